@@ -1,0 +1,3 @@
+export type * from './meta.js';
+export type * from './core.js';
+export type * from './coordination.js';
