@@ -1,0 +1,73 @@
+// The resources skiff serves: kind <-> plural, group/version, scope, short names, verbs.
+// Discovery, REST routing, the client and the CLI all read this one table.
+
+export interface ResourceInfo {
+  /** "" for the core group */
+  group: string;
+  version: string;
+  kind: string;
+  listKind: string;
+  /** lower-case plural, the path segment: "pods" */
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames: string[];
+  verbs: string[];
+  subresources: string[];
+  categories?: string[];
+}
+
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+export const RESOURCES: readonly ResourceInfo[] = [
+  {
+    group: '', version: 'v1', kind: 'Namespace', listKind: 'NamespaceList', plural: 'namespaces', singular: 'namespace',
+    namespaced: false, shortNames: ['ns'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], subresources: ['status'],
+  },
+  {
+    group: '', version: 'v1', kind: 'Node', listKind: 'NodeList', plural: 'nodes', singular: 'node',
+    namespaced: false, shortNames: ['no'], verbs: ALL_VERBS, subresources: ['status', 'proxy'],
+  },
+  {
+    group: '', version: 'v1', kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod',
+    namespaced: true, shortNames: ['po'], verbs: ALL_VERBS, subresources: ['status', 'binding', 'log', 'exec'], categories: ['all'],
+  },
+  {
+    group: '', version: 'v1', kind: 'Event', listKind: 'EventList', plural: 'events', singular: 'event',
+    namespaced: true, shortNames: ['ev'], verbs: ALL_VERBS, subresources: [],
+  },
+  {
+    group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', listKind: 'LeaseList', plural: 'leases', singular: 'lease',
+    namespaced: true, shortNames: [], verbs: ALL_VERBS, subresources: [],
+  },
+];
+
+/** "v1" or "coordination.k8s.io/v1" */
+export function apiVersionOf(r: ResourceInfo): string {
+  return r.group ? `${r.group}/${r.version}` : r.version;
+}
+
+/** Finds a resource by plural, singular, kind (any case) or short name, optionally within an API group. */
+export function findResource(name: string, group?: string): ResourceInfo | undefined {
+  const n = name.toLowerCase();
+  return RESOURCES.find(
+    (r) =>
+      (group === undefined || r.group === group) &&
+      (r.plural === n || r.singular === n || r.kind.toLowerCase() === n || r.shortNames.includes(n)),
+  );
+}
+
+export function resourceForKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+  return RESOURCES.find((r) => apiVersionOf(r) === apiVersion && r.kind === kind);
+}
+
+/** The REST path of a collection or object: /api/v1/namespaces/ns/pods[/name[/sub]]. */
+export function resourcePath(r: ResourceInfo, opts: { namespace?: string; name?: string; subresource?: string } = {}): string {
+  const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+  let p = base;
+  if (r.namespaced && opts.namespace) p += `/namespaces/${encodeURIComponent(opts.namespace)}`;
+  p += `/${r.plural}`;
+  if (opts.name !== undefined) p += `/${encodeURIComponent(opts.name)}`;
+  if (opts.subresource) p += `/${opts.subresource}`;
+  return p;
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { authorize, selectsNode, type RequestAttributes } from './authorize.js';
+import { ANONYMOUS, type UserInfo } from './user.js';
+
+const admin: UserInfo = { name: 'admin', groups: ['system:masters', 'system:authenticated'] };
+const n1: UserInfo = { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
+const scheduler: UserInfo = { name: 'system:kube-scheduler', groups: ['system:authenticated'] };
+const someone: UserInfo = { name: 'alice', groups: ['system:authenticated'] };
+
+const pod = (verb: string, extra: Partial<RequestAttributes> = {}): RequestAttributes => ({
+  verb, apiGroup: '', resource: 'pods', namespace: 'default', ...extra,
+});
+
+describe('authorize', () => {
+  it('lets system:masters do anything', () => {
+    expect(authorize(admin, { verb: 'delete', apiGroup: '', resource: 'nodes', name: 'n2' }).allowed).toBe(true);
+  });
+
+  it.each([
+    ['own node status', { verb: 'update', apiGroup: '', resource: 'nodes', subresource: 'status', name: 'n1' }, true],
+    ["another node's status", { verb: 'update', apiGroup: '', resource: 'nodes', subresource: 'status', name: 'n2' }, false],
+    ['create own node', { verb: 'create', apiGroup: '', resource: 'nodes', name: 'n1' }, true],
+    ['read any node', { verb: 'get', apiGroup: '', resource: 'nodes', name: 'n2' }, true],
+    ['own lease', { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-node-lease', name: 'n1' }, true],
+    ["another node's lease", { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-node-lease', name: 'n2' }, false],
+    ['lease elsewhere', { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-system', name: 'n1' }, false],
+    ['watch own pods', pod('watch', { namespace: undefined, fieldSelector: 'spec.nodeName=n1' }), true],
+    ['watch all pods', pod('watch', { namespace: undefined }), false],
+    ["watch another node's pods", pod('list', { fieldSelector: 'spec.nodeName=n2' }), false],
+    ['create a pod', pod('create', { name: 'p' }), false],
+    ['update a pod spec', pod('update', { name: 'p' }), false],
+    ['create events', { verb: 'create', apiGroup: '', resource: 'events', namespace: 'default' }, true],
+    ['delete a namespace', { verb: 'delete', apiGroup: '', resource: 'namespaces', name: 'default' }, false],
+  ] as const)('node n1: %s -> %s', (_what, attrs, allowed) => {
+    expect(authorize(n1, attrs as RequestAttributes).allowed).toBe(allowed);
+  });
+
+  it('marks pod reads and status writes by a node as bound to that node', () => {
+    expect(authorize(n1, pod('get', { name: 'p' }))).toEqual({ allowed: true, boundToNode: 'n1' });
+    expect(authorize(n1, pod('patch', { name: 'p', subresource: 'status' }))).toEqual({ allowed: true, boundToNode: 'n1' });
+    expect(authorize(n1, pod('delete', { name: 'p' }))).toEqual({ allowed: true, boundToNode: 'n1' });
+  });
+
+  it('gives the scheduler its bootstrap role and nothing more', () => {
+    expect(authorize(scheduler, pod('create', { name: 'p', subresource: 'binding' })).allowed).toBe(true);
+    expect(authorize(scheduler, pod('watch')).allowed).toBe(true);
+    expect(authorize(scheduler, pod('create', { name: 'p' })).allowed).toBe(false);
+    expect(authorize(scheduler, { verb: 'update', apiGroup: '', resource: 'nodes', name: 'n1' }).allowed).toBe(false);
+  });
+
+  it('allows discovery to authenticated users and only public info to anonymous ones', () => {
+    expect(authorize(someone, { verb: 'get', apiGroup: '', path: '/api/v1' }).allowed).toBe(true);
+    expect(authorize(someone, pod('list')).allowed).toBe(false);
+    expect(authorize(ANONYMOUS, { verb: 'get', apiGroup: '', path: '/healthz' }).allowed).toBe(true);
+    expect(authorize(ANONYMOUS, { verb: 'get', apiGroup: '', path: '/api/v1' }).allowed).toBe(false);
+  });
+
+  it('reads a node pin out of field selectors', () => {
+    expect(selectsNode('spec.nodeName=n1', 'n1')).toBe(true);
+    expect(selectsNode('status.phase!=Succeeded, spec.nodeName==n1', 'n1')).toBe(true);
+    expect(selectsNode('spec.nodeName!=n1', 'n1')).toBe(false);
+    expect(selectsNode('spec.nodeName=n10', 'n1')).toBe(false);
+    expect(selectsNode(undefined, 'n1')).toBe(false);
+  });
+});

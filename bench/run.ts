@@ -1,0 +1,45 @@
+// `npm run bench -- NAME [NAME...]`: runs benchmarks from bench/<name>.ts. Each exports
+// `run(): Promise<Record<string, unknown>>`, prints its own figures as it goes (including
+// the anchor it measured in the same run) and returns its summary, printed here as the
+// last line in JSON.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+interface BenchModule {
+  run(args: string[]): Promise<Record<string, unknown>>;
+}
+
+const here = import.meta.dirname;
+
+function available(): string[] {
+  return readdirSync(here)
+    .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('.test.ts') && !f.startsWith('_'))
+    .map((f) => f.slice(0, -3))
+    .sort();
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    process.stdout.write(`usage: npm run bench -- NAME [ARGS]\nbenchmarks: ${available().join(', ') || '(none yet)'}\n`);
+    return name ? 0 : 2;
+  }
+  const file = path.join(here, `${name}.ts`);
+  if (!existsSync(file)) {
+    process.stderr.write(`no benchmark "${name}"; have: ${available().join(', ') || '(none yet)'}\n`);
+    return 2;
+  }
+  const mod = (await import(pathToFileURL(file).href)) as BenchModule;
+  const result = await mod.run(rest);
+  process.stdout.write(`${JSON.stringify({ bench: name, ...result })}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
