@@ -1,0 +1,54 @@
+// Managed etcd for `skiff up` and labs: the command line of each member, for the supervisor
+// to run. One member by default; three for a lab that wants to see quorum at work.
+import path from 'node:path';
+import type { ComponentSpec } from './supervisor.js';
+
+export interface EtcdMember {
+  name: string;
+  clientUrl: string;
+  peerUrl: string;
+}
+
+export interface EtcdClusterPlan {
+  members: EtcdMember[];
+  /** Comma-separated client URLs, for --etcd-servers. */
+  endpoints: string;
+}
+
+/** Members on one host address, ports counting up from `clientPort` (client, peer pairs). */
+export function planEtcdCluster(opts: { host?: string; clientPort: number; members?: number; prefix?: string }): EtcdClusterPlan {
+  const host = opts.host ?? '127.0.0.1';
+  const n = opts.members ?? 1;
+  if (n !== 1 && n !== 3) throw new Error(`etcd members must be 1 or 3, not ${n}`);
+  const members = Array.from({ length: n }, (_, i) => ({
+    name: `${opts.prefix ?? 'skiff-etcd'}-${i}`,
+    clientUrl: `http://${host}:${opts.clientPort + 2 * i}`,
+    peerUrl: `http://${host}:${opts.clientPort + 2 * i + 1}`,
+  }));
+  return { members, endpoints: members.map((m) => m.clientUrl).join(',') };
+}
+
+export function etcdComponent(plan: EtcdClusterPlan, member: EtcdMember, dataRoot: string): ComponentSpec {
+  return {
+    name: member.name,
+    command: 'etcd',
+    args: [
+      `--name=${member.name}`,
+      `--data-dir=${path.join(dataRoot, member.name)}`,
+      `--listen-client-urls=${member.clientUrl}`,
+      `--advertise-client-urls=${member.clientUrl}`,
+      `--listen-peer-urls=${member.peerUrl}`,
+      `--initial-advertise-peer-urls=${member.peerUrl}`,
+      `--initial-cluster=${plan.members.map((m) => `${m.name}=${m.peerUrl}`).join(',')}`,
+      // "new" only matters on first start; with existing data etcd ignores it.
+      '--initial-cluster-state=new',
+      '--initial-cluster-token=skiff',
+      '--auto-compaction-mode=periodic',
+      '--auto-compaction-retention=1h',
+      '--quota-backend-bytes=4294967296',
+      '--logger=zap',
+      '--log-level=warn',
+    ],
+    stopGraceMs: 10_000,
+  };
+}
