@@ -1,0 +1,67 @@
+// `skiff controller-manager --kubeconfig F [--leader-elect] [--node-monitor-grace-period 40s]`:
+// the cluster's controllers (for now the node lifecycle controller), one active replica at a
+// time when leader election is on.
+import { Command } from 'commander';
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { connectionFromKubeconfig } from '../client/kubeconfig.js';
+import { LeaderElector } from '../client/leader-election.js';
+import { RestClient } from '../client/rest.js';
+import { NodeLifecycleController } from '../controllers/node-lifecycle/controller.js';
+import { createLogger } from './log.js';
+
+/** "40s", "2m", "500ms", "1m30s" -> milliseconds (Go's time.ParseDuration subset). */
+export function parseDuration(v: string): number {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let total = 0;
+  let m: RegExpExecArray | null;
+  let consumed = 0;
+  while ((m = re.exec(v)) !== null) {
+    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+    consumed = re.lastIndex;
+  }
+  if (consumed === 0 || consumed !== v.length) throw new Error(`invalid duration "${v}" (want e.g. 40s, 5m, 1m30s)`);
+  return total;
+}
+
+export function controllerManagerCommand(): Command {
+  return new Command('controller-manager')
+    .description('run the cluster controllers (node lifecycle)')
+    .requiredOption('--kubeconfig <file>', 'kubeconfig to reach the API server')
+    .option('--leader-elect', 'elect one active replica through a Lease in kube-system', false)
+    .option('--node-monitor-grace-period <d>', 'how long a node may be silent before it is Unknown', '40s')
+    .option('--node-monitor-period <d>', 'how often nodes are checked', '5s')
+    .action(async (o: { kubeconfig: string; leaderElect: boolean; nodeMonitorGracePeriod: string; nodeMonitorPeriod: string }) => {
+      const log = createLogger('controller-manager');
+      const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig }), { userAgent: 'skiff-controller-manager' });
+      const stop = new AbortController();
+      const runControllers = async (signal: AbortSignal) => {
+        const nodes = new NodeLifecycleController({
+          client,
+          gracePeriodMs: parseDuration(o.nodeMonitorGracePeriod),
+          monitorPeriodMs: parseDuration(o.nodeMonitorPeriod),
+          logger: log,
+        });
+        await nodes.start(signal);
+        log.info('node lifecycle controller started');
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        await nodes.stop();
+      };
+      for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
+      if (o.leaderElect) {
+        const elector = new LeaderElector({
+          client,
+          namespace: 'kube-system',
+          name: 'kube-controller-manager',
+          identity: `${os.hostname()}_${process.pid}_${randomBytes(4).toString('hex')}`,
+          onStartedLeading: runControllers,
+          onNewLeader: (id) => log.info({ leader: id }, 'new leader'),
+        });
+        await elector.run(stop.signal);
+      } else {
+        await runControllers(stop.signal);
+      }
+      client.close();
+      process.exit(0);
+    });
+}
