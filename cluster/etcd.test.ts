@@ -57,9 +57,13 @@ describe('managed etcd', () => {
         }
       }
     };
-    await retry(() => client.put('/skiff/a').value('1'));
+    await retry(async () => {
+      await client.put('/skiff/a').value('1');
+    });
     await sup.stopComponent(plan.members[0].name);
-    await retry(() => client.put('/skiff/b').value('2'));
+    await retry(async () => {
+      await client.put('/skiff/b').value('2');
+    });
     expect(await retry(() => client.get('/skiff/a').string())).toBe('1');
     expect(await retry(() => client.get('/skiff/b').string())).toBe('2');
   });

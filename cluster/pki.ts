@@ -5,11 +5,14 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 24 * 60 * 60 * 1000;
@@ -36,7 +39,7 @@ function fromPem(pem: string): ArrayBuffer {
 }
 
 async function keyPem(key: CryptoKey): Promise<string> {
-  return toPem(await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey), 'PRIVATE KEY');
+  return toPem(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
 
 function serial(): string {
@@ -47,7 +50,7 @@ function serial(): string {
 }
 
 function generateKeys(): Promise<CryptoKeyPair> {
-  return webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+  return webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
 }
 
 export async function createCA(commonName = 'skiff-ca', validDays = 3650): Promise<CertificateAuthority> {
@@ -70,7 +73,7 @@ export async function createCA(commonName = 'skiff-ca', validDays = 3650): Promi
 
 export async function loadCA(certPem: string, keyPemText: string): Promise<CertificateAuthority> {
   const cert = new x509.X509Certificate(certPem);
-  const key = (await webcrypto.subtle.importKey('pkcs8', fromPem(keyPemText), ALG, true, ['sign'])) as unknown as CryptoKey;
+  const key = await webcrypto.subtle.importKey('pkcs8', fromPem(keyPemText), ALG, true, ['sign']);
   return { cert, key, certPem, keyPem: keyPemText };
 }
 

@@ -1,0 +1,54 @@
+// The layout of a skiff state dir (default /var/lib/skiff): everything `skiff up` makes
+// lives under it, so `down --purge` is one removal and two clusters never share a file.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface StatePaths {
+  root: string;
+  pidFile: string;
+  statusFile: string;
+  logDir: string;
+  kubeconfig: string;
+  etcdDir: string;
+  registryDir: string;
+  runtimeRoot: string;
+  registriesYaml: string;
+}
+
+export function statePaths(root: string): StatePaths {
+  const r = path.resolve(root);
+  return {
+    root: r,
+    pidFile: path.join(r, 'skiff.pid'),
+    statusFile: path.join(r, 'status.json'),
+    logDir: path.join(r, 'logs'),
+    kubeconfig: path.join(r, 'kubeconfig'),
+    etcdDir: path.join(r, 'etcd'),
+    registryDir: path.join(r, 'registry'),
+    runtimeRoot: path.join(r, 'runtime'),
+    registriesYaml: path.join(r, 'registries.yaml'),
+  };
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The PID of the running supervisor of this state dir, if one is running. */
+export function runningPid(paths: StatePaths): number | undefined {
+  if (!existsSync(paths.pidFile)) return undefined;
+  const pid = Number(readFileSync(paths.pidFile, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+}
+
+/** argv to run this same skiff program again (works from dist/ and from sources under tsx). */
+export function selfCommand(): { command: string; args: string[] } {
+  const entry = process.argv[1];
+  if (!entry) throw new Error('cannot find the skiff entry point');
+  return { command: process.execPath, args: [...process.execArgv, entry] };
+}

@@ -1,0 +1,169 @@
+// `skiff up`: a working single-node cluster on this machine. The supervising process
+// (`skiff up --foreground`, or the detached copy plain `skiff up` starts) makes the
+// credentials, then starts and supervises etcd (unless an existing cluster is given), the
+// local registry, the API server on HTTPS, the scheduler, the controller-manager and this
+// machine's kubelet, and records their state in the state dir for `skiff status`.
+import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import https from 'node:https';
+import os from 'node:os';
+import { stringify } from 'yaml';
+import { ADMIN, CONTROLLER_MANAGER, ensureCredentials, nodeIdentity, SCHEDULER, type ClusterCredentials } from './credentials.js';
+import { etcdComponent, planEtcdCluster } from './etcd.js';
+import { registryComponent, writeRegistryConfig } from './registry.js';
+import { runningPid, selfCommand, statePaths, type StatePaths } from './state.js';
+import { Supervisor, type ComponentSpec } from './supervisor.js';
+
+export interface UpOptions {
+  stateDir: string;
+  /** Existing etcd cluster (comma-separated client URLs); a managed one otherwise. */
+  etcdServers?: string;
+  /** registries.yaml for the kubelet; default: the local registry mirrors gcr.io, docker.io, ghcr.io, quay.io. */
+  registryConfig?: string;
+  nodeName?: string;
+  apiPort?: number;
+  etcdPort?: number;
+  registryAddr?: string;
+  podCidr?: string;
+  /** Also copy component output here (skiff up --foreground). */
+  tee?: NodeJS.WritableStream;
+}
+
+export const DEFAULTS = {
+  apiPort: 6443,
+  etcdPort: 2379,
+  registryAddr: '127.0.0.1:5000',
+  podCidr: '10.88.0.0/24',
+};
+
+function skiffComponent(name: string, args: string[], stopGraceMs = 10_000): ComponentSpec {
+  const self = selfCommand();
+  return { name, command: self.command, args: [...self.args, ...args], env: { ...process.env, SKIFF_LOG_JSON: '1' }, stopGraceMs };
+}
+
+/** The registries.yaml of a `skiff up` cluster: well-known registries mirrored by the local one. */
+export async function writeDefaultRegistries(paths: StatePaths, registryAddr: string): Promise<void> {
+  const endpoint = `http://${registryAddr}`;
+  const mirrors = Object.fromEntries(['gcr.io', 'docker.io', 'ghcr.io', 'quay.io', 'registry.k8s.io'].map((h) => [h, { endpoint: [endpoint] }]));
+  await writeFile(paths.registriesYaml, stringify({ mirrors, configs: { [registryAddr]: { insecure: true } } }));
+}
+
+/** GET url with the cluster CA until it answers 200, or the deadline passes. */
+export async function waitForHttps(url: string, ca: string, token: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline && !signal?.aborted) {
+    const code = await new Promise<number>((resolve) => {
+      const req = https.get(url, { ca, headers: token ? { authorization: `Bearer ${token}` } : {}, timeout: 2000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', (e) => {
+        last = e.message;
+        resolve(0);
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+    });
+    if (code === 200) return;
+    if (code) last = `HTTP ${code}`;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms (${last || 'no answer'})`);
+}
+
+async function writeStatus(paths: StatePaths, sup: Supervisor, extra: Record<string, unknown>): Promise<void> {
+  await writeFile(paths.statusFile, JSON.stringify({ pid: process.pid, updated: new Date().toISOString(), ...extra, components: sup.status() }, null, 2));
+}
+
+/**
+ * Runs the cluster in this process until `signal` aborts, then stops every component.
+ * Resolves once everything is stopped.
+ */
+export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?: (creds: ClusterCredentials) => void): Promise<void> {
+  const paths = statePaths(opts.stateDir);
+  const other = runningPid(paths);
+  if (other !== undefined && other !== process.pid) throw new Error(`skiff is already running for ${paths.root} (pid ${other})`);
+  await mkdir(paths.logDir, { recursive: true });
+  await writeFile(paths.pidFile, `${process.pid}\n`);
+  const node = opts.nodeName ?? os.hostname().toLowerCase();
+  const apiPort = opts.apiPort ?? DEFAULTS.apiPort;
+  const registryAddr = opts.registryAddr ?? DEFAULTS.registryAddr;
+  const server = `https://127.0.0.1:${apiPort}`;
+  const sup = new Supervisor({ logDir: paths.logDir, tee: opts.tee });
+  const meta = { stateDir: paths.root, server, node, registry: registryAddr };
+  sup.on('start', () => void writeStatus(paths, sup, meta));
+  sup.on('exit', () => void writeStatus(paths, sup, meta));
+  try {
+    const creds = await ensureCredentials({
+      stateDir: paths.root,
+      server,
+      hosts: [os.hostname()],
+      identities: [ADMIN, SCHEDULER, CONTROLLER_MANAGER, nodeIdentity(node)],
+    });
+
+    let etcdServers = opts.etcdServers;
+    if (!etcdServers) {
+      const plan = planEtcdCluster({ clientPort: opts.etcdPort ?? DEFAULTS.etcdPort });
+      await sup.start(etcdComponent(plan, plan.members[0], paths.etcdDir));
+      etcdServers = plan.endpoints;
+    }
+    await sup.start(registryComponent(await writeRegistryConfig(paths.registryDir, registryAddr)));
+    if (!opts.registryConfig) await writeDefaultRegistries(paths, registryAddr);
+
+    await sup.start(
+      skiffComponent('apiserver', [
+        'apiserver',
+        `--etcd-servers=${etcdServers}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${apiPort}`,
+        `--tls-cert-file=${creds.apiserverCertFile}`,
+        `--tls-private-key-file=${creds.apiserverKeyFile}`,
+        `--token-auth-file=${creds.tokenFile}`,
+      ]),
+    );
+    await waitForHttps(`${server}/readyz`, creds.caPem, creds.tokens.get('admin'), 60_000, signal);
+
+    const kc = (id: string) => creds.kubeconfigs.get(id) ?? '';
+    await sup.start(skiffComponent('scheduler', ['scheduler', `--kubeconfig=${kc('scheduler')}`]));
+    await sup.start(skiffComponent('controller-manager', ['controller-manager', `--kubeconfig=${kc('controller-manager')}`]));
+    await sup.start(
+      skiffComponent(
+        'kubelet',
+        [
+          'kubelet',
+          `--kubeconfig=${kc(`kubelet-${node}`)}`,
+          `--node-name=${node}`,
+          `--root=${paths.runtimeRoot}`,
+          `--pod-cidr=${opts.podCidr ?? DEFAULTS.podCidr}`,
+          `--registry-config=${opts.registryConfig ?? paths.registriesYaml}`,
+        ],
+        // The kubelet leaves containers running when it stops; it only needs to let go.
+        15_000,
+      ),
+    );
+    await writeStatus(paths, sup, meta);
+    onReady?.(creds);
+    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+  } finally {
+    await sup.stopAll();
+    await writeStatus(paths, sup, { ...meta, stopped: true });
+    await rm(paths.pidFile, { force: true });
+  }
+}
+
+/** Starts `skiff up --foreground` detached, its output in the state dir; returns its PID. */
+export async function startDetached(opts: UpOptions, extraArgs: string[]): Promise<number> {
+  const paths = statePaths(opts.stateDir);
+  await mkdir(paths.logDir, { recursive: true });
+  const out = openSync(`${paths.logDir}/skiff-up.log`, 'a');
+  const self = selfCommand();
+  const child = spawn(self.command, [...self.args, 'up', '--foreground', '--state-dir', paths.root, ...extraArgs], {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, SKIFF_LOG_JSON: '1' },
+  });
+  child.unref();
+  if (child.pid === undefined) throw new Error('could not start the skiff supervisor');
+  return child.pid;
+}

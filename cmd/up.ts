@@ -1,0 +1,151 @@
+// `skiff up`, `skiff down`, `skiff status`: a cluster on this machine in one command.
+import { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { isApiError } from '../api/errors.js';
+import { connectionFromKubeconfig } from '../client/kubeconfig.js';
+import { RestClient } from '../client/rest.js';
+import { DEFAULTS, runCluster, startDetached, type UpOptions } from '../cluster/up.js';
+import { isAlive, runningPid, statePaths } from '../cluster/state.js';
+import { tearDown } from '../cluster/down.js';
+import { runDemo } from '../cluster/demo.js';
+
+const DEFAULT_STATE_DIR = process.env.SKIFF_STATE_DIR ?? '/var/lib/skiff';
+
+interface UpFlags {
+  stateDir: string;
+  etcdServers?: string;
+  registryConfig?: string;
+  nodeName?: string;
+  foreground: boolean;
+  demo: boolean;
+  timeout: string;
+}
+
+/** Waits until the node registered by this machine's kubelet is Ready. */
+async function waitForNodeReady(kubeconfig: string, node: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let client: RestClient | undefined;
+  let last = 'no kubeconfig yet';
+  try {
+    while (Date.now() < deadline) {
+      if (!client && existsSync(kubeconfig)) client = new RestClient(connectionFromKubeconfig({ kubeconfig }), { timeoutMs: 3000 });
+      if (client) {
+        try {
+          const n = await client.nodes.get(node);
+          const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+          if (ready?.status === 'True') return;
+          last = `node ${node} Ready=${ready?.status ?? 'unset'}`;
+        } catch (e) {
+          last = isApiError(e, 'NotFound') ? `node ${node} not registered yet` : (e as Error).message;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    client?.close();
+  }
+  throw new Error(`the cluster did not become ready in ${Math.round(timeoutMs / 1000)} s: ${last}`);
+}
+
+function upOptions(f: UpFlags): UpOptions {
+  return { stateDir: f.stateDir, etcdServers: f.etcdServers, registryConfig: f.registryConfig, nodeName: f.nodeName };
+}
+
+export function upCommand(): Command {
+  return new Command('up')
+    .description('start a single-node cluster on this machine (etcd, registry, API server, scheduler, controller-manager, kubelet)')
+    .option('--state-dir <dir>', 'where the cluster keeps everything', DEFAULT_STATE_DIR)
+    .option('--etcd-servers <urls>', 'use this existing etcd cluster instead of a managed one')
+    .option('--registry-config <file>', "the kubelet's registries.yaml (default: the local registry mirrors gcr.io, docker.io, ...)")
+    .option('--node-name <name>', 'name of this machine as a node (default: hostname)')
+    .option('--foreground', 'supervise the components in this process, their output on the terminal', false)
+    .option('--demo', 'build and run the kuard demo pod', false)
+    .option('--timeout <seconds>', 'how long to wait for the node to be Ready', '120')
+    .action(async (f: UpFlags) => {
+      const paths = statePaths(f.stateDir);
+      const opts = upOptions(f);
+      const node = (f.nodeName ?? os.hostname()).toLowerCase();
+      if (f.foreground) {
+        const stop = new AbortController();
+        for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
+        await runCluster({ ...opts, tee: process.stdout.isTTY ? process.stdout : undefined }, stop.signal, () => {
+          process.stdout.write(`skiff: components started; kubeconfig ${paths.kubeconfig}\n`);
+        });
+        return;
+      }
+      const pid = runningPid(paths);
+      if (pid !== undefined) {
+        process.stdout.write(`skiff is already running for ${paths.root} (pid ${pid}); kubeconfig: ${paths.kubeconfig}\n`);
+      } else {
+        const started = Date.now();
+        const extra = [
+          ...(f.etcdServers ? ['--etcd-servers', f.etcdServers] : []),
+          ...(f.registryConfig ? ['--registry-config', f.registryConfig] : []),
+          ...(f.nodeName ? ['--node-name', f.nodeName] : []),
+        ];
+        const child = await startDetached(opts, extra);
+        try {
+          await waitForNodeReady(paths.kubeconfig, node, Number(f.timeout) * 1000);
+        } catch (e) {
+          throw new Error(`${(e as Error).message}\n  logs: ${paths.logDir}/ (skiff-up.log, apiserver.log, kubelet.log, ...)`, { cause: e });
+        }
+        if (!isAlive(child)) throw new Error(`the skiff supervisor exited; see ${paths.logDir}/skiff-up.log`);
+        process.stdout.write(
+          [
+            `skiff is up (${((Date.now() - started) / 1000).toFixed(1)} s): node ${node} is Ready.`,
+            `  export KUBECONFIG=${paths.kubeconfig}`,
+            '  skiff get nodes          # or: kubectl get nodes',
+            `  skiff down --state-dir ${paths.root}   # stop it (add --purge to forget everything)`,
+            '',
+          ].join('\n'),
+        );
+      }
+      if (f.demo) await runDemo({ stateDir: paths.root, registryAddr: DEFAULTS.registryAddr, out: process.stdout });
+    });
+}
+
+export function downCommand(): Command {
+  return new Command('down')
+    .description('stop the cluster and remove its pods, mounts, network namespaces, cgroups and iptables rules')
+    .option('--state-dir <dir>', 'the cluster state dir', DEFAULT_STATE_DIR)
+    .option('--purge', "also forget the cluster's state (etcd data, images, credentials)", false)
+    .action(async (f: { stateDir: string; purge: boolean }) => {
+      const report = await tearDown({ stateDir: f.stateDir, purge: f.purge });
+      process.stdout.write(`${report.join('\n')}\n`);
+    });
+}
+
+export function statusCommand(): Command {
+  return new Command('status')
+    .description("show each component's health")
+    .option('--state-dir <dir>', 'the cluster state dir', DEFAULT_STATE_DIR)
+    .option('-o, --output <format>', 'json for the raw status', '')
+    .action((f: { stateDir: string; output: string }) => {
+      const paths = statePaths(f.stateDir);
+      const pid = runningPid(paths);
+      if (!existsSync(paths.statusFile)) {
+        process.stdout.write(`skiff is not running for ${paths.root}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const status = JSON.parse(readFileSync(paths.statusFile, 'utf8')) as {
+        server?: string;
+        node?: string;
+        components: { name: string; pid?: number; running: boolean; restarts: number; lastExit?: { code: number | null; signal: string | null; at: string } }[];
+      };
+      if (f.output === 'json') {
+        process.stdout.write(`${JSON.stringify({ running: pid !== undefined, ...status }, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`skiff ${pid !== undefined ? `running (pid ${pid})` : 'stopped'} for ${paths.root}; API ${status.server ?? '?'}\n`);
+      const rows = [['COMPONENT', 'STATUS', 'PID', 'RESTARTS', 'LAST EXIT']];
+      for (const c of status.components) {
+        const exit = c.lastExit ? `${c.lastExit.signal ?? `code ${c.lastExit.code}`} at ${c.lastExit.at}` : '';
+        rows.push([c.name, pid !== undefined && c.running && c.pid && isAlive(c.pid) ? 'Running' : 'Stopped', String(c.pid ?? ''), String(c.restarts), exit]);
+      }
+      const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+      for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i])).join('   ').trimEnd()}\n`);
+      if (pid === undefined) process.exitCode = 1;
+    });
+}
