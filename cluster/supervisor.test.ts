@@ -92,4 +92,19 @@ describe('Supervisor', () => {
       ['polite', 'SIGTERM'],
     ]);
   });
+
+  it('holds a component stopped without restarting it, and releases it again', async () => {
+    const { sup } = await setup();
+    const first = await sup.start({ name: 'kubelet-2', command: 'sleep', args: ['30'] });
+    await sup.hold('kubelet-2');
+    expect(alive(first.pid!)).toBe(false);
+    await new Promise((r) => setTimeout(r, 100)); // longer than the backoff: no restart happens
+    expect(sup.get('kubelet-2')).toMatchObject({ running: false, restarts: 0 });
+    expect(sup.isHeld('kubelet-2')).toBe(true);
+    const started = nextEvent(sup, 'start');
+    sup.release('kubelet-2');
+    const again = await started;
+    expect(again.pid).not.toBe(first.pid);
+    expect(alive(again.pid!)).toBe(true);
+  });
 });

@@ -92,7 +92,7 @@ export class Supervisor extends EventEmitter<{ exit: [ComponentState]; start: [C
     };
     this.#components.set(spec.name, m);
     this.#launch(m);
-    return m.state;
+    return { ...m.state };
   }
 
   #launch(m: Managed): void {
@@ -148,12 +148,29 @@ export class Supervisor extends EventEmitter<{ exit: [ComponentState]; start: [C
     return m && { ...m.state };
   }
 
-  /** Stops one component for good (no restart). */
-  async stopComponent(name: string): Promise<void> {
+  /** Stops a component but keeps it known, until release() (a lab's stop-node). */
+  async hold(name: string): Promise<void> {
     const m = this.#components.get(name);
-    if (!m) return;
+    if (!m || m.stopping) return;
     m.stopping = true;
     if (m.timer) clearTimeout(m.timer);
+    await this.#terminate(m);
+  }
+
+  /** Starts a held component again. */
+  release(name: string): void {
+    const m = this.#components.get(name);
+    if (!m || !m.stopping || this.#stopped) return;
+    m.stopping = false;
+    m.backoffMs = this.#opts.initialBackoffMs;
+    this.#launch(m);
+  }
+
+  isHeld(name: string): boolean {
+    return this.#components.get(name)?.stopping === true;
+  }
+
+  async #terminate(m: Managed): Promise<void> {
     const child = m.child;
     if (child && child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       const pid = child.pid;
@@ -162,6 +179,15 @@ export class Supervisor extends EventEmitter<{ exit: [ComponentState]; start: [C
       await m.exited;
       clearTimeout(kill);
     }
+  }
+
+  /** Stops one component for good (no restart). */
+  async stopComponent(name: string): Promise<void> {
+    const m = this.#components.get(name);
+    if (!m) return;
+    m.stopping = true;
+    if (m.timer) clearTimeout(m.timer);
+    await this.#terminate(m);
     await new Promise<void>((r) => m.log.end(r));
     this.#components.delete(name);
   }
