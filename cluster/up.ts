@@ -37,7 +37,7 @@ export const DEFAULTS = {
   podCidr: '10.88.0.0/24',
 };
 
-function skiffComponent(name: string, args: string[], stopGraceMs = 10_000): ComponentSpec {
+export function skiffComponent(name: string, args: string[], stopGraceMs = 10_000): ComponentSpec {
   const self = selfCommand();
   return { name, command: self.command, args: [...self.args, ...args], env: { ...process.env, SKIFF_LOG_JSON: '1' }, stopGraceMs };
 }
@@ -72,7 +72,7 @@ export async function waitForHttps(url: string, ca: string, token: string | unde
   throw new Error(`${url} not ready after ${timeoutMs} ms (${last || 'no answer'})`);
 }
 
-async function writeStatus(paths: StatePaths, sup: Supervisor, extra: Record<string, unknown>): Promise<void> {
+export async function writeStatus(paths: StatePaths, sup: Supervisor, extra: Record<string, unknown>): Promise<void> {
   await writeFile(paths.statusFile, JSON.stringify({ pid: process.pid, updated: new Date().toISOString(), ...extra, components: sup.status() }, null, 2));
 }
 

@@ -1,0 +1,213 @@
+// `skiff lab up --name NAME --nodes N`: a multi-node cluster on one machine. The control
+// plane (etcd, 1 or 3 members; the registry; the API server; scheduler; controller-manager)
+// runs on the host's loopback; each node is a network namespace of its own (lab-network.ts)
+// running its own kubelet with its own root, pod CIDR and CNI bridge. Inside every node,
+// proxies on the node's own loopback carry the API server's and the registry's ports to
+// the host over unix sockets, so the same addresses work on the host and on every node.
+//
+// Failure experiments go through control files the supervising process watches:
+// stop-node/start-node hold and release a kubelet; partition-node/heal-node cut a node off
+// the lab bridge and from the API server.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { ADMIN, CONTROLLER_MANAGER, ensureCredentials, nodeIdentity, SCHEDULER } from './credentials.js';
+import { etcdComponent, planEtcdCluster } from './etcd.js';
+import { createLabNetwork, deleteLabNetwork, planLabNetwork, setNodeLink, type LabNetworkPlan } from './lab-network.js';
+import { startProxy, type RunningProxy } from './lab-proxy.js';
+import { registryComponent, writeRegistryConfig } from './registry.js';
+import { runningPid, statePaths } from './state.js';
+import { Supervisor } from './supervisor.js';
+import { skiffComponent, waitForHttps, writeStatus } from './up.js';
+
+export interface LabOptions {
+  name: string;
+  nodes: number;
+  stateDir: string;
+  etcdMembers?: 1 | 3;
+  nodeCapacity?: string;
+  tee?: NodeJS.WritableStream;
+}
+
+export function labStateDir(base: string, name: string): string {
+  return path.join(base, 'labs', name);
+}
+
+export interface LabPorts {
+  api: number;
+  registry: number;
+  etcd: number;
+}
+
+/** Free loopback ports: the API server, the registry, and a run of six for etcd members. */
+async function pickPorts(): Promise<LabPorts> {
+  const free = () =>
+    new Promise<number>((resolve, reject) => {
+      const s = net.createServer().once('error', reject);
+      s.listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+  const runFree = async (base: number, n: number) => {
+    for (let i = 0; i < n; i++) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = net.createServer().once('error', () => resolve(false));
+        s.listen(base + i, '127.0.0.1', () => s.close(() => resolve(true)));
+      });
+      if (!ok) return false;
+    }
+    return true;
+  };
+  let etcd = 0;
+  for (let tries = 0; tries < 50 && !etcd; tries++) {
+    const base = 30000 + Math.floor(Math.random() * 25000);
+    if (await runFree(base, 6)) etcd = base;
+  }
+  if (!etcd) throw new Error('no free run of ports for etcd');
+  return { api: await free(), registry: await free(), etcd };
+}
+
+export function labControl(stateDir: string) {
+  const dir = path.join(stateDir, 'control');
+  return {
+    dir,
+    stopFile: (k: number) => path.join(dir, `stop-node-${k}`),
+    partitionFile: (k: number) => path.join(dir, `partition-node-${k}`),
+    socket: (what: 'api' | 'registry') => path.join(stateDir, 'sock', `${what}.sock`),
+    planFile: path.join(stateDir, 'lab.json'),
+  };
+}
+
+/** Runs a lab in this process until `signal` aborts; then stops it and removes its network. */
+export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info: { kubeconfig: string; ports: LabPorts; plan: LabNetworkPlan }) => void): Promise<void> {
+  const paths = statePaths(o.stateDir);
+  const ctl = labControl(paths.root);
+  const other = runningPid(paths);
+  if (other !== undefined && other !== process.pid) throw new Error(`lab ${o.name} is already running (pid ${other})`);
+  const plan = planLabNetwork(o.name, o.nodes);
+  await mkdir(paths.logDir, { recursive: true });
+  await mkdir(ctl.dir, { recursive: true });
+  await mkdir(path.dirname(ctl.socket('api')), { recursive: true });
+  for (const f of await readdir(ctl.dir)) await rm(path.join(ctl.dir, f), { force: true });
+  await writeFile(paths.pidFile, `${process.pid}\n`);
+  const ports = await pickPorts();
+  const server = `https://127.0.0.1:${ports.api}`;
+  const sup = new Supervisor({ logDir: paths.logDir, tee: o.tee });
+  const meta = { lab: o.name, stateDir: paths.root, server, registry: `127.0.0.1:${ports.registry}`, nodes: plan.nodes };
+  sup.on('start', () => void writeStatus(paths, sup, meta));
+  sup.on('exit', () => void writeStatus(paths, sup, meta));
+  const proxies: RunningProxy[] = [];
+  let watcher: NodeJS.Timeout | undefined;
+  try {
+    await writeFile(ctl.planFile, JSON.stringify({ plan, ports }, null, 2));
+    await createLabNetwork(plan);
+    const creds = await ensureCredentials({
+      stateDir: paths.root,
+      server,
+      hosts: [],
+      clusterName: `skiff-lab-${o.name}`,
+      identities: [ADMIN, SCHEDULER, CONTROLLER_MANAGER, ...plan.nodes.map((n) => nodeIdentity(n.name))],
+    });
+    const etcdPlan = planEtcdCluster({ clientPort: ports.etcd, members: o.etcdMembers ?? 1, prefix: `lab-${o.name}-etcd` });
+    for (const m of etcdPlan.members) await sup.start(etcdComponent(etcdPlan, m, paths.etcdDir));
+    await sup.start(registryComponent(await writeRegistryConfig(paths.registryDir, `127.0.0.1:${ports.registry}`)));
+    await writeFile(paths.registriesYaml, stringify({ mirrors: {}, configs: { [`127.0.0.1:${ports.registry}`]: { insecure: true } } }));
+    await sup.start(
+      skiffComponent('apiserver', [
+        'apiserver',
+        `--etcd-servers=${etcdPlan.endpoints}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${ports.api}`,
+        `--tls-cert-file=${creds.apiserverCertFile}`,
+        `--tls-private-key-file=${creds.apiserverKeyFile}`,
+        `--token-auth-file=${creds.tokenFile}`,
+      ]),
+    );
+    // Host side of the node proxies: the unix sockets lead to the host's loopback ports.
+    proxies.push(await startProxy({ listen: { kind: 'unix', path: ctl.socket('api') }, connect: { kind: 'tcp', host: '127.0.0.1', port: ports.api } }));
+    proxies.push(await startProxy({ listen: { kind: 'unix', path: ctl.socket('registry') }, connect: { kind: 'tcp', host: '127.0.0.1', port: ports.registry } }));
+    await waitForHttps(`${server}/readyz`, creds.caPem, creds.tokens.get('admin'), 60_000, signal);
+
+    const kc = (id: string) => creds.kubeconfigs.get(id) ?? '';
+    await sup.start(skiffComponent('scheduler', ['scheduler', `--kubeconfig=${kc('scheduler')}`]));
+    await sup.start(skiffComponent('controller-manager', ['controller-manager', `--kubeconfig=${kc('controller-manager')}`]));
+    for (const n of plan.nodes) {
+      const inNode = ['ip', 'netns', 'exec', n.netns];
+      for (const what of ['api', 'registry'] as const) {
+        const port = what === 'api' ? ports.api : ports.registry;
+        await sup.start({
+          ...skiffComponent(`node-${n.index}-${what}-proxy`, [
+            'lab',
+            'proxy',
+            `--listen=tcp:127.0.0.1:${port}`,
+            `--connect=unix:${ctl.socket(what)}`,
+            `--block-file=${ctl.partitionFile(n.index)}`,
+          ]),
+          prefix: inNode,
+        });
+      }
+      await sup.start({
+        ...skiffComponent(
+          `kubelet-${n.index}`,
+          [
+            'kubelet',
+            `--kubeconfig=${kc(`kubelet-${n.name}`)}`,
+            `--node-name=${n.name}`,
+            `--root=${path.join(paths.root, 'nodes', String(n.index))}`,
+            `--pod-cidr=${n.podCidr}`,
+            `--registry-config=${paths.registriesYaml}`,
+            `--node-labels=skiff.dev/lab=${o.name},skiff.dev/lab-node=${n.index}`,
+            ...(o.nodeCapacity ? [`--capacity=${o.nodeCapacity}`] : []),
+          ],
+          15_000,
+        ),
+        prefix: inNode,
+      });
+    }
+    await writeStatus(paths, sup, meta);
+    watcher = setInterval(() => void applyControl(sup, plan, ctl), 300);
+    onReady?.({ kubeconfig: paths.kubeconfig, ports, plan });
+    await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+  } finally {
+    if (watcher) clearInterval(watcher);
+    await sup.stopAll();
+    for (const p of proxies) await p.close();
+    // Pods go before their nodes: CNI teardown runs inside the node's namespace.
+    for (const n of plan.nodes) {
+      const root = path.join(paths.root, 'nodes', String(n.index));
+      if (!existsSync(root)) continue;
+      const self = skiffComponent('clean', ['lab', 'clean-node', `--root=${root}`, `--pod-cidr=${n.podCidr}`]);
+      try {
+        await promisify(execFile)('ip', ['netns', 'exec', n.netns, self.command, ...self.args], { env: self.env });
+      } catch (e) {
+        process.stderr.write(`lab ${o.name}: cleaning node ${n.index}: ${(e as Error).message}\n`);
+      }
+    }
+    await deleteLabNetwork(plan);
+    await writeStatus(paths, sup, { ...meta, stopped: true });
+    await rm(paths.pidFile, { force: true });
+  }
+}
+
+/** Brings the supervisor and the network in line with the control files. */
+async function applyControl(sup: Supervisor, plan: LabNetworkPlan, ctl: ReturnType<typeof labControl>): Promise<void> {
+  for (const n of plan.nodes) {
+    const name = `kubelet-${n.index}`;
+    const stop = existsSync(ctl.stopFile(n.index));
+    if (stop && !sup.isHeld(name)) await sup.hold(name);
+    if (!stop && sup.isHeld(name)) sup.release(name);
+  }
+}
+
+/** partition-node / heal-node: the lab link and the node's proxies (by block file) together. */
+export async function setPartition(stateDir: string, plan: LabNetworkPlan, index: number, partitioned: boolean): Promise<void> {
+  const ctl = labControl(stateDir);
+  if (partitioned) await writeFile(ctl.partitionFile(index), new Date().toISOString());
+  else await rm(ctl.partitionFile(index), { force: true });
+  await setNodeLink(plan, index, !partitioned);
+}
