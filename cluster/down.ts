@@ -2,7 +2,7 @@
 // pods left on the machine — containers, sandboxes with their network namespaces, veths,
 // portmap rules, mounts and cgroups — through the same runtime the kubelet used. Without
 // --purge the state (etcd data, images, credentials) stays for the next `up`.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { ImageService } from '../runtime/image-service.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
@@ -51,7 +51,14 @@ export async function tearDown(opts: { stateDir: string; purge: boolean }): Prom
     report.push(`skiff was not running for ${paths.root}`);
   }
   if (existsSync(paths.runtimeRoot)) {
-    const removed = await removeAllPods(paths.runtimeRoot);
+    // The pod CIDR the cluster ran with, so CNI teardown sees the same network.
+    let podCidr = DEFAULTS.podCidr;
+    try {
+      podCidr = (JSON.parse(readFileSync(paths.statusFile, 'utf8')) as { podCidr?: string }).podCidr ?? podCidr;
+    } catch {
+      // no status: the default
+    }
+    const removed = await removeAllPods(paths.runtimeRoot, podCidr);
     report.push(`removed ${removed.containers} container(s) and ${removed.sandboxes} pod sandbox(es)`);
   }
   if (opts.purge) {

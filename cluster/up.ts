@@ -91,7 +91,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
   const registryAddr = opts.registryAddr ?? DEFAULTS.registryAddr;
   const server = `https://127.0.0.1:${apiPort}`;
   const sup = new Supervisor({ logDir: paths.logDir, tee: opts.tee });
-  const meta = { stateDir: paths.root, server, node, registry: registryAddr };
+  const meta = { stateDir: paths.root, server, node, registry: registryAddr, podCidr: opts.podCidr ?? DEFAULTS.podCidr };
   sup.on('start', () => void writeStatus(paths, sup, meta));
   sup.on('exit', () => void writeStatus(paths, sup, meta));
   try {

@@ -20,6 +20,10 @@ interface UpFlags {
   foreground: boolean;
   demo: boolean;
   timeout: string;
+  apiPort: string;
+  etcdPort: string;
+  registryAddr: string;
+  podCidr: string;
 }
 
 /** Waits until the node registered by this machine's kubelet is Ready. */
@@ -49,7 +53,29 @@ async function waitForNodeReady(kubeconfig: string, node: string, timeoutMs: num
 }
 
 function upOptions(f: UpFlags): UpOptions {
-  return { stateDir: f.stateDir, etcdServers: f.etcdServers, registryConfig: f.registryConfig, nodeName: f.nodeName };
+  return {
+    stateDir: f.stateDir,
+    etcdServers: f.etcdServers,
+    registryConfig: f.registryConfig,
+    nodeName: f.nodeName,
+    apiPort: Number(f.apiPort),
+    etcdPort: Number(f.etcdPort),
+    registryAddr: f.registryAddr,
+    podCidr: f.podCidr,
+  };
+}
+
+/** The flags a detached supervisor must be given to run the same cluster. */
+function forwardedFlags(f: UpFlags): string[] {
+  return [
+    ...(f.etcdServers ? ['--etcd-servers', f.etcdServers] : []),
+    ...(f.registryConfig ? ['--registry-config', f.registryConfig] : []),
+    ...(f.nodeName ? ['--node-name', f.nodeName] : []),
+    '--api-port', f.apiPort,
+    '--etcd-port', f.etcdPort,
+    '--registry-addr', f.registryAddr,
+    '--pod-cidr', f.podCidr,
+  ];
 }
 
 export function upCommand(): Command {
@@ -62,6 +88,10 @@ export function upCommand(): Command {
     .option('--foreground', 'supervise the components in this process, their output on the terminal', false)
     .option('--demo', 'build and run the kuard demo pod', false)
     .option('--timeout <seconds>', 'how long to wait for the node to be Ready', '120')
+    .option('--api-port <n>', 'HTTPS port of the API server on 127.0.0.1', String(DEFAULTS.apiPort))
+    .option('--etcd-port <n>', 'client port of the managed etcd (the peer port is the next one)', String(DEFAULTS.etcdPort))
+    .option('--registry-addr <addr>', 'address of the local registry', DEFAULTS.registryAddr)
+    .option('--pod-cidr <cidr>', "this node's pod CIDR", DEFAULTS.podCidr)
     .action(async (f: UpFlags) => {
       const paths = statePaths(f.stateDir);
       const opts = upOptions(f);
@@ -79,12 +109,7 @@ export function upCommand(): Command {
         process.stdout.write(`skiff is already running for ${paths.root} (pid ${pid}); kubeconfig: ${paths.kubeconfig}\n`);
       } else {
         const started = Date.now();
-        const extra = [
-          ...(f.etcdServers ? ['--etcd-servers', f.etcdServers] : []),
-          ...(f.registryConfig ? ['--registry-config', f.registryConfig] : []),
-          ...(f.nodeName ? ['--node-name', f.nodeName] : []),
-        ];
-        const child = await startDetached(opts, extra);
+        const child = await startDetached(opts, forwardedFlags(f));
         try {
           await waitForNodeReady(paths.kubeconfig, node, Number(f.timeout) * 1000);
         } catch (e) {
@@ -101,7 +126,7 @@ export function upCommand(): Command {
           ].join('\n'),
         );
       }
-      if (f.demo) await runDemo({ stateDir: paths.root, registryAddr: DEFAULTS.registryAddr, out: process.stdout });
+      if (f.demo) await runDemo({ stateDir: paths.root, registryAddr: f.registryAddr, out: process.stdout });
     });
 }
 
