@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createLabNetwork, deleteLabNetwork, listNetns, planLabNetwork, setNodeLink } from './lab-network.js';
+import { createLabNetwork, deleteLabNetwork, listNetns, planLabNetwork, setNodeLink } from '../../cluster/lab-network.js';
 
 const run = promisify(execFile);
 

@@ -1,28 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Etcd3 } from 'etcd3';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { etcdComponent, planEtcdCluster } from './etcd.js';
-import { Supervisor } from './supervisor.js';
-
-/** A base port with the next five free too (3 members x client+peer). */
-async function freePortRun(n: number): Promise<number> {
-  for (;;) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    const ok = await Promise.all(
-      Array.from({ length: n }, (_, i) =>
-        new Promise<boolean>((resolve) => {
-          const s = net.createServer();
-          s.once('error', () => resolve(false));
-          s.listen(base + i, '127.0.0.1', () => s.close(() => resolve(true)));
-        }),
-      ),
-    );
-    if (ok.every(Boolean)) return base;
-  }
-}
+import { etcdComponent, planEtcdCluster } from '../../cluster/etcd.js';
+import { Supervisor } from '../../cluster/supervisor.js';
+import { freePortRun } from '../fixtures/ports.js';
 
 describe('managed etcd', () => {
   const cleanups: (() => Promise<void>)[] = [];

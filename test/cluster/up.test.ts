@@ -1,0 +1,128 @@
+// skiff up end to end, as a user runs it: one command brings up etcd, registry, API server,
+// scheduler, controller-manager and kubelet; --demo builds the kuard-style image, pushes it
+// as the gcr.io mirror, runs the classic kuard pod and a published variant; they answer HTTP
+// on the pod IP and on the node's port; down leaves nothing of the pods behind, and the
+// next up brings the objects back. Real processes, real containers, as root.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Pod } from '../../api/types/core.js';
+import { connectionFromKubeconfig } from '../../client/kubeconfig.js';
+import { RestClient } from '../../client/rest.js';
+import { freePort, freePortRun } from '../fixtures/ports.js';
+import { repoRoot } from '../fixtures/process.js';
+
+const exec = promisify(execFile);
+
+function skiff(args: string[], timeoutMs = 240_000): Promise<{ stdout: string; stderr: string }> {
+  return exec(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'cmd/skiff.ts'), ...args], {
+    cwd: repoRoot,
+    timeout: timeoutMs,
+    env: { ...process.env, SKIFF_LOG_JSON: '1' },
+  });
+}
+
+function get(url: string): Promise<{ code: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}
+
+const hasPortFree = async (port: number) => {
+  try {
+    await get(`http://127.0.0.1:${port}/`);
+    return false;
+  } catch {
+    return true;
+  }
+};
+
+describe('skiff up / down', () => {
+  let stateDir = '';
+  const node = `up-${process.pid}`;
+  const flags: string[] = [];
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-up-'));
+    const etcdPort = await freePortRun(2);
+    flags.push(
+      '--state-dir', stateDir,
+      '--api-port', String(await freePort()),
+      '--etcd-port', String(etcdPort),
+      '--registry-addr', `127.0.0.1:${await freePort()}`,
+      '--node-name', node,
+      '--pod-cidr', `10.89.${(process.pid % 200) + 20}.0/24`,
+    );
+  });
+
+  afterAll(async () => {
+    await skiff(['down', '--state-dir', stateDir, '--purge']).catch(() => undefined);
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('brings up a cluster with the demo, tears it down cleanly, and brings the objects back', async () => {
+    expect(await hasPortFree(8080)).toBe(true);
+    const up = await skiff(['up', ...flags, '--demo']);
+    expect(up.stdout).toContain(`node ${node} is Ready`);
+    expect(up.stdout).toContain('pod/kuard created');
+    expect(up.stdout).toMatch(/curl http:\/\/[\d.]+:8080\//);
+
+    const client = new RestClient(connectionFromKubeconfig({ kubeconfig: path.join(stateDir, 'kubeconfig') }));
+    try {
+      const kuard = (await client.pods.get('kuard', { namespace: 'default' })) as Pod;
+      expect(kuard.status?.phase).toBe('Running');
+      const page = await get(`http://${kuard.status?.podIP}:8080/`);
+      expect(page.code).toBe(200);
+      expect(page.body).toContain('Hello from kuard');
+      expect((await get(`http://${kuard.status?.podIP}:8080/healthy`)).code).toBe(200);
+      const published = await get('http://127.0.0.1:8080/');
+      expect(published.body).toContain('Hello from kuard-published');
+
+      const again = await skiff(['up', ...flags]);
+      expect(again.stdout).toContain('already running');
+      const status = await skiff(['status', '--state-dir', stateDir]);
+      for (const c of ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'registry']) expect(status.stdout).toMatch(new RegExp(`${c}\\s+Running`));
+
+      await client.pods.delete('kuard-published', { namespace: 'default' });
+    } finally {
+      client.close();
+    }
+
+    const down = await skiff(['down', '--state-dir', stateDir]);
+    expect(down.stdout).toContain('stopped the skiff supervisor');
+    expect((await exec('ip', ['netns', 'list'])).stdout).not.toMatch(/skiff|cni/);
+    expect((await exec('iptables-save')).stdout).not.toContain('10.89.');
+    expect(await hasPortFree(8080)).toBe(true);
+    const mounts = (await exec('cat', ['/proc/mounts'])).stdout;
+    expect(mounts).not.toContain(stateDir);
+
+    // The state stays: the next up brings back the kuard pod (the deleted one stays gone).
+    await skiff(['up', ...flags]);
+    const client2 = new RestClient(connectionFromKubeconfig({ kubeconfig: path.join(stateDir, 'kubeconfig') }));
+    try {
+      const deadline = Date.now() + 120_000;
+      let pod: Pod | undefined;
+      while (Date.now() < deadline) {
+        pod = await client2.pods.get('kuard', { namespace: 'default' });
+        if (pod.status?.phase === 'Running' && pod.status.podIP) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(pod?.status?.phase).toBe('Running');
+      expect((await get(`http://${pod?.status?.podIP}:8080/`)).body).toContain('Hello from kuard');
+      const names = (await client2.pods.list({ namespace: 'default' })).items.map((p) => p.metadata.name);
+      expect(names).toEqual(['kuard']);
+    } finally {
+      client2.close();
+    }
+  }, 600_000);
+});
