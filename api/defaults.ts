@@ -1,0 +1,185 @@
+// Server-side defaults, as Kubernetes' core/v1 defaults.go and the admission plugins that
+// always run (Priority, DefaultTolerationSeconds) leave an object: applied to every create
+// and update body before validation, so what is stored (and printed back) is what
+// kube-apiserver would store. Quantities are rewritten in canonical form ("0.5" -> "500m").
+import { Quantity } from './quantity.js';
+import { qosClass } from './pod-resources.js';
+import type { Container, ContainerPort, Namespace, Node, Pod, Probe, Toleration, Volume } from './types/core.js';
+import type { KubeObject } from './types/meta.js';
+
+export { effectiveRequests, podLimits, podRequests, qosClass } from './pod-resources.js';
+export type { PodRequests } from './pod-resources.js';
+
+/** skiff's docker-style memory+swap limit; a limit only, so it is never copied into requests. */
+export const MEMORY_SWAP_RESOURCE = 'skiff.dev/memory-swap';
+
+export const DEFAULT_TOLERATION_SECONDS = 300;
+export const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
+export const UNREACHABLE_TAINT = 'node.kubernetes.io/unreachable';
+
+/** Kubernetes' image reference rule: the tag follows the last ':' after the last '/', before any '@'. */
+export function imageTag(image: string): { tag?: string; digest?: string } {
+  const at = image.indexOf('@');
+  const digest = at >= 0 ? image.slice(at + 1) : undefined;
+  const name = at >= 0 ? image.slice(0, at) : image;
+  const colon = name.lastIndexOf(':');
+  const tag = colon > name.lastIndexOf('/') ? name.slice(colon + 1) : undefined;
+  return { tag, digest };
+}
+
+/** Always for ":latest" or an untagged image (which means latest); IfNotPresent otherwise, digests included. */
+export function defaultPullPolicy(image: string | undefined): 'Always' | 'IfNotPresent' {
+  const { tag, digest } = imageTag(image ?? '');
+  if (tag === 'latest' || (tag === undefined && digest === undefined)) return 'Always';
+  return 'IfNotPresent';
+}
+
+// Defaults run before validation, on whatever the client sent: every step checks shapes and
+// leaves anything malformed untouched for validation to report.
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const objects = <T>(v: unknown): T[] => (Array.isArray(v) ? (v.filter(isObj) as T[]) : []);
+
+function canonicalize(list: unknown): void {
+  if (!isObj(list)) return;
+  for (const [k, v] of Object.entries(list)) {
+    try {
+      list[k] = Quantity.parse(v as string).toString();
+    } catch {
+      // Left as written: validation reports it with its field path.
+    }
+  }
+}
+
+function defaultProbe(p: Probe | undefined): void {
+  if (!isObj(p)) return;
+  // Go's defaulting cannot tell 0 from unset for these ints, so 0 becomes the default too.
+  p.timeoutSeconds ||= 1;
+  p.periodSeconds ||= 10;
+  p.successThreshold ||= 1;
+  p.failureThreshold ||= 3;
+  if (isObj(p.httpGet)) {
+    p.httpGet.path ||= '/';
+    p.httpGet.scheme ??= 'HTTP';
+  }
+}
+
+function defaultContainer(c: Container, hostNetwork: boolean): void {
+  c.imagePullPolicy ??= defaultPullPolicy(c.image);
+  c.terminationMessagePath ??= '/dev/termination-log';
+  c.terminationMessagePolicy ??= 'File';
+  for (const port of objects<ContainerPort>(c.ports)) {
+    port.protocol ??= 'TCP';
+    // A host-network pod's ports are host ports (defaultHostNetworkPorts).
+    if (hostNetwork && port.hostPort === undefined) port.hostPort = port.containerPort;
+  }
+  for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) defaultProbe(probe);
+  const res = isObj(c.resources) ? c.resources : undefined;
+  if (res && isObj(res.limits)) {
+    res.requests ??= {};
+    if (!isObj(res.requests)) return;
+    for (const [k, v] of Object.entries(res.limits)) {
+      if (k !== MEMORY_SWAP_RESOURCE && !(k in res.requests)) res.requests[k] = v;
+    }
+  }
+  canonicalize(res?.limits);
+  canonicalize(res?.requests);
+}
+
+/** The DefaultTolerationSeconds admission plugin: tolerate not-ready/unreachable nodes for 5 minutes. */
+function defaultTolerations(pod: Pod): void {
+  if (pod.spec.tolerations !== undefined && !Array.isArray(pod.spec.tolerations)) return;
+  const tolerations = pod.spec.tolerations ?? [];
+  const tolerates = (key: string): boolean =>
+    tolerations.some((t) => isObj(t) && (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
+  const added: Toleration[] = [];
+  for (const key of [NOT_READY_TAINT, UNREACHABLE_TAINT]) {
+    if (!tolerates(key)) added.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
+  }
+  if (added.length) pod.spec.tolerations = [...tolerations, ...added];
+}
+
+function defaultPod(pod: Pod): void {
+  const spec = pod.spec;
+  if (!isObj(spec)) return;
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.securityContext ??= {};
+  spec.enableServiceLinks ??= true;
+  // The Priority admission plugin: no priority class (skiff has none) means priority 0.
+  if (!spec.priorityClassName) spec.priority ??= 0;
+  const hostNetwork = spec.hostNetwork === true;
+  for (const c of [...objects<Container>(spec.containers), ...objects<Container>(spec.initContainers)]) defaultContainer(c, hostNetwork);
+  for (const v of objects<Volume>(spec.volumes)) {
+    if (!v.emptyDir && !v.hostPath) v.emptyDir = {};
+    if (isObj(v.emptyDir) && v.emptyDir.sizeLimit !== undefined) {
+      const list = { sizeLimit: v.emptyDir.sizeLimit };
+      canonicalize(list);
+      v.emptyDir.sizeLimit = list.sizeLimit;
+    }
+  }
+  defaultTolerations(pod);
+  pod.status ??= {};
+  if (!isObj(pod.status)) return;
+  pod.status.phase ??= 'Pending';
+  pod.status.qosClass ??= qosClass(pod);
+}
+
+function defaultNamespace(ns: Namespace): void {
+  // Kubernetes sets this at create and keeps it through updates; a body without it means the default.
+  ns.spec ??= {};
+  if (isObj(ns.spec)) ns.spec.finalizers ??= ['kubernetes'];
+  ns.status ??= {};
+  if (isObj(ns.status)) ns.status.phase ??= 'Active';
+}
+
+function defaultNode(node: Node): void {
+  const status = node.status;
+  if (!isObj(status)) return;
+  canonicalize(status.capacity);
+  canonicalize(status.allocatable);
+  // SetDefaults_NodeStatus: allocatable is the whole capacity unless the kubelet reserves some.
+  if (isObj(status.capacity) && status.allocatable === undefined) status.allocatable = { ...status.capacity };
+}
+
+/**
+ * Mutates obj into its defaulted form, by `kind` (or obj.kind); other kinds are left alone.
+ * Idempotent, so it is safe on create, update and patch results alike.
+ */
+export function applyDefaults(obj: KubeObject, kind: string | undefined = obj?.kind): void {
+  if (!obj || typeof obj !== 'object') return;
+  switch (kind) {
+    case 'Pod':
+      defaultPod(obj as Pod);
+      break;
+    case 'Namespace':
+      defaultNamespace(obj as Namespace);
+      break;
+    case 'Node':
+      defaultNode(obj as Node);
+      break;
+  }
+}
+
+/**
+ * What a create does beyond defaulting (the registry strategies' PrepareForCreate): a client
+ * cannot create an object with a status of its choosing, so status starts afresh, and a new
+ * namespace gets the "kubernetes" finalizer. Call before applyDefaults.
+ */
+export function prepareForCreate(obj: KubeObject, kind: string | undefined = obj?.kind): void {
+  if (!obj || typeof obj !== 'object') return;
+  switch (kind) {
+    case 'Pod': {
+      const pod = obj as Pod;
+      pod.status = { phase: 'Pending' };
+      break;
+    }
+    case 'Namespace': {
+      const ns = obj as Namespace;
+      ns.spec = { ...ns.spec, finalizers: ['kubernetes'] };
+      ns.status = { phase: 'Active' };
+      break;
+    }
+  }
+}

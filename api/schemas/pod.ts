@@ -1,0 +1,263 @@
+// core/v1 Pod and Binding: types, enums and required fields. Ranges, names and cross-field
+// rules are semantic checks in api/validation/, where Kubernetes' exact messages live.
+import type { JsonSchema } from './json-schema.js';
+import { arr, bool, enumOf, int, intOrString, keyedArr, nullableTime, obj, quantity, resourceList, str, strMap, time } from './json-schema.js';
+import { envelope } from './meta.js';
+
+const CORE = 'io.k8s.api.core.v1';
+
+export const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
+export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
+export const DNS_POLICIES = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'];
+export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
+export const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+export const POD_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'];
+export const CONDITION_STATUSES = ['True', 'False', 'Unknown'];
+
+const resourceRequirements = obj(`${CORE}.ResourceRequirements`, {
+  limits: resourceList('Maximum amount of compute resources allowed.'),
+  requests: resourceList('Minimum amount of compute resources required; defaults to limits.'),
+}, { description: 'Compute resources required by this container: requests drive scheduling, limits drive cgroups.' });
+
+const containerPort = obj(
+  `${CORE}.ContainerPort`,
+  {
+    name: str('An IANA_SVC_NAME, unique within the pod.'),
+    containerPort: int('Port to expose on the pod IP, 0 < x < 65536.'),
+    hostPort: int('Port to expose on the host, 0 < x < 65536.'),
+    hostIP: str('Host IP to bind the external port to.'),
+    protocol: enumOf(PROTOCOLS, 'Defaults to "TCP".'),
+  },
+  { description: 'A network port in a single container.', required: ['containerPort'] },
+);
+
+const envVar = obj(
+  `${CORE}.EnvVar`,
+  {
+    name: str('Name of the environment variable.'),
+    value: str('Value, with $(VAR_NAME) references expanded.'),
+    valueFrom: obj(`${CORE}.EnvVarSource`, {
+      fieldRef: obj(`${CORE}.ObjectFieldSelector`, { apiVersion: str(), fieldPath: str('Path of the field to select.') }, { required: ['fieldPath'] }),
+      resourceFieldRef: obj(
+        `${CORE}.ResourceFieldSelector`,
+        { containerName: str(), resource: str('Required: resource to select.'), divisor: quantity() },
+        { required: ['resource'] },
+      ),
+    }),
+  },
+  { description: 'An environment variable present in a container.', required: ['name'] },
+);
+
+const volumeMount = obj(
+  `${CORE}.VolumeMount`,
+  {
+    name: str('Must match the name of a volume.'),
+    mountPath: str('Path within the container at which the volume should be mounted.'),
+    readOnly: bool(),
+    subPath: str('Path within the volume from which the container volume should be mounted.'),
+  },
+  { description: 'A mounting of a volume within a container.', required: ['name', 'mountPath'] },
+);
+
+const probe = obj(`${CORE}.Probe`, {
+  exec: obj(`${CORE}.ExecAction`, { command: arr(str()) }),
+  httpGet: obj(
+    `${CORE}.HTTPGetAction`,
+    {
+      path: str(),
+      port: intOrString('Number or IANA_SVC_NAME of the port.'),
+      host: str(),
+      scheme: enumOf(['HTTP', 'HTTPS'], 'Defaults to HTTP.'),
+      httpHeaders: arr(obj(`${CORE}.HTTPHeader`, { name: str(), value: str() }, { required: ['name'] })),
+    },
+    { required: ['port'] },
+  ),
+  tcpSocket: obj(`${CORE}.TCPSocketAction`, { port: intOrString(), host: str() }, { required: ['port'] }),
+  initialDelaySeconds: int(),
+  timeoutSeconds: int('Defaults to 1.'),
+  periodSeconds: int('Defaults to 10.'),
+  successThreshold: int('Defaults to 1; must be 1 for liveness and startup.'),
+  failureThreshold: int('Defaults to 3.'),
+  terminationGracePeriodSeconds: int(),
+}, { description: 'A health check performed against a container to tell whether it is alive or ready to receive traffic.' });
+
+const securityContext = obj(`${CORE}.SecurityContext`, {
+  runAsUser: int(),
+  runAsGroup: int(),
+  runAsNonRoot: bool(),
+  readOnlyRootFilesystem: bool(),
+  allowPrivilegeEscalation: bool(),
+  privileged: bool(),
+  capabilities: obj(`${CORE}.Capabilities`, { add: arr(str()), drop: arr(str()) }),
+}, { description: 'Security options the container should be run with.' });
+
+export const containerSchema = obj(
+  `${CORE}.Container`,
+  {
+    name: str('DNS_LABEL, unique within the pod. Cannot be updated.'),
+    image: str('Container image name.'),
+    command: arr(str(), 'Entrypoint array. Not executed within a shell.'),
+    args: arr(str(), 'Arguments to the entrypoint.'),
+    workingDir: str(),
+    ports: keyedArr(containerPort, 'containerPort'),
+    env: keyedArr(envVar, 'name'),
+    resources: resourceRequirements,
+    volumeMounts: keyedArr(volumeMount, 'mountPath'),
+    livenessProbe: probe,
+    readinessProbe: probe,
+    startupProbe: probe,
+    imagePullPolicy: enumOf(PULL_POLICIES, 'Always if :latest or no tag, IfNotPresent otherwise.'),
+    securityContext,
+    terminationMessagePath: str(),
+    terminationMessagePolicy: enumOf(['File', 'FallbackToLogsOnError']),
+    stdin: bool(),
+    tty: bool(),
+  },
+  { description: 'A single application container to run within a pod.', required: ['name'] },
+);
+
+const volume = obj(
+  `${CORE}.Volume`,
+  {
+    name: str('DNS_LABEL, unique within the pod.'),
+    emptyDir: obj(`${CORE}.EmptyDirVolumeSource`, { medium: enumOf(['', 'Memory']), sizeLimit: quantity() }),
+    hostPath: obj(
+      `${CORE}.HostPathVolumeSource`,
+      { path: str(), type: enumOf(['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice']) },
+      { required: ['path'] },
+    ),
+  },
+  { description: 'A named volume in a pod that any container in the pod may mount.', required: ['name'] },
+);
+
+const nodeSelectorRequirement = obj(
+  `${CORE}.NodeSelectorRequirement`,
+  { key: str(), operator: str('In, NotIn, Exists, DoesNotExist, Gt or Lt.'), values: arr(str()) },
+  { required: ['key', 'operator'] },
+);
+const nodeSelectorTerm = obj(`${CORE}.NodeSelectorTerm`, { matchExpressions: arr(nodeSelectorRequirement), matchFields: arr(nodeSelectorRequirement) });
+
+const affinity = obj(`${CORE}.Affinity`, {
+  nodeAffinity: obj(`${CORE}.NodeAffinity`, {
+    requiredDuringSchedulingIgnoredDuringExecution: obj(`${CORE}.NodeSelector`, { nodeSelectorTerms: arr(nodeSelectorTerm) }, { required: ['nodeSelectorTerms'] }),
+    preferredDuringSchedulingIgnoredDuringExecution: arr(
+      obj(`${CORE}.PreferredSchedulingTerm`, { weight: int('1-100'), preference: nodeSelectorTerm }, { required: ['weight', 'preference'] }),
+    ),
+  }),
+}, { description: 'Scheduling constraints of the pod.' });
+
+const toleration = obj(`${CORE}.Toleration`, {
+  key: str(),
+  operator: str('Exists or Equal; defaults to Equal.'),
+  value: str(),
+  effect: enumOf(['', ...TAINT_EFFECTS]),
+  tolerationSeconds: int(),
+}, { description: 'Lets the pod be scheduled onto (or stay on) nodes with a matching taint.' });
+
+export const podSpecSchema = obj(
+  `${CORE}.PodSpec`,
+  {
+    containers: keyedArr(containerSchema, 'name', 'At least one container. Cannot be updated.'),
+    initContainers: keyedArr(containerSchema, 'name'),
+    volumes: keyedArr(volume, 'name', undefined, true),
+    restartPolicy: enumOf(RESTART_POLICIES, 'Defaults to Always.'),
+    terminationGracePeriodSeconds: int('Defaults to 30 seconds.'),
+    activeDeadlineSeconds: int(),
+    nodeName: str('Set by the scheduler through the binding subresource.'),
+    nodeSelector: strMap(),
+    affinity,
+    tolerations: arr(toleration),
+    hostNetwork: bool(),
+    hostname: str(),
+    subdomain: str(),
+    schedulerName: str('Defaults to default-scheduler.'),
+    priority: int(),
+    priorityClassName: str(),
+    securityContext: obj(`${CORE}.PodSecurityContext`, {
+      runAsUser: int(),
+      runAsGroup: int(),
+      runAsNonRoot: bool(),
+      fsGroup: int(),
+      supplementalGroups: arr(int()),
+    }),
+    serviceAccountName: str(),
+    dnsPolicy: enumOf(DNS_POLICIES, 'Defaults to ClusterFirst.'),
+    enableServiceLinks: bool(),
+  },
+  { description: 'The desired behavior of the pod.', required: ['containers'] },
+);
+
+const containerState = obj(`${CORE}.ContainerState`, {
+  waiting: obj(`${CORE}.ContainerStateWaiting`, { reason: str(), message: str() }),
+  running: obj(`${CORE}.ContainerStateRunning`, { startedAt: time() }),
+  terminated: obj(
+    `${CORE}.ContainerStateTerminated`,
+    { exitCode: int(), signal: int(), reason: str(), message: str(), startedAt: time(), finishedAt: time(), containerID: str() },
+  ),
+});
+
+const containerStatus = obj(
+  `${CORE}.ContainerStatus`,
+  {
+    name: str(),
+    state: containerState,
+    lastState: containerState,
+    ready: bool(),
+    restartCount: int(),
+    image: str(),
+    imageID: str(),
+    containerID: str(),
+    started: bool(),
+  },
+  // Only the name: Go clients always send ready/restartCount/image/imageID, but an absent one
+  // means its zero value there, so requiring them would be stricter than Kubernetes.
+  { description: 'The observed state of one container.', required: ['name'] },
+);
+
+const podIP = obj(`${CORE}.PodIP`, { ip: str() }, { required: ['ip'] });
+
+export const podStatusSchema = obj(`${CORE}.PodStatus`, {
+  phase: enumOf(POD_PHASES),
+  conditions: keyedArr(
+    obj(
+      `${CORE}.PodCondition`,
+      { type: str(), status: enumOf(CONDITION_STATUSES), lastProbeTime: nullableTime(), lastTransitionTime: time(), reason: str(), message: str() },
+      { required: ['type'] },
+    ),
+    'type',
+  ),
+  message: str(),
+  reason: str(),
+  hostIP: str(),
+  hostIPs: keyedArr(podIP, 'ip'),
+  podIP: str(),
+  podIPs: keyedArr(podIP, 'ip'),
+  startTime: time(),
+  initContainerStatuses: arr(containerStatus),
+  containerStatuses: arr(containerStatus),
+  qosClass: enumOf(['Guaranteed', 'Burstable', 'BestEffort']),
+  nominatedNodeName: str(),
+}, { description: 'The most recently observed status of the pod, written by the kubelet and scheduler.' });
+
+export const podSchema: JsonSchema = envelope(
+  { group: '', version: 'v1', kind: 'Pod' },
+  'Pod is a collection of containers that can run on a host.',
+  { spec: podSpecSchema, status: podStatusSchema },
+);
+
+export const objectReferenceSchema = obj(`${CORE}.ObjectReference`, {
+  apiVersion: str(),
+  kind: str(),
+  name: str(),
+  namespace: str(),
+  uid: str(),
+  resourceVersion: str(),
+  fieldPath: str('For a part of an object, e.g. spec.containers{name}.'),
+});
+
+export const bindingSchema: JsonSchema = envelope(
+  { group: '', version: 'v1', kind: 'Binding' },
+  'Binding ties one object to another; for example, a pod is bound to a node by a scheduler.',
+  { target: objectReferenceSchema },
+  ['target'],
+);

@@ -1,0 +1,104 @@
+// Structural validation: every kind's JSON Schema compiled once with ajv at module load, ajv's
+// errors turned into Kubernetes causes (field paths, reasons), and the strict-decoding check
+// for fields the schema does not know (fieldValidation=Strict|Warn).
+import { Ajv } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import addFormatsPlugin from 'ajv-formats';
+import { SCHEMAS, schemaFor } from '../schemas/index.js';
+import type { JsonSchema } from '../schemas/index.js';
+import { EXTENSION_KEYWORDS } from '../schemas/json-schema.js';
+import type { StatusCause } from '../types/meta.js';
+import { FieldPath, invalid, isObject, notSupported, required, typeInvalid } from './field.js';
+
+// ajv-formats is CommonJS; under NodeNext its default import is the module object, whose
+// `default` is the plugin. Accept either shape rather than depend on interop details.
+type FormatsPlugin = typeof addFormatsPlugin.default;
+const addFormats: FormatsPlugin =
+  (addFormatsPlugin as unknown as { default?: FormatsPlugin }).default ?? (addFormatsPlugin as unknown as FormatsPlugin);
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+addFormats(ajv, ['date-time']);
+ajv.addVocabulary([...EXTENSION_KEYWORDS]);
+
+const VALIDATORS: ReadonlyMap<string, ValidateFunction> = new Map(Object.entries(SCHEMAS).map(([kind, schema]) => [kind, ajv.compile(schema)]));
+
+/** JSON pointer "/spec/containers/0/name" -> spec.containers[0].name, reading arrays from the data. */
+function pointerToPath(pointer: string, root: unknown): FieldPath {
+  let path = FieldPath.root();
+  let cur: unknown = root;
+  if (!pointer) return path;
+  for (const raw of pointer.slice(1).split('/')) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (Array.isArray(cur)) {
+      path = path.index(Number(seg));
+      cur = cur[Number(seg)];
+    } else {
+      path = path.key(seg);
+      cur = isObject(cur) ? cur[seg] : undefined;
+    }
+  }
+  return path;
+}
+
+const TYPE_NAMES: Record<string, string> = { integer: 'integer', number: 'number', string: 'string', boolean: 'boolean', object: 'object', array: 'array', null: 'null' };
+
+function describeType(t: unknown): string {
+  const types = (Array.isArray(t) ? t : String(t).split(',')).map((x) => TYPE_NAMES[String(x)] ?? String(x));
+  return types.length === 1 ? types[0] : `${types.slice(0, -1).join(', ')} or ${types.at(-1)}`;
+}
+
+function toCause(e: ErrorObject, root: unknown): StatusCause {
+  const path = pointerToPath(e.instancePath, root);
+  switch (e.keyword) {
+    case 'required':
+      return required(path.child(String((e.params as { missingProperty: string }).missingProperty)));
+    case 'type':
+      return typeInvalid(path, e.data, `must be of type ${describeType((e.params as { type: unknown }).type)}`);
+    case 'enum':
+      return notSupported(path, e.data, (e.params as { allowedValues: unknown[] }).allowedValues);
+    case 'format':
+      return invalid(path, e.data, (e.params as { format: string }).format === 'date-time' ? 'must be an RFC 3339 date-time' : `must be a valid ${(e.params as { format: string }).format}`);
+    default:
+      return invalid(path, e.data, e.message ?? `failed ${e.keyword}`);
+  }
+}
+
+/** Schema violations of obj as kind; [] when it conforms (or the kind has no schema). */
+export function schemaCauses(obj: unknown, kind: string): StatusCause[] {
+  const validate = VALIDATORS.get(kind);
+  if (!validate) return [];
+  if (!isObject(obj)) return [typeInvalid(FieldPath.root(), obj, 'must be of type object')];
+  if (validate(obj)) return [];
+  return (validate.errors ?? []).map((e) => toCause(e, obj));
+}
+
+function walkUnknown(schema: JsonSchema, value: unknown, path: FieldPath, out: string[]): void {
+  if (Array.isArray(value)) {
+    if (schema.items) value.forEach((v, i) => walkUnknown(schema.items as JsonSchema, v, path.index(i), out));
+    return;
+  }
+  if (!isObject(value)) return;
+  if (schema.properties) {
+    for (const [k, v] of Object.entries(value)) {
+      const sub = schema.properties[k];
+      if (sub) walkUnknown(sub, v, path.key(k), out);
+      else out.push(path.key(k).toString());
+    }
+  } else if (schema.additionalProperties) {
+    for (const [k, v] of Object.entries(value)) walkUnknown(schema.additionalProperties, v, path.key(k), out);
+  }
+  // An object schema with neither is free-form (managedFields' fieldsV1): nothing is unknown in it.
+}
+
+/**
+ * Paths of fields the kind's schema does not define, e.g. ["spec.containers[0].imagee"], for
+ * fieldValidation=Strict (reject: `unknown field "..."`) or Warn (a Warning header per field).
+ */
+export function unknownFields(obj: unknown, kind?: string): string[] {
+  const k = kind ?? (isObject(obj) && typeof obj.kind === 'string' ? obj.kind : undefined);
+  const schema = k ? schemaFor(k) : undefined;
+  if (!schema) return [];
+  const out: string[] = [];
+  walkUnknown(schema, obj, FieldPath.root(), out);
+  return out;
+}
