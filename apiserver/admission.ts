@@ -1,0 +1,43 @@
+// Admission: defaults, then validation, before anything reaches etcd. The rules themselves
+// live in api/ (one source of truth for server and clients); this file only decides when
+// they run and turns their causes into a 422 Invalid Status.
+import * as defaults from '../api/defaults.js';
+import { errors } from '../api/errors.js';
+import type { ResourceInfo } from '../api/resources.js';
+import type { KubeObject } from '../api/types/meta.js';
+import { unknownFields, validateObject } from '../api/validation/index.js';
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export interface AdmitOptions {
+  operation: 'create' | 'update';
+  old?: KubeObject;
+  subresource?: 'status' | 'binding';
+}
+
+/** Fills in the defaults Kubernetes applies (pod restartPolicy, pull policy, qosClass, ...). */
+export function applyDefaults(obj: KubeObject): void {
+  defaults.applyDefaults(obj);
+}
+
+/** A create starts from a fresh status (and a namespace from its finalizer), then defaults. */
+export function defaultForCreate(obj: KubeObject): void {
+  defaults.prepareForCreate(obj);
+  defaults.applyDefaults(obj);
+}
+
+/** Runs validation; throws 422 Invalid; answers the warnings to send back (fieldValidation=Warn). */
+export function admit(r: ResourceInfo, obj: KubeObject, opts: AdmitOptions, fieldValidation: FieldValidation = 'Warn'): string[] {
+  const causes = validateObject(obj, { ...opts, kind: r.kind });
+  const warnings: string[] = [];
+  if (fieldValidation !== 'Ignore') {
+    const unknown = unknownFields(obj, r.kind);
+    if (unknown.length && fieldValidation === 'Strict') {
+      for (const f of unknown) causes.push({ reason: 'FieldValueInvalid', field: f, message: `unknown field "${f}"` });
+    } else {
+      for (const f of unknown) warnings.push(`unknown field "${f}"`);
+    }
+  }
+  if (causes.length) throw errors.invalid(r.kind, obj.metadata?.name ?? '', causes, r.group || undefined);
+  return warnings;
+}

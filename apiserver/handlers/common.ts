@@ -1,0 +1,127 @@
+// Pieces every REST handler shares: decoding and checking an object body against the path,
+// writing answers (with Warning headers), the node-bound check of the authorizer, and the
+// fieldValidation parameter.
+import type { Request, Response } from 'express';
+import type { OutgoingHttpHeaders } from 'node:http';
+import { errors } from '../../api/errors.js';
+import { apiVersionOf, resourceForKind, RESOURCES } from '../../api/resources.js';
+import type { KubeObject } from '../../api/types/meta.js';
+import type { FieldValidation } from '../admission.js';
+import { bodyFormat, decodeBody, readBody, type BodyFormat } from '../body.js';
+import type { ApiContext, RequestContext } from '../context.js';
+import type { ObjectRef } from '../storage/etcd-store.js';
+import { jsonOf } from '../storage/serialized.js';
+
+/** Answers an object (its remembered JSON when the store made one) or a prepared JSON string. */
+export function send(res: Response, code: number, body: unknown, rc?: RequestContext, json = jsonOf(body)): void {
+  const headers: OutgoingHttpHeaders = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) };
+  // Header values must be printable ASCII; a field name from a body could be anything.
+  if (rc && rc.warnings.length) headers.Warning = rc.warnings.map((w) => `299 - ${JSON.stringify(w).replace(/[^\x20-\x7e]/g, '?')}`);
+  res.writeHead(code, headers);
+  res.end(json);
+}
+
+export function refOf(rc: RequestContext, name?: string): ObjectRef {
+  return { resource: rc.resource, name: name ?? rc.info.name ?? '' };
+}
+
+export function keyOf(ctx: ApiContext, rc: RequestContext, name = rc.info.name ?? ''): string {
+  return ctx.keys.objectKey(rc.resource, rc.info.namespace, name);
+}
+
+/** Reads and decodes the body, whatever its format (the caller checks the shape). */
+export async function readDecoded(req: Request): Promise<{ body: unknown; format: BodyFormat }> {
+  const format = bodyFormat(req.headers['content-type']);
+  const raw = await readBody(req);
+  return { body: decodeBody(raw, format), format };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Drops null fields, as Go's decoder turns a JSON null into the zero value: kubectl sends
+ * `creationTimestamp: null` and expects it to mean "unset", not "invalid".
+ */
+export function dropNulls(v: unknown): void {
+  if (Array.isArray(v)) {
+    for (const x of v) dropNulls(x);
+  } else if (isPlainObject(v)) {
+    for (const k of Object.keys(v)) {
+      if (v[k] === null) delete v[k];
+      else if (typeof v[k] === 'object') dropNulls(v[k]);
+    }
+  }
+}
+
+/**
+ * Checks that a decoded body is an object of the path's resource: kind and apiVersion known
+ * and matching (missing ones are taken from the path), namespace and name agreeing.
+ */
+export function checkObjectBody(rc: RequestContext, body: unknown, opts: { kind?: string; apiVersion?: string } = {}): KubeObject {
+  const r = rc.resource;
+  if (!isPlainObject(body)) throw errors.badRequest(`the request body must be a JSON or YAML object, got ${Array.isArray(body) ? 'an array' : typeof body}`);
+  dropNulls(body);
+  const wantKind = opts.kind ?? r.kind;
+  const wantVersion = opts.apiVersion ?? apiVersionOf(r);
+  const kind = body.kind;
+  const apiVersion = body.apiVersion;
+  if (kind !== undefined && typeof kind !== 'string') throw errors.badRequest('kind must be a string');
+  if (apiVersion !== undefined && typeof apiVersion !== 'string') throw errors.badRequest('apiVersion must be a string');
+  if (typeof apiVersion === 'string' && typeof kind === 'string' && kind !== wantKind) {
+    if (!resourceForKind(apiVersion, kind) && !(kind === 'Binding' && apiVersion === 'v1')) {
+      const known = RESOURCES.some((x) => apiVersionOf(x) === apiVersion);
+      throw errors.badRequest(known ? `no kind "${kind}" is registered for version "${apiVersion}"` : `no kind "${kind}" is registered for version "${apiVersion}": unknown apiVersion`);
+    }
+    throw errors.badRequest(`the kind in the body (${kind}) does not match the kind of the path (${wantKind})`);
+  }
+  if (typeof kind === 'string' && kind !== wantKind) throw errors.badRequest(`the kind in the body (${kind}) does not match the kind of the path (${wantKind})`);
+  if (typeof apiVersion === 'string' && apiVersion !== wantVersion) {
+    const known = RESOURCES.some((x) => apiVersionOf(x) === apiVersion);
+    throw errors.badRequest(
+      known
+        ? `the API version in the body (${apiVersion}) does not match the API version of the path (${wantVersion})`
+        : `no kind "${String(kind ?? wantKind)}" is registered for version "${apiVersion}"`,
+    );
+  }
+  body.kind = wantKind;
+  body.apiVersion = wantVersion;
+  if (body.metadata === undefined || body.metadata === null) body.metadata = {};
+  if (!isPlainObject(body.metadata)) throw errors.badRequest('metadata must be an object');
+  const meta = body.metadata as Record<string, unknown>;
+  if (rc.resource.namespaced && rc.info.namespace !== undefined && opts.kind === undefined) {
+    if (meta.namespace === undefined || meta.namespace === '') meta.namespace = rc.info.namespace;
+    else if (meta.namespace !== rc.info.namespace) {
+      throw errors.badRequest(`the namespace of the provided object (${String(meta.namespace)}) does not match the namespace sent on the request (${rc.info.namespace})`);
+    }
+  }
+  if (rc.info.name !== undefined && opts.kind === undefined && meta.name !== undefined && meta.name !== rc.info.name) {
+    throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${rc.info.name})`);
+  }
+  return body as unknown as KubeObject;
+}
+
+/** A node's write or read of a pod must concern a pod bound to that node. */
+export function checkBound(rc: RequestContext, obj: KubeObject | undefined | null): void {
+  const node = rc.decision.boundToNode;
+  if (node === undefined || !obj) return;
+  const bound = (obj as { spec?: { nodeName?: string } }).spec?.nodeName;
+  if (bound !== node) {
+    throw errors.forbidden(rc.user.name, rc.info.verb, rc.resource.plural, obj.metadata?.name, rc.resource.group || undefined, `node "${node}" can only access pods bound to it`);
+  }
+}
+
+export function fieldValidation(rc: RequestContext): FieldValidation {
+  const v = rc.query.fieldValidation;
+  if (v === undefined || v === '') return 'Warn';
+  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
+  throw errors.badRequest(`fieldValidation must be one of Strict, Warn, Ignore (got "${v}")`);
+}
+
+export function intParam(rc: RequestContext, name: string): number | undefined {
+  const v = rc.query[name];
+  if (v === undefined || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw errors.badRequest(`${name} must be an integer (got "${v}")`);
+  return Number(v);
+}

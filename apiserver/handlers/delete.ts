@@ -1,0 +1,134 @@
+// DELETE of one object. A pod bound to a node goes gracefully: deletionTimestamp and
+// deletionGracePeriodSeconds are set and the kubelet, once its containers are stopped,
+// deletes again with gracePeriodSeconds=0. Unbound or finished pods, and everything else,
+// go at once — unless finalizers hold them, in which case they wait, marked, until an
+// update removes the last one. Deleting a namespace removes everything in it.
+import type { Request, Response } from 'express';
+import { errors, isApiError } from '../../api/errors.js';
+import { apiVersionOf, RESOURCES } from '../../api/resources.js';
+import type { Pod } from '../../api/types/core.js';
+import type { DeleteOptions, KubeObject } from '../../api/types/meta.js';
+import { bodyFormat, decodeBody, readBody } from '../body.js';
+import type { ApiContext, RequestContext } from '../context.js';
+import { selectionPredicate } from '../selectors.js';
+import { DELETE, type UpdateResult } from '../storage/etcd-store.js';
+import { timestamp } from '../strategy.js';
+import { checkBound, intParam, keyOf, refOf, send } from './common.js';
+
+const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+
+async function deleteOptions(rc: RequestContext, req: Request): Promise<DeleteOptions> {
+  const raw = await readBody(req);
+  let opts: DeleteOptions = {};
+  if (raw.length > 0 && raw.toString('utf8').trim() !== '') {
+    const body = decodeBody(raw, bodyFormat(req.headers['content-type']));
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw errors.badRequest('the body of a DELETE must be a DeleteOptions object');
+    opts = body as DeleteOptions;
+  }
+  const q = intParam(rc, 'gracePeriodSeconds');
+  if (q !== undefined) opts.gracePeriodSeconds = q;
+  if (opts.gracePeriodSeconds !== undefined && (typeof opts.gracePeriodSeconds !== 'number' || opts.gracePeriodSeconds < 0)) {
+    throw errors.badRequest('gracePeriodSeconds must be a non-negative integer');
+  }
+  return opts;
+}
+
+/** The grace period this deletion gets: only bound, running pods wait. */
+function gracePeriod(rc: RequestContext, obj: KubeObject, opts: DeleteOptions): number {
+  if (rc.resource.plural !== 'pods') return 0;
+  const pod = obj as Pod;
+  if (!pod.spec?.nodeName) return 0;
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') return 0;
+  return opts.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+}
+
+function checkPreconditions(rc: RequestContext, obj: KubeObject, opts: DeleteOptions): void {
+  const p = opts.preconditions;
+  if (!p) return;
+  const name = rc.info.name ?? '';
+  if (p.uid && p.uid !== obj.metadata.uid) {
+    throw errors.conflict(rc.resource.plural, name, `Precondition failed: UID in precondition: ${p.uid}, UID in object meta: ${obj.metadata.uid ?? ''}`, rc.resource.group || undefined);
+  }
+  if (p.resourceVersion && p.resourceVersion !== obj.metadata.resourceVersion) {
+    throw errors.conflict(
+      rc.resource.plural,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${p.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion ?? ''}`,
+      rc.resource.group || undefined,
+    );
+  }
+}
+
+export function planDeletion(rc: RequestContext, current: KubeObject, opts: DeleteOptions, now = new Date()): UpdateResult {
+  checkBound(rc, current);
+  checkPreconditions(rc, current, opts);
+  const grace = gracePeriod(rc, current, opts);
+  const meta = current.metadata;
+  if (grace > 0) {
+    // A second graceful delete may shorten the wait, never lengthen it.
+    if (meta.deletionTimestamp && (meta.deletionGracePeriodSeconds ?? 0) <= grace) return current;
+    meta.deletionTimestamp = timestamp(new Date(now.getTime() + grace * 1000));
+    meta.deletionGracePeriodSeconds = grace;
+    return current;
+  }
+  if (meta.finalizers && meta.finalizers.length > 0) {
+    meta.deletionTimestamp ??= timestamp(now);
+    meta.deletionGracePeriodSeconds = 0;
+    return current;
+  }
+  return DELETE;
+}
+
+export async function deleteObject(ctx: ApiContext, rc: RequestContext, req: Request, res: Response): Promise<void> {
+  if (rc.info.subresource !== undefined) throw errors.methodNotAllowed(`DELETE is not supported on ${rc.resource.plural}/${rc.info.subresource}`);
+  const opts = await deleteOptions(rc, req);
+  if (rc.resource.plural === 'namespaces') return deleteNamespace(ctx, rc, res, opts);
+  const { object } = await ctx.store.guaranteedUpdate(keyOf(ctx, rc), refOf(rc), (cur) => planDeletion(rc, cur, opts));
+  send(res, 200, object, rc);
+}
+
+/**
+ * Kubernetes marks the namespace Terminating and a controller empties it; skiff does both in
+ * the request: mark, remove every namespaced object in it, then remove the namespace.
+ */
+async function deleteNamespace(ctx: ApiContext, rc: RequestContext, res: Response, opts: DeleteOptions): Promise<void> {
+  const name = rc.info.name ?? '';
+  if (PROTECTED_NAMESPACES.has(name)) {
+    throw errors.forbidden(rc.user.name, 'delete', 'namespaces', name, undefined, `this namespace may not be deleted`);
+  }
+  const key = keyOf(ctx, rc);
+  const { object } = await ctx.store.guaranteedUpdate(key, refOf(rc), (cur) => {
+    checkPreconditions(rc, cur, opts);
+    cur.metadata.deletionTimestamp ??= timestamp();
+    cur.metadata.deletionGracePeriodSeconds = 0;
+    (cur as { status?: { phase?: string } }).status = { phase: 'Terminating' };
+    return cur;
+  });
+  for (const r of RESOURCES) {
+    if (r.namespaced) await ctx.store.deletePrefix(ctx.keys.collectionPrefix(r, name));
+  }
+  const gone = await ctx.store.guaranteedUpdate(key, refOf(rc), (cur) => (cur.metadata.finalizers?.length ? cur : DELETE), { current: object });
+  send(res, 200, gone.object, rc);
+}
+
+/** DELETE of a collection (with selectors): each matching object as a single DELETE would. */
+export async function deleteCollection(ctx: ApiContext, rc: RequestContext, req: Request, res: Response): Promise<void> {
+  const r = rc.resource;
+  const opts = await deleteOptions(rc, req);
+  const filter = selectionPredicate(r.kind, { labelSelector: rc.query.labelSelector, fieldSelector: rc.query.fieldSelector });
+  const page = await ctx.store.list(ctx.keys.collectionPrefix(r, rc.info.namespace), { filter });
+  const items: KubeObject[] = [];
+  for (const obj of page.items) {
+    const name = obj.metadata.name ?? '';
+    const one: RequestContext = { ...rc, info: { ...rc.info, name } };
+    try {
+      const { object } = await ctx.store.guaranteedUpdate(ctx.keys.objectKey(r, obj.metadata.namespace, name), refOf(one, name), (cur) => planDeletion(one, cur, opts), { current: obj });
+      items.push(object);
+    } catch (e) {
+      // Gone meanwhile is what was asked for.
+      if (!isApiError(e, 'NotFound')) throw e;
+    }
+  }
+  send(res, 200, { kind: r.listKind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: page.resourceVersion }, items }, rc);
+}

@@ -1,0 +1,71 @@
+// PUT and PATCH of an object or its /status: both become one read-modify-write through the
+// store (409 when a resourceVersion precondition no longer holds), with the strategy
+// deciding what may change, admission validating the result, and the node-bound check on
+// the stored and the new object. An update that drops the last finalizer of an object
+// whose deletion was asked for removes it.
+import type { Request, Response } from 'express';
+import { errors } from '../../api/errors.js';
+import type { KubeObject } from '../../api/types/meta.js';
+import { admit, applyDefaults } from '../admission.js';
+import type { ApiContext, RequestContext } from '../context.js';
+import { DELETE, type UpdateResult } from '../storage/etcd-store.js';
+import { prepareForUpdate, readyToDelete } from '../strategy.js';
+import { checkBound, checkObjectBody, fieldValidation, keyOf, readDecoded, refOf, send } from './common.js';
+import { applyPatchBody } from './patch-apply.js';
+
+function checkSubresource(rc: RequestContext): void {
+  const sub = rc.info.subresource;
+  if (sub !== undefined && !(sub === 'status' && rc.resource.subresources.includes('status'))) {
+    throw errors.notFound(`${rc.resource.plural}/${sub}`, rc.info.name ?? '');
+  }
+}
+
+async function writeUpdate(
+  ctx: ApiContext,
+  rc: RequestContext,
+  res: Response,
+  mutate: (current: KubeObject) => KubeObject,
+  expectedRV?: string,
+): Promise<void> {
+  const r = rc.resource;
+  const fv = fieldValidation(rc);
+  const { object, deleted } = await ctx.store.guaranteedUpdate(
+    keyOf(ctx, rc),
+    refOf(rc),
+    (current): UpdateResult => {
+      checkBound(rc, current);
+      const wanted = checkObjectBody(rc, mutate(current));
+      const next = prepareForUpdate(r, rc.info.subresource, wanted, current);
+      if (rc.info.subresource !== 'status') applyDefaults(next);
+      rc.warnings = admit(r, next, { operation: 'update', old: current, subresource: rc.info.subresource === 'status' ? 'status' : undefined }, fv);
+      checkBound(rc, next);
+      return readyToDelete(next) ? DELETE : next;
+    },
+    { expectedRV },
+  );
+  ctx.log.debug({ resource: r.plural, name: rc.info.name, deleted }, 'updated');
+  send(res, 200, object, rc);
+}
+
+export async function updateObject(ctx: ApiContext, rc: RequestContext, req: Request, res: Response): Promise<void> {
+  checkSubresource(rc);
+  const { body } = await readDecoded(req);
+  const obj = checkObjectBody(rc, body);
+  if (!obj.metadata.name) obj.metadata.name = rc.info.name;
+  const expectedRV = obj.metadata.resourceVersion || undefined;
+  await writeUpdate(ctx, rc, res, (current) => ({ ...structuredClone(obj), metadata: { ...structuredClone(obj.metadata), resourceVersion: current.metadata.resourceVersion } }), expectedRV);
+}
+
+export async function patchObject(ctx: ApiContext, rc: RequestContext, req: Request, res: Response): Promise<void> {
+  checkSubresource(rc);
+  const { body, format } = await readDecoded(req);
+  await writeUpdate(ctx, rc, res, (current) => {
+    const patched = applyPatchBody(current, body, format) as KubeObject;
+    const rv = patched?.metadata?.resourceVersion;
+    // A resourceVersion inside the patch is a precondition, as in Kubernetes.
+    if (rv !== undefined && rv !== current.metadata.resourceVersion) {
+      throw errors.conflict(rc.resource.plural, rc.info.name ?? '', 'the object has been modified; please apply your changes to the latest version and try again', rc.resource.group || undefined);
+    }
+    return patched;
+  });
+}

@@ -1,0 +1,85 @@
+// How the API server calls kubelets (pods/log, nodes/proxy): HTTPS to the node's InternalIP
+// and advertised kubelet port, with a bearer token the kubelets are given too
+// (--kubelet-client-token-file). The kubelet's serving certificate is verified against
+// --kubelet-certificate-authority when one is given; without it it is not verified, as
+// kube-apiserver does without that flag: the channel is encrypted, but someone who can take
+// over a node's address could receive the token and fake answers. Give the CA in production.
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import { ApiError, errors } from '../api/errors.js';
+import type { Node } from '../api/types/core.js';
+
+export interface KubeletClientOptions {
+  /** Bearer token the kubelets accept from the API server. */
+  token?: string;
+  /** PEM CA (or the certificates themselves) that the kubelets' serving certificates chain to. */
+  ca?: string | Buffer;
+}
+
+export const DEFAULT_KUBELET_PORT = 10250;
+
+/** host:port of a node's kubelet, from its status (InternalIP, daemonEndpoints). */
+export function kubeletAddress(node: Node): { host: string; port: number } {
+  const addrs = node.status?.addresses ?? [];
+  const ip = addrs.find((a) => a.type === 'InternalIP') ?? addrs.find((a) => a.type === 'ExternalIP') ?? addrs.find((a) => a.type === 'Hostname');
+  if (!ip) throw errors.badRequest(`node "${node.metadata.name ?? ''}" has no address to reach its kubelet`);
+  return { host: ip.address, port: node.status?.daemonEndpoints?.kubeletEndpoint?.Port || DEFAULT_KUBELET_PORT };
+}
+
+export class KubeletClient {
+  readonly #token: string | undefined;
+  readonly #agent: https.Agent;
+
+  constructor(opts: KubeletClientOptions = {}) {
+    this.#token = opts.token?.trim() || undefined;
+    this.#agent = new https.Agent({ ca: opts.ca, rejectUnauthorized: opts.ca !== undefined });
+  }
+
+  /** Sends a request to a kubelet and resolves with its response (any status), body unread. */
+  request(node: Node, method: string, pathAndQuery: string, opts: { body?: Readable; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+    const { host, port } = kubeletAddress(node);
+    const name = node.metadata.name ?? '';
+    return new Promise((resolve, reject) => {
+      const req = https.request({
+        agent: this.#agent,
+        host,
+        port,
+        method,
+        path: pathAndQuery,
+        signal: opts.signal,
+        headers: { ...opts.headers, ...(this.#token ? { authorization: `Bearer ${this.#token}` } : {}) },
+      });
+      req.on('response', resolve);
+      req.on('error', (err) => reject(new ApiError(503, 'ServiceUnavailable', `error trying to reach the kubelet of node "${name}" at ${host}:${port}: ${err.message}`)));
+      if (opts.body) opts.body.pipe(req);
+      else req.end();
+    });
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+/** Reads a (small) error answer of a kubelet. */
+export async function readText(res: IncomingMessage, max = 64 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of res) {
+    const b = c as Buffer;
+    if (n < max) chunks.push(b.subarray(0, max - n));
+    n += b.length;
+  }
+  return Buffer.concat(chunks).toString('utf8').trim();
+}
+
+/** A kubelet's error answer as the Status kube-apiserver would send. */
+export function kubeletError(node: string, status: number, text: string): ApiError {
+  if (status === 400) return errors.badRequest(text);
+  if (status === 404) return new ApiError(404, 'NotFound', text);
+  if (status === 401 || status === 403) {
+    return errors.internal(`the kubelet of node "${node}" refused the API server's credentials (${status}: ${text}); check --kubelet-client-token-file`);
+  }
+  return errors.internal(`kubelet of node "${node}" answered ${status}: ${text}`);
+}

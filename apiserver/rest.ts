@@ -1,0 +1,109 @@
+// The resource half of the API: every /api/v1/... and /apis/<group>/<version>/... request
+// is resolved into a RequestInfo, authorized, and handed to the handler for its verb.
+import type { NextFunction, Request, Response } from 'express';
+import { ApiError, errors } from '../api/errors.js';
+import type { UserInfo } from './auth/user.js';
+import type { ApiContext, RequestContext } from './context.js';
+import { createBinding } from './handlers/binding.js';
+import { send } from './handlers/common.js';
+import { createObject } from './handlers/create.js';
+import { deleteCollection, deleteObject } from './handlers/delete.js';
+import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './handlers/discovery.js';
+import { openApiDocument, openApiIndex } from './handlers/openapi.js';
+import { getObject, listObjects } from './handlers/read.js';
+import { patchObject, updateObject } from './handlers/update.js';
+import { watchHttp } from './handlers/watch.js';
+import { parseRequestInfo, type RequestInfo } from './request-info.js';
+
+export function queryOf(req: Request): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.query as Record<string, unknown>)) {
+    out[k] = Array.isArray(v) ? String(v[0]) : typeof v === 'string' ? v : undefined;
+  }
+  return out;
+}
+
+export function userOf(res: Response): UserInfo {
+  return res.locals.user as UserInfo;
+}
+
+function notFoundPath(path: string): never {
+  throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${path})`, {});
+}
+
+/** Discovery and /version: answered for any authenticated user the authorizer lets through. */
+function serveNonResource(ctx: ApiContext, info: RequestInfo, req: Request, res: Response): void {
+  const decision = ctx.authorize(userOf(res), info);
+  if (!decision.allowed) throw errors.forbidden(userOf(res).name, 'get', info.path, undefined, undefined, decision.reason);
+  const p = info.path.replace(/\/+$/, '') || '/';
+  const parts = p.split('/').filter(Boolean);
+  let doc: unknown;
+  if (p === '/version') doc = VERSION_INFO;
+  else if (p === '/api') doc = apiVersions(`${req.socket.localAddress ?? ''}:${req.socket.localPort ?? ''}`);
+  else if (parts[0] === 'api' && parts.length === 2) doc = apiResourceList('', parts[1]);
+  else if (p === '/apis') doc = apiGroupList();
+  else if (parts[0] === 'apis' && parts.length === 2) doc = apiGroupDoc(parts[1]);
+  else if (parts[0] === 'apis' && parts.length === 3) doc = apiResourceList(parts[1], parts[2]);
+  else if (p === '/openapi/v3') doc = openApiIndex();
+  else if (p.startsWith('/openapi/v3/')) {
+    const json = openApiDocument(p.slice('/openapi/v3/'.length));
+    if (json === undefined) notFoundPath(p);
+    send(res, 200, undefined, undefined, json);
+    return;
+  }
+  if (doc === undefined) notFoundPath(p);
+  send(res, 200, doc);
+}
+
+export function restHandler(ctx: ApiContext) {
+  return async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
+    const query = queryOf(req);
+    const info = parseRequestInfo(req.method, req.path, query);
+    if (!info.isResourceRequest) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw errors.methodNotAllowed(`${req.method} is not supported on ${req.path}`);
+      serveNonResource(ctx, info, req, res);
+      return;
+    }
+    const resource = info.resourceInfo;
+    if (!resource) notFoundPath(req.path);
+    const sub = info.subresource;
+    if (sub !== undefined && !['status', 'binding'].includes(sub)) notFoundPath(req.path);
+    if (resource.namespaced && info.namespace === undefined && !['list', 'watch'].includes(info.verb)) notFoundPath(req.path);
+    if (!resource.namespaced && info.namespace !== undefined && resource.plural !== 'namespaces') notFoundPath(req.path);
+    const user = userOf(res);
+    const rc: RequestContext = { info, resource, user, decision: { allowed: true }, query, warnings: [], accept: req.headers.accept };
+    // A create is authorized once its body is read: a node may create only its own Node.
+    if (!(info.verb === 'create' && sub === undefined)) {
+      rc.decision = ctx.authorize(user, info, query.fieldSelector);
+      if (!rc.decision.allowed) {
+        throw errors.forbidden(user.name, info.verb, sub ? `${resource.plural}/${sub}` : resource.plural, info.name, resource.group || undefined, rc.decision.reason);
+      }
+    }
+    if (sub === 'binding') {
+      if (info.verb !== 'create' || resource.plural !== 'pods') throw errors.methodNotAllowed(`${req.method} is not supported on pods/binding`);
+      return createBinding(ctx, rc, req, res);
+    }
+    switch (info.verb) {
+      case 'get':
+        return getObject(ctx, rc, res);
+      case 'list':
+        return listObjects(ctx, rc, res);
+      case 'watch':
+        return watchHttp(ctx, rc, res);
+      case 'create':
+        if (sub !== undefined) throw errors.methodNotAllowed(`POST is not supported on ${resource.plural}/${sub}`);
+        return createObject(ctx, rc, req, res);
+      case 'update':
+        return updateObject(ctx, rc, req, res);
+      case 'patch':
+        return patchObject(ctx, rc, req, res);
+      case 'delete':
+        return deleteObject(ctx, rc, req, res);
+      case 'deletecollection':
+        if (sub !== undefined || !resource.verbs.includes('deletecollection')) throw errors.methodNotAllowed(`DELETE is not supported on the ${resource.plural} collection`);
+        return deleteCollection(ctx, rc, req, res);
+      default:
+        throw errors.methodNotAllowed(`${req.method} is not supported on ${req.path}`);
+    }
+  };
+}

@@ -1,0 +1,255 @@
+// The API server: an express app over the etcd store and the watch caches, served on plain
+// HTTP and/or HTTPS, with bearer-token authentication, authorization, request logs, and
+// every error answered as a `kind: Status` object from one place (the error middleware).
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { Etcd3 } from 'etcd3';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { ApiError, errors, isApiError } from '../api/errors.js';
+import { findResource, RESOURCES } from '../api/resources.js';
+import { authenticate } from './auth/authenticate.js';
+import { authorize } from './auth/authorize.js';
+import { TokenAuthenticator } from './auth/token-file.js';
+import type { UserInfo } from './auth/user.js';
+import type { ApiContext, RequestContext } from './context.js';
+import { watchWebSocket } from './handlers/watch.js';
+import { kubeletRoutes } from './handlers/kubelet-routes.js';
+import type { KubeletClientOptions } from './kubelet-client.js';
+import { parseRequestInfo, type RequestInfo } from './request-info.js';
+import { restHandler } from './rest.js';
+import { EtcdStore } from './storage/etcd-store.js';
+import { startCompactor } from './storage/compactor.js';
+import { KeyLayout } from './storage/keys.js';
+import { WatchCache } from './storage/watch-cache.js';
+import { prepareForCreate } from './strategy.js';
+
+export interface ApiServerOptions {
+  etcdServers: string[];
+  etcdPrefix?: string;
+  log: Logger;
+  tokens?: TokenAuthenticator;
+  anonymous?: boolean;
+  /** Plain HTTP listener. */
+  http?: { host: string; port: number };
+  /** HTTPS listener (PEM cert and key). */
+  https?: { host: string; port: number; cert: Buffer | string; key: Buffer | string };
+  bookmarkIntervalMs?: number;
+  /** Events each watch cache keeps for watches that resume from a past resourceVersion. */
+  watchCacheCapacity?: number;
+  /** How often etcd's history is compacted (kube's --etcd-compaction-interval); 0 = never. */
+  compactionIntervalMs?: number;
+  /** How to reach kubelets for pods/log and nodes/proxy (token, CA of their certificates). */
+  kubeletClient?: KubeletClientOptions;
+}
+
+export interface RunningApiServer {
+  /** http://host:port when a plain listener runs */
+  httpUrl?: string;
+  httpsUrl?: string;
+  close(): Promise<void>;
+}
+
+const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-node-lease', 'kube-public'];
+
+function sendStatus(res: Response, err: ApiError): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.status(err.code).type('application/json').send(JSON.stringify(err.toStatus()));
+}
+
+/** Maps anything thrown to a Status: ApiErrors as they are, the rest as 500 (and logged). */
+export function toApiError(err: unknown, log: Logger): ApiError {
+  if (isApiError(err)) return err;
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e?.type === 'entity.too.large' || e?.status === 413) return errors.tooLarge(e.message ?? 'request entity too large');
+  log.error({ err }, 'internal error');
+  return errors.internal(e?.message ?? String(err), err);
+}
+
+function bearerFromProtocols(header: string | string[] | undefined): string | undefined {
+  const protos = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((s) => s.trim());
+  const p = protos.find((x) => x.startsWith('base64url.bearer.authorization.k8s.io.'));
+  if (!p) return undefined;
+  return `Bearer ${Buffer.from(p.slice('base64url.bearer.authorization.k8s.io.'.length), 'base64url').toString('utf8')}`;
+}
+
+async function ensureNamespaces(ctx: ApiContext): Promise<void> {
+  const r = findResource('namespaces', '');
+  if (!r) return;
+  for (const name of INITIAL_NAMESPACES) {
+    const key = ctx.keys.objectKey(r, undefined, name);
+    if (await ctx.store.get(key)) continue;
+    try {
+      await ctx.store.create(key, prepareForCreate(r, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }), { resource: r, name });
+    } catch (e) {
+      if (!isApiError(e, 'AlreadyExists')) throw e;
+    }
+  }
+}
+
+export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
+  const log = opts.log;
+  const client = new Etcd3({ hosts: opts.etcdServers });
+  const store = new EtcdStore(client);
+  const keys = new KeyLayout(opts.etcdPrefix ?? '/registry');
+  const caches = new Map<string, WatchCache>();
+  for (const r of RESOURCES) {
+    caches.set(
+      r.plural,
+      new WatchCache({
+        client,
+        store,
+        prefix: keys.typePrefix(r),
+        capacity: opts.watchCacheCapacity,
+        onError: (err) => log.warn({ err, resource: r.plural }, 'watch cache restarting'),
+      }),
+    );
+  }
+  const tokens = opts.tokens ?? new TokenAuthenticator();
+  const anonymous = opts.anonymous ?? false;
+  const ctx: ApiContext = {
+    store,
+    keys,
+    caches,
+    log,
+    bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+    authorize(user: UserInfo, info: RequestInfo, fieldSelector?: string, nameOverride?: string) {
+      return authorize(user, {
+        verb: info.verb,
+        apiGroup: info.apiGroup,
+        resource: info.isResourceRequest ? info.resource : undefined,
+        subresource: info.subresource,
+        namespace: info.namespace,
+        name: nameOverride ?? info.name,
+        fieldSelector,
+        path: info.path,
+      });
+    },
+  };
+
+  try {
+    await Promise.all([...caches.values()].map((c) => c.start()));
+    await ensureNamespaces(ctx);
+  } catch (e) {
+    await Promise.all([...caches.values()].map((c) => c.stop()));
+    client.close();
+    throw e;
+  }
+
+  const compactionMs = opts.compactionIntervalMs ?? 5 * 60_000;
+  const compactor = compactionMs > 0 ? startCompactor({ client, store, intervalMs: compactionMs, log }) : undefined;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      const user = (res.locals.user as UserInfo | undefined)?.name;
+      log.info({ method: req.method, path: req.originalUrl, status: res.statusCode, ms: Math.round(ms * 100) / 100, user }, 'request');
+    });
+    next();
+  });
+
+  let ready = true;
+  const health = async (_req: Request, res: Response) => {
+    try {
+      if (!ready) throw new Error('shutting down');
+      await store.currentRevision();
+      res.type('text/plain').send('ok');
+    } catch (e) {
+      res.status(500).type('text/plain').send(`[-]etcd failed: ${(e as Error).message}`);
+    }
+  };
+  // Health answers without a token so supervisors and load balancers can probe it.
+  app.get(['/healthz', '/livez', '/readyz'], health);
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const result = authenticate(req.headers.authorization, { tokens, anonymous });
+    if (!result.user) {
+      sendStatus(res, errors.unauthorized());
+      return;
+    }
+    res.locals.user = result.user;
+    next();
+  });
+  app.use(kubeletRoutes(ctx, opts.kubeletClient));
+  app.use(restHandler(ctx));
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    sendStatus(res, toApiError(err, log));
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const fail = (err: ApiError) => {
+      const body = JSON.stringify(err.toStatus());
+      socket.end(`HTTP/1.1 ${err.code} ${http.STATUS_CODES[err.code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const query: Record<string, string | undefined> = {};
+      for (const [k, v] of url.searchParams) query[k] ??= v;
+      const auth = authenticate(req.headers.authorization ?? bearerFromProtocols(req.headers['sec-websocket-protocol']), { tokens, anonymous });
+      if (!auth.user) return fail(errors.unauthorized());
+      const info = parseRequestInfo('GET', url.pathname, { ...query, watch: 'true' });
+      const resource = info.resourceInfo;
+      if (!resource || info.verb !== 'watch') return fail(new ApiError(404, 'NotFound', 'only watches are served over WebSocket', {}));
+      const decision = ctx.authorize(auth.user, info, query.fieldSelector);
+      if (!decision.allowed) return fail(errors.forbidden(auth.user.name, 'watch', resource.plural, undefined, resource.group || undefined, decision.reason));
+      const rc: RequestContext = { info, resource, user: auth.user, decision, query, warnings: [], accept: req.headers.accept };
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        log.info({ method: 'GET', path: req.url, user: auth.user?.name, websocket: true }, 'watch');
+        void watchWebSocket(ctx, rc, ws);
+      });
+    } catch (e) {
+      fail(toApiError(e, log));
+    }
+  };
+
+  const servers: http.Server[] = [];
+  const listen = (srv: http.Server, host: string, port: number) =>
+    new Promise<AddressInfo>((resolve, reject) => {
+      srv.keepAliveTimeout = 65_000;
+      srv.headersTimeout = 66_000;
+      srv.on('upgrade', onUpgrade);
+      srv.once('error', reject);
+      srv.listen(port, host, () => resolve(srv.address() as AddressInfo));
+      servers.push(srv);
+    });
+  const hostPart = (a: AddressInfo) => (a.family === 'IPv6' ? `[${a.address}]` : a.address);
+  const running: RunningApiServer = {
+    async close() {
+      ready = false;
+      compactor?.stop();
+      for (const s of servers) s.close();
+      for (const s of servers) s.closeAllConnections();
+      await Promise.all([...caches.values()].map((c) => c.stop()));
+      client.close();
+    },
+  };
+  try {
+    if (opts.http) {
+      const a = await listen(http.createServer(app), opts.http.host, opts.http.port);
+      running.httpUrl = `http://${hostPart(a)}:${a.port}`;
+    }
+    if (opts.https) {
+      const a = await listen(https.createServer({ cert: opts.https.cert, key: opts.https.key }, app), opts.https.host, opts.https.port);
+      running.httpsUrl = `https://${hostPart(a)}:${a.port}`;
+    }
+  } catch (e) {
+    await running.close();
+    throw e;
+  }
+  log.info({ http: running.httpUrl, https: running.httpsUrl, etcd: opts.etcdServers }, 'apiserver serving');
+  return running;
+}
+

@@ -1,0 +1,243 @@
+// Objects in etcd with kube-apiserver's optimistic concurrency: resourceVersion is the key's
+// mod_revision; create is a txn on create_revision == 0; update and delete are txns on
+// mod_revision == the revision the caller read (its else branch reads the key again, so a
+// lost race costs no extra round trip). Lists read one store revision and page through it
+// with an opaque continue token.
+import type { Etcd3, IKeyValue, IRangeResponse, ITxnResponse } from 'etcd3';
+import { ApiError, errors } from '../../api/errors.js';
+import type { ResourceInfo } from '../../api/resources.js';
+import type { KubeObject } from '../../api/types/meta.js';
+import { prefixEnd } from './keys.js';
+import { decode, encode, remember, withResourceVersion } from './serialized.js';
+
+/** Which object a storage call is about, for error messages. */
+export interface ObjectRef {
+  resource: ResourceInfo;
+  name: string;
+}
+
+export const DELETE = Symbol('delete');
+/** What an update function may answer: the new object, or DELETE to remove the key. */
+export type UpdateResult = KubeObject | typeof DELETE;
+
+export interface ListOptions {
+  limit?: number;
+  continueToken?: string;
+  filter?: (obj: KubeObject) => boolean;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  resourceVersion: string;
+  continueToken?: string;
+  remainingItemCount?: number;
+}
+
+/** An object read from etcd, its JSON (with resourceVersion) remembered for the answer. */
+export function fromKv(kv: IKeyValue): KubeObject {
+  const stored = kv.value.toString('utf8');
+  return remember(decode(stored, kv.mod_revision), withResourceVersion(stored, kv.mod_revision));
+}
+
+function storedObject<T extends KubeObject>(obj: T, bytes: string, rev: string): T {
+  return remember({ ...obj, metadata: { ...obj.metadata, resourceVersion: rev } }, withResourceVersion(bytes, rev));
+}
+
+/** Maps what etcd refuses to the Status a client can act on; never a bare 500 for size. */
+export function storageError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/request is too large|larger than max|exceeds|too large/i.test(msg)) {
+    return errors.tooLarge(`the object is too large for the store: ${msg}`);
+  }
+  if (/required revision has been compacted/i.test(msg)) return errors.gone(`the requested resource version has been compacted: ${msg}`);
+  if (/unavailable|ECONNREFUSED|no connection|deadline|timed out|timeout/i.test(msg)) {
+    return errors.unavailable(`etcd is unavailable: ${msg}`);
+  }
+  return errors.internal(`storage error: ${msg}`, err);
+}
+
+interface ContinueToken {
+  rv: number;
+  start: string;
+}
+
+function encodeContinue(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify(t)).toString('base64url');
+}
+
+function decodeContinue(token: string, prefix: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ContinueToken;
+    if (typeof t.rv !== 'number' || typeof t.start !== 'string' || !t.start.startsWith(prefix)) throw new Error('bad token');
+    return t;
+  } catch {
+    throw errors.badRequest('invalid continue token');
+  }
+}
+
+/** etcd's default --max-request-bytes: a put beyond it is refused. */
+export const DEFAULT_MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
+
+export class EtcdStore {
+  readonly client: Etcd3;
+  readonly #maxObjectBytes: number;
+
+  constructor(client: Etcd3, opts: { maxObjectBytes?: number } = {}) {
+    this.client = client;
+    this.#maxObjectBytes = opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
+  }
+
+  /**
+   * Refuses what etcd would refuse, before sending it: an oversized put fails in etcd as a
+   * retryable gRPC error, which the etcd3 client retries and then trips its circuit breaker
+   * on, failing every request for seconds. A clear 413 here keeps the store serving.
+   */
+  #checkSize(key: string, bytes: string): void {
+    // Cheap test first: UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if ((bytes.length + key.length) * 3 < this.#maxObjectBytes) return;
+    const size = Buffer.byteLength(bytes) + Buffer.byteLength(key);
+    if (size > this.#maxObjectBytes) {
+      throw errors.tooLarge(`the object is ${size} bytes, more than the store's limit of ${this.#maxObjectBytes} bytes`);
+    }
+  }
+
+  async get(key: string): Promise<KubeObject | null> {
+    const res = await this.client.get(key).exec().catch((e: unknown) => {
+      throw storageError(e);
+    });
+    const kv = res.kvs[0];
+    return kv ? fromKv(kv) : null;
+  }
+
+  async create<T extends KubeObject>(key: string, obj: T, ref: ObjectRef): Promise<T> {
+    const bytes = encode(obj);
+    this.#checkSize(key, bytes);
+    const res = await this.client
+      .if(key, 'Create', '==', 0)
+      .then(this.client.put(key).value(bytes))
+      .commit()
+      .catch((e: unknown) => {
+        throw storageError(e);
+      });
+    if (!res.succeeded) throw errors.alreadyExists(ref.resource.plural, ref.name, ref.resource.group || undefined);
+    return storedObject(obj, bytes, res.header.revision);
+  }
+
+  /**
+   * Read-modify-write until it lands (kube's GuaranteedUpdate). `update` gets a copy of the
+   * current object; with `expectedRV` set, a current object at any other revision is a 409.
+   * An update that changes nothing writes nothing and answers the current object.
+   */
+  async guaranteedUpdate(
+    key: string,
+    ref: ObjectRef,
+    update: (current: KubeObject) => UpdateResult | Promise<UpdateResult>,
+    opts: { expectedRV?: string; current?: KubeObject } = {},
+  ): Promise<{ object: KubeObject; deleted: boolean }> {
+    let current = opts.current ?? (await this.get(key));
+    for (;;) {
+      if (!current) throw errors.notFound(ref.resource.plural, ref.name, ref.resource.group || undefined);
+      const rv = current.metadata.resourceVersion as string;
+      if (opts.expectedRV && opts.expectedRV !== rv) {
+        throw errors.conflict(ref.resource.plural, ref.name, 'the object has been modified; please apply your changes to the latest version and try again', ref.resource.group || undefined);
+      }
+      const next = await update(structuredClone(current));
+      let res: ITxnResponse;
+      let bytes = '';
+      try {
+        if (next === DELETE) {
+          res = await this.client.if(key, 'Mod', '==', rv).then(this.client.delete().key(key)).else(this.client.get(key)).commit();
+        } else {
+          bytes = encode(next);
+          if (bytes === encode(current)) return { object: current, deleted: false };
+          this.#checkSize(key, bytes);
+          res = await this.client.if(key, 'Mod', '==', rv).then(this.client.put(key).value(bytes)).else(this.client.get(key)).commit();
+        }
+      } catch (e) {
+        throw storageError(e);
+      }
+      if (res.succeeded) {
+        if (next === DELETE) return { object: storedObject(current, encode(current), res.header.revision), deleted: true };
+        return { object: storedObject(next, bytes, res.header.revision), deleted: false };
+      }
+      const kv: IKeyValue | undefined = res.responses[0]?.response_range?.kvs[0];
+      current = kv ? fromKv(kv) : null;
+    }
+  }
+
+  /** Removes every key under `prefix` (a namespace's contents); answers how many went. */
+  async deletePrefix(prefix: string): Promise<number> {
+    const res = await this.client.delete().prefix(prefix).exec().catch((e: unknown) => {
+      throw storageError(e);
+    });
+    return Number(res.deleted);
+  }
+
+  /**
+   * One page of a list at one store revision. The continue token carries that revision and
+   * the next key, so every page of one list reads the same snapshot (410 once compacted).
+   */
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    let start = prefix;
+    let rev = 0;
+    if (opts.continueToken) {
+      const t = decodeContinue(opts.continueToken, prefix);
+      start = t.start;
+      rev = t.rv;
+    }
+    const end = prefixEnd(prefix);
+    const items: KubeObject[] = [];
+    // With a filter, a page may need several reads to find `limit` matches.
+    const chunk = limit ? Math.max(limit, opts.filter ? 500 : limit) : 0;
+    for (;;) {
+      let b = this.client.getAll().inRange({ start, end });
+      if (chunk) b = b.limit(chunk);
+      if (rev) b = b.revision(rev);
+      let res: IRangeResponse;
+      try {
+        res = await b.exec();
+      } catch (e) {
+        const err = storageError(e);
+        if (err.reason === 'Expired') throw errors.gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+        throw err;
+      }
+      if (!rev) rev = Number(res.header.revision);
+      for (let i = 0; i < res.kvs.length; i++) {
+        const kv = res.kvs[i];
+        const obj = fromKv(kv);
+        if (opts.filter && !opts.filter(obj)) continue;
+        items.push(obj);
+        if (limit && items.length === limit) {
+          const moreInChunk = i < res.kvs.length - 1 || res.more;
+          if (!moreInChunk) return { items, resourceVersion: String(rev) };
+          const next = `${kv.key.toString('utf8')}\u0000`;
+          const remaining = opts.filter ? undefined : Number(res.count) - (i + 1);
+          return { items, resourceVersion: String(rev), continueToken: encodeContinue({ rv: rev, start: next }), remainingItemCount: remaining };
+        }
+      }
+      if (!chunk || !res.more || res.kvs.length === 0) return { items, resourceVersion: String(rev) };
+      start = `${res.kvs[res.kvs.length - 1].key.toString('utf8')}\u0000`;
+    }
+  }
+
+  /** The store's current revision. */
+  async currentRevision(): Promise<number> {
+    const res = await this.client.get('\u0000').exec().catch((e: unknown) => {
+      throw storageError(e);
+    });
+    return Number(res.header.revision);
+  }
+
+  /** True when etcd still has history at `rev` under `prefix` (not compacted away). */
+  async revisionAvailable(prefix: string, rev: number): Promise<boolean> {
+    try {
+      await this.client.getAll().prefix(prefix).revision(rev).limit(1).keys();
+      return true;
+    } catch (e) {
+      if (storageError(e).reason === 'Expired') return false;
+      throw storageError(e);
+    }
+  }
+}

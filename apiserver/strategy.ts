@@ -1,0 +1,94 @@
+// What the server itself decides about an object, per resource (kube's RESTCreateStrategy /
+// RESTUpdateStrategy): the fields it sets on create (uid, creationTimestamp, generation,
+// initial status), what a write through the main resource or through /status may change,
+// and when generation moves (on spec changes only).
+import { randomUUID } from 'node:crypto';
+import type { ResourceInfo } from '../api/resources.js';
+import type { KubeObject, ObjectMeta } from '../api/types/meta.js';
+
+type AnyObject = KubeObject & { spec?: unknown; status?: Record<string, unknown> };
+
+/** RFC 3339 to the second, as Kubernetes writes metav1.Time. */
+export function timestamp(d = new Date()): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
+
+/** Resources whose status is only written through /status. */
+const HAS_STATUS_SUBRESOURCE = new Set(['pods', 'nodes', 'namespaces']);
+
+export function prepareForCreate(r: ResourceInfo, obj: KubeObject, now = new Date()): KubeObject {
+  const o = obj as AnyObject;
+  const meta: ObjectMeta = { ...o.metadata };
+  delete meta.resourceVersion;
+  delete meta.deletionTimestamp;
+  delete meta.deletionGracePeriodSeconds;
+  meta.uid = randomUUID();
+  meta.creationTimestamp = timestamp(now);
+  meta.generation = 1;
+  if (!r.namespaced) delete meta.namespace;
+  o.metadata = meta;
+  o.apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
+  o.kind = r.kind;
+  if (r.plural === 'pods') {
+    // A new pod is Pending whatever the client said; qosClass comes from the defaults.
+    const qosClass = o.status?.qosClass;
+    o.status = { phase: 'Pending', ...(qosClass ? { qosClass } : {}) };
+  } else if (r.plural === 'namespaces') {
+    o.status = { phase: 'Active' };
+  }
+  return o;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/**
+ * The object to store for an update of `old` with `next`. Through the main resource the
+ * status is kept as stored; through /status only the status (plus labels and annotations,
+ * as Kubernetes allows) changes. System metadata never changes through an update.
+ */
+export function prepareForUpdate(r: ResourceInfo, subresource: string | undefined, next: KubeObject, old: KubeObject): KubeObject {
+  const n = next as AnyObject;
+  const o = old as AnyObject;
+  const meta: ObjectMeta = { ...n.metadata };
+  meta.name = o.metadata.name;
+  if (r.namespaced) meta.namespace = o.metadata.namespace;
+  else delete meta.namespace;
+  meta.uid = o.metadata.uid;
+  meta.creationTimestamp = o.metadata.creationTimestamp;
+  meta.generation = o.metadata.generation ?? 1;
+  setOrDelete(meta, 'deletionTimestamp', o.metadata.deletionTimestamp);
+  setOrDelete(meta, 'deletionGracePeriodSeconds', o.metadata.deletionGracePeriodSeconds);
+  delete meta.resourceVersion;
+  n.apiVersion = o.apiVersion;
+  n.kind = o.kind;
+  if (subresource === 'status') {
+    const out: AnyObject = { ...o, metadata: { ...o.metadata, labels: meta.labels, annotations: meta.annotations }, status: n.status };
+    if (meta.labels === undefined) delete out.metadata.labels;
+    if (meta.annotations === undefined) delete out.metadata.annotations;
+    delete out.metadata.resourceVersion;
+    if (out.status === undefined) delete out.status;
+    return out;
+  }
+  if (HAS_STATUS_SUBRESOURCE.has(r.plural)) {
+    if (o.status === undefined) delete n.status;
+    else n.status = o.status;
+  }
+  if ('spec' in n || 'spec' in o) {
+    if (!sameJson(n.spec, o.spec)) meta.generation = (o.metadata.generation ?? 1) + 1;
+  }
+  n.metadata = meta;
+  return n;
+}
+
+function setOrDelete<K extends keyof ObjectMeta>(meta: ObjectMeta, k: K, v: ObjectMeta[K]): void {
+  if (v === undefined) delete meta[k];
+  else meta[k] = v;
+}
+
+/** An object whose deletion was asked for and that nothing holds any more goes for good. */
+export function readyToDelete(obj: KubeObject): boolean {
+  const m = obj.metadata;
+  return m.deletionTimestamp !== undefined && m.deletionGracePeriodSeconds === 0 && !(m.finalizers && m.finalizers.length > 0);
+}

@@ -1,0 +1,88 @@
+// `skiff apiserver`: kube-apiserver's flags (--etcd-servers, --bind-address, --port for plain
+// HTTP, --secure-port with --tls-cert-file/--tls-private-key-file, --token-auth-file,
+// --anonymous-auth, --etcd-prefix), then the server until SIGTERM/SIGINT.
+import { Command, Option } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { loadTokenFile } from '../apiserver/auth/token-file.js';
+import { startApiServer, type ApiServerOptions } from '../apiserver/server.js';
+import { createLogger } from './log.js';
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port: ${v}`);
+  return n;
+}
+
+/** "5m", "30s", "1h", "250ms" or a bare number of seconds -> milliseconds. */
+export function duration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new Error(`invalid duration: ${v}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000;
+  return Math.round(Number(m[1]) * unit);
+}
+
+function bool(v: string | undefined): boolean {
+  return v === undefined || v === '' || v === 'true' || v === '1';
+}
+
+export function apiserverCommand(): Command {
+  return new Command('apiserver')
+    .description('run the API server (Kubernetes REST over etcd)')
+    .requiredOption('--etcd-servers <urls>', 'comma-separated etcd client URLs')
+    .option('--etcd-prefix <prefix>', 'key prefix in etcd', '/registry')
+    .option('--bind-address <addr>', 'address to listen on', '127.0.0.1')
+    .addOption(new Option('--port <n>', 'plain HTTP port (0 = any free port; default 8080 when no --secure-port)').argParser(port))
+    .addOption(new Option('--secure-port <n>', 'HTTPS port').argParser(port))
+    .option('--tls-cert-file <file>', 'PEM certificate for HTTPS')
+    .option('--tls-private-key-file <file>', 'PEM private key for HTTPS')
+    .option('--token-auth-file <file>', 'static tokens: CSV token,user,uid,"group1,group2"')
+    .option('--anonymous-auth [bool]', 'allow requests without a token as system:anonymous', false)
+    .option('--bookmark-interval <ms>', 'how often watches that allow bookmarks get one', '60000')
+    .option('--etcd-compaction-interval <duration>', 'how often to compact etcd history (e.g. 5m, 30s; 0 = never)', '5m')
+    .option('--kubelet-client-token-file <file>', 'bearer token the API server presents to kubelets (pods/log, nodes/proxy)')
+    .option('--kubelet-certificate-authority <file>', "PEM CA of the kubelets' serving certificates (none: not verified)")
+    .action(async (o: {
+      etcdServers: string;
+      etcdPrefix: string;
+      bindAddress: string;
+      port?: number;
+      securePort?: number;
+      tlsCertFile?: string;
+      tlsPrivateKeyFile?: string;
+      tokenAuthFile?: string;
+      anonymousAuth: boolean | string;
+      bookmarkInterval: string;
+      etcdCompactionInterval: string;
+      kubeletClientTokenFile?: string;
+      kubeletCertificateAuthority?: string;
+    }) => {
+      const log = createLogger('apiserver');
+      const opts: ApiServerOptions = {
+        etcdServers: o.etcdServers.split(',').map((s) => s.trim()).filter(Boolean),
+        etcdPrefix: o.etcdPrefix,
+        log,
+        tokens: o.tokenAuthFile ? loadTokenFile(o.tokenAuthFile) : undefined,
+        anonymous: typeof o.anonymousAuth === 'boolean' ? o.anonymousAuth : bool(o.anonymousAuth),
+        bookmarkIntervalMs: Number(o.bookmarkInterval),
+        compactionIntervalMs: duration(o.etcdCompactionInterval),
+        kubeletClient: {
+          token: o.kubeletClientTokenFile ? (await readFile(o.kubeletClientTokenFile, 'utf8')).trim() : undefined,
+          ca: o.kubeletCertificateAuthority ? await readFile(o.kubeletCertificateAuthority) : undefined,
+        },
+      };
+      if (o.securePort !== undefined) {
+        if (!o.tlsCertFile || !o.tlsPrivateKeyFile) throw new Error('--secure-port needs --tls-cert-file and --tls-private-key-file');
+        opts.https = { host: o.bindAddress, port: o.securePort, cert: await readFile(o.tlsCertFile), key: await readFile(o.tlsPrivateKeyFile) };
+      }
+      if (o.port !== undefined || o.securePort === undefined) opts.http = { host: o.bindAddress, port: o.port ?? 8080 };
+      const server = await startApiServer(opts);
+      // The one line a supervisor (or a test) waits for: where to reach the server.
+      process.stdout.write(`${JSON.stringify({ serving: true, http: server.httpUrl, https: server.httpsUrl })}\n`);
+      const shutdown = (signal: string) => {
+        log.info({ signal }, 'shutting down');
+        void server.close().then(() => process.exit(0));
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+}

@@ -1,0 +1,137 @@
+// Authentication and authorization at the HTTP edge: no token is 401, a node token may
+// write only its own Node (403 for another's status) and only pods bound to it, and the
+// admin token (group system:masters) may do everything. Served over HTTPS too.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { TokenAuthenticator } from '../../apiserver/auth/token-file.js';
+import { startApiServer as startServer } from '../../apiserver/server.js';
+import type { Node, Pod } from '../../api/types/core.js';
+import type { Status } from '../../api/types/meta.js';
+import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
+import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import { freePort } from '../fixtures/ports.js';
+import { call, client, type Client } from './http.js';
+
+let etcd: EtcdFixture;
+let api: ApiServerFixture;
+let admin: Client;
+const ns = `auth-${process.pid}`;
+
+function node(name: string): Record<string, unknown> {
+  return { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: {} };
+}
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  api = await startApiServer({ etcd, inProcess: true, nodes: ['node-a', 'node-b'] });
+  admin = client(api.url, api.adminToken);
+  expect((await admin.post('/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
+});
+
+afterAll(async () => {
+  await api?.stop();
+  await etcd?.stop();
+});
+
+describe('authentication', () => {
+  it('no token, or a wrong one, is 401 with a Status; health probes answer without one', async () => {
+    for (const token of [undefined, 'not-a-token']) {
+      const r = await call<Status>(api.url, 'GET', '/api/v1/namespaces/default/pods', { token });
+      expect(r.status).toBe(401);
+      expect(r.body).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    }
+    const h = await call(api.url, 'GET', '/healthz');
+    expect(h.status).toBe(200);
+    expect(h.text).toBe('ok');
+  });
+
+  it('the admin token is allowed everything', async () => {
+    expect((await admin.post('/api/v1/nodes', node('admin-made'))).status).toBe(201);
+    expect((await admin.patch('/api/v1/nodes/admin-made/status', { status: { conditions: [{ type: 'Ready', status: 'True' }] } })).status).toBe(200);
+    expect((await admin.del('/api/v1/nodes/admin-made')).status).toBe(200);
+    expect((await admin.get('/version')).status).toBe(200);
+  });
+});
+
+describe('node authorization', () => {
+  it('a node may create and write its own Node, and gets 403 writing another node\'s status', async () => {
+    const a = client(api.url, api.nodeToken('node-a'));
+    const b = client(api.url, api.nodeToken('node-b'));
+    expect((await a.post('/api/v1/nodes', node('node-a'))).status).toBe(201);
+    expect((await b.post('/api/v1/nodes', node('node-b'))).status).toBe(201);
+    const own = await a.patch<Node>('/api/v1/nodes/node-a/status', { status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+    expect(own.status, own.text).toBe(200);
+    const other = await a.patch<Status>('/api/v1/nodes/node-b/status', { status: { conditions: [{ type: 'Ready', status: 'False' }] } });
+    expect(other.status).toBe(403);
+    expect(other.body).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
+    const impostor = await a.post<Status>('/api/v1/nodes', node('node-c'));
+    expect(impostor.status).toBe(403);
+    const stored = await admin.get<Node>('/api/v1/nodes/node-b');
+    expect(stored.body.status?.conditions).toBeUndefined();
+  });
+
+  it('a node reads and updates the status of pods bound to it, and not of others', async () => {
+    const a = client(api.url, api.nodeToken('node-a'));
+    const pods = `/api/v1/namespaces/${ns}/pods`;
+    for (const [name, nodeName] of [['on-a', 'node-a'], ['on-b', 'node-b']]) {
+      const r = await admin.post(pods, { metadata: { name }, spec: { nodeName, containers: [{ name: 'c', image: 'busybox' }] } });
+      expect(r.status).toBe(201);
+    }
+    expect((await a.get(`${pods}/on-a`)).status).toBe(200);
+    expect((await a.get(`${pods}/on-b`)).status).toBe(403);
+    const mine = await a.patch<Pod>(`${pods}/on-a/status`, { status: { phase: 'Running' } });
+    expect(mine.status, mine.text).toBe(200);
+    expect(mine.body.status?.phase).toBe('Running');
+    expect((await a.patch(`${pods}/on-b/status`, { status: { phase: 'Failed' } })).status).toBe(403);
+    expect((await a.del(`${pods}/on-b`)).status).toBe(403);
+    // Listing pods needs the node's own field selector.
+    expect((await a.get(`/api/v1/pods`)).status).toBe(403);
+    const list = await a.get<{ items: Pod[] }>(`/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a`);
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((p) => p.metadata.name)).toEqual(['on-a']);
+    // A node cannot create pods or bind them.
+    expect((await a.post(pods, { metadata: { name: 'sneaky' }, spec: { nodeName: 'node-a', containers: [{ name: 'c', image: 'busybox' }] } })).status).toBe(403);
+  });
+});
+
+describe('TLS', () => {
+  it('serves HTTPS with the given certificate', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-tls-'));
+    try {
+      const key = path.join(dir, 'key.pem');
+      const cert = path.join(dir, 'cert.pem');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      const tokens = new TokenAuthenticator().add('tls-admin', { name: 'admin', groups: ['system:masters'] });
+      const { readFile } = await import('node:fs/promises');
+      const server = await startServer({
+        etcdServers: [etcd.endpoint],
+        log: pino({ level: 'silent' }),
+        tokens,
+        https: { host: '127.0.0.1', port: await freePort(), cert: await readFile(cert), key: await readFile(key) },
+      });
+      try {
+        const https = await import('node:https');
+        const ca = await readFile(cert);
+        const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+          const req = https.request(`${server.httpsUrl}/api/v1/namespaces/default`, { ca, headers: { authorization: 'Bearer tls-admin' } }, (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+        expect(body.status).toBe(200);
+        expect(JSON.parse(body.text)).toMatchObject({ kind: 'Namespace', metadata: { name: 'default' } });
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
