@@ -1,0 +1,101 @@
+// One small interface per extension point, each with only `name` and its method(s), as in
+// Kubernetes' framework. A plugin implements the points it needs; the runner drives them and
+// plugins never call each other. Plugins see NodeInfos from an immutable per-cycle snapshot.
+import type { Pod } from '../../api/types/core.js';
+import type { CycleState } from './cycle-state.js';
+import type { NodeInfo, PodInfo } from './node-info.js';
+import type { Status } from './status.js';
+
+export const MAX_NODE_SCORE = 100;
+export const MIN_NODE_SCORE = 0;
+
+/** What plugins may read about the whole cluster during a cycle. */
+export interface SnapshotLister {
+  /** Nodes in a stable order (the order filtering walks them in). */
+  list(): readonly NodeInfo[];
+  get(name: string): NodeInfo | undefined;
+  /** On how many nodes an image (normalized name) is present: ImageLocality spreads by it. */
+  imageNodeCount(image: string): number;
+}
+
+/** Handed to plugin factories: access to the snapshot of the cycle in progress. */
+export interface Handle {
+  snapshot(): SnapshotLister;
+}
+
+/** Binding is the only step that talks to the API server; the scheduler hands this in. */
+export interface PodBinder {
+  bind(pod: Pod, nodeName: string, annotations?: Record<string, string>): Promise<void>;
+}
+
+export interface Plugin {
+  readonly name: string;
+}
+
+export interface PreFilterPlugin extends Plugin {
+  preFilter(state: CycleState, pod: PodInfo): Status;
+}
+
+export interface FilterPlugin extends Plugin {
+  filter(state: CycleState, pod: PodInfo, node: NodeInfo): Status;
+}
+
+export interface PostFilterResult {
+  status: Status;
+  nominatedNodeName?: string;
+  /** Appended to the FailedScheduling message (Kubernetes' "preemption: ..."). */
+  message?: string;
+}
+
+export interface PostFilterPlugin extends Plugin {
+  postFilter(state: CycleState, pod: PodInfo, filtered: ReadonlyMap<string, Status>): PostFilterResult;
+}
+
+export interface PreScorePlugin extends Plugin {
+  preScore(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): Status;
+}
+
+export interface NodeScore {
+  name: string;
+  score: number;
+}
+
+export interface ScorePlugin extends Plugin {
+  /** A score for one node, or a Status when scoring failed. */
+  score(state: CycleState, pod: PodInfo, node: NodeInfo): number | Status;
+  /** Rescales this plugin's scores to [0, MAX_NODE_SCORE] in place (optional). */
+  normalizeScore?(state: CycleState, pod: PodInfo, scores: NodeScore[]): Status | void;
+}
+
+export interface ReservePlugin extends Plugin {
+  reserve(state: CycleState, pod: PodInfo, nodeName: string): Status;
+  unreserve(state: CycleState, pod: PodInfo, nodeName: string): void;
+}
+
+export interface BindPlugin extends Plugin {
+  /** Skip to let the next bind plugin handle it; Success once bound. */
+  bind(state: CycleState, pod: PodInfo, nodeName: string, annotations: Record<string, string>): Promise<Status>;
+}
+
+export const isPreFilter = (p: Plugin): p is PreFilterPlugin => typeof (p as PreFilterPlugin).preFilter === 'function';
+export const isFilter = (p: Plugin): p is FilterPlugin => typeof (p as FilterPlugin).filter === 'function';
+export const isPostFilter = (p: Plugin): p is PostFilterPlugin => typeof (p as PostFilterPlugin).postFilter === 'function';
+export const isPreScore = (p: Plugin): p is PreScorePlugin => typeof (p as PreScorePlugin).preScore === 'function';
+export const isScore = (p: Plugin): p is ScorePlugin => typeof (p as ScorePlugin).score === 'function';
+export const isReserve = (p: Plugin): p is ReservePlugin => typeof (p as ReservePlugin).reserve === 'function';
+export const isBind = (p: Plugin): p is BindPlugin => typeof (p as BindPlugin).bind === 'function';
+
+/** Kubernetes' DefaultNormalizeScore: scale to [0, max] by the highest score, optionally reversed. */
+export function defaultNormalizeScore(maxPriority: number, reverse: boolean, scores: NodeScore[]): void {
+  let max = 0;
+  for (const s of scores) max = Math.max(max, s.score);
+  if (max === 0) {
+    if (reverse) for (const s of scores) s.score = maxPriority;
+    return;
+  }
+  for (const s of scores) {
+    let v = Math.floor((maxPriority * s.score) / max);
+    if (reverse) v = maxPriority - v;
+    s.score = v;
+  }
+}

@@ -1,0 +1,156 @@
+// What the scheduler knows about one node: the Node, the pods on it (bound or assumed), and
+// the sums plugins check against (requested resources, host ports in use, images present).
+// The cache mutates its own NodeInfos; plugins only ever see clones in a snapshot.
+import type { Node, Pod } from '../../api/types/core.js';
+import { addResources, emptyResources, podNonZeroRequests, podRequests, resourceListToResources, type Resources } from './resources.js';
+
+export interface HostPort {
+  ip: string;
+  protocol: string;
+  port: number;
+}
+
+/** A pod with the numbers plugins need, computed once. */
+export class PodInfo {
+  readonly pod: Pod;
+  readonly requests: Resources;
+  readonly nonZero: { milliCPU: number; memory: number };
+  readonly hostPorts: HostPort[];
+  /** Extended resources the pod requests (non-zero), listed once for the per-node checks. */
+  readonly scalarRequests: [string, number][];
+
+  constructor(pod: Pod) {
+    this.pod = pod;
+    this.requests = podRequests(pod);
+    this.scalarRequests = Object.entries(this.requests.scalar).filter(([, v]) => v > 0);
+    this.nonZero = podNonZeroRequests(pod);
+    this.hostPorts = [];
+    for (const c of pod.spec?.containers ?? []) {
+      for (const p of c.ports ?? []) {
+        if (p.hostPort && p.hostPort > 0) {
+          this.hostPorts.push({ ip: p.hostIP || '0.0.0.0', protocol: p.protocol ?? 'TCP', port: p.hostPort });
+        }
+      }
+    }
+  }
+
+  get key(): string {
+    return podKey(this.pod);
+  }
+}
+
+/** Pods are keyed by uid when they have one (a recreated pod is a different pod), else ns/name. */
+export function podKey(pod: Pod): string {
+  return pod.metadata.uid ?? `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
+}
+
+/** Host ports in use on a node: ip -> set of "protocol/port". */
+export class HostPortInfo {
+  readonly #byIP = new Map<string, Map<string, number>>();
+
+  add(p: HostPort, sign = 1): void {
+    const key = `${p.protocol}/${p.port}`;
+    let m = this.#byIP.get(p.ip);
+    if (!m) this.#byIP.set(p.ip, (m = new Map()));
+    const n = (m.get(key) ?? 0) + sign;
+    if (n > 0) m.set(key, n);
+    else m.delete(key);
+  }
+
+  /** 0.0.0.0 conflicts with every address; a specific address with itself and 0.0.0.0. */
+  conflicts(p: HostPort): boolean {
+    const key = `${p.protocol}/${p.port}`;
+    if (p.ip === '0.0.0.0') {
+      for (const m of this.#byIP.values()) if (m.has(key)) return true;
+      return false;
+    }
+    return (this.#byIP.get(p.ip)?.has(key) ?? false) || (this.#byIP.get('0.0.0.0')?.has(key) ?? false);
+  }
+
+  clone(): HostPortInfo {
+    const c = new HostPortInfo();
+    for (const [ip, m] of this.#byIP) c.#byIP.set(ip, new Map(m));
+    return c;
+  }
+}
+
+export class NodeInfo {
+  node: Node | undefined;
+  pods: PodInfo[] = [];
+  requested: Resources = emptyResources();
+  nonZeroRequested = { milliCPU: 0, memory: 0 };
+  allocatable: Resources = emptyResources();
+  allowedPodNumber = 0;
+  usedPorts = new HostPortInfo();
+  /** normalized image name -> size in bytes */
+  images = new Map<string, number>();
+  /** Bumped on every change; the snapshot copies only what changed since it last looked. */
+  generation = 0;
+
+  constructor(node?: Node) {
+    if (node) this.setNode(node);
+  }
+
+  get name(): string {
+    return this.node?.metadata.name ?? '';
+  }
+
+  setNode(node: Node): void {
+    this.node = node;
+    const alloc = node.status?.allocatable ?? node.status?.capacity ?? {};
+    this.allocatable = resourceListToResources(alloc);
+    const pods = alloc.pods;
+    this.allowedPodNumber = pods === undefined ? 110 : Number.parseInt(String(pods), 10) || 0;
+    this.images = new Map();
+    for (const img of node.status?.images ?? []) {
+      for (const n of img.names ?? []) this.images.set(normalizeImageName(n), img.sizeBytes ?? 0);
+    }
+  }
+
+  addPod(pi: PodInfo): void {
+    this.pods.push(pi);
+    this.#account(pi, 1);
+  }
+
+  /** Removes the pod with this key; false when it was not here. */
+  removePod(key: string): boolean {
+    const i = this.pods.findIndex((p) => p.key === key);
+    if (i < 0) return false;
+    const [pi] = this.pods.splice(i, 1);
+    if (pi) this.#account(pi, -1);
+    return true;
+  }
+
+  #account(pi: PodInfo, sign: 1 | -1): void {
+    addResources(this.requested, pi.requests, sign);
+    this.nonZeroRequested.milliCPU += sign * pi.nonZero.milliCPU;
+    this.nonZeroRequested.memory += sign * pi.nonZero.memory;
+    for (const hp of pi.hostPorts) this.usedPorts.add(hp, sign);
+  }
+
+  clone(): NodeInfo {
+    const c = new NodeInfo();
+    c.node = this.node;
+    c.pods = [...this.pods];
+    c.requested = { ...this.requested, scalar: { ...this.requested.scalar } };
+    c.nonZeroRequested = { ...this.nonZeroRequested };
+    c.allocatable = this.allocatable;
+    c.allowedPodNumber = this.allowedPodNumber;
+    c.usedPorts = this.usedPorts.clone();
+    c.images = this.images;
+    c.generation = this.generation;
+    return c;
+  }
+}
+
+/** "nginx" -> "docker.io/library/nginx:latest", so pod images match the names nodes report. */
+export function normalizeImageName(name: string): string {
+  let n = name;
+  if (n.includes('@')) return n;
+  const lastSlash = n.lastIndexOf('/');
+  if (!n.slice(lastSlash + 1).includes(':')) n += ':latest';
+  const first = n.split('/')[0] ?? '';
+  const hasRegistry = n.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (!hasRegistry) n = n.includes('/') ? `docker.io/${n}` : `docker.io/library/${n}`;
+  return n;
+}

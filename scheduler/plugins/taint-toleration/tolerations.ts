@@ -1,0 +1,42 @@
+// Toleration matching (core/v1 helper ToleratesTaint) and the taints a node effectively
+// has. Kubernetes' node lifecycle controller turns a NotReady / unreachable node into
+// not-ready / unreachable NoSchedule taints; the scheduler derives the same taints from the
+// Ready condition itself, so a NotReady node is skipped even before a controller reacts.
+import type { Node, Taint, Toleration } from '../../../api/types/core.js';
+
+export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
+export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
+
+export function tolerates(t: Toleration, taint: Pick<Taint, 'key' | 'value' | 'effect'>): boolean {
+  if (t.effect && t.effect !== taint.effect) return false;
+  if (t.key && t.key !== taint.key) return false;
+  // An empty key with operator Exists tolerates everything.
+  if (!t.key && t.operator !== 'Exists') return false;
+  switch (t.operator ?? 'Equal') {
+    case 'Exists':
+      return true;
+    case 'Equal':
+      return (t.value ?? '') === (taint.value ?? '');
+    default:
+      return false;
+  }
+}
+
+// Node objects are replaced, never mutated, when they change, so the taints derived from one
+// can be kept for as long as the object lives (filtering asks for them per node per pod).
+const memo = new WeakMap<Node, readonly Taint[]>();
+
+export function effectiveTaints(node: Node | undefined): readonly Taint[] {
+  if (!node) return computeTaints(undefined);
+  let t = memo.get(node);
+  if (!t) memo.set(node, (t = computeTaints(node)));
+  return t;
+}
+
+function computeTaints(node: Node | undefined): Taint[] {
+  const taints = [...(node?.spec?.taints ?? [])];
+  const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
+  const derived = !ready || ready.status === 'False' ? TAINT_NOT_READY : ready.status === 'Unknown' ? TAINT_UNREACHABLE : undefined;
+  if (derived && !taints.some((t) => t.key === derived && t.effect === 'NoSchedule')) taints.push({ key: derived, effect: 'NoSchedule' });
+  return taints;
+}
