@@ -1,0 +1,288 @@
+// The image verbs of `skiff cri`: pull (with progress bars), images, rmi, prune, inspect,
+// mount, unmount — straight on a runtime root, like crictl/docker on a node. The functions
+// behind prune and inspect are exported, and registerCriImages takes hooks so the container
+// verbs can extend them (remove exited containers first; inspect container IDs too).
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { mkdir } from 'node:fs/promises';
+import { isRuntimeError, type Image, type PruneResult, type PullProgress } from '../runtime/cri.js';
+import { ImageService } from '../runtime/image-service.js';
+import { familiarName, parseReference } from '../runtime/images/reference.js';
+import { criOptions, type CriGlobalOptions } from './cri.js';
+import { createLogger } from './log.js';
+
+export interface CriImageHooks {
+  /** The image service for a root (the container verbs pass one that knows which images are in use). */
+  openImages?: (opts: CriGlobalOptions) => ImageService;
+  /** Runs before the image prune (e.g. removes exited containers); returns what it removed. */
+  pruneContainers?: (opts: CriGlobalOptions) => Promise<string[]>;
+  /** Inspects something that is not an image (a container); resolves undefined when unknown. */
+  inspectOther?: (opts: CriGlobalOptions, id: string) => Promise<unknown>;
+}
+
+export function openImageService(opts: CriGlobalOptions): ImageService {
+  return new ImageService({ root: opts.root, registryConfig: opts.registryConfig, logger: createLogger('cri', process.env.SKIFF_LOG_LEVEL ?? 'warn') });
+}
+
+export function humanSize(n: number): string {
+  // docker prints decimal units with three significant digits
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toPrecision(3).replace(/\.?0+$/, '')}${units[i]}`;
+}
+
+export function humanAgo(iso: string | undefined, now = Date.now()): string {
+  if (!iso) return 'N/A';
+  const s = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
+  const steps: [number, string][] = [
+    [365 * 86400, 'year'],
+    [30 * 86400, 'month'],
+    [7 * 86400, 'week'],
+    [86400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+  ];
+  for (const [sec, name] of steps) {
+    const k = Math.floor(s / sec);
+    if (k >= 1) return `${k === 1 ? (name === 'hour' ? 'An' : 'A') : k} ${name}${k === 1 ? '' : 's'} ago`;
+  }
+  return 'Less than a minute ago';
+}
+
+/** The rows of `skiff cri images`: one per tag, untagged images once with <none>. */
+export function imageRows(images: Image[], now = Date.now()): string[][] {
+  const rows: string[][] = [];
+  for (const img of images) {
+    const id = img.id.replace(/^sha256:/, '').slice(0, 12);
+    const tail = [id, humanAgo(img.created, now), humanSize(img.size)];
+    if (img.repoTags.length === 0) {
+      const repo = img.repoDigests[0] ? familiarName(parseReference(img.repoDigests[0])) : '<none>';
+      rows.push([repo, '<none>', ...tail]);
+    }
+    for (const t of img.repoTags) {
+      const ref = parseReference(t);
+      rows.push([familiarName(ref), ref.tag ?? '<none>', ...tail]);
+    }
+  }
+  return rows;
+}
+
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('')).join('\n') + '\n';
+}
+
+/** The prune verb's work: containers first (hook), then images, blobs and snapshots. */
+export async function pruneAll(opts: CriGlobalOptions, hooks: CriImageHooks = {}): Promise<PruneResult> {
+  const containersDeleted = hooks.pruneContainers ? await hooks.pruneContainers(opts) : [];
+  const images = (hooks.openImages ?? openImageService)(opts);
+  const result = await images.prune();
+  return hooks.pruneContainers ? { ...result, containersDeleted } : result;
+}
+
+export function formatPrune(r: PruneResult): string {
+  const lines: string[] = [];
+  if (r.containersDeleted?.length) lines.push('Deleted Containers:', ...r.containersDeleted, '');
+  if (r.imagesDeleted.length) lines.push('Deleted Images:', ...r.imagesDeleted.map((id) => `deleted: ${id}`), '');
+  lines.push(`Total reclaimed space: ${humanSize(r.spaceReclaimed)}`);
+  return lines.join('\n') + '\n';
+}
+
+/** The inspect verb's work for images: status + config + manifest; undefined when there is no such image. */
+export async function inspectImage(images: ImageService, ref: string): Promise<unknown> {
+  const st = await images.imageStatus({ image: ref }, true);
+  return st.image ? { status: st.image, info: st.info } : undefined;
+}
+
+/** Draws one bar per layer on a terminal, or one line per finished step otherwise. */
+export function pullDisplay(stream: NodeJS.WriteStream): { onProgress: (p: PullProgress) => void; stop: () => void } {
+  const short = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
+  if (!stream.isTTY) {
+    const said = new Set<string>();
+    return {
+      onProgress: (p) => {
+        if (p.kind !== 'layer' || !['exists', 'done', 'extracted'].includes(p.status)) return;
+        const key = `${p.digest} ${p.status}`;
+        if (said.has(key)) return;
+        said.add(key);
+        const what = { exists: 'Already exists', done: `Downloaded ${humanSize(p.bytesTotal)}`, extracted: 'Pull complete' }[p.status as 'exists' | 'done' | 'extracted'];
+        stream.write(`${short(p.digest)}: ${what}\n`);
+      },
+      stop: () => undefined,
+    };
+  }
+  const multi = new cliProgress.MultiBar(
+    { format: '{layer}: [{bar}] {state} {done}/{size}', hideCursor: true, clearOnComplete: false, stream, barsize: 30, autopadding: true },
+    cliProgress.Presets.shades_classic,
+  );
+  const bars = new Map<string, cliProgress.SingleBar>();
+  return {
+    onProgress: (p) => {
+      if (p.kind !== 'layer') return;
+      let bar = bars.get(p.digest);
+      if (!bar) {
+        bar = multi.create(Math.max(1, p.bytesTotal), 0, { layer: short(p.digest), state: 'Waiting', done: '0B', size: humanSize(p.bytesTotal) });
+        bars.set(p.digest, bar);
+      }
+      const state = { waiting: 'Waiting', downloading: 'Downloading', verifying: 'Verifying', exists: 'Already exists', done: 'Downloaded', extracting: 'Extracting', extracted: 'Pull complete' }[p.status];
+      bar.update(p.bytesDone, { state, done: humanSize(p.bytesDone) });
+    },
+    stop: () => multi.stop(),
+  };
+}
+
+export function registerCriImages(cri: Command, hooks: CriImageHooks = {}): void {
+  const open = (cmd: Command) => (hooks.openImages ?? openImageService)(criOptions(cmd));
+
+  cri
+    .command('pull')
+    .description('pull an image from a registry (mirrors and auth from --registry-config)')
+    .argument('<ref>', 'image reference, e.g. busybox, 127.0.0.1:5000/app:v1, name@sha256:...')
+    .option('--platform <os/arch>', 'platform to pull from a multi-platform image', 'linux/amd64')
+    .option('-u, --username <user>', 'registry username')
+    .option('-p, --password <password>', 'registry password (or SKIFF_REGISTRY_PASSWORD)')
+    .option('-q, --quiet', 'print only the image ID')
+    .action(async (ref: string, flags: { platform: string; username?: string; password?: string; quiet?: boolean }, cmd: Command) => {
+      const images = open(cmd);
+      const password = flags.password ?? process.env.SKIFF_REGISTRY_PASSWORD;
+      const display = flags.quiet ? undefined : pullDisplay(process.stderr);
+      let fetched = false;
+      const onProgress = (p: PullProgress) => {
+        if (p.kind === 'layer' && p.status === 'downloading') fetched = true;
+        display?.onProgress(p);
+      };
+      try {
+        const id = await images.pullImage({ image: ref }, { platform: flags.platform, auth: flags.username ? { username: flags.username, password } : undefined, onProgress });
+        display?.stop();
+        process.stdout.write(flags.quiet ? `${id}\n` : `Status: ${fetched ? 'Downloaded newer image' : 'Image is up to date'} for ${ref}\nID: ${id}\n`);
+      } catch (e) {
+        // The bars go first, so the error (printed by the entry point) is not drawn over.
+        display?.stop();
+        throw e;
+      }
+    });
+
+  cri
+    .command('images')
+    .description('list images: REPOSITORY TAG IMAGE ID CREATED SIZE')
+    .argument('[ref]', 'only this repository (and tag)')
+    .option('-q, --quiet', 'only image IDs')
+    .option('--digests', 'show repo digests')
+    .action(async (ref: string | undefined, flags: { quiet?: boolean; digests?: boolean }, cmd: Command) => {
+      const list = await open(cmd).listImages(ref ? { image: { image: ref } } : undefined);
+      if (flags.quiet) {
+        process.stdout.write(list.map((i) => `${i.id.slice(7, 19)}\n`).join(''));
+        return;
+      }
+      const rows = imageRows(list);
+      if (flags.digests) {
+        const byId = new Map(list.map((i) => [i.id.slice(7, 19), i.repoDigests[0]?.split('@')[1] ?? '<none>']));
+        process.stdout.write(formatTable(['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE'], rows.map((r) => [r[0], r[1], byId.get(r[2]) ?? '<none>', ...r.slice(2)])));
+      } else process.stdout.write(formatTable(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
+    });
+
+  cri
+    .command('rmi')
+    .description('remove images by reference, full ID or unique ID prefix (3+ characters)')
+    .argument('<refs...>', 'references or IDs')
+    .option('-f, --force', 'remove even if a container uses the image')
+    .action(async (refs: string[], flags: { force?: boolean }, cmd: Command) => {
+      const images = open(cmd);
+      let failed = 0;
+      for (const r of refs) {
+        try {
+          const before = await images.imageStatus({ image: r });
+          await images.removeImage({ image: r }, { force: flags.force });
+          const after = before.image ? await images.imageStatus({ image: before.image.id }) : { image: null };
+          const untagged = (before.image?.repoTags ?? []).filter((t) => !after.image?.repoTags.includes(t));
+          process.stdout.write(untagged.map((t) => `Untagged: ${t}\n`).join(''));
+          if (!after.image) process.stdout.write(`Deleted: ${before.image?.id ?? r}\n`);
+        } catch (e) {
+          failed++;
+          process.stderr.write(`error: ${r}: ${e instanceof Error ? e.message : String(e)}\n`);
+        }
+      }
+      if (failed > 0) process.exitCode = 1;
+    });
+
+  // prune and inspect are shared with the container verbs (cmd/cri-containers.ts), which may be
+  // registered before or after these. So both are installed just before `cri` parses its
+  // arguments, when every file has registered: a `prune` registered elsewhere wins (it extends
+  // this one through pruneAll and hooks), while `inspect` wraps one registered elsewhere
+  // (images are looked up first, then the other verb runs).
+  const install = () => {
+    if (!cri.commands.some((c) => c.name() === 'prune')) {
+      cri
+        .command('prune')
+        .description('remove unused images and every blob and snapshot no image needs; prints the space freed')
+        .action(async (_flags: unknown, cmd: Command) => {
+          process.stdout.write(formatPrune(await pruneAll(criOptions(cmd), hooks)));
+        });
+    }
+    const otherInspect = takeOver(cri, 'inspect');
+    cri
+      .command('inspect')
+      .description(otherInspect ? `show an image as JSON; otherwise: ${otherInspect.description()}` : 'show an image as JSON')
+      .argument('<ref>', 'image reference, ID or unique ID prefix')
+      .action(async (ref: string, _flags: unknown, cmd: Command) => {
+        const opts = criOptions(cmd);
+        let found: unknown;
+        try {
+          found = await inspectImage(open(cmd), ref);
+        } catch (e) {
+          if (!isRuntimeError(e, 'NotFound') && !isRuntimeError(e, 'InvalidArgument')) throw e;
+          if (!otherInspect && !hooks.inspectOther) throw e;
+        }
+        if (found === undefined && hooks.inspectOther) found = await hooks.inspectOther(opts, ref);
+        if (found === undefined && otherInspect) {
+          await otherInspect.parseAsync([ref], { from: 'user' });
+          return;
+        }
+        if (found === undefined) throw new Error(`no such image: ${ref}`);
+        process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+      });
+  };
+  let installed = false;
+  const installOnce = () => {
+    if (!installed) install();
+    installed = true;
+  };
+  if (cri.parent) {
+    cri.parent.hook('preSubcommand', (_program, sub) => {
+      if (sub === cri) installOnce();
+    });
+  } else installOnce();
+
+  cri
+    .command('mount')
+    .description('mount a read-only view of an image on a directory')
+    .argument('<ref>', 'image reference, ID or unique ID prefix')
+    .argument('<dir>', 'mount point (created if missing)')
+    .action(async (ref: string, dir: string, _flags: unknown, cmd: Command) => {
+      await mkdir(dir, { recursive: true });
+      const id = await open(cmd).mountImage(ref, dir);
+      process.stdout.write(`${dir}: ${id} (read-only)\n`);
+    });
+
+  cri
+    .command('unmount')
+    .alias('umount')
+    .description('unmount an image view made by `skiff cri mount`')
+    .argument('<dir>', 'mount point')
+    .action(async (dir: string, _flags: unknown, cmd: Command) => {
+      await open(cmd).unmountImage(dir);
+    });
+}
+
+/** Detaches a verb some other file registered first, so this file's verb can wrap it. */
+function takeOver(group: Command, name: string): Command | undefined {
+  const list = group.commands as Command[];
+  const i = list.findIndex((c) => c.name() === name);
+  if (i < 0) return undefined;
+  return list.splice(i, 1)[0];
+}

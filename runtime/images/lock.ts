@@ -1,0 +1,43 @@
+// A lock file for metadata shared by processes on one runtime root (the kubelet and a
+// `skiff cri` command at the same time): created with O_EXCL and holding the owner's PID,
+// so a lock left by a process that died (kill -9) is recognised and taken over.
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { isAlive } from './content-store.js';
+
+const chains = new Map<string, Promise<unknown>>();
+
+export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
+  // In-process: queue behind the previous holder; across processes: the lock file.
+  const prev = chains.get(lockPath) ?? Promise.resolve();
+  const run = prev.catch(() => undefined).then(async () => {
+    await acquire(lockPath);
+    try {
+      return await fn();
+    } finally {
+      await unlink(lockPath).catch(() => undefined);
+    }
+  });
+  chains.set(lockPath, run);
+  try {
+    return await run;
+  } finally {
+    if (chains.get(lockPath) === run) chains.delete(lockPath);
+  }
+}
+
+async function acquire(lockPath: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await writeFile(lockPath, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')) || 0);
+    // Our own PID here is stale (the in-process queue says nobody here holds it: a PID reused
+    // after a crash); so is a dead owner's. An empty file may be mid-write: give it a moment.
+    const stale = owner === 0 ? i > 20 : owner === process.pid || !isAlive(owner);
+    if (stale) await unlink(lockPath).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, Math.min(50, 5 + i)));
+  }
+}
