@@ -1,6 +1,8 @@
 // `skiff cri [--root DIR] [--registry-config F] [--runtime crun|runc] VERB ...`: node-local
 // commands in the spirit of crictl / docker, working directly on a runtime root.
-import { Command } from 'commander';
+import type { Command } from 'commander';
+import { openCriRuntime, pruneExitedContainers, registerCriContainers } from './cri-containers.js';
+import { registerCriImages } from './cri-images.js';
 
 export interface CriGlobalOptions {
   root: string;
@@ -16,6 +18,13 @@ export function registerCri(program: Command): Command {
     .option('--registry-config <file>', 'registries.yaml (mirrors, auth, TLS) in k3s format')
     .option('--runtime <name>', 'OCI runtime: crun or runc (default: crun when installed)')
     .passThroughOptions();
+  registerCriContainers(cri);
+  // The image verbs ask the container runtime which images are in use (rmi refuses them,
+  // prune keeps them) and let it remove exited containers before an image prune.
+  registerCriImages(cri, {
+    openImages: (o) => openCriRuntime(o).images,
+    pruneContainers: (o) => pruneExitedContainers(openCriRuntime(o).runtime),
+  });
   return cri;
 }
 

@@ -1,0 +1,146 @@
+// `npm run bench -- start`: start latency of pod sandboxes with one container each, through
+// skiff's RuntimeService (pinned netns + CNI bridge/host-local + OCI bundle + conmon + runtime
+// create/start), from an image already in the local store; and, as the anchor in the same
+// run, bare `<runtime> run -d` of an equivalent bundle (same rootfs kind, process, cgroup
+// resources, new namespaces; no CNI, no conmon). Targets: ratio of totals <= 2.0; sandbox
+// setup (including CNI) p99 <= 300 ms.
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ImageService } from '../runtime/image-service.js';
+import { deleteBridge } from '../runtime/network/cni.js';
+import { removeCgroupTree } from '../runtime/oci/cgroups.js';
+import { runCommand } from '../runtime/oci/command.js';
+import { mountRootfs, unmountAll } from '../runtime/oci/mount.js';
+import { buildSpec } from '../runtime/oci/spec.js';
+import { SkiffRuntimeService } from '../runtime/runtime-service.js';
+import { buildBusyboxImage, importImage, openStore } from '../test/fixtures/images.js';
+
+const N = Number(process.env.SKIFF_BENCH_START_N ?? 100);
+const COMMAND = ['sleep', '3600'];
+
+/** `<runtime> run -d` as from a shell with stdio on /dev/null: the container inherits it, so pipes would never close. */
+function runDetached(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}`))));
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const ms = (n: number) => Math.round(n * 10) / 10;
+
+function summary(samples: number[]): { p50: number; p99: number; total: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  return { p50: ms(percentile(s, 50)), p99: ms(percentile(s, 99)), total: ms(samples.reduce((a, b) => a + b, 0)) };
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const suffix = crypto.randomBytes(3).toString('hex');
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'skiff-bench-start-'));
+  const bridge = `skb${suffix}`;
+  const cgroupParent = `/skiff-bench-${process.pid}-${suffix}`;
+  const images = new ImageService({ root });
+  const store = await openStore(path.join(root, 'build-store'));
+  const img = await buildBusyboxImage(store, { config: { Cmd: COMMAND } });
+  const imageId = await importImage(root, 'busybox:bench', img, store);
+  const rt = new SkiffRuntimeService({ root, images, bridgeName: bridge, podCidr: `10.88.${100 + (crypto.randomBytes(1)[0] % 100)}.0/24`, cgroupParent });
+  const oci = rt.ociRuntime;
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  log(`start: ${N} sandboxes + containers through the RuntimeService, alternating with ${N} bare \`${oci.name} run -d\` (runtime ${oci.name})`);
+
+  const total: number[] = [];
+  const sandbox: number[] = [];
+  const container: number[] = [];
+  const bareLatency: number[] = [];
+  const bare: { id: string; bundle: string }[] = [];
+  const bareState = path.join(root, 'bare-state');
+  try {
+    // The anchor's bundles are prepared ahead (overlay rootfs from the same image, same process
+    // and resources, fresh namespaces); only `run -d` is timed. The two kinds of start alternate,
+    // so both see the same machine load.
+    for (let i = 0; i < N; i++) {
+      const id = `bare-${suffix}-${i}`;
+      const bundle = path.join(root, 'bare', id);
+      const mounts = await images.prepareRootfs(`bench-bare-${id}`, imageId);
+      await mountRootfs(mounts, path.join(bundle, 'rootfs'));
+      const spec = buildSpec({
+        args: COMMAND,
+        env: ['PATH=/bin'],
+        cwd: '/',
+        user: { uid: 0, gid: 0, additionalGids: [] },
+        hostname: id,
+        cgroupsPath: `${cgroupParent}/bare/${id}`,
+        resources: { cpuShares: 2, memoryLimitInBytes: 64 * 2 ** 20 },
+      });
+      spec.linux.namespaces.push({ type: 'network' });
+      spec.mounts = spec.mounts.map((m) => (m.destination === '/sys' ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] } : m));
+      await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+      bare.push({ id, bundle });
+    }
+    for (let i = 0; i < N; i++) {
+      const sc = { metadata: { name: `bench-${i}`, namespace: 'bench', uid: `${suffix}-${i}`, attempt: 0 } };
+      const t0 = performance.now();
+      const sb = await rt.runPodSandbox(sc);
+      const t1 = performance.now();
+      const id = await rt.createContainer(sb, { metadata: { name: 'main', attempt: 0 }, image: { image: 'busybox:bench' }, linux: { resources: { cpuShares: 2, memoryLimitInBytes: 64 * 2 ** 20 } } }, sc);
+      await rt.startContainer(id);
+      const t2 = performance.now();
+      sandbox.push(t1 - t0);
+      container.push(t2 - t1);
+      total.push(t2 - t0);
+
+      const b = bare[i];
+      const t3 = performance.now();
+      await runDetached(oci.path, [`--root=${bareState}`, 'run', '-d', '--bundle', b.bundle, b.id]);
+      bareLatency.push(performance.now() - t3);
+    }
+    const running = await rt.listContainers({ state: 'CONTAINER_RUNNING' });
+    if (running.length !== N) throw new Error(`only ${running.length} of ${N} containers running`);
+    log(`skiff: ${JSON.stringify(summary(total))} ms (sandbox ${JSON.stringify(summary(sandbox))})`);
+    log(`bare ${oci.name} run -d: ${JSON.stringify(summary(bareLatency))} ms`);
+  } finally {
+    for (const s of await rt.listPodSandbox()) await rt.removePodSandbox(s.id);
+    for (const b of bare) {
+      await runCommand(oci.path, [`--root=${bareState}`, 'delete', '--force', b.id]);
+      await unmountAll(path.join(b.bundle, 'rootfs'));
+      await images.removeRootfs(`bench-bare-${b.id}`);
+    }
+    await deleteBridge(bridge);
+    await removeCgroupTree(cgroupParent);
+    await images.destroy().catch(() => undefined);
+    await fs.rm(root, { recursive: true, force: true });
+  }
+
+  const s = summary(total);
+  const sb = summary(sandbox);
+  const b = summary(bareLatency);
+  const ratio = Math.round((s.total / b.total) * 100) / 100;
+  const result = {
+    runtime: oci.name,
+    n: N,
+    skiff_p50_ms: s.p50,
+    skiff_p99_ms: s.p99,
+    skiff_total_ms: s.total,
+    sandbox_p50_ms: sb.p50,
+    sandbox_p99_ms: sb.p99,
+    container_p50_ms: summary(container).p50,
+    bare_p50_ms: b.p50,
+    bare_p99_ms: b.p99,
+    bare_total_ms: b.total,
+    ratio,
+    target_ratio: 2.0,
+    target_sandbox_p99_ms: 300,
+    pass: ratio <= 2.0 && sb.p99 <= 300,
+    load_average_1m: Math.round(os.loadavg()[0] * 100) / 100,
+  };
+  log(`ratio of totals ${ratio} (target <= 2.0); sandbox p99 ${sb.p99} ms (target <= 300)`);
+  return result;
+}

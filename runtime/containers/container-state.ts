@@ -1,0 +1,73 @@
+// A container's live state, read back from what outlives skiff: conmon's exit file
+// (`<exits>/<id>`, holding the exit code; its mtime is the finish time), the `oom` file conmon
+// leaves in the bundle, and conmon itself. The record caches the final answer once exited.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { RuntimeError } from '../cri.js';
+import { isConmon, oomFile } from '../oci/conmon.js';
+import { resolveId, saveContainer, type ContainerRecord, type RuntimeContext } from '../runtime-context.js';
+
+export function getContainer(ctx: RuntimeContext, idOrPrefix: string): ContainerRecord {
+  const id = resolveId(ctx.containers, idOrPrefix);
+  const rec = id ? ctx.containers.get(id) : undefined;
+  if (!rec) throw new RuntimeError('NotFound', `container ${idOrPrefix} not found`);
+  return rec;
+}
+
+export const exitFile = (ctx: RuntimeContext, id: string) => path.join(ctx.dirs.exits, id);
+
+/** Reads the exit file; undefined while the container has not exited. */
+export async function readExit(ctx: RuntimeContext, id: string): Promise<{ code: number; at: number } | undefined> {
+  const f = exitFile(ctx, id);
+  try {
+    const [text, st] = await Promise.all([fs.readFile(f, 'utf8'), fs.stat(f)]);
+    if (text.trim() === '') return undefined; // conmon is mid-write
+    return { code: Number(text.trim()), at: Math.round(st.mtimeMs * 1_000_000) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Brings the record's state up to date and returns it. */
+export async function refreshContainer(ctx: RuntimeContext, rec: ContainerRecord): Promise<ContainerRecord> {
+  if (rec.state === 'CONTAINER_EXITED') return rec;
+  const exit = await readExit(ctx, rec.id);
+  if (exit) {
+    const oom = await fs.stat(oomFile(rec.bundle)).then(() => true, () => false);
+    rec.state = 'CONTAINER_EXITED';
+    rec.exitCode = exit.code;
+    rec.finishedAt = exit.at;
+    rec.reason = oom ? 'OOMKilled' : exit.code === 0 ? 'Completed' : 'Error';
+    if (!rec.startedAt) {
+      rec.reason = oom ? 'OOMKilled' : 'ContainerCannotRun';
+    }
+    await saveContainer(ctx, rec);
+    return rec;
+  }
+  if (rec.conmonPid && !(await isConmon(rec.conmonPid))) {
+    // conmon writes the exit file before it exits; check once more, then call it lost.
+    const late = await readExit(ctx, rec.id);
+    if (!late) {
+      rec.state = 'CONTAINER_EXITED';
+      rec.exitCode = 255;
+      rec.finishedAt = Date.now() * 1_000_000;
+      rec.reason = 'Error';
+      rec.message = 'container monitor (conmon) is gone and left no exit code';
+      await saveContainer(ctx, rec);
+      return rec;
+    }
+    return refreshContainer(ctx, rec);
+  }
+  return rec;
+}
+
+/** Waits until the exit file appears or `timeoutMs` passes; true when the container has exited. */
+export async function waitForExit(ctx: RuntimeContext, rec: ContainerRecord, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await refreshContainer(ctx, rec);
+    if (rec.state === 'CONTAINER_EXITED') return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, Math.min(25, Math.max(1, deadline - Date.now()))));
+  }
+}

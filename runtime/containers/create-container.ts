@@ -1,0 +1,139 @@
+// CreateContainer: root filesystem from the image provider (mounted here), the OCI bundle
+// (config.json from spec.ts), then conmon runs `<runtime> create`, so the container exists
+// with its process waiting for StartContainer. Like CRI-O, the log file and the exit-code
+// watch begin here. Any failure undoes what was done.
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { RuntimeError, type ContainerConfig, type PodSandboxConfig } from '../cri.js';
+import { startConmon } from '../oci/conmon.js';
+import { mountRootfs, unmountAll } from '../oci/mount.js';
+import { mergeEnv, processArgs } from '../oci/process-args.js';
+import { buildSpec } from '../oci/spec.js';
+import { resolveUser } from '../oci/user.js';
+import { nowNs, saveContainer, type ContainerRecord, type RuntimeContext, type SandboxRecord } from '../runtime-context.js';
+import { etcPaths } from '../sandboxes/etc-files.js';
+import { getSandbox } from '../sandboxes/stop-sandbox.js';
+
+function logPathFor(sandbox: SandboxRecord, config: ContainerConfig): string {
+  const rel = config.logPath || path.join(config.metadata.name, `${config.metadata.attempt ?? 0}.log`);
+  const p = path.resolve(sandbox.logDirectory, rel);
+  if (!p.startsWith(sandbox.logDirectory + path.sep)) throw new RuntimeError('InvalidArgument', `log path ${rel} leaves the sandbox's log directory`);
+  return p;
+}
+
+function validate(config: ContainerConfig): void {
+  if (!config?.metadata?.name) throw new RuntimeError('InvalidArgument', 'container metadata needs a name');
+  if (!config.image?.image) throw new RuntimeError('InvalidArgument', `container ${config.metadata.name} has no image`);
+  for (const m of config.mounts ?? []) {
+    if (!path.isAbsolute(m.containerPath) || !path.isAbsolute(m.hostPath)) throw new RuntimeError('InvalidArgument', `mount ${m.hostPath}:${m.containerPath} must use absolute paths`);
+  }
+}
+
+export async function createContainer(ctx: RuntimeContext, sandboxId: string, config: ContainerConfig, _sandboxConfig: PodSandboxConfig): Promise<string> {
+  validate(config);
+  const sandbox = getSandbox(ctx, sandboxId);
+  if (sandbox.state !== 'SANDBOX_READY') throw new RuntimeError('FailedPrecondition', `pod sandbox ${sandbox.id} is not ready`);
+  const attempt = config.metadata.attempt ?? 0;
+  for (const c of ctx.containers.values()) {
+    if (c.sandboxId === sandbox.id && c.config.metadata.name === config.metadata.name && (c.config.metadata.attempt ?? 0) === attempt) {
+      throw new RuntimeError('AlreadyExists', `container ${config.metadata.name} attempt ${attempt} already exists in sandbox ${sandbox.id} as ${c.id}`);
+    }
+  }
+  const image = await ctx.images.getImage(config.image.image);
+  const id = crypto.randomBytes(32).toString('hex');
+  const bundle = path.join(ctx.dirs.containers, id);
+  const rootfs = path.join(bundle, 'rootfs');
+  const m = sandbox.config.metadata;
+  const rec: ContainerRecord = {
+    id,
+    sandboxId: sandbox.id,
+    config,
+    imageId: image.id,
+    imageRef: image.repoDigest ?? image.id,
+    stopSignal: config.stopSignal || image.config.stopSignal || undefined,
+    state: 'CONTAINER_CREATED',
+    createdAt: nowNs(),
+    startedAt: 0,
+    finishedAt: 0,
+    exitCode: 0,
+    reason: '',
+    message: '',
+    pid: 0,
+    conmonPid: 0,
+    bundle,
+    cgroupsPath: `${sandbox.cgroupParent}/${id.slice(0, 32)}`,
+    logPath: logPathFor(sandbox, config),
+  };
+  await fs.mkdir(bundle, { recursive: true });
+  let prepared = false;
+  // Step timings go to the debug log: where a container's start time goes.
+  const t0 = performance.now();
+  const times: Record<string, number> = {};
+  const mark = (step: string) => (times[step] = Math.round(performance.now() - t0));
+  try {
+    const mounts = await ctx.images.prepareRootfs(id, image.id);
+    prepared = true;
+    mark('prepareRootfs');
+    await mountRootfs(mounts, rootfs);
+    mark('mount');
+    const sec = config.linux?.securityContext;
+    const user = await resolveUser(rootfs, {
+      runAsUser: sec?.runAsUser,
+      runAsGroup: sec?.runAsGroup,
+      runAsUsername: sec?.runAsUsername,
+      supplementalGroups: sec?.supplementalGroups,
+      imageUser: image.config.user,
+    });
+    for (const mnt of config.mounts ?? []) {
+      // containerd creates a missing host path as a directory (emptyDir, hostPath DirectoryOrCreate).
+      await fs.mkdir(mnt.hostPath, { recursive: true }).catch(() => undefined);
+    }
+    const extraEnv: Record<string, string> = { HOSTNAME: sandbox.hostname };
+    if (user.home) extraEnv.HOME = user.home;
+    const spec = buildSpec({
+      args: processArgs(image.config, config.command, config.args),
+      env: mergeEnv(image.config.env, config.envs, extraEnv),
+      cwd: config.workingDir || image.config.workingDir || '/',
+      user,
+      hostname: sandbox.hostname,
+      netnsPath: sandbox.netnsPath,
+      cgroupsPath: rec.cgroupsPath,
+      resources: config.linux?.resources,
+      security: sec,
+      mounts: config.mounts,
+      sysctls: sandbox.config.linux?.sysctls,
+      etc: etcPaths(path.join(ctx.dirs.sandboxes, sandbox.id)),
+      annotations: { 'io.kubernetes.pod.name': m.name, 'io.kubernetes.pod.namespace': m.namespace, 'io.kubernetes.container.name': config.metadata.name },
+    });
+    await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    mark('spec');
+    await fs.mkdir(path.dirname(rec.logPath), { recursive: true });
+    await saveContainer(ctx, rec);
+    const started = await startConmon({
+      id,
+      name: `k8s_${config.metadata.name}_${m.name}_${m.namespace}_${m.uid}_${attempt}`,
+      bundle,
+      runtime: ctx.oci,
+      logPath: rec.logPath,
+      exitDir: ctx.dirs.exits,
+      socketDir: ctx.dirs.sockets,
+      logSizeMax: ctx.logSizeMax,
+    });
+    mark('conmonCreate');
+    rec.pid = started.pid;
+    rec.conmonPid = started.conmonPid;
+    await saveContainer(ctx, rec);
+    mark('saved');
+  } catch (e) {
+    ctx.containers.delete(id);
+    await ctx.oci.delete(id).catch(() => undefined);
+    await unmountAll(rootfs).catch(() => undefined);
+    if (prepared) await ctx.images.removeRootfs(id).catch(() => undefined);
+    await fs.rm(bundle, { recursive: true, force: true });
+    await fs.rm(path.join(ctx.dirs.exits, id), { force: true });
+    throw e;
+  }
+  ctx.logger.debug({ container: id, sandbox: sandbox.id, name: config.metadata.name, ms: times }, 'container created');
+  return id;
+}

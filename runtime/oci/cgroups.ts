@@ -1,0 +1,141 @@
+// Reading cgroup files for stats and read-back, and removing the pod-level parent cgroups the
+// OCI runtime created implicitly. Writing limits is left to the OCI runtime (linux.resources);
+// these helpers work on cgroup v1 (one hierarchy per controller) and v2 (one unified tree).
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+
+export const CGROUP_ROOT = '/sys/fs/cgroup';
+
+export function cgroupVersion(): 1 | 2 {
+  return fs.existsSync(`${CGROUP_ROOT}/cgroup.controllers`) ? 2 : 1;
+}
+
+/** The directory of `cgroupsPath` for a v1 controller (ignored on v2). */
+export function cgroupDir(cgroupsPath: string, controller: string): string {
+  const rel = cgroupsPath.replace(/^\/+/, '');
+  return cgroupVersion() === 2 ? path.join(CGROUP_ROOT, rel) : path.join(CGROUP_ROOT, controller, rel);
+}
+
+export async function readCgroupFile(cgroupsPath: string, controller: string, file: string): Promise<string | undefined> {
+  try {
+    return (await fsp.readFile(path.join(cgroupDir(cgroupsPath, controller), file), 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function statValue(text: string | undefined, key: string): number | undefined {
+  for (const line of (text ?? '').split('\n')) {
+    const [k, v] = line.split(' ');
+    if (k === key) return Number(v);
+  }
+  return undefined;
+}
+
+export interface CgroupStats {
+  cpuUsageNs?: number;
+  memoryUsage?: number;
+  workingSet?: number;
+  rss?: number;
+}
+
+/** CPU and memory usage as cAdvisor computes them (working set = usage - inactive file). */
+export async function readStats(cgroupsPath: string): Promise<CgroupStats> {
+  const out: CgroupStats = {};
+  if (cgroupVersion() === 2) {
+    const cpu = await readCgroupFile(cgroupsPath, '', 'cpu.stat');
+    const usec = statValue(cpu, 'usage_usec');
+    if (usec !== undefined) out.cpuUsageNs = usec * 1000;
+    const cur = await readCgroupFile(cgroupsPath, '', 'memory.current');
+    const stat = await readCgroupFile(cgroupsPath, '', 'memory.stat');
+    if (cur !== undefined) {
+      out.memoryUsage = Number(cur);
+      out.workingSet = Math.max(0, out.memoryUsage - (statValue(stat, 'inactive_file') ?? 0));
+      out.rss = statValue(stat, 'anon');
+    }
+    return out;
+  }
+  const usage = await readCgroupFile(cgroupsPath, 'cpuacct', 'cpuacct.usage');
+  if (usage !== undefined) out.cpuUsageNs = Number(usage);
+  const mem = await readCgroupFile(cgroupsPath, 'memory', 'memory.usage_in_bytes');
+  const stat = await readCgroupFile(cgroupsPath, 'memory', 'memory.stat');
+  if (mem !== undefined) {
+    out.memoryUsage = Number(mem);
+    out.workingSet = Math.max(0, out.memoryUsage - (statValue(stat, 'total_inactive_file') ?? 0));
+    out.rss = statValue(stat, 'total_rss');
+  }
+  return out;
+}
+
+function v1Controllers(): string[] {
+  try {
+    return fs
+      .readdirSync(CGROUP_ROOT, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && d.name !== 'unified')
+      .map((d) => d.name);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Removes a cgroup and its (empty) children in every hierarchy, deepest first. Only empty
+ * cgroups can go; a busy one is left and reported.
+ */
+export async function removeCgroupTree(cgroupsPath: string): Promise<string[]> {
+  const rel = cgroupsPath.replace(/^\/+/, '');
+  if (!rel) return [];
+  const roots = cgroupVersion() === 2 ? [CGROUP_ROOT] : v1Controllers().map((c) => path.join(CGROUP_ROOT, c));
+  const busy: string[] = [];
+  const rmTree = async (dir: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = await fsp.readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) if (e.isDirectory()) await rmTree(path.join(dir, e.name));
+    try {
+      await fsp.rmdir(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') busy.push(dir);
+    }
+  };
+  for (const root of roots) await rmTree(path.join(root, rel));
+  return busy;
+}
+
+/** Every hierarchy directory that exists for `cgroupsPath` (used by leak checks). */
+export function existingCgroupDirs(cgroupsPath: string): string[] {
+  const rel = cgroupsPath.replace(/^\/+/, '');
+  const roots = cgroupVersion() === 2 ? [CGROUP_ROOT] : v1Controllers().map((c) => path.join(CGROUP_ROOT, c));
+  return roots.map((r) => path.join(r, rel)).filter((d) => fs.existsSync(d));
+}
+
+/**
+ * Pod-level limits on the pod cgroup (the sum of its containers, as the kubelet's pod
+ * cgroup has them). The OCI runtime only writes a container's own cgroup, so these few files
+ * are written here; the containers' cgroups are created beneath later.
+ */
+export async function applyPodResources(cgroupsPath: string, r: { memoryLimitInBytes?: number; cpuShares?: number; cpuQuota?: number; cpuPeriod?: number }): Promise<void> {
+  const write = async (controller: string, file: string, value: string) => {
+    const dir = cgroupDir(cgroupsPath, controller);
+    await fsp.mkdir(dir, { recursive: true });
+    await fsp.writeFile(path.join(dir, file), value);
+  };
+  const period = r.cpuPeriod && r.cpuPeriod > 0 ? r.cpuPeriod : 100_000;
+  if (cgroupVersion() === 2) {
+    if (r.memoryLimitInBytes) await write('', 'memory.max', String(r.memoryLimitInBytes));
+    // runc's conversion of shares [2, 262144] to weight [1, 10000]
+    if (r.cpuShares) await write('', 'cpu.weight', String(1 + Math.floor(((r.cpuShares - 2) * 9999) / 262142)));
+    if (r.cpuQuota && r.cpuQuota > 0) await write('', 'cpu.max', `${r.cpuQuota} ${period}`);
+    return;
+  }
+  if (r.memoryLimitInBytes) await write('memory', 'memory.limit_in_bytes', String(r.memoryLimitInBytes));
+  if (r.cpuShares) await write('cpu', 'cpu.shares', String(r.cpuShares));
+  if (r.cpuQuota && r.cpuQuota > 0) {
+    await write('cpu', 'cpu.cfs_period_us', String(period));
+    await write('cpu', 'cpu.cfs_quota_us', String(r.cpuQuota));
+  }
+}

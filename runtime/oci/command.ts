@@ -1,0 +1,47 @@
+// Running a helper binary (crun/runc, ip, mount, CNI plugins) and collecting its output. One
+// place, so every call has the same error shape: the command, its exit code and its stderr.
+import { spawn } from 'node:child_process';
+import { RuntimeError } from '../cri.js';
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CommandOptions {
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Kill the command (SIGKILL) after this many ms. */
+  timeoutMs?: number;
+}
+
+export function runCommand(cmd: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      reject(new RuntimeError('Unavailable', `cannot run ${cmd}: ${e.message}`, { cause: e }));
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 + 9 : 1), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+    child.stdin.on('error', () => {
+      // The command may exit before reading its input; its exit code says what happened.
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Like runCommand, but a non-zero exit is an Internal error carrying stderr. */
+export async function mustRun(cmd: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
+  const r = await runCommand(cmd, args, opts);
+  if (r.code !== 0) throw new RuntimeError('Internal', `${cmd} ${args.join(' ')}: exit ${r.code}: ${(r.stderr || r.stdout).trim()}`);
+  return r;
+}

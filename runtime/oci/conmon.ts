@@ -1,0 +1,123 @@
+// Starting one conmon per container (the CRI-O monitor): it runs `<runtime> create`, reports
+// the container's PID on a sync pipe, then stays behind as the container's parent, writing
+// its stdout/stderr as a CRI-format log, its exit code to `<exit-dir>/<id>` and an `oom` file
+// into the bundle when the kernel OOM-killed something in its cgroup. conmon double-forks, so
+// containers outlive the process that started them.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import { RuntimeError } from '../cri.js';
+import type { OciRuntime } from './oci-runtime.js';
+
+export interface ConmonOptions {
+  id: string;
+  name: string;
+  bundle: string;
+  runtime: OciRuntime;
+  logPath: string;
+  exitDir: string;
+  socketDir: string;
+  /** Bytes after which conmon truncates the log (CRI-O's log_size_max); unlimited when absent. */
+  logSizeMax?: number;
+  conmonPath?: string;
+}
+
+export interface ConmonStarted {
+  /** The container's init process, as the OCI runtime created it (not yet started). */
+  pid: number;
+  conmonPid: number;
+}
+
+export const conmonPidFile = (bundle: string) => `${bundle}/conmon.pid`;
+export const containerPidFile = (bundle: string) => `${bundle}/pidfile`;
+export const oomFile = (bundle: string) => `${bundle}/oom`;
+
+/** Reads the first JSON message conmon writes on the sync pipe ({"data": pid} or {"data": -1, "message": ...}). */
+function readSyncMessage(stream: NodeJS.ReadableStream): Promise<{ data: number; message?: string }> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (b: Buffer) => {
+      buf += b.toString();
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      stream.off('data', onData);
+      try {
+        resolve(JSON.parse(buf.slice(0, nl)) as { data: number; message?: string });
+      } catch (e) {
+        reject(new RuntimeError('Internal', `conmon wrote an unreadable sync message: ${buf.slice(0, nl)}`, { cause: e }));
+      }
+    };
+    stream.on('data', onData);
+    stream.once('end', () => {
+      if (buf.indexOf('\n') < 0) reject(new RuntimeError('Internal', `conmon closed its sync pipe without a message${buf ? `: ${buf}` : ''}`));
+    });
+    stream.once('error', reject);
+  });
+}
+
+export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
+  const args = [
+    '--api-version', '1',
+    '-c', o.id,
+    '-u', o.id,
+    '-n', o.name,
+    '-r', o.runtime.path,
+    '-b', o.bundle,
+    '-p', containerPidFile(o.bundle),
+    '-P', conmonPidFile(o.bundle),
+    '-l', `k8s-file:${o.logPath}`,
+    '--exit-dir', o.exitDir,
+    '--socket-dir-path', o.socketDir,
+    '--log-level', 'error',
+    ...o.runtime.globalArgs().flatMap((a) => ['--runtime-arg', a]),
+  ];
+  if (o.logSizeMax && o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
+  const child = spawn(o.conmonPath ?? 'conmon', args, {
+    // fd 3 is the sync pipe; conmon's own stdio goes nowhere so it never blocks on a dead reader.
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    detached: true,
+    cwd: o.bundle,
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },
+  });
+  const sync = child.stdio[3] as NodeJS.ReadableStream | null;
+  if (!sync) throw new RuntimeError('Internal', 'conmon started without a sync pipe');
+  let timer: NodeJS.Timeout | undefined;
+  // conmon's first process exits once it has forked the monitor; if no message has come a
+  // while after that, nothing will.
+  const gaveUp = new Promise<never>((_resolve, reject) => {
+    child.once('error', (e) => reject(new RuntimeError('Unavailable', `cannot start conmon: ${e.message}`, { cause: e })));
+    child.once('exit', (code) => {
+      timer = setTimeout(() => reject(new RuntimeError('Internal', `conmon exited (${code}) without reporting on its sync pipe`)), 5000);
+    });
+  });
+  gaveUp.catch(() => undefined); // settled by the race below or never observed
+  let msg: { data: number; message?: string };
+  try {
+    msg = await Promise.race([readSyncMessage(sync), gaveUp]);
+  } finally {
+    if (timer) clearTimeout(timer);
+    child.removeAllListeners('exit');
+    (sync as unknown as { destroy(): void }).destroy();
+    child.unref();
+  }
+  if (msg.data < 0) throw new RuntimeError('Internal', `creating container ${o.id}: ${(msg.message ?? 'unknown error').trim()}`);
+  const conmonPid = Number((await fs.readFile(conmonPidFile(o.bundle), 'utf8').catch(() => '0')).trim());
+  return { pid: msg.data, conmonPid };
+}
+
+/** True when `pid` is alive and is a conmon (so a recycled PID is never signalled). */
+export async function isConmon(pid: number): Promise<boolean> {
+  if (!pid) return false;
+  const cmd = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmd.split('\0')[0].endsWith('conmon');
+}
+
+/** Kills a conmon left behind (it normally exits on its own after the container does). */
+export async function killConmon(pid: number): Promise<void> {
+  if (!(await isConmon(pid))) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100 && (await isConmon(pid)); i++) await new Promise((r) => setTimeout(r, 20));
+}

@@ -1,0 +1,113 @@
+// A thin wrapper over the OCI runtime CLI (crun or runc: the same verbs and flags), with its
+// state kept under a root of our own so several skiff runtimes on one machine never see each
+// other's containers.
+import fs from 'node:fs';
+import { RuntimeError } from '../cri.js';
+import { mustRun, runCommand } from './command.js';
+
+export type OciRuntimeName = 'crun' | 'runc';
+
+export interface OciState {
+  id: string;
+  pid: number;
+  status: 'creating' | 'created' | 'running' | 'stopped' | 'paused';
+  bundle: string;
+}
+
+const SEARCH = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin', '/bin', '/sbin'];
+
+export function findBinary(name: string): string | undefined {
+  for (const dir of SEARCH) {
+    const p = `${dir}/${name}`;
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * crun 1.8 refuses cgroup v1 machines that also mount a cgroup2 hierarchy holding controllers
+ * ("cgroups in hybrid mode not supported"); runc copes. So crun is the default only where it can run.
+ */
+export function crunUsable(): boolean {
+  try {
+    const st = fs.statfsSync('/sys/fs/cgroup');
+    const CGROUP2_MAGIC = 0x63677270;
+    if (st.type === CGROUP2_MAGIC) return true;
+    const controllers = fs.readFileSync('/sys/fs/cgroup/unified/cgroup.controllers', 'utf8').trim();
+    return controllers === '';
+  } catch {
+    return true;
+  }
+}
+
+export function chooseRuntime(preferred?: OciRuntimeName): { name: OciRuntimeName; path: string } {
+  const order: OciRuntimeName[] = preferred ? [preferred] : crunUsable() ? ['crun', 'runc'] : ['runc', 'crun'];
+  for (const name of order) {
+    const p = findBinary(name);
+    if (p) return { name, path: p };
+  }
+  throw new RuntimeError('Unavailable', `no OCI runtime found (looked for ${order.join(', ')} in ${SEARCH.join(':')})`);
+}
+
+export class OciRuntime {
+  readonly name: OciRuntimeName;
+  readonly path: string;
+  /** The runtime's state directory (--root). */
+  readonly stateRoot: string;
+
+  constructor(opts: { name: OciRuntimeName; path: string; stateRoot: string }) {
+    this.name = opts.name;
+    this.path = opts.path;
+    this.stateRoot = opts.stateRoot;
+  }
+
+  /** Arguments conmon passes before the verb. */
+  globalArgs(): string[] {
+    return [`--root=${this.stateRoot}`];
+  }
+
+  async version(): Promise<string> {
+    const r = await runCommand(this.path, ['--version']);
+    return r.stdout.split('\n')[0].replace(/^\S+ version /, '').trim();
+  }
+
+  /** undefined when the runtime does not know the container. */
+  async state(id: string): Promise<OciState | undefined> {
+    const r = await runCommand(this.path, [...this.globalArgs(), 'state', id]);
+    if (r.code !== 0) {
+      if (/does not exist|not exist|No such file/i.test(r.stderr)) return undefined;
+      throw new RuntimeError('Internal', `${this.name} state ${id}: ${r.stderr.trim()}`);
+    }
+    return JSON.parse(r.stdout) as OciState;
+  }
+
+  async start(id: string): Promise<void> {
+    await mustRun(this.path, [...this.globalArgs(), 'start', id]);
+  }
+
+  /** Sends a signal to the init process; false when the container had already stopped. */
+  async kill(id: string, signal: string): Promise<boolean> {
+    const r = await runCommand(this.path, [...this.globalArgs(), 'kill', id, signal.replace(/^SIG/, '')]);
+    if (r.code === 0) return true;
+    if (/not running|stopped|does not exist|no such process|container not running/i.test(r.stderr)) return false;
+    throw new RuntimeError('Internal', `${this.name} kill ${id} ${signal}: ${r.stderr.trim()}`);
+  }
+
+  /** Deletes the container (forcibly); idempotent. */
+  async delete(id: string): Promise<void> {
+    const r = await runCommand(this.path, [...this.globalArgs(), 'delete', '--force', id]);
+    if (r.code !== 0 && !/does not exist|not exist|No such file/i.test(r.stderr)) {
+      throw new RuntimeError('Internal', `${this.name} delete ${id}: ${r.stderr.trim()}`);
+    }
+  }
+
+  /** Arguments for `exec` of a command in a running container (used by execSync). */
+  execArgs(id: string, cmd: string[], pidFile: string): string[] {
+    return [...this.globalArgs(), 'exec', '--pid-file', pidFile, id, ...cmd];
+  }
+}

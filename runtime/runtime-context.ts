@@ -1,0 +1,168 @@
+// What every CRI call of skiff's runtime shares: the directories under the runtime root, the
+// OCI runtime and CNI network, the image provider, and the sandbox and container records.
+// Records are JSON files under the root (written atomically), so a new runtime instance on the
+// same root re-adopts everything; live state (running, exited, exit code, OOM) is always read
+// back from conmon's exit files and the OCI runtime, never trusted from memory.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { ContainerConfig, ContainerState, PodSandboxConfig, PodSandboxState } from './cri.js';
+import type { ImageProvider } from './image-provider.js';
+import type { CniNetwork, CniResult } from './network/cni.js';
+import type { OciRuntime } from './oci/oci-runtime.js';
+
+export interface SandboxRecord {
+  id: string;
+  config: PodSandboxConfig;
+  state: PodSandboxState;
+  createdAt: number; // ns
+  hostname: string;
+  /** Pinned netns name (absent on the host network). */
+  netnsName?: string;
+  netnsPath?: string;
+  ip?: string;
+  cniResult?: CniResult;
+  /** The pod cgroup; `ownCgroup` when skiff made up the path and so removes it. */
+  cgroupParent: string;
+  ownCgroup: boolean;
+  logDirectory: string;
+  /** The network the sandbox was attached to: DEL must use the same configuration as ADD. */
+  network?: NodeNetwork;
+}
+
+/** A node's pod network; kept in `<root>/network.json` so later instances on the root reuse it. */
+export interface NodeNetwork {
+  bridge: string;
+  podCidr: string;
+}
+
+export interface ContainerRecord {
+  id: string;
+  sandboxId: string;
+  config: ContainerConfig;
+  imageId: string;
+  imageRef: string;
+  stopSignal?: string;
+  state: ContainerState;
+  createdAt: number; // ns
+  startedAt: number; // ns
+  finishedAt: number; // ns
+  exitCode: number;
+  reason: string;
+  message: string;
+  pid: number;
+  conmonPid: number;
+  bundle: string;
+  cgroupsPath: string;
+  logPath: string;
+}
+
+export interface RuntimeDirs {
+  sandboxes: string;
+  containers: string;
+  exits: string;
+  sockets: string;
+  logs: string;
+  ociState: string;
+  ipam: string;
+}
+
+export interface RuntimeContext {
+  root: string;
+  dirs: RuntimeDirs;
+  images: ImageProvider;
+  oci: OciRuntime;
+  network: CniNetwork;
+  nodeNetwork: NodeNetwork;
+  /** The CNI network for a (possibly older) configuration. */
+  networkFor(n: NodeNetwork | undefined): CniNetwork;
+  cgroupParent: string;
+  logger: Logger;
+  logSizeMax?: number;
+  sandboxes: Map<string, SandboxRecord>;
+  containers: Map<string, ContainerRecord>;
+  locks: Map<string, Promise<unknown>>;
+}
+
+export function runtimeDirs(root: string): RuntimeDirs {
+  return {
+    sandboxes: path.join(root, 'sandboxes'),
+    containers: path.join(root, 'containers'),
+    exits: path.join(root, 'exits'),
+    sockets: path.join(root, 'sockets'),
+    logs: path.join(root, 'logs'),
+    ociState: path.join(root, 'oci'),
+    ipam: path.join(root, 'cni'),
+  };
+}
+
+export const nowNs = () => Date.now() * 1_000_000;
+
+async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fsp.writeFile(tmp, JSON.stringify(value, null, 2));
+  await fsp.rename(tmp, file);
+}
+
+export async function saveSandbox(ctx: RuntimeContext, rec: SandboxRecord): Promise<void> {
+  ctx.sandboxes.set(rec.id, rec);
+  await fsp.mkdir(path.join(ctx.dirs.sandboxes, rec.id), { recursive: true });
+  await writeJsonAtomic(path.join(ctx.dirs.sandboxes, rec.id, 'meta.json'), rec);
+}
+
+export async function saveContainer(ctx: RuntimeContext, rec: ContainerRecord): Promise<void> {
+  ctx.containers.set(rec.id, rec);
+  await fsp.mkdir(rec.bundle, { recursive: true });
+  await writeJsonAtomic(path.join(rec.bundle, 'meta.json'), rec);
+}
+
+function loadDir<T>(dir: string): T[] {
+  const out: T[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    try {
+      out.push(JSON.parse(fs.readFileSync(path.join(dir, n, 'meta.json'), 'utf8')) as T);
+    } catch {
+      // A record half-written by a crash: nothing to adopt; removal cleans the directory.
+    }
+  }
+  return out;
+}
+
+/** Re-adopts every sandbox and container recorded under the root. */
+export function loadRecords(ctx: RuntimeContext): void {
+  for (const s of loadDir<SandboxRecord>(ctx.dirs.sandboxes)) ctx.sandboxes.set(s.id, s);
+  for (const c of loadDir<ContainerRecord>(ctx.dirs.containers)) ctx.containers.set(c.id, c);
+}
+
+/** Runs `fn` with no other locked operation on `key` in flight (stop/remove/start races). */
+export async function withLock<T>(ctx: RuntimeContext, key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = ctx.locks.get(key) ?? Promise.resolve();
+  const run = prev.catch(() => undefined).then(fn);
+  const tail = run.catch(() => undefined);
+  ctx.locks.set(key, tail);
+  try {
+    return await run;
+  } finally {
+    if (ctx.locks.get(key) === tail) ctx.locks.delete(key);
+  }
+}
+
+/** Resolves a full ID or a unique prefix (as crictl and docker accept). */
+export function resolveId<T>(map: Map<string, T>, idOrPrefix: string): string | undefined {
+  if (map.has(idOrPrefix)) return idOrPrefix;
+  if (idOrPrefix.length < 3) return undefined;
+  const hits = [...map.keys()].filter((k) => k.startsWith(idOrPrefix));
+  return hits.length === 1 ? hits[0] : undefined;
+}
+
+export function matchesLabels(labels: Record<string, string>, selector: Record<string, string> | undefined): boolean {
+  if (!selector) return true;
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}

@@ -1,0 +1,202 @@
+// skiff's RuntimeService: pod sandboxes (pinned netns + CNI) and containers (OCI bundle,
+// conmon, crun/runc) on a runtime root. Each CRI call lives in its own file under sandboxes/
+// and containers/; this class wires the shared context and re-adopts what is on disk.
+import fs from 'node:fs';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import type {
+  Container,
+  ContainerConfig,
+  ContainerFilter,
+  ContainerStats,
+  ContainerStatus,
+  ExecSyncResponse,
+  LogLine,
+  PodSandbox,
+  PodSandboxConfig,
+  PodSandboxFilter,
+  PodSandboxStatus,
+  ReadLogsOptions,
+  RuntimeService,
+  RuntimeVersion,
+} from './cri.js';
+import type { ImageProvider } from './image-provider.js';
+import { containerStats, listContainerStats } from './containers/container-stats.js';
+import { containerStatus, listContainers } from './containers/container-status.js';
+import { createContainer } from './containers/create-container.js';
+import { execSync } from './containers/exec-sync.js';
+import { readLogs, rotateContainerLog } from './containers/read-logs.js';
+import { removeContainer } from './containers/remove-container.js';
+import { startContainer } from './containers/start-container.js';
+import { stopContainer } from './containers/stop-container.js';
+import { CniNetwork } from './network/cni.js';
+import { OciRuntime, chooseRuntime, type OciRuntimeName } from './oci/oci-runtime.js';
+import { loadRecords, runtimeDirs, type NodeNetwork, type RuntimeContext } from './runtime-context.js';
+import { removePodSandbox } from './sandboxes/remove-sandbox.js';
+import { runPodSandbox } from './sandboxes/run-sandbox.js';
+import { listPodSandbox, podSandboxStatus } from './sandboxes/sandbox-status.js';
+import { stopPodSandbox } from './sandboxes/stop-sandbox.js';
+
+export interface RuntimeServiceOptions {
+  /** Runtime root: records, bundles, exit files, logs, OCI state, IPAM allocations. */
+  root: string;
+  images: ImageProvider;
+  /** crun by default where it works on this machine's cgroups, else runc. */
+  runtime?: OciRuntimeName;
+  /** Parent of every pod cgroup skiff makes up ("/skiff" by default). */
+  cgroupParent?: string;
+  /** The node's pod CIDR for host-local IPAM (10.88.0.0/16 by default). */
+  podCidr?: string;
+  cniBinDir?: string;
+  /** The node bridge (15 characters at most); "skiff0" by default. */
+  bridgeName?: string;
+  /** conmon truncates a log past this size (bytes); rotation is rotateContainerLog's job. */
+  logSizeMax?: number;
+  logger?: Logger;
+}
+
+interface NodeSettings {
+  network: NodeNetwork;
+  cgroupParent: string;
+}
+
+/**
+ * Bridge, pod CIDR and cgroup parent: from the options, else from `<root>/node.json` (so
+ * `skiff cri` verbs on a lab node's root use that node's network), else the defaults; what
+ * is used is written back for the next instance.
+ */
+function nodeSettings(opts: RuntimeServiceOptions): NodeSettings {
+  const file = path.join(opts.root, 'node.json');
+  let saved: Partial<NodeSettings> = {};
+  try {
+    saved = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<NodeSettings>;
+  } catch {
+    // first use of this root
+  }
+  const settings: NodeSettings = {
+    network: {
+      bridge: opts.bridgeName ?? saved.network?.bridge ?? 'skiff0',
+      podCidr: opts.podCidr ?? saved.network?.podCidr ?? '10.88.0.0/16',
+    },
+    cgroupParent: opts.cgroupParent ?? saved.cgroupParent ?? '/skiff',
+  };
+  if (JSON.stringify(settings) !== JSON.stringify({ network: saved.network, cgroupParent: saved.cgroupParent })) {
+    fs.writeFileSync(file, JSON.stringify(settings, null, 2));
+  }
+  return settings;
+}
+
+export class SkiffRuntimeService implements RuntimeService {
+  readonly #ctx: RuntimeContext;
+
+  constructor(opts: RuntimeServiceOptions) {
+    const dirs = runtimeDirs(opts.root);
+    for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
+    const chosen = chooseRuntime(opts.runtime);
+    const node = nodeSettings(opts);
+    const networks = new Map<string, CniNetwork>();
+    const networkFor = (n: NodeNetwork | undefined): CniNetwork => {
+      const { bridge, podCidr } = n ?? node.network;
+      const key = `${bridge} ${podCidr}`;
+      let net = networks.get(key);
+      if (!net) {
+        net = new CniNetwork({ name: `skiff-${bridge}`, bridge, podCidr, ipamDataDir: dirs.ipam, binDir: opts.cniBinDir });
+        networks.set(key, net);
+      }
+      return net;
+    };
+    this.#ctx = {
+      root: opts.root,
+      dirs,
+      images: opts.images,
+      oci: new OciRuntime({ ...chosen, stateRoot: dirs.ociState }),
+      network: networkFor(node.network),
+      nodeNetwork: node.network,
+      networkFor,
+      cgroupParent: node.cgroupParent,
+      logger: opts.logger ?? pino({ level: 'silent' }),
+      logSizeMax: opts.logSizeMax,
+      sandboxes: new Map(),
+      containers: new Map(),
+      locks: new Map(),
+    };
+    loadRecords(this.#ctx);
+  }
+
+  /** The OCI runtime in use ("crun" or "runc") and its binary. */
+  get ociRuntime(): { name: OciRuntimeName; path: string; stateRoot: string } {
+    const { name, path, stateRoot } = this.#ctx.oci;
+    return { name, path, stateRoot };
+  }
+
+  async version(): Promise<RuntimeVersion> {
+    return { version: '0.1.0', runtimeName: 'skiff', runtimeVersion: `${this.#ctx.oci.name} ${await this.#ctx.oci.version()}`, runtimeApiVersion: 'v1' };
+  }
+
+  runPodSandbox(config: PodSandboxConfig): Promise<string> {
+    return runPodSandbox(this.#ctx, config);
+  }
+  stopPodSandbox(podSandboxId: string): Promise<void> {
+    return stopPodSandbox(this.#ctx, podSandboxId);
+  }
+  removePodSandbox(podSandboxId: string): Promise<void> {
+    return removePodSandbox(this.#ctx, podSandboxId);
+  }
+  podSandboxStatus(podSandboxId: string): Promise<PodSandboxStatus> {
+    return podSandboxStatus(this.#ctx, podSandboxId);
+  }
+  listPodSandbox(filter?: PodSandboxFilter): Promise<PodSandbox[]> {
+    return listPodSandbox(this.#ctx, filter);
+  }
+
+  createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
+    return createContainer(this.#ctx, podSandboxId, config, sandboxConfig);
+  }
+  startContainer(containerId: string): Promise<void> {
+    return startContainer(this.#ctx, containerId);
+  }
+  stopContainer(containerId: string, timeout: number): Promise<void> {
+    return stopContainer(this.#ctx, containerId, timeout);
+  }
+  removeContainer(containerId: string): Promise<void> {
+    return removeContainer(this.#ctx, containerId);
+  }
+  listContainers(filter?: ContainerFilter): Promise<Container[]> {
+    return listContainers(this.#ctx, filter);
+  }
+  containerStatus(containerId: string): Promise<ContainerStatus> {
+    return containerStatus(this.#ctx, containerId);
+  }
+  containerStats(containerId: string): Promise<ContainerStats> {
+    return containerStats(this.#ctx, containerId);
+  }
+  listContainerStats(filter?: ContainerFilter): Promise<ContainerStats[]> {
+    return listContainerStats(this.#ctx, filter);
+  }
+  execSync(containerId: string, cmd: string[], timeout: number): Promise<ExecSyncResponse> {
+    return execSync(this.#ctx, containerId, cmd, timeout);
+  }
+  readLogs(containerId: string, options?: ReadLogsOptions): AsyncIterable<LogLine> {
+    return readLogs(this.#ctx, containerId, options);
+  }
+
+  /** Not CRI's RuntimeService but its ReopenContainerLog, done the kubelet's way: rotate, then reopen. */
+  rotateContainerLog(containerId: string, maxFiles?: number): Promise<void> {
+    return rotateContainerLog(this.#ctx, containerId, maxFiles);
+  }
+
+  /** The container's cgroup path (for read-back in tests and `skiff cri inspect`). */
+  containerCgroup(containerId: string): string | undefined {
+    return this.#ctx.containers.get(containerId)?.cgroupsPath;
+  }
+
+  /** Image IDs that containers on this root use (the image service's rmi/prune keep them). */
+  async imagesInUse(): Promise<Set<string>> {
+    return new Set([...this.#ctx.containers.values()].map((c) => c.imageId));
+  }
+
+  /** The pod cgroup of a sandbox. */
+  sandboxCgroup(sandboxId: string): string | undefined {
+    return this.#ctx.sandboxes.get(sandboxId)?.cgroupParent;
+  }
+}
