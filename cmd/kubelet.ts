@@ -1,0 +1,141 @@
+// `skiff kubelet --kubeconfig F --node-name N --root DIR --pod-cidr CIDR [--capacity cpu=2,memory=4Gi]
+// [--node-labels k=v,...] [--max-pods 110] [--registry-config F] [--runtime crun|runc]`: builds
+// skiff's own CRI runtime on <root>/runtime and runs the kubelet until SIGTERM/SIGINT. The
+// pods' containers keep running when the kubelet stops; the next start re-adopts them.
+// Its HTTPS server (--kubelet-port, --address, --tls-cert-file/--tls-private-key-file or a
+// self-signed certificate) answers the API server, which proves itself with a token from
+// --kubelet-api-token-file.
+import { Command, Option } from 'commander';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { connectionFromKubeconfig } from '../client/kubeconfig.js';
+import { RestClient } from '../client/rest.js';
+import { Kubelet } from '../kubelet/kubelet.js';
+import { defaultHostIP, parseLabels, parseResourceList } from '../kubelet/node-status.js';
+import { KubeletAuthenticator } from '../kubelet/server/authn.js';
+import { selfSignedServingCert } from '../kubelet/server/self-signed.js';
+import { startKubeletServer } from '../kubelet/server/server.js';
+import { ImageService } from '../runtime/image-service.js';
+import { SkiffRuntimeService } from '../runtime/runtime-service.js';
+import { createLogger } from './log.js';
+
+interface KubeletFlags {
+  kubeconfig?: string;
+  context?: string;
+  nodeName: string;
+  root: string;
+  podCidr?: string;
+  nodeIp?: string;
+  capacity?: string;
+  nodeLabels?: string;
+  maxPods: number;
+  registryConfig?: string;
+  runtime?: 'crun' | 'runc';
+  bridge?: string;
+  cgroupParent?: string;
+  kubeletPort: number;
+  address?: string;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  kubeletApiTokenFile?: string;
+}
+
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port: ${v}`);
+  return n;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`not a positive integer: ${v}`);
+  return n;
+}
+
+export function kubeletCommand(): Command {
+  return new Command('kubelet')
+    .description('run the node agent: register the node and run the pods bound to it')
+    .option('--kubeconfig <file>', 'kubeconfig of the API server (default: KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context to use')
+    .option('--node-name <name>', 'name of this node', os.hostname())
+    .option('--root <dir>', 'kubelet state: pod volumes, logs, and the runtime under <root>/runtime', '/var/lib/skiff/kubelet')
+    .option('--pod-cidr <cidr>', 'pod IP range of this node (host-local IPAM)')
+    .option('--node-ip <ip>', 'InternalIP of the node (default: first non-loopback IPv4)')
+    .option('--capacity <list>', 'override capacity, e.g. cpu=2,memory=4Gi (lab nodes)')
+    .option('--node-labels <list>', 'extra node labels, k=v,...')
+    .addOption(new Option('--max-pods <n>', 'pods this node accepts').default(110).argParser(positiveInt))
+    .option('--registry-config <file>', 'registries.yaml (mirrors, auth, TLS) in k3s format')
+    .addOption(new Option('--runtime <name>', 'OCI runtime (default: crun when it works here)').choices(['crun', 'runc']))
+    // Several lab nodes on one machine each need their own bridge and cgroup parent.
+    .option('--bridge <name>', 'pod network bridge of this node (default: skiff0)')
+    .option('--cgroup-parent <path>', 'cgroup under which pod cgroups are made (default: /skiff)')
+    .addOption(new Option('--kubelet-port <n>', 'port of the kubelet HTTPS server (logs, images, stats; 0: any free one, advertised in the Node)').default(10250).argParser(port))
+    .option('--address <ip>', 'address the kubelet server listens on (default: all)', '0.0.0.0')
+    .option('--tls-cert-file <file>', 'PEM serving certificate of the kubelet server (default: self-signed, made at start)')
+    .option('--tls-private-key-file <file>', 'PEM key of --tls-cert-file')
+    .option('--kubelet-api-token-file <file>', 'tokens (one a line) accepted from the API server; without it the HTTPS server is off')
+    .action(async (o: KubeletFlags) => {
+      const log = createLogger('kubelet');
+      const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig, context: o.context }), { userAgent: `skiff-kubelet/${o.nodeName}` });
+      const runtimeRoot = path.join(o.root, 'runtime');
+      const holder: { runtime?: SkiffRuntimeService } = {};
+      // The image service asks the runtime which images containers use (prune keeps them).
+      const images = new ImageService({ root: runtimeRoot, registryConfig: o.registryConfig, logger: log, inUse: async () => holder.runtime?.imagesInUse() ?? new Set() });
+      const runtime = new SkiffRuntimeService({
+        root: runtimeRoot,
+        images,
+        runtime: o.runtime,
+        podCidr: o.podCidr,
+        bridgeName: o.bridge,
+        cgroupParent: o.cgroupParent,
+        logger: log,
+      });
+      holder.runtime = runtime;
+      if (!o.tlsCertFile !== !o.tlsPrivateKeyFile) throw new Error('--tls-cert-file and --tls-private-key-file go together');
+      // The server starts first so the Node advertises the port it really got (--kubelet-port 0).
+      const ref: { kubelet?: Kubelet } = {};
+      // Without a token nothing could call the server: it is not started (and holds no port).
+      if (!o.kubeletApiTokenFile) log.warn({}, 'no --kubelet-api-token-file: the kubelet HTTPS server (logs, images, stats) is off');
+      const server = !o.kubeletApiTokenFile ? undefined : await startKubeletServer({
+        nodeName: o.nodeName,
+        runtime,
+        images,
+        pods: () => ref.kubelet?.pods() ?? [],
+        statusOf: (uid) => ref.kubelet?.statusManager.get(uid),
+        authn: KubeletAuthenticator.fromFile(o.kubeletApiTokenFile),
+        tls:
+          o.tlsCertFile && o.tlsPrivateKeyFile
+            ? { cert: await readFile(o.tlsCertFile), key: await readFile(o.tlsPrivateKeyFile) }
+            : await selfSignedServingCert(o.nodeName, [o.nodeIp ?? defaultHostIP(), o.address].filter((h): h is string => !!h && h !== '0.0.0.0')),
+        host: o.address ?? '0.0.0.0',
+        port: o.kubeletPort,
+        logger: log,
+      });
+      const kubelet = new Kubelet({
+        client,
+        runtime,
+        images,
+        nodeName: o.nodeName,
+        root: o.root,
+        podCIDR: o.podCidr,
+        hostIP: o.nodeIp,
+        capacity: o.capacity ? parseResourceList(o.capacity) : undefined,
+        labels: o.nodeLabels ? parseLabels(o.nodeLabels) : undefined,
+        maxPods: o.maxPods,
+        kubeletPort: server?.port ?? o.kubeletPort,
+        logger: log,
+      });
+      ref.kubelet = kubelet;
+      await kubelet.start();
+      log.info({ node: o.nodeName, root: o.root, podCIDR: o.podCidr }, 'kubelet running');
+      await new Promise<void>((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      });
+      log.info({}, 'kubelet stopping (containers keep running)');
+      await server?.close();
+      await kubelet.stop();
+      client.close();
+    });
+}

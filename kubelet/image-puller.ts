@@ -1,0 +1,88 @@
+// Images by imagePullPolicy (Kubernetes' images.imageManager.EnsureImageExists): decide
+// whether to pull, pull with events Pulling / Pulled (with duration and size) / Failed, and
+// keep a per pod+image backoff so a failing pull shows ErrImagePull, then ImagePullBackOff.
+import type { Container, Pod } from '../api/types/core.js';
+import type { AuthConfig, ImageService } from '../runtime/cri.js';
+import type { Backoff } from './backoff.js';
+import { systemClock, type Clock } from './clock.js';
+import { containerFieldPath, type EventRecorder } from './events.js';
+
+export type PullOutcome =
+  | { ok: true; imageRef: string }
+  | { ok: false; reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull' | 'InvalidImageName'; message: string; retryAfterMs?: number };
+
+export interface ImagePullerOptions {
+  images: ImageService;
+  recorder: EventRecorder;
+  backoff: Backoff;
+  clock?: Clock;
+  /** Credentials for an image reference (from --registry-config), if any. */
+  auth?: (image: string) => AuthConfig | undefined;
+}
+
+/** The API server's default: Always for ":latest" or no tag (and no digest), else IfNotPresent. */
+export function pullPolicyOf(c: Container): 'Always' | 'IfNotPresent' | 'Never' {
+  if (c.imagePullPolicy) return c.imagePullPolicy;
+  const image = c.image ?? '';
+  if (image.includes('@')) return 'IfNotPresent';
+  const lastSlash = image.lastIndexOf('/');
+  const tagAt = image.indexOf(':', lastSlash + 1);
+  const tag = tagAt < 0 ? '' : image.slice(tagAt + 1);
+  return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(3).replace(/\.?0+$/, '')}s`;
+}
+
+export class ImagePuller {
+  readonly #o: ImagePullerOptions;
+  readonly #clock: Clock;
+
+  constructor(opts: ImagePullerOptions) {
+    this.#o = opts;
+    this.#clock = opts.clock ?? systemClock;
+  }
+
+  async ensureImage(pod: Pod, c: Container, init: boolean): Promise<PullOutcome> {
+    const { images, recorder, backoff } = this.#o;
+    const image = c.image ?? '';
+    const field = containerFieldPath(c.name, init);
+    if (!image) return { ok: false, reason: 'InvalidImageName', message: `container ${c.name} has no image` };
+    const policy = pullPolicyOf(c);
+    const present = (await images.imageStatus({ image })).image;
+    const pull = policy === 'Always' || (policy === 'IfNotPresent' && !present);
+    if (!pull) {
+      if (present) {
+        recorder.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, field);
+        return { ok: true, imageRef: present.id };
+      }
+      const message = `Container image "${image}" is not present with pull policy of Never`;
+      recorder.event(pod, 'Warning', 'ErrImageNeverPull', message, field);
+      return { ok: false, reason: 'ErrImageNeverPull', message };
+    }
+    const key = `${pod.metadata.uid ?? ''}/${image}`;
+    const now = this.#clock.now();
+    if (backoff.isInBackOffSinceUpdate(key, now)) {
+      const message = `Back-off pulling image "${image}"`;
+      recorder.event(pod, 'Normal', 'BackOff', message, field);
+      return { ok: false, reason: 'ImagePullBackOff', message, retryAfterMs: backoff.get(key) };
+    }
+    recorder.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, field);
+    const started = this.#clock.now();
+    try {
+      const auth = this.#o.auth?.(image);
+      const imageRef = await images.pullImage({ image }, auth ? { auth } : {});
+      const took = this.#clock.now() - started;
+      const size = (await images.imageStatus({ image })).image?.size;
+      recorder.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${seconds(took)}${size !== undefined ? `. Image size: ${size} bytes.` : ''}`, field);
+      backoff.reset(key);
+      return { ok: true, imageRef };
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      recorder.event(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${msg}`, field);
+      const delay = backoff.next(key, this.#clock.now());
+      return { ok: false, reason: 'ErrImagePull', message: msg, retryAfterMs: delay };
+    }
+  }
+}

@@ -1,0 +1,80 @@
+// The node's heartbeat: a Lease kube-node-lease/<node> renewed every 10 s (Kubernetes'
+// nodelease controller). The node lifecycle controller reads renewTime; a lease older than
+// its grace period makes the node NotReady.
+import { isApiError } from '../api/errors.js';
+import type { Lease } from '../api/types/coordination.js';
+import type { RestClient } from '../client/rest.js';
+import { systemClock, type Clock } from './clock.js';
+
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+
+/** metav1.MicroTime: RFC 3339 with microseconds. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+export interface NodeLeaseOptions {
+  client: RestClient;
+  nodeName: string;
+  /** The Node's UID, so the lease goes when the node is deleted. */
+  nodeUid?: string;
+  durationSeconds?: number;
+  renewIntervalMs?: number;
+  clock?: Clock;
+  onError?: (err: unknown) => void;
+}
+
+export class NodeLease {
+  readonly #o: NodeLeaseOptions;
+  readonly #clock: Clock;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(opts: NodeLeaseOptions) {
+    this.#o = opts;
+    this.#clock = opts.clock ?? systemClock;
+  }
+
+  async renew(): Promise<Lease> {
+    const { client, nodeName } = this.#o;
+    const leases = client.leases;
+    const now = microTime(this.#clock.now());
+    const spec = { holderIdentity: nodeName, leaseDurationSeconds: this.#o.durationSeconds ?? 40, renewTime: now };
+    try {
+      const cur = await leases.get(nodeName, { namespace: NODE_LEASE_NAMESPACE });
+      return await leases.update({ ...cur, spec: { ...cur.spec, ...spec } }, { namespace: NODE_LEASE_NAMESPACE });
+    } catch (e) {
+      if (!isApiError(e, 'NotFound')) throw e;
+    }
+    const lease: Lease = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        name: nodeName,
+        namespace: NODE_LEASE_NAMESPACE,
+        ...(this.#o.nodeUid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: this.#o.nodeUid }] } : {}),
+      },
+      spec: { ...spec, acquireTime: now },
+    };
+    try {
+      return await leases.create(lease, { namespace: NODE_LEASE_NAMESPACE });
+    } catch (e) {
+      // The namespace may not exist on a fresh cluster; make it and try once more.
+      if (!isApiError(e, 'NotFound')) throw e;
+      await client.namespaces.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NODE_LEASE_NAMESPACE } }).catch(() => undefined);
+      return leases.create(lease, { namespace: NODE_LEASE_NAMESPACE });
+    }
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    const tick = () => this.renew().catch((e: unknown) => this.#o.onError?.(e));
+    void tick();
+    this.#timer = setInterval(tick, this.#o.renewIntervalMs ?? 10_000);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}

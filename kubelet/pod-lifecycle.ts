@@ -1,0 +1,111 @@
+// One pod sync from start to end, as the pod worker runs it: read the runtime, plan
+// (computePodActions), act (PodSyncer), read again and publish the status; or, for a pod
+// being deleted or killed, stop it within its grace period, clean up the runtime and the
+// pod's directory, and report it terminated.
+import type { Pod, PodStatus } from '../api/types/core.js';
+import type { RuntimeService } from '../runtime/cri.js';
+import type { Backoff } from './backoff.js';
+import { systemClock, type Clock } from './clock.js';
+import { killPod, removePodFromRuntime } from './kill.js';
+import { computePodActions } from './pod-actions.js';
+import type { PodUpdate, SyncResult } from './pod-workers.js';
+import type { ProberManager } from './prober/manager.js';
+import { readRuntimePodStatus, type RuntimePodStatus } from './runtime-pod.js';
+import { generatePodStatus } from './status/generate.js';
+import type { ReasonCache } from './status/reason-cache.js';
+import type { StatusManager } from './status/status-manager.js';
+import type { PodSyncer } from './sync-pod.js';
+import { removePodDir } from './volumes.js';
+
+export interface PodLifecycleOptions {
+  runtime: RuntimeService;
+  syncer: PodSyncer;
+  statusManager: StatusManager;
+  prober: ProberManager;
+  reasons: ReasonCache;
+  backoffs: Backoff[];
+  root: string;
+  /** The containerID scheme ("<runtime>://<id>"); a function when only known after start-up. */
+  runtimeName: string | (() => string);
+  hostIP?: string;
+  clock?: Clock;
+  /** A pod was stopped and cleaned up after a kill or deletion; the kubelet deletes the API object. */
+  onTerminated?: (pod: Pod) => Promise<void>;
+}
+
+const TERMINAL = new Set(['Succeeded', 'Failed']);
+
+function ref(pod: Pod): { uid: string; name: string; namespace: string } {
+  return { uid: pod.metadata.uid ?? '', name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? 'default' };
+}
+
+export class PodLifecycle {
+  readonly #o: PodLifecycleOptions;
+  readonly #clock: Clock;
+
+  constructor(opts: PodLifecycleOptions) {
+    this.#o = opts;
+    this.#clock = opts.clock ?? systemClock;
+  }
+
+  /** The status the kubelet last computed for a pod, ahead of the API server's copy. */
+  statusOf(pod: Pod): PodStatus | undefined {
+    return this.#o.statusManager.get(pod.metadata.uid ?? '') ?? pod.status;
+  }
+
+  /** The function the pod workers call. */
+  sync = async (u: PodUpdate): Promise<SyncResult | void> => {
+    if (u.type === 'kill' || u.pod.metadata.deletionTimestamp) return this.terminate(u.pod, u.gracePeriodSeconds);
+    return this.syncPod(u.pod);
+  };
+
+  async syncPod(pod: Pod): Promise<SyncResult> {
+    const o = this.#o;
+    const known = { ...pod, status: this.statusOf(pod) };
+    const rs = await readRuntimePodStatus(o.runtime, ref(pod));
+    if (known.status?.phase && TERMINAL.has(known.status.phase)) {
+      // A finished pod keeps no running parts: its sandbox (and IP) are released.
+      if (rs.sandboxStatuses.some((s) => s.state === 'SANDBOX_READY')) await killPod(o.syncer.killer, pod, rs);
+      await this.#publish(known, await readRuntimePodStatus(o.runtime, ref(pod)));
+      return {};
+    }
+    o.prober.addPod(pod);
+    const actions = computePodActions(known, rs, { liveness: o.prober.liveness, startup: o.prober.startup });
+    const res = await o.syncer.syncPod(known, rs, actions);
+    const after = await readRuntimePodStatus(o.runtime, ref(pod));
+    await this.#publish(known, after);
+    await o.prober.podStatusChanged(pod.metadata.uid ?? '');
+    // The prober may have just found a container ready: publish that too rather than wait.
+    await this.#publish({ ...known, status: this.statusOf(pod) }, after);
+    return res.requeueAfterMs !== undefined ? { requeueAfterMs: res.requeueAfterMs } : {};
+  }
+
+  async #publish(pod: Pod, rs: RuntimePodStatus): Promise<void> {
+    const o = this.#o;
+    const status = generatePodStatus(pod, rs, {
+      runtimeName: typeof o.runtimeName === 'function' ? o.runtimeName() : o.runtimeName,
+      hostIP: o.hostIP,
+      reasons: o.reasons,
+      probes: o.prober,
+      now: this.#clock.now(),
+    });
+    await o.statusManager.setPodStatus(pod, status);
+  }
+
+  /** Stops the pod (TERM, KILL at the grace deadline), removes it from the runtime and the node. */
+  async terminate(pod: Pod, gracePeriodSeconds?: number): Promise<SyncResult> {
+    const o = this.#o;
+    const uid = pod.metadata.uid ?? '';
+    const rs = await readRuntimePodStatus(o.runtime, ref(pod));
+    await killPod(o.syncer.killer, pod, rs, gracePeriodSeconds);
+    o.prober.removePod(uid);
+    const stopped = await readRuntimePodStatus(o.runtime, ref(pod));
+    await removePodFromRuntime(o.runtime, stopped);
+    await removePodDir(o.root, uid);
+    o.reasons.forgetPod(uid);
+    for (const b of o.backoffs) b.forgetPrefix(`${uid}/`);
+    await o.onTerminated?.(pod);
+    o.statusManager.forget(uid);
+    return {};
+  }
+}

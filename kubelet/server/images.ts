@@ -1,0 +1,61 @@
+// The node's images over HTTP, for `skiff images|pull|rmi|prune --node N` through the API
+// server's node proxy: GET /images, POST /images/pull?image= (JSON-lines progress, then the
+// result), DELETE /images/{reference or unique ID prefix}, POST /images/prune.
+import type { ServerResponse } from 'node:http';
+import { isRuntimeError, type ImageService } from '../../runtime/cri.js';
+import { HttpError, sendJson } from './http.js';
+
+const STATUS_OF_KIND: Record<string, number> = {
+  NotFound: 404,
+  InvalidArgument: 400,
+  AlreadyExists: 409,
+  FailedPrecondition: 409,
+  Unauthenticated: 401,
+  Unavailable: 503,
+};
+
+/** Runtime errors keep their meaning at this edge (a missing image is a 404, an image in use a 409). */
+export function httpErrorOf(e: unknown): unknown {
+  if (isRuntimeError(e)) return new HttpError(STATUS_OF_KIND[e.kind] ?? 500, e.message);
+  return e;
+}
+
+export async function listImages(images: ImageService, res: ServerResponse): Promise<void> {
+  sendJson(res, 200, { images: await images.listImages() });
+}
+
+export async function removeImage(images: ImageService, ref: string, force: boolean, res: ServerResponse): Promise<void> {
+  if (!ref) throw new HttpError(400, 'want DELETE /images/{reference or ID prefix}');
+  try {
+    await images.removeImage({ image: ref }, { force });
+  } catch (e) {
+    throw httpErrorOf(e);
+  }
+  sendJson(res, 200, { deleted: ref });
+}
+
+export async function pruneImages(images: ImageService, res: ServerResponse): Promise<void> {
+  sendJson(res, 200, await images.prune());
+}
+
+/**
+ * Streams one JSON object per line: {"progress": PullProgress} while blobs move, then
+ * {"image": "<id>", "done": true} or {"error": "..."}. The answer is 200 once the stream has
+ * begun, so a failure arrives as the last line, as in Docker's pull API.
+ */
+export async function pullImage(images: ImageService, q: URLSearchParams, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  const image = q.get('image');
+  if (!image) throw new HttpError(400, 'want POST /images/pull?image=REFERENCE');
+  res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-cache' });
+  res.flushHeaders();
+  const line = (o: unknown) => {
+    if (!res.writableEnded) res.write(`${JSON.stringify(o)}\n`);
+  };
+  try {
+    const id = await images.pullImage({ image }, { signal, onProgress: (p) => line({ progress: p }) });
+    line({ image: id, done: true });
+  } catch (e) {
+    line({ error: e instanceof Error ? e.message : String(e) });
+  }
+  res.end();
+}

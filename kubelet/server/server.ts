@@ -1,0 +1,96 @@
+// The kubelet's HTTPS server (Kubernetes' kubelet server on :10250): container logs, the
+// pods it runs, stats, the node's images, health. Every path but /healthz needs the API
+// server's token (see authn.ts); the API server reaches it through pods/log and nodes/proxy.
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Pod, PodStatus } from '../../api/types/core.js';
+import type { ImageService, RuntimeService } from '../../runtime/cri.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { KubeletAuthenticator } from './authn.js';
+import { serveContainerLogs } from './container-logs.js';
+import { boolQuery, HttpError, sendJson, sendText } from './http.js';
+import { listImages, pruneImages, pullImage, removeImage } from './images.js';
+import { SummaryProvider } from './stats-summary.js';
+
+export interface KubeletServerOptions {
+  nodeName: string;
+  runtime: RuntimeService;
+  images: ImageService;
+  /** The pods the kubelet runs, and the newest status it computed for one. */
+  pods(): Pod[];
+  statusOf(uid: string): PodStatus | undefined;
+  authn: KubeletAuthenticator;
+  /** PEM serving certificate and key. */
+  tls: { cert: string | Buffer; key: string | Buffer };
+  host: string;
+  /** 0: any free port (tests). */
+  port: number;
+  logger?: Logger;
+}
+
+export interface RunningKubeletServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+function segments(pathname: string): string[] {
+  try {
+    return pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+  } catch {
+    throw new HttpError(400, `malformed path: ${pathname}`);
+  }
+}
+
+export async function startKubeletServer(o: KubeletServerOptions): Promise<RunningKubeletServer> {
+  const log = o.logger ?? silentLogger;
+  const summary = new SummaryProvider({ nodeName: o.nodeName, runtime: o.runtime, images: o.images, pods: o.pods });
+
+  const route = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'https://kubelet');
+    const parts = segments(url.pathname);
+    const q = url.searchParams;
+    const m = req.method ?? 'GET';
+    if (m === 'GET' && url.pathname === '/healthz') return sendText(res, 200, 'ok');
+    if (!o.authn.allows(req.headers.authorization)) throw new HttpError(401, 'Unauthorized');
+    const [head, ...rest] = parts;
+    if (m === 'GET' && head === 'containerLogs') return serveContainerLogs({ runtime: o.runtime, pods: o.pods, statusOf: o.statusOf }, rest, q, res, signal);
+    if (m === 'GET' && head === 'pods' && rest.length === 0) return sendJson(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: o.pods() });
+    if (m === 'GET' && head === 'stats' && rest.join('/') === 'summary') return sendJson(res, 200, await summary.summary());
+    if (head === 'images') {
+      if (m === 'GET' && rest.length === 0) return listImages(o.images, res);
+      if (m === 'POST' && rest.join('/') === 'pull') return pullImage(o.images, q, res, signal);
+      if (m === 'POST' && rest.join('/') === 'prune') return pruneImages(o.images, res);
+      // A reference may hold slashes ("127.0.0.1:5000/app:v1"), encoded or not.
+      if (m === 'DELETE' && rest.length > 0) return removeImage(o.images, rest.join('/'), boolQuery(q, 'force'), res);
+    }
+    throw new HttpError(404, `404 page not found: ${m} ${url.pathname}`);
+  };
+
+  const server = https.createServer({ cert: o.tls.cert, key: o.tls.key }, (req, res) => {
+    const abort = new AbortController();
+    // The client going away (kubectl logs -f interrupted) ends a follow or a pull.
+    res.on('close', () => abort.abort());
+    route(req, res, abort.signal).catch((err: unknown) => {
+      const status = err instanceof HttpError ? err.status : 500;
+      if (status === 500) log.warn({ err, path: req.url }, 'kubelet server request failed');
+      const message = err instanceof Error ? err.message : String(err);
+      if (!res.headersSent) sendText(res, status, message);
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info({ host: o.host, port }, 'kubelet server listening');
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,292 @@
+// A fake CRI runtime for kubelet unit tests (Kubernetes' FakeRuntime / FakeRuntimeService):
+// sandboxes, containers and images held in maps, every call recorded, and hooks for the
+// situations a test sets up (a container exits, a pull fails, an exec answers). No processes.
+import type {
+  Container,
+  ContainerConfig,
+  ContainerFilter,
+  ContainerStats,
+  ContainerStatus,
+  ExecSyncResponse,
+  FilesystemUsage,
+  Image,
+  ImageService,
+  ImageSpec,
+  ImageStatusResponse,
+  LogLine,
+  PodSandbox,
+  PodSandboxConfig,
+  PodSandboxFilter,
+  PodSandboxStatus,
+  PruneResult,
+  PullImageOptions,
+  RuntimeService,
+  RuntimeVersion,
+} from '../../runtime/cri.js';
+import { RuntimeError } from '../../runtime/cri.js';
+import { systemClock, type Clock } from '../clock.js';
+
+interface FakeSandbox {
+  status: PodSandboxStatus;
+  config: PodSandboxConfig;
+}
+
+interface FakeContainer {
+  status: ContainerStatus;
+  sandboxId: string;
+  config: ContainerConfig;
+}
+
+export interface Call {
+  method: string;
+  args: unknown[];
+}
+
+function matches(labels: Record<string, string>, selector?: Record<string, string>): boolean {
+  return !selector || Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+export class FakeRuntime implements RuntimeService, ImageService {
+  readonly calls: Call[] = [];
+  readonly sandboxes = new Map<string, FakeSandbox>();
+  readonly containers = new Map<string, FakeContainer>();
+  readonly images = new Map<string, Image>();
+  /** method -> error thrown by its next call */
+  readonly failNext = new Map<string, Error>();
+  /** image reference -> error every pull of it throws */
+  readonly pullErrors = new Map<string, Error>();
+  execHandler: (containerId: string, cmd: string[], timeout: number) => Promise<ExecSyncResponse> = async () => ({
+    stdout: Buffer.from(''),
+    stderr: Buffer.from(''),
+    exitCode: 0,
+  });
+  /** Exit code of a container stopped by stopContainer (SIGTERM honoured: 143; SIGKILL: 137). */
+  stopExitCode = 143;
+  #seq = 0;
+  #clock: Clock;
+
+  constructor(clock: Clock = systemClock) {
+    this.#clock = clock;
+  }
+
+  #ns(): number {
+    // Strictly increasing, so newest-first ordering is well defined even within one ms.
+    return this.#clock.now() * 1_000_000 + ++this.#seq;
+  }
+
+  #record(method: string, ...args: unknown[]): void {
+    this.calls.push({ method, args });
+    const err = this.failNext.get(method);
+    if (err) {
+      this.failNext.delete(method);
+      throw err;
+    }
+  }
+
+  callsOf(method: string): Call[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  // ------------------------------------------------------------ test hooks
+  addImage(ref: string, id = `sha256:${String(this.images.size + 1).padStart(64, '0')}`): Image {
+    const img: Image = { id, repoTags: [ref], repoDigests: [`${ref.split(':')[0]}@sha256:${'d'.repeat(64)}`], size: 1234 };
+    this.images.set(ref, img);
+    return img;
+  }
+
+  /** The process of a running container exits. */
+  exitContainer(id: string, exitCode: number, reason = exitCode === 0 ? 'Completed' : 'Error'): void {
+    const c = this.#container(id);
+    c.status = { ...c.status, state: 'CONTAINER_EXITED', exitCode, reason, finishedAt: this.#ns() };
+  }
+
+  setSandboxState(id: string, state: PodSandboxStatus['state']): void {
+    const sb = this.sandboxes.get(id);
+    if (!sb) throw new Error(`no sandbox ${id}`);
+    sb.status = { ...sb.status, state };
+  }
+
+  containersOf(name: string): FakeContainer[] {
+    return [...this.containers.values()].filter((c) => c.config.metadata.name === name);
+  }
+
+  #container(id: string): FakeContainer {
+    const c = this.containers.get(id);
+    if (!c) throw new RuntimeError('NotFound', `container ${id} not found`);
+    return c;
+  }
+
+  // ------------------------------------------------------------ RuntimeService
+  async version(): Promise<RuntimeVersion> {
+    return { version: '0.1.0', runtimeName: 'fake', runtimeVersion: '0.0.1', runtimeApiVersion: 'v1' };
+  }
+
+  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
+    this.#record('runPodSandbox', config);
+    const id = `sandbox-${++this.#seq}`;
+    const hostNetwork = config.linux?.hostNetwork === true;
+    this.sandboxes.set(id, {
+      config,
+      status: {
+        id,
+        metadata: config.metadata,
+        state: 'SANDBOX_READY',
+        createdAt: this.#ns(),
+        labels: config.labels ?? {},
+        annotations: config.annotations ?? {},
+        network: { ip: hostNetwork ? '' : `10.88.0.${this.sandboxes.size + 2}` },
+      },
+    });
+    return id;
+  }
+
+  async stopPodSandbox(id: string): Promise<void> {
+    this.#record('stopPodSandbox', id);
+    const sb = this.sandboxes.get(id);
+    if (!sb) return;
+    for (const [cid, c] of this.containers) if (c.sandboxId === id && c.status.state === 'CONTAINER_RUNNING') this.exitContainer(cid, 137);
+    sb.status = { ...sb.status, state: 'SANDBOX_NOTREADY' };
+  }
+
+  async removePodSandbox(id: string): Promise<void> {
+    this.#record('removePodSandbox', id);
+    for (const [cid, c] of this.containers) if (c.sandboxId === id) this.containers.delete(cid);
+    this.sandboxes.delete(id);
+  }
+
+  async podSandboxStatus(id: string): Promise<PodSandboxStatus> {
+    const sb = this.sandboxes.get(id);
+    if (!sb) throw new RuntimeError('NotFound', `sandbox ${id} not found`);
+    return structuredClone(sb.status);
+  }
+
+  async listPodSandbox(filter?: PodSandboxFilter): Promise<PodSandbox[]> {
+    return [...this.sandboxes.values()]
+      .map((s) => s.status)
+      .filter((s) => (!filter?.id || s.id === filter.id) && (!filter?.state || s.state === filter.state) && matches(s.labels, filter?.labelSelector))
+      .map(({ network: _n, linux: _l, ...sb }) => structuredClone(sb));
+  }
+
+  async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
+    this.#record('createContainer', podSandboxId, config, sandboxConfig);
+    if (!this.sandboxes.has(podSandboxId)) throw new RuntimeError('NotFound', `sandbox ${podSandboxId} not found`);
+    // The kubelet may name the image by reference or by the ID a pull returned.
+    const img = this.images.get(config.image.image) ?? [...this.images.values()].find((i) => i.id === config.image.image);
+    if (!img) throw new RuntimeError('NotFound', `image "${config.image.image}" not present`);
+    const id = `ctr-${++this.#seq}`;
+    this.containers.set(id, {
+      sandboxId: podSandboxId,
+      config,
+      status: {
+        id,
+        metadata: config.metadata,
+        state: 'CONTAINER_CREATED',
+        createdAt: this.#ns(),
+        startedAt: 0,
+        finishedAt: 0,
+        exitCode: 0,
+        image: config.image,
+        imageRef: img.repoDigests[0] ?? img.id,
+        reason: '',
+        message: '',
+        labels: config.labels ?? {},
+        annotations: config.annotations ?? {},
+        mounts: config.mounts ?? [],
+        logPath: config.logPath ?? '',
+      },
+    });
+    return id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    this.#record('startContainer', id);
+    const c = this.#container(id);
+    c.status = { ...c.status, state: 'CONTAINER_RUNNING', startedAt: this.#ns() };
+  }
+
+  async stopContainer(id: string, timeout: number): Promise<void> {
+    this.#record('stopContainer', id, timeout);
+    const c = this.#container(id);
+    if (c.status.state === 'CONTAINER_RUNNING') this.exitContainer(id, timeout === 0 ? 137 : this.stopExitCode);
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    this.#record('removeContainer', id);
+    this.containers.delete(id);
+  }
+
+  async listContainers(filter?: ContainerFilter): Promise<Container[]> {
+    return [...this.containers.values()]
+      .filter(
+        (c) =>
+          (!filter?.id || c.status.id === filter.id) &&
+          (!filter?.state || c.status.state === filter.state) &&
+          (!filter?.podSandboxId || c.sandboxId === filter.podSandboxId) &&
+          matches(c.status.labels, filter?.labelSelector),
+      )
+      .map((c) => ({
+        id: c.status.id,
+        podSandboxId: c.sandboxId,
+        metadata: c.status.metadata,
+        image: c.status.image,
+        imageRef: c.status.imageRef,
+        state: c.status.state,
+        createdAt: c.status.createdAt,
+        labels: c.status.labels,
+        annotations: c.status.annotations,
+      }));
+  }
+
+  async containerStatus(id: string): Promise<ContainerStatus> {
+    return structuredClone(this.#container(id).status);
+  }
+
+  async containerStats(id: string): Promise<ContainerStats> {
+    const c = this.#container(id);
+    return { attributes: { id, metadata: c.status.metadata, labels: c.status.labels, annotations: c.status.annotations } };
+  }
+
+  async listContainerStats(filter?: ContainerFilter): Promise<ContainerStats[]> {
+    return Promise.all((await this.listContainers(filter)).map((c) => this.containerStats(c.id)));
+  }
+
+  async execSync(id: string, cmd: string[], timeout: number): Promise<ExecSyncResponse> {
+    this.#record('execSync', id, cmd, timeout);
+    this.#container(id);
+    return this.execHandler(id, cmd, timeout);
+  }
+
+  async *readLogs(): AsyncIterable<LogLine> {
+    // The fake keeps no logs.
+  }
+
+  // ------------------------------------------------------------ ImageService
+  async pullImage(image: ImageSpec, options?: PullImageOptions): Promise<string> {
+    this.#record('pullImage', image.image, options?.auth);
+    const err = this.pullErrors.get(image.image);
+    if (err) throw err;
+    const img = this.images.get(image.image) ?? this.addImage(image.image);
+    return img.id;
+  }
+
+  async listImages(): Promise<Image[]> {
+    return [...this.images.values()];
+  }
+
+  async imageStatus(image: ImageSpec): Promise<ImageStatusResponse> {
+    this.#record('imageStatus', image.image);
+    return { image: this.images.get(image.image) ?? null };
+  }
+
+  async removeImage(image: ImageSpec): Promise<void> {
+    this.images.delete(image.image);
+  }
+
+  async imageFsInfo(): Promise<FilesystemUsage[]> {
+    return [];
+  }
+
+  async prune(): Promise<PruneResult> {
+    return { imagesDeleted: [], spaceReclaimed: 0 };
+  }
+}
