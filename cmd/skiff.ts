@@ -5,6 +5,14 @@
 import { Command } from 'commander';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { registerCli } from '../cli/index.js';
+import { apiserverCommand } from './apiserver.js';
+import { controllerManagerCommand } from './controller-manager.js';
+import { downCommand, statusCommand, upCommand } from './up.js';
+import { labCommand } from './lab.js';
+import { registerCri } from './cri.js';
+import { schedulerCommand } from './scheduler.js';
+import { kubeletCommand } from './kubelet.js';
 
 export function buildProgram(): Command {
   const program = new Command('skiff')
@@ -13,6 +21,16 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .enablePositionalOptions();
   // Subcommand groups register themselves here, one file each under cmd/.
+  program.addCommand(apiserverCommand());
+  program.addCommand(controllerManagerCommand());
+  program.addCommand(upCommand());
+  program.addCommand(downCommand());
+  program.addCommand(statusCommand());
+  program.addCommand(labCommand());
+  registerCri(program);
+  registerCli(program);
+  program.addCommand(schedulerCommand());
+  program.addCommand(kubeletCommand());
   return program;
 }
 

@@ -1,0 +1,34 @@
+// The user-facing verbs of `skiff`, kubectl's and docker's, registered on the one program
+// cmd/skiff.ts builds (daemons such as `skiff apiserver` register there too).
+import type { Command } from 'commander';
+import { apiResourcesCommand } from './commands/api-resources.js';
+import { applyCommand } from './commands/apply.js';
+import { clusterInfoCommand } from './commands/cluster-info.js';
+import { completionCommand } from './commands/completion.js';
+import { configCommand } from './commands/config.js';
+import { createCommand } from './commands/create.js';
+import { deleteCommand } from './commands/delete.js';
+import { describeCommand } from './commands/describe.js';
+import { getCommand } from './commands/get.js';
+import { logsCommand } from './commands/logs.js';
+import { runCommand } from './commands/run.js';
+import { versionCommand } from './commands/version.js';
+
+export function registerCli(program: Command): Command {
+  const verbs = [
+    getCommand(),
+    describeCommand(),
+    applyCommand(),
+    createCommand(),
+    deleteCommand(),
+    logsCommand(),
+    runCommand(),
+    versionCommand(),
+    clusterInfoCommand(),
+    configCommand(),
+    apiResourcesCommand(),
+    completionCommand(() => program),
+  ];
+  for (const cmd of verbs) program.addCommand(cmd);
+  return program;
+}
