@@ -10,8 +10,8 @@ import { writeBusyboxRootfs } from './busybox-rootfs.js';
 
 const INDEX_CGI = `#!/bin/sh
 # kuard-style front page: who am I, where am I, what is in my environment.
-echo "Content-Type: text/html; charset=utf-8"
-echo
+# CGI headers end in CRLF: strict HTTP clients refuse bare LF.
+printf 'Content-Type: text/html; charset=utf-8\r\n\r\n'
 cat <<HTML
 <!doctype html>
 <html><head><title>skiff demo: $(hostname)</title></head>

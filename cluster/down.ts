@@ -2,7 +2,9 @@
 // pods left on the machine — containers, sandboxes with their network namespaces, veths,
 // portmap rules, mounts and cgroups — through the same runtime the kubelet used. Without
 // --purge the state (etcd data, images, credentials) stays for the next `up`.
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { rm } from 'node:fs/promises';
 import { ImageService } from '../runtime/image-service.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
@@ -19,10 +21,10 @@ async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
 }
 
 /** Removes every container and sandbox of a runtime root; returns what it removed. */
-export async function removeAllPods(root: string, podCidr = DEFAULTS.podCidr): Promise<{ containers: number; sandboxes: number }> {
+export async function removeAllPods(root: string, podCidr = DEFAULTS.podCidr, bridgeName = DEFAULTS.bridge): Promise<{ containers: number; sandboxes: number }> {
   const images = new ImageService({ root });
   await images.init();
-  const runtime = new SkiffRuntimeService({ root, images, podCidr });
+  const runtime = new SkiffRuntimeService({ root, images, podCidr, bridgeName });
   const containers = await runtime.listContainers();
   for (const c of containers) {
     if (c.state === 'CONTAINER_RUNNING') await runtime.stopContainer(c.id, 10);
@@ -34,6 +36,17 @@ export async function removeAllPods(root: string, podCidr = DEFAULTS.podCidr): P
     await runtime.removePodSandbox(s.id);
   }
   return { containers: containers.length, sandboxes: sandboxes.length };
+}
+
+/** Deletes the node's pod bridge (CNI's bridge plugin makes it and never removes it). */
+export async function removeBridge(name: string): Promise<string> {
+  try {
+    await promisify(execFile)('ip', ['link', 'del', name, 'type', 'bridge']);
+    return `removed the pod bridge ${name}`;
+  } catch (e) {
+    const msg = ((e as { stderr?: string }).stderr ?? (e as Error).message).trim();
+    return /Cannot find device/.test(msg) ? `no pod bridge ${name} to remove` : `could not remove the pod bridge ${name}: ${msg}`;
+  }
 }
 
 export async function tearDown(opts: { stateDir: string; purge: boolean }): Promise<string[]> {
@@ -51,15 +64,17 @@ export async function tearDown(opts: { stateDir: string; purge: boolean }): Prom
     report.push(`skiff was not running for ${paths.root}`);
   }
   if (existsSync(paths.runtimeRoot)) {
-    // The pod CIDR the cluster ran with, so CNI teardown sees the same network.
-    let podCidr = DEFAULTS.podCidr;
+    // The network the cluster ran with, so CNI teardown sees the same configuration.
+    let net: { podCidr?: string; bridge?: string } = {};
     try {
-      podCidr = (JSON.parse(readFileSync(paths.statusFile, 'utf8')) as { podCidr?: string }).podCidr ?? podCidr;
+      net = JSON.parse(readFileSync(paths.statusFile, 'utf8')) as typeof net;
     } catch {
-      // no status: the default
+      // no status: the defaults
     }
-    const removed = await removeAllPods(paths.runtimeRoot, podCidr);
+    const bridge = net.bridge ?? DEFAULTS.bridge;
+    const removed = await removeAllPods(paths.runtimeRoot, net.podCidr ?? DEFAULTS.podCidr, bridge);
     report.push(`removed ${removed.containers} container(s) and ${removed.sandboxes} pod sandbox(es)`);
+    report.push(await removeBridge(bridge));
   }
   if (opts.purge) {
     await rm(paths.root, { recursive: true, force: true });

@@ -179,7 +179,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
     for (const p of proxies) await p.close();
     // Pods go before their nodes: CNI teardown runs inside the node's namespace.
     for (const n of plan.nodes) {
-      const root = path.join(paths.root, 'nodes', String(n.index));
+      const root = path.join(paths.root, 'nodes', String(n.index), 'runtime');
       if (!existsSync(root)) continue;
       const self = skiffComponent('clean', ['lab', 'clean-node', `--root=${root}`, `--pod-cidr=${n.podCidr}`]);
       try {

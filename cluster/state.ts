@@ -11,6 +11,8 @@ export interface StatePaths {
   kubeconfig: string;
   etcdDir: string;
   registryDir: string;
+  /** The kubelet's --root; its runtime lives in kubeletRoot/runtime. */
+  kubeletRoot: string;
   runtimeRoot: string;
   registriesYaml: string;
 }
@@ -25,7 +27,8 @@ export function statePaths(root: string): StatePaths {
     kubeconfig: path.join(r, 'kubeconfig'),
     etcdDir: path.join(r, 'etcd'),
     registryDir: path.join(r, 'registry'),
-    runtimeRoot: path.join(r, 'runtime'),
+    kubeletRoot: path.join(r, 'kubelet'),
+    runtimeRoot: path.join(r, 'kubelet', 'runtime'),
     registriesYaml: path.join(r, 'registries.yaml'),
   };
 }

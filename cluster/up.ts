@@ -5,12 +5,14 @@
 // machine's kubelet, and records their state in the state dir for `skiff status`.
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import { stringify } from 'yaml';
 import { ADMIN, CONTROLLER_MANAGER, ensureCredentials, nodeIdentity, SCHEDULER, type ClusterCredentials } from './credentials.js';
 import { etcdComponent, planEtcdCluster } from './etcd.js';
+import { ensureKubeletApiCredentials } from './kubelet-credentials.js';
+import { defaultHostIP } from '../kubelet/node-status.js';
 import { registryComponent, writeRegistryConfig } from './registry.js';
 import { runningPid, selfCommand, statePaths, type StatePaths } from './state.js';
 import { Supervisor, type ComponentSpec } from './supervisor.js';
@@ -26,6 +28,8 @@ export interface UpOptions {
   etcdPort?: number;
   registryAddr?: string;
   podCidr?: string;
+  /** The node's pod bridge (at most 15 characters). */
+  bridge?: string;
   /** Also copy component output here (skiff up --foreground). */
   tee?: NodeJS.WritableStream;
 }
@@ -35,6 +39,7 @@ export const DEFAULTS = {
   etcdPort: 2379,
   registryAddr: '127.0.0.1:5000',
   podCidr: '10.88.0.0/24',
+  bridge: 'skiff0',
 };
 
 export function skiffComponent(name: string, args: string[], stopGraceMs = 10_000): ComponentSpec {
@@ -72,8 +77,19 @@ export async function waitForHttps(url: string, ca: string, token: string | unde
   throw new Error(`${url} not ready after ${timeoutMs} ms (${last || 'no answer'})`);
 }
 
-export async function writeStatus(paths: StatePaths, sup: Supervisor, extra: Record<string, unknown>): Promise<void> {
-  await writeFile(paths.statusFile, JSON.stringify({ pid: process.pid, updated: new Date().toISOString(), ...extra, components: sup.status() }, null, 2));
+const statusWrites = new Map<string, Promise<void>>();
+
+/** Writes status.json atomically (temp file + rename), one write at a time per file. */
+export function writeStatus(paths: StatePaths, sup: Supervisor, extra: Record<string, unknown>): Promise<void> {
+  const body = JSON.stringify({ pid: process.pid, updated: new Date().toISOString(), ...extra, components: sup.status() }, null, 2);
+  const prev = statusWrites.get(paths.statusFile) ?? Promise.resolve();
+  const next = prev.then(async () => {
+    const tmp = `${paths.statusFile}.${process.pid}.tmp`;
+    await writeFile(tmp, body);
+    await rename(tmp, paths.statusFile);
+  });
+  statusWrites.set(paths.statusFile, next.catch(() => undefined));
+  return next;
 }
 
 /**
@@ -91,7 +107,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
   const registryAddr = opts.registryAddr ?? DEFAULTS.registryAddr;
   const server = `https://127.0.0.1:${apiPort}`;
   const sup = new Supervisor({ logDir: paths.logDir, tee: opts.tee });
-  const meta = { stateDir: paths.root, server, node, registry: registryAddr, podCidr: opts.podCidr ?? DEFAULTS.podCidr };
+  const meta = { stateDir: paths.root, server, node, registry: registryAddr, podCidr: opts.podCidr ?? DEFAULTS.podCidr, bridge: opts.bridge ?? DEFAULTS.bridge };
   sup.on('start', () => void writeStatus(paths, sup, meta));
   sup.on('exit', () => void writeStatus(paths, sup, meta));
   try {
@@ -102,6 +118,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       identities: [ADMIN, SCHEDULER, CONTROLLER_MANAGER, nodeIdentity(node)],
     });
 
+    const kubeletApi = await ensureKubeletApiCredentials(paths.root, node, [os.hostname(), defaultHostIP()]);
     let etcdServers = opts.etcdServers;
     if (!etcdServers) {
       const plan = planEtcdCluster({ clientPort: opts.etcdPort ?? DEFAULTS.etcdPort });
@@ -120,6 +137,8 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
         `--tls-cert-file=${creds.apiserverCertFile}`,
         `--tls-private-key-file=${creds.apiserverKeyFile}`,
         `--token-auth-file=${creds.tokenFile}`,
+        `--kubelet-client-token-file=${kubeletApi.tokenFile}`,
+        `--kubelet-certificate-authority=${creds.caFile}`,
       ]),
     );
     await waitForHttps(`${server}/readyz`, creds.caPem, creds.tokens.get('admin'), 60_000, signal);
@@ -134,9 +153,16 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
           'kubelet',
           `--kubeconfig=${kc(`kubelet-${node}`)}`,
           `--node-name=${node}`,
-          `--root=${paths.runtimeRoot}`,
+          `--root=${paths.kubeletRoot}`,
           `--pod-cidr=${opts.podCidr ?? DEFAULTS.podCidr}`,
+          `--bridge=${opts.bridge ?? DEFAULTS.bridge}`,
           `--registry-config=${opts.registryConfig ?? paths.registriesYaml}`,
+          `--kubelet-api-token-file=${kubeletApi.tokenFile}`,
+          `--tls-cert-file=${kubeletApi.certFile}`,
+          `--tls-private-key-file=${kubeletApi.keyFile}`,
+          // Any free port (advertised in the Node): a real kubelet or a second cluster may hold 10250.
+          '--kubelet-port=0',
+          `--address=${defaultHostIP()}`,
         ],
         // The kubelet leaves containers running when it stops; it only needs to let go.
         15_000,

@@ -24,6 +24,7 @@ interface UpFlags {
   etcdPort: string;
   registryAddr: string;
   podCidr: string;
+  bridge: string;
 }
 
 /** Waits until the node registered by this machine's kubelet is Ready. */
@@ -62,6 +63,7 @@ function upOptions(f: UpFlags): UpOptions {
     etcdPort: Number(f.etcdPort),
     registryAddr: f.registryAddr,
     podCidr: f.podCidr,
+    bridge: f.bridge,
   };
 }
 
@@ -75,6 +77,7 @@ function forwardedFlags(f: UpFlags): string[] {
     '--etcd-port', f.etcdPort,
     '--registry-addr', f.registryAddr,
     '--pod-cidr', f.podCidr,
+    '--bridge', f.bridge,
   ];
 }
 
@@ -92,6 +95,7 @@ export function upCommand(): Command {
     .option('--etcd-port <n>', 'client port of the managed etcd (the peer port is the next one)', String(DEFAULTS.etcdPort))
     .option('--registry-addr <addr>', 'address of the local registry', DEFAULTS.registryAddr)
     .option('--pod-cidr <cidr>', "this node's pod CIDR", DEFAULTS.podCidr)
+    .option('--bridge <name>', "this node's pod network bridge", DEFAULTS.bridge)
     .action(async (f: UpFlags) => {
       const paths = statePaths(f.stateDir);
       const opts = upOptions(f);

@@ -15,6 +15,9 @@ import { connectionFromKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
 import { freePort, freePortRun } from '../fixtures/ports.js';
 import { repoRoot } from '../fixtures/process.js';
+import { ImageService } from '../../runtime/image-service.js';
+import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
+import { existsSync } from 'node:fs';
 
 const exec = promisify(execFile);
 
@@ -62,6 +65,7 @@ describe('skiff up / down', () => {
       '--registry-addr', `127.0.0.1:${await freePort()}`,
       '--node-name', node,
       '--pod-cidr', `10.89.${(process.pid % 200) + 20}.0/24`,
+      '--bridge', `skup${process.pid % 100000}`,
     );
   });
 
@@ -98,9 +102,22 @@ describe('skiff up / down', () => {
       client.close();
     }
 
+    // What the pods put on the machine, read from the runtime's own records before down.
+    const root = path.join(stateDir, 'kubelet', 'runtime');
+    const runtime = new SkiffRuntimeService({ root, images: new ImageService({ root }) });
+    const sandboxes = await Promise.all((await runtime.listPodSandbox()).map((sb) => runtime.podSandboxStatus(sb.id)));
+    expect(sandboxes.length).toBeGreaterThan(0);
+    const netnsPaths = sandboxes.map((sb) => sb.linux?.namespaces?.network).filter((p): p is string => !!p);
+    expect(netnsPaths.length).toBe(sandboxes.length);
+    const cgroups = sandboxes.map((sb) => `/sys/fs/cgroup/memory/skiff/pod-${sb.id.slice(0, 32)}`);
+
     const down = await skiff(['down', '--state-dir', stateDir]);
     expect(down.stdout).toContain('stopped the skiff supervisor');
-    expect((await exec('ip', ['netns', 'list'])).stdout).not.toMatch(/skiff|cni/);
+    for (const p of netnsPaths) expect(existsSync(p)).toBe(false);
+    for (const c of cgroups) expect(existsSync(c)).toBe(false);
+    expect((await exec('ip', ['link', 'show'])).stdout).not.toContain(`skup${process.pid % 100000}`);
+    const ps = (await exec('ps', ['-eo', 'args'])).stdout;
+    expect(ps).not.toContain(stateDir);
     expect((await exec('iptables-save')).stdout).not.toContain('10.89.');
     expect(await hasPortFree(8080)).toBe(true);
     const mounts = (await exec('cat', ['/proc/mounts'])).stdout;
@@ -110,15 +127,18 @@ describe('skiff up / down', () => {
     await skiff(['up', ...flags]);
     const client2 = new RestClient(connectionFromKubeconfig({ kubeconfig: path.join(stateDir, 'kubeconfig') }));
     try {
+      // The stored status still shows the old run until the kubelet has recreated the
+      // pod's sandbox and container, so wait for the new pod IP to answer.
       const deadline = Date.now() + 120_000;
+      let page = '';
       let pod: Pod | undefined;
-      while (Date.now() < deadline) {
+      while (Date.now() < deadline && !page.includes('Hello from kuard')) {
         pod = await client2.pods.get('kuard', { namespace: 'default' });
-        if (pod.status?.phase === 'Running' && pod.status.podIP) break;
-        await new Promise((r) => setTimeout(r, 500));
+        if (pod.status?.phase === 'Running' && pod.status.podIP) page = (await get(`http://${pod.status.podIP}:8080/`).catch(() => ({ body: '' }))).body;
+        if (!page.includes('Hello from kuard')) await new Promise((r) => setTimeout(r, 500));
       }
+      expect(page).toContain('Hello from kuard');
       expect(pod?.status?.phase).toBe('Running');
-      expect((await get(`http://${pod?.status?.podIP}:8080/`)).body).toContain('Hello from kuard');
       const names = (await client2.pods.list({ namespace: 'default' })).items.map((p) => p.metadata.name);
       expect(names).toEqual(['kuard']);
     } finally {

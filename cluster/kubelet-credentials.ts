@@ -1,0 +1,35 @@
+// What the API server and a kubelet need to talk to each other over the kubelet's HTTPS
+// server (pods/log, nodes/proxy): one shared bearer token in the state dir (the API server
+// presents it, every kubelet of the cluster accepts it), and per node a serving certificate
+// issued by the cluster CA for the node's addresses, so the API server verifies kubelets
+// against the CA it already has (--kubelet-certificate-authority).
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ensureCA, issueCertificate, writeKeyPair } from './pki.js';
+
+export interface KubeletApiCredentials {
+  /** The token file both sides read (--kubelet-client-token-file, --kubelet-api-token-file). */
+  tokenFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+export async function ensureKubeletApiCredentials(stateDir: string, node: string, hosts: string[]): Promise<KubeletApiCredentials> {
+  const tokenFile = path.join(stateDir, 'kubelet-api.token');
+  if (!existsSync(tokenFile)) await writeFile(tokenFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  const pkiDir = path.join(stateDir, 'pki');
+  const wanted = [...new Set([node, 'localhost', '127.0.0.1', ...hosts])].join(',');
+  const hostsFile = path.join(pkiDir, `kubelet-${node}.hosts`);
+  const certFile = path.join(pkiDir, `kubelet-${node}.crt`);
+  const keyFile = path.join(pkiDir, `kubelet-${node}.key`);
+  const have = existsSync(hostsFile) ? (await readFile(hostsFile, 'utf8')).trim() : '';
+  if (!existsSync(certFile) || have !== wanted) {
+    const ca = await ensureCA(pkiDir);
+    const pair = await issueCertificate(ca, { commonName: `system:node:${node}`, hosts: wanted.split(','), usage: 'server' });
+    await writeKeyPair(pkiDir, `kubelet-${node}`, pair);
+    await writeFile(hostsFile, wanted);
+  }
+  return { tokenFile, certFile, keyFile };
+}
