@@ -8,6 +8,10 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**'],
     pool: 'forks',
+    // Most suites wait on real processes (etcd, registries, containers) rather than burn
+    // CPU, so two files at a time on a 2-core machine halves the wall time.
+    maxWorkers: 2,
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,

@@ -4,7 +4,12 @@
 // --kubelet-certificate-authority when one is given; without it it is not verified, as
 // kube-apiserver does without that flag: the channel is encrypted, but someone who can take
 // over a node's address could receive the token and fake answers. Give the CA in production.
+// Kubelets the server has no route to (lab nodes, each in a network namespace of its own) are
+// reached through unix sockets named <node>.sock in --kubelet-socket-dir, with the same TLS.
+import { existsSync } from 'node:fs';
 import https from 'node:https';
+import { isIP } from 'node:net';
+import path from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { ApiError, errors } from '../api/errors.js';
@@ -15,6 +20,8 @@ export interface KubeletClientOptions {
   token?: string;
   /** PEM CA (or the certificates themselves) that the kubelets' serving certificates chain to. */
   ca?: string | Buffer;
+  /** A directory of <node>.sock unix sockets leading to kubelets with no route from here. */
+  socketDir?: string;
 }
 
 export const DEFAULT_KUBELET_PORT = 10250;
@@ -30,9 +37,11 @@ export function kubeletAddress(node: Node): { host: string; port: number } {
 export class KubeletClient {
   readonly #token: string | undefined;
   readonly #agent: https.Agent;
+  readonly #socketDir: string | undefined;
 
   constructor(opts: KubeletClientOptions = {}) {
     this.#token = opts.token?.trim() || undefined;
+    this.#socketDir = opts.socketDir;
     this.#agent = new https.Agent({ ca: opts.ca, rejectUnauthorized: opts.ca !== undefined });
   }
 
@@ -40,11 +49,15 @@ export class KubeletClient {
   request(node: Node, method: string, pathAndQuery: string, opts: { body?: Readable; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
     const { host, port } = kubeletAddress(node);
     const name = node.metadata.name ?? '';
+    const socket = this.#socketDir ? path.join(this.#socketDir, `${path.basename(name)}.sock`) : undefined;
+    // The certificate is still checked against the node's address (servername), socket or not.
+    const via = socket && existsSync(socket) ? { socketPath: socket, servername: isIP(host) ? undefined : host } : {};
     return new Promise((resolve, reject) => {
       const req = https.request({
         agent: this.#agent,
         host,
         port,
+        ...via,
         method,
         path: pathAndQuery,
         signal: opts.signal,

@@ -16,8 +16,13 @@ export interface KubeletApiCredentials {
   keyFile: string;
 }
 
+/** The one token file of a cluster (the same for every node). */
+export function kubeletApiTokenFile(stateDir: string): string {
+  return path.join(stateDir, 'kubelet-api.token');
+}
+
 export async function ensureKubeletApiCredentials(stateDir: string, node: string, hosts: string[]): Promise<KubeletApiCredentials> {
-  const tokenFile = path.join(stateDir, 'kubelet-api.token');
+  const tokenFile = kubeletApiTokenFile(stateDir);
   if (!existsSync(tokenFile)) await writeFile(tokenFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
   const pkiDir = path.join(stateDir, 'pki');
   const wanted = [...new Set([node, 'localhost', '127.0.0.1', ...hosts])].join(',');

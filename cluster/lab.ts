@@ -17,6 +17,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { ADMIN, CONTROLLER_MANAGER, ensureCredentials, nodeIdentity, SCHEDULER } from './credentials.js';
 import { etcdComponent, planEtcdCluster } from './etcd.js';
+import { ensureKubeletApiCredentials, kubeletApiTokenFile, type KubeletApiCredentials } from './kubelet-credentials.js';
 import { createLabNetwork, deleteLabNetwork, planLabNetwork, setNodeLink, type LabNetworkPlan } from './lab-network.js';
 import { startProxy, type RunningProxy } from './lab-proxy.js';
 import { registryComponent, writeRegistryConfig } from './registry.js';
@@ -113,6 +114,12 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
       clusterName: `skiff-lab-${o.name}`,
       identities: [ADMIN, SCHEDULER, CONTROLLER_MANAGER, ...plan.nodes.map((n) => nodeIdentity(n.name))],
     });
+    // Kubelets live in namespaces the host has no route to: the API server reaches each through
+    // a unix socket (kubelets/<node>.sock) that a proxy inside the node carries to its kubelet.
+    const kubeletSockets = path.join(paths.root, 'sock', 'kubelets');
+    await mkdir(kubeletSockets, { recursive: true });
+    const kubeletApi = new Map<string, KubeletApiCredentials>();
+    for (const n of plan.nodes) kubeletApi.set(n.name, await ensureKubeletApiCredentials(paths.root, n.name, [n.ip]));
     const etcdPlan = planEtcdCluster({ clientPort: ports.etcd, members: o.etcdMembers ?? 1, prefix: `lab-${o.name}-etcd` });
     for (const m of etcdPlan.members) await sup.start(etcdComponent(etcdPlan, m, paths.etcdDir));
     await sup.start(registryComponent(await writeRegistryConfig(paths.registryDir, `127.0.0.1:${ports.registry}`)));
@@ -126,6 +133,9 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
         `--tls-cert-file=${creds.apiserverCertFile}`,
         `--tls-private-key-file=${creds.apiserverKeyFile}`,
         `--token-auth-file=${creds.tokenFile}`,
+        `--kubelet-client-token-file=${kubeletApiTokenFile(paths.root)}`,
+        `--kubelet-certificate-authority=${creds.caFile}`,
+        `--kubelet-socket-dir=${kubeletSockets}`,
       ]),
     );
     // Host side of the node proxies: the unix sockets lead to the host's loopback ports.
@@ -152,6 +162,17 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
         });
       }
       await sup.start({
+        ...skiffComponent(`node-${n.index}-kubelet-proxy`, [
+          'lab',
+          'proxy',
+          `--listen=unix:${path.join(kubeletSockets, `${n.name}.sock`)}`,
+          '--connect=tcp:127.0.0.1:10250',
+          `--block-file=${ctl.partitionFile(n.index)}`,
+        ]),
+        prefix: inNode,
+      });
+      const kapi = kubeletApi.get(n.name);
+      await sup.start({
         ...skiffComponent(
           `kubelet-${n.index}`,
           [
@@ -163,6 +184,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
             `--registry-config=${paths.registriesYaml}`,
             `--node-labels=skiff.dev/lab=${o.name},skiff.dev/lab-node=${n.index}`,
             ...(o.nodeCapacity ? [`--capacity=${o.nodeCapacity}`] : []),
+            ...(kapi ? [`--kubelet-api-token-file=${kapi.tokenFile}`, `--tls-cert-file=${kapi.certFile}`, `--tls-private-key-file=${kapi.keyFile}`] : []),
           ],
           15_000,
         ),

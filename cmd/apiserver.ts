@@ -3,8 +3,7 @@
 // --anonymous-auth, --etcd-prefix), then the server until SIGTERM/SIGINT.
 import { Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { loadTokenFile } from '../apiserver/auth/token-file.js';
-import { startApiServer, type ApiServerOptions } from '../apiserver/server.js';
+import type { ApiServerOptions } from '../apiserver/server.js';
 import { createLogger } from './log.js';
 
 function port(v: string): number {
@@ -41,6 +40,7 @@ export function apiserverCommand(): Command {
     .option('--etcd-compaction-interval <duration>', 'how often to compact etcd history (e.g. 5m, 30s; 0 = never)', '5m')
     .option('--kubelet-client-token-file <file>', 'bearer token the API server presents to kubelets (pods/log, nodes/proxy)')
     .option('--kubelet-certificate-authority <file>', "PEM CA of the kubelets' serving certificates (none: not verified)")
+    .option('--kubelet-socket-dir <dir>', 'unix sockets <node>.sock leading to kubelets with no route from here (lab nodes)')
     .action(async (o: {
       etcdServers: string;
       etcdPrefix: string;
@@ -55,7 +55,12 @@ export function apiserverCommand(): Command {
       etcdCompactionInterval: string;
       kubeletClientTokenFile?: string;
       kubeletCertificateAuthority?: string;
+      kubeletSocketDir?: string;
     }) => {
+      // Loaded here, not at the top: every other skiff command would pay for etcd's gRPC
+      // client and the compiled schemas at start-up.
+      const { startApiServer } = await import('../apiserver/server.js');
+      const { loadTokenFile } = await import('../apiserver/auth/token-file.js');
       const log = createLogger('apiserver');
       const opts: ApiServerOptions = {
         etcdServers: o.etcdServers.split(',').map((s) => s.trim()).filter(Boolean),
@@ -68,6 +73,7 @@ export function apiserverCommand(): Command {
         kubeletClient: {
           token: o.kubeletClientTokenFile ? (await readFile(o.kubeletClientTokenFile, 'utf8')).trim() : undefined,
           ca: o.kubeletCertificateAuthority ? await readFile(o.kubeletCertificateAuthority) : undefined,
+          socketDir: o.kubeletSocketDir,
         },
       };
       if (o.securePort !== undefined) {

@@ -1,6 +1,6 @@
 // POST pods/<name>/binding: the scheduler's one write. It sets spec.nodeName once (409 if
-// the pod is already bound or being deleted) and the PodScheduled=True condition, and
-// answers a Success Status as kube-apiserver does.
+// the pod is already bound or being deleted), the PodScheduled=True condition and the
+// Binding's annotations, and answers a Success Status as kube-apiserver does.
 import type { Request, Response } from 'express';
 import { errors } from '../../api/errors.js';
 import type { Binding, Pod, PodCondition } from '../../api/types/core.js';
@@ -32,6 +32,10 @@ export async function createBinding(ctx: ApiContext, rc: RequestContext, req: Re
       throw errors.conflict('pods', name, `Precondition failed: UID in precondition: ${binding.metadata.uid}, UID in object meta: ${pod.metadata.uid ?? ''}`);
     }
     pod.spec.nodeName = target.name;
+    // kube-apiserver copies the Binding's annotations onto the pod (the scheduler's record of the cycle).
+    if (binding.metadata.annotations && Object.keys(binding.metadata.annotations).length > 0) {
+      pod.metadata.annotations = { ...pod.metadata.annotations, ...binding.metadata.annotations };
+    }
     const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
     const scheduled: PodCondition = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now };
     pod.status = { ...pod.status, conditions: [...conditions, scheduled] };

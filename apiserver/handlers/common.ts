@@ -119,6 +119,14 @@ export function fieldValidation(rc: RequestContext): FieldValidation {
   throw errors.badRequest(`fieldValidation must be one of Strict, Warn, Ignore (got "${v}")`);
 }
 
+/** `dryRun=All`: everything a write does (defaults, validation, admission) but the write. */
+export function isDryRun(rc: RequestContext): boolean {
+  const v = rc.query.dryRun;
+  if (v === undefined || v === '') return false;
+  if (v === 'All') return true;
+  throw errors.badRequest(`Invalid dry run value: "${v}" (supported: All)`);
+}
+
 export function intParam(rc: RequestContext, name: string): number | undefined {
   const v = rc.query[name];
   if (v === undefined || v === '') return undefined;

@@ -9,7 +9,7 @@ import type { KubeObject } from '../../api/types/meta.js';
 import { admit, defaultForCreate } from '../admission.js';
 import { cacheFor, type ApiContext, type RequestContext } from '../context.js';
 import { prepareForCreate } from '../strategy.js';
-import { checkBound, checkObjectBody, fieldValidation, readDecoded, refOf, send } from './common.js';
+import { checkBound, checkObjectBody, fieldValidation, isDryRun, readDecoded, refOf, send } from './common.js';
 
 const GENERATE_NAME_ATTEMPTS = 5;
 
@@ -47,6 +47,14 @@ export async function createObject(ctx: ApiContext, rc: RequestContext, req: Req
   defaultForCreate(obj);
   rc.warnings.push(...admit(r, obj, { operation: 'create' }, fieldValidation(rc)));
   const prepared = prepareForCreate(r, obj);
+  if (isDryRun(rc)) {
+    // Answer what would be stored; an existing name is still a conflict, as in Kubernetes.
+    const name = prepared.metadata.name as string;
+    if (await ctx.store.get(ctx.keys.objectKey(r, rc.info.namespace, name))) throw errors.alreadyExists(r.plural, name, r.group || undefined);
+    delete prepared.metadata.resourceVersion;
+    send(res, 201, prepared, rc);
+    return;
+  }
   let created: KubeObject;
   for (let attempt = 1; ; attempt++) {
     const name = prepared.metadata.name as string;

@@ -10,7 +10,7 @@ import { admit, applyDefaults } from '../admission.js';
 import type { ApiContext, RequestContext } from '../context.js';
 import { DELETE, type UpdateResult } from '../storage/etcd-store.js';
 import { prepareForUpdate, readyToDelete } from '../strategy.js';
-import { checkBound, checkObjectBody, fieldValidation, keyOf, readDecoded, refOf, send } from './common.js';
+import { checkBound, checkObjectBody, fieldValidation, isDryRun, keyOf, readDecoded, refOf, send } from './common.js';
 import { applyPatchBody } from './patch-apply.js';
 
 function checkSubresource(rc: RequestContext): void {
@@ -29,16 +29,29 @@ async function writeUpdate(
 ): Promise<void> {
   const r = rc.resource;
   const fv = fieldValidation(rc);
+  const compute = (current: KubeObject): KubeObject => {
+    checkBound(rc, current);
+    const wanted = checkObjectBody(rc, mutate(current));
+    const next = prepareForUpdate(r, rc.info.subresource, wanted, current);
+    if (rc.info.subresource !== 'status') applyDefaults(next);
+    rc.warnings = admit(r, next, { operation: 'update', old: current, subresource: rc.info.subresource === 'status' ? 'status' : undefined }, fv);
+    checkBound(rc, next);
+    return next;
+  };
+  if (isDryRun(rc)) {
+    const current = await ctx.store.get(keyOf(ctx, rc));
+    if (!current) throw errors.notFound(r.plural, rc.info.name ?? '', r.group || undefined);
+    if (expectedRV !== undefined && expectedRV !== current.metadata.resourceVersion) {
+      throw errors.conflict(r.plural, rc.info.name ?? '', 'the object has been modified; please apply your changes to the latest version and try again', r.group || undefined);
+    }
+    send(res, 200, compute(structuredClone(current)), rc);
+    return;
+  }
   const { object, deleted } = await ctx.store.guaranteedUpdate(
     keyOf(ctx, rc),
     refOf(rc),
     (current): UpdateResult => {
-      checkBound(rc, current);
-      const wanted = checkObjectBody(rc, mutate(current));
-      const next = prepareForUpdate(r, rc.info.subresource, wanted, current);
-      if (rc.info.subresource !== 'status') applyDefaults(next);
-      rc.warnings = admit(r, next, { operation: 'update', old: current, subresource: rc.info.subresource === 'status' ? 'status' : undefined }, fv);
-      checkBound(rc, next);
+      const next = compute(current);
       return readyToDelete(next) ? DELETE : next;
     },
     { expectedRV },

@@ -79,10 +79,24 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
       else res.end();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => resolve());
-  });
+  // A kubelet restarted by its supervisor may find the port still held by the one it
+  // replaces for a moment: retry a while before giving up.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(o.port, o.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw e;
+      log.warn({ port: o.port }, 'kubelet server port in use; retrying');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
   const port = (server.address() as AddressInfo).port;
   log.info({ host: o.host, port }, 'kubelet server listening');
   return {

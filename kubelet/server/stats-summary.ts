@@ -3,6 +3,7 @@
 // ContainerStats, summed per pod. usageNanoCores is a rate, so it needs the previous sample
 // of the same container (or node); the first sample of a container averages over its life.
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import type { Pod } from '../../api/types/core.js';
 import type { ContainerStats, ImageService, RuntimeService } from '../../runtime/cri.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from '../labels.js';
@@ -82,7 +83,8 @@ export class SummaryProvider {
 
   constructor(deps: SummaryDeps) {
     this.#d = deps;
-    this.#bootMs = Date.now() - Math.round(process.uptime() * 1000);
+    // The node's start is the machine's boot, as the kubelet reports it.
+    this.#bootMs = Date.now() - Math.round(os.uptime() * 1000);
   }
 
   #cpu(key: string, at: number, used: number, startedAt: number | undefined): CpuStats {

@@ -16,11 +16,28 @@ export async function createNetns(name: string): Promise<string> {
   return netnsPath(name);
 }
 
-/** Removes the namespace (idempotent). */
+/**
+ * True when the path is a pinned namespace (an nsfs bind mount), false for the empty
+ * placeholder file `ip netns add` leaves when it is killed before it mounts.
+ */
+export function isNetnsMounted(p: string): boolean {
+  try {
+    return fs.statSync(p).dev !== fs.statSync(NETNS_DIR).dev;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes the namespace (idempotent), or the placeholder of one whose creation was cut short. */
 export async function deleteNetns(name: string): Promise<void> {
-  if (!fs.existsSync(netnsPath(name))) return;
+  const p = netnsPath(name);
+  if (!fs.existsSync(p)) return;
+  if (!isNetnsMounted(p)) {
+    fs.rmSync(p, { force: true });
+    return;
+  }
   const r = await runCommand('ip', ['netns', 'delete', name]);
-  if (r.code !== 0 && fs.existsSync(netnsPath(name))) throw new RuntimeError('Internal', `ip netns delete ${name}: ${r.stderr.trim()}`);
+  if (r.code !== 0 && fs.existsSync(p)) throw new RuntimeError('Internal', `ip netns delete ${name}: ${r.stderr.trim()}`);
 }
 
 export function netnsExists(name: string): boolean {

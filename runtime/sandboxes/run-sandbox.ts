@@ -9,7 +9,7 @@ import path from 'node:path';
 import { RuntimeError, type PodSandboxConfig } from '../cri.js';
 import { podIp } from '../network/cni.js';
 import { applyPodResources, removeCgroupTree } from '../oci/cgroups.js';
-import { createNetns, deleteNetns } from '../network/netns.js';
+import { createNetns, deleteNetns, netnsPath } from '../network/netns.js';
 import { nowNs, saveSandbox, type RuntimeContext, type SandboxRecord } from '../runtime-context.js';
 import { writeEtcFiles } from './etc-files.js';
 
@@ -52,9 +52,11 @@ export async function runPodSandbox(ctx: RuntimeContext, config: PodSandboxConfi
   try {
     if (!hostNetwork) {
       rec.netnsName = `skiff-${id.slice(0, 20)}`;
-      rec.netnsPath = await createNetns(rec.netnsName);
-      // Save before CNI ADD so a crash in between still leaves a record that teardown can use.
+      rec.netnsPath = netnsPath(rec.netnsName);
+      // Saved before the namespace and CNI ADD, so a crash at any point in between (a kill -9
+      // of the kubelet) still leaves a record that teardown finds and cleans up.
       await saveSandbox(ctx, rec);
+      await createNetns(rec.netnsName);
       rec.cniResult = await ctx.network.add({ containerId: id, netns: rec.netnsPath, portMappings: config.portMappings });
       rec.ip = podIp(rec.cniResult);
     }

@@ -3,7 +3,7 @@
 // CNI DEL and netns removal succeed when there is nothing left.
 import { RuntimeError } from '../cri.js';
 import { stopContainer } from '../containers/stop-container.js';
-import { deleteNetns } from '../network/netns.js';
+import { deleteNetns, isNetnsMounted, netnsExists } from '../network/netns.js';
 import { resolveId, saveSandbox, withLock, type RuntimeContext, type SandboxRecord } from '../runtime-context.js';
 
 export function getSandbox(ctx: RuntimeContext, idOrPrefix: string): SandboxRecord {
@@ -15,7 +15,10 @@ export function getSandbox(ctx: RuntimeContext, idOrPrefix: string): SandboxReco
 
 export async function teardownNetwork(ctx: RuntimeContext, rec: SandboxRecord): Promise<void> {
   if (!rec.netnsName || !rec.netnsPath) return;
-  await ctx.networkFor(rec.network).del({ containerId: rec.id, netns: rec.netnsPath, portMappings: rec.config.portMappings }, rec.cniResult);
+  // A namespace whose creation was cut short has no network to take down, only its file.
+  if (netnsExists(rec.netnsName) && isNetnsMounted(rec.netnsPath)) {
+    await ctx.networkFor(rec.network).del({ containerId: rec.id, netns: rec.netnsPath, portMappings: rec.config.portMappings }, rec.cniResult);
+  }
   await deleteNetns(rec.netnsName);
 }
 

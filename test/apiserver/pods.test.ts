@@ -110,6 +110,49 @@ describe('subresources', () => {
     expect(again.body.reason).toBe('Conflict');
     expect((await admin.get<Pod>(`${pods}/${name}`)).body.spec.nodeName).toBe('node-1');
   });
+
+  it("copies the binding's annotations onto the pod (the scheduler's record of the cycle)", async () => {
+    const name = unique('bindann');
+    await admin.post(pods, pod(name, {}, { app: 'x' }));
+    const record = JSON.stringify({ node: 'node-2', scores: [] });
+    const b = await admin.post(`${pods}/${name}/binding`, {
+      apiVersion: 'v1',
+      kind: 'Binding',
+      metadata: { name, annotations: { 'scheduler.skiff.dev/last-cycle': record } },
+      target: { kind: 'Node', name: 'node-2' },
+    });
+    expect(b.status, b.text).toBe(201);
+    const got = (await admin.get<Pod>(`${pods}/${name}`)).body;
+    expect(got.metadata.annotations?.['scheduler.skiff.dev/last-cycle']).toBe(record);
+    expect(got.metadata.labels).toEqual({ app: 'x' });
+  });
+});
+
+describe('dry run', () => {
+  it('dryRun=All on create, update and patch answers the result with defaults and validation, and stores nothing', async () => {
+    const name = unique('dry');
+    const created = await admin.post<Pod>(`${pods}?dryRun=All`, pod(name));
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.spec.restartPolicy).toBe('Always');
+    expect(created.body.metadata.uid).toBeTruthy();
+    expect((await admin.get(`${pods}/${name}`)).status).toBe(404);
+    // Validation still runs.
+    const bad = await admin.post(`${pods}?dryRun=All`, { ...pod(name), spec: { containers: [{ name: 'a', image: 'x', resources: { limits: { cpu: '12Q' } } }] } });
+    expect(bad.status).toBe(422);
+    expect((await admin.post(`${pods}?dryRun=Maybe`, pod(name))).status).toBe(400);
+
+    const real = await admin.post<Pod>(pods, pod(name, {}, { v: '1' }));
+    expect(real.status).toBe(201);
+    const patched = await admin.patch<Pod>(`${pods}/${name}?dryRun=All`, { metadata: { labels: { v: '2' } } });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.body.metadata.labels).toEqual({ v: '2' });
+    const put = await admin.put<Pod>(`${pods}/${name}?dryRun=All`, { ...real.body, metadata: { ...real.body.metadata, labels: { v: '3' } } });
+    expect(put.status, put.text).toBe(200);
+    expect(put.body.metadata.labels).toEqual({ v: '3' });
+    const stored = (await admin.get<Pod>(`${pods}/${name}`)).body;
+    expect(stored.metadata.labels).toEqual({ v: '1' });
+    expect(stored.metadata.resourceVersion).toBe(real.body.metadata.resourceVersion);
+  });
 });
 
 describe('deletion', () => {

@@ -14,7 +14,7 @@ import type { Pod } from '../../api/types/core.js';
 import { connectionFromKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
 import { freePort, freePortRun } from '../fixtures/ports.js';
-import { repoRoot } from '../fixtures/process.js';
+import { repoRoot, skiffEntry } from '../fixtures/process.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
 import { existsSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { existsSync } from 'node:fs';
 const exec = promisify(execFile);
 
 function skiff(args: string[], timeoutMs = 240_000): Promise<{ stdout: string; stderr: string }> {
-  return exec(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'cmd/skiff.ts'), ...args], {
+  return exec(process.execPath, [skiffEntry, ...args], {
     cwd: repoRoot,
     timeout: timeoutMs,
     env: { ...process.env, SKIFF_LOG_JSON: '1' },
