@@ -34,6 +34,11 @@ export interface LabOptions {
   tee?: NodeJS.WritableStream;
 }
 
+/** The prefix that runs a command in a lab node's network namespace (and nothing else of it). */
+export function nodeExec(netns: string): string[] {
+  return ['nsenter', `--net=/run/netns/${netns}`, '--'];
+}
+
 export function labStateDir(base: string, name: string): string {
   return path.join(base, 'labs', name);
 }
@@ -147,7 +152,11 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
     await sup.start(skiffComponent('scheduler', ['scheduler', `--kubeconfig=${kc('scheduler')}`]));
     await sup.start(skiffComponent('controller-manager', ['controller-manager', `--kubeconfig=${kc('controller-manager')}`]));
     for (const n of plan.nodes) {
-      const inNode = ['ip', 'netns', 'exec', n.netns];
+      // nsenter switches only the network namespace. `ip netns exec` would also give the
+      // kubelet a private mount namespace, and the pod namespaces its runtime pins under
+      // /run/netns would then be mounted there alone, not on the host where conmon, runc
+      // and a later kubelet look for them.
+      const inNode = nodeExec(n.netns);
       for (const what of ['api', 'registry'] as const) {
         const port = what === 'api' ? ports.api : ports.registry;
         await sup.start({
@@ -205,7 +214,8 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
       if (!existsSync(root)) continue;
       const self = skiffComponent('clean', ['lab', 'clean-node', `--root=${root}`, `--pod-cidr=${n.podCidr}`]);
       try {
-        await promisify(execFile)('ip', ['netns', 'exec', n.netns, self.command, ...self.args], { env: self.env });
+        const [cmd, ...args] = [...nodeExec(n.netns), self.command, ...self.args];
+        await promisify(execFile)(cmd, args, { env: self.env });
       } catch (e) {
         process.stderr.write(`lab ${o.name}: cleaning node ${n.index}: ${(e as Error).message}\n`);
       }

@@ -17,7 +17,7 @@ export interface ComponentSpec {
   args: string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Extra wrapping, e.g. ['ip', 'netns', 'exec', 'ns'] for a lab node's kubelet. */
+  /** Extra wrapping, e.g. ['nsenter', '--net=/run/netns/ns', '--'] for a lab node's kubelet. */
   prefix?: string[];
   /** Milliseconds to wait after SIGTERM before SIGKILL. */
   stopGraceMs?: number;

@@ -1,0 +1,112 @@
+// A three-node lab end to end: each node a network namespace with its own kubelet; pods
+// with requests spread across the nodes; a pod on node 1 reaches a pod on node 3 by pod IP;
+// a stopped kubelet makes its node NotReady and new pods avoid it; lab down leaves nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Node, Pod } from '../../api/types/core.js';
+import { connectionFromKubeconfig } from '../../client/kubeconfig.js';
+import { RestClient } from '../../client/rest.js';
+import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
+import { repoRoot, skiffEntry } from '../fixtures/process.js';
+
+const exec = promisify(execFile);
+const skiff = (args: string[]) => exec(process.execPath, [skiffEntry, ...args], { cwd: repoRoot, timeout: 300_000, env: { ...process.env, SKIFF_LOG_JSON: '1' } });
+
+async function eventually<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function podSpec(name: string, image: string): Pod {
+  return {
+    metadata: { name, namespace: 'default', labels: { app: 'spread' } },
+    spec: { containers: [{ name: 'c', image, command: ['sleep', '3600'], resources: { requests: { cpu: '250m', memory: '64Mi' } } }] },
+  };
+}
+
+describe('skiff lab', () => {
+  const lab = `lb${process.pid % 100000}`;
+  let base = '';
+  let dir = '';
+  let client: RestClient;
+  let image = '';
+
+  beforeAll(async () => {
+    base = await mkdtemp(path.join(os.tmpdir(), 'skiff-lab-'));
+    dir = path.join(base, 'labs', lab);
+    const up = await skiff(['lab', 'up', '--name', lab, '--nodes', '3', '--node-capacity', 'cpu=2,memory=4Gi', '--state-dir', base]);
+    expect(up.stdout).toContain(`lab ${lab} is up`);
+    client = new RestClient(connectionFromKubeconfig({ kubeconfig: path.join(dir, 'kubeconfig') }));
+    const { ports } = JSON.parse(readFileSync(path.join(dir, 'lab.json'), 'utf8')) as { ports: { registry: number } };
+    const storeDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-lab-img-'));
+    try {
+      const img = await buildBusyboxImage(await openStore(storeDir), { config: { Cmd: ['sh'] } });
+      await pushImage(`127.0.0.1:${ports.registry}`, 'skiff/busybox:latest', await openStore(storeDir), img);
+    } finally {
+      await rm(storeDir, { recursive: true, force: true });
+    }
+    image = `127.0.0.1:${ports.registry}/skiff/busybox:latest`;
+  }, 300_000);
+
+  afterAll(async () => {
+    client?.close();
+    if (base) {
+      await skiff(['lab', 'down', '--name', lab, '--state-dir', base]).catch(() => undefined);
+      await rm(base, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it('spreads pods, routes pod to pod across nodes, avoids a NotReady node, and leaves nothing behind', async () => {
+    for (let i = 1; i <= 6; i++) await client.pods.create(podSpec(`spread-${i}`, image), { namespace: 'default' });
+    const running = await eventually('6 pods running', async () => {
+      const pods = (await client.pods.list({ namespace: 'default' })).items;
+      return pods.length === 6 && pods.every((p) => p.status?.phase === 'Running' && p.status.podIP) && pods;
+    });
+    const perNode = new Map<string, number>();
+    for (const p of running) perNode.set(p.spec.nodeName ?? '', (perNode.get(p.spec.nodeName ?? '') ?? 0) + 1);
+    expect([...perNode.entries()].sort()).toEqual([[`${lab}-1`, 2], [`${lab}-2`, 2], [`${lab}-3`, 2]]);
+
+    // A pod on node 1 reaches a pod on node 3 by its pod IP, from inside its own namespace.
+    const onNode = (k: number) => running.find((p) => p.spec.nodeName === `${lab}-${k}`) as Pod;
+    const sandboxes = path.join(dir, 'nodes', '1', 'runtime', 'sandboxes');
+    const netns = readdirSync(sandboxes)
+      .map((id) => JSON.parse(readFileSync(path.join(sandboxes, id, 'meta.json'), 'utf8')) as { netnsPath?: string; config: { metadata: { name: string } } })
+      .find((m) => m.config.metadata.name === onNode(1).metadata.name)?.netnsPath;
+    expect(netns).toBeTruthy();
+    const ping = await exec('nsenter', [`--net=${netns}`, '--', 'busybox', 'ping', '-c', '1', '-W', '2', onNode(3).status?.podIP ?? '']);
+    expect(ping.stdout).toContain('1 packets received');
+
+    // Node 2's kubelet stops: the node goes NotReady and a new pod lands elsewhere.
+    await skiff(['lab', 'stop-node', lab, '2', '--state-dir', base]);
+    await eventually(`node ${lab}-2 NotReady`, async () => {
+      const n: Node = await client.nodes.get(`${lab}-2`);
+      return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown';
+    }, 120_000);
+    await client.pods.create(podSpec('after-stop', image), { namespace: 'default' });
+    const placed = await eventually('after-stop placed', async () => {
+      const p = await client.pods.get('after-stop', { namespace: 'default' });
+      return p.spec.nodeName ? p : undefined;
+    });
+    expect(placed.spec.nodeName).not.toBe(`${lab}-2`);
+
+    // Down removes every namespace, bridge, process and mount of the lab.
+    const netnsBefore = readdirSync('/run/netns').filter((n) => n.startsWith(`skiff-${lab}-`));
+    expect(netnsBefore.sort()).toEqual([`skiff-${lab}-1`, `skiff-${lab}-2`, `skiff-${lab}-3`, `skiff-${lab}-net`]);
+    const down = await skiff(['lab', 'down', '--name', lab, '--state-dir', base]);
+    expect(down.stdout).toContain(`lab ${lab} removed`);
+    expect(readdirSync('/run/netns').filter((n) => n.startsWith(`skiff-${lab}-`))).toEqual([]);
+    expect(existsSync(dir)).toBe(false);
+    expect((await exec('ps', ['-eo', 'args'])).stdout).not.toContain(dir);
+    expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(dir);
+  }, 600_000);
+});
