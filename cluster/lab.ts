@@ -31,6 +31,8 @@ export interface LabOptions {
   stateDir: string;
   etcdMembers?: 1 | 3;
   nodeCapacity?: string;
+  /** A KubeSchedulerConfiguration file for the lab's scheduler (e.g. MostAllocated). */
+  schedulerConfig?: string;
   tee?: NodeJS.WritableStream;
 }
 
@@ -149,7 +151,9 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
     await waitForHttps(`${server}/readyz`, creds.caPem, creds.tokens.get('admin'), 60_000, signal);
 
     const kc = (id: string) => creds.kubeconfigs.get(id) ?? '';
-    await sup.start(skiffComponent('scheduler', ['scheduler', `--kubeconfig=${kc('scheduler')}`]));
+    await sup.start(
+      skiffComponent('scheduler', ['scheduler', `--kubeconfig=${kc('scheduler')}`, ...(o.schedulerConfig ? [`--config=${path.resolve(o.schedulerConfig)}`] : [])]),
+    );
     await sup.start(skiffComponent('controller-manager', ['controller-manager', `--kubeconfig=${kc('controller-manager')}`]));
     for (const n of plan.nodes) {
       // nsenter switches only the network namespace. `ip netns exec` would also give the

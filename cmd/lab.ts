@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { removeAllPods } from '../cluster/down.js';
@@ -60,13 +61,14 @@ export function labCommand(): Command {
     .option('--nodes <n>', 'number of nodes', '3')
     .option('--etcd-members <n>', 'etcd members: 1 or 3', '1')
     .option('--node-capacity <list>', 'capacity of each node, e.g. cpu=2,memory=4Gi')
+    .option('--scheduler-config <file>', "KubeSchedulerConfiguration for the lab's scheduler (e.g. NodeResourcesFit MostAllocated)")
     .option('--foreground', 'supervise in this process', false)
     .option('--timeout <seconds>', 'how long to wait for the nodes', '180')
-    .action(async (f: { name: string; nodes: string; etcdMembers: string; nodeCapacity?: string; foreground: boolean; stateDir: string; timeout: string }) => {
+    .action(async (f: { name: string; nodes: string; etcdMembers: string; nodeCapacity?: string; schedulerConfig?: string; foreground: boolean; stateDir: string; timeout: string }) => {
       const dir = labStateDir(f.stateDir, f.name);
       const members = Number(f.etcdMembers);
       if (members !== 1 && members !== 3) throw new Error('--etcd-members must be 1 or 3');
-      const opts = { name: f.name, nodes: Number(f.nodes), stateDir: dir, etcdMembers: members as 1 | 3, nodeCapacity: f.nodeCapacity };
+      const opts = { name: f.name, nodes: Number(f.nodes), stateDir: dir, etcdMembers: members as 1 | 3, nodeCapacity: f.nodeCapacity, schedulerConfig: f.schedulerConfig };
       if (f.foreground) {
         const stop = new AbortController();
         for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
@@ -86,6 +88,7 @@ export function labCommand(): Command {
       const self = selfCommand();
       const args = ['lab', 'up', '--foreground', '--name', f.name, '--nodes', f.nodes, '--etcd-members', f.etcdMembers, '--state-dir', f.stateDir];
       if (f.nodeCapacity) args.push('--node-capacity', f.nodeCapacity);
+      if (f.schedulerConfig) args.push('--scheduler-config', path.resolve(f.schedulerConfig));
       const child = spawn(self.command, [...self.args, ...args], { detached: true, stdio: ['ignore', out, out], env: { ...process.env, SKIFF_LOG_JSON: '1' } });
       child.unref();
       const names = Array.from({ length: Number(f.nodes) }, (_, i) => `${f.name}-${i + 1}`);
