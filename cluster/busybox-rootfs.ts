@@ -1,7 +1,7 @@
 // A minimal root filesystem from Debian's busybox-static: /bin/busybox is a static binary,
 // so it plus its applet links runs in any container. The demo image and the test images
 // are built on it.
-import { chmod, copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lutimes, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export const BUSYBOX = '/bin/busybox';
@@ -12,7 +12,11 @@ export const BUSYBOX_APPLETS = [
   'umount', 'free', 'top', 'whoami', 'sync',
 ];
 
-/** Writes /bin/busybox, applet symlinks, /etc/passwd and /etc/group, and the usual empty dirs. */
+/**
+ * Writes /bin/busybox, applet symlinks, /etc/passwd and /etc/group, and the usual empty dirs,
+ * all with one fixed mtime: every build of this rootfs gives the same layer digest, so
+ * images built on it share that layer as images built FROM one base do.
+ */
 export async function writeBusyboxRootfs(dir: string): Promise<void> {
   await mkdir(path.join(dir, 'bin'), { recursive: true });
   await copyFile(BUSYBOX, path.join(dir, 'bin', 'busybox'));
@@ -23,4 +27,6 @@ export async function writeBusyboxRootfs(dir: string): Promise<void> {
   await writeFile(path.join(dir, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
   for (const d of ['tmp', 'root', 'proc', 'sys', 'dev', 'var']) await mkdir(path.join(dir, d), { recursive: true });
   await chmod(path.join(dir, 'tmp'), 0o1777);
+  const fixed = new Date('2024-01-01T00:00:00Z');
+  for (const e of await readdir(dir, { recursive: true })) await lutimes(path.join(dir, e), fixed, fixed);
 }

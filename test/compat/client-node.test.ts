@@ -1,11 +1,12 @@
 // An informer from @kubernetes/client-node (the official JavaScript client) against skiff's
 // API server over HTTPS, configured from a kubeconfig file in kubectl's format (server, CA,
 // admin token): it lists, then watches pods and fires add, update and delete for every change,
-// in order, and its cache ends up equal to the server's list.
+// in order, and its cache ends up equal to the server's list; a label-selected informer sees
+// pods leave and enter its selection; KubernetesObjectApi works on any kind via discovery.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CoreV1Api, KubeConfig, PatchStrategy, makeInformer, setHeaderOptions, type Informer, type ObjectCache, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, makeInformer, setHeaderOptions, type Informer, type ObjectCache, type V1Lease, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
@@ -116,5 +117,27 @@ describe('@kubernetes/client-node informer', () => {
     } finally {
       await informer.stop();
     }
+  });
+
+  it('KubernetesObjectApi (kind-generic, through discovery) creates, reads, patches, lists and deletes', async () => {
+    const objects = KubernetesObjectApi.makeApiClient(kc);
+    const pod: V1Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'generic', namespace: 'default', labels: { via: 'object-api' } }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] } };
+    const created = await objects.create(pod);
+    expect(created.metadata?.uid).toBeTruthy();
+    // The default patch is a strategic merge patch: the container list merges by name.
+    const patched = await objects.patch<V1Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'generic', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox:1.37' }] } });
+    expect(patched.spec?.containers.map((c) => [c.name, c.image])).toEqual([['c', 'busybox:1.37']]);
+    expect(patched.metadata?.labels).toEqual({ via: 'object-api' });
+    const read = await objects.read<V1Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'generic', namespace: 'default' } });
+    expect(read.metadata?.resourceVersion).toBe(patched.metadata?.resourceVersion);
+    // A kind of another API group, found through /apis discovery.
+    const lease: V1Lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'generic', namespace: 'default' }, spec: { holderIdentity: 'me', leaseDurationSeconds: 15 } };
+    await objects.create(lease);
+    const leases = await objects.list<V1Lease>('coordination.k8s.io/v1', 'Lease', 'default');
+    expect(leases.items.map((l) => [l.metadata?.name, l.spec?.holderIdentity])).toEqual([['generic', 'me']]);
+    const pods = await objects.list<V1Pod>('v1', 'Pod', 'default', undefined, undefined, undefined, undefined, 'via=object-api');
+    expect(pods.items.map((p) => p.metadata?.name)).toEqual(['generic']);
+    await objects.delete(pod);
+    await expect(objects.read<V1Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'generic', namespace: 'default' } })).rejects.toMatchObject({ code: 404 });
   });
 });

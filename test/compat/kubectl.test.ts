@@ -138,6 +138,19 @@ describe.skipIf(!haveKubectl)('the installed kubectl against skiff', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  it('explain pod.spec.containers describes the field from the served OpenAPI', async () => {
+    const out = await ok('explain', 'pod.spec.containers');
+    expect(out).toMatch(/^KIND:\s+Pod$/m);
+    expect(out).toMatch(/^VERSION:\s+v1$/m);
+    expect(out).toMatch(/^FIELD:\s+containers <\[\]Container>$/m);
+    expect(out).toMatch(/^DESCRIPTION:/m);
+    expect(out).toMatch(/^FIELDS:/m);
+    expect(out).toMatch(/^\s+image\s+<string>/m);
+    expect(out).toMatch(/^\s+name\s+<string> -required-/m);
+    const nested = await ok('explain', 'pod.spec.containers.resources.limits');
+    expect(nested).toMatch(/^FIELD:\s+limits <map\[string\]Quantity>$/m);
+  });
+
   it('discovery: api-resources with short names, version, and several kinds in one get', async () => {
     const resources = await ok('api-resources');
     expect(resources).toMatch(/^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND\s*$/m);
@@ -247,7 +260,7 @@ describe.skipIf(!haveKubectl)('the installed kubectl against skiff', () => {
     await admin.pods.delete('getter', { gracePeriodSeconds: 0 });
   });
 
-  it('get nodes: plain, -o wide, -o yaml, -o json', async () => {
+  it('get nodes: plain, -o wide, -o yaml, -o json; cordon and uncordon', async () => {
     const plain = await ok('get', 'nodes');
     expect(plain).toMatch(/^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\s*$/m);
     expect(plain).toMatch(/^node-1\s+Ready\s+<none>\s+\d+s\s+v1\.30\.0-skiff\s*$/m);
@@ -262,6 +275,13 @@ describe.skipIf(!haveKubectl)('the installed kubectl against skiff', () => {
     const list = JSON.parse(await ok('get', 'nodes', '-o', 'json')) as KubeList<Node>;
     expect(list.items.map((n) => [n.kind, n.metadata.name])).toEqual([['Node', NODE]]);
     expect(list.items[0].status?.nodeInfo?.kubeletVersion).toBe('v1.30.0-skiff');
+
+    // cordon / uncordon: a strategic merge patch of spec.unschedulable, shown in STATUS.
+    expect(await ok('cordon', NODE)).toBe('node/node-1 cordoned\n');
+    expect((await admin.nodes.get(NODE)).spec?.unschedulable).toBe(true);
+    expect(await ok('get', 'nodes')).toMatch(/^node-1\s+Ready,SchedulingDisabled\s+/m);
+    expect(await ok('uncordon', NODE)).toBe('node/node-1 uncordoned\n');
+    expect((await admin.nodes.get(NODE)).spec?.unschedulable).toBeFalsy();
   });
 
   it('describe node shows its conditions, addresses and the pods bound to it', async () => {
