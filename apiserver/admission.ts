@@ -5,7 +5,7 @@ import * as defaults from '../api/defaults.js';
 import { errors } from '../api/errors.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { KubeObject } from '../api/types/meta.js';
-import { unknownFields, validateObject } from '../api/validation/index.js';
+import { dropUnknownFields, unknownFields, validateObject } from '../api/validation/index.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -30,13 +30,12 @@ export function defaultForCreate(obj: KubeObject): void {
 export function admit(r: ResourceInfo, obj: KubeObject, opts: AdmitOptions, fieldValidation: FieldValidation = 'Warn'): string[] {
   const causes = validateObject(obj, { ...opts, kind: r.kind });
   const warnings: string[] = [];
-  if (fieldValidation !== 'Ignore') {
-    const unknown = unknownFields(obj, r.kind);
-    if (unknown.length && fieldValidation === 'Strict') {
-      for (const f of unknown) causes.push({ reason: 'FieldValueInvalid', field: f, message: `unknown field "${f}"` });
-    } else {
-      for (const f of unknown) warnings.push(`unknown field "${f}"`);
-    }
+  if (fieldValidation === 'Strict') {
+    for (const f of unknownFields(obj, r.kind)) causes.push({ reason: 'FieldValueInvalid', field: f, message: `unknown field "${f}"` });
+  } else {
+    // As Kubernetes' decoder does: unknown fields are never stored; Warn says which went.
+    const dropped = dropUnknownFields(obj, r.kind);
+    if (fieldValidation === 'Warn') for (const f of dropped) warnings.push(`unknown field "${f}"`);
   }
   if (causes.length) throw errors.invalid(r.kind, obj.metadata?.name ?? '', causes, r.group || undefined);
   return warnings;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unknownFields, validateObject } from './index.js';
+import { dropUnknownFields, unknownFields, validateObject } from './index.js';
 
 const node = (extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1' }, ...extra });
 const ns = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name }, ...extra });
@@ -75,5 +75,21 @@ describe('unknownFields', () => {
 
   it('takes the kind from the caller when the body has none', () => {
     expect(unknownFields({ metadata: {}, spce: {} }, 'Pod')).toEqual(['spce']);
+  });
+
+  it('drops exactly the unknown fields, keeping free-form maps and everything known', () => {
+    const pod = {
+      kind: 'Pod',
+      metadata: { name: 'x', labels: { anything: 'goes' }, colour: 'red' },
+      spec: { containers: [{ name: 'c', imagee: 'typo', image: 'i', resources: { limits: { 'example.com/gpu': 1 } } }] },
+      extra: 1,
+    };
+    expect(dropUnknownFields(pod)).toEqual(['metadata.colour', 'spec.containers[0].imagee', 'extra']);
+    expect(pod).toEqual({
+      kind: 'Pod',
+      metadata: { name: 'x', labels: { anything: 'goes' } },
+      spec: { containers: [{ name: 'c', image: 'i', resources: { limits: { 'example.com/gpu': 1 } } }] },
+    });
+    expect(unknownFields(pod)).toEqual([]);
   });
 });

@@ -72,20 +72,23 @@ export function schemaCauses(obj: unknown, kind: string): StatusCause[] {
   return (validate.errors ?? []).map((e) => toCause(e, obj));
 }
 
-function walkUnknown(schema: JsonSchema, value: unknown, path: FieldPath, out: string[]): void {
+function walkUnknown(schema: JsonSchema, value: unknown, path: FieldPath, out: string[], remove: boolean): void {
   if (Array.isArray(value)) {
-    if (schema.items) value.forEach((v, i) => walkUnknown(schema.items as JsonSchema, v, path.index(i), out));
+    if (schema.items) value.forEach((v, i) => walkUnknown(schema.items as JsonSchema, v, path.index(i), out, remove));
     return;
   }
   if (!isObject(value)) return;
   if (schema.properties) {
     for (const [k, v] of Object.entries(value)) {
       const sub = schema.properties[k];
-      if (sub) walkUnknown(sub, v, path.key(k), out);
-      else out.push(path.key(k).toString());
+      if (sub) walkUnknown(sub, v, path.key(k), out, remove);
+      else {
+        out.push(path.key(k).toString());
+        if (remove) delete value[k];
+      }
     }
   } else if (schema.additionalProperties) {
-    for (const [k, v] of Object.entries(value)) walkUnknown(schema.additionalProperties, v, path.key(k), out);
+    for (const [k, v] of Object.entries(value)) walkUnknown(schema.additionalProperties, v, path.key(k), out, remove);
   }
   // An object schema with neither is free-form (managedFields' fieldsV1): nothing is unknown in it.
 }
@@ -99,6 +102,20 @@ export function unknownFields(obj: unknown, kind?: string): string[] {
   const schema = k ? schemaFor(k) : undefined;
   if (!schema) return [];
   const out: string[] = [];
-  walkUnknown(schema, obj, FieldPath.root(), out);
+  walkUnknown(schema, obj, FieldPath.root(), out, false);
+  return out;
+}
+
+/**
+ * Removes the fields the kind's schema does not define from obj (in place) and returns
+ * their paths: what Kubernetes' decoding does before it stores an object under
+ * fieldValidation=Warn or Ignore.
+ */
+export function dropUnknownFields(obj: unknown, kind?: string): string[] {
+  const k = kind ?? (isObject(obj) && typeof obj.kind === 'string' ? obj.kind : undefined);
+  const schema = k ? schemaFor(k) : undefined;
+  if (!schema) return [];
+  const out: string[] = [];
+  walkUnknown(schema, obj, FieldPath.root(), out, true);
   return out;
 }

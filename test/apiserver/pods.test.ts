@@ -288,8 +288,9 @@ describe('updates Kubernetes refuses', () => {
     expect(r.body.details?.causes?.map((c) => c.field)).toContain('target.name');
   });
 
-  it('fieldValidation: Strict refuses unknown fields, Warn answers a Warning header', async () => {
-    const body = { ...pod(unique('strict')), spec: { containers: [{ name: 'app', image: 'busybox', bogusField: 1 }] } };
+  it('fieldValidation: Strict refuses unknown fields, Warn answers a Warning header; unknown fields are never stored', async () => {
+    const warnName = unique('strict');
+    const body = { ...pod(warnName), spec: { containers: [{ name: 'app', image: 'busybox', bogusField: 1 }] } };
     const strict = await admin.post<{ details?: { causes?: { field?: string }[] } }>(`${pods}?fieldValidation=Strict`, body);
     expect(strict.status).toBe(422);
     expect(JSON.stringify(strict.body)).toContain('bogusField');
@@ -299,6 +300,13 @@ describe('updates Kubernetes refuses', () => {
     const ignore = await admin.post(`${pods}?fieldValidation=Ignore`, { ...body, metadata: { name: unique('ignore') } });
     expect(ignore.status).toBe(201);
     expect(ignore.headers.get('warning')).toBeNull();
+    const stored = [warnName, (JSON.parse(ignore.text) as Pod).metadata.name ?? ''];
+    for (const name of stored) {
+      const stored = await admin.get<Pod>(`${pods}/${name}`);
+      expect(stored.status).toBe(200);
+      expect(stored.body.spec.containers[0]).not.toHaveProperty('bogusField');
+      expect(stored.body.spec.containers[0].image).toBe('busybox');
+    }
   });
 });
 
