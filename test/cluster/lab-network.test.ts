@@ -16,6 +16,15 @@ async function ping(fromNs: string, ip: string): Promise<boolean> {
   }
 }
 
+/** Pings until it answers (a port coming back up on a bridge takes a moment), or gives up. */
+async function pingsWithin(fromNs: string, ip: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  do {
+    if (await ping(fromNs, ip)) return true;
+  } while (Date.now() < deadline);
+  return false;
+}
+
 describe('lab network', () => {
   const plan = planLabNetwork(`t${process.pid % 100000}`, 3);
   afterAll(async () => {
@@ -47,7 +56,7 @@ describe('lab network', () => {
     expect(await ping(n1.netns, n2.ip)).toBe(false);
     expect(await ping(n1.netns, n3.ip)).toBe(true);
     await setNodeLink(plan, 2, true);
-    expect(await ping(n1.netns, n2.ip)).toBe(true);
+    expect(await pingsWithin(n1.netns, n2.ip, 10_000)).toBe(true);
 
     await deleteLabNetwork(plan);
     const left = await listNetns();

@@ -83,8 +83,13 @@ describe('skiff lab', () => {
       .map((id) => JSON.parse(readFileSync(path.join(sandboxes, id, 'meta.json'), 'utf8')) as { netnsPath?: string; config: { metadata: { name: string } } })
       .find((m) => m.config.metadata.name === onNode(1).metadata.name)?.netnsPath;
     expect(netns).toBeTruthy();
-    const ping = await exec('nsenter', [`--net=${netns}`, '--', 'busybox', 'ping', '-c', '1', '-W', '2', onNode(3).status?.podIP ?? '']);
-    expect(ping.stdout).toContain('1 packets received');
+    const ping = await eventually('a ping from node 1 to node 3', () =>
+      exec('nsenter', [`--net=${netns}`, '--', 'busybox', 'ping', '-c', '1', '-W', '2', onNode(3).status?.podIP ?? '']).then(
+        (r) => r.stdout,
+        () => undefined,
+      ),
+    30_000);
+    expect(ping).toContain('1 packets received');
 
     // Node 2's kubelet stops: the node goes NotReady and a new pod lands elsewhere.
     await skiff(['lab', 'stop-node', lab, '2', '--state-dir', base]);
