@@ -14,6 +14,7 @@ PACKAGES=(
   busybox-static                      # test and demo images are built from it
   iproute2 iptables kmod util-linux   # netns, veth, routes, NAT, mount tools
   skopeo umoci                        # benchmark anchors for image pulls
+  buildah                             # oracle and benchmark anchor for skiff build
   procps openssl                      # ps and test certificates in the suites
   attr                                # setfattr: overlay opaque dirs and layer xattrs on unpack
   ca-certificates
