@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildKubeconfig, writeKubeconfig } from '../client/kubeconfig.js';
-import { ensureCA, issueCertificate, writeKeyPair } from './pki.js';
 
 export interface Identity {
   /** kubeconfig file stem: "admin", "scheduler", "controller-manager", "kubelet-<node>" */
@@ -55,17 +54,24 @@ export async function ensureCredentials(opts: {
   clusterName?: string;
 }): Promise<ClusterCredentials> {
   const pkiDir = path.join(opts.stateDir, 'pki');
-  const ca = await ensureCA(pkiDir);
   const caFile = path.join(pkiDir, 'ca.crt');
   const apiserverCertFile = path.join(pkiDir, 'apiserver.crt');
   const apiserverKeyFile = path.join(pkiDir, 'apiserver.key');
   const wanted = [...new Set(['127.0.0.1', 'localhost', '::1', 'kubernetes', 'kubernetes.default', ...opts.hosts])];
   const hostsFile = path.join(pkiDir, 'apiserver.hosts');
   const haveHosts = existsSync(hostsFile) ? (await readFile(hostsFile, 'utf8')).trim() : '';
-  if (!existsSync(apiserverCertFile) || haveHosts !== wanted.join(',')) {
+  let caPem: string;
+  if (!existsSync(caFile) || !existsSync(apiserverCertFile) || haveHosts !== wanted.join(',')) {
+    // The x509 library is loaded only when there is something to sign: a restart of a
+    // supervisor whose certificates are all in place never needs it (and keeps its memory).
+    const { ensureCA, issueCertificate, writeKeyPair } = await import('./pki.js');
+    const ca = await ensureCA(pkiDir);
     const pair = await issueCertificate(ca, { commonName: 'kube-apiserver', hosts: wanted, usage: 'server' });
     await writeKeyPair(pkiDir, 'apiserver', pair);
     await writeFile(hostsFile, wanted.join(','));
+    caPem = ca.certPem;
+  } else {
+    caPem = await readFile(caFile, 'utf8');
   }
 
   const tokenFile = path.join(opts.stateDir, 'tokens.csv');
@@ -84,9 +90,9 @@ export async function ensureCredentials(opts: {
     const file = path.join(opts.stateDir, idn.id === 'admin' ? 'kubeconfig' : path.join('kubeconfigs', `${idn.id}.kubeconfig`));
     await writeKubeconfig(
       file,
-      buildKubeconfig({ server: opts.server, name: opts.clusterName ?? 'skiff', user: idn.user, ca: ca.certPem, token: tokens.get(idn.id) }),
+      buildKubeconfig({ server: opts.server, name: opts.clusterName ?? 'skiff', user: idn.user, ca: caPem, token: tokens.get(idn.id) }),
     );
     kubeconfigs.set(idn.id, file);
   }
-  return { caFile, caPem: ca.certPem, apiserverCertFile, apiserverKeyFile, tokenFile, tokens, kubeconfigs };
+  return { caFile, caPem, apiserverCertFile, apiserverKeyFile, tokenFile, tokens, kubeconfigs };
 }

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { rm } from 'node:fs/promises';
+import { removeHostportChains } from './hostport-chains.js';
 import { ImageService } from '../runtime/image-service.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
 import { isAlive, runningPid, statePaths } from './state.js';
@@ -20,16 +21,22 @@ async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
   return !isAlive(pid);
 }
 
-/** Removes every container and sandbox of a runtime root; returns what it removed. */
-export async function removeAllPods(root: string, podCidr = DEFAULTS.podCidr, bridgeName = DEFAULTS.bridge): Promise<{ containers: number; sandboxes: number }> {
+/**
+ * Removes every container and sandbox of a runtime root; returns what it removed. Containers
+ * stop together, each with `graceSeconds` between its stop signal and SIGKILL (a shell or
+ * `sleep` as PID 1 ignores SIGTERM, so one at a time would cost the grace per container).
+ */
+export async function removeAllPods(root: string, podCidr = DEFAULTS.podCidr, bridgeName = DEFAULTS.bridge, graceSeconds = 10): Promise<{ containers: number; sandboxes: number }> {
   const images = new ImageService({ root });
   await images.init();
   const runtime = new SkiffRuntimeService({ root, images, podCidr, bridgeName });
   const containers = await runtime.listContainers();
-  for (const c of containers) {
-    if (c.state === 'CONTAINER_RUNNING') await runtime.stopContainer(c.id, 10);
-    await runtime.removeContainer(c.id);
-  }
+  await Promise.all(
+    containers.map(async (c) => {
+      if (c.state === 'CONTAINER_RUNNING') await runtime.stopContainer(c.id, graceSeconds);
+      await runtime.removeContainer(c.id);
+    }),
+  );
   const sandboxes = await runtime.listPodSandbox();
   for (const s of sandboxes) {
     await runtime.stopPodSandbox(s.id);
@@ -75,6 +82,8 @@ export async function tearDown(opts: { stateDir: string; purge: boolean }): Prom
     const removed = await removeAllPods(paths.runtimeRoot, net.podCidr ?? DEFAULTS.podCidr, bridge);
     report.push(`removed ${removed.containers} container(s) and ${removed.sandboxes} pod sandbox(es)`);
     report.push(await removeBridge(bridge));
+    // Portmap's shared chains outlive the last published port; they go when no one uses them.
+    report.push(await removeHostportChains());
   }
   if (opts.purge) {
     await rm(paths.root, { recursive: true, force: true });

@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ensureCA, issueCertificate, writeKeyPair } from './pki.js';
 
 export interface KubeletApiCredentials {
   /** The token file both sides read (--kubelet-client-token-file, --kubelet-api-token-file). */
@@ -31,6 +30,7 @@ export async function ensureKubeletApiCredentials(stateDir: string, node: string
   const keyFile = path.join(pkiDir, `kubelet-${node}.key`);
   const have = existsSync(hostsFile) ? (await readFile(hostsFile, 'utf8')).trim() : '';
   if (!existsSync(certFile) || have !== wanted) {
+    const { ensureCA, issueCertificate, writeKeyPair } = await import('./pki.js'); // only when signing (see credentials.ts)
     const ca = await ensureCA(pkiDir);
     const pair = await issueCertificate(ca, { commonName: `system:node:${node}`, hosts: wanted.split(','), usage: 'server' });
     await writeKeyPair(pkiDir, `kubelet-${node}`, pair);

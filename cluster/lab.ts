@@ -6,8 +6,8 @@
 // the host over unix sockets, so the same addresses work on the host and on every node.
 //
 // Failure experiments go through control files the supervising process watches:
-// stop-node/start-node hold and release a kubelet; partition-node/heal-node cut a node off
-// the lab bridge and from the API server.
+// stop-node/start-node hold and release a kubelet; stop-etcd/start-etcd do the same to one
+// etcd member; partition-node/heal-node cut a node off the lab bridge and from the API server.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -23,7 +23,7 @@ import { startProxy, type RunningProxy } from './lab-proxy.js';
 import { registryComponent, writeRegistryConfig } from './registry.js';
 import { runningPid, statePaths } from './state.js';
 import { Supervisor } from './supervisor.js';
-import { skiffComponent, waitForHttps, writeStatus } from './up.js';
+import { apiStartGate, skiffComponent, waitForHttps, writeStatus } from './up.js';
 
 export interface LabOptions {
   name: string;
@@ -33,6 +33,8 @@ export interface LabOptions {
   nodeCapacity?: string;
   /** A KubeSchedulerConfiguration file for the lab's scheduler (e.g. MostAllocated). */
   schedulerConfig?: string;
+  /** The controller-manager's --node-monitor-grace-period (Kubernetes: 40s); shorter for experiments. */
+  nodeMonitorGracePeriod?: string;
   tee?: NodeJS.WritableStream;
 }
 
@@ -85,6 +87,7 @@ export function labControl(stateDir: string) {
   return {
     dir,
     stopFile: (k: number) => path.join(dir, `stop-node-${k}`),
+    stopEtcdFile: (i: number) => path.join(dir, `stop-etcd-${i}`),
     partitionFile: (k: number) => path.join(dir, `partition-node-${k}`),
     socket: (what: 'api' | 'registry') => path.join(stateDir, 'sock', `${what}.sock`),
     planFile: path.join(stateDir, 'lab.json'),
@@ -111,8 +114,11 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
   sup.on('exit', () => void writeStatus(paths, sup, meta));
   const proxies: RunningProxy[] = [];
   let watcher: NodeJS.Timeout | undefined;
+  const gate = apiStartGate(paths);
+  await gate.close();
+  const etcdPlan = planEtcdCluster({ clientPort: ports.etcd, members: o.etcdMembers ?? 1, prefix: `lab-${o.name}-etcd` });
   try {
-    await writeFile(ctl.planFile, JSON.stringify({ plan, ports }, null, 2));
+    await writeFile(ctl.planFile, JSON.stringify({ plan, ports, etcd: etcdPlan }, null, 2));
     await createLabNetwork(plan);
     const creds = await ensureCredentials({
       stateDir: paths.root,
@@ -127,7 +133,6 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
     await mkdir(kubeletSockets, { recursive: true });
     const kubeletApi = new Map<string, KubeletApiCredentials>();
     for (const n of plan.nodes) kubeletApi.set(n.name, await ensureKubeletApiCredentials(paths.root, n.name, [n.ip]));
-    const etcdPlan = planEtcdCluster({ clientPort: ports.etcd, members: o.etcdMembers ?? 1, prefix: `lab-${o.name}-etcd` });
     for (const m of etcdPlan.members) await sup.start(etcdComponent(etcdPlan, m, paths.etcdDir));
     await sup.start(registryComponent(await writeRegistryConfig(paths.registryDir, `127.0.0.1:${ports.registry}`)));
     await writeFile(paths.registriesYaml, stringify({ mirrors: {}, configs: { [`127.0.0.1:${ports.registry}`]: { insecure: true } } }));
@@ -148,13 +153,30 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
     // Host side of the node proxies: the unix sockets lead to the host's loopback ports.
     proxies.push(await startProxy({ listen: { kind: 'unix', path: ctl.socket('api') }, connect: { kind: 'tcp', host: '127.0.0.1', port: ports.api } }));
     proxies.push(await startProxy({ listen: { kind: 'unix', path: ctl.socket('registry') }, connect: { kind: 'tcp', host: '127.0.0.1', port: ports.registry } }));
-    await waitForHttps(`${server}/readyz`, creds.caPem, creds.tokens.get('admin'), 60_000, signal);
 
+    // Everything below loads while the API server starts and runs once it answers (apiStartGate).
     const kc = (id: string) => creds.kubeconfigs.get(id) ?? '';
     await sup.start(
-      skiffComponent('scheduler', ['scheduler', `--kubeconfig=${kc('scheduler')}`, ...(o.schedulerConfig ? [`--config=${path.resolve(o.schedulerConfig)}`] : [])]),
+      skiffComponent(
+        'scheduler',
+        ['scheduler', `--kubeconfig=${kc('scheduler')}`, ...(o.schedulerConfig ? [`--config=${path.resolve(o.schedulerConfig)}`] : [])],
+        10_000,
+        gate.file,
+      ),
     );
-    await sup.start(skiffComponent('controller-manager', ['controller-manager', `--kubeconfig=${kc('controller-manager')}`]));
+    await sup.start(
+      skiffComponent(
+        'controller-manager',
+        [
+          'controller-manager',
+          `--kubeconfig=${kc('controller-manager')}`,
+          // A short grace wants a check to match, or NotReady lags by up to the 5 s default period.
+          ...(o.nodeMonitorGracePeriod ? [`--node-monitor-grace-period=${o.nodeMonitorGracePeriod}`, '--node-monitor-period=1s'] : []),
+        ],
+        10_000,
+        gate.file,
+      ),
+    );
     for (const n of plan.nodes) {
       // nsenter switches only the network namespace. `ip netns exec` would also give the
       // kubelet a private mount namespace, and the pod namespaces its runtime pins under
@@ -200,30 +222,38 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
             ...(kapi ? [`--kubelet-api-token-file=${kapi.tokenFile}`, `--tls-cert-file=${kapi.certFile}`, `--tls-private-key-file=${kapi.keyFile}`] : []),
           ],
           15_000,
+          gate.file,
         ),
         prefix: inNode,
       });
     }
+    await waitForHttps(`${server}/readyz`, creds.caPem, creds.tokens.get('admin'), 60_000, signal);
+    await gate.open();
     await writeStatus(paths, sup, meta);
-    watcher = setInterval(() => void applyControl(sup, plan, ctl), 300);
+    const etcdNames = etcdPlan.members.map((m) => m.name);
+    watcher = setInterval(() => void applyControl(sup, plan, etcdNames, ctl), 300);
     onReady?.({ kubeconfig: paths.kubeconfig, ports, plan });
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
   } finally {
     if (watcher) clearInterval(watcher);
     await sup.stopAll();
+    await gate.close();
     for (const p of proxies) await p.close();
-    // Pods go before their nodes: CNI teardown runs inside the node's namespace.
-    for (const n of plan.nodes) {
-      const root = path.join(paths.root, 'nodes', String(n.index), 'runtime');
-      if (!existsSync(root)) continue;
-      const self = skiffComponent('clean', ['lab', 'clean-node', `--root=${root}`, `--pod-cidr=${n.podCidr}`]);
-      try {
-        const [cmd, ...args] = [...nodeExec(n.netns), self.command, ...self.args];
-        await promisify(execFile)(cmd, args, { env: self.env });
-      } catch (e) {
-        process.stderr.write(`lab ${o.name}: cleaning node ${n.index}: ${(e as Error).message}\n`);
-      }
-    }
+    // Pods go before their nodes: CNI teardown runs inside the node's namespace. The nodes
+    // are independent, so they are cleaned together.
+    await Promise.all(
+      plan.nodes.map(async (n) => {
+        const root = path.join(paths.root, 'nodes', String(n.index), 'runtime');
+        if (!existsSync(root)) return;
+        const self = skiffComponent('clean', ['lab', 'clean-node', `--root=${root}`, `--pod-cidr=${n.podCidr}`]);
+        try {
+          const [cmd, ...args] = [...nodeExec(n.netns), self.command, ...self.args];
+          await promisify(execFile)(cmd, args, { env: self.env });
+        } catch (e) {
+          process.stderr.write(`lab ${o.name}: cleaning node ${n.index}: ${(e as Error).message}\n`);
+        }
+      }),
+    );
     await deleteLabNetwork(plan);
     await writeStatus(paths, sup, { ...meta, stopped: true });
     await rm(paths.pidFile, { force: true });
@@ -231,10 +261,12 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
 }
 
 /** Brings the supervisor and the network in line with the control files. */
-async function applyControl(sup: Supervisor, plan: LabNetworkPlan, ctl: ReturnType<typeof labControl>): Promise<void> {
-  for (const n of plan.nodes) {
-    const name = `kubelet-${n.index}`;
-    const stop = existsSync(ctl.stopFile(n.index));
+async function applyControl(sup: Supervisor, plan: LabNetworkPlan, etcdMembers: string[], ctl: ReturnType<typeof labControl>): Promise<void> {
+  const want = [
+    ...plan.nodes.map((n) => ({ name: `kubelet-${n.index}`, stop: existsSync(ctl.stopFile(n.index)) })),
+    ...etcdMembers.map((name, i) => ({ name, stop: existsSync(ctl.stopEtcdFile(i)) })),
+  ];
+  for (const { name, stop } of want) {
     if (stop && !sup.isHeld(name)) await sup.hold(name);
     if (!stop && sup.isHeld(name)) sup.release(name);
   }

@@ -1,6 +1,6 @@
 // The layout of a skiff state dir (default /var/lib/skiff): everything `skiff up` makes
 // lives under it, so `down --purge` is one removal and two clusters never share a file.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 
 export interface StatePaths {
@@ -54,4 +54,21 @@ export function selfCommand(): { command: string; args: string[] } {
   const entry = process.argv[1];
   if (!entry) throw new Error('cannot find the skiff entry point');
   return { command: process.execPath, args: [...process.execArgv, entry] };
+}
+
+/**
+ * argv to run one supervised component (`component.js` beside the skiff entry: it loads only
+ * that component's module); the full program when that file is not there.
+ */
+export function componentCommand(): { command: string; args: string[] } {
+  const self = selfCommand();
+  const entry = self.args[self.args.length - 1];
+  let real = entry;
+  try {
+    real = realpathSync(entry);
+  } catch {
+    // keep the path as given
+  }
+  const component = path.join(path.dirname(real), `component${path.extname(real)}`);
+  return existsSync(component) ? { command: self.command, args: [...self.args.slice(0, -1), component] } : self;
 }

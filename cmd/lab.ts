@@ -9,15 +9,34 @@ import { RestClient } from '../client/rest.js';
 import { removeAllPods } from '../cluster/down.js';
 import { labControl, labStateDir, runLab, setPartition } from '../cluster/lab.js';
 import type { LabNetworkPlan } from '../cluster/lab-network.js';
-import { parseProxyAddress, startProxy } from '../cluster/lab-proxy.js';
-import { isAlive, runningPid, selfCommand, statePaths } from '../cluster/state.js';
+import { componentCommand, isAlive, runningPid, statePaths } from '../cluster/state.js';
+import { parseDuration } from './controller-manager.js';
+import { labProxyCommand } from './lab-proxy.js';
 
 const BASE = process.env.SKIFF_STATE_DIR ?? '/var/lib/skiff';
+
+interface LabUpFlags {
+  name: string;
+  nodes: string;
+  etcdMembers: string;
+  nodeCapacity?: string;
+  schedulerConfig?: string;
+  nodeMonitorGracePeriod?: string;
+  foreground: boolean;
+  stateDir: string;
+  timeout: string;
+}
 
 function labPlan(stateDir: string, name: string): LabNetworkPlan {
   const file = labControl(stateDir).planFile;
   if (!existsSync(file)) throw new Error(`no lab "${name}" in ${stateDir}`);
   return (JSON.parse(readFileSync(file, 'utf8')) as { plan: LabNetworkPlan }).plan;
+}
+
+function labEtcdMembers(stateDir: string, name: string): number {
+  labPlan(stateDir, name);
+  const lab = JSON.parse(readFileSync(labControl(stateDir).planFile, 'utf8')) as { etcd?: { members: unknown[] } };
+  return lab.etcd?.members.length ?? 1;
 }
 
 function nodeIndex(plan: LabNetworkPlan, k: string): number {
@@ -62,13 +81,23 @@ export function labCommand(): Command {
     .option('--etcd-members <n>', 'etcd members: 1 or 3', '1')
     .option('--node-capacity <list>', 'capacity of each node, e.g. cpu=2,memory=4Gi')
     .option('--scheduler-config <file>', "KubeSchedulerConfiguration for the lab's scheduler (e.g. NodeResourcesFit MostAllocated)")
+    .option('--node-monitor-grace-period <d>', 'how long a silent node stays Ready before it is Unknown (e.g. 20s; default 40s)')
     .option('--foreground', 'supervise in this process', false)
     .option('--timeout <seconds>', 'how long to wait for the nodes', '180')
-    .action(async (f: { name: string; nodes: string; etcdMembers: string; nodeCapacity?: string; schedulerConfig?: string; foreground: boolean; stateDir: string; timeout: string }) => {
+    .action(async (f: LabUpFlags) => {
       const dir = labStateDir(f.stateDir, f.name);
       const members = Number(f.etcdMembers);
       if (members !== 1 && members !== 3) throw new Error('--etcd-members must be 1 or 3');
-      const opts = { name: f.name, nodes: Number(f.nodes), stateDir: dir, etcdMembers: members as 1 | 3, nodeCapacity: f.nodeCapacity, schedulerConfig: f.schedulerConfig };
+      if (f.nodeMonitorGracePeriod) parseDuration(f.nodeMonitorGracePeriod); // a bad value fails here, not in the lab's controller-manager
+      const opts = {
+        name: f.name,
+        nodes: Number(f.nodes),
+        stateDir: dir,
+        etcdMembers: members as 1 | 3,
+        nodeCapacity: f.nodeCapacity,
+        schedulerConfig: f.schedulerConfig,
+        nodeMonitorGracePeriod: f.nodeMonitorGracePeriod,
+      };
       if (f.foreground) {
         const stop = new AbortController();
         for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
@@ -85,10 +114,11 @@ export function labCommand(): Command {
       }
       await mkdir(paths.logDir, { recursive: true });
       const out = openSync(`${paths.logDir}/lab-up.log`, 'a');
-      const self = selfCommand();
+      const self = componentCommand();
       const args = ['lab', 'up', '--foreground', '--name', f.name, '--nodes', f.nodes, '--etcd-members', f.etcdMembers, '--state-dir', f.stateDir];
       if (f.nodeCapacity) args.push('--node-capacity', f.nodeCapacity);
       if (f.schedulerConfig) args.push('--scheduler-config', path.resolve(f.schedulerConfig));
+      if (f.nodeMonitorGracePeriod) args.push('--node-monitor-grace-period', f.nodeMonitorGracePeriod);
       const child = spawn(self.command, [...self.args, ...args], { detached: true, stdio: ['ignore', out, out], env: { ...process.env, SKIFF_LOG_JSON: '1' } });
       child.unref();
       const names = Array.from({ length: Number(f.nodes) }, (_, i) => `${f.name}-${i + 1}`);
@@ -146,18 +176,25 @@ export function labCommand(): Command {
       });
   }
 
-  lab
-    .command('proxy', { hidden: true })
-    .description('pipe a TCP port and a unix socket (used inside lab nodes)')
-    .requiredOption('--listen <addr>', 'tcp:HOST:PORT or unix:/PATH')
-    .requiredOption('--connect <addr>', 'tcp:HOST:PORT or unix:/PATH')
-    .option('--block-file <file>', 'refuse and cut connections while this file exists')
-    .action(async (f: { listen: string; connect: string; blockFile?: string }) => {
-      const p = await startProxy({ listen: parseProxyAddress(f.listen), connect: parseProxyAddress(f.connect), blockFile: f.blockFile });
-      const stop = () => void p.close().then(() => process.exit(0));
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+  for (const [verb, what] of [
+    ['stop-etcd', 'stop etcd member I (0-based, as in its name lab-NAME-etcd-I) and keep it stopped'],
+    ['start-etcd', 'start etcd member I again'],
+  ] as const) {
+    stateOpt(lab.command(`${verb} <name> <i>`))
+      .description(what)
+      .action(async (name: string, i: string, f: { stateDir: string }) => {
+        const dir = labStateDir(f.stateDir, name);
+        const members = labEtcdMembers(dir, name);
+        const k = Number(i);
+        if (!Number.isInteger(k) || k < 0 || k >= members) throw new Error(`lab ${name} has etcd members 0..${members - 1}, not "${i}"`);
+        const file = labControl(dir).stopEtcdFile(k);
+        if (verb === 'stop-etcd') await writeFile(file, new Date().toISOString());
+        else await rm(file, { force: true });
+        process.stdout.write(`lab ${name}: ${verb} ${k} done\n`);
+      });
+  }
+
+  lab.addCommand(labProxyCommand(), { hidden: true });
 
   lab
     .command('clean-node', { hidden: true })
@@ -165,7 +202,8 @@ export function labCommand(): Command {
     .requiredOption('--root <dir>', 'the node runtime root')
     .requiredOption('--pod-cidr <cidr>', "the node's pod CIDR")
     .action(async (f: { root: string; podCidr: string }) => {
-      const r = await removeAllPods(f.root, f.podCidr);
+      // A lab going down is its machines losing power: the pods are killed, not asked to stop.
+      const r = await removeAllPods(f.root, f.podCidr, undefined, 0);
       process.stdout.write(`removed ${r.containers} container(s) and ${r.sandboxes} sandbox(es)\n`);
     });
   return lab;

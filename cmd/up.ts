@@ -7,8 +7,6 @@ import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { DEFAULTS, runCluster, startDetached, type UpOptions } from '../cluster/up.js';
 import { isAlive, runningPid, statePaths } from '../cluster/state.js';
-import { tearDown } from '../cluster/down.js';
-import { runDemo } from '../cluster/demo.js';
 
 const DEFAULT_STATE_DIR = process.env.SKIFF_STATE_DIR ?? '/var/lib/skiff';
 
@@ -27,8 +25,13 @@ interface UpFlags {
   bridge: string;
 }
 
-/** Waits until the node registered by this machine's kubelet is Ready. */
-async function waitForNodeReady(kubeconfig: string, node: string, timeoutMs: number): Promise<void> {
+/**
+ * Waits until this machine's kubelet reports its node Ready. After a restart the stored Node
+ * still says Ready from the last run, so only a heartbeat from `since` on counts (the
+ * kubelet writes heartbeat times to the second).
+ */
+export async function waitForNodeReady(kubeconfig: string, node: string, timeoutMs: number, since = Date.now()): Promise<void> {
+  const fresh = Math.floor(since / 1000) * 1000;
   const deadline = Date.now() + timeoutMs;
   let client: RestClient | undefined;
   let last = 'no kubeconfig yet';
@@ -39,8 +42,9 @@ async function waitForNodeReady(kubeconfig: string, node: string, timeoutMs: num
         try {
           const n = await client.nodes.get(node);
           const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
-          if (ready?.status === 'True') return;
-          last = `node ${node} Ready=${ready?.status ?? 'unset'}`;
+          const heard = Date.parse(ready?.lastHeartbeatTime ?? '');
+          if (ready?.status === 'True' && heard >= fresh) return;
+          last = `node ${node} Ready=${ready?.status ?? 'unset'}${ready?.status === 'True' ? ' (from before this start)' : ''}`;
         } catch (e) {
           last = isApiError(e, 'NotFound') ? `node ${node} not registered yet` : (e as Error).message;
         }
@@ -115,7 +119,7 @@ export function upCommand(): Command {
         const started = Date.now();
         const child = await startDetached(opts, forwardedFlags(f));
         try {
-          await waitForNodeReady(paths.kubeconfig, node, Number(f.timeout) * 1000);
+          await waitForNodeReady(paths.kubeconfig, node, Number(f.timeout) * 1000, started);
         } catch (e) {
           throw new Error(`${(e as Error).message}\n  logs: ${paths.logDir}/ (skiff-up.log, apiserver.log, kubelet.log, ...)`, { cause: e });
         }
@@ -130,7 +134,11 @@ export function upCommand(): Command {
           ].join('\n'),
         );
       }
-      if (f.demo) await runDemo({ stateDir: paths.root, registryAddr: f.registryAddr, out: process.stdout });
+      if (f.demo) {
+        // Loaded here, not at the top: the supervisor runs this file and needs neither the demo nor down.
+        const { runDemo } = await import('../cluster/demo.js');
+        await runDemo({ stateDir: paths.root, registryAddr: f.registryAddr, out: process.stdout });
+      }
     });
 }
 
@@ -140,6 +148,7 @@ export function downCommand(): Command {
     .option('--state-dir <dir>', 'the cluster state dir', DEFAULT_STATE_DIR)
     .option('--purge', "also forget the cluster's state (etcd data, images, credentials)", false)
     .action(async (f: { stateDir: string; purge: boolean }) => {
+      const { tearDown } = await import('../cluster/down.js');
       const report = await tearDown({ stateDir: f.stateDir, purge: f.purge });
       process.stdout.write(`${report.join('\n')}\n`);
     });

@@ -41,6 +41,16 @@ function get(url: string): Promise<{ code: number; body: string }> {
   });
 }
 
+/** The nat and filter chains and rules, one line each, without packet counters. */
+async function iptablesLines(): Promise<string[]> {
+  const out: string[] = [];
+  for (const table of ['nat', 'filter']) {
+    const { stdout } = await exec('iptables-save', ['-t', table]);
+    out.push(...stdout.split('\n').filter((l) => l.startsWith('-A ') || l.startsWith(':')).map((l) => `${table} ${l.replace(/ \[\d+:\d+\]$/, '')}`));
+  }
+  return out;
+}
+
 const hasPortFree = async (port: number) => {
   try {
     await get(`http://127.0.0.1:${port}/`);
@@ -76,6 +86,7 @@ describe('skiff up / down', () => {
 
   it('brings up a cluster with the demo, tears it down cleanly, and brings the objects back', async () => {
     expect(await hasPortFree(8080)).toBe(true);
+    const rulesBefore = new Set(await iptablesLines());
     const up = await skiff(['up', ...flags, '--demo']);
     expect(up.stdout).toContain(`node ${node} is Ready`);
     expect(up.stdout).toContain('pod/kuard created');
@@ -119,6 +130,15 @@ describe('skiff up / down', () => {
     const ps = (await exec('ps', ['-eo', 'args'])).stdout;
     expect(ps).not.toContain(stateDir);
     expect((await exec('iptables-save')).stdout).not.toContain('10.89.');
+    // No rule or chain this run made is left: none naming its bridge or subnet, and portmap's
+    // shared CNI-HOSTPORT-* chains only if another user's published port (CNI-DN-*) still needs them.
+    const rulesAfter = await iptablesLines();
+    const added = rulesAfter.filter((l) => !rulesBefore.has(l));
+    const subnet = flags[flags.indexOf('--pod-cidr') + 1].split('.').slice(0, 3).join('.');
+    expect(added.filter((l) => l.includes(`skup${process.pid % 100000}`) || l.includes(`${subnet}.`))).toEqual([]);
+    const othersPublish = rulesAfter.some((l) => l.startsWith('nat :CNI-DN-'));
+    if (!othersPublish) expect(added.filter((l) => l.includes('CNI-HOSTPORT'))).toEqual([]);
+    expect(down.stdout).toMatch(/CNI-HOSTPORT-\* chains|removed iptables chains CNI-HOSTPORT/);
     expect(await hasPortFree(8080)).toBe(true);
     const mounts = (await exec('cat', ['/proc/mounts'])).stdout;
     expect(mounts).not.toContain(stateDir);

@@ -1,0 +1,226 @@
+// `npm run bench -- up`: how fast `skiff up` gets a node Ready and how much memory the
+// cluster holds. A first `skiff up` (cold: credentials, etcd data, the kubelet's root) and
+// `down`, then a second, warm `skiff up` timed from spawn to the Node's Ready condition
+// carrying a heartbeat from this start (read through the API). Then the total RSS of skiff's
+// own processes (supervisor, apiserver, scheduler, controller-manager, kubelet, registry;
+// PIDs from the cluster's status.json, never by name), etcd and the pods' conmons apart,
+// idle and with 30 small busybox pods running. Everything runs in its own state dir, on
+// free loopback ports, its own pod CIDR and bridge, and is purged at the end.
+// Anchors (published, not measured here: neither is installed on these machines): k3s idles
+// at about 535 MB (k3s-io/k3s#3536); `minikube start` takes 60 s or more.
+// Targets: Ready <= 5 s; idle RSS of skiff's own processes <= 250 MB.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Node, Pod } from '../api/types/core.js';
+import { connectionFromKubeconfig } from '../client/kubeconfig.js';
+import { RestClient } from '../client/rest.js';
+import { buildBusyboxImage, openStore, pushImage } from '../test/fixtures/images.js';
+import { freePort, freePortRun } from '../test/fixtures/ports.js';
+import { repoRoot, skiffEntry } from '../test/fixtures/process.js';
+
+const exec = promisify(execFile);
+const PODS = Number(process.env.SKIFF_BENCH_UP_PODS ?? 30);
+const SETTLE_MS = 5000;
+const ANCHOR_K3S_IDLE_MB = 535;
+const ANCHOR_MINIKUBE_START_S = 60;
+const TARGET_READY_MS = 5000;
+const TARGET_IDLE_MB = 250;
+const OWN = ['supervisor', 'apiserver', 'scheduler', 'controller-manager', 'kubelet', 'registry'];
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+const skiff = (args: string[]) => exec(process.execPath, [skiffEntry, ...args], { cwd: repoRoot, timeout: 300_000, env: { ...process.env, SKIFF_LOG_JSON: '1' } });
+
+/** VmRSS of a process in kB, 0 when it is gone. */
+function rssKb(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Every process in the process groups the supervisor's components lead (an nsenter or a shell wrapper counts with its child). */
+function groupMembers(leaders: Set<number>): Map<number, number> {
+  const byLeader = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (leaders.has(pgrp)) byLeader.set(Number(d), pgrp);
+    } catch {
+      // gone
+    }
+  }
+  return byLeader;
+}
+
+interface Memory {
+  byComponent: Record<string, number>;
+  ownMb: number;
+  etcdMb: number;
+  conmonMb: number;
+  conmons: number;
+}
+
+/** RSS by component, from the PIDs the cluster's own state names. */
+function measureMemory(stateDir: string): Memory {
+  const status = JSON.parse(readFileSync(path.join(stateDir, 'status.json'), 'utf8')) as { pid: number; components: { name: string; pid?: number }[] };
+  const leaders = new Map<number, string>([[status.pid, 'supervisor']]);
+  for (const c of status.components) if (c.pid) leaders.set(c.pid, c.name);
+  const kb: Record<string, number> = {};
+  for (const [pid, leader] of groupMembers(new Set(leaders.keys()))) {
+    const name = leaders.get(leader) ?? '?';
+    kb[name] = (kb[name] ?? 0) + rssKb(pid);
+  }
+  // The supervisor is its own group leader only when started detached; count it by PID.
+  if (!kb.supervisor) kb.supervisor = rssKb(status.pid);
+  const conmonPids = findFiles(path.join(stateDir, 'kubelet'), 'conmon.pid').map((f) => Number(readFileSync(f, 'utf8').trim())).filter((p) => p > 0);
+  const conmonKb = conmonPids.reduce((n, p) => n + rssKb(p), 0);
+  const mb = (k: number) => Math.round(k / 102.4) / 10;
+  const byComponent = Object.fromEntries(Object.entries(kb).map(([k, v]) => [k, mb(v)]));
+  const own = OWN.reduce((n, k) => n + (kb[k] ?? 0), 0);
+  const etcd = Object.entries(kb).filter(([k]) => k.includes('etcd')).reduce((n, [, v]) => n + v, 0);
+  return { byComponent, ownMb: mb(own), etcdMb: mb(etcd), conmonMb: mb(conmonKb), conmons: conmonPids.filter((p) => rssKb(p) > 0).length };
+}
+
+function findFiles(dir: string, name: string, depth = 8): string[] {
+  if (depth < 0 || !existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory() && !e.isSymbolicLink()) out.push(...findFiles(p, name, depth - 1));
+    else if (e.name === name) out.push(p);
+  }
+  return out;
+}
+
+/** Polls the Node through the API until Ready with a heartbeat from `since` on; returns when it saw it. */
+async function waitReady(kubeconfig: string, node: string, since: number, timeoutMs = 120_000): Promise<number> {
+  const fresh = Math.floor(since / 1000) * 1000;
+  const deadline = Date.now() + timeoutMs;
+  let client: RestClient | undefined;
+  try {
+    while (Date.now() < deadline) {
+      if (!client && existsSync(kubeconfig)) client = new RestClient(connectionFromKubeconfig({ kubeconfig }), { timeoutMs: 2000 });
+      const n: Node | undefined = await client?.nodes.get(node).catch(() => undefined);
+      const ready = n?.status?.conditions?.find((c) => c.type === 'Ready');
+      if (ready?.status === 'True' && Date.parse(ready.lastHeartbeatTime ?? '') >= fresh) return Date.now();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    client?.close();
+  }
+  throw new Error(`node ${node} not Ready after ${timeoutMs} ms`);
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  if (!existsSync(skiffEntry)) throw new Error(`${skiffEntry} is missing: npm run build first`);
+  const stateDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-bench-up-'));
+  const node = `bench-up-${process.pid}`;
+  const registry = `127.0.0.1:${await freePort()}`;
+  const flags = [
+    '--state-dir', stateDir,
+    '--api-port', String(await freePort()),
+    '--etcd-port', String(await freePortRun(2)),
+    '--registry-addr', registry,
+    '--node-name', node,
+    '--pod-cidr', `10.90.${(process.pid % 200) + 20}.0/24`,
+    '--bridge', `skb${process.pid % 100000}`,
+  ];
+  const kubeconfig = path.join(stateDir, 'kubeconfig');
+  try {
+    let t0 = Date.now();
+    await skiff(['up', ...flags]);
+    const coldMs = Date.now() - t0;
+    say(`cold skiff up (credentials, etcd data, kubelet root): ${coldMs} ms`);
+    await skiff(['down', '--state-dir', stateDir]);
+
+    t0 = Date.now();
+    const up = skiff(['up', ...flags]);
+    const readyAt = await waitReady(kubeconfig, node, t0);
+    await up;
+    const readyMs = readyAt - t0;
+    const commandMs = Date.now() - t0;
+    say(`warm skiff up to node Ready (through the API): ${readyMs} ms; the command returned after ${commandMs} ms (target <= ${TARGET_READY_MS} ms; minikube start: ${ANCHOR_MINIKUBE_START_S} s or more)`);
+
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const idle = measureMemory(stateDir);
+    say(`idle RSS: skiff ${idle.ownMb} MB (target <= ${TARGET_IDLE_MB} MB; k3s ~${ANCHOR_K3S_IDLE_MB} MB), etcd ${idle.etcdMb} MB; ${JSON.stringify(idle.byComponent)}`);
+
+    const storeDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-bench-up-img-'));
+    try {
+      const img = await buildBusyboxImage(await openStore(storeDir), { config: { Cmd: ['sh'] } });
+      await pushImage(registry, 'bench/busybox:latest', await openStore(storeDir), img);
+    } finally {
+      await rm(storeDir, { recursive: true, force: true });
+    }
+    const client = new RestClient(connectionFromKubeconfig({ kubeconfig }));
+    let loaded: Memory;
+    try {
+      const t1 = Date.now();
+      for (let i = 0; i < PODS; i++) {
+        const pod: Pod = {
+          metadata: { name: `idle-${i}`, namespace: 'default' },
+          spec: { containers: [{ name: 'c', image: `${registry}/bench/busybox:latest`, command: ['sleep', '3600'], resources: { requests: { cpu: '10m', memory: '16Mi' } } }] },
+        };
+        await client.pods.create(pod, { namespace: 'default' });
+      }
+      const deadline = Date.now() + 300_000;
+      for (;;) {
+        const pods = (await client.pods.list({ namespace: 'default' })).items;
+        const running = pods.filter((p) => p.status?.phase === 'Running').length;
+        if (running === PODS) break;
+        if (Date.now() > deadline) throw new Error(`only ${running}/${PODS} pods Running after 300 s`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      say(`${PODS} pods Running after ${Date.now() - t1} ms`);
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      loaded = measureMemory(stateDir);
+    } finally {
+      client.close();
+    }
+    say(`RSS with ${PODS} pods: skiff ${loaded.ownMb} MB, etcd ${loaded.etcdMb} MB, ${loaded.conmons} conmons ${loaded.conmonMb} MB; ${JSON.stringify(loaded.byComponent)}`);
+
+    // Start times are mostly Node loading code on 2 cores: what else runs says how to read them.
+    const load = os.loadavg().map((l) => Number(l.toFixed(1)));
+    say(`load average during the run: ${load.join(' ')} (${os.cpus().length} CPUs)`);
+    const ratioRss = idle.ownMb / ANCHOR_K3S_IDLE_MB;
+    const ratioReady = readyMs / 1000 / ANCHOR_MINIKUBE_START_S;
+    say(`ratios: idle RSS skiff/k3s ${ratioRss.toFixed(3)}; Ready skiff/minikube ${ratioReady.toFixed(3)}`);
+    return {
+      benchmark: 'up',
+      coldUpMs: coldMs,
+      readyMs,
+      upCommandMs: commandMs,
+      readyTargetMs: TARGET_READY_MS,
+      readyOk: readyMs <= TARGET_READY_MS,
+      idleOwnRssMb: idle.ownMb,
+      idleEtcdRssMb: idle.etcdMb,
+      idleByComponentMb: idle.byComponent,
+      idleTargetMb: TARGET_IDLE_MB,
+      idleOk: idle.ownMb <= TARGET_IDLE_MB,
+      pods: PODS,
+      loadedOwnRssMb: loaded.ownMb,
+      loadedEtcdRssMb: loaded.etcdMb,
+      loadedConmonRssMb: loaded.conmonMb,
+      loadedByComponentMb: loaded.byComponent,
+      anchorK3sIdleMb: ANCHOR_K3S_IDLE_MB,
+      anchorMinikubeStartS: ANCHOR_MINIKUBE_START_S,
+      ratioIdleRssVsK3s: Number(ratioRss.toFixed(3)),
+      ratioReadyVsMinikube: Number(ratioReady.toFixed(3)),
+      loadAverage: load,
+    };
+  } finally {
+    await skiff(['down', '--state-dir', stateDir, '--purge']).catch((e: unknown) => say(`down failed: ${(e as Error).message}`));
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
