@@ -2,36 +2,64 @@
 // The `skiff` entry point: one program, every component a subcommand (kubectl-style verbs
 // for users, daemons such as `skiff apiserver` for the cluster). Each subcommand lives in
 // its own file under cmd/ and only parses flags, builds the concrete objects and starts them.
+//
+// Loading every command means loading the API server, the runtime, the builder and the
+// certificate code: seconds of CPU and tens of MB before anything runs. So the program
+// loads only the group the first argument names; help, completion and anything it does not
+// know load them all, so that commander's listing and errors stay complete.
 import { Command } from 'commander';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { registerCli } from '../cli/index.js';
-import { apiserverCommand } from './apiserver.js';
-import { controllerManagerCommand } from './controller-manager.js';
-import { downCommand, statusCommand, upCommand } from './up.js';
-import { labCommand } from './lab.js';
-import { registerCri } from './cri.js';
-import { schedulerCommand } from './scheduler.js';
-import { kubeletCommand } from './kubelet.js';
 
-export function buildProgram(): Command {
-  const program = new Command('skiff')
+type Register = (program: Command) => void | Promise<void>;
+
+/** Command groups by the top-level name they register. */
+const GROUPS: Record<string, Register> = {
+  apiserver: async (p) => void p.addCommand((await import('./apiserver.js')).apiserverCommand()),
+  'controller-manager': async (p) => void p.addCommand((await import('./controller-manager.js')).controllerManagerCommand()),
+  up: async (p) => void p.addCommand((await import('./up.js')).upCommand()),
+  down: async (p) => void p.addCommand((await import('./up.js')).downCommand()),
+  status: async (p) => void p.addCommand((await import('./up.js')).statusCommand()),
+  lab: async (p) => void p.addCommand((await import('./lab.js')).labCommand()),
+  cri: async (p) => void (await import('./cri.js')).registerCri(p),
+  scheduler: async (p) => void p.addCommand((await import('./scheduler.js')).schedulerCommand()),
+  kubelet: async (p) => void p.addCommand((await import('./kubelet.js')).kubeletCommand()),
+  build: async (p) => void p.addCommand((await import('./build.js')).buildCommand()),
+  image: async (p) => void p.addCommand((await import('./image.js')).imageCommand()),
+};
+/** The user verbs (get, apply, logs, ...) register together from cli/. */
+const registerCliVerbs: Register = async (p) => void (await import('../cli/index.js')).registerCli(p);
+
+function emptyProgram(): Command {
+  return new Command('skiff')
     .description('A Kubernetes-style orchestrator: real etcd, real containers, real networking.')
     .version('0.1.0', '--skiff-version', 'print the skiff version')
     .showHelpAfterError()
     .enablePositionalOptions();
-  // Subcommand groups register themselves here, one file each under cmd/.
-  program.addCommand(apiserverCommand());
-  program.addCommand(controllerManagerCommand());
-  program.addCommand(upCommand());
-  program.addCommand(downCommand());
-  program.addCommand(statusCommand());
-  program.addCommand(labCommand());
-  registerCri(program);
-  registerCli(program);
-  program.addCommand(schedulerCommand());
-  program.addCommand(kubeletCommand());
+}
+
+/** The whole program, every command registered (help, completion, tests). */
+export async function buildProgram(): Promise<Command> {
+  const program = emptyProgram();
+  for (const name of ['apiserver', 'controller-manager', 'up', 'down', 'status', 'lab', 'cri']) await GROUPS[name]?.(program);
+  await registerCliVerbs(program);
+  for (const name of ['scheduler', 'kubelet', 'build', 'image']) await GROUPS[name]?.(program);
   return program;
+}
+
+/** The program for one invocation: only the group argv names, when it names one. */
+export async function programFor(args: string[]): Promise<Command> {
+  const first = args[0];
+  if (first === undefined || first.startsWith('-') || first === 'help' || first === 'completion') return buildProgram();
+  const program = emptyProgram();
+  const group = GROUPS[first];
+  if (group) {
+    await group(program);
+    return program;
+  }
+  await registerCliVerbs(program);
+  if (program.commands.some((c) => c.name() === first || c.aliases().includes(first))) return program;
+  return buildProgram(); // unknown: let commander say so, with every command listed
 }
 
 function isEntryPoint(): boolean {
@@ -45,8 +73,8 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
-  buildProgram()
-    .parseAsync(process.argv)
+  programFor(process.argv.slice(2))
+    .then((program) => program.parseAsync(process.argv))
     .catch((err: unknown) => {
       process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exit(1);
