@@ -1,0 +1,137 @@
+// A build step's changes as an OCI layer: the overlay upper directory of the step's working
+// rootfs, packed into a tar. overlayfs marks a deletion with a 0/0 character device and a
+// directory that hides everything below with the trusted.overlay.opaque=y xattr; the layer
+// says the same with ".wh.<name>" and "<dir>/.wh..wh..opq" entries (image-spec layer.md).
+// Entries are written in name order with the files' own modes, owners and mtimes, so the
+// same tree always packs to the same bytes (what the layer cache and "skip blobs the
+// registry has" stand on).
+import { execFile } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import { createGzip } from 'node:zlib';
+import tar, { type Header, type Pack } from 'tar-stream';
+import type { ContentStore } from '../runtime/images/content-store.js';
+import { hashDigest, newHash } from '../runtime/images/digest.js';
+import { MEDIA, type Descriptor } from '../runtime/images/media-types.js';
+
+const run = promisify(execFile);
+
+export interface PackedLayer {
+  descriptor: Descriptor;
+  diffId: string;
+  /** Entries written (whiteouts included). */
+  entries: number;
+}
+
+/** Directories under `upper` carrying the overlay opaque mark, relative ("a/b"). */
+async function opaqueDirs(upper: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  let text: string;
+  try {
+    ({ stdout: text } = await run('getfattr', ['-R', '-P', '-h', '--absolute-names', '-d', '-m', '^trusted\\.overlay\\.opaque$', upper], { maxBuffer: 64 << 20 }));
+  } catch (e) {
+    // getfattr exits non-zero when some file cannot be read; what it printed still holds.
+    text = (e as { stdout?: string }).stdout ?? '';
+    if (text === '') throw new Error(`reading overlay marks in ${upper}: ${(e as Error).message}`, { cause: e });
+  }
+  let file: string | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('# file: ')) file = decodeGetfattrPath(line.slice(8));
+    else if (file && /^trusted\.overlay\.opaque="y"$/.test(line)) out.add(path.relative(upper, file));
+  }
+  return out;
+}
+
+/** getfattr writes control, backslash and non-ASCII bytes of names as a backslash and three octal digits. */
+function decodeGetfattrPath(s: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const m = s[i] === '\\' ? /^[0-7]{3}/.exec(s.slice(i + 1)) : null;
+    if (m) {
+      bytes.push(parseInt(m[0], 8));
+      i += 3;
+    } else bytes.push(...Buffer.from(s[i]));
+  }
+  return Buffer.from(bytes).toString();
+}
+
+/** Packs `upper` as a gzip layer into `store`. */
+export async function packUpperDir(store: ContentStore, upper: string): Promise<PackedLayer> {
+  const opaque = await opaqueDirs(upper);
+  const pack = tar.pack();
+  const diffHash = newHash();
+  const hashDiff = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      diffHash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  // A fixed gzip level and no gzip timestamp (zlib writes none): same tar, same blob.
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  const piping = pipeline(pack, hashDiff, createGzip({ level: 6 }), out);
+  const storing = store.writeStream(out);
+  let entries: number;
+  try {
+    entries = await packTree(pack, upper, opaque);
+    pack.finalize();
+  } catch (e) {
+    pack.destroy(e as Error);
+    await Promise.allSettled([piping, storing]);
+    throw e;
+  }
+  const [, blob] = await Promise.all([piping, storing]);
+  return { descriptor: { mediaType: MEDIA.ociLayerGzip, digest: blob.digest, size: blob.size }, diffId: hashDigest(diffHash), entries };
+}
+
+type Headers = Partial<Header> & { name: string };
+
+async function packTree(pack: Pack, root: string, opaque: Set<string>): Promise<number> {
+  const hardlinks = new Map<string, string>();
+  let count = 0;
+  const put = (h: Headers) => {
+    count++;
+    const done = (resolve: () => void, reject: (e: Error) => void) => (err?: Error | null) => (err ? reject(err) : resolve());
+    // A file entry given no buffer is a stream to be written; empty whiteout files get an empty buffer.
+    return new Promise<void>((resolve, reject) => (h.type === 'file' ? pack.entry(h, Buffer.alloc(0), done(resolve, reject)) : pack.entry(h, done(resolve, reject))));
+  };
+  const walk = async (rel: string): Promise<void> => {
+    for (const n of (await readdir(path.join(root, rel))).sort()) {
+      const r = rel === '' ? n : `${rel}/${n}`;
+      const full = path.join(root, r);
+      const st = await lstat(full);
+      const base: Headers = { name: r, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+      if (st.isCharacterDevice() && st.rdev === 0) {
+        // overlayfs' whiteout: the name was deleted
+        await put({ name: rel === '' ? `.wh.${n}` : `${rel}/.wh.${n}`, type: 'file', size: 0, mode: 0o644, mtime: new Date(0) });
+      } else if (st.isDirectory()) {
+        await put({ ...base, name: `${r}/`, type: 'directory' });
+        if (opaque.has(r)) await put({ name: `${r}/.wh..wh..opq`, type: 'file', size: 0, mode: 0o644, mtime: new Date(0) });
+        await walk(r);
+      } else if (st.isSymbolicLink()) {
+        await put({ ...base, type: 'symlink', linkname: await readlink(full) });
+      } else if (st.isFile()) {
+        const key = `${st.dev}:${st.ino}`;
+        const first = st.nlink > 1 ? hardlinks.get(key) : undefined;
+        if (first !== undefined) {
+          await put({ ...base, type: 'link', linkname: first });
+          continue;
+        }
+        if (st.nlink > 1) hardlinks.set(key, r);
+        count++;
+        await new Promise<void>((resolve, reject) => {
+          const w = pack.entry({ ...base, type: 'file', size: st.size }, (err) => (err ? reject(err) : resolve()));
+          createReadStream(full).on('error', reject).pipe(w);
+        });
+      } else {
+        // The unpacker refuses these too: an image that carries them could not be pulled.
+        throw new Error(`/${r}: device nodes, FIFOs and sockets cannot go into a layer`);
+      }
+    }
+  };
+  await walk('');
+  return count;
+}

@@ -1,0 +1,122 @@
+// `skiff build` as a user runs it (the built CLI, a separate process): the image lands in the
+// node's image store, where `skiff cri run` starts it at once; `--push` ships it to a registry
+// (a second push uploads nothing the registry has), and a fresh node pulls and runs it from
+// there. The layer report's warnings (a file deleted in a later layer) come with the build.
+import crypto from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ImageService } from '../../runtime/image-service.js';
+import { deleteBridge } from '../../runtime/network/cni.js';
+import { removeCgroupTree } from '../../runtime/oci/cgroups.js';
+import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
+import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
+import { startSkiff } from '../fixtures/process.js';
+import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
+
+let tmp: string;
+let reg: RegistryFixture;
+let ctx: string;
+const nodes: { root: string; bridge: string; cgroupParent: string }[] = [];
+
+async function skiff(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const p = startSkiff(args, { env: { ...process.env, SKIFF_LOG_LEVEL: 'error' } });
+  const out: string[] = [];
+  const err: string[] = [];
+  p.child.stdout?.on('data', (b: Buffer) => out.push(b.toString()));
+  p.child.stderr?.on('data', (b: Buffer) => err.push(b.toString()));
+  const { code } = await p.exited;
+  return { code, out: out.join(''), err: err.join('') };
+}
+
+/** A node-local runtime root with its own bridge and cgroup parent, so suites never collide. */
+function node(name: string): string {
+  const root = path.join(tmp, name);
+  const suffix = crypto.randomBytes(3).toString('hex');
+  const n = { root, bridge: `skb${suffix}`, cgroupParent: `/skiff-test-${process.pid}-${suffix}` };
+  nodes.push(n);
+  new SkiffRuntimeService({ root, images: new ImageService({ root }), bridgeName: n.bridge, podCidr: `10.89.${16 + (crypto.randomBytes(1)[0] % 200)}.0/24`, cgroupParent: n.cgroupParent });
+  return root;
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'skiff-build-push-'));
+  reg = await startRegistry();
+  ctx = path.join(tmp, 'ctx');
+  await mkdir(ctx);
+  await writeFile(path.join(ctx, 'msg.txt'), 'hello\n');
+  await writeFile(
+    path.join(ctx, 'Dockerfile'),
+    `FROM busybox:1
+COPY msg.txt /msg.txt
+RUN echo "built by skiff" >> /msg.txt && head -c 200000 /dev/zero > /scratch.bin
+RUN rm /scratch.bin
+CMD ["cat", "/msg.txt"]
+`,
+  );
+});
+
+afterAll(async () => {
+  for (const n of nodes) {
+    const rt = new SkiffRuntimeService({ root: n.root, images: new ImageService({ root: n.root }) });
+    for (const c of await rt.listContainers()) await rt.removeContainer(c.id);
+    for (const s of await rt.listPodSandbox()) await rt.removePodSandbox(s.id);
+    await deleteBridge(n.bridge);
+    await removeCgroupTree(n.cgroupParent);
+    await new ImageService({ root: n.root }).destroy().catch(() => undefined);
+  }
+  await reg?.stop();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+describe('skiff build CLI, push and run', { timeout: 180_000 }, () => {
+  let root: string;
+  let ref: string;
+
+  it('builds into the node image store and pushes; a second push uploads nothing', async () => {
+    root = node('builder');
+    const store = await openStore(path.join(tmp, 'seed'));
+    await importImage(root, 'busybox:1', await buildBusyboxImage(store), store);
+    ref = `${reg.host}/built:1`;
+    const first = await skiff('build', '--root', root, '-t', ref, '--push', ctx);
+    expect(first.err).not.toMatch(/^error/m);
+    expect(first.code).toBe(0);
+    // busybox, COPY, two RUN layers and the config
+    expect(first.out).toMatch(new RegExp(`pushed ${ref}: 5 blob\\(s\\) uploaded, 0 already there`));
+    // The report helper's analysis: /scratch.bin is shipped in one layer and deleted in the next.
+    expect(first.err).toMatch(/WARNING: .*wasted.*scratch\.bin/);
+
+    const second = await skiff('build', '--root', root, '-t', ref, '--push', ctx);
+    expect(second.code).toBe(0);
+    expect(second.out.match(/Using cache/g)).toHaveLength(3);
+    expect(second.out).toMatch(new RegExp(`pushed ${ref}: 0 blob\\(s\\) uploaded, 5 already there`));
+  });
+
+  it('skiff cri run starts the built image on the same root at once', async () => {
+    const r = await skiff('cri', '--root', root, 'run', '--name', 'built-local', ref);
+    expect(r.err).toBe('');
+    expect(r.out).toBe('hello\nbuilt by skiff\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('a fresh node pulls the pushed image from the registry and runs it', async () => {
+    const fresh = node('fresh');
+    const r = await skiff('cri', '--root', fresh, 'run', '--name', 'built-pulled', ref);
+    expect(r.out).toBe('hello\nbuilt by skiff\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('bad input gets a clear error: a missing COPY source, an unknown instruction', async () => {
+    const bad = path.join(tmp, 'bad');
+    await mkdir(bad, { recursive: true });
+    await writeFile(path.join(bad, 'Dockerfile'), 'FROM busybox:1\nCOPY nothere.txt /x\n');
+    const missing = await skiff('build', '--root', root, '-t', 'bad:1', bad);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/Dockerfile:2: COPY nothere.txt \/x: .*"nothere.txt" not found in the build context/);
+    await writeFile(path.join(bad, 'Dockerfile'), 'FROM busybox:1\nFETCH x\n');
+    const unknown = await skiff('build', '--root', root, '-t', 'bad:1', bad);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/Dockerfile:2: unknown instruction: FETCH/);
+  });
+});
