@@ -1,5 +1,6 @@
 // `skiff kubelet --kubeconfig F --node-name N --root DIR --pod-cidr CIDR [--capacity cpu=2,memory=4Gi]
-// [--node-labels k=v,...] [--max-pods 110] [--registry-config F] [--runtime crun|runc]`: builds
+// [--node-labels k=v,...] [--max-pods 110] [--registry-config F] [--runtime crun|runc]
+// [--image-gc-high-threshold 85] [--image-gc-low-threshold 80] [--image-minimum-gc-age 2m]`: builds
 // skiff's own CRI runtime on <root>/runtime and runs the kubelet until SIGTERM/SIGINT. The
 // pods' containers keep running when the kubelet stops; the next start re-adopts them.
 // Its HTTPS server (--kubelet-port, --address, --tls-cert-file/--tls-private-key-file or a
@@ -18,6 +19,7 @@ import { selfSignedServingCert } from '../kubelet/server/self-signed.js';
 import { startKubeletServer } from '../kubelet/server/server.js';
 import { ImageService } from '../runtime/image-service.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
+import { parseDuration } from './controller-manager.js';
 import { createLogger } from './log.js';
 
 interface KubeletFlags {
@@ -39,6 +41,10 @@ interface KubeletFlags {
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
   kubeletApiTokenFile?: string;
+  imageGcHighThreshold: number;
+  imageGcLowThreshold: number;
+  imageMinimumGcAge: number;
+  imageGcPeriod?: number;
 }
 
 function port(v: string): number {
@@ -51,6 +57,17 @@ function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`not a positive integer: ${v}`);
   return n;
+}
+
+function percent(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 100) throw new Error(`not a percent (integer 0 to 100): ${v}`);
+  return n;
+}
+
+/** A Go duration as kubelet flags take them ("2m", "90s", "0"), in ms. */
+function duration(v: string): number {
+  return v === '0' ? 0 : parseDuration(v);
 }
 
 export function kubeletCommand(): Command {
@@ -75,6 +92,10 @@ export function kubeletCommand(): Command {
     .option('--tls-cert-file <file>', 'PEM serving certificate of the kubelet server (default: self-signed, made at start)')
     .option('--tls-private-key-file <file>', 'PEM key of --tls-cert-file')
     .option('--kubelet-api-token-file <file>', 'tokens (one a line) accepted from the API server; without it the HTTPS server is off')
+    .addOption(new Option('--image-gc-high-threshold <percent>', 'image file system usage at or above which unused images are removed (100: never)').default(85).argParser(percent))
+    .addOption(new Option('--image-gc-low-threshold <percent>', 'usage image garbage collection frees down to').default(80).argParser(percent))
+    .addOption(new Option('--image-minimum-gc-age <duration>', 'minimum age of an unused image before it may be removed').default(120_000, '2m').argParser(duration))
+    .addOption(new Option('--image-gc-period <duration>', 'how often image garbage collection runs (also at start-up)').default(undefined, '5m').argParser(duration))
     .action(async (o: KubeletFlags) => {
       const log = createLogger('kubelet');
       const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig, context: o.context }), { userAgent: `skiff-kubelet/${o.nodeName}` });
@@ -125,6 +146,8 @@ export function kubeletCommand(): Command {
         maxPods: o.maxPods,
         kubeletPort: server?.port ?? o.kubeletPort,
         logger: log,
+        imageGC: { highThresholdPercent: o.imageGcHighThreshold, lowThresholdPercent: o.imageGcLowThreshold, minAgeMs: o.imageMinimumGcAge },
+        ...(o.imageGcPeriod ? { imageGCPeriodMs: o.imageGcPeriod } : {}),
       });
       ref.kubelet = kubelet;
       await kubelet.start();

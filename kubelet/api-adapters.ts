@@ -1,7 +1,8 @@
 // The kubelet's small injected interfaces (PodStatusWriter, EventRecorder) on the REST
-// client: status as a merge patch of pods/<name>/status, events as core/v1 Events.
-import { randomBytes } from 'node:crypto';
-import type { Event, Pod, PodStatus } from '../api/types/core.js';
+// client: status as a merge patch of pods/<name>/status, events as core/v1 Events through
+// the shared recorder.
+import type { Pod, PodStatus } from '../api/types/core.js';
+import { EventRecorder as SharedRecorder } from '../client/event-recorder.js';
 import type { RestClient } from '../client/rest.js';
 import type { EventRecorder, EventType } from './events.js';
 import type { PodStatusWriter } from './status/status-manager.js';
@@ -43,49 +44,44 @@ export interface RestEventRecorderOptions {
   now?: () => number;
 }
 
-/** Posts each event without waiting: a lost event must never slow or fail a pod sync. */
+/**
+ * The kubelet's recorder on the shared one (client/event-recorder.ts): source kubelet on this
+ * host, repeats aggregated (a crash loop's BackOff is one Event with a growing count), sent
+ * without waiting: a lost event must never slow or fail a pod sync.
+ */
 export class RestEventRecorder implements EventRecorder {
-  readonly #o: RestEventRecorderOptions;
-  #pending = new Set<Promise<unknown>>();
+  readonly shared: SharedRecorder;
+  readonly #node: string;
 
   constructor(opts: RestEventRecorderOptions) {
-    this.#o = opts;
+    this.#node = opts.nodeName;
+    this.shared = new SharedRecorder({
+      client: opts.client,
+      source: { component: 'kubelet', host: opts.nodeName },
+      ...(opts.now ? { now: opts.now } : {}),
+      logger: { warn: (obj) => opts.onError?.((obj as { err?: unknown }).err) },
+    });
   }
 
   event(pod: Pod, type: EventType, reason: string, message: string, fieldPath?: string): void {
-    const namespace = pod.metadata.namespace ?? 'default';
-    const ts = new Date(this.#o.now?.() ?? Date.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const ev: Event = {
+    const ref = {
       apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: `${pod.metadata.name ?? 'pod'}.${randomBytes(8).toString('hex')}`, namespace },
-      involvedObject: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        name: pod.metadata.name,
-        namespace,
-        uid: pod.metadata.uid,
-        ...(fieldPath ? { fieldPath } : {}),
-      },
-      reason,
-      message,
-      type,
-      source: { component: 'kubelet', host: this.#o.nodeName },
-      firstTimestamp: ts,
-      lastTimestamp: ts,
-      count: 1,
-      reportingComponent: 'kubelet',
-      reportingInstance: this.#o.nodeName,
+      kind: 'Pod',
+      name: pod.metadata.name,
+      namespace: pod.metadata.namespace ?? 'default',
+      uid: pod.metadata.uid,
+      ...(fieldPath ? { fieldPath } : {}),
     };
-    const p = this.#o.client.events
-      .create(ev, { namespace })
-      .catch((e: unknown) => this.#o.onError?.(e))
-      .finally(() => this.#pending.delete(p));
-    this.#pending.add(p);
+    this.shared.event(ref, type, reason, message);
+  }
+
+  /** An event about this node (ImageGCFailed, ...): Kubernetes' node reference has the node name as uid. */
+  nodeEvent(type: EventType, reason: string, message: string): void {
+    this.shared.event({ kind: 'Node', name: this.#node, uid: this.#node }, type, reason, message);
   }
 
   /** Waits for events in flight (shutdown, tests). */
   async flush(): Promise<void> {
-    await Promise.all([...this.#pending]);
+    await this.shared.flush();
   }
 }

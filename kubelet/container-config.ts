@@ -16,6 +16,7 @@ import {
   podLabels,
 } from './labels.js';
 import type { Mount } from '../runtime/cri.js';
+import { terminationAnnotations } from './termination-message.js';
 
 export class ConfigError extends Error {}
 
@@ -98,6 +99,7 @@ export function containerConfig(pod: Pod, c: Container, opts: ContainerConfigOpt
       [ANNOTATION_CONTAINER_HASH]: hashContainer(c),
       [ANNOTATION_RESTART_COUNT]: String(opts.restartCount),
       [ANNOTATION_GRACE_PERIOD]: String(pod.spec.terminationGracePeriodSeconds ?? 30),
+      ...terminationAnnotations(c),
     },
     logPath: `${c.name}/${opts.restartCount}.log`,
     ...(c.stdin ? { stdin: true } : {}),

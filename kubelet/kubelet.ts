@@ -11,6 +11,7 @@ import { admitPod, rejectedStatus } from './admission.js';
 import { restStatusWriter, RestEventRecorder } from './api-adapters.js';
 import { crashLoopBackoff, imagePullBackoff } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
+import { DEFAULT_IMAGE_GC_PERIOD_MS, ImageGCManager, type ImageGCPolicy } from './image-gc/manager.js';
 import { ImagePuller } from './image-puller.js';
 import { LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './labels.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -45,6 +46,10 @@ export interface KubeletOptions {
   plegPeriodMs?: number;
   nodeStatusIntervalMs?: number;
   leaseRenewIntervalMs?: number;
+  /** Image garbage collection thresholds and minimum age (Kubernetes' defaults otherwise). */
+  imageGC?: Partial<ImageGCPolicy>;
+  /** How often image GC runs (default 5 minutes); it also runs at start-up. */
+  imageGCPeriodMs?: number;
 }
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
@@ -65,6 +70,7 @@ export class Kubelet {
   readonly workers: PodWorkers;
   readonly prober: ProberManager;
   readonly lifecycle: PodLifecycle;
+  readonly imageGC: ImageGCManager;
   readonly #o: KubeletOptions;
   readonly #log: Logger;
   readonly #clock: Clock;
@@ -124,6 +130,14 @@ export class Kubelet {
     // What the node offers pods, the same numbers its Node status shows (no reservations).
     const alloc = allocatableNumbers(nodeCapacity(this.#nodeConfig));
     this.#alloc = alloc;
+    this.imageGC = new ImageGCManager({
+      images,
+      runtime,
+      policy: opts.imageGC,
+      clock: this.#clock,
+      logger: this.#log,
+      onEvent: (type, reason, message) => this.#recorder.nodeEvent(type, reason, message),
+    });
     const syncer = new PodSyncer({
       runtime,
       images,
@@ -136,6 +150,7 @@ export class Kubelet {
       hostIP,
       memoryCapacity: alloc.memory,
       nodeAllocatable: { milliCPU: alloc.milliCPU, memory: alloc.memory },
+      onImageUsed: (ref) => this.imageGC.recordUsed(ref),
     });
     this.lifecycle = new PodLifecycle({
       runtime,
@@ -189,6 +204,9 @@ export class Kubelet {
       await this.#cleanupOrphans();
     });
     this.#every(this.#o.nodeStatusIntervalMs ?? 10_000, () => this.#updateNodeStatus());
+    const gc = () => this.imageGC.garbageCollect().then(() => undefined);
+    gc().catch((err: unknown) => this.#log.warn({ err }, 'image garbage collection failed'));
+    this.#every(this.#o.imageGCPeriodMs ?? DEFAULT_IMAGE_GC_PERIOD_MS, gc);
   }
 
   #every(ms: number, fn: () => Promise<void>): void {

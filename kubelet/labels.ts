@@ -14,6 +14,8 @@ export const LABEL_CONTAINER_TYPE = 'skiff.dev/container-type';
 export const ANNOTATION_CONTAINER_HASH = 'io.kubernetes.container.hash';
 export const ANNOTATION_RESTART_COUNT = 'io.kubernetes.container.restartCount';
 export const ANNOTATION_GRACE_PERIOD = 'io.kubernetes.pod.terminationGracePeriod';
+export const ANNOTATION_TERMINATION_MESSAGE_PATH = 'io.kubernetes.container.terminationMessagePath';
+export const ANNOTATION_TERMINATION_MESSAGE_POLICY = 'io.kubernetes.container.terminationMessagePolicy';
 /** Whether the sandbox was made with the host's network, to notice a change of network mode. */
 export const ANNOTATION_HOST_NETWORK = 'skiff.dev/host-network';
 

@@ -11,6 +11,7 @@ import {
   LABEL_CONTAINER_TYPE,
   LABEL_POD_UID,
 } from './labels.js';
+import { readTerminationMessage } from './termination-message.js';
 
 export type RuntimeContainerState = 'created' | 'running' | 'exited' | 'unknown';
 
@@ -125,7 +126,12 @@ export async function readRuntimePodStatus(
   const containers = await runtime.listContainers({ labelSelector: { [LABEL_POD_UID]: pod.uid } });
   for (const c of containers) {
     try {
-      status.containerStatuses.push(fromCriContainerStatus(await runtime.containerStatus(c.id)));
+      const cs = await runtime.containerStatus(c.id);
+      const st = fromCriContainerStatus(cs);
+      // What the container wrote to its terminationMessagePath is the message of its exit.
+      const message = await readTerminationMessage(runtime, cs);
+      if (message) st.message = message;
+      status.containerStatuses.push(st);
     } catch (e) {
       if (!isRuntimeError(e, 'NotFound')) throw e;
     }

@@ -60,7 +60,14 @@ describe('a new pod', () => {
       { key: 'POD_IP', value: sb.status.network?.ip },
       { key: 'MSG', value: 'hello world $(GREETING)' },
     ]);
-    expect(web.mounts).toEqual([{ containerPath: '/scratch', hostPath: emptyDirPath(h.root, 'uid-web', 'scratch'), readonly: false, propagation: 'PROPAGATION_PRIVATE' }]);
+    expect(web.mounts).toEqual([
+      { containerPath: '/scratch', hostPath: emptyDirPath(h.root, 'uid-web', 'scratch'), readonly: false, propagation: 'PROPAGATION_PRIVATE' },
+      { containerPath: '/dev/termination-log', hostPath: expect.stringContaining(`${h.root}/pods/uid-web/containers/web/`), readonly: false, propagation: 'PROPAGATION_PRIVATE' },
+    ]);
+    // The termination message file: empty, and writable by whatever user the container runs as.
+    const tlog = await fs.stat(web.mounts?.[1].hostPath ?? '');
+    expect([tlog.size, tlog.mode & 0o777]).toEqual([0, 0o666]);
+    expect(web.annotations).toMatchObject({ 'io.kubernetes.container.terminationMessagePath': '/dev/termination-log', 'io.kubernetes.container.terminationMessagePolicy': 'File' });
     expect((await fs.stat(emptyDirPath(h.root, 'uid-web', 'scratch'))).isDirectory()).toBe(true);
     expect(web.linux?.resources).toMatchObject({ cpuShares: 256, cpuQuota: 50_000, cpuPeriod: 100_000, memoryLimitInBytes: 128 * 2 ** 20 });
 

@@ -16,6 +16,7 @@ import { hashContainer } from './labels.js';
 import type { PodActions } from './pod-actions.js';
 import { containerInstances, findContainerStatus, type RuntimePodStatus } from './runtime-pod.js';
 import type { ReasonCache } from './status/reason-cache.js';
+import { terminationMessageMount } from './termination-message.js';
 import { containerMounts, preparePodVolumes, VolumeError } from './volumes.js';
 
 export interface PodSyncerOptions {
@@ -31,6 +32,8 @@ export interface PodSyncerOptions {
   hostIP?: string;
   memoryCapacity?: number;
   nodeAllocatable?: { milliCPU: number; memory: number };
+  /** A container is about to be made from this image (image GC's last-used time). */
+  onImageUsed?: (imageRef: string) => void;
   /** A pod's log directory; the runtime picks one when this returns undefined. */
   logDirectory?: (pod: Pod) => string | undefined;
 }
@@ -156,6 +159,8 @@ export class PodSyncer {
       return;
     }
 
+    this.#o.onImageUsed?.(pulled.imageRef);
+
     const restartCount = last ? last.restartCount + 1 : 0;
     let config;
     try {
@@ -163,7 +168,7 @@ export class PodSyncer {
         image: pulled.imageRef,
         restartCount,
         init,
-        mounts: await containerMounts(c, ctx.volumes),
+        mounts: await containerMountsWithTermination(this.#o.root, pod, c, ctx.volumes),
         env: { podIP: ctx.podIP, hostIP: this.#o.hostIP, nodeAllocatable: this.#o.nodeAllocatable },
         memoryCapacity: this.#o.memoryCapacity,
       });
@@ -203,6 +208,13 @@ export class PodSyncer {
       }
     }
   }
+}
+
+/** The volume mounts, then the file at terminationMessagePath. */
+async function containerMountsWithTermination(root: string, pod: Pod, c: Container, volumes: Map<string, string>) {
+  const mounts = await containerMounts(c, volumes);
+  const tm = await terminationMessageMount(root, pod, c);
+  return tm ? [...mounts, tm] : mounts;
 }
 
 interface StartContext {

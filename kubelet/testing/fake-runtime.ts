@@ -20,6 +20,7 @@ import type {
   PodSandboxStatus,
   PruneResult,
   PullImageOptions,
+  RemoveImageOptions,
   RuntimeService,
   RuntimeVersion,
 } from '../../runtime/cri.js';
@@ -278,8 +279,16 @@ export class FakeRuntime implements RuntimeService, ImageService {
     return { image: this.images.get(image.image) ?? null };
   }
 
-  async removeImage(image: ImageSpec): Promise<void> {
-    this.images.delete(image.image);
+  /** By reference or ID; like the real one, refuses an image a container uses unless forced. */
+  async removeImage(image: ImageSpec, options?: RemoveImageOptions): Promise<void> {
+    this.#record('removeImage', image.image);
+    const entries = [...this.images.entries()].filter(([ref, img]) => ref === image.image || img.id === image.image);
+    if (entries.length === 0) throw new RuntimeError('NotFound', `no such image: ${image.image}`);
+    const img = entries[0][1];
+    if (!options?.force && [...this.containers.values()].some((c) => c.status.imageRef === img.id || img.repoDigests.includes(c.status.imageRef))) {
+      throw new RuntimeError('FailedPrecondition', `image ${image.image} is in use by a container`);
+    }
+    for (const [ref] of entries) this.images.delete(ref);
   }
 
   async imageFsInfo(): Promise<FilesystemUsage[]> {

@@ -71,6 +71,42 @@ describe('kubelet end to end', () => {
     expect(state(p)?.restartCount).toBeGreaterThanOrEqual(1);
     expect(state(p)?.lastState?.terminated?.exitCode).toBe(3);
     expect(state(p)?.state?.waiting?.message).toMatch(/^back-off \d+s restarting failed container=app pod=crash_/);
+
+    // Each sync in backoff repeats the BackOff event: one Event object whose count grows.
+    const backoff = await eventually(async () => {
+      const list = await c.admin.events.list({ namespace: c.ns });
+      const mine = list.items.filter((e) => e.involvedObject.name === 'crash' && e.reason === 'BackOff');
+      // Timestamps have whole seconds: wait for a repeat in a later second, too.
+      const later = Date.parse(mine[0]?.lastTimestamp ?? '') > Date.parse(mine[0]?.firstTimestamp ?? '');
+      return mine.length === 1 && (mine[0].count ?? 0) >= 2 && later ? mine : undefined;
+    }, 'one BackOff event with count >= 2', 60_000);
+    expect(backoff[0]).toMatchObject({ type: 'Warning', source: { component: 'kubelet', host: c.node }, message: expect.stringMatching(/^Back-off restarting failed container app in pod crash_/) });
+  });
+
+  it('terminationMessagePath: what the container wrote there is the message of its exit', async () => {
+    await c.createPod(pod('tmsg', [sh('app', 'echo bye > /dev/termination-log; exit 3')], { restartPolicy: 'Never' }));
+    const p = await c.waitPod('tmsg', (x) => x.status?.phase === 'Failed', 'Failed', 60_000);
+    expect(state(p)?.state?.terminated).toMatchObject({ exitCode: 3, reason: 'Error', message: 'bye\n' });
+  });
+
+  it('terminationMessagePath elsewhere, as a non-root user; FallbackToLogsOnError takes the log tail when the file is empty', async () => {
+    await c.createPod(
+      pod(
+        'tmsg2',
+        [
+          sh('custom', 'echo "done as $(id -u)" > /tmp/msg', { terminationMessagePath: '/tmp/msg', securityContext: { runAsUser: 1234 } }),
+          sh('fallback', 'for i in $(seq 1 100); do echo line $i; done; exit 2', { terminationMessagePolicy: 'FallbackToLogsOnError' }),
+          sh('nofallback', 'echo only in the log; exit 2'),
+        ],
+        { restartPolicy: 'Never' },
+      ),
+    );
+    const p = await c.waitPod('tmsg2', (x) => x.status?.phase === 'Failed', 'Failed', 60_000);
+    expect(state(p, 0)?.state?.terminated).toMatchObject({ exitCode: 0, message: 'done as 1234\n' });
+    const tail = state(p, 1)?.state?.terminated?.message ?? '';
+    expect(tail.split('\n').filter(Boolean)).toEqual(Array.from({ length: 80 }, (_, i) => `line ${i + 21}`));
+    expect(state(p, 2)?.state?.terminated?.exitCode).toBe(2);
+    expect(state(p, 2)?.state?.terminated?.message).toBeUndefined();
   });
 
   it('a container over its memory limit is OOMKilled, shown in lastState after the restart', async () => {

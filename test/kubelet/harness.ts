@@ -1,16 +1,25 @@
-// A one-node cluster for kubelet end-to-end suites: real etcd, the API server (in process),
-// a local registry with a busybox image, and a Kubelet in process on skiff's real runtime
-// (crun/runc through conmon, CNI bridge) with its own root, bridge, pod CIDR and cgroup
-// parent, so suites run side by side. teardown() removes every sandbox, the bridge, the
-// cgroup parent and the roots. With `kubeletServer: true` the kubelet's HTTPS server runs
-// too, and the API server is told its token and certificate (pods/log, nodes/proxy).
+// Set-up for the kubelet suites, in layers:
+//  - startControlPlane: real etcd, the API server, admin and node clients, a namespace, a temp
+//    root; with `registry: true` a local registry holding a busybox image too;
+//  - startNodeCluster: that plus a Kubelet in process on skiff's real runtime (crun/runc through
+//    conmon, CNI bridge) with its own root, bridge, pod CIDR and cgroup parent, so suites run
+//    side by side. With `kubeletServer: true` the kubelet's HTTPS server runs too, and the API
+//    server is told its token and certificate (pods/log, nodes/proxy);
+//  - startProcessNode: the control plane and `skiff kubelet` as a process (kubeconfig written,
+//    runtime cleaned up through a runtime instance on its root, since containers outlive it).
+// Every teardown() removes what its layer made: sandboxes, the bridge, the cgroup parent,
+// mounts, processes and the roots.
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { isApiError } from '../../api/errors.js';
 import type { Pod } from '../../api/types/core.js';
+import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
+import type { ImageGCPolicy } from '../../kubelet/image-gc/manager.js';
 import { Kubelet } from '../../kubelet/kubelet.js';
 import { KubeletAuthenticator } from '../../kubelet/server/authn.js';
 import { selfSignedServingCert } from '../../kubelet/server/self-signed.js';
@@ -19,9 +28,10 @@ import { ImageService } from '../../runtime/image-service.js';
 import { deleteBridge } from '../../runtime/network/cni.js';
 import { removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
-import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
+import { startApiServer, type ApiServerFixture, type ApiServerFixtureOptions } from '../fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
 import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
+import { startSkiff, type Proc } from '../fixtures/process.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 
 export interface NodeCluster {
@@ -32,7 +42,11 @@ export interface NodeCluster {
   image: string;
   registryHost: string;
   runtime: SkiffRuntimeService;
+  images: ImageService;
+  /** The runtime's root (a tmpfs with `runtimeTmpfsMiB`). */
+  runtimeRoot: string;
   kubelet: Kubelet;
+  controlPlane: ControlPlane;
   /** The API server (plain HTTP) and its admin token, for raw requests. */
   apiUrl: string;
   adminToken: string;
@@ -79,58 +93,163 @@ export async function eventually<T>(f: () => Promise<T | undefined | false>, wha
   }
 }
 
-export interface NodeClusterOptions {
-  /** Also run the kubelet's HTTPS server (logs, images, stats) on 127.0.0.1, and tell the API server how to call it. */
-  kubeletServer?: boolean;
+export interface ControlPlaneOptions {
+  /** Names the node, namespace and temp root ("kube" -> node kube-<hex>, namespace e2e-<hex>). */
+  prefix?: string;
+  nsPrefix?: string;
+  /** The node's name (default <prefix>-<hex>). */
+  node?: string;
+  api?: Omit<ApiServerFixtureOptions, 'etcd' | 'nodes'>;
+  /** Start a local registry and push busybox:1 (Cmd sleep 3600) to it. */
+  registry?: boolean;
 }
 
-export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<NodeCluster> {
+export interface ControlPlane {
+  suffix: string;
+  node: string;
+  ns: string;
+  /** A temp directory for the suite, removed by teardown(). */
+  root: string;
+  etcd: EtcdFixture;
+  api: ApiServerFixture;
+  admin: RestClient;
+  /** A client with the node's own credentials (what a kubelet uses). */
+  nodeClient: RestClient;
+  /** With `registry: true`. */
+  reg?: RegistryFixture;
+  /** With `registry: true`: where test images are built before they are pushed. */
+  store?: Awaited<ReturnType<typeof openStore>>;
+  /** With `registry: true`: "127.0.0.1:PORT/busybox:1". */
+  image: string;
+  registryHost: string;
+  teardown(): Promise<void>;
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const suffix = crypto.randomBytes(3).toString('hex');
-  const node = `kube-${suffix}`;
-  const ns = `e2e-${suffix}`;
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'skiff-kubelet-e2e-'));
-  const bridge = `skk${suffix}`;
-  const podCidr = `10.89.${16 + (crypto.randomBytes(1)[0] % 200)}.0/24`;
-  const cgroupParent = `/skiff-kubelet-test-${process.pid}-${suffix}`;
+  const prefix = opts.prefix ?? 'kube';
+  const node = opts.node ?? `${prefix}-${suffix}`;
+  const ns = `${opts.nsPrefix ?? prefix}-${suffix}`;
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), `skiff-${prefix}-`));
   let etcd: EtcdFixture | undefined;
   let api: ApiServerFixture | undefined;
   let reg: RegistryFixture | undefined;
-  let runtime: SkiffRuntimeService | undefined;
-  let kubelet: Kubelet | undefined;
-  let server: RunningKubeletServer | undefined;
   const clients: RestClient[] = [];
-
   const teardown = async () => {
-    await server?.close();
-    await kubelet?.stop();
-    if (runtime) for (const s of await runtime.listPodSandbox().catch(() => [])) await runtime.removePodSandbox(s.id).catch(() => undefined);
-    await deleteBridge(bridge).catch(() => undefined);
-    await removeCgroupTree(cgroupParent).catch(() => undefined);
-    await removeUnifiedCgroup(cgroupParent);
     for (const c of clients) c.close();
     await reg?.stop();
     await api?.stop();
     await etcd?.stop();
     await fs.rm(root, { recursive: true, force: true });
   };
-
   try {
     etcd = await startEtcd();
-    const kubeletToken = crypto.randomBytes(18).toString('base64url');
-    const tls = opts.kubeletServer ? await selfSignedServingCert(node, ['127.0.0.1']) : undefined;
-    api = await startApiServer({ etcd, inProcess: true, nodes: [node], tls: !!tls, kubeletClient: tls ? { token: kubeletToken, ca: tls.cert } : undefined });
-    reg = await startRegistry();
-    const store = await openStore(path.join(root, 'build'));
-    const img = await buildBusyboxImage(store, { config: { Cmd: ['sleep', '3600'] } });
-    await pushImage(reg.host, 'busybox:1', store, img);
+    api = await startApiServer({ ...opts.api, etcd, nodes: [node] });
     const admin = new RestClient({ server: api.url, token: api.adminToken, namespace: 'default' });
     const nodeClient = new RestClient({ server: api.url, token: api.nodeToken(node), namespace: 'default' });
     clients.push(admin, nodeClient);
     await admin.namespaces.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    const rtRoot = path.join(root, 'runtime');
+    let store: ControlPlane['store'];
+    if (opts.registry) {
+      reg = await startRegistry();
+      store = await openStore(path.join(root, 'build'));
+      await pushImage(reg.host, 'busybox:1', store, await buildBusyboxImage(store, { config: { Cmd: ['sleep', '3600'] } }));
+    }
+    return { suffix, node, ns, root, etcd, api, admin, nodeClient, reg, store, image: reg ? `${reg.host}/busybox:1` : '', registryHost: reg?.host ?? '', teardown };
+  } catch (e) {
+    await teardown();
+    throw e;
+  }
+}
+
+/** The node-level things a real runtime makes for one kubelet: its own bridge, pod CIDR and cgroup parent. */
+function nodeNetwork(suffix: string, tag: string, cidrSecondOctet: number) {
+  return {
+    bridge: `sk${tag}${suffix}`,
+    podCidr: `10.${cidrSecondOctet}.${16 + (crypto.randomBytes(1)[0] % 200)}.0/24`,
+    cgroupParent: `/skiff-kubelet-${tag}-${process.pid}-${suffix}`,
+  };
+}
+
+/** Removes every sandbox of a runtime root, then the node's bridge and cgroup parent. */
+async function cleanRuntime(runtime: SkiffRuntimeService | undefined, net: { bridge: string; cgroupParent: string }): Promise<void> {
+  if (runtime) for (const s of await runtime.listPodSandbox().catch(() => [])) await runtime.removePodSandbox(s.id).catch(() => undefined);
+  await deleteBridge(net.bridge).catch(() => undefined);
+  await removeCgroupTree(net.cgroupParent).catch(() => undefined);
+  await removeUnifiedCgroup(net.cgroupParent);
+}
+
+const run = promisify(execFile);
+
+/** A size-limited tmpfs on `dir` (image GC needs a small file system of its own). */
+export async function mountTmpfs(dir: string, mib: number): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  await run('mount', ['-t', 'tmpfs', '-o', `size=${mib}m,mode=0755`, 'tmpfs', dir]);
+}
+
+export async function unmountTmpfs(dir: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await run('umount', [dir]);
+      return;
+    } catch (e) {
+      const msg = String((e as { stderr?: string }).stderr ?? e);
+      if (/not mounted|no mount point/.test(msg)) return;
+      // Busy for a moment while a container's overlay goes away: try again, then detach.
+      if (i >= 20) {
+        await run('umount', ['-l', dir]).catch(() => undefined);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+export interface NodeClusterOptions {
+  /** Also run the kubelet's HTTPS server (logs, images, stats) on 127.0.0.1, and tell the API server how to call it. */
+  kubeletServer?: boolean;
+  /** Put the runtime root on its own tmpfs of this many MiB (image GC suites). */
+  runtimeTmpfsMiB?: number;
+  imageGC?: Partial<ImageGCPolicy>;
+  imageGCPeriodMs?: number;
+}
+
+export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<NodeCluster> {
+  const kubeletToken = crypto.randomBytes(18).toString('base64url');
+  const nodeName = `kube-${crypto.randomBytes(3).toString('hex')}`;
+  const tls = opts.kubeletServer ? await selfSignedServingCert(nodeName, ['127.0.0.1']) : undefined;
+  const cp = await startControlPlane({
+    prefix: 'kube',
+    nsPrefix: 'e2e',
+    node: nodeName,
+    registry: true,
+    api: { inProcess: true, tls: !!tls, kubeletClient: tls ? { token: kubeletToken, ca: tls.cert } : undefined },
+  });
+  const { node, ns, admin, root } = cp;
+  const net = nodeNetwork(cp.suffix, 'k', 89);
+  const rtRoot = path.join(root, 'runtime');
+  let runtime: SkiffRuntimeService | undefined;
+  let images: ImageService;
+  let kubelet: Kubelet | undefined;
+  let server: RunningKubeletServer | undefined;
+  let mounted = false;
+
+  const teardown = async () => {
+    await server?.close();
+    await kubelet?.stop();
+    await cleanRuntime(runtime, net);
+    if (mounted) await unmountTmpfs(rtRoot);
+    await cp.teardown();
+  };
+
+  try {
+    if (opts.runtimeTmpfsMiB) {
+      await mountTmpfs(rtRoot, opts.runtimeTmpfsMiB);
+      mounted = true;
+    }
     const holder: { rt?: SkiffRuntimeService } = {};
-    const images = new ImageService({ root: rtRoot, inUse: async () => holder.rt?.imagesInUse() ?? new Set() });
-    runtime = new SkiffRuntimeService({ root: rtRoot, images, bridgeName: bridge, podCidr, cgroupParent });
+    images = new ImageService({ root: rtRoot, inUse: async () => holder.rt?.imagesInUse() ?? new Set() });
+    runtime = new SkiffRuntimeService({ root: rtRoot, images, bridgeName: net.bridge, podCidr: net.podCidr, cgroupParent: net.cgroupParent });
     holder.rt = runtime;
     const kl: { k?: Kubelet } = {};
     if (tls) {
@@ -147,17 +266,19 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
       });
     }
     kubelet = new Kubelet({
-      client: nodeClient,
+      client: cp.nodeClient,
       runtime,
       images,
       nodeName: node,
       root: path.join(root, 'kubelet'),
-      podCIDR: podCidr,
+      podCIDR: net.podCidr,
       hostIP: '127.0.0.1',
       capacity: { cpu: '4', memory: '8Gi' },
       plegPeriodMs: 250,
       resyncIntervalMs: 1000,
       ...(server ? { kubeletPort: server.port } : {}),
+      ...(opts.imageGC ? { imageGC: opts.imageGC } : {}),
+      ...(opts.imageGCPeriodMs ? { imageGCPeriodMs: opts.imageGCPeriodMs } : {}),
     });
     kl.k = kubelet;
     await kubelet.start();
@@ -166,14 +287,17 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
       node,
       ns,
       admin,
-      image: `${reg.host}/busybox:1`,
-      registryHost: reg.host,
+      image: cp.image,
+      registryHost: cp.registryHost,
       runtime,
+      images,
+      runtimeRoot: rtRoot,
       kubelet,
-      apiUrl: api.url,
-      adminToken: api.adminToken,
+      apiUrl: cp.api.url,
+      adminToken: cp.api.adminToken,
       ...(server && tls ? { kubeletServer: { url: `https://127.0.0.1:${server.port}`, token: kubeletToken, ca: tls.cert } } : {}),
-      ...(api.httpsUrl && api.caFile ? { apiHttps: { url: api.httpsUrl, caFile: api.caFile } } : {}),
+      ...(cp.api.httpsUrl && cp.api.caFile ? { apiHttps: { url: cp.api.httpsUrl, caFile: cp.api.caFile } } : {}),
+      controlPlane: cp,
       getPod,
       createPod: (pod) => admin.pods.create({ ...pod, metadata: { ...pod.metadata, namespace: ns } }, { namespace: ns }),
       waitPod: (name, ok, what, timeoutMs) =>
@@ -192,6 +316,94 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
         }, `${name} deleted`, timeoutMs).then(() => undefined),
       teardown,
     };
+  } catch (e) {
+    await teardown();
+    throw e;
+  }
+}
+
+export interface ProcessNodeOptions {
+  /** Names the node, namespace, bridge and cgroup parent ("kr" -> node kr-<hex>). */
+  prefix: string;
+  /** Second octet of the pod CIDR (10.X.Y.0/24), apart from other suites'. */
+  cidrSecondOctet: number;
+  /** Also serve the kubelet's HTTPS API: --address 127.0.0.1, --kubelet-port 0, a token file the API server knows. */
+  kubeletServer?: boolean;
+  /** API server in the test process (default) or as `skiff apiserver`. */
+  apiInProcess?: boolean;
+}
+
+export interface ProcessNode {
+  cp: ControlPlane;
+  node: string;
+  ns: string;
+  admin: RestClient;
+  image: string;
+  /** The kubelet's --root; its runtime lives under <root>/runtime. */
+  kubeletRoot: string;
+  /** The running `skiff kubelet` (replaced by startKubelet()). */
+  kubelet: Proc;
+  /** Starts another `skiff kubelet` with the same flags (after a kill). */
+  startKubelet(): Proc;
+  /** A fresh runtime instance on the kubelet's root (it reads the records once: make one per look). */
+  readRuntime(): SkiffRuntimeService;
+  teardown(): Promise<void>;
+}
+
+export async function startProcessNode(opts: ProcessNodeOptions): Promise<ProcessNode> {
+  const kubeletToken = crypto.randomBytes(18).toString('base64url');
+  const cp = await startControlPlane({
+    prefix: opts.prefix,
+    registry: true,
+    api: { inProcess: opts.apiInProcess ?? true, ...(opts.kubeletServer ? { kubeletClient: { token: kubeletToken } } : {}) },
+  });
+  const net = nodeNetwork(cp.suffix, opts.prefix.slice(-1), opts.cidrSecondOctet);
+  const kubeletRoot = path.join(cp.root, 'kubelet');
+  const rtRoot = path.join(kubeletRoot, 'runtime');
+  const readRuntime = () => new SkiffRuntimeService({ root: rtRoot, images: new ImageService({ root: rtRoot }), bridgeName: net.bridge, podCidr: net.podCidr, cgroupParent: net.cgroupParent });
+  const args = [
+    'kubelet',
+    `--node-name=${cp.node}`,
+    `--root=${kubeletRoot}`,
+    `--pod-cidr=${net.podCidr}`,
+    '--node-ip=127.0.0.1',
+    '--capacity=cpu=4,memory=8Gi',
+    `--bridge=${net.bridge}`,
+    `--cgroup-parent=${net.cgroupParent}`,
+  ];
+  let out: ProcessNode | undefined;
+  const teardown = async () => {
+    await out?.kubelet.stop(10_000);
+    // The containers outlive the kubelet by design: remove them through the runtime, by ID.
+    await cleanRuntime(readRuntime(), net);
+    await cp.teardown();
+  };
+  try {
+    const kubeconfig = path.join(cp.root, 'kubelet.kubeconfig');
+    await writeKubeconfig(kubeconfig, buildKubeconfig({ server: cp.api.url, token: cp.api.nodeToken(cp.node), name: cp.node }));
+    args.push(`--kubeconfig=${kubeconfig}`);
+    if (opts.kubeletServer) {
+      const tokenFile = path.join(cp.root, 'kubelet-api.token');
+      await fs.writeFile(tokenFile, `${kubeletToken}\n`, { mode: 0o600 });
+      args.push('--address=127.0.0.1', '--kubelet-port=0', `--kubelet-api-token-file=${tokenFile}`);
+    }
+    out = {
+      cp,
+      node: cp.node,
+      ns: cp.ns,
+      admin: cp.admin,
+      image: cp.image,
+      kubeletRoot,
+      kubelet: startSkiff(args),
+      startKubelet() {
+        const p = startSkiff(args);
+        if (out) out.kubelet = p;
+        return p;
+      },
+      readRuntime,
+      teardown,
+    };
+    return out;
   } catch (e) {
     await teardown();
     throw e;

@@ -2,39 +2,22 @@
 // process (the real runtime has its own suites): registration and lease, pods from the
 // watch to Running in the API, admission rejection, graceful deletion ending in the object's
 // removal, re-adoption after a restart, and cleanup of pods deleted while it was down.
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isApiError } from '../../api/errors.js';
 import type { Pod } from '../../api/types/core.js';
-import { RestClient } from '../../client/rest.js';
+import type { RestClient } from '../../client/rest.js';
 import { Kubelet } from '../../kubelet/kubelet.js';
 import { LABEL_POD_UID } from '../../kubelet/labels.js';
 import { FakeRuntime } from '../../kubelet/testing/fake-runtime.js';
-import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
-import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import { eventually as eventuallyWithin, startControlPlane, type ControlPlane } from './harness.js';
 
-async function eventually<T>(f: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** The fake runtime answers at once: a shorter wait than the real-runtime suites'. */
+const eventually = <T>(f: () => Promise<T | undefined | false>, what: string) => eventuallyWithin(f, what, 20_000);
 
 describe('kubelet with a real API server', () => {
-  const node = `kl-node-${process.pid}`;
-  const ns = `kl-${process.pid}`;
-  let etcd: EtcdFixture;
-  let api: ApiServerFixture;
+  let cp: ControlPlane;
+  let node = '';
+  let ns = '';
   let admin: RestClient;
   let nodeClient: RestClient;
   let root: string;
@@ -70,23 +53,15 @@ describe('kubelet with a real API server', () => {
   const getPod = (name: string) => admin.pods.get(name, { namespace: ns });
 
   beforeAll(async () => {
-    etcd = await startEtcd();
-    api = await startApiServer({ etcd, inProcess: true, nodes: [node] });
-    admin = new RestClient({ server: api.url, token: api.adminToken, namespace: 'default' });
-    nodeClient = new RestClient({ server: api.url, token: api.nodeToken(node), namespace: 'default' });
-    await admin.namespaces.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    root = await fs.mkdtemp(path.join(os.tmpdir(), 'skiff-kubelet-api-'));
+    cp = await startControlPlane({ prefix: 'kl', api: { inProcess: true } });
+    ({ node, ns, admin, nodeClient, root } = cp);
     rt.addImage('busybox:1.36');
     await startKubelet();
   });
 
   afterAll(async () => {
     await kubelet?.stop();
-    nodeClient?.close();
-    admin?.close();
-    await api?.stop();
-    await etcd?.stop();
-    if (root) await fs.rm(root, { recursive: true, force: true });
+    await cp?.teardown();
   });
 
   it('registers its Node (labels, capacity, podCIDR, Ready) and renews a Lease', async () => {
