@@ -9,7 +9,7 @@ import { send } from './handlers/common.js';
 import { createObject } from './handlers/create.js';
 import { deleteCollection, deleteObject } from './handlers/delete.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './handlers/discovery.js';
-import { openApiDocument, openApiIndex } from './handlers/openapi.js';
+import { openApiDocument, openApiIndex, openApiV2 } from './handlers/openapi.js';
 import { getObject, listObjects } from './handlers/read.js';
 import { patchObject, updateObject } from './handlers/update.js';
 import { watchHttp } from './handlers/watch.js';
@@ -44,7 +44,11 @@ function serveNonResource(ctx: ApiContext, info: RequestInfo, req: Request, res:
   else if (p === '/apis') doc = apiGroupList();
   else if (parts[0] === 'apis' && parts.length === 2) doc = apiGroupDoc(parts[1]);
   else if (parts[0] === 'apis' && parts.length === 3) doc = apiResourceList(parts[1], parts[2]);
-  else if (p === '/openapi/v3') doc = openApiIndex();
+  else if (p === '/openapi/v2') {
+    const v2 = openApiV2(req.headers.accept);
+    res.writeHead(200, { 'Content-Type': v2.contentType, 'Content-Length': v2.body.length }).end(v2.body);
+    return;
+  } else if (p === '/openapi/v3') doc = openApiIndex();
   else if (p.startsWith('/openapi/v3/')) {
     const json = openApiDocument(p.slice('/openapi/v3/'.length));
     if (json === undefined) notFoundPath(p);

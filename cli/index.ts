@@ -10,7 +10,12 @@ import { createCommand } from './commands/create.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
 import { getCommand } from './commands/get.js';
+import { imagesCommand } from './commands/images.js';
 import { logsCommand } from './commands/logs.js';
+import { pruneCommand } from './commands/prune.js';
+import { pullCommand } from './commands/pull.js';
+import { rmiCommand } from './commands/rmi.js';
+import { topCommand } from './commands/top.js';
 import { runCommand } from './commands/run.js';
 import { versionCommand } from './commands/version.js';
 
@@ -23,6 +28,11 @@ export function registerCli(program: Command): Command {
     deleteCommand(),
     logsCommand(),
     runCommand(),
+    imagesCommand(),
+    pullCommand(),
+    rmiCommand(),
+    pruneCommand(),
+    topCommand(),
     versionCommand(),
     clusterInfoCommand(),
     configCommand(),

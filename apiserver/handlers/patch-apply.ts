@@ -1,5 +1,6 @@
 // Applying a PATCH body to the stored object: JSON merge patch (RFC 7386), JSON patch
-// (RFC 6902, through fast-json-patch) and strategic merge patch (strategic-merge.ts).
+// (RFC 6902, through fast-json-patch) and strategic merge patch (strategic-merge.ts). Server-side
+// apply is not a patch of the stored object; it goes through server-side-apply.ts.
 import jsonPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import { errors } from '../../api/errors.js';
@@ -37,7 +38,8 @@ export function applyPatchBody(current: unknown, patch: unknown, format: BodyFor
       }
     }
     case 'apply-patch':
-      throw errors.unsupportedMediaType('server-side apply (application/apply-patch+yaml) is not supported; use kubectl apply without --server-side');
+      // An apply is not a patch of the stored object: it has its own path (server-side-apply.ts).
+      throw errors.internal('an apply patch reached the generic patch path');
     default:
       throw errors.unsupportedMediaType(`PATCH needs Content-Type application/merge-patch+json, application/json-patch+json or application/strategic-merge-patch+json`);
   }

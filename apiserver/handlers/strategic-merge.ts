@@ -7,7 +7,7 @@
 // which is unambiguous across Pod, Node, Namespace, Event and Lease.
 
 /** field name -> the key its list elements are merged by */
-const MERGE_KEYS: Record<string, string> = {
+export const MERGE_KEYS: Readonly<Record<string, string>> = {
   containers: 'name',
   initContainers: 'name',
   ephemeralContainers: 'name',
@@ -28,7 +28,7 @@ const MERGE_KEYS: Record<string, string> = {
 };
 
 /** Primitive lists Kubernetes merges as sets rather than replacing. */
-const MERGED_PRIMITIVE_LISTS = new Set(['finalizers']);
+export const MERGED_PRIMITIVE_LISTS: ReadonlySet<string> = new Set(['finalizers']);
 
 type Obj = Record<string, unknown>;
 

@@ -6,17 +6,13 @@ import { isApiError } from '../../api/errors.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import type { RestClient } from '../../client/rest.js';
-import { planApply } from '../apply/plan.js';
-import { withConnectionFlags, parseDuration, type CliContext, type ConnectionFlags } from '../context.js';
+import { planFromFlags, withFilenameFlags, type FilenameFlags } from '../apply/file-flags.js';
+import { withConnectionFlags, parseDuration, type CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { parseResourceArgs } from '../resource-args.js';
-import { readStdin } from '../stdin.js';
 import { reportError, runVerb, type Io } from '../verb.js';
-import { collect } from './apply.js';
 
-interface DeleteFlags extends ConnectionFlags {
-  filename?: string[];
-  recursive?: boolean;
+interface DeleteFlags extends FilenameFlags {
   selector?: string;
   all?: boolean;
   allNamespaces?: boolean;
@@ -44,13 +40,7 @@ function gracePeriod(flags: DeleteFlags): number | undefined {
 
 async function victimsOf(args: string[], flags: DeleteFlags, ctx: CliContext): Promise<Victim[]> {
   if (flags.filename?.length) {
-    const plan = await planApply(flags.filename, {
-      recursive: flags.recursive,
-      readStdin: () => readStdin(),
-      namespace: ctx.namespace,
-      explicitNamespace: ctx.explicitNamespace,
-      validate: 'ignore',
-    });
+    const plan = await planFromFlags(flags, ctx, { validate: 'ignore' });
     if (plan.errors.length) throw new CliError(plan.errors.join('; '));
     return plan.objects.map((p) => ({ info: p.target.info, namespace: p.target.namespace, name: p.target.name }));
   }
@@ -116,9 +106,8 @@ export async function deleteAction(args: string[], flags: DeleteFlags, ctx: CliC
 export function deleteCommand(): Command {
   const cmd = new Command('delete')
     .description('Delete resources by names, file names, stdin or label selector, and wait until they are gone')
-    .argument('[resources...]', 'TYPE NAME... | TYPE/NAME...')
-    .option('-f, --filename <file>', 'the objects of a file, directory or - (repeatable)', collect)
-    .option('-R, --recursive', 'process the directory given in -f recursively')
+    .argument('[resources...]', 'TYPE NAME... | TYPE/NAME...');
+  withFilenameFlags(cmd, 'the objects of a file, directory or - (repeatable)')
     .option('-l, --selector <selector>', 'delete the objects matching this label selector')
     .option('--all', 'delete every object of the type in the namespace')
     .option('-A, --all-namespaces', 'with --all or -l: across all namespaces')

@@ -3,12 +3,12 @@
 import { Command } from 'commander';
 import { resourceForKind } from '../../api/resources.js';
 import { createObject, dryRunSuffix, parseDryRun } from '../apply/apply-object.js';
+import { collect } from '../apply/file-flags.js';
 import { parseDuration, withConnectionFlags, type CliContext, type ConnectionFlags } from '../context.js';
 import { parseOutput, printObjects } from '../printers/output.js';
 import { podFromFlags, type RunFlags } from '../run/pod-from-flags.js';
 import { runVerb, type Io } from '../verb.js';
 import { waitRunning } from '../run/wait-running.js';
-import { collect } from './apply.js';
 
 interface RunCommandFlags extends RunFlags, ConnectionFlags {
   dryRun?: string | boolean;
@@ -29,7 +29,7 @@ export async function runAction(name: string, args: string[], flags: RunCommandF
   if (flags.wait && dryRun === 'none') {
     // Events print as they arrive, so they cannot be aligned as a table; two spaces part the cells.
     const print = (line: string) => io.stdout.write(`  ${line.replace(/\t/g, '  ')}\n`);
-    await waitRunning(ctx.rest, ctx.namespace, name, print, parseDuration(flags.timeout ?? '5m'));
+    await waitRunning(ctx.rest, ctx.namespace, created.metadata.name ?? name, print, parseDuration(flags.timeout ?? '5m'), created.metadata.uid);
   }
 }
 

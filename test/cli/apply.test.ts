@@ -57,6 +57,23 @@ describe('skiff apply', () => {
     expect(recorded.spec.containers[0]?.image).toBe('kuard:2');
   });
 
+  it('--server-side lets the server apply: managedFields name the manager, a conflict is the server\'s, --force-conflicts wins', async () => {
+    const file = await writeManifest(c, 'ssa.yaml', pod('ssa'));
+    expect(await c.skiff(['apply', '--server-side', '-f', file])).toMatchObject({ code: 0, stdout: 'pod/ssa serverside-applied\n', stderr: '' });
+    const live = await c.rest.pods.get('ssa');
+    expect(live.metadata.managedFields?.map((m) => [m.manager, m.operation])).toEqual([['skiff', 'Apply']]);
+    expect(live.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration']).toBeUndefined();
+    expect(await c.skiff(['apply', '--server-side', '-f', file])).toMatchObject({ code: 0, stdout: 'pod/ssa serverside-applied\n' });
+    expect((await c.rest.pods.get('ssa')).metadata.resourceVersion).toBe(live.metadata.resourceVersion);
+
+    await writeManifest(c, 'ssa.yaml', pod('ssa', { label: 'other' }));
+    const refused = await c.skiff(['apply', '--server-side', '--field-manager', 'team-b', '-f', file]);
+    expect(refused).toMatchObject({ code: 1, stdout: '', stderr: 'Error from server (Conflict): Apply failed with 1 conflict: conflict with "skiff": .metadata.labels.app\n' });
+    expect(await c.skiff(['apply', '--server-side', '--field-manager', 'team-b', '--force-conflicts', '-f', file])).toMatchObject({ code: 0 });
+    expect((await c.rest.pods.get('ssa')).metadata.labels).toEqual({ app: 'other' });
+    expect(await c.skiff(['apply', '--force-conflicts', '-f', file])).toMatchObject({ code: 1, stderr: 'error: --force-conflicts and --field-manager only work with --server-side\n' });
+  });
+
   it('removes a label the manifest no longer has, keeping labels others added', async () => {
     const file = await writeManifest(c, 'labels.yaml', pod('labels').replace('    app: kuard\n', '    app: kuard\n    tier: web\n'));
     expect((await c.skiff(['apply', '-f', file])).code).toBe(0);

@@ -5,62 +5,39 @@
 // configured, get pods and nodes in every output format, get -w seeing a status change,
 // describe pod (with events) and node, delete waiting on a bound pod until its kubelet
 // finishes it, and field validation (Strict, Warn, Ignore). Objects a kubelet would write
-// (node, pod status, events) are written through the API. `kubectl explain` is not covered:
-// the server publishes no schemas in /openapi/v3 yet. (`kubectl logs` and `logs -f` are in
-// test/kubelet/logs.test.ts, against a real kubelet.)
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+// (node, pod status, events) are written through the API, and `kubectl explain` reads the
+// served OpenAPI v3. (`kubectl logs` and `logs -f` are in test/kubelet/logs.test.ts, against a
+// real kubelet; `apply --server-side` and `apply -f` of a List have suites of their own here.)
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { Event, Node, Pod } from '../../api/types/core.js';
 import type { KubeList } from '../../api/types/meta.js';
-import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
-import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
-import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
 import { startProcess, type Proc } from '../fixtures/process.js';
+import { haveKubectl, KUBECTL, startKubectlCluster, type KubectlCluster, type KubectlResult } from './kubectl-harness.js';
 
-const KUBECTL = '/usr/bin/kubectl';
-const haveKubectl = existsSync(KUBECTL);
 if (!haveKubectl) console.warn(`kubectl not found at ${KUBECTL}: skipping the kubectl compatibility suite (test/compat/kubectl.test.ts)`);
 
 const NODE = 'node-1';
 
-let etcd: EtcdFixture;
-let api: ApiServerFixture;
+let cluster: KubectlCluster;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 let admin: RestClient;
 let kubeletClient: RestClient;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = KubectlResult;
 
 /** Runs kubectl to completion with the suite's kubeconfig; never throws on a non-zero exit. */
 function kubectl(...args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(KUBECTL, args, { env, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return cluster.kubectl(args);
 }
 
 /** kubectl reading `stdin`; never throws on a non-zero exit. */
 function kubectlStdin(stdin: string, ...args: string[]): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = execFile(KUBECTL, args, { env, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin?.end(stdin);
-  });
+  return cluster.kubectl(args, { stdin });
 }
 
 /** kubectl that must succeed: answers its stdout. */
@@ -118,24 +95,15 @@ function boundPod(name: string): Pod {
 
 describe.skipIf(!haveKubectl)('the installed kubectl against skiff', () => {
   beforeAll(async () => {
-    etcd = await startEtcd();
-    api = await startApiServer({ etcd, inProcess: true, tls: true, nodes: [NODE] });
-    dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-compat-kubectl-'));
-    const kubeconfig = path.join(dir, 'kubeconfig');
-    await writeKubeconfig(kubeconfig, buildKubeconfig({ server: api.httpsUrl as string, ca: await readFile(api.caFile as string), token: api.adminToken, name: 'compat' }));
-    // HOME and the cache dir private to this run: no ~/.kube of the machine's user is read or written.
-    env = { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig, KUBECACHEDIR: path.join(dir, 'cache') };
-    admin = new RestClient({ server: api.url, token: api.adminToken, namespace: 'default' });
-    kubeletClient = new RestClient({ server: api.url, token: api.nodeToken(NODE), namespace: 'default' });
+    cluster = await startKubectlCluster({ nodes: [NODE] });
+    ({ dir, env, admin } = cluster);
+    kubeletClient = new RestClient({ server: cluster.api.url, token: cluster.api.nodeToken(NODE), namespace: 'default' });
     await admin.nodes.create(node);
   });
 
   afterAll(async () => {
-    admin?.close();
     kubeletClient?.close();
-    await api?.stop();
-    await etcd?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   it('explain pod.spec.containers describes the field from the served OpenAPI', async () => {

@@ -1,0 +1,77 @@
+// The installed kubectl against a real skiff API server on a real etcd, over HTTPS with the
+// admin token and a private HOME and cache: what the compat suites share. `kubectl()` never
+// throws on a non-zero exit; `version` picks one of the installed kubectl 1.27-1.33.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
+import { RestClient } from '../../client/rest.js';
+import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
+import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+
+export const KUBECTL = '/usr/bin/kubectl';
+/** The versioned kubectl binaries beside the default one. */
+export const KUBECTL_DIR = '/usr/lib/google-cloud-sdk/bin';
+export const haveKubectl = existsSync(KUBECTL);
+
+export interface KubectlResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface KubectlCluster {
+  api: ApiServerFixture;
+  admin: RestClient;
+  dir: string;
+  /** kubectl's environment: PATH, a private HOME and cache, KUBECONFIG. */
+  env: NodeJS.ProcessEnv;
+  kubectl(args: string[], opts?: { stdin?: string; version?: string }): Promise<KubectlResult>;
+  stop(): Promise<void>;
+}
+
+export function kubectlBinary(version?: string): string {
+  return version ? path.join(KUBECTL_DIR, `kubectl.${version}`) : KUBECTL;
+}
+
+/** `nodes`: names that get node tokens (api.nodeToken), as startApiServer takes them. */
+export async function startKubectlCluster(opts: { nodes?: string[] } = {}): Promise<KubectlCluster> {
+  const etcd: EtcdFixture = await startEtcd();
+  let api: ApiServerFixture;
+  try {
+    api = await startApiServer({ etcd, inProcess: true, tls: true, ...(opts.nodes ? { nodes: opts.nodes } : {}) });
+  } catch (e) {
+    await etcd.stop();
+    throw e;
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-compat-'));
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  await writeKubeconfig(kubeconfig, buildKubeconfig({ server: api.httpsUrl as string, ca: await readFile(api.caFile as string), token: api.adminToken, name: 'compat' }));
+  // HOME and the cache dir private to this run: no ~/.kube of the machine's user is read or written.
+  const env = { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig, KUBECACHEDIR: path.join(dir, 'cache') };
+  const admin = new RestClient({ server: api.url, token: api.adminToken, namespace: 'default' });
+  return {
+    api,
+    admin,
+    dir,
+    env,
+    kubectl(args, opts = {}) {
+      return new Promise((resolve) => {
+        const child = execFile(kubectlBinary(opts.version), args, { env, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
+          const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+          resolve({ code, stdout, stderr });
+        });
+        if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
+        else child.stdin?.end();
+      });
+    },
+    async stop() {
+      admin.close();
+      await api.stop();
+      await etcd.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
