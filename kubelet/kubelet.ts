@@ -203,7 +203,13 @@ export class Kubelet {
       for (const uid of this.#admitted) this.#wake(uid);
       await this.#cleanupOrphans();
     });
-    this.#every(this.#o.nodeStatusIntervalMs ?? 10_000, () => this.#updateNodeStatus());
+    // As the kubelet's tryUpdateNodeStatus: compare against the Node as the API has it, not
+    // against what was last posted, so a status someone else wrote (the node lifecycle
+    // controller's Ready=Unknown after a partition) is corrected at the next tick.
+    this.#every(this.#o.nodeStatusIntervalMs ?? 10_000, async () => {
+      const current = await this.#o.client.nodes.get(this.#o.nodeName);
+      await this.#updateNodeStatus(current);
+    });
     const gc = () => this.imageGC.garbageCollect().then(() => undefined);
     gc().catch((err: unknown) => this.#log.warn({ err }, 'image garbage collection failed'));
     this.#every(this.#o.imageGCPeriodMs ?? DEFAULT_IMAGE_GC_PERIOD_MS, gc);

@@ -69,6 +69,13 @@ export class PodLifecycle {
       await this.#publish(known, await readRuntimePodStatus(o.runtime, ref(pod)));
       return {};
     }
+    // As the kubelet's SyncPod, a new pod's status goes out before anything is started:
+    // startTime is when the kubelet took the pod on, and users see ContainerCreating while
+    // its images are pulled, not a bare Pending.
+    if (!known.status?.startTime) {
+      await this.#publish(known, rs);
+      known.status = this.statusOf(pod);
+    }
     o.prober.addPod(pod);
     const actions = computePodActions(known, rs, { liveness: o.prober.liveness, startup: o.prober.startup });
     const res = await o.syncer.syncPod(known, rs, actions);

@@ -84,6 +84,20 @@ describe('a new pod', () => {
     ]);
   });
 
+  it('publishes Pending with startTime and ContainerCreating before anything starts', async () => {
+    h = await makeHarness();
+    h.rt.addImage('busybox:1.36');
+    const pod = makePod({ containers: [sleeper('app')] });
+    await sync(pod);
+    const first = h.writes[0]?.status;
+    expect(first?.phase).toBe('Pending');
+    expect(first?.startTime).toBeTruthy();
+    expect(first?.containerStatuses?.map((c) => c.state?.waiting?.reason)).toEqual(['ContainerCreating']);
+    // The startTime stays what it was when the kubelet took the pod on.
+    expect(h.status(pod).phase).toBe('Running');
+    expect(h.status(pod).startTime).toBe(first?.startTime);
+  });
+
   it('a second sync of a running pod changes nothing and writes no status', async () => {
     h = await makeHarness();
     h.rt.addImage('busybox:1.36');
