@@ -8,8 +8,13 @@
 //     create being sent to each watcher receiving its event (target < 100 ms); also from
 //     the create's acknowledgement, which leaves out the create's own round trip.
 // Sizes can be turned down for a quick look: SKIFF_BENCH_CREATES, SKIFF_BENCH_WATCHERS.
+// Each phase also reports the CPU milliseconds per operation of every process involved (API
+// server, etcd, this client): on a shared 2-core machine the wall figures mostly measure the
+// neighbours, the CPU cost per operation does not.
 import { Etcd3 } from 'etcd3';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import { startApiServer } from '../test/fixtures/apiserver.js';
 import { startEtcd } from '../test/fixtures/etcd.js';
 
@@ -25,6 +30,34 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+
+/** CPU ms a process has used so far, from /proc (utime + stime, in 10 ms clock ticks). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** CPU ms per operation of the API server, etcd and this process over a phase. */
+function cpuMeter(pids: { api?: number; etcd: number }): (ops: number) => { api: number; etcd: number; client: number } {
+  const a0 = cpuMs(pids.api);
+  const e0 = cpuMs(pids.etcd);
+  const c0 = selfCpuMs();
+  return (ops) => ({
+    api: round((cpuMs(pids.api) - a0) / ops, 3),
+    etcd: round((cpuMs(pids.etcd) - e0) / ops, 3),
+    client: round((selfCpuMs() - c0) / ops, 3),
+  });
+}
+
+const showCpu = (c: { api: number; etcd: number; client: number }, withApi = true) =>
+  `CPU ms/op: ${withApi ? `apiserver ${c.api}, ` : ''}etcd ${c.etcd}, client ${c.client}`;
 
 function podBody(name: string, ns: string): string {
   return JSON.stringify({
@@ -99,8 +132,10 @@ export async function run(): Promise<Record<string, unknown>> {
     // Warm up both paths a little so neither pays for JIT and connection setup in its figure.
     for (let i = 0; i < 200; i++) await request(agent, url, 'POST', `/api/v1/namespaces/${ns}/pods`, api.adminToken, podBody(`warm-${i}`, ns));
 
+    const pids = { api: api.proc?.pid, etcd: etcd.proc.pid };
     let storedBytes = 0;
     let failures = 0;
+    const createMeter = cpuMeter(pids);
     const creates = await pool(CREATES, CONCURRENCY, async (i) => {
       const r = await request(agent, url, 'POST', `/api/v1/namespaces/${ns}/pods`, api.adminToken, podBody(`pod-${i}`, ns));
       if (r.status !== 201) {
@@ -110,22 +145,28 @@ export async function run(): Promise<Record<string, unknown>> {
     });
     if (failures) throw new Error(`${failures} creates failed`);
     const createsPerSec = CREATES / creates.seconds;
+    const createCpu = createMeter(CREATES);
     process.stdout.write(
       `api creates: ${CREATES} from ${CONCURRENCY} clients in ${round(creates.seconds)} s = ${round(createsPerSec, 0)}/s, ` +
-        `p50 ${round(percentile(creates.latencies, 50))} ms, p99 ${round(percentile(creates.latencies, 99))} ms\n`,
+        `p50 ${round(percentile(creates.latencies, 50))} ms, p99 ${round(percentile(creates.latencies, 99))} ms; ${showCpu(createCpu)}\n`,
     );
 
     // The anchor: the same number of puts of an object of the stored size, same concurrency.
     const value = 'x'.repeat(storedBytes);
     for (let i = 0; i < 200; i++) await raw.put(`/bench-raw/warm-${i}`).value(value);
+    const putMeter = cpuMeter(pids);
     const puts = await pool(CREATES, CONCURRENCY, async (i) => {
       await raw.put(`/bench-raw/pods/${ns}/pod-${i}`).value(value);
     });
     const etcdPutsPerSec = CREATES / puts.seconds;
+    const putCpu = putMeter(CREATES);
     process.stdout.write(
       `etcd puts:   ${CREATES} of ${storedBytes} B from ${CONCURRENCY} clients in ${round(puts.seconds)} s = ${round(etcdPutsPerSec, 0)}/s, ` +
-        `p50 ${round(percentile(puts.latencies, 50))} ms, p99 ${round(percentile(puts.latencies, 99))} ms\n`,
+        `p50 ${round(percentile(puts.latencies, 50))} ms, p99 ${round(percentile(puts.latencies, 99))} ms; ${showCpu(putCpu, false)}\n`,
     );
+    // The same comparison in CPU: what one create costs the whole machine against one put.
+    const cpuRatio = (putCpu.etcd + putCpu.client) / (createCpu.api + createCpu.etcd + createCpu.client);
+    process.stdout.write(`cpu per op:  create ${round(createCpu.api + createCpu.etcd + createCpu.client, 3)} ms, put ${round(putCpu.etcd + putCpu.client, 3)} ms (ratio ${round(cpuRatio, 3)})\n`);
 
     // Watch fan-out: WATCHERS watches on a fresh namespace, then paced creates there.
     const wns = 'bench-watch';
@@ -184,6 +225,7 @@ export async function run(): Promise<Record<string, unknown>> {
           }),
       ),
     );
+    const watchMeter = cpuMeter(pids);
     await pool(WATCHED_WRITES, WATCHED_WRITE_CONCURRENCY, async (i) => {
       const name = `w-${i}`;
       sentAt.set(name, process.hrtime.bigint());
@@ -193,6 +235,7 @@ export async function run(): Promise<Record<string, unknown>> {
     });
     const timeout = new Promise<void>((r) => setTimeout(r, 60_000).unref());
     await Promise.race([done, timeout]);
+    const watchCpu = watchMeter(WATCHED_WRITES);
     for (const r of watchReqs) r.destroy();
     watchAgent.destroy();
     delays.sort((a, b) => a - b);
@@ -203,7 +246,8 @@ export async function run(): Promise<Record<string, unknown>> {
     process.stdout.write(
       `watch:       ${WATCHERS} watchers x ${WATCHED_WRITES} creates: ${delivered}/${expected} events delivered, ` +
         `delay from send p50 ${round(percentile(delays, 50))} ms, p99 ${round(watchP99Ms)} ms; ` +
-        `from the create's 201 p50 ${round(percentile(fromAck, 50))} ms, p99 ${round(percentile(fromAck, 99))} ms\n`,
+        `from the create's 201 p50 ${round(percentile(fromAck, 50))} ms, p99 ${round(percentile(fromAck, 99))} ms; ` +
+        `apiserver CPU ${watchCpu.api} ms per create fanned out to ${WATCHERS}\n`,
     );
     const ratio = createsPerSec / etcdPutsPerSec;
     process.stdout.write(`ratio (api creates / etcd puts): ${round(ratio, 3)} (target >= 0.5); watch p99 target < 100 ms\n`);
@@ -222,6 +266,11 @@ export async function run(): Promise<Record<string, unknown>> {
       watchP50Ms: round(percentile(delays, 50)),
       watchP99Ms: round(watchP99Ms),
       watchP99FromAckMs: round(percentile(fromAck, 99)),
+      createCpuMs: createCpu,
+      etcdPutCpuMs: putCpu,
+      cpuRatio: round(cpuRatio, 3),
+      watchApiCpuMsPerCreate: watchCpu.api,
+      loadAverage: round(os.loadavg()[0]),
       objectBytes: storedBytes,
       creates: CREATES,
       concurrency: CONCURRENCY,

@@ -6,6 +6,7 @@
 // same with 5,000 nodes. Anchors (not measured here): kube-scheduler's scheduler_perf floor
 // for SchedulingBasic is 680-810 pods/s at 5,000 nodes; HashiCorp's C1M placed 3,750/s.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Etcd3 } from 'etcd3';
 import { Quantity } from '../api/quantity.js';
@@ -28,6 +29,19 @@ const MEMS = ['128Mi', '256Mi', '512Mi', '1Gi'];
 
 function say(o: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(o)}\n`);
+}
+
+/** CPU ms a process has used so far, from /proc (utime + stime, in 10 ms clock ticks). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -106,6 +120,12 @@ interface RoundResult {
   overcommittedNodes: number;
   unbound: number;
   nodeRegistrationSeconds: number;
+  /**
+   * CPU ms per pod bound, per process, from the first create to the last binding: the API
+   * server, etcd, and this process (scheduler, creators, hollow nodes). On a shared machine
+   * the wall figure mostly measures the neighbours; this says where a pod's cost goes.
+   */
+  cpuMsPerPod: { apiserver: number; etcd: number; schedulerAndClients: number };
 }
 
 async function round(etcd: EtcdFixture, nodeCount: number, podCount: number): Promise<RoundResult> {
@@ -135,6 +155,7 @@ async function round(etcd: EtcdFixture, nodeCount: number, podCount: number): Pr
         if (++bound === podCount) resolve();
       });
     });
+    const cpu0 = { api: cpuMs(api.proc?.pid), etcd: cpuMs(etcd.proc.pid), self: selfCpuMs() };
     const firstCreate = performance.now();
     let next = 0;
     const ticker = setInterval(() => say({ phase: 'progress', created: next, bound, queue: scheduler.queue.lengths() }), 2000);
@@ -151,6 +172,12 @@ async function round(etcd: EtcdFixture, nodeCount: number, podCount: number): Pr
     await Promise.race([allBound, running]);
     clearTimeout(timeout);
     clearInterval(ticker);
+    const perPod = (ms: number) => Math.round((ms / Math.max(1, bound)) * 1000) / 1000;
+    const cpuMsPerPod = {
+      apiserver: perPod(cpuMs(api.proc?.pid) - cpu0.api),
+      etcd: perPod(cpuMs(etcd.proc.pid) - cpu0.etcd),
+      schedulerAndClients: perPod(selfCpuMs() - cpu0.self),
+    };
     const seconds = (lastBound - firstCreate) / 1000;
     latencies.sort((a, b) => a - b);
 
@@ -182,6 +209,7 @@ async function round(etcd: EtcdFixture, nodeCount: number, podCount: number): Pr
       overcommittedNodes,
       unbound,
       nodeRegistrationSeconds: +nodeRegistrationSeconds.toFixed(1),
+      cpuMsPerPod,
     };
   } finally {
     ac.abort();
@@ -219,6 +247,7 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
       podsPerSecond: main.podsPerSecond,
       p50LatencyMs: main.p50LatencyMs,
       p99LatencyMs: main.p99LatencyMs,
+      cpuMsPerPod: main.cpuMsPerPod,
       overcommittedNodes: main.overcommittedNodes,
       unbound: main.unbound,
       etcdTxnPerSecond,

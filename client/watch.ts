@@ -47,14 +47,17 @@ export async function* watchStream<T extends KubeObject>(
     res.setEncoding('utf8');
     for await (const chunk of res) {
       pending += chunk as string;
+      // Scan by index and cut the buffer once per chunk: a chunk often holds many events.
+      let start = 0;
       let nl = pending.indexOf('\n');
       while (nl >= 0) {
-        const line = pending.slice(0, nl).trim();
-        pending = pending.slice(nl + 1);
+        const line = pending.slice(start, nl).trim();
+        start = nl + 1;
         if (signal?.aborted) return;
         if (line) yield decodeLine<T>(line);
-        nl = pending.indexOf('\n');
+        nl = pending.indexOf('\n', start);
       }
+      pending = start === 0 ? pending : pending.slice(start);
     }
     const rest = pending.trim();
     if (rest) yield decodeLine<T>(rest);

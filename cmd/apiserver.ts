@@ -41,6 +41,7 @@ export function apiserverCommand(): Command {
     .option('--kubelet-client-token-file <file>', 'bearer token the API server presents to kubelets (pods/log, nodes/proxy)')
     .option('--kubelet-certificate-authority <file>', "PEM CA of the kubelets' serving certificates (none: not verified)")
     .option('--kubelet-socket-dir <dir>', 'unix sockets <node>.sock leading to kubelets with no route from here (lab nodes)')
+    .option('--group-commit [bool]', 'send concurrent writes to etcd as one transaction (they then share a resourceVersion)', true)
     .action(async (o: {
       etcdServers: string;
       etcdPrefix: string;
@@ -56,6 +57,7 @@ export function apiserverCommand(): Command {
       kubeletClientTokenFile?: string;
       kubeletCertificateAuthority?: string;
       kubeletSocketDir?: string;
+      groupCommit: boolean | string;
     }) => {
       // Loaded here, not at the top: every other skiff command would pay for etcd's gRPC
       // client and the compiled schemas at start-up.
@@ -70,6 +72,7 @@ export function apiserverCommand(): Command {
         anonymous: typeof o.anonymousAuth === 'boolean' ? o.anonymousAuth : bool(o.anonymousAuth),
         bookmarkIntervalMs: Number(o.bookmarkInterval),
         compactionIntervalMs: duration(o.etcdCompactionInterval),
+        groupCommit: typeof o.groupCommit === 'boolean' ? o.groupCommit : bool(o.groupCommit),
         kubeletClient: {
           token: o.kubeletClientTokenFile ? (await readFile(o.kubeletClientTokenFile, 'utf8')).trim() : undefined,
           ca: o.kubeletCertificateAuthority ? await readFile(o.kubeletCertificateAuthority) : undefined,

@@ -72,23 +72,46 @@ export function schemaCauses(obj: unknown, kind: string): StatusCause[] {
   return (validate.errors ?? []).map((e) => toCause(e, obj));
 }
 
-function walkUnknown(schema: JsonSchema, value: unknown, path: FieldPath, out: string[], remove: boolean): void {
+/** A path as segments while walking; made into a FieldPath only for a field that is reported. */
+type Segments = (string | number)[];
+
+function pathOf(segments: Segments): string {
+  let path = FieldPath.root();
+  for (const s of segments) path = typeof s === 'number' ? path.index(s) : path.key(s);
+  return path.toString();
+}
+
+// Runs on every write (fieldValidation=Warn drops unknown fields): no allocation per known field.
+function walkUnknown(schema: JsonSchema, value: unknown, path: Segments, out: string[], remove: boolean): void {
   if (Array.isArray(value)) {
-    if (schema.items) value.forEach((v, i) => walkUnknown(schema.items as JsonSchema, v, path.index(i), out, remove));
+    const items = schema.items;
+    if (!items) return;
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      walkUnknown(items, value[i], path, out, remove);
+      path.pop();
+    }
     return;
   }
   if (!isObject(value)) return;
-  if (schema.properties) {
-    for (const [k, v] of Object.entries(value)) {
-      const sub = schema.properties[k];
-      if (sub) walkUnknown(sub, v, path.key(k), out, remove);
+  const props = schema.properties;
+  if (props) {
+    for (const k of Object.keys(value)) {
+      const sub = Object.hasOwn(props, k) ? props[k] : undefined;
+      path.push(k);
+      if (sub) walkUnknown(sub, value[k], path, out, remove);
       else {
-        out.push(path.key(k).toString());
+        out.push(pathOf(path));
         if (remove) delete value[k];
       }
+      path.pop();
     }
   } else if (schema.additionalProperties) {
-    for (const [k, v] of Object.entries(value)) walkUnknown(schema.additionalProperties, v, path.key(k), out, remove);
+    for (const k of Object.keys(value)) {
+      path.push(k);
+      walkUnknown(schema.additionalProperties, value[k], path, out, remove);
+      path.pop();
+    }
   }
   // An object schema with neither is free-form (managedFields' fieldsV1): nothing is unknown in it.
 }
@@ -102,7 +125,7 @@ export function unknownFields(obj: unknown, kind?: string): string[] {
   const schema = k ? schemaFor(k) : undefined;
   if (!schema) return [];
   const out: string[] = [];
-  walkUnknown(schema, obj, FieldPath.root(), out, false);
+  walkUnknown(schema, obj, [], out, false);
   return out;
 }
 
@@ -116,6 +139,6 @@ export function dropUnknownFields(obj: unknown, kind?: string): string[] {
   const schema = k ? schemaFor(k) : undefined;
   if (!schema) return [];
   const out: string[] = [];
-  walkUnknown(schema, obj, FieldPath.root(), out, true);
+  walkUnknown(schema, obj, [], out, true);
   return out;
 }

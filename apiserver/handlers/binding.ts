@@ -7,7 +7,7 @@ import type { Binding, Pod, PodCondition } from '../../api/types/core.js';
 import type { ApiContext, RequestContext } from '../context.js';
 import { validateObject } from '../../api/validation/index.js';
 import { timestamp } from '../strategy.js';
-import { checkObjectBody, keyOf, readDecoded, refOf, send } from './common.js';
+import { cachedObject, checkObjectBody, keyOf, readDecoded, refOf, send } from './common.js';
 
 export async function createBinding(ctx: ApiContext, rc: RequestContext, req: Request, res: Response): Promise<void> {
   const name = rc.info.name ?? '';
@@ -24,7 +24,8 @@ export async function createBinding(ctx: ApiContext, rc: RequestContext, req: Re
   if (causes.length) throw errors.invalid('Binding', name, causes);
   const target = binding.target;
   const now = timestamp();
-  await ctx.store.guaranteedUpdate(keyOf(ctx, rc), refOf(rc), (cur) => {
+  const key = keyOf(ctx, rc);
+  await ctx.store.guaranteedUpdate(key, refOf(rc), (cur) => {
     const pod = cur as Pod;
     if (pod.metadata.deletionTimestamp) throw errors.conflict('pods', name, 'pod is being deleted, cannot be assigned to a host');
     if (pod.spec.nodeName) throw errors.conflict('pods', name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
@@ -40,6 +41,6 @@ export async function createBinding(ctx: ApiContext, rc: RequestContext, req: Re
     const scheduled: PodCondition = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now };
     pod.status = { ...pod.status, conditions: [...conditions, scheduled] };
     return pod;
-  });
+  }, { suggestion: cachedObject(ctx, rc, key) });
   send(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, rc);
 }

@@ -29,6 +29,11 @@ export function keyOf(ctx: ApiContext, rc: RequestContext, name = rc.info.name ?
   return ctx.keys.objectKey(rc.resource, rc.info.namespace, name);
 }
 
+/** The object under `key` as the watch cache last saw it: a read-modify-write's first guess. */
+export function cachedObject(ctx: ApiContext, rc: RequestContext, key: string): KubeObject | undefined {
+  return ctx.caches.get(rc.resource.plural)?.get(key);
+}
+
 /** Reads and decodes the body, whatever its format (the caller checks the shape). */
 export async function readDecoded(req: Request): Promise<{ body: unknown; format: BodyFormat }> {
   const format = bodyFormat(req.headers['content-type']);

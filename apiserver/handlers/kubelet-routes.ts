@@ -23,7 +23,13 @@ export function kubeletRoutes(ctx: ApiContext, opts: KubeletClientOptions = {}) 
   const kubelets = new KubeletClient(opts);
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     // The raw URL: a proxied path keeps its encoding ("/images/127.0.0.1%3A5000%2Fapp%3Av1").
-    const url = new URL(req.originalUrl, 'http://apiserver');
+    // Every request passes here, so a cheap test on the raw path comes before any parsing
+    // (loose on purpose: URL parsing only removes segments and turns \ into /).
+    const raw = req.originalUrl;
+    const q = raw.indexOf('?');
+    const rawPath = q < 0 ? raw : raw.slice(0, q);
+    if (!rawPath.includes('log') && !rawPath.includes('proxy')) return next();
+    const url = new URL(raw, 'http://apiserver');
     const log = POD_LOG.test(url.pathname);
     const proxy = NODE_PROXY.exec(url.pathname);
     if (!log && !proxy) return next();

@@ -10,8 +10,9 @@ import { admit, applyDefaults } from '../admission.js';
 import type { ApiContext, RequestContext } from '../context.js';
 import { DELETE, type UpdateResult } from '../storage/etcd-store.js';
 import { prepareForUpdate, readyToDelete } from '../strategy.js';
-import { checkBound, checkObjectBody, fieldValidation, isDryRun, keyOf, readDecoded, refOf, send } from './common.js';
+import { cachedObject, checkBound, checkObjectBody, fieldValidation, isDryRun, keyOf, readDecoded, refOf, send } from './common.js';
 import { applyPatchBody } from './patch-apply.js';
+import { serverSideApply } from './server-side-apply.js';
 
 function checkSubresource(rc: RequestContext): void {
   const sub = rc.info.subresource;
@@ -47,14 +48,15 @@ async function writeUpdate(
     send(res, 200, compute(structuredClone(current)), rc);
     return;
   }
+  const key = keyOf(ctx, rc);
   const { object, deleted } = await ctx.store.guaranteedUpdate(
-    keyOf(ctx, rc),
+    key,
     refOf(rc),
     (current): UpdateResult => {
       const next = compute(current);
       return readyToDelete(next) ? DELETE : next;
     },
-    { expectedRV },
+    { expectedRV, suggestion: cachedObject(ctx, rc, key) },
   );
   ctx.log.debug({ resource: r.plural, name: rc.info.name, deleted }, 'updated');
   send(res, 200, object, rc);
@@ -72,6 +74,8 @@ export async function updateObject(ctx: ApiContext, rc: RequestContext, req: Req
 export async function patchObject(ctx: ApiContext, rc: RequestContext, req: Request, res: Response): Promise<void> {
   checkSubresource(rc);
   const { body, format } = await readDecoded(req);
+  // Server-side apply may create the object and keeps managedFields: see server-side-apply.ts.
+  if (format === 'apply-patch') return serverSideApply(ctx, rc, body, res, writeUpdate);
   await writeUpdate(ctx, rc, res, (current) => {
     const patched = applyPatchBody(current, body, format) as KubeObject;
     const rv = patched?.metadata?.resourceVersion;

@@ -7,8 +7,9 @@ import type { Etcd3, IKeyValue, IRangeResponse, ITxnResponse } from 'etcd3';
 import { ApiError, errors } from '../../api/errors.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types/meta.js';
+import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { prefixEnd } from './keys.js';
-import { decode, encode, remember, withResourceVersion } from './serialized.js';
+import { decode, encode, remember, rememberStored, storedFormOf, withResourceVersion } from './serialized.js';
 
 /** Which object a storage call is about, for error messages. */
 export interface ObjectRef {
@@ -40,7 +41,7 @@ export function fromKv(kv: IKeyValue): KubeObject {
 }
 
 function storedObject<T extends KubeObject>(obj: T, bytes: string, rev: string): T {
-  return remember({ ...obj, metadata: { ...obj.metadata, resourceVersion: rev } }, withResourceVersion(bytes, rev));
+  return rememberStored(remember({ ...obj, metadata: { ...obj.metadata, resourceVersion: rev } }, withResourceVersion(bytes, rev)), bytes);
 }
 
 /** Maps what etcd refuses to the Status a client can act on; never a bare 500 for size. */
@@ -79,13 +80,39 @@ function decodeContinue(token: string, prefix: string): ContinueToken {
 /** etcd's default --max-request-bytes: a put beyond it is refused. */
 export const DEFAULT_MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
 
+/** How a conditional write came out: landed at `revision`, or not, with the key's current value. */
+interface WriteOutcome {
+  succeeded: boolean;
+  revision: string;
+  current?: IKeyValue;
+}
+
+function outcomeOf(res: ITxnResponse): WriteOutcome {
+  return { succeeded: res.succeeded, revision: res.header.revision, current: res.responses[0]?.response_range?.kvs[0] };
+}
+
 export class EtcdStore {
   readonly client: Etcd3;
   readonly #maxObjectBytes: number;
+  /** Creates and updates go through it; undefined = one Txn per write. */
+  readonly groupCommit: GroupCommitter | undefined;
 
-  constructor(client: Etcd3, opts: { maxObjectBytes?: number } = {}) {
+  constructor(client: Etcd3, opts: { maxObjectBytes?: number; groupCommit?: GroupCommitOptions | false } = {}) {
     this.client = client;
     this.#maxObjectBytes = opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
+    this.groupCommit = opts.groupCommit === false ? undefined : new GroupCommitter(client, opts.groupCommit);
+  }
+
+  /** A conditional put or delete of one key, batched with concurrent ones when group commit is on. */
+  #write(key: string, compare: 'Create' | 'Mod', rev: string | undefined, value: string | undefined, readBack: boolean): Promise<WriteOutcome> {
+    const alone = async (): Promise<WriteOutcome> => {
+      let b = this.client.if(key, compare, '==', compare === 'Create' ? 0 : (rev as string));
+      b = b.then(value === undefined ? this.client.delete().key(key) : this.client.put(key).value(value));
+      if (readBack) b = b.else(this.client.get(key));
+      return outcomeOf(await b.commit());
+    };
+    if (!this.groupCommit) return alone();
+    return this.groupCommit.write({ key, compare, rev, value, landed: (revision) => ({ succeeded: true, revision }), alone });
   }
 
   /**
@@ -113,56 +140,85 @@ export class EtcdStore {
   async create<T extends KubeObject>(key: string, obj: T, ref: ObjectRef): Promise<T> {
     const bytes = encode(obj);
     this.#checkSize(key, bytes);
-    const res = await this.client
-      .if(key, 'Create', '==', 0)
-      .then(this.client.put(key).value(bytes))
-      .commit()
-      .catch((e: unknown) => {
-        throw storageError(e);
-      });
+    const res = await this.#write(key, 'Create', undefined, bytes, false).catch((e: unknown) => {
+      throw storageError(e);
+    });
     if (!res.succeeded) throw errors.alreadyExists(ref.resource.plural, ref.name, ref.resource.group || undefined);
-    return storedObject(obj, bytes, res.header.revision);
+    return storedObject(obj, bytes, res.revision);
   }
 
   /**
    * Read-modify-write until it lands (kube's GuaranteedUpdate). `update` gets a copy of the
    * current object; with `expectedRV` set, a current object at any other revision is a 409.
    * An update that changes nothing writes nothing and answers the current object.
+   *
+   * `suggestion` is the object as the watch cache last saw it: starting from it saves the
+   * read, and the txn's mod_revision compare catches a stale one (its else branch answers
+   * the stored object). What a stale suggestion could get wrong (not found, a 409 on
+   * expectedRV, an error from `update`, a no-op) is only believed once checked against etcd.
    */
   async guaranteedUpdate(
     key: string,
     ref: ObjectRef,
     update: (current: KubeObject) => UpdateResult | Promise<UpdateResult>,
-    opts: { expectedRV?: string; current?: KubeObject } = {},
+    opts: { expectedRV?: string; current?: KubeObject; suggestion?: KubeObject } = {},
   ): Promise<{ object: KubeObject; deleted: boolean }> {
-    let current = opts.current ?? (await this.get(key));
+    let verified = opts.current !== undefined || opts.suggestion === undefined;
+    let current = opts.current ?? opts.suggestion ?? (await this.get(key));
+    const refetch = async () => {
+      current = await this.get(key);
+      verified = true;
+    };
     for (;;) {
-      if (!current) throw errors.notFound(ref.resource.plural, ref.name, ref.resource.group || undefined);
+      if (!current) {
+        if (!verified) {
+          await refetch();
+          continue;
+        }
+        throw errors.notFound(ref.resource.plural, ref.name, ref.resource.group || undefined);
+      }
       const rv = current.metadata.resourceVersion as string;
       if (opts.expectedRV && opts.expectedRV !== rv) {
+        if (!verified) {
+          await refetch();
+          continue;
+        }
         throw errors.conflict(ref.resource.plural, ref.name, 'the object has been modified; please apply your changes to the latest version and try again', ref.resource.group || undefined);
       }
-      const next = await update(structuredClone(current));
-      let res: ITxnResponse;
+      // The stored form, when known, gives both the copy for `update` and the no-op test.
+      const stored = storedFormOf(current);
+      let next: UpdateResult;
+      try {
+        next = await update(stored !== undefined ? decode(stored, rv) : structuredClone(current));
+      } catch (e) {
+        if (verified) throw e;
+        await refetch();
+        continue;
+      }
+      let res: WriteOutcome;
       let bytes = '';
       try {
         if (next === DELETE) {
-          res = await this.client.if(key, 'Mod', '==', rv).then(this.client.delete().key(key)).else(this.client.get(key)).commit();
+          res = await this.#write(key, 'Mod', rv, undefined, true);
         } else {
           bytes = encode(next);
-          if (bytes === encode(current)) return { object: current, deleted: false };
+          if (bytes === (stored ?? encode(current))) {
+            if (verified) return { object: current, deleted: false };
+            await refetch();
+            continue;
+          }
           this.#checkSize(key, bytes);
-          res = await this.client.if(key, 'Mod', '==', rv).then(this.client.put(key).value(bytes)).else(this.client.get(key)).commit();
+          res = await this.#write(key, 'Mod', rv, bytes, true);
         }
       } catch (e) {
         throw storageError(e);
       }
       if (res.succeeded) {
-        if (next === DELETE) return { object: storedObject(current, encode(current), res.header.revision), deleted: true };
-        return { object: storedObject(next, bytes, res.header.revision), deleted: false };
+        if (next === DELETE) return { object: storedObject(current, stored ?? encode(current), res.revision), deleted: true };
+        return { object: storedObject(next, bytes, res.revision), deleted: false };
       }
-      const kv: IKeyValue | undefined = res.responses[0]?.response_range?.kvs[0];
-      current = kv ? fromKv(kv) : null;
+      current = res.current ? fromKv(res.current) : null;
+      verified = true;
     }
   }
 

@@ -4,13 +4,25 @@
 import type { KubeObject } from '../../api/types/meta.js';
 
 const made = new WeakMap<object, string>();
+/** The stored form an object was decoded from (or written as): a read-modify-write compares with it. */
+const storedForm = new WeakMap<object, string>();
 
 /** The stored form: no resourceVersion (it is etcd's mod_revision), metadata near the front. */
 export function encode(obj: KubeObject): string {
   const { apiVersion, kind, metadata, ...rest } = obj;
-  const meta = { ...metadata };
-  delete meta.resourceVersion;
+  // Destructuring rather than `delete`, which would turn the copy into a slow dictionary.
+  const { resourceVersion: _rv, ...meta } = metadata ?? {};
   return JSON.stringify({ apiVersion, kind, metadata: meta, ...rest });
+}
+
+/** The stored JSON `obj` was decoded from or written as, when known. */
+export function storedFormOf(obj: object): string | undefined {
+  return storedForm.get(obj);
+}
+
+export function rememberStored<T extends object>(obj: T, stored: string): T {
+  storedForm.set(obj, stored);
+  return obj;
 }
 
 const META = '"metadata":{';
@@ -35,7 +47,7 @@ export function withResourceVersion(stored: string, rev: number | string): strin
 export function decode(stored: string, rev: number | string): KubeObject {
   const obj = JSON.parse(stored) as KubeObject;
   obj.metadata = { ...obj.metadata, resourceVersion: String(rev) };
-  return obj;
+  return rememberStored(obj, stored);
 }
 
 export function remember<T extends KubeObject>(obj: T, json: string): T {

@@ -96,6 +96,8 @@ function eventLine(type: WatchEventType, objectJson: string): string {
  */
 class ClientWatch implements CacheWatch {
   lastRev: number;
+  /** Events at or below this revision were seen already (the list, or the version asked for). */
+  after: number;
   stopped = false;
   #pending: string[] = [];
   #scheduled = false;
@@ -107,10 +109,13 @@ class ClientWatch implements CacheWatch {
     readonly render?: (type: WatchEventType, obj: KubeObject) => string,
   ) {
     this.lastRev = fromRev;
+    this.after = fromRev;
   }
 
   deliver(ev: CacheEvent): void {
-    if (this.stopped || ev.rev <= this.lastRev) return;
+    // Several events may share a revision (keys written in one Txn: group commit), so an
+    // event at the last revision delivered is still new; only older ones are not.
+    if (this.stopped || ev.rev <= this.after || ev.rev < this.lastRev) return;
     this.lastRev = ev.rev;
     let type: WatchEventType | undefined = ev.type;
     if (this.filter) {
@@ -313,6 +318,7 @@ export class WatchCache {
         w.enqueue(opts.render ? opts.render('ADDED', entry.object) : eventLine('ADDED', entry.json()));
       }
       w.lastRev = this.#rev;
+      w.after = this.#rev;
     } else {
       for (let i = this.#ringStart; i < this.#ring.length && !w.stopped; i++) w.deliver(this.#ring[i]);
     }

@@ -2,26 +2,23 @@
 // schema and semantic errors), nothing of it reaches etcd, and the server keeps serving.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '../../api/types/meta.js';
-import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
-import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import { startApiCluster, type ApiCluster, type ApiServerFixture } from '../fixtures/apiserver.js';
 import { call, client, type Client } from './http.js';
 
-let etcd: EtcdFixture;
+let cluster: ApiCluster;
 let api: ApiServerFixture;
 let admin: Client;
 const ns = `bad-${process.pid}`;
 const pods = `/api/v1/namespaces/${ns}/pods`;
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  api = await startApiServer({ etcd, inProcess: true });
+  cluster = await startApiCluster({ namespace: ns });
+  api = cluster.api;
   admin = client(api.url, api.adminToken);
-  expect((await admin.post('/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
 });
 
 afterAll(async () => {
-  await api?.stop();
-  await etcd?.stop();
+  await cluster?.stop();
 });
 
 function pod(overrides: { metadata?: Record<string, unknown>; containers?: unknown[] } = {}): Record<string, unknown> {

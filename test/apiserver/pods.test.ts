@@ -4,11 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/core.js';
 import type { KubeObject } from '../../api/types/meta.js';
-import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
-import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import { startApiCluster, type ApiCluster, type ApiServerFixture } from '../fixtures/apiserver.js';
 import { client, type Client } from './http.js';
 
-let etcd: EtcdFixture;
+let cluster: ApiCluster;
 let api: ApiServerFixture;
 let admin: Client;
 const ns = `pods-${process.pid}`;
@@ -27,15 +26,13 @@ function pod(name: string, extra: Partial<Pod['spec']> = {}, labels?: Record<str
 const unique = (p: string) => `${p}-${++seq}-${Date.now().toString(36)}`;
 
 beforeAll(async () => {
-  etcd = await startEtcd();
-  api = await startApiServer({ etcd, inProcess: true });
+  cluster = await startApiCluster({ namespace: ns });
+  api = cluster.api;
   admin = client(api.url, api.adminToken);
-  expect((await admin.post('/api/v1/namespaces', { metadata: { name: ns } })).status).toBe(201);
 });
 
 afterAll(async () => {
-  await api?.stop();
-  await etcd?.stop();
+  await cluster?.stop();
 });
 
 describe('server-set fields', () => {
