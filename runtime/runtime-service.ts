@@ -119,6 +119,7 @@ export class SkiffRuntimeService implements RuntimeService {
       sandboxes: new Map(),
       containers: new Map(),
       locks: new Map(),
+      imageUsers: new Map(),
     };
     loadRecords(this.#ctx);
   }

@@ -1,6 +1,7 @@
 // A container's live state, read back from what outlives skiff: conmon's exit file
 // (`<exits>/<id>`, holding the exit code; its mtime is the finish time), the `oom` file conmon
 // leaves in the bundle, and conmon itself. The record caches the final answer once exited.
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { RuntimeError } from '../cri.js';
@@ -16,13 +17,13 @@ export function getContainer(ctx: RuntimeContext, idOrPrefix: string): Container
 
 export const exitFile = (ctx: RuntimeContext, id: string) => path.join(ctx.dirs.exits, id);
 
-/** Reads the exit file; undefined while the container has not exited. */
+/** Reads the exit file; undefined while the container has not exited. Synchronous: one small file, read on every status check. */
 export async function readExit(ctx: RuntimeContext, id: string): Promise<{ code: number; at: number } | undefined> {
   const f = exitFile(ctx, id);
   try {
-    const [text, st] = await Promise.all([fs.readFile(f, 'utf8'), fs.stat(f)]);
+    const text = fsSync.readFileSync(f, 'utf8');
     if (text.trim() === '') return undefined; // conmon is mid-write
-    return { code: Number(text.trim()), at: Math.round(st.mtimeMs * 1_000_000) };
+    return { code: Number(text.trim()), at: Math.round(fsSync.statSync(f).mtimeMs * 1_000_000) };
   } catch {
     return undefined;
   }

@@ -3,15 +3,16 @@
 // with its process waiting for StartContainer. Like CRI-O, the log file and the exit-code
 // watch begin here. Any failure undoes what was done.
 import crypto from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { RuntimeError, type ContainerConfig, type PodSandboxConfig } from '../cri.js';
-import { startConmon } from '../oci/conmon.js';
+import { spawnConmon, type PendingConmon } from '../oci/conmon.js';
 import { mountRootfs, unmountAll } from '../oci/mount.js';
 import { mergeEnv, processArgs } from '../oci/process-args.js';
 import { buildSpec } from '../oci/spec.js';
-import { resolveUser } from '../oci/user.js';
-import { nowNs, saveContainer, type ContainerRecord, type RuntimeContext, type SandboxRecord } from '../runtime-context.js';
+import { imageUser } from './image-user.js';
+import { StepTimes, nowNs, saveContainer, type ContainerRecord, type RuntimeContext, type SandboxRecord } from '../runtime-context.js';
 import { etcPaths } from '../sandboxes/etc-files.js';
 import { getSandbox } from '../sandboxes/stop-sandbox.js';
 
@@ -40,7 +41,8 @@ export async function createContainer(ctx: RuntimeContext, sandboxId: string, co
       throw new RuntimeError('AlreadyExists', `container ${config.metadata.name} attempt ${attempt} already exists in sandbox ${sandbox.id} as ${c.id}`);
     }
   }
-  const image = await ctx.images.getImage(config.image.image);
+  const t = new StepTimes();
+  const image = await t.time('getImage', () => ctx.images.getImage(config.image.image));
   const id = crypto.randomBytes(32).toString('hex');
   const bundle = path.join(ctx.dirs.containers, id);
   const rootfs = path.join(bundle, 'rootfs');
@@ -65,26 +67,41 @@ export async function createContainer(ctx: RuntimeContext, sandboxId: string, co
     cgroupsPath: `${sandbox.cgroupParent}/${id.slice(0, 32)}`,
     logPath: logPathFor(sandbox, config),
   };
-  await fs.mkdir(bundle, { recursive: true });
+  // Small metadata writes on the critical path are synchronous (see runtime-context.ts).
+  fsSync.mkdirSync(bundle, { recursive: true });
+  fsSync.mkdirSync(path.dirname(rec.logPath), { recursive: true });
   let prepared = false;
-  // Step timings go to the debug log: where a container's start time goes.
-  const t0 = performance.now();
-  const times: Record<string, number> = {};
-  const mark = (step: string) => (times[step] = Math.round(performance.now() - t0));
-  try {
-    const mounts = await ctx.images.prepareRootfs(id, image.id);
+  let conmon: PendingConmon | undefined;
+  // Three things that need nothing from each other run side by side: conmon loads and waits at
+  // its start pipe; the rootfs is prepared and mounted (one mount(8) exec); the bundle's spec and
+  // the record are written. conmon is let go once the other two are done.
+  const rootfsReady = t.time('rootfs', async () => {
+    const mounts = await t.time('prepareRootfs', () => ctx.images.prepareRootfs(id, image.id));
     prepared = true;
-    mark('prepareRootfs');
-    await mountRootfs(mounts, rootfs);
-    mark('mount');
-    const sec = config.linux?.securityContext;
-    const user = await resolveUser(rootfs, {
-      runAsUser: sec?.runAsUser,
-      runAsGroup: sec?.runAsGroup,
-      runAsUsername: sec?.runAsUsername,
-      supplementalGroups: sec?.supplementalGroups,
-      imageUser: image.config.user,
+    await t.time('mount', () => mountRootfs(mounts, rootfs));
+  });
+  rootfsReady.catch(() => undefined); // awaited below, also on the failure path
+  try {
+    conmon = spawnConmon({
+      id,
+      name: `k8s_${config.metadata.name}_${m.name}_${m.namespace}_${m.uid}_${attempt}`,
+      bundle,
+      runtime: ctx.oci,
+      logPath: rec.logPath,
+      exitDir: ctx.dirs.exits,
+      socketDir: ctx.dirs.sockets,
+      logSizeMax: ctx.logSizeMax,
     });
+    const sec = config.linux?.securityContext;
+    const user = await t.time('user', () =>
+      imageUser(ctx, image.id, rootfs, rootfsReady, {
+        runAsUser: sec?.runAsUser,
+        runAsGroup: sec?.runAsGroup,
+        runAsUsername: sec?.runAsUsername,
+        supplementalGroups: sec?.supplementalGroups,
+        imageUser: image.config.user,
+      }),
+    );
     for (const mnt of config.mounts ?? []) {
       // containerd creates a missing host path as a directory (emptyDir, hostPath DirectoryOrCreate).
       await fs.mkdir(mnt.hostPath, { recursive: true }).catch(() => undefined);
@@ -106,34 +123,30 @@ export async function createContainer(ctx: RuntimeContext, sandboxId: string, co
       etc: etcPaths(path.join(ctx.dirs.sandboxes, sandbox.id)),
       annotations: { 'io.kubernetes.pod.name': m.name, 'io.kubernetes.pod.namespace': m.namespace, 'io.kubernetes.container.name': config.metadata.name },
     });
-    await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
-    mark('spec');
-    await fs.mkdir(path.dirname(rec.logPath), { recursive: true });
-    await saveContainer(ctx, rec);
-    const started = await startConmon({
-      id,
-      name: `k8s_${config.metadata.name}_${m.name}_${m.namespace}_${m.uid}_${attempt}`,
-      bundle,
-      runtime: ctx.oci,
-      logPath: rec.logPath,
-      exitDir: ctx.dirs.exits,
-      socketDir: ctx.dirs.sockets,
-      logSizeMax: ctx.logSizeMax,
-    });
-    mark('conmonCreate');
+    // The record first: from the moment config.json exists, conmon could create the container
+    // (if this process died, conmon would read EOF on its start pipe and go on), and a record
+    // is what lets removal find and clean up such a container.
+    await t.time('record', () => saveContainer(ctx, rec));
+    fsSync.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    await rootfsReady;
+    const pending = conmon;
+    conmon = undefined;
+    const started = await t.time('conmonCreate', () => pending.start());
     rec.pid = started.pid;
     rec.conmonPid = started.conmonPid;
-    await saveContainer(ctx, rec);
-    mark('saved');
+    await t.time('recordCreated', () => saveContainer(ctx, rec));
   } catch (e) {
+    conmon?.abort();
+    await rootfsReady.catch(() => undefined);
     ctx.containers.delete(id);
     await ctx.oci.delete(id).catch(() => undefined);
     await unmountAll(rootfs).catch(() => undefined);
     if (prepared) await ctx.images.removeRootfs(id).catch(() => undefined);
     await fs.rm(bundle, { recursive: true, force: true });
     await fs.rm(path.join(ctx.dirs.exits, id), { force: true });
+    await fs.rm(rec.logPath, { force: true });
     throw e;
   }
-  ctx.logger.debug({ container: id, sandbox: sandbox.id, name: config.metadata.name, ms: times }, 'container created');
+  ctx.logger.debug({ container: id, sandbox: sandbox.id, name: config.metadata.name, ms: t.done() }, 'container created');
   return id;
 }

@@ -1,17 +1,18 @@
 // StartContainer: the created container's process is released (`<runtime> start`).
 import { RuntimeError } from '../cri.js';
-import { nowNs, saveContainer, withLock, type RuntimeContext } from '../runtime-context.js';
+import { StepTimes, nowNs, saveContainer, withLock, type RuntimeContext } from '../runtime-context.js';
 import { getContainer, refreshContainer } from './container-state.js';
 
 export async function startContainer(ctx: RuntimeContext, idOrPrefix: string): Promise<void> {
   const rec = getContainer(ctx, idOrPrefix);
+  const t = new StepTimes();
   await withLock(ctx, rec.id, async () => {
-    await refreshContainer(ctx, rec);
+    await t.time('refresh', () => refreshContainer(ctx, rec));
     if (rec.state !== 'CONTAINER_CREATED') throw new RuntimeError('FailedPrecondition', `container ${rec.id} is ${rec.state}, not CONTAINER_CREATED`);
     // The process may finish before `start` returns; the instant before is the honest start time.
     const startedAt = nowNs();
     try {
-      await ctx.oci.start(rec.id);
+      await t.time('ociStart', () => ctx.oci.start(rec.id));
     } catch (e) {
       rec.message = (e as Error).message;
       await saveContainer(ctx, rec);
@@ -19,6 +20,7 @@ export async function startContainer(ctx: RuntimeContext, idOrPrefix: string): P
     }
     rec.startedAt = startedAt;
     rec.state = 'CONTAINER_RUNNING';
-    await saveContainer(ctx, rec);
+    await t.time('record', () => saveContainer(ctx, rec));
   });
+  ctx.logger.debug({ container: rec.id, ms: t.done() }, 'container started');
 }

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { RuntimeError, type PortMapping } from '../cri.js';
 import { runCommand } from '../oci/command.js';
+import type { StepTimes } from '../runtime-context.js';
 import { buildConfList, loopbackConf, type ConfList, type NetworkOptions, type PluginConf } from './conflist.js';
 
 export interface CniResult {
@@ -23,6 +24,13 @@ export interface AttachRequest {
   portMappings?: PortMapping[];
 }
 
+export interface AddOptions {
+  /** Settles when the namespace is there (plugins start meanwhile); a rejection fails the ADD. */
+  ready?: Promise<unknown>;
+  /** Where each plugin's time goes. */
+  times?: StepTimes;
+}
+
 interface RuntimeConfig {
   portMappings?: { hostPort: number; containerPort: number; protocol: string; hostIP?: string }[];
 }
@@ -36,8 +44,13 @@ export class CniNetwork {
     this.binDir = opts.binDir ?? '/usr/lib/cni';
   }
 
-  private async invoke(command: 'ADD' | 'DEL' | 'CHECK', plugin: PluginConf | ReturnType<typeof loopbackConf>, req: AttachRequest, ifName: string, extra: Record<string, unknown>): Promise<CniResult | undefined> {
-    const stdin = JSON.stringify({ ...plugin, ...extra });
+  /**
+   * Runs one plugin. `extra` may be a promise: the plugin is started at once and gets its
+   * configuration on stdin when the promise resolves (a plugin reads all of stdin before it
+   * touches the namespace), so its start-up overlaps whatever it waits for.
+   */
+  private async invoke(command: 'ADD' | 'DEL' | 'CHECK', plugin: PluginConf | ReturnType<typeof loopbackConf>, req: AttachRequest, ifName: string, extra: Record<string, unknown> | Promise<Record<string, unknown>>): Promise<CniResult | undefined> {
+    const stdin = extra instanceof Promise ? extra.then((x) => JSON.stringify({ ...plugin, ...x })) : JSON.stringify({ ...plugin, ...extra });
     const env = {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       CNI_COMMAND: command,
@@ -77,30 +90,50 @@ export class CniNetwork {
   }
 
   /** Sets up lo and eth0 in the namespace; returns the bridge chain's result (with the pod IP). */
-  async add(req: AttachRequest): Promise<CniResult> {
+  async add(req: AttachRequest, opts: AddOptions = {}): Promise<CniResult> {
     const ifName = req.ifName ?? 'eth0';
-    // lo and eth0 are independent interfaces: bring lo up while the chain runs (one plugin exec less on the critical path).
-    const lo = this.invoke('ADD', loopbackConf(this.conf.cniVersion), req, 'lo', {});
-    let prev: CniResult | undefined;
+    const ready = Promise.resolve(opts.ready).then(() => undefined);
+    // A plugin's time counts from when it has its input; `p` may fail before that (it is
+    // observed here at once, so that failure is never reported as unhandled).
+    const timed = <T>(step: string, start: Promise<unknown>, p: Promise<T>): Promise<T> => {
+      p.catch(() => undefined);
+      if (!opts.times) return p;
+      const times = opts.times;
+      return start.then(() => times.time(step, () => p), () => p);
+    };
+    // lo and eth0 are independent interfaces: lo comes up while the chain runs.
+    const lo = timed('cni.loopback', ready, this.invoke('ADD', loopbackConf(this.conf.cniVersion), req, 'lo', ready.then(() => ({}))));
+    lo.catch(() => undefined); // awaited below
+    // Every plugin of the chain starts now; each gets its configuration once what it needs is
+    // there: the namespace for the first, the previous plugin's result for the next.
+    let last: CniResult | undefined;
+    let prev: Promise<CniResult | undefined> = ready.then(() => undefined);
+    const steps: Promise<unknown>[] = [];
+    for (const plugin of this.conf.plugins) {
+      const rc = this.runtimeConfig(plugin, req);
+      // Without port mappings there is nothing for portmap to do; skipping it keeps setup cheap.
+      if (!rc && plugin.capabilities) continue;
+      const input = prev.then((prevResult) => ({
+        cniVersion: this.conf.cniVersion,
+        name: this.conf.name,
+        ...(prevResult ? { prevResult } : {}),
+        ...(rc ? { runtimeConfig: rc } : {}),
+      }));
+      const before = prev;
+      prev = timed(`cni.${plugin.type}`, input, this.invoke('ADD', plugin, req, ifName, input)).then(async (r) => {
+        if (r) last = r;
+        return r ?? (await before);
+      });
+      steps.push(prev.catch(() => undefined));
+    }
     try {
-      for (const plugin of this.conf.plugins) {
-        const extra: Record<string, unknown> = { cniVersion: this.conf.cniVersion, name: this.conf.name };
-        if (prev) extra.prevResult = prev;
-        const rc = this.runtimeConfig(plugin, req);
-        if (rc) extra.runtimeConfig = rc;
-        else if (plugin.capabilities) {
-          // Without port mappings there is nothing for portmap to do; skipping it keeps setup cheap.
-          continue;
-        }
-        prev = (await this.invoke('ADD', plugin, req, ifName, extra)) ?? prev;
-      }
-      await lo;
+      await Promise.all([prev, lo]);
     } catch (e) {
-      await lo.catch(() => undefined);
-      await this.del({ ...req }, prev).catch(() => undefined);
+      await Promise.all([...steps, lo.catch(() => undefined)]);
+      await this.del({ ...req }, last).catch(() => undefined);
       throw e;
     }
-    return prev ?? {};
+    return last ?? {};
   }
 
   /** Tears the chain down in reverse; idempotent (missing netns, veth or chains are fine). */

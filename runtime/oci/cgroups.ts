@@ -80,13 +80,24 @@ function v1Controllers(): string[] {
 }
 
 /**
+ * Every hierarchy a v1 (or hybrid) machine has: one per controller, and on a hybrid layout the
+ * cgroup2 tree at `unified` too, where runc also makes each container's cgroup.
+ */
+function v1Roots(): string[] {
+  const roots = v1Controllers().map((c) => path.join(CGROUP_ROOT, c));
+  const unified = path.join(CGROUP_ROOT, 'unified');
+  if (fs.existsSync(path.join(unified, 'cgroup.procs'))) roots.push(unified);
+  return roots;
+}
+
+/**
  * Removes a cgroup and its (empty) children in every hierarchy, deepest first. Only empty
  * cgroups can go; a busy one is left and reported.
  */
 export async function removeCgroupTree(cgroupsPath: string): Promise<string[]> {
   const rel = cgroupsPath.replace(/^\/+/, '');
   if (!rel) return [];
-  const roots = cgroupVersion() === 2 ? [CGROUP_ROOT] : v1Controllers().map((c) => path.join(CGROUP_ROOT, c));
+  const roots = cgroupVersion() === 2 ? [CGROUP_ROOT] : v1Roots();
   const busy: string[] = [];
   const rmTree = async (dir: string) => {
     let entries: fs.Dirent[];
@@ -109,7 +120,7 @@ export async function removeCgroupTree(cgroupsPath: string): Promise<string[]> {
 /** Every hierarchy directory that exists for `cgroupsPath` (used by leak checks). */
 export function existingCgroupDirs(cgroupsPath: string): string[] {
   const rel = cgroupsPath.replace(/^\/+/, '');
-  const roots = cgroupVersion() === 2 ? [CGROUP_ROOT] : v1Controllers().map((c) => path.join(CGROUP_ROOT, c));
+  const roots = cgroupVersion() === 2 ? [CGROUP_ROOT] : v1Roots();
   return roots.map((r) => path.join(r, rel)).filter((d) => fs.existsSync(d));
 }
 

@@ -10,7 +10,11 @@ export interface CommandResult {
 }
 
 export interface CommandOptions {
-  input?: string;
+  /**
+   * Written to stdin, then stdin is closed. A promise lets the command start (and load) before
+   * its input is known; if the promise rejects, the command is killed and that error returned.
+   */
+  input?: string | Promise<string>;
   env?: NodeJS.ProcessEnv;
   /** Kill the command (SIGKILL) after this many ms. */
   timeoutMs?: number;
@@ -24,18 +28,30 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions = {
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
+    let inputError: { e: unknown } | undefined;
     child.on('error', (e) => {
       if (timer) clearTimeout(timer);
       reject(new RuntimeError('Unavailable', `cannot run ${cmd}: ${e.message}`, { cause: e }));
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
+      if (inputError) return reject(inputError.e);
       resolve({ code: code ?? (signal ? 128 + 9 : 1), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
     child.stdin.on('error', () => {
       // The command may exit before reading its input; its exit code says what happened.
     });
-    child.stdin.end(opts.input ?? '');
+    const input = opts.input ?? '';
+    if (typeof input === 'string') child.stdin.end(input);
+    else {
+      input.then(
+        (text) => child.stdin.end(text),
+        (e: unknown) => {
+          inputError = { e };
+          child.kill('SIGKILL');
+        },
+      );
+    }
   });
 }
 

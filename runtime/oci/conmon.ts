@@ -4,7 +4,7 @@
 // into the bundle when the kernel OOM-killed something in its cgroup. conmon double-forks, so
 // containers outlive the process that started them.
 import { spawn } from 'node:child_process';
-import fs from 'node:fs/promises';
+import fsSync from 'node:fs';
 import { RuntimeError } from '../cri.js';
 import type { OciRuntime } from './oci-runtime.js';
 
@@ -54,7 +54,21 @@ function readSyncMessage(stream: NodeJS.ReadableStream): Promise<{ data: number;
   });
 }
 
-export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
+/** A conmon that has started and waits on its start pipe before it runs `<runtime> create`. */
+export interface PendingConmon {
+  /** Lets conmon go on: it runs `<runtime> create` and reports the container's PID. */
+  start(): Promise<ConmonStarted>;
+  /** Kills the waiting conmon (it has not forked yet, so nothing else is left behind). */
+  abort(): void;
+}
+
+/**
+ * Spawns conmon holding it at its start pipe (`_OCI_STARTPIPE`, the pipe Podman uses to place
+ * conmon in a cgroup before it forks): conmon loads, parses its options and opens the log
+ * while the caller mounts the rootfs and writes the bundle, and runs `<runtime> create` only
+ * when `start()` is called. The log's directory and the bundle directory must exist already.
+ */
+export function spawnConmon(o: ConmonOptions): PendingConmon {
   const args = [
     '--api-version', '1',
     '-c', o.id,
@@ -72,14 +86,15 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
   ];
   if (o.logSizeMax && o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
   const child = spawn(o.conmonPath ?? 'conmon', args, {
-    // fd 3 is the sync pipe; conmon's own stdio goes nowhere so it never blocks on a dead reader.
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    // fd 3 is the sync pipe, fd 4 the start pipe; conmon's own stdio goes nowhere so it never
+    // blocks on a dead reader.
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'],
     detached: true,
     cwd: o.bundle,
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3' },
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
   });
   const sync = child.stdio[3] as NodeJS.ReadableStream | null;
-  if (!sync) throw new RuntimeError('Internal', 'conmon started without a sync pipe');
+  const startPipe = child.stdio[4] as NodeJS.WritableStream | null;
   let timer: NodeJS.Timeout | undefined;
   // conmon's first process exits once it has forked the monitor; if no message has come a
   // while after that, nothing will.
@@ -90,25 +105,56 @@ export async function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
     });
   });
   gaveUp.catch(() => undefined); // settled by the race below or never observed
-  let msg: { data: number; message?: string };
-  try {
-    msg = await Promise.race([readSyncMessage(sync), gaveUp]);
-  } finally {
+  startPipe?.on('error', () => undefined); // conmon died early: the sync pipe says so
+  const message = sync ? readSyncMessage(sync) : Promise.reject(new RuntimeError('Internal', 'conmon started without a sync pipe'));
+  message.catch(() => undefined);
+  const release = () => {
     if (timer) clearTimeout(timer);
     child.removeAllListeners('exit');
-    (sync as unknown as { destroy(): void }).destroy();
+    (sync as unknown as { destroy(): void } | null)?.destroy();
+    (startPipe as unknown as { destroy(): void } | null)?.destroy();
     child.unref();
-  }
-  if (msg.data < 0) throw new RuntimeError('Internal', `creating container ${o.id}: ${(msg.message ?? 'unknown error').trim()}`);
-  const conmonPid = Number((await fs.readFile(conmonPidFile(o.bundle), 'utf8').catch(() => '0')).trim());
-  return { pid: msg.data, conmonPid };
+  };
+  return {
+    async start() {
+      let msg: { data: number; message?: string };
+      try {
+        startPipe?.end('0');
+        msg = await Promise.race([message, gaveUp]);
+      } finally {
+        release();
+      }
+      if (msg.data < 0) throw new RuntimeError('Internal', `creating container ${o.id}: ${(msg.message ?? 'unknown error').trim()}`);
+      let conmonPid = 0;
+      try {
+        conmonPid = Number(fsSync.readFileSync(conmonPidFile(o.bundle), 'utf8').trim());
+      } catch {
+        // conmon writes it before it reports; a missing file leaves 0 (no monitor PID known)
+      }
+      return { pid: msg.data, conmonPid };
+    },
+    abort() {
+      // Closing the start pipe would let conmon go on (it reads EOF as "start"): kill it instead.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      release();
+    },
+  };
+}
+
+/** conmon runs `<runtime> create` at once; resolves with the created container's PID. */
+export function startConmon(o: ConmonOptions): Promise<ConmonStarted> {
+  return spawnConmon(o).start();
 }
 
 /** True when `pid` is alive and is a conmon (so a recycled PID is never signalled). */
 export async function isConmon(pid: number): Promise<boolean> {
   if (!pid) return false;
-  const cmd = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  return cmd.split('\0')[0].endsWith('conmon');
+  try {
+    // procfs: never waits on a disk, so a synchronous read is cheaper than a thread-pool trip
+    return fsSync.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0].endsWith('conmon');
+  } catch {
+    return false;
+  }
 }
 
 /** Kills a conmon left behind (it normally exits on its own after the container does). */

@@ -1,6 +1,6 @@
 // The /etc files a sandbox's containers share: hostname (the pod name), hosts (localhost and
 // the pod's own IP under its hostname) and resolv.conf (the pod's DNS config, else the node's).
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { PodSandboxConfig } from '../cri.js';
 
@@ -29,13 +29,31 @@ export async function resolvConf(dns: PodSandboxConfig['dnsConfig']): Promise<st
     if (dns.options?.length) lines.push(`options ${dns.options.join(' ')}`);
     return `${lines.join('\n')}\n`;
   }
-  return fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  try {
+    return fs.readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+// These files are a few hundred bytes, written on every pod start: synchronous calls cost
+// microseconds, where each async call is a trip through libuv's thread pool that waits for a
+// CPU on a busy node (see runtime-context.ts).
+
+/** hostname and resolv.conf: they need nothing from the pod's network. */
+export async function writeNameFiles(dir: string, hostname: string, dns: PodSandboxConfig['dnsConfig']): Promise<void> {
+  const p = etcPaths(dir);
+  fs.writeFileSync(p.hostname, `${hostname}\n`);
+  fs.writeFileSync(p.resolvConf, await resolvConf(dns));
+}
+
+/** hosts, once the pod's IP is known. */
+export async function writeHostsFile(dir: string, hostname: string, ip: string | undefined): Promise<void> {
+  fs.writeFileSync(etcPaths(dir).hosts, hostsFile(hostname, ip));
 }
 
 export async function writeEtcFiles(dir: string, hostname: string, ip: string | undefined, dns: PodSandboxConfig['dnsConfig']): Promise<EtcPaths> {
-  const p = etcPaths(dir);
-  await fs.writeFile(p.hostname, `${hostname}\n`);
-  await fs.writeFile(p.hosts, hostsFile(hostname, ip));
-  await fs.writeFile(p.resolvConf, await resolvConf(dns));
-  return p;
+  await writeNameFiles(dir, hostname, dns);
+  await writeHostsFile(dir, hostname, ip);
+  return etcPaths(dir);
 }

@@ -3,6 +3,7 @@
 // container: the pinned namespace is what the pod's containers join. On any failure the
 // steps already taken are undone.
 import crypto from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,8 +11,8 @@ import { RuntimeError, type PodSandboxConfig } from '../cri.js';
 import { podIp } from '../network/cni.js';
 import { applyPodResources, removeCgroupTree } from '../oci/cgroups.js';
 import { createNetns, deleteNetns, netnsPath } from '../network/netns.js';
-import { nowNs, saveSandbox, type RuntimeContext, type SandboxRecord } from '../runtime-context.js';
-import { writeEtcFiles } from './etc-files.js';
+import { StepTimes, nowNs, saveSandbox, type RuntimeContext, type SandboxRecord } from '../runtime-context.js';
+import { writeHostsFile, writeNameFiles } from './etc-files.js';
 
 function validate(config: PodSandboxConfig): void {
   const m = config?.metadata;
@@ -48,23 +49,32 @@ export async function runPodSandbox(ctx: RuntimeContext, config: PodSandboxConfi
     logDirectory: config.logDirectory || path.join(ctx.dirs.logs, id),
     network: ctx.nodeNetwork,
   };
-  await fs.mkdir(dir, { recursive: true });
+  const t = new StepTimes();
   try {
+    // Small metadata on the critical path is written synchronously (see runtime-context.ts).
+    fsSync.mkdirSync(dir, { recursive: true });
     if (!hostNetwork) {
       rec.netnsName = `skiff-${id.slice(0, 20)}`;
       rec.netnsPath = netnsPath(rec.netnsName);
-      // Saved before the namespace and CNI ADD, so a crash at any point in between (a kill -9
+      // Saved before anything else is made, so a crash at any point from here on (a kill -9
       // of the kubelet) still leaves a record that teardown finds and cleans up.
-      await saveSandbox(ctx, rec);
-      await createNetns(rec.netnsName);
-      rec.cniResult = await ctx.network.add({ containerId: id, netns: rec.netnsPath, portMappings: config.portMappings });
+      await t.time('record', () => saveSandbox(ctx, rec));
+    }
+    fsSync.mkdirSync(rec.logDirectory, { recursive: true });
+    await t.time('etcFiles', () => writeNameFiles(dir, hostname, config.dnsConfig));
+    if (rec.netnsName && rec.netnsPath) {
+      const name = rec.netnsName;
+      // The CNI plugins start while the namespace is made, and get their configuration once it is there.
+      const netnsReady = t.time('netns', () => createNetns(name));
+      netnsReady.catch(() => undefined); // the ADD fails with it
+      rec.cniResult = await t.time('cni', () => ctx.network.add({ containerId: id, netns: netnsPath(name), portMappings: config.portMappings }, { ready: netnsReady, times: t }));
       rec.ip = podIp(rec.cniResult);
     }
-    await writeEtcFiles(dir, hostname, rec.ip, config.dnsConfig);
-    if (config.linux?.resources) await applyPodResources(rec.cgroupParent, config.linux.resources);
-    await fs.mkdir(rec.logDirectory, { recursive: true });
+    await t.time('hosts', () => writeHostsFile(dir, hostname, rec.ip));
+    const podResources = config.linux?.resources;
+    if (podResources) await t.time('podCgroup', () => applyPodResources(rec.cgroupParent, podResources));
     rec.state = 'SANDBOX_READY';
-    await saveSandbox(ctx, rec);
+    await t.time('recordReady', () => saveSandbox(ctx, rec));
   } catch (e) {
     if (rec.netnsPath) {
       await ctx.network.del({ containerId: id, netns: rec.netnsPath, portMappings: config.portMappings }, rec.cniResult).catch(() => undefined);
@@ -72,9 +82,10 @@ export async function runPodSandbox(ctx: RuntimeContext, config: PodSandboxConfi
     if (rec.netnsName) await deleteNetns(rec.netnsName).catch(() => undefined);
     if (ownCgroup) await removeCgroupTree(rec.cgroupParent).catch(() => undefined);
     ctx.sandboxes.delete(id);
+    if (rec.logDirectory.startsWith(ctx.dirs.logs + path.sep)) await fs.rm(rec.logDirectory, { recursive: true, force: true });
     await fs.rm(dir, { recursive: true, force: true });
     throw e;
   }
-  ctx.logger.debug({ sandbox: id, pod: `${m.namespace}/${m.name}`, ip: rec.ip }, 'sandbox ready');
+  ctx.logger.debug({ sandbox: id, pod: `${m.namespace}/${m.name}`, ip: rec.ip, ms: t.done() }, 'sandbox ready');
   return id;
 }

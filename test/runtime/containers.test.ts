@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRuntimeError, type PodSandboxConfig } from '../../runtime/cri.js';
-import { collectLogs, runContainer, startHarness, waitExited, waitFor, type Harness } from './harness.js';
+import { collectLogs, leftovers, runContainer, startHarness, waitExited, waitFor, type Harness } from './harness.js';
 
 let h: Harness;
 let sb: string;
@@ -140,6 +140,26 @@ describe('process, user and security', () => {
     // and the runtime still works
     const id = await runContainer(h, sb, sc, h.containerConfig('after-bad', { command: ['true'] }));
     expect((await waitExited(h, id)).exitCode).toBe(0);
+  });
+});
+
+describe('a create that fails part way', () => {
+  it('leaves no conmon, mount, bundle or log behind when it fails after conmon has started', async () => {
+    // conmon is started first and held at its start pipe while the rootfs is mounted and the
+    // user looked up; a user missing from the image fails the create after both have begun.
+    const conmonsBefore = (await leftovers(h, [])).conmons.length;
+    const bundlesBefore = await fs.readdir(path.join(h.root, 'rt', 'containers'));
+    const err = await h.rt.createContainer(sb, h.containerConfig('ghostly', { linux: { securityContext: { runAsUsername: 'nobody-here' } } }), sc).catch((e: unknown) => e);
+    expect(isRuntimeError(err, 'InvalidArgument')).toBe(true);
+    expect((err as Error).message).toMatch(/nobody-here/);
+    await waitFor(async () => (await leftovers(h, [])).conmons.length === conmonsBefore, 'the held conmon to be gone');
+    expect(await fs.readdir(path.join(h.root, 'rt', 'containers'))).toEqual(bundlesBefore);
+    expect((await leftovers(h, [])).mounts.filter((l) => !bundlesBefore.some((b) => l.includes(b)))).toEqual([]);
+    expect(await fs.readdir(path.join(h.root, 'rt', 'logs', sb, 'ghostly')).catch(() => [])).toEqual([]);
+    // the same name works once the request is good, and runs as the image's user
+    const ok = await runContainer(h, sb, sc, h.containerConfig('ghostly', { command: ['id', '-u'], linux: { securityContext: { runAsUsername: 'app' } } }));
+    expect((await waitExited(h, ok)).exitCode).toBe(0);
+    expect((await collectLogs(h.rt, ok)).map((l) => l.line)).toEqual(['1000']);
   });
 });
 

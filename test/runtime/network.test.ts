@@ -2,9 +2,12 @@
 // published port is reachable from the node's loopback and from the node's own address
 // (portmap DNAT + SNAT); teardown (CNI DEL) is idempotent and leaves no veth, netns or
 // iptables rule for the pod.
+import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isRuntimeError } from '../../runtime/cri.js';
 import { runCommand } from '../../runtime/oci/command.js';
 import { freePort } from '../fixtures/ports.js';
 import { collectLogs, runContainer, startHarness, waitExited, waitFor, type Harness } from './harness.js';
@@ -87,6 +90,23 @@ describe('pod network', () => {
     await h.rt.removePodSandbox(sb);
     await h.rt.removePodSandbox(sb);
     expect(await h.rt.listPodSandbox()).toEqual([]);
+  });
+
+  it('fails a sandbox whose CNI plugins cannot run, and keeps nothing of it', async () => {
+    // The plugins are started while the namespace is being made; one that cannot start fails
+    // the sandbox cleanly (no record, no bridge, no log directory).
+    const broken = await startHarness({ cniBinDir: path.join(h.root, 'no-cni-plugins-here') });
+    try {
+      const err = await broken.rt.runPodSandbox(broken.sandboxConfig('nocni')).catch((e: unknown) => e);
+      expect(isRuntimeError(err, 'Unavailable')).toBe(true);
+      expect((err as Error).message).toMatch(/no-cni-plugins-here/);
+      expect(await broken.rt.listPodSandbox()).toEqual([]);
+      expect(await fs.readdir(path.join(broken.root, 'rt', 'sandboxes'))).toEqual([]);
+      expect((await runCommand('ip', ['link', 'show', broken.bridge])).code).not.toBe(0);
+      expect(await fs.readdir(path.join(broken.root, 'rt', 'logs'))).toEqual([]);
+    } finally {
+      await broken.teardown();
+    }
   });
 
   it('runs on the host network without a namespace or CNI', async () => {
