@@ -12,11 +12,11 @@
 // server, etcd, this client): on a shared 2-core machine the wall figures mostly measure the
 // neighbours, the CPU cost per operation does not.
 import { Etcd3 } from 'etcd3';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { startApiServer } from '../test/fixtures/apiserver.js';
 import { startEtcd } from '../test/fixtures/etcd.js';
+import { cpuMs, percentile, selfCpuMs } from './measure.js';
 
 const CREATES = Number(process.env.SKIFF_BENCH_CREATES ?? 20_000);
 const CONCURRENCY = 50;
@@ -24,25 +24,7 @@ const WATCHERS = Number(process.env.SKIFF_BENCH_WATCHERS ?? 200);
 const WATCHED_WRITES = 500;
 const WATCHED_WRITE_CONCURRENCY = 5;
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
-
-/** CPU ms a process has used so far, from /proc (utime + stime, in 10 ms clock ticks). */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
-
-function selfCpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
 
 /** CPU ms per operation of the API server, etcd and this process over a phase. */
 function cpuMeter(pids: { api?: number; etcd: number }): (ops: number) => { api: number; etcd: number; client: number } {

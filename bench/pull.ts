@@ -13,6 +13,7 @@ import { ImageService } from '../runtime/image-service.js';
 import { writeImage, type LayerSpec } from '../runtime/images/image-writer.js';
 import { openStore, pushImage } from '../test/fixtures/images.js';
 import { startRegistry } from '../test/fixtures/registry.js';
+import { median } from './measure.js';
 
 const run$ = promisify(execFile);
 
@@ -22,11 +23,6 @@ const BIG_FILE_BYTES = 10 * 1024 * 1024;
 const SMALL_FILES_PER_LAYER = 400;
 const COLD_RUNS = 3;
 const WARM_RUNS = 10;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);

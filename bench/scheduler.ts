@@ -6,7 +6,6 @@
 // same with 5,000 nodes. Anchors (not measured here): kube-scheduler's scheduler_perf floor
 // for SchedulingBasic is 680-810 pods/s at 5,000 nodes; HashiCorp's C1M placed 3,750/s.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Etcd3 } from 'etcd3';
 import { Quantity } from '../api/quantity.js';
@@ -23,30 +22,13 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { startApiServer } from '../test/fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../test/fixtures/etcd.js';
 import { startHollowNodes } from '../test/fixtures/hollow-nodes.js';
+import { cpuMs, percentile, selfCpuMs } from './measure.js';
 
 const CPUS = ['100m', '250m', '500m', '1'];
 const MEMS = ['128Mi', '256Mi', '512Mi', '1Gi'];
 
 function say(o: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(o)}\n`);
-}
-
-/** CPU ms a process has used so far, from /proc (utime + stime, in 10 ms clock ticks). */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
-
-function selfCpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
 function benchPod(i: number): Pod {

@@ -6,7 +6,6 @@
 // setup (including CNI) p99 <= 300 ms. The p50 of every step of the three CRI calls (from the
 // runtime's debug log) is printed too, to show where a pod's start time goes; so is the load,
 // since on a shared 2-CPU machine each process launch waits for a CPU.
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -16,28 +15,15 @@ import { ImageService } from '../runtime/image-service.js';
 import { deleteBridge } from '../runtime/network/cni.js';
 import { removeCgroupTree } from '../runtime/oci/cgroups.js';
 import { runCommand } from '../runtime/oci/command.js';
-import { mountRootfs, unmountAll } from '../runtime/oci/mount.js';
-import { buildSpec } from '../runtime/oci/spec.js';
+import { unmountAll } from '../runtime/oci/mount.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
 import { buildBusyboxImage, importImage, openStore } from '../test/fixtures/images.js';
+import { percentile, runDetached, writeBareBundle } from './measure.js';
 
 const N = Number(process.env.SKIFF_BENCH_START_N ?? 100);
 const COMMAND = ['sleep', '3600'];
 
 /** `<runtime> run -d` as from a shell with stdio on /dev/null: the container inherits it, so pipes would never close. */
-function runDetached(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: 'ignore' });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}`))));
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 const ms = (n: number) => Math.round(n * 10) / 10;
 
 /**
@@ -99,23 +85,7 @@ export async function run(): Promise<Record<string, unknown>> {
     // and resources, fresh namespaces); only `run -d` is timed. The two kinds of start alternate,
     // so both see the same machine load.
     for (let i = 0; i < N; i++) {
-      const id = `bare-${suffix}-${i}`;
-      const bundle = path.join(root, 'bare', id);
-      const mounts = await images.prepareRootfs(`bench-bare-${id}`, imageId);
-      await mountRootfs(mounts, path.join(bundle, 'rootfs'));
-      const spec = buildSpec({
-        args: COMMAND,
-        env: ['PATH=/bin'],
-        cwd: '/',
-        user: { uid: 0, gid: 0, additionalGids: [] },
-        hostname: id,
-        cgroupsPath: `${cgroupParent}/bare/${id}`,
-        resources: { cpuShares: 2, memoryLimitInBytes: 64 * 2 ** 20 },
-      });
-      spec.linux.namespaces.push({ type: 'network' });
-      spec.mounts = spec.mounts.map((m) => (m.destination === '/sys' ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] } : m));
-      await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
-      bare.push({ id, bundle });
+      bare.push(await writeBareBundle({ images, imageId, dir: path.join(root, 'bare'), id: `bare-${suffix}-${i}`, cgroupParent, command: COMMAND }));
     }
     for (let i = 0; i < N; i++) {
       const sc = { metadata: { name: `bench-${i}`, namespace: 'bench', uid: `${suffix}-${i}`, attempt: 0 } };

@@ -6,7 +6,6 @@
 // runc where crun cannot run on this host's cgroup layout, as the kubelet picks), started
 // the same way, all at once. Ratio of the totals (wall time until the last one runs).
 // Also the kubelet's RSS with the 100 pods. Targets: p99 <= 1 s, ratio <= 3.
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -19,14 +18,14 @@ import { ImageService } from '../runtime/image-service.js';
 import { deleteBridge } from '../runtime/network/cni.js';
 import { removeCgroupTree } from '../runtime/oci/cgroups.js';
 import { runCommand } from '../runtime/oci/command.js';
-import { mountRootfs, unmountAll } from '../runtime/oci/mount.js';
-import { buildSpec } from '../runtime/oci/spec.js';
+import { unmountAll } from '../runtime/oci/mount.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
 import { startApiServer, type ApiServerFixture } from '../test/fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../test/fixtures/etcd.js';
 import { buildBusyboxImage, importImage, openStore } from '../test/fixtures/images.js';
 import { repoRoot, skiffEntry, startProcess, startSkiff, type Proc } from '../test/fixtures/process.js';
 import { removeUnifiedCgroup } from '../test/kubelet/harness.js';
+import { percentile, runDetached, writeBareBundle } from './measure.js';
 
 const N = Number(process.env.SKIFF_BENCH_STARTUP_N ?? 100);
 const COMMAND = ['sleep', '3600'];
@@ -36,20 +35,6 @@ const TARGET_RATIO = 3;
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const ms = (n: number) => Math.round(n * 10) / 10;
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function runDetached(cmd: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // stdio on /dev/null: the container inherits it, so pipes would never close.
-    const child = spawn(cmd, args, { stdio: 'ignore' });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}`))));
-  });
-}
 
 async function rssMb(pid: number): Promise<number> {
   const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
@@ -106,22 +91,7 @@ export async function run(): Promise<Record<string, unknown>> {
 
     // ------------------------------------------------------------ anchor: bare runtime
     for (let i = 0; i < N; i++) {
-      const id = `bare-${suffix}-${i}`;
-      const bundle = path.join(root, 'bare', id);
-      await mountRootfs(await images.prepareRootfs(`bench-bare-${id}`, imageId), path.join(bundle, 'rootfs'));
-      const spec = buildSpec({
-        args: COMMAND,
-        env: ['PATH=/bin'],
-        cwd: '/',
-        user: { uid: 0, gid: 0, additionalGids: [] },
-        hostname: id,
-        cgroupsPath: `${cgroupParent}/bare/${id}`,
-        resources: { cpuShares: 2, memoryLimitInBytes: 64 * 2 ** 20 },
-      });
-      spec.linux.namespaces.push({ type: 'network' });
-      spec.mounts = spec.mounts.map((m) => (m.destination === '/sys' ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] } : m));
-      await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
-      bare.push({ id, bundle });
+      bare.push(await writeBareBundle({ images, imageId, dir: path.join(root, 'bare'), id: `bare-${suffix}-${i}`, cgroupParent, command: COMMAND }));
     }
     say(`startup: ${N} bare \`${oci.name} run -d\` at once (runtime ${oci.name}${oci.name === 'runc' ? ': crun cannot run on this host' : ''})`);
     const b0 = performance.now();

@@ -1,0 +1,73 @@
+// What the benchmarks share: percentiles, CPU time of processes, and the anchor that runs a
+// prepared OCI bundle with the bare runtime (`crun|runc run -d`), as the start and startup
+// benchmarks compare skiff against.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ImageService } from '../runtime/image-service.js';
+import { mountRootfs } from '../runtime/oci/mount.js';
+import { buildSpec } from '../runtime/oci/spec.js';
+
+/** Nearest-rank percentile of an ascending array (0 when empty). */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return 0;
+  return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+}
+
+/** CPU ms a process has used so far, from /proc (utime + stime, in 10 ms clock ticks). */
+export function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/** CPU ms this process has used so far. */
+export function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Runs a command to its exit with stdio on /dev/null (a detached container inherits it, so pipes would never close). */
+export function runDetached(cmd: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}`))));
+  });
+}
+
+export interface BareBundle {
+  id: string;
+  bundle: string;
+}
+
+/**
+ * An OCI bundle equivalent to what skiff's runtime makes for a container (rootfs from the
+ * same image snapshot, default spec, its own network namespace, a cgroup under the parent),
+ * for the bare `run -d` anchor.
+ */
+export async function writeBareBundle(o: { images: ImageService; imageId: string; dir: string; id: string; cgroupParent: string; command: string[] }): Promise<BareBundle> {
+  const bundle = path.join(o.dir, o.id);
+  await mountRootfs(await o.images.prepareRootfs(`bench-bare-${o.id}`, o.imageId), path.join(bundle, 'rootfs'));
+  const spec = buildSpec({
+    args: o.command,
+    env: ['PATH=/bin'],
+    cwd: '/',
+    user: { uid: 0, gid: 0, additionalGids: [] },
+    hostname: o.id,
+    cgroupsPath: `${o.cgroupParent}/bare/${o.id}`,
+    resources: { cpuShares: 2, memoryLimitInBytes: 64 * 2 ** 20 },
+  });
+  spec.linux.namespaces.push({ type: 'network' });
+  spec.mounts = spec.mounts.map((m) => (m.destination === '/sys' ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] } : m));
+  await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+  return { id: o.id, bundle };
+}
