@@ -26,12 +26,17 @@ export function defaultForCreate(obj: KubeObject): void {
   defaults.applyDefaults(obj);
 }
 
-/** Runs validation; throws 422 Invalid; answers the warnings to send back (fieldValidation=Warn). */
+/** Runs validation; throws 422 Invalid (400 for unknown fields under Strict); answers the warnings to send back (fieldValidation=Warn). */
 export function admit(r: ResourceInfo, obj: KubeObject, opts: AdmitOptions, fieldValidation: FieldValidation = 'Warn'): string[] {
   const causes = validateObject(obj, { ...opts, kind: r.kind });
   const warnings: string[] = [];
   if (fieldValidation === 'Strict') {
-    for (const f of unknownFields(obj, r.kind)) causes.push({ reason: 'FieldValueInvalid', field: f, message: `unknown field "${f}"` });
+    // Kubernetes' strict decoder refuses the body before validation runs: 400, not 422.
+    const unknown = unknownFields(obj, r.kind);
+    if (unknown.length) {
+      const version = r.group ? `${r.group}/${r.version}` : r.version;
+      throw errors.badRequest(`${r.kind} in version "${version}" cannot be handled as a ${r.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+    }
   } else {
     // As Kubernetes' decoder does: unknown fields are never stored; Warn says which went.
     const dropped = dropUnknownFields(obj, r.kind);
