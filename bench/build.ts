@@ -5,7 +5,8 @@
 // local registry the bench starts, so both builders pull it over loopback on a cold build.
 // Cold: every run starts from an empty root. Warm: the same build again in the root a cold
 // run left (every step answered from the layer cache). Targets: skiff/buildah cold <= 1.0,
-// warm <= 0.5. Each figure is the median of a few runs.
+// warm <= 0.5. Each figure is the median of a few runs. skiff's per-phase times (build/trace.ts)
+// of the first cold and warm run are printed too, to show where its time goes.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -95,7 +96,12 @@ export async function run(): Promise<Record<string, unknown>> {
     const driver = await buildahDriver(work);
     say(`Dockerfile: FROM ${base}, COPY 16 MB in 304 files, 2 RUN steps, 4 config lines; buildah storage driver ${driver}`);
 
-    const skiffBuild = (root: string) => run$(process.execPath, [SKIFF, 'build', '--root', root, '-t', 'localhost/bench/app:v1', '-q', context], { maxBuffer: 1 << 24 });
+    // SKIFF_BUILD_TRACE: per-phase times on stderr (build/trace.ts), shown for the first cold and warm run.
+    const traces: string[] = [];
+    const skiffBuild = async (root: string) => {
+      const r = await run$(process.execPath, [SKIFF, 'build', '--root', root, '-t', 'localhost/bench/app:v1', '-q', context], { maxBuffer: 1 << 24, env: { ...process.env, SKIFF_BUILD_TRACE: '1' } });
+      traces.push(r.stderr.split('\n').filter((l) => l.startsWith('trace ')).join('\n'));
+    };
     const buildahBuild = (root: string, runroot: string) =>
       run$('buildah', ['--root', root, '--runroot', runroot, '--storage-driver', driver, 'bud', '--layers', '--isolation', 'chroot', '--tls-verify=false', '--quiet', '-t', 'localhost/bench/app:v1', context], { maxBuffer: 1 << 24 });
 
@@ -115,6 +121,8 @@ export async function run(): Promise<Record<string, unknown>> {
       say(`buildah bud cold #${r + 1}: ${cold.buildah[r].toFixed(0)} ms${r === 0 ? `; warm: ${warm.buildah.map((x) => x.toFixed(0)).join(', ')} ms` : ''}`);
       await removeBuildahRoot(b);
     }
+    say(`skiff phases, cold #1 (ms since process start):\n${traces[0]}`);
+    say(`skiff phases, warm #1:\n${traces[1]}`);
     const coldRatio = median(cold.skiff) / median(cold.buildah);
     const warmRatio = median(warm.skiff) / median(warm.buildah);
     say(`cold: skiff ${median(cold.skiff).toFixed(0)} ms, buildah ${median(cold.buildah).toFixed(0)} ms, ratio ${coldRatio.toFixed(3)} (target <= 1.0)`);

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { ImageService } from '../runtime/image-service.js';
+import type { Descriptor } from '../runtime/images/media-types.js';
 import { parseReference } from '../runtime/images/reference.js';
 import { chainIds } from '../runtime/images/snapshots.js';
 import { unpackLayer } from '../runtime/images/unpack.js';
@@ -17,14 +18,17 @@ import { baseImageState, emptyState } from './base-image.js';
 import { LayerCache, type CacheEntry } from './cache.js';
 import { BuildContext } from './context.js';
 import { copyStep } from './copy-instruction.js';
+import { FileHashes } from './file-hashes.js';
 import { keepingParentTimes, makeDirs } from './copy-step.js';
 import { findStage, planDockerfile, targetStage, type DockerfilePlan, type StageSpec } from './dockerfile/instructions.js';
 import { DockerfileSyntaxError, parseDockerfile, type ParsedLine } from './dockerfile/parser.js';
 import { expandWord } from './dockerfile/words.js';
 import { storeImage, type BuiltImage } from './image-output.js';
 import { packUpperDir } from './layer-diff.js';
+import { snapshotFromUpper } from './layer-snapshot.js';
 import { RunStepError, runStep } from './run-step.js';
 import { applyConfigInstruction, commandArgs, declareArgs, nextWorkdir, runEnv, topChain, type ArgSources, type StageState } from './stage.js';
+import { timed } from './trace.js';
 import { cleanStaleBuilds, WorkingRootfs } from './working-rootfs.js';
 
 export interface BuildOptions {
@@ -43,6 +47,8 @@ export interface BuildOptions {
   pull?: boolean;
   output?: Writable;
   runtime?: OciRuntimeName;
+  /** Told of each layer this build made (not of cached ones), as soon as it is stored. */
+  onLayer?: (layer: Descriptor) => void;
 }
 
 export interface BuildStep {
@@ -74,14 +80,14 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const images = options.images;
   // A bad tag is reported before any work, not after the last step.
   for (const t of options.tags) parseReference(t);
-  await images.init();
+  await timed('image store init', () => images.init());
   const context = await BuildContext.open(options.context);
   const dockerfilePath = options.dockerfile ? path.resolve(options.dockerfile) : path.join(context.dir, 'Dockerfile');
   const text = await readFile(dockerfilePath, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new BuildError(`cannot read the Dockerfile ${dockerfilePath}: ${e.code ?? e.message}`);
   });
   const plan = planDockerfile(parseDockerfile(text));
-  await cleanStaleBuilds(images, stateRoot(images), findRuntime(options.runtime));
+  await timed('clean stale builds', () => cleanStaleBuilds(images, stateRoot(images), findRuntime(options.runtime)));
   const buildArgs = new Map(Object.entries(options.buildArgs ?? {}));
   const sources: ArgSources = { buildArgs, globals: new Map(), used: new Set() };
   const globals = new Map<string, string>();
@@ -91,7 +97,8 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const target = targetStage(plan, options.target);
   const needed = neededStages(plan, target, globals);
   const total = plan.stages.filter((s) => needed.has(s.index)).reduce((n, s) => n + 1 + s.lines.length, 0);
-  const b = new Builder(options, out, context, plan, sources, total);
+  const fileHashes = await FileHashes.open(images.root, context.dir);
+  const b = new Builder(options, out, context, plan, sources, total, fileHashes);
   let last: StageState | undefined;
   for (const stage of plan.stages) {
     if (!needed.has(stage.index)) continue;
@@ -99,7 +106,8 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
     if (stage === target) break;
   }
   if (!last) throw new BuildError('nothing to build');
-  const image = await storeImage(images, last, options.tags);
+  await fileHashes.save();
+  const image = await timed('image write', () => storeImage(images, last, options.tags));
   const unusedBuildArgs = [...buildArgs.keys()].filter((k) => !sources.used.has(k));
   if (unusedBuildArgs.length) out.write(`[Warning] one or more build args were not consumed: ${unusedBuildArgs.join(', ')}\n`);
   out.write(`Successfully built ${image.imageId.slice(7, 19)}\n`);
@@ -152,6 +160,7 @@ class Builder {
     readonly plan: DockerfilePlan,
     readonly args: ArgSources,
     readonly total: number,
+    readonly fileHashes: FileHashes,
   ) {
     this.#cache = new LayerCache(options.images.root);
   }
@@ -179,7 +188,7 @@ class Builder {
       if (!p) throw new BuildError(`stage ${baseRef} was not built`);
       state = { ...structuredClone({ ...p, args: undefined }), args: new Map(), cmdSet: false };
     } else {
-      state = baseRef.toLowerCase() === 'scratch' ? emptyState() : await baseImageState(this.images, baseRef, this.out, { pull: this.options.pull });
+      state = baseRef.toLowerCase() === 'scratch' ? emptyState() : await timed('base image', () => baseImageState(this.images, baseRef, this.out, { pull: this.options.pull }));
     }
     for (const line of spec.lines) {
       this.#announce(line, label);
@@ -230,7 +239,7 @@ class Builder {
       }
       case 'COPY':
       case 'ADD': {
-        const prepared = await copyStep({ images: this.images, context: this.context, plan: this.plan, stageState: (i) => this.#states.get(i), output: this.out }, state, line);
+        const prepared = await timed('copy: resolve + hash sources', () => copyStep({ images: this.images, context: this.context, plan: this.plan, stageState: (i) => this.#states.get(i), output: this.out, fileHashes: this.fileHashes }, state, line));
         try {
           await this.#layerStep(state, record, prepared.key, prepared.createdBy, (w) => prepared.copy(w.merged));
         } finally {
@@ -248,7 +257,7 @@ class Builder {
     const images = this.images;
     const parent = topChain(state);
     const key = LayerCache.key({ parent: parent ?? null, ...keyParts });
-    let entry: CacheEntry | undefined = this.options.noCache ? undefined : await this.#cache.get(key);
+    let entry: CacheEntry | undefined = this.options.noCache ? undefined : await timed('cache lookup', () => this.#cache.get(key));
     if (entry?.layer && !(await images.content.has(entry.layer.digest))) entry = undefined;
     if (entry) {
       record.cached = true;
@@ -256,26 +265,35 @@ class Builder {
     } else {
       // The PID first: a later build recognises what a dead one left (cleanStaleBuilds).
       const id = `${process.pid}-${randomBytes(4).toString('hex')}`;
-      const w = await WorkingRootfs.mount(images, parent, id);
+      const w = await timed('overlay mount', () => WorkingRootfs.mount(images, parent, id));
       try {
-        await make(w, id);
-        await w.unmount();
+        await timed(`make ${String(keyParts.kind)}`, () => make(w, id));
+        await timed('overlay unmount', () => w.unmount());
         const created = new Date().toISOString();
         if (await w.unchanged()) entry = { created };
         else {
-          const packed = await packUpperDir(images.content, w.upper);
+          const packed = await timed('layer tar + gzip + digest', () => packUpperDir(images.content, w.upper));
           entry = { layer: packed.descriptor, diffId: packed.diffId, created };
+          this.options.onLayer?.(packed.descriptor);
+          const chain = chainIds([...state.diffIds, packed.diffId]).pop() as string;
+          const blob = { blobPath: images.content.blobPath(packed.descriptor.digest), diffId: packed.diffId };
+          // The upper directory is the snapshot already: moved into place rather than the blob unpacked again.
+          await timed('snapshot commit', () =>
+            images.snapshots.ensureCommitted(chain, parent, packed.diffId, (dir) => (packed.sameAsLayer ? timed('snapshot: upper renamed', () => snapshotFromUpper(w.upper, dir, blob, packed)) : timed('snapshot: blob unpacked', () => unpackLayer(blob.blobPath, dir, blob.diffId)))),
+          );
         }
       } finally {
-        await w.remove();
+        await timed('working dir remove', () => w.remove());
       }
-      await this.#cache.put(key, entry);
+      const made = entry;
+      await timed('cache put', () => this.#cache.put(key, made));
     }
     if (entry.layer && entry.diffId) {
       const layer = entry.layer;
       const diffId = entry.diffId;
       const chain = chainIds([...state.diffIds, diffId]).pop() as string;
-      await images.snapshots.ensureCommitted(chain, parent, diffId, (dir) => unpackLayer(images.content.blobPath(layer.digest), dir, diffId));
+      // A cached layer's snapshot is normally there; when it was removed, unpack the blob again.
+      await timed('snapshot check', () => images.snapshots.ensureCommitted(chain, parent, diffId, (dir) => unpackLayer(images.content.blobPath(layer.digest), dir, diffId)));
       state.layers.push(layer);
       state.diffIds.push(diffId);
       this.out.write(` ---> ${diffId.slice(7, 19)}\n`);

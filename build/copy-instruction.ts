@@ -13,6 +13,7 @@ import { findStage, type DockerfilePlan } from './dockerfile/instructions.js';
 import { DockerfileSyntaxError, type ParsedLine } from './dockerfile/parser.js';
 import { expandWord, expandWords, WordError } from './dockerfile/words.js';
 import { copyInto, hashSources, type CopyOptions, type CopySource } from './copy-step.js';
+import type { FileHashes } from './file-hashes.js';
 import { cleanRelative, hasGlob, patternRegExp } from './globs.js';
 import { stageVars, topChain, type StageState } from './stage.js';
 import { mountReadOnly } from './working-rootfs.js';
@@ -24,6 +25,8 @@ export interface CopyDeps {
   plan: DockerfilePlan;
   stageState: (index: number) => StageState | undefined;
   output: Writable;
+  /** Remembered content hashes of context files (file-hashes.ts). */
+  fileHashes?: FileHashes;
 }
 
 export interface PreparedCopy {
@@ -92,7 +95,8 @@ export async function copyStep(deps: CopyDeps, state: StageState, line: ParsedLi
   }
   sources = dedupe(sources);
   try {
-    const contentDigest = await hashSources(sources, opts);
+    // Only context files are remembered: another stage's view is a new mount every build.
+    const contentDigest = await hashSources(sources, opts, from === undefined ? deps.fileHashes : undefined);
     const key = { kind: line.keyword, content: contentDigest, sources: sources.map((s) => s.rel), dest, chown: chown ?? null, chmod: chmodText ?? null, from: from !== undefined };
     const what = from === undefined ? 'context' : `from ${from}`;
     return {

@@ -5,11 +5,12 @@
 // (kept from another stage) unless --chown says otherwise. ADD also unpacks a local tar
 // archive (plain or gzip) into the destination.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { chmod, copyFile, lchown, lstat, lutimes, mkdir, mkdtemp, open, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { unpackLayer } from '../runtime/images/unpack.js';
 import { secureJoin } from '../runtime/oci/secure-path.js';
+import { sha256File, type FileHashes } from './file-hashes.js';
 
 export interface CopySource {
   /** Host path of the source. */
@@ -31,25 +32,43 @@ export interface CopyOptions {
   extractArchives: boolean;
 }
 
-/** A digest of everything the copy reads (names, types, modes, owners when kept, content): the cache key's part. */
-export async function hashSources(sources: CopySource[], opts: CopyOptions): Promise<string> {
-  const h = createHash('sha256');
+/** Files hashed at once: reads overlap with hashing and with each other's waits. */
+const HASH_PARALLEL = 4;
+
+/**
+ * A digest of everything the copy reads (names, types, modes, owners when kept, content): the
+ * cache key's part. File contents come from `hashes` when it remembers them unchanged.
+ */
+export async function hashSources(sources: CopySource[], opts: CopyOptions, hashes?: FileHashes): Promise<string> {
+  // The walk fixes the order of the lines; file contents are hashed after it, a few at a time.
+  const lines: string[] = [];
+  const files: { at: number; abs: string; st: BigIntStats }[] = [];
   const visit = async (abs: string, rel: string, name: string): Promise<void> => {
     if (opts.include && rel !== '' && !opts.include(rel)) return;
-    const st = await lstat(abs);
+    const st = await lstat(abs, { bigint: true });
     const owner = opts.keepOwners ? `${st.uid}:${st.gid}` : '';
+    const mode = Number(st.mode) & 0o7777;
     if (st.isDirectory()) {
-      h.update(`D ${name} ${st.mode & 0o7777} ${owner}\n`);
+      lines.push(`D ${name} ${mode} ${owner}\n`);
       for (const n of (await readdir(abs)).sort()) await visit(path.join(abs, n), rel === '' ? n : `${rel}/${n}`, `${name}/${n}`);
     } else if (st.isSymbolicLink()) {
-      h.update(`L ${name} ${owner} ${await readlink(abs)}\n`);
+      lines.push(`L ${name} ${owner} ${await readlink(abs)}\n`);
     } else if (st.isFile()) {
-      const fh = createHash('sha256');
-      for await (const chunk of createReadStream(abs)) fh.update(chunk as Buffer);
-      h.update(`F ${name} ${st.mode & 0o7777} ${owner} ${fh.digest('hex')}\n`);
+      files.push({ at: lines.length, abs, st });
+      lines.push(`F ${name} ${mode} ${owner} `);
     } else throw new Error(`${rel}: only files, directories and symlinks can be copied`);
   };
   for (const s of sources) await visit(s.abs, s.rel, s.rel);
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const f = files[next++];
+      lines[f.at] += `${hashes ? await hashes.hash(f.abs, f.st) : await sha256File(f.abs)}\n`;
+    }
+  };
+  await Promise.all(Array.from({ length: HASH_PARALLEL }, worker));
+  const h = createHash('sha256');
+  for (const l of lines) h.update(l);
   return `sha256:${h.digest('hex')}`;
 }
 

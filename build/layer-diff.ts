@@ -12,10 +12,10 @@ import path from 'node:path';
 import { Transform, PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { createGzip } from 'node:zlib';
 import tar, { type Header, type Pack } from 'tar-stream';
 import type { ContentStore } from '../runtime/images/content-store.js';
 import { hashDigest, newHash } from '../runtime/images/digest.js';
+import { blockGzip } from './block-gzip.js';
 import { MEDIA, type Descriptor } from '../runtime/images/media-types.js';
 
 const run = promisify(execFile);
@@ -25,14 +25,34 @@ export interface PackedLayer {
   diffId: string;
   /** Entries written (whiteouts included). */
   entries: number;
+  /** Bytes of file content (what an unpack of the layer writes). */
+  contentBytes: number;
+  /**
+   * Whether the upper directory holds nothing the layer leaves out but overlayfs' own
+   * bookkeeping (`bookkeeping`): then, that taken off and renamed into place, it is the
+   * layer's snapshot. Capabilities, user.* and other attributes make it false.
+   */
+  sameAsLayer: boolean;
+  /** Files carrying each of overlayfs' bookkeeping xattrs (impure, origin, uuid). */
+  bookkeeping: Map<string, string[]>;
+  /** Entries whose mtime has a fraction of a second, which the tar header (whole seconds) drops. */
+  subSecondTimes: { path: string; mtime: Date }[];
 }
 
-/** Directories under `upper` carrying the overlay opaque mark, relative ("a/b"). */
-async function opaqueDirs(upper: string): Promise<Set<string>> {
+/** Attributes overlayfs sets on copy-up for its own use: meaningless outside that mount. */
+const BOOKKEEPING = new Set(['trusted.overlay.impure', 'trusted.overlay.origin', 'trusted.overlay.uuid']);
+
+/**
+ * Directories under `upper` carrying the overlay opaque mark, relative ("a/b"), and whether
+ * any other extended attribute is there (overlay's own, capabilities, user.*: none go in a layer).
+ */
+async function overlayMarks(upper: string): Promise<{ opaque: Set<string>; otherXattrs: boolean; bookkeeping: Map<string, string[]> }> {
   const out = new Set<string>();
+  let otherXattrs = false;
+  const bookkeeping = new Map<string, string[]>();
   let text: string;
   try {
-    ({ stdout: text } = await run('getfattr', ['-R', '-P', '-h', '--absolute-names', '-d', '-m', '^trusted\\.overlay\\.opaque$', upper], { maxBuffer: 64 << 20 }));
+    ({ stdout: text } = await run('getfattr', ['-R', '-P', '-h', '--absolute-names', '-d', '-m', '-', upper], { maxBuffer: 64 << 20 }));
   } catch (e) {
     // getfattr exits non-zero when some file cannot be read; what it printed still holds.
     text = (e as { stdout?: string }).stdout ?? '';
@@ -42,8 +62,13 @@ async function opaqueDirs(upper: string): Promise<Set<string>> {
   for (const line of text.split('\n')) {
     if (line.startsWith('# file: ')) file = decodeGetfattrPath(line.slice(8));
     else if (file && /^trusted\.overlay\.opaque="y"$/.test(line)) out.add(path.relative(upper, file));
+    else if (file && line !== '') {
+      const name = line.slice(0, line.indexOf('=') >>> 0);
+      if (BOOKKEEPING.has(name)) bookkeeping.set(name, [...(bookkeeping.get(name) ?? []), file]);
+      else otherXattrs = true;
+    }
   }
-  return out;
+  return { opaque: out, otherXattrs, bookkeeping };
 }
 
 /** getfattr writes control, backslash and non-ASCII bytes of names as a backslash and three octal digits. */
@@ -61,7 +86,7 @@ function decodeGetfattrPath(s: string): string {
 
 /** Packs `upper` as a gzip layer into `store`. */
 export async function packUpperDir(store: ContentStore, upper: string): Promise<PackedLayer> {
-  const opaque = await opaqueDirs(upper);
+  const { opaque, otherXattrs, bookkeeping } = await overlayMarks(upper);
   const pack = tar.pack();
   const diffHash = newHash();
   const hashDiff = new Transform({
@@ -70,13 +95,13 @@ export async function packUpperDir(store: ContentStore, upper: string): Promise<
       cb(null, chunk);
     },
   });
-  // A fixed gzip level and no gzip timestamp (zlib writes none): same tar, same blob.
+  // Fixed blocks and levels and no gzip timestamp (zlib writes none): same tar, same blob.
   const out = new PassThrough({ highWaterMark: 1 << 20 });
-  const piping = pipeline(pack, hashDiff, createGzip({ level: 6 }), out);
+  const piping = pipeline(pack, hashDiff, blockGzip, out);
   const storing = store.writeStream(out);
-  let entries: number;
+  let tree: Awaited<ReturnType<typeof packTree>>;
   try {
-    entries = await packTree(pack, upper, opaque);
+    tree = await packTree(pack, upper, opaque);
     pack.finalize();
   } catch (e) {
     pack.destroy(e as Error);
@@ -84,14 +109,16 @@ export async function packUpperDir(store: ContentStore, upper: string): Promise<
     throw e;
   }
   const [, blob] = await Promise.all([piping, storing]);
-  return { descriptor: { mediaType: MEDIA.ociLayerGzip, digest: blob.digest, size: blob.size }, diffId: hashDigest(diffHash), entries };
+  return { descriptor: { mediaType: MEDIA.ociLayerGzip, digest: blob.digest, size: blob.size }, diffId: hashDigest(diffHash), ...tree, sameAsLayer: !otherXattrs, bookkeeping };
 }
 
 type Headers = Partial<Header> & { name: string };
 
-async function packTree(pack: Pack, root: string, opaque: Set<string>): Promise<number> {
+async function packTree(pack: Pack, root: string, opaque: Set<string>): Promise<{ entries: number; contentBytes: number; subSecondTimes: { path: string; mtime: Date }[] }> {
   const hardlinks = new Map<string, string>();
   let count = 0;
+  let contentBytes = 0;
+  const subSecondTimes: { path: string; mtime: Date }[] = [];
   const put = (h: Headers) => {
     count++;
     const done = (resolve: () => void, reject: (e: Error) => void) => (err?: Error | null) => (err ? reject(err) : resolve());
@@ -104,6 +131,7 @@ async function packTree(pack: Pack, root: string, opaque: Set<string>): Promise<
       const full = path.join(root, r);
       const st = await lstat(full);
       const base: Headers = { name: r, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+      if (st.mtimeMs % 1000 !== 0 && !(st.isCharacterDevice() && st.rdev === 0)) subSecondTimes.push({ path: full, mtime: new Date(Math.floor(st.mtimeMs / 1000) * 1000) });
       if (st.isCharacterDevice() && st.rdev === 0) {
         // overlayfs' whiteout: the name was deleted
         await put({ name: rel === '' ? `.wh.${n}` : `${rel}/.wh.${n}`, type: 'file', size: 0, mode: 0o644, mtime: new Date(0) });
@@ -122,6 +150,7 @@ async function packTree(pack: Pack, root: string, opaque: Set<string>): Promise<
         }
         if (st.nlink > 1) hardlinks.set(key, r);
         count++;
+        contentBytes += st.size;
         await new Promise<void>((resolve, reject) => {
           const w = pack.entry({ ...base, type: 'file', size: st.size }, (err) => (err ? reject(err) : resolve()));
           createReadStream(full).on('error', reject).pipe(w);
@@ -133,5 +162,5 @@ async function packTree(pack: Pack, root: string, opaque: Set<string>): Promise<
     }
   };
   await walk('');
-  return count;
+  return { entries: count, contentBytes, subSecondTimes };
 }

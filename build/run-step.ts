@@ -12,6 +12,7 @@ import { runCommand } from '../runtime/oci/command.js';
 import { chooseRuntime, type OciRuntimeName } from '../runtime/oci/oci-runtime.js';
 import { buildSpec } from '../runtime/oci/spec.js';
 import { resolveUser } from '../runtime/oci/user.js';
+import { timed } from './trace.js';
 import type { WorkingRootfs } from './working-rootfs.js';
 
 export interface RunStepInput {
@@ -54,16 +55,16 @@ export async function runStep(input: RunStepInput): Promise<void> {
   const runtime = chooseRuntime(input.runtime);
   const base = [`--root=${input.stateRoot}`];
   try {
-    const code = await new Promise<number>((resolve, reject) => {
+    const code = await timed(`${path.basename(runtime.path)} run`, () => new Promise<number>((resolve, reject) => {
       const child = spawn(runtime.path, [...base, 'run', '--bundle', rootfs.dir, input.id], { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.on('data', (b: Buffer) => input.output.write(b));
       child.stderr.on('data', (b: Buffer) => input.output.write(b));
       child.on('error', reject);
       child.on('close', (c, sig) => resolve(c ?? (sig ? 128 + 9 : 1)));
-    });
+    }));
     if (code !== 0) throw new RunStepError(`exit code ${code}`, code);
   } finally {
-    await runCommand(runtime.path, [...base, 'delete', '--force', input.id]);
+    await timed('runtime delete', () => runCommand(runtime.path, [...base, 'delete', '--force', input.id]));
     await removeCgroupTree(cgroupsPath).catch(() => undefined);
   }
   for (const p of RUNTIME_MOUNT_POINTS) {

@@ -84,7 +84,9 @@ export async function cleanStaleBuilds(images: ImageService, stateRoot: string, 
     const pid = /^(\d+)-/.exec(name)?.[1];
     return pid !== undefined && !isAlive(Number(pid));
   };
-  if (runtimePath) {
+  // A RUN container is deleted before its step directory, so a dead build's container has a
+  // dead step directory beside it: with none, there is nothing to ask the runtime about.
+  if (runtimePath && names.some(dead)) {
     const listed = await runCommand(runtimePath, [`--root=${stateRoot}`, 'list', '-q']).catch(() => undefined);
     for (const id of listed?.stdout.split('\n').filter(Boolean) ?? []) {
       const m = /^skiff-build-(.+)$/.exec(id);

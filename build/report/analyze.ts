@@ -11,7 +11,7 @@ import { RuntimeError } from '../../runtime/cri.js';
 import type { ContentStore } from '../../runtime/images/content-store.js';
 import { findImage } from '../../runtime/images/find-image.js';
 import type { ImageStore } from '../../runtime/images/image-store.js';
-import { isManifestType, type Manifest, type OciImageConfig } from '../../runtime/images/media-types.js';
+import { isManifestType, type Descriptor, type Manifest, type OciImageConfig } from '../../runtime/images/media-types.js';
 import { historyRows, instructionOf, layerCreatedBy, type HistoryRow, type LayerInfo } from './history.js';
 import { scanLayer } from './layer-scan.js';
 import { SECRET_RULES, type SecretRule } from './secret-rules.js';
@@ -85,6 +85,15 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: nu
 /** The report cache of a runtime root (see AnalyzeOptions.cacheDir). */
 export function reportCacheDir(runtimeRoot: string): string {
   return path.join(runtimeRoot, 'build', 'reports');
+}
+
+/**
+ * Scans one layer into the report cache ahead of analyzeManifest (which then only reads the
+ * result): `skiff build` starts this as each new layer is stored, so the scan overlaps the
+ * steps after it instead of following the build.
+ */
+export async function prescanLayer(content: ContentStore, desc: Descriptor, cacheDir: string, options: { rules?: readonly SecretRule[] } = {}): Promise<void> {
+  await scanLayer(content, desc, 0, options.rules ?? SECRET_RULES, cacheDir);
 }
 
 /** Finds `ref` (name:tag, name@digest, ID or unique ID prefix) in the store and analyses it. */
