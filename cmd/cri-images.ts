@@ -2,12 +2,13 @@
 // mount, unmount — straight on a runtime root, like crictl/docker on a node. The functions
 // behind prune and inspect are exported, and registerCriImages takes hooks so the container
 // verbs can extend them (remove exited containers first; inspect container IDs too).
-import cliProgress from 'cli-progress';
+// Sizes, rows, the prune report and the pull display are `skiff images|pull`'s (cli/images/).
 import type { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
-import { isRuntimeError, type Image, type PruneResult, type PullProgress } from '../runtime/cri.js';
+import { formatPrune, humanAgo as agoFrom, humanSize, imageRows } from '../cli/images/image-format.js';
+import { pullDisplay } from '../cli/images/pull-display.js';
+import { isRuntimeError, type PruneResult, type PullProgress } from '../runtime/cri.js';
 import { ImageService } from '../runtime/image-service.js';
-import { familiarName, parseReference } from '../runtime/images/reference.js';
 import { criOptions, type CriGlobalOptions } from './cri.js';
 import { createLogger } from './log.js';
 
@@ -24,52 +25,9 @@ export function openImageService(opts: CriGlobalOptions): ImageService {
   return new ImageService({ root: opts.root, registryConfig: opts.registryConfig, logger: createLogger('cri', process.env.SKIFF_LOG_LEVEL ?? 'warn') });
 }
 
-export function humanSize(n: number): string {
-  // docker prints decimal units with three significant digits
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toPrecision(3).replace(/\.?0+$/, '')}${units[i]}`;
-}
-
+/** docker's "2 hours ago" (cmd/image.ts's history too). */
 export function humanAgo(iso: string | undefined, now = Date.now()): string {
-  if (!iso) return 'N/A';
-  const s = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
-  const steps: [number, string][] = [
-    [365 * 86400, 'year'],
-    [30 * 86400, 'month'],
-    [7 * 86400, 'week'],
-    [86400, 'day'],
-    [3600, 'hour'],
-    [60, 'minute'],
-  ];
-  for (const [sec, name] of steps) {
-    const k = Math.floor(s / sec);
-    if (k >= 1) return `${k === 1 ? (name === 'hour' ? 'An' : 'A') : k} ${name}${k === 1 ? '' : 's'} ago`;
-  }
-  return 'Less than a minute ago';
-}
-
-/** The rows of `skiff cri images`: one per tag, untagged images once with <none>. */
-export function imageRows(images: Image[], now = Date.now()): string[][] {
-  const rows: string[][] = [];
-  for (const img of images) {
-    const id = img.id.replace(/^sha256:/, '').slice(0, 12);
-    const tail = [id, humanAgo(img.created, now), humanSize(img.size)];
-    if (img.repoTags.length === 0) {
-      const repo = img.repoDigests[0] ? familiarName(parseReference(img.repoDigests[0])) : '<none>';
-      rows.push([repo, '<none>', ...tail]);
-    }
-    for (const t of img.repoTags) {
-      const ref = parseReference(t);
-      rows.push([familiarName(ref), ref.tag ?? '<none>', ...tail]);
-    }
-  }
-  return rows;
+  return agoFrom(iso, now);
 }
 
 export function formatTable(header: string[], rows: string[][]): string {
@@ -85,55 +43,18 @@ export async function pruneAll(opts: CriGlobalOptions, hooks: CriImageHooks = {}
   return hooks.pruneContainers ? { ...result, containersDeleted } : result;
 }
 
-export function formatPrune(r: PruneResult): string {
-  const lines: string[] = [];
-  if (r.containersDeleted?.length) lines.push('Deleted Containers:', ...r.containersDeleted, '');
-  if (r.imagesDeleted.length) lines.push('Deleted Images:', ...r.imagesDeleted.map((id) => `deleted: ${id}`), '');
-  lines.push(`Total reclaimed space: ${humanSize(r.spaceReclaimed)}`);
-  return lines.join('\n') + '\n';
-}
-
 /** The inspect verb's work for images: status + config + manifest; undefined when there is no such image. */
 export async function inspectImage(images: ImageService, ref: string): Promise<unknown> {
   const st = await images.imageStatus({ image: ref }, true);
   return st.image ? { status: st.image, info: st.info } : undefined;
 }
 
-/** Draws one bar per layer on a terminal, or one line per finished step otherwise. */
-export function pullDisplay(stream: NodeJS.WriteStream): { onProgress: (p: PullProgress) => void; stop: () => void } {
-  const short = (d: string) => d.replace(/^sha256:/, '').slice(0, 12);
-  if (!stream.isTTY) {
-    const said = new Set<string>();
-    return {
-      onProgress: (p) => {
-        if (p.kind !== 'layer' || !['exists', 'done', 'extracted'].includes(p.status)) return;
-        const key = `${p.digest} ${p.status}`;
-        if (said.has(key)) return;
-        said.add(key);
-        const what = { exists: 'Already exists', done: `Downloaded ${humanSize(p.bytesTotal)}`, extracted: 'Pull complete' }[p.status as 'exists' | 'done' | 'extracted'];
-        stream.write(`${short(p.digest)}: ${what}\n`);
-      },
-      stop: () => undefined,
-    };
-  }
-  const multi = new cliProgress.MultiBar(
-    { format: '{layer}: [{bar}] {state} {done}/{size}', hideCursor: true, clearOnComplete: false, stream, barsize: 30, autopadding: true },
-    cliProgress.Presets.shades_classic,
-  );
-  const bars = new Map<string, cliProgress.SingleBar>();
-  return {
-    onProgress: (p) => {
-      if (p.kind !== 'layer') return;
-      let bar = bars.get(p.digest);
-      if (!bar) {
-        bar = multi.create(Math.max(1, p.bytesTotal), 0, { layer: short(p.digest), state: 'Waiting', done: '0B', size: humanSize(p.bytesTotal) });
-        bars.set(p.digest, bar);
-      }
-      const state = { waiting: 'Waiting', downloading: 'Downloading', verifying: 'Verifying', exists: 'Already exists', done: 'Downloaded', extracting: 'Extracting', extracted: 'Pull complete' }[p.status];
-      bar.update(p.bytesDone, { state, done: humanSize(p.bytesDone) });
-    },
-    stop: () => multi.stop(),
-  };
+/** Without a terminal, crictl's terse lines: finished steps only ("Downloaded 1.2MB"). */
+function criPlainLine(p: PullProgress): string | undefined {
+  if (p.status === 'exists') return 'Already exists';
+  if (p.status === 'done') return `Downloaded ${humanSize(p.bytesTotal)}`;
+  if (p.status === 'extracted') return 'Pull complete';
+  return undefined;
 }
 
 export function registerCriImages(cri: Command, hooks: CriImageHooks = {}): void {
@@ -150,16 +71,12 @@ export function registerCriImages(cri: Command, hooks: CriImageHooks = {}): void
     .action(async (ref: string, flags: { platform: string; username?: string; password?: string; quiet?: boolean }, cmd: Command) => {
       const images = open(cmd);
       const password = flags.password ?? process.env.SKIFF_REGISTRY_PASSWORD;
-      const display = flags.quiet ? undefined : pullDisplay(process.stderr);
-      let fetched = false;
-      const onProgress = (p: PullProgress) => {
-        if (p.kind === 'layer' && p.status === 'downloading') fetched = true;
-        display?.onProgress(p);
-      };
+      const display = flags.quiet ? undefined : pullDisplay(process.stderr, { plainLine: criPlainLine });
+      const onProgress = (p: PullProgress) => display?.onProgress(p);
       try {
         const id = await images.pullImage({ image: ref }, { platform: flags.platform, auth: flags.username ? { username: flags.username, password } : undefined, onProgress });
         display?.stop();
-        process.stdout.write(flags.quiet ? `${id}\n` : `Status: ${fetched ? 'Downloaded newer image' : 'Image is up to date'} for ${ref}\nID: ${id}\n`);
+        process.stdout.write(flags.quiet ? `${id}\n` : `Status: ${display?.fetched() ? 'Downloaded newer image' : 'Image is up to date'} for ${ref}\nID: ${id}\n`);
       } catch (e) {
         // The bars go first, so the error (printed by the entry point) is not drawn over.
         display?.stop();
@@ -179,7 +96,7 @@ export function registerCriImages(cri: Command, hooks: CriImageHooks = {}): void
         process.stdout.write(list.map((i) => `${i.id.slice(7, 19)}\n`).join(''));
         return;
       }
-      const rows = imageRows(list);
+      const rows = imageRows(list, Date.now());
       if (flags.digests) {
         const byId = new Map(list.map((i) => [i.id.slice(7, 19), i.repoDigests[0]?.split('@')[1] ?? '<none>']));
         process.stdout.write(formatTable(['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE'], rows.map((r) => [r[0], r[1], byId.get(r[2]) ?? '<none>', ...r.slice(2)])));

@@ -15,12 +15,19 @@ import { RestClient } from '../client/rest.js';
 import { Kubelet } from '../kubelet/kubelet.js';
 import { defaultHostIP, parseLabels, parseResourceList } from '../kubelet/node-status.js';
 import { KubeletAuthenticator } from '../kubelet/server/authn.js';
-import { selfSignedServingCert } from '../kubelet/server/self-signed.js';
 import { startKubeletServer } from '../kubelet/server/server.js';
 import { ImageService } from '../runtime/image-service.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
 import { parseDuration } from './controller-manager.js';
 import { createLogger } from './log.js';
+
+/** The serving certificate given by flag, or else one the kubelet signs for itself. */
+async function servingCertificate(o: KubeletFlags): Promise<{ cert: string | Buffer; key: string | Buffer }> {
+  if (o.tlsCertFile && o.tlsPrivateKeyFile) return { cert: await readFile(o.tlsCertFile), key: await readFile(o.tlsPrivateKeyFile) };
+  // Loading @peculiar/x509 costs seconds of CPU and tens of MB: only when a certificate must be made.
+  const { selfSignedServingCert } = await import('../kubelet/server/self-signed.js');
+  return selfSignedServingCert(o.nodeName, [o.nodeIp ?? defaultHostIP(), o.address].filter((h): h is string => !!h && h !== '0.0.0.0'));
+}
 
 interface KubeletFlags {
   kubeconfig?: string;
@@ -125,10 +132,7 @@ export function kubeletCommand(): Command {
         pods: () => ref.kubelet?.pods() ?? [],
         statusOf: (uid) => ref.kubelet?.statusManager.get(uid),
         authn: KubeletAuthenticator.fromFile(o.kubeletApiTokenFile),
-        tls:
-          o.tlsCertFile && o.tlsPrivateKeyFile
-            ? { cert: await readFile(o.tlsCertFile), key: await readFile(o.tlsPrivateKeyFile) }
-            : await selfSignedServingCert(o.nodeName, [o.nodeIp ?? defaultHostIP(), o.address].filter((h): h is string => !!h && h !== '0.0.0.0')),
+        tls: await servingCertificate(o),
         host: o.address ?? '0.0.0.0',
         port: o.kubeletPort,
         logger: log,

@@ -6,6 +6,7 @@ import type { AuthConfig, ImageService } from '../runtime/cri.js';
 import type { Backoff } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import { containerFieldPath, type EventRecorder } from './events.js';
+import { pullsInProgressOf, type PullsInProgress } from './pulls-in-progress.js';
 
 export type PullOutcome =
   | { ok: true; imageRef: string }
@@ -18,6 +19,8 @@ export interface ImagePullerOptions {
   clock?: Clock;
   /** Credentials for an image reference (from --registry-config), if any. */
   auth?: (image: string) => AuthConfig | undefined;
+  /** Where pulls in progress are published for the kubelet server; by default the one its ImageService carries. */
+  pulls?: PullsInProgress;
 }
 
 /** The API server's default: Always for ":latest" or no tag (and no digest), else IfNotPresent. */
@@ -38,10 +41,12 @@ function seconds(ms: number): string {
 export class ImagePuller {
   readonly #o: ImagePullerOptions;
   readonly #clock: Clock;
+  readonly #pulls: PullsInProgress;
 
   constructor(opts: ImagePullerOptions) {
     this.#o = opts;
     this.#clock = opts.clock ?? systemClock;
+    this.#pulls = opts.pulls ?? pullsInProgressOf(opts.images);
   }
 
   async ensureImage(pod: Pod, c: Container, init: boolean): Promise<PullOutcome> {
@@ -68,11 +73,21 @@ export class ImagePuller {
       recorder.event(pod, 'Normal', 'BackOff', message, field);
       return { ok: false, reason: 'ImagePullBackOff', message, retryAfterMs: backoff.get(key) };
     }
+    // Published before the Pulling event is recorded: whoever the event sends to follow the
+    // pull (skiff run --wait) finds it.
+    const tracker = this.#pulls.begin(image);
     recorder.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, field);
     const started = this.#clock.now();
     try {
-      const auth = this.#o.auth?.(image);
-      const imageRef = await images.pullImage({ image }, auth ? { auth } : {});
+      let imageRef: string;
+      try {
+        const auth = this.#o.auth?.(image);
+        imageRef = await images.pullImage({ image }, { ...(auth ? { auth } : {}), onProgress: (p) => tracker.progress(p) });
+        tracker.end({ image: imageRef });
+      } catch (e) {
+        tracker.end({ error: e instanceof Error ? e.message : String(e) });
+        throw e;
+      }
       const took = this.#clock.now() - started;
       const size = (await images.imageStatus({ image })).image?.size;
       recorder.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${seconds(took)}${size !== undefined ? `. Image size: ${size} bytes.` : ''}`, field);

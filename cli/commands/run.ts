@@ -29,7 +29,9 @@ export async function runAction(name: string, args: string[], flags: RunCommandF
   if (flags.wait && dryRun === 'none') {
     // Events print as they arrive, so they cannot be aligned as a table; two spaces part the cells.
     const print = (line: string) => io.stdout.write(`  ${line.replace(/\t/g, '  ')}\n`);
-    await waitRunning(ctx.rest, ctx.namespace, created.metadata.name ?? name, print, parseDuration(flags.timeout ?? '5m'), created.metadata.uid);
+    await waitRunning(ctx.rest, ctx.namespace, created.metadata.name ?? name, print, parseDuration(flags.timeout ?? '5m'), created.metadata.uid, {
+      progressStream: io.stdout as NodeJS.WritableStream & { isTTY?: boolean },
+    });
   }
 }
 

@@ -30,11 +30,31 @@ const STATE: Record<PullProgress['status'], string> = {
   extracted: 'Pull complete',
 };
 
-/** The steps worth a line when there is no terminal to redraw. */
-const PLAIN_STEPS = new Set<PullProgress['status']>(['waiting', 'exists', 'done', 'extracted']);
+/** A layer's step as a plain line (docker's words), or undefined when the step gets none. */
+export function dockerPlainLine(p: PullProgress): string | undefined {
+  switch (p.status) {
+    case 'waiting':
+      return 'Pulling fs layer';
+    case 'done':
+      return `Download complete (${humanSize(p.bytesTotal)})`;
+    case 'exists':
+    case 'extracted':
+      return STATE[p.status];
+    default:
+      return undefined;
+  }
+}
 
-export function pullDisplay(stream: NodeJS.WritableStream & { isTTY?: boolean }, opts: { indent?: string } = {}): PullDisplay {
+export interface PullDisplayOptions {
+  /** Put before every line and bar. */
+  indent?: string;
+  /** Without a terminal: which steps of a layer get a line, and their words (docker's by default). */
+  plainLine?: (p: PullProgress) => string | undefined;
+}
+
+export function pullDisplay(stream: NodeJS.WritableStream & { isTTY?: boolean }, opts: PullDisplayOptions = {}): PullDisplay {
   const indent = opts.indent ?? '';
+  const plainLine = opts.plainLine ?? dockerPlainLine;
   let fetched = false;
   const note = (p: PullProgress) => {
     if (p.kind === 'layer' && (p.status === 'downloading' || p.status === 'done')) fetched = true;
@@ -44,11 +64,11 @@ export function pullDisplay(stream: NodeJS.WritableStream & { isTTY?: boolean },
     return {
       onProgress(p) {
         note(p);
-        if (p.kind !== 'layer' || !PLAIN_STEPS.has(p.status)) return;
+        if (p.kind !== 'layer') return;
+        const what = plainLine(p);
         const key = `${p.digest} ${p.status}`;
-        if (said.has(key)) return;
+        if (what === undefined || said.has(key)) return;
         said.add(key);
-        const what = p.status === 'waiting' ? 'Pulling fs layer' : p.status === 'done' ? `Download complete (${humanSize(p.bytesTotal)})` : STATE[p.status];
         stream.write(`${indent}${shortId(p.digest)}: ${what}\n`);
       },
       fetched: () => fetched,

@@ -3,7 +3,9 @@
 // runs or has finished, like watching `docker run` come up. Both the pod and its events are
 // watched (events by fieldSelector involvedObject.name/uid), so lines appear as the kubelet
 // records them. A container stuck in ErrImagePull, ImagePullBackOff, CrashLoopBackOff or a
-// create error ends the wait with that reason, as does the pod failing.
+// create error ends the wait with that reason, as does the pod failing. When the kubelet
+// records Pulling, the pull itself is followed on its node (see pull-progress.ts) and shown
+// per layer as `skiff pull` shows it.
 import { isApiError } from '../../api/errors.js';
 import type { Event, Pod } from '../../api/types/core.js';
 import type { KubeObject } from '../../api/types/meta.js';
@@ -11,6 +13,7 @@ import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { isExpired } from '../../client/watch.js';
 import { CliError } from '../errors.js';
 import { podSummary } from '../printers/pod-status.js';
+import { PullProgressFollower, type ProgressStream } from './pull-progress.js';
 
 const STUCK = new Set(['ErrImagePull', 'ImagePullBackOff', 'CrashLoopBackOff', 'CreateContainerError', 'CreateContainerConfigError', 'InvalidImageName', 'RunContainerError']);
 
@@ -77,16 +80,32 @@ async function listWatch<T extends KubeObject>(
   }
 }
 
+export interface WaitRunningOptions {
+  /** Where pull progress is drawn: bars on a terminal; without it, plain lines through `print`. */
+  progressStream?: ProgressStream;
+}
+
 /** Watches the pod and its events until a verdict; the pod's uid narrows the events to this pod. */
-export async function waitRunning(rest: RestClient, namespace: string, name: string, print: (line: string) => void, timeoutMs: number, uid?: string): Promise<void> {
+export async function waitRunning(
+  rest: RestClient,
+  namespace: string,
+  name: string,
+  print: (line: string) => void,
+  timeoutMs: number,
+  uid?: string,
+  opts: WaitRunningOptions = {},
+): Promise<void> {
   const abort = new AbortController();
   const printed = new Set<string>();
+  const pulls = new PullProgressFollower(rest, print, abort.signal, opts.progressStream);
+  let latest: Pod | undefined;
   const show = (e: Event) => {
     // A repeated event (BackOff) comes back with a higher count: print it again then.
     const key = `${e.metadata.name}/${e.count ?? 1}`;
     if (printed.has(key)) return false;
     printed.add(key);
-    print(eventLine(e));
+    pulls.print(eventLine(e));
+    if (e.reason === 'Pulling') pulls.follow(e, latest);
     return false;
   };
   const fieldSelector = `involvedObject.kind=Pod,involvedObject.name=${name}${uid ? `,involvedObject.uid=${uid}` : ''}`;
@@ -103,6 +122,7 @@ export async function waitRunning(rest: RestClient, namespace: string, name: str
       { namespace, fieldSelector: `metadata.name=${name}` },
       (p, type) => {
         if (type === 'DELETED') throw new CliError(`pod/${name} was deleted while waiting for it to run`);
+        latest = p;
         state.outcome = verdict(p);
         return state.outcome.done;
       },
@@ -112,6 +132,7 @@ export async function waitRunning(rest: RestClient, namespace: string, name: str
     await Promise.race([pod, events.then(() => new Promise<never>(() => undefined)), timedOut]);
     abort.abort();
     await events.catch(() => undefined);
+    await pulls.settle();
     const outcome = state.outcome;
     if (!outcome.done) throw new CliError(`stopped watching pod/${name} before it ran`);
     // Events recorded together with the last status change may trail it: one last look.
@@ -121,5 +142,6 @@ export async function waitRunning(rest: RestClient, namespace: string, name: str
   } finally {
     abort.abort();
     clearTimeout(timer);
+    await pulls.settle();
   }
 }

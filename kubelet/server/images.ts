@@ -1,8 +1,10 @@
 // The node's images over HTTP, for `skiff images|pull|rmi|prune --node N` through the API
 // server's node proxy: GET /images, POST /images/pull?image= (JSON-lines progress, then the
-// result), DELETE /images/{reference or unique ID prefix}, POST /images/prune.
+// result), GET /images/pulls?image= (the progress of a pull the kubelet is making for a
+// pod, same lines), DELETE /images/{reference or unique ID prefix}, POST /images/prune.
 import type { ServerResponse } from 'node:http';
 import { isRuntimeError, type ImageService } from '../../runtime/cri.js';
+import type { PullsInProgress } from '../pulls-in-progress.js';
 import { HttpError, sendJson } from './http.js';
 
 const STATUS_OF_KIND: Record<string, number> = {
@@ -46,16 +48,51 @@ export async function pruneImages(images: ImageService, res: ServerResponse): Pr
 export async function pullImage(images: ImageService, q: URLSearchParams, res: ServerResponse, signal: AbortSignal): Promise<void> {
   const image = q.get('image');
   if (!image) throw new HttpError(400, 'want POST /images/pull?image=REFERENCE');
-  res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-cache' });
-  res.flushHeaders();
-  const line = (o: unknown) => {
-    if (!res.writableEnded) res.write(`${JSON.stringify(o)}\n`);
-  };
+  const line = startLines(res);
   try {
     const id = await images.pullImage({ image }, { signal, onProgress: (p) => line({ progress: p }) });
     line({ image: id, done: true });
   } catch (e) {
     line({ error: e instanceof Error ? e.message : String(e) });
   }
+  res.end();
+}
+
+function startLines(res: ServerResponse): (o: unknown) => void {
+  res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-cache' });
+  res.flushHeaders();
+  return (o: unknown) => {
+    if (!res.writableEnded) res.write(`${JSON.stringify(o)}\n`);
+  };
+}
+
+/**
+ * Follows a pull the kubelet is already making for a pod: the same lines as POST
+ * /images/pull (what was seen so far first), ending with its result. With none in progress
+ * for that reference it answers at once {"done": true, "pulling": false}: the pull may
+ * already be over, or not begun.
+ */
+export async function followPull(pulls: PullsInProgress, q: URLSearchParams, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  const image = q.get('image');
+  if (!image) throw new HttpError(400, 'want GET /images/pulls?image=REFERENCE');
+  const line = startLines(res);
+  await new Promise<void>((resolve) => {
+    const stop = pulls.follow(image, {
+      onProgress: (p) => line({ progress: p }),
+      onEnd: (end) => {
+        line('error' in end ? { error: end.error } : { image: end.image, done: true });
+        resolve();
+      },
+    });
+    if (!stop) {
+      line({ done: true, pulling: false });
+      resolve();
+      return;
+    }
+    signal.addEventListener('abort', () => {
+      stop();
+      resolve();
+    }, { once: true });
+  });
   res.end();
 }

@@ -10,13 +10,16 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { KubeletAuthenticator } from './authn.js';
 import { serveContainerLogs } from './container-logs.js';
 import { boolQuery, HttpError, sendJson, sendText } from './http.js';
-import { listImages, pruneImages, pullImage, removeImage } from './images.js';
+import { pullsInProgressOf, type PullsInProgress } from '../pulls-in-progress.js';
+import { followPull, listImages, pruneImages, pullImage, removeImage } from './images.js';
 import { SummaryProvider } from './stats-summary.js';
 
 export interface KubeletServerOptions {
   nodeName: string;
   runtime: RuntimeService;
   images: ImageService;
+  /** The pulls the kubelet makes for pods; by default the ones its ImageService carries. */
+  pulls?: PullsInProgress;
   /** The pods the kubelet runs, and the newest status it computed for one. */
   pods(): Pod[];
   statusOf(uid: string): PodStatus | undefined;
@@ -44,6 +47,7 @@ function segments(pathname: string): string[] {
 
 export async function startKubeletServer(o: KubeletServerOptions): Promise<RunningKubeletServer> {
   const log = o.logger ?? silentLogger;
+  const pulls = o.pulls ?? pullsInProgressOf(o.images);
   const summary = new SummaryProvider({ nodeName: o.nodeName, runtime: o.runtime, images: o.images, pods: o.pods });
 
   const route = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
@@ -60,6 +64,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
     if (head === 'images') {
       if (m === 'GET' && rest.length === 0) return listImages(o.images, res);
       if (m === 'POST' && rest.join('/') === 'pull') return pullImage(o.images, q, res, signal);
+      if (m === 'GET' && rest.join('/') === 'pulls') return followPull(pulls, q, res, signal);
       if (m === 'POST' && rest.join('/') === 'prune') return pruneImages(o.images, res);
       // A reference may hold slashes ("127.0.0.1:5000/app:v1"), encoded or not.
       if (m === 'DELETE' && rest.length > 0) return removeImage(o.images, rest.join('/'), boolQuery(q, 'force'), res);

@@ -2,9 +2,12 @@
 // server, reached only through the API server's node proxy. pull (plain per-layer lines when
 // stdout is no terminal), images (and the NODE column with two nodes), rmi (refused while a
 // container uses the image), prune, top nodes|pods from the Summary API, and run --wait
-// showing the kubelet's pull and start as it happens.
+// showing the kubelet's pull and start as it happens (per layer, followed on the node while
+// the kubelet pulls through a slow link).
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -215,5 +218,112 @@ describe('run --wait and top on a real node', () => {
     expect(p).toMatchObject({ code: 0, stderr: '' });
     expect(p.stdout).toMatch(/^Deleted Images:\ndeleted: sha256:[0-9a-f]{64}\n\nTotal reclaimed space: \d+(\.\d+)?[kMG]?B\n$/);
     expect((await skiff(['images', '-q'])).stdout).toBe('');
+  });
+});
+
+/**
+ * An HTTP proxy to the registry that hands out blobs slowly (32 KiB per 100 ms), so a pull
+ * through it is still in progress when `run --wait` comes to follow it.
+ */
+async function slowRegistry(target: string): Promise<{ host: string; close(): Promise<void> }> {
+  const [hostname, port] = target.split(':');
+  const server = http.createServer((req, res) => {
+    const up = http.request({ hostname, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      if (!/\/blobs\/sha256:/.test(req.url ?? '') || req.method !== 'GET') {
+        r.pipe(res);
+        return;
+      }
+      r.on('data', (chunk: Buffer) => {
+        r.pause();
+        const pieces: Buffer[] = [];
+        for (let i = 0; i < chunk.length; i += 32768) pieces.push(chunk.subarray(i, i + 32768));
+        const next = () => {
+          const piece = pieces.shift();
+          if (!piece) return void r.resume();
+          res.write(piece);
+          setTimeout(next, 100);
+        };
+        next();
+      });
+      r.on('end', () => {
+        // The last data chunk's pieces may still be going out.
+        const done = () => (r.isPaused() ? setTimeout(done, 50) : res.end());
+        done();
+      });
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+describe('run --wait follows the pull on the node', () => {
+  it('the kubelet answers at once when it is not pulling that image, and wants an image', async () => {
+    const path = `/api/v1/nodes/${c.node}/proxy/images/pulls`;
+    expect(await c.admin.request({ path, query: { image: 'nothing-here:1' } })).toEqual({ done: true, pulling: false });
+    await expect(c.admin.request({ path })).rejects.toThrow(/want GET \/images\/pulls\?image=REFERENCE/);
+  });
+
+  it('shows the layers of a pull in progress, as skiff pull does, before the pod runs', async () => {
+    const slow = await slowRegistry(c.registryHost);
+    const name = `slowpull-${crypto.randomBytes(2).toString('hex')}`;
+    const image = `${slow.host}/busybox:${tag()}`;
+    const run = startSkiff(['run', name, '--image', image, '--wait', '-n', c.ns], { env: { ...process.env, ...env } });
+    try {
+      const pod = await vi.waitFor(async () => c.getPod(name), { timeout: 30_000, interval: 100 });
+      await c.admin.bindPod(c.ns, name, c.node, pod.metadata.uid);
+      const { code } = await run.exited;
+      const out = run.output();
+      expect(code, out).toBe(0);
+      // Plain lines (stdout is a pipe), indented like the events around them.
+      expect(out).toMatch(/^ {2}[0-9a-f]{12}: Pulling fs layer$/m);
+      expect(out).toMatch(/^ {2}[0-9a-f]{12}: Download complete \(\d/m);
+      expect(out).toMatch(/^ {2}[0-9a-f]{12}: Pull complete$/m);
+      const pulling = out.indexOf(`Pulling image "${image}"`);
+      const layer = out.search(/[0-9a-f]{12}: Pull complete/);
+      expect(pulling).toBeGreaterThan(0);
+      expect(layer).toBeGreaterThan(pulling);
+      expect(layer).toBeLessThan(out.indexOf(`pod/${name} is running`));
+    } finally {
+      await run.stop(2000);
+      await c.admin.pods.delete(name, { namespace: c.ns, gracePeriodSeconds: 1 }).catch(() => undefined);
+      await c.waitGone(name, 60_000).catch(() => undefined);
+      // The next case pulls it again, blobs and all.
+      await skiff(['rmi', image]);
+      await skiff(['prune']);
+      await slow.close();
+    }
+  });
+
+  it('on a terminal, bars per layer; the events that come meanwhile are printed once the bars stop', async () => {
+    const slow = await slowRegistry(c.registryHost);
+    const name = `slowtty-${crypto.randomBytes(2).toString('hex')}`;
+    const image = `${slow.host}/busybox:${tag()}`;
+    const command = [process.execPath, skiffEntry, 'run', name, '--image', image, '--wait', '-n', c.ns].map((a) => `'${a}'`).join(' ');
+    const run = startProcess('script', ['-qec', command, '/dev/null'], { env: { ...process.env, ...env, COLUMNS: '120' }, cwd: repoRoot });
+    try {
+      const pod = await vi.waitFor(async () => c.getPod(name), { timeout: 30_000, interval: 100 });
+      await c.admin.bindPod(c.ns, name, c.node, pod.metadata.uid);
+      const { code } = await run.exited;
+      const out = run.output();
+      expect(code, out).toBe(0);
+      const bar = out.search(/[0-9a-f]{12}: \[█+\] Pull complete/);
+      expect(bar, out).toBeGreaterThan(out.indexOf(`Pulling image "${image}"`));
+      expect(out.indexOf('Successfully pulled image')).toBeGreaterThan(bar);
+      expect(out).toContain(`pod/${name} is running (1/1 ready)`);
+    } finally {
+      await run.stop(2000);
+      await c.admin.pods.delete(name, { namespace: c.ns, gracePeriodSeconds: 1 }).catch(() => undefined);
+      await c.waitGone(name, 60_000).catch(() => undefined);
+      await slow.close();
+    }
   });
 });
