@@ -21,6 +21,8 @@ export interface ComponentSpec {
   prefix?: string[];
   /** Milliseconds to wait after SIGTERM before SIGKILL. */
   stopGraceMs?: number;
+  /** Components the process runs inside itself (`skiff server`: apiserver, scheduler, ...), for `skiff status`. */
+  hosts?: string[];
 }
 
 export interface ComponentState {
@@ -30,6 +32,7 @@ export interface ComponentState {
   restarts: number;
   lastExit?: { code: number | null; signal: string | null; at: string };
   logFile: string;
+  hosts?: string[];
 }
 
 export interface SupervisorOptions {
@@ -84,7 +87,7 @@ export class Supervisor extends EventEmitter<{ exit: [ComponentState]; start: [C
     const logFile = path.join(this.#opts.logDir, `${spec.name}.log`);
     const m: Managed = {
       spec,
-      state: { name: spec.name, running: false, restarts: 0, logFile },
+      state: { name: spec.name, running: false, restarts: 0, logFile, ...(spec.hosts ? { hosts: [...spec.hosts] } : {}) },
       log: createWriteStream(logFile, { flags: 'a' }),
       backoffMs: this.#opts.initialBackoffMs,
       startedAt: 0,

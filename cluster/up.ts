@@ -1,10 +1,9 @@
 // `skiff up`: a working single-node cluster on this machine. The supervising process
 // (`skiff up --foreground`, or the detached copy plain `skiff up` starts) makes the
 // credentials, then starts and supervises etcd (unless an existing cluster is given), the
-// local registry, the API server on HTTPS, the scheduler, the controller-manager and this
-// machine's kubelet, and records their state in the state dir for `skiff status`.
-import { spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+// local registry and `skiff server` (the API server on HTTPS, the scheduler, the
+// controller-manager and this machine's kubelet in one process, as in k3s), and records their
+// state in the state dir for `skiff status`.
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
@@ -15,8 +14,11 @@ import { etcdComponent, planEtcdCluster } from './etcd.js';
 import { ensureKubeletApiCredentials } from './kubelet-credentials.js';
 import { defaultHostIP } from '../kubelet/node-status.js';
 import { registryComponent, writeRegistryConfig } from './registry.js';
+import { daemonNodeOptions, DEFAULTS } from './detach.js';
 import { componentCommand, runningPid, statePaths, type StatePaths } from './state.js';
 import { Supervisor, type ComponentSpec } from './supervisor.js';
+
+export { DEFAULTS } from './detach.js';
 
 export interface UpOptions {
   stateDir: string;
@@ -35,13 +37,6 @@ export interface UpOptions {
   tee?: NodeJS.WritableStream;
 }
 
-export const DEFAULTS = {
-  apiPort: 6443,
-  etcdPort: 2379,
-  registryAddr: '127.0.0.1:5000',
-  podCidr: '10.88.0.0/24',
-  bridge: 'skiff0',
-};
 
 /**
  * A skiff daemon for the supervisor. With `startGate`, the process loads its code at once but
@@ -55,15 +50,6 @@ export function skiffComponent(name: string, args: string[], stopGraceMs = 10_00
   return { name, command: self.command, args: [...self.args, ...args], env, stopGraceMs };
 }
 
-/**
- * V8's young generation may grow to 3 x 16 MB semi-spaces and a daemon keeps what it grew
- * to; 1 MB semi-spaces cost a few more scavenges on bursts and save 10-30 MB per daemon
- * (the API server most). A user's own --max-semi-space-size in NODE_OPTIONS is kept.
- */
-export function daemonNodeOptions(): string {
-  const user = process.env.NODE_OPTIONS ?? '';
-  return /--max-semi-space-size/.test(user) ? user : `${user} --max-semi-space-size=1`.trim();
-}
 
 /**
  * The clients of the API server start while it is still starting, their module loading (the
@@ -125,6 +111,9 @@ export function writeStatus(paths: StatePaths, sup: Supervisor, extra: Record<st
  * Resolves once everything is stopped.
  */
 export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?: (creds: ClusterCredentials) => void): Promise<void> {
+  // Start-up milestones in the supervisor's log (skiff-up.log), ms since this process began.
+  const mark = (step: string) => process.stdout.write(`${JSON.stringify({ up: step, sinceSpawnMs: Math.round(performance.now()), at: new Date().toISOString() })}\n`);
+  mark('supervisor running');
   const paths = statePaths(opts.stateDir);
   const other = runningPid(paths);
   if (other !== undefined && other !== process.pid) throw new Error(`skiff is already running for ${paths.root} (pid ${other})`);
@@ -138,8 +127,6 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
   const meta = { stateDir: paths.root, server, node, registry: registryAddr, podCidr: opts.podCidr ?? DEFAULTS.podCidr, bridge: opts.bridge ?? DEFAULTS.bridge };
   sup.on('start', () => void writeStatus(paths, sup, meta));
   sup.on('exit', () => void writeStatus(paths, sup, meta));
-  const gate = apiStartGate(paths);
-  await gate.close();
   try {
     const creds = await ensureCredentials({
       stateDir: paths.root,
@@ -149,6 +136,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
     });
 
     const kubeletApi = await ensureKubeletApiCredentials(paths.root, node, [os.hostname(), defaultHostIP()]);
+    mark('credentials ready');
     let etcdServers = opts.etcdServers;
     if (!etcdServers) {
       const plan = planEtcdCluster({ clientPort: opts.etcdPort ?? DEFAULTS.etcdPort });
@@ -158,71 +146,55 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
     await sup.start(registryComponent(await writeRegistryConfig(paths.registryDir, registryAddr)));
     if (!opts.registryConfig) await writeDefaultRegistries(paths, registryAddr);
 
-    await sup.start(
-      skiffComponent('apiserver', [
-        'apiserver',
-        `--etcd-servers=${etcdServers}`,
-        '--bind-address=127.0.0.1',
-        `--secure-port=${apiPort}`,
-        `--tls-cert-file=${creds.apiserverCertFile}`,
-        `--tls-private-key-file=${creds.apiserverKeyFile}`,
-        `--token-auth-file=${creds.tokenFile}`,
-        `--kubelet-client-token-file=${kubeletApi.tokenFile}`,
-        `--kubelet-certificate-authority=${creds.caFile}`,
-      ]),
-    );
-
     const kc = (id: string) => creds.kubeconfigs.get(id) ?? '';
-    await sup.start(skiffComponent('scheduler', ['scheduler', `--kubeconfig=${kc('scheduler')}`], 10_000, gate.file));
-    await sup.start(skiffComponent('controller-manager', ['controller-manager', `--kubeconfig=${kc('controller-manager')}`], 10_000, gate.file));
-    await sup.start(
-      skiffComponent(
-        'kubelet',
-        [
-          'kubelet',
-          `--kubeconfig=${kc(`kubelet-${node}`)}`,
-          `--node-name=${node}`,
-          `--root=${paths.kubeletRoot}`,
-          `--pod-cidr=${opts.podCidr ?? DEFAULTS.podCidr}`,
-          `--bridge=${opts.bridge ?? DEFAULTS.bridge}`,
-          `--registry-config=${opts.registryConfig ?? paths.registriesYaml}`,
-          `--kubelet-api-token-file=${kubeletApi.tokenFile}`,
-          `--tls-cert-file=${kubeletApi.certFile}`,
-          `--tls-private-key-file=${kubeletApi.keyFile}`,
-          // Any free port (advertised in the Node): a real kubelet or a second cluster may hold 10250.
-          '--kubelet-port=0',
-          `--address=${defaultHostIP()}`,
-        ],
-        // The kubelet leaves containers running when it stops; it only needs to let go.
-        15_000,
-        gate.file,
-      ),
-    );
+    // The control plane and this machine's kubelet in one process, as k3s runs them (see
+    // cmd/server.ts); each keeps its own credentials. The supervisor stays a process of its
+    // own: it is what restarts the server when that dies.
+    const kubeletArgs = [
+      `--kubeconfig=${kc(`kubelet-${node}`)}`,
+      `--node-name=${node}`,
+      `--root=${paths.kubeletRoot}`,
+      `--pod-cidr=${opts.podCidr ?? DEFAULTS.podCidr}`,
+      `--bridge=${opts.bridge ?? DEFAULTS.bridge}`,
+      `--registry-config=${opts.registryConfig ?? paths.registriesYaml}`,
+      `--kubelet-api-token-file=${kubeletApi.tokenFile}`,
+      `--tls-cert-file=${kubeletApi.certFile}`,
+      `--tls-private-key-file=${kubeletApi.keyFile}`,
+      // Any free port (advertised in the Node): a real kubelet or a second cluster may hold 10250.
+      '--kubelet-port=0',
+      `--address=${defaultHostIP()}`,
+    ];
+    const apiArgs = [
+      `--etcd-servers=${etcdServers}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--tls-cert-file=${creds.apiserverCertFile}`,
+      `--tls-private-key-file=${creds.apiserverKeyFile}`,
+      `--token-auth-file=${creds.tokenFile}`,
+      `--kubelet-client-token-file=${kubeletApi.tokenFile}`,
+      `--kubelet-certificate-authority=${creds.caFile}`,
+    ];
+    await sup.start({
+      ...skiffComponent('server', [
+        'server',
+        ...apiArgs.map((a) => `--kube-apiserver-arg=${a}`),
+        `--kube-scheduler-arg=--kubeconfig=${kc('scheduler')}`,
+        `--kube-controller-manager-arg=--kubeconfig=${kc('controller-manager')}`,
+        ...kubeletArgs.map((a) => `--kubelet-arg=${a}`),
+      ],
+      // The kubelet leaves containers running when it stops; it only needs to let go.
+      15_000),
+      hosts: ['apiserver', 'scheduler', 'controller-manager', 'kubelet'],
+    });
+    mark('server started');
     await waitForHttps(`${server}/readyz`, creds.caPem, creds.tokens.get('admin'), 60_000, signal);
-    await gate.open();
+    mark('API server ready');
     await writeStatus(paths, sup, meta);
     onReady?.(creds);
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
   } finally {
     await sup.stopAll();
-    await gate.close();
     await writeStatus(paths, sup, { ...meta, stopped: true });
     await rm(paths.pidFile, { force: true });
   }
-}
-
-/** Starts `skiff up --foreground` detached, its output in the state dir; returns its PID. */
-export async function startDetached(opts: UpOptions, extraArgs: string[]): Promise<number> {
-  const paths = statePaths(opts.stateDir);
-  await mkdir(paths.logDir, { recursive: true });
-  const out = openSync(`${paths.logDir}/skiff-up.log`, 'a');
-  const self = componentCommand();
-  const child = spawn(self.command, [...self.args, 'up', '--foreground', '--state-dir', paths.root, ...extraArgs], {
-    detached: true,
-    stdio: ['ignore', out, out],
-    env: { ...process.env, SKIFF_LOG_JSON: '1', NODE_OPTIONS: daemonNodeOptions() },
-  });
-  child.unref();
-  if (child.pid === undefined) throw new Error('could not start the skiff supervisor');
-  return child.pid;
 }

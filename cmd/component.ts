@@ -1,8 +1,8 @@
 // The entry point `skiff up` and labs start their supervised processes from (the supervisor
-// itself, apiserver, scheduler, controller-manager, kubelet, lab proxies). Same flags as
-// `skiff <component> ...`, but it loads only the one component's module: the full `skiff`
-// program loads every command and its libraries, which costs each daemon seconds of CPU at
-// start and tens of MB it keeps for its whole life.
+// itself, the one-process control plane `server`, apiserver, scheduler, controller-manager,
+// kubelet, lab proxies). Same flags as `skiff <component> ...`, but it loads only the one
+// component's module: the full `skiff` program loads every command and its libraries, which
+// costs each daemon seconds of CPU at start and tens of MB it keeps for its whole life.
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 
@@ -13,6 +13,7 @@ const LOADERS: Record<string, Loader> = {
   scheduler: async () => [(await import('./scheduler.js')).schedulerCommand()],
   'controller-manager': async () => [(await import('./controller-manager.js')).controllerManagerCommand()],
   kubelet: async () => [(await import('./kubelet.js')).kubeletCommand()],
+  server: async () => [(await import('./server.js')).serverCommand()],
   up: async () => [(await import('./up.js')).upCommand()],
   lab: async (argv) => {
     if (argv[1] === 'proxy') return [new Command('lab').addCommand((await import('./lab-proxy.js')).labProxyCommand())];

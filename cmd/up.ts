@@ -2,10 +2,9 @@
 import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { isApiError } from '../api/errors.js';
-import { connectionFromKubeconfig } from '../client/kubeconfig.js';
-import { RestClient } from '../client/rest.js';
-import { DEFAULTS, runCluster, startDetached, type UpOptions } from '../cluster/up.js';
+import type { RestClient } from '../client/rest.js';
+import { DEFAULTS, startDetached } from '../cluster/detach.js';
+import type { UpOptions } from '../cluster/up.js';
 import { isAlive, runningPid, statePaths } from '../cluster/state.js';
 
 const DEFAULT_STATE_DIR = process.env.SKIFF_STATE_DIR ?? '/var/lib/skiff';
@@ -35,6 +34,8 @@ export async function waitForNodeReady(kubeconfig: string, node: string, timeout
   const deadline = Date.now() + timeoutMs;
   let client: RestClient | undefined;
   let last = 'no kubeconfig yet';
+  // Loaded here, not at the top: the supervisor runs this file too and never needs a client.
+  const [{ isApiError }, { connectionFromKubeconfig }, { RestClient }] = await Promise.all([import('../api/errors.js'), import('../client/kubeconfig.js'), import('../client/rest.js')]);
   try {
     while (Date.now() < deadline) {
       if (!client && existsSync(kubeconfig)) client = new RestClient(connectionFromKubeconfig({ kubeconfig }), { timeoutMs: 3000 });
@@ -87,7 +88,7 @@ function forwardedFlags(f: UpFlags): string[] {
 
 export function upCommand(): Command {
   return new Command('up')
-    .description('start a single-node cluster on this machine (etcd, registry, API server, scheduler, controller-manager, kubelet)')
+    .description('start a single-node cluster on this machine (etcd, registry, and one server process: API server, scheduler, controller-manager, kubelet)')
     .option('--state-dir <dir>', 'where the cluster keeps everything', DEFAULT_STATE_DIR)
     .option('--etcd-servers <urls>', 'use this existing etcd cluster instead of a managed one')
     .option('--registry-config <file>', "the kubelet's registries.yaml (default: the local registry mirrors gcr.io, docker.io, ...)")
@@ -107,6 +108,7 @@ export function upCommand(): Command {
       if (f.foreground) {
         const stop = new AbortController();
         for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
+        const { runCluster } = await import('../cluster/up.js');
         await runCluster({ ...opts, tee: process.stdout.isTTY ? process.stdout : undefined }, stop.signal, () => {
           process.stdout.write(`skiff: components started; kubeconfig ${paths.kubeconfig}\n`);
         });
@@ -170,7 +172,7 @@ export function statusCommand(): Command {
       const status = JSON.parse(readFileSync(paths.statusFile, 'utf8')) as {
         server?: string;
         node?: string;
-        components: { name: string; pid?: number; running: boolean; restarts: number; lastExit?: { code: number | null; signal: string | null; at: string } }[];
+        components: { name: string; pid?: number; running: boolean; restarts: number; lastExit?: { code: number | null; signal: string | null; at: string }; hosts?: string[] }[];
       };
       if (f.output === 'json') {
         process.stdout.write(`${JSON.stringify({ running: pid !== undefined, ...status }, null, 2)}\n`);
@@ -180,7 +182,10 @@ export function statusCommand(): Command {
       const rows = [['COMPONENT', 'STATUS', 'PID', 'RESTARTS', 'LAST EXIT']];
       for (const c of status.components) {
         const exit = c.lastExit ? `${c.lastExit.signal ?? `code ${c.lastExit.code}`} at ${c.lastExit.at}` : '';
-        rows.push([c.name, pid !== undefined && c.running && c.pid && isAlive(c.pid) ? 'Running' : 'Stopped', String(c.pid ?? ''), String(c.restarts), exit]);
+        const state = pid !== undefined && c.running && c.pid && isAlive(c.pid) ? 'Running' : 'Stopped';
+        rows.push([c.name, state, String(c.pid ?? ''), String(c.restarts), exit]);
+        // Components inside that process (skiff server) live and die with it.
+        for (const h of c.hosts ?? []) rows.push([`  ${h} (in ${c.name})`, state, String(c.pid ?? ''), String(c.restarts), '']);
       }
       const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
       for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i])).join('   ').trimEnd()}\n`);

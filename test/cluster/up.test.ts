@@ -1,11 +1,11 @@
-// skiff up end to end, as a user runs it: one command brings up etcd, registry, API server,
-// scheduler, controller-manager and kubelet; --demo builds the kuard-style image, pushes it
+// skiff up end to end, as a user runs it: one command brings up etcd, registry and one server
+// process hosting the API server, scheduler, controller-manager and kubelet; --demo builds the kuard-style image, pushes it
 // as the gcr.io mirror, runs the classic kuard pod and a published variant; they answer HTTP
 // on the pod IP and on the node's port; down leaves nothing of the pods behind, and the
 // next up brings the objects back. Real processes, real containers, as root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -105,8 +105,44 @@ describe('skiff up / down', () => {
 
       const again = await skiff(['up', ...flags]);
       expect(again.stdout).toContain('already running');
+      // One server process hosts the control plane and the kubelet (as k3s does); status lists
+      // each hosted component with that process's PID.
       const status = await skiff(['status', '--state-dir', stateDir]);
-      for (const c of ['apiserver', 'scheduler', 'controller-manager', 'kubelet', 'registry']) expect(status.stdout).toMatch(new RegExp(`${c}\\s+Running`));
+      for (const c of ['server', 'registry']) expect(status.stdout).toMatch(new RegExp(`^${c}\\s+Running`, 'm'));
+      const serverPid = /^server\s+Running\s+(\d+)/m.exec(status.stdout)?.[1];
+      for (const c of ['apiserver', 'scheduler', 'controller-manager', 'kubelet']) expect(status.stdout).toMatch(new RegExp(`^\\s+${c} \\(in server\\)\\s+Running\\s+${serverPid}\\s`, 'm'));
+      // Each hosted component still speaks to the API with its own credentials: the server is
+      // given one kubeconfig per component, each with a token of its own, and the kubelet's
+      // first lease lookup (a 404 on a new cluster) is logged as system:node:<node>.
+      const args = (await readFile(`/proc/${serverPid}/cmdline`, 'utf8')).split('\0');
+      const tokens = new Set<string>();
+      for (const flag of ['--kube-scheduler-arg=--kubeconfig=', '--kube-controller-manager-arg=--kubeconfig=', '--kubelet-arg=--kubeconfig=']) {
+        const kubeconfig = args.find((a) => a.startsWith(flag))?.slice(flag.length) ?? '';
+        tokens.add(/token: (\S+)/.exec(await readFile(kubeconfig, 'utf8'))?.[1] ?? '');
+      }
+      tokens.add(/token: (\S+)/.exec(await readFile(path.join(stateDir, 'kubeconfig'), 'utf8'))?.[1] ?? '');
+      expect(tokens.size).toBe(4);
+      expect(tokens.has('')).toBe(false);
+      const serverLog = await readFile(path.join(stateDir, 'logs', 'server.log'), 'utf8');
+      expect(serverLog).toMatch(new RegExp(`"path":"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${node}"[^\\n]*"user":"system:node:${node}"`));
+
+      // A crash of the one server process takes all four down; the supervisor starts it again
+      // (the job systemd does for k3s) and the API answers once more.
+      process.kill(Number(serverPid), 'SIGKILL');
+      let restarted: { pid?: number; running: boolean; restarts: number } | undefined;
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline && !restarted; ) {
+        const { components } = JSON.parse((await skiff(['status', '--state-dir', stateDir, '-o', 'json'])).stdout) as { components: { name: string; pid?: number; running: boolean; restarts: number }[] };
+        const server = components.find((c) => c.name === 'server');
+        if (server?.running && server.pid !== Number(serverPid)) restarted = server;
+        else await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(restarted?.restarts).toBe(1);
+      for (let tries = 0; ; tries++) {
+        const ok = await client.pods.get('kuard', { namespace: 'default' }).then(() => true, () => tries > 240);
+        if (ok) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect((await client.pods.get('kuard', { namespace: 'default' })).metadata.name).toBe('kuard');
 
       await client.pods.delete('kuard-published', { namespace: 'default' });
     } finally {
