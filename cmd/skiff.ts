@@ -16,6 +16,7 @@ type Register = (program: Command) => void | Promise<void>;
 /** Command groups by the top-level name they register. */
 const GROUPS: Record<string, Register> = {
   apiserver: async (p) => void p.addCommand((await import('./apiserver.js')).apiserverCommand()),
+  server: async (p) => void p.addCommand((await import('./server.js')).serverCommand()),
   'controller-manager': async (p) => void p.addCommand((await import('./controller-manager.js')).controllerManagerCommand()),
   up: async (p) => void p.addCommand((await import('./up.js')).upCommand()),
   down: async (p) => void p.addCommand((await import('./up.js')).downCommand()),
@@ -41,7 +42,7 @@ function emptyProgram(): Command {
 /** The whole program, every command registered (help, completion, tests). */
 export async function buildProgram(): Promise<Command> {
   const program = emptyProgram();
-  for (const name of ['apiserver', 'controller-manager', 'up', 'down', 'status', 'lab', 'cri']) await GROUPS[name]?.(program);
+  for (const name of ['apiserver', 'server', 'controller-manager', 'up', 'down', 'status', 'lab', 'cri']) await GROUPS[name]?.(program);
   await registerCliVerbs(program);
   for (const name of ['scheduler', 'kubelet', 'build', 'image']) await GROUPS[name]?.(program);
   return program;
