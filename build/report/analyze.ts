@@ -6,6 +6,7 @@
 //   const report = await analyzeImage(imageService, 'localhost/app:v1', { cacheDir: reportCacheDir(root) });
 //   const report = await analyzeManifest(imageService.content, manifestDigest);   // by manifest digest
 //   for (const w of formatWarnings(report)) process.stderr.write(`${w}\n`);
+import { humanSize } from '../../api/human-size.js';
 import path from 'node:path';
 import { RuntimeError } from '../../runtime/cri.js';
 import type { ContentStore } from '../../runtime/images/content-store.js';
@@ -158,16 +159,7 @@ export async function analyzeManifest(content: ContentStore, manifestDigest: str
 }
 
 /** Decimal units with three significant digits, as docker prints sizes. */
-export function humanBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toPrecision(3).replace(/\.?0+$/, '')}${units[i]}`;
-}
+export const humanBytes = humanSize;
 
 /** A history line shortened for one message line, secrets masked (it may carry the very secret reported). */
 function shorten(s: string, max = 60): string {

@@ -1,6 +1,7 @@
 // How docker shows images: decimal sizes with three significant digits ("12.3MB"),
 // creation as "2 hours ago", and a row per tag (REPOSITORY TAG IMAGE ID CREATED SIZE) with
 // Docker Hub's names made familiar ("docker.io/library/busybox" -> "busybox").
+import { humanSize } from '../../api/human-size.js';
 
 /** The kubelet's GET /images shape (the CRI Image, as JSON). */
 export interface NodeImage {
@@ -18,16 +19,7 @@ export interface PruneReport {
   spaceReclaimed: number;
 }
 
-export function humanSize(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toPrecision(3).replace(/\.0+$|(\.\d*?)0+$/, '$1')}${units[i]}`;
-}
+export { humanSize };
 
 export function humanAgo(iso: string | undefined, now: number): string {
   if (!iso || Number.isNaN(Date.parse(iso))) return 'N/A';
