@@ -3,6 +3,7 @@
 // --anonymous-auth, --etcd-prefix), then the server until SIGTERM/SIGINT.
 import { Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
 import type { ApiServerOptions } from '../apiserver/server.js';
 import { createLogger } from './log.js';
 
@@ -24,6 +25,51 @@ function bool(v: string | undefined): boolean {
   return v === undefined || v === '' || v === 'true' || v === '1';
 }
 
+/** The flags as commander parses them (also parsed by `skiff server` for its API server). */
+export interface ApiFlags {
+  etcdServers: string;
+  etcdPrefix: string;
+  bindAddress: string;
+  port?: number;
+  securePort?: number;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  tokenAuthFile?: string;
+  anonymousAuth: boolean | string;
+  bookmarkInterval: string;
+  etcdCompactionInterval: string;
+  kubeletClientTokenFile?: string;
+  kubeletCertificateAuthority?: string;
+  kubeletSocketDir?: string;
+  groupCommit: boolean | string;
+}
+
+/** API server options from the flags (reads the token, CA and certificate files they name). */
+export async function apiServerOptions(o: ApiFlags, log: Logger): Promise<ApiServerOptions> {
+  const { loadTokenFile } = await import('../apiserver/auth/token-file.js');
+  const opts: ApiServerOptions = {
+    etcdServers: o.etcdServers.split(',').map((s) => s.trim()).filter(Boolean),
+    etcdPrefix: o.etcdPrefix,
+    log,
+    tokens: o.tokenAuthFile ? loadTokenFile(o.tokenAuthFile) : undefined,
+    anonymous: typeof o.anonymousAuth === 'boolean' ? o.anonymousAuth : bool(o.anonymousAuth),
+    bookmarkIntervalMs: Number(o.bookmarkInterval),
+    compactionIntervalMs: duration(o.etcdCompactionInterval),
+    groupCommit: typeof o.groupCommit === 'boolean' ? o.groupCommit : bool(o.groupCommit),
+    kubeletClient: {
+      token: o.kubeletClientTokenFile ? (await readFile(o.kubeletClientTokenFile, 'utf8')).trim() : undefined,
+      ca: o.kubeletCertificateAuthority ? await readFile(o.kubeletCertificateAuthority) : undefined,
+      socketDir: o.kubeletSocketDir,
+    },
+  };
+  if (o.securePort !== undefined) {
+    if (!o.tlsCertFile || !o.tlsPrivateKeyFile) throw new Error('--secure-port needs --tls-cert-file and --tls-private-key-file');
+    opts.https = { host: o.bindAddress, port: o.securePort, cert: await readFile(o.tlsCertFile), key: await readFile(o.tlsPrivateKeyFile) };
+  }
+  if (o.port !== undefined || o.securePort === undefined) opts.http = { host: o.bindAddress, port: o.port ?? 8080 };
+  return opts;
+}
+
 export function apiserverCommand(): Command {
   return new Command('apiserver')
     .description('run the API server (Kubernetes REST over etcd)')
@@ -42,49 +88,12 @@ export function apiserverCommand(): Command {
     .option('--kubelet-certificate-authority <file>', "PEM CA of the kubelets' serving certificates (none: not verified)")
     .option('--kubelet-socket-dir <dir>', 'unix sockets <node>.sock leading to kubelets with no route from here (lab nodes)')
     .option('--group-commit [bool]', 'send concurrent writes to etcd as one transaction (they then share a resourceVersion)', true)
-    .action(async (o: {
-      etcdServers: string;
-      etcdPrefix: string;
-      bindAddress: string;
-      port?: number;
-      securePort?: number;
-      tlsCertFile?: string;
-      tlsPrivateKeyFile?: string;
-      tokenAuthFile?: string;
-      anonymousAuth: boolean | string;
-      bookmarkInterval: string;
-      etcdCompactionInterval: string;
-      kubeletClientTokenFile?: string;
-      kubeletCertificateAuthority?: string;
-      kubeletSocketDir?: string;
-      groupCommit: boolean | string;
-    }) => {
+    .action(async (o: ApiFlags) => {
       // Loaded here, not at the top: every other skiff command would pay for etcd's gRPC
       // client and the compiled schemas at start-up.
       const { startApiServer } = await import('../apiserver/server.js');
-      const { loadTokenFile } = await import('../apiserver/auth/token-file.js');
       const log = createLogger('apiserver');
-      const opts: ApiServerOptions = {
-        etcdServers: o.etcdServers.split(',').map((s) => s.trim()).filter(Boolean),
-        etcdPrefix: o.etcdPrefix,
-        log,
-        tokens: o.tokenAuthFile ? loadTokenFile(o.tokenAuthFile) : undefined,
-        anonymous: typeof o.anonymousAuth === 'boolean' ? o.anonymousAuth : bool(o.anonymousAuth),
-        bookmarkIntervalMs: Number(o.bookmarkInterval),
-        compactionIntervalMs: duration(o.etcdCompactionInterval),
-        groupCommit: typeof o.groupCommit === 'boolean' ? o.groupCommit : bool(o.groupCommit),
-        kubeletClient: {
-          token: o.kubeletClientTokenFile ? (await readFile(o.kubeletClientTokenFile, 'utf8')).trim() : undefined,
-          ca: o.kubeletCertificateAuthority ? await readFile(o.kubeletCertificateAuthority) : undefined,
-          socketDir: o.kubeletSocketDir,
-        },
-      };
-      if (o.securePort !== undefined) {
-        if (!o.tlsCertFile || !o.tlsPrivateKeyFile) throw new Error('--secure-port needs --tls-cert-file and --tls-private-key-file');
-        opts.https = { host: o.bindAddress, port: o.securePort, cert: await readFile(o.tlsCertFile), key: await readFile(o.tlsPrivateKeyFile) };
-      }
-      if (o.port !== undefined || o.securePort === undefined) opts.http = { host: o.bindAddress, port: o.port ?? 8080 };
-      const server = await startApiServer(opts);
+      const server = await startApiServer(await apiServerOptions(o, log));
       // The one line a supervisor (or a test) waits for: where to reach the server.
       process.stdout.write(`${JSON.stringify({ serving: true, http: server.httpUrl, https: server.httpsUrl })}\n`);
       const shutdown = (signal: string) => {

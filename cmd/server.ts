@@ -14,11 +14,10 @@
 // restarts the whole server, the way systemd restarts k3s.
 import { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import type { RestClient } from '../client/rest.js';
-import { apiserverCommand, duration } from './apiserver.js';
+import { apiServerOptions, apiserverCommand, type ApiFlags } from './apiserver.js';
 import { createLogger } from './log.js';
 
 // Only the API server's code loads before it serves: the clients' code (scheduler,
@@ -36,52 +35,9 @@ async function parseFlags<T>(cmd: Command, args: string[]): Promise<T> {
   return parsed;
 }
 
-interface ApiFlags {
-  etcdServers: string;
-  etcdPrefix: string;
-  bindAddress: string;
-  port?: number;
-  securePort?: number;
-  tlsCertFile?: string;
-  tlsPrivateKeyFile?: string;
-  tokenAuthFile?: string;
-  anonymousAuth: boolean | string;
-  bookmarkInterval: string;
-  etcdCompactionInterval: string;
-  kubeletClientTokenFile?: string;
-  kubeletCertificateAuthority?: string;
-  kubeletSocketDir?: string;
-}
-
 async function startApi(o: ApiFlags, log: Logger) {
   const { startApiServer } = await import('../apiserver/server.js');
-  const { loadTokenFile } = await import('../apiserver/auth/token-file.js');
-  const anon = typeof o.anonymousAuth === 'boolean' ? o.anonymousAuth : ['', 'true', '1'].includes(o.anonymousAuth);
-  const https =
-    o.securePort === undefined
-      ? undefined
-      : { host: o.bindAddress, port: o.securePort, cert: await readFile(req(o.tlsCertFile, '--tls-cert-file')), key: await readFile(req(o.tlsPrivateKeyFile, '--tls-private-key-file')) };
-  return startApiServer({
-    etcdServers: o.etcdServers.split(',').map((s) => s.trim()).filter(Boolean),
-    etcdPrefix: o.etcdPrefix,
-    log,
-    tokens: o.tokenAuthFile ? loadTokenFile(o.tokenAuthFile) : undefined,
-    anonymous: anon,
-    bookmarkIntervalMs: Number(o.bookmarkInterval),
-    compactionIntervalMs: duration(o.etcdCompactionInterval),
-    kubeletClient: {
-      token: o.kubeletClientTokenFile ? (await readFile(o.kubeletClientTokenFile, 'utf8')).trim() : undefined,
-      ca: o.kubeletCertificateAuthority ? await readFile(o.kubeletCertificateAuthority) : undefined,
-      socketDir: o.kubeletSocketDir,
-    },
-    https,
-    http: o.port !== undefined || o.securePort === undefined ? { host: o.bindAddress, port: o.port ?? 8080 } : undefined,
-  });
-}
-
-function req(v: string | undefined, flag: string): string {
-  if (!v) throw new Error(`--secure-port needs ${flag}`);
-  return v;
+  return startApiServer(await apiServerOptions(o, log));
 }
 
 /** Runs `work` while holding the Lease kube-system/<lease> (when `elect`), or at once. */
