@@ -5,7 +5,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ImageService } from '../runtime/image-service.js';
-import { isAlive } from '../runtime/images/content-store.js';
+import { isAlive } from '../runtime/process-alive.js';
 import { mountAll } from '../runtime/images/mount.js';
 import { removeCgroupTree } from '../runtime/oci/cgroups.js';
 import { runCommand } from '../runtime/oci/command.js';

@@ -2,6 +2,9 @@
 // lives under it, so `down --purge` is one removal and two clusters never share a file.
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { isAlive } from '../runtime/process-alive.js';
+
+export { isAlive };
 
 export interface StatePaths {
   root: string;
@@ -31,15 +34,6 @@ export function statePaths(root: string): StatePaths {
     runtimeRoot: path.join(r, 'kubelet', 'runtime'),
     registriesYaml: path.join(r, 'registries.yaml'),
   };
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The PID of the running supervisor of this state dir, if one is running. */

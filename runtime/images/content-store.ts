@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Hash } from 'node:crypto';
 import { RuntimeError } from '../cri.js';
 import { digestHex, hashDigest, newHash, sha256 } from './digest.js';
+import { isAlive } from '../process-alive.js';
 
 export interface BlobInfo {
   digest: string;
@@ -312,11 +313,3 @@ export class Ingest {
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -4,7 +4,7 @@
 // while `skiff cri prune` runs); files of dead processes are ignored and removed.
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isAlive } from './content-store.js';
+import { isAlive } from '../process-alive.js';
 
 export class Leases {
   readonly #dir: string;

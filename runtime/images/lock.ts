@@ -2,7 +2,7 @@
 // `skiff cri` command at the same time): created with O_EXCL and holding the owner's PID,
 // so a lock left by a process that died (kill -9) is recognised and taken over.
 import { readFile, unlink, writeFile } from 'node:fs/promises';
-import { isAlive } from './content-store.js';
+import { isAlive } from '../process-alive.js';
 
 const chains = new Map<string, Promise<unknown>>();
 

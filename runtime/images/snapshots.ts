@@ -12,7 +12,7 @@ import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import { RuntimeError, type RuntimeErrorKind } from '../cri.js';
 import type { RootfsMount } from '../image-provider.js';
-import { isAlive } from './content-store.js';
+import { isAlive } from '../process-alive.js';
 import { sha256 } from './digest.js';
 import { withFileLock } from './lock.js';
 import { duBytes } from './disk-usage.js';
