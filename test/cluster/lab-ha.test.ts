@@ -6,36 +6,13 @@
 // after heal-node it is Ready again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Etcd3 } from 'etcd3';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Node, Pod } from '../../api/types/core.js';
-import { connectionFromKubeconfig } from '../../client/kubeconfig.js';
-import { RestClient } from '../../client/rest.js';
+import type { RestClient } from '../../client/rest.js';
+import { eventuallyInLab, skiff, startLab, type Lab } from './lab-fixture.js';
 import { isAlive } from '../../cluster/state.js';
-import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
-import { repoRoot, skiffEntry } from '../fixtures/process.js';
-
-const exec = promisify(execFile);
-const skiff = (args: string[]) => exec(process.execPath, [skiffEntry, ...args], { cwd: repoRoot, timeout: 300_000, env: { ...process.env, SKIFF_LOG_JSON: '1' } });
-
-async function eventually<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+import { repoRoot } from '../fixtures/process.js';
 
 function pod(name: string, image: string): Pod {
   return {
@@ -56,40 +33,27 @@ describe('skiff lab: packing, etcd quorum, partition', () => {
   let etcdUrls: string[] = [];
   const byNode = new Map<string, string[]>();
 
+  let L: Lab | undefined;
+
   beforeAll(async () => {
-    base = await mkdtemp(path.join(os.tmpdir(), 'skiff-lab-ha-'));
-    dir = path.join(base, 'labs', lab);
-    const up = await skiff([
-      'lab', 'up', '--name', lab, '--nodes', '3', '--node-capacity', 'cpu=2,memory=4Gi', '--state-dir', base,
+    L = await startLab(lab, [
+      '--nodes', '3', '--node-capacity', 'cpu=2,memory=4Gi',
       '--etcd-members', '3',
       '--scheduler-config', path.join(repoRoot, 'manifests', 'scheduler-most-allocated.yaml'),
       '--node-monitor-grace-period', '20s',
     ]);
-    expect(up.stdout).toContain(`lab ${lab} is up`);
-    client = new RestClient(connectionFromKubeconfig({ kubeconfig: path.join(dir, 'kubeconfig') }));
-    const state = JSON.parse(readFileSync(path.join(dir, 'lab.json'), 'utf8')) as { ports: { registry: number }; etcd: { members: { clientUrl: string }[] } };
-    etcdUrls = state.etcd.members.map((m) => m.clientUrl);
-    const storeDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-lab-ha-img-'));
-    try {
-      const img = await buildBusyboxImage(await openStore(storeDir), { config: { Cmd: ['sh'] } });
-      await pushImage(`127.0.0.1:${state.ports.registry}`, 'skiff/busybox:latest', await openStore(storeDir), img);
-    } finally {
-      await rm(storeDir, { recursive: true, force: true });
-    }
-    image = `127.0.0.1:${state.ports.registry}/skiff/busybox:latest`;
+    expect(L.upOutput).toContain(`lab ${lab} is up`);
+    ({ base, dir, client, image } = L);
+    etcdUrls = L.state.etcd.members.map((m) => m.clientUrl);
   }, 300_000);
 
   afterAll(async () => {
-    client?.close();
-    if (base) {
-      await skiff(['lab', 'down', '--name', lab, '--state-dir', base]).catch(() => undefined);
-      await rm(base, { recursive: true, force: true });
-    }
+    await L?.down();
   }, 300_000);
 
   it('packs six pods onto as few nodes as their requests allow under MostAllocated', async () => {
     for (let i = 1; i <= 6; i++) await client.pods.create(pod(`pack-${i}`, image), { namespace: 'default' });
-    const running = await eventually('6 pods running', async () => {
+    const running = await eventuallyInLab('6 pods running', async () => {
       const pods = (await client.pods.list({ namespace: 'default' })).items;
       return pods.length === 6 && pods.every((p) => p.status?.phase === 'Running') && pods;
     });
@@ -112,18 +76,18 @@ describe('skiff lab: packing, etcd quorum, partition', () => {
       expect(pid && isAlive(pid)).toBe(true);
 
       await skiff(['lab', 'stop-etcd', lab, String(leader), '--state-dir', base]);
-      await eventually('the etcd leader gone', async () => !isAlive(pid as number), 30_000);
+      await eventuallyInLab('the etcd leader gone', async () => !isAlive(pid as number), 30_000);
       // Two members of three still make a quorum: a new namespace and a pod in it go in and read back.
       const ns = `quorum-${process.pid}`;
-      await eventually('a namespace created', () => client.namespaces.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }), 30_000);
-      const created = await eventually('a pod created', () => client.pods.create({ ...pod('while-down', image), metadata: { name: 'while-down', namespace: ns } }, { namespace: ns }), 30_000);
+      await eventuallyInLab('a namespace created', () => client.namespaces.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }), 30_000);
+      const created = await eventuallyInLab('a pod created', () => client.pods.create({ ...pod('while-down', image), metadata: { name: 'while-down', namespace: ns } }, { namespace: ns }), 30_000);
       expect((await client.pods.get('while-down', { namespace: ns })).metadata.uid).toBe(created.metadata.uid);
       expect((await client.namespaces.get(ns)).metadata.name).toBe(ns);
       await client.pods.delete('while-down', { namespace: ns, gracePeriodSeconds: 0 }).catch(() => undefined);
 
       // Restored, the stopped member serves what was written without it.
       await skiff(['lab', 'start-etcd', lab, String(leader), '--state-dir', base]);
-      const value = await eventually(
+      const value = await eventuallyInLab(
         'the restarted member caught up',
         () => members[leader].getAll().prefix('/registry/namespaces/').keys().then((keys) => keys.find((k) => k.endsWith(`/${ns}`))),
         30_000,
@@ -142,9 +106,9 @@ describe('skiff lab: packing, etcd quorum, partition', () => {
     const k = half.slice(lab.length + 1);
     await skiff(['lab', 'partition-node', lab, k, '--state-dir', base]);
     try {
-      await eventually(`node ${half} Unknown`, async () => readyStatus(await client.nodes.get(half)) === 'Unknown', 90_000);
+      await eventuallyInLab(`node ${half} Unknown`, async () => readyStatus(await client.nodes.get(half)) === 'Unknown', 90_000);
       await client.pods.create(pod('after-partition', image), { namespace: 'default' });
-      const placed = await eventually('after-partition bound', async () => {
+      const placed = await eventuallyInLab('after-partition bound', async () => {
         const p = await client.pods.get('after-partition', { namespace: 'default' });
         return p.spec.nodeName ? p : undefined;
       });
@@ -154,7 +118,7 @@ describe('skiff lab: packing, etcd quorum, partition', () => {
     } finally {
       await skiff(['lab', 'heal-node', lab, k, '--state-dir', base]);
     }
-    const healed = await eventually(`node ${half} Ready again`, async () => {
+    const healed = await eventuallyInLab(`node ${half} Ready again`, async () => {
       const n = await client.nodes.get(half);
       return readyStatus(n) === 'True' && !(n.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/unreachable') && n;
     }, 120_000);

@@ -4,28 +4,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Node, Pod } from '../../api/types/core.js';
-import { connectionFromKubeconfig } from '../../client/kubeconfig.js';
-import { RestClient } from '../../client/rest.js';
-import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
-import { repoRoot, skiffEntry } from '../fixtures/process.js';
+import type { RestClient } from '../../client/rest.js';
+import { eventuallyInLab, skiff, startLab, type Lab } from './lab-fixture.js';
 
 const exec = promisify(execFile);
-const skiff = (args: string[]) => exec(process.execPath, [skiffEntry, ...args], { cwd: repoRoot, timeout: 300_000, env: { ...process.env, SKIFF_LOG_JSON: '1' } });
-
-async function eventually<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 function podSpec(name: string, image: string): Pod {
   return {
@@ -41,34 +26,21 @@ describe('skiff lab', () => {
   let client: RestClient;
   let image = '';
 
+  let L: Lab | undefined;
+
   beforeAll(async () => {
-    base = await mkdtemp(path.join(os.tmpdir(), 'skiff-lab-'));
-    dir = path.join(base, 'labs', lab);
-    const up = await skiff(['lab', 'up', '--name', lab, '--nodes', '3', '--node-capacity', 'cpu=2,memory=4Gi', '--state-dir', base]);
-    expect(up.stdout).toContain(`lab ${lab} is up`);
-    client = new RestClient(connectionFromKubeconfig({ kubeconfig: path.join(dir, 'kubeconfig') }));
-    const { ports } = JSON.parse(readFileSync(path.join(dir, 'lab.json'), 'utf8')) as { ports: { registry: number } };
-    const storeDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-lab-img-'));
-    try {
-      const img = await buildBusyboxImage(await openStore(storeDir), { config: { Cmd: ['sh'] } });
-      await pushImage(`127.0.0.1:${ports.registry}`, 'skiff/busybox:latest', await openStore(storeDir), img);
-    } finally {
-      await rm(storeDir, { recursive: true, force: true });
-    }
-    image = `127.0.0.1:${ports.registry}/skiff/busybox:latest`;
+    L = await startLab(lab, ['--nodes', '3', '--node-capacity', 'cpu=2,memory=4Gi']);
+    expect(L.upOutput).toContain(`lab ${lab} is up`);
+    ({ base, dir, client, image } = L);
   }, 300_000);
 
   afterAll(async () => {
-    client?.close();
-    if (base) {
-      await skiff(['lab', 'down', '--name', lab, '--state-dir', base]).catch(() => undefined);
-      await rm(base, { recursive: true, force: true });
-    }
+    await L?.down();
   }, 300_000);
 
   it('spreads pods, routes pod to pod across nodes, avoids a NotReady node, and leaves nothing behind', async () => {
     for (let i = 1; i <= 6; i++) await client.pods.create(podSpec(`spread-${i}`, image), { namespace: 'default' });
-    const running = await eventually('6 pods running', async () => {
+    const running = await eventuallyInLab('6 pods running', async () => {
       const pods = (await client.pods.list({ namespace: 'default' })).items;
       return pods.length === 6 && pods.every((p) => p.status?.phase === 'Running' && p.status.podIP) && pods;
     });
@@ -83,7 +55,7 @@ describe('skiff lab', () => {
       .map((id) => JSON.parse(readFileSync(path.join(sandboxes, id, 'meta.json'), 'utf8')) as { netnsPath?: string; config: { metadata: { name: string } } })
       .find((m) => m.config.metadata.name === onNode(1).metadata.name)?.netnsPath;
     expect(netns).toBeTruthy();
-    const ping = await eventually('a ping from node 1 to node 3', () =>
+    const ping = await eventuallyInLab('a ping from node 1 to node 3', () =>
       exec('nsenter', [`--net=${netns}`, '--', 'busybox', 'ping', '-c', '1', '-W', '2', onNode(3).status?.podIP ?? '']).then(
         (r) => r.stdout,
         () => undefined,
@@ -93,12 +65,12 @@ describe('skiff lab', () => {
 
     // Node 2's kubelet stops: the node goes NotReady and a new pod lands elsewhere.
     await skiff(['lab', 'stop-node', lab, '2', '--state-dir', base]);
-    await eventually(`node ${lab}-2 NotReady`, async () => {
+    await eventuallyInLab(`node ${lab}-2 NotReady`, async () => {
       const n: Node = await client.nodes.get(`${lab}-2`);
       return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'Unknown';
     }, 120_000);
     await client.pods.create(podSpec('after-stop', image), { namespace: 'default' });
-    const placed = await eventually('after-stop placed', async () => {
+    const placed = await eventuallyInLab('after-stop placed', async () => {
       const p = await client.pods.get('after-stop', { namespace: 'default' });
       return p.spec.nodeName ? p : undefined;
     });

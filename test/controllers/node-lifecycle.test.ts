@@ -9,16 +9,9 @@ import { NodeLifecycleController } from '../../controllers/node-lifecycle/contro
 import { TAINT_UNREACHABLE } from '../../controllers/node-lifecycle/health.js';
 import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import { eventually as eventuallyWithin } from '../fixtures/eventually.js';
 
-async function eventually<T>(f: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const eventually = <T>(f: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000) => eventuallyWithin(f, what, timeoutMs);
 
 describe('node lifecycle controller', () => {
   let etcd: EtcdFixture;

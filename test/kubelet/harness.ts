@@ -33,6 +33,7 @@ import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
 import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
 import { startSkiff, type Proc } from '../fixtures/process.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
+import { eventually } from '../fixtures/eventually.js';
 
 export interface NodeCluster {
   node: string;
@@ -78,20 +79,7 @@ export async function removeUnifiedCgroup(parent: string): Promise<void> {
   await fs.rmdir(top).catch(() => undefined);
 }
 
-export async function eventually<T>(f: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+export { eventually };
 
 export interface ControlPlaneOptions {
   /** Names the node, namespace and temp root ("kube" -> node kube-<hex>, namespace e2e-<hex>). */
