@@ -9,13 +9,11 @@ import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import tar, { type Header, type Pack } from 'tar-stream';
+import type { Header, Pack } from 'tar-stream';
 import type { ContentStore } from '../runtime/images/content-store.js';
-import { hashDigest, newHash } from '../runtime/images/digest.js';
 import { blockGzip } from './block-gzip.js';
+import { storeTarLayer } from '../runtime/images/image-writer.js';
 import { MEDIA, type Descriptor } from '../runtime/images/media-types.js';
 
 const run = promisify(execFile);
@@ -87,29 +85,9 @@ function decodeGetfattrPath(s: string): string {
 /** Packs `upper` as a gzip layer into `store`. */
 export async function packUpperDir(store: ContentStore, upper: string): Promise<PackedLayer> {
   const { opaque, otherXattrs, bookkeeping } = await overlayMarks(upper);
-  const pack = tar.pack();
-  const diffHash = newHash();
-  const hashDiff = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      diffHash.update(chunk);
-      cb(null, chunk);
-    },
-  });
   // Fixed blocks and levels and no gzip timestamp (zlib writes none): same tar, same blob.
-  const out = new PassThrough({ highWaterMark: 1 << 20 });
-  const piping = pipeline(pack, hashDiff, blockGzip, out);
-  const storing = store.writeStream(out);
-  let tree: Awaited<ReturnType<typeof packTree>>;
-  try {
-    tree = await packTree(pack, upper, opaque);
-    pack.finalize();
-  } catch (e) {
-    pack.destroy(e as Error);
-    await Promise.allSettled([piping, storing]);
-    throw e;
-  }
-  const [, blob] = await Promise.all([piping, storing]);
-  return { descriptor: { mediaType: MEDIA.ociLayerGzip, digest: blob.digest, size: blob.size }, diffId: hashDigest(diffHash), ...tree, sameAsLayer: !otherXattrs, bookkeeping };
+  const { blob, diffId, filled: tree } = await storeTarLayer(store, blockGzip, (pack) => packTree(pack, upper, opaque));
+  return { descriptor: { mediaType: MEDIA.ociLayerGzip, digest: blob.digest, size: blob.size }, diffId, ...tree, sameAsLayer: !otherXattrs, bookkeeping };
 }
 
 type Headers = Partial<Header> & { name: string };

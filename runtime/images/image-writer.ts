@@ -115,7 +115,15 @@ export async function writeImage(store: ContentStore, options: WriteImageOptions
   return { manifest, manifestBytes, manifestDigest, mediaType, config, configDigest, layers };
 }
 
-async function writeLayer(store: ContentStore, spec: LayerSpec, opts: { docker: boolean; gzipLevel?: number }): Promise<WrittenLayer> {
+/** A compression stage of a layer pipeline: a zlib stream or an async generator over the tar bytes. */
+export type LayerCompressor = NodeJS.ReadWriteStream | ((source: AsyncIterable<Buffer>) => AsyncIterable<Buffer>);
+
+/**
+ * Streams the tar that `fill` writes through the diff-ID hash and `compress` into the store,
+ * without holding the layer in memory; `fill` must not finalize the pack. On failure nothing
+ * half-written is left to be taken for a blob.
+ */
+export async function storeTarLayer<T>(store: ContentStore, compress: LayerCompressor, fill: (pack: Pack) => Promise<T>): Promise<{ blob: { digest: string; size: number }; diffId: string; filled: T }> {
   const pack = tar.pack();
   const diffHash = newHash();
   const hashDiff = new Transform({
@@ -124,16 +132,12 @@ async function writeLayer(store: ContentStore, spec: LayerSpec, opts: { docker: 
       cb(null, chunk);
     },
   });
-  const gzip = spec.compression !== 'none';
-  const compressed = gzip ? createGzip({ level: opts.gzipLevel ?? 6 }) : new PassThrough();
   const out = new PassThrough({ highWaterMark: 1 << 20 });
-  const piping = pipeline(pack, hashDiff, compressed, out);
+  const piping = pipeline(pack, hashDiff, compress, out);
   const storing = store.writeStream(out);
+  let filled: T;
   try {
-    if (spec.dir) await packTree(pack, spec.dir);
-    for (const d of spec.delete ?? []) await addEntry(pack, { name: whiteoutName(d, false), data: '' });
-    for (const d of spec.opaque ?? []) await addEntry(pack, { name: whiteoutName(d, true), data: '' });
-    for (const e of spec.entries ?? []) await addEntry(pack, e);
+    filled = await fill(pack);
     pack.finalize();
   } catch (e) {
     pack.destroy(e as Error);
@@ -141,9 +145,20 @@ async function writeLayer(store: ContentStore, spec: LayerSpec, opts: { docker: 
     throw e;
   }
   const [, blob] = await Promise.all([piping, storing]);
+  return { blob, diffId: hashDigest(diffHash), filled };
+}
+
+async function writeLayer(store: ContentStore, spec: LayerSpec, opts: { docker: boolean; gzipLevel?: number }): Promise<WrittenLayer> {
+  const gzip = spec.compression !== 'none';
+  const { blob, diffId } = await storeTarLayer(store, gzip ? createGzip({ level: opts.gzipLevel ?? 6 }) : new PassThrough(), async (pack) => {
+    if (spec.dir) await packTree(pack, spec.dir);
+    for (const d of spec.delete ?? []) await addEntry(pack, { name: whiteoutName(d, false), data: '' });
+    for (const d of spec.opaque ?? []) await addEntry(pack, { name: whiteoutName(d, true), data: '' });
+    for (const e of spec.entries ?? []) await addEntry(pack, e);
+  });
   const mediaType = opts.docker ? MEDIA.dockerLayerGzip : gzip ? MEDIA.ociLayerGzip : MEDIA.ociLayer;
   if (opts.docker && !gzip) throw new RuntimeError('InvalidArgument', 'Docker schema2 layers are gzip-compressed');
-  return { descriptor: { mediaType, digest: blob.digest, size: blob.size }, diffId: hashDigest(diffHash) };
+  return { descriptor: { mediaType, digest: blob.digest, size: blob.size }, diffId };
 }
 
 function whiteoutName(p: string, opaque: boolean): string {
