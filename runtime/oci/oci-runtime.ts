@@ -54,6 +54,58 @@ export function chooseRuntime(preferred?: OciRuntimeName): { name: OciRuntimeNam
   throw new RuntimeError('Unavailable', `no OCI runtime found (looked for ${order.join(', ')} in ${SEARCH.join(':')})`);
 }
 
+/** True when `pid` is a live process (not a zombie). */
+function aliveNotZombie(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What `runc start` does, without launching runc (a Go process start costs more than the rest
+ * of a container start): a created runc container's init waits, in `open(O_WRONLY)` of
+ * `<state>/<id>/exec.fifo`, for a reader; it writes one byte and execs the user's process (the
+ * fd is close-on-exec, so the reader sees EOF at the exec). `runc start` opens the fifo for
+ * reading, reads to EOF and removes it; runc then reports the container as running because the
+ * fifo is gone. Same steps here. Returns false (nothing done) when the container is not a
+ * created runc container whose init is alive, so the caller falls back to `runc start`, which
+ * gives runc's own errors.
+ */
+export async function releaseRuncExecFifo(containerStateDir: string): Promise<boolean> {
+  const fifo = `${containerStateDir}/exec.fifo`;
+  let pid: number;
+  try {
+    if (!fs.lstatSync(fifo).isFIFO()) return false;
+    pid = Number((JSON.parse(fs.readFileSync(`${containerStateDir}/state.json`, 'utf8')) as { init_process_pid?: number }).init_process_pid);
+  } catch {
+    return false;
+  }
+  if (!pid || !aliveNotZombie(pid)) return false;
+  // The blocking open runs on a libuv thread; should init die meanwhile, nobody would ever open
+  // the writing end, so a watchdog opens it (non-blocking) to let the read end through.
+  const watchdog = setInterval(() => {
+    if (aliveNotZombie(pid)) return;
+    clearInterval(watchdog);
+    try {
+      fs.closeSync(fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+    } catch {
+      // no reader yet or the fifo is gone: the read below ends either way
+    }
+  }, 100);
+  let data: Buffer;
+  try {
+    data = await fs.promises.readFile(fifo);
+  } finally {
+    clearInterval(watchdog);
+  }
+  if (data.length === 0) throw new RuntimeError('Internal', `container's init process (pid ${pid}) exited before it was started`);
+  fs.rmSync(fifo, { force: true });
+  return true;
+}
+
 export class OciRuntime {
   readonly name: OciRuntimeName;
   readonly path: string;
@@ -87,6 +139,7 @@ export class OciRuntime {
   }
 
   async start(id: string): Promise<void> {
+    if (this.name === 'runc' && (await releaseRuncExecFifo(`${this.stateRoot}/${id}`))) return;
     await mustRun(this.path, [...this.globalArgs(), 'start', id]);
   }
 

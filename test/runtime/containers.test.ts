@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRuntimeError, type PodSandboxConfig } from '../../runtime/cri.js';
+import { runCommand } from '../../runtime/oci/command.js';
 import { collectLogs, leftovers, runContainer, startHarness, waitExited, waitFor, type Harness } from './harness.js';
 
 let h: Harness;
@@ -160,6 +161,29 @@ describe('a create that fails part way', () => {
     const ok = await runContainer(h, sb, sc, h.containerConfig('ghostly', { command: ['id', '-u'], linux: { securityContext: { runAsUsername: 'app' } } }));
     expect((await waitExited(h, ok)).exitCode).toBe(0);
     expect((await collectLogs(h.rt, ok)).map((l) => l.line)).toEqual(['1000']);
+  });
+});
+
+describe('start', () => {
+  it('starts a created container as the OCI runtime sees it, once, and refuses one whose process died before start', async () => {
+    const oci = h.rt.ociRuntime;
+    const state = async (id: string) => JSON.parse((await runCommand(oci.path, [`--root=${oci.stateRoot}`, 'state', id])).stdout) as { status: string };
+    const id = await h.rt.createContainer(sb, h.containerConfig('started-once', { command: ['sleep', '30'] }), sc);
+    expect((await state(id)).status).toBe('created');
+    await h.rt.startContainer(id);
+    expect((await state(id)).status).toBe('running');
+    expect((await h.rt.containerStatus(id)).state).toBe('CONTAINER_RUNNING');
+    const again = await h.rt.startContainer(id).catch((e: unknown) => e);
+    expect(isRuntimeError(again, 'FailedPrecondition')).toBe(true);
+    await h.rt.stopContainer(id, 0);
+
+    // The created process is killed from outside before StartContainer: a clear error, not a hang.
+    const doomed = await h.rt.createContainer(sb, h.containerConfig('doomed', { command: ['sleep', '30'] }), sc);
+    await runCommand(oci.path, [`--root=${oci.stateRoot}`, 'kill', doomed, 'KILL']);
+    await waitFor(async () => (await state(doomed)).status === 'stopped', 'the created process to die');
+    const err = await h.rt.startContainer(doomed).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((await h.rt.containerStatus(doomed)).state).not.toBe('CONTAINER_RUNNING');
   });
 });
 
