@@ -1,7 +1,9 @@
 // Running a helper binary (crun/runc, ip, mount, CNI plugins) and collecting its output. One
 // place, so every call has the same error shape: the command, its exit code and its stderr.
+// Commands start from the spawn companion (spawner.ts) unless it is switched off.
 import { spawn } from 'node:child_process';
 import { RuntimeError } from '../cri.js';
+import { spawnViaCompanion } from './spawner.js';
 
 export interface CommandResult {
   code: number;
@@ -21,6 +23,29 @@ export interface CommandOptions {
 }
 
 export function runCommand(cmd: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
+  const input = opts.input ?? '';
+  const viaCompanion = spawnViaCompanion({ cmd, args, env: opts.env ?? process.env, timeoutMs: opts.timeoutMs, ...(typeof input === 'string' ? { input } : { waitInput: true }) });
+  if (viaCompanion) {
+    let inputError: { e: unknown } | undefined;
+    if (typeof input !== 'string') {
+      input.then(
+        (text) => viaCompanion.input(text),
+        (e: unknown) => {
+          inputError = { e };
+          viaCompanion.kill();
+        },
+      );
+    }
+    return viaCompanion.result.then(
+      (r) => {
+        if (inputError) throw inputError.e;
+        return r;
+      },
+      (e: Error) => {
+        throw new RuntimeError('Unavailable', `cannot run ${cmd}: ${e.message}`, { cause: e });
+      },
+    );
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
     const out: Buffer[] = [];
@@ -41,7 +66,6 @@ export function runCommand(cmd: string, args: string[], opts: CommandOptions = {
     child.stdin.on('error', () => {
       // The command may exit before reading its input; its exit code says what happened.
     });
-    const input = opts.input ?? '';
     if (typeof input === 'string') child.stdin.end(input);
     else {
       input.then(

@@ -5,8 +5,10 @@
 // containers outlive the process that started them.
 import { spawn } from 'node:child_process';
 import fsSync from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { RuntimeError } from '../cri.js';
 import type { OciRuntime } from './oci-runtime.js';
+import { monitorViaCompanion, type MonitorHandle, type MonitorRequest } from './spawner.js';
 
 export interface ConmonOptions {
   id: string;
@@ -54,6 +56,40 @@ function readSyncMessage(stream: NodeJS.ReadableStream): Promise<{ data: number;
   });
 }
 
+/** conmon started from this process (the spawn companion switched off). */
+function monitorDirectly(req: MonitorRequest): MonitorHandle {
+  const child = spawn(req.cmd, req.args, {
+    // fd 3 is the sync pipe, fd 4 the start pipe; conmon's own stdio goes nowhere so it never
+    // blocks on a dead reader.
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'],
+    detached: true,
+    cwd: req.cwd,
+    env: req.env,
+  });
+  const fd3 = (child.stdio[3] as NodeJS.ReadableStream | null) ?? new PassThrough().end();
+  const fd4 = child.stdio[4] as NodeJS.WritableStream | null;
+  fd4?.on('error', () => undefined); // conmon died early: the sync pipe says so
+  return {
+    fd3,
+    endFd4: (data) => fd4?.end(data),
+    onExit: (cb) => child.once('exit', cb),
+    onError: (cb) => child.once('error', cb),
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+    release: () => {
+      child.removeAllListeners('exit');
+      (fd3 as unknown as { destroy(): void }).destroy();
+      (fd4 as unknown as { destroy(): void } | null)?.destroy();
+      child.unref();
+    },
+  };
+}
+
+function startMonitor(req: MonitorRequest): MonitorHandle {
+  return monitorViaCompanion(req) ?? monitorDirectly(req);
+}
+
 /** A conmon that has started and waits on its start pipe before it runs `<runtime> create`. */
 export interface PendingConmon {
   /** Lets conmon go on: it runs `<runtime> create` and reports the container's PID. */
@@ -85,41 +121,30 @@ export function spawnConmon(o: ConmonOptions): PendingConmon {
     ...o.runtime.globalArgs().flatMap((a) => ['--runtime-arg', a]),
   ];
   if (o.logSizeMax && o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
-  const child = spawn(o.conmonPath ?? 'conmon', args, {
-    // fd 3 is the sync pipe, fd 4 the start pipe; conmon's own stdio goes nowhere so it never
-    // blocks on a dead reader.
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'],
-    detached: true,
-    cwd: o.bundle,
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
-  });
-  const sync = child.stdio[3] as NodeJS.ReadableStream | null;
-  const startPipe = child.stdio[4] as NodeJS.WritableStream | null;
+  const proc = startMonitor({ cmd: o.conmonPath ?? 'conmon', args, cwd: o.bundle, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' } });
   let timer: NodeJS.Timeout | undefined;
   // conmon's first process exits once it has forked the monitor; if no message has come a
   // while after that, nothing will.
   const gaveUp = new Promise<never>((_resolve, reject) => {
-    child.once('error', (e) => reject(new RuntimeError('Unavailable', `cannot start conmon: ${e.message}`, { cause: e })));
-    child.once('exit', (code) => {
+    proc.onError((e) => reject(new RuntimeError('Unavailable', `cannot start conmon: ${e.message}`, { cause: e })));
+    proc.onExit((code) => {
       timer = setTimeout(() => reject(new RuntimeError('Internal', `conmon exited (${code}) without reporting on its sync pipe`)), 5000);
     });
   });
   gaveUp.catch(() => undefined); // settled by the race below or never observed
-  startPipe?.on('error', () => undefined); // conmon died early: the sync pipe says so
-  const message = sync ? readSyncMessage(sync) : Promise.reject(new RuntimeError('Internal', 'conmon started without a sync pipe'));
+  const message = readSyncMessage(proc.fd3);
   message.catch(() => undefined);
+  let exited = false;
+  proc.onExit(() => (exited = true));
   const release = () => {
     if (timer) clearTimeout(timer);
-    child.removeAllListeners('exit');
-    (sync as unknown as { destroy(): void } | null)?.destroy();
-    (startPipe as unknown as { destroy(): void } | null)?.destroy();
-    child.unref();
+    proc.release();
   };
   return {
     async start() {
       let msg: { data: number; message?: string };
       try {
-        startPipe?.end('0');
+        proc.endFd4('0');
         msg = await Promise.race([message, gaveUp]);
       } finally {
         release();
@@ -135,7 +160,7 @@ export function spawnConmon(o: ConmonOptions): PendingConmon {
     },
     abort() {
       // Closing the start pipe would let conmon go on (it reads EOF as "start"): kill it instead.
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (!exited) proc.kill();
       release();
     },
   };

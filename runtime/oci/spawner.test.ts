@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { isRuntimeError } from '../cri.js';
+import { runCommand } from './command.js';
+
+describe('commands through the spawn companion', () => {
+  it('starts commands from the companion, not from this process, with their output and exit code', async () => {
+    const r = await runCommand('sh', ['-c', 'echo $PPID; echo oops >&2; exit 3']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe('oops\n');
+    const parent = Number(r.stdout.trim());
+    expect(parent).toBeGreaterThan(0);
+    expect(parent).not.toBe(process.pid);
+    // the same companion serves the next command
+    expect(Number((await runCommand('sh', ['-c', 'echo $PPID'])).stdout.trim())).toBe(parent);
+  });
+
+  it('passes input (also input known only later), environment, and many commands at once', async () => {
+    expect((await runCommand('cat', [], { input: 'given\n' })).stdout).toBe('given\n');
+    const later = new Promise<string>((r) => setTimeout(() => r('later\n'), 50));
+    expect((await runCommand('cat', [], { input: later })).stdout).toBe('later\n');
+    expect((await runCommand('sh', ['-c', 'echo $ONLY_HERE'], { env: { PATH: process.env.PATH, ONLY_HERE: 'yes' } })).stdout).toBe('yes\n');
+    const many = await Promise.all(Array.from({ length: 40 }, (_, i) => runCommand('sh', ['-c', `echo ${i}`])));
+    expect(many.map((r) => Number(r.stdout))).toEqual(Array.from({ length: 40 }, (_, i) => i));
+  });
+
+  it('kills at the timeout, kills when the input fails, and reports a missing binary', async () => {
+    const slow = await runCommand('sleep', ['30'], { timeoutMs: 100 });
+    expect(slow.code).not.toBe(0);
+    const err = await runCommand('cat', [], { input: Promise.reject(new Error('no input for you')) }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('no input for you');
+    const missing = await runCommand('/nonexistent/skiff-binary', []).catch((e: unknown) => e);
+    expect(isRuntimeError(missing, 'Unavailable')).toBe(true);
+    expect((missing as Error).message).toMatch(/cannot run \/nonexistent\/skiff-binary/);
+  });
+
+  it('starts commands directly when switched off', async () => {
+    process.env.SKIFF_SPAWN_HELPER = '0';
+    try {
+      expect(Number((await runCommand('sh', ['-c', 'echo $PPID'])).stdout.trim())).toBe(process.pid);
+    } finally {
+      delete process.env.SKIFF_SPAWN_HELPER;
+    }
+  });
+});
