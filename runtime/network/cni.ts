@@ -101,9 +101,6 @@ export class CniNetwork {
       const times = opts.times;
       return start.then(() => times.time(step, () => p), () => p);
     };
-    // lo and eth0 are independent interfaces: lo comes up while the chain runs.
-    const lo = timed('cni.loopback', ready, this.invoke('ADD', loopbackConf(this.conf.cniVersion), req, 'lo', ready.then(() => ({}))));
-    lo.catch(() => undefined); // awaited below
     // Every plugin of the chain starts now; each gets its configuration once what it needs is
     // there: the namespace for the first, the previous plugin's result for the next.
     let last: CniResult | undefined;
@@ -126,6 +123,10 @@ export class CniNetwork {
       });
       steps.push(prev.catch(() => undefined));
     }
+    // lo and eth0 are independent interfaces: lo comes up while the chain runs. It is started
+    // last: each start holds this thread for a fork, and the chain is the critical path.
+    const lo = timed('cni.loopback', ready, this.invoke('ADD', loopbackConf(this.conf.cniVersion), req, 'lo', ready.then(() => ({}))));
+    lo.catch(() => undefined); // awaited below
     try {
       await Promise.all([prev, lo]);
     } catch (e) {
