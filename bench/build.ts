@@ -16,18 +16,15 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildBusyboxImage, openStore, pushImage } from '../test/fixtures/images.js';
 import { startRegistry } from '../test/fixtures/registry.js';
+import { repoRoot, skiffEntry } from '../test/fixtures/process.js';
+import { median } from './measure.js';
 
 const run$ = promisify(execFile);
 
 const COLD_RUNS = 3;
 const WARM_RUNS = 3;
-const ROOT = path.resolve(import.meta.dirname, '..');
-const SKIFF = path.join(ROOT, 'dist/cmd/skiff.js');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
+const ROOT = repoRoot;
+const SKIFF = skiffEntry;
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);

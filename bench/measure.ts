@@ -29,6 +29,14 @@ export function cpuMs(pid: number | undefined): number {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
+/** CPU ms all processes of the machine have used so far (busy time of /proc/stat's cpu line). */
+export function machineCpuMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal ...: everything but idle and iowait is busy
+  const busy = f.reduce((a, b) => a + b, 0) - (f[3] ?? 0) - (f[4] ?? 0);
+  return busy * 10;
+}
+
 /** CPU ms this process has used so far. */
 export function selfCpuMs(): number {
   const u = process.cpuUsage();

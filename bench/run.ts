@@ -1,7 +1,8 @@
 // `npm run bench -- NAME [NAME...]`: runs benchmarks from bench/<name>.ts. Each exports
 // `run(): Promise<Record<string, unknown>>`, prints its own figures as it goes (including
 // the anchor it measured in the same run) and returns its summary, printed here as the
-// last line in JSON.
+// last line in JSON. `npm run bench` runs them compiled (dist/bench), as the daemons run: under
+// a TypeScript loader every fork of the benchmark's own process costs more.
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,11 +12,12 @@ interface BenchModule {
 }
 
 const here = import.meta.dirname;
+const ext = path.extname(import.meta.filename);
 
 function available(): string[] {
   return readdirSync(here)
-    .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('.test.ts') && !f.startsWith('_'))
-    .map((f) => f.slice(0, -3))
+    .filter((f) => f.endsWith(ext) && f !== `run${ext}` && !f.includes('.test.') && !f.startsWith('_'))
+    .map((f) => f.slice(0, -ext.length))
     .sort();
 }
 
@@ -25,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`usage: npm run bench -- NAME [ARGS]\nbenchmarks: ${available().join(', ') || '(none yet)'}\n`);
     return name ? 0 : 2;
   }
-  const file = path.join(here, `${name}.ts`);
+  const file = path.join(here, `${name}${ext}`);
   if (!existsSync(file)) {
     process.stderr.write(`no benchmark "${name}"; have: ${available().join(', ') || '(none yet)'}\n`);
     return 2;
