@@ -6,7 +6,7 @@ import { FakeClock } from './clock.js';
 import { MemoryEventRecorder } from './events.js';
 import { ImagePuller, pullPolicyOf } from './image-puller.js';
 import { makePod } from './testing/builders.js';
-import { FakeRuntime } from './testing/fake-runtime.js';
+import { FakeRuntime } from '../runtime/fake/fake-runtime.js';
 
 function setup() {
   const clock = new FakeClock();

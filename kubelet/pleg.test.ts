@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LABEL_POD_UID } from './labels.js';
 import { Pleg } from './pleg.js';
-import { FakeRuntime } from './testing/fake-runtime.js';
+import { FakeRuntime } from '../runtime/fake/fake-runtime.js';
 
 async function podWithContainer(rt: FakeRuntime, uid: string): Promise<string> {
   const meta = { name: uid, uid, namespace: 'default', attempt: 0 };

@@ -6,7 +6,7 @@ import { FakeClock } from './clock.js';
 import { ImagePuller } from './image-puller.js';
 import { PullsInProgress, pullsInProgressOf, type PullEnd } from './pulls-in-progress.js';
 import { makePod } from './testing/builders.js';
-import { FakeRuntime } from './testing/fake-runtime.js';
+import { FakeRuntime } from '../runtime/fake/fake-runtime.js';
 
 const p = (status: PullProgress['status'], bytesDone: number, digest = 'sha256:aa'): PullProgress => ({ digest, kind: 'layer', status, bytesDone, bytesTotal: 100 });
 

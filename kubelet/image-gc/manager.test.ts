@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../clock.js';
-import { FakeRuntime } from '../testing/fake-runtime.js';
+import { FakeRuntime } from '../../runtime/fake/fake-runtime.js';
 import { ImageGCManager, validateImageGCPolicy, type ImageGCPolicy } from './manager.js';
 
 const MiB = 1024 * 1024;

@@ -3,7 +3,7 @@ import type { Container, PodStatus } from '../../api/types/core.js';
 import { FakeClock } from '../clock.js';
 import { MemoryEventRecorder } from '../events.js';
 import { makePod } from '../testing/builders.js';
-import { FakeRuntime } from '../testing/fake-runtime.js';
+import { FakeRuntime } from '../../runtime/fake/fake-runtime.js';
 import { ProberManager } from './manager.js';
 
 describe('ProberManager', () => {

@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Container } from '../../api/types/core.js';
-import { FakeRuntime } from '../testing/fake-runtime.js';
+import { FakeRuntime } from '../../runtime/fake/fake-runtime.js';
 import { httpProbe } from './http-probe.js';
 import { runProbe } from './run-probe.js';
 import { tcpProbe } from './tcp-probe.js';

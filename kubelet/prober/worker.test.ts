@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Container, Probe } from '../../api/types/core.js';
 import { FakeClock } from '../clock.js';
 import { makePod } from '../testing/builders.js';
-import { FakeRuntime } from '../testing/fake-runtime.js';
+import { FakeRuntime } from '../../runtime/fake/fake-runtime.js';
 import { ResultsManager } from './results.js';
 import type { ProbeOutcome, ProbeType } from './types.js';
 import { ProbeWorker, type ContainerView } from './worker.js';

@@ -14,7 +14,7 @@ import type { runProbe } from '../prober/run-probe.js';
 import { ReasonCache } from '../status/reason-cache.js';
 import { StatusManager } from '../status/status-manager.js';
 import { PodSyncer } from '../sync-pod.js';
-import { FakeRuntime } from './fake-runtime.js';
+import { FakeRuntime } from '../../runtime/fake/fake-runtime.js';
 
 export interface Harness {
   clock: FakeClock;

@@ -8,7 +8,7 @@ import type { Pod } from '../../api/types/core.js';
 import type { RestClient } from '../../client/rest.js';
 import { Kubelet } from '../../kubelet/kubelet.js';
 import { LABEL_POD_UID } from '../../kubelet/labels.js';
-import { FakeRuntime } from '../../kubelet/testing/fake-runtime.js';
+import { FakeRuntime } from '../../runtime/fake/fake-runtime.js';
 import { eventually as eventuallyWithin, startControlPlane, type ControlPlane } from './harness.js';
 
 /** The fake runtime answers at once: a shorter wait than the real-runtime suites'. */

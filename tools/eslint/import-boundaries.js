@@ -46,7 +46,8 @@ export default {
     const rel = path.relative(root, file).split(path.sep).join('/');
     const from = rel.split('/')[0];
     if (!(from in ALLOWED)) return {};
-    const isTest = rel.endsWith('.test.ts');
+    // Tests, and the test support beside them (a folder named testing/), may use fakes.
+    const isTest = rel.endsWith('.test.ts') || rel.split('/').includes('testing');
 
     function check(node, source) {
       if (typeof source !== 'string' || !source.startsWith('.')) return;

@@ -23,9 +23,16 @@ import type {
   RemoveImageOptions,
   RuntimeService,
   RuntimeVersion,
-} from '../../runtime/cri.js';
-import { RuntimeError } from '../../runtime/cri.js';
-import { systemClock, type Clock } from '../clock.js';
+} from '../cri.js';
+import { RuntimeError } from '../cri.js';
+
+/** Where the fake's timestamps come from (a kubelet test passes its fake clock). */
+export interface Clock {
+  /** ms since epoch */
+  now(): number;
+}
+
+const systemClock: Clock = { now: () => Date.now() };
 
 interface FakeSandbox {
   status: PodSandboxStatus;
