@@ -243,11 +243,17 @@ export class ImageService implements CriImageService, ImageProvider {
 
   async prepareRootfs(key: string, imageId: string): Promise<RootfsMount[]> {
     await this.init();
-    // An existing container keeps its rootfs even after a forced rmi of its image.
-    const existing = await this.snapshots.mounts(key).catch(() => undefined);
-    if (existing) return existing;
-    const top = await this.#topChain(imageId);
+    let top: string | undefined;
+    try {
+      top = await this.#topChain(imageId);
+    } catch (e) {
+      // An existing container keeps its rootfs even after a forced rmi of its image.
+      const existing = await this.snapshots.mounts(key).catch(() => undefined);
+      if (existing) return existing;
+      throw e;
+    }
     if (top === undefined) throw new RuntimeError('InvalidArgument', `image ${imageId} has no layers`);
+    // prepare is idempotent: an existing snapshot of this image under `key` is returned as it is.
     return this.snapshots.prepare(key, top);
   }
 

@@ -1,7 +1,7 @@
 // A lock file for metadata shared by processes on one runtime root (the kubelet and a
 // `skiff cri` command at the same time): created with O_EXCL and holding the owner's PID,
 // so a lock left by a process that died (kill -9) is recognised and taken over.
-import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isAlive } from '../process-alive.js';
 
 const chains = new Map<string, Promise<unknown>>();
@@ -14,7 +14,7 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): P
     try {
       return await fn();
     } finally {
-      await unlink(lockPath).catch(() => undefined);
+      unlinkQuietly(lockPath);
     }
   });
   chains.set(lockPath, run);
@@ -25,19 +25,34 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>): P
   }
 }
 
+function unlinkQuietly(p: string): void {
+  try {
+    unlinkSync(p);
+  } catch {
+    // gone already
+  }
+}
+
+// A lock file is a few bytes on a local disk: synchronous calls, cheaper than thread-pool trips.
 async function acquire(lockPath: string): Promise<void> {
   for (let i = 0; ; i++) {
     try {
-      await writeFile(lockPath, String(process.pid), { flag: 'wx' });
+      writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
       return;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')) || 0);
+    let text = '';
+    try {
+      text = readFileSync(lockPath, 'utf8');
+    } catch {
+      // released meanwhile
+    }
+    const owner = Number(text || 0);
     // Our own PID here is stale (the in-process queue says nobody here holds it: a PID reused
     // after a crash); so is a dead owner's. An empty file may be mid-write: give it a moment.
     const stale = owner === 0 ? i > 20 : owner === process.pid || !isAlive(owner);
-    if (stale) await unlink(lockPath).catch(() => undefined);
+    if (stale) unlinkQuietly(lockPath);
     await new Promise((r) => setTimeout(r, Math.min(50, 5 + i)));
   }
 }

@@ -8,7 +8,8 @@
 // <root>/snapshots.json the index. A layer is unpacked into <root>/l/tmp-<pid>-<rand> and
 // renamed to its number only after its diffID checks out, so no partial snapshot is ever
 // recorded; temporary dirs of dead processes are removed by gc().
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RuntimeError, type RuntimeErrorKind } from '../cri.js';
 import type { RootfsMount } from '../image-provider.js';
@@ -69,9 +70,11 @@ export class Snapshotter {
     return path.join(this.root, 'l', String(id));
   }
 
+  // The index is a small local file read and written on every container create: synchronous
+  // calls cost less than the thread-pool round trips of the asynchronous ones.
   async #read(): Promise<Index> {
     try {
-      return JSON.parse(await readFile(this.#indexFile, 'utf8')) as Index;
+      return JSON.parse(readFileSync(this.#indexFile, 'utf8')) as Index;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { nextId: 1, committed: {}, active: {} };
       throw new RuntimeError('Internal', `snapshot index ${this.#indexFile} is unreadable: ${(e as Error).message}`, { cause: e });
@@ -80,8 +83,8 @@ export class Snapshotter {
 
   async #write(index: Index): Promise<void> {
     const tmp = `${this.#indexFile}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(index));
-    await rename(tmp, this.#indexFile);
+    writeFileSync(tmp, JSON.stringify(index));
+    renameSync(tmp, this.#indexFile);
   }
 
   #mutate<T>(fn: (index: Index) => Promise<T> | T): Promise<T> {
@@ -158,8 +161,8 @@ export class Snapshotter {
       const lowers = lowersOf(index, parent, (id) => this.layerDir(id));
       if (!a) {
         a = { key, id: index.nextId++, parent, created: new Date().toISOString() };
-        await mkdir(path.join(this.root, 'a', String(a.id), 'upper'), { recursive: true, mode: 0o755 });
-        await mkdir(path.join(this.root, 'a', String(a.id), 'work'), { recursive: true, mode: 0o700 });
+        mkdirSync(path.join(this.root, 'a', String(a.id), 'upper'), { recursive: true, mode: 0o755 });
+        mkdirSync(path.join(this.root, 'a', String(a.id), 'work'), { recursive: true, mode: 0o700 });
         index.active[key] = a;
       }
       const dir = path.join(this.root, 'a', String(a.id));
