@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import type { Node, Pod } from '../../api/types/core.js';
 import type { RestClient } from '../../client/rest.js';
 import { eventuallyInLab, skiff, startLab, type Lab } from './lab-fixture.js';
+import { readRecord } from '../../runtime/runtime-context.js';
 
 const exec = promisify(execFile);
 
@@ -52,8 +53,8 @@ describe('skiff lab', () => {
     const onNode = (k: number) => running.find((p) => p.spec.nodeName === `${lab}-${k}`) as Pod;
     const sandboxes = path.join(dir, 'nodes', '1', 'runtime', 'sandboxes');
     const netns = readdirSync(sandboxes)
-      .map((id) => JSON.parse(readFileSync(path.join(sandboxes, id, 'meta.json'), 'utf8')) as { netnsPath?: string; config: { metadata: { name: string } } })
-      .find((m) => m.config.metadata.name === onNode(1).metadata.name)?.netnsPath;
+      .map((id) => readRecord<{ netnsPath?: string; config: { metadata: { name: string } } }>(path.join(sandboxes, id)))
+      .find((m) => m?.config.metadata.name === onNode(1).metadata.name)?.netnsPath;
     expect(netns).toBeTruthy();
     const ping = await eventuallyInLab('a ping from node 1 to node 3', () =>
       exec('nsenter', [`--net=${netns}`, '--', 'busybox', 'ping', '-c', '1', '-W', '2', onNode(3).status?.podIP ?? '']).then(
