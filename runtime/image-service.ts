@@ -5,7 +5,7 @@
 //   <root>/content/blobs/sha256/<hex>   blobs, verified before they land here
 //   <root>/content/ingest/              partial downloads (resumable after a crash)
 //   <root>/l/<n>, <root>/a/<n>          committed layer snapshots, containers' upper dirs
-//   <root>/images.json, snapshots.json  indexes, rewritten atomically
+//   <root>/images.json, snapshots.<n>.json  indexes, rewritten atomically
 //   <root>/leases/<pid>.json            what pulls in progress need kept (gc reads every live one)
 //
 // The root must sit on a file system overlayfs takes as upper and lower layers (ext4, xfs,

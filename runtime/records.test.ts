@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readNumberedJson, writeNumberedJson } from './numbered-json.js';
 import { readRecord, saveContainer, type ContainerRecord, type RuntimeContext } from './runtime-context.js';
 
 const dirs: string[] = [];
@@ -40,5 +41,17 @@ describe('runtime records', () => {
     expect(fs.readdirSync(bundle)).toEqual(['meta.3.json']);
     expect(readRecord<ContainerRecord>(bundle)?.exitCode).toBe(9);
     expect(readRecord(path.join(bundle, 'nothing-here'))).toBeUndefined();
+  });
+});
+
+describe('numbered JSON files', () => {
+  it('refuses damage that no crash leaves (no whole file at all) instead of reading it as empty', () => {
+    const dir = bundleDir();
+    fs.mkdirSync(dir, { recursive: true });
+    writeNumberedJson(dir, 'index', { n: 1 });
+    expect(readNumberedJson(dir, 'index')).toEqual({ n: 1 });
+    fs.writeFileSync(path.join(dir, 'index.1.json'), '{"n": 1, trunc');
+    expect(() => readNumberedJson(dir, 'index')).toThrow(/index\.1\.json/);
+    expect(readNumberedJson(dir, 'other')).toBeUndefined();
   });
 });

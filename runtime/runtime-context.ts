@@ -11,6 +11,7 @@ import type { ImageProvider } from './image-provider.js';
 import type { CniNetwork, CniResult } from './network/cni.js';
 import type { OciRuntime } from './oci/oci-runtime.js';
 import type { ResolvedUser } from './oci/user.js';
+import { readNumberedJson, writeNumberedJson } from './numbered-json.js';
 
 export interface SandboxRecord {
   id: string;
@@ -108,47 +109,19 @@ export const nowNs = () => Date.now() * 1_000_000;
  * busy node waits for a CPU each time. No fsync: a torn write leaves the previous record or
  * the temporary file, and re-adoption skips what it cannot parse.
  */
-// A record is written as a new file, meta.<n>.json with n one above any on disk, and the older
-// ones are removed after: a reader takes the highest that parses, so a crash at any point leaves
-// a whole record (a write cut short leaves the one before it). Not a rename over the old file:
-// on ext4 that starts writeback of the new file inside rename(2) (auto_da_alloc), which waits
-// behind etcd's fsyncs on a busy node; a pod start writes its records five times.
-const RECORD = /^meta\.(\d+)\.json$/;
-
-function recordFiles(dir: string): { seq: number; name: string }[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const out: { seq: number; name: string }[] = [];
-  for (const n of names) {
-    const m = RECORD.exec(n);
-    if (m) out.push({ seq: Number(m[1]), name: n });
-    else if (n === 'meta.json') out.push({ seq: 0, name: n }); // written by an older skiff
-  }
-  return out.sort((a, b) => b.seq - a.seq);
-}
-
-function writeRecord(dir: string, value: unknown): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const old = recordFiles(dir);
-  const seq = (old[0]?.seq ?? 0) + 1;
-  fs.writeFileSync(path.join(dir, `meta.${seq}.json`), JSON.stringify(value, null, 2));
-  for (const o of old) fs.rmSync(path.join(dir, o.name), { force: true });
-}
-
-/** The newest whole record in `dir`, or undefined. */
+/** The newest whole record in `dir` (meta.<n>.json, see numbered-json.ts), or undefined. */
 export function readRecord<T>(dir: string): T | undefined {
-  for (const f of recordFiles(dir)) {
-    try {
-      return JSON.parse(fs.readFileSync(path.join(dir, f.name), 'utf8')) as T;
-    } catch {
-      // cut short by a crash, or removed by a newer write meanwhile: the next one down
-    }
+  try {
+    return readNumberedJson<T>(dir, 'meta');
+  } catch {
+    // only a record cut short before its first whole write: nothing to adopt
+    return undefined;
   }
-  return undefined;
+}
+
+// A pod start writes its records five times; see numbered-json.ts for why not a rename.
+function writeRecord(dir: string, value: unknown): void {
+  writeNumberedJson(dir, 'meta', value, 2);
 }
 
 export async function saveSandbox(ctx: RuntimeContext, rec: SandboxRecord): Promise<void> {

@@ -5,10 +5,10 @@
 //
 // On disk: <root>/l/<n> is committed snapshot n (short numeric names keep many lowerdirs
 // under the one-page limit of mount options), <root>/a/<n>/{upper,work} active snapshot n,
-// <root>/snapshots.json the index. A layer is unpacked into <root>/l/tmp-<pid>-<rand> and
+// <root>/snapshots.<n>.json the index (numbered-json.ts). A layer is unpacked into <root>/l/tmp-<pid>-<rand> and
 // renamed to its number only after its diffID checks out, so no partial snapshot is ever
 // recorded; temporary dirs of dead processes are removed by gc().
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { RuntimeError, type RuntimeErrorKind } from '../cri.js';
@@ -16,6 +16,7 @@ import type { RootfsMount } from '../image-provider.js';
 import { isAlive } from '../process-alive.js';
 import { sha256 } from './digest.js';
 import { withFileLock } from './lock.js';
+import { readNumberedJson, writeNumberedJson } from '../numbered-json.js';
 import { duBytes } from './disk-usage.js';
 
 export interface CommittedSnapshot {
@@ -51,13 +52,11 @@ export function chainIds(diffIds: string[]): string[] {
 
 export class Snapshotter {
   readonly root: string;
-  readonly #indexFile: string;
   readonly #lockFile: string;
   readonly #inflight = new Map<string, Promise<CommittedSnapshot>>();
 
   constructor(root: string) {
     this.root = root;
-    this.#indexFile = path.join(root, 'snapshots.json');
     this.#lockFile = path.join(root, 'snapshots.lock');
   }
 
@@ -71,20 +70,18 @@ export class Snapshotter {
   }
 
   // The index is a small local file read and written on every container create: synchronous
-  // calls cost less than the thread-pool round trips of the asynchronous ones.
+  // calls cost less than the thread-pool round trips of the asynchronous ones. It is a numbered
+  // file (snapshots.<n>.json, see numbered-json.ts): no rename over it on every create.
   async #read(): Promise<Index> {
     try {
-      return JSON.parse(readFileSync(this.#indexFile, 'utf8')) as Index;
+      return readNumberedJson<Index>(this.root, 'snapshots') ?? { nextId: 1, committed: {}, active: {} };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { nextId: 1, committed: {}, active: {} };
-      throw new RuntimeError('Internal', `snapshot index ${this.#indexFile} is unreadable: ${(e as Error).message}`, { cause: e });
+      throw new RuntimeError('Internal', `snapshot index in ${this.root} is unreadable: ${(e as Error).message}`, { cause: e });
     }
   }
 
   async #write(index: Index): Promise<void> {
-    const tmp = `${this.#indexFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(index));
-    renameSync(tmp, this.#indexFile);
+    writeNumberedJson(this.root, 'snapshots', index);
   }
 
   #mutate<T>(fn: (index: Index) => Promise<T> | T): Promise<T> {
