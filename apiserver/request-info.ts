@@ -25,8 +25,20 @@ function truthy(v: unknown): boolean {
   return v === '1' || v === 'true';
 }
 
+/** group/version/plural -> resource, so every request finds its resource without a scan. */
+const BY_PATH = new Map(RESOURCES.map((r) => [`${r.group}/${r.version}/${r.plural}`, r]));
+
+function segments(path: string): string[] {
+  const parts: string[] = [];
+  for (const p of path.split('/')) {
+    if (p === '') continue;
+    parts.push(p.includes('%') ? decodeURIComponent(p) : p);
+  }
+  return parts;
+}
+
 export function parseRequestInfo(method: string, path: string, query: Record<string, unknown>): RequestInfo {
-  const parts = path.split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p));
+  const parts = segments(path);
   const info: RequestInfo = { isResourceRequest: false, path, verb: method.toLowerCase(), apiGroup: '', apiVersion: '' };
   let i: number;
   if (parts[0] === 'api') {
@@ -53,9 +65,7 @@ export function parseRequestInfo(method: string, path: string, query: Record<str
   info.name = rest[1];
   info.subresource = rest[2];
   if (rest.length > 3) info.rest = rest.slice(3);
-  info.resourceInfo = RESOURCES.find(
-    (r) => r.plural === info.resource && r.group === info.apiGroup && r.version === info.apiVersion,
-  );
+  info.resourceInfo = BY_PATH.get(`${info.apiGroup}/${info.apiVersion}/${info.resource}`);
   const m = method.toUpperCase();
   if (m === 'GET' || m === 'HEAD') {
     if (info.name === undefined) info.verb = truthy(query.watch) ? 'watch' : 'list';

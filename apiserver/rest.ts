@@ -1,6 +1,6 @@
 // The resource half of the API: every /api/v1/... and /apis/<group>/<version>/... request
 // is resolved into a RequestInfo, authorized, and handed to the handler for its verb.
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { ApiError, errors } from '../api/errors.js';
 import type { UserInfo } from './auth/user.js';
 import type { ApiContext, RequestContext } from './context.js';
@@ -15,16 +15,21 @@ import { patchObject, updateObject } from './handlers/update.js';
 import { watchHttp } from './handlers/watch.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 
-export function queryOf(req: Request): Record<string, string | undefined> {
+/** The query string as a record, the first value of a repeated parameter winning. */
+export function queryOf(search: string): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(req.query as Record<string, unknown>)) {
-    out[k] = Array.isArray(v) ? String(v[0]) : typeof v === 'string' ? v : undefined;
-  }
+  if (search === '') return out;
+  for (const [k, v] of new URLSearchParams(search)) out[k] ??= v;
   return out;
 }
 
-export function userOf(res: Response): UserInfo {
-  return res.locals.user as UserInfo;
+/** A request as the API handlers see it: the raw path (still percent-encoded), its query, and who asks. */
+export interface ApiRequest {
+  req: Request;
+  res: Response;
+  path: string;
+  query: Record<string, string | undefined>;
+  user: UserInfo;
 }
 
 function notFoundPath(path: string): never {
@@ -32,9 +37,9 @@ function notFoundPath(path: string): never {
 }
 
 /** Discovery and /version: answered for any authenticated user the authorizer lets through. */
-function serveNonResource(ctx: ApiContext, info: RequestInfo, req: Request, res: Response): void {
-  const decision = ctx.authorize(userOf(res), info);
-  if (!decision.allowed) throw errors.forbidden(userOf(res).name, 'get', info.path, undefined, undefined, decision.reason);
+function serveNonResource(ctx: ApiContext, info: RequestInfo, req: Request, res: Response, user: UserInfo): void {
+  const decision = ctx.authorize(user, info);
+  if (!decision.allowed) throw errors.forbidden(user.name, 'get', info.path, undefined, undefined, decision.reason);
   const p = info.path.replace(/\/+$/, '') || '/';
   const parts = p.split('/').filter(Boolean);
   let doc: unknown;
@@ -60,21 +65,20 @@ function serveNonResource(ctx: ApiContext, info: RequestInfo, req: Request, res:
 }
 
 export function restHandler(ctx: ApiContext) {
-  return async (req: Request, res: Response, _next: NextFunction): Promise<void> => {
-    const query = queryOf(req);
-    const info = parseRequestInfo(req.method, req.path, query);
+  return async ({ req, res, path, query, user }: ApiRequest): Promise<void> => {
+    const method = req.method ?? 'GET';
+    const info = parseRequestInfo(method, path, query);
     if (!info.isResourceRequest) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') throw errors.methodNotAllowed(`${req.method} is not supported on ${req.path}`);
-      serveNonResource(ctx, info, req, res);
+      if (method !== 'GET' && method !== 'HEAD') throw errors.methodNotAllowed(`${method} is not supported on ${path}`);
+      serveNonResource(ctx, info, req, res, user);
       return;
     }
     const resource = info.resourceInfo;
-    if (!resource) notFoundPath(req.path);
+    if (!resource) notFoundPath(path);
     const sub = info.subresource;
-    if (sub !== undefined && !['status', 'binding'].includes(sub)) notFoundPath(req.path);
-    if (resource.namespaced && info.namespace === undefined && !['list', 'watch'].includes(info.verb)) notFoundPath(req.path);
-    if (!resource.namespaced && info.namespace !== undefined && resource.plural !== 'namespaces') notFoundPath(req.path);
-    const user = userOf(res);
+    if (sub !== undefined && !['status', 'binding'].includes(sub)) notFoundPath(path);
+    if (resource.namespaced && info.namespace === undefined && !['list', 'watch'].includes(info.verb)) notFoundPath(path);
+    if (!resource.namespaced && info.namespace !== undefined && resource.plural !== 'namespaces') notFoundPath(path);
     const rc: RequestContext = { info, resource, user, decision: { allowed: true }, query, warnings: [], accept: req.headers.accept };
     // A create is authorized once its body is read: a node may create only its own Node.
     if (!(info.verb === 'create' && sub === undefined)) {
@@ -84,7 +88,7 @@ export function restHandler(ctx: ApiContext) {
       }
     }
     if (sub === 'binding') {
-      if (info.verb !== 'create' || resource.plural !== 'pods') throw errors.methodNotAllowed(`${req.method} is not supported on pods/binding`);
+      if (info.verb !== 'create' || resource.plural !== 'pods') throw errors.methodNotAllowed(`${method} is not supported on pods/binding`);
       return createBinding(ctx, rc, req, res);
     }
     switch (info.verb) {
@@ -107,7 +111,7 @@ export function restHandler(ctx: ApiContext) {
         if (sub !== undefined || !resource.verbs.includes('deletecollection')) throw errors.methodNotAllowed(`DELETE is not supported on the ${resource.plural} collection`);
         return deleteCollection(ctx, rc, req, res);
       default:
-        throw errors.methodNotAllowed(`${req.method} is not supported on ${req.path}`);
+        throw errors.methodNotAllowed(`${method} is not supported on ${path}`);
     }
   };
 }

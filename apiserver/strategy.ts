@@ -8,20 +8,29 @@ import type { KubeObject, ObjectMeta } from '../api/types/meta.js';
 
 type AnyObject = KubeObject & { spec?: unknown; status?: Record<string, unknown> };
 
+let lastSecond = -1;
+let lastStamp = '';
+
 /** RFC 3339 to the second, as Kubernetes writes metav1.Time. */
-export function timestamp(d = new Date()): string {
-  return `${d.toISOString().slice(0, 19)}Z`;
+export function timestamp(d?: Date): string {
+  if (d) return `${d.toISOString().slice(0, 19)}Z`;
+  // "Now" is asked on every create and binding: format each second once.
+  const ms = Date.now();
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastStamp = `${new Date(second * 1000).toISOString().slice(0, 19)}Z`;
+    lastSecond = second;
+  }
+  return lastStamp;
 }
 
 /** Resources whose status is only written through /status. */
 const HAS_STATUS_SUBRESOURCE = new Set(['pods', 'nodes', 'namespaces']);
 
-export function prepareForCreate(r: ResourceInfo, obj: KubeObject, now = new Date()): KubeObject {
+export function prepareForCreate(r: ResourceInfo, obj: KubeObject, now?: Date): KubeObject {
   const o = obj as AnyObject;
-  const meta: ObjectMeta = { ...o.metadata };
-  delete meta.resourceVersion;
-  delete meta.deletionTimestamp;
-  delete meta.deletionGracePeriodSeconds;
+  // Destructuring rather than `delete`, which would turn the copy into a slow dictionary.
+  const { resourceVersion: _rv, deletionTimestamp: _dt, deletionGracePeriodSeconds: _dg, ...meta } = o.metadata as ObjectMeta;
   meta.uid = randomUUID();
   meta.creationTimestamp = timestamp(now);
   meta.generation = 1;

@@ -11,13 +11,19 @@ export interface AuthenticateOptions {
 
 export type AuthResult = { user: UserInfo } | { user: null; reason: string };
 
+/** Each token user with system:authenticated added, made once rather than on every request. */
+const withAuthenticated = new WeakMap<UserInfo, UserInfo>();
+
 export function authenticate(authorization: string | undefined, opts: AuthenticateOptions): AuthResult {
   if (authorization) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!m) return { user: null, reason: 'Unauthorized' };
     const user = opts.tokens.authenticate(m[1]);
     if (!user) return { user: null, reason: 'Unauthorized' };
-    return { user: user.groups.includes('system:authenticated') ? user : { ...user, groups: [...user.groups, 'system:authenticated'] } };
+    if (user.groups.includes('system:authenticated')) return { user };
+    let full = withAuthenticated.get(user);
+    if (!full) withAuthenticated.set(user, (full = { ...user, groups: [...user.groups, 'system:authenticated'] }));
+    return { user: full };
   }
   if (opts.anonymous) return { user: ANONYMOUS };
   return { user: null, reason: 'Unauthorized' };

@@ -1,7 +1,7 @@
 // POST pods/<name>/binding: the scheduler's one write. It sets spec.nodeName once (409 if
 // the pod is already bound or being deleted), the PodScheduled=True condition and the
 // Binding's annotations, and answers a Success Status as kube-apiserver does.
-import type { Request, Response } from 'express';
+import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { errors } from '../../api/errors.js';
 import type { Binding, Pod, PodCondition } from '../../api/types/core.js';
 import type { ApiContext, RequestContext } from '../context.js';

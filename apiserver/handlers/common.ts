@@ -1,7 +1,7 @@
 // Pieces every REST handler shares: decoding and checking an object body against the path,
 // writing answers (with Warning headers), the node-bound check of the authorizer, and the
 // fieldValidation parameter.
-import type { Request, Response } from 'express';
+import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { errors } from '../../api/errors.js';
 import { apiVersionOf, resourceForKind, RESOURCES } from '../../api/resources.js';
@@ -9,7 +9,7 @@ import type { KubeObject } from '../../api/types/meta.js';
 import type { FieldValidation } from '../admission.js';
 import { bodyFormat, decodeBody, readBody, type BodyFormat } from '../body.js';
 import type { ApiContext, RequestContext } from '../context.js';
-import type { ObjectRef } from '../storage/etcd-store.js';
+import type { ObjectRef, StoredVersion } from '../storage/etcd-store.js';
 import { jsonOf } from '../storage/serialized.js';
 
 /** Answers an object (its remembered JSON when the store made one) or a prepared JSON string. */
@@ -29,9 +29,9 @@ export function keyOf(ctx: ApiContext, rc: RequestContext, name = rc.info.name ?
   return ctx.keys.objectKey(rc.resource, rc.info.namespace, name);
 }
 
-/** The object under `key` as the watch cache last saw it: a read-modify-write's first guess. */
-export function cachedObject(ctx: ApiContext, rc: RequestContext, key: string): KubeObject | undefined {
-  return ctx.caches.get(rc.resource.plural)?.get(key);
+/** The object under `key` as the watch cache last saw it (stored form): a read-modify-write's first guess. */
+export function cachedObject(ctx: ApiContext, rc: RequestContext, key: string): StoredVersion | undefined {
+  return ctx.caches.get(rc.resource.plural)?.getStored(key);
 }
 
 /** Reads and decodes the body, whatever its format (the caller checks the shape). */

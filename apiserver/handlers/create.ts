@@ -1,7 +1,7 @@
 // POST to a collection: decode, check against the path, authorize with the body's name
 // (a node may create only its own Node and Lease), default, validate, set the server's
 // fields, and write with a create-only txn. The namespace must exist and not be ending.
-import type { Request, Response } from 'express';
+import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { ApiError, errors, isApiError } from '../../api/errors.js';
 import { generateName } from '../../api/names.js';
 import { findResource } from '../../api/resources.js';

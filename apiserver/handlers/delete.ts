@@ -3,7 +3,7 @@
 // deletes again with gracePeriodSeconds=0. Unbound or finished pods, and everything else,
 // go at once — unless finalizers hold them, in which case they wait, marked, until an
 // update removes the last one. Deleting a namespace removes everything in it.
-import type { Request, Response } from 'express';
+import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { errors, isApiError } from '../../api/errors.js';
 import { apiVersionOf, RESOURCES } from '../../api/resources.js';
 import type { Pod } from '../../api/types/core.js';

@@ -1,7 +1,7 @@
 // The two API paths answered by a node's kubelet rather than by etcd: pods/{name}/log and
-// nodes/{name}/proxy/... Mounted before the REST handler (after authentication); every
-// other request passes through untouched.
-import type { NextFunction, Request, Response } from 'express';
+// nodes/{name}/proxy/... Asked before the REST handler (after authentication); it answers
+// false for every other request, which then goes on untouched.
+import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { errors } from '../../api/errors.js';
 import type { UserInfo } from '../auth/user.js';
 import type { ApiContext } from '../context.js';
@@ -21,25 +21,28 @@ function queryOf(search: URLSearchParams): Record<string, string | undefined> {
 
 export function kubeletRoutes(ctx: ApiContext, opts: KubeletClientOptions = {}) {
   const kubelets = new KubeletClient(opts);
-  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+  /** Answers the request when it is one of the two; false when it is not (nothing was done). */
+  return async (req: Request, res: Response, user: UserInfo): Promise<boolean> => {
     // The raw URL: a proxied path keeps its encoding ("/images/127.0.0.1%3A5000%2Fapp%3Av1").
     // Every request passes here, so a cheap test on the raw path comes before any parsing
     // (loose on purpose: URL parsing only removes segments and turns \ into /).
-    const raw = req.originalUrl;
+    const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const rawPath = q < 0 ? raw : raw.slice(0, q);
-    if (!rawPath.includes('log') && !rawPath.includes('proxy')) return next();
+    if (!rawPath.includes('log') && !rawPath.includes('proxy')) return false;
     const url = new URL(raw, 'http://apiserver');
     const log = POD_LOG.test(url.pathname);
     const proxy = NODE_PROXY.exec(url.pathname);
-    if (!log && !proxy) return next();
+    if (!log && !proxy) return false;
     const query = queryOf(url.searchParams);
-    const info = parseRequestInfo(req.method, url.pathname, query);
-    const user = res.locals.user as UserInfo;
+    const method = req.method ?? 'GET';
+    const info = parseRequestInfo(method, url.pathname, query);
     if (log) {
-      if (req.method !== 'GET') throw errors.methodNotAllowed(`${req.method} is not supported on pods/log`);
-      return getPodLog(ctx, kubelets, info, user, query, res);
+      if (method !== 'GET') throw errors.methodNotAllowed(`${method} is not supported on pods/log`);
+      await getPodLog(ctx, kubelets, info, user, query, res);
+    } else {
+      await proxyToNode(ctx, kubelets, info, user, `${proxy?.[2] ?? '/'}${url.search}`, req, res);
     }
-    return proxyToNode(ctx, kubelets, info, user, `${proxy?.[2] ?? '/'}${url.search}`, req, res);
+    return true;
   };
 }

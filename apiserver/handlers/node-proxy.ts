@@ -2,7 +2,7 @@
 // path, query, body) goes to the node's kubelet as it came; the answer comes back as the
 // kubelet gave it (status, type, body, streamed), so `skiff images --node N` speaks to the
 // kubelet's /images through here. Only users allowed nodes/proxy (admins) get through.
-import type { Request, Response } from 'express';
+import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { errors } from '../../api/errors.js';
 import { findResource } from '../../api/resources.js';
@@ -29,8 +29,9 @@ export async function proxyToNode(ctx: ApiContext, kubelets: KubeletClient, info
   }
   const abort = new AbortController();
   res.on('close', () => abort.abort());
-  const hasBody = !['GET', 'HEAD'].includes(req.method);
-  const up = await kubelets.request(node, req.method, rawPath, { headers, signal: abort.signal, ...(hasBody ? { body: req } : {}) });
+  const method = req.method ?? 'GET';
+  const hasBody = !['GET', 'HEAD'].includes(method);
+  const up = await kubelets.request(node, method, rawPath, { headers, signal: abort.signal, ...(hasBody ? { body: req } : {}) });
   const out: Record<string, string> = {};
   for (const h of ['content-type', 'cache-control']) {
     const v = up.headers[h];

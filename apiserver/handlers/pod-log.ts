@@ -3,7 +3,7 @@
 // pod's node streams /containerLogs/{ns}/{pod}/{container} back, chunk by chunk while
 // following; the kubelet's own refusals (container waiting, no previous instance) come
 // back as Status errors with its words.
-import type { Response } from 'express';
+import type { ServerResponse as Response } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { errors } from '../../api/errors.js';
 import { findResource } from '../../api/resources.js';

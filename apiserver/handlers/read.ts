@@ -1,6 +1,6 @@
 // GET of one object and of a collection (labelSelector, fieldSelector, limit/continue).
 // Both read etcd (a consistent read, as kube does when no resourceVersion is given).
-import type { Response } from 'express';
+import type { ServerResponse as Response } from 'node:http';
 import { errors } from '../../api/errors.js';
 import { apiVersionOf } from '../../api/resources.js';
 import type { ApiContext, RequestContext } from '../context.js';

@@ -5,7 +5,7 @@
 // other manager owns them), and records in metadata.managedFields what each manager owns.
 // Changing a field another manager owns to a different value is a 409 Conflict, unless
 // force=true, which takes the field over.
-import type { Response } from 'express';
+import type { ServerResponse as Response } from 'node:http';
 import { ApiError, errors, isApiError } from '../../api/errors.js';
 import type { KubeObject, ManagedFieldsEntry, StatusCause } from '../../api/types/meta.js';
 import { admit, defaultForCreate } from '../admission.js';

@@ -3,7 +3,7 @@
 // deciding what may change, admission validating the result, and the node-bound check on
 // the stored and the new object. An update that drops the last finalizer of an object
 // whose deletion was asked for removes it.
-import type { Request, Response } from 'express';
+import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { errors } from '../../api/errors.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import { admit, applyDefaults } from '../admission.js';

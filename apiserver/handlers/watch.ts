@@ -3,7 +3,7 @@
 // or "0": the current objects as ADDED first); a version older than the cache or etcd's
 // compaction gets an ERROR event with a 410 Expired Status, as kube-apiserver sends it.
 // allowWatchBookmarks adds BOOKMARK events; timeoutSeconds ends the stream.
-import type { Response } from 'express';
+import type { ServerResponse as Response } from 'node:http';
 import type { WebSocket } from 'ws';
 import { isApiError, errors } from '../../api/errors.js';
 import { apiVersionOf } from '../../api/resources.js';
@@ -86,7 +86,7 @@ export async function watchHttp(ctx: ApiContext, rc: RequestContext, res: Respon
     },
   };
   const start = () => {
-    res.status(200);
+    res.statusCode = 200;
     res.setHeader('Content-Type', 'application/json');
     res.setHeader('Cache-Control', 'no-cache, private');
     res.setHeader('Transfer-Encoding', 'chunked');

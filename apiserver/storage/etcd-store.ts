@@ -40,6 +40,38 @@ export function fromKv(kv: IKeyValue): KubeObject {
   return remember(decode(stored, kv.mod_revision), withResourceVersion(stored, kv.mod_revision));
 }
 
+/** A stored version of an object as the watch cache holds it: its JSON as etcd has it, and its mod_revision. */
+export interface StoredVersion {
+  readonly stored: string;
+  readonly rev: number | string;
+}
+
+/** What a read-modify-write starts from: the stored JSON when known, the object when at hand. */
+interface Version {
+  rv: string;
+  stored?: string;
+  object?: KubeObject;
+}
+
+function isStoredVersion(v: StoredVersion | KubeObject): v is StoredVersion {
+  return typeof (v as Partial<StoredVersion>).stored === 'string';
+}
+
+function versionOf(obj: KubeObject): Version {
+  return { rv: obj.metadata.resourceVersion as string, stored: storedFormOf(obj), object: obj };
+}
+
+function versionOfKv(kv: IKeyValue): Version {
+  return { rv: String(kv.mod_revision), stored: kv.value.toString('utf8') };
+}
+
+/** The object of a version (decoded on demand, with its answer JSON remembered). */
+function objectOf(v: Version): KubeObject {
+  if (v.object) return v.object;
+  const stored = v.stored as string;
+  return (v.object = remember(decode(stored, v.rv), withResourceVersion(stored, v.rv)));
+}
+
 function storedObject<T extends KubeObject>(obj: T, bytes: string, rev: string): T {
   return rememberStored(remember({ ...obj, metadata: { ...obj.metadata, resourceVersion: rev } }, withResourceVersion(bytes, rev)), bytes);
 }
@@ -152,21 +184,28 @@ export class EtcdStore {
    * current object; with `expectedRV` set, a current object at any other revision is a 409.
    * An update that changes nothing writes nothing and answers the current object.
    *
-   * `suggestion` is the object as the watch cache last saw it: starting from it saves the
-   * read, and the txn's mod_revision compare catches a stale one (its else branch answers
-   * the stored object). What a stale suggestion could get wrong (not found, a 409 on
-   * expectedRV, an error from `update`, a no-op) is only believed once checked against etcd.
+   * `suggestion` is the object as the watch cache last saw it, best in its stored form: starting
+   * from it saves the read (and a parse: the one decode is the copy `update` gets), and the
+   * txn's mod_revision compare catches a stale one (its else branch answers the stored
+   * object). What a stale suggestion could get wrong (not found, a 409 on expectedRV, an
+   * error from `update`, a no-op) is only believed once checked against etcd.
    */
   async guaranteedUpdate(
     key: string,
     ref: ObjectRef,
     update: (current: KubeObject) => UpdateResult | Promise<UpdateResult>,
-    opts: { expectedRV?: string; current?: KubeObject; suggestion?: KubeObject } = {},
+    opts: { expectedRV?: string; current?: KubeObject; suggestion?: StoredVersion | KubeObject } = {},
   ): Promise<{ object: KubeObject; deleted: boolean }> {
     let verified = opts.current !== undefined || opts.suggestion === undefined;
-    let current = opts.current ?? opts.suggestion ?? (await this.get(key));
+    let current: Version | null = opts.current
+      ? versionOf(opts.current)
+      : opts.suggestion
+        ? isStoredVersion(opts.suggestion)
+          ? { stored: opts.suggestion.stored, rv: String(opts.suggestion.rev) }
+          : versionOf(opts.suggestion)
+        : await this.#getVersion(key);
     const refetch = async () => {
-      current = await this.get(key);
+      current = await this.#getVersion(key);
       verified = true;
     };
     for (;;) {
@@ -177,7 +216,7 @@ export class EtcdStore {
         }
         throw errors.notFound(ref.resource.plural, ref.name, ref.resource.group || undefined);
       }
-      const rv = current.metadata.resourceVersion as string;
+      const { rv, stored } = current;
       if (opts.expectedRV && opts.expectedRV !== rv) {
         if (!verified) {
           await refetch();
@@ -186,10 +225,9 @@ export class EtcdStore {
         throw errors.conflict(ref.resource.plural, ref.name, 'the object has been modified; please apply your changes to the latest version and try again', ref.resource.group || undefined);
       }
       // The stored form, when known, gives both the copy for `update` and the no-op test.
-      const stored = storedFormOf(current);
       let next: UpdateResult;
       try {
-        next = await update(stored !== undefined ? decode(stored, rv) : structuredClone(current));
+        next = await update(stored !== undefined ? decode(stored, rv) : structuredClone(current.object as KubeObject));
       } catch (e) {
         if (verified) throw e;
         await refetch();
@@ -197,13 +235,14 @@ export class EtcdStore {
       }
       let res: WriteOutcome;
       let bytes = '';
+      const storedNow = stored ?? encode(current.object as KubeObject);
       try {
         if (next === DELETE) {
           res = await this.#write(key, 'Mod', rv, undefined, true);
         } else {
           bytes = encode(next);
-          if (bytes === (stored ?? encode(current))) {
-            if (verified) return { object: current, deleted: false };
+          if (bytes === storedNow) {
+            if (verified) return { object: objectOf(current), deleted: false };
             await refetch();
             continue;
           }
@@ -214,12 +253,20 @@ export class EtcdStore {
         throw storageError(e);
       }
       if (res.succeeded) {
-        if (next === DELETE) return { object: storedObject(current, stored ?? encode(current), res.revision), deleted: true };
+        if (next === DELETE) return { object: storedObject(objectOf(current), storedNow, res.revision), deleted: true };
         return { object: storedObject(next, bytes, res.revision), deleted: false };
       }
-      current = res.current ? fromKv(res.current) : null;
+      current = res.current ? versionOfKv(res.current) : null;
       verified = true;
     }
+  }
+
+  async #getVersion(key: string): Promise<Version | null> {
+    const res = await this.client.get(key).exec().catch((e: unknown) => {
+      throw storageError(e);
+    });
+    const kv = res.kvs[0];
+    return kv ? versionOfKv(kv) : null;
   }
 
   /** Removes every key under `prefix` (a namespace's contents); answers how many went. */

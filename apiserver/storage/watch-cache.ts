@@ -285,6 +285,11 @@ export class WatchCache {
     return this.#objects.get(key)?.object;
   }
 
+  /** The current version under `key` in its stored form (nothing parsed). */
+  getStored(key: string): Entry | undefined {
+    return this.#objects.get(key);
+  }
+
   /** The current objects whose keys start with `prefix`. */
   *objects(prefix = this.prefix): Iterable<KubeObject> {
     for (const [k, v] of this.#objects) if (k.startsWith(prefix)) yield v.object;
