@@ -4,7 +4,7 @@
 // and the backlog capped: events are informative, not state.
 import type { Logger } from 'pino';
 import type { Pod } from '../api/types/core.js';
-import { EventRecorder as SharedRecorder } from '../client/event-recorder.js';
+import { EventRecorder as SharedRecorder, type EventSink } from '../client/event-recorder.js';
 import type { RestClient } from '../client/rest.js';
 
 export interface EventRecorderOptions {
@@ -21,8 +21,17 @@ export class EventRecorder {
 
   constructor(o: EventRecorderOptions) {
     const component = o.component ?? 'default-scheduler';
+    const events = o.client.events;
+    // The recorder never reads what a create answers: skip decoding it (one Event per pod bound).
+    const sink: EventSink = {
+      create: async (ev, opts) => {
+        await events.createOnly(ev, opts);
+        return ev;
+      },
+      patch: (name, patch, opts) => events.patch(name, patch, opts),
+    };
     this.#shared = new SharedRecorder({
-      client: o.client,
+      client: { events: sink },
       source: { component },
       instance: o.instance ?? component,
       logger: o.logger,

@@ -120,19 +120,7 @@ export class Scheduler {
   }
 
   async #bind(pod: Pod, nodeName: string, annotations?: Record<string, string>): Promise<void> {
-    const namespace = pod.metadata.namespace ?? 'default';
-    const name = pod.metadata.name ?? '';
-    await this.#client.pods.createSubresource(
-      name,
-      'binding',
-      {
-        apiVersion: 'v1',
-        kind: 'Binding',
-        metadata: { name, namespace, uid: pod.metadata.uid, ...(annotations && Object.keys(annotations).length ? { annotations } : {}) },
-        target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
-      },
-      { namespace },
-    );
+    await this.#client.bindPod(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', nodeName, pod.metadata.uid, annotations);
   }
 
   #responsibleFor(pod: Pod): boolean {
@@ -230,7 +218,7 @@ export class Scheduler {
       return;
     }
     const nodeName = result.nodeName;
-    this.cache.assumePod(pod, nodeName);
+    this.cache.assumePod(pod, nodeName, pi);
     const reserve = fwk.runReserve(result.state, pi, nodeName);
     if (!reserve.isSuccess()) {
       this.cache.forgetPod(pod);

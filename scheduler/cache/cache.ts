@@ -93,11 +93,14 @@ export class SchedulerCache {
     return st;
   }
 
-  /** Counts the pod against `nodeName` now, before the API server has confirmed the binding. */
-  assumePod(pod: Pod, nodeName: string): void {
+  /**
+   * Counts the pod against `nodeName` now, before the API server has confirmed the binding.
+   * `info`: the cycle's PodInfo of this pod, whose numbers the assumed copy shares.
+   */
+  assumePod(pod: Pod, nodeName: string, info?: PodInfo): void {
     const key = podKey(pod);
     if (this.#pods.has(key)) throw new Error(`pod ${pod.metadata.namespace}/${pod.metadata.name} is already in the cache`);
-    this.#place(new PodInfo({ ...pod, spec: { ...pod.spec, nodeName } }), nodeName, true);
+    this.#place(new PodInfo({ ...pod, spec: { ...pod.spec, nodeName } }, info?.pod === pod ? info : undefined), nodeName, true);
   }
 
   /** Binding succeeded: start the expiry clock in case the watch never confirms it. */

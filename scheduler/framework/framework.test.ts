@@ -10,7 +10,7 @@ import { PodInfo } from './node-info.js';
 import { ConfigError, normalizeConfig, resolvePlugins } from './profile.js';
 import { Registry } from './registry.js';
 import { Framework } from './runner.js';
-import { Status, success, unschedulable, unresolvable } from './status.js';
+import { skip, Status, success, unschedulable, unresolvable } from './status.js';
 
 const ctx = { handle: { snapshot: () => new Snapshot() }, binder: { bind: async () => undefined } };
 
@@ -129,6 +129,60 @@ describe('runner', () => {
     const bad = framework({ Huge: () => constant('Huge', 101) }, [], [{ name: 'Huge', weight: 1 }]);
     const s = bad.runScore(new CycleState(), new PodInfo(makePod()), nodes);
     expect(s instanceof Status && s.code).toBe('Error');
+  });
+
+  it('does not run the Filter of a plugin whose PreFilter answered Skip', () => {
+    const reg = inTreeRegistry();
+    reg.register('Lazy', () => ({ name: 'Lazy', preFilter: () => skip(), filter: () => unresolvable('filtered although skipped') }));
+    reg.register('No', () => reject('No'));
+    const fwk = new Framework(
+      {
+        schedulerName: 't',
+        plugins: { multiPoint: { disabled: [{ name: '*' }], enabled: [{ name: 'DefaultBinder' }] }, preFilter: { enabled: [{ name: 'Lazy' }] }, filter: { enabled: [{ name: 'Lazy' }, { name: 'No' }] } },
+      },
+      reg,
+      ctx,
+    );
+    const state = new CycleState();
+    const pod = new PodInfo(makePod());
+    const node = makeNodeInfo({ name: 'n' });
+    // Without its PreFilter having run, the Filter runs as always.
+    expect(fwk.runFilter(new CycleState(), pod, node).plugin).toBe('Lazy');
+    expect(fwk.runPreFilter(state, pod).isSuccess()).toBe(true);
+    expect(fwk.runFilter(state, pod, node).plugin).toBe('No');
+  });
+
+  it('does not run the Score of a plugin whose PreScore answered Skip (it adds 0)', () => {
+    const reg = inTreeRegistry();
+    reg.register('Lazy', () => ({
+      name: 'Lazy',
+      preScore: () => skip(),
+      score: () => {
+        throw new Error('scored although skipped');
+      },
+    }));
+    reg.register('Ten', () => constant('Ten', 10));
+    const fwk = new Framework(
+      {
+        schedulerName: 't',
+        plugins: {
+          multiPoint: { disabled: [{ name: '*' }], enabled: [{ name: 'DefaultBinder' }] },
+          preScore: { enabled: [{ name: 'Lazy' }] },
+          score: { enabled: [{ name: 'Lazy', weight: 2 }, { name: 'Ten', weight: 1 }] },
+        },
+      },
+      reg,
+      ctx,
+    );
+    const state = new CycleState();
+    const pod = new PodInfo(makePod());
+    const nodes = [makeNodeInfo({ name: 'a' }), makeNodeInfo({ name: 'b' })];
+    expect(fwk.runPreScore(state, pod, nodes).isSuccess()).toBe(true);
+    const scores = fwk.runScore(state, pod, nodes);
+    expect(scores instanceof Status ? scores : scores.details()).toEqual([
+      { name: 'a', total: 10, byPlugin: { Lazy: 0, Ten: 10 } },
+      { name: 'b', total: 10, byPlugin: { Lazy: 0, Ten: 10 } },
+    ]);
   });
 
   it('unreserves everything in reverse when a reserve fails', () => {

@@ -1,7 +1,7 @@
 // What the scheduler knows about one node: the Node, the pods on it (bound or assumed), and
 // the sums plugins check against (requested resources, host ports in use, images present).
 // The cache mutates its own NodeInfos; plugins only ever see clones in a snapshot.
-import type { Node, Pod } from '../../api/types/core.js';
+import type { Node, Pod, Taint } from '../../api/types/core.js';
 import { addResources, emptyResources, podNonZeroRequests, podRequests, resourceListToResources, type Resources } from './resources.js';
 
 export interface HostPort {
@@ -19,8 +19,19 @@ export class PodInfo {
   /** Extended resources the pod requests (non-zero), listed once for the per-node checks. */
   readonly scalarRequests: [string, number][];
 
-  constructor(pod: Pod) {
+  /**
+   * `sameContainers`: the PodInfo of another version of this pod whose containers are the
+   * same (the assumed copy with spec.nodeName set): its numbers are reused, not recomputed.
+   */
+  constructor(pod: Pod, sameContainers?: PodInfo) {
     this.pod = pod;
+    if (sameContainers) {
+      this.requests = sameContainers.requests;
+      this.scalarRequests = sameContainers.scalarRequests;
+      this.nonZero = sameContainers.nonZero;
+      this.hostPorts = sameContainers.hostPorts;
+      return;
+    }
     this.requests = podRequests(pod);
     this.scalarRequests = Object.entries(this.requests.scalar).filter(([, v]) => v > 0);
     this.nonZero = podNonZeroRequests(pod);
@@ -86,6 +97,14 @@ export class NodeInfo {
   images = new Map<string, number>();
   /** Bumped on every change; the snapshot copies only what changed since it last looked. */
   generation = 0;
+  // Facts of the Node object that filters read per node per pod, kept here beside the sums:
+  // reading them from the Node itself costs a trip to two or three more objects per node.
+  /** spec.unschedulable */
+  unschedulable = false;
+  /** spec.taints */
+  taints: readonly Taint[] = [];
+  /** The status of the Ready condition, if the node reports one. */
+  ready: string | undefined = undefined;
 
   constructor(node?: Node) {
     if (node) this.setNode(node);
@@ -97,6 +116,9 @@ export class NodeInfo {
 
   setNode(node: Node): void {
     this.node = node;
+    this.unschedulable = node.spec?.unschedulable === true;
+    this.taints = node.spec?.taints ?? [];
+    this.ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
     const alloc = node.status?.allocatable ?? node.status?.capacity ?? {};
     this.allocatable = resourceListToResources(alloc);
     const pods = alloc.pods;
@@ -131,6 +153,9 @@ export class NodeInfo {
   clone(): NodeInfo {
     const c = new NodeInfo();
     c.node = this.node;
+    c.unschedulable = this.unschedulable;
+    c.taints = this.taints;
+    c.ready = this.ready;
     c.pods = [...this.pods];
     c.requested = { ...this.requested, scalar: { ...this.requested.scalar } };
     c.nonZeroRequested = { ...this.nonZeroRequested };

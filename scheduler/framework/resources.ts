@@ -22,8 +22,13 @@ export const emptyResources = (): Resources => ({ milliCPU: 0, memory: 0, epheme
 export const DEFAULT_MILLI_CPU_REQUEST = 100;
 export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
 
-function quantity(q: string | number | undefined, milli: boolean): number {
-  if (q === undefined) return 0;
+// Pods of one workload repeat the same few quantities ("100m", "128Mi"), and a pod's requests
+// are read several times (queue, cycle, assume, bound): each string is parsed once.
+const parsedMilli = new Map<string, number>();
+const parsedValue = new Map<string, number>();
+const MAX_REMEMBERED = 4096;
+
+function parseQuantity(q: string | number, milli: boolean): number {
   try {
     const parsed = Quantity.parse(q);
     return milli ? parsed.milliValue() : parsed.value();
@@ -31,6 +36,19 @@ function quantity(q: string | number | undefined, milli: boolean): number {
     // The API server validates quantities; anything unparsable that slips through counts as zero.
     return 0;
   }
+}
+
+function quantity(q: string | number | undefined, milli: boolean): number {
+  if (q === undefined) return 0;
+  if (typeof q !== 'string') return parseQuantity(q, milli);
+  const memo = milli ? parsedMilli : parsedValue;
+  let v = memo.get(q);
+  if (v === undefined) {
+    v = parseQuantity(q, milli);
+    if (memo.size >= MAX_REMEMBERED) memo.clear();
+    memo.set(q, v);
+  }
+  return v;
 }
 
 export function resourceListToResources(list: ResourceList | undefined): Resources {

@@ -4,7 +4,7 @@
 import { StateKey, type CycleState } from '../../framework/cycle-state.js';
 import { MAX_NODE_SCORE, type Handle, type PreScorePlugin, type ScorePlugin } from '../../framework/interfaces.js';
 import { normalizeImageName, type NodeInfo, type PodInfo } from '../../framework/node-info.js';
-import { success, type Status } from '../../framework/status.js';
+import { skip, success, type Status } from '../../framework/status.js';
 
 export const NAME = 'ImageLocality';
 
@@ -29,9 +29,15 @@ export class ImageLocality implements PreScorePlugin, ScorePlugin {
     this.#handle = handle;
   }
 
-  /** Normalizes the pod's image names once per cycle instead of once per node. */
+  /**
+   * Normalizes the pod's image names once per cycle instead of once per node. When no node
+   * has any of them, every node would score 0: Skip, and Score is not run this cycle.
+   */
   preScore(state: CycleState, pod: PodInfo): Status {
-    state.write(IMAGES, this.#podImages(pod));
+    const images = this.#podImages(pod);
+    const snapshot = this.#handle.snapshot();
+    if (!images.images.some((name) => snapshot.imageNodeCount(name) > 0)) return skip();
+    state.write(IMAGES, images);
     return success();
   }
 

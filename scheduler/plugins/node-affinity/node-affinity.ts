@@ -3,9 +3,9 @@
 // a node matches, normalized to [0, 100].
 import type { Node, NodeSelectorRequirement, NodeSelectorTerm } from '../../../api/types/core.js';
 import type { CycleState } from '../../framework/cycle-state.js';
-import { defaultNormalizeScore, MAX_NODE_SCORE, type FilterPlugin, type NodeScore, type ScorePlugin } from '../../framework/interfaces.js';
+import { defaultNormalizeScore, MAX_NODE_SCORE, type FilterPlugin, type NodeScore, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../../framework/interfaces.js';
 import type { NodeInfo, PodInfo } from '../../framework/node-info.js';
-import { success, unresolvable, type Status } from '../../framework/status.js';
+import { skip, success, unresolvable, type Status } from '../../framework/status.js';
 
 export const NAME = 'NodeAffinity';
 export const ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector";
@@ -57,12 +57,23 @@ export function podMatchesNode(pod: PodInfo, node: Node): boolean {
   return true;
 }
 
-export class NodeAffinity implements FilterPlugin, ScorePlugin {
+export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
   readonly name = NAME;
+
+  /** No nodeSelector and no required affinity: every node matches, Skip the Filter (as Kubernetes does). */
+  preFilter(_state: CycleState, pod: PodInfo): Status {
+    const required = pod.pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+    return pod.pod.spec.nodeSelector || required ? success() : skip();
+  }
 
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status {
     if (!node.node) return unresolvable('node not found');
     return podMatchesNode(pod, node.node) ? success() : unresolvable(ERR_REASON_POD);
+  }
+
+  /** Nothing preferred, nothing to score: Skip, as Kubernetes' NodeAffinity does. */
+  preScore(_state: CycleState, pod: PodInfo): Status {
+    return pod.pod.spec.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ? success() : skip();
   }
 
   score(_state: CycleState, pod: PodInfo, node: NodeInfo): number {

@@ -88,6 +88,8 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
   readonly strategy: ScoringStrategyType;
   readonly resources: ResourceSpec[];
   readonly #ignored: Set<string>;
+  readonly #scoreFn: (requested: number, capacity: number) => number;
+  readonly #cpuAndMemory: boolean;
 
   constructor(args: NodeResourcesFitArgs = {}) {
     this.strategy = args.scoringStrategy?.type ?? 'LeastAllocated';
@@ -101,6 +103,9 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
       }
     }
     this.#ignored = new Set(args.ignoredResources ?? []);
+    this.#scoreFn = this.strategy === 'MostAllocated' ? mostAllocatedScore : leastAllocatedScore;
+    const [a, b] = this.resources;
+    this.#cpuAndMemory = this.resources.length === 2 && a?.name === 'cpu' && b?.name === 'memory' && a.weight === 1 && b.weight === 1;
   }
 
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status {
@@ -110,7 +115,13 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
   }
 
   score(_state: CycleState, pod: PodInfo, node: NodeInfo): number {
-    const fn = this.strategy === 'MostAllocated' ? mostAllocatedScore : leastAllocatedScore;
+    const fn = this.#scoreFn;
+    if (this.#cpuAndMemory) {
+      // The default resources (cpu and memory, weight 1 each), without the loop: this runs per node per pod.
+      const cpu = fn(node.nonZeroRequested.milliCPU + pod.nonZero.milliCPU, node.allocatable.milliCPU);
+      const memory = fn(node.nonZeroRequested.memory + pod.nonZero.memory, node.allocatable.memory);
+      return Math.floor((cpu + memory) / 2);
+    }
     let total = 0;
     let weights = 0;
     for (const r of this.resources) {

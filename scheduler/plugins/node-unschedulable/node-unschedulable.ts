@@ -14,7 +14,7 @@ export class NodeUnschedulable implements FilterPlugin {
   readonly name = NAME;
 
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status {
-    if (!node.node?.spec?.unschedulable) return success();
+    if (!node.unschedulable) return success();
     const taint = { key: TAINT_NODE_UNSCHEDULABLE, effect: 'NoSchedule' as const };
     if ((pod.pod.spec.tolerations ?? []).some((t) => tolerates(t, taint))) return success();
     return unresolvable(ERR_REASON_UNSCHEDULABLE);

@@ -12,6 +12,8 @@ export class TaintToleration implements FilterPlugin, ScorePlugin {
   readonly name = NAME;
 
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status {
+    // The common case: no taints, and Ready (so no not-ready/unreachable taint is derived).
+    if (node.taints.length === 0 && node.ready === 'True') return success();
     const taints = effectiveTaints(node.node);
     if (taints.length === 0) return success();
     const tolerations = pod.pod.spec.tolerations ?? [];
@@ -25,8 +27,8 @@ export class TaintToleration implements FilterPlugin, ScorePlugin {
   }
 
   score(_state: CycleState, pod: PodInfo, node: NodeInfo): number {
-    const taints = node.node?.spec?.taints;
-    if (!taints || taints.length === 0) return 0;
+    const taints = node.taints;
+    if (taints.length === 0) return 0;
     const tolerations = (pod.pod.spec.tolerations ?? []).filter((t) => !t.effect || t.effect === 'PreferNoSchedule');
     let n = 0;
     for (const taint of taints) {
