@@ -2,7 +2,7 @@
 // prepared OCI bundle with the bare runtime (`crun|runc run -d`), as the start and startup
 // benchmarks compare skiff against.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ImageService } from '../runtime/image-service.js';
@@ -35,6 +35,51 @@ export function machineCpuMs(): number {
   // user nice system idle iowait irq softirq steal ...: everything but idle and iowait is busy
   const busy = f.reduce((a, b) => a + b, 0) - (f[3] ?? 0) - (f[4] ?? 0);
   return busy * 10;
+}
+
+interface ProcCpu {
+  name: string;
+  /** utime + stime */
+  own: number;
+  /** cutime + cstime: children it waited for (short-lived commands land here) */
+  reaped: number;
+}
+
+/** CPU ms of every process of the machine, by PID, with a name (comm; node processes by their script). */
+export function processCpu(): Map<number, ProcCpu> {
+  const out = new Map<number, ProcCpu>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      let name = comm;
+      if (comm === 'node') {
+        const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+        name = argv.includes('-e') ? 'node (spawn companion)' : `node ${argv.slice(1).find((a) => !a.startsWith('-'))?.split('/').slice(-2).join('/') ?? ''} ${argv.find((a, i) => i > 1 && !a.startsWith('-')) ?? ''}`.trim();
+      }
+      out.set(Number(d), { name, own: (Number(f[11]) + Number(f[12])) * 10, reaped: (Number(f[13]) + Number(f[14])) * 10 });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU ms used between two processCpu() snapshots, by process name: a process's own time plus
+ * what the children it reaped used (so `ip`, CNI plugins and `runc create` count where they
+ * were waited for). Sorted, largest first.
+ */
+export function cpuBetween(before: Map<number, ProcCpu>, after: Map<number, ProcCpu>): [string, number][] {
+  const byName = new Map<string, number>();
+  for (const [pid, a] of after) {
+    const b = before.get(pid);
+    const used = a.own + a.reaped - (b && b.name === a.name ? b.own + b.reaped : 0);
+    if (used > 0) byName.set(a.name, (byName.get(a.name) ?? 0) + used);
+  }
+  return [...byName].sort((x, y) => y[1] - x[1]);
 }
 
 /** CPU ms this process has used so far. */

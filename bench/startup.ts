@@ -25,7 +25,7 @@ import { startEtcd, type EtcdFixture } from '../test/fixtures/etcd.js';
 import { buildBusyboxImage, importImage, openStore } from '../test/fixtures/images.js';
 import { repoRoot, skiffEntry, startProcess, startSkiff, type Proc } from '../test/fixtures/process.js';
 import { removeUnifiedCgroup } from '../test/kubelet/harness.js';
-import { cpuMs, machineCpuMs, percentile, runDetached, writeBareBundle } from './measure.js';
+import { cpuBetween, cpuMs, machineCpuMs, percentile, processCpu, runDetached, writeBareBundle } from './measure.js';
 
 const N = Number(process.env.SKIFF_BENCH_STARTUP_N ?? 100);
 const COMMAND = ['sleep', '3600'];
@@ -160,6 +160,7 @@ export async function run(): Promise<Record<string, unknown>> {
       }
     })().catch(() => undefined);
     say(`startup: ${N} pods created at once through the API (scheduler and kubelet as processes, image in the store)`);
+    const procs0 = processCpu();
     const cpu0 = { machine: machineCpuMs(), kubelet: cpuMs(kubelet.pid), scheduler: cpuMs(scheduler.pid), api: cpuMs(api.proc?.pid) };
     const t0 = performance.now();
     await Promise.all(
@@ -174,6 +175,9 @@ export async function run(): Promise<Record<string, unknown>> {
     const total = performance.now() - t0;
     // CPU per pod, to see what the wall time is made of on a small machine.
     const perPod = (a: number, b: number) => Math.round(((a - b) / N) * 10) / 10;
+    const byProcess = cpuBetween(procs0, processCpu())
+      .slice(0, 8)
+      .map(([name, used]) => `${name} ${perPod(used, 0)}`);
     const cpu = { machine: perPod(machineCpuMs(), cpu0.machine), kubelet: perPod(cpuMs(kubelet.pid), cpu0.kubelet), scheduler: perPod(cpuMs(scheduler.pid), cpu0.scheduler), apiserver: perPod(cpuMs(api.proc?.pid), cpu0.api) };
     const lat = [...runningAt].map(([name, at]) => at - (sent.get(name) ?? t0)).sort((a, b) => a - b);
     // Where the time goes: create -> bound (scheduler) and bound -> Running (kubelet and runtime).
@@ -190,6 +194,7 @@ export async function run(): Promise<Record<string, unknown>> {
     say(`skiff, create -> Running (watch): ${JSON.stringify(skiff)} ms (target p99 <= ${TARGET_P99_MS} ms)`);
     say(`  of which create -> bound: p50 ${ms(percentile(bound, 50))} p99 ${ms(percentile(bound, 99))} ms; bound -> Running: p50 ${ms(percentile(onNode, 50))} p99 ${ms(percentile(onNode, 99))} ms`);
     say(`  CPU ms per pod: ${JSON.stringify(cpu)} (machine: all processes, ${os.cpus().length} CPUs)`);
+    say(`  by process (with the children each reaped): ${byProcess.join(', ')}`);
     say(`bare ${oci.name} run -d, all at once: ${JSON.stringify(anchor)} ms`);
     say(`ratio of totals skiff/bare: ${ratio} (target <= ${TARGET_RATIO}); kubelet RSS with ${N} pods: ${rss} MB`);
     return { pods: N, runtime: oci.name, skiffMs: skiff, bareMs: anchor, ratio, cpuMsPerPod: cpu, kubeletRssMb: rss, targets: { p99Ms: TARGET_P99_MS, ratio: TARGET_RATIO } };
