@@ -18,7 +18,7 @@ import { runCommand } from '../runtime/oci/command.js';
 import { unmountAll } from '../runtime/oci/mount.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
 import { buildBusyboxImage, importImage, openStore } from '../test/fixtures/images.js';
-import { percentile, runDetached, writeBareBundle } from './measure.js';
+import { cpuBetween, percentile, processCpu, runDetached, writeBareBundle } from './measure.js';
 
 const N = Number(process.env.SKIFF_BENCH_START_N ?? 100);
 const COMMAND = ['sleep', '3600'];
@@ -87,6 +87,7 @@ export async function run(): Promise<Record<string, unknown>> {
     for (let i = 0; i < N; i++) {
       bare.push(await writeBareBundle({ images, imageId, dir: path.join(root, 'bare'), id: `bare-${suffix}-${i}`, cgroupParent, command: COMMAND }));
     }
+    const procs0 = processCpu();
     for (let i = 0; i < N; i++) {
       const sc = { metadata: { name: `bench-${i}`, namespace: 'bench', uid: `${suffix}-${i}`, attempt: 0 } };
       const t0 = performance.now();
@@ -104,11 +105,15 @@ export async function run(): Promise<Record<string, unknown>> {
       await runDetached(oci.path, [`--root=${bareState}`, 'run', '-d', '--bundle', b.bundle, b.id]);
       bareLatency.push(performance.now() - t3);
     }
+    const byProcess = cpuBetween(procs0, processCpu())
+      .slice(0, 8)
+      .map(([name, used]) => `${name} ${Math.round((used / N) * 10) / 10}`);
     const running = await rt.listContainers({ state: 'CONTAINER_RUNNING' });
     if (running.length !== N) throw new Error(`only ${running.length} of ${N} containers running`);
     log(`skiff: ${JSON.stringify(summary(total))} ms (sandbox ${JSON.stringify(summary(sandbox))})`);
     log(`bare ${oci.name} run -d: ${JSON.stringify(summary(bareLatency))} ms`);
     for (const [call, p50s] of Object.entries(stepReport(collected.steps))) log(`p50 per step, ${call}: ${JSON.stringify(p50s)} ms`);
+    log(`CPU ms per pod and bare container, by process (with the children each reaped): ${byProcess.join(', ')}`);
   } finally {
     for (const s of await rt.listPodSandbox()) await rt.removePodSandbox(s.id);
     for (const b of bare) {
