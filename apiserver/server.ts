@@ -19,6 +19,7 @@ import type { ApiContext, RequestContext } from './context.js';
 import { watchWebSocket } from './handlers/watch.js';
 import { kubeletRoutes } from './handlers/kubelet-routes.js';
 import type { KubeletClientOptions } from './kubelet-client.js';
+import { precompileValidators } from '../api/validation/index.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { queryOf, restHandler } from './rest.js';
 import { EtcdStore } from './storage/etcd-store.js';
@@ -283,6 +284,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     throw e;
   }
   log.info({ http: running.httpUrl, https: running.httpsUrl, etcd: opts.etcdServers }, 'apiserver serving');
+  // Schemas compile on first use (start-up time and memory for kinds never written); the two
+  // every node's first pods write are compiled now, while the cluster is still coming up.
+  precompileValidators(['Pod', 'Event']);
   return running;
 }
 

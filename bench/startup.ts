@@ -160,6 +160,11 @@ export async function run(): Promise<Record<string, unknown>> {
       }
     })().catch(() => undefined);
     say(`startup: ${N} pods created at once through the API (scheduler and kubelet as processes, image in the store)`);
+    const etcdRevision = async () => {
+      const r = await runCommand('etcdctl', [`--endpoints=${etcd?.endpoint}`, 'endpoint', 'status', '-w', 'json']);
+      return Number((JSON.parse(r.stdout) as { Status: { header: { revision: number } } }[])[0]?.Status.header.revision);
+    };
+    const rev0 = await etcdRevision();
     const procs0 = processCpu();
     const cpu0 = { machine: machineCpuMs(), kubelet: cpuMs(kubelet.pid), scheduler: cpuMs(scheduler.pid), api: cpuMs(api.proc?.pid) };
     const t0 = performance.now();
@@ -175,6 +180,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const total = performance.now() - t0;
     // CPU per pod, to see what the wall time is made of on a small machine.
     const perPod = (a: number, b: number) => Math.round(((a - b) / N) * 10) / 10;
+    const writesPerPod = perPod(await etcdRevision(), rev0);
     const byProcess = cpuBetween(procs0, processCpu())
       .slice(0, 8)
       .map(([name, used]) => `${name} ${perPod(used, 0)}`);
@@ -195,6 +201,7 @@ export async function run(): Promise<Record<string, unknown>> {
     say(`  of which create -> bound: p50 ${ms(percentile(bound, 50))} p99 ${ms(percentile(bound, 99))} ms; bound -> Running: p50 ${ms(percentile(onNode, 50))} p99 ${ms(percentile(onNode, 99))} ms`);
     say(`  CPU ms per pod: ${JSON.stringify(cpu)} (machine: all processes, ${os.cpus().length} CPUs)`);
     say(`  by process (with the children each reaped): ${byProcess.join(', ')}`);
+    say(`  etcd transactions (revisions; group commit batches writes) per pod: ${writesPerPod}`);
     say(`bare ${oci.name} run -d, all at once: ${JSON.stringify(anchor)} ms`);
     say(`ratio of totals skiff/bare: ${ratio} (target <= ${TARGET_RATIO}); kubelet RSS with ${N} pods: ${rss} MB`);
     return { pods: N, runtime: oci.name, skiffMs: skiff, bareMs: anchor, ratio, cpuMsPerPod: cpu, kubeletRssMb: rss, targets: { p99Ms: TARGET_P99_MS, ratio: TARGET_RATIO } };

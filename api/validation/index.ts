@@ -13,7 +13,7 @@ import { validatePod, validatePodStatus } from './pod.js';
 import { validatePodSpecUpdate } from './pod-update.js';
 import { schemaCauses } from './schema.js';
 
-export { dropUnknownFields, unknownFields } from './schema.js';
+export { dropUnknownFields, precompileValidators, unknownFields } from './schema.js';
 export { POD_UPDATE_FORBIDDEN_MESSAGE } from './pod-update.js';
 
 export interface ValidateOptions {
