@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { rm } from 'node:fs/promises';
 import { removeHostportChains } from './hostport-chains.js';
 import { ImageService } from '../runtime/image-service.js';
+import { removeCgroupIfEmpty } from '../runtime/oci/cgroups.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
 import { isAlive, runningPid, statePaths } from './state.js';
 import { DEFAULTS } from './up.js';
@@ -42,6 +43,8 @@ export async function removeAllPods(root: string, podCidr = DEFAULTS.podCidr, br
     await runtime.stopPodSandbox(s.id);
     await runtime.removePodSandbox(s.id);
   }
+  // The node's cgroup parent too, unless another cluster on this machine still has pods in it.
+  await removeCgroupIfEmpty(runtime.cgroupParent);
   return { containers: containers.length, sandboxes: sandboxes.length };
 }
 

@@ -124,6 +124,11 @@ export class SkiffRuntimeService implements RuntimeService {
     loadRecords(this.#ctx);
   }
 
+  /** The cgroup every pod of this runtime goes under. */
+  get cgroupParent(): string {
+    return this.#ctx.cgroupParent;
+  }
+
   /** The OCI runtime in use ("crun" or "runc") and its binary. */
   get ociRuntime(): { name: OciRuntimeName; path: string; stateRoot: string } {
     const { name, path, stateRoot } = this.#ctx.oci;

@@ -117,6 +117,13 @@ export async function removeCgroupTree(cgroupsPath: string): Promise<string[]> {
   return busy;
 }
 
+/** Removes the cgroup `cgroupsPath` in every hierarchy where it is empty (no children, no processes); leaves it elsewhere. */
+export async function removeCgroupIfEmpty(cgroupsPath: string): Promise<void> {
+  const rel = cgroupsPath.replace(/^\/+/, '');
+  if (!rel) return;
+  for (const root of cgroupVersion() === 2 ? [CGROUP_ROOT] : v1Roots()) await fsp.rmdir(path.join(root, rel)).catch(() => undefined);
+}
+
 /** Every hierarchy directory that exists for `cgroupsPath` (used by leak checks). */
 export function existingCgroupDirs(cgroupsPath: string): string[] {
   const rel = cgroupsPath.replace(/^\/+/, '');

@@ -162,6 +162,8 @@ describe('skiff up / down', () => {
     expect(down.stdout).toContain('stopped the skiff supervisor');
     for (const p of netnsPaths) expect(existsSync(p)).toBe(false);
     for (const c of cgroups) expect(existsSync(c)).toBe(false);
+    // and the node's cgroup parent, which only this cluster used
+    expect(existsSync('/sys/fs/cgroup/memory/skiff')).toBe(false);
     expect((await exec('ip', ['link', 'show'])).stdout).not.toContain(`skup${process.pid % 100000}`);
     const ps = (await exec('ps', ['-eo', 'args'])).stdout;
     expect(ps).not.toContain(stateDir);
