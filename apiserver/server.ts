@@ -260,9 +260,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       servers.push(srv);
     });
   const hostPart = (a: AddressInfo) => (a.family === 'IPv6' ? `[${a.address}]` : a.address);
+  // Schemas compile on first use (start-up time and memory for kinds never written). The two
+  // every node's first pods write (Pod alone takes 300 ms) are compiled a moment after start:
+  // not at once, where they would hold up the first kubelet's registration (in `skiff server`
+  // the same thread runs the kubelet), and before a first burst of pods would wait for them.
+  const warm = setTimeout(() => precompileValidators(['Pod', 'Event']), 1500);
+  warm.unref();
   const running: RunningApiServer = {
     async close() {
       ready = false;
+      clearTimeout(warm);
       compactor?.stop();
       for (const s of servers) s.close();
       for (const s of servers) s.closeAllConnections();
@@ -284,9 +291,6 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     throw e;
   }
   log.info({ http: running.httpUrl, https: running.httpsUrl, etcd: opts.etcdServers }, 'apiserver serving');
-  // Schemas compile on first use (start-up time and memory for kinds never written); the two
-  // every node's first pods write are compiled now, while the cluster is still coming up.
-  precompileValidators(['Pod', 'Event']);
   return running;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isRuntimeError } from '../cri.js';
+import { isAlive } from '../process-alive.js';
 import { runCommand } from './command.js';
 
 describe('commands through the spawn companion', () => {
@@ -31,6 +32,20 @@ describe('commands through the spawn companion', () => {
     const missing = await runCommand('/nonexistent/skiff-binary', []).catch((e: unknown) => e);
     expect(isRuntimeError(missing, 'Unavailable')).toBe(true);
     expect((missing as Error).message).toMatch(/cannot run \/nonexistent\/skiff-binary/);
+  });
+
+  it('lets an idle companion go and starts a new one for the next command', async () => {
+    process.env.SKIFF_SPAWN_HELPER_IDLE_MS = '100';
+    try {
+      const first = Number((await runCommand('sh', ['-c', 'echo $PPID'])).stdout.trim());
+      await new Promise((r) => setTimeout(r, 500));
+      expect(isAlive(first)).toBe(false);
+      const second = Number((await runCommand('sh', ['-c', 'echo $PPID'])).stdout.trim());
+      expect(second).not.toBe(first);
+      expect(second).not.toBe(process.pid);
+    } finally {
+      delete process.env.SKIFF_SPAWN_HELPER_IDLE_MS;
+    }
   });
 
   it('starts commands directly when switched off', async () => {

@@ -149,11 +149,15 @@ function companion(): void {
   process.stdin.on('end', () => process.exit(0));
 }
 
+/** How long the companion stays with nothing to do (SKIFF_SPAWN_HELPER_IDLE_MS overrides it). */
+const IDLE_EXIT_MS = 3_000;
+
 class Companion {
   readonly #child: ChildProcess;
   readonly #pending = new Map<number, Waiter>();
   #next = 1;
   #buf = '';
+  #idleTimer: NodeJS.Timeout | undefined;
   dead = false;
 
   constructor() {
@@ -200,14 +204,26 @@ class Companion {
     if (this.#pending.size === 1) this.#busy();
   }
 
-  /** Nothing pending: the companion must not keep this process alive. */
+  /**
+   * Nothing pending: the companion must not keep this process alive, and after a while with
+   * nothing to do it goes (a node at rest should not hold a Node process for it); the next
+   * command starts a new one.
+   */
   #idle(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      if (this.#pending.size > 0 || this.dead) return;
+      this.dead = true;
+      this.#child.stdin?.end();
+    }, Number(process.env.SKIFF_SPAWN_HELPER_IDLE_MS ?? IDLE_EXIT_MS));
+    this.#idleTimer.unref();
     this.#child.unref();
     (this.#child.stdout as unknown as { unref?(): void } | null)?.unref?.();
     (this.#child.stdin as unknown as { unref?(): void } | null)?.unref?.();
   }
 
   #busy(): void {
+    clearTimeout(this.#idleTimer);
     this.#child.ref();
     (this.#child.stdout as unknown as { ref?(): void } | null)?.ref?.();
     (this.#child.stdin as unknown as { ref?(): void } | null)?.ref?.();
