@@ -3,7 +3,7 @@
 // Commands start from the spawn companion (spawner.ts) unless it is switched off.
 import { spawn } from 'node:child_process';
 import { RuntimeError } from '../cri.js';
-import { spawnViaCompanion } from './spawner.js';
+import { spawnViaCompanion, type SpawnedCommand, type SpawnRequest } from './spawner.js';
 
 export interface CommandResult {
   code: number;
@@ -22,61 +22,54 @@ export interface CommandOptions {
   timeoutMs?: number;
 }
 
-export function runCommand(cmd: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
-  const input = opts.input ?? '';
-  const viaCompanion = spawnViaCompanion({ cmd, args, env: opts.env ?? process.env, timeoutMs: opts.timeoutMs, ...(typeof input === 'string' ? { input } : { waitInput: true }) });
-  if (viaCompanion) {
-    let inputError: { e: unknown } | undefined;
-    if (typeof input !== 'string') {
-      input.then(
-        (text) => viaCompanion.input(text),
-        (e: unknown) => {
-          inputError = { e };
-          viaCompanion.kill();
-        },
-      );
-    }
-    return viaCompanion.result.then(
-      (r) => {
-        if (inputError) throw inputError.e;
-        return r;
-      },
-      (e: Error) => {
-        throw new RuntimeError('Unavailable', `cannot run ${cmd}: ${e.message}`, { cause: e });
-      },
-    );
-  }
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+/** A command started from this process (the spawn companion switched off). */
+function spawnDirectly(req: SpawnRequest): SpawnedCommand {
+  const child = spawn(req.cmd, req.args, { stdio: ['pipe', 'pipe', 'pipe'], env: req.env });
+  const result = new Promise<CommandResult>((resolve, reject) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
-    let inputError: { e: unknown } | undefined;
+    const timer = req.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), req.timeoutMs) : undefined;
     child.on('error', (e) => {
       if (timer) clearTimeout(timer);
-      reject(new RuntimeError('Unavailable', `cannot run ${cmd}: ${e.message}`, { cause: e }));
+      reject(e);
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
-      if (inputError) return reject(inputError.e);
       resolve({ code: code ?? (signal ? 128 + 9 : 1), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
-    child.stdin.on('error', () => {
-      // The command may exit before reading its input; its exit code says what happened.
-    });
-    if (typeof input === 'string') child.stdin.end(input);
-    else {
-      input.then(
-        (text) => child.stdin.end(text),
-        (e: unknown) => {
-          inputError = { e };
-          child.kill('SIGKILL');
-        },
-      );
-    }
   });
+  child.stdin.on('error', () => {
+    // The command may exit before reading its input; its exit code says what happened.
+  });
+  if (!req.waitInput) child.stdin.end(req.input ?? '');
+  return { result, input: (data) => child.stdin.end(data), kill: () => child.kill('SIGKILL') };
+}
+
+export function runCommand(cmd: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
+  const input = opts.input ?? '';
+  const req: SpawnRequest = { cmd, args, env: opts.env ?? process.env, timeoutMs: opts.timeoutMs, ...(typeof input === 'string' ? { input } : { waitInput: true }) };
+  const started = spawnViaCompanion(req) ?? spawnDirectly(req);
+  let inputError: { e: unknown } | undefined;
+  if (typeof input !== 'string') {
+    input.then(
+      (text) => started.input(text),
+      (e: unknown) => {
+        inputError = { e };
+        started.kill();
+      },
+    );
+  }
+  return started.result.then(
+    (r) => {
+      if (inputError) throw inputError.e;
+      return r;
+    },
+    (e: Error) => {
+      throw new RuntimeError('Unavailable', `cannot run ${cmd}: ${e.message}`, { cause: e });
+    },
+  );
 }
 
 /** Like runCommand, but a non-zero exit is an Internal error carrying stderr. */

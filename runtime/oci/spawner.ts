@@ -9,8 +9,9 @@
 // waitInput?, timeoutMs?}, {t:'input', id, data}, {t:'kill', id}; for a monitor (conmon, which
 // talks on fds 3 and 4) {t:'monitor', id, cmd, args, env, cwd}, {t:'write4', id, data},
 // {t:'release', id}. From it: {t:'done', id, code, signal, stdout, stderr}, {t:'error', id,
-// message}, and for a monitor {t:'fd3', id, data}, {t:'fd3end', id}, {t:'exit', id, code}. The companion exits when its
-// stdin closes (this process went away); commands already started finish on their own.
+// message}, and for a monitor {t:'fd3', id, data}, {t:'fd3end', id}, {t:'exit', id, code}.
+// The companion exits when its stdin closes (this process went away, or left it idle);
+// commands already started finish on their own.
 // SKIFF_SPAWN_HELPER=0 starts every command directly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { PassThrough } from 'node:stream';
@@ -217,16 +218,20 @@ class Companion {
       this.#child.stdin?.end();
     }, Number(process.env.SKIFF_SPAWN_HELPER_IDLE_MS ?? IDLE_EXIT_MS));
     this.#idleTimer.unref();
-    this.#child.unref();
-    (this.#child.stdout as unknown as { unref?(): void } | null)?.unref?.();
-    (this.#child.stdin as unknown as { unref?(): void } | null)?.unref?.();
+    this.#hold(false);
   }
 
   #busy(): void {
     clearTimeout(this.#idleTimer);
-    this.#child.ref();
-    (this.#child.stdout as unknown as { ref?(): void } | null)?.ref?.();
-    (this.#child.stdin as unknown as { ref?(): void } | null)?.ref?.();
+    this.#hold(true);
+  }
+
+  /** Whether the companion (its process and pipes) keeps this process's event loop alive. */
+  #hold(on: boolean): void {
+    for (const h of [this.#child, this.#child.stdout, this.#child.stdin] as unknown as ({ ref?(): void; unref?(): void } | null)[]) {
+      if (on) h?.ref?.();
+      else h?.unref?.();
+    }
   }
 
   #send(o: unknown): void {
