@@ -26,12 +26,22 @@ function numbered(dir: string, base: string): { seq: number; name: string }[] {
   return out.sort((a, b) => b.seq - a.seq);
 }
 
-/** Writes `value` as the newest `<base>` in `dir` (created when missing). Writers of one file must not race (hold a lock). */
+/**
+ * Writes `value` as the newest `<base>` in `dir` (created when missing). The file is created
+ * exclusively, so two writers at once never share one: the later number wins.
+ */
 export function writeNumberedJson(dir: string, base: string, value: unknown, indent?: number): void {
   fs.mkdirSync(dir, { recursive: true });
   const old = numbered(dir, base);
-  const seq = (old[0]?.seq ?? 0) + 1;
-  fs.writeFileSync(path.join(dir, `${base}.${seq}.json`), JSON.stringify(value, null, indent));
+  const text = JSON.stringify(value, null, indent);
+  for (let seq = (old[0]?.seq ?? 0) + 1; ; seq++) {
+    try {
+      fs.writeFileSync(path.join(dir, `${base}.${seq}.json`), text, { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
   for (const o of old) fs.rmSync(path.join(dir, o.name), { force: true });
 }
 

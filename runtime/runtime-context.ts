@@ -102,13 +102,6 @@ export function runtimeDirs(root: string): RuntimeDirs {
 
 export const nowNs = () => Date.now() * 1_000_000;
 
-/**
- * Records are small (a few KB) and written on every step of a pod's start. Written with
- * synchronous calls: each is a page-cache write of microseconds, where the async form costs
- * a round trip through libuv's thread pool per call (open, write, close, rename), which on a
- * busy node waits for a CPU each time. No fsync: a torn write leaves the previous record or
- * the temporary file, and re-adoption skips what it cannot parse.
- */
 /** The newest whole record in `dir` (meta.<n>.json, see numbered-json.ts), or undefined. */
 export function readRecord<T>(dir: string): T | undefined {
   try {
@@ -119,7 +112,13 @@ export function readRecord<T>(dir: string): T | undefined {
   }
 }
 
-// A pod start writes its records five times; see numbered-json.ts for why not a rename.
+/**
+ * Records are small (a few KB) and written on every step of a pod's start (five times per
+ * pod). Written with synchronous calls: each is a page-cache write of microseconds, where the
+ * async form costs a round trip through libuv's thread pool per call, which on a busy node
+ * waits for a CPU each time. No fsync: a write cut short leaves the record before it, and
+ * re-adoption takes the newest whole one (numbered-json.ts, also for why not a rename).
+ */
 function writeRecord(dir: string, value: unknown): void {
   writeNumberedJson(dir, 'meta', value, 2);
 }

@@ -5,9 +5,9 @@
 //
 // On disk: <root>/l/<n> is committed snapshot n (short numeric names keep many lowerdirs
 // under the one-page limit of mount options), <root>/a/<n>/{upper,work} active snapshot n,
-// <root>/snapshots.<n>.json the index (numbered-json.ts). A layer is unpacked into <root>/l/tmp-<pid>-<rand> and
-// renamed to its number only after its diffID checks out, so no partial snapshot is ever
-// recorded; temporary dirs of dead processes are removed by gc().
+// <root>/snapshots.<n>.json the index (numbered-json.ts). A layer is unpacked into
+// <root>/l/tmp-<pid>-<rand> and renamed to its number only after its diffID checks out, so no
+// partial snapshot is ever recorded; temporary dirs of dead processes are removed by gc().
 import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
