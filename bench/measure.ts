@@ -21,11 +21,28 @@ export function median(xs: number[]): number {
   return s.length % 2 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 }
 
+/**
+ * A process's /proc/<pid>/stat: its name (comm) and the fields after it, from the state
+ * (fields[0]); fields[2] is the process group, [11..14] utime, stime, cutime, cstime in 10 ms
+ * ticks. Throws when the process is gone.
+ */
+export function procStat(pid: number): { comm: string; fields: string[] } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const close = stat.lastIndexOf(')');
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ') };
+}
+
+/** Every PID in /proc. */
+export function allPids(): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
+}
+
 /** CPU ms a process has used so far, from /proc (utime + stime, in 10 ms clock ticks). */
 export function cpuMs(pid: number | undefined): number {
   if (pid === undefined) return NaN;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const f = procStat(pid).fields;
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
@@ -48,18 +65,17 @@ interface ProcCpu {
 /** CPU ms of every process of the machine, by PID, with a name (comm; node processes by their script). */
 export function processCpu(): Map<number, ProcCpu> {
   const out = new Map<number, ProcCpu>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
+  for (const pid of allPids()) {
     try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const { comm, fields: f } = procStat(pid);
       let name = comm;
       if (comm === 'node') {
-        const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
-        name = argv.includes('-e') ? 'node (spawn companion)' : `node ${argv.slice(1).find((a) => !a.startsWith('-'))?.split('/').slice(-2).join('/') ?? ''} ${argv.find((a, i) => i > 1 && !a.startsWith('-')) ?? ''}`.trim();
+        // node processes by their script and its first argument ("node cmd/skiff.js kubelet")
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        const [script, verb] = argv.slice(1).filter((a) => a && !a.startsWith('-'));
+        name = argv.includes('-e') ? 'node (spawn companion)' : ['node', script?.split('/').slice(-2).join('/'), verb].filter(Boolean).join(' ');
       }
-      out.set(Number(d), { name, own: (Number(f[11]) + Number(f[12])) * 10, reaped: (Number(f[13]) + Number(f[14])) * 10 });
+      out.set(pid, { name, own: (Number(f[11]) + Number(f[12])) * 10, reaped: (Number(f[13]) + Number(f[14])) * 10 });
     } catch {
       // gone meanwhile
     }

@@ -21,6 +21,7 @@ import { RestClient } from '../client/rest.js';
 import { buildBusyboxImage, openStore, pushImage } from '../test/fixtures/images.js';
 import { freePort, freePortRun } from '../test/fixtures/ports.js';
 import { repoRoot, skiffEntry } from '../test/fixtures/process.js';
+import { allPids, procStat } from './measure.js';
 
 const exec = promisify(execFile);
 const PODS = Number(process.env.SKIFF_BENCH_UP_PODS ?? 30);
@@ -52,12 +53,10 @@ function rssKb(pid: number): number {
 /** Every process in the process groups the supervisor's components lead (an nsenter or a shell wrapper counts with its child). */
 function groupMembers(leaders: Set<number>): Map<number, number> {
   const byLeader = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
+  for (const pid of allPids()) {
     try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-      if (leaders.has(pgrp)) byLeader.set(Number(d), pgrp);
+      const pgrp = Number(procStat(pid).fields[2]);
+      if (leaders.has(pgrp)) byLeader.set(pid, pgrp);
     } catch {
       // gone
     }
