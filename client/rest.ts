@@ -110,31 +110,20 @@ export class RestClient {
     this.#pathPrefix = this.#base.pathname.replace(/\/$/, '');
     const tls = this.#base.protocol === 'https:';
     this.#mod = tls ? https : http;
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64, maxFreeSockets: 64 };
-    this.#agent = tls
-      ? new https.Agent({
-          ...agentOptions,
+    const maxSockets = options.maxSockets ?? 64;
+    // The same TLS settings for the streaming agent and the request pool.
+    const tlsOptions = tls
+      ? {
           ca: connection.ca,
           cert: connection.cert,
           key: connection.key,
           rejectUnauthorized: !connection.insecureSkipTLSVerify,
-          servername: connection.tlsServerName,
-        })
-      : new http.Agent(agentOptions);
-    this.#pool = new Pool(this.#base.origin, {
-      connections: options.maxSockets ?? 64,
-      ...(tls
-        ? {
-            connect: {
-              ca: connection.ca,
-              cert: connection.cert,
-              key: connection.key,
-              rejectUnauthorized: !connection.insecureSkipTLSVerify,
-              ...(connection.tlsServerName ? { servername: connection.tlsServerName } : {}),
-            },
-          }
-        : {}),
-    });
+          ...(connection.tlsServerName ? { servername: connection.tlsServerName } : {}),
+        }
+      : undefined;
+    const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: 64 };
+    this.#agent = tlsOptions ? new https.Agent({ ...agentOptions, ...tlsOptions }) : new http.Agent(agentOptions);
+    this.#pool = new Pool(this.#base.origin, { connections: maxSockets, ...(tlsOptions ? { connect: tlsOptions } : {}) });
     this.#headers = { 'user-agent': options.userAgent ?? 'skiff-client/0.1', accept: 'application/json' };
     if (connection.token) this.#headers.authorization = `Bearer ${connection.token}`;
     else if (connection.username !== undefined)
