@@ -15,7 +15,7 @@ import { patchObject, updateObject } from './handlers/update.js';
 import { watchHttp } from './handlers/watch.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 
-/** The query string as a record, the first value of a repeated parameter winning. */
+/** The query string (with or without its "?") as a record, the first value of a repeated parameter winning. */
 export function queryOf(search: string): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   if (search === '') return out;

@@ -7,17 +7,12 @@ import type { UserInfo } from '../auth/user.js';
 import type { ApiContext } from '../context.js';
 import { KubeletClient, type KubeletClientOptions } from '../kubelet-client.js';
 import { parseRequestInfo } from '../request-info.js';
+import { queryOf } from '../rest.js';
 import { proxyToNode } from './node-proxy.js';
 import { getPodLog } from './pod-log.js';
 
 const POD_LOG = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/log\/?$/;
 const NODE_PROXY = /^\/api\/v1\/nodes\/([^/]+)\/proxy(\/.*)?$/;
-
-function queryOf(search: URLSearchParams): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [k, v] of search) out[k] ??= v;
-  return out;
-}
 
 export function kubeletRoutes(ctx: ApiContext, opts: KubeletClientOptions = {}) {
   const kubelets = new KubeletClient(opts);
@@ -34,7 +29,7 @@ export function kubeletRoutes(ctx: ApiContext, opts: KubeletClientOptions = {}) 
     const log = POD_LOG.test(url.pathname);
     const proxy = NODE_PROXY.exec(url.pathname);
     if (!log && !proxy) return false;
-    const query = queryOf(url.searchParams);
+    const query = queryOf(url.search);
     const method = req.method ?? 'GET';
     const info = parseRequestInfo(method, url.pathname, query);
     if (log) {
