@@ -36,8 +36,7 @@ export interface ListResult {
 
 /** An object read from etcd, its JSON (with resourceVersion) remembered for the answer. */
 export function fromKv(kv: IKeyValue): KubeObject {
-  const stored = kv.value.toString('utf8');
-  return remember(decode(stored, kv.mod_revision), withResourceVersion(stored, kv.mod_revision));
+  return objectOf(versionOfKv(kv));
 }
 
 /** A stored version of an object as the watch cache holds it: its JSON as etcd has it, and its mod_revision. */
