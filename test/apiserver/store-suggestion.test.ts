@@ -1,17 +1,13 @@
 // GuaranteedUpdate starting from the watch cache's copy (a "suggestion") on a real etcd: a
 // stale copy must never lose a write, hide an object, or turn into a wrong 409; a stale
 // copy that is really stale still gives its 409 when the caller's precondition is stale.
-import { Etcd3 } from 'etcd3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isApiError } from '../../api/errors.js';
 import { findResource, type ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types/meta.js';
-import { EtcdStore } from '../../apiserver/storage/etcd-store.js';
-import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import { useStoreOnEtcd } from './store-on-etcd.js';
 
-let etcd: EtcdFixture;
-let client: Etcd3;
-let store: EtcdStore;
+const onEtcd = useStoreOnEtcd();
 const pods = findResource('pods', '') as ResourceInfo;
 const prefix = `/suggest-${process.pid}`;
 let seq = 0;
@@ -21,42 +17,31 @@ type Labelled = KubeObject & { metadata: { labels?: Record<string, string> } };
 async function seed(): Promise<{ key: string; stale: KubeObject; fresh: KubeObject }> {
   const name = `p-${++seq}`;
   const key = `${prefix}/pods/default/${name}`;
-  const stale = await store.create(key, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { v: '1' } } }, { resource: pods, name });
-  const { object: fresh } = await store.guaranteedUpdate(key, { resource: pods, name }, (cur) => ({ ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata.labels, v: '2' } } }));
+  const stale = await onEtcd.store.create(key, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { v: '1' } } }, { resource: pods, name });
+  const { object: fresh } = await onEtcd.store.guaranteedUpdate(key, { resource: pods, name }, (cur) => ({ ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata.labels, v: '2' } } }));
   return { key, stale, fresh };
 }
 
 const ref = (o: KubeObject) => ({ resource: pods, name: o.metadata.name ?? '' });
 const addLabel = (k: string) => (cur: KubeObject) => ({ ...cur, metadata: { ...cur.metadata, labels: { ...cur.metadata.labels, [k]: 'x' } } });
 
-beforeAll(async () => {
-  etcd = await startEtcd();
-  client = new Etcd3({ hosts: etcd.endpoint });
-  store = new EtcdStore(client);
-});
-
-afterAll(async () => {
-  client?.close();
-  await etcd?.stop();
-});
-
 describe('guaranteedUpdate from a suggestion', () => {
   it('a stale suggestion keeps the newer write (the txn compare catches it)', async () => {
     const { key, stale, fresh } = await seed();
-    const { object } = await store.guaranteedUpdate(key, ref(stale), addLabel('added'), { suggestion: stale });
+    const { object } = await onEtcd.store.guaranteedUpdate(key, ref(stale), addLabel('added'), { suggestion: stale });
     expect((object as Labelled).metadata.labels).toEqual({ v: '2', added: 'x' });
     expect(Number(object.metadata.resourceVersion)).toBeGreaterThan(Number(fresh.metadata.resourceVersion));
   });
 
   it('a precondition on the current version holds although the suggestion is older', async () => {
     const { key, stale, fresh } = await seed();
-    const { object } = await store.guaranteedUpdate(key, ref(stale), addLabel('pre'), { suggestion: stale, expectedRV: fresh.metadata.resourceVersion });
+    const { object } = await onEtcd.store.guaranteedUpdate(key, ref(stale), addLabel('pre'), { suggestion: stale, expectedRV: fresh.metadata.resourceVersion });
     expect((object as Labelled).metadata.labels?.pre).toBe('x');
   });
 
   it('a precondition on an old version is still a 409 Conflict', async () => {
     const { key, stale } = await seed();
-    const err = await store.guaranteedUpdate(key, ref(stale), addLabel('no'), { suggestion: stale, expectedRV: stale.metadata.resourceVersion }).catch((e: unknown) => e);
+    const err = await onEtcd.store.guaranteedUpdate(key, ref(stale), addLabel('no'), { suggestion: stale, expectedRV: stale.metadata.resourceVersion }).catch((e: unknown) => e);
     expect(isApiError(err, 'Conflict'), String(err)).toBe(true);
   });
 
@@ -66,13 +51,13 @@ describe('guaranteedUpdate from a suggestion', () => {
       if ((cur as Labelled).metadata.labels?.v !== '2') throw new Error('refused the stale copy');
       return addLabel('checked')(cur);
     };
-    const { object } = await store.guaranteedUpdate(key, ref(stale), onlyOnV2, { suggestion: stale });
+    const { object } = await onEtcd.store.guaranteedUpdate(key, ref(stale), onlyOnV2, { suggestion: stale });
     expect((object as Labelled).metadata.labels?.checked).toBe('x');
   });
 
   it('an update that refuses the stored object fails with its own error', async () => {
     const { key, fresh } = await seed();
-    const err = await store
+    const err = await onEtcd.store
       .guaranteedUpdate(key, ref(fresh), () => {
         throw new Error('always refused');
       }, { suggestion: fresh })
@@ -84,19 +69,19 @@ describe('guaranteedUpdate from a suggestion', () => {
     const { key, stale } = await seed();
     // Setting v=1 is a no-op for the stale copy but not for the stored v=2.
     const setV1 = (cur: KubeObject) => ({ ...cur, metadata: { ...cur.metadata, labels: { v: '1' } } });
-    const { object } = await store.guaranteedUpdate(key, ref(stale), setV1, { suggestion: stale });
+    const { object } = await onEtcd.store.guaranteedUpdate(key, ref(stale), setV1, { suggestion: stale });
     expect((object as Labelled).metadata.labels).toEqual({ v: '1' });
-    const stored = await store.get(key);
+    const stored = await onEtcd.store.get(key);
     expect((stored as Labelled).metadata.labels).toEqual({ v: '1' });
   });
 
   it('a suggestion for a deleted object answers 404; a missing suggestion reads etcd', async () => {
     const { key, stale, fresh } = await seed();
-    await client.delete().key(key);
-    const gone = await store.guaranteedUpdate(key, ref(stale), addLabel('x'), { suggestion: fresh }).catch((e: unknown) => e);
+    await onEtcd.client.delete().key(key);
+    const gone = await onEtcd.store.guaranteedUpdate(key, ref(stale), addLabel('x'), { suggestion: fresh }).catch((e: unknown) => e);
     expect(isApiError(gone, 'NotFound'), String(gone)).toBe(true);
     const other = await seed();
-    const { object } = await store.guaranteedUpdate(other.key, ref(other.stale), addLabel('read'), { suggestion: undefined });
+    const { object } = await onEtcd.store.guaranteedUpdate(other.key, ref(other.stale), addLabel('read'), { suggestion: undefined });
     expect((object as Labelled).metadata.labels?.read).toBe('x');
   });
 });
