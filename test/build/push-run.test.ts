@@ -12,7 +12,7 @@ import { deleteBridge } from '../../runtime/network/cni.js';
 import { removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
-import { startSkiff } from '../fixtures/process.js';
+import { outputsOf, startSkiff } from '../fixtures/process.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 
 let tmp: string;
@@ -22,12 +22,7 @@ const nodes: { root: string; bridge: string; cgroupParent: string }[] = [];
 
 async function skiff(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   const p = startSkiff(args, { env: { ...process.env, SKIFF_LOG_LEVEL: 'error' } });
-  const out: string[] = [];
-  const err: string[] = [];
-  p.child.stdout?.on('data', (b: Buffer) => out.push(b.toString()));
-  p.child.stderr?.on('data', (b: Buffer) => err.push(b.toString()));
-  const { code } = await p.exited;
-  return { code, out: out.join(''), err: err.join('') };
+  return outputsOf(p);
 }
 
 /** A node-local runtime root with its own bridge and cgroup parent, so suites never collide. */

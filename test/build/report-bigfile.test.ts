@@ -19,7 +19,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageReport } from '../../build/report/analyze.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
-import { startSkiff } from '../fixtures/process.js';
+import { outputsOf, startSkiff } from '../fixtures/process.js';
 
 const BIG = 4 * 1024 * 1024 + 4321;
 const HEADER_SLACK = 8 * 1024;
@@ -32,12 +32,7 @@ let singleBuildErr: string;
 
 async function skiff(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   const p = startSkiff(args, { env: { SKIFF_LOG_LEVEL: 'error' } });
-  const out: string[] = [];
-  const err: string[] = [];
-  p.child.stdout?.on('data', (b: Buffer) => out.push(b.toString()));
-  p.child.stderr?.on('data', (b: Buffer) => err.push(b.toString()));
-  const { code } = await p.exited;
-  return { code, out: out.join(''), err: err.join('') };
+  return outputsOf(p);
 }
 
 async function ok(...args: string[]): Promise<{ out: string; err: string }> {

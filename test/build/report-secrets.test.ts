@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageReport } from '../../build/report/analyze.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
-import { startSkiff } from '../fixtures/process.js';
+import { outputsOf, startSkiff } from '../fixtures/process.js';
 
 let tmp: string;
 let root: string;
@@ -19,13 +19,9 @@ let key: string;
 
 async function ok(...args: string[]): Promise<{ out: string; err: string }> {
   const p = startSkiff(args, { env: { SKIFF_LOG_LEVEL: 'error' } });
-  const out: string[] = [];
-  const err: string[] = [];
-  p.child.stdout?.on('data', (b: Buffer) => out.push(b.toString()));
-  p.child.stderr?.on('data', (b: Buffer) => err.push(b.toString()));
-  const { code } = await p.exited;
-  if (code !== 0) throw new Error(`skiff ${args.join(' ')} exited ${code}:\n${err.join('')}${out.join('')}`);
-  return { out: out.join(''), err: err.join('') };
+  const { code, out, err } = await outputsOf(p);
+  if (code !== 0) throw new Error(`skiff ${args.join(' ')} exited ${code}:\n${err}${out}`);
+  return { out, err };
 }
 
 async function build(name: string, dockerfile: string, files: Record<string, string> = {}): Promise<{ err: string; report: ImageReport }> {

@@ -13,7 +13,7 @@ import { cgroupVersion, readCgroupFile, removeCgroupTree } from '../../runtime/o
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
 import { freePort } from '../fixtures/ports.js';
-import { repoRoot, startProcess } from '../fixtures/process.js';
+import { outputsOf, repoRoot, startProcess } from '../fixtures/process.js';
 
 let root: string;
 let bridge: string;
@@ -21,12 +21,7 @@ let cgroupParent: string;
 
 async function skiff(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   const p = startProcess(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test/runtime/cri-entry.ts'), '--root', root, ...args], { cwd: repoRoot, env: { ...process.env, SKIFF_LOG_JSON: '1', SKIFF_LOG_LEVEL: 'error' } });
-  const out: string[] = [];
-  const err: string[] = [];
-  p.child.stdout?.on('data', (b: Buffer) => out.push(b.toString()));
-  p.child.stderr?.on('data', (b: Buffer) => err.push(b.toString()));
-  const { code } = await p.exited;
-  return { code, out: out.join(''), err: err.join('') };
+  return outputsOf(p);
 }
 
 /** A fresh runtime instance on the root: what the CLI processes left on disk, read back in-process. */
