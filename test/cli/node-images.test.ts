@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Node } from '../../api/types/core.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { freePort } from '../fixtures/ports.js';
-import { repoRoot, skiffEntry, startProcess, startSkiff } from '../fixtures/process.js';
+import { repoRoot, skiffEntry, startProcess, startSkiff, type Proc } from '../fixtures/process.js';
 import { startNodeCluster, type NodeCluster } from '../kubelet/harness.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
@@ -60,6 +60,19 @@ afterAll(async () => {
 const repo = () => c.image.replace(/:[^:/]+$/, '');
 const tag = () => c.image.slice(c.image.lastIndexOf(':') + 1);
 
+
+/**
+ * No scheduler runs here: binds the pod `run --wait` created, as the scheduler would, and
+ * waits for the command to end; it must succeed. Its output.
+ */
+async function bindAndFinish(run: Proc, name: string): Promise<string> {
+  const pod = await vi.waitFor(async () => c.getPod(name), { timeout: 30_000, interval: 100 });
+  await c.admin.bindPod(c.ns, name, c.node, pod.metadata.uid);
+  const { code } = await run.exited;
+  const out = run.output();
+  expect(code, out).toBe(0);
+  return out;
+}
 describe('node images through the node proxy', () => {
   it('pull shows a line per layer and step when stdout is not a terminal, then the image ID', async () => {
     const r = await skiff(['pull', c.image]);
@@ -147,12 +160,7 @@ describe('run --wait and top on a real node', () => {
     expect(await skiff(['rmi', c.image])).toMatchObject({ code: 0 });
     const run = startSkiff(['run', name, '--image', c.image, '--wait', '-n', c.ns], { env: { ...process.env, ...env } });
     try {
-      // No scheduler runs here: the test binds the pod, as the scheduler would.
-      const pod = await vi.waitFor(async () => c.getPod(name), { timeout: 30_000, interval: 100 });
-      await c.admin.bindPod(c.ns, name, c.node, pod.metadata.uid);
-      const { code } = await run.exited;
-      const out = run.output();
-      expect(code, out).toBe(0);
+      const out = await bindAndFinish(run, name);
       expect(out).toContain(`pod/${name} created\n`);
       expect(out).toContain(`  Normal  Pulling  Pulling image "${c.image}"\n`);
       expect(out).toMatch(new RegExp(`  Normal  Pulled  Successfully pulled image "${c.image.replace(/[.]/g, '\\.')}" in [\\d.]+m?s`));
@@ -278,11 +286,7 @@ describe('run --wait follows the pull on the node', () => {
     const image = `${slow.host}/busybox:${tag()}`;
     const run = startSkiff(['run', name, '--image', image, '--wait', '-n', c.ns], { env: { ...process.env, ...env } });
     try {
-      const pod = await vi.waitFor(async () => c.getPod(name), { timeout: 30_000, interval: 100 });
-      await c.admin.bindPod(c.ns, name, c.node, pod.metadata.uid);
-      const { code } = await run.exited;
-      const out = run.output();
-      expect(code, out).toBe(0);
+      const out = await bindAndFinish(run, name);
       // Plain lines (stdout is a pipe), indented like the events around them.
       expect(out).toMatch(/^ {2}[0-9a-f]{12}: Pulling fs layer$/m);
       expect(out).toMatch(/^ {2}[0-9a-f]{12}: Download complete \(\d/m);
@@ -310,11 +314,7 @@ describe('run --wait follows the pull on the node', () => {
     const command = [process.execPath, skiffEntry, 'run', name, '--image', image, '--wait', '-n', c.ns].map((a) => `'${a}'`).join(' ');
     const run = startProcess('script', ['-qec', command, '/dev/null'], { env: { ...process.env, ...env, COLUMNS: '120' }, cwd: repoRoot });
     try {
-      const pod = await vi.waitFor(async () => c.getPod(name), { timeout: 30_000, interval: 100 });
-      await c.admin.bindPod(c.ns, name, c.node, pod.metadata.uid);
-      const { code } = await run.exited;
-      const out = run.output();
-      expect(code, out).toBe(0);
+      const out = await bindAndFinish(run, name);
       const bar = out.search(/[0-9a-f]{12}: \[█+\] Pull complete/);
       expect(bar, out).toBeGreaterThan(out.indexOf(`Pulling image "${image}"`));
       expect(out.indexOf('Successfully pulled image')).toBeGreaterThan(bar);
