@@ -25,7 +25,7 @@ import { startEtcd, type EtcdFixture } from '../test/fixtures/etcd.js';
 import { buildBusyboxImage, importImage, openStore } from '../test/fixtures/images.js';
 import { repoRoot, skiffEntry, startProcess, startSkiff, type Proc } from '../test/fixtures/process.js';
 import { removeUnifiedCgroup } from '../test/kubelet/harness.js';
-import { cpuBetween, cpuMs, machineCpuMs, percentile, processCpu, runDetached, writeBareBundle } from './measure.js';
+import { cpuBetween, machineCpuMs, percentile, processCpu, runDetached, writeBareBundle } from './measure.js';
 
 const N = Number(process.env.SKIFF_BENCH_STARTUP_N ?? 100);
 const COMMAND = ['sleep', '3600'];
@@ -166,7 +166,7 @@ export async function run(): Promise<Record<string, unknown>> {
     };
     const rev0 = await etcdRevision();
     const procs0 = processCpu();
-    const cpu0 = { machine: machineCpuMs(), kubelet: cpuMs(kubelet.pid), scheduler: cpuMs(scheduler.pid), api: cpuMs(api.proc?.pid) };
+    const machine0 = machineCpuMs();
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: N }, (_, i) => {
@@ -181,10 +181,13 @@ export async function run(): Promise<Record<string, unknown>> {
     // CPU per pod, to see what the wall time is made of on a small machine.
     const perPod = (a: number, b: number) => Math.round(((a - b) / N) * 10) / 10;
     const writesPerPod = perPod(await etcdRevision(), rev0);
-    const byProcess = cpuBetween(procs0, processCpu())
+    const machine1 = machineCpuMs();
+    const procs1 = processCpu();
+    const byProcess = cpuBetween(procs0, procs1)
       .slice(0, 8)
       .map(([name, used]) => `${name} ${perPod(used, 0)}`);
-    const cpu = { machine: perPod(machineCpuMs(), cpu0.machine), kubelet: perPod(cpuMs(kubelet.pid), cpu0.kubelet), scheduler: perPod(cpuMs(scheduler.pid), cpu0.scheduler), apiserver: perPod(cpuMs(api.proc?.pid), cpu0.api) };
+    const ownCpu = (pid: number | undefined) => (pid === undefined ? NaN : perPod(procs1.get(pid)?.own ?? NaN, procs0.get(pid)?.own ?? NaN));
+    const cpu = { machine: perPod(machine1, machine0), kubelet: ownCpu(kubelet.pid), scheduler: ownCpu(scheduler.pid), apiserver: ownCpu(api.proc?.pid) };
     const lat = [...runningAt].map(([name, at]) => at - (sent.get(name) ?? t0)).sort((a, b) => a - b);
     // Where the time goes: create -> bound (scheduler) and bound -> Running (kubelet and runtime).
     const bound = [...boundAt].map(([name, at]) => at - (sent.get(name) ?? t0)).sort((a, b) => a - b);
