@@ -261,15 +261,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     });
   const hostPart = (a: AddressInfo) => (a.family === 'IPv6' ? `[${a.address}]` : a.address);
   // Schemas compile on first use (start-up time and memory for kinds never written). The two
-  // every node's first pods write (Pod alone takes 300 ms) are compiled a moment after start:
-  // not at once, where they would hold up the first kubelet's registration (in `skiff server`
-  // the same thread runs the kubelet), and before a first burst of pods would wait for them.
-  const warm = setTimeout(() => precompileValidators(['Pod', 'Event']), 1500);
-  warm.unref();
+  // every node's pods write (Pod alone takes 200-300 ms) are compiled as soon as the server
+  // listens, one per turn of the event loop: a first request waits for at most one of them,
+  // where a first burst of pod creates would otherwise all wait inside the first create.
+  const warm = setImmediate(() => precompileValidators(['Pod', 'Event']));
   const running: RunningApiServer = {
     async close() {
       ready = false;
-      clearTimeout(warm);
+      clearImmediate(warm);
       compactor?.stop();
       for (const s of servers) s.close();
       for (const s of servers) s.closeAllConnections();

@@ -73,9 +73,21 @@ async function runWatch(ctx: ApiContext, rc: RequestContext, p: WatchParams, sin
 export async function watchHttp(ctx: ApiContext, rc: RequestContext, res: Response): Promise<void> {
   const p = watchParams(rc);
   let ended = false;
+  // Events that arrive in one turn of the event loop (one etcd watch response holds a group
+  // commit's writes) leave in one socket write: corked at the first, uncorked after the turn.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    res.uncork();
+  };
   const sink: WatchSink = {
     send(line) {
       if (ended) return false;
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(uncork);
+      }
       res.write(line);
       return res.writableLength < MAX_BUFFERED_BYTES;
     },

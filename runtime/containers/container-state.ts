@@ -17,13 +17,19 @@ export function getContainer(ctx: RuntimeContext, idOrPrefix: string): Container
 
 export const exitFile = (ctx: RuntimeContext, id: string) => path.join(ctx.dirs.exits, id);
 
-/** Reads the exit file; undefined while the container has not exited. Synchronous: one small file, read on every status check. */
+/**
+ * Reads the exit file; undefined while the container has not exited. Synchronous: one small
+ * file, looked for on every status check (every running container at every relist), so the
+ * usual answer, no file yet, comes from a stat that does not throw.
+ */
 export async function readExit(ctx: RuntimeContext, id: string): Promise<{ code: number; at: number } | undefined> {
   const f = exitFile(ctx, id);
   try {
-    const text = fsSync.readFileSync(f, 'utf8');
-    if (text.trim() === '') return undefined; // conmon is mid-write
-    return { code: Number(text.trim()), at: Math.round(fsSync.statSync(f).mtimeMs * 1_000_000) };
+    const st = fsSync.statSync(f, { throwIfNoEntry: false });
+    if (!st) return undefined;
+    const text = fsSync.readFileSync(f, 'utf8').trim();
+    if (text === '') return undefined; // conmon is mid-write
+    return { code: Number(text), at: Math.round(st.mtimeMs * 1_000_000) };
   } catch {
     return undefined;
   }

@@ -7,8 +7,12 @@ import path from 'node:path';
 
 export const CGROUP_ROOT = '/sys/fs/cgroup';
 
+let version: 1 | 2 | undefined;
+
+/** The machine's cgroup layout (looked up once: it does not change while a process runs). */
 export function cgroupVersion(): 1 | 2 {
-  return fs.existsSync(`${CGROUP_ROOT}/cgroup.controllers`) ? 2 : 1;
+  version ??= fs.existsSync(`${CGROUP_ROOT}/cgroup.controllers`) ? 2 : 1;
+  return version;
 }
 
 /** The directory of `cgroupsPath` for a v1 controller (ignored on v2). */
