@@ -4,7 +4,6 @@
 import express from 'express';
 import { Etcd3 } from 'etcd3';
 import http from 'node:http';
-import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -12,6 +11,7 @@ import { WebSocketServer } from 'ws';
 import { ApiError, errors, isApiError } from '../api/errors.js';
 import { findResource, RESOURCES } from '../api/resources.js';
 import { authenticate } from './auth/authenticate.js';
+import { createHttpServer, createHttpsServer, expressServerClasses } from './express-server.js';
 import { authorize } from './auth/authorize.js';
 import { TokenAuthenticator } from './auth/token-file.js';
 import type { UserInfo } from './auth/user.js';
@@ -221,6 +221,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   app.set('etag', false);
   app.set('query parser', false);
   app.use(handle);
+  const classes = expressServerClasses(app);
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -278,11 +279,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   };
   try {
     if (opts.http) {
-      const a = await listen(http.createServer(app), opts.http.host, opts.http.port);
+      const a = await listen(createHttpServer(app, classes), opts.http.host, opts.http.port);
       running.httpUrl = `http://${hostPart(a)}:${a.port}`;
     }
     if (opts.https) {
-      const a = await listen(https.createServer({ cert: opts.https.cert, key: opts.https.key }, app), opts.https.host, opts.https.port);
+      const a = await listen(createHttpsServer(app, classes, opts.https), opts.https.host, opts.https.port);
       running.httpsUrl = `https://${hostPart(a)}:${a.port}`;
     }
   } catch (e) {
