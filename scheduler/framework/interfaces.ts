@@ -65,6 +65,15 @@ export interface ScorePlugin extends Plugin {
   score(state: CycleState, pod: PodInfo, node: NodeInfo): number | Status;
   /** Rescales this plugin's scores to [0, MAX_NODE_SCORE] in place (optional). */
   normalizeScore?(state: CycleState, pod: PodInfo, scores: NodeScore[]): Status | void;
+  /**
+   * Optional: `score` for every node at once, into `out[i]` for `nodes[i]`; answers the first
+   * failure (in node order) or undefined. Same results as calling `score` node by node; it
+   * exists because the runner calls it for hundreds of nodes per pod, and one loop inside the
+   * plugin runs on one type where the runner's call per node sees every plugin.
+   */
+  scoreNodes?(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], out: number[]): Status | undefined;
+  /** Optional: `normalizeScore` on the bare scores (node i's at i), without a record per node. */
+  normalizeScoreValues?(state: CycleState, pod: PodInfo, scores: number[]): Status | void;
 }
 
 export interface ReservePlugin extends Plugin {
@@ -87,15 +96,21 @@ export const isBind = (p: Plugin): p is BindPlugin => typeof (p as BindPlugin).b
 
 /** Kubernetes' DefaultNormalizeScore: scale to [0, max] by the highest score, optionally reversed. */
 export function defaultNormalizeScore(maxPriority: number, reverse: boolean, scores: NodeScore[]): void {
+  const values = scores.map((s) => s.score);
+  defaultNormalizeValues(maxPriority, reverse, values);
+  for (let i = 0; i < scores.length; i++) (scores[i] as NodeScore).score = values[i] as number;
+}
+
+/** defaultNormalizeScore on bare scores, in place. */
+export function defaultNormalizeValues(maxPriority: number, reverse: boolean, scores: number[]): void {
   let max = 0;
-  for (const s of scores) max = Math.max(max, s.score);
+  for (const v of scores) max = Math.max(max, v);
   if (max === 0) {
-    if (reverse) for (const s of scores) s.score = maxPriority;
+    if (reverse) scores.fill(maxPriority);
     return;
   }
-  for (const s of scores) {
-    let v = Math.floor((maxPriority * s.score) / max);
-    if (reverse) v = maxPriority - v;
-    s.score = v;
+  for (let i = 0; i < scores.length; i++) {
+    const v = Math.floor((maxPriority * (scores[i] as number)) / max);
+    scores[i] = reverse ? maxPriority - v : v;
   }
 }

@@ -219,13 +219,27 @@ export class Framework {
     const raws = plugins.map(() => zeros(n));
     /** The first failed score of each plugin (in node order), reported in plugin order below. */
     const failed: (Status | undefined)[] = new Array(plugins.length);
-    // Node by node, every plugin: each node's objects are read once per cycle rather than
-    // once per plugin (hundreds of nodes; the cost is in fetching them, not in the sums).
-    for (let i = 0; i < n; i++) {
+    // Plugins that score all nodes at once do so first; the others node by node, every plugin
+    // in turn (each node's objects read once per cycle rather than once per plugin).
+    let perNode = false;
+    for (let j = 0; j < plugins.length; j++) {
+      const plugin = plugins[j];
+      if (plugin === undefined) continue;
+      if (!plugin.scoreNodes) {
+        perNode = true;
+        continue;
+      }
+      try {
+        failed[j] = plugin.scoreNodes(state, pod, nodes, raws[j] as number[]);
+      } catch (err) {
+        failed[j] = errorStatus(err);
+      }
+    }
+    for (let i = 0; perNode && i < n; i++) {
       const node = nodes[i] as NodeInfo;
       for (let j = 0; j < plugins.length; j++) {
         const plugin = plugins[j];
-        if (plugin === undefined || failed[j] !== undefined) continue;
+        if (plugin === undefined || plugin.scoreNodes || failed[j] !== undefined) continue;
         let r: number | Status;
         try {
           r = plugin.score(state, pod, node);
@@ -243,7 +257,11 @@ export class Framework {
       if (plugin === undefined) continue;
       const f = failed[j];
       if (f !== undefined) return f.withPlugin(plugin.name);
-      if (plugin.normalizeScore) {
+      if (plugin.normalizeScoreValues) {
+        const normalize = plugin.normalizeScoreValues.bind(plugin);
+        const s = guard(plugin.name, () => normalize(state, pod, raw) ?? success());
+        if (!s.isSuccess()) return s;
+      } else if (plugin.normalizeScore) {
         // Only normalizing plugins need the name/score records the interface speaks in.
         const scores: NodeScore[] = new Array(n);
         for (let i = 0; i < n; i++) scores[i] = { name: (nodes[i] as NodeInfo).name, score: raw[i] as number };

@@ -26,6 +26,22 @@ export class BalancedAllocation implements ScorePlugin {
     this.#cpuAndMemoryOnly = this.#resources.length === 2 && this.#resources.includes('cpu') && this.#resources.includes('memory');
   }
 
+  scoreNodes(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], out: number[]): undefined {
+    if (this.#cpuAndMemoryOnly) {
+      const cpu = pod.requests.milliCPU;
+      const mem = pod.requests.memory;
+      for (let i = 0; i < nodes.length; i++) {
+        const node = nodes[i] as NodeInfo;
+        const used = node.requested;
+        const alloc = node.allocatable;
+        out[i] = Math.floor((1 - Math.abs((fraction(used.milliCPU + cpu, alloc.milliCPU) - fraction(used.memory + mem, alloc.memory)) / 2)) * MAX_NODE_SCORE);
+      }
+      return undefined;
+    }
+    for (let i = 0; i < nodes.length; i++) out[i] = this.score(state, pod, nodes[i] as NodeInfo);
+    return undefined;
+  }
+
   score(_state: CycleState, pod: PodInfo, node: NodeInfo): number {
     if (this.#cpuAndMemoryOnly) {
       // The default, without building a list per node.

@@ -3,7 +3,7 @@
 // a node matches, normalized to [0, 100].
 import type { Node, NodeSelectorRequirement, NodeSelectorTerm } from '../../../api/types/core.js';
 import type { CycleState } from '../../framework/cycle-state.js';
-import { defaultNormalizeScore, MAX_NODE_SCORE, type FilterPlugin, type NodeScore, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../../framework/interfaces.js';
+import { defaultNormalizeScore, defaultNormalizeValues, MAX_NODE_SCORE, type FilterPlugin, type NodeScore, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../../framework/interfaces.js';
 import type { NodeInfo, PodInfo } from '../../framework/node-info.js';
 import { skip, success, unresolvable, type Status } from '../../framework/status.js';
 
@@ -86,5 +86,9 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
 
   normalizeScore(_state: CycleState, _pod: PodInfo, scores: NodeScore[]): void {
     defaultNormalizeScore(MAX_NODE_SCORE, false, scores);
+  }
+
+  normalizeScoreValues(_state: CycleState, _pod: PodInfo, scores: number[]): void {
+    defaultNormalizeValues(MAX_NODE_SCORE, false, scores);
   }
 }

@@ -1,7 +1,7 @@
 // Filter: a node's NoSchedule / NoExecute taints repel pods that do not tolerate them.
 // Score: fewer untolerated PreferNoSchedule taints is better (normalized, reversed).
 import type { CycleState } from '../../framework/cycle-state.js';
-import { defaultNormalizeScore, MAX_NODE_SCORE, type FilterPlugin, type NodeScore, type ScorePlugin } from '../../framework/interfaces.js';
+import { defaultNormalizeScore, defaultNormalizeValues, MAX_NODE_SCORE, type FilterPlugin, type NodeScore, type ScorePlugin } from '../../framework/interfaces.js';
 import type { NodeInfo, PodInfo } from '../../framework/node-info.js';
 import { success, unresolvable, type Status } from '../../framework/status.js';
 import { effectiveTaints, tolerates } from './tolerations.js';
@@ -37,7 +37,20 @@ export class TaintToleration implements FilterPlugin, ScorePlugin {
     return n;
   }
 
+  scoreNodes(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], out: number[]): undefined {
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i] as NodeInfo;
+      // Most nodes have no taints at all: no call for them.
+      out[i] = node.taints.length === 0 ? 0 : this.score(state, pod, node);
+    }
+    return undefined;
+  }
+
   normalizeScore(_state: CycleState, _pod: PodInfo, scores: NodeScore[]): void {
     defaultNormalizeScore(MAX_NODE_SCORE, true, scores);
+  }
+
+  normalizeScoreValues(_state: CycleState, _pod: PodInfo, scores: number[]): void {
+    defaultNormalizeValues(MAX_NODE_SCORE, true, scores);
   }
 }
