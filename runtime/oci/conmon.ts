@@ -34,6 +34,9 @@ export const containerPidFile = (bundle: string) => `${bundle}/pidfile`;
 export const oomFile = (bundle: string) => `${bundle}/oom`;
 
 /** Reads the first JSON message conmon writes on the sync pipe ({"data": pid} or {"data": -1, "message": ...}). */
+/** How long conmon's monitor may take to report on `<runtime> create`. */
+const SYNC_TIMEOUT_MS = 120_000;
+
 function readSyncMessage(stream: NodeJS.ReadableStream): Promise<{ data: number; message?: string }> {
   return new Promise((resolve, reject) => {
     let buf = '';
@@ -123,12 +126,16 @@ export function spawnConmon(o: ConmonOptions): PendingConmon {
   if (o.logSizeMax && o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
   const proc = startMonitor({ cmd: o.conmonPath ?? 'conmon', args, cwd: o.bundle, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' } });
   let timer: NodeJS.Timeout | undefined;
-  // conmon's first process exits once it has forked the monitor; if no message has come a
-  // while after that, nothing will.
+  // conmon's first process exits once it has forked the monitor, which reports when
+  // `<runtime> create` is done; a monitor that dies closes the sync pipe (a rejection at
+  // once). A monitor alive but silent is given as long as the kubelet gives a runtime call
+  // (its runtime-request-timeout, 2 min): giving up sooner, on a machine slow enough, left the
+  // create running with nobody to remove the container it made.
   const gaveUp = new Promise<never>((_resolve, reject) => {
     proc.onError((e) => reject(new RuntimeError('Unavailable', `cannot start conmon: ${e.message}`, { cause: e })));
     proc.onExit((code) => {
-      timer = setTimeout(() => reject(new RuntimeError('Internal', `conmon exited (${code}) without reporting on its sync pipe`)), 5000);
+      timer = setTimeout(() => reject(new RuntimeError('Internal', `conmon exited (${code}) and its monitor has not reported on the sync pipe in ${SYNC_TIMEOUT_MS / 1000} s`)), SYNC_TIMEOUT_MS);
+      timer.unref();
     });
   });
   gaveUp.catch(() => undefined); // settled by the race below or never observed
