@@ -101,6 +101,19 @@ export function defaultNormalizeScore(maxPriority: number, reverse: boolean, sco
   for (let i = 0; i < scores.length; i++) (scores[i] as NodeScore).score = values[i] as number;
 }
 
+/**
+ * `scoreNodes` written as calls of `score`, node by node: the fallback of a plugin whose batch
+ * loop covers only its common case.
+ */
+export function scoreEach(plugin: ScorePlugin, state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], out: number[]): Status | undefined {
+  for (let i = 0; i < nodes.length; i++) {
+    const r = plugin.score(state, pod, nodes[i] as NodeInfo);
+    if (typeof r !== 'number') return r;
+    out[i] = r;
+  }
+  return undefined;
+}
+
 /** defaultNormalizeScore on bare scores, in place. */
 export function defaultNormalizeValues(maxPriority: number, reverse: boolean, scores: number[]): void {
   let max = 0;

@@ -2,7 +2,8 @@
 // memory fractions close together), so no node ends up full of memory with idle cpu.
 // Kubernetes' formula: 1 - standard deviation of the requested/allocatable fractions.
 import type { CycleState } from '../../framework/cycle-state.js';
-import { MAX_NODE_SCORE, type ScorePlugin } from '../../framework/interfaces.js';
+import { MAX_NODE_SCORE, scoreEach, type ScorePlugin } from '../../framework/interfaces.js';
+import type { Status } from '../../framework/status.js';
 import type { NodeInfo, PodInfo } from '../../framework/node-info.js';
 
 export const NAME = 'BalancedAllocation';
@@ -26,7 +27,7 @@ export class BalancedAllocation implements ScorePlugin {
     this.#cpuAndMemoryOnly = this.#resources.length === 2 && this.#resources.includes('cpu') && this.#resources.includes('memory');
   }
 
-  scoreNodes(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], out: number[]): undefined {
+  scoreNodes(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], out: number[]): Status | undefined {
     if (this.#cpuAndMemoryOnly) {
       const cpu = pod.requests.milliCPU;
       const mem = pod.requests.memory;
@@ -38,8 +39,7 @@ export class BalancedAllocation implements ScorePlugin {
       }
       return undefined;
     }
-    for (let i = 0; i < nodes.length; i++) out[i] = this.score(state, pod, nodes[i] as NodeInfo);
-    return undefined;
+    return scoreEach(this, state, pod, nodes, out);
   }
 
   score(_state: CycleState, pod: PodInfo, node: NodeInfo): number {

@@ -4,7 +4,7 @@
 // weighted resources, with Kubernetes' integer arithmetic so results match its.
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { FilterPlugin, ScorePlugin } from '../../framework/interfaces.js';
-import { MAX_NODE_SCORE } from '../../framework/interfaces.js';
+import { MAX_NODE_SCORE, scoreEach } from '../../framework/interfaces.js';
 import type { NodeInfo, PodInfo } from '../../framework/node-info.js';
 import { success, unschedulable, type Status } from '../../framework/status.js';
 
@@ -114,7 +114,7 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
     return reasons.length === 0 ? success() : unschedulable(...reasons);
   }
 
-  scoreNodes(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], out: number[]): undefined {
+  scoreNodes(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], out: number[]): Status | undefined {
     if (this.#cpuAndMemory && this.#scoreFn === leastAllocatedScore) {
       // The default (LeastAllocated over cpu and memory, weight 1 each), written out.
       const cpu = pod.nonZero.milliCPU;
@@ -127,8 +127,7 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
       }
       return undefined;
     }
-    for (let i = 0; i < nodes.length; i++) out[i] = this.score(state, pod, nodes[i] as NodeInfo);
-    return undefined;
+    return scoreEach(this, state, pod, nodes, out);
   }
 
   score(_state: CycleState, pod: PodInfo, node: NodeInfo): number {
