@@ -263,7 +263,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const hostPart = (a: AddressInfo) => (a.family === 'IPv6' ? `[${a.address}]` : a.address);
   // Schemas compile on first use (start-up time and memory for kinds never written). The two
   // every node's pods write (Pod alone takes 200-300 ms) are compiled as soon as the server
-  // listens, one per turn of the event loop: a first request waits for at most one of them,
+  // starts, one per turn of the event loop: a first request waits for at most one of them,
   // where a first burst of pod creates would otherwise all wait inside the first create.
   const warm = setImmediate(() => precompileValidators(['Pod', 'Event']));
   const running: RunningApiServer = {

@@ -33,10 +33,10 @@ export const conmonPidFile = (bundle: string) => `${bundle}/conmon.pid`;
 export const containerPidFile = (bundle: string) => `${bundle}/pidfile`;
 export const oomFile = (bundle: string) => `${bundle}/oom`;
 
-/** Reads the first JSON message conmon writes on the sync pipe ({"data": pid} or {"data": -1, "message": ...}). */
 /** How long conmon's monitor may take to report on `<runtime> create`. */
 const SYNC_TIMEOUT_MS = 120_000;
 
+/** Reads the first JSON message conmon writes on the sync pipe ({"data": pid} or {"data": -1, "message": ...}). */
 function readSyncMessage(stream: NodeJS.ReadableStream): Promise<{ data: number; message?: string }> {
   return new Promise((resolve, reject) => {
     let buf = '';
