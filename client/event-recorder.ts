@@ -65,7 +65,17 @@ function objectKey(o: ObjectReference): string {
   return [o.kind, o.namespace, o.name, o.uid, o.apiVersion].join('\u0000');
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+// Event times have whole seconds, and events come in bursts: the last second's text is kept.
+let isoSecond = NaN;
+let isoText = '';
+const iso = (ms: number): string => {
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return isoText;
+};
 
 /** client-go's EventCorrelator: aggregate, then observe (dedup), then the spam filter. */
 export class EventCorrelator {
