@@ -17,6 +17,15 @@ function fraction(requested: number, allocatable: number): number {
   return Math.min(1, requested / allocatable);
 }
 
+/** The score over cpu and memory alone (the default): 1 - half their fractions' difference. */
+function cpuAndMemoryScore(pod: PodInfo, node: NodeInfo): number {
+  const used = node.requested;
+  const alloc = node.allocatable;
+  const cpu = fraction(used.milliCPU + pod.requests.milliCPU, alloc.milliCPU);
+  const mem = fraction(used.memory + pod.requests.memory, alloc.memory);
+  return Math.floor((1 - Math.abs((cpu - mem) / 2)) * MAX_NODE_SCORE);
+}
+
 export class BalancedAllocation implements ScorePlugin {
   readonly name = NAME;
   readonly #resources: string[];
@@ -28,27 +37,14 @@ export class BalancedAllocation implements ScorePlugin {
   }
 
   scoreNodes(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], out: number[]): Status | undefined {
-    if (this.#cpuAndMemoryOnly) {
-      const cpu = pod.requests.milliCPU;
-      const mem = pod.requests.memory;
-      for (let i = 0; i < nodes.length; i++) {
-        const node = nodes[i] as NodeInfo;
-        const used = node.requested;
-        const alloc = node.allocatable;
-        out[i] = Math.floor((1 - Math.abs((fraction(used.milliCPU + cpu, alloc.milliCPU) - fraction(used.memory + mem, alloc.memory)) / 2)) * MAX_NODE_SCORE);
-      }
-      return undefined;
-    }
-    return scoreEach(this, state, pod, nodes, out);
+    if (!this.#cpuAndMemoryOnly) return scoreEach(this, state, pod, nodes, out);
+    for (let i = 0; i < nodes.length; i++) out[i] = cpuAndMemoryScore(pod, nodes[i] as NodeInfo);
+    return undefined;
   }
 
   score(_state: CycleState, pod: PodInfo, node: NodeInfo): number {
-    if (this.#cpuAndMemoryOnly) {
-      // The default, without building a list per node.
-      const cpu = fraction(node.requested.milliCPU + pod.requests.milliCPU, node.allocatable.milliCPU);
-      const mem = fraction(node.requested.memory + pod.requests.memory, node.allocatable.memory);
-      return Math.floor((1 - Math.abs((cpu - mem) / 2)) * MAX_NODE_SCORE);
-    }
+    // The default, without building a list per node.
+    if (this.#cpuAndMemoryOnly) return cpuAndMemoryScore(pod, node);
     const fractions: number[] = [];
     for (const r of this.#resources) {
       // Actual requests (not the scoring defaults): an empty pod does not unbalance a node.

@@ -83,6 +83,13 @@ export function mostAllocatedScore(requested: number, capacity: number): number 
   return Math.floor((Math.min(requested, capacity) * MAX_NODE_SCORE) / capacity);
 }
 
+/** The score over the default resources (cpu and memory, weight 1 each). */
+function cpuAndMemoryScore(fn: (requested: number, capacity: number) => number, pod: PodInfo, node: NodeInfo): number {
+  const used = node.nonZeroRequested;
+  const alloc = node.allocatable;
+  return Math.floor((fn(used.milliCPU + pod.nonZero.milliCPU, alloc.milliCPU) + fn(used.memory + pod.nonZero.memory, alloc.memory)) / 2);
+}
+
 export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
   readonly name = NAME;
   readonly strategy: ScoringStrategyType;
@@ -115,29 +122,16 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
   }
 
   scoreNodes(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], out: number[]): Status | undefined {
-    if (this.#cpuAndMemory && this.#scoreFn === leastAllocatedScore) {
-      // The default (LeastAllocated over cpu and memory, weight 1 each), written out.
-      const cpu = pod.nonZero.milliCPU;
-      const mem = pod.nonZero.memory;
-      for (let i = 0; i < nodes.length; i++) {
-        const node = nodes[i] as NodeInfo;
-        const alloc = node.allocatable;
-        const used = node.nonZeroRequested;
-        out[i] = Math.floor((leastAllocatedScore(used.milliCPU + cpu, alloc.milliCPU) + leastAllocatedScore(used.memory + mem, alloc.memory)) / 2);
-      }
-      return undefined;
-    }
-    return scoreEach(this, state, pod, nodes, out);
+    if (!this.#cpuAndMemory) return scoreEach(this, state, pod, nodes, out);
+    const fn = this.#scoreFn;
+    for (let i = 0; i < nodes.length; i++) out[i] = cpuAndMemoryScore(fn, pod, nodes[i] as NodeInfo);
+    return undefined;
   }
 
   score(_state: CycleState, pod: PodInfo, node: NodeInfo): number {
     const fn = this.#scoreFn;
-    if (this.#cpuAndMemory) {
-      // The default resources (cpu and memory, weight 1 each), without the loop: this runs per node per pod.
-      const cpu = fn(node.nonZeroRequested.milliCPU + pod.nonZero.milliCPU, node.allocatable.milliCPU);
-      const memory = fn(node.nonZeroRequested.memory + pod.nonZero.memory, node.allocatable.memory);
-      return Math.floor((cpu + memory) / 2);
-    }
+    // The default resources (cpu and memory, weight 1 each), without the loop: this runs per node per pod.
+    if (this.#cpuAndMemory) return cpuAndMemoryScore(fn, pod, node);
     let total = 0;
     let weights = 0;
     for (const r of this.resources) {
