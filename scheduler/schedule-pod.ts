@@ -98,11 +98,12 @@ export class ScheduleAlgorithm {
     const want = numFeasibleNodesToFind(nodes.length, fwk.percentageOfNodesToScore ?? this.#percentage);
     const feasible: NodeInfo[] = [];
     const start = this.#nextStartNodeIndex % nodes.length;
+    const filters = fwk.activeFilters(state);
     let processed = 0;
     for (let i = 0; i < nodes.length; i++) {
       const node = nodes[(start + i) % nodes.length] as NodeInfo;
       processed++;
-      const s = fwk.runFilter(state, pod, node);
+      const s = fwk.runFilter(state, pod, node, filters);
       if (s.isSuccess()) {
         feasible.push(node);
         if (feasible.length >= want) break;
@@ -149,6 +150,6 @@ export class ScheduleAlgorithm {
         if (this.#random() * ties < 1) best = i;
       }
     }
-    return scores.nodes[best] as string;
+    return scores.nodeName(best);
   }
 }

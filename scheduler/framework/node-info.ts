@@ -2,7 +2,7 @@
 // the sums plugins check against (requested resources, host ports in use, images present).
 // The cache mutates its own NodeInfos; plugins only ever see clones in a snapshot.
 import type { Node, Pod, Taint } from '../../api/types/core.js';
-import { addResources, emptyResources, podNonZeroRequests, podRequests, resourceListToResources, type Resources } from './resources.js';
+import { podNonZeroRequests, podRequests, resourceListToResources, type Resources } from './resources.js';
 
 export interface HostPort {
   ip: string;
@@ -87,20 +87,35 @@ export class HostPortInfo {
 
 export class NodeInfo {
   node: Node | undefined;
+  /** The Node's metadata.name ('' until a Node is set). */
+  name = '';
   pods: PodInfo[] = [];
-  requested: Resources = emptyResources();
-  nonZeroRequested = { milliCPU: 0, memory: 0 };
-  allocatable: Resources = emptyResources();
+  // The numbers the filter and score loops read for every node of every cycle, flat on this
+  // object: one memory fetch per node rather than four objects (requested, allocatable, the
+  // non-zero sums, the pod array), which is what those loops were waiting on. `requested`,
+  // `allocatable` and `nonZeroRequested` below are views of them.
+  podCount = 0;
   allowedPodNumber = 0;
+  allocatableMilliCPU = 0;
+  allocatableMemory = 0;
+  allocatableEphemeralStorage = 0;
+  requestedMilliCPU = 0;
+  requestedMemory = 0;
+  requestedEphemeralStorage = 0;
+  /** Requests with the scoring defaults for pods that request nothing (podNonZeroRequests). */
+  nonZeroMilliCPU = 0;
+  nonZeroMemory = 0;
+  /** spec.unschedulable */
+  unschedulable = false;
+  /** No declared taints and Ready (so no not-ready/unreachable taint is derived either). */
+  taintFree = false;
+  /** Bumped on every change; the snapshot copies only what changed since it last looked. */
+  generation = 0;
+  #allocatableScalar: Record<string, number> = {};
+  #requestedScalar: Record<string, number> = {};
   usedPorts = new HostPortInfo();
   /** normalized image name -> size in bytes */
   images = new Map<string, number>();
-  /** Bumped on every change; the snapshot copies only what changed since it last looked. */
-  generation = 0;
-  // Facts of the Node object that filters read per node per pod, kept here beside the sums:
-  // reading them from the Node itself costs a trip to two or three more objects per node.
-  /** spec.unschedulable */
-  unschedulable = false;
   /** spec.taints */
   taints: readonly Taint[] = [];
   /** The status of the Ready condition, if the node reports one. */
@@ -110,17 +125,43 @@ export class NodeInfo {
     if (node) this.setNode(node);
   }
 
-  get name(): string {
-    return this.node?.metadata.name ?? '';
+  /** What the node's pods request (a copy; scalar holds extended resources). */
+  get requested(): Resources {
+    return { milliCPU: this.requestedMilliCPU, memory: this.requestedMemory, ephemeralStorage: this.requestedEphemeralStorage, scalar: { ...this.#requestedScalar } };
+  }
+
+  /** status.allocatable (or capacity) of the Node (a copy). */
+  get allocatable(): Resources {
+    return { milliCPU: this.allocatableMilliCPU, memory: this.allocatableMemory, ephemeralStorage: this.allocatableEphemeralStorage, scalar: { ...this.#allocatableScalar } };
+  }
+
+  get nonZeroRequested(): { milliCPU: number; memory: number } {
+    return { milliCPU: this.nonZeroMilliCPU, memory: this.nonZeroMemory };
+  }
+
+  /** Requested amount of an extended resource (0 when none). */
+  requestedScalar(name: string): number {
+    return this.#requestedScalar[name] ?? 0;
+  }
+
+  /** Allocatable amount of an extended resource (0 when the node has none). */
+  allocatableScalar(name: string): number {
+    return this.#allocatableScalar[name] ?? 0;
   }
 
   setNode(node: Node): void {
     this.node = node;
+    this.name = node.metadata.name ?? '';
     this.unschedulable = node.spec?.unschedulable === true;
     this.taints = node.spec?.taints ?? [];
     this.ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    this.taintFree = this.taints.length === 0 && this.ready === 'True';
     const alloc = node.status?.allocatable ?? node.status?.capacity ?? {};
-    this.allocatable = resourceListToResources(alloc);
+    const r = resourceListToResources(alloc);
+    this.allocatableMilliCPU = r.milliCPU;
+    this.allocatableMemory = r.memory;
+    this.allocatableEphemeralStorage = r.ephemeralStorage;
+    this.#allocatableScalar = r.scalar;
     const pods = alloc.pods;
     this.allowedPodNumber = pods === undefined ? 110 : Number.parseInt(String(pods), 10) || 0;
     this.images = new Map();
@@ -144,32 +185,62 @@ export class NodeInfo {
   }
 
   #account(pi: PodInfo, sign: 1 | -1): void {
-    addResources(this.requested, pi.requests, sign);
-    this.nonZeroRequested.milliCPU += sign * pi.nonZero.milliCPU;
-    this.nonZeroRequested.memory += sign * pi.nonZero.memory;
+    const r = pi.requests;
+    this.podCount = this.pods.length;
+    this.requestedMilliCPU += sign * r.milliCPU;
+    this.requestedMemory += sign * r.memory;
+    this.requestedEphemeralStorage += sign * r.ephemeralStorage;
+    for (const [name, v] of pi.scalarRequests) this.#requestedScalar[name] = (this.#requestedScalar[name] ?? 0) + sign * v;
+    this.nonZeroMilliCPU += sign * pi.nonZero.milliCPU;
+    this.nonZeroMemory += sign * pi.nonZero.memory;
     for (const hp of pi.hostPorts) this.usedPorts.add(hp, sign);
   }
 
   clone(): NodeInfo {
     const c = new NodeInfo();
     c.node = this.node;
-    c.unschedulable = this.unschedulable;
-    c.taints = this.taints;
-    c.ready = this.ready;
+    c.name = this.name;
     c.pods = [...this.pods];
-    c.requested = { ...this.requested, scalar: { ...this.requested.scalar } };
-    c.nonZeroRequested = { ...this.nonZeroRequested };
-    c.allocatable = this.allocatable;
+    c.podCount = this.podCount;
     c.allowedPodNumber = this.allowedPodNumber;
+    c.allocatableMilliCPU = this.allocatableMilliCPU;
+    c.allocatableMemory = this.allocatableMemory;
+    c.allocatableEphemeralStorage = this.allocatableEphemeralStorage;
+    c.requestedMilliCPU = this.requestedMilliCPU;
+    c.requestedMemory = this.requestedMemory;
+    c.requestedEphemeralStorage = this.requestedEphemeralStorage;
+    c.nonZeroMilliCPU = this.nonZeroMilliCPU;
+    c.nonZeroMemory = this.nonZeroMemory;
+    c.unschedulable = this.unschedulable;
+    c.taintFree = this.taintFree;
+    c.generation = this.generation;
+    c.#allocatableScalar = this.#allocatableScalar;
+    c.#requestedScalar = { ...this.#requestedScalar };
     c.usedPorts = this.usedPorts.clone();
     c.images = this.images;
-    c.generation = this.generation;
+    c.taints = this.taints;
+    c.ready = this.ready;
     return c;
   }
 }
 
+// Every cycle normalizes its pod's image names (ImageLocality); pods of one workload name the
+// same few images, so each name is worked out once.
+const normalizedNames = new Map<string, string>();
+const MAX_REMEMBERED_NAMES = 4096;
+
 /** "nginx" -> "docker.io/library/nginx:latest", so pod images match the names nodes report. */
 export function normalizeImageName(name: string): string {
+  let n = normalizedNames.get(name);
+  if (n === undefined) {
+    n = normalize(name);
+    if (normalizedNames.size >= MAX_REMEMBERED_NAMES) normalizedNames.clear();
+    normalizedNames.set(name, n);
+  }
+  return n;
+}
+
+function normalize(name: string): string {
   let n = name;
   if (n.includes('@')) return n;
   const lastSlash = n.lastIndexOf('/');

@@ -46,36 +46,49 @@ export interface NodeScoreDetail {
 
 /** The weighted scores of one cycle: totals per node, and each plugin's share. */
 export class ScoreTable {
+  #names: readonly string[] | undefined;
+
   constructor(
-    readonly nodes: readonly string[],
+    /** The scored nodes, in the order of the arrays below. */
+    readonly nodeInfos: readonly NodeInfo[],
     readonly totals: readonly number[],
     readonly plugins: readonly string[],
     readonly perPlugin: readonly (readonly number[])[],
   ) {}
 
   get length(): number {
-    return this.nodes.length;
+    return this.nodeInfos.length;
+  }
+
+  /** The names of the scored nodes (built when asked: a cycle needs only the winner's). */
+  get nodes(): readonly string[] {
+    return (this.#names ??= this.nodeInfos.map((n) => n.name));
+  }
+
+  nodeName(i: number): string {
+    return (this.nodeInfos[i] as NodeInfo).name;
   }
 
   detail(i: number): NodeScoreDetail {
     const byPlugin: Record<string, number> = {};
     this.plugins.forEach((p, j) => (byPlugin[p] = (this.perPlugin[j] as readonly number[])[i] as number));
-    return { name: this.nodes[i] as string, total: this.totals[i] as number, byPlugin };
+    return { name: this.nodeName(i), total: this.totals[i] as number, byPlugin };
   }
 
   details(): NodeScoreDetail[] {
-    return this.nodes.map((_, i) => this.detail(i));
+    return this.nodeInfos.map((_, i) => this.detail(i));
   }
 
   /** Indices of the `k` highest totals, best first. */
   top(k: number): number[] {
-    return [...this.nodes.keys()].sort((a, b) => (this.totals[b] as number) - (this.totals[a] as number)).slice(0, k);
+    return [...this.nodeInfos.keys()].sort((a, b) => (this.totals[b] as number) - (this.totals[a] as number)).slice(0, k);
   }
 }
 
+/** n zeros, allocated at their size (growing an array push by push cost more than the scoring in it). */
 function zeros(n: number): number[] {
-  const a: number[] = [];
-  for (let i = 0; i < n; i++) a.push(0);
+  const a = new Array<number>(n);
+  for (let i = 0; i < n; i++) a[i] = 0;
   return a;
 }
 
@@ -155,13 +168,18 @@ export class Framework {
     return success();
   }
 
+  /** The Filter plugins of this cycle: the profile's, less those whose PreFilter answered Skip. */
+  activeFilters(state: CycleState): readonly FilterPlugin[] {
+    return state.read(ACTIVE_FILTERS) ?? this.filter;
+  }
+
   /**
    * Filters in order, stopping at the first that rejects the node (its reasons are the node's).
+   * `filters`: activeFilters(state), which a loop over many nodes looks up once.
    * This runs per node per pod (thousands of times a cycle), so it is `guard` written out:
    * no closure per call.
    */
-  runFilter(state: CycleState, pod: PodInfo, node: NodeInfo): Status {
-    const filters = state.read(ACTIVE_FILTERS) ?? this.filter;
+  runFilter(state: CycleState, pod: PodInfo, node: NodeInfo, filters: readonly FilterPlugin[] = this.activeFilters(state)): Status {
     for (let i = 0; i < filters.length; i++) {
       const p = filters[i] as FilterPlugin;
       let s: Status;
@@ -216,7 +234,9 @@ export class Framework {
     const plugins = this.score.map(({ plugin }) => (skipped?.has(plugin.name) ? undefined : plugin));
     // Plain arrays rather than Float64Arrays: a typed array this size gets its memory outside
     // the heap, and allocating six per cycle cost more than the sums in them.
-    const raws = plugins.map(() => zeros(n));
+    // Plugins skipped this cycle score 0 everywhere: they share one array of zeros.
+    let none: number[] | undefined;
+    const raws = plugins.map((p) => (p === undefined ? (none ??= zeros(n)) : zeros(n)));
     /** The first failed score of each plugin (in node order), reported in plugin order below. */
     const failed: (Status | undefined)[] = new Array(plugins.length);
     // Plugins that score all nodes at once do so first; the others node by node, every plugin
@@ -280,7 +300,7 @@ export class Framework {
       }
     }
     return new ScoreTable(
-      nodes.map((x) => x.name),
+      nodes,
       totals,
       this.score.map((s) => s.plugin.name),
       raws,

@@ -19,10 +19,8 @@ function fraction(requested: number, allocatable: number): number {
 
 /** The score over cpu and memory alone (the default): 1 - half their fractions' difference. */
 function cpuAndMemoryScore(pod: PodInfo, node: NodeInfo): number {
-  const used = node.requested;
-  const alloc = node.allocatable;
-  const cpu = fraction(used.milliCPU + pod.requests.milliCPU, alloc.milliCPU);
-  const mem = fraction(used.memory + pod.requests.memory, alloc.memory);
+  const cpu = fraction(node.requestedMilliCPU + pod.requests.milliCPU, node.allocatableMilliCPU);
+  const mem = fraction(node.requestedMemory + pod.requests.memory, node.allocatableMemory);
   return Math.floor((1 - Math.abs((cpu - mem) / 2)) * MAX_NODE_SCORE);
 }
 
@@ -48,11 +46,11 @@ export class BalancedAllocation implements ScorePlugin {
     const fractions: number[] = [];
     for (const r of this.#resources) {
       // Actual requests (not the scoring defaults): an empty pod does not unbalance a node.
-      if (r === 'cpu') fractions.push(fraction(node.requested.milliCPU + pod.requests.milliCPU, node.allocatable.milliCPU));
-      else if (r === 'memory') fractions.push(fraction(node.requested.memory + pod.requests.memory, node.allocatable.memory));
+      if (r === 'cpu') fractions.push(fraction(node.requestedMilliCPU + pod.requests.milliCPU, node.allocatableMilliCPU));
+      else if (r === 'memory') fractions.push(fraction(node.requestedMemory + pod.requests.memory, node.allocatableMemory));
       else {
-        const alloc = node.allocatable.scalar[r] ?? 0;
-        if (alloc > 0) fractions.push(fraction((node.requested.scalar[r] ?? 0) + (pod.requests.scalar[r] ?? 0), alloc));
+        const alloc = node.allocatableScalar(r);
+        if (alloc > 0) fractions.push(fraction(node.requestedScalar(r) + (pod.requests.scalar[r] ?? 0), alloc));
       }
     }
     let std = 0;

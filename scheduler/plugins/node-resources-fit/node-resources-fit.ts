@@ -31,16 +31,16 @@ const DEFAULT_RESOURCES: ResourceSpec[] = [
 /** Every reason a node is too small, in Kubernetes' order and words. */
 export function insufficientResources(pod: PodInfo, node: NodeInfo, ignored: ReadonlySet<string> = new Set()): string[] {
   const reasons: string[] = [];
-  if (node.pods.length + 1 > node.allowedPodNumber) reasons.push('Too many pods');
+  if (node.podCount + 1 > node.allowedPodNumber) reasons.push('Too many pods');
   const req = pod.requests;
-  const alloc = node.allocatable;
-  const used = node.requested;
-  if (req.milliCPU > 0 && req.milliCPU > alloc.milliCPU - used.milliCPU) reasons.push('Insufficient cpu');
-  if (req.memory > 0 && req.memory > alloc.memory - used.memory) reasons.push('Insufficient memory');
-  if (req.ephemeralStorage > 0 && req.ephemeralStorage > alloc.ephemeralStorage - used.ephemeralStorage) reasons.push('Insufficient ephemeral-storage');
+  if (req.milliCPU > 0 && req.milliCPU > node.allocatableMilliCPU - node.requestedMilliCPU) reasons.push('Insufficient cpu');
+  if (req.memory > 0 && req.memory > node.allocatableMemory - node.requestedMemory) reasons.push('Insufficient memory');
+  if (req.ephemeralStorage > 0 && req.ephemeralStorage > node.allocatableEphemeralStorage - node.requestedEphemeralStorage) {
+    reasons.push('Insufficient ephemeral-storage');
+  }
   for (const [name, want] of pod.scalarRequests) {
     if (ignored.has(name)) continue;
-    if (want > (alloc.scalar[name] ?? 0) - (used.scalar[name] ?? 0)) reasons.push(`Insufficient ${name}`);
+    if (want > node.allocatableScalar(name) - node.requestedScalar(name)) reasons.push(`Insufficient ${name}`);
   }
   return reasons;
 }
@@ -48,13 +48,11 @@ export function insufficientResources(pod: PodInfo, node: NodeInfo, ignored: Rea
 /** The common case answered without building a list (this runs per node per pod). */
 function fitsEverything(pod: PodInfo, node: NodeInfo): boolean {
   const req = pod.requests;
-  const alloc = node.allocatable;
-  const used = node.requested;
   return (
-    node.pods.length + 1 <= node.allowedPodNumber &&
-    (req.milliCPU <= 0 || req.milliCPU <= alloc.milliCPU - used.milliCPU) &&
-    (req.memory <= 0 || req.memory <= alloc.memory - used.memory) &&
-    (req.ephemeralStorage <= 0 || req.ephemeralStorage <= alloc.ephemeralStorage - used.ephemeralStorage) &&
+    node.podCount + 1 <= node.allowedPodNumber &&
+    (req.milliCPU <= 0 || req.milliCPU <= node.allocatableMilliCPU - node.requestedMilliCPU) &&
+    (req.memory <= 0 || req.memory <= node.allocatableMemory - node.requestedMemory) &&
+    (req.ephemeralStorage <= 0 || req.ephemeralStorage <= node.allocatableEphemeralStorage - node.requestedEphemeralStorage) &&
     pod.scalarRequests.length === 0
   );
 }
@@ -63,13 +61,13 @@ function fitsEverything(pod: PodInfo, node: NodeInfo): boolean {
 function requestedAndAllocatable(pod: PodInfo, node: NodeInfo, resource: string): [number, number] {
   switch (resource) {
     case 'cpu':
-      return [node.nonZeroRequested.milliCPU + pod.nonZero.milliCPU, node.allocatable.milliCPU];
+      return [node.nonZeroMilliCPU + pod.nonZero.milliCPU, node.allocatableMilliCPU];
     case 'memory':
-      return [node.nonZeroRequested.memory + pod.nonZero.memory, node.allocatable.memory];
+      return [node.nonZeroMemory + pod.nonZero.memory, node.allocatableMemory];
     case 'ephemeral-storage':
-      return [node.requested.ephemeralStorage + pod.requests.ephemeralStorage, node.allocatable.ephemeralStorage];
+      return [node.requestedEphemeralStorage + pod.requests.ephemeralStorage, node.allocatableEphemeralStorage];
     default:
-      return [(node.requested.scalar[resource] ?? 0) + (pod.requests.scalar[resource] ?? 0), node.allocatable.scalar[resource] ?? 0];
+      return [node.requestedScalar(resource) + (pod.requests.scalar[resource] ?? 0), node.allocatableScalar(resource)];
   }
 }
 
@@ -85,9 +83,7 @@ export function mostAllocatedScore(requested: number, capacity: number): number 
 
 /** The score over the default resources (cpu and memory, weight 1 each). */
 function cpuAndMemoryScore(fn: (requested: number, capacity: number) => number, pod: PodInfo, node: NodeInfo): number {
-  const used = node.nonZeroRequested;
-  const alloc = node.allocatable;
-  return Math.floor((fn(used.milliCPU + pod.nonZero.milliCPU, alloc.milliCPU) + fn(used.memory + pod.nonZero.memory, alloc.memory)) / 2);
+  return Math.floor((fn(node.nonZeroMilliCPU + pod.nonZero.milliCPU, node.allocatableMilliCPU) + fn(node.nonZeroMemory + pod.nonZero.memory, node.allocatableMemory)) / 2);
 }
 
 export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
@@ -136,12 +132,12 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
     let weights = 0;
     for (const r of this.resources) {
       if (r.name === 'cpu') {
-        total += fn(node.nonZeroRequested.milliCPU + pod.nonZero.milliCPU, node.allocatable.milliCPU) * r.weight;
+        total += fn(node.nonZeroMilliCPU + pod.nonZero.milliCPU, node.allocatableMilliCPU) * r.weight;
         weights += r.weight;
         continue;
       }
       if (r.name === 'memory') {
-        total += fn(node.nonZeroRequested.memory + pod.nonZero.memory, node.allocatable.memory) * r.weight;
+        total += fn(node.nonZeroMemory + pod.nonZero.memory, node.allocatableMemory) * r.weight;
         weights += r.weight;
         continue;
       }

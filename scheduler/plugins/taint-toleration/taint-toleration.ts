@@ -13,7 +13,7 @@ export class TaintToleration implements FilterPlugin, ScorePlugin {
 
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status {
     // The common case: no taints, and Ready (so no not-ready/unreachable taint is derived).
-    if (node.taints.length === 0 && node.ready === 'True') return success();
+    if (node.taintFree) return success();
     const taints = effectiveTaints(node.node);
     if (taints.length === 0) return success();
     const tolerations = pod.pod.spec.tolerations ?? [];
