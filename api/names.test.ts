@@ -65,6 +65,13 @@ describe('qualified names and label values', () => {
   ];
   it.each(keys)('key %s valid: %s', (key, ok) => expect(isQualifiedName(key)).toBe(ok));
 
+  it('answers the same on every check of a key (valid keys are remembered)', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(qualifiedNameErrors('example.com/app')).toEqual([]);
+      expect(qualifiedNameErrors('a/b/c')).toHaveLength(1);
+    }
+  });
+
   it('names the part at fault', () => {
     expect(qualifiedNameErrors('/app')).toEqual(['prefix part must be non-empty']);
     expect(qualifiedNameErrors('x/')).toEqual(['name part must be non-empty']);

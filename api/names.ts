@@ -64,8 +64,23 @@ export function dns1123SubdomainErrors(value: string): string[] {
 export const isDNS1123Label = (value: string): boolean => dns1123LabelErrors(value).length === 0;
 export const isDNS1123Subdomain = (value: string): boolean => dns1123SubdomainErrors(value).length === 0;
 
+// A cluster uses a small set of label keys, annotation keys and resource names, checked on
+// every write: the valid ones are remembered (bounded; a valid key is at most 317 characters).
+const VALID_QUALIFIED_NAMES = new Set<string>();
+const MAX_VALID_QUALIFIED_NAMES = 4096;
+
 /** Label and annotation keys: an optional DNS subdomain prefix and '/', then a name part. */
 export function qualifiedNameErrors(value: string): string[] {
+  if (VALID_QUALIFIED_NAMES.has(value)) return [];
+  const errs = checkQualifiedName(value);
+  if (errs.length === 0) {
+    if (VALID_QUALIFIED_NAMES.size >= MAX_VALID_QUALIFIED_NAMES) VALID_QUALIFIED_NAMES.clear();
+    VALID_QUALIFIED_NAMES.add(value);
+  }
+  return errs;
+}
+
+function checkQualifiedName(value: string): string[] {
   const errs: string[] = [];
   const parts = value.split('/');
   let name: string;

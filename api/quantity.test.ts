@@ -3,6 +3,7 @@ import {
   Quantity,
   QUANTITY_FORMAT_ERROR,
   QUANTITY_SUFFIX_ERROR,
+  QuantityParseError,
   formatBytes,
   formatMilliCPU,
   isQuantity,
@@ -179,6 +180,16 @@ describe('printing helpers', () => {
     [0.5, '500u'],
   ];
   it.each(cpu)('formatMilliCPU(%d) = %s', (n, want) => expect(formatMilliCPU(n)).toBe(want));
+
+  it('parses a repeated string to the same value, and refuses a bad one every time', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(Quantity.parse('1.5Gi').toString()).toBe('1536Mi');
+      expect(Quantity.parse('100m').milliValue()).toBe(100);
+      expect(() => Quantity.parse('12x')).toThrow(QuantityParseError);
+    }
+    const long = `0.${'0'.repeat(40)}1`;
+    expect(Quantity.parse(long).toString()).toBe(Quantity.parse(long).toString());
+  });
 
   it('fromValue and fromMilli round-trip', () => {
     expect(Quantity.fromValue(3 * 1024 ** 3, 'BinarySI').toString()).toBe('3Gi');

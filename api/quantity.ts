@@ -93,6 +93,11 @@ function divRoundUp(a: bigint, b: bigint): bigint {
 
 const abs = (n: bigint): bigint => (n < 0n ? -n : n);
 
+const PARSED = new Map<string, Quantity>();
+const MAX_PARSED = 4096;
+/** Longer strings are parsed each time (a hostile client cannot make the memo hold large strings). */
+const MAX_REMEMBERED_LENGTH = 32;
+
 export class Quantity {
   readonly #nanos: bigint;
   readonly #format: QuantityFormat;
@@ -104,6 +109,21 @@ export class Quantity {
 
   /** Parses a quantity as the API server does; throws QuantityParseError with Kubernetes' message. */
   static parse(q: string | number): Quantity {
+    // Objects repeat the same few quantities ("100m", "128Mi") and each is read several times
+    // (validation, defaulting, QoS class): a Quantity is immutable, so one parse serves all.
+    if (typeof q === 'string' && q.length <= MAX_REMEMBERED_LENGTH) {
+      let parsed = PARSED.get(q);
+      if (parsed === undefined) {
+        parsed = Quantity.#parse(q);
+        if (PARSED.size >= MAX_PARSED) PARSED.clear();
+        PARSED.set(q, parsed);
+      }
+      return parsed;
+    }
+    return Quantity.#parse(q);
+  }
+
+  static #parse(q: string | number): Quantity {
     if (typeof q === 'number') {
       if (!Number.isFinite(q)) throw new QuantityParseError(QUANTITY_FORMAT_ERROR, String(q));
       q = String(q);
