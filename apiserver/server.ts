@@ -28,6 +28,9 @@ import { KeyLayout } from './storage/keys.js';
 import { WatchCache } from './storage/watch-cache.js';
 import { prepareForCreate } from './strategy.js';
 
+/** kube-apiserver's --event-ttl default. */
+export const DEFAULT_EVENT_TTL_SECONDS = 3600;
+
 export interface ApiServerOptions {
   etcdServers: string[];
   etcdPrefix?: string;
@@ -50,6 +53,8 @@ export interface ApiServerOptions {
    * storage/group-commit.ts). Writes that land together share a resourceVersion.
    */
   groupCommit?: boolean;
+  /** How long Events are kept after their last write, in seconds (kube's --event-ttl; default 1 h; 0 = forever). */
+  eventTTLSeconds?: number;
 }
 
 export interface RunningApiServer {
@@ -114,8 +119,12 @@ async function ensureNamespaces(ctx: ApiContext): Promise<void> {
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const log = opts.log;
   const client = new Etcd3({ hosts: opts.etcdServers });
-  const store = new EtcdStore(client, { groupCommit: opts.groupCommit === false ? false : undefined });
   const keys = new KeyLayout(opts.etcdPrefix ?? '/registry');
+  const events = findResource('events', '');
+  const store = new EtcdStore(client, {
+    groupCommit: opts.groupCommit === false ? false : undefined,
+    expiring: events ? [{ prefix: keys.typePrefix(events), ttlSeconds: opts.eventTTLSeconds ?? DEFAULT_EVENT_TTL_SECONDS }] : [],
+  });
   const caches = new Map<string, WatchCache>();
   for (const r of RESOURCES) {
     caches.set(

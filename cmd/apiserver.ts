@@ -38,6 +38,7 @@ export interface ApiFlags {
   anonymousAuth: boolean | string;
   bookmarkInterval: string;
   etcdCompactionInterval: string;
+  eventTtl: string;
   kubeletClientTokenFile?: string;
   kubeletCertificateAuthority?: string;
   kubeletSocketDir?: string;
@@ -55,6 +56,7 @@ export async function apiServerOptions(o: ApiFlags, log: Logger): Promise<ApiSer
     anonymous: typeof o.anonymousAuth === 'boolean' ? o.anonymousAuth : bool(o.anonymousAuth),
     bookmarkIntervalMs: Number(o.bookmarkInterval),
     compactionIntervalMs: duration(o.etcdCompactionInterval),
+    eventTTLSeconds: Math.ceil(duration(o.eventTtl) / 1000),
     groupCommit: typeof o.groupCommit === 'boolean' ? o.groupCommit : bool(o.groupCommit),
     kubeletClient: {
       token: o.kubeletClientTokenFile ? (await readFile(o.kubeletClientTokenFile, 'utf8')).trim() : undefined,
@@ -84,6 +86,7 @@ export function apiserverCommand(): Command {
     .option('--anonymous-auth [bool]', 'allow requests without a token as system:anonymous', false)
     .option('--bookmark-interval <ms>', 'how often watches that allow bookmarks get one', '60000')
     .option('--etcd-compaction-interval <duration>', 'how often to compact etcd history (e.g. 5m, 30s; 0 = never)', '5m')
+    .option('--event-ttl <duration>', 'how long events are kept after their last update (e.g. 1h, 30m; 0 = forever)', '1h')
     .option('--kubelet-client-token-file <file>', 'bearer token the API server presents to kubelets (pods/log, nodes/proxy)')
     .option('--kubelet-certificate-authority <file>', "PEM CA of the kubelets' serving certificates (none: not verified)")
     .option('--kubelet-socket-dir <dir>', 'unix sockets <node>.sock leading to kubelets with no route from here (lab nodes)')

@@ -9,6 +9,7 @@ import type { ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { prefixEnd } from './keys.js';
+import { LeaseManager, putOp, type LeaseManagerOptions } from './lease-manager.js';
 import { decode, encode, remember, rememberStored, storedFormOf, withResourceVersion } from './serialized.js';
 
 /** Which object a storage call is about, for error messages. */
@@ -122,28 +123,50 @@ function outcomeOf(res: ITxnResponse): WriteOutcome {
   return { succeeded: res.succeeded, revision: res.header.revision, current: res.responses[0]?.response_range?.kvs[0] };
 }
 
+/** Keys under `prefix` expire `ttlSeconds` after their last write (kube's --event-ttl for events). */
+export interface ExpiringPrefix {
+  prefix: string;
+  ttlSeconds: number;
+}
+
 export class EtcdStore {
   readonly client: Etcd3;
   readonly #maxObjectBytes: number;
   /** Creates and updates go through it; undefined = one Txn per write. */
   readonly groupCommit: GroupCommitter | undefined;
+  readonly #expiring: readonly ExpiringPrefix[];
+  readonly #leases: LeaseManager;
 
-  constructor(client: Etcd3, opts: { maxObjectBytes?: number; groupCommit?: GroupCommitOptions | false } = {}) {
+  constructor(client: Etcd3, opts: { maxObjectBytes?: number; groupCommit?: GroupCommitOptions | false; expiring?: ExpiringPrefix[]; leases?: LeaseManagerOptions } = {}) {
     this.client = client;
     this.#maxObjectBytes = opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
     this.groupCommit = opts.groupCommit === false ? undefined : new GroupCommitter(client, opts.groupCommit);
+    this.#expiring = (opts.expiring ?? []).filter((e) => e.ttlSeconds > 0);
+    this.#leases = new LeaseManager(client, opts.leases);
+  }
+
+  /** The lease a put of `key` carries: none, unless the key is one that expires. */
+  #leaseOf(key: string): string | Promise<string> | undefined {
+    for (const e of this.#expiring) if (key.startsWith(e.prefix)) return this.#leases.leaseFor(e.ttlSeconds);
+    return undefined;
   }
 
   /** A conditional put or delete of one key, batched with concurrent ones when group commit is on. */
   #write(key: string, compare: 'Create' | 'Mod', rev: string | undefined, value: string | undefined, readBack: boolean): Promise<WriteOutcome> {
+    const lease = value === undefined ? undefined : this.#leaseOf(key);
+    if (lease instanceof Promise) return lease.then((id) => this.#writeWith(key, compare, rev, value, readBack, id));
+    return this.#writeWith(key, compare, rev, value, readBack, lease);
+  }
+
+  #writeWith(key: string, compare: 'Create' | 'Mod', rev: string | undefined, value: string | undefined, readBack: boolean, lease: string | undefined): Promise<WriteOutcome> {
     const alone = async (): Promise<WriteOutcome> => {
       let b = this.client.if(key, compare, '==', compare === 'Create' ? 0 : (rev as string));
-      b = b.then(value === undefined ? this.client.delete().key(key) : this.client.put(key).value(value));
+      b = b.then(value === undefined ? this.client.delete().key(key) : putOp(this.client, key, value, lease));
       if (readBack) b = b.else(this.client.get(key));
       return outcomeOf(await b.commit());
     };
     if (!this.groupCommit) return alone();
-    return this.groupCommit.write({ key, compare, rev, value, landed: (revision) => ({ succeeded: true, revision }), alone });
+    return this.groupCommit.write({ key, compare, rev, value, lease, landed: (revision) => ({ succeeded: true, revision }), alone });
   }
 
   /**

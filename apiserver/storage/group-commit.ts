@@ -12,6 +12,7 @@
 // With nothing in flight a write goes out at once; batching only happens while earlier
 // Txns are on their way, so an idle server adds no latency.
 import type { Etcd3 } from 'etcd3';
+import { putOp } from './lease-manager.js';
 
 /** One write: its precondition and its operation. */
 export interface BatchedWrite<T> {
@@ -21,6 +22,8 @@ export interface BatchedWrite<T> {
   rev?: string;
   /** The value to put; undefined deletes the key. */
   value?: string;
+  /** The lease the put is attached to (an object that expires). */
+  lease?: string;
   /** The answer when the batch landed at `revision`. */
   landed(revision: string): T;
   /** Sends this write on its own (the path it would take without batching). */
@@ -125,7 +128,7 @@ export class GroupCommitter {
     const value = (w: BatchedWrite<unknown>) => (w.compare === 'Create' ? 0 : (w.rev as string));
     let cmp = this.#client.if(first.key, first.compare, '==', value(first));
     for (const w of more) cmp = cmp.and(w.key, w.compare, '==', value(w));
-    const ops = batch.map(({ write: w }) => (w.value === undefined ? this.#client.delete().key(w.key) : this.#client.put(w.key).value(w.value)));
+    const ops = batch.map(({ write: w }) => (w.value === undefined ? this.#client.delete().key(w.key) : putOp(this.#client, w.key, w.value, w.lease)));
     let revision: string | undefined;
     try {
       const res = await cmp.then(...ops).commit();
