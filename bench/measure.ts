@@ -69,6 +69,7 @@ export function processCpu(): Map<number, ProcCpu> {
     try {
       const { comm, fields: f } = procStat(pid);
       let name = comm;
+      if (comm === 'perl' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('-e')) name = 'perl (spawn companion)';
       if (comm === 'node') {
         // node processes by their script and its first argument ("node cmd/skiff.js kubelet")
         const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');

@@ -1,21 +1,19 @@
 // Starting helper processes (ip, CNI plugins, mount, the OCI runtime) from a small companion
 // process instead of from this one. Node forks with fork(2): the kernel copies the page tables
-// of the whole calling process, and the calling thread waits until the child has exec'd. In a
-// kubelet holding a hundred pods that is 2-3 ms of its only thread per command, ten commands per
-// pod start. The companion is a bare `node -e` with a small heap: its forks are cheaper, and
-// they no longer hold up this process's event loop.
-//
-// Protocol: one JSON object per line. To the companion: {t:'run', id, cmd, args, env, input?,
-// waitInput?, timeoutMs?}, {t:'input', id, data}, {t:'kill', id}; for a monitor (conmon, which
-// talks on fds 3 and 4) {t:'monitor', id, cmd, args, env, cwd}, {t:'write4', id, data},
-// {t:'release', id}. From it: {t:'done', id, code, signal, stdout, stderr}, {t:'error', id,
-// message}, and for a monitor {t:'fd3', id, data}, {t:'fd3end', id}, {t:'exit', id, code}.
+// of the whole calling process, write-protects its memory on every CPU, and the calling thread
+// waits until the child has exec'd. In a kubelet holding a hundred pods that is 2-3 ms of its
+// only thread per command, ten commands per pod start. The companion is a small Perl program
+// (spawn-companion.ts, which says why Perl and what the protocol is): its forks cost a tenth of
+// a Node process's, and they no longer hold up this process's event loop.
 // The companion exits when its stdin closes (this process went away, or left it idle);
 // commands already started finish on their own.
-// SKIFF_SPAWN_HELPER=0 starts every command directly.
+// SKIFF_SPAWN_HELPER=0, or a machine without perl, starts every command directly.
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { CommandResult } from './command.js';
+import { COMPANION_PROGRAM } from './spawn-companion.js';
 
 export interface SpawnRequest {
   cmd: string;
@@ -54,100 +52,46 @@ export interface MonitorHandle {
 }
 
 type FromHelper =
-  | { t: 'done'; id: number; code: number | null; signal: string | null; stdout: string; stderr: string }
+  | { t: 'done'; id: number; code: number | null; signal: number | null; stdout: string; stderr: string }
   | { t: 'error'; id: number; message: string }
   | { t: 'fd3'; id: number; data: string }
   | { t: 'fd3end'; id: number }
   | { t: 'exit'; id: number; code: number | null };
 
+/** A string as the companion's lines carry it: hex, "-" when empty. */
+const hex = (s: string) => (s ? Buffer.from(s).toString('hex') : '-');
+const unhex = (h: string | undefined) => (!h || h === '-' ? '' : Buffer.from(h, 'hex').toString());
+const num = (w: string | undefined) => (w === undefined || w === '-' ? null : Number(w));
+
+function parseLine(line: string): FromHelper {
+  const [t, idWord, a, b, c, d] = line.split(' ');
+  const id = Number(idWord);
+  switch (t) {
+    case 'done':
+      return { t, id, code: num(a), signal: num(b), stdout: unhex(c), stderr: unhex(d) };
+    case 'fd3':
+      return { t, id, data: unhex(a) };
+    case 'fd3end':
+      return { t, id };
+    case 'exit':
+      return { t, id, code: num(a) };
+    default:
+      return { t: 'error', id, message: t === 'error' ? unhex(a) : `unreadable line from the spawn companion: ${line.slice(0, 200)}` };
+  }
+}
+
+/** The words of a command line and its environment (variables without a value are left out, as spawn does). */
+function commandWords(cmd: string, args: string[], env: NodeJS.ProcessEnv): (string | number)[] {
+  const vars = Object.entries(env)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => hex(`${k}=${v}`));
+  return [hex(cmd), args.length, ...args.map(hex), vars.length, ...vars];
+}
+
 interface Waiter {
   resolve?(r: CommandResult): void;
   reject(e: Error): void;
   onMessage?(m: FromHelper): void;
-}
-
-/**
- * The companion's program. It runs as `node -e` from this function's source, so it must not
- * use anything from this module's scope.
- */
-function companion(): void {
-  // `node -e` runs CommonJS: require is how this program gets its modules.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const cp = require('node:child_process') as { spawn: typeof spawn };
-  const children = new Map<number, ChildProcess>();
-  const send = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
-  const run = (m: { id: number; cmd: string; args: string[]; env: NodeJS.ProcessEnv; input?: string; waitInput?: boolean; timeoutMs?: number }) => {
-    let child: ChildProcess;
-    try {
-      child = cp.spawn(m.cmd, m.args, { stdio: ['pipe', 'pipe', 'pipe'], env: m.env });
-    } catch (e) {
-      send({ t: 'error', id: m.id, message: (e as Error).message });
-      return;
-    }
-    children.set(m.id, child);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout?.on('data', (b: Buffer) => out.push(b));
-    child.stderr?.on('data', (b: Buffer) => err.push(b));
-    child.stdin?.on('error', () => undefined);
-    const timer = m.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), m.timeoutMs) : undefined;
-    let failed = false;
-    child.on('error', (e) => {
-      failed = true;
-      if (timer) clearTimeout(timer);
-      children.delete(m.id);
-      send({ t: 'error', id: m.id, message: e.message });
-    });
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      children.delete(m.id);
-      if (!failed) send({ t: 'done', id: m.id, code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-    });
-    if (!m.waitInput) child.stdin?.end(m.input ?? '');
-  };
-  // A monitor (conmon): detached, its stdio on /dev/null, a pipe to read on fd 3 and one to
-  // write on fd 4; what comes on fd 3 and its exit are forwarded.
-  const monitor = (m: { id: number; cmd: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string }) => {
-    let child: ChildProcess;
-    try {
-      child = cp.spawn(m.cmd, m.args, { stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'], detached: true, cwd: m.cwd, env: m.env });
-    } catch (e) {
-      send({ t: 'error', id: m.id, message: (e as Error).message });
-      return;
-    }
-    children.set(m.id, child);
-    const fd3 = child.stdio[3] as NodeJS.ReadableStream | null;
-    const fd4 = child.stdio[4] as NodeJS.WritableStream | null;
-    fd3?.on('data', (b: Buffer) => send({ t: 'fd3', id: m.id, data: b.toString() }));
-    fd3?.on('end', () => send({ t: 'fd3end', id: m.id }));
-    fd3?.on('error', () => undefined);
-    fd4?.on('error', () => undefined);
-    child.on('error', (e) => send({ t: 'error', id: m.id, message: e.message }));
-    child.on('exit', (code) => send({ t: 'exit', id: m.id, code }));
-  };
-  const release = (id: number) => {
-    const child = children.get(id);
-    children.delete(id);
-    if (!child) return;
-    child.removeAllListeners('exit');
-    for (const fd of [3, 4]) (child.stdio[fd] as unknown as { destroy(): void } | null)?.destroy();
-    child.unref();
-  };
-  let buf = '';
-  process.stdin.on('data', (b: Buffer) => {
-    buf += b.toString();
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-      const m = JSON.parse(buf.slice(0, nl)) as { t: string; id: number; data?: string };
-      buf = buf.slice(nl + 1);
-      if (m.t === 'run') run(m as unknown as Parameters<typeof run>[0]);
-      else if (m.t === 'monitor') monitor(m as unknown as Parameters<typeof monitor>[0]);
-      else if (m.t === 'input') children.get(m.id)?.stdin?.end(m.data ?? '');
-      else if (m.t === 'write4') (children.get(m.id)?.stdio[4] as NodeJS.WritableStream | null | undefined)?.end(m.data ?? '');
-      else if (m.t === 'kill') children.get(m.id)?.kill('SIGKILL');
-      else if (m.t === 'release') release(m.id);
-    }
-  });
-  process.stdin.on('end', () => process.exit(0));
 }
 
 /** How long the companion stays with nothing to do (SKIFF_SPAWN_HELPER_IDLE_MS overrides it). */
@@ -161,10 +105,8 @@ class Companion {
   #idleTimer: NodeJS.Timeout | undefined;
   dead = false;
 
-  constructor() {
-    // esbuild (tsx, vitest) names functions through a helper; give the companion one.
-    const source = `var __name = (f) => f; (${companion.toString()})();`;
-    this.#child = spawn(process.execPath, ['--max-old-space-size=64', '--max-semi-space-size=1', '-e', source], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
+  constructor(perl: string) {
+    this.#child = spawn(perl, ['-e', COMPANION_PROGRAM], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
     this.#child.stdin?.on('error', () => undefined);
     this.#child.stdout?.on('data', (b: Buffer) => this.#onData(b));
     const gone = (why: string) => {
@@ -181,7 +123,7 @@ class Companion {
   #onData(b: Buffer): void {
     this.#buf += b.toString();
     for (let nl = this.#buf.indexOf('\n'); nl >= 0; nl = this.#buf.indexOf('\n')) {
-      const m = JSON.parse(this.#buf.slice(0, nl)) as FromHelper;
+      const m = parseLine(this.#buf.slice(0, nl));
       this.#buf = this.#buf.slice(nl + 1);
       const p = this.#pending.get(m.id);
       if (!p) continue;
@@ -207,7 +149,7 @@ class Companion {
 
   /**
    * Nothing pending: the companion must not keep this process alive, and after a while with
-   * nothing to do it goes (a node at rest should not hold a Node process for it); the next
+   * nothing to do it goes (a node at rest should not hold a process for it); the next
    * command starts a new one.
    */
   #idle(): void {
@@ -234,19 +176,18 @@ class Companion {
     }
   }
 
-  #send(o: unknown): void {
-    this.#child.stdin?.write(`${JSON.stringify(o)}\n`);
+  #send(words: (string | number)[]): void {
+    this.#child.stdin?.write(`${words.join(' ')}\n`);
   }
 
   run(req: SpawnRequest): SpawnedCommand {
     const id = this.#next++;
+    const kill = () => this.#send(['kill', id]);
+    const timer = req.timeoutMs ? setTimeout(kill, req.timeoutMs) : undefined;
     const result = new Promise<CommandResult>((resolve, reject) => this.#add(id, { resolve, reject }));
-    this.#send({ t: 'run', id, cmd: req.cmd, args: req.args, env: req.env, input: req.input, waitInput: req.waitInput, timeoutMs: req.timeoutMs });
-    return {
-      result,
-      input: (data) => this.#send({ t: 'input', id, data }),
-      kill: () => this.#send({ t: 'kill', id }),
-    };
+    if (timer) result.then(() => clearTimeout(timer), () => clearTimeout(timer));
+    this.#send(['run', id, req.waitInput ? 1 : 0, ...commandWords(req.cmd, req.args, req.env), hex(req.waitInput ? '' : (req.input ?? ''))]);
+    return { result, input: (data) => this.#send(['input', id, hex(data)]), kill };
   }
 
   monitor(req: MonitorRequest): MonitorHandle {
@@ -265,16 +206,16 @@ class Companion {
         else if (m.t === 'error') for (const cb of errors) cb(new Error(m.message));
       },
     });
-    this.#send({ t: 'monitor', id, cmd: req.cmd, args: req.args, env: req.env, cwd: req.cwd });
+    this.#send(['monitor', id, hex(req.cwd), ...commandWords(req.cmd, req.args, req.env)]);
     return {
       fd3,
-      endFd4: (data) => this.#send({ t: 'write4', id, data }),
+      endFd4: (data) => this.#send(['write4', id, hex(data)]),
       onExit: (cb) => exits.push(cb),
       onError: (cb) => errors.push(cb),
-      kill: () => this.#send({ t: 'kill', id }),
+      kill: () => this.#send(['kill', id]),
       release: () => {
         if (!this.#pending.has(id)) return;
-        this.#send({ t: 'release', id });
+        this.#send(['release', id]);
         this.#forget(id);
         fd3.destroy();
       },
@@ -283,10 +224,30 @@ class Companion {
 }
 
 let shared: Companion | undefined;
+let perlPath: string | null | undefined;
+
+/** perl on PATH (looked up once); null when there is none. */
+function findPerl(): string | null {
+  if (perlPath !== undefined) return perlPath;
+  perlPath = null;
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(path.delimiter)) {
+    const p = path.join(dir || '.', 'perl');
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      perlPath = p;
+      break;
+    } catch {
+      // not here
+    }
+  }
+  return perlPath;
+}
 
 function companionInUse(): Companion | undefined {
   if (process.env.SKIFF_SPAWN_HELPER === '0') return undefined;
-  if (!shared || shared.dead) shared = new Companion();
+  const perl = findPerl();
+  if (!perl) return undefined;
+  if (!shared || shared.dead) shared = new Companion(perl);
   return shared;
 }
 
