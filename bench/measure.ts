@@ -24,7 +24,7 @@ export function median(xs: number[]): number {
 /**
  * A process's /proc/<pid>/stat: its name (comm) and the fields after it, from the state
  * (fields[0]); fields[2] is the process group, [11..14] utime, stime, cutime, cstime in 10 ms
- * ticks. Throws when the process is gone.
+ * ticks, [19] the start time. Throws when the process is gone.
  */
 export function procStat(pid: number): { comm: string; fields: string[] } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -56,6 +56,8 @@ export function machineCpuMs(): number {
 
 interface ProcCpu {
   name: string;
+  /** Start time (clock ticks after boot): with the PID, which process this is. */
+  start: string;
   /** utime + stime */
   own: number;
   /** cutime + cstime: children it waited for (short-lived commands land here) */
@@ -68,7 +70,8 @@ export function processCpu(): Map<number, ProcCpu> {
   for (const pid of allPids()) {
     try {
       const { comm, fields: f } = procStat(pid);
-      let name = comm;
+      // a kernel worker's name ends in what it runs at this moment; its CPU is not all that
+      let name = comm.startsWith('kworker/') ? comm.replace(/-.*/, '') : comm;
       if (comm === 'perl' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('-e')) name = 'perl (spawn companion)';
       if (comm === 'node') {
         // node processes by their script and its first argument ("node cmd/skiff.js kubelet")
@@ -76,7 +79,7 @@ export function processCpu(): Map<number, ProcCpu> {
         const [script, verb] = argv.slice(1).filter((a) => a && !a.startsWith('-'));
         name = argv.includes('-e') ? 'node (spawn companion)' : ['node', script?.split('/').slice(-2).join('/'), verb].filter(Boolean).join(' ');
       }
-      out.set(pid, { name, own: (Number(f[11]) + Number(f[12])) * 10, reaped: (Number(f[13]) + Number(f[14])) * 10 });
+      out.set(pid, { name, start: f[19] ?? '', own: (Number(f[11]) + Number(f[12])) * 10, reaped: (Number(f[13]) + Number(f[14])) * 10 });
     } catch {
       // gone meanwhile
     }
@@ -85,7 +88,7 @@ export function processCpu(): Map<number, ProcCpu> {
 }
 
 /**
- * CPU ms used between two processCpu() snapshots, by process name: a process's own time plus
+ * CPU ms used between two processCpu() snapshots, by process name (in the second): a process's own time plus
  * what the children it reaped used (so `ip`, CNI plugins and `runc create` count where they
  * were waited for). Sorted, largest first.
  */
@@ -93,7 +96,8 @@ export function cpuBetween(before: Map<number, ProcCpu>, after: Map<number, Proc
   const byName = new Map<string, number>();
   for (const [pid, a] of after) {
     const b = before.get(pid);
-    const used = a.own + a.reaped - (b && b.name === a.name ? b.own + b.reaped : 0);
+    // the same process in both (a reused PID starts anew; a name may change, as kworkers' do)
+    const used = a.own + a.reaped - (b && b.start === a.start ? b.own + b.reaped : 0);
     if (used > 0) byName.set(a.name, (byName.get(a.name) ?? 0) + used);
   }
   return [...byName].sort((x, y) => y[1] - x[1]);
