@@ -46,12 +46,25 @@ export function cpuMs(pid: number | undefined): number {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
+/** /proc/stat's cpu line: user nice system idle iowait irq softirq steal ..., in 10 ms ticks. */
+function cpuLine(): number[] {
+  return readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+}
+
 /** CPU ms all processes of the machine have used so far (busy time of /proc/stat's cpu line). */
 export function machineCpuMs(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal ...: everything but idle and iowait is busy
+  const f = cpuLine();
+  // everything but idle and iowait is busy
   const busy = f.reduce((a, b) => a + b, 0) - (f[3] ?? 0) - (f[4] ?? 0);
   return busy * 10;
+}
+
+/**
+ * CPU ms the hypervisor has taken from this VM so far (steal): counted as busy above, but
+ * no process here used it; a run with much of it measured a slower machine.
+ */
+export function machineStealMs(): number {
+  return (cpuLine()[7] ?? 0) * 10;
 }
 
 interface ProcCpu {
