@@ -121,6 +121,22 @@ describe('EventRecorder', () => {
     expect([...sink.events.values()].map((e) => e.count)).toEqual([2]);
   });
 
+  it('with qps/burst, writes past the burst wait for tokens and none is dropped', async () => {
+    const c = clock();
+    const sink = new MemorySink();
+    const rec = new EventRecorder({ client: { events: sink }, source: { component: 'kubelet', host: 'n1' }, now: c.now, qps: 50, burst: 2 });
+    for (let i = 0; i < 5; i++) rec.event({ ...pod, name: `web-${i}`, uid: `u-${i}` }, 'Normal', 'Started', 'Started container app');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sink.calls).toHaveLength(2); // the burst; the clock has not moved, so no token came back
+    c.advance(20); // one token at 50 per second
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sink.calls).toHaveLength(3);
+    c.advance(1000);
+    await rec.flush();
+    expect(sink.calls).toHaveLength(5);
+    expect(rec.dropped).toBe(0);
+  });
+
   it('puts events of objects without a namespace (Nodes) in "default"', async () => {
     const { sink, rec } = setup();
     rec.event({ kind: 'Node', name: 'n1', uid: 'n1' }, 'Warning', 'ImageGCFailed', 'x');

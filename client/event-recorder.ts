@@ -44,6 +44,13 @@ export interface EventRecorderOptions extends CorrelatorOptions {
   concurrency?: number;
   /** Writes waiting beyond this are dropped, oldest first (default 20000). */
   maxBacklog?: number;
+  /**
+   * Writes started per second at most, in bursts of up to `burst` (a token bucket, as
+   * client-go's rate-limited event client; the kubelet's --event-qps 50 / --event-burst 100).
+   * Writes beyond it wait their turn, none is dropped. Default: no limit.
+   */
+  qps?: number;
+  burst?: number;
 }
 
 /** The outcome of correlating one event: skip it, create it, or patch an Event already written. */
@@ -174,6 +181,12 @@ export class EventRecorder {
   #backlog = 0;
   #running = 0;
   #idle: (() => void)[] = [];
+  readonly #qps: number | undefined;
+  readonly #burst: number;
+  #tokens: number;
+  #tokensAt: number;
+  /** Pumps again when the next token is due (set while writes wait for one). */
+  #tokenTimer: NodeJS.Timeout | undefined;
   /** Writes dropped because the backlog was full. */
   dropped = 0;
   /** Events the spam filter dropped. */
@@ -188,6 +201,35 @@ export class EventRecorder {
     this.#log = o.logger;
     this.#concurrency = o.concurrency ?? 8;
     this.#maxBacklog = o.maxBacklog ?? 20_000;
+    this.#qps = o.qps !== undefined && o.qps > 0 ? o.qps : undefined;
+    this.#burst = Math.max(1, o.burst ?? 1);
+    this.#tokens = this.#burst;
+    this.#tokensAt = this.#now();
+  }
+
+  /** Takes a token for one write; without one, arranges a pump for when it is due. */
+  #takeToken(): boolean {
+    const qps = this.#qps;
+    if (qps === undefined) return true;
+    const now = this.#now();
+    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#tokensAt) * qps) / 1000);
+    this.#tokensAt = now;
+    if (this.#tokens >= 1) {
+      this.#tokens -= 1;
+      return true;
+    }
+    if (!this.#tokenTimer) {
+      this.#tokenTimer = setTimeout(
+        () => {
+          this.#tokenTimer = undefined;
+          this.#pump();
+        },
+        Math.ceil(((1 - this.#tokens) * 1000) / qps),
+      );
+      // Waiting events keep a process alive only while someone waits for them (flush).
+      if (this.#idle.length === 0) this.#tokenTimer.unref();
+    }
+    return false;
   }
 
   /** Records an event about `ref`; objects without a namespace (Nodes) get their events in "default". */
@@ -244,6 +286,7 @@ export class EventRecorder {
     for (const [name, q] of this.#queued) {
       if (this.#running >= this.#concurrency) return;
       if (this.#busy.has(name)) continue;
+      if (!this.#takeToken()) return;
       const w = q.shift() as Write;
       if (q.length === 0) this.#queued.delete(name);
       this.#backlog--;
@@ -283,6 +326,8 @@ export class EventRecorder {
   /** Resolves once every recorded event has been sent (or failed). */
   async flush(): Promise<void> {
     if (this.#running === 0 && this.#queued.size === 0) return;
-    await new Promise<void>((r) => this.#idle.push(r));
+    const done = new Promise<void>((r) => this.#idle.push(r));
+    this.#tokenTimer?.ref();
+    await done;
   }
 }

@@ -1,6 +1,6 @@
 // `skiff kubelet --kubeconfig F --node-name N --root DIR --pod-cidr CIDR [--capacity cpu=2,memory=4Gi]
 // [--node-labels k=v,...] [--max-pods 110] [--registry-config F] [--runtime crun|runc]
-// [--image-gc-high-threshold 85] [--image-gc-low-threshold 80] [--image-minimum-gc-age 2m]`: builds
+// [--image-gc-high-threshold 85] [--image-gc-low-threshold 80] [--image-minimum-gc-age 2m] [--event-qps 50] [--event-burst 100]`: builds
 // skiff's own CRI runtime on <root>/runtime and runs the kubelet until SIGTERM/SIGINT. The
 // pods' containers keep running when the kubelet stops; the next start re-adopts them.
 // Its HTTPS server (--kubelet-port, --address, --tls-cert-file/--tls-private-key-file or a
@@ -52,6 +52,8 @@ interface KubeletFlags {
   imageGcLowThreshold: number;
   imageMinimumGcAge: number;
   imageGcPeriod?: number;
+  eventQps: number;
+  eventBurst: number;
 }
 
 function port(v: string): number {
@@ -63,6 +65,12 @@ function port(v: string): number {
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`not a positive integer: ${v}`);
+  return n;
+}
+
+function nonNegativeInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`not a non-negative integer: ${v}`);
   return n;
 }
 
@@ -103,6 +111,8 @@ export function kubeletCommand(): Command {
     .addOption(new Option('--image-gc-low-threshold <percent>', 'usage image garbage collection frees down to').default(80).argParser(percent))
     .addOption(new Option('--image-minimum-gc-age <duration>', 'minimum age of an unused image before it may be removed').default(120_000, '2m').argParser(duration))
     .addOption(new Option('--image-gc-period <duration>', 'how often image garbage collection runs (also at start-up)').default(undefined, '5m').argParser(duration))
+    .addOption(new Option('--event-qps <n>', 'event writes per second at most (0: no limit); more wait their turn').default(50).argParser(nonNegativeInt))
+    .addOption(new Option('--event-burst <n>', 'event writes allowed at once before --event-qps applies').default(100).argParser(positiveInt))
     .action(async (o: KubeletFlags) => {
       const log = createLogger('kubelet');
       const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig, context: o.context }), { userAgent: `skiff-kubelet/${o.nodeName}` });
@@ -152,6 +162,8 @@ export function kubeletCommand(): Command {
         logger: log,
         imageGC: { highThresholdPercent: o.imageGcHighThreshold, lowThresholdPercent: o.imageGcLowThreshold, minAgeMs: o.imageMinimumGcAge },
         ...(o.imageGcPeriod ? { imageGCPeriodMs: o.imageGcPeriod } : {}),
+        eventQPS: o.eventQps,
+        eventBurst: o.eventBurst,
       });
       ref.kubelet = kubelet;
       await kubelet.start();

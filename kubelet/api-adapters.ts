@@ -42,6 +42,9 @@ export interface RestEventRecorderOptions {
   nodeName: string;
   onError?: (err: unknown) => void;
   now?: () => number;
+  /** Event writes per second at most, in bursts of `eventBurst` (the kubelet's --event-qps; 0 or none: no limit). */
+  eventQPS?: number;
+  eventBurst?: number;
 }
 
 /**
@@ -59,6 +62,7 @@ export class RestEventRecorder implements EventRecorder {
       client: opts.client,
       source: { component: 'kubelet', host: opts.nodeName },
       ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.eventQPS ? { qps: opts.eventQPS, burst: opts.eventBurst ?? 1 } : {}),
       logger: { warn: (obj) => opts.onError?.((obj as { err?: unknown }).err) },
     });
   }

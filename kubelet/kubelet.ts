@@ -50,6 +50,13 @@ export interface KubeletOptions {
   imageGC?: Partial<ImageGCPolicy>;
   /** How often image GC runs (default 5 minutes); it also runs at start-up. */
   imageGCPeriodMs?: number;
+  /**
+   * Event writes per second at most (Kubernetes' eventRecordQPS, default 50; 0: no limit), in
+   * bursts of up to eventBurst (default 100). Events past it wait, so a burst of pod starts
+   * leaves the API server to the status writes first; none is dropped.
+   */
+  eventQPS?: number;
+  eventBurst?: number;
 }
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
@@ -96,7 +103,13 @@ export class Kubelet {
     this.#clock = opts.clock ?? systemClock;
     const { client, runtime, images, nodeName } = opts;
     const hostIP = opts.hostIP ?? defaultHostIP();
-    this.#recorder = new RestEventRecorder({ client, nodeName, onError: (err) => this.#log.debug({ err }, 'event not recorded') });
+    this.#recorder = new RestEventRecorder({
+      client,
+      nodeName,
+      eventQPS: opts.eventQPS ?? 50,
+      eventBurst: opts.eventBurst ?? 100,
+      onError: (err) => this.#log.debug({ err }, 'event not recorded'),
+    });
     this.statusManager = new StatusManager({
       writer: restStatusWriter(client),
       onError: (pod, err) => this.#log.warn({ pod, err }, 'pod status not written'),
