@@ -16,6 +16,7 @@ PACKAGES=(
   skopeo umoci                        # benchmark anchors for image pulls
   buildah                             # oracle and benchmark anchor for skiff build
   procps openssl                      # ps and test certificates in the suites
+  perl-base                           # the runtime's spawn companion (Essential: always there)
   attr                                # setfattr: overlay opaque dirs and layer xattrs on unpack
   ca-certificates
 )
