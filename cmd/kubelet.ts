@@ -56,29 +56,19 @@ interface KubeletFlags {
   eventBurst: number;
 }
 
-function port(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port: ${v}`);
-  return n;
+/** A parser of integer flags in [min, max]; anything else fails with `message: <value>`. */
+function integer(min: number, max: number, message: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${message}: ${v}`);
+    return n;
+  };
 }
 
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`not a positive integer: ${v}`);
-  return n;
-}
-
-function nonNegativeInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`not a non-negative integer: ${v}`);
-  return n;
-}
-
-function percent(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 100) throw new Error(`not a percent (integer 0 to 100): ${v}`);
-  return n;
-}
+const port = integer(0, 65535, 'invalid port');
+const positiveInt = integer(1, Infinity, 'not a positive integer');
+const nonNegativeInt = integer(0, Infinity, 'not a non-negative integer');
+const percent = integer(0, 100, 'not a percent (integer 0 to 100)');
 
 /** A Go duration as kubelet flags take them ("2m", "90s", "0"), in ms. */
 function duration(v: string): number {

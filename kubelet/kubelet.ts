@@ -52,8 +52,8 @@ export interface KubeletOptions {
   imageGCPeriodMs?: number;
   /**
    * Event writes per second at most (Kubernetes' eventRecordQPS, default 50; 0: no limit), in
-   * bursts of up to eventBurst (default 100). Events past it wait, so a burst of pod starts
-   * leaves the API server to the status writes first; none is dropped.
+   * bursts of up to eventBurst (default 100). Events past it wait (none is dropped), so a node
+   * producing events faster than that cannot flood the API server.
    */
   eventQPS?: number;
   eventBurst?: number;
