@@ -47,7 +47,7 @@ export function cpuMs(pid: number | undefined): number {
 }
 
 /** /proc/stat's cpu line: user nice system idle iowait irq softirq steal ..., in 10 ms ticks. */
-function cpuLine(): number[] {
+export function cpuLine(): number[] {
   return readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
 }
 

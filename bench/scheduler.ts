@@ -6,7 +6,6 @@
 // same with 5,000 nodes. Anchors (not measured here): kube-scheduler's scheduler_perf floor
 // for SchedulingBasic is 680-810 pods/s at 5,000 nodes; HashiCorp's C1M placed 3,750/s.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { Etcd3 } from 'etcd3';
 import { Quantity } from '../api/quantity.js';
@@ -23,7 +22,7 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { startApiServer } from '../test/fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../test/fixtures/etcd.js';
 import { startHollowNodes } from '../test/fixtures/hollow-nodes.js';
-import { cpuMs, percentile, selfCpuMs } from './measure.js';
+import { cpuLine, cpuMs, percentile, selfCpuMs } from './measure.js';
 
 const CPUS = ['100m', '250m', '500m', '1'];
 const MEMS = ['128Mi', '256Mi', '512Mi', '1Gi'];
@@ -116,13 +115,9 @@ interface RoundResult {
   machinePercent: { idle: number; steal: number };
 }
 
-/** The aggregate `cpu` line of /proc/stat: user nice system idle iowait irq softirq steal. */
-function machineTicks(): number[] {
-  return readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
-}
-
+/** Idle and steal shares between two cpuLine() readings (user .. steal; guest is inside user). */
 function machinePercent(before: number[], after: number[]): { idle: number; steal: number } {
-  const d = after.map((v, i) => v - (before[i] ?? 0));
+  const d = after.slice(0, 8).map((v, i) => v - (before[i] ?? 0));
   const total = d.reduce((a, b) => a + b, 0) || 1;
   const pct = (v: number) => Math.round((1000 * v) / total) / 10;
   return { idle: pct((d[3] ?? 0) + (d[4] ?? 0)), steal: pct(d[7] ?? 0) };
@@ -155,7 +150,7 @@ async function round(etcd: EtcdFixture, nodeCount: number, podCount: number): Pr
         if (++bound === podCount) resolve();
       });
     });
-    const cpu0 = { api: cpuMs(api.proc?.pid), etcd: cpuMs(etcd.proc.pid), self: selfCpuMs(), machine: machineTicks() };
+    const cpu0 = { api: cpuMs(api.proc?.pid), etcd: cpuMs(etcd.proc.pid), self: selfCpuMs(), machine: cpuLine() };
     const firstCreate = performance.now();
     let next = 0;
     const ticker = setInterval(() => say({ phase: 'progress', created: next, bound, queue: scheduler.queue.lengths() }), 2000);
@@ -179,7 +174,7 @@ async function round(etcd: EtcdFixture, nodeCount: number, podCount: number): Pr
       etcd: perPod(cpuMs(etcd.proc.pid) - cpu0.etcd),
       schedulerAndClients: perPod(selfCpuMs() - cpu0.self),
     };
-    const machine = machinePercent(cpu0.machine, machineTicks());
+    const machine = machinePercent(cpu0.machine, cpuLine());
     const seconds = (lastBound - firstCreate) / 1000;
     latencies.sort((a, b) => a - b);
 
