@@ -9,14 +9,14 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   etcd-server etcd-client             # the store
   crun runc conmon                    # OCI runtimes and the container monitor
-  containernetworking-plugins         # CNI: bridge, host-local, portmap, loopback
+  containernetworking-plugins         # CNI: bridge, host-local, portmap
   docker-registry                     # local OCI registry (tests, skiff up)
   busybox-static                      # test and demo images are built from it
   iproute2 iptables kmod util-linux   # netns, veth, routes, NAT, mount tools
   skopeo umoci                        # benchmark anchors for image pulls
   buildah                             # oracle and benchmark anchor for skiff build
   procps openssl                      # ps and test certificates in the suites
-  perl-base                           # the runtime's spawn companion (Essential: always there)
+  gcc libc6-dev                       # compiles the runtime's spawn companion (a small C program)
   attr                                # setfattr: overlay opaque dirs and layer xattrs on unpack
   ca-certificates
 )
@@ -56,3 +56,4 @@ fi
 
 # Build (incremental: cheap when nothing changed).
 npx tsc -p tsconfig.build.json
+bash scripts/build-companion.sh

@@ -1,4 +1,5 @@
-// Before any suite: build dist/ (incremental, so nearly free when nothing changed). Suites
+// Before any suite: build dist/ (incremental, so nearly free when nothing changed), the
+// runtime's spawn companion included (scripts/build-companion.sh). Suites
 // run `skiff` as users do, from the built program: a plain `node dist/cmd/skiff.js` starts
 // several times faster than the sources through a TypeScript loader, and it tests the
 // artifact `npm start` runs.
@@ -30,6 +31,7 @@ export default function setup(): () => Promise<void> {
   } catch (err) {
     if (process.env.SKIFF_BUILD_TOLERANT !== '1') throw err;
   }
+  execFileSync('bash', [path.join(root, 'scripts/build-companion.sh')], { cwd: root, stdio: 'inherit' });
   const chainsBefore = hostportChainsPresent();
   return async () => {
     if (!chainsBefore && hostportChainsPresent()) await removeHostportChains();

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { RuntimeError, type PortMapping } from '../cri.js';
 import { runCommand } from '../oci/command.js';
 import type { StepTimes } from '../runtime-context.js';
-import { buildConfList, loopbackConf, type ConfList, type NetworkOptions, type PluginConf } from './conflist.js';
+import { buildConfList, type ConfList, type NetworkOptions, type PluginConf } from './conflist.js';
 
 export interface CniResult {
   cniVersion?: string;
@@ -49,7 +49,7 @@ export class CniNetwork {
    * configuration on stdin when the promise resolves (a plugin reads all of stdin before it
    * touches the namespace), so its start-up overlaps whatever it waits for.
    */
-  private async invoke(command: 'ADD' | 'DEL' | 'CHECK', plugin: PluginConf | ReturnType<typeof loopbackConf>, req: AttachRequest, ifName: string, extra: Record<string, unknown> | Promise<Record<string, unknown>>): Promise<CniResult | undefined> {
+  private async invoke(command: 'ADD' | 'DEL' | 'CHECK', plugin: PluginConf, req: AttachRequest, ifName: string, extra: Record<string, unknown> | Promise<Record<string, unknown>>): Promise<CniResult | undefined> {
     const stdin = extra instanceof Promise ? extra.then((x) => JSON.stringify({ ...plugin, ...x })) : JSON.stringify({ ...plugin, ...extra });
     const env = {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
@@ -89,7 +89,7 @@ export class CniNetwork {
     };
   }
 
-  /** Sets up lo and eth0 in the namespace; returns the bridge chain's result (with the pod IP). */
+  /** Sets up eth0 in the namespace (lo is up already: netns.ts); returns the chain's result (with the pod IP). */
   async add(req: AttachRequest, opts: AddOptions = {}): Promise<CniResult> {
     const ifName = req.ifName ?? 'eth0';
     const ready = Promise.resolve(opts.ready).then(() => undefined);
@@ -123,14 +123,10 @@ export class CniNetwork {
       });
       steps.push(prev.catch(() => undefined));
     }
-    // lo and eth0 are independent interfaces: lo comes up while the chain runs. It is started
-    // last: each start holds this thread for a fork, and the chain is the critical path.
-    const lo = timed('cni.loopback', ready, this.invoke('ADD', loopbackConf(this.conf.cniVersion), req, 'lo', ready.then(() => ({}))));
-    lo.catch(() => undefined); // awaited below
     try {
-      await Promise.all([prev, lo]);
+      await prev;
     } catch (e) {
-      await Promise.all([...steps, lo.catch(() => undefined)]);
+      await Promise.all(steps);
       await this.del({ ...req }, last).catch(() => undefined);
       throw e;
     }

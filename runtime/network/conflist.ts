@@ -1,7 +1,7 @@
 // The CNI network configuration list skiff generates for a node: a bridge with host-local
 // IPAM on the node's pod CIDR (the bridge is the pods' gateway), then portmap for hostPorts
-// (with SNAT, so connections from the node's own loopback reach pods too). The loopback
-// plugin runs separately on `lo`.
+// (with SNAT, so connections from the node's own loopback reach pods too). `lo` is up from
+// the moment the namespace is made (netns.ts), so no loopback plugin runs.
 
 export interface NetworkOptions {
   /** Network name; also names host-local's allocation directory. */
@@ -48,8 +48,4 @@ export function buildConfList(o: NetworkOptions): ConfList {
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
     ],
   };
-}
-
-export function loopbackConf(cniVersion = '1.0.0'): { cniVersion: string; name: string; type: string } {
-  return { cniVersion, name: 'lo', type: 'loopback' };
 }

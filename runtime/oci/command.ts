@@ -1,9 +1,10 @@
 // Running a helper binary (crun/runc, ip, mount, CNI plugins) and collecting its output. One
 // place, so every call has the same error shape: the command, its exit code and its stderr.
-// Commands start from the spawn companion (spawner.ts) unless it is switched off.
+// Commands start from the spawn companion (spawner.ts) unless it is switched off; a few
+// operations it does itself, with the equivalent command where it is off.
 import { spawn } from 'node:child_process';
 import { RuntimeError } from '../cri.js';
-import { spawnViaCompanion, type SpawnedCommand, type SpawnRequest } from './spawner.js';
+import { opViaCompanion, spawnViaCompanion, type CompanionOp, type SpawnedCommand, type SpawnRequest } from './spawner.js';
 
 export interface CommandResult {
   code: number;
@@ -77,4 +78,16 @@ export async function mustRun(cmd: string, args: string[], opts: CommandOptions 
   const r = await runCommand(cmd, args, opts);
   if (r.code !== 0) throw new RuntimeError('Internal', `${cmd} ${args.join(' ')}: exit ${r.code}: ${(r.stderr || r.stdout).trim()}`);
   return r;
+}
+
+/**
+ * An operation the spawn companion does itself (spawner.ts, CompanionOp); where the companion
+ * is switched off, `instead` runs the command that does the same. Answered as a command is.
+ */
+export function runOperation(op: CompanionOp, args: string[], instead: () => Promise<CommandResult>): Promise<CommandResult> {
+  const viaCompanion = opViaCompanion(op, args);
+  if (!viaCompanion) return instead();
+  return viaCompanion.catch((e: Error) => {
+    throw new RuntimeError('Unavailable', `cannot ${op} ${args[0] ?? ''}: ${e.message}`, { cause: e });
+  });
 }

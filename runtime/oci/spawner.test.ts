@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isRuntimeError } from '../cri.js';
 import { isAlive } from '../process-alive.js';
@@ -11,6 +12,8 @@ describe('commands through the spawn companion', () => {
     const parent = Number(r.stdout.trim());
     expect(parent).toBeGreaterThan(0);
     expect(parent).not.toBe(process.pid);
+    // the compiled companion (dist/bin/skiff-spawn), not a fallback
+    expect(readlinkSync(`/proc/${parent}/exe`)).toMatch(/\/dist\/bin\/skiff-spawn$/);
     // the same companion serves the next command
     expect(Number((await runCommand('sh', ['-c', 'echo $PPID'])).stdout.trim())).toBe(parent);
   });

@@ -1,19 +1,21 @@
-// Starting helper processes (ip, CNI plugins, mount, the OCI runtime) from a small companion
-// process instead of from this one. Node forks with fork(2): the kernel copies the page tables
-// of the whole calling process, write-protects its memory on every CPU, and the calling thread
-// waits until the child has exec'd. In a kubelet holding a hundred pods that is 2-3 ms of its
-// only thread per command, ten commands per pod start. The companion is a small Perl program
-// (spawn-companion.ts, which says why Perl and what the protocol is): its forks cost a tenth of
-// a Node process's, and they no longer hold up this process's event loop.
+// Starting helper processes (ip, CNI plugins, the OCI runtime's monitor conmon) from a small
+// companion process instead of from this one. Node forks with fork(2): the kernel copies the
+// page tables of the whole calling process, write-protects its memory on every CPU, and the
+// calling thread waits until the child has exec'd. In a kubelet holding a hundred pods that is
+// 2-3 ms of its only thread per command. The companion is a small C program
+// (spawn-companion.c, compiled into dist/bin/skiff-spawn by the build) that starts commands
+// with posix_spawn (a vfork: nothing copied) and does a few operations itself that would
+// otherwise each be a command: pinning a network namespace with lo up, removing it, mounting
+// and unmounting a root filesystem.
 // The companion exits when its stdin closes (this process went away, or left it idle);
 // commands already started finish on their own.
-// SKIFF_SPAWN_HELPER=0, or a machine without perl, starts every command directly.
+// SKIFF_SPAWN_HELPER=0, or a build without the companion (no C compiler), starts every
+// command directly and makes the operations commands again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { CommandResult } from './command.js';
-import { COMPANION_PROGRAM } from './spawn-companion.js';
 
 export interface SpawnRequest {
   cmd: string;
@@ -105,8 +107,8 @@ class Companion {
   #idleTimer: NodeJS.Timeout | undefined;
   dead = false;
 
-  constructor(perl: string) {
-    this.#child = spawn(perl, ['-e', COMPANION_PROGRAM], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
+  constructor(program: string) {
+    this.#child = spawn(program, [], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
     this.#child.stdin?.on('error', () => undefined);
     this.#child.stdout?.on('data', (b: Buffer) => this.#onData(b));
     const gone = (why: string) => {
@@ -190,6 +192,14 @@ class Companion {
     return { result, input: (data) => this.#send(['input', id, hex(data)]), kill };
   }
 
+  /** An operation the companion does itself; answered as a command would be (code 0, or 1 with the reason in stderr). */
+  op(op: CompanionOp, args: string[]): Promise<CommandResult> {
+    const id = this.#next++;
+    const result = new Promise<CommandResult>((resolve, reject) => this.#add(id, { resolve, reject }));
+    this.#send([op, id, ...args.map(hex)]);
+    return result;
+  }
+
   monitor(req: MonitorRequest): MonitorHandle {
     const id = this.#next++;
     const fd3 = new PassThrough();
@@ -224,30 +234,34 @@ class Companion {
 }
 
 let shared: Companion | undefined;
-let perlPath: string | null | undefined;
+let program: string | null | undefined;
 
-/** perl on PATH (looked up once); null when there is none. */
-function findPerl(): string | null {
-  if (perlPath !== undefined) return perlPath;
-  perlPath = null;
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(path.delimiter)) {
-    const p = path.join(dir || '.', 'perl');
+/**
+ * The compiled companion (looked up once): dist/bin/skiff-spawn, beside the built modules
+ * (dist/runtime/oci/) or, for the sources run directly, under dist/ of the same tree. null
+ * when the build made none.
+ */
+function findCompanion(): string | null {
+  if (program !== undefined) return program;
+  program = null;
+  for (const rel of ['../../bin/skiff-spawn', '../../dist/bin/skiff-spawn']) {
+    const p = path.resolve(import.meta.dirname, rel);
     try {
       fs.accessSync(p, fs.constants.X_OK);
-      perlPath = p;
+      program = p;
       break;
     } catch {
       // not here
     }
   }
-  return perlPath;
+  return program;
 }
 
 function companionInUse(): Companion | undefined {
   if (process.env.SKIFF_SPAWN_HELPER === '0') return undefined;
-  const perl = findPerl();
-  if (!perl) return undefined;
-  if (!shared || shared.dead) shared = new Companion(perl);
+  const p = findCompanion();
+  if (!p) return undefined;
+  if (!shared || shared.dead) shared = new Companion(p);
   return shared;
 }
 
@@ -259,4 +273,16 @@ export function spawnViaCompanion(req: SpawnRequest): SpawnedCommand | undefined
 /** Starts a monitor process (conmon) through the companion; undefined when it is switched off. */
 export function monitorViaCompanion(req: MonitorRequest): MonitorHandle | undefined {
   return companionInUse()?.monitor(req);
+}
+
+/**
+ * The operations the companion does itself, with their words:
+ * netns-add <path> (a new network namespace with lo up, pinned at path), netns-del <path>,
+ * mount <type> <source> <target> <data> (mount(2) with no flags), umount <target> <0|1 (detach)>.
+ */
+export type CompanionOp = 'netns-add' | 'netns-del' | 'mount' | 'umount';
+
+/** Has the companion do an operation; undefined when it is switched off (the caller runs the equivalent command). */
+export function opViaCompanion(op: CompanionOp, args: string[]): Promise<CommandResult> | undefined {
+  return companionInUse()?.op(op, args);
 }

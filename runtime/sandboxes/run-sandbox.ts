@@ -1,4 +1,4 @@
-// RunPodSandbox: a pinned network namespace wired up by the CNI chain (loopback, bridge +
+// RunPodSandbox: a pinned network namespace (lo up) wired up by the CNI chain (bridge +
 // host-local, portmap), the sandbox's /etc files, and the record. skiff has no pause
 // container: the pinned namespace is what the pod's containers join. On any failure the
 // steps already taken are undone.

@@ -1,0 +1,719 @@
+/*
+ * skiff-spawn: the runtime's spawn companion (runtime/oci/spawner.ts starts it and speaks to it
+ * over its stdin and stdout). It starts the runtime's helper commands (ip, CNI plugins, conmon)
+ * with posix_spawn, which glibc implements as clone(CLONE_VM | CLONE_VFORK): no copy of page
+ * tables, no copy-on-write faults afterwards, in either process. A few operations that
+ * otherwise cost a whole command each it does itself with one or two system calls: a pinned
+ * network namespace with lo up (`ip netns add` + the loopback CNI plugin), its removal, and
+ * mounting or unmounting a container's root filesystem (`mount`, `umount`).
+ *
+ * Compiled at build time into dist/bin/skiff-spawn (scripts/build-companion.sh).
+ *
+ * Lines in (every string hex, "-" when empty, so a message is one line of plain words):
+ *   run <id> <waitInput 0|1> <cmd> <nargs> <args...> <nenv> <K=V...> <input>
+ *   monitor <id> <cwd> <cmd> <nargs> <args...> <nenv> <K=V...>
+ *   input <id> <data>        write4 <id> <data>        kill <id>        release <id>
+ *   netns-add <id> <path>    netns-del <id> <path>
+ *   mount <id> <type> <source> <target> <data>         umount <id> <target> <detach 0|1>
+ * Lines out:
+ *   done <id> <code|-> <signal|-> <stdout> <stderr>   error <id> <message>
+ *   fd3 <id> <data>   fd3end <id>   exit <id> <code|->
+ * The operations answer with `done` too: code 0, or 1 with the reason as stderr.
+ * A `run` child gets pipes on 0-2; a monitor (conmon) starts in a session of its own with
+ * /dev/null on 0-2, a pipe to read on fd 3 and one to write on fd 4. The companion exits when
+ * its stdin closes; what it started goes on by itself.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------ buffers and lines */
+
+struct buf {
+  char *p;
+  size_t len, cap, off; /* off: how much of it is already written (writers) */
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n) {
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n + 1) cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) _exit(70);
+    b->p = p;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  b->p[b->len] = 0;
+}
+
+static void buf_free(struct buf *b) {
+  free(b->p);
+  memset(b, 0, sizeof *b);
+}
+
+static struct buf out; /* the line being written to stdout */
+
+static void out_hex(const char *s, size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  if (n == 0) {
+    buf_add(&out, " -", 2);
+    return;
+  }
+  buf_add(&out, " ", 1);
+  for (size_t i = 0; i < n; i++) {
+    char pair[2] = {digits[(unsigned char)s[i] >> 4], digits[(unsigned char)s[i] & 15]};
+    buf_add(&out, pair, 2);
+  }
+}
+
+static void out_word(const char *w) {
+  buf_add(&out, " ", 1);
+  buf_add(&out, w, strlen(w));
+}
+
+static void out_int(long v) {
+  char w[32];
+  snprintf(w, sizeof w, "%ld", v);
+  out_word(w);
+}
+
+static void out_begin(const char *type, long id) {
+  out.len = 0;
+  buf_add(&out, type, strlen(type));
+  out_int(id);
+}
+
+/* Sends the line; a reader that is gone means this process has nothing left to do. */
+static void out_end(void) {
+  buf_add(&out, "\n", 1);
+  size_t off = 0;
+  while (off < out.len) {
+    ssize_t n = write(1, out.p + off, out.len - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      _exit(0);
+    }
+    off += (size_t)n;
+  }
+}
+
+static void say_error(long id, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  out_begin("error", id);
+  out_hex(msg, strlen(msg));
+  out_end();
+}
+
+/* The answer to an operation: code 0, or 1 with the reason. */
+static void say_op(long id, const char *fail) {
+  out_begin("done", id);
+  out_word(fail ? "1" : "0");
+  out_word("-");
+  out_hex("", 0);
+  out_hex(fail ? fail : "", fail ? strlen(fail) : 0);
+  out_end();
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Decodes a hex word in place ("-" is the empty string); the result is NUL-terminated. */
+static char *unhex(char *w, size_t *len) {
+  size_t n = 0;
+  if (w && strcmp(w, "-") != 0) {
+    for (char *s = w; s[0] && s[1]; s += 2) {
+      int hi = hexval(s[0]), lo = hexval(s[1]);
+      if (hi < 0 || lo < 0) break;
+      w[n++] = (char)(hi << 4 | lo);
+    }
+  }
+  if (!w) return (char *)"";
+  w[n] = 0;
+  if (len) *len = n;
+  return w;
+}
+
+/* ------------------------------------------------------------------ jobs */
+
+enum { RUN, MONITOR };
+
+struct job {
+  long id;
+  pid_t pid;
+  int kind;
+  int rd[3];          /* read ends: stdout, stderr (run); fd 3 (monitor, in rd[0]); -1 when closed */
+  struct buf got[2];  /* stdout, stderr collected (run) */
+  int wr;             /* the write end not yet written (stdin or fd 4); -1 when done */
+  struct buf pending; /* what is being written to it */
+  int writing;        /* 1 once its data is known */
+  int reaped, status, released, reported;
+  struct job *next;
+};
+
+static struct job *jobs;
+
+static struct job *job_find(long id) {
+  for (struct job *j = jobs; j; j = j->next)
+    if (j->id == id) return j;
+  return NULL;
+}
+
+static struct job *job_by_pid(pid_t pid) {
+  for (struct job *j = jobs; j; j = j->next)
+    if (j->pid == pid && !j->reaped) return j;
+  return NULL;
+}
+
+static void job_drop(struct job *d) {
+  for (struct job **p = &jobs; *p; p = &(*p)->next) {
+    if (*p != d) continue;
+    *p = d->next;
+    for (int i = 0; i < 3; i++)
+      if (d->rd[i] >= 0) close(d->rd[i]);
+    if (d->wr >= 0) close(d->wr);
+    buf_free(&d->got[0]);
+    buf_free(&d->got[1]);
+    buf_free(&d->pending);
+    free(d);
+    return;
+  }
+}
+
+static int open_readers(struct job *j) {
+  int n = 0;
+  for (int i = 0; i < 3; i++) n += j->rd[i] >= 0;
+  return n;
+}
+
+/*
+ * A command is finished when its pipes are closed and it is reaped: then its result goes
+ * out. A monitor reports its exit when reaped (its fd 3 may stay open much longer).
+ */
+static void settle(struct job *j) {
+  if (!j->reaped) return;
+  if (j->kind == RUN) {
+    if (open_readers(j) > 0) return;
+    out_begin("done", j->id);
+    if (WIFSIGNALED(j->status)) {
+      out_word("-");
+      out_int(WTERMSIG(j->status));
+    } else {
+      out_int(WEXITSTATUS(j->status));
+      out_word("-");
+    }
+    out_hex(j->got[0].p, j->got[0].len);
+    out_hex(j->got[1].p, j->got[1].len);
+    out_end();
+    job_drop(j);
+    return;
+  }
+  if (!j->reported && !j->released) {
+    out_begin("exit", j->id);
+    if (WIFSIGNALED(j->status)) out_word("-");
+    else out_int(WEXITSTATUS(j->status));
+    out_end();
+  }
+  j->reported = 1;
+  if (open_readers(j) == 0 && (j->released || j->wr < 0)) job_drop(j);
+}
+
+static void close_reader(struct job *j, int i) {
+  close(j->rd[i]);
+  j->rd[i] = -1;
+  if (j->kind == MONITOR && !j->released) {
+    out_begin("fd3end", j->id);
+    out_end();
+  }
+  settle(j);
+}
+
+/* Writes what it can; closes the end when all is written (or the reader went away). */
+static void flush_writer(struct job *j) {
+  if (j->wr < 0 || !j->writing) return;
+  while (j->pending.off < j->pending.len) {
+    ssize_t n = write(j->wr, j->pending.p + j->pending.off, j->pending.len - j->pending.off);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return;
+      break;
+    }
+    j->pending.off += (size_t)n;
+  }
+  close(j->wr);
+  j->wr = -1;
+  buf_free(&j->pending);
+}
+
+static void queue_write(struct job *j, const char *data, size_t n) {
+  if (j->wr < 0 || j->writing) return;
+  buf_add(&j->pending, "", 0);
+  buf_add(&j->pending, data, n);
+  j->writing = 1;
+  flush_writer(j);
+}
+
+/* ------------------------------------------------------------------ spawning */
+
+/* A descriptor moved to 10 or above, close-on-exec: the targets 0-4 of the children's dup2s are never taken by a source. */
+static int high(int fd) {
+  if (fd >= 10) return fd;
+  int h = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+  close(fd);
+  return h;
+}
+
+static int pipe_high(int p[2]) {
+  if (pipe2(p, O_CLOEXEC) < 0) return -1;
+  p[0] = high(p[0]);
+  p[1] = high(p[1]);
+  if (p[0] < 0 || p[1] < 0) return -1;
+  return 0;
+}
+
+static void nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+/* The command's path: as given when it has a slash, else the first executable on the given PATH. */
+static const char *resolve(const char *cmd, const char *pathvar, char *space, size_t size) {
+  if (strchr(cmd, '/')) return cmd;
+  const char *p = pathvar ? pathvar : "/usr/sbin:/usr/bin:/sbin:/bin";
+  while (*p) {
+    const char *end = strchr(p, ':');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    if (n + strlen(cmd) + 2 <= size) {
+      if (n == 0) snprintf(space, size, "./%s", cmd);
+      else snprintf(space, size, "%.*s/%s", (int)n, p, cmd);
+      struct stat st;
+      if (stat(space, &st) == 0 && S_ISREG(st.st_mode) && access(space, X_OK) == 0) return space;
+    }
+    if (!end) break;
+    p = end + 1;
+  }
+  return NULL;
+}
+
+static sigset_t child_mask; /* the children's signal mask: empty */
+
+/* posix_spawn with the children's signals at their defaults; 0 or an errno. */
+static int spawn_child(pid_t *pid, const char *cmd, char **argv, char **envp, posix_spawn_file_actions_t *fa, int session) {
+  char *pathvar = NULL;
+  for (char **e = envp; *e; e++)
+    if (strncmp(*e, "PATH=", 5) == 0) pathvar = *e + 5;
+  char space[4096];
+  const char *file = resolve(cmd, pathvar, space, sizeof space);
+  if (!file) return ENOENT;
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t deflt;
+  sigemptyset(&deflt);
+  sigaddset(&deflt, SIGPIPE);
+  sigaddset(&deflt, SIGCHLD);
+  posix_spawnattr_setsigmask(&attr, &child_mask);
+  posix_spawnattr_setsigdefault(&attr, &deflt);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (session ? POSIX_SPAWN_SETSID : 0));
+  int rc = posix_spawn(pid, file, fa, &attr, argv, envp);
+  posix_spawnattr_destroy(&attr);
+  return rc;
+}
+
+static const char *errname(int e) {
+  const char *n = strerrorname_np(e);
+  return n ? n : strerror(e);
+}
+
+/* The words after the id of run and monitor: <cmd> <nargs> <args...> <nenv> <K=V...>; NULL when malformed. */
+struct command {
+  char *cmd;
+  char **argv;
+  char **envp;
+};
+
+static int take_command(char **w, int nw, int *at, struct command *c) {
+  if (*at + 2 > nw) return -1;
+  c->cmd = unhex(w[(*at)++], NULL);
+  long nargs = strtol(w[(*at)++], NULL, 10);
+  if (nargs < 0 || *at + nargs + 1 > nw) return -1;
+  c->argv = calloc((size_t)nargs + 2, sizeof(char *));
+  if (!c->argv) _exit(70);
+  c->argv[0] = c->cmd;
+  for (long i = 0; i < nargs; i++) c->argv[i + 1] = unhex(w[(*at)++], NULL);
+  long nenv = strtol(w[(*at)++], NULL, 10);
+  if (nenv < 0 || *at + nenv > nw) return -1;
+  c->envp = calloc((size_t)nenv + 1, sizeof(char *));
+  if (!c->envp) _exit(70);
+  for (long i = 0; i < nenv; i++) c->envp[i] = unhex(w[(*at)++], NULL);
+  return 0;
+}
+
+static struct job *job_new(long id, int kind) {
+  struct job *j = calloc(1, sizeof *j);
+  if (!j) _exit(70);
+  j->id = id;
+  j->kind = kind;
+  j->rd[0] = j->rd[1] = j->rd[2] = j->wr = -1;
+  j->next = jobs;
+  jobs = j;
+  return j;
+}
+
+static void do_run(long id, char **w, int nw, int at) {
+  struct command c = {0};
+  if (at >= nw) return say_error(id, "malformed run");
+  int wait_input = strcmp(w[at++], "1") == 0;
+  if (take_command(w, nw, &at, &c) < 0 || at >= nw) {
+    free(c.argv);
+    free(c.envp);
+    return say_error(id, "malformed run");
+  }
+  size_t inlen;
+  char *input = unhex(w[at], &inlen);
+  int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1};
+  if (pipe_high(in) < 0 || pipe_high(o) < 0 || pipe_high(e) < 0) {
+    int err = errno;
+    for (int i = 0; i < 2; i++) {
+      if (in[i] >= 0) close(in[i]);
+      if (o[i] >= 0) close(o[i]);
+      if (e[i] >= 0) close(e[i]);
+    }
+    free(c.argv);
+    free(c.envp);
+    return say_error(id, "pipe: %s", strerror(err));
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, o[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, e[1], 2);
+  pid_t pid;
+  int rc = spawn_child(&pid, c.cmd, c.argv, c.envp, &fa, 0);
+  posix_spawn_file_actions_destroy(&fa);
+  close(in[0]);
+  close(o[1]);
+  close(e[1]);
+  if (rc != 0) {
+    close(in[1]);
+    close(o[0]);
+    close(e[0]);
+    say_error(id, "spawn %s %s", c.cmd, errname(rc));
+  } else {
+    struct job *j = job_new(id, RUN);
+    j->pid = pid;
+    j->rd[0] = o[0];
+    j->rd[1] = e[0];
+    nonblock(o[0]);
+    nonblock(e[0]);
+    j->wr = in[1];
+    nonblock(in[1]);
+    if (!wait_input) queue_write(j, input, inlen);
+  }
+  free(c.argv);
+  free(c.envp);
+}
+
+static void do_monitor(long id, char **w, int nw, int at) {
+  struct command c = {0};
+  if (at >= nw) return say_error(id, "malformed monitor");
+  char *cwd = unhex(w[at++], NULL);
+  if (take_command(w, nw, &at, &c) < 0) {
+    free(c.argv);
+    free(c.envp);
+    return say_error(id, "malformed monitor");
+  }
+  int r3[2] = {-1, -1}, r4[2] = {-1, -1};
+  if (pipe_high(r3) < 0 || pipe_high(r4) < 0) {
+    int err = errno;
+    for (int i = 0; i < 2; i++) {
+      if (r3[i] >= 0) close(r3[i]);
+      if (r4[i] >= 0) close(r4[i]);
+    }
+    free(c.argv);
+    free(c.envp);
+    return say_error(id, "pipe: %s", strerror(err));
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addchdir_np(&fa, cwd);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
+  posix_spawn_file_actions_adddup2(&fa, 0, 1);
+  posix_spawn_file_actions_adddup2(&fa, 0, 2);
+  posix_spawn_file_actions_adddup2(&fa, r3[1], 3);
+  posix_spawn_file_actions_adddup2(&fa, r4[0], 4);
+  pid_t pid;
+  int rc = spawn_child(&pid, c.cmd, c.argv, c.envp, &fa, 1);
+  posix_spawn_file_actions_destroy(&fa);
+  close(r3[1]);
+  close(r4[0]);
+  if (rc != 0) {
+    close(r3[0]);
+    close(r4[1]);
+    say_error(id, "spawn %s %s", c.cmd, errname(rc));
+  } else {
+    struct job *j = job_new(id, MONITOR);
+    j->pid = pid;
+    j->rd[0] = r3[0];
+    nonblock(r3[0]);
+    j->wr = r4[1];
+    nonblock(r4[1]);
+  }
+  free(c.argv);
+  free(c.envp);
+}
+
+static void do_release(struct job *j) {
+  j->released = 1;
+  for (int i = 0; i < 3; i++)
+    if (j->rd[i] >= 0) {
+      close(j->rd[i]);
+      j->rd[i] = -1;
+    }
+  if (j->wr >= 0) {
+    close(j->wr);
+    j->wr = -1;
+  }
+  if (j->reaped) job_drop(j);
+}
+
+/* ------------------------------------------------------------------ operations done here */
+
+static int own_netns = -1; /* this process's network namespace, to come back to */
+
+static char failure[600];
+
+static const char *fail(const char *what, const char *path, int e) {
+  snprintf(failure, sizeof failure, "%s %s: %s", what, path, strerror(e));
+  return failure;
+}
+
+/* Makes the pins' directory a shared mount point, as `ip netns add` does, so pins made later show in every mount namespace that has it. */
+static void share_dir(const char *dir) {
+  static char done[512];
+  if (strcmp(done, dir) == 0) return;
+  if (mount("", dir, "none", MS_SHARED | MS_REC, NULL) < 0 && errno == EINVAL) {
+    if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL) == 0) mount("", dir, "none", MS_SHARED | MS_REC, NULL);
+  }
+  snprintf(done, sizeof done, "%s", dir);
+}
+
+/* A new network namespace with lo up, pinned by a bind mount at `path` (it lives on with nothing inside). */
+static const char *netns_add(const char *path) {
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash || slash == dir) return fail("netns", path, EINVAL);
+  *slash = 0;
+  if (mkdir(dir, 0755) < 0 && errno != EEXIST) return fail("mkdir", dir, errno);
+  share_dir(dir);
+  int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+  if (fd < 0) return fail("create", path, errno);
+  close(fd);
+  const char *why = NULL;
+  if (unshare(CLONE_NEWNET) < 0) {
+    why = fail("unshare", "net", errno);
+  } else {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    if (s < 0) why = fail("socket", "lo", errno);
+    else if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) why = fail("get flags of", "lo", errno);
+    else {
+      ifr.ifr_flags |= IFF_UP;
+      if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) why = fail("set lo up in", path, errno);
+    }
+    if (s >= 0) close(s);
+    if (!why && mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0) why = fail("pin", path, errno);
+    if (setns(own_netns, CLONE_NEWNET) < 0) {
+      /* Cannot happen with a namespace file held open; if it did, nothing here could be trusted. */
+      fprintf(stderr, "skiff-spawn: cannot return to its network namespace: %s\n", strerror(errno));
+      _exit(71);
+    }
+  }
+  if (why) unlink(path);
+  return why;
+}
+
+/* Unpins and removes a namespace (idempotent), as `ip netns delete` does. */
+static const char *netns_del(const char *path) {
+  if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT) return fail("unmount", path, errno);
+  if (unlink(path) < 0 && errno != ENOENT) return fail("remove", path, errno);
+  return NULL;
+}
+
+static void do_op(long id, const char *op, char **w, int nw, int at) {
+  char *a[4] = {0};
+  int need = strcmp(op, "mount") == 0 ? 4 : strcmp(op, "umount") == 0 ? 2 : 1;
+  if (nw - at < need) return say_error(id, "malformed %s", op);
+  for (int i = 0; i < need; i++) a[i] = unhex(w[at + i], NULL);
+  const char *why = NULL;
+  if (strcmp(op, "netns-add") == 0) why = netns_add(a[0]);
+  else if (strcmp(op, "netns-del") == 0) why = netns_del(a[0]);
+  else if (strcmp(op, "mount") == 0) {
+    if (mount(a[1], a[2], a[0], 0, a[3]) < 0) why = fail("mount", a[2], errno);
+  } else if (umount2(a[0], strcmp(a[1], "1") == 0 ? MNT_DETACH : 0) < 0) {
+    why = fail("umount", a[0], errno);
+  }
+  say_op(id, why);
+}
+
+/* ------------------------------------------------------------------ the loop */
+
+static void message(char *line) {
+  char *w[4096];
+  int nw = 0;
+  for (char *s = strtok(line, " "); s && nw < (int)(sizeof w / sizeof w[0]); s = strtok(NULL, " ")) w[nw++] = s;
+  if (nw < 2) return;
+  long id = strtol(w[1], NULL, 10);
+  const char *t = w[0];
+  if (strcmp(t, "run") == 0) return do_run(id, w, nw, 2);
+  if (strcmp(t, "monitor") == 0) return do_monitor(id, w, nw, 2);
+  if (strcmp(t, "netns-add") == 0 || strcmp(t, "netns-del") == 0 || strcmp(t, "mount") == 0 || strcmp(t, "umount") == 0) return do_op(id, t, w, nw, 2);
+  struct job *j = job_find(id);
+  if (!j) return;
+  if (strcmp(t, "input") == 0 || strcmp(t, "write4") == 0) {
+    size_t n;
+    char *data = unhex(nw > 2 ? w[2] : NULL, &n);
+    queue_write(j, data, nw > 2 ? n : 0);
+  } else if (strcmp(t, "kill") == 0) {
+    if (!j->reaped) kill(j->pid, SIGKILL);
+  } else if (strcmp(t, "release") == 0) {
+    do_release(j);
+  }
+}
+
+static void reap_all(void) {
+  int status;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    struct job *j = job_by_pid(pid);
+    if (!j) continue;
+    j->reaped = 1;
+    j->status = status;
+    settle(j);
+  }
+}
+
+int main(void) {
+  signal(SIGPIPE, SIG_IGN);
+  sigemptyset(&child_mask);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  int sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+  own_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (sfd < 0 || own_netns < 0) {
+    fprintf(stderr, "skiff-spawn: %s\n", strerror(errno));
+    return 1;
+  }
+  struct buf in = {0};
+  struct pollfd *fds = NULL;
+  struct job **owner = NULL;
+  size_t cap = 0;
+  for (;;) {
+    size_t n = 0, want = 2;
+    for (struct job *j = jobs; j; j = j->next) want += 4;
+    if (want > cap) {
+      cap = want * 2;
+      fds = realloc(fds, cap * sizeof *fds);
+      owner = realloc(owner, cap * sizeof *owner);
+      if (!fds || !owner) _exit(70);
+    }
+    fds[n++] = (struct pollfd){.fd = 0, .events = POLLIN};
+    fds[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
+    for (struct job *j = jobs; j; j = j->next) {
+      for (int i = 0; i < 3; i++)
+        if (j->rd[i] >= 0) {
+          owner[n] = j;
+          fds[n++] = (struct pollfd){.fd = j->rd[i], .events = POLLIN};
+        }
+      if (j->wr >= 0 && j->writing) {
+        owner[n] = j;
+        fds[n++] = (struct pollfd){.fd = j->wr, .events = POLLOUT};
+      }
+    }
+    if (poll(fds, n, -1) < 0) {
+      if (errno == EINTR) continue;
+      _exit(72);
+    }
+    if (fds[1].revents) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) > 0) {
+      }
+      reap_all();
+    }
+    /* Readers and writers (a job may be gone after an earlier one of its fds: look it up again). */
+    for (size_t i = 2; i < n; i++) {
+      if (!fds[i].revents) continue;
+      struct job *j = NULL;
+      for (struct job *k = jobs; k; k = k->next)
+        if (k == owner[i]) j = k;
+      if (!j) continue;
+      if (fds[i].events & POLLOUT) {
+        if (j->wr == fds[i].fd) flush_writer(j);
+        continue;
+      }
+      int r = -1;
+      for (int k = 0; k < 3; k++)
+        if (j->rd[k] == fds[i].fd) r = k;
+      if (r < 0) continue;
+      char data[65536];
+      ssize_t got = read(fds[i].fd, data, sizeof data);
+      if (got < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (got <= 0) {
+        close_reader(j, r);
+        continue;
+      }
+      if (j->kind == MONITOR) {
+        if (!j->released) {
+          out_begin("fd3", j->id);
+          out_hex(data, (size_t)got);
+          out_end();
+        }
+      } else {
+        buf_add(&j->got[r], data, (size_t)got);
+      }
+    }
+    if (fds[0].revents) {
+      char data[65536];
+      ssize_t got = read(0, data, sizeof data);
+      if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) _exit(0);
+      if (got > 0) {
+        buf_add(&in, data, (size_t)got);
+        char *start = in.p;
+        char *nl;
+        while ((nl = memchr(start, '\n', in.len - (size_t)(start - in.p)))) {
+          *nl = 0;
+          message(start);
+          start = nl + 1;
+        }
+        size_t rest = in.len - (size_t)(start - in.p);
+        memmove(in.p, start, rest);
+        in.len = rest;
+      }
+    }
+  }
+}
