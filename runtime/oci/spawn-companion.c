@@ -295,6 +295,20 @@ static int pipe_high(int p[2]) {
   return 0;
 }
 
+/* n pipes into p[0..2n-1] (read end, write end, ...); on failure none is left open and errno says why. */
+static int open_pipes(int *p, int n) {
+  for (int i = 0; i < 2 * n; i++) p[i] = -1;
+  for (int i = 0; i < n; i++) {
+    if (pipe_high(p + 2 * i) == 0) continue;
+    int err = errno;
+    for (int k = 0; k < 2 * n; k++)
+      if (p[k] >= 0) close(p[k]);
+    errno = err;
+    return -1;
+  }
+  return 0;
+}
+
 static void nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 /* The command's path: as given when it has a slash, else the first executable on the given PATH. */
@@ -352,6 +366,11 @@ struct command {
   char **envp;
 };
 
+static void free_command(struct command *c) {
+  free(c->argv);
+  free(c->envp);
+}
+
 static int take_command(char **w, int nw, int *at, struct command *c) {
   if (*at + 2 > nw) return -1;
   c->cmd = unhex(w[(*at)++], NULL);
@@ -385,53 +404,45 @@ static void do_run(long id, char **w, int nw, int at) {
   if (at >= nw) return say_error(id, "malformed run");
   int wait_input = strcmp(w[at++], "1") == 0;
   if (take_command(w, nw, &at, &c) < 0 || at >= nw) {
-    free(c.argv);
-    free(c.envp);
+    free_command(&c);
     return say_error(id, "malformed run");
   }
   size_t inlen;
   char *input = unhex(w[at], &inlen);
-  int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1};
-  if (pipe_high(in) < 0 || pipe_high(o) < 0 || pipe_high(e) < 0) {
+  int p[6]; /* stdin, stdout, stderr: read end, write end each */
+  if (open_pipes(p, 3) < 0) {
     int err = errno;
-    for (int i = 0; i < 2; i++) {
-      if (in[i] >= 0) close(in[i]);
-      if (o[i] >= 0) close(o[i]);
-      if (e[i] >= 0) close(e[i]);
-    }
-    free(c.argv);
-    free(c.envp);
+    free_command(&c);
     return say_error(id, "pipe: %s", strerror(err));
   }
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, o[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, e[1], 2);
+  posix_spawn_file_actions_adddup2(&fa, p[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, p[3], 1);
+  posix_spawn_file_actions_adddup2(&fa, p[5], 2);
   pid_t pid;
   int rc = spawn_child(&pid, c.cmd, c.argv, c.envp, &fa, 0);
   posix_spawn_file_actions_destroy(&fa);
-  close(in[0]);
-  close(o[1]);
-  close(e[1]);
+  close(p[0]);
+  close(p[3]);
+  close(p[5]);
   if (rc != 0) {
-    close(in[1]);
-    close(o[0]);
-    close(e[0]);
+    close(p[1]);
+    close(p[2]);
+    close(p[4]);
     say_error(id, "spawn %s %s", c.cmd, errname(rc));
   } else {
     struct job *j = job_new(id, RUN);
     j->pid = pid;
-    j->rd[0] = o[0];
-    j->rd[1] = e[0];
-    nonblock(o[0]);
-    nonblock(e[0]);
-    j->wr = in[1];
-    nonblock(in[1]);
+    j->rd[0] = p[2];
+    j->rd[1] = p[4];
+    j->wr = p[1];
+    nonblock(p[2]);
+    nonblock(p[4]);
+    nonblock(p[1]);
     if (!wait_input) queue_write(j, input, inlen);
   }
-  free(c.argv);
-  free(c.envp);
+  free_command(&c);
 }
 
 static void do_monitor(long id, char **w, int nw, int at) {
@@ -439,19 +450,13 @@ static void do_monitor(long id, char **w, int nw, int at) {
   if (at >= nw) return say_error(id, "malformed monitor");
   char *cwd = unhex(w[at++], NULL);
   if (take_command(w, nw, &at, &c) < 0) {
-    free(c.argv);
-    free(c.envp);
+    free_command(&c);
     return say_error(id, "malformed monitor");
   }
-  int r3[2] = {-1, -1}, r4[2] = {-1, -1};
-  if (pipe_high(r3) < 0 || pipe_high(r4) < 0) {
+  int p[4]; /* fd 3 (read here), fd 4 (written here): read end, write end each */
+  if (open_pipes(p, 2) < 0) {
     int err = errno;
-    for (int i = 0; i < 2; i++) {
-      if (r3[i] >= 0) close(r3[i]);
-      if (r4[i] >= 0) close(r4[i]);
-    }
-    free(c.argv);
-    free(c.envp);
+    free_command(&c);
     return say_error(id, "pipe: %s", strerror(err));
   }
   posix_spawn_file_actions_t fa;
@@ -460,27 +465,26 @@ static void do_monitor(long id, char **w, int nw, int at) {
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDWR, 0);
   posix_spawn_file_actions_adddup2(&fa, 0, 1);
   posix_spawn_file_actions_adddup2(&fa, 0, 2);
-  posix_spawn_file_actions_adddup2(&fa, r3[1], 3);
-  posix_spawn_file_actions_adddup2(&fa, r4[0], 4);
+  posix_spawn_file_actions_adddup2(&fa, p[1], 3);
+  posix_spawn_file_actions_adddup2(&fa, p[2], 4);
   pid_t pid;
   int rc = spawn_child(&pid, c.cmd, c.argv, c.envp, &fa, 1);
   posix_spawn_file_actions_destroy(&fa);
-  close(r3[1]);
-  close(r4[0]);
+  close(p[1]);
+  close(p[2]);
   if (rc != 0) {
-    close(r3[0]);
-    close(r4[1]);
+    close(p[0]);
+    close(p[3]);
     say_error(id, "spawn %s %s", c.cmd, errname(rc));
   } else {
     struct job *j = job_new(id, MONITOR);
     j->pid = pid;
-    j->rd[0] = r3[0];
-    nonblock(r3[0]);
-    j->wr = r4[1];
-    nonblock(r4[1]);
+    j->rd[0] = p[0];
+    j->wr = p[3];
+    nonblock(p[0]);
+    nonblock(p[3]);
   }
-  free(c.argv);
-  free(c.envp);
+  free_command(&c);
 }
 
 static void do_release(struct job *j) {
