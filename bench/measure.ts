@@ -85,12 +85,11 @@ export function processCpu(): Map<number, ProcCpu> {
       const { comm, fields: f } = procStat(pid);
       // a kernel worker's name ends in what it runs at this moment; its CPU is not all that
       let name = comm.startsWith('kworker/') ? comm.replace(/-.*/, '') : comm;
-      if (comm === 'perl' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('-e')) name = 'perl (spawn companion)';
       if (comm === 'node') {
         // node processes by their script and its first argument ("node cmd/skiff.js kubelet")
         const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
         const [script, verb] = argv.slice(1).filter((a) => a && !a.startsWith('-'));
-        name = argv.includes('-e') ? 'node (spawn companion)' : ['node', script?.split('/').slice(-2).join('/'), verb].filter(Boolean).join(' ');
+        name = ['node', script?.split('/').slice(-2).join('/'), verb].filter(Boolean).join(' ');
       }
       out.set(pid, { name, start: f[19] ?? '', own: (Number(f[11]) + Number(f[12])) * 10, reaped: (Number(f[13]) + Number(f[14])) * 10 });
     } catch {

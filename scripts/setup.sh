@@ -54,6 +54,6 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$lockhash" ]]; then
   echo "$lockhash" >"$stamp"
 fi
 
-# Build (incremental: cheap when nothing changed).
-npx tsc -p tsconfig.build.json
-bash scripts/build-companion.sh
+# Build (incremental: cheap when nothing changed): `npm run build`, the TypeScript and the
+# spawn companion.
+npm run build --silent
