@@ -1,0 +1,117 @@
+// The spec of who may do what, as data: Kubernetes' Node authorizer (AuthorizeNodeWithSelectors,
+// on by default since 1.32) with the NodeRestriction admission plugin, and the bootstrap
+// ClusterRoles system:kube-scheduler and system:kube-controller-manager, cut down to the kinds
+// skiff serves. skiff's controller-manager is one user doing the work of the controllers it
+// runs, so it also gets the role of each of them (today: system:controller:node-controller).
+// Anything the table does not name is admin only (group system:masters). Where skiff's
+// authorizer (apiserver/auth/authorize.ts) differs, this table is right and skiff is reported.
+import type { ResourceInfo } from '../../api/resources.js';
+import type { Identity } from './runner.js';
+
+export const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] as const;
+export type Verb = (typeof VERBS)[number];
+
+/** Every subresource Kubernetes has for the kinds here, and one that exists nowhere. */
+export const SUBRESOURCES = ['', 'status', 'binding', 'log', 'exec', 'attach', 'portforward', 'proxy', 'eviction', 'ephemeralcontainers', 'frobnicate'] as const;
+
+const READ: Verb[] = ['get', 'list', 'watch'];
+const COORD = 'coordination.k8s.io';
+
+interface Rule {
+  verbs: Verb[];
+  /** "pods", "pods/status", or "*" (any resource and subresource) */
+  resources: string[];
+  /** API group; "" (core) when absent, "*" for any */
+  group?: string;
+  names?: string[];
+  namespaces?: string[];
+  /** node rules: only the node's own object (its Node, its Lease, a pod bound to it) */
+  own?: boolean;
+}
+
+const events: Rule = { verbs: ['create', 'update', 'patch'], resources: ['events'] };
+
+export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token'>, Rule[]> = {
+  // plugin/pkg/auth/authorizer/node/node_authorizer.go (authorizeNode, authorizePod,
+  // authorizeLease), NodeRules() in bootstrappolicy, plugin/pkg/admission/noderestriction.
+  'node-a': [
+    { verbs: ['get', 'create', 'update', 'patch'], resources: ['nodes'], own: true },
+    { verbs: ['update', 'patch'], resources: ['nodes/status'], own: true },
+    // create: NodeRestriction admits mirror pods only, and these suites create none
+    { verbs: ['get', 'delete'], resources: ['pods'], own: true },
+    { verbs: ['update', 'patch'], resources: ['pods/status'], own: true },
+    { verbs: ['create'], resources: ['pods/eviction'], own: true },
+    events,
+    { verbs: ['get', 'create', 'update', 'patch', 'delete'], resources: ['leases'], group: COORD, namespaces: ['kube-node-lease'], own: true },
+  ],
+  // ClusterRole system:kube-scheduler
+  scheduler: [
+    events,
+    { verbs: ['create'], resources: ['leases'], group: COORD },
+    { verbs: ['get', 'update'], resources: ['leases'], group: COORD, names: ['kube-scheduler'] },
+    { verbs: READ, resources: ['nodes', 'namespaces'] },
+    { verbs: [...READ, 'delete'], resources: ['pods'] },
+    { verbs: ['create'], resources: ['pods/binding'] },
+    { verbs: ['patch', 'update'], resources: ['pods/status'] },
+  ],
+  // ClusterRole system:kube-controller-manager, plus system:controller:node-controller
+  'controller-manager': [
+    events,
+    { verbs: ['create'], resources: ['leases'], group: COORD },
+    { verbs: ['get', 'update'], resources: ['leases'], group: COORD, names: ['kube-controller-manager'] },
+    { verbs: ['get'], resources: ['namespaces'] },
+    { verbs: ['list', 'watch'], resources: ['*'], group: '*' },
+    { verbs: ['get', 'list', 'update', 'delete', 'patch'], resources: ['nodes'] },
+    { verbs: ['patch', 'update'], resources: ['nodes/status', 'pods/status'] },
+    { verbs: ['list', 'get', 'delete'], resources: ['pods'] },
+  ],
+};
+
+export interface Cell {
+  identity: Identity;
+  verb: Verb;
+  resource: ResourceInfo;
+  sub: string;
+  /** the object asked about (for create: the one in the body) */
+  namespace?: string;
+  name?: string;
+  /** it is node-a's own: its Node, its Lease, a pod bound to it */
+  own: boolean;
+}
+
+export type Outcome = 'allowed' | 'forbidden' | 'unauthenticated';
+
+function ruleAllows(rule: Rule, c: Cell): boolean {
+  const res = c.sub ? `${c.resource.plural}/${c.sub}` : c.resource.plural;
+  const group = rule.group ?? '';
+  // RBAC matches names only on requests that carry one: never a create, list or watch.
+  const named = !['create', 'list', 'watch', 'deletecollection'].includes(c.verb);
+  return (
+    rule.verbs.includes(c.verb) &&
+    (group === '*' || group === c.resource.group) &&
+    (rule.resources.includes('*') || rule.resources.includes(res)) &&
+    (!rule.names || (named && c.name !== undefined && rule.names.includes(c.name))) &&
+    (!rule.namespaces || (c.namespace !== undefined && rule.namespaces.includes(c.namespace))) &&
+    (!rule.own || c.own)
+  );
+}
+
+export function expectedOutcome(c: Cell): Outcome {
+  if (c.identity === 'no-token' || c.identity === 'wrong-token') return 'unauthenticated';
+  if (c.identity === 'admin') return 'allowed';
+  return TABLE[c.identity].some((r) => ruleAllows(r, c)) ? 'allowed' : 'forbidden';
+}
+
+/** NodeRestriction: label keys a kubelet may not set on its own Node. */
+export function nodeLabelForbidden(key: string): boolean {
+  const slash = key.indexOf('/');
+  if (slash < 0) return false;
+  const prefix = key.slice(0, slash);
+  if (/(^|\.)node-restriction\.kubernetes\.io$/.test(prefix)) return true;
+  const kubeNamespace = /(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix);
+  const allowed =
+    ['kubernetes.io/hostname', 'kubernetes.io/arch', 'kubernetes.io/os', 'beta.kubernetes.io/arch', 'beta.kubernetes.io/os', 'beta.kubernetes.io/instance-type',
+      'node.kubernetes.io/instance-type', 'failure-domain.beta.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/region', 'topology.kubernetes.io/zone',
+      'topology.kubernetes.io/region'].includes(key) || /(^|\.)(kubelet|node)\.kubernetes\.io$/.test(prefix);
+  return kubeNamespace && !allowed;
+}

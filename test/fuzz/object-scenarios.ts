@@ -1,0 +1,203 @@
+// Properties about object bodies, for every kind in the registry: a wrong type at any schema
+// path is refused (and changes nothing), odd numbers, quantities and strings never break the
+// server, names outside DNS-1123 are refused, deep nesting is refused, and duplicate keys are
+// refused under fieldValidation=Strict.
+import fc from 'fast-check';
+import type { ResourceInfo } from '../../api/resources.js';
+import { badInteger, badName, badQuantity, deepJson, deepYaml, ODD_NUMBERS, ODD_QUANTITIES, oddString, segment } from './hostile.js';
+import { exchange, exchangeUnchangedOnError, type Expectation } from './invariants.js';
+import type { FuzzReply, FuzzRequest } from './runner.js';
+import { adminReq, collectionPath, followUp, freshObject, objectPath, scenario, type RunnableScenario } from './scenario.js';
+import { baseObject, KINDS, pathText, Raw, schemaOf, setAt, toJsonText, typedPaths, valueFor, wrongValue, type SchemaPath } from './schema-gen.js';
+import { WRITE_OPS, writeRequest, type WriteOp } from './write-ops.js';
+
+const kind = fc.constantFrom(...KINDS);
+const showKind = (r: ResourceInfo) => r.kind;
+
+interface PathCase {
+  kind: string;
+  path: string;
+  value: unknown;
+}
+
+function findKind(name: string): ResourceInfo {
+  const r = KINDS.find((k) => k.kind === name);
+  if (!r) throw new Error(`no kind ${name}`);
+  return r;
+}
+
+function findPath(r: ResourceInfo, text: string): SchemaPath {
+  const p = typedPaths(r).find((x) => pathText(x.segments) === text);
+  if (!p) throw new Error(`no path ${text} in ${r.kind}`);
+  return p;
+}
+
+/** (kind, path, value) with the value drawn for the path: shrinks to a small, readable case. */
+function pathCase(filter: (p: SchemaPath) => boolean, value: (p: SchemaPath) => fc.Arbitrary<unknown>): fc.Arbitrary<PathCase> {
+  return kind
+    .filter((r) => typedPaths(r).some(filter))
+    .chain((r) => fc.constantFrom(...typedPaths(r).filter(filter)).chain((p) => value(p).map((v) => ({ kind: r.kind, path: pathText(p.segments), value: v }))));
+}
+
+const isQuantity = (p: SchemaPath) => p.schema['x-skiff-definition'] === 'io.k8s.apimachinery.pkg.api.resource.Quantity';
+const isInteger = (p: SchemaPath) => p.types.includes('integer') && !p.types.includes('string');
+const isString = (p: SchemaPath) => p.types.length === 1 && p.types[0] === 'string' && !p.schema.enum && !p.schema.format;
+
+async function sendWrite(env: Parameters<RunnableScenario['check']>[0], c: PathCase, op: WriteOp, exp: Expectation): Promise<{ req: FuzzRequest; reply: FuzzReply }> {
+  const r = findKind(c.kind);
+  const req = await writeRequest(env, r, op, findPath(r, c.path).segments, c.value);
+  const reply = await exchangeUnchangedOnError(env.client, env.admin, req, exp);
+  return { req, reply };
+}
+
+function wrongTypeScenario(op: WriteOp): RunnableScenario {
+  return scenario<PathCase>({
+    name: `${op}: a wrong type at any schema path is refused and changes nothing`,
+    arbitrary: pathCase(() => true, wrongValue),
+    examples: [
+      { kind: 'Pod', path: 'spec.containers[0].image', value: 7 },
+      { kind: 'Pod', path: 'spec.terminationGracePeriodSeconds', value: new Raw('1e300') },
+    ],
+    async run(env, c) {
+      await sendWrite(env, c, op, { kind: 'reject', codes: [400, 422], why: `${c.kind} ${c.path} must not be ${toJsonText(c.value)}` });
+    },
+  });
+}
+
+function oddValueExpectation(c: PathCase, p: SchemaPath): Expectation {
+  if (isInteger(p) && c.value instanceof Raw && badInteger(c.value.text)) return { kind: 'reject', codes: [400, 422], why: `${c.value.text} is no int64` };
+  if (isQuantity(p) && typeof c.value === 'string' && badQuantity(c.value)) return { kind: 'reject', codes: [400, 422], why: `"${c.value}" is no quantity Kubernetes holds` };
+  return { kind: 'any' };
+}
+
+function oddValueScenario(op: WriteOp): RunnableScenario {
+  const value = (p: SchemaPath): fc.Arbitrary<unknown> =>
+    isQuantity(p) ? fc.constantFrom(...ODD_QUANTITIES) : isInteger(p) ? fc.constantFrom(...ODD_NUMBERS) : oddString;
+  return scenario<PathCase>({
+    name: `${op}: odd numbers, quantities and strings at schema paths`,
+    arbitrary: pathCase((p) => isQuantity(p) || isInteger(p) || isString(p), value),
+    examples: [
+      { kind: 'Pod', path: 'spec.terminationGracePeriodSeconds', value: new Raw('1e300') },
+      { kind: 'Pod', path: 'spec.containers[0].resources.limits.fuzz-key', value: '1e400' },
+      { kind: 'Pod', path: 'spec.containers[0].resources.requests.fuzz-key', value: '99999999999999999999999999Ei' },
+    ],
+    async run(env, c) {
+      const r = findKind(c.kind);
+      const { req, reply } = await sendWrite(env, c, op, oddValueExpectation(c, findPath(r, c.path)));
+      if (reply.status < 300) await followUp(env, r, reply, req);
+    },
+  });
+}
+
+const randomObjects = scenario<{ kind: string; body: unknown }>({
+  name: 'create: random objects of each schema never break the server',
+  arbitrary: kind.chain((r) =>
+    valueFor(schemaOf(r), fc.oneof(oddString, fc.constantFrom('fuzz', 'a', 'TCP', '2024-01-01T00:00:00Z'))).map((body) => ({ kind: r.kind, body })),
+  ),
+  async run(env, c) {
+    const r = findKind(c.kind);
+    const body = { ...(c.body as Record<string, unknown>), metadata: { ...((c.body as { metadata?: object }).metadata ?? {}), name: env.fresh('rnd') } };
+    const req = adminReq(env, 'POST', collectionPath(env, r), body);
+    const reply = await exchangeUnchangedOnError(env.client, env.admin, req, { kind: 'any' });
+    if (reply.status < 300) await followUp(env, r, reply, req);
+  },
+});
+
+const names = scenario<{ kind: string; name: string }>({
+  name: 'names: odd unicode, NUL, RTL, lone surrogates and long names are refused, and never break a path',
+  arbitrary: fc.record({ kind: kind.map(showKind), name: fc.oneof(oddString, fc.constantFrom('ok-name', 'a.b', 'a'.repeat(63))) }),
+  examples: [{ kind: 'Pod', name: 'x\ud800' }, { kind: 'Namespace', name: '\u202eevil' }, { kind: 'Node', name: 'a\u0000b' }],
+  async run(env, c) {
+    const r = findKind(c.kind);
+    const bad = badName(c.name) || (r.kind === 'Namespace' && (c.name.length > 63 || c.name.includes('.')));
+    const body = baseObject(r, c.name, env.ns);
+    const exp: Expectation = bad ? { kind: 'reject', codes: [400, 422], why: 'the name is not a DNS-1123 name' } : { kind: 'any' };
+    const reply = await exchangeUnchangedOnError(env.client, env.admin, adminReq(env, 'POST', collectionPath(env, r), body), exp);
+    const path = objectPath(env, r, '').slice(0, -1) + `/${segment(c.name)}`;
+    for (const method of ['GET', 'DELETE']) {
+      if (c.name === '' && method === 'DELETE') continue; // that is the collection
+      await exchange(env.client, adminReq(env, method, path));
+    }
+    if (reply.status < 300) await exchange(env.client, adminReq(env, 'DELETE', `${path}?gracePeriodSeconds=0`));
+  },
+});
+
+interface DeepCase {
+  depth: number;
+  shape: 'array' | 'object';
+  where: 'body' | 'labels' | 'spec' | 'annotations';
+  format: 'json' | 'yaml';
+  method: 'POST' | 'PATCH';
+}
+
+const deep = scenario<DeepCase>({
+  name: 'deep nesting (JSON and YAML, up to 100,000 levels) is refused',
+  arbitrary: fc.record({
+    depth: fc.oneof(fc.integer({ min: 2, max: 200 }), fc.constantFrom(1000, 10_000, 100_000)),
+    shape: fc.constantFrom('array' as const, 'object' as const),
+    where: fc.constantFrom('body' as const, 'labels' as const, 'spec' as const, 'annotations' as const),
+    format: fc.constantFrom('json' as const, 'yaml' as const),
+    method: fc.constantFrom('POST' as const, 'PATCH' as const),
+  }),
+  examples: [
+    { depth: 100_000, shape: 'array', where: 'body', format: 'json', method: 'POST' },
+    { depth: 10_000, shape: 'object', where: 'labels', format: 'json', method: 'POST' },
+    { depth: 100_000, shape: 'object', where: 'body', format: 'yaml', method: 'POST' },
+  ],
+  async run(env, c) {
+    const r = findKind('Pod');
+    const nested = c.format === 'json' ? deepJson(c.depth, c.shape) : deepYaml(c.depth, c.shape);
+    // A patch goes to a pod that exists, under its own name; a create makes a new one.
+    const target = c.method === 'PATCH' ? ((await freshObject(env, r)).metadata as { name: string }).name : undefined;
+    const name = target ?? env.fresh('deep');
+    const pod = (meta: string, spec: string) => `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"${name}"${meta}},"spec":{"containers":[{"name":"fuzz","image":"busybox"}]${spec}}}`;
+    const body = c.where === 'body' ? nested : c.where === 'spec' ? pod('', `,"nodeSelector":${nested}`) : pod(`,"${c.where}":{"a":${nested}}`, '');
+    const ct = c.method === 'PATCH' ? 'application/merge-patch+json' : c.format === 'json' ? 'application/json' : 'application/yaml';
+    const path = target === undefined ? collectionPath(env, r) : objectPath(env, r, target);
+    await exchangeUnchangedOnError(env.client, env.admin, adminReq(env, c.method, path, body, ct), { kind: 'reject', codes: [400, 422], why: `nested ${c.depth} deep` });
+  },
+});
+
+/** JSON text of `obj` with the first key of the object at `at` written twice. */
+function withDuplicateKey(obj: unknown, at: string[]): string {
+  const write = (v: unknown, path: string[]): string => {
+    if (typeof v !== 'object' || v === null) return toJsonText(v);
+    if (Array.isArray(v)) return `[${v.map((x) => write(x, path)).join(',')}]`;
+    const entries = Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${write(x, [...path, k])}`);
+    if (path.join('.') === at.join('.') && entries.length) entries.unshift(entries[0]);
+    return `{${entries.join(',')}}`;
+  };
+  return write(obj, []);
+}
+
+const duplicateKeys = scenario<{ kind: string; at: string[]; fieldValidation: string; method: 'POST' | 'PUT' }>({
+  name: 'duplicate JSON keys are refused under fieldValidation=Strict',
+  arbitrary: fc.record({
+    kind: kind.map(showKind),
+    at: fc.constantFrom([], ['metadata'], ['spec'], ['spec', 'containers']),
+    fieldValidation: fc.constantFrom('Strict', 'Warn', 'Ignore'),
+    method: fc.constantFrom('POST' as const, 'PUT' as const),
+  }),
+  examples: [{ kind: 'Pod', at: ['metadata'], fieldValidation: 'Strict', method: 'POST' }],
+  async run(env, c) {
+    const r = findKind(c.kind);
+    const name = env.fresh('dup');
+    const obj = baseObject(r, name, env.ns);
+    const at = c.at[0] === 'spec' && !obj.spec ? ['metadata'] : c.at;
+    const target = at.length === 2 ? [...at, '0'] : at;
+    const text = withDuplicateKey(at.length === 2 ? setAt(obj, ['spec', 'containers', 0, 'name'], 'fuzz') : obj, target);
+    if (c.method === 'PUT') await exchange(env.client, adminReq(env, 'POST', collectionPath(env, r), obj), { kind: 'code', code: 201, why: 'setup' });
+    const path = c.method === 'POST' ? collectionPath(env, r) : objectPath(env, r, name);
+    const exp: Expectation = c.fieldValidation === 'Strict' ? { kind: 'reject', codes: [400, 422], why: `duplicate key in ${target.join('.') || 'the top level'} under Strict` } : { kind: 'any' };
+    await exchangeUnchangedOnError(env.client, env.admin, adminReq(env, c.method, `${path}?fieldValidation=${c.fieldValidation}`, text), exp);
+  },
+});
+
+export const OBJECT_SCENARIOS: RunnableScenario[] = [
+  ...WRITE_OPS.map(wrongTypeScenario),
+  ...(['create', 'merge-patch', 'json-patch'] as const).map(oddValueScenario),
+  randomObjects,
+  names,
+  deep,
+  duplicateKeys,
+];
