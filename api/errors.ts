@@ -72,6 +72,7 @@ export const errors = {
   unsupportedMediaType: (message: string) => new ApiError(415, 'UnsupportedMediaType', message),
   tooLarge: (message: string) => new ApiError(413, 'RequestEntityTooLarge', message),
   timeout: (message: string) => new ApiError(504, 'Timeout', message),
-  unavailable: (message: string) => new ApiError(503, 'ServiceUnavailable', message),
+  /** 503 with a Retry-After (details.retryAfterSeconds, sent as the header too), as kube-apiserver answers while its store is down. */
+  unavailable: (message: string, retryAfterSeconds = 1) => new ApiError(503, 'ServiceUnavailable', message, { retryAfterSeconds }),
   internal: (message: string, cause?: unknown) => new ApiError(500, 'InternalError', `Internal error occurred: ${message}`, undefined, { cause }),
 };

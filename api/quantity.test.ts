@@ -150,8 +150,13 @@ describe('Quantity arithmetic and comparison', () => {
     expect(Quantity.parse('1n').sign()).toBe(1);
   });
 
-  it('caps binary quantities at MaxInt64 as Kubernetes does', () => {
-    expect(Quantity.parse('16Ei').nanoValue()).toBe((2n ** 63n - 1n) * 1_000_000_000n);
+  it('refuses amounts past an int64 of whole units, in every format', () => {
+    expect(Quantity.parse('7Ei').value()).toBe(7 * 2 ** 60);
+    expect(Quantity.parse('9223372036854775807').nanoValue()).toBe((2n ** 63n - 1n) * 1_000_000_000n);
+    for (const q of ['8Ei', '16Ei', '99999999999999999999999999Ei', '1e400', '9223372036854775808', '10E', '-1e400']) {
+      expect(() => Quantity.parse(q), q).toThrow(/too large/);
+    }
+    expect(quantityError('1e400')).toMatch(/64-bit/);
   });
 
   it('keeps the format of the suffix', () => {

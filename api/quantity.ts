@@ -18,8 +18,12 @@ export class QuantityParseError extends Error {
 
 const NANO = 1_000_000_000n;
 const MILLI_PER_NANO = 1_000_000n;
-// apimachinery caps binary quantities at MaxInt64 (maxAllowed) to keep them in an int64.
-const MAX_BINARY_NANOS = (2n ** 63n - 1n) * NANO;
+// Every amount must fit an int64 of whole units (bytes, cores): apimachinery caps binary
+// quantities there (maxAllowed) and leaves decimal ones unbounded, which only moves the
+// overflow into every consumer's arithmetic. skiff refuses both, so "1e400" or
+// "99999999999999999999999999Ei" is a 422 at the API rather than a wrong cgroup value later.
+const MAX_NANOS = (2n ** 63n - 1n) * NANO;
+export const QUANTITY_RANGE_ERROR = 'quantity is too large: the amount must fit in a 64-bit integer (at most 9223372036854775807 units)';
 // Exponents this large are never a real resource amount; refusing them keeps a hostile
 // "1e999999999" from building a gigantic bigint.
 const MAX_EXPONENT = 1000;
@@ -140,7 +144,7 @@ export class Quantity {
     } else {
       nanos = divRoundUp(digits * 2n ** BigInt(exponent) * NANO, fractionScale);
     }
-    if (format === 'BinarySI' && nanos > MAX_BINARY_NANOS) nanos = MAX_BINARY_NANOS;
+    if (nanos > MAX_NANOS) throw new QuantityParseError(QUANTITY_RANGE_ERROR, q);
     return new Quantity(negative ? -nanos : nanos, format);
   }
 

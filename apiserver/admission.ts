@@ -15,6 +15,10 @@ export interface AdmitOptions {
   subresource?: 'status' | 'binding';
 }
 
+// Every object reaching admission came through checkObjectBody (handlers/common.ts), which
+// checked it against its kind's schema as it was decoded; defaults and strategies since only
+// added well-typed fields, so admission goes straight to the semantic rules.
+
 /** Fills in the defaults Kubernetes applies (pod restartPolicy, pull policy, qosClass, ...). */
 export function applyDefaults(obj: KubeObject): void {
   defaults.applyDefaults(obj);
@@ -28,7 +32,7 @@ export function defaultForCreate(obj: KubeObject): void {
 
 /** Runs validation; throws 422 Invalid (400 for unknown fields under Strict); answers the warnings to send back (fieldValidation=Warn). */
 export function admit(r: ResourceInfo, obj: KubeObject, opts: AdmitOptions, fieldValidation: FieldValidation = 'Warn'): string[] {
-  const causes = validateObject(obj, { ...opts, kind: r.kind });
+  const causes = validateObject(obj, { ...opts, kind: r.kind, shapeChecked: true });
   const warnings: string[] = [];
   if (fieldValidation === 'Strict') {
     // Kubernetes' strict decoder refuses the body before validation runs: 400, not 422.

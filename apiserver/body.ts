@@ -1,36 +1,58 @@
 // Request bodies: read up to 3 MiB (kube-apiserver's limit; more is 413 before the body is
 // parsed), then decode JSON or YAML by Content-Type. Parser errors are 400 with the parser's
 // own message, so a user can find the broken line.
+//
+// Before JSON.parse sees a body, one pass over its text bounds its nesting (a megabyte of
+// "[[[[" would otherwise cost the parser tens of megabytes, and a deep object overflows the
+// stack of every recursive step after it) and finds duplicate keys, which JSON.parse would
+// silently resolve to the last one (Strict field validation refuses them, Warn says so).
 import type { IncomingMessage } from 'node:http';
-import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { errors } from '../api/errors.js';
+import { Lexer, parse as parseYaml, parseAllDocuments } from 'yaml';
+import { errors, isApiError } from '../api/errors.js';
+import { FieldPath } from '../api/validation/field.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
+/**
+ * The deepest nesting a body may have. Kubernetes' decoders stop at 10,000; here the limit is
+ * lower because what follows the decoder runs on Node's stack (structuredClone fails near
+ * 2,000 levels, the YAML composer near 700). The deepest real object is a few dozen levels.
+ */
+export const MAX_NESTING_DEPTH = 500;
+
 export type BodyFormat = 'json' | 'yaml' | 'merge-patch' | 'json-patch' | 'strategic-merge-patch' | 'apply-patch';
 
-export function bodyFormat(contentType: string | undefined): BodyFormat {
-  const ct = (contentType ?? '').split(';')[0].trim().toLowerCase();
-  switch (ct) {
-    case '':
-    case 'application/json':
-    case 'text/json':
-      return 'json';
-    case 'application/yaml':
-    case 'application/x-yaml':
-    case 'text/yaml':
-      return 'yaml';
-    case 'application/merge-patch+json':
-      return 'merge-patch';
-    case 'application/json-patch+json':
-      return 'json-patch';
-    case 'application/strategic-merge-patch+json':
-      return 'strategic-merge-patch';
-    case 'application/apply-patch+yaml':
-      return 'apply-patch';
-    default:
-      throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got "${ct}")`);
-  }
+/** What a request's body may be: an object (POST, PUT, DeleteOptions) or a patch (PATCH). */
+export type BodyUse = 'object' | 'patch';
+
+const OBJECT_TYPES: Record<string, BodyFormat> = {
+  'application/json': 'json',
+  'application/yaml': 'yaml',
+  'application/x-yaml': 'yaml',
+  'text/yaml': 'yaml',
+};
+
+const PATCH_TYPES: Record<string, BodyFormat> = {
+  'application/json-patch+json': 'json-patch',
+  'application/merge-patch+json': 'merge-patch',
+  'application/strategic-merge-patch+json': 'strategic-merge-patch',
+  'application/apply-patch+yaml': 'apply-patch',
+};
+
+// RFC 7231 media type: type "/" subtype *( OWS ";" OWS parameter ), parameter = token "=" ( token / quoted-string ).
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const MEDIA_TYPE = new RegExp(`^\\s*(${TOKEN}/${TOKEN})\\s*((?:;\\s*${TOKEN}=(?:${TOKEN}|"(?:[^"\\\\]|\\\\.)*")\\s*)*);?\\s*$`);
+
+/** The body format of a Content-Type for this use: 415, as kube-apiserver answers, for anything else. */
+export function bodyFormat(contentType: string | undefined, use: BodyUse = 'object'): BodyFormat {
+  const accepted = use === 'patch' ? PATCH_TYPES : OBJECT_TYPES;
+  // No Content-Type is the first serializer's (JSON) for an object, as in Kubernetes' negotiation.
+  if ((contentType === undefined || contentType.trim() === '') && use === 'object') return 'json';
+  const type = MEDIA_TYPE.exec(contentType ?? '')?.[1].toLowerCase();
+  if (type !== undefined && Object.hasOwn(accepted, type)) return accepted[type];
+  throw errors.unsupportedMediaType(
+    `the body of the request was in an unknown format - accepted media types include: ${Object.keys(accepted).join(', ')} (got ${JSON.stringify(contentType ?? '')})`,
+  );
 }
 
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
@@ -64,21 +86,140 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
   });
 }
 
+function tooDeep(): never {
+  throw errors.badRequest(`the request body is nested more than ${MAX_NESTING_DEPTH} levels deep`);
+}
+
+interface Frame {
+  object: boolean;
+  /** the current key (objects) or index (arrays) */
+  at: string | number;
+  expectKey: boolean;
+  keys?: Set<string>;
+}
+
+function pathOf(frames: Frame[]): string {
+  let p = FieldPath.root();
+  for (const f of frames) p = typeof f.at === 'number' ? p.index(f.at) : p.key(f.at);
+  return p.toString();
+}
+
+/**
+ * One pass over JSON text: refuses nesting past MAX_NESTING_DEPTH and answers the paths of
+ * duplicate keys ("metadata.name"). Malformed text is left for JSON.parse to report.
+ */
+export function scanJson(text: string): string[] {
+  const frames: Frame[] = [];
+  let duplicates: string[] | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: find its closing quote (one not escaped by an odd run of backslashes).
+      let j = i;
+      for (;;) {
+        j = text.indexOf('"', j + 1);
+        if (j < 0) return duplicates ?? [];
+        let k = j - 1;
+        while (text.charCodeAt(k) === 0x5c) k--;
+        if ((j - 1 - k) % 2 === 0) break;
+      }
+      const top = frames.at(-1);
+      if (top?.object && top.expectKey) {
+        let key = text.slice(i + 1, j);
+        if (key.includes('\\')) {
+          try {
+            key = JSON.parse(text.slice(i, j + 1)) as string;
+          } catch {
+            return duplicates ?? [];
+          }
+        }
+        top.keys ??= new Set();
+        top.at = key;
+        top.expectKey = false;
+        if (top.keys.has(key)) (duplicates ??= []).push(pathOf(frames));
+        else top.keys.add(key);
+      }
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (frames.length >= MAX_NESTING_DEPTH) tooDeep();
+      frames.push(c === 0x7b ? { object: true, at: '', expectKey: true } : { object: false, at: 0, expectKey: false });
+    } else if (c === 0x7d || c === 0x5d) {
+      frames.pop();
+    } else if (c === 0x2c) {
+      const top = frames.at(-1);
+      if (top?.object) top.expectKey = true;
+      else if (top) top.at = (top.at as number) + 1;
+    }
+  }
+  return duplicates ?? [];
+}
+
+/**
+ * Refuses YAML that could nest past MAX_NESTING_DEPTH, before it is composed: the YAML
+ * composer spends hundreds of megabytes on a body of "- - - - ..." and recurses per level.
+ * The library's own lexer (iterative, linear) splits the text as its parser will, quoted and
+ * block scalars included; each flow bracket and each block indicator on a line, plus the
+ * line's indentation, can open at most one level, so their sum bounds the depth from above.
+ */
+function checkYamlDepth(text: string): void {
+  let flow = 0;
+  let line = 0;
+  let lineStart = true;
+  for (const token of new Lexer().lex(text)) {
+    if (token === '\n' || token === '\r\n') {
+      line = 0;
+      lineStart = true;
+      continue;
+    }
+    if (lineStart && token.length > 0 && token.trim() === '') line += token.length;
+    else if (token === '[' || token === '{') flow++;
+    else if (token === ']' || token === '}') flow--;
+    else if (flow === 0 && (token === '-' || token === '?' || token === ':')) line++;
+    lineStart = false;
+    if (flow + line > MAX_NESTING_DEPTH) tooDeep();
+  }
+}
+
+/** The nesting depth of a decoded value, without recursion; refuses past MAX_NESTING_DEPTH. */
+function checkDepth(value: unknown): void {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= MAX_NESTING_DEPTH) tooDeep();
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if (typeof x === 'object' && x !== null) stack.push([x, depth + 1]);
+  }
+}
+
+export interface DecodedBody {
+  body: unknown;
+  /** paths of keys given more than once (JSON; the YAML parser refuses them itself) */
+  duplicates: string[];
+}
+
 /** Decodes a body already read; YAML is accepted for any object body (JSON is YAML too). */
-export function decodeBody(raw: Buffer, format: BodyFormat): unknown {
+export function decodeBody(raw: Buffer, format: BodyFormat): DecodedBody {
   const text = raw.toString('utf8');
   if (text.trim() === '') throw errors.badRequest('the request body is empty');
   if (format === 'yaml' || format === 'apply-patch') {
-    const docs = parseAllDocuments(text);
-    if (Array.isArray(docs) && docs.length > 1) throw errors.badRequest('the request body holds more than one YAML document');
+    checkYamlDepth(text);
+    let body: unknown;
     try {
-      return parseYaml(text, { prettyErrors: true });
+      const docs = parseAllDocuments(text);
+      if (Array.isArray(docs) && docs.length > 1) throw errors.badRequest('the request body holds more than one YAML document');
+      body = parseYaml(text, { prettyErrors: true });
     } catch (e) {
+      if (isApiError(e)) throw e;
+      // The YAML composer recurses per level and reports running out of stack as a parse error.
+      if (e instanceof RangeError || /call stack/i.test((e as Error).message)) tooDeep();
       throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message}`);
     }
+    checkDepth(body);
+    return { body, duplicates: [] };
   }
+  const duplicates = scanJson(text);
   try {
-    return JSON.parse(text);
+    return { body: JSON.parse(text), duplicates };
   } catch (e) {
     throw errors.badRequest(`couldn't decode the request body as JSON: ${(e as Error).message}`);
   }

@@ -2,6 +2,7 @@
 // RequestInfoResolver does: the verb (get/list/watch/create/update/patch/delete/...), the
 // API group and version, namespace, resource, name and subresource. Authorization and
 // dispatch both work from this one record.
+import { errors } from '../api/errors.js';
 import { RESOURCES, type ResourceInfo } from '../api/resources.js';
 
 export interface RequestInfo {
@@ -28,11 +29,20 @@ function truthy(v: unknown): boolean {
 /** group/version/plural -> resource, so every request finds its resource without a scan. */
 const BY_PATH = new Map(RESOURCES.map((r) => [`${r.group}/${r.version}/${r.plural}`, r]));
 
+function decodeSegment(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    // Go's url.PathUnescape refuses the same: "%ZZ", a lone "%", a truncated UTF-8 sequence.
+    throw errors.badRequest(`invalid URL escape in path segment ${JSON.stringify(p.slice(0, 100))}`);
+  }
+}
+
 function segments(path: string): string[] {
   const parts: string[] = [];
   for (const p of path.split('/')) {
     if (p === '') continue;
-    parts.push(p.includes('%') ? decodeURIComponent(p) : p);
+    parts.push(p.includes('%') ? decodeSegment(p) : p);
   }
   return parts;
 }

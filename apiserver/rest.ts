@@ -5,7 +5,7 @@ import { ApiError, errors } from '../api/errors.js';
 import type { UserInfo } from './auth/user.js';
 import type { ApiContext, RequestContext } from './context.js';
 import { createBinding } from './handlers/binding.js';
-import { send } from './handlers/common.js';
+import { checkListOptions, send } from './handlers/common.js';
 import { createObject } from './handlers/create.js';
 import { deleteCollection, deleteObject } from './handlers/delete.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './handlers/discovery.js';
@@ -77,6 +77,11 @@ export function restHandler(ctx: ApiContext) {
     if (!resource) notFoundPath(path);
     const sub = info.subresource;
     if (sub !== undefined && !['status', 'binding'].includes(sub)) notFoundPath(path);
+    // Nothing is served below a subresource here (pods/x/log and nodes/x/proxy/... are the kubelet routes').
+    if (info.rest !== undefined) notFoundPath(path);
+    if (info.name === undefined && (info.verb === 'update' || info.verb === 'patch')) {
+      throw errors.methodNotAllowed(`${method} is not supported on the ${resource.plural} collection`);
+    }
     if (resource.namespaced && info.namespace === undefined && !['list', 'watch'].includes(info.verb)) notFoundPath(path);
     if (!resource.namespaced && info.namespace !== undefined && resource.plural !== 'namespaces') notFoundPath(path);
     const rc: RequestContext = { info, resource, user, decision: { allowed: true }, query, warnings: [], accept: req.headers.accept };
@@ -87,6 +92,7 @@ export function restHandler(ctx: ApiContext) {
         throw errors.forbidden(user.name, info.verb, sub ? `${resource.plural}/${sub}` : resource.plural, info.name, resource.group || undefined, rc.decision.reason);
       }
     }
+    if (info.verb === 'list' || info.verb === 'watch' || info.verb === 'deletecollection') checkListOptions(info, query);
     if (sub === 'binding') {
       if (info.verb !== 'create' || resource.plural !== 'pods') throw errors.methodNotAllowed(`${method} is not supported on pods/binding`);
       return createBinding(ctx, rc, req, res);

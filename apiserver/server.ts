@@ -18,11 +18,12 @@ import type { UserInfo } from './auth/user.js';
 import type { ApiContext, RequestContext } from './context.js';
 import { watchWebSocket } from './handlers/watch.js';
 import { kubeletRoutes } from './handlers/kubelet-routes.js';
+import { checkListOptions } from './handlers/common.js';
 import type { KubeletClientOptions } from './kubelet-client.js';
 import { precompileValidators } from '../api/validation/index.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { queryOf, restHandler } from './rest.js';
-import { EtcdStore } from './storage/etcd-store.js';
+import { EtcdStore, storageError } from './storage/etcd-store.js';
 import { startCompactor } from './storage/compactor.js';
 import { KeyLayout } from './storage/keys.js';
 import { WatchCache } from './storage/watch-cache.js';
@@ -82,15 +83,23 @@ function sendStatus(res: http.ServerResponse, err: ApiError): void {
     return;
   }
   const body = JSON.stringify(err.toStatus());
-  res.writeHead(err.code, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  const headers: http.OutgoingHttpHeaders = { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) };
+  if (err.details?.retryAfterSeconds !== undefined) headers['Retry-After'] = String(err.details.retryAfterSeconds);
+  res.writeHead(err.code, headers);
   res.end(body);
 }
 
-/** Maps anything thrown to a Status: ApiErrors as they are, the rest as 500 (and logged). */
+/**
+ * Maps anything thrown to a Status: ApiErrors as they are, the store's errors as storageError
+ * maps them wherever they were thrown (503 while etcd is down, 410, 413), the rest as 500
+ * (and logged).
+ */
 export function toApiError(err: unknown, log: Logger): ApiError {
   if (isApiError(err)) return err;
   const e = err as { type?: string; status?: number; message?: string };
   if (e?.type === 'entity.too.large' || e?.status === 413) return errors.tooLarge(e.message ?? 'request entity too large');
+  const stored = storageError(err);
+  if (stored.code !== 500) return stored;
   log.error({ err }, 'internal error');
   return errors.internal(e?.message ?? String(err), err);
 }
@@ -249,6 +258,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       if (!resource || info.verb !== 'watch') return fail(new ApiError(404, 'NotFound', 'only watches are served over WebSocket', {}));
       const decision = ctx.authorize(auth.user, info, query.fieldSelector);
       if (!decision.allowed) return fail(errors.forbidden(auth.user.name, 'watch', resource.plural, undefined, resource.group || undefined, decision.reason));
+      checkListOptions(info, query);
       const rc: RequestContext = { info, resource, user: auth.user, decision, query, warnings: [], accept: req.headers.accept };
       wss.handleUpgrade(req, socket, head, (ws) => {
         log.info({ method: 'GET', path: req.url, user: auth.user?.name, websocket: true }, 'watch');

@@ -24,6 +24,14 @@ export function timestamp(d?: Date): string {
   return lastStamp;
 }
 
+/** The last second RFC 3339 (and Go's metav1.Time) can write: 9999-12-31T23:59:59Z. */
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+
+/** `seconds` after `from`, no later than LATEST_MS: an int64 grace period must not make an invalid date. */
+export function secondsAfter(from: Date, seconds: number): Date {
+  return new Date(Math.min(from.getTime() + seconds * 1000, LATEST_MS));
+}
+
 /** Resources whose status is only written through /status. */
 const HAS_STATUS_SUBRESOURCE = new Set(['pods', 'nodes', 'namespaces']);
 

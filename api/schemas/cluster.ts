@@ -1,6 +1,6 @@
 // core/v1 Node and Namespace, and coordination.k8s.io/v1 Lease: the cluster-level kinds.
 import type { JsonSchema } from './json-schema.js';
-import { arr, bool, enumOf, int, keyedArr, nullableTime, obj, resourceList, setArr, str, time } from './json-schema.js';
+import { arr, bool, enumOf, int, int32, keyedArr, nullableTime, obj, resourceList, setArr, str, time } from './json-schema.js';
 import { envelope } from './meta.js';
 import { CONDITION_STATUSES, TAINT_EFFECTS } from './pod.js';
 
@@ -39,7 +39,7 @@ export const nodeSchema: JsonSchema = envelope(
       ),
       addresses: keyedArr(obj(`${CORE}.NodeAddress`, { type: enumOf(NODE_ADDRESS_TYPES), address: str() }, { required: ['type', 'address'] }), 'type'),
       daemonEndpoints: obj(`${CORE}.NodeDaemonEndpoints`, {
-        kubeletEndpoint: obj(`${CORE}.DaemonEndpoint`, { Port: int() }),
+        kubeletEndpoint: obj(`${CORE}.DaemonEndpoint`, { Port: int32() }),
       }),
       nodeInfo: obj(`${CORE}.NodeSystemInfo`, {
         machineID: str(),
@@ -73,10 +73,10 @@ export const leaseSchema: JsonSchema = envelope(
   {
     spec: obj('io.k8s.api.coordination.v1.LeaseSpec', {
       holderIdentity: { type: ['string', 'null'], description: 'The identity of the current holder.' },
-      leaseDurationSeconds: { type: ['integer', 'null'], description: 'How long candidates wait to force acquire the lease.' },
+      leaseDurationSeconds: { type: ['integer', 'null'], format: 'int32', description: 'How long candidates wait to force acquire the lease.' },
       acquireTime: nullableTime('When the current lease was acquired.'),
       renewTime: nullableTime('When the current holder last updated the lease.'),
-      leaseTransitions: { type: ['integer', 'null'], description: 'The number of transitions of a lease between holders.' },
+      leaseTransitions: { type: ['integer', 'null'], format: 'int32', description: 'The number of transitions of a lease between holders.' },
     }),
   },
 );

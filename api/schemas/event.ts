@@ -1,6 +1,6 @@
 // core/v1 Event: a report of something that happened to an object.
 import type { JsonSchema } from './json-schema.js';
-import { enumOf, int, nullableTime, obj, str } from './json-schema.js';
+import { enumOf, int32, nullableTime, obj, str } from './json-schema.js';
 import { envelope } from './meta.js';
 import { objectReferenceSchema } from './pod.js';
 
@@ -15,7 +15,7 @@ export const eventSchema: JsonSchema = envelope(
     firstTimestamp: nullableTime(),
     lastTimestamp: nullableTime(),
     eventTime: nullableTime(),
-    count: int('The number of times this event has occurred.'),
+    count: int32('The number of times this event has occurred.'),
     type: enumOf(['Normal', 'Warning']),
     action: str(),
     reportingComponent: str(),

@@ -41,7 +41,19 @@ export const EXTENSION_KEYWORDS = [
 const d = (description?: string): { description?: string } => (description ? { description } : {});
 
 export const str = (description?: string): JsonSchema => ({ type: 'string', ...d(description) });
-export const int = (description?: string): JsonSchema => ({ type: 'integer', ...d(description) });
+/**
+ * The range of Go's int64, as doubles: JSON numbers are doubles, and 2^63 is the first one past
+ * the range (2^63 - 1 itself rounds up to it), so the check is min <= v < INT64_MAX.
+ */
+export const INT64_MIN = -(2 ** 63);
+export const INT64_MAX = 2 ** 63;
+export const INT32_MIN = -(2 ** 31);
+export const INT32_MAX = 2 ** 31 - 1;
+
+/** An int64 field (Kubernetes' default integer): `1e300` is an integer to JSON Schema, but not to Go. */
+export const int = (description?: string): JsonSchema => ({ type: 'integer', format: 'int64', ...d(description) });
+/** An int32 field (ports, counts, probe settings, priorities). */
+export const int32 = (description?: string): JsonSchema => ({ type: 'integer', format: 'int32', ...d(description) });
 export const num = (description?: string): JsonSchema => ({ type: 'number', ...d(description) });
 export const bool = (description?: string): JsonSchema => ({ type: 'boolean', ...d(description) });
 export const time = (description?: string): JsonSchema => ({ type: 'string', format: 'date-time', ...d(description) });

@@ -1,7 +1,7 @@
 // core/v1 Pod and Binding: types, enums and required fields. Ranges, names and cross-field
 // rules are semantic checks in api/validation/, where Kubernetes' exact messages live.
 import type { JsonSchema } from './json-schema.js';
-import { arr, bool, enumOf, int, intOrString, keyedArr, nullableTime, obj, quantity, resourceList, str, strMap, time } from './json-schema.js';
+import { arr, bool, enumOf, int, int32, intOrString, keyedArr, nullableTime, obj, quantity, resourceList, str, strMap, time } from './json-schema.js';
 import { envelope } from './meta.js';
 
 const CORE = 'io.k8s.api.core.v1';
@@ -23,8 +23,8 @@ const containerPort = obj(
   `${CORE}.ContainerPort`,
   {
     name: str('An IANA_SVC_NAME, unique within the pod.'),
-    containerPort: int('Port to expose on the pod IP, 0 < x < 65536.'),
-    hostPort: int('Port to expose on the host, 0 < x < 65536.'),
+    containerPort: int32('Port to expose on the pod IP, 0 < x < 65536.'),
+    hostPort: int32('Port to expose on the host, 0 < x < 65536.'),
     hostIP: str('Host IP to bind the external port to.'),
     protocol: enumOf(PROTOCOLS, 'Defaults to "TCP".'),
   },
@@ -73,11 +73,11 @@ const probe = obj(`${CORE}.Probe`, {
     { required: ['port'] },
   ),
   tcpSocket: obj(`${CORE}.TCPSocketAction`, { port: intOrString(), host: str() }, { required: ['port'] }),
-  initialDelaySeconds: int(),
-  timeoutSeconds: int('Defaults to 1.'),
-  periodSeconds: int('Defaults to 10.'),
-  successThreshold: int('Defaults to 1; must be 1 for liveness and startup.'),
-  failureThreshold: int('Defaults to 3.'),
+  initialDelaySeconds: int32(),
+  timeoutSeconds: int32('Defaults to 1.'),
+  periodSeconds: int32('Defaults to 10.'),
+  successThreshold: int32('Defaults to 1; must be 1 for liveness and startup.'),
+  failureThreshold: int32('Defaults to 3.'),
   terminationGracePeriodSeconds: int(),
 }, { description: 'A health check performed against a container to tell whether it is alive or ready to receive traffic.' });
 
@@ -141,7 +141,7 @@ const affinity = obj(`${CORE}.Affinity`, {
   nodeAffinity: obj(`${CORE}.NodeAffinity`, {
     requiredDuringSchedulingIgnoredDuringExecution: obj(`${CORE}.NodeSelector`, { nodeSelectorTerms: arr(nodeSelectorTerm) }, { required: ['nodeSelectorTerms'] }),
     preferredDuringSchedulingIgnoredDuringExecution: arr(
-      obj(`${CORE}.PreferredSchedulingTerm`, { weight: int('1-100'), preference: nodeSelectorTerm }, { required: ['weight', 'preference'] }),
+      obj(`${CORE}.PreferredSchedulingTerm`, { weight: int32('1-100'), preference: nodeSelectorTerm }, { required: ['weight', 'preference'] }),
     ),
   }),
 }, { description: 'Scheduling constraints of the pod.' });
@@ -171,7 +171,7 @@ export const podSpecSchema = obj(
     hostname: str(),
     subdomain: str(),
     schedulerName: str('Defaults to default-scheduler.'),
-    priority: int(),
+    priority: int32(),
     priorityClassName: str(),
     securityContext: obj(`${CORE}.PodSecurityContext`, {
       runAsUser: int(),
@@ -192,7 +192,7 @@ const containerState = obj(`${CORE}.ContainerState`, {
   running: obj(`${CORE}.ContainerStateRunning`, { startedAt: time() }),
   terminated: obj(
     `${CORE}.ContainerStateTerminated`,
-    { exitCode: int(), signal: int(), reason: str(), message: str(), startedAt: time(), finishedAt: time(), containerID: str() },
+    { exitCode: int32(), signal: int32(), reason: str(), message: str(), startedAt: time(), finishedAt: time(), containerID: str() },
   ),
 });
 
@@ -203,7 +203,7 @@ const containerStatus = obj(
     state: containerState,
     lastState: containerState,
     ready: bool(),
-    restartCount: int(),
+    restartCount: int32(),
     image: str(),
     imageID: str(),
     containerID: str(),

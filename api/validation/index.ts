@@ -24,6 +24,8 @@ export interface ValidateOptions {
   subresource?: 'status' | 'binding' | (string & {});
   /** the kind, when the body may lack one (the API server knows it from the path) */
   kind?: string;
+  /** the JSON Schema was checked already (the API server does it as it decodes a body) */
+  shapeChecked?: boolean;
 }
 
 const META_RULES: Record<string, MetaRules> = {
@@ -58,14 +60,16 @@ const KINDS: Record<string, KindRules> = {
 
 export function validateObject(obj: unknown, opts: ValidateOptions): StatusCause[] {
   if (opts.subresource === 'binding') {
-    const causes = schemaCauses(obj, 'Binding');
+    const causes = opts.shapeChecked ? [] : schemaCauses(obj, 'Binding');
     return causes.length ? causes : validateBinding(obj as Binding, opts.old as Pod | undefined);
   }
   const kind = opts.kind ?? (isObject(obj) && typeof obj.kind === 'string' ? obj.kind : '');
   const rules = KINDS[kind];
   if (!rules) return [notSupported(FieldPath.root('kind'), kind, Object.keys(KINDS))];
-  const shape = schemaCauses(obj, kind);
-  if (shape.length) return shape;
+  if (!opts.shapeChecked) {
+    const shape = schemaCauses(obj, kind);
+    if (shape.length) return shape;
+  }
 
   const o = obj as KubeObject;
   const causes = validateObjectMeta(o.metadata, META_RULES[kind]);

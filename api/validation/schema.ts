@@ -7,7 +7,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
 import { SCHEMAS, schemaFor } from '../schemas/index.js';
 import type { JsonSchema } from '../schemas/index.js';
-import { EXTENSION_KEYWORDS } from '../schemas/json-schema.js';
+import { EXTENSION_KEYWORDS, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN } from '../schemas/json-schema.js';
 import type { StatusCause } from '../types/meta.js';
 import { FieldPath, invalid, isObject, notSupported, required, typeInvalid } from './field.js';
 
@@ -19,6 +19,9 @@ const addFormats: FormatsPlugin =
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
 addFormats(ajv, ['date-time']);
+// Go's integer widths: ajv-formats' int64 accepts any double that is an integer (1e300 too).
+ajv.addFormat('int64', { type: 'number', validate: (v: number) => Number.isInteger(v) && v >= INT64_MIN && v < INT64_MAX });
+ajv.addFormat('int32', { type: 'number', validate: (v: number) => Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX });
 ajv.addVocabulary([...EXTENSION_KEYWORDS]);
 
 const VALIDATORS = new Map<string, ValidateFunction>();
@@ -71,6 +74,12 @@ function describeType(t: unknown): string {
   return types.length === 1 ? types[0] : `${types.slice(0, -1).join(', ')} or ${types.at(-1)}`;
 }
 
+const FORMAT_MESSAGES: Record<string, string> = {
+  'date-time': 'must be an RFC 3339 date-time',
+  int64: 'must be a 64-bit integer',
+  int32: 'must be a 32-bit integer',
+};
+
 function toCause(e: ErrorObject, root: unknown): StatusCause {
   const path = pointerToPath(e.instancePath, root);
   switch (e.keyword) {
@@ -81,7 +90,7 @@ function toCause(e: ErrorObject, root: unknown): StatusCause {
     case 'enum':
       return notSupported(path, e.data, (e.params as { allowedValues: unknown[] }).allowedValues);
     case 'format':
-      return invalid(path, e.data, (e.params as { format: string }).format === 'date-time' ? 'must be an RFC 3339 date-time' : `must be a valid ${(e.params as { format: string }).format}`);
+      return invalid(path, e.data, FORMAT_MESSAGES[(e.params as { format: string }).format] ?? `must be a valid ${(e.params as { format: string }).format}`);
     default:
       return invalid(path, e.data, e.message ?? `failed ${e.keyword}`);
   }

@@ -61,5 +61,10 @@ describe('authorize', () => {
     expect(selectsNode('spec.nodeName!=n1', 'n1')).toBe(false);
     expect(selectsNode('spec.nodeName=n10', 'n1')).toBe(false);
     expect(selectsNode(undefined, 'n1')).toBe(false);
+    // One requirement on metadata.name whose value holds an escaped comma: nothing pins the node.
+    expect(selectsNode('metadata.name!=x\\,spec.nodeName=n1', 'n1')).toBe(false);
+    expect(selectsNode('spec.nodeName=n1\\,x', 'n1')).toBe(false);
+    expect(selectsNode('spec.nodeName=n1,spec.nodeName=n2', 'n1')).toBe(true); // ANDed: selects nothing
+    expect(selectsNode('spec.nodeName=n1,bogus.field=1', 'n1')).toBe(false); // the list would be a 400
   });
 });

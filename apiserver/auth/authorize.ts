@@ -7,6 +7,7 @@
 //    bootstrap ClusterRoles, cut down to the resources skiff serves.
 // For pod access by a node the decision says `boundToNode`: the handler must also check the
 // pod's spec.nodeName (on the stored object, and on the new one for writes).
+import { parseFieldSelector } from '../../api/selectors/fields.js';
 import { MASTERS_GROUP, nodeNameOf, type UserInfo } from './user.js';
 
 export interface RequestAttributes {
@@ -79,13 +80,22 @@ function ruleAllows(rule: Rule, a: RequestAttributes): boolean {
   );
 }
 
-/** True when a field selector pins spec.nodeName to `node` (the only pod list a kubelet may make). */
+/**
+ * True when a field selector pins spec.nodeName to `node` (the only pod list a kubelet may
+ * make). Decided on the requirements the list handler will apply, parsed by the same parser:
+ * a string test of its own once read `x!=a\,spec.nodeName=n` as pinning the node when the
+ * handler read one requirement on metadata.name.
+ */
 export function selectsNode(fieldSelector: string | undefined, node: string): boolean {
   if (!fieldSelector) return false;
-  return fieldSelector.split(',').some((term) => {
-    const m = /^\s*spec\.nodeName\s*==?\s*(.*?)\s*$/.exec(term);
-    return m !== null && m[1] === node;
-  });
+  let selector;
+  try {
+    selector = parseFieldSelector(fieldSelector, 'Pod');
+  } catch {
+    return false; // the handler would refuse it too; refused here first
+  }
+  // Requirements are ANDed: one that pins the node bounds the whole selection to it.
+  return selector.requirements.some((r) => r.field === 'spec.nodeName' && r.operator !== '!=' && r.value === node);
 }
 
 function nodeDecision(node: string, a: RequestAttributes): Decision {

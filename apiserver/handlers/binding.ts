@@ -11,7 +11,7 @@ import { cachedObject, checkObjectBody, keyOf, readDecoded, refOf, send } from '
 
 export async function createBinding(ctx: ApiContext, rc: RequestContext, req: Request, res: Response): Promise<void> {
   const name = rc.info.name ?? '';
-  const { body } = await readDecoded(req);
+  const { body } = await readDecoded(req, rc);
   const binding = checkObjectBody(rc, body, { kind: 'Binding', apiVersion: 'v1' }) as Binding;
   if (binding.metadata.name && binding.metadata.name !== name) {
     throw errors.badRequest(`the name of the binding (${binding.metadata.name}) does not match the pod on the URL (${name})`);
@@ -20,7 +20,7 @@ export async function createBinding(ctx: ApiContext, rc: RequestContext, req: Re
     throw errors.badRequest(`the namespace of the binding (${binding.metadata.namespace}) does not match the namespace on the URL (${rc.info.namespace ?? ''})`);
   }
   // The shape and target; "already bound" is checked below, as a 409, against the stored pod.
-  const causes = validateObject(binding, { operation: 'create', subresource: 'binding' });
+  const causes = validateObject(binding, { operation: 'create', subresource: 'binding', shapeChecked: true });
   if (causes.length) throw errors.invalid('Binding', name, causes);
   const target = binding.target;
   const now = timestamp();

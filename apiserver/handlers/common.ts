@@ -7,6 +7,11 @@ import { errors } from '../../api/errors.js';
 import { apiVersionOf, resourceForKind, RESOURCES } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import type { FieldValidation } from '../admission.js';
+import { schemaCauses } from '../../api/validation/schema.js';
+import { isInt64, validateListOptions } from '../../api/validation/options.js';
+import type { RequestInfo } from '../request-info.js';
+import { admitOwnNode } from '../auth/node-restriction.js';
+import { nodeNameOf } from '../auth/user.js';
 import { bodyFormat, decodeBody, readBody, type BodyFormat } from '../body.js';
 import type { ApiContext, RequestContext } from '../context.js';
 import type { ObjectRef, StoredVersion } from '../storage/etcd-store.js';
@@ -34,11 +39,21 @@ export function cachedObject(ctx: ApiContext, rc: RequestContext, key: string): 
   return ctx.caches.get(rc.resource.plural)?.getStored(key);
 }
 
-/** Reads and decodes the body, whatever its format (the caller checks the shape). */
-export async function readDecoded(req: Request): Promise<{ body: unknown; format: BodyFormat }> {
-  const format = bodyFormat(req.headers['content-type']);
-  const raw = await readBody(req);
-  return { body: decodeBody(raw, format), format };
+/**
+ * Reads and decodes the body of a POST or PUT (an object) or a PATCH (a patch); the caller
+ * checks the shape. Duplicate keys are refused under fieldValidation=Strict and a warning
+ * otherwise, as Kubernetes' strict decoder does.
+ */
+export async function readDecoded(req: Request, rc: RequestContext): Promise<{ body: unknown; format: BodyFormat }> {
+  const format = bodyFormat(req.headers['content-type'], rc.info.verb === 'patch' ? 'patch' : 'object');
+  const fv = fieldValidation(rc);
+  const { body, duplicates } = decodeBody(await readBody(req), format);
+  if (duplicates.length > 0) {
+    const fields = duplicates.map((f) => `duplicate field "${f}"`);
+    if (fv === 'Strict') throw errors.badRequest(`${rc.resource.kind} in version "${apiVersionOf(rc.resource)}" cannot be handled as a ${rc.resource.kind}: strict decoding error: ${fields.join(', ')}`);
+    if (fv === 'Warn') rc.warnings.push(...fields);
+  }
+  return { body, format };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -94,6 +109,11 @@ export function checkObjectBody(rc: RequestContext, body: unknown, opts: { kind?
   body.apiVersion = wantVersion;
   if (body.metadata === undefined || body.metadata === null) body.metadata = {};
   if (!isPlainObject(body.metadata)) throw errors.badRequest('metadata must be an object');
+  // Kubernetes decodes into typed structs before anything reads a field: a value of the wrong
+  // type (an `image` that is a number, an int64 of 1e300) is a 422 with its path here, before
+  // defaults, strategies or admission look at it.
+  const shape = schemaCauses(body, wantKind);
+  if (shape.length) throw errors.invalid(wantKind, typeof body.metadata.name === 'string' ? body.metadata.name : '', shape, wantKind === r.kind ? r.group || undefined : undefined);
   const meta = body.metadata as Record<string, unknown>;
   if (rc.resource.namespaced && rc.info.namespace !== undefined && opts.kind === undefined) {
     if (meta.namespace === undefined || meta.namespace === '') meta.namespace = rc.info.namespace;
@@ -117,6 +137,13 @@ export function checkBound(rc: RequestContext, obj: KubeObject | undefined | nul
   }
 }
 
+/** NodeRestriction: a kubelet writing its own Node may not touch restricted labels or taints. */
+export function admitNodeWrite(rc: RequestContext, next: KubeObject, old?: KubeObject): void {
+  if (rc.resource.plural !== 'nodes' || rc.resource.group !== '') return;
+  const node = nodeNameOf(rc.user);
+  if (node !== undefined) admitOwnNode(rc.user.name, node, next, old);
+}
+
 export function fieldValidation(rc: RequestContext): FieldValidation {
   const v = rc.query.fieldValidation;
   if (v === undefined || v === '') return 'Warn';
@@ -132,9 +159,22 @@ export function isDryRun(rc: RequestContext): boolean {
   throw errors.badRequest(`Invalid dry run value: "${v}" (supported: All)`);
 }
 
+/** An int64 query parameter (limit, gracePeriodSeconds, timeoutSeconds): anything else is 400, as Go's strconv.ParseInt says. */
 export function intParam(rc: RequestContext, name: string): number | undefined {
   const v = rc.query[name];
   if (v === undefined || v === '') return undefined;
-  if (!/^-?\d+$/.test(v)) throw errors.badRequest(`${name} must be an integer (got "${v}")`);
-  return Number(v);
+  const n = /^[-+]?\d{1,19}$/.test(v) ? Number(v) : NaN;
+  if (!isInt64(n)) throw errors.badRequest(`${name} must be a 64-bit integer (got "${v.slice(0, 40)}")`);
+  return n;
+}
+
+/** The list/watch/deletecollection parameters with rules of their own: 422 Invalid of kind ListOptions, as Kubernetes answers. */
+export function checkListOptions(info: RequestInfo, query: Record<string, string | undefined>): void {
+  const causes = validateListOptions({
+    resourceVersion: query.resourceVersion,
+    resourceVersionMatch: query.resourceVersionMatch,
+    continue: query.continue,
+    watch: info.verb === 'watch',
+  });
+  if (causes.length) throw errors.invalid('ListOptions', '', causes, 'meta.k8s.io');
 }

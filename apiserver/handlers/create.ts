@@ -9,7 +9,7 @@ import type { KubeObject } from '../../api/types/meta.js';
 import { admit, defaultForCreate } from '../admission.js';
 import { cacheFor, type ApiContext, type RequestContext } from '../context.js';
 import { prepareForCreate } from '../strategy.js';
-import { checkBound, checkObjectBody, fieldValidation, isDryRun, readDecoded, refOf, send } from './common.js';
+import { admitNodeWrite, checkBound, checkObjectBody, fieldValidation, isDryRun, readDecoded, refOf, send } from './common.js';
 
 const GENERATE_NAME_ATTEMPTS = 5;
 
@@ -31,7 +31,7 @@ export async function requireNamespace(ctx: ApiContext, namespace: string): Prom
 export async function createObject(ctx: ApiContext, rc: RequestContext, req: Request, res: Response): Promise<void> {
   const r = rc.resource;
   if (rc.info.name !== undefined) throw errors.methodNotAllowed(`POST is not supported on a single ${r.singular}; use PUT or PATCH`);
-  const { body } = await readDecoded(req);
+  const { body } = await readDecoded(req, rc);
   const obj = checkObjectBody(rc, body);
   const meta = obj.metadata;
   const generated = !meta.name && typeof meta.generateName === 'string' && meta.generateName !== '';
@@ -40,6 +40,7 @@ export async function createObject(ctx: ApiContext, rc: RequestContext, req: Req
   if (!decision.allowed) throw errors.forbidden(rc.user.name, 'create', r.plural, meta.name, r.group || undefined, decision.reason);
   rc.decision = decision;
   checkBound(rc, obj);
+  admitNodeWrite(rc, obj);
   if (r.namespaced) {
     if (!rc.info.namespace) throw errors.badRequest(`${r.plural} must be created in a namespace`);
     await requireNamespace(ctx, rc.info.namespace);

@@ -8,30 +8,59 @@ import { errors, isApiError } from '../../api/errors.js';
 import { apiVersionOf, RESOURCES } from '../../api/resources.js';
 import type { Pod } from '../../api/types/core.js';
 import type { DeleteOptions, KubeObject } from '../../api/types/meta.js';
+import { validateDeleteOptions } from '../../api/validation/options.js';
 import { bodyFormat, decodeBody, readBody } from '../body.js';
 import type { ApiContext, RequestContext } from '../context.js';
 import { selectionPredicate } from '../selectors.js';
 import { DELETE, type UpdateResult } from '../storage/etcd-store.js';
-import { timestamp } from '../strategy.js';
+import { secondsAfter, timestamp } from '../strategy.js';
 import { checkBound, intParam, keyOf, refOf, send } from './common.js';
 
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
+/** The DeleteOptions of the query (gracePeriodSeconds, propagationPolicy, orphanDependents, dryRun). */
+function queryDeleteOptions(rc: RequestContext): Record<string, unknown> {
+  const q = rc.query;
+  const out: Record<string, unknown> = {};
+  const grace = intParam(rc, 'gracePeriodSeconds');
+  if (grace !== undefined) out.gracePeriodSeconds = grace;
+  if (q.propagationPolicy) out.propagationPolicy = q.propagationPolicy;
+  if (q.orphanDependents) {
+    if (q.orphanDependents !== 'true' && q.orphanDependents !== 'false') throw errors.badRequest(`orphanDependents must be true or false (got "${q.orphanDependents}")`);
+    out.orphanDependents = q.orphanDependents === 'true';
+  }
+  if (q.dryRun) out.dryRun = [q.dryRun];
+  return out;
+}
+
+/**
+ * The DeleteOptions of a DELETE: its body's (kubectl sends them there) over its query's, so
+ * `?dryRun=All` holds even beside a body that does not say it. Checked as Kubernetes'
+ * ValidateDeleteOptions does (422 Invalid of kind DeleteOptions, with the field).
+ */
 async function deleteOptions(rc: RequestContext, req: Request): Promise<DeleteOptions> {
   const raw = await readBody(req);
-  let opts: DeleteOptions = {};
-  if (raw.length > 0 && raw.toString('utf8').trim() !== '') {
-    const body = decodeBody(raw, bodyFormat(req.headers['content-type']));
+  const opts = queryDeleteOptions(rc);
+  if (raw.toString('utf8').trim() !== '') {
+    const { body } = decodeBody(raw, bodyFormat(req.headers['content-type']));
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw errors.badRequest('the body of a DELETE must be a DeleteOptions object');
-    opts = body as DeleteOptions;
+    const { kind, apiVersion, ...fields } = body as Record<string, unknown>;
+    if (kind !== undefined && kind !== 'DeleteOptions') throw errors.badRequest(`the body of a DELETE must be a DeleteOptions object, not ${JSON.stringify(kind)}`);
+    if (apiVersion !== undefined && !DELETE_OPTIONS_VERSIONS.has(apiVersion)) {
+      throw errors.badRequest(`no kind "DeleteOptions" is registered for version ${JSON.stringify(apiVersion)}`);
+    }
+    for (const [k, v] of Object.entries(fields)) if (v !== null) opts[k] = v;
   }
-  const q = intParam(rc, 'gracePeriodSeconds');
-  if (q !== undefined) opts.gracePeriodSeconds = q;
-  if (opts.gracePeriodSeconds !== undefined && (typeof opts.gracePeriodSeconds !== 'number' || opts.gracePeriodSeconds < 0)) {
-    throw errors.badRequest('gracePeriodSeconds must be a non-negative integer');
-  }
-  return opts;
+  const causes = validateDeleteOptions(opts);
+  if (causes.length) throw errors.invalid('DeleteOptions', '', causes, 'meta.k8s.io');
+  // Kubernetes (1.28+) reads a negative grace period as the shortest one, 1 s.
+  if ((opts.gracePeriodSeconds as number) < 0) opts.gracePeriodSeconds = 1;
+  return opts as DeleteOptions;
 }
+
+const DELETE_OPTIONS_VERSIONS: ReadonlySet<unknown> = new Set(['v1', 'meta.k8s.io/v1']);
+
+const dryRun = (opts: DeleteOptions): boolean => opts.dryRun?.includes('All') ?? false;
 
 /** The grace period this deletion gets: only bound, running pods wait. */
 function gracePeriod(rc: RequestContext, obj: KubeObject, opts: DeleteOptions): number {
@@ -68,7 +97,7 @@ export function planDeletion(rc: RequestContext, current: KubeObject, opts: Dele
   if (grace > 0) {
     // A second graceful delete may shorten the wait, never lengthen it.
     if (meta.deletionTimestamp && (meta.deletionGracePeriodSeconds ?? 0) <= grace) return current;
-    meta.deletionTimestamp = timestamp(new Date(now.getTime() + grace * 1000));
+    meta.deletionTimestamp = timestamp(secondsAfter(now, grace));
     meta.deletionGracePeriodSeconds = grace;
     return current;
   }
@@ -84,8 +113,20 @@ export async function deleteObject(ctx: ApiContext, rc: RequestContext, req: Req
   if (rc.info.subresource !== undefined) throw errors.methodNotAllowed(`DELETE is not supported on ${rc.resource.plural}/${rc.info.subresource}`);
   const opts = await deleteOptions(rc, req);
   if (rc.resource.plural === 'namespaces') return deleteNamespace(ctx, rc, res, opts);
+  if (dryRun(opts)) {
+    send(res, 200, await wouldDelete(ctx, rc, keyOf(ctx, rc), opts), rc);
+    return;
+  }
   const { object } = await ctx.store.guaranteedUpdate(keyOf(ctx, rc), refOf(rc), (cur) => planDeletion(rc, cur, opts));
   send(res, 200, object, rc);
+}
+
+/** A dry run: every check a deletion makes, on the stored object, and the object as the deletion would leave it; nothing written. */
+async function wouldDelete(ctx: ApiContext, rc: RequestContext, key: string, opts: DeleteOptions, plan = planDeletion): Promise<KubeObject> {
+  const current = await ctx.store.get(key);
+  if (!current) throw errors.notFound(rc.resource.plural, rc.info.name ?? '', rc.resource.group || undefined);
+  const next = plan(rc, structuredClone(current), opts);
+  return next === DELETE ? current : next;
 }
 
 /**
@@ -98,13 +139,18 @@ async function deleteNamespace(ctx: ApiContext, rc: RequestContext, res: Respons
     throw errors.forbidden(rc.user.name, 'delete', 'namespaces', name, undefined, `this namespace may not be deleted`);
   }
   const key = keyOf(ctx, rc);
-  const { object } = await ctx.store.guaranteedUpdate(key, refOf(rc), (cur) => {
-    checkPreconditions(rc, cur, opts);
+  const markTerminating = (r: RequestContext, cur: KubeObject, o: DeleteOptions): KubeObject => {
+    checkPreconditions(r, cur, o);
     cur.metadata.deletionTimestamp ??= timestamp();
     cur.metadata.deletionGracePeriodSeconds = 0;
     (cur as { status?: { phase?: string } }).status = { phase: 'Terminating' };
     return cur;
-  });
+  };
+  if (dryRun(opts)) {
+    send(res, 200, await wouldDelete(ctx, rc, key, opts, markTerminating), rc);
+    return;
+  }
+  const { object } = await ctx.store.guaranteedUpdate(key, refOf(rc), (cur) => markTerminating(rc, cur, opts));
   for (const r of RESOURCES) {
     if (r.namespaced) await ctx.store.deletePrefix(ctx.keys.collectionPrefix(r, name));
   }
@@ -122,6 +168,11 @@ export async function deleteCollection(ctx: ApiContext, rc: RequestContext, req:
   for (const obj of page.items) {
     const name = obj.metadata.name ?? '';
     const one: RequestContext = { ...rc, info: { ...rc.info, name } };
+    if (dryRun(opts)) {
+      const next = planDeletion(one, structuredClone(obj), opts);
+      items.push(next === DELETE ? obj : next);
+      continue;
+    }
     try {
       const { object } = await ctx.store.guaranteedUpdate(ctx.keys.objectKey(r, obj.metadata.namespace, name), refOf(one, name), (cur) => planDeletion(one, cur, opts), { current: obj });
       items.push(object);

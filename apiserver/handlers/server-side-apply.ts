@@ -11,7 +11,7 @@ import type { KubeObject, ManagedFieldsEntry, StatusCause } from '../../api/type
 import { admit, defaultForCreate } from '../admission.js';
 import type { ApiContext, RequestContext } from '../context.js';
 import { prepareForCreate, timestamp } from '../strategy.js';
-import { checkBound, checkObjectBody, dropNulls, fieldValidation, isDryRun, keyOf, refOf, send } from './common.js';
+import { admitNodeWrite, checkBound, checkObjectBody, dropNulls, fieldValidation, isDryRun, keyOf, refOf, send } from './common.js';
 import { requireNamespace } from './create.js';
 import { FieldSet, fieldSetOf, formatPath, fromFieldsV1, removeAt, toFieldsV1, valueAt, type FieldPath } from './managed-fields.js';
 import { strategicMerge } from './strategic-merge.js';
@@ -136,7 +136,9 @@ async function createFromApply(ctx: ApiContext, rc: RequestContext, config: Kube
   const decision = ctx.authorize(rc.user, { ...rc.info, verb: 'create', name: undefined }, undefined, name);
   if (!decision.allowed) throw errors.forbidden(rc.user.name, 'create', r.plural, name, r.group || undefined, decision.reason);
   const obj = createdByApply(config, opts);
+  rc.decision = decision;
   checkBound(rc, obj);
+  admitNodeWrite(rc, obj);
   if (r.namespaced && rc.info.namespace) await requireNamespace(ctx, rc.info.namespace);
   defaultForCreate(obj);
   rc.warnings.push(...admit(r, obj, { operation: 'create' }, fieldValidation(rc)));

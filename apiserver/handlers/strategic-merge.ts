@@ -5,6 +5,7 @@
 // (order hints, dropped), `$retainKeys` (dropped) and `$deleteFromPrimitiveList/<field>`.
 // Kubernetes reads the merge keys from Go struct tags; here they are keyed by field name,
 // which is unambiguous across Pod, Node, Namespace, Event and Lease.
+import { errors } from '../../api/errors.js';
 
 /** field name -> the key its list elements are merged by */
 export const MERGE_KEYS: Readonly<Record<string, string>> = {
@@ -32,6 +33,15 @@ export const MERGED_PRIMITIVE_LISTS: ReadonlySet<string> = new Set(['finalizers'
 
 type Obj = Record<string, unknown>;
 
+const PATCH_DIRECTIVES: ReadonlySet<unknown> = new Set(['merge', 'replace', 'delete']);
+
+/** A `$patch` other than merge, replace or delete is the client's error, as in Kubernetes' mergepatch. */
+function checkDirective(o: Obj): void {
+  if (o.$patch !== undefined && !PATCH_DIRECTIVES.has(o.$patch)) {
+    throw errors.badRequest(`unknown patch type: ${JSON.stringify(o.$patch)} in map: ${JSON.stringify(o).slice(0, 200)}`);
+  }
+}
+
 function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -48,6 +58,7 @@ function mergeList(field: string, current: unknown, patch: unknown[]): unknown[]
   if (patch.some((x) => isObj(x) && x.$patch === 'replace')) return patch.filter((x) => !(isObj(x) && x.$patch === 'replace')).map((x) => strip(x as Obj));
   const out: unknown[] = [...base];
   for (const el of patch as Obj[]) {
+    checkDirective(el);
     const i = out.findIndex((o) => isObj(o) && o[key] === el[key]);
     if (el.$patch === 'delete') {
       if (i >= 0) out.splice(i, 1);
@@ -67,6 +78,7 @@ function strip(o: Obj): Obj {
 
 export function strategicMerge(current: unknown, patch: unknown): unknown {
   if (!isObj(patch)) return patch;
+  checkDirective(patch);
   if (patch.$patch === 'replace') {
     const { $patch: _p, ...rest } = patch;
     return strip(rest);

@@ -10,7 +10,7 @@ import { admit, applyDefaults } from '../admission.js';
 import type { ApiContext, RequestContext } from '../context.js';
 import { DELETE, type UpdateResult } from '../storage/etcd-store.js';
 import { prepareForUpdate, readyToDelete } from '../strategy.js';
-import { cachedObject, checkBound, checkObjectBody, fieldValidation, isDryRun, keyOf, readDecoded, refOf, send } from './common.js';
+import { admitNodeWrite, cachedObject, checkBound, checkObjectBody, fieldValidation, isDryRun, keyOf, readDecoded, refOf, send } from './common.js';
 import { applyPatchBody } from './patch-apply.js';
 import { serverSideApply } from './server-side-apply.js';
 
@@ -30,13 +30,20 @@ async function writeUpdate(
 ): Promise<void> {
   const r = rc.resource;
   const fv = fieldValidation(rc);
+  // Warnings of the decoder stay; admission's are those of the last attempt only.
+  const decoded = rc.warnings.slice();
   const compute = (current: KubeObject): KubeObject => {
     checkBound(rc, current);
     const wanted = checkObjectBody(rc, mutate(current));
+    const uid = wanted.metadata.uid;
+    if (uid && uid !== current.metadata.uid) {
+      throw errors.conflict(r.plural, rc.info.name ?? '', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid ?? ''}`, r.group || undefined);
+    }
     const next = prepareForUpdate(r, rc.info.subresource, wanted, current);
     if (rc.info.subresource !== 'status') applyDefaults(next);
-    rc.warnings = admit(r, next, { operation: 'update', old: current, subresource: rc.info.subresource === 'status' ? 'status' : undefined }, fv);
+    rc.warnings = [...decoded, ...admit(r, next, { operation: 'update', old: current, subresource: rc.info.subresource === 'status' ? 'status' : undefined }, fv)];
     checkBound(rc, next);
+    admitNodeWrite(rc, next, current);
     return next;
   };
   if (isDryRun(rc)) {
@@ -64,7 +71,7 @@ async function writeUpdate(
 
 export async function updateObject(ctx: ApiContext, rc: RequestContext, req: Request, res: Response): Promise<void> {
   checkSubresource(rc);
-  const { body } = await readDecoded(req);
+  const { body } = await readDecoded(req, rc);
   const obj = checkObjectBody(rc, body);
   if (!obj.metadata.name) obj.metadata.name = rc.info.name;
   const expectedRV = obj.metadata.resourceVersion || undefined;
@@ -73,7 +80,7 @@ export async function updateObject(ctx: ApiContext, rc: RequestContext, req: Req
 
 export async function patchObject(ctx: ApiContext, rc: RequestContext, req: Request, res: Response): Promise<void> {
   checkSubresource(rc);
-  const { body, format } = await readDecoded(req);
+  const { body, format } = await readDecoded(req, rc);
   // Server-side apply may create the object and keeps managedFields: see server-side-apply.ts.
   if (format === 'apply-patch') return serverSideApply(ctx, rc, body, res, writeUpdate);
   await writeUpdate(ctx, rc, res, (current) => {

@@ -84,7 +84,10 @@ export function storageError(err: unknown): ApiError {
     return errors.tooLarge(`the object is too large for the store: ${msg}`);
   }
   if (/required revision has been compacted/i.test(msg)) return errors.gone(`the requested resource version has been compacted: ${msg}`);
-  if (/unavailable|ECONNREFUSED|no connection|deadline|timed out|timeout/i.test(msg)) {
+  // A read at a revision etcd has not reached: only a forged or foreign continue token asks for one.
+  if (/OUT_OF_RANGE|future revision/i.test(msg)) return errors.gone(`the requested resource version is not available: ${msg}`);
+  // The etcd3 client's circuit breaker opens after a few failed calls and fails the next ones at once.
+  if (/unavailable|ECONNREFUSED|no connection|deadline|timed out|timeout|circuit breaker/i.test(msg) || (err as Error)?.name === 'BrokenCircuitError') {
     return errors.unavailable(`etcd is unavailable: ${msg}`);
   }
   return errors.internal(`storage error: ${msg}`, err);
@@ -102,7 +105,7 @@ function encodeContinue(t: ContinueToken): string {
 function decodeContinue(token: string, prefix: string): ContinueToken {
   try {
     const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ContinueToken;
-    if (typeof t.rv !== 'number' || typeof t.start !== 'string' || !t.start.startsWith(prefix)) throw new Error('bad token');
+    if (!Number.isSafeInteger(t.rv) || t.rv <= 0 || typeof t.start !== 'string' || !t.start.startsWith(prefix)) throw new Error('bad token');
     return t;
   } catch {
     throw errors.badRequest('invalid continue token');
