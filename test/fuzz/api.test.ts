@@ -37,7 +37,8 @@ describe('API fuzz', () => {
     }
   });
 
+  // A longer run (npm run fuzz) gets time in proportion.
   it.each([...OBJECT_SCENARIOS, ...REQUEST_SCENARIOS, ...STATE_SCENARIOS].map((s) => [s.name, s] as const))('%s', async (_name, s) => {
     await s.check(env);
-  });
+  }, Math.max(60_000, RUNS * 1_500));
 });

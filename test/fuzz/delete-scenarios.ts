@@ -62,6 +62,7 @@ function deleteExpectation(c: DeleteCase): { exp: Expectation; dry: boolean } {
   if (q.dryRun !== undefined && q.dryRun !== '' && q.dryRun !== 'All') return reject(`dryRun=${q.dryRun}`);
   if (q.propagationPolicy !== undefined && q.propagationPolicy !== '' && !POLICIES.includes(q.propagationPolicy)) return reject(`propagationPolicy=${q.propagationPolicy}`);
   if (q.gracePeriodSeconds !== undefined && q.gracePeriodSeconds !== '' && badInteger(q.gracePeriodSeconds)) return reject(`gracePeriodSeconds=${q.gracePeriodSeconds}`);
+  if (q.orphanDependents !== undefined && !['true', 'false', ''].includes(q.orphanDependents)) return reject(`orphanDependents=${q.orphanDependents}`);
   const b = c.body;
   if (b !== undefined) {
     if (typeof b !== 'object' || b === null || Array.isArray(b)) return reject('the body is no DeleteOptions object');

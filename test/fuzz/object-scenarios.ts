@@ -132,8 +132,9 @@ interface DeepCase {
 
 const deep = scenario<DeepCase>({
   name: 'deep nesting (JSON and YAML, up to 100,000 levels) is refused',
+  runShare: 0.4,
   arbitrary: fc.record({
-    depth: fc.oneof(fc.integer({ min: 2, max: 200 }), fc.constantFrom(1000, 10_000, 100_000)),
+    depth: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 2, max: 200 }) }, { weight: 1, arbitrary: fc.constantFrom(1000, 10_000, 100_000) }),
     shape: fc.constantFrom('array' as const, 'object' as const),
     where: fc.constantFrom('body' as const, 'labels' as const, 'spec' as const, 'annotations' as const),
     format: fc.constantFrom('json' as const, 'yaml' as const),
@@ -154,7 +155,12 @@ const deep = scenario<DeepCase>({
     const body = c.where === 'body' ? nested : c.where === 'spec' ? pod('', `,"nodeSelector":${nested}`) : pod(`,"${c.where}":{"a":${nested}}`, '');
     const ct = c.method === 'PATCH' ? 'application/merge-patch+json' : c.format === 'json' ? 'application/json' : 'application/yaml';
     const path = target === undefined ? collectionPath(env, r) : objectPath(env, r, target);
-    await exchangeUnchangedOnError(env.client, env.admin, adminReq(env, c.method, path, body, ct), { kind: 'reject', codes: [400, 422], why: `nested ${c.depth} deep` });
+    // A merge patch of unknown fields nested a little is harmless (they are dropped); past
+    // Kubernetes' decoding depth limit (10,000) anything is refused, and nesting where a
+    // string belongs (labels, annotations, nodeSelector) is refused at any depth.
+    const harmless = c.method === 'PATCH' && c.where === 'body' && c.shape === 'object' && c.depth <= 10_000;
+    const exp: Expectation = harmless ? { kind: 'any' } : { kind: 'reject', codes: [400, 422], why: `nested ${c.depth} deep` };
+    await exchangeUnchangedOnError(env.client, env.admin, adminReq(env, c.method, path, body, ct), exp);
   },
 });
 

@@ -163,6 +163,27 @@ const paths = scenario<PathCase>({
   },
 });
 
+type SubresourceCase = { kind: string; sub: string; method: 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE' };
+
+const subresources = scenario<SubresourceCase>({
+  name: 'subresources a kind does not have (by the registry) are 404',
+  // Below /namespaces/{name}/ another segment names a collection, not a subresource.
+  arbitrary: fc.record({
+    kind: fc.constantFrom(...KINDS.filter((k) => k.plural !== 'namespaces').map((k) => k.kind)),
+    sub: fc.constantFrom('status', 'binding', 'log', 'exec', 'attach', 'portforward', 'proxy', 'eviction', 'ephemeralcontainers', 'scale', 'frobnicate'),
+    method: fc.constantFrom('GET' as const, 'PUT' as const, 'PATCH' as const, 'POST' as const, 'DELETE' as const),
+  }),
+  examples: [{ kind: 'Lease', sub: 'status', method: 'GET' }],
+  async run(env, c) {
+    const r = kindOf(c.kind);
+    const obj = await freshObject(env, r);
+    const body = c.method === 'GET' || c.method === 'DELETE' ? undefined : c.method === 'PATCH' ? { metadata: { labels: { a: 'b' } } } : obj;
+    const req = adminReq(env, c.method, objectPath(env, r, nameOf(obj), c.sub), body, c.method === 'PATCH' ? PATCH_TYPES['merge-patch'] : 'application/json');
+    const exp: Expectation = r.subresources.includes(c.sub) ? { kind: 'any' } : { kind: 'reject', codes: c.method === 'GET' ? [404] : [404, 405], why: `${r.plural} has no ${c.sub} subresource` };
+    await exchangeUnchangedOnError(env.client, env.admin, req, exp);
+  },
+});
+
 type MethodCase = { kind: string; method: string; target: 'collection' | 'object' | 'status' | 'all-namespaces' };
 const UNKNOWN_METHODS = ['FROB', 'PROPFIND', 'LOCK', 'M-SEARCH', 'PURGE'];
 
@@ -219,4 +240,4 @@ const contentTypes = scenario<ContentTypeCase>({
   },
 });
 
-export const REQUEST_SCENARIOS: RunnableScenario[] = [patches, listParams, continueTokens, paths, methods, contentTypes];
+export const REQUEST_SCENARIOS: RunnableScenario[] = [patches, listParams, continueTokens, paths, subresources, methods, contentTypes];

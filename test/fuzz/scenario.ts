@@ -73,6 +73,8 @@ export interface Scenario<T> {
   arbitrary: fc.Arbitrary<T>;
   /** cases always run first: the shapes of bugs seen before */
   examples?: T[];
+  /** a share of FUZZ_RUNS, for scenarios whose cases are slow (100,000-deep bodies) */
+  runShare?: number;
   run(env: FuzzEnv, input: T): Promise<void>;
 }
 
@@ -91,6 +93,7 @@ export function scenario<T>(s: Scenario<T>): RunnableScenario {
   return {
     name: s.name,
     async check(env, opts = {}) {
+      const runs = opts.runs ?? Math.max(5, Math.round(RUNS * (s.runShare ?? 1)));
       const failures = new Map<string, { input: T; message: string }>();
       await fc.assert(
         fc.asyncProperty(s.arbitrary, async (input) => {
@@ -101,12 +104,12 @@ export function scenario<T>(s: Scenario<T>): RunnableScenario {
             if (!failures.has(e.category)) failures.set(e.category, { input, message: e.message });
           }
         }),
-        { seed: SEED, numRuns: opts.runs ?? RUNS, examples: (s.examples ?? []).map((e) => [e] as [T]) },
+        { seed: SEED, numRuns: runs, examples: (s.examples ?? []).map((e) => [e] as [T]) },
       );
       await checkHealthy(env.client, env.admin, env.pid);
       if (failures.size === 0) return;
       const survey = [...failures.values()].map((f, i) => `(${i + 1}) case ${fc.stringify(f.input)}\n${f.message}`).join('\n\n');
-      const summary = `${failures.size} kind(s) of failure in ${opts.runs ?? RUNS} runs (seed ${SEED}):\n\n${survey}`;
+      const summary = `${failures.size} kind(s) of failure in ${runs} runs (seed ${SEED}):\n\n${survey}`;
       const first = [...failures.values()][0].input;
       try {
         await fc.assert(
@@ -114,7 +117,7 @@ export function scenario<T>(s: Scenario<T>): RunnableScenario {
             await s.run(env, input);
           }),
           // Shrinking sends requests too: bound the time it may take.
-          { seed: SEED, numRuns: 1, examples: [[first]], plugins: [fc.interruptAfterTimeLimit(opts.timeLimitMs ?? 15_000)] },
+          { seed: SEED, numRuns: 1, examples: [[first]], plugins: [fc.interruptAfterTimeLimit(opts.timeLimitMs ?? 8_000)] },
         );
       } catch (e) {
         const shrunk = (e as Error).cause instanceof Error ? `\n${((e as Error).cause as Error).message}` : '';
