@@ -2,6 +2,7 @@
 // server on a real etcd (and the real kubectl where a user would use it). Every answer is the
 // right 4xx Status (503 with Retry-After while etcd is down), never a 500, and nothing a
 // refused or dry-run request sent reaches etcd.
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Status } from '../../api/types/meta.js';
 import { startApiCluster } from '../fixtures/apiserver.js';
@@ -240,6 +241,39 @@ describe('client input answers 4xx, never 500, and writes nothing', () => {
     for (const t of [{ rv: -5, start: `${prefix}a` }, { rv: 1.5, start: `${prefix}a` }, { rv: 5, start: '/registry/secrets/x' }, 'garbage']) {
       expectStatus(await admin.get(`${pods}?limit=1&continue=${typeof t === 'string' ? t : forge(t)}`), 400, 'BadRequest');
     }
+  });
+});
+
+/** One raw HTTP/1.1 exchange: what the server answers to a request line no client library would send. */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(text));
+    let out = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => {
+      out += d;
+      if (/\r\n\r\n/.test(out) && out.includes('"kind":"Status"')) s.end();
+    });
+    s.on('error', reject);
+    s.on('close', () => resolve(out));
+    s.setTimeout(5000, () => s.destroy());
+  });
+}
+
+describe('request targets', () => {
+  it('an absolute-form or unparsable target is a 400 Status, on plain requests and WebSocket upgrades', async () => {
+    const port = Number(new URL(url).port);
+    const auth = `Authorization: Bearer ${cluster.api.adminToken}\r\n`;
+    const upgrade = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
+    for (const target of ['http://[proxy', 'http://[', `http://x${pods}`, '*']) {
+      for (const extra of ['Connection: close\r\n', upgrade]) {
+        const answer = await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: x\r\n${auth}${extra}\r\n`);
+        expect(answer, `${target} ${extra}`).toMatch(/^HTTP\/1\.1 400 /);
+        expect(answer).toContain('"kind":"Status"');
+      }
+    }
+    const ws = await rawRequest(port, `GET /api/v1/namespaces/%ZZ/pods?watch=1 HTTP/1.1\r\nHost: x\r\n${auth}${upgrade}\r\n`);
+    expect(ws).toMatch(/^HTTP\/1\.1 400 /);
   });
 });
 
