@@ -34,10 +34,10 @@ export function expressServerClasses(app: Express): ServerClasses {
   return { IncomingMessage: Request, ServerResponse: Response as typeof http.ServerResponse };
 }
 
-export function createHttpServer(app: Express, classes: ServerClasses): http.Server {
-  return http.createServer({ ...classes }, app);
+export function createHttpServer(handler: http.RequestListener, classes: ServerClasses): http.Server {
+  return http.createServer({ ...classes }, handler);
 }
 
-export function createHttpsServer(app: Express, classes: ServerClasses, tls: { cert: string | Buffer; key: string | Buffer }): https.Server {
-  return https.createServer({ ...classes, cert: tls.cert, key: tls.key }, app);
+export function createHttpsServer(handler: http.RequestListener, classes: ServerClasses, tls: { cert: string | Buffer; key: string | Buffer }): https.Server {
+  return https.createServer({ ...classes, cert: tls.cert, key: tls.key }, handler);
 }

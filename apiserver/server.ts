@@ -240,6 +240,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   app.set('query parser', false);
   app.use(handle);
   const classes = expressServerClasses(app);
+  // Only origin-form request targets ("/api/..."): express answers an absolute-form one it
+  // cannot parse ("GET http://[x") with an HTML 404 of its own, and the upgrade path would 500.
+  const originForm = (req: http.IncomingMessage): ApiError | undefined =>
+    req.url?.startsWith('/') ? undefined : errors.badRequest(`the request target must be a path, not ${JSON.stringify((req.url ?? '').slice(0, 100))}`);
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const bad = originForm(req);
+    if (bad) sendStatus(res, bad);
+    else app(req, res);
+  };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -248,6 +257,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       socket.end(`HTTP/1.1 ${err.code} ${http.STATUS_CODES[err.code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
     try {
+      const bad = originForm(req);
+      if (bad) return fail(bad);
       const url = new URL(req.url ?? '/', 'http://localhost');
       const query: Record<string, string | undefined> = {};
       for (const [k, v] of url.searchParams) query[k] ??= v;
@@ -298,11 +309,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   };
   try {
     if (opts.http) {
-      const a = await listen(createHttpServer(app, classes), opts.http.host, opts.http.port);
+      const a = await listen(createHttpServer(listener, classes), opts.http.host, opts.http.port);
       running.httpUrl = `http://${hostPart(a)}:${a.port}`;
     }
     if (opts.https) {
-      const a = await listen(createHttpsServer(app, classes, opts.https), opts.https.host, opts.https.port);
+      const a = await listen(createHttpsServer(listener, classes, opts.https), opts.https.host, opts.https.port);
       running.httpsUrl = `https://${hostPart(a)}:${a.port}`;
     }
   } catch (e) {

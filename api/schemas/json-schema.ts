@@ -42,13 +42,12 @@ const d = (description?: string): { description?: string } => (description ? { d
 
 export const str = (description?: string): JsonSchema => ({ type: 'string', ...d(description) });
 /**
- * The range of Go's int64, as doubles: JSON numbers are doubles, and 2^63 is the first one past
- * the range (2^63 - 1 itself rounds up to it), so the check is min <= v < INT64_MAX.
+ * Go's int64, for a JSON number (a double). 2^63 - 1 has no double of its own: it parses as
+ * 2^63, so that one value stands for the top of the range.
  */
-export const INT64_MIN = -(2 ** 63);
-export const INT64_MAX = 2 ** 63;
-export const INT32_MIN = -(2 ** 31);
-export const INT32_MAX = 2 ** 31 - 1;
+export const isInt64 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 63) && v <= 2 ** 63;
+/** Go's int32. */
+export const isInt32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31;
 
 /** An int64 field (Kubernetes' default integer): `1e300` is an integer to JSON Schema, but not to Go. */
 export const int = (description?: string): JsonSchema => ({ type: 'integer', format: 'int64', ...d(description) });

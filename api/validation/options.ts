@@ -3,17 +3,13 @@
 // list/watch query parameters. Causes go into a 422 Invalid of kind DeleteOptions/ListOptions.
 import type { StatusCause } from '../types/meta.js';
 import { FieldPath, forbidden, invalid, isObject, notSupported, typeInvalid } from './field.js';
-import { INT64_MAX, INT64_MIN } from '../schemas/json-schema.js';
+import { isInt64 } from '../schemas/json-schema.js';
 
 export const PROPAGATION_POLICIES = ['Foreground', 'Background', 'Orphan'] as const;
 export const RESOURCE_VERSION_MATCHES = ['Exact', 'NotOlderThan'] as const;
 export const DRY_RUN_VALUES = ['All'] as const;
 
 const root = (name: string) => FieldPath.root(name);
-
-export function isInt64(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= INT64_MIN && v < INT64_MAX;
-}
 
 function checkDryRun(v: unknown, out: StatusCause[]): void {
   if (!Array.isArray(v)) {

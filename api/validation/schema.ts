@@ -7,7 +7,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
 import { SCHEMAS, schemaFor } from '../schemas/index.js';
 import type { JsonSchema } from '../schemas/index.js';
-import { EXTENSION_KEYWORDS, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN } from '../schemas/json-schema.js';
+import { EXTENSION_KEYWORDS, isInt32, isInt64 } from '../schemas/json-schema.js';
 import type { StatusCause } from '../types/meta.js';
 import { FieldPath, invalid, isObject, notSupported, required, typeInvalid } from './field.js';
 
@@ -20,8 +20,8 @@ const addFormats: FormatsPlugin =
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
 addFormats(ajv, ['date-time']);
 // Go's integer widths: ajv-formats' int64 accepts any double that is an integer (1e300 too).
-ajv.addFormat('int64', { type: 'number', validate: (v: number) => Number.isInteger(v) && v >= INT64_MIN && v < INT64_MAX });
-ajv.addFormat('int32', { type: 'number', validate: (v: number) => Number.isInteger(v) && v >= INT32_MIN && v <= INT32_MAX });
+ajv.addFormat('int64', { type: 'number', validate: isInt64 });
+ajv.addFormat('int32', { type: 'number', validate: isInt32 });
 ajv.addVocabulary([...EXTENSION_KEYWORDS]);
 
 const VALIDATORS = new Map<string, ValidateFunction>();

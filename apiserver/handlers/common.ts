@@ -8,7 +8,7 @@ import { apiVersionOf, resourceForKind, RESOURCES } from '../../api/resources.js
 import type { KubeObject } from '../../api/types/meta.js';
 import type { FieldValidation } from '../admission.js';
 import { schemaCauses } from '../../api/validation/schema.js';
-import { isInt64, validateListOptions } from '../../api/validation/options.js';
+import { validateListOptions } from '../../api/validation/options.js';
 import type { RequestInfo } from '../request-info.js';
 import { admitOwnNode } from '../auth/node-restriction.js';
 import { nodeNameOf } from '../auth/user.js';
@@ -163,9 +163,15 @@ export function isDryRun(rc: RequestContext): boolean {
 export function intParam(rc: RequestContext, name: string): number | undefined {
   const v = rc.query[name];
   if (v === undefined || v === '') return undefined;
-  const n = /^[-+]?\d{1,19}$/.test(v) ? Number(v) : NaN;
-  if (!isInt64(n)) throw errors.badRequest(`${name} must be a 64-bit integer (got "${v.slice(0, 40)}")`);
-  return n;
+  return parseInt64Param(name, v);
+}
+
+const INT64_RANGE = [-(2n ** 63n), 2n ** 63n - 1n] as const;
+
+export function parseInt64Param(name: string, v: string): number {
+  const n = /^[-+]?\d{1,19}$/.test(v) ? BigInt(v) : undefined;
+  if (n === undefined || n < INT64_RANGE[0] || n > INT64_RANGE[1]) throw errors.badRequest(`${name} must be a 64-bit integer (got "${v.slice(0, 40)}")`);
+  return Number(n);
 }
 
 /** The list/watch/deletecollection parameters with rules of their own: 422 Invalid of kind ListOptions, as Kubernetes answers. */

@@ -13,6 +13,7 @@ import type { ApiContext } from '../context.js';
 import type { KubeletClient } from '../kubelet-client.js';
 import { kubeletError, readText } from '../kubelet-client.js';
 import type { RequestInfo } from '../request-info.js';
+import { parseInt64Param } from './common.js';
 
 const BOOLS = ['follow', 'timestamps', 'previous'] as const;
 /** name -> smallest valid value (kube's PodLogOptions validation). */
@@ -48,7 +49,7 @@ export function kubeletLogQuery(query: Record<string, string | undefined>): URLS
   for (const [k, min] of Object.entries(INTS)) {
     const v = query[k];
     if (v === undefined || v === '') continue;
-    if (!/^-?\d+$/.test(v) || Number(v) < min) throw errors.badRequest(`${k} must be an integer of at least ${min} (got "${v}")`);
+    if (parseInt64Param(k, v) < min) throw errors.badRequest(`${k} must be an integer of at least ${min} (got "${v}")`);
     out.set(k, v);
   }
   if (query.sinceTime) {

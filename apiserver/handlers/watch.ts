@@ -17,6 +17,8 @@ import { intParam } from './common.js';
 /** A client this far behind is cut off rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface WatchParams {
   fromRev?: number;
   bookmarks: boolean;
@@ -33,7 +35,8 @@ function watchParams(rc: RequestContext): WatchParams {
   }
   const timeout = intParam(rc, 'timeoutSeconds');
   // Like kube's --min-request-timeout: an unbounded watch ends at a random 30-60 minutes.
-  const timeoutMs = timeout !== undefined && timeout > 0 ? timeout * 1000 : (1800 + Math.floor(Math.random() * 1800)) * 1000;
+  // At most what a timer can hold (~24.8 days): a longer one would fire at once.
+  const timeoutMs = timeout !== undefined && timeout > 0 ? Math.min(timeout * 1000, MAX_TIMER_MS) : (1800 + Math.floor(Math.random() * 1800)) * 1000;
   const filter = selectionPredicate(rc.resource.kind, {
     labelSelector: rc.query.labelSelector,
     fieldSelector: rc.query.fieldSelector,

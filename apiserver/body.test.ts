@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { bodyFormat, decodeBody, MAX_NESTING_DEPTH, scanJson } from './body.js';
+
+describe('bodyFormat', () => {
+  it('takes media types with parameters, refuses what does not parse or does not fit the verb', () => {
+    expect(bodyFormat(undefined)).toBe('json');
+    expect(bodyFormat('application/json; charset=utf-8')).toBe('json');
+    expect(bodyFormat('Application/YAML')).toBe('yaml');
+    expect(bodyFormat('application/merge-patch+json', 'patch')).toBe('merge-patch');
+    expect(bodyFormat('application/apply-patch+yaml; charset="utf-8"', 'patch')).toBe('apply-patch');
+    for (const [ct, use] of [
+      [';;;', 'object'],
+      ['application/json;;;', 'object'],
+      ['application/json-patch+json', 'object'],
+      ['application/json', 'patch'],
+      [undefined, 'patch'],
+      ['constructor', 'object'],
+      ['application/__proto__', 'object'],
+    ] as const) {
+      expect(() => bodyFormat(ct, use), String(ct)).toThrow(expect.objectContaining({ code: 415 }));
+    }
+  });
+});
+
+describe('scanJson', () => {
+  it('finds duplicate keys with their paths, escapes and arrays included', () => {
+    expect(scanJson('{"a":1,"b":{"c":[{"d":1,"d":2}]},"a":3}')).toEqual(['b.c[0].d', 'a']);
+    expect(scanJson('{"x":"\\"a\\":1","a":1,"\\u0061":2}')).toEqual(['a']);
+    expect(scanJson('{"a":"\\\\","a":1}')).toEqual(['a']);
+    expect(scanJson('[{"a":1},{"a":1}]')).toEqual([]);
+    expect(scanJson('{"s":"{{{[[[","t":1}')).toEqual([]);
+  });
+
+  it('refuses nesting past the limit before parsing, and only past it', () => {
+    const nest = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    expect(() => scanJson(nest(MAX_NESTING_DEPTH))).not.toThrow();
+    expect(() => scanJson(nest(MAX_NESTING_DEPTH + 1))).toThrow(expect.objectContaining({ code: 400 }));
+    // Brackets inside strings do not count.
+    expect(() => scanJson(`["${'['.repeat(10_000)}"]`)).not.toThrow();
+  });
+});
+
+describe('decodeBody', () => {
+  it('bounds YAML before composing it, in block and flow style, and keeps ordinary YAML', () => {
+    const tooDeep = expect.objectContaining({ code: 400, message: expect.stringMatching(/nested more than/) });
+    expect(() => decodeBody(Buffer.from(`${'- '.repeat(MAX_NESTING_DEPTH + 1)}a`), 'yaml')).toThrow(tooDeep);
+    expect(() => decodeBody(Buffer.from(`${'['.repeat(MAX_NESTING_DEPTH + 1)}${']'.repeat(MAX_NESTING_DEPTH + 1)}`), 'yaml')).toThrow(tooDeep);
+    const text = 'a: |\n  it\'s [[[[ {{{\nb: "x [ y"\nc: [1, {d: 2}]\n';
+    expect(decodeBody(Buffer.from(text), 'yaml').body).toEqual({ a: "it's [[[[ {{{\n", b: 'x [ y', c: [1, { d: 2 }] });
+  });
+});
