@@ -59,7 +59,9 @@ function wrongTypeScenario(op: WriteOp): RunnableScenario {
       { kind: 'Pod', path: 'spec.terminationGracePeriodSeconds', value: new Raw('1e300') },
     ],
     async run(env, c) {
-      await sendWrite(env, c, op, { kind: 'reject', codes: [400, 422], why: `${c.kind} ${c.path} must not be ${toJsonText(c.value)}` });
+      // A resourceVersion in a patch is a precondition: refusing a wrong one as a conflict is refusing it too.
+      const codes = c.path === 'metadata.resourceVersion' ? [400, 409, 422] : [400, 422];
+      await sendWrite(env, c, op, { kind: 'reject', codes, why: `${c.kind} ${c.path} must not be ${toJsonText(c.value)}` });
     },
   });
 }
@@ -78,8 +80,8 @@ function oddValueScenario(op: WriteOp): RunnableScenario {
     arbitrary: pathCase((p) => isQuantity(p) || isInteger(p) || isString(p), value),
     examples: [
       { kind: 'Pod', path: 'spec.terminationGracePeriodSeconds', value: new Raw('1e300') },
-      { kind: 'Pod', path: 'spec.containers[0].resources.limits.fuzz-key', value: '1e400' },
-      { kind: 'Pod', path: 'spec.containers[0].resources.requests.fuzz-key', value: '99999999999999999999999999Ei' },
+      { kind: 'Pod', path: 'spec.containers[0].resources.limits.memory', value: '1e400' },
+      { kind: 'Pod', path: 'spec.containers[0].resources.requests.memory', value: '99999999999999999999999999Ei' },
     ],
     async run(env, c) {
       const r = findKind(c.kind);
@@ -168,7 +170,7 @@ const deep = scenario<DeepCase>({
 function withDuplicateKey(obj: unknown, at: string[]): string {
   const write = (v: unknown, path: string[]): string => {
     if (typeof v !== 'object' || v === null) return toJsonText(v);
-    if (Array.isArray(v)) return `[${v.map((x) => write(x, path)).join(',')}]`;
+    if (Array.isArray(v)) return `[${v.map((x, i) => write(x, [...path, String(i)])).join(',')}]`;
     const entries = Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}:${write(x, [...path, k])}`);
     if (path.join('.') === at.join('.') && entries.length) entries.unshift(entries[0]);
     return `{${entries.join(',')}}`;

@@ -47,13 +47,16 @@ function typesOf(s: JsonSchema): JsonType[] {
   return s.type === undefined ? [] : Array.isArray(s.type) ? s.type : [s.type];
 }
 
-/** Every path the schema describes (arrays at [0], maps at key "fuzz-key"), depth-first. */
+// Map keys validation accepts, by the map's field name: a resource list needs a resource name.
+const MAP_KEYS: Record<string, string> = { limits: 'memory', requests: 'memory', capacity: 'memory', allocatable: 'memory' };
+
+/** Every path the schema describes (arrays at [0], maps at a key valid for the map), depth-first. */
 export function schemaPaths(schema: JsonSchema, prefix: Segment[] = [], depth = 0): SchemaPath[] {
   const out: SchemaPath[] = [];
   if (depth > 12) return out;
   if (prefix.length) out.push({ segments: prefix, types: typesOf(schema), schema });
   for (const [k, sub] of Object.entries(schema.properties ?? {})) out.push(...schemaPaths(sub, [...prefix, k], depth + 1));
-  if (schema.additionalProperties) out.push(...schemaPaths(schema.additionalProperties, [...prefix, 'fuzz-key'], depth + 1));
+  if (schema.additionalProperties) out.push(...schemaPaths(schema.additionalProperties, [...prefix, MAP_KEYS[String(prefix.at(-1))] ?? 'fuzz-key'], depth + 1));
   if (schema.items) out.push(...schemaPaths(schema.items, [...prefix, 0], depth + 1));
   return out;
 }
