@@ -3,7 +3,7 @@
 // seed printed (FUZZ_SEED=<seed> replays a run; FUZZ_RUNS=<n> sets the runs per property).
 // A failure shows the shrunk case and the request and answer that broke the invariant.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exchange } from './invariants.js';
+import { exchange, peak } from './invariants.js';
 import { OBJECT_SCENARIOS } from './object-scenarios.js';
 import { REQUEST_SCENARIOS } from './request-scenarios.js';
 import { STATE_SCENARIOS } from './delete-scenarios.js';
@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (target) console.log(`API fuzz: ${target.client.count} requests in ${((Date.now() - started) / 1000).toFixed(1)} s, seed ${SEED}`);
+  if (target) console.log(`API fuzz: ${target.client.count} requests in ${((Date.now() - started) / 1000).toFixed(1)} s, seed ${SEED}, server RSS at most ${peak.rssMiB.toFixed(0)} MiB`);
   await target?.stop();
 });
 

@@ -9,7 +9,7 @@ import { resourcePath } from '../../api/resources.js';
 import { cellRequest, NS, repairFixtures, targetOf } from './authz-fixtures.js';
 import { expectedOutcome, nodeLabelForbidden, SUBRESOURCES, VERBS, type Cell, type Outcome } from './authz-table.js';
 import { fieldSelectorFor } from './hostile.js';
-import { checkReply, FuzzFailure, statusOf } from './invariants.js';
+import { checkHealthy, checkReply, FuzzFailure, peak, statusOf } from './invariants.js';
 import { describeExchange, IDENTITIES, SEED, startFuzzTarget, type FuzzReply, type FuzzTarget } from './runner.js';
 import { scenario, type FuzzEnv } from './scenario.js';
 import { KINDS } from './schema-gen.js';
@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (target) console.log(`authz fuzz: ${target.client.count} requests in ${((Date.now() - started) / 1000).toFixed(1)} s, seed ${SEED}`);
+  if (target) console.log(`authz fuzz: ${target.client.count} requests in ${((Date.now() - started) / 1000).toFixed(1)} s, seed ${SEED}, server RSS at most ${peak.rssMiB.toFixed(0)} MiB`);
   await target?.stop();
 });
 
@@ -116,8 +116,9 @@ describe('authorization', () => {
     }
   }, 120_000);
 
-  it('no cell answers a server error, and every refusal is a Status (403: reason Forbidden)', () => {
+  it('no cell answers a server error, every refusal is a Status (403: reason Forbidden), and the server is still well', async () => {
     expect(errors, errors.slice(0, 10).join('\n\n')).toEqual([]);
+    await checkHealthy(target.client, target.api.adminToken, target.pid);
   });
 
   it('every verb x kind x subresource x identity is allowed, forbidden or unauthenticated as the table says', () => {

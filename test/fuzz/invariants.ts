@@ -101,11 +101,15 @@ export async function exchangeUnchangedOnError(
   return reply;
 }
 
+/** The largest RSS of the server seen by checkHealthy, in MiB (printed at the end of a run). */
+export const peak = { rssMiB: 0 };
+
 /** Still serving (a plain GET works) and within the memory bound. */
 export async function checkHealthy(client: FuzzClient, adminToken: string, pid: number): Promise<void> {
   const req: FuzzRequest = { method: 'GET', path: '/api/v1/namespaces/default', token: adminToken, as: 'admin' };
   const reply = await client.send(req);
   if (reply.status !== 200) throw new FuzzFailure('the server no longer serves a plain GET', req, reply);
   const rss = await rssMiB(pid);
+  peak.rssMiB = Math.max(peak.rssMiB, rss);
   if (rss > MAX_RSS_MIB) throw new Error(`the API server's RSS is ${rss.toFixed(0)} MiB, over the bound of ${MAX_RSS_MIB} MiB (FUZZ_MAX_RSS_MIB)`);
 }
