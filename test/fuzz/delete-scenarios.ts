@@ -14,30 +14,38 @@ const kindName = fc.constantFrom(...KINDS.map((k) => k.kind));
 const kindOf = (name: string): ResourceInfo => KINDS.find((k) => k.kind === name) ?? KINDS[0];
 const nameOf = (o: Record<string, unknown>) => (o.metadata as { name: string }).name;
 
-type DryCase = { kind: string; op: (typeof WRITE_OPS)[number] | 'delete' | 'deletecollection'; where: 'query' | 'body'; bound: boolean };
+type DryCase = { kind: string; op: (typeof WRITE_OPS)[number] | 'delete' | 'deletecollection'; where: 'query' | 'body'; bound: boolean; value: string };
 
 const dryRun = scenario<DryCase>({
-  name: 'dryRun=All: no write, patch or delete (of one object or a collection) changes the store',
-  arbitrary: fc.record({ kind: kindName, op: fc.constantFrom(...WRITE_OPS, 'delete' as const, 'deletecollection' as const), where: fc.constantFrom('query' as const, 'body' as const), bound: fc.boolean() }),
+  name: 'dryRun: All changes nothing on any write, patch or delete (of one object or a collection); another value is refused',
+  arbitrary: fc.record({
+    kind: kindName,
+    op: fc.constantFrom(...WRITE_OPS, 'delete' as const, 'deletecollection' as const),
+    where: fc.constantFrom('query' as const, 'body' as const),
+    bound: fc.boolean(),
+    value: fc.oneof({ weight: 4, arbitrary: fc.constant('All') }, { weight: 1, arbitrary: fc.constantFrom('all', 'garbage', 'All,All', 'None') }),
+  }),
   examples: [
-    { kind: 'Pod', op: 'delete', where: 'query', bound: false },
-    { kind: 'Pod', op: 'delete', where: 'body', bound: true },
-    { kind: 'Namespace', op: 'delete', where: 'query', bound: false },
+    { kind: 'Pod', op: 'delete', where: 'query', bound: false, value: 'All' },
+    { kind: 'Pod', op: 'delete', where: 'body', bound: true, value: 'All' },
+    { kind: 'Namespace', op: 'delete', where: 'query', bound: false, value: 'All' },
   ],
   async run(env, c) {
     const r = kindOf(c.kind);
     let req;
+    const query = `dryRun=${encodeURIComponent(c.value)}`;
     if (c.op === 'delete' || c.op === 'deletecollection') {
       const obj = await freshObject(env, r, (o) => {
         if (c.bound && r.kind === 'Pod') (o.spec as Record<string, unknown>).nodeName = 'node-a';
       });
       const path = c.op === 'delete' ? objectPath(env, r, nameOf(obj)) : collectionPath(env, r);
       // dryRun in the query, or in a DeleteOptions body as kubectl sends it
-      req = c.where === 'query' ? adminReq(env, 'DELETE', `${path}?dryRun=All`) : adminReq(env, 'DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', dryRun: ['All'] });
+      req = c.where === 'query' ? adminReq(env, 'DELETE', `${path}?${query}`) : adminReq(env, 'DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', dryRun: [c.value] });
     } else {
-      req = await writeRequest(env, r, c.op, ['metadata', 'labels', 'dry'], 'run', 'dryRun=All');
+      req = await writeRequest(env, r, c.op, ['metadata', 'labels', 'dry'], 'run', query);
     }
-    await exchangeUnchangedOnError(env.client, env.admin, req, { kind: 'any' }, { unchanged: true });
+    const exp: Expectation = c.value === 'All' ? { kind: 'any' } : { kind: 'reject', codes: [400, 422], why: `dryRun ${JSON.stringify(c.value)} is not All` };
+    await exchangeUnchangedOnError(env.client, env.admin, req, exp, { unchanged: true });
   },
 });
 
@@ -58,7 +66,9 @@ const deleteBody = fc.constantFrom<unknown>(
 /** What Kubernetes does with a DELETE: refuse it (and why), run it dry, or run it. */
 function deleteExpectation(c: DeleteCase): { exp: Expectation; dry: boolean } {
   const reject = (why: string): { exp: Expectation; dry: boolean } => ({ exp: { kind: 'reject', codes: [400, 422], why }, dry: false });
-  const q = c.query;
+  // With a body, Kubernetes decodes DeleteOptions from it alone and ignores the query
+  // (apiserver/pkg/endpoints/handlers/delete.go).
+  const q = c.body === undefined ? c.query : {};
   if (q.dryRun !== undefined && q.dryRun !== '' && q.dryRun !== 'All') return reject(`dryRun=${q.dryRun}`);
   if (q.propagationPolicy !== undefined && q.propagationPolicy !== '' && !POLICIES.includes(q.propagationPolicy)) return reject(`propagationPolicy=${q.propagationPolicy}`);
   if (q.gracePeriodSeconds !== undefined && q.gracePeriodSeconds !== '' && badInteger(q.gracePeriodSeconds)) return reject(`gracePeriodSeconds=${q.gracePeriodSeconds}`);

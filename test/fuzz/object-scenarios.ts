@@ -179,11 +179,11 @@ function withDuplicateKey(obj: unknown, at: string[]): string {
 }
 
 const duplicateKeys = scenario<{ kind: string; at: string[]; fieldValidation: string; method: 'POST' | 'PUT' }>({
-  name: 'duplicate JSON keys are refused under fieldValidation=Strict',
+  name: 'duplicate JSON keys are refused under fieldValidation=Strict, and an unknown fieldValidation is a 400',
   arbitrary: fc.record({
     kind: kind.map(showKind),
     at: fc.constantFrom([], ['metadata'], ['spec'], ['spec', 'containers']),
-    fieldValidation: fc.constantFrom('Strict', 'Warn', 'Ignore'),
+    fieldValidation: fc.constantFrom('Strict', 'Warn', 'Ignore', '', 'strict', 'garbage'),
     method: fc.constantFrom('POST' as const, 'PUT' as const),
   }),
   examples: [{ kind: 'Pod', at: ['metadata'], fieldValidation: 'Strict', method: 'POST' }],
@@ -196,7 +196,9 @@ const duplicateKeys = scenario<{ kind: string; at: string[]; fieldValidation: st
     const text = withDuplicateKey(at.length === 2 ? setAt(obj, ['spec', 'containers', 0, 'name'], 'fuzz') : obj, target);
     if (c.method === 'PUT') await exchange(env.client, adminReq(env, 'POST', collectionPath(env, r), obj), { kind: 'code', code: 201, why: 'setup' });
     const path = c.method === 'POST' ? collectionPath(env, r) : objectPath(env, r, name);
-    const exp: Expectation = c.fieldValidation === 'Strict' ? { kind: 'reject', codes: [400, 422], why: `duplicate key in ${target.join('.') || 'the top level'} under Strict` } : { kind: 'any' };
+    let exp: Expectation = { kind: 'any' };
+    if (c.fieldValidation === 'Strict') exp = { kind: 'reject', codes: [400, 422], why: `duplicate key in ${target.join('.') || 'the top level'} under Strict` };
+    else if (!['Warn', 'Ignore', ''].includes(c.fieldValidation)) exp = { kind: 'reject', codes: [400], why: `fieldValidation=${c.fieldValidation} is none of Strict, Warn, Ignore` };
     await exchangeUnchangedOnError(env.client, env.admin, adminReq(env, c.method, `${path}?fieldValidation=${c.fieldValidation}`, text), exp);
   },
 });
