@@ -10,6 +10,7 @@ import { pullDisplay } from '../cli/images/pull-display.js';
 import { isRuntimeError, type PruneResult, type PullProgress } from '../runtime/cri.js';
 import { ImageService } from '../runtime/image-service.js';
 import { criOptions, type CriGlobalOptions } from './cri.js';
+import { cliDockerConfigs } from './docker-configs.js';
 import { createLogger } from './log.js';
 
 export interface CriImageHooks {
@@ -22,7 +23,7 @@ export interface CriImageHooks {
 }
 
 export function openImageService(opts: CriGlobalOptions): ImageService {
-  return new ImageService({ root: opts.root, registryConfig: opts.registryConfig, logger: createLogger('cri', process.env.SKIFF_LOG_LEVEL ?? 'warn') });
+  return new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: cliDockerConfigs(), logger: createLogger('cri', process.env.SKIFF_LOG_LEVEL ?? 'warn') });
 }
 
 /** docker's "2 hours ago" (cmd/image.ts's history too). */

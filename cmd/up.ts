@@ -5,14 +5,13 @@ import os from 'node:os';
 import type { RestClient } from '../client/rest.js';
 import { DEFAULTS, startDetached } from '../cluster/detach.js';
 import type { UpOptions } from '../cluster/up.js';
-import { isAlive, runningPid, statePaths } from '../cluster/state.js';
-
-const DEFAULT_STATE_DIR = process.env.SKIFF_STATE_DIR ?? '/var/lib/skiff';
+import { DEFAULT_STATE_DIR, isAlive, runningPid, statePaths } from '../cluster/state.js';
 
 interface UpFlags {
   stateDir: string;
   etcdServers?: string;
   registryConfig?: string;
+  mirrorPublicRegistries: boolean;
   nodeName?: string;
   foreground: boolean;
   demo: boolean;
@@ -63,6 +62,8 @@ function upOptions(f: UpFlags): UpOptions {
     stateDir: f.stateDir,
     etcdServers: f.etcdServers,
     registryConfig: f.registryConfig,
+    // The demo's pod names gcr.io/kuar-demo/...: it is served from the local registry.
+    mirrorPublicRegistries: f.mirrorPublicRegistries || f.demo,
     nodeName: f.nodeName,
     apiPort: Number(f.apiPort),
     etcdPort: Number(f.etcdPort),
@@ -77,6 +78,7 @@ function forwardedFlags(f: UpFlags): string[] {
   return [
     ...(f.etcdServers ? ['--etcd-servers', f.etcdServers] : []),
     ...(f.registryConfig ? ['--registry-config', f.registryConfig] : []),
+    ...(f.mirrorPublicRegistries || f.demo ? ['--mirror-public-registries'] : []),
     ...(f.nodeName ? ['--node-name', f.nodeName] : []),
     '--api-port', f.apiPort,
     '--etcd-port', f.etcdPort,
@@ -91,10 +93,15 @@ export function upCommand(): Command {
     .description('start a single-node cluster on this machine (etcd, registry, and one server process: API server, scheduler, controller-manager, kubelet)')
     .option('--state-dir <dir>', 'where the cluster keeps everything', DEFAULT_STATE_DIR)
     .option('--etcd-servers <urls>', 'use this existing etcd cluster instead of a managed one')
-    .option('--registry-config <file>', "the kubelet's registries.yaml (default: the local registry mirrors gcr.io, docker.io, ...)")
+    .option('--registry-config <file>', "the kubelet's registries.yaml (mirrors, auth, TLS; the local registry's credentials are added)")
+    .option(
+      '--mirror-public-registries',
+      'pull gcr.io, docker.io, ghcr.io, quay.io and registry.k8s.io images from the local registry first: what is pushed there under those names is what pods get (on with --demo)',
+      false,
+    )
     .option('--node-name <name>', 'name of this machine as a node (default: hostname)')
     .option('--foreground', 'supervise the components in this process, their output on the terminal', false)
-    .option('--demo', 'build and run the kuard demo pod', false)
+    .option('--demo', 'build and run the kuard demo pod (turns on --mirror-public-registries)', false)
     .option('--timeout <seconds>', 'how long to wait for the node to be Ready', '120')
     .option('--api-port <n>', 'HTTPS port of the API server on 127.0.0.1', String(DEFAULTS.apiPort))
     .option('--etcd-port <n>', 'client port of the managed etcd (the peer port is the next one)', String(DEFAULTS.etcdPort))
