@@ -67,9 +67,22 @@ export function withAuths(cfg: RegistriesConfig, auths: Record<string, RegistryA
 
 /** Records credentials for a registry in a docker config (0600), keeping everything else in it. */
 export async function writeDockerAuth(file: string, server: string, creds: { username: string; password: string }): Promise<void> {
-  const doc = await readConfig(file);
-  const auths = Object.fromEntries(Object.entries(doc.auths ?? {}).filter(([s]) => registryDomain(s) !== registryDomain(server)));
+  const { doc, auths } = await othersAuths(file, server);
   // Docker Hub under the key docker itself uses, so docker and skopeo find it too.
   auths[registryDomain(server) === 'docker.io' ? 'https://index.docker.io/v1/' : registryDomain(server)] = { auth: encodeBasic(creds) };
   await writePrivateFile(file, `${JSON.stringify({ ...doc, auths }, null, '\t')}\n`);
+}
+
+/** Forgets a registry's credentials (docker logout); false when the file had none. */
+export async function removeDockerAuth(file: string, server: string): Promise<boolean> {
+  const { doc, auths } = await othersAuths(file, server);
+  if (Object.keys(auths).length === Object.keys(doc.auths ?? {}).length) return false;
+  await writePrivateFile(file, `${JSON.stringify({ ...doc, auths }, null, '\t')}\n`);
+  return true;
+}
+
+/** The file, and its auths without any entry naming server's registry. */
+async function othersAuths(file: string, server: string): Promise<{ doc: DockerConfigFile; auths: NonNullable<DockerConfigFile['auths']> }> {
+  const doc = await readConfig(file);
+  return { doc, auths: Object.fromEntries(Object.entries(doc.auths ?? {}).filter(([s]) => registryDomain(s) !== registryDomain(server))) };
 }

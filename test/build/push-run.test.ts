@@ -1,11 +1,12 @@
 // `skiff build` as a user runs it (the built CLI, a separate process): the image lands in the
 // node's image store, where `skiff cri run` starts it at once; `--push` ships it to a registry
-// that takes no anonymous request (htpasswd, as `skiff up` runs it) with the credentials of a
-// docker-style config ($DOCKER_CONFIG, as docker and skopeo read it; a second push uploads
-// nothing the registry has, and without credentials the push is refused), and a fresh node
-// pulls and runs it from there. The layer report's warnings (a file deleted in a later layer) come with the build.
+// that takes no anonymous request (htpasswd, as `skiff up` runs it) with the credentials
+// `skiff login` checked and kept in a docker-style config ($DOCKER_CONFIG, as docker and skopeo
+// read it; a second push uploads nothing the registry has, and without credentials the push is
+// refused), and a fresh node pulls and runs it from there. The layer report's warnings (a file deleted in a later layer) come with the build.
 import crypto from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,6 @@ import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
 import { outputsOf, startSkiff } from '../fixtures/process.js';
 import { randomHtpasswdAuth, startRegistry, type RegistryFixture } from '../fixtures/registry.js';
-import { writeDockerAuth } from '../../runtime/images/docker-config.js';
 
 let tmp: string;
 let reg: RegistryFixture;
@@ -50,7 +50,6 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'skiff-build-push-'));
   reg = await startRegistry({ auth: randomHtpasswdAuth() });
   dockerConfigDir = path.join(tmp, 'docker');
-  await writeDockerAuth(path.join(dockerConfigDir, 'config.json'), reg.host, reg.auth ?? { username: '', password: '' });
   ctx = path.join(tmp, 'ctx');
   await mkdir(ctx);
   await writeFile(path.join(ctx, 'msg.txt'), 'hello\n');
@@ -78,9 +77,27 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
+/** `skiff login` with the password on stdin. */
+async function login(password: string): Promise<{ code: number | null; out: string; err: string }> {
+  const p = startSkiff(['login', '-u', reg.auth?.username ?? '', '--password-stdin', reg.host], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DOCKER_CONFIG: dockerConfigDir } });
+  p.child.stdin?.end(`${password}\n`);
+  return outputsOf(p);
+}
+
 describe('skiff build CLI, push and run', { timeout: 180_000 }, () => {
   let root: string;
   let ref: string;
+
+  it('skiff login checks the credentials with the registry and keeps them 0600', async () => {
+    const wrong = await login('not-the-password');
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/credentials given were refused/);
+    expect(existsSync(path.join(dockerConfigDir, 'config.json'))).toBe(false);
+    const ok = await login(reg.auth?.password ?? '');
+    expect(ok.out).toMatch(/^Login Succeeded/);
+    expect(ok.code).toBe(0);
+    expect((await stat(path.join(dockerConfigDir, 'config.json'))).mode & 0o777).toBe(0o600);
+  });
 
   it('builds into the node image store and pushes; a second push uploads nothing', async () => {
     root = node('builder');
@@ -119,7 +136,7 @@ describe('skiff build CLI, push and run', { timeout: 180_000 }, () => {
     expect(anonymous.code).toBe(1);
     expect(anonymous.err).toMatch(/requires a username and password/);
     const r = await skiff('cri', '--root', fresh, 'run', '--name', 'built-pulled', ref);
-    expect(r.out).toBe('hello\nbuilt by skiff\n');
+    expect(r.out, r.err).toBe('hello\nbuilt by skiff\n');
     expect(r.code).toBe(0);
   });
 
