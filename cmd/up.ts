@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { RestClient } from '../client/rest.js';
 import { DEFAULTS, startDetached } from '../cluster/detach.js';
 import type { UpOptions } from '../cluster/up.js';
@@ -138,6 +139,7 @@ export function upCommand(): Command {
             `skiff is up (${((Date.now() - started) / 1000).toFixed(1)} s): node ${node} is Ready.`,
             `  export KUBECONFIG=${paths.kubeconfig}`,
             '  skiff get nodes          # or: kubectl get nodes',
+            `  local registry ${f.registryAddr}: its credentials are in ${paths.dockerConfig} (skiff build --push reads them; DOCKER_CONFIG=${path.dirname(paths.dockerConfig)} for docker and skopeo)`,
             `  skiff down --state-dir ${paths.root}   # stop it (add --purge to forget everything)`,
             '',
           ].join('\n'),
