@@ -14,6 +14,7 @@ import { etcdComponent, planEtcdCluster } from './etcd.js';
 import { ensureKubeletApiCredentials } from './kubelet-credentials.js';
 import { defaultHostIP } from '../kubelet/node-status.js';
 import { writeDockerAuth } from '../runtime/images/docker-config.js';
+import { loadRegistriesConfig } from '../runtime/images/registries-config.js';
 import { writePrivateFile } from '../runtime/private-file.js';
 import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } from './registry.js';
 import { daemonNodeOptions, DEFAULTS } from './detach.js';
@@ -75,6 +76,7 @@ export const PUBLIC_REGISTRIES = ['gcr.io', 'docker.io', 'ghcr.io', 'quay.io', '
  * copy of the credentials goes to the state dir's docker-style config (0600).
  */
 export async function writeDefaultRegistries(paths: StatePaths, registryAddr: string, creds: { username: string; password: string }, options: { mirrorPublic?: boolean; base?: string } = {}): Promise<void> {
+  if (options.base) await loadRegistriesConfig(options.base); // its mistakes told here, not by the kubelet later
   const doc = (options.base ? (parse(await readFile(options.base, 'utf8')) as Record<string, unknown> | null) : null) ?? {};
   const mirrors = { ...(doc.mirrors as Record<string, unknown> | undefined) };
   const configs = { ...(doc.configs as Record<string, Record<string, unknown>> | undefined) };
