@@ -63,7 +63,7 @@ export function registerCriImages(cri: Command, hooks: CriImageHooks = {}): void
 
   cri
     .command('pull')
-    .description('pull an image from a registry (mirrors and auth from --registry-config)')
+    .description('pull an image from a registry (mirrors and auth from --registry-config, credentials also from the docker config)')
     .argument('<ref>', 'image reference, e.g. busybox, 127.0.0.1:5000/app:v1, name@sha256:...')
     .option('--platform <os/arch>', 'platform to pull from a multi-platform image', 'linux/amd64')
     .option('-u, --username <user>', 'registry username')

@@ -136,7 +136,7 @@ describe('skiff build CLI, push and run', { timeout: 180_000 }, () => {
     expect(anonymous.code).toBe(1);
     expect(anonymous.err).toMatch(/requires a username and password/);
     const r = await skiff('cri', '--root', fresh, 'run', '--name', 'built-pulled', ref);
-    expect(r.out, r.err).toBe('hello\nbuilt by skiff\n');
+    expect(r.out, JSON.stringify(r)).toBe('hello\nbuilt by skiff\n');
     expect(r.code).toBe(0);
   });
 
