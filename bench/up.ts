@@ -18,6 +18,8 @@ import { promisify } from 'node:util';
 import type { Node, Pod } from '../api/types/core.js';
 import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
+import { statePaths } from '../cluster/state.js';
+import { readDockerAuths } from '../runtime/images/docker-config.js';
 import { buildBusyboxImage, openStore, pushImage } from '../test/fixtures/images.js';
 import { freePort, freePortRun } from '../test/fixtures/ports.js';
 import { repoRoot, skiffEntry } from '../test/fixtures/process.js';
@@ -182,7 +184,8 @@ export async function run(): Promise<Record<string, unknown>> {
     const storeDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-bench-up-img-'));
     try {
       const img = await buildBusyboxImage(await openStore(storeDir), { config: { Cmd: ['sh'] } });
-      await pushImage(registry, 'bench/busybox:latest', await openStore(storeDir), img);
+      const auth = (await readDockerAuths([statePaths(stateDir).dockerConfig]))[registry];
+      await pushImage(registry, 'bench/busybox:latest', await openStore(storeDir), img, auth);
     } finally {
       await rm(storeDir, { recursive: true, force: true });
     }

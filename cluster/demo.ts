@@ -12,8 +12,10 @@ import type { Pod } from '../api/types/core.js';
 import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { ContentStore } from '../runtime/images/content-store.js';
+import { readDockerAuths } from '../runtime/images/docker-config.js';
 import { pushImage } from '../runtime/images/pusher.js';
 import { parseReference } from '../runtime/images/reference.js';
+import { endpointsFor, loadRegistriesConfig, type RegistryAuth } from '../runtime/images/registries-config.js';
 import { RegistryClient } from '../runtime/images/registry-client.js';
 import { writeDemoImage } from './demo-image.js';
 import { statePaths } from './state.js';
@@ -32,8 +34,8 @@ export function manifestsDir(): string {
   throw new Error('cannot find the manifests/ folder');
 }
 
-/** Builds the demo image and pushes it to `registryAddr` as the gcr.io mirror expects it. */
-export async function publishDemoImage(registryAddr: string): Promise<{ ref: string; digest: string }> {
+/** Builds the demo image and pushes it to `registryAddr` (with its credentials) as the gcr.io mirror expects it. */
+export async function publishDemoImage(registryAddr: string, auth: RegistryAuth | undefined): Promise<{ ref: string; digest: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-demo-'));
   try {
     const store = new ContentStore(dir);
@@ -46,7 +48,7 @@ export async function publishDemoImage(registryAddr: string): Promise<{ ref: str
       mediaType: img.mediaType,
       config: img.manifest.config,
       layers: img.manifest.layers,
-    });
+    }, { auth });
     return { ref: `${registryAddr}/${DEMO_IMAGE_PATH}`, digest: pushed.digest };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -68,7 +70,13 @@ async function waitRunning(client: RestClient, name: string, timeoutMs: number):
 
 export async function runDemo(opts: { stateDir: string; registryAddr: string; out: NodeJS.WritableStream; timeoutMs?: number }): Promise<Pod[]> {
   const paths = statePaths(opts.stateDir);
-  const pushed = await publishDemoImage(opts.registryAddr);
+  // A cluster already running without the mirror would pull the real gcr.io (no internet).
+  const mirror = endpointsFor(await loadRegistriesConfig(paths.registriesYaml), 'gcr.io')[0];
+  if (mirror?.host !== opts.registryAddr) {
+    throw new Error(`the demo needs the local registry to mirror gcr.io, and the cluster in ${paths.root} runs without it: skiff down --state-dir ${paths.root}, then skiff up --demo (or --mirror-public-registries)`);
+  }
+  const auth = (await readDockerAuths([paths.dockerConfig]))[opts.registryAddr];
+  const pushed = await publishDemoImage(opts.registryAddr, auth);
   opts.out.write(`demo image pushed: ${pushed.ref} (${pushed.digest}), served as gcr.io/${DEMO_IMAGE_PATH}\n`);
   const client = new RestClient(connectionFromKubeconfig({ kubeconfig: paths.kubeconfig }));
   try {

@@ -14,16 +14,15 @@ import { promisify } from 'node:util';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { ADMIN, CONTROLLER_MANAGER, ensureCredentials, nodeIdentity, SCHEDULER } from './credentials.js';
 import { etcdComponent, planEtcdCluster } from './etcd.js';
 import { ensureKubeletApiCredentials, kubeletApiTokenFile, type KubeletApiCredentials } from './kubelet-credentials.js';
 import { createLabNetwork, deleteLabNetwork, planLabNetwork, setNodeLink, type LabNetworkPlan } from './lab-network.js';
 import { startProxy, type RunningProxy } from './lab-proxy.js';
-import { registryComponent, writeRegistryConfig } from './registry.js';
+import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } from './registry.js';
 import { runningPid, statePaths } from './state.js';
 import { Supervisor } from './supervisor.js';
-import { apiStartGate, skiffComponent, waitForHttps, writeStatus } from './up.js';
+import { apiStartGate, skiffComponent, waitForHttps, writeDefaultRegistries, writeStatus } from './up.js';
 
 export interface LabOptions {
   name: string;
@@ -134,8 +133,9 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
     const kubeletApi = new Map<string, KubeletApiCredentials>();
     for (const n of plan.nodes) kubeletApi.set(n.name, await ensureKubeletApiCredentials(paths.root, n.name, [n.ip]));
     for (const m of etcdPlan.members) await sup.start(etcdComponent(etcdPlan, m, paths.etcdDir));
-    await sup.start(registryComponent(await writeRegistryConfig(paths.registryDir, `127.0.0.1:${ports.registry}`)));
-    await writeFile(paths.registriesYaml, stringify({ mirrors: {}, configs: { [`127.0.0.1:${ports.registry}`]: { insecure: true } } }));
+    const registryCreds = await ensureRegistryCredentials(paths.registryDir);
+    await sup.start(registryComponent(await writeRegistryConfig(paths.registryDir, `127.0.0.1:${ports.registry}`, registryCreds.htpasswdFile)));
+    await writeDefaultRegistries(paths, `127.0.0.1:${ports.registry}`, registryCreds);
     await sup.start(
       skiffComponent('apiserver', [
         'apiserver',

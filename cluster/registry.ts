@@ -1,9 +1,27 @@
-// The local OCI registry of `skiff up` (Debian's docker-registry, the CNCF distribution
-// registry): a config file with its storage under the state dir, listening on loopback.
-import { mkdir, writeFile } from 'node:fs/promises';
+// The local OCI registry of `skiff up` and labs (Debian's docker-registry, the CNCF
+// distribution registry): a config file with its storage under the state dir, listening on
+// loopback, and taking no anonymous request: distribution's htpasswd auth (HTTP Basic against
+// bcrypt entries) with one user whose random password is made once per cluster. The clients
+// (kubelets through registries.yaml, the CLI through a docker-style config) carry it.
+import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import { writePrivateFile } from '../runtime/private-file.js';
 import type { ComponentSpec } from './supervisor.js';
+
+const execFileP = promisify(execFile);
+
+export const REGISTRY_USER = 'skiff';
+
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+  htpasswdFile: string;
+}
 
 export interface RegistryPlan {
   addr: string;
@@ -11,7 +29,42 @@ export interface RegistryPlan {
   configFile: string;
 }
 
-export async function writeRegistryConfig(dir: string, addr = '127.0.0.1:5000'): Promise<RegistryPlan> {
+/** One htpasswd line for user (bcrypt, by Apache's htpasswd; the password goes on its stdin, never in argv). */
+export async function htpasswdLine(username: string, password: string): Promise<string> {
+  // bcrypt at htpasswd's default cost: the password is 32 random bytes, so a costlier hash
+  // would guard nothing and the registry checks it on every request.
+  const run = execFileP('htpasswd', ['-niB', username]);
+  run.child.stdin?.end(password);
+  const { stdout } = await run.catch((e: Error) => {
+    throw new Error(`cannot make the registry's htpasswd entry (htpasswd from apache2-utils): ${e.message}`, { cause: e });
+  });
+  const line = stdout.trim();
+  if (!line.startsWith(`${username}:$2`)) throw new Error('htpasswd did not answer a bcrypt entry');
+  return line;
+}
+
+/**
+ * The registry's credentials under DIR/auth (0700): the password (0600), made once and kept
+ * across restarts, and the htpasswd file (0600) the registry checks it against.
+ */
+export async function ensureRegistryCredentials(registryDir: string): Promise<RegistryCredentials> {
+  const dir = path.join(registryDir, 'auth');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  const passwordFile = path.join(dir, 'password');
+  const htpasswdFile = path.join(dir, 'htpasswd');
+  let password = existsSync(passwordFile) ? (await readFile(passwordFile, 'utf8')).trim() : '';
+  if (!password) {
+    password = randomBytes(32).toString('base64url');
+    await writePrivateFile(passwordFile, `${password}\n`);
+    await writePrivateFile(htpasswdFile, `${await htpasswdLine(REGISTRY_USER, password)}\n`);
+  } else if (!existsSync(htpasswdFile)) {
+    await writePrivateFile(htpasswdFile, `${await htpasswdLine(REGISTRY_USER, password)}\n`);
+  }
+  return { username: REGISTRY_USER, password, htpasswdFile };
+}
+
+export async function writeRegistryConfig(dir: string, addr: string, htpasswdFile: string): Promise<RegistryPlan> {
   const dataDir = path.join(dir, 'data');
   await mkdir(dataDir, { recursive: true });
   const config = {
@@ -19,6 +72,7 @@ export async function writeRegistryConfig(dir: string, addr = '127.0.0.1:5000'):
     log: { level: 'warn', formatter: 'json', accesslog: { disabled: true } },
     storage: { filesystem: { rootdirectory: dataDir }, delete: { enabled: true } },
     http: { addr },
+    auth: { htpasswd: { realm: 'skiff', path: htpasswdFile } },
   };
   const configFile = path.join(dir, 'config.yml');
   await writeFile(configFile, stringify(config));

@@ -18,7 +18,12 @@ export interface StatePaths {
   kubeletRoot: string;
   runtimeRoot: string;
   registriesYaml: string;
+  /** Docker-style client config with the local registry's credentials (DOCKER_CONFIG=<root>/docker). */
+  dockerConfig: string;
 }
+
+/** Where `skiff up` keeps a cluster unless told otherwise. */
+export const DEFAULT_STATE_DIR = process.env.SKIFF_STATE_DIR ?? '/var/lib/skiff';
 
 export function statePaths(root: string): StatePaths {
   const r = path.resolve(root);
@@ -33,6 +38,7 @@ export function statePaths(root: string): StatePaths {
     kubeletRoot: path.join(r, 'kubelet'),
     runtimeRoot: path.join(r, 'kubelet', 'runtime'),
     registriesYaml: path.join(r, 'registries.yaml'),
+    dockerConfig: path.join(r, 'docker', 'config.json'),
   };
 }
 

@@ -4,16 +4,19 @@
 // local registry and `skiff server` (the API server on HTTPS, the scheduler, the
 // controller-manager and this machine's kubelet in one process, as in k3s), and records their
 // state in the state dir for `skiff status`.
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { ADMIN, CONTROLLER_MANAGER, ensureCredentials, nodeIdentity, SCHEDULER, type ClusterCredentials } from './credentials.js';
 import { etcdComponent, planEtcdCluster } from './etcd.js';
 import { ensureKubeletApiCredentials } from './kubelet-credentials.js';
 import { defaultHostIP } from '../kubelet/node-status.js';
-import { registryComponent, writeRegistryConfig } from './registry.js';
+import { writeDockerAuth } from '../runtime/images/docker-config.js';
+import { loadRegistriesConfig } from '../runtime/images/registries-config.js';
+import { writePrivateFile } from '../runtime/private-file.js';
+import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } from './registry.js';
 import { daemonNodeOptions, DEFAULTS } from './detach.js';
 import { componentCommand, runningPid, statePaths, type StatePaths } from './state.js';
 import { Supervisor, type ComponentSpec } from './supervisor.js';
@@ -24,8 +27,10 @@ export interface UpOptions {
   stateDir: string;
   /** Existing etcd cluster (comma-separated client URLs); a managed one otherwise. */
   etcdServers?: string;
-  /** registries.yaml for the kubelet; default: the local registry mirrors gcr.io, docker.io, ghcr.io, quay.io. */
+  /** registries.yaml for the kubelet, to which the local registry's credentials are added. */
   registryConfig?: string;
+  /** The local registry answers first for gcr.io, docker.io, ghcr.io, quay.io and registry.k8s.io. */
+  mirrorPublicRegistries?: boolean;
   nodeName?: string;
   apiPort?: number;
   etcdPort?: number;
@@ -61,11 +66,25 @@ export function apiStartGate(paths: StatePaths): { file: string; open: () => Pro
   return { file, open: () => writeFile(file, `${new Date().toISOString()}\n`), close: () => rm(file, { force: true }) };
 }
 
-/** The registries.yaml of a `skiff up` cluster: well-known registries mirrored by the local one. */
-export async function writeDefaultRegistries(paths: StatePaths, registryAddr: string): Promise<void> {
+/** The registries `--mirror-public-registries` sends to the local registry first. */
+export const PUBLIC_REGISTRIES = ['gcr.io', 'docker.io', 'ghcr.io', 'quay.io', 'registry.k8s.io'];
+
+/**
+ * The kubelets' registries.yaml (0600: it holds the local registry's password): `base` (the
+ * user's --registry-config, if any) plus the local registry's credentials and, with
+ * `mirrorPublic`, the well-known registries mirrored by it. What `base` says wins. The CLI's
+ * copy of the credentials goes to the state dir's docker-style config (0600).
+ */
+export async function writeDefaultRegistries(paths: StatePaths, registryAddr: string, creds: { username: string; password: string }, options: { mirrorPublic?: boolean; base?: string } = {}): Promise<void> {
+  if (options.base) await loadRegistriesConfig(options.base); // its mistakes told here, not by the kubelet later
+  const doc = (options.base ? (parse(await readFile(options.base, 'utf8')) as Record<string, unknown> | null) : null) ?? {};
+  const mirrors = { ...(doc.mirrors as Record<string, unknown> | undefined) };
+  const configs = { ...(doc.configs as Record<string, Record<string, unknown>> | undefined) };
   const endpoint = `http://${registryAddr}`;
-  const mirrors = Object.fromEntries(['gcr.io', 'docker.io', 'ghcr.io', 'quay.io', 'registry.k8s.io'].map((h) => [h, { endpoint: [endpoint] }]));
-  await writeFile(paths.registriesYaml, stringify({ mirrors, configs: { [registryAddr]: { insecure: true } } }));
+  if (options.mirrorPublic) for (const h of PUBLIC_REGISTRIES) mirrors[h] ??= { endpoint: [endpoint] };
+  configs[registryAddr] = { insecure: true, ...configs[registryAddr], auth: (configs[registryAddr]?.auth as unknown) ?? { username: creds.username, password: creds.password } };
+  await writePrivateFile(paths.registriesYaml, stringify({ ...doc, mirrors, configs }));
+  await writeDockerAuth(paths.dockerConfig, registryAddr, creds);
 }
 
 /** GET url with the cluster CA until it answers 200, or the deadline passes. */
@@ -143,8 +162,9 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       await sup.start(etcdComponent(plan, plan.members[0], paths.etcdDir));
       etcdServers = plan.endpoints;
     }
-    await sup.start(registryComponent(await writeRegistryConfig(paths.registryDir, registryAddr)));
-    if (!opts.registryConfig) await writeDefaultRegistries(paths, registryAddr);
+    const registryCreds = await ensureRegistryCredentials(paths.registryDir);
+    await sup.start(registryComponent(await writeRegistryConfig(paths.registryDir, registryAddr, registryCreds.htpasswdFile)));
+    await writeDefaultRegistries(paths, registryAddr, registryCreds, { mirrorPublic: opts.mirrorPublicRegistries, base: opts.registryConfig });
 
     const kc = (id: string) => creds.kubeconfigs.get(id) ?? '';
     // The control plane and this machine's kubelet in one process, as k3s runs them (see
@@ -156,7 +176,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       `--root=${paths.kubeletRoot}`,
       `--pod-cidr=${opts.podCidr ?? DEFAULTS.podCidr}`,
       `--bridge=${opts.bridge ?? DEFAULTS.bridge}`,
-      `--registry-config=${opts.registryConfig ?? paths.registriesYaml}`,
+      `--registry-config=${paths.registriesYaml}`,
       `--kubelet-api-token-file=${kubeletApi.tokenFile}`,
       `--tls-cert-file=${kubeletApi.certFile}`,
       `--tls-private-key-file=${kubeletApi.keyFile}`,

@@ -8,6 +8,7 @@ import { pushBuiltImage } from '../build/image-output.js';
 import { analyzeManifest, formatWarnings, prescanLayer, reportCacheDir } from '../build/report/analyze.js';
 import { mark, timed, traceLines } from '../build/trace.js';
 import { ImageService } from '../runtime/image-service.js';
+import { cliDockerConfigs } from './docker-configs.js';
 import type { Descriptor } from '../runtime/images/media-types.js';
 
 interface BuildFlags {
@@ -58,7 +59,7 @@ export function buildCommand(): Command {
       // (warn) a logger prints nothing, and loading pino is ~0.1 s of a cached rebuild.
       const level = process.env.SKIFF_LOG_LEVEL ?? 'warn';
       const logger = ['info', 'debug', 'trace'].includes(level) ? (await import('./log.js')).createLogger('build', level) : undefined;
-      const images = new ImageService({ root: flags.root, registryConfig: flags.registryConfig, logger });
+      const images = new ImageService({ root: flags.root, registryConfig: flags.registryConfig, dockerConfigs: cliDockerConfigs(), logger });
       const output = flags.quiet ? undefined : process.stdout;
       // Each new layer's report scan starts as soon as it is stored, beside the later steps.
       const reportCache = reportCacheDir(flags.root);

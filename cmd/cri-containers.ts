@@ -8,6 +8,7 @@ import { isRuntimeError } from '../runtime/cri.js';
 import { ImageService } from '../runtime/image-service.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
 import { criOptions, type CriGlobalOptions } from './cri.js';
+import { cliDockerConfigs } from './docker-configs.js';
 import { createLogger } from './log.js';
 
 const RUN_LABEL = 'skiff.dev/cri-run';
@@ -23,7 +24,7 @@ export function openCriRuntime(opts: CriGlobalOptions): CriRuntime {
   if (opts.runtime && !rt) throw new Error(`--runtime must be crun or runc, not ${opts.runtime}`);
   // Each needs the other: the image service asks which images containers use before rmi/prune.
   const holder: { runtime?: SkiffRuntimeService } = {};
-  const images = new ImageService({ root: opts.root, registryConfig: opts.registryConfig, logger, inUse: async () => holder.runtime?.imagesInUse() ?? new Set() });
+  const images = new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: cliDockerConfigs(), logger, inUse: async () => holder.runtime?.imagesInUse() ?? new Set() });
   const runtime = new SkiffRuntimeService({ root: opts.root, images, runtime: rt, logger });
   holder.runtime = runtime;
   return { images, runtime };

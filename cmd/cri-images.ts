@@ -10,6 +10,7 @@ import { pullDisplay } from '../cli/images/pull-display.js';
 import { isRuntimeError, type PruneResult, type PullProgress } from '../runtime/cri.js';
 import { ImageService } from '../runtime/image-service.js';
 import { criOptions, type CriGlobalOptions } from './cri.js';
+import { cliDockerConfigs } from './docker-configs.js';
 import { createLogger } from './log.js';
 
 export interface CriImageHooks {
@@ -22,7 +23,7 @@ export interface CriImageHooks {
 }
 
 export function openImageService(opts: CriGlobalOptions): ImageService {
-  return new ImageService({ root: opts.root, registryConfig: opts.registryConfig, logger: createLogger('cri', process.env.SKIFF_LOG_LEVEL ?? 'warn') });
+  return new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: cliDockerConfigs(), logger: createLogger('cri', process.env.SKIFF_LOG_LEVEL ?? 'warn') });
 }
 
 /** docker's "2 hours ago" (cmd/image.ts's history too). */
@@ -62,7 +63,7 @@ export function registerCriImages(cri: Command, hooks: CriImageHooks = {}): void
 
   cri
     .command('pull')
-    .description('pull an image from a registry (mirrors and auth from --registry-config)')
+    .description('pull an image from a registry (mirrors and auth from --registry-config, credentials also from the docker config)')
     .argument('<ref>', 'image reference, e.g. busybox, 127.0.0.1:5000/app:v1, name@sha256:...')
     .option('--platform <os/arch>', 'platform to pull from a multi-platform image', 'linux/amd64')
     .option('-u, --username <user>', 'registry username')

@@ -9,11 +9,10 @@ import { RestClient } from '../client/rest.js';
 import { removeAllPods } from '../cluster/down.js';
 import { labControl, labStateDir, runLab, setPartition } from '../cluster/lab.js';
 import type { LabNetworkPlan } from '../cluster/lab-network.js';
-import { componentCommand, isAlive, runningPid, statePaths } from '../cluster/state.js';
+import { componentCommand, DEFAULT_STATE_DIR, isAlive, runningPid, statePaths } from '../cluster/state.js';
 import { parseDuration } from './controller-manager.js';
 import { labProxyCommand } from './lab-proxy.js';
 
-const BASE = process.env.SKIFF_STATE_DIR ?? '/var/lib/skiff';
 
 interface LabUpFlags {
   name: string;
@@ -72,7 +71,7 @@ async function waitNodesReady(kubeconfig: string, names: string[], timeoutMs: nu
 
 export function labCommand(): Command {
   const lab = new Command('lab').description('multi-node lab clusters on this machine, each node in its own network namespace');
-  const stateOpt = (c: Command) => c.option('--state-dir <dir>', 'base state dir (labs live in DIR/labs/NAME)', BASE);
+  const stateOpt = (c: Command) => c.option('--state-dir <dir>', 'base state dir (labs live in DIR/labs/NAME)', DEFAULT_STATE_DIR);
 
   stateOpt(lab.command('up'))
     .description('start a lab cluster')

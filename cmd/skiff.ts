@@ -27,6 +27,8 @@ const GROUPS: Record<string, Register> = {
   kubelet: async (p) => void p.addCommand((await import('./kubelet.js')).kubeletCommand()),
   build: async (p) => void p.addCommand((await import('./build.js')).buildCommand()),
   image: async (p) => void p.addCommand((await import('./image.js')).imageCommand()),
+  login: async (p) => void p.addCommand((await import('./login.js')).loginCommand()),
+  logout: async (p) => void p.addCommand((await import('./login.js')).logoutCommand()),
 };
 /** The user verbs (get, apply, logs, ...) register together from cli/. */
 const registerCliVerbs: Register = async (p) => void (await import('../cli/index.js')).registerCli(p);
@@ -44,7 +46,7 @@ export async function buildProgram(): Promise<Command> {
   const program = emptyProgram();
   for (const name of ['apiserver', 'server', 'controller-manager', 'up', 'down', 'status', 'lab', 'cri']) await GROUPS[name]?.(program);
   await registerCliVerbs(program);
-  for (const name of ['scheduler', 'kubelet', 'build', 'image']) await GROUPS[name]?.(program);
+  for (const name of ['scheduler', 'kubelet', 'build', 'image', 'login', 'logout']) await GROUPS[name]?.(program);
   return program;
 }
 

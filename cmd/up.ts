@@ -2,17 +2,17 @@
 import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { RestClient } from '../client/rest.js';
 import { DEFAULTS, startDetached } from '../cluster/detach.js';
 import type { UpOptions } from '../cluster/up.js';
-import { isAlive, runningPid, statePaths } from '../cluster/state.js';
-
-const DEFAULT_STATE_DIR = process.env.SKIFF_STATE_DIR ?? '/var/lib/skiff';
+import { DEFAULT_STATE_DIR, isAlive, runningPid, statePaths } from '../cluster/state.js';
 
 interface UpFlags {
   stateDir: string;
   etcdServers?: string;
   registryConfig?: string;
+  mirrorPublicRegistries: boolean;
   nodeName?: string;
   foreground: boolean;
   demo: boolean;
@@ -63,6 +63,8 @@ function upOptions(f: UpFlags): UpOptions {
     stateDir: f.stateDir,
     etcdServers: f.etcdServers,
     registryConfig: f.registryConfig,
+    // The demo's pod names gcr.io/kuar-demo/...: it is served from the local registry.
+    mirrorPublicRegistries: f.mirrorPublicRegistries || f.demo,
     nodeName: f.nodeName,
     apiPort: Number(f.apiPort),
     etcdPort: Number(f.etcdPort),
@@ -77,6 +79,7 @@ function forwardedFlags(f: UpFlags): string[] {
   return [
     ...(f.etcdServers ? ['--etcd-servers', f.etcdServers] : []),
     ...(f.registryConfig ? ['--registry-config', f.registryConfig] : []),
+    ...(f.mirrorPublicRegistries || f.demo ? ['--mirror-public-registries'] : []),
     ...(f.nodeName ? ['--node-name', f.nodeName] : []),
     '--api-port', f.apiPort,
     '--etcd-port', f.etcdPort,
@@ -91,10 +94,15 @@ export function upCommand(): Command {
     .description('start a single-node cluster on this machine (etcd, registry, and one server process: API server, scheduler, controller-manager, kubelet)')
     .option('--state-dir <dir>', 'where the cluster keeps everything', DEFAULT_STATE_DIR)
     .option('--etcd-servers <urls>', 'use this existing etcd cluster instead of a managed one')
-    .option('--registry-config <file>', "the kubelet's registries.yaml (default: the local registry mirrors gcr.io, docker.io, ...)")
+    .option('--registry-config <file>', "the kubelet's registries.yaml (mirrors, auth, TLS; the local registry's credentials are added)")
+    .option(
+      '--mirror-public-registries',
+      'pull gcr.io, docker.io, ghcr.io, quay.io and registry.k8s.io images from the local registry first: what is pushed there under those names is what pods get (on with --demo)',
+      false,
+    )
     .option('--node-name <name>', 'name of this machine as a node (default: hostname)')
     .option('--foreground', 'supervise the components in this process, their output on the terminal', false)
-    .option('--demo', 'build and run the kuard demo pod', false)
+    .option('--demo', 'build and run the kuard demo pod (turns on --mirror-public-registries)', false)
     .option('--timeout <seconds>', 'how long to wait for the node to be Ready', '120')
     .option('--api-port <n>', 'HTTPS port of the API server on 127.0.0.1', String(DEFAULTS.apiPort))
     .option('--etcd-port <n>', 'client port of the managed etcd (the peer port is the next one)', String(DEFAULTS.etcdPort))
@@ -131,6 +139,7 @@ export function upCommand(): Command {
             `skiff is up (${((Date.now() - started) / 1000).toFixed(1)} s): node ${node} is Ready.`,
             `  export KUBECONFIG=${paths.kubeconfig}`,
             '  skiff get nodes          # or: kubectl get nodes',
+            `  local registry ${f.registryAddr}: its credentials are in ${paths.dockerConfig} (skiff build --push reads them; DOCKER_CONFIG=${path.dirname(paths.dockerConfig)} for docker and skopeo)`,
             `  skiff down --state-dir ${paths.root}   # stop it (add --purge to forget everything)`,
             '',
           ].join('\n'),

@@ -21,6 +21,7 @@ import { RuntimeError, type FilesystemUsage, type Image, type ImageConfig, type 
 import type { ImageProvider, LocalImage, RootfsMount } from './image-provider.js';
 import { ContentStore } from './images/content-store.js';
 import { diskUsage } from './images/disk-usage.js';
+import { readDockerAuths, withAuths } from './images/docker-config.js';
 import { findImage } from './images/find-image.js';
 import { ImageStore, type ImageRecord } from './images/image-store.js';
 import { Leases } from './images/leases.js';
@@ -37,6 +38,11 @@ export interface ImageServiceOptions {
   root: string;
   /** A parsed registries.yaml, or the path of one (read by init()). */
   registryConfig?: RegistriesConfig | string;
+  /**
+   * Docker-style config files (read by init(), first wins) whose `auths` give credentials for
+   * registries registryConfig gives none: the CLI's, not the kubelet's (its registries.yaml says all).
+   */
+  dockerConfigs?: string[];
   /** Image IDs used by containers: rmi refuses them (unless forced) and prune keeps them. */
   inUse?: () => Promise<Set<string>>;
   logger?: Logger;
@@ -75,7 +81,11 @@ export class ImageService implements CriImageService, ImageProvider {
       await mkdir(path.join(this.root, 'empty'), { recursive: true });
       await this.content.init();
       await this.snapshots.init();
-      if (typeof this.#options.registryConfig === 'string') this.#client = new RegistryClient({ config: await loadRegistriesConfig(this.#options.registryConfig) });
+      const { registryConfig, dockerConfigs } = this.#options;
+      if (typeof registryConfig === 'string' || dockerConfigs?.length) {
+        const cfg = typeof registryConfig === 'string' ? await loadRegistriesConfig(registryConfig) : (registryConfig ?? EMPTY_REGISTRIES_CONFIG);
+        this.#client = new RegistryClient({ config: dockerConfigs?.length ? withAuths(cfg, await readDockerAuths(dockerConfigs)) : cfg });
+      }
     })();
     // A failure (say, a registries.yaml with a typo) is reported to this caller and retried by the next.
     this.#initialised.catch(() => {

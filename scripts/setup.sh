@@ -11,6 +11,7 @@ PACKAGES=(
   crun runc conmon                    # OCI runtimes and the container monitor
   containernetworking-plugins         # CNI: bridge, host-local, portmap
   docker-registry                     # local OCI registry (tests, skiff up)
+  apache2-utils                       # htpasswd -B: the local registry's bcrypt password file
   busybox-static                      # test and demo images are built from it
   iproute2 iptables kmod util-linux   # netns, veth, routes, NAT, mount tools
   skopeo umoci                        # benchmark anchors for image pulls

@@ -63,6 +63,11 @@ export function parseChallenges(header: string): Challenge[] {
   return out;
 }
 
+/** base64("user:password"): HTTP Basic's credentials, and the `auth` of a docker config or registries.yaml. */
+export function encodeBasic(creds: { username: string; password: string }): string {
+  return Buffer.from(`${creds.username}:${creds.password}`).toString('base64');
+}
+
 export function basicCredentials(auth: RegistryAuth | undefined): { username: string; password: string } | undefined {
   if (!auth) return undefined;
   if (auth.username !== undefined && auth.username !== '') return { username: auth.username, password: auth.password ?? '' };
@@ -103,7 +108,7 @@ export class Authorizer {
       if (bearer.params.service) u.searchParams.set('service', bearer.params.service);
       if (scope) u.searchParams.set('scope', scope);
       const headers: Record<string, string> = { accept: 'application/json' };
-      if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+      if (creds) headers.authorization = `Basic ${encodeBasic(creds)}`;
       const res = await httpRequest({ method: 'GET', url: u.toString(), headers, tls, signal, followRedirects: true });
       if (res.statusCode !== 200) {
         const text = await errorText(res);
@@ -121,7 +126,7 @@ export class Authorizer {
     }
     if (basic) {
       if (!creds) throw new RuntimeError('Unauthenticated', `${host} requires a username and password (Basic auth) and none were given`);
-      return this.#store(host, '*', `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`, 24 * 3600);
+      return this.#store(host, '*', `Basic ${encodeBasic(creds)}`, 24 * 3600);
     }
     throw new RuntimeError('Unauthenticated', `${host} answered 401 without a challenge skiff understands (${wwwAuthenticate ?? 'no WWW-Authenticate'})`);
   }

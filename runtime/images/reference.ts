@@ -83,6 +83,15 @@ export function parseReference(input: string, options: { defaultTag?: boolean } 
   return ref;
 }
 
+/**
+ * A registry as docker's config names it ("https://index.docker.io/v1/", "http://h:5000",
+ * "h:5000") as the domain a parsed reference carries ("docker.io", "h:5000").
+ */
+export function registryDomain(server: string): string {
+  const host = server.trim().replace(/^[a-z]+:\/\//i, '').split('/')[0].toLowerCase();
+  return host === LEGACY_DEFAULT_DOMAIN || host === 'registry-1.docker.io' ? DEFAULT_DOMAIN : host;
+}
+
 /** "domain/path" */
 export function repositoryName(ref: Reference): string {
   return `${ref.domain}/${ref.path}`;

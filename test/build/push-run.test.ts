@@ -1,9 +1,12 @@
 // `skiff build` as a user runs it (the built CLI, a separate process): the image lands in the
 // node's image store, where `skiff cri run` starts it at once; `--push` ships it to a registry
-// (a second push uploads nothing the registry has), and a fresh node pulls and runs it from
-// there. The layer report's warnings (a file deleted in a later layer) come with the build.
+// that takes no anonymous request (htpasswd, as `skiff up` runs it) with the credentials
+// `skiff login` checked and kept in a docker-style config ($DOCKER_CONFIG, as docker and skopeo
+// read it; a second push uploads nothing the registry has, and without credentials the push is
+// refused), and a fresh node pulls and runs it from there. The layer report's warnings (a file deleted in a later layer) come with the build.
 import crypto from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,15 +16,23 @@ import { removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
 import { outputsOf, startSkiff } from '../fixtures/process.js';
-import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
+import { randomHtpasswdAuth, startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 
 let tmp: string;
 let reg: RegistryFixture;
 let ctx: string;
 const nodes: { root: string; bridge: string; cgroupParent: string }[] = [];
 
+let dockerConfigDir: string;
+
+/** The CLI with the registry's credentials in its docker config (or, with `anonymous`, none at all). */
 async function skiff(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const p = startSkiff(args, { env: { ...process.env, SKIFF_LOG_LEVEL: 'error' } });
+  return skiffAs(dockerConfigDir, ...args);
+}
+
+async function skiffAs(dockerConfig: string, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  // SKIFF_STATE_DIR: no default cluster's credentials (the CLI reads those too) blur the test.
+  const p = startSkiff(args, { env: { ...process.env, SKIFF_LOG_LEVEL: 'error', DOCKER_CONFIG: dockerConfig, SKIFF_STATE_DIR: path.join(tmp, 'no-cluster') } });
   return outputsOf(p);
 }
 
@@ -37,7 +48,8 @@ function node(name: string): string {
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'skiff-build-push-'));
-  reg = await startRegistry();
+  reg = await startRegistry({ auth: randomHtpasswdAuth() });
+  dockerConfigDir = path.join(tmp, 'docker');
   ctx = path.join(tmp, 'ctx');
   await mkdir(ctx);
   await writeFile(path.join(ctx, 'msg.txt'), 'hello\n');
@@ -65,9 +77,27 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
+/** `skiff login` with the password on stdin. */
+async function login(password: string): Promise<{ code: number | null; out: string; err: string }> {
+  const p = startSkiff(['login', '-u', reg.auth?.username ?? '', '--password-stdin', reg.host], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DOCKER_CONFIG: dockerConfigDir } });
+  p.child.stdin?.end(`${password}\n`);
+  return outputsOf(p);
+}
+
 describe('skiff build CLI, push and run', { timeout: 180_000 }, () => {
   let root: string;
   let ref: string;
+
+  it('skiff login checks the credentials with the registry and keeps them 0600', async () => {
+    const wrong = await login('not-the-password');
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/credentials given were refused/);
+    expect(existsSync(path.join(dockerConfigDir, 'config.json'))).toBe(false);
+    const ok = await login(reg.auth?.password ?? '');
+    expect(ok.out).toMatch(/^Login Succeeded/);
+    expect(ok.code).toBe(0);
+    expect((await stat(path.join(dockerConfigDir, 'config.json'))).mode & 0o777).toBe(0o600);
+  });
 
   it('builds into the node image store and pushes; a second push uploads nothing', async () => {
     root = node('builder');
@@ -86,6 +116,11 @@ describe('skiff build CLI, push and run', { timeout: 180_000 }, () => {
     expect(second.code).toBe(0);
     expect(second.out.match(/Using cache/g)).toHaveLength(3);
     expect(second.out).toMatch(new RegExp(`pushed ${ref}: 0 blob\\(s\\) uploaded, 5 already there`));
+
+    // Without the credentials the registry refuses the push (and says so).
+    const anonymous = await skiffAs(path.join(tmp, 'empty-docker-config'), 'build', '--root', root, '-t', `${reg.host}/anonymous:1`, '--push', ctx);
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.err).toMatch(/requires a username and password/);
   });
 
   it('skiff cri run starts the built image on the same root at once', async () => {
@@ -97,8 +132,11 @@ describe('skiff build CLI, push and run', { timeout: 180_000 }, () => {
 
   it('a fresh node pulls the pushed image from the registry and runs it', async () => {
     const fresh = node('fresh');
+    const anonymous = await skiffAs(path.join(tmp, 'empty-docker-config'), 'cri', '--root', fresh, 'pull', ref);
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.err).toMatch(/requires a username and password/);
     const r = await skiff('cri', '--root', fresh, 'run', '--name', 'built-pulled', ref);
-    expect(r.out).toBe('hello\nbuilt by skiff\n');
+    expect(r.out, JSON.stringify(r)).toBe('hello\nbuilt by skiff\n');
     expect(r.code).toBe(0);
   });
 

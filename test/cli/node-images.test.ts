@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Node } from '../../api/types/core.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
+import { encodeBasic } from '../../runtime/images/auth.js';
 import { freePort } from '../fixtures/ports.js';
 import { repoRoot, skiffEntry, startProcess, startSkiff, type Proc } from '../fixtures/process.js';
 import { startNodeCluster, type NodeCluster } from '../kubelet/harness.js';
@@ -231,12 +232,14 @@ describe('run --wait and top on a real node', () => {
 
 /**
  * An HTTP proxy to the registry that hands out blobs slowly (32 KiB per 100 ms), so a pull
- * through it is still in progress when `run --wait` comes to follow it.
+ * through it is still in progress when `run --wait` comes to follow it. It signs its requests
+ * with the registry's credentials itself: the node's registries.yaml names only the registry.
  */
-async function slowRegistry(target: string): Promise<{ host: string; close(): Promise<void> }> {
+async function slowRegistry(target: string, auth: { username: string; password: string } | undefined): Promise<{ host: string; close(): Promise<void> }> {
   const [hostname, port] = target.split(':');
   const server = http.createServer((req, res) => {
-    const up = http.request({ hostname, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (r) => {
+    const headers = { ...req.headers, ...(auth ? { authorization: `Basic ${encodeBasic(auth)}` } : {}) };
+    const up = http.request({ hostname, port: Number(port), method: req.method, path: req.url, headers }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       if (!/\/blobs\/sha256:/.test(req.url ?? '') || req.method !== 'GET') {
         r.pipe(res);
@@ -281,7 +284,7 @@ describe('run --wait follows the pull on the node', () => {
   });
 
   it('shows the layers of a pull in progress, as skiff pull does, before the pod runs', async () => {
-    const slow = await slowRegistry(c.registryHost);
+    const slow = await slowRegistry(c.registryHost, c.controlPlane.reg?.auth);
     const name = `slowpull-${crypto.randomBytes(2).toString('hex')}`;
     const image = `${slow.host}/busybox:${tag()}`;
     const run = startSkiff(['run', name, '--image', image, '--wait', '-n', c.ns], { env: { ...process.env, ...env } });
@@ -308,7 +311,7 @@ describe('run --wait follows the pull on the node', () => {
   });
 
   it('on a terminal, bars per layer; the events that come meanwhile are printed once the bars stop', async () => {
-    const slow = await slowRegistry(c.registryHost);
+    const slow = await slowRegistry(c.registryHost, c.controlPlane.reg?.auth);
     const name = `slowtty-${crypto.randomBytes(2).toString('hex')}`;
     const image = `${slow.host}/busybox:${tag()}`;
     const command = [process.execPath, skiffEntry, 'run', name, '--image', image, '--wait', '-n', c.ns].map((a) => `'${a}'`).join(' ');

@@ -1,5 +1,6 @@
 // A lab for a suite: `skiff lab up` in a temporary state dir with the given flags, an admin
-// client from its kubeconfig, a busybox image pushed to its registry, and `lab down` after.
+// client from its kubeconfig, a busybox image pushed to its registry (with the lab's registry
+// credentials, from the docker-style config `lab up` writes in its state dir), and `lab down` after.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,6 +9,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { connectionFromKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
+import { statePaths } from '../../cluster/state.js';
+import { readDockerAuths } from '../../runtime/images/docker-config.js';
 import { eventually } from '../fixtures/eventually.js';
 import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
 import { repoRoot, skiffEntry } from '../fixtures/process.js';
@@ -52,7 +55,9 @@ export async function startLab(name: string, flags: string[]): Promise<Lab> {
     const storeDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-lab-img-'));
     try {
       const img = await buildBusyboxImage(await openStore(storeDir), { config: { Cmd: ['sh'] } });
-      await pushImage(`127.0.0.1:${state.ports.registry}`, 'skiff/busybox:latest', await openStore(storeDir), img);
+      const host = `127.0.0.1:${state.ports.registry}`;
+      const auth = (await readDockerAuths([statePaths(dir).dockerConfig]))[host];
+      await pushImage(host, 'skiff/busybox:latest', await openStore(storeDir), img, auth);
     } finally {
       await rm(storeDir, { recursive: true, force: true });
     }

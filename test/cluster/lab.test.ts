@@ -3,7 +3,7 @@
 // a stopped kubelet makes its node NotReady and new pods avoid it; lab down leaves nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Node, Pod } from '../../api/types/core.js';
@@ -40,6 +40,10 @@ describe('skiff lab', () => {
   }, 300_000);
 
   it('spreads pods, routes pod to pod across nodes, avoids a NotReady node, and leaves nothing behind', async () => {
+    // The lab's registry takes no anonymous push; the nodes' registries.yaml (0600) carries its credentials.
+    expect(statSync(path.join(dir, 'registries.yaml')).mode & 0o777).toBe(0o600);
+    const registry = L?.state.ports.registry;
+    expect((await fetch(`http://127.0.0.1:${registry}/v2/library/nginx/blobs/uploads/`, { method: 'POST' })).status).toBe(401);
     for (let i = 1; i <= 6; i++) await client.pods.create(podSpec(`spread-${i}`, image), { namespace: 'default' });
     const running = await eventuallyInLab('6 pods running', async () => {
       const pods = (await client.pods.list({ namespace: 'default' })).items;

@@ -5,11 +5,12 @@
 // next up brings the objects back. Real processes, real containers, as root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { parse } from 'yaml';
 import type { Pod } from '../../api/types/core.js';
 import { connectionFromKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
@@ -91,6 +92,26 @@ describe('skiff up / down', () => {
     expect(up.stdout).toContain(`node ${node} is Ready`);
     expect(up.stdout).toContain('pod/kuard created');
     expect(up.stdout).toMatch(/curl http:\/\/[\d.]+:8080\//);
+
+    // The local registry takes only the cluster's credentials (a password made for this cluster,
+    // 0600 in a 0700 dir, never logged); the kubelet's registries.yaml and the CLI's docker
+    // config carry them, and --demo has the registry mirror gcr.io.
+    const registryAddr = flags[flags.indexOf('--registry-addr') + 1];
+    const modeOf = async (p: string) => (await stat(p)).mode & 0o777;
+    for (const f of ['registries.yaml', 'docker/config.json', 'registry/auth/htpasswd', 'registry/auth/password']) expect(await modeOf(path.join(stateDir, f)), f).toBe(0o600);
+    for (const d of ['docker', 'registry/auth']) expect(await modeOf(path.join(stateDir, d)), d).toBe(0o700);
+    const password = (await readFile(path.join(stateDir, 'registry/auth/password'), 'utf8')).trim();
+    const registries = parse(await readFile(path.join(stateDir, 'registries.yaml'), 'utf8')) as { mirrors: Record<string, unknown>; configs: Record<string, { auth?: { password?: string } }> };
+    expect(registries.configs[registryAddr].auth?.password).toBe(password);
+    expect(Object.keys(registries.mirrors).sort()).toEqual(['docker.io', 'gcr.io', 'ghcr.io', 'quay.io', 'registry.k8s.io']);
+    for (const method of ['GET', 'POST', 'DELETE']) {
+      const target = method === 'POST' ? '/v2/library/nginx/blobs/uploads/' : '/v2/kuar-demo/kuard-amd64/manifests/blue';
+      expect((await fetch(`http://${registryAddr}${target}`, { method })).status, method).toBe(401);
+      expect((await fetch(`http://${registryAddr}${target}`, { method, headers: { authorization: `Basic ${Buffer.from('skiff:wrong').toString('base64')}` } })).status, method).toBe(401);
+    }
+    const accept = 'application/vnd.oci.image.manifest.v1+json';
+    expect((await fetch(`http://${registryAddr}/v2/kuar-demo/kuard-amd64/manifests/blue`, { headers: { accept, authorization: `Basic ${Buffer.from(`skiff:${password}`).toString('base64')}` } })).status).toBe(200);
+    for (const log of await readdir(path.join(stateDir, 'logs'))) expect(await readFile(path.join(stateDir, 'logs', log), 'utf8'), log).not.toContain(password);
 
     const client = new RestClient(connectionFromKubeconfig({ kubeconfig: path.join(stateDir, 'kubeconfig') }));
     try {
@@ -181,8 +202,10 @@ describe('skiff up / down', () => {
     const mounts = (await exec('cat', ['/proc/mounts'])).stdout;
     expect(mounts).not.toContain(stateDir);
 
-    // The state stays: the next up brings back the kuard pod (the deleted one stays gone).
+    // The state stays: the next up brings back the kuard pod (the deleted one stays gone), from
+    // the image the node has: without --demo (or --mirror-public-registries) nothing is mirrored.
     await skiff(['up', ...flags]);
+    expect((parse(await readFile(path.join(stateDir, 'registries.yaml'), 'utf8')) as { mirrors: object }).mirrors).toEqual({});
     const client2 = new RestClient(connectionFromKubeconfig({ kubeconfig: path.join(stateDir, 'kubeconfig') }));
     try {
       // The stored status still shows the old run until the kubelet has recreated the

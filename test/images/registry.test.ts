@@ -2,9 +2,11 @@
 // once, Basic and token auth (right and wrong credentials), a registries.yaml mirror serving
 // gcr.io, Range resume of broken transfers, and two pulls at once fetching each blob once.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRuntimeError } from '../../runtime/cri.js';
 import { ImageService } from '../../runtime/image-service.js';
@@ -12,8 +14,18 @@ import type { ContentStore } from '../../runtime/images/content-store.js';
 import { writeImage, type WrittenImage } from '../../runtime/images/image-writer.js';
 import { parseRegistriesConfig } from '../../runtime/images/registries-config.js';
 import { createCA, issueCertificate } from '../../cluster/pki.js';
+import { ensureRegistryCredentials, writeRegistryConfig } from '../../cluster/registry.js';
+import { statePaths } from '../../cluster/state.js';
+import { writeDefaultRegistries } from '../../cluster/up.js';
+import { encodeBasic } from '../../runtime/images/auth.js';
+import { pushImage as push } from '../../runtime/images/pusher.js';
+import { parseReference } from '../../runtime/images/reference.js';
+import { freePort, waitForPort } from '../fixtures/ports.js';
+import { startProcess } from '../fixtures/process.js';
 import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
+
+const exec = promisify(execFile);
 
 let work: string;
 let store: ContentStore;
@@ -91,7 +103,7 @@ describe('shared layers', () => {
 });
 
 describe('auth', () => {
-  for (const kind of ['basic', 'token'] as const) {
+  for (const kind of ['htpasswd', 'basic', 'token'] as const) {
     it(`pulls from a registry behind ${kind} auth with the right credentials, and fails clearly with wrong ones`, async () => {
       const reg = await registry({ auth: { kind, username: 'alice', password: 's3cret' } });
       await pushImage(reg.host, 'private:v1', store, base, { username: 'alice', password: 's3cret' });
@@ -102,6 +114,7 @@ describe('auth', () => {
       const wrong = await bad.pullImage({ image: `${reg.host}/private:v1` }, { auth: { username: 'alice', password: 'nope' } }).catch((e: unknown) => e);
       expect(isRuntimeError(wrong, 'Unauthenticated'), String(wrong)).toBe(true);
       expect((wrong as Error).message).toMatch(kind === 'token' ? /token server .* refused the credentials of alice/ : /credentials given were refused/);
+      expect(await pushImage(reg.host, 'private:v2', store, base).catch((e: unknown) => e)).toSatisfy((e) => isRuntimeError(e, 'Unauthenticated'));
       const none = await bad.pullImage({ image: `${reg.host}/private:v1` }).catch((e: unknown) => e);
       expect(isRuntimeError(none, 'Unauthenticated'), String(none)).toBe(true);
       expect((none as Error).message).toMatch(kind === 'token' ? /refused an anonymous token/ : /requires a username and password/);
@@ -186,5 +199,78 @@ describe('indexes', () => {
     expect(await svc.pullImage({ image: `${reg.host}/multi` })).toBe(amd.configDigest);
     expect(await svc.pullImage({ image: `${reg.host}/multi` }, { platform: 'linux/arm64' })).toBe(arm.configDigest);
     await expect(svc.pullImage({ image: `${reg.host}/multi` }, { platform: 'linux/s390x' })).rejects.toThrow(/no manifest for platform linux\/s390x/);
+  });
+});
+
+// The local registry exactly as `skiff up` and labs configure it (cluster/registry.ts and
+// writeDefaultRegistries), started from that config: nobody without the cluster's password
+// pushes, pulls or deletes, not even a local user; the kubelet's registries.yaml and the
+// CLI's docker-style config carry it, and they and the secrets behind them are 0600 in 0700.
+describe("skiff up's local registry", () => {
+  const modeOf = async (p: string) => (await stat(p)).mode & 0o777;
+
+  /** status codes of a push start, a manifest GET and a manifest DELETE, sent by `uid` (root: this process). */
+  async function statuses(addr: string, authorization: string | undefined, uid?: 'nobody'): Promise<number[]> {
+    const script = `
+      const http = require('node:http');
+      const headers = ${JSON.stringify(authorization ? { authorization } : {})};
+      const ask = (method, p) => new Promise((ok, ko) => http.request({ host: '127.0.0.1', port: ${addr.split(':')[1]}, method, path: p, headers }, (r) => { r.resume(); ok(r.statusCode); }).on('error', ko).end());
+      (async () => console.log(JSON.stringify([
+        await ask('POST', '/v2/library/nginx/blobs/uploads/'),
+        await ask('GET', '/v2/kuar-demo/kuard-amd64/manifests/blue'),
+        await ask('DELETE', '/v2/kuar-demo/kuard-amd64/manifests/${app2.manifestDigest}'),
+      ])))();`;
+    const argv = uid ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', script] : [process.execPath, '-e', script];
+    const { stdout } = await exec(argv[0], argv.slice(1), { cwd: '/' });
+    return JSON.parse(stdout) as number[];
+  }
+
+  it('takes no anonymous or wrong-password request; the cluster credentials push, pull (through the mirror) and delete', async () => {
+    const dir = path.join(work, 'up-state');
+    const paths = statePaths(dir);
+    const creds = await ensureRegistryCredentials(paths.registryDir);
+    expect(creds.password.length).toBeGreaterThanOrEqual(32);
+    expect(await ensureRegistryCredentials(paths.registryDir)).toEqual(creds); // made once, kept across restarts
+    const port = await freePort();
+    const addr = `127.0.0.1:${port}`;
+    const plan = await writeRegistryConfig(paths.registryDir, addr, creds.htpasswdFile);
+    const proc = startProcess('setpriv', ['--pdeathsig', 'SIGTERM', '--', 'docker-registry', 'serve', plan.configFile]);
+    try {
+      await waitForPort(port);
+      await writeDefaultRegistries(paths, addr, creds, { mirrorPublic: true });
+      for (const f of [creds.htpasswdFile, path.join(paths.registryDir, 'auth', 'password'), paths.registriesYaml, paths.dockerConfig]) expect(await modeOf(f), f).toBe(0o600);
+      for (const d of [path.join(paths.registryDir, 'auth'), path.dirname(paths.dockerConfig)]) expect(await modeOf(d), d).toBe(0o700);
+      const secrets = await readFile(creds.htpasswdFile, 'utf8');
+      expect(secrets).toMatch(/^skiff:\$2y\$/);
+      expect(secrets).not.toContain(creds.password);
+
+      // The CLI's way: credentials from the docker-style config (skopeo reads the same file).
+      const cli = new ImageService({ root: root(), dockerConfigs: [path.join(work, 'no-such-config.json'), paths.dockerConfig] });
+      await cli.init();
+      const image = { manifestBytes: app2.manifestBytes, mediaType: app2.mediaType, config: app2.manifest.config, layers: app2.manifest.layers };
+      expect((await push(cli.registryClient, store, parseReference(`${addr}/kuar-demo/kuard-amd64:blue`), image)).digest).toBe(app2.manifestDigest);
+      const inspected = await exec('skopeo', ['inspect', '--tls-verify=false', '--authfile', paths.dockerConfig, `docker://${addr}/kuar-demo/kuard-amd64:blue`]);
+      expect(JSON.parse(inspected.stdout)).toMatchObject({ Digest: app2.manifestDigest });
+
+      // The kubelet's way: registries.yaml, the gcr.io name served by the local registry.
+      const kubelet = new ImageService({ root: root(), registryConfig: paths.registriesYaml });
+      expect(await kubelet.pullImage({ image: 'gcr.io/kuar-demo/kuard-amd64:blue' })).toBe(app2.configDigest);
+
+      // Refused: no credentials, a wrong password, as root or as a local user, push, pull and delete alike.
+      const wrong = `Basic ${encodeBasic({ username: 'skiff', password: 'guess' })}`;
+      expect(await statuses(addr, undefined)).toEqual([401, 401, 401]);
+      expect(await statuses(addr, wrong)).toEqual([401, 401, 401]);
+      expect(await statuses(addr, undefined, 'nobody')).toEqual([401, 401, 401]);
+      const anonymous = await exec('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'skopeo', 'inspect', '--tls-verify=false', `docker://${addr}/kuar-demo/kuard-amd64:blue`], { cwd: '/', env: { PATH: process.env.PATH, HOME: '/nonexistent' } }).catch((e: unknown) => e as { stderr: string });
+      expect('stderr' in anonymous ? anonymous.stderr : '').toMatch(/401|unauthorized|authentication required/i);
+      const anonymousPull = await new ImageService({ root: root() }).pullImage({ image: `${addr}/kuar-demo/kuard-amd64:blue` }).catch((e: unknown) => e);
+      expect(isRuntimeError(anonymousPull, 'Unauthenticated'), String(anonymousPull)).toBe(true);
+
+      // And with the cluster's credentials a delete goes through.
+      const right = `Basic ${encodeBasic(creds)}`;
+      expect((await statuses(addr, right))[2]).toBe(202);
+    } finally {
+      await proc.stop(3000);
+    }
   });
 });

@@ -3,6 +3,11 @@
 // spec.nodeName (the scheduler has its own suites).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Container, Pod } from '../../api/types/core.js';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { isRuntimeError } from '../../runtime/cri.js';
+import { ImageService } from '../../runtime/image-service.js';
+import { buildBusyboxImage, pushImage } from '../fixtures/images.js';
 import { eventually, startNodeCluster, type NodeCluster } from './harness.js';
 
 let c: NodeCluster;
@@ -123,6 +128,18 @@ describe('kubelet end to end', () => {
     expect(state(p)?.state?.waiting?.message).toBeTruthy();
     await c.waitPod('noimage', (x) => state(x)?.state?.waiting?.reason === 'ImagePullBackOff', 'ImagePullBackOff', 60_000);
     expect(p.status?.phase).toBe('Pending');
+  });
+
+  it("pulls through the registry's auth: the node's registries.yaml (0600) carries the credentials the registry wants", async () => {
+    const { reg, store, registriesYaml } = c.controlPlane;
+    if (!reg?.auth || !store || !registriesYaml) throw new Error('the control plane has no registry');
+    expect((await stat(registriesYaml)).mode & 0o777).toBe(0o600);
+    await pushImage(reg.host, 'authpull:1', store, await buildBusyboxImage(store, { config: { Cmd: ['sleep', '3600'] } }), reg.auth);
+    const anonymous = await new ImageService({ root: path.join(c.runtimeRoot, '..', 'anonymous') }).pullImage({ image: `${reg.host}/authpull:1` }).catch((e: unknown) => e);
+    expect(isRuntimeError(anonymous, 'Unauthenticated'), String(anonymous)).toBe(true);
+    await c.createPod(pod('authpull', [{ name: 'app', image: `${reg.host}/authpull:1` }]));
+    const p = await c.waitPod('authpull', running, 'Running', 60_000);
+    expect(state(p)?.imageID).toBeTruthy();
   });
 
   it('a failing httpGet liveness probe restarts the container; a failing readiness probe keeps it Running but not Ready', async () => {

@@ -1,6 +1,8 @@
 // Set-up for the kubelet suites, in layers:
 //  - startControlPlane: real etcd, the API server, admin and node clients, a namespace, a temp
-//    root; with `registry: true` a local registry holding a busybox image too;
+//    root; with `registry: true` a local registry holding a busybox image too, taking no
+//    anonymous request (htpasswd, as `skiff up` runs it), and the node's registries.yaml
+//    (0600) with its credentials, written as `skiff up` writes it;
 //  - startNodeCluster: that plus a Kubelet in process on skiff's real runtime (crun/runc through
 //    conmon, CNI bridge) with its own root, bridge, pod CIDR and cgroup parent, so suites run
 //    side by side. With `kubeletServer: true` the kubelet's HTTPS server runs too, and the API
@@ -32,7 +34,9 @@ import { startApiServer, type ApiServerFixture, type ApiServerFixtureOptions } f
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
 import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
 import { startSkiff, type Proc } from '../fixtures/process.js';
-import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
+import { randomHtpasswdAuth, startRegistry, type RegistryFixture } from '../fixtures/registry.js';
+import { statePaths } from '../../cluster/state.js';
+import { writeDefaultRegistries } from '../../cluster/up.js';
 import { eventually } from '../fixtures/eventually.js';
 
 export interface NodeCluster {
@@ -110,6 +114,8 @@ export interface ControlPlane {
   /** With `registry: true`: "127.0.0.1:PORT/busybox:1". */
   image: string;
   registryHost: string;
+  /** With `registry: true`: the kubelet's registries.yaml, holding the registry's credentials. */
+  registriesYaml?: string;
   teardown(): Promise<void>;
 }
 
@@ -138,12 +144,16 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     clients.push(admin, nodeClient);
     await admin.namespaces.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     let store: ControlPlane['store'];
+    let registriesYaml: string | undefined;
     if (opts.registry) {
-      reg = await startRegistry();
+      reg = await startRegistry({ auth: randomHtpasswdAuth() });
       store = await openStore(path.join(root, 'build'));
-      await pushImage(reg.host, 'busybox:1', store, await buildBusyboxImage(store, { config: { Cmd: ['sleep', '3600'] } }));
+      await pushImage(reg.host, 'busybox:1', store, await buildBusyboxImage(store, { config: { Cmd: ['sleep', '3600'] } }), reg.auth);
+      const paths = statePaths(root);
+      await writeDefaultRegistries(paths, reg.host, reg.auth ?? { username: '', password: '' });
+      registriesYaml = paths.registriesYaml;
     }
-    return { suffix, node, ns, root, etcd, api, admin, nodeClient, reg, store, image: reg ? `${reg.host}/busybox:1` : '', registryHost: reg?.host ?? '', teardown };
+    return { suffix, node, ns, root, etcd, api, admin, nodeClient, reg, store, image: reg ? `${reg.host}/busybox:1` : '', registryHost: reg?.host ?? '', registriesYaml, teardown };
   } catch (e) {
     await teardown();
     throw e;
@@ -236,7 +246,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
       mounted = true;
     }
     const holder: { rt?: SkiffRuntimeService } = {};
-    images = new ImageService({ root: rtRoot, inUse: async () => holder.rt?.imagesInUse() ?? new Set() });
+    images = new ImageService({ root: rtRoot, registryConfig: cp.registriesYaml, inUse: async () => holder.rt?.imagesInUse() ?? new Set() });
     runtime = new SkiffRuntimeService({ root: rtRoot, images, bridgeName: net.bridge, podCidr: net.podCidr, cgroupParent: net.cgroupParent });
     holder.rt = runtime;
     const kl: { k?: Kubelet } = {};
@@ -358,6 +368,7 @@ export async function startProcessNode(opts: ProcessNodeOptions): Promise<Proces
     '--capacity=cpu=4,memory=8Gi',
     `--bridge=${net.bridge}`,
     `--cgroup-parent=${net.cgroupParent}`,
+    `--registry-config=${cp.registriesYaml}`,
   ];
   let out: ProcessNode | undefined;
   const teardown = async () => {

@@ -24,7 +24,7 @@ beforeAll(async () => {
   if (!reg || !store) throw new Error('the control plane has no registry');
   const push = async (name: string) => {
     const img = await buildBusyboxImage(store, { config: { Cmd: ['true'] }, extraLayers: [{ entries: [{ name: 'fill', data: randomBytes(FILL_MIB * MiB) }], createdBy: 'fill' }] });
-    await pushImage(reg.host, name, store, img);
+    await pushImage(reg.host, name, store, img, reg.auth);
     return `${reg.host}/${name}`;
   };
   keep = await push('keep:1');

@@ -16,7 +16,7 @@ beforeAll(async () => {
   n = await startProcessNode({ prefix: 'ks', cidrSecondOctet: 91, kubeletServer: true, apiInProcess: false });
   const { reg, store } = n.cp;
   if (!reg || !store) throw new Error('the control plane has no registry');
-  await pushImage(reg.host, 'spare:1', store, await buildBusyboxImage(store, { config: { Cmd: ['true'] } }));
+  await pushImage(reg.host, 'spare:1', store, await buildBusyboxImage(store, { config: { Cmd: ['true'] } }), reg.auth);
   spare = `${reg.host}/spare:1`;
 }, 120_000);
 
