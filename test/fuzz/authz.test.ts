@@ -197,11 +197,11 @@ describe('authorization', () => {
       async run(e, c) {
         const path = resourcePath(KINDS.find((r) => r.kind === 'Node') ?? KINDS[0], { name: 'node-a' });
         const ct = { merge: 'application/merge-patch+json', strategic: 'application/strategic-merge-patch+json', json: 'application/json-patch+json' }[c.op];
-        const body = c.op === 'json' ? JSON.stringify([{ op: 'add', path: '/spec/taints', value: [c.taint] }]) : JSON.stringify({ spec: { taints: [c.taint] } });
+        const body = c.op === 'json' ? JSON.stringify([{ op: 'add', path: '/spec', value: { taints: [c.taint] } }]) : JSON.stringify({ spec: { taints: [c.taint] } });
         const req = { method: 'PATCH', path, token: target.tokens['node-a'], as: 'node-a', headers: { 'content-type': ct }, body };
         const reply = await e.client.send(req);
         checkReply(req, reply);
-        if (reply.status !== 403) throw new FuzzFailure('a kubelet changed the taints of its own Node (NodeRestriction forbids it)', req, reply);
+        if (reply.status !== 403) throw new FuzzFailure(`a kubelet's change to the taints of its own Node was not refused as Forbidden (NodeRestriction)`, req, reply);
         await e.client.send({ method: 'PATCH', path, token: target.api.adminToken, as: 'admin', headers: { 'content-type': 'application/merge-patch+json' }, body: '{"spec":{"taints":null}}' });
       },
     }).check(env, { runs: 15 });

@@ -3,7 +3,8 @@
 import type { ResourceInfo } from '../../api/resources.js';
 import { adminReq, collectionPath, freshObject, objectPath, type FuzzEnv } from './scenario.js';
 import type { FuzzRequest } from './runner.js';
-import { baseObject, setAt, type Segment } from './schema-gen.js';
+import type { JsonSchema } from '../../api/schemas/index.js';
+import { baseObject, schemaOf, setAt, type Segment } from './schema-gen.js';
 
 export const WRITE_OPS = ['create', 'update', 'merge-patch', 'json-patch', 'strategic', 'apply'] as const;
 export type WriteOp = (typeof WRITE_OPS)[number];
@@ -21,7 +22,7 @@ function has(o: unknown, seg: Segment): boolean {
 
 function getAt(o: unknown, segments: Segment[]): unknown {
   let cur = o;
-  for (const s of segments) cur = (cur as Record<Segment, unknown>)[s];
+  for (const s of segments) cur = typeof cur === 'object' && cur !== null ? (cur as Record<Segment, unknown>)[s] : undefined;
   return cur;
 }
 
@@ -37,23 +38,27 @@ export function jsonPatchFor(current: Record<string, unknown>, changed: Record<s
   return [{ op: 'add', path: pointer(at), value: getAt(changed, at) }];
 }
 
+/** The merge key of the list at `segments` (x-kubernetes-patch-merge-key), read from the kind's schema. */
+function mergeKeyAt(r: ResourceInfo, segments: Segment[]): string | undefined {
+  let s: JsonSchema | undefined = schemaOf(r);
+  for (const seg of segments) s = typeof seg === 'number' ? s?.items : (s?.properties?.[seg] ?? s?.additionalProperties);
+  return s?.['x-kubernetes-patch-merge-key'];
+}
+
 /**
  * The smallest merge patch that puts the change in place: objects down the path, and at the
- * first list the whole changed list (a merge patch replaces lists; a strategic one merges
- * them by key, to the same end here).
+ * first list one element holding its merge key and the change only. A strategic merge patch
+ * merges it into the stored element by that key; a JSON merge patch replaces the list with
+ * it, as a client sending a short list does (so defaults are worked out again).
  */
-export function mergePatchFor(changed: Record<string, unknown>, segments: Segment[]): Record<string, unknown> {
-  const patch: Record<string, unknown> = {};
-  let out = patch;
-  for (let i = 0; i < segments.length; i++) {
-    const seg = segments[i];
-    if (i === segments.length - 1 || typeof segments[i + 1] === 'number') {
-      out[seg] = getAt(changed, segments.slice(0, i + 1));
-      break;
-    }
-    out = out[seg] = {} as Record<string, unknown>;
-  }
-  return patch;
+export function mergePatchFor(r: ResourceInfo, current: Record<string, unknown>, segments: Segment[], value: unknown): Record<string, unknown> {
+  const i = segments.findIndex((seg) => typeof seg === 'number');
+  if (i < 0) return setAt({}, segments, value);
+  const key = mergeKeyAt(r, segments.slice(0, i));
+  const stored = getAt(current, segments.slice(0, i + 1));
+  const rest = segments.slice(i + 1);
+  const element = rest.length === 0 ? value : setAt(key && has(stored, key) ? { [key]: (stored as Record<string, unknown>)[key] } : {}, rest, value);
+  return setAt({}, segments.slice(0, i), [element]);
 }
 
 /**
@@ -84,6 +89,6 @@ export async function writeRequest(env: FuzzEnv, r: ResourceInfo, op: WriteOp, s
       return adminReq(env, 'PATCH', withQuery(path, 'fieldManager=fuzz&force=true'), changed, PATCH_TYPES[op]);
     }
     default:
-      return adminReq(env, 'PATCH', withQuery(path), mergePatchFor(changed, segments), PATCH_TYPES[op]);
+      return adminReq(env, 'PATCH', withQuery(path), mergePatchFor(r, current, segments, value), PATCH_TYPES[op]);
   }
 }
