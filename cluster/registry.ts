@@ -1,8 +1,8 @@
 // The local OCI registry of `skiff up` (Debian's docker-registry, the CNCF distribution
 // registry): a config file with its storage under the state dir, listening on loopback.
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { makePrivateDir, writePrivateFile } from './state.js';
 import type { ComponentSpec } from './supervisor.js';
 
 export interface RegistryPlan {
@@ -13,7 +13,8 @@ export interface RegistryPlan {
 
 export async function writeRegistryConfig(dir: string, addr = '127.0.0.1:5000'): Promise<RegistryPlan> {
   const dataDir = path.join(dir, 'data');
-  await mkdir(dataDir, { recursive: true });
+  makePrivateDir(dir);
+  makePrivateDir(dataDir);
   const config = {
     version: 0.1,
     log: { level: 'warn', formatter: 'json', accesslog: { disabled: true } },
@@ -21,7 +22,7 @@ export async function writeRegistryConfig(dir: string, addr = '127.0.0.1:5000'):
     http: { addr },
   };
   const configFile = path.join(dir, 'config.yml');
-  await writeFile(configFile, stringify(config));
+  await writePrivateFile(configFile, stringify(config));
   return { addr, dataDir, configFile };
 }
 

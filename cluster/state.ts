@@ -1,10 +1,12 @@
 // The layout of a skiff state dir (default /var/lib/skiff): everything `skiff up` makes
 // lives under it, so `down --purge` is one removal and two clusters never share a file.
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { makePrivateDirSync, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../runtime/file-modes.js';
 import { isAlive } from '../runtime/process-alive.js';
 
-export { isAlive };
+export { isAlive, makePrivateDirSync as makePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE };
 
 export interface StatePaths {
   root: string;
@@ -34,6 +36,26 @@ export function statePaths(root: string): StatePaths {
     runtimeRoot: path.join(r, 'kubelet', 'runtime'),
     registriesYaml: path.join(r, 'registries.yaml'),
   };
+}
+
+// A state dir holds secrets (keys, tokens, kubeconfigs, registry credentials, etcd's data) and
+// what the cluster records about itself: root alone reads them, files 0600 in 0700 directories
+// (runtime/file-modes.ts). Certificates are the only files another user may read (pki.ts
+// writes them 0644).
+
+/**
+ * Writes a file only its owner reads. The chmod is for a file an older skiff made with the
+ * default mode: a write keeps the mode of a file that exists.
+ */
+export async function writePrivateFile(file: string, data: string): Promise<void> {
+  await writeFile(file, data, { mode: PRIVATE_FILE_MODE });
+  await chmod(file, PRIVATE_FILE_MODE);
+}
+
+/** The state dir and its log dir, both private; first thing a supervisor (or its starter) does. */
+export function makeStateDir(paths: StatePaths): void {
+  makePrivateDirSync(paths.root);
+  makePrivateDirSync(paths.logDir);
 }
 
 /** The PID of the running supervisor of this state dir, if one is running. */
