@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { RestClient } from '../client/rest.js';
 import { DEFAULTS, startDetached } from '../cluster/detach.js';
 import type { UpOptions } from '../cluster/up.js';
@@ -12,6 +13,9 @@ const DEFAULT_STATE_DIR = process.env.SKIFF_STATE_DIR ?? '/var/lib/skiff';
 interface UpFlags {
   stateDir: string;
   etcdServers?: string;
+  etcdCafile?: string;
+  etcdCertfile?: string;
+  etcdKeyfile?: string;
   registryConfig?: string;
   nodeName?: string;
   foreground: boolean;
@@ -59,9 +63,12 @@ export async function waitForNodeReady(kubeconfig: string, node: string, timeout
 }
 
 function upOptions(f: UpFlags): UpOptions {
+  if ((f.etcdCafile || f.etcdCertfile || f.etcdKeyfile) && !f.etcdServers) throw new Error('--etcd-cafile, --etcd-certfile and --etcd-keyfile are for an existing etcd (--etcd-servers); the managed one has its own');
   return {
     stateDir: f.stateDir,
     etcdServers: f.etcdServers,
+    // Absolute: the detached supervisor's API server may not share the user's working directory.
+    etcdTls: { caFile: f.etcdCafile && path.resolve(f.etcdCafile), certFile: f.etcdCertfile && path.resolve(f.etcdCertfile), keyFile: f.etcdKeyfile && path.resolve(f.etcdKeyfile) },
     registryConfig: f.registryConfig,
     nodeName: f.nodeName,
     apiPort: Number(f.apiPort),
@@ -76,6 +83,9 @@ function upOptions(f: UpFlags): UpOptions {
 function forwardedFlags(f: UpFlags): string[] {
   return [
     ...(f.etcdServers ? ['--etcd-servers', f.etcdServers] : []),
+    ...(f.etcdCafile ? ['--etcd-cafile', path.resolve(f.etcdCafile)] : []),
+    ...(f.etcdCertfile ? ['--etcd-certfile', path.resolve(f.etcdCertfile)] : []),
+    ...(f.etcdKeyfile ? ['--etcd-keyfile', path.resolve(f.etcdKeyfile)] : []),
     ...(f.registryConfig ? ['--registry-config', f.registryConfig] : []),
     ...(f.nodeName ? ['--node-name', f.nodeName] : []),
     '--api-port', f.apiPort,
@@ -90,7 +100,10 @@ export function upCommand(): Command {
   return new Command('up')
     .description('start a single-node cluster on this machine (etcd, registry, and one server process: API server, scheduler, controller-manager, kubelet)')
     .option('--state-dir <dir>', 'where the cluster keeps everything', DEFAULT_STATE_DIR)
-    .option('--etcd-servers <urls>', 'use this existing etcd cluster instead of a managed one')
+    .option('--etcd-servers <urls>', 'use this existing etcd cluster instead of a managed one (the managed one: mutual TLS, its own CA)')
+    .option('--etcd-cafile <file>', "with --etcd-servers https://...: PEM CA of etcd's serving certificate")
+    .option('--etcd-certfile <file>', "with --etcd-servers: the API server's client certificate for etcd (with --etcd-keyfile)")
+    .option('--etcd-keyfile <file>', 'with --etcd-servers: the private key of --etcd-certfile')
     .option('--registry-config <file>', "the kubelet's registries.yaml (default: the local registry mirrors gcr.io, docker.io, ...)")
     .option('--node-name <name>', 'name of this machine as a node (default: hostname)')
     .option('--foreground', 'supervise the components in this process, their output on the terminal', false)
