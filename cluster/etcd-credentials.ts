@@ -72,7 +72,8 @@ export async function ensureEtcdCredentials(stateDir: string, hosts: string[] = 
   if (existsSync(p.caFile) && leaves.every((l) => existsSync(l.certFile) && existsSync(l.keyFile))) return p;
   // Only now the x509 code: a restart with everything in place never loads it (see credentials.ts).
   const { ensureCA, issueCertificate, writeKeyPair } = await import('./pki.js');
-  const fresh = !existsSync(p.caFile);
+  // ensureCA makes a new CA when either of its files is missing.
+  const fresh = !existsSync(p.caFile) || !existsSync(p.caFile.replace(/\.crt$/, '.key'));
   const ca = await ensureCA(path.dirname(p.caFile), 'etcd-ca');
   const names = [...new Set(['127.0.0.1', 'localhost', '::1', ...hosts])];
   const issue = async (to: { certFile: string; keyFile: string }, opts: Parameters<typeof issueCertificate>[1]) => {
