@@ -15,7 +15,9 @@ import { promisify } from 'node:util';
 import type { Pod } from '../../api/types/core.js';
 import { connectionFromKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
-import { etcdPkiPaths } from '../../cluster/etcd-credentials.js';
+import { etcdComponent, planEtcdCluster } from '../../cluster/etcd.js';
+import { ensureEtcdCredentials, etcdPkiPaths } from '../../cluster/etcd-credentials.js';
+import { Supervisor } from '../../cluster/supervisor.js';
 import { freePort, freePortRun } from '../fixtures/ports.js';
 import { repoRoot, skiffEntry } from '../fixtures/process.js';
 import { ImageService } from '../../runtime/image-service.js';
@@ -258,4 +260,41 @@ describe('skiff up / down', () => {
       client2.close();
     }
   }, 600_000);
+});
+
+describe('skiff up on an existing etcd over TLS', () => {
+  it('hands --etcd-cafile, --etcd-certfile and --etcd-keyfile to the API server and starts no etcd of its own', async () => {
+    // The existing cluster: an etcd that asks for client certificates, with its PKI elsewhere.
+    const etcdDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-up-etcd-'));
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-up-ext-'));
+    const sup = new Supervisor({ logDir: path.join(etcdDir, 'logs'), initialBackoffMs: 60_000 });
+    try {
+      const pki = await ensureEtcdCredentials(etcdDir);
+      const plan = planEtcdCluster({ clientPort: await freePortRun(2), prefix: `ext${process.pid}` });
+      await sup.start(etcdComponent(plan, plan.members[0], path.join(etcdDir, 'etcd'), pki));
+      const node = `upx-${process.pid}`;
+      // Relative paths (from the working directory of `skiff up`) work too.
+      const rel = (f: string) => path.relative(repoRoot, f);
+      const up = await skiff([
+        'up', '--state-dir', stateDir, '--node-name', node,
+        '--etcd-servers', plan.endpoints,
+        '--etcd-cafile', rel(pki.apiserverClient.caFile), '--etcd-certfile', rel(pki.apiserverClient.certFile), '--etcd-keyfile', rel(pki.apiserverClient.keyFile),
+        '--api-port', String(await freePort()), '--registry-addr', `127.0.0.1:${await freePort()}`,
+        '--pod-cidr', `10.89.${(process.pid % 200) + 21}.0/24`, '--bridge', `skux${process.pid % 100000}`,
+      ]);
+      expect(up.stdout).toContain(`node ${node} is Ready`);
+      const status = (await skiff(['status', '--state-dir', stateDir])).stdout;
+      expect(status).not.toMatch(/etcd/);
+      expect(existsSync(path.join(stateDir, 'pki', 'etcd'))).toBe(false);
+      // The node is in the given etcd, read with the same client certificate.
+      const c = pki.apiserverClient;
+      const { stdout } = await exec('etcdctl', [`--endpoints=${plan.endpoints}`, `--cacert=${c.caFile}`, `--cert=${c.certFile}`, `--key=${c.keyFile}`, 'get', '/registry/nodes/', '--prefix', '--keys-only']);
+      expect(stdout).toContain(`/registry/nodes/${node}`);
+    } finally {
+      await skiff(['down', '--state-dir', stateDir, '--purge']).catch(() => undefined);
+      await sup.stopAll();
+      await rm(stateDir, { recursive: true, force: true });
+      await rm(etcdDir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
