@@ -34,6 +34,8 @@ export const DEFAULT_EVENT_TTL_SECONDS = 3600;
 
 export interface ApiServerOptions {
   etcdServers: string[];
+  /** The etcd client's TLS (kube's --etcd-cafile, --etcd-certfile, --etcd-keyfile): PEM CA, certificate, key. */
+  etcdCredentials?: { rootCertificate: Buffer; certChain?: Buffer; privateKey?: Buffer };
   etcdPrefix?: string;
   log: Logger;
   tokens?: TokenAuthenticator;
@@ -127,7 +129,7 @@ async function ensureNamespaces(ctx: ApiContext): Promise<void> {
 
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const log = opts.log;
-  const client = new Etcd3({ hosts: opts.etcdServers });
+  const client = new Etcd3({ hosts: opts.etcdServers, credentials: opts.etcdCredentials });
   const keys = new KeyLayout(opts.etcdPrefix ?? '/registry');
   const events = findResource('events', '');
   const store = new EtcdStore(client, {

@@ -4,9 +4,10 @@
 // identity. A second run reuses what is there, so restarts keep every credential valid.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildKubeconfig, writeKubeconfig } from '../client/kubeconfig.js';
+import { makePrivateDir, writePrivateFile } from './state.js';
 
 export interface Identity {
   /** kubeconfig file stem: "admin", "scheduler", "controller-manager", "kubelet-<node>" */
@@ -68,7 +69,7 @@ export async function ensureCredentials(opts: {
     const ca = await ensureCA(pkiDir);
     const pair = await issueCertificate(ca, { commonName: 'kube-apiserver', hosts: wanted, usage: 'server' });
     await writeKeyPair(pkiDir, 'apiserver', pair);
-    await writeFile(hostsFile, wanted.join(','));
+    await writePrivateFile(hostsFile, wanted.join(','));
     caPem = ca.certPem;
   } else {
     caPem = await readFile(caFile, 'utf8');
@@ -83,9 +84,10 @@ export async function ensureCredentials(opts: {
     tokens.set(idn.id, token);
     lines.push([token, idn.user, idn.id, csvQuote(idn.groups.join(','))].join(','));
   }
-  await writeFile(tokenFile, lines.join('\n') + '\n', { mode: 0o600 });
+  await writePrivateFile(tokenFile, lines.join('\n') + '\n');
 
   const kubeconfigs = new Map<string, string>();
+  makePrivateDir(path.join(opts.stateDir, 'kubeconfigs'));
   for (const idn of opts.identities) {
     const file = path.join(opts.stateDir, idn.id === 'admin' ? 'kubeconfig' : path.join('kubeconfigs', `${idn.id}.kubeconfig`));
     await writeKubeconfig(

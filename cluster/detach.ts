@@ -3,8 +3,7 @@
 // none of the supervisor's code (credentials, YAML, kubeconfigs) before it spawns it.
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { componentCommand, statePaths } from './state.js';
+import { componentCommand, makeStateDir, PRIVATE_FILE_MODE, statePaths } from './state.js';
 
 export const DEFAULTS = {
   apiPort: 6443,
@@ -27,8 +26,8 @@ export function daemonNodeOptions(): string {
 /** Starts `skiff up --foreground` detached, its output in the state dir; returns its PID. */
 export async function startDetached(opts: { stateDir: string }, extraArgs: string[]): Promise<number> {
   const paths = statePaths(opts.stateDir);
-  await mkdir(paths.logDir, { recursive: true });
-  const out = openSync(`${paths.logDir}/skiff-up.log`, 'a');
+  makeStateDir(paths);
+  const out = openSync(`${paths.logDir}/skiff-up.log`, 'a', PRIVATE_FILE_MODE);
   const self = componentCommand();
   const child = spawn(self.command, [...self.args, 'up', '--foreground', '--state-dir', paths.root, ...extraArgs], {
     detached: true,

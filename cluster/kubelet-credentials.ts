@@ -5,8 +5,9 @@
 // against the CA it already has (--kubelet-certificate-authority).
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writePrivateFile } from './state.js';
 
 export interface KubeletApiCredentials {
   /** The token file both sides read (--kubelet-client-token-file, --kubelet-api-token-file). */
@@ -22,7 +23,7 @@ export function kubeletApiTokenFile(stateDir: string): string {
 
 export async function ensureKubeletApiCredentials(stateDir: string, node: string, hosts: string[]): Promise<KubeletApiCredentials> {
   const tokenFile = kubeletApiTokenFile(stateDir);
-  if (!existsSync(tokenFile)) await writeFile(tokenFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  if (!existsSync(tokenFile)) await writePrivateFile(tokenFile, `${randomBytes(24).toString('base64url')}\n`);
   const pkiDir = path.join(stateDir, 'pki');
   const wanted = [...new Set([node, 'localhost', '127.0.0.1', ...hosts])].join(',');
   const hostsFile = path.join(pkiDir, `kubelet-${node}.hosts`);
@@ -34,7 +35,7 @@ export async function ensureKubeletApiCredentials(stateDir: string, node: string
     const ca = await ensureCA(pkiDir);
     const pair = await issueCertificate(ca, { commonName: `system:node:${node}`, hosts: wanted.split(','), usage: 'server' });
     await writeKeyPair(pkiDir, `kubelet-${node}`, pair);
-    await writeFile(hostsFile, wanted);
+    await writePrivateFile(hostsFile, wanted);
   }
   return { tokenFile, certFile, keyFile };
 }

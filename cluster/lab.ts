@@ -16,11 +16,12 @@ import net from 'node:net';
 import path from 'node:path';
 import { ADMIN, CONTROLLER_MANAGER, ensureCredentials, nodeIdentity, SCHEDULER } from './credentials.js';
 import { etcdComponent, planEtcdCluster } from './etcd.js';
+import { apiserverEtcdFlags, ensureEtcdCredentials } from './etcd-credentials.js';
 import { ensureKubeletApiCredentials, kubeletApiTokenFile, type KubeletApiCredentials } from './kubelet-credentials.js';
 import { createLabNetwork, deleteLabNetwork, planLabNetwork, setNodeLink, type LabNetworkPlan } from './lab-network.js';
 import { startProxy, type RunningProxy } from './lab-proxy.js';
 import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } from './registry.js';
-import { runningPid, statePaths } from './state.js';
+import { makePrivateDir, makeStateDir, runningPid, statePaths, writePrivateFile } from './state.js';
 import { Supervisor } from './supervisor.js';
 import { apiStartGate, skiffComponent, waitForHttps, writeDefaultRegistries, writeStatus } from './up.js';
 
@@ -100,11 +101,11 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
   const other = runningPid(paths);
   if (other !== undefined && other !== process.pid) throw new Error(`lab ${o.name} is already running (pid ${other})`);
   const plan = planLabNetwork(o.name, o.nodes);
-  await mkdir(paths.logDir, { recursive: true });
-  await mkdir(ctl.dir, { recursive: true });
-  await mkdir(path.dirname(ctl.socket('api')), { recursive: true });
+  makeStateDir(paths);
+  makePrivateDir(ctl.dir);
+  makePrivateDir(path.dirname(ctl.socket('api')));
   for (const f of await readdir(ctl.dir)) await rm(path.join(ctl.dir, f), { force: true });
-  await writeFile(paths.pidFile, `${process.pid}\n`);
+  await writePrivateFile(paths.pidFile, `${process.pid}\n`);
   const ports = await pickPorts();
   const server = `https://127.0.0.1:${ports.api}`;
   const sup = new Supervisor({ logDir: paths.logDir, tee: o.tee });
@@ -117,7 +118,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
   await gate.close();
   const etcdPlan = planEtcdCluster({ clientPort: ports.etcd, members: o.etcdMembers ?? 1, prefix: `lab-${o.name}-etcd` });
   try {
-    await writeFile(ctl.planFile, JSON.stringify({ plan, ports, etcd: etcdPlan }, null, 2));
+    await writePrivateFile(ctl.planFile, JSON.stringify({ plan, ports, etcd: etcdPlan }, null, 2));
     await createLabNetwork(plan);
     const creds = await ensureCredentials({
       stateDir: paths.root,
@@ -132,7 +133,9 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
     await mkdir(kubeletSockets, { recursive: true });
     const kubeletApi = new Map<string, KubeletApiCredentials>();
     for (const n of plan.nodes) kubeletApi.set(n.name, await ensureKubeletApiCredentials(paths.root, n.name, [n.ip]));
-    for (const m of etcdPlan.members) await sup.start(etcdComponent(etcdPlan, m, paths.etcdDir));
+    const etcdPki = await ensureEtcdCredentials(paths.root);
+    makePrivateDir(paths.etcdDir);
+    for (const m of etcdPlan.members) await sup.start(etcdComponent(etcdPlan, m, paths.etcdDir, etcdPki));
     const registryCreds = await ensureRegistryCredentials(paths.registryDir);
     await sup.start(registryComponent(await writeRegistryConfig(paths.registryDir, `127.0.0.1:${ports.registry}`, registryCreds.htpasswdFile)));
     await writeDefaultRegistries(paths, `127.0.0.1:${ports.registry}`, registryCreds);
@@ -140,6 +143,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
       skiffComponent('apiserver', [
         'apiserver',
         `--etcd-servers=${etcdPlan.endpoints}`,
+        ...apiserverEtcdFlags(etcdPki.apiserverClient),
         '--bind-address=127.0.0.1',
         `--secure-port=${ports.api}`,
         `--tls-cert-file=${creds.apiserverCertFile}`,
@@ -207,6 +211,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
         prefix: inNode,
       });
       const kapi = kubeletApi.get(n.name);
+      makePrivateDir(path.join(paths.root, 'nodes', String(n.index)));
       await sup.start({
         ...skiffComponent(
           `kubelet-${n.index}`,

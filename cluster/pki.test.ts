@@ -3,9 +3,10 @@ import https from 'node:https';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureEtcdCredentials } from './etcd-credentials.js';
 import { createCA, ensureCA, issueCertificate } from './pki.js';
 
 function get(port: number, ca: string, servername?: string): Promise<string> {
@@ -58,5 +59,47 @@ describe('cluster PKI', () => {
     const client = await issueCertificate(again, { commonName: 'admin', organizations: ['system:masters'], usage: 'client' });
     expect(new X509Certificate(client.certPem).checkIssued(new X509Certificate(first.certPem))).toBe(true);
     expect(new X509Certificate(client.certPem).subject).toContain('O=system:masters');
+  });
+
+  it("gives etcd a CA of its own that signs only etcd's server, peer and API-server client certificates", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-pki-etcd-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const clusterCa = new X509Certificate((await ensureCA(path.join(dir, 'pki'))).certPem);
+    const p = await ensureEtcdCredentials(dir);
+    const load = async (f: string) => new X509Certificate(await readFile(f));
+    const etcdCa = await load(p.caFile);
+    expect(p.caFile).toBe(path.join(dir, 'pki', 'etcd', 'ca.crt'));
+    expect(p.apiserverClient.certFile).toBe(path.join(dir, 'pki', 'apiserver-etcd-client.crt'));
+    expect(etcdCa.subject).toBe('CN=etcd-ca');
+    expect(etcdCa.fingerprint256).not.toBe(clusterCa.fingerprint256);
+
+    const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+    const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+    for (const f of [p.server.certFile, p.peer.certFile]) {
+      const c = await load(f);
+      expect(c.checkIssued(etcdCa)).toBe(true);
+      expect(c.checkIssued(clusterCa)).toBe(false);
+      expect(c.keyUsage).toEqual(expect.arrayContaining([SERVER_AUTH, CLIENT_AUTH]));
+      expect(c.subjectAltName).toContain('IP Address:127.0.0.1');
+    }
+    const client = await load(p.apiserverClient.certFile);
+    expect(client.checkIssued(etcdCa)).toBe(true);
+    expect(client.subject).toBe('CN=kube-apiserver-etcd-client');
+    expect(client.keyUsage).toEqual([CLIENT_AUTH]);
+
+    for (const f of [p.server.keyFile, p.peer.keyFile, p.apiserverClient.keyFile, path.join(dir, 'pki', 'etcd', 'ca.key')]) {
+      expect((await stat(f)).mode & 0o777).toBe(0o600);
+    }
+    expect((await stat(path.join(dir, 'pki', 'etcd'))).mode & 0o777).toBe(0o700);
+
+    // A restart keeps them; a new etcd CA reissues everything it signs.
+    const again = await ensureEtcdCredentials(dir);
+    expect(await readFile(again.server.certFile, 'utf8')).toBe(await readFile(p.server.certFile, 'utf8'));
+    const oldClient = await readFile(p.apiserverClient.certFile, 'utf8');
+    await rm(path.join(dir, 'pki', 'etcd', 'ca.crt'));
+    await rm(path.join(dir, 'pki', 'etcd', 'ca.key'));
+    const fresh = await ensureEtcdCredentials(dir);
+    expect(await readFile(fresh.apiserverClient.certFile, 'utf8')).not.toBe(oldClient);
+    expect((await load(fresh.apiserverClient.certFile)).checkIssued(await load(fresh.caFile))).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 // The cluster's certificates: a CA of its own, a serving certificate for the API server
-// (and for each kubelet's HTTPS server), all ECDSA P-256 through @peculiar/x509 on Node's
+// (and for each kubelet's HTTPS server), and apart from them etcd's own CA with its server,
+// peer and client certificates (etcd-credentials.ts), all ECDSA P-256 through @peculiar/x509 on Node's
 // WebCrypto. Keys are written PKCS#8 PEM with mode 0600.
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
@@ -123,13 +124,13 @@ export async function writeKeyPair(dir: string, name: string, pair: KeyPairPem):
   return { certFile, keyFile };
 }
 
-/** Loads dir/ca.{crt,key}, creating them on first use. */
-export async function ensureCA(dir: string): Promise<CertificateAuthority> {
+/** Loads dir/ca.{crt,key}, creating them (named `commonName`) on first use. */
+export async function ensureCA(dir: string, commonName?: string): Promise<CertificateAuthority> {
   try {
     return await loadCA(await readFile(path.join(dir, 'ca.crt'), 'utf8'), await readFile(path.join(dir, 'ca.key'), 'utf8'));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    const ca = await createCA();
+    const ca = await createCA(commonName);
     await writeKeyPair(dir, 'ca', ca);
     return ca;
   }

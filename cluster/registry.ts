@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { writePrivateFile } from '../runtime/private-file.js';
+import { makePrivateDir, writePrivateFile } from './state.js';
 import type { ComponentSpec } from './supervisor.js';
 
 const execFileP = promisify(execFile);
@@ -49,8 +49,7 @@ export async function htpasswdLine(username: string, password: string): Promise<
  */
 export async function ensureRegistryCredentials(registryDir: string): Promise<RegistryCredentials> {
   const dir = path.join(registryDir, 'auth');
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
+  makePrivateDir(dir);
   const passwordFile = path.join(dir, 'password');
   const htpasswdFile = path.join(dir, 'htpasswd');
   let password = existsSync(passwordFile) ? (await readFile(passwordFile, 'utf8')).trim() : '';
@@ -66,7 +65,8 @@ export async function ensureRegistryCredentials(registryDir: string): Promise<Re
 
 export async function writeRegistryConfig(dir: string, addr: string, htpasswdFile: string): Promise<RegistryPlan> {
   const dataDir = path.join(dir, 'data');
-  await mkdir(dataDir, { recursive: true });
+  makePrivateDir(dir);
+  makePrivateDir(dataDir);
   const config = {
     version: 0.1,
     log: { level: 'warn', formatter: 'json', accesslog: { disabled: true } },
@@ -75,7 +75,7 @@ export async function writeRegistryConfig(dir: string, addr: string, htpasswdFil
     auth: { htpasswd: { realm: 'skiff', path: htpasswdFile } },
   };
   const configFile = path.join(dir, 'config.yml');
-  await writeFile(configFile, stringify(config));
+  await writePrivateFile(configFile, stringify(config));
   return { addr, dataDir, configFile };
 }
 

@@ -2,9 +2,10 @@
 // lives under it, so `down --purge` is one removal and two clusters never share a file.
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { makePrivateDirSync, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writePrivateFile } from '../runtime/file-modes.js';
 import { isAlive } from '../runtime/process-alive.js';
 
-export { isAlive };
+export { isAlive, makePrivateDirSync as makePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writePrivateFile };
 
 export interface StatePaths {
   root: string;
@@ -40,6 +41,17 @@ export function statePaths(root: string): StatePaths {
     registriesYaml: path.join(r, 'registries.yaml'),
     dockerConfig: path.join(r, 'docker', 'config.json'),
   };
+}
+
+// A state dir holds secrets (keys, tokens, kubeconfigs, registry credentials, etcd's data) and
+// what the cluster records about itself: root alone reads them, files 0600 in 0700 directories
+// (runtime/file-modes.ts). Certificates are the only files another user may read (pki.ts
+// writes them 0644).
+
+/** The state dir and its log dir, both private; first thing a supervisor (or its starter) does. */
+export function makeStateDir(paths: StatePaths): void {
+  makePrivateDirSync(paths.root);
+  makePrivateDirSync(paths.logDir);
 }
 
 /** The PID of the running supervisor of this state dir, if one is running. */

@@ -10,6 +10,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './state.js';
 
 export interface ComponentSpec {
   name: string;
@@ -83,12 +84,12 @@ export class Supervisor extends EventEmitter<{ exit: [ComponentState]; start: [C
 
   async start(spec: ComponentSpec): Promise<ComponentState> {
     if (this.#components.has(spec.name)) throw new Error(`component ${spec.name} already supervised`);
-    await mkdir(this.#opts.logDir, { recursive: true });
+    await mkdir(this.#opts.logDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const logFile = path.join(this.#opts.logDir, `${spec.name}.log`);
     const m: Managed = {
       spec,
       state: { name: spec.name, running: false, restarts: 0, logFile, ...(spec.hosts ? { hosts: [...spec.hosts] } : {}) },
-      log: createWriteStream(logFile, { flags: 'a' }),
+      log: createWriteStream(logFile, { flags: 'a', mode: PRIVATE_FILE_MODE }),
       backoffMs: this.#opts.initialBackoffMs,
       startedAt: 0,
       stopping: false,

@@ -4,21 +4,21 @@
 // local registry and `skiff server` (the API server on HTTPS, the scheduler, the
 // controller-manager and this machine's kubelet in one process, as in k3s), and records their
 // state in the state dir for `skiff status`.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ADMIN, CONTROLLER_MANAGER, ensureCredentials, nodeIdentity, SCHEDULER, type ClusterCredentials } from './credentials.js';
 import { etcdComponent, planEtcdCluster } from './etcd.js';
+import { apiserverEtcdFlags, ensureEtcdCredentials, type EtcdClientTls } from './etcd-credentials.js';
 import { ensureKubeletApiCredentials } from './kubelet-credentials.js';
 import { defaultHostIP } from '../kubelet/node-status.js';
 import { writeDockerAuth } from '../runtime/images/docker-config.js';
 import { loadRegistriesConfig } from '../runtime/images/registries-config.js';
-import { writePrivateFile } from '../runtime/private-file.js';
 import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } from './registry.js';
 import { daemonNodeOptions, DEFAULTS } from './detach.js';
-import { componentCommand, runningPid, statePaths, type StatePaths } from './state.js';
+import { componentCommand, makePrivateDir, makeStateDir, runningPid, statePaths, writePrivateFile, type StatePaths } from './state.js';
 import { Supervisor, type ComponentSpec } from './supervisor.js';
 
 export { DEFAULTS } from './detach.js';
@@ -27,6 +27,8 @@ export interface UpOptions {
   stateDir: string;
   /** Existing etcd cluster (comma-separated client URLs); a managed one otherwise. */
   etcdServers?: string;
+  /** With etcdServers: the API server's TLS files for it (--etcd-cafile, --etcd-certfile, --etcd-keyfile). */
+  etcdTls?: Partial<EtcdClientTls>;
   /** registries.yaml for the kubelet, to which the local registry's credentials are added. */
   registryConfig?: string;
   /** The local registry answers first for gcr.io, docker.io, ghcr.io, quay.io and registry.k8s.io. */
@@ -63,7 +65,7 @@ export function skiffComponent(name: string, args: string[], stopGraceMs = 10_00
  */
 export function apiStartGate(paths: StatePaths): { file: string; open: () => Promise<void>; close: () => Promise<void> } {
   const file = path.join(paths.root, 'apiserver.ready');
-  return { file, open: () => writeFile(file, `${new Date().toISOString()}\n`), close: () => rm(file, { force: true }) };
+  return { file, open: () => writePrivateFile(file, `${new Date().toISOString()}\n`), close: () => rm(file, { force: true }) };
 }
 
 /** The registries `--mirror-public-registries` sends to the local registry first. */
@@ -118,7 +120,7 @@ export function writeStatus(paths: StatePaths, sup: Supervisor, extra: Record<st
   const prev = statusWrites.get(paths.statusFile) ?? Promise.resolve();
   const next = prev.then(async () => {
     const tmp = `${paths.statusFile}.${process.pid}.tmp`;
-    await writeFile(tmp, body);
+    await writePrivateFile(tmp, body);
     await rename(tmp, paths.statusFile);
   });
   statusWrites.set(paths.statusFile, next.catch(() => undefined));
@@ -136,8 +138,8 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
   const paths = statePaths(opts.stateDir);
   const other = runningPid(paths);
   if (other !== undefined && other !== process.pid) throw new Error(`skiff is already running for ${paths.root} (pid ${other})`);
-  await mkdir(paths.logDir, { recursive: true });
-  await writeFile(paths.pidFile, `${process.pid}\n`);
+  makeStateDir(paths);
+  await writePrivateFile(paths.pidFile, `${process.pid}\n`);
   const node = opts.nodeName ?? os.hostname().toLowerCase();
   const apiPort = opts.apiPort ?? DEFAULTS.apiPort;
   const registryAddr = opts.registryAddr ?? DEFAULTS.registryAddr;
@@ -157,14 +159,20 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
     const kubeletApi = await ensureKubeletApiCredentials(paths.root, node, [os.hostname(), defaultHostIP()]);
     mark('credentials ready');
     let etcdServers = opts.etcdServers;
+    let etcdTls = opts.etcdTls;
     if (!etcdServers) {
+      const pki = await ensureEtcdCredentials(paths.root);
+      makePrivateDir(paths.etcdDir);
       const plan = planEtcdCluster({ clientPort: opts.etcdPort ?? DEFAULTS.etcdPort });
-      await sup.start(etcdComponent(plan, plan.members[0], paths.etcdDir));
+      await sup.start(etcdComponent(plan, plan.members[0], paths.etcdDir, pki));
       etcdServers = plan.endpoints;
+      etcdTls = pki.apiserverClient;
     }
     const registryCreds = await ensureRegistryCredentials(paths.registryDir);
     await sup.start(registryComponent(await writeRegistryConfig(paths.registryDir, registryAddr, registryCreds.htpasswdFile)));
     await writeDefaultRegistries(paths, registryAddr, registryCreds, { mirrorPublic: opts.mirrorPublicRegistries, base: opts.registryConfig });
+    // Pods' volumes and the runtime's records (pods' env) live under the kubelet's root.
+    makePrivateDir(paths.kubeletRoot);
 
     const kc = (id: string) => creds.kubeconfigs.get(id) ?? '';
     // The control plane and this machine's kubelet in one process, as k3s runs them (see
@@ -186,6 +194,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
     ];
     const apiArgs = [
       `--etcd-servers=${etcdServers}`,
+      ...apiserverEtcdFlags(etcdTls),
       '--bind-address=127.0.0.1',
       `--secure-port=${apiPort}`,
       `--tls-cert-file=${creds.apiserverCertFile}`,

@@ -1,10 +1,12 @@
-// `skiff apiserver`: kube-apiserver's flags (--etcd-servers, --bind-address, --port for plain
+// `skiff apiserver`: kube-apiserver's flags (--etcd-servers with --etcd-cafile, --etcd-certfile
+// and --etcd-keyfile for etcd's TLS, --bind-address, --port for plain
 // HTTP, --secure-port with --tls-cert-file/--tls-private-key-file, --token-auth-file,
 // --anonymous-auth, --etcd-prefix), then the server until SIGTERM/SIGINT.
 import { Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { ApiServerOptions } from '../apiserver/server.js';
+import { etcdClientCredentials } from '../cluster/etcd-credentials.js';
 import { createLogger } from './log.js';
 
 function port(v: string): number {
@@ -28,6 +30,9 @@ function bool(v: string | undefined): boolean {
 /** The flags as commander parses them (also parsed by `skiff server` for its API server). */
 export interface ApiFlags {
   etcdServers: string;
+  etcdCafile?: string;
+  etcdCertfile?: string;
+  etcdKeyfile?: string;
   etcdPrefix: string;
   bindAddress: string;
   port?: number;
@@ -48,8 +53,10 @@ export interface ApiFlags {
 /** API server options from the flags (reads the token, CA and certificate files they name). */
 export async function apiServerOptions(o: ApiFlags, log: Logger): Promise<ApiServerOptions> {
   const { loadTokenFile } = await import('../apiserver/auth/token-file.js');
+  const etcdTls = { caFile: o.etcdCafile, certFile: o.etcdCertfile, keyFile: o.etcdKeyfile };
   const opts: ApiServerOptions = {
     etcdServers: o.etcdServers.split(',').map((s) => s.trim()).filter(Boolean),
+    etcdCredentials: Object.values(etcdTls).some(Boolean) ? await etcdClientCredentials(etcdTls) : undefined,
     etcdPrefix: o.etcdPrefix,
     log,
     tokens: o.tokenAuthFile ? loadTokenFile(o.tokenAuthFile) : undefined,
@@ -76,6 +83,9 @@ export function apiserverCommand(): Command {
   return new Command('apiserver')
     .description('run the API server (Kubernetes REST over etcd)')
     .requiredOption('--etcd-servers <urls>', 'comma-separated etcd client URLs')
+    .option('--etcd-cafile <file>', "PEM CA that verifies etcd's serving certificate (https:// servers; default: the system's roots)")
+    .option('--etcd-certfile <file>', 'PEM client certificate for etcd (with --etcd-keyfile)')
+    .option('--etcd-keyfile <file>', 'PEM private key of --etcd-certfile')
     .option('--etcd-prefix <prefix>', 'key prefix in etcd', '/registry')
     .option('--bind-address <addr>', 'address to listen on', '127.0.0.1')
     .addOption(new Option('--port <n>', 'plain HTTP port (0 = any free port; default 8080 when no --secure-port)').argParser(port))

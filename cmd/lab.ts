@@ -2,14 +2,14 @@
 import { Command } from 'commander';
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { removeAllPods } from '../cluster/down.js';
 import { labControl, labStateDir, runLab, setPartition } from '../cluster/lab.js';
 import type { LabNetworkPlan } from '../cluster/lab-network.js';
-import { componentCommand, DEFAULT_STATE_DIR, isAlive, runningPid, statePaths } from '../cluster/state.js';
+import { componentCommand, DEFAULT_STATE_DIR, isAlive, makeStateDir, PRIVATE_FILE_MODE, runningPid, statePaths } from '../cluster/state.js';
 import { parseDuration } from './controller-manager.js';
 import { labProxyCommand } from './lab-proxy.js';
 
@@ -111,8 +111,8 @@ export function labCommand(): Command {
         process.stdout.write(`lab ${f.name} is already running (pid ${pid}); kubeconfig: ${paths.kubeconfig}\n`);
         return;
       }
-      await mkdir(paths.logDir, { recursive: true });
-      const out = openSync(`${paths.logDir}/lab-up.log`, 'a');
+      makeStateDir(paths);
+      const out = openSync(`${paths.logDir}/lab-up.log`, 'a', PRIVATE_FILE_MODE);
       const self = componentCommand();
       const args = ['lab', 'up', '--foreground', '--name', f.name, '--nodes', f.nodes, '--etcd-members', f.etcdMembers, '--state-dir', f.stateDir];
       if (f.nodeCapacity) args.push('--node-capacity', f.nodeCapacity);

@@ -11,6 +11,9 @@ import { DEFAULT_STATE_DIR, isAlive, runningPid, statePaths } from '../cluster/s
 interface UpFlags {
   stateDir: string;
   etcdServers?: string;
+  etcdCafile?: string;
+  etcdCertfile?: string;
+  etcdKeyfile?: string;
   registryConfig?: string;
   mirrorPublicRegistries: boolean;
   nodeName?: string;
@@ -59,9 +62,12 @@ export async function waitForNodeReady(kubeconfig: string, node: string, timeout
 }
 
 function upOptions(f: UpFlags): UpOptions {
+  if ((f.etcdCafile || f.etcdCertfile || f.etcdKeyfile) && !f.etcdServers) throw new Error('--etcd-cafile, --etcd-certfile and --etcd-keyfile are for an existing etcd (--etcd-servers); the managed one has its own');
   return {
     stateDir: f.stateDir,
     etcdServers: f.etcdServers,
+    // Absolute: the detached supervisor's API server may not share the user's working directory.
+    etcdTls: { caFile: f.etcdCafile && path.resolve(f.etcdCafile), certFile: f.etcdCertfile && path.resolve(f.etcdCertfile), keyFile: f.etcdKeyfile && path.resolve(f.etcdKeyfile) },
     registryConfig: f.registryConfig,
     // The demo's pod names gcr.io/kuar-demo/...: it is served from the local registry.
     mirrorPublicRegistries: f.mirrorPublicRegistries || f.demo,
@@ -78,6 +84,9 @@ function upOptions(f: UpFlags): UpOptions {
 function forwardedFlags(f: UpFlags): string[] {
   return [
     ...(f.etcdServers ? ['--etcd-servers', f.etcdServers] : []),
+    ...(f.etcdCafile ? ['--etcd-cafile', path.resolve(f.etcdCafile)] : []),
+    ...(f.etcdCertfile ? ['--etcd-certfile', path.resolve(f.etcdCertfile)] : []),
+    ...(f.etcdKeyfile ? ['--etcd-keyfile', path.resolve(f.etcdKeyfile)] : []),
     ...(f.registryConfig ? ['--registry-config', f.registryConfig] : []),
     ...(f.mirrorPublicRegistries || f.demo ? ['--mirror-public-registries'] : []),
     ...(f.nodeName ? ['--node-name', f.nodeName] : []),
@@ -93,7 +102,10 @@ export function upCommand(): Command {
   return new Command('up')
     .description('start a single-node cluster on this machine (etcd, registry, and one server process: API server, scheduler, controller-manager, kubelet)')
     .option('--state-dir <dir>', 'where the cluster keeps everything', DEFAULT_STATE_DIR)
-    .option('--etcd-servers <urls>', 'use this existing etcd cluster instead of a managed one')
+    .option('--etcd-servers <urls>', 'use this existing etcd cluster instead of a managed one (the managed one: mutual TLS, its own CA)')
+    .option('--etcd-cafile <file>', "with --etcd-servers https://...: PEM CA of etcd's serving certificate")
+    .option('--etcd-certfile <file>', "with --etcd-servers: the API server's client certificate for etcd (with --etcd-keyfile)")
+    .option('--etcd-keyfile <file>', 'with --etcd-servers: the private key of --etcd-certfile')
     .option('--registry-config <file>', "the kubelet's registries.yaml (mirrors, auth, TLS; the local registry's credentials are added)")
     .option(
       '--mirror-public-registries',

@@ -12,6 +12,7 @@
 // `<base>.json`, as older skiff versions wrote it, reads as number 0.
 import fs from 'node:fs';
 import path from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './file-modes.js';
 import { isAlive } from './process-alive.js';
 
 function numbered(dir: string, base: string): { seq: number; name: string }[] {
@@ -58,7 +59,7 @@ function rewrite(file: string, text: string): void {
  * once never share one: the later number wins.
  */
 export function writeNumberedJson(dir: string, base: string, value: unknown, indent?: number): void {
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const old = numbered(dir, base);
   const text = JSON.stringify(value, null, indent);
   let seq = (old[0]?.seq ?? 0) + 1;
@@ -80,7 +81,8 @@ export function writeNumberedJson(dir: string, base: string, value: unknown, ind
     const file = path.join(dir, `${base}.${seq}.json`);
     try {
       if (spare) fs.linkSync(spare, file);
-      else fs.writeFileSync(file, text, { flag: 'wx' });
+      // Records hold pods' specs and env (secrets among them): root alone reads them.
+      else fs.writeFileSync(file, text, { flag: 'wx', mode: PRIVATE_FILE_MODE });
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

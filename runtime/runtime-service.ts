@@ -31,6 +31,7 @@ import { startContainer } from './containers/start-container.js';
 import { stopContainer } from './containers/stop-container.js';
 import { CniNetwork } from './network/cni.js';
 import { OciRuntime, chooseRuntime, type OciRuntimeName } from './oci/oci-runtime.js';
+import { makePrivateDirSync, PRIVATE_FILE_MODE } from './file-modes.js';
 import { loadRecords, runtimeDirs, type NodeNetwork, type RuntimeContext } from './runtime-context.js';
 import { removePodSandbox } from './sandboxes/remove-sandbox.js';
 import { runPodSandbox } from './sandboxes/run-sandbox.js';
@@ -81,7 +82,7 @@ function nodeSettings(opts: RuntimeServiceOptions): NodeSettings {
     cgroupParent: opts.cgroupParent ?? saved.cgroupParent ?? '/skiff',
   };
   if (JSON.stringify(settings) !== JSON.stringify({ network: saved.network, cgroupParent: saved.cgroupParent })) {
-    fs.writeFileSync(file, JSON.stringify(settings, null, 2));
+    fs.writeFileSync(file, JSON.stringify(settings, null, 2), { mode: PRIVATE_FILE_MODE });
   }
   return settings;
 }
@@ -91,7 +92,8 @@ export class SkiffRuntimeService implements RuntimeService {
 
   constructor(opts: RuntimeServiceOptions) {
     const dirs = runtimeDirs(opts.root);
-    for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
+    // Containers' bundles and records hold pods' env: the root and every directory in it are private.
+    for (const d of [opts.root, ...Object.values(dirs)]) makePrivateDirSync(d);
     const chosen = chooseRuntime(opts.runtime);
     const node = nodeSettings(opts);
     const networks = new Map<string, CniNetwork>();

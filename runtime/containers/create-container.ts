@@ -7,6 +7,7 @@ import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { RuntimeError, type ContainerConfig, type PodSandboxConfig } from '../cri.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../file-modes.js';
 import { spawnConmon, type PendingConmon } from '../oci/conmon.js';
 import { mountRootfs, unmountAll } from '../oci/mount.js';
 import { mergeEnv, processArgs } from '../oci/process-args.js';
@@ -68,7 +69,7 @@ export async function createContainer(ctx: RuntimeContext, sandboxId: string, co
     logPath: logPathFor(sandbox, config),
   };
   // Small metadata writes on the critical path are synchronous (see runtime-context.ts).
-  fsSync.mkdirSync(bundle, { recursive: true });
+  fsSync.mkdirSync(bundle, { recursive: true, mode: PRIVATE_DIR_MODE });
   fsSync.mkdirSync(path.dirname(rec.logPath), { recursive: true });
   let prepared = false;
   let conmon: PendingConmon | undefined;
@@ -127,7 +128,8 @@ export async function createContainer(ctx: RuntimeContext, sandboxId: string, co
     // (if this process died, conmon would read EOF on its start pipe and go on), and a record
     // is what lets removal find and clean up such a container.
     await t.time('record', () => saveContainer(ctx, rec));
-    fsSync.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    // The spec carries the pod's env: only runc/crun (as root) read it.
+    fsSync.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec), { mode: PRIVATE_FILE_MODE });
     await rootfsReady;
     const pending = conmon;
     conmon = undefined;

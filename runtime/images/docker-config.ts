@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { RuntimeError } from '../cri.js';
-import { writePrivateFile } from '../private-file.js';
+import { writePrivateFile } from '../file-modes.js';
 import { basicCredentials, encodeBasic } from './auth.js';
 import { registryDomain } from './reference.js';
 import type { RegistriesConfig, RegistryAuth } from './registries-config.js';

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { RuntimeError, type PodSandboxConfig } from '../cri.js';
+import { PRIVATE_DIR_MODE } from '../file-modes.js';
 import { podIp } from '../network/cni.js';
 import { applyPodResources, removeCgroupTree } from '../oci/cgroups.js';
 import { createNetns, deleteNetns, netnsPath } from '../network/netns.js';
@@ -52,7 +53,9 @@ export async function runPodSandbox(ctx: RuntimeContext, config: PodSandboxConfi
   const t = new StepTimes();
   try {
     // Small metadata on the critical path is written synchronously (see runtime-context.ts).
-    fsSync.mkdirSync(dir, { recursive: true });
+    // Private like the records in it; the /etc files in it stay readable by every user of the
+    // pod's containers, which reach them through bind mounts, not through this directory.
+    fsSync.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     if (!hostNetwork) {
       rec.netnsName = `skiff-${id.slice(0, 20)}`;
       rec.netnsPath = netnsPath(rec.netnsName);

@@ -23,7 +23,7 @@ export const eventuallyInLab = <T>(what: string, f: () => Promise<T | undefined 
 
 export interface LabState {
   ports: { registry: number };
-  etcd: { members: { clientUrl: string }[] };
+  etcd: { members: { name: string; clientUrl: string; peerUrl: string }[] };
 }
 
 export interface Lab {

@@ -2,12 +2,18 @@
 // that packs (NodeResourcesFit MostAllocated, manifests/scheduler-most-allocated.yaml) and a
 // 20 s node grace period. On it: six pods pack onto as few nodes as their requests allow
 // (lab.test.ts shows the default spreading them 2/2/2); with the etcd leader stopped the
-// API server keeps taking writes; a partitioned node goes Unknown, new pods avoid it, and
-// after heal-node it is Ready again.
+// API server keeps taking writes, the members speaking peer TLS with certificates from etcd's
+// own CA; a partitioned node goes Unknown, new pods avoid it, and after heal-node it is Ready
+// again. The lab's state is closed to other users.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Etcd3 } from 'etcd3';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import tls from 'node:tls';
+import { promisify } from 'node:util';
+import { etcdClientCredentials, etcdPkiPaths } from '../../cluster/etcd-credentials.js';
 import type { Node, Pod } from '../../api/types/core.js';
 import type { RestClient } from '../../client/rest.js';
 import { eventuallyInLab, skiff, startLab, type Lab } from './lab-fixture.js';
@@ -31,6 +37,7 @@ describe('skiff lab: packing, etcd quorum, partition', () => {
   let client: RestClient;
   let image = '';
   let etcdUrls: string[] = [];
+  let etcdPeerUrls: string[] = [];
   const byNode = new Map<string, string[]>();
 
   let L: Lab | undefined;
@@ -45,6 +52,7 @@ describe('skiff lab: packing, etcd quorum, partition', () => {
     expect(L.upOutput).toContain(`lab ${lab} is up`);
     ({ base, dir, client, image } = L);
     etcdUrls = L.state.etcd.members.map((m) => m.clientUrl);
+    etcdPeerUrls = L.state.etcd.members.map((m) => m.peerUrl);
   }, 300_000);
 
   afterAll(async () => {
@@ -62,8 +70,40 @@ describe('skiff lab: packing, etcd quorum, partition', () => {
     expect([...byNode.values()].map((ps) => ps.length).sort()).toEqual([2, 4]);
   }, 180_000);
 
+  it('keeps its state private: node roots closed, no key, token or kubeconfig readable by others', async () => {
+    for (const d of ['.', 'nodes/1', 'nodes/2', 'nodes/3', 'pki/etcd', 'etcd', 'kubeconfigs']) expect((await stat(path.join(dir, d))).mode & 0o777, d).toBe(0o700);
+    const { stdout } = await promisify(execFile)('find', [dir, '-xdev', '-type', 'f', '-perm', '/o+r']);
+    // Keys, tokens, kubeconfigs, registry configuration, containers' specs and records (pods' env).
+    const secret = /(\.key|\.csv|\.token|kubeconfig|\.ya?ml|\/config\.json|\/meta\.\d+\.json)$/;
+    expect(stdout.split('\n').filter((f) => secret.test(f))).toEqual([]);
+  });
+
+  it('runs etcd with peer TLS: a handshake to a peer port without a peer certificate is refused', async () => {
+    const pki = etcdPkiPaths(dir);
+    const ca = await readFile(pki.caFile);
+    const handshake = (port: number, cert?: { cert: Buffer; key: Buffer }) =>
+      new Promise<string>((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', servername: 'localhost', port, ca, ...cert }, () => s.write('GET /version HTTP/1.1\r\nHost: x\r\n\r\n'));
+        s.setTimeout(10_000, () => s.destroy(new Error('no answer')));
+        s.once('data', (d: Buffer) => {
+          resolve(d.toString());
+          s.destroy();
+        });
+        s.on('error', reject);
+        s.on('close', () => reject(new Error('closed with no answer')));
+      });
+    expect(etcdPeerUrls).toHaveLength(3);
+    for (const url of etcdPeerUrls) {
+      expect(url).toMatch(/^https:/);
+      const port = Number(new URL(url).port);
+      await expect(handshake(port)).rejects.toThrow(/alert bad certificate|certificate required/);
+      expect(await handshake(port, { cert: await readFile(pki.peer.certFile), key: await readFile(pki.peer.keyFile) })).toMatch(/^HTTP\/1\.1 200/);
+    }
+  });
+
   it('keeps serving writes through the API with the etcd leader stopped, and the member catches up', async () => {
-    const members = etcdUrls.map((url) => new Etcd3({ hosts: url, dialTimeout: 2000 }));
+    const credentials = await etcdClientCredentials(etcdPkiPaths(dir).apiserverClient);
+    const members = etcdUrls.map((url) => new Etcd3({ hosts: url, dialTimeout: 2000, credentials }));
     try {
       const statuses = await Promise.all(members.map((m) => m.maintenance.status()));
       const leader = statuses.findIndex((s) => s.header.member_id === s.leader);

@@ -2,7 +2,9 @@
 // process hosting the API server, scheduler, controller-manager and kubelet; --demo builds the kuard-style image, pushes it
 // as the gcr.io mirror, runs the classic kuard pod and a published variant; they answer HTTP
 // on the pod IP and on the node's port; down leaves nothing of the pods behind, and the
-// next up brings the objects back. Real processes, real containers, as root.
+// next up brings the objects back. The managed etcd takes only the API server's client
+// certificate (etcdctl as nobody, or as root without it, gets nothing), and no file of the state
+// dir but certificates is readable by another user. Real processes, real containers, as root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -14,6 +16,9 @@ import { parse } from 'yaml';
 import type { Pod } from '../../api/types/core.js';
 import { connectionFromKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
+import { etcdComponent, planEtcdCluster } from '../../cluster/etcd.js';
+import { ensureEtcdCredentials, etcdPkiPaths } from '../../cluster/etcd-credentials.js';
+import { Supervisor } from '../../cluster/supervisor.js';
 import { freePort, freePortRun } from '../fixtures/ports.js';
 import { repoRoot, skiffEntry } from '../fixtures/process.js';
 import { ImageService } from '../../runtime/image-service.js';
@@ -88,8 +93,50 @@ describe('skiff up / down', () => {
   it('brings up a cluster with the demo, tears it down cleanly, and brings the objects back', async () => {
     expect(await hasPortFree(8080)).toBe(true);
     const rulesBefore = new Set(await iptablesLines());
+    const first = await skiff(['up', ...flags]);
+    expect(first.stdout).toContain(`node ${node} is Ready`);
+
+    // Another user reads nothing of the state dir but certificates: keys, tokens, kubeconfigs,
+    // registries.yaml, etcd's data and the cluster's own records are 0600 in 0700 directories.
+    const readable = (await exec('find', [stateDir, '-type', 'f', '-perm', '/o+r'])).stdout.split('\n').filter(Boolean);
+    expect(readable.length).toBeGreaterThan(0);
+    expect(readable.filter((f) => !f.endsWith('.crt')), readable.join('\n')).toEqual([]);
+    for (const f of readable) expect(await readFile(f, 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    for (const d of ['.', 'pki', 'pki/etcd', 'kubeconfigs', 'etcd', 'logs', 'registry', 'kubelet', 'kubelet/runtime', 'kubelet/runtime/containers', 'kubelet/runtime/sandboxes']) {
+      expect((await stat(path.join(stateDir, d))).mode & 0o777, d).toBe(0o700);
+    }
+    for (const f of ['kubeconfig', 'tokens.csv', 'registries.yaml', 'pki/ca.key', 'pki/etcd/ca.key', 'pki/apiserver-etcd-client.key']) {
+      expect((await stat(path.join(stateDir, f))).mode & 0o777, f).toBe(0o600);
+    }
+
+    // The managed etcd: mutual TLS on its client and peer listeners, and only the API server's
+    // client certificate gets in.
+    const etcdPid = /^skiff-etcd-0\s+Running\s+(\d+)/m.exec((await skiff(['status', '--state-dir', stateDir])).stdout)?.[1];
+    const etcdArgs = (await readFile(`/proc/${etcdPid}/cmdline`, 'utf8')).split('\0');
+    for (const flag of ['--client-cert-auth', '--peer-client-cert-auth']) expect(etcdArgs).toContain(flag);
+    expect(etcdArgs.find((a) => a.startsWith('--listen-peer-urls='))).toMatch(/^--listen-peer-urls=https:/);
+    const endpoint = `--endpoints=${etcdArgs.find((a) => a.startsWith('--listen-client-urls='))?.split('=')[1]}`;
+    const pki = etcdPkiPaths(stateDir).apiserverClient;
+    const etcdctl = (args: string[], prefix: string[] = []) =>
+      exec(prefix[0] ?? 'etcdctl', [...prefix.slice(1), ...(prefix.length ? ['etcdctl'] : []), '--dial-timeout=2s', '--command-timeout=3s', endpoint, ...args]).then(
+        (r) => ({ ok: true, out: r.stdout }),
+        (e: Error & { stdout?: string }) => ({ ok: false, out: `${e.stdout ?? ''}${e.message}` }),
+      );
+    const asNobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
+    const withCert = [`--cacert=${pki.caFile}`, `--cert=${pki.certFile}`, `--key=${pki.keyFile}`];
+    const mine = await etcdctl([...withCert, 'get', '/registry/namespaces/default', '--keys-only']);
+    expect(mine.out).toContain('/registry/namespaces/default');
+    for (const args of [['get', '/registry', '--prefix'], ['put', '/registry/namespaces/stolen', 'x']]) {
+      for (const attempt of [await etcdctl(['--insecure-skip-tls-verify', ...args], asNobody), await etcdctl([...withCert, ...args], asNobody), await etcdctl([`--cacert=${pki.caFile}`, ...args])]) {
+        expect(attempt.ok, attempt.out).toBe(false);
+        expect(attempt.out).not.toContain('/registry/namespaces/default');
+      }
+    }
+    expect((await etcdctl([...withCert, 'get', '/registry/namespaces/stolen'])).out).toBe('');
+
+    // --demo on a running cluster builds and runs the demo.
     const up = await skiff(['up', ...flags, '--demo']);
-    expect(up.stdout).toContain(`node ${node} is Ready`);
+    expect(up.stdout).toContain('already running');
     expect(up.stdout).toContain('pod/kuard created');
     expect(up.stdout).toMatch(/curl http:\/\/[\d.]+:8080\//);
 
@@ -178,6 +225,16 @@ describe('skiff up / down', () => {
     const netnsPaths = sandboxes.map((sb) => sb.linux?.namespaces?.network).filter((p): p is string => !!p);
     expect(netnsPaths.length).toBe(sandboxes.length);
     const cgroups = sandboxes.map((sb) => `/sys/fs/cgroup/memory/skiff/pod-${sb.id.slice(0, 32)}`);
+    // Containers' specs and records (pods' env) are root's alone. What stays readable, behind the
+    // runtime's closed directories: a sandbox's /etc files (containers' users read them through
+    // bind mounts) and the PID files conmon and runc write. -xdev: not into the containers'
+    // mounted root filesystems.
+    const records = (await exec('find', [path.join(root, 'containers'), path.join(root, 'sandboxes'), '-xdev', '-type', 'f', '-perm', '/o+r'])).stdout.split('\n').filter(Boolean);
+    expect(records.filter((f) => !/\/(hosts|hostname|resolv\.conf|pidfile|conmon\.pid)$/.test(f))).toEqual([]);
+    const specs = (await exec('find', [path.join(root, 'containers'), '-xdev', '-name', 'config.json'])).stdout.split('\n').filter(Boolean);
+    expect(specs.length).toBeGreaterThan(0);
+    for (const f of specs) expect((await stat(f)).mode & 0o777).toBe(0o600);
+    for (const f of specs) expect((await stat(path.dirname(f))).mode & 0o777).toBe(0o700);
 
     const down = await skiff(['down', '--state-dir', stateDir]);
     expect(down.stdout).toContain('stopped the skiff supervisor');
@@ -226,4 +283,41 @@ describe('skiff up / down', () => {
       client2.close();
     }
   }, 600_000);
+});
+
+describe('skiff up on an existing etcd over TLS', () => {
+  it('hands --etcd-cafile, --etcd-certfile and --etcd-keyfile to the API server and starts no etcd of its own', async () => {
+    // The existing cluster: an etcd that asks for client certificates, with its PKI elsewhere.
+    const etcdDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-up-etcd-'));
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-up-ext-'));
+    const sup = new Supervisor({ logDir: path.join(etcdDir, 'logs'), initialBackoffMs: 60_000 });
+    try {
+      const pki = await ensureEtcdCredentials(etcdDir);
+      const plan = planEtcdCluster({ clientPort: await freePortRun(2), prefix: `ext${process.pid}` });
+      await sup.start(etcdComponent(plan, plan.members[0], path.join(etcdDir, 'etcd'), pki));
+      const node = `upx-${process.pid}`;
+      // Relative paths (from the working directory of `skiff up`) work too.
+      const rel = (f: string) => path.relative(repoRoot, f);
+      const up = await skiff([
+        'up', '--state-dir', stateDir, '--node-name', node,
+        '--etcd-servers', plan.endpoints,
+        '--etcd-cafile', rel(pki.apiserverClient.caFile), '--etcd-certfile', rel(pki.apiserverClient.certFile), '--etcd-keyfile', rel(pki.apiserverClient.keyFile),
+        '--api-port', String(await freePort()), '--registry-addr', `127.0.0.1:${await freePort()}`,
+        '--pod-cidr', `10.89.${(process.pid % 200) + 21}.0/24`, '--bridge', `skux${process.pid % 100000}`,
+      ]);
+      expect(up.stdout).toContain(`node ${node} is Ready`);
+      const status = (await skiff(['status', '--state-dir', stateDir])).stdout;
+      expect(status).not.toMatch(/etcd/);
+      expect(existsSync(path.join(stateDir, 'pki', 'etcd'))).toBe(false);
+      // The node is in the given etcd, read with the same client certificate.
+      const c = pki.apiserverClient;
+      const { stdout } = await exec('etcdctl', [`--endpoints=${plan.endpoints}`, `--cacert=${c.caFile}`, `--cert=${c.certFile}`, `--key=${c.keyFile}`, 'get', '/registry/nodes/', '--prefix', '--keys-only']);
+      expect(stdout).toContain(`/registry/nodes/${node}`);
+    } finally {
+      await skiff(['down', '--state-dir', stateDir, '--purge']).catch(() => undefined);
+      await sup.stopAll();
+      await rm(stateDir, { recursive: true, force: true });
+      await rm(etcdDir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

@@ -96,6 +96,27 @@ describe('process, user and security', () => {
     expect((await collectLogs(h.rt, c)).map((l) => l.line)).toEqual(['uid=65534(nobody) gid=65534(nogroup)']);
   });
 
+  it("keeps a container's spec and record root's alone, and its non-root user still reads its /etc files", async () => {
+    const c = await runContainer(h, sb, sc, {
+      metadata: { name: 'private', attempt: 0 },
+      image: { image: 'app' },
+      command: ['sh', '-c', 'id -u; cat /etc/hostname; grep -c localhost /etc/hosts; test -r /etc/resolv.conf && echo resolv'],
+      envs: [{ key: 'POD_SECRET', value: 's3cret' }],
+      linux: { securityContext: { runAsUser: 65534, runAsGroup: 65534 } },
+    });
+    await waitExited(h, c);
+    expect((await collectLogs(h.rt, c)).map((l) => l.line)).toEqual(['65534', 'web', '2', 'resolv']);
+    // The pod's env is in the spec and the record: 0600 in 0700 directories, as is the runtime root.
+    const rt = path.join(h.root, 'rt');
+    const dir = path.join(rt, 'containers', c);
+    const files = (await fs.readdir(dir)).filter((f) => f === 'config.json' || /^meta\.\d+\.json$/.test(f));
+    expect(files).toContain('config.json');
+    expect(files.length).toBeGreaterThan(1);
+    expect(await fs.readFile(path.join(dir, 'config.json'), 'utf8')).toContain('POD_SECRET=s3cret');
+    for (const f of files) expect((await fs.stat(path.join(dir, f))).mode & 0o777, f).toBe(0o600);
+    for (const d of [rt, path.join(rt, 'containers'), path.join(rt, 'sandboxes'), dir, path.join(rt, 'sandboxes', sb)]) expect((await fs.stat(d)).mode & 0o777, d).toBe(0o700);
+  });
+
   it("gives Docker's default capabilities, masks /proc paths and honours read-only rootfs and noNewPrivs", async () => {
     const script = 'grep -E "^(CapBnd|NoNewPrivs)" /proc/self/status; cat /proc/kcore | wc -c; touch /x 2>/dev/null && echo rw || echo ro; (echo w > /proc/sys/kernel/hostname) 2>/dev/null || echo sys-ro';
     const id = await runContainer(h, sb, sc, h.containerConfig('sec', { command: ['sh', '-c', script], linux: { securityContext: { readonlyRootfs: true, noNewPrivs: true } } }));
