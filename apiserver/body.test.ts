@@ -31,6 +31,13 @@ describe('scanJson', () => {
     expect(scanJson('{"s":"{{{[[[","t":1}')).toEqual([]);
   });
 
+  it('refuses integers outside int64, which JSON.parse would round into range', () => {
+    expect(() => scanJson('{"a":9223372036854775807,"b":-9223372036854775808,"c":1e400,"d":12345678901234567890.5}')).not.toThrow();
+    expect(() => scanJson('{"metadata":{"generation":9223372036854775808}}')).toThrow(expect.objectContaining({ code: 400, message: expect.stringMatching(/metadata.generation/) }));
+    expect(() => scanJson('[-9223372036854775809]')).toThrow(expect.objectContaining({ code: 400 }));
+    expect(() => scanJson('{"s":"99999999999999999999999"}')).not.toThrow();
+  });
+
   it('refuses nesting past the limit before parsing, and only past it', () => {
     const nest = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
     expect(() => scanJson(nest(MAX_NESTING_DEPTH))).not.toThrow();

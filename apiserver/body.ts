@@ -104,9 +104,22 @@ function pathOf(frames: Frame[]): string {
   return p.toString();
 }
 
+/** The characters after the first of a JSON number: digits, sign, point, exponent. */
+const NUMBER_CHARS = new Set([...'0123456789+-.eE'].map((ch) => ch.charCodeAt(0)));
+const INT64 = [-(2n ** 63n), 2n ** 63n - 1n] as const;
+
+function checkInteger(literal: string, frames: Frame[]): void {
+  if (!/^-?\d+$/.test(literal)) return;
+  const n = BigInt(literal);
+  if (n < INT64[0] || n > INT64[1]) {
+    throw errors.badRequest(`json: cannot unmarshal number ${literal.slice(0, 40)} into a 64-bit integer${frames.length ? ` at ${pathOf(frames)}` : ''}`);
+  }
+}
+
 /**
- * One pass over JSON text: refuses nesting past MAX_NESTING_DEPTH and answers the paths of
- * duplicate keys ("metadata.name"). Malformed text is left for JSON.parse to report.
+ * One pass over JSON text: refuses nesting past MAX_NESTING_DEPTH and integers outside int64,
+ * and answers the paths of duplicate keys ("metadata.name"). Malformed text is left for
+ * JSON.parse to report.
  */
 export function scanJson(text: string): string[] {
   const frames: Frame[] = [];
@@ -143,6 +156,13 @@ export function scanJson(text: string): string[] {
     } else if (c === 0x7b || c === 0x5b) {
       if (frames.length >= MAX_NESTING_DEPTH) tooDeep();
       frames.push(c === 0x7b ? { object: true, at: '', expectKey: true } : { object: false, at: 0, expectKey: false });
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      // A number: JSON.parse would round an integer past 2^53 to a double, and 9223372036854775808
+      // would pass for int64's maximum. Go's decoder refuses an integer outside int64; so here.
+      let j = i + 1;
+      while (j < text.length && NUMBER_CHARS.has(text.charCodeAt(j))) j++;
+      if (j - i > 18) checkInteger(text.slice(i, j), frames);
+      i = j - 1;
     } else if (c === 0x7d || c === 0x5d) {
       frames.pop();
     } else if (c === 0x2c) {

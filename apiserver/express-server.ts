@@ -34,10 +34,14 @@ export function expressServerClasses(app: Express): ServerClasses {
   return { IncomingMessage: Request, ServerResponse: Response as typeof http.ServerResponse };
 }
 
-export function createHttpServer(handler: http.RequestListener, classes: ServerClasses): http.Server {
-  return http.createServer({ ...classes }, handler);
+export interface ServerLimits {
+  maxHeaderSize?: number;
 }
 
-export function createHttpsServer(handler: http.RequestListener, classes: ServerClasses, tls: { cert: string | Buffer; key: string | Buffer }): https.Server {
-  return https.createServer({ ...classes, cert: tls.cert, key: tls.key }, handler);
+export function createHttpServer(handler: http.RequestListener, classes: ServerClasses, limits: ServerLimits = {}): http.Server {
+  return http.createServer({ ...classes, ...limits }, handler);
+}
+
+export function createHttpsServer(handler: http.RequestListener, classes: ServerClasses, tls: { cert: string | Buffer; key: string | Buffer }, limits: ServerLimits = {}): https.Server {
+  return https.createServer({ ...classes, ...limits, cert: tls.cert, key: tls.key }, handler);
 }

@@ -2,10 +2,11 @@
 // is resolved into a RequestInfo, authorized, and handed to the handler for its verb.
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { ApiError, errors } from '../api/errors.js';
+import type { Decision } from './auth/authorize.js';
 import type { UserInfo } from './auth/user.js';
 import type { ApiContext, RequestContext } from './context.js';
 import { createBinding } from './handlers/binding.js';
-import { checkListOptions, send } from './handlers/common.js';
+import { checkBound, checkListOptions, send } from './handlers/common.js';
 import { createObject } from './handlers/create.js';
 import { deleteCollection, deleteObject } from './handlers/delete.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './handlers/discovery.js';
@@ -64,6 +65,11 @@ function serveNonResource(ctx: ApiContext, info: RequestInfo, req: Request, res:
   send(res, 200, doc);
 }
 
+/** The verbs of the resource API (kube's RequestInfo verbs); any other method is 405. */
+const REST_VERBS = new Set(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']);
+/** Subresources this handler serves, for the kinds whose registry entry lists them. */
+const SERVED_SUBRESOURCES = new Set(['status', 'binding']);
+
 export function restHandler(ctx: ApiContext) {
   return async ({ req, res, path, query, user }: ApiRequest): Promise<void> => {
     const method = req.method ?? 'GET';
@@ -74,24 +80,39 @@ export function restHandler(ctx: ApiContext) {
       return;
     }
     const resource = info.resourceInfo;
-    if (!resource) notFoundPath(path);
     const sub = info.subresource;
-    if (sub !== undefined && !['status', 'binding'].includes(sub)) notFoundPath(path);
-    // Nothing is served below a subresource here (pods/x/log and nodes/x/proxy/... are the kubelet routes').
+    // Kubernetes authorizes before it routes: whoever may not do a thing learns nothing of what
+    // is served (403 before 404 or 405). A create of an object is authorized once its body is
+    // read, with the body's name: a node may create only its own Node.
+    let decision: Decision = { allowed: true };
+    if (!(info.verb === 'create' && sub === undefined && resource)) {
+      decision = ctx.authorize(user, info, query.fieldSelector);
+      if (!decision.allowed) {
+        const plural = resource?.plural ?? info.resource ?? '';
+        throw errors.forbidden(user.name, info.verb, sub ? `${plural}/${sub}` : plural, info.name, info.apiGroup || undefined, decision.reason);
+      }
+    }
+    if (!resource) notFoundPath(path);
+    if (!REST_VERBS.has(info.verb)) throw errors.methodNotAllowed(`${method} is not supported on ${path}`);
+    // The subresources served here, of the kinds that have them (pods/x/log and nodes/x/proxy/...
+    // are the kubelet routes'); nothing below a subresource.
+    if (sub !== undefined && !(SERVED_SUBRESOURCES.has(sub) && resource.subresources.includes(sub))) {
+      // A node allowed a subresource of its own pods only (pods/eviction) learns nothing of another node's.
+      if (decision.boundToNode !== undefined && info.name !== undefined) {
+        checkBound({ info, resource, user, decision, query, warnings: [] }, await ctx.store.get(ctx.keys.objectKey(resource, info.namespace, info.name)));
+      }
+      notFoundPath(path);
+    }
     if (info.rest !== undefined) notFoundPath(path);
+    if (sub === undefined && !resource.verbs.includes(info.verb)) {
+      throw errors.methodNotAllowed(`${method} is not supported on ${info.name === undefined ? `the ${resource.plural} collection` : resource.plural}`);
+    }
     if (info.name === undefined && (info.verb === 'update' || info.verb === 'patch')) {
       throw errors.methodNotAllowed(`${method} is not supported on the ${resource.plural} collection`);
     }
     if (resource.namespaced && info.namespace === undefined && !['list', 'watch'].includes(info.verb)) notFoundPath(path);
     if (!resource.namespaced && info.namespace !== undefined && resource.plural !== 'namespaces') notFoundPath(path);
-    const rc: RequestContext = { info, resource, user, decision: { allowed: true }, query, warnings: [], accept: req.headers.accept };
-    // A create is authorized once its body is read: a node may create only its own Node.
-    if (!(info.verb === 'create' && sub === undefined)) {
-      rc.decision = ctx.authorize(user, info, query.fieldSelector);
-      if (!rc.decision.allowed) {
-        throw errors.forbidden(user.name, info.verb, sub ? `${resource.plural}/${sub}` : resource.plural, info.name, resource.group || undefined, rc.decision.reason);
-      }
-    }
+    const rc: RequestContext = { info, resource, user, decision, query, warnings: [], accept: req.headers.accept };
     if (info.verb === 'list' || info.verb === 'watch' || info.verb === 'deletecollection') checkListOptions(info, query);
     if (sub === 'binding') {
       if (info.verb !== 'create' || resource.plural !== 'pods') throw errors.methodNotAllowed(`${method} is not supported on pods/binding`);

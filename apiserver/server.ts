@@ -106,6 +106,34 @@ export function toApiError(err: unknown, log: Logger): ApiError {
   return errors.internal(e?.message ?? String(err), err);
 }
 
+/** A whole HTTP/1.1 answer carrying a Status, for a socket no ServerResponse owns (an upgrade, a request node's parser refused). */
+function rawStatus(err: ApiError): string {
+  const body = JSON.stringify(err.toStatus());
+  return `HTTP/1.1 ${err.code} ${http.STATUS_CODES[err.code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/**
+ * What node's HTTP parser refuses before any handler sees it (a method it does not know, a
+ * malformed request line or header, headers past maxHeaderSize) is answered with a Status
+ * too, as every other refusal, instead of node's bare 400 or 431.
+ */
+function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? new ApiError(431, 'RequestEntityTooLarge', `the request's headers are larger than ${MAX_HEADER_BYTES} bytes`)
+      : err.code === 'HPE_INVALID_METHOD'
+        ? errors.methodNotAllowed('the request method is not supported')
+        : errors.badRequest(`malformed HTTP request (${err.code ?? err.message})`);
+  socket.end(rawStatus(status));
+}
+
+/** Go's http.DefaultMaxHeaderBytes, as kube-apiserver allows (node's default is 16 KiB: a long labelSelector did not fit). */
+const MAX_HEADER_BYTES = 1 << 20;
+
 function bearerFromProtocols(header: string | string[] | undefined): string | undefined {
   const protos = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((s) => s.trim());
   const p = protos.find((x) => x.startsWith('base64url.bearer.authorization.k8s.io.'));
@@ -254,10 +282,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const fail = (err: ApiError) => {
-      const body = JSON.stringify(err.toStatus());
-      socket.end(`HTTP/1.1 ${err.code} ${http.STATUS_CODES[err.code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    };
+    const fail = (err: ApiError) => socket.end(rawStatus(err));
     try {
       const bad = originForm(req);
       if (bad) return fail(bad);
@@ -288,6 +313,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       srv.keepAliveTimeout = 65_000;
       srv.headersTimeout = 66_000;
       srv.on('upgrade', onUpgrade);
+      srv.on('clientError', onClientError);
       srv.once('error', reject);
       srv.listen(port, host, () => resolve(srv.address() as AddressInfo));
       servers.push(srv);
@@ -311,11 +337,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   };
   try {
     if (opts.http) {
-      const a = await listen(createHttpServer(listener, classes), opts.http.host, opts.http.port);
+      const a = await listen(createHttpServer(listener, classes, { maxHeaderSize: MAX_HEADER_BYTES }), opts.http.host, opts.http.port);
       running.httpUrl = `http://${hostPart(a)}:${a.port}`;
     }
     if (opts.https) {
-      const a = await listen(createHttpsServer(listener, classes, opts.https), opts.https.host, opts.https.port);
+      const a = await listen(createHttpsServer(listener, classes, opts.https, { maxHeaderSize: MAX_HEADER_BYTES }), opts.https.host, opts.https.port);
       running.httpsUrl = `https://${hostPart(a)}:${a.port}`;
     }
   } catch (e) {

@@ -23,6 +23,8 @@ export interface JsonSchema {
   format?: string;
   'x-skiff-definition'?: string;
   'x-kubernetes-int-or-string'?: boolean;
+  /** a resource.Quantity: its grammar and range checked as the body is decoded (not published in OpenAPI) */
+  'x-skiff-quantity'?: boolean;
   'x-kubernetes-group-version-kind'?: GroupVersionKind[];
   /** strategic merge patch: "merge" lists merge (by the merge key for lists of objects); others are replaced */
   'x-kubernetes-patch-strategy'?: 'merge' | 'merge,retainKeys' | 'retainKeys';
@@ -42,10 +44,10 @@ const d = (description?: string): { description?: string } => (description ? { d
 
 export const str = (description?: string): JsonSchema => ({ type: 'string', ...d(description) });
 /**
- * Go's int64, for a JSON number (a double). 2^63 - 1 has no double of its own: it parses as
- * 2^63, so that one value stands for the top of the range.
+ * Go's int64, for a JSON number (a double). Past 2^53 doubles are sparse: 2^63 - 1 parses as
+ * 2^63, one past the range, and is refused with it (an int64 that large is no real setting).
  */
-export const isInt64 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 63) && v <= 2 ** 63;
+export const isInt64 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 63) && v < 2 ** 63;
 /** Go's int32. */
 export const isInt32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31;
 
@@ -71,9 +73,14 @@ export const strMap = (description?: string): JsonSchema => ({ type: 'object', a
 export const enumOf = (values: string[], description?: string): JsonSchema => ({ type: 'string', enum: values, ...d(description) });
 export const intOrString = (description?: string): JsonSchema => ({ type: ['integer', 'string'], 'x-kubernetes-int-or-string': true, ...d(description) });
 
-/** Quantities arrive as "500m" or 2; their grammar is checked by validation (api/quantity.ts) for a precise message. */
+/**
+ * Quantities arrive as "500m" or 2. Kubernetes parses them as it decodes a body, so a bad one
+ * is refused even in a part of the object the write then ignores (status, on the main
+ * resource); the message is apimachinery's (api/quantity.ts).
+ */
 export const quantity = (description?: string): JsonSchema => ({
   type: ['string', 'number'],
+  'x-skiff-quantity': true,
   'x-skiff-definition': 'io.k8s.apimachinery.pkg.api.resource.Quantity',
   ...d(description ?? 'A fixed-point number: "500m", "0.5", "2", "128Mi", "1G", "1e3".'),
 });

@@ -8,6 +8,7 @@ import addFormatsPlugin from 'ajv-formats';
 import { SCHEMAS, schemaFor } from '../schemas/index.js';
 import type { JsonSchema } from '../schemas/index.js';
 import { EXTENSION_KEYWORDS, isInt32, isInt64 } from '../schemas/json-schema.js';
+import { isQuantity, quantityError } from '../quantity.js';
 import type { StatusCause } from '../types/meta.js';
 import { FieldPath, invalid, isObject, notSupported, required, typeInvalid } from './field.js';
 
@@ -23,6 +24,7 @@ addFormats(ajv, ['date-time']);
 ajv.addFormat('int64', { type: 'number', validate: isInt64 });
 ajv.addFormat('int32', { type: 'number', validate: isInt32 });
 ajv.addVocabulary([...EXTENSION_KEYWORDS]);
+ajv.addKeyword({ keyword: 'x-skiff-quantity', type: ['string', 'number'], schemaType: 'boolean', errors: false, validate: (_on: boolean, data: unknown) => isQuantity(data) });
 
 const VALIDATORS = new Map<string, ValidateFunction>();
 
@@ -89,6 +91,8 @@ function toCause(e: ErrorObject, root: unknown): StatusCause {
       return typeInvalid(path, e.data, `must be of type ${describeType((e.params as { type: unknown }).type)}`);
     case 'enum':
       return notSupported(path, e.data, (e.params as { allowedValues: unknown[] }).allowedValues);
+    case 'x-skiff-quantity':
+      return invalid(path, e.data, quantityError(e.data) ?? 'must be a quantity');
     case 'format':
       return invalid(path, e.data, FORMAT_MESSAGES[(e.params as { format: string }).format] ?? `must be a valid ${(e.params as { format: string }).format}`);
     default:

@@ -20,7 +20,14 @@ describe('authorize', () => {
     ['own node status', { verb: 'update', apiGroup: '', resource: 'nodes', subresource: 'status', name: 'n1' }, true],
     ["another node's status", { verb: 'update', apiGroup: '', resource: 'nodes', subresource: 'status', name: 'n2' }, false],
     ['create own node', { verb: 'create', apiGroup: '', resource: 'nodes', name: 'n1' }, true],
-    ['read any node', { verb: 'get', apiGroup: '', resource: 'nodes', name: 'n2' }, true],
+    ['read its own node', { verb: 'get', apiGroup: '', resource: 'nodes', name: 'n1' }, true],
+    ['read another node', { verb: 'get', apiGroup: '', resource: 'nodes', name: 'n2' }, false],
+    ['list all nodes', { verb: 'list', apiGroup: '', resource: 'nodes' }, false],
+    ['watch its own node by name', { verb: 'watch', apiGroup: '', resource: 'nodes', fieldSelector: 'metadata.name=n1' }, true],
+    ['watch another node by name', { verb: 'watch', apiGroup: '', resource: 'nodes', fieldSelector: 'metadata.name=n2' }, false],
+    ['delete its own node', { verb: 'delete', apiGroup: '', resource: 'nodes', name: 'n1' }, false],
+    ['read namespaces', { verb: 'get', apiGroup: '', resource: 'namespaces', name: 'default' }, false],
+    ['read a pod log', pod('get', { name: 'p', subresource: 'log' }), false],
     ['own lease', { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-node-lease', name: 'n1' }, true],
     ["another node's lease", { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-node-lease', name: 'n2' }, false],
     ['lease elsewhere', { verb: 'update', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-system', name: 'n1' }, false],
@@ -46,6 +53,12 @@ describe('authorize', () => {
     expect(authorize(scheduler, pod('watch')).allowed).toBe(true);
     expect(authorize(scheduler, pod('create', { name: 'p' })).allowed).toBe(false);
     expect(authorize(scheduler, { verb: 'update', apiGroup: '', resource: 'nodes', name: 'n1' }).allowed).toBe(false);
+    // Its own leader-election lease by name; a create names nothing, so any lease may be created.
+    const lease = (verb: string, name?: string): RequestAttributes => ({ verb, apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-system', name });
+    expect(authorize(scheduler, lease('update', 'kube-scheduler')).allowed).toBe(true);
+    expect(authorize(scheduler, lease('update', 'kube-controller-manager')).allowed).toBe(false);
+    expect(authorize(scheduler, lease('create', 'anything')).allowed).toBe(true);
+    expect(authorize(scheduler, lease('list')).allowed).toBe(false);
   });
 
   it('allows discovery to authenticated users and only public info to anonymous ones', () => {

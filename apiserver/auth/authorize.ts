@@ -2,7 +2,7 @@
 //  - group system:masters may do everything (as in Kubernetes);
 //  - node users (system:node:<name> in system:nodes) get what Kubernetes' Node authorizer
 //    and NodeRestriction admission give a kubelet: their own Node and Lease, the pods bound
-//    to them (read, status, delete), events, and reads of nodes and namespaces;
+//    to them (read, status, delete), and events;
 //  - the built-in component users (scheduler, controller-manager) get the rules of their
 //    bootstrap ClusterRoles, cut down to the resources skiff serves.
 // For pod access by a node the decision says `boundToNode`: the handler must also check the
@@ -46,10 +46,15 @@ export const COMPONENT_USERS = {
   controllerManager: 'system:kube-controller-manager',
 } as const;
 
+// The bootstrap ClusterRoles system:kube-scheduler and system:kube-controller-manager
+// (plugin/pkg/auth/authorizer/rbac/bootstrappolicy), cut down to the kinds skiff serves.
+// skiff's controller-manager is one user doing the work of the controllers it runs, so it
+// also holds their roles (today system:controller:node-controller's).
 const COMPONENT_RULES: Record<string, Rule[]> = {
   [COMPONENT_USERS.scheduler]: [
     { verbs: ['create', 'patch', 'update'], apiGroups: [CORE], resources: ['events'] },
-    { verbs: [...READ, 'create', 'update', 'patch'], apiGroups: [COORD], resources: ['leases'], namespaces: ['kube-system'] },
+    { verbs: ['create'], apiGroups: [COORD], resources: ['leases'] },
+    { verbs: ['get', 'update'], apiGroups: [COORD], resources: ['leases'], names: ['kube-scheduler'] },
     { verbs: READ, apiGroups: [CORE], resources: ['nodes', 'namespaces'] },
     { verbs: [...READ, 'delete'], apiGroups: [CORE], resources: ['pods'] },
     { verbs: ['create'], apiGroups: [CORE], resources: ['pods/binding'] },
@@ -57,17 +62,22 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
   ],
   [COMPONENT_USERS.controllerManager]: [
     { verbs: ['create', 'patch', 'update'], apiGroups: [CORE], resources: ['events'] },
-    { verbs: [...READ, 'create', 'update', 'patch'], apiGroups: [COORD], resources: ['leases'], namespaces: ['kube-system'] },
-    { verbs: READ, apiGroups: [COORD], resources: ['leases'] },
-    { verbs: [...READ, 'update', 'patch', 'delete'], apiGroups: [CORE], resources: ['nodes', 'nodes/status'] },
-    { verbs: [...READ, 'delete'], apiGroups: [CORE], resources: ['pods'] },
-    { verbs: ['patch', 'update'], apiGroups: [CORE], resources: ['pods/status'] },
-    { verbs: [...READ, 'delete'], apiGroups: [CORE], resources: ['namespaces'] },
+    { verbs: ['create'], apiGroups: [COORD], resources: ['leases'] },
+    { verbs: ['get', 'update'], apiGroups: [COORD], resources: ['leases'], names: ['kube-controller-manager'] },
+    { verbs: ['get'], apiGroups: [CORE], resources: ['namespaces'] },
+    { verbs: ['list', 'watch'], apiGroups: ['*'], resources: ['*'] },
+    // system:controller:node-controller
+    { verbs: ['get', 'list', 'update', 'delete', 'patch'], apiGroups: [CORE], resources: ['nodes'] },
+    { verbs: ['patch', 'update'], apiGroups: [CORE], resources: ['nodes/status', 'pods/status'] },
+    { verbs: ['list', 'get', 'delete'], apiGroups: [CORE], resources: ['pods'] },
   ],
 };
 
 const DISCOVERY = [/^\/api(\/|$)/, /^\/apis(\/|$)/, /^\/version\/?$/, /^\/openapi(\/|$)/, /^\/healthz/, /^\/readyz/, /^\/livez/];
 const PUBLIC_INFO = [/^\/version\/?$/, /^\/healthz/, /^\/readyz/, /^\/livez/];
+
+/** Verbs that name no object: RBAC's resourceNames never match them (a create's name is in its body). */
+const UNNAMED_VERBS = new Set(['create', 'list', 'watch', 'deletecollection']);
 
 function ruleAllows(rule: Rule, a: RequestAttributes): boolean {
   const res = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
@@ -75,64 +85,67 @@ function ruleAllows(rule: Rule, a: RequestAttributes): boolean {
     (rule.verbs.includes('*') || rule.verbs.includes(a.verb)) &&
     (rule.apiGroups.includes('*') || rule.apiGroups.includes(a.apiGroup)) &&
     (rule.resources.includes('*') || (res !== undefined && rule.resources.includes(res))) &&
-    (!rule.names || (a.name !== undefined && rule.names.includes(a.name))) &&
+    (!rule.names || (!UNNAMED_VERBS.has(a.verb) && a.name !== undefined && rule.names.includes(a.name))) &&
     (!rule.namespaces || (a.namespace !== undefined && rule.namespaces.includes(a.namespace)))
   );
 }
 
 /**
- * True when a field selector pins spec.nodeName to `node` (the only pod list a kubelet may
- * make). Decided on the requirements the list handler will apply, parsed by the same parser:
- * a string test of its own once read `x!=a\,spec.nodeName=n` as pinning the node when the
- * handler read one requirement on metadata.name.
+ * The value a field selector pins `field` to (`spec.nodeName=n`, `metadata.name=n`), decided on
+ * the requirements the list handler will apply, parsed by the same parser: a string test of
+ * its own once read `x!=a\\,spec.nodeName=n` as pinning the node when the handler read one
+ * requirement on metadata.name. Requirements are ANDed: one pin bounds the whole selection.
  */
-export function selectsNode(fieldSelector: string | undefined, node: string): boolean {
+function pinned(fieldSelector: string | undefined, kind: string, field: string, value: string): boolean {
   if (!fieldSelector) return false;
   let selector;
   try {
-    selector = parseFieldSelector(fieldSelector, 'Pod');
+    selector = parseFieldSelector(fieldSelector, kind);
   } catch {
     return false; // the handler would refuse it too; refused here first
   }
-  // Requirements are ANDed: one that pins the node bounds the whole selection to it.
-  return selector.requirements.some((r) => r.field === 'spec.nodeName' && r.operator !== '!=' && r.value === node);
+  return selector.requirements.some((r) => r.field === field && r.operator !== '!=' && r.value === value);
 }
 
+/** True when a field selector pins spec.nodeName to `node` (the only pod list a kubelet may make). */
+export function selectsNode(fieldSelector: string | undefined, node: string): boolean {
+  return pinned(fieldSelector, 'Pod', 'spec.nodeName', node);
+}
+
+// Kubernetes' Node authorizer (with AuthorizeNodeWithSelectors, the default since 1.32) and the
+// node rules of its bootstrap policy, cut down to the kinds skiff serves; NodeRestriction's
+// checks on objects are in node-restriction.ts and the handlers (boundToNode).
 function nodeDecision(node: string, a: RequestAttributes): Decision {
   const deny = (why: string): Decision => ({ allowed: false, reason: why });
   const group = a.apiGroup;
-  if (group === CORE && (a.resource === 'nodes' || a.resource === 'namespaces') && !a.subresource && READ.includes(a.verb)) {
-    return { allowed: true };
-  }
+  const sub = a.subresource;
   if (group === CORE && a.resource === 'nodes') {
-    if (['create', 'update', 'patch', 'delete'].includes(a.verb) && (!a.subresource || a.subresource === 'status')) {
-      return a.name === node ? { allowed: true } : deny(`node "${node}" can only modify its own Node object`);
+    if (!sub && (a.verb === 'list' || a.verb === 'watch')) {
+      return pinned(a.fieldSelector, 'Node', 'metadata.name', node) ? { allowed: true } : deny(`node "${node}" can only list and watch its own Node, with fieldSelector metadata.name=${node}`);
     }
-    return deny(`node "${node}" cannot ${a.verb} nodes${a.subresource ? `/${a.subresource}` : ''}`);
+    const own = (!sub && ['get', 'create', 'update', 'patch'].includes(a.verb)) || (sub === 'status' && ['update', 'patch'].includes(a.verb));
+    if (!own) return deny(`node "${node}" cannot ${a.verb} nodes${sub ? `/${sub}` : ''}`);
+    return a.name === node ? { allowed: true } : deny(`node "${node}" can only access its own Node object`);
   }
   if (group === COORD && a.resource === 'leases') {
-    if (a.namespace === 'kube-node-lease' && ['get', 'create', 'update', 'patch', 'delete'].includes(a.verb)) {
-      return a.name === node ? { allowed: true } : deny(`node "${node}" can only access its own lease in kube-node-lease`);
-    }
+    if (!sub && a.namespace === 'kube-node-lease' && ['get', 'create', 'update', 'patch', 'delete'].includes(a.verb) && a.name === node) return { allowed: true };
     return deny(`node "${node}" can only access its own lease in kube-node-lease`);
   }
   if (group === CORE && a.resource === 'pods') {
-    if (!a.subresource && (a.verb === 'list' || a.verb === 'watch')) {
-      return selectsNode(a.fieldSelector, node)
-        ? { allowed: true }
-        : deny(`node "${node}" can only list and watch pods with fieldSelector spec.nodeName=${node}`);
+    if (!sub && (a.verb === 'list' || a.verb === 'watch')) {
+      return selectsNode(a.fieldSelector, node) ? { allowed: true } : deny(`node "${node}" can only list and watch pods with fieldSelector spec.nodeName=${node}`);
     }
     const podVerb =
-      (!a.subresource && (a.verb === 'get' || a.verb === 'delete')) ||
-      (a.subresource === 'status' && ['get', 'update', 'patch'].includes(a.verb)) ||
-      (a.subresource === 'log' && a.verb === 'get');
+      (!sub && (a.verb === 'get' || a.verb === 'delete')) ||
+      (sub === 'status' && ['update', 'patch'].includes(a.verb)) ||
+      (sub === 'eviction' && a.verb === 'create');
     if (podVerb) return { allowed: true, boundToNode: node };
-    return deny(`node "${node}" cannot ${a.verb} pods${a.subresource ? `/${a.subresource}` : ''}`);
+    return deny(`node "${node}" cannot ${a.verb} pods${sub ? `/${sub}` : ''}`);
   }
-  if (group === CORE && a.resource === 'events' && ['create', 'update', 'patch'].includes(a.verb)) {
+  if (group === CORE && a.resource === 'events' && !sub && ['create', 'update', 'patch'].includes(a.verb)) {
     return { allowed: true };
   }
-  return deny(`node "${node}" cannot ${a.verb} ${a.resource ?? a.path ?? ''}`);
+  return deny(`node "${node}" cannot ${a.verb} ${a.resource ?? a.path ?? ''}${sub ? `/${sub}` : ''}`);
 }
 
 export function authorize(user: UserInfo, a: RequestAttributes): Decision {

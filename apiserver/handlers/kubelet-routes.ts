@@ -33,7 +33,12 @@ export function kubeletRoutes(ctx: ApiContext, opts: KubeletClientOptions = {}) 
     const method = req.method ?? 'GET';
     const info = parseRequestInfo(method, url.pathname, query);
     if (log) {
-      if (method !== 'GET') throw errors.methodNotAllowed(`${method} is not supported on pods/log`);
+      // Authorized before routed, as everywhere: another verb is 403 to whoever may not use it.
+      if (method !== 'GET') {
+        const decision = ctx.authorize(user, info);
+        if (!decision.allowed) throw errors.forbidden(user.name, info.verb, 'pods/log', info.name, undefined, decision.reason);
+        throw errors.methodNotAllowed(`${method} is not supported on pods/log`);
+      }
       await getPodLog(ctx, kubelets, info, user, query, res);
     } else {
       await proxyToNode(ctx, kubelets, info, user, `${proxy?.[2] ?? '/'}${url.search}`, req, res);

@@ -93,7 +93,8 @@ describe('skiff up / down', () => {
   it('brings up a cluster with the demo, tears it down cleanly, and brings the objects back', async () => {
     expect(await hasPortFree(8080)).toBe(true);
     const rulesBefore = new Set(await iptablesLines());
-    const first = await skiff(['up', ...flags]);
+    // The mirror from the start, so that --demo can run on this cluster once it is up.
+    const first = await skiff(['up', ...flags, '--mirror-public-registries']);
     expect(first.stdout).toContain(`node ${node} is Ready`);
 
     // Another user reads nothing of the state dir but certificates: keys, tokens, kubeconfigs,
