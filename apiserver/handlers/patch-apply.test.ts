@@ -40,3 +40,24 @@ describe('applyPatchBody', () => {
     expect(() => applyPatchBody({}, [1], 'merge-patch')).toThrow(/object/);
   });
 });
+
+describe('JSON patch limits', () => {
+  const doc = { metadata: { name: 'x', labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } };
+
+  it('refuses moving a value into itself (the document would become circular)', () => {
+    for (const from of ['', '/metadata']) {
+      expect(() => applyPatchBody(doc, [{ op: 'move', from, path: `${from}/inner` }], 'json-patch')).toThrow(expect.objectContaining({ code: 400 }));
+    }
+    expect(applyPatchBody(doc, [{ op: 'move', from: '/metadata/labels', path: '/metadata/labelz' }], 'json-patch')).toMatchObject({ metadata: { labelz: { a: 'b' } } });
+    expect(applyPatchBody(doc, [{ op: 'move', from: '/spec', path: '/spec' }], 'json-patch')).toEqual(doc);
+  });
+
+  it('bounds what copies add (each can double the document) and the number of operations', () => {
+    const doubling = Array.from({ length: 40 }, (_, i) => ({ op: 'copy', from: '', path: `/k${i}` }));
+    expect(() => applyPatchBody(doc, doubling, 'json-patch')).toThrow(expect.objectContaining({ code: 413 }));
+    const many = Array.from({ length: 10_001 }, () => ({ op: 'test', path: '/metadata/name', value: 'x' }));
+    expect(() => applyPatchBody(doc, many, 'json-patch')).toThrow(expect.objectContaining({ code: 413 }));
+    expect(applyPatchBody(doc, [{ op: 'copy', from: '/metadata/labels', path: '/metadata/annotations' }], 'json-patch')).toMatchObject({ metadata: { annotations: { a: 'b' } } });
+    expect(doc.metadata).not.toHaveProperty('annotations');
+  });
+});

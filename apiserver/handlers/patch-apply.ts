@@ -3,7 +3,7 @@
 // apply is not a patch of the stored object; it goes through server-side-apply.ts.
 import jsonPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
-import { errors } from '../../api/errors.js';
+import { errors, isApiError } from '../../api/errors.js';
 import type { BodyFormat } from '../body.js';
 import { strategicMerge } from './strategic-merge.js';
 
@@ -21,6 +21,39 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+/** kube-apiserver's limits on a JSON patch: its operations, and the bytes its copies may add (each copy can double a document). */
+export const MAX_JSON_PATCH_OPERATIONS = 10_000;
+export const MAX_JSON_PATCH_COPY_BYTES = 10 * 1024 * 1024;
+
+function applyJsonPatch(current: unknown, patch: unknown): unknown {
+  if (!Array.isArray(patch)) throw errors.badRequest('a JSON patch must be a JSON array of operations');
+  if (patch.length > MAX_JSON_PATCH_OPERATIONS) {
+    throw errors.tooLarge(`the JSON patch has ${patch.length} operations, more than the limit of ${MAX_JSON_PATCH_OPERATIONS}`);
+  }
+  let doc = structuredClone(current);
+  let copied = 0;
+  try {
+    for (const [i, op] of (patch as Operation[]).entries()) {
+      if (op !== null && typeof op === 'object' && (op.op === 'move' || op.op === 'copy') && typeof op.from === 'string' && typeof op.path === 'string') {
+        // RFC 6902 4.4: a value cannot move into itself (fast-json-patch would make the document circular).
+        if (op.op === 'move' && (op.path === op.from || op.path.startsWith(`${op.from}/`))) {
+          if (op.path !== op.from) throw errors.badRequest(`the JSON patch's operation ${i} moves ${JSON.stringify(op.from)} into itself`);
+          continue;
+        }
+        if (op.op === 'copy') {
+          copied += JSON.stringify(jsonPatch.getValueByPointer(doc, op.from) ?? null).length;
+          if (copied > MAX_JSON_PATCH_COPY_BYTES) throw errors.tooLarge(`the JSON patch's copies add more than ${MAX_JSON_PATCH_COPY_BYTES} bytes`);
+        }
+      }
+      doc = jsonPatch.applyOperation(doc, op, true, true, true, i).newDocument;
+    }
+    return doc;
+  } catch (e) {
+    if (isApiError(e)) throw e;
+    throw errors.badRequest(`the JSON patch could not be applied: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
 export function applyPatchBody(current: unknown, patch: unknown, format: BodyFormat): unknown {
   switch (format) {
     case 'merge-patch':
@@ -29,14 +62,8 @@ export function applyPatchBody(current: unknown, patch: unknown, format: BodyFor
     case 'strategic-merge-patch':
       if (!isObject(patch)) throw errors.badRequest('a strategic merge patch must be a JSON object');
       return strategicMerge(current, patch);
-    case 'json-patch': {
-      if (!Array.isArray(patch)) throw errors.badRequest('a JSON patch must be a JSON array of operations');
-      try {
-        return jsonPatch.applyPatch(structuredClone(current), patch as Operation[], true, true).newDocument;
-      } catch (e) {
-        throw errors.badRequest(`the JSON patch could not be applied: ${(e as Error).message.split('\n')[0]}`);
-      }
-    }
+    case 'json-patch':
+      return applyJsonPatch(current, patch);
     case 'apply-patch':
       // An apply is not a patch of the stored object: it has its own path (server-side-apply.ts).
       throw errors.internal('an apply patch reached the generic patch path');
