@@ -54,5 +54,8 @@ describe('decodeBody', () => {
     expect(() => decodeBody(Buffer.from(`${'['.repeat(MAX_NESTING_DEPTH + 1)}${']'.repeat(MAX_NESTING_DEPTH + 1)}`), 'yaml')).toThrow(tooDeep);
     const text = 'a: |\n  it\'s [[[[ {{{\nb: "x [ y"\nc: [1, {d: 2}]\n';
     expect(decodeBody(Buffer.from(text), 'yaml').body).toEqual({ a: "it's [[[[ {{{\n", b: 'x [ y', c: [1, { d: 2 }] });
+    // Integers as exact as in JSON: one outside int64 is refused, not rounded into range.
+    expect(decodeBody(Buffer.from('{"a": -9223372036854775808, "b": [9223372036854775807], "c": 1.5}'), 'apply-patch').body).toEqual({ a: -(2 ** 63), b: [2 ** 63], c: 1.5 });
+    expect(() => decodeBody(Buffer.from('{"metadata": {"generation": -9223372036854775809}}'), 'apply-patch')).toThrow(expect.objectContaining({ code: 400, message: expect.stringMatching(/metadata.generation/) }));
   });
 });

@@ -200,15 +200,30 @@ function checkYamlDepth(text: string): void {
   }
 }
 
-/** The nesting depth of a decoded value, without recursion; refuses past MAX_NESTING_DEPTH. */
-function checkDepth(value: unknown): void {
-  const stack: [unknown, number][] = [[value, 0]];
+/**
+ * A decoded YAML value made plain, without recursion: nesting past MAX_NESTING_DEPTH refused,
+ * and integers (parsed as bigints, so that none is rounded) made numbers when they fit an
+ * int64, refused when they do not, as the JSON scan does.
+ */
+function normalizeYaml(root: unknown): unknown {
+  const integer = (n: bigint, at: string): number => {
+    if (n < INT64[0] || n > INT64[1]) throw errors.badRequest(`cannot unmarshal number ${String(n).slice(0, 40)} into a 64-bit integer at ${at || 'the top'}`);
+    return Number(n);
+  };
+  if (typeof root === 'bigint') return integer(root, '');
+  const stack: [Record<string, unknown> | unknown[], number, string][] = [];
+  if (typeof root === 'object' && root !== null) stack.push([root as Record<string, unknown>, 0, '']);
   while (stack.length > 0) {
-    const [v, depth] = stack.pop() as [unknown, number];
-    if (typeof v !== 'object' || v === null) continue;
+    const [v, depth, at] = stack.pop() as [Record<string, unknown> | unknown[], number, string];
     if (depth >= MAX_NESTING_DEPTH) tooDeep();
-    for (const x of Array.isArray(v) ? v : Object.values(v)) if (typeof x === 'object' && x !== null) stack.push([x, depth + 1]);
+    const entries: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
+    for (const [k, x] of entries) {
+      const here = typeof k === 'number' ? `${at}[${k}]` : at ? `${at}.${k}` : k;
+      if (typeof x === 'bigint') (v as Record<string | number, unknown>)[k] = integer(x, here);
+      else if (typeof x === 'object' && x !== null) stack.push([x as Record<string, unknown>, depth + 1, here]);
+    }
   }
+  return root;
 }
 
 export interface DecodedBody {
@@ -227,15 +242,14 @@ export function decodeBody(raw: Buffer, format: BodyFormat): DecodedBody {
     try {
       const docs = parseAllDocuments(text);
       if (Array.isArray(docs) && docs.length > 1) throw errors.badRequest('the request body holds more than one YAML document');
-      body = parseYaml(text, { prettyErrors: true });
+      body = parseYaml(text, { prettyErrors: true, intAsBigInt: true });
     } catch (e) {
       if (isApiError(e)) throw e;
       // The YAML composer recurses per level and reports running out of stack as a parse error.
       if (e instanceof RangeError || /call stack/i.test((e as Error).message)) tooDeep();
       throw errors.badRequest(`error converting YAML to JSON: ${(e as Error).message}`);
     }
-    checkDepth(body);
-    return { body, duplicates: [] };
+    return { body: normalizeYaml(body), duplicates: [] };
   }
   const duplicates = scanJson(text);
   try {

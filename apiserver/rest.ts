@@ -93,7 +93,6 @@ export function restHandler(ctx: ApiContext) {
       }
     }
     if (!resource) notFoundPath(path);
-    if (!REST_VERBS.has(info.verb)) throw errors.methodNotAllowed(`${method} is not supported on ${path}`);
     // The subresources served here, of the kinds that have them (pods/x/log and nodes/x/proxy/...
     // are the kubelet routes'); nothing below a subresource.
     if (sub !== undefined && !(SERVED_SUBRESOURCES.has(sub) && resource.subresources.includes(sub))) {
@@ -104,6 +103,8 @@ export function restHandler(ctx: ApiContext) {
       notFoundPath(path);
     }
     if (info.rest !== undefined) notFoundPath(path);
+    // A path that exists, with a method it does not take.
+    if (!REST_VERBS.has(info.verb)) throw errors.methodNotAllowed(`${method} is not supported on ${path}`);
     if (sub === undefined && !resource.verbs.includes(info.verb)) {
       throw errors.methodNotAllowed(`${method} is not supported on ${info.name === undefined ? `the ${resource.plural} collection` : resource.plural}`);
     }
