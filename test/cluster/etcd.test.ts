@@ -6,12 +6,12 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { etcdComponent, planEtcdCluster } from '../../cluster/etcd.js';
 import { ensureEtcdCredentials, etcdClientCredentials } from '../../cluster/etcd-credentials.js';
 import { Supervisor } from '../../cluster/supervisor.js';
 import { startApiServer } from '../fixtures/apiserver.js';
+import { tlsRequest } from '../fixtures/etcd.js';
 import { freePortRun } from '../fixtures/ports.js';
 
 const exec = promisify(execFile);
@@ -40,24 +40,6 @@ async function etcdctl(args: string[], asNobody = false): Promise<{ ok: boolean;
   }
 }
 
-/**
- * A TLS connection to 127.0.0.1:port that sends one HTTP request: resolves with the first bytes back, or
- * rejects with the handshake's (or the first read's) error. With TLS 1.3 the server checks the
- * client's certificate after the client thinks the handshake is done: its refusal comes as an
- * alert on the first read.
- */
-function tlsRequest(port: number, opts: tls.ConnectionOptions): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', servername: 'localhost', port, ...opts }, () => s.write('GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'));
-    s.setTimeout(10_000, () => s.destroy(new Error('no answer in 10 s')));
-    s.once('data', (d: Buffer) => {
-      resolve(d.toString());
-      s.destroy();
-    });
-    s.on('error', reject);
-    s.on('close', () => reject(new Error('closed with no answer')));
-  });
-}
 
 describe('managed etcd', () => {
   const cleanups: (() => Promise<void>)[] = [];

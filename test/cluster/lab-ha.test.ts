@@ -11,7 +11,6 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { etcdClientCredentials, etcdPkiPaths } from '../../cluster/etcd-credentials.js';
 import type { Node, Pod } from '../../api/types/core.js';
@@ -19,6 +18,7 @@ import type { RestClient } from '../../client/rest.js';
 import { eventuallyInLab, skiff, startLab, type Lab } from './lab-fixture.js';
 import { isAlive } from '../../cluster/state.js';
 import { repoRoot } from '../fixtures/process.js';
+import { tlsRequest } from '../fixtures/etcd.js';
 
 function pod(name: string, image: string): Pod {
   return {
@@ -81,17 +81,7 @@ describe('skiff lab: packing, etcd quorum, partition', () => {
   it('runs etcd with peer TLS: a handshake to a peer port without a peer certificate is refused', async () => {
     const pki = etcdPkiPaths(dir);
     const ca = await readFile(pki.caFile);
-    const handshake = (port: number, cert?: { cert: Buffer; key: Buffer }) =>
-      new Promise<string>((resolve, reject) => {
-        const s = tls.connect({ host: '127.0.0.1', servername: 'localhost', port, ca, ...cert }, () => s.write('GET /version HTTP/1.1\r\nHost: x\r\n\r\n'));
-        s.setTimeout(10_000, () => s.destroy(new Error('no answer')));
-        s.once('data', (d: Buffer) => {
-          resolve(d.toString());
-          s.destroy();
-        });
-        s.on('error', reject);
-        s.on('close', () => reject(new Error('closed with no answer')));
-      });
+    const handshake = (port: number, cert?: { cert: Buffer; key: Buffer }) => tlsRequest(port, { ca, ...cert });
     expect(etcdPeerUrls).toHaveLength(3);
     for (const url of etcdPeerUrls) {
       expect(url).toMatch(/^https:/);

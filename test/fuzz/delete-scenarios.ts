@@ -69,6 +69,11 @@ const deleteBody = fc.constantFrom<unknown>(
   { preconditions: 'x' }, { preconditions: { uid: 7 } }, { preconditions: { uid: 'not-the-uid' } }, { orphanDependents: 'yes' }, [1], 'not json', { kind: 'DeleteOptions', apiVersion: 'v1' },
 );
 
+/** A query parameter that is no int64 in decimal digits (Go's strconv.ParseInt refuses it). */
+function badIntegerParam(v: string): boolean {
+  return !/^[-+]?\d+$/.test(v) || BigInt(v) > 9223372036854775807n || BigInt(v) < -9223372036854775808n;
+}
+
 /**
  * What skiff does with a DELETE: refuse it (and why), run it dry, or run it. DeleteOptions come
  * from the query and the body, the body's fields winning one by one. (Kubernetes ignores the
@@ -79,7 +84,7 @@ const deleteBody = fc.constantFrom<unknown>(
 function deleteExpectation(c: DeleteCase): { exp: Expectation; dry: boolean } {
   const reject = (why: string): { exp: Expectation; dry: boolean } => ({ exp: { kind: 'reject', codes: [400, 422], why }, dry: false });
   const q = c.query;
-  if (q.gracePeriodSeconds !== undefined && q.gracePeriodSeconds !== '' && badInteger(q.gracePeriodSeconds)) return reject(`gracePeriodSeconds=${q.gracePeriodSeconds}`);
+  if (q.gracePeriodSeconds !== undefined && q.gracePeriodSeconds !== '' && badIntegerParam(q.gracePeriodSeconds)) return reject(`gracePeriodSeconds=${q.gracePeriodSeconds}`);
   if (q.orphanDependents !== undefined && !['true', 'false', ''].includes(q.orphanDependents)) return reject(`orphanDependents=${q.orphanDependents}`);
   const o: Record<string, unknown> = {};
   if (q.propagationPolicy) o.propagationPolicy = q.propagationPolicy;
