@@ -43,7 +43,10 @@ export async function refreshContainer(ctx: RuntimeContext, rec: ContainerRecord
     const oom = await fs.stat(oomFile(rec.bundle)).then(() => true, () => false);
     rec.state = 'CONTAINER_EXITED';
     rec.exitCode = exit.code;
-    rec.finishedAt = exit.at;
+    // The exit file's mtime comes from the kernel's coarse clock (a tick, up to ~4 ms, behind
+    // the one startedAt was read from): a process that exits at once can seem to end before
+    // it started. It did not; it ended no earlier than its start.
+    rec.finishedAt = Math.max(exit.at, rec.startedAt);
     rec.reason = oom ? 'OOMKilled' : exit.code === 0 ? 'Completed' : 'Error';
     if (!rec.startedAt) {
       rec.reason = oom ? 'OOMKilled' : 'ContainerCannotRun';
