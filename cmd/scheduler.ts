@@ -41,7 +41,7 @@ export function schedulerCommand(): Command {
     .addOption(new Option('--leader-elect-renew-deadline <seconds>', 'leader gives up after failing to renew this long').default(10).argParser(positive))
     .addOption(new Option('--leader-elect-retry-period <seconds>', 'how often to try to acquire or renew').default(2).argParser(positive))
     .option('--leader-elect-resource-namespace <ns>', 'namespace of the Lease', 'kube-system')
-    .option('--leader-elect-resource-name <name>', 'name of the Lease', 'kube-scheduler')
+    .option('--leader-elect-resource-name <name>', "name of the Lease (the scheduler's role updates only kube-scheduler: another name needs other credentials, as in Kubernetes without an RBAC grant)", 'kube-scheduler')
     .option('--identity <id>', 'this replica in the Lease and in events (default: hostname_random)')
     .action(async (o: SchedulerFlags) => {
       const log = createLogger('scheduler');
