@@ -5,7 +5,7 @@
 // local registry the bench starts, so both builders pull it over loopback on a cold build.
 // Cold: every run starts from an empty root. Warm: the same build again in the root a cold
 // run left (every step answered from the layer cache). Targets: skiff/buildah cold <= 1.0,
-// warm <= 0.5. Each figure is the median of a few runs. skiff's per-phase times (build/trace.ts)
+// warm <= 0.5. Each figure is the median of a few runs. skiff's per-phase times (imagebuild/trace.ts)
 // of the first cold and warm run are printed too, to show where its time goes.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -93,7 +93,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const driver = await buildahDriver(work);
     say(`Dockerfile: FROM ${base}, COPY 16 MB in 304 files, 2 RUN steps, 4 config lines; buildah storage driver ${driver}`);
 
-    // SKIFF_BUILD_TRACE: per-phase times on stderr (build/trace.ts), shown for the first cold and warm run.
+    // SKIFF_BUILD_TRACE: per-phase times on stderr (imagebuild/trace.ts), shown for the first cold and warm run.
     const traces: string[] = [];
     const skiffBuild = async (root: string) => {
       const r = await run$(process.execPath, [SKIFF, 'build', '--root', root, '-t', 'localhost/bench/app:v1', '-q', context], { maxBuffer: 1 << 24, env: { ...process.env, SKIFF_BUILD_TRACE: '1' } });

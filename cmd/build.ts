@@ -3,10 +3,10 @@
 // Dockerfile into the node-local image store of a runtime root (the same root and default
 // as `skiff cri`), so `skiff cri run` and the kubelet on this node can use it at once.
 import { Command } from 'commander';
-import { buildImage } from '../build/builder.js';
-import { pushBuiltImage } from '../build/image-output.js';
-import { analyzeManifest, formatWarnings, prescanLayer, reportCacheDir } from '../build/report/analyze.js';
-import { mark, timed, traceLines } from '../build/trace.js';
+import { buildImage } from '../imagebuild/builder.js';
+import { pushBuiltImage } from '../imagebuild/image-output.js';
+import { analyzeManifest, formatWarnings, prescanLayer, reportCacheDir } from '../imagebuild/report/analyze.js';
+import { mark, timed, traceLines } from '../imagebuild/trace.js';
 import { ImageService } from '../runtime/image-service.js';
 import { cliDockerConfigs } from './docker-configs.js';
 import type { Descriptor } from '../runtime/images/media-types.js';
@@ -78,7 +78,7 @@ export function buildCommand(): Command {
         runtime: flags.runtime as 'crun' | 'runc' | undefined,
         onLayer,
       }).finally(() => Promise.all(prescans));
-      // The layer report (build/report): wasted bytes and likely secrets, as warnings.
+      // The layer report (imagebuild/report): wasted bytes and likely secrets, as warnings.
       // Its cache under the root keeps a rebuild from re-reading layers the report has seen.
       const report = await timed('report analysis', () => analyzeManifest(images.content, result.manifestDigest, { cacheDir: reportCache }));
       for (const w of formatWarnings(report)) process.stderr.write(`${w}\n`);

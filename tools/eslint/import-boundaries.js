@@ -3,7 +3,7 @@
 // file and its top-level folder is checked against the allow-list of the importer's folder.
 import path from 'node:path';
 
-const ALL = ['api', 'client', 'apiserver', 'scheduler', 'controllers', 'kubelet', 'runtime', 'build', 'cli', 'cluster', 'cmd'];
+const ALL = ['api', 'client', 'apiserver', 'scheduler', 'controllers', 'kubelet', 'runtime', 'imagebuild', 'cli', 'cluster', 'cmd'];
 
 /** folder -> folders it may import (its own folder is always allowed) */
 export const ALLOWED = {
@@ -14,7 +14,7 @@ export const ALLOWED = {
   controllers: ['api', 'client'],
   kubelet: ['api', 'client', 'runtime'],
   runtime: ['api'],
-  build: ['api', 'runtime'],
+  imagebuild: ['api', 'runtime'],
   cli: ['api', 'client'],
   cluster: ALL,
   cmd: ALL,

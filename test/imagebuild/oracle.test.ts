@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildImage } from '../../build/builder.js';
+import { buildImage } from '../../imagebuild/builder.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';

@@ -17,7 +17,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ImageReport } from '../../build/report/analyze.js';
+import type { ImageReport } from '../../imagebuild/report/analyze.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
 import { outputsOf, startSkiff } from '../fixtures/process.js';
 

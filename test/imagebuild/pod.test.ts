@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/core.js';
-import { buildImage } from '../../build/builder.js';
+import { buildImage } from '../../imagebuild/builder.js';
 import { startNodeCluster, type NodeCluster } from '../kubelet/harness.js';
 
 let c: NodeCluster;

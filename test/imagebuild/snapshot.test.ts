@@ -1,5 +1,5 @@
 // A layer a build makes becomes its snapshot by renaming the step's overlay upper directory
-// (build/layer-snapshot.ts) instead of unpacking the blob it just wrote. That snapshot must be
+// (imagebuild/layer-snapshot.ts) instead of unpacking the blob it just wrote. That snapshot must be
 // exactly what unpacking the blob gives — same entries, types, modes, owners, content, mtimes,
 // whiteouts and opaque marks — and carry none of overlayfs' bookkeeping attributes, since
 // later steps and containers mount it as a lower layer. Built on the real runtime, with steps
@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildImage } from '../../build/builder.js';
-import { cleanStaleBuilds } from '../../build/working-rootfs.js';
+import { buildImage } from '../../imagebuild/builder.js';
+import { cleanStaleBuilds } from '../../imagebuild/working-rootfs.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { chainIds } from '../../runtime/images/snapshots.js';
 import { unpackLayer } from '../../runtime/images/unpack.js';
