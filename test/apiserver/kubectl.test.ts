@@ -1,7 +1,6 @@
 // The real kubectl against skiff's API server over HTTPS (kubectl sends bearer tokens only
 // over TLS): `get --raw` returns the list, and the everyday verbs work end to end.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,10 +8,11 @@ import type { Pod } from '../../api/types/core.js';
 import type { KubeList } from '../../api/types/meta.js';
 import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import { haveTool } from '../fixtures/tools.js';
 
 const run = promisify(execFile);
 const KUBECTL = '/usr/bin/kubectl';
-const haveKubectl = existsSync(KUBECTL);
+const haveKubectl = haveTool(KUBECTL);
 if (!haveKubectl) console.warn(`kubectl not found at ${KUBECTL}: skipping the kubectl suite`);
 
 let etcd: EtcdFixture;

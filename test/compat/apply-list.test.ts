@@ -1,10 +1,10 @@
 // `kubectl apply -f` of a `kind: List` manifest (what `kubectl get -o yaml` writes for
 // several objects) against skiff, with each installed kubectl from 1.27 to 1.33: every item
 // is created, a second apply finds them unchanged, and a change to one item configures it.
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveTool } from '../fixtures/tools.js';
 import { haveKubectl, kubectlBinary, startKubectlCluster, type KubectlCluster } from './kubectl-harness.js';
 
 let c: KubectlCluster;
@@ -38,7 +38,7 @@ items:
       image: busybox:1.36
 `;
 
-const VERSIONS = ['1.27', '1.28', '1.29', '1.30', '1.31', '1.32', '1.33'].filter((v) => existsSync(kubectlBinary(v)));
+const VERSIONS = ['1.27', '1.28', '1.29', '1.30', '1.31', '1.32', '1.33'].filter((v) => haveTool(kubectlBinary(v)));
 
 describe.skipIf(!haveKubectl)('kubectl apply -f of a kind: List', () => {
   beforeAll(async () => {

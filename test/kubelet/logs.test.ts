@@ -3,7 +3,6 @@
 // follow and previous; the multi-container and unscheduled refusals; nodes/proxy to the
 // kubelet's images and stats; the kubelet refusing callers without the API server's token;
 // and `skiff logs` and the installed `kubectl logs` (-f too) reading through all of it.
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Container, Pod } from '../../api/types/core.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { startProcess, startSkiff, type Proc } from '../fixtures/process.js';
+import { haveTool } from '../fixtures/tools.js';
 import { eventually, startNodeCluster, type NodeCluster } from './harness.js';
 
 let c: NodeCluster;
@@ -251,7 +251,7 @@ describe('skiff logs and kubectl logs', () => {
     expect(tail.stderr).toContain('Defaulted container "app" out of: app, side');
   });
 
-  it.runIf(existsSync(kubectl))('kubectl logs and logs -f work against the API server', async () => {
+  it.runIf(haveTool(kubectl))('kubectl logs and logs -f work against the API server', async () => {
     const args = ['--kubeconfig', kubeconfig, '-n', c.ns];
     expect(await run(startProcess(kubectl, [...args, 'logs', 'talker', '-c', 'side']))).toMatchObject({ code: 0, stdout: 'side-hello\n' });
     const prev = await run(startProcess(kubectl, [...args, 'logs', 'crasher', '--previous']));
