@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: the real parts skiff drives (ARCHITECTURE.md, "Real parts").
+# Debian packages: the real parts skiff drives (docs/architecture.md, "Real parts").
 PACKAGES=(
   etcd-server etcd-client             # the store
   crun runc conmon                    # OCI runtimes and the container monitor

@@ -1,4 +1,4 @@
-// ESLint rule: the import boundaries between skiff's top-level folders (ARCHITECTURE.md,
+// ESLint rule: the import boundaries between skiff's top-level folders (docs/architecture.md,
 // "Layout and who may import whom"). A relative import is resolved against the importing
 // file and its top-level folder is checked against the allow-list of the importer's folder.
 import path from 'node:path';
@@ -35,7 +35,7 @@ export default {
     docs: { description: 'enforce the import boundaries between skiff folders' },
     schema: [{ type: 'object', properties: { root: { type: 'string' } }, additionalProperties: false }],
     messages: {
-      forbidden: "'{{from}}/' may not import from '{{to}}/' (see ARCHITECTURE.md: who may import whom)",
+      forbidden: "'{{from}}/' may not import from '{{to}}/' (see docs/architecture.md: who may import whom)",
       criOnly: "the kubelet talks to the runtime only through runtime/cri.ts, not '{{target}}'",
       testOnly: "nothing outside test/ and bench/ may import from test/",
     },

@@ -24,7 +24,7 @@ function lint(file: string, code: string): string[] {
 }
 
 describe('import-boundaries lint rule', () => {
-  it('lets a folder import what ARCHITECTURE.md allows', () => {
+  it('lets a folder import what docs/architecture.md allows', () => {
     expect(lint('scheduler/x.ts', "import { a } from '../client/b.js';")).toEqual([]);
     expect(lint('kubelet/x.ts', "import type { RuntimeService } from '../runtime/cri.js';")).toEqual([]);
     expect(lint('cmd/skiff.ts', "import { x } from '../cluster/up.js';")).toEqual([]);
@@ -33,7 +33,7 @@ describe('import-boundaries lint rule', () => {
 
   it('refuses an import across a boundary', () => {
     expect(lint('api/x.ts', "import { c } from '../client/c.js';")).toEqual([
-      "'api/' may not import from 'client/' (see ARCHITECTURE.md: who may import whom)",
+      "'api/' may not import from 'client/' (see docs/architecture.md: who may import whom)",
     ]);
     expect(lint('apiserver/storage/x.ts', "export * from '../../scheduler/y.js';")).toHaveLength(1);
     expect(lint('runtime/x.ts', "const m = await import('../kubelet/k.js');")).toHaveLength(1);
