@@ -36,14 +36,19 @@ export function oomScoreAdj(pod: Pod, c: Container, memoryCapacity: number): num
   return Math.min(999, Math.max(2, adj));
 }
 
-export function containerResources(pod: Pod, c: Container, memoryCapacity = 0): LinuxContainerResources {
-  const limits = containerLimits(c);
-  const out: LinuxContainerResources = { cpuShares: milliCpuToShares(containerRequests(c).milliCPU) };
+/** Shares from the CPU request, a quota from the CPU limit, the memory limit (0 = no limit). */
+function cgroupSettings(requestMilliCPU: number, limits: { milliCPU: number; memory: number }): LinuxContainerResources {
+  const out: LinuxContainerResources = { cpuShares: milliCpuToShares(requestMilliCPU) };
   if (limits.milliCPU > 0) {
     out.cpuPeriod = QUOTA_PERIOD;
     out.cpuQuota = milliCpuToQuota(limits.milliCPU);
   }
   if (limits.memory > 0) out.memoryLimitInBytes = limits.memory;
+  return out;
+}
+
+export function containerResources(pod: Pod, c: Container, memoryCapacity = 0): LinuxContainerResources {
+  const out = cgroupSettings(containerRequests(c).milliCPU, containerLimits(c));
   const swap = containerMemorySwap(c);
   if (swap !== undefined) out.memorySwapLimitInBytes = swap;
   out.oomScoreAdj = oomScoreAdj(pod, c, memoryCapacity);
@@ -55,12 +60,5 @@ export function containerResources(pod: Pod, c: Container, memoryCapacity = 0): 
  * are none when one app container is unlimited (podLimits).
  */
 export function podResources(pod: Pod): LinuxContainerResources {
-  const limits = podLimits(pod);
-  const out: LinuxContainerResources = { cpuShares: milliCpuToShares(podRequests(pod).milliCPU) };
-  if (limits.milliCPU > 0) {
-    out.cpuPeriod = QUOTA_PERIOD;
-    out.cpuQuota = milliCpuToQuota(limits.milliCPU);
-  }
-  if (limits.memory > 0) out.memoryLimitInBytes = limits.memory;
-  return out;
+  return cgroupSettings(podRequests(pod).milliCPU, podLimits(pod));
 }
