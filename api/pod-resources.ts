@@ -25,13 +25,13 @@ export interface Resources {
   scalar: Record<string, number>;
 }
 
-export const emptyResources = (): Resources => ({ milliCPU: 0, memory: 0, ephemeralStorage: 0, scalar: {} });
+const emptyResources = (): Resources => ({ milliCPU: 0, memory: 0, ephemeralStorage: 0, scalar: {} });
 
 /**
  * Whether a request missing from a container takes its limit (SetDefaults_Pod does this for
  * every resource). Not for memory+swap: it is no amount a node hands out, only a cap.
  */
-export const requestDefaultsFromLimit = (name: string): boolean => name !== MEMORY_SWAP_RESOURCE;
+const requestDefaultsFromLimit = (name: string): boolean => name !== MEMORY_SWAP_RESOURCE;
 
 /** Whether a resource is counted against a node's allocatable (fitted, summed, scored). */
 const isSchedulingResource = (name: string): boolean => name !== 'pods' && name !== MEMORY_SWAP_RESOURCE;
@@ -84,7 +84,7 @@ export function resourceListToResources(list: unknown): Resources {
   return r;
 }
 
-export function addResources(into: Resources, r: Resources, sign = 1): void {
+function addResources(into: Resources, r: Resources, sign = 1): void {
   into.milliCPU += sign * r.milliCPU;
   into.memory += sign * r.memory;
   into.ephemeralStorage += sign * r.ephemeralStorage;
