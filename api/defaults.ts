@@ -3,15 +3,10 @@
 // and update body before validation, so what is stored (and printed back) is what
 // kube-apiserver would store. Quantities are rewritten in canonical form ("0.5" -> "500m").
 import { Quantity } from './quantity.js';
-import { qosClass } from './pod-resources.js';
+import { effectiveRequests, qosClass } from './pod-resources.js';
 import type { Container, ContainerPort, Namespace, Node, Pod, Probe, Toleration, Volume } from './types/core.js';
 import type { KubeObject } from './types/meta.js';
 
-export { effectiveRequests, podLimits, podRequests, qosClass } from './pod-resources.js';
-export type { PodRequests } from './pod-resources.js';
-
-/** skiff's docker-style memory+swap limit; a limit only, so it is never copied into requests. */
-export const MEMORY_SWAP_RESOURCE = 'skiff.dev/memory-swap';
 
 export const DEFAULT_TOLERATION_SECONDS = 300;
 export const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
@@ -74,12 +69,10 @@ function defaultContainer(c: Container, hostNetwork: boolean): void {
   }
   for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) defaultProbe(probe);
   const res = isObj(c.resources) ? c.resources : undefined;
+  // SetDefaults_Pod: a limit without a request requests the limit (memory+swap excepted).
   if (res && isObj(res.limits)) {
-    res.requests ??= {};
-    if (!isObj(res.requests)) return;
-    for (const [k, v] of Object.entries(res.limits)) {
-      if (k !== MEMORY_SWAP_RESOURCE && !(k in res.requests)) res.requests[k] = v;
-    }
+    if (res.requests != null && !isObj(res.requests)) return;
+    res.requests = effectiveRequests(c);
   }
   canonicalize(res?.limits);
   canonicalize(res?.requests);

@@ -35,7 +35,7 @@ describe('podRequests', () => {
     ['several init containers: the max', pod([c('a')], [c('i1', { requests: { memory: '1Gi' } }), c('i2', { requests: { memory: '2Gi' } })]), 0, 2 * 1024 ** 3],
     ['milli cpu rounds up', pod([c('a', { requests: { cpu: '1n' } })]), 1, 0],
   ];
-  it.each(cases)('%s', (_name, p, milliCpu, memoryBytes) => expect(podRequests(p)).toEqual({ milliCpu, memoryBytes }));
+  it.each(cases)('%s', (_name, p, milliCPU, memory) => expect(podRequests(p)).toEqual({ milliCPU, memory, ephemeralStorage: 0, scalar: {} }));
 });
 
 describe('podLimits', () => {
@@ -44,5 +44,5 @@ describe('podLimits', () => {
     ['one unlimited container means no pod limit', pod([c('a', { limits: both('1', '1Gi') }), c('b', { limits: { cpu: '1' } })]), 2000, 0],
     ['init container max', pod([c('a', { limits: both('1', '1Gi') })], [c('i', { limits: both('3', '1Mi') })]), 3000, 1024 ** 3],
   ];
-  it.each(cases)('%s', (_name, p, milliCpu, memoryBytes) => expect(podLimits(p)).toEqual({ milliCpu, memoryBytes }));
+  it.each(cases)('%s', (_name, p, milliCPU, memory) => expect(podLimits(p)).toEqual({ milliCPU, memory, ephemeralStorage: 0, scalar: {} }));
 });

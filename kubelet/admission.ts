@@ -2,7 +2,7 @@
 // here that does not fit next to the pods already admitted is rejected: phase Failed with
 // reason OutOfcpu / OutOfmemory / OutOfpods / NodePorts and Kubernetes' messages.
 import type { Pod, PodStatus } from '../api/types/core.js';
-import { podRequests } from './resources.js';
+import { podRequests } from '../api/pod-resources.js';
 
 export interface NodeAllocatable {
   milliCPU: number;

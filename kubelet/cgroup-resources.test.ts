@@ -11,7 +11,9 @@ describe('cgroup formulas', () => {
     [1, 2],
     [100, 102],
     [250, 256],
+    [500, 512],
     [1000, 1024],
+    [1500, 1536],
     [2500, 2560],
   ])('%i millicores -> %i shares', (m, shares) => expect(milliCpuToShares(m)).toBe(shares));
 
@@ -20,6 +22,9 @@ describe('cgroup formulas', () => {
     [1000, 100_000],
     [2000, 200_000],
     [5, 1000],
+    [1, 1000],
+    [1500, 150_000],
+    [0, 0],
   ])('limit %i millicores -> quota %i per 100 ms', (m, q) => expect(milliCpuToQuota(m)).toBe(q));
 });
 
@@ -39,6 +44,13 @@ describe('containerResources', () => {
   it('shares from the limit when no request; swap -1 is unlimited; Guaranteed gets -997', () => {
     const c = withRes({ limits: { cpu: '2', memory: '1Gi', 'skiff.dev/memory-swap': '-1' } });
     expect(containerResources(makePod({ containers: [c] }), c)).toMatchObject({ cpuShares: 2048, cpuQuota: 200_000, memorySwapLimitInBytes: -1, oomScoreAdj: -997 });
+  });
+
+  it('shares and quota from a limit alone; memory 200Mi with memory+swap 1Gi', () => {
+    const cpu = withRes({ limits: { cpu: '500m' } });
+    expect(containerResources(makePod({ containers: [cpu] }), cpu)).toMatchObject({ cpuShares: 512, cpuPeriod: 100_000, cpuQuota: 50_000 });
+    const mem = withRes({ limits: { memory: '200Mi', 'skiff.dev/memory-swap': '1Gi' } });
+    expect(containerResources(makePod({ containers: [mem] }), mem)).toMatchObject({ memoryLimitInBytes: 209715200, memorySwapLimitInBytes: 1073741824 });
   });
 
   it('best effort: minimum shares, no quota, no memory limit, OOM score 1000', () => {

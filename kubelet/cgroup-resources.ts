@@ -1,13 +1,13 @@
-// A container's cgroup settings by the kubelet's formulas: cpu.shares from the CPU request
-// (the limit when there is no request), a CFS quota per 100 ms period from the CPU limit, the
-// memory limit, memory+swap from the `skiff.dev/memory-swap` limit (docker's --memory-swap),
-// and an OOM score by QoS class.
-import { parseQuantity } from '../api/quantity.js';
+// The kubelet's translation of a pod's resources into cgroup settings (the only place these
+// formulas live; pkg/kubelet/cm/helpers_linux.go): cpu.shares from the CPU request (the limit
+// when there is no request), a CFS quota per 100 ms period from the CPU limit, the memory limit,
+// memory+swap from the `skiff.dev/memory-swap` limit (docker's --memory-swap: the total, -1
+// unlimited), and an OOM score by QoS class. The amounts come from api/pod-resources.ts; the
+// OCI runtime turns shares into cgroup v2's cpu.weight and memory+swap into memory.swap.max.
+import { containerLimits, containerMemorySwap, containerRequests, podLimits, podRequests, qosClass } from '../api/pod-resources.js';
 import type { Container, Pod } from '../api/types/core.js';
 import type { LinuxContainerResources } from '../runtime/cri.js';
-import { containerRequests, qosClass } from './resources.js';
 
-export const MEMORY_SWAP_KEY = 'skiff.dev/memory-swap';
 const MIN_SHARES = 2;
 const MAX_SHARES = 262144;
 const SHARES_PER_CPU = 1024;
@@ -36,39 +36,29 @@ export function oomScoreAdj(pod: Pod, c: Container, memoryCapacity: number): num
   return Math.min(999, Math.max(2, adj));
 }
 
-export function containerResources(pod: Pod, c: Container, memoryCapacity = 0): LinuxContainerResources {
-  const limits = c.resources?.limits ?? {};
-  const out: LinuxContainerResources = { cpuShares: milliCpuToShares(containerRequests(c).milliCPU) };
-  if (limits.cpu !== undefined) {
+/** Shares from the CPU request, a quota from the CPU limit, the memory limit (0 = no limit). */
+function cgroupSettings(requestMilliCPU: number, limits: { milliCPU: number; memory: number }): LinuxContainerResources {
+  const out: LinuxContainerResources = { cpuShares: milliCpuToShares(requestMilliCPU) };
+  if (limits.milliCPU > 0) {
     out.cpuPeriod = QUOTA_PERIOD;
-    out.cpuQuota = milliCpuToQuota(parseQuantity(limits.cpu).milliValue());
+    out.cpuQuota = milliCpuToQuota(limits.milliCPU);
   }
-  if (limits.memory !== undefined) out.memoryLimitInBytes = parseQuantity(limits.memory).value();
-  const swap = limits[MEMORY_SWAP_KEY];
-  if (swap !== undefined) {
-    const v = parseQuantity(swap).value();
-    out.memorySwapLimitInBytes = v < 0 ? -1 : v;
-  }
+  if (limits.memory > 0) out.memoryLimitInBytes = limits.memory;
+  return out;
+}
+
+export function containerResources(pod: Pod, c: Container, memoryCapacity = 0): LinuxContainerResources {
+  const out = cgroupSettings(containerRequests(c).milliCPU, containerLimits(c));
+  const swap = containerMemorySwap(c);
+  if (swap !== undefined) out.memorySwapLimitInBytes = swap;
   out.oomScoreAdj = oomScoreAdj(pod, c, memoryCapacity);
   return out;
 }
 
 /**
- * The pod cgroup: shares from the summed requests; quota and memory limit only when every
- * app container has that limit (one unlimited container leaves the pod unlimited).
+ * The pod cgroup: shares from the pod's requests; quota and memory limit from its limits, which
+ * are none when one app container is unlimited (podLimits).
  */
 export function podResources(pod: Pod): LinuxContainerResources {
-  const cs = pod.spec.containers;
-  let milli = 0;
-  for (const c of cs) milli += containerRequests(c).milliCPU;
-  const out: LinuxContainerResources = { cpuShares: milliCpuToShares(milli) };
-  if (cs.every((c) => c.resources?.limits?.cpu !== undefined)) {
-    const sum = cs.reduce((n, c) => n + parseQuantity(c.resources?.limits?.cpu ?? 0).milliValue(), 0);
-    out.cpuPeriod = QUOTA_PERIOD;
-    out.cpuQuota = milliCpuToQuota(sum);
-  }
-  if (cs.every((c) => c.resources?.limits?.memory !== undefined)) {
-    out.memoryLimitInBytes = cs.reduce((n, c) => n + parseQuantity(c.resources?.limits?.memory ?? 0).value(), 0);
-  }
-  return out;
+  return cgroupSettings(podRequests(pod).milliCPU, podLimits(pod));
 }

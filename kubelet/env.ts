@@ -1,6 +1,7 @@
 // Container environment as the kubelet makes it (makeEnvironmentVariables): values in
 // order, $(VAR) references to earlier variables expanded ($$ escapes), and downward-API
 // fieldRef / resourceFieldRef values from the pod.
+import { effectiveRequests } from '../api/pod-resources.js';
 import { parseQuantity } from '../api/quantity.js';
 import type { Container, EnvVar, Pod } from '../api/types/core.js';
 
@@ -75,7 +76,8 @@ function resourceValue(pod: Pod, self: Container, ref: NonNullable<EnvVar['value
   if (!c) throw new EnvError(`resourceFieldRef: no container ${JSON.stringify(ref.containerName)}`);
   const [kind, res] = ref.resource.split('.') as ['limits' | 'requests', string];
   const isCpu = res === 'cpu';
-  const q = c.resources?.[kind]?.[res] ?? (kind === 'requests' ? c.resources?.limits?.[res] : undefined);
+  // Requests as defaulting leaves them (a limit stands in for a missing request).
+  const q = (kind === 'requests' ? effectiveRequests(c) : c.resources?.limits)?.[res];
   let amount: number;
   if (q !== undefined) amount = isCpu ? parseQuantity(q).milliValue() : parseQuantity(q).value();
   else if (kind === 'limits' && ctx.nodeAllocatable) amount = isCpu ? ctx.nodeAllocatable.milliCPU : ctx.nodeAllocatable.memory;

@@ -1,7 +1,7 @@
 // resources.limits / resources.requests (ValidateResourceRequirements): names, quantity
 // grammar via api/quantity.ts, non-negative values, and requests <= limits with Kubernetes'
 // wording ("must be less than or equal to cpu limit of 500m").
-import { MEMORY_SWAP_RESOURCE } from '../defaults.js';
+import { MEMORY_SWAP_RESOURCE } from '../pod-resources.js';
 import { isQualifiedName } from '../names.js';
 import { Quantity } from '../quantity.js';
 import type { ResourceList, ResourceRequirements } from '../types/core.js';

@@ -102,19 +102,19 @@ export function describeNode({ node, pods, lease, events }: NodeDescribeInput, c
     for (const p of running) {
       const req = podRequests(p);
       const lim = podLimits(p);
-      total.reqCpu += req.milliCpu;
-      total.limCpu += lim.milliCpu;
-      total.reqMem += req.memoryBytes;
-      total.limMem += lim.memoryBytes;
+      total.reqCpu += req.milliCPU;
+      total.limCpu += lim.milliCPU;
+      total.reqMem += req.memory;
+      total.limMem += lim.memory;
       w.line(
         1,
         [
           p.metadata.namespace ?? '',
           p.metadata.name ?? '',
-          share(req.milliCpu, allocCpu, formatMilliCPU(req.milliCpu)),
-          share(lim.milliCpu, allocCpu, formatMilliCPU(lim.milliCpu)),
-          share(req.memoryBytes, allocMem, formatBytes(req.memoryBytes)),
-          share(lim.memoryBytes, allocMem, formatBytes(lim.memoryBytes)),
+          share(req.milliCPU, allocCpu, formatMilliCPU(req.milliCPU)),
+          share(lim.milliCPU, allocCpu, formatMilliCPU(lim.milliCPU)),
+          share(req.memory, allocMem, formatBytes(req.memory)),
+          share(lim.memory, allocMem, formatBytes(lim.memory)),
           age(p.metadata.creationTimestamp, clock),
         ].join('\t'),
       );

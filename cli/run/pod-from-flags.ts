@@ -6,11 +6,12 @@
 //   --memory-swap (memory + swap; -1 unlimited) -> limits["skiff.dev/memory-swap"]
 //   --cpu-shares N -> requests.cpu N*1000/1024 milli (so cpu.shares comes back as N)
 //   --cpus 1.5 -> limits.cpu 1500m (CFS quota)
+import { MEMORY_SWAP_RESOURCE } from '../../api/pod-resources.js';
 import { formatBytes, formatMilliCPU, isQuantity, Quantity } from '../../api/quantity.js';
 import type { Container, ContainerPort, Pod, RestartPolicy } from '../../api/types/core.js';
 import { CliError } from '../errors.js';
 
-export const MEMORY_SWAP = 'skiff.dev/memory-swap';
+export const MEMORY_SWAP = MEMORY_SWAP_RESOURCE;
 
 export interface RunFlags {
   image?: string;

@@ -1,7 +1,7 @@
 // The whole API PodStatus the kubelet reports for a pod (Kubernetes' generateAPIPodStatus):
 // container statuses, phase, conditions, IPs, start time and QoS class.
 import type { Pod, PodStatus } from '../../api/types/core.js';
-import { qosClass } from '../resources.js';
+import { qosClass } from '../../api/pod-resources.js';
 import type { RuntimePodStatus } from '../runtime-pod.js';
 import { generateConditions, mergeConditions } from './conditions.js';
 import { convertContainerStatuses, type ContainerProbeState } from './container-statuses.js';

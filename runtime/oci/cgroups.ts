@@ -136,6 +136,14 @@ export function existingCgroupDirs(cgroupsPath: string): string[] {
 }
 
 /**
+ * cgroup v2's cpu.weight [1, 10000] for cpu.shares [2, 262144], as runc and crun convert a
+ * container's shares (and Kubernetes its pod cgroups'): 1024 shares -> weight 39.
+ */
+export function cpuSharesToWeight(shares: number): number {
+  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
+}
+
+/**
  * Pod-level limits on the pod cgroup (the sum of its containers, as the kubelet's pod
  * cgroup has them). The OCI runtime only writes a container's own cgroup, so these few files
  * are written here; the containers' cgroups are created beneath later.
@@ -149,8 +157,7 @@ export async function applyPodResources(cgroupsPath: string, r: { memoryLimitInB
   const period = r.cpuPeriod && r.cpuPeriod > 0 ? r.cpuPeriod : 100_000;
   if (cgroupVersion() === 2) {
     if (r.memoryLimitInBytes) await write('', 'memory.max', String(r.memoryLimitInBytes));
-    // runc's conversion of shares [2, 262144] to weight [1, 10000]
-    if (r.cpuShares) await write('', 'cpu.weight', String(1 + Math.floor(((r.cpuShares - 2) * 9999) / 262142)));
+    if (r.cpuShares) await write('', 'cpu.weight', String(cpuSharesToWeight(r.cpuShares)));
     if (r.cpuQuota && r.cpuQuota > 0) await write('', 'cpu.max', `${r.cpuQuota} ${period}`);
     return;
   }

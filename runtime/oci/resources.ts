@@ -1,46 +1,9 @@
-// CRI resources -> OCI `linux.resources`, and the kubelet's formulas from Kubernetes
-// quantities to CRI resources (pkg/kubelet/cm/helpers_linux.go): shares from the CPU request
-// (the limit when there is no request), CFS quota from the CPU limit per 100 ms period,
-// memory from the limit. The OCI runtime turns these into cgroup v1 or v2 files.
+// CRI resources -> OCI `linux.resources`. The formulas from a pod's quantities to CRI
+// resources are the kubelet's (kubelet/cgroup-resources.ts); the OCI runtime turns these into
+// cgroup v1 or v2 files.
 import type { LinuxContainerResources } from '../cri.js';
 
-export const MIN_SHARES = 2;
-export const MAX_SHARES = 262144;
-export const SHARES_PER_CPU = 1024;
-export const QUOTA_PERIOD = 100_000; // µs
-export const MIN_QUOTA_PERIOD = 1000; // µs, the kernel's floor
-
-export function milliCpuToShares(milliCpu: number): number {
-  if (milliCpu === 0) return MIN_SHARES;
-  const shares = Math.floor((milliCpu * SHARES_PER_CPU) / 1000);
-  return Math.min(MAX_SHARES, Math.max(MIN_SHARES, shares));
-}
-
-export function milliCpuToQuota(milliCpu: number, period = QUOTA_PERIOD): number {
-  if (milliCpu === 0) return 0;
-  return Math.max(MIN_QUOTA_PERIOD, Math.floor((milliCpu * period) / 1000));
-}
-
-export interface KubeResources {
-  requestMilliCpu?: number;
-  limitMilliCpu?: number;
-  limitMemoryBytes?: number;
-  /** `skiff.dev/memory-swap`: memory+swap total in bytes, -1 unlimited (docker's --memory-swap). */
-  memorySwapBytes?: number;
-}
-
-export function kubeToLinuxResources(r: KubeResources): LinuxContainerResources {
-  const out: LinuxContainerResources = {};
-  const sharesFrom = r.requestMilliCpu ?? r.limitMilliCpu;
-  if (sharesFrom !== undefined) out.cpuShares = milliCpuToShares(sharesFrom);
-  if (r.limitMilliCpu !== undefined && r.limitMilliCpu > 0) {
-    out.cpuPeriod = QUOTA_PERIOD;
-    out.cpuQuota = milliCpuToQuota(r.limitMilliCpu);
-  }
-  if (r.limitMemoryBytes !== undefined && r.limitMemoryBytes > 0) out.memoryLimitInBytes = r.limitMemoryBytes;
-  if (r.memorySwapBytes !== undefined) out.memorySwapLimitInBytes = r.memorySwapBytes;
-  return out;
-}
+const QUOTA_PERIOD = 100_000; // µs, the default CFS period
 
 export interface OciResources {
   devices?: { allow: boolean; access?: string; type?: string; major?: number; minor?: number }[];

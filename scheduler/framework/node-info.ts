@@ -2,7 +2,7 @@
 // the sums plugins check against (requested resources, host ports in use, images present).
 // The cache mutates its own NodeInfos; plugins only ever see clones in a snapshot.
 import type { Node, Pod, Taint } from '../../api/types/core.js';
-import { podNonZeroRequests, podRequests, resourceListToResources, type Resources } from './resources.js';
+import { podNonZeroRequests, podRequests, resourceListToResources, type Resources } from '../../api/pod-resources.js';
 
 export interface HostPort {
   ip: string;

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodSandboxConfig } from '../../runtime/cri.js';
 import { cgroupVersion, readCgroupFile } from '../../runtime/oci/cgroups.js';
-import { kubeToLinuxResources } from '../../runtime/oci/resources.js';
+import { containerResources } from '../../kubelet/cgroup-resources.js';
+import type { Container, Pod } from '../../api/types/core.js';
 import { collectLogs, runContainer, startHarness, waitExited, waitFor, type Harness } from './harness.js';
 
 const Mi = 2 ** 20;
@@ -70,7 +71,9 @@ describe('cgroup limits', () => {
   });
 
   it('applies the kubelet formulas end to end (request 250m, limit 500m, 64Mi)', async () => {
-    const resources = kubeToLinuxResources({ requestMilliCpu: 250, limitMilliCpu: 500, limitMemoryBytes: 64 * Mi });
+    const c: Container = { name: 'kube', image: 'x', resources: { requests: { cpu: '250m' }, limits: { cpu: '500m', memory: '64Mi' } } };
+    const pod: Pod = { metadata: { name: 'kube' }, spec: { containers: [c] } };
+    const { oomScoreAdj: _oom, ...resources } = containerResources(pod, c);
     const id = await runContainer(h, sb, sc, h.containerConfig('kube', { command: ['sleep', '60'], linux: { resources } }));
     if (cgroupVersion() === 1) {
       expect(await cg(id, 'cpu', 'cpu.shares')).toBe('256');

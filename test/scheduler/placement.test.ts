@@ -88,6 +88,23 @@ describe('scheduler placement', () => {
     expect(scheduled.source?.component).toBe('default-scheduler');
   });
 
+  it("binds docker's --memory 200m --memory-swap 1G --cpu-shares 1024: memory+swap is a limit, not a request", async () => {
+    cluster = await startTestCluster(etcd);
+    const c = cluster;
+    // The node has 1 cpu and 512Mi: the pod fits only if its 1Gi of memory+swap is no request.
+    const nodes = await c.nodes({ count: 1, cpu: '1', memory: '512Mi', prefix: 'swap' });
+    await c.startScheduler();
+    const web = pod('web', { cpu: '1' });
+    const ctr = web.spec.containers[0];
+    if (ctr) ctr.resources = { requests: { cpu: '1' }, limits: { memory: '200Mi', 'skiff.dev/memory-swap': '1Gi' } };
+    await c.client.pods.create(web);
+    expect(await eventually('web bound', () => boundNodeOf(c, 'web'), 10_000)).toBe(nodes.names[0]);
+    const events = await podEvents(c.client, c.namespace, 'web');
+    expect(events.filter((e) => e.reason === 'FailedScheduling')).toEqual([]);
+    const stored = await c.client.pods.get('web', { namespace: c.namespace });
+    expect(stored.spec.containers[0]?.resources).toEqual({ requests: { cpu: '1', memory: '200Mi' }, limits: { memory: '200Mi', 'skiff.dev/memory-swap': '1Gi' } });
+  });
+
   it('never overcommits a node when 500 pods arrive at once', async () => {
     cluster = await startTestCluster(etcd);
     const c = cluster;

@@ -30,6 +30,14 @@ describe('NodeResourcesFit filter', () => {
     expect([...new NodeResourcesFit().filter(new CycleState(), new PodInfo(greedy), ni).reasons]).toEqual(['Insufficient cpu']);
   });
 
+  it('never counts memory+swap (a limit only) as a request', () => {
+    const ni = makeNodeInfo(node, []);
+    const web = makePod({ containers: [{ name: 'web', image: 'x', resources: { requests: { cpu: '1' }, limits: { memory: '200Mi', 'skiff.dev/memory-swap': '1Gi' } } }] });
+    const s = new NodeResourcesFit().filter(new CycleState(), new PodInfo(web), ni);
+    expect([...s.reasons]).toEqual([]);
+    expect(s.isSuccess()).toBe(true);
+  });
+
   it('reports extended resources and honours ignoredResources', () => {
     const ni = makeNodeInfo(node, []);
     const gpu = makePod({ containers: [{ name: 'c', image: 'x', resources: { requests: { 'example.com/gpu': '1' } } }] });
