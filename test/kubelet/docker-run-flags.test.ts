@@ -6,7 +6,6 @@
 // hierarchy this machine uses.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import { Scheduler } from '../../scheduler/scheduler.js';
 import { freePort } from '../fixtures/ports.js';
 import { repoRoot, skiffEntry } from '../fixtures/process.js';
 import { eventually, startNodeCluster, type NodeCluster } from './harness.js';
+import { haveKubectl, KUBECTL } from '../compat/kubectl-harness.js';
 
 const exec = promisify(execFile);
 
@@ -55,7 +55,6 @@ async function skiff(args: string[]): Promise<{ stdout: string; stderr: string }
   return exec(process.execPath, [skiffEntry, ...args], { cwd: repoRoot, timeout: 90_000, env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dir } });
 }
 
-const KUBECTL = '/usr/bin/kubectl';
 
 async function kubectl(args: string[]): Promise<{ stdout: string; stderr: string }> {
   const https = c.apiHttps;
@@ -86,7 +85,7 @@ describe("docker run's resource flags through the cluster", () => {
     await expectRunsAsDockerWould('web', port);
   }, 150_000);
 
-  it.runIf(existsSync(KUBECTL) || !!process.env.CI)('a Pod manifest with a skiff.dev/memory-swap limit, applied with kubectl, runs the same', async () => {
+  it.runIf(haveKubectl)('a Pod manifest with a skiff.dev/memory-swap limit, applied with kubectl, runs the same', async () => {
     const port = await freePort();
     const manifest: Pod = {
       apiVersion: 'v1',
