@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withLastApplied, lastAppliedOf, LAST_APPLIED } from './last-applied.js';
-import { applyStrategicPatch } from './strategic-patch.js';
+import { strategicMergePatch } from '../../api/strategic-merge-patch.js';
 import { threeWayMergePatch, type JsonMap } from './three-way.js';
 import type { KubeObject } from '../../api/types/meta.js';
 
@@ -39,7 +39,7 @@ const manifest = (): JsonMap => ({
 function apply(previous: JsonMap | undefined, next: JsonMap, current: JsonMap) {
   const modified = withLastApplied(next as unknown as KubeObject) as unknown as JsonMap;
   const patch = threeWayMergePatch(previous, modified, current);
-  return { patch, result: applyStrategicPatch(current, patch) };
+  return { patch, result: strategicMergePatch(current, patch) as JsonMap };
 }
 
 /** The live object after applying `m` on a fresh cluster, with the annotation the first apply sets. */
