@@ -90,8 +90,14 @@ export function applyToLive(live: KubeObject, config: KubeObject, opts: ApplyOpt
   const merged = strategicMergePatch(live, applied, live.kind ?? config.kind);
   // What this manager applied before and leaves out now goes, unless someone else holds it.
   const othersUnion = new FieldSet(others.flatMap((o) => o.set.paths()));
-  const dropped = (mine?.set ?? new FieldSet()).minus(newSet).paths().sort((a, b) => b.length - a.length);
-  for (const path of dropped) if (!othersUnion.hasAtOrUnder(path)) removeAt(merged, path);
+  // Outermost first: a dropped list element goes whole (its fields, dropped with it, would
+  // otherwise go first and take the merge key that finds the element).
+  const removed = new FieldSet();
+  for (const path of (mine?.set ?? new FieldSet()).minus(newSet).paths().sort((a, b) => a.length - b.length)) {
+    if (othersUnion.hasAtOrUnder(path) || path.some((_, i) => removed.has(path.slice(0, i)))) continue;
+    removeAt(merged, path);
+    removed.add(path);
+  }
 
   const strip = (o: Obj) => JSON.stringify({ ...o, metadata: { ...(o.metadata as Obj), managedFields: undefined } });
   const unchanged = mine !== undefined && mine.set.equals(newSet) && strip(merged) === strip(live as unknown as Obj) && others.every((o) => o.set.equals(fromFieldsV1(o.entry.fieldsV1)));
