@@ -159,6 +159,20 @@ describe('three-way merge patch', () => {
     expect((patch.spec as JsonMap)['$setElementOrder/volumes']).toEqual([{ name: 'cache' }, { name: 'data' }]);
     expect(specOf(result).volumes?.map((v) => v.name)).toEqual(['cache', 'data']);
   });
+
+  it('adds and removes finalizers as set members, keeping those others added', () => {
+    const withFinalizers = (names: string[]) => {
+      const m = manifest();
+      (m.metadata as JsonMap).finalizers = names;
+      return m;
+    };
+    const { current, original } = appliedOnce(withFinalizers(['a.io/x', 'b.io/y']), (o) => {
+      ((o.metadata as JsonMap).finalizers as string[]).push('others.io/z');
+    });
+    const { patch, result } = apply(original, withFinalizers(['a.io/x', 'c.io/w']), current);
+    expect(patch.metadata).toMatchObject({ '$deleteFromPrimitiveList/finalizers': ['b.io/y'], finalizers: ['c.io/w'] });
+    expect((result.metadata as JsonMap).finalizers).toEqual(['a.io/x', 'c.io/w', 'others.io/z']);
+  });
 });
 
 describe('withLastApplied', () => {
