@@ -160,6 +160,15 @@ describe('three-way merge patch', () => {
     expect(specOf(result).volumes?.map((v) => v.name)).toEqual(['cache', 'data']);
   });
 
+  it('says which keys a changed volume keeps ($retainKeys), as kubectl does', () => {
+    const { current, original } = appliedOnce(manifest());
+    const next = manifest();
+    specOf(next).volumes = [{ name: 'data', hostPath: { path: '/tmp' } }];
+    const { patch, result } = apply(original, next, current);
+    expect(specOf(patch as JsonMap).volumes).toEqual([{ name: 'data', $retainKeys: ['hostPath', 'name'], emptyDir: null, hostPath: { path: '/tmp' } }]);
+    expect(specOf(result).volumes).toEqual([{ name: 'data', hostPath: { path: '/tmp' } }]);
+  });
+
   it('adds and removes finalizers as set members, keeping those others added', () => {
     const withFinalizers = (names: string[]) => {
       const m = manifest();

@@ -9,8 +9,10 @@
 // "$setElementOrder/<field>" keeps the manifest's order), sets of primitives (finalizers) by
 // member ("$deleteFromPrimitiveList/<field>" removes some); other lists are sent whole. Which
 // list is which comes from the one table (api/patch-strategy.ts) the API server merges with.
-import { fieldSchema, listStrategy, patchSchemaFor, type JsonSchema } from '../../api/patch-strategy.js';
-import { DELETE_FROM_PRIMITIVE_LIST, SET_ELEMENT_ORDER } from '../../api/strategic-merge-patch.js';
+import { fieldSchema, listStrategy, patchSchemaFor, type JsonSchema, type ListStrategy } from '../../api/patch-strategy.js';
+import { DELETE_FROM_PRIMITIVE_LIST, RETAIN_KEYS, SET_ELEMENT_ORDER } from '../../api/strategic-merge-patch.js';
+
+type KeyedStrategy = Extract<ListStrategy, { type: 'keyed' }>;
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonMap = { [k: string]: Json };
@@ -33,17 +35,26 @@ function keyOf(el: Json, key: string): Json | undefined {
   return isMap(el) ? el[key] : undefined;
 }
 
-function diffList(from: Json[], to: Json[], key: string, mode: Mode, items: JsonSchema | undefined): Json[] {
+/**
+ * The element patches of a keyed list. Under a retainKeys strategy (volumes) a changed
+ * element also says which keys it keeps, as kubectl sends it, so a switched volume source
+ * clears the old one.
+ */
+function diffList(from: Json[], to: Json[], strategy: KeyedStrategy, mode: Mode, items: JsonSchema | undefined): Json[] {
+  const key = strategy.mergeKey;
   const out: Json[] = [];
+  const changed = (k: Json, before: JsonMap, after: JsonMap): void => {
+    const d = diffMaps(before, after, mode, items);
+    if (Object.keys(d).length === 0) return;
+    const retain: JsonMap = strategy.retainKeys ? { [RETAIN_KEYS]: Object.keys(after).filter((x) => after[x] !== null).sort() } : {};
+    out.push({ [key]: k, ...retain, ...d });
+  };
   if (mode === 'changes') {
     for (const el of to) {
       const k = keyOf(el, key);
       const before = k === undefined ? undefined : from.find((f) => deepEqual(keyOf(f, key), k));
       if (before === undefined) out.push(el);
-      else if (isMap(before) && isMap(el)) {
-        const d = diffMaps(before, el, mode, items);
-        if (Object.keys(d).length > 0) out.push({ [key]: k as Json, ...d });
-      }
+      else if (isMap(before) && isMap(el)) changed(k as Json, before, el);
     }
   } else {
     for (const el of from) {
@@ -51,10 +62,7 @@ function diffList(from: Json[], to: Json[], key: string, mode: Mode, items: Json
       if (k === undefined) continue;
       const after = to.find((t) => deepEqual(keyOf(t, key), k));
       if (after === undefined) out.push({ $patch: 'delete', [key]: k });
-      else if (isMap(el) && isMap(after)) {
-        const d = diffMaps(el, after, mode, items);
-        if (Object.keys(d).length > 0) out.push({ [key]: k, ...d });
-      }
+      else if (isMap(el) && isMap(after)) changed(k, el, after);
     }
   }
   return out;
@@ -85,7 +93,7 @@ function diffLists(field: string, before: Json[], after: Json[], mode: Mode, sch
   const strategy = listStrategy(schema);
   if (strategy.type === 'keyed' && [...before, ...after].every(isMap)) {
     const key = strategy.mergeKey;
-    const d = diffList(before, after, key, mode, schema?.items);
+    const d = diffList(before, after, strategy, mode, schema?.items);
     if (d.length === 0) return {};
     return { [field]: d, [`${SET_ELEMENT_ORDER}${field}`]: after.map((el) => ({ [key]: keyOf(el, key) ?? null })) };
   }
