@@ -96,3 +96,50 @@ describe('strategicMergePatch', () => {
     expect((caught as Error).message).toMatch(message);
   });
 });
+
+const serverPod = {
+  metadata: { name: 'p', labels: { a: '1' }, finalizers: ['x'] },
+  spec: {
+    containers: [
+      { name: 'app', image: 'busybox:1', ports: [{ containerPort: 80 }], env: [{ name: 'A', value: '1' }] },
+      { name: 'side', image: 'nginx' },
+    ],
+    tolerations: [{ key: 't1', operator: 'Exists' }],
+  },
+};
+
+// The API server's PATCH cases, from when it had its own copy (apiserver/handlers/strategic-merge.ts).
+describe('strategicMergePatch as the API server PATCHes', () => {
+  it('merges containers by name, as kubectl apply sends them', () => {
+    const out = strategicMergePatch(serverPod, {
+      spec: { '$setElementOrder/containers': [{ name: 'app' }, { name: 'side' }], containers: [{ name: 'app', image: 'busybox:2' }] },
+    }, 'Pod') as typeof serverPod;
+    expect(out.spec.containers).toEqual([
+      { name: 'app', image: 'busybox:2', ports: [{ containerPort: 80 }], env: [{ name: 'A', value: '1' }] },
+      { name: 'side', image: 'nginx' },
+    ]);
+    expect(JSON.stringify(out)).not.toContain('$setElementOrder');
+  });
+
+  it('adds, deletes and replaces elements by directive', () => {
+    const out = strategicMergePatch(serverPod, {
+      spec: { containers: [{ name: 'side', $patch: 'delete' }, { name: 'new', image: 'x' }], tolerations: [{ key: 't2', operator: 'Exists' }] },
+    }, 'Pod') as typeof serverPod;
+    expect(out.spec.containers.map((c) => c.name)).toEqual(['app', 'new']);
+    // tolerations have no merge key: replaced, as in Kubernetes
+    expect(out.spec.tolerations).toEqual([{ key: 't2', operator: 'Exists' }]);
+    const replaced = strategicMergePatch(serverPod, { metadata: { labels: { $patch: 'replace', b: '2' } } }, 'Pod') as typeof serverPod;
+    expect(replaced.metadata.labels).toEqual({ b: '2' });
+  });
+
+  it('merges finalizers as a set and deletes from it', () => {
+    expect((strategicMergePatch(serverPod, { metadata: { finalizers: ['y', 'x'] } }, 'Pod') as typeof serverPod).metadata.finalizers).toEqual(['x', 'y']);
+    expect((strategicMergePatch(serverPod, { metadata: { '$deleteFromPrimitiveList/finalizers': ['x'] } }, 'Pod') as typeof serverPod).metadata.finalizers).toEqual([]);
+  });
+
+  it('behaves as a merge patch for maps and nulls', () => {
+    const out = strategicMergePatch(serverPod, { metadata: { labels: { a: null, c: '3' } } }, 'Pod') as typeof serverPod;
+    expect(out.metadata.labels).toEqual({ c: '3' });
+    expect(serverPod.metadata.labels).toEqual({ a: '1' });
+  });
+});

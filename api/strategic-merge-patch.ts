@@ -1,63 +1,74 @@
 // Applying a strategic merge patch (application/strategic-merge-patch+json, what `kubectl
 // apply` and `kubectl patch` send) the way apimachinery's strategicpatch does: a merge patch,
 // except that lists the schema marks "merge" are merged element by element on their merge key
-// (containers by name, ports by containerPort, ...), and the directives kubectl emits are
-// honoured: $patch (merge|replace|delete), $retainKeys, $setElementOrder/<list>,
-// $deleteFromPrimitiveList/<list>. The list metadata comes from the kinds' schemas.
+// (containers by name, ports by containerPort, ...) or as sets (finalizers), and the directives
+// kubectl emits are honoured: $patch (merge|replace|delete), $retainKeys,
+// $setElementOrder/<list>, $deleteFromPrimitiveList/<list>. The list metadata is the one table
+// in patch-strategy.ts. The API server's PATCH, server-side apply and `skiff apply` all call it.
 import { errors } from './errors.js';
-import { schemaFor } from './schemas/index.js';
-import type { JsonSchema } from './schemas/index.js';
+import { fieldSchema, listStrategy, patchSchemaFor } from './patch-strategy.js';
+import type { JsonSchema } from './patch-strategy.js';
 
 type JsonMap = Record<string, unknown>;
 
 const isMap = (v: unknown): v is JsonMap => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const SET_ORDER = '$setElementOrder/';
-const DELETE_FROM = '$deleteFromPrimitiveList/';
+export const PATCH_DIRECTIVE = '$patch';
+export const RETAIN_KEYS = '$retainKeys';
+export const SET_ELEMENT_ORDER = '$setElementOrder/';
+export const DELETE_FROM_PRIMITIVE_LIST = '$deleteFromPrimitiveList/';
 
-/** The sub-schema of a field, looking through arrays to their items when asked. */
-function fieldSchema(schema: JsonSchema | undefined, key: string): JsonSchema | undefined {
-  if (!schema) return undefined;
-  return schema.properties?.[key] ?? schema.additionalProperties;
+const isDirectiveKey = (k: string): boolean => k === PATCH_DIRECTIVE || k === RETAIN_KEYS || k.startsWith(SET_ELEMENT_ORDER) || k.startsWith(DELETE_FROM_PRIMITIVE_LIST);
+
+/** The `$patch` of a map; any other value than merge, replace or delete is the client's error (400), as in apimachinery. */
+function directiveOf(m: JsonMap, path: string): 'merge' | 'replace' | 'delete' {
+  const d = m[PATCH_DIRECTIVE];
+  if (d === undefined || d === 'merge' || d === 'replace' || d === 'delete') return d ?? 'merge';
+  throw errors.badRequest(`${path || 'patch'}: unknown patch type: ${String(d)} in map: ${JSON.stringify(m).slice(0, 200)}`);
 }
 
-/** A patch value with every directive removed, as stored when the original had nothing there. */
-function stripDirectives(v: unknown): unknown {
-  if (Array.isArray(v)) return v.filter((x) => !(isMap(x) && typeof x.$patch === 'string' && Object.keys(x).length === 1)).map(stripDirectives);
-  if (!isMap(v)) return v;
-  const out: JsonMap = {};
-  for (const [k, x] of Object.entries(v)) {
-    if (k === '$patch' || k === '$retainKeys' || k.startsWith(SET_ORDER) || k.startsWith(DELETE_FROM)) continue;
-    if (x === null) continue;
-    out[k] = stripDirectives(x);
-  }
-  return out;
+/** A patch value where the original has nothing: merged into nothing, so no directive is stored. */
+function fresh(v: unknown, schema: JsonSchema | undefined, path: string): unknown {
+  if (isMap(v)) return mergeMap({}, v, schema, path);
+  if (Array.isArray(v)) return mergeList([], v, schema, path);
+  return v;
 }
 
 function mergeList(original: unknown[], patch: unknown[], schema: JsonSchema | undefined, path: string): unknown[] {
-  const strategy = schema?.['x-kubernetes-patch-strategy'] ?? '';
-  if (!strategy.includes('merge')) return patch.map(stripDirectives);
-  const mergeKey = schema?.['x-kubernetes-patch-merge-key'];
+  const strategy = listStrategy(schema);
   const items = schema?.items;
-  if (patch.some((p) => isMap(p) && p.$patch === 'replace')) return patch.filter((p) => !(isMap(p) && p.$patch === 'replace')).map(stripDirectives);
-  if (!mergeKey) {
-    // A set of primitives: union, keeping the original order and appending what is new.
-    const out = [...original];
-    for (const p of patch) if (!out.some((o) => o === p)) out.push(p);
+  const isLoneDirective = (p: unknown): boolean => isMap(p) && Object.keys(p).length === 1 && typeof p[PATCH_DIRECTIVE] === 'string';
+  const replaceWhole = strategy.type === 'replace' || patch.some((p) => isMap(p) && p[PATCH_DIRECTIVE] === 'replace');
+  if (replaceWhole) {
+    const out: unknown[] = [];
+    for (const p of patch) {
+      if (isLoneDirective(p)) continue;
+      const v = fresh(p, items, `${path}[]`);
+      if (v !== undefined) out.push(v);
+    }
     return out;
   }
-  const out = original.map((o) => o);
+  if (strategy.type === 'set') {
+    const out = [...original];
+    for (const p of patch) if (!out.includes(p)) out.push(p);
+    return out;
+  }
+  const { mergeKey } = strategy;
+  const out = [...original];
   for (const p of patch) {
     if (!isMap(p)) throw errors.badRequest(`${path}: a list merged by "${mergeKey}" must hold objects`);
     const key = p[mergeKey];
-    if (key === undefined) throw errors.badRequest(`${path}: map: ${JSON.stringify(p)} does not contain declared merge key: ${mergeKey}`);
-    const at = out.findIndex((o) => isMap(o) && o[mergeKey] === key);
-    if (p.$patch === 'delete') {
-      if (at >= 0) out.splice(at, 1);
+    const at = `${path}[${mergeKey}=${String(key)}]`;
+    const directive = directiveOf(p, at);
+    if (key === undefined) throw errors.badRequest(`${path}: map: ${JSON.stringify(p).slice(0, 200)} does not contain declared merge key: ${mergeKey}`);
+    const i = out.findIndex((o) => isMap(o) && o[mergeKey] === key);
+    if (directive === 'delete') {
+      if (i >= 0) out.splice(i, 1);
       continue;
     }
-    if (at >= 0) out[at] = mergeMap(out[at] as JsonMap, p, items, `${path}[${mergeKey}=${String(key)}]`);
-    else out.push(stripDirectives(p));
+    const merged = mergeMap(i >= 0 && isMap(out[i]) ? out[i] : {}, p, items, at);
+    if (i >= 0) out[i] = merged;
+    else out.push(merged);
   }
   return out;
 }
@@ -72,56 +83,56 @@ function applyOrder(list: unknown[], order: unknown[], mergeKey: string | undefi
     .map((x) => x.v);
 }
 
-function mergeMap(original: JsonMap, patch: JsonMap, schema: JsonSchema | undefined, path: string): JsonMap {
-  switch (patch.$patch) {
-    case undefined:
-    case 'merge':
-      break;
-    case 'replace':
-      return stripDirectives(patch) as JsonMap;
-    case 'delete':
-      return {};
-    default:
-      throw errors.badRequest(`${path || 'patch'}: unknown patch type: ${String(patch.$patch)}`);
+/** `original` with `patch` merged in; undefined when the patch deletes the map. */
+function mergeMap(original: JsonMap, patch: JsonMap, schema: JsonSchema | undefined, path: string): JsonMap | undefined {
+  const directive = directiveOf(patch, path);
+  if (directive === 'delete') return undefined;
+  if (directive === 'replace') {
+    const { [PATCH_DIRECTIVE]: _replace, ...rest } = patch;
+    return mergeMap({}, rest, schema, path);
   }
   const out: JsonMap = { ...original };
-  if (Array.isArray(patch.$retainKeys)) {
-    const keep = new Set(patch.$retainKeys as unknown[]);
-    for (const k of Object.keys(out)) if (!keep.has(k)) delete out[k];
+  const retain = patch[RETAIN_KEYS];
+  if (Array.isArray(retain)) for (const k of Object.keys(out)) if (!retain.includes(k)) delete out[k];
+  for (const [k, v] of Object.entries(patch)) {
+    if (!k.startsWith(DELETE_FROM_PRIMITIVE_LIST)) continue;
+    const field = k.slice(DELETE_FROM_PRIMITIVE_LIST.length);
+    const current = out[field];
+    if (Array.isArray(current) && Array.isArray(v)) out[field] = current.filter((x) => !v.includes(x));
   }
   for (const [k, v] of Object.entries(patch)) {
-    if (k === '$patch' || k === '$retainKeys' || k.startsWith(SET_ORDER)) continue;
-    if (k.startsWith(DELETE_FROM)) {
-      const field = k.slice(DELETE_FROM.length);
-      if (Array.isArray(out[field]) && Array.isArray(v)) out[field] = (out[field] as unknown[]).filter((x) => !v.includes(x));
-      continue;
-    }
+    if (isDirectiveKey(k)) continue;
     const sub = fieldSchema(schema, k);
     const p = path ? `${path}.${k}` : k;
-    if (v === null) delete out[k];
-    else if (isMap(v) && isMap(out[k])) {
-      const merged = mergeMap(out[k] as JsonMap, v, sub, p);
-      if (v.$patch === 'delete') delete out[k];
-      else out[k] = merged;
-    } else if (Array.isArray(v) && Array.isArray(out[k])) out[k] = mergeList(out[k] as unknown[], v, sub, p);
-    else if (isMap(v) && v.$patch === 'delete') delete out[k];
-    else out[k] = stripDirectives(v);
+    const current = out[k];
+    let next: unknown;
+    if (v === null) next = undefined;
+    else if (isMap(v)) next = mergeMap(isMap(current) ? current : {}, v, sub, p);
+    else if (Array.isArray(v)) next = mergeList(Array.isArray(current) ? current : [], v, sub, p);
+    else next = v;
+    if (next === undefined) delete out[k];
+    else out[k] = next;
   }
   for (const [k, order] of Object.entries(patch)) {
-    if (!k.startsWith(SET_ORDER) || !Array.isArray(order)) continue;
-    const field = k.slice(SET_ORDER.length);
-    if (Array.isArray(out[field])) out[field] = applyOrder(out[field] as unknown[], order, fieldSchema(schema, field)?.['x-kubernetes-patch-merge-key']);
+    if (!k.startsWith(SET_ELEMENT_ORDER) || !Array.isArray(order)) continue;
+    const field = k.slice(SET_ELEMENT_ORDER.length);
+    const list = out[field];
+    if (!Array.isArray(list)) continue;
+    const strategy = listStrategy(fieldSchema(schema, field));
+    out[field] = applyOrder(list, order, strategy.type === 'keyed' ? strategy.mergeKey : undefined);
   }
   return out;
 }
 
 /**
- * Applies a strategic merge patch to `original` (not modified) for an object of `kind`.
- * Kinds without a schema merge like a JSON merge patch. Throws ApiError BadRequest for a
- * patch that is not an object or breaks a merge key.
+ * Applies a strategic merge patch to `original` (not modified) for an object of `kind` (by
+ * default the original's own kind). Kinds without a schema merge like a JSON merge patch.
+ * Throws ApiError BadRequest for a patch that is not an object, an unknown `$patch` or an
+ * element without its list's merge key.
  */
 export function strategicMergePatch(original: unknown, patch: unknown, kind?: string): JsonMap {
   if (!isMap(patch)) throw errors.badRequest('a strategic merge patch must be a JSON object');
-  const schema = kind ? schemaFor(kind) : undefined;
-  return mergeMap(isMap(original) ? structuredClone(original) : {}, patch, schema, '');
+  const base = isMap(original) ? original : {};
+  const schema = patchSchemaFor(kind ?? base.kind);
+  return mergeMap(structuredClone(base), patch, schema, '') ?? {};
 }

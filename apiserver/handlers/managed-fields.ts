@@ -1,10 +1,10 @@
 // Field sets for server-side apply: which fields of an object a manager owns, in Kubernetes'
 // FieldsV1 notation. A path is a list of elements: `f:name` (a field), `k:{"name":"app"}`
-// (the element of a list merged by key, as strategic merge knows the keys), `v:"x"` (a
+// (the element of a list merged by key, from the one patch-strategy table), `v:"x"` (a
 // member of a list kept as a set, such as finalizers). Lists without a key are atomic:
 // owned whole, as a leaf. In FieldsV1 a path's elements nest as objects; `.` marks a node
 // that is owned itself and also has owned children (a list element and its fields).
-import { MERGE_KEYS, MERGED_PRIMITIVE_LISTS } from './strategic-merge.js';
+import { fieldSchema, listStrategy, patchSchemaFor, type JsonSchema } from '../../api/patch-strategy.js';
 
 export type FieldPath = string[];
 
@@ -65,24 +65,27 @@ function keyElement(key: string, value: unknown): string {
   return `k:${JSON.stringify({ [key]: value })}`;
 }
 
-function walk(value: unknown, path: FieldPath, field: string | undefined, out: FieldSet): void {
+function walk(value: unknown, path: FieldPath, schema: JsonSchema | undefined, out: FieldSet): void {
   if (isObj(value)) {
     const entries = Object.entries(value).filter(([, v]) => v !== null && v !== undefined);
     if (entries.length === 0) out.add(path);
-    for (const [k, v] of entries) walk(v, [...path, `f:${k}`], k, out);
+    for (const [k, v] of entries) walk(v, [...path, `f:${k}`], fieldSchema(schema, k), out);
     return;
   }
-  if (Array.isArray(value) && field !== undefined) {
-    const key = MERGE_KEYS[field];
-    if (key && value.length > 0 && value.every((el) => isObj(el) && el[key] !== undefined)) {
-      for (const el of value as Obj[]) {
-        const itemPath = [...path, keyElement(key, el[key])];
-        out.add(itemPath);
-        walk(el, itemPath, undefined, out);
+  if (Array.isArray(value)) {
+    const strategy = listStrategy(schema);
+    if (strategy.type === 'keyed') {
+      const key = strategy.mergeKey;
+      if (value.length > 0 && value.every((el) => isObj(el) && el[key] !== undefined)) {
+        for (const el of value as Obj[]) {
+          const itemPath = [...path, keyElement(key, el[key])];
+          out.add(itemPath);
+          walk(el, itemPath, schema?.items, out);
+        }
+        return;
       }
-      return;
     }
-    if (MERGED_PRIMITIVE_LISTS.has(field) && value.every((el) => !isObj(el) && !Array.isArray(el))) {
+    if (strategy.type === 'set' && value.every((el) => !isObj(el) && !Array.isArray(el))) {
       for (const el of value) out.add([...path, `v:${JSON.stringify(el)}`]);
       return;
     }
@@ -93,13 +96,15 @@ function walk(value: unknown, path: FieldPath, field: string | undefined, out: F
 /** The fields an applied configuration sets (status and system metadata are not applied). */
 export function fieldSetOf(config: Obj): FieldSet {
   const out = new FieldSet();
+  const schema = patchSchemaFor(config.kind);
   for (const [k, v] of Object.entries(config)) {
     if (k === 'apiVersion' || k === 'kind' || k === 'status' || v === null || v === undefined) continue;
+    const sub = fieldSchema(schema, k);
     if (k === 'metadata' && isObj(v)) {
-      for (const [mk, mv] of Object.entries(v)) if (!SYSTEM_METADATA.has(mk) && mv !== null && mv !== undefined) walk(mv, ['f:metadata', `f:${mk}`], mk, out);
+      for (const [mk, mv] of Object.entries(v)) if (!SYSTEM_METADATA.has(mk) && mv !== null && mv !== undefined) walk(mv, ['f:metadata', `f:${mk}`], fieldSchema(sub, mk), out);
       continue;
     }
-    walk(v, [`f:${k}`], k, out);
+    walk(v, [`f:${k}`], sub, out);
   }
   return out;
 }

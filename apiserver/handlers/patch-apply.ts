@@ -1,11 +1,11 @@
 // Applying a PATCH body to the stored object: JSON merge patch (RFC 7386), JSON patch
-// (RFC 6902, through fast-json-patch) and strategic merge patch (strategic-merge.ts). Server-side
+// (RFC 6902, through fast-json-patch) and strategic merge patch (api/strategic-merge-patch.ts). Server-side
 // apply is not a patch of the stored object; it goes through server-side-apply.ts.
 import jsonPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import { errors, isApiError } from '../../api/errors.js';
+import { strategicMergePatch } from '../../api/strategic-merge-patch.js';
 import type { BodyFormat } from '../body.js';
-import { strategicMerge } from './strategic-merge.js';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -54,14 +54,14 @@ function applyJsonPatch(current: unknown, patch: unknown): unknown {
   }
 }
 
-export function applyPatchBody(current: unknown, patch: unknown, format: BodyFormat): unknown {
+/** `kind` picks the strategic merge patch's list strategies (by default the current object's kind). */
+export function applyPatchBody(current: unknown, patch: unknown, format: BodyFormat, kind?: string): unknown {
   switch (format) {
     case 'merge-patch':
       if (!isObject(patch)) throw errors.badRequest('a merge patch must be a JSON object');
       return mergePatch(current, patch);
     case 'strategic-merge-patch':
-      if (!isObject(patch)) throw errors.badRequest('a strategic merge patch must be a JSON object');
-      return strategicMerge(current, patch);
+      return strategicMergePatch(current, patch, kind);
     case 'json-patch':
       return applyJsonPatch(current, patch);
     case 'apply-patch':

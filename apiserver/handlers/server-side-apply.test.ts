@@ -75,4 +75,12 @@ describe('applyToLive', () => {
     const next = apply(shared, cfg({ tier: 'front' }), 'alice');
     expect(next.metadata.labels).toEqual({ app: 'web', tier: 'front' });
   });
+
+  it('removes a list element its manager stops applying whole, not its fields one by one', () => {
+    const two = { ...cfg({ app: 'web', tier: 'front' }), spec: { containers: [{ name: 'app', image: 'nginx' }, { name: 'side', image: 'busybox' }] } } as KubeObject;
+    const withSide = apply(live(), two, 'alice');
+    expect((withSide as unknown as { spec: { containers: unknown[] } }).spec.containers).toHaveLength(2);
+    const without = apply(withSide, cfg({ app: 'web', tier: 'front' }), 'alice');
+    expect((without as unknown as { spec: { containers: unknown[] } }).spec.containers).toEqual([{ name: 'app', image: 'nginx', imagePullPolicy: 'Always' }]);
+  });
 });

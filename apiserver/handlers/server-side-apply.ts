@@ -7,6 +7,7 @@
 // force=true, which takes the field over.
 import type { ServerResponse as Response } from 'node:http';
 import { ApiError, errors, isApiError } from '../../api/errors.js';
+import { strategicMergePatch } from '../../api/strategic-merge-patch.js';
 import type { KubeObject, ManagedFieldsEntry, StatusCause } from '../../api/types/meta.js';
 import { admit, defaultForCreate } from '../admission.js';
 import type { ApiContext, RequestContext } from '../context.js';
@@ -14,7 +15,6 @@ import { prepareForCreate, timestamp } from '../strategy.js';
 import { admitNodeWrite, checkBound, checkObjectBody, dropNulls, fieldValidation, isDryRun, keyOf, refOf, send } from './common.js';
 import { requireNamespace } from './create.js';
 import { FieldSet, fieldSetOf, formatPath, fromFieldsV1, removeAt, toFieldsV1, valueAt, type FieldPath } from './managed-fields.js';
-import { strategicMerge } from './strategic-merge.js';
 
 type Obj = Record<string, unknown>;
 
@@ -87,11 +87,17 @@ export function applyToLive(live: KubeObject, config: KubeObject, opts: ApplyOpt
   }
   if (conflicts.length > 0) throw conflictError(live, opts.plural, opts.group ?? '', conflicts);
 
-  const merged = strategicMerge(structuredClone(live), applied) as Obj;
+  const merged = strategicMergePatch(live, applied, live.kind ?? config.kind);
   // What this manager applied before and leaves out now goes, unless someone else holds it.
   const othersUnion = new FieldSet(others.flatMap((o) => o.set.paths()));
-  const dropped = (mine?.set ?? new FieldSet()).minus(newSet).paths().sort((a, b) => b.length - a.length);
-  for (const path of dropped) if (!othersUnion.hasAtOrUnder(path)) removeAt(merged, path);
+  // Outermost first: a dropped list element goes whole (its fields, dropped with it, would
+  // otherwise go first and take the merge key that finds the element).
+  const removed = new FieldSet();
+  for (const path of (mine?.set ?? new FieldSet()).minus(newSet).paths().sort((a, b) => a.length - b.length)) {
+    if (othersUnion.hasAtOrUnder(path) || path.some((_, i) => removed.has(path.slice(0, i)))) continue;
+    removeAt(merged, path);
+    removed.add(path);
+  }
 
   const strip = (o: Obj) => JSON.stringify({ ...o, metadata: { ...(o.metadata as Obj), managedFields: undefined } });
   const unchanged = mine !== undefined && mine.set.equals(newSet) && strip(merged) === strip(live as unknown as Obj) && others.every((o) => o.set.equals(fromFieldsV1(o.entry.fieldsV1)));

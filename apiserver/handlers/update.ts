@@ -84,7 +84,7 @@ export async function patchObject(ctx: ApiContext, rc: RequestContext, req: Requ
   // Server-side apply may create the object and keeps managedFields: see server-side-apply.ts.
   if (format === 'apply-patch') return serverSideApply(ctx, rc, body, res, writeUpdate);
   await writeUpdate(ctx, rc, res, (current) => {
-    const patched = applyPatchBody(current, body, format) as KubeObject;
+    const patched = applyPatchBody(current, body, format, rc.resource.kind) as KubeObject;
     const rv = patched?.metadata?.resourceVersion;
     // A resourceVersion inside the patch is a precondition, as in Kubernetes.
     if (rv !== undefined && rv !== current.metadata.resourceVersion) {

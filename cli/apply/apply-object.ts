@@ -4,6 +4,7 @@
 // same outcome as kubectl's strategic merge PATCH, without depending on the server's
 // strategic-merge support, and never overwriting a change made in between.
 import { isApiError } from '../../api/errors.js';
+import { strategicMergePatch } from '../../api/strategic-merge-patch.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import { resourceForKind } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types/meta.js';
@@ -11,7 +12,6 @@ import type { RestClient } from '../../client/rest.js';
 import { CliError } from '../errors.js';
 import { kindPrefix } from '../printers/output.js';
 import { lastAppliedOf, withLastApplied } from './last-applied.js';
-import { applyStrategicPatch } from './strategic-patch.js';
 import { threeWayMergePatch, type JsonMap } from './three-way.js';
 
 export type DryRun = 'none' | 'client' | 'server';
@@ -117,7 +117,7 @@ export async function applyObject(rest: RestClient, manifest: KubeObject, t: Tar
       : `Warning: resource ${t.info.plural}/${t.name} is missing the kubectl.kubernetes.io/last-applied-configuration annotation which is required by skiff apply. skiff apply should only be used on resources created declaratively by either skiff create --save-config or skiff apply. The missing annotation will be patched automatically.`;
     const patch = threeWayMergePatch(original, modified as unknown as JsonMap, live as unknown as JsonMap);
     if (Object.keys(patch).length === 0) return { result: 'unchanged', object: live, warning };
-    const next = applyStrategicPatch(live as unknown as JsonMap, patch) as unknown as KubeObject;
+    const next = strategicMergePatch(live, patch, live.kind) as unknown as KubeObject;
     if (dryRun === 'client') return { result: 'configured', object: next, warning };
     try {
       const updated = await rest.request<KubeObject>({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withLastApplied, lastAppliedOf, LAST_APPLIED } from './last-applied.js';
-import { applyStrategicPatch } from './strategic-patch.js';
+import { strategicMergePatch } from '../../api/strategic-merge-patch.js';
 import { threeWayMergePatch, type JsonMap } from './three-way.js';
 import type { KubeObject } from '../../api/types/meta.js';
 
@@ -39,7 +39,7 @@ const manifest = (): JsonMap => ({
 function apply(previous: JsonMap | undefined, next: JsonMap, current: JsonMap) {
   const modified = withLastApplied(next as unknown as KubeObject) as unknown as JsonMap;
   const patch = threeWayMergePatch(previous, modified, current);
-  return { patch, result: applyStrategicPatch(current, patch) };
+  return { patch, result: strategicMergePatch(current, patch) as JsonMap };
 }
 
 /** The live object after applying `m` on a fresh cluster, with the annotation the first apply sets. */
@@ -158,6 +158,29 @@ describe('three-way merge patch', () => {
     const { patch, result } = apply(original, next, current);
     expect((patch.spec as JsonMap)['$setElementOrder/volumes']).toEqual([{ name: 'cache' }, { name: 'data' }]);
     expect(specOf(result).volumes?.map((v) => v.name)).toEqual(['cache', 'data']);
+  });
+
+  it('says which keys a changed volume keeps ($retainKeys), as kubectl does', () => {
+    const { current, original } = appliedOnce(manifest());
+    const next = manifest();
+    specOf(next).volumes = [{ name: 'data', hostPath: { path: '/tmp' } }];
+    const { patch, result } = apply(original, next, current);
+    expect(specOf(patch as JsonMap).volumes).toEqual([{ name: 'data', $retainKeys: ['hostPath', 'name'], emptyDir: null, hostPath: { path: '/tmp' } }]);
+    expect(specOf(result).volumes).toEqual([{ name: 'data', hostPath: { path: '/tmp' } }]);
+  });
+
+  it('adds and removes finalizers as set members, keeping those others added', () => {
+    const withFinalizers = (names: string[]) => {
+      const m = manifest();
+      (m.metadata as JsonMap).finalizers = names;
+      return m;
+    };
+    const { current, original } = appliedOnce(withFinalizers(['a.io/x', 'b.io/y']), (o) => {
+      ((o.metadata as JsonMap).finalizers as string[]).push('others.io/z');
+    });
+    const { patch, result } = apply(original, withFinalizers(['a.io/x', 'c.io/w']), current);
+    expect(patch.metadata).toMatchObject({ '$deleteFromPrimitiveList/finalizers': ['b.io/y'], finalizers: ['c.io/w'] });
+    expect((result.metadata as JsonMap).finalizers).toEqual(['a.io/x', 'c.io/w', 'others.io/z']);
   });
 });
 

@@ -6,8 +6,13 @@
 //  - deletes what the previous apply set and the manifest no longer has (deletions from
 //    original -> modified).
 // Lists with a merge key change element by element ({"$patch": "delete", key} removes one,
-// "$setElementOrder/<field>" keeps the manifest's order); other lists are sent whole.
-import { mergeKeyFor, type FieldPath } from './merge-keys.js';
+// "$setElementOrder/<field>" keeps the manifest's order), sets of primitives (finalizers) by
+// member ("$deleteFromPrimitiveList/<field>" removes some); other lists are sent whole. Which
+// list is which comes from the one table (api/patch-strategy.ts) the API server merges with.
+import { fieldSchema, listStrategy, patchSchemaFor, type JsonSchema, type ListStrategy } from '../../api/patch-strategy.js';
+import { DELETE_FROM_PRIMITIVE_LIST, RETAIN_KEYS, SET_ELEMENT_ORDER } from '../../api/strategic-merge-patch.js';
+
+type KeyedStrategy = Extract<ListStrategy, { type: 'keyed' }>;
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonMap = { [k: string]: Json };
@@ -26,24 +31,30 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 
 type Mode = 'changes' | 'deletions';
 
-const SET_ORDER = '$setElementOrder/';
-
 function keyOf(el: Json, key: string): Json | undefined {
   return isMap(el) ? el[key] : undefined;
 }
 
-function diffList(from: Json[], to: Json[], key: string, mode: Mode, path: FieldPath): Json[] {
+/**
+ * The element patches of a keyed list. Under a retainKeys strategy (volumes) a changed
+ * element also says which keys it keeps, as kubectl sends it, so a switched volume source
+ * clears the old one.
+ */
+function diffList(from: Json[], to: Json[], strategy: KeyedStrategy, mode: Mode, items: JsonSchema | undefined): Json[] {
+  const key = strategy.mergeKey;
   const out: Json[] = [];
-  const elPath = [...path, '[]'];
+  const changed = (k: Json, before: JsonMap, after: JsonMap): void => {
+    const d = diffMaps(before, after, mode, items);
+    if (Object.keys(d).length === 0) return;
+    const retain: JsonMap = strategy.retainKeys ? { [RETAIN_KEYS]: Object.keys(after).filter((x) => after[x] !== null).sort() } : {};
+    out.push({ [key]: k, ...retain, ...d });
+  };
   if (mode === 'changes') {
     for (const el of to) {
       const k = keyOf(el, key);
       const before = k === undefined ? undefined : from.find((f) => deepEqual(keyOf(f, key), k));
       if (before === undefined) out.push(el);
-      else if (isMap(before) && isMap(el)) {
-        const d = diffMaps(before, el, mode, elPath);
-        if (Object.keys(d).length > 0) out.push({ [key]: k as Json, ...d });
-      }
+      else if (isMap(before) && isMap(el)) changed(k as Json, before, el);
     }
   } else {
     for (const el of from) {
@@ -51,34 +62,24 @@ function diffList(from: Json[], to: Json[], key: string, mode: Mode, path: Field
       if (k === undefined) continue;
       const after = to.find((t) => deepEqual(keyOf(t, key), k));
       if (after === undefined) out.push({ $patch: 'delete', [key]: k });
-      else if (isMap(el) && isMap(after)) {
-        const d = diffMaps(el, after, mode, elPath);
-        if (Object.keys(d).length > 0) out.push({ [key]: k, ...d });
-      }
+      else if (isMap(el) && isMap(after)) changed(k, el, after);
     }
   }
   return out;
 }
 
-function diffMaps(from: JsonMap, to: JsonMap, mode: Mode, path: FieldPath): JsonMap {
+function diffMaps(from: JsonMap, to: JsonMap, mode: Mode, schema: JsonSchema | undefined): JsonMap {
   const patch: JsonMap = {};
   for (const [k, after] of Object.entries(to)) {
     const before = from[k];
-    const p = [...path, k];
+    const sub = fieldSchema(schema, k);
     if (before === undefined) {
       if (mode === 'changes') patch[k] = after;
     } else if (isMap(before) && isMap(after)) {
-      const d = diffMaps(before, after, mode, p);
+      const d = diffMaps(before, after, mode, sub);
       if (Object.keys(d).length > 0) patch[k] = d;
     } else if (Array.isArray(before) && Array.isArray(after)) {
-      const key = mergeKeyFor(p);
-      if (key && [...before, ...after].every(isMap)) {
-        const d = diffList(before, after, key, mode, p);
-        if (d.length > 0) {
-          patch[k] = d;
-          patch[`${SET_ORDER}${k}`] = after.map((el) => ({ [key]: keyOf(el, key) ?? null }));
-        }
-      } else if (mode === 'changes' && !deepEqual(before, after)) patch[k] = after;
+      Object.assign(patch, diffLists(k, before, after, mode, sub));
     } else if (mode === 'changes' && !deepEqual(before, after)) {
       patch[k] = after;
     }
@@ -87,23 +88,41 @@ function diffMaps(from: JsonMap, to: JsonMap, mode: Mode, path: FieldPath): Json
   return patch;
 }
 
+/** The patch entries for the list `field` going from `before` to `after`, by the list's strategy. */
+function diffLists(field: string, before: Json[], after: Json[], mode: Mode, schema: JsonSchema | undefined): JsonMap {
+  const strategy = listStrategy(schema);
+  if (strategy.type === 'keyed' && [...before, ...after].every(isMap)) {
+    const key = strategy.mergeKey;
+    const d = diffList(before, after, strategy, mode, schema?.items);
+    if (d.length === 0) return {};
+    return { [field]: d, [`${SET_ELEMENT_ORDER}${field}`]: after.map((el) => ({ [key]: keyOf(el, key) ?? null })) };
+  }
+  if (strategy.type === 'set' && ![...before, ...after].some((x) => isMap(x) || Array.isArray(x))) {
+    if (mode === 'deletions') {
+      const removed = before.filter((x) => !after.includes(x));
+      return removed.length > 0 ? { [`${DELETE_FROM_PRIMITIVE_LIST}${field}`]: removed } : {};
+    }
+    const added = after.filter((x) => !before.includes(x));
+    return added.length > 0 ? { [field]: added, [`${SET_ELEMENT_ORDER}${field}`]: after } : {};
+  }
+  return mode === 'changes' && !deepEqual(before, after) ? { [field]: after } : {};
+}
+
 /** Merges two patches of the same object (deletions first, then changes), lists by merge key. */
-function mergePatches(a: JsonMap, b: JsonMap, path: FieldPath): JsonMap {
+function mergePatches(a: JsonMap, b: JsonMap, schema: JsonSchema | undefined): JsonMap {
   const out: JsonMap = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const prev = out[k];
-    if (isMap(prev) && isMap(v)) out[k] = mergePatches(prev, v, [...path, k]);
-    else if (Array.isArray(prev) && Array.isArray(v) && !k.startsWith(SET_ORDER)) {
-      const key = mergeKeyFor([...path, k]);
-      if (!key) {
-        out[k] = v;
-        continue;
-      }
+    const sub = fieldSchema(schema, k);
+    const strategy = listStrategy(sub);
+    if (isMap(prev) && isMap(v)) out[k] = mergePatches(prev, v, sub);
+    else if (Array.isArray(prev) && Array.isArray(v) && !k.startsWith(SET_ELEMENT_ORDER) && strategy.type === 'keyed') {
+      const key = strategy.mergeKey;
       const merged = [...prev];
       for (const el of v) {
         const i = merged.findIndex((m) => deepEqual(keyOf(m, key), keyOf(el, key)));
         const cur = merged[i];
-        if (i >= 0 && isMap(cur) && isMap(el)) merged[i] = mergePatches(cur, el, [...path, k, '[]']);
+        if (i >= 0 && isMap(cur) && isMap(el)) merged[i] = mergePatches(cur, el, sub?.items);
         else merged.push(el);
       }
       out[k] = merged;
@@ -114,7 +133,8 @@ function mergePatches(a: JsonMap, b: JsonMap, path: FieldPath): JsonMap {
 
 /** The patch `kubectl apply` would send; `{}` means the live object already matches. */
 export function threeWayMergePatch(original: JsonMap | undefined, modified: JsonMap, current: JsonMap): JsonMap {
-  const changes = diffMaps(current, modified, 'changes', []);
-  const deletions = original ? diffMaps(original, modified, 'deletions', []) : {};
-  return mergePatches(deletions, changes, []);
+  const schema = patchSchemaFor(modified.kind ?? current.kind);
+  const changes = diffMaps(current, modified, 'changes', schema);
+  const deletions = original ? diffMaps(original, modified, 'deletions', schema) : {};
+  return mergePatches(deletions, changes, schema);
 }

@@ -1,6 +1,7 @@
 // The six ways a client writes a changed object — create, update (PUT), and the four patch
 // types — each turned into the request that puts `value` at a field path of a fresh object.
 import type { ResourceInfo } from '../../api/resources.js';
+import { fieldSchema, listStrategy } from '../../api/patch-strategy.js';
 import { adminReq, collectionPath, freshObject, objectPath, type FuzzEnv } from './scenario.js';
 import type { FuzzRequest } from './runner.js';
 import type { JsonSchema } from '../../api/schemas/index.js';
@@ -38,11 +39,12 @@ export function jsonPatchFor(current: Record<string, unknown>, changed: Record<s
   return [{ op: 'add', path: pointer(at), value: getAt(changed, at) }];
 }
 
-/** The merge key of the list at `segments` (x-kubernetes-patch-merge-key), read from the kind's schema. */
+/** The merge key of the list at `segments`, from the one patch-strategy table the server merges with. */
 function mergeKeyAt(r: ResourceInfo, segments: Segment[]): string | undefined {
   let s: JsonSchema | undefined = schemaOf(r);
-  for (const seg of segments) s = typeof seg === 'number' ? s?.items : (s?.properties?.[seg] ?? s?.additionalProperties);
-  return s?.['x-kubernetes-patch-merge-key'];
+  for (const seg of segments) s = typeof seg === 'number' ? s?.items : fieldSchema(s, seg);
+  const strategy = listStrategy(s);
+  return strategy.type === 'keyed' ? strategy.mergeKey : undefined;
 }
 
 /**
