@@ -48,6 +48,12 @@ function parseOwner(alias: string | undefined): { root: string; podCidr: string 
   return sp > 0 ? { root: rest.slice(0, sp), podCidr: rest.slice(sp + 1) } : undefined;
 }
 
+/** The runtime root whose bridge this is, while that root exists (for `skiff down`). */
+export async function liveBridgeOwner(bridge: string): Promise<{ root: string; podCidr: string } | undefined> {
+  const owner = parseOwner((await readBridge(bridge))?.alias);
+  return owner && fs.existsSync(owner.root) ? owner : undefined;
+}
+
 export interface BridgeOwnerOptions {
   bridge: string;
   podCidr: string;
@@ -56,14 +62,14 @@ export interface BridgeOwnerOptions {
 }
 
 /**
- * Guards one runtime instance's node bridge: `check` before a CNI ADD, `claim` after one
- * succeeds. Each does its work once per instance (a later clash, e.g. a bridge deleted and
- * made again by someone else, still surfaces: `explain` turns the plugin's error into ours).
+ * Guards one runtime instance's node bridge: `check` before a CNI ADD (once per instance; a
+ * later clash, e.g. a bridge deleted and made again by someone else, still surfaces: `explain`
+ * turns the plugin's error into ours), `claim` after each one succeeds (one `ip` call, beside
+ * the sandbox's other steps: a bridge made again since is claimed again).
  */
 export class BridgeOwner {
   readonly #o: BridgeOwnerOptions;
   #checked?: Promise<void>;
-  #claimed = false;
 
   constructor(o: BridgeOwnerOptions) {
     this.#o = o;
@@ -83,13 +89,7 @@ export class BridgeOwner {
     const info = await readBridge(bridge);
     if (!info) return;
     const owner = parseOwner(info.alias);
-    // A root whose directory is gone left the bridge behind; its allocations went with it.
-    if (owner && owner.root !== root && fs.existsSync(owner.root)) {
-      throw new RuntimeError(
-        'FailedPrecondition',
-        `bridge ${bridge} is used by the skiff runtime at ${owner.root} (pod CIDR ${owner.podCidr}); this runtime (${root}, pod CIDR ${podCidr}) needs a bridge of its own: choose another bridge and pod CIDR, or remove that runtime's pods and the bridge (ip link delete ${bridge})`,
-      );
-    }
+    this.#refuseOtherRoot(owner);
     const want = gatewayOf(podCidr);
     const other = info.addresses.filter((a) => a !== want);
     if (other.length) {
@@ -101,23 +101,31 @@ export class BridgeOwner {
     }
   }
 
-  /** Marks the bridge as this root's (after the bridge plugin made or joined it). */
+  // A root whose directory is gone left the bridge behind; its allocations went with it.
+  #refuseOtherRoot(owner: { root: string; podCidr: string } | undefined): void {
+    const { bridge, podCidr, root } = this.#o;
+    if (owner && owner.root !== root && fs.existsSync(owner.root)) {
+      throw new RuntimeError(
+        'FailedPrecondition',
+        `bridge ${bridge} is used by the skiff runtime at ${owner.root} (pod CIDR ${owner.podCidr}); this runtime (${root}, pod CIDR ${podCidr}) needs a bridge of its own: choose another bridge and pod CIDR, or remove that runtime's pods and the bridge (ip link delete ${bridge})`,
+      );
+    }
+  }
+
+  /** Marks the bridge as this root's (after the bridge plugin made or joined it); rejects when another live root claimed it meanwhile. */
   async claim(): Promise<void> {
-    if (this.#claimed) return;
     const { bridge, podCidr, root } = this.#o;
     const text = ownerText(root, podCidr);
     const info = await readBridge(bridge);
-    if (info && info.alias !== text) {
-      const r = await runCommand('ip', ['link', 'set', 'dev', bridge, 'alias', text]);
-      if (r.code !== 0) throw new RuntimeError('Internal', `ip link set dev ${bridge} alias: ${r.stderr.trim()}`);
-    }
-    this.#claimed = true;
+    if (!info || info.alias === text) return;
+    this.#refuseOtherRoot(parseOwner(info.alias));
+    const r = await runCommand('ip', ['link', 'set', 'dev', bridge, 'alias', text]);
+    if (r.code !== 0) throw new RuntimeError('Internal', `ip link set dev ${bridge} alias: ${r.stderr.trim()}`);
   }
 
   /** The clear error for a failed ADD when the bridge is the cause; `e` itself otherwise. */
   async explain(e: unknown): Promise<unknown> {
     this.#checked = undefined;
-    this.#claimed = false;
     try {
       await this.check();
     } catch (clash) {

@@ -77,12 +77,15 @@ export async function runPodSandbox(ctx: RuntimeContext, config: PodSandboxConfi
       } catch (e) {
         throw await ctx.bridgeOwner.explain(e);
       }
-      await ctx.bridgeOwner.claim();
       rec.ip = podIp(rec.cniResult);
     }
+    // The bridge is marked as this root's beside the remaining steps.
+    const claimed = rec.netnsName ? t.time('bridgeClaim', () => ctx.bridgeOwner.claim()) : Promise.resolve();
+    claimed.catch(() => undefined); // awaited below
     await t.time('hosts', () => writeHostsFile(dir, hostname, rec.ip));
     const podResources = config.linux?.resources;
     if (podResources) await t.time('podCgroup', () => applyPodResources(rec.cgroupParent, podResources));
+    await claimed;
     rec.state = 'SANDBOX_READY';
     await t.time('recordReady', () => saveSandbox(ctx, rec));
   } catch (e) {

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeBridge } from '../../cluster/down.js';
 import { isRuntimeError } from '../../runtime/cri.js';
 import { gatewayOf } from '../../runtime/network/bridge-owner.js';
 import { deleteBridge } from '../../runtime/network/cni.js';
@@ -65,6 +66,15 @@ describe('node bridge ownership', { timeout: 60_000 }, () => {
     expect(alias).toContain(path.join(a.root, 'rt'));
     await a.rt.removePodSandbox(sa);
     await b.rt.removePodSandbox(sb);
+  });
+
+  it("skiff down's bridge removal keeps a bridge another live root owns, and removes its own", async () => {
+    const sa = await a.rt.runPodSandbox(a.sandboxConfig('down'));
+    await a.rt.removePodSandbox(sa);
+    expect(await removeBridge(a.bridge, b.root)).toBe(`kept the pod bridge ${a.bridge}: the skiff runtime at ${path.join(a.root, 'rt')} uses it`);
+    expect(await ipAddr(a.bridge)).toContain(gatewayOf(a.podCidr));
+    expect(await removeBridge(a.bridge, path.join(a.root, 'rt'))).toBe(`removed the pod bridge ${a.bridge}`);
+    expect(await removeBridge(a.bridge, path.join(a.root, 'rt'))).toBe(`no pod bridge ${a.bridge} to remove`);
   });
 
   it("refuses another root's bridge, naming that root, whether its pod CIDR differs or not", async () => {
