@@ -26,20 +26,22 @@ const AUTO_REMOVE_LABEL = 'skiff.dev/cri-rm';
  * node.json (a kubelet's, a lab node's) keeps that one.
  */
 export const CRI_RUN_NETWORK = { bridge: 'skiff-cri0', podCidr: '10.87.0.0/16' } as const;
+/** What `skiff cri` used before it had a network of its own (the runtime's built-in default). */
+const OLD_CRI_NETWORK = { bridge: 'skiff0', podCidr: '10.88.0.0/16' } as const;
 
 export interface CriRuntime {
   images: ImageService;
   runtime: SkiffRuntimeService;
 }
 
-export function openCriRuntime(opts: CriGlobalOptions): CriRuntime {
+export function openCriRuntime(opts: CriGlobalOptions, network?: { bridge: string; podCidr: string }): CriRuntime {
   const logger = createLogger('cri', process.env.SKIFF_LOG_LEVEL ?? 'warn');
   const rt = opts.runtime === 'crun' || opts.runtime === 'runc' ? opts.runtime : undefined;
   if (opts.runtime && !rt) throw new Error(`--runtime must be crun or runc, not ${opts.runtime}`);
   // Each needs the other: the image service asks which images containers use before rmi/prune.
   const holder: { runtime?: SkiffRuntimeService } = {};
   const images = new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: cliDockerConfigs(), logger, inUse: async () => holder.runtime?.imagesInUse() ?? new Set() });
-  const runtime = new SkiffRuntimeService({ root: opts.root, images, runtime: rt, logger, defaultNetwork: CRI_RUN_NETWORK });
+  const runtime = new SkiffRuntimeService({ root: opts.root, images, runtime: rt, logger, defaultNetwork: CRI_RUN_NETWORK, ...(network ? { bridgeName: network.bridge, podCidr: network.podCidr } : {}) });
   holder.runtime = runtime;
   return { images, runtime };
 }
@@ -168,9 +170,19 @@ export async function releaseExitedRuns(rt: RuntimeService): Promise<void> {
   }
 }
 
-/** The runtime, with exited run containers released first. */
+/**
+ * The runtime, with exited run containers released first. A root that `skiff cri` alone used
+ * before it had a network of its own (its node.json says skiff0 with 10.88.0.0/16 and every
+ * sandbox on it is a run sandbox) moves to skiff-cri0; its existing sandboxes keep the network
+ * their records name until they go. A kubelet's root (sandboxes without the run label) stays.
+ */
 async function openReleased(opts: CriGlobalOptions): Promise<CriRuntime> {
-  const cri = openCriRuntime(opts);
+  let cri = openCriRuntime(opts);
+  const net = cri.runtime.network;
+  if (net.bridge === OLD_CRI_NETWORK.bridge && net.podCidr === OLD_CRI_NETWORK.podCidr) {
+    const sandboxes = await cri.runtime.listPodSandbox();
+    if (sandboxes.every((s) => s.labels[RUN_LABEL] === 'true')) cri = openCriRuntime(opts, CRI_RUN_NETWORK);
+  }
   await releaseExitedRuns(cri.runtime);
   return cri;
 }

@@ -138,6 +138,11 @@ export class SkiffRuntimeService implements RuntimeService {
     return this.#ctx.cgroupParent;
   }
 
+  /** The node network new sandboxes join (bridge and pod CIDR). */
+  get network(): NodeNetwork {
+    return { ...this.#ctx.nodeNetwork };
+  }
+
   /** The OCI runtime in use ("crun" or "runc") and its binary. */
   get ociRuntime(): { name: OciRuntimeName; path: string; stateRoot: string } {
     const { name, path, stateRoot } = this.#ctx.oci;

@@ -93,7 +93,7 @@ export class BridgeOwner {
     const want = gatewayOf(podCidr);
     const other = info.addresses.filter((a) => a !== want);
     if (other.length) {
-      const who = owner ? `the skiff runtime at ${owner.root} (gone)` : info.alias ? `"${info.alias}"` : 'something other than skiff';
+      const who = owner ? `the skiff runtime at ${owner.root} (gone)` : info.alias ? `"${info.alias}"` : 'a program that did not name itself on it: another program, or an older skiff';
       throw new RuntimeError(
         'FailedPrecondition',
         `bridge ${bridge} already has the address ${other.join(', ')} (made by ${who}), not ${want} for this runtime's pod CIDR ${podCidr} (${root}): choose another bridge and pod CIDR, or delete the bridge (ip link delete ${bridge})`,

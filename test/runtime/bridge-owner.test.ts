@@ -104,7 +104,7 @@ describe('node bridge ownership', { timeout: 60_000 }, () => {
     const rt = await otherRoot(foreign, cidr);
     const err = await rt.runPodSandbox(a.sandboxConfig('f')).catch((e: unknown) => e);
     expect(isRuntimeError(err, 'FailedPrecondition'), String(err)).toBe(true);
-    expect((err as Error).message).toContain(`bridge ${foreign} already has the address 10.89.250.1/24 (made by something other than skiff), not ${gatewayOf(cidr)}`);
+    expect((err as Error).message).toContain(`bridge ${foreign} already has the address 10.89.250.1/24 (made by a program that did not name itself on it: another program, or an older skiff), not ${gatewayOf(cidr)}`);
 
     // A bridge left by a root that no longer exists, with the right address: reused.
     const gone = `skg${suffix}`;

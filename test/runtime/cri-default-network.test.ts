@@ -1,7 +1,8 @@
 // The seed's order on one machine, with the real default networks: `skiff cri run -d
 // --publish` (docker-style, its own skiff-cri0), `skiff cri rm`, then a pod of `skiff up`'s
-// network (skiff0, 10.88.0.0/24) starts; and a root that asks for skiff0 with another pod CIDR
-// (what `skiff cri` used to use) gets an error naming the root that uses it. Every command runs
+// network (skiff0, 10.88.0.0/24) starts; a root that asks for skiff0 with another pod CIDR gets
+// an error naming the root that uses it; a root `skiff cri` used before it had a network of its
+// own (skiff0, 10.88.0.0/16 in its node.json) moves to skiff-cri0. Every command runs
 // in a network namespace of the suite's own (nsenter --net only, so mounts stay shared), so the
 // default bridge names clash with nobody else's on the machine and go away with it.
 import crypto from 'node:crypto';
@@ -22,7 +23,7 @@ const suffix = crypto.randomBytes(3).toString('hex');
 const netns = `skiff-t-crinet-${suffix}`;
 const cgroupParent = `/skiff-test-${process.pid}-cn${suffix}`;
 let tmp: string;
-const roots = { cri: '', up: '', old: '' };
+const roots = { cri: '', up: '', other: '', legacy: '' };
 
 async function skiff(root: string, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   const p = startProcess('nsenter', [`--net=/run/netns/${netns}`, process.execPath, '--import', 'tsx', path.join(repoRoot, 'test/runtime/cri-entry.ts'), '--root', root, ...args], {
@@ -46,10 +47,12 @@ beforeAll(async () => {
     await importImage(roots[k], 'busybox:1', img, store);
   }
   // The docker-style root names only its cgroup parent (unique to the suite): its network is
-  // the CLI's default. The other two are set up as `skiff up`'s kubelet, and as the old default.
+  // the CLI's default. The others are set up as `skiff up`'s kubelet, as a root asking for
+  // skiff0 with another CIDR, and as what `skiff cri` wrote before it had its own network.
   await fs.writeFile(path.join(roots.cri, 'node.json'), JSON.stringify({ cgroupParent }));
   new SkiffRuntimeService({ root: roots.up, images: new ImageService({ root: roots.up }), bridgeName: DEFAULTS.bridge, podCidr: DEFAULTS.podCidr, cgroupParent });
-  new SkiffRuntimeService({ root: roots.old, images: new ImageService({ root: roots.old }), bridgeName: 'skiff0', podCidr: '10.88.0.0/16', cgroupParent });
+  new SkiffRuntimeService({ root: roots.other, images: new ImageService({ root: roots.other }), bridgeName: 'skiff0', podCidr: '10.86.0.0/24', cgroupParent });
+  await fs.writeFile(path.join(roots.legacy, 'node.json'), JSON.stringify({ network: { bridge: 'skiff0', podCidr: '10.88.0.0/16' }, cgroupParent }));
 });
 
 afterAll(async () => {
@@ -68,6 +71,17 @@ afterAll(async () => {
 });
 
 describe('the docker-style and skiff up networks on one machine', { timeout: 120_000 }, () => {
+  // First, as the machine of a user upgrading skiff: that root's next run is on skiff-cri0.
+  it('moves a root skiff cri used on skiff0 to skiff-cri0', async () => {
+    const r = await skiff(roots.legacy, 'run', '--rm', 'busybox:1', '--', 'sh', '-c', 'ip -4 -o addr show eth0');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(' 10.87.');
+    const saved = JSON.parse(await fs.readFile(path.join(roots.legacy, 'node.json'), 'utf8')) as { network: unknown };
+    expect(saved.network).toEqual(CRI_RUN_NETWORK);
+    // As `skiff down` of that root would (the next root on skiff-cri0 then owns it).
+    await runCommand('ip', ['-n', netns, 'link', 'delete', CRI_RUN_NETWORK.bridge]);
+  });
+
   it('runs a skiff up pod after skiff cri run -d --publish and rm', async () => {
     const run = await skiff(roots.cri, 'run', '-d', '--name', 'web', '--publish', '8081:8080', 'busybox:1', '--', 'sh', '-c', 'exec httpd -f -p 8080');
     expect(run.code, run.err).toBe(0);
@@ -86,7 +100,7 @@ describe('the docker-style and skiff up networks on one machine', { timeout: 120
   });
 
   it("gives a root asking for skiff0 with another pod CIDR an error naming skiff0's root", async () => {
-    const r = await skiff(roots.old, 'run', '--rm', 'busybox:1', '--', 'true');
+    const r = await skiff(roots.other, 'run', '--rm', 'busybox:1', '--', 'true');
     expect(r.code).toBe(1);
     expect(r.err).toContain(`bridge skiff0 is used by the skiff runtime at ${roots.up} (pod CIDR ${DEFAULTS.podCidr})`);
     expect(r.err).not.toMatch(/already has an IP address different/);
