@@ -4,10 +4,12 @@
 // --purge the state (etcd data, images, credentials) stays for the next `up`.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { rm } from 'node:fs/promises';
 import { removeHostportChains } from './hostport-chains.js';
 import { ImageService } from '../runtime/image-service.js';
+import { liveBridgeOwner } from '../runtime/network/bridge-owner.js';
 import { removeCgroupIfEmpty } from '../runtime/oci/cgroups.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
 import { isAlive, runningPid, statePaths } from './state.js';
@@ -48,8 +50,13 @@ export async function removeAllPods(root: string, podCidr = DEFAULTS.podCidr, br
   return { containers: containers.length, sandboxes: sandboxes.length };
 }
 
-/** Deletes the node's pod bridge (CNI's bridge plugin makes it and never removes it). */
-export async function removeBridge(name: string): Promise<string> {
+/**
+ * Deletes the node's pod bridge (CNI's bridge plugin makes it and never removes it), unless
+ * another runtime root that still exists has made it its own (network/bridge-owner.ts).
+ */
+export async function removeBridge(name: string, runtimeRoot?: string): Promise<string> {
+  const owner = await liveBridgeOwner(name).catch(() => undefined);
+  if (owner && runtimeRoot && owner.root !== path.resolve(runtimeRoot)) return `kept the pod bridge ${name}: the skiff runtime at ${owner.root} uses it`;
   try {
     await promisify(execFile)('ip', ['link', 'del', name, 'type', 'bridge']);
     return `removed the pod bridge ${name}`;
@@ -84,7 +91,7 @@ export async function tearDown(opts: { stateDir: string; purge: boolean }): Prom
     const bridge = net.bridge ?? DEFAULTS.bridge;
     const removed = await removeAllPods(paths.runtimeRoot, net.podCidr ?? DEFAULTS.podCidr, bridge);
     report.push(`removed ${removed.containers} container(s) and ${removed.sandboxes} pod sandbox(es)`);
-    report.push(await removeBridge(bridge));
+    report.push(await removeBridge(bridge, paths.runtimeRoot));
     // Portmap's shared chains outlive the last published port; they go when no one uses them.
     report.push(await removeHostportChains());
   }

@@ -1,6 +1,10 @@
 // The container verbs of `skiff cri` (docker-style, node-local, straight on a runtime root):
 // run, ps, logs, stop, rm, exec, inspect, and the container half of prune. `run` makes one
 // sandbox per container (labelled, so `rm` takes the sandbox away with its last container).
+// As docker releases a container's network when it exits, a run sandbox whose container has
+// exited is stopped (network and namespace gone; the runtime unmounts the rootfs itself):
+// by `run` itself in the foreground, and by the next verb for a detached one, which is also
+// when a detached `--rm` container goes.
 import crypto from 'node:crypto';
 import { Option, type Command } from 'commander';
 import type { ContainerStatus, LinuxContainerResources, PodSandboxConfig, PortMapping, ReadLogsOptions, RuntimeService } from '../runtime/cri.js';
@@ -12,20 +16,32 @@ import { cliDockerConfigs } from './docker-configs.js';
 import { createLogger } from './log.js';
 
 const RUN_LABEL = 'skiff.dev/cri-run';
+/** On a run sandbox: remove the container and the sandbox once the container exits (`--rm`). */
+const AUTO_REMOVE_LABEL = 'skiff.dev/cri-rm';
+
+/**
+ * The docker-style runtime's own bridge and pod CIDR (its docker0), apart from the kubelet's
+ * skiff0 (`skiff up`: 10.88.0.0/24) and the labs' 10.213/10.214 ranges: the two never share a
+ * bridge, since each root keeps its own IP allocations. A root that names a network in its
+ * node.json (a kubelet's, a lab node's) keeps that one.
+ */
+export const CRI_RUN_NETWORK = { bridge: 'skiff-cri0', podCidr: '10.87.0.0/16' } as const;
+/** What `skiff cri` used before it had a network of its own (the runtime's built-in default). */
+const OLD_CRI_NETWORK = { bridge: 'skiff0', podCidr: '10.88.0.0/16' } as const;
 
 export interface CriRuntime {
   images: ImageService;
   runtime: SkiffRuntimeService;
 }
 
-export function openCriRuntime(opts: CriGlobalOptions): CriRuntime {
+export function openCriRuntime(opts: CriGlobalOptions, network?: { bridge: string; podCidr: string }): CriRuntime {
   const logger = createLogger('cri', process.env.SKIFF_LOG_LEVEL ?? 'warn');
   const rt = opts.runtime === 'crun' || opts.runtime === 'runc' ? opts.runtime : undefined;
   if (opts.runtime && !rt) throw new Error(`--runtime must be crun or runc, not ${opts.runtime}`);
   // Each needs the other: the image service asks which images containers use before rmi/prune.
   const holder: { runtime?: SkiffRuntimeService } = {};
   const images = new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: cliDockerConfigs(), logger, inUse: async () => holder.runtime?.imagesInUse() ?? new Set() });
-  const runtime = new SkiffRuntimeService({ root: opts.root, images, runtime: rt, logger });
+  const runtime = new SkiffRuntimeService({ root: opts.root, images, runtime: rt, logger, defaultNetwork: CRI_RUN_NETWORK, ...(network ? { bridgeName: network.bridge, podCidr: network.podCidr } : {}) });
   holder.runtime = runtime;
   return { images, runtime };
 }
@@ -62,6 +78,7 @@ export interface RunFlags {
   cpus?: string;
   env: string[];
   detach?: boolean;
+  rm?: boolean;
 }
 
 export function runResources(f: RunFlags): LinuxContainerResources {
@@ -136,6 +153,40 @@ export async function pruneExitedContainers(rt: RuntimeService): Promise<string[
   return removed;
 }
 
+/**
+ * What docker does when a container exits, for run sandboxes whose container has exited since
+ * the last verb: the sandbox's network goes (StopPodSandbox), and an `--rm` one goes whole.
+ */
+export async function releaseExitedRuns(rt: RuntimeService): Promise<void> {
+  for (const sb of await rt.listPodSandbox({ labelSelector: { [RUN_LABEL]: 'true' } })) {
+    const containers = await rt.listContainers({ podSandboxId: sb.id });
+    if (containers.some((c) => c.state !== 'CONTAINER_EXITED')) continue;
+    if (sb.labels[AUTO_REMOVE_LABEL] === 'true') {
+      for (const c of containers) await rt.removeContainer(c.id);
+      await rt.removePodSandbox(sb.id);
+    } else if (sb.state === 'SANDBOX_READY' && containers.length > 0) {
+      await rt.stopPodSandbox(sb.id);
+    }
+  }
+}
+
+/**
+ * The runtime, with exited run containers released first. A root that `skiff cri` alone used
+ * before it had a network of its own (its node.json says skiff0 with 10.88.0.0/16 and every
+ * sandbox on it is a run sandbox) moves to skiff-cri0; its existing sandboxes keep the network
+ * their records name until they go. A kubelet's root (sandboxes without the run label) stays.
+ */
+async function openReleased(opts: CriGlobalOptions): Promise<CriRuntime> {
+  let cri = openCriRuntime(opts);
+  const net = cri.runtime.network;
+  if (net.bridge === OLD_CRI_NETWORK.bridge && net.podCidr === OLD_CRI_NETWORK.podCidr) {
+    const sandboxes = await cri.runtime.listPodSandbox();
+    if (sandboxes.every((s) => s.labels[RUN_LABEL] === 'true')) cri = openCriRuntime(opts, CRI_RUN_NETWORK);
+  }
+  await releaseExitedRuns(cri.runtime);
+  return cri;
+}
+
 async function removeWithRunSandbox(rt: RuntimeService, id: string): Promise<void> {
   const st = await rt.listContainers({ id });
   const sandboxId = st[0]?.podSandboxId;
@@ -157,6 +208,7 @@ export function registerCriContainers(cri: Command): void {
     .option('--cpus <n>', 'number of CPUs (CFS quota)')
     .option('-e, --env <K=V>', 'environment variable (repeatable)', collect, [])
     .option('-d, --detach', 'run in the background and print the container ID')
+    .option('--rm', 'remove the container and its sandbox when it exits (detached: at the next skiff cri command)')
     .argument('<image>', 'image reference')
     .argument('[command...]', 'command and arguments (replace the image Cmd)')
     .action(async (image: string, command: string[], flags: RunFlags, cmd: Command) => {
@@ -169,13 +221,13 @@ export function registerCriContainers(cri: Command): void {
       });
       const name = flags.name ?? `skiff-${crypto.randomBytes(4).toString('hex')}`;
       if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) throw new Error(`invalid name ${JSON.stringify(name)} (lower case letters, digits, - and .)`);
-      const { images, runtime } = openCriRuntime(criOptions(cmd));
+      const { images, runtime } = await openReleased(criOptions(cmd));
       await ensureImage(images, image);
       const sandboxConfig: PodSandboxConfig = {
         metadata: { name, namespace: 'default', uid: crypto.randomUUID(), attempt: 0 },
         hostname: name,
         portMappings,
-        labels: { [RUN_LABEL]: 'true' },
+        labels: { [RUN_LABEL]: 'true', ...(flags.rm ? { [AUTO_REMOVE_LABEL]: 'true' } : {}) },
       };
       const sb = await runtime.runPodSandbox(sandboxConfig);
       let id: string;
@@ -196,6 +248,8 @@ export function registerCriContainers(cri: Command): void {
       await streamLogs(runtime, id, { follow: true });
       const st = await runtime.containerStatus(id);
       process.exitCode = st.exitCode;
+      if (flags.rm) await removeWithRunSandbox(runtime, id);
+      else await runtime.stopPodSandbox(sb);
     });
 
   cri
@@ -204,7 +258,7 @@ export function registerCriContainers(cri: Command): void {
     .option('-a, --all', 'show all containers')
     .option('-q, --quiet', 'only IDs')
     .action(async (flags: { all?: boolean; quiet?: boolean }, cmd: Command) => {
-      const { runtime } = openCriRuntime(criOptions(cmd));
+      const { runtime } = await openReleased(criOptions(cmd));
       const list = await runtime.listContainers(flags.all ? {} : { state: 'CONTAINER_RUNNING' });
       if (flags.quiet) {
         process.stdout.write(list.map((c) => `${short(c.id)}\n`).join(''));
@@ -228,7 +282,7 @@ export function registerCriContainers(cri: Command): void {
     .option('-p, --previous', "the previous instance's log")
     .argument('<id>', 'container ID or unique prefix')
     .action(async (id: string, flags: { follow?: boolean; tail?: string; since?: string; timestamps?: boolean; previous?: boolean }, cmd: Command) => {
-      const { runtime } = openCriRuntime(criOptions(cmd));
+      const { runtime } = await openReleased(criOptions(cmd));
       let sinceTime: number | undefined;
       if (flags.since) {
         const d = /^(\d+)(s|m|h)$/.exec(flags.since);
@@ -248,13 +302,14 @@ export function registerCriContainers(cri: Command): void {
     .addOption(new Option('-t, --time <seconds>', 'seconds to wait before killing').default('10'))
     .argument('<ids...>', 'container IDs or unique prefixes')
     .action(async (ids: string[], flags: { time: string }, cmd: Command) => {
-      const { runtime } = openCriRuntime(criOptions(cmd));
+      const { runtime } = await openReleased(criOptions(cmd));
       const t = Number(flags.time);
       if (!(t >= 0)) throw new Error('--time must be a non-negative number');
       for (const id of ids) {
         await runtime.stopContainer(id, t);
         process.stdout.write(`${id}\n`);
       }
+      await releaseExitedRuns(runtime);
     });
 
   cri
@@ -263,7 +318,7 @@ export function registerCriContainers(cri: Command): void {
     .option('-f, --force', 'kill running containers first')
     .argument('<ids...>', 'container IDs or unique prefixes')
     .action(async (ids: string[], flags: { force?: boolean }, cmd: Command) => {
-      const { runtime } = openCriRuntime(criOptions(cmd));
+      const { runtime } = await openReleased(criOptions(cmd));
       for (const id of ids) {
         const st = await runtime.containerStatus(id);
         if (st.state === 'CONTAINER_RUNNING' && !flags.force) throw new Error(`container ${short(st.id)} is running: stop it first or use --force`);
@@ -291,7 +346,7 @@ export function registerCriContainers(cri: Command): void {
     .description('show a container (or pod sandbox) status as JSON')
     .argument('<id>', 'container or sandbox ID, or unique prefix')
     .action(async (id: string, _flags: unknown, cmd: Command) => {
-      const { runtime } = openCriRuntime(criOptions(cmd));
+      const { runtime } = await openReleased(criOptions(cmd));
       try {
         const status = await runtime.containerStatus(id);
         const stats = status.state === 'CONTAINER_RUNNING' ? await runtime.containerStats(status.id) : undefined;

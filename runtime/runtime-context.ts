@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ContainerConfig, ContainerState, PodSandboxConfig, PodSandboxState } from './cri.js';
 import type { ImageProvider } from './image-provider.js';
+import type { BridgeOwner } from './network/bridge-owner.js';
 import type { CniNetwork, CniResult } from './network/cni.js';
 import type { OciRuntime } from './oci/oci-runtime.js';
 import type { ResolvedUser } from './oci/user.js';
@@ -76,6 +77,8 @@ export interface RuntimeContext {
   oci: OciRuntime;
   network: CniNetwork;
   nodeNetwork: NodeNetwork;
+  /** Whether the node bridge is this root's to use (network/bridge-owner.ts). */
+  bridgeOwner: BridgeOwner;
   /** The CNI network for a (possibly older) configuration. */
   networkFor(n: NodeNetwork | undefined): CniNetwork;
   cgroupParent: string;

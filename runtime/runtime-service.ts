@@ -29,6 +29,7 @@ import { readLogs, rotateContainerLog } from './containers/read-logs.js';
 import { removeContainer } from './containers/remove-container.js';
 import { startContainer } from './containers/start-container.js';
 import { stopContainer } from './containers/stop-container.js';
+import { BridgeOwner } from './network/bridge-owner.js';
 import { CniNetwork } from './network/cni.js';
 import { OciRuntime, chooseRuntime, type OciRuntimeName } from './oci/oci-runtime.js';
 import { makePrivateDirSync, PRIVATE_FILE_MODE } from './file-modes.js';
@@ -51,6 +52,11 @@ export interface RuntimeServiceOptions {
   cniBinDir?: string;
   /** The node bridge (15 characters at most); "skiff0" by default. */
   bridgeName?: string;
+  /**
+   * Bridge and pod CIDR when neither the options nor the root's node.json name them (the
+   * docker-style `skiff cri` has its own, apart from the kubelet's skiff0).
+   */
+  defaultNetwork?: NodeNetwork;
   /** conmon truncates a log past this size (bytes); rotation is rotateContainerLog's job. */
   logSizeMax?: number;
   logger?: Logger;
@@ -76,8 +82,8 @@ function nodeSettings(opts: RuntimeServiceOptions): NodeSettings {
   }
   const settings: NodeSettings = {
     network: {
-      bridge: opts.bridgeName ?? saved.network?.bridge ?? 'skiff0',
-      podCidr: opts.podCidr ?? saved.network?.podCidr ?? '10.88.0.0/16',
+      bridge: opts.bridgeName ?? saved.network?.bridge ?? opts.defaultNetwork?.bridge ?? 'skiff0',
+      podCidr: opts.podCidr ?? saved.network?.podCidr ?? opts.defaultNetwork?.podCidr ?? '10.88.0.0/16',
     },
     cgroupParent: opts.cgroupParent ?? saved.cgroupParent ?? '/skiff',
   };
@@ -114,6 +120,7 @@ export class SkiffRuntimeService implements RuntimeService {
       oci: new OciRuntime({ ...chosen, stateRoot: dirs.ociState }),
       network: networkFor(node.network),
       nodeNetwork: node.network,
+      bridgeOwner: new BridgeOwner({ ...node.network, root: path.resolve(opts.root) }),
       networkFor,
       cgroupParent: node.cgroupParent,
       logger: opts.logger ?? pino({ level: 'silent' }),
@@ -129,6 +136,11 @@ export class SkiffRuntimeService implements RuntimeService {
   /** The cgroup every pod of this runtime goes under. */
   get cgroupParent(): string {
     return this.#ctx.cgroupParent;
+  }
+
+  /** The node network new sandboxes join (bridge and pod CIDR). */
+  get network(): NodeNetwork {
+    return { ...this.#ctx.nodeNetwork };
   }
 
   /** The OCI runtime in use ("crun" or "runc") and its binary. */

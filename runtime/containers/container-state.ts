@@ -1,11 +1,15 @@
 // A container's live state, read back from what outlives skiff: conmon's exit file
 // (`<exits>/<id>`, holding the exit code; its mtime is the finish time), the `oom` file conmon
 // leaves in the bundle, and conmon itself. The record caches the final answer once exited.
+// The moment a container is seen to have exited, its rootfs is unmounted (as docker does at
+// exit): the snapshot, its writable layer, stays until RemoveContainer; nothing reads the
+// rootfs of an exited container, and a new container (the kubelet's restart) mounts its own.
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { RuntimeError } from '../cri.js';
 import { isConmon, oomFile } from '../oci/conmon.js';
+import { unmountAll } from '../oci/mount.js';
 import { resolveId, saveContainer, type ContainerRecord, type RuntimeContext } from '../runtime-context.js';
 
 export function getContainer(ctx: RuntimeContext, idOrPrefix: string): ContainerRecord {
@@ -35,6 +39,13 @@ export async function readExit(ctx: RuntimeContext, id: string): Promise<{ code:
   }
 }
 
+export const rootfsOf = (rec: ContainerRecord) => path.join(rec.bundle, 'rootfs');
+
+async function releaseRootfs(ctx: RuntimeContext, rec: ContainerRecord): Promise<void> {
+  // Best effort: RemoveContainer unmounts whatever is left.
+  await unmountAll(rootfsOf(rec)).catch((e: unknown) => ctx.logger.warn({ container: rec.id, err: (e as Error).message }, 'rootfs of an exited container not unmounted'));
+}
+
 /** Brings the record's state up to date and returns it. */
 export async function refreshContainer(ctx: RuntimeContext, rec: ContainerRecord): Promise<ContainerRecord> {
   if (rec.state === 'CONTAINER_EXITED') return rec;
@@ -52,6 +63,7 @@ export async function refreshContainer(ctx: RuntimeContext, rec: ContainerRecord
       rec.reason = oom ? 'OOMKilled' : 'ContainerCannotRun';
     }
     await saveContainer(ctx, rec);
+    await releaseRootfs(ctx, rec);
     return rec;
   }
   if (rec.conmonPid && !(await isConmon(rec.conmonPid))) {
@@ -64,6 +76,7 @@ export async function refreshContainer(ctx: RuntimeContext, rec: ContainerRecord
       rec.reason = 'Error';
       rec.message = 'container monitor (conmon) is gone and left no exit code';
       await saveContainer(ctx, rec);
+      await releaseRootfs(ctx, rec);
       return rec;
     }
     return refreshContainer(ctx, rec);

@@ -8,7 +8,7 @@ import { removeCgroupTree } from '../oci/cgroups.js';
 import { logFiles } from '../logs/cri-log.js';
 import { unmountAll } from '../oci/mount.js';
 import { resolveId, withLock, type RuntimeContext } from '../runtime-context.js';
-import { exitFile } from './container-state.js';
+import { exitFile, rootfsOf } from './container-state.js';
 import { stopContainer } from './stop-container.js';
 
 export async function removeContainer(ctx: RuntimeContext, idOrPrefix: string): Promise<void> {
@@ -21,7 +21,7 @@ export async function removeContainer(ctx: RuntimeContext, idOrPrefix: string): 
     await killConmon(rec.conmonPid);
     const busy = await removeCgroupTree(rec.cgroupsPath);
     if (busy.length) ctx.logger.warn({ container: rec.id, busy }, 'container cgroup still busy');
-    await unmountAll(path.join(rec.bundle, 'rootfs'));
+    await unmountAll(rootfsOf(rec));
     await ctx.images.removeRootfs(rec.id);
     for (const f of await logFiles(rec.logPath)) await fs.rm(f, { force: true });
     await fs.rmdir(path.dirname(rec.logPath)).catch(() => undefined);

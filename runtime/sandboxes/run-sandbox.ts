@@ -69,13 +69,23 @@ export async function runPodSandbox(ctx: RuntimeContext, config: PodSandboxConfi
       const name = rec.netnsName;
       // The CNI plugins start while the namespace is made, and get their configuration once it is there.
       const netnsReady = t.time('netns', () => createNetns(name));
-      netnsReady.catch(() => undefined); // the ADD fails with it
-      rec.cniResult = await t.time('cni', () => ctx.network.add({ containerId: id, netns: netnsPath(name), portMappings: config.portMappings }, { ready: netnsReady, times: t }));
+      // Whether the bridge is this root's is checked meanwhile (once per runtime instance).
+      const ready = Promise.all([netnsReady, t.time('bridgeCheck', () => ctx.bridgeOwner.check())]);
+      ready.catch(() => undefined); // the ADD fails with it
+      try {
+        rec.cniResult = await t.time('cni', () => ctx.network.add({ containerId: id, netns: netnsPath(name), portMappings: config.portMappings }, { ready, times: t }));
+      } catch (e) {
+        throw await ctx.bridgeOwner.explain(e);
+      }
       rec.ip = podIp(rec.cniResult);
     }
+    // The bridge is marked as this root's beside the remaining steps.
+    const claimed = rec.netnsName ? t.time('bridgeClaim', () => ctx.bridgeOwner.claim()) : Promise.resolve();
+    claimed.catch(() => undefined); // awaited below
     await t.time('hosts', () => writeHostsFile(dir, hostname, rec.ip));
     const podResources = config.linux?.resources;
     if (podResources) await t.time('podCgroup', () => applyPodResources(rec.cgroupParent, podResources));
+    await claimed;
     rec.state = 'SANDBOX_READY';
     await t.time('recordReady', () => saveSandbox(ctx, rec));
   } catch (e) {

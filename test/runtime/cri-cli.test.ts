@@ -1,6 +1,7 @@
 // `skiff cri` container verbs as a user runs them (separate processes, one per command) on a
 // runtime root holding a busybox image in the real image store: run (foreground exit code,
-// detached with --publish and limits), ps, logs, exec, inspect, stop, rm.
+// detached with --publish and limits), ps, logs, exec, inspect, stop, rm; what an exited
+// container keeps (no mount, no network) and --rm.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageService } from '../../runtime/image-service.js';
 import { deleteBridge } from '../../runtime/network/cni.js';
 import { cgroupVersion, readCgroupFile, removeCgroupTree } from '../../runtime/oci/cgroups.js';
+import { runCommand } from '../../runtime/oci/command.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
 import { freePort } from '../fixtures/ports.js';
@@ -117,6 +119,59 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     expect(r.err).toMatch(/invalid size "lots"/);
     const nf = await skiff('logs', 'ffffffffffff');
     expect(nf.err).toMatch(/not found/);
+  });
+
+  /** This root's mounts, and whether the sandbox named `name` still has its network namespace. */
+  async function heldBy(name: string): Promise<{ mounts: string[]; netns: boolean; sandbox?: { id: string; state: string } }> {
+    const mounts = (await fs.readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(root));
+    const sb = (await onRoot().listPodSandbox()).find((s) => s.metadata.name === name);
+    const netns = sb ? await fs.stat(`/run/netns/skiff-${sb.id.slice(0, 20)}`).then(() => true, () => false) : false;
+    return { mounts, netns, sandbox: sb && { id: sb.id, state: sb.state } };
+  }
+  const veths = async () => (await runCommand('ip', ['-o', 'link', 'show', 'master', bridge])).stdout.split('\n').filter(Boolean);
+
+  it('releases the rootfs mount and the network of a foreground run when it exits, and keeps the container', async () => {
+    const r = await skiff('run', '--name', 'fg2', '--publish', `${await freePort()}:80`, 'busybox:1', '--', 'true');
+    expect(r.code, r.err).toBe(0);
+    const held = await heldBy('fg2');
+    expect(held.sandbox?.state).toBe('SANDBOX_NOTREADY');
+    expect(held.netns).toBe(false);
+    expect(held.mounts).toEqual([]);
+    expect(await veths()).toEqual([]);
+    expect((await skiff('ps', '-a')).out).toMatch(/Exited \(0\) .* fg2 /);
+  });
+
+  it('releases a detached container at the next verb after it exits; rm then takes the rest', async () => {
+    const run = await skiff('run', '-d', '--name', 'bg', '--publish', `${await freePort()}:80`, 'busybox:1', '--', 'true');
+    expect(run.code, run.err).toBe(0);
+    const id = run.out.trim();
+    let ps = '';
+    for (let i = 0; i < 50 && !/Exited \(0\) .* bg /.test(ps); i++) ps = (await skiff('ps', '-a')).out;
+    expect(ps).toMatch(/Exited \(0\) .* bg /);
+    const held = await heldBy('bg');
+    expect(held.sandbox?.state).toBe('SANDBOX_NOTREADY');
+    expect(held.netns).toBe(false);
+    expect(held.mounts).toEqual([]);
+    expect((await skiff('rm', id)).code).toBe(0);
+    expect((await heldBy('bg')).sandbox).toBeUndefined();
+  });
+
+  it('--rm removes the container and its sandbox when it exits, in the foreground and detached', async () => {
+    const fg = await skiff('run', '--rm', '--name', 'once', '--publish', `${await freePort()}:80`, 'busybox:1', '--', 'sh', '-c', 'echo bye; exit 4');
+    expect(fg.code).toBe(4);
+    expect(fg.out).toBe('bye\n');
+    expect(await heldBy('once')).toEqual({ mounts: [], netns: false, sandbox: undefined });
+    expect((await onRoot().listContainers()).filter((c) => c.metadata.name === 'once')).toEqual([]);
+    expect(await veths()).toEqual([]);
+
+    const bg = await skiff('run', '-d', '--rm', '--name', 'once-bg', 'busybox:1', '--', 'true');
+    expect(bg.code, bg.err).toBe(0);
+    const id = bg.out.trim();
+    const exitFile = path.join(root, 'exits', id);
+    for (let i = 0; i < 100 && !(await fs.stat(exitFile).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+    const ps = await skiff('ps', '-a');
+    expect(ps.out).not.toContain(id.slice(0, 13));
+    expect(await heldBy('once-bg')).toEqual({ mounts: [], netns: false, sandbox: undefined });
   });
 
   // Last: prune also removes images no container uses (busybox:1 among them).
