@@ -16,6 +16,7 @@ import { RestClient } from '../../client/rest.js';
 import type { WatchEventOf } from '../../client/watch.js';
 import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import { eventually } from '../fixtures/eventually.js';
 
 let etcd: EtcdFixture;
 let api: ApiServerFixture;
@@ -41,15 +42,7 @@ async function compactEtcd(): Promise<void> {
   }
 }
 
-async function until<T>(what: string, f: () => T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = <T>(what: string, f: () => T | undefined, ms = 10_000): Promise<T> => eventually(f, what, ms, { intervalMs: 20 });
 
 beforeAll(async () => {
   etcd = await startEtcd();

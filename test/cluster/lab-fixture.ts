@@ -19,7 +19,7 @@ const exec = promisify(execFile);
 export const skiff = (args: string[]) => exec(process.execPath, [skiffEntry, ...args], { cwd: repoRoot, timeout: 300_000, env: { ...process.env, SKIFF_LOG_JSON: '1' } });
 
 /** Lab-paced polling: nodes and pods in namespaces take seconds, not milliseconds. */
-export const eventuallyInLab = <T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> => eventually(f, what, timeoutMs, 500);
+export const eventuallyInLab = <T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> => eventually(f, what, timeoutMs, { intervalMs: 500 });
 
 export interface LabState {
   ports: { registry: number };

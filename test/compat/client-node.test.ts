@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import { eventually as eventuallyWithin } from '../fixtures/eventually.js';
 
 let etcd: EtcdFixture;
 let api: ApiServerFixture;
@@ -33,13 +34,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const eventually = (check: () => boolean, what: string, timeoutMs = 10_000) => eventuallyWithin(check, what, timeoutMs, { intervalMs: 50 });
 
 describe('@kubernetes/client-node informer', () => {
   it('lists and watches pods and sees every change, in order', async () => {

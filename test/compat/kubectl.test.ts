@@ -15,6 +15,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Event, Node, Pod } from '../../api/types/core.js';
 import type { KubeList } from '../../api/types/meta.js';
 import { RestClient } from '../../client/rest.js';
+import { eventually as eventuallyWithin } from '../fixtures/eventually.js';
 import { startProcess, type Proc } from '../fixtures/process.js';
 import { haveKubectl, KUBECTL, startKubectlCluster, type KubectlCluster, type KubectlResult } from './kubectl-harness.js';
 
@@ -52,13 +53,7 @@ function spawnKubectl(...args: string[]): Proc {
   return startProcess(KUBECTL, args, { env });
 }
 
-async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const eventually = (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) => eventuallyWithin(check, what, timeoutMs, { intervalMs: 50 });
 
 function podManifest(name: string, labels: Record<string, string>, image: string): string {
   const lines = Object.entries(labels).map(([k, v]) => `    ${k}: ${v}`);

@@ -10,6 +10,7 @@ import { deleteBridge } from '../../runtime/network/cni.js';
 import { existingCgroupDirs, removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { runCommand } from '../../runtime/oci/command.js';
 import { SkiffRuntimeService, type RuntimeServiceOptions } from '../../runtime/runtime-service.js';
+import { eventually } from '../fixtures/eventually.js';
 import { DirImageProvider } from './dir-image-provider.js';
 
 export interface Harness {
@@ -90,16 +91,8 @@ export async function collectLogs(rt: SkiffRuntimeService, id: string, opts: Par
   return out;
 }
 
-/** Polls `check` until it returns a value other than undefined/false. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Polls `check` until it returns a value other than undefined/false (the shared `eventually`, 15 s). */
+export const waitFor = <T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> => eventually(check, what, timeoutMs, { intervalMs: 50 });
 
 /** Creates and starts one container in a sandbox; returns its ID. */
 export async function runContainer(h: Harness, sandboxId: string, sandboxConfig: PodSandboxConfig, config: ContainerConfig): Promise<string> {

@@ -8,6 +8,7 @@ import { RestClient } from '../../client/rest.js';
 import type { SchedulerConfig } from '../../scheduler/framework/profile.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
 import type { ApiServerFixture } from '../fixtures/apiserver.js';
+import { eventually as sharedEventually } from '../fixtures/eventually.js';
 import { startApiServer } from '../fixtures/apiserver.js';
 import type { EtcdFixture } from '../fixtures/etcd.js';
 import { startHollowNodes, type HollowNodes, type HollowNodesOptions } from '../fixtures/hollow-nodes.js';
@@ -85,22 +86,9 @@ export function pod(name: string, o: { cpu?: string; memory?: string; hostPort?:
   };
 }
 
-/** Polls until `check` returns a value (not undefined), or fails with the last state. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      if (!isApiError(err)) throw err;
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The shared `eventually`, in this harness's argument order: an API error means "not yet", any other fails at once. */
+export const eventually = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> =>
+  sharedEventually(check, what, timeoutMs, { intervalMs: 50, retryOn: isApiError });
 
 export async function podEvents(client: RestClient, namespace: string, podName: string): Promise<Event[]> {
   const list = await client.events.list({ namespace });
