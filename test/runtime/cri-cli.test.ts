@@ -10,9 +10,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageService } from '../../runtime/image-service.js';
 import { deleteBridge } from '../../runtime/network/cni.js';
-import { cgroupVersion, readCgroupFile, removeCgroupTree } from '../../runtime/oci/cgroups.js';
+import { readCgroupFile, removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { runCommand } from '../../runtime/oci/command.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
+import { cgroupHierarchy, v1SwapAccounting } from '../fixtures/cgroups.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
 import { freePort } from '../fixtures/ports.js';
 import { outputsOf, repoRoot, startProcess } from '../fixtures/process.js';
@@ -95,11 +96,17 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
 
     const inspect = JSON.parse((await skiff('inspect', id)).out) as { status: { state: string }; info: { cgroup: string } };
     expect(inspect.status.state).toBe('CONTAINER_RUNNING');
-    if (cgroupVersion() === 1) {
+    if (cgroupHierarchy === 'v1') {
       expect(await readCgroupFile(inspect.info.cgroup, 'memory', 'memory.limit_in_bytes')).toBe(String(200 * 2 ** 20));
-      expect(await readCgroupFile(inspect.info.cgroup, 'memory', 'memory.memsw.limit_in_bytes')).toBe(String(2 ** 30));
+      // memsw exists only with swap accounting; without it the kernel has no file to hold the limit.
+      expect(await readCgroupFile(inspect.info.cgroup, 'memory', 'memory.memsw.limit_in_bytes')).toBe(v1SwapAccounting ? String(2 ** 30) : undefined);
       expect(await readCgroupFile(inspect.info.cgroup, 'cpu', 'cpu.shares')).toBe('512');
       expect(await readCgroupFile(inspect.info.cgroup, 'cpu', 'cpu.cfs_quota_us')).toBe('150000');
+    } else {
+      expect(await readCgroupFile(inspect.info.cgroup, '', 'memory.max')).toBe(String(200 * 2 ** 20));
+      expect(await readCgroupFile(inspect.info.cgroup, '', 'memory.swap.max')).toBe(String(824 * 2 ** 20));
+      expect(await readCgroupFile(inspect.info.cgroup, '', 'cpu.max')).toBe('150000 100000');
+      expect(await readCgroupFile(inspect.info.cgroup, '', 'cpu.weight')).toBe('20');
     }
 
     const rmRunning = await skiff('rm', id);
