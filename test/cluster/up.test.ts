@@ -19,10 +19,13 @@ import { RestClient } from '../../client/rest.js';
 import { etcdComponent, planEtcdCluster } from '../../cluster/etcd.js';
 import { ensureEtcdCredentials, etcdPkiPaths } from '../../cluster/etcd-credentials.js';
 import { Supervisor } from '../../cluster/supervisor.js';
+import { childCgroups } from '../fixtures/cgroups.js';
+import { eventually } from '../fixtures/eventually.js';
 import { freePort, freePortRun } from '../fixtures/ports.js';
 import { repoRoot, skiffEntry } from '../fixtures/process.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
+import { existingCgroupDirs } from '../../runtime/oci/cgroups.js';
 import { existsSync } from 'node:fs';
 
 const exec = promisify(execFile);
@@ -198,20 +201,19 @@ describe('skiff up / down', () => {
       // A crash of the one server process takes all four down; the supervisor starts it again
       // (the job systemd does for k3s) and the API answers once more.
       process.kill(Number(serverPid), 'SIGKILL');
-      let restarted: { pid?: number; running: boolean; restarts: number } | undefined;
-      for (const deadline = Date.now() + 60_000; Date.now() < deadline && !restarted; ) {
-        const { components } = JSON.parse((await skiff(['status', '--state-dir', stateDir, '-o', 'json'])).stdout) as { components: { name: string; pid?: number; running: boolean; restarts: number }[] };
-        const server = components.find((c) => c.name === 'server');
-        if (server?.running && server.pid !== Number(serverPid)) restarted = server;
-        else await new Promise((r) => setTimeout(r, 500));
-      }
-      expect(restarted?.restarts).toBe(1);
-      for (let tries = 0; ; tries++) {
-        const ok = await client.pods.get('kuard', { namespace: 'default' }).then(() => true, () => tries > 240);
-        if (ok) break;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      expect((await client.pods.get('kuard', { namespace: 'default' })).metadata.name).toBe('kuard');
+      const restarted = await eventually(
+        async () => {
+          const { components } = JSON.parse((await skiff(['status', '--state-dir', stateDir, '-o', 'json'])).stdout) as { components: { name: string; pid?: number; running: boolean; restarts: number }[] };
+          const server = components.find((c) => c.name === 'server');
+          return server?.running && server.pid !== Number(serverPid) ? server : undefined;
+        },
+        'the supervisor to restart the killed server',
+        60_000,
+        { intervalMs: 500 },
+      );
+      expect(restarted.restarts).toBe(1);
+      const served = await eventually(() => client.pods.get('kuard', { namespace: 'default' }), 'the restarted API server to serve the kuard pod', 60_000, { intervalMs: 250 });
+      expect(served.metadata.name).toBe('kuard');
 
       await client.pods.delete('kuard-published', { namespace: 'default' });
     } finally {
@@ -225,7 +227,12 @@ describe('skiff up / down', () => {
     expect(sandboxes.length).toBeGreaterThan(0);
     const netnsPaths = sandboxes.map((sb) => sb.linux?.namespaces?.network).filter((p): p is string => !!p);
     expect(netnsPaths.length).toBe(sandboxes.length);
-    const cgroups = sandboxes.map((sb) => `/sys/fs/cgroup/memory/skiff/pod-${sb.id.slice(0, 32)}`);
+    // This cluster's pod cgroups and its node's cgroup parent, in every directory of the
+    // hierarchy in use (v1: one per controller; v2: the unified tree), as the runtime records them.
+    const cgroups = sandboxes.flatMap((sb) => existingCgroupDirs(runtime.sandboxCgroup(sb.id) ?? `no cgroup recorded for ${sb.id}`));
+    expect(cgroups.length).toBeGreaterThanOrEqual(sandboxes.length);
+    const parentDirs = existingCgroupDirs(runtime.cgroupParent);
+    expect(parentDirs.length).toBeGreaterThan(0);
     // Containers' specs and records (pods' env) are root's alone. What stays readable, behind the
     // runtime's closed directories: a sandbox's /etc files (containers' users read them through
     // bind mounts) and the PID files conmon and runc write. -xdev: not into the containers'
@@ -241,8 +248,12 @@ describe('skiff up / down', () => {
     expect(down.stdout).toContain('stopped the skiff supervisor');
     for (const p of netnsPaths) expect(existsSync(p)).toBe(false);
     for (const c of cgroups) expect(existsSync(c)).toBe(false);
-    // and the node's cgroup parent, which only this cluster used
-    expect(existsSync('/sys/fs/cgroup/memory/skiff')).toBe(false);
+    // The node's cgroup parent is shared by every skiff root on the machine: down removes it
+    // where no other root still has a pod in it, and keeps it where one does.
+    for (const dir of parentDirs) {
+      const others = await childCgroups(dir);
+      expect({ dir, kept: existsSync(dir) }).toEqual({ dir, kept: others.length > 0 });
+    }
     expect((await exec('ip', ['link', 'show'])).stdout).not.toContain(`skup${process.pid % 100000}`);
     const ps = (await exec('ps', ['-eo', 'args'])).stdout;
     expect(ps).not.toContain(stateDir);
@@ -268,16 +279,19 @@ describe('skiff up / down', () => {
     try {
       // The stored status still shows the old run until the kubelet has recreated the
       // pod's sandbox and container, so wait for the new pod IP to answer.
-      const deadline = Date.now() + 120_000;
-      let page = '';
-      let pod: Pod | undefined;
-      while (Date.now() < deadline && !page.includes('Hello from kuard')) {
-        pod = await client2.pods.get('kuard', { namespace: 'default' });
-        if (pod.status?.phase === 'Running' && pod.status.podIP) page = (await get(`http://${pod.status.podIP}:8080/`).catch(() => ({ body: '' }))).body;
-        if (!page.includes('Hello from kuard')) await new Promise((r) => setTimeout(r, 500));
-      }
+      const { pod, page } = await eventually(
+        async () => {
+          const p = await client2.pods.get('kuard', { namespace: 'default' });
+          if (p.status?.phase !== 'Running' || !p.status.podIP) return undefined;
+          const body = (await get(`http://${p.status.podIP}:8080/`).catch(() => ({ body: '' }))).body;
+          return body.includes('Hello from kuard') ? { pod: p, page: body } : undefined;
+        },
+        'the kuard pod to answer on its new pod IP',
+        120_000,
+        { intervalMs: 500 },
+      );
       expect(page).toContain('Hello from kuard');
-      expect(pod?.status?.phase).toBe('Running');
+      expect(pod.status?.phase).toBe('Running');
       const names = (await client2.pods.list({ namespace: 'default' })).items.map((p) => p.metadata.name);
       expect(names).toEqual(['kuard']);
     } finally {
