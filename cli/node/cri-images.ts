@@ -5,13 +5,11 @@
 // Sizes, rows, the prune report and the pull display are `skiff images|pull`'s (cli/images/).
 import type { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
-import { formatPrune, humanAgo as agoFrom, humanSize, imageRows } from '../cli/images/image-format.js';
-import { pullDisplay } from '../cli/images/pull-display.js';
-import { isRuntimeError, type PruneResult, type PullProgress } from '../runtime/cri.js';
-import { ImageService } from '../runtime/image-service.js';
-import { criOptions, type CriGlobalOptions } from './cri.js';
-import { cliDockerConfigs } from './docker-configs.js';
-import { createLogger } from './log.js';
+import { isRuntimeError, type PruneResult, type PullProgress } from '../../runtime/cri.js';
+import { ImageService } from '../../runtime/image-service.js';
+import { formatPrune, humanAgo as agoFrom, humanSize, imageRows } from '../images/image-format.js';
+import { pullDisplay } from '../images/pull-display.js';
+import { criOptions, type CriEnv, type CriGlobalOptions } from './cri-options.js';
 
 export interface CriImageHooks {
   /** The image service for a root (the container verbs pass one that knows which images are in use). */
@@ -22,11 +20,11 @@ export interface CriImageHooks {
   inspectOther?: (opts: CriGlobalOptions, id: string) => Promise<unknown>;
 }
 
-export function openImageService(opts: CriGlobalOptions): ImageService {
-  return new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: cliDockerConfigs(), logger: createLogger('cri', process.env.SKIFF_LOG_LEVEL ?? 'warn') });
+export function openImageService(opts: CriGlobalOptions, env: CriEnv): ImageService {
+  return new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: env.dockerConfigs(), logger: env.logger() });
 }
 
-/** docker's "2 hours ago" (cmd/image.ts's history too). */
+/** docker's "2 hours ago" (image.ts's history too). */
 export function humanAgo(iso: string | undefined, now = Date.now()): string {
   return agoFrom(iso, now);
 }
@@ -37,9 +35,9 @@ export function formatTable(header: string[], rows: string[][]): string {
 }
 
 /** The prune verb's work: containers first (hook), then images, blobs and snapshots. */
-export async function pruneAll(opts: CriGlobalOptions, hooks: CriImageHooks = {}): Promise<PruneResult> {
+export async function pruneAll(opts: CriGlobalOptions, env: CriEnv, hooks: CriImageHooks = {}): Promise<PruneResult> {
   const containersDeleted = hooks.pruneContainers ? await hooks.pruneContainers(opts) : [];
-  const images = (hooks.openImages ?? openImageService)(opts);
+  const images = hooks.openImages ? hooks.openImages(opts) : openImageService(opts, env);
   const result = await images.prune();
   return hooks.pruneContainers ? { ...result, containersDeleted } : result;
 }
@@ -58,8 +56,11 @@ function criPlainLine(p: PullProgress): string | undefined {
   return undefined;
 }
 
-export function registerCriImages(cri: Command, hooks: CriImageHooks = {}): void {
-  const open = (cmd: Command) => (hooks.openImages ?? openImageService)(criOptions(cmd));
+export function registerCriImages(cri: Command, env: CriEnv, hooks: CriImageHooks = {}): void {
+  const open = (cmd: Command) => {
+    const opts = criOptions(cmd);
+    return hooks.openImages ? hooks.openImages(opts) : openImageService(opts, env);
+  };
 
   cri
     .command('pull')
@@ -128,7 +129,7 @@ export function registerCriImages(cri: Command, hooks: CriImageHooks = {}): void
       if (failed > 0) process.exitCode = 1;
     });
 
-  // prune and inspect are shared with the container verbs (cmd/cri-containers.ts), which may be
+  // prune and inspect are shared with the container verbs (cri-containers.ts), which may be
   // registered before or after these. So both are installed just before `cri` parses its
   // arguments, when every file has registered: a `prune` registered elsewhere wins (it extends
   // this one through pruneAll and hooks), while `inspect` wraps one registered elsewhere
@@ -139,7 +140,7 @@ export function registerCriImages(cri: Command, hooks: CriImageHooks = {}): void
         .command('prune')
         .description('remove unused images and every blob and snapshot no image needs; prints the space freed')
         .action(async (_flags: unknown, cmd: Command) => {
-          process.stdout.write(formatPrune(await pruneAll(criOptions(cmd), hooks)));
+          process.stdout.write(formatPrune(await pruneAll(criOptions(cmd), env, hooks)));
         });
     }
     const otherInspect = takeOver(cri, 'inspect');

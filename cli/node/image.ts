@@ -2,10 +2,10 @@
 // `docker history` and `docker image inspect`; `inspect --waste` adds the layer report (bytes
 // shipped for files later layers delete or overwrite, likely secrets in any layer).
 import { Command } from 'commander';
-import { analyzeImage, reportCacheDir, type ImageReport } from '../imagebuild/report/analyze.js';
-import { HISTORY_HEADER, historyTableRows, SECRET_HEADER, WASTE_HEADER, wasteReport } from '../imagebuild/report/format.js';
-import { ImageService } from '../runtime/image-service.js';
-import type { OciImageConfig } from '../runtime/images/media-types.js';
+import { analyzeImage, reportCacheDir, type ImageReport } from '../../imagebuild/report/analyze.js';
+import { HISTORY_HEADER, historyTableRows, SECRET_HEADER, WASTE_HEADER, wasteReport } from '../../imagebuild/report/format.js';
+import { ImageService } from '../../runtime/image-service.js';
+import type { OciImageConfig } from '../../runtime/images/media-types.js';
 import { formatTable, humanAgo } from './cri-images.js';
 
 const DEFAULT_ROOT = '/var/lib/skiff/runtime';
