@@ -11,6 +11,7 @@ import type { ContainerStatus, LinuxContainerResources, PodSandboxConfig, PortMa
 import { isRuntimeError } from '../../runtime/cri.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
+import { renderTable } from '../printers/table.js';
 import { criOptions, type CriEnv, type CriGlobalOptions } from './cri-options.js';
 
 const RUN_LABEL = 'skiff.dev/cri-run';
@@ -117,11 +118,6 @@ function statusText(st: ContainerStatus): string {
   if (st.state === 'CONTAINER_EXITED') return `Exited (${st.exitCode}) ${ago(st.finishedAt)}${st.reason === 'OOMKilled' ? ' OOMKilled' : ''}`;
   if (st.state === 'CONTAINER_CREATED') return 'Created';
   return 'Unknown';
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd()).join('\n') + '\n';
 }
 
 async function streamLogs(rt: RuntimeService, id: string, opts: ReadLogsOptions & { timestamps?: boolean }): Promise<void> {
@@ -262,12 +258,12 @@ export function registerCriContainers(cri: Command, env: CriEnv): void {
         process.stdout.write(list.map((c) => `${short(c.id)}\n`).join(''));
         return;
       }
-      const rows = [['CONTAINER ID', 'IMAGE', 'CREATED', 'STATUS', 'NAME', 'POD ID']];
+      const rows: string[][] = [];
       for (const c of list) {
         const st = await runtime.containerStatus(c.id);
         rows.push([short(c.id), c.image.image, ago(c.createdAt), statusText(st), c.metadata.name, short(c.podSandboxId)]);
       }
-      process.stdout.write(table(rows));
+      process.stdout.write(renderTable({ headers: ['CONTAINER ID', 'IMAGE', 'CREATED', 'STATUS', 'NAME', 'POD ID'], rows }));
     });
 
   cri

@@ -2,13 +2,15 @@
 // mount, unmount — straight on a runtime root, like crictl/docker on a node. The functions
 // behind prune and inspect are exported, and registerCriImages takes hooks so the container
 // verbs can extend them (remove exited containers first; inspect container IDs too).
-// Sizes, rows, the prune report and the pull display are `skiff images|pull`'s (cli/images/).
+// Sizes, rows, the prune report and the pull display are `skiff images|pull`'s (cli/images/),
+// the table is `skiff get`'s (cli/printers/).
 import type { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import { isRuntimeError, type PruneResult, type PullProgress } from '../../runtime/cri.js';
 import { ImageService } from '../../runtime/image-service.js';
-import { formatPrune, humanAgo as agoFrom, humanSize, imageRows } from '../images/image-format.js';
+import { formatPrune, humanSize, imageRows } from '../images/image-format.js';
 import { pullDisplay } from '../images/pull-display.js';
+import { renderTable } from '../printers/table.js';
 import { criOptions, type CriEnv, type CriGlobalOptions } from './cri-options.js';
 
 export interface CriImageHooks {
@@ -22,16 +24,6 @@ export interface CriImageHooks {
 
 export function openImageService(opts: CriGlobalOptions, env: CriEnv): ImageService {
   return new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: env.dockerConfigs(), logger: env.logger() });
-}
-
-/** docker's "2 hours ago" (image.ts's history too). */
-export function humanAgo(iso: string | undefined, now = Date.now()): string {
-  return agoFrom(iso, now);
-}
-
-export function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('')).join('\n') + '\n';
 }
 
 /** The prune verb's work: containers first (hook), then images, blobs and snapshots. */
@@ -101,8 +93,8 @@ export function registerCriImages(cri: Command, env: CriEnv, hooks: CriImageHook
       const rows = imageRows(list, Date.now());
       if (flags.digests) {
         const byId = new Map(list.map((i) => [i.id.slice(7, 19), i.repoDigests[0]?.split('@')[1] ?? '<none>']));
-        process.stdout.write(formatTable(['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE'], rows.map((r) => [r[0], r[1], byId.get(r[2]) ?? '<none>', ...r.slice(2)])));
-      } else process.stdout.write(formatTable(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
+        process.stdout.write(renderTable({ headers: ['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE'], rows: rows.map((r) => [r[0], r[1], byId.get(r[2]) ?? '<none>', ...r.slice(2)]) }));
+      } else process.stdout.write(renderTable({ headers: ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows }));
     });
 
   cri
