@@ -1,14 +1,14 @@
 // `skiff cri [--root DIR] [--registry-config F] [--runtime crun|runc] VERB ...`: node-local
-// commands in the spirit of crictl / docker, working directly on a runtime root.
+// commands in the spirit of crictl / docker, working directly on a runtime root. The verbs
+// live in cli/node/; this entry point gives them the process's logger and credentials.
 import type { Command } from 'commander';
-import { openCriRuntime, pruneExitedContainers, registerCriContainers } from './cri-containers.js';
-import { registerCriImages } from './cri-images.js';
+import { openCriRuntime, pruneExitedContainers, registerCriContainers } from '../cli/node/cri-containers.js';
+import { registerCriImages } from '../cli/node/cri-images.js';
+import type { CriEnv } from '../cli/node/cri-options.js';
+import { cliDockerConfigs } from './docker-configs.js';
+import { createLogger } from './log.js';
 
-export interface CriGlobalOptions {
-  root: string;
-  registryConfig?: string;
-  runtime?: string;
-}
+export type { CriGlobalOptions } from '../cli/node/cri-options.js';
 
 export function registerCri(program: Command): Command {
   const cri = program
@@ -18,19 +18,16 @@ export function registerCri(program: Command): Command {
     .option('--registry-config <file>', 'registries.yaml (mirrors, auth, TLS) in k3s format')
     .option('--runtime <name>', 'OCI runtime: crun or runc (default: crun when installed)')
     .passThroughOptions();
-  registerCriContainers(cri);
+  const env: CriEnv = {
+    logger: () => createLogger('cri', process.env.SKIFF_LOG_LEVEL ?? 'warn'),
+    dockerConfigs: cliDockerConfigs,
+  };
+  registerCriContainers(cri, env);
   // The image verbs ask the container runtime which images are in use (rmi refuses them,
   // prune keeps them) and let it remove exited containers before an image prune.
-  registerCriImages(cri, {
-    openImages: (o) => openCriRuntime(o).images,
-    pruneContainers: (o) => pruneExitedContainers(openCriRuntime(o).runtime),
+  registerCriImages(cri, env, {
+    openImages: (o) => openCriRuntime(o, env).images,
+    pruneContainers: (o) => pruneExitedContainers(openCriRuntime(o, env).runtime),
   });
   return cri;
-}
-
-/** The group options of `skiff cri`, read from a verb's command. */
-export function criOptions(cmd: Command): CriGlobalOptions {
-  const parent = cmd.parent;
-  if (!parent) throw new Error('cri verb without its group');
-  return parent.opts<CriGlobalOptions>();
 }

@@ -26,7 +26,7 @@ const GROUPS: Record<string, Register> = {
   scheduler: async (p) => void p.addCommand((await import('./scheduler.js')).schedulerCommand()),
   kubelet: async (p) => void p.addCommand((await import('./kubelet.js')).kubeletCommand()),
   build: async (p) => void p.addCommand((await import('./build.js')).buildCommand()),
-  image: async (p) => void p.addCommand((await import('./image.js')).imageCommand()),
+  image: async (p) => void p.addCommand((await import('../cli/node/image.js')).imageCommand()),
   login: async (p) => void p.addCommand((await import('./login.js')).loginCommand()),
   logout: async (p) => void p.addCommand((await import('./login.js')).logoutCommand()),
 };

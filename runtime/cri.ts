@@ -1,6 +1,8 @@
 // The CRI v1 services as in-process TypeScript interfaces (k8s.io/cri-api, api.proto),
 // method names camelCased. The kubelet sees the runtime only through these; skiff's own
 // runtime implements them on a content store, overlay snapshots, conmon and crun/runc.
+import type { PruneReport } from '../api/wire/node-images.js';
+import type { PullProgress } from '../api/wire/image-pull.js';
 
 // ---------------------------------------------------------------- errors
 /** The few kinds of runtime error (containerd's errdefs): wrapped with context, mapped at the edge. */
@@ -67,14 +69,7 @@ export interface ImageStatusResponse {
   info?: { config?: ImageConfig; [key: string]: unknown };
 }
 
-export interface PullProgress {
-  /** Layer (or config/manifest) digest. */
-  digest: string;
-  kind: 'manifest' | 'config' | 'layer';
-  status: 'waiting' | 'downloading' | 'verifying' | 'exists' | 'done' | 'extracting' | 'extracted';
-  bytesDone: number;
-  bytesTotal: number;
-}
+export type { PullProgress };
 
 export interface PullImageOptions {
   auth?: AuthConfig;
@@ -92,11 +87,8 @@ export interface FilesystemUsage {
   inodesUsed: number;
 }
 
-export interface PruneResult {
-  imagesDeleted: string[];
-  containersDeleted?: string[];
-  spaceReclaimed: number;
-}
+/** What prune removed; the kubelet's POST /images/prune answers with it as is. */
+export type PruneResult = PruneReport;
 
 export interface RemoveImageOptions {
   /** Remove even if a container uses it. */

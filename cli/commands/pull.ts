@@ -3,6 +3,7 @@
 // line per layer and step otherwise, then "Status: ..." and the image ID. The kubelet
 // answers 200 once the stream begins, so a failure arrives as the stream's last line.
 import { Command } from 'commander';
+import type { PullLine } from '../../api/wire/image-pull.js';
 import { withConnectionFlags, type CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { pullDisplay, type PullProgress } from '../images/pull-display.js';
@@ -13,8 +14,6 @@ import { withNodeFlag, type NodeFlags } from './images.js';
 interface PullFlags extends NodeFlags {
   quiet?: boolean;
 }
-
-type PullLine = { progress?: PullProgress; image?: string; done?: boolean; error?: string };
 
 /** Streams one pull on one node into `onProgress`; resolves with the image ID. */
 export async function pullOnNode(ctx: CliContext, node: string, image: string, onProgress: (p: PullProgress) => void, signal?: AbortSignal): Promise<string> {

@@ -1,39 +1,15 @@
 // The scheduler's last verdict on a pod (annotation scheduler.skiff.dev/last-cycle, written
 // by scheduler/explain.ts): for a pending pod, why each node was rejected; for a placed one,
-// how the best nodes scored. The record's shape is the annotation's documented JSON.
+// how the best nodes scored. The record's shape is declared once in api/wire/scheduler-explain.ts.
+import { EXPLAIN_ANNOTATION, parseExplainAnnotation } from '../../api/wire/scheduler-explain.js';
 import { age, type Clock } from '../printers/age.js';
 import type { DescribeWriter } from './tabwriter.js';
 
-export const LAST_CYCLE_ANNOTATION = 'scheduler.skiff.dev/last-cycle';
-
-interface LastCycle {
-  v: 1;
-  at?: string;
-  profile?: string;
-  result?: string;
-  node?: string;
-  nodes?: number;
-  evaluated?: number;
-  feasible?: number;
-  message?: string;
-  rejected?: Record<string, { plugin?: string; reasons?: string[] }>;
-  scores?: Record<string, Record<string, number>>;
-  truncated?: { rejected?: number; scores?: number };
-}
-
-export function parseLastCycle(annotations: Record<string, string> | undefined): LastCycle | undefined {
-  const raw = annotations?.[LAST_CYCLE_ANNOTATION];
-  if (!raw) return undefined;
-  try {
-    const rec = JSON.parse(raw) as LastCycle;
-    return rec && rec.v === 1 ? rec : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** The annotation's name, under the name describe has always given it. */
+export const LAST_CYCLE_ANNOTATION = EXPLAIN_ANNOTATION;
 
 export function describeScheduling(w: DescribeWriter, annotations: Record<string, string> | undefined, clock?: Clock): void {
-  const rec = parseLastCycle(annotations);
+  const rec = parseExplainAnnotation(annotations);
   if (!rec) return;
   w.line(0, 'Scheduling:');
   const result = rec.result === 'Scheduled' && rec.node ? `Scheduled to ${rec.node}` : (rec.result ?? 'Unknown');

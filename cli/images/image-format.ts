@@ -2,23 +2,9 @@
 // creation as "2 hours ago", and a row per tag (REPOSITORY TAG IMAGE ID CREATED SIZE) with
 // Docker Hub's names made familiar ("docker.io/library/busybox" -> "busybox").
 import { humanSize } from '../../api/human-size.js';
+import type { NodeImage, PruneReport } from '../../api/wire/node-images.js';
 
-/** The kubelet's GET /images shape (the CRI Image, as JSON). */
-export interface NodeImage {
-  id: string;
-  repoTags: string[];
-  repoDigests: string[];
-  size: number;
-  created?: string;
-  pinned?: boolean;
-}
-
-export interface PruneReport {
-  imagesDeleted: string[];
-  containersDeleted?: string[];
-  spaceReclaimed: number;
-}
-
+export type { NodeImage, PruneReport };
 export { humanSize };
 
 export function humanAgo(iso: string | undefined, now: number): string {

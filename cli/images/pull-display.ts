@@ -2,16 +2,10 @@
 // redrawn in place; otherwise one plain line per layer and step ("a3ed95caeb02: Pull
 // complete"), so a log or a pipe gets a readable record instead of escape codes.
 import cliProgress from 'cli-progress';
+import type { PullProgress } from '../../api/wire/image-pull.js';
 import { humanSize, shortId } from './image-format.js';
 
-/** One progress event of the kubelet's POST /images/pull stream (runtime's PullProgress). */
-export interface PullProgress {
-  digest: string;
-  kind: 'manifest' | 'config' | 'layer';
-  status: 'waiting' | 'downloading' | 'verifying' | 'exists' | 'done' | 'extracting' | 'extracted';
-  bytesDone: number;
-  bytesTotal: number;
-}
+export type { PullProgress };
 
 export interface PullDisplay {
   onProgress(p: PullProgress): void;

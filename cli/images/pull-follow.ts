@@ -3,9 +3,7 @@
 // ending with the pull's result, or at once when the kubelet is not pulling that image.
 import type { RestClient } from '../../client/rest.js';
 import { kubeletStream, ndjson } from '../nodes/node-proxy.js';
-import type { PullProgress } from './pull-display.js';
-
-type PullLine = { progress?: PullProgress; image?: string; done?: boolean; error?: string; pulling?: boolean };
+import type { PullLine, PullProgress } from '../../api/wire/image-pull.js';
 
 export type FollowedPull = { state: 'pulled'; image: string } | { state: 'failed'; error: string } | { state: 'not-pulling' };
 

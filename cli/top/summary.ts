@@ -1,30 +1,16 @@
 // Usage figures for `skiff top`, from each kubelet's Summary API (GET /stats/summary through
-// the node proxy; kubelet/server/stats-summary.ts has the shape), reduced to what
+// the node proxy; api/wire/stats-summary.ts has the shape), reduced to what
 // metrics-server would serve: CPU in nanocores and memory as the working set. CPU is the
 // kubelet's usageNanoCores when it has one; otherwise a rate between two samples of the
 // cumulative usageCoreNanoSeconds, taken a moment apart, as metrics-server does.
+import type { ContainerSummary, CpuStats, Summary } from '../../api/wire/stats-summary.js';
 import type { RestClient } from '../../client/rest.js';
 import { kubeletRequest } from '../nodes/node-proxy.js';
 
-interface CpuStats {
-  time: string;
-  usageNanoCores?: number;
-  usageCoreNanoSeconds?: number;
-}
+/** What a reading needs of a node, pod or container of the Summary. */
+type Measured = Pick<ContainerSummary, 'cpu' | 'memory'>;
 
-interface MemoryStats {
-  workingSetBytes?: number;
-}
-
-interface Measured {
-  cpu?: CpuStats;
-  memory?: MemoryStats;
-}
-
-export interface Summary {
-  node: Measured & { nodeName: string };
-  pods: (Measured & { podRef: { name: string; namespace: string; uid: string }; containers: (Measured & { name: string })[] })[];
-}
+export type { Summary };
 
 export interface Usage {
   /** CPU in nanocores (1e9 = one core). */

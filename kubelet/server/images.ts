@@ -2,7 +2,10 @@
 // server's node proxy: GET /images, POST /images/pull?image= (JSON-lines progress, then the
 // result), GET /images/pulls?image= (the progress of a pull the kubelet is making for a
 // pod, same lines), DELETE /images/{reference or unique ID prefix}, POST /images/prune.
+// The answers' shapes are declared once in api/wire/ (image-pull.ts, node-images.ts).
 import type { ServerResponse } from 'node:http';
+import type { PullLine } from '../../api/wire/image-pull.js';
+import type { NodeImageList, PruneReport } from '../../api/wire/node-images.js';
 import { isRuntimeError, type ImageService } from '../../runtime/cri.js';
 import type { PullsInProgress } from '../pulls-in-progress.js';
 import { HttpError, sendJson } from './http.js';
@@ -23,7 +26,8 @@ export function httpErrorOf(e: unknown): unknown {
 }
 
 export async function listImages(images: ImageService, res: ServerResponse): Promise<void> {
-  sendJson(res, 200, { images: await images.listImages() });
+  const answer: NodeImageList = { images: await images.listImages() };
+  sendJson(res, 200, answer);
 }
 
 export async function removeImage(images: ImageService, ref: string, force: boolean, res: ServerResponse): Promise<void> {
@@ -37,7 +41,8 @@ export async function removeImage(images: ImageService, ref: string, force: bool
 }
 
 export async function pruneImages(images: ImageService, res: ServerResponse): Promise<void> {
-  sendJson(res, 200, await images.prune());
+  const report: PruneReport = await images.prune();
+  sendJson(res, 200, report);
 }
 
 /**
@@ -58,10 +63,10 @@ export async function pullImage(images: ImageService, q: URLSearchParams, res: S
   res.end();
 }
 
-function startLines(res: ServerResponse): (o: unknown) => void {
+function startLines(res: ServerResponse): (o: PullLine) => void {
   res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-cache' });
   res.flushHeaders();
-  return (o: unknown) => {
+  return (o: PullLine) => {
     if (!res.writableEnded) res.write(`${JSON.stringify(o)}\n`);
   };
 }

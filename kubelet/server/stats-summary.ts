@@ -2,45 +2,15 @@
 // what `top` needs: node CPU and memory from /proc, each running container's from the CRI's
 // ContainerStats, summed per pod. usageNanoCores is a rate, so it needs the previous sample
 // of the same container (or node); the first sample of a container averages over its life.
+// The shape is declared once in api/wire/stats-summary.ts, where `skiff top` reads it too.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import type { Pod } from '../../api/types/core.js';
+import type { ContainerSummary, CpuStats, MemoryStats, PodSummary, Summary } from '../../api/wire/stats-summary.js';
 import type { ContainerStats, ImageService, RuntimeService } from '../../runtime/cri.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from '../labels.js';
 
-export interface CpuStats {
-  time: string;
-  usageNanoCores?: number;
-  usageCoreNanoSeconds: number;
-}
-
-export interface MemoryStats {
-  time: string;
-  availableBytes?: number;
-  usageBytes?: number;
-  workingSetBytes: number;
-  rssBytes?: number;
-}
-
-export interface ContainerSummary {
-  name: string;
-  startTime?: string;
-  cpu?: CpuStats;
-  memory?: MemoryStats;
-}
-
-export interface PodSummary {
-  podRef: { name: string; namespace: string; uid: string };
-  startTime?: string;
-  containers: ContainerSummary[];
-  cpu?: CpuStats;
-  memory?: MemoryStats;
-}
-
-export interface Summary {
-  node: { nodeName: string; startTime?: string; cpu?: CpuStats; memory?: MemoryStats; runtime?: { imageFs?: { time: string; usedBytes: number; inodesUsed: number } } };
-  pods: PodSummary[];
-}
+export type { CpuStats, MemoryStats, ContainerSummary, PodSummary, Summary };
 
 /** USER_HZ: /proc/stat counts clock ticks of 10 ms on every Linux architecture skiff runs on. */
 const NS_PER_TICK = 10_000_000;

@@ -13,7 +13,8 @@ import { mountRootfs, unmountAll } from '../oci/mount.js';
 import { mergeEnv, processArgs } from '../oci/process-args.js';
 import { buildSpec } from '../oci/spec.js';
 import { imageUser } from './image-user.js';
-import { StepTimes, nowNs, saveContainer, type ContainerRecord, type RuntimeContext, type SandboxRecord } from '../runtime-context.js';
+import { nowNs, saveContainer, type ContainerRecord, type RuntimeContext, type SandboxRecord } from '../runtime-context.js';
+import { StepTimes } from '../step-times.js';
 import { etcPaths } from '../sandboxes/etc-files.js';
 import { getSandbox } from '../sandboxes/stop-sandbox.js';
 

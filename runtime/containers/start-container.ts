@@ -1,6 +1,7 @@
 // StartContainer: the created container's process is released (`<runtime> start`).
 import { RuntimeError } from '../cri.js';
-import { StepTimes, nowNs, saveContainer, withLock, type RuntimeContext } from '../runtime-context.js';
+import { nowNs, saveContainer, withLock, type RuntimeContext } from '../runtime-context.js';
+import { StepTimes } from '../step-times.js';
 import { getContainer, refreshContainer } from './container-state.js';
 
 export async function startContainer(ctx: RuntimeContext, idOrPrefix: string): Promise<void> {

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { RuntimeError, type PortMapping } from '../cri.js';
 import { runCommand } from '../oci/command.js';
-import type { StepTimes } from '../runtime-context.js';
+import type { StepTimes } from '../step-times.js';
 import { buildConfList, type ConfList, type NetworkOptions, type PluginConf } from './conflist.js';
 
 export interface CniResult {

@@ -4,13 +4,10 @@
 // operations it does itself, with the equivalent command where it is off.
 import { spawn } from 'node:child_process';
 import { RuntimeError } from '../cri.js';
+import type { CommandResult } from './command-result.js';
 import { opViaCompanion, spawnViaCompanion, type CompanionOp, type SpawnedCommand, type SpawnRequest } from './spawner.js';
 
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { CommandResult };
 
 export interface CommandOptions {
   /**

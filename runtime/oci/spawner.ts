@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { CommandResult } from './command.js';
+import type { CommandResult } from './command-result.js';
 
 export interface SpawnRequest {
   cmd: string;

@@ -12,7 +12,8 @@ import { PRIVATE_DIR_MODE } from '../file-modes.js';
 import { podIp } from '../network/cni.js';
 import { applyPodResources, removeCgroupTree } from '../oci/cgroups.js';
 import { createNetns, deleteNetns, netnsPath } from '../network/netns.js';
-import { StepTimes, nowNs, saveSandbox, type RuntimeContext, type SandboxRecord } from '../runtime-context.js';
+import { nowNs, saveSandbox, type RuntimeContext, type SandboxRecord } from '../runtime-context.js';
+import { StepTimes } from '../step-times.js';
 import { writeHostsFile, writeNameFiles } from './etc-files.js';
 
 function validate(config: PodSandboxConfig): void {

@@ -44,4 +44,15 @@ describe('import-boundaries lint rule', () => {
     expect(lint('kubelet/x.ts', "import { FakeRuntime } from '../runtime/fake/runtime.js';")).toHaveLength(1);
     expect(lint('apiserver/x.ts', "import { startEtcd } from '../test/fixtures/etcd.js';")[0]).toMatch(/test\//);
   });
+
+  it('gives a nested row (cli/node/) its own imports, closed to its parent', () => {
+    expect(lint('cli/node/x.ts', "import { ImageService } from '../../runtime/image-service.js';")).toEqual([]);
+    expect(lint('cli/node/x.ts', "import { age } from '../printers/age.js';")).toEqual([]);
+    expect(lint('cmd/cri.ts', "import { registerCriContainers } from '../cli/node/cri-containers.js';")).toEqual([]);
+    expect(lint('cli/commands/x.ts', "import { ImageService } from '../../runtime/image-service.js';")).toHaveLength(1);
+    expect(lint('cli/commands/x.ts', "import { openCriRuntime } from '../node/cri-containers.js';")).toEqual([
+      "'cli/' may not import from 'cli/node/' (see docs/architecture.md: who may import whom)",
+    ]);
+    expect(lint('cli/node/x.ts', "import { statePaths } from '../../cluster/state.js';")).toHaveLength(1);
+  });
 });

@@ -2,16 +2,16 @@
 // mount, unmount — straight on a runtime root, like crictl/docker on a node. The functions
 // behind prune and inspect are exported, and registerCriImages takes hooks so the container
 // verbs can extend them (remove exited containers first; inspect container IDs too).
-// Sizes, rows, the prune report and the pull display are `skiff images|pull`'s (cli/images/).
+// Sizes, rows, the prune report and the pull display are `skiff images|pull`'s (cli/images/),
+// the table is `skiff get`'s (cli/printers/).
 import type { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
-import { formatPrune, humanAgo as agoFrom, humanSize, imageRows } from '../cli/images/image-format.js';
-import { pullDisplay } from '../cli/images/pull-display.js';
-import { isRuntimeError, type PruneResult, type PullProgress } from '../runtime/cri.js';
-import { ImageService } from '../runtime/image-service.js';
-import { criOptions, type CriGlobalOptions } from './cri.js';
-import { cliDockerConfigs } from './docker-configs.js';
-import { createLogger } from './log.js';
+import { isRuntimeError, type PruneResult, type PullProgress } from '../../runtime/cri.js';
+import { ImageService } from '../../runtime/image-service.js';
+import { formatPrune, humanSize, imageRows } from '../images/image-format.js';
+import { pullDisplay } from '../images/pull-display.js';
+import { renderTable } from '../printers/table.js';
+import { criOptions, type CriEnv, type CriGlobalOptions } from './cri-options.js';
 
 export interface CriImageHooks {
   /** The image service for a root (the container verbs pass one that knows which images are in use). */
@@ -22,24 +22,14 @@ export interface CriImageHooks {
   inspectOther?: (opts: CriGlobalOptions, id: string) => Promise<unknown>;
 }
 
-export function openImageService(opts: CriGlobalOptions): ImageService {
-  return new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: cliDockerConfigs(), logger: createLogger('cri', process.env.SKIFF_LOG_LEVEL ?? 'warn') });
-}
-
-/** docker's "2 hours ago" (cmd/image.ts's history too). */
-export function humanAgo(iso: string | undefined, now = Date.now()): string {
-  return agoFrom(iso, now);
-}
-
-export function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('')).join('\n') + '\n';
+export function openImageService(opts: CriGlobalOptions, env: CriEnv): ImageService {
+  return new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: env.dockerConfigs(), logger: env.logger() });
 }
 
 /** The prune verb's work: containers first (hook), then images, blobs and snapshots. */
-export async function pruneAll(opts: CriGlobalOptions, hooks: CriImageHooks = {}): Promise<PruneResult> {
+export async function pruneAll(opts: CriGlobalOptions, env: CriEnv, hooks: CriImageHooks = {}): Promise<PruneResult> {
   const containersDeleted = hooks.pruneContainers ? await hooks.pruneContainers(opts) : [];
-  const images = (hooks.openImages ?? openImageService)(opts);
+  const images = hooks.openImages ? hooks.openImages(opts) : openImageService(opts, env);
   const result = await images.prune();
   return hooks.pruneContainers ? { ...result, containersDeleted } : result;
 }
@@ -58,8 +48,11 @@ function criPlainLine(p: PullProgress): string | undefined {
   return undefined;
 }
 
-export function registerCriImages(cri: Command, hooks: CriImageHooks = {}): void {
-  const open = (cmd: Command) => (hooks.openImages ?? openImageService)(criOptions(cmd));
+export function registerCriImages(cri: Command, env: CriEnv, hooks: CriImageHooks = {}): void {
+  const open = (cmd: Command) => {
+    const opts = criOptions(cmd);
+    return hooks.openImages ? hooks.openImages(opts) : openImageService(opts, env);
+  };
 
   cri
     .command('pull')
@@ -100,8 +93,8 @@ export function registerCriImages(cri: Command, hooks: CriImageHooks = {}): void
       const rows = imageRows(list, Date.now());
       if (flags.digests) {
         const byId = new Map(list.map((i) => [i.id.slice(7, 19), i.repoDigests[0]?.split('@')[1] ?? '<none>']));
-        process.stdout.write(formatTable(['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE'], rows.map((r) => [r[0], r[1], byId.get(r[2]) ?? '<none>', ...r.slice(2)])));
-      } else process.stdout.write(formatTable(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
+        process.stdout.write(renderTable({ headers: ['REPOSITORY', 'TAG', 'DIGEST', 'IMAGE ID', 'CREATED', 'SIZE'], rows: rows.map((r) => [r[0], r[1], byId.get(r[2]) ?? '<none>', ...r.slice(2)]) }));
+      } else process.stdout.write(renderTable({ headers: ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows }));
     });
 
   cri
@@ -128,7 +121,7 @@ export function registerCriImages(cri: Command, hooks: CriImageHooks = {}): void
       if (failed > 0) process.exitCode = 1;
     });
 
-  // prune and inspect are shared with the container verbs (cmd/cri-containers.ts), which may be
+  // prune and inspect are shared with the container verbs (cri-containers.ts), which may be
   // registered before or after these. So both are installed just before `cri` parses its
   // arguments, when every file has registered: a `prune` registered elsewhere wins (it extends
   // this one through pruneAll and hooks), while `inspect` wraps one registered elsewhere
@@ -139,7 +132,7 @@ export function registerCriImages(cri: Command, hooks: CriImageHooks = {}): void
         .command('prune')
         .description('remove unused images and every blob and snapshot no image needs; prints the space freed')
         .action(async (_flags: unknown, cmd: Command) => {
-          process.stdout.write(formatPrune(await pruneAll(criOptions(cmd), hooks)));
+          process.stdout.write(formatPrune(await pruneAll(criOptions(cmd), env, hooks)));
         });
     }
     const otherInspect = takeOver(cri, 'inspect');

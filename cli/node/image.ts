@@ -2,11 +2,12 @@
 // `docker history` and `docker image inspect`; `inspect --waste` adds the layer report (bytes
 // shipped for files later layers delete or overwrite, likely secrets in any layer).
 import { Command } from 'commander';
-import { analyzeImage, reportCacheDir, type ImageReport } from '../imagebuild/report/analyze.js';
-import { HISTORY_HEADER, historyTableRows, SECRET_HEADER, WASTE_HEADER, wasteReport } from '../imagebuild/report/format.js';
-import { ImageService } from '../runtime/image-service.js';
-import type { OciImageConfig } from '../runtime/images/media-types.js';
-import { formatTable, humanAgo } from './cri-images.js';
+import { analyzeImage, reportCacheDir, type ImageReport } from '../../imagebuild/report/analyze.js';
+import { HISTORY_HEADER, historyTableRows, SECRET_HEADER, WASTE_HEADER, wasteReport } from '../../imagebuild/report/format.js';
+import { ImageService } from '../../runtime/image-service.js';
+import type { OciImageConfig } from '../../runtime/images/media-types.js';
+import { humanAgo } from '../images/image-format.js';
+import { renderTable } from '../printers/table.js';
 
 const DEFAULT_ROOT = '/var/lib/skiff/runtime';
 
@@ -53,8 +54,8 @@ async function inspectJson(images: ImageService, ref: string): Promise<Record<st
 function printWaste(report: ImageReport): void {
   const { summary, wasteRows, secretRows } = wasteReport(report);
   let text = `${summary.join('\n')}\n`;
-  if (wasteRows.length > 0) text += `\n${formatTable(WASTE_HEADER, wasteRows)}`;
-  if (secretRows.length > 0) text += `\n${formatTable(SECRET_HEADER, secretRows)}`;
+  if (wasteRows.length > 0) text += `\n${renderTable({ headers: WASTE_HEADER, rows: wasteRows })}`;
+  if (secretRows.length > 0) text += `\n${renderTable({ headers: SECRET_HEADER, rows: secretRows })}`;
   process.stdout.write(text);
 }
 
@@ -77,9 +78,9 @@ export function imageCommand(): Command {
         process.stdout.write(`${JSON.stringify(report.history, null, 2)}\n`);
         return;
       }
-      const rows = historyTableRows(report, { noTrunc: !flags.trunc, human: flags.human, ago: (iso) => humanAgo(iso) });
+      const rows = historyTableRows(report, { noTrunc: !flags.trunc, human: flags.human, ago: (iso) => humanAgo(iso, Date.now()) });
       if (flags.quiet) process.stdout.write(rows.map((r) => `${r[0]}\n`).join(''));
-      else process.stdout.write(formatTable(HISTORY_HEADER, rows));
+      else process.stdout.write(renderTable({ headers: HISTORY_HEADER, rows }));
     });
 
   image

@@ -7,13 +7,12 @@
 // when a detached `--rm` container goes.
 import crypto from 'node:crypto';
 import { Option, type Command } from 'commander';
-import type { ContainerStatus, LinuxContainerResources, PodSandboxConfig, PortMapping, ReadLogsOptions, RuntimeService } from '../runtime/cri.js';
-import { isRuntimeError } from '../runtime/cri.js';
-import { ImageService } from '../runtime/image-service.js';
-import { SkiffRuntimeService } from '../runtime/runtime-service.js';
-import { criOptions, type CriGlobalOptions } from './cri.js';
-import { cliDockerConfigs } from './docker-configs.js';
-import { createLogger } from './log.js';
+import type { ContainerStatus, LinuxContainerResources, PodSandboxConfig, PortMapping, ReadLogsOptions, RuntimeService } from '../../runtime/cri.js';
+import { isRuntimeError } from '../../runtime/cri.js';
+import { ImageService } from '../../runtime/image-service.js';
+import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
+import { renderTable } from '../printers/table.js';
+import { criOptions, type CriEnv, type CriGlobalOptions } from './cri-options.js';
 
 const RUN_LABEL = 'skiff.dev/cri-run';
 /** On a run sandbox: remove the container and the sandbox once the container exits (`--rm`). */
@@ -34,13 +33,13 @@ export interface CriRuntime {
   runtime: SkiffRuntimeService;
 }
 
-export function openCriRuntime(opts: CriGlobalOptions, network?: { bridge: string; podCidr: string }): CriRuntime {
-  const logger = createLogger('cri', process.env.SKIFF_LOG_LEVEL ?? 'warn');
+export function openCriRuntime(opts: CriGlobalOptions, env: CriEnv, network?: { bridge: string; podCidr: string }): CriRuntime {
+  const logger = env.logger();
   const rt = opts.runtime === 'crun' || opts.runtime === 'runc' ? opts.runtime : undefined;
   if (opts.runtime && !rt) throw new Error(`--runtime must be crun or runc, not ${opts.runtime}`);
   // Each needs the other: the image service asks which images containers use before rmi/prune.
   const holder: { runtime?: SkiffRuntimeService } = {};
-  const images = new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: cliDockerConfigs(), logger, inUse: async () => holder.runtime?.imagesInUse() ?? new Set() });
+  const images = new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: env.dockerConfigs(), logger, inUse: async () => holder.runtime?.imagesInUse() ?? new Set() });
   const runtime = new SkiffRuntimeService({ root: opts.root, images, runtime: rt, logger, defaultNetwork: CRI_RUN_NETWORK, ...(network ? { bridgeName: network.bridge, podCidr: network.podCidr } : {}) });
   holder.runtime = runtime;
   return { images, runtime };
@@ -121,11 +120,6 @@ function statusText(st: ContainerStatus): string {
   return 'Unknown';
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 3))).join('').trimEnd()).join('\n') + '\n';
-}
-
 async function streamLogs(rt: RuntimeService, id: string, opts: ReadLogsOptions & { timestamps?: boolean }): Promise<void> {
   for await (const l of rt.readLogs(id, opts)) {
     const text = `${opts.timestamps ? `${l.time} ` : ''}${l.line}${l.partial ? '' : '\n'}`;
@@ -176,12 +170,12 @@ export async function releaseExitedRuns(rt: RuntimeService): Promise<void> {
  * sandbox on it is a run sandbox) moves to skiff-cri0; its existing sandboxes keep the network
  * their records name until they go. A kubelet's root (sandboxes without the run label) stays.
  */
-async function openReleased(opts: CriGlobalOptions): Promise<CriRuntime> {
-  let cri = openCriRuntime(opts);
+async function openReleased(opts: CriGlobalOptions, env: CriEnv): Promise<CriRuntime> {
+  let cri = openCriRuntime(opts, env);
   const net = cri.runtime.network;
   if (net.bridge === OLD_CRI_NETWORK.bridge && net.podCidr === OLD_CRI_NETWORK.podCidr) {
     const sandboxes = await cri.runtime.listPodSandbox();
-    if (sandboxes.every((s) => s.labels[RUN_LABEL] === 'true')) cri = openCriRuntime(opts, CRI_RUN_NETWORK);
+    if (sandboxes.every((s) => s.labels[RUN_LABEL] === 'true')) cri = openCriRuntime(opts, env, CRI_RUN_NETWORK);
   }
   await releaseExitedRuns(cri.runtime);
   return cri;
@@ -196,7 +190,7 @@ async function removeWithRunSandbox(rt: RuntimeService, id: string): Promise<voi
   if (sb[0]?.labels[RUN_LABEL] === 'true' && (await rt.listContainers({ podSandboxId: sandboxId })).length === 0) await rt.removePodSandbox(sandboxId);
 }
 
-export function registerCriContainers(cri: Command): void {
+export function registerCriContainers(cri: Command, env: CriEnv): void {
   cri
     .command('run')
     .description('run a command in a new container (a sandbox plus one container, like docker run)')
@@ -221,7 +215,7 @@ export function registerCriContainers(cri: Command): void {
       });
       const name = flags.name ?? `skiff-${crypto.randomBytes(4).toString('hex')}`;
       if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) throw new Error(`invalid name ${JSON.stringify(name)} (lower case letters, digits, - and .)`);
-      const { images, runtime } = await openReleased(criOptions(cmd));
+      const { images, runtime } = await openReleased(criOptions(cmd), env);
       await ensureImage(images, image);
       const sandboxConfig: PodSandboxConfig = {
         metadata: { name, namespace: 'default', uid: crypto.randomUUID(), attempt: 0 },
@@ -258,18 +252,18 @@ export function registerCriContainers(cri: Command): void {
     .option('-a, --all', 'show all containers')
     .option('-q, --quiet', 'only IDs')
     .action(async (flags: { all?: boolean; quiet?: boolean }, cmd: Command) => {
-      const { runtime } = await openReleased(criOptions(cmd));
+      const { runtime } = await openReleased(criOptions(cmd), env);
       const list = await runtime.listContainers(flags.all ? {} : { state: 'CONTAINER_RUNNING' });
       if (flags.quiet) {
         process.stdout.write(list.map((c) => `${short(c.id)}\n`).join(''));
         return;
       }
-      const rows = [['CONTAINER ID', 'IMAGE', 'CREATED', 'STATUS', 'NAME', 'POD ID']];
+      const rows: string[][] = [];
       for (const c of list) {
         const st = await runtime.containerStatus(c.id);
         rows.push([short(c.id), c.image.image, ago(c.createdAt), statusText(st), c.metadata.name, short(c.podSandboxId)]);
       }
-      process.stdout.write(table(rows));
+      process.stdout.write(renderTable({ headers: ['CONTAINER ID', 'IMAGE', 'CREATED', 'STATUS', 'NAME', 'POD ID'], rows }));
     });
 
   cri
@@ -282,7 +276,7 @@ export function registerCriContainers(cri: Command): void {
     .option('-p, --previous', "the previous instance's log")
     .argument('<id>', 'container ID or unique prefix')
     .action(async (id: string, flags: { follow?: boolean; tail?: string; since?: string; timestamps?: boolean; previous?: boolean }, cmd: Command) => {
-      const { runtime } = await openReleased(criOptions(cmd));
+      const { runtime } = await openReleased(criOptions(cmd), env);
       let sinceTime: number | undefined;
       if (flags.since) {
         const d = /^(\d+)(s|m|h)$/.exec(flags.since);
@@ -302,7 +296,7 @@ export function registerCriContainers(cri: Command): void {
     .addOption(new Option('-t, --time <seconds>', 'seconds to wait before killing').default('10'))
     .argument('<ids...>', 'container IDs or unique prefixes')
     .action(async (ids: string[], flags: { time: string }, cmd: Command) => {
-      const { runtime } = await openReleased(criOptions(cmd));
+      const { runtime } = await openReleased(criOptions(cmd), env);
       const t = Number(flags.time);
       if (!(t >= 0)) throw new Error('--time must be a non-negative number');
       for (const id of ids) {
@@ -318,7 +312,7 @@ export function registerCriContainers(cri: Command): void {
     .option('-f, --force', 'kill running containers first')
     .argument('<ids...>', 'container IDs or unique prefixes')
     .action(async (ids: string[], flags: { force?: boolean }, cmd: Command) => {
-      const { runtime } = await openReleased(criOptions(cmd));
+      const { runtime } = await openReleased(criOptions(cmd), env);
       for (const id of ids) {
         const st = await runtime.containerStatus(id);
         if (st.state === 'CONTAINER_RUNNING' && !flags.force) throw new Error(`container ${short(st.id)} is running: stop it first or use --force`);
@@ -334,7 +328,7 @@ export function registerCriContainers(cri: Command): void {
     .argument('<id>', 'container ID or unique prefix')
     .argument('<command...>', 'command and arguments (after --)')
     .action(async (id: string, command: string[], flags: { timeout: string }, cmd: Command) => {
-      const { runtime } = openCriRuntime(criOptions(cmd));
+      const { runtime } = openCriRuntime(criOptions(cmd), env);
       const r = await runtime.execSync(id, command, Number(flags.timeout) || 0);
       process.stdout.write(r.stdout);
       process.stderr.write(r.stderr);
@@ -346,7 +340,7 @@ export function registerCriContainers(cri: Command): void {
     .description('show a container (or pod sandbox) status as JSON')
     .argument('<id>', 'container or sandbox ID, or unique prefix')
     .action(async (id: string, _flags: unknown, cmd: Command) => {
-      const { runtime } = await openReleased(criOptions(cmd));
+      const { runtime } = await openReleased(criOptions(cmd), env);
       try {
         const status = await runtime.containerStatus(id);
         const stats = status.state === 'CONTAINER_RUNNING' ? await runtime.containerStats(status.id) : undefined;
