@@ -19,7 +19,7 @@ function runningIds(h: Harness, name: string): string[] {
   return h.rt.containersOf(name).filter((c) => c.status.state === 'CONTAINER_RUNNING').map((c) => c.status.id);
 }
 
-const sync = (pod: Pod) => h.lifecycle.syncPod(pod);
+const sync = (pod: Pod) => h.sync(pod);
 
 describe('a new pod', () => {
   it('gets a sandbox with host ports and pod cgroup, containers with env, command/args, mounts, resources; then Running and Ready', async () => {
@@ -117,7 +117,7 @@ describe('a new pod', () => {
     await sync(pod);
     const id = runningIds(h, 'app');
     const restarted = await makeHarness({ rt: h.rt, clock: h.clock, root: h.root });
-    await restarted.lifecycle.syncPod({ ...pod, status: h.status(pod) });
+    await restarted.sync({ ...pod, status: h.status(pod) });
     expect(runningIds(restarted, 'app')).toEqual(id);
     expect(h.rt.callsOf('runPodSandbox')).toHaveLength(1);
     expect(h.rt.callsOf('createContainer')).toHaveLength(1);
