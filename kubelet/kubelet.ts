@@ -25,7 +25,7 @@ import { Pleg } from './pleg.js';
 import { ProberManager } from './prober/manager.js';
 import { ReasonCache } from './status/reason-cache.js';
 import { StatusManager } from './status/status-manager.js';
-import { PodSyncer } from './sync-pod.js';
+import { PodActionsExecutor } from './execute-pod-actions.js';
 
 export interface KubeletOptions {
   client: RestClient;
@@ -149,7 +149,7 @@ export class Kubelet {
       logger: this.#log,
       onEvent: (type, reason, message) => this.#recorder.nodeEvent(type, reason, message),
     });
-    const syncer = new PodSyncer({
+    const executor = new PodActionsExecutor({
       runtime,
       images,
       puller: new ImagePuller({ images, recorder: this.#recorder, backoff: pull, clock: this.#clock }),
@@ -165,7 +165,7 @@ export class Kubelet {
     });
     this.lifecycle = new PodLifecycle({
       runtime,
-      syncer,
+      executor,
       statusManager: this.statusManager,
       prober: this.prober,
       reasons,

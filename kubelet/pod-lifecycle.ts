@@ -1,7 +1,8 @@
 // One pod sync from start to end, as the pod worker runs it: read the runtime, plan
-// (computePodActions), act (PodSyncer), read again and publish the status; or, for a pod
-// being deleted or killed, stop it within its grace period, clean up the runtime and the
-// pod's directory, and report it terminated.
+// (computePodActions), execute the plan (PodActionsExecutor), read again and record the
+// status for the status manager to publish; or, for a pod being deleted or killed, stop it
+// within its grace period, clean up the runtime and the pod's directory, and report it
+// terminated.
 import type { Pod, PodStatus } from '../api/types/core.js';
 import type { RuntimeService } from '../runtime/cri.js';
 import type { Backoff } from './backoff.js';
@@ -14,12 +15,12 @@ import { readRuntimePodStatus, type RuntimePodStatus } from './runtime-pod.js';
 import { generatePodStatus } from './status/generate.js';
 import type { ReasonCache } from './status/reason-cache.js';
 import type { StatusManager } from './status/status-manager.js';
-import type { PodSyncer } from './sync-pod.js';
+import type { PodActionsExecutor } from './execute-pod-actions.js';
 import { removePodDir } from './volumes.js';
 
 export interface PodLifecycleOptions {
   runtime: RuntimeService;
-  syncer: PodSyncer;
+  executor: PodActionsExecutor;
   statusManager: StatusManager;
   prober: ProberManager;
   reasons: ReasonCache;
@@ -65,7 +66,7 @@ export class PodLifecycle {
     const rs = await readRuntimePodStatus(o.runtime, ref(pod));
     if (known.status?.phase && TERMINAL.has(known.status.phase)) {
       // A finished pod keeps no running parts: its sandbox (and IP) are released.
-      if (rs.sandboxStatuses.some((s) => s.state === 'SANDBOX_READY')) await killPod(o.syncer.killer, pod, rs);
+      if (rs.sandboxStatuses.some((s) => s.state === 'SANDBOX_READY')) await killPod(o.executor.killer, pod, rs);
       this.#publish(known, await readRuntimePodStatus(o.runtime, ref(pod)));
       return {};
     }
@@ -78,7 +79,7 @@ export class PodLifecycle {
     }
     o.prober.addPod(pod);
     const actions = computePodActions(known, rs, { liveness: o.prober.liveness, startup: o.prober.startup });
-    const res = await o.syncer.syncPod(known, rs, actions);
+    const res = await o.executor.execute(known, rs, actions);
     const after = await readRuntimePodStatus(o.runtime, ref(pod));
     this.#publish(known, after);
     await o.prober.podStatusChanged(pod.metadata.uid ?? '');
@@ -109,7 +110,7 @@ export class PodLifecycle {
     const o = this.#o;
     const uid = pod.metadata.uid ?? '';
     const rs = await readRuntimePodStatus(o.runtime, ref(pod));
-    await killPod(o.syncer.killer, pod, rs, gracePeriodSeconds);
+    await killPod(o.executor.killer, pod, rs, gracePeriodSeconds);
     o.prober.removePod(uid);
     const stopped = await readRuntimePodStatus(o.runtime, ref(pod));
     await removePodFromRuntime(o.runtime, stopped);

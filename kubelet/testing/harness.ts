@@ -14,7 +14,7 @@ import { ProberManager } from '../prober/manager.js';
 import type { runProbe } from '../prober/run-probe.js';
 import { ReasonCache } from '../status/reason-cache.js';
 import { StatusManager } from '../status/status-manager.js';
-import { PodSyncer } from '../sync-pod.js';
+import { PodActionsExecutor } from '../execute-pod-actions.js';
 import { FakeRuntime } from '../../runtime/fake/fake-runtime.js';
 
 export interface Harness {
@@ -58,7 +58,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const reasons = new ReasonCache();
   const crash = crashLoopBackoff(clock);
   const pull = imagePullBackoff(clock);
-  const syncer = new PodSyncer({
+  const executor = new PodActionsExecutor({
     runtime: rt,
     images: rt,
     puller: new ImagePuller({ images: rt, recorder, backoff: pull, clock }),
@@ -72,7 +72,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
   });
   const lifecycle = new PodLifecycle({
     runtime: rt,
-    syncer,
+    executor,
     statusManager,
     prober,
     reasons,
