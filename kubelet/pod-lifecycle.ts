@@ -113,6 +113,9 @@ export class PodLifecycle {
     await killPod(o.executor.killer, pod, rs, gracePeriodSeconds);
     o.prober.removePod(uid);
     const stopped = await readRuntimePodStatus(o.runtime, ref(pod));
+    // A deleted pod's object is still there until the kubelet deletes it: its last status
+    // (containers terminated) is written first, as Kubernetes' status manager does.
+    if (pod.metadata.deletionTimestamp) this.#publish({ ...pod, status: this.statusOf(pod) }, stopped);
     await removePodFromRuntime(o.runtime, stopped);
     await removePodDir(o.root, uid);
     await o.statusManager.flush(uid);

@@ -357,6 +357,25 @@ describe('termination', () => {
     expect(h.terminated).toEqual(['web']);
   });
 
+  it("writes a deleted pod's last status (containers terminated) before reporting it terminated", async () => {
+    h = await makeHarness();
+    h.rt.addImage('busybox:1.36');
+    const pod = makePod({ containers: [sleeper('app')] });
+    await sync(pod);
+    const deleting: Pod = { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date(h.clock.now()).toISOString(), deletionGracePeriodSeconds: 5 } };
+    const writesAtTermination: number[] = [];
+    const seen = h.terminated;
+    const push = seen.push.bind(seen);
+    seen.push = (...names: string[]) => {
+      writesAtTermination.push(h.writes.length);
+      return push(...names);
+    };
+    await h.lifecycle.sync({ type: 'sync', pod: deleting });
+    expect([...h.terminated]).toEqual(['web']);
+    expect(writesAtTermination).toEqual([h.writes.length]);
+    expect(h.writes.at(-1)?.status.containerStatuses?.[0].state?.terminated).toBeTruthy();
+  });
+
   it('gracePeriodSeconds 0 kills at once; the pod spec grace applies otherwise', async () => {
     h = await makeHarness();
     h.rt.addImage('busybox:1.36');
