@@ -246,6 +246,7 @@ export class Kubelet {
     this.prober.stop();
     this.workers.stop();
     await this.workers.idle();
+    this.statusManager.stop();
     await this.#recorder.flush();
   }
 

@@ -92,6 +92,11 @@ export class StatusManager {
     for (const w of e.waiters.splice(0)) w();
   }
 
+  /** The kubelet stops: retries are dropped (writes in flight finish on their own). */
+  stop(): void {
+    for (const uid of [...this.#pods.keys()]) this.forget(uid);
+  }
+
   #request(uid: string, e: Entry): Promise<void> {
     if (!e.inflight && canonical(e.status) === e.written) return Promise.resolve();
     const done = new Promise<void>((resolve) => e.waiters.push(resolve));
