@@ -19,12 +19,13 @@ import { NodeLease } from './node-lease.js';
 import { allocatableNumbers, buildNode, defaultHostIP, mergeNodeConditions, nodeCapacity, nodeStatus, nodeStatusChanged, type NodeConfig } from './node-status.js';
 import type { NodeAllocatable } from './admission.js';
 import { PodLifecycle } from './pod-lifecycle.js';
+import { PodStates } from './pod-state.js';
 import { PodWorkers } from './pod-workers.js';
 import { Pleg } from './pleg.js';
 import { ProberManager } from './prober/manager.js';
 import { ReasonCache } from './status/reason-cache.js';
 import { StatusManager } from './status/status-manager.js';
-import { PodSyncer } from './sync-pod.js';
+import { PodActionsExecutor } from './execute-pod-actions.js';
 
 export interface KubeletOptions {
   client: RestClient;
@@ -87,11 +88,8 @@ export class Kubelet {
   readonly #informer: Informer<Pod>;
   readonly #nodeConfig: NodeConfig;
   readonly #alloc: NodeAllocatable;
-  /** uid -> newest API object of each pod bound here */
-  readonly #pods = new Map<string, Pod>();
-  readonly #admitted = new Set<string>();
-  readonly #rejected = new Set<string>();
-  readonly #terminated = new Set<string>();
+  /** Every pod bound here, and through it all per-pod state: one forget(uid). */
+  readonly #states: PodStates;
   #timers: NodeJS.Timeout[] = [];
   #synced = false;
   #stopped = false;
@@ -151,7 +149,7 @@ export class Kubelet {
       logger: this.#log,
       onEvent: (type, reason, message) => this.#recorder.nodeEvent(type, reason, message),
     });
-    const syncer = new PodSyncer({
+    const executor = new PodActionsExecutor({
       runtime,
       images,
       puller: new ImagePuller({ images, recorder: this.#recorder, backoff: pull, clock: this.#clock }),
@@ -167,7 +165,7 @@ export class Kubelet {
     });
     this.lifecycle = new PodLifecycle({
       runtime,
-      syncer,
+      executor,
       statusManager: this.statusManager,
       prober: this.prober,
       reasons,
@@ -182,6 +180,7 @@ export class Kubelet {
       sync: this.lifecycle.sync,
       onError: (u, err) => this.#log.warn({ pod: `${u.pod.metadata.namespace}/${u.pod.metadata.name}`, err }, 'pod sync failed'),
     });
+    this.#states = new PodStates([(uid) => this.lifecycle.forget(uid), (uid) => this.workers.forget(uid)]);
     this.#pleg = new Pleg(runtime);
     this.#pleg.onPodChanged((uid) => this.#wake(uid));
     for (const r of [this.prober.liveness, this.prober.readiness, this.prober.startup]) r.onChange((_id, _res, uid) => this.#wake(uid));
@@ -208,12 +207,12 @@ export class Kubelet {
     await this.#informer.start();
     this.#synced = true;
     // Admit what was already bound here in creation order, as Kubernetes does after a restart.
-    for (const p of [...this.#pods.values()].sort(byCreation)) this.#onPod(p);
+    for (const p of this.#states.all().sort(byCreation)) this.#onPod(p);
     await this.#cleanupOrphans();
     await this.#pleg.relist().catch(() => []);
     this.#pleg.start(this.#o.plegPeriodMs ?? 1000, (err) => this.#log.warn({ err }, 'relist failed'));
     this.#every(this.#o.resyncIntervalMs ?? 10_000, async () => {
-      for (const uid of this.#admitted) this.#wake(uid);
+      for (const p of this.#states.admitted()) this.#wake(p.metadata.uid ?? '');
       await this.#cleanupOrphans();
     });
     // As the kubelet's tryUpdateNodeStatus: compare against the Node as the API has it, not
@@ -247,6 +246,7 @@ export class Kubelet {
     this.prober.stop();
     this.workers.stop();
     await this.workers.idle();
+    this.statusManager.stop();
     await this.#recorder.flush();
   }
 
@@ -281,27 +281,27 @@ export class Kubelet {
 
   #wake(uid: string): void {
     if (this.#stopped) return;
-    const pod = this.#pods.get(uid);
-    if (pod && (this.#admitted.has(uid) || pod.metadata.deletionTimestamp)) this.workers.update({ type: 'sync', pod });
+    const pod = this.#states.get(uid);
+    if (pod && (this.#states.admission(uid) === 'admitted' || pod.metadata.deletionTimestamp)) this.workers.update({ type: 'sync', pod });
   }
 
   #onPod(pod: Pod): void {
     if (this.#stopped) return;
     const uid = pod.metadata.uid ?? '';
-    if (this.#terminated.has(uid)) return;
-    const prev = this.#pods.get(uid);
-    this.#pods.set(uid, pod);
+    if (this.#states.isTerminated(uid)) return;
+    const prev = this.#states.set(pod);
     this.statusManager.seed(pod);
     if (!this.#synced) return;
-    if (this.#rejected.has(uid)) {
+    const admission = this.#states.admission(uid);
+    if (admission === 'rejected') {
       // Nothing of a rejected pod runs; a deletion only needs the object removed.
       if (pod.metadata.deletionTimestamp) this.workers.update({ type: 'sync', pod });
       return;
     }
     // The kubelet's own status writes come back as updates; only a change of what the pod
     // asks for (spec, deletion) is a reason to sync now.
-    if (prev && this.#admitted.has(uid) && desired(prev) === desired(pod)) return;
-    if (!this.#admitted.has(uid) && !pod.metadata.deletionTimestamp) {
+    if (prev && admission === 'admitted' && desired(prev) === desired(pod)) return;
+    if (admission !== 'admitted' && !pod.metadata.deletionTimestamp) {
       if (!this.#admit(pod)) return;
     }
     this.workers.update({ type: 'sync', pod });
@@ -312,18 +312,16 @@ export class Kubelet {
     const uid = pod.metadata.uid ?? '';
     const phase = this.statusManager.get(uid)?.phase ?? pod.status?.phase;
     if (phase && TERMINAL.has(phase)) {
-      this.#admitted.add(uid);
+      this.#states.admit(uid);
       return true;
     }
-    const active = [...this.#admitted]
-      .map((u) => this.#pods.get(u))
-      .filter((p): p is Pod => p !== undefined && !TERMINAL.has(this.statusManager.get(p.metadata.uid ?? '')?.phase ?? ''));
+    const active = this.#states.admitted().filter((p) => !TERMINAL.has(this.statusManager.get(p.metadata.uid ?? '')?.phase ?? ''));
     const r = admitPod(pod, active, this.#alloc);
     if (r.admit) {
-      this.#admitted.add(uid);
+      this.#states.admit(uid);
       return true;
     }
-    this.#rejected.add(uid);
+    this.#states.reject(uid);
     this.#recorder.event(pod, 'Warning', r.reason, r.message);
     this.#log.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, reason: r.reason }, 'pod rejected');
     void this.statusManager.setPodStatus(pod, rejectedStatus(pod, r.reason, r.message));
@@ -332,20 +330,20 @@ export class Kubelet {
 
   #onPodRemoved(pod: Pod): void {
     const uid = pod.metadata.uid ?? '';
-    // The object is gone for good: no later event can name this uid, so forget it.
-    if (this.#terminated.delete(uid)) return;
-    this.#pods.delete(uid);
-    if (this.#rejected.delete(uid)) return;
+    // The object is gone for good: no later event can name this uid.
+    const admission = this.#states.admission(uid);
+    if (!this.#states.removed(uid)) return;
+    if (admission === 'rejected') {
+      // Nothing of a rejected pod ran: nothing to stop, only its state to drop.
+      this.#states.forget(uid);
+      return;
+    }
     this.workers.update({ type: 'kill', pod, ...(pod.metadata.deletionGracePeriodSeconds !== undefined ? { gracePeriodSeconds: pod.metadata.deletionGracePeriodSeconds } : {}) });
   }
 
   async #onTerminated(pod: Pod): Promise<void> {
     const uid = pod.metadata.uid ?? '';
-    this.#terminated.add(uid);
-    this.#rejected.delete(uid);
-    this.#admitted.delete(uid);
-    this.#pods.delete(uid);
-    this.workers.forget(uid);
+    this.#states.terminated(uid);
     if (!pod.metadata.deletionTimestamp) return;
     try {
       await this.#o.client.pods.delete(pod.metadata.name ?? '', { namespace: pod.metadata.namespace, gracePeriodSeconds: 0, preconditions: { uid } });
@@ -362,7 +360,7 @@ export class Kubelet {
     const seen = new Set<string>();
     for (const sb of sandboxes) {
       const uid = sb.labels[LABEL_POD_UID];
-      if (!uid || seen.has(uid) || this.#pods.has(uid) || this.workers.isKilling(uid)) continue;
+      if (!uid || seen.has(uid) || this.#states.has(uid) || this.workers.isKilling(uid)) continue;
       seen.add(uid);
       const orphan: Pod = {
         metadata: { uid, name: sb.labels[LABEL_POD_NAME] ?? sb.metadata.name, namespace: sb.labels[LABEL_POD_NAMESPACE] ?? sb.metadata.namespace },
@@ -375,6 +373,6 @@ export class Kubelet {
 
   /** The pods this kubelet runs (admitted, not terminated). */
   pods(): Pod[] {
-    return [...this.#admitted].map((u) => this.#pods.get(u)).filter((p): p is Pod => p !== undefined);
+    return this.#states.admitted();
   }
 }

@@ -19,7 +19,7 @@ function runningIds(h: Harness, name: string): string[] {
   return h.rt.containersOf(name).filter((c) => c.status.state === 'CONTAINER_RUNNING').map((c) => c.status.id);
 }
 
-const sync = (pod: Pod) => h.lifecycle.syncPod(pod);
+const sync = (pod: Pod) => h.sync(pod);
 
 describe('a new pod', () => {
   it('gets a sandbox with host ports and pod cgroup, containers with env, command/args, mounts, resources; then Running and Ready', async () => {
@@ -117,7 +117,7 @@ describe('a new pod', () => {
     await sync(pod);
     const id = runningIds(h, 'app');
     const restarted = await makeHarness({ rt: h.rt, clock: h.clock, root: h.root });
-    await restarted.lifecycle.syncPod({ ...pod, status: h.status(pod) });
+    await restarted.sync({ ...pod, status: h.status(pod) });
     expect(runningIds(restarted, 'app')).toEqual(id);
     expect(h.rt.callsOf('runPodSandbox')).toHaveLength(1);
     expect(h.rt.callsOf('createContainer')).toHaveLength(1);
@@ -355,6 +355,25 @@ describe('termination', () => {
     expect(h.rt.sandboxes.size).toBe(0);
     await expect(fs.stat(path.join(h.root, 'pods', 'uid-web'))).rejects.toThrow();
     expect(h.terminated).toEqual(['web']);
+  });
+
+  it("writes a deleted pod's last status (containers terminated) before reporting it terminated", async () => {
+    h = await makeHarness();
+    h.rt.addImage('busybox:1.36');
+    const pod = makePod({ containers: [sleeper('app')] });
+    await sync(pod);
+    const deleting: Pod = { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date(h.clock.now()).toISOString(), deletionGracePeriodSeconds: 5 } };
+    const writesAtTermination: number[] = [];
+    const seen = h.terminated;
+    const push = seen.push.bind(seen);
+    seen.push = (...names: string[]) => {
+      writesAtTermination.push(h.writes.length);
+      return push(...names);
+    };
+    await h.lifecycle.sync({ type: 'sync', pod: deleting });
+    expect([...h.terminated]).toEqual(['web']);
+    expect(writesAtTermination).toEqual([h.writes.length]);
+    expect(h.writes.at(-1)?.status.containerStatuses?.[0].state?.terminated).toBeTruthy();
   });
 
   it('gracePeriodSeconds 0 kills at once; the pod spec grace applies otherwise', async () => {

@@ -57,4 +57,49 @@ describe('StatusManager', () => {
     expect(w.writes.at(-1)?.status.phase).toBe('Succeeded');
     expect(m.get(pod.metadata.uid ?? '')?.phase).toBe('Succeeded');
   });
+
+  it("a hanging write for one pod never holds up another pod's write; the newest status wins", async () => {
+    const writes: { name: string; phase?: string }[] = [];
+    let release = (): void => undefined;
+    const m = new StatusManager({
+      writer: {
+        async writeStatus(_ns, name, _uid, status) {
+          if (name === 'a' && writes.every((w) => w.name !== 'a')) await new Promise<void>((r) => (release = r));
+          writes.push({ name, phase: status.phase });
+        },
+      },
+    });
+    const a = makePod({}, 'a');
+    const b = makePod({}, 'b');
+    const aWritten = m.setPodStatus(a, { phase: 'Pending' });
+    void m.setPodStatus(a, { phase: 'Running' });
+    void m.setPodStatus(a, { phase: 'Succeeded' });
+    await m.setPodStatus(b, { phase: 'Running' });
+    expect(writes).toEqual([{ name: 'b', phase: 'Running' }]);
+    release();
+    await aWritten;
+    await m.flush(a.metadata.uid ?? '');
+    // Pending was on the wire already; of the two set meanwhile only the newest is written.
+    expect(writes.filter((w) => w.name === 'a').map((w) => w.phase)).toEqual(['Pending', 'Succeeded']);
+  });
+
+  it('retries a failed write with backoff without a new set, and forget abandons it', async () => {
+    const w = new RecordingWriter();
+    const m = new StatusManager({ writer: w, retryBaseMs: 5 });
+    const pod = makePod();
+    w.fail = true;
+    await m.setPodStatus(pod, running);
+    w.fail = false;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(w.writes).toHaveLength(1);
+
+    const other = makePod({}, 'other');
+    w.fail = true;
+    await m.setPodStatus(other, running);
+    m.forget(other.metadata.uid ?? '');
+    w.fail = false;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(w.writes.map((x) => x.name)).toEqual([pod.metadata.name]);
+    expect(m.get(other.metadata.uid ?? '')).toBeUndefined();
+  });
 });

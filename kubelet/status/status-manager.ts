@@ -1,6 +1,7 @@
-// Writes each pod's status to the API server only when it changed (Kubernetes' status
-// manager), through a small PodStatusWriter so the REST client plugs in at wiring time.
-// Writes for one pod are serialised; a failed write is retried on the next set.
+// Publishes each pod's status to the API server (Kubernetes' status manager): the sync
+// records the status it wants and returns; writes go out per pod in the background, only
+// when the status changed, the newest status wins, and a failed write is retried with
+// backoff. Pods never wait on each other: each has its own write in flight.
 import type { Pod, PodStatus } from '../../api/types/core.js';
 
 export interface PodStatusWriter {
@@ -9,15 +10,24 @@ export interface PodStatusWriter {
 }
 
 interface Entry {
+  namespace: string;
+  name: string;
   /** Last status written successfully (as JSON, for comparison). */
   written?: string;
   status: PodStatus;
-  inflight?: Promise<void>;
+  inflight: boolean;
+  failures: number;
+  retry?: NodeJS.Timeout;
+  /** Callers waiting for the next write attempt that covers what they set. */
+  waiters: (() => void)[];
 }
 
 export interface StatusManagerOptions {
   writer: PodStatusWriter;
   onError?: (pod: { namespace: string; name: string }, err: unknown) => void;
+  /** First retry delay after a failed write (default 500 ms), doubled per failure up to retryMaxMs (default 10 s). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
 }
 
 /** The comparison ignores lastProbeTime, which says nothing about the pod. */
@@ -28,11 +38,15 @@ function canonical(s: PodStatus): string {
 export class StatusManager {
   readonly #writer: PodStatusWriter;
   readonly #onError: StatusManagerOptions['onError'];
+  readonly #retryBaseMs: number;
+  readonly #retryMaxMs: number;
   readonly #pods = new Map<string, Entry>();
 
   constructor(opts: StatusManagerOptions) {
     this.#writer = opts.writer;
     this.#onError = opts.onError;
+    this.#retryBaseMs = opts.retryBaseMs ?? 500;
+    this.#retryMaxMs = opts.retryMaxMs ?? 10_000;
   }
 
   /** The status last set for a pod (the kubelet's own view, ahead of the API server). */
@@ -44,35 +58,104 @@ export class StatusManager {
   seed(pod: Pod): void {
     const uid = pod.metadata.uid ?? '';
     if (!pod.status || this.#pods.has(uid)) return;
-    this.#pods.set(uid, { status: pod.status, written: canonical(pod.status) });
+    this.#pods.set(uid, { ...names(pod), status: pod.status, written: canonical(pod.status), inflight: false, failures: 0, waiters: [] });
   }
 
-  /** Sets the status and writes it if it differs from the last write. Resolves once written (or found unchanged). */
-  async setPodStatus(pod: Pod, status: PodStatus): Promise<void> {
+  /**
+   * Records the pod's desired status and starts writing it if it differs from the last write.
+   * The sync does not wait: the promise (for tests and the final write before a delete)
+   * settles after the next write attempt that carries this status, or at once if unchanged.
+   */
+  setPodStatus(pod: Pod, status: PodStatus): Promise<void> {
     const uid = pod.metadata.uid ?? '';
-    const e = this.#pods.get(uid) ?? { status };
+    let e = this.#pods.get(uid);
+    if (!e) {
+      e = { ...names(pod), status, inflight: false, failures: 0, waiters: [] };
+      this.#pods.set(uid, e);
+    }
     e.status = status;
-    this.#pods.set(uid, e);
-    // One write at a time per pod; the one after it sends whatever is newest by then.
-    while (e.inflight) await e.inflight;
-    const want = canonical(e.status);
-    if (want === e.written) return;
-    const snapshot = e.status;
-    e.inflight = this.#writer
-      .writeStatus(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', uid, snapshot)
-      .then(() => {
-        e.written = canonical(snapshot);
-      })
-      .catch((err: unknown) => {
-        this.#onError?.({ namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' }, err);
-      })
-      .finally(() => {
-        e.inflight = undefined;
-      });
-    await e.inflight;
+    return this.#request(uid, e);
   }
 
-  forget(uid: string): void {
-    this.#pods.delete(uid);
+  /** Settles after the pod's pending status (if any) has had one write attempt, without waiting out a backoff. */
+  flush(uid: string): Promise<void> {
+    const e = this.#pods.get(uid);
+    return e ? this.#request(uid, e) : Promise.resolve();
   }
+
+  /** Drops the pod: a pending write or retry is abandoned. */
+  forget(uid: string): void {
+    const e = this.#pods.get(uid);
+    if (!e) return;
+    this.#pods.delete(uid);
+    if (e.retry) clearTimeout(e.retry);
+    for (const w of e.waiters.splice(0)) w();
+  }
+
+  /** The kubelet stops: retries are dropped (writes in flight finish on their own). */
+  stop(): void {
+    for (const uid of [...this.#pods.keys()]) this.forget(uid);
+  }
+
+  #request(uid: string, e: Entry): Promise<void> {
+    if (!e.inflight && canonical(e.status) === e.written) return Promise.resolve();
+    const done = new Promise<void>((resolve) => e.waiters.push(resolve));
+    if (!e.inflight) {
+      // A newer status goes out now rather than at the end of an earlier failure's backoff.
+      if (e.retry) clearTimeout(e.retry);
+      e.retry = undefined;
+      this.#write(uid, e);
+    }
+    return done;
+  }
+
+  #write(uid: string, e: Entry): void {
+    const snapshot = e.status;
+    const want = canonical(snapshot);
+    const waiters = e.waiters.splice(0);
+    e.inflight = true;
+    const finish = (ok: boolean): void => {
+      e.inflight = false;
+      for (const w of waiters) w();
+      if (this.#pods.get(uid) !== e) {
+        for (const w of e.waiters.splice(0)) w();
+        return;
+      }
+      if (!ok) {
+        // Retried with backoff; a newer status set meanwhile waits for the retry too.
+        const delay = Math.min(this.#retryMaxMs, this.#retryBaseMs * 2 ** (e.failures - 1));
+        e.retry = setTimeout(() => {
+          e.retry = undefined;
+          if (this.#pods.get(uid) === e && !e.inflight) this.#write(uid, e);
+        }, delay);
+        e.retry.unref();
+        return;
+      }
+      // The newest status wins: whatever was set during the write goes out next.
+      if (canonical(e.status) !== e.written) this.#write(uid, e);
+      else for (const w of e.waiters.splice(0)) w();
+    };
+    let call: Promise<unknown>;
+    try {
+      call = this.#writer.writeStatus(e.namespace, e.name, uid, snapshot);
+    } catch (err) {
+      call = Promise.reject(err);
+    }
+    call.then(
+      () => {
+        e.written = want;
+        e.failures = 0;
+        finish(true);
+      },
+      (err: unknown) => {
+        e.failures++;
+        this.#onError?.({ namespace: e.namespace, name: e.name }, err);
+        finish(false);
+      },
+    );
+  }
+}
+
+function names(pod: Pod): { namespace: string; name: string } {
+  return { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' };
 }

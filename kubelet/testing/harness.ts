@@ -9,11 +9,12 @@ import { FakeClock } from '../clock.js';
 import { MemoryEventRecorder } from '../events.js';
 import { ImagePuller } from '../image-puller.js';
 import { PodLifecycle } from '../pod-lifecycle.js';
+import type { SyncResult } from '../pod-workers.js';
 import { ProberManager } from '../prober/manager.js';
 import type { runProbe } from '../prober/run-probe.js';
 import { ReasonCache } from '../status/reason-cache.js';
 import { StatusManager } from '../status/status-manager.js';
-import { PodSyncer } from '../sync-pod.js';
+import { PodActionsExecutor } from '../execute-pod-actions.js';
 import { FakeRuntime } from '../../runtime/fake/fake-runtime.js';
 
 export interface Harness {
@@ -27,6 +28,8 @@ export interface Harness {
   writes: { name: string; status: PodStatus }[];
   terminated: string[];
   status(pod: Pod): PodStatus;
+  /** One pod sync, then the status writes it started (the sync itself does not wait for them). */
+  sync(pod: Pod): Promise<SyncResult>;
   cleanup(): Promise<void>;
 }
 
@@ -55,7 +58,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const reasons = new ReasonCache();
   const crash = crashLoopBackoff(clock);
   const pull = imagePullBackoff(clock);
-  const syncer = new PodSyncer({
+  const executor = new PodActionsExecutor({
     runtime: rt,
     images: rt,
     puller: new ImagePuller({ images: rt, recorder, backoff: pull, clock }),
@@ -69,7 +72,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
   });
   const lifecycle = new PodLifecycle({
     runtime: rt,
-    syncer,
+    executor,
     statusManager,
     prober,
     reasons,
@@ -80,6 +83,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     clock,
     onTerminated: async (pod) => {
       terminated.push(pod.metadata.name ?? '');
+      lifecycle.forget(pod.metadata.uid ?? '');
     },
   });
   return {
@@ -92,6 +96,11 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     root,
     writes,
     terminated,
+    async sync(pod) {
+      const r = await lifecycle.syncPod(pod);
+      await statusManager.flush(pod.metadata.uid ?? '');
+      return r;
+    },
     status(pod) {
       const s = statusManager.get(pod.metadata.uid ?? '');
       if (!s) throw new Error(`no status for ${pod.metadata.name}`);

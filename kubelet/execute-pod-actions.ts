@@ -19,7 +19,7 @@ import type { ReasonCache } from './status/reason-cache.js';
 import { terminationMessageMount } from './termination-message.js';
 import { containerMounts, preparePodVolumes, VolumeError } from './volumes.js';
 
-export interface PodSyncerOptions {
+export interface PodActionsExecutorOptions {
   runtime: RuntimeService;
   images: ImageService;
   puller: ImagePuller;
@@ -38,7 +38,7 @@ export interface PodSyncerOptions {
   logDirectory?: (pod: Pod) => string | undefined;
 }
 
-export interface SyncPodResult {
+export interface ExecuteResult {
   /** The earliest time a container in backoff may be tried again. */
   requeueAfterMs?: number;
   /** What failed, per container (also in the ReasonCache). */
@@ -48,11 +48,11 @@ export interface SyncPodResult {
 /** Instances kept per container name: the current one and the one before (lastState, logs --previous). */
 const KEEP_INSTANCES = 2;
 
-export class PodSyncer {
-  readonly #o: PodSyncerOptions;
+export class PodActionsExecutor {
+  readonly #o: PodActionsExecutorOptions;
   readonly #clock: Clock;
 
-  constructor(opts: PodSyncerOptions) {
+  constructor(opts: PodActionsExecutorOptions) {
     this.#o = opts;
     this.#clock = opts.clock ?? systemClock;
   }
@@ -62,9 +62,10 @@ export class PodSyncer {
     return { runtime: this.#o.runtime, recorder: this.#o.recorder };
   }
 
-  async syncPod(pod: Pod, rs: RuntimePodStatus, actions: PodActions): Promise<SyncPodResult> {
+  /** Carries out the plan computePodActions made for this pod from this runtime status. */
+  async execute(pod: Pod, rs: RuntimePodStatus, actions: PodActions): Promise<ExecuteResult> {
     const { runtime, recorder } = this.#o;
-    const result: SyncPodResult = { errors: [] };
+    const result: ExecuteResult = { errors: [] };
     const uid = pod.metadata.uid ?? '';
 
     if (actions.killPod) {
@@ -225,5 +226,5 @@ interface StartContext {
   sbConfig: PodSandboxConfig;
   podIP: string | undefined;
   volumes: Map<string, string>;
-  result: SyncPodResult;
+  result: ExecuteResult;
 }
