@@ -1,0 +1,24 @@
+// The fake runs the CRI contract the real runtime runs (test/runtime/cri-contract.test.ts), so
+// the kubelet's unit tests see the runtime the kubelet gets.
+import { FakeRuntime } from './fake-runtime.js';
+import { describeCriContract, shellOf } from '../testing/cri-contract.js';
+
+describeCriContract('runtime/fake', async () => {
+  const rt = new FakeRuntime();
+  rt.addImage('busybox');
+  let n = 0;
+  return {
+    rt,
+    image: 'busybox',
+    sandboxConfig: (name) => ({ metadata: { name, namespace: 'default', uid: `uid-${name}-${n++}`, attempt: 0 } }),
+    containerConfig: (name, script, attempt = 0) => ({ metadata: { name, attempt }, image: { image: 'busybox' }, command: shellOf(script) }),
+    // The fake runs nothing: the script's output and exit are played through its test hooks.
+    async finish(id, script) {
+      for (const l of script.stdout ?? []) rt.appendLog(id, 'stdout', l);
+      for (const l of script.stderr ?? []) rt.appendLog(id, 'stderr', l);
+      if (script.exitCode !== undefined) rt.exitContainer(id, script.exitCode);
+      return rt.containerStatus(id);
+    },
+    async teardown() {},
+  };
+});
