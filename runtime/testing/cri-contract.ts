@@ -8,7 +8,7 @@
 // Script, and the subject makes it happen: the real one runs it as `sh -c`, the fake one makes
 // the container print and exit through its test hooks.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRuntimeError, type ContainerConfig, type ContainerStatus, type LogLine, type PodSandboxConfig, type RuntimeErrorKind, type RuntimeService } from '../cri.js';
+import { isRuntimeError, type ContainerConfig, type ContainerStatus, type ImageService, type LogLine, type PodSandboxConfig, type RuntimeErrorKind, type RuntimeService } from '../cri.js';
 
 /** What a container does once started. */
 export interface Script {
@@ -217,6 +217,55 @@ export function describeCriContract(name: string, makeSubject: () => Promise<Cri
         ]);
         expect((await logsOf(rt, b, { previous: true })).map((l) => l.line)).toEqual(['one', 'two', 'three']);
       });
+    });
+  });
+}
+
+export interface ImageSubject {
+  images: ImageService;
+  /** A reference the registry serves and the service does not hold yet. */
+  pullable: string;
+  /** A reference on the same registry that it does not serve. */
+  missing: string;
+  teardown(): Promise<void>;
+}
+
+/** What ImageService promises: pull, list, status and remove, and their error kinds. */
+export function describeImageContract(name: string, makeSubject: () => Promise<ImageSubject>): void {
+  describe(`CRI image contract: ${name}`, () => {
+    let s: ImageSubject;
+    beforeAll(async () => {
+      s = await makeSubject();
+    });
+    afterAll(async () => {
+      await s?.teardown();
+    });
+
+    it('pulls an image: its ID is what status (by reference or ID) and list show', async () => {
+      expect(await s.images.imageStatus({ image: s.pullable })).toEqual({ image: null });
+      const id = await s.images.pullImage({ image: s.pullable });
+      expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+      const byRef = (await s.images.imageStatus({ image: s.pullable })).image;
+      expect(byRef).toMatchObject({ id, repoTags: [s.pullable] });
+      expect(byRef?.size).toBeGreaterThan(0);
+      expect((await s.images.imageStatus({ image: id })).image?.id).toBe(id);
+      expect((await s.images.listImages()).filter((i) => i.id === id).map((i) => i.repoTags)).toEqual([[s.pullable]]);
+      // A second pull of what is present gives the same ID.
+      expect(await s.images.pullImage({ image: s.pullable })).toBe(id);
+    });
+
+    it('a reference the registry lacks is NotFound, and nothing is listed for it', async () => {
+      expect(await errorKind(s.images.pullImage({ image: s.missing }))).toBe('NotFound');
+      expect(await s.images.imageStatus({ image: s.missing })).toEqual({ image: null });
+    });
+
+    it('removes by reference; removing again is NotFound', async () => {
+      const id = await s.images.pullImage({ image: s.pullable });
+      await s.images.removeImage({ image: s.pullable });
+      expect(await s.images.imageStatus({ image: s.pullable })).toEqual({ image: null });
+      expect((await s.images.listImages()).map((i) => i.id)).not.toContain(id);
+      expect(await errorKind(s.images.removeImage({ image: s.pullable }))).toBe('NotFound');
+      expect(await errorKind(s.images.removeImage({ image: id }))).toBe('NotFound');
     });
   });
 }
