@@ -1,7 +1,8 @@
 // The fake runs the CRI contract the real runtime runs (test/runtime/cri-contract.test.ts), so
 // the kubelet's unit tests see the runtime the kubelet gets.
 import { FakeRuntime } from './fake-runtime.js';
-import { describeCriContract, shellOf } from '../testing/cri-contract.js';
+import { RuntimeError } from '../cri.js';
+import { describeCriContract, describeImageContract, shellOf } from '../testing/cri-contract.js';
 
 describeCriContract('runtime/fake', async () => {
   const rt = new FakeRuntime();
@@ -21,4 +22,12 @@ describeCriContract('runtime/fake', async () => {
     },
     async teardown() {},
   };
+});
+
+describeImageContract('runtime/fake', async () => {
+  const rt = new FakeRuntime();
+  const missing = '127.0.0.1:5000/contract/busybox:absent';
+  // The fake pulls whatever it is asked for; a test names what its registry lacks.
+  rt.pullErrors.set(missing, new RuntimeError('NotFound', `manifest unknown: ${missing}`));
+  return { images: rt, pullable: '127.0.0.1:5000/contract/busybox:v1', missing, async teardown() {} };
 });

@@ -318,7 +318,8 @@ export class FakeRuntime implements RuntimeService, ImageService {
 
   async imageStatus(image: ImageSpec): Promise<ImageStatusResponse> {
     this.#record('imageStatus', image.image);
-    return { image: this.images.get(image.image) ?? null };
+    // As the real one: by reference or by the ID a pull returned.
+    return { image: this.images.get(image.image) ?? [...this.images.values()].find((i) => i.id === image.image) ?? null };
   }
 
   /** By reference or ID; like the real one, refuses an image a container uses unless forced. */
