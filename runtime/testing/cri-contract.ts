@@ -156,6 +156,17 @@ export function describeCriContract(name: string, makeSubject: () => Promise<Cri
         expect(await rt.containerStatus(kill)).toMatchObject({ state: 'CONTAINER_EXITED', exitCode: 137, reason: 'Error' });
       });
 
+      it('keeps labels and annotations, filters on labels, and execs in a running container', async () => {
+        const config = { ...s.containerConfig('labelled', RUNS), labels: { app: 'contract', tier: 'x' }, annotations: { note: 'kept' } };
+        const id = await rt.createContainer(sb.id, config, sb.config);
+        await rt.startContainer(id);
+        expect(await rt.containerStatus(id)).toMatchObject({ labels: config.labels, annotations: config.annotations });
+        expect((await rt.listContainers({ labelSelector: { app: 'contract' } })).map((c) => c.id)).toEqual([id]);
+        expect(await rt.listContainers({ labelSelector: { app: 'contract', tier: 'y' } })).toEqual([]);
+        expect((await rt.execSync(id, ['true'], 5)).exitCode).toBe(0);
+        await rt.stopContainer(id, 0);
+      });
+
       it('refuses what the state does not allow: FailedPrecondition', async () => {
         const id = await started(sb, 'twice', RUNS);
         expect(await errorKind(rt.startContainer(id))).toBe('FailedPrecondition');
