@@ -1,6 +1,7 @@
 // Features the kubelet's unit tests check only against runtime/fake, end to end on the real
 // parts (etcd, API server, local registry, kubelet, conmon + runc/crun, overlayfs, CNI): init
-// containers in order before the app, an emptyDir two containers share, and the Never pull policy.
+// containers in order before the app, an emptyDir two containers share, the Never pull policy,
+// runAsNonRoot, and exec/tcp/startup probes that pass.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Container, Pod } from '../../api/types/core.js';
 import { startNodeCluster, type NodeCluster } from '../kubelet/harness.js';
@@ -53,5 +54,37 @@ describe('kubelet features on the real runtime', () => {
     await c.images.pullImage({ image: c.image });
     await c.createPod(pod('never-present', { containers: [sh('app', 'exec sleep 3600', { imagePullPolicy: 'Never' })] }));
     await c.waitPod('never-present', (x) => x.status?.phase === 'Running', 'Running', 30_000);
+  });
+
+  it('runAsNonRoot: runAsUser 0 is CreateContainerConfigError; a non-root user runs as that user', async () => {
+    await c.createPod(pod('nonroot-0', { containers: [sh('app', 'exec sleep 3600', { securityContext: { runAsNonRoot: true, runAsUser: 0 } })] }));
+    const refused = await c.waitPod('nonroot-0', (x) => x.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError', 'CreateContainerConfigError', 30_000);
+    expect(refused.status?.containerStatuses?.[0]?.state?.waiting?.message).toContain("runAsUser breaks non-root policy");
+
+    await c.createPod(pod('nonroot-1000', { containers: [sh('app', 'exec sleep 3600', { securityContext: { runAsNonRoot: true, runAsUser: 1000 } })] }));
+    const p = await c.waitPod('nonroot-1000', (x) => x.status?.phase === 'Running', 'Running', 30_000);
+    const id = p.status?.containerStatuses?.[0]?.containerID?.replace(/^[a-z]+:\/\//, '') ?? '';
+    expect((await c.runtime.execSync(id, ['id', '-u'], 5)).stdout.toString().trim()).toBe('1000');
+  });
+
+  it('passing exec readiness, tcp liveness and exec startup probes: Running, started and Ready, never restarted', async () => {
+    await c.createPod(
+      pod('probes-pass', {
+        containers: [
+          sh('app', 'touch /tmp/ready; exec httpd -f -p 8080', {
+            startupProbe: { exec: { command: ['test', '-e', '/tmp/ready'] }, periodSeconds: 1 },
+            readinessProbe: { exec: { command: ['test', '-e', '/tmp/ready'] }, periodSeconds: 1 },
+            livenessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+          }),
+        ],
+      }),
+    );
+    const p = await c.waitPod('probes-pass', (x) => x.status?.containerStatuses?.[0]?.ready === true, 'Ready', 30_000).catch(async (e: unknown) => {
+      throw new Error(`${(e as Error).message}: ${JSON.stringify((await c.getPod('probes-pass')).status?.containerStatuses)}`);
+    });
+    expect(p.status?.containerStatuses?.[0]).toMatchObject({ started: true, restartCount: 0 });
+    // A few more liveness periods: still the first instance.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await c.getPod('probes-pass')).status?.containerStatuses?.[0]).toMatchObject({ ready: true, restartCount: 0 });
   });
 });
