@@ -29,5 +29,16 @@ describeImageContract('runtime/fake', async () => {
   const missing = '127.0.0.1:5000/contract/busybox:absent';
   // The fake pulls whatever it is asked for; a test names what its registry lacks.
   rt.pullErrors.set(missing, new RuntimeError('NotFound', `manifest unknown: ${missing}`));
-  return { images: rt, pullable: '127.0.0.1:5000/contract/busybox:v1', missing, async teardown() {} };
+  const pullable = '127.0.0.1:5000/contract/busybox:v1';
+  return {
+    images: rt,
+    pullable,
+    missing,
+    // The fake sees an image in use the way the real runtime does: a container made from it.
+    async useImage(id) {
+      const config = { metadata: { name: 'user', namespace: 'default', uid: 'uid-user', attempt: 0 } };
+      await rt.createContainer(await rt.runPodSandbox(config), { metadata: { name: 'c', attempt: 0 }, image: { image: id } }, config);
+    },
+    async teardown() {},
+  };
 });

@@ -238,6 +238,8 @@ export interface ImageSubject {
   pullable: string;
   /** A reference on the same registry that it does not serve. */
   missing: string;
+  /** A container now uses the image with this ID (the real service learns it from its runtime). */
+  useImage(id: string): Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -277,6 +279,15 @@ export function describeImageContract(name: string, makeSubject: () => Promise<I
       expect((await s.images.listImages()).map((i) => i.id)).not.toContain(id);
       expect(await errorKind(s.images.removeImage({ image: s.pullable }))).toBe('NotFound');
       expect(await errorKind(s.images.removeImage({ image: id }))).toBe('NotFound');
+    });
+
+    it('refuses to remove an image a container uses (FailedPrecondition) unless forced', async () => {
+      const id = await s.images.pullImage({ image: s.pullable });
+      await s.useImage(id);
+      expect(await errorKind(s.images.removeImage({ image: s.pullable }))).toBe('FailedPrecondition');
+      expect((await s.images.imageStatus({ image: s.pullable })).image?.id).toBe(id);
+      await s.images.removeImage({ image: s.pullable }, { force: true });
+      expect(await s.images.imageStatus({ image: s.pullable })).toEqual({ image: null });
     });
   });
 }

@@ -46,10 +46,12 @@ describeImageContract('skiff ImageService + a local registry', async () => {
     await registry.stop();
     throw e;
   }
+  const used = new Set<string>();
   return {
-    images: new ImageService({ root: path.join(work, 'runtime') }),
+    images: new ImageService({ root: path.join(work, 'runtime'), inUse: async () => used }),
     pullable: `${registry.host}/contract/busybox:v1`,
     missing: `${registry.host}/contract/busybox:absent`,
+    useImage: async (id) => void used.add(id),
     async teardown() {
       await registry.stop();
       await rm(work, { recursive: true, force: true });
