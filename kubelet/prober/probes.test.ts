@@ -94,6 +94,8 @@ describe('exec probe', () => {
     rt.addImage('x');
     const sb = await rt.runPodSandbox({ metadata: { name: 'p', uid: 'u', namespace: 'default', attempt: 0 } });
     const id = await rt.createContainer(sb, { metadata: { name: 'app', attempt: 0 }, image: { image: 'x' } }, { metadata: { name: 'p', uid: 'u', namespace: 'default', attempt: 0 } });
+    // A probe runs in a running container; the runtime refuses exec in any other state.
+    await rt.startContainer(id);
     let exit = 0;
     rt.execHandler = async () => ({ stdout: Buffer.from(''), stderr: Buffer.from(exit ? 'not healthy\n' : ''), exitCode: exit });
     const c: Container = { name: 'app', image: 'x' };

@@ -14,6 +14,7 @@ import type {
   ImageSpec,
   ImageStatusResponse,
   LogLine,
+  ReadLogsOptions,
   PodSandbox,
   PodSandboxConfig,
   PodSandboxFilter,
@@ -43,6 +44,8 @@ interface FakeContainer {
   status: ContainerStatus;
   sandboxId: string;
   config: ContainerConfig;
+  /** What the container printed (appendLog), as the real runtime's CRI log holds it. */
+  logs: LogLine[];
 }
 
 export interface Call {
@@ -108,6 +111,14 @@ export class FakeRuntime implements RuntimeService, ImageService {
     c.status = { ...c.status, state: 'CONTAINER_EXITED', exitCode, reason, finishedAt: this.#ns() };
   }
 
+  /** The container prints a line (readLogs returns it). */
+  appendLog(id: string, stream: LogLine['stream'], line: string): void {
+    const c = this.#container(id);
+    const ms = this.#clock.now();
+    const time = new Date(ms).toISOString().replace(/\.(\d{3})Z$/, `.$1${String(++this.#seq % 1_000_000).padStart(6, '0')}Z`);
+    c.logs.push({ time, stream, partial: false, line });
+  }
+
   setSandboxState(id: string, state: PodSandboxStatus['state']): void {
     const sb = this.sandboxes.get(id);
     if (!sb) throw new Error(`no sandbox ${id}`);
@@ -150,8 +161,9 @@ export class FakeRuntime implements RuntimeService, ImageService {
 
   async stopPodSandbox(id: string): Promise<void> {
     this.#record('stopPodSandbox', id);
+    // As the real runtime: stopping is idempotent, but only for a sandbox it knows.
     const sb = this.sandboxes.get(id);
-    if (!sb) return;
+    if (!sb) throw new RuntimeError('NotFound', `pod sandbox ${id} not found`);
     for (const [cid, c] of this.containers) if (c.sandboxId === id && c.status.state === 'CONTAINER_RUNNING') this.exitContainer(cid, 137);
     sb.status = { ...sb.status, state: 'SANDBOX_NOTREADY' };
   }
@@ -177,7 +189,16 @@ export class FakeRuntime implements RuntimeService, ImageService {
 
   async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
     this.#record('createContainer', podSandboxId, config, sandboxConfig);
-    if (!this.sandboxes.has(podSandboxId)) throw new RuntimeError('NotFound', `sandbox ${podSandboxId} not found`);
+    const sandbox = this.sandboxes.get(podSandboxId);
+    if (!sandbox) throw new RuntimeError('NotFound', `sandbox ${podSandboxId} not found`);
+    // As the real runtime: no new container in a stopped sandbox, one container per name and attempt.
+    if (sandbox.status.state !== 'SANDBOX_READY') throw new RuntimeError('FailedPrecondition', `pod sandbox ${podSandboxId} is not ready`);
+    const attempt = config.metadata.attempt ?? 0;
+    for (const c of this.containers.values()) {
+      if (c.sandboxId === podSandboxId && c.config.metadata.name === config.metadata.name && (c.config.metadata.attempt ?? 0) === attempt) {
+        throw new RuntimeError('AlreadyExists', `container ${config.metadata.name} attempt ${attempt} already exists in sandbox ${podSandboxId} as ${c.status.id}`);
+      }
+    }
     // The kubelet may name the image by reference or by the ID a pull returned.
     const img = this.images.get(config.image.image) ?? [...this.images.values()].find((i) => i.id === config.image.image);
     if (!img) throw new RuntimeError('NotFound', `image "${config.image.image}" not present`);
@@ -185,6 +206,7 @@ export class FakeRuntime implements RuntimeService, ImageService {
     this.containers.set(id, {
       sandboxId: podSandboxId,
       config,
+      logs: [],
       status: {
         id,
         metadata: config.metadata,
@@ -209,6 +231,7 @@ export class FakeRuntime implements RuntimeService, ImageService {
   async startContainer(id: string): Promise<void> {
     this.#record('startContainer', id);
     const c = this.#container(id);
+    if (c.status.state !== 'CONTAINER_CREATED') throw new RuntimeError('FailedPrecondition', `container ${id} is ${c.status.state}, not CONTAINER_CREATED`);
     c.status = { ...c.status, state: 'CONTAINER_RUNNING', startedAt: this.#ns() };
   }
 
@@ -260,12 +283,24 @@ export class FakeRuntime implements RuntimeService, ImageService {
 
   async execSync(id: string, cmd: string[], timeout: number): Promise<ExecSyncResponse> {
     this.#record('execSync', id, cmd, timeout);
-    this.#container(id);
+    const c = this.#container(id);
+    if (c.status.state !== 'CONTAINER_RUNNING') throw new RuntimeError('FailedPrecondition', `container ${id} is not running (${c.status.state})`);
     return this.execHandler(id, cmd, timeout);
   }
 
-  async *readLogs(): AsyncIterable<LogLine> {
-    // The fake keeps no logs.
+  /** What appendLog wrote; the previous instance is the same name's highest lower attempt in the sandbox. */
+  async *readLogs(id: string, options: ReadLogsOptions = {}): AsyncIterable<LogLine> {
+    let c = this.#container(id);
+    if (options.previous) {
+      const attempt = c.config.metadata.attempt ?? 0;
+      const older = [...this.containers.values()]
+        .filter((o) => o.sandboxId === c.sandboxId && o.config.metadata.name === c.config.metadata.name && (o.config.metadata.attempt ?? 0) < attempt)
+        .sort((a, b) => (b.config.metadata.attempt ?? 0) - (a.config.metadata.attempt ?? 0));
+      if (!older[0]) throw new RuntimeError('NotFound', `previous terminated container "${c.config.metadata.name}" not found`);
+      c = older[0];
+    }
+    const lines = options.tailLines === undefined ? c.logs : c.logs.slice(Math.max(0, c.logs.length - options.tailLines));
+    yield* structuredClone(lines);
   }
 
   // ------------------------------------------------------------ ImageService
@@ -283,7 +318,8 @@ export class FakeRuntime implements RuntimeService, ImageService {
 
   async imageStatus(image: ImageSpec): Promise<ImageStatusResponse> {
     this.#record('imageStatus', image.image);
-    return { image: this.images.get(image.image) ?? null };
+    // As the real one: by reference or by the ID a pull returned.
+    return { image: this.images.get(image.image) ?? [...this.images.values()].find((i) => i.id === image.image) ?? null };
   }
 
   /** By reference or ID; like the real one, refuses an image a container uses unless forced. */
