@@ -19,13 +19,13 @@ import { RestClient } from '../../client/rest.js';
 import { etcdComponent, planEtcdCluster } from '../../cluster/etcd.js';
 import { ensureEtcdCredentials, etcdPkiPaths } from '../../cluster/etcd-credentials.js';
 import { Supervisor } from '../../cluster/supervisor.js';
-import { childCgroups } from '../fixtures/cgroups.js';
+import { cgroupHierarchy, childCgroups, v1SwapAccounting } from '../fixtures/cgroups.js';
 import { eventually } from '../fixtures/eventually.js';
 import { freePort, freePortRun } from '../fixtures/ports.js';
 import { repoRoot, skiffEntry } from '../fixtures/process.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
-import { existingCgroupDirs } from '../../runtime/oci/cgroups.js';
+import { existingCgroupDirs, readCgroupFile } from '../../runtime/oci/cgroups.js';
 import { existsSync } from 'node:fs';
 
 const exec = promisify(execFile);
@@ -164,6 +164,7 @@ describe('skiff up / down', () => {
     expect((await fetch(`http://${registryAddr}/v2/kuar-demo/kuard-amd64/manifests/blue`, { headers: { accept, authorization: `Basic ${Buffer.from(`skiff:${password}`).toString('base64')}` } })).status).toBe(200);
     for (const log of await readdir(path.join(stateDir, 'logs'))) expect(await readFile(path.join(stateDir, 'logs', log), 'utf8'), log).not.toContain(password);
 
+    let webContainer: string | undefined;
     const client = new RestClient(connectionFromKubeconfig({ kubeconfig: path.join(stateDir, 'kubeconfig') }));
     try {
       const kuard = (await client.pods.get('kuard', { namespace: 'default' })) as Pod;
@@ -216,6 +217,20 @@ describe('skiff up / down', () => {
       expect(served.metadata.name).toBe('kuard');
 
       await client.pods.delete('kuard-published', { namespace: 'default' });
+
+      // The book's `docker run` through the cluster, with the seed's exact flags (docker's 1G is
+      // 1 GiB): scheduled (the swap limit is no request), Running, answering on the published port.
+      expect(await hasPortFree(8081)).toBe(true);
+      const kubeconfig = path.join(stateDir, 'kubeconfig');
+      await skiff(['run', 'web', '--kubeconfig', kubeconfig, '--image', 'gcr.io/kuar-demo/kuard-amd64:blue', '--publish', '8081:8080', '--memory', '200m', '--memory-swap', '1G', '--cpu-shares', '1024', '--wait']);
+      const answer = await eventually(async () => {
+        const r = await get('http://127.0.0.1:8081/').catch(() => undefined);
+        return r?.code === 200 ? r : undefined;
+      }, 'the web pod to answer on 127.0.0.1:8081', 30_000, { intervalMs: 250 });
+      expect(answer.body).toContain('Hello from web'); // the demo image's page names its pod
+      const web = (await client.pods.get('web', { namespace: 'default' })) as Pod;
+      expect(web.status?.phase).toBe('Running');
+      webContainer = web.status?.containerStatuses?.[0]?.containerID?.replace(/^[a-z]+:\/\//, '');
     } finally {
       client.close();
     }
@@ -223,6 +238,21 @@ describe('skiff up / down', () => {
     // What the pods put on the machine, read from the runtime's own records before down.
     const root = path.join(stateDir, 'kubelet', 'runtime');
     const runtime = new SkiffRuntimeService({ root, images: new ImageService({ root }) });
+    // The web pod's container holds docker's numbers, in the hierarchy in use.
+    const webCgroup = runtime.containerCgroup(webContainer ?? 'no web container');
+    if (!webCgroup) throw new Error(`no cgroup recorded for the web pod's container ${webContainer}`);
+    if (cgroupHierarchy === 'v1') {
+      expect(await readCgroupFile(webCgroup, 'memory', 'memory.limit_in_bytes')).toBe('209715200');
+      // memsw exists only with swap accounting; without it the kernel has no file for docker's limit.
+      expect(await readCgroupFile(webCgroup, 'memory', 'memory.memsw.limit_in_bytes')).toBe(v1SwapAccounting ? '1073741824' : undefined);
+      expect(await readCgroupFile(webCgroup, 'cpu', 'cpu.shares')).toBe('1024');
+    } else {
+      expect(await readCgroupFile(webCgroup, '', 'memory.max')).toBe('209715200');
+      expect(await readCgroupFile(webCgroup, '', 'memory.swap.max')).toBe('864026624');
+      expect(await readCgroupFile(webCgroup, '', 'cpu.weight')).toBe('39');
+    }
+    // Gone again (waited for, as kubectl delete waits), so that what comes back after down and up is the demo alone.
+    await skiff(['delete', 'pod', 'web', '--kubeconfig', path.join(stateDir, 'kubeconfig'), '--now', '--timeout', '60s']);
     const sandboxes = await Promise.all((await runtime.listPodSandbox()).map((sb) => runtime.podSandboxStatus(sb.id)));
     expect(sandboxes.length).toBeGreaterThan(0);
     const netnsPaths = sandboxes.map((sb) => sb.linux?.namespaces?.network).filter((p): p is string => !!p);
