@@ -19,13 +19,13 @@ import { RestClient } from '../../client/rest.js';
 import { etcdComponent, planEtcdCluster } from '../../cluster/etcd.js';
 import { ensureEtcdCredentials, etcdPkiPaths } from '../../cluster/etcd-credentials.js';
 import { Supervisor } from '../../cluster/supervisor.js';
-import { cgroupHierarchy, childCgroups, v1SwapAccounting } from '../fixtures/cgroups.js';
+import { childCgroups, expectDockerRunCgroup } from '../fixtures/cgroups.js';
 import { eventually } from '../fixtures/eventually.js';
 import { freePort, freePortRun } from '../fixtures/ports.js';
 import { repoRoot, skiffEntry } from '../fixtures/process.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
-import { existingCgroupDirs, readCgroupFile } from '../../runtime/oci/cgroups.js';
+import { existingCgroupDirs } from '../../runtime/oci/cgroups.js';
 import { existsSync } from 'node:fs';
 
 const exec = promisify(execFile);
@@ -241,16 +241,7 @@ describe('skiff up / down', () => {
     // The web pod's container holds docker's numbers, in the hierarchy in use.
     const webCgroup = runtime.containerCgroup(webContainer ?? 'no web container');
     if (!webCgroup) throw new Error(`no cgroup recorded for the web pod's container ${webContainer}`);
-    if (cgroupHierarchy === 'v1') {
-      expect(await readCgroupFile(webCgroup, 'memory', 'memory.limit_in_bytes')).toBe('209715200');
-      // memsw exists only with swap accounting; without it the kernel has no file for docker's limit.
-      expect(await readCgroupFile(webCgroup, 'memory', 'memory.memsw.limit_in_bytes')).toBe(v1SwapAccounting ? '1073741824' : undefined);
-      expect(await readCgroupFile(webCgroup, 'cpu', 'cpu.shares')).toBe('1024');
-    } else {
-      expect(await readCgroupFile(webCgroup, '', 'memory.max')).toBe('209715200');
-      expect(await readCgroupFile(webCgroup, '', 'memory.swap.max')).toBe('864026624');
-      expect(await readCgroupFile(webCgroup, '', 'cpu.weight')).toBe('39');
-    }
+    await expectDockerRunCgroup(webCgroup);
     // Gone again (waited for, as kubectl delete waits), so that what comes back after down and up is the demo alone.
     await skiff(['delete', 'pod', 'web', '--kubeconfig', path.join(stateDir, 'kubeconfig'), '--now', '--timeout', '60s']);
     const sandboxes = await Promise.all((await runtime.listPodSandbox()).map((sb) => runtime.podSandboxStatus(sb.id)));

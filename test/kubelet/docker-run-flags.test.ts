@@ -13,9 +13,8 @@ import { promisify } from 'node:util';
 import type { Pod } from '../../api/types/core.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
-import { readCgroupFile } from '../../runtime/oci/cgroups.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
-import { cgroupHierarchy, v1SwapAccounting } from '../fixtures/cgroups.js';
+import { expectDockerRunCgroup } from '../fixtures/cgroups.js';
 import { freePort } from '../fixtures/ports.js';
 import { repoRoot, skiffEntry } from '../fixtures/process.js';
 import { eventually, startNodeCluster, type NodeCluster } from './harness.js';
@@ -121,16 +120,7 @@ async function expectRunsAsDockerWould(name: string, port: number): Promise<void
   const id = (p.status?.containerStatuses?.[0]?.containerID ?? '').replace(/^[a-z]+:\/\//, '');
   const cgroup = c.runtime.containerCgroup(id);
   if (!cgroup) throw new Error(`no cgroup for container ${id}`);
-  if (cgroupHierarchy === 'v1') {
-    expect(await readCgroupFile(cgroup, 'memory', 'memory.limit_in_bytes')).toBe('209715200');
-    // memsw exists only with swap accounting; without it the kernel has no file to hold docker's limit.
-    expect(await readCgroupFile(cgroup, 'memory', 'memory.memsw.limit_in_bytes')).toBe(v1SwapAccounting ? '1073741824' : undefined);
-    expect(await readCgroupFile(cgroup, 'cpu', 'cpu.shares')).toBe('1024');
-  } else {
-    expect(await readCgroupFile(cgroup, '', 'memory.max')).toBe('209715200');
-    expect(await readCgroupFile(cgroup, '', 'memory.swap.max')).toBe('864026624');
-    expect(await readCgroupFile(cgroup, '', 'cpu.weight')).toBe('39');
-  }
+  await expectDockerRunCgroup(cgroup);
 
   // httpd as PID 1 ignores SIGTERM: a short grace period keeps the suite short.
   await c.admin.pods.delete(name, { namespace: c.ns, gracePeriodSeconds: 1 });
