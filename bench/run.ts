@@ -12,12 +12,15 @@ interface BenchModule {
 }
 
 const here = import.meta.dirname;
+/** Modules here that support the benchmarks rather than being one. */
+const SUPPORT = new Set(['run', 'measure', 'rounds']);
 const ext = path.extname(import.meta.filename);
 
 function available(): string[] {
   return readdirSync(here)
-    .filter((f) => f.endsWith(ext) && f !== `run${ext}` && !f.includes('.test.') && !f.startsWith('_'))
+    .filter((f) => f.endsWith(ext) && !f.includes('.test.') && !f.startsWith('_'))
     .map((f) => f.slice(0, -ext.length))
+    .filter((name) => !SUPPORT.has(name))
     .sort();
 }
 
@@ -28,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   const file = path.join(here, `${name}${ext}`);
-  if (!existsSync(file)) {
+  if (SUPPORT.has(name) || !existsSync(file)) {
     process.stderr.write(`no benchmark "${name}"; have: ${available().join(', ') || '(none yet)'}\n`);
     return 2;
   }
