@@ -97,7 +97,7 @@ describe('header blocks', () => {
     for (let id = 1; id <= 9; id += 2) {
       frames.push({ type: 'syn_stream', streamId: id, associatedStreamId: 0, priority: 0, fin: false, unidirectional: false, headers: { streamtype: id === 1 ? 'error' : 'stdout', port: '8080' } });
     }
-    const wire = [];
+    const wire: Buffer[] = [];
     for (const f of frames) wire.push(await encoder.encode(f));
     // The second block is a continuation: it has no zlib header and cannot be read alone.
     expect(wire[1]!.subarray(18, 20).toString('hex')).not.toBe('78f9');
