@@ -206,7 +206,8 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   async #writeData(stream: SpdyStream, data: Buffer, fin: boolean): Promise<void> {
     let offset = 0;
     do {
-      const room = await this.#room(stream);
+      // An empty frame (a bare FIN) takes no window.
+      const room = data.length === 0 ? 0 : await this.#room(stream);
       const take = Math.min(room, data.length - offset, this.#maxDataFrame);
       const last = offset + take === data.length;
       const slice = data.subarray(offset, offset + take);

@@ -187,8 +187,16 @@ export class SpdyStream extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (!this.finished && !this.#reset) {
-      this.#reset = true;
-      this.#host.sendReset(this, RstStatus.Cancel);
+      // The peer is done and so are we: leaving a `for await` loop destroys a Duplex (with an
+      // AbortError when its write side is still open). A FIN says so without the error a RST
+      // would raise on the peer's side.
+      if (this.#remoteFin && (!error || error.name === 'AbortError')) {
+        void this.#host.writeData(this, Buffer.alloc(0), true).catch(() => undefined);
+        this.#localFin = true;
+      } else {
+        this.#reset = true;
+        this.#host.sendReset(this, RstStatus.Cancel);
+      }
     }
     for (const w of this.#replyWaiters.splice(0)) w.reject(error ?? new Error(`SPDY stream ${this.id} destroyed`));
     // Whatever the reader left behind no longer holds the peer's window shut.
