@@ -2,16 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Channel, decodeChannelMessage, encodeChannelMessage, encodeCloseSignal, selectWebSocketProtocol } from './channel-protocol.js';
 import { ChannelClientSession, ChannelServerSession } from './channel-session.js';
+import { afterThisTest, readAll } from './loopback.test-support.js';
 import { RemoteCommandProtocol, exitCodeStatus, successStatus } from './remote-command.js';
-
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
 
 /** A WebSocket server that runs `serve` for each connection, as an exec handler would. */
 async function serveExec(serve: (session: ChannelServerSession) => void | Promise<void>, options = { stdin: true, stdout: true, stderr: true, tty: false }) {
@@ -20,7 +16,7 @@ async function serveExec(serve: (session: ChannelServerSession) => void | Promis
   wss.on('connection', (ws) => void serve(new ChannelServerSession(ws, { ...options, protocol: ws.protocol })));
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  cleanups.push(() => {
+  afterThisTest(() => {
     wss.close();
     server.close();
   });
@@ -28,18 +24,10 @@ async function serveExec(serve: (session: ChannelServerSession) => void | Promis
   return async (protocols: string[] = [RemoteCommandProtocol.V5], stdin = true) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/exec`, protocols);
     const session = new ChannelClientSession(ws, { stdin });
-    cleanups.push(() => ws.terminate());
+    afterThisTest(() => ws.terminate());
     await once(ws, 'open');
     return session;
   };
-}
-
-function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-  });
 }
 
 describe('channel messages', () => {
@@ -72,7 +60,7 @@ describe('ChannelServerSession ↔ ChannelClientSession over a real WebSocket', 
     });
     const client = await connect();
     client.stdin!.end();
-    const [out, err, result] = await Promise.all([collect(client.stdout), collect(client.stderr), client.result]);
+    const [out, err, result] = await Promise.all([readAll(client.stdout), readAll(client.stderr), client.result]);
     expect(out.toString()).toBe('out\n');
     expect(err.toString()).toBe('err\n');
     expect(result.exitCode).toBe(3);
@@ -88,7 +76,7 @@ describe('ChannelServerSession ↔ ChannelClientSession over a real WebSocket', 
     });
     const client = await connect();
     const payload = randomBytes(10 * 1024 * 1024);
-    const out = collect(client.stdout);
+    const out = readAll(client.stdout);
     // Written in 64 KiB pieces with backpressure honoured, as `skiff exec` piping a file does.
     for (let i = 0; i < payload.length; i += 64 * 1024) {
       if (!client.stdin!.write(payload.subarray(i, i + 64 * 1024))) await once(client.stdin!, 'drain');

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
-import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import type net from 'node:net';
+import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
   PORT_FORWARD_WEBSOCKET_PROTOCOL,
@@ -18,35 +18,12 @@ import {
   selectTunnelProtocol,
   type PortForwardPair,
 } from './port-forward.js';
+import { afterThisTest, readAll, socketPair } from './loopback.test-support.js';
 import { SpdySession } from './spdy-session.js';
 import { SpdyStreamResetError } from './spdy-stream.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-
-function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
-}
-
 async function tcpSessions(timeoutMs?: number) {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-  const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  const [serverSocket] = await accepted;
-  cleanups.push(() => {
-    socket.destroy();
-    serverSocket.destroy();
-    server.close();
-  });
+  const [socket, serverSocket] = await socketPair();
   const serverSession = new SpdySession(serverSocket, { role: 'server' });
   return { client: new SpdySession(socket, { role: 'client' }), forwarder: new PortForwardServer(serverSession, { timeoutMs }) };
 }
@@ -137,7 +114,7 @@ describe('KEP-4006: port-forward’s SPDY inside a WebSocket', () => {
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    cleanups.push(() => {
+    afterThisTest(() => {
       wss.close();
       server.close();
     });
@@ -169,7 +146,7 @@ describe('KEP-4006: port-forward’s SPDY inside a WebSocket', () => {
     const port = await tunnelServer();
     const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/namespaces/default/pods/web/portforward`, [PORT_FORWARD_WEBSOCKET_TOKEN]);
     const tunnel = new WebSocketStream(ws);
-    cleanups.push(() => ws.terminate());
+    afterThisTest(() => ws.terminate());
     await once(ws, 'open');
     const client = new SpdySession(tunnel, { role: 'client' });
     expect(await client.ping()).toBeGreaterThanOrEqual(0);

@@ -1,7 +1,6 @@
-import { once } from 'node:events';
-import net from 'node:net';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { readAll, socketPair } from './loopback.test-support.js';
 import {
   RemoteCommandProtocol,
   SPDY_REMOTE_COMMAND_PROTOCOLS,
@@ -21,11 +20,6 @@ import {
   type TerminalSize,
 } from './remote-command.js';
 import { SpdySession } from './spdy-session.js';
-
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
 
 // What kubectl sends in X-Stream-Protocol-Version, recorded from each binary.
 const KUBECTL_SPDY_OFFERS: Record<string, string[]> = {
@@ -111,17 +105,7 @@ describe('resize', () => {
 
 describe('remote command over SPDY: our client ↔ our server', () => {
   it('opens kubectl’s streams, runs, and reports the exit code on the error stream', async () => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-    const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-    const [serverSocket] = await accepted;
-    cleanups.push(() => {
-      socket.destroy();
-      serverSocket.destroy();
-      server.close();
-    });
+    const [socket, serverSocket] = await socketPair();
     const options = { stdin: true, stdout: true, stderr: true, tty: false };
     const protocol = RemoteCommandProtocol.V4;
     const serverSession = new SpdySession(serverSocket, { role: 'server' });
@@ -136,13 +120,7 @@ describe('remote command over SPDY: our client ↔ our server', () => {
     });
     const client = await openRemoteCommandStreams(clientSession, options, protocol);
     client.stdin!.end('hello');
-    const read = (s: NodeJS.ReadableStream) =>
-      new Promise<string>((resolve) => {
-        let text = '';
-        s.on('data', (c: Buffer) => (text += c.toString()));
-        s.on('end', () => resolve(text));
-      });
-    const [out, err, status] = await Promise.all([read(client.stdout!), read(client.stderr!), read(client.error)]);
+    const [out, err, status] = (await Promise.all([readAll(client.stdout!), readAll(client.stderr!), readAll(client.error)])).map(String);
     await serverSide;
     expect(out).toBe('HELLO');
     expect(err).toBe('warning\n');

@@ -90,6 +90,23 @@ describe('header blocks', () => {
     encoder.close();
   });
 
+  it('lays out SYN_REPLY and HEADERS as spdystream’s writer does: type, FIN flag, length 4 + block, stream id', async () => {
+    const encoder = new SpdyFrameEncoder();
+    const reply = await encoder.encode({ type: 'syn_reply', streamId: 2, fin: true, headers: {} });
+    expect(reply.subarray(0, 5).toString('hex')).toBe('8003000201');
+    expect(reply.readUInt32BE(4) & 0xffffff).toBe(reply.length - 8);
+    expect(reply.readUInt32BE(8)).toBe(2);
+    const headers = await encoder.encode({ type: 'headers', streamId: 5, fin: false, headers: { a: 'b' } });
+    expect(headers.subarray(0, 5).toString('hex')).toBe('8003000800');
+    // One zlib stream across both frames: a fresh reader of the concatenated blocks gets both.
+    const inflated = zlib.inflateSync(Buffer.concat([reply.subarray(12), headers.subarray(12)]), {
+      dictionary: SPDY3_HEADER_DICTIONARY,
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+    });
+    expect(inflated.toString('hex')).toBe(encodeHeaderBlock({}).toString('hex') + encodeHeaderBlock({ a: 'b' }).toString('hex'));
+    encoder.close();
+  });
+
   it('keeps one compression context per direction across frames', async () => {
     const encoder = new SpdyFrameEncoder();
     const decoder = new SpdyFrameDecoder();

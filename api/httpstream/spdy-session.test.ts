@@ -1,32 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { afterThisTest, readAll, socketPair } from './loopback.test-support.js';
 import { RstStatus, SpdyFrameDecoder, SpdyFrameEncoder, encodeFrame, type SpdyFrame } from './spdy-framer.js';
 import { SpdySession } from './spdy-session.js';
 import { SpdyStreamResetError, type SpdyStream } from './spdy-stream.js';
-
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-
-async function socketPair(): Promise<[net.Socket, net.Socket]> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-  const client = net.connect(port, '127.0.0.1');
-  await once(client, 'connect');
-  const [serverSide] = await accepted;
-  server.close();
-  cleanups.push(() => {
-    client.destroy();
-    serverSide.destroy();
-  });
-  return [client, serverSide];
-}
 
 async function sessionPair(onStream: (s: SpdyStream) => void = (s) => s.pipe(s)) {
   const [a, b] = await socketPair();
@@ -34,17 +12,6 @@ async function sessionPair(onStream: (s: SpdyStream) => void = (s) => s.pipe(s))
   const server = new SpdySession(b, { role: 'server' });
   server.on('stream', onStream);
   return { client, server, clientSocket: a, serverSocket: b };
-}
-
-// Not `for await`: leaving that loop destroys a Duplex, write side included, which would reset
-// a half-closed stream that still has to answer.
-function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -195,7 +162,7 @@ describe('SpdySession against a spdystream-like peer', () => {
     theirs.on('data', (c: Buffer) => void decoder.push(c).then((f) => frames.push(...f)));
     const encoder = new SpdyFrameEncoder();
     const send = async (f: SpdyFrame) => theirs.write(await encoder.encode(f));
-    cleanups.push(() => {
+    afterThisTest(() => {
       encoder.close();
       decoder.close();
     });
