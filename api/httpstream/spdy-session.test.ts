@@ -122,6 +122,17 @@ describe('SpdySession: our client ↔ our server over loopback TCP', () => {
     expect(client.closed).toBe(true);
   });
 
+  it('GOAWAY with a grace period ends the connection even when a stream never finishes', async () => {
+    const { client, server, clientSocket } = await sessionPair((s) => s.reply());
+    const stream = client.openStream({ streamtype: 'stdout' });
+    await stream.waitForReply();
+    stream.resume();
+    server.close(undefined, { graceMs: 100 });
+    await once(clientSocket, 'close');
+    expect(client.closed).toBe(true);
+    expect(stream.destroyed || stream.readableEnded).toBe(true);
+  });
+
   it('ends every stream when the socket ends', async () => {
     let serverStream!: SpdyStream;
     const { client, serverSocket, server } = await sessionPair((s) => {

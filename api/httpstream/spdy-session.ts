@@ -160,12 +160,20 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     });
   }
 
-  /** Sends GOAWAY: no new streams either way; the socket ends once the open streams finish. */
-  close(status: number = GoAwayStatus.Ok): void {
+  /**
+   * Sends GOAWAY: no new streams either way; the socket ends once the open streams finish, or
+   * after `graceMs` at the latest (a kubectl never half-closes the stdout stream it only reads).
+   */
+  close(status: number = GoAwayStatus.Ok, options: { graceMs?: number } = {}): void {
     if (this.#closed) return;
     if (!this.#goingAway) {
       this.#goingAway = true;
       void this.#send({ type: 'goaway', lastGoodStreamId: this.#lastPeerStreamId, status }).catch(() => undefined);
+    }
+    if (options.graceMs !== undefined) {
+      const timer = setTimeout(() => void this.#writeChain.then(() => this.destroy()), options.graceMs);
+      timer.unref();
+      this.once('close', () => clearTimeout(timer));
     }
     this.#endIfIdle();
   }
