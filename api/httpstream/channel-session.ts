@@ -80,12 +80,15 @@ class ChannelMux {
     this.#handlers.set(channel, handler);
   }
 
-  /** A channel this side writes. Ending it sends v5's close signal (before v5 there is none). */
-  writer(channel: number): Writable {
+  /**
+   * A channel this side writes. With `closeSignal`, ending it sends v5's close signal (before v5
+   * there is none). Only a client sends it: kubectl reads 255 as an unknown channel and logs it.
+   */
+  writer(channel: number, options: { closeSignal: boolean }): Writable {
     return new Writable({
       write: (chunk: Buffer, _encoding, callback) => this.send(encodeChannelMessage(channel, chunk), callback),
       final: (callback) => {
-        if (this.#protocol() === RemoteCommandProtocol.V5 && this.#ws.readyState === OPEN) this.send(encodeCloseSignal(channel), callback);
+        if (options.closeSignal && this.#protocol() === RemoteCommandProtocol.V5 && this.#ws.readyState === OPEN) this.send(encodeCloseSignal(channel), callback);
         else callback();
       },
     });
@@ -130,8 +133,8 @@ export class ChannelServerSession extends EventEmitter<ChannelSessionEvents> {
     this.protocol = options.protocol;
     this.#mux = new ChannelMux(ws, () => options.protocol);
     this.stdin = options.stdin ? this.#mux.reader(Channel.Stdin) : undefined;
-    this.stdout = options.stdout ? this.#mux.writer(Channel.Stdout) : undefined;
-    this.stderr = options.stderr && !options.tty ? this.#mux.writer(Channel.Stderr) : undefined;
+    this.stdout = options.stdout ? this.#mux.writer(Channel.Stdout, { closeSignal: false }) : undefined;
+    this.stderr = options.stderr && !options.tty ? this.#mux.writer(Channel.Stderr, { closeSignal: false }) : undefined;
     this.#mux.handle(Channel.Resize, (data) => {
       const size = parseTerminalSize(data.toString('utf8'));
       if (size) this.emit('resize', size);
@@ -168,7 +171,7 @@ export class ChannelClientSession {
   constructor(ws: WebSocket, options: { stdin: boolean }) {
     this.#ws = ws;
     this.#mux = new ChannelMux(ws, () => ws.protocol);
-    this.stdin = options.stdin ? this.#mux.writer(Channel.Stdin) : undefined;
+    this.stdin = options.stdin ? this.#mux.writer(Channel.Stdin, { closeSignal: true }) : undefined;
     this.stdout = this.#mux.reader(Channel.Stdout);
     this.stderr = this.#mux.reader(Channel.Stderr);
     const errors: Buffer[] = [];

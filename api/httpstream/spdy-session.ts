@@ -161,21 +161,46 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   }
 
   /**
-   * Sends GOAWAY: no new streams either way; the socket ends once the open streams finish, or
-   * after `graceMs` at the latest (a kubectl never half-closes the stdout stream it only reads).
+   * Ends the connection gracefully: no new streams either way, GOAWAY once everything already
+   * written on the open streams has gone out, and the socket's end once the streams finish, or
+   * after `graceMs` at the latest (kubectl never half-closes the stdout stream it only reads).
+   *
+   * GOAWAY waits for the writes because spdystream stops reading at GOAWAY: data behind it is
+   * never delivered, and kubectl would see its output end early.
    */
   close(status: number = GoAwayStatus.Ok, options: { graceMs?: number } = {}): void {
-    if (this.#closed) return;
-    if (!this.#goingAway) {
-      this.#goingAway = true;
-      void this.#send({ type: 'goaway', lastGoodStreamId: this.#lastPeerStreamId, status }).catch(() => undefined);
-    }
+    if (this.#closed || this.#goingAway) return;
+    this.#goingAway = true;
     if (options.graceMs !== undefined) {
-      const timer = setTimeout(() => void this.#writeChain.then(() => this.destroy()), options.graceMs);
+      const timer = setTimeout(() => {
+        this.#sendGoAway(status);
+        void this.#writeChain.then(() => this.destroy());
+      }, options.graceMs);
       timer.unref();
       this.once('close', () => clearTimeout(timer));
     }
-    this.#endIfIdle();
+    void this.#streamsFlushed().then(() => {
+      this.#sendGoAway(status);
+      this.#endIfIdle();
+    });
+  }
+
+  #goAwaySent = false;
+
+  #sendGoAway(status: number): void {
+    if (this.#goAwaySent || this.#closed) return;
+    this.#goAwaySent = true;
+    void this.#send({ type: 'goaway', lastGoodStreamId: this.#lastPeerStreamId, status }).catch(() => undefined);
+  }
+
+  // Resolves once no open stream has a write queued or in flight.
+  async #streamsFlushed(): Promise<void> {
+    for (;;) {
+      if (this.#closed) return;
+      const busy = [...this.#streams.values()].filter((s) => !s.destroyed && (s.writableLength > 0 || (s.writableEnded && !s.writableFinished)));
+      if (busy.length === 0) return;
+      await Promise.race(busy.map((s) => new Promise((resolve) => ['drain', 'finish', 'close', 'error'].forEach((e) => s.once(e, resolve)))));
+    }
   }
 
   /** Ends at once: every stream is closed and the socket destroyed. */
@@ -399,7 +424,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   }
 
   #endIfIdle(): void {
-    if ((this.#goingAway || this.#peerWentAway) && this.#streams.size === 0 && !this.#closed) {
+    if ((this.#goAwaySent || this.#peerWentAway) && this.#streams.size === 0 && !this.#closed) {
       void this.#writeChain.then(() => this.#socket.end());
     }
   }
