@@ -4,7 +4,8 @@
 //   3 error: v4+ a JSON metav1 Status (remote-command.ts), before v4 the bare error text,
 //   4 resize: `{"Width":..,"Height":..}`,
 //   255 (v5 only) close: one payload byte naming the channel the sender is done with; the only
-//       way to half-close stdin, since a WebSocket cannot half-close.
+//       way to half-close stdin, since a WebSocket cannot half-close. Only clients send it:
+//       kubectl logs a 255 from the server as an unknown channel.
 //
 // Subprotocols: the client offers a list in Sec-WebSocket-Protocol and the server answers with
 // the first it supports of its own preference. The kubelet serves `channel.k8s.io` (v1) and

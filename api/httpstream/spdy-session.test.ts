@@ -122,6 +122,25 @@ describe('SpdySession: our client ↔ our server over loopback TCP', () => {
     expect(client.closed).toBe(true);
   });
 
+  it('sends GOAWAY only after what the streams already wrote (spdystream stops reading at GOAWAY)', async () => {
+    const payload = randomBytes(512 * 1024);
+    const ref: { server?: SpdySession } = {};
+    const pair = await sessionPair((s) => {
+      s.end(payload);
+      ref.server!.close(undefined, { graceMs: 5000 });
+    });
+    ref.server = pair.server;
+    const stream = pair.client.openStream({ streamtype: 'stdout' });
+    let bytesAtGoAway = -1;
+    let received = 0;
+    stream.on('data', (c: Buffer) => (received += c.length));
+    pair.client.on('goaway', () => (bytesAtGoAway = received));
+    await once(stream, 'end');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(received).toBe(payload.length);
+    expect(bytesAtGoAway).toBe(payload.length);
+  });
+
   it('GOAWAY with a grace period ends the connection even when a stream never finishes', async () => {
     const { client, server, clientSocket } = await sessionPair((s) => s.reply());
     const stream = client.openStream({ streamtype: 'stdout' });
