@@ -1,9 +1,11 @@
 // How the API server calls kubelets (pods/log, nodes/proxy): HTTPS to the node's InternalIP
-// and advertised kubelet port, with a bearer token the kubelets are given too
-// (--kubelet-client-token-file). The kubelet's serving certificate is verified against
-// --kubelet-certificate-authority when one is given; without it it is not verified, as
-// kube-apiserver does without that flag: the channel is encrypted, but someone who can take
-// over a node's address could receive the token and fake answers. Give the CA in production.
+// and advertised kubelet port, proving itself with its client certificate
+// (--kubelet-client-certificate/--kubelet-client-key, as kube-apiserver), which kubelets
+// check against their --client-ca-file; no token, which every node would hold. The kubelet's
+// serving certificate is verified against --kubelet-certificate-authority when one is given;
+// without it it is not verified, as kube-apiserver does without that flag: the channel is
+// encrypted, but someone who can take over a node's address could fake answers (never learn
+// a credential: the client key never leaves this side). Give the CA in production.
 // Kubelets the server has no route to (lab nodes, each in a network namespace of its own) are
 // reached through unix sockets named <node>.sock in --kubelet-socket-dir, with the same TLS.
 import { existsSync } from 'node:fs';
@@ -16,8 +18,9 @@ import { ApiError, errors } from '../api/errors.js';
 import type { Node } from '../api/types/core.js';
 
 export interface KubeletClientOptions {
-  /** Bearer token the kubelets accept from the API server. */
-  token?: string;
+  /** PEM client certificate and key the kubelets accept from the API server. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
   /** PEM CA (or the certificates themselves) that the kubelets' serving certificates chain to. */
   ca?: string | Buffer;
   /** A directory of <node>.sock unix sockets leading to kubelets with no route from here. */
@@ -35,14 +38,13 @@ export function kubeletAddress(node: Node): { host: string; port: number } {
 }
 
 export class KubeletClient {
-  readonly #token: string | undefined;
   readonly #agent: https.Agent;
   readonly #socketDir: string | undefined;
 
   constructor(opts: KubeletClientOptions = {}) {
-    this.#token = opts.token?.trim() || undefined;
+    if (!opts.cert !== !opts.key) throw new Error('the kubelet client certificate and key go together');
     this.#socketDir = opts.socketDir;
-    this.#agent = new https.Agent({ ca: opts.ca, rejectUnauthorized: opts.ca !== undefined });
+    this.#agent = new https.Agent({ ca: opts.ca, rejectUnauthorized: opts.ca !== undefined, cert: opts.cert, key: opts.key });
   }
 
   /** Sends a request to a kubelet and resolves with its response (any status), body unread. */
@@ -61,7 +63,7 @@ export class KubeletClient {
         method,
         path: pathAndQuery,
         signal: opts.signal,
-        headers: { ...opts.headers, ...(this.#token ? { authorization: `Bearer ${this.#token}` } : {}) },
+        headers: opts.headers,
       });
       req.on('response', resolve);
       req.on('error', (err) => reject(new ApiError(503, 'ServiceUnavailable', `error trying to reach the kubelet of node "${name}" at ${host}:${port}: ${err.message}`)));
@@ -92,7 +94,7 @@ export function kubeletError(node: string, status: number, text: string): ApiErr
   if (status === 400) return errors.badRequest(text);
   if (status === 404) return new ApiError(404, 'NotFound', text);
   if (status === 401 || status === 403) {
-    return errors.internal(`the kubelet of node "${node}" refused the API server's credentials (${status}: ${text}); check --kubelet-client-token-file`);
+    return errors.internal(`the kubelet of node "${node}" refused the API server's credentials (${status}: ${text}); check --kubelet-client-certificate and the kubelet's --client-ca-file`);
   }
   return errors.internal(`kubelet of node "${node}" answered ${status}: ${text}`);
 }
