@@ -13,7 +13,7 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { ApiError, errors } from '../api/errors.js';
 import type { Node } from '../api/types/core.js';
 
@@ -39,36 +39,57 @@ export function kubeletAddress(node: Node): { host: string; port: number } {
 
 export class KubeletClient {
   readonly #agent: https.Agent;
+  /** The agent's TLS options, for connections that bypass it (upgrades). */
+  readonly #tls: https.AgentOptions;
   readonly #socketDir: string | undefined;
 
   constructor(opts: KubeletClientOptions = {}) {
     if (!opts.cert !== !opts.key) throw new Error('the kubelet client certificate and key go together');
     this.#socketDir = opts.socketDir;
-    this.#agent = new https.Agent({ ca: opts.ca, rejectUnauthorized: opts.ca !== undefined, cert: opts.cert, key: opts.key });
+    this.#tls = { ca: opts.ca, rejectUnauthorized: opts.ca !== undefined, cert: opts.cert, key: opts.key };
+    this.#agent = new https.Agent(this.#tls);
   }
 
-  /** Sends a request to a kubelet and resolves with its response (any status), body unread. */
-  request(node: Node, method: string, pathAndQuery: string, opts: { body?: Readable; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+  /** Where and how a kubelet is reached: its address, or the unix socket leading to it. */
+  #target(node: Node): { options: https.RequestOptions; name: string; where: string } {
     const { host, port } = kubeletAddress(node);
     const name = node.metadata.name ?? '';
     const socket = this.#socketDir ? path.join(this.#socketDir, `${path.basename(name)}.sock`) : undefined;
     // The certificate is still checked against the node's address (servername), socket or not.
     const via = socket && existsSync(socket) ? { socketPath: socket, servername: isIP(host) ? undefined : host } : {};
+    return { options: { agent: this.#agent, host, port, ...via }, name, where: `${host}:${port}` };
+  }
+
+  #unreachable(t: { name: string; where: string }, err: Error): ApiError {
+    return new ApiError(503, 'ServiceUnavailable', `error trying to reach the kubelet of node "${t.name}" at ${t.where}: ${err.message}`);
+  }
+
+  /** Sends a request to a kubelet and resolves with its response (any status), body unread. */
+  request(node: Node, method: string, pathAndQuery: string, opts: { body?: Readable; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+    const t = this.#target(node);
     return new Promise((resolve, reject) => {
-      const req = https.request({
-        agent: this.#agent,
-        host,
-        port,
-        ...via,
-        method,
-        path: pathAndQuery,
-        signal: opts.signal,
-        headers: opts.headers,
-      });
+      const req = https.request({ ...t.options, method, path: pathAndQuery, signal: opts.signal, headers: opts.headers });
       req.on('response', resolve);
-      req.on('error', (err) => reject(new ApiError(503, 'ServiceUnavailable', `error trying to reach the kubelet of node "${name}" at ${host}:${port}: ${err.message}`)));
+      req.on('error', (err) => reject(this.#unreachable(t, err)));
       if (opts.body) opts.body.pipe(req);
       else req.end();
+    });
+  }
+
+  /**
+   * Sends an upgrade request (WebSocket, SPDY) to a kubelet. Resolves with the switched
+   * connection and the kubelet's 101 answer, or, when the kubelet refuses to switch, with
+   * its answer (body unread). The connection to the kubelet is its own, never pooled.
+   */
+  upgrade(node: Node, method: string, pathAndQuery: string, rawHeaders: string[]): Promise<{ switched: { res: IncomingMessage; socket: Duplex; head: Buffer } } | { refused: IncomingMessage }> {
+    const t = this.#target(node);
+    return new Promise((resolve, reject) => {
+      // rawHeaders keep repeated headers apart (SPDY clients offer X-Stream-Protocol-Version several times).
+      const req = https.request({ ...t.options, agent: false, ...this.#tls, method, path: pathAndQuery, headers: rawHeaders as unknown as https.RequestOptions['headers'] });
+      req.on('upgrade', (res, socket, head) => resolve({ switched: { res, socket, head } }));
+      req.on('response', (res) => resolve({ refused: res }));
+      req.on('error', (err) => reject(this.#unreachable(t, err)));
+      req.end();
     });
   }
 
