@@ -158,6 +158,9 @@ interface PhaseFigures {
   cpu: CpuPerOp;
 }
 
+/** Txns of `size` writes in flight at once: as many writes in flight as the API server's clients send. */
+const txnsInFlight = (size: number) => Math.max(1, Math.round(CONCURRENCY / size));
+
 const showPhase = (what: string, f: PhaseFigures, extra = '', withApi = false) =>
   `  ${what}: ${round(f.perSec, 0)}/s, p50 ${round(f.p50)} ms, p99 ${round(f.p99)} ms${extra}; ${showCpu(f.cpu, withApi)}\n`;
 
@@ -222,7 +225,7 @@ export async function run(): Promise<Record<string, unknown>> {
         r = await pool(count, CONCURRENCY, async (i) => void (await etcdClient.put(key(i)).value(value)));
       } else {
         const txns = Math.ceil(count / size);
-        r = await pool(txns, Math.max(1, Math.round(CONCURRENCY / size)), async (t) => {
+        r = await pool(txns, txnsInFlight(size), async (t) => {
           const keys = Array.from({ length: Math.min(size, count - t * size) }, (_, j) => key(t * size + j));
           let cmp = etcdClient.if(keys[0] as string, 'Create', '==', 0);
           for (const k of keys.slice(1)) cmp = cmp.and(k, 'Create', '==', 0);
@@ -234,51 +237,37 @@ export async function run(): Promise<Record<string, unknown>> {
     };
 
     const seen = { creates: [] as (PhaseFigures & { batch: number })[], txns: [] as PhaseFigures[], puts: [] as PhaseFigures[] };
-    const skiffSide = (name: string) => ({
-      label: 'api creates',
-      measure: async (r: number) => {
-        const f = await creates(`${name}-${r}`, CREATES);
-        seen.creates.push(f);
-        batch = Math.max(1, Math.round(f.batch));
-        process.stdout.write(showPhase('api creates', f, `, ${round(f.batch, 1)} per etcd Txn`, true));
-        return f.perSec;
-      },
-    });
-    const vsTxns = await compare({
-      name: 'creates vs etcd txns',
-      unit: '/s',
-      rounds: ROUNDS,
-      higherIsBetter: true,
-      target: 0.5,
-      skiff: skiffSide('t'),
-      anchor: {
-        label: 'etcd txns',
-        measure: async (r) => {
-          const size = batch;
-          const f = await writes(`t-${r}`, CREATES, size);
-          seen.txns.push(f);
-          process.stdout.write(showPhase(`etcd txns of ${size}`, f, ` (latency per Txn), ${Math.max(1, Math.round(CONCURRENCY / size))} in flight`));
-          return f.perSec;
+    /** Creates against one anchor (Txns of the batch size just measured, or single puts), in alternating rounds. */
+    const versus = (anchor: 'txns' | 'puts') =>
+      compare({
+        name: `creates vs etcd ${anchor}`,
+        unit: '/s',
+        rounds: ROUNDS,
+        higherIsBetter: true,
+        target: 0.5,
+        skiff: {
+          label: 'api creates',
+          measure: async (r) => {
+            const f = await creates(`${anchor}-${r}`, CREATES);
+            seen.creates.push(f);
+            batch = Math.max(1, Math.round(f.batch));
+            process.stdout.write(showPhase('api creates', f, `, ${round(f.batch, 1)} per etcd Txn`, true));
+            return f.perSec;
+          },
         },
-      },
-    });
-    const vsPuts = await compare({
-      name: 'creates vs etcd puts',
-      unit: '/s',
-      rounds: ROUNDS,
-      higherIsBetter: true,
-      target: 0.5,
-      skiff: skiffSide('p'),
-      anchor: {
-        label: 'etcd puts',
-        measure: async (r) => {
-          const f = await writes(`p-${r}`, CREATES, 0);
-          seen.puts.push(f);
-          process.stdout.write(showPhase('etcd puts', f));
-          return f.perSec;
+        anchor: {
+          label: `etcd ${anchor}`,
+          measure: async (r) => {
+            const size = anchor === 'txns' ? batch : 0;
+            const f = await writes(`${anchor}-${r}`, CREATES, size);
+            seen[anchor].push(f);
+            process.stdout.write(showPhase(size ? `etcd txns of ${size}` : 'etcd puts', f, size ? ` (latency per Txn), ${txnsInFlight(size)} in flight` : ''));
+            return f.perSec;
+          },
         },
-      },
-    });
+      });
+    const vsTxns = await versus('txns');
+    const vsPuts = await versus('puts');
 
     // The same comparison in CPU: what one create costs the whole machine against one write.
     const createCpu = medianCpu(seen.creates.map((f) => f.cpu));
