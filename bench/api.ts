@@ -9,7 +9,7 @@
 //  2. Creates vs transactions, in alternating rounds (bench/rounds.ts): per round N pod creates
 //     from 50 concurrent keep-alive HTTPS clients (creates/s, p50/p99), and N raw etcd writes
 //     of the stored object's bytes as Txns of the batch size just measured, each write with
-//     the create's compare (create_revision == 0), 50 writes in flight. Median ratio creates/s
+//     the create's compare (create_revision == 0), about 50 writes in flight. Median ratio creates/s
 //     ÷ writes/s and its spread; target >= 0.5.
 //  3. Creates vs single puts, the same way: N plain puts, 50 in flight (the anchor that
 //     ignores both the compare and the batching; it flatters etcd less than it flatters us).
