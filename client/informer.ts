@@ -5,6 +5,7 @@
 // when the server says the version is too old (410 Expired), and AbortSignal cancellation.
 import { isApiError } from '../api/errors.js';
 import type { KubeList, KubeObject, Status } from '../api/types/meta.js';
+import { exponentialBackoffMs } from './backoff.js';
 import { abortableDelay } from './delay.js';
 import type { ResourceClient } from './rest.js';
 import { isExpired, type WatchEventOf } from './watch.js';
@@ -172,7 +173,7 @@ export class Informer<T extends KubeObject> {
         }
         this.#emit('error', err);
         failures++;
-        const wait = Math.min(this.#maxBackoff, this.#initialBackoff * 2 ** (failures - 1));
+        const wait = exponentialBackoffMs(failures, this.#initialBackoff, this.#maxBackoff);
         await this.#delay(wait, signal);
       }
     }

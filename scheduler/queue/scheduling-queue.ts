@@ -7,6 +7,7 @@
 // A move that happens while a pod is being scheduled sends that pod, if it fails, to backoff
 // rather than to unschedulable: the event might have been the one it was waiting for.
 import type { Pod } from '../../api/types/core.js';
+import { exponentialBackoffMs } from '../../client/backoff.js';
 import { podKey } from '../framework/node-info.js';
 import { KeyedHeap } from './heap.js';
 
@@ -83,8 +84,7 @@ export class SchedulingQueue {
   }
 
   backoffDuration(q: QueuedPodInfo): number {
-    if (q.attempts <= 0) return 0;
-    return Math.min(this.#maxBackoff, this.#initialBackoff * 2 ** (q.attempts - 1));
+    return exponentialBackoffMs(q.attempts, this.#initialBackoff, this.#maxBackoff);
   }
 
   backoffExpiry(q: QueuedPodInfo): number {
