@@ -15,6 +15,9 @@ import { pullsInProgressOf, type PullsInProgress } from '../pulls-in-progress.js
 import { followPull, listImages, pruneImages, pullImage, removeImage } from './images.js';
 import { SummaryProvider } from './stats-summary.js';
 
+/** How long a restarted kubelet retries a port its predecessor still holds. */
+const PORT_IN_USE_RETRY_MS = 10_000;
+
 export interface KubeletServerOptions {
   nodeName: string;
   runtime: RuntimeService;
@@ -100,7 +103,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
   });
   // A kubelet restarted by its supervisor may find the port still held by the one it
   // replaces for a moment: retry a while before giving up.
-  for (let attempt = 0; ; attempt++) {
+  const deadline = Date.now() + PORT_IN_USE_RETRY_MS;
+  for (;;) {
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -111,7 +115,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
       });
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() >= deadline) throw e;
       log.warn({ port: o.port }, 'kubelet server port in use; retrying');
       await new Promise((r) => setTimeout(r, 500));
     }

@@ -3,22 +3,8 @@ import type { Container, ContainerFilter, ContainerStatus } from '../cri.js';
 import { matchesLabels, resolveId, type ContainerRecord, type RuntimeContext } from '../runtime-context.js';
 import { getContainer, refreshContainer } from './container-state.js';
 
-function toContainer(rec: ContainerRecord): Container {
-  return {
-    id: rec.id,
-    podSandboxId: rec.sandboxId,
-    metadata: { name: rec.config.metadata.name, attempt: rec.config.metadata.attempt ?? 0 },
-    image: rec.config.image,
-    imageRef: rec.imageRef,
-    state: rec.state,
-    createdAt: rec.createdAt,
-    labels: rec.config.labels ?? {},
-    annotations: rec.config.annotations ?? {},
-  };
-}
-
-export async function containerStatus(ctx: RuntimeContext, idOrPrefix: string): Promise<ContainerStatus> {
-  const rec = await refreshContainer(ctx, getContainer(ctx, idOrPrefix));
+/** The record as CRI's ContainerStatus: the one place its defaults (attempt 0, no labels) are filled in. */
+function toStatus(rec: ContainerRecord): ContainerStatus {
   const status: ContainerStatus = {
     id: rec.id,
     metadata: { name: rec.config.metadata.name, attempt: rec.config.metadata.attempt ?? 0 },
@@ -39,6 +25,16 @@ export async function containerStatus(ctx: RuntimeContext, idOrPrefix: string): 
   if (rec.config.linux?.resources) status.resources = { linux: rec.config.linux.resources };
   if (rec.state === 'CONTAINER_RUNNING' || rec.state === 'CONTAINER_CREATED') status.pid = rec.pid;
   return status;
+}
+
+/** The list row: the status's fields that ListContainers shows, plus the sandbox. */
+function toContainer(rec: ContainerRecord): Container {
+  const { id, metadata, image, imageRef, state, createdAt, labels, annotations } = toStatus(rec);
+  return { id, podSandboxId: rec.sandboxId, metadata, image, imageRef, state, createdAt, labels, annotations };
+}
+
+export async function containerStatus(ctx: RuntimeContext, idOrPrefix: string): Promise<ContainerStatus> {
+  return toStatus(await refreshContainer(ctx, getContainer(ctx, idOrPrefix)));
 }
 
 export async function listContainers(ctx: RuntimeContext, filter: ContainerFilter = {}): Promise<Container[]> {

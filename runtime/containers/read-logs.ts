@@ -9,6 +9,9 @@ import { readCriLog, rotateLogFiles } from '../logs/cri-log.js';
 import type { ContainerRecord, RuntimeContext } from '../runtime-context.js';
 import { getContainer, refreshContainer } from './container-state.js';
 
+/** How long a rotation waits for conmon to reopen the log before it returns anyway. */
+const REOPEN_WAIT_MS = 1000;
+
 function previousOf(ctx: RuntimeContext, rec: ContainerRecord): ContainerRecord {
   const attempt = rec.config.metadata.attempt ?? 0;
   const older = [...ctx.containers.values()]
@@ -43,8 +46,9 @@ export async function rotateContainerLog(ctx: RuntimeContext, idOrPrefix: string
   } finally {
     await fh.close();
   }
-  // conmon reopens asynchronously; the new file exists once it has.
-  for (let i = 0; i < 100; i++) {
+  // conmon reopens asynchronously; the new file exists once it has (given up to a second).
+  const deadline = Date.now() + REOPEN_WAIT_MS;
+  while (Date.now() < deadline) {
     if (await fs.stat(rec.logPath).then(() => true, () => false)) return;
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -186,7 +186,8 @@ export async function mountTmpfs(dir: string, mib: number): Promise<void> {
 }
 
 export async function unmountTmpfs(dir: string): Promise<void> {
-  for (let i = 0; ; i++) {
+  const detachAt = Date.now() + 5_000;
+  for (;;) {
     try {
       await run('umount', [dir]);
       return;
@@ -194,7 +195,7 @@ export async function unmountTmpfs(dir: string): Promise<void> {
       const msg = String((e as { stderr?: string }).stderr ?? e);
       if (/not mounted|no mount point/.test(msg)) return;
       // Busy for a moment while a container's overlay goes away: try again, then detach.
-      if (i >= 20) {
+      if (Date.now() >= detachAt) {
         await run('umount', ['-l', dir]).catch(() => undefined);
         return;
       }

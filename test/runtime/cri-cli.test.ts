@@ -14,6 +14,7 @@ import { readCgroupFile, removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { runCommand } from '../../runtime/oci/command.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
 import { cgroupHierarchy, v1SwapAccounting } from '../fixtures/cgroups.js';
+import { eventually } from '../fixtures/eventually.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
 import { freePort } from '../fixtures/ports.js';
 import { outputsOf, repoRoot, startProcess } from '../fixtures/process.js';
@@ -82,8 +83,7 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     const id = run.out.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
 
-    let body = '';
-    for (let i = 0; i < 100 && !body; i++) body = await get(port).catch(() => new Promise<string>((r) => setTimeout(() => r(''), 50)));
+    const body = await eventually(() => get(port), 'httpd to answer on the published port', 10_000, { intervalMs: 50 });
     expect(body.trim()).toBe('served');
 
     const ps = await skiff('ps');
@@ -152,8 +152,16 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     const run = await skiff('run', '-d', '--name', 'bg', '--publish', `${await freePort()}:80`, 'busybox:1', '--', 'true');
     expect(run.code, run.err).toBe(0);
     const id = run.out.trim();
-    let ps = '';
-    for (let i = 0; i < 50 && !/Exited \(0\) .* bg /.test(ps); i++) ps = (await skiff('ps', '-a')).out;
+    // Each `skiff ps` is a next verb: one of them sees the exit and releases the container.
+    const ps = await eventually(
+      async () => {
+        const out = (await skiff('ps', '-a')).out;
+        return /Exited \(0\) .* bg /.test(out) && out;
+      },
+      'ps -a to show bg exited',
+      30_000,
+      { intervalMs: 0 },
+    );
     expect(ps).toMatch(/Exited \(0\) .* bg /);
     const held = await heldBy('bg');
     expect(held.sandbox?.state).toBe('SANDBOX_NOTREADY');
@@ -175,7 +183,7 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     expect(bg.code, bg.err).toBe(0);
     const id = bg.out.trim();
     const exitFile = path.join(root, 'exits', id);
-    for (let i = 0; i < 100 && !(await fs.stat(exitFile).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => fs.stat(exitFile).then(() => true, () => false), 'the exit file of once-bg', 10_000, { intervalMs: 50 });
     const ps = await skiff('ps', '-a');
     expect(ps.out).not.toContain(id.slice(0, 13));
     expect(await heldBy('once-bg')).toEqual({ mounts: [], netns: false, sandbox: undefined });
