@@ -21,6 +21,11 @@ export interface ConmonOptions {
   /** Bytes after which conmon truncates the log (CRI-O's log_size_max); unlimited when absent. */
   logSizeMax?: number;
   conmonPath?: string;
+  /**
+   * A command conmon runs once the container has exited and its exit file is written
+   * (`--exit-command`, as podman runs `podman container cleanup`); the first word is the program.
+   */
+  exitCommand?: string[];
 }
 
 export interface ConmonStarted {
@@ -124,6 +129,10 @@ export function spawnConmon(o: ConmonOptions): PendingConmon {
     ...o.runtime.globalArgs().flatMap((a) => ['--runtime-arg', a]),
   ];
   if (o.logSizeMax && o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
+  if (o.exitCommand?.length) {
+    const [program, ...rest] = o.exitCommand;
+    args.push('--exit-command', program, ...rest.flatMap((a) => ['--exit-command-arg', a]));
+  }
   const proc = startMonitor({ cmd: o.conmonPath ?? 'conmon', args, cwd: o.bundle, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' } });
   let timer: NodeJS.Timeout | undefined;
   // conmon's first process exits once it has forked the monitor, which reports when
