@@ -62,10 +62,15 @@ async function openForRuns(opts: CriGlobalOptions, env: CriEnv): Promise<CriRunt
   return sandboxes.every((s) => s.labels[RUN_LABEL] === 'true') ? openCriRuntime(opts, env, CRI_RUN_NETWORK) : cri;
 }
 
+/** Runs `fn` holding the run lock of `root` (across processes: a file lock with the holder's PID). */
+export function withRunLock<T>(root: string, fn: () => Promise<T>): Promise<T> {
+  makePrivateDirSync(root);
+  return withFileLock(path.join(root, RUN_LOCK), fn);
+}
+
 /** Runs `fn` holding the root's run lock, on a runtime whose records are read inside it. */
 export function withRuns<T>(opts: CriGlobalOptions, env: CriEnv, fn: (cri: CriRuntime) => Promise<T>): Promise<T> {
-  makePrivateDirSync(opts.root);
-  return withFileLock(path.join(opts.root, RUN_LOCK), async () => fn(await openForRuns(opts, env)));
+  return withRunLock(opts.root, async () => fn(await openForRuns(opts, env)));
 }
 
 /** The runtime, with the runs whose container exited unnoticed released first. */
