@@ -130,8 +130,11 @@ export function spawnConmon(o: ConmonOptions): PendingConmon {
   ];
   if (o.logSizeMax && o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
   if (o.exitCommand?.length) {
-    const [program, ...rest] = o.exitCommand;
-    args.push('--exit-command', program, ...rest.flatMap((a) => ['--exit-command-arg', a]));
+    // conmon runs it in its own working directory, the bundle, which the command itself or a
+    // removal at the same time may delete: it runs from / instead (a node whose module loader
+    // looks up a deleted working directory can hang rather than fail).
+    const command = ['/bin/sh', '-c', 'cd / && exec "$@"', 'exit-command', ...o.exitCommand];
+    args.push('--exit-command', command[0], ...command.slice(1).flatMap((a) => ['--exit-command-arg', a]));
   }
   const proc = startMonitor({ cmd: o.conmonPath ?? 'conmon', args, cwd: o.bundle, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' } });
   let timer: NodeJS.Timeout | undefined;

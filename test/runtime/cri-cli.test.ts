@@ -189,6 +189,24 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     expect(await veths()).toEqual([]);
   });
 
+  /** Cleanup verbs conmon started on this root that are still running. */
+  async function cleanups(): Promise<string[]> {
+    const out: string[] = [];
+    for (const pid of (await fs.readdir('/proc')).filter((n) => /^\d+$/.test(n))) {
+      const args = (await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+      if (args.includes('cleanup') && args.includes(root)) out.push(pid);
+    }
+    return out;
+  }
+
+  it('rm -f of a running detached container: its cleanup, started in a bundle rm takes away, finds nothing and ends', async () => {
+    const run = await skiff('run', '-d', '--name', 'forced', '--publish', `${await freePort()}:80`, 'busybox:1', '--', 'sleep', '60');
+    expect(run.code, run.err).toBe(0);
+    expect((await skiff('rm', '-f', run.out.trim())).code).toBe(0);
+    expect(await heldBy('forced')).toEqual({ mounts: [], netns: false, sandbox: undefined });
+    await eventually(async () => (await cleanups()).length === 0, 'the cleanup verbs to end', 20_000);
+  });
+
   it('start runs an exited container again with its writable layer and published port, and releases it again at exit', async () => {
     const port = await freePort();
     // Counts its runs in a file of its writable layer, serves the count, and exits once /stop appears.
