@@ -207,6 +207,19 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     await eventually(async () => (await cleanups()).length === 0, 'the cleanup verbs to end', 20_000);
   });
 
+  it('a detached run whose conmon was killed (so no cleanup ran) is released by the next verb', async () => {
+    const run = await skiff('run', '-d', '--name', 'orphan', 'busybox:1', '--', 'sleep', '1');
+    expect(run.code, run.err).toBe(0);
+    const id = run.out.trim();
+    const conmonPid = Number(await fs.readFile(path.join(root, 'containers', id, 'conmon.pid'), 'utf8'));
+    process.kill(conmonPid, 'SIGKILL');
+    await eventually(async () => !(await fs.stat(`/proc/${conmonPid}`).then(() => true, () => false)), 'the killed conmon to go');
+    expect((await heldBy('orphan')).netns).toBe(true);
+    expect((await skiff('ps', '-a')).code).toBe(0);
+    expect(await heldBy('orphan')).toMatchObject({ mounts: [], netns: false, sandbox: { state: 'SANDBOX_NOTREADY' } });
+    expect((await skiff('rm', id)).code).toBe(0);
+  });
+
   it('start runs an exited container again with its writable layer and published port, and releases it again at exit', async () => {
     const port = await freePort();
     // Counts its runs in a file of its writable layer, serves the count, and exits once /stop appears.
@@ -245,7 +258,7 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     const id = (await onRoot().listContainers()).find((c) => c.metadata.name === 'att')?.id ?? '';
     const again = await skiff('start', '-a', id);
     expect(again.code, again.err).toBe(7);
-    expect(again.out).toBe('second\n');
+    expect(again.out, again.err).toBe('second\n');
     expect(await heldBy('att')).toMatchObject({ mounts: [], netns: false, sandbox: { state: 'SANDBOX_NOTREADY' } });
   });
 
