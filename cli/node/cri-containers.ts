@@ -1,5 +1,5 @@
 // The container verbs of `skiff cri` (docker-style, node-local, straight on a runtime root):
-// run, start, ps, logs, stop, rm, exec, inspect, and the container half of prune; the hidden
+// run, start, restart, ps, logs, stop, rm, exec, inspect, and the container half of prune; the hidden
 // `cleanup` is what conmon runs when a detached container exits. `run` makes one sandbox per
 // container; what happens to it when the container exits is cri-runs.ts's.
 import crypto from 'node:crypto';
@@ -7,6 +7,7 @@ import { Option, type Command } from 'commander';
 import type { ContainerStatus, LinuxContainerResources, PodSandboxConfig, PortMapping, ReadLogsOptions, RuntimeService } from '../../runtime/cri.js';
 import { isRuntimeError } from '../../runtime/cri.js';
 import type { ImageService } from '../../runtime/image-service.js';
+import type { MonitorOptions } from '../../runtime/runtime-service.js';
 import { renderTable } from '../printers/table.js';
 import { criOptions, type CriEnv, type CriGlobalOptions } from './cri-options.js';
 import { AUTO_REMOVE_LABEL, RUN_LABEL, cleanupOnExit, openCriRuntime, openReleased, releaseExitedRuns, releaseRunOf, removeWithRunSandbox, startRun, withRuns } from './cri-runs.js';
@@ -103,6 +104,20 @@ async function ensureImage(images: ImageService, ref: string): Promise<void> {
   }
 }
 
+function stopTimeout(time: string): number {
+  const t = Number(time);
+  if (!(t >= 0)) throw new Error('--time must be a non-negative number');
+  return t;
+}
+
+/** `start` of one container, under the run lock (runs that exited unnoticed released first); its full ID. */
+function startOne(opts: CriGlobalOptions, env: CriEnv, id: string, monitor: MonitorOptions): Promise<string> {
+  return withRuns(opts, env, async ({ runtime }) => {
+    await releaseExitedRuns(runtime);
+    return startRun(runtime, id, monitor);
+  });
+}
+
 /**
  * A foreground run (or `start -a`): the container's output until it exits (SIGINT/SIGTERM stop
  * it), its exit code as this process's, then its run released as conmon's exit command would.
@@ -180,10 +195,7 @@ export function registerCriContainers(cri: Command, env: CriEnv): void {
       for (const id of ids) {
         // Attached, this process releases the run when it exits, as a foreground run does.
         const monitor = flags.attach ? {} : cleanupOnExit(opts, env);
-        const full = await withRuns(opts, env, async ({ runtime }) => {
-          await releaseExitedRuns(runtime);
-          return startRun(runtime, id, monitor);
-        });
+        const full = await startOne(opts, env, id, monitor);
         if (flags.attach) await attachUntilExit(openCriRuntime(opts, env).runtime, full, opts, env, { sinceTime: since });
         else process.stdout.write(`${id}\n`);
       }
@@ -248,15 +260,31 @@ export function registerCriContainers(cri: Command, env: CriEnv): void {
     .argument('<ids...>', 'container IDs or unique prefixes')
     .action(async (ids: string[], flags: { time: string }, cmd: Command) => {
       const opts = criOptions(cmd);
+      const t = stopTimeout(flags.time);
       const { runtime } = await openReleased(opts, env);
-      const t = Number(flags.time);
-      if (!(t >= 0)) throw new Error('--time must be a non-negative number');
       for (const id of ids) {
         await runtime.stopContainer(id, t);
         process.stdout.write(`${id}\n`);
       }
       // Detached ones are released by their exit command too; whichever comes second finds nothing to do.
       await withRuns(opts, env, ({ runtime: now }) => releaseExitedRuns(now));
+    });
+
+  cri
+    .command('restart')
+    .description('stop containers made by run, then start them again (like docker restart)')
+    .addOption(new Option('-t, --time <seconds>', 'seconds to wait before killing').default('10'))
+    .argument('<ids...>', 'container IDs or unique prefixes')
+    .action(async (ids: string[], flags: { time: string }, cmd: Command) => {
+      const opts = criOptions(cmd);
+      const t = stopTimeout(flags.time);
+      const { runtime } = await openReleased(opts, env);
+      for (const id of ids) {
+        await runtime.stopContainer(id, t);
+        // The cleanup its exit command starts comes after the lock, finds it running, and leaves it.
+        await startOne(opts, env, id, cleanupOnExit(opts, env));
+        process.stdout.write(`${id}\n`);
+      }
     });
 
   cri

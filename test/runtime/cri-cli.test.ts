@@ -1,6 +1,6 @@
 // `skiff cri` container verbs as a user runs them (separate processes, one per command) on a
 // runtime root holding a busybox image in the real image store: run (foreground exit code,
-// detached with --publish and limits), ps, logs, exec, inspect, stop, rm, start; what an exited
+// detached with --publish and limits), ps, logs, exec, inspect, stop, rm, start, restart; what an exited
 // container keeps (no mount, no network, released with no further verb when detached) and --rm.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -220,7 +220,7 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     expect((await skiff('rm', id)).code).toBe(0);
   });
 
-  it('start runs an exited container again with its writable layer and published port, and releases it again at exit', async () => {
+  it('start (and restart) runs an exited container again with its writable layer and published port, and releases it again at exit', async () => {
     const port = await freePort();
     // Counts its runs in a file of its writable layer, serves the count, and exits once /stop appears.
     const script = 'n=$(( $(cat /runs 2>/dev/null || echo 0) + 1 )); echo $n > /runs; rm -f /stop; mkdir -p /www; echo run $n > /www/index.html; echo run $n; httpd -p 8080 -h /www; while [ ! -f /stop ]; do sleep 0.1; done';
@@ -245,8 +245,12 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     expect((await skiff('logs', id)).out).toBe('run 1\nrun 2\n');
     expect((await heldBy('again')).netns).toBe(true);
 
+    const restart = await skiff('restart', '-t', '1', id);
+    expect(restart.code, restart.err).toBe(0);
+    await served('run 3');
+
     await exitNow();
-    expect((await released('again', 'the second run to be released')).sandbox?.state).toBe('SANDBOX_NOTREADY');
+    expect((await released('again', 'the third run to be released')).sandbox?.state).toBe('SANDBOX_NOTREADY');
     expect((await onRoot().containerStatus(id)).exitCode).toBe(0);
     expect((await skiff('start', 'ffffffffffff')).err).toMatch(/not found/);
     expect((await skiff('rm', id)).code).toBe(0);
