@@ -41,6 +41,8 @@ import { runPodSandbox } from './sandboxes/run-sandbox.js';
 import { listPodSandbox, podSandboxStatus } from './sandboxes/sandbox-status.js';
 import { stopPodSandbox } from './sandboxes/stop-sandbox.js';
 
+export type { MonitorOptions } from './containers/create-container.js';
+
 export interface RuntimeServiceOptions {
   /** Runtime root: records, bundles, exit files, logs, OCI state, IPAM allocations. */
   root: string;
@@ -233,4 +235,3 @@ export class SkiffRuntimeService implements RuntimeService {
     return this.#ctx.sandboxes.get(sandboxId)?.cgroupParent;
   }
 }
-export type { MonitorOptions } from './containers/create-container.js';

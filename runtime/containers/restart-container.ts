@@ -39,6 +39,8 @@ export async function restartContainer(ctx: RuntimeContext, idOrPrefix: string, 
     const rootfs = rootfsOf(rec);
     try {
       const mounts = await t.time('prepareRootfs', () => ctx.images.prepareRootfs(rec.id, rec.imageId));
+      // Unmounted at exit, unless that failed: never a second overlay stacked on the first.
+      await unmountAll(rootfs);
       await t.time('mount', () => mountRootfs(mounts, rootfs));
       const started = await t.time('conmonCreate', () => startConmon(conmonOptions(ctx, rec, sandbox, options)));
       Object.assign(rec, { state: 'CONTAINER_CREATED', pid: started.pid, conmonPid: started.conmonPid, startedAt: 0, finishedAt: 0, exitCode: 0, reason: '', message: '' });
