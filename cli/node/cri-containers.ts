@@ -104,12 +104,6 @@ async function ensureImage(images: ImageService, ref: string): Promise<void> {
   }
 }
 
-function stopTimeout(time: string): number {
-  const t = Number(time);
-  if (!(t >= 0)) throw new Error('--time must be a non-negative number');
-  return t;
-}
-
 /** `start` of one container, under the run lock (runs that exited unnoticed released first); its full ID. */
 function startOne(opts: CriGlobalOptions, env: CriEnv, id: string, monitor: MonitorOptions): Promise<string> {
   return withRuns(opts, env, async ({ runtime }) => {
@@ -253,39 +247,29 @@ export function registerCriContainers(cri: Command, env: CriEnv): void {
       await streamLogs(runtime, id, { follow: flags.follow, tailLines, sinceTime, timestamps: flags.timestamps, signal: ac.signal, previous: flags.previous });
     });
 
-  cri
-    .command('stop')
-    .description('stop containers (stop signal, then SIGKILL after the timeout)')
-    .addOption(new Option('-t, --time <seconds>', 'seconds to wait before killing').default('10'))
-    .argument('<ids...>', 'container IDs or unique prefixes')
-    .action(async (ids: string[], flags: { time: string }, cmd: Command) => {
-      const opts = criOptions(cmd);
-      const t = stopTimeout(flags.time);
-      const { runtime } = await openReleased(opts, env);
-      for (const id of ids) {
-        await runtime.stopContainer(id, t);
-        process.stdout.write(`${id}\n`);
-      }
-      // Detached ones are released by their exit command too; whichever comes second finds nothing to do.
-      await withRuns(opts, env, ({ runtime: now }) => releaseExitedRuns(now));
-    });
-
-  cri
-    .command('restart')
-    .description('stop containers made by run, then start them again (like docker restart)')
-    .addOption(new Option('-t, --time <seconds>', 'seconds to wait before killing').default('10'))
-    .argument('<ids...>', 'container IDs or unique prefixes')
-    .action(async (ids: string[], flags: { time: string }, cmd: Command) => {
-      const opts = criOptions(cmd);
-      const t = stopTimeout(flags.time);
-      const { runtime } = await openReleased(opts, env);
-      for (const id of ids) {
-        await runtime.stopContainer(id, t);
-        // The cleanup its exit command starts comes after the lock, finds it running, and leaves it.
-        await startOne(opts, env, id, cleanupOnExit(opts, env));
-        process.stdout.write(`${id}\n`);
-      }
-    });
+  /** `stop` and `restart`: the same flags; each container stopped, then `then` for it, then `done`. */
+  const stopping = (name: string, description: string, then: (opts: CriGlobalOptions, id: string) => Promise<unknown>, done: (opts: CriGlobalOptions) => Promise<unknown>) =>
+    cri
+      .command(name)
+      .description(description)
+      .addOption(new Option('-t, --time <seconds>', 'seconds to wait before killing').default('10'))
+      .argument('<ids...>', 'container IDs or unique prefixes')
+      .action(async (ids: string[], flags: { time: string }, cmd: Command) => {
+        const opts = criOptions(cmd);
+        const t = Number(flags.time);
+        if (!(t >= 0)) throw new Error('--time must be a non-negative number');
+        const { runtime } = await openReleased(opts, env);
+        for (const id of ids) {
+          await runtime.stopContainer(id, t);
+          await then(opts, id);
+          process.stdout.write(`${id}\n`);
+        }
+        await done(opts);
+      });
+  // Detached ones are released by their exit command too; whichever comes second finds nothing to do.
+  stopping('stop', 'stop containers (stop signal, then SIGKILL after the timeout)', async () => undefined, (opts) => withRuns(opts, env, ({ runtime }) => releaseExitedRuns(runtime)));
+  // The cleanup a detached one's exit command starts comes after start's lock, finds it running, and leaves it.
+  stopping('restart', 'stop containers made by run, then start them again (like docker restart)', (opts, id) => startOne(opts, env, id, cleanupOnExit(opts, env)), async () => undefined);
 
   cri
     .command('rm')
