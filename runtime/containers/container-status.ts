@@ -1,5 +1,5 @@
 // ContainerStatus and ListContainers, each refreshing state from the exit files first.
-import type { Container, ContainerFilter, ContainerStatus } from '../cri.js';
+import { isRuntimeError, type Container, type ContainerFilter, type ContainerStatus } from '../cri.js';
 import { matchesLabels, resolveId, type ContainerRecord, type RuntimeContext } from '../runtime-context.js';
 import { getContainer, refreshContainer } from './container-state.js';
 
@@ -46,7 +46,12 @@ export async function listContainers(ctx: RuntimeContext, filter: ContainerFilte
     if (id && rec.id !== id) continue;
     if (sandboxId && rec.sandboxId !== sandboxId) continue;
     if (!matchesLabels(rec.config.labels ?? {}, filter.labelSelector)) continue;
-    await refreshContainer(ctx, rec);
+    try {
+      await refreshContainer(ctx, rec);
+    } catch (e) {
+      if (isRuntimeError(e, 'NotFound')) continue; // removed by another process meanwhile
+      throw e;
+    }
     if (filter.state && rec.state !== filter.state) continue;
     out.push(toContainer(rec));
   }

@@ -4,7 +4,7 @@
 // ReopenContainerLog sends it).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { RuntimeError, type LogLine, type ReadLogsOptions } from '../cri.js';
+import { isRuntimeError, RuntimeError, type LogLine, type ReadLogsOptions } from '../cri.js';
 import { readCriLog, rotateLogFiles } from '../logs/cri-log.js';
 import type { ContainerRecord, RuntimeContext } from '../runtime-context.js';
 import { getContainer, refreshContainer } from './container-state.js';
@@ -28,7 +28,13 @@ export async function* readLogs(ctx: RuntimeContext, idOrPrefix: string, options
   yield* readCriLog(target.logPath, options, {
     stillWriting: async () => {
       if (!ctx.containers.has(target.id)) return false;
-      await refreshContainer(ctx, target);
+      try {
+        await refreshContainer(ctx, target);
+      } catch (e) {
+        // removed by another process meanwhile (a detached `--rm` run's cleanup): its log is over
+        if (isRuntimeError(e, 'NotFound')) return false;
+        throw e;
+      }
       return target.state !== 'CONTAINER_EXITED';
     },
   });
