@@ -30,35 +30,33 @@ function regexError(what: string, fmt: string, ...examples: string[]): string {
   return `${what}${eg}`;
 }
 
-export function dns1123LabelErrors(value: string): string[] {
+/** apimachinery's check for a format with a length cap: too long and not matching are both reported. */
+function cappedFormatErrors(value: string, maxLength: number, re: RegExp, message: string): string[] {
   const errs: string[] = [];
-  if (value.length > DNS1123_LABEL_MAX_LENGTH) errs.push(maxLenError(DNS1123_LABEL_MAX_LENGTH));
-  if (!DNS1123_LABEL_RE.test(value)) {
-    errs.push(
-      regexError(
-        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
-        DNS1123_LABEL_FMT,
-        'my-name',
-        '123-abc',
-      ),
-    );
-  }
+  if (value.length > maxLength) errs.push(maxLenError(maxLength));
+  if (!re.test(value)) errs.push(message);
   return errs;
 }
 
+const DNS1123_LABEL_ERROR = regexError(
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+  DNS1123_LABEL_FMT,
+  'my-name',
+  '123-abc',
+);
+
+const DNS1123_SUBDOMAIN_ERROR = regexError(
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+  DNS1123_SUBDOMAIN_FMT,
+  'example.com',
+);
+
+export function dns1123LabelErrors(value: string): string[] {
+  return cappedFormatErrors(value, DNS1123_LABEL_MAX_LENGTH, DNS1123_LABEL_RE, DNS1123_LABEL_ERROR);
+}
+
 export function dns1123SubdomainErrors(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > DNS1123_SUBDOMAIN_MAX_LENGTH) errs.push(maxLenError(DNS1123_SUBDOMAIN_MAX_LENGTH));
-  if (!DNS1123_SUBDOMAIN_RE.test(value)) {
-    errs.push(
-      regexError(
-        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
-        DNS1123_SUBDOMAIN_FMT,
-        'example.com',
-      ),
-    );
-  }
-  return errs;
+  return cappedFormatErrors(value, DNS1123_SUBDOMAIN_MAX_LENGTH, DNS1123_SUBDOMAIN_RE, DNS1123_SUBDOMAIN_ERROR);
 }
 
 export const isDNS1123Label = (value: string): boolean => dns1123LabelErrors(value).length === 0;
@@ -120,21 +118,16 @@ function checkQualifiedName(value: string): string[] {
 
 export const isQualifiedName = (value: string): boolean => qualifiedNameErrors(value).length === 0;
 
+const LABEL_VALUE_ERROR = regexError(
+  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+  LABEL_VALUE_FMT,
+  'MyValue',
+  'my_value',
+  '12345',
+);
+
 export function labelValueErrors(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > LABEL_VALUE_MAX_LENGTH) errs.push(maxLenError(LABEL_VALUE_MAX_LENGTH));
-  if (!LABEL_VALUE_RE.test(value)) {
-    errs.push(
-      regexError(
-        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
-        LABEL_VALUE_FMT,
-        'MyValue',
-        'my_value',
-        '12345',
-      ),
-    );
-  }
-  return errs;
+  return cappedFormatErrors(value, LABEL_VALUE_MAX_LENGTH, LABEL_VALUE_RE, LABEL_VALUE_ERROR);
 }
 
 export const isValidLabelValue = (value: string): boolean => labelValueErrors(value).length === 0;

@@ -30,7 +30,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   },
   {
     group: '', version: 'v1', kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod',
-    namespaced: true, shortNames: ['po'], verbs: ALL_VERBS, subresources: ['status', 'binding', 'log', 'exec'], categories: ['all'],
+    namespaced: true, shortNames: ['po'], verbs: ALL_VERBS, subresources: ['status', 'binding', 'log', 'exec', 'attach', 'portforward'], categories: ['all'],
   },
   {
     group: '', version: 'v1', kind: 'Event', listKind: 'EventList', plural: 'events', singular: 'event',

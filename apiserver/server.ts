@@ -19,7 +19,8 @@ import type { ApiContext, RequestContext } from './context.js';
 import { watchWebSocket } from './handlers/watch.js';
 import { kubeletRoutes } from './handlers/kubelet-routes.js';
 import { checkListOptions } from './handlers/common.js';
-import type { KubeletClientOptions } from './kubelet-client.js';
+import { KubeletClient, type KubeletClientOptions } from './kubelet-client.js';
+import { proxyPodStream, streamKindOf } from './handlers/pod-stream.js';
 import { precompileValidators } from '../api/validation/index.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { queryOf, restHandler } from './rest.js';
@@ -237,7 +238,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   // One express handler for everything: the API does its own routing from the RequestInfo, and
   // a chain of express middlewares (log, auth, kubelet routes, REST, errors) cost about a tenth
   // of the server's CPU on the write path (kube-apiserver, too, is a handler chain of its own).
-  const kubelet = kubeletRoutes(ctx, opts.kubeletClient);
+  const kubelets = new KubeletClient(opts.kubeletClient);
+  const kubelet = kubeletRoutes(ctx, kubelets);
   const rest = restHandler(ctx);
   const serve = async (req: http.IncomingMessage, res: http.ServerResponse, path: string, search: string, setUser: (u: UserInfo) => void) => {
     // Health answers without a token so supervisors and load balancers can probe it.
@@ -291,6 +293,14 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       for (const [k, v] of url.searchParams) query[k] ??= v;
       const auth = authenticate(req.headers.authorization ?? bearerFromProtocols(req.headers['sec-websocket-protocol']), { tokens, anonymous });
       if (!auth.user) return fail(errors.unauthorized());
+      const user = auth.user;
+      if (streamKindOf(url.pathname)) {
+        // exec, attach, portforward: WebSocket or SPDY, carried to the pod's kubelet.
+        const info = parseRequestInfo(req.method ?? 'GET', url.pathname, query);
+        log.info({ method: req.method, path: req.url, user: user.name, upgrade: req.headers.upgrade }, 'pod stream');
+        proxyPodStream(ctx, kubelets, user, info, req, socket, head).catch((e: unknown) => fail(toApiError(e, log)));
+        return;
+      }
       const info = parseRequestInfo('GET', url.pathname, { ...query, watch: 'true' });
       const resource = info.resourceInfo;
       if (!resource || info.verb !== 'watch') return fail(new ApiError(404, 'NotFound', 'only watches are served over WebSocket', {}));
@@ -330,6 +340,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       clearImmediate(warm);
       compactor?.stop();
       for (const s of servers) s.close();
+      kubelets.close();
       for (const s of servers) s.closeAllConnections();
       await Promise.all([...caches.values()].map((c) => c.stop()));
       client.close();

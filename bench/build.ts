@@ -3,10 +3,13 @@
 // `buildah bud --layers` with a private --root/--runroot (overlay storage driver, or vfs
 // where overlay is refused) and --isolation chroot. The base image (busybox) comes from a
 // local registry the bench starts, so both builders pull it over loopback on a cold build.
-// Cold: every run starts from an empty root. Warm: the same build again in the root a cold
-// run left (every step answered from the layer cache). Targets: skiff/buildah cold <= 1.0,
-// warm <= 0.5. Each figure is the median of a few runs. skiff's per-phase times (imagebuild/trace.ts)
-// of the first cold and warm run are printed too, to show where its time goes.
+// Both builders run as commands started from this process with child_process. Cold: every
+// build starts from an empty root. Warm: the same build again in the root the first cold round
+// left (every step answered from the layer cache). Each is measured in alternating rounds
+// (SKIFF_BENCH_BUILD_ROUNDS, at least 3), reported as the median ratio skiff/buildah with its
+// spread (bench/rounds.ts). Targets: cold <= 1.0, warm <= 0.5. skiff's per-phase times
+// (imagebuild/trace.ts) of its first cold and warm build are printed too, to show where its
+// time goes. No literature figures.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -17,12 +20,11 @@ import { promisify } from 'node:util';
 import { buildBusyboxImage, openStore, pushImage } from '../test/fixtures/images.js';
 import { startRegistry } from '../test/fixtures/registry.js';
 import { repoRoot, skiffEntry } from '../test/fixtures/process.js';
-import { median } from './measure.js';
+import { compare, summary } from './rounds.js';
 
 const run$ = promisify(execFile);
 
-const COLD_RUNS = 3;
-const WARM_RUNS = 3;
+const ROUNDS = Number(process.env.SKIFF_BENCH_BUILD_ROUNDS ?? 3);
 const ROOT = repoRoot;
 const SKIFF = skiffEntry;
 
@@ -83,7 +85,7 @@ export async function run(): Promise<Record<string, unknown>> {
   await ensureDist();
   const work = await mkdtemp(path.join(os.tmpdir(), 'skiff-bench-build-'));
   const reg = await startRegistry();
-  const buildahRoots: { root: string; runroot: string; driver: string }[] = [];
+  const buildahRoots: BuildahRoot[] = [];
   try {
     const store = await openStore(path.join(work, 'base'));
     await pushImage(reg.host, 'bench/busybox:v1', store, await buildBusyboxImage(store));
@@ -93,53 +95,54 @@ export async function run(): Promise<Record<string, unknown>> {
     const driver = await buildahDriver(work);
     say(`Dockerfile: FROM ${base}, COPY 16 MB in 304 files, 2 RUN steps, 4 config lines; buildah storage driver ${driver}`);
 
-    // SKIFF_BUILD_TRACE: per-phase times on stderr (imagebuild/trace.ts), shown for the first cold and warm run.
-    const traces: string[] = [];
-    const skiffBuild = async (root: string) => {
+    // SKIFF_BUILD_TRACE: per-phase times on stderr (imagebuild/trace.ts), kept for the first cold and warm build.
+    const traces: { cold?: string; warm?: string } = {};
+    const skiffBuild = async (root: string, kind: 'cold' | 'warm') => {
       const r = await run$(process.execPath, [SKIFF, 'build', '--root', root, '-t', 'localhost/bench/app:v1', '-q', context], { maxBuffer: 1 << 24, env: { ...process.env, SKIFF_BUILD_TRACE: '1' } });
-      traces.push(r.stderr.split('\n').filter((l) => l.startsWith('trace ')).join('\n'));
+      traces[kind] ??= r.stderr.split('\n').filter((l) => l.startsWith('trace ')).join('\n');
     };
-    const buildahBuild = (root: string, runroot: string) =>
-      run$('buildah', ['--root', root, '--runroot', runroot, '--storage-driver', driver, 'bud', '--layers', '--isolation', 'chroot', '--tls-verify=false', '--quiet', '-t', 'localhost/bench/app:v1', context], { maxBuffer: 1 << 24 });
+    const buildahBuild = (b: BuildahRoot) =>
+      run$('buildah', ['--root', b.root, '--runroot', b.runroot, '--storage-driver', driver, 'bud', '--layers', '--isolation', 'chroot', '--tls-verify=false', '--quiet', '-t', 'localhost/bench/app:v1', context], { maxBuffer: 1 << 24 });
 
-    const cold = { skiff: [] as number[], buildah: [] as number[] };
-    const warm = { skiff: [] as number[], buildah: [] as number[] };
-    for (let r = 0; r < COLD_RUNS; r++) {
-      const root = path.join(work, `skiff-${r}`);
-      cold.skiff.push(await timed(() => skiffBuild(root)));
-      if (r === 0) for (let w = 0; w < WARM_RUNS; w++) warm.skiff.push(await timed(() => skiffBuild(root)));
-      say(`skiff build cold #${r + 1}: ${cold.skiff[r].toFixed(0)} ms${r === 0 ? `; warm: ${warm.skiff.map((x) => x.toFixed(0)).join(', ')} ms` : ''}`);
-      await rm(root, { recursive: true, force: true });
-
-      const b = { root: path.join(work, `buildah-${r}`), runroot: path.join(work, `buildah-run-${r}`), driver };
-      buildahRoots.push(b);
-      cold.buildah.push(await timed(() => buildahBuild(b.root, b.runroot)));
-      if (r === 0) for (let w = 0; w < WARM_RUNS; w++) warm.buildah.push(await timed(() => buildahBuild(b.root, b.runroot)));
-      say(`buildah bud cold #${r + 1}: ${cold.buildah[r].toFixed(0)} ms${r === 0 ? `; warm: ${warm.buildah.map((x) => x.toFixed(0)).join(', ')} ms` : ''}`);
-      await removeBuildahRoot(b);
-    }
-    say(`skiff phases, cold #1 (ms since process start):\n${traces[0]}`);
-    say(`skiff phases, warm #1:\n${traces[1]}`);
-    const coldRatio = median(cold.skiff) / median(cold.buildah);
-    const warmRatio = median(warm.skiff) / median(warm.buildah);
-    say(`cold: skiff ${median(cold.skiff).toFixed(0)} ms, buildah ${median(cold.buildah).toFixed(0)} ms, ratio ${coldRatio.toFixed(3)} (target <= 1.0)`);
-    say(`warm: skiff ${median(warm.skiff).toFixed(0)} ms, buildah ${median(warm.buildah).toFixed(0)} ms, ratio ${warmRatio.toFixed(3)} (target <= 0.5)`);
-    return {
-      benchmark: 'build',
-      buildahDriver: driver,
-      coldSkiffMs: Math.round(median(cold.skiff)),
-      coldBuildahMs: Math.round(median(cold.buildah)),
-      coldRatio: Number(coldRatio.toFixed(3)),
-      coldTarget: 1.0,
-      coldOk: coldRatio <= 1.0,
-      warmSkiffMs: Math.round(median(warm.skiff)),
-      warmBuildahMs: Math.round(median(warm.buildah)),
-      warmRatio: Number(warmRatio.toFixed(3)),
-      warmTarget: 0.5,
-      warmOk: warmRatio <= 0.5,
-      coldRuns: COLD_RUNS,
-      warmRuns: WARM_RUNS,
-    };
+    // The first cold round's roots stay for the warm rounds.
+    const warmSkiffRoot = path.join(work, 'skiff-0');
+    const warmBuildah = { root: path.join(work, 'buildah-0'), runroot: path.join(work, 'buildah-run-0'), driver };
+    buildahRoots.push(warmBuildah);
+    const cold = await compare({
+      name: 'coldBuild',
+      unit: 'ms',
+      rounds: ROUNDS,
+      target: 1.0,
+      skiff: {
+        label: 'skiff build',
+        async measure(r) {
+          const root = path.join(work, `skiff-${r}`);
+          const ms = await timed(() => skiffBuild(root, 'cold'));
+          if (r > 0) await rm(root, { recursive: true, force: true });
+          return ms;
+        },
+      },
+      anchor: {
+        label: 'buildah bud --layers',
+        async measure(r) {
+          const b = r === 0 ? warmBuildah : { root: path.join(work, `buildah-${r}`), runroot: path.join(work, `buildah-run-${r}`), driver };
+          const ms = await timed(() => buildahBuild(b));
+          if (r > 0) await removeBuildahRoot(b);
+          return ms;
+        },
+      },
+    });
+    const warm = await compare({
+      name: 'warmBuild',
+      unit: 'ms',
+      rounds: ROUNDS,
+      target: 0.5,
+      skiff: { label: 'skiff build', measure: () => timed(() => skiffBuild(warmSkiffRoot, 'warm')) },
+      anchor: { label: 'buildah bud --layers', measure: () => timed(() => buildahBuild(warmBuildah)) },
+    });
+    say(`skiff phases, first cold build (ms since process start):\n${traces.cold}`);
+    say(`skiff phases, first warm build:\n${traces.warm}`);
+    return { benchmark: 'build', buildahDriver: driver, coldBuild: summary(cold), warmBuild: summary(warm) };
   } finally {
     for (const b of buildahRoots) await removeBuildahRoot(b);
     await reg.stop();
@@ -147,8 +150,14 @@ export async function run(): Promise<Record<string, unknown>> {
   }
 }
 
+interface BuildahRoot {
+  root: string;
+  runroot: string;
+  driver: string;
+}
+
 /** buildah leaves its layers mounted under overlay storage until told; unmount, then delete. */
-async function removeBuildahRoot(b: { root: string; runroot: string; driver: string }): Promise<void> {
+async function removeBuildahRoot(b: BuildahRoot): Promise<void> {
   if (!existsSync(b.root)) return;
   const g = ['--root', b.root, '--runroot', b.runroot, '--storage-driver', b.driver];
   await run$('buildah', [...g, 'rm', '--all']).catch(() => undefined);

@@ -1,13 +1,15 @@
-// What the benchmarks share: percentiles, CPU time of processes, and the anchor that runs a
-// prepared OCI bundle with the bare runtime (`crun|runc run -d`), as the start and startup
-// benchmarks compare skiff against.
+// What the benchmarks share: percentiles, CPU time of processes, and the anchor of the start
+// and startup benchmarks, prepared OCI bundles run by the bare runtime (`crun|runc run -d`)
+// started the way skiff's runtime starts its own commands.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ImageService } from '../runtime/image-service.js';
-import { mountRootfs } from '../runtime/oci/mount.js';
+import { runCommand } from '../runtime/oci/command.js';
+import { mountRootfs, unmountAll } from '../runtime/oci/mount.js';
 import { buildSpec } from '../runtime/oci/spec.js';
+import { companionEnabled, monitorViaCompanion } from '../runtime/oci/spawner.js';
 
 /** Nearest-rank percentile of an ascending array (0 when empty). */
 export function percentile(sorted: number[], p: number): number {
@@ -115,19 +117,67 @@ export function cpuBetween(before: Map<number, ProcCpu>, after: Map<number, Proc
   return [...byName].sort((x, y) => y[1] - x[1]);
 }
 
+/** CPU ms by process name (cpuBetween) summed over several measured windows. */
+export class CpuTally {
+  readonly #used = new Map<string, number>();
+  #from: Map<number, ProcCpu> | undefined;
+
+  begin(): void {
+    this.#from = processCpu();
+  }
+
+  end(): void {
+    if (!this.#from) return;
+    for (const [name, used] of cpuBetween(this.#from, processCpu())) this.#used.set(name, (this.#used.get(name) ?? 0) + used);
+    this.#from = undefined;
+  }
+
+  /** The `n` largest, each divided by `per` ("kubelet 12.3, runc 8.1"). */
+  top(n: number, per: number): string {
+    return [...this.#used]
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, n)
+      .map(([name, used]) => `${name} ${Math.round((used / per) * 10) / 10}`)
+      .join(', ');
+  }
+}
+
 /** CPU ms this process has used so far. */
 export function selfCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
 
-/** Runs a command to its exit with stdio on /dev/null (a detached container inherits it, so pipes would never close). */
+/**
+ * Runs a command to its exit, started as skiff's runtime starts conmon: from the spawn
+ * companion (posix_spawn, /dev/null on 0-2, a session of its own; runtime/oci/spawner.ts), or
+ * directly from this process where the companion is switched off (SKIFF_SPAWN_HELPER=0, or
+ * no companion built), as the runtime then does. stdio goes to /dev/null either way: a
+ * detached container inherits it, so pipes would never close.
+ */
 export function runDetached(cmd: string, args: string[]): Promise<void> {
+  const failed = (code: number | null) => new Error(`${cmd} ${args.join(' ')}: exit ${code}`);
+  const viaCompanion = monitorViaCompanion({ cmd, args, env: process.env, cwd: '/' });
+  if (viaCompanion) {
+    return new Promise((resolve, reject) => {
+      viaCompanion.onError(reject);
+      viaCompanion.onExit((code) => {
+        viaCompanion.release();
+        if (code === 0) resolve();
+        else reject(failed(code));
+      });
+    });
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: 'ignore' });
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}`))));
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(failed(code))));
   });
+}
+
+/** How the anchor's commands start, for the benchmarks' headers and output. */
+export function spawnPath(): string {
+  return companionEnabled() ? 'the spawn companion (posix_spawn), as skiff starts conmon' : 'Node child_process on both sides (SKIFF_SPAWN_HELPER=0 or no companion built)';
 }
 
 export interface BareBundle {
@@ -135,25 +185,64 @@ export interface BareBundle {
   bundle: string;
 }
 
-/**
- * An OCI bundle equivalent to what skiff's runtime makes for a container (rootfs from the
- * same image snapshot, default spec, its own network namespace, a cgroup under the parent),
- * for the bare `run -d` anchor.
- */
-export async function writeBareBundle(o: { images: ImageService; imageId: string; dir: string; id: string; cgroupParent: string; command: string[] }): Promise<BareBundle> {
-  const bundle = path.join(o.dir, o.id);
-  await mountRootfs(await o.images.prepareRootfs(`bench-bare-${o.id}`, o.imageId), path.join(bundle, 'rootfs'));
-  const spec = buildSpec({
-    args: o.command,
-    env: ['PATH=/bin'],
-    cwd: '/',
-    user: { uid: 0, gid: 0, additionalGids: [] },
-    hostname: o.id,
-    cgroupsPath: `${o.cgroupParent}/bare/${o.id}`,
-    resources: { cpuShares: 2, memoryLimitInBytes: 64 * 2 ** 20 },
-  });
-  spec.linux.namespaces.push({ type: 'network' });
-  spec.mounts = spec.mounts.map((m) => (m.destination === '/sys' ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] } : m));
-  await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
-  return { id: o.id, bundle };
+export interface BareOptions {
+  images: ImageService;
+  imageId: string;
+  /** Where bundles and the runtime's state go. */
+  dir: string;
+  cgroupParent: string;
+  command: string[];
+  /** The OCI runtime binary (crun or runc, as skiff's runtime picked). */
+  runtimePath: string;
 }
+
+/**
+ * The anchor of the start and startup benchmarks: containers run by the bare OCI runtime
+ * (`<runtime> run -d`, started through runDetached) from bundles equivalent to what skiff's
+ * runtime makes for a container (rootfs from the same image snapshot, default spec, its own
+ * network namespace, a cgroup under the parent); no CNI, no conmon. Bundles are prepared
+ * ahead, so that only `run -d` is timed, and removed batch by batch.
+ */
+export class BareContainers {
+  readonly #o: BareOptions;
+  readonly #state: string;
+
+  constructor(o: BareOptions) {
+    this.#o = o;
+    this.#state = path.join(o.dir, 'state');
+  }
+
+  async prepare(id: string): Promise<BareBundle> {
+    const o = this.#o;
+    const bundle = path.join(o.dir, id);
+    await mountRootfs(await o.images.prepareRootfs(rootfsKey(id), o.imageId), path.join(bundle, 'rootfs'));
+    const spec = buildSpec({
+      args: o.command,
+      env: ['PATH=/bin'],
+      cwd: '/',
+      user: { uid: 0, gid: 0, additionalGids: [] },
+      hostname: id,
+      cgroupsPath: `${o.cgroupParent}/bare/${id}`,
+      resources: { cpuShares: 2, memoryLimitInBytes: 64 * 2 ** 20 },
+    });
+    spec.linux.namespaces.push({ type: 'network' });
+    spec.mounts = spec.mounts.map((m) => (m.destination === '/sys' ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] } : m));
+    await fs.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
+    return { id, bundle };
+  }
+
+  /** `<runtime> run -d`: resolves when the runtime has exited, the container running. */
+  start(b: BareBundle): Promise<void> {
+    return runDetached(this.#o.runtimePath, [`--root=${this.#state}`, 'run', '-d', '--bundle', b.bundle, b.id]);
+  }
+
+  /** Kills and deletes the container, unmounts its rootfs and drops its snapshot and bundle. */
+  async remove(b: BareBundle): Promise<void> {
+    await runCommand(this.#o.runtimePath, [`--root=${this.#state}`, 'delete', '--force', b.id]);
+    await unmountAll(path.join(b.bundle, 'rootfs'));
+    await this.#o.images.removeRootfs(rootfsKey(b.id));
+    await fs.rm(b.bundle, { recursive: true, force: true });
+  }
+}
+
+const rootfsKey = (id: string) => `bench-bare-${id}`;

@@ -5,6 +5,8 @@
 // when the server says the version is too old (410 Expired), and AbortSignal cancellation.
 import { isApiError } from '../api/errors.js';
 import type { KubeList, KubeObject, Status } from '../api/types/meta.js';
+import { exponentialBackoffMs } from './backoff.js';
+import { abortableDelay } from './delay.js';
 import type { ResourceClient } from './rest.js';
 import { isExpired, type WatchEventOf } from './watch.js';
 
@@ -60,19 +62,6 @@ export function objectKey(obj: KubeObject): string {
   return ns ? `${ns}/${obj.metadata.name ?? ''}` : (obj.metadata?.name ?? '');
 }
 
-function defaultDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 class RelistNeeded extends Error {}
 
 export class Informer<T extends KubeObject> {
@@ -99,7 +88,7 @@ export class Informer<T extends KubeObject> {
     this.#lw = lw;
     this.#initialBackoff = options.initialBackoffMs ?? 500;
     this.#maxBackoff = options.maxBackoffMs ?? 30_000;
-    this.#delay = options.delay ?? defaultDelay;
+    this.#delay = options.delay ?? abortableDelay;
     this.#firstSync = new Promise((resolve) => (this.#resolveFirstSync = resolve));
   }
 
@@ -184,7 +173,7 @@ export class Informer<T extends KubeObject> {
         }
         this.#emit('error', err);
         failures++;
-        const wait = Math.min(this.#maxBackoff, this.#initialBackoff * 2 ** (failures - 1));
+        const wait = exponentialBackoffMs(failures, this.#initialBackoff, this.#maxBackoff);
         await this.#delay(wait, signal);
       }
     }

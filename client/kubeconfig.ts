@@ -226,8 +226,13 @@ export function buildKubeconfig(options: {
   };
 }
 
+/** A kubeconfig's text, as kubectl writes one. */
+export function kubeconfigText(config: Kubeconfig): string {
+  return stringifyYaml(config);
+}
+
 /** Writes a kubeconfig with mode 0600: it holds credentials. */
 export async function writeKubeconfig(file: string, config: Kubeconfig): Promise<void> {
   await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  await writeFile(file, stringifyYaml(config), { mode: 0o600 });
+  await writeFile(file, kubeconfigText(config), { mode: 0o600 });
 }

@@ -6,6 +6,7 @@
 // for one lease cannot both win: the loser gets 409 Conflict.
 import { isApiError } from '../api/errors.js';
 import type { Lease } from '../api/types/coordination.js';
+import { abortableDelay } from './delay.js';
 import type { RestClient } from './rest.js';
 
 export interface LeaderElectionOptions {
@@ -24,19 +25,6 @@ export interface LeaderElectionOptions {
   onStoppedLeading?: () => void;
   onNewLeader?: (identity: string) => void;
   onError?: (err: unknown) => void;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Kubernetes' MicroTime format (RFC 3339 with microseconds). */
@@ -77,7 +65,7 @@ export class LeaderElector {
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       if (!(await this.#tryAcquireOrRenew())) {
-        await sleep(this.#o.retryPeriodMs, signal);
+        await abortableDelay(this.#o.retryPeriodMs, signal);
         continue;
       }
       await this.#lead(signal);
@@ -93,7 +81,7 @@ export class LeaderElector {
       void Promise.resolve(this.#o.onStartedLeading(leading.signal)).catch((err: unknown) => this.#o.onError?.(err));
       let lastRenew = Date.now();
       while (!leading.signal.aborted) {
-        await sleep(this.#o.retryPeriodMs, leading.signal);
+        await abortableDelay(this.#o.retryPeriodMs, leading.signal);
         if (leading.signal.aborted) break;
         if (await this.#tryAcquireOrRenew()) {
           lastRenew = Date.now();

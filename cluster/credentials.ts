@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildKubeconfig, writeKubeconfig } from '../client/kubeconfig.js';
+import { buildKubeconfig, kubeconfigText } from '../client/kubeconfig.js';
 import { makePrivateDir, writePrivateFile } from './state.js';
 
 export interface Identity {
@@ -90,10 +90,9 @@ export async function ensureCredentials(opts: {
   makePrivateDir(path.join(opts.stateDir, 'kubeconfigs'));
   for (const idn of opts.identities) {
     const file = path.join(opts.stateDir, idn.id === 'admin' ? 'kubeconfig' : path.join('kubeconfigs', `${idn.id}.kubeconfig`));
-    await writeKubeconfig(
-      file,
-      buildKubeconfig({ server: opts.server, name: opts.clusterName ?? 'skiff', user: idn.user, ca: caPem, token: tokens.get(idn.id) }),
-    );
+    // Replaced whole (a rename), never truncated in place: a cluster's kubeconfigs are rewritten
+    // at every start while `skiff lab up`, kubectl or a component may be reading them.
+    await writePrivateFile(file, kubeconfigText(buildKubeconfig({ server: opts.server, name: opts.clusterName ?? 'skiff', user: idn.user, ca: caPem, token: tokens.get(idn.id) })));
     kubeconfigs.set(idn.id, file);
   }
   return { caFile, caPem, apiserverCertFile, apiserverKeyFile, tokenFile, tokens, kubeconfigs };

@@ -1,7 +1,7 @@
 // `skiff cri run`'s network (cli/node/) against the ones `skiff up` and `skiff lab` make: two
 // folders' defaults side by side, so the test lives with the cluster, which may import both.
 import { describe, expect, it } from 'vitest';
-import { CRI_RUN_NETWORK } from '../cli/node/cri-containers.js';
+import { CRI_RUN_NETWORK } from '../cli/node/cri-runs.js';
 import { DEFAULTS } from './detach.js';
 import { planLabNetwork } from './lab-network.js';
 

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { ADMIN, CONTROLLER_MANAGER, ensureCredentials, nodeIdentity, SCHEDULER } from './credentials.js';
 import { etcdComponent, planEtcdCluster } from './etcd.js';
 import { apiserverEtcdFlags, ensureEtcdCredentials } from './etcd-credentials.js';
-import { ensureKubeletApiCredentials, kubeletApiTokenFile, type KubeletApiCredentials } from './kubelet-credentials.js';
+import { apiserverKubeletClientFlags, ensureApiserverKubeletClient, ensureKubeletServing, kubeletServingFlags, type KubeletServingCredentials } from './kubelet-credentials.js';
 import { createLabNetwork, deleteLabNetwork, planLabNetwork, setNodeLink, type LabNetworkPlan } from './lab-network.js';
 import { startProxy, type RunningProxy } from './lab-proxy.js';
 import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } from './registry.js';
@@ -131,8 +131,9 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
     // a unix socket (kubelets/<node>.sock) that a proxy inside the node carries to its kubelet.
     const kubeletSockets = path.join(paths.root, 'sock', 'kubelets');
     await mkdir(kubeletSockets, { recursive: true });
-    const kubeletApi = new Map<string, KubeletApiCredentials>();
-    for (const n of plan.nodes) kubeletApi.set(n.name, await ensureKubeletApiCredentials(paths.root, n.name, [n.ip]));
+    const kubeletServing = new Map<string, KubeletServingCredentials>();
+    for (const n of plan.nodes) kubeletServing.set(n.name, await ensureKubeletServing(paths.root, n.name, [n.ip]));
+    const kubeletClient = await ensureApiserverKubeletClient(paths.root);
     const etcdPki = await ensureEtcdCredentials(paths.root);
     makePrivateDir(paths.etcdDir);
     for (const m of etcdPlan.members) await sup.start(etcdComponent(etcdPlan, m, paths.etcdDir, etcdPki));
@@ -149,7 +150,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
         `--tls-cert-file=${creds.apiserverCertFile}`,
         `--tls-private-key-file=${creds.apiserverKeyFile}`,
         `--token-auth-file=${creds.tokenFile}`,
-        `--kubelet-client-token-file=${kubeletApiTokenFile(paths.root)}`,
+        ...apiserverKubeletClientFlags(kubeletClient),
         `--kubelet-certificate-authority=${creds.caFile}`,
         `--kubelet-socket-dir=${kubeletSockets}`,
       ]),
@@ -210,7 +211,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
         ]),
         prefix: inNode,
       });
-      const kapi = kubeletApi.get(n.name);
+      const serving = kubeletServing.get(n.name);
       makePrivateDir(path.join(paths.root, 'nodes', String(n.index)));
       await sup.start({
         ...skiffComponent(
@@ -224,7 +225,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
             `--registry-config=${paths.registriesYaml}`,
             `--node-labels=skiff.dev/lab=${o.name},skiff.dev/lab-node=${n.index}`,
             ...(o.nodeCapacity ? [`--capacity=${o.nodeCapacity}`] : []),
-            ...(kapi ? [`--kubelet-api-token-file=${kapi.tokenFile}`, `--tls-cert-file=${kapi.certFile}`, `--tls-private-key-file=${kapi.keyFile}`] : []),
+            ...(serving ? kubeletServingFlags(serving) : []),
           ],
           15_000,
           gate.file,

@@ -12,7 +12,7 @@ import { parse, stringify } from 'yaml';
 import { ADMIN, CONTROLLER_MANAGER, ensureCredentials, nodeIdentity, SCHEDULER, type ClusterCredentials } from './credentials.js';
 import { etcdComponent, planEtcdCluster } from './etcd.js';
 import { apiserverEtcdFlags, ensureEtcdCredentials, type EtcdClientTls } from './etcd-credentials.js';
-import { ensureKubeletApiCredentials } from './kubelet-credentials.js';
+import { apiserverKubeletClientFlags, ensureApiserverKubeletClient, ensureKubeletServing, kubeletServingFlags } from './kubelet-credentials.js';
 import { defaultHostIP } from '../kubelet/node-status.js';
 import { writeDockerAuth } from '../runtime/images/docker-config.js';
 import { loadRegistriesConfig } from '../runtime/images/registries-config.js';
@@ -156,7 +156,8 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       identities: [ADMIN, SCHEDULER, CONTROLLER_MANAGER, nodeIdentity(node)],
     });
 
-    const kubeletApi = await ensureKubeletApiCredentials(paths.root, node, [os.hostname(), defaultHostIP()]);
+    const kubeletServing = await ensureKubeletServing(paths.root, node, [os.hostname(), defaultHostIP()]);
+    const kubeletClient = await ensureApiserverKubeletClient(paths.root);
     mark('credentials ready');
     let etcdServers = opts.etcdServers;
     let etcdTls = opts.etcdTls;
@@ -185,9 +186,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       `--pod-cidr=${opts.podCidr ?? DEFAULTS.podCidr}`,
       `--bridge=${opts.bridge ?? DEFAULTS.bridge}`,
       `--registry-config=${paths.registriesYaml}`,
-      `--kubelet-api-token-file=${kubeletApi.tokenFile}`,
-      `--tls-cert-file=${kubeletApi.certFile}`,
-      `--tls-private-key-file=${kubeletApi.keyFile}`,
+      ...kubeletServingFlags(kubeletServing),
       // Any free port (advertised in the Node): a real kubelet or a second cluster may hold 10250.
       '--kubelet-port=0',
       `--address=${defaultHostIP()}`,
@@ -200,7 +199,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       `--tls-cert-file=${creds.apiserverCertFile}`,
       `--tls-private-key-file=${creds.apiserverKeyFile}`,
       `--token-auth-file=${creds.tokenFile}`,
-      `--kubelet-client-token-file=${kubeletApi.tokenFile}`,
+      ...apiserverKubeletClientFlags(kubeletClient),
       `--kubelet-certificate-authority=${creds.caFile}`,
     ];
     await sup.start({

@@ -44,7 +44,8 @@ export interface ApiFlags {
   bookmarkInterval: string;
   etcdCompactionInterval: string;
   eventTtl: string;
-  kubeletClientTokenFile?: string;
+  kubeletClientCertificate?: string;
+  kubeletClientKey?: string;
   kubeletCertificateAuthority?: string;
   kubeletSocketDir?: string;
   groupCommit: boolean | string;
@@ -66,7 +67,8 @@ export async function apiServerOptions(o: ApiFlags, log: Logger): Promise<ApiSer
     eventTTLSeconds: Math.ceil(duration(o.eventTtl) / 1000),
     groupCommit: typeof o.groupCommit === 'boolean' ? o.groupCommit : bool(o.groupCommit),
     kubeletClient: {
-      token: o.kubeletClientTokenFile ? (await readFile(o.kubeletClientTokenFile, 'utf8')).trim() : undefined,
+      cert: o.kubeletClientCertificate ? await readFile(o.kubeletClientCertificate) : undefined,
+      key: o.kubeletClientKey ? await readFile(o.kubeletClientKey) : undefined,
       ca: o.kubeletCertificateAuthority ? await readFile(o.kubeletCertificateAuthority) : undefined,
       socketDir: o.kubeletSocketDir,
     },
@@ -97,7 +99,8 @@ export function apiserverCommand(): Command {
     .option('--bookmark-interval <ms>', 'how often watches that allow bookmarks get one', '60000')
     .option('--etcd-compaction-interval <duration>', 'how often to compact etcd history (e.g. 5m, 30s; 0 = never)', '5m')
     .option('--event-ttl <duration>', 'how long events are kept after their last update (e.g. 1h, 30m; 0 = forever)', '1h')
-    .option('--kubelet-client-token-file <file>', 'bearer token the API server presents to kubelets (pods/log, nodes/proxy)')
+    .option('--kubelet-client-certificate <file>', 'PEM client certificate the API server presents to kubelets (pods/log, nodes/proxy)')
+    .option('--kubelet-client-key <file>', 'PEM private key of --kubelet-client-certificate')
     .option('--kubelet-certificate-authority <file>', "PEM CA of the kubelets' serving certificates (none: not verified)")
     .option('--kubelet-socket-dir <dir>', 'unix sockets <node>.sock leading to kubelets with no route from here (lab nodes)')
     .option('--group-commit [bool]', 'send concurrent writes to etcd as one transaction (they then share a resourceVersion)', true)

@@ -4,8 +4,8 @@
 // skiff's own CRI runtime on <root>/runtime and runs the kubelet until SIGTERM/SIGINT. The
 // pods' containers keep running when the kubelet stops; the next start re-adopts them.
 // Its HTTPS server (--kubelet-port, --address, --tls-cert-file/--tls-private-key-file or a
-// self-signed certificate) answers the API server, which proves itself with a token from
-// --kubelet-api-token-file.
+// self-signed certificate) answers the API server alone, which proves itself with a client
+// certificate issued by --client-ca-file.
 import { Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -47,6 +47,7 @@ interface KubeletFlags {
   address?: string;
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
+  clientCaFile?: string;
   kubeletApiTokenFile?: string;
   imageGcHighThreshold: number;
   imageGcLowThreshold: number;
@@ -96,7 +97,9 @@ export function kubeletCommand(): Command {
     .option('--address <ip>', 'address the kubelet server listens on (default: all)', '0.0.0.0')
     .option('--tls-cert-file <file>', 'PEM serving certificate of the kubelet server (default: self-signed, made at start)')
     .option('--tls-private-key-file <file>', 'PEM key of --tls-cert-file')
-    .option('--kubelet-api-token-file <file>', 'tokens (one a line) accepted from the API server; without it the HTTPS server is off')
+    .option('--client-ca-file <file>', "PEM CA of the API server's client certificate, the only caller the HTTPS server serves; without it the server is off")
+    // Gone: a token every node holds would open every node's pods. Refused with the way out.
+    .addOption(new Option('--kubelet-api-token-file <file>').hideHelp())
     .addOption(new Option('--image-gc-high-threshold <percent>', 'image file system usage at or above which unused images are removed (100: never)').default(85).argParser(percent))
     .addOption(new Option('--image-gc-low-threshold <percent>', 'usage image garbage collection frees down to').default(80).argParser(percent))
     .addOption(new Option('--image-minimum-gc-age <duration>', 'minimum age of an unused image before it may be removed').default(120_000, '2m').argParser(duration))
@@ -123,15 +126,16 @@ export function kubeletCommand(): Command {
       if (!o.tlsCertFile !== !o.tlsPrivateKeyFile) throw new Error('--tls-cert-file and --tls-private-key-file go together');
       // The server starts first so the Node advertises the port it really got (--kubelet-port 0).
       const ref: { kubelet?: Kubelet } = {};
-      // Without a token nothing could call the server: it is not started (and holds no port).
-      if (!o.kubeletApiTokenFile) log.warn({}, 'no --kubelet-api-token-file: the kubelet HTTPS server (logs, images, stats) is off');
-      const server = !o.kubeletApiTokenFile ? undefined : await startKubeletServer({
+      if (o.kubeletApiTokenFile) throw new Error("--kubelet-api-token-file is no longer supported: the kubelet serves only the API server's client certificate (give --client-ca-file, and the API server --kubelet-client-certificate/--kubelet-client-key)");
+      // Without a client CA nothing could call the server: it is not started (and holds no port).
+      if (!o.clientCaFile) log.warn({}, 'no --client-ca-file: the kubelet HTTPS server (logs, images, stats) is off');
+      const server = !o.clientCaFile ? undefined : await startKubeletServer({
         nodeName: o.nodeName,
         runtime,
         images,
         pods: () => ref.kubelet?.pods() ?? [],
         statusOf: (uid) => ref.kubelet?.statusManager.get(uid),
-        authn: KubeletAuthenticator.fromFile(o.kubeletApiTokenFile),
+        authn: KubeletAuthenticator.fromFile(o.clientCaFile),
         tls: await servingCertificate(o),
         host: o.address ?? '0.0.0.0',
         port: o.kubeletPort,

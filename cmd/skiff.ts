@@ -27,8 +27,8 @@ const GROUPS: Record<string, Register> = {
   kubelet: async (p) => void p.addCommand((await import('./kubelet.js')).kubeletCommand()),
   build: async (p) => void p.addCommand((await import('./build.js')).buildCommand()),
   image: async (p) => void p.addCommand((await import('../cli/node/image.js')).imageCommand()),
-  login: async (p) => void p.addCommand((await import('./login.js')).loginCommand()),
-  logout: async (p) => void p.addCommand((await import('./login.js')).logoutCommand()),
+  login: async (p) => void p.addCommand((await import('../cli/node/login.js')).loginCommand()),
+  logout: async (p) => void p.addCommand((await import('../cli/node/login.js')).logoutCommand()),
 };
 /** The user verbs (get, apply, logs, ...) register together from cli/. */
 const registerCliVerbs: Register = async (p) => void (await import('../cli/index.js')).registerCli(p);

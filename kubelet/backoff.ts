@@ -2,9 +2,12 @@
 // ImagePullBackOff: the delay starts at `initialMs`, doubles on every failure up to `maxMs`,
 // and an entry left alone for twice the maximum (10 min for the 5 min cap) starts over, which
 // is how "reset after 10 minutes running" comes about.
+import { exponentialBackoffMs } from '../client/backoff.js';
 import { systemClock, type Clock } from './clock.js';
 
 interface Entry {
+  /** Consecutive failures since the entry (re)started. */
+  failures: number;
   delayMs: number;
   lastUpdate: number;
 }
@@ -39,8 +42,9 @@ export class Backoff {
   /** Records a failure at `at` (default now): the first one waits initialMs, then doubles. */
   next(key: string, at = this.#clock.now()): number {
     const e = this.#entries.get(key);
-    const delayMs = !e || this.#expired(e, at) ? this.#initial : Math.min(e.delayMs * 2, this.#max);
-    this.#entries.set(key, { delayMs, lastUpdate: at });
+    const failures = !e || this.#expired(e, at) ? 1 : e.failures + 1;
+    const delayMs = exponentialBackoffMs(failures, this.#initial, this.#max);
+    this.#entries.set(key, { failures, delayMs, lastUpdate: at });
     return delayMs;
   }
 

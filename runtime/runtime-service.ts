@@ -23,10 +23,11 @@ import type {
 import type { ImageProvider } from './image-provider.js';
 import { containerStats, listContainerStats } from './containers/container-stats.js';
 import { containerStatus, listContainers } from './containers/container-status.js';
-import { createContainer } from './containers/create-container.js';
+import { createContainer, type MonitorOptions } from './containers/create-container.js';
 import { execSync } from './containers/exec-sync.js';
 import { readLogs, rotateContainerLog } from './containers/read-logs.js';
 import { removeContainer } from './containers/remove-container.js';
+import { restartContainer } from './containers/restart-container.js';
 import { startContainer } from './containers/start-container.js';
 import { stopContainer } from './containers/stop-container.js';
 import { BridgeOwner } from './network/bridge-owner.js';
@@ -35,9 +36,12 @@ import { OciRuntime, chooseRuntime, type OciRuntimeName } from './oci/oci-runtim
 import { makePrivateDirSync, PRIVATE_FILE_MODE } from './file-modes.js';
 import { loadRecords, runtimeDirs, type NodeNetwork, type RuntimeContext } from './runtime-context.js';
 import { removePodSandbox } from './sandboxes/remove-sandbox.js';
+import { restartPodSandbox } from './sandboxes/restart-sandbox.js';
 import { runPodSandbox } from './sandboxes/run-sandbox.js';
 import { listPodSandbox, podSandboxStatus } from './sandboxes/sandbox-status.js';
 import { stopPodSandbox } from './sandboxes/stop-sandbox.js';
+
+export type { MonitorOptions } from './containers/create-container.js';
 
 export interface RuntimeServiceOptions {
   /** Runtime root: records, bundles, exit files, logs, OCI state, IPAM allocations. */
@@ -169,8 +173,9 @@ export class SkiffRuntimeService implements RuntimeService {
     return listPodSandbox(this.#ctx, filter);
   }
 
-  createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
-    return createContainer(this.#ctx, podSandboxId, config, sandboxConfig);
+  /** CRI's CreateContainer; `monitor` is skiff's own, for the docker-style verbs (never the kubelet). */
+  createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig, monitor?: MonitorOptions): Promise<string> {
+    return createContainer(this.#ctx, podSandboxId, config, sandboxConfig, monitor);
   }
   startContainer(containerId: string): Promise<void> {
     return startContainer(this.#ctx, containerId);
@@ -198,6 +203,16 @@ export class SkiffRuntimeService implements RuntimeService {
   }
   readLogs(containerId: string, options?: ReadLogsOptions): AsyncIterable<LogLine> {
     return readLogs(this.#ctx, containerId, options);
+  }
+
+  /** Not CRI's: a stopped sandbox ready again, for the docker-style `skiff cri start` (restart-sandbox.ts). */
+  restartPodSandbox(podSandboxId: string): Promise<void> {
+    return restartPodSandbox(this.#ctx, podSandboxId);
+  }
+
+  /** Not CRI's: an exited container run again in place, for `skiff cri start` (restart-container.ts). */
+  restartContainer(containerId: string, monitor?: MonitorOptions): Promise<void> {
+    return restartContainer(this.#ctx, containerId, monitor);
   }
 
   /** Not CRI's RuntimeService but its ReopenContainerLog, done the kubelet's way: rotate, then reopen. */

@@ -158,12 +158,7 @@ function walkUnknown(schema: JsonSchema, value: unknown, path: Segments, out: st
  * fieldValidation=Strict (reject: `unknown field "..."`) or Warn (a Warning header per field).
  */
 export function unknownFields(obj: unknown, kind?: string): string[] {
-  const k = kind ?? (isObject(obj) && typeof obj.kind === 'string' ? obj.kind : undefined);
-  const schema = k ? schemaFor(k) : undefined;
-  if (!schema) return [];
-  const out: string[] = [];
-  walkUnknown(schema, obj, [], out, false);
-  return out;
+  return unknownFieldsOf(obj, kind, false);
 }
 
 /**
@@ -172,10 +167,15 @@ export function unknownFields(obj: unknown, kind?: string): string[] {
  * fieldValidation=Warn or Ignore.
  */
 export function dropUnknownFields(obj: unknown, kind?: string): string[] {
+  return unknownFieldsOf(obj, kind, true);
+}
+
+/** The kind is the one given, else the object's own `kind`; a kind with no schema has no unknown fields. */
+function unknownFieldsOf(obj: unknown, kind: string | undefined, remove: boolean): string[] {
   const k = kind ?? (isObject(obj) && typeof obj.kind === 'string' ? obj.kind : undefined);
   const schema = k ? schemaFor(k) : undefined;
   if (!schema) return [];
   const out: string[] = [];
-  walkUnknown(schema, obj, [], out, true);
+  walkUnknown(schema, obj, [], out, remove);
   return out;
 }

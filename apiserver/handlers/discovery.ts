@@ -54,6 +54,9 @@ export function apiGroupDoc(group: string): unknown | undefined {
   return versions ? apiGroup(group, versions) : undefined;
 }
 
+/** The streaming subresources and the options kind each takes, as Kubernetes lists them. */
+const STREAMS: Record<string, string | undefined> = { exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' };
+
 function resourceEntries(r: ResourceInfo): unknown[] {
   const main: Record<string, unknown> = {
     name: r.plural,
@@ -65,8 +68,8 @@ function resourceEntries(r: ResourceInfo): unknown[] {
   if (r.shortNames.length) main.shortNames = r.shortNames;
   if (r.categories) main.categories = r.categories;
   const subs = r.subresources.map((s) => {
-    const verbs = s === 'status' ? ['get', 'patch', 'update'] : s === 'binding' ? ['create'] : s === 'proxy' ? ['create', 'delete', 'get', 'patch', 'update'] : ['get'];
-    const kind = s === 'binding' ? 'Binding' : s === 'log' || s === 'proxy' ? r.kind : s === 'exec' ? 'PodExecOptions' : r.kind;
+    const verbs = s === 'status' ? ['get', 'patch', 'update'] : s === 'binding' ? ['create'] : s === 'proxy' ? ['create', 'delete', 'get', 'patch', 'update'] : STREAMS[s] ? ['create', 'get'] : ['get'];
+    const kind = s === 'binding' ? 'Binding' : (STREAMS[s] ?? r.kind);
     return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind, verbs };
   });
   return [main, ...subs];

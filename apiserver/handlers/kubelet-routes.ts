@@ -1,22 +1,26 @@
-// The two API paths answered by a node's kubelet rather than by etcd: pods/{name}/log and
-// nodes/{name}/proxy/... Asked before the REST handler (after authentication); it answers
+// The API paths answered by a node's kubelet rather than by etcd: pods/{name}/log,
+// nodes/{name}/proxy/... and the streams pods/{name}/exec|attach|portforward (upgrades, taken
+// by the server's upgrade listener; here only a request that asks for no upgrade, refused as
+// Kubernetes refuses it). Asked before the REST handler (after authentication); it answers
 // false for every other request, which then goes on untouched.
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { errors } from '../../api/errors.js';
 import type { UserInfo } from '../auth/user.js';
 import type { ApiContext } from '../context.js';
-import { KubeletClient, type KubeletClientOptions } from '../kubelet-client.js';
+import type { KubeletClient } from '../kubelet-client.js';
 import { parseRequestInfo } from '../request-info.js';
 import { queryOf } from '../rest.js';
 import { proxyToNode } from './node-proxy.js';
 import { getPodLog } from './pod-log.js';
+import { authorizeStream, streamKindOf, upgradeRequired } from './pod-stream.js';
 
 const POD_LOG = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/log\/?$/;
 const NODE_PROXY = /^\/api\/v1\/nodes\/([^/]+)\/proxy(\/.*)?$/;
+/** Every path of these holds one of the words (loose on purpose, see below). */
+const CHEAP = /log|proxy|exec|attach|portforward/;
 
-export function kubeletRoutes(ctx: ApiContext, opts: KubeletClientOptions = {}) {
-  const kubelets = new KubeletClient(opts);
-  /** Answers the request when it is one of the two; false when it is not (nothing was done). */
+export function kubeletRoutes(ctx: ApiContext, kubelets: KubeletClient) {
+  /** Answers the request when it is one of these; false when it is not (nothing was done). */
   return async (req: Request, res: Response, user: UserInfo): Promise<boolean> => {
     // The raw URL: a proxied path keeps its encoding ("/images/127.0.0.1%3A5000%2Fapp%3Av1").
     // Every request passes here, so a cheap test on the raw path comes before any parsing
@@ -24,14 +28,25 @@ export function kubeletRoutes(ctx: ApiContext, opts: KubeletClientOptions = {}) 
     const raw = req.url ?? '/';
     const q = raw.indexOf('?');
     const rawPath = q < 0 ? raw : raw.slice(0, q);
-    if (!rawPath.includes('log') && !rawPath.includes('proxy')) return false;
+    if (!CHEAP.test(rawPath)) return false;
     const url = new URL(raw, 'http://apiserver');
     const log = POD_LOG.test(url.pathname);
     const proxy = NODE_PROXY.exec(url.pathname);
-    if (!log && !proxy) return false;
+    const stream = streamKindOf(url.pathname);
+    if (!log && !proxy && !stream) return false;
     const query = queryOf(url.search);
     const method = req.method ?? 'GET';
     const info = parseRequestInfo(method, url.pathname, query);
+    if (stream) {
+      if (method !== 'GET' && method !== 'POST') {
+        // Authorized before routed, as everywhere: whoever may not use the verb gets 403, not 405.
+        const decision = ctx.authorize(user, info);
+        if (!decision.allowed) throw errors.forbidden(user.name, info.verb, `pods/${stream}`, info.name, undefined, decision.reason);
+        throw errors.methodNotAllowed(`${method} is not supported on pods/${stream}`);
+      }
+      authorizeStream(ctx, user, stream, info);
+      throw upgradeRequired();
+    }
     if (log) {
       // Authorized before routed, as everywhere: another verb is 403 to whoever may not use it.
       if (method !== 'GET') {

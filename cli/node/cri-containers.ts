@@ -1,49 +1,16 @@
 // The container verbs of `skiff cri` (docker-style, node-local, straight on a runtime root):
-// run, ps, logs, stop, rm, exec, inspect, and the container half of prune. `run` makes one
-// sandbox per container (labelled, so `rm` takes the sandbox away with its last container).
-// As docker releases a container's network when it exits, a run sandbox whose container has
-// exited is stopped (network and namespace gone; the runtime unmounts the rootfs itself):
-// by `run` itself in the foreground, and by the next verb for a detached one, which is also
-// when a detached `--rm` container goes.
+// run, start, restart, ps, logs, stop, rm, exec, inspect, and the container half of prune; the hidden
+// `cleanup` is what conmon runs when a detached container exits. `run` makes one sandbox per
+// container; what happens to it when the container exits is cri-runs.ts's.
 import crypto from 'node:crypto';
 import { Option, type Command } from 'commander';
 import type { ContainerStatus, LinuxContainerResources, PodSandboxConfig, PortMapping, ReadLogsOptions, RuntimeService } from '../../runtime/cri.js';
 import { isRuntimeError } from '../../runtime/cri.js';
-import { ImageService } from '../../runtime/image-service.js';
-import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
+import type { ImageService } from '../../runtime/image-service.js';
+import type { MonitorOptions } from '../../runtime/runtime-service.js';
 import { renderTable } from '../printers/table.js';
 import { criOptions, type CriEnv, type CriGlobalOptions } from './cri-options.js';
-
-const RUN_LABEL = 'skiff.dev/cri-run';
-/** On a run sandbox: remove the container and the sandbox once the container exits (`--rm`). */
-const AUTO_REMOVE_LABEL = 'skiff.dev/cri-rm';
-
-/**
- * The docker-style runtime's own bridge and pod CIDR (its docker0), apart from the kubelet's
- * skiff0 (`skiff up`: 10.88.0.0/24) and the labs' 10.213/10.214 ranges: the two never share a
- * bridge, since each root keeps its own IP allocations. A root that names a network in its
- * node.json (a kubelet's, a lab node's) keeps that one.
- */
-export const CRI_RUN_NETWORK = { bridge: 'skiff-cri0', podCidr: '10.87.0.0/16' } as const;
-/** What `skiff cri` used before it had a network of its own (the runtime's built-in default). */
-const OLD_CRI_NETWORK = { bridge: 'skiff0', podCidr: '10.88.0.0/16' } as const;
-
-export interface CriRuntime {
-  images: ImageService;
-  runtime: SkiffRuntimeService;
-}
-
-export function openCriRuntime(opts: CriGlobalOptions, env: CriEnv, network?: { bridge: string; podCidr: string }): CriRuntime {
-  const logger = env.logger();
-  const rt = opts.runtime === 'crun' || opts.runtime === 'runc' ? opts.runtime : undefined;
-  if (opts.runtime && !rt) throw new Error(`--runtime must be crun or runc, not ${opts.runtime}`);
-  // Each needs the other: the image service asks which images containers use before rmi/prune.
-  const holder: { runtime?: SkiffRuntimeService } = {};
-  const images = new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: env.dockerConfigs(), logger, inUse: async () => holder.runtime?.imagesInUse() ?? new Set() });
-  const runtime = new SkiffRuntimeService({ root: opts.root, images, runtime: rt, logger, defaultNetwork: CRI_RUN_NETWORK, ...(network ? { bridgeName: network.bridge, podCidr: network.podCidr } : {}) });
-  holder.runtime = runtime;
-  return { images, runtime };
-}
+import { AUTO_REMOVE_LABEL, RUN_LABEL, cleanupOnExit, openCriRuntime, openReleased, releaseExitedRuns, releaseRunOf, removeWithRunSandbox, startRun, withRuns } from './cri-runs.js';
 
 /** docker's sizes: a number with an optional b/k/m/g suffix, binary units ("200m" = 200 MiB). */
 export function parseDockerSize(s: string): number {
@@ -137,57 +104,25 @@ async function ensureImage(images: ImageService, ref: string): Promise<void> {
   }
 }
 
-/** Removes exited containers (and the sandboxes `run` made for them); returns their IDs. */
-export async function pruneExitedContainers(rt: RuntimeService): Promise<string[]> {
-  const removed: string[] = [];
-  for (const c of await rt.listContainers({ state: 'CONTAINER_EXITED' })) {
-    await removeWithRunSandbox(rt, c.id);
-    removed.push(c.id);
-  }
-  return removed;
+/** `start` of one container, under the run lock (runs that exited unnoticed released first); its full ID. */
+function startOne(opts: CriGlobalOptions, env: CriEnv, id: string, monitor: MonitorOptions): Promise<string> {
+  return withRuns(opts, env, async ({ runtime }) => {
+    await releaseExitedRuns(runtime);
+    return startRun(runtime, id, monitor);
+  });
 }
 
 /**
- * What docker does when a container exits, for run sandboxes whose container has exited since
- * the last verb: the sandbox's network goes (StopPodSandbox), and an `--rm` one goes whole.
+ * A foreground run (or `start -a`): the container's output until it exits (SIGINT/SIGTERM stop
+ * it), its exit code as this process's, then its run released as conmon's exit command would.
  */
-export async function releaseExitedRuns(rt: RuntimeService): Promise<void> {
-  for (const sb of await rt.listPodSandbox({ labelSelector: { [RUN_LABEL]: 'true' } })) {
-    const containers = await rt.listContainers({ podSandboxId: sb.id });
-    if (containers.some((c) => c.state !== 'CONTAINER_EXITED')) continue;
-    if (sb.labels[AUTO_REMOVE_LABEL] === 'true') {
-      for (const c of containers) await rt.removeContainer(c.id);
-      await rt.removePodSandbox(sb.id);
-    } else if (sb.state === 'SANDBOX_READY' && containers.length > 0) {
-      await rt.stopPodSandbox(sb.id);
-    }
-  }
-}
-
-/**
- * The runtime, with exited run containers released first. A root that `skiff cri` alone used
- * before it had a network of its own (its node.json says skiff0 with 10.88.0.0/16 and every
- * sandbox on it is a run sandbox) moves to skiff-cri0; its existing sandboxes keep the network
- * their records name until they go. A kubelet's root (sandboxes without the run label) stays.
- */
-async function openReleased(opts: CriGlobalOptions, env: CriEnv): Promise<CriRuntime> {
-  let cri = openCriRuntime(opts, env);
-  const net = cri.runtime.network;
-  if (net.bridge === OLD_CRI_NETWORK.bridge && net.podCidr === OLD_CRI_NETWORK.podCidr) {
-    const sandboxes = await cri.runtime.listPodSandbox();
-    if (sandboxes.every((s) => s.labels[RUN_LABEL] === 'true')) cri = openCriRuntime(opts, env, CRI_RUN_NETWORK);
-  }
-  await releaseExitedRuns(cri.runtime);
-  return cri;
-}
-
-async function removeWithRunSandbox(rt: RuntimeService, id: string): Promise<void> {
-  const st = await rt.listContainers({ id });
-  const sandboxId = st[0]?.podSandboxId;
-  await rt.removeContainer(id);
-  if (!sandboxId) return;
-  const sb = await rt.listPodSandbox({ id: sandboxId });
-  if (sb[0]?.labels[RUN_LABEL] === 'true' && (await rt.listContainers({ podSandboxId: sandboxId })).length === 0) await rt.removePodSandbox(sandboxId);
+async function attachUntilExit(runtime: RuntimeService, id: string, opts: CriGlobalOptions, env: CriEnv, logs: ReadLogsOptions): Promise<void> {
+  const stop = () => void runtime.stopContainer(id, 10);
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await streamLogs(runtime, id, { ...logs, follow: true });
+  process.exitCode = (await runtime.containerStatus(id)).exitCode;
+  await withRuns(opts, env, ({ runtime: now }) => releaseRunOf(now, id));
 }
 
 export function registerCriContainers(cri: Command, env: CriEnv): void {
@@ -202,7 +137,7 @@ export function registerCriContainers(cri: Command, env: CriEnv): void {
     .option('--cpus <n>', 'number of CPUs (CFS quota)')
     .option('-e, --env <K=V>', 'environment variable (repeatable)', collect, [])
     .option('-d, --detach', 'run in the background and print the container ID')
-    .option('--rm', 'remove the container and its sandbox when it exits (detached: at the next skiff cri command)')
+    .option('--rm', 'remove the container and its sandbox when it exits')
     .argument('<image>', 'image reference')
     .argument('[command...]', 'command and arguments (replace the image Cmd)')
     .action(async (image: string, command: string[], flags: RunFlags, cmd: Command) => {
@@ -215,7 +150,8 @@ export function registerCriContainers(cri: Command, env: CriEnv): void {
       });
       const name = flags.name ?? `skiff-${crypto.randomBytes(4).toString('hex')}`;
       if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) throw new Error(`invalid name ${JSON.stringify(name)} (lower case letters, digits, - and .)`);
-      const { images, runtime } = await openReleased(criOptions(cmd), env);
+      const opts = criOptions(cmd);
+      const { images, runtime } = await openReleased(opts, env);
       await ensureImage(images, image);
       const sandboxConfig: PodSandboxConfig = {
         metadata: { name, namespace: 'default', uid: crypto.randomUUID(), attempt: 0 },
@@ -226,7 +162,9 @@ export function registerCriContainers(cri: Command, env: CriEnv): void {
       const sb = await runtime.runPodSandbox(sandboxConfig);
       let id: string;
       try {
-        id = await runtime.createContainer(sb, { metadata: { name, attempt: 0 }, image: { image }, ...(command.length ? { args: command } : {}), envs, linux: { resources } }, sandboxConfig);
+        // A detached container is released by conmon's exit command; a foreground one by this process.
+        const monitor = flags.detach ? cleanupOnExit(opts, env) : {};
+        id = await runtime.createContainer(sb, { metadata: { name, attempt: 0 }, image: { image }, ...(command.length ? { args: command } : {}), envs, linux: { resources } }, sandboxConfig, monitor);
         await runtime.startContainer(id);
       } catch (e) {
         await runtime.removePodSandbox(sb);
@@ -236,14 +174,33 @@ export function registerCriContainers(cri: Command, env: CriEnv): void {
         process.stdout.write(`${id}\n`);
         return;
       }
-      const stop = () => void runtime.stopContainer(id, 10);
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      await streamLogs(runtime, id, { follow: true });
-      const st = await runtime.containerStatus(id);
-      process.exitCode = st.exitCode;
-      if (flags.rm) await removeWithRunSandbox(runtime, id);
-      else await runtime.stopPodSandbox(sb);
+      await attachUntilExit(runtime, id, opts, env, {});
+    });
+
+  cri
+    .command('start')
+    .description('start exited containers again, with the same writable layer, config and ports (like docker start)')
+    .option('-a, --attach', "follow the container's output until it exits, and exit with its code")
+    .argument('<ids...>', 'container IDs or unique prefixes')
+    .action(async (ids: string[], flags: { attach?: boolean }, cmd: Command) => {
+      const opts = criOptions(cmd);
+      if (flags.attach && ids.length !== 1) throw new Error('--attach takes one container');
+      const since = Date.now();
+      for (const id of ids) {
+        // Attached, this process releases the run when it exits, as a foreground run does.
+        const monitor = flags.attach ? {} : cleanupOnExit(opts, env);
+        const full = await startOne(opts, env, id, monitor);
+        if (flags.attach) await attachUntilExit(openCriRuntime(opts, env).runtime, full, opts, env, { sinceTime: since });
+        else process.stdout.write(`${id}\n`);
+      }
+    });
+
+  cri
+    .command('cleanup', { hidden: true })
+    .description('release a run whose container has exited (what conmon runs when a detached container exits)')
+    .argument('<id>', 'container ID')
+    .action(async (id: string, _flags: unknown, cmd: Command) => {
+      await withRuns(criOptions(cmd), env, ({ runtime }) => releaseRunOf(runtime, id));
     });
 
   cri
@@ -290,21 +247,29 @@ export function registerCriContainers(cri: Command, env: CriEnv): void {
       await streamLogs(runtime, id, { follow: flags.follow, tailLines, sinceTime, timestamps: flags.timestamps, signal: ac.signal, previous: flags.previous });
     });
 
-  cri
-    .command('stop')
-    .description('stop containers (stop signal, then SIGKILL after the timeout)')
-    .addOption(new Option('-t, --time <seconds>', 'seconds to wait before killing').default('10'))
-    .argument('<ids...>', 'container IDs or unique prefixes')
-    .action(async (ids: string[], flags: { time: string }, cmd: Command) => {
-      const { runtime } = await openReleased(criOptions(cmd), env);
-      const t = Number(flags.time);
-      if (!(t >= 0)) throw new Error('--time must be a non-negative number');
-      for (const id of ids) {
-        await runtime.stopContainer(id, t);
-        process.stdout.write(`${id}\n`);
-      }
-      await releaseExitedRuns(runtime);
-    });
+  /** `stop` and `restart`: the same flags; each container stopped, then `then` for it, then `done`. */
+  const stopping = (name: string, description: string, then: (opts: CriGlobalOptions, id: string) => Promise<unknown>, done: (opts: CriGlobalOptions) => Promise<unknown>) =>
+    cri
+      .command(name)
+      .description(description)
+      .addOption(new Option('-t, --time <seconds>', 'seconds to wait before killing').default('10'))
+      .argument('<ids...>', 'container IDs or unique prefixes')
+      .action(async (ids: string[], flags: { time: string }, cmd: Command) => {
+        const opts = criOptions(cmd);
+        const t = Number(flags.time);
+        if (!(t >= 0)) throw new Error('--time must be a non-negative number');
+        const { runtime } = await openReleased(opts, env);
+        for (const id of ids) {
+          await runtime.stopContainer(id, t);
+          await then(opts, id);
+          process.stdout.write(`${id}\n`);
+        }
+        await done(opts);
+      });
+  // Detached ones are released by their exit command too; whichever comes second finds nothing to do.
+  stopping('stop', 'stop containers (stop signal, then SIGKILL after the timeout)', async () => undefined, (opts) => withRuns(opts, env, ({ runtime }) => releaseExitedRuns(runtime)));
+  // The cleanup a detached one's exit command starts comes after start's lock, finds it running, and leaves it.
+  stopping('restart', 'stop containers made by run, then start them again (like docker restart)', (opts, id) => startOne(opts, env, id, cleanupOnExit(opts, env)), async () => undefined);
 
   cri
     .command('rm')
@@ -312,13 +277,15 @@ export function registerCriContainers(cri: Command, env: CriEnv): void {
     .option('-f, --force', 'kill running containers first')
     .argument('<ids...>', 'container IDs or unique prefixes')
     .action(async (ids: string[], flags: { force?: boolean }, cmd: Command) => {
-      const { runtime } = await openReleased(criOptions(cmd), env);
-      for (const id of ids) {
-        const st = await runtime.containerStatus(id);
-        if (st.state === 'CONTAINER_RUNNING' && !flags.force) throw new Error(`container ${short(st.id)} is running: stop it first or use --force`);
-        await removeWithRunSandbox(runtime, st.id);
-        process.stdout.write(`${id}\n`);
-      }
+      await withRuns(criOptions(cmd), env, async ({ runtime }) => {
+        await releaseExitedRuns(runtime);
+        for (const id of ids) {
+          const st = await runtime.containerStatus(id);
+          if (st.state === 'CONTAINER_RUNNING' && !flags.force) throw new Error(`container ${short(st.id)} is running: stop it first or use --force`);
+          await removeWithRunSandbox(runtime, st.id);
+          process.stdout.write(`${id}\n`);
+        }
+      });
     });
 
   cri

@@ -16,6 +16,11 @@ export interface CriEnv {
   logger(): Logger;
   /** Docker config files with registry credentials, besides registries.yaml. */
   dockerConfigs(): string[];
+  /**
+   * The command line that runs `skiff cri` again, up to its group options (node, its flags,
+   * the script, `cri`): conmon runs the cleanup verb with it when a detached container exits.
+   */
+  selfCommand(): string[];
 }
 
 /** The group options of `skiff cri`, read from a verb's command. */

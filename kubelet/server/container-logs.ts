@@ -25,8 +25,8 @@ function waitingReason(status: PodStatus | undefined, container: string): string
   return all.find((c) => c.name === container)?.state?.waiting?.reason ?? 'ContainerCreating';
 }
 
-/** The runtime container whose log to read, or the Kubernetes-worded reason there is none. */
-async function findInstance(src: LogSource, namespace: string, podName: string, container: string, previous: boolean): Promise<string> {
+/** The runtime container whose log to read (or stream into), or the Kubernetes-worded reason there is none. */
+export async function findInstance(src: LogSource, namespace: string, podName: string, container: string, previous: boolean): Promise<string> {
   const pod = src.pods().find((p) => p.metadata.namespace === namespace && p.metadata.name === podName);
   const selector: Record<string, string> = pod?.metadata.uid
     ? { [LABEL_POD_UID]: pod.metadata.uid, [LABEL_CONTAINER_NAME]: container }

@@ -1,6 +1,7 @@
 // The kubelet's HTTPS server (Kubernetes' kubelet server on :10250): container logs, the
-// pods it runs, stats, the node's images, health. Every path but /healthz needs the API
-// server's token (see authn.ts); the API server reaches it through pods/log and nodes/proxy.
+// pods it runs, stats, the node's images, health. Every path but /healthz is for the API
+// server alone, proven by its client certificate (see authn.ts); the API server reaches it
+// through pods/log and nodes/proxy.
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,9 @@ import { boolQuery, HttpError, sendJson, sendText } from './http.js';
 import { pullsInProgressOf, type PullsInProgress } from '../pulls-in-progress.js';
 import { followPull, listImages, pruneImages, pullImage, removeImage } from './images.js';
 import { SummaryProvider } from './stats-summary.js';
+
+/** How long a restarted kubelet retries a port its predecessor still holds. */
+const PORT_IN_USE_RETRY_MS = 10_000;
 
 export interface KubeletServerOptions {
   nodeName: string;
@@ -45,6 +49,18 @@ function segments(pathname: string): string[] {
   }
 }
 
+/** The verb the kubelet's authorizer names for an HTTP method, as Kubernetes' kubelet does. */
+function verbOf(method: string): string {
+  return { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[method] ?? 'get';
+}
+
+/** The nodes subresource a path falls under (Kubernetes' kubelet: stats, metrics, log, spec; the rest proxy). */
+function subresourceOf(head: string | undefined): string {
+  if (head === 'stats' || head === 'metrics' || head === 'spec') return head;
+  if (head === 'logs') return 'log';
+  return 'proxy';
+}
+
 export async function startKubeletServer(o: KubeletServerOptions): Promise<RunningKubeletServer> {
   const log = o.logger ?? silentLogger;
   const pulls = o.pulls ?? pullsInProgressOf(o.images);
@@ -56,8 +72,9 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
     const q = url.searchParams;
     const m = req.method ?? 'GET';
     if (m === 'GET' && url.pathname === '/healthz') return sendText(res, 200, 'ok');
-    if (!o.authn.allows(req.headers.authorization)) throw new HttpError(401, 'Unauthorized');
     const [head, ...rest] = parts;
+    const verdict = o.authn.judge(req, { verb: verbOf(m), subresource: subresourceOf(head) });
+    if (!verdict.allowed) throw new HttpError(verdict.status, verdict.message);
     if (m === 'GET' && head === 'containerLogs') return serveContainerLogs({ runtime: o.runtime, pods: o.pods, statusOf: o.statusOf }, rest, q, res, signal);
     if (m === 'GET' && head === 'pods' && rest.length === 0) return sendJson(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: o.pods() });
     if (m === 'GET' && head === 'stats' && rest.join('/') === 'summary') return sendJson(res, 200, await summary.summary());
@@ -72,7 +89,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
     throw new HttpError(404, `404 page not found: ${m} ${url.pathname}`);
   };
 
-  const server = https.createServer({ cert: o.tls.cert, key: o.tls.key }, (req, res) => {
+  const server = https.createServer({ cert: o.tls.cert, key: o.tls.key, ...o.authn.tlsOptions }, (req, res) => {
     const abort = new AbortController();
     // The client going away (kubectl logs -f interrupted) ends a follow or a pull.
     res.on('close', () => abort.abort());
@@ -86,7 +103,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
   });
   // A kubelet restarted by its supervisor may find the port still held by the one it
   // replaces for a moment: retry a while before giving up.
-  for (let attempt = 0; ; attempt++) {
+  const deadline = Date.now() + PORT_IN_USE_RETRY_MS;
+  for (;;) {
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -97,7 +115,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
       });
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || Date.now() >= deadline) throw e;
       log.warn({ port: o.port }, 'kubelet server port in use; retrying');
       await new Promise((r) => setTimeout(r, 500));
     }

@@ -3,6 +3,7 @@
 // when the status changed, the newest status wins, and a failed write is retried with
 // backoff. Pods never wait on each other: each has its own write in flight.
 import type { Pod, PodStatus } from '../../api/types/core.js';
+import { exponentialBackoffMs } from '../../client/backoff.js';
 
 export interface PodStatusWriter {
   /** PUT/PATCH pods/<name>/status; returns the pod as stored. */
@@ -123,7 +124,7 @@ export class StatusManager {
       }
       if (!ok) {
         // Retried with backoff; a newer status set meanwhile waits for the retry too.
-        const delay = Math.min(this.#retryMaxMs, this.#retryBaseMs * 2 ** (e.failures - 1));
+        const delay = exponentialBackoffMs(e.failures, this.#retryBaseMs, this.#retryMaxMs);
         e.retry = setTimeout(() => {
           e.retry = undefined;
           if (this.#pods.get(uid) === e && !e.inflight) this.#write(uid, e);

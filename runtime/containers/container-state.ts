@@ -41,6 +41,17 @@ export async function readExit(ctx: RuntimeContext, id: string): Promise<{ code:
 
 export const rootfsOf = (rec: ContainerRecord) => path.join(rec.bundle, 'rootfs');
 
+/**
+ * A container whose bundle is gone was removed by another process on this root (a `skiff cri`
+ * verb, or the cleanup conmon runs when a detached one exits) after this one read the records:
+ * its record must not be written back (that would make a bundle again), only forgotten.
+ */
+function forgetIfRemoved(ctx: RuntimeContext, rec: ContainerRecord): void {
+  if (fsSync.existsSync(rec.bundle)) return;
+  ctx.containers.delete(rec.id);
+  throw new RuntimeError('NotFound', `container ${rec.id} not found (removed)`);
+}
+
 async function releaseRootfs(ctx: RuntimeContext, rec: ContainerRecord): Promise<void> {
   // Best effort: RemoveContainer unmounts whatever is left.
   await unmountAll(rootfsOf(rec)).catch((e: unknown) => ctx.logger.warn({ container: rec.id, err: (e as Error).message }, 'rootfs of an exited container not unmounted'));
@@ -51,6 +62,7 @@ export async function refreshContainer(ctx: RuntimeContext, rec: ContainerRecord
   if (rec.state === 'CONTAINER_EXITED') return rec;
   const exit = await readExit(ctx, rec.id);
   if (exit) {
+    forgetIfRemoved(ctx, rec);
     const oom = await fs.stat(oomFile(rec.bundle)).then(() => true, () => false);
     rec.state = 'CONTAINER_EXITED';
     rec.exitCode = exit.code;
@@ -70,6 +82,7 @@ export async function refreshContainer(ctx: RuntimeContext, rec: ContainerRecord
     // conmon writes the exit file before it exits; check once more, then call it lost.
     const late = await readExit(ctx, rec.id);
     if (!late) {
+      forgetIfRemoved(ctx, rec);
       rec.state = 'CONTAINER_EXITED';
       rec.exitCode = 255;
       rec.finishedAt = Date.now() * 1_000_000;

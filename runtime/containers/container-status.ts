@@ -1,24 +1,10 @@
 // ContainerStatus and ListContainers, each refreshing state from the exit files first.
-import type { Container, ContainerFilter, ContainerStatus } from '../cri.js';
+import { isRuntimeError, type Container, type ContainerFilter, type ContainerStatus } from '../cri.js';
 import { matchesLabels, resolveId, type ContainerRecord, type RuntimeContext } from '../runtime-context.js';
 import { getContainer, refreshContainer } from './container-state.js';
 
-function toContainer(rec: ContainerRecord): Container {
-  return {
-    id: rec.id,
-    podSandboxId: rec.sandboxId,
-    metadata: { name: rec.config.metadata.name, attempt: rec.config.metadata.attempt ?? 0 },
-    image: rec.config.image,
-    imageRef: rec.imageRef,
-    state: rec.state,
-    createdAt: rec.createdAt,
-    labels: rec.config.labels ?? {},
-    annotations: rec.config.annotations ?? {},
-  };
-}
-
-export async function containerStatus(ctx: RuntimeContext, idOrPrefix: string): Promise<ContainerStatus> {
-  const rec = await refreshContainer(ctx, getContainer(ctx, idOrPrefix));
+/** The record as CRI's ContainerStatus: the one place its defaults (attempt 0, no labels) are filled in. */
+function toStatus(rec: ContainerRecord): ContainerStatus {
   const status: ContainerStatus = {
     id: rec.id,
     metadata: { name: rec.config.metadata.name, attempt: rec.config.metadata.attempt ?? 0 },
@@ -41,6 +27,16 @@ export async function containerStatus(ctx: RuntimeContext, idOrPrefix: string): 
   return status;
 }
 
+/** The list row: the status's fields that ListContainers shows, plus the sandbox. */
+function toContainer(rec: ContainerRecord): Container {
+  const { id, metadata, image, imageRef, state, createdAt, labels, annotations } = toStatus(rec);
+  return { id, podSandboxId: rec.sandboxId, metadata, image, imageRef, state, createdAt, labels, annotations };
+}
+
+export async function containerStatus(ctx: RuntimeContext, idOrPrefix: string): Promise<ContainerStatus> {
+  return toStatus(await refreshContainer(ctx, getContainer(ctx, idOrPrefix)));
+}
+
 export async function listContainers(ctx: RuntimeContext, filter: ContainerFilter = {}): Promise<Container[]> {
   const id = filter.id ? resolveId(ctx.containers, filter.id) : undefined;
   if (filter.id && !id) return [];
@@ -50,7 +46,12 @@ export async function listContainers(ctx: RuntimeContext, filter: ContainerFilte
     if (id && rec.id !== id) continue;
     if (sandboxId && rec.sandboxId !== sandboxId) continue;
     if (!matchesLabels(rec.config.labels ?? {}, filter.labelSelector)) continue;
-    await refreshContainer(ctx, rec);
+    try {
+      await refreshContainer(ctx, rec);
+    } catch (e) {
+      if (isRuntimeError(e, 'NotFound')) continue; // removed by another process meanwhile
+      throw e;
+    }
     if (filter.state && rec.state !== filter.state) continue;
     out.push(toContainer(rec));
   }

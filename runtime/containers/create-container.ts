@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { RuntimeError, type ContainerConfig, type PodSandboxConfig } from '../cri.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../file-modes.js';
-import { spawnConmon, type PendingConmon } from '../oci/conmon.js';
+import { spawnConmon, type ConmonOptions, type PendingConmon } from '../oci/conmon.js';
 import { mountRootfs, unmountAll } from '../oci/mount.js';
 import { mergeEnv, processArgs } from '../oci/process-args.js';
 import { buildSpec } from '../oci/spec.js';
@@ -33,7 +33,32 @@ function validate(config: ContainerConfig): void {
   }
 }
 
-export async function createContainer(ctx: RuntimeContext, sandboxId: string, config: ContainerConfig, _sandboxConfig: PodSandboxConfig): Promise<string> {
+/**
+ * Not CRI's: what only the docker-style verbs of `skiff cri` ask of a container's monitor. The
+ * kubelet never sets them: it watches its pods itself (PLEG) and releases what they hold.
+ */
+export interface MonitorOptions {
+  /** The command conmon runs when the container exits, given the container's ID. */
+  exitCommand?: (containerId: string) => string[];
+}
+
+/** conmon's options for a container's (first or next) run. */
+export function conmonOptions(ctx: RuntimeContext, rec: ContainerRecord, sandbox: SandboxRecord, options: MonitorOptions): ConmonOptions {
+  const m = sandbox.config.metadata;
+  return {
+    id: rec.id,
+    name: `k8s_${rec.config.metadata.name}_${m.name}_${m.namespace}_${m.uid}_${rec.config.metadata.attempt ?? 0}`,
+    bundle: rec.bundle,
+    runtime: ctx.oci,
+    logPath: rec.logPath,
+    exitDir: ctx.dirs.exits,
+    socketDir: ctx.dirs.sockets,
+    logSizeMax: ctx.logSizeMax,
+    exitCommand: options.exitCommand?.(rec.id),
+  };
+}
+
+export async function createContainer(ctx: RuntimeContext, sandboxId: string, config: ContainerConfig, _sandboxConfig: PodSandboxConfig, options: MonitorOptions = {}): Promise<string> {
   validate(config);
   const sandbox = getSandbox(ctx, sandboxId);
   if (sandbox.state !== 'SANDBOX_READY') throw new RuntimeError('FailedPrecondition', `pod sandbox ${sandbox.id} is not ready`);
@@ -84,16 +109,7 @@ export async function createContainer(ctx: RuntimeContext, sandboxId: string, co
   });
   rootfsReady.catch(() => undefined); // awaited below, also on the failure path
   try {
-    conmon = spawnConmon({
-      id,
-      name: `k8s_${config.metadata.name}_${m.name}_${m.namespace}_${m.uid}_${attempt}`,
-      bundle,
-      runtime: ctx.oci,
-      logPath: rec.logPath,
-      exitDir: ctx.dirs.exits,
-      socketDir: ctx.dirs.sockets,
-      logSizeMax: ctx.logSizeMax,
-    });
+    conmon = spawnConmon(conmonOptions(ctx, rec, sandbox, options));
     const sec = config.linux?.securityContext;
     const user = await t.time('user', () =>
       imageUser(ctx, image.id, rootfs, rootfsReady, {

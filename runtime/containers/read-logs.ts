@@ -4,10 +4,13 @@
 // ReopenContainerLog sends it).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { RuntimeError, type LogLine, type ReadLogsOptions } from '../cri.js';
+import { isRuntimeError, RuntimeError, type LogLine, type ReadLogsOptions } from '../cri.js';
 import { readCriLog, rotateLogFiles } from '../logs/cri-log.js';
 import type { ContainerRecord, RuntimeContext } from '../runtime-context.js';
 import { getContainer, refreshContainer } from './container-state.js';
+
+/** How long a rotation waits for conmon to reopen the log before it returns anyway. */
+const REOPEN_WAIT_MS = 1000;
 
 function previousOf(ctx: RuntimeContext, rec: ContainerRecord): ContainerRecord {
   const attempt = rec.config.metadata.attempt ?? 0;
@@ -25,7 +28,13 @@ export async function* readLogs(ctx: RuntimeContext, idOrPrefix: string, options
   yield* readCriLog(target.logPath, options, {
     stillWriting: async () => {
       if (!ctx.containers.has(target.id)) return false;
-      await refreshContainer(ctx, target);
+      try {
+        await refreshContainer(ctx, target);
+      } catch (e) {
+        // removed by another process meanwhile (a detached `--rm` run's cleanup): its log is over
+        if (isRuntimeError(e, 'NotFound')) return false;
+        throw e;
+      }
       return target.state !== 'CONTAINER_EXITED';
     },
   });
@@ -43,8 +52,9 @@ export async function rotateContainerLog(ctx: RuntimeContext, idOrPrefix: string
   } finally {
     await fh.close();
   }
-  // conmon reopens asynchronously; the new file exists once it has.
-  for (let i = 0; i < 100; i++) {
+  // conmon reopens asynchronously; the new file exists once it has (given up to a second).
+  const deadline = Date.now() + REOPEN_WAIT_MS;
+  while (Date.now() < deadline) {
     if (await fs.stat(rec.logPath).then(() => true, () => false)) return;
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -39,6 +39,9 @@ function unlinkQuietly(p: string): void {
 
 const tokens = new Set<string>();
 
+/** An empty lock file may be mid-write; one still empty after this long was left by a crash. */
+const EMPTY_LOCK_GRACE_MS = 300;
+
 /** This process's token for `lockPath`, made on first use; tokens of dead processes go then. */
 function token(lockPath: string): string {
   const mine = `${lockPath}.${process.pid}`;
@@ -55,6 +58,7 @@ function token(lockPath: string): string {
 
 // A lock file is a few bytes on a local disk: synchronous calls, cheaper than thread-pool trips.
 async function acquire(lockPath: string): Promise<void> {
+  const started = Date.now();
   for (let i = 0; ; i++) {
     const mine = token(lockPath);
     try {
@@ -75,7 +79,7 @@ async function acquire(lockPath: string): Promise<void> {
     const owner = Number(text || 0);
     // Our own PID here is stale (the in-process queue says nobody here holds it: a PID reused
     // after a crash); so is a dead owner's. An empty file may be mid-write: give it a moment.
-    const stale = owner === 0 ? i > 20 : owner === process.pid || !isAlive(owner);
+    const stale = owner === 0 ? Date.now() - started > EMPTY_LOCK_GRACE_MS : owner === process.pid || !isAlive(owner);
     if (stale) unlinkQuietly(lockPath);
     await new Promise((r) => setTimeout(r, Math.min(50, 5 + i)));
   }

@@ -73,13 +73,19 @@ export async function* readCriLog(logPath: string, options: ReadLogsOptions = {}
   };
 
   let lines: LogLine[] = [];
-  for (const f of await logFiles(logPath)) lines.push(...parseAll(await fs.readFile(f, 'utf8').catch(() => '')));
+  // Following goes on from the end of what was read of the live file, not from its size when
+  // asked afterwards: a line appended in between (a container that exits at once) would be lost.
+  let offset = 0;
+  for (const f of await logFiles(logPath)) {
+    const buf = await fs.readFile(f).catch(() => Buffer.alloc(0));
+    if (f === logPath) offset = buf.length;
+    lines.push(...parseAll(buf.toString()));
+  }
   if (options.tailLines !== undefined && options.tailLines >= 0) lines = options.tailLines === 0 ? [] : lines.slice(-options.tailLines);
   if (!(yield* emit(lines))) return;
   if (!options.follow || !follow) return;
 
-  // Follow the live file from its current end; a rotation or truncation restarts at offset 0.
-  let offset = (await fs.stat(logPath).catch(() => undefined))?.size ?? 0;
+  // Follow the live file; a rotation or truncation restarts at offset 0.
   let carry = '';
   const pollMs = follow.pollMs ?? 100;
   for (;;) {

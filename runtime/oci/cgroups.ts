@@ -44,30 +44,36 @@ export interface CgroupStats {
   rss?: number;
 }
 
+/** Where each number lives: v2's unified files, or v1's per-controller ones (hierarchical totals). */
+interface StatsLayout {
+  cpu: { controller: string; file: string; /** a key of a flat-keyed file; none: the file is the number */ key?: string; toNs: number };
+  memory: { controller: string; usage: string; stat: string; inactiveFile: string; rss: string };
+}
+
+const STATS_LAYOUT: Record<1 | 2, StatsLayout> = {
+  2: {
+    cpu: { controller: '', file: 'cpu.stat', key: 'usage_usec', toNs: 1000 },
+    memory: { controller: '', usage: 'memory.current', stat: 'memory.stat', inactiveFile: 'inactive_file', rss: 'anon' },
+  },
+  1: {
+    cpu: { controller: 'cpuacct', file: 'cpuacct.usage', toNs: 1 },
+    memory: { controller: 'memory', usage: 'memory.usage_in_bytes', stat: 'memory.stat', inactiveFile: 'total_inactive_file', rss: 'total_rss' },
+  },
+};
+
 /** CPU and memory usage as cAdvisor computes them (working set = usage - inactive file). */
 export async function readStats(cgroupsPath: string): Promise<CgroupStats> {
+  const { cpu, memory } = STATS_LAYOUT[cgroupVersion()];
   const out: CgroupStats = {};
-  if (cgroupVersion() === 2) {
-    const cpu = await readCgroupFile(cgroupsPath, '', 'cpu.stat');
-    const usec = statValue(cpu, 'usage_usec');
-    if (usec !== undefined) out.cpuUsageNs = usec * 1000;
-    const cur = await readCgroupFile(cgroupsPath, '', 'memory.current');
-    const stat = await readCgroupFile(cgroupsPath, '', 'memory.stat');
-    if (cur !== undefined) {
-      out.memoryUsage = Number(cur);
-      out.workingSet = Math.max(0, out.memoryUsage - (statValue(stat, 'inactive_file') ?? 0));
-      out.rss = statValue(stat, 'anon');
-    }
-    return out;
-  }
-  const usage = await readCgroupFile(cgroupsPath, 'cpuacct', 'cpuacct.usage');
-  if (usage !== undefined) out.cpuUsageNs = Number(usage);
-  const mem = await readCgroupFile(cgroupsPath, 'memory', 'memory.usage_in_bytes');
-  const stat = await readCgroupFile(cgroupsPath, 'memory', 'memory.stat');
-  if (mem !== undefined) {
-    out.memoryUsage = Number(mem);
-    out.workingSet = Math.max(0, out.memoryUsage - (statValue(stat, 'total_inactive_file') ?? 0));
-    out.rss = statValue(stat, 'total_rss');
+  const cpuText = await readCgroupFile(cgroupsPath, cpu.controller, cpu.file);
+  const cpuValue = cpu.key !== undefined ? statValue(cpuText, cpu.key) : cpuText !== undefined ? Number(cpuText) : undefined;
+  if (cpuValue !== undefined) out.cpuUsageNs = cpuValue * cpu.toNs;
+  const usage = await readCgroupFile(cgroupsPath, memory.controller, memory.usage);
+  const stat = await readCgroupFile(cgroupsPath, memory.controller, memory.stat);
+  if (usage !== undefined) {
+    out.memoryUsage = Number(usage);
+    out.workingSet = Math.max(0, out.memoryUsage - (statValue(stat, memory.inactiveFile) ?? 0));
+    out.rss = statValue(stat, memory.rss);
   }
   return out;
 }

@@ -21,6 +21,11 @@ export interface ConmonOptions {
   /** Bytes after which conmon truncates the log (CRI-O's log_size_max); unlimited when absent. */
   logSizeMax?: number;
   conmonPath?: string;
+  /**
+   * A command conmon runs once the container has exited and its exit file is written
+   * (`--exit-command`, as podman runs `podman container cleanup`); the first word is the program.
+   */
+  exitCommand?: string[];
 }
 
 export interface ConmonStarted {
@@ -124,6 +129,13 @@ export function spawnConmon(o: ConmonOptions): PendingConmon {
     ...o.runtime.globalArgs().flatMap((a) => ['--runtime-arg', a]),
   ];
   if (o.logSizeMax && o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
+  if (o.exitCommand?.length) {
+    // conmon runs it in its own working directory, the bundle, which the command itself or a
+    // removal at the same time may delete: it runs from / instead (a node whose module loader
+    // looks up a deleted working directory can hang rather than fail).
+    const command = ['/bin/sh', '-c', 'cd / && exec "$@"', 'exit-command', ...o.exitCommand];
+    args.push('--exit-command', command[0], ...command.slice(1).flatMap((a) => ['--exit-command-arg', a]));
+  }
   const proc = startMonitor({ cmd: o.conmonPath ?? 'conmon', args, cwd: o.bundle, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' } });
   let timer: NodeJS.Timeout | undefined;
   // conmon's first process exits once it has forked the monitor, which reports when

@@ -257,11 +257,14 @@ function findCompanion(): string | null {
   return program;
 }
 
+/** Whether commands start from the companion: it was built, and SKIFF_SPAWN_HELPER=0 does not switch it off. */
+export function companionEnabled(): boolean {
+  return process.env.SKIFF_SPAWN_HELPER !== '0' && findCompanion() !== null;
+}
+
 function companionInUse(): Companion | undefined {
-  if (process.env.SKIFF_SPAWN_HELPER === '0') return undefined;
-  const p = findCompanion();
-  if (!p) return undefined;
-  if (!shared || shared.dead) shared = new Companion(p);
+  if (!companionEnabled()) return undefined;
+  if (!shared || shared.dead) shared = new Companion(findCompanion() as string);
   return shared;
 }
 

@@ -28,27 +28,31 @@ interface GroupEntry {
   members: string[];
 }
 
-function parsePasswd(text: string | undefined): PasswdEntry[] {
-  const out: PasswdEntry[] = [];
+/** The colon-separated records of /etc/passwd or /etc/group: comments and short lines are skipped. */
+function colonRecords(text: string | undefined, minFields: number): string[][] {
+  const out: string[][] = [];
   for (const line of (text ?? '').split('\n')) {
     const f = line.trim().split(':');
-    if (f.length < 6 || line.startsWith('#')) continue;
+    if (f.length >= minFields && !line.startsWith('#')) out.push(f);
+  }
+  return out;
+}
+
+function parsePasswd(text: string | undefined): PasswdEntry[] {
+  const out: PasswdEntry[] = [];
+  for (const f of colonRecords(text, 6)) {
     const uid = Number(f[2]);
     const gid = Number(f[3]);
-    if (!Number.isInteger(uid) || !Number.isInteger(gid)) continue;
-    out.push({ name: f[0], uid, gid, home: f[5] });
+    if (Number.isInteger(uid) && Number.isInteger(gid)) out.push({ name: f[0], uid, gid, home: f[5] });
   }
   return out;
 }
 
 function parseGroup(text: string | undefined): GroupEntry[] {
   const out: GroupEntry[] = [];
-  for (const line of (text ?? '').split('\n')) {
-    const f = line.trim().split(':');
-    if (f.length < 3 || line.startsWith('#')) continue;
+  for (const f of colonRecords(text, 3)) {
     const gid = Number(f[2]);
-    if (!Number.isInteger(gid)) continue;
-    out.push({ name: f[0], gid, members: (f[3] ?? '').split(',').filter(Boolean) });
+    if (Number.isInteger(gid)) out.push({ name: f[0], gid, members: (f[3] ?? '').split(',').filter(Boolean) });
   }
   return out;
 }

@@ -26,6 +26,43 @@ function validate(config: PodSandboxConfig): void {
   }
 }
 
+/**
+ * The sandbox's network, by RunPodSandbox and again by the docker-style restart
+ * (restart-sandbox.ts): its pinned namespace wired up by CNI (ADD, with the sandbox's port
+ * mappings), the bridge claimed for this root, and /etc/hosts naming the pod's IP. `beside`
+ * runs while the bridge is claimed. On failure the caller calls disconnectNetwork.
+ */
+export async function connectNetwork(ctx: RuntimeContext, rec: SandboxRecord, dir: string, t: StepTimes, beside: () => Promise<void> = async () => undefined): Promise<void> {
+  if (rec.netnsName && rec.netnsPath) {
+    const name = rec.netnsName;
+    // The CNI plugins start while the namespace is made, and get their configuration once it is there.
+    const netnsReady = t.time('netns', () => createNetns(name));
+    // Whether the bridge is this root's is checked meanwhile (once per runtime instance).
+    const ready = Promise.all([netnsReady, t.time('bridgeCheck', () => ctx.bridgeOwner.check())]);
+    ready.catch(() => undefined); // the ADD fails with it
+    try {
+      rec.cniResult = await t.time('cni', () => ctx.networkFor(rec.network).add({ containerId: rec.id, netns: netnsPath(name), portMappings: rec.config.portMappings }, { ready, times: t }));
+    } catch (e) {
+      throw await ctx.bridgeOwner.explain(e);
+    }
+    rec.ip = podIp(rec.cniResult);
+  }
+  // The bridge is marked as this root's beside the remaining steps.
+  const claimed = rec.netnsName ? t.time('bridgeClaim', () => ctx.bridgeOwner.claim()) : Promise.resolve();
+  claimed.catch(() => undefined); // awaited below
+  await t.time('hosts', () => writeHostsFile(dir, rec.hostname, rec.ip));
+  await beside();
+  await claimed;
+}
+
+/** Undoes a connectNetwork cut short (best effort: the error that cut it short is the one to report). */
+export async function disconnectNetwork(ctx: RuntimeContext, rec: SandboxRecord): Promise<void> {
+  if (rec.netnsPath) {
+    await ctx.networkFor(rec.network).del({ containerId: rec.id, netns: rec.netnsPath, portMappings: rec.config.portMappings }, rec.cniResult).catch(() => undefined);
+  }
+  if (rec.netnsName) await deleteNetns(rec.netnsName).catch(() => undefined);
+}
+
 export async function runPodSandbox(ctx: RuntimeContext, config: PodSandboxConfig): Promise<string> {
   validate(config);
   const m = config.metadata;
@@ -66,34 +103,14 @@ export async function runPodSandbox(ctx: RuntimeContext, config: PodSandboxConfi
     }
     fsSync.mkdirSync(rec.logDirectory, { recursive: true });
     await t.time('etcFiles', () => writeNameFiles(dir, hostname, config.dnsConfig));
-    if (rec.netnsName && rec.netnsPath) {
-      const name = rec.netnsName;
-      // The CNI plugins start while the namespace is made, and get their configuration once it is there.
-      const netnsReady = t.time('netns', () => createNetns(name));
-      // Whether the bridge is this root's is checked meanwhile (once per runtime instance).
-      const ready = Promise.all([netnsReady, t.time('bridgeCheck', () => ctx.bridgeOwner.check())]);
-      ready.catch(() => undefined); // the ADD fails with it
-      try {
-        rec.cniResult = await t.time('cni', () => ctx.network.add({ containerId: id, netns: netnsPath(name), portMappings: config.portMappings }, { ready, times: t }));
-      } catch (e) {
-        throw await ctx.bridgeOwner.explain(e);
-      }
-      rec.ip = podIp(rec.cniResult);
-    }
-    // The bridge is marked as this root's beside the remaining steps.
-    const claimed = rec.netnsName ? t.time('bridgeClaim', () => ctx.bridgeOwner.claim()) : Promise.resolve();
-    claimed.catch(() => undefined); // awaited below
-    await t.time('hosts', () => writeHostsFile(dir, hostname, rec.ip));
-    const podResources = config.linux?.resources;
-    if (podResources) await t.time('podCgroup', () => applyPodResources(rec.cgroupParent, podResources));
-    await claimed;
+    await connectNetwork(ctx, rec, dir, t, async () => {
+      const podResources = config.linux?.resources;
+      if (podResources) await t.time('podCgroup', () => applyPodResources(rec.cgroupParent, podResources));
+    });
     rec.state = 'SANDBOX_READY';
     await t.time('recordReady', () => saveSandbox(ctx, rec));
   } catch (e) {
-    if (rec.netnsPath) {
-      await ctx.network.del({ containerId: id, netns: rec.netnsPath, portMappings: config.portMappings }, rec.cniResult).catch(() => undefined);
-    }
-    if (rec.netnsName) await deleteNetns(rec.netnsName).catch(() => undefined);
+    await disconnectNetwork(ctx, rec);
     if (ownCgroup) await removeCgroupTree(rec.cgroupParent).catch(() => undefined);
     ctx.sandboxes.delete(id);
     if (rec.logDirectory.startsWith(ctx.dirs.logs + path.sep)) await fs.rm(rec.logDirectory, { recursive: true, force: true });

@@ -7,6 +7,7 @@
 // A move that happens while a pod is being scheduled sends that pod, if it fails, to backoff
 // rather than to unschedulable: the event might have been the one it was waiting for.
 import type { Pod } from '../../api/types/core.js';
+import { exponentialBackoffMs } from '../../client/backoff.js';
 import { podKey } from '../framework/node-info.js';
 import { KeyedHeap } from './heap.js';
 
@@ -83,8 +84,7 @@ export class SchedulingQueue {
   }
 
   backoffDuration(q: QueuedPodInfo): number {
-    if (q.attempts <= 0) return 0;
-    return Math.min(this.#maxBackoff, this.#initialBackoff * 2 ** (q.attempts - 1));
+    return exponentialBackoffMs(q.attempts, this.#initialBackoff, this.#maxBackoff);
   }
 
   backoffExpiry(q: QueuedPodInfo): number {
@@ -111,7 +111,7 @@ export class SchedulingQueue {
   add(pod: Pod): void {
     const key = podKey(pod);
     if (this.#inFlight.has(key)) return this.update(pod);
-    if (this.#active.has(key) || this.#backoff.has(key) || this.#unschedulable.has(key)) return this.update(pod);
+    if (this.#isQueued(key)) return this.update(pod);
     const now = this.#now();
     this.#toActive({ pod, key, timestamp: now, initialAttemptTimestamp: now, attempts: 0, unschedulablePlugins: new Set() });
   }
@@ -189,26 +189,34 @@ export class SchedulingQueue {
    * event came while it was being scheduled (or it was updated meanwhile).
    */
   addUnschedulableIfNotPresent(q: QueuedPodInfo, podSchedulingCycle: number, unschedulablePlugins: Iterable<string> = []): void {
-    const flight = this.#inFlight.get(q.key);
-    this.#inFlight.delete(q.key);
-    if (flight?.deleted) return;
-    if (this.#active.has(q.key) || this.#backoff.has(q.key) || this.#unschedulable.has(q.key)) return;
-    q.lastFailure = this.#now();
-    q.timestamp = q.lastFailure;
+    const failed = this.#leaveCycleFailed(q);
+    if (!failed) return;
     q.unschedulablePlugins = new Set(unschedulablePlugins);
-    if (this.#moveRequestCycle >= podSchedulingCycle || flight?.updated) this.#backoff.push(q);
+    if (this.#moveRequestCycle >= podSchedulingCycle || failed.updated) this.#backoff.push(q);
     else this.#unschedulable.set(q.key, q);
   }
 
   /** An error (not a "does not fit"): retry after the backoff, no event needed. */
   requeueWithBackoff(q: QueuedPodInfo): void {
+    if (this.#leaveCycleFailed(q)) this.#backoff.push(q);
+  }
+
+  /**
+   * The one rule for a failed attempt leaving the cycle: nothing to requeue when the pod was
+   * deleted meanwhile or is queued already; otherwise the failure time is stamped and the
+   * caller learns whether the pod was updated while in flight.
+   */
+  #leaveCycleFailed(q: QueuedPodInfo): { updated: boolean } | undefined {
     const flight = this.#inFlight.get(q.key);
     this.#inFlight.delete(q.key);
-    if (flight?.deleted) return;
-    if (this.#active.has(q.key) || this.#backoff.has(q.key) || this.#unschedulable.has(q.key)) return;
+    if (flight?.deleted || this.#isQueued(q.key)) return undefined;
     q.lastFailure = this.#now();
     q.timestamp = q.lastFailure;
-    this.#backoff.push(q);
+    return { updated: flight?.updated === true };
+  }
+
+  #isQueued(key: string): boolean {
+    return this.#active.has(key) || this.#backoff.has(key) || this.#unschedulable.has(key);
   }
 
   /** A cluster event that may let unschedulable pods fit: move them all to active (or backoff). */

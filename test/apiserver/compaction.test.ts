@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import { eventually } from '../fixtures/eventually.js';
 import { client, openWatch, type Client } from './http.js';
 
 let etcd: EtcdFixture;
@@ -32,16 +33,22 @@ describe('compaction', () => {
     const oldRV = first.body.metadata.resourceVersion;
     // Keep writing until a watch from the first revision is refused (each tick compacts to
     // the revision of the tick before, so this ends after two ticks).
-    let expired = false;
-    for (let i = 0; i < 200 && !expired; i++) {
-      expect((await admin.post('/api/v1/nodes', node(`compact-${i}`))).status).toBe(201);
-      const w = await openWatch(api.url, `/api/v1/nodes?watch=1&resourceVersion=${oldRV}&timeoutSeconds=1`, api.adminToken);
-      const evs = await w.until(1);
-      w.close();
-      expired = evs[0].type === 'ERROR';
-      if (expired) expect(evs[0].object).toMatchObject({ kind: 'Status', code: 410, reason: 'Expired' });
-      else await new Promise((r) => setTimeout(r, 100));
-    }
+    let i = 0;
+    const expired = await eventually(
+      async () => {
+        expect((await admin.post('/api/v1/nodes', node(`compact-${i++}`))).status).toBe(201);
+        const w = await openWatch(api.url, `/api/v1/nodes?watch=1&resourceVersion=${oldRV}&timeoutSeconds=1`, api.adminToken);
+        const evs = await w.until(1);
+        w.close();
+        if (evs[0].type !== 'ERROR') return false;
+        expect(evs[0].object).toMatchObject({ kind: 'Status', code: 410, reason: 'Expired' });
+        return true;
+      },
+      'a watch from the first revision to be refused as compacted',
+      30_000,
+      // A failed assertion fails the test at once; only "not compacted yet" is waited out.
+      { intervalMs: 100, retryOn: () => false },
+    );
     expect(expired).toBe(true);
     const list = await admin.get<{ items: unknown[] }>('/api/v1/nodes');
     expect(list.status).toBe(200);

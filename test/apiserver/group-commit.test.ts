@@ -7,6 +7,7 @@ import { isApiError } from '../../api/errors.js';
 import { findResource, type ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import { WatchCache } from '../../apiserver/storage/watch-cache.js';
+import { eventually } from '../fixtures/eventually.js';
 import { useStoreOnEtcd } from './store-on-etcd.js';
 
 const onEtcd = useStoreOnEtcd();
@@ -85,7 +86,7 @@ describe('group commit', () => {
       const names = Array.from({ length: 10 }, (_, i) => `w-${i}`);
       const results = await createAll(key, names);
       const rv = (results[0] as PromiseFulfilledResult<KubeObject>).value.metadata.resourceVersion;
-      for (let i = 0; i < 100 && lines.length < names.length; i++) await new Promise((r) => setTimeout(r, 20));
+      await eventually(() => lines.length >= names.length, 'an event for every create', 5_000, { intervalMs: 20 });
       const events = lines.map((l) => JSON.parse(l) as { type: string; object: KubeObject });
       expect(events.map((e) => e.object.metadata.name).sort()).toEqual([...names].sort());
       expect(new Set(events.map((e) => e.object.metadata.resourceVersion))).toEqual(new Set([rv]));
@@ -93,7 +94,7 @@ describe('group commit', () => {
       const later: string[] = [];
       const w2 = await cache.watch({ fromRev: Number(rv), sink: { send: (l) => (later.push(...l.split('\n').filter(Boolean)), true), close: () => {} } });
       await onEtcd.store.create(key('after'), podObj('after'), { resource: pods, name: 'after' });
-      for (let i = 0; i < 100 && later.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+      await eventually(() => later.length >= 1, 'the event of the later create', 5_000, { intervalMs: 20 });
       expect(later.map((l) => (JSON.parse(l) as { object: KubeObject }).object.metadata.name)).toEqual(['after']);
       w2.stop();
     } finally {

@@ -12,20 +12,14 @@ import { ensureEtcdCredentials, etcdClientCredentials } from '../../cluster/etcd
 import { Supervisor } from '../../cluster/supervisor.js';
 import { startApiServer } from '../fixtures/apiserver.js';
 import { tlsRequest } from '../fixtures/etcd.js';
+import { eventually } from '../fixtures/eventually.js';
 import { freePortRun } from '../fixtures/ports.js';
 
 const exec = promisify(execFile);
 
-const retry = async <T>(f: () => Promise<T>, tries = 100): Promise<T> => {
-  for (let i = 0; ; i++) {
-    try {
-      return await f();
-    } catch (e) {
-      if (i > tries) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-};
+/** f's answer once it stops throwing (etcd members still finding each other, or electing). */
+const retry = async <T>(f: () => Promise<T>, what = 'etcd to answer'): Promise<T> =>
+  (await eventually(async () => ({ value: await f() }), what, 30_000, { intervalMs: 100 })).value;
 
 /** etcdctl's exit and output; `asNobody` runs it as uid nobody with no groups. */
 async function etcdctl(args: string[], asNobody = false): Promise<{ ok: boolean; out: string }> {

@@ -2,6 +2,7 @@
 // their leases and the components' leader-election leases, an event, a namespace, and one
 // object of any other kind in the registry — and the request of one grid cell.
 import { resourcePath, type ResourceInfo } from '../../api/resources.js';
+import { eventually } from '../fixtures/eventually.js';
 import type { Cell } from './authz-table.js';
 import type { FuzzClient, FuzzRequest, Identity } from './runner.js';
 import { baseObject, KINDS, toJsonText } from './schema-gen.js';
@@ -63,13 +64,18 @@ export async function repairFixtures(client: FuzzClient, admin: string): Promise
       await client.send({ method: 'DELETE', path: `${path}?gracePeriodSeconds=0`, token: admin, as: 'admin' });
     }
     const collection = resourcePath(f.resource, { namespace: f.namespace });
-    for (let i = 0; i < 50; i++) {
-      const made = await client.send({ method: 'POST', path: collection, token: admin, as: 'admin', headers: { 'content-type': 'application/json' }, body: toJsonText(f.body) });
-      if (made.status === 201) break;
-      // A namespace being emptied refuses new content for a moment.
-      if (made.status !== 409 && made.status !== 403) throw new Error(`repairing fixture ${f.resource.kind} ${f.name}: ${made.status} ${made.text.slice(0, 300)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(
+      async () => {
+        const made = await client.send({ method: 'POST', path: collection, token: admin, as: 'admin', headers: { 'content-type': 'application/json' }, body: toJsonText(f.body) });
+        if (made.status === 201) return true;
+        // A namespace being emptied refuses new content for a moment.
+        if (made.status !== 409 && made.status !== 403) throw new Error(`repairing fixture ${f.resource.kind} ${f.name}: ${made.status} ${made.text.slice(0, 300)}`);
+        return false;
+      },
+      `fixture ${f.resource.kind} ${f.name} to be made again`,
+      30_000,
+      { intervalMs: 50, retryOn: () => false },
+    );
   }
 }
 

@@ -14,6 +14,7 @@ import { buildImage, type BuildOptions } from '../../imagebuild/builder.js';
 import { cleanStaleBuilds } from '../../imagebuild/working-rootfs.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { chooseRuntime } from '../../runtime/oci/oci-runtime.js';
+import { eventually } from '../fixtures/eventually.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
 import { startSkiff } from '../fixtures/process.js';
 
@@ -133,7 +134,7 @@ describe('skiff build layer cache', { timeout: 120_000 }, () => {
     const buildMounts = async () => (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(path.join(root, 'build')));
     try {
       // The command's own line, not the STEP line that quotes it: the container is running.
-      for (let i = 0; i < 300 && !/^started$/m.test(p.output()); i++) await new Promise((r) => setTimeout(r, 100));
+      await eventually(() => /^started$/m.test(p.output()), 'the RUN step to print started', 30_000, { intervalMs: 100 });
       expect(p.output()).toMatch(/^started$/m);
     } finally {
       await p.kill9();

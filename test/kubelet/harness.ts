@@ -24,7 +24,7 @@ import { RestClient } from '../../client/rest.js';
 import type { ImageGCPolicy } from '../../kubelet/image-gc/manager.js';
 import { Kubelet } from '../../kubelet/kubelet.js';
 import { KubeletAuthenticator } from '../../kubelet/server/authn.js';
-import { selfSignedServingCert } from '../../kubelet/server/self-signed.js';
+import { kubeletPki } from '../fixtures/kubelet-pki.js';
 import { startKubeletServer, type RunningKubeletServer } from '../../kubelet/server/server.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { deleteBridge } from '../../runtime/network/cni.js';
@@ -55,8 +55,8 @@ export interface NodeCluster {
   /** The API server (plain HTTP) and its admin token, for raw requests. */
   apiUrl: string;
   adminToken: string;
-  /** With `kubeletServer: true`: the kubelet's HTTPS server, the token it accepts and its certificate. */
-  kubeletServer?: { url: string; token: string; ca: string };
+  /** With `kubeletServer: true`: the kubelet's HTTPS server, the CA of its certificate and the API server's client certificate it accepts. */
+  kubeletServer?: { url: string; ca: string; apiClient: { cert: string; key: string } };
   /** With `kubeletServer: true`: the API server's HTTPS URL and its certificate (kubectl sends tokens over HTTPS only). */
   apiHttps?: { url: string; caFile: string };
   getPod(name: string): Promise<Pod>;
@@ -186,7 +186,8 @@ export async function mountTmpfs(dir: string, mib: number): Promise<void> {
 }
 
 export async function unmountTmpfs(dir: string): Promise<void> {
-  for (let i = 0; ; i++) {
+  const detachAt = Date.now() + 5_000;
+  for (;;) {
     try {
       await run('umount', [dir]);
       return;
@@ -194,7 +195,7 @@ export async function unmountTmpfs(dir: string): Promise<void> {
       const msg = String((e as { stderr?: string }).stderr ?? e);
       if (/not mounted|no mount point/.test(msg)) return;
       // Busy for a moment while a container's overlay goes away: try again, then detach.
-      if (i >= 20) {
+      if (Date.now() >= detachAt) {
         await run('umount', ['-l', dir]).catch(() => undefined);
         return;
       }
@@ -213,15 +214,14 @@ export interface NodeClusterOptions {
 }
 
 export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<NodeCluster> {
-  const kubeletToken = crypto.randomBytes(18).toString('base64url');
   const nodeName = `kube-${crypto.randomBytes(3).toString('hex')}`;
-  const tls = opts.kubeletServer ? await selfSignedServingCert(nodeName, ['127.0.0.1']) : undefined;
+  const pki = opts.kubeletServer ? await kubeletPki(nodeName) : undefined;
   const cp = await startControlPlane({
     prefix: 'kube',
     nsPrefix: 'e2e',
     node: nodeName,
     registry: true,
-    api: { inProcess: true, tls: !!tls, kubeletClient: tls ? { token: kubeletToken, ca: tls.cert } : undefined },
+    api: { inProcess: true, tls: !!pki, kubeletClient: pki ? { ...pki.apiClient, ca: pki.ca } : undefined },
   });
   const { node, ns, admin, root } = cp;
   const net = nodeNetwork(cp.suffix, 'k', 89);
@@ -250,15 +250,15 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     runtime = new SkiffRuntimeService({ root: rtRoot, images, bridgeName: net.bridge, podCidr: net.podCidr, cgroupParent: net.cgroupParent });
     holder.rt = runtime;
     const kl: { k?: Kubelet } = {};
-    if (tls) {
+    if (pki) {
       server = await startKubeletServer({
         nodeName: node,
         runtime,
         images,
         pods: () => kl.k?.pods() ?? [],
         statusOf: (uid) => kl.k?.statusManager.get(uid),
-        authn: new KubeletAuthenticator([kubeletToken]),
-        tls,
+        authn: new KubeletAuthenticator({ clientCA: pki.ca }),
+        tls: pki.serving,
         host: '127.0.0.1',
         port: 0,
       });
@@ -293,7 +293,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
       kubelet,
       apiUrl: cp.api.url,
       adminToken: cp.api.adminToken,
-      ...(server && tls ? { kubeletServer: { url: `https://127.0.0.1:${server.port}`, token: kubeletToken, ca: tls.cert } } : {}),
+      ...(server && pki ? { kubeletServer: { url: `https://127.0.0.1:${server.port}`, ca: pki.ca, apiClient: pki.apiClient } } : {}),
       ...(cp.api.httpsUrl && cp.api.caFile ? { apiHttps: { url: cp.api.httpsUrl, caFile: cp.api.caFile } } : {}),
       controlPlane: cp,
       getPod,
@@ -349,11 +349,11 @@ export interface ProcessNode {
 }
 
 export async function startProcessNode(opts: ProcessNodeOptions): Promise<ProcessNode> {
-  const kubeletToken = crypto.randomBytes(18).toString('base64url');
+  const pki = opts.kubeletServer ? await kubeletPki(opts.prefix) : undefined;
   const cp = await startControlPlane({
     prefix: opts.prefix,
     registry: true,
-    api: { inProcess: opts.apiInProcess ?? true, ...(opts.kubeletServer ? { kubeletClient: { token: kubeletToken } } : {}) },
+    api: { inProcess: opts.apiInProcess ?? true, ...(pki ? { kubeletClient: { ...pki.apiClient, ca: pki.ca } } : {}) },
   });
   const net = nodeNetwork(cp.suffix, opts.prefix.slice(-1), opts.cidrSecondOctet);
   const kubeletRoot = path.join(cp.root, 'kubelet');
@@ -381,10 +381,15 @@ export async function startProcessNode(opts: ProcessNodeOptions): Promise<Proces
     const kubeconfig = path.join(cp.root, 'kubelet.kubeconfig');
     await writeKubeconfig(kubeconfig, buildKubeconfig({ server: cp.api.url, token: cp.api.nodeToken(cp.node), name: cp.node }));
     args.push(`--kubeconfig=${kubeconfig}`);
-    if (opts.kubeletServer) {
-      const tokenFile = path.join(cp.root, 'kubelet-api.token');
-      await fs.writeFile(tokenFile, `${kubeletToken}\n`, { mode: 0o600 });
-      args.push('--address=127.0.0.1', '--kubelet-port=0', `--kubelet-api-token-file=${tokenFile}`);
+    if (pki) {
+      const file = async (name: string, text: string) => (await fs.writeFile(path.join(cp.root, name), text, { mode: 0o600 }), path.join(cp.root, name));
+      args.push(
+        '--address=127.0.0.1',
+        '--kubelet-port=0',
+        `--client-ca-file=${await file('kubelet-client-ca.crt', pki.ca)}`,
+        `--tls-cert-file=${await file('kubelet.crt', pki.serving.cert)}`,
+        `--tls-private-key-file=${await file('kubelet.key', pki.serving.key)}`,
+      );
     }
     out = {
       cp,

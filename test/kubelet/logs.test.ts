@@ -44,12 +44,13 @@ async function logText(name: string, query: string): Promise<string> {
   return text;
 }
 
-/** A direct request to the kubelet, trusting its certificate. */
-function kubelet(path: string, token?: string): Promise<{ status: number; body: string }> {
+/** A direct request to the kubelet, trusting its certificate; as the API server with `asApiServer`. */
+function kubelet(path: string, who: { token?: string; asApiServer?: boolean } = {}): Promise<{ status: number; body: string }> {
   const ks = c.kubeletServer;
   if (!ks) throw new Error('no kubelet server');
   return new Promise((resolve, reject) => {
-    const req = https.request(`${ks.url}${path}`, { ca: ks.ca, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+    const client = who.asApiServer ? ks.apiClient : {};
+    const req = https.request(`${ks.url}${path}`, { ca: ks.ca, agent: false, ...client, headers: who.token ? { authorization: `Bearer ${who.token}` } : {} }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
@@ -203,11 +204,12 @@ describe('node proxy to the kubelet', () => {
 });
 
 describe('the kubelet server itself', () => {
-  it('answers 401 without the API server token, and serves it', async () => {
+  it("serves the API server's client certificate alone: no credential 401, a node's token 403", async () => {
     expect((await kubelet(`/containerLogs/${c.ns}/talker/app`)).status).toBe(401);
-    expect((await kubelet('/pods', 'wrong-token')).status).toBe(401);
+    expect((await kubelet('/pods', { token: c.controlPlane.api.nodeToken(c.node) })).status).toBe(403);
+    expect((await kubelet('/pods', { token: c.adminToken })).status).toBe(403);
     expect(await kubelet('/healthz')).toEqual({ status: 200, body: 'ok' });
-    const pods = await kubelet('/pods', c.kubeletServer?.token);
+    const pods = await kubelet('/pods', { asApiServer: true });
     expect(pods.status).toBe(200);
     expect((JSON.parse(pods.body) as { items: Pod[] }).items.map((p) => p.metadata.name)).toContain('talker');
   });

@@ -1,6 +1,6 @@
 // `skiff apiserver` and `skiff kubelet` as processes, wired by their flags the way
-// `skiff up` wires them (--kubelet-client-token-file on one side, --kubelet-api-token-file,
-// --kubelet-port 0 and a self-signed certificate on the other): the Node advertises the
+// `skiff up` wires them (--kubelet-client-certificate/-key on one side, --client-ca-file,
+// --kubelet-port 0 and a serving certificate on the other): the Node advertises the
 // port the kubelet got, a pod's log comes through, and the node's images are pulled (with
 // progress lines), listed, removed by reference and pruned through nodes/proxy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

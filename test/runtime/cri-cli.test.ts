@@ -1,7 +1,7 @@
 // `skiff cri` container verbs as a user runs them (separate processes, one per command) on a
 // runtime root holding a busybox image in the real image store: run (foreground exit code,
-// detached with --publish and limits), ps, logs, exec, inspect, stop, rm; what an exited
-// container keeps (no mount, no network) and --rm.
+// detached with --publish and limits), ps, logs, exec, inspect, stop, rm, start, restart; what an exited
+// container keeps (no mount, no network, released with no further verb when detached) and --rm.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -9,11 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageService } from '../../runtime/image-service.js';
+import { withRunLock } from '../../cli/node/cri-runs.js';
 import { deleteBridge } from '../../runtime/network/cni.js';
 import { readCgroupFile, removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { runCommand } from '../../runtime/oci/command.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
 import { cgroupHierarchy, v1SwapAccounting } from '../fixtures/cgroups.js';
+import { eventually } from '../fixtures/eventually.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
 import { freePort } from '../fixtures/ports.js';
 import { outputsOf, repoRoot, startProcess } from '../fixtures/process.js';
@@ -53,10 +55,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // In-process, so a broken CLI cannot leak what it started.
-  const rt = onRoot();
-  for (const c of await rt.listContainers()) await rt.removeContainer(c.id);
-  for (const s of await rt.listPodSandbox()) await rt.removePodSandbox(s.id);
+  // In-process, so a broken CLI cannot leak what it started; under the run lock, which a
+  // cleanup verb conmon started may still hold.
+  await withRunLock(root, async () => {
+    const rt = onRoot();
+    for (const c of await rt.listContainers()) await rt.removeContainer(c.id);
+    for (const s of await rt.listPodSandbox()) await rt.removePodSandbox(s.id);
+  });
   await deleteBridge(bridge);
   await removeCgroupTree(cgroupParent);
   await new ImageService({ root }).destroy().catch(() => undefined);
@@ -82,8 +87,7 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     const id = run.out.trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
 
-    let body = '';
-    for (let i = 0; i < 100 && !body; i++) body = await get(port).catch(() => new Promise<string>((r) => setTimeout(() => r(''), 50)));
+    const body = await eventually(() => get(port), 'httpd to answer on the published port', 10_000, { intervalMs: 50 });
     expect(body.trim()).toBe('served');
 
     const ps = await skiff('ps');
@@ -148,17 +152,20 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     expect((await skiff('ps', '-a')).out).toMatch(/Exited \(0\) .* fg2 /);
   });
 
-  it('releases a detached container at the next verb after it exits; rm then takes the rest', async () => {
+  /** Polls, with no `skiff cri` verb meanwhile, until the run named `name` holds no mount, namespace or veth. */
+  const released = (name: string, what: string) =>
+    eventually(async () => {
+      const held = await heldBy(name);
+      return held.mounts.length === 0 && !held.netns && (await veths()).length === 0 && held;
+    }, what, 20_000);
+
+  it('releases a detached container by itself when it exits (conmon runs the cleanup verb); rm then takes the rest', async () => {
     const run = await skiff('run', '-d', '--name', 'bg', '--publish', `${await freePort()}:80`, 'busybox:1', '--', 'true');
     expect(run.code, run.err).toBe(0);
     const id = run.out.trim();
-    let ps = '';
-    for (let i = 0; i < 50 && !/Exited \(0\) .* bg /.test(ps); i++) ps = (await skiff('ps', '-a')).out;
-    expect(ps).toMatch(/Exited \(0\) .* bg /);
-    const held = await heldBy('bg');
+    const held = await released('bg', 'the exited bg to lose its rootfs mount and network namespace');
     expect(held.sandbox?.state).toBe('SANDBOX_NOTREADY');
-    expect(held.netns).toBe(false);
-    expect(held.mounts).toEqual([]);
+    expect((await onRoot().containerStatus(id)).state).toBe('CONTAINER_EXITED');
     expect((await skiff('rm', id)).code).toBe(0);
     expect((await heldBy('bg')).sandbox).toBeUndefined();
   });
@@ -171,14 +178,91 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     expect((await onRoot().listContainers()).filter((c) => c.metadata.name === 'once')).toEqual([]);
     expect(await veths()).toEqual([]);
 
-    const bg = await skiff('run', '-d', '--rm', '--name', 'once-bg', 'busybox:1', '--', 'true');
+    const bg = await skiff('run', '-d', '--rm', '--name', 'once-bg', '--publish', `${await freePort()}:80`, 'busybox:1', '--', 'true');
     expect(bg.code, bg.err).toBe(0);
     const id = bg.out.trim();
-    const exitFile = path.join(root, 'exits', id);
-    for (let i = 0; i < 100 && !(await fs.stat(exitFile).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
-    const ps = await skiff('ps', '-a');
-    expect(ps.out).not.toContain(id.slice(0, 13));
+    await eventually(async () => (await heldBy('once-bg')).sandbox === undefined, 'the --rm sandbox to go by itself', 20_000);
     expect(await heldBy('once-bg')).toEqual({ mounts: [], netns: false, sandbox: undefined });
+    expect(await onRoot().listContainers({ id })).toEqual([]);
+    expect(await fs.stat(path.join(root, 'containers', id)).then(() => true, () => false)).toBe(false);
+    expect(await veths()).toEqual([]);
+  });
+
+  /** Cleanup verbs conmon started on this root that are still running. */
+  async function cleanups(): Promise<string[]> {
+    const out: string[] = [];
+    for (const pid of (await fs.readdir('/proc')).filter((n) => /^\d+$/.test(n))) {
+      const args = (await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+      if (args.includes('cleanup') && args.includes(root)) out.push(pid);
+    }
+    return out;
+  }
+
+  it('rm -f of a running detached container: its cleanup, started in a bundle rm takes away, finds nothing and ends', async () => {
+    const run = await skiff('run', '-d', '--name', 'forced', '--publish', `${await freePort()}:80`, 'busybox:1', '--', 'sleep', '60');
+    expect(run.code, run.err).toBe(0);
+    expect((await skiff('rm', '-f', run.out.trim())).code).toBe(0);
+    expect(await heldBy('forced')).toEqual({ mounts: [], netns: false, sandbox: undefined });
+    await eventually(async () => (await cleanups()).length === 0, 'the cleanup verbs to end', 20_000);
+  });
+
+  it('a detached run whose conmon was killed (so no cleanup ran) is released by the next verb', async () => {
+    const run = await skiff('run', '-d', '--name', 'orphan', 'busybox:1', '--', 'sleep', '1');
+    expect(run.code, run.err).toBe(0);
+    const id = run.out.trim();
+    const conmonPid = Number(await fs.readFile(path.join(root, 'containers', id, 'conmon.pid'), 'utf8'));
+    process.kill(conmonPid, 'SIGKILL');
+    await eventually(async () => !(await fs.stat(`/proc/${conmonPid}`).then(() => true, () => false)), 'the killed conmon to go');
+    expect((await heldBy('orphan')).netns).toBe(true);
+    expect((await skiff('ps', '-a')).code).toBe(0);
+    expect(await heldBy('orphan')).toMatchObject({ mounts: [], netns: false, sandbox: { state: 'SANDBOX_NOTREADY' } });
+    expect((await skiff('rm', id)).code).toBe(0);
+  });
+
+  it('start (and restart) runs an exited container again with its writable layer and published port, and releases it again at exit', async () => {
+    const port = await freePort();
+    // Counts its runs in a file of its writable layer, serves the count, and exits once /stop appears.
+    const script = 'n=$(( $(cat /runs 2>/dev/null || echo 0) + 1 )); echo $n > /runs; rm -f /stop; mkdir -p /www; echo run $n > /www/index.html; echo run $n; httpd -p 8080 -h /www; while [ ! -f /stop ]; do sleep 0.1; done';
+    const run = await skiff('run', '-d', '--name', 'again', '--publish', `${port}:8080`, 'busybox:1', '--', 'sh', '-c', script);
+    expect(run.code, run.err).toBe(0);
+    const id = run.out.trim();
+    const served = (want: string) => eventually(async () => (await get(port)).trim() === want, `port ${port} to answer "${want}"`, 20_000);
+    /** Makes the container exit by itself (exec is no verb that releases anything). */
+    const exitNow = async () => expect((await skiff('exec', id, '--', 'touch', '/stop')).code).toBe(0);
+    await served('run 1');
+    await exitNow();
+    expect((await released('again', 'the first run to be released')).sandbox?.state).toBe('SANDBOX_NOTREADY');
+    await expect(get(port)).rejects.toThrow();
+
+    const start = await skiff('start', id.slice(0, 12));
+    expect(start.code, start.err).toBe(0);
+    expect(start.out).toBe(`${id.slice(0, 12)}\n`);
+    await served('run 2');
+    const st = await onRoot().containerStatus(id);
+    expect(st.state).toBe('CONTAINER_RUNNING');
+    expect(st.metadata.name).toBe('again');
+    expect((await skiff('logs', id)).out).toBe('run 1\nrun 2\n');
+    expect((await heldBy('again')).netns).toBe(true);
+
+    const restart = await skiff('restart', '-t', '1', id);
+    expect(restart.code, restart.err).toBe(0);
+    await served('run 3');
+
+    await exitNow();
+    expect((await released('again', 'the third run to be released')).sandbox?.state).toBe('SANDBOX_NOTREADY');
+    expect((await onRoot().containerStatus(id)).exitCode).toBe(0);
+    expect((await skiff('start', 'ffffffffffff')).err).toMatch(/not found/);
+    expect((await skiff('rm', id)).code).toBe(0);
+  });
+
+  it('start -a follows the output of the new run and exits with its code', async () => {
+    const run = await skiff('run', '--name', 'att', 'busybox:1', '--', 'sh', '-c', 'if [ -f /seen ]; then echo second; exit 7; fi; touch /seen; echo first');
+    expect(run.code, run.err).toBe(0);
+    const id = (await onRoot().listContainers()).find((c) => c.metadata.name === 'att')?.id ?? '';
+    const again = await skiff('start', '-a', id);
+    expect(again.code, again.err).toBe(7);
+    expect(again.out, again.err).toBe('second\n');
+    expect(await heldBy('att')).toMatchObject({ mounts: [], netns: false, sandbox: { state: 'SANDBOX_NOTREADY' } });
   });
 
   // Last: prune also removes images no container uses (busybox:1 among them).

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../cluster/detach.js';
-import { CRI_RUN_NETWORK } from '../../cli/node/cri-containers.js';
+import { CRI_RUN_NETWORK } from '../../cli/node/cri-runs.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { runCommand } from '../../runtime/oci/command.js';

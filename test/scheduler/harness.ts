@@ -49,7 +49,7 @@ export async function startTestCluster(etcd: EtcdFixture): Promise<TestCluster> 
       const done = s.run(ac.signal);
       schedulers.push({ s, ac, done });
       // Wait for the informers to have listed, so tests start from a known state.
-      for (let i = 0; i < 200 && !(s.pods.hasSynced && s.nodes.hasSynced); i++) await new Promise((r) => setTimeout(r, 10));
+      await sharedEventually(() => s.pods.hasSynced && s.nodes.hasSynced, "the scheduler's informers to list", 30_000, { intervalMs: 10 });
       return s;
     },
     async stop() {

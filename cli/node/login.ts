@@ -3,13 +3,13 @@
 // user's docker config ($DOCKER_CONFIG/config.json or ~/.docker/config.json, 0600), where
 // skiff build --push and skiff cri pull (and docker, skopeo, buildah) find them.
 import { Command } from 'commander';
-import { readStdin } from '../cli/stdin.js';
-import { RuntimeError } from '../runtime/cri.js';
-import { removeDockerAuth, userDockerConfigFile, writeDockerAuth } from '../runtime/images/docker-config.js';
-import { errorText } from '../runtime/images/http.js';
-import { loadRegistriesConfig, EMPTY_REGISTRIES_CONFIG } from '../runtime/images/registries-config.js';
-import { registryDomain } from '../runtime/images/reference.js';
-import { RegistryClient } from '../runtime/images/registry-client.js';
+import { readStdin } from '../stdin.js';
+import { RuntimeError } from '../../runtime/cri.js';
+import { removeDockerAuth, userDockerConfigFile, writeDockerAuth } from '../../runtime/images/docker-config.js';
+import { errorText } from '../../runtime/images/http.js';
+import { loadRegistriesConfig, EMPTY_REGISTRIES_CONFIG } from '../../runtime/images/registries-config.js';
+import { registryDomain } from '../../runtime/images/reference.js';
+import { RegistryClient } from '../../runtime/images/registry-client.js';
 
 interface LoginFlags {
   username?: string;

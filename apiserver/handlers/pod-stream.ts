@@ -1,0 +1,182 @@
+// pods/{name}/exec, pods/{name}/attach and pods/{name}/portforward: kube-apiserver's streaming
+// subresources. The request is an upgrade (WebSocket as kubectl 1.30+ speaks it for exec and
+// 1.31+ for port-forward, or SPDY/3.1 as older kubectl and client-go do), authorized as
+// `create` on the subresource whatever the method (a WebSocket upgrade is a GET; Kubernetes
+// checks `create` for it since 1.31), checked here as kube-apiserver's ExecLocation,
+// AttachLocation and PortForwardLocation check it, and then carried byte for byte to the
+// pod's kubelet, which speaks the protocols (/exec, /attach, /portForward). The API server
+// proves itself to the kubelet with its client certificate; the client's own credential
+// (Authorization, or a bearer token in the WebSocket subprotocols) never leaves here.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ApiError} from '../../api/errors.js';
+import { errors } from '../../api/errors.js';
+import { findResource } from '../../api/resources.js';
+import type { Node, Pod } from '../../api/types/core.js';
+import type { UserInfo } from '../auth/user.js';
+import type { ApiContext } from '../context.js';
+import type { KubeletClient } from '../kubelet-client.js';
+import { kubeletError, readText } from '../kubelet-client.js';
+import type { RequestInfo } from '../request-info.js';
+import { logContainer } from './pod-log.js';
+
+export const POD_STREAM = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/(exec|attach|portforward)\/?$/;
+
+export type StreamKind = 'exec' | 'attach' | 'portforward';
+
+/** kube's wording for the streams a completed pod cannot take (registry/core/pod/strategy.go). */
+const VERB_TEXT: Record<StreamKind, string> = { exec: 'exec into', attach: 'attach to', portforward: 'port-forward to' };
+const OPTIONS_KIND: Record<StreamKind, string> = { exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' };
+
+/** Request headers that stay here: the client's credentials, and what the connection to the kubelet sets itself. */
+const DROPPED = new Set(['authorization', 'host', 'content-length', 'transfer-encoding', 'proxy-authorization', 'impersonate-user', 'impersonate-group', 'impersonate-uid']);
+/** A bearer token carried as a WebSocket subprotocol (browsers cannot set Authorization). */
+const BEARER_PROTOCOL = /^base64url\.bearer\.authorization\.k8s\.io\./;
+
+function queryValues(url: URL, name: string): string[] {
+  return url.searchParams.getAll(name);
+}
+
+function flag(url: URL, name: string): boolean {
+  const v = url.searchParams.get(name);
+  if (v === null || v === '' || v === 'false' || v === '0') return false;
+  if (v === 'true' || v === '1') return true;
+  throw errors.badRequest(`${name} must be true or false (got "${v}")`);
+}
+
+/** The kubelet's path and query for a stream, from the API request (kube's streamParams). */
+export function kubeletStreamPath(kind: StreamKind, pod: Pod, url: URL): string {
+  const ns = pod.metadata.namespace ?? '';
+  const name = pod.metadata.name ?? '';
+  if (kind === 'portforward') {
+    const q = new URLSearchParams();
+    for (const p of queryValues(url, 'ports')) {
+      for (const one of p.split(',')) {
+        const n = Number(one);
+        if (!/^\d+$/.test(one) || n < 1 || n > 65535) throw errors.invalid(OPTIONS_KIND.portforward, name, [{ field: 'ports', message: `port "${one}" must be an integer between 1 and 65535` }]);
+        q.append('port', one);
+      }
+    }
+    const qs = q.toString();
+    return `/portForward/${encodeURIComponent(ns)}/${encodeURIComponent(name)}${qs ? `?${qs}` : ''}`;
+  }
+  const container = logContainer(pod, url.searchParams.get('container') ?? undefined);
+  const stdin = flag(url, 'stdin');
+  const stdout = flag(url, 'stdout');
+  const stderr = flag(url, 'stderr');
+  const tty = flag(url, 'tty');
+  const command = queryValues(url, 'command');
+  const causes: { field: string; message: string }[] = [];
+  if (!stdin && !stdout && !stderr) causes.push({ field: '', message: 'you must specify at least 1 of stdin, stdout, stderr' });
+  if (kind === 'exec' && command.length === 0) causes.push({ field: 'command', message: 'Required value' });
+  if (causes.length) throw errors.invalid(OPTIONS_KIND[kind], name, causes);
+  const q = new URLSearchParams();
+  for (const c of command) q.append('command', c);
+  if (stdin) q.set('input', '1');
+  if (stdout) q.set('output', '1');
+  if (stderr) q.set('error', '1');
+  if (tty) q.set('tty', '1');
+  return `/${kind}/${[ns, name, container].map(encodeURIComponent).join('/')}?${q.toString()}`;
+}
+
+/** The client's headers for the kubelet, repeated ones kept apart, its credentials left out. */
+export function forwardedHeaders(raw: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const k = raw[i] ?? '';
+    let v = raw[i + 1] ?? '';
+    const lower = k.toLowerCase();
+    if (DROPPED.has(lower)) continue;
+    if (lower === 'sec-websocket-protocol') {
+      v = v
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p && !BEARER_PROTOCOL.test(p))
+        .join(', ');
+      if (!v) continue;
+    }
+    out.push(k, v);
+  }
+  return out;
+}
+
+/** The pod a stream goes to, and its node, checked as kube-apiserver's *Location functions do. */
+async function streamTarget(ctx: ApiContext, kind: StreamKind, info: RequestInfo): Promise<{ pod: Pod; node: Node }> {
+  const ns = info.namespace ?? '';
+  const name = info.name ?? '';
+  const podsR = findResource('pods', '');
+  const nodesR = findResource('nodes', '');
+  if (!podsR || !nodesR) throw errors.internal('pods or nodes are not served');
+  const pod = (await ctx.store.get(ctx.keys.objectKey(podsR, ns, name))) as Pod | null;
+  if (!pod) throw errors.notFound('pods', name);
+  const phase = pod.status?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed') throw errors.badRequest(`cannot ${VERB_TEXT[kind]} a container in a completed pod; current phase is ${phase}`);
+  const nodeName = pod.spec.nodeName;
+  if (!nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
+  const node = (await ctx.store.get(ctx.keys.objectKey(nodesR, undefined, nodeName))) as Node | null;
+  if (!node) throw errors.badRequest(`node "${nodeName}" of pod ${name} not found`);
+  return { pod, node };
+}
+
+/** Authorizes a stream request: `create` on pods/<kind>, for GET (WebSocket) and POST (SPDY) alike. */
+export function authorizeStream(ctx: ApiContext, user: UserInfo, kind: StreamKind, info: RequestInfo): void {
+  const asCreate: RequestInfo = { ...info, verb: 'create' };
+  const decision = ctx.authorize(user, asCreate);
+  if (!decision.allowed) throw errors.forbidden(user.name, 'create', `pods/${kind}`, info.name, undefined, decision.reason);
+}
+
+/** The kind of stream a request path asks for, or undefined. */
+export function streamKindOf(pathname: string): StreamKind | undefined {
+  return POD_STREAM.exec(pathname)?.[1] as StreamKind | undefined;
+}
+
+/**
+ * Carries an upgrade request to the pod's kubelet and, once the kubelet has switched
+ * protocols, the bytes both ways until either side closes. A kubelet that refuses to switch
+ * has its answer passed on as a Status.
+ */
+export async function proxyPodStream(ctx: ApiContext, kubelets: KubeletClient, user: UserInfo, info: RequestInfo, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const kind = streamKindOf(info.path);
+  if (!kind) throw errors.notFound('pods', info.name ?? '');
+  const method = req.method ?? 'GET';
+  if (method !== 'GET' && method !== 'POST') {
+    const decision = ctx.authorize(user, info);
+    if (!decision.allowed) throw errors.forbidden(user.name, info.verb, `pods/${kind}`, info.name, undefined, decision.reason);
+    throw errors.methodNotAllowed(`${method} is not supported on pods/${kind}`);
+  }
+  authorizeStream(ctx, user, kind, info);
+  const url = new URL(req.url ?? '/', 'http://apiserver');
+  const { pod, node } = await streamTarget(ctx, kind, info);
+  const path = kubeletStreamPath(kind, pod, url);
+  const answer = await kubelets.upgrade(node, method, path, forwardedHeaders(req.rawHeaders));
+  if ('refused' in answer) {
+    const res = answer.refused;
+    throw kubeletError(pod.spec.nodeName ?? '', res.statusCode ?? 502, await readText(res));
+  }
+  const { res, socket: up, head: upHead } = answer.switched;
+  const lines = [`HTTP/1.1 101 ${res.statusMessage || 'Switching Protocols'}`];
+  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+  if (upHead.length) socket.write(upHead);
+  if (head.length) up.write(head);
+  splice(socket, up);
+}
+
+/** Pipes two connections into each other; either one ending or failing ends both. */
+function splice(a: Duplex, b: Duplex): void {
+  const end = () => {
+    a.destroy();
+    b.destroy();
+  };
+  for (const s of [a, b]) {
+    s.on('error', end);
+    s.on('close', end);
+  }
+  a.pipe(b);
+  b.pipe(a);
+}
+
+/** A stream request that is no upgrade: Kubernetes answers 400 "Upgrade request required". */
+export function upgradeRequired(): ApiError {
+  return errors.badRequest('Upgrade request required');
+}
