@@ -31,8 +31,9 @@ import {
   type SpdyLimits,
 } from './spdy-framer.js';
 import { SpdyStream, type SpdyStreamHost } from './spdy-stream.js';
+import { SpdyWindows } from './spdy-windows.js';
 
-export const SPDY_INITIAL_WINDOW = 64 * 1024;
+export { SPDY_INITIAL_WINDOW } from './spdy-windows.js';
 
 export interface SpdySessionOptions {
   role: 'client' | 'server';
@@ -60,8 +61,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   readonly #role: 'client' | 'server';
   readonly #limits: SpdyLimits;
   readonly #maxConcurrent: number;
-  readonly #streamWindow: number;
-  readonly #sessionWindow: number;
+  readonly #windows: SpdyWindows;
   readonly #maxDataFrame: number;
   readonly #encoder = new SpdyFrameEncoder();
   readonly #decoder: SpdyFrameDecoder;
@@ -72,11 +72,6 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   #nextPingId: number;
   #lastPeerStreamId = 0;
   #pings = new Map<number, { sent: number; resolve: (rtt: number) => void; reject: (e: Error) => void }>();
-  #peerInitialWindow = SPDY_INITIAL_WINDOW;
-  #peerKeepsStreamWindows = false;
-  #peerKeepsSessionWindow = false;
-  #sessionSendWindow = SPDY_INITIAL_WINDOW;
-  #sessionUnacked = 0;
   #windowWaiters: Array<() => void> = [];
   #writeChain: Promise<unknown> = Promise.resolve();
   #chained = 0;
@@ -90,8 +85,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     this.#role = options.role;
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#maxConcurrent = options.maxConcurrentStreams ?? 256;
-    this.#streamWindow = options.streamWindow ?? SPDY_INITIAL_WINDOW;
-    this.#sessionWindow = options.sessionWindow ?? 16 * SPDY_INITIAL_WINDOW;
+    this.#windows = new SpdyWindows(options);
     this.#maxDataFrame = options.maxDataFrame ?? 16 * 1024;
     this.#decoder = new SpdyFrameDecoder(this.#limits);
     this.#nextStreamId = this.#role === 'client' ? 1 : 2;
@@ -120,11 +114,10 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     socket.on('error', (err: Error) => this.#teardown(err));
     socket.on('drain', () => this.#wakeWriters());
 
-    const settings = [{ id: SettingId.InitialWindowSize, flags: 0, value: this.#streamWindow }];
+    const settings = [{ id: SettingId.InitialWindowSize, flags: 0, value: this.#windows.streamWindow }];
     void this.#send({ type: 'settings', clear: false, settings }).catch(() => undefined);
-    if (this.#sessionWindow > SPDY_INITIAL_WINDOW) {
-      void this.#send({ type: 'window_update', streamId: 0, delta: this.#sessionWindow - SPDY_INITIAL_WINDOW }).catch(() => undefined);
-    }
+    const opening = this.#windows.openingUpdate();
+    if (opening) void this.#send({ type: 'window_update', ...opening }).catch(() => undefined);
   }
 
   get closed(): boolean {
@@ -245,8 +238,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
       const last = offset + take === data.length;
       const slice = data.subarray(offset, offset + take);
       offset += take;
-      if (this.#peerKeepsStreamWindows) stream.sendWindow -= take;
-      if (this.#peerKeepsSessionWindow) this.#sessionSendWindow -= take;
+      this.#windows.spend(stream, take);
       await this.#send({ type: 'data', streamId: stream.id, fin: fin && last, data: slice });
     } while (offset < data.length);
   }
@@ -255,9 +247,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   async #room(stream: SpdyStream): Promise<number> {
     for (;;) {
       if (this.#closed || stream.finished) throw new Error(`SPDY stream ${stream.id} is closed`);
-      const streamRoom = this.#peerKeepsStreamWindows ? stream.sendWindow : Infinity;
-      const sessionRoom = this.#peerKeepsSessionWindow ? this.#sessionSendWindow : Infinity;
-      const room = Math.min(streamRoom, sessionRoom, this.#maxDataFrame);
+      const room = Math.min(this.#windows.room(stream), this.#maxDataFrame);
       if (room > 0 && !this.#socket.writableNeedDrain) return room;
       await new Promise<void>((resolve) => this.#windowWaiters.push(resolve));
     }
@@ -267,23 +257,12 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     for (const wake of this.#windowWaiters.splice(0)) wake();
   }
 
-  // The reader took `bytes`: reopen the stream's window (if it is still open) once a quarter of
-  // it is due, and the connection's likewise.
+  // The reader took `bytes` (of a stream still open, or of one gone: then only the connection's
+  // window counts).
   #consumed(stream: SpdyStream | undefined, bytes: number): void {
-    if (this.#closed || bytes <= 0) return;
-    if (stream) {
-      stream.windowCredit += bytes;
-      if (stream.windowCredit >= this.#streamWindow / 4) {
-        const delta = stream.windowCredit;
-        stream.windowCredit = 0;
-        void this.#send({ type: 'window_update', streamId: stream.id, delta }).catch(() => undefined);
-      }
-    }
-    this.#sessionUnacked += bytes;
-    if (this.#sessionUnacked >= this.#sessionWindow / 4) {
-      const delta = this.#sessionUnacked;
-      this.#sessionUnacked = 0;
-      void this.#send({ type: 'window_update', streamId: 0, delta }).catch(() => undefined);
+    if (this.#closed) return;
+    for (const update of this.#windows.consumed(stream, bytes)) {
+      void this.#send({ type: 'window_update', ...update }).catch(() => undefined);
     }
   }
 
@@ -314,23 +293,12 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
         return;
       case 'settings':
         for (const s of frame.settings) {
-          if (s.id !== SettingId.InitialWindowSize) continue;
-          const delta = s.value - this.#peerInitialWindow;
-          this.#peerInitialWindow = s.value;
-          this.#peerKeepsStreamWindows = true;
-          for (const stream of this.#streams.values()) stream.sendWindow += delta;
+          if (s.id === SettingId.InitialWindowSize) this.#windows.peerInitialWindowChanged(s.value, this.#streams.values());
         }
         this.#wakeWriters();
         return;
       case 'window_update':
-        if (frame.streamId === 0) {
-          this.#peerKeepsSessionWindow = true;
-          this.#sessionSendWindow += frame.delta;
-        } else {
-          this.#peerKeepsStreamWindows = true;
-          const stream = this.#streams.get(frame.streamId);
-          if (stream) stream.sendWindow += frame.delta;
-        }
+        this.#windows.peerWindowUpdate(frame.streamId, frame.delta, this.#streams.get(frame.streamId));
         this.#wakeWriters();
         return;
       case 'ping':
@@ -410,8 +378,8 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
       id,
       headers,
       local,
-      sendWindow: this.#peerInitialWindow,
-      receiveWindow: this.#streamWindow,
+      sendWindow: this.#windows.peerInitialWindow,
+      receiveWindow: this.#windows.streamWindow,
     });
     this.#streams.set(id, stream);
     return stream;

@@ -32,9 +32,9 @@ export class SpdyStream extends Duplex {
   readonly headers: SpdyHeaders;
   /** True for a stream this side opened. */
   readonly local: boolean;
-  /** Bytes the peer may still send before our next WINDOW_UPDATE; the session keeps it. */
+  /** Bytes we may still send on this stream, when the peer keeps windows; spdy-windows.ts keeps it. */
   sendWindow: number;
-  /** Bytes the reader has taken that no WINDOW_UPDATE has given back yet; the session keeps it. */
+  /** Bytes the reader has taken that no WINDOW_UPDATE has given back yet; spdy-windows.ts keeps it. */
   windowCredit = 0;
 
   readonly #host: SpdyStreamHost;
