@@ -356,6 +356,7 @@ export class FakeRuntime implements RuntimeService, ImageService {
 
   async portForward(sandboxId: string, port: number): Promise<Duplex> {
     this.#record('portForward', sandboxId, port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RuntimeError('InvalidArgument', `port ${port} is not a TCP port`);
     const sb = this.sandboxes.get(sandboxId);
     if (!sb) throw new RuntimeError('NotFound', `sandbox ${sandboxId} not found`);
     if (sb.status.state !== 'SANDBOX_READY') throw new RuntimeError('FailedPrecondition', `sandbox ${sandboxId} is not ready`);
