@@ -26,24 +26,34 @@ export const execPidFile = (rec: ContainerRecord) => path.join(rec.bundle, `exec
 const PID_FILE_WAIT_MS = 5_000;
 
 /**
- * SIGKILLs the exec'd process named by the pid file. While the runtime is still starting it
- * (no pid file yet) this waits for the file; when the runtime ends first there is nothing to
- * kill, and when the file never comes the runtime's own process is killed (`orElse`).
+ * The exec'd process's host PID, once the runtime has started it and written the pid file;
+ * undefined when the runtime ends first or the file does not come in time.
+ */
+export async function execPid(pidFile: string, runtimeDone: () => boolean): Promise<number | undefined> {
+  for (const deadline = Date.now() + PID_FILE_WAIT_MS; Date.now() < deadline; await sleep(10)) {
+    const pid = Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim());
+    if (pid > 0) return pid;
+    if (runtimeDone()) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * SIGKILLs the exec'd process named by the pid file (waiting for the file while the runtime
+ * is still starting it). When the runtime ends first there is nothing to kill; when the file
+ * never comes, the runtime's own process is killed (`orElse`).
  */
 export async function killExecProcess(pidFile: string, runtimeDone: () => boolean, orElse: () => void): Promise<void> {
-  for (const deadline = Date.now() + PID_FILE_WAIT_MS; Date.now() < deadline; await sleep(20)) {
-    const pid = Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim());
-    if (pid > 0) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      return;
-    }
-    if (runtimeDone()) return;
+  const pid = await execPid(pidFile, runtimeDone);
+  if (pid === undefined) {
+    if (!runtimeDone()) orElse();
+    return;
   }
-  orElse();
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 /** An exit as a shell reports it: the code, or 128 + the signal's number. */

@@ -5,13 +5,17 @@
 // in the foreground the runtime makes the container's pty, puts ours in raw mode and relays
 // between them, and follows our size on SIGWINCH, which a resize of ours delivers. So Ctrl-C
 // written to stdin reaches the container's terminal, and `stty size` sees each resize.
+// Input to the terminal waits until the process has started (the runtime writes its pid file
+// after putting our pty in raw mode): earlier, our pty's line discipline would take a ^C or ^D
+// for the runtime itself. The runtime sizes the container's terminal just after the process
+// starts, as containerd does, so a process asking at once may still see 0x0; SIGWINCH follows.
 // kill() (a client that went away) kills the exec'd process by its host PID and nothing else.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { PassThrough, Writable } from 'node:stream';
 import { RuntimeError, type ExecOptions, type StreamSession, type TerminalSize } from '../cri.js';
 import type { ContainerRecord, RuntimeContext } from '../runtime-context.js';
-import { execPidFile, exitCodeOf, killExecProcess, runningContainer } from './exec-process.js';
+import { execPid, execPidFile, exitCodeOf, killExecProcess, runningContainer } from './exec-process.js';
 
 const DEFAULT_SIZE: TerminalSize = { width: 80, height: 24 };
 /** What a terminal sends for end of input (VEOF, ^D): a TTY's stdin half-close. */
@@ -82,16 +86,16 @@ async function ttyExec(ctx: RuntimeContext, rec: ContainerRecord, options: ExecO
       }),
     ),
   );
+  const started = options.stdin ? execPid(pidFile, () => done) : undefined;
+  const input = (data: Buffer, cb: () => void) =>
+    void started?.then(() => {
+      if (!done) term.write(data);
+      cb();
+    });
   const stdin = options.stdin
     ? new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          if (!done) term.write(chunk);
-          cb();
-        },
-        final(cb) {
-          if (!done) term.write(EOT);
-          cb();
-        },
+        write: (chunk: Buffer, _enc, cb) => input(chunk, cb),
+        final: (cb) => input(EOT, cb),
       })
     : undefined;
   return {
