@@ -86,9 +86,9 @@ async function ttyExec(ctx: RuntimeContext, rec: ContainerRecord, options: ExecO
       }),
     ),
   );
-  const started = options.stdin ? execPid(pidFile, () => done) : undefined;
+  const started = execPid(pidFile, () => done);
   const input = (data: Buffer, cb: () => void) =>
-    void started?.then(() => {
+    void started.then(() => {
       if (!done) term.write(data);
       cb();
     });
