@@ -292,9 +292,12 @@ export interface ExecOptions {
 }
 
 /**
- * A process streaming in a container (CRI's Exec and Attach; the kubelet's streaming server
- * carries it to the client). Nothing here outlives the process: once `exited` settles, its
- * streams end and the runtime holds no process, pty or descriptor for it.
+ * A process streaming in a container (CRI's Exec; the kubelet's streaming server carries it to
+ * the client). Nothing here outlives the process: once `exited` settles and its output is
+ * read, the runtime holds no process, pty or descriptor for it. (Without a TTY the process's
+ * stdout and stderr are its own pipes: a child it leaves running in the background keeps them
+ * open, and the streams end when that child does, as with docker exec.) Idle timeouts are the
+ * streaming server's, which knows the client.
  */
 export interface StreamSession {
   /** end() half-closes the process's stdin (with a TTY: an EOF character, as a terminal does). */
