@@ -31,9 +31,10 @@ const PID_FILE_WAIT_MS = 5_000;
  */
 export async function execPid(pidFile: string, runtimeDone: () => boolean): Promise<number | undefined> {
   for (const deadline = Date.now() + PID_FILE_WAIT_MS; Date.now() < deadline; await sleep(10)) {
+    // Done first: after the runtime's exec ends, the PID in a file not yet removed may be another process's.
+    if (runtimeDone()) return undefined;
     const pid = Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim());
     if (pid > 0) return pid;
-    if (runtimeDone()) return undefined;
   }
   return undefined;
 }

@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { PassThrough, Writable } from 'node:stream';
+import type { IPty } from 'node-pty';
 import { RuntimeError, type ExecOptions, type StreamSession, type TerminalSize } from '../cri.js';
 import type { ContainerRecord, RuntimeContext } from '../runtime-context.js';
 import { execPid, execPidFile, exitCodeOf, killExecProcess, runningContainer } from './exec-process.js';
@@ -66,12 +67,17 @@ async function ttyExec(ctx: RuntimeContext, rec: ContainerRecord, options: ExecO
   });
   const pidFile = execPidFile(rec);
   const size = options.size ?? DEFAULT_SIZE;
-  const term = pty.spawn(ctx.oci.path, ctx.oci.execArgs(rec.id, options.cmd, pidFile, true), {
-    cols: size.width,
-    rows: size.height,
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TERM: 'xterm' },
-    encoding: null,
-  });
+  let term: IPty;
+  try {
+    term = pty.spawn(ctx.oci.path, ctx.oci.execArgs(rec.id, options.cmd, pidFile, true), {
+      cols: size.width,
+      rows: size.height,
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TERM: 'xterm' },
+      encoding: null,
+    });
+  } catch (e) {
+    throw new RuntimeError('Unavailable', `cannot run ${ctx.oci.name} exec in a pty: ${(e as Error).message}`, { cause: e });
+  }
   let done = false;
   const stdout = new PassThrough();
   term.onData((d: string | Buffer) => stdout.write(d));
