@@ -3,6 +3,7 @@
 // runtime implements them on a content store, overlay snapshots, conmon and crun/runc.
 import type { PruneReport } from '../api/wire/node-images.js';
 import type { PullProgress } from '../api/wire/image-pull.js';
+import type { Duplex, Readable, Writable } from 'node:stream';
 
 // ---------------------------------------------------------------- errors
 /** The few kinds of runtime error (containerd's errdefs): wrapped with context, mapped at the edge. */
@@ -274,6 +275,44 @@ export interface ExecSyncResponse {
   exitCode: number;
 }
 
+/** A terminal's size in characters (CRI's TerminalSize). */
+export interface TerminalSize {
+  width: number;
+  height: number;
+}
+
+export interface ExecOptions {
+  cmd: string[];
+  /** A terminal for the process: its output comes merged on stdout, as in Kubernetes. */
+  tty?: boolean;
+  /** Whether the process gets a stdin to write to (else it reads /dev/null). */
+  stdin?: boolean;
+  /** The terminal's size at start (tty only). */
+  size?: TerminalSize;
+}
+
+/**
+ * A process streaming in a container (CRI's Exec; the kubelet's streaming server carries it to
+ * the client). Nothing here outlives the process: once `exited` settles and its output is
+ * read, the runtime holds no process, pty or descriptor for it. (Without a TTY the process's
+ * stdout and stderr are its own pipes: a child it leaves running in the background keeps them
+ * open, and the streams end when that child does, as with docker exec.) Idle timeouts are the
+ * streaming server's, which knows the client.
+ */
+export interface StreamSession {
+  /** end() half-closes the process's stdin (with a TTY: an EOF character, as a terminal does). */
+  stdin?: Writable;
+  stdout: Readable;
+  /** Absent with a TTY: the terminal merges both streams. */
+  stderr?: Readable;
+  /** Resizes the terminal (tty only; ignored otherwise). */
+  resize(size: TerminalSize): void;
+  /** The exit code; 128 + the signal's number when a signal ended the process. */
+  exited: Promise<number>;
+  /** Kills the exec'd process (SIGKILL), and nothing else in the container: for a client that went away. */
+  kill(): void;
+}
+
 export interface LogLine {
   time: string; // RFC 3339 nano
   stream: 'stdout' | 'stderr';
@@ -319,6 +358,14 @@ export interface RuntimeService {
   containerStats(containerId: string): Promise<ContainerStats>;
   listContainerStats(filter?: ContainerFilter): Promise<ContainerStats[]>;
   execSync(containerId: string, cmd: string[], timeout: number): Promise<ExecSyncResponse>;
+  /** Runs a command in a running container with its streams open (CRI Exec). */
+  exec(containerId: string, options: ExecOptions): Promise<StreamSession>;
+  /**
+   * A connection to localhost:port inside the sandbox's network namespace (CRI PortForward,
+   * one connection per call): 127.0.0.1 first, then ::1, as containerd does. A refused or
+   * unreachable port is Unavailable. skiff's runtime answers with a net.Socket.
+   */
+  portForward(podSandboxId: string, port: number): Promise<Duplex>;
 
   /** Not a CRI call (the kubelet reads log files itself in Kubernetes): the CRI-format log of a container. */
   readLogs(containerId: string, options?: ReadLogsOptions): AsyncIterable<LogLine>;

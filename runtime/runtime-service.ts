@@ -2,6 +2,7 @@
 // conmon, crun/runc) on a runtime root. Each CRI call lives in its own file under sandboxes/
 // and containers/; this class wires the shared context and re-adopts what is on disk.
 import fs from 'node:fs';
+import type net from 'node:net';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type {
@@ -10,6 +11,7 @@ import type {
   ContainerFilter,
   ContainerStats,
   ContainerStatus,
+  ExecOptions,
   ExecSyncResponse,
   LogLine,
   PodSandbox,
@@ -19,11 +21,13 @@ import type {
   ReadLogsOptions,
   RuntimeService,
   RuntimeVersion,
+  StreamSession,
 } from './cri.js';
 import type { ImageProvider } from './image-provider.js';
 import { containerStats, listContainerStats } from './containers/container-stats.js';
 import { containerStatus, listContainers } from './containers/container-status.js';
 import { createContainer, type MonitorOptions } from './containers/create-container.js';
+import { exec } from './containers/exec.js';
 import { execSync } from './containers/exec-sync.js';
 import { readLogs, rotateContainerLog } from './containers/read-logs.js';
 import { removeContainer } from './containers/remove-container.js';
@@ -38,6 +42,7 @@ import { loadRecords, runtimeDirs, type NodeNetwork, type RuntimeContext } from 
 import { removePodSandbox } from './sandboxes/remove-sandbox.js';
 import { restartPodSandbox } from './sandboxes/restart-sandbox.js';
 import { runPodSandbox } from './sandboxes/run-sandbox.js';
+import { portForward } from './sandboxes/port-forward.js';
 import { listPodSandbox, podSandboxStatus } from './sandboxes/sandbox-status.js';
 import { stopPodSandbox } from './sandboxes/stop-sandbox.js';
 
@@ -200,6 +205,12 @@ export class SkiffRuntimeService implements RuntimeService {
   }
   execSync(containerId: string, cmd: string[], timeout: number): Promise<ExecSyncResponse> {
     return execSync(this.#ctx, containerId, cmd, timeout);
+  }
+  exec(containerId: string, options: ExecOptions): Promise<StreamSession> {
+    return exec(this.#ctx, containerId, options);
+  }
+  portForward(podSandboxId: string, port: number): Promise<net.Socket> {
+    return portForward(this.#ctx, podSandboxId, port);
   }
   readLogs(containerId: string, options?: ReadLogsOptions): AsyncIterable<LogLine> {
     return readLogs(this.#ctx, containerId, options);

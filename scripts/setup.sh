@@ -18,6 +18,7 @@ PACKAGES=(
   buildah                             # oracle and benchmark anchor for skiff build
   procps openssl                      # ps and test certificates in the suites
   gcc libc6-dev                       # compiles the runtime's spawn companion (a small C program)
+  python3 make g++                    # node-gyp builds node-pty (TTY exec) during npm ci
   attr                                # setfattr: overlay opaque dirs and layer xattrs on unpack
   ca-certificates
 )

@@ -2,12 +2,28 @@
 // the kubelet's unit tests see the runtime the kubelet gets.
 import { FakeRuntime } from './fake-runtime.js';
 import { RuntimeError } from '../cri.js';
-import { describeCriContract, describeImageContract, shellOf } from '../testing/cri-contract.js';
+import { describeCriContract, describeImageContract, shellOf, type Script } from '../testing/cri-contract.js';
+import type { FakeExecIO } from './fake-runtime.js';
+
+/** An exec'd script played on the fake's streams: print, echo stdin, then exit or wait for kill(). */
+async function playScript(script: Script, io: FakeExecIO): Promise<number> {
+  for (const l of script.stdout ?? []) io.stdout.write(`${l}\n`);
+  for (const l of script.stderr ?? []) io.stderr.write(`${l}\n`);
+  if (script.echoStdin) for await (const chunk of io.stdin) io.stdout.write(chunk);
+  if (script.exitCode !== undefined) return script.exitCode;
+  return new Promise<number>(() => undefined); // until killed
+}
 
 describeCriContract('runtime/fake', async () => {
   const rt = new FakeRuntime();
   rt.addImage('busybox');
   let n = 0;
+  // The fake runs no shell: an exec'd command is looked up among the scripts the suite made commands of.
+  const scripts = new Map<string, Script>();
+  rt.execStreamHandler = async (_id, io) => {
+    const script = scripts.get(JSON.stringify(io.options.cmd));
+    return script ? playScript(script, io) : 0;
+  };
   return {
     rt,
     image: 'busybox',
@@ -19,6 +35,17 @@ describeCriContract('runtime/fake', async () => {
       for (const l of script.stderr ?? []) rt.appendLog(id, 'stderr', l);
       if (script.exitCode !== undefined) rt.exitContainer(id, script.exitCode);
       return rt.containerStatus(id);
+    },
+    execCommand(script) {
+      const cmd = shellOf(script);
+      scripts.set(JSON.stringify(cmd), script);
+      return cmd;
+    },
+    async serveHttp(sb, port, body) {
+      rt.listen(sb.id, port, (conn) => {
+        conn.once('data', () => conn.end(`HTTP/1.0 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`));
+        conn.resume();
+      });
     },
     async teardown() {},
   };

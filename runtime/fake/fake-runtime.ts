@@ -1,12 +1,16 @@
 // A fake CRI runtime for kubelet unit tests (Kubernetes' FakeRuntime / FakeRuntimeService):
 // sandboxes, containers and images held in maps, every call recorded, and hooks for the
-// situations a test sets up (a container exits, a pull fails, an exec answers). No processes.
+// situations a test sets up (a container exits, a pull fails, an exec answers). No processes:
+// a streaming exec runs a handler on in-memory streams, and port-forward connects to what a
+// test listens on with in-memory duplex pairs.
+import { Duplex, PassThrough, Readable, type Writable } from 'node:stream';
 import type {
   Container,
   ContainerConfig,
   ContainerFilter,
   ContainerStats,
   ContainerStatus,
+  ExecOptions,
   ExecSyncResponse,
   FilesystemUsage,
   Image,
@@ -24,6 +28,8 @@ import type {
   RemoveImageOptions,
   RuntimeService,
   RuntimeVersion,
+  StreamSession,
+  TerminalSize,
 } from '../cri.js';
 import { RuntimeError } from '../cri.js';
 
@@ -46,6 +52,27 @@ interface FakeContainer {
   config: ContainerConfig;
   /** What the container printed (appendLog), as the real runtime's CRI log holds it. */
   logs: LogLine[];
+}
+
+/** What a fake exec's handler works with: the process's side of its streams. */
+export interface FakeExecIO {
+  options: ExecOptions;
+  /** Ends when the client half-closes (at once without stdin). */
+  stdin: Readable;
+  stdout: Writable;
+  /** The same stream as stdout with a TTY. */
+  stderr: Writable;
+  /** Terminal sizes, as resize() delivers them. */
+  resized: TerminalSize[];
+  /** Aborted by kill(). */
+  signal: AbortSignal;
+}
+
+/** Two in-memory ends of one connection: what one writes the other reads, end() half-closes. */
+function duplexPair(): [Duplex, Duplex] {
+  const a = new PassThrough();
+  const b = new PassThrough();
+  return [Duplex.from({ readable: a, writable: b }), Duplex.from({ readable: b, writable: a })];
 }
 
 export interface Call {
@@ -71,6 +98,10 @@ export class FakeRuntime implements RuntimeService, ImageService {
     stderr: Buffer.from(''),
     exitCode: 0,
   });
+  /** Runs a streaming exec; resolves with its exit code. By default it exits 0 at once. */
+  execStreamHandler: (containerId: string, io: FakeExecIO) => Promise<number> = async () => 0;
+  /** sandbox id -> port -> what takes a port-forward connection (listen()). */
+  readonly listeners = new Map<string, Map<number, (socket: Duplex) => void>>();
   /** Exit code of a container stopped by stopContainer (SIGTERM honoured: 143; SIGKILL: 137). */
   stopExitCode = 143;
   #seq = 0;
@@ -109,6 +140,13 @@ export class FakeRuntime implements RuntimeService, ImageService {
   exitContainer(id: string, exitCode: number, reason = exitCode === 0 ? 'Completed' : 'Error'): void {
     const c = this.#container(id);
     c.status = { ...c.status, state: 'CONTAINER_EXITED', exitCode, reason, finishedAt: this.#ns() };
+  }
+
+  /** Something in the sandbox listens on localhost:port: each port-forward connection goes to onConnection. */
+  listen(sandboxId: string, port: number, onConnection: (socket: Duplex) => void): void {
+    const ports = this.listeners.get(sandboxId) ?? new Map<number, (socket: Duplex) => void>();
+    ports.set(port, onConnection);
+    this.listeners.set(sandboxId, ports);
   }
 
   /** The container prints a line (readLogs returns it). */
@@ -286,6 +324,47 @@ export class FakeRuntime implements RuntimeService, ImageService {
     const c = this.#container(id);
     if (c.status.state !== 'CONTAINER_RUNNING') throw new RuntimeError('FailedPrecondition', `container ${id} is not running (${c.status.state})`);
     return this.execHandler(id, cmd, timeout);
+  }
+
+  async exec(id: string, options: ExecOptions): Promise<StreamSession> {
+    this.#record('exec', id, options);
+    const c = this.#container(id);
+    if (!Array.isArray(options.cmd) || options.cmd.length === 0) throw new RuntimeError('InvalidArgument', 'exec needs a command');
+    if (c.status.state !== 'CONTAINER_RUNNING') throw new RuntimeError('FailedPrecondition', `container ${id} is not running (${c.status.state})`);
+    const stdin = options.stdin ? new PassThrough() : undefined;
+    const stdout = new PassThrough();
+    const stderr = options.tty ? stdout : new PassThrough();
+    const killed = new AbortController();
+    const resized: TerminalSize[] = options.tty && options.size ? [options.size] : [];
+    const io: FakeExecIO = { options, stdin: stdin ?? Readable.from([]), stdout, stderr, resized, signal: killed.signal };
+    const killedCode = new Promise<number>((resolve) => killed.signal.addEventListener('abort', () => resolve(128 + 9)));
+    const exited = Promise.race([this.execStreamHandler(id, io), killedCode]).finally(() => {
+      stdout.end();
+      stderr.end();
+    });
+    return {
+      stdin,
+      stdout,
+      stderr: options.tty ? undefined : stderr,
+      resize: (size) => {
+        if (options.tty) resized.push(size);
+      },
+      exited,
+      kill: () => killed.abort(),
+    };
+  }
+
+  async portForward(sandboxId: string, port: number): Promise<Duplex> {
+    this.#record('portForward', sandboxId, port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RuntimeError('InvalidArgument', `port ${port} is not a TCP port`);
+    const sb = this.sandboxes.get(sandboxId);
+    if (!sb) throw new RuntimeError('NotFound', `sandbox ${sandboxId} not found`);
+    if (sb.status.state !== 'SANDBOX_READY') throw new RuntimeError('FailedPrecondition', `sandbox ${sandboxId} is not ready`);
+    const onConnection = this.listeners.get(sandboxId)?.get(port);
+    if (!onConnection) throw new RuntimeError('Unavailable', `port-forward to port ${port} of sandbox ${sandboxId}: connection refused`);
+    const [client, server] = duplexPair();
+    onConnection(server);
+    return client;
   }
 
   /** What appendLog wrote; the previous instance is the same name's highest lower attempt in the sandbox. */

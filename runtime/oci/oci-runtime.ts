@@ -159,8 +159,11 @@ export class OciRuntime {
     }
   }
 
-  /** Arguments for `exec` of a command in a running container (used by execSync). */
-  execArgs(id: string, cmd: string[], pidFile: string): string[] {
-    return [...this.globalArgs(), 'exec', '--pid-file', pidFile, id, ...cmd];
+  /**
+   * Arguments for `exec` of a command in a running container (execSync, exec). With tty the
+   * runtime, in the foreground, makes the container's pty and relays it over its own stdio.
+   */
+  execArgs(id: string, cmd: string[], pidFile: string, tty = false): string[] {
+    return [...this.globalArgs(), 'exec', ...(tty ? ['--tty'] : []), '--pid-file', pidFile, id, ...cmd];
   }
 }

@@ -5,7 +5,9 @@
  * tables, no copy-on-write faults afterwards, in either process. A few operations that
  * otherwise cost a whole command each it does itself with one or two system calls: a pinned
  * network namespace with lo up (`ip netns add` + the loopback CNI plugin), its removal, and
- * mounting or unmounting a container's root filesystem (`mount`, `umount`).
+ * mounting or unmounting a container's root filesystem (`mount`, `umount`). And it opens
+ * port-forward connections inside a pod's network namespace (`connect`), which Node cannot:
+ * a socket belongs to the namespace it was made in, and setns() moves a whole thread.
  *
  * Compiled at build time into dist/bin/skiff-spawn (scripts/build-companion.sh).
  *
@@ -15,6 +17,7 @@
  *   input <id> <data>        write4 <id> <data>        kill <id>        release <id>
  *   netns-add <id> <path>    netns-del <id> <path>
  *   mount <id> <type> <source> <target> <data>         umount <id> <target> <detach 0|1>
+ *   connect <id> <netns path, "-" for its own> <port>
  * Lines out:
  *   done <id> <code|-> <signal|-> <stdout> <stderr>   error <id> <message>
  *   fd3 <id> <data>   fd3end <id>   exit <id> <code|->
@@ -22,11 +25,24 @@
  * A `run` child gets pipes on 0-2; a monitor (conmon) starts in a session of its own with
  * /dev/null on 0-2, a pipe to read on fd 3 and one to write on fd 4. The companion exits when
  * its stdin closes; what it started goes on by itself.
+ *
+ * A connection made by `connect` goes back to Node as the descriptor itself, over the Node
+ * IPC channel Node gives the companion (fd in env NODE_CHANNEL_FD): one sendmsg carrying the
+ * fd as SCM_RIGHTS and the line {"cmd":"NODE_HANDLE","type":"net.Socket","msg":{"connect":<id>}},
+ * which Node's child_process turns into a 'message' event with a net.Socket. That is Node's
+ * internal handle message, stable since Node 0.x and what its cluster module passes sockets
+ * with. Not a relay process: that would be a process and an extra copy of every byte per
+ * connection. Node answers {"cmd":"NODE_HANDLE_ACK"} lines, read here and dropped. The socket
+ * is made in the pod's namespace and the companion returns to its own at once; the connect is
+ * non-blocking and watched in the loop with a deadline (a full backlog must not stall it):
+ * 127.0.0.1 first, then ::1, as containerd does. A failure is `done` with code 1 and the reason.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -41,6 +57,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ buffers and lines */
@@ -567,6 +584,147 @@ static const char *netns_del(const char *path) {
   return NULL;
 }
 
+/* ------------------------------------------------------------------ port-forward connections */
+
+/* How long a connection may take before it is given up (a SYN lost to a full backlog is retried by the kernel meanwhile). */
+#define CONNECT_TIMEOUT_MS 10000
+
+static int channel = -1; /* Node's IPC channel, when Node gave one */
+
+struct conn {
+  long id;
+  int fd;
+  int v6;         /* 0: trying 127.0.0.1, 1: ::1 */
+  int port;
+  int netns;      /* the pod's namespace (held open for the ::1 try), -1: this process's own */
+  long deadline;  /* CLOCK_MONOTONIC ms */
+  struct conn *next;
+};
+
+static struct conn *conns;
+
+static long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void conn_drop(struct conn *d) {
+  for (struct conn **p = &conns; *p; p = &(*p)->next) {
+    if (*p != d) continue;
+    *p = d->next;
+    if (d->fd >= 0) close(d->fd);
+    if (d->netns >= 0) close(d->netns);
+    free(d);
+    return;
+  }
+}
+
+/* Starts a non-blocking connect to localhost:port in the connection's namespace; 0, or an errno. */
+static int conn_start(struct conn *c) {
+  if (c->fd >= 0) close(c->fd);
+  c->fd = -1;
+  if (c->netns >= 0 && setns(c->netns, CLONE_NEWNET) < 0) return errno;
+  int fd = socket(c->v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int err = errno;
+  if (c->netns >= 0 && setns(own_netns, CLONE_NEWNET) < 0) {
+    fprintf(stderr, "skiff-spawn: cannot return to its network namespace: %s\n", strerror(errno));
+    _exit(71);
+  }
+  if (fd < 0) return err;
+  c->fd = high(fd);
+  int rc;
+  if (c->v6) {
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)c->port), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    rc = connect(c->fd, (struct sockaddr *)&a, sizeof a);
+  } else {
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)c->port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    rc = connect(c->fd, (struct sockaddr *)&a, sizeof a);
+  }
+  if (rc == 0 || errno == EINPROGRESS) return 0;
+  return errno;
+}
+
+/* Hands the connected descriptor to Node, then closes this process's copy. */
+static void conn_send(struct conn *c) {
+  char line[128];
+  int n = snprintf(line, sizeof line, "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"connect\":%ld}}\n", c->id);
+  struct iovec iov = {.iov_base = line, .iov_len = (size_t)n};
+  union {
+    char space[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.space, .msg_controllen = sizeof u.space};
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cm), &c->fd, sizeof(int));
+  ssize_t sent;
+  do sent = sendmsg(channel, &msg, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  if (sent != n) say_op(c->id, fail("hand over", "connection", sent < 0 ? errno : EIO));
+  conn_drop(c);
+}
+
+/* The connect ended (err 0: connected): hand it over, try ::1 after a refused 127.0.0.1, or give up. */
+static void conn_settle(struct conn *c, int err) {
+  if (err == 0) return conn_send(c);
+  if (!c->v6 && err != ETIMEDOUT) {
+    c->v6 = 1;
+    int again = conn_start(c);
+    if (again == 0) return;
+    if (again != EAFNOSUPPORT && again != EADDRNOTAVAIL && again != ENETUNREACH) err = again;
+  }
+  char why[160];
+  snprintf(why, sizeof why, "connect to localhost:%d in the pod's network namespace: %s", c->port, strerror(err));
+  say_op(c->id, why);
+  conn_drop(c);
+}
+
+static void do_connect(long id, char **w, int nw, int at) {
+  if (nw - at < 2) return say_error(id, "malformed connect");
+  char *ns = unhex(w[at], NULL);
+  int port = atoi(unhex(w[at + 1], NULL));
+  if (channel < 0) return say_op(id, "connect needs the Node IPC channel (NODE_CHANNEL_FD)");
+  if (port <= 0 || port > 65535) return say_op(id, "connect: port out of range");
+  struct conn *c = calloc(1, sizeof *c);
+  if (!c) _exit(70);
+  c->id = id;
+  c->fd = c->netns = -1;
+  c->port = port;
+  c->deadline = now_ms() + CONNECT_TIMEOUT_MS;
+  c->next = conns;
+  conns = c;
+  if (*ns && (c->netns = open(ns, O_RDONLY | O_CLOEXEC)) < 0) {
+    say_op(id, fail("open", ns, errno));
+    return conn_drop(c);
+  }
+  int err = conn_start(c);
+  if (err) conn_settle(c, err);
+}
+
+/* Whether a non-blocking connect has finished, and how. */
+static void conn_ready(struct conn *c) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+  conn_settle(c, err);
+}
+
+/* Node's acknowledgements of handed-over descriptors: nothing to do with them. */
+static void drain_channel(void) {
+  char data[4096];
+  ssize_t got;
+  while ((got = recv(channel, data, sizeof data, MSG_DONTWAIT)) > 0) {
+  }
+  if (got == 0) {
+    close(channel);
+    channel = -1;
+  }
+}
+
 static void do_op(long id, const char *op, char **w, int nw, int at) {
   char *a[4] = {0};
   int need = strcmp(op, "mount") == 0 ? 4 : strcmp(op, "umount") == 0 ? 2 : 1;
@@ -594,6 +752,7 @@ static void message(char *line) {
   const char *t = w[0];
   if (strcmp(t, "run") == 0) return do_run(id, w, nw, 2);
   if (strcmp(t, "monitor") == 0) return do_monitor(id, w, nw, 2);
+  if (strcmp(t, "connect") == 0) return do_connect(id, w, nw, 2);
   if (strcmp(t, "netns-add") == 0 || strcmp(t, "netns-del") == 0 || strcmp(t, "mount") == 0 || strcmp(t, "umount") == 0) return do_op(id, t, w, nw, 2);
   struct job *j = job_find(id);
   if (!j) return;
@@ -629,6 +788,15 @@ int main(void) {
   sigprocmask(SIG_BLOCK, &chld, NULL);
   int sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
   own_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  /* Node's IPC channel: kept from the commands this process starts. */
+  const char *ch = getenv("NODE_CHANNEL_FD");
+  if (ch) {
+    channel = atoi(ch);
+    if (fcntl(channel, F_SETFD, FD_CLOEXEC) < 0) channel = -1;
+    else channel = high(channel);
+    unsetenv("NODE_CHANNEL_FD");
+    unsetenv("NODE_CHANNEL_SERIALIZATION_MODE");
+  }
   if (sfd < 0 || own_netns < 0) {
     fprintf(stderr, "skiff-spawn: %s\n", strerror(errno));
     return 1;
@@ -636,18 +804,23 @@ int main(void) {
   struct buf in = {0};
   struct pollfd *fds = NULL;
   struct job **owner = NULL;
+  struct conn **conn_owner = NULL;
   size_t cap = 0;
   for (;;) {
-    size_t n = 0, want = 2;
+    size_t n = 0, want = 3;
     for (struct job *j = jobs; j; j = j->next) want += 4;
+    for (struct conn *c = conns; c; c = c->next) want++;
     if (want > cap) {
       cap = want * 2;
       fds = realloc(fds, cap * sizeof *fds);
       owner = realloc(owner, cap * sizeof *owner);
-      if (!fds || !owner) _exit(70);
+      conn_owner = realloc(conn_owner, cap * sizeof *conn_owner);
+      if (!fds || !owner || !conn_owner) _exit(70);
     }
     fds[n++] = (struct pollfd){.fd = 0, .events = POLLIN};
     fds[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
+    fds[n++] = (struct pollfd){.fd = channel, .events = POLLIN}; /* ignored while -1 */
+    size_t first_job = n;
     for (struct job *j = jobs; j; j = j->next) {
       for (int i = 0; i < 3; i++)
         if (j->rd[i] >= 0) {
@@ -659,10 +832,30 @@ int main(void) {
         fds[n++] = (struct pollfd){.fd = j->wr, .events = POLLOUT};
       }
     }
-    if (poll(fds, n, -1) < 0) {
+    size_t first_conn = n;
+    long wait = -1, now = now_ms();
+    for (struct conn *c = conns; c; c = c->next) {
+      conn_owner[n] = c;
+      fds[n++] = (struct pollfd){.fd = c->fd, .events = POLLOUT};
+      long left = c->deadline > now ? c->deadline - now : 0;
+      if (wait < 0 || left < wait) wait = left;
+    }
+    if (poll(fds, n, (int)wait) < 0) {
       if (errno == EINTR) continue;
       _exit(72);
     }
+    if (fds[2].revents) drain_channel();
+    /* Connections: finished, or past their deadline (looked up again, and by fd: a ::1 retry has a new one). */
+    now = now_ms();
+    for (size_t i = first_conn; i < n; i++) {
+      struct conn *c = NULL;
+      for (struct conn *k = conns; k; k = k->next)
+        if (k == conn_owner[i] && k->fd == fds[i].fd) c = k;
+      if (!c) continue;
+      if (fds[i].revents) conn_ready(c);
+      else if (now >= c->deadline) conn_settle(c, ETIMEDOUT);
+    }
+    n = first_conn;
     if (fds[1].revents) {
       struct signalfd_siginfo si;
       while (read(sfd, &si, sizeof si) > 0) {
@@ -670,7 +863,7 @@ int main(void) {
       reap_all();
     }
     /* Readers and writers (a job may be gone after an earlier one of its fds: look it up again). */
-    for (size_t i = 2; i < n; i++) {
+    for (size_t i = first_job; i < n; i++) {
       if (!fds[i].revents) continue;
       struct job *j = NULL;
       for (struct job *k = jobs; k; k = k->next)

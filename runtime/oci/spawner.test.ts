@@ -1,8 +1,10 @@
-import { readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { isRuntimeError } from '../cri.js';
 import { isAlive } from '../process-alive.js';
 import { runCommand } from './command.js';
+import { connectViaCompanion } from './spawner.js';
 
 describe('commands through the spawn companion', () => {
   it('starts commands from the companion, not from this process, with their output and exit code', async () => {
@@ -49,6 +51,28 @@ describe('commands through the spawn companion', () => {
     } finally {
       delete process.env.SKIFF_SPAWN_HELPER_IDLE_MS;
     }
+  });
+
+  it('hands back a socket connected to localhost:PORT (here in its own namespace), and says why one fails', async () => {
+    const server = net.createServer((c) => c.end('from the server'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const sockets = await Promise.all(Array.from({ length: 10 }, () => connectViaCompanion(undefined, port)));
+      const read = (s: net.Socket | undefined) => new Promise<string>((r) => s?.once('data', (d: Buffer) => r(d.toString())));
+      expect(await Promise.all(sockets.map(read))).toEqual(Array(10).fill('from the server'));
+      // The companion closed its copies: nothing of the connections is left in it.
+      const companion = Number((await runCommand('sh', ['-c', 'echo $PPID'])).stdout.trim());
+      const sockFds = readdirSync(`/proc/${companion}/fd`).filter((fd) => Number(fd) > 2 && /^socket:/.test(readlinkSync(`/proc/${companion}/fd/${fd}`)));
+      expect(sockFds).toHaveLength(1); // beyond its stdio, only the IPC channel
+      for (const s of sockets) s?.destroy();
+    } finally {
+      server.close();
+    }
+    const refused = await connectViaCompanion(undefined, port)?.catch((e: unknown) => e);
+    expect((refused as Error).message).toMatch(/connect to localhost:\d+ .*Connection refused/);
+    const noNs = await connectViaCompanion('/nonexistent/netns', port)?.catch((e: unknown) => e);
+    expect((noNs as Error).message).toMatch(/open \/nonexistent\/netns/);
   });
 
   it('starts commands directly when switched off', async () => {

@@ -6,13 +6,18 @@
 // (spawn-companion.c, compiled into dist/bin/skiff-spawn by the build) that starts commands
 // with posix_spawn (a vfork: nothing copied) and does a few operations itself that would
 // otherwise each be a command: pinning a network namespace with lo up, removing it, mounting
-// and unmounting a root filesystem.
+// and unmounting a root filesystem. And it opens port-forward connections in a pod's network
+// namespace, which Node cannot (a socket belongs to the namespace it was made in), and hands
+// the connected descriptor back over a Node IPC channel as Node's own handle message (the one
+// the cluster module passes sockets with, stable since Node 0.x): the socket is then this
+// process's own, with no relay process and no extra copy per connection.
 // The companion exits when its stdin closes (this process went away, or left it idle);
 // commands already started finish on their own.
 // SKIFF_SPAWN_HELPER=0, or a build without the companion (no C compiler), starts every
 // command directly and makes the operations commands again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import type net from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { CommandResult } from './command-result.js';
@@ -92,6 +97,8 @@ function commandWords(cmd: string, args: string[], env: NodeJS.ProcessEnv): (str
 
 interface Waiter {
   resolve?(r: CommandResult): void;
+  /** A descriptor handed over on the IPC channel (connect). */
+  onSocket?(s: net.Socket): void;
   reject(e: Error): void;
   onMessage?(m: FromHelper): void;
 }
@@ -108,9 +115,11 @@ class Companion {
   dead = false;
 
   constructor(program: string) {
-    this.#child = spawn(program, [], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    // fd 3 is Node's IPC channel, on which the companion hands over connected sockets.
+    this.#child = spawn(program, [], { stdio: ['pipe', 'pipe', 'inherit', 'ipc'], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
     this.#child.stdin?.on('error', () => undefined);
     this.#child.stdout?.on('data', (b: Buffer) => this.#onData(b));
+    this.#child.on('message', (m: unknown, handle: unknown) => this.#onHandle(m, handle));
     const gone = (why: string) => {
       if (this.dead) return;
       this.dead = true;
@@ -137,6 +146,18 @@ class Companion {
       if (m.t === 'done') p.resolve?.({ code: m.code ?? (m.signal ? 128 + 9 : 1), stdout: m.stdout, stderr: m.stderr });
       else if (m.t === 'error') p.reject(new Error(m.message));
     }
+  }
+
+  #onHandle(m: unknown, handle: unknown): void {
+    const id = (m as { connect?: unknown } | null)?.connect;
+    const socket = handle as net.Socket | undefined;
+    const p = typeof id === 'number' ? this.#pending.get(id) : undefined;
+    if (!p?.onSocket || !socket) {
+      socket?.destroy();
+      return;
+    }
+    this.#forget(id as number);
+    p.onSocket(socket);
   }
 
   #forget(id: number): void {
@@ -172,7 +193,7 @@ class Companion {
 
   /** Whether the companion (its process and pipes) keeps this process's event loop alive. */
   #hold(on: boolean): void {
-    for (const h of [this.#child, this.#child.stdout, this.#child.stdin] as unknown as ({ ref?(): void; unref?(): void } | null)[]) {
+    for (const h of [this.#child, this.#child.stdout, this.#child.stdin, this.#child.channel] as unknown as ({ ref?(): void; unref?(): void } | null)[]) {
       if (on) h?.ref?.();
       else h?.unref?.();
     }
@@ -198,6 +219,25 @@ class Companion {
     const result = new Promise<CommandResult>((resolve, reject) => this.#add(id, { resolve, reject }));
     this.#send([op, id, ...args.map(hex)]);
     return result;
+  }
+
+  /** A socket connected to localhost:port in the network namespace pinned at netnsPath (the companion's own when undefined). */
+  connect(netnsPath: string | undefined, port: number): Promise<net.Socket> {
+    const id = this.#next++;
+    const socket = new Promise<net.Socket>((resolve, reject) => {
+      const failed = (why: string) => reject(new Error(why));
+      this.#add(id, {
+        onSocket: resolve,
+        reject,
+        // Without a socket the answer is a failure: `done` with code 1 and the reason, or `error`.
+        onMessage: (m) => {
+          this.#forget(id);
+          failed(m.t === 'done' ? m.stderr || `connect failed (code ${m.code})` : m.t === 'error' ? m.message : `unexpected answer to connect: ${m.t}`);
+        },
+      });
+    });
+    this.#send(['connect', id, hex(netnsPath ?? ''), hex(String(port))]);
+    return socket;
   }
 
   monitor(req: MonitorRequest): MonitorHandle {
@@ -276,6 +316,11 @@ export function spawnViaCompanion(req: SpawnRequest): SpawnedCommand | undefined
 /** Starts a monitor process (conmon) through the companion; undefined when it is switched off. */
 export function monitorViaCompanion(req: MonitorRequest): MonitorHandle | undefined {
   return companionInUse()?.monitor(req);
+}
+
+/** A socket connected to localhost:port inside a network namespace, made by the companion; undefined when it is switched off. */
+export function connectViaCompanion(netnsPath: string | undefined, port: number): Promise<net.Socket> | undefined {
+  return companionInUse()?.connect(netnsPath, port);
 }
 
 /**

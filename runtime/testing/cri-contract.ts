@@ -6,7 +6,9 @@
 //
 // A subject cannot run a process in the fake, so each case says what a container does as a
 // Script, and the subject makes it happen: the real one runs it as `sh -c`, the fake one makes
-// the container print and exit through its test hooks.
+// the container print and exit through its test hooks. An exec'd process is a Script too, and
+// something listening in a pod for port-forward is the subject's to set up (serveHttp).
+import type { Duplex, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRuntimeError, type ContainerConfig, type ContainerStatus, type ImageService, type LogLine, type PodSandboxConfig, type RuntimeErrorKind, type RuntimeService } from '../cri.js';
 
@@ -16,6 +18,8 @@ export interface Script {
   stderr?: string[];
   /** Exit code once it has printed; absent: it runs until stopped (and honours SIGTERM with 143). */
   exitCode?: number;
+  /** After printing, copies its stdin to stdout until stdin ends (exec). */
+  echoStdin?: boolean;
 }
 
 export interface CriSubject {
@@ -27,13 +31,17 @@ export interface CriSubject {
   containerConfig(name: string, script: Script, attempt?: number): ContainerConfig;
   /** Returns once a started container with an exit code in its script has carried it out. */
   finish(id: string, script: Script): Promise<ContainerStatus>;
+  /** The command an exec'd process carries the script out with. */
+  execCommand(script: Script): string[];
+  /** Something in the sandbox answers an HTTP GET on localhost:port with body; resolves once it does. */
+  serveHttp(sandbox: { id: string; config: PodSandboxConfig }, port: number, body: string): Promise<void>;
   teardown(): Promise<void>;
 }
 
 /** The script as a busybox shell command, for subjects that run real processes. */
 export function shellOf(script: Script): string[] {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const lines = [...(script.stdout ?? []).map((l) => `echo ${q(l)}`), ...(script.stderr ?? []).map((l) => `echo ${q(l)} >&2`)];
+  const lines = [...(script.stdout ?? []).map((l) => `echo ${q(l)}`), ...(script.stderr ?? []).map((l) => `echo ${q(l)} >&2`), ...(script.echoStdin ? ['cat'] : [])];
   const end = script.exitCode === undefined ? `trap 'exit 143' TERM; while true; do sleep 0.1; done` : `exit ${script.exitCode}`;
   return ['sh', '-c', [...lines, end].join('; ')];
 }
@@ -54,6 +62,19 @@ async function logsOf(rt: RuntimeService, id: string, opts: Parameters<RuntimeSe
 }
 
 const RUNS: Script = {};
+
+/** Everything a stream carries until it ends. */
+export async function textOf(r: Readable | Duplex): Promise<string> {
+  let s = '';
+  for await (const chunk of r) s += String(chunk);
+  return s;
+}
+
+/** An HTTP/1.0 GET through a port-forward connection: the whole answer. */
+export async function httpGet(conn: Duplex): Promise<string> {
+  conn.end('GET / HTTP/1.0\r\nHost: localhost\r\n\r\n');
+  return textOf(conn);
+}
 
 export function describeCriContract(name: string, makeSubject: () => Promise<CriSubject>): void {
   describe(`CRI contract: ${name}`, () => {
@@ -197,6 +218,59 @@ export function describeCriContract(name: string, makeSubject: () => Promise<Cri
         await rt.removeContainer(id);
         expect(await rt.listContainers({ id })).toEqual([]);
         expect(await errorKind(rt.containerStatus(id))).toBe('NotFound');
+      });
+    });
+
+    describe('exec and port-forward', () => {
+      let sb: { id: string; config: PodSandboxConfig };
+      let ctr: string;
+      beforeAll(async () => {
+        sb = await sandbox('streams');
+        ctr = await started(sb, 'target', RUNS);
+      });
+
+      it('exec keeps stdout and stderr apart and carries the exit code back', async () => {
+        const script = { stdout: ['to out'], stderr: ['to err'], exitCode: 3 };
+        const e = await rt.exec(ctr, { cmd: s.execCommand(script) });
+        expect(e.stdin).toBeUndefined();
+        const [out, err, code] = await Promise.all([textOf(e.stdout), e.stderr ? textOf(e.stderr) : undefined, e.exited]);
+        expect([out, err, code]).toEqual(['to out\n', 'to err\n', 3]);
+      });
+
+      it('exec reads stdin until the client half-closes it', async () => {
+        const e = await rt.exec(ctr, { cmd: s.execCommand({ echoStdin: true, exitCode: 0 }), stdin: true });
+        const out = textOf(e.stdout);
+        e.stdin?.write('ping\n');
+        e.stdin?.end('pong\n');
+        expect(await out).toBe('ping\npong\n');
+        expect(await e.exited).toBe(0);
+      });
+
+      it('kill ends the exec\'d process (137) and nothing else in the container', async () => {
+        const e = await rt.exec(ctr, { cmd: s.execCommand(RUNS), stdin: true });
+        e.kill();
+        expect(await e.exited).toBe(137);
+        expect((await rt.containerStatus(ctr)).state).toBe('CONTAINER_RUNNING');
+      });
+
+      it('exec needs a command and a running container it knows', async () => {
+        expect(await errorKind(rt.exec(ctr, { cmd: [] }))).toBe('InvalidArgument');
+        expect(await errorKind(rt.exec('d'.repeat(64), { cmd: ['true'] }))).toBe('NotFound');
+        const gone = await started(sb, 'gone', RUNS);
+        await rt.stopContainer(gone, 0);
+        expect(await errorKind(rt.exec(gone, { cmd: ['true'] }))).toBe('FailedPrecondition');
+      });
+
+      it('port-forward connects to localhost:PORT in the pod, many connections at once', async () => {
+        await s.serveHttp(sb, 8080, 'served in the pod');
+        const answers = await Promise.all(Array.from({ length: 20 }, async () => httpGet(await rt.portForward(sb.id, 8080))));
+        for (const a of answers) expect(a).toMatch(/^HTTP\/1\.[01] 200[^]*served in the pod/);
+      });
+
+      it('port-forward to a port nothing listens on is Unavailable; an unknown sandbox NotFound', async () => {
+        expect(await errorKind(rt.portForward(sb.id, 8081))).toBe('Unavailable');
+        expect(await errorKind(rt.portForward('c'.repeat(64), 8080))).toBe('NotFound');
+        expect(await errorKind(rt.portForward(sb.id, 70000))).toBe('InvalidArgument');
       });
     });
 

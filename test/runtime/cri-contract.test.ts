@@ -12,7 +12,7 @@ import { crunUsable, type OciRuntimeName } from '../../runtime/oci/oci-runtime.j
 import { describeCriContract, describeImageContract, shellOf, type CriSubject } from '../../runtime/testing/cri-contract.js';
 import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
 import { startRegistry } from '../fixtures/registry.js';
-import { startHarness, waitExited } from './harness.js';
+import { startHarness, startHttpd, waitExited } from './harness.js';
 
 async function realSubject(runtime: OciRuntimeName): Promise<CriSubject> {
   const h = await startHarness({ runtime });
@@ -22,6 +22,10 @@ async function realSubject(runtime: OciRuntimeName): Promise<CriSubject> {
     sandboxConfig: (name) => h.sandboxConfig(name),
     containerConfig: (name, script, attempt = 0) => h.containerConfig(name, { metadata: { name, attempt }, command: shellOf(script) }),
     finish: (id) => waitExited(h, id),
+    execCommand: shellOf,
+    async serveHttp(sb, port, body) {
+      await startHttpd(h, sb, port, body);
+    },
     teardown: () => h.teardown(),
   };
 }

@@ -107,3 +107,14 @@ export async function waitExited(h: Harness, id: string, timeoutMs = 15_000) {
     return s.state === 'CONTAINER_EXITED' ? s : undefined;
   }, `container ${id} to exit`, timeoutMs);
 }
+
+/** A container in the sandbox running busybox httpd on port, answering GET / with body; resolves once a port-forward gets through. */
+export async function startHttpd(h: Harness, sb: { id: string; config: PodSandboxConfig }, port: number, body: string, name = `httpd-${port}`): Promise<string> {
+  const q = `'${body.replace(/'/g, `'\\''`)}'`;
+  const id = await runContainer(h, sb.id, sb.config, h.containerConfig(name, { command: ['sh', '-c', `mkdir -p /www && echo ${q} > /www/index.html && exec httpd -f -p ${port} -h /www`] }));
+  await waitFor(async () => {
+    (await h.rt.portForward(sb.id, port)).destroy();
+    return true;
+  }, `httpd on port ${port} in sandbox ${sb.id}`);
+  return id;
+}

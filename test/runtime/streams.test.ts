@@ -1,0 +1,189 @@
+// Streaming exec and port-forward on the real parts (runc in a pty of ours, the spawn
+// companion's connect in the pod's namespace): what only a real terminal and real processes
+// show (a resize reaching `stty size`, Ctrl-C reaching `sleep`), and hygiene: hundreds of execs
+// and connections leave this process's descriptors and the container's processes as they were.
+// The CRI contract (cri-contract.test.ts) covers the rest on both the fake and the real runtime.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isRuntimeError, type PodSandboxConfig, type StreamSession } from '../../runtime/cri.js';
+import { httpGet, textOf } from '../../runtime/testing/cri-contract.js';
+import { runContainer, startHarness, startHttpd, waitFor, type Harness } from './harness.js';
+
+let h: Harness;
+let sb: { id: string; config: PodSandboxConfig };
+let ctr: string;
+
+beforeAll(async () => {
+  h = await startHarness({ runtime: 'runc' });
+  const config = h.sandboxConfig('streams');
+  sb = { id: await h.rt.runPodSandbox(config), config };
+  ctr = await runContainer(h, sb.id, sb.config, h.containerConfig('main', { command: ['sleep', '100000'] }));
+});
+afterAll(async () => {
+  await h?.teardown();
+});
+
+/** Collects a session's output as it comes; until() waits for a pattern in it. */
+function watch(s: StreamSession) {
+  let out = '';
+  s.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return {
+    get text() {
+      return out;
+    },
+    until: (re: RegExp) => waitFor(async () => re.test(out), `${re} in the terminal (got ${JSON.stringify(out)})`, 10_000),
+  };
+}
+
+/** The OCI runtime's exec processes still running for this harness's root. */
+function runtimeExecs(): string[] {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let cmd: string;
+    try {
+      cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (cmd.includes(h.root) && cmd.split('\0').includes('exec')) found.push(cmd.replace(/\0/g, ' '));
+  }
+  return found;
+}
+
+/** The container's processes (what `ps` in it lists, less ps itself). */
+async function containerProcesses(): Promise<string[]> {
+  const r = await h.rt.execSync(ctr, ['ps', '-o', 'pid,args'], 10);
+  return r.stdout
+    .toString()
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim() && !/ ps -o /.test(l));
+}
+
+const fdCount = () => fs.readdirSync('/proc/self/fd').length;
+
+/** Exec pid files anywhere under the runtime root (they live in bundles while an exec runs). */
+const bundlePidFiles = () => fs.readdirSync(path.join(h.root, 'rt'), { recursive: true, encoding: 'utf8' }).filter((f) => /exec-[0-9a-f]+\.pid$/.test(f));
+
+describe('exec with a TTY', () => {
+  // The runtime sizes the container's terminal just after starting the process (busybox stty
+  // then prints an error and exits 0), hence the wait for a size.
+  it('starts at the size asked, follows a resize, and merges the streams', async () => {
+    const s = await h.rt.exec(ctr, { cmd: ['sh', '-c', 'until stty size | grep -q .; do sleep 0.05; done; stty size; echo to-err >&2; read x; stty size'], tty: true, stdin: true, size: { width: 91, height: 31 } });
+    expect(s.stderr).toBeUndefined();
+    const t = watch(s);
+    await t.until(/31 91[^]*to-err/);
+    s.resize({ width: 120, height: 50 });
+    s.stdin?.write('go\r');
+    expect(await s.exited).toBe(0);
+    expect(t.text).toMatch(/50 120/);
+  });
+
+  it('Ctrl-C interrupts sleep (130); an exit code comes back; end of stdin is end of input', async () => {
+    const sleeping = await h.rt.exec(ctr, { cmd: ['sleep', '1000'], tty: true, stdin: true });
+    await new Promise((r) => setTimeout(r, 300));
+    sleeping.stdin?.write(Buffer.from([3]));
+    expect(await sleeping.exited).toBe(130);
+
+    const seven = await h.rt.exec(ctr, { cmd: ['sh', '-c', 'exit 7'], tty: true });
+    expect(await seven.exited).toBe(7);
+
+    const cat = await h.rt.exec(ctr, { cmd: ['cat'], tty: true, stdin: true });
+    const t = watch(cat);
+    cat.stdin?.write('line\r');
+    await t.until(/line/);
+    cat.stdin?.end();
+    expect(await cat.exited).toBe(0);
+  });
+
+  it('kill ends the exec\'d process; no runtime process or pid file is left', async () => {
+    const s = await h.rt.exec(ctr, { cmd: ['sleep', '1000'], tty: true, stdin: true });
+    await new Promise((r) => setTimeout(r, 200));
+    s.kill();
+    expect(await s.exited).toBe(137);
+    await textOf(s.stdout);
+    expect(runtimeExecs()).toEqual([]);
+    expect(bundlePidFiles()).toEqual([]);
+  });
+});
+
+describe('port-forward', () => {
+  it('is Unavailable, saying why, without the spawn companion', async () => {
+    const saved = process.env.SKIFF_SPAWN_HELPER;
+    process.env.SKIFF_SPAWN_HELPER = '0';
+    try {
+      const e = await h.rt.portForward(sb.id, 80).catch((err: unknown) => err);
+      expect(isRuntimeError(e, 'Unavailable') && e.message).toMatch(/needs the spawn companion/);
+    } finally {
+      if (saved === undefined) delete process.env.SKIFF_SPAWN_HELPER;
+      else process.env.SKIFF_SPAWN_HELPER = saved;
+    }
+  });
+
+  it('carries data both ways with half-close; connections overlap', async () => {
+    // busybox nc -l answers one connection; -ll with -e keeps listening. Its accept queue is
+    // short (past ~10 at once it resets some), so this goes 5 at a time; httpd takes 20 at once
+    // in the contract suite.
+    await runContainer(h, sb.id, sb.config, h.containerConfig('echo', { command: ['nc', '-ll', '-p', '7000', '-e', 'cat'] }));
+    await waitFor(async () => {
+      (await h.rt.portForward(sb.id, 7000)).destroy();
+      return true;
+    }, 'nc on 7000');
+    const echo = async (i: number) => {
+      const sock = await h.rt.portForward(sb.id, 7000);
+      const got = textOf(sock);
+      sock.write(`hello ${i}\n`);
+      sock.end(`bye ${i}\n`);
+      return got;
+    };
+    const answers: string[] = [];
+    for (let i = 0; i < 50; i += 5) answers.push(...(await Promise.all(Array.from({ length: 5 }, (_, k) => echo(i + k)))));
+    expect(answers).toEqual(Array.from({ length: 50 }, (_, i) => `hello ${i}\nbye ${i}\n`));
+  });
+});
+
+describe('hygiene', () => {
+  it('200 execs and 200 port-forward connections leave no descriptor, process or pid file behind', async () => {
+    await startHttpd(h, sb, 8080, 'hygiene');
+    // Keep the spawn companion up throughout, so its own pipes count the same before and after.
+    const savedIdle = process.env.SKIFF_SPAWN_HELPER_IDLE_MS;
+    process.env.SKIFF_SPAWN_HELPER_IDLE_MS = '600000';
+    try {
+      (await h.rt.portForward(sb.id, 8080)).destroy();
+      const procsBefore = await containerProcesses();
+      await waitFor(async () => fdCount() > 0, 'fds');
+      const fdsBefore = fdCount();
+
+      const one = async (i: number) => {
+        const tty = i % 10 === 0;
+        const s = await h.rt.exec(ctr, { cmd: ['sh', '-c', i % 7 === 0 ? 'sleep 1000' : 'cat; echo done'], stdin: true, tty });
+        const out = textOf(s.stdout);
+        if (s.stderr) void textOf(s.stderr);
+        if (i % 7 === 0) s.kill();
+        else s.stdin?.end(tty ? '' : `in ${i}\n`);
+        const code = await s.exited;
+        await out;
+        return code;
+      };
+      const codes: number[] = [];
+      for (let i = 0; i < 200; i += 20) codes.push(...(await Promise.all(Array.from({ length: 20 }, (_, k) => one(i + k)))));
+      expect(codes.filter((c) => c === 137)).toHaveLength(Array.from({ length: 200 }, (_, i) => i).filter((i) => i % 7 === 0).length);
+      expect(codes.filter((c) => c !== 137 && c !== 0)).toEqual([]);
+
+      for (let i = 0; i < 200; i += 20) {
+        const answers = await Promise.all(Array.from({ length: 20 }, async () => httpGet(await h.rt.portForward(sb.id, 8080))));
+        for (const a of answers) expect(a).toMatch(/hygiene/);
+      }
+
+      await waitFor(async () => fdCount() === fdsBefore, `this process's descriptors back to ${fdsBefore} (now ${fdCount()})`);
+      expect(runtimeExecs()).toEqual([]);
+      expect(bundlePidFiles()).toEqual([]);
+      expect(await containerProcesses()).toEqual(procsBefore);
+    } finally {
+      if (savedIdle === undefined) delete process.env.SKIFF_SPAWN_HELPER_IDLE_MS;
+      else process.env.SKIFF_SPAWN_HELPER_IDLE_MS = savedIdle;
+    }
+  }, 180_000);
+});
