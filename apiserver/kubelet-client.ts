@@ -85,7 +85,10 @@ export class KubeletClient {
     const t = this.#target(node);
     return new Promise((resolve, reject) => {
       // rawHeaders keep repeated headers apart (SPDY clients offer X-Stream-Protocol-Version several times).
-      const req = https.request({ ...t.options, agent: false, ...this.#tls, method, path: pathAndQuery, headers: rawHeaders as unknown as https.RequestOptions['headers'] });
+      // No body: a POST without a length would go out chunked, and its closing chunk would
+      // reach the kubelet as the first bytes of the upgraded connection.
+      const headers = [...rawHeaders, 'Content-Length', '0'];
+      const req = https.request({ ...t.options, agent: false, ...this.#tls, method, path: pathAndQuery, headers: headers as unknown as https.RequestOptions['headers'] });
       req.on('upgrade', (res, socket, head) => resolve({ switched: { res, socket, head } }));
       req.on('response', (res) => resolve({ refused: res }));
       req.on('error', (err) => reject(this.#unreachable(t, err)));

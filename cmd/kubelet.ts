@@ -16,6 +16,7 @@ import { Kubelet } from '../kubelet/kubelet.js';
 import { defaultHostIP, parseLabels, parseResourceList } from '../kubelet/node-status.js';
 import { KubeletAuthenticator } from '../kubelet/server/authn.js';
 import { startKubeletServer } from '../kubelet/server/server.js';
+import { DEFAULT_STREAM_IDLE_TIMEOUT_MS } from '../kubelet/server/streams.js';
 import { ImageService } from '../runtime/image-service.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
 import { parseDuration } from './controller-manager.js';
@@ -48,6 +49,7 @@ interface KubeletFlags {
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
   clientCaFile?: string;
+  streamingConnectionIdleTimeout: number;
   kubeletApiTokenFile?: string;
   imageGcHighThreshold: number;
   imageGcLowThreshold: number;
@@ -100,6 +102,7 @@ export function kubeletCommand(): Command {
     .option('--client-ca-file <file>', "PEM CA of the API server's client certificate, the only caller the HTTPS server serves; without it the server is off")
     // Gone: a token every node holds would open every node's pods. Refused with the way out.
     .addOption(new Option('--kubelet-api-token-file <file>').hideHelp())
+    .addOption(new Option('--streaming-connection-idle-timeout <duration>', 'an exec or port-forward stream with no traffic this long is closed').default(DEFAULT_STREAM_IDLE_TIMEOUT_MS, '4h').argParser(duration))
     .addOption(new Option('--image-gc-high-threshold <percent>', 'image file system usage at or above which unused images are removed (100: never)').default(85).argParser(percent))
     .addOption(new Option('--image-gc-low-threshold <percent>', 'usage image garbage collection frees down to').default(80).argParser(percent))
     .addOption(new Option('--image-minimum-gc-age <duration>', 'minimum age of an unused image before it may be removed').default(120_000, '2m').argParser(duration))
@@ -140,6 +143,7 @@ export function kubeletCommand(): Command {
         host: o.address ?? '0.0.0.0',
         port: o.kubeletPort,
         logger: log,
+        streamIdleTimeoutMs: o.streamingConnectionIdleTimeout,
       });
       const kubelet = new Kubelet({
         client,

@@ -164,6 +164,8 @@ export async function proxyPodStream(ctx: ApiContext, kubelets: KubeletClient, u
 
 /** Pipes two connections into each other; either one ending or failing ends both. */
 function splice(a: Duplex, b: Duplex): void {
+  // Streams carry small interactive frames (keystrokes, a request per connection): no Nagle delay.
+  for (const s of [a, b]) (s as Duplex & { setNoDelay?(on: boolean): void }).setNoDelay?.(true);
   const end = () => {
     a.destroy();
     b.destroy();

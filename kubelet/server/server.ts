@@ -5,6 +5,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Pod, PodStatus } from '../../api/types/core.js';
 import type { ImageService, RuntimeService } from '../../runtime/cri.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -14,6 +15,7 @@ import { boolQuery, HttpError, sendJson, sendText } from './http.js';
 import { pullsInProgressOf, type PullsInProgress } from '../pulls-in-progress.js';
 import { followPull, listImages, pruneImages, pullImage, removeImage } from './images.js';
 import { SummaryProvider } from './stats-summary.js';
+import { StreamServer } from './streams.js';
 
 /** How long a restarted kubelet retries a port its predecessor still holds. */
 const PORT_IN_USE_RETRY_MS = 10_000;
@@ -34,6 +36,8 @@ export interface KubeletServerOptions {
   /** 0: any free port (tests). */
   port: number;
   logger?: Logger;
+  /** --streaming-connection-idle-timeout: a stream with no traffic this long is closed (4 h by default). */
+  streamIdleTimeoutMs?: number;
 }
 
 export interface RunningKubeletServer {
@@ -78,6 +82,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
     if (m === 'GET' && head === 'containerLogs') return serveContainerLogs({ runtime: o.runtime, pods: o.pods, statusOf: o.statusOf }, rest, q, res, signal);
     if (m === 'GET' && head === 'pods' && rest.length === 0) return sendJson(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items: o.pods() });
     if (m === 'GET' && head === 'stats' && rest.join('/') === 'summary') return sendJson(res, 200, await summary.summary());
+    if (StreamServer.isStreamPath(url.pathname)) throw new HttpError(400, 'Upgrade request required');
     if (head === 'images') {
       if (m === 'GET' && rest.length === 0) return listImages(o.images, res);
       if (m === 'POST' && rest.join('/') === 'pull') return pullImage(o.images, q, res, signal);
@@ -101,6 +106,8 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
       else res.end();
     });
   });
+  const streams = new StreamServer({ runtime: o.runtime, pods: o.pods, statusOf: o.statusOf, authn: o.authn, idleTimeoutMs: o.streamIdleTimeoutMs, log });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => streams.handleUpgrade(req, socket, head));
   // A kubelet restarted by its supervisor may find the port still held by the one it
   // replaces for a moment: retry a while before giving up.
   const deadline = Date.now() + PORT_IN_USE_RETRY_MS;
@@ -128,6 +135,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        streams.close();
       }),
   };
 }

@@ -1,0 +1,320 @@
+// The kubelet's streaming endpoints (Kubernetes' kubelet streaming server, served on its HTTPS
+// port): /exec/{ns}/{pod}/{container} and /portForward/{ns}/{pod}, reached by the API server
+// alone (its client certificate, authn.ts), which carries the client's upgrade here byte for
+// byte. Kubernetes' kubelet speaks SPDY and lets kube-apiserver translate WebSocket; skiff's
+// API server translates nothing, so this side speaks every envelope kubectl uses:
+//   exec: WebSocket `v5.channel.k8s.io`, `v4.channel.k8s.io`, `channel.k8s.io`, or a SPDY/3.1
+//         upgrade with `X-Stream-Protocol-Version` v4..v1 (kubectl 1.27–1.29);
+//   portForward: SPDY/3.1 `portforward.k8s.io`, plain (kubectl 1.27–1.30) or tunnelled in a
+//         WebSocket as `SPDY/3.1+portforward.k8s.io` (KEP-4006, kubectl 1.31+).
+// The protocols are api/httpstream's; the processes and connections are the runtime's (CRI
+// Exec and PortForward). A stream with no bytes either way for the idle timeout
+// (--streaming-connection-idle-timeout, 4 h as the kubelet) is closed; a client that goes away
+// kills its exec'd process and nothing else in the container.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex, Readable, Writable } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { selectWebSocketProtocol } from '../../api/httpstream/channel-protocol.js';
+import { ChannelServerSession } from '../../api/httpstream/channel-session.js';
+import { PORT_FORWARD_PROTOCOL, PortForwardServer, WebSocketStream, portForwardErrorText, prepareTunnelUpgrade, selectTunnelProtocol } from '../../api/httpstream/port-forward.js';
+import {
+  RemoteCommandProtocol,
+  SPDY_REMOTE_COMMAND_PROTOCOLS,
+  acceptRemoteCommandStreams,
+  encodeStatus,
+  exitCodeStatus,
+  internalErrorStatus,
+  successStatus,
+  type RemoteCommandOptions,
+  type RemoteCommandStatus,
+} from '../../api/httpstream/remote-command.js';
+import { SpdySession } from '../../api/httpstream/spdy-session.js';
+import { isSpdyUpgrade, spdyHandshake } from '../../api/httpstream/spdy-upgrade.js';
+import type { Pod, PodStatus } from '../../api/types/core.js';
+import type { RuntimeService, StreamSession, TerminalSize } from '../../runtime/cri.js';
+import type { Logger } from '../logger.js';
+import type { KubeletAuthenticator } from './authn.js';
+import { HttpError } from './http.js';
+import { parseStreamPath, readySandbox, runningContainer, type StreamRequest } from './stream-targets.js';
+
+/** The kubelet's default --streaming-connection-idle-timeout. */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 4 * 60 * 60 * 1000;
+
+export interface StreamServerOptions {
+  runtime: RuntimeService;
+  pods(): Pod[];
+  statusOf(uid: string): PodStatus | undefined;
+  authn: KubeletAuthenticator;
+  idleTimeoutMs?: number;
+  log: Logger;
+}
+
+/** What a remote command's client sends and reads, whichever envelope carries it. */
+interface RemoteCommandEnds {
+  stdin?: Readable;
+  stdout?: Writable;
+  stderr?: Writable;
+  onResize(cb: (size: TerminalSize) => void): void;
+  finish(status: RemoteCommandStatus): Promise<void>;
+  /** Ends the connection at once (idle, or the process could not start). */
+  abort(): void;
+  /** Settles when the client's connection is gone. */
+  gone: Promise<void>;
+}
+
+/** A whole HTTP/1.1 refusal on a socket no ServerResponse owns. */
+function refuse(socket: Duplex, status: number, message: string): void {
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Error';
+  if (!socket.writable) return void socket.destroy();
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`);
+}
+
+function segments(pathname: string): string[] {
+  try {
+    return pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+  } catch {
+    throw new HttpError(400, `malformed path: ${pathname}`);
+  }
+}
+
+/** The kubelet's query for a remote command (the API server maps stdin/stdout/stderr to input/output/error). */
+export function remoteCommandQuery(kind: 'exec' | 'attach', q: URLSearchParams): RemoteCommandOptions & { command: string[] } {
+  const on = (name: string) => ['1', 'true'].includes(q.get(name) ?? '');
+  const tty = on('tty');
+  const options = { stdin: on('input'), stdout: on('output'), stderr: on('error') && !tty, tty, command: q.getAll('command') };
+  if (!options.stdin && !options.stdout && !on('error')) throw new HttpError(400, 'you must specify at least 1 of stdin, stdout, stderr');
+  if (kind === 'exec' && options.command.length === 0) throw new HttpError(400, 'you must specify a command');
+  return options;
+}
+
+/** Closes a stream that moved no byte either way for `ms`; `touch` marks traffic. */
+function idleTimer(ms: number, onIdle: () => void): { touch(): void; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const touch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(onIdle, ms);
+    timer.unref();
+  };
+  touch();
+  return { touch, stop: () => clearTimeout(timer) };
+}
+
+/** A Writable's end, whether it finished or was torn down. */
+function done(s: Readable | undefined): Promise<void> {
+  if (!s || s.readableEnded || s.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    s.once('end', resolve);
+    s.once('close', resolve);
+  });
+}
+
+export class StreamServer {
+  readonly #o: StreamServerOptions;
+  readonly #idleMs: number;
+  readonly #wss: WebSocketServer;
+  readonly #tunnel: WebSocketServer;
+  /** Every upgraded connection, so that close() ends them (the https server forgets them). */
+  readonly #sockets = new Set<Duplex>();
+
+  constructor(o: StreamServerOptions) {
+    this.#o = o;
+    this.#idleMs = o.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS;
+    // No subprotocol in common: ws answers without one, and the stream speaks channel.k8s.io (v1), as the kubelet does.
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20, handleProtocols: (offered) => selectWebSocketProtocol(offered) });
+    this.#tunnel = new WebSocketServer({ noServer: true, maxPayload: 1 << 20, handleProtocols: (offered, req) => selectTunnelProtocol(offered, req) });
+  }
+
+  /** Whether a path is one of the streaming endpoints (then it takes an upgrade, nothing else). */
+  static isStreamPath(pathname: string): boolean {
+    return /^\/(exec|attach|portForward)\//.test(pathname);
+  }
+
+  /** The https server's 'upgrade' listener. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    // Small interactive frames (keystrokes, a request per forwarded connection): no Nagle delay.
+    (socket as Duplex & { setNoDelay?(on: boolean): void }).setNoDelay?.(true);
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+    this.#serve(req, socket, head).catch((err: unknown) => {
+      const status = err instanceof HttpError ? err.status : 500;
+      if (status === 500) this.#o.log.warn({ err, path: req.url }, 'kubelet stream failed');
+      refuse(socket, status, err instanceof Error ? err.message : String(err));
+    });
+  }
+
+  async #serve(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://kubelet');
+    const method = req.method ?? 'GET';
+    const verdict = this.#o.authn.judge(req, { verb: method === 'POST' ? 'create' : 'get', subresource: 'proxy' });
+    if (!verdict.allowed) throw new HttpError(verdict.status, verdict.message);
+    const target = parseStreamPath(segments(url.pathname));
+    if (!target) throw new HttpError(404, `404 page not found: ${method} ${url.pathname}`);
+    if (target.kind === 'portForward') return this.#portForward(target, req, socket, head);
+    if (target.kind === 'attach') throw new HttpError(400, 'attach is not served by this kubelet yet: skiff\'s runtime keeps no attachable stdin for a container (use exec)');
+    const options = remoteCommandQuery(target.kind, url.searchParams);
+    const containerId = await runningContainer(this.#o, target.namespace, target.pod, target.container);
+    const ends = await this.#remoteCommandEnds(options, req, socket, head);
+    await this.#exec(containerId, options, ends, `${target.namespace}/${target.pod}/${target.container}`);
+  }
+
+  /** The client's streams over the envelope it asked for (WebSocket channels or SPDY streams). */
+  async #remoteCommandEnds(options: RemoteCommandOptions, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<RemoteCommandEnds> {
+    const gone = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    if (isSpdyUpgrade(req.headers)) {
+      const hs = spdyHandshake(req.headers, SPDY_REMOTE_COMMAND_PROTOCOLS);
+      if (!hs.ok) {
+        socket.end(hs.response);
+        throw new HttpError(403, 'no common stream protocol');
+      }
+      socket.write(hs.response);
+      if (head.length) socket.unshift(head);
+      const session = new SpdySession(socket, { role: 'server' });
+      const streams = await acceptRemoteCommandStreams(session, options, hs.protocol);
+      const resizes: ((size: TerminalSize) => void)[] = [];
+      if (streams.resize) {
+        // One JSON object after another ({"Width":80,"Height":24}), as the client writes them.
+        let buf = '';
+        streams.resize.setEncoding('utf8');
+        streams.resize.on('data', (text: string) => {
+          buf += text;
+          for (let m = /^\s*(\{[^}]*\})/.exec(buf); m; m = /^\s*(\{[^}]*\})/.exec(buf)) {
+            buf = buf.slice(m[0].length);
+            try {
+              const s = JSON.parse(m[1] ?? '') as { Width?: number; Height?: number };
+              if (Number.isInteger(s.Width) && Number.isInteger(s.Height)) for (const cb of resizes) cb({ width: s.Width ?? 0, height: s.Height ?? 0 });
+            } catch {
+              // not a size: ignored, as the kubelet ignores it
+            }
+          }
+          if (buf.length > 4096) buf = '';
+        });
+      }
+      return {
+        stdin: streams.stdin,
+        stdout: streams.stdout,
+        stderr: streams.stderr,
+        onResize: (cb) => resizes.push(cb),
+        finish: async (status) => {
+          await Promise.all([streams.stdout, streams.stderr].map((s) => (s ? new Promise<void>((r) => s.end(r)) : undefined)));
+          const bytes = encodeStatus(status, hs.protocol);
+          await new Promise<void>((r) => streams.error.end(bytes.length ? bytes : undefined, r));
+          session.close();
+        },
+        abort: () => session.destroy(),
+        gone,
+      };
+    }
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') throw new HttpError(400, 'Upgrade request required');
+    const ws = await new Promise<WebSocket>((resolve) => this.#wss.handleUpgrade(req, socket, head, resolve));
+    const session = new ChannelServerSession(ws, { ...options, protocol: ws.protocol || RemoteCommandProtocol.V1 });
+    return {
+      stdin: session.stdin,
+      stdout: session.stdout,
+      stderr: session.stderr,
+      onResize: (cb) => session.on('resize', (s) => cb({ width: s.Width, height: s.Height })),
+      finish: (status) => session.finish(status),
+      abort: () => ws.terminate(),
+      gone,
+    };
+  }
+
+  async #exec(containerId: string, options: RemoteCommandOptions & { command: string[] }, ends: RemoteCommandEnds, what: string): Promise<void> {
+    let proc: StreamSession;
+    try {
+      proc = await this.#o.runtime.exec(containerId, { cmd: options.command, tty: options.tty, stdin: options.stdin });
+    } catch (err) {
+      await ends.finish(internalErrorStatus(`error executing command in container: ${(err as Error).message}`)).catch(() => ends.abort());
+      return;
+    }
+    const idle = idleTimer(this.#idleMs, () => {
+      this.#o.log.info({ container: what }, 'exec stream idle: closed');
+      proc.kill();
+      ends.abort();
+    });
+    ends.onResize((size) => proc.resize(size));
+    if (ends.stdin && proc.stdin) {
+      ends.stdin.on('data', idle.touch);
+      ends.stdin.pipe(proc.stdin);
+      proc.stdin.on('error', () => undefined);
+    }
+    const outputs: Promise<void>[] = [];
+    for (const [from, to] of [
+      [proc.stdout, ends.stdout],
+      [proc.stderr, ends.stderr],
+    ] as const) {
+      if (!from) continue;
+      from.on('data', idle.touch);
+      if (to) from.pipe(to, { end: false });
+      else from.resume();
+      outputs.push(done(from));
+    }
+    // The client gone before the process: its process goes, nothing else in the container.
+    let clientGone = false;
+    void ends.gone.then(() => {
+      clientGone = true;
+      proc.kill();
+    });
+    const code = await proc.exited;
+    await Promise.all(outputs);
+    idle.stop();
+    if (clientGone) return;
+    await ends.finish(code === 0 ? successStatus() : exitCodeStatus(code)).catch(() => ends.abort());
+  }
+
+  async #portForward(target: Extract<StreamRequest, { kind: 'portForward' }>, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const sandboxId = await readySandbox(this.#o, target.namespace, target.pod);
+    const pod = this.#o.pods().find((p) => p.metadata.namespace === target.namespace && p.metadata.name === target.pod);
+    let session: SpdySession;
+    if (isSpdyUpgrade(req.headers)) {
+      const hs = spdyHandshake(req.headers, [PORT_FORWARD_PROTOCOL]);
+      if (!hs.ok) {
+        socket.end(hs.response);
+        return;
+      }
+      socket.write(hs.response);
+      if (head.length) socket.unshift(head);
+      session = new SpdySession(socket, { role: 'server' });
+    } else if ((req.headers.upgrade ?? '').toLowerCase() === 'websocket') {
+      prepareTunnelUpgrade(req);
+      const ws = await new Promise<WebSocket>((resolve) => this.#tunnel.handleUpgrade(req, socket, head, resolve));
+      if (!ws.protocol) {
+        ws.close(1002, 'port-forward takes the SPDY/3.1+portforward.k8s.io subprotocol');
+        return;
+      }
+      session = new SpdySession(new WebSocketStream(ws), { role: 'server' });
+    } else {
+      throw new HttpError(400, 'Upgrade request required');
+    }
+    const idle = idleTimer(this.#idleMs, () => {
+      this.#o.log.info({ pod: `${target.namespace}/${target.pod}` }, 'port-forward idle: closed');
+      session.destroy();
+    });
+    session.on('close', () => idle.stop());
+    const server = new PortForwardServer(session);
+    server.on('pair', ({ port, data, error }) => {
+      this.#o.runtime.portForward(sandboxId, port).then(
+        (conn) => {
+          conn.on('data', idle.touch);
+          data.on('data', idle.touch);
+          // Half-close passes both ways (pipe ends the other side's writing once all is
+          // written); a failure on either side ends both.
+          if ('setNoDelay' in conn && typeof conn.setNoDelay === 'function') conn.setNoDelay(true);
+          conn.on('error', () => data.destroy());
+          data.on('error', () => conn.destroy());
+          data.pipe(conn);
+          conn.pipe(data);
+          error.end();
+        },
+        (err: unknown) => {
+          error.end(portForwardErrorText(port, target.pod, pod?.metadata.uid ?? '', (err as Error).message));
+          data.end();
+        },
+      );
+    });
+  }
+
+  close(): void {
+    for (const s of this.#sockets) s.destroy();
+  }
+}

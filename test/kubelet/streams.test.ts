@@ -1,0 +1,118 @@
+// kubectl exec and kubectl port-forward into a real pod (conmon + runc, CNI) through the real
+// API server and the kubelet's streaming endpoints, with the kubectl versions that speak each
+// envelope: 1.33 (exec over WebSocket v5, port-forward tunnelled in a WebSocket), 1.30 (exec
+// over WebSocket, port-forward over SPDY) and 1.27 (both over SPDY).
+import { createHash, randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
+import { freePort } from '../fixtures/ports.js';
+import { haveTool } from '../fixtures/tools.js';
+import { eventually, startNodeCluster, type NodeCluster } from './harness.js';
+
+const KUBECTL = '/usr/bin/kubectl';
+/** Where the versioned binaries (kubectl.1.27, ...) sit: beside the real kubectl. */
+const kubectlDir = haveTool(KUBECTL) ? path.dirname(realpathSync(KUBECTL)) : '';
+
+let c: NodeCluster;
+let dir = '';
+let kubeconfig = '';
+
+/** A versioned kubectl beside the real one ("1.27"), or the default. */
+function kubectl(version?: string): string {
+  return version ? path.join(kubectlDir, `kubectl.${version}`) : KUBECTL;
+}
+
+function run(bin: string, args: string[], input?: Buffer): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['--kubeconfig', kubeconfig, '-n', c.ns, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out), stderr: err });
+    });
+    child.stdin.end(input);
+  });
+}
+
+beforeAll(async () => {
+  c = await startNodeCluster({ kubeletServer: true });
+  dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-streams-'));
+  kubeconfig = path.join(dir, 'kubeconfig');
+  const https = c.apiHttps;
+  if (!https) throw new Error('no HTTPS API server');
+  await writeKubeconfig(kubeconfig, buildKubeconfig({ server: https.url, ca: await readFile(https.caFile), token: c.adminToken, name: 'streams' }));
+  await c.createPod({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web' },
+    spec: {
+      nodeName: c.node,
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'app', image: c.image, command: ['sh', '-c', 'mkdir -p /www && echo hello from web > /www/index.html && exec httpd -f -p 8080 -h /www'] }],
+    },
+  });
+  let last: unknown;
+  await eventually(async () => {
+    const st = (await c.getPod('web')).status;
+    last = st;
+    return st?.phase === 'Running';
+  }, 'pod web Running', 90_000).catch((e: Error) => {
+    throw new Error(`${e.message}: ${JSON.stringify(last)}`);
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await c?.teardown();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 120_000);
+
+describe.runIf(haveTool(KUBECTL))('kubectl exec', () => {
+  for (const version of [undefined, '1.30', '1.27']) {
+    it(`${version ?? 'default'}: stdout and stderr apart, and the exit code`, async () => {
+      const r = await run(kubectl(version), ['exec', 'web', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+      expect(r.stdout.toString()).toBe('out\n');
+      expect(r.stderr).toContain('err\n');
+      expect(r.code).toBe(3);
+    });
+  }
+
+  it('-i: 10 MiB of stdin through cat, byte for byte', async () => {
+    const data = randomBytes(10 * 1024 * 1024);
+    const r = await run(kubectl(), ['exec', '-i', 'web', '--', 'cat'], data);
+    expect(r.code, r.stderr).toBe(0);
+    expect(createHash('sha256').update(r.stdout).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+  });
+});
+
+describe.runIf(haveTool(KUBECTL))('kubectl port-forward', () => {
+  for (const version of [undefined, '1.30', '1.27']) {
+    it(`${version ?? 'default'}: answers sequential and concurrent requests`, async () => {
+      const local = await freePort();
+      const pf = spawn(kubectl(version), ['--kubeconfig', kubeconfig, '-n', c.ns, 'port-forward', 'pod/web', `${local}:8080`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let log = '';
+      pf.stdout.on('data', (b: Buffer) => (log += b.toString()));
+      pf.stderr.on('data', (b: Buffer) => (log += b.toString()));
+      try {
+        await eventually(async () => log.includes('Forwarding from'), `port-forward ready (${log})`, 30_000);
+        for (let i = 0; i < 200; i++) {
+          const res = await fetch(`http://127.0.0.1:${local}/`);
+          expect(await res.text()).toBe('hello from web\n');
+        }
+        const many = await Promise.all(Array.from({ length: 50 }, () => fetch(`http://127.0.0.1:${local}/`).then((r) => r.text())));
+        expect(many.every((t) => t === 'hello from web\n')).toBe(true);
+      } finally {
+        pf.kill('SIGTERM');
+      }
+    }, 120_000);
+  }
+});
