@@ -10,6 +10,8 @@ export const BUSYBOX_APPLETS = [
   'grep', 'sed', 'awk', 'nc', 'wget', 'hostname', 'pwd', 'test', 'kill', 'stat', 'dd', 'printf', 'uname', 'date', 'cp', 'mv', 'chmod',
   'ln', 'readlink', 'df', 'du', 'ip', 'ifconfig', 'ping', 'nslookup', 'httpd', 'seq', 'yes', 'find', 'xargs', 'tr', 'cut', 'sort', 'mount',
   'umount', 'free', 'top', 'whoami', 'sync',
+  // what `kubectl cp` (tar through exec) and a terminal session (stty, reset) use, and checksums
+  'tar', 'stty', 'reset', 'sha256sum', 'md5sum',
 ];
 
 /**
