@@ -103,6 +103,7 @@ export function containerConfig(pod: Pod, c: Container, opts: ContainerConfigOpt
     },
     logPath: `${c.name}/${opts.restartCount}.log`,
     ...(c.stdin ? { stdin: true } : {}),
+    ...(c.stdin && c.stdinOnce ? { stdinOnce: true } : {}),
     ...(c.tty ? { tty: true } : {}),
     linux: { resources: containerResources(pod, c, opts.memoryCapacity ?? 0), securityContext: securityContext(pod, c) },
   };

@@ -214,7 +214,11 @@ export interface ContainerConfig {
   annotations?: Record<string, string>;
   /** Relative to the sandbox's logDirectory. */
   logPath?: string;
+  /** conmon holds the container's stdin open for attach (else it reads /dev/null). */
   stdin?: boolean;
+  /** stdin closes when the first attach session ends (else it stays open for the next). */
+  stdinOnce?: boolean;
+  /** A terminal for the container's process: its output comes merged on stdout. */
   tty?: boolean;
   linux?: { resources?: LinuxContainerResources; securityContext?: LinuxContainerSecurityContext };
   stopSignal?: string;
@@ -288,6 +292,14 @@ export interface ExecOptions {
   /** Whether the process gets a stdin to write to (else it reads /dev/null). */
   stdin?: boolean;
   /** The terminal's size at start (tty only). */
+  size?: TerminalSize;
+}
+
+/** CRI's Attach: the streams of a container's own process (its config's `stdin` and `tty`). */
+export interface AttachOptions {
+  /** Whether the client writes to the container's stdin (which the container must keep: `stdin`). */
+  stdin?: boolean;
+  /** The terminal's size to set at attach (a container with `tty` only). */
   size?: TerminalSize;
 }
 
@@ -366,6 +378,14 @@ export interface RuntimeService {
    * unreachable port is Unavailable. skiff's runtime answers with a net.Socket.
    */
   portForward(podSandboxId: string, port: number): Promise<Duplex>;
+  /**
+   * The streams of a running container's own process (CRI Attach): output from now on, and
+   * its stdin when the container was created with `stdin`. Whether stdout and stderr come
+   * merged is the container's `tty`, not the client's. `exited` is the container's exit code,
+   * once it exits while attached; `kill()` detaches and leaves the container running (then
+   * `exited` never settles). The stdin's end is the container's EOF with `stdinOnce` only.
+   */
+  attach(containerId: string, options: AttachOptions): Promise<StreamSession>;
 
   /** Not a CRI call (the kubelet reads log files itself in Kubernetes): the CRI-format log of a container. */
   readLogs(containerId: string, options?: ReadLogsOptions): AsyncIterable<LogLine>;

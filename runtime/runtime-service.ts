@@ -11,6 +11,7 @@ import type {
   ContainerFilter,
   ContainerStats,
   ContainerStatus,
+  AttachOptions,
   ExecOptions,
   ExecSyncResponse,
   LogLine,
@@ -27,6 +28,7 @@ import type { ImageProvider } from './image-provider.js';
 import { containerStats, listContainerStats } from './containers/container-stats.js';
 import { containerStatus, listContainers } from './containers/container-status.js';
 import { createContainer, type MonitorOptions } from './containers/create-container.js';
+import { attach } from './containers/attach.js';
 import { exec } from './containers/exec.js';
 import { execSync } from './containers/exec-sync.js';
 import { readLogs, rotateContainerLog } from './containers/read-logs.js';
@@ -208,6 +210,9 @@ export class SkiffRuntimeService implements RuntimeService {
   }
   exec(containerId: string, options: ExecOptions): Promise<StreamSession> {
     return exec(this.#ctx, containerId, options);
+  }
+  attach(containerId: string, options: AttachOptions): Promise<StreamSession> {
+    return attach(this.#ctx, containerId, options);
   }
   portForward(podSandboxId: string, port: number): Promise<net.Socket> {
     return portForward(this.#ctx, podSandboxId, port);

@@ -111,6 +111,7 @@ export const containerSchema = obj(
     terminationMessagePath: str(),
     terminationMessagePolicy: enumOf(['File', 'FallbackToLogsOnError']),
     stdin: bool(),
+    stdinOnce: bool(),
     tty: bool(),
   },
   { description: 'A single application container to run within a pod.', required: ['name'] },

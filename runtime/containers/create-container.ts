@@ -55,6 +55,9 @@ export function conmonOptions(ctx: RuntimeContext, rec: ContainerRecord, sandbox
     socketDir: ctx.dirs.sockets,
     logSizeMax: ctx.logSizeMax,
     exitCommand: options.exitCommand?.(rec.id),
+    stdin: rec.config.stdin === true,
+    stdinOnce: rec.config.stdinOnce === true,
+    tty: rec.config.tty === true,
   };
 }
 
@@ -138,6 +141,7 @@ export async function createContainer(ctx: RuntimeContext, sandboxId: string, co
       security: sec,
       mounts: config.mounts,
       sysctls: sandbox.config.linux?.sysctls,
+      terminal: config.tty === true,
       etc: etcPaths(path.join(ctx.dirs.sandboxes, sandbox.id)),
       annotations: { 'io.kubernetes.pod.name': m.name, 'io.kubernetes.pod.namespace': m.namespace, 'io.kubernetes.container.name': config.metadata.name },
     });

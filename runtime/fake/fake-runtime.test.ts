@@ -24,11 +24,23 @@ describeCriContract('runtime/fake', async () => {
     const script = scripts.get(JSON.stringify(io.options.cmd));
     return script ? playScript(script, io) : 0;
   };
+  // A container whose script echoes its stdin does so on its console, and exits when that ends.
+  rt.containerProcess = (id, io) => {
+    const script = scripts.get(JSON.stringify(io.config.command));
+    if (!script?.echoStdin) return;
+    void (async () => {
+      for await (const chunk of io.stdin) io.stdout.write(chunk);
+      if (script.exitCode !== undefined) rt.exitContainer(id, script.exitCode);
+    })();
+  };
   return {
     rt,
     image: 'busybox',
     sandboxConfig: (name) => ({ metadata: { name, namespace: 'default', uid: `uid-${name}-${n++}`, attempt: 0 } }),
-    containerConfig: (name, script, attempt = 0) => ({ metadata: { name, attempt }, image: { image: 'busybox' }, command: shellOf(script) }),
+    containerConfig: (name, script, attempt = 0) => {
+      scripts.set(JSON.stringify(shellOf(script)), script);
+      return { metadata: { name, attempt }, image: { image: 'busybox' }, command: shellOf(script) };
+    },
     // The fake runs nothing: the script's output and exit are played through its test hooks.
     async finish(id, script) {
       for (const l of script.stdout ?? []) rt.appendLog(id, 'stdout', l);

@@ -1,10 +1,12 @@
 // A fake CRI runtime for kubelet unit tests (Kubernetes' FakeRuntime / FakeRuntimeService):
 // sandboxes, containers and images held in maps, every call recorded, and hooks for the
 // situations a test sets up (a container exits, a pull fails, an exec answers). No processes:
-// a streaming exec runs a handler on in-memory streams, and port-forward connects to what a
+// a streaming exec runs a handler on in-memory streams, a started container's process is a
+// hook on its in-memory console (which attach sessions join), and port-forward connects to what a
 // test listens on with in-memory duplex pairs.
 import { Duplex, PassThrough, Readable, type Writable } from 'node:stream';
 import type {
+  AttachOptions,
   Container,
   ContainerConfig,
   ContainerFilter,
@@ -52,6 +54,45 @@ interface FakeContainer {
   config: ContainerConfig;
   /** What the container printed (appendLog), as the real runtime's CRI log holds it. */
   logs: LogLine[];
+  /** Its process's streams while it runs (what conmon holds for the real runtime). */
+  console?: FakeConsole;
+}
+
+/** What a fake container's process works with (containerProcess): its side of its streams. */
+export interface FakeContainerIO {
+  config: ContainerConfig;
+  /** What attach sessions write; ends at once without `stdin`, and with `stdinOnce` when the first session's input ends. */
+  stdin: Readable;
+  /** Seen by the sessions attached when it is written (merged with a TTY, as on one terminal). */
+  stdout: Writable;
+  stderr: Writable;
+  /** Terminal sizes, as attach sessions' resize() delivers them. */
+  resized: TerminalSize[];
+}
+
+interface AttachedSession {
+  stdout: PassThrough;
+  stderr: PassThrough;
+  exit(code: number): void;
+}
+
+interface FakeConsole {
+  io: FakeContainerIO;
+  stdin: PassThrough;
+  sessions: Set<AttachedSession>;
+}
+
+function fakeConsole(config: ContainerConfig): FakeConsole {
+  const sessions = new Set<AttachedSession>();
+  const stdin = new PassThrough();
+  if (!config.stdin) stdin.end();
+  const to = (pick: (s: AttachedSession) => Writable) =>
+    new PassThrough().on('data', (chunk: Buffer) => {
+      for (const s of sessions) pick(s).write(chunk);
+    });
+  const stdout = to((s) => s.stdout);
+  const stderr = config.tty ? stdout : to((s) => s.stderr);
+  return { io: { config, stdin, stdout, stderr, resized: [] }, stdin, sessions };
 }
 
 /** What a fake exec's handler works with: the process's side of its streams. */
@@ -98,6 +139,8 @@ export class FakeRuntime implements RuntimeService, ImageService {
     stderr: Buffer.from(''),
     exitCode: 0,
   });
+  /** A started container's process (by default it does nothing until exitContainer). */
+  containerProcess: (containerId: string, io: FakeContainerIO) => void = () => undefined;
   /** Runs a streaming exec; resolves with its exit code. By default it exits 0 at once. */
   execStreamHandler: (containerId: string, io: FakeExecIO) => Promise<number> = async () => 0;
   /** sandbox id -> port -> what takes a port-forward connection (listen()). */
@@ -140,6 +183,12 @@ export class FakeRuntime implements RuntimeService, ImageService {
   exitContainer(id: string, exitCode: number, reason = exitCode === 0 ? 'Completed' : 'Error'): void {
     const c = this.#container(id);
     c.status = { ...c.status, state: 'CONTAINER_EXITED', exitCode, reason, finishedAt: this.#ns() };
+    const con = c.console;
+    c.console = undefined;
+    if (!con) return;
+    con.stdin.end();
+    for (const s of con.sessions) s.exit(exitCode);
+    con.sessions.clear();
   }
 
   /** Something in the sandbox listens on localhost:port: each port-forward connection goes to onConnection. */
@@ -271,6 +320,8 @@ export class FakeRuntime implements RuntimeService, ImageService {
     const c = this.#container(id);
     if (c.status.state !== 'CONTAINER_CREATED') throw new RuntimeError('FailedPrecondition', `container ${id} is ${c.status.state}, not CONTAINER_CREATED`);
     c.status = { ...c.status, state: 'CONTAINER_RUNNING', startedAt: this.#ns() };
+    c.console = fakeConsole(c.config);
+    this.containerProcess(id, c.console.io);
   }
 
   async stopContainer(id: string, timeout: number): Promise<void> {
@@ -351,6 +402,56 @@ export class FakeRuntime implements RuntimeService, ImageService {
       },
       exited,
       kill: () => killed.abort(),
+    };
+  }
+
+  async attach(id: string, options: AttachOptions): Promise<StreamSession> {
+    this.#record('attach', id, options);
+    const c = this.#container(id);
+    const con = c.console;
+    if (c.status.state !== 'CONTAINER_RUNNING' || !con) throw new RuntimeError('FailedPrecondition', `container ${id} is not running (${c.status.state})`);
+    const tty = c.config.tty === true;
+    const stdout = new PassThrough();
+    const stderr = tty ? stdout : new PassThrough();
+    let exit: (code: number) => void = () => undefined;
+    const exited = new Promise<number>((resolve) => (exit = resolve));
+    const session: AttachedSession = {
+      stdout,
+      stderr,
+      exit: (code) => {
+        stdout.end();
+        stderr.end();
+        exit(code);
+      },
+    };
+    con.sessions.add(session);
+    // This session's input ended (or it went): the container's stdin ends too with stdinOnce.
+    const inputDone = () => {
+      if (c.config.stdinOnce) con.stdin.end();
+    };
+    const stdin =
+      options.stdin && c.config.stdin
+        ? new PassThrough().on('data', (chunk: Buffer) => {
+            if (!con.stdin.writableEnded) con.stdin.write(chunk);
+          })
+        : undefined;
+    stdin?.on('end', inputDone);
+    const resize = (size: TerminalSize) => {
+      if (tty) con.io.resized.push(size);
+    };
+    if (options.size) resize(options.size);
+    return {
+      stdin,
+      stdout,
+      stderr: tty ? undefined : stderr,
+      resize,
+      exited,
+      kill: () => {
+        if (!con.sessions.delete(session)) return;
+        stdout.end();
+        stderr.end();
+        inputDone();
+      },
     };
   }
 

@@ -26,6 +26,14 @@ export interface ConmonOptions {
    * (`--exit-command`, as podman runs `podman container cleanup`); the first word is the program.
    */
   exitCommand?: string[];
+  /**
+   * The container's stdin through conmon (`-i`): attach clients write to it. It closes when
+   * the first attach session ends if `stdinOnce`, else it stays open (`--leave-stdin-open`).
+   */
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  /** A terminal (`-t`): conmon takes the pty's master from the OCI runtime's console socket. */
+  tty?: boolean;
 }
 
 export interface ConmonStarted {
@@ -37,6 +45,12 @@ export interface ConmonStarted {
 export const conmonPidFile = (bundle: string) => `${bundle}/conmon.pid`;
 export const containerPidFile = (bundle: string) => `${bundle}/pidfile`;
 export const oomFile = (bundle: string) => `${bundle}/oom`;
+/**
+ * conmon's attach socket (SOCK_SEQPACKET), bound in the bundle through its socket dir's
+ * symlink; and its control fifo, where `1 <height> <width>` resizes the terminal (ctrl.c).
+ */
+export const attachSocketName = 'attach';
+export const controlFifo = (bundle: string) => `${bundle}/ctl`;
 
 /** How long conmon's monitor may take to report on `<runtime> create`. */
 const SYNC_TIMEOUT_MS = 120_000;
@@ -128,6 +142,8 @@ export function spawnConmon(o: ConmonOptions): PendingConmon {
     '--log-level', 'error',
     ...o.runtime.globalArgs().flatMap((a) => ['--runtime-arg', a]),
   ];
+  if (o.stdin) args.push('-i', ...(o.stdinOnce ? [] : ['--leave-stdin-open']));
+  if (o.tty) args.push('-t');
   if (o.logSizeMax && o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
   if (o.exitCommand?.length) {
     // conmon runs it in its own working directory, the bundle, which the command itself or a

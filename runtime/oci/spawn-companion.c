@@ -18,6 +18,7 @@
  *   netns-add <id> <path>    netns-del <id> <path>
  *   mount <id> <type> <source> <target> <data>         umount <id> <target> <detach 0|1>
  *   connect <id> <netns path, "-" for its own> <port>
+ *   attach <id> <dir holding conmon's attach socket>
  * Lines out:
  *   done <id> <code|-> <signal|-> <stdout> <stderr>   error <id> <message>
  *   fd3 <id> <data>   fd3end <id>   exit <id> <code|->
@@ -36,6 +37,18 @@
  * is made in the pod's namespace and the companion returns to its own at once; the connect is
  * non-blocking and watched in the loop with a deadline (a full backlog must not stall it):
  * 127.0.0.1 first, then ::1, as containerd does. A failure is `done` with code 1 and the reason.
+ *
+ * `attach` connects to conmon's attach socket, a SOCK_SEQPACKET socket that Node cannot open,
+ * and hands Node one end of a stream socketpair instead (the same handle message), relaying
+ * between the two in this loop. conmon sends packets of one pipe byte (2 stdout, 3 stderr:
+ * its stdpipe_t) and the data; the relay writes each as [pipe byte][4-byte big-endian
+ * length][data] so Node can keep them apart. What Node writes goes to conmon as raw packets
+ * (the container's stdin); Node's half-close is a shutdown of the packet socket's write side,
+ * which conmon takes as the end of this session's input. One packet is held each way at a
+ * time (bounded buffers; a full side stops the relay reading the other). The relay ends when
+ * conmon closes (the container exited; Node reads to the end, then EOF) or when Node closes
+ * its end entirely (a detach: conmon keeps the container running). The companion outlives
+ * its stdin while relays are open.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,6 +68,7 @@
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -645,10 +659,10 @@ static int conn_start(struct conn *c) {
   return errno;
 }
 
-/* Hands the connected descriptor to Node, then closes this process's copy. */
-static void conn_send(struct conn *c) {
+/* Hands a descriptor to Node as the answer to request id (Node's handle message, SCM_RIGHTS); 0, or an errno. */
+static int hand_over(long id, int fd) {
   char line[128];
-  int n = snprintf(line, sizeof line, "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"connect\":%ld}}\n", c->id);
+  int n = snprintf(line, sizeof line, "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"connect\":%ld}}\n", id);
   struct iovec iov = {.iov_base = line, .iov_len = (size_t)n};
   union {
     char space[CMSG_SPACE(sizeof(int))];
@@ -660,11 +674,17 @@ static void conn_send(struct conn *c) {
   cm->cmsg_level = SOL_SOCKET;
   cm->cmsg_type = SCM_RIGHTS;
   cm->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cm), &c->fd, sizeof(int));
+  memcpy(CMSG_DATA(cm), &fd, sizeof(int));
   ssize_t sent;
   do sent = sendmsg(channel, &msg, MSG_NOSIGNAL);
   while (sent < 0 && errno == EINTR);
-  if (sent != n) say_op(c->id, fail("hand over", "connection", sent < 0 ? errno : EIO));
+  return sent == n ? 0 : sent < 0 ? errno : EIO;
+}
+
+/* Hands the connected descriptor to Node, then closes this process's copy. */
+static void conn_send(struct conn *c) {
+  int err = hand_over(c->id, c->fd);
+  if (err) say_op(c->id, fail("hand over", "connection", err));
   conn_drop(c);
 }
 
@@ -713,6 +733,122 @@ static void conn_ready(struct conn *c) {
   conn_settle(c, err);
 }
 
+/* ------------------------------------------------------------------ attach relays */
+
+#define RELAY_PACKET 32768 /* conmon's CONN_SOCK_BUF_SIZE: no packet of its is larger */
+#define RELAY_INPUT 8192   /* stdin packets: what conmon reads at once, with room to spare */
+
+struct relay {
+  long id;
+  int pkt;                        /* conmon's attach socket (SOCK_SEQPACKET) */
+  int str;                        /* this end of the stream socketpair; Node has the other */
+  char out[5 + RELAY_PACKET];     /* one framed packet on its way to Node */
+  size_t olen, ooff;
+  char in[RELAY_INPUT];           /* one packet on its way to conmon */
+  size_t ilen;
+  int pkt_eof, str_eof, shut_pkt; /* conmon sent its last; Node sent its last; conmon told so */
+  struct relay *next;
+};
+
+static struct relay *relays;
+
+static void relay_drop(struct relay *d) {
+  for (struct relay **p = &relays; *p; p = &(*p)->next) {
+    if (*p != d) continue;
+    *p = d->next;
+    close(d->pkt);
+    close(d->str);
+    free(d);
+    return;
+  }
+}
+
+/* What the relay waits for on each side. */
+static short relay_pkt_events(const struct relay *r) { return (short)((r->olen == 0 && !r->pkt_eof ? POLLIN : 0) | (r->ilen ? POLLOUT : 0)); }
+static short relay_str_events(const struct relay *r) { return (short)((r->ilen == 0 && !r->str_eof ? POLLIN : 0) | (r->ooff < r->olen ? POLLOUT : 0)); }
+
+/* Moves what it can each way without blocking; 0 when the relay is over (and dropped). */
+static int relay_step(struct relay *r, short pkt_ev, short str_ev) {
+  if (str_ev & (POLLHUP | POLLERR)) return relay_drop(r), 0; /* Node closed its end: detached */
+  if (r->ilen == 0 && !r->str_eof && (str_ev & POLLIN)) {
+    ssize_t got = read(r->str, r->in, sizeof r->in);
+    if (got > 0) r->ilen = (size_t)got;
+    else if (got == 0) r->str_eof = 1;
+    else if (errno != EAGAIN && errno != EINTR) return relay_drop(r), 0;
+  }
+  if (r->ilen) {
+    ssize_t sent = send(r->pkt, r->in, r->ilen, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent >= 0 || (errno != EAGAIN && errno != EINTR)) r->ilen = 0; /* a gone conmon takes no more input */
+  }
+  if (r->str_eof && r->ilen == 0 && !r->shut_pkt) {
+    shutdown(r->pkt, SHUT_WR);
+    r->shut_pkt = 1;
+  }
+  if (r->olen == 0 && !r->pkt_eof && (pkt_ev & (POLLIN | POLLHUP | POLLERR))) {
+    /* Received after 4 bytes, so its pipe byte lands in out[4]; then moved to out[0] and the length written over out[1..4]. */
+    ssize_t got = recv(r->pkt, r->out + 4, RELAY_PACKET + 1, MSG_DONTWAIT);
+    if (got > 0) {
+      uint32_t len = (uint32_t)got - 1;
+      r->out[0] = r->out[4];
+      r->out[1] = (char)(len >> 24);
+      r->out[2] = (char)(len >> 16);
+      r->out[3] = (char)(len >> 8);
+      r->out[4] = (char)len;
+      r->olen = (size_t)got + 4;
+      r->ooff = 0;
+    } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+      r->pkt_eof = 1;
+    }
+  }
+  if (r->ooff < r->olen) {
+    ssize_t w = send(r->str, r->out + r->ooff, r->olen - r->ooff, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w > 0) r->ooff += (size_t)w;
+    else if (w < 0 && errno != EAGAIN && errno != EINTR) return relay_drop(r), 0;
+    if (r->ooff == r->olen) r->olen = r->ooff = 0;
+  }
+  /* conmon is done and all it sent is with Node: closing lets Node read to the end, then EOF. */
+  if (r->pkt_eof && r->olen == 0) return relay_drop(r), 0;
+  return 1;
+}
+
+/* Hands a descriptor to Node as the answer to request id; 0, or an errno. */
+static int hand_over(long id, int fd);
+
+static void do_attach(long id, char **w, int nw, int at) {
+  if (nw - at < 1) return say_error(id, "malformed attach");
+  char *dir = unhex(w[at], NULL);
+  if (channel < 0) return say_op(id, "attach needs the Node IPC channel (NODE_CHANNEL_FD)");
+  /* The directory through /proc/self/fd: a bundle's path may be longer than sun_path allows. */
+  int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return say_op(id, fail("open", dir, errno));
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  snprintf(a.sun_path, sizeof a.sun_path, "/proc/self/fd/%d/attach", dfd);
+  int pkt = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int err = pkt < 0 ? errno : 0;
+  /* A unix connect does not wait: it is accepted into the backlog, or EAGAIN when that is full. */
+  if (pkt >= 0 && connect(pkt, (struct sockaddr *)&a, sizeof a) < 0) err = errno;
+  close(dfd);
+  int sp[2] = {-1, -1};
+  if (!err && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) err = errno;
+  if (!err) err = hand_over(id, sp[1]);
+  if (sp[1] >= 0) close(sp[1]);
+  if (err) {
+    if (pkt >= 0) close(pkt);
+    if (sp[0] >= 0) close(sp[0]);
+    char why[160];
+    snprintf(why, sizeof why, "attach to the container's monitor (conmon): %s", strerror(err));
+    return say_op(id, why);
+  }
+  struct relay *r = calloc(1, sizeof *r);
+  if (!r) _exit(70);
+  r->id = id;
+  r->pkt = high(pkt);
+  r->str = high(sp[0]);
+  nonblock(r->str);
+  r->next = relays;
+  relays = r;
+}
+
 /* Node's acknowledgements of handed-over descriptors: nothing to do with them. */
 static void drain_channel(void) {
   char data[4096];
@@ -753,6 +889,7 @@ static void message(char *line) {
   if (strcmp(t, "run") == 0) return do_run(id, w, nw, 2);
   if (strcmp(t, "monitor") == 0) return do_monitor(id, w, nw, 2);
   if (strcmp(t, "connect") == 0) return do_connect(id, w, nw, 2);
+  if (strcmp(t, "attach") == 0) return do_attach(id, w, nw, 2);
   if (strcmp(t, "netns-add") == 0 || strcmp(t, "netns-del") == 0 || strcmp(t, "mount") == 0 || strcmp(t, "umount") == 0) return do_op(id, t, w, nw, 2);
   struct job *j = job_find(id);
   if (!j) return;
@@ -805,19 +942,24 @@ int main(void) {
   struct pollfd *fds = NULL;
   struct job **owner = NULL;
   struct conn **conn_owner = NULL;
+  struct relay **relay_owner = NULL;
   size_t cap = 0;
+  int stdin_closed = 0; /* Node went away or left this idle: exit once no relay is open */
   for (;;) {
+    if (stdin_closed && !relays) _exit(0);
     size_t n = 0, want = 3;
     for (struct job *j = jobs; j; j = j->next) want += 4;
     for (struct conn *c = conns; c; c = c->next) want++;
+    for (struct relay *r = relays; r; r = r->next) want += 2;
     if (want > cap) {
       cap = want * 2;
       fds = realloc(fds, cap * sizeof *fds);
       owner = realloc(owner, cap * sizeof *owner);
       conn_owner = realloc(conn_owner, cap * sizeof *conn_owner);
-      if (!fds || !owner || !conn_owner) _exit(70);
+      relay_owner = realloc(relay_owner, cap * sizeof *relay_owner);
+      if (!fds || !owner || !conn_owner || !relay_owner) _exit(70);
     }
-    fds[n++] = (struct pollfd){.fd = 0, .events = POLLIN};
+    fds[n++] = (struct pollfd){.fd = stdin_closed ? -1 : 0, .events = POLLIN};
     fds[n++] = (struct pollfd){.fd = sfd, .events = POLLIN};
     fds[n++] = (struct pollfd){.fd = channel, .events = POLLIN}; /* ignored while -1 */
     size_t first_job = n;
@@ -840,12 +982,29 @@ int main(void) {
       long left = c->deadline > now ? c->deadline - now : 0;
       if (wait < 0 || left < wait) wait = left;
     }
+    size_t first_relay = n;
+    for (struct relay *r = relays; r; r = r->next) {
+      relay_owner[n] = r;
+      fds[n++] = (struct pollfd){.fd = r->pkt, .events = relay_pkt_events(r)};
+      relay_owner[n] = r;
+      fds[n++] = (struct pollfd){.fd = r->str, .events = relay_str_events(r)};
+    }
     if (poll(fds, n, (int)wait) < 0) {
       if (errno == EINTR) continue;
       _exit(72);
     }
     if (fds[2].revents) drain_channel();
     /* Connections: finished, or past their deadline (looked up again, and by fd: a ::1 retry has a new one). */
+    /* Relays: a pair of entries each (a relay started by a message below is not in them yet). */
+    for (size_t i = first_relay; i + 1 < n; i += 2) {
+      if (!fds[i].revents && !fds[i + 1].revents) continue;
+      for (struct relay *k = relays; k; k = k->next)
+        if (k == relay_owner[i]) {
+          relay_step(k, fds[i].revents, fds[i + 1].revents);
+          break;
+        }
+    }
+    n = first_relay;
     now = now_ms();
     for (size_t i = first_conn; i < n; i++) {
       struct conn *c = NULL;
@@ -897,7 +1056,11 @@ int main(void) {
     if (fds[0].revents) {
       char data[65536];
       ssize_t got = read(0, data, sizeof data);
-      if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) _exit(0);
+      if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
+        if (!relays) _exit(0);
+        stdin_closed = 1;
+        continue;
+      }
       if (got > 0) {
         buf_add(&in, data, (size_t)got);
         char *start = in.p;

@@ -223,6 +223,16 @@ class Companion {
 
   /** A socket connected to localhost:port in the network namespace pinned at netnsPath (the companion's own when undefined). */
   connect(netnsPath: string | undefined, port: number): Promise<net.Socket> {
+    return this.#handOver('connect', [netnsPath ?? '', String(port)]);
+  }
+
+  /** A stream relayed to conmon's attach socket in dir (framing in spawn-companion.c). */
+  attach(dir: string): Promise<net.Socket> {
+    return this.#handOver('attach', [dir]);
+  }
+
+  /** An operation the companion answers with a descriptor (or with a failure). */
+  #handOver(op: 'connect' | 'attach', args: string[]): Promise<net.Socket> {
     const id = this.#next++;
     const socket = new Promise<net.Socket>((resolve, reject) => {
       const failed = (why: string) => reject(new Error(why));
@@ -232,11 +242,11 @@ class Companion {
         // Without a socket the answer is a failure: `done` with code 1 and the reason, or `error`.
         onMessage: (m) => {
           this.#forget(id);
-          failed(m.t === 'done' ? m.stderr || `connect failed (code ${m.code})` : m.t === 'error' ? m.message : `unexpected answer to connect: ${m.t}`);
+          failed(m.t === 'done' ? m.stderr || `${op} failed (code ${m.code})` : m.t === 'error' ? m.message : `unexpected answer to ${op}: ${m.t}`);
         },
       });
     });
-    this.#send(['connect', id, hex(netnsPath ?? ''), hex(String(port))]);
+    this.#send([op, id, ...args.map(hex)]);
     return socket;
   }
 
@@ -321,6 +331,16 @@ export function monitorViaCompanion(req: MonitorRequest): MonitorHandle | undefi
 /** A socket connected to localhost:port inside a network namespace, made by the companion; undefined when it is switched off. */
 export function connectViaCompanion(netnsPath: string | undefined, port: number): Promise<net.Socket> | undefined {
   return companionInUse()?.connect(netnsPath, port);
+}
+
+/**
+ * A stream relayed by the companion to conmon's attach socket (`attach`, SOCK_SEQPACKET, in
+ * dir): conmon's packets arrive as [pipe byte][4-byte big-endian length][data]; what is
+ * written goes to the container's stdin; end() ends this session's input; destroy() detaches.
+ * undefined when the companion is switched off.
+ */
+export function attachViaCompanion(dir: string): Promise<net.Socket> | undefined {
+  return companionInUse()?.attach(dir);
 }
 
 /**

@@ -58,6 +58,8 @@ export interface SpecInput {
   rootPath?: string;
   /** The pod's (namespaced) sysctls, e.g. net.ipv4.ip_unprivileged_port_start. */
   sysctls?: Record<string, string>;
+  /** A terminal for the process (the container's `tty`); conmon makes it through the console socket. */
+  terminal?: boolean;
 }
 
 function baseMounts(hostNetwork: boolean): OciMount[] {
@@ -122,7 +124,7 @@ export function buildSpec(input: SpecInput): OciSpec {
   const spec: OciSpec = {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: input.terminal === true,
       user: { uid: input.user.uid, gid: input.user.gid, ...(input.user.additionalGids.length ? { additionalGids: input.user.additionalGids } : {}) },
       args: input.args,
       env: input.env,

@@ -18,7 +18,7 @@ export interface Script {
   stderr?: string[];
   /** Exit code once it has printed; absent: it runs until stopped (and honours SIGTERM with 143). */
   exitCode?: number;
-  /** After printing, copies its stdin to stdout until stdin ends (exec). */
+  /** After printing, copies its stdin to stdout until stdin ends (exec, or a container with `stdin` to attach to). */
   echoStdin?: boolean;
 }
 
@@ -68,6 +68,16 @@ export async function textOf(r: Readable | Duplex): Promise<string> {
   let s = '';
   for await (const chunk of r) s += String(chunk);
   return s;
+}
+
+/** Reads a stream until what it carried ends with `want`; what it carried. */
+export async function readUntil(r: Readable, want: string): Promise<string> {
+  let s = '';
+  for await (const chunk of r) {
+    s += String(chunk);
+    if (s.endsWith(want)) return s;
+  }
+  throw new Error(`stream ended before ${JSON.stringify(want)}: ${JSON.stringify(s)}`);
 }
 
 /** An HTTP/1.0 GET through a port-forward connection: the whole answer. */
@@ -271,6 +281,52 @@ export function describeCriContract(name: string, makeSubject: () => Promise<Cri
         expect(await errorKind(rt.portForward(sb.id, 8081))).toBe('Unavailable');
         expect(await errorKind(rt.portForward('c'.repeat(64), 8080))).toBe('NotFound');
         expect(await errorKind(rt.portForward(sb.id, 70000))).toBe('InvalidArgument');
+      });
+    });
+
+    describe('attach', () => {
+      let sb: { id: string; config: PodSandboxConfig };
+      beforeAll(async () => {
+        sb = await sandbox('attach');
+      });
+      const withStdin = (name: string, script: Script, extra: Partial<ContainerConfig> = {}): ContainerConfig => ({ ...s.containerConfig(name, script), stdin: true, ...extra });
+
+      it('echoes what is written to a container kept with stdin, and detaching leaves it running with its stdin for the next', async () => {
+        const id = await rt.createContainer(sb.id, withStdin('cat', { echoStdin: true }), sb.config);
+        await rt.startContainer(id);
+        const a = await rt.attach(id, { stdin: true });
+        expect(a.stderr).toBeDefined();
+        a.stdin?.write('ping\n');
+        expect(await readUntil(a.stdout, 'ping\n')).toBe('ping\n');
+        a.kill();
+        expect((await rt.containerStatus(id)).state).toBe('CONTAINER_RUNNING');
+        const b = await rt.attach(id, { stdin: true });
+        b.stdin?.write('pong\n');
+        expect(await readUntil(b.stdout, 'pong\n')).toBe('pong\n');
+        b.kill();
+        expect((await rt.containerStatus(id)).state).toBe('CONTAINER_RUNNING');
+        await rt.stopContainer(id, 0);
+      });
+
+      it('with stdinOnce, the end of the input is the container\'s EOF: it exits and exited carries its code', async () => {
+        const id = await rt.createContainer(sb.id, withStdin('once', { echoStdin: true, exitCode: 4 }, { stdinOnce: true }), sb.config);
+        await rt.startContainer(id);
+        const a = await rt.attach(id, { stdin: true });
+        const out = textOf(a.stdout);
+        a.stdin?.end('last words\n');
+        expect(await out).toBe('last words\n');
+        expect(await a.exited).toBe(4);
+        expect(await rt.containerStatus(id)).toMatchObject({ state: 'CONTAINER_EXITED', exitCode: 4 });
+      });
+
+      it('attach needs a running container it knows; without stdin it gives none', async () => {
+        expect(await errorKind(rt.attach('d'.repeat(64), { stdin: true }))).toBe('NotFound');
+        const quiet = await started(sb, 'quiet', RUNS);
+        const a = await rt.attach(quiet, { stdin: true });
+        expect(a.stdin).toBeUndefined();
+        a.kill();
+        await rt.stopContainer(quiet, 0);
+        expect(await errorKind(rt.attach(quiet, {}))).toBe('FailedPrecondition');
       });
     });
 
