@@ -1,16 +1,18 @@
 // The kubelet's streaming endpoints (Kubernetes' kubelet streaming server, served on its HTTPS
-// port): /exec/{ns}/{pod}/{container} and /portForward/{ns}/{pod}, reached by the API server
+// port): /exec/{ns}/{pod}/{container}, /attach/{ns}/{pod}/{container} and
+// /portForward/{ns}/{pod}, reached by the API server
 // alone (its client certificate, authn.ts), which carries the client's upgrade here byte for
 // byte. Kubernetes' kubelet speaks SPDY and lets kube-apiserver translate WebSocket; skiff's
 // API server translates nothing, so this side speaks every envelope kubectl uses:
-//   exec: WebSocket `v5.channel.k8s.io`, `v4.channel.k8s.io`, `channel.k8s.io`, or a SPDY/3.1
+//   exec and attach: WebSocket `v5.channel.k8s.io`, `v4.channel.k8s.io`, `channel.k8s.io`, or a SPDY/3.1
 //         upgrade with `X-Stream-Protocol-Version` v4..v1 (kubectl 1.27–1.29);
 //   portForward: SPDY/3.1 `portforward.k8s.io`, plain (kubectl 1.27–1.30) or tunnelled in a
 //         WebSocket as `SPDY/3.1+portforward.k8s.io` (KEP-4006, kubectl 1.31+).
 // The protocols are api/httpstream's; the processes and connections are the runtime's (CRI
-// Exec and PortForward). A stream with no bytes either way for the idle timeout
+// Exec, Attach and PortForward). A stream with no bytes either way for the idle timeout
 // (--streaming-connection-idle-timeout, 4 h as the kubelet) is closed; a client that goes away
-// kills its exec'd process and nothing else in the container.
+// kills its exec'd process and nothing else in the container, or detaches from the container
+// it attached to.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -151,11 +153,15 @@ export class StreamServer {
     const target = parseStreamPath(segments(url.pathname));
     if (!target) throw new HttpError(404, `404 page not found: ${method} ${url.pathname}`);
     if (target.kind === 'portForward') return this.#portForward(target, req, socket, head);
-    if (target.kind === 'attach') throw new HttpError(400, 'attach is not served by this kubelet yet: skiff\'s runtime keeps no attachable stdin for a container (use exec)');
     const options = remoteCommandQuery(target.kind, url.searchParams);
     const containerId = await runningContainer(this.#o, target.namespace, target.pod, target.container);
     const ends = await this.#remoteCommandEnds(options, req, socket, head);
-    await this.#exec(containerId, options, ends, `${target.namespace}/${target.pod}/${target.container}`);
+    // One path for both: only the runtime's call differs.
+    const start =
+      target.kind === 'exec'
+        ? () => this.#o.runtime.exec(containerId, { cmd: options.command, tty: options.tty, stdin: options.stdin })
+        : () => this.#o.runtime.attach(containerId, { stdin: options.stdin });
+    await this.#remoteCommand(target.kind, start, ends, `${target.namespace}/${target.pod}/${target.container}`);
   }
 
   /** The client's streams over the envelope it asked for (WebSocket channels or SPDY streams). */
@@ -219,20 +225,27 @@ export class StreamServer {
     };
   }
 
-  async #exec(containerId: string, options: RemoteCommandOptions & { command: string[] }, ends: RemoteCommandEnds, what: string): Promise<void> {
+  /**
+   * A remote command's session carried to the client: exec's process, or attach's container.
+   * kill() is the runtime's: exec kills the process, attach only detaches.
+   */
+  async #remoteCommand(kind: 'exec' | 'attach', start: () => Promise<StreamSession>, ends: RemoteCommandEnds, what: string): Promise<void> {
     let proc: StreamSession;
     try {
-      proc = await this.#o.runtime.exec(containerId, { cmd: options.command, tty: options.tty, stdin: options.stdin });
+      proc = await start();
     } catch (err) {
-      await ends.finish(internalErrorStatus(`error executing command in container: ${(err as Error).message}`)).catch(() => ends.abort());
+      const doing = kind === 'exec' ? 'executing command in' : 'attaching to';
+      await ends.finish(internalErrorStatus(`error ${doing} container: ${(err as Error).message}`)).catch(() => ends.abort());
       return;
     }
     const idle = idleTimer(this.#idleMs, () => {
-      this.#o.log.info({ container: what }, 'exec stream idle: closed');
+      this.#o.log.info({ container: what }, `${kind} stream idle: closed`);
       proc.kill();
       ends.abort();
     });
     ends.onResize((size) => proc.resize(size));
+    // A client may reset its streams as it goes (kubectl 1.27 does after an attach): that ends them, and is no crash.
+    for (const s of [ends.stdin, ends.stdout, ends.stderr]) s?.on('error', () => undefined);
     if (ends.stdin && proc.stdin) {
       ends.stdin.on('data', idle.touch);
       ends.stdin.pipe(proc.stdin);
@@ -249,16 +262,17 @@ export class StreamServer {
       else from.resume();
       outputs.push(done(from));
     }
-    // The client gone before the process: its process goes, nothing else in the container.
+    // The client gone before the process: its process goes (exec) or the session detaches
+    // (attach, whose `exited` then never settles: the container goes on), nothing else.
     let clientGone = false;
-    void ends.gone.then(() => {
+    const gone = ends.gone.then(() => {
       clientGone = true;
       proc.kill();
     });
-    const code = await proc.exited;
+    const code = await Promise.race([proc.exited, gone]);
     await Promise.all(outputs);
     idle.stop();
-    if (clientGone) return;
+    if (clientGone || code === undefined) return;
     await ends.finish(code === 0 ? successStatus() : exitCodeStatus(code)).catch(() => ends.abort());
   }
 

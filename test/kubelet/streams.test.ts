@@ -1,14 +1,16 @@
-// kubectl exec and kubectl port-forward into a real pod (conmon + runc, CNI) through the real
+// kubectl exec, attach and port-forward into a real pod (conmon + runc, CNI) through the real
 // API server and the kubelet's streaming endpoints, with the kubectl versions that speak each
-// envelope: 1.33 (exec over WebSocket v5, port-forward tunnelled in a WebSocket), 1.30 (exec
-// over WebSocket, port-forward over SPDY) and 1.27 (both over SPDY).
+// envelope: 1.33 (exec and attach over WebSocket v5, port-forward tunnelled in a WebSocket),
+// 1.30 (exec and attach over WebSocket, port-forward over SPDY) and 1.27 (all over SPDY).
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Container } from '../../api/types/core.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { freePort } from '../fixtures/ports.js';
 import { haveTool } from '../fixtures/tools.js';
@@ -42,6 +44,26 @@ function run(bin: string, args: string[], input?: Buffer): Promise<{ code: numbe
     });
     child.stdin.end(input);
   });
+}
+
+/** A pod of one container `app` on the node, and once it runs. */
+async function runningPod(name: string, container: Omit<Container, 'name' | 'image'>): Promise<void> {
+  await c.createPod({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { nodeName: c.node, terminationGracePeriodSeconds: 1, restartPolicy: 'Never', containers: [{ name: 'app', image: c.image, ...container }] },
+  });
+  await eventually(async () => (await c.getPod(name)).status?.phase === 'Running', `pod ${name} Running`, 90_000);
+}
+
+/** A kubectl left running, its output gathered as it comes. */
+function started(bin: string, args: string[]): { child: ReturnType<typeof spawn>; output: () => string } {
+  const child = spawn(bin, ['--kubeconfig', kubeconfig, '-n', c.ns, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+  return { child, output: () => out };
 }
 
 beforeAll(async () => {
@@ -115,4 +137,78 @@ describe.runIf(haveTool(KUBECTL))('kubectl port-forward', () => {
       }
     }, 120_000);
   }
+});
+
+describe.runIf(haveTool(KUBECTL))('kubectl attach', () => {
+  for (const version of [undefined, '1.30', '1.27']) {
+    it(`${version ?? 'default'} -i: piped stdin echoed back by cat; with stdinOnce its end ends the container`, async () => {
+      const name = `cat-once-${(version ?? 'default').replace('.', '-')}`;
+      await runningPod(name, { command: ['cat'], stdin: true, stdinOnce: true });
+      const r = await run(kubectl(version), ['attach', '-i', name], Buffer.from('hello through attach\n'));
+      expect(r.stdout.toString(), r.stderr).toBe('hello through attach\n');
+      await eventually(async () => (await c.getPod(name)).status?.phase === 'Succeeded', `pod ${name} Succeeded`, 30_000);
+    }, 120_000);
+  }
+
+  it('a client that goes away detaches: the container runs on, with its stdin, for the next one', async () => {
+    await runningPod('cat-keep', { command: ['cat'], stdin: true });
+    for (const [version, line] of [
+      [undefined, 'first'],
+      ['1.27', 'second'],
+    ] as const) {
+      const k = started(kubectl(version), ['attach', '-i', 'cat-keep']);
+      try {
+        // Written until echoed: kubectl may still be connecting when the first line goes.
+        await eventually(
+          async () => {
+            k.child.stdin?.write(`${line}\n`);
+            return k.output().includes(`${line}\n`);
+          },
+          `${line} echoed`,
+          30_000,
+          { intervalMs: 500 },
+        ).catch((e: Error) => {
+          throw new Error(`${e.message}; kubectl wrote ${JSON.stringify(k.output())}`);
+        });
+      } finally {
+        k.child.kill('SIGKILL');
+      }
+      await new Promise((r) => k.child.once('close', r));
+      expect((await c.getPod('cat-keep')).status?.phase).toBe('Running');
+    }
+  }, 120_000);
+
+  it('-it: a shell on the container\'s terminal, at the size of the client\'s', async () => {
+    await runningPod('shell', { command: ['sh'], stdin: true, tty: true });
+    const term = pty.spawn(kubectl(), ['--kubeconfig', kubeconfig, '-n', c.ns, 'attach', '-it', 'shell'], { cols: 97, rows: 31, env: { ...process.env, TERM: 'xterm' } });
+    let out = '';
+    term.onData((d) => (out += d));
+    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    const failWith = (e: Error) => {
+      throw new Error(`${e.message}; the terminal showed ${JSON.stringify(out)}`);
+    };
+    try {
+      // The prompt came before the attach: enter asks for a new one.
+      await eventually(
+        async () => {
+          term.write('\r');
+          // busybox's prompt, perhaps followed by its query for the cursor's position
+          return /\/ # (\x1b\[6n)?$/.test(out);
+        },
+        'a prompt',
+        30_000,
+        { intervalMs: 500 },
+      ).catch(failWith);
+      term.write('echo $((6 * 7)); stty size\r');
+      await eventually(async () => /\r\n42\r\n31 97\r\n/.test(out), 'the answer and the size', 30_000).catch(failWith);
+      term.resize(120, 40);
+      term.write('stty size\r');
+      await eventually(async () => out.includes('40 120'), 'the new size', 30_000).catch(failWith);
+      term.write('exit\r');
+      expect(await exited).toBe(0);
+      await eventually(async () => (await c.getPod('shell')).status?.phase === 'Succeeded', 'pod shell Succeeded', 30_000);
+    } finally {
+      term.kill();
+    }
+  }, 120_000);
 });
