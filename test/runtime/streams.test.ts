@@ -1,7 +1,8 @@
-// Streaming exec and port-forward on the real parts (runc in a pty of ours, the spawn
-// companion's connect in the pod's namespace): what only a real terminal and real processes
-// show (a resize reaching `stty size`, Ctrl-C reaching `sleep`), and hygiene: hundreds of execs
-// and connections leave this process's descriptors and the container's processes as they were.
+// Streaming exec, attach and port-forward on the real parts (runc in a pty of ours, conmon's
+// attach socket through the spawn companion's relay, the companion's connect in the pod's
+// namespace): what only a real terminal and real processes show (a resize reaching `stty size`,
+// Ctrl-C reaching `sleep`), and hygiene: hundreds of execs, attaches and connections leave
+// this process's descriptors, the companion's and the container's processes as they were.
 // The CRI contract (cri-contract.test.ts) covers the rest on both the fake and the real runtime.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -63,6 +64,28 @@ async function containerProcesses(): Promise<string[]> {
 }
 
 const fdCount = () => fs.readdirSync('/proc/self/fd').length;
+
+/** The descriptors of this process's spawn companions (the relays of attach sessions live there). */
+function companionFds(): number {
+  let n = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== process.pid || !fs.readlinkSync(`/proc/${pid}/exe`).endsWith('skiff-spawn')) continue;
+      n += fs.readdirSync(`/proc/${pid}/fd`).length;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return n;
+}
+
+/** A container's processes, as its `ps` lists them. */
+async function containerPs(id: string): Promise<string[]> {
+  return (await h.rt.execSync(id, ['ps', '-o', 'args'], 10)).stdout.toString().split('\n');
+}
 
 /** Exec pid files anywhere under the runtime root (they live in bundles while an exec runs). */
 const bundlePidFiles = () => fs.readdirSync(path.join(h.root, 'rt'), { recursive: true, encoding: 'utf8' }).filter((f) => /exec-[0-9a-f]+\.pid$/.test(f));
@@ -141,6 +164,81 @@ describe('port-forward', () => {
     const answers: string[] = [];
     for (let i = 0; i < 50; i += 5) answers.push(...(await Promise.all(Array.from({ length: 5 }, (_, k) => echo(i + k)))));
     expect(answers).toEqual(Array.from({ length: 50 }, (_, i) => `hello ${i}\nbye ${i}\n`));
+  });
+});
+
+describe('attach', () => {
+  it('keeps stdout and stderr apart for a container without a TTY', async () => {
+    const id = await runContainer(h, sb.id, sb.config, h.containerConfig('apart', { command: ['sh', '-c', 'while read l; do echo "out $l"; echo "err $l" >&2; done'], stdin: true }));
+    const s = await h.rt.attach(id, { stdin: true });
+    const out = watch(s);
+    let err = '';
+    s.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    s.stdin?.write('one\n');
+    await out.until(/^out one\n$/);
+    await waitFor(async () => err === 'err one\n', `stderr apart (got ${JSON.stringify(err)})`);
+    s.kill();
+    await h.rt.stopContainer(id, 0);
+  });
+
+  it('a shell on the container\'s terminal: sized at attach, resized, Ctrl-C reaching it, and exit as the container\'s', async () => {
+    const id = await runContainer(h, sb.id, sb.config, h.containerConfig('tty', { command: ['sh'], stdin: true, tty: true }));
+    const s = await h.rt.attach(id, { stdin: true, size: { width: 91, height: 31 } });
+    expect(s.stderr).toBeUndefined();
+    const t = watch(s);
+    s.stdin?.write('stty size\r');
+    await t.until(/31 91/);
+    s.resize({ width: 120, height: 50 });
+    s.stdin?.write('stty size\r');
+    await t.until(/50 120/);
+    s.stdin?.write('sleep 1000\r');
+    await waitFor(async () => (await containerPs(id)).some((l) => l.includes('sleep 1000')), 'sleep running');
+    s.stdin?.write(Buffer.from([3]));
+    await waitFor(async () => !(await containerPs(id)).some((l) => l.includes('sleep 1000')), 'sleep interrupted');
+    s.stdin?.write('exit 5\r');
+    expect(await s.exited).toBe(5);
+    await textOf(s.stdout);
+  });
+
+  it('detaching 100 times leaves the container running and no descriptor behind, here or in the companion', async () => {
+    const savedIdle = process.env.SKIFF_SPAWN_HELPER_IDLE_MS;
+    process.env.SKIFF_SPAWN_HELPER_IDLE_MS = '600000';
+    try {
+      const id = await runContainer(h, sb.id, sb.config, h.containerConfig('cat', { command: ['cat'], stdin: true }));
+      const echo = async (line: string, detach: boolean) => {
+        const s = await h.rt.attach(id, { stdin: true });
+        const t = watch(s);
+        s.stdin?.write(`${line}\n`);
+        // conmon gives every attached session all output: the others' lines come too.
+        await t.until(new RegExp(`${line}\n`));
+        if (detach) s.kill();
+        return s;
+      };
+      (await echo('warm', true)).kill();
+      await waitFor(async () => fdCount() > 0 && companionFds() > 0, 'fds');
+      const before = { here: fdCount(), companion: companionFds() };
+      for (let i = 0; i < 100; i += 10) await Promise.all(Array.from({ length: 10 }, (_, k) => echo(`line ${i + k}`, true)));
+      expect((await h.rt.containerStatus(id)).state).toBe('CONTAINER_RUNNING');
+      await waitFor(async () => fdCount() === before.here && companionFds() === before.companion, `descriptors back to ${JSON.stringify(before)} (now ${fdCount()}, ${companionFds()})`);
+      // stdinOnce is not set: the container's stdin outlived every session.
+      (await echo('still here', true)).kill();
+      await h.rt.stopContainer(id, 0);
+    } finally {
+      if (savedIdle === undefined) delete process.env.SKIFF_SPAWN_HELPER_IDLE_MS;
+      else process.env.SKIFF_SPAWN_HELPER_IDLE_MS = savedIdle;
+    }
+  });
+
+  it('is Unavailable, saying why, without the spawn companion', async () => {
+    const saved = process.env.SKIFF_SPAWN_HELPER;
+    process.env.SKIFF_SPAWN_HELPER = '0';
+    try {
+      const e = await h.rt.attach(ctr, {}).catch((err: unknown) => err);
+      expect(isRuntimeError(e, 'Unavailable') && e.message).toMatch(/needs the spawn companion/);
+    } finally {
+      if (saved === undefined) delete process.env.SKIFF_SPAWN_HELPER;
+      else process.env.SKIFF_SPAWN_HELPER = saved;
+    }
   });
 });
 
