@@ -10,9 +10,11 @@
 // namespace, which Node cannot (a socket belongs to the namespace it was made in), and hands
 // the connected descriptor back over a Node IPC channel as Node's own handle message (the one
 // the cluster module passes sockets with, stable since Node 0.x): the socket is then this
-// process's own, with no relay process and no extra copy per connection.
-// The companion exits when its stdin closes (this process went away, or left it idle);
-// commands already started finish on their own.
+// process's own, with no relay process and no extra copy per connection. For attach it
+// connects to conmon's attach socket (SOCK_SEQPACKET, which Node cannot open) and relays it to
+// a stream socketpair whose other end it hands back the same way.
+// The companion exits when its stdin closes (this process went away, or left it idle) and its
+// attach relays have ended; commands already started finish on their own.
 // SKIFF_SPAWN_HELPER=0, or a build without the companion (no C compiler), starts every
 // command directly and makes the operations commands again.
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -46,6 +46,9 @@ function run(bin: string, args: string[], input?: Buffer): Promise<{ code: numbe
   });
 }
 
+/** What busybox's shell writes after its prompt: a query for the cursor's position (DSR). */
+const CURSOR_QUERY = '\u001b[6n';
+
 /** A pod of one container `app` on the node, and once it runs. */
 async function runningPod(name: string, container: Omit<Container, 'name' | 'image'>): Promise<void> {
   await c.createPod({
@@ -193,7 +196,7 @@ describe.runIf(haveTool(KUBECTL))('kubectl attach', () => {
         async () => {
           term.write('\r');
           // busybox's prompt, perhaps followed by its query for the cursor's position
-          return /\/ # (\x1b\[6n)?$/.test(out);
+          return out.endsWith('/ # ') || out.endsWith(`/ # ${CURSOR_QUERY}`);
         },
         'a prompt',
         30_000,
