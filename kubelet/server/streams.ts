@@ -177,6 +177,9 @@ export class StreamServer {
       if (head.length) socket.unshift(head);
       const session = new SpdySession(socket, { role: 'server' });
       const streams = await acceptRemoteCommandStreams(session, options, hs.protocol);
+      // A client may reset its streams as it goes (kubectl 1.27 does at the end of an attach):
+      // that ends them, and is no crash.
+      for (const s of Object.values(streams)) s.on('error', () => undefined);
       const resizes: ((size: TerminalSize) => void)[] = [];
       if (streams.resize) {
         // One JSON object after another ({"Width":80,"Height":24}), as the client writes them.
@@ -244,8 +247,6 @@ export class StreamServer {
       ends.abort();
     });
     ends.onResize((size) => proc.resize(size));
-    // A client may reset its streams as it goes (kubectl 1.27 does after an attach): that ends them, and is no crash.
-    for (const s of [ends.stdin, ends.stdout, ends.stderr]) s?.on('error', () => undefined);
     if (ends.stdin && proc.stdin) {
       ends.stdin.on('data', idle.touch);
       ends.stdin.pipe(proc.stdin);
