@@ -22,6 +22,10 @@ describe('buildSpec', () => {
     expect(s.process.user).toEqual({ uid: 1000, gid: 1000, additionalGids: [10] });
     expect(s.linux.cgroupsPath).toBe('/skiff/pod-1/c1');
   });
+  it('gives the process a terminal only for a container with tty', () => {
+    expect(buildSpec(base).process.terminal).toBe(false);
+    expect(buildSpec({ ...base, terminal: true }).process.terminal).toBe(true);
+  });
   it('has the standard mounts and the generated /etc files read-only', () => {
     const s = buildSpec(base);
     const dests = s.mounts.map((m) => m.destination);

@@ -65,8 +65,16 @@ async function containerProcesses(): Promise<string[]> {
 
 const fdCount = () => fs.readdirSync('/proc/self/fd').length;
 
-/** The descriptors of this process's spawn companions (the relays of attach sessions live there). */
-function companionFds(): number {
+/**
+ * The attach relays open in this process's spawn companions: their descriptors on
+ * SOCK_SEQPACKET sockets (conmon's attach sockets; nothing else in the companion is one).
+ */
+function companionRelays(): number {
+  const seqpacket = new Set<string>();
+  for (const line of fs.readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[4] === '0005' && f[6]) seqpacket.add(f[6]);
+  }
   let n = 0;
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
@@ -74,7 +82,10 @@ function companionFds(): number {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid !== process.pid || !fs.readlinkSync(`/proc/${pid}/exe`).endsWith('skiff-spawn')) continue;
-      n += fs.readdirSync(`/proc/${pid}/fd`).length;
+      for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+        const inode = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        if (inode && seqpacket.has(inode)) n++;
+      }
     } catch {
       // gone meanwhile
     }
@@ -200,7 +211,7 @@ describe('attach', () => {
     await textOf(s.stdout);
   });
 
-  it('detaching 100 times leaves the container running and no descriptor behind, here or in the companion', async () => {
+  it('detaching 100 times leaves the container running, no descriptor behind here and no relay in the companion', async () => {
     const savedIdle = process.env.SKIFF_SPAWN_HELPER_IDLE_MS;
     process.env.SKIFF_SPAWN_HELPER_IDLE_MS = '600000';
     try {
@@ -214,12 +225,16 @@ describe('attach', () => {
         if (detach) s.kill();
         return s;
       };
-      (await echo('warm', true)).kill();
-      await waitFor(async () => fdCount() > 0 && companionFds() > 0, 'fds');
-      const before = { here: fdCount(), companion: companionFds() };
+      const warm = await echo('warm', false);
+      expect(companionRelays()).toBe(1);
+      warm.kill();
+      await waitFor(async () => companionRelays() === 0, 'the first session\'s relay closed');
+      const before = fdCount();
       for (let i = 0; i < 100; i += 10) await Promise.all(Array.from({ length: 10 }, (_, k) => echo(`line ${i + k}`, true)));
       expect((await h.rt.containerStatus(id)).state).toBe('CONTAINER_RUNNING');
-      await waitFor(async () => fdCount() === before.here && companionFds() === before.companion, `descriptors back to ${JSON.stringify(before)} (now ${fdCount()}, ${companionFds()})`);
+      await waitFor(async () => fdCount() === before && companionRelays() === 0, 'descriptors back, and no relay open').catch((e: Error) => {
+        throw new Error(`${e.message}: ${fdCount()} descriptors (${before} before), ${companionRelays()} relays`);
+      });
       // stdinOnce is not set: the container's stdin outlived every session.
       (await echo('still here', true)).kill();
       await h.rt.stopContainer(id, 0);
