@@ -233,9 +233,15 @@ export class StreamServer {
    * kill() is the runtime's: exec kills the process, attach only detaches.
    */
   async #remoteCommand(kind: 'exec' | 'attach', start: () => Promise<StreamSession>, ends: RemoteCommandEnds, what: string): Promise<void> {
+    // The client sends its terminal's size at once, often before the runtime has the session:
+    // the latest one waits for it (else the terminal would stay 0x0 until the next resize).
+    let session: StreamSession | undefined;
+    let early: TerminalSize | undefined;
+    ends.onResize((size) => (session ? session.resize(size) : (early = size)));
     let proc: StreamSession;
     try {
-      proc = await start();
+      proc = session = await start();
+      if (early) proc.resize(early);
     } catch (err) {
       const doing = kind === 'exec' ? 'executing command in' : 'attaching to';
       await ends.finish(internalErrorStatus(`error ${doing} container: ${(err as Error).message}`)).catch(() => ends.abort());
@@ -246,7 +252,6 @@ export class StreamServer {
       proc.kill();
       ends.abort();
     });
-    ends.onResize((size) => proc.resize(size));
     if (ends.stdin && proc.stdin) {
       ends.stdin.on('data', idle.touch);
       ends.stdin.pipe(proc.stdin);

@@ -21,6 +21,14 @@ const STDOUT_PIPE = 2;
 const STDERR_PIPE = 3;
 /** conmon writes its exit file before it exits and closes the socket; a little slack for a slow disk. */
 const EXIT_FILE_WAIT_MS = 5_000;
+/**
+ * conmon 2.1's control reader hands the first line of a read to its handler once for every
+ * line in it (ctrl.c, read_from_ctrl_buffer; the winsz pipe it relays a size through is read
+ * the same way): two sizes written close together come out as the first one twice. kubectl
+ * sends two at once (its size plus one, then its size, to force a SIGWINCH), so sizes are
+ * written only once they have stopped coming for this long, the latest winning.
+ */
+const RESIZE_QUIET_MS = 50;
 
 export async function attach(ctx: RuntimeContext, idOrPrefix: string, options: AttachOptions): Promise<StreamSession> {
   const rec = await refreshContainer(ctx, getContainer(ctx, idOrPrefix));
@@ -56,8 +64,16 @@ function session(ctx: RuntimeContext, rec: ContainerRecord, sock: net.Socket, op
     await waitForExit(ctx, rec, EXIT_FILE_WAIT_MS);
     return rec.state === 'CONTAINER_EXITED' ? rec.exitCode : 255;
   });
+  let latest: TerminalSize | undefined;
+  let quiet: NodeJS.Timeout | undefined;
   const resize = (s: TerminalSize) => {
-    if (tty && !detached && s.width > 0 && s.height > 0) writeControl(rec, `1 ${s.height} ${s.width}\n`);
+    if (!tty || detached || s.width <= 0 || s.height <= 0) return;
+    latest = s;
+    clearTimeout(quiet);
+    quiet = setTimeout(() => {
+      if (!detached && latest) writeControl(rec, `1 ${latest.height} ${latest.width}\n`);
+    }, RESIZE_QUIET_MS);
+    quiet.unref();
   };
   if (options.size) resize(options.size);
   return {
@@ -69,6 +85,7 @@ function session(ctx: RuntimeContext, rec: ContainerRecord, sock: net.Socket, op
     exited,
     kill: () => {
       detached = true;
+      clearTimeout(quiet);
       sock.destroy();
     },
   };

@@ -205,8 +205,16 @@ describe.runIf(haveTool(KUBECTL))('kubectl attach', () => {
       term.write('echo $((6 * 7)); stty size\r');
       await eventually(async () => /\r\n42\r\n31 97\r\n/.test(out), 'the answer and the size', 30_000).catch(failWith);
       term.resize(120, 40);
-      term.write('stty size\r');
-      await eventually(async () => out.includes('40 120'), 'the new size', 30_000).catch(failWith);
+      // The new size reaches the container's terminal a moment later (SIGWINCH, as a window's).
+      await eventually(
+        async () => {
+          term.write('stty size\r');
+          return out.includes('\r\n40 120\r\n');
+        },
+        'the new size',
+        30_000,
+        { intervalMs: 500 },
+      ).catch(failWith);
       term.write('exit\r');
       expect(await exited).toBe(0);
       await eventually(async () => (await c.getPod('shell')).status?.phase === 'Succeeded', 'pod shell Succeeded', 30_000);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRuntimeError, type PodSandboxConfig, type StreamSession } from '../../runtime/cri.js';
 import { httpGet, textOf } from '../../runtime/testing/cri-contract.js';
+import { eventually } from '../fixtures/eventually.js';
 import { runContainer, startHarness, startHttpd, waitFor, type Harness } from './harness.js';
 
 let h: Harness;
@@ -197,11 +198,20 @@ describe('attach', () => {
     const s = await h.rt.attach(id, { stdin: true, size: { width: 91, height: 31 } });
     expect(s.stderr).toBeUndefined();
     const t = watch(s);
-    s.stdin?.write('stty size\r');
-    await t.until(/31 91/);
+    // A size reaches the container's terminal a moment after it is asked for (SIGWINCH, as a window's).
+    const sized = (rows: number, cols: number) =>
+      eventually(
+        async () => {
+          s.stdin?.write('stty size\r');
+          return t.text.includes(`\r\n${rows} ${cols}\r\n`);
+        },
+        `stty size ${rows} ${cols}`,
+        15_000,
+        { intervalMs: 300 },
+      );
+    await sized(31, 91);
     s.resize({ width: 120, height: 50 });
-    s.stdin?.write('stty size\r');
-    await t.until(/50 120/);
+    await sized(50, 120);
     s.stdin?.write('sleep 1000\r');
     await waitFor(async () => (await containerPs(id)).some((l) => l.includes('sleep 1000')), 'sleep running');
     s.stdin?.write(Buffer.from([3]));
