@@ -8,6 +8,9 @@
 //     `<runtime> exec`) against N sequential `<runtime> exec CONTAINER true` of the same
 //     container, started from this process as the runtime starts its own. p50 per round, the
 //     median ratio and its spread; target <= 3. p99 is reported beside it the same way.
+//     Beside it, the same with the in-process WebSocket exec client (test/fixtures/
+//     stream-client.ts) instead of kubectl: the server side's share, without kubectl's own
+//     start (a Go binary, its kubeconfig, the GET of the pod) in it.
 //  2. Port-forward throughput: wrk (Debian's, installed by scripts/setup.sh) fetching a 1 MiB
 //     file from the pod's httpd with C connections for D seconds, through `kubectl
 //     port-forward` against the pod IP directly (MiB/s); target >= 0.5.
@@ -30,7 +33,7 @@ import { buildKubeconfig, writeKubeconfig } from '../client/kubeconfig.js';
 import { LABEL_POD_UID } from '../kubelet/labels.js';
 import { freePort } from '../test/fixtures/ports.js';
 import { startProcess, type Proc } from '../test/fixtures/process.js';
-import { PortForwardClient, type StreamTarget } from '../test/fixtures/stream-client.js';
+import { PortForwardClient, execOnce, type StreamTarget } from '../test/fixtures/stream-client.js';
 import { eventually, startNodeCluster, type NodeCluster } from '../test/kubelet/harness.js';
 import { percentile } from './measure.js';
 import { compare, spreadOf, summary } from './rounds.js';
@@ -168,9 +171,28 @@ export async function run(): Promise<Record<string, unknown>> {
     const p99 = { skiff: spreadOf(p99s.skiff), anchor: spreadOf(p99s.anchor), ratio: spreadOf(p99Ratios) };
     process.stdout.write(`execP99: kubectl exec median ${round(p99.skiff.median)} ms, ${oci.name} exec median ${round(p99.anchor.median)} ms, ratio median ${round(p99.ratio.median, 3)} (spread ${round(p99.ratio.min, 3)}..${round(p99.ratio.max, 3)})\n`);
 
-    const local = await freePort();
-    pf = startProcess(KUBECTL, [...kubectl, 'port-forward', 'pod/web', `${local}:8080`]);
-    await eventually(async () => pf?.output().includes('Forwarding from'), 'kubectl port-forward ready', 30_000);
+    const target: StreamTarget = { server: https.url, ca, token: c.adminToken, namespace: c.ns, pod: 'web' };
+    const clientExec = await compare({
+      name: 'clientExecP50',
+      unit: 'ms',
+      rounds: ROUNDS,
+      target: 3,
+      skiff: {
+        label: 'in-process WebSocket exec',
+        measure: async () => {
+          const ms: number[] = [];
+          for (let i = 0; i < EXECS; i++) {
+            const t0 = performance.now();
+            const r = await execOnce(target, ['true']);
+            if (r.exitCode !== 0) throw new Error(`exec true: ${r.message ?? r.exitCode}`);
+            ms.push(performance.now() - t0);
+          }
+          return percentile(ms.sort((a, b) => a - b), 50);
+        },
+      },
+      anchor: { label: `${oci.name} exec`, measure: async () => percentile(await latencies(EXECS, oci.path, [`--root=${oci.stateRoot}`, 'exec', container.id, 'true']), 50) },
+    });
+
     const direct = `http://${podIp}:8080${FILE}`;
     const kubectlForward = await compare({
       name: 'kubectlPortForward',
@@ -178,13 +200,29 @@ export async function run(): Promise<Record<string, unknown>> {
       rounds: ROUNDS,
       higherIsBetter: true,
       target: 0.5,
-      skiff: { label: 'wrk via kubectl port-forward', measure: () => wrk(`http://127.0.0.1:${local}${FILE}`) },
+      skiff: {
+        label: 'wrk via kubectl port-forward',
+        // A kubectl port-forward of its own per round: kubectl ends a port-forward when the
+        // kubelet reports an error on a connection, and wrk cuts its connections mid-answer
+        // when its time is up.
+        measure: async () => {
+          const local = await freePort();
+          pf = startProcess(KUBECTL, [...kubectl, 'port-forward', 'pod/web', `${local}:8080`]);
+          try {
+            await eventually(async () => pf?.output().includes('Forwarding from'), 'kubectl port-forward ready', 30_000);
+            return await wrk(`http://127.0.0.1:${local}${FILE}`);
+          } finally {
+            const log = pf.output();
+            await pf.stop();
+            pf = undefined;
+            if (/error|lost/i.test(log)) process.stdout.write(`  kubectl port-forward said: ${log.split('\n').filter((l) => /error|lost/i.test(l)).slice(0, 3).join(' | ')}\n`);
+          }
+        },
+      },
       anchor: { label: 'wrk to the pod IP', measure: () => wrk(direct) },
     });
-    await pf.stop();
-    pf = undefined;
 
-    const forward = await inProcessForward({ server: https.url, ca, token: c.adminToken, namespace: c.ns, pod: 'web' }, 8080);
+    const forward = await inProcessForward(target, 8080);
     let clientForward;
     try {
       clientForward = await compare({
@@ -205,6 +243,7 @@ export async function run(): Promise<Record<string, unknown>> {
       wrk: { connections: WRK_CONNECTIONS, seconds: WRK_SECONDS, file: '1 MiB' },
       execP50: summary(execLatency),
       execP99: { unit: 'ms', skiff: p99.skiff, anchor: p99.anchor, ratio: p99.ratio },
+      clientExecP50: summary(clientExec),
       kubectlPortForward: summary(kubectlForward),
       spdyClientPortForward: summary(clientForward),
     };
