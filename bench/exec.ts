@@ -34,7 +34,7 @@ import { LABEL_POD_UID } from '../kubelet/labels.js';
 import { freePort } from '../test/fixtures/ports.js';
 import { startProcess, type Proc } from '../test/fixtures/process.js';
 import { PortForwardClient, execOnce, type StreamTarget } from '../test/fixtures/stream-client.js';
-import { eventually, startNodeCluster, type NodeCluster } from '../test/kubelet/harness.js';
+import { eventually, startNodeCluster, startWebPod, type NodeCluster } from '../test/kubelet/harness.js';
 import { percentile } from './measure.js';
 import { compare, spreadOf, summary } from './rounds.js';
 
@@ -121,17 +121,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const kubeconfig = path.join(dir, 'kubeconfig');
     const ca = await readFile(https.caFile);
     await writeKubeconfig(kubeconfig, buildKubeconfig({ server: https.url, ca, token: c.adminToken, name: 'bench-exec' }));
-    await c.createPod({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'web' },
-      spec: {
-        nodeName: c.node,
-        terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'app', image: c.image, command: ['sh', '-c', `mkdir -p /www && head -c 1048576 /dev/urandom > /www${FILE} && exec httpd -f -p 8080 -h /www`] }],
-      },
-    });
-    const pod = await c.waitPod('web', (p) => p.status?.phase === 'Running' && !!p.status.podIP, 'Running with an IP', 90_000);
+    const pod = await startWebPod(c, `head -c 1048576 /dev/urandom > /www${FILE}`);
     const podIp = pod.status?.podIP ?? '';
     const uid = pod.metadata.uid;
     const container = (await c.runtime.listContainers()).find((x) => x.labels[LABEL_POD_UID] === uid && x.state === 'CONTAINER_RUNNING');

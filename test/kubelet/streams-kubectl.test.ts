@@ -16,7 +16,7 @@ import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { outputsOf, startProcess } from '../fixtures/process.js';
 import { PortForwardClient, execOnce, httpGetOver, inPool, type StreamTarget } from '../fixtures/stream-client.js';
 import { haveTool } from '../fixtures/tools.js';
-import { eventually, startNodeCluster, type NodeCluster } from './harness.js';
+import { eventually, startNodeCluster, startWebPod, type NodeCluster } from './harness.js';
 
 const KUBECTL = '/usr/bin/kubectl';
 
@@ -48,17 +48,7 @@ beforeAll(async () => {
     await writeKubeconfig(kubeconfigs[who], buildKubeconfig({ server: https.url, ca, token: tokens[who], name: who }));
   }
   target = { server: https.url, ca, token: c.adminToken, namespace: c.ns, pod: 'web' };
-  await c.createPod({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'web' },
-    spec: {
-      nodeName: c.node,
-      terminationGracePeriodSeconds: 1,
-      containers: [{ name: 'app', image: c.image, command: ['sh', '-c', 'mkdir -p /www && echo hello from web > /www/index.html && exec httpd -f -p 8080 -h /www'] }],
-    },
-  });
-  await c.waitPod('web', (p) => p.status?.phase === 'Running', 'Running', 90_000);
+  await startWebPod(c, 'echo hello from web > /www/index.html');
 }, 120_000);
 
 afterAll(async () => {
