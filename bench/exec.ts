@@ -10,7 +10,8 @@
 //     median ratio and its spread; target <= 3. p99 is reported beside it the same way.
 //     Beside it, the same with the in-process WebSocket exec client (test/fixtures/
 //     stream-client.ts) instead of kubectl: the server side's share, without kubectl's own
-//     start (a Go binary, its kubeconfig, the GET of the pod) in it.
+//     start (a Go binary, its kubeconfig, the GET of the pod) in it; and kubectl's floor,
+//     `kubectl get pod web` (start, kubeconfig, discovery, one GET), p50, for reference.
 //  2. Port-forward throughput: wrk (Debian's, installed by scripts/setup.sh) fetching a 1 MiB
 //     file from the pod's httpd with C connections for D seconds, through `kubectl
 //     port-forward` against the pod IP directly (MiB/s); target >= 0.5.
@@ -18,6 +19,9 @@
 //     on api/httpstream as `skiff port-forward` is built): a local listener whose every
 //     connection is a stream pair on one SPDY connection to the API server; target >= 0.8.
 //     (`skiff port-forward` had not landed on main when this was written.)
+// While wrk runs, the share of a core used by this process (API server and kubelet, as
+// `skiff server` runs them under `skiff up`; in 3. the client as well) and by kubectl is
+// reported, to show which side limits the rate.
 // busybox httpd answers one request per connection, so every wrk request is also a new
 // forwarded connection: the figures include the stream setup, as a browser's would.
 // Sizes: SKIFF_BENCH_EXECS (per round, default 50), SKIFF_BENCH_WRK_SECONDS (5),
@@ -35,7 +39,7 @@ import { freePort } from '../test/fixtures/ports.js';
 import { startProcess, type Proc } from '../test/fixtures/process.js';
 import { PortForwardClient, execOnce, type StreamTarget } from '../test/fixtures/stream-client.js';
 import { eventually, startNodeCluster, startWebPod, type NodeCluster } from '../test/kubelet/harness.js';
-import { percentile } from './measure.js';
+import { cpuMs, median, percentile, selfCpuMs } from './measure.js';
 import { compare, spreadOf, summary } from './rounds.js';
 
 const EXECS = Number(process.env.SKIFF_BENCH_EXECS ?? 50);
@@ -79,6 +83,15 @@ async function wrk(url: string): Promise<number> {
   const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(stdout);
   if (errors) process.stdout.write(`  wrk ${url}: ${errors[0]}\n`);
   return Number(m[1]) * (scale[m[2]!] ?? 1);
+}
+
+/** Runs f and adds the share of one core `cpu()` used meanwhile to `into`. */
+async function coreShare<T>(into: number[], cpu: () => number, f: () => Promise<T>): Promise<T> {
+  const c0 = cpu();
+  const t0 = performance.now();
+  const v = await f();
+  into.push((cpu() - c0) / (performance.now() - t0));
+  return v;
 }
 
 /** A local port whose every connection is forwarded over one SPDY port-forward connection. */
@@ -134,6 +147,10 @@ export async function run(): Promise<Record<string, unknown>> {
     await latencies(3, KUBECTL, [...kubectl, 'exec', 'web', '--', 'true']);
     await latencies(3, oci.path, [`--root=${oci.stateRoot}`, 'exec', container.id, 'true']);
 
+    // kubectl's own floor: start, kubeconfig, discovery and one GET of the pod, no exec.
+    const kubectlGet = percentile(await latencies(EXECS, KUBECTL, [...kubectl, 'get', 'pod', 'web', '-o', 'name']), 50);
+    process.stdout.write(`kubectl get pod (kubectl's floor before an exec): p50 ${round(kubectlGet, 1)} ms\n`);
+
     const p99s = { skiff: [] as number[], anchor: [] as number[] };
     const execLatency = await compare({
       name: 'execP50',
@@ -184,6 +201,9 @@ export async function run(): Promise<Record<string, unknown>> {
     });
 
     const direct = `http://${podIp}:8080${FILE}`;
+    // Where the forwarding's CPU goes: this process holds the API server and the kubelet (as
+    // `skiff server` does under `skiff up`), and in the last comparison the client too.
+    const cores = { server: [] as number[], kubectl: [] as number[], serverAndClient: [] as number[] };
     const kubectlForward = await compare({
       name: 'kubectlPortForward',
       unit: 'MiB/s',
@@ -200,7 +220,8 @@ export async function run(): Promise<Record<string, unknown>> {
           pf = startProcess(KUBECTL, [...kubectl, 'port-forward', 'pod/web', `${local}:8080`]);
           try {
             await eventually(async () => pf?.output().includes('Forwarding from'), 'kubectl port-forward ready', 30_000);
-            return await wrk(`http://127.0.0.1:${local}${FILE}`);
+            const kubectlPid = pf.pid;
+            return await coreShare(cores.kubectl, () => cpuMs(kubectlPid), () => coreShare(cores.server, selfCpuMs, () => wrk(`http://127.0.0.1:${local}${FILE}`)));
           } finally {
             const log = pf.output();
             await pf.stop();
@@ -221,14 +242,20 @@ export async function run(): Promise<Record<string, unknown>> {
         rounds: ROUNDS,
         higherIsBetter: true,
         target: 0.8,
-        skiff: { label: 'wrk via the in-process SPDY client', measure: () => wrk(`http://127.0.0.1:${forward.port}${FILE}`) },
+        skiff: { label: 'wrk via the in-process SPDY client', measure: () => coreShare(cores.serverAndClient, selfCpuMs, () => wrk(`http://127.0.0.1:${forward.port}${FILE}`)) },
         anchor: { label: 'wrk to the pod IP', measure: () => wrk(direct) },
       });
     } finally {
       await forward.close();
     }
+    const share = (xs: number[]) => round(median(xs), 2);
+    process.stdout.write(
+      `cores used while forwarding (median of rounds): API server + kubelet ${share(cores.server)} and kubectl ${share(cores.kubectl)} under kubectl port-forward; API server + kubelet + in-process client ${share(cores.serverAndClient)}\n`,
+    );
     return {
       runtime: oci.name,
+      kubectlGetP50: round(kubectlGet, 1),
+      forwardingCores: { serverUnderKubectl: share(cores.server), kubectl: share(cores.kubectl), serverAndInProcessClient: share(cores.serverAndClient) },
       execs: EXECS,
       wrk: { connections: WRK_CONNECTIONS, seconds: WRK_SECONDS, file: '1 MiB' },
       execP50: summary(execLatency),
