@@ -10,6 +10,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
@@ -182,10 +184,22 @@ function postStatus(p: string, o: { base?: string; ca?: Buffer | string; token?:
 /** This process's open descriptors: the kubelet and the API server run in it. */
 const openFds = () => readdirSync('/proc/self/fd').length;
 const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
+// A full collection before each heap reading, so what is counted is what is still held.
+v8.setFlagsFromString('--expose-gc');
+const collect = vm.runInNewContext('gc') as () => void;
+const heapMiB = () => {
+  collect();
+  return process.memoryUsage().heapUsed / (1 << 20);
+};
 
-/** Tolerances: a few descriptors come and go with timers, DNS and pooled agents; the heap moves with the GC. */
+/**
+ * Tolerances: a few descriptors come and go with timers and pooled agents; RSS keeps pages
+ * the allocator and V8 have taken once, so it gets a wide margin, and the collected heap a
+ * narrow one (8 MiB over 2,200 streams is under 4 KiB each).
+ */
 const FD_SLACK = 16;
 const RSS_SLACK_MIB = 96;
+const HEAP_SLACK_MIB = 8;
 
 describe.runIf(haveTool(KUBECTL))('hygiene', () => {
   it('after 200 kubectl execs, 1,000 execs and 1,000 forwarded connections, descriptors and memory are flat and no exec is left behind', async () => {
@@ -194,8 +208,7 @@ describe.runIf(haveTool(KUBECTL))('hygiene', () => {
     const warm = await PortForwardClient.connect(target);
     await inPool(20, 5, async () => expect((await httpGetOver(await warm.open(8080))).toString()).toBe('hello from web\n'));
     warm.close();
-    await eventually(() => true, 'settle');
-    const before = { fds: openFds(), rss: rssMiB() };
+    const before = { fds: openFds(), rss: rssMiB(), heap: heapMiB() };
 
     const kubectlRuns = await inPool(200, 8, () => kubectl(['exec', 'web', '--', 'true']));
     expect(kubectlRuns.filter((r) => r.code !== 0).map((r) => r.err)).toEqual([]);
@@ -218,11 +231,14 @@ describe.runIf(haveTool(KUBECTL))('hygiene', () => {
     expect(answered).toBe(1000);
 
     const after = await eventually(() => {
-      const now = { fds: openFds(), rss: rssMiB() };
+      const now = { fds: openFds(), rss: rssMiB(), heap: heapMiB() };
       return now.fds <= before.fds + FD_SLACK ? now : undefined;
     }, `descriptors back to ${before.fds} + ${FD_SLACK} (now ${openFds()})`, 30_000);
-    console.log(`hygiene: fds ${before.fds} -> ${after.fds} (slack ${FD_SLACK}), RSS ${before.rss.toFixed(0)} -> ${after.rss.toFixed(0)} MiB (slack ${RSS_SLACK_MIB})`);
+    console.log(
+      `hygiene: fds ${before.fds} -> ${after.fds} (slack ${FD_SLACK}), RSS ${before.rss.toFixed(0)} -> ${after.rss.toFixed(0)} MiB (slack ${RSS_SLACK_MIB}), heap after GC ${before.heap.toFixed(1)} -> ${after.heap.toFixed(1)} MiB (slack ${HEAP_SLACK_MIB})`,
+    );
     expect(after.rss).toBeLessThanOrEqual(before.rss + RSS_SLACK_MIB);
+    expect(after.heap).toBeLessThanOrEqual(before.heap + HEAP_SLACK_MIB);
 
     // Inside the container: the main process and this ps, nothing else.
     const ps = await execOnce(target, ['ps', '-o', 'pid,args']);
