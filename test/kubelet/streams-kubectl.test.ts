@@ -4,6 +4,7 @@
 // hygiene of the whole path: after hundreds of execs and a thousand forwarded connections the
 // kubelet (in this process, with the API server) holds no more descriptors or memory than
 // before, and no exec'd process is left in the container.
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
+import { promisify } from 'node:util';
 import vm from 'node:vm';
 import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +23,7 @@ import { haveTool } from '../fixtures/tools.js';
 import { eventually, startNodeCluster, startWebPod, type NodeCluster } from './harness.js';
 
 const KUBECTL = '/usr/bin/kubectl';
+const execFileAsync = promisify(execFile);
 
 let c: NodeCluster;
 let dir = '';
@@ -79,12 +82,15 @@ describe.runIf(haveTool(KUBECTL))('kubectl exec -it in a pseudo-terminal', () =>
     const prompt = new RegExp(`# (${String.fromCharCode(27)}\\[[0-9;]*[a-zA-Z])*$`);
     try {
       await shown(prompt, 0, 'a shell prompt', 30_000);
-      // Until kubectl has put its terminal in raw mode, what is typed may be dropped: type an
-      // empty line until the shell answers it with a fresh prompt.
+      // Until kubectl has put its terminal in raw mode, what is typed is the local terminal's
+      // (a ^C would stop kubectl itself): wait for raw mode, then for the shell to answer an
+      // empty line with a fresh prompt.
+      const pts = (term as unknown as { ptsName: string }).ptsName;
+      await eventually(async () => /-icanon\b.*-isig\b|-isig\b.*-icanon\b/s.test((await execFileAsync('stty', ['-F', pts, '-a'])).stdout), `kubectl's terminal ${pts} raw`, 15_000, { intervalMs: 20 });
       await eventually(() => after('\r', prompt, 'a fresh prompt', 1_000), 'the shell reading what is typed', 15_000);
-      await after('stty size\r', /\r\n24 80\r\n/, 'stty size 24 80');
+      await after('stty size\r', /\n24 80\r/, 'stty size 24 80');
       term.resize(132, 43);
-      await eventually(async () => (await after('stty size\r', /\r\n(\d+ \d+)\r\n/, 'stty size'))?.[1] === '43 132', 'stty size after resize', 15_000);
+      await eventually(async () => (await after('stty size\r', /\n(\d+ \d+)\r/, 'stty size'))?.[1] === '43 132', 'stty size after resize', 15_000);
       await after('sleep 100\r', /sleep 100\r\n/, 'sleep echoed');
       // A ^C typed before the shell has made sleep the terminal's foreground job would reach
       // the shell's line editor instead: wait for sleep to run.
