@@ -6,6 +6,7 @@ import { connectionFromKubeconfig, type ClusterConnection } from '../client/kube
 import { RestClient } from '../client/rest.js';
 import type { Clock } from './printers/age.js';
 import { systemClock } from './printers/age.js';
+import { parseDuration } from '../api/duration.js';
 
 export interface ConnectionFlags {
   kubeconfig?: string;
@@ -29,14 +30,7 @@ export function withConnectionFlags(cmd: Command): Command {
     .option('--request-timeout <duration>', 'how long to wait for a single request (e.g. 30s, 1m; 0 = no limit)', '0');
 }
 
-/** "30s", "1m", "500ms", "2h" or a bare number of seconds -> milliseconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new Error(`invalid duration "${text}": use a number with a unit, e.g. 30s, 5m, 1h`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000);
-}
+export { parseDuration } from '../api/duration.js';
 
 export interface CliContext {
   rest: RestClient;

@@ -3,6 +3,7 @@
 // HTTP, --secure-port with --tls-cert-file/--tls-private-key-file, --token-auth-file,
 // --anonymous-auth, --etcd-prefix), then the server until SIGTERM/SIGINT.
 import { Command, Option } from 'commander';
+import { parseDuration } from '../api/duration.js';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { ApiServerOptions } from '../apiserver/server.js';
@@ -15,12 +16,9 @@ function port(v: string): number {
   return n;
 }
 
-/** "5m", "30s", "1h", "250ms" or a bare number of seconds -> milliseconds. */
+/** "5m", "30s", "1h", "250ms" or a bare number of seconds -> milliseconds (the CLI's one grammar for durations). */
 export function duration(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
-  if (!m) throw new Error(`invalid duration: ${v}`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000;
-  return Math.round(Number(m[1]) * unit);
+  return Math.round(parseDuration(v));
 }
 
 function bool(v: string | undefined): boolean {

@@ -8,21 +8,8 @@ import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { LeaderElector } from '../client/leader-election.js';
 import { RestClient } from '../client/rest.js';
 import { NodeLifecycleController } from '../controllers/node-lifecycle/controller.js';
+import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
-
-/** "40s", "2m", "500ms", "1m30s" -> milliseconds (Go's time.ParseDuration subset). */
-export function parseDuration(v: string): number {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let m: RegExpExecArray | null;
-  let consumed = 0;
-  while ((m = re.exec(v)) !== null) {
-    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-    consumed = re.lastIndex;
-  }
-  if (consumed === 0 || consumed !== v.length) throw new Error(`invalid duration "${v}" (want e.g. 40s, 5m, 1m30s)`);
-  return total;
-}
 
 export function controllerManagerCommand(): Command {
   return new Command('controller-manager')
@@ -38,8 +25,8 @@ export function controllerManagerCommand(): Command {
       const runControllers = async (signal: AbortSignal) => {
         const nodes = new NodeLifecycleController({
           client,
-          gracePeriodMs: parseDuration(o.nodeMonitorGracePeriod),
-          monitorPeriodMs: parseDuration(o.nodeMonitorPeriod),
+          gracePeriodMs: parseGoDuration(o.nodeMonitorGracePeriod),
+          monitorPeriodMs: parseGoDuration(o.nodeMonitorPeriod),
           logger: log,
         });
         await nodes.start(signal);

@@ -19,7 +19,7 @@ import { startKubeletServer } from '../kubelet/server/server.js';
 import { DEFAULT_STREAM_IDLE_TIMEOUT_MS } from '../kubelet/server/streams.js';
 import { ImageService } from '../runtime/image-service.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
-import { parseDuration } from './controller-manager.js';
+import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
 
 /** The serving certificate given by flag, or else one the kubelet signs for itself. */
@@ -74,9 +74,7 @@ const nonNegativeInt = integer(0, Infinity, 'not a non-negative integer');
 const percent = integer(0, 100, 'not a percent (integer 0 to 100)');
 
 /** A Go duration as kubelet flags take them ("2m", "90s", "0"), in ms. */
-function duration(v: string): number {
-  return v === '0' ? 0 : parseDuration(v);
-}
+const duration = parseGoDuration;
 
 export function kubeletCommand(): Command {
   return new Command('kubelet')

@@ -10,7 +10,7 @@ import { removeAllPods } from '../cluster/down.js';
 import { labControl, labStateDir, runLab, setPartition } from '../cluster/lab.js';
 import type { LabNetworkPlan } from '../cluster/lab-network.js';
 import { componentCommand, DEFAULT_STATE_DIR, isAlive, makeStateDir, PRIVATE_FILE_MODE, runningPid, statePaths } from '../cluster/state.js';
-import { parseDuration } from './controller-manager.js';
+import { parseGoDuration } from '../api/duration.js';
 import { labProxyCommand } from './lab-proxy.js';
 
 
@@ -87,7 +87,7 @@ export function labCommand(): Command {
       const dir = labStateDir(f.stateDir, f.name);
       const members = Number(f.etcdMembers);
       if (members !== 1 && members !== 3) throw new Error('--etcd-members must be 1 or 3');
-      if (f.nodeMonitorGracePeriod) parseDuration(f.nodeMonitorGracePeriod); // a bad value fails here, not in the lab's controller-manager
+      if (f.nodeMonitorGracePeriod) parseGoDuration(f.nodeMonitorGracePeriod); // a bad value fails here, not in the lab's controller-manager
       const opts = {
         name: f.name,
         nodes: Number(f.nodes),

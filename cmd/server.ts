@@ -73,13 +73,13 @@ async function runScheduler(o: SchedulerFlags, signal: AbortSignal): Promise<voi
 
 async function runControllerManager(o: ControllerManagerFlags, signal: AbortSignal): Promise<void> {
   const { NodeLifecycleController } = await import('../controllers/node-lifecycle/controller.js');
-  const { parseDuration } = await import('./controller-manager.js');
+  const { parseGoDuration } = await import('../api/duration.js');
   const { connectionFromKubeconfig, RestClient } = await clients();
   const log = createLogger('controller-manager');
   const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig }), { userAgent: 'skiff-controller-manager' });
   try {
     await elected(client, o.leaderElect, 'kube-controller-manager', log, signal, async (s) => {
-      const nodes = new NodeLifecycleController({ client, gracePeriodMs: parseDuration(o.nodeMonitorGracePeriod), monitorPeriodMs: parseDuration(o.nodeMonitorPeriod), logger: log });
+      const nodes = new NodeLifecycleController({ client, gracePeriodMs: parseGoDuration(o.nodeMonitorGracePeriod), monitorPeriodMs: parseGoDuration(o.nodeMonitorPeriod), logger: log });
       await nodes.start(s);
       log.info('node lifecycle controller started');
       await new Promise<void>((resolve) => (s.aborted ? resolve() : s.addEventListener('abort', () => resolve(), { once: true })));

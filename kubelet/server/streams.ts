@@ -64,6 +64,8 @@ interface RemoteCommandEnds {
   gone: Promise<void>;
 }
 
+const ignore = (): void => undefined;
+
 /** A whole HTTP/1.1 refusal on a socket no ServerResponse owns. */
 function refuse(socket: Duplex, status: number, message: string): void {
   const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Error';
@@ -177,9 +179,9 @@ export class StreamServer {
       if (head.length) socket.unshift(head);
       const session = new SpdySession(socket, { role: 'server' });
       const streams = await acceptRemoteCommandStreams(session, options, hs.protocol);
-      // A client may reset its streams as it goes (kubectl 1.27 does at the end of an attach):
-      // that ends them, and is no crash.
-      for (const s of Object.values(streams)) s.on('error', () => undefined);
+      // A client that goes away resets its streams (kubectl cancels them): the end of the
+      // stream, never an error that could take the kubelet down.
+      for (const stream of Object.values(streams)) stream?.on('error', ignore);
       const resizes: ((size: TerminalSize) => void)[] = [];
       if (streams.resize) {
         // One JSON object after another ({"Width":80,"Height":24}), as the client writes them.
@@ -216,6 +218,7 @@ export class StreamServer {
     }
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') throw new HttpError(400, 'Upgrade request required');
     const ws = await new Promise<WebSocket>((resolve) => this.#wss.handleUpgrade(req, socket, head, resolve));
+    ws.on('error', () => ws.terminate());
     const session = new ChannelServerSession(ws, { ...options, protocol: ws.protocol || RemoteCommandProtocol.V1 });
     return {
       stdin: session.stdin,
@@ -298,6 +301,7 @@ export class StreamServer {
     } else if ((req.headers.upgrade ?? '').toLowerCase() === 'websocket') {
       prepareTunnelUpgrade(req);
       const ws = await new Promise<WebSocket>((resolve) => this.#tunnel.handleUpgrade(req, socket, head, resolve));
+      ws.on('error', () => ws.terminate());
       if (!ws.protocol) {
         ws.close(1002, 'port-forward takes the SPDY/3.1+portforward.k8s.io subprotocol');
         return;
@@ -313,6 +317,9 @@ export class StreamServer {
     session.on('close', () => idle.stop());
     const server = new PortForwardServer(session);
     server.on('pair', ({ port, data, error }) => {
+      // Reset by the client (its connection closed): the end of that pair, nothing more.
+      data.on('error', ignore);
+      error.on('error', ignore);
       this.#o.runtime.portForward(sandboxId, port).then(
         (conn) => {
           conn.on('data', idle.touch);
@@ -322,6 +329,9 @@ export class StreamServer {
           if ('setNoDelay' in conn && typeof conn.setNoDelay === 'function') conn.setNoDelay(true);
           conn.on('error', () => data.destroy());
           data.on('error', () => conn.destroy());
+          data.on('close', () => {
+            if (!data.writableFinished) conn.destroy();
+          });
           data.pipe(conn);
           conn.pipe(data);
           error.end();

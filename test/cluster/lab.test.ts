@@ -1,13 +1,18 @@
 // A three-node lab end to end: each node a network namespace with its own kubelet; pods
 // with requests spread across the nodes; a pod on node 1 reaches a pod on node 3 by pod IP;
-// a stopped kubelet makes its node NotReady and new pods avoid it; lab down leaves nothing.
+// kubectl exec and port-forward reach a pod on node 3 from the API server on the host, through
+// the node's kubelet socket; a stopped kubelet makes its node NotReady and new pods avoid it;
+// lab down leaves nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Node, Pod } from '../../api/types/core.js';
 import type { RestClient } from '../../client/rest.js';
+import { freePort } from '../fixtures/ports.js';
+import { outputsOf, startProcess } from '../fixtures/process.js';
+import { haveTool } from '../fixtures/tools.js';
 import { eventuallyInLab, skiff, startLab, type Lab } from './lab-fixture.js';
 import { readRecord } from '../../runtime/runtime-context.js';
 
@@ -19,6 +24,8 @@ function podSpec(name: string, image: string): Pod {
     spec: { containers: [{ name: 'c', image, command: ['sleep', '3600'], resources: { requests: { cpu: '250m', memory: '64Mi' } } }] },
   };
 }
+
+const KUBECTL = '/usr/bin/kubectl';
 
 describe('skiff lab', () => {
   const lab = `lb${process.pid % 100000}`;
@@ -38,6 +45,68 @@ describe('skiff lab', () => {
   afterAll(async () => {
     await L?.down();
   }, 300_000);
+
+  /**
+   * kubectl exec and port-forward into a pod on node 3: the API server (on the host, with no
+   * route to the node) carries each upgrade through the node's kubelet socket, where the
+   * node's end of that socket holds a connection while a stream is open.
+   */
+  async function execAndForwardOnNode3(): Promise<void> {
+    const node = `${lab}-3`;
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    const kubectl = (args: string[], stdin: 'pipe' | 'ignore' = 'ignore') => startProcess(KUBECTL, ['--kubeconfig', kubeconfig, '-n', 'default', ...args], { stdio: [stdin, 'pipe', 'pipe'] });
+    await client.pods.create(
+      {
+        metadata: { name: 'web-3', namespace: 'default' },
+        spec: { nodeName: node, containers: [{ name: 'c', image, command: ['sh', '-c', 'mkdir -p /www && echo hello from node 3 > /www/index.html && exec httpd -f -p 8080 -h /www'] }] },
+      },
+      { namespace: 'default' },
+    );
+    await eventuallyInLab('web-3 running', async () => (await client.pods.get('web-3', { namespace: 'default' })).status?.phase === 'Running');
+
+    const once = await outputsOf(kubectl(['exec', 'web-3', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']));
+    expect([once.out, once.code]).toEqual(['out\n', 3]);
+    expect(once.err).toMatch(/^err\n/);
+
+    // The node's end of its kubelet socket, a `skiff lab proxy` inside the node, holds a
+    // connection more (the accepted unix socket and its TCP leg to the kubelet) while an exec is open.
+    const nodeSocket = path.join(dir, 'sock', 'kubelets', `${node}.sock`);
+    const proxyPid = (await exec('ps', ['-eo', 'pid=,args='])).stdout.split('\n').find((l) => l.includes(`--listen=unix:${nodeSocket}`))?.trim().split(/\s+/)[0];
+    expect(proxyPid, `the kubelet proxy of ${node}`).toBeTruthy();
+    const socketConns = () =>
+      readdirSync(`/proc/${proxyPid}/fd`).filter((fd) => {
+        try {
+          return readlinkSync(`/proc/${proxyPid}/fd/${fd}`).startsWith('socket:');
+        } catch {
+          return false; // closed since the listing
+        }
+      }).length;
+    const idle = socketConns();
+    const cat = kubectl(['exec', '-i', 'web-3', '--', 'cat'], 'pipe');
+    let echoed = '';
+    cat.child.stdout?.on('data', (b: Buffer) => (echoed += b.toString()));
+    try {
+      cat.child.stdin?.write('through the socket\n');
+      await eventuallyInLab('cat echoes', async () => echoed === 'through the socket\n', 30_000);
+      expect(socketConns()).toBeGreaterThanOrEqual(idle + 2);
+      cat.child.stdin?.end();
+      expect((await cat.exited).code).toBe(0);
+    } finally {
+      await cat.stop();
+    }
+
+    const local = await freePort();
+    const pf = kubectl(['port-forward', 'pod/web-3', `${local}:8080`]);
+    try {
+      await eventuallyInLab('port-forward ready', async () => pf.output().includes('Forwarding from'), 30_000);
+      for (let i = 0; i < 20; i++) expect(await (await fetch(`http://127.0.0.1:${local}/`)).text()).toBe('hello from node 3\n');
+      const many = await Promise.all(Array.from({ length: 20 }, () => fetch(`http://127.0.0.1:${local}/`).then((r) => r.text())));
+      expect(many.every((t) => t === 'hello from node 3\n')).toBe(true);
+    } finally {
+      await pf.stop();
+    }
+    await client.pods.delete('web-3', { namespace: 'default' });
+  }
 
   it('spreads pods, routes pod to pod across nodes, avoids a NotReady node, and leaves nothing behind', async () => {
     // The lab's registry takes no anonymous push; the nodes' registries.yaml (0600) carries its credentials.
@@ -67,6 +136,8 @@ describe('skiff lab', () => {
       ),
     30_000);
     expect(ping).toContain('1 packets received');
+
+    if (haveTool(KUBECTL)) await execAndForwardOnNode3();
 
     // Node 2's kubelet stops: the node goes NotReady and a new pod lands elsewhere.
     await skiff(['lab', 'stop-node', lab, '2', '--state-dir', base]);

@@ -320,6 +320,25 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
   }
 }
 
+/**
+ * A pod `name` on the cluster's node: busybox httpd on port 8080 serving /www, which `setup`
+ * (shell) fills first. Resolves with the pod once it runs with an IP (the streaming suites and
+ * the exec bench forward to it and exec in it).
+ */
+export async function startWebPod(c: NodeCluster, setup: string, name = 'web'): Promise<Pod> {
+  await c.createPod({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: {
+      nodeName: c.node,
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'app', image: c.image, command: ['sh', '-c', `mkdir -p /www && ${setup} && exec httpd -f -p 8080 -h /www`] }],
+    },
+  });
+  return c.waitPod(name, (p) => p.status?.phase === 'Running' && !!p.status.podIP, 'Running with an IP', 90_000);
+}
+
 export interface ProcessNodeOptions {
   /** Names the node, namespace, bridge and cgroup parent ("kr" -> node kr-<hex>). */
   prefix: string;

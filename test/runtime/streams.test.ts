@@ -106,7 +106,14 @@ describe('exec with a TTY', () => {
   // The runtime sizes the container's terminal just after starting the process (busybox stty
   // then prints an error and exits 0), hence the wait for a size.
   it('starts at the size asked, follows a resize, and merges the streams', async () => {
-    const s = await h.rt.exec(ctr, { cmd: ['sh', '-c', 'until stty size | grep -q .; do sleep 0.05; done; stty size; echo to-err >&2; read x; stty size'], tty: true, stdin: true, size: { width: 91, height: 31 } });
+    // After the resize the runtime resizes the container's terminal on its SIGWINCH, a moment
+    // later: the shell waits (up to 5 s) for the size to change before printing it.
+    const s = await h.rt.exec(ctr, {
+      cmd: ['sh', '-c', 'until stty size | grep -q .; do sleep 0.05; done; stty size; echo to-err >&2; read x; for i in $(seq 100); do [ "$(stty size)" = "31 91" ] || break; sleep 0.05; done; stty size'],
+      tty: true,
+      stdin: true,
+      size: { width: 91, height: 31 },
+    });
     expect(s.stderr).toBeUndefined();
     const t = watch(s);
     await t.until(/31 91[^]*to-err/);

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { parseDuration as parseDurationCli, parseGoDuration as parseDuration } from './duration.js';
+
+describe('parseDuration', () => {
+  it.each([
+    ['40s', 40_000],
+    ['500ms', 500],
+    ['1m30s', 90_000],
+    ['2h', 7_200_000],
+    ['1.5s', 1500],
+  ])('%s = %d ms', (s, ms) => expect(parseDuration(s)).toBe(ms));
+
+  it.each(['', '40', 's', '40x', '1m 30s'])('rejects %j', (s) => expect(() => parseDuration(s)).toThrow(/invalid duration/));
+});
+
+describe('parseDuration with bare seconds (the CLI)', () => {
+  it.each([
+    ['5', 5000],
+    ['0', 0],
+    ['30s', 30_000],
+    ['1m30s', 90_000],
+  ])('%s = %d ms', (s, ms) => expect(parseDurationCli(s)).toBe(ms));
+
+  it('takes "0" without a unit in Go mode too, as Go does', () => expect(parseDuration('0')).toBe(0));
+});
