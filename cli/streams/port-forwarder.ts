@@ -80,9 +80,9 @@ export class PortForwarder {
         data.on('error', () => socket.destroy());
         socket.pipe(data);
         data.pipe(socket);
+        // A FIN rather than a reset: the kubelet then closes its side and both streams end.
         socket.once('close', () => {
-          if (!data.destroyed) data.reset();
-          if (!error.destroyed) error.reset();
+          if (!data.writableEnded && !data.destroyed) data.end();
         });
       },
       (err: Error) => {

@@ -293,6 +293,10 @@ export class StreamServer {
     session.on('close', () => idle.stop());
     const server = new PortForwardServer(session);
     server.on('pair', ({ port, data, error }) => {
+      // A client may reset either stream at any time (kubectl does when a local connection
+      // closes): that is an 'error' on the stream, which must not be left unhandled.
+      error.on('error', () => undefined);
+      data.on('error', () => undefined);
       this.#o.runtime.portForward(sandboxId, port).then(
         (conn) => {
           conn.on('data', idle.touch);
