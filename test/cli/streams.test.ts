@@ -102,10 +102,15 @@ describe('skiff exec', () => {
         return screen.includes('40 120');
       }, `stty size 40 120 after a resize (${JSON.stringify(screen)})`, 20_000, { intervalMs: 500 });
       const mark = screen.length;
-      term.write('sleep 1000; echo after-sleep $?\r');
-      await eventually(() => screen.slice(mark).includes('sleep 1000'), 'the sleep echoed', 10_000);
+      term.write('sleep 1000\r');
+      // Ctrl-C before the shell has made the sleep the terminal's foreground job would go to the shell.
+      await eventually(async () => (await skiff(['exec', 'web', '--', 'sh', '-c', 'ps | grep -c "[s]leep 1000"'])).stdout.toString().trim() === '1', 'the sleep running', 15_000);
       term.write('\x03');
-      await eventually(() => /after-sleep 130/.test(screen.slice(mark)), `the sleep interrupted (${JSON.stringify(screen.slice(mark))})`, 10_000);
+      await eventually(() => screen.slice(mark).includes('^C'), `Ctrl-C echoed (${JSON.stringify(screen.slice(mark))})`, 10_000);
+      term.write('echo status $?\r');
+      await eventually(() => /status 130/.test(screen.slice(mark)), `the sleep interrupted (${JSON.stringify(screen.slice(mark))})`, 10_000);
+      // Raw mode: the remote terminal's CR LF reaches ours as it is, not as CR CR LF.
+      expect(screen).not.toContain('\r\r\n');
       term.write('exit 7\r');
       expect(await exited).toBe(7);
     } finally {
