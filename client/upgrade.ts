@@ -43,8 +43,11 @@ export function openWebSocket(rest: RestClient, path: string, query: URLSearchPa
   const opened = new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('unexpected-response', (_req, res) => {
-      void refusal(res).then(reject);
-      ws.terminate();
+      // The Status in the body says why; the WebSocket is given up only once it is read.
+      void refusal(res).then((err) => {
+        reject(err);
+        ws.terminate();
+      });
     });
     ws.once('error', reject);
   });
