@@ -68,6 +68,39 @@ afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
 
+/** `cri exec -i` with stdin through cat, and `cri exec -it` under a real terminal: size, resize, exit code. */
+async function streamingExec(id: string): Promise<void> {
+  const entry = ['--import', 'tsx', path.join(repoRoot, 'test/runtime/cri-entry.ts'), '--root', root];
+  const env = { ...process.env, SKIFF_LOG_JSON: '1', SKIFF_LOG_LEVEL: 'error' } as Record<string, string>;
+  const cat = startProcess(process.execPath, [...entry, 'exec', '-i', id, '--', 'sh', '-c', 'cat; exit 6'], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  cat.child.stdin!.end('through stdin\n');
+  expect(await outputsOf(cat)).toMatchObject({ code: 6, out: 'through stdin\n' });
+
+  const pty = await import('node-pty');
+  const term = pty.spawn(process.execPath, [...entry, 'exec', '-it', id, '--', 'sh'], { cols: 100, rows: 30, cwd: repoRoot, env, encoding: 'utf8' });
+  let screen = '';
+  term.onData((d) => (screen += d));
+  const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+  try {
+    term.write('stty size\r');
+    await eventually(() => screen.includes('30 100'), `stty size 30 100 (${JSON.stringify(screen)})`, 20_000);
+    term.resize(120, 40);
+    await eventually(async () => {
+      term.write('stty size\r');
+      await new Promise((r) => setTimeout(r, 100));
+      return screen.includes('40 120');
+    }, `stty size 40 120 after a resize (${JSON.stringify(screen)})`, 20_000);
+    term.write('exit 4\r');
+    expect(await exited).toBe(4);
+  } finally {
+    try {
+      process.kill(term.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 // Each command is a fresh `node --import tsx` process (about 1 s of CPU), so the budget is generous.
 describe('skiff cri container verbs', { timeout: 180_000 }, () => {
   it('runs in the foreground, streams both outputs and propagates the exit code', async () => {
@@ -97,6 +130,7 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     const ex = await skiff('exec', id, '--', 'sh', '-c', 'cat /etc/hostname; exit 3');
     expect(ex.out).toBe('web\n');
     expect(ex.code).toBe(3);
+    await streamingExec(id);
 
     const inspect = JSON.parse((await skiff('inspect', id)).out) as { status: { state: string }; info: { cgroup: string } };
     expect(inspect.status.state).toBe('CONTAINER_RUNNING');
