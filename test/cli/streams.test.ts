@@ -2,16 +2,16 @@
 // process, through the real API server (HTTPS, bearer token) and the kubelet's streaming
 // server into a pod run by conmon + runc. The terminal case runs skiff under a real pty.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { IPty } from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { freePort } from '../fixtures/ports.js';
 import { outputsOf, skiffEntry, startSkiff, type Proc } from '../fixtures/process.js';
-import { eventually, startNodeCluster, type NodeCluster } from '../kubelet/harness.js';
+import { runInPty } from '../fixtures/terminal.js';
+import { eventually, type NodeCluster } from '../kubelet/harness.js';
+import { startWebPodCluster, type WebPodCluster } from '../kubelet/web-pod-cluster.js';
 
+let cluster: WebPodCluster | undefined;
 let c: NodeCluster;
 let dir = '';
 let env: NodeJS.ProcessEnv = {};
@@ -34,29 +34,13 @@ async function skiff(args: string[], input?: Buffer | string): Promise<{ code: n
 }
 
 beforeAll(async () => {
-  c = await startNodeCluster({ kubeletServer: true });
-  dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-cli-streams-'));
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  const https = c.apiHttps;
-  if (!https) throw new Error('no HTTPS API server');
-  await writeKubeconfig(kubeconfig, buildKubeconfig({ server: https.url, ca: await readFile(https.caFile), token: c.adminToken, name: 'streams' }));
-  env = { ...process.env, KUBECONFIG: kubeconfig, HOME: dir };
-  await c.createPod({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'web' },
-    spec: {
-      nodeName: c.node,
-      terminationGracePeriodSeconds: 1,
-      containers: [{ name: 'app', image: c.image, command: ['sh', '-c', 'mkdir -p /www && echo hello from web > /www/index.html && exec httpd -f -p 8080 -h /www'] }],
-    },
-  });
-  await c.waitPod('web', (p) => p.status?.phase === 'Running', 'pod web Running', 90_000);
+  cluster = await startWebPodCluster();
+  ({ c, dir } = cluster);
+  env = { ...process.env, KUBECONFIG: cluster.kubeconfig, HOME: dir };
 }, 120_000);
 
 afterAll(async () => {
-  await c?.teardown();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await cluster?.stop();
 }, 120_000);
 
 describe('skiff exec', () => {
@@ -87,52 +71,46 @@ describe('skiff exec', () => {
   });
 
   it('-it under a terminal: raw mode, stty size follows a resize, Ctrl-C stops a sleep', async () => {
-    const pty = await import('node-pty');
-    const term: IPty = pty.spawn(process.execPath, [skiffEntry, 'exec', '-it', 'web', '-n', c.ns, '--', 'sh'], { cols: 100, rows: 30, env: env as Record<string, string>, encoding: 'utf8' });
-    let screen = '';
-    term.onData((d) => (screen += d));
-    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    const term = await runInPty(process.execPath, [skiffEntry, 'exec', '-it', 'web', '-n', c.ns, '--', 'sh'], { cols: 100, rows: 30, env });
     try {
-      term.write('stty size\r');
-      await eventually(() => screen.includes('30 100'), `stty size 30 100 (${JSON.stringify(screen)})`, 20_000);
-      term.resize(120, 40);
-      await eventually(async () => {
-        term.write('stty size\r');
-        await new Promise((r) => setImmediate(r));
-        return screen.includes('40 120');
-      }, `stty size 40 120 after a resize (${JSON.stringify(screen)})`, 20_000, { intervalMs: 500 });
-      const mark = screen.length;
+      await term.sizeIs(30, 100);
+      term.pty.resize(120, 40);
+      await term.sizeIs(40, 120);
+      const mark = term.screen().length;
       term.write('sleep 1000\r');
       // Ctrl-C before the shell has made the sleep the terminal's foreground job would go to the shell.
       await eventually(async () => (await skiff(['exec', 'web', '--', 'sh', '-c', 'ps | grep -c "[s]leep 1000"'])).stdout.toString().trim() === '1', 'the sleep running', 15_000);
       term.write('\x03');
-      await eventually(() => screen.slice(mark).includes('^C'), `Ctrl-C echoed (${JSON.stringify(screen.slice(mark))})`, 10_000);
+      await eventually(() => term.screen().slice(mark).includes('^C'), `Ctrl-C echoed (${JSON.stringify(term.screen().slice(mark))})`, 10_000);
       term.write('echo status $?\r');
-      await eventually(() => /status 130/.test(screen.slice(mark)), `the sleep interrupted (${JSON.stringify(screen.slice(mark))})`, 10_000);
+      await eventually(() => /status 130/.test(term.screen().slice(mark)), `the sleep interrupted (${JSON.stringify(term.screen().slice(mark))})`, 10_000);
       // Raw mode: the remote terminal's CR LF reaches ours as it is, not as CR CR LF.
-      expect(screen).not.toContain('\r\r\n');
+      expect(term.screen()).not.toContain('\r\r\n');
       term.write('exit 7\r');
-      expect(await exited).toBe(7);
+      expect(await term.exited).toBe(7);
     } finally {
-      try {
-        process.kill(term.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      term.kill();
     }
   }, 60_000);
 });
 
 describe('skiff attach', () => {
   it('speaks the exec protocol without a command on /attach and reports what the server answers', async () => {
-    const r = await skiff(['attach', 'web', '-q']);
-    if (/attach is not served/.test(r.stderr)) {
-      // Until the kubelet serves attach: its refusal, as the server words it, and a failure.
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^Error from server \(BadRequest\): .*attach is not served by this kubelet yet/m);
-    } else {
-      // Attached to httpd, which writes nothing and never ends: the verb must not fail at once.
-      expect(r.stderr).not.toMatch(/^(error|Error from server)/m);
+    const p = startSkiff(['attach', '-n', c.ns, 'web', '-q'], { env });
+    const result = outputsOf(p);
+    try {
+      const ended = await eventually(() => p.child.exitCode !== null, 'attach to end', 10_000).then(() => true, () => false);
+      if (ended) {
+        // Until the kubelet serves attach: its refusal, as the server words it, and a failure.
+        const r = await result;
+        expect(r.code).toBe(1);
+        expect(r.err).toMatch(/^Error from server \(BadRequest\): .*attach is not served by this kubelet yet/m);
+      } else {
+        // Attached to httpd, which writes nothing and never ends: still attached, no error.
+        expect(p.output()).not.toMatch(/^(error|Error from server)/m);
+      }
+    } finally {
+      await p.stop();
     }
   }, 30_000);
 });

@@ -19,6 +19,7 @@ import { eventually } from '../fixtures/eventually.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
 import { freePort } from '../fixtures/ports.js';
 import { outputsOf, repoRoot, startProcess } from '../fixtures/process.js';
+import { runInPty } from '../fixtures/terminal.js';
 
 let root: string;
 let bridge: string;
@@ -71,33 +72,20 @@ afterAll(async () => {
 /** `cri exec -i` with stdin through cat, and `cri exec -it` under a real terminal: size, resize, exit code. */
 async function streamingExec(id: string): Promise<void> {
   const entry = ['--import', 'tsx', path.join(repoRoot, 'test/runtime/cri-entry.ts'), '--root', root];
-  const env = { ...process.env, SKIFF_LOG_JSON: '1', SKIFF_LOG_LEVEL: 'error' } as Record<string, string>;
+  const env = { ...process.env, SKIFF_LOG_JSON: '1', SKIFF_LOG_LEVEL: 'error' };
   const cat = startProcess(process.execPath, [...entry, 'exec', '-i', id, '--', 'sh', '-c', 'cat; exit 6'], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
   cat.child.stdin!.end('through stdin\n');
   expect(await outputsOf(cat)).toMatchObject({ code: 6, out: 'through stdin\n' });
 
-  const pty = await import('node-pty');
-  const term = pty.spawn(process.execPath, [...entry, 'exec', '-it', id, '--', 'sh'], { cols: 100, rows: 30, cwd: repoRoot, env, encoding: 'utf8' });
-  let screen = '';
-  term.onData((d) => (screen += d));
-  const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+  const term = await runInPty(process.execPath, [...entry, 'exec', '-it', id, '--', 'sh'], { cols: 100, rows: 30, cwd: repoRoot, env });
   try {
-    term.write('stty size\r');
-    await eventually(() => screen.includes('30 100'), `stty size 30 100 (${JSON.stringify(screen)})`, 20_000);
-    term.resize(120, 40);
-    await eventually(async () => {
-      term.write('stty size\r');
-      await new Promise((r) => setTimeout(r, 100));
-      return screen.includes('40 120');
-    }, `stty size 40 120 after a resize (${JSON.stringify(screen)})`, 20_000);
+    await term.sizeIs(30, 100);
+    term.pty.resize(120, 40);
+    await term.sizeIs(40, 120);
     term.write('exit 4\r');
-    expect(await exited).toBe(4);
+    expect(await term.exited).toBe(4);
   } finally {
-    try {
-      process.kill(term.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+    term.kill();
   }
 }
 
