@@ -69,6 +69,8 @@ export function upgradeToSpdy(rest: RestClient, path: string, query: URLSearchPa
     });
     req.once('upgrade', (res: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       if (head.length > 0) socket.unshift(head);
+      // Small interactive writes (a request, a keystroke) must not wait for Nagle's ACK.
+      if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
       const chosen = res.headers[STREAM_PROTOCOL_VERSION_HEADER.toLowerCase()];
       resolve({ socket, protocol: (Array.isArray(chosen) ? chosen[0] : chosen) ?? '' });
     });
