@@ -94,6 +94,25 @@ describe('skiff exec', () => {
   }, 60_000);
 });
 
+describe('the default container', () => {
+  it("is the annotated one, else the first, with kubectl's note when the pod has several", async () => {
+    const container = (name: string) => ({ name, image: c.image, command: ['sh', '-c', `echo ${name} > /name && exec sleep 1000`] });
+    await c.createPod({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'pair', annotations: { 'kubectl.kubernetes.io/default-container': 'second' } },
+      spec: { nodeName: c.node, terminationGracePeriodSeconds: 1, containers: [container('first'), container('second')] },
+    });
+    await c.waitPod('pair', (p) => p.status?.containerStatuses?.every((s) => s.ready) === true, 'pod pair ready', 60_000);
+    const annotated = await skiff(['exec', 'pair', '--', 'cat', '/name']);
+    expect(annotated.stdout.toString()).toBe('second\n');
+    expect(annotated.stderr).toBe('Defaulted container "second" out of: first, second\n');
+    const chosen = await skiff(['exec', 'pair', '-c', 'first', '--', 'cat', '/name']);
+    expect(chosen).toMatchObject({ code: 0, stderr: '' });
+    expect(chosen.stdout.toString()).toBe('first\n');
+  }, 90_000);
+});
+
 describe('skiff attach', () => {
   it('speaks the exec protocol without a command on /attach and reports what the server answers', async () => {
     const p = startSkiff(['attach', '-n', c.ns, 'web', '-q'], { env });
