@@ -79,6 +79,7 @@ async function streamingExec(id: string): Promise<void> {
 
   const term = await runInPty(process.execPath, [...entry, 'exec', '-it', id, '--', 'sh'], { cols: 100, rows: 30, cwd: repoRoot, env });
   try {
+    await term.waitFor('/ # ');
     await term.sizeIs(30, 100);
     term.pty.resize(120, 40);
     await term.sizeIs(40, 120);
