@@ -1,13 +1,16 @@
 // skiff port-forward TYPE/NAME|POD [LOCAL:]REMOTE... [--address ADDR,...]: kubectl's verb. One
-// SPDY/3.1 connection to pods/POD/portforward through the API server carries every local
-// connection (streams/port-forwarder.ts). pod/NAME and a bare NAME name a pod; svc/NAME and
+// SPDY/3.1 connection to pods/POD/portforward through the API server (tunnelled in a WebSocket
+// when the server takes it, as kubectl 1.31+ does) carries every local connection
+// (streams/port-forwarder.ts). pod/NAME and a bare NAME name a pod; svc/NAME and
 // deploy/NAME pick a Running and Ready pod of theirs, once the API server serves those kinds
 // (discovery says so); until then they fail saying that they are not served.
 import { Command } from 'commander';
-import { PORT_FORWARD_PROTOCOL } from '../../api/httpstream/port-forward.js';
+import type { Duplex } from 'node:stream';
+import { isApiError } from '../../api/errors.js';
+import { PORT_FORWARD_PROTOCOL, PORT_FORWARD_WEBSOCKET_TOKEN, WebSocketStream } from '../../api/httpstream/port-forward.js';
 import { SpdySession } from '../../api/httpstream/spdy-session.js';
 import type { Pod } from '../../api/types/core.js';
-import { upgradeToSpdy } from '../../client/upgrade.js';
+import { openWebSocket, upgradeToSpdy } from '../../client/upgrade.js';
 import { withConnectionFlags, type CliContext, type ConnectionFlags } from '../context.js';
 import { CliError } from '../errors.js';
 import { PortForwarder, parsePortMapping, type PortMapping } from '../streams/port-forwarder.js';
@@ -95,6 +98,29 @@ export async function resolvePod(ctx: CliContext, target: PortForwardTarget, map
   };
 }
 
+/**
+ * The byte stream the SPDY session runs on: KEP-4006's WebSocket tunnel first, as kubectl 1.31+
+ * does, else (or with SKIFF_PORT_FORWARD_WEBSOCKETS=false, kubectl's
+ * KUBECTL_PORT_FORWARD_WEBSOCKETS) the SPDY/3.1 upgrade.
+ */
+async function connect(ctx: CliContext, path: string, query: URLSearchParams): Promise<Duplex> {
+  if (process.env.SKIFF_PORT_FORWARD_WEBSOCKETS !== 'false') {
+    const { ws, opened } = openWebSocket(ctx.rest, path, query, [PORT_FORWARD_WEBSOCKET_TOKEN]);
+    const stream = new WebSocketStream(ws);
+    stream.on('error', () => undefined); // a refused upgrade is handled below; the session reports a lost one
+    try {
+      await opened;
+      if (ws.protocol === PORT_FORWARD_WEBSOCKET_TOKEN) return stream;
+      stream.destroy();
+    } catch (err) {
+      stream.destroy();
+      // A Status that is about the pod, not the protocol, is the answer: SPDY would get the same.
+      if (isApiError(err) && (err.code === 404 || err.code === 403 || err.code === 401)) throw err;
+    }
+  }
+  return (await upgradeToSpdy(ctx.rest, path, query, [PORT_FORWARD_PROTOCOL])).socket;
+}
+
 export async function portForwardAction(arg: string, specs: string[], flags: PortForwardFlags, ctx: CliContext, io: Io): Promise<void> {
   if (specs.length === 0) throw new CliError('at least 1 PORT is required for port-forward');
   const asked = specs.map(parsePortMapping);
@@ -105,8 +131,7 @@ export async function portForwardAction(arg: string, specs: string[], flags: Por
   const query = new URLSearchParams();
   for (const m of mappings) query.append('ports', String(m.remote));
   const path = ctx.rest.pods.path({ namespace: ctx.namespace, name, subresource: 'portforward' });
-  const { socket } = await upgradeToSpdy(ctx.rest, path, query, [PORT_FORWARD_PROTOCOL]);
-  const session = new SpdySession(socket, { role: 'client' });
+  const session = new SpdySession(await connect(ctx, path, query), { role: 'client' });
   const forwarder = new PortForwarder(session, io);
   let stopped = false;
   const ended = new Promise<void>((resolve, reject) => {
