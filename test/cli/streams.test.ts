@@ -211,7 +211,8 @@ describe('skiff port-forward', () => {
   it(':REMOTE picks a free port; a refused remote port is reported and the forward keeps running', async () => {
     const { p, log } = await forward(['web', ':8080', ':9999']);
     try {
-      const ports = [...log().matchAll(/Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)/g)].map((m) => ({ local: Number(m[1]), remote: Number(m[2]) }));
+      const listed = () => [...log().matchAll(/Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)/g)].map((m) => ({ local: Number(m[1]), remote: Number(m[2]) }));
+      const ports = await eventually(() => listed().length === 2 && listed(), `both ports listening (${log()})`, 10_000);
       expect(ports.map((x) => x.remote)).toEqual([8080, 9999]);
       const refused = ports[1]!.local;
       await fetch(`http://127.0.0.1:${refused}/`).catch(() => undefined);
