@@ -90,13 +90,20 @@ export async function cpAction(src: string, dest: string, flags: CpFlags, ctx: C
   const base = await target(ctx, remote, flags, io);
   const tarStream = new PassThrough();
   const extraction = extractTar(tarStream, { prefix: tarPrefix(remote.path), destination: local, warn });
-  extraction.catch(() => undefined);
+  // A failed write here stops the copy: nothing would read the rest of the pod's tar.
+  const abort = new AbortController();
+  let extractError: unknown;
+  extraction.catch((err: unknown) => {
+    extractError = err;
+    abort.abort();
+  });
   let result;
   try {
-    result = await runRemoteCommand(ctx.rest, { ...base, command: ['tar', 'cf', '-', remote.path] }, { stdout: tarStream, stderr: tarStderr(io) });
+    result = await runRemoteCommand(ctx.rest, { ...base, command: ['tar', 'cf', '-', remote.path] }, { stdout: tarStream, stderr: tarStderr(io), signal: abort.signal });
   } finally {
     tarStream.end();
   }
+  if (extractError) throw extractError;
   if (result.exitCode !== 0) {
     tarStream.destroy();
     throw failed(`copying ${remote.pod}:${remote.path}`, result);

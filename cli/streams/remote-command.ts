@@ -29,6 +29,8 @@ export interface RemoteCommandIo {
   /** Given and no TTY: stderr apart (with a TTY the terminal merges it into stdout). */
   stderr?: Writable;
   terminal?: LocalTerminal;
+  /** Aborting drops the connection (the command's result is then a failure). */
+  signal?: AbortSignal;
 }
 
 /** exec/attach's query, with `command` repeated as kube-apiserver reads it. */
@@ -57,6 +59,9 @@ export async function runRemoteCommand(rest: RestClient, target: RemoteCommandTa
   const query = remoteCommandQuery(target, { stdin: io.stdin !== undefined, stderr: io.stderr !== undefined });
   const { ws, opened } = openWebSocket(rest, path, query, PROTOCOLS);
   const session = new ChannelClientSession(ws, { stdin: io.stdin !== undefined });
+  const drop = () => ws.terminate();
+  if (io.signal?.aborted) drop();
+  io.signal?.addEventListener('abort', drop, { once: true });
   const output = Promise.all([drained(session.stdout, io.stdout), io.stderr ? drained(session.stderr, io.stderr) : session.stderr.resume()]);
   await opened;
   let stopResizes = () => {};
@@ -75,6 +80,7 @@ export async function runRemoteCommand(rest: RestClient, target: RemoteCommandTa
     return result;
   } finally {
     stopResizes();
+    io.signal?.removeEventListener('abort', drop);
     if (io.stdin && session.stdin) io.stdin.unpipe(session.stdin);
   }
 }

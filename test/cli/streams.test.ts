@@ -174,6 +174,14 @@ describe('skiff cp', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no such file|No such file/i);
   });
+
+  it('stops, rather than hangs, when it cannot write here', async () => {
+    const blocker = path.join(dir, 'a-file');
+    await writeFile(blocker, 'not a directory');
+    const r = await skiff(['cp', 'web:/tmp/big.bin', path.join(blocker, 'sub', 'big.bin')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ENOTDIR|not a directory/);
+  }, 60_000);
 });
 
 describe('skiff port-forward', () => {
