@@ -12,6 +12,9 @@ import { describeCommand } from './commands/describe.js';
 import { getCommand } from './commands/get.js';
 import { imagesCommand } from './commands/images.js';
 import { logsCommand } from './commands/logs.js';
+import { attachCommand, execCommand } from './commands/exec.js';
+import { cpCommand } from './commands/cp.js';
+import { portForwardCommand } from './commands/port-forward.js';
 import { pruneCommand } from './commands/prune.js';
 import { pullCommand } from './commands/pull.js';
 import { rmiCommand } from './commands/rmi.js';
@@ -27,6 +30,10 @@ export function registerCli(program: Command): Command {
     createCommand(),
     deleteCommand(),
     logsCommand(),
+    execCommand(),
+    attachCommand(),
+    cpCommand(),
+    portForwardCommand(),
     runCommand(),
     imagesCommand(),
     pullCommand(),

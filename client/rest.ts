@@ -6,6 +6,7 @@
 // follows) stay on node:http with keep-alive agents, where callers get an IncomingMessage.
 import http from 'node:http';
 import https from 'node:https';
+import type tls from 'node:tls';
 import { errors as undiciErrors, Pool, type Dispatcher } from 'undici';
 import { ApiError } from '../api/errors.js';
 import { findResource, resourcePath, type ResourceInfo } from '../api/resources.js';
@@ -61,7 +62,8 @@ export interface RestClientOptions {
   maxSockets?: number;
 }
 
-function statusFromBody(code: number, text: string, contentType: string | undefined): Status {
+/** The Status an error answer means: its own JSON Status when it sent one, else one made from the code and text. */
+export function statusFromBody(code: number, text: string, contentType: string | undefined): Status {
   if (contentType?.includes('json')) {
     try {
       const parsed = JSON.parse(text) as Partial<Status>;
@@ -102,6 +104,7 @@ export class RestClient {
   readonly #mod: typeof http | typeof https;
   readonly #headers: Record<string, string>;
   readonly #timeoutMs: number;
+  readonly #tlsOptions: tls.ConnectionOptions | undefined;
 
   constructor(connection: ClusterConnection, options: RestClientOptions = {}) {
     this.connection = connection;
@@ -121,6 +124,7 @@ export class RestClient {
           ...(connection.tlsServerName ? { servername: connection.tlsServerName } : {}),
         }
       : undefined;
+    this.#tlsOptions = tlsOptions;
     const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: 64 };
     this.#agent = tlsOptions ? new https.Agent({ ...agentOptions, ...tlsOptions }) : new http.Agent(agentOptions);
     this.#pool = new Pool(this.#base.origin, { connections: maxSockets, ...(tlsOptions ? { connect: tlsOptions } : {}) });
@@ -133,6 +137,20 @@ export class RestClient {
 
   get namespace(): string {
     return this.connection.namespace;
+  }
+
+  /**
+   * Where and how to open a connection of one's own to `path` (a WebSocket or SPDY upgrade for
+   * exec, attach and port-forward): the URL, the credential headers, and the TLS settings that
+   * every other request of this client uses.
+   */
+  connectionTarget(path: string, query?: URLSearchParams): { url: URL; headers: Record<string, string>; tls: tls.ConnectionOptions | undefined } {
+    const url = new URL(this.#base.origin);
+    url.pathname = `${this.#pathPrefix}${path}`;
+    if (query) url.search = query.toString();
+    const headers = { ...this.#headers };
+    delete headers.accept;
+    return { url, headers, tls: this.#tlsOptions };
   }
 
   /** Opens a request and resolves with the response once headers arrive; non-2xx becomes ApiError. */

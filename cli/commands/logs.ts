@@ -3,9 +3,9 @@
 // --since and --since-time. With several containers and no -c, the default container
 // (annotation kubectl.kubernetes.io/default-container, else the first) is used and named.
 import { Command } from 'commander';
-import type { Pod } from '../../api/types/core.js';
 import { withConnectionFlags, parseDuration, type CliContext, type ConnectionFlags } from '../context.js';
 import { CliError } from '../errors.js';
+import { chooseContainer, podName } from '../pod-target.js';
 import { runVerb, type Io } from '../verb.js';
 
 interface LogsFlags extends ConnectionFlags {
@@ -19,32 +19,8 @@ interface LogsFlags extends ConnectionFlags {
   limitBytes?: string;
 }
 
-const DEFAULT_CONTAINER = 'kubectl.kubernetes.io/default-container';
-
-export function podName(arg: string): string {
-  const slash = arg.indexOf('/');
-  if (slash < 0) return arg;
-  const type = arg.slice(0, slash).toLowerCase();
-  if (type !== 'pod' && type !== 'pods' && type !== 'po') throw new CliError(`logs works on pods, not "${arg.slice(0, slash)}"`);
-  return arg.slice(slash + 1);
-}
-
-/** The container to read, and the note kubectl prints when it had to choose. */
-export function chooseContainer(pod: Pod, asked: string | undefined): { container: string; note?: string } {
-  const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name);
-  if (asked) {
-    if (!names.includes(asked)) throw new CliError(`container ${asked} is not valid for pod ${pod.metadata.name}`);
-    return { container: asked };
-  }
-  const app = pod.spec.containers.map((c) => c.name);
-  const annotated = pod.metadata.annotations?.[DEFAULT_CONTAINER];
-  const chosen = annotated && app.includes(annotated) ? annotated : app[0];
-  if (!chosen) throw new CliError(`pod ${pod.metadata.name} has no containers`);
-  return { container: chosen, note: app.length > 1 ? `Defaulted container "${chosen}" out of: ${app.join(', ')}` : undefined };
-}
-
 export async function logsAction(arg: string, flags: LogsFlags, ctx: CliContext, io: Io): Promise<void> {
-  const name = podName(arg);
+  const name = podName(arg, 'logs');
   const pods = ctx.rest.pods;
   const pod = await pods.get(name, { namespace: ctx.namespace });
   const { container, note } = chooseContainer(pod, flags.container);

@@ -9,8 +9,41 @@ import { isRuntimeError } from '../../runtime/cri.js';
 import type { ImageService } from '../../runtime/image-service.js';
 import type { MonitorOptions } from '../../runtime/runtime-service.js';
 import { renderTable } from '../printers/table.js';
+import { rawTerminal } from '../streams/terminal.js';
 import { criOptions, type CriEnv, type CriGlobalOptions } from './cri-options.js';
 import { AUTO_REMOVE_LABEL, RUN_LABEL, cleanupOnExit, openCriRuntime, openReleased, releaseExitedRuns, releaseRunOf, removeWithRunSandbox, startRun, withRuns } from './cri-runs.js';
+
+/** The channel protocol's size (Width, Height) as CRI spells it. */
+const criSize = (size: { Width: number; Height: number }) => ({ width: size.Width, height: size.Height });
+
+/**
+ * `cri exec -i`/`-t`: the runtime's streaming exec with this process's stdin, stdout and stderr,
+ * and with -t this terminal in raw mode (Ctrl-C goes to the command) following its size.
+ * Answers the command's exit code.
+ */
+export async function streamingExec(runtime: RuntimeService, id: string, cmd: string[], options: { stdin: boolean; tty: boolean }): Promise<number> {
+  const terminal = options.tty && options.stdin ? rawTerminal() : undefined;
+  const session = await runtime.exec(id, { cmd, tty: options.tty, stdin: options.stdin, ...(terminal ? { size: criSize(terminal.size()) } : {}) });
+  const stopResizes = terminal?.onResize((size) => session.resize(criSize(size)));
+  const outputs = [session.stdout, session.stderr].flatMap((from, i) => {
+    if (!from) return [];
+    from.pipe(i === 0 ? process.stdout : process.stderr, { end: false });
+    return [new Promise((resolve) => from.once('end', resolve).once('close', resolve))];
+  });
+  if (options.stdin && session.stdin) {
+    session.stdin.on('error', () => undefined);
+    process.stdin.pipe(session.stdin);
+  }
+  try {
+    const code = await session.exited;
+    await Promise.all(outputs);
+    return code;
+  } finally {
+    stopResizes?.();
+    terminal?.restore();
+    if (options.stdin) process.stdin.destroy();
+  }
+}
 
 /** docker's sizes: a number with an optional b/k/m/g suffix, binary units ("200m" = 200 MiB). */
 export function parseDockerSize(s: string): number {
@@ -291,11 +324,17 @@ export function registerCriContainers(cri: Command, env: CriEnv): void {
   cri
     .command('exec')
     .description('run a command in a running container')
-    .option('--timeout <seconds>', 'kill the command after this many seconds (0: none)', '0')
+    .option('--timeout <seconds>', 'kill the command after this many seconds (0: none; without -i and -t only)', '0')
+    .option('-i, --interactive', 'keep stdin open and pass it to the command')
+    .option('-t, --tty', 'give the command a terminal (this terminal, in raw mode, when stdin is one)')
     .argument('<id>', 'container ID or unique prefix')
     .argument('<command...>', 'command and arguments (after --)')
-    .action(async (id: string, command: string[], flags: { timeout: string }, cmd: Command) => {
+    .action(async (id: string, command: string[], flags: { timeout: string; interactive?: boolean; tty?: boolean }, cmd: Command) => {
       const { runtime } = openCriRuntime(criOptions(cmd), env);
+      if (flags.interactive || flags.tty) {
+        process.exitCode = await streamingExec(runtime, id, command, { stdin: Boolean(flags.interactive), tty: Boolean(flags.tty) });
+        return;
+      }
       const r = await runtime.execSync(id, command, Number(flags.timeout) || 0);
       process.stdout.write(r.stdout);
       process.stderr.write(r.stderr);

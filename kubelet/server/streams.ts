@@ -267,8 +267,15 @@ export class StreamServer {
     ] as const) {
       if (!from) continue;
       from.on('data', idle.touch);
-      if (to) from.pipe(to, { end: false });
-      else from.resume();
+      if (to) {
+        // A client that drops the connection mid-stream fails our writes: the process is killed
+        // (below) and the rest of its output is drained, never an uncaught error here.
+        to.on('error', () => {
+          from.unpipe(to);
+          from.resume();
+        });
+        from.pipe(to, { end: false });
+      } else from.resume();
       outputs.push(done(from));
     }
     // The client gone before the process: its process goes (exec) or the session detaches

@@ -5,23 +5,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import * as pty from 'node-pty';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Container } from '../../api/types/core.js';
-import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { freePort } from '../fixtures/ports.js';
 import { haveTool } from '../fixtures/tools.js';
-import { eventually, startNodeCluster, type NodeCluster } from './harness.js';
+import { eventually, type NodeCluster } from './harness.js';
+import { startWebPodCluster, type WebPodCluster } from './web-pod-cluster.js';
 
 const KUBECTL = '/usr/bin/kubectl';
 /** Where the versioned binaries (kubectl.1.27, ...) sit: beside the real kubectl. */
 const kubectlDir = haveTool(KUBECTL) ? path.dirname(realpathSync(KUBECTL)) : '';
 
+let cluster: WebPodCluster | undefined;
 let c: NodeCluster;
-let dir = '';
 let kubeconfig = '';
 
 /** A versioned kubectl beside the real one ("1.27"), or the default. */
@@ -70,35 +68,12 @@ function started(bin: string, args: string[]): { child: ReturnType<typeof spawn>
 }
 
 beforeAll(async () => {
-  c = await startNodeCluster({ kubeletServer: true });
-  dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-streams-'));
-  kubeconfig = path.join(dir, 'kubeconfig');
-  const https = c.apiHttps;
-  if (!https) throw new Error('no HTTPS API server');
-  await writeKubeconfig(kubeconfig, buildKubeconfig({ server: https.url, ca: await readFile(https.caFile), token: c.adminToken, name: 'streams' }));
-  await c.createPod({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'web' },
-    spec: {
-      nodeName: c.node,
-      terminationGracePeriodSeconds: 1,
-      containers: [{ name: 'app', image: c.image, command: ['sh', '-c', 'mkdir -p /www && echo hello from web > /www/index.html && exec httpd -f -p 8080 -h /www'] }],
-    },
-  });
-  let last: unknown;
-  await eventually(async () => {
-    const st = (await c.getPod('web')).status;
-    last = st;
-    return st?.phase === 'Running';
-  }, 'pod web Running', 90_000).catch((e: Error) => {
-    throw new Error(`${e.message}: ${JSON.stringify(last)}`);
-  });
+  cluster = await startWebPodCluster();
+  ({ c, kubeconfig } = cluster);
 }, 120_000);
 
 afterAll(async () => {
-  await c?.teardown();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await cluster?.stop();
 }, 120_000);
 
 describe.runIf(haveTool(KUBECTL))('kubectl exec', () => {

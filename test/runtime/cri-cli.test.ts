@@ -19,6 +19,7 @@ import { eventually } from '../fixtures/eventually.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
 import { freePort } from '../fixtures/ports.js';
 import { outputsOf, repoRoot, startProcess } from '../fixtures/process.js';
+import { runInPty } from '../fixtures/terminal.js';
 
 let root: string;
 let bridge: string;
@@ -68,6 +69,27 @@ afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
 
+/** `cri exec -i` with stdin through cat, and `cri exec -it` under a real terminal: size, resize, exit code. */
+async function streamingExec(id: string): Promise<void> {
+  const entry = ['--import', 'tsx', path.join(repoRoot, 'test/runtime/cri-entry.ts'), '--root', root];
+  const env = { ...process.env, SKIFF_LOG_JSON: '1', SKIFF_LOG_LEVEL: 'error' };
+  const cat = startProcess(process.execPath, [...entry, 'exec', '-i', id, '--', 'sh', '-c', 'cat; exit 6'], { cwd: repoRoot, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  cat.child.stdin!.end('through stdin\n');
+  expect(await outputsOf(cat)).toMatchObject({ code: 6, out: 'through stdin\n' });
+
+  const term = await runInPty(process.execPath, [...entry, 'exec', '-it', id, '--', 'sh'], { cols: 100, rows: 30, cwd: repoRoot, env });
+  try {
+    await term.waitFor('/ # ');
+    await term.sizeIs(30, 100);
+    term.pty.resize(120, 40);
+    await term.sizeIs(40, 120);
+    term.write('exit 4\r');
+    expect(await term.exited).toBe(4);
+  } finally {
+    term.kill();
+  }
+}
+
 // Each command is a fresh `node --import tsx` process (about 1 s of CPU), so the budget is generous.
 describe('skiff cri container verbs', { timeout: 180_000 }, () => {
   it('runs in the foreground, streams both outputs and propagates the exit code', async () => {
@@ -97,6 +119,7 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     const ex = await skiff('exec', id, '--', 'sh', '-c', 'cat /etc/hostname; exit 3');
     expect(ex.out).toBe('web\n');
     expect(ex.code).toBe(3);
+    await streamingExec(id);
 
     const inspect = JSON.parse((await skiff('inspect', id)).out) as { status: { state: string }; info: { cgroup: string } };
     expect(inspect.status.state).toBe('CONTAINER_RUNNING');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Pod } from '../../api/types/core.js';
-import { chooseContainer, podName } from './logs.js';
+import type { Pod } from '../api/types/core.js';
+import { chooseContainer, podName } from './pod-target.js';
 
 const pod = (names: string[], annotations?: Record<string, string>): Pod => ({
   metadata: { name: 'p', annotations },
@@ -23,8 +23,8 @@ describe('chooseContainer', () => {
 
 describe('podName', () => {
   it('accepts NAME and pod/NAME only', () => {
-    expect(podName('kuard')).toBe('kuard');
-    expect(podName('pod/kuard')).toBe('kuard');
-    expect(() => podName('node/n1')).toThrow('logs works on pods');
+    expect(podName('kuard', 'logs')).toBe('kuard');
+    expect(podName('pod/kuard', 'logs')).toBe('kuard');
+    expect(() => podName('node/n1', 'logs')).toThrow('logs works on pods');
   });
 });
