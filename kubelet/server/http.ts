@@ -34,3 +34,12 @@ export function boolQuery(q: URLSearchParams, name: string): boolean {
   const v = q.get(name);
   return v === '' || v === 'true' || v === '1';
 }
+
+/** A request path's segments, %-decoded (a malformed escape is 400). */
+export function pathSegments(pathname: string): string[] {
+  try {
+    return pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+  } catch {
+    throw new HttpError(400, `malformed path: ${pathname}`);
+  }
+}

@@ -11,7 +11,7 @@ import type { ImageService, RuntimeService } from '../../runtime/cri.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { KubeletAuthenticator } from './authn.js';
 import { serveContainerLogs } from './container-logs.js';
-import { boolQuery, HttpError, sendJson, sendText } from './http.js';
+import { boolQuery, HttpError, pathSegments, sendJson, sendText } from './http.js';
 import { pullsInProgressOf, type PullsInProgress } from '../pulls-in-progress.js';
 import { followPull, listImages, pruneImages, pullImage, removeImage } from './images.js';
 import { SummaryProvider } from './stats-summary.js';
@@ -45,14 +45,6 @@ export interface RunningKubeletServer {
   close(): Promise<void>;
 }
 
-function segments(pathname: string): string[] {
-  try {
-    return pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
-  } catch {
-    throw new HttpError(400, `malformed path: ${pathname}`);
-  }
-}
-
 /** The verb the kubelet's authorizer names for an HTTP method, as Kubernetes' kubelet does. */
 function verbOf(method: string): string {
   return { POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[method] ?? 'get';
@@ -72,7 +64,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
 
   const route = async (req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://kubelet');
-    const parts = segments(url.pathname);
+    const parts = pathSegments(url.pathname);
     const q = url.searchParams;
     const m = req.method ?? 'GET';
     if (m === 'GET' && url.pathname === '/healthz') return sendText(res, 200, 'ok');

@@ -23,6 +23,7 @@ import {
   RemoteCommandProtocol,
   SPDY_REMOTE_COMMAND_PROTOCOLS,
   acceptRemoteCommandStreams,
+  readResizeStream,
   encodeStatus,
   exitCodeStatus,
   internalErrorStatus,
@@ -36,7 +37,7 @@ import type { Pod, PodStatus } from '../../api/types/core.js';
 import type { RuntimeService, StreamSession, TerminalSize } from '../../runtime/cri.js';
 import type { Logger } from '../logger.js';
 import type { KubeletAuthenticator } from './authn.js';
-import { HttpError } from './http.js';
+import { HttpError, pathSegments } from './http.js';
 import { parseStreamPath, readySandbox, runningContainer, type StreamRequest } from './stream-targets.js';
 
 /** The kubelet's default --streaming-connection-idle-timeout. */
@@ -73,12 +74,19 @@ function refuse(socket: Duplex, status: number, message: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`);
 }
 
-function segments(pathname: string): string[] {
-  try {
-    return pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
-  } catch {
-    throw new HttpError(400, `malformed path: ${pathname}`);
+/**
+ * Answers a SPDY/3.1 upgrade with the protocol picked from `supported` and starts the server's
+ * session on the socket; undefined when there is none in common (the 403 is already written).
+ */
+function acceptSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, supported: readonly string[]): { session: SpdySession; protocol: string } | undefined {
+  const hs = spdyHandshake(req.headers, supported);
+  if (!hs.ok) {
+    socket.end(hs.response);
+    return undefined;
   }
+  socket.write(hs.response);
+  if (head.length) socket.unshift(head);
+  return { session: new SpdySession(socket, { role: 'server' }), protocol: hs.protocol };
 }
 
 /** The kubelet's query for a remote command (the API server maps stdin/stdout/stderr to input/output/error). */
@@ -152,12 +160,13 @@ export class StreamServer {
     const method = req.method ?? 'GET';
     const verdict = this.#o.authn.judge(req, { verb: method === 'POST' ? 'create' : 'get', subresource: 'proxy' });
     if (!verdict.allowed) throw new HttpError(verdict.status, verdict.message);
-    const target = parseStreamPath(segments(url.pathname));
+    const target = parseStreamPath(pathSegments(url.pathname));
     if (!target) throw new HttpError(404, `404 page not found: ${method} ${url.pathname}`);
     if (target.kind === 'portForward') return this.#portForward(target, req, socket, head);
     const options = remoteCommandQuery(target.kind, url.searchParams);
     const containerId = await runningContainer(this.#o, target.namespace, target.pod, target.container);
     const ends = await this.#remoteCommandEnds(options, req, socket, head);
+    if (!ends) return;
     // One path for both: only the runtime's call differs.
     const start =
       target.kind === 'exec'
@@ -167,40 +176,19 @@ export class StreamServer {
   }
 
   /** The client's streams over the envelope it asked for (WebSocket channels or SPDY streams). */
-  async #remoteCommandEnds(options: RemoteCommandOptions, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<RemoteCommandEnds> {
+  /** undefined when the client's SPDY upgrade offers no protocol in common (refused already). */
+  async #remoteCommandEnds(options: RemoteCommandOptions, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<RemoteCommandEnds | undefined> {
     const gone = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     if (isSpdyUpgrade(req.headers)) {
-      const hs = spdyHandshake(req.headers, SPDY_REMOTE_COMMAND_PROTOCOLS);
-      if (!hs.ok) {
-        socket.end(hs.response);
-        throw new HttpError(403, 'no common stream protocol');
-      }
-      socket.write(hs.response);
-      if (head.length) socket.unshift(head);
-      const session = new SpdySession(socket, { role: 'server' });
-      const streams = await acceptRemoteCommandStreams(session, options, hs.protocol);
+      const spdy = acceptSpdy(req, socket, head, SPDY_REMOTE_COMMAND_PROTOCOLS);
+      if (!spdy) return undefined;
+      const { session, protocol } = spdy;
+      const streams = await acceptRemoteCommandStreams(session, options, protocol);
       // A client that goes away resets its streams (kubectl cancels them): the end of the
       // stream, never an error that could take the kubelet down.
       for (const stream of Object.values(streams)) stream?.on('error', ignore);
       const resizes: ((size: TerminalSize) => void)[] = [];
-      if (streams.resize) {
-        // One JSON object after another ({"Width":80,"Height":24}), as the client writes them.
-        let buf = '';
-        streams.resize.setEncoding('utf8');
-        streams.resize.on('data', (text: string) => {
-          buf += text;
-          for (let m = /^\s*(\{[^}]*\})/.exec(buf); m; m = /^\s*(\{[^}]*\})/.exec(buf)) {
-            buf = buf.slice(m[0].length);
-            try {
-              const s = JSON.parse(m[1] ?? '') as { Width?: number; Height?: number };
-              if (Number.isInteger(s.Width) && Number.isInteger(s.Height)) for (const cb of resizes) cb({ width: s.Width ?? 0, height: s.Height ?? 0 });
-            } catch {
-              // not a size: ignored, as the kubelet ignores it
-            }
-          }
-          if (buf.length > 4096) buf = '';
-        });
-      }
+      if (streams.resize) readResizeStream(streams.resize, (size) => resizes.forEach((cb) => cb({ width: size.Width, height: size.Height })));
       return {
         stdin: streams.stdin,
         stdout: streams.stdout,
@@ -208,7 +196,7 @@ export class StreamServer {
         onResize: (cb) => resizes.push(cb),
         finish: async (status) => {
           await Promise.all([streams.stdout, streams.stderr].map((s) => (s ? new Promise<void>((r) => s.end(r)) : undefined)));
-          const bytes = encodeStatus(status, hs.protocol);
+          const bytes = encodeStatus(status, protocol);
           await new Promise<void>((r) => streams.error.end(bytes.length ? bytes : undefined, r));
           session.close();
         },
@@ -238,12 +226,11 @@ export class StreamServer {
   async #remoteCommand(kind: 'exec' | 'attach', start: () => Promise<StreamSession>, ends: RemoteCommandEnds, what: string): Promise<void> {
     // The client sends its terminal's size at once, often before the runtime has the session:
     // the latest one waits for it (else the terminal would stay 0x0 until the next resize).
-    let session: StreamSession | undefined;
+    let proc: StreamSession | undefined;
     let early: TerminalSize | undefined;
-    ends.onResize((size) => (session ? session.resize(size) : (early = size)));
-    let proc: StreamSession;
+    ends.onResize((size) => (proc ? proc.resize(size) : (early = size)));
     try {
-      proc = session = await start();
+      proc = await start();
       if (early) proc.resize(early);
     } catch (err) {
       const doing = kind === 'exec' ? 'executing command in' : 'attaching to';
@@ -297,14 +284,9 @@ export class StreamServer {
     const pod = this.#o.pods().find((p) => p.metadata.namespace === target.namespace && p.metadata.name === target.pod);
     let session: SpdySession;
     if (isSpdyUpgrade(req.headers)) {
-      const hs = spdyHandshake(req.headers, [PORT_FORWARD_PROTOCOL]);
-      if (!hs.ok) {
-        socket.end(hs.response);
-        return;
-      }
-      socket.write(hs.response);
-      if (head.length) socket.unshift(head);
-      session = new SpdySession(socket, { role: 'server' });
+      const spdy = acceptSpdy(req, socket, head, [PORT_FORWARD_PROTOCOL]);
+      if (!spdy) return;
+      session = spdy.session;
     } else if ((req.headers.upgrade ?? '').toLowerCase() === 'websocket') {
       prepareTunnelUpgrade(req);
       const ws = await new Promise<WebSocket>((resolve) => this.#tunnel.handleUpgrade(req, socket, head, resolve));
