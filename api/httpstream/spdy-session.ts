@@ -32,8 +32,16 @@ import {
 } from './spdy-framer.js';
 import { SpdyStream, type SpdyStreamHost } from './spdy-stream.js';
 import { SpdyWindows } from './spdy-windows.js';
+import { coalesceTickWrites } from './tick-writes.js';
 
 export { SPDY_INITIAL_WINDOW } from './spdy-windows.js';
+
+/**
+ * How much may wait in the socket's buffer before data frames hold back: a few frames, so the
+ * frames of several streams written in one tick leave in one write (tick-writes.ts), while a
+ * connection the peer reads slowly still holds no more than this.
+ */
+const WRITE_AHEAD = 256 * 1024;
 
 export interface SpdySessionOptions {
   role: 'client' | 'server';
@@ -68,6 +76,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   readonly #decoder: SpdyFrameDecoder;
   readonly #streams = new Map<number, SpdyStream>();
   readonly #host: SpdyStreamHost;
+  readonly #beforeWrite: () => void;
 
   #nextStreamId: number;
   #nextPingId: number;
@@ -83,6 +92,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   constructor(socket: Duplex, options: SpdySessionOptions) {
     super();
     this.#socket = socket;
+    this.#beforeWrite = coalesceTickWrites(socket);
     this.#role = options.role;
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.#maxConcurrent = options.maxConcurrentStreams ?? 256;
@@ -227,6 +237,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
 
   #raw(bytes: Buffer): void {
     if (this.#closed || this.#socket.destroyed || this.#socket.writableEnded) throw new Error('SPDY connection is closed');
+    this.#beforeWrite();
     this.#socket.write(bytes);
   }
 
@@ -249,7 +260,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     for (;;) {
       if (this.#closed || stream.finished) throw new Error(`SPDY stream ${stream.id} is closed`);
       const room = Math.min(this.#windows.room(stream), this.#maxDataFrame);
-      if (room > 0 && !this.#socket.writableNeedDrain) return room;
+      if (room > 0 && this.#socket.writableLength < WRITE_AHEAD) return room;
       await new Promise<void>((resolve) => this.#windowWaiters.push(resolve));
     }
   }

@@ -9,8 +9,9 @@
 // (Authorization, or a bearer token in the WebSocket subprotocols) never leaves here.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ApiError} from '../../api/errors.js';
+import type { ApiError } from '../../api/errors.js';
 import { errors } from '../../api/errors.js';
+import { coalesceTickWrites } from '../../api/httpstream/tick-writes.js';
 import { findResource } from '../../api/resources.js';
 import type { Node, Pod } from '../../api/types/core.js';
 import type { UserInfo } from '../auth/user.js';
@@ -174,6 +175,9 @@ function splice(a: Duplex, b: Duplex): void {
     s.on('error', end);
     s.on('close', end);
   }
+  // Before the pipes' own 'data' listeners: what one read of the socket brings leaves as one write.
+  a.on('data', coalesceTickWrites(b));
+  b.on('data', coalesceTickWrites(a));
   a.pipe(b);
   b.pipe(a);
 }
