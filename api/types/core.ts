@@ -406,3 +406,24 @@ export interface Event extends KubeObject {
   reportingComponent?: string;
   reportingInstance?: string;
 }
+
+/** The Secret types Kubernetes validates (core/v1 SecretType); any other string is allowed too. */
+export type SecretType =
+  | 'Opaque'
+  | 'kubernetes.io/service-account-token'
+  | 'kubernetes.io/dockercfg'
+  | 'kubernetes.io/dockerconfigjson'
+  | 'kubernetes.io/basic-auth'
+  | 'kubernetes.io/ssh-auth'
+  | 'kubernetes.io/tls'
+  | 'bootstrap.kubernetes.io/token'
+  | (string & {});
+
+export interface Secret extends KubeObject {
+  /** Values base64-encoded, as on the wire. */
+  data?: Record<string, string>;
+  /** Write-only plain text, merged into data on write and never stored. */
+  stringData?: Record<string, string>;
+  type?: SecretType;
+  immutable?: boolean;
+}
