@@ -19,6 +19,7 @@ import type { ApiContext } from '../context.js';
 import type { KubeletClient } from '../kubelet-client.js';
 import { kubeletError, readText } from '../kubelet-client.js';
 import type { RequestInfo } from '../request-info.js';
+import { parseBoolParam } from './common.js';
 import { logContainer } from './pod-log.js';
 
 export const POD_STREAM = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/(exec|attach|portforward)\/?$/;
@@ -39,10 +40,7 @@ function queryValues(url: URL, name: string): string[] {
 }
 
 function flag(url: URL, name: string): boolean {
-  const v = url.searchParams.get(name);
-  if (v === null || v === '' || v === 'false' || v === '0') return false;
-  if (v === 'true' || v === '1') return true;
-  throw errors.badRequest(`${name} must be true or false (got "${v}")`);
+  return parseBoolParam(name, url.searchParams.get(name));
 }
 
 /** The kubelet's path and query for a stream, from the API request (kube's streamParams). */
