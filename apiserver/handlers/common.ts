@@ -166,21 +166,6 @@ export function intParam(rc: RequestContext, name: string): number | undefined {
   return parseInt64Param(name, v);
 }
 
-/**
- * A boolean query parameter (stdin, tty, follow, ...), read as Kubernetes' parameter codec
- * reads it (Convert_Slice_string_To_bool): absent is false; "0" and "false" in any case are
- * false; "1", "true" in any case, and a bare `?name` or `name=` are true. Kubernetes takes
- * every other value as true; here it is 400, so a typo ("ture", "yes") is refused rather
- * than guessed.
- */
-export function parseBoolParam(name: string, v: string | null | undefined): boolean {
-  if (v === undefined || v === null) return false;
-  const lower = v.toLowerCase();
-  if (lower === '0' || lower === 'false') return false;
-  if (lower === '' || lower === '1' || lower === 'true') return true;
-  throw errors.badRequest(`${name} must be true or false (got "${v.slice(0, 40)}")`);
-}
-
 const INT64_RANGE = [-(2n ** 63n), 2n ** 63n - 1n] as const;
 
 export function parseInt64Param(name: string, v: string): number {

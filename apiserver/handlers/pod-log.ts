@@ -13,7 +13,8 @@ import type { ApiContext } from '../context.js';
 import type { KubeletClient } from '../kubelet-client.js';
 import { kubeletError, readText } from '../kubelet-client.js';
 import type { RequestInfo } from '../request-info.js';
-import { parseBoolParam, parseInt64Param } from './common.js';
+import { queryBool } from '../../api/query.js';
+import { parseInt64Param } from './common.js';
 
 const BOOLS = ['follow', 'timestamps', 'previous'] as const;
 /** name -> smallest valid value (kube's PodLogOptions validation). */
@@ -40,7 +41,7 @@ export function logContainer(pod: Pod, asked: string | undefined): string {
 /** The kubelet query: PodLogOptions checked and passed on. */
 export function kubeletLogQuery(query: Record<string, string | undefined>): URLSearchParams {
   const out = new URLSearchParams();
-  for (const b of BOOLS) if (parseBoolParam(b, query[b])) out.set(b, 'true');
+  for (const b of BOOLS) if (queryBool(query[b])) out.set(b, 'true');
   for (const [k, min] of Object.entries(INTS)) {
     const v = query[k];
     if (v === undefined || v === '') continue;

@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { ApiError } from '../../api/errors.js';
 import { errors } from '../../api/errors.js';
 import { coalesceTickWrites } from '../../api/httpstream/tick-writes.js';
+import { queryBool } from '../../api/query.js';
 import { findResource } from '../../api/resources.js';
 import type { Node, Pod } from '../../api/types/core.js';
 import type { UserInfo } from '../auth/user.js';
@@ -19,7 +20,6 @@ import type { ApiContext } from '../context.js';
 import type { KubeletClient } from '../kubelet-client.js';
 import { kubeletError, readText } from '../kubelet-client.js';
 import type { RequestInfo } from '../request-info.js';
-import { parseBoolParam } from './common.js';
 import { logContainer } from './pod-log.js';
 
 export const POD_STREAM = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/(exec|attach|portforward)\/?$/;
@@ -40,7 +40,7 @@ function queryValues(url: URL, name: string): string[] {
 }
 
 function flag(url: URL, name: string): boolean {
-  return parseBoolParam(name, url.searchParams.get(name));
+  return queryBool(url.searchParams.get(name));
 }
 
 /** The kubelet's path and query for a stream, from the API request (kube's streamParams). */
