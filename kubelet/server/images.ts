@@ -16,6 +16,7 @@ const STATUS_OF_KIND: Record<string, number> = {
   AlreadyExists: 409,
   FailedPrecondition: 409,
   Unauthenticated: 401,
+  PermissionDenied: 403,
   Unavailable: 503,
 };
 
