@@ -29,6 +29,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 const optString = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
+/** A docker config's `auth`, base64("username:password") (the password may hold colons); undefined when it is not that. */
+export function decodeBasicAuth(auth: string): { username: string; password: string } | undefined {
+  const decoded = Buffer.from(auth, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon > 0 ? { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) } : undefined;
+}
+
 /** "https://index.docker.io/v1/" -> "docker.io", "http://h:5000/v2/team" -> "h:5000/team". */
 export function registryKey(server: string): string {
   const host = registryDomain(server);
@@ -59,14 +66,13 @@ export function parseDockerConfig(doc: unknown): ParsedDockerConfig {
     const cred: RegistryCredential = { registry: registryKey(server) };
     const auth = optString(entry.auth);
     if (auth !== undefined) {
-      const decoded = Buffer.from(auth, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon <= 0) {
+      const basic = decodeBasicAuth(auth);
+      if (!basic) {
         out.problems.push(`${server}: auth is not base64 of "username:password"`);
         continue;
       }
-      cred.username = decoded.slice(0, colon);
-      cred.password = decoded.slice(colon + 1);
+      cred.username = basic.username;
+      cred.password = basic.password;
     } else {
       const username = optString(entry.username);
       if (username !== undefined) {

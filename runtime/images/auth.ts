@@ -3,6 +3,7 @@
 // service=...,scope=..." means fetch a token from the realm (with credentials if we have them,
 // anonymously otherwise) and send it. Tokens are cached per endpoint host and scope.
 import { createHash } from 'node:crypto';
+import { decodeBasicAuth } from '../../api/registry-credentials.js';
 import { RuntimeError } from '../cri.js';
 import { httpRequest, readBody } from './http.js';
 import type { RegistryAuth, RegistryTls } from './registries-config.js';
@@ -73,12 +74,7 @@ export function encodeBasic(creds: { username: string; password: string }): stri
 export function basicCredentials(auth: RegistryAuth | undefined): { username: string; password: string } | undefined {
   if (!auth) return undefined;
   if (auth.username !== undefined && auth.username !== '') return { username: auth.username, password: auth.password ?? '' };
-  if (auth.auth) {
-    const s = Buffer.from(auth.auth, 'base64').toString('utf8');
-    const i = s.indexOf(':');
-    if (i > 0) return { username: s.slice(0, i), password: s.slice(i + 1) };
-  }
-  return undefined;
+  return auth.auth ? decodeBasicAuth(auth.auth) : undefined;
 }
 
 interface CachedAuth {
