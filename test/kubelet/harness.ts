@@ -6,12 +6,12 @@
 //  - startNodeCluster: that plus a Kubelet in process on skiff's real runtime (crun/runc through
 //    conmon, CNI bridge) with its own root, bridge, pod CIDR and cgroup parent, so suites run
 //    side by side. With `kubeletServer: true` the kubelet's HTTPS server runs too, and the API
-//    server is told its token and certificate (pods/log, nodes/proxy);
+//    server is told its token and certificate (pods/log, nodes/proxy). With `privateRegistry:
+//    true` a second registry too, on TLS with htpasswd, whose CA the node trusts and whose
+//    credentials it lacks (image pull secrets bring them; `getSecret` hands the kubelet the
+//    pod's Secrets);
 //  - startProcessNode: the control plane and `skiff kubelet` as a process (kubeconfig written,
 //    runtime cleaned up through a runtime instance on its root, since containers outlive it).
-//    With `privateRegistry: true` a second registry too, on TLS with htpasswd, whose CA the node
-//    trusts and whose credentials it lacks (image pull secrets bring them; `getSecret` hands
-//    the kubelet the pod's Secrets).
 // Every teardown() removes what its layer made: sandboxes, the bridge, the cgroup parent,
 // mounts, processes and the roots.
 import { execFile } from 'node:child_process';
