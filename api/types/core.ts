@@ -188,6 +188,10 @@ export interface Toleration {
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
+export interface LocalObjectReference {
+  name?: string;
+}
+
 export interface PodSpec {
   containers: Container[];
   initContainers?: Container[];
@@ -207,6 +211,8 @@ export interface PodSpec {
   priorityClassName?: string;
   securityContext?: PodSecurityContext;
   serviceAccountName?: string;
+  /** Secrets (kubernetes.io/dockerconfigjson) whose credentials pull this pod's images, in order. */
+  imagePullSecrets?: LocalObjectReference[];
   dnsPolicy?: 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
   enableServiceLinks?: boolean;
 }
