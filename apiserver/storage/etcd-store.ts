@@ -127,6 +127,9 @@ function decodeContinue(token: string, prefix: string): ContinueToken {
   }
 }
 
+/** Values this server wrote that the watch cache has not seen yet, at most (see takeWritten). */
+const WRITTEN_KEPT = 1024;
+
 /** etcd's default --max-request-bytes: a put beyond it is refused. */
 export const DEFAULT_MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
 
@@ -165,6 +168,8 @@ export class EtcdStore {
   readonly #expiring: readonly ExpiringPrefix[];
   readonly #leases: LeaseManager;
   readonly #transformed: readonly TransformedPrefix[];
+  /** The JSON of the last encrypted value written under each key, until the watch cache takes it. */
+  readonly #written = new Map<string, { value: Buffer; stored: string }>();
 
   constructor(
     client: Etcd3,
@@ -191,7 +196,24 @@ export class EtcdStore {
   /** What goes to etcd for the JSON `bytes` under `key`: the JSON itself, or its transformed (encrypted) form. */
   #toStorage(key: string, bytes: string): string | Buffer {
     const t = this.#transformerOf(key);
-    return t ? t.toStorage(bytes, key) : bytes;
+    if (!t) return bytes;
+    const value = t.toStorage(bytes, key);
+    this.#written.delete(key);
+    this.#written.set(key, { value, stored: bytes });
+    if (this.#written.size > WRITTEN_KEPT) this.#written.delete(this.#written.keys().next().value as string);
+    return value;
+  }
+
+  /**
+   * The JSON of `value` when it is exactly what this server last wrote under `key` (the random
+   * nonce makes the bytes unique), so that the watch cache does not decrypt this server's own
+   * writes again: that halves what encryption costs a create.
+   */
+  takeWritten(key: string, value: Buffer): string | undefined {
+    const w = this.#written.get(key);
+    if (!w || !w.value.equals(value)) return undefined;
+    this.#written.delete(key);
+    return w.stored;
   }
 
   /** The lease a put of `key` carries: none, unless the key is one that expires. */

@@ -119,6 +119,22 @@ describe('values at rest', () => {
     }
   });
 
+  it('reads a value another server wrote (sealed here with tweetnacl), arriving through the watch', async () => {
+    const watch = await openWatch(api.url, `${leasesPath('kube-public')}?watch=1`, api.adminToken);
+    try {
+      const obj = { ...lease('from-elsewhere', 'kube-public', 'other-server'), metadata: { name: 'from-elsewhere', namespace: 'kube-public', uid: 'u-1', creationTimestamp: new Date().toISOString() } };
+      const nonce = randomBytes(24);
+      const sealed = Buffer.concat([Buffer.from(`k8s:enc:secretbox:v1:${box.name}:`), nonce, nacl.secretbox(Buffer.from(JSON.stringify(obj)), nonce, box.secret)]);
+      await raw.put(`${PREFIX}/leases/kube-public/from-elsewhere`).value(sealed);
+      const [ev] = await watch.until(1);
+      expect(ev?.type).toBe('ADDED');
+      expect((ev?.object.spec as { holderIdentity: string }).holderIdentity).toBe('other-server');
+      expect((await admin.get(`${leasesPath('kube-public')}/from-elsewhere`)).body.spec).toMatchObject({ holderIdentity: 'other-server' });
+    } finally {
+      watch.close();
+    }
+  });
+
   it('an event is stored with aesgcm, its etcd key authenticated; a namespace (not listed) stays plaintext', async () => {
     const now = new Date().toISOString();
     const ev = { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e1', namespace: 'default' }, involvedObject: { kind: 'Pod', name: 'p' }, reason: 'R', message: 'gcm-message', firstTimestamp: now, lastTimestamp: now };
