@@ -4,11 +4,13 @@
 // - aescbc: a 16-byte random IV, then AES-CBC of the data with PKCS#7 padding;
 // - aesgcm: a 12-byte random nonce, then AES-GCM's ciphertext and 16-byte tag, with the etcd
 //   key as additional authenticated data (a value copied under another key does not open);
-// - secretbox: a 24-byte random nonce, then NaCl's secretbox (XSalsa20-Poly1305; Node's
-//   crypto has no XSalsa20, so tweetnacl does it).
+// - secretbox: a 24-byte random nonce, then NaCl's secretbox (XSalsa20-Poly1305). Node's
+//   crypto has no XSalsa20, so libsodium does it, through sodium-native (prebuilt inside the
+//   npm package): about three times as fast as tweetnacl's JavaScript, which cost a create
+//   30 % more CPU where libsodium keeps it under 10 % (bench/encryption.ts).
 // `identity` has no prefix: it stores the data as it is.
-import { createCipheriv, createDecipheriv, randomBytes, type CipherGCMTypes } from 'node:crypto';
-import nacl from 'tweetnacl';
+import { createCipheriv, createDecipheriv, randomBytes, randomFillSync, type CipherGCMTypes } from 'node:crypto';
+import sodium from 'sodium-native';
 
 /** One way of storing a value: its prefix, and how data goes in and comes out. */
 export interface ValueProvider {
@@ -31,7 +33,8 @@ export function prefixOf(kind: ProviderKind, keyName: string): string {
 const AES_BLOCK = 16;
 const GCM_NONCE = 12;
 const GCM_TAG = 16;
-const SECRETBOX_NONCE = nacl.secretbox.nonceLength;
+const SECRETBOX_NONCE = sodium.crypto_secretbox_NONCEBYTES;
+const SECRETBOX_MAC = sodium.crypto_secretbox_MACBYTES;
 
 function aesAlgorithm(key: Buffer, mode: 'cbc' | 'gcm'): string {
   return `aes-${key.length * 8}-${mode}`;
@@ -79,19 +82,25 @@ export function aesgcm(name: string, key: Buffer): ValueProvider {
 }
 
 export function secretbox(name: string, key: Buffer): ValueProvider {
-  const k = new Uint8Array(key);
+  if (key.length !== sodium.crypto_secretbox_KEYBYTES) throw new Error(`a secretbox key is ${sodium.crypto_secretbox_KEYBYTES} bytes, not ${key.length}`);
+  const k = Buffer.from(key);
   return {
     prefix: prefixOf('secretbox', name),
     description: `secretbox key "${name}"`,
     seal(data) {
-      const nonce = randomBytes(SECRETBOX_NONCE);
-      return Buffer.concat([nonce, nacl.secretbox(data, nonce, k)]);
+      const out = Buffer.allocUnsafe(SECRETBOX_NONCE + SECRETBOX_MAC + data.length);
+      const nonce = out.subarray(0, SECRETBOX_NONCE);
+      randomFillSync(nonce);
+      sodium.crypto_secretbox_easy(out.subarray(SECRETBOX_NONCE), data, nonce, k);
+      return out;
     },
     open(sealed) {
-      if (sealed.length < SECRETBOX_NONCE + nacl.secretbox.overheadLength) throw new Error('the stored data was shorter than the required size');
-      const out = nacl.secretbox.open(sealed.subarray(SECRETBOX_NONCE), sealed.subarray(0, SECRETBOX_NONCE), k);
-      if (!out) throw new Error('the box does not open (wrong key or damaged data)');
-      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+      if (sealed.length < SECRETBOX_NONCE + SECRETBOX_MAC) throw new Error('the stored data was shorter than the required size');
+      const out = Buffer.allocUnsafe(sealed.length - SECRETBOX_NONCE - SECRETBOX_MAC);
+      if (!sodium.crypto_secretbox_open_easy(out, sealed.subarray(SECRETBOX_NONCE), sealed.subarray(0, SECRETBOX_NONCE), k)) {
+        throw new Error('the box does not open (wrong key or damaged data)');
+      }
+      return out;
     },
   };
 }
