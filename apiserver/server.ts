@@ -167,7 +167,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   const transformed: TransformedPrefix[] = [];
   for (const r of RESOURCES) {
     const transformer = opts.encryption?.transformerFor(r.plural, r.group);
-    if (transformer) transformed.push({ prefix: keys.typePrefix(r), transformer });
+    if (!transformer) continue;
+    transformed.push({ prefix: keys.typePrefix(r), transformer });
+    // Key names and providers only: what an operator checks during a rotation, never a secret.
+    log.info({ resource: r.group ? `${r.plural}.${r.group}` : r.plural, providers: transformer.providers.map((p) => p.description) }, 'encryption at rest');
   }
   const store = new EtcdStore(client, {
     transformed,

@@ -160,6 +160,19 @@ describe('values at rest', () => {
   });
 });
 
+describe('a bad EncryptionConfiguration', () => {
+  it('stops `skiff apiserver` at start, naming the file and each bad field, never the secret', async () => {
+    const secret = randomBytes(20);
+    const config = await writeConfig('bad.json', [[['secrets'], [{ kind: 'secretbox', keys: [{ name: 'key1', secret }] }]]]);
+    const started = startApiServer({ etcd, etcdPrefix: '/enc-bad', encryptionProviderConfig: config });
+    await expect(started).rejects.toThrow(/skiff apiserver exited \(1\) before serving/);
+    const err = (await started.catch((e: unknown) => e)) as Error;
+    expect(err.message).toContain(`invalid encryption provider config ${config}`);
+    expect(err.message).toContain('resources[0].providers[0].secretbox.keys[0].secret: Invalid value: "REDACTED": secret is not of the expected length, got 20, expected one of [32]');
+    expect(err.message).not.toContain(secret.toString('base64'));
+  });
+});
+
 /** An API server on the shared etcd with `config`, and the real kubectl pointed at it. */
 async function serverWith(prefix: string, config: string | undefined) {
   const api = await startApiServer({ etcd, etcdPrefix: prefix, inProcess: true, tls: true, encryptionProviderConfig: config });
