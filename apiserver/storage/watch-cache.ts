@@ -42,10 +42,10 @@ export class Entry {
   }
 }
 
-function entryOf(kv: IKeyValue, transformer: ValueTransformer | undefined, store: EtcdStore): Entry {
+function entryOf(key: string, kv: IKeyValue, transformer: ValueTransformer | undefined, store: EtcdStore): Entry {
   const rev = Number(kv.mod_revision);
   if (!transformer) return new Entry(kv.value.toString('utf8'), rev);
-  const own = store.takeWritten(kv.key.toString('utf8'), kv.value);
+  const own = store.takeWritten(key, kv.value);
   if (own !== undefined) return new Entry(own, rev);
   try {
     const { stored, stale } = readValue(kv, transformer);
@@ -236,7 +236,10 @@ export class WatchCache {
     const res = await this.#client.getAll().prefix(this.prefix).exec();
     const rev = Number(res.header.revision);
     this.#objects.clear();
-    for (const kv of res.kvs) this.#objects.set(kv.key.toString('utf8'), entryOf(kv, this.#transformer, this.#store));
+    for (const kv of res.kvs) {
+      const key = kv.key.toString('utf8');
+      this.#objects.set(key, entryOf(key, kv, this.#transformer, this.#store));
+    }
     this.#rev = rev;
     this.#windowStart = rev;
     this.#ring = [];
@@ -289,7 +292,7 @@ export class WatchCache {
       const prev = this.#objects.get(key);
       let ev: CacheEvent;
       if (e.type === 'Put') {
-        const entry = entryOf(kv, this.#transformer, this.#store);
+        const entry = entryOf(key, kv, this.#transformer, this.#store);
         this.#objects.set(key, entry);
         ev = new CacheEvent(prev ? 'MODIFIED' : 'ADDED', rev, key, entry, prev);
       } else {

@@ -19,9 +19,9 @@ export interface ValueProvider {
   /** What an error message calls it: `secretbox key "key1"`, `identity`. */
   readonly description: string;
   /** The stored bytes after the prefix. `context` is the etcd key (aesgcm authenticates it). */
-  seal(data: Buffer, context: Buffer): Buffer;
+  seal(data: Buffer, context: string): Buffer;
   /** The data back from the stored bytes after the prefix; throws when they do not open. */
-  open(sealed: Buffer, context: Buffer): Buffer;
+  open(sealed: Buffer, context: string): Buffer;
 }
 
 export type ProviderKind = 'aescbc' | 'aesgcm' | 'secretbox';
@@ -95,14 +95,14 @@ export function aesgcm(name: string, key: Buffer): ValueProvider {
     seal(data, context) {
       const nonce = random.take(GCM_NONCE);
       const c = createCipheriv(algorithm, key, nonce, { authTagLength: GCM_TAG });
-      c.setAAD(context);
+      c.setAAD(Buffer.from(context, 'utf8'));
       const body = Buffer.concat([c.update(data), c.final()]);
       return Buffer.concat([nonce, body, c.getAuthTag()]);
     },
     open(sealed, context) {
       if (sealed.length < GCM_NONCE + GCM_TAG) throw new Error('the stored data was shorter than the required size');
       const d = createDecipheriv(algorithm, key, sealed.subarray(0, GCM_NONCE), { authTagLength: GCM_TAG });
-      d.setAAD(context);
+      d.setAAD(Buffer.from(context, 'utf8'));
       d.setAuthTag(sealed.subarray(sealed.length - GCM_TAG));
       return Buffer.concat([d.update(sealed.subarray(GCM_NONCE, sealed.length - GCM_TAG)), d.final()]);
     },

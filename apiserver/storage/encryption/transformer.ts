@@ -43,7 +43,7 @@ export class PrefixTransformer implements ValueTransformer {
 
   toStorage(data: string, etcdKey: string): Buffer {
     const w = this.writer;
-    const sealed = w.seal(Buffer.from(data, 'utf8'), Buffer.from(etcdKey, 'utf8'));
+    const sealed = w.seal(Buffer.from(data, 'utf8'), etcdKey);
     return w.prefix ? Buffer.concat([this.#prefixes[0], sealed]) : sealed;
   }
 
@@ -54,7 +54,7 @@ export class PrefixTransformer implements ValueTransformer {
       if (!startsWith(value, prefix)) continue;
       const p = this.providers[i];
       try {
-        const out = p.open(value.subarray(prefix.length), Buffer.from(etcdKey, 'utf8'));
+        const out = p.open(value.subarray(prefix.length), etcdKey);
         return { data: out.toString('utf8'), stale: i !== 0 };
       } catch (e) {
         // Several keys of one provider kind share `k8s:enc:<kind>:v1:` only up to the name, and
