@@ -7,7 +7,7 @@
 // dir but certificates is readable by another user. Real processes, real containers, as root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,8 @@ import { freePort, freePortRun } from '../fixtures/ports.js';
 import { repoRoot, skiffEntry } from '../fixtures/process.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
+import { TMPFS_MAGIC } from '../../runtime/state-dir.js';
+import { statePaths } from '../../cluster/state.js';
 import { existingCgroupDirs } from '../../runtime/oci/cgroups.js';
 import { existsSync } from 'node:fs';
 
@@ -254,16 +256,23 @@ describe('skiff up / down', () => {
     expect(cgroups.length).toBeGreaterThanOrEqual(sandboxes.length);
     const parentDirs = existingCgroupDirs(runtime.cgroupParent);
     expect(parentDirs.length).toBeGreaterThan(0);
-    // Containers' specs and records (pods' env) are root's alone. What stays readable, behind the
+    // Containers' specs and records (pods' env) are root's alone, and in memory only: on the
+    // runtime's state tmpfs, outside the cluster's state dir. What stays readable, behind the
     // runtime's closed directories: a sandbox's /etc files (containers' users read them through
     // bind mounts) and the PID files conmon and runc write. -xdev: not into the containers'
     // mounted root filesystems.
-    const records = (await exec('find', [path.join(root, 'containers'), path.join(root, 'sandboxes'), '-xdev', '-type', 'f', '-perm', '/o+r'])).stdout.split('\n').filter(Boolean);
+    const state = runtime.stateDir;
+    expect(state).toBe(statePaths(stateDir).runtimeStateDir);
+    expect((await statfs(state)).type).toBe(TMPFS_MAGIC);
+    const records = (await exec('find', [path.join(state, 'containers'), path.join(state, 'sandboxes'), '-xdev', '-type', 'f', '-perm', '/o+r'])).stdout.split('\n').filter(Boolean);
     expect(records.filter((f) => !/\/(hosts|hostname|resolv\.conf|pidfile|conmon\.pid)$/.test(f))).toEqual([]);
-    const specs = (await exec('find', [path.join(root, 'containers'), '-xdev', '-name', 'config.json'])).stdout.split('\n').filter(Boolean);
+    const specs = (await exec('find', [path.join(state, 'containers'), '-xdev', '-name', 'config.json'])).stdout.split('\n').filter(Boolean);
     expect(specs.length).toBeGreaterThan(0);
     for (const f of specs) expect((await stat(f)).mode & 0o777).toBe(0o600);
     for (const f of specs) expect((await stat(path.dirname(f))).mode & 0o777).toBe(0o700);
+    for (const f of specs) expect((await statfs(f)).type).toBe(TMPFS_MAGIC);
+    // Nothing of the kind on the cluster's state dir, which is on disk.
+    expect((await exec('find', [stateDir, '-xdev', '(', '-name', 'config.json', '-o', '-name', 'meta.*.json', ')'])).stdout).toBe('');
 
     const down = await skiff(['down', '--state-dir', stateDir]);
     expect(down.stdout).toContain('stopped the skiff supervisor');
@@ -291,6 +300,10 @@ describe('skiff up / down', () => {
     expect(await hasPortFree(8080)).toBe(true);
     const mounts = (await exec('cat', ['/proc/mounts'])).stdout;
     expect(mounts).not.toContain(stateDir);
+    // The runtime's state tmpfs went with the pods.
+    expect(mounts).not.toContain(state);
+    expect(existsSync(state)).toBe(false);
+    expect(down.stdout).toContain(`unmounted and removed the runtime state tmpfs ${state}`);
 
     // The state stays: the next up brings back the kuard pod (the deleted one stays gone), from
     // the image the node has: without --demo (or --mirror-public-registries) nothing is mirrored.
