@@ -32,9 +32,10 @@ export interface Harness {
   teardown(): Promise<void>;
 }
 
-export async function startHarness(opts: Partial<RuntimeServiceOptions> = {}): Promise<Harness> {
+/** `parent`: where the suite's temp dir goes (os.tmpdir() by default). */
+export async function startHarness(opts: Partial<RuntimeServiceOptions> = {}, parent = os.tmpdir()): Promise<Harness> {
   const suffix = crypto.randomBytes(3).toString('hex');
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'skiff-rt-'));
+  const root = await fs.mkdtemp(path.join(parent, 'skiff-rt-'));
   const images = new DirImageProvider(path.join(root, 'images-provider'));
   await images.addBusyboxImage('busybox', { cmd: ['sh'] });
   const bridge = `skt${suffix}`;
