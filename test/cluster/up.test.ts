@@ -108,9 +108,12 @@ describe('skiff up / down', () => {
     expect(readable.length).toBeGreaterThan(0);
     expect(readable.filter((f) => !f.endsWith('.crt')), readable.join('\n')).toEqual([]);
     for (const f of readable) expect(await readFile(f, 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
-    for (const d of ['.', 'pki', 'pki/etcd', 'kubeconfigs', 'etcd', 'logs', 'registry', 'kubelet', 'kubelet/runtime', 'kubelet/runtime/containers', 'kubelet/runtime/sandboxes']) {
+    for (const d of ['.', 'pki', 'pki/etcd', 'kubeconfigs', 'etcd', 'logs', 'registry', 'kubelet', 'kubelet/runtime', 'kubelet/runtime/logs', 'kubelet/runtime/cni']) {
       expect((await stat(path.join(stateDir, d))).mode & 0o777, d).toBe(0o700);
     }
+    // The runtime's records and bundles are in its state dir (a tmpfs, outside this one): 0700 too.
+    const runtimeState = statePaths(stateDir).runtimeStateDir;
+    for (const d of ['.', 'containers', 'sandboxes', 'oci', 'exits', 'sockets']) expect((await stat(path.join(runtimeState, d))).mode & 0o777, d).toBe(0o700);
     for (const f of ['kubeconfig', 'tokens.csv', 'registries.yaml', 'pki/ca.key', 'pki/etcd/ca.key', 'pki/apiserver-etcd-client.key']) {
       expect((await stat(path.join(stateDir, f))).mode & 0o777, f).toBe(0o600);
     }
@@ -271,8 +274,8 @@ describe('skiff up / down', () => {
     for (const f of specs) expect((await stat(f)).mode & 0o777).toBe(0o600);
     for (const f of specs) expect((await stat(path.dirname(f))).mode & 0o777).toBe(0o700);
     for (const f of specs) expect((await statfs(f)).type).toBe(TMPFS_MAGIC);
-    // Nothing of the kind on the cluster's state dir, which is on disk.
-    expect((await exec('find', [stateDir, '-xdev', '(', '-name', 'config.json', '-o', '-name', 'meta.*.json', ')'])).stdout).toBe('');
+    // Nothing of the kind under the kubelet's root, which is on disk.
+    expect((await exec('find', [path.join(stateDir, 'kubelet'), '-xdev', '(', '-name', 'config.json', '-o', '-name', 'meta.*.json', ')'])).stdout).toBe('');
 
     const down = await skiff(['down', '--state-dir', stateDir]);
     expect(down.stdout).toContain('stopped the skiff supervisor');
