@@ -41,7 +41,8 @@ import { CniNetwork } from './network/cni.js';
 import { OciRuntime, chooseRuntime, type OciRuntimeName } from './oci/oci-runtime.js';
 import { makePrivateDirSync, PRIVATE_FILE_MODE } from './file-modes.js';
 import { loadRecords, runtimeDirs, type NodeNetwork, type RuntimeContext } from './runtime-context.js';
-import { defaultStateDir, openStateDir } from './state-dir.js';
+import { openStateDir, recordStateDir, stateDirFor } from './state-dir.js';
+import { sweepOrphanAllocations } from './network/ipam-sweep.js';
 import { removePodSandbox } from './sandboxes/remove-sandbox.js';
 import { restartPodSandbox } from './sandboxes/restart-sandbox.js';
 import { runPodSandbox } from './sandboxes/run-sandbox.js';
@@ -56,7 +57,8 @@ export interface RuntimeServiceOptions {
   root: string;
   /**
    * Runtime state, on a tmpfs (state-dir.ts): records, bundles, exit files, attach sockets, the
-   * OCI runtime's state. By default /run/skiff/<name>-<hash>, derived from the root.
+   * OCI runtime's state. By default the one the root was last opened with, else
+   * /run/skiff/<name>-<hash>, derived from the root.
    */
   stateDir?: string;
   images: ImageProvider;
@@ -126,13 +128,19 @@ export class SkiffRuntimeService implements RuntimeService {
   constructor(opts: RuntimeServiceOptions) {
     const logger = opts.logger ?? pino({ level: 'silent' });
     makePrivateDirSync(opts.root);
-    const stateDir = path.resolve(opts.stateDir ?? defaultStateDir(opts.root));
+    const stateDir = stateDirFor(opts.root, opts.stateDir);
     const state = openStateDir(stateDir);
+    recordStateDir(opts.root, stateDir);
     if (state.mounted) logger.info({ stateDir }, 'mounted a private tmpfs on the runtime state dir: records, bundles and OCI state stay off the disk');
     const dirs = runtimeDirs(opts.root, stateDir);
     // Logs and IPAM allocations are private too (a log can hold what a container printed).
     for (const d of [dirs.logs, dirs.ipam]) makePrivateDirSync(d);
     warnOfOldLayout(opts.root, logger);
+    if (state.fresh) {
+      // The first start after a reboot (or a `skiff down`): no sandbox holds an address any more.
+      const freed = sweepOrphanAllocations(dirs.ipam, dirs.sandboxes);
+      if (freed.length > 0) logger.info({ addresses: freed }, 'freed pod IP allocations of sandboxes the runtime state no longer records');
+    }
     const chosen = chooseRuntime(opts.runtime);
     const node = nodeSettings(opts);
     const networks = new Map<string, CniNetwork>();

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultStateDir, STATE_PARENT } from './state-dir.js';
+import { defaultStateDir, recordStateDir, STATE_PARENT, stateDirFor } from './state-dir.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -34,5 +34,17 @@ describe('the default runtime state dir', () => {
 
   it('keeps an odd root name to safe characters', () => {
     expect(path.basename(defaultStateDir('/tmp/a root:with\nodd chars'))).toMatch(/^a_root_with_odd_chars-[0-9a-f]{12}$/);
+  });
+});
+
+describe('the state dir of a root', () => {
+  it('is the one given, else the one the root was last opened with, else the default', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'skiff-state-for-'));
+    dirs.push(root);
+    expect(stateDirFor(root)).toBe(defaultStateDir(root));
+    recordStateDir(root, '/run/custom/state');
+    expect(stateDirFor(root)).toBe('/run/custom/state');
+    expect(stateDirFor(root, 'relative/state')).toBe(path.resolve('relative/state'));
+    expect((fs.statSync(path.join(root, 'state-dir')).mode & 0o777)).toBe(0o600);
   });
 });

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeError } from './cri.js';
-import { makePrivateDirSync, PRIVATE_DIR_MODE } from './file-modes.js';
+import { makePrivateDirSync, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './file-modes.js';
 import { runCommand } from './oci/command.js';
 
 /** statfs f_type of a tmpfs (linux/magic.h TMPFS_MAGIC). */
@@ -76,6 +76,37 @@ export function defaultStateDir(root: string): string {
   const hash = crypto.createHash('sha256').update(r).digest('hex').slice(0, 12);
   const name = path.basename(r).replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40) || 'root';
   return path.join(STATE_PARENT, `${name}-${hash}`);
+}
+
+/** Where a root names the state dir it was last opened with (so every process on it finds the same). */
+export const stateDirRecord = (root: string) => path.join(root, 'state-dir');
+
+/**
+ * The state dir of a runtime root: the one given; else the one the root was last opened with
+ * (a kubelet given --runtime-state, then `skiff cri --root` on its root without --state);
+ * else the default.
+ */
+export function stateDirFor(root: string, given?: string): string {
+  if (given) return path.resolve(given);
+  try {
+    const recorded = fs.readFileSync(stateDirRecord(root), 'utf8').trim();
+    if (path.isAbsolute(recorded)) return recorded;
+  } catch {
+    // a root not opened yet
+  }
+  return defaultStateDir(root);
+}
+
+/** Writes the state dir in use into the root, when it is not what the root names already. */
+export function recordStateDir(root: string, stateDir: string): void {
+  const file = stateDirRecord(root);
+  let recorded = '';
+  try {
+    recorded = fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    // first use of this root
+  }
+  if (recorded !== stateDir) fs.writeFileSync(file, `${stateDir}\n`, { mode: PRIVATE_FILE_MODE });
 }
 
 export function isTmpfs(dir: string): boolean {

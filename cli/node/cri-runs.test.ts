@@ -17,9 +17,11 @@ describe("conmon's exit command for a detached run", () => {
     ]);
   });
   it('names the state dir derived from the root when none is given, and only the options given', () => {
-    expect(cleanupOnExit({ root: '/var/lib/skiff/runtime' }, env).exitCommand?.('abc')).toEqual([
+    // A root never opened (no state-dir record in it).
+    const root = '/nonexistent-skiff-root/runtime';
+    expect(cleanupOnExit({ root }, env).exitCommand?.('abc')).toEqual([
       '/usr/bin/node', '/opt/skiff/dist/cmd/skiff.js', 'cri',
-      '--root', '/var/lib/skiff/runtime', '--state', defaultStateDir('/var/lib/skiff/runtime'),
+      '--root', root, '--state', defaultStateDir(root),
       'cleanup', 'abc',
     ]);
   });

@@ -14,7 +14,7 @@ import { makePrivateDirSync } from '../../runtime/file-modes.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { withFileLock } from '../../runtime/images/lock.js';
 import { SkiffRuntimeService, type MonitorOptions } from '../../runtime/runtime-service.js';
-import { defaultStateDir } from '../../runtime/state-dir.js';
+import { stateDirFor } from '../../runtime/state-dir.js';
 import type { CriEnv, CriGlobalOptions } from './cri-options.js';
 
 export const RUN_LABEL = 'skiff.dev/cri-run';
@@ -139,7 +139,7 @@ export async function pruneExitedContainers(rt: RuntimeService): Promise<string[
  * it with no stdin.
  */
 export function cleanupOnExit(opts: CriGlobalOptions, env: CriEnv): MonitorOptions {
-  const group = ['--root', path.resolve(opts.root), '--state', path.resolve(opts.state ?? defaultStateDir(opts.root))];
+  const group = ['--root', path.resolve(opts.root), '--state', stateDirFor(opts.root, opts.state)];
   if (opts.registryConfig) group.push('--registry-config', path.resolve(opts.registryConfig));
   if (opts.runtime) group.push('--runtime', opts.runtime);
   return { exitCommand: (id) => [...env.selfCommand(), ...group, 'cleanup', id] };

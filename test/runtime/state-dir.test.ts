@@ -2,8 +2,9 @@
 // manifest's literal env can travel) reach the container, yet no file on the disk under the
 // suite's root holds them. They live in the runtime's state dir, a private tmpfs the runtime
 // mounts itself (the root is on disk, as /run may be too). A new runtime instance on the same
-// root and state dir re-adopts the container; after a "reboot" (the tmpfs gone, the root's logs
-// and snapshots still there) a new instance starts clean; releasing the state dir leaves no mount.
+// root and state dir re-adopts the container; after a "reboot" (the tmpfs gone, the root's logs,
+// snapshots and IPAM allocations still there) a new instance starts clean and gives back the
+// addresses the lost sandboxes held; releasing the state dir leaves no mount.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -138,12 +139,21 @@ describe('the runtime state dir', () => {
     expect(await releaseStateDir(h.stateDir)).toBe(`unmounted and removed the runtime state tmpfs ${h.stateDir}`);
     expect(await mountAt(h.stateDir)).toBeUndefined();
 
+    // An address a sandbox of the lost state held (its CNI DEL never ran): on the disk, under the root.
+    const allocations = path.join(h.root, 'rt', 'cni', `skiff-${h.bridge}`);
+    const orphanIp = `${h.podCidr.split('.').slice(0, 3).join('.')}.250`;
+    await fs.mkdir(allocations, { recursive: true });
+    await fs.writeFile(path.join(allocations, orphanIp), `${'f'.repeat(64)}\r\neth0`);
+
     logLines.length = 0;
     const rt3 = h.reopen();
     expect(await rt3.listContainers()).toEqual([]);
     expect(await rt3.listPodSandbox()).toEqual([]);
     expect(await mountAt(h.stateDir)).toMatchObject({ fstype: 'tmpfs', source: STATE_TMPFS_SOURCE });
     expect(logLines.some((l) => l.includes('mounted a private tmpfs on the runtime state dir'))).toBe(true);
+    // The fresh state holds no sandbox: the orphan's address is given back.
+    expect(await fs.stat(path.join(allocations, orphanIp)).then(() => true, () => false)).toBe(false);
+    expect(logLines.some((l) => l.includes('freed pod IP allocations') && l.includes(orphanIp))).toBe(true);
     // The old container's log stays on the disk, as logs do.
     expect((await fs.readdir(path.join(h.root, 'rt', 'logs', sandboxId, 'app'))).length).toBeGreaterThan(0);
     // The old container's writable layer is an orphan of the root (no sweep yet): removed here.
