@@ -22,6 +22,7 @@ import { pino } from 'pino';
 import { ImageService } from '../runtime/image-service.js';
 import { deleteBridge } from '../runtime/network/cni.js';
 import { removeCgroupTree } from '../runtime/oci/cgroups.js';
+import { releaseStateDir } from '../runtime/state-dir.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
 import { buildBusyboxImage, importImage, openStore } from '../test/fixtures/images.js';
 import { BareContainers, CpuTally, percentile, spawnPath, type BareBundle } from './measure.js';
@@ -150,6 +151,7 @@ export async function run(): Promise<Record<string, unknown>> {
   } finally {
     for (const s of await rt.listPodSandbox().catch(() => [])) await rt.removePodSandbox(s.id).catch(() => undefined);
     for (const b of batch) await bare.remove(b).catch(() => undefined);
+    await releaseStateDir(rt.stateDir);
     await deleteBridge(bridge);
     await removeCgroupTree(cgroupParent);
     await images.destroy().catch(() => undefined);

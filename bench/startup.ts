@@ -26,6 +26,7 @@ import { RestClient } from '../client/rest.js';
 import { ImageService } from '../runtime/image-service.js';
 import { deleteBridge } from '../runtime/network/cni.js';
 import { removeCgroupTree } from '../runtime/oci/cgroups.js';
+import { releaseStateDir } from '../runtime/state-dir.js';
 import { runCommand } from '../runtime/oci/command.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
 import { startApiServer, type ApiServerFixture } from '../test/fixtures/apiserver.js';
@@ -298,6 +299,7 @@ export async function run(): Promise<Record<string, unknown>> {
     // The pods' containers outlive the kubelet: remove them through the runtime.
     const rt = new SkiffRuntimeService({ root: rtRoot, images: new ImageService({ root: rtRoot }), bridgeName: bridge, podCidr, cgroupParent });
     for (const s of await rt.listPodSandbox().catch(() => [])) await rt.removePodSandbox(s.id).catch(() => undefined);
+    await releaseStateDir(rt.stateDir);
     await deleteBridge(bridge).catch(() => undefined);
     await removeCgroupTree(cgroupParent).catch(() => undefined);
     await removeUnifiedCgroup(cgroupParent);

@@ -1,7 +1,8 @@
 // `skiff down`: stop the supervisor (and with it every component), then remove what the
 // pods left on the machine — containers, sandboxes with their network namespaces, veths,
-// portmap rules, mounts and cgroups — through the same runtime the kubelet used. Without
-// --purge the state (etcd data, images, credentials) stays for the next `up`.
+// portmap rules, mounts and cgroups — through the same runtime the kubelet used, and then the
+// runtime's state tmpfs. Without --purge the state (etcd data, images, credentials) stays for
+// the next `up`.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { ImageService } from '../runtime/image-service.js';
 import { liveBridgeOwner } from '../runtime/network/bridge-owner.js';
 import { removeCgroupIfEmpty } from '../runtime/oci/cgroups.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
+import { releaseStateDir } from '../runtime/state-dir.js';
 import { isAlive, runningPid, statePaths } from './state.js';
 import { DEFAULTS } from './up.js';
 
@@ -25,14 +27,16 @@ async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
 }
 
 /**
- * Removes every container and sandbox of a runtime root; returns what it removed. Containers
- * stop together, each with `graceSeconds` between its stop signal and SIGKILL (a shell or
- * `sleep` as PID 1 ignores SIGTERM, so one at a time would cost the grace per container).
+ * Removes every container and sandbox of a runtime root, then its state dir (the tmpfs the
+ * runtime mounted: nothing in it is worth keeping once the pods are gone); returns what it
+ * removed. Containers stop together, each with `graceSeconds` between its stop signal and
+ * SIGKILL (a shell or `sleep` as PID 1 ignores SIGTERM, so one at a time would cost the grace
+ * per container).
  */
-export async function removeAllPods(root: string, podCidr = DEFAULTS.podCidr, bridgeName = DEFAULTS.bridge, graceSeconds = 10): Promise<{ containers: number; sandboxes: number }> {
+export async function removeAllPods(root: string, podCidr = DEFAULTS.podCidr, bridgeName = DEFAULTS.bridge, graceSeconds = 10, stateDir?: string): Promise<{ containers: number; sandboxes: number; stateDir: string }> {
   const images = new ImageService({ root });
   await images.init();
-  const runtime = new SkiffRuntimeService({ root, images, podCidr, bridgeName });
+  const runtime = new SkiffRuntimeService({ root, stateDir, images, podCidr, bridgeName });
   const containers = await runtime.listContainers();
   await Promise.all(
     containers.map(async (c) => {
@@ -47,7 +51,7 @@ export async function removeAllPods(root: string, podCidr = DEFAULTS.podCidr, br
   }
   // The node's cgroup parent too, unless another cluster on this machine still has pods in it.
   await removeCgroupIfEmpty(runtime.cgroupParent);
-  return { containers: containers.length, sandboxes: sandboxes.length };
+  return { containers: containers.length, sandboxes: sandboxes.length, stateDir: await releaseStateDir(runtime.stateDir) };
 }
 
 /**
@@ -89,8 +93,9 @@ export async function tearDown(opts: { stateDir: string; purge: boolean }): Prom
       // no status: the defaults
     }
     const bridge = net.bridge ?? DEFAULTS.bridge;
-    const removed = await removeAllPods(paths.runtimeRoot, net.podCidr ?? DEFAULTS.podCidr, bridge);
+    const removed = await removeAllPods(paths.runtimeRoot, net.podCidr ?? DEFAULTS.podCidr, bridge, undefined, paths.runtimeStateDir);
     report.push(`removed ${removed.containers} container(s) and ${removed.sandboxes} pod sandbox(es)`);
+    report.push(removed.stateDir);
     report.push(await removeBridge(bridge, paths.runtimeRoot));
     // Portmap's shared chains outlive the last published port; they go when no one uses them.
     report.push(await removeHostportChains());

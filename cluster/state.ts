@@ -1,9 +1,11 @@
 // The layout of a skiff state dir (default /var/lib/skiff): everything `skiff up` makes
-// lives under it, so `down --purge` is one removal and two clusters never share a file.
+// lives under it, so `down --purge` is one removal and two clusters never share a file; only
+// the runtime's state is kept apart, in memory (`runtimeStateDir`), and `down` removes it.
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { makePrivateDirSync, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writePrivateFile } from '../runtime/file-modes.js';
 import { isAlive } from '../runtime/process-alive.js';
+import { defaultStateDir } from '../runtime/state-dir.js';
 
 export { isAlive, makePrivateDirSync as makePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writePrivateFile };
 
@@ -18,6 +20,11 @@ export interface StatePaths {
   /** The kubelet's --root; its runtime lives in kubeletRoot/runtime. */
   kubeletRoot: string;
   runtimeRoot: string;
+  /**
+   * The runtime's state dir (records and bundles, which hold pods' env): a tmpfs outside this
+   * dir, so the one thing of a cluster that is not under it (runtime/state-dir.ts).
+   */
+  runtimeStateDir: string;
   registriesYaml: string;
   /** Docker-style client config with the local registry's credentials (DOCKER_CONFIG=<root>/docker). */
   dockerConfig: string;
@@ -38,6 +45,7 @@ export function statePaths(root: string): StatePaths {
     registryDir: path.join(r, 'registry'),
     kubeletRoot: path.join(r, 'kubelet'),
     runtimeRoot: path.join(r, 'kubelet', 'runtime'),
+    runtimeStateDir: defaultStateDir(path.join(r, 'kubelet', 'runtime')),
     registriesYaml: path.join(r, 'registries.yaml'),
     dockerConfig: path.join(r, 'docker', 'config.json'),
   };

@@ -175,7 +175,8 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
     const registryCreds = await ensureRegistryCredentials(paths.registryDir);
     await sup.start(registryComponent(await writeRegistryConfig(paths.registryDir, registryAddr, registryCreds.htpasswdFile)));
     await writeDefaultRegistries(paths, registryAddr, registryCreds, { mirrorPublic: opts.mirrorPublicRegistries, base: opts.registryConfig });
-    // Pods' volumes and the runtime's records (pods' env) live under the kubelet's root.
+    // Pods' volumes, images and logs live under the kubelet's root; the runtime's records and
+    // bundles (pods' env) on the tmpfs of its state dir, which `down` takes away.
     makePrivateDir(paths.kubeletRoot);
 
     const kc = (id: string) => creds.kubeconfigs.get(id) ?? '';
@@ -186,6 +187,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       `--kubeconfig=${kc(`kubelet-${node}`)}`,
       `--node-name=${node}`,
       `--root=${paths.kubeletRoot}`,
+      `--runtime-state=${paths.runtimeStateDir}`,
       `--pod-cidr=${opts.podCidr ?? DEFAULTS.podCidr}`,
       `--bridge=${opts.bridge ?? DEFAULTS.bridge}`,
       `--registry-config=${paths.registriesYaml}`,

@@ -1,4 +1,4 @@
-// `skiff cri [--root DIR] [--registry-config F] [--runtime crun|runc] VERB ...`: node-local
+// `skiff cri [--root DIR] [--state DIR] [--registry-config F] [--runtime crun|runc] VERB ...`: node-local
 // commands in the spirit of crictl / docker, working directly on a runtime root. The verbs
 // live in cli/node/; this entry point gives them the process's logger and credentials.
 import type { Command } from 'commander';
@@ -23,6 +23,7 @@ export function registerCri(program: Command, selfCommand: () => string[] = this
     .command('cri')
     .description('node-local image and container commands on a runtime root (like crictl/docker)')
     .option('--root <dir>', 'runtime root directory', '/var/lib/skiff/runtime')
+    .option('--state <dir>', "runtime state (records, bundles: on a tmpfs, mounted if need be; default /run/skiff/<root's name>-<hash>)")
     .option('--registry-config <file>', 'registries.yaml (mirrors, auth, TLS) in k3s format')
     .option('--runtime <name>', 'OCI runtime: crun or runc (default: crun when installed)')
     .passThroughOptions();

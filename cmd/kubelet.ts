@@ -1,7 +1,8 @@
-// `skiff kubelet --kubeconfig F --node-name N --root DIR --pod-cidr CIDR [--capacity cpu=2,memory=4Gi]
+// `skiff kubelet --kubeconfig F --node-name N --root DIR [--runtime-state DIR] --pod-cidr CIDR [--capacity cpu=2,memory=4Gi]
 // [--node-labels k=v,...] [--max-pods 110] [--registry-config F] [--runtime crun|runc]
 // [--image-gc-high-threshold 85] [--image-gc-low-threshold 80] [--image-minimum-gc-age 2m] [--event-qps 50] [--event-burst 100]`: builds
-// skiff's own CRI runtime on <root>/runtime and runs the kubelet until SIGTERM/SIGINT. The
+// skiff's own CRI runtime on <root>/runtime (its records and bundles, which hold pods' env, on
+// the tmpfs of --runtime-state) and runs the kubelet until SIGTERM/SIGINT. The
 // pods' containers keep running when the kubelet stops; the next start re-adopts them.
 // Its HTTPS server (--kubelet-port, --address, --tls-cert-file/--tls-private-key-file or a
 // self-signed certificate) answers the API server alone, which proves itself with a client
@@ -35,6 +36,7 @@ interface KubeletFlags {
   context?: string;
   nodeName: string;
   root: string;
+  runtimeState?: string;
   podCidr?: string;
   nodeIp?: string;
   capacity?: string;
@@ -83,6 +85,7 @@ export function kubeletCommand(): Command {
     .option('--context <name>', 'kubeconfig context to use')
     .option('--node-name <name>', 'name of this node', os.hostname())
     .option('--root <dir>', 'kubelet state: pod volumes, logs, and the runtime under <root>/runtime', '/var/lib/skiff/kubelet')
+    .option('--runtime-state <dir>', "the runtime's records, bundles and OCI state, on a tmpfs (mounted if need be; default /run/skiff/runtime-<hash of the root>)")
     .option('--pod-cidr <cidr>', 'pod IP range of this node (host-local IPAM)')
     .option('--node-ip <ip>', 'InternalIP of the node (default: first non-loopback IPv4)')
     .option('--capacity <list>', 'override capacity, e.g. cpu=2,memory=4Gi (lab nodes)')
@@ -116,6 +119,7 @@ export function kubeletCommand(): Command {
       const images = new ImageService({ root: runtimeRoot, registryConfig: o.registryConfig, logger: log, inUse: async () => holder.runtime?.imagesInUse() ?? new Set() });
       const runtime = new SkiffRuntimeService({
         root: runtimeRoot,
+        stateDir: o.runtimeState,
         images,
         runtime: o.runtime,
         podCidr: o.podCidr,
@@ -163,7 +167,7 @@ export function kubeletCommand(): Command {
       });
       ref.kubelet = kubelet;
       await kubelet.start();
-      log.info({ node: o.nodeName, root: o.root, podCIDR: o.podCidr }, 'kubelet running');
+      log.info({ node: o.nodeName, root: o.root, runtimeState: runtime.stateDir, podCIDR: o.podCidr }, 'kubelet running');
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
         process.once('SIGINT', resolve);

@@ -203,7 +203,7 @@ export function labCommand(): Command {
     .action(async (f: { root: string; podCidr: string }) => {
       // A lab going down is its machines losing power: the pods are killed, not asked to stop.
       const r = await removeAllPods(f.root, f.podCidr, undefined, 0);
-      process.stdout.write(`removed ${r.containers} container(s) and ${r.sandboxes} sandbox(es)\n`);
+      process.stdout.write(`removed ${r.containers} container(s) and ${r.sandboxes} sandbox(es); ${r.stateDir}\n`);
     });
   return lab;
 }

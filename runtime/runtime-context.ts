@@ -1,7 +1,7 @@
 // What every CRI call of skiff's runtime shares: the directories under the runtime root, the
 // OCI runtime and CNI network, the image provider, and the sandbox and container records.
-// Records are JSON files under the root (written atomically), so a new runtime instance on the
-// same root re-adopts everything; live state (running, exited, exit code, OOM) is always read
+// Records are JSON files in the state dir (state-dir.ts: a tmpfs, since they hold pods' env),
+// so a new runtime instance on the same root and state dir re-adopts everything; live state (running, exited, exit code, OOM) is always read
 // back from conmon's exit files and the OCI runtime, never trusted from memory.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import type { CniNetwork, CniResult } from './network/cni.js';
 import type { OciRuntime } from './oci/oci-runtime.js';
 import type { ResolvedUser } from './oci/user.js';
 import { readNumberedJson, writeNumberedJson } from './numbered-json.js';
+import { stateDirs, type StateDirs } from './state-dir.js';
 
 export interface SandboxRecord {
   id: string;
@@ -60,18 +61,18 @@ export interface ContainerRecord {
   logPath: string;
 }
 
-export interface RuntimeDirs {
-  sandboxes: string;
-  containers: string;
-  exits: string;
-  sockets: string;
+/** The state dir's directories (on a tmpfs, state-dir.ts) and the root's own (on disk). */
+export interface RuntimeDirs extends StateDirs {
+  /** Containers' CRI-format logs, unless the sandbox names its own log directory (the kubelet's). */
   logs: string;
-  ociState: string;
+  /** host-local IPAM allocations: addresses and the sandbox IDs holding them, no pod data. */
   ipam: string;
 }
 
 export interface RuntimeContext {
   root: string;
+  /** Where records, bundles and the OCI runtime's state live (state-dir.ts). */
+  stateDir: string;
   dirs: RuntimeDirs;
   images: ImageProvider;
   oci: OciRuntime;
@@ -91,14 +92,10 @@ export interface RuntimeContext {
   imageUsers: Map<string, ResolvedUser>;
 }
 
-export function runtimeDirs(root: string): RuntimeDirs {
+export function runtimeDirs(root: string, stateDir: string): RuntimeDirs {
   return {
-    sandboxes: path.join(root, 'sandboxes'),
-    containers: path.join(root, 'containers'),
-    exits: path.join(root, 'exits'),
-    sockets: path.join(root, 'sockets'),
+    ...stateDirs(stateDir),
     logs: path.join(root, 'logs'),
-    ociState: path.join(root, 'oci'),
     ipam: path.join(root, 'cni'),
   };
 }
@@ -153,7 +150,7 @@ function loadDir<T>(dir: string): T[] {
   return out;
 }
 
-/** Re-adopts every sandbox and container recorded under the root. */
+/** Re-adopts every sandbox and container recorded in the state dir. */
 export function loadRecords(ctx: RuntimeContext): void {
   for (const s of loadDir<SandboxRecord>(ctx.dirs.sandboxes)) ctx.sandboxes.set(s.id, s);
   for (const c of loadDir<ContainerRecord>(ctx.dirs.containers)) ctx.containers.set(c.id, c);

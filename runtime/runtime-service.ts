@@ -1,6 +1,6 @@
 // skiff's RuntimeService: pod sandboxes (pinned netns + CNI) and containers (OCI bundle,
 // conmon, crun/runc) on a runtime root. Each CRI call lives in its own file under sandboxes/
-// and containers/; this class wires the shared context and re-adopts what is on disk.
+// and containers/; this class wires the shared context and re-adopts what its state dir records.
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
@@ -41,6 +41,8 @@ import { CniNetwork } from './network/cni.js';
 import { OciRuntime, chooseRuntime, type OciRuntimeName } from './oci/oci-runtime.js';
 import { makePrivateDirSync, PRIVATE_FILE_MODE } from './file-modes.js';
 import { loadRecords, runtimeDirs, type NodeNetwork, type RuntimeContext } from './runtime-context.js';
+import { openStateDir, recordStateDir, stateDirFor } from './state-dir.js';
+import { sweepOrphanAllocations } from './network/ipam-sweep.js';
 import { removePodSandbox } from './sandboxes/remove-sandbox.js';
 import { restartPodSandbox } from './sandboxes/restart-sandbox.js';
 import { runPodSandbox } from './sandboxes/run-sandbox.js';
@@ -51,8 +53,14 @@ import { stopPodSandbox } from './sandboxes/stop-sandbox.js';
 export type { MonitorOptions } from './containers/create-container.js';
 
 export interface RuntimeServiceOptions {
-  /** Runtime root: records, bundles, exit files, logs, OCI state, IPAM allocations. */
+  /** Runtime root, on disk: image content, snapshots, logs, IPAM allocations, node.json. */
   root: string;
+  /**
+   * Runtime state, on a tmpfs (state-dir.ts): records, bundles, exit files, attach sockets, the
+   * OCI runtime's state. By default the one the root was last opened with, else
+   * /run/skiff/<name>-<hash>, derived from the root.
+   */
+  stateDir?: string;
   images: ImageProvider;
   /** crun by default where it works on this machine's cgroups, else runc. */
   runtime?: OciRuntimeName;
@@ -104,13 +112,35 @@ function nodeSettings(opts: RuntimeServiceOptions): NodeSettings {
   return settings;
 }
 
+/**
+ * A root from before the state dir kept its records and bundles itself: those containers are
+ * not adopted, and their env is still on the disk. Said once, loudly; `skiff down` (or
+ * removing the pods) on the older skiff first avoids it.
+ */
+function warnOfOldLayout(root: string, logger: Logger): void {
+  const old = ['containers', 'sandboxes', 'oci'].map((d) => path.join(root, d)).filter((d) => fs.existsSync(d));
+  if (old.length > 0) logger.warn({ dirs: old }, 'the runtime root holds records of an older layout: their containers are not adopted and their files are still on disk (remove them once their containers are gone)');
+}
+
 export class SkiffRuntimeService implements RuntimeService {
   readonly #ctx: RuntimeContext;
 
   constructor(opts: RuntimeServiceOptions) {
-    const dirs = runtimeDirs(opts.root);
-    // Containers' bundles and records hold pods' env: the root and every directory in it are private.
-    for (const d of [opts.root, ...Object.values(dirs)]) makePrivateDirSync(d);
+    const logger = opts.logger ?? pino({ level: 'silent' });
+    makePrivateDirSync(opts.root);
+    const stateDir = stateDirFor(opts.root, opts.stateDir);
+    const state = openStateDir(stateDir);
+    recordStateDir(opts.root, stateDir);
+    if (state.mounted) logger.info({ stateDir }, 'mounted a private tmpfs on the runtime state dir: records, bundles and OCI state stay off the disk');
+    const dirs = runtimeDirs(opts.root, stateDir);
+    // Logs and IPAM allocations are private too (a log can hold what a container printed).
+    for (const d of [dirs.logs, dirs.ipam]) makePrivateDirSync(d);
+    warnOfOldLayout(opts.root, logger);
+    if (state.fresh) {
+      // The first start after a reboot (or a `skiff down`): no sandbox holds an address any more.
+      const freed = sweepOrphanAllocations(dirs.ipam, dirs.sandboxes);
+      if (freed.length > 0) logger.info({ addresses: freed }, 'freed pod IP allocations of sandboxes the runtime state no longer records');
+    }
     const chosen = chooseRuntime(opts.runtime);
     const node = nodeSettings(opts);
     const networks = new Map<string, CniNetwork>();
@@ -126,6 +156,7 @@ export class SkiffRuntimeService implements RuntimeService {
     };
     this.#ctx = {
       root: opts.root,
+      stateDir,
       dirs,
       images: opts.images,
       oci: new OciRuntime({ ...chosen, stateRoot: dirs.ociState }),
@@ -134,7 +165,7 @@ export class SkiffRuntimeService implements RuntimeService {
       bridgeOwner: new BridgeOwner({ ...node.network, root: path.resolve(opts.root) }),
       networkFor,
       cgroupParent: node.cgroupParent,
-      logger: opts.logger ?? pino({ level: 'silent' }),
+      logger,
       logSizeMax: opts.logSizeMax,
       sandboxes: new Map(),
       containers: new Map(),
@@ -142,6 +173,11 @@ export class SkiffRuntimeService implements RuntimeService {
       imageUsers: new Map(),
     };
     loadRecords(this.#ctx);
+  }
+
+  /** Where this runtime keeps its records, bundles and OCI state (a tmpfs; state-dir.ts). */
+  get stateDir(): string {
+    return this.#ctx.stateDir;
   }
 
   /** The cgroup every pod of this runtime goes under. */

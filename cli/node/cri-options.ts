@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 
 export interface CriGlobalOptions {
   root: string;
+  /** The runtime's state dir (runtime/state-dir.ts); derived from the root when absent. */
+  state?: string;
   registryConfig?: string;
   runtime?: string;
 }

@@ -2,21 +2,28 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FakeRuntime } from '../../runtime/fake/fake-runtime.js';
+import { defaultStateDir } from '../../runtime/state-dir.js';
 import { AUTO_REMOVE_LABEL, RUN_LABEL, cleanupOnExit, releaseExitedRuns, releaseRunOf } from './cri-runs.js';
 
 const env = { logger: () => pino({ level: 'silent' }), dockerConfigs: () => [], selfCommand: () => ['/usr/bin/node', '/opt/skiff/dist/cmd/skiff.js', 'cri'] };
 
 describe("conmon's exit command for a detached run", () => {
-  it("runs the cleanup verb through the same program, with this invocation's root and options made absolute", () => {
-    const monitor = cleanupOnExit({ root: 'state/rt', registryConfig: 'registries.yaml', runtime: 'runc' }, env);
+  it("runs the cleanup verb through the same program, with this invocation's root, state dir and options made absolute", () => {
+    const monitor = cleanupOnExit({ root: 'state/rt', state: 'run/rt', registryConfig: 'registries.yaml', runtime: 'runc' }, env);
     expect(monitor.exitCommand?.('abc')).toEqual([
       '/usr/bin/node', '/opt/skiff/dist/cmd/skiff.js', 'cri',
-      '--root', path.resolve('state/rt'), '--registry-config', path.resolve('registries.yaml'), '--runtime', 'runc',
+      '--root', path.resolve('state/rt'), '--state', path.resolve('run/rt'), '--registry-config', path.resolve('registries.yaml'), '--runtime', 'runc',
       'cleanup', 'abc',
     ]);
   });
-  it('passes only the options given', () => {
-    expect(cleanupOnExit({ root: '/var/lib/skiff/runtime' }, env).exitCommand?.('abc')).toEqual(['/usr/bin/node', '/opt/skiff/dist/cmd/skiff.js', 'cri', '--root', '/var/lib/skiff/runtime', 'cleanup', 'abc']);
+  it('names the state dir derived from the root when none is given, and only the options given', () => {
+    // A root never opened (no state-dir record in it).
+    const root = '/nonexistent-skiff-root/runtime';
+    expect(cleanupOnExit({ root }, env).exitCommand?.('abc')).toEqual([
+      '/usr/bin/node', '/opt/skiff/dist/cmd/skiff.js', 'cri',
+      '--root', root, '--state', defaultStateDir(root),
+      'cleanup', 'abc',
+    ]);
   });
 });
 

@@ -14,6 +14,7 @@ import { makePrivateDirSync } from '../../runtime/file-modes.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { withFileLock } from '../../runtime/images/lock.js';
 import { SkiffRuntimeService, type MonitorOptions } from '../../runtime/runtime-service.js';
+import { stateDirFor } from '../../runtime/state-dir.js';
 import type { CriEnv, CriGlobalOptions } from './cri-options.js';
 
 export const RUN_LABEL = 'skiff.dev/cri-run';
@@ -43,7 +44,7 @@ export function openCriRuntime(opts: CriGlobalOptions, env: CriEnv, network?: { 
   // Each needs the other: the image service asks which images containers use before rmi/prune.
   const holder: { runtime?: SkiffRuntimeService } = {};
   const images = new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: env.dockerConfigs(), logger, inUse: async () => holder.runtime?.imagesInUse() ?? new Set() });
-  const runtime = new SkiffRuntimeService({ root: opts.root, images, runtime: rt, logger, defaultNetwork: CRI_RUN_NETWORK, ...(network ? { bridgeName: network.bridge, podCidr: network.podCidr } : {}) });
+  const runtime = new SkiffRuntimeService({ root: opts.root, stateDir: opts.state, images, runtime: rt, logger, defaultNetwork: CRI_RUN_NETWORK, ...(network ? { bridgeName: network.bridge, podCidr: network.podCidr } : {}) });
   holder.runtime = runtime;
   return { images, runtime };
 }
@@ -132,11 +133,13 @@ export async function pruneExitedContainers(rt: RuntimeService): Promise<string[
 
 /**
  * conmon's exit command for a detached container: `skiff cri cleanup ID` through the program
- * that runs this one (env.selfCommand), with this invocation's root (absolute: conmon runs it
- * in the bundle) and options. It needs no terminal: conmon runs it with no stdin.
+ * that runs this one (env.selfCommand), with this invocation's root and state dir (absolute:
+ * conmon runs it in the bundle; the state dir named, so the cleanup finds the records even
+ * where the default would be derived otherwise) and options. It needs no terminal: conmon runs
+ * it with no stdin.
  */
 export function cleanupOnExit(opts: CriGlobalOptions, env: CriEnv): MonitorOptions {
-  const group = ['--root', path.resolve(opts.root)];
+  const group = ['--root', path.resolve(opts.root), '--state', stateDirFor(opts.root, opts.state)];
   if (opts.registryConfig) group.push('--registry-config', path.resolve(opts.registryConfig));
   if (opts.runtime) group.push('--runtime', opts.runtime);
   return { exitCommand: (id) => [...env.selfCommand(), ...group, 'cleanup', id] };

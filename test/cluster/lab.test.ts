@@ -15,6 +15,7 @@ import type { RestClient } from '../../client/rest.js';
 import { KUBECTL, expectAllStreamVerbs, expectExecOutErrExit, expectPortForward, startKubectl, type KubectlOn } from '../fixtures/kubectl-stream-checks.js';
 import { haveTool } from '../fixtures/tools.js';
 import { eventuallyInLab, skiff, startLab, type Lab } from './lab-fixture.js';
+import { defaultStateDir } from '../../runtime/state-dir.js';
 import { readRecord } from '../../runtime/runtime-context.js';
 
 const exec = promisify(execFile);
@@ -120,7 +121,8 @@ describe('skiff lab', () => {
 
     // A pod on node 1 reaches a pod on node 3 by its pod IP, from inside its own namespace.
     const onNode = (k: number) => running.find((p) => p.spec.nodeName === `${lab}-${k}`) as Pod;
-    const sandboxes = path.join(dir, 'nodes', '1', 'runtime', 'sandboxes');
+    // Each node's runtime keeps its records in its own state dir, derived from its root.
+    const sandboxes = path.join(defaultStateDir(path.join(dir, 'nodes', '1', 'runtime')), 'sandboxes');
     const netns = readdirSync(sandboxes)
       .map((id) => readRecord<{ netnsPath?: string; config: { metadata: { name: string } } }>(path.join(sandboxes, id)))
       .find((m) => m?.config.metadata.name === onNode(1).metadata.name)?.netnsPath;
@@ -151,8 +153,11 @@ describe('skiff lab', () => {
     // Down removes every namespace, bridge, process and mount of the lab.
     const netnsBefore = readdirSync('/run/netns').filter((n) => n.startsWith(`skiff-${lab}-`));
     expect(netnsBefore.sort()).toEqual([`skiff-${lab}-1`, `skiff-${lab}-2`, `skiff-${lab}-3`, `skiff-${lab}-net`]);
+    // The nodes' runtime state dirs (their records, pods' env) are tmpfs mounts outside the lab's dir.
+    const nodeStates = [1, 2, 3].map((i) => defaultStateDir(path.join(dir, 'nodes', String(i), 'runtime')));
     const down = await skiff(['lab', 'down', '--name', lab, '--state-dir', base]);
     expect(down.stdout).toContain(`lab ${lab} removed`);
+    for (const st of nodeStates) expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(st);
     expect(readdirSync('/run/netns').filter((n) => n.startsWith(`skiff-${lab}-`))).toEqual([]);
     expect(existsSync(dir)).toBe(false);
     expect((await exec('ps', ['-eo', 'args'])).stdout).not.toContain(dir);

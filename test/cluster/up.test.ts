@@ -9,7 +9,7 @@
 // 1.27. Real processes, real containers, as root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,8 @@ import { haveTool } from '../fixtures/tools.js';
 import { repoRoot, skiffEntry } from '../fixtures/process.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
+import { TMPFS_MAGIC } from '../../runtime/state-dir.js';
+import { statePaths } from '../../cluster/state.js';
 import { existingCgroupDirs } from '../../runtime/oci/cgroups.js';
 import { existsSync } from 'node:fs';
 
@@ -110,9 +112,12 @@ describe('skiff up / down', () => {
     expect(readable.length).toBeGreaterThan(0);
     expect(readable.filter((f) => !f.endsWith('.crt')), readable.join('\n')).toEqual([]);
     for (const f of readable) expect(await readFile(f, 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
-    for (const d of ['.', 'pki', 'pki/etcd', 'kubeconfigs', 'etcd', 'logs', 'registry', 'kubelet', 'kubelet/runtime', 'kubelet/runtime/containers', 'kubelet/runtime/sandboxes']) {
+    for (const d of ['.', 'pki', 'pki/etcd', 'kubeconfigs', 'etcd', 'logs', 'registry', 'kubelet', 'kubelet/runtime', 'kubelet/runtime/logs', 'kubelet/runtime/cni']) {
       expect((await stat(path.join(stateDir, d))).mode & 0o777, d).toBe(0o700);
     }
+    // The runtime's records and bundles are in its state dir (a tmpfs, outside this one): 0700 too.
+    const runtimeState = statePaths(stateDir).runtimeStateDir;
+    for (const d of ['.', 'containers', 'sandboxes', 'oci', 'exits', 'sockets']) expect((await stat(path.join(runtimeState, d))).mode & 0o777, d).toBe(0o700);
     for (const f of ['kubeconfig', 'tokens.csv', 'registries.yaml', 'pki/ca.key', 'pki/etcd/ca.key', 'pki/apiserver-etcd-client.key', 'encryption-config.yaml']) {
       expect((await stat(path.join(stateDir, f))).mode & 0o777, f).toBe(0o600);
     }
@@ -268,16 +273,23 @@ describe('skiff up / down', () => {
     expect(cgroups.length).toBeGreaterThanOrEqual(sandboxes.length);
     const parentDirs = existingCgroupDirs(runtime.cgroupParent);
     expect(parentDirs.length).toBeGreaterThan(0);
-    // Containers' specs and records (pods' env) are root's alone. What stays readable, behind the
+    // Containers' specs and records (pods' env) are root's alone, and in memory only: on the
+    // runtime's state tmpfs, outside the cluster's state dir. What stays readable, behind the
     // runtime's closed directories: a sandbox's /etc files (containers' users read them through
     // bind mounts) and the PID files conmon and runc write. -xdev: not into the containers'
     // mounted root filesystems.
-    const records = (await exec('find', [path.join(root, 'containers'), path.join(root, 'sandboxes'), '-xdev', '-type', 'f', '-perm', '/o+r'])).stdout.split('\n').filter(Boolean);
+    const state = runtime.stateDir;
+    expect(state).toBe(statePaths(stateDir).runtimeStateDir);
+    expect((await statfs(state)).type).toBe(TMPFS_MAGIC);
+    const records = (await exec('find', [path.join(state, 'containers'), path.join(state, 'sandboxes'), '-xdev', '-type', 'f', '-perm', '/o+r'])).stdout.split('\n').filter(Boolean);
     expect(records.filter((f) => !/\/(hosts|hostname|resolv\.conf|pidfile|conmon\.pid)$/.test(f))).toEqual([]);
-    const specs = (await exec('find', [path.join(root, 'containers'), '-xdev', '-name', 'config.json'])).stdout.split('\n').filter(Boolean);
+    const specs = (await exec('find', [path.join(state, 'containers'), '-xdev', '-name', 'config.json'])).stdout.split('\n').filter(Boolean);
     expect(specs.length).toBeGreaterThan(0);
     for (const f of specs) expect((await stat(f)).mode & 0o777).toBe(0o600);
     for (const f of specs) expect((await stat(path.dirname(f))).mode & 0o777).toBe(0o700);
+    for (const f of specs) expect((await statfs(f)).type).toBe(TMPFS_MAGIC);
+    // Nothing of the kind under the kubelet's root, which is on disk.
+    expect((await exec('find', [path.join(stateDir, 'kubelet'), '-xdev', '(', '-name', 'config.json', '-o', '-name', 'meta.*.json', ')'])).stdout).toBe('');
 
     const down = await skiff(['down', '--state-dir', stateDir]);
     expect(down.stdout).toContain('stopped the skiff supervisor');
@@ -305,6 +317,11 @@ describe('skiff up / down', () => {
     expect(await hasPortFree(8080)).toBe(true);
     const mounts = (await exec('cat', ['/proc/mounts'])).stdout;
     expect(mounts).not.toContain(stateDir);
+    // The runtime's state tmpfs went with the pods.
+    expect(mounts).not.toContain(state);
+    expect(existsSync(state)).toBe(false);
+    // (A tmpfs skiff mounted; where /run is a tmpfs already, only the directory.)
+    expect(down.stdout).toMatch(new RegExp(`(unmounted and removed the runtime state tmpfs|removed the runtime state dir) ${state}`));
 
     // The state stays: the next up brings back the kuard pod (the deleted one stays gone), from
     // the image the node has: without --demo (or --mirror-public-registries) nothing is mirrored.

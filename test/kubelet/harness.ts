@@ -33,6 +33,7 @@ import { ImageService } from '../../runtime/image-service.js';
 import { deleteBridge } from '../../runtime/network/cni.js';
 import { removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
+import { releaseStateDir } from '../../runtime/state-dir.js';
 import { startApiServer, type ApiServerFixture, type ApiServerFixtureOptions } from '../fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
 import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
@@ -177,9 +178,13 @@ function nodeNetwork(suffix: string, tag: string, cidrSecondOctet: number) {
   };
 }
 
-/** Removes every sandbox of a runtime root, then the node's bridge and cgroup parent. */
+/**
+ * Removes every sandbox of a runtime root, then its state dir (the tmpfs the runtime mounted
+ * under /run/skiff, derived from the suite's unique root), the node's bridge and cgroup parent.
+ */
 async function cleanRuntime(runtime: SkiffRuntimeService | undefined, net: { bridge: string; cgroupParent: string }): Promise<void> {
   if (runtime) for (const s of await runtime.listPodSandbox().catch(() => [])) await runtime.removePodSandbox(s.id).catch(() => undefined);
+  if (runtime) await releaseStateDir(runtime.stateDir);
   await deleteBridge(net.bridge).catch(() => undefined);
   await removeCgroupTree(net.cgroupParent).catch(() => undefined);
   await removeUnifiedCgroup(net.cgroupParent);

@@ -15,12 +15,14 @@ import { deleteBridge } from '../../runtime/network/cni.js';
 import { removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { runCommand } from '../../runtime/oci/command.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
+import { releaseStateDir } from '../../runtime/state-dir.js';
 import { leftovers, startHarness, type Harness } from './harness.js';
 
 let a: Harness;
 let b: Harness;
 const extraBridges: string[] = [];
 const extraRoots: string[] = [];
+const extraStateDirs: string[] = [];
 const suffix = crypto.randomBytes(3).toString('hex');
 const cgroupParent = `/skiff-test-${process.pid}-bo${suffix}`;
 
@@ -33,6 +35,7 @@ afterAll(async () => {
   await a?.teardown();
   await b?.teardown();
   for (const br of extraBridges) await deleteBridge(br);
+  for (const d of extraStateDirs) await releaseStateDir(d);
   for (const r of extraRoots) await fs.rm(r, { recursive: true, force: true });
   await removeCgroupTree(cgroupParent);
 });
@@ -41,7 +44,9 @@ afterAll(async () => {
 async function otherRoot(bridge: string, podCidr: string): Promise<SkiffRuntimeService> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'skiff-rt-other-'));
   extraRoots.push(root);
-  return new SkiffRuntimeService({ root, images: a.images, bridgeName: bridge, podCidr, cgroupParent });
+  const rt = new SkiffRuntimeService({ root, images: a.images, bridgeName: bridge, podCidr, cgroupParent });
+  extraStateDirs.push(rt.stateDir);
+  return rt;
 }
 
 async function ipAddr(bridge: string): Promise<string> {

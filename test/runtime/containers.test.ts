@@ -106,15 +106,17 @@ describe('process, user and security', () => {
     });
     await waitExited(h, c);
     expect((await collectLogs(h.rt, c)).map((l) => l.line)).toEqual(['65534', 'web', '2', 'resolv']);
-    // The pod's env is in the spec and the record: 0600 in 0700 directories, as is the runtime root.
+    // The pod's env is in the spec and the record: 0600 in 0700 directories of the state dir,
+    // and the runtime root is 0700 too.
     const rt = path.join(h.root, 'rt');
-    const dir = path.join(rt, 'containers', c);
+    const state = h.stateDir;
+    const dir = path.join(state, 'containers', c);
     const files = (await fs.readdir(dir)).filter((f) => f === 'config.json' || /^meta\.\d+\.json$/.test(f));
     expect(files).toContain('config.json');
     expect(files.length).toBeGreaterThan(1);
     expect(await fs.readFile(path.join(dir, 'config.json'), 'utf8')).toContain('POD_SECRET=s3cret');
     for (const f of files) expect((await fs.stat(path.join(dir, f))).mode & 0o777, f).toBe(0o600);
-    for (const d of [rt, path.join(rt, 'containers'), path.join(rt, 'sandboxes'), dir, path.join(rt, 'sandboxes', sb)]) expect((await fs.stat(d)).mode & 0o777, d).toBe(0o700);
+    for (const d of [rt, state, path.join(state, 'containers'), path.join(state, 'sandboxes'), dir, path.join(state, 'sandboxes', sb)]) expect((await fs.stat(d)).mode & 0o777, d).toBe(0o700);
   });
 
   it("gives Docker's default capabilities, masks /proc paths and honours read-only rootfs and noNewPrivs", async () => {
@@ -170,12 +172,12 @@ describe('a create that fails part way', () => {
     // conmon is started first and held at its start pipe while the rootfs is mounted and the
     // user looked up; a user missing from the image fails the create after both have begun.
     const conmonsBefore = (await leftovers(h, [])).conmons.length;
-    const bundlesBefore = await fs.readdir(path.join(h.root, 'rt', 'containers'));
+    const bundlesBefore = await fs.readdir(path.join(h.stateDir, 'containers'));
     const err = await h.rt.createContainer(sb, h.containerConfig('ghostly', { linux: { securityContext: { runAsUsername: 'nobody-here' } } }), sc).catch((e: unknown) => e);
     expect(isRuntimeError(err, 'InvalidArgument')).toBe(true);
     expect((err as Error).message).toMatch(/nobody-here/);
     await waitFor(async () => (await leftovers(h, [])).conmons.length === conmonsBefore, 'the held conmon to be gone');
-    expect(await fs.readdir(path.join(h.root, 'rt', 'containers'))).toEqual(bundlesBefore);
+    expect(await fs.readdir(path.join(h.stateDir, 'containers'))).toEqual(bundlesBefore);
     expect((await leftovers(h, [])).mounts.filter((l) => !bundlesBefore.some((b) => l.includes(b)))).toEqual([]);
     expect(await fs.readdir(path.join(h.root, 'rt', 'logs', sb, 'ghostly')).catch(() => [])).toEqual([]);
     // the same name works once the request is good, and runs as the image's user

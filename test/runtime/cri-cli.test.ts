@@ -14,6 +14,7 @@ import { deleteBridge } from '../../runtime/network/cni.js';
 import { readCgroupFile, removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { runCommand } from '../../runtime/oci/command.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
+import { defaultStateDir, releaseStateDir } from '../../runtime/state-dir.js';
 import { cgroupHierarchy, v1SwapAccounting } from '../fixtures/cgroups.js';
 import { eventually } from '../fixtures/eventually.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
@@ -22,6 +23,8 @@ import { outputsOf, repoRoot, startProcess } from '../fixtures/process.js';
 import { runInPty } from '../fixtures/terminal.js';
 
 let root: string;
+/** The state dir the CLI derives from the root by default (runtime/state-dir.ts). */
+let state: string;
 let bridge: string;
 let cgroupParent: string;
 
@@ -45,6 +48,7 @@ function get(port: number): Promise<string> {
 
 beforeAll(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'skiff-cli-'));
+  state = defaultStateDir(root);
   const store = await openStore(path.join(root, 'build-store'));
   const img = await buildBusyboxImage(store, { config: { Cmd: ['sh'] } });
   await importImage(root, 'busybox:1', img, store);
@@ -65,6 +69,7 @@ afterAll(async () => {
   });
   await deleteBridge(bridge);
   await removeCgroupTree(cgroupParent);
+  await releaseStateDir(state);
   await new ImageService({ root }).destroy().catch(() => undefined);
   await fs.rm(root, { recursive: true, force: true });
 });
@@ -155,9 +160,9 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     expect(nf.err).toMatch(/not found/);
   });
 
-  /** This root's mounts, and whether the sandbox named `name` still has its network namespace. */
+  /** This root's and state dir's mounts (the state dir's own tmpfs aside), and whether the sandbox named `name` still has its network namespace. */
   async function heldBy(name: string): Promise<{ mounts: string[]; netns: boolean; sandbox?: { id: string; state: string } }> {
-    const mounts = (await fs.readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(root));
+    const mounts = (await fs.readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => (l.includes(root) || l.includes(state)) && l.split(' ')[4] !== state);
     const sb = (await onRoot().listPodSandbox()).find((s) => s.metadata.name === name);
     const netns = sb ? await fs.stat(`/run/netns/skiff-${sb.id.slice(0, 20)}`).then(() => true, () => false) : false;
     return { mounts, netns, sandbox: sb && { id: sb.id, state: sb.state } };
@@ -207,7 +212,7 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     await eventually(async () => (await heldBy('once-bg')).sandbox === undefined, 'the --rm sandbox to go by itself', 20_000);
     expect(await heldBy('once-bg')).toEqual({ mounts: [], netns: false, sandbox: undefined });
     expect(await onRoot().listContainers({ id })).toEqual([]);
-    expect(await fs.stat(path.join(root, 'containers', id)).then(() => true, () => false)).toBe(false);
+    expect(await fs.stat(path.join(state, 'containers', id)).then(() => true, () => false)).toBe(false);
     expect(await veths()).toEqual([]);
   });
 
@@ -233,7 +238,7 @@ describe('skiff cri container verbs', { timeout: 180_000 }, () => {
     const run = await skiff('run', '-d', '--name', 'orphan', 'busybox:1', '--', 'sleep', '1');
     expect(run.code, run.err).toBe(0);
     const id = run.out.trim();
-    const conmonPid = Number(await fs.readFile(path.join(root, 'containers', id, 'conmon.pid'), 'utf8'));
+    const conmonPid = Number(await fs.readFile(path.join(state, 'containers', id, 'conmon.pid'), 'utf8'));
     process.kill(conmonPid, 'SIGKILL');
     await eventually(async () => !(await fs.stat(`/proc/${conmonPid}`).then(() => true, () => false)), 'the killed conmon to go');
     expect((await heldBy('orphan')).netns).toBe(true);

@@ -16,6 +16,7 @@ import { ImageService } from '../../runtime/image-service.js';
 import { removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { runCommand } from '../../runtime/oci/command.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
+import { releaseStateDir } from '../../runtime/state-dir.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
 import { outputsOf, repoRoot, startProcess } from '../fixtures/process.js';
 
@@ -63,6 +64,7 @@ afterAll(async () => {
     const rt = new SkiffRuntimeService({ root, images: new ImageService({ root }) });
     for (const c of await rt.listContainers()) await rt.removeContainer(c.id);
     for (const s of await rt.listPodSandbox()) await rt.removePodSandbox(s.id);
+    await releaseStateDir(rt.stateDir);
     await new ImageService({ root }).destroy().catch(() => undefined);
   }
   await runCommand('ip', ['netns', 'delete', netns]); // its bridges and rules with it

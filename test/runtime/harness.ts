@@ -1,6 +1,8 @@
-// A runtime under test: its own root, bridge, pod CIDR and cgroup parent (unique per suite,
-// so suites run side by side), busybox images, and a teardown that removes every sandbox and
-// then checks and removes what a node leaves behind (bridge, cgroup parent, root).
+// A runtime under test: its own root and state dir, bridge, pod CIDR and cgroup parent (unique
+// per suite, so suites run side by side), busybox images, and a teardown that removes every
+// sandbox and then checks and removes what a node leaves behind (bridge, cgroup parent, the
+// state dir's tmpfs, root). The state dir is inside the suite's temp dir, so what names the
+// root (mounts, conmon's arguments) names the harness.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -10,11 +12,14 @@ import { deleteBridge } from '../../runtime/network/cni.js';
 import { existingCgroupDirs, removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { runCommand } from '../../runtime/oci/command.js';
 import { SkiffRuntimeService, type RuntimeServiceOptions } from '../../runtime/runtime-service.js';
+import { releaseStateDir } from '../../runtime/state-dir.js';
 import { eventually } from '../fixtures/eventually.js';
 import { DirImageProvider } from './dir-image-provider.js';
 
 export interface Harness {
   root: string;
+  /** The runtime's state dir (a tmpfs the runtime mounts; released by teardown). */
+  stateDir: string;
   bridge: string;
   podCidr: string;
   cgroupParent: string;
@@ -27,20 +32,23 @@ export interface Harness {
   teardown(): Promise<void>;
 }
 
-export async function startHarness(opts: Partial<RuntimeServiceOptions> = {}): Promise<Harness> {
+/** `parent`: where the suite's temp dir goes (os.tmpdir() by default). */
+export async function startHarness(opts: Partial<RuntimeServiceOptions> = {}, parent = os.tmpdir()): Promise<Harness> {
   const suffix = crypto.randomBytes(3).toString('hex');
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'skiff-rt-'));
+  const root = await fs.mkdtemp(path.join(parent, 'skiff-rt-'));
   const images = new DirImageProvider(path.join(root, 'images-provider'));
   await images.addBusyboxImage('busybox', { cmd: ['sh'] });
   const bridge = `skt${suffix}`;
   const octet = 16 + (crypto.randomBytes(1)[0] % 200);
   const podCidr = `10.88.${octet}.0/24`;
   const cgroupParent = `/skiff-test-${process.pid}-${suffix}`;
-  const make = () => new SkiffRuntimeService({ root: path.join(root, 'rt'), images, bridgeName: bridge, podCidr, cgroupParent, ...opts });
+  const stateDir = path.join(root, 'state');
+  const make = () => new SkiffRuntimeService({ root: path.join(root, 'rt'), stateDir, images, bridgeName: bridge, podCidr, cgroupParent, ...opts });
   const rt = make();
   let n = 0;
   return {
     root,
+    stateDir,
     bridge,
     podCidr,
     cgroupParent,
@@ -56,6 +64,7 @@ export async function startHarness(opts: Partial<RuntimeServiceOptions> = {}): P
       for (const s of await all.listPodSandbox()) await all.removePodSandbox(s.id);
       await deleteBridge(bridge);
       await removeCgroupTree(cgroupParent);
+      await releaseStateDir(stateDir);
       await fs.rm(root, { recursive: true, force: true });
     },
   };
@@ -64,7 +73,8 @@ export async function startHarness(opts: Partial<RuntimeServiceOptions> = {}): P
 /** Everything on the machine that mentions this harness: for "nothing leaked" checks. */
 export async function leftovers(h: Harness, sandboxIds: string[]): Promise<{ mounts: string[]; netns: string[]; links: string[]; iptables: string[]; conmons: string[]; cgroups: string[] }> {
   const mountinfo = await fs.readFile('/proc/self/mountinfo', 'utf8');
-  const mounts = mountinfo.split('\n').filter((l) => l.includes(h.root));
+  // The state dir's own tmpfs stays until teardown.
+  const mounts = mountinfo.split('\n').filter((l) => l.includes(h.root) && l.split(' ')[4] !== h.stateDir);
   const netnsNames = await fs.readdir('/run/netns').catch(() => [] as string[]);
   const wanted = new Set(sandboxIds.map((id) => `skiff-${id.slice(0, 20)}`));
   const netns = netnsNames.filter((n) => wanted.has(n));

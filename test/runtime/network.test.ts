@@ -101,7 +101,7 @@ describe('pod network', () => {
       expect(isRuntimeError(err, 'Unavailable')).toBe(true);
       expect((err as Error).message).toMatch(/no-cni-plugins-here/);
       expect(await broken.rt.listPodSandbox()).toEqual([]);
-      expect(await fs.readdir(path.join(broken.root, 'rt', 'sandboxes'))).toEqual([]);
+      expect(await fs.readdir(path.join(broken.stateDir, 'sandboxes'))).toEqual([]);
       expect((await runCommand('ip', ['link', 'show', broken.bridge])).code).not.toBe(0);
       expect(await fs.readdir(path.join(broken.root, 'rt', 'logs'))).toEqual([]);
     } finally {

@@ -16,7 +16,7 @@ afterAll(async () => {
 
 describe('re-adoption and cleanup', () => {
   it('re-adopts a container started by another process that has exited, and stops it', async () => {
-    const child = startProcess(process.execPath, ['--import', 'tsx', `${repoRoot}/test/runtime/detached-start.ts`, JSON.stringify({ root: h.root, bridge: h.bridge, podCidr: h.podCidr, cgroupParent: h.cgroupParent })], { cwd: repoRoot });
+    const child = startProcess(process.execPath, ['--import', 'tsx', `${repoRoot}/test/runtime/detached-start.ts`, JSON.stringify({ root: h.root, stateDir: h.stateDir, bridge: h.bridge, podCidr: h.podCidr, cgroupParent: h.cgroupParent })], { cwd: repoRoot });
     const exit = await child.exited;
     expect(exit.code, child.output()).toBe(0);
     const { sandbox, container } = JSON.parse(child.output().trim().split('\n').pop() as string) as { sandbox: string; container: string };
