@@ -5,8 +5,8 @@
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
-import { SCHEMAS, schemaFor } from '../schemas/index.js';
-import type { JsonSchema } from '../schemas/index.js';
+import { schemaFor } from '../kinds/index.js';
+import type { JsonSchema } from '../schemas/json-schema.js';
 import { EXTENSION_KEYWORDS, isInt32, isInt64 } from '../schemas/json-schema.js';
 import { isQuantity, quantityError } from '../quantity.js';
 import type { StatusCause } from '../types/meta.js';
@@ -30,8 +30,9 @@ const VALIDATORS = new Map<string, ValidateFunction>();
 
 function validatorFor(kind: string): ValidateFunction | undefined {
   let validate = VALIDATORS.get(kind);
-  if (!validate && Object.hasOwn(SCHEMAS, kind)) {
-    validate = ajv.compile(SCHEMAS[kind as keyof typeof SCHEMAS] as JsonSchema);
+  const schema = validate ? undefined : schemaFor(kind);
+  if (schema) {
+    validate = ajv.compile(schema);
     VALIDATORS.set(kind, validate);
   }
   return validate;
