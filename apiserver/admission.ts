@@ -32,7 +32,6 @@ export function defaultForCreate(obj: KubeObject): void {
 
 /** Runs validation; throws 422 Invalid (400 for unknown fields under Strict); answers the warnings to send back (fieldValidation=Warn). */
 export function admit(r: ResourceInfo, obj: KubeObject, opts: AdmitOptions, fieldValidation: FieldValidation = 'Warn'): string[] {
-  const causes = validateObject(obj, { ...opts, kind: r.kind, shapeChecked: true });
   const warnings: string[] = [];
   if (fieldValidation === 'Strict') {
     // Kubernetes' strict decoder refuses the body before validation runs: 400, not 422.
@@ -46,6 +45,9 @@ export function admit(r: ResourceInfo, obj: KubeObject, opts: AdmitOptions, fiel
     const dropped = dropUnknownFields(obj, r.kind);
     if (fieldValidation === 'Warn') for (const f of dropped) warnings.push(`unknown field "${f}"`);
   }
+  // Validation sees the object as decoded: without the fields its kind does not know (a pod
+  // update with an unknown spec field is not a change of the spec).
+  const causes = validateObject(obj, { ...opts, kind: r.kind, shapeChecked: true });
   if (causes.length) throw errors.invalid(r.kind, obj.metadata?.name ?? '', causes, r.group || undefined);
   return warnings;
 }
