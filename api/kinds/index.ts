@@ -3,6 +3,7 @@
 // (api/resources.ts), schemas, defaults, validation, the API server's strategy and Table.
 import type { JsonSchema } from '../schemas/json-schema.js';
 import type { KubeObject } from '../types/meta.js';
+import { configMapKind } from './configmap.js';
 import { eventKind } from './event.js';
 import type { KindDefinition } from './kind.js';
 import { leaseKind } from './lease.js';
@@ -14,7 +15,7 @@ export type { KindDefinition, KindStrategy, PrinterColumn } from './kind.js';
 export { DEFAULT_COLUMNS, hasStatusSubresource } from './kind.js';
 
 /** In discovery's order. */
-export const KINDS: readonly KindDefinition[] = [namespaceKind, nodeKind, podKind, eventKind, leaseKind];
+export const KINDS: readonly KindDefinition[] = [namespaceKind, nodeKind, podKind, eventKind, configMapKind, leaseKind];
 
 const BY_KIND = new Map(KINDS.map((k) => [k.resource.kind, k]));
 

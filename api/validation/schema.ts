@@ -19,7 +19,7 @@ const addFormats: FormatsPlugin =
   (addFormatsPlugin as unknown as { default?: FormatsPlugin }).default ?? (addFormatsPlugin as unknown as FormatsPlugin);
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-addFormats(ajv, ['date-time']);
+addFormats(ajv, ['date-time', 'byte']);
 // Go's integer widths: ajv-formats' int64 accepts any double that is an integer (1e300 too).
 ajv.addFormat('int64', { type: 'number', validate: isInt64 });
 ajv.addFormat('int32', { type: 'number', validate: isInt32 });
@@ -79,6 +79,7 @@ function describeType(t: unknown): string {
 
 const FORMAT_MESSAGES: Record<string, string> = {
   'date-time': 'must be an RFC 3339 date-time',
+  byte: 'must be base64-encoded bytes',
   int64: 'must be a 64-bit integer',
   int32: 'must be a 32-bit integer',
 };
