@@ -7,6 +7,25 @@ import { defineKind, resourceRow } from './kind.js';
 
 const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 
+/** OBJECT: "pod/kuard", or just "node" when the event names no object. */
+export function eventObject(ev: Event): string {
+  const kind = (ev.involvedObject?.kind ?? '').toLowerCase();
+  return ev.involvedObject?.name ? `${kind}/${ev.involvedObject.name}` : kind;
+}
+
+/** kubectl's LAST SEEN / FIRST SEEN: lastTimestamp, else firstTimestamp, else eventTime; and the count. */
+export function eventTimes(ev: Event, now: number = Date.now()): { first: string; last: string; count: number } {
+  const first = ev.firstTimestamp ? ageOf(ev.firstTimestamp, now) : ageOf(ev.eventTime, now);
+  const last = ev.lastTimestamp ? ageOf(ev.lastTimestamp, now) : first;
+  return { first, last, count: ev.count || 1 };
+}
+
+function eventSource(ev: Event): string {
+  const component = ev.source?.component || ev.reportingComponent || '';
+  const host = ev.source?.host || ev.reportingInstance || '';
+  return host ? `${component}, ${host}` : component;
+}
+
 export const eventKind = defineKind<Event>({
   resource: resourceRow({ group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'] }),
   schema: eventSchema,
@@ -28,23 +47,17 @@ export const eventKind = defineKind<Event>({
       type: str(ev.type),
     };
   },
+  // Wide adds its columns between these, in kube-apiserver's order.
   columns: [
-    {
-      name: 'Last Seen',
-      type: 'string',
-      priority: 0,
-      description: 'The time at which the most recent occurrence of this event was recorded.',
-      cell: (e, now) => ageOf(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp, now),
-    },
-    { name: 'Type', type: 'string', priority: 0, description: 'Type of this event (Normal, Warning).', cell: (e) => e.type ?? '' },
-    { name: 'Reason', type: 'string', priority: 0, description: 'Why the action was taken.', cell: (e) => e.reason ?? '' },
-    {
-      name: 'Object',
-      type: 'string',
-      priority: 0,
-      description: 'The object this Event is about.',
-      cell: (e) => `${(e.involvedObject?.kind ?? '').toLowerCase()}/${e.involvedObject?.name ?? ''}`,
-    },
-    { name: 'Message', type: 'string', priority: 0, description: 'A human-readable description of the status of this operation.', cell: (e) => e.message ?? '' },
+    { name: 'Last Seen', type: 'string', priority: 0, description: 'The time at which the most recent occurrence of this event was recorded.', cell: (e, now) => eventTimes(e, now).last },
+    { name: 'Type', type: 'string', priority: 0, description: 'Type of this event (Normal, Warning), new types could be added in the future.', cell: (e) => e.type ?? '' },
+    { name: 'Reason', type: 'string', priority: 0, description: 'This should be a short, machine understandable string that gives the reason for the transition into the object\'s current status.', cell: (e) => e.reason ?? '' },
+    { name: 'Object', type: 'string', priority: 0, description: 'The object that this event is about.', cell: eventObject },
+    { name: 'Subobject', type: 'string', priority: 1, description: 'The field of the object this event is about (spec.containers{name}).', cell: (e) => e.involvedObject?.fieldPath ?? '' },
+    { name: 'Source', type: 'string', priority: 1, description: 'The component reporting this event.', cell: eventSource },
+    { name: 'Message', type: 'string', priority: 0, description: 'A human-readable description of the status of this operation.', cell: (e) => (e.message ?? '').trim() },
+    { name: 'First Seen', type: 'string', priority: 1, description: 'The time at which the event was first recorded.', cell: (e, now) => eventTimes(e, now).first },
+    { name: 'Count', type: 'string', priority: 1, description: 'The number of times this event has occurred.', cell: (e, now) => String(eventTimes(e, now).count) },
+    { name: 'Name', type: 'string', priority: 1, description: 'Name must be unique within a namespace.', cell: (e) => e.metadata.name ?? '' },
   ],
 });

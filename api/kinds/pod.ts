@@ -4,19 +4,20 @@ import { bindingSchema, podSchema } from '../schemas/pod.js';
 import type { Pod } from '../types/core.js';
 import { validatePod, validatePodStatus } from '../validation/pod.js';
 import { validatePodSpecUpdate } from '../validation/pod-update.js';
+import { podSummary } from './pod-status.js';
 import { ageColumn, defineKind, nameColumn, resourceRow } from './kind.js';
 
 const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 
-/** The STATUS column: the reason of the last container that is waiting or terminated, else the phase. */
-function podStatus(p: Pod): string {
-  if (p.metadata.deletionTimestamp) return 'Terminating';
-  let reason: string = p.status?.reason ?? p.status?.phase ?? 'Unknown';
-  for (const c of p.status?.containerStatuses ?? []) {
-    if (c.state?.waiting?.reason) reason = c.state.waiting.reason;
-    else if (c.state?.terminated?.reason) reason = c.state.terminated.reason;
-  }
-  return reason;
+const orNone = (s: string | undefined | null): string => (s ? s : '<none>');
+
+/** READINESS GATES: how many of the pod's gates its conditions meet, "<none>" without gates. */
+function readinessGates(pod: Pod): string {
+  // readinessGates is not in skiff's PodSpec type yet; read it loosely so a server that keeps it is shown right.
+  const gates = (pod.spec as { readinessGates?: { conditionType: string }[] } | undefined)?.readinessGates ?? [];
+  if (gates.length === 0) return '<none>';
+  const met = gates.filter((g) => pod.status?.conditions?.find((c) => c.type === g.conditionType)?.status === 'True').length;
+  return `${met}/${gates.length}`;
 }
 
 export const podKind = defineKind<Pod>({
@@ -62,25 +63,13 @@ export const podKind = defineKind<Pod>({
   }),
   columns: [
     nameColumn,
-    {
-      name: 'Ready',
-      type: 'string',
-      priority: 0,
-      description: 'The aggregate readiness state of this pod for accepting traffic.',
-      cell: (p) => `${(p.status?.containerStatuses ?? []).filter((c) => c.ready).length}/${p.spec?.containers?.length ?? 0}`,
-    },
-    { name: 'Status', type: 'string', priority: 0, description: 'The aggregate status of the containers in this pod.', cell: podStatus },
-    {
-      name: 'Restarts',
-      type: 'string',
-      priority: 0,
-      description: 'The number of times the containers in this pod have been restarted.',
-      cell: (p) => String((p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0)),
-    },
+    { name: 'Ready', type: 'string', priority: 0, description: 'The aggregate readiness state of this pod for accepting traffic.', cell: (p, now) => podSummary(p, now).ready },
+    { name: 'Status', type: 'string', priority: 0, description: 'The aggregate status of the containers in this pod.', cell: (p, now) => podSummary(p, now).status },
+    { name: 'Restarts', type: 'string', priority: 0, description: 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.', cell: (p, now) => podSummary(p, now).restarts },
     ageColumn,
-    { name: 'IP', type: 'string', priority: 1, description: 'IP address allocated to the pod. Routable at least within the cluster.', cell: (p) => p.status?.podIP ?? '<none>' },
-    { name: 'Node', type: 'string', priority: 1, description: 'Name of the Node to which this pod is assigned.', cell: (p) => p.spec?.nodeName ?? '<none>' },
-    { name: 'Nominated Node', type: 'string', priority: 1, description: 'Name of the node nominated by the scheduler to run this pod, for preemption.', cell: (p) => p.status?.nominatedNodeName ?? '<none>' },
-    { name: 'Readiness Gates', type: 'string', priority: 1, description: 'Readiness gates the pod waits on.', cell: () => '<none>' },
+    { name: 'IP', type: 'string', priority: 1, description: 'IP address allocated to the pod. Routable at least within the cluster.', cell: (p) => orNone(p.status?.podIPs?.[0]?.ip || p.status?.podIP) },
+    { name: 'Node', type: 'string', priority: 1, description: 'Name of the Node to which this pod is assigned.', cell: (p) => orNone(p.spec?.nodeName) },
+    { name: 'Nominated Node', type: 'string', priority: 1, description: 'Name of the node nominated by the scheduler to run this pod, for preemption.', cell: (p) => orNone(p.status?.nominatedNodeName) },
+    { name: 'Readiness Gates', type: 'string', priority: 1, description: 'Readiness gates the pod waits on, and how many of them are met.', cell: readinessGates },
   ],
 });
