@@ -14,7 +14,7 @@ import { KeyLayout } from '../../apiserver/storage/keys.js';
 import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
 import { baseObject } from '../fuzz/schema-gen.js';
-import { client, type Client, type Reply } from './http.js';
+import { client, openWatch, type Client, type Reply } from './http.js';
 
 let etcd: EtcdFixture;
 let api: ApiServerFixture;
@@ -147,6 +147,28 @@ describe('every kind is one declaration', () => {
     }
     // containers, ports, env, volumes, conditions, finalizers, ...: the walk did reach them.
     expect(lists).toBeGreaterThan(10);
+  });
+
+  it('REST and watch: create, get, list by field selector, update, delete, each seen by a watch', async () => {
+    for (const k of KINDS) {
+      const name = fresh('rest');
+      const watch = await openWatch(api.url, `${collection(k)}?watch=true&fieldSelector=metadata.name%3D${name}`, api.adminToken);
+      try {
+        expect(watch.status, r(k).kind).toBe(200);
+        const created = await create(k, name);
+        expect((await admin.get(item(k, name))).body.metadata?.uid, r(k).kind).toBe(created.metadata.uid);
+        const list = await admin.get<{ kind: string; items: KubeObject[] }>(`${collection(k)}?fieldSelector=metadata.name%3D${name}`);
+        expect([list.body.kind, list.body.items.map((o) => o.metadata.name)], r(k).kind).toEqual([r(k).listKind, [name]]);
+        expect((await admin.patch(item(k, name), { metadata: { labels: { seen: 'yes' } } })).status, r(k).kind).toBe(200);
+        expect((await admin.del(item(k, name))).status, r(k).kind).toBe(200);
+        // A namespace is marked Terminating (MODIFIED) before it goes.
+        let events = await watch.until(3);
+        if (events.at(-1)?.type !== 'DELETED') events = await watch.until(4);
+        expect([...events.slice(0, 2), events.at(-1)].map((e) => e?.type), r(k).kind).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
+      } finally {
+        watch.close();
+      }
+    }
   });
 
   it("the Table kubectl get asks for has each kind's declared columns", async () => {
