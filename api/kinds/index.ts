@@ -12,7 +12,7 @@ import { nodeKind } from './node.js';
 import { podKind } from './pod.js';
 
 export type { KindDefinition, KindStrategy, PrinterColumn } from './kind.js';
-export { DEFAULT_COLUMNS, hasStatusSubresource } from './kind.js';
+export { DEFAULT_COLUMNS } from './kind.js';
 
 /** In discovery's order. */
 export const KINDS: readonly KindDefinition[] = [namespaceKind, nodeKind, podKind, eventKind, configMapKind, leaseKind];

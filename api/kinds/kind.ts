@@ -25,9 +25,11 @@ export interface PrinterColumn<T> {
 }
 
 /**
- * What the server decides about the kind's objects beyond the generic rules (uid,
- * creationTimestamp, generation moving on spec changes, status written only through /status
- * when the resource has a status subresource, system metadata kept on update).
+ * What the server decides about the kind's objects beyond the generic rules of
+ * apiserver/strategy.ts: uid and creationTimestamp set on create, generation 1 on create and
+ * moving when the spec changes (never, for a kind without a spec), status written only
+ * through /status when `resource.subresources` has "status", system metadata kept on update.
+ * What may not change on update is `validateUpdate`'s.
  */
 export interface KindStrategy<T> {
   /** PrepareForCreate: what a create resets whatever the client sent (a fresh status). Runs before defaults. */
@@ -87,9 +89,6 @@ export function resourceRow(
 export function defineKind<T extends KubeObject>(def: KindDefinition<T>): KindDefinition {
   return def as unknown as KindDefinition;
 }
-
-/** Whether the kind's status is written only through /status (the main resource keeps the stored one). */
-export const hasStatusSubresource = (def: KindDefinition): boolean => def.resource.subresources.includes('status');
 
 /** The NAME column every kind starts with. */
 export const nameColumn: PrinterColumn<KubeObject> = {
