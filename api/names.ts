@@ -51,19 +51,6 @@ const DNS1123_SUBDOMAIN_ERROR = regexError(
   'example.com',
 );
 
-const CONFIG_MAP_KEY_FMT = '[-._a-zA-Z0-9]+';
-const CONFIG_MAP_KEY_RE = anchored(CONFIG_MAP_KEY_FMT);
-const CONFIG_MAP_KEY_ERROR = regexError("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", CONFIG_MAP_KEY_FMT, 'key.name', 'KEY_NAME', 'key-name');
-
-/** apimachinery's IsConfigMapKey: a key of a ConfigMap's or Secret's data, which becomes a file name. */
-export function configMapKeyErrors(value: string): string[] {
-  const errs = cappedFormatErrors(value, DNS1123_SUBDOMAIN_MAX_LENGTH, CONFIG_MAP_KEY_RE, CONFIG_MAP_KEY_ERROR);
-  if (value === '.') errs.push("must not be '.'");
-  else if (value === '..') errs.push("must not be '..'");
-  else if (value.startsWith('..')) errs.push("must not start with '..'");
-  return errs;
-}
-
 export function dns1123LabelErrors(value: string): string[] {
   return cappedFormatErrors(value, DNS1123_LABEL_MAX_LENGTH, DNS1123_LABEL_RE, DNS1123_LABEL_ERROR);
 }
@@ -156,6 +143,22 @@ export function envVarNameErrors(value: string): string[] {
       'MyEnvName1',
     ),
   ];
+}
+
+const CONFIG_MAP_KEY_FMT = '[-._a-zA-Z0-9]+';
+const CONFIG_MAP_KEY_RE = anchored(CONFIG_MAP_KEY_FMT);
+const CONFIG_MAP_KEY_ERROR = regexError("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", CONFIG_MAP_KEY_FMT, 'key.name', 'KEY_NAME', 'key-name');
+
+/**
+ * A key of a ConfigMap's or a Secret's data (IsConfigMapKey): it becomes a file name in a
+ * volume, so no '/', and no '.' or '..' that would step out of the volume's directory.
+ */
+export function configMapKeyErrors(value: string): string[] {
+  const errs = cappedFormatErrors(value, DNS1123_SUBDOMAIN_MAX_LENGTH, CONFIG_MAP_KEY_RE, CONFIG_MAP_KEY_ERROR);
+  if (value === '.') errs.push("must not be '.'");
+  else if (value === '..') errs.push("must not be '..'");
+  else if (value.startsWith('..')) errs.push("must not start with '..'");
+  return errs;
 }
 
 /** Named ports are IANA service names (RFC 6335): at most 15 of [-a-z0-9], a letter, no '--', no edge '-'. */

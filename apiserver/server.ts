@@ -26,7 +26,7 @@ import { proxyPodStream, streamKindOf } from './handlers/pod-stream.js';
 import { precompileValidators } from '../api/validation/index.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { queryOf, restHandler } from './rest.js';
-import { EtcdStore, storageError } from './storage/etcd-store.js';
+import { ETCD_GRPC_OPTIONS, EtcdStore, storageError } from './storage/etcd-store.js';
 import { startCompactor } from './storage/compactor.js';
 import { KeyLayout } from './storage/keys.js';
 import { WatchCache } from './storage/watch-cache.js';
@@ -162,7 +162,7 @@ async function ensureNamespaces(ctx: ApiContext): Promise<void> {
 
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const log = opts.log;
-  const client = new Etcd3({ hosts: opts.etcdServers, credentials: opts.etcdCredentials });
+  const client = new Etcd3({ hosts: opts.etcdServers, credentials: opts.etcdCredentials, grpcOptions: ETCD_GRPC_OPTIONS });
   const keys = new KeyLayout(opts.etcdPrefix ?? '/registry');
   const events = findResource('events', '');
   const store = new EtcdStore(client, {

@@ -13,6 +13,7 @@ import { crashLoopBackoff, imagePullBackoff } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import { DEFAULT_IMAGE_GC_PERIOD_MS, ImageGCManager, type ImageGCPolicy } from './image-gc/manager.js';
 import { ImagePuller } from './image-puller.js';
+import type { GetSecret } from './pull-secrets.js';
 import { LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './labels.js';
 import { silentLogger, type Logger } from './logger.js';
 import { NodeLease } from './node-lease.js';
@@ -58,6 +59,13 @@ export interface KubeletOptions {
    */
   eventQPS?: number;
   eventBurst?: number;
+  /**
+   * Reads the Secrets a pod names in spec.imagePullSecrets, for its pulls. The API server does
+   * not serve the Secret kind yet, so by default there are none (each is reported missing and
+   * the pull goes on with the node's credentials); once it does, this is a GET of
+   * /api/v1/namespaces/{ns}/secrets/{name} with the node's client.
+   */
+  getSecret?: GetSecret;
 }
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
@@ -152,7 +160,7 @@ export class Kubelet {
     const executor = new PodActionsExecutor({
       runtime,
       images,
-      puller: new ImagePuller({ images, recorder: this.#recorder, backoff: pull, clock: this.#clock }),
+      puller: new ImagePuller({ images, recorder: this.#recorder, backoff: pull, clock: this.#clock, ...(opts.getSecret ? { getSecret: opts.getSecret } : {}) }),
       recorder: this.#recorder,
       reasons,
       crashBackoff: crash,

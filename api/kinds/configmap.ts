@@ -3,6 +3,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { configMapKeyErrors } from '../names.js';
 import type { JsonSchema } from '../schemas/json-schema.js';
+import { MAX_SECRET_BYTES, base64DecodedLength, base64ErrorOffset } from '../secrets.js';
 import { bool, strMap } from '../schemas/json-schema.js';
 import { envelope } from '../schemas/meta.js';
 import type { ConfigMap } from '../types/core.js';
@@ -11,7 +12,7 @@ import { FieldPath, forbidden, invalid, tooLong } from '../validation/field.js';
 import { ageColumn, defineKind, nameColumn, resourceRow } from './kind.js';
 
 /** Kubernetes' MaxSecretSize, which holds for a ConfigMap's data and binaryData together. */
-export const MAX_CONFIG_MAP_BYTES = 1024 * 1024;
+export const MAX_CONFIG_MAP_BYTES = MAX_SECRET_BYTES;
 
 const IMMUTABLE = 'field is immutable when `immutable` is set';
 
@@ -42,7 +43,10 @@ function validateConfigMap(cm: ConfigMap): StatusCause[] {
   }
   for (const [key, value] of Object.entries(cm.binaryData ?? {})) {
     for (const msg of configMapKeyErrors(key)) causes.push(invalid(binaryData.bracketKey(key), key, msg));
-    size += Buffer.from(value, 'base64').length;
+    // The schema refused bad base64 as the body was decoded; a caller that skipped it learns here.
+    const at = base64ErrorOffset(value);
+    if (at === undefined) size += base64DecodedLength(value);
+    else causes.push(invalid(binaryData.bracketKey(key), key, `illegal base64 data at input byte ${at}`));
   }
   // The field is "": the error is about the whole object.
   if (size > MAX_CONFIG_MAP_BYTES) causes.push(tooLong(FieldPath.root(), MAX_CONFIG_MAP_BYTES));

@@ -9,6 +9,7 @@ import { schemaFor } from '../kinds/index.js';
 import type { JsonSchema } from '../schemas/json-schema.js';
 import { EXTENSION_KEYWORDS, isInt32, isInt64 } from '../schemas/json-schema.js';
 import { isQuantity, quantityError } from '../quantity.js';
+import { base64ErrorOffset } from '../secrets.js';
 import type { StatusCause } from '../types/meta.js';
 import { FieldPath, invalid, isObject, notSupported, required, typeInvalid } from './field.js';
 
@@ -19,10 +20,12 @@ const addFormats: FormatsPlugin =
   (addFormatsPlugin as unknown as { default?: FormatsPlugin }).default ?? (addFormatsPlugin as unknown as FormatsPlugin);
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-addFormats(ajv, ['date-time', 'byte']);
+addFormats(ajv, ['date-time']);
 // Go's integer widths: ajv-formats' int64 accepts any double that is an integer (1e300 too).
 ajv.addFormat('int64', { type: 'number', validate: isInt64 });
 ajv.addFormat('int32', { type: 'number', validate: isInt32 });
+// []byte fields (a ConfigMap's binaryData): standard padded base64, as Go's decoder reads it.
+ajv.addFormat('byte', { type: 'string', validate: (s: string) => base64ErrorOffset(s) === undefined });
 ajv.addVocabulary([...EXTENSION_KEYWORDS]);
 ajv.addKeyword({ keyword: 'x-skiff-quantity', type: ['string', 'number'], schemaType: 'boolean', errors: false, validate: (_on: boolean, data: unknown) => isQuantity(data) });
 

@@ -9,8 +9,10 @@
 // (Authorization, or a bearer token in the WebSocket subprotocols) never leaves here.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ApiError} from '../../api/errors.js';
+import type { ApiError } from '../../api/errors.js';
 import { errors } from '../../api/errors.js';
+import { coalesceTickWrites } from '../../api/httpstream/tick-writes.js';
+import { queryBool } from '../../api/query.js';
 import { findResource } from '../../api/resources.js';
 import type { Node, Pod } from '../../api/types/core.js';
 import type { UserInfo } from '../auth/user.js';
@@ -38,10 +40,7 @@ function queryValues(url: URL, name: string): string[] {
 }
 
 function flag(url: URL, name: string): boolean {
-  const v = url.searchParams.get(name);
-  if (v === null || v === '' || v === 'false' || v === '0') return false;
-  if (v === 'true' || v === '1') return true;
-  throw errors.badRequest(`${name} must be true or false (got "${v}")`);
+  return queryBool(url.searchParams.get(name));
 }
 
 /** The kubelet's path and query for a stream, from the API request (kube's streamParams). */
@@ -174,6 +173,9 @@ function splice(a: Duplex, b: Duplex): void {
     s.on('error', end);
     s.on('close', end);
   }
+  // Before the pipes' own 'data' listeners: what one read of the socket brings leaves as one write.
+  a.on('data', coalesceTickWrites(b));
+  b.on('data', coalesceTickWrites(a));
   a.pipe(b);
   b.pipe(a);
 }

@@ -115,6 +115,16 @@ function decodeContinue(token: string, prefix: string): ContinueToken {
 /** etcd's default --max-request-bytes: a put beyond it is refused. */
 export const DEFAULT_MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
 
+/** Keys per read of a list that has no limit (see list()). */
+const UNLIMITED_LIST_PAGE = 500;
+
+/**
+ * The etcd client's gRPC options: no cap on an answer's size (grpc-js takes 4 MiB by default,
+ * etcd's Go client takes any, as kube-apiserver does). A page of a list is bounded by its keys,
+ * and objects of up to DEFAULT_MAX_OBJECT_BYTES can make one bigger than 4 MiB.
+ */
+export const ETCD_GRPC_OPTIONS = { 'grpc.max_receive_message_length': -1 } as const;
+
 /** How a conditional write came out: landed at `revision`, or not, with the key's current value. */
 interface WriteOutcome {
   succeeded: boolean;
@@ -317,8 +327,10 @@ export class EtcdStore {
     }
     const end = prefixEnd(prefix);
     const items: KubeObject[] = [];
-    // With a filter, a page may need several reads to find `limit` matches.
-    const chunk = limit ? Math.max(limit, opts.filter ? 500 : limit) : 0;
+    // With a filter, a page may need several reads to find `limit` matches; a list with no
+    // limit is read in pages too, all at the first page's revision: etcd answers a range in one
+    // gRPC message, and one message of a few thousand pods is past what a client takes.
+    const chunk = limit ? Math.max(limit, opts.filter ? 500 : limit) : UNLIMITED_LIST_PAGE;
     for (;;) {
       let b = this.client.getAll().inRange({ start, end });
       if (chunk) b = b.limit(chunk);
@@ -345,7 +357,7 @@ export class EtcdStore {
           return { items, resourceVersion: String(rev), continueToken: encodeContinue({ rv: rev, start: next }), remainingItemCount: remaining };
         }
       }
-      if (!chunk || !res.more || res.kvs.length === 0) return { items, resourceVersion: String(rev) };
+      if (!res.more || res.kvs.length === 0) return { items, resourceVersion: String(rev) };
       start = `${res.kvs[res.kvs.length - 1].key.toString('utf8')}\u0000`;
     }
   }

@@ -4,7 +4,9 @@
 // on the pod IP and on the node's port; down leaves nothing of the pods behind, and the
 // next up brings the objects back. The managed etcd takes only the API server's client
 // certificate (etcdctl as nobody, or as root without it, gets nothing), and no file of the state
-// dir but certificates is readable by another user. Real processes, real containers, as root.
+// dir but certificates is readable by another user. On the same cluster, kubectl's streaming
+// verbs (exec, exec -i, exec -it, cp, port-forward) into the kuard pod, with 1.33, 1.30 and
+// 1.27. Real processes, real containers, as root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -22,6 +24,8 @@ import { Supervisor } from '../../cluster/supervisor.js';
 import { childCgroups, expectDockerRunCgroup } from '../fixtures/cgroups.js';
 import { eventually } from '../fixtures/eventually.js';
 import { freePort, freePortRun } from '../fixtures/ports.js';
+import { KUBECTL, expectAllStreamVerbs, expectExecOutErrExit, expectPortForward, type KubectlOn } from '../fixtures/kubectl-stream-checks.js';
+import { haveTool } from '../fixtures/tools.js';
 import { repoRoot, skiffEntry } from '../fixtures/process.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
@@ -319,6 +323,29 @@ describe('skiff up / down', () => {
       client2.close();
     }
   }, 600_000);
+
+  // On the same cluster (the test above leaves it up again with the kuard pod; run alone, this
+  // brings it up with the demo): issue 19's must-show through skiff up's own API server,
+  // kubelet and CNI, with the real kubectl.
+  it.runIf(haveTool(KUBECTL))('kubectl exec, exec -i, exec -it, cp, port-forward, 401 and 403 on the kuard pod: all with 1.33, an exec and a port-forward with 1.30 and 1.27', async () => {
+    const kubeconfig = path.join(stateDir, 'kubeconfig');
+    await skiff(['up', ...flags, ...(existsSync(kubeconfig) ? [] : ['--demo'])]);
+    const client = new RestClient(connectionFromKubeconfig({ kubeconfig }));
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-up-streams-'));
+    try {
+      await eventually(async () => (await client.pods.get('kuard', { namespace: 'default' })).status?.containerStatuses?.[0]?.state?.running, 'the kuard pod running', 120_000, { intervalMs: 500 });
+      const k: KubectlOn = { kubeconfig, namespace: 'default', version: '1.33' };
+      const forbidden = ['scheduler', `kubelet-${node}`].map((id) => path.join(stateDir, 'kubeconfigs', `${id}.kubeconfig`));
+      await expectAllStreamVerbs(k, 'kuard', { port: 8080, page: 'Hello from kuard', dir, forbidden });
+      for (const version of ['1.30', '1.27']) {
+        await expectExecOutErrExit({ ...k, version }, 'kuard');
+        await expectPortForward({ ...k, version }, 'kuard', 8080, 'Hello from kuard');
+      }
+    } finally {
+      client.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
 
 describe('skiff up on an existing etcd over TLS', () => {
