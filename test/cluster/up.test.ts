@@ -113,7 +113,7 @@ describe('skiff up / down', () => {
     for (const d of ['.', 'pki', 'pki/etcd', 'kubeconfigs', 'etcd', 'logs', 'registry', 'kubelet', 'kubelet/runtime', 'kubelet/runtime/containers', 'kubelet/runtime/sandboxes']) {
       expect((await stat(path.join(stateDir, d))).mode & 0o777, d).toBe(0o700);
     }
-    for (const f of ['kubeconfig', 'tokens.csv', 'registries.yaml', 'pki/ca.key', 'pki/etcd/ca.key', 'pki/apiserver-etcd-client.key']) {
+    for (const f of ['kubeconfig', 'tokens.csv', 'registries.yaml', 'pki/ca.key', 'pki/etcd/ca.key', 'pki/apiserver-etcd-client.key', 'encryption-config.yaml']) {
       expect((await stat(path.join(stateDir, f))).mode & 0o777, f).toBe(0o600);
     }
 
@@ -166,7 +166,16 @@ describe('skiff up / down', () => {
     }
     const accept = 'application/vnd.oci.image.manifest.v1+json';
     expect((await fetch(`http://${registryAddr}/v2/kuar-demo/kuard-amd64/manifests/blue`, { headers: { accept, authorization: `Basic ${Buffer.from(`skiff:${password}`).toString('base64')}` } })).status).toBe(200);
-    for (const log of await readdir(path.join(stateDir, 'logs'))) expect(await readFile(path.join(stateDir, 'logs', log), 'utf8'), log).not.toContain(password);
+    // Secrets are encrypted at rest with a key made for this cluster, which no log holds.
+    const encryption = parse(await readFile(path.join(stateDir, 'encryption-config.yaml'), 'utf8')) as { resources: { resources: string[]; providers: { secretbox?: { keys: { secret: string }[] } }[] }[] };
+    expect(encryption.resources[0]?.resources).toEqual(['secrets']);
+    const encryptionKey = encryption.resources[0]?.providers[0]?.secretbox?.keys[0]?.secret ?? '';
+    expect(Buffer.from(encryptionKey, 'base64')).toHaveLength(32);
+    for (const log of await readdir(path.join(stateDir, 'logs'))) {
+      const text = await readFile(path.join(stateDir, 'logs', log), 'utf8');
+      expect(text, log).not.toContain(password);
+      expect(text, log).not.toContain(encryptionKey);
+    }
 
     let webContainer: string | undefined;
     const client = new RestClient(connectionFromKubeconfig({ kubeconfig: path.join(stateDir, 'kubeconfig') }));
@@ -192,6 +201,7 @@ describe('skiff up / down', () => {
       // given one kubeconfig per component, each with a token of its own, and the kubelet's
       // first lease lookup (a 404 on a new cluster) is logged as system:node:<node>.
       const args = (await readFile(`/proc/${serverPid}/cmdline`, 'utf8')).split('\0');
+      expect(args).toContain(`--kube-apiserver-arg=--encryption-provider-config=${path.join(stateDir, 'encryption-config.yaml')}`);
       const tokens = new Set<string>();
       for (const flag of ['--kube-scheduler-arg=--kubeconfig=', '--kube-controller-manager-arg=--kubeconfig=', '--kubelet-arg=--kubeconfig=']) {
         const kubeconfig = args.find((a) => a.startsWith(flag))?.slice(flag.length) ?? '';
