@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyDefaults, defaultPullPolicy, imageTag, prepareForCreate } from './defaults.js';
+import { defaultPullPolicy, imageTag } from './defaults.js';
+import { applyDefaults, prepareForCreate } from './kinds/index.js';
 import type { Container, Namespace, Node, Pod } from './types/core.js';
 
 const pod = (...containers: Container[]): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: { containers } });

@@ -1,12 +1,11 @@
-// Server-side defaults, as Kubernetes' core/v1 defaults.go and the admission plugins that
-// always run (Priority, DefaultTolerationSeconds) leave an object: applied to every create
-// and update body before validation, so what is stored (and printed back) is what
-// kube-apiserver would store. Quantities are rewritten in canonical form ("0.5" -> "500m").
+// A pod's server-side defaults, as Kubernetes' core/v1 defaults.go and the admission plugins
+// that always run (Priority, DefaultTolerationSeconds) leave it: applied to every create and
+// update body before validation, so what is stored (and printed back) is what kube-apiserver
+// would store. Quantities are rewritten in canonical form ("0.5" -> "500m"). Each kind's
+// defaulting is called through its declaration (api/kinds/).
 import { Quantity } from './quantity.js';
 import { effectiveRequests, qosClass } from './pod-resources.js';
-import type { Container, ContainerPort, Namespace, Node, Pod, Probe, Toleration, Volume } from './types/core.js';
-import type { KubeObject } from './types/meta.js';
-
+import type { Container, ContainerPort, Pod, Probe, Toleration, Volume } from './types/core.js';
 
 export const DEFAULT_TOLERATION_SECONDS = 300;
 export const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
@@ -34,7 +33,8 @@ export function defaultPullPolicy(image: string | undefined): 'Always' | 'IfNotP
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const objects = <T>(v: unknown): T[] => (Array.isArray(v) ? (v.filter(isObj) as T[]) : []);
 
-function canonicalize(list: unknown): void {
+/** Rewrites a ResourceList's quantities in canonical form; a malformed one is left for validation. */
+export function canonicalize(list: unknown): void {
   if (!isObj(list)) return;
   for (const [k, v] of Object.entries(list)) {
     try {
@@ -91,7 +91,8 @@ function defaultTolerations(pod: Pod): void {
   if (added.length) pod.spec.tolerations = [...tolerations, ...added];
 }
 
-function defaultPod(pod: Pod): void {
+/** SetDefaults_Pod and its containers, volumes and tolerations: the Pod kind's defaulting (api/kinds/pod.ts). */
+export function defaultPod(pod: Pod): void {
   const spec = pod.spec;
   if (!isObj(spec)) return;
   spec.restartPolicy ??= 'Always';
@@ -117,62 +118,4 @@ function defaultPod(pod: Pod): void {
   if (!isObj(pod.status)) return;
   pod.status.phase ??= 'Pending';
   pod.status.qosClass ??= qosClass(pod);
-}
-
-function defaultNamespace(ns: Namespace): void {
-  // Kubernetes sets this at create and keeps it through updates; a body without it means the default.
-  ns.spec ??= {};
-  if (isObj(ns.spec)) ns.spec.finalizers ??= ['kubernetes'];
-  ns.status ??= {};
-  if (isObj(ns.status)) ns.status.phase ??= 'Active';
-}
-
-function defaultNode(node: Node): void {
-  const status = node.status;
-  if (!isObj(status)) return;
-  canonicalize(status.capacity);
-  canonicalize(status.allocatable);
-  // SetDefaults_NodeStatus: allocatable is the whole capacity unless the kubelet reserves some.
-  if (isObj(status.capacity) && status.allocatable === undefined) status.allocatable = { ...status.capacity };
-}
-
-/**
- * Mutates obj into its defaulted form, by `kind` (or obj.kind); other kinds are left alone.
- * Idempotent, so it is safe on create, update and patch results alike.
- */
-export function applyDefaults(obj: KubeObject, kind: string | undefined = obj?.kind): void {
-  if (!obj || typeof obj !== 'object') return;
-  switch (kind) {
-    case 'Pod':
-      defaultPod(obj as Pod);
-      break;
-    case 'Namespace':
-      defaultNamespace(obj as Namespace);
-      break;
-    case 'Node':
-      defaultNode(obj as Node);
-      break;
-  }
-}
-
-/**
- * What a create does beyond defaulting (the registry strategies' PrepareForCreate): a client
- * cannot create an object with a status of its choosing, so status starts afresh, and a new
- * namespace gets the "kubernetes" finalizer. Call before applyDefaults.
- */
-export function prepareForCreate(obj: KubeObject, kind: string | undefined = obj?.kind): void {
-  if (!obj || typeof obj !== 'object') return;
-  switch (kind) {
-    case 'Pod': {
-      const pod = obj as Pod;
-      pod.status = { phase: 'Pending' };
-      break;
-    }
-    case 'Namespace': {
-      const ns = obj as Namespace;
-      ns.spec = { ...ns.spec, finalizers: ['kubernetes'] };
-      ns.status = { phase: 'Active' };
-      break;
-    }
-  }
 }

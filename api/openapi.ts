@@ -1,12 +1,12 @@
 // OpenAPI documents for /openapi/v2 (swagger 2.0) and /openapi/v3 (one document per group
-// version, plus the index), built from the same schemas validation uses. kubectl reads them
+// version, plus the index), built from the same schemas validation uses (each kind's, api/kinds/). kubectl reads them
 // for `explain` and to learn (from a PATCH operation's `fieldValidation` parameter and its
 // x-kubernetes-group-version-kind) that the server validates fields itself, so its own
 // client-side check steps aside. Named sub-schemas become definitions referenced by $ref.
 import { createHash } from 'node:crypto';
 import { RESOURCES, apiVersionOf } from './resources.js';
 import type { ResourceInfo } from './resources.js';
-import { SCHEMAS } from './schemas/index.js';
+import { kindDefinition, schemaFor } from './kinds/index.js';
 import type { GroupVersionKind, JsonSchema } from './schemas/index.js';
 import { objectMetaSchema } from './schemas/meta.js';
 
@@ -214,7 +214,7 @@ function resourcePaths(r: ResourceInfo, dialect: Dialect, kindName: string): Rec
     };
   }
   if (r.subresources.includes('binding')) {
-    const binding = definitionName(SCHEMAS.Binding);
+    const binding = definitionName(schemaFor('Binding') as JsonSchema);
     paths[`${item}/binding`] = {
       parameters: pathLevel([nameParam, ...nsParam]),
       post: { ...op('create binding of', 'post', operationId('create', r, ns, 'Binding'), binding, [QUERY.pretty, ...WRITE_PARAMS], binding), 'x-kubernetes-group-version-kind': { group: '', version: 'v1', kind: 'Binding' } },
@@ -228,10 +228,11 @@ function build(dialect: Dialect, resources: readonly ResourceInfo[]): { paths: R
   convert(objectMetaSchema, dialect, defs);
   const paths: Record<string, Json> = {};
   for (const r of resources) {
-    const schema = SCHEMAS[r.kind];
-    if (!schema) continue;
+    const kind = kindDefinition(r.kind);
+    if (!kind) continue;
+    const schema = kind.schema;
     convert(schema, dialect, defs);
-    if (r.subresources.includes('binding')) convert(SCHEMAS.Binding, dialect, defs);
+    for (const body of Object.values(kind.subresourceSchemas ?? {})) convert(body, dialect, defs);
     const name = definitionName(schema);
     defs.set(listDefinitionName(r, name), listDefinition(r, dialect, name));
     Object.assign(paths, resourcePaths(r, dialect, name));

@@ -1,9 +1,9 @@
-// The one table of strategic merge patch metadata: the kinds' schemas, read through their
+// The one table of strategic merge patch metadata: the kinds' schemas (api/kinds/), read through their
 // `x-kubernetes-patch-strategy` and `x-kubernetes-patch-merge-key` (core/v1's patchStrategy
 // and patchMergeKey tags). The OpenAPI document kubectl reads is generated from the same
 // schemas, so the API server's PATCH, server-side apply, `skiff apply` and kubectl agree on
 // every list by construction. A new kind adds schema rows, not code.
-import { schemaFor } from './schemas/index.js';
+import { schemaFor } from './kinds/index.js';
 import type { JsonSchema } from './schemas/index.js';
 
 export type { JsonSchema } from './schemas/index.js';

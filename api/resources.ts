@@ -1,5 +1,7 @@
 // The resources skiff serves: kind <-> plural, group/version, scope, short names, verbs.
-// Discovery, REST routing, the client and the CLI all read this one table.
+// Discovery, REST routing, the client and the CLI all read this one table; each row is
+// declared with the rest of its kind in api/kinds/.
+import { KINDS } from './kinds/index.js';
 
 export interface ResourceInfo {
   /** "" for the core group */
@@ -17,30 +19,8 @@ export interface ResourceInfo {
   categories?: string[];
 }
 
-const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
-
-export const RESOURCES: readonly ResourceInfo[] = [
-  {
-    group: '', version: 'v1', kind: 'Namespace', listKind: 'NamespaceList', plural: 'namespaces', singular: 'namespace',
-    namespaced: false, shortNames: ['ns'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], subresources: ['status'],
-  },
-  {
-    group: '', version: 'v1', kind: 'Node', listKind: 'NodeList', plural: 'nodes', singular: 'node',
-    namespaced: false, shortNames: ['no'], verbs: ALL_VERBS, subresources: ['status', 'proxy'],
-  },
-  {
-    group: '', version: 'v1', kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod',
-    namespaced: true, shortNames: ['po'], verbs: ALL_VERBS, subresources: ['status', 'binding', 'log', 'exec', 'attach', 'portforward'], categories: ['all'],
-  },
-  {
-    group: '', version: 'v1', kind: 'Event', listKind: 'EventList', plural: 'events', singular: 'event',
-    namespaced: true, shortNames: ['ev'], verbs: ALL_VERBS, subresources: [],
-  },
-  {
-    group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', listKind: 'LeaseList', plural: 'leases', singular: 'lease',
-    namespaced: true, shortNames: [], verbs: ALL_VERBS, subresources: [],
-  },
-];
+/** Every kind's resource row, from its declaration in api/kinds/. */
+export const RESOURCES: readonly ResourceInfo[] = KINDS.map((k) => k.resource);
 
 /** "v1" or "coordination.k8s.io/v1" */
 export function apiVersionOf(r: ResourceInfo): string {

@@ -1,7 +1,7 @@
 // Admission: defaults, then validation, before anything reaches etcd. The rules themselves
 // live in api/ (one source of truth for server and clients); this file only decides when
 // they run and turns their causes into a 422 Invalid Status.
-import * as defaults from '../api/defaults.js';
+import * as kinds from '../api/kinds/index.js';
 import { errors } from '../api/errors.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { KubeObject } from '../api/types/meta.js';
@@ -19,20 +19,19 @@ export interface AdmitOptions {
 // checked it against its kind's schema as it was decoded; defaults and strategies since only
 // added well-typed fields, so admission goes straight to the semantic rules.
 
-/** Fills in the defaults Kubernetes applies (pod restartPolicy, pull policy, qosClass, ...). */
+/** Fills in the defaults Kubernetes applies (pod restartPolicy, pull policy, qosClass, ...): the kind's own. */
 export function applyDefaults(obj: KubeObject): void {
-  defaults.applyDefaults(obj);
+  kinds.applyDefaults(obj);
 }
 
-/** A create starts from a fresh status (and a namespace from its finalizer), then defaults. */
+/** A create starts as its kind's strategy says (a fresh status, a namespace's finalizer), then defaults. */
 export function defaultForCreate(obj: KubeObject): void {
-  defaults.prepareForCreate(obj);
-  defaults.applyDefaults(obj);
+  kinds.prepareForCreate(obj);
+  kinds.applyDefaults(obj);
 }
 
 /** Runs validation; throws 422 Invalid (400 for unknown fields under Strict); answers the warnings to send back (fieldValidation=Warn). */
 export function admit(r: ResourceInfo, obj: KubeObject, opts: AdmitOptions, fieldValidation: FieldValidation = 'Warn'): string[] {
-  const causes = validateObject(obj, { ...opts, kind: r.kind, shapeChecked: true });
   const warnings: string[] = [];
   if (fieldValidation === 'Strict') {
     // Kubernetes' strict decoder refuses the body before validation runs: 400, not 422.
@@ -46,6 +45,9 @@ export function admit(r: ResourceInfo, obj: KubeObject, opts: AdmitOptions, fiel
     const dropped = dropUnknownFields(obj, r.kind);
     if (fieldValidation === 'Warn') for (const f of dropped) warnings.push(`unknown field "${f}"`);
   }
+  // Validation sees the object as decoded: without the fields its kind does not know (a pod
+  // update with an unknown spec field is not a change of the spec).
+  const causes = validateObject(obj, { ...opts, kind: r.kind, shapeChecked: true });
   if (causes.length) throw errors.invalid(r.kind, obj.metadata?.name ?? '', causes, r.group || undefined);
   return warnings;
 }

@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { ApiError, errors, isApiError } from '../api/errors.js';
 import { findResource, RESOURCES } from '../api/resources.js';
+import type { KubeObject } from '../api/types/meta.js';
+import { defaultForCreate } from './admission.js';
 import { authenticate } from './auth/authenticate.js';
 import { createHttpServer, createHttpsServer, expressServerClasses } from './express-server.js';
 import { authorize } from './auth/authorize.js';
@@ -152,7 +154,9 @@ async function ensureNamespaces(ctx: ApiContext): Promise<void> {
     const key = ctx.keys.objectKey(r, undefined, name);
     if (await ctx.store.get(key)) continue;
     try {
-      await ctx.store.create(key, prepareForCreate(r, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }), { resource: r, name });
+      const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
+      defaultForCreate(ns);
+      await ctx.store.create(key, prepareForCreate(r, ns), { resource: r, name });
     } catch (e) {
       if (!isApiError(e, 'AlreadyExists')) throw e;
     }

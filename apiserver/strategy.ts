@@ -1,12 +1,13 @@
-// What the server itself decides about an object, per resource (kube's RESTCreateStrategy /
-// RESTUpdateStrategy): the fields it sets on create (uid, creationTimestamp, generation,
-// initial status), what a write through the main resource or through /status may change,
-// and when generation moves (on spec changes only).
+// What the server itself decides about an object (kube's RESTCreateStrategy /
+// RESTUpdateStrategy), the same for every kind: the fields it sets on create (uid,
+// creationTimestamp, generation), what a write through the main resource or through /status
+// may change, and when generation moves (on spec changes only). What is particular to a kind
+// (its fresh status, its grace period) is in its declaration (api/kinds/).
 import { randomUUID } from 'node:crypto';
 import type { ResourceInfo } from '../api/resources.js';
 import type { KubeObject, ObjectMeta } from '../api/types/meta.js';
 
-type AnyObject = KubeObject & { spec?: unknown; status?: Record<string, unknown> };
+type AnyObject = KubeObject & { spec?: unknown; status?: unknown };
 
 let lastSecond = -1;
 let lastStamp = '';
@@ -32,9 +33,7 @@ export function secondsAfter(from: Date, seconds: number): Date {
   return new Date(Math.min(from.getTime() + seconds * 1000, LATEST_MS));
 }
 
-/** Resources whose status is only written through /status. */
-const HAS_STATUS_SUBRESOURCE = new Set(['pods', 'nodes', 'namespaces']);
-
+/** The system metadata of a new object; its kind's own create preparation ran with the defaults (admission.ts). */
 export function prepareForCreate(r: ResourceInfo, obj: KubeObject, now?: Date): KubeObject {
   const o = obj as AnyObject;
   // Destructuring rather than `delete`, which would turn the copy into a slow dictionary.
@@ -46,13 +45,6 @@ export function prepareForCreate(r: ResourceInfo, obj: KubeObject, now?: Date): 
   o.metadata = meta;
   o.apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
   o.kind = r.kind;
-  if (r.plural === 'pods') {
-    // A new pod is Pending whatever the client said; qosClass comes from the defaults.
-    const qosClass = o.status?.qosClass;
-    o.status = { phase: 'Pending', ...(qosClass ? { qosClass } : {}) };
-  } else if (r.plural === 'namespaces') {
-    o.status = { phase: 'Active' };
-  }
   return o;
 }
 
@@ -88,7 +80,8 @@ export function prepareForUpdate(r: ResourceInfo, subresource: string | undefine
     if (out.status === undefined) delete out.status;
     return out;
   }
-  if (HAS_STATUS_SUBRESOURCE.has(r.plural)) {
+  // A resource with a status subresource takes its status only through /status.
+  if (r.subresources.includes('status')) {
     if (o.status === undefined) delete n.status;
     else n.status = o.status;
   }

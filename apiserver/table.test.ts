@@ -31,7 +31,7 @@ describe('Table printing', () => {
         kind: 'Pod',
         metadata: { name: 'p', creationTimestamp: new Date().toISOString() },
         spec: { containers: [{ name: 'a' }, { name: 'b' }], nodeName: 'n1' },
-        status: { phase: 'Running', podIP: '10.0.0.2', containerStatuses: [{ name: 'a', ready: true, restartCount: 2, image: '', imageID: '' }, { name: 'b', ready: false, restartCount: 1, image: '', imageID: '', state: { waiting: { reason: 'CrashLoopBackOff' } } }] },
+        status: { phase: 'Running', podIP: '10.0.0.2', containerStatuses: [{ name: 'a', ready: true, restartCount: 2, image: '', imageID: '', state: { running: {} } }, { name: 'b', ready: false, restartCount: 1, image: '', imageID: '', state: { waiting: { reason: 'CrashLoopBackOff' } } }] },
       } as never,
     ], { resourceVersion: '5' }) as { columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] };
     expect(t.columnDefinitions.map((c) => c.name).slice(0, 5)).toEqual(['Name', 'Ready', 'Status', 'Restarts', 'Age']);

@@ -1,9 +1,11 @@
 // Field selectors as apimachinery's fields package parses them ("a=b,c!=d", with `\` escaping
 // ',', '=' and '\' in values), and the fields each kind supports, as kube-apiserver's per-kind
-// field label conversion lists them: anything else is 400 "field label not supported: x".
+// field label conversion lists them (declared with each kind, api/kinds/): anything else is
+// 400 "field label not supported: x".
 import { errors } from '../errors.js';
+import { KINDS } from '../kinds/index.js';
 import { findResource } from '../resources.js';
-import type { Event, KubeObject, Namespace, Node, Pod } from '../types/index.js';
+import type { KubeObject } from '../types/index.js';
 
 export type FieldOperator = '=' | '==' | '!=';
 
@@ -121,43 +123,14 @@ function nameFields(obj: KubeObject, namespaced: boolean): Record<string, string
   return f;
 }
 
-const GETTERS: Record<string, FieldGetter> = {
-  Pod: (obj) => {
-    const pod = obj as Pod;
-    return {
-      ...nameFields(obj, true),
-      'spec.nodeName': str(pod.spec?.nodeName),
-      'spec.restartPolicy': str(pod.spec?.restartPolicy),
-      'spec.schedulerName': str(pod.spec?.schedulerName),
-      'spec.serviceAccountName': str(pod.spec?.serviceAccountName),
-      'spec.hostNetwork': String(pod.spec?.hostNetwork ?? false),
-      'status.phase': str(pod.status?.phase),
-      'status.podIP': str(pod.status?.podIP),
-      'status.nominatedNodeName': str(pod.status?.nominatedNodeName),
-    };
-  },
-  Node: (obj) => ({ ...nameFields(obj, false), 'spec.unschedulable': String((obj as Node).spec?.unschedulable ?? false) }),
-  Namespace: (obj) => ({ ...nameFields(obj, false), 'status.phase': str((obj as Namespace).status?.phase) }),
-  Event: (obj) => {
-    const ev = obj as Event;
-    const io = ev.involvedObject ?? {};
-    return {
-      ...nameFields(obj, true),
-      'involvedObject.kind': str(io.kind),
-      'involvedObject.namespace': str(io.namespace),
-      'involvedObject.name': str(io.name),
-      'involvedObject.uid': str(io.uid),
-      'involvedObject.apiVersion': str(io.apiVersion),
-      'involvedObject.resourceVersion': str(io.resourceVersion),
-      'involvedObject.fieldPath': str(io.fieldPath),
-      reason: str(ev.reason),
-      reportingComponent: str(ev.reportingComponent),
-      source: str(ev.source?.component),
-      type: str(ev.type),
-    };
-  },
-  Lease: (obj) => nameFields(obj, true),
-};
+/** Each kind's selectable fields: metadata.name (and metadata.namespace), plus what its declaration names. */
+const GETTERS: Record<string, FieldGetter> = Object.fromEntries(
+  KINDS.map((k): [string, FieldGetter] => {
+    const own = k.selectableFields;
+    const namespaced = k.resource.namespaced;
+    return [k.resource.kind, (obj) => ({ ...nameFields(obj, namespaced), ...own?.(obj) })];
+  }),
+);
 
 const FIELD_NAMES: Record<string, string[]> = Object.fromEntries(
   Object.entries(GETTERS).map(([kind, get]) => [kind, Object.keys(get({ metadata: {} } as KubeObject))]),

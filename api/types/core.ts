@@ -296,6 +296,16 @@ export interface Pod extends KubeObject {
   status?: PodStatus;
 }
 
+export interface ConfigMap extends KubeObject {
+  apiVersion?: 'v1';
+  kind?: 'ConfigMap';
+  metadata: ObjectMeta;
+  data?: Record<string, string>;
+  /** base64 in JSON */
+  binaryData?: Record<string, string>;
+  immutable?: boolean;
+}
+
 export interface Binding extends KubeObject {
   apiVersion?: 'v1';
   kind?: 'Binding';

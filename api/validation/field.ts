@@ -25,6 +25,11 @@ export class FieldPath {
     return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(k) ? this.child(k) : new FieldPath(`${this.text}[${k}]`);
   }
 
+  /** apimachinery's Path.Key, always bracketed: `data[key.name]`. */
+  bracketKey(k: string): FieldPath {
+    return new FieldPath(`${this.text}[${k}]`);
+  }
+
   toString(): string {
     return this.text;
   }

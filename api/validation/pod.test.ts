@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyDefaults } from '../defaults.js';
+import { applyDefaults } from '../kinds/index.js';
 import { QUANTITY_FORMAT_ERROR, QUANTITY_SUFFIX_ERROR } from '../quantity.js';
 import type { Pod } from '../types/core.js';
 import { validateObject } from './index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyDefaults } from '../defaults.js';
+import { applyDefaults } from '../kinds/index.js';
 import { podRequests, qosClass } from '../pod-resources.js';
 import type { Pod } from '../types/core.js';
 import { validateObject } from './index.js';

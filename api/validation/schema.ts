@@ -5,10 +5,11 @@
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
-import { SCHEMAS, schemaFor } from '../schemas/index.js';
-import type { JsonSchema } from '../schemas/index.js';
+import { schemaFor } from '../kinds/index.js';
+import type { JsonSchema } from '../schemas/json-schema.js';
 import { EXTENSION_KEYWORDS, isInt32, isInt64 } from '../schemas/json-schema.js';
 import { isQuantity, quantityError } from '../quantity.js';
+import { base64ErrorOffset } from '../secrets.js';
 import type { StatusCause } from '../types/meta.js';
 import { FieldPath, invalid, isObject, notSupported, required, typeInvalid } from './field.js';
 
@@ -23,6 +24,8 @@ addFormats(ajv, ['date-time']);
 // Go's integer widths: ajv-formats' int64 accepts any double that is an integer (1e300 too).
 ajv.addFormat('int64', { type: 'number', validate: isInt64 });
 ajv.addFormat('int32', { type: 'number', validate: isInt32 });
+// []byte fields (a ConfigMap's binaryData): standard padded base64, as Go's decoder reads it.
+ajv.addFormat('byte', { type: 'string', validate: (s: string) => base64ErrorOffset(s) === undefined });
 ajv.addVocabulary([...EXTENSION_KEYWORDS]);
 ajv.addKeyword({ keyword: 'x-skiff-quantity', type: ['string', 'number'], schemaType: 'boolean', errors: false, validate: (_on: boolean, data: unknown) => isQuantity(data) });
 
@@ -30,8 +33,9 @@ const VALIDATORS = new Map<string, ValidateFunction>();
 
 function validatorFor(kind: string): ValidateFunction | undefined {
   let validate = VALIDATORS.get(kind);
-  if (!validate && Object.hasOwn(SCHEMAS, kind)) {
-    validate = ajv.compile(SCHEMAS[kind as keyof typeof SCHEMAS] as JsonSchema);
+  const schema = validate ? undefined : schemaFor(kind);
+  if (schema) {
+    validate = ajv.compile(schema);
     VALIDATORS.set(kind, validate);
   }
   return validate;
@@ -78,6 +82,7 @@ function describeType(t: unknown): string {
 
 const FORMAT_MESSAGES: Record<string, string> = {
   'date-time': 'must be an RFC 3339 date-time',
+  byte: 'must be base64-encoded bytes',
   int64: 'must be a 64-bit integer',
   int32: 'must be a 32-bit integer',
 };

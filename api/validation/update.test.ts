@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyDefaults } from '../defaults.js';
+import { applyDefaults } from '../kinds/index.js';
 import type { Node, Pod } from '../types/core.js';
 import { POD_UPDATE_FORBIDDEN_MESSAGE, validateObject } from './index.js';
 

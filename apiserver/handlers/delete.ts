@@ -5,8 +5,8 @@
 // update removes the last one. Deleting a namespace removes everything in it.
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { errors, isApiError } from '../../api/errors.js';
+import { kindDefinition } from '../../api/kinds/index.js';
 import { apiVersionOf, RESOURCES } from '../../api/resources.js';
-import type { Pod } from '../../api/types/core.js';
 import type { DeleteOptions, KubeObject } from '../../api/types/meta.js';
 import { validateDeleteOptions } from '../../api/validation/options.js';
 import { bodyFormat, decodeBody, readBody } from '../body.js';
@@ -60,14 +60,9 @@ const DELETE_OPTIONS_VERSIONS: ReadonlySet<unknown> = new Set(['v1', 'meta.k8s.i
 
 const dryRun = (opts: DeleteOptions): boolean => opts.dryRun?.includes('All') ?? false;
 
-/** The grace period this deletion gets: only bound, running pods wait. */
+/** The grace period this deletion gets: the kind's strategy decides (only bound, running pods wait); others go at once. */
 function gracePeriod(rc: RequestContext, obj: KubeObject, opts: DeleteOptions): number {
-  if (rc.resource.plural !== 'pods') return 0;
-  const pod = obj as Pod;
-  if (!pod.spec?.nodeName) return 0;
-  const phase = pod.status?.phase;
-  if (phase === 'Succeeded' || phase === 'Failed') return 0;
-  return opts.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+  return kindDefinition(rc.resource.kind)?.strategy?.gracePeriodSeconds?.(obj, opts.gracePeriodSeconds) ?? 0;
 }
 
 function checkPreconditions(rc: RequestContext, obj: KubeObject, opts: DeleteOptions): void {

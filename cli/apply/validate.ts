@@ -3,7 +3,8 @@
 // `imagee`), wrong types and malformed quantities are found before anything is applied,
 // each as a field path the manifest loader can turn into a line and column.
 import { quantityError } from '../../api/quantity.js';
-import { schemaFor, type JsonSchema } from '../../api/schemas/index.js';
+import { schemaFor } from '../../api/kinds/index.js';
+import type { JsonSchema } from '../../api/schemas/index.js';
 import type { KubeObject } from '../../api/types/meta.js';
 
 export interface FieldProblem {

@@ -3,7 +3,7 @@
 // pods and its lease. Field selectors the server may not know fall back to filtering here.
 import { Command } from 'commander';
 import { isApiError } from '../../api/errors.js';
-import { resourceForKind, type ResourceInfo } from '../../api/resources.js';
+import { findResource, type ResourceInfo } from '../../api/resources.js';
 import type { Event, Node, Pod } from '../../api/types/core.js';
 import type { Lease } from '../../api/types/coordination.js';
 import type { KubeObject } from '../../api/types/meta.js';
@@ -24,7 +24,7 @@ interface DescribeFlags extends ConnectionFlags {
 }
 
 const info = (kind: string): ResourceInfo => {
-  const r = resourceForKind(kind === 'Lease' ? 'coordination.k8s.io/v1' : 'v1', kind);
+  const r = findResource(kind);
   if (!r) throw new Error(`${kind} is not served`);
   return r;
 };

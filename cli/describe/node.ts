@@ -8,7 +8,7 @@ import { formatBytes, formatMilliCPU, Quantity } from '../../api/quantity.js';
 import type { Event, Node, Pod } from '../../api/types/core.js';
 import type { Lease } from '../../api/types/coordination.js';
 import { age, type Clock } from '../printers/age.js';
-import { nodeRoles } from '../printers/columns.js';
+import { nodeRoles } from '../../api/kinds/node.js';
 import { annotationLines, describeEvents, labelLines, multiline, rfc1123 } from './common.js';
 import { DescribeWriter } from './tabwriter.js';
 

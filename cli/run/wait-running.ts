@@ -12,7 +12,7 @@ import type { KubeObject } from '../../api/types/meta.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { isExpired } from '../../client/watch.js';
 import { CliError } from '../errors.js';
-import { podSummary } from '../printers/pod-status.js';
+import { podSummary } from '../../api/kinds/pod-status.js';
 import { PullProgressFollower, type ProgressStream } from './pull-progress.js';
 
 const STUCK = new Set(['ErrImagePull', 'ImagePullBackOff', 'CrashLoopBackOff', 'CreateContainerError', 'CreateContainerConfigError', 'InvalidImageName', 'RunContainerError']);

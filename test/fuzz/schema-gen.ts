@@ -5,7 +5,8 @@
 // travel as Raw and are spliced into the body text.
 import fc from 'fast-check';
 import { RESOURCES, apiVersionOf, type ResourceInfo } from '../../api/resources.js';
-import { schemaFor, type JsonSchema } from '../../api/schemas/index.js';
+import { schemaFor } from '../../api/kinds/index.js';
+import type { JsonSchema } from '../../api/schemas/index.js';
 import type { JsonType } from '../../api/schemas/json-schema.js';
 
 /** A JSON value written as is into the body ("1e400", "9223372036854775808"). */

@@ -4,7 +4,7 @@
 // admission, sandbox and container configs and its status. They must all agree with the one
 // arithmetic in api/pod-resources.ts; a component that grows its own copy fails here.
 import { describe, expect, it } from 'vitest';
-import { applyDefaults } from '../../api/defaults.js';
+import { applyDefaults } from '../../api/kinds/index.js';
 import { MEMORY_SWAP_RESOURCE } from '../../api/pod-resources.js';
 import type { Container, Node, Pod, QOSClass, ResourceList } from '../../api/types/core.js';
 import { admitPod } from '../../kubelet/admission.js';

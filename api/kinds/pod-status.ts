@@ -1,8 +1,9 @@
 // The READY / STATUS / RESTARTS of a pod, by the rules of kubectl's printPod: init
 // containers first (Init:N/M, Init:<reason>), then the app containers from last to first,
-// where a waiting or terminated reason wins over the phase; Terminating when deleted.
-import type { ContainerState, Pod } from '../../api/types/core.js';
-import { age, type Clock } from './age.js';
+// where a waiting or terminated reason wins over the phase; Terminating when deleted. The
+// Pod kind's Table columns (kube-apiserver's printers) and the CLI's printers both read it.
+import { ageOf } from '../human-duration.js';
+import type { ContainerState, Pod } from '../types/core.js';
 
 export interface PodSummary {
   /** "1/2" */
@@ -29,7 +30,8 @@ function later(a: string | undefined, b: string | undefined): string | undefined
   return Date.parse(b) > Date.parse(a) ? b : a;
 }
 
-export function podSummary(pod: Pod, clock?: Clock): PodSummary {
+/** READY, STATUS and RESTARTS of `pod`, with restart ages as of `now`. */
+export function podSummary(pod: Pod, now: number = Date.now()): PodSummary {
   const spec = pod.spec ?? { containers: [] };
   const status = pod.status ?? {};
   const initSpecs = new Map((spec.initContainers ?? []).map((c) => [c.name, c as { restartPolicy?: string }]));
@@ -96,6 +98,6 @@ export function podSummary(pod: Pod, clock?: Clock): PodSummary {
   if (pod.metadata.deletionTimestamp && status.reason === 'NodeLost') reason = 'Unknown';
   else if (pod.metadata.deletionTimestamp && !terminal) reason = 'Terminating';
 
-  const restartText = restarts !== 0 && lastRestart ? `${restarts} (${age(lastRestart, clock)} ago)` : String(restarts);
+  const restartText = restarts !== 0 && lastRestart ? `${restarts} (${ageOf(lastRestart, now)} ago)` : String(restarts);
   return { ready: `${ready}/${total}`, status: reason, restarts: restartText };
 }

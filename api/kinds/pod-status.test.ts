@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerStatus, Pod, PodStatus } from '../../api/types/core.js';
+import type { ContainerStatus, Pod, PodStatus } from '../types/core.js';
 import { podSummary } from './pod-status.js';
 
-const clock = () => new Date('2026-01-01T00:10:00Z');
+const now = Date.parse('2026-01-01T00:10:00Z');
 
 function pod(status: PodStatus, opts: { init?: number; containers?: number; deleting?: boolean } = {}): Pod {
   return {
@@ -155,6 +155,6 @@ describe('podSummary STATUS, READY and RESTARTS follow kubectl printPod', () => 
     ['a finished pod being deleted keeps its status', pod({ phase: 'Succeeded', containerStatuses: [cs('c0', { terminated: { exitCode: 0, reason: 'Completed' } })] }, { deleting: true }), 'Completed', '0/1', '0'],
     ['evicted: the pod reason wins', pod({ phase: 'Failed', reason: 'Evicted' }), 'Evicted', '0/1', '0'],
   ])('%s', (_name, p, status, ready, restarts) => {
-    expect(podSummary(p, clock)).toEqual({ status, ready, restarts });
+    expect(podSummary(p, now)).toEqual({ status, ready, restarts });
   });
 });
