@@ -10,12 +10,13 @@ import { leaseKind } from './lease.js';
 import { namespaceKind } from './namespace.js';
 import { nodeKind } from './node.js';
 import { podKind } from './pod.js';
+import { secretKind } from './secret.js';
 
 export type { KindDefinition, KindStrategy, PrinterColumn } from './kind.js';
 export { DEFAULT_COLUMNS } from './kind.js';
 
 /** In discovery's order. */
-export const KINDS: readonly KindDefinition[] = [namespaceKind, nodeKind, podKind, eventKind, configMapKind, leaseKind];
+export const KINDS: readonly KindDefinition[] = [namespaceKind, nodeKind, podKind, eventKind, configMapKind, secretKind, leaseKind];
 
 const BY_KIND = new Map(KINDS.map((k) => [k.resource.kind, k]));
 

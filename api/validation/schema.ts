@@ -82,7 +82,6 @@ function describeType(t: unknown): string {
 
 const FORMAT_MESSAGES: Record<string, string> = {
   'date-time': 'must be an RFC 3339 date-time',
-  byte: 'must be base64-encoded bytes',
   int64: 'must be a 64-bit integer',
   int32: 'must be a 32-bit integer',
 };
@@ -98,8 +97,12 @@ function toCause(e: ErrorObject, root: unknown): StatusCause {
       return notSupported(path, e.data, (e.params as { allowedValues: unknown[] }).allowedValues);
     case 'x-skiff-quantity':
       return invalid(path, e.data, quantityError(e.data) ?? 'must be a quantity');
-    case 'format':
-      return invalid(path, e.data, FORMAT_MESSAGES[(e.params as { format: string }).format] ?? `must be a valid ${(e.params as { format: string }).format}`);
+    case 'format': {
+      const format = (e.params as { format: string }).format;
+      // Bytes are never echoed back: they may be a Secret's value. Where they go wrong is enough.
+      if (format === 'byte' && typeof e.data === 'string') return invalid(path, undefined, `illegal base64 data at input byte ${base64ErrorOffset(e.data) ?? 0}`);
+      return invalid(path, e.data, FORMAT_MESSAGES[format] ?? `must be a valid ${format}`);
+    }
     default:
       return invalid(path, e.data, e.message ?? `failed ${e.keyword}`);
   }

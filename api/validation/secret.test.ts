@@ -44,7 +44,7 @@ describe('validateSecret', () => {
     expect(out).toContain(
       "data[a/b]: Invalid value: \"a/b\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
     );
-    expect(out).toContain('data.good: Invalid value: "<secret contents redacted>": illegal base64 data at input byte 3');
+    expect(out).toContain('data[good]: Invalid value: "<secret contents redacted>": illegal base64 data at input byte 3');
     expect(out.join('\n')).not.toContain('not base64');
   });
 
@@ -55,8 +55,8 @@ describe('validateSecret', () => {
     expect(broken[0]).toMatch(/^data\[\.dockerconfigjson\]: Invalid value: "<secret contents redacted>": (invalid JSON|unexpected end)/);
     expect(broken[0]).not.toContain('hunter2');
     expect(fields(secret({ type: 'kubernetes.io/dockerconfigjson' }))).toEqual(['data[.dockerconfigjson]: Required value']);
-    expect(fields(secret({ type: 'kubernetes.io/basic-auth' }))).toEqual(['data.username: Required value', 'data.password: Required value']);
-    expect(fields(secret({ type: 'kubernetes.io/ssh-auth' }))).toEqual(['data.ssh-privatekey: Required value']);
+    expect(fields(secret({ type: 'kubernetes.io/basic-auth' }))).toEqual(['data[username]: Required value', 'data[password]: Required value']);
+    expect(fields(secret({ type: 'kubernetes.io/ssh-auth' }))).toEqual(['data[ssh-privatekey]: Required value']);
     expect(fields(secret({ type: 'kubernetes.io/service-account-token' }))).toEqual(['metadata.annotations[kubernetes.io/service-account.name]: Required value']);
   });
 

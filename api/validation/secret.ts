@@ -17,11 +17,11 @@ export function validateSecret(s: Secret): StatusCause[] {
   let total = 0;
   const decoded = new Map<string, string>();
   for (const [key, value] of Object.entries(data)) {
-    for (const msg of configMapKeyErrors(key)) causes.push(invalid(dataPath.key(key), key, msg));
+    for (const msg of configMapKeyErrors(key)) causes.push(invalid(dataPath.bracketKey(key), key, msg));
     if (typeof value !== 'string') continue; // the schema reports the type
     const at = base64ErrorOffset(value);
     if (at !== undefined) {
-      causes.push(invalid(dataPath.key(key), REDACTED, `illegal base64 data at input byte ${at}`));
+      causes.push(invalid(dataPath.bracketKey(key), REDACTED, `illegal base64 data at input byte ${at}`));
       continue;
     }
     total += base64DecodedLength(value);
@@ -33,33 +33,33 @@ export function validateSecret(s: Secret): StatusCause[] {
   switch (s.type ?? 'Opaque') {
     case 'kubernetes.io/service-account-token':
       // Only the name: a controller adds the uid and the token later.
-      if (!s.metadata.annotations?.[SECRET_KEYS.serviceAccountName]) causes.push(required(FieldPath.root('metadata').child('annotations').key(SECRET_KEYS.serviceAccountName)));
+      if (!s.metadata.annotations?.[SECRET_KEYS.serviceAccountName]) causes.push(required(FieldPath.root('metadata').child('annotations').bracketKey(SECRET_KEYS.serviceAccountName)));
       break;
     case 'kubernetes.io/dockercfg':
     case 'kubernetes.io/dockerconfigjson': {
       const key = s.type === 'kubernetes.io/dockercfg' ? SECRET_KEYS.dockercfg : SECRET_KEYS.dockerConfigJson;
       if (!has(key)) {
-        causes.push(required(dataPath.key(key)));
+        causes.push(required(dataPath.bracketKey(key)));
         break;
       }
       const b64 = decoded.get(key);
       if (b64 === undefined) break; // not base64: said above
       const problem = jsonObjectProblem(Buffer.from(b64, 'base64').toString('utf8'));
-      if (problem) causes.push(invalid(dataPath.key(key), REDACTED, problem));
+      if (problem) causes.push(invalid(dataPath.bracketKey(key), REDACTED, problem));
       break;
     }
     case 'kubernetes.io/basic-auth':
       // Either may be empty, but one must be there.
       if (!has(SECRET_KEYS.basicAuthUsername) && !has(SECRET_KEYS.basicAuthPassword)) {
-        causes.push(required(dataPath.key(SECRET_KEYS.basicAuthUsername)), required(dataPath.key(SECRET_KEYS.basicAuthPassword)));
+        causes.push(required(dataPath.bracketKey(SECRET_KEYS.basicAuthUsername)), required(dataPath.bracketKey(SECRET_KEYS.basicAuthPassword)));
       }
       break;
     case 'kubernetes.io/ssh-auth':
-      if (!decoded.get(SECRET_KEYS.sshPrivateKey)) causes.push(required(dataPath.key(SECRET_KEYS.sshPrivateKey)));
+      if (!decoded.get(SECRET_KEYS.sshPrivateKey)) causes.push(required(dataPath.bracketKey(SECRET_KEYS.sshPrivateKey)));
       break;
     case 'kubernetes.io/tls':
-      if (!has(SECRET_KEYS.tlsCert)) causes.push(required(dataPath.key(SECRET_KEYS.tlsCert)));
-      if (!has(SECRET_KEYS.tlsKey)) causes.push(required(dataPath.key(SECRET_KEYS.tlsKey)));
+      if (!has(SECRET_KEYS.tlsCert)) causes.push(required(dataPath.bracketKey(SECRET_KEYS.tlsCert)));
+      if (!has(SECRET_KEYS.tlsKey)) causes.push(required(dataPath.bracketKey(SECRET_KEYS.tlsKey)));
       break;
     default:
       break;
