@@ -1,27 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ConfigMap, Pod, Secret } from '../api/types/core.js';
+import type { Pod } from '../api/types/core.js';
 import { FakeClock } from './clock.js';
-import type { ConfigKind } from './config-refs.js';
-import { ConfigSource, type ConfigGetter } from './config-source.js';
+import { ConfigSource } from './config-source.js';
 import { makePod } from './testing/builders.js';
-
-/** An API server's objects by kind/ns/name, counting GETs; `fail` makes reads throw. */
-class FakeGetter implements ConfigGetter {
-  readonly objects = new Map<string, ConfigMap | Secret>();
-  readonly gets: string[] = [];
-  fail: string | undefined;
-  #rv = 1;
-
-  put(kind: ConfigKind, name: string, data: Record<string, string>): void {
-    this.objects.set(`${kind}/default/${name}`, { metadata: { name, namespace: 'default', resourceVersion: String(++this.#rv) }, data });
-  }
-
-  async get(kind: ConfigKind, ns: string, name: string) {
-    this.gets.push(`${kind}/${ns}/${name}`);
-    if (this.fail) throw new Error(this.fail);
-    return this.objects.get(`${kind}/${ns}/${name}`);
-  }
-}
+import { FakeConfigGetter } from './testing/fake-config-getter.js';
 
 function podWith(name: string, cm: string, secret: string): Pod {
   return makePod(
@@ -35,7 +17,7 @@ function podWith(name: string, cm: string, secret: string): Pod {
 
 function setup() {
   const clock = new FakeClock();
-  const getter = new FakeGetter();
+  const getter = new FakeConfigGetter();
   const woken: string[] = [];
   const src = new ConfigSource({ getter, clock, syncPeriodMs: 60_000, onChange: (uid) => woken.push(uid) });
   return { clock, getter, woken, src };
@@ -62,7 +44,7 @@ describe('ConfigSource', () => {
     await src.lookup(podWith('b', 'other', 'other'));
     await src.refresh();
     expect(woken).toEqual([]);
-    getter.put('Secret', 'db', { p: 'eA==' });
+    getter.put('Secret', 'db', { p: 'x' });
     await src.refresh();
     expect(woken).toEqual(['uid-a']);
     getter.put('ConfigMap', 'other', { x: 'y' });
