@@ -176,3 +176,15 @@ export function generateName(base: string, random: (n: number) => number = rando
   for (let i = 0; i < RANDOM_LENGTH; i++) suffix += GENERATED_ALPHABET[random(GENERATED_ALPHABET.length)];
   return prefix + suffix;
 }
+
+const CONFIG_MAP_KEY_FMT = '[-._a-zA-Z0-9]+';
+const CONFIG_MAP_KEY_ERROR = regexError("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", CONFIG_MAP_KEY_FMT, 'key.name', 'KEY_NAME', 'key-name');
+
+/** IsConfigMapKey: a ConfigMap or Secret key (a file name in a volume, so no '.', '..' or '..' prefix). */
+export function configMapKeyErrors(value: string): string[] {
+  const errs = cappedFormatErrors(value, DNS1123_SUBDOMAIN_MAX_LENGTH, anchored(CONFIG_MAP_KEY_FMT), CONFIG_MAP_KEY_ERROR);
+  if (value === '.') errs.push("must not be '.'");
+  else if (value === '..') errs.push("must not be '..'");
+  else if (value.startsWith('..')) errs.push("must not start with '..'");
+  return errs;
+}
