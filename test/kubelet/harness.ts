@@ -21,6 +21,7 @@ import { isApiError } from '../../api/errors.js';
 import type { Pod } from '../../api/types/core.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
+import type { ConfigGetter } from '../../kubelet/config-source.js';
 import type { ImageGCPolicy } from '../../kubelet/image-gc/manager.js';
 import { Kubelet } from '../../kubelet/kubelet.js';
 import { KubeletAuthenticator } from '../../kubelet/server/authn.js';
@@ -211,6 +212,10 @@ export interface NodeClusterOptions {
   runtimeTmpfsMiB?: number;
   imageGC?: Partial<ImageGCPolicy>;
   imageGCPeriodMs?: number;
+  /** Where the kubelet reads ConfigMaps and Secrets (default: the API server). */
+  configGetter?: ConfigGetter;
+  /** The kubelet's --sync-frequency. */
+  syncFrequencyMs?: number;
 }
 
 export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<NodeCluster> {
@@ -277,6 +282,8 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
       ...(server ? { kubeletPort: server.port } : {}),
       ...(opts.imageGC ? { imageGC: opts.imageGC } : {}),
       ...(opts.imageGCPeriodMs ? { imageGCPeriodMs: opts.imageGCPeriodMs } : {}),
+      ...(opts.configGetter ? { configGetter: opts.configGetter } : {}),
+      ...(opts.syncFrequencyMs ? { syncFrequencyMs: opts.syncFrequencyMs } : {}),
     });
     kl.k = kubelet;
     await kubelet.start();
