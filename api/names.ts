@@ -145,6 +145,22 @@ export function envVarNameErrors(value: string): string[] {
   ];
 }
 
+const CONFIG_MAP_KEY_FMT = '[-._a-zA-Z0-9]+';
+const CONFIG_MAP_KEY_RE = anchored(CONFIG_MAP_KEY_FMT);
+const CONFIG_MAP_KEY_ERROR = regexError("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", CONFIG_MAP_KEY_FMT, 'key.name', 'KEY_NAME', 'key-name');
+
+/**
+ * A key of a ConfigMap's or a Secret's data (IsConfigMapKey): it becomes a file name in a
+ * volume, so no '/', and no '.' or '..' that would step out of the volume's directory.
+ */
+export function configMapKeyErrors(value: string): string[] {
+  const errs = cappedFormatErrors(value, DNS1123_SUBDOMAIN_MAX_LENGTH, CONFIG_MAP_KEY_RE, CONFIG_MAP_KEY_ERROR);
+  if (value === '.') errs.push("must not be '.'");
+  else if (value === '..') errs.push("must not be '..'");
+  else if (value.startsWith('..')) errs.push("must not start with '..'");
+  return errs;
+}
+
 /** Named ports are IANA service names (RFC 6335): at most 15 of [-a-z0-9], a letter, no '--', no edge '-'. */
 export function portNameErrors(value: string): string[] {
   const errs: string[] = [];
@@ -175,16 +191,4 @@ export function generateName(base: string, random: (n: number) => number = rando
   let suffix = '';
   for (let i = 0; i < RANDOM_LENGTH; i++) suffix += GENERATED_ALPHABET[random(GENERATED_ALPHABET.length)];
   return prefix + suffix;
-}
-
-const CONFIG_MAP_KEY_FMT = '[-._a-zA-Z0-9]+';
-const CONFIG_MAP_KEY_ERROR = regexError("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", CONFIG_MAP_KEY_FMT, 'key.name', 'KEY_NAME', 'key-name');
-
-/** IsConfigMapKey: a ConfigMap or Secret key (a file name in a volume, so no '.', '..' or '..' prefix). */
-export function configMapKeyErrors(value: string): string[] {
-  const errs = cappedFormatErrors(value, DNS1123_SUBDOMAIN_MAX_LENGTH, anchored(CONFIG_MAP_KEY_FMT), CONFIG_MAP_KEY_ERROR);
-  if (value === '.') errs.push("must not be '.'");
-  else if (value === '..') errs.push("must not be '..'");
-  else if (value.startsWith('..')) errs.push("must not start with '..'");
-  return errs;
 }

@@ -4,6 +4,7 @@
 // dispatch both work from this one record.
 import { errors } from '../api/errors.js';
 import { RESOURCES, type ResourceInfo } from '../api/resources.js';
+import { queryBool } from '../api/query.js';
 
 export interface RequestInfo {
   isResourceRequest: boolean;
@@ -22,9 +23,6 @@ export interface RequestInfo {
   rest?: string[];
 }
 
-function truthy(v: unknown): boolean {
-  return v === '1' || v === 'true';
-}
 
 /** group/version/plural -> resource, so every request finds its resource without a scan. */
 const BY_PATH = new Map(RESOURCES.map((r) => [`${r.group}/${r.version}/${r.plural}`, r]));
@@ -78,7 +76,7 @@ export function parseRequestInfo(method: string, path: string, query: Record<str
   info.resourceInfo = BY_PATH.get(`${info.apiGroup}/${info.apiVersion}/${info.resource}`);
   const m = method.toUpperCase();
   if (m === 'GET' || m === 'HEAD') {
-    if (info.name === undefined) info.verb = truthy(query.watch) ? 'watch' : 'list';
+    if (info.name === undefined) info.verb = queryBool(query.watch) ? 'watch' : 'list';
     else info.verb = 'get';
   } else if (m === 'POST') info.verb = 'create';
   else if (m === 'PUT') info.verb = 'update';

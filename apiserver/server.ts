@@ -24,7 +24,8 @@ import { proxyPodStream, streamKindOf } from './handlers/pod-stream.js';
 import { precompileValidators } from '../api/validation/index.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { queryOf, restHandler } from './rest.js';
-import { EtcdStore, storageError } from './storage/etcd-store.js';
+import type { EncryptionConfig } from './storage/encryption/config.js';
+import { ETCD_GRPC_OPTIONS, EtcdStore, storageError, type TransformedPrefix } from './storage/etcd-store.js';
 import { startCompactor } from './storage/compactor.js';
 import { KeyLayout } from './storage/keys.js';
 import { WatchCache } from './storage/watch-cache.js';
@@ -59,6 +60,8 @@ export interface ApiServerOptions {
   groupCommit?: boolean;
   /** How long Events are kept after their last write, in seconds (kube's --event-ttl; default 1 h; 0 = forever). */
   eventTTLSeconds?: number;
+  /** How values are stored, per resource (kube's --encryption-provider-config); none: as they are. */
+  encryption?: EncryptionConfig;
 }
 
 export interface RunningApiServer {
@@ -158,10 +161,19 @@ async function ensureNamespaces(ctx: ApiContext): Promise<void> {
 
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {
   const log = opts.log;
-  const client = new Etcd3({ hosts: opts.etcdServers, credentials: opts.etcdCredentials });
+  const client = new Etcd3({ hosts: opts.etcdServers, credentials: opts.etcdCredentials, grpcOptions: ETCD_GRPC_OPTIONS });
   const keys = new KeyLayout(opts.etcdPrefix ?? '/registry');
   const events = findResource('events', '');
+  const transformed: TransformedPrefix[] = [];
+  for (const r of RESOURCES) {
+    const transformer = opts.encryption?.transformerFor(r.plural, r.group);
+    if (!transformer) continue;
+    transformed.push({ prefix: keys.typePrefix(r), transformer });
+    // Key names and providers only: what an operator checks during a rotation, never a secret.
+    log.info({ resource: r.group ? `${r.plural}.${r.group}` : r.plural, providers: transformer.providers.map((p) => p.description) }, 'encryption at rest');
+  }
   const store = new EtcdStore(client, {
+    transformed,
     groupCommit: opts.groupCommit === false ? false : undefined,
     expiring: events ? [{ prefix: keys.typePrefix(events), ttlSeconds: opts.eventTTLSeconds ?? DEFAULT_EVENT_TTL_SECONDS }] : [],
   });
@@ -173,6 +185,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
         client,
         store,
         prefix: keys.typePrefix(r),
+        transformer: transformed.find((t) => t.prefix === keys.typePrefix(r))?.transformer,
         capacity: opts.watchCacheCapacity,
         onError: (err) => log.warn({ err, resource: r.plural }, 'watch cache restarting'),
       }),

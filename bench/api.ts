@@ -88,7 +88,7 @@ function podBody(name: string, ns: string): string {
 }
 
 /** One request to the API server over the agent's HTTPS connections, with the bearer token. */
-function request(agent: https.Agent, url: URL, method: string, path: string, token: string, body?: string): Promise<{ status: number; text: string }> {
+export function request(agent: https.Agent, url: URL, method: string, path: string, token: string, body?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
@@ -112,7 +112,7 @@ function request(agent: https.Agent, url: URL, method: string, path: string, tok
 }
 
 /** Runs `total` tasks with `concurrency` in flight; answers each task's latency in ms. */
-async function pool(total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number }> {
+export async function pool(total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number }> {
   const latencies: number[] = new Array<number>(total);
   let next = 0;
   const start = process.hrtime.bigint();

@@ -39,6 +39,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildKubeconfig, writeKubeconfig } from '../client/kubeconfig.js';
 import { LABEL_POD_UID } from '../kubelet/labels.js';
+import { kubectlBinary } from '../test/fixtures/kubectl-stream-checks.js';
 import { freePort } from '../test/fixtures/ports.js';
 import { startProcess, startSkiff, type Proc } from '../test/fixtures/process.js';
 import { execOnce, type StreamTarget } from '../test/fixtures/stream-client.js';
@@ -50,7 +51,10 @@ const EXECS = Number(process.env.SKIFF_BENCH_EXECS ?? 50);
 const WRK_SECONDS = Number(process.env.SKIFF_BENCH_WRK_SECONDS ?? 5);
 const WRK_CONNECTIONS = Number(process.env.SKIFF_BENCH_WRK_CONNECTIONS ?? 8);
 const ROUNDS = Number(process.env.SKIFF_BENCH_ROUNDS ?? 3);
-const KUBECTL = '/usr/bin/kubectl';
+// The real kubectl of the newest version these machines have: /usr/bin/kubectl here is gcloud's
+// dispatcher, which starts the kubectl matching the server's version from a process of its own,
+// and would add a second Go start to every exec.
+const KUBECTL = kubectlBinary('1.33');
 const FILE = '/big';
 
 const execFileAsync = promisify(execFile);
@@ -163,7 +167,7 @@ export async function run(): Promise<Record<string, unknown>> {
     if (!container) throw new Error('no container for pod web');
     const oci = c.runtime.ociRuntime;
     const kubectl = ['--kubeconfig', kubeconfig, '-n', c.ns];
-    process.stdout.write(`exec bench: ${oci.name} (${oci.path}), ${EXECS} execs per round, wrk ${WRK_CONNECTIONS} connections x ${WRK_SECONDS}s of GET ${FILE} (1 MiB), ${ROUNDS} rounds\n`);
+    process.stdout.write(`exec bench: ${KUBECTL}, ${oci.name} (${oci.path}), ${EXECS} execs per round, wrk ${WRK_CONNECTIONS} connections x ${WRK_SECONDS}s of GET ${FILE} (1 MiB), ${ROUNDS} rounds\n`);
 
     // Warm up both exec paths and httpd once.
     await latencies(3, KUBECTL, [...kubectl, 'exec', 'web', '--', 'true']);

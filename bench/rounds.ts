@@ -57,6 +57,21 @@ export function spreadOf(xs: number[]): Spread {
   return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
 }
 
+let interrupted = false;
+
+/**
+ * Asks the running comparison to stop after the measurement in progress: the benchmark's own
+ * `finally` then tears down what it started (clusters, pods, mounts), which killing the
+ * process at once would leave behind. bench/run.ts calls it on the first Ctrl-C.
+ */
+export function interrupt(): void {
+  interrupted = true;
+}
+
+function stopIfInterrupted(name: string): void {
+  if (interrupted) throw new Error(`${name}: interrupted`);
+}
+
 /** Runs both sides `rounds` times, alternating, and reports the median ratio and the spread. */
 export async function compare(o: CompareOptions): Promise<Comparison> {
   if (!Number.isInteger(o.rounds) || o.rounds < MIN_ROUNDS) throw new Error(`${o.name}: ${o.rounds} rounds; a comparison takes at least ${MIN_ROUNDS}`);
@@ -67,6 +82,7 @@ export async function compare(o: CompareOptions): Promise<Comparison> {
   for (let r = 0; r < o.rounds; r++) {
     const order: [Side, number[]][] = r % 2 === 0 ? [[o.anchor, anchor], [o.skiff, skiff]] : [[o.skiff, skiff], [o.anchor, anchor]];
     for (const [side, into] of order) {
+      stopIfInterrupted(o.name);
       const v = await side.measure(r);
       if (!Number.isFinite(v) || v <= 0) throw new Error(`${o.name}: ${side.label} measured ${v} ${o.unit} in round ${r + 1}`);
       into.push(v);

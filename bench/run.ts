@@ -6,6 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { interrupt } from './rounds.js';
 
 interface BenchModule {
   run(args: string[]): Promise<Record<string, unknown>>;
@@ -36,6 +37,15 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const mod = (await import(pathToFileURL(file).href)) as BenchModule;
+  // The first Ctrl-C (or SIGTERM) lets the benchmark finish its measurement and clean up; a
+  // second one quits at once.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      process.stderr.write(`${sig}: stopping after this measurement and cleaning up (again to quit at once)\n`);
+      interrupt();
+      process.once(sig, () => process.exit(130));
+    });
+  }
   const result = await mod.run(rest);
   process.stdout.write(`${JSON.stringify({ bench: name, ...result })}\n`);
   return 0;

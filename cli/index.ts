@@ -16,13 +16,18 @@ import { attachCommand, execCommand } from './commands/exec.js';
 import { cpCommand } from './commands/cp.js';
 import { portForwardCommand } from './commands/port-forward.js';
 import { pruneCommand } from './commands/prune.js';
-import { pullCommand } from './commands/pull.js';
+import { pullCommand, type RegistryAuthFor } from './commands/pull.js';
 import { rmiCommand } from './commands/rmi.js';
 import { topCommand } from './commands/top.js';
 import { runCommand } from './commands/run.js';
 import { versionCommand } from './commands/version.js';
 
-export function registerCli(program: Command): Command {
+/** What the entry point hands the verbs: where the user's registry credentials are found. */
+export interface CliEnv {
+  registryAuthFor?: RegistryAuthFor;
+}
+
+export function registerCli(program: Command, env: CliEnv = {}): Command {
   const verbs = [
     getCommand(),
     describeCommand(),
@@ -36,7 +41,7 @@ export function registerCli(program: Command): Command {
     portForwardCommand(),
     runCommand(),
     imagesCommand(),
-    pullCommand(),
+    pullCommand(env.registryAuthFor),
     rmiCommand(),
     pruneCommand(),
     topCommand(),

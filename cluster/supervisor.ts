@@ -8,8 +8,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import { exponentialBackoffMs } from '../client/backoff.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './state.js';
 
 export interface ComponentSpec {
@@ -52,7 +53,8 @@ interface Managed {
   state: ComponentState;
   child?: ChildProcess;
   log: WriteStream;
-  backoffMs: number;
+  /** Deaths since the last long run (or release): how long the next restart waits. */
+  failures: number;
   startedAt: number;
   stopping: boolean;
   timer?: NodeJS.Timeout;
@@ -90,7 +92,7 @@ export class Supervisor extends EventEmitter<{ exit: [ComponentState]; start: [C
       spec,
       state: { name: spec.name, running: false, restarts: 0, logFile, ...(spec.hosts ? { hosts: [...spec.hosts] } : {}) },
       log: createWriteStream(logFile, { flags: 'a', mode: PRIVATE_FILE_MODE }),
-      backoffMs: this.#opts.initialBackoffMs,
+      failures: 0,
       startedAt: 0,
       stopping: false,
     };
@@ -132,9 +134,8 @@ export class Supervisor extends EventEmitter<{ exit: [ComponentState]; start: [C
   }
 
   #scheduleRestart(m: Managed): void {
-    if (Date.now() - m.startedAt > this.#opts.resetAfterMs) m.backoffMs = this.#opts.initialBackoffMs;
-    const delay = m.backoffMs;
-    m.backoffMs = Math.min(m.backoffMs * 2, this.#opts.maxBackoffMs);
+    if (Date.now() - m.startedAt > this.#opts.resetAfterMs) m.failures = 0;
+    const delay = exponentialBackoffMs(++m.failures, this.#opts.initialBackoffMs, this.#opts.maxBackoffMs);
     m.timer = setTimeout(() => {
       m.timer = undefined;
       if (m.stopping || this.#stopped) return;
@@ -166,7 +167,7 @@ export class Supervisor extends EventEmitter<{ exit: [ComponentState]; start: [C
     const m = this.#components.get(name);
     if (!m || !m.stopping || this.#stopped) return;
     m.stopping = false;
-    m.backoffMs = this.#opts.initialBackoffMs;
+    m.failures = 0;
     this.#launch(m);
   }
 

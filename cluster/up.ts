@@ -3,13 +3,14 @@
 // credentials, then starts and supervises etcd (unless an existing cluster is given), the
 // local registry and `skiff server` (the API server on HTTPS, the scheduler, the
 // controller-manager and this machine's kubelet in one process, as in k3s), and records their
-// state in the state dir for `skiff status`.
+// state in the state dir for `skiff status`. Secrets are encrypted at rest (encryption-config.ts).
 import { readFile, rename, rm } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ADMIN, CONTROLLER_MANAGER, ensureCredentials, nodeIdentity, SCHEDULER, type ClusterCredentials } from './credentials.js';
+import { ensureEncryptionConfig } from './encryption-config.js';
 import { etcdComponent, planEtcdCluster } from './etcd.js';
 import { apiserverEtcdFlags, ensureEtcdCredentials, type EtcdClientTls } from './etcd-credentials.js';
 import { apiserverKubeletClientFlags, ensureApiserverKubeletClient, ensureKubeletServing, kubeletServingFlags } from './kubelet-credentials.js';
@@ -160,6 +161,8 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
 
     const kubeletServing = await ensureKubeletServing(paths.root, node, [os.hostname(), defaultHostIP()]);
     const kubeletClient = await ensureApiserverKubeletClient(paths.root);
+    // Secrets encrypted at rest from the first up (and from the next up of an older state dir).
+    const encryptionConfig = await ensureEncryptionConfig(paths.root);
     mark('credentials ready');
     let etcdServers = opts.etcdServers;
     let etcdTls = opts.etcdTls;
@@ -204,6 +207,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       `--token-auth-file=${creds.tokenFile}`,
       ...apiserverKubeletClientFlags(kubeletClient),
       `--kubelet-certificate-authority=${creds.caFile}`,
+      `--encryption-provider-config=${encryptionConfig}`,
     ];
     await sup.start({
       ...skiffComponent('server', [

@@ -1,7 +1,8 @@
 // `skiff apiserver`: kube-apiserver's flags (--etcd-servers with --etcd-cafile, --etcd-certfile
 // and --etcd-keyfile for etcd's TLS, --bind-address, --port for plain
 // HTTP, --secure-port with --tls-cert-file/--tls-private-key-file, --token-auth-file,
-// --anonymous-auth, --etcd-prefix), then the server until SIGTERM/SIGINT.
+// --anonymous-auth, --etcd-prefix, --encryption-provider-config), then the server until
+// SIGTERM/SIGINT.
 import { Command, Option } from 'commander';
 import { parseDuration } from '../api/duration.js';
 import { readFile } from 'node:fs/promises';
@@ -47,12 +48,15 @@ export interface ApiFlags {
   kubeletCertificateAuthority?: string;
   kubeletSocketDir?: string;
   groupCommit: boolean | string;
+  encryptionProviderConfig?: string;
 }
 
 /** API server options from the flags (reads the token, CA and certificate files they name). */
 export async function apiServerOptions(o: ApiFlags, log: Logger): Promise<ApiServerOptions> {
   const { loadTokenFile } = await import('../apiserver/auth/token-file.js');
   const etcdTls = { caFile: o.etcdCafile, certFile: o.etcdCertfile, keyFile: o.etcdKeyfile };
+  // A bad file stops the server here, before it serves, with every bad field named.
+  const encryption = o.encryptionProviderConfig ? (await import('../apiserver/storage/encryption/config.js')).loadEncryptionConfig(o.encryptionProviderConfig) : undefined;
   const opts: ApiServerOptions = {
     etcdServers: o.etcdServers.split(',').map((s) => s.trim()).filter(Boolean),
     etcdCredentials: Object.values(etcdTls).some(Boolean) ? await etcdClientCredentials(etcdTls) : undefined,
@@ -64,6 +68,7 @@ export async function apiServerOptions(o: ApiFlags, log: Logger): Promise<ApiSer
     compactionIntervalMs: duration(o.etcdCompactionInterval),
     eventTTLSeconds: Math.ceil(duration(o.eventTtl) / 1000),
     groupCommit: typeof o.groupCommit === 'boolean' ? o.groupCommit : bool(o.groupCommit),
+    encryption,
     kubeletClient: {
       cert: o.kubeletClientCertificate ? await readFile(o.kubeletClientCertificate) : undefined,
       key: o.kubeletClientKey ? await readFile(o.kubeletClientKey) : undefined,
@@ -102,6 +107,7 @@ export function apiserverCommand(): Command {
     .option('--kubelet-certificate-authority <file>', "PEM CA of the kubelets' serving certificates (none: not verified)")
     .option('--kubelet-socket-dir <dir>', 'unix sockets <node>.sock leading to kubelets with no route from here (lab nodes)')
     .option('--group-commit [bool]', 'send concurrent writes to etcd as one transaction (they then share a resourceVersion)', true)
+    .option('--encryption-provider-config <file>', 'EncryptionConfiguration (apiserver.config.k8s.io/v1): how the listed resources are encrypted in etcd')
     .action(async (o: ApiFlags) => {
       // Loaded here, not at the top: every other skiff command would pay for etcd's gRPC
       // client and the compiled schemas at start-up.

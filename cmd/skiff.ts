@@ -31,7 +31,8 @@ const GROUPS: Record<string, Register> = {
   logout: async (p) => void p.addCommand((await import('../cli/node/login.js')).logoutCommand()),
 };
 /** The user verbs (get, apply, logs, ...) register together from cli/. */
-const registerCliVerbs: Register = async (p) => void (await import('../cli/index.js')).registerCli(p);
+const registerCliVerbs: Register = async (p) =>
+  void (await import('../cli/index.js')).registerCli(p, { registryAuthFor: async (image) => (await import('./docker-configs.js')).cliRegistryAuth(image) });
 
 function emptyProgram(): Command {
   return new Command('skiff')

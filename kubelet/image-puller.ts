@@ -1,11 +1,15 @@
 // Images by imagePullPolicy (Kubernetes' images.imageManager.EnsureImageExists): decide
 // whether to pull, pull with events Pulling / Pulled (with duration and size) / Failed, and
 // keep a per pod+image backoff so a failing pull shows ErrImagePull, then ImagePullBackOff.
+// A pull tries the pod's image pull secrets that match the image, then the node's own
+// credentials (planPullCredentials), moving on when the registry answers 401 or 403.
 import type { Container, Pod } from '../api/types/core.js';
-import type { AuthConfig, ImageService } from '../runtime/cri.js';
+import { isRuntimeError, RuntimeError, type ImageService } from '../runtime/cri.js';
 import type { Backoff } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
 import { containerFieldPath, type EventRecorder } from './events.js';
+import { planPullCredentials, type PullAttempt } from './pull-credentials.js';
+import { noSecrets, podPullSecrets, type GetSecret } from './pull-secrets.js';
 import { pullsInProgressOf, type PullsInProgress } from './pulls-in-progress.js';
 
 export type PullOutcome =
@@ -17,8 +21,8 @@ export interface ImagePullerOptions {
   recorder: EventRecorder;
   backoff: Backoff;
   clock?: Clock;
-  /** Credentials for an image reference (from --registry-config), if any. */
-  auth?: (image: string) => AuthConfig | undefined;
+  /** Reads a pod's image pull secrets (noSecrets until the Secret kind is served). */
+  getSecret?: GetSecret;
   /** Where pulls in progress are published for the kubelet server; by default the one its ImageService carries. */
   pulls?: PullsInProgress;
 }
@@ -75,14 +79,14 @@ export class ImagePuller {
     }
     // Published before the Pulling event is recorded: whoever the event sends to follow the
     // pull (skiff run --wait) finds it.
+    const attempts = await this.#attempts(pod, image, field);
     const tracker = this.#pulls.begin(image);
     recorder.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, field);
     const started = this.#clock.now();
     try {
       let imageRef: string;
       try {
-        const auth = this.#o.auth?.(image);
-        imageRef = await images.pullImage({ image }, { ...(auth ? { auth } : {}), onProgress: (p) => tracker.progress(p) });
+        imageRef = await this.#pullTrying(image, attempts, (p) => tracker.progress(p));
         tracker.end({ image: imageRef });
       } catch (e) {
         tracker.end({ error: e instanceof Error ? e.message : String(e) });
@@ -98,6 +102,36 @@ export class ImagePuller {
       recorder.event(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${msg}`, field);
       const delay = backoff.next(key, this.#clock.now());
       return { ok: false, reason: 'ErrImagePull', message: msg, retryAfterMs: delay };
+    }
+  }
+
+  /** The credentials to try; a pull secret that gives nothing is a warning, as in Kubernetes. */
+  async #attempts(pod: Pod, image: string, field: string): Promise<PullAttempt[]> {
+    if (!pod.spec?.imagePullSecrets?.length) return planPullCredentials(image, []).attempts;
+    const { payloads, missing } = await podPullSecrets(pod, this.#o.getSecret ?? noSecrets);
+    if (missing.length) {
+      this.#o.recorder.event(pod, 'Warning', 'FailedToRetrieveImagePullSecret', `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`, field);
+    }
+    const plan = planPullCredentials(image, payloads);
+    if (plan.problems.length) this.#o.recorder.event(pod, 'Warning', 'FailedToRetrieveImagePullSecret', `Ignored malformed image pull secret entries: ${plan.problems.join('; ')}`, field);
+    return plan.attempts;
+  }
+
+  /**
+   * Pulls with each credential in turn: a 401 or 403 moves on to the next, anything else ends
+   * it. The last refusal is the error, naming what was tried when there was more than one.
+   */
+  async #pullTrying(image: string, attempts: PullAttempt[], onProgress: NonNullable<Parameters<ImageService['pullImage']>[1]>['onProgress']): Promise<string> {
+    for (let i = 0; ; i++) {
+      const { auth } = attempts[i];
+      try {
+        return await this.#o.images.pullImage({ image }, { ...(auth ? { auth } : {}), onProgress });
+      } catch (e) {
+        if (!isRuntimeError(e) || (e.kind !== 'Unauthenticated' && e.kind !== 'PermissionDenied')) throw e;
+        if (i + 1 < attempts.length) continue;
+        if (attempts.length === 1) throw e;
+        throw new RuntimeError(e.kind, `${e.message} (tried ${attempts.map((a) => a.from).join(', then ')})`, { cause: e });
+      }
     }
   }
 }

@@ -3,7 +3,7 @@
 // probe results and a periodic resync wake workers; pods the API no longer has are
 // stopped and removed from the runtime. Containers outlive the kubelet: stop() leaves them.
 import { isApiError } from '../api/errors.js';
-import type { Node, Pod, ResourceList } from '../api/types/core.js';
+import type { Node, Pod, ResourceList, Secret } from '../api/types/core.js';
 import { Informer, listWatch } from '../client/informer.js';
 import type { RestClient } from '../client/rest.js';
 import type { ImageService, RuntimeService } from '../runtime/cri.js';
@@ -14,6 +14,7 @@ import { systemClock, type Clock } from './clock.js';
 import { ConfigSource, type ConfigGetter } from './config-source.js';
 import { DEFAULT_IMAGE_GC_PERIOD_MS, ImageGCManager, type ImageGCPolicy } from './image-gc/manager.js';
 import { ImagePuller } from './image-puller.js';
+import type { GetSecret } from './pull-secrets.js';
 import { LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from './labels.js';
 import { silentLogger, type Logger } from './logger.js';
 import { NodeLease } from './node-lease.js';
@@ -71,6 +72,12 @@ export interface KubeletOptions {
   configGetter?: ConfigGetter;
   /** Mounts the tmpfs of Secret volumes (default: mount(8)). */
   mounter?: Mounter;
+  /**
+   * Reads the Secrets a pod names in spec.imagePullSecrets, for its pulls (default: the same
+   * GET of /api/v1/namespaces/{ns}/secrets/{name} as `configGetter`; a Secret not there is
+   * reported missing and the pull goes on with the node's credentials).
+   */
+  getSecret?: GetSecret;
 }
 
 /** Kubernetes' default --sync-frequency. */
@@ -166,8 +173,10 @@ export class Kubelet {
       logger: this.#log,
       onEvent: (type, reason, message) => this.#recorder.nodeEvent(type, reason, message),
     });
+    const configGetter = opts.configGetter ?? restConfigGetter(client);
+    const getSecret: GetSecret = opts.getSecret ?? (async (ns, name) => (await configGetter.get('Secret', ns, name)) as Secret | undefined);
     this.config = new ConfigSource({
-      getter: opts.configGetter ?? restConfigGetter(client),
+      getter: configGetter,
       syncPeriodMs: opts.syncFrequencyMs ?? DEFAULT_SYNC_FREQUENCY_MS,
       onChange: (uid) => this.#wake(uid),
       clock: this.#clock,
@@ -177,7 +186,7 @@ export class Kubelet {
     const executor = new PodActionsExecutor({
       runtime,
       images,
-      puller: new ImagePuller({ images, recorder: this.#recorder, backoff: pull, clock: this.#clock }),
+      puller: new ImagePuller({ images, recorder: this.#recorder, backoff: pull, clock: this.#clock, getSecret }),
       recorder: this.#recorder,
       reasons,
       crashBackoff: crash,

@@ -7,7 +7,7 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 
 // ---------------------------------------------------------------- errors
 /** The few kinds of runtime error (containerd's errdefs): wrapped with context, mapped at the edge. */
-export type RuntimeErrorKind = 'NotFound' | 'AlreadyExists' | 'InvalidArgument' | 'FailedPrecondition' | 'Unavailable' | 'Unauthenticated' | 'Internal';
+export type RuntimeErrorKind = 'NotFound' | 'AlreadyExists' | 'InvalidArgument' | 'FailedPrecondition' | 'Unavailable' | 'Unauthenticated' | 'PermissionDenied' | 'Internal';
 
 export class RuntimeError extends Error {
   readonly kind: RuntimeErrorKind;

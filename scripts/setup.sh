@@ -17,6 +17,7 @@ PACKAGES=(
   skopeo umoci                        # benchmark anchors for image pulls
   buildah                             # oracle and benchmark anchor for skiff build
   procps openssl                      # ps and test certificates in the suites
+  curl                                # the port-forward checks' clients (kubectl-stream-checks.ts)
   wrk                                 # load generator of the exec bench (port-forward throughput)
   gcc libc6-dev                       # compiles the runtime's spawn companion (a small C program)
   python3 make g++                    # node-gyp builds node-pty (TTY exec) during npm ci

@@ -12,6 +12,7 @@
 import type { SpdyHeaders } from './spdy-framer.js';
 import type { SpdySession } from './spdy-session.js';
 import type { SpdyStream } from './spdy-stream.js';
+import { queryBool } from '../query.js';
 
 export const RemoteCommandProtocol = {
   V1: 'channel.k8s.io',
@@ -68,10 +69,7 @@ export interface ExecRequest extends RemoteCommandOptions {
 
 /** Reads exec/attach's query (`command` repeated, `container`, `stdin`, `stdout`, `stderr`, `tty`). */
 export function parseExecQuery(query: URLSearchParams): ExecRequest | { error: string } {
-  const flag = (name: string) => {
-    const v = query.get(name);
-    return v === 'true' || v === '1';
-  };
+  const flag = (name: string) => queryBool(query.get(name));
   const request: ExecRequest = {
     container: query.get('container') ?? undefined,
     command: query.getAll('command'),

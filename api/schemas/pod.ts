@@ -182,6 +182,11 @@ export const podSpecSchema = obj(
       supplementalGroups: arr(int()),
     }),
     serviceAccountName: str(),
+    imagePullSecrets: keyedArr(
+      obj(`${CORE}.LocalObjectReference`, { name: str('The name of a Secret of type kubernetes.io/dockerconfigjson in the pod\'s namespace.') }),
+      'name',
+      'Secrets whose registry credentials the kubelet uses to pull this pod\'s images, tried in order before the node\'s own.',
+    ),
     dnsPolicy: enumOf(DNS_POLICIES, 'Defaults to ClusterFirst.'),
     enableServiceLinks: bool(),
   },

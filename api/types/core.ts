@@ -266,6 +266,10 @@ export interface Toleration {
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
+export interface LocalObjectReference {
+  name?: string;
+}
+
 export interface PodSpec {
   containers: Container[];
   initContainers?: Container[];
@@ -285,6 +289,8 @@ export interface PodSpec {
   priorityClassName?: string;
   securityContext?: PodSecurityContext;
   serviceAccountName?: string;
+  /** Secrets (kubernetes.io/dockerconfigjson) whose credentials pull this pod's images, in order. */
+  imagePullSecrets?: LocalObjectReference[];
   dnsPolicy?: 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
   enableServiceLinks?: boolean;
 }
@@ -462,17 +468,6 @@ export interface ConfigMap extends KubeObject {
   immutable?: boolean;
 }
 
-/** A Secret as the API serves it: `data` values base64 (`stringData` is write-only). */
-export interface Secret extends KubeObject {
-  apiVersion?: 'v1';
-  kind?: 'Secret';
-  metadata: ObjectMeta;
-  type?: string;
-  data?: Record<string, string>;
-  stringData?: Record<string, string>;
-  immutable?: boolean;
-}
-
 export interface ObjectReference {
   apiVersion?: string;
   kind?: string;
@@ -504,4 +499,25 @@ export interface Event extends KubeObject {
   action?: string;
   reportingComponent?: string;
   reportingInstance?: string;
+}
+
+/** The Secret types Kubernetes validates (core/v1 SecretType); any other string is allowed too. */
+export type SecretType =
+  | 'Opaque'
+  | 'kubernetes.io/service-account-token'
+  | 'kubernetes.io/dockercfg'
+  | 'kubernetes.io/dockerconfigjson'
+  | 'kubernetes.io/basic-auth'
+  | 'kubernetes.io/ssh-auth'
+  | 'kubernetes.io/tls'
+  | 'bootstrap.kubernetes.io/token'
+  | (string & {});
+
+export interface Secret extends KubeObject {
+  /** Values base64-encoded, as on the wire. */
+  data?: Record<string, string>;
+  /** Write-only plain text, merged into data on write and never stored. */
+  stringData?: Record<string, string>;
+  type?: SecretType;
+  immutable?: boolean;
 }

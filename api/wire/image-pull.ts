@@ -2,6 +2,15 @@
 // kubelet's POST /images/pull and GET /images/pulls?image= send through the node proxy to
 // `skiff pull` and `skiff run --wait`.
 
+/**
+ * The body of POST /images/pull (JSON, optional): the user's credentials for the image's
+ * registry, as docker's client hands them to its daemon (X-Registry-Auth), read by `skiff
+ * pull` from the user's docker config. They are used for that pull alone, never kept or logged.
+ */
+export interface PullRequestBody {
+  auth?: { username?: string; password?: string; identityToken?: string; registryToken?: string };
+}
+
 /** One step of one blob of a pull. */
 export interface PullProgress {
   /** Layer (or config/manifest) digest. */

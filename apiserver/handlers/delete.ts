@@ -15,6 +15,7 @@ import { selectionPredicate } from '../selectors.js';
 import { DELETE, type UpdateResult } from '../storage/etcd-store.js';
 import { secondsAfter, timestamp } from '../strategy.js';
 import { checkBound, intParam, keyOf, refOf, send } from './common.js';
+import { queryBool } from '../../api/query.js';
 
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
@@ -25,10 +26,7 @@ function queryDeleteOptions(rc: RequestContext): Record<string, unknown> {
   const grace = intParam(rc, 'gracePeriodSeconds');
   if (grace !== undefined) out.gracePeriodSeconds = grace;
   if (q.propagationPolicy) out.propagationPolicy = q.propagationPolicy;
-  if (q.orphanDependents) {
-    if (q.orphanDependents !== 'true' && q.orphanDependents !== 'false') throw errors.badRequest(`orphanDependents must be true or false (got "${q.orphanDependents}")`);
-    out.orphanDependents = q.orphanDependents === 'true';
-  }
+  if (q.orphanDependents !== undefined) out.orphanDependents = queryBool(q.orphanDependents);
   if (q.dryRun) out.dryRun = [q.dryRun];
   return out;
 }

@@ -37,10 +37,13 @@ describe('kubeletLogQuery', () => {
     expect(Object.fromEntries(q)).toEqual({ follow: 'true', previous: 'true', tailLines: '0', limitBytes: '10', sinceSeconds: '5' });
   });
 
+  it('reads any word but "0" and "false" as true, as Kubernetes does', () => {
+    expect(Object.fromEntries(kubeletLogQuery({ follow: 'maybe', previous: 'FALSE' }))).toEqual({ follow: 'true' });
+  });
+
   it('refuses values kube refuses', () => {
     expect(badRequest(() => kubeletLogQuery({ tailLines: '-1' }))).toMatch(/^tailLines must be an integer of at least 0/);
     expect(badRequest(() => kubeletLogQuery({ limitBytes: '0' }))).toMatch(/^limitBytes/);
-    expect(badRequest(() => kubeletLogQuery({ follow: 'maybe' }))).toMatch(/^follow must be true or false/);
     expect(badRequest(() => kubeletLogQuery({ sinceSeconds: '3', sinceTime: '2024-01-01T00:00:00Z' }))).toBe('at most one of sinceTime or sinceSeconds may be specified');
   });
 });

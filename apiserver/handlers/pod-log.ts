@@ -13,6 +13,7 @@ import type { ApiContext } from '../context.js';
 import type { KubeletClient } from '../kubelet-client.js';
 import { kubeletError, readText } from '../kubelet-client.js';
 import type { RequestInfo } from '../request-info.js';
+import { queryBool } from '../../api/query.js';
 import { parseInt64Param } from './common.js';
 
 const BOOLS = ['follow', 'timestamps', 'previous'] as const;
@@ -40,12 +41,7 @@ export function logContainer(pod: Pod, asked: string | undefined): string {
 /** The kubelet query: PodLogOptions checked and passed on. */
 export function kubeletLogQuery(query: Record<string, string | undefined>): URLSearchParams {
   const out = new URLSearchParams();
-  for (const b of BOOLS) {
-    const v = query[b];
-    if (v === undefined || v === '' || v === 'false' || v === '0') continue;
-    if (v !== 'true' && v !== '1') throw errors.badRequest(`${b} must be true or false (got "${v}")`);
-    out.set(b, 'true');
-  }
+  for (const b of BOOLS) if (queryBool(query[b])) out.set(b, 'true');
   for (const [k, min] of Object.entries(INTS)) {
     const v = query[k];
     if (v === undefined || v === '') continue;

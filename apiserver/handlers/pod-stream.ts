@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { ApiError } from '../../api/errors.js';
 import { errors } from '../../api/errors.js';
 import { coalesceTickWrites } from '../../api/httpstream/tick-writes.js';
+import { queryBool } from '../../api/query.js';
 import { findResource } from '../../api/resources.js';
 import type { Node, Pod } from '../../api/types/core.js';
 import type { UserInfo } from '../auth/user.js';
@@ -39,10 +40,7 @@ function queryValues(url: URL, name: string): string[] {
 }
 
 function flag(url: URL, name: string): boolean {
-  const v = url.searchParams.get(name);
-  if (v === null || v === '' || v === 'false' || v === '0') return false;
-  if (v === 'true' || v === '1') return true;
-  throw errors.badRequest(`${name} must be true or false (got "${v}")`);
+  return queryBool(url.searchParams.get(name));
 }
 
 /** The kubelet's path and query for a stream, from the API request (kube's streamParams). */

@@ -15,6 +15,7 @@ import { prepareForCreate, timestamp } from '../strategy.js';
 import { admitNodeWrite, checkBound, checkObjectBody, dropNulls, fieldValidation, isDryRun, keyOf, refOf, send } from './common.js';
 import { requireNamespace } from './create.js';
 import { FieldSet, fieldSetOf, formatPath, fromFieldsV1, removeAt, toFieldsV1, valueAt, type FieldPath } from './managed-fields.js';
+import { queryBool } from '../../api/query.js';
 
 type Obj = Record<string, unknown>;
 
@@ -129,11 +130,6 @@ export function createdByApply(config: KubeObject, opts: ApplyOptions): KubeObje
   return { ...applied, metadata: { ...applied.metadata, managedFields: [entry] } };
 }
 
-function parseForce(v: string | undefined): boolean {
-  if (v === undefined || v === '' || v === 'false') return false;
-  if (v === 'true') return true;
-  throw errors.badRequest(`force must be true or false (got "${v}")`);
-}
 
 async function createFromApply(ctx: ApiContext, rc: RequestContext, config: KubeObject, opts: ApplyOptions, res: Response): Promise<void> {
   const r = rc.resource;
@@ -168,7 +164,7 @@ export async function serverSideApply(ctx: ApiContext, rc: RequestContext, body:
   if (typeof b.kind !== 'string' || b.kind === '') throw errors.badRequest('kind must be set in the applied configuration');
   const config = checkObjectBody(rc, body);
   if (!config.metadata.name) config.metadata.name = rc.info.name;
-  const opts: ApplyOptions = { manager, force: parseForce(rc.query.force) };
+  const opts: ApplyOptions = { manager, force: queryBool(rc.query.force) };
   const group = rc.resource.group;
   if (!(await ctx.store.get(keyOf(ctx, rc)))) {
     try {

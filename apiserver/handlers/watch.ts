@@ -13,6 +13,7 @@ import { selectionPredicate } from '../selectors.js';
 import { toTable, wantsTable } from '../table.js';
 import { watchLine, type CacheWatch, type WatchSink } from '../storage/watch-cache.js';
 import { intParam } from './common.js';
+import { queryBool } from '../../api/query.js';
 
 /** A client this far behind is cut off rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
@@ -44,7 +45,7 @@ function watchParams(rc: RequestContext): WatchParams {
     nodeName: rc.decision.boundToNode,
   });
   const b = rc.query.allowWatchBookmarks;
-  return { fromRev, bookmarks: b === 'true' || b === '1', timeoutMs, filter };
+  return { fromRev, bookmarks: queryBool(b), timeoutMs, filter };
 }
 
 /**

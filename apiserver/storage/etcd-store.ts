@@ -2,11 +2,14 @@
 // mod_revision; create is a txn on create_revision == 0; update and delete are txns on
 // mod_revision == the revision the caller read (its else branch reads the key again, so a
 // lost race costs no extra round trip). Lists read one store revision and page through it
-// with an opaque continue token.
+// with an opaque continue token. Values under a transformed prefix (encryption at rest,
+// encryption/) are transformed on their way to etcd and back; everything above this file
+// sees only the objects' JSON.
 import type { Etcd3, IKeyValue, IRangeResponse, ITxnResponse } from 'etcd3';
 import { ApiError, errors } from '../../api/errors.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types/meta.js';
+import type { ValueTransformer } from './encryption/transformer.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { prefixEnd } from './keys.js';
 import { LeaseManager, putOp, type LeaseManagerOptions } from './lease-manager.js';
@@ -35,15 +38,12 @@ export interface ListResult {
   remainingItemCount?: number;
 }
 
-/** An object read from etcd, its JSON (with resourceVersion) remembered for the answer. */
-export function fromKv(kv: IKeyValue): KubeObject {
-  return objectOf(versionOfKv(kv));
-}
-
-/** A stored version of an object as the watch cache holds it: its JSON as etcd has it, and its mod_revision. */
+/** A stored version of an object as the watch cache holds it: its JSON as etcd has it (decrypted), and its mod_revision. */
 export interface StoredVersion {
   readonly stored: string;
   readonly rev: number | string;
+  /** Read with a provider that does not write (an old key, or plaintext): an update writes it again even unchanged. */
+  readonly stale?: boolean;
 }
 
 /** What a read-modify-write starts from: the stored JSON when known, the object when at hand. */
@@ -51,6 +51,24 @@ interface Version {
   rv: string;
   stored?: string;
   object?: KubeObject;
+  stale?: boolean;
+}
+
+/** Values under `prefix` go through `transformer` on their way to etcd and back (encryption at rest). */
+export interface TransformedPrefix {
+  prefix: string;
+  transformer: ValueTransformer;
+}
+
+/** The JSON of a stored value, through the transformer of its key when it has one; a value that does not open is a 500 naming the key. */
+export function readValue(kv: IKeyValue, transformer: ValueTransformer | undefined): { stored: string; stale: boolean } {
+  if (!transformer) return { stored: kv.value.toString('utf8'), stale: false };
+  try {
+    const { data, stale } = transformer.fromStorage(kv.value, kv.key.toString('utf8'));
+    return { stored: data, stale };
+  } catch (e) {
+    throw errors.internal((e as Error).message, e);
+  }
 }
 
 function isStoredVersion(v: StoredVersion | KubeObject): v is StoredVersion {
@@ -61,9 +79,6 @@ function versionOf(obj: KubeObject): Version {
   return { rv: obj.metadata.resourceVersion as string, stored: storedFormOf(obj), object: obj };
 }
 
-function versionOfKv(kv: IKeyValue): Version {
-  return { rv: String(kv.mod_revision), stored: kv.value.toString('utf8') };
-}
 
 /** The object of a version (decoded on demand, with its answer JSON remembered). */
 function objectOf(v: Version): KubeObject {
@@ -112,8 +127,21 @@ function decodeContinue(token: string, prefix: string): ContinueToken {
   }
 }
 
+/** Values this server wrote that the watch cache has not seen yet, at most (see takeWritten). */
+const WRITTEN_KEPT = 1024;
+
 /** etcd's default --max-request-bytes: a put beyond it is refused. */
 export const DEFAULT_MAX_OBJECT_BYTES = 1.5 * 1024 * 1024;
+
+/** Keys per read of a list that has no limit (see list()). */
+const UNLIMITED_LIST_PAGE = 500;
+
+/**
+ * The etcd client's gRPC options: no cap on an answer's size (grpc-js takes 4 MiB by default,
+ * etcd's Go client takes any, as kube-apiserver does). A page of a list is bounded by its keys,
+ * and objects of up to DEFAULT_MAX_OBJECT_BYTES can make one bigger than 4 MiB.
+ */
+export const ETCD_GRPC_OPTIONS = { 'grpc.max_receive_message_length': -1 } as const;
 
 /** How a conditional write came out: landed at `revision`, or not, with the key's current value. */
 interface WriteOutcome {
@@ -139,13 +167,53 @@ export class EtcdStore {
   readonly groupCommit: GroupCommitter | undefined;
   readonly #expiring: readonly ExpiringPrefix[];
   readonly #leases: LeaseManager;
+  readonly #transformed: readonly TransformedPrefix[];
+  /** The JSON of the last encrypted value written under each key, until the watch cache takes it. */
+  readonly #written = new Map<string, { value: Buffer; stored: string }>();
 
-  constructor(client: Etcd3, opts: { maxObjectBytes?: number; groupCommit?: GroupCommitOptions | false; expiring?: ExpiringPrefix[]; leases?: LeaseManagerOptions } = {}) {
+  constructor(
+    client: Etcd3,
+    opts: { maxObjectBytes?: number; groupCommit?: GroupCommitOptions | false; expiring?: ExpiringPrefix[]; leases?: LeaseManagerOptions; transformed?: TransformedPrefix[] } = {},
+  ) {
     this.client = client;
+    this.#transformed = opts.transformed ?? [];
     this.#maxObjectBytes = opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
     this.groupCommit = opts.groupCommit === false ? undefined : new GroupCommitter(client, opts.groupCommit);
     this.#expiring = (opts.expiring ?? []).filter((e) => e.ttlSeconds > 0);
     this.#leases = new LeaseManager(client, opts.leases);
+  }
+
+  #transformerOf(key: string): ValueTransformer | undefined {
+    for (const t of this.#transformed) if (key.startsWith(t.prefix)) return t.transformer;
+    return undefined;
+  }
+
+  #versionOfKv(kv: IKeyValue): Version {
+    const { stored, stale } = readValue(kv, this.#transformerOf(kv.key.toString('utf8')));
+    return { rv: String(kv.mod_revision), stored, stale };
+  }
+
+  /** What goes to etcd for the JSON `bytes` under `key`: the JSON itself, or its transformed (encrypted) form. */
+  #toStorage(key: string, bytes: string): string | Buffer {
+    const t = this.#transformerOf(key);
+    if (!t) return bytes;
+    const value = t.toStorage(bytes, key);
+    this.#written.delete(key);
+    this.#written.set(key, { value, stored: bytes });
+    if (this.#written.size > WRITTEN_KEPT) this.#written.delete(this.#written.keys().next().value as string);
+    return value;
+  }
+
+  /**
+   * The JSON of `value` when it is exactly what this server last wrote under `key` (the random
+   * nonce makes the bytes unique), so that the watch cache does not decrypt this server's own
+   * writes again: that halves what encryption costs a create.
+   */
+  takeWritten(key: string, value: Buffer): string | undefined {
+    const w = this.#written.get(key);
+    if (!w || !w.value.equals(value)) return undefined;
+    this.#written.delete(key);
+    return w.stored;
   }
 
   /** The lease a put of `key` carries: none, unless the key is one that expires. */
@@ -155,13 +223,13 @@ export class EtcdStore {
   }
 
   /** A conditional put or delete of one key, batched with concurrent ones when group commit is on. */
-  #write(key: string, compare: 'Create' | 'Mod', rev: string | undefined, value: string | undefined, readBack: boolean): Promise<WriteOutcome> {
+  #write(key: string, compare: 'Create' | 'Mod', rev: string | undefined, value: string | Buffer | undefined, readBack: boolean): Promise<WriteOutcome> {
     const lease = value === undefined ? undefined : this.#leaseOf(key);
     if (lease instanceof Promise) return lease.then((id) => this.#writeWith(key, compare, rev, value, readBack, id));
     return this.#writeWith(key, compare, rev, value, readBack, lease);
   }
 
-  #writeWith(key: string, compare: 'Create' | 'Mod', rev: string | undefined, value: string | undefined, readBack: boolean, lease: string | undefined): Promise<WriteOutcome> {
+  #writeWith(key: string, compare: 'Create' | 'Mod', rev: string | undefined, value: string | Buffer | undefined, readBack: boolean, lease: string | undefined): Promise<WriteOutcome> {
     const alone = async (): Promise<WriteOutcome> => {
       let b = this.client.if(key, compare, '==', compare === 'Create' ? 0 : (rev as string));
       b = b.then(value === undefined ? this.client.delete().key(key) : putOp(this.client, key, value, lease));
@@ -177,7 +245,7 @@ export class EtcdStore {
    * retryable gRPC error, which the etcd3 client retries and then trips its circuit breaker
    * on, failing every request for seconds. A clear 413 here keeps the store serving.
    */
-  #checkSize(key: string, bytes: string): void {
+  #checkSize(key: string, bytes: string | Buffer): void {
     // Cheap test first: UTF-8 takes at most 3 bytes per UTF-16 unit.
     if ((bytes.length + key.length) * 3 < this.#maxObjectBytes) return;
     const size = Buffer.byteLength(bytes) + Buffer.byteLength(key);
@@ -191,13 +259,14 @@ export class EtcdStore {
       throw storageError(e);
     });
     const kv = res.kvs[0];
-    return kv ? fromKv(kv) : null;
+    return kv ? objectOf(this.#versionOfKv(kv)) : null;
   }
 
   async create<T extends KubeObject>(key: string, obj: T, ref: ObjectRef): Promise<T> {
     const bytes = encode(obj);
-    this.#checkSize(key, bytes);
-    const res = await this.#write(key, 'Create', undefined, bytes, false).catch((e: unknown) => {
+    const value = this.#toStorage(key, bytes);
+    this.#checkSize(key, value);
+    const res = await this.#write(key, 'Create', undefined, value, false).catch((e: unknown) => {
       throw storageError(e);
     });
     if (!res.succeeded) throw errors.alreadyExists(ref.resource.plural, ref.name, ref.resource.group || undefined);
@@ -214,6 +283,10 @@ export class EtcdStore {
    * txn's mod_revision compare catches a stale one (its else branch answers the stored
    * object). What a stale suggestion could get wrong (not found, a 409 on expectedRV, an
    * error from `update`, a no-op) is only believed once checked against etcd.
+   *
+   * A stale value (read with a provider that no longer writes: an old key, or plaintext
+   * where encryption is now first) is written even when nothing changed, as Kubernetes'
+   * GuaranteedUpdate does: that is how `kubectl replace` moves every object to the new key.
    */
   async guaranteedUpdate(
     key: string,
@@ -226,7 +299,7 @@ export class EtcdStore {
       ? versionOf(opts.current)
       : opts.suggestion
         ? isStoredVersion(opts.suggestion)
-          ? { stored: opts.suggestion.stored, rv: String(opts.suggestion.rev) }
+          ? { stored: opts.suggestion.stored, rv: String(opts.suggestion.rev), stale: opts.suggestion.stale }
           : versionOf(opts.suggestion)
         : await this.#getVersion(key);
     const refetch = async () => {
@@ -266,13 +339,14 @@ export class EtcdStore {
           res = await this.#write(key, 'Mod', rv, undefined, true);
         } else {
           bytes = encode(next);
-          if (bytes === storedNow) {
+          if (bytes === storedNow && !current.stale) {
             if (verified) return { object: objectOf(current), deleted: false };
             await refetch();
             continue;
           }
-          this.#checkSize(key, bytes);
-          res = await this.#write(key, 'Mod', rv, bytes, true);
+          const value = this.#toStorage(key, bytes);
+          this.#checkSize(key, value);
+          res = await this.#write(key, 'Mod', rv, value, true);
         }
       } catch (e) {
         throw storageError(e);
@@ -281,7 +355,7 @@ export class EtcdStore {
         if (next === DELETE) return { object: storedObject(objectOf(current), storedNow, res.revision), deleted: true };
         return { object: storedObject(next, bytes, res.revision), deleted: false };
       }
-      current = res.current ? versionOfKv(res.current) : null;
+      current = res.current ? this.#versionOfKv(res.current) : null;
       verified = true;
     }
   }
@@ -291,7 +365,7 @@ export class EtcdStore {
       throw storageError(e);
     });
     const kv = res.kvs[0];
-    return kv ? versionOfKv(kv) : null;
+    return kv ? this.#versionOfKv(kv) : null;
   }
 
   /** Removes every key under `prefix` (a namespace's contents); answers how many went. */
@@ -317,8 +391,10 @@ export class EtcdStore {
     }
     const end = prefixEnd(prefix);
     const items: KubeObject[] = [];
-    // With a filter, a page may need several reads to find `limit` matches.
-    const chunk = limit ? Math.max(limit, opts.filter ? 500 : limit) : 0;
+    // With a filter, a page may need several reads to find `limit` matches; a list with no
+    // limit is read in pages too, all at the first page's revision: etcd answers a range in one
+    // gRPC message, and one message of a few thousand pods is past what a client takes.
+    const chunk = limit ? Math.max(limit, opts.filter ? 500 : limit) : UNLIMITED_LIST_PAGE;
     for (;;) {
       let b = this.client.getAll().inRange({ start, end });
       if (chunk) b = b.limit(chunk);
@@ -334,7 +410,7 @@ export class EtcdStore {
       if (!rev) rev = Number(res.header.revision);
       for (let i = 0; i < res.kvs.length; i++) {
         const kv = res.kvs[i];
-        const obj = fromKv(kv);
+        const obj = objectOf(this.#versionOfKv(kv));
         if (opts.filter && !opts.filter(obj)) continue;
         items.push(obj);
         if (limit && items.length === limit) {
@@ -345,7 +421,7 @@ export class EtcdStore {
           return { items, resourceVersion: String(rev), continueToken: encodeContinue({ rv: rev, start: next }), remainingItemCount: remaining };
         }
       }
-      if (!chunk || !res.more || res.kvs.length === 0) return { items, resourceVersion: String(rev) };
+      if (!res.more || res.kvs.length === 0) return { items, resourceVersion: String(rev) };
       start = `${res.kvs[res.kvs.length - 1].key.toString('utf8')}\u0000`;
     }
   }

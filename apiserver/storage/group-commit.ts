@@ -20,8 +20,8 @@ export interface BatchedWrite<T> {
   /** 'Create': the key must not exist; 'Mod': the key's mod_revision must be `rev`. */
   compare: 'Create' | 'Mod';
   rev?: string;
-  /** The value to put; undefined deletes the key. */
-  value?: string;
+  /** The value to put (a Buffer when encrypted); undefined deletes the key. */
+  value?: string | Buffer;
   /** The lease the put is attached to (an object that expires). */
   lease?: string;
   /** The answer when the batch landed at `revision`. */

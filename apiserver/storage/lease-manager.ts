@@ -85,7 +85,7 @@ export class LeaseManager {
 }
 
 /** A put of `value` at `key`, attached to `lease` when given. */
-export function putOp(client: Etcd3, key: string, value: string, lease?: string): PutBuilder {
+export function putOp(client: Etcd3, key: string, value: string | Buffer, lease?: string): PutBuilder {
   const put = client.put(key).value(value);
   return lease === undefined ? put : put.lease(lease);
 }

@@ -3,10 +3,14 @@
 // watch, keeping the current objects and a ring of recent events. A client watch from a
 // resourceVersion inside the ring is replayed from memory; below it (or below etcd's
 // compaction) it gets 410 Expired. Each event is serialised once, however many watch it.
+// Values of an encrypted resource are decrypted once, as they arrive; one that does not open
+// (a key no longer configured) is kept as its error: reading it answers that 500, and a
+// watch that meets it gets an ERROR event and ends, as kube's etcd watcher does.
 import type { Etcd3, IKeyValue, IWatchResponse, Watcher } from 'etcd3';
-import { errors } from '../../api/errors.js';
+import { ApiError, errors } from '../../api/errors.js';
 import type { KubeObject, WatchEventType } from '../../api/types/meta.js';
-import type { EtcdStore } from './etcd-store.js';
+import type { ValueTransformer } from './encryption/transformer.js';
+import { readValue, type EtcdStore } from './etcd-store.js';
 import { decode, withResourceVersion } from './serialized.js';
 
 export type CacheEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -20,16 +24,41 @@ export class Entry {
   constructor(
     readonly stored: string,
     readonly rev: number,
+    /** Read with a provider that no longer writes (see etcd-store.ts guaranteedUpdate). */
+    readonly stale = false,
+    /** Why the stored value could not be read (it then has no JSON). */
+    readonly error?: ApiError,
   ) {}
 
   get object(): KubeObject {
+    if (this.error) throw this.error;
     return (this.#object ??= decode(this.stored, this.rev));
   }
 
   /** The object's JSON, with resourceVersion `rev` (a deletion reports its own revision). */
   json(rev = this.rev): string {
+    if (this.error) throw this.error;
     return withResourceVersion(this.stored, rev);
   }
+}
+
+function entryOf(key: string, kv: IKeyValue, transformer: ValueTransformer | undefined, store: EtcdStore): Entry {
+  const rev = Number(kv.mod_revision);
+  if (!transformer) return new Entry(kv.value.toString('utf8'), rev);
+  const own = store.takeWritten(key, kv.value);
+  if (own !== undefined) return new Entry(own, rev);
+  try {
+    const { stored, stale } = readValue(kv, transformer);
+    return new Entry(stored, rev, stale);
+  } catch (e) {
+    return new Entry('', rev, false, e instanceof ApiError ? e : errors.internal(String(e)));
+  }
+}
+
+/** The ERROR event a watch ends with when it meets what it cannot send. */
+function errorLine(e: unknown): string {
+  const err = e instanceof ApiError ? e : errors.internal(e instanceof Error ? e.message : String(e));
+  return watchLine('ERROR', err.toStatus());
 }
 
 export class CacheEvent {
@@ -117,14 +146,19 @@ class ClientWatch implements CacheWatch {
     // event at the last revision delivered is still new; only older ones are not.
     if (this.stopped || ev.rev <= this.after || ev.rev < this.lastRev) return;
     this.lastRev = ev.rev;
-    let type: WatchEventType | undefined = ev.type;
-    if (this.filter) {
-      const now = ev.type !== 'DELETED' && this.filter(ev.entry.object);
-      const before = ev.prev !== undefined && this.filter(ev.prev.object);
-      type = now && before ? ev.type : now ? 'ADDED' : before ? 'DELETED' : undefined;
+    try {
+      let type: WatchEventType | undefined = ev.type;
+      if (this.filter) {
+        const now = ev.type !== 'DELETED' && this.filter(ev.entry.object);
+        const before = ev.prev !== undefined && this.filter(ev.prev.object);
+        type = now && before ? ev.type : now ? 'ADDED' : before ? 'DELETED' : undefined;
+      }
+      if (type === undefined) return;
+      this.enqueue(this.render ? this.render(type, ev.object) : ev.lineAs(type));
+    } catch (e) {
+      this.enqueue(errorLine(e));
+      this.stop();
     }
-    if (type === undefined) return;
-    this.enqueue(this.render ? this.render(type, ev.object) : ev.lineAs(type));
   }
 
   enqueue(line: string): void {
@@ -173,9 +207,11 @@ export class WatchCache {
   #ready: Promise<void> | null = null;
   #closed = false;
   readonly #onError: (err: unknown) => void;
+  readonly #transformer: ValueTransformer | undefined;
 
-  constructor(opts: { client: Etcd3; store: EtcdStore; prefix: string; capacity?: number; onError?: (err: unknown) => void }) {
+  constructor(opts: { client: Etcd3; store: EtcdStore; prefix: string; capacity?: number; onError?: (err: unknown) => void; transformer?: ValueTransformer }) {
     this.#client = opts.client;
+    this.#transformer = opts.transformer;
     this.#store = opts.store;
     this.prefix = opts.prefix;
     this.#capacity = opts.capacity ?? 10_000;
@@ -200,7 +236,10 @@ export class WatchCache {
     const res = await this.#client.getAll().prefix(this.prefix).exec();
     const rev = Number(res.header.revision);
     this.#objects.clear();
-    for (const kv of res.kvs) this.#objects.set(kv.key.toString('utf8'), new Entry(kv.value.toString('utf8'), Number(kv.mod_revision)));
+    for (const kv of res.kvs) {
+      const key = kv.key.toString('utf8');
+      this.#objects.set(key, entryOf(key, kv, this.#transformer, this.#store));
+    }
     this.#rev = rev;
     this.#windowStart = rev;
     this.#ring = [];
@@ -253,7 +292,7 @@ export class WatchCache {
       const prev = this.#objects.get(key);
       let ev: CacheEvent;
       if (e.type === 'Put') {
-        const entry = new Entry(kv.value.toString('utf8'), rev);
+        const entry = entryOf(key, kv, this.#transformer, this.#store);
         this.#objects.set(key, entry);
         ev = new CacheEvent(prev ? 'MODIFIED' : 'ADDED', rev, key, entry, prev);
       } else {
@@ -285,9 +324,10 @@ export class WatchCache {
     return this.#objects.get(key)?.object;
   }
 
-  /** The current version under `key` in its stored form (nothing parsed). */
+  /** The current version under `key` in its stored form (nothing parsed); none when it could not be read (etcd then tells). */
   getStored(key: string): Entry | undefined {
-    return this.#objects.get(key);
+    const e = this.#objects.get(key);
+    return e?.error ? undefined : e;
   }
 
   /** The current objects whose keys start with `prefix`. */
@@ -318,9 +358,14 @@ export class WatchCache {
     // From here on everything is synchronous, so no event slips between replay and live.
     const w = new ClientWatch(this, opts.filter, opts.sink, from ?? 0, opts.render);
     if (from === undefined) {
-      for (const entry of this.#objects.values()) {
-        if (opts.filter && !opts.filter(entry.object)) continue;
-        w.enqueue(opts.render ? opts.render('ADDED', entry.object) : eventLine('ADDED', entry.json()));
+      try {
+        for (const entry of this.#objects.values()) {
+          if (opts.filter && !opts.filter(entry.object)) continue;
+          w.enqueue(opts.render ? opts.render('ADDED', entry.object) : eventLine('ADDED', entry.json()));
+        }
+      } catch (e) {
+        w.enqueue(errorLine(e));
+        w.stop();
       }
       w.lastRev = this.#rev;
       w.after = this.#rev;

@@ -18,14 +18,22 @@ interface LoginFlags {
   registryConfig?: string;
 }
 
-/** Asks the registry's /v2/ with the credentials; throws when it refuses them. */
+/**
+ * Asks the registry's /v2/ with the credentials; throws when it refuses them, saying which
+ * registry and why ("login h:5000: h:5000 answered 401 Unauthorized: ..."), never the password.
+ */
 export async function checkLogin(registry: string, creds: { username: string; password: string }, registryConfig?: string): Promise<void> {
   const client = new RegistryClient({ config: registryConfig ? await loadRegistriesConfig(registryConfig) : EMPTY_REGISTRIES_CONFIG });
   const endpoints = client.endpoints(registryDomain(registry));
   const ep = endpoints[endpoints.length - 1]; // the registry itself, never a mirror
-  const res = await client.request(ep, 'GET', '/v2/', { scope: '', auth: creds });
-  if (res.statusCode !== 200) throw new RuntimeError('Unavailable', `${ep.base}/v2/: HTTP ${res.statusCode} ${await errorText(res)}`);
-  res.resume();
+  try {
+    const res = await client.request(ep, 'GET', '/v2/', { scope: '', auth: creds });
+    if (res.statusCode !== 200) throw new RuntimeError('Unavailable', `${ep.base}/v2/: HTTP ${res.statusCode} ${await errorText(res)}`);
+    res.resume();
+  } catch (e) {
+    if (e instanceof RuntimeError) throw new RuntimeError(e.kind, `login ${registryDomain(registry)}: ${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
 export function loginCommand(): Command {

@@ -16,8 +16,8 @@ export function kubeletRequest<T>(rest: RestClient, node: string, kubeletPath: s
 }
 
 /** A streamed answer (pull progress): the raw response, no timeout. */
-export function kubeletStream(rest: RestClient, node: string, kubeletPath: string, opts: { method?: string; query?: Query; signal?: AbortSignal } = {}): Promise<http.IncomingMessage> {
-  return rest.open({ method: opts.method ?? 'GET', path: nodeProxyPath(node, kubeletPath), query: opts.query, signal: opts.signal });
+export function kubeletStream(rest: RestClient, node: string, kubeletPath: string, opts: { method?: string; query?: Query; signal?: AbortSignal; body?: unknown } = {}): Promise<http.IncomingMessage> {
+  return rest.open({ method: opts.method ?? 'GET', path: nodeProxyPath(node, kubeletPath), query: opts.query, signal: opts.signal, ...(opts.body !== undefined ? { body: opts.body } : {}) });
 }
 
 /** The nodes a verb acts on: the one named, or all of them by name. */

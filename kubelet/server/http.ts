@@ -1,6 +1,7 @@
 // Answers of the kubelet's server: errors carry their HTTP status and are written as plain
 // text (as the Kubernetes kubelet writes them), in one place (the server's dispatcher).
 import type { ServerResponse } from 'node:http';
+import { queryBool } from '../../api/query.js';
 
 export class HttpError extends Error {
   readonly status: number;
@@ -31,8 +32,7 @@ export function intQuery(q: URLSearchParams, name: string): number | undefined {
 }
 
 export function boolQuery(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v === '' || v === 'true' || v === '1';
+  return queryBool(q.get(name));
 }
 
 /** A request path's segments, %-decoded (a malformed escape is 400). */

@@ -1,12 +1,12 @@
 // The node's images over HTTP, for `skiff images|pull|rmi|prune --node N` through the API
 // server's node proxy: GET /images, POST /images/pull?image= (JSON-lines progress, then the
-// result), GET /images/pulls?image= (the progress of a pull the kubelet is making for a
+// result; the body may carry the user's registry credentials for that pull), GET /images/pulls?image= (the progress of a pull the kubelet is making for a
 // pod, same lines), DELETE /images/{reference or unique ID prefix}, POST /images/prune.
 // The answers' shapes are declared once in api/wire/ (image-pull.ts, node-images.ts).
-import type { ServerResponse } from 'node:http';
-import type { PullLine } from '../../api/wire/image-pull.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { PullLine, PullRequestBody } from '../../api/wire/image-pull.js';
 import type { NodeImageList, PruneReport } from '../../api/wire/node-images.js';
-import { isRuntimeError, type ImageService } from '../../runtime/cri.js';
+import { isRuntimeError, type AuthConfig, type ImageService } from '../../runtime/cri.js';
 import type { PullsInProgress } from '../pulls-in-progress.js';
 import { HttpError, sendJson } from './http.js';
 
@@ -16,6 +16,7 @@ const STATUS_OF_KIND: Record<string, number> = {
   AlreadyExists: 409,
   FailedPrecondition: 409,
   Unauthenticated: 401,
+  PermissionDenied: 403,
   Unavailable: 503,
 };
 
@@ -50,17 +51,51 @@ export async function pruneImages(images: ImageService, res: ServerResponse): Pr
  * {"image": "<id>", "done": true} or {"error": "..."}. The answer is 200 once the stream has
  * begun, so a failure arrives as the last line, as in Docker's pull API.
  */
-export async function pullImage(images: ImageService, q: URLSearchParams, res: ServerResponse, signal: AbortSignal): Promise<void> {
+export async function pullImage(images: ImageService, q: URLSearchParams, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
   const image = q.get('image');
   if (!image) throw new HttpError(400, 'want POST /images/pull?image=REFERENCE');
+  const auth = pullAuth(await readSmallBody(req));
   const line = startLines(res);
   try {
-    const id = await images.pullImage({ image }, { signal, onProgress: (p) => line({ progress: p }) });
+    const id = await images.pullImage({ image }, { signal, onProgress: (p) => line({ progress: p }), ...(auth ? { auth } : {}) });
     line({ image: id, done: true });
   } catch (e) {
     line({ error: e instanceof Error ? e.message : String(e) });
   }
   res.end();
+}
+
+const BODY_LIMIT = 64 << 10;
+
+async function readSmallBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req) {
+    n += (c as Buffer).length;
+    if (n > BODY_LIMIT) throw new HttpError(413, `pull request body larger than ${BODY_LIMIT} bytes`);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The credentials in a pull's body, if any; a malformed body is refused without echoing it. */
+function pullAuth(body: Buffer): AuthConfig | undefined {
+  if (body.length === 0) return undefined;
+  let doc: PullRequestBody;
+  try {
+    doc = JSON.parse(body.toString('utf8')) as PullRequestBody;
+  } catch {
+    throw new HttpError(400, 'the pull request body is not JSON');
+  }
+  const a = doc?.auth;
+  if (a === undefined || a === null) return undefined;
+  if (typeof a !== 'object' || Object.values(a).some((v) => typeof v !== 'string')) throw new HttpError(400, 'auth in the pull request body must be an object of strings');
+  const out: AuthConfig = {};
+  if (a.username !== undefined) out.username = a.username;
+  if (a.password !== undefined) out.password = a.password;
+  if (a.identityToken !== undefined) out.identityToken = a.identityToken;
+  if (a.registryToken !== undefined) out.registryToken = a.registryToken;
+  return Object.keys(out).length ? out : undefined;
 }
 
 function startLines(res: ServerResponse): (o: PullLine) => void {

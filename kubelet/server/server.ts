@@ -77,7 +77,7 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
     if (StreamServer.isStreamPath(url.pathname)) throw new HttpError(400, 'Upgrade request required');
     if (head === 'images') {
       if (m === 'GET' && rest.length === 0) return listImages(o.images, res);
-      if (m === 'POST' && rest.join('/') === 'pull') return pullImage(o.images, q, res, signal);
+      if (m === 'POST' && rest.join('/') === 'pull') return pullImage(o.images, q, req, res, signal);
       if (m === 'GET' && rest.join('/') === 'pulls') return followPull(pulls, q, res, signal);
       if (m === 'POST' && rest.join('/') === 'prune') return pruneImages(o.images, res);
       // A reference may hold slashes ("127.0.0.1:5000/app:v1"), encoded or not.

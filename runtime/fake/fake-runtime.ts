@@ -134,6 +134,8 @@ export class FakeRuntime implements RuntimeService, ImageService {
   readonly failNext = new Map<string, Error>();
   /** image reference -> error every pull of it throws */
   readonly pullErrors = new Map<string, Error>();
+  /** A registry's verdict on each pull's credentials: an error refuses the pull (private registries). */
+  pullCheck: ((image: string, auth: PullImageOptions['auth']) => Error | undefined) | undefined;
   execHandler: (containerId: string, cmd: string[], timeout: number) => Promise<ExecSyncResponse> = async () => ({
     stdout: Buffer.from(''),
     stderr: Buffer.from(''),
@@ -486,7 +488,7 @@ export class FakeRuntime implements RuntimeService, ImageService {
   // ------------------------------------------------------------ ImageService
   async pullImage(image: ImageSpec, options?: PullImageOptions): Promise<string> {
     this.#record('pullImage', image.image, options?.auth);
-    const err = this.pullErrors.get(image.image);
+    const err = this.pullErrors.get(image.image) ?? this.pullCheck?.(image.image, options?.auth);
     if (err) throw err;
     const img = this.images.get(image.image) ?? this.addImage(image.image);
     return img.id;

@@ -2,9 +2,12 @@
 // WWW-Authenticate; "Basic" means send credentials on every request, "Bearer realm=...,
 // service=...,scope=..." means fetch a token from the realm (with credentials if we have them,
 // anonymously otherwise) and send it. Tokens are cached per endpoint host and scope.
+import { createHash } from 'node:crypto';
+import { decodeBasicAuth } from '../../api/registry-credentials.js';
 import { RuntimeError } from '../cri.js';
-import { errorText, httpRequest, readBody } from './http.js';
+import { httpRequest, readBody } from './http.js';
 import type { RegistryAuth, RegistryTls } from './registries-config.js';
+import { refusedError, registryErrorText } from './registry-errors.js';
 
 export interface Challenge {
   scheme: string;
@@ -71,12 +74,7 @@ export function encodeBasic(creds: { username: string; password: string }): stri
 export function basicCredentials(auth: RegistryAuth | undefined): { username: string; password: string } | undefined {
   if (!auth) return undefined;
   if (auth.username !== undefined && auth.username !== '') return { username: auth.username, password: auth.password ?? '' };
-  if (auth.auth) {
-    const s = Buffer.from(auth.auth, 'base64').toString('utf8');
-    const i = s.indexOf(':');
-    if (i > 0) return { username: s.slice(0, i), password: s.slice(i + 1) };
-  }
-  return undefined;
+  return auth.auth ? decodeBasicAuth(auth.auth) : undefined;
 }
 
 interface CachedAuth {
@@ -87,23 +85,30 @@ interface CachedAuth {
 export class Authorizer {
   readonly #cache = new Map<string, CachedAuth>();
 
-  /** The Authorization header to try first for (host, scope), if one is known. */
-  cached(host: string, scope: string): string | undefined {
-    const c = this.#cache.get(`${host} ${scope}`) ?? this.#cache.get(`${host} *`);
+  /**
+   * The Authorization header to try first for (host, scope) with these credentials, if one is
+   * known. Headers are kept per credentials: what one pod's pull secret opened is never sent
+   * for a pull that brings other credentials, or none.
+   */
+  cached(host: string, scope: string, auth: RegistryAuth | undefined): string | undefined {
+    const who = credentialsId(auth);
+    const c = this.#cache.get(`${host} ${who} ${scope}`) ?? this.#cache.get(`${host} ${who} *`);
     if (!c || c.expiresAt < Date.now()) return undefined;
     return c.header;
   }
 
   /** Answers a 401 challenge with an Authorization header, or throws Unauthenticated. */
-  async answer(host: string, scope: string, wwwAuthenticate: string | undefined, auth: RegistryAuth | undefined, tls: RegistryTls | undefined, signal?: AbortSignal): Promise<string> {
+  async answer(host: string, scope: string, challenge: { wwwAuthenticate?: string; registryText: string }, auth: RegistryAuth | undefined, tls: RegistryTls | undefined, signal?: AbortSignal): Promise<string> {
+    const wwwAuthenticate = challenge.wwwAuthenticate;
+    const who = credentialsId(auth);
     const challenges = parseChallenges(wwwAuthenticate ?? '');
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     const basic = challenges.find((c) => c.scheme === 'basic');
     const creds = basicCredentials(auth);
-    if (auth?.registryToken) return this.#store(host, '*', `Bearer ${auth.registryToken}`, 3600);
+    if (auth?.registryToken) return this.#store(`${host} ${who} *`, `Bearer ${auth.registryToken}`, 3600);
     if (bearer) {
       const realm = bearer.params.realm;
-      if (!realm) throw new RuntimeError('Unauthenticated', `${host}: Bearer challenge without a realm`);
+      if (!realm) throw refusedError(host, 401, challenge.registryText, 'its Bearer challenge names no token server');
       const u = new URL(realm);
       if (bearer.params.service) u.searchParams.set('service', bearer.params.service);
       if (scope) u.searchParams.set('scope', scope);
@@ -111,8 +116,9 @@ export class Authorizer {
       if (creds) headers.authorization = `Basic ${encodeBasic(creds)}`;
       const res = await httpRequest({ method: 'GET', url: u.toString(), headers, tls, signal, followRedirects: true });
       if (res.statusCode !== 200) {
-        const text = await errorText(res);
-        throw new RuntimeError('Unauthenticated', `${host}: token server ${u.origin} refused ${creds ? `the credentials of ${creds.username}` : 'an anonymous token'} for ${scope} (HTTP ${res.statusCode}${text ? `: ${text}` : ''})`);
+        const text = registryErrorText((await readBody(res, 64 << 10).catch(() => Buffer.alloc(0))).toString());
+        const status = res.statusCode === 403 ? 403 : 401;
+        throw refusedError(host, status, text, `its token server ${u.origin} refused ${creds ? `the credentials of ${creds.username}` : 'an anonymous token'} for ${scope || 'the registry'}`);
       }
       let body: { token?: string; access_token?: string; expires_in?: number };
       try {
@@ -122,23 +128,32 @@ export class Authorizer {
       }
       const token = body.token ?? body.access_token;
       if (!token) throw new RuntimeError('Unauthenticated', `${host}: token server answered without a token`);
-      return this.#store(host, scope, `Bearer ${token}`, body.expires_in ?? 60);
+      return this.#store(`${host} ${who} ${scope}`, `Bearer ${token}`, body.expires_in ?? 60);
     }
     if (basic) {
-      if (!creds) throw new RuntimeError('Unauthenticated', `${host} requires a username and password (Basic auth) and none were given`);
-      return this.#store(host, '*', `Basic ${encodeBasic(creds)}`, 24 * 3600);
+      if (!creds) throw refusedError(host, 401, challenge.registryText, `no credentials for ${host}`);
+      return this.#store(`${host} ${who} *`, `Basic ${encodeBasic(creds)}`, 24 * 3600);
     }
-    throw new RuntimeError('Unauthenticated', `${host} answered 401 without a challenge skiff understands (${wwwAuthenticate ?? 'no WWW-Authenticate'})`);
+    throw refusedError(host, 401, challenge.registryText, `no challenge skiff understands: ${wwwAuthenticate ?? 'no WWW-Authenticate'}`);
   }
 
-  forget(host: string, scope: string): void {
-    this.#cache.delete(`${host} ${scope}`);
-    this.#cache.delete(`${host} *`);
+  forget(host: string, scope: string, auth: RegistryAuth | undefined): void {
+    const who = credentialsId(auth);
+    this.#cache.delete(`${host} ${who} ${scope}`);
+    this.#cache.delete(`${host} ${who} *`);
   }
 
-  #store(host: string, scope: string, header: string, ttlSeconds: number): string {
+  #store(key: string, header: string, ttlSeconds: number): string {
     // Refresh a little early so a long pull does not run into the expiry mid-request.
-    this.#cache.set(`${host} ${scope}`, { header, expiresAt: Date.now() + Math.max(10, ttlSeconds - 5) * 1000 });
+    this.#cache.set(key, { header, expiresAt: Date.now() + Math.max(10, ttlSeconds - 5) * 1000 });
     return header;
   }
+}
+
+/** Which credentials a cached header belongs to: a digest of them, never the credentials themselves. */
+function credentialsId(auth: RegistryAuth | undefined): string {
+  if (!auth) return 'anonymous';
+  const creds = basicCredentials(auth);
+  const id = JSON.stringify([creds?.username, creds?.password, auth.identityToken, auth.registryToken]);
+  return createHash('sha256').update(id).digest('hex').slice(0, 32);
 }

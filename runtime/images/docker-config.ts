@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { RuntimeError } from '../cri.js';
 import { writePrivateFile } from '../file-modes.js';
-import { basicCredentials, encodeBasic } from './auth.js';
+import { parseDockerConfig } from '../../api/registry-credentials.js';
+import { encodeBasic } from './auth.js';
 import { registryDomain } from './reference.js';
 import type { RegistriesConfig, RegistryAuth } from './registries-config.js';
 
@@ -42,15 +43,17 @@ async function readConfig(file: string): Promise<DockerConfigFile> {
   }
 }
 
-/** Credentials by registry domain from the files in order; the first file naming a registry wins. */
+/**
+ * Credentials by registry domain from the files in order; the first file naming a registry wins.
+ * Docker itself looks credentials up by registry host, so a key with a path counts for its host.
+ */
 export async function readDockerAuths(files: string[]): Promise<Record<string, RegistryAuth>> {
   const out: Record<string, RegistryAuth> = {};
   for (const file of files) {
-    for (const [server, a] of Object.entries((await readConfig(file)).auths ?? {})) {
-      const domain = registryDomain(server);
-      if (out[domain] || typeof a !== 'object' || a === null) continue;
-      const auth: RegistryAuth = { auth: a.auth, username: a.username, password: a.password, identityToken: a.identitytoken, registryToken: a.registrytoken };
-      if (basicCredentials(auth) || auth.identityToken || auth.registryToken) out[domain] = auth;
+    for (const c of parseDockerConfig(await readConfig(file)).credentials) {
+      const domain = registryDomain(c.registry);
+      if (out[domain]) continue;
+      out[domain] = { username: c.username, password: c.password, identityToken: c.identityToken, registryToken: c.registryToken };
     }
   }
   return out;

@@ -6,6 +6,7 @@ import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { RuntimeError } from '../cri.js';
 import type { RegistryTls } from './registries-config.js';
+import { transportError } from './registry-errors.js';
 
 export interface HttpRequest {
   method: string;
@@ -44,7 +45,7 @@ export async function httpRequest(req: HttpRequest, redirects = 0): Promise<Inco
       resolve,
     );
     r.on('timeout', () => r.destroy(new RuntimeError('Unavailable', `${req.method} ${u.origin}${u.pathname}: timed out`)));
-    r.on('error', (e) => reject(e instanceof RuntimeError ? e : new RuntimeError('Unavailable', `${req.method} ${u.origin}${u.pathname}: ${(e as Error).message}`, { cause: e })));
+    r.on('error', (e) => reject(e instanceof RuntimeError ? e : transportError(u.host, `${req.method} ${u.origin}${u.pathname}`, e)));
     if (req.body === undefined) r.end();
     else if (Buffer.isBuffer(req.body)) r.end(req.body);
     else {

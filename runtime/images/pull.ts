@@ -39,7 +39,17 @@ export function checkImage(manifest: Manifest, config: OciImageConfig): string[]
   return diffIds;
 }
 
+/** Pulls `input`; a failure says which image ("pull 127.0.0.1:5000/app:1: 127.0.0.1:5000 answered 401 ..."). */
 export async function pullImage(deps: PullDeps, input: string, options: PullImageOptions = {}): Promise<string> {
+  try {
+    return await pull(deps, input, options);
+  } catch (e) {
+    if (!(e instanceof RuntimeError) || options.signal?.aborted) throw e;
+    throw new RuntimeError(e.kind, `pull ${input}: ${e.message}`, { cause: e });
+  }
+}
+
+async function pull(deps: PullDeps, input: string, options: PullImageOptions): Promise<string> {
   const ref = parseReference(input);
   const auth = toRegistryAuth(options.auth);
   const emit = (p: PullProgress) => options.onProgress?.(p);

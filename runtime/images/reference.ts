@@ -1,9 +1,9 @@
 // Image references parsed and normalised as Docker does (distribution/reference):
 // "busybox" -> docker.io/library/busybox:latest, "host:port/a/b:tag", "name@sha256:...".
+import { DEFAULT_DOMAIN, splitImageName } from '../../api/image-name.js';
 import { RuntimeError } from '../cri.js';
 
-export const DEFAULT_DOMAIN = 'docker.io';
-const LEGACY_DEFAULT_DOMAIN = 'index.docker.io';
+export { DEFAULT_DOMAIN, registryDomain } from '../../api/image-name.js';
 const OFFICIAL_REPO_PREFIX = 'library/';
 
 // The grammar of distribution/reference/regexp.go.
@@ -40,39 +40,15 @@ export function parseReference(input: string, options: { defaultTag?: boolean } 
   const s = input.trim();
   if (s === '') throw invalid(input, 'empty');
   if (ID_RE.test(s)) throw invalid(input, 'a 64-character hexadecimal string is an image ID, not a name');
-  let rest = s;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
+  const { domain, path, digest, ...parts } = splitImageName(s);
+  let tag = parts.tag;
+  if (digest !== undefined) {
     if (!DIGEST_RE.test(digest)) throw invalid(input, `malformed digest ${JSON.stringify(digest)}`);
     if (digest.startsWith('sha256:') && !/^sha256:[a-f0-9]{64}$/.test(digest)) throw invalid(input, 'a sha256 digest has 64 lowercase hex characters');
   }
-  let tag: string | undefined;
-  // A tag is after the last ':' that comes after the last '/' (a ':' before it is a port).
-  const colon = rest.lastIndexOf(':');
-  if (colon > rest.lastIndexOf('/')) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (!TAG_RE.test(tag)) throw invalid(input, `malformed tag ${JSON.stringify(tag)}`);
-  }
-  if (rest === '') throw invalid(input, 'missing repository name');
-  let domain: string;
-  let path: string;
-  const slash = rest.indexOf('/');
-  const first = slash < 0 ? '' : rest.slice(0, slash);
-  // Docker's rule: the first component is a registry host only when it looks like one.
-  if (slash < 0 || (!/[.:]/.test(first) && first !== 'localhost' && first.toLowerCase() === first)) {
-    domain = DEFAULT_DOMAIN;
-    path = rest;
-  } else {
-    domain = first;
-    path = rest.slice(slash + 1);
-    if (!DOMAIN_RE.test(domain)) throw invalid(input, `malformed registry host ${JSON.stringify(domain)}`);
-  }
-  if (domain === LEGACY_DEFAULT_DOMAIN) domain = DEFAULT_DOMAIN;
-  if (domain === DEFAULT_DOMAIN && !path.includes('/')) path = OFFICIAL_REPO_PREFIX + path;
+  if (tag !== undefined && !TAG_RE.test(tag)) throw invalid(input, `malformed tag ${JSON.stringify(tag)}`);
+  if (path === '') throw invalid(input, 'missing repository name');
+  if (!DOMAIN_RE.test(domain)) throw invalid(input, `malformed registry host ${JSON.stringify(domain)}`);
   if (path !== path.toLowerCase()) throw invalid(input, 'repository name must be lowercase');
   if (!PATH_RE.test(path)) throw invalid(input, `malformed repository path ${JSON.stringify(path)}`);
   if (domain.length + 1 + path.length > NAME_TOTAL_LENGTH_MAX) throw invalid(input, `repository name longer than ${NAME_TOTAL_LENGTH_MAX} characters`);
@@ -81,15 +57,6 @@ export function parseReference(input: string, options: { defaultTag?: boolean } 
   if (tag !== undefined) ref.tag = tag;
   if (digest !== undefined) ref.digest = digest;
   return ref;
-}
-
-/**
- * A registry as docker's config names it ("https://index.docker.io/v1/", "http://h:5000",
- * "h:5000") as the domain a parsed reference carries ("docker.io", "h:5000").
- */
-export function registryDomain(server: string): string {
-  const host = server.trim().replace(/^[a-z]+:\/\//i, '').split('/')[0].toLowerCase();
-  return host === LEGACY_DEFAULT_DOMAIN || host === 'registry-1.docker.io' ? DEFAULT_DOMAIN : host;
 }
 
 /** "domain/path" */

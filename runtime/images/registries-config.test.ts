@@ -27,6 +27,8 @@ configs:
     expect(endpointsFor(cfg, 'quay.io').map((e) => e.base)).toEqual(['http://10.0.0.1:5000', 'https://quay.io']);
     expect(endpointsFor(cfg, 'insecure.example.com').at(-1)?.base).toBe('http://insecure.example.com');
     expect(endpointsFor({ mirrors: {}, configs: {} }, 'localhost:5000').map((e) => e.base)).toEqual(['http://localhost:5000']);
+    // A loopback registry whose entry has tls: (its CA) is on HTTPS.
+    expect(endpointsFor({ mirrors: {}, configs: { '127.0.0.1:5443': { tls: { ca: Buffer.from('ca') } } } }, '127.0.0.1:5443').map((e) => e.base)).toEqual(['https://127.0.0.1:5443']);
   });
 
   it('stays on the mirrors with disable_default_endpoint', async () => {

@@ -11,7 +11,8 @@
 //   disable_default_endpoint: true # skiff extension (k3s's --disable-default-registry-endpoint):
 //                                  # a registry with mirrors is pulled only from its mirrors
 //
-// Endpoints are URLs; a bare host:port means https (http for localhost and 127.0.0.0/8).
+// Endpoints are URLs; a bare host:port means https (http for localhost and 127.0.0.0/8). A
+// registry itself is reached on https, except a loopback one with no tls: in its configs: entry.
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { RuntimeError } from '../cri.js';
@@ -168,7 +169,9 @@ export function endpointsFor(cfg: RegistriesConfig, registryHost: string): Endpo
   if (cfg.disableDefaultEndpoint && out.length > 0) return out;
   const upstreamHost = registryHost === 'docker.io' ? 'registry-1.docker.io' : registryHost;
   const hc = cfg.configs[registryHost] ?? {};
-  const scheme = hc.insecure || isLoopbackHost(registryHost) ? 'http' : 'https';
+  // Loopback registries speak plain HTTP unless their configs: entry has a tls: section (as
+  // a node trusting a local registry's CA says it is TLS); insecure: always means plain HTTP.
+  const scheme = hc.insecure || (isLoopbackHost(registryHost) && !hc.tls) ? 'http' : 'https';
   if (!out.some((e) => e.base === `${scheme}://${upstreamHost}`)) out.push({ base: `${scheme}://${upstreamHost}`, host: upstreamHost, config: hc });
   return out;
 }

@@ -5,13 +5,14 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { RuntimeError, isRuntimeError, type AuthConfig } from '../cri.js';
-import { Authorizer } from './auth.js';
+import { Authorizer, basicCredentials } from './auth.js';
 import type { ContentStore } from './content-store.js';
 import { sha256 } from './digest.js';
 import { errorText, httpRequest, readBody } from './http.js';
 import { MANIFEST_ACCEPT, isIndexType, isManifestType, type Descriptor, type Index, type Manifest, type Platform } from './media-types.js';
 import type { Reference } from './reference.js';
 import { endpointsFor, type Endpoint, type RegistriesConfig, type RegistryAuth } from './registries-config.js';
+import { refusedError, registryErrorText } from './registry-errors.js';
 
 export interface ResolvedImage {
   endpoint: Endpoint;
@@ -92,18 +93,17 @@ export class RegistryClient {
         signal: opts.signal,
         followRedirects: opts.followRedirects ?? (method === 'GET' || method === 'HEAD'),
       });
-    const cached = this.authorizer.cached(ep.host, opts.scope);
+    const cached = this.authorizer.cached(ep.host, opts.scope, auth);
     const res = await send(cached);
+    if (res.statusCode === 403) throw await refusal(ep, res, auth);
     if (res.statusCode !== 401) return res;
-    const challenge = res.headers['www-authenticate'];
-    res.resume();
-    if (cached) this.authorizer.forget(ep.host, opts.scope);
+    const challenge = { wwwAuthenticate: res.headers['www-authenticate'], registryText: await bodyText(res) };
+    if (cached) this.authorizer.forget(ep.host, opts.scope, auth);
     const header = await this.authorizer.answer(ep.host, opts.scope, challenge, auth, ep.config.tls, opts.signal);
     const again = await send(header);
-    if (again.statusCode === 401) {
-      again.resume();
-      this.authorizer.forget(ep.host, opts.scope);
-      throw new RuntimeError('Unauthenticated', `${ep.host}: the credentials given were refused (HTTP 401 for ${method} ${pathAndQuery})`);
+    if (again.statusCode === 401 || again.statusCode === 403) {
+      this.authorizer.forget(ep.host, opts.scope, auth);
+      throw await refusal(ep, again, auth);
     }
     return again;
   }
@@ -229,6 +229,17 @@ export class RegistryClient {
       throw e;
     }
   }
+}
+
+async function bodyText(res: IncomingMessage): Promise<string> {
+  return registryErrorText((await readBody(res, 64 << 10).catch(() => Buffer.alloc(0))).toString());
+}
+
+/** The error for a 401 or 403 answered with (or without) these credentials; names the user, never the secret. */
+async function refusal(ep: Endpoint, res: IncomingMessage, auth: RegistryAuth | undefined): Promise<RuntimeError> {
+  const creds = basicCredentials(auth);
+  const sent = creds ? `the credentials of ${creds.username} were refused` : auth ? 'the token given was refused' : `no credentials for ${ep.host}`;
+  return refusedError(ep.host, res.statusCode === 403 ? 403 : 401, await bodyText(res), res.statusCode === 403 ? (creds ? `${creds.username} may not do this` : undefined) : sent);
 }
 
 function isRetryable(e: unknown): boolean {

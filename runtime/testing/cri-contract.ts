@@ -29,7 +29,10 @@ export interface CriSubject {
   sandboxConfig(name: string): PodSandboxConfig;
   /** A started container with this config carries out the script. */
   containerConfig(name: string, script: Script, attempt?: number): ContainerConfig;
-  /** Returns once a started container with an exit code in its script has carried it out. */
+  /**
+   * Returns once a started container has carried out its script: exited, with an exit code in
+   * it; printed its lines (after setting its SIGTERM trap), without one.
+   */
   finish(id: string, script: Script): Promise<ContainerStatus>;
   /** The command an exec'd process carries the script out with. */
   execCommand(script: Script): string[];
@@ -42,8 +45,10 @@ export interface CriSubject {
 export function shellOf(script: Script): string[] {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const lines = [...(script.stdout ?? []).map((l) => `echo ${q(l)}`), ...(script.stderr ?? []).map((l) => `echo ${q(l)} >&2`), ...(script.echoStdin ? ['cat'] : [])];
-  const end = script.exitCode === undefined ? `trap 'exit 143' TERM; while true; do sleep 0.1; done` : `exit ${script.exitCode}`;
-  return ['sh', '-c', [...lines, end].join('; ')];
+  // A script that runs on sets its trap first: once it has printed, a SIGTERM is honoured
+  // (PID 1 without a handler ignores it, and a stop would end in SIGKILL's 137).
+  if (script.exitCode === undefined) return ['sh', '-c', [`trap 'exit 143' TERM`, ...lines, 'while true; do sleep 0.1; done'].join('; ')];
+  return ['sh', '-c', [...lines, `exit ${script.exitCode}`].join('; ')];
 }
 
 async function errorKind(p: Promise<unknown>): Promise<RuntimeErrorKind | 'none' | 'other'> {
@@ -175,8 +180,10 @@ export function describeCriContract(name: string, makeSubject: () => Promise<Cri
       });
 
       it('stops with the stop signal (143 when honoured) or SIGKILL at timeout 0 (137); stopping again is a no-op', async () => {
-        const term = await started(sb, 'term', RUNS);
-        expect((await rt.containerStatus(term)).state).toBe('CONTAINER_RUNNING');
+        const armed = { stdout: ['armed'] };
+        const term = await started(sb, 'term', armed);
+        // Stopped only once its trap is set: before that, SIGTERM to PID 1 is ignored.
+        expect((await s.finish(term, armed)).state).toBe('CONTAINER_RUNNING');
         await rt.stopContainer(term, 10);
         const st = await rt.containerStatus(term);
         expect(st).toMatchObject({ state: 'CONTAINER_EXITED', exitCode: 143, reason: 'Error' });

@@ -3,7 +3,8 @@
 // stdout is no terminal), images (and the NODE column with two nodes), rmi (refused while a
 // container uses the image), prune, top nodes|pods from the Summary API, and run --wait
 // showing the kubelet's pull and start as it happens (per layer, followed on the node while
-// the kubelet pulls through a slow link).
+// the kubelet pulls through a slow link); pull from a private registry (htpasswd on TLS) with
+// the user's credentials from their docker config, as `skiff login` keeps them.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -45,7 +46,7 @@ async function ttyPull(image: string): Promise<{ code: number | null; output: st
 }
 
 beforeAll(async () => {
-  c = await startNodeCluster({ kubeletServer: true });
+  c = await startNodeCluster({ kubeletServer: true, privateRegistry: true });
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'skiff-cli-node-'));
   const kubeconfig = path.join(dir, 'kubeconfig');
   await writeKubeconfig(kubeconfig, buildKubeconfig({ server: c.apiUrl, token: c.adminToken, name: 'test' }));
@@ -328,5 +329,38 @@ describe('run --wait follows the pull on the node', () => {
       await c.waitGone(name, 60_000).catch(() => undefined);
       await slow.close();
     }
+  });
+});
+
+describe('pull from a private registry with the credentials of skiff login', () => {
+  it('without credentials 401; a wrong password 401 naming the user; after skiff login the node pulls', async () => {
+    const priv = c.privateRegistry;
+    if (!priv) throw new Error('no private registry');
+    const host = priv.reg.host;
+    const none = await skiff(['pull', priv.image]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(new RegExp(`pulling ${priv.image} on node ${c.node}: pull ${priv.image}: ${host} answered 401 Unauthorized: unauthorized: authentication required \\(no credentials for ${host}\\)`));
+
+    const dockerDir = path.join(dir, '.docker');
+    const wrongPassword = `${priv.creds.password}-wrong`;
+    await fs.mkdir(dockerDir, { recursive: true });
+    await fs.writeFile(path.join(dockerDir, 'config.json'), JSON.stringify({ auths: { [host]: { auth: encodeBasic({ username: priv.creds.username, password: wrongPassword }) } } }));
+    const wrong = await skiff(['pull', priv.image]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(new RegExp(`${host} answered 401 Unauthorized: .*\\(the credentials of ${priv.creds.username} were refused\\)`));
+    expect(wrong.stdout + wrong.stderr).not.toContain(wrongPassword);
+
+    // skiff login checks the password against the registry (its CA from a registries.yaml) and keeps it in ~/.docker/config.json.
+    const yaml = path.join(dir, 'registries.yaml');
+    await fs.writeFile(yaml, `configs:\n  "${host}":\n    tls:\n      ca_file: ${priv.reg.caFile}\n`);
+    const login = startSkiff(['login', '-u', priv.creds.username, '--password-stdin', '--registry-config', yaml, host], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    login.child.stdin?.end(`${priv.creds.password}\n`);
+    const { code } = await login.exited;
+    expect(code, login.output()).toBe(0);
+    expect(login.output()).not.toContain(priv.creds.password);
+    const ok = await skiff(['pull', priv.image]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^ID: sha256:[0-9a-f]{64}$/m);
   });
 });

@@ -9,11 +9,11 @@ import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
 import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import { KUBECTL, kubectlBinary } from '../fixtures/kubectl-stream-checks.js';
 import { haveTool } from '../fixtures/tools.js';
 
-export const KUBECTL = '/usr/bin/kubectl';
-/** The versioned kubectl binaries beside the default one. */
-export const KUBECTL_DIR = '/usr/lib/google-cloud-sdk/bin';
+// Where kubectl and its versioned binaries are: known in one place, the stream checks' fixture.
+export { KUBECTL, kubectlBinary };
 /** Outside CI a missing kubectl skips the compat suites; under CI it fails them (fixtures/tools.ts). */
 export const haveKubectl = haveTool(KUBECTL);
 
@@ -31,10 +31,6 @@ export interface KubectlCluster {
   env: NodeJS.ProcessEnv;
   kubectl(args: string[], opts?: { stdin?: string; version?: string }): Promise<KubectlResult>;
   stop(): Promise<void>;
-}
-
-export function kubectlBinary(version?: string): string {
-  return version ? path.join(KUBECTL_DIR, `kubectl.${version}`) : KUBECTL;
 }
 
 /** `nodes`: names that get node tokens (api.nodeToken), as startApiServer takes them. */

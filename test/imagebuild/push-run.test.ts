@@ -1,6 +1,7 @@
 // `skiff build` as a user runs it (the built CLI, a separate process): the image lands in the
-// node's image store, where `skiff cri run` starts it at once; `--push` ships it to a registry
-// that takes no anonymous request (htpasswd, as `skiff up` runs it) with the credentials
+// node's image store, where `skiff cri run` starts it at once; `--push` ships it to a private
+// registry (htpasswd, as `skiff up` runs it, on TLS with a CA of its own that the CLI trusts
+// through --registry-config) that takes no anonymous request, with the credentials
 // `skiff login` checked and kept in a docker-style config ($DOCKER_CONFIG, as docker and skopeo
 // read it; a second push uploads nothing the registry has, and without credentials the push is
 // refused), and a fresh node pulls and runs it from there. The layer report's warnings (a file deleted in a later layer) come with the build.
@@ -24,6 +25,8 @@ let ctx: string;
 const nodes: { root: string; bridge: string; cgroupParent: string }[] = [];
 
 let dockerConfigDir: string;
+/** registries.yaml with the registry's CA only: the credentials come from the docker config. */
+let registriesYaml: string;
 
 /** The CLI with the registry's credentials in its docker config (or, with `anonymous`, none at all). */
 async function skiff(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
@@ -32,7 +35,9 @@ async function skiff(...args: string[]): Promise<{ code: number | null; out: str
 
 async function skiffAs(dockerConfig: string, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   // SKIFF_STATE_DIR: no default cluster's credentials (the CLI reads those too) blur the test.
-  const p = startSkiff(args, { env: { ...process.env, SKIFF_LOG_LEVEL: 'error', DOCKER_CONFIG: dockerConfig, SKIFF_STATE_DIR: path.join(tmp, 'no-cluster') } });
+  // --registry-config goes after the verb group's name (build, or cri's global flags).
+  const withCa = args[0] === 'cri' ? ['cri', '--registry-config', registriesYaml, ...args.slice(1)] : [...args, '--registry-config', registriesYaml];
+  const p = startSkiff(withCa, { env: { ...process.env, SKIFF_LOG_LEVEL: 'error', DOCKER_CONFIG: dockerConfig, SKIFF_STATE_DIR: path.join(tmp, 'no-cluster') } });
   return outputsOf(p);
 }
 
@@ -48,7 +53,9 @@ function node(name: string): string {
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'skiff-build-push-'));
-  reg = await startRegistry({ auth: randomHtpasswdAuth() });
+  reg = await startRegistry({ auth: randomHtpasswdAuth(), serveTls: true });
+  registriesYaml = path.join(tmp, 'registries.yaml');
+  await writeFile(registriesYaml, `configs:\n  "${reg.host}":\n    tls:\n      ca_file: ${reg.caFile}\n`);
   dockerConfigDir = path.join(tmp, 'docker');
   ctx = path.join(tmp, 'ctx');
   await mkdir(ctx);
@@ -79,7 +86,7 @@ afterAll(async () => {
 
 /** `skiff login` with the password on stdin. */
 async function login(password: string): Promise<{ code: number | null; out: string; err: string }> {
-  const p = startSkiff(['login', '-u', reg.auth?.username ?? '', '--password-stdin', reg.host], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DOCKER_CONFIG: dockerConfigDir } });
+  const p = startSkiff(['login', '-u', reg.auth?.username ?? '', '--password-stdin', '--registry-config', registriesYaml, reg.host], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DOCKER_CONFIG: dockerConfigDir } });
   p.child.stdin?.end(`${password}\n`);
   return outputsOf(p);
 }
@@ -91,7 +98,8 @@ describe('skiff build CLI, push and run', { timeout: 180_000 }, () => {
   it('skiff login checks the credentials with the registry and keeps them 0600', async () => {
     const wrong = await login('not-the-password');
     expect(wrong.code).toBe(1);
-    expect(wrong.err).toMatch(/credentials given were refused/);
+    expect(wrong.err).toMatch(new RegExp(`login ${reg.host}: ${reg.host} answered 401 Unauthorized: .*\\(the credentials of ${reg.auth?.username} were refused\\)`));
+    expect(wrong.out + wrong.err).not.toContain('not-the-password');
     expect(existsSync(path.join(dockerConfigDir, 'config.json'))).toBe(false);
     const ok = await login(reg.auth?.password ?? '');
     expect(ok.out).toMatch(/^Login Succeeded/);
@@ -120,7 +128,7 @@ describe('skiff build CLI, push and run', { timeout: 180_000 }, () => {
     // Without the credentials the registry refuses the push (and says so).
     const anonymous = await skiffAs(path.join(tmp, 'empty-docker-config'), 'build', '--root', root, '-t', `${reg.host}/anonymous:1`, '--push', ctx);
     expect(anonymous.code).toBe(1);
-    expect(anonymous.err).toMatch(/requires a username and password/);
+    expect(anonymous.err).toMatch(new RegExp(`${reg.host} answered 401 Unauthorized: .*\\(no credentials for ${reg.host}\\)`));
   });
 
   it('skiff cri run starts the built image on the same root at once', async () => {
@@ -134,7 +142,16 @@ describe('skiff build CLI, push and run', { timeout: 180_000 }, () => {
     const fresh = node('fresh');
     const anonymous = await skiffAs(path.join(tmp, 'empty-docker-config'), 'cri', '--root', fresh, 'pull', ref);
     expect(anonymous.code).toBe(1);
-    expect(anonymous.err).toMatch(/requires a username and password/);
+    expect(anonymous.err).toMatch(new RegExp(`pull ${ref}: ${reg.host} answered 401 Unauthorized: unauthorized: authentication required \\(no credentials for ${reg.host}\\)`));
+    // A wrong password in the docker config: the same 401, naming the user and never the password.
+    const wrongDir = path.join(tmp, 'wrong-docker-config');
+    await mkdir(wrongDir, { recursive: true });
+    const wrongPassword = `${reg.auth?.password ?? ''}-wrong`;
+    await writeFile(path.join(wrongDir, 'config.json'), JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`${reg.auth?.username}:${wrongPassword}`).toString('base64') } } }));
+    const wrong = await skiffAs(wrongDir, 'cri', '--root', fresh, 'pull', ref);
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(new RegExp(`pull ${ref}: ${reg.host} answered 401 Unauthorized: .*\\(the credentials of ${reg.auth?.username} were refused\\)`));
+    expect(wrong.out + wrong.err).not.toContain(wrongPassword);
     const r = await skiff('cri', '--root', fresh, 'run', '--name', 'built-pulled', ref);
     expect(r.out, JSON.stringify(r)).toBe('hello\nbuilt by skiff\n');
     expect(r.code).toBe(0);

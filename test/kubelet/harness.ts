@@ -6,7 +6,10 @@
 //  - startNodeCluster: that plus a Kubelet in process on skiff's real runtime (crun/runc through
 //    conmon, CNI bridge) with its own root, bridge, pod CIDR and cgroup parent, so suites run
 //    side by side. With `kubeletServer: true` the kubelet's HTTPS server runs too, and the API
-//    server is told its token and certificate (pods/log, nodes/proxy);
+//    server is told its token and certificate (pods/log, nodes/proxy). With `privateRegistry:
+//    true` a second registry too, on TLS with htpasswd, whose CA the node trusts and whose
+//    credentials it lacks (image pull secrets bring them; `getSecret` hands the kubelet the
+//    pod's Secrets);
 //  - startProcessNode: the control plane and `skiff kubelet` as a process (kubeconfig written,
 //    runtime cleaned up through a runtime instance on its root, since containers outlive it).
 // Every teardown() removes what its layer made: sandboxes, the bridge, the cgroup parent,
@@ -39,6 +42,9 @@ import { randomHtpasswdAuth, startRegistry, type RegistryFixture } from '../fixt
 import { statePaths } from '../../cluster/state.js';
 import { writeDefaultRegistries } from '../../cluster/up.js';
 import { eventually } from '../fixtures/eventually.js';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import type { GetSecret } from '../../kubelet/pull-secrets.js';
+import { parseRegistriesConfig } from '../../runtime/images/registries-config.js';
 
 export interface NodeCluster {
   node: string;
@@ -58,6 +64,8 @@ export interface NodeCluster {
   adminToken: string;
   /** With `kubeletServer: true`: the kubelet's HTTPS server, the CA of its certificate and the API server's client certificate it accepts. */
   kubeletServer?: { url: string; ca: string; apiClient: { cert: string; key: string } };
+  /** With `privateRegistry: true`. */
+  privateRegistry?: PrivateRegistry;
   /** With `kubeletServer: true`: the API server's HTTPS URL and its certificate (kubectl sends tokens over HTTPS only). */
   apiHttps?: { url: string; caFile: string };
   getPod(name: string): Promise<Pod>;
@@ -216,6 +224,20 @@ export interface NodeClusterOptions {
   configGetter?: ConfigGetter;
   /** The kubelet's --sync-frequency. */
   syncFrequencyMs?: number;
+  /**
+   * Also a private registry (htpasswd on TLS with a CA of its own) holding busybox:1: the node
+   * trusts its CA (registries.yaml tls.ca_file) but holds no credentials for it.
+   */
+  privateRegistry?: boolean;
+  /** How the kubelet reads a pod's image pull secrets. */
+  getSecret?: GetSecret;
+}
+
+export interface PrivateRegistry {
+  reg: RegistryFixture;
+  /** "127.0.0.1:PORT/busybox:1" */
+  image: string;
+  creds: { username: string; password: string };
 }
 
 export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<NodeCluster> {
@@ -236,12 +258,14 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
   let kubelet: Kubelet | undefined;
   let server: RunningKubeletServer | undefined;
   let mounted = false;
+  let priv: PrivateRegistry | undefined;
 
   const teardown = async () => {
     await server?.close();
     await kubelet?.stop();
     await cleanRuntime(runtime, net);
     if (mounted) await unmountTmpfs(rtRoot);
+    await priv?.reg.stop();
     await cp.teardown();
   };
 
@@ -249,6 +273,18 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     if (opts.runtimeTmpfsMiB) {
       await mountTmpfs(rtRoot, opts.runtimeTmpfsMiB);
       mounted = true;
+    }
+    if (opts.privateRegistry && cp.registriesYaml && cp.store) {
+      const auth = randomHtpasswdAuth();
+      const reg = await startRegistry({ auth, serveTls: true });
+      const creds = { username: auth.username, password: auth.password };
+      priv = { reg, image: `${reg.host}/busybox:1`, creds };
+      // The node trusts the registry's CA, as an operator would set it up, and has no credentials for it.
+      const yaml = (parseYaml(await fs.readFile(cp.registriesYaml, 'utf8')) as { configs?: Record<string, unknown> } | null) ?? {};
+      yaml.configs = { ...yaml.configs, [reg.host]: { tls: { ca_file: reg.caFile } } };
+      await fs.writeFile(cp.registriesYaml, stringifyYaml(yaml), { mode: 0o600 });
+      const trusted = await parseRegistriesConfig(`configs:\n  "${reg.host}":\n    tls:\n      ca_file: ${reg.caFile}\n`);
+      await pushImage(reg.host, 'busybox:1', cp.store, await buildBusyboxImage(cp.store, { config: { Cmd: ['sleep', '3600'] } }), creds, trusted);
     }
     const holder: { rt?: SkiffRuntimeService } = {};
     images = new ImageService({ root: rtRoot, registryConfig: cp.registriesYaml, inUse: async () => holder.rt?.imagesInUse() ?? new Set() });
@@ -284,6 +320,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
       ...(opts.imageGCPeriodMs ? { imageGCPeriodMs: opts.imageGCPeriodMs } : {}),
       ...(opts.configGetter ? { configGetter: opts.configGetter } : {}),
       ...(opts.syncFrequencyMs ? { syncFrequencyMs: opts.syncFrequencyMs } : {}),
+      ...(opts.getSecret ? { getSecret: opts.getSecret } : {}),
     });
     kl.k = kubelet;
     await kubelet.start();
@@ -300,6 +337,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
       kubelet,
       apiUrl: cp.api.url,
       adminToken: cp.api.adminToken,
+      ...(priv ? { privateRegistry: priv } : {}),
       ...(server && pki ? { kubeletServer: { url: `https://127.0.0.1:${server.port}`, ca: pki.ca, apiClient: pki.apiClient } } : {}),
       ...(cp.api.httpsUrl && cp.api.caFile ? { apiHttps: { url: cp.api.httpsUrl, caFile: cp.api.caFile } } : {}),
       controlPlane: cp,

@@ -10,6 +10,7 @@ import { describe, it } from 'vitest';
 import { ImageService } from '../../runtime/image-service.js';
 import { crunUsable, type OciRuntimeName } from '../../runtime/oci/oci-runtime.js';
 import { describeCriContract, describeImageContract, shellOf, type CriSubject } from '../../runtime/testing/cri-contract.js';
+import { eventually } from '../fixtures/eventually.js';
 import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
 import { startRegistry } from '../fixtures/registry.js';
 import { startHarness, startHttpd, waitExited } from './harness.js';
@@ -21,7 +22,17 @@ async function realSubject(runtime: OciRuntimeName): Promise<CriSubject> {
     image: 'busybox',
     sandboxConfig: (name) => h.sandboxConfig(name),
     containerConfig: (name, script, attempt = 0) => h.containerConfig(name, { metadata: { name, attempt }, command: shellOf(script) }),
-    finish: (id) => waitExited(h, id),
+    async finish(id, script) {
+      if (script.exitCode !== undefined) return waitExited(h, id);
+      // A script that runs on: done once its lines are in the log (its trap is set by then).
+      const want = script.stdout ?? [];
+      await eventually(async () => {
+        const seen: string[] = [];
+        for await (const l of h.rt.readLogs(id)) if (l.stream === 'stdout') seen.push(l.line);
+        return want.every((w) => seen.includes(w));
+      }, `container ${id} printed ${want.join(', ')}`, 30_000);
+      return h.rt.containerStatus(id);
+    },
     execCommand: shellOf,
     async serveHttp(sb, port, body) {
       await startHttpd(h, sb, port, body);
