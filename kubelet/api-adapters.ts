@@ -5,7 +5,7 @@ import { isApiError } from '../api/errors.js';
 import type { ConfigMap, Pod, PodStatus, Secret } from '../api/types/core.js';
 import { EventRecorder as SharedRecorder } from '../client/event-recorder.js';
 import type { RestClient } from '../client/rest.js';
-import type { ConfigKind } from './config-refs.js';
+import type { ConfigKind } from './config-lookup.js';
 import type { ConfigGetter } from './config-source.js';
 import type { EventRecorder, EventType } from './events.js';
 import type { PodStatusWriter } from './status/status-manager.js';

@@ -10,7 +10,8 @@
 // Secret bytes stay in this cache in memory; nothing here logs an object, only names.
 import type { ConfigMap, Pod, Secret } from '../api/types/core.js';
 import { systemClock, type Clock } from './clock.js';
-import { podConfigRefs, type ConfigKind, type ConfigLookup, type Fetched } from './config-refs.js';
+import { podReferences } from '../api/pod-references.js';
+import type { ConfigKind, ConfigLookup, Fetched } from './config-lookup.js';
 import { silentLogger, type Logger } from './logger.js';
 
 type ConfigObject = ConfigMap | Secret;
@@ -62,7 +63,7 @@ export class ConfigSource {
   async lookup(pod: Pod): Promise<ConfigLookup> {
     const uid = pod.metadata.uid ?? '';
     const ns = pod.metadata.namespace ?? 'default';
-    const refs = podConfigRefs(pod);
+    const refs = podReferences(pod);
     const keys = new Set<string>();
     for (const [kind, names] of [['ConfigMap', refs.configMaps], ['Secret', refs.secrets]] as const) {
       for (const name of names) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigMap, Container, Secret } from '../api/types/core.js';
-import { staticLookup, type ConfigLookup } from './config-refs.js';
+import { staticLookup, type ConfigLookup } from './config-lookup.js';
 import { EnvError, makeEnvironment } from './env.js';
 import { makePod } from './testing/builders.js';
 

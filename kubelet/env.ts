@@ -8,7 +8,7 @@ import { envVarNameErrors } from '../api/names.js';
 import { effectiveRequests } from '../api/pod-resources.js';
 import { parseQuantity } from '../api/quantity.js';
 import type { ConfigMap, Container, EnvVar, Pod, Secret } from '../api/types/core.js';
-import { notFoundMessage, secretBytes, staticLookup, type ConfigKind, type ConfigLookup } from './config-refs.js';
+import { notFoundMessage, secretBytes, staticLookup, type ConfigKind, type ConfigLookup } from './config-lookup.js';
 
 export interface EnvContext {
   podIP?: string;

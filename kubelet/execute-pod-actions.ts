@@ -8,7 +8,7 @@ import type { ImageService, PodSandboxConfig, RuntimeService } from '../runtime/
 import { isRuntimeError } from '../runtime/cri.js';
 import type { Backoff } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
-import { staticLookup, type ConfigLookup } from './config-refs.js';
+import { staticLookup, type ConfigLookup } from './config-lookup.js';
 import { ConfigError, containerConfig, sandboxConfig } from './container-config.js';
 import { EnvError } from './env.js';
 import { containerFieldPath, type EventRecorder } from './events.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ConfigMap, Secret, Volume } from '../api/types/core.js';
-import { staticLookup } from './config-refs.js';
+import { staticLookup } from './config-lookup.js';
 import { formatMap, holdsSecrets, PayloadError, volumePayload, type Payload } from './volume-payload.js';
 import { makePod } from './testing/builders.js';
 

@@ -3,7 +3,7 @@
 // `mode` over `defaultMode` over 0644; `optional` lets a missing object be an empty volume
 // and a missing item key be no file). The AtomicWriter puts a payload on disk.
 import type { ConfigMap, DownwardAPIVolumeFile, KeyToPath, Pod, Secret, Volume } from '../api/types/core.js';
-import { notFoundMessage, secretBytes, type ConfigLookup, type Fetched } from './config-refs.js';
+import { notFoundMessage, secretBytes, type ConfigLookup, type Fetched } from './config-lookup.js';
 import { fieldValue, resourceValue, type EnvContext } from './env.js';
 
 export interface FileProjection {

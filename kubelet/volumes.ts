@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Container, Pod, Volume } from '../api/types/core.js';
 import type { Mount } from '../runtime/cri.js';
 import { AtomicWriteError, AtomicWriter } from './atomic-writer.js';
-import { staticLookup, type ConfigLookup } from './config-refs.js';
+import { staticLookup, type ConfigLookup } from './config-lookup.js';
 import type { EnvContext } from './env.js';
 import type { Mounter } from './tmpfs.js';
 import { holdsSecrets, PayloadError, volumePayload } from './volume-payload.js';

@@ -1,7 +1,7 @@
 // An API server's ConfigMaps and Secrets in memory for kubelet tests: put, remove, count GETs,
 // and make reads fail.
 import type { ConfigMap, Secret } from '../../api/types/core.js';
-import type { ConfigKind } from '../config-refs.js';
+import type { ConfigKind } from '../config-lookup.js';
 import type { ConfigGetter } from '../config-source.js';
 
 export class FakeConfigGetter implements ConfigGetter {

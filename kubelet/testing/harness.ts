@@ -16,7 +16,7 @@ import { ReasonCache } from '../status/reason-cache.js';
 import { StatusManager } from '../status/status-manager.js';
 import { PodActionsExecutor } from '../execute-pod-actions.js';
 import { FakeRuntime } from '../../runtime/fake/fake-runtime.js';
-import type { ConfigLookup } from '../config-refs.js';
+import type { ConfigLookup } from '../config-lookup.js';
 import { MemoryMounter } from '../tmpfs.js';
 
 export interface Harness {

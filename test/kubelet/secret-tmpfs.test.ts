@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/core.js';
-import { staticLookup } from '../../kubelet/config-refs.js';
+import { staticLookup } from '../../kubelet/config-lookup.js';
 import { parseMountInfo, TmpfsMounter } from '../../kubelet/tmpfs.js';
 import { preparePodVolumes, removePodDir } from '../../kubelet/volumes.js';
 
