@@ -121,6 +121,23 @@ describe('pod defaults', () => {
     expect(p.spec.volumes).toEqual([{ name: 'scratch', emptyDir: {} }, { name: 'sized', emptyDir: { sizeLimit: '1536Mi' } }]);
   });
 
+  it('leaves API data volumes their own source, with files 0644 unless a mode is given', () => {
+    const p = pod({ name: 'c', image: 'nginx' });
+    p.spec.volumes = [
+      { name: 'cfg', configMap: { name: 'cfg' } },
+      { name: 'sec', secret: { secretName: 's', defaultMode: 0o400 } },
+      { name: 'info', downwardAPI: {} },
+      { name: 'all', projected: { sources: [] } },
+    ];
+    applyDefaults(p);
+    expect(p.spec.volumes).toEqual([
+      { name: 'cfg', configMap: { name: 'cfg', defaultMode: 0o644 } },
+      { name: 'sec', secret: { secretName: 's', defaultMode: 0o400 } },
+      { name: 'info', downwardAPI: { defaultMode: 0o644 } },
+      { name: 'all', projected: { sources: [], defaultMode: 0o644 } },
+    ]);
+  });
+
   it('survives malformed bodies (validation reports them)', () => {
     const bad = { kind: 'Pod', metadata: {}, spec: { containers: 'nope' } } as unknown as Pod;
     expect(() => applyDefaults(bad)).not.toThrow();

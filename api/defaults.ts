@@ -106,7 +106,9 @@ export function defaultPod(pod: Pod): void {
   const hostNetwork = spec.hostNetwork === true;
   for (const c of [...objects<Container>(spec.containers), ...objects<Container>(spec.initContainers)]) defaultContainer(c, hostNetwork);
   for (const v of objects<Volume>(spec.volumes)) {
-    if (!v.emptyDir && !v.hostPath) v.emptyDir = {};
+    if (!v.emptyDir && !v.hostPath && !v.configMap && !v.secret && !v.downwardAPI && !v.projected) v.emptyDir = {};
+    // SetDefaults_{ConfigMap,Secret,DownwardAPI,Projected}VolumeSource: files are 0644 (420).
+    for (const src of [v.configMap, v.secret, v.downwardAPI, v.projected]) if (isObj(src)) src.defaultMode ??= 0o644;
     if (isObj(v.emptyDir) && v.emptyDir.sizeLimit !== undefined) {
       const list = { sizeLimit: v.emptyDir.sizeLimit };
       canonicalize(list);

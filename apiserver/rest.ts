@@ -6,7 +6,7 @@ import type { Decision } from './auth/authorize.js';
 import type { UserInfo } from './auth/user.js';
 import type { ApiContext, RequestContext } from './context.js';
 import { createBinding } from './handlers/binding.js';
-import { checkBound, checkListOptions, send } from './handlers/common.js';
+import { checkBound, checkListOptions, checkReferenced, send } from './handlers/common.js';
 import { createObject } from './handlers/create.js';
 import { deleteCollection, deleteObject } from './handlers/delete.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './handlers/discovery.js';
@@ -119,6 +119,7 @@ export function restHandler(ctx: ApiContext) {
       if (info.verb !== 'create' || resource.plural !== 'pods') throw errors.methodNotAllowed(`${method} is not supported on pods/binding`);
       return createBinding(ctx, rc, req, res);
     }
+    await checkReferenced(ctx, rc);
     switch (info.verb) {
       case 'get':
         return getObject(ctx, rc, res);

@@ -35,6 +35,8 @@ export interface LabOptions {
   schedulerConfig?: string;
   /** The controller-manager's --node-monitor-grace-period (Kubernetes: 40s); shorter for experiments. */
   nodeMonitorGracePeriod?: string;
+  /** Each kubelet's --sync-frequency (Kubernetes: 1m); shorter for experiments with ConfigMap updates. */
+  syncFrequency?: string;
   tee?: NodeJS.WritableStream;
 }
 
@@ -225,6 +227,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
             `--registry-config=${paths.registriesYaml}`,
             `--node-labels=skiff.dev/lab=${o.name},skiff.dev/lab-node=${n.index}`,
             ...(o.nodeCapacity ? [`--capacity=${o.nodeCapacity}`] : []),
+            ...(o.syncFrequency ? [`--sync-frequency=${o.syncFrequency}`] : []),
             ...(serving ? kubeletServingFlags(serving) : []),
           ],
           15_000,

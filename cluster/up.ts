@@ -41,6 +41,8 @@ export interface UpOptions {
   podCidr?: string;
   /** The node's pod bridge (at most 15 characters). */
   bridge?: string;
+  /** The kubelet's --sync-frequency (a Go duration; its default 1m when unset). */
+  syncFrequency?: string;
   /** Also copy component output here (skiff up --foreground). */
   tee?: NodeJS.WritableStream;
 }
@@ -195,6 +197,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       // Any free port (advertised in the Node): a real kubelet or a second cluster may hold 10250.
       '--kubelet-port=0',
       `--address=${defaultHostIP()}`,
+      ...(opts.syncFrequency ? [`--sync-frequency=${opts.syncFrequency}`] : []),
     ];
     const apiArgs = [
       `--etcd-servers=${etcdServers}`,

@@ -1,8 +1,9 @@
 // `skiff kubelet --kubeconfig F --node-name N --root DIR [--runtime-state DIR] --pod-cidr CIDR [--capacity cpu=2,memory=4Gi]
 // [--node-labels k=v,...] [--max-pods 110] [--registry-config F] [--runtime crun|runc]
-// [--image-gc-high-threshold 85] [--image-gc-low-threshold 80] [--image-minimum-gc-age 2m] [--event-qps 50] [--event-burst 100]`: builds
-// skiff's own CRI runtime on <root>/runtime (its records and bundles, which hold pods' env, on
-// the tmpfs of --runtime-state) and runs the kubelet until SIGTERM/SIGINT. The
+// [--image-gc-high-threshold 85] [--image-gc-low-threshold 80] [--image-minimum-gc-age 2m] [--event-qps 50] [--event-burst 100]
+// [--sync-frequency 1m]`: builds skiff's own CRI runtime on <root>/runtime (its records and
+// bundles, which hold pods' env, on the tmpfs of --runtime-state) and runs the kubelet until
+// SIGTERM/SIGINT. The
 // pods' containers keep running when the kubelet stops; the next start re-adopts them.
 // Its HTTPS server (--kubelet-port, --address, --tls-cert-file/--tls-private-key-file or a
 // self-signed certificate) answers the API server alone, which proves itself with a client
@@ -13,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
-import { Kubelet } from '../kubelet/kubelet.js';
+import { DEFAULT_SYNC_FREQUENCY_MS, Kubelet } from '../kubelet/kubelet.js';
 import { defaultHostIP, parseLabels, parseResourceList } from '../kubelet/node-status.js';
 import { KubeletAuthenticator } from '../kubelet/server/authn.js';
 import { startKubeletServer } from '../kubelet/server/server.js';
@@ -59,6 +60,7 @@ interface KubeletFlags {
   imageGcPeriod?: number;
   eventQps: number;
   eventBurst: number;
+  syncFrequency: number;
 }
 
 /** A parser of integer flags in [min, max]; anything else fails with `message: <value>`. */
@@ -77,6 +79,12 @@ const percent = integer(0, 100, 'not a percent (integer 0 to 100)');
 
 /** A Go duration as kubelet flags take them ("2m", "90s", "0"), in ms. */
 const duration = parseGoDuration;
+
+function positiveDuration(v: string): number {
+  const ms = parseGoDuration(v);
+  if (!(ms > 0)) throw new Error(`not a positive duration: ${v}`);
+  return ms;
+}
 
 export function kubeletCommand(): Command {
   return new Command('kubelet')
@@ -110,6 +118,11 @@ export function kubeletCommand(): Command {
     .addOption(new Option('--image-gc-period <duration>', 'how often image garbage collection runs (also at start-up)').default(undefined, '5m').argParser(duration))
     .addOption(new Option('--event-qps <n>', 'event writes per second at most (0: no limit); more wait their turn').default(50).argParser(nonNegativeInt))
     .addOption(new Option('--event-burst <n>', 'event writes allowed at once before --event-qps applies').default(100).argParser(positiveInt))
+    .addOption(
+      new Option('--sync-frequency <duration>', 'how often the ConfigMaps and Secrets pods use are read again (updates reach volumes within it) and the longest time between two syncs of a pod')
+        .default(DEFAULT_SYNC_FREQUENCY_MS, '1m')
+        .argParser(positiveDuration),
+    )
     .action(async (o: KubeletFlags) => {
       const log = createLogger('kubelet');
       const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig, context: o.context }), { userAgent: `skiff-kubelet/${o.nodeName}` });
@@ -164,6 +177,7 @@ export function kubeletCommand(): Command {
         ...(o.imageGcPeriod ? { imageGCPeriodMs: o.imageGcPeriod } : {}),
         eventQPS: o.eventQps,
         eventBurst: o.eventBurst,
+        syncFrequencyMs: o.syncFrequency,
       });
       ref.kubelet = kubelet;
       await kubelet.start();

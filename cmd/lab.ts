@@ -21,6 +21,7 @@ interface LabUpFlags {
   nodeCapacity?: string;
   schedulerConfig?: string;
   nodeMonitorGracePeriod?: string;
+  syncFrequency?: string;
   foreground: boolean;
   stateDir: string;
   timeout: string;
@@ -81,6 +82,7 @@ export function labCommand(): Command {
     .option('--node-capacity <list>', 'capacity of each node, e.g. cpu=2,memory=4Gi')
     .option('--scheduler-config <file>', "KubeSchedulerConfiguration for the lab's scheduler (e.g. NodeResourcesFit MostAllocated)")
     .option('--node-monitor-grace-period <d>', 'how long a silent node stays Ready before it is Unknown (e.g. 20s; default 40s)')
+    .option('--sync-frequency <d>', "each kubelet's --sync-frequency: ConfigMap and Secret updates reach pods within it (default 1m)")
     .option('--foreground', 'supervise in this process', false)
     .option('--timeout <seconds>', 'how long to wait for the nodes', '180')
     .action(async (f: LabUpFlags) => {
@@ -88,6 +90,7 @@ export function labCommand(): Command {
       const members = Number(f.etcdMembers);
       if (members !== 1 && members !== 3) throw new Error('--etcd-members must be 1 or 3');
       if (f.nodeMonitorGracePeriod) parseGoDuration(f.nodeMonitorGracePeriod); // a bad value fails here, not in the lab's controller-manager
+      if (f.syncFrequency) parseGoDuration(f.syncFrequency); // and here, not in every kubelet
       const opts = {
         name: f.name,
         nodes: Number(f.nodes),
@@ -96,6 +99,7 @@ export function labCommand(): Command {
         nodeCapacity: f.nodeCapacity,
         schedulerConfig: f.schedulerConfig,
         nodeMonitorGracePeriod: f.nodeMonitorGracePeriod,
+        syncFrequency: f.syncFrequency,
       };
       if (f.foreground) {
         const stop = new AbortController();
@@ -118,6 +122,7 @@ export function labCommand(): Command {
       if (f.nodeCapacity) args.push('--node-capacity', f.nodeCapacity);
       if (f.schedulerConfig) args.push('--scheduler-config', path.resolve(f.schedulerConfig));
       if (f.nodeMonitorGracePeriod) args.push('--node-monitor-grace-period', f.nodeMonitorGracePeriod);
+      if (f.syncFrequency) args.push('--sync-frequency', f.syncFrequency);
       const child = spawn(self.command, [...self.args, ...args], { detached: true, stdio: ['ignore', out, out], env: { ...process.env, SKIFF_LOG_JSON: '1' } });
       child.unref();
       const names = Array.from({ length: Number(f.nodes) }, (_, i) => `${f.name}-${i + 1}`);

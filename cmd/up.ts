@@ -7,6 +7,7 @@ import type { RestClient } from '../client/rest.js';
 import { DEFAULTS, startDetached } from '../cluster/detach.js';
 import type { UpOptions } from '../cluster/up.js';
 import { DEFAULT_STATE_DIR, isAlive, runningPid, statePaths } from '../cluster/state.js';
+import { parseGoDuration } from '../api/duration.js';
 
 interface UpFlags {
   stateDir: string;
@@ -25,6 +26,7 @@ interface UpFlags {
   registryAddr: string;
   podCidr: string;
   bridge: string;
+  syncFrequency?: string;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function waitForNodeReady(kubeconfig: string, node: string, timeout
 }
 
 function upOptions(f: UpFlags): UpOptions {
+  if (f.syncFrequency) parseGoDuration(f.syncFrequency); // a bad value fails here, not in the kubelet
   if ((f.etcdCafile || f.etcdCertfile || f.etcdKeyfile) && !f.etcdServers) throw new Error('--etcd-cafile, --etcd-certfile and --etcd-keyfile are for an existing etcd (--etcd-servers); the managed one has its own');
   return {
     stateDir: f.stateDir,
@@ -77,6 +80,7 @@ function upOptions(f: UpFlags): UpOptions {
     registryAddr: f.registryAddr,
     podCidr: f.podCidr,
     bridge: f.bridge,
+    syncFrequency: f.syncFrequency,
   };
 }
 
@@ -95,6 +99,7 @@ function forwardedFlags(f: UpFlags): string[] {
     '--registry-addr', f.registryAddr,
     '--pod-cidr', f.podCidr,
     '--bridge', f.bridge,
+    ...(f.syncFrequency ? ['--sync-frequency', f.syncFrequency] : []),
   ];
 }
 
@@ -121,6 +126,7 @@ export function upCommand(): Command {
     .option('--registry-addr <addr>', 'address of the local registry', DEFAULTS.registryAddr)
     .option('--pod-cidr <cidr>', "this node's pod CIDR", DEFAULTS.podCidr)
     .option('--bridge <name>', "this node's pod network bridge", DEFAULTS.bridge)
+    .option('--sync-frequency <duration>', "the kubelet's --sync-frequency: ConfigMap and Secret updates reach pods within it (default 1m)")
     .action(async (f: UpFlags) => {
       const paths = statePaths(f.stateDir);
       const opts = upOptions(f);

@@ -1,9 +1,12 @@
-// The kubelet's small injected interfaces (PodStatusWriter, EventRecorder) on the REST
-// client: status as a merge patch of pods/<name>/status, events as core/v1 Events through
-// the shared recorder.
-import type { Pod, PodStatus } from '../api/types/core.js';
+// The kubelet's small injected interfaces (PodStatusWriter, EventRecorder, ConfigGetter) on
+// the REST client: status as a merge patch of pods/<name>/status, events as core/v1 Events
+// through the shared recorder, ConfigMaps and Secrets by GET.
+import { isApiError } from '../api/errors.js';
+import type { ConfigMap, Pod, PodStatus, Secret } from '../api/types/core.js';
 import { EventRecorder as SharedRecorder } from '../client/event-recorder.js';
 import type { RestClient } from '../client/rest.js';
+import type { ConfigKind } from './config-lookup.js';
+import type { ConfigGetter } from './config-source.js';
 import type { EventRecorder, EventType } from './events.js';
 import type { PodStatusWriter } from './status/status-manager.js';
 
@@ -33,6 +36,21 @@ export function restStatusWriter(client: RestClient): PodStatusWriter {
   return {
     async writeStatus(namespace, name, uid, status) {
       return client.pods.patchStatus(name, statusPatch(uid, status), { namespace, type: 'merge' });
+    },
+  };
+}
+
+/** GET /api/v1/namespaces/NS/configmaps|secrets/NAME; a 404 is "not there", anything else throws. */
+export function restConfigGetter(client: RestClient): ConfigGetter {
+  return {
+    async get(kind: ConfigKind, namespace: string, name: string) {
+      const plural = kind === 'ConfigMap' ? 'configmaps' : 'secrets';
+      try {
+        return await client.request<ConfigMap | Secret>({ path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/${plural}/${encodeURIComponent(name)}` });
+      } catch (e) {
+        if (isApiError(e, 'NotFound')) return undefined;
+        throw e;
+      }
     },
   };
 }

@@ -1,9 +1,14 @@
-// Container environment as the kubelet makes it (makeEnvironmentVariables): values in
-// order, $(VAR) references to earlier variables expanded ($$ escapes), and downward-API
-// fieldRef / resourceFieldRef values from the pod.
+// Container environment as the kubelet makes it (makeEnvironmentVariables): envFrom's
+// ConfigMaps and Secrets first (prefixed, keys that are no variable name skipped with a
+// warning), then env in order, $(VAR) references to variables already set expanded ($$
+// escapes), downward-API fieldRef / resourceFieldRef values from the pod, and
+// configMapKeyRef / secretKeyRef values. A missing object or key that is not optional is an
+// EnvError with Kubernetes' message (the container's CreateContainerConfigError).
+import { envVarNameErrors } from '../api/names.js';
 import { effectiveRequests } from '../api/pod-resources.js';
 import { parseQuantity } from '../api/quantity.js';
-import type { Container, EnvVar, Pod } from '../api/types/core.js';
+import type { ConfigMap, Container, EnvVar, Pod, Secret } from '../api/types/core.js';
+import { notFoundMessage, secretBytes, staticLookup, type ConfigKind, type ConfigLookup } from './config-lookup.js';
 
 export interface EnvContext {
   podIP?: string;
@@ -11,6 +16,10 @@ export interface EnvContext {
   hostIP?: string;
   /** Used for resourceFieldRef when the container sets no limit (as Kubernetes uses allocatable). */
   nodeAllocatable?: { milliCPU: number; memory: number };
+  /** The ConfigMaps and Secrets the pod names, as read for this sync (none found when unset). */
+  config?: ConfigLookup;
+  /** A Warning event on the pod (envFrom keys skipped as invalid names). */
+  warn?: (reason: string, message: string) => void;
 }
 
 export class EnvError extends Error {}
@@ -45,7 +54,8 @@ export function expand(input: string, lookup: (name: string) => string | undefin
   return out;
 }
 
-function fieldValue(pod: Pod, path: string, ctx: EnvContext): string {
+/** Kubernetes' downward API field paths, shared by env and downwardAPI volumes. */
+export function fieldValue(pod: Pod, path: string, ctx: EnvContext): string {
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
   if (m) return (m[1] === 'labels' ? pod.metadata.labels : pod.metadata.annotations)?.[m[2]] ?? '';
   switch (path) {
@@ -70,7 +80,7 @@ function fieldValue(pod: Pod, path: string, ctx: EnvContext): string {
   }
 }
 
-function resourceValue(pod: Pod, self: Container, ref: NonNullable<EnvVar['valueFrom']>['resourceFieldRef'], ctx: EnvContext): string {
+export function resourceValue(pod: Pod, self: Container, ref: NonNullable<EnvVar['valueFrom']>['resourceFieldRef'], ctx: EnvContext): string {
   if (!ref) return '';
   const c = ref.containerName ? pod.spec.containers.find((x) => x.name === ref.containerName) : self;
   if (!c) throw new EnvError(`resourceFieldRef: no container ${JSON.stringify(ref.containerName)}`);
@@ -87,14 +97,86 @@ function resourceValue(pod: Pod, self: Container, ref: NonNullable<EnvVar['value
   return String(Math.ceil(amount / (div || 1)));
 }
 
+/** The object named, undefined when it is missing and optional; throws otherwise. */
+function fetchObject<K extends ConfigKind>(lookup: ConfigLookup, kind: K, name: string, optional: boolean | undefined): (K extends 'ConfigMap' ? ConfigMap : Secret) | undefined {
+  const r = kind === 'ConfigMap' ? lookup.configMap(name) : lookup.secret(name);
+  if ('found' in r) return r.found as K extends 'ConfigMap' ? ConfigMap : Secret;
+  if ('error' in r) throw new EnvError(r.error);
+  if (optional) return undefined;
+  throw new EnvError(notFoundMessage(kind, name));
+}
+
+/** envFrom: each source's keys in key order (Kubernetes iterates a map; order there is none). */
+function addEnvFrom(pod: Pod, c: Container, lookup: ConfigLookup, vars: Map<string, string>, ctx: EnvContext): void {
+  const ns = pod.metadata.namespace ?? 'default';
+  for (const f of c.envFrom ?? []) {
+    let entries: [string, string][];
+    let what: string;
+    let name: string;
+    if (f.configMapRef) {
+      name = f.configMapRef.name;
+      const cm = fetchObject(lookup, 'ConfigMap', name, f.configMapRef.optional);
+      if (!cm) continue;
+      what = 'configMap';
+      entries = Object.entries(cm.data ?? {});
+    } else if (f.secretRef) {
+      name = f.secretRef.name;
+      const s = fetchObject(lookup, 'Secret', name, f.secretRef.optional);
+      if (!s) continue;
+      what = 'secret';
+      entries = Object.entries(s.data ?? {}).map(([k, v]) => [k, secretBytes(v).toString()]);
+    } else continue;
+    const invalid: string[] = [];
+    for (const [key, value] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const k = (f.prefix ?? '') + key;
+      if (envVarNameErrors(k).length > 0) invalid.push(k);
+      else vars.set(k, value);
+    }
+    if (invalid.length > 0) {
+      ctx.warn?.(
+        'InvalidEnvironmentVariableNames',
+        `Keys [${invalid.sort().join(', ')}] from the EnvFrom ${what} ${ns}/${name} were skipped since they are considered invalid environment variable names.`,
+      );
+    }
+  }
+}
+
+/** One env entry's value; undefined when an optional reference is missing (the variable is not set). */
+function envValue(pod: Pod, c: Container, e: EnvVar, lookup: ConfigLookup, vars: Map<string, string>, ctx: EnvContext): string | undefined {
+  const ns = pod.metadata.namespace ?? 'default';
+  const from = e.valueFrom;
+  if (e.value || !from) return expand(e.value ?? '', (n) => vars.get(n));
+  if (from.fieldRef) return fieldValue(pod, from.fieldRef.fieldPath, ctx);
+  if (from.resourceFieldRef) return resourceValue(pod, c, from.resourceFieldRef, ctx);
+  if (from.configMapKeyRef) {
+    const { name, key, optional } = from.configMapKeyRef;
+    const cm = fetchObject(lookup, 'ConfigMap', name, optional);
+    if (!cm) return undefined;
+    const v = cm.data?.[key];
+    if (v !== undefined) return v;
+    if (optional) return undefined;
+    throw new EnvError(`couldn't find key ${key} in ConfigMap ${ns}/${name}`);
+  }
+  if (from.secretKeyRef) {
+    const { name, key, optional } = from.secretKeyRef;
+    const s = fetchObject(lookup, 'Secret', name, optional);
+    if (!s) return undefined;
+    const v = s.data?.[key];
+    if (v !== undefined) return secretBytes(v).toString();
+    if (optional) return undefined;
+    throw new EnvError(`couldn't find key ${key} in Secret ${ns}/${name}`);
+  }
+  return '';
+}
+
 /** The container's environment in order, as KEY/value pairs for the CRI. */
 export function makeEnvironment(pod: Pod, c: Container, ctx: EnvContext): { key: string; value: string }[] {
+  const lookup = ctx.config ?? staticLookup();
   const vars = new Map<string, string>();
+  addEnvFrom(pod, c, lookup, vars, ctx);
   for (const e of c.env ?? []) {
-    let value: string;
-    if (e.valueFrom?.fieldRef) value = fieldValue(pod, e.valueFrom.fieldRef.fieldPath, ctx);
-    else if (e.valueFrom?.resourceFieldRef) value = resourceValue(pod, c, e.valueFrom.resourceFieldRef, ctx);
-    else value = expand(e.value ?? '', (n) => vars.get(n));
+    const value = envValue(pod, c, e, lookup, vars, ctx);
+    if (value === undefined) continue;
     // Re-setting a name moves nothing: Kubernetes keeps first-seen order with the last value.
     vars.set(e.name, value);
   }

@@ -1,5 +1,6 @@
 // Carries out one PodActions plan on the runtime (Kubernetes' kuberuntime SyncPod): kill
-// what must go, make the sandbox, then start the next init container or the app containers,
+// what must go, make the volumes ready (API data volumes rewritten on every sync, so updates
+// reach them), make the sandbox, then start the next init container or the app containers,
 // each through CrashLoopBackOff, the image puller and create/start, recording events and the
 // reason a container could not start (for its waiting state).
 import type { Container, Pod } from '../api/types/core.js';
@@ -7,6 +8,7 @@ import type { ImageService, PodSandboxConfig, RuntimeService } from '../runtime/
 import { isRuntimeError } from '../runtime/cri.js';
 import type { Backoff } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
+import { staticLookup, type ConfigLookup } from './config-lookup.js';
 import { ConfigError, containerConfig, sandboxConfig } from './container-config.js';
 import { EnvError } from './env.js';
 import { containerFieldPath, type EventRecorder } from './events.js';
@@ -17,7 +19,8 @@ import type { PodActions } from './pod-actions.js';
 import { containerInstances, findContainerStatus, type RuntimePodStatus } from './runtime-pod.js';
 import type { ReasonCache } from './status/reason-cache.js';
 import { terminationMessageMount } from './termination-message.js';
-import { containerMounts, preparePodVolumes, VolumeError } from './volumes.js';
+import type { Mounter } from './tmpfs.js';
+import { containerMounts, isApiDataVolume, preparePodVolumes, VolumeError } from './volumes.js';
 
 export interface PodActionsExecutorOptions {
   runtime: RuntimeService;
@@ -36,6 +39,10 @@ export interface PodActionsExecutorOptions {
   onImageUsed?: (imageRef: string) => void;
   /** A pod's log directory; the runtime picks one when this returns undefined. */
   logDirectory?: (pod: Pod) => string | undefined;
+  /** The ConfigMaps and Secrets a pod names, read for one sync (the ConfigSource); none found without it. */
+  config?: { lookup(pod: Pod): Promise<ConfigLookup> };
+  /** Mounts the tmpfs of volumes holding Secrets. */
+  mounter?: Mounter;
 }
 
 export interface ExecuteResult {
@@ -75,13 +82,34 @@ export class PodActionsExecutor {
     }
     await this.#pruneDeadContainers(rs);
 
+    // As Kubernetes mounts volumes before SyncPod: a pod whose volume cannot be made gets no
+    // sandbox yet. Only a pod being stopped for good skips this.
+    const lookup = (await this.#o.config?.lookup(pod)) ?? staticLookup();
+    let volumes = new Map<string, string>();
+    if (!actions.killPod || actions.createSandbox) {
+      try {
+        volumes = await preparePodVolumes(this.#o.root, pod, {
+          config: lookup,
+          env: { hostIP: this.#o.hostIP, nodeAllocatable: this.#o.nodeAllocatable },
+          mounter: this.#o.mounter,
+        });
+      } catch (e) {
+        if (!(e instanceof VolumeError)) throw e;
+        const message = e.message.startsWith('MountVolume.') ? e.message : `Unable to attach or mount volumes: ${e.message}`;
+        recorder.event(pod, 'Warning', 'FailedMount', message);
+        result.errors.push({ container: '', reason: 'FailedMount', message });
+        return result;
+      }
+    }
+
     let sandboxId = actions.sandboxId;
-    let podIP: string | undefined = rs.ips[0];
+    let podIPs: string[] = rs.ips;
     const sbConfig = sandboxConfig(pod, { attempt: actions.attempt, logDirectory: this.#o.logDirectory?.(pod) });
     if (actions.createSandbox) {
       try {
         sandboxId = await runtime.runPodSandbox(sbConfig);
-        podIP = (await runtime.podSandboxStatus(sandboxId)).network?.ip || undefined;
+        const net = (await runtime.podSandboxStatus(sandboxId)).network;
+        podIPs = net?.ip ? [net.ip, ...(net.additionalIps ?? []).map((a) => a.ip)] : [];
       } catch (e) {
         const message = `Failed to create pod sandbox: ${e instanceof Error ? e.message : String(e)}`;
         recorder.event(pod, 'Warning', 'FailedCreatePodSandBox', message);
@@ -91,19 +119,9 @@ export class PodActionsExecutor {
     }
     if (actions.nextInitContainerToStart === undefined && actions.containersToStart.length === 0) return result;
 
-    let volumes: Map<string, string>;
-    try {
-      volumes = await preparePodVolumes(this.#o.root, pod);
-    } catch (e) {
-      const message = `Unable to attach or mount volumes: ${e instanceof Error ? e.message : String(e)}`;
-      recorder.event(pod, 'Warning', 'FailedMount', message);
-      result.errors.push({ container: '', reason: 'FailedMount', message });
-      return result;
-    }
-
     // A hostNetwork pod has the node's address (status.podIP in its environment, too).
-    if (pod.spec.hostNetwork) podIP = this.#o.hostIP;
-    const ctx = { pod, rs, sandboxId, sbConfig, podIP, volumes, result, uid };
+    if (pod.spec.hostNetwork) podIPs = this.#o.hostIP ? [this.#o.hostIP] : [];
+    const ctx = { pod, rs, sandboxId, sbConfig, podIP: podIPs[0], podIPs, volumes, lookup, result, uid };
     if (actions.nextInitContainerToStart !== undefined) {
       const c = (pod.spec.initContainers ?? [])[actions.nextInitContainerToStart];
       // Init containers run one at a time: the next one starts on a later sync, after this one exits.
@@ -170,7 +188,14 @@ export class PodActionsExecutor {
         restartCount,
         init,
         mounts: await containerMountsWithTermination(this.#o.root, pod, c, ctx.volumes),
-        env: { podIP: ctx.podIP, hostIP: this.#o.hostIP, nodeAllocatable: this.#o.nodeAllocatable },
+        env: {
+          podIP: ctx.podIP,
+          podIPs: ctx.podIPs,
+          hostIP: this.#o.hostIP,
+          nodeAllocatable: this.#o.nodeAllocatable,
+          config: ctx.lookup,
+          warn: (reason, message) => recorder.event(pod, 'Warning', reason, message),
+        },
         memoryCapacity: this.#o.memoryCapacity,
       });
     } catch (e) {
@@ -213,7 +238,8 @@ export class PodActionsExecutor {
 
 /** The volume mounts, then the file at terminationMessagePath. */
 async function containerMountsWithTermination(root: string, pod: Pod, c: Container, volumes: Map<string, string>) {
-  const mounts = await containerMounts(c, volumes);
+  const readOnly = new Set((pod.spec.volumes ?? []).filter(isApiDataVolume).map((v) => v.name));
+  const mounts = await containerMounts(c, volumes, readOnly);
   const tm = await terminationMessageMount(root, pod, c);
   return tm ? [...mounts, tm] : mounts;
 }
@@ -225,6 +251,8 @@ interface StartContext {
   sandboxId: string;
   sbConfig: PodSandboxConfig;
   podIP: string | undefined;
+  podIPs: string[];
   volumes: Map<string, string>;
+  lookup: ConfigLookup;
   result: ExecuteResult;
 }

@@ -3,14 +3,15 @@
 // probe results and a periodic resync wake workers; pods the API no longer has are
 // stopped and removed from the runtime. Containers outlive the kubelet: stop() leaves them.
 import { isApiError } from '../api/errors.js';
-import type { Node, Pod, ResourceList } from '../api/types/core.js';
+import type { Node, Pod, ResourceList, Secret } from '../api/types/core.js';
 import { Informer, listWatch } from '../client/informer.js';
 import type { RestClient } from '../client/rest.js';
 import type { ImageService, RuntimeService } from '../runtime/cri.js';
 import { admitPod, rejectedStatus } from './admission.js';
-import { restStatusWriter, RestEventRecorder } from './api-adapters.js';
+import { restConfigGetter, restStatusWriter, RestEventRecorder } from './api-adapters.js';
 import { crashLoopBackoff, imagePullBackoff } from './backoff.js';
 import { systemClock, type Clock } from './clock.js';
+import { ConfigSource, type ConfigGetter } from './config-source.js';
 import { DEFAULT_IMAGE_GC_PERIOD_MS, ImageGCManager, type ImageGCPolicy } from './image-gc/manager.js';
 import { ImagePuller } from './image-puller.js';
 import type { GetSecret } from './pull-secrets.js';
@@ -27,6 +28,7 @@ import { ProberManager } from './prober/manager.js';
 import { ReasonCache } from './status/reason-cache.js';
 import { StatusManager } from './status/status-manager.js';
 import { PodActionsExecutor } from './execute-pod-actions.js';
+import { TmpfsMounter, type Mounter } from './tmpfs.js';
 
 export interface KubeletOptions {
   client: RestClient;
@@ -44,6 +46,13 @@ export interface KubeletOptions {
   kubeletPort?: number;
   logger?: Logger;
   clock?: Clock;
+  /**
+   * Kubernetes' --sync-frequency (default 1m): how often the ConfigMaps and Secrets pods refer
+   * to are read again (updates reach volumes within it; a pod waiting for one starts within
+   * it), and the longest time between two syncs of a pod.
+   */
+  syncFrequencyMs?: number;
+  /** How often every pod is synced (default: 10 s, or the sync frequency when shorter). */
   resyncIntervalMs?: number;
   plegPeriodMs?: number;
   nodeStatusIntervalMs?: number;
@@ -59,14 +68,20 @@ export interface KubeletOptions {
    */
   eventQPS?: number;
   eventBurst?: number;
+  /** Where ConfigMaps and Secrets are read (default: GETs through `client`). */
+  configGetter?: ConfigGetter;
+  /** Mounts the tmpfs of Secret volumes (default: mount(8)). */
+  mounter?: Mounter;
   /**
-   * Reads the Secrets a pod names in spec.imagePullSecrets, for its pulls. The API server does
-   * not serve the Secret kind yet, so by default there are none (each is reported missing and
-   * the pull goes on with the node's credentials); once it does, this is a GET of
-   * /api/v1/namespaces/{ns}/secrets/{name} with the node's client.
+   * Reads the Secrets a pod names in spec.imagePullSecrets, for its pulls (default: the same
+   * GET of /api/v1/namespaces/{ns}/secrets/{name} as `configGetter`; a Secret not there is
+   * reported missing and the pull goes on with the node's credentials).
    */
   getSecret?: GetSecret;
 }
+
+/** Kubernetes' default --sync-frequency. */
+export const DEFAULT_SYNC_FREQUENCY_MS = 60_000;
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
 /** Post the node status at least this often even unchanged (Kubernetes: nodeStatusReportFrequency). */
@@ -87,6 +102,7 @@ export class Kubelet {
   readonly prober: ProberManager;
   readonly lifecycle: PodLifecycle;
   readonly imageGC: ImageGCManager;
+  readonly config: ConfigSource;
   readonly #o: KubeletOptions;
   readonly #log: Logger;
   readonly #clock: Clock;
@@ -157,10 +173,20 @@ export class Kubelet {
       logger: this.#log,
       onEvent: (type, reason, message) => this.#recorder.nodeEvent(type, reason, message),
     });
+    const configGetter = opts.configGetter ?? restConfigGetter(client);
+    const getSecret: GetSecret = opts.getSecret ?? (async (ns, name) => (await configGetter.get('Secret', ns, name)) as Secret | undefined);
+    this.config = new ConfigSource({
+      getter: configGetter,
+      syncPeriodMs: opts.syncFrequencyMs ?? DEFAULT_SYNC_FREQUENCY_MS,
+      onChange: (uid) => this.#wake(uid),
+      clock: this.#clock,
+      logger: this.#log,
+    });
+    const mounter = opts.mounter ?? new TmpfsMounter();
     const executor = new PodActionsExecutor({
       runtime,
       images,
-      puller: new ImagePuller({ images, recorder: this.#recorder, backoff: pull, clock: this.#clock, ...(opts.getSecret ? { getSecret: opts.getSecret } : {}) }),
+      puller: new ImagePuller({ images, recorder: this.#recorder, backoff: pull, clock: this.#clock, getSecret }),
       recorder: this.#recorder,
       reasons,
       crashBackoff: crash,
@@ -170,6 +196,8 @@ export class Kubelet {
       memoryCapacity: alloc.memory,
       nodeAllocatable: { milliCPU: alloc.milliCPU, memory: alloc.memory },
       onImageUsed: (ref) => this.imageGC.recordUsed(ref),
+      config: this.config,
+      mounter,
     });
     this.lifecycle = new PodLifecycle({
       runtime,
@@ -179,6 +207,7 @@ export class Kubelet {
       reasons,
       backoffs: [crash, pull],
       root: opts.root,
+      mounter,
       runtimeName: () => this.#nodeConfig.runtime.name,
       hostIP,
       clock: this.#clock,
@@ -188,7 +217,7 @@ export class Kubelet {
       sync: this.lifecycle.sync,
       onError: (u, err) => this.#log.warn({ pod: `${u.pod.metadata.namespace}/${u.pod.metadata.name}`, err }, 'pod sync failed'),
     });
-    this.#states = new PodStates([(uid) => this.lifecycle.forget(uid), (uid) => this.workers.forget(uid)]);
+    this.#states = new PodStates([(uid) => this.lifecycle.forget(uid), (uid) => this.workers.forget(uid), (uid) => this.config.forget(uid)]);
     this.#pleg = new Pleg(runtime);
     this.#pleg.onPodChanged((uid) => this.#wake(uid));
     for (const r of [this.prober.liveness, this.prober.readiness, this.prober.startup]) r.onChange((_id, _res, uid) => this.#wake(uid));
@@ -219,7 +248,8 @@ export class Kubelet {
     await this.#cleanupOrphans();
     await this.#pleg.relist().catch(() => []);
     this.#pleg.start(this.#o.plegPeriodMs ?? 1000, (err) => this.#log.warn({ err }, 'relist failed'));
-    this.#every(this.#o.resyncIntervalMs ?? 10_000, async () => {
+    const syncFrequency = this.#o.syncFrequencyMs ?? DEFAULT_SYNC_FREQUENCY_MS;
+    this.#every(this.#o.resyncIntervalMs ?? Math.min(10_000, syncFrequency), async () => {
       for (const p of this.#states.admitted()) this.#wake(p.metadata.uid ?? '');
       await this.#cleanupOrphans();
     });
@@ -230,6 +260,7 @@ export class Kubelet {
       const current = await this.#o.client.nodes.get(this.#o.nodeName);
       await this.#updateNodeStatus(current);
     });
+    this.#every(syncFrequency, () => this.config.refresh());
     const gc = () => this.imageGC.garbageCollect().then(() => undefined);
     gc().catch((err: unknown) => this.#log.warn({ err }, 'image garbage collection failed'));
     this.#every(this.#o.imageGCPeriodMs ?? DEFAULT_IMAGE_GC_PERIOD_MS, gc);

@@ -16,6 +16,7 @@ import { generatePodStatus } from './status/generate.js';
 import type { ReasonCache } from './status/reason-cache.js';
 import type { StatusManager } from './status/status-manager.js';
 import type { PodActionsExecutor } from './execute-pod-actions.js';
+import type { Mounter } from './tmpfs.js';
 import { removePodDir } from './volumes.js';
 
 export interface PodLifecycleOptions {
@@ -26,6 +27,8 @@ export interface PodLifecycleOptions {
   reasons: ReasonCache;
   backoffs: Backoff[];
   root: string;
+  /** Unmounts the pod's tmpfs volumes before its directory is removed. */
+  mounter?: Mounter;
   /** The containerID scheme ("<runtime>://<id>"); a function when only known after start-up. */
   runtimeName: string | (() => string);
   hostIP?: string;
@@ -117,7 +120,7 @@ export class PodLifecycle {
     // (containers terminated) is written first, as Kubernetes' status manager does.
     if (pod.metadata.deletionTimestamp) this.#publish({ ...pod, status: this.statusOf(pod) }, stopped);
     await removePodFromRuntime(o.runtime, stopped);
-    await removePodDir(o.root, uid);
+    await removePodDir(o.root, uid, o.mounter);
     await o.statusManager.flush(uid);
     await o.onTerminated?.(pod);
     return {};

@@ -2,9 +2,9 @@
 // image, ports, env, volume mounts, probes, resources, security context. Runs after the
 // schema has checked types, so fields have the types core.ts declares.
 import { isIP } from 'node:net';
-import { dns1123LabelErrors, envVarNameErrors, portNameErrors } from '../names.js';
+import { configMapKeyErrors, dns1123LabelErrors, envVarNameErrors, portNameErrors } from '../names.js';
 import { Quantity } from '../quantity.js';
-import type { Container, ContainerPort, EnvVar, IntOrString, Probe, SecurityContext } from '../types/core.js';
+import type { Container, ContainerPort, EnvFromSource, EnvVar, IntOrString, Probe, SecurityContext } from '../types/core.js';
 import type { StatusCause } from '../types/meta.js';
 import { duplicate, forbidden, invalid, notFound, notSupported, required } from './field.js';
 import type { FieldPath } from './field.js';
@@ -61,9 +61,9 @@ function validateEnv(env: EnvVar[], path: FieldPath): StatusCause[] {
     else for (const msg of envVarNameErrors(ev.name)) causes.push(invalid(p.child('name'), ev.name, msg));
     if (!ev.valueFrom) return;
     const vf = p.child('valueFrom');
-    const sources = (['fieldRef', 'resourceFieldRef'] as const).filter((k) => ev.valueFrom?.[k]);
+    const sources = (['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'] as const).filter((k) => ev.valueFrom?.[k]);
     if (ev.value) causes.push(invalid(vf, '', 'may not be specified when `value` is not empty'));
-    if (sources.length === 0) causes.push(invalid(vf, '', 'must specify one of: `fieldRef` or `resourceFieldRef`'));
+    if (sources.length === 0) causes.push(invalid(vf, '', 'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`'));
     else if (sources.length > 1) causes.push(invalid(vf, '', 'may not have more than one field specified at a time'));
     const fieldRef = ev.valueFrom.fieldRef;
     if (fieldRef) {
@@ -71,6 +71,13 @@ function validateEnv(env: EnvVar[], path: FieldPath): StatusCause[] {
       const subscripted = /^metadata\.(labels|annotations)\['[^']+'\]$/.test(fp);
       if (!fp) causes.push(required(vf.child('fieldRef', 'fieldPath')));
       else if (!subscripted && !ENV_FIELD_PATHS.includes(fp)) causes.push(notSupported(vf.child('fieldRef', 'fieldPath'), fp, ENV_FIELD_PATHS));
+    }
+    for (const k of ['configMapKeyRef', 'secretKeyRef'] as const) {
+      const ref = ev.valueFrom[k];
+      if (!ref) continue;
+      if (!ref.name) causes.push(required(vf.child(k, 'name')));
+      if (!ref.key) causes.push(required(vf.child(k, 'key')));
+      else for (const msg of configMapKeyErrors(ref.key)) causes.push(invalid(vf.child(k, 'key'), ref.key, msg));
     }
     const resRef = ev.valueFrom.resourceFieldRef;
     if (resRef) {
@@ -83,6 +90,20 @@ function validateEnv(env: EnvVar[], path: FieldPath): StatusCause[] {
         }
       }
     }
+  });
+  return causes;
+}
+
+/** validateEnvFrom: a valid prefix, and exactly one of configMapRef and secretRef, named. */
+function validateEnvFrom(envFrom: EnvFromSource[], path: FieldPath): StatusCause[] {
+  const causes: StatusCause[] = [];
+  envFrom.forEach((ef, i) => {
+    const p = path.index(i);
+    if (ef.prefix) for (const msg of envVarNameErrors(ef.prefix)) causes.push(invalid(p.child('prefix'), ef.prefix, msg));
+    const refs = (['configMapRef', 'secretRef'] as const).filter((k) => ef[k]);
+    if (refs.length === 0) causes.push(invalid(p, '', 'must specify one of: `configMapRef` or `secretRef`'));
+    else if (refs.length > 1) causes.push(invalid(p, '', 'may not have more than one field specified at a time'));
+    for (const k of refs) if (!ef[k]?.name) causes.push(required(p.child(k, 'name')));
   });
   return causes;
 }
@@ -163,6 +184,7 @@ export function validateContainer(c: Container, path: FieldPath, ctx: ContainerC
   else if (c.image.trim() !== c.image) causes.push(invalid(path.child('image'), c.image, 'must not have leading or trailing whitespace'));
   causes.push(...validatePorts(c.ports ?? [], path.child('ports')));
   causes.push(...validateEnv(c.env ?? [], path.child('env')));
+  causes.push(...validateEnvFrom(c.envFrom ?? [], path.child('envFrom')));
   causes.push(...validateVolumeMounts(c, ctx.volumes, path.child('volumeMounts')));
   for (const kind of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
     const probe = c[kind];

@@ -8,6 +8,7 @@ import type { StatusCause } from '../types/meta.js';
 import { validateContainer, validateIds } from './container.js';
 import { FieldPath, duplicate, forbidden, invalid, notSupported, required } from './field.js';
 import { validateLabels } from './meta.js';
+import { validateDataVolume } from './volume-sources.js';
 
 const MAX_INT32 = 2147483647;
 const NODE_SELECTOR_OPERATORS = ['DoesNotExist', 'Exists', 'Gt', 'In', 'Lt', 'NotIn'];
@@ -23,10 +24,11 @@ function validateVolumes(volumes: Volume[], path: FieldPath): { causes: StatusCa
       if (names.has(v.name)) causes.push(duplicate(p.child('name'), v.name));
       names.add(v.name);
     }
-    const sources = (['emptyDir', 'hostPath'] as const).filter((s) => v[s]);
+    const sources = (['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected'] as const).filter((s) => v[s]);
     if (sources.length === 0) causes.push(required(p, 'must specify a volume type'));
     for (const extra of sources.slice(1)) causes.push(forbidden(p.child(extra), 'may not specify more than 1 volume type'));
     if (v.hostPath && !v.hostPath.path) causes.push(required(p.child('hostPath', 'path')));
+    causes.push(...validateDataVolume(v, p));
     const size = v.emptyDir?.sizeLimit;
     if (size !== undefined) {
       try {

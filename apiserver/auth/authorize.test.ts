@@ -48,6 +48,16 @@ describe('authorize', () => {
     expect(authorize(n1, pod('delete', { name: 'p' }))).toEqual({ allowed: true, boundToNode: 'n1' });
   });
 
+  it("lets a node get only ConfigMaps and Secrets, by name, left for the handler to match against its pods", () => {
+    const obj = (resource: string, verb: string, name?: string): RequestAttributes => ({ verb, apiGroup: '', resource, namespace: 'default', ...(name ? { name } : {}) });
+    expect(authorize(n1, obj('secrets', 'get', 'db'))).toEqual({ allowed: true, referencedByNode: 'n1' });
+    expect(authorize(n1, obj('configmaps', 'get', 'cfg'))).toEqual({ allowed: true, referencedByNode: 'n1' });
+    expect(authorize(n1, obj('secrets', 'list')).allowed).toBe(false);
+    expect(authorize(n1, obj('secrets', 'watch')).allowed).toBe(false);
+    expect(authorize(n1, obj('configmaps', 'update', 'cfg')).allowed).toBe(false);
+    expect(authorize(n1, obj('secrets', 'delete', 'db')).allowed).toBe(false);
+  });
+
   it('gives the scheduler its bootstrap role and nothing more', () => {
     expect(authorize(scheduler, pod('create', { name: 'p', subresource: 'binding' })).allowed).toBe(true);
     expect(authorize(scheduler, pod('watch')).allowed).toBe(true);

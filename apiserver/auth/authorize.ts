@@ -6,7 +6,9 @@
 //  - the built-in component users (scheduler, controller-manager) get the rules of their
 //    bootstrap ClusterRoles, cut down to the resources skiff serves.
 // For pod access by a node the decision says `boundToNode`: the handler must also check the
-// pod's spec.nodeName (on the stored object, and on the new one for writes).
+// pod's spec.nodeName (on the stored object, and on the new one for writes). For a node's get
+// of a ConfigMap or Secret it says `referencedByNode`: the handler must find a pod bound to
+// that node that names the object (Kubernetes' Node authorizer graph, decided on the pods).
 import { parseFieldSelector } from '../../api/selectors/fields.js';
 import { MASTERS_GROUP, nodeNameOf, type UserInfo } from './user.js';
 
@@ -26,6 +28,7 @@ export interface Decision {
   allowed: boolean;
   reason?: string;
   boundToNode?: string;
+  referencedByNode?: string;
 }
 
 interface Rule {
@@ -141,6 +144,10 @@ function nodeDecision(node: string, a: RequestAttributes): Decision {
       (sub === 'eviction' && a.verb === 'create');
     if (podVerb) return { allowed: true, boundToNode: node };
     return deny(`node "${node}" cannot ${a.verb} pods${sub ? `/${sub}` : ''}`);
+  }
+  if (group === CORE && (a.resource === 'configmaps' || a.resource === 'secrets') && !sub) {
+    if (a.verb === 'get' && a.name) return { allowed: true, referencedByNode: node };
+    return deny(`node "${node}" can only get the ${a.resource} its pods name`);
   }
   if (group === CORE && a.resource === 'events' && !sub && ['create', 'update', 'patch'].includes(a.verb)) {
     return { allowed: true };

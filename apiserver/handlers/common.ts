@@ -5,12 +5,14 @@ import type { IncomingMessage as Request, ServerResponse as Response } from 'nod
 import type { OutgoingHttpHeaders } from 'node:http';
 import { errors } from '../../api/errors.js';
 import { apiVersionOf, resourceForKind, RESOURCES } from '../../api/resources.js';
+import type { Pod } from '../../api/types/core.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import type { FieldValidation } from '../admission.js';
 import { schemaCauses } from '../../api/validation/schema.js';
 import { validateListOptions } from '../../api/validation/options.js';
 import type { RequestInfo } from '../request-info.js';
 import { admitOwnNode } from '../auth/node-restriction.js';
+import { noRelationship, podsReference } from '../auth/node-references.js';
 import { nodeNameOf } from '../auth/user.js';
 import { bodyFormat, decodeBody, readBody, type BodyFormat } from '../body.js';
 import type { ApiContext, RequestContext } from '../context.js';
@@ -135,6 +137,24 @@ export function checkBound(rc: RequestContext, obj: KubeObject | undefined | nul
   if (bound !== node) {
     throw errors.forbidden(rc.user.name, rc.info.verb, rc.resource.plural, obj.metadata?.name, rc.resource.group || undefined, `node "${node}" can only access pods bound to it`);
   }
+}
+
+/**
+ * A node's get of a ConfigMap or Secret: some pod bound to it, in that namespace, must name
+ * the object (decided before the object is read, so an unrelated name is 403 whether it
+ * exists or not, as in Kubernetes).
+ */
+export async function checkReferenced(ctx: ApiContext, rc: RequestContext): Promise<void> {
+  const node = rc.decision.referencedByNode;
+  if (node === undefined) return;
+  const plural = rc.resource.plural;
+  const pods = resourceForKind('v1', 'Pod');
+  const name = rc.info.name ?? '';
+  if (pods && (plural === 'configmaps' || plural === 'secrets')) {
+    const { items } = await ctx.store.list(ctx.keys.collectionPrefix(pods, rc.info.namespace));
+    if (podsReference(items as Pod[], node, plural, name)) return;
+  }
+  throw errors.forbidden(rc.user.name, rc.info.verb, plural, name, rc.resource.group || undefined, noRelationship(node));
 }
 
 /** NodeRestriction: a kubelet writing its own Node may not touch restricted labels or taints. */

@@ -16,6 +16,8 @@ import { ReasonCache } from '../status/reason-cache.js';
 import { StatusManager } from '../status/status-manager.js';
 import { PodActionsExecutor } from '../execute-pod-actions.js';
 import { FakeRuntime } from '../../runtime/fake/fake-runtime.js';
+import type { ConfigLookup } from '../config-lookup.js';
+import { MemoryMounter } from '../tmpfs.js';
 
 export interface Harness {
   clock: FakeClock;
@@ -27,6 +29,8 @@ export interface Harness {
   root: string;
   writes: { name: string; status: PodStatus }[];
   terminated: string[];
+  /** What would be tmpfs-mounted (the harness mounts nothing). */
+  mounter: MemoryMounter;
   status(pod: Pod): PodStatus;
   /** One pod sync, then the status writes it started (the sync itself does not wait for them). */
   sync(pod: Pod): Promise<SyncResult>;
@@ -38,6 +42,8 @@ export interface HarnessOptions {
   clock?: FakeClock;
   root?: string;
   run?: typeof runProbe;
+  /** Where the pod's ConfigMaps and Secrets come from (a ConfigSource, or fixed objects). */
+  config?: { lookup(pod: Pod): Promise<ConfigLookup> };
 }
 
 export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -58,6 +64,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const reasons = new ReasonCache();
   const crash = crashLoopBackoff(clock);
   const pull = imagePullBackoff(clock);
+  const mounter = new MemoryMounter();
   const executor = new PodActionsExecutor({
     runtime: rt,
     images: rt,
@@ -69,6 +76,8 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     clock,
     hostIP: '192.168.50.10',
     memoryCapacity: 4 * 2 ** 30,
+    mounter,
+    ...(opts.config ? { config: opts.config } : {}),
   });
   const lifecycle = new PodLifecycle({
     runtime: rt,
@@ -78,6 +87,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     reasons,
     backoffs: [crash, pull],
     root,
+    mounter,
     runtimeName: 'skiff',
     hostIP: '192.168.50.10',
     clock,
@@ -96,6 +106,7 @@ export async function makeHarness(opts: HarnessOptions = {}): Promise<Harness> {
     root,
     writes,
     terminated,
+    mounter,
     async sync(pod) {
       const r = await lifecycle.syncPod(pod);
       await statusManager.flush(pod.metadata.uid ?? '');

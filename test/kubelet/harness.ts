@@ -24,6 +24,7 @@ import { isApiError } from '../../api/errors.js';
 import type { Pod } from '../../api/types/core.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
+import type { ConfigGetter } from '../../kubelet/config-source.js';
 import type { ImageGCPolicy } from '../../kubelet/image-gc/manager.js';
 import { Kubelet } from '../../kubelet/kubelet.js';
 import { KubeletAuthenticator } from '../../kubelet/server/authn.js';
@@ -224,6 +225,10 @@ export interface NodeClusterOptions {
   runtimeTmpfsMiB?: number;
   imageGC?: Partial<ImageGCPolicy>;
   imageGCPeriodMs?: number;
+  /** Where the kubelet reads ConfigMaps and Secrets (default: the API server). */
+  configGetter?: ConfigGetter;
+  /** The kubelet's --sync-frequency. */
+  syncFrequencyMs?: number;
   /**
    * Also a private registry (htpasswd on TLS with a CA of its own) holding busybox:1: the node
    * trusts its CA (registries.yaml tls.ca_file) but holds no credentials for it.
@@ -318,6 +323,8 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
       ...(server ? { kubeletPort: server.port } : {}),
       ...(opts.imageGC ? { imageGC: opts.imageGC } : {}),
       ...(opts.imageGCPeriodMs ? { imageGCPeriodMs: opts.imageGCPeriodMs } : {}),
+      ...(opts.configGetter ? { configGetter: opts.configGetter } : {}),
+      ...(opts.syncFrequencyMs ? { syncFrequencyMs: opts.syncFrequencyMs } : {}),
       ...(opts.getSecret ? { getSecret: opts.getSecret } : {}),
     });
     kl.k = kubelet;
