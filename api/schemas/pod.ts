@@ -31,21 +31,90 @@ const containerPort = obj(
   { description: 'A network port in a single container.', required: ['containerPort'] },
 );
 
+const objectFieldSelector = obj(`${CORE}.ObjectFieldSelector`, { apiVersion: str(), fieldPath: str('Path of the field to select.') }, { required: ['fieldPath'] });
+const resourceFieldSelector = obj(
+  `${CORE}.ResourceFieldSelector`,
+  { containerName: str(), resource: str('Required: resource to select.'), divisor: quantity() },
+  { required: ['resource'] },
+);
+const optional = (what: string) => bool(`Specify whether the ${what} must be defined.`);
+
 const envVar = obj(
   `${CORE}.EnvVar`,
   {
     name: str('Name of the environment variable.'),
     value: str('Value, with $(VAR_NAME) references expanded.'),
     valueFrom: obj(`${CORE}.EnvVarSource`, {
-      fieldRef: obj(`${CORE}.ObjectFieldSelector`, { apiVersion: str(), fieldPath: str('Path of the field to select.') }, { required: ['fieldPath'] }),
-      resourceFieldRef: obj(
-        `${CORE}.ResourceFieldSelector`,
-        { containerName: str(), resource: str('Required: resource to select.'), divisor: quantity() },
-        { required: ['resource'] },
+      fieldRef: objectFieldSelector,
+      resourceFieldRef: resourceFieldSelector,
+      configMapKeyRef: obj(
+        `${CORE}.ConfigMapKeySelector`,
+        { name: str('Name of the ConfigMap in the pod\'s namespace.'), key: str('The key to select.'), optional: optional('ConfigMap or its key') },
+        { required: ['key'], description: 'Selects a key of a ConfigMap.' },
+      ),
+      secretKeyRef: obj(
+        `${CORE}.SecretKeySelector`,
+        { name: str('Name of the Secret in the pod\'s namespace.'), key: str('The key of the secret to select from.'), optional: optional('Secret or its key') },
+        { required: ['key'], description: 'Selects a key of a Secret in the pod\'s namespace.' },
       ),
     }),
   },
   { description: 'An environment variable present in a container.', required: ['name'] },
+);
+
+const envFromSource = obj(
+  `${CORE}.EnvFromSource`,
+  {
+    prefix: str('An optional identifier to prepend to each key in the ConfigMap or Secret. Must be a C_IDENTIFIER.'),
+    configMapRef: obj(`${CORE}.ConfigMapEnvSource`, { name: str('Name of the ConfigMap.'), optional: optional('ConfigMap') }),
+    secretRef: obj(`${CORE}.SecretEnvSource`, { name: str('Name of the Secret.'), optional: optional('Secret') }),
+  },
+  { description: 'A source of a set of ConfigMaps or Secrets.' },
+);
+
+const keyToPath = obj(
+  `${CORE}.KeyToPath`,
+  {
+    key: str('The key to project.'),
+    path: str('The relative path of the file to map the key to. May not be an absolute path, may not contain the path element \'..\' and may not start with \'..\'.'),
+    mode: int32('Mode bits used to set permissions on this file, 0000 to 0777.'),
+  },
+  { required: ['key', 'path'], description: 'Maps a string key to a path within a volume.' },
+);
+const items = (what: string) => arr(keyToPath, `If unspecified, each key-value pair in the Data field of the referenced ${what} is projected into the volume as a file whose name is the key and content is the value.`);
+const defaultMode = int32('Mode bits used to set permissions on created files by default, 0000 to 0777. Defaults to 0644.');
+
+const downwardAPIVolumeFile = obj(
+  `${CORE}.DownwardAPIVolumeFile`,
+  {
+    path: str('Relative path name of the file to be created.'),
+    fieldRef: objectFieldSelector,
+    resourceFieldRef: resourceFieldSelector,
+    mode: int32('Mode bits used to set permissions on this file, 0000 to 0777.'),
+  },
+  { required: ['path'], description: 'Information to create the file containing the pod field.' },
+);
+const downwardAPIItems = arr(downwardAPIVolumeFile, 'Items is a list of downward API volume file.');
+
+const projectedVolumeSource = obj(
+  `${CORE}.ProjectedVolumeSource`,
+  {
+    defaultMode,
+    sources: arr(
+      obj(`${CORE}.VolumeProjection`, {
+        configMap: obj(`${CORE}.ConfigMapProjection`, { name: str(), items: items('ConfigMap'), optional: optional('ConfigMap or its keys') }),
+        secret: obj(`${CORE}.SecretProjection`, { name: str(), items: items('Secret'), optional: optional('Secret or its key') }),
+        downwardAPI: obj(`${CORE}.DownwardAPIProjection`, { items: downwardAPIItems }),
+        serviceAccountToken: obj(
+          `${CORE}.ServiceAccountTokenProjection`,
+          { audience: str(), expirationSeconds: int(), path: str('Path relative to the mount point of the file to project the token into.') },
+          { required: ['path'] },
+        ),
+      }),
+      'Sources is the list of volume projections.',
+    ),
+  },
+  { description: 'Represents a projected volume source.' },
 );
 
 const volumeMount = obj(
@@ -101,6 +170,7 @@ export const containerSchema = obj(
     workingDir: str(),
     ports: keyedArr(containerPort, 'containerPort'),
     env: keyedArr(envVar, 'name'),
+    envFrom: arr(envFromSource, 'List of sources to populate environment variables in the container. Values defined by an Env with a duplicate key take precedence.'),
     resources: resourceRequirements,
     volumeMounts: keyedArr(volumeMount, 'mountPath'),
     livenessProbe: probe,
@@ -127,6 +197,10 @@ const volume = obj(
       { path: str(), type: enumOf(['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice']) },
       { required: ['path'] },
     ),
+    configMap: obj(`${CORE}.ConfigMapVolumeSource`, { name: str('Name of the ConfigMap.'), items: items('ConfigMap'), defaultMode, optional: optional('ConfigMap or its keys') }),
+    secret: obj(`${CORE}.SecretVolumeSource`, { secretName: str('Name of the secret in the pod\'s namespace to use.'), items: items('Secret'), defaultMode, optional: optional('Secret or its keys') }),
+    downwardAPI: obj(`${CORE}.DownwardAPIVolumeSource`, { items: downwardAPIItems, defaultMode }),
+    projected: projectedVolumeSource,
   },
   { description: 'A named volume in a pod that any container in the pod may mount.', required: ['name'] },
 );

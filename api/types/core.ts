@@ -468,15 +468,6 @@ export interface Namespace extends KubeObject {
   status?: { phase?: 'Active' | 'Terminating' };
 }
 
-/** Configuration for pods: `data` as text, `binaryData` base64 on the wire. */
-export interface ConfigMap extends KubeObject {
-  apiVersion?: 'v1';
-  kind?: 'ConfigMap';
-  metadata: ObjectMeta;
-  data?: Record<string, string>;
-  binaryData?: Record<string, string>;
-  immutable?: boolean;
-}
 
 export interface ObjectReference {
   apiVersion?: string;
