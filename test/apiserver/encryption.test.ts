@@ -77,7 +77,7 @@ function secret(name: string, namespace: string, value: string) {
 }
 
 const secretsPath = (ns: string) => `/api/v1/namespaces/${ns}/secrets`;
-const password = (s: { data?: Record<string, string> }) => Buffer.from(s.data?.password ?? '', 'base64').toString();
+const password = (s: unknown) => Buffer.from((s as { data?: Record<string, string> }).data?.password ?? '', 'base64').toString();
 
 /** aescbc as Kubernetes lays it out: the prefix, a 16-byte IV, AES-CBC with PKCS#7 padding. */
 function openAescbc(value: Buffer, key: Key): string {
