@@ -25,7 +25,7 @@ import { eventually, startNodeCluster, type NodeCluster } from '../test/kubelet/
 import { encryptionCost } from './encryption.js';
 import { pool } from './api.js';
 import { median, percentile } from './measure.js';
-import { MIN_ROUNDS, spreadOf } from './rounds.js';
+import { MIN_ROUNDS, spreadOf, stopIfInterrupted } from './rounds.js';
 
 const PODS = Number(process.env.SKIFF_BENCH_PODS ?? 100);
 const SYNC_MS = Number(process.env.SKIFF_BENCH_SYNC_S ?? 5) * 1000;
@@ -76,9 +76,10 @@ async function seenAt(outDir: string, names: string[], value: string, timeoutMs:
         names
           .filter((n) => !seen.has(n))
           .map(async (n) => {
+            // Read, then stat: the pod writes only on a change, so once the file holds `value`
+            // its mtime is that write's (a stat before the read could be the previous write's).
             const f = path.join(outDir, n);
-            const [text, st] = await Promise.all([readFile(f, 'utf8').catch(() => ''), stat(f).catch(() => undefined)]);
-            if (text.trim() === value && st) seen.set(n, st.mtimeMs);
+            if ((await readFile(f, 'utf8').catch(() => '')).trim() === value) seen.set(n, (await stat(f)).mtimeMs);
           }),
       );
       return seen.size === names.length;
@@ -117,6 +118,7 @@ async function fanout(): Promise<Record<string, unknown>> {
 
     const rounds: FanoutRound[] = [];
     for (let r = 0; r < ROUNDS; r++) {
+      stopIfInterrupted('fan-out');
       const value = `v${r + 1}`;
       // A round ends just after a refresh; updating at once would always wait nearly a full
       // period. A random pause puts the update at a random phase of the period, as a user's would be.
