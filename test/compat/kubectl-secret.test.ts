@@ -21,8 +21,11 @@ const VALUES = ['literal-hunter2', 'file-sesame-42', 'registry-pw-77', 'string-d
 
 let cluster: KubectlCluster;
 
+/** kubectl 1.33 itself: /usr/bin/kubectl would pick the server's minor version. */
+const kubectl = (args: string[], opts: { version?: string; env?: NodeJS.ProcessEnv } = {}) => cluster.kubectl(args, { version: '1.33', ...opts });
+
 async function ok(args: string[], opts: { version?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  const r = await cluster.kubectl(args, opts);
+  const r = await kubectl(args, opts);
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return r.stdout;
 }
@@ -114,7 +117,7 @@ describe.skipIf(!haveKubectl)('kubectl and Secrets', () => {
     const f = await file('imm.yaml', `apiVersion: v1\nkind: Secret\nmetadata:\n  name: imm\nimmutable: true\ndata:\n  pw: ${b64('immutable-pw-1')}\n`);
     expect(await ok(['create', '-f', f])).toBe('secret/imm created\n');
     const before = await rv('secret/imm');
-    const refused = await cluster.kubectl(['edit', 'secret', 'imm'], { env: await sedEditor('edit-secret.sh', `s/pw: ${b64('immutable-pw-1')}/pw: ${b64('other')}/`) });
+    const refused = await kubectl(['edit', 'secret', 'imm'], { env: await sedEditor('edit-secret.sh', `s/pw: ${b64('immutable-pw-1')}/pw: ${b64('other')}/`) });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('secrets "imm" is invalid');
     expect(refused.stderr).not.toContain('immutable-pw-1');
@@ -135,11 +138,11 @@ describe.skipIf(!haveKubectl)('kubectl and Secrets', () => {
     await file('dry.yaml', cm('new'));
     await file('drys.yaml', secret('new'));
     // kubectl diff exits 1 when there are differences, and runs `diff -u -N`.
-    const d = await cluster.kubectl(['diff', '-f', path.join(cluster.dir, 'dry.yaml')]);
+    const d = await kubectl(['diff', '-f', path.join(cluster.dir, 'dry.yaml')]);
     expect(d.code, d.stderr).toBe(1);
     expect(d.stdout).toMatch(/^-\s+k: old$/m);
     expect(d.stdout).toMatch(/^\+\s+k: new$/m);
-    const ds = await cluster.kubectl(['diff', '-f', path.join(cluster.dir, 'drys.yaml')]);
+    const ds = await kubectl(['diff', '-f', path.join(cluster.dir, 'drys.yaml')]);
     expect(ds.code, ds.stderr).toBe(1);
     // kubectl masks a Secret's data in a diff: a change shows as "*** (before)" / "*** (after)".
     expect(ds.stdout).toContain('*** (after)');
@@ -184,7 +187,7 @@ describe.skipIf(!haveKubectl)('kubectl and Secrets', () => {
       },
     ];
     for (const c of cases) {
-      const r = await cluster.kubectl(['create', '-f', await file(`${c.name}.yaml`, c.yaml)]);
+      const r = await kubectl(['create', '-f', await file(`${c.name}.yaml`, c.yaml)]);
       expect(r.code, c.name).not.toBe(0);
       expect(r.stderr, c.name).toContain(`"${c.name}" is invalid`);
       expect(r.stderr, c.name).toContain(c.message);
