@@ -42,6 +42,10 @@ describe('protobuf request bodies', () => {
     expect(decodeProtobufObject(raw)).toMatchObject({ kind: 'Secret', type: 'Opaque', data: { pw: Buffer.from('hunter2').toString('base64') }, stringData: { s: 'plain' } });
   });
 
+  it('decodes a Namespace (kubectl create namespace)', () => {
+    expect(decodeProtobufObject(envelope('Namespace', bytes(1, Buffer.concat([bytes(1, 'ns-a'), bytes(8, '')]))))).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns-a' } });
+  });
+
   it('is 415 for a kind it does not decode and for bytes without the envelope, 400 when truncated', () => {
     expect(() => decodeBody(envelope('Pod', meta), 'protobuf')).toThrow(/unknown format/);
     expect(() => decodeBody(Buffer.from('x'), 'protobuf')).toThrow(/unknown format/);

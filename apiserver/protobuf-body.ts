@@ -1,8 +1,8 @@
 // Request bodies in Kubernetes' protobuf encoding (application/vnd.kubernetes.protobuf): the
 // "k8s\0" magic, a runtime.Unknown envelope (typeMeta, raw) and the object's own message.
-// kubectl 1.33's typed clients send `create configmap` and `create secret` this way, with no
-// fallback to JSON, so the kinds they create are decoded here into the JSON shape every
-// other step already takes. A few lines of wire format rather than a protobuf library and
+// kubectl 1.33's typed clients send `create configmap`, `create secret` and `create namespace`
+// this way, with no fallback to JSON, so the kinds they create are decoded here into the JSON
+// shape every other step already takes. A few lines of wire format rather than a protobuf library and
 // generated modules: only decoding, of a fixed, small message family (as the OpenAPI v2
 // encoder in handlers/openapi-v2-proto.ts does the other way). Answers go out as JSON, which
 // those clients accept.
@@ -116,6 +116,8 @@ const strField = (name: string): FieldDecoder => (f, into) => (into[name] = str(
 const KINDS: Record<string, Record<number, FieldDecoder>> = {
   'v1/ConfigMap': { 2: mapField('data', utf8), 3: mapField('binaryData', base64), 4: boolField('immutable') },
   'v1/Secret': { 2: mapField('data', base64), 3: strField('type'), 4: mapField('stringData', utf8), 5: boolField('immutable') },
+  // `kubectl create namespace`: metadata only (spec.finalizers is the server's default).
+  'v1/Namespace': {},
 };
 
 /** The body's kind, read from its envelope, when it is in protobuf's envelope at all. */
@@ -134,7 +136,7 @@ export function decodesProtobuf(apiVersion: string, kind: string): boolean {
 /** The object in a protobuf body of a kind `decodesProtobuf` accepts, as JSON would have carried it. */
 export function decodeProtobufObject(raw: Buffer): Json {
   const type = protobufKind(raw);
-  if (!type || !decodesProtobuf(type.apiVersion, type.kind)) return malformed('not a ConfigMap or Secret in the k8s envelope');
+  if (!type || !decodesProtobuf(type.apiVersion, type.kind)) return malformed('not a kind decoded here in the k8s envelope');
   const envelope = fields(raw.subarray(MAGIC.length));
   const encoding = envelope.find((f) => f.no === 3);
   if (encoding && str(encoding) !== '') malformed(`content encoding ${JSON.stringify(str(encoding).slice(0, 40))}`);

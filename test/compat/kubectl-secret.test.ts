@@ -198,6 +198,11 @@ describe.skipIf(!haveKubectl)('kubectl and Secrets', () => {
     for (const c of cases) expect(names.split(' '), c.name).not.toContain(c.name);
   });
 
+  it('kubectl 1.33 create namespace (a protobuf body too) works', async () => {
+    expect(await ok(['create', 'namespace', 'made-by-133'])).toBe('namespace/made-by-133 created\n');
+    expect(await ok(['create', 'secret', 'generic', 'in-ns', '-n', 'made-by-133', '--from-literal=k=literal-hunter2'])).toBe('secret/in-ns created\n');
+  });
+
   it('kubectl 1.27: create secret generic, get and describe', async () => {
     const v = { version: '1.27' };
     expect(await ok(['create', 'secret', 'generic', 'old', '--from-literal=pw=literal-hunter2'], v)).toBe('secret/old created\n');
