@@ -98,7 +98,7 @@ describe('node authorization', () => {
     expect((await a.post(pods, { metadata: { name: 'sneaky' }, spec: { nodeName: 'node-a', containers: [{ name: 'c', image: 'busybox' }] } })).status).toBe(403);
   });
 
-  it('a node gets only the ConfigMaps and Secrets its pods name; it may not list or watch them, named or not', async () => {
+  it('a node gets only the ConfigMaps and Secrets its pods name, and lists or watches one only pinned by metadata.name', async () => {
     const a = client(api.url, api.nodeToken('node-a'));
     const base = `/api/v1/namespaces/${ns}`;
     for (const kind of ['configmaps', 'secrets']) {
@@ -111,12 +111,21 @@ describe('node authorization', () => {
       const other = await a.get<Status>(`${base}/${kind}/unnamed`);
       expect(other.status, kind).toBe(403);
       expect(other.body.message).toContain("no relationship found between node 'node-a' and this object");
-      // Kubernetes' Node authorizer also lets a list or watch pinned by metadata.name to a
-      // named object through (what client-go's single-object informers send); skiff's allows
-      // only get (README, known limits). Unpinned, both refuse.
-      for (const query of ['', '?fieldSelector=metadata.name%3Dnamed', '?watch=1&timeoutSeconds=1', '?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Dnamed']) {
-        const r = await a.get<Status>(`${base}/${kind}${query}`);
-        expect(r.status, `${kind}${query}`).toBe(403);
+      // A list or watch pinned by metadata.name to a named object in its namespace is a read of
+      // it (AuthorizeNodeWithSelectors; what client-go's single-object informers send).
+      const pinned = await a.get<{ items: { metadata: { name: string } }[] }>(`${base}/${kind}?fieldSelector=metadata.name%3Dnamed`);
+      expect(pinned.status, kind).toBe(200);
+      expect(pinned.body.items.map((o) => o.metadata.name)).toEqual(['named']);
+      const watched = await a.get(`${base}/${kind}?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Dnamed`);
+      expect(watched.status, kind).toBe(200);
+      expect(watched.text).toContain('"name":"named"');
+      const pinnedOther = await a.get<Status>(`${base}/${kind}?fieldSelector=metadata.name%3Dunnamed`);
+      expect(pinnedOther.status, kind).toBe(403);
+      expect(pinnedOther.body.message).toContain('no relationship found');
+      // Unpinned, pinned with !=, or across namespaces: refused.
+      for (const path of [`${base}/${kind}`, `${base}/${kind}?watch=1&timeoutSeconds=1`, `${base}/${kind}?fieldSelector=metadata.name!%3Dnamed`, `/api/v1/${kind}?fieldSelector=metadata.name%3Dnamed`]) {
+        const r = await a.get<Status>(path);
+        expect(r.status, path).toBe(403);
         expect(r.body).toMatchObject({ kind: 'Status', reason: 'Forbidden' });
       }
       // No write at all, not even to a named one.

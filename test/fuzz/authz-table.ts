@@ -43,9 +43,9 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     { verbs: ['create'], resources: ['pods/eviction'], own: true },
     events,
     { verbs: ['get', 'create', 'update', 'patch', 'delete'], resources: ['leases'], group: COORD, namespaces: ['kube-node-lease'], own: true },
-    // authorizeReadNamespacedObject: a ConfigMap or Secret a pod bound to the node names.
-    // Kubernetes also lets a list or watch with fieldSelector metadata.name=X through; skiff
-    // does not (README, known limits), and the grid's list and watch carry no selector.
+    // authorizeReadNamespacedObject: a ConfigMap or Secret a pod bound to the node names. A
+    // list or watch pinned by fieldSelector metadata.name=X is a read of X too; the grid's
+    // carry no selector (test/apiserver/auth.test.ts has the pinned ones).
     { verbs: ['get'], resources: ['configmaps', 'secrets'], own: true },
   ],
   // ClusterRole system:kube-scheduler
