@@ -70,9 +70,9 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
     { verbs: ['create', 'patch', 'update'], apiGroups: [CORE], resources: ['events'] },
     { verbs: ['create'], apiGroups: [COORD], resources: ['leases'] },
     { verbs: ['get', 'update'], apiGroups: [COORD], resources: ['leases'], names: ['kube-controller-manager'] },
-    // The service-account and certificate controllers' share of the role; skiff runs neither yet.
+    // Kubernetes' role also writes secrets, for the token controller; skiff runs none, so
+    // none is granted until one needs it.
     { verbs: ['get'], apiGroups: [CORE], resources: ['namespaces', 'secrets', 'configmaps'] },
-    { verbs: ['create', 'update', 'delete'], apiGroups: [CORE], resources: ['secrets'] },
     { verbs: ['list', 'watch'], apiGroups: ['*'], resources: ['*'] },
     // system:controller:node-controller
     { verbs: ['get', 'list', 'update', 'delete', 'patch'], apiGroups: [CORE], resources: ['nodes'] },

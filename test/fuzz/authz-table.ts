@@ -64,8 +64,6 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     { verbs: ['create'], resources: ['leases'], group: COORD },
     { verbs: ['get', 'update'], resources: ['leases'], group: COORD, names: ['kube-controller-manager'] },
     { verbs: ['get'], resources: ['namespaces', 'secrets', 'configmaps'] },
-    { verbs: ['create', 'update'], resources: ['secrets'] },
-    { verbs: ['delete'], resources: ['secrets'] },
     { verbs: ['list', 'watch'], resources: ['*'], group: '*' },
     { verbs: ['get', 'list', 'update', 'delete', 'patch'], resources: ['nodes'] },
     { verbs: ['patch', 'update'], resources: ['nodes/status', 'pods/status'] },
