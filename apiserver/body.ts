@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { Lexer, parse as parseYaml, parseAllDocuments } from 'yaml';
 import { errors, isApiError } from '../api/errors.js';
 import { FieldPath } from '../api/validation/field.js';
+import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE } from './protobuf-body.js';
 
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -20,7 +21,7 @@ export const MAX_BODY_BYTES = 3 * 1024 * 1024;
  */
 export const MAX_NESTING_DEPTH = 500;
 
-export type BodyFormat = 'json' | 'yaml' | 'merge-patch' | 'json-patch' | 'strategic-merge-patch' | 'apply-patch';
+export type BodyFormat = 'json' | 'yaml' | 'protobuf' | 'merge-patch' | 'json-patch' | 'strategic-merge-patch' | 'apply-patch';
 
 /** What a request's body may be: an object (POST, PUT, DeleteOptions) or a patch (PATCH). */
 export type BodyUse = 'object' | 'patch';
@@ -30,6 +31,7 @@ const OBJECT_TYPES: Record<string, BodyFormat> = {
   'application/yaml': 'yaml',
   'application/x-yaml': 'yaml',
   'text/yaml': 'yaml',
+  [PROTOBUF_CONTENT_TYPE]: 'protobuf',
 };
 
 const PATCH_TYPES: Record<string, BodyFormat> = {
@@ -234,6 +236,7 @@ export interface DecodedBody {
 
 /** Decodes a body already read; YAML is accepted for any object body (JSON is YAML too). */
 export function decodeBody(raw: Buffer, format: BodyFormat): DecodedBody {
+  if (format === 'protobuf') return { body: decodeProtobufObject(raw), duplicates: [] };
   const text = raw.toString('utf8');
   if (text.trim() === '') throw errors.badRequest('the request body is empty');
   if (format === 'yaml' || format === 'apply-patch') {
