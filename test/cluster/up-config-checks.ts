@@ -46,10 +46,6 @@ export async function expectConfigMustShow(c: UpConfigCluster): Promise<void> {
     if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
     return r.stdout.toString();
   };
-  // kubectl 1.33's generators (create namespace, configmap, secret) send their object as
-  // protobuf, which skiff's API server does not decode (415): the same generators, the object
-  // sent as JSON.
-  const generate = async (args: string[]) => kubectl(['create', '-f', '-'], await kubectl(['create', ...args, '--dry-run=client', '-o', 'json']));
   const podJson = async (name: string) => JSON.parse(await kubectl(['get', 'pod', name, '-o', 'json'])) as Pod;
   const statusColumn = async (name: string) => (await kubectl(['get', 'pod', name, '--no-headers'])).trim().split(/\s+/)[2];
   const running = (name: string, ms: number) =>
@@ -62,15 +58,15 @@ export async function expectConfigMustShow(c: UpConfigCluster): Promise<void> {
 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-up-config-'));
   try {
-    await generate(['namespace', NS]);
-    // From literals and from files.
+    await kubectl(['create', 'namespace', NS]);
+    // From literals and from files (kubectl 1.33 posts these as protobuf).
     const password = `pw-${randomBytes(12).toString('hex')}`;
     const token = `tok-${randomBytes(12).toString('hex')}`;
     await writeFile(path.join(dir, 'settings'), 'level=debug');
     await writeFile(path.join(dir, 'token'), token);
-    await generate(['configmap', 'app-config', '--from-literal=mode=fast', `--from-file=settings=${path.join(dir, 'settings')}`]);
-    await generate(['secret', 'generic', 'app-secret', `--from-literal=password=${password}`, `--from-file=token=${path.join(dir, 'token')}`]);
-    await generate(['secret', 'generic', 'unnamed-secret', '--from-literal=x=not-for-this-node']);
+    await kubectl(['create', 'configmap', 'app-config', '--from-literal=mode=fast', `--from-file=settings=${path.join(dir, 'settings')}`]);
+    await kubectl(['create', 'secret', 'generic', 'app-secret', `--from-literal=password=${password}`, `--from-file=token=${path.join(dir, 'token')}`]);
+    await kubectl(['create', 'secret', 'generic', 'unnamed-secret', '--from-literal=x=not-for-this-node']);
 
     // The reader: a checksum written in the same update as the data it checks. It reads both
     // through the `..data` link resolved once per iteration, as one version: two reads through
@@ -188,7 +184,7 @@ export async function expectConfigMustShow(c: UpConfigCluster): Promise<void> {
     note('the node reads only the Secrets its pods name');
 
     // Image pull secrets: a real dockerconfigjson Secret, made by kubectl.
-    await generate(['secret', 'docker-registry', 'regcred', `--docker-server=${c.privateHost}`, `--docker-username=${c.privateAuth.username}`, `--docker-password=${c.privateAuth.password}`]);
+    await kubectl(['create', 'secret', 'docker-registry', 'regcred', `--docker-server=${c.privateHost}`, `--docker-username=${c.privateAuth.username}`, `--docker-password=${c.privateAuth.password}`]);
     const privatePod = (name: string, secrets: string[]) =>
       pod(name, { ...(secrets.length ? { imagePullSecrets: secrets.map((n) => ({ name: n })) } : {}), containers: [{ name: 'app', image: c.privateImage, imagePullPolicy: 'Always' }] });
     await kubectl(['create', '-f', '-'], privatePod('private', ['regcred']));
@@ -216,7 +212,7 @@ export async function expectConfigMustShow(c: UpConfigCluster): Promise<void> {
 
     // CreateContainerConfigError until its ConfigMap exists, then Running.
     await eventually(async () => (await statusColumn('late')) === 'CreateContainerConfigError', 'late in CreateContainerConfigError', 60_000, { intervalMs: 500 });
-    await generate(['configmap', 'late-config', '--from-literal=k=v']);
+    await kubectl(['create', 'configmap', 'late-config', '--from-literal=k=v']);
     const lateAt = Date.now();
     await running('late', 150_000);
     expect(await statusColumn('late')).toBe('Running');
