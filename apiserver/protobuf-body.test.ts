@@ -1,55 +1,45 @@
 import { describe, expect, it } from 'vitest';
-import { bodyFormat, decodeBody } from './body.js';
 import { decodeProtobufObject } from './protobuf-body.js';
 
-// A protobuf writer just big enough for the test messages: length-delimited fields and varints.
-const varint = (n: number): Buffer => {
-  const out: number[] = [];
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
+// Bodies as kubectl 1.33 posts them (captured from its requests), base64.
+const KUBECTL_1_33 = {
+  // kubectl create configmap cm1 --from-literal=mode=fast --from-literal=x=y
+  configmap: 'azhzAAoPCgJ2MRIJQ29uZmlnTWFwEjIKGgoDY20xEgAaB2RlZmF1bHQiACoAMgA4AEIAEgwKBG1vZGUSBGZhc3QSBgoBeBIBeRoAIgA=',
+  // kubectl create secret generic s1 --from-literal=password=pw --from-literal=__proto__=z
+  secret: 'azhzAAoMCgJ2MRIGU2VjcmV0Ej0KGQoCczESABoHZGVmYXVsdCIAKgAyADgAQgASDgoJX19wcm90b19fEgF6Eg4KCHBhc3N3b3JkEgJwdxoAGgAiAA==',
+  // kubectl create namespace ns1
+  namespace: 'azhzAAoPCgJ2MRIJTmFtZXNwYWNlEhsKEwoDbnMxEgAaACIAKgAyADgAQgASABoCCgAaACIA',
+  // kubectl create secret docker-registry rc --docker-server=h:1 --docker-username=u --docker-password=p
+  dockerRegistry: 'azhzAAoMCgJ2MRIGU2VjcmV0EpEBChkKAnJjEgAaB2RlZmF1bHQiACoAMgA4AEIAElQKES5kb2NrZXJjb25maWdqc29uEj97ImF1dGhzIjp7Img6MSI6eyJ1c2VybmFtZSI6InUiLCJwYXNzd29yZCI6InAiLCJhdXRoIjoiZFRwdyJ9fX0aHmt1YmVybmV0ZXMuaW8vZG9ja2VyY29uZmlnanNvbhoAIgA=',
 };
-const bytes = (no: number, b: Buffer | string) => {
-  const v = Buffer.from(b);
-  return Buffer.concat([varint((no << 3) | 2), varint(v.length), v]);
-};
-const bool = (no: number, b: boolean) => Buffer.concat([varint(no << 3), varint(b ? 1 : 0)]);
-const entry = (no: number, k: string, v: Buffer | string) => bytes(no, Buffer.concat([bytes(1, k), bytes(2, v)]));
-const envelope = (kind: string, raw: Buffer) =>
-  Buffer.concat([Buffer.from('k8s\0', 'latin1'), bytes(1, Buffer.concat([bytes(1, 'v1'), bytes(2, kind)])), bytes(2, raw), bytes(3, ''), bytes(4, '')]);
-// ObjectMeta as Go writes it: "" for unset strings, an empty creationTimestamp.
-const meta = bytes(1, Buffer.concat([bytes(1, 'c'), bytes(2, ''), bytes(3, 'default'), bytes(8, ''), entry(11, 'app', 'web')]));
+const decode = (b64: string) => decodeProtobufObject(Buffer.from(b64, 'base64'));
 
 describe('protobuf request bodies', () => {
-  it('decodes a ConfigMap as JSON would carry it', () => {
-    const raw = envelope('ConfigMap', Buffer.concat([meta, entry(2, 'k', 'v'), entry(3, 'bin', Buffer.from([0, 1, 2])), bool(4, true)]));
-    expect(bodyFormat('application/vnd.kubernetes.protobuf')).toBe('protobuf');
-    expect(decodeBody(raw, 'protobuf').body).toEqual({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'c', namespace: 'default', labels: { app: 'web' } },
-      data: { k: 'v' },
-      binaryData: { bin: 'AAEC' },
-      immutable: true,
+  it("decodes kubectl 1.33's generated ConfigMap, Secret and Namespace as their JSON, Go's zero values unset", () => {
+    expect(decode(KUBECTL_1_33.configmap)).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm1', namespace: 'default' }, data: { mode: 'fast', x: 'y' } });
+    expect(decode(KUBECTL_1_33.namespace)).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns1' } });
+    const dockercfg = JSON.stringify({ auths: { 'h:1': { username: 'u', password: 'p', auth: Buffer.from('u:p').toString('base64') } } });
+    expect(decode(KUBECTL_1_33.dockerRegistry)).toEqual({
+      apiVersion: 'v1', kind: 'Secret', metadata: { name: 'rc', namespace: 'default' }, type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': Buffer.from(dockercfg).toString('base64') },
     });
   });
 
-  it('decodes a Secret: bytes become base64, stringData stays text', () => {
-    const raw = envelope('Secret', Buffer.concat([meta, entry(2, 'pw', 'hunter2'), bytes(3, 'Opaque'), entry(4, 's', 'plain')]));
-    expect(decodeProtobufObject(raw)).toMatchObject({ kind: 'Secret', type: 'Opaque', data: { pw: Buffer.from('hunter2').toString('base64') }, stringData: { s: 'plain' } });
+  it('a map key "__proto__" is a key, not the prototype', () => {
+    const s = decode(KUBECTL_1_33.secret) as { data: Record<string, string> };
+    expect(Object.getPrototypeOf(s.data)).toBe(Object.prototype);
+    expect(Object.keys(s.data).sort()).toEqual(['__proto__', 'password']);
+    expect(Object.getOwnPropertyDescriptor(s.data, '__proto__')?.value).toBe(Buffer.from('z').toString('base64'));
   });
 
-  it('decodes a Namespace (kubectl create namespace)', () => {
-    expect(decodeProtobufObject(envelope('Namespace', bytes(1, Buffer.concat([bytes(1, 'ns-a'), bytes(8, '')]))))).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns-a' } });
-  });
-
-  it('is 415 for a kind it does not decode and for bytes without the envelope, 400 when truncated', () => {
-    expect(() => decodeBody(envelope('Pod', meta), 'protobuf')).toThrow(/unknown format/);
-    expect(() => decodeBody(Buffer.from('x'), 'protobuf')).toThrow(/unknown format/);
-    const cut = envelope('ConfigMap', Buffer.concat([meta, entry(2, 'k', 'v')]));
-    expect(() => decodeBody(cut.subarray(0, cut.length - 3), 'protobuf')).toThrow(/not a valid protobuf object/);
+  it('refuses what it cannot decode: 400 for a broken body or an unknown field, 415 for another kind', () => {
+    expect(() => decode(Buffer.from('x').toString('base64'))).toThrow(expect.objectContaining({ code: 400, message: expect.stringContaining('no "k8s\\0" prefix') }));
+    const cm = Buffer.from(KUBECTL_1_33.configmap, 'base64');
+    expect(() => decodeProtobufObject(cm.subarray(0, cm.length - 10))).toThrow(expect.objectContaining({ code: 400 }));
+    // The ConfigMap with a field 9 added to its message: refused, not dropped.
+    const unknownField = Buffer.from('azhzAAoPCgJ2MRIJQ29uZmlnTWFwEgQKAEgB', 'base64');
+    expect(() => decodeProtobufObject(unknownField)).toThrow(expect.objectContaining({ code: 400, message: expect.stringContaining('unknown field 9 in ConfigMap') }));
+    const pod = Buffer.concat([Buffer.from('k8s\0'), Buffer.from([0x0a, 0x09, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x03, 0x50, 0x6f, 0x64])]);
+    expect(() => decodeProtobufObject(pod)).toThrow(expect.objectContaining({ code: 415, message: expect.stringContaining('not v1/Pod: send it as application/json') }));
   });
 });

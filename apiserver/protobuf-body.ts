@@ -1,151 +1,113 @@
-// Request bodies in Kubernetes' protobuf encoding (application/vnd.kubernetes.protobuf): the
-// "k8s\0" magic, a runtime.Unknown envelope (typeMeta, raw) and the object's own message.
-// kubectl 1.33's typed clients send `create configmap`, `create secret` and `create namespace`
-// this way, with no fallback to JSON, so the kinds they create are decoded here into the JSON
-// shape every other step already takes. A few lines of wire format rather than a protobuf library and
-// generated modules: only decoding, of a fixed, small message family (as the OpenAPI v2
-// encoder in handlers/openapi-v2-proto.ts does the other way). Answers go out as JSON, which
-// those clients accept.
+// Request bodies in Kubernetes' protobuf encoding (application/vnd.kubernetes.protobuf), for
+// the kinds kubectl's generators send that way: kubectl 1.33's `create namespace`,
+// `create configmap` and `create secret` post their object as protobuf, with no fallback to
+// JSON on 415. The envelope is "k8s\0" then a runtime.Unknown (typeMeta, raw), raw being the
+// object's message from k8s.io/api's generated.proto. Decoded here to the JSON form the rest
+// of the pipeline takes; every other kind stays 415, and a field these tables do not know is
+// refused (400) rather than dropped. A few tables and a wire reader instead of a protobuf
+// library and generated modules, as openapi-v2-proto.ts does for the other direction.
 import { errors } from '../api/errors.js';
 
+export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
-type Json = Record<string, unknown>;
-
-/** One field of a message: its number and its value (a varint as a number, else the bytes). */
-interface Field {
-  no: number;
-  varint?: number;
-  bytes?: Buffer;
+type FieldType = 'string' | 'bytes' | 'bool' | 'int' | 'time' | 'strings' | 'map-string' | 'map-bytes' | Message;
+interface Message {
+  name: string;
+  fields: Record<number, [string, FieldType]>;
 }
 
-function malformed(why: string): never {
-  throw errors.badRequest(`the request body is not a valid protobuf object: ${why}`);
+const TYPE_META: Message = { name: 'TypeMeta', fields: { 1: ['apiVersion', 'string'], 2: ['kind', 'string'] } };
+const UNKNOWN: Message = { name: 'Unknown', fields: { 1: ['typeMeta', TYPE_META], 2: ['raw', 'bytes'], 3: ['contentEncoding', 'string'], 4: ['contentType', 'string'] } };
+const OBJECT_META: Message = {
+  name: 'ObjectMeta',
+  fields: {
+    1: ['name', 'string'], 2: ['generateName', 'string'], 3: ['namespace', 'string'], 4: ['selfLink', 'string'], 5: ['uid', 'string'], 6: ['resourceVersion', 'string'],
+    7: ['generation', 'int'], 8: ['creationTimestamp', 'time'], 11: ['labels', 'map-string'], 12: ['annotations', 'map-string'], 14: ['finalizers', 'strings'],
+  },
+};
+/** The kinds decoded, by apiVersion/kind. */
+const KINDS: Record<string, Message> = {
+  'v1/Namespace': { name: 'Namespace', fields: { 1: ['metadata', OBJECT_META], 2: ['spec', { name: 'NamespaceSpec', fields: { 1: ['finalizers', 'strings'] } }], 3: ['status', { name: 'NamespaceStatus', fields: { 1: ['phase', 'string'] } }] } },
+  'v1/ConfigMap': { name: 'ConfigMap', fields: { 1: ['metadata', OBJECT_META], 2: ['data', 'map-string'], 3: ['binaryData', 'map-bytes'], 4: ['immutable', 'bool'] } },
+  'v1/Secret': { name: 'Secret', fields: { 1: ['metadata', OBJECT_META], 2: ['data', 'map-bytes'], 3: ['type', 'string'], 4: ['stringData', 'map-string'], 5: ['immutable', 'bool'] } },
+};
+const ENTRY = (value: FieldType): Message => ({ name: 'entry', fields: { 1: ['key', 'string'], 2: ['value', value] } });
+
+function bad(message: string): never {
+  throw errors.badRequest(`couldn't decode the request body as protobuf: ${message}`);
 }
 
-/** The fields of one message, in order; fixed32/fixed64 are skipped (none of ours has them). */
-function fields(buf: Buffer): Field[] {
-  const out: Field[] = [];
-  let at = 0;
-  const varint = (): number => {
-    let n = 0;
-    let mul = 1;
-    for (let i = 0; i < 10; i++) {
-      if (at >= buf.length) malformed('truncated varint');
-      const b = buf[at++] as number;
-      n += (b & 0x7f) * mul;
-      if ((b & 0x80) === 0) return n;
-      mul *= 128;
+/** One message's fields as they come off the wire: number, wire type, and the varint or the bytes. */
+function* wireFields(b: Buffer): Generator<{ field: number; varint?: bigint; bytes?: Buffer }> {
+  let i = 0;
+  const varint = (): bigint => {
+    let v = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      if (i >= b.length || shift > 63n) bad('truncated varint');
+      const byte = b[i++];
+      v |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) return v;
     }
-    return malformed('varint longer than 10 bytes');
   };
-  while (at < buf.length) {
-    const key = varint();
-    const no = Math.floor(key / 8);
-    switch (key & 7) {
-      case 0:
-        out.push({ no, varint: varint() });
-        break;
-      case 1:
-        at += 8;
-        break;
-      case 2: {
-        const len = varint();
-        if (at + len > buf.length) malformed(`field ${no} runs past the end`);
-        out.push({ no, bytes: buf.subarray(at, at + len) });
-        at += len;
-        break;
-      }
-      case 5:
-        at += 4;
-        break;
-      default:
-        malformed(`wire type ${key & 7} of field ${no}`);
+  while (i < b.length) {
+    const tag = varint();
+    const field = Number(tag >> 3n);
+    const wire = Number(tag & 7n);
+    if (wire === 0) yield { field, varint: varint() };
+    else if (wire === 2) {
+      const len = Number(varint());
+      if (i + len > b.length) bad('truncated field');
+      yield { field, bytes: b.subarray(i, i + len) };
+      i += len;
+    } else bad(`wire type ${wire} of field ${field} is not used by these kinds`);
+  }
+}
+
+function decodeMessage(b: Buffer, m: Message): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of wireFields(b)) {
+    const spec = m.fields[f.field];
+    if (!spec) bad(`unknown field ${f.field} in ${m.name}`);
+    const [name, type] = spec;
+    if (typeof type === 'object' || type !== 'bool' && type !== 'int') {
+      if (!f.bytes) bad(`field ${name} of ${m.name} is not length-delimited`);
+    } else if (f.varint === undefined) bad(`field ${name} of ${m.name} is not a varint`);
+    const bytes = f.bytes ?? Buffer.alloc(0);
+    // Go's generated code writes every non-pointer field, zero values too: a zero string,
+    // number or message is Go's unset, as a field missing from JSON is.
+    if (typeof type === 'object') {
+      const sub = decodeMessage(bytes, type);
+      if (Object.keys(sub).length > 0) out[name] = sub;
+    } else if (type === 'string') {
+      if (bytes.length > 0) out[name] = bytes.toString('utf8');
+    } else if (type === 'int') {
+      if (f.varint) out[name] = Number(BigInt.asIntN(64, f.varint));
+    } else if (type === 'bytes') out[name] = bytes.toString('base64');
+    else if (type === 'bool') out[name] = f.varint !== 0n;
+    else if (type === 'strings') ((out[name] ??= []) as string[]).push(bytes.toString('utf8'));
+    else if (type === 'time') {
+      const t = decodeMessage(bytes, { name: 'Time', fields: { 1: ['seconds', 'int'], 2: ['nanos', 'int'] } });
+      // The zero Time (kubectl's unset creationTimestamp) is sent as an empty message: unset.
+      if (t.seconds) out[name] = new Date(Number(t.seconds) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+    } else {
+      const e = decodeMessage(bytes, ENTRY(type === 'map-string' ? 'string' : 'bytes'));
+      // defineProperty: a key "__proto__" is a key like any other, not the object's prototype.
+      Object.defineProperty((out[name] ??= {}) as object, String(e.key ?? ''), { value: e.value ?? '', enumerable: true, writable: true, configurable: true });
     }
   }
-  if (at > buf.length) malformed('truncated fixed-width field');
   return out;
 }
 
-const str = (f: Field) => (f.bytes ?? Buffer.alloc(0)).toString('utf8');
-
-/** A map<string, string|bytes> field's entry: key = 1, value = 2. */
-function mapEntry(f: Field, value: (v: Buffer) => string, into: Json): void {
-  let k = '';
-  let v: Buffer = Buffer.alloc(0);
-  for (const e of fields(f.bytes ?? Buffer.alloc(0))) {
-    if (e.no === 1) k = str(e);
-    else if (e.no === 2) v = e.bytes ?? Buffer.alloc(0);
+/** The object a protobuf body holds, as JSON would give it; 415 for a kind not decoded here. */
+export function decodeProtobufObject(raw: Buffer): Record<string, unknown> {
+  if (raw.length < MAGIC.length || !raw.subarray(0, MAGIC.length).equals(MAGIC)) bad('no "k8s\\0" prefix');
+  const unknown = decodeMessage(raw.subarray(MAGIC.length), UNKNOWN);
+  const tm = (unknown.typeMeta ?? {}) as { apiVersion?: string; kind?: string };
+  if (unknown.contentEncoding) bad(`content encoding ${JSON.stringify(unknown.contentEncoding)}`);
+  const m = KINDS[`${tm.apiVersion}/${tm.kind}`];
+  if (!m) {
+    throw errors.unsupportedMediaType(`the body of the request was in an unknown format - ${PROTOBUF_CONTENT_TYPE} is decoded for ${Object.keys(KINDS).join(', ')} only, not ${tm.apiVersion}/${tm.kind}: send it as application/json`);
   }
-  into[k] = value(v);
-}
-
-const utf8 = (v: Buffer) => v.toString('utf8');
-const base64 = (v: Buffer) => v.toString('base64');
-
-/** meta/v1 ObjectMeta: what a client may set on create (times, owners and managed fields are the server's). */
-function objectMeta(buf: Buffer): Json {
-  const m: Json = {};
-  const labels: Json = {};
-  const annotations: Json = {};
-  const finalizers: string[] = [];
-  for (const f of fields(buf)) {
-    if (f.no === 1) m.name = str(f);
-    else if (f.no === 2) m.generateName = str(f);
-    else if (f.no === 3) m.namespace = str(f);
-    else if (f.no === 5) m.uid = str(f);
-    else if (f.no === 6) m.resourceVersion = str(f);
-    else if (f.no === 11) mapEntry(f, utf8, labels);
-    else if (f.no === 12) mapEntry(f, utf8, annotations);
-    else if (f.no === 14) finalizers.push(str(f));
-  }
-  if (Object.keys(labels).length) m.labels = labels;
-  if (Object.keys(annotations).length) m.annotations = annotations;
-  if (finalizers.length) m.finalizers = finalizers;
-  // Go's encoder writes "" for an unset string: unset it is.
-  for (const k of Object.keys(m)) if (m[k] === '') delete m[k];
-  return m;
-}
-
-/** The message of each kind decoded here: field number → how it lands in the JSON object. */
-type FieldDecoder = (f: Field, into: Json) => void;
-const mapField = (name: string, value: (v: Buffer) => string): FieldDecoder => (f, into) => mapEntry(f, value, (into[name] ??= {}) as Json);
-const boolField = (name: string): FieldDecoder => (f, into) => (into[name] = f.varint === 1);
-const strField = (name: string): FieldDecoder => (f, into) => (into[name] = str(f));
-
-const KINDS: Record<string, Record<number, FieldDecoder>> = {
-  'v1/ConfigMap': { 2: mapField('data', utf8), 3: mapField('binaryData', base64), 4: boolField('immutable') },
-  'v1/Secret': { 2: mapField('data', base64), 3: strField('type'), 4: mapField('stringData', utf8), 5: boolField('immutable') },
-  // `kubectl create namespace`: metadata only (spec.finalizers is the server's default).
-  'v1/Namespace': {},
-};
-
-/** The body's kind, read from its envelope, when it is in protobuf's envelope at all. */
-export function protobufKind(raw: Buffer): { apiVersion: string; kind: string } | undefined {
-  if (raw.length < MAGIC.length || !raw.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-  const typeMeta = fields(raw.subarray(MAGIC.length)).find((f) => f.no === 1);
-  const tm = fields(typeMeta?.bytes ?? Buffer.alloc(0));
-  return { apiVersion: str(tm.find((f) => f.no === 1) ?? { no: 1 }), kind: str(tm.find((f) => f.no === 2) ?? { no: 2 }) };
-}
-
-/** Whether a protobuf body of this apiVersion and kind can be decoded here. */
-export function decodesProtobuf(apiVersion: string, kind: string): boolean {
-  return Object.hasOwn(KINDS, `${apiVersion}/${kind}`);
-}
-
-/** The object in a protobuf body of a kind `decodesProtobuf` accepts, as JSON would have carried it. */
-export function decodeProtobufObject(raw: Buffer): Json {
-  const type = protobufKind(raw);
-  if (!type || !decodesProtobuf(type.apiVersion, type.kind)) return malformed('not a kind decoded here in the k8s envelope');
-  const envelope = fields(raw.subarray(MAGIC.length));
-  const encoding = envelope.find((f) => f.no === 3);
-  if (encoding && str(encoding) !== '') malformed(`content encoding ${JSON.stringify(str(encoding).slice(0, 40))}`);
-  const body = envelope.find((f) => f.no === 2)?.bytes ?? Buffer.alloc(0);
-  const decoders = KINDS[`${type.apiVersion}/${type.kind}`] ?? {};
-  const obj: Json = { apiVersion: type.apiVersion, kind: type.kind, metadata: {} };
-  for (const f of fields(body)) {
-    if (f.no === 1) obj.metadata = objectMeta(f.bytes ?? Buffer.alloc(0));
-    else decoders[f.no]?.(f, obj);
-  }
-  return obj;
+  return { apiVersion: tm.apiVersion, kind: tm.kind, ...decodeMessage(Buffer.from(String(unknown.raw ?? ''), 'base64'), m) };
 }

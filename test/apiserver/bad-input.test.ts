@@ -60,7 +60,8 @@ const CASES: BadCase[] = [
   { what: 'kind not matching the path', body: { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' } }, code: 400, reason: 'BadRequest', message: /Node/ },
   { what: 'namespace in the body differing from the path', body: pod({ metadata: { namespace: 'elsewhere' } }), code: 400, reason: 'BadRequest', message: /namespace/ },
   { what: 'body over 3 MiB', body: JSON.stringify({ ...pod(), metadata: { name: 'big', annotations: { a: 'x'.repeat(3 * 1024 * 1024 + 10) } } }), code: 413, reason: 'RequestEntityTooLarge' },
-  { what: 'unsupported content type', body: 'x', contentType: 'application/vnd.kubernetes.protobuf', code: 415, reason: 'UnsupportedMediaType' },
+  { what: 'unsupported content type', body: 'x', contentType: 'application/cbor', code: 415, reason: 'UnsupportedMediaType' },
+  { what: 'protobuf without its envelope', body: 'x', contentType: 'application/vnd.kubernetes.protobuf', code: 400, reason: 'BadRequest', message: /k8s\\0/ },
   { what: 'missing name', body: pod({ metadata: { name: undefined } }), code: 422, reason: 'Invalid', field: 'metadata.name' },
   { what: 'invalid name', body: pod({ metadata: { name: 'Not_A_Valid_Name' } }), code: 422, reason: 'Invalid', field: 'metadata.name' },
   {

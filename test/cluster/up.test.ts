@@ -9,7 +9,7 @@
 // 1.27. Real processes, real containers, as root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,8 +24,12 @@ import { Supervisor } from '../../cluster/supervisor.js';
 import { childCgroups, expectDockerRunCgroup } from '../fixtures/cgroups.js';
 import { eventually } from '../fixtures/eventually.js';
 import { freePort, freePortRun } from '../fixtures/ports.js';
-import { KUBECTL, expectAllStreamVerbs, expectExecOutErrExit, expectPortForward, type KubectlOn } from '../fixtures/kubectl-stream-checks.js';
+import { KUBECTL, kubectlBinary, expectAllStreamVerbs, expectExecOutErrExit, expectPortForward, type KubectlOn } from '../fixtures/kubectl-stream-checks.js';
 import { haveTool } from '../fixtures/tools.js';
+import { expectConfigMustShow } from './up-config-checks.js';
+import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
+import { randomHtpasswdAuth, startRegistry, type RegistryAuthOption, type RegistryFixture } from '../fixtures/registry.js';
+import { parseRegistriesConfig } from '../../runtime/images/registries-config.js';
 import { repoRoot, skiffEntry } from '../fixtures/process.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
@@ -79,11 +83,25 @@ describe('skiff up / down', () => {
   let stateDir = '';
   const node = `up-${process.pid}`;
   const flags: string[] = [];
+  // A private registry (htpasswd on TLS, a CA of its own) for the image pull secrets case: the
+  // node trusts its CA through --registry-config from the first up, as an operator sets it,
+  // and holds no credentials for it.
+  let priv: RegistryFixture | undefined;
+  let privAuth: RegistryAuthOption | undefined;
+  let privDir = '';
 
   beforeAll(async () => {
     stateDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-up-'));
+    privDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-up-private-'));
+    privAuth = randomHtpasswdAuth();
+    priv = await startRegistry({ auth: privAuth, serveTls: true });
+    const trust = `configs:\n  "${priv.host}":\n    tls:\n      ca_file: ${priv.caFile}\n`;
+    await writeFile(path.join(privDir, 'registries.yaml'), trust, { mode: 0o600 });
+    const store = await openStore(path.join(privDir, 'build'));
+    await pushImage(priv.host, 'busybox:1', store, await buildBusyboxImage(store, { config: { Cmd: ['sleep', '3600'] } }), privAuth, await parseRegistriesConfig(trust));
     const etcdPort = await freePortRun(2);
     flags.push(
+      '--registry-config', path.join(privDir, 'registries.yaml'),
       '--state-dir', stateDir,
       '--api-port', String(await freePort()),
       '--etcd-port', String(etcdPort),
@@ -97,6 +115,8 @@ describe('skiff up / down', () => {
   afterAll(async () => {
     await skiff(['down', '--state-dir', stateDir, '--purge']).catch(() => undefined);
     await rm(stateDir, { recursive: true, force: true });
+    await priv?.stop();
+    await rm(privDir, { recursive: true, force: true });
   });
 
   it('brings up a cluster with the demo, tears it down cleanly, and brings the objects back', async () => {
@@ -372,6 +392,16 @@ describe('skiff up / down', () => {
       client.close();
       await rm(dir, { recursive: true, force: true });
     }
+  }, 300_000);
+
+  // Issue 20's must-show on the same cluster (run alone, this brings it up with the demo, whose
+  // image has busybox's sh and sha256sum): ConfigMaps, Secrets and image pull secrets with the
+  // real kubectl 1.33, under skiff up's defaults (--sync-frequency 1m).
+  it.runIf(haveTool(kubectlBinary('1.33')))('ConfigMaps and Secrets reach pods, updates arrive whole within 90 s, Secrets stay off the disk, pull secrets open a private registry: with kubectl 1.33', async () => {
+    const kubeconfig = path.join(stateDir, 'kubeconfig');
+    await skiff(['up', ...flags, ...(existsSync(kubeconfig) ? [] : ['--demo'])]);
+    if (!priv?.auth) throw new Error('no private registry');
+    await expectConfigMustShow({ stateDir, node, image: 'gcr.io/kuar-demo/kuard-amd64:blue', privateImage: `${priv.host}/busybox:1`, privateHost: priv.host, privateAuth: priv.auth });
   }, 300_000);
 });
 

@@ -84,7 +84,7 @@ export const ODD_CONTENT_TYPES: readonly string[] = [
 /** Content types Kubernetes decodes an object body from; anything else on POST/PUT is a 415. */
 export function objectContentType(ct: string): boolean | undefined {
   const base = ct.split(';')[0].trim().toLowerCase();
-  if (base === 'application/vnd.kubernetes.protobuf') return undefined; // Kubernetes decodes it; skiff need not
+  if (base === 'application/vnd.kubernetes.protobuf') return undefined; // decoded for a few kinds (apiserver/protobuf-body.ts), 415 for others
   if (ct.includes(';;') || ct.startsWith(';') || !/^[\w.+-]+\/[\w.+-]+$/.test(base)) return false;
   if (/charset=utf-16/i.test(ct)) return undefined;
   return ['application/json', 'application/yaml'].includes(base);

@@ -8,8 +8,8 @@
 //    side by side. With `kubeletServer: true` the kubelet's HTTPS server runs too, and the API
 //    server is told its token and certificate (pods/log, nodes/proxy). With `privateRegistry:
 //    true` a second registry too, on TLS with htpasswd, whose CA the node trusts and whose
-//    credentials it lacks (image pull secrets bring them; `getSecret` hands the kubelet the
-//    pod's Secrets);
+//    credentials it lacks (image pull secrets bring them, read by the kubelet through the API
+//    server with its node token);
 //  - startProcessNode: the control plane and `skiff kubelet` as a process (kubeconfig written,
 //    runtime cleaned up through a runtime instance on its root, since containers outlive it).
 // Every teardown() removes what its layer made: sandboxes, the bridge, the cgroup parent,
@@ -44,7 +44,6 @@ import { statePaths } from '../../cluster/state.js';
 import { writeDefaultRegistries } from '../../cluster/up.js';
 import { eventually } from '../fixtures/eventually.js';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import type { GetSecret } from '../../kubelet/pull-secrets.js';
 import { parseRegistriesConfig } from '../../runtime/images/registries-config.js';
 
 export interface NodeCluster {
@@ -236,8 +235,6 @@ export interface NodeClusterOptions {
    * trusts its CA (registries.yaml tls.ca_file) but holds no credentials for it.
    */
   privateRegistry?: boolean;
-  /** How the kubelet reads a pod's image pull secrets. */
-  getSecret?: GetSecret;
 }
 
 export interface PrivateRegistry {
@@ -327,7 +324,6 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
       ...(opts.imageGCPeriodMs ? { imageGCPeriodMs: opts.imageGCPeriodMs } : {}),
       ...(opts.configGetter ? { configGetter: opts.configGetter } : {}),
       ...(opts.syncFrequencyMs ? { syncFrequencyMs: opts.syncFrequencyMs } : {}),
-      ...(opts.getSecret ? { getSecret: opts.getSecret } : {}),
     });
     kl.k = kubelet;
     await kubelet.start();

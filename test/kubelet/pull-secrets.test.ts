@@ -2,28 +2,28 @@
 // (docker-registry with htpasswd auth on TLS, its CA trusted by the node, no credentials on
 // the node). A pod whose spec.imagePullSecrets names a dockerconfigjson Secret with the
 // registry's credentials runs; without it, or with a wrong password, the pod waits in
-// ErrImagePull naming the registry and 401, then ImagePullBackOff. The Secrets reach the
-// kubelet through its getSecret seam (the Secret kind is not served yet).
+// ErrImagePull naming the registry and 401, then ImagePullBackOff. The Secrets are real ones in
+// the API server, which the kubelet reads with its node token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/core.js';
-import type { PullSecretObject } from '../../kubelet/pull-secrets.js';
+import type { Secret } from '../../api/types/core.js';
 import { startNodeCluster, type NodeCluster, type PrivateRegistry } from './harness.js';
 
 let c: NodeCluster;
 let priv: PrivateRegistry;
-const secrets = new Map<string, PullSecretObject>();
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-function dockerConfigSecret(host: string, username: string, password: string): PullSecretObject {
-  return { type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': b64(JSON.stringify({ auths: { [host]: { auth: b64(`${username}:${password}`) } } })) } };
+function dockerConfigSecret(name: string, host: string, username: string, password: string): Secret {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: c.ns }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': b64(JSON.stringify({ auths: { [host]: { auth: b64(`${username}:${password}`) } } })) } };
 }
 
 beforeAll(async () => {
-  c = await startNodeCluster({ privateRegistry: true, getSecret: async (ns, name) => secrets.get(`${ns}/${name}`) });
+  c = await startNodeCluster({ privateRegistry: true });
   if (!c.privateRegistry) throw new Error('no private registry');
   priv = c.privateRegistry;
-  secrets.set(`${c.ns}/regcred`, dockerConfigSecret(priv.reg.host, priv.creds.username, priv.creds.password));
-  secrets.set(`${c.ns}/wrongcred`, dockerConfigSecret(priv.reg.host, priv.creds.username, 'hunter2-not-it'));
+  const secrets = c.admin.resourceByName<Secret>('secrets', '');
+  await secrets.create(dockerConfigSecret('regcred', priv.reg.host, priv.creds.username, priv.creds.password), { namespace: c.ns });
+  await secrets.create(dockerConfigSecret('wrongcred', priv.reg.host, priv.creds.username, 'hunter2-not-it'), { namespace: c.ns });
 }, 120_000);
 
 afterAll(async () => {
