@@ -1,5 +1,6 @@
 // The controllers' work queue, as client-go's workqueue: a key is queued at most once however
-// often it is added, one worker handles one key at a time, and a key whose sync failed comes
+// often it is added (one added while it is being synced is synced once more after), one
+// worker handles one key at a time, and a key whose sync failed comes
 // back after a capped exponential backoff (reset by a sync that succeeds). Handlers only add
 // keys; what a key means is read from the informers' caches when its turn comes.
 import { exponentialBackoffMs } from '../client/backoff.js';
