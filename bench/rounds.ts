@@ -68,7 +68,8 @@ export function interrupt(): void {
   interrupted = true;
 }
 
-function stopIfInterrupted(name: string): void {
+/** Throws once interrupt() was called: a benchmark's own rounds call it between measurements. */
+export function stopIfInterrupted(name: string): void {
   if (interrupted) throw new Error(`${name}: interrupted`);
 }
 

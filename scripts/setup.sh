@@ -18,6 +18,7 @@ PACKAGES=(
   buildah                             # oracle and benchmark anchor for skiff build
   procps openssl                      # ps and test certificates in the suites
   curl                                # the port-forward checks' clients (kubectl-stream-checks.ts)
+  diffutils                           # diff: what `kubectl diff` runs (test/compat/kubectl-secret.test.ts)
   wrk                                 # load generator of the exec bench (port-forward throughput)
   gcc libc6-dev                       # compiles the runtime's spawn companion (a small C program)
   python3 make g++                    # node-gyp builds node-pty (TTY exec) during npm ci

@@ -94,8 +94,9 @@ function jsonObjectProblem(text: string): string | undefined {
     v = JSON.parse(text);
   } catch (e) {
     const at = /position (\d+)/.exec((e as Error).message)?.[1];
-    if (at !== undefined) return `invalid JSON at byte ${at}`;
-    return /end of JSON input/.test((e as Error).message) ? 'unexpected end of JSON input' : 'invalid JSON';
+    // V8 gives the text's length as the position of a truncated document; Go calls that the end.
+    if (at !== undefined && Number(at) < text.length) return `invalid JSON at byte ${at}`;
+    return at !== undefined || /end of JSON input/.test((e as Error).message) ? 'unexpected end of JSON input' : 'invalid JSON';
   }
   return isObject(v) ? undefined : 'json: cannot unmarshal into a map: the value is not a JSON object';
 }

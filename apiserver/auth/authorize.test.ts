@@ -54,6 +54,11 @@ describe('authorize', () => {
     expect(authorize(n1, obj('configmaps', 'get', 'cfg'))).toEqual({ allowed: true, referencedByNode: 'n1' });
     expect(authorize(n1, obj('secrets', 'list')).allowed).toBe(false);
     expect(authorize(n1, obj('secrets', 'watch')).allowed).toBe(false);
+    // Pinned to one name in one namespace: a read of that object (AuthorizeNodeWithSelectors).
+    expect(authorize(n1, { ...obj('secrets', 'list'), fieldSelector: 'metadata.name=db' })).toEqual({ allowed: true, referencedByNode: 'n1', referencedName: 'db' });
+    expect(authorize(n1, { ...obj('configmaps', 'watch'), fieldSelector: 'metadata.name=cfg' })).toMatchObject({ allowed: true, referencedName: 'cfg' });
+    expect(authorize(n1, { ...obj('secrets', 'list'), fieldSelector: 'metadata.name!=db' }).allowed).toBe(false);
+    expect(authorize(n1, { ...obj('secrets', 'list'), namespace: undefined, fieldSelector: 'metadata.name=db' }).allowed).toBe(false);
     expect(authorize(n1, obj('configmaps', 'update', 'cfg')).allowed).toBe(false);
     expect(authorize(n1, obj('secrets', 'delete', 'db')).allowed).toBe(false);
   });

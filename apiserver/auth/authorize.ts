@@ -7,8 +7,9 @@
 //    bootstrap ClusterRoles, cut down to the resources skiff serves.
 // For pod access by a node the decision says `boundToNode`: the handler must also check the
 // pod's spec.nodeName (on the stored object, and on the new one for writes). For a node's get
-// of a ConfigMap or Secret it says `referencedByNode`: the handler must find a pod bound to
-// that node that names the object (Kubernetes' Node authorizer graph, decided on the pods).
+// of a ConfigMap or Secret (or a list or watch pinned by metadata.name to one) it says
+// `referencedByNode`: the handler must find a pod bound to that node that names the object
+// (Kubernetes' Node authorizer graph, decided on the pods).
 import { parseFieldSelector } from '../../api/selectors/fields.js';
 import { MASTERS_GROUP, nodeNameOf, type UserInfo } from './user.js';
 
@@ -29,6 +30,8 @@ export interface Decision {
   reason?: string;
   boundToNode?: string;
   referencedByNode?: string;
+  /** The object a node's list or watch is pinned to (the name of a get is the request's own). */
+  referencedName?: string;
 }
 
 interface Rule {
@@ -68,7 +71,9 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
     { verbs: ['create', 'patch', 'update'], apiGroups: [CORE], resources: ['events'] },
     { verbs: ['create'], apiGroups: [COORD], resources: ['leases'] },
     { verbs: ['get', 'update'], apiGroups: [COORD], resources: ['leases'], names: ['kube-controller-manager'] },
-    { verbs: ['get'], apiGroups: [CORE], resources: ['namespaces'] },
+    // Kubernetes' role also writes secrets, for the token controller; skiff runs none, so
+    // none is granted until one needs it.
+    { verbs: ['get'], apiGroups: [CORE], resources: ['namespaces', 'secrets', 'configmaps'] },
     { verbs: ['list', 'watch'], apiGroups: ['*'], resources: ['*'] },
     // system:controller:node-controller
     { verbs: ['get', 'list', 'update', 'delete', 'patch'], apiGroups: [CORE], resources: ['nodes'] },
@@ -103,14 +108,19 @@ function ruleAllows(rule: Rule, a: RequestAttributes): boolean {
  * requirement on metadata.name. Requirements are ANDed: one pin bounds the whole selection.
  */
 function pinned(fieldSelector: string | undefined, kind: string, field: string, value: string): boolean {
-  if (!fieldSelector) return false;
+  return pinnedValues(fieldSelector, kind, field).includes(value);
+}
+
+/** Every value a field selector pins `field` to (fields.RequiresExactMatch); none when it does not parse. */
+function pinnedValues(fieldSelector: string | undefined, kind: string, field: string): string[] {
+  if (!fieldSelector) return [];
   let selector;
   try {
     selector = parseFieldSelector(fieldSelector, kind);
   } catch {
-    return false; // the handler would refuse it too; refused here first
+    return []; // the handler would refuse it too; refused here first
   }
-  return selector.requirements.some((r) => r.field === field && r.operator !== '!=' && r.value === value);
+  return selector.requirements.filter((r) => r.field === field && r.operator !== '!=').map((r) => r.value);
 }
 
 /** True when a field selector pins spec.nodeName to `node` (the only pod list a kubelet may make). */
@@ -150,7 +160,12 @@ function nodeDecision(node: string, a: RequestAttributes): Decision {
   }
   if (group === CORE && (a.resource === 'configmaps' || a.resource === 'secrets') && !sub) {
     if (a.verb === 'get' && a.name) return { allowed: true, referencedByNode: node };
-    return deny(`node "${node}" can only get the ${a.resource} its pods name`);
+    // AuthorizeNodeWithSelectors: a list or watch pinned to one name in one namespace is a read
+    // of that object (what client-go's single-object informers send). Requirements are ANDed,
+    // so any pinned name bounds the answer to that object.
+    const [name] = pinnedValues(a.fieldSelector, a.resource === 'secrets' ? 'Secret' : 'ConfigMap', 'metadata.name');
+    if ((a.verb === 'list' || a.verb === 'watch') && a.namespace && name !== undefined) return { allowed: true, referencedByNode: node, referencedName: name };
+    return deny(`node "${node}" can only get, or list and watch with fieldSelector metadata.name=NAME, the ${a.resource} its pods name`);
   }
   if (group === CORE && a.resource === 'events' && !sub && ['create', 'update', 'patch'].includes(a.verb)) {
     return { allowed: true };

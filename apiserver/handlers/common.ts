@@ -140,7 +140,8 @@ export function checkBound(rc: RequestContext, obj: KubeObject | undefined | nul
 }
 
 /**
- * A node's get of a ConfigMap or Secret: some pod bound to it, in that namespace, must name
+ * A node's get of a ConfigMap or Secret, or its list or watch pinned to one by
+ * metadata.name: some pod bound to it, in that namespace, must name
  * the object (decided before the object is read, so an unrelated name is 403 whether it
  * exists or not, as in Kubernetes).
  */
@@ -149,7 +150,7 @@ export async function checkReferenced(ctx: ApiContext, rc: RequestContext): Prom
   if (node === undefined) return;
   const plural = rc.resource.plural;
   const pods = resourceForKind('v1', 'Pod');
-  const name = rc.info.name ?? '';
+  const name = rc.decision.referencedName ?? rc.info.name ?? '';
   if (pods && (plural === 'configmaps' || plural === 'secrets')) {
     const { items } = await ctx.store.list(ctx.keys.collectionPrefix(pods, rc.info.namespace));
     if (podsReference(items as Pod[], node, plural, name)) return;

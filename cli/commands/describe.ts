@@ -1,14 +1,15 @@
-// skiff describe pod|node NAME (or TYPE/NAME, or a name prefix, or every object of the
+// skiff describe pod|node|configmap|secret NAME (or TYPE/NAME, or a name prefix, or every object of the
 // type): the object plus what kubectl gathers around it — its events; for a node its
-// pods and its lease. Field selectors the server may not know fall back to filtering here.
+// pods and its lease; a Secret shows sizes, never values. Field selectors the server may not know fall back to filtering here.
 import { Command } from 'commander';
 import { isApiError } from '../../api/errors.js';
 import { findResource, type ResourceInfo } from '../../api/resources.js';
-import type { Event, Node, Pod } from '../../api/types/core.js';
+import type { ConfigMap, Event, Node, Pod, Secret } from '../../api/types/core.js';
 import type { Lease } from '../../api/types/coordination.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import { withConnectionFlags, type CliContext, type ConnectionFlags } from '../context.js';
 import { annotationLines, describeEvents, labelLines, multiline } from '../describe/common.js';
+import { describeConfigMap, describeSecret } from '../describe/configmap.js';
 import { describeNode } from '../describe/node.js';
 import { describePod } from '../describe/pod.js';
 import { DescribeWriter } from '../describe/tabwriter.js';
@@ -74,6 +75,9 @@ function describeGeneric(obj: KubeObject, events: Event[] | undefined): string {
 async function describeOne(ctx: CliContext, r: ResourceInfo, obj: KubeObject, withEvents: boolean): Promise<string> {
   const events = withEvents ? await eventsFor(ctx, obj, r.kind) : undefined;
   if (r.kind === 'Pod') return describePod(obj as Pod, events, ctx.clock);
+  if (r.kind === 'ConfigMap') return describeConfigMap(obj as ConfigMap, events, ctx.clock);
+  // Sizes only: a Secret's values never reach the terminal.
+  if (r.kind === 'Secret') return describeSecret(obj as Secret, events, ctx.clock);
   if (r.kind === 'Node') {
     const name = obj.metadata.name ?? '';
     const pods = await listFiltered<Pod>(ctx, 'Pod', '', `spec.nodeName=${name},status.phase!=Succeeded,status.phase!=Failed`, (p) =>

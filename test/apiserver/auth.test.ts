@@ -1,6 +1,7 @@
 // Authentication and authorization at the HTTP edge: no token is 401, a node token may
 // write only its own Node (403 for another's status) and only pods bound to it, and the
-// admin token (group system:masters) may do everything. Served over HTTPS too.
+// admin token (group system:masters) may do everything; a node gets only the ConfigMaps and
+// Secrets its pods name. Served over HTTPS too.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -95,6 +96,51 @@ describe('node authorization', () => {
     expect(list.body.items.map((p) => p.metadata.name)).toEqual(['on-a']);
     // A node cannot create pods or bind them.
     expect((await a.post(pods, { metadata: { name: 'sneaky' }, spec: { nodeName: 'node-a', containers: [{ name: 'c', image: 'busybox' }] } })).status).toBe(403);
+  });
+
+  it('a node gets only the ConfigMaps and Secrets its pods name, and lists or watches one only pinned by metadata.name', async () => {
+    const a = client(api.url, api.nodeToken('node-a'));
+    const base = `/api/v1/namespaces/${ns}`;
+    for (const kind of ['configmaps', 'secrets']) {
+      for (const name of ['named', 'unnamed']) expect((await admin.post(`${base}/${kind}`, { metadata: { name } })).status).toBe(201);
+    }
+    const volumes = [{ name: 'c', configMap: { name: 'named' } }, { name: 's', secret: { secretName: 'named' } }];
+    expect((await admin.post(`${base}/pods`, { metadata: { name: 'refs' }, spec: { nodeName: 'node-a', volumes, containers: [{ name: 'c', image: 'busybox' }] } })).status).toBe(201);
+    for (const kind of ['configmaps', 'secrets']) {
+      expect((await a.get(`${base}/${kind}/named`)).status, kind).toBe(200);
+      const other = await a.get<Status>(`${base}/${kind}/unnamed`);
+      expect(other.status, kind).toBe(403);
+      expect(other.body.message).toContain("no relationship found between node 'node-a' and this object");
+      // A list or watch pinned by metadata.name to a named object in its namespace is a read of
+      // it (AuthorizeNodeWithSelectors; what client-go's single-object informers send).
+      const pinned = await a.get<{ items: { metadata: { name: string } }[] }>(`${base}/${kind}?fieldSelector=metadata.name%3Dnamed`);
+      expect(pinned.status, kind).toBe(200);
+      expect(pinned.body.items.map((o) => o.metadata.name)).toEqual(['named']);
+      const watched = await a.get(`${base}/${kind}?watch=1&timeoutSeconds=1&fieldSelector=metadata.name%3Dnamed`);
+      expect(watched.status, kind).toBe(200);
+      expect(watched.text).toContain('"name":"named"');
+      const pinnedOther = await a.get<Status>(`${base}/${kind}?fieldSelector=metadata.name%3Dunnamed`);
+      expect(pinnedOther.status, kind).toBe(403);
+      expect(pinnedOther.body.message).toContain('no relationship found');
+      // Unpinned, pinned with !=, or across namespaces: refused.
+      for (const path of [`${base}/${kind}`, `${base}/${kind}?watch=1&timeoutSeconds=1`, `${base}/${kind}?fieldSelector=metadata.name!%3Dnamed`, `/api/v1/${kind}?fieldSelector=metadata.name%3Dnamed`]) {
+        const r = await a.get<Status>(path);
+        expect(r.status, path).toBe(403);
+        expect(r.body).toMatchObject({ kind: 'Status', reason: 'Forbidden' });
+      }
+      // No write at all, not even to a named one.
+      expect((await a.patch(`${base}/${kind}/named`, { metadata: { labels: { x: 'y' } } })).status, kind).toBe(403);
+      expect((await a.del(`${base}/${kind}/named`)).status, kind).toBe(403);
+    }
+    // The scheduler's role names neither kind; the controller-manager's lets it get both and list every kind.
+    const sched = client(api.url, api.schedulerToken);
+    const cm = client(api.url, api.controllerManagerToken);
+    for (const kind of ['configmaps', 'secrets']) {
+      expect((await sched.get(`${base}/${kind}/named`)).status, kind).toBe(403);
+      expect((await sched.get(`${base}/${kind}`)).status, kind).toBe(403);
+      expect((await cm.get(`${base}/${kind}/named`)).status, kind).toBe(200);
+      expect((await cm.get(`/api/v1/${kind}`)).status, kind).toBe(200);
+    }
   });
 });
 

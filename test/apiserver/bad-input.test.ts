@@ -42,7 +42,14 @@ interface BadCase {
   field?: string;
   /** a fragment of the message */
   message?: RegExp;
+  /** a Secret value that no part of the answer may hold */
+  secret?: string;
 }
+
+const configmaps = `/api/v1/namespaces/${ns}/configmaps`;
+const secrets = `/api/v1/namespaces/${ns}/secrets`;
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const secret = (name: string, rest: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, ...rest });
 
 const CASES: BadCase[] = [
   { what: 'malformed JSON', body: '{"apiVersion": "v1", "kind": "Pod", "metadata": {', code: 400, reason: 'BadRequest', message: /JSON/ },
@@ -84,6 +91,30 @@ const CASES: BadCase[] = [
     reason: 'Invalid',
     field: 'spec.containers',
   },
+  {
+    what: 'a 2 MiB ConfigMap',
+    path: configmaps,
+    body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { a: 'x'.repeat(1024 * 1024), b: 'y'.repeat(1024 * 1024) } },
+    code: 422,
+    reason: 'Invalid',
+    // Kubernetes' field for the total size is the whole object: "".
+    field: '',
+    message: /Too long: must have at most 1048576 bytes/,
+  },
+  { what: 'a Secret value that is not base64', path: secrets, body: secret('nb64', { data: { pw: 'hunter2-not-b64!' } }), code: 422, reason: 'Invalid', field: 'data.pw', message: /illegal base64 data at input byte/, secret: 'hunter2-not-b64!' },
+  {
+    what: 'a dockerconfigjson Secret with broken JSON',
+    path: secrets,
+    body: secret('dcj', { type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': b64('{"auths":{"r":{"password":"hunter2-json"}}') } }),
+    code: 422,
+    reason: 'Invalid',
+    field: 'data[.dockerconfigjson]',
+    message: /<secret contents redacted>/,
+    secret: 'hunter2-json',
+  },
+  { what: 'a TLS Secret without tls.key', path: secrets, body: secret('tls', { type: 'kubernetes.io/tls', data: { 'tls.crt': b64('hunter2-cert') } }), code: 422, reason: 'Invalid', field: 'data[tls.key]', secret: 'hunter2-cert' },
+  { what: 'a Secret key with /', path: secrets, body: secret('slash', { data: { 'a/b': b64('hunter2-slash') } }), code: 422, reason: 'Invalid', field: 'data[a/b]', secret: 'hunter2-slash' },
+  { what: 'a ConfigMap key with /', path: configmaps, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'slash' }, data: { 'a/b': 'c' } }, code: 422, reason: 'Invalid', field: 'data[a/b]' },
 ];
 
 describe('bad input', () => {
@@ -96,8 +127,12 @@ describe('bad input', () => {
       const fields = (r.body.details?.causes ?? []).map((x) => x.field);
       expect(fields, r.body.message).toContain(c.field);
     }
+    if (c.secret) {
+      expect(r.text).not.toContain(c.secret);
+      expect(r.text).not.toContain(b64(c.secret));
+    }
     // Nothing was stored, and the server still answers.
-    const list = await admin.get<{ items: unknown[] }>(pods);
+    const list = await admin.get<{ items: unknown[] }>(c.path ?? pods);
     expect(list.status).toBe(200);
     expect(list.body.items).toEqual([]);
   });

@@ -1,10 +1,12 @@
 // Encryption at rest (kube's --encryption-provider-config) on a real etcd: the stored values of
 // the listed resources carry the provider's prefix and open with Node's crypto or tweetnacl
 // directly (aesgcm authenticating the etcd key); everything the API answers (get, list,
-// watch) is plaintext. Key rotation as Kubernetes documents it, with the real kubectl:
-// add key2 first, `kubectl get leases -A -o json | kubectl replace -f -` rewrites every lease
-// even unchanged, then key1 can go. A key that is gone makes reads 500 naming it, never
-// plaintext, and the server keeps serving.
+// watch) is plaintext. A Secret is not readable in etcd, and its write-only `stringData` never
+// reaches etcd in any form; the same config encrypts leases and events, as it would any
+// resource. Key rotation of Secrets as Kubernetes documents it, with the real kubectl: add key2
+// first, `kubectl get secrets -A -o json | kubectl replace -f -` rewrites every secret even
+// unchanged, then key1 can go. A key that is gone makes reads 500 naming it, never plaintext,
+// and the server keeps serving.
 import { execFile } from 'node:child_process';
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -14,10 +16,14 @@ import { Etcd3 } from 'etcd3';
 import nacl from 'tweetnacl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
-import { haveKubectl, KUBECTL } from '../compat/kubectl-harness.js';
+import { haveKubectl } from '../compat/kubectl-harness.js';
 import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import { kubectlBinary } from '../fixtures/kubectl-stream-checks.js';
 import { client, openWatch } from './http.js';
+
+// The real kubectl: /usr/bin/kubectl here is gcloud's dispatcher.
+const KUBECTL = kubectlBinary('1.33');
 
 let etcd: EtcdFixture;
 let raw: Etcd3;
@@ -66,6 +72,22 @@ function lease(name: string, namespace: string, holder: string) {
 
 const leasesPath = (ns: string) => `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`;
 
+function secret(name: string, namespace: string, value: string) {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, type: 'Opaque', data: { password: Buffer.from(value).toString('base64') } };
+}
+
+const secretsPath = (ns: string) => `/api/v1/namespaces/${ns}/secrets`;
+const password = (s: unknown) => Buffer.from((s as { data?: Record<string, string> }).data?.password ?? '', 'base64').toString();
+
+/** aescbc as Kubernetes lays it out: the prefix, a 16-byte IV, AES-CBC with PKCS#7 padding. */
+function openAescbc(value: Buffer, key: Key): string {
+  const prefix = `k8s:enc:aescbc:v1:${key.name}:`;
+  expect(value.subarray(0, prefix.length).toString()).toBe(prefix);
+  const body = value.subarray(prefix.length);
+  const d = createDecipheriv(`aes-${key.secret.length * 8}-cbc`, key.secret, body.subarray(0, 16));
+  return Buffer.concat([d.update(body.subarray(16)), d.final()]).toString();
+}
+
 function openSecretbox(value: Buffer, key: Key): string {
   const prefix = `k8s:enc:secretbox:v1:${key.name}:`;
   expect(value.subarray(0, prefix.length).toString()).toBe(prefix);
@@ -79,6 +101,7 @@ describe('values at rest', () => {
   const PREFIX = '/enc-at-rest';
   const box = newKey('key1');
   const gcm = newKey('g1', 16);
+  const cbc = newKey('c1');
   let api: ApiServerFixture;
   let admin: ReturnType<typeof client>;
 
@@ -86,12 +109,38 @@ describe('values at rest', () => {
     const config = await writeConfig('at-rest.json', [
       [['leases.coordination.k8s.io'], [{ kind: 'secretbox', keys: [box] }, { kind: 'identity' }]],
       [['events'], [{ kind: 'aesgcm', keys: [gcm] }]],
+      [['secrets'], [{ kind: 'aescbc', keys: [cbc] }]],
     ]);
     api = await startApiServer({ etcd, etcdPrefix: PREFIX, inProcess: true, encryptionProviderConfig: config });
     admin = client(api.url, api.adminToken);
   });
   afterAll(async () => {
     await api?.stop();
+  });
+
+  it('a secret is not readable in etcd: its value carries the provider prefix and opens with Node crypto', async () => {
+    expect((await admin.post(secretsPath('default'), secret('s1', 'default', 'hunter2-at-rest'))).status).toBe(201);
+    const value = await rawValue(`${PREFIX}/secrets/default/s1`);
+    const b64 = Buffer.from('hunter2-at-rest').toString('base64');
+    expect(value.includes('hunter2-at-rest') || value.includes(b64)).toBe(false);
+    const stored = JSON.parse(openAescbc(value, cbc));
+    expect(stored.kind).toBe('Secret');
+    expect(password(stored)).toBe('hunter2-at-rest');
+    expect(password((await admin.get(`${secretsPath('default')}/s1`)).body)).toBe('hunter2-at-rest');
+  });
+
+  it('stringData written through the API never reaches etcd: the stored object has only data', async () => {
+    const write = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's2', namespace: 'default' }, stringData: { token: 'string-data-1' } };
+    expect((await admin.post(secretsPath('default'), write)).status).toBe(201);
+    const patched = await admin.patch(`${secretsPath('default')}/s2`, { stringData: { extra: 'string-data-2' } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.stringData).toBeUndefined();
+    const value = await rawValue(`${PREFIX}/secrets/default/s2`);
+    for (const v of ['string-data-1', 'string-data-2', 'stringData']) expect(value.includes(v)).toBe(false);
+    const stored = JSON.parse(openAescbc(value, cbc)) as { stringData?: unknown; data: Record<string, string> };
+    expect(stored.stringData).toBeUndefined();
+    expect(Object.fromEntries(Object.entries(stored.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]))).toEqual({ token: 'string-data-1', extra: 'string-data-2' });
+    expect(JSON.stringify(stored)).not.toContain('string-data-');
   });
 
   it('a lease is stored as a secretbox and read back as plaintext by get, list and watch', async () => {
@@ -197,60 +246,61 @@ describe.skipIf(!haveKubectl)('key rotation with kubectl', () => {
     ['default', 'b'],
     ['kube-node-lease', 'c'],
   ];
-  const leaseKey = ([ns, name]: [string, string]) => `${PREFIX}/leases/${ns}/${name}`;
+  const secretKey = ([ns, name]: [string, string]) => `${PREFIX}/secrets/${ns}/${name}`;
 
-  it('moves every lease from plaintext and key1 to key2, after which key1 can go', async () => {
-    // Before encryption: one lease in plaintext.
+  it('moves every secret from plaintext and key1 to key2, after which key1 can go', async () => {
+    // Before encryption: one secret in plaintext.
     let s = await serverWith(PREFIX, undefined);
     try {
-      expect((await s.admin.post(leasesPath('default'), lease('plain-before', 'default', 'h0'))).status).toBe(201);
+      expect((await s.admin.post(secretsPath('default'), secret('plain-before', 'default', 'h0'))).status).toBe(201);
     } finally {
       await s.api.stop();
     }
-    expect((await rawValue(leaseKey(names[0]))).toString()).toMatch(/^\{/);
+    expect((await rawValue(secretKey(names[0]))).toString()).toMatch(/^\{/);
 
-    // key1, identity: new leases encrypted with key1; the old one still reads.
-    s = await serverWith(PREFIX, await writeConfig('key1.json', [[['leases.coordination.k8s.io'], [{ kind: 'secretbox', keys: [key1] }, { kind: 'identity' }]]]));
+    // key1, identity: new secrets encrypted with key1; the old one still reads.
+    s = await serverWith(PREFIX, await writeConfig('key1.json', [[['secrets'], [{ kind: 'secretbox', keys: [key1] }, { kind: 'identity' }]]]));
     try {
-      for (const [ns, name] of names.slice(1)) expect((await s.admin.post(leasesPath(ns), lease(name, ns, `h-${name}`))).status).toBe(201);
-      expect(openSecretbox(await rawValue(leaseKey(names[1])), key1)).toContain('h-a');
-      const listed = await s.kubectl(['get', 'leases', '-A', '-o', 'name']);
+      for (const [ns, name] of names.slice(1)) expect((await s.admin.post(secretsPath(ns), secret(name, ns, `h-${name}`))).status).toBe(201);
+      expect(password(JSON.parse(openSecretbox(await rawValue(secretKey(names[1])), key1)))).toBe('h-a');
+      const listed = await s.kubectl(['get', 'secrets', '-A', '-o', 'name']);
       expect(listed.stderr).toBe('');
-      expect(listed.stdout.trim().split('\n').sort()).toEqual(['lease.coordination.k8s.io/a', 'lease.coordination.k8s.io/b', 'lease.coordination.k8s.io/c', 'lease.coordination.k8s.io/plain-before']);
+      expect(listed.stdout.trim().split('\n').sort()).toEqual(['secret/a', 'secret/b', 'secret/c', 'secret/plain-before']);
     } finally {
       await s.api.stop();
     }
 
-    // key2 first, key1 and identity still read: replace rewrites every lease though none changed.
-    s = await serverWith(PREFIX, await writeConfig('key2-key1.json', [[['leases.coordination.k8s.io'], [{ kind: 'secretbox', keys: [key2, key1] }, { kind: 'identity' }]]]));
+    // key2 first, key1 and identity still read: replace rewrites every secret though none changed.
+    s = await serverWith(PREFIX, await writeConfig('key2-key1.json', [[['secrets'], [{ kind: 'secretbox', keys: [key2, key1] }, { kind: 'identity' }]]]));
     try {
       // An update that changes nothing is still written while the value is stale (read with
       // key1), and only then: the second one is a no-op again.
-      const b = (await s.admin.get(`${leasesPath('default')}/b`)).body;
-      const rewritten = await s.admin.put(`${leasesPath('default')}/b`, b);
+      const b = (await s.admin.get(`${secretsPath('default')}/b`)).body;
+      const rewritten = await s.admin.put(`${secretsPath('default')}/b`, b);
       expect(rewritten.status).toBe(200);
       expect(rewritten.body.metadata.resourceVersion).not.toBe(b.metadata.resourceVersion);
-      expect(openSecretbox(await rawValue(leaseKey(names[2])), key2)).toContain('h-b');
-      const again = await s.admin.put(`${leasesPath('default')}/b`, rewritten.body);
+      expect(password(JSON.parse(openSecretbox(await rawValue(secretKey(names[2])), key2)))).toBe('h-b');
+      const again = await s.admin.put(`${secretsPath('default')}/b`, rewritten.body);
       expect(again.body.metadata.resourceVersion).toBe(rewritten.body.metadata.resourceVersion);
 
-      const all = await s.kubectl(['get', 'leases', '-A', '-o', 'json']);
+      const all = await s.kubectl(['get', 'secrets', '-A', '-o', 'json']);
       expect(all.code).toBe(0);
       const replaced = await s.kubectl(['replace', '-f', '-'], all.stdout);
       expect(replaced.stderr).toBe('');
       expect(replaced.code).toBe(0);
-      for (const n of names) expect(JSON.parse(openSecretbox(await rawValue(leaseKey(n)), key2)).metadata.name).toBe(n[1]);
+      // after rotation every secret carries the new key's name
+      for (const n of names) expect(JSON.parse(openSecretbox(await rawValue(secretKey(n)), key2)).metadata.name).toBe(n[1]);
     } finally {
       await s.api.stop();
     }
 
     // key2 alone: everything reads, through kubectl.
-    s = await serverWith(PREFIX, await writeConfig('key2.json', [[['leases.coordination.k8s.io'], [{ kind: 'secretbox', keys: [key2] }]]]));
+    s = await serverWith(PREFIX, await writeConfig('key2.json', [[['secrets'], [{ kind: 'secretbox', keys: [key2] }]]]));
     try {
-      const got = await s.kubectl(['get', 'leases', '-A', '-o', 'json']);
+      const got = await s.kubectl(['get', 'secrets', '-A', '-o', 'json']);
       expect(got.code).toBe(0);
-      const items = (JSON.parse(got.stdout) as { items: { metadata: { name: string }; spec: { holderIdentity: string } }[] }).items;
-      expect(items.map((i) => [i.metadata.name, i.spec.holderIdentity]).sort()).toEqual([
+      const items = (JSON.parse(got.stdout) as { items: { metadata: { name: string }; data?: Record<string, string> }[] }).items;
+      expect(items.map((i) => [i.metadata.name, password(i)]).sort()).toEqual([
         ['a', 'h-a'],
         ['b', 'h-b'],
         ['c', 'h-c'],
@@ -264,18 +314,18 @@ describe.skipIf(!haveKubectl)('key rotation with kubectl', () => {
   it('with a key that is gone, reads fail with a 500 naming the key, never plaintext, and the server keeps serving', async () => {
     // A key3 of another name, and a "key2" whose secret is not key2's.
     for (const wrong of [newKey('key3'), newKey('key2')]) {
-      const s = await serverWith(PREFIX, await writeConfig(`wrong-${wrong.name}.json`, [[['leases.coordination.k8s.io'], [{ kind: 'secretbox', keys: [wrong] }, { kind: 'identity' }]]]));
+      const s = await serverWith(PREFIX, await writeConfig(`wrong-${wrong.name}.json`, [[['secrets'], [{ kind: 'secretbox', keys: [wrong] }, { kind: 'identity' }]]]));
       try {
-        const one = await s.admin.get(`${leasesPath('default')}/a`);
+        const one = await s.admin.get(`${secretsPath('default')}/a`);
         expect(one.status).toBe(500);
         expect(one.body.reason).toBe('InternalError');
-        expect(one.body.message).toContain(`unable to transform key "${PREFIX}/leases/default/a"`);
+        expect(one.body.message).toContain(`unable to transform key "${PREFIX}/secrets/default/a"`);
         expect(one.body.message).toMatch(/secretbox key "key2"/);
-        expect(one.text).not.toContain('h-a');
-        const list = await s.admin.get(leasesPath('default'));
+        expect(one.text).not.toContain(Buffer.from('h-a').toString('base64'));
+        const list = await s.admin.get(secretsPath('default'));
         expect(list.status).toBe(500);
-        expect(list.text).not.toContain('h-a');
-        const w = await openWatch(s.api.url, `${leasesPath('default')}?watch=1`, s.api.adminToken);
+        expect(list.text).not.toContain(Buffer.from('h-a').toString('base64'));
+        const w = await openWatch(s.api.url, `${secretsPath('default')}?watch=1`, s.api.adminToken);
         try {
           const [ev] = await w.until(1);
           expect(ev?.type).toBe('ERROR');
@@ -283,7 +333,7 @@ describe.skipIf(!haveKubectl)('key rotation with kubectl', () => {
         } finally {
           w.close();
         }
-        const kc = await s.kubectl(['get', 'lease', 'a', '-n', 'default']);
+        const kc = await s.kubectl(['get', 'secret', 'a', '-n', 'default']);
         expect(kc.code).not.toBe(0);
         expect(kc.stderr).toMatch(/secretbox key .key2./);
         expect((await s.admin.get('/healthz')).status).toBe(200);

@@ -1,4 +1,4 @@
-// skiff get / describe / delete / run / logs errors against a real API server on a real
+// skiff get / describe (pods, nodes, ConfigMaps, Secrets) / delete / run / logs errors against a real API server on a real
 // etcd. Objects a kubelet would update (pod status, nodes, events) are written here
 // through the admin client, so the CLI is seen printing real server answers.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -138,6 +138,30 @@ describe('skiff describe', () => {
     expect(nodeOut.stdout).toMatch(/\nNon-terminated Pods:\s+\(2 in total\)\n/);
     expect(nodeOut.stdout).toMatch(/\n {2}default\s+web-1\s+100m \(2%\)\s+0 \(0%\)\s+64Mi \(0%\)\s+0 \(0%\)\s+\S+\n/);
     expect(nodeOut.stdout).toMatch(/\n {2}cpu\s+200m \(5%\)\s+0 \(0%\)\n/);
+  });
+
+  it('gets ConfigMaps and Secrets with their columns, and describes a Secret by sizes, never values', async () => {
+    const f = await writeManifest(c, 'cm-secret.yaml', [
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  labels:\n    app: web\ndata:\n  color: blue\n  mode: fast\n',
+      'apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\ntype: kubernetes.io/basic-auth\nstringData:\n  username: admin\n  password: cli-hunter2\n',
+    ].join('---\n'));
+    expect((await c.skiff(['apply', '-f', f])).code).toBe(0);
+    const cms = (await c.skiff(['get', 'cm'])).stdout.split('\n');
+    expect(cms[0]).toMatch(/^NAME\s+DATA\s+AGE$/);
+    expect(cms.find((l) => l.startsWith('settings '))).toMatch(/^settings\s+2\s+\d+s$/);
+    const secrets = (await c.skiff(['get', 'secrets'])).stdout.split('\n');
+    expect(secrets[0]).toMatch(/^NAME\s+TYPE\s+DATA\s+AGE$/);
+    expect(secrets.find((l) => l.startsWith('creds '))).toMatch(/^creds\s+kubernetes\.io\/basic-auth\s+2\s+\d+s$/);
+
+    const cm = await c.skiff(['describe', 'cm', 'settings']);
+    expect(cm.code, cm.stderr).toBe(0);
+    expect(cm.stdout).toMatch(/^Name:\s+settings\nNamespace:\s+default\nLabels:\s+app=web\nAnnotations:\s+<none>\n\nData\n====\ncolor:\n----\nblue\n\nmode:\n----\nfast\n/);
+    const secret = await c.skiff(['describe', 'secret', 'creds']);
+    expect(secret.code, secret.stderr).toBe(0);
+    expect(secret.stdout).toMatch(/^Name:\s+creds\nNamespace:\s+default\n/);
+    expect(secret.stdout).toContain('\nType:  kubernetes.io/basic-auth\n\nData\n====\npassword:  11 bytes\nusername:  5 bytes\n');
+    expect(secret.stdout).not.toContain('cli-hunter2');
+    expect(secret.stdout).not.toContain(Buffer.from('cli-hunter2').toString('base64'));
   });
 });
 

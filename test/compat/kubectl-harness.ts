@@ -29,16 +29,21 @@ export interface KubectlCluster {
   dir: string;
   /** kubectl's environment: PATH, a private HOME and cache, KUBECONFIG. */
   env: NodeJS.ProcessEnv;
-  kubectl(args: string[], opts?: { stdin?: string; version?: string }): Promise<KubectlResult>;
+  /** `env` adds to kubectl's environment (KUBE_EDITOR, KUBECTL_EXTERNAL_DIFF). */
+  kubectl(args: string[], opts?: { stdin?: string; version?: string; env?: NodeJS.ProcessEnv }): Promise<KubectlResult>;
   stop(): Promise<void>;
 }
 
-/** `nodes`: names that get node tokens (api.nodeToken), as startApiServer takes them. */
-export async function startKubectlCluster(opts: { nodes?: string[] } = {}): Promise<KubectlCluster> {
+/**
+ * `nodes`: names that get node tokens (api.nodeToken), as startApiServer takes them.
+ * `process`: the API server as a `skiff apiserver` process at this log level, so a suite can
+ * read its log (api.proc.output()); in-process otherwise.
+ */
+export async function startKubectlCluster(opts: { nodes?: string[]; process?: { logLevel: string } } = {}): Promise<KubectlCluster> {
   const etcd: EtcdFixture = await startEtcd();
   let api: ApiServerFixture;
   try {
-    api = await startApiServer({ etcd, inProcess: true, tls: true, ...(opts.nodes ? { nodes: opts.nodes } : {}) });
+    api = await startApiServer({ etcd, inProcess: !opts.process, tls: true, ...(opts.nodes ? { nodes: opts.nodes } : {}), ...(opts.process ? { logLevel: opts.process.logLevel } : {}) });
   } catch (e) {
     await etcd.stop();
     throw e;
@@ -56,7 +61,7 @@ export async function startKubectlCluster(opts: { nodes?: string[] } = {}): Prom
     env,
     kubectl(args, opts = {}) {
       return new Promise((resolve) => {
-        const child = execFile(kubectlBinary(opts.version), args, { env, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
+        const child = execFile(kubectlBinary(opts.version), args, { env: { ...env, ...opts.env }, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
           const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
           resolve({ code, stdout, stderr });
         });

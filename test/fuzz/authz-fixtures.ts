@@ -1,5 +1,6 @@
 // The objects the authorization grid asks about — node-a and node-b, a pod bound to each,
-// their leases and the components' leader-election leases, an event, a namespace, and one
+// their leases and the components' leader-election leases, a ConfigMap and a Secret that
+// each pod names (node-a's own are ref-a, named by pod-a), an event, a namespace, and one
 // object of any other kind in the registry — and the request of one grid cell.
 import { resourcePath, type ResourceInfo } from '../../api/resources.js';
 import { eventually } from '../fixtures/eventually.js';
@@ -30,7 +31,8 @@ export function fixtures(): Fixture[] {
   for (const r of KINDS) {
     if (r.kind === 'Namespace') out.unshift(fixture(r, NS, undefined));
     else if (r.kind === 'Node') out.push(fixture(r, 'node-a', undefined), fixture(r, 'node-b', undefined));
-    else if (r.kind === 'Pod') for (const n of ['a', 'b']) out.push(fixture(r, `pod-${n}`, NS, (o) => ((o.spec as Record<string, unknown>).nodeName = `node-${n}`)));
+    else if (r.kind === 'Pod') for (const n of ['a', 'b']) out.push(fixture(r, `pod-${n}`, NS, (o) => Object.assign(o.spec as Record<string, unknown>, { nodeName: `node-${n}`, volumes: refVolumes(n) })));
+    else if (r.kind === 'ConfigMap' || r.kind === 'Secret') out.push(fixture(r, 'ref-a', NS), fixture(r, 'ref-b', NS));
     else if (r.kind === 'Lease') {
       out.push(fixture(r, 'node-a', 'kube-node-lease'), fixture(r, 'node-b', 'kube-node-lease'));
       out.push(fixture(r, 'kube-scheduler', 'kube-system'), fixture(r, 'kube-controller-manager', 'kube-system'));
@@ -39,11 +41,20 @@ export function fixtures(): Fixture[] {
   return out;
 }
 
+/** What pod-a (pod-b) names: the ConfigMap and the Secret ref-a (ref-b), the Node authorizer's edges. */
+function refVolumes(n: string): unknown[] {
+  return [
+    { name: 'cm', configMap: { name: `ref-${n}` } },
+    { name: 'secret', secret: { secretName: `ref-${n}` } },
+  ];
+}
+
 /** The object a cell asks about: node-a's own one, or another. */
 export function targetOf(identity: Identity, r: ResourceInfo, own: boolean): { namespace?: string; name: string } {
   if (r.kind === 'Pod') return { namespace: NS, name: own ? 'pod-a' : 'pod-b' };
   if (r.kind === 'Node') return { name: own ? 'node-a' : 'node-b' };
   if (r.kind === 'Namespace') return { name: NS };
+  if (r.kind === 'ConfigMap' || r.kind === 'Secret') return { namespace: NS, name: own ? 'ref-a' : 'ref-b' };
   if (r.kind === 'Lease') {
     const component = { scheduler: 'kube-scheduler', 'controller-manager': 'kube-controller-manager' }[identity as string];
     if (component) return { namespace: 'kube-system', name: own ? component : component === 'kube-scheduler' ? 'kube-controller-manager' : 'kube-scheduler' };

@@ -44,6 +44,10 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     { verbs: ['create'], resources: ['pods/eviction'], own: true },
     events,
     { verbs: ['get', 'create', 'update', 'patch', 'delete'], resources: ['leases'], group: COORD, namespaces: ['kube-node-lease'], own: true },
+    // authorizeReadNamespacedObject: a ConfigMap or Secret a pod bound to the node names. A
+    // list or watch pinned by fieldSelector metadata.name=X is a read of X too; the grid's
+    // carry no selector (test/apiserver/auth.test.ts has the pinned ones).
+    { verbs: ['get'], resources: ['configmaps', 'secrets'], own: true },
   ],
   // ClusterRole system:kube-scheduler
   scheduler: [
@@ -61,7 +65,7 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     events,
     { verbs: ['create'], resources: ['leases'], group: COORD },
     { verbs: ['get', 'update'], resources: ['leases'], group: COORD, names: ['kube-controller-manager'] },
-    { verbs: ['get'], resources: ['namespaces'] },
+    { verbs: ['get'], resources: ['namespaces', 'secrets', 'configmaps'] },
     { verbs: ['list', 'watch'], resources: ['*'], group: '*' },
     { verbs: ['get', 'list', 'update', 'delete', 'patch'], resources: ['nodes'] },
     { verbs: ['patch', 'update'], resources: ['nodes/status', 'pods/status'] },

@@ -21,6 +21,7 @@ interface StatusBody {
   code?: unknown;
   reason?: unknown;
   status?: unknown;
+  details?: { causes?: { field?: string }[] };
 }
 
 /** The answer's Status body, when it is one. */

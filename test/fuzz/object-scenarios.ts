@@ -1,11 +1,12 @@
 // Properties about object bodies, for every kind in the registry: a wrong type at any schema
 // path is refused (and changes nothing), odd numbers, quantities and strings never break the
 // server, names outside DNS-1123 are refused, deep nesting is refused, and duplicate keys are
-// refused under fieldValidation=Strict.
+// refused under fieldValidation=Strict; ConfigMap and Secret data keys and values are checked
+// with their field paths, and no refusal echoes a Secret's value.
 import fc from 'fast-check';
 import type { ResourceInfo } from '../../api/resources.js';
 import { badInteger, badName, badQuantity, deepJson, deepYaml, ODD_NUMBERS, ODD_QUANTITIES, oddString, segment } from './hostile.js';
-import { exchange, exchangeUnchangedOnError, type Expectation } from './invariants.js';
+import { exchange, exchangeUnchangedOnError, FuzzFailure, statusOf, type Expectation } from './invariants.js';
 import type { FuzzReply, FuzzRequest } from './runner.js';
 import { adminReq, collectionPath, followUp, freshObject, objectPath, scenario, type RunnableScenario } from './scenario.js';
 import { baseObject, KINDS, pathText, Raw, schemaOf, setAt, toJsonText, typedPaths, valueFor, wrongValue, type SchemaPath } from './schema-gen.js';
@@ -212,6 +213,50 @@ const duplicateKeys = scenario<{ kind: string; at: string[]; fieldValidation: st
   },
 });
 
+/** What the server must say about a ConfigMap's or Secret's data key, by Kubernetes' rule (IsConfigMapKey). */
+const badDataKey = (k: string) => k === '' || k === '.' || k === '..' || k.startsWith('..') || k.length > 253 || !/^[-._a-zA-Z0-9]+$/.test(k);
+
+const dataValues = scenario<{ kind: 'ConfigMap' | 'Secret'; type: string; key: string; value: string; encode: boolean }>({
+  name: 'ConfigMap and Secret data: bad keys, values that are not base64 and broken typed Secrets are 422 with the field path, and no Secret value is echoed',
+  arbitrary: fc.record({
+    kind: fc.constantFrom('ConfigMap' as const, 'Secret' as const),
+    type: fc.constantFrom('Opaque', 'kubernetes.io/tls', 'kubernetes.io/dockerconfigjson', 'kubernetes.io/basic-auth'),
+    key: fc.oneof(fc.constantFrom('a/b', '/', '..', '..a', 'a b', 'ok', 'tls.key', '.dockerconfigjson', 'x'.repeat(254)), fc.string({ maxLength: 12 })),
+    // A marker no message would hold by chance, and what follows it as drawn.
+    value: fc.string({ maxLength: 40 }).map((s) => `pw-Zq9${s}`),
+    encode: fc.boolean(),
+  }),
+  examples: [
+    { kind: 'Secret', type: 'Opaque', key: 'a/b', value: 'pw-Zq9', encode: true },
+    { kind: 'ConfigMap', type: 'Opaque', key: 'a/b', value: 'pw-Zq9', encode: false },
+    { kind: 'Secret', type: 'Opaque', key: 'ok', value: 'pw-Zq9!', encode: false },
+    { kind: 'Secret', type: 'kubernetes.io/dockerconfigjson', key: '.dockerconfigjson', value: 'pw-Zq9{"auths":', encode: true },
+    { kind: 'Secret', type: 'kubernetes.io/tls', key: 'tls.crt', value: 'pw-Zq9', encode: true },
+  ],
+  async run(env, c) {
+    const r = findKind(c.kind);
+    const body: Record<string, unknown> = { apiVersion: 'v1', kind: c.kind, metadata: { name: env.fresh('data') } };
+    if (c.kind === 'ConfigMap') body.data = { [c.key]: c.value };
+    else Object.assign(body, { type: c.type, data: { [c.key]: c.encode ? Buffer.from(c.value).toString('base64') : c.value } });
+    const field = `data[${c.key}]`;
+    const exp: Expectation = badDataKey(c.key) ? { kind: 'reject', codes: [422], why: `the key ${JSON.stringify(c.key)} is not a valid config key` } : { kind: 'any' };
+    const req = adminReq(env, 'POST', collectionPath(env, r), body);
+    const reply = await exchangeUnchangedOnError(env.client, env.admin, req, exp);
+    if (reply.status === 422 && badDataKey(c.key)) {
+      const fields = (statusOf(reply)?.details?.causes ?? []).map((x) => x.field);
+      if (!fields.includes(field)) throw new FuzzFailure(`a bad key is refused without the cause ${field}`, req, reply);
+    }
+    if (c.kind === 'Secret' && c.type === 'Opaque' && !c.encode && /[^A-Za-z0-9+/=]/.test(c.value) && reply.status !== 422) {
+      throw new FuzzFailure('a Secret value that is not base64 was not refused as Invalid', req, reply);
+    }
+    if (c.kind === 'Secret' && reply.status >= 400) {
+      const leaked = [c.value, Buffer.from(c.value).toString('base64')].filter((v) => reply.text.includes(v));
+      if (leaked.length) throw new FuzzFailure('a refusal echoes the Secret value', req, reply);
+    }
+    if (reply.status < 300) await followUp(env, r, reply, req);
+  },
+});
+
 export const OBJECT_SCENARIOS: RunnableScenario[] = [
   ...WRITE_OPS.map(wrongTypeScenario),
   ...(['create', 'merge-patch', 'json-patch'] as const).map(oddValueScenario),
@@ -219,4 +264,5 @@ export const OBJECT_SCENARIOS: RunnableScenario[] = [
   names,
   deep,
   duplicateKeys,
+  dataValues,
 ];
