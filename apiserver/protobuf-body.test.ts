@@ -46,6 +46,19 @@ describe('protobuf request bodies', () => {
     expect(decodeProtobufObject(envelope('Namespace', bytes(1, Buffer.concat([bytes(1, 'ns-a'), bytes(8, '')]))))).toEqual({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns-a' } });
   });
 
+  it('decodes a ServiceAccount (kubectl create serviceaccount): secrets, imagePullSecrets, automount', () => {
+    const ref = bytes(2, Buffer.concat([bytes(1, 'Secret'), bytes(2, ''), bytes(3, 'tok')]));
+    const raw = envelope('ServiceAccount', Buffer.concat([meta, ref, bytes(3, bytes(1, 'regcred')), bool(4, false)]));
+    expect(decodeProtobufObject(raw)).toEqual({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'c', namespace: 'default', labels: { app: 'web' } },
+      secrets: [{ kind: 'Secret', name: 'tok' }],
+      imagePullSecrets: [{ name: 'regcred' }],
+      automountServiceAccountToken: false,
+    });
+  });
+
   it('is 415 for a kind it does not decode and for bytes without the envelope, 400 when truncated', () => {
     expect(() => decodeBody(envelope('Pod', meta), 'protobuf')).toThrow(/unknown format/);
     expect(() => decodeBody(Buffer.from('x'), 'protobuf')).toThrow(/unknown format/);

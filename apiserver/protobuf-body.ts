@@ -1,7 +1,7 @@
 // Request bodies in Kubernetes' protobuf encoding (application/vnd.kubernetes.protobuf): the
 // "k8s\0" magic, a runtime.Unknown envelope (typeMeta, raw) and the object's own message.
-// kubectl 1.33's typed clients send `create configmap`, `create secret` and `create namespace`
-// this way, with no fallback to JSON, so the kinds they create are decoded here into the JSON
+// kubectl 1.33's typed clients send `create configmap`, `create secret`, `create namespace` and
+// `create serviceaccount` this way, with no fallback to JSON, so the kinds they create are decoded here into the JSON
 // shape every other step already takes. A few lines of wire format rather than a protobuf library and
 // generated modules: only decoding, of a fixed, small message family (as the OpenAPI v2
 // encoder in handlers/openapi-v2-proto.ts does the other way). Answers go out as JSON, which
@@ -113,11 +113,25 @@ const mapField = (name: string, value: (v: Buffer) => string): FieldDecoder => (
 const boolField = (name: string): FieldDecoder => (f, into) => (into[name] = f.varint === 1);
 const strField = (name: string): FieldDecoder => (f, into) => (into[name] = str(f));
 
+/** A repeated message of string fields (field number → JSON name), one element per occurrence. */
+const listField = (name: string, strings: Record<number, string>): FieldDecoder => (f, into) => {
+  const el: Json = {};
+  for (const e of fields(f.bytes ?? Buffer.alloc(0))) {
+    const key = strings[e.no];
+    if (key !== undefined && e.bytes !== undefined && e.bytes.length > 0) el[key] = str(e);
+  }
+  ((into[name] ??= []) as Json[]).push(el);
+};
+/** core/v1 ObjectReference's string fields. */
+const OBJECT_REFERENCE: Record<number, string> = { 1: 'kind', 2: 'namespace', 3: 'name', 4: 'uid', 5: 'apiVersion', 6: 'resourceVersion', 7: 'fieldPath' };
+
 const KINDS: Record<string, Record<number, FieldDecoder>> = {
   'v1/ConfigMap': { 2: mapField('data', utf8), 3: mapField('binaryData', base64), 4: boolField('immutable') },
   'v1/Secret': { 2: mapField('data', base64), 3: strField('type'), 4: mapField('stringData', utf8), 5: boolField('immutable') },
   // `kubectl create namespace`: metadata only (spec.finalizers is the server's default).
   'v1/Namespace': {},
+  // `kubectl create serviceaccount`: secrets (ObjectReference), imagePullSecrets (LocalObjectReference).
+  'v1/ServiceAccount': { 2: listField('secrets', OBJECT_REFERENCE), 3: listField('imagePullSecrets', { 1: 'name' }), 4: boolField('automountServiceAccountToken') },
 };
 
 /** The body's kind, read from its envelope, when it is in protobuf's envelope at all. */
