@@ -33,13 +33,19 @@ describe.skipIf(!haveKubectl)('kubectl and ServiceAccounts', () => {
     expect(await ok('create', 'serviceaccount', 'x')).toBe('serviceaccount/x created\n');
     expect(await ok('get', 'serviceaccounts', 'x', '-o', 'jsonpath={.metadata.name}')).toBe('x');
     expect(await ok('get', 'sa', '-n', 'kube-system', '-o', 'name')).toContain('serviceaccount/default');
+    // kubectl 1.33 sends create's body as protobuf (apiserver/protobuf-body.ts).
+    const v133 = await cluster.kubectl(['create', 'serviceaccount', 'y'], { version: '1.33' });
+    expect(v133.stderr).toBe('');
+    expect(v133.stdout).toBe('serviceaccount/y created\n');
+    expect(await ok('get', 'sa', 'y', '-o', 'jsonpath={.metadata.namespace}')).toBe('default');
     const again = await cluster.kubectl(['create', 'serviceaccount', 'x']);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toContain('serviceaccounts "x" already exists');
   });
 
   it("a pod made right after its namespace runs as default and gets the ServiceAccount's pull secrets", async () => {
-    expect(await ok('create', 'namespace', 'fresh')).toBe('namespace/fresh created\n');
+    const created = await cluster.kubectl(['create', 'namespace', 'fresh'], { version: '1.33' });
+    expect(created.stdout, created.stderr).toBe('namespace/fresh created\n');
     expect(await ok('patch', 'sa', 'default', '-n', 'fresh', '-p', '{"imagePullSecrets":[{"name":"regcred"}]}')).toBe('serviceaccount/default patched\n');
     const file = path.join(cluster.dir, 'pod.yaml');
     await writeFile(file, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: fresh\nspec:\n  containers:\n  - name: c\n    image: busybox\n');
