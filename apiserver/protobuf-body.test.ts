@@ -14,6 +14,20 @@ const KUBECTL_1_33 = {
 };
 const decode = (b64: string) => decodeProtobufObject(Buffer.from(b64, 'base64'));
 
+// A writer just big enough for a message kubectl was not captured sending: length-delimited fields and varints.
+const varint = (n: number): Buffer => {
+  const out: number[] = [];
+  for (; n > 0x7f; n = Math.floor(n / 128)) out.push((n & 0x7f) | 0x80);
+  out.push(n);
+  return Buffer.from(out);
+};
+const field = (no: number, b: Buffer | string) => {
+  const v = Buffer.from(b);
+  return Buffer.concat([varint((no << 3) | 2), varint(v.length), v]);
+};
+const flag = (no: number, b: boolean) => Buffer.concat([varint(no << 3), varint(b ? 1 : 0)]);
+const envelope = (kind: string, raw: Buffer) => Buffer.concat([Buffer.from('k8s\0', 'latin1'), field(1, Buffer.concat([field(1, 'v1'), field(2, kind)])), field(2, raw), field(3, ''), field(4, '')]);
+
 describe('protobuf request bodies', () => {
   it("decodes kubectl 1.33's generated ConfigMap, Secret and Namespace as their JSON, Go's zero values unset", () => {
     expect(decode(KUBECTL_1_33.configmap)).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm1', namespace: 'default' }, data: { mode: 'fast', x: 'y' } });
@@ -22,6 +36,19 @@ describe('protobuf request bodies', () => {
     expect(decode(KUBECTL_1_33.dockerRegistry)).toEqual({
       apiVersion: 'v1', kind: 'Secret', metadata: { name: 'rc', namespace: 'default' }, type: 'kubernetes.io/dockerconfigjson',
       data: { '.dockerconfigjson': Buffer.from(dockercfg).toString('base64') },
+    });
+  });
+
+  it('decodes a ServiceAccount (kubectl create serviceaccount): secrets and imagePullSecrets as lists, automount', () => {
+    const meta = field(1, Buffer.concat([field(1, 'sa1'), field(2, ''), field(3, 'default'), field(8, '')]));
+    const raw = envelope('ServiceAccount', Buffer.concat([meta, field(2, Buffer.concat([field(1, 'Secret'), field(3, 'tok')])), field(3, field(1, 'a')), field(3, field(1, 'b')), flag(4, false)]));
+    expect(decodeProtobufObject(raw)).toEqual({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'sa1', namespace: 'default' },
+      secrets: [{ kind: 'Secret', name: 'tok' }],
+      imagePullSecrets: [{ name: 'a' }, { name: 'b' }],
+      automountServiceAccountToken: false,
     });
   });
 

@@ -11,10 +11,14 @@ import { errors } from '../api/errors.js';
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
-type FieldType = 'string' | 'bytes' | 'bool' | 'int' | 'time' | 'strings' | 'map-string' | 'map-bytes' | Message;
+type FieldType = 'string' | 'bytes' | 'bool' | 'int' | 'time' | 'strings' | 'map-string' | 'map-bytes' | Message | Repeated;
 interface Message {
   name: string;
   fields: Record<number, [string, FieldType]>;
+}
+/** A repeated message field: each occurrence is one element of the list. */
+interface Repeated {
+  list: Message;
 }
 
 const TYPE_META: Message = { name: 'TypeMeta', fields: { 1: ['apiVersion', 'string'], 2: ['kind', 'string'] } };
@@ -31,6 +35,15 @@ const KINDS: Record<string, Message> = {
   'v1/Namespace': { name: 'Namespace', fields: { 1: ['metadata', OBJECT_META], 2: ['spec', { name: 'NamespaceSpec', fields: { 1: ['finalizers', 'strings'] } }], 3: ['status', { name: 'NamespaceStatus', fields: { 1: ['phase', 'string'] } }] } },
   'v1/ConfigMap': { name: 'ConfigMap', fields: { 1: ['metadata', OBJECT_META], 2: ['data', 'map-string'], 3: ['binaryData', 'map-bytes'], 4: ['immutable', 'bool'] } },
   'v1/Secret': { name: 'Secret', fields: { 1: ['metadata', OBJECT_META], 2: ['data', 'map-bytes'], 3: ['type', 'string'], 4: ['stringData', 'map-string'], 5: ['immutable', 'bool'] } },
+  'v1/ServiceAccount': {
+    name: 'ServiceAccount',
+    fields: {
+      1: ['metadata', OBJECT_META],
+      2: ['secrets', { list: { name: 'ObjectReference', fields: { 1: ['kind', 'string'], 2: ['namespace', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'], 5: ['apiVersion', 'string'], 6: ['resourceVersion', 'string'], 7: ['fieldPath', 'string'] } } }],
+      3: ['imagePullSecrets', { list: { name: 'LocalObjectReference', fields: { 1: ['name', 'string'] } } }],
+      4: ['automountServiceAccountToken', 'bool'],
+    },
+  },
 };
 const ENTRY = (value: FieldType): Message => ({ name: 'entry', fields: { 1: ['key', 'string'], 2: ['value', value] } });
 
@@ -76,7 +89,9 @@ function decodeMessage(b: Buffer, m: Message): Record<string, unknown> {
     const bytes = f.bytes ?? Buffer.alloc(0);
     // Go's generated code writes every non-pointer field, zero values too: a zero string,
     // number or message is Go's unset, as a field missing from JSON is.
-    if (typeof type === 'object') {
+    if (typeof type === 'object' && 'list' in type) {
+      ((out[name] ??= []) as unknown[]).push(decodeMessage(bytes, type.list));
+    } else if (typeof type === 'object') {
       const sub = decodeMessage(bytes, type);
       if (Object.keys(sub).length > 0) out[name] = sub;
     } else if (type === 'string') {

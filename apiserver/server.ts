@@ -12,6 +12,7 @@ import { ApiError, errors, isApiError } from '../api/errors.js';
 import { findResource, RESOURCES } from '../api/resources.js';
 import type { KubeObject } from '../api/types/meta.js';
 import { defaultForCreate } from './admission.js';
+import { ensureDefaultServiceAccount } from './service-accounts.js';
 import { authenticate } from './auth/authenticate.js';
 import { createHttpServer, createHttpsServer, expressServerClasses } from './express-server.js';
 import { authorize } from './auth/authorize.js';
@@ -161,6 +162,8 @@ async function ensureNamespaces(ctx: ApiContext): Promise<void> {
       if (!isApiError(e, 'AlreadyExists')) throw e;
     }
   }
+  // Their `default` ServiceAccounts too, as a namespace created through the API gets its own.
+  for (const name of INITIAL_NAMESPACES) await ensureDefaultServiceAccount(ctx, name);
 }
 
 export async function startApiServer(opts: ApiServerOptions): Promise<RunningApiServer> {

@@ -11,7 +11,7 @@ import { errors as undiciErrors, Pool, type Dispatcher } from 'undici';
 import { ApiError } from '../api/errors.js';
 import { findResource, resourcePath, type ResourceInfo } from '../api/resources.js';
 import type { KubeList, KubeObject, Status, DeleteOptions } from '../api/types/meta.js';
-import type { Binding, Event, Namespace, Node, Pod } from '../api/types/core.js';
+import type { Binding, Event, Namespace, Node, Pod, ServiceAccount } from '../api/types/core.js';
 import type { Lease } from '../api/types/coordination.js';
 import type { ClusterConnection } from './kubeconfig.js';
 import { watchStream, type WatchEventOf } from './watch.js';
@@ -259,6 +259,9 @@ export class RestClient {
   }
   get events(): ResourceClient<Event> {
     return this.resourceByName<Event>('events', '');
+  }
+  get serviceAccounts(): ResourceClient<ServiceAccount> {
+    return this.resourceByName<ServiceAccount>('serviceaccounts', '');
   }
   get leases(): ResourceClient<Lease> {
     return this.resourceByName<Lease>('leases', 'coordination.k8s.io');

@@ -1,5 +1,5 @@
 // `skiff controller-manager --kubeconfig F [--leader-elect] [--node-monitor-grace-period 40s]`:
-// the cluster's controllers (for now the node lifecycle controller), one active replica at a
+// the cluster's controllers (the node lifecycle and ServiceAccount controllers), one active replica at a
 // time when leader election is on.
 import { Command } from 'commander';
 import os from 'node:os';
@@ -8,12 +8,13 @@ import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { LeaderElector } from '../client/leader-election.js';
 import { RestClient } from '../client/rest.js';
 import { NodeLifecycleController } from '../controllers/node-lifecycle/controller.js';
+import { ServiceAccountController } from '../controllers/service-account/controller.js';
 import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
 
 export function controllerManagerCommand(): Command {
   return new Command('controller-manager')
-    .description('run the cluster controllers (node lifecycle)')
+    .description('run the cluster controllers (node lifecycle, service accounts)')
     .requiredOption('--kubeconfig <file>', 'kubeconfig to reach the API server')
     .option('--leader-elect', 'elect one active replica through a Lease in kube-system', false)
     .option('--node-monitor-grace-period <d>', 'how long a node may be silent before it is Unknown', '40s')
@@ -29,10 +30,11 @@ export function controllerManagerCommand(): Command {
           monitorPeriodMs: parseGoDuration(o.nodeMonitorPeriod),
           logger: log,
         });
-        await nodes.start(signal);
-        log.info('node lifecycle controller started');
+        const serviceAccounts = new ServiceAccountController({ client, logger: log });
+        await Promise.all([nodes.start(signal), serviceAccounts.start(signal)]);
+        log.info('node lifecycle and service account controllers started');
         await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-        await nodes.stop();
+        await Promise.all([nodes.stop(), serviceAccounts.stop()]);
       };
       for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
       if (o.leaderElect) {

@@ -73,6 +73,7 @@ async function runScheduler(o: SchedulerFlags, signal: AbortSignal): Promise<voi
 
 async function runControllerManager(o: ControllerManagerFlags, signal: AbortSignal): Promise<void> {
   const { NodeLifecycleController } = await import('../controllers/node-lifecycle/controller.js');
+  const { ServiceAccountController } = await import('../controllers/service-account/controller.js');
   const { parseGoDuration } = await import('../api/duration.js');
   const { connectionFromKubeconfig, RestClient } = await clients();
   const log = createLogger('controller-manager');
@@ -80,10 +81,11 @@ async function runControllerManager(o: ControllerManagerFlags, signal: AbortSign
   try {
     await elected(client, o.leaderElect, 'kube-controller-manager', log, signal, async (s) => {
       const nodes = new NodeLifecycleController({ client, gracePeriodMs: parseGoDuration(o.nodeMonitorGracePeriod), monitorPeriodMs: parseGoDuration(o.nodeMonitorPeriod), logger: log });
-      await nodes.start(s);
-      log.info('node lifecycle controller started');
+      const serviceAccounts = new ServiceAccountController({ client, logger: log });
+      await Promise.all([nodes.start(s), serviceAccounts.start(s)]);
+      log.info('node lifecycle and service account controllers started');
       await new Promise<void>((resolve) => (s.aborted ? resolve() : s.addEventListener('abort', () => resolve(), { once: true })));
-      await nodes.stop();
+      await Promise.all([nodes.stop(), serviceAccounts.stop()]);
     });
   } finally {
     client.close();

@@ -11,12 +11,13 @@ import { namespaceKind } from './namespace.js';
 import { nodeKind } from './node.js';
 import { podKind } from './pod.js';
 import { secretKind } from './secret.js';
+import { serviceAccountKind } from './serviceaccount.js';
 
 export type { KindDefinition, KindStrategy, PrinterColumn } from './kind.js';
 export { DEFAULT_COLUMNS } from './kind.js';
 
 /** In discovery's order. */
-export const KINDS: readonly KindDefinition[] = [namespaceKind, nodeKind, podKind, eventKind, configMapKind, secretKind, leaseKind];
+export const KINDS: readonly KindDefinition[] = [namespaceKind, nodeKind, podKind, eventKind, configMapKind, secretKind, serviceAccountKind, leaseKind];
 
 const BY_KIND = new Map(KINDS.map((k) => [k.resource.kind, k]));
 

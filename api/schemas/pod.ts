@@ -6,6 +6,11 @@ import { envelope } from './meta.js';
 
 const CORE = 'io.k8s.api.core.v1';
 
+/** A reference to an object in the same namespace, by name (a pod's or a ServiceAccount's imagePullSecrets). */
+export const localObjectReferenceSchema = obj(`${CORE}.LocalObjectReference`, {
+  name: str('Name of the referent: for imagePullSecrets, a Secret of type kubernetes.io/dockerconfigjson in the same namespace.'),
+});
+
 export const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
 export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
 export const DNS_POLICIES = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'];
@@ -257,7 +262,7 @@ export const podSpecSchema = obj(
     }),
     serviceAccountName: str(),
     imagePullSecrets: keyedArr(
-      obj(`${CORE}.LocalObjectReference`, { name: str('The name of a Secret of type kubernetes.io/dockerconfigjson in the pod\'s namespace.') }),
+      localObjectReferenceSchema,
       'name',
       'Secrets whose registry credentials the kubelet uses to pull this pod\'s images, tried in order before the node\'s own.',
     ),

@@ -479,6 +479,18 @@ export interface ObjectReference {
   fieldPath?: string;
 }
 
+/** core/v1 ServiceAccount: an identity for the processes of pods, and the pull secrets its pods get. */
+export interface ServiceAccount extends KubeObject {
+  apiVersion?: 'v1';
+  kind?: 'ServiceAccount';
+  metadata: ObjectMeta;
+  /** Secrets pods running as this ServiceAccount may use (references, not the Secrets). */
+  secrets?: ObjectReference[];
+  /** Copied into a pod that names none of its own, at admission. */
+  imagePullSecrets?: LocalObjectReference[];
+  automountServiceAccountToken?: boolean;
+}
+
 export interface EventSource {
   component?: string;
   host?: string;

@@ -10,7 +10,7 @@ describe('API data volume sources', () => {
     expect(check({ configMap: { name: 'cfg', defaultMode: 0o644, items: [{ key: 'app.conf', path: 'etc/app.conf', mode: 0o400 }] } })).toEqual([]);
     expect(check({ secret: { secretName: 'db', items: [{ key: 'password', path: 'pw' }] } })).toEqual([]);
     expect(check({ downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }, { path: 'tier', fieldRef: { fieldPath: "metadata.labels['tier']" } }, { path: 'mem', resourceFieldRef: { containerName: 'app', resource: 'limits.memory' } }] } })).toEqual([]);
-    expect(check({ projected: { sources: [{ configMap: { name: 'cfg' } }, { secret: { name: 'db', items: [{ key: 'k', path: 'k' }] } }, { serviceAccountToken: { path: 'token' } }] } })).toEqual([]);
+    expect(check({ projected: { sources: [{ configMap: { name: 'cfg' } }, { secret: { name: 'db', items: [{ key: 'k', path: 'k' }] } }] } })).toEqual([]);
   });
 
   it.each<[string, Omit<Volume, 'name'>, string]>([
@@ -25,6 +25,7 @@ describe('API data volume sources', () => {
     ['downward field not allowed in volumes', { downwardAPI: { items: [{ path: 'ip', fieldRef: { fieldPath: 'status.podIP' } }] } }, 'spec.volumes[0].downwardAPI.items[0].fieldRef.fieldPath: Unsupported value: "status.podIP": supported values: "metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid"'],
     ['downward resource without container', { downwardAPI: { items: [{ path: 'cpu', resourceFieldRef: { resource: 'limits.cpu' } }] } }, 'spec.volumes[0].downwardAPI.items[0].resourceFieldRef.containerName: Required value'],
     ['projected duplicate paths', { projected: { sources: [{ configMap: { name: 'a', items: [{ key: 'k', path: 'x' }] } }, { secret: { name: 'b', items: [{ key: 'k', path: 'x' }] } }] } }, 'spec.volumes[0].projected.sources[1].secret.items[0].path: Invalid value: "x": conflicting duplicate paths'],
+    ['projected serviceAccountToken until tokens are served', { projected: { sources: [{ configMap: { name: 'a' } }, { serviceAccountToken: { path: 'token' } }] } }, 'spec.volumes[0].projected.sources[1].serviceAccountToken: Forbidden: service account tokens are not served yet: this cluster issues no tokens for pods'],
     ['projected source with two kinds', { projected: { sources: [{ configMap: { name: 'a' }, secret: { name: 'b' } }] } }, 'spec.volumes[0].projected.sources[0].secret: Invalid value: "": may not specify more than 1 volume type per source'],
   ])('%s', (_what, v, message) => {
     expect(check(v)).toContain(message);

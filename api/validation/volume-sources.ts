@@ -5,8 +5,11 @@
 import { configMapKeyErrors } from '../names.js';
 import type { DownwardAPIVolumeFile, KeyToPath, Volume } from '../types/core.js';
 import type { StatusCause } from '../types/meta.js';
-import { invalid, notSupported, required } from './field.js';
+import { forbidden, invalid, notSupported, required } from './field.js';
 import type { FieldPath } from './field.js';
+
+/** Why a projected serviceAccountToken source is refused until the API server issues tokens. */
+export const SERVICE_ACCOUNT_TOKENS_NOT_SERVED = 'service account tokens are not served yet: this cluster issues no tokens for pods';
 
 const MAX_MODE = 0o777;
 const MODE_ERROR = 'must be a number between 0 and 0777 (octal), both inclusive';
@@ -104,6 +107,9 @@ export function validateDataVolume(v: Volume, p: FieldPath): StatusCause[] {
         const tp = s.serviceAccountToken.path;
         if (!tp) causes.push(required(sp.child('serviceAccountToken', 'path')));
         else causes.push(...validateLocalPath(tp, sp.child('serviceAccountToken', 'path')), ...conflict(tp, sp.child('serviceAccountToken', 'path'), paths));
+        // Refused at the door rather than stored: a pod accepted now would wait on its kubelet
+        // forever, and a placeholder file that looks like a token would fail later and further away.
+        causes.push(forbidden(sp.child('serviceAccountToken'), SERVICE_ACCOUNT_TOKENS_NOT_SERVED));
       }
     });
   }

@@ -55,7 +55,8 @@ export const COMPONENT_USERS = {
 // The bootstrap ClusterRoles system:kube-scheduler and system:kube-controller-manager
 // (plugin/pkg/auth/authorizer/rbac/bootstrappolicy), cut down to the kinds skiff serves.
 // skiff's controller-manager is one user doing the work of the controllers it runs, so it
-// also holds their roles (today system:controller:node-controller's).
+// also holds their roles (today system:controller:node-controller's and
+// system:controller:service-account-controller's).
 const COMPONENT_RULES: Record<string, Rule[]> = {
   [COMPONENT_USERS.scheduler]: [
     { verbs: ['create', 'patch', 'update'], apiGroups: [CORE], resources: ['events'] },
@@ -78,6 +79,8 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
     { verbs: ['get', 'list', 'update', 'delete', 'patch'], apiGroups: [CORE], resources: ['nodes'] },
     { verbs: ['patch', 'update'], apiGroups: [CORE], resources: ['nodes/status', 'pods/status'] },
     { verbs: ['list', 'get', 'delete'], apiGroups: [CORE], resources: ['pods'] },
+    // system:controller:service-account-controller (its list and watch are the rule above)
+    { verbs: ['create'], apiGroups: [CORE], resources: ['serviceaccounts'] },
   ],
 };
 

@@ -8,6 +8,7 @@ import { findResource } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import { admit, defaultForCreate } from '../admission.js';
 import { cacheFor, type ApiContext, type RequestContext } from '../context.js';
+import { admitCreate, afterCreate } from '../service-accounts.js';
 import { prepareForCreate } from '../strategy.js';
 import { admitNodeWrite, checkBound, checkObjectBody, fieldValidation, isDryRun, readDecoded, refOf, send } from './common.js';
 
@@ -46,6 +47,7 @@ export async function createObject(ctx: ApiContext, rc: RequestContext, req: Req
     await requireNamespace(ctx, rc.info.namespace);
   }
   defaultForCreate(obj);
+  await admitCreate(ctx, obj, rc.info.namespace);
   rc.warnings.push(...admit(r, obj, { operation: 'create' }, fieldValidation(rc)));
   const prepared = prepareForCreate(r, obj);
   if (isDryRun(rc)) {
@@ -68,5 +70,6 @@ export async function createObject(ctx: ApiContext, rc: RequestContext, req: Req
       prepared.metadata.name = generateName(meta.generateName as string);
     }
   }
+  await afterCreate(ctx, created);
   send(res, 201, created, rc);
 }

@@ -10,6 +10,7 @@ import { ApiError, errors, isApiError } from '../../api/errors.js';
 import { strategicMergePatch } from '../../api/strategic-merge-patch.js';
 import type { KubeObject, ManagedFieldsEntry, StatusCause } from '../../api/types/meta.js';
 import { admit, defaultForCreate } from '../admission.js';
+import { admitCreate, afterCreate } from '../service-accounts.js';
 import type { ApiContext, RequestContext } from '../context.js';
 import { prepareForCreate, timestamp } from '../strategy.js';
 import { admitNodeWrite, checkBound, checkObjectBody, dropNulls, fieldValidation, isDryRun, keyOf, refOf, send } from './common.js';
@@ -143,6 +144,7 @@ async function createFromApply(ctx: ApiContext, rc: RequestContext, config: Kube
   admitNodeWrite(rc, obj);
   if (r.namespaced && rc.info.namespace) await requireNamespace(ctx, rc.info.namespace);
   defaultForCreate(obj);
+  await admitCreate(ctx, obj, rc.info.namespace);
   rc.warnings.push(...admit(r, obj, { operation: 'create' }, fieldValidation(rc)));
   const prepared = prepareForCreate(r, obj);
   if (isDryRun(rc)) {
@@ -150,7 +152,9 @@ async function createFromApply(ctx: ApiContext, rc: RequestContext, config: Kube
     send(res, 201, prepared, rc);
     return;
   }
-  send(res, 201, await ctx.store.create(keyOf(ctx, rc), prepared, refOf(rc)), rc);
+  const created = await ctx.store.create(keyOf(ctx, rc), prepared, refOf(rc));
+  await afterCreate(ctx, created);
+  send(res, 201, created, rc);
 }
 
 export async function serverSideApply(ctx: ApiContext, rc: RequestContext, body: unknown, res: Response, writeUpdate: WriteUpdate): Promise<void> {

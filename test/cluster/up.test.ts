@@ -207,6 +207,9 @@ describe('skiff up / down', () => {
     try {
       const kuard = (await client.pods.get('kuard', { namespace: 'default' })) as Pod;
       expect(kuard.status?.phase).toBe('Running');
+      // Every namespace has its default ServiceAccount, and the demo's pod runs as it.
+      expect((await client.serviceAccounts.get('default', { namespace: 'default' })).metadata.name).toBe('default');
+      expect(kuard.spec.serviceAccountName).toBe('default');
       const page = await get(`http://${kuard.status?.podIP}:8080/`);
       expect(page.code).toBe(200);
       expect(page.body).toContain('Hello from kuard');

@@ -2,7 +2,8 @@
 // on by default since 1.32) with the NodeRestriction admission plugin, and the bootstrap
 // ClusterRoles system:kube-scheduler and system:kube-controller-manager, cut down to the kinds
 // skiff serves. skiff's controller-manager is one user doing the work of the controllers it
-// runs, so it also gets the role of each of them (today: system:controller:node-controller).
+// runs, so it also gets the role of each of them (today: system:controller:node-controller and
+// system:controller:service-account-controller).
 // Anything the table does not name is admin only (group system:masters). Where skiff's
 // authorizer (apiserver/auth/authorize.ts) differs, this table is right and skiff is reported.
 import type { ResourceInfo } from '../../api/resources.js';
@@ -58,7 +59,8 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     { verbs: ['create'], resources: ['pods/binding'] },
     { verbs: ['patch', 'update'], resources: ['pods/status'] },
   ],
-  // ClusterRole system:kube-controller-manager, plus system:controller:node-controller
+  // ClusterRole system:kube-controller-manager, plus system:controller:node-controller and
+  // system:controller:service-account-controller
   'controller-manager': [
     events,
     { verbs: ['create'], resources: ['leases'], group: COORD },
@@ -68,6 +70,9 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     { verbs: ['get', 'list', 'update', 'delete', 'patch'], resources: ['nodes'] },
     { verbs: ['patch', 'update'], resources: ['nodes/status', 'pods/status'] },
     { verbs: ['list', 'get', 'delete'], resources: ['pods'] },
+    // system:controller:service-account-controller: creates `default` in each namespace
+    // (listing and watching namespaces and serviceaccounts is the rule for every resource above)
+    { verbs: ['create'], resources: ['serviceaccounts'] },
   ],
 };
 
