@@ -241,48 +241,43 @@ export async function run(): Promise<Record<string, unknown>> {
       kubectl: (local: number) => startProcess(KUBECTL, [...kubectl, 'port-forward', 'pod/web', `${local}:8080`]),
       skiff: (local: number) => startSkiff(['port-forward', '--kubeconfig', kubeconfig, '-n', c!.ns, 'pod/web', `${local}:8080`]),
     };
-    const costs = { kubectl: [] as RunCost[], skiff: [] as RunCost[], direct: [] as RunCost[] };
-    const forwardedWrk = async (client: keyof typeof forwarders): Promise<number> => {
-      const local = await freePort();
-      pf = forwarders[client](local);
-      try {
-        await eventually(async () => pf?.output().includes('Forwarding from'), `${client} port-forward ready`, 30_000);
-        const run = await measuredWrk(`http://127.0.0.1:${local}${FILE}`, pf.pid);
-        costs[client].push(run);
+    // One comparison per forwarder, each with its own record of what both paths cost.
+    const forwardedVsDirect = async (client: keyof typeof forwarders, target: number): Promise<Record<string, unknown>> => {
+      const forwarded: RunCost[] = [];
+      const directs: RunCost[] = [];
+      const measured = async (url: string, into: RunCost[], pid?: number): Promise<number> => {
+        const run = await measuredWrk(url, pid);
+        into.push(run);
         return run.mibPerSec;
-      } finally {
-        const log = pf.output();
-        await pf.stop();
-        pf = undefined;
-        if (/error|lost/i.test(log)) process.stdout.write(`  ${client} port-forward said: ${log.split('\n').filter((l) => /error|lost/i.test(l)).slice(0, 3).join(' | ')}\n`);
-      }
+      };
+      const comparison = await compare({
+        name: `${client}PortForward`,
+        unit: 'MiB/s',
+        rounds: ROUNDS,
+        higherIsBetter: true,
+        target,
+        skiff: {
+          label: `wrk via ${client} port-forward`,
+          measure: async () => {
+            const local = await freePort();
+            pf = forwarders[client](local);
+            try {
+              await eventually(async () => pf?.output().includes('Forwarding from'), `${client} port-forward ready`, 30_000);
+              return await measured(`http://127.0.0.1:${local}${FILE}`, forwarded, pf.pid);
+            } finally {
+              const log = pf.output();
+              await pf.stop();
+              pf = undefined;
+              if (/error|lost/i.test(log)) process.stdout.write(`  ${client} port-forward said: ${log.split('\n').filter((l) => /error|lost/i.test(l)).slice(0, 3).join(' | ')}\n`);
+            }
+          },
+        },
+        anchor: { label: 'wrk to the pod IP', measure: () => measured(direct, directs) },
+      });
+      return { ...summary(comparison), cpu: reportCosts(client, forwarded, directs) };
     };
-    const directWrk = async (): Promise<number> => {
-      const run = await measuredWrk(direct);
-      costs.direct.push(run);
-      return run.mibPerSec;
-    };
-    const kubectlForward = await compare({
-      name: 'kubectlPortForward',
-      unit: 'MiB/s',
-      rounds: ROUNDS,
-      higherIsBetter: true,
-      target: 0.5,
-      skiff: { label: 'wrk via kubectl port-forward', measure: () => forwardedWrk('kubectl') },
-      anchor: { label: 'wrk to the pod IP', measure: directWrk },
-    });
-    const kubectlCosts = reportCosts('kubectl', costs.kubectl, costs.direct);
-    costs.direct.length = 0;
-    const skiffForward = await compare({
-      name: 'skiffPortForward',
-      unit: 'MiB/s',
-      rounds: ROUNDS,
-      higherIsBetter: true,
-      target: 0.8,
-      skiff: { label: 'wrk via skiff port-forward', measure: () => forwardedWrk('skiff') },
-      anchor: { label: 'wrk to the pod IP', measure: directWrk },
-    });
-    const skiffCosts = reportCosts('skiff', costs.skiff, costs.direct);
+    const kubectlPortForward = await forwardedVsDirect('kubectl', 0.5);
+    const skiffPortForward = await forwardedVsDirect('skiff', 0.8);
     return {
       runtime: oci.name,
       kubectlGetP50: round(kubectlGet, 1),
@@ -293,8 +288,8 @@ export async function run(): Promise<Record<string, unknown>> {
       execP50: summary(execLatency),
       execP99: { unit: 'ms', skiff: p99.skiff, anchor: p99.anchor, ratio: p99.ratio },
       clientExecP50: summary(clientExec),
-      kubectlPortForward: { ...summary(kubectlForward), cpu: kubectlCosts },
-      skiffPortForward: { ...summary(skiffForward), cpu: skiffCosts },
+      kubectlPortForward,
+      skiffPortForward,
     };
   } finally {
     await pf?.stop();
