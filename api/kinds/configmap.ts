@@ -1,6 +1,5 @@
 // core/v1 ConfigMap: configuration data as keys and values (strings in data, bytes in
 // binaryData), optionally immutable.
-import { isDeepStrictEqual } from 'node:util';
 import { configMapKeyErrors } from '../names.js';
 import type { JsonSchema } from '../schemas/json-schema.js';
 import { MAX_SECRET_BYTES, base64DecodedLength, base64ErrorOffset } from '../secrets.js';
@@ -8,13 +7,12 @@ import { bool, strMap } from '../schemas/json-schema.js';
 import { envelope } from '../schemas/meta.js';
 import type { ConfigMap } from '../types/core.js';
 import type { StatusCause } from '../types/meta.js';
-import { FieldPath, forbidden, invalid, tooLong } from '../validation/field.js';
+import { FieldPath, invalid, tooLong } from '../validation/field.js';
+import { immutableDataCauses } from '../validation/immutable-data.js';
 import { ageColumn, defineKind, nameColumn, resourceRow } from './kind.js';
 
 /** Kubernetes' MaxSecretSize, which holds for a ConfigMap's data and binaryData together. */
 export const MAX_CONFIG_MAP_BYTES = MAX_SECRET_BYTES;
-
-const IMMUTABLE = 'field is immutable when `immutable` is set';
 
 const configMapSchema: JsonSchema = envelope(
   { group: '', version: 'v1', kind: 'ConfigMap' },
@@ -53,17 +51,9 @@ function validateConfigMap(cm: ConfigMap): StatusCause[] {
   return causes;
 }
 
-/** An empty map is no map: what a round trip through storage makes of it. */
-const mapOf = (m: Record<string, string> | undefined) => (m && Object.keys(m).length ? m : undefined);
-
 /** ValidateConfigMapUpdate: an immutable ConfigMap keeps its data, binaryData and immutability. */
 function validateConfigMapUpdate(cm: ConfigMap, old: ConfigMap): StatusCause[] {
-  if (old.immutable !== true) return [];
-  const causes: StatusCause[] = [];
-  if (cm.immutable !== true) causes.push(forbidden(FieldPath.root('immutable'), IMMUTABLE));
-  if (!isDeepStrictEqual(mapOf(cm.data), mapOf(old.data))) causes.push(forbidden(FieldPath.root('data'), IMMUTABLE));
-  if (!isDeepStrictEqual(mapOf(cm.binaryData), mapOf(old.binaryData))) causes.push(forbidden(FieldPath.root('binaryData'), IMMUTABLE));
-  return causes;
+  return immutableDataCauses(cm, old, ['data', 'binaryData']);
 }
 
 export const configMapKind = defineKind<ConfigMap>({

@@ -6,7 +6,8 @@ import { configMapKeyErrors } from '../names.js';
 import { MAX_SECRET_BYTES, SECRET_KEYS, base64DecodedLength, base64ErrorOffset } from '../secrets.js';
 import type { Secret } from '../types/core.js';
 import type { StatusCause } from '../types/meta.js';
-import { FieldPath, forbidden, invalid, isObject, required, tooLong } from './field.js';
+import { FieldPath, invalid, isObject, required, tooLong } from './field.js';
+import { immutableDataCauses } from './immutable-data.js';
 
 const REDACTED = '<secret contents redacted>';
 
@@ -71,17 +72,7 @@ export function validateSecret(s: Secret): StatusCause[] {
 export function validateSecretUpdate(s: Secret, old: Secret): StatusCause[] {
   const causes: StatusCause[] = [];
   if ((s.type ?? 'Opaque') !== (old.type ?? 'Opaque')) causes.push(invalid(FieldPath.root('type'), s.type ?? '', 'field is immutable'));
-  if (old.immutable === true) {
-    if (s.immutable !== true) causes.push(forbidden(FieldPath.root('immutable'), 'field is immutable when `immutable` is set'));
-    if (!sameData(s.data, old.data)) causes.push(forbidden(FieldPath.root('data'), 'field is immutable when `immutable` is set'));
-  }
-  return causes;
-}
-
-function sameData(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-  const ka = Object.keys(a ?? {});
-  if (ka.length !== Object.keys(b ?? {}).length) return false;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(b ?? {}, k) && a?.[k] === b?.[k]);
+  return [...causes, ...immutableDataCauses(s, old, ['data'])];
 }
 
 /**
