@@ -1,22 +1,62 @@
 // The ReplicaSet controller for real: a real etcd and API server, hollow nodes (pods bound to
 // them turn Running and Ready; their graceful deletions finish as a kubelet's would), the real
 // scheduler in this process, the controller with the controller-manager's own token, and the
-// real kubectl 1.33. A pods watch of the suite's own counts every create and delete, so "never
-// over-create while the watch lags" is checked on what the API server actually did.
+// real kubectl 1.33. The controller's watches deliver every event WATCH_LAG_MS late (its
+// lists are on time), as a loaded API server's would, while the suite's own pods watch, on time,
+// counts every create and delete: so "never over-create or over-delete while the watch lags"
+// is checked on what the API server actually did.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplicaSet } from '../../api/types/apps.js';
 import type { Pod } from '../../api/types/core.js';
-import { Informer, listWatch } from '../../client/informer.js';
+import type { KubeObject } from '../../api/types/meta.js';
+import { Informer, listWatch, type ListWatch } from '../../client/informer.js';
 import { RestClient, type ResourceClient } from '../../client/rest.js';
 import { isPodActive } from '../../controllers/active-pods.js';
 import { controllerRefOf } from '../../controllers/controller-ref.js';
 import { ReplicaSetController } from '../../controllers/replicaset/controller.js';
+import { SharedInformers } from '../../controllers/shared-informers.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
 import { startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { eventually } from '../fixtures/eventually.js';
 import { startHollowNodes, type HollowNodes } from '../fixtures/hollow-nodes.js';
 
 const ns = 'default';
+const WATCH_LAG_MS = 300;
+
+/** `source`'s events, each handed on `ms` after it arrived, in order. */
+async function* late<E>(source: AsyncIterable<E>, ms: number): AsyncIterable<E> {
+  const held: { at: number; event: E }[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  void (async () => {
+    try {
+      for await (const event of source) {
+        held.push({ at: Date.now() + ms, event });
+        wake?.();
+      }
+    } catch {
+      // the informer sees the watch end and watches again
+    } finally {
+      ended = true;
+      wake?.();
+    }
+  })();
+  for (;;) {
+    const next = held[0];
+    if (next) {
+      const wait = next.at - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      held.shift();
+      yield next.event;
+    } else if (ended) return;
+    else await new Promise<void>((r) => (wake = r));
+  }
+}
+
+const lagging = <T extends KubeObject>(lw: ListWatch<T>): ListWatch<T> => ({
+  list: (signal) => lw.list(signal),
+  watch: async (rv, signal) => late(await lw.watch(rv, signal), WATCH_LAG_MS),
+});
 
 function replicaSet(name: string, replicas: number, o: { minReadySeconds?: number; serviceAccountName?: string } = {}): ReplicaSet {
   return {
@@ -91,13 +131,20 @@ describe('ReplicaSet controller', () => {
   let nodes: HollowNodes;
   let ledger: PodLedger;
   let controller: ReplicaSetController;
+  let informers: SharedInformers;
   const schedulerStop = new AbortController();
   let schedulerDone: Promise<void> | undefined;
 
   const startController = async () => {
-    const c = new ReplicaSetController({ client: manager, workers: 5 });
+    // What a new controller-manager process would have: informers of its own, listing afresh.
+    informers = new SharedInformers({ listWatch: (r) => lagging(listWatch(r)) });
+    const c = new ReplicaSetController({ client: manager, informers, workers: 5 });
     await c.start();
     return c;
+  };
+  const stopController = async () => {
+    await controller.stop();
+    await informers.stop();
   };
   const rsNamed = (name: string) => replicaSets.get(name, { namespace: ns });
   /** The ReplicaSet's status once it reports `replicas` ready pods for its current generation, and the watch agrees. */
@@ -133,7 +180,7 @@ describe('ReplicaSet controller', () => {
     controller = await startController();
   });
   afterAll(async () => {
-    await controller?.stop();
+    if (controller) await stopController();
     schedulerStop.abort();
     await schedulerDone;
     await ledger?.informer.stop();
@@ -209,7 +256,7 @@ describe('ReplicaSet controller', () => {
     await replicaSets.create(replicaSet('restart', 40));
     // Slow start creates 1, 2, 4, 8, ...: stop the controller once a few are there.
     await eventually(() => ledger.count(ledger.created, 'restart') >= 3, 'the scale-up to begin', 30_000, { intervalMs: 5 });
-    await controller.stop();
+    await stopController();
     const before = ledger.count(ledger.created, 'restart');
     expect(before).toBeLessThan(40);
     // A new controller on the same cluster: no expectations, only what the API server holds.
