@@ -5,11 +5,13 @@
 // lists are on time), as a loaded API server's would, while the suite's own pods watch, on time,
 // counts every create and delete: so "never over-create or over-delete while the watch lags"
 // is checked on what the API server actually did.
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplicaSet } from '../../api/types/apps.js';
 import type { Pod } from '../../api/types/core.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import { Informer, listWatch, type ListWatch } from '../../client/informer.js';
+import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient, type ResourceClient } from '../../client/rest.js';
 import { isPodActive } from '../../controllers/active-pods.js';
 import { controllerRefOf } from '../../controllers/controller-ref.js';
@@ -19,6 +21,7 @@ import { Scheduler } from '../../scheduler/scheduler.js';
 import { startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { eventually } from '../fixtures/eventually.js';
 import { startHollowNodes, type HollowNodes } from '../fixtures/hollow-nodes.js';
+import { startSkiff } from '../fixtures/process.js';
 
 const ns = 'default';
 const WATCH_LAG_MS = 300;
@@ -285,5 +288,26 @@ describe('ReplicaSet controller', () => {
     await admin.serviceAccounts.create({ metadata: { name: 'builder', namespace: ns } }, { namespace: ns });
     const fixed = await converged('denied', 2);
     expect(fixed.status?.conditions).toBeUndefined();
+  });
+
+  it('runs in `skiff controller-manager`; one killed -9 in the middle of a scale-up is followed by one that makes no extra pods', async () => {
+    // The in-process controller steps aside: one controller per cluster.
+    await stopController();
+    const kubeconfig = path.join(cluster.dir, 'controller-manager.kubeconfig');
+    await writeKubeconfig(kubeconfig, buildKubeconfig({ server: cluster.api.url, token: cluster.api.controllerManagerToken, name: 'controller-manager' }));
+    const start = () => startSkiff(['controller-manager', `--kubeconfig=${kubeconfig}`, '--concurrent-replicaset-syncs=2']);
+    let proc = start();
+    try {
+      await replicaSets.create(replicaSet('process', 60));
+      await eventually(() => ledger.count(ledger.created, 'process') >= 3, 'the scale-up to begin', 30_000, { intervalMs: 5 });
+      await proc.kill9();
+      expect(ledger.count(ledger.created, 'process')).toBeLessThan(60);
+      proc = start();
+      await converged('process', 60);
+      expect(ledger.count(ledger.created, 'process')).toBe(60);
+      expect(ledger.count(ledger.went, 'process')).toBe(0);
+    } finally {
+      await proc.stop(5000);
+    }
   });
 });
