@@ -204,6 +204,12 @@ describe('ReplicaSet controller', () => {
       expect(p.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: created.metadata.uid, controller: true, blockOwnerDeletion: true }]);
     }
     expect(ledger.count(ledger.created, 'web')).toBe(5);
+    const events = await eventually(async () => {
+      const made = (await admin.events.list({ namespace: ns })).items.filter((e) => e.involvedObject.kind === 'ReplicaSet' && e.involvedObject.name === 'web' && e.reason === 'SuccessfulCreate');
+      return made.length === 5 && made;
+    }, 'five SuccessfulCreate events');
+    expect(events.map((e) => e.message).sort()).toEqual(pods.map((p) => `Created pod: ${p.metadata.name}`).sort());
+    expect(events[0]?.source?.component).toBe('replicaset-controller');
 
     const victim = pods[0]?.metadata.name ?? '';
     await admin.pods.delete(victim, { namespace: ns });
