@@ -262,22 +262,22 @@ describe('ReplicaSet controller', () => {
   });
 
   it('a controller restarted in the middle of a scale-up makes no extra pods', async () => {
-    await replicaSets.create(replicaSet('restart', 40));
+    await replicaSets.create(replicaSet('restart', 80));
     // Slow start creates 1, 2, 4, 8, ...: stop the controller once a few are there.
     await eventually(() => ledger.count(ledger.created, 'restart') >= 3, 'the scale-up to begin', 30_000, { intervalMs: 5 });
     await stopController();
     const before = ledger.count(ledger.created, 'restart');
-    expect(before).toBeLessThan(40);
+    expect(before).toBeLessThan(80);
     // A new controller on the same cluster: no expectations, only what the API server holds.
     controller = await startController();
-    await converged('restart', 40);
+    await converged('restart', 80);
     await controller.idle();
-    expect(ledger.count(ledger.created, 'restart')).toBe(40);
+    expect(ledger.count(ledger.created, 'restart')).toBe(80);
     expect(ledger.count(ledger.went, 'restart')).toBe(0);
   });
 
   it('reports ready pods available only after minReadySeconds, and ReplicaFailure while pods cannot be created', async () => {
-    await replicaSets.create(replicaSet('slow', 2, { minReadySeconds: 3 }));
+    await replicaSets.create(replicaSet('slow', 2, { minReadySeconds: 5 }));
     const waiting = await eventually(async () => {
       const s = (await rsNamed('slow')).status;
       return s?.readyReplicas === 2 && s;
