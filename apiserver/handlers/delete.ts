@@ -16,6 +16,7 @@ import { DELETE, type UpdateResult } from '../storage/etcd-store.js';
 import { secondsAfter, timestamp } from '../strategy.js';
 import { checkBound, intParam, keyOf, refOf, send } from './common.js';
 import { queryBool } from '../../api/query.js';
+import { deletionFinalizers } from '../../api/garbage-collection.js';
 
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
@@ -87,9 +88,13 @@ export function planDeletion(rc: RequestContext, current: KubeObject, opts: Dele
   checkPreconditions(rc, current, opts);
   const grace = gracePeriod(rc, current, opts);
   const meta = current.metadata;
+  // A second graceful delete may shorten the wait, never lengthen it, nor change the propagation.
+  if (grace > 0 && meta.deletionTimestamp && (meta.deletionGracePeriodSeconds ?? 0) <= grace) return current;
+  // propagationPolicy: the finalizers through which the garbage collector orphans or deletes dependents first.
+  const finalizers = deletionFinalizers(meta.finalizers, opts);
+  if (finalizers?.length) meta.finalizers = finalizers;
+  else if (finalizers) delete meta.finalizers;
   if (grace > 0) {
-    // A second graceful delete may shorten the wait, never lengthen it.
-    if (meta.deletionTimestamp && (meta.deletionGracePeriodSeconds ?? 0) <= grace) return current;
     meta.deletionTimestamp = timestamp(secondsAfter(now, grace));
     meta.deletionGracePeriodSeconds = grace;
     return current;
