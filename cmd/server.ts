@@ -74,6 +74,7 @@ async function runScheduler(o: SchedulerFlags, signal: AbortSignal): Promise<voi
 async function runControllerManager(o: ControllerManagerFlags, signal: AbortSignal): Promise<void> {
   const { NodeLifecycleController } = await import('../controllers/node-lifecycle/controller.js');
   const { ServiceAccountController } = await import('../controllers/service-account/controller.js');
+  const { GarbageCollector } = await import('../controllers/garbage-collector/controller.js');
   const { parseGoDuration } = await import('../api/duration.js');
   const { connectionFromKubeconfig, RestClient } = await clients();
   const log = createLogger('controller-manager');
@@ -82,10 +83,11 @@ async function runControllerManager(o: ControllerManagerFlags, signal: AbortSign
     await elected(client, o.leaderElect, 'kube-controller-manager', log, signal, async (s) => {
       const nodes = new NodeLifecycleController({ client, gracePeriodMs: parseGoDuration(o.nodeMonitorGracePeriod), monitorPeriodMs: parseGoDuration(o.nodeMonitorPeriod), logger: log });
       const serviceAccounts = new ServiceAccountController({ client, logger: log });
-      await Promise.all([nodes.start(s), serviceAccounts.start(s)]);
-      log.info('node lifecycle and service account controllers started');
+      const garbageCollector = new GarbageCollector({ client, logger: log });
+      await Promise.all([nodes.start(s), serviceAccounts.start(s), garbageCollector.start(s)]);
+      log.info('node lifecycle, service account and garbage collector controllers started');
       await new Promise<void>((resolve) => (s.aborted ? resolve() : s.addEventListener('abort', () => resolve(), { once: true })));
-      await Promise.all([nodes.stop(), serviceAccounts.stop()]);
+      await Promise.all([nodes.stop(), serviceAccounts.stop(), garbageCollector.stop()]);
     });
   } finally {
     client.close();
