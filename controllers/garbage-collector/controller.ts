@@ -7,7 +7,7 @@
 // owner from its dependents' ownerReferences, then its `orphan` finalizer.
 import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
-import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER, isDeletingDependents } from '../../api/garbage-collection.js';
+import { ORPHAN_FINALIZER, isDeletingDependents, type FOREGROUND_FINALIZER } from '../../api/garbage-collection.js';
 import { KINDS } from '../../api/kinds/index.js';
 import { resourceForKind, type ResourceInfo } from '../../api/resources.js';
 import type { KubeObject, OwnerReference } from '../../api/types/meta.js';
