@@ -92,6 +92,10 @@ describe('authorize', () => {
     expect(can('update', '', 'namespaces', { subresource: 'finalize', namespace: undefined })).toBe(false);
     expect(can('deletecollection', '', 'configmaps', { name: undefined })).toBe(false);
     expect(can('create', '', 'secrets', { name: undefined })).toBe(false);
+    // The finalizers of what the workload controllers own, for their blockOwnerDeletion references; no other kind's.
+    expect(can('update', 'apps', 'replicasets', { subresource: 'finalizers' })).toBe(true);
+    expect(can('update', 'batch', 'jobs', { subresource: 'finalizers' })).toBe(true);
+    expect(can('update', '', 'configmaps', { subresource: 'finalizers' })).toBe(false);
   });
 
   it('allows discovery to authenticated users and only public info to anonymous ones', () => {

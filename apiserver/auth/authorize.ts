@@ -85,6 +85,9 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
     // system:controller:generic-garbage-collector, whose resource `*` skiff cuts down to the
     // objects themselves: no subresource (nodes/proxy, pods/log, .../status) is the collector's.
     { verbs: ['get', 'patch', 'update', 'delete'], apiGroups: ['*'], resources: RESOURCES.map((r) => r.plural) },
+    // The workload controllers' roles let each set blockOwnerDeletion on what it makes
+    // (OwnerReferencesPermissionEnforcement asks for update of the owner's finalizers).
+    { verbs: ['update'], apiGroups: ['apps', 'batch'], resources: ['replicasets/finalizers', 'deployments/finalizers', 'daemonsets/finalizers', 'jobs/finalizers', 'cronjobs/finalizers'] },
   ],
 };
 
