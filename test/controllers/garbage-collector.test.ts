@@ -28,6 +28,8 @@ describe.skipIf(!haveKubectl)('garbage collector', () => {
   const find = (r: ResourceClient<KubeObject>, name: string, namespace = NS) => r.get(name, { namespace }).catch((e: unknown) => (isApiError(e, 'NotFound') ? undefined : Promise.reject(e)));
   const gone = async (r: ResourceClient<KubeObject>, name: string, namespace = NS) => (await find(r, name, namespace)) === undefined;
   const waitGone = (r: ResourceClient<KubeObject>, name: string, namespace = NS) => eventually(() => gone(r, name, namespace), `${r.info.plural} ${namespace}/${name} gone`, 20_000);
+  // A controller's reference, as the Deployment and ReplicaSet controllers write them.
+  const ref = (o: KubeObject): OwnerReference => ({ apiVersion: o.apiVersion ?? '', kind: o.kind ?? '', name: o.metadata.name ?? '', uid: o.metadata.uid ?? '', controller: true, blockOwnerDeletion: true });
   const release = (name: string) => configMaps.patch(name, { metadata: { finalizers: null } }, { namespace: NS });
 
   beforeAll(async () => {
@@ -198,6 +200,32 @@ describe.skipIf(!haveKubectl)('garbage collector', () => {
     expect((await find(pods, 'graceful'))?.metadata.uid).toBe(created.metadata.uid);
     await pods.delete('graceful', { namespace: NS, gracePeriodSeconds: 0 });
     await waitGone(pods, 'graceful');
+  });
+
+  it('kubectl delete deployment leaves no ReplicaSet or pod; with --cascade=orphan they stay', async () => {
+    const replicaSets = admin.resourceByName('replicasets', 'apps');
+    const kubectl = (args: string[]) => cluster.kubectl(['-n', NS, ...args], { version: '1.33' });
+    for (const name of ['web', 'kept']) {
+      expect((await kubectl(['create', 'deployment', name, '--image=nginx:1.27'])).code).toBe(0);
+      const deployment = await admin.resourceByName('deployments', 'apps').get(name, { namespace: NS });
+      const labels = { app: name, 'pod-template-hash': 'abc' };
+      const rs = await replicaSets.create({
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: { name: `${name}-abc`, namespace: NS, labels, ownerReferences: [ref(deployment)] },
+        spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.27' }] } } },
+      } as KubeObject, { namespace: NS });
+      await pod(`${name}-abc-1`, [ref(rs)]);
+    }
+    expect((await kubectl(['delete', 'deployment', 'web'])).stdout).toBe('deployment.apps "web" deleted\n');
+    await waitGone(replicaSets, 'web-abc');
+    await waitGone(pods, 'web-abc-1');
+
+    expect((await kubectl(['delete', 'deployment', 'kept', '--cascade=orphan'])).stdout).toBe('deployment.apps "kept" deleted\n');
+    await waitGone(admin.resourceByName('deployments', 'apps'), 'kept');
+    await gc.idle();
+    expect((await find(replicaSets, 'kept-abc'))?.metadata.ownerReferences ?? []).toEqual([]);
+    expect((await find(pods, 'kept-abc-1'))?.metadata.ownerReferences?.map((r) => r.name)).toEqual(['kept-abc']);
   });
 
   it.each(['1.33', '1.27'])('kubectl %s delete --cascade=orphan keeps the dependents; --cascade=foreground waits for them', async (version) => {
