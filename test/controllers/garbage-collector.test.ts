@@ -30,6 +30,7 @@ describe.skipIf(!haveKubectl)('garbage collector', () => {
   const waitGone = (r: ResourceClient<KubeObject>, name: string, namespace = NS) => eventually(() => gone(r, name, namespace), `${r.info.plural} ${namespace}/${name} gone`, 20_000);
   // A controller's reference, as the Deployment and ReplicaSet controllers write them.
   const ref = (o: KubeObject): OwnerReference => ({ apiVersion: o.apiVersion ?? '', kind: o.kind ?? '', name: o.metadata.name ?? '', uid: o.metadata.uid ?? '', controller: true, blockOwnerDeletion: true });
+  const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
   const release = (name: string) => configMaps.patch(name, { metadata: { finalizers: null } }, { namespace: NS });
 
   beforeAll(async () => {
@@ -168,6 +169,9 @@ describe.skipIf(!haveKubectl)('garbage collector', () => {
     const both = await del('/q-owner', { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Orphan', orphanDependents: true });
     expect(both.status).toBe(422);
     expect(both.body.details?.causes?.[0]).toMatchObject({ field: 'propagationPolicy', message: expect.stringContaining('orphanDependents and deletionPropagation cannot be both set') });
+    // A writer may set either finalizer itself, not both.
+    const bothFinalizers = await failure(configMap('q-both', undefined, ['orphan', 'foregroundDeletion']));
+    expect(bothFinalizers).toMatchObject({ code: 422, details: { causes: [expect.objectContaining({ field: 'metadata.finalizers', message: expect.stringContaining('finalizer orphan and foregroundDeletion cannot be both set') })] } });
     const orphaned = await del('/q-owner?propagationPolicy=Orphan');
     expect(orphaned.status).toBe(200);
     expect(orphaned.body.metadata.finalizers).toEqual(['orphan']);
@@ -200,6 +204,23 @@ describe.skipIf(!haveKubectl)('garbage collector', () => {
     expect((await find(pods, 'graceful'))?.metadata.uid).toBe(created.metadata.uid);
     await pods.delete('graceful', { namespace: NS, gracePeriodSeconds: 0 });
     await waitGone(pods, 'graceful');
+  });
+
+  it('a collector started after the deletions finishes them: an orphaning owner and a dependent of a gone owner', async () => {
+    await gc.stop();
+    const owner = await configMap('late-owner');
+    const gone = await configMap('late-gone');
+    await configMap('late-dep', [ownerRef(owner)]);
+    await configMap('late-garbage', [ownerRef(gone)]);
+    await configMaps.delete('late-owner', { namespace: NS, propagationPolicy: 'Orphan' });
+    await configMaps.delete('late-gone', { namespace: NS });
+    await gc.idle();
+    expect((await find(configMaps, 'late-owner'))?.metadata.finalizers).toEqual(['orphan']);
+    gc = new GarbageCollector({ client: manager });
+    await gc.start();
+    await waitGone(configMaps, 'late-owner');
+    await waitGone(configMaps, 'late-garbage');
+    expect((await find(configMaps, 'late-dep'))?.metadata.ownerReferences ?? []).toEqual([]);
   });
 
   it('kubectl delete deployment leaves no ReplicaSet or pod; with --cascade=orphan they stay', async () => {
