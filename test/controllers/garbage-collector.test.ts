@@ -1,14 +1,17 @@
 // The garbage collector against a real API server on a real etcd, running with the
 // controller-manager's own token (so its role is proven too), and the real kubectl:
 // ConfigMaps and pods owned by ConfigMaps, deleted with each propagationPolicy.
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isApiError } from '../../api/errors.js';
 import type { Event } from '../../api/types/core.js';
 import type { KubeObject, OwnerReference, Status } from '../../api/types/meta.js';
+import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient, type ResourceClient } from '../../client/rest.js';
 import { GarbageCollector } from '../../controllers/garbage-collector/controller.js';
 import { haveKubectl, startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { eventually } from '../fixtures/eventually.js';
+import { startSkiff } from '../fixtures/process.js';
 
 const NS = 'gc';
 
@@ -221,6 +224,24 @@ describe.skipIf(!haveKubectl)('garbage collector', () => {
     await waitGone(configMaps, 'late-owner');
     await waitGone(configMaps, 'late-garbage');
     expect((await find(configMaps, 'late-dep'))?.metadata.ownerReferences ?? []).toEqual([]);
+  });
+
+  it('runs in `skiff controller-manager`', async () => {
+    await gc.stop();
+    const kubeconfig = path.join(cluster.dir, 'controller-manager.kubeconfig');
+    await writeKubeconfig(kubeconfig, buildKubeconfig({ server: cluster.api.url, token: cluster.api.controllerManagerToken, name: 'controller-manager' }));
+    const proc = startSkiff(['controller-manager', `--kubeconfig=${kubeconfig}`]);
+    try {
+      await eventually(() => proc.output().includes('garbage collector controllers started'), 'the controller-manager started', 30_000);
+      const owner = await configMap('proc-owner');
+      await configMap('proc-dep', [ownerRef(owner)]);
+      await configMaps.delete('proc-owner', { namespace: NS });
+      await waitGone(configMaps, 'proc-dep');
+    } finally {
+      await proc.stop();
+    }
+    gc = new GarbageCollector({ client: manager });
+    await gc.start();
   });
 
   it('kubectl delete deployment leaves no ReplicaSet or pod; with --cascade=orphan they stay', async () => {
