@@ -11,7 +11,7 @@ import { RestClient, type ResourceClient } from '../../client/rest.js';
 import { GarbageCollector } from '../../controllers/garbage-collector/controller.js';
 import { haveKubectl, startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { eventually } from '../fixtures/eventually.js';
-import { startSkiff } from '../fixtures/process.js';
+import { outputsOf, startSkiff } from '../fixtures/process.js';
 
 const NS = 'gc';
 
@@ -237,6 +237,14 @@ describe.skipIf(!haveKubectl)('garbage collector', () => {
       await configMap('proc-dep', [ownerRef(owner)]);
       await configMaps.delete('proc-owner', { namespace: NS });
       await waitGone(configMaps, 'proc-dep');
+      // `skiff delete --cascade`, as kubectl's.
+      const kept = await configMap('cli-owner');
+      await configMap('cli-dep', [ownerRef(kept)]);
+      const skiff = async (...args: string[]) => outputsOf(startSkiff([...args, '-n', NS, `--kubeconfig=${cluster.env.KUBECONFIG}`]));
+      expect(await skiff('delete', 'configmap', 'cli-owner', '--cascade=orphan')).toMatchObject({ code: 0, out: 'configmap "cli-owner" deleted\n' });
+      expect(await gone(configMaps, 'cli-owner')).toBe(true);
+      expect((await find(configMaps, 'cli-dep'))?.metadata.ownerReferences ?? []).toEqual([]);
+      expect(await skiff('delete', 'configmap', 'cli-dep', '--cascade=sideways')).toMatchObject({ code: 1, err: expect.stringContaining('invalid cascade value (sideways). Must be "background", "foreground", or "orphan".') });
     } finally {
       await proc.stop();
     }
