@@ -136,7 +136,9 @@ export class GarbageCollector {
       action = planAttemptToDelete({ finalizers: latest.metadata.finalizers ?? [], references, dependents });
     }
     await this.#carryOut(action, node, latest);
-    if (!this.graph.node(uid)?.observed && this.graph.node(uid)) throw new NotObservedYet(uid);
+    // Found by a GET but not yet seen by an informer: looked at again until it is (Kubernetes issue 56121).
+    const now = this.graph.node(uid);
+    if (now && !now.observed) throw new NotObservedYet(uid);
   }
 
   #record(d: GraphNode, ownerUid: string): DependentRecord {
