@@ -115,8 +115,9 @@ export async function deleteObject(ctx: ApiContext, rc: RequestContext, req: Req
     send(res, 200, await wouldDelete(ctx, rc, keyOf(ctx, rc), opts), rc);
     return;
   }
-  const { object } = await ctx.store.guaranteedUpdate(keyOf(ctx, rc), refOf(rc), (cur) => planDeletion(rc, cur, opts));
-  send(res, 200, object, rc);
+  const { object, deleted } = await ctx.store.guaranteedUpdate(keyOf(ctx, rc), refOf(rc), (cur) => planDeletion(rc, cur, opts));
+  // Kubernetes answers 202 to the old orphanDependents=false when the object has to wait.
+  send(res, !deleted && opts.orphanDependents === false ? 202 : 200, object, rc);
 }
 
 /** A dry run: every check a deletion makes, on the stored object, and the object as the deletion would leave it; nothing written. */

@@ -186,6 +186,10 @@ describe.skipIf(!haveKubectl)('garbage collector', () => {
     await configMap('q-old-dep', [ownerRef(old)]);
     expect((await del('/q-old?orphanDependents=false')).status).toBe(200);
     await waitGone(configMaps, 'q-old-dep');
+    // ... answered 202 Accepted, as Kubernetes does, when the object has to wait for a finalizer.
+    await configMap('q-held', undefined, ['example.com/hold']);
+    expect((await del('/q-held?orphanDependents=false')).status).toBe(202);
+    await release('q-held');
 
     // A collection: each object deleted as a single DELETE with these options would be.
     const owners = await Promise.all(['c1', 'c2'].map((n) => configMaps.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `coll-${n}`, namespace: NS, labels: { set: 'coll' } } }, { namespace: NS })));
