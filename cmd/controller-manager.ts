@@ -1,5 +1,5 @@
 // `skiff controller-manager --kubeconfig F [--leader-elect] [--node-monitor-grace-period 40s]`:
-// the cluster's controllers (the node lifecycle, ServiceAccount and ReplicaSet controllers), one
+// the cluster's controllers (the node lifecycle, ServiceAccount and ReplicaSet controllers, the garbage collector), one
 // active replica at a time when leader election is on. Controllers share one informer per resource.
 import { Command } from 'commander';
 import type { Logger } from 'pino';
@@ -12,6 +12,7 @@ import { NodeLifecycleController } from '../controllers/node-lifecycle/controlle
 import { ServiceAccountController } from '../controllers/service-account/controller.js';
 import { ReplicaSetController } from '../controllers/replicaset/controller.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
+import { GarbageCollector } from '../controllers/garbage-collector/controller.js';
 import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
 
@@ -35,16 +36,17 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
   const serviceAccounts = new ServiceAccountController({ client, logger: log });
   const informers = new SharedInformers();
   const replicaSets = new ReplicaSetController({ client, informers, workers: o.concurrentReplicasetSyncs, logger: log });
-  await Promise.all([nodes.start(signal), serviceAccounts.start(signal), replicaSets.start(signal)]);
-  log.info('node lifecycle, service account and replica set controllers started');
+  const garbageCollector = new GarbageCollector({ client, informers, logger: log });
+  await Promise.all([nodes.start(signal), serviceAccounts.start(signal), replicaSets.start(signal), garbageCollector.start(signal)]);
+  log.info({ controllers: ['node-lifecycle', 'serviceaccount', 'replicaset', 'garbage-collector'] }, 'controllers started');
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-  await Promise.all([nodes.stop(), serviceAccounts.stop(), replicaSets.stop()]);
+  await Promise.all([nodes.stop(), serviceAccounts.stop(), replicaSets.stop(), garbageCollector.stop()]);
   await informers.stop();
 }
 
 export function controllerManagerCommand(): Command {
   return new Command('controller-manager')
-    .description('run the cluster controllers (node lifecycle, service accounts, replica sets)')
+    .description('run the cluster controllers (node lifecycle, service accounts, replica sets, garbage collector)')
     .requiredOption('--kubeconfig <file>', 'kubeconfig to reach the API server')
     .option('--leader-elect', 'elect one active replica through a Lease in kube-system', false)
     .option('--node-monitor-grace-period <d>', 'how long a node may be silent before it is Unknown', '40s')
