@@ -55,7 +55,7 @@ export function validateJob(job: Job): StatusCause[] {
   if (spec.manualSelector !== true && labels) {
     const meta = path.child('template', 'metadata', 'labels');
     const want = (keys: string[], value: string | undefined) => {
-      for (const k of keys) if (labels[k] !== value) causes.push(invalid(meta.key(k), labels[k], `must be '${value ?? ''}'`));
+      for (const k of keys) if (labels[k] !== value) causes.push(invalid(meta.bracketKey(k), labels[k], `must be '${value ?? ''}'`));
     };
     want(JOB_NAME_LABELS, job.metadata.name);
     want(CONTROLLER_UID_LABELS, job.metadata.uid);
