@@ -2,20 +2,12 @@
 // controller runs: these are the API's answers): create deployment (a protobuf body), get
 // deploy's columns, scale through /scale, set image, rollout pause/resume, apply of a
 // manifest, explain, and bad manifests refused with the field path.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveKubectl, KUBECTL, startKubectlCluster, type KubectlCluster } from './kubectl-harness.js';
+import { describe, expect, it } from 'vitest';
+import { kubectl133Suite } from './kubectl-133.js';
+import { haveKubectl, KUBECTL } from './kubectl-harness.js';
 
 if (!haveKubectl) console.warn(`kubectl not found at ${KUBECTL}: skipping the kubectl Deployment suite (test/compat/kubectl-deployment.test.ts)`);
 
-let cluster: KubectlCluster;
-
-const run = (args: string[], stdin?: string) => cluster.kubectl(args, { version: '1.33', stdin });
-async function ok(...args: string[]): Promise<string> {
-  const r = await run(args);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-const jsonpath = (what: string, path: string) => ok('get', what, '-o', `jsonpath=${path}`);
 
 function manifest(name: string, opts: { labels?: string; restartPolicy?: string; image?: string } = {}): string {
   return `apiVersion: apps/v1
@@ -40,13 +32,7 @@ spec:
 }
 
 describe.skipIf(!haveKubectl)('kubectl 1.33 and Deployments', () => {
-  beforeAll(async () => {
-    cluster = await startKubectlCluster();
-  }, 60_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const { run, ok, jsonpath } = kubectl133Suite();
 
   it('create deployment, get deploy (NAME READY UP-TO-DATE AVAILABLE AGE, wide adds CONTAINERS IMAGES SELECTOR)', async () => {
     expect(await ok('create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=3')).toBe('deployment.apps/web created\n');
