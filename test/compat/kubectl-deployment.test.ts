@@ -45,6 +45,14 @@ describe.skipIf(!haveKubectl)('kubectl 1.33 and Deployments', () => {
     expect(await jsonpath('deploy/web', '{.spec.strategy.rollingUpdate.maxSurge} {.spec.revisionHistoryLimit} {.spec.progressDeadlineSeconds}')).toBe('25% 10 600');
   });
 
+  it('get all lists the Deployment (category all); describe prints its strategy', async () => {
+    expect(await ok('get', 'all')).toMatch(/^deployment\.apps\/web\s+0\/3\s+0\s+0\s+\d+s\s*$/m);
+    const described = await ok('describe', 'deployment', 'web');
+    expect(described).toMatch(/^Selector:\s+app=web$/m);
+    expect(described).toMatch(/^StrategyType:\s+RollingUpdate$/m);
+    expect(described).toMatch(/^RollingUpdateStrategy:\s+25% max unavailable, 25% max surge$/m);
+  });
+
   it('scale deployment writes spec.replicas through /scale; set image changes the template; rollout pause and resume patch spec.paused', async () => {
     expect(await ok('scale', 'deployment', 'web', '--replicas=5')).toBe('deployment.apps/web scaled\n');
     expect(await jsonpath('deploy/web', '{.spec.replicas}')).toBe('5');
