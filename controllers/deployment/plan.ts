@@ -120,8 +120,10 @@ function resize(ws: WorkingSet, now: string): undefined {
 function finish(ws: WorkingSet, s: Split, now: string): number | undefined {
   const { newRS, oldRSs } = current(ws, s.newRS, s.oldRSs);
   const r = rolloutStatus([...oldRSs, newRS], newRS, ws.deployment, now);
+  // A status write brings the Deployment back through the watch; only an unchanged one needs a timer.
+  const unchanged = isDeepStrictEqual(normalizeStatus(ws.deployment.status), normalizeStatus(r.status));
   writeStatus(ws, r.status);
-  return r.requeueAfterMs;
+  return unchanged ? r.requeueAfterMs : undefined;
 }
 
 function rolloutRolling(ws: WorkingSet, now: string): number | undefined {
