@@ -81,6 +81,8 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
     { verbs: ['list', 'get', 'delete'], apiGroups: [CORE], resources: ['pods'] },
     // system:controller:service-account-controller (its list and watch are the rule above)
     { verbs: ['create'], apiGroups: [CORE], resources: ['serviceaccounts'] },
+    // system:controller:replicaset-controller: makes pods from templates, adopts and releases them
+    { verbs: ['create', 'patch'], apiGroups: [CORE], resources: ['pods'] },
   ],
 };
 

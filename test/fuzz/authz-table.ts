@@ -73,6 +73,8 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     // system:controller:service-account-controller: creates `default` in each namespace
     // (listing and watching namespaces and serviceaccounts is the rule for every resource above)
     { verbs: ['create'], resources: ['serviceaccounts'] },
+    // system:controller:replicaset-controller: creates pods, adopts and releases them (patch)
+    { verbs: ['create', 'patch'], resources: ['pods'] },
   ],
 };
 
