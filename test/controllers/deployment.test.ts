@@ -104,6 +104,7 @@ describe('Deployment controller with kubectl 1.33', () => {
           s?.availableReplicas === replicas &&
           progressing?.reason === 'NewReplicaSetAvailable' &&
           watcher.podsOf(name).filter(isPodReady).length === replicas &&
+          watcher.replicaSetsOf(name).reduce((n, rs) => n + (rs.spec.replicas ?? 0), 0) === replicas &&
           d
         );
       },
