@@ -78,7 +78,7 @@ export function syncNewReplicaSet(ws: WorkingSet, oldRSs: readonly ReplicaSet[],
   fresh.metadata.annotations = newReplicaSetAnnotations(d, fresh, newRevision, false) ?? {};
   const created = ws.create(fresh);
   const size = specReplicas(created);
-  if (size > 0) ws.events.push({ type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled up replica set ${created.metadata.name ?? ''} from 0 to ${size}` });
+  if (size > 0) ws.events.push({ type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled up replica set ${created.metadata.name ?? ''} to ${size}` });
   setDeploymentRevision(d, String(newRevision));
   if (hasProgressDeadline(d)) {
     setCondition(d.status, newCondition(PROGRESSING, 'True', REASON.newReplicaSetCreated, `Created new replica set "${created.metadata.name ?? ''}"`, now));

@@ -78,7 +78,7 @@ export class WorkingSet {
     const next = this.change({ ...current, metadata: { ...current.metadata, annotations }, spec: { ...current.spec, replicas: size } });
     if (from !== size) {
       const op = operation ?? (from < size ? 'up' : 'down');
-      this.events.push({ type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ${op} replica set ${current.metadata.name ?? ''} from ${from} to ${size}` });
+      this.events.push({ type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled ${op} replica set ${current.metadata.name ?? ''} to ${size} from ${from}` });
     }
     return next;
   }
