@@ -4,6 +4,7 @@
 // may change, and when generation moves (on spec changes only). What is particular to a kind
 // (its fresh status, its grace period) is in its declaration (api/kinds/).
 import { randomUUID } from 'node:crypto';
+import { kindDefinition } from '../api/kinds/index.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { KubeObject, ObjectMeta } from '../api/types/meta.js';
 
@@ -85,9 +86,9 @@ export function prepareForUpdate(r: ResourceInfo, subresource: string | undefine
     if (o.status === undefined) delete n.status;
     else n.status = o.status;
   }
-  if ('spec' in n || 'spec' in o) {
-    if (!sameJson(n.spec, o.spec)) meta.generation = (o.metadata.generation ?? 1) + 1;
-  }
+  const moved = kindDefinition(r.kind)?.strategy?.generationChanged?.({ ...n, metadata: meta }, o) ?? false;
+  if (('spec' in n || 'spec' in o) && !sameJson(n.spec, o.spec)) meta.generation = (o.metadata.generation ?? 1) + 1;
+  else if (moved) meta.generation = (o.metadata.generation ?? 1) + 1;
   n.metadata = meta;
   return n;
 }

@@ -96,6 +96,18 @@ function minimalOf(s: JsonSchema, name?: string): unknown {
   }
 }
 
+const podTemplate = (restartPolicy: string) => ({ metadata: { labels: { app: 'fuzz' } }, spec: { restartPolicy, containers: [{ name: 'fuzz', image: 'busybox' }] } });
+const selected = (restartPolicy: string) => ({ selector: { matchLabels: { app: 'fuzz' } }, template: podTemplate(restartPolicy) });
+
+/** What validation needs beyond the schema, by kind: a workload's selector matching its template's labels. */
+const KIND_SPECS: Record<string, Record<string, unknown>> = {
+  ReplicaSet: selected('Always'),
+  Deployment: selected('Always'),
+  DaemonSet: selected('Always'),
+  Job: { template: podTemplate('Never') },
+  CronJob: { schedule: '*/1 * * * *', jobTemplate: { spec: { template: podTemplate('OnFailure') } } },
+};
+
 /** The smallest object of the kind the schema and validation accept (checked by the suite's first test). */
 export function baseObject(r: ResourceInfo, name: string, namespace: string): Record<string, unknown> {
   const o = minimalOf(schemaOf(r)) as Record<string, unknown>;
@@ -103,6 +115,8 @@ export function baseObject(r: ResourceInfo, name: string, namespace: string): Re
   o.kind = r.kind;
   o.metadata = r.namespaced ? { name, namespace } : { name };
   if (r.kind === 'Event') o.involvedObject = { kind: 'Pod', name: 'fuzz', namespace };
+  const spec = KIND_SPECS[r.kind];
+  if (spec) o.spec = structuredClone(spec);
   return o;
 }
 
