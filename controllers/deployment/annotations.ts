@@ -3,7 +3,7 @@
 // last-applied-configuration), the revision with the history of revisions it had before (a
 // ReplicaSet brought back by a rollback gets a new revision and remembers its old ones), and
 // the desired and maximum sizes proportional scaling reads.
-import type { Deployment, ReplicaSet } from './apps-types.js';
+import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import { maxSurge, replicasOf } from './fenceposts.js';
 import { DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION } from './replica-sets.js';
 

@@ -1,7 +1,7 @@
 // A Deployment's conditions, with Kubernetes' types, reasons and messages (deployment_util):
 // setting a condition that already holds with the same status and reason changes nothing, and
 // a condition whose status stays keeps its lastTransitionTime.
-import type { DeploymentCondition, DeploymentStatus } from './apps-types.js';
+import type { WorkloadCondition, DeploymentStatus } from '../../api/types/apps.js';
 
 export const AVAILABLE = 'Available';
 export const PROGRESSING = 'Progressing';
@@ -20,16 +20,16 @@ export const REASON = {
   deploymentResumed: 'DeploymentResumed',
 } as const;
 
-export function newCondition(type: string, status: DeploymentCondition['status'], reason: string, message: string, now: string): DeploymentCondition {
+export function newCondition(type: string, status: WorkloadCondition['status'], reason: string, message: string, now: string): WorkloadCondition {
   return { type, status, lastUpdateTime: now, lastTransitionTime: now, reason, message };
 }
 
-export function getCondition(status: DeploymentStatus | undefined, type: string): DeploymentCondition | undefined {
+export function getCondition(status: DeploymentStatus | undefined, type: string): WorkloadCondition | undefined {
   return status?.conditions?.find((c) => c.type === type);
 }
 
-/** SetDeploymentCondition, in place on `status`. */
-export function setCondition(status: DeploymentStatus, condition: DeploymentCondition): void {
+/** SetWorkloadCondition, in place on `status`. */
+export function setCondition(status: DeploymentStatus, condition: WorkloadCondition): void {
   const current = getCondition(status, condition.type);
   if (current && current.status === condition.status && current.reason === condition.reason) return;
   const next = { ...condition };

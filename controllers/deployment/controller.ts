@@ -48,7 +48,6 @@ function selectorOf(obj: Deployment): LabelSelectorMatcher | undefined {
 }
 
 export class DeploymentController {
-  readonly #client: RestClient;
   readonly #rsClient: ResourceClient<ReplicaSet>;
   readonly #deployClient: ResourceClient<Deployment>;
   readonly #informers: SharedInformers;
@@ -62,7 +61,6 @@ export class DeploymentController {
   readonly pods: Informer<Pod>;
 
   constructor(o: DeploymentControllerOptions) {
-    this.#client = o.client;
     this.#rsClient = o.client.resourceByName<ReplicaSet>('replicasets', 'apps');
     this.#deployClient = o.client.resourceByName<Deployment>('deployments', 'apps');
     this.#ownInformers = !o.informers;

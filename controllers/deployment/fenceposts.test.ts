@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { IntOrString } from '../../api/types/core.js';
-import { maxSurge, maxUnavailable, resolveFenceposts, scaledValue } from './fenceposts.js';
+import type { IntOrString } from '../../api/types/apps.js';
+import { scaledValue } from '../../api/int-or-percent.js';
+import { maxSurge, maxUnavailable, resolveFenceposts } from './fenceposts.js';
 import { deployment } from './testing.js';
 
 describe('resolveFenceposts', () => {
@@ -20,7 +21,7 @@ describe('resolveFenceposts', () => {
   });
 
   it('refuses a string that is not a percentage', () => {
-    expect(() => scaledValue('5', 10, true)).toThrow(/not a percentage/);
+    expect(() => scaledValue('5', 10, true)).toThrow(/percentage/);
   });
 });
 

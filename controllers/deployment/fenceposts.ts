@@ -2,18 +2,9 @@
 // MaxSurge, MaxUnavailable): an integer is taken as is, a percentage of the desired replicas
 // rounds up for the surge and down for the unavailable, and when both come out 0 the rollout
 // could never move, so maxUnavailable becomes 1.
-import type { IntOrString } from '../../api/types/core.js';
-import type { Deployment } from './apps-types.js';
-
-/** Kubernetes' intstr.GetScaledValueFromIntOrPercent. Throws on a string that is not `N%`. */
-export function scaledValue(v: IntOrString | undefined, total: number, roundUp: boolean): number {
-  if (v === undefined) return 0;
-  if (typeof v === 'number') return v;
-  const m = /^(-?\d+)%$/.exec(v);
-  if (!m) throw new Error(`invalid value for IntOrString: invalid type: string is not a percentage`);
-  const scaled = (Number(m[1]) * total) / 100;
-  return roundUp ? Math.ceil(scaled) : Math.floor(scaled);
-}
+import { scaledValue } from '../../api/int-or-percent.js';
+import type { IntOrString } from '../../api/types/apps.js';
+import type { Deployment } from '../../api/types/apps.js';
 
 /** [maxSurge, maxUnavailable] in pods for `desired` replicas. */
 export function resolveFenceposts(maxSurge: IntOrString | undefined, maxUnavailable: IntOrString | undefined, desired: number): [number, number] {

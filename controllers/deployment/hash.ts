@@ -8,7 +8,7 @@
 // what the controller relies on. The exact value cannot be Kubernetes': Go hashes its own
 // printing of the Go struct (DeepHashObject, spew with sorted map keys), which has no JSON
 // equivalent; here the bytes hashed are the template's JSON with object keys sorted.
-import type { PodTemplateSpec } from './apps-types.js';
+import type { PodTemplateSpec } from '../../api/types/apps.js';
 
 /** k8s.io/apimachinery/pkg/util/rand's alphabet: no vowels, no 0/1/3, so no words and no look-alikes. */
 const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';

@@ -3,7 +3,7 @@
 // the revision of its new ReplicaSet; a missing one is made, named `<deployment>-<hash>`, with
 // the pod-template-hash in its selector and template labels, at the size the rollout allows.
 import type { OwnerReference } from '../../api/types/meta.js';
-import type { Deployment, ReplicaSet } from './apps-types.js';
+import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import { newReplicaSetAnnotations } from './annotations.js';
 import { getCondition, newCondition, PROGRESSING, REASON, setCondition } from './conditions.js';
 import { isRollingUpdate, maxSurge, replicasOf } from './fenceposts.js';

@@ -2,7 +2,7 @@
 // scaling, Recreate, pause, cleanup, conditions and the progress deadline.
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/core.js';
-import type { Deployment, ReplicaSet } from './apps-types.js';
+import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import { appendRevisionHistory } from './annotations.js';
 import { planDeploymentSync, type DeploymentSyncPlan } from './plan.js';
 import { proportionalSizes } from './proportional.js';

@@ -5,7 +5,7 @@
 // the controller only carries the plan out. No API, no clock: `now` is given.
 import { isDeepStrictEqual } from 'node:util';
 import type { Pod } from '../../api/types/core.js';
-import type { Deployment, DeploymentStatus, ReplicaSet } from './apps-types.js';
+import type { Deployment, DeploymentStatus, ReplicaSet } from '../../api/types/apps.js';
 import { isRollingUpdate, replicasOf } from './fenceposts.js';
 import { syncNewReplicaSet } from './new-replica-set.js';
 import { calculateStatus, deploymentComplete, rolloutStatus, syncPausedCondition } from './progress.js';

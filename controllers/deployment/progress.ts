@@ -4,7 +4,7 @@
 // the rollout is complete, ReplicaSetUpdated whenever it moved, ProgressDeadlineExceeded once
 // progressDeadlineSeconds pass without progress. A rollout neither complete nor timed out is
 // looked at again when its deadline would pass.
-import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from './apps-types.js';
+import type { Deployment, WorkloadCondition, DeploymentStatus, ReplicaSet } from '../../api/types/apps.js';
 import { AVAILABLE, getCondition, newCondition, PROGRESSING, REASON, REPLICA_FAILURE, removeCondition, setCondition } from './conditions.js';
 import { maxUnavailable, replicasOf } from './fenceposts.js';
 import { hasProgressDeadline } from './new-replica-set.js';
@@ -94,7 +94,7 @@ export function rolloutStatus(allRSs: readonly (ReplicaSet | undefined)[], newRS
   return { status: s, requeueAfterMs: stuckRequeueMs(d, s, now) };
 }
 
-function replicaFailure(rs: ReplicaSet | undefined): DeploymentCondition | undefined {
+function replicaFailure(rs: ReplicaSet | undefined): WorkloadCondition | undefined {
   const c = rs?.status?.conditions?.find((x) => x.type === REPLICA_FAILURE);
   if (!c) return undefined;
   return { type: c.type, status: c.status, lastUpdateTime: c.lastTransitionTime, lastTransitionTime: c.lastTransitionTime, reason: c.reason, message: c.message };

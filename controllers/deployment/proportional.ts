@@ -4,7 +4,7 @@
 // Deployment had when it was last scaled (the max-replicas annotation), and what rounding
 // leaves over goes to the largest ReplicaSet (the newest of equals when adding, the oldest
 // when removing).
-import type { Deployment, ReplicaSet } from './apps-types.js';
+import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import { isRollingUpdate, maxSurge, replicasOf } from './fenceposts.js';
 import { activeReplicaSets, bySizeNewer, bySizeOlder, findActiveOrLatest, isSaturated, maxReplicasAnnotation, replicaCount, specReplicas } from './replica-sets.js';
 import type { WorkingSet } from './working-set.js';

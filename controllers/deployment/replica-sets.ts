@@ -2,7 +2,7 @@
 // counts, orders, revisions, and which one is the Deployment's new ReplicaSet (the one whose
 // template equals the Deployment's, pod-template-hash aside).
 import { isDeepStrictEqual } from 'node:util';
-import type { Deployment, PodTemplateSpec, ReplicaSet } from './apps-types.js';
+import type { Deployment, PodTemplateSpec, ReplicaSet } from '../../api/types/apps.js';
 import { replicasOf } from './fenceposts.js';
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';

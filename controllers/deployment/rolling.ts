@@ -2,7 +2,7 @@
 // ReplicaSet grows, up to replicas + maxSurge pods in all; only when it cannot, the old ones
 // shrink, keeping replicas − maxUnavailable available: their unavailable pods go first
 // (cleanupUnhealthyReplicas), then available ones, oldest ReplicaSet first.
-import type { ReplicaSet } from './apps-types.js';
+import type { ReplicaSet } from '../../api/types/apps.js';
 import { maxUnavailable, replicasOf } from './fenceposts.js';
 import { newReplicaSetReplicas } from './new-replica-set.js';
 import { availableReplicaCount, byCreation, replicaCount, specReplicas } from './replica-sets.js';

@@ -2,7 +2,7 @@
 // Each step is one sync of the planner, its writes applied, then every pod the ReplicaSets ask
 // for exists and is available (a ReplicaSet controller with instant pods) before the next sync.
 import { describe, expect, it } from 'vitest';
-import type { Deployment, ReplicaSet } from './apps-types.js';
+import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import { planDeploymentSync } from './plan.js';
 import { deployment, NOW, replicaSet } from './testing.js';
 

@@ -1,5 +1,5 @@
 // Plain Deployments and ReplicaSets for the planner's tables.
-import type { Deployment, ReplicaSet } from './apps-types.js';
+import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import { replicaSetFor } from './new-replica-set.js';
 
 export const NOW = '2026-12-07T15:00:00Z';

@@ -2,7 +2,7 @@
 // the planning steps scale (as Kubernetes' sync works on the objects its updates return), the
 // writes those changes need, in the order first decided, and the events to record. The
 // controller carries the writes out; a test reads them.
-import type { Deployment, ReplicaSet } from './apps-types.js';
+import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import { setReplicasAnnotations } from './annotations.js';
 import { maxSurge, replicasOf } from './fenceposts.js';
 import { specReplicas } from './replica-sets.js';
