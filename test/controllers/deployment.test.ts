@@ -89,6 +89,17 @@ describe('Deployment controller with kubectl 1.33', () => {
     expect(r.code, `kubectl ${args.join(' ')}`).toBe(0);
     return r.stdout;
   };
+  /**
+   * `kubectl create deployment NAME --image --replicas`: kubectl's own manifest for it
+   * (--dry-run=client), created as JSON. The typed create sends protobuf, which the API server
+   * does not decode for apps/v1 yet.
+   */
+  const createDeployment = async (name: string, image: string, replicas: number) => {
+    const manifest = await ok('create', 'deployment', name, `--image=${image}`, `--replicas=${replicas}`, '--dry-run=client', '-o', 'json');
+    const r = await cluster.kubectl(['create', '-f', '-'], { version: '1.33', stdin: manifest });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`deployment.apps/${name} created\n`);
+  };
   const get = (name: string) => deployments.get(name, { namespace: ns });
   /** The Deployment once its status says the rollout is done for its current generation. */
   const complete = (name: string, replicas: number, timeoutMs = 60_000) =>
@@ -147,7 +158,7 @@ describe('Deployment controller with kubectl 1.33', () => {
   });
 
   it('create deployment: a ReplicaSet web-<hash> of 6 with revision 1, and rollout status returns', async () => {
-    await ok('create', 'deployment', 'web', `--image=${IMAGE_1}`, '--replicas=6');
+    await createDeployment('web', IMAGE_1, 6);
     const status = await ok('rollout', 'status', 'deployment/web', '--timeout=90s');
     expect(status).toContain('deployment "web" successfully rolled out');
     const d = await complete('web', 6);
@@ -224,7 +235,7 @@ describe('Deployment controller with kubectl 1.33', () => {
   });
 
   it('a rollout to a broken image stalls at maxUnavailable, scales proportionally, times out, and undo recovers', async () => {
-    await ok('create', 'deployment', 'stuck', `--image=${IMAGE_1}`, '--replicas=6');
+    await createDeployment('stuck', IMAGE_1, 6);
     await complete('stuck', 6);
     await ok('patch', 'deployment', 'stuck', '-p', '{"spec":{"progressDeadlineSeconds":8}}');
     await ok('set', 'image', 'deployment/stuck', `web=${BROKEN}`);
