@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, fnv1a32, podTemplateHash, safeEncodeString } from './hash.js';
+import { equalIgnoreHash } from './replica-sets.js';
 
 describe('pod-template-hash', () => {
   it('is FNV-1a 32 (the published test vectors)', () => {
@@ -27,5 +28,17 @@ describe('pod-template-hash', () => {
     const one = podTemplateHash(template, 1);
     expect(new Set([plain, zero, one]).size).toBe(3);
     expect(plain).toMatch(/^[bcdf456789]{1,10}$/);
+  });
+});
+
+describe('templates equal as Go sees them', () => {
+  it('hash and compare equal with or without zero values', () => {
+    const bare = { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'web:1' }] } };
+    const fromKubectl = { metadata: { labels: { app: 'web' }, creationTimestamp: null }, spec: { containers: [{ name: 'web', image: 'web:1', resources: {} }] } };
+    // @ts-expect-error creationTimestamp: null is what kubectl's manifests carry
+    expect(podTemplateHash(fromKubectl)).toBe(podTemplateHash(bare));
+    // @ts-expect-error as above
+    expect(equalIgnoreHash(fromKubectl, { ...bare, metadata: { labels: { app: 'web', 'pod-template-hash': 'x' } } })).toBe(true);
+    expect(equalIgnoreHash(bare, { ...bare, spec: { containers: [{ name: 'web', image: 'web:2' }] } })).toBe(false);
   });
 });

@@ -7,8 +7,10 @@
 // Equal templates give equal hashes and a collisionCount bump gives another name, which is
 // what the controller relies on. The exact value cannot be Kubernetes': Go hashes its own
 // printing of the Go struct (DeepHashObject, spew with sorted map keys), which has no JSON
-// equivalent; here the bytes hashed are the template's JSON with object keys sorted.
+// equivalent; here the bytes hashed are the template's JSON with object keys sorted and zero
+// values (null, '', {}, []) left out, so templates Go would find equal hash equal.
 import type { PodTemplateSpec } from '../../api/types/apps.js';
+import { withoutZeroValues } from './replica-sets.js';
 
 /** k8s.io/apimachinery/pkg/util/rand's alphabet: no vowels, no 0/1/3, so no words and no look-alikes. */
 const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -41,7 +43,7 @@ export function canonicalJson(v: unknown): string {
 }
 
 export function podTemplateHash(template: PodTemplateSpec, collisionCount?: number): string {
-  let h = fnv1a32(Buffer.from(canonicalJson(template), 'utf8'));
+  let h = fnv1a32(Buffer.from(canonicalJson(withoutZeroValues(template) ?? {}), 'utf8'));
   if (collisionCount !== undefined) {
     const bytes = new Uint8Array(8);
     new DataView(bytes.buffer).setUint32(0, collisionCount >>> 0, true);

@@ -58,16 +58,35 @@ export function maxRevision(rss: readonly ReplicaSet[]): number {
   return rss.reduce((max, rs) => Math.max(max, revisionOf(rs) ?? 0), 0);
 }
 
-/** A template without its pod-template-hash label, for comparing a Deployment's with a ReplicaSet's. */
-function withoutHash(t: PodTemplateSpec | undefined): PodTemplateSpec {
-  const labels = { ...(t?.metadata?.labels ?? {}) };
-  delete labels[POD_TEMPLATE_HASH_LABEL];
-  const metadata = { ...(t?.metadata ?? {}), labels };
-  if (Object.keys(labels).length === 0) delete (metadata as { labels?: unknown }).labels;
-  return { ...(t ?? {}), metadata };
+/**
+ * A value as Go's semantic equality sees the typed object: null, empty strings, and empty
+ * maps and lists are the zero value, the same as absent (`resources: {}` from kubectl equals
+ * no resources at all).
+ */
+export function withoutZeroValues(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    const items = v.map(withoutZeroValues);
+    return items.length === 0 ? undefined : items.map((x) => x ?? null);
+  }
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      const pruned = withoutZeroValues(x);
+      if (pruned !== undefined) out[k] = pruned;
+    }
+    return Object.keys(out).length === 0 ? undefined : out;
+  }
+  return v === null || v === '' ? undefined : v;
 }
 
-/** EqualIgnoreHash: the same template, the pod-template-hash label aside. */
+/** A template without its pod-template-hash label, for comparing a Deployment's with a ReplicaSet's. */
+function withoutHash(t: PodTemplateSpec | undefined): unknown {
+  const labels = { ...(t?.metadata?.labels ?? {}) };
+  delete labels[POD_TEMPLATE_HASH_LABEL];
+  return withoutZeroValues({ ...(t ?? {}), metadata: { ...(t?.metadata ?? {}), labels } });
+}
+
+/** EqualIgnoreHash: semantically the same template, the pod-template-hash label aside. */
 export function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean {
   return isDeepStrictEqual(withoutHash(a), withoutHash(b));
 }
