@@ -12,6 +12,7 @@ import { RestClient, type ResourceClient } from '../../client/rest.js';
 import { isPodActive, isPodReady } from '../../controllers/active-pods.js';
 import { controllerRefOf } from '../../controllers/controller-ref.js';
 import { DeploymentController } from '../../controllers/deployment/controller.js';
+import { podTemplateHash } from '../../controllers/deployment/hash.js';
 import { ReplicaSetController } from '../../controllers/replicaset/controller.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
 import { startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
@@ -31,6 +32,10 @@ class Watcher {
   maxSpecSum = 0;
   maxPods = 0;
   minAvailable = Infinity;
+  /** Pods of two images (any, terminating ones too) seen at one moment. */
+  mixed = false;
+  readonly created = new Set<string>();
+  readonly went = new Set<string>();
   #app = '';
 
   constructor(client: RestClient) {
@@ -38,6 +43,10 @@ class Watcher {
     this.pods = new Informer(listWatch(client.pods, { namespace: ns }));
     const look = () => this.#look();
     for (const inf of [this.rs, this.pods] as Informer<ReplicaSet | Pod>[]) for (const e of ['add', 'update', 'delete'] as const) inf.on(e, look);
+    const mine = (p: Pod) => this.#app !== '' && p.metadata.labels?.app === this.#app;
+    this.pods.on('add', (p) => void (mine(p) && this.created.add(p.metadata.name ?? '')));
+    this.pods.on('update', (p) => void (mine(p) && p.metadata.deletionTimestamp && this.went.add(p.metadata.name ?? '')));
+    this.pods.on('delete', (p) => void (mine(p) && this.went.add(p.metadata.name ?? '')));
   }
 
   /** Starts recording the bounds of `app` from now. */
@@ -46,6 +55,9 @@ class Watcher {
     this.maxSpecSum = 0;
     this.maxPods = 0;
     this.minAvailable = Infinity;
+    this.mixed = false;
+    this.created.clear();
+    this.went.clear();
     this.#look();
   }
 
@@ -64,6 +76,8 @@ class Watcher {
     const pods = this.podsOf(this.#app);
     this.maxPods = Math.max(this.maxPods, pods.length);
     this.minAvailable = Math.min(this.minAvailable, pods.filter((p) => isPodReady(p)).length);
+    const images = new Set(this.pods.list(ns).filter((p) => p.metadata.labels?.app === this.#app).map((p) => p.spec.containers[0]?.image));
+    if (images.size > 1) this.mixed = true;
   }
 }
 
@@ -94,9 +108,10 @@ describe('Deployment controller with kubectl 1.33', () => {
    * (--dry-run=client), created as JSON. The typed create sends protobuf, which the API server
    * does not decode for apps/v1 yet.
    */
-  const createDeployment = async (name: string, image: string, replicas: number) => {
-    const manifest = await ok('create', 'deployment', name, `--image=${image}`, `--replicas=${replicas}`, '--dry-run=client', '-o', 'json');
-    const r = await cluster.kubectl(['create', '-f', '-'], { version: '1.33', stdin: manifest });
+  const createDeployment = async (name: string, image: string, replicas: number, edit: (d: Deployment) => void = () => {}) => {
+    const manifest = JSON.parse(await ok('create', 'deployment', name, `--image=${image}`, `--replicas=${replicas}`, '--dry-run=client', '-o', 'json')) as Deployment;
+    edit(manifest);
+    const r = await cluster.kubectl(['create', '-f', '-'], { version: '1.33', stdin: JSON.stringify(manifest) });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(`deployment.apps/${name} created\n`);
   };
@@ -182,7 +197,8 @@ describe('Deployment controller with kubectl 1.33', () => {
     await ok('set', 'image', 'deployment/web', `web=${IMAGE_2}`);
     await ok('rollout', 'status', 'deployment/web', '--timeout=90s');
     await complete('web', 6);
-    expect(watcher.maxSpecSum).toBeLessThanOrEqual(8);
+    // The surge is used: the new ReplicaSet is made at 2 while the old one still has 6.
+    expect(watcher.maxSpecSum).toBe(8);
     expect(watcher.maxPods).toBeLessThanOrEqual(8);
     expect(watcher.minAvailable).toBeGreaterThanOrEqual(5);
     expect(sizes('web')).toEqual({ [IMAGE_1]: 0, [IMAGE_2]: 6 });
@@ -268,5 +284,67 @@ describe('Deployment controller with kubectl 1.33', () => {
     await ok('rollout', 'status', 'deployment/stuck', '--timeout=90s');
     await complete('stuck', 12);
     expect(sizes('stuck')).toEqual({ [IMAGE_1]: 12, [BROKEN]: 0 });
+  });
+  it('kubectl scale 6 → 20 → 2: exactly 14 pods created and 18 deleted', async () => {
+    watcher.follow('web');
+    await ok('scale', 'deployment', 'web', '--replicas=20');
+    await complete('web', 20);
+    expect(watcher.created.size).toBe(14);
+    await ok('scale', 'deployment', 'web', '--replicas=2');
+    await complete('web', 2);
+    await eventually(() => watcher.went.size >= 18 && watcher.podsOf('web').length === 2, '18 pods to go');
+    expect(watcher.created.size).toBe(14);
+    expect(watcher.went.size).toBe(18);
+  });
+
+  it('Recreate: the old pods are all gone before a pod of the new template exists', async () => {
+    await createDeployment('recreate', IMAGE_1, 3, (d) => void (d.spec.strategy = { type: 'Recreate' }));
+    await complete('recreate', 3);
+    watcher.follow('recreate');
+    await ok('set', 'image', 'deployment/recreate', `web=${IMAGE_2}`);
+    await ok('rollout', 'status', 'deployment/recreate', '--timeout=90s');
+    await complete('recreate', 3);
+    expect(watcher.mixed).toBe(false);
+    expect(watcher.maxPods).toBe(3);
+    expect(sizes('recreate')).toEqual({ [IMAGE_1]: 0, [IMAGE_2]: 3 });
+  });
+
+  it('adopts an orphan ReplicaSet its selector matches, and keeps it when the template is the same', async () => {
+    const replicaSets = cluster.admin.resourceByName<ReplicaSet>('replicasets', 'apps');
+    const labels = { app: 'adopt' };
+    await replicaSets.create({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'adopt-orphan', namespace: ns, labels },
+      spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'web', image: IMAGE_1 }] } } },
+    });
+    await eventually(() => watcher.podsOf('adopt').filter(isPodReady).length === 2, 'the orphan ReplicaSet to run 2 pods');
+    await createDeployment('adopt', IMAGE_1, 2);
+    const d = await complete('adopt', 2);
+    const [rs, ...others] = watcher.replicaSetsOf('adopt');
+    expect(others).toEqual([]);
+    expect(rs?.metadata.name).toBe('adopt-orphan');
+    expect(controllerRefOf(rs as ReplicaSet)).toMatchObject({ kind: 'Deployment', name: 'adopt', uid: d.metadata.uid, controller: true });
+    expect(rs?.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('1');
+  });
+
+  it('a name taken by a ReplicaSet of another template bumps collisionCount and takes another name', async () => {
+    // Paused, the Deployment makes no ReplicaSet: its name can be taken first.
+    await createDeployment('clash', IMAGE_1, 1, (d) => void (d.spec.paused = true));
+    const stored = await get('clash');
+    const taken = `clash-${podTemplateHash(stored.spec.template)}`;
+    const other = { app: 'someone-else' };
+    await cluster.admin.resourceByName<ReplicaSet>('replicasets', 'apps').create({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: taken, namespace: ns, labels: other },
+      spec: { replicas: 0, selector: { matchLabels: other }, template: { metadata: { labels: other }, spec: { containers: [{ name: 'x', image: IMAGE_2 }] } } },
+    });
+    await ok('rollout', 'resume', 'deployment/clash');
+    const d = await complete('clash', 1);
+    expect(d.status?.collisionCount).toBe(1);
+    const [rs, ...others] = watcher.replicaSetsOf('clash');
+    expect(others).toEqual([]);
+    expect(rs?.metadata.name).toBe(`clash-${podTemplateHash(stored.spec.template, 1)}`);
   });
 });
