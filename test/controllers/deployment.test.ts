@@ -347,4 +347,20 @@ describe('Deployment controller with kubectl 1.33', () => {
     expect(others).toEqual([]);
     expect(rs?.metadata.name).toBe(`clash-${podTemplateHash(stored.spec.template, 1)}`);
   });
+  it('a controller stopped mid-rollout and started again finishes it within the bounds', async () => {
+    await createDeployment('again', IMAGE_1, 6);
+    await complete('again', 6);
+    watcher.follow('again');
+    await ok('set', 'image', 'deployment/again', `web=${IMAGE_2}`);
+    await eventually(() => (sizes('again')[IMAGE_2] ?? 0) > 0, 'the rollout to start');
+    await controller.stop();
+    controller = new DeploymentController({ client: manager, workers: 5 });
+    await controller.start();
+    await ok('rollout', 'status', 'deployment/again', '--timeout=90s');
+    await complete('again', 6);
+    expect(watcher.maxSpecSum).toBeLessThanOrEqual(8);
+    expect(watcher.maxPods).toBeLessThanOrEqual(8);
+    expect(watcher.minAvailable).toBeGreaterThanOrEqual(5);
+    expect(sizes('again')).toEqual({ [IMAGE_1]: 0, [IMAGE_2]: 6 });
+  });
 });
