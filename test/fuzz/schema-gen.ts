@@ -99,13 +99,14 @@ function minimalOf(s: JsonSchema, name?: string): unknown {
 const podTemplate = (restartPolicy: string) => ({ metadata: { labels: { app: 'fuzz' } }, spec: { restartPolicy, containers: [{ name: 'fuzz', image: 'busybox' }] } });
 const selected = (restartPolicy: string) => ({ selector: { matchLabels: { app: 'fuzz' } }, template: podTemplate(restartPolicy) });
 
-/** What validation needs beyond the schema, by kind: a workload's selector matching its template's labels. */
-const KIND_SPECS: Record<string, Record<string, unknown>> = {
-  ReplicaSet: selected('Always'),
-  Deployment: selected('Always'),
-  DaemonSet: selected('Always'),
-  Job: { template: podTemplate('Never') },
-  CronJob: { schedule: '*/1 * * * *', jobTemplate: { spec: { template: podTemplate('OnFailure') } } },
+/** What validation needs beyond the schema, by kind: a workload's selector matching its template's labels, a revision's data. */
+const KIND_FIELDS: Record<string, Record<string, unknown>> = {
+  ReplicaSet: { spec: selected('Always') },
+  Deployment: { spec: selected('Always') },
+  DaemonSet: { spec: selected('Always') },
+  ControllerRevision: { data: { spec: {} } },
+  Job: { spec: { template: podTemplate('Never') } },
+  CronJob: { spec: { schedule: '*/1 * * * *', jobTemplate: { spec: { template: podTemplate('OnFailure') } } } },
 };
 
 /** The smallest object of the kind the schema and validation accept (checked by the suite's first test). */
@@ -115,8 +116,7 @@ export function baseObject(r: ResourceInfo, name: string, namespace: string): Re
   o.kind = r.kind;
   o.metadata = r.namespaced ? { name, namespace } : { name };
   if (r.kind === 'Event') o.involvedObject = { kind: 'Pod', name: 'fuzz', namespace };
-  const spec = KIND_SPECS[r.kind];
-  if (spec) o.spec = structuredClone(spec);
+  Object.assign(o, structuredClone(KIND_FIELDS[r.kind] ?? {}));
   return o;
 }
 
