@@ -6,14 +6,19 @@
 // all (one asked for later starts on the next start()); stop() ends them.
 import type { ResourceInfo } from '../api/resources.js';
 import type { KubeObject } from '../api/types/meta.js';
-import { Informer, listWatch, type InformerOptions } from '../client/informer.js';
+import { Informer, listWatch, type InformerOptions, type ListWatch } from '../client/informer.js';
 import type { ResourceClient } from '../client/rest.js';
+
+export interface SharedInformersOptions extends InformerOptions {
+  /** How an informer reaches the server (default: list and watch every namespace); a test may delay the watch. */
+  listWatch?: <T extends KubeObject>(resource: ResourceClient<T>) => ListWatch<T>;
+}
 
 export class SharedInformers {
   readonly #informers = new Map<ResourceInfo, Informer<KubeObject>>();
-  readonly #options: InformerOptions;
+  readonly #options: SharedInformersOptions;
 
-  constructor(options: InformerOptions = {}) {
+  constructor(options: SharedInformersOptions = {}) {
     this.#options = options;
   }
 
@@ -21,7 +26,8 @@ export class SharedInformers {
   informer<T extends KubeObject>(resource: ResourceClient<T>): Informer<T> {
     let inf = this.#informers.get(resource.info);
     if (!inf) {
-      inf = new Informer<KubeObject>(listWatch(resource as unknown as ResourceClient<KubeObject>), this.#options);
+      const r = resource as unknown as ResourceClient<KubeObject>;
+      inf = new Informer<KubeObject>(this.#options.listWatch ? this.#options.listWatch(r) : listWatch(r), this.#options);
       this.#informers.set(resource.info, inf);
     }
     return inf as unknown as Informer<T>;

@@ -218,9 +218,21 @@ export class ReplicaSetController {
     if (manageError !== undefined) throw manageError;
   }
 
+  /**
+   * getIndirectlyRelatedPods: for a ReplicaSet that a Deployment controls, the active pods of
+   * all that Deployment's ReplicaSets, so that scaling down thins the nodes where its pods crowd
+   * whichever ReplicaSet they belong to. Undefined (its own pods) otherwise.
+   */
+  #relatedPods(rs: ReplicaSet): Pod[] | undefined {
+    const owner = controllerRefOf(rs);
+    if (!owner) return undefined;
+    const siblings = new Set(this.replicaSets.list(rs.metadata.namespace).filter((r) => controllerRefOf(r)?.uid === owner.uid).map((r) => r.metadata.uid));
+    return filterActivePods(this.pods.list(rs.metadata.namespace)).filter((p) => siblings.has(controllerRefOf(p)?.uid));
+  }
+
   /** Creates or deletes pods; answers the first error (the expectations already account for it). */
   async #manageReplicas(key: string, rs: ReplicaSet, pods: Pod[]): Promise<unknown> {
-    const plan = planReplicas(rs.spec.replicas ?? 1, pods, undefined, this.#burst);
+    const plan = planReplicas(rs.spec.replicas ?? 1, pods, this.#relatedPods(rs), this.#burst);
     const namespace = rs.metadata.namespace ?? '';
     const ref = { apiVersion: REPLICA_SET_KIND.apiVersion, kind: REPLICA_SET_KIND.kind, name: rs.metadata.name, namespace, uid: rs.metadata.uid, resourceVersion: rs.metadata.resourceVersion };
     if (plan.create > 0) {

@@ -88,4 +88,12 @@ describe('planReplicas (manageReplicas)', () => {
       else expect(deleted).toEqual(c.delete ?? []);
     });
   }
+
+  it("ranks nodes by the related pods given (a Deployment's other ReplicaSets), not only its own", () => {
+    const mine = [ready('on-n1', { node: 'n1', created: 9 }), ready('on-n2', { node: 'n2' })];
+    const sibling = [ready('old-1', { node: 'n2' }), ready('old-2', { node: 'n2' })];
+    // Alone, n1's newer pod goes; with the sibling's two pods crowding n2, n2's goes.
+    expect(planReplicas(1, mine).delete.map((p) => p.metadata.name)).toEqual(['on-n1']);
+    expect(planReplicas(1, mine, [...mine, ...sibling]).delete.map((p) => p.metadata.name)).toEqual(['on-n2']);
+  });
 });

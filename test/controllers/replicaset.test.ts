@@ -1,22 +1,65 @@
 // The ReplicaSet controller for real: a real etcd and API server, hollow nodes (pods bound to
 // them turn Running and Ready; their graceful deletions finish as a kubelet's would), the real
 // scheduler in this process, the controller with the controller-manager's own token, and the
-// real kubectl 1.33. A pods watch of the suite's own counts every create and delete, so "never
-// over-create while the watch lags" is checked on what the API server actually did.
+// real kubectl 1.33. The controller's watches deliver every event WATCH_LAG_MS late (its
+// lists are on time), as a loaded API server's would, while the suite's own pods watch, on time,
+// counts every create and delete: so "never over-create or over-delete while the watch lags"
+// is checked on what the API server actually did.
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplicaSet } from '../../api/types/apps.js';
 import type { Pod } from '../../api/types/core.js';
-import { Informer, listWatch } from '../../client/informer.js';
+import type { KubeObject } from '../../api/types/meta.js';
+import { Informer, listWatch, type ListWatch } from '../../client/informer.js';
+import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient, type ResourceClient } from '../../client/rest.js';
 import { isPodActive } from '../../controllers/active-pods.js';
 import { controllerRefOf } from '../../controllers/controller-ref.js';
 import { ReplicaSetController } from '../../controllers/replicaset/controller.js';
+import { SharedInformers } from '../../controllers/shared-informers.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
 import { startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { eventually } from '../fixtures/eventually.js';
 import { startHollowNodes, type HollowNodes } from '../fixtures/hollow-nodes.js';
+import { startSkiff } from '../fixtures/process.js';
 
 const ns = 'default';
+const WATCH_LAG_MS = 300;
+
+/** `source`'s events, each handed on `ms` after it arrived, in order. */
+async function* late<E>(source: AsyncIterable<E>, ms: number): AsyncIterable<E> {
+  const held: { at: number; event: E }[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  void (async () => {
+    try {
+      for await (const event of source) {
+        held.push({ at: Date.now() + ms, event });
+        wake?.();
+      }
+    } catch {
+      // the informer sees the watch end and watches again
+    } finally {
+      ended = true;
+      wake?.();
+    }
+  })();
+  for (;;) {
+    const next = held[0];
+    if (next) {
+      const wait = next.at - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      held.shift();
+      yield next.event;
+    } else if (ended) return;
+    else await new Promise<void>((r) => (wake = r));
+  }
+}
+
+const lagging = <T extends KubeObject>(lw: ListWatch<T>): ListWatch<T> => ({
+  list: (signal) => lw.list(signal),
+  watch: async (rv, signal) => late(await lw.watch(rv, signal), WATCH_LAG_MS),
+});
 
 function replicaSet(name: string, replicas: number, o: { minReadySeconds?: number; serviceAccountName?: string } = {}): ReplicaSet {
   return {
@@ -91,13 +134,20 @@ describe('ReplicaSet controller', () => {
   let nodes: HollowNodes;
   let ledger: PodLedger;
   let controller: ReplicaSetController;
+  let informers: SharedInformers;
   const schedulerStop = new AbortController();
   let schedulerDone: Promise<void> | undefined;
 
   const startController = async () => {
-    const c = new ReplicaSetController({ client: manager, workers: 5 });
+    // What a new controller-manager process would have: informers of its own, listing afresh.
+    informers = new SharedInformers({ listWatch: (r) => lagging(listWatch(r)) });
+    const c = new ReplicaSetController({ client: manager, informers, workers: 5 });
     await c.start();
     return c;
+  };
+  const stopController = async () => {
+    await controller.stop();
+    await informers.stop();
   };
   const rsNamed = (name: string) => replicaSets.get(name, { namespace: ns });
   /** The ReplicaSet's status once it reports `replicas` ready pods for its current generation, and the watch agrees. */
@@ -133,7 +183,7 @@ describe('ReplicaSet controller', () => {
     controller = await startController();
   });
   afterAll(async () => {
-    await controller?.stop();
+    if (controller) await stopController();
     schedulerStop.abort();
     await schedulerDone;
     await ledger?.informer.stop();
@@ -154,6 +204,12 @@ describe('ReplicaSet controller', () => {
       expect(p.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: created.metadata.uid, controller: true, blockOwnerDeletion: true }]);
     }
     expect(ledger.count(ledger.created, 'web')).toBe(5);
+    const events = await eventually(async () => {
+      const made = (await admin.events.list({ namespace: ns })).items.filter((e) => e.involvedObject.kind === 'ReplicaSet' && e.involvedObject.name === 'web' && e.reason === 'SuccessfulCreate');
+      return made.length === 5 && made;
+    }, 'five SuccessfulCreate events');
+    expect(events.map((e) => e.message).sort()).toEqual(pods.map((p) => `Created pod: ${p.metadata.name}`).sort());
+    expect(events[0]?.source?.component).toBe('replicaset-controller');
 
     const victim = pods[0]?.metadata.name ?? '';
     await admin.pods.delete(victim, { namespace: ns });
@@ -206,22 +262,22 @@ describe('ReplicaSet controller', () => {
   });
 
   it('a controller restarted in the middle of a scale-up makes no extra pods', async () => {
-    await replicaSets.create(replicaSet('restart', 40));
+    await replicaSets.create(replicaSet('restart', 80));
     // Slow start creates 1, 2, 4, 8, ...: stop the controller once a few are there.
     await eventually(() => ledger.count(ledger.created, 'restart') >= 3, 'the scale-up to begin', 30_000, { intervalMs: 5 });
-    await controller.stop();
+    await stopController();
     const before = ledger.count(ledger.created, 'restart');
-    expect(before).toBeLessThan(40);
+    expect(before).toBeLessThan(80);
     // A new controller on the same cluster: no expectations, only what the API server holds.
     controller = await startController();
-    await converged('restart', 40);
+    await converged('restart', 80);
     await controller.idle();
-    expect(ledger.count(ledger.created, 'restart')).toBe(40);
+    expect(ledger.count(ledger.created, 'restart')).toBe(80);
     expect(ledger.count(ledger.went, 'restart')).toBe(0);
   });
 
   it('reports ready pods available only after minReadySeconds, and ReplicaFailure while pods cannot be created', async () => {
-    await replicaSets.create(replicaSet('slow', 2, { minReadySeconds: 3 }));
+    await replicaSets.create(replicaSet('slow', 2, { minReadySeconds: 5 }));
     const waiting = await eventually(async () => {
       const s = (await rsNamed('slow')).status;
       return s?.readyReplicas === 2 && s;
@@ -238,5 +294,26 @@ describe('ReplicaSet controller', () => {
     await admin.serviceAccounts.create({ metadata: { name: 'builder', namespace: ns } }, { namespace: ns });
     const fixed = await converged('denied', 2);
     expect(fixed.status?.conditions).toBeUndefined();
+  });
+
+  it('runs in `skiff controller-manager`; one killed -9 in the middle of a scale-up is followed by one that makes no extra pods', async () => {
+    // The in-process controller steps aside: one controller per cluster.
+    await stopController();
+    const kubeconfig = path.join(cluster.dir, 'controller-manager.kubeconfig');
+    await writeKubeconfig(kubeconfig, buildKubeconfig({ server: cluster.api.url, token: cluster.api.controllerManagerToken, name: 'controller-manager' }));
+    const start = () => startSkiff(['controller-manager', `--kubeconfig=${kubeconfig}`, '--concurrent-replicaset-syncs=2']);
+    let proc = start();
+    try {
+      await replicaSets.create(replicaSet('process', 60));
+      await eventually(() => ledger.count(ledger.created, 'process') >= 3, 'the scale-up to begin', 30_000, { intervalMs: 5 });
+      await proc.kill9();
+      expect(ledger.count(ledger.created, 'process')).toBeLessThan(60);
+      proc = start();
+      await converged('process', 60);
+      expect(ledger.count(ledger.created, 'process')).toBe(60);
+      expect(ledger.count(ledger.went, 'process')).toBe(0);
+    } finally {
+      await proc.stop(5000);
+    }
   });
 });
