@@ -104,12 +104,16 @@ describe('Deployment controller with kubectl 1.33', () => {
     return r.stdout;
   };
   /**
-   * `kubectl create deployment NAME --image --replicas`: kubectl's own manifest for it
-   * (--dry-run=client), created as JSON. The typed create sends protobuf, which the API server
-   * does not decode for apps/v1 yet.
+   * `kubectl create deployment NAME --image --replicas`; with `edit`, kubectl's own manifest
+   * for it (--dry-run=client) changed and then created.
    */
-  const createDeployment = async (name: string, image: string, replicas: number, edit: (d: Deployment) => void = () => {}) => {
-    const manifest = JSON.parse(await ok('create', 'deployment', name, `--image=${image}`, `--replicas=${replicas}`, '--dry-run=client', '-o', 'json')) as Deployment;
+  const createDeployment = async (name: string, image: string, replicas: number, edit?: (d: Deployment) => void) => {
+    const args = ['create', 'deployment', name, `--image=${image}`, `--replicas=${replicas}`];
+    if (!edit) {
+      expect(await ok(...args)).toBe(`deployment.apps/${name} created\n`);
+      return;
+    }
+    const manifest = JSON.parse(await ok(...args, '--dry-run=client', '-o', 'json')) as Deployment;
     edit(manifest);
     const r = await cluster.kubectl(['create', '-f', '-'], { version: '1.33', stdin: JSON.stringify(manifest) });
     expect(r.stderr).toBe('');
