@@ -8,22 +8,21 @@
 // `workers` workers.
 import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
-import { labelSelectorFromObject, type LabelSelectorMatcher } from '../../api/selectors/labels.js';
 import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import type { Pod } from '../../api/types/core.js';
 import { EventRecorder } from '../../client/event-recorder.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { claimObjects, controllerRefOf, recheckOwner, type OwnerKind } from '../controller-ref.js';
+import { claimObjects, controllerRefOf, recheckOwner } from '../controller-ref.js';
+import { ownersSelecting, resolveControllerRef, selectorOf } from '../owners.js';
+import { REPLICA_SET_KIND } from '../replicaset/controller.js';
 import { SharedInformers } from '../shared-informers.js';
 import { WorkQueue } from '../work-queue.js';
 import { newCondition, PROGRESSING, REASON, setCondition } from './conditions.js';
-import { hasProgressDeadline } from './new-replica-set.js';
+import { DEPLOYMENT_KIND, hasProgressDeadline } from './new-replica-set.js';
 import { planDeploymentSync, type DeploymentSyncPlan } from './plan.js';
 import { equalIgnoreHash } from './replica-sets.js';
 import type { DeploymentAction, PlannedEvent } from './working-set.js';
-
-export const DEPLOYMENT_KIND: OwnerKind = { apiVersion: 'apps/v1', kind: 'Deployment' };
 
 export interface DeploymentControllerOptions {
   client: RestClient;
@@ -38,14 +37,6 @@ export interface DeploymentControllerOptions {
 
 /** RFC 3339 to the second, as metav1.Time. */
 const rfc3339 = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19)}Z`;
-
-function selectorOf(obj: Deployment): LabelSelectorMatcher | undefined {
-  try {
-    return labelSelectorFromObject(obj.spec.selector);
-  } catch {
-    return undefined; // validation refuses these; a stored one selects nothing
-  }
-}
 
 export class DeploymentController {
   readonly #rsClient: ResourceClient<ReplicaSet>;
@@ -109,20 +100,13 @@ export class DeploymentController {
     this.#queue.add(objectKey(d));
   }
 
-  /** The Deployment a controllerRef points at, if it is still that one. */
-  #owner(obj: ReplicaSet): Deployment | undefined {
-    const ref = controllerRefOf(obj);
-    if (!ref || ref.kind !== DEPLOYMENT_KIND.kind || ref.apiVersion.split('/')[0] !== 'apps') return undefined;
-    const d = this.deployments.get(ref.name, obj.metadata.namespace);
-    return d?.metadata.uid === ref.uid ? d : undefined;
+  #owner(rs: ReplicaSet): Deployment | undefined {
+    return resolveControllerRef(rs, DEPLOYMENT_KIND, this.deployments);
   }
 
   /** Deployments whose selector matches an orphan ReplicaSet: they may adopt it. */
   #matching(rs: ReplicaSet): Deployment[] {
-    return this.deployments.list(rs.metadata.namespace).filter((d) => {
-      const sel = selectorOf(d);
-      return sel !== undefined && !sel.isEmpty() && sel.matches(rs.metadata.labels ?? {});
-    });
+    return ownersSelecting(rs, this.deployments, (d) => d.spec.selector);
   }
 
   #replicaSetChanged(rs: ReplicaSet): void {
@@ -145,10 +129,8 @@ export class DeploymentController {
 
   /** Recreate waits for the old pods to end: their end is worth a sync. */
   #podChanged(pod: Pod): void {
-    const ref = controllerRefOf(pod);
-    if (!ref || ref.kind !== 'ReplicaSet') return;
-    const rs = this.replicaSets.get(ref.name, pod.metadata.namespace);
-    const d = rs && rs.metadata.uid === ref.uid ? this.#owner(rs) : undefined;
+    const rs = resolveControllerRef(pod, REPLICA_SET_KIND, this.replicaSets);
+    const d = rs && this.#owner(rs);
     if (d && d.spec.strategy?.type === 'Recreate') this.#enqueue(d);
   }
 
@@ -158,7 +140,7 @@ export class DeploymentController {
     const [namespace = '', name = ''] = key.split('/');
     const d = this.deployments.get(name, namespace);
     if (!d) return;
-    const selector = selectorOf(d);
+    const selector = selectorOf(d.spec.selector);
     if (!selector) return;
     const { claimed, errors } = await claimObjects(this.replicaSets.list(namespace), {
       owner: d,

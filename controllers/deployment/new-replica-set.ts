@@ -2,14 +2,16 @@
 // the existing one gets the Deployment's annotations and the next revision, and the Deployment
 // the revision of its new ReplicaSet; a missing one is made, named `<deployment>-<hash>`, with
 // the pod-template-hash in its selector and template labels, at the size the rollout allows.
-import type { OwnerReference } from '../../api/types/meta.js';
 import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
+import { newControllerRef, type OwnerKind } from '../controller-ref.js';
 import { newReplicaSetAnnotations } from './annotations.js';
 import { getCondition, newCondition, PROGRESSING, REASON, setCondition } from './conditions.js';
 import { isRollingUpdate, maxSurge, replicasOf } from './fenceposts.js';
 import { podTemplateHash } from './hash.js';
 import { findNewReplicaSet, maxRevision, POD_TEMPLATE_HASH_LABEL, replicaCount, REVISION_ANNOTATION, specReplicas } from './replica-sets.js';
 import type { WorkingSet } from './working-set.js';
+
+export const DEPLOYMENT_KIND: OwnerKind = { apiVersion: 'apps/v1', kind: 'Deployment' };
 
 /** progressDeadlineSeconds is set and is not "never" (MaxInt32). */
 export function hasProgressDeadline(d: Deployment): boolean {
@@ -24,10 +26,6 @@ export function newReplicaSetReplicas(d: Deployment, allRSs: readonly ReplicaSet
   const maxTotal = replicasOf(d) + maxSurge(d);
   if (current >= maxTotal) return specReplicas(newRS);
   return specReplicas(newRS) + Math.min(maxTotal - current, replicasOf(d) - specReplicas(newRS));
-}
-
-export function controllerRef(d: Deployment): OwnerReference {
-  return { apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata.name ?? '', uid: d.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
 }
 
 /** SetDeploymentRevision, in place. */
@@ -45,7 +43,7 @@ export function replicaSetFor(d: Deployment): ReplicaSet {
   return {
     apiVersion: 'apps/v1',
     kind: 'ReplicaSet',
-    metadata: { name: `${d.metadata.name ?? ''}-${hash}`, namespace: d.metadata.namespace, ownerReferences: [controllerRef(d)], labels },
+    metadata: { name: `${d.metadata.name ?? ''}-${hash}`, namespace: d.metadata.namespace, ownerReferences: [newControllerRef(d, DEPLOYMENT_KIND)], labels },
     spec: { replicas: 0, minReadySeconds: d.spec.minReadySeconds ?? 0, selector, template },
   };
 }
