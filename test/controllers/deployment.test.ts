@@ -4,10 +4,12 @@
 // controller and the Deployment controller with the controller-manager's own token, and the
 // real kubectl 1.33 driving every change. Watches of the suite's own follow every ReplicaSet
 // and pod, so the surge and availability bounds are checked on what the API server held.
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import type { Pod } from '../../api/types/core.js';
 import { Informer, listWatch } from '../../client/informer.js';
+import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient, type ResourceClient } from '../../client/rest.js';
 import { isPodActive, isPodReady } from '../../controllers/active-pods.js';
 import { controllerRefOf } from '../../controllers/controller-ref.js';
@@ -18,6 +20,7 @@ import { Scheduler } from '../../scheduler/scheduler.js';
 import { startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { eventually } from '../fixtures/eventually.js';
 import { startHollowNodes, type HollowNodes } from '../fixtures/hollow-nodes.js';
+import { startSkiff } from '../fixtures/process.js';
 
 const ns = 'default';
 const IMAGE_1 = 'registry.invalid/web:1';
@@ -90,6 +93,8 @@ describe('Deployment controller with kubectl 1.33', () => {
   let watcher: Watcher;
   let rsController: ReplicaSetController;
   let controller: DeploymentController;
+  /** The controllers run in this process (until the last test hands over to `skiff controller-manager`). */
+  let inProcess = true;
   const schedulerStop = new AbortController();
   let schedulerDone: Promise<void> | undefined;
 
@@ -164,8 +169,10 @@ describe('Deployment controller with kubectl 1.33', () => {
     await Promise.all([rsController.start(), controller.start()]);
   });
   afterAll(async () => {
-    await controller?.stop();
-    await rsController?.stop();
+    if (inProcess) {
+      await controller?.stop();
+      await rsController?.stop();
+    }
     schedulerStop.abort();
     await schedulerDone;
     await watcher?.rs.stop();
@@ -366,5 +373,34 @@ describe('Deployment controller with kubectl 1.33', () => {
     expect(watcher.maxPods).toBeLessThanOrEqual(8);
     expect(watcher.minAvailable).toBeGreaterThanOrEqual(5);
     expect(sizes('again')).toEqual({ [IMAGE_1]: 0, [IMAGE_2]: 6 });
+  });
+  it('runs in `skiff controller-manager`; one killed -9 mid-rollout is followed by one that finishes it within the bounds', async () => {
+    // The in-process controllers step aside: one of each per cluster.
+    await controller.stop();
+    await rsController.stop();
+    inProcess = false;
+    const kubeconfig = path.join(cluster.dir, 'controller-manager.kubeconfig');
+    await writeKubeconfig(kubeconfig, buildKubeconfig({ server: cluster.api.url, token: cluster.api.controllerManagerToken, name: 'controller-manager' }));
+    const start = () => startSkiff(['controller-manager', `--kubeconfig=${kubeconfig}`, '--concurrent-deployment-syncs=2']);
+    let proc = start();
+    try {
+      await createDeployment('process', IMAGE_1, 6);
+      await complete('process', 6);
+      watcher.follow('process');
+      await ok('set', 'image', 'deployment/process', `web=${IMAGE_2}`);
+      await eventually(() => (sizes('process')[IMAGE_2] ?? 0) > 0, 'the rollout to start', 30_000, { intervalMs: 5 });
+      await proc.kill9();
+      proc = start();
+      await ok('rollout', 'status', 'deployment/process', '--timeout=90s');
+      await complete('process', 6);
+      expect(watcher.maxSpecSum).toBeLessThanOrEqual(8);
+      expect(watcher.maxPods).toBeLessThanOrEqual(8);
+      expect(watcher.minAvailable).toBeGreaterThanOrEqual(5);
+      // Every pod made is one of the 6 new ones: no extra pods across the restart.
+      expect(watcher.created.size).toBe(6);
+      expect(sizes('process')).toEqual({ [IMAGE_1]: 0, [IMAGE_2]: 6 });
+    } finally {
+      await proc.stop(5000);
+    }
   });
 });
