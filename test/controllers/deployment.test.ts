@@ -7,11 +7,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
-import type { Pod } from '../../api/types/core.js';
-import { Informer, listWatch } from '../../client/informer.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient, type ResourceClient } from '../../client/rest.js';
-import { isPodActive, isPodReady } from '../../controllers/active-pods.js';
+import { isPodReady } from '../../controllers/active-pods.js';
 import { controllerRefOf } from '../../controllers/controller-ref.js';
 import { DeploymentController } from '../../controllers/deployment/controller.js';
 import { podTemplateHash } from '../../controllers/deployment/hash.js';
@@ -21,6 +19,7 @@ import { startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harn
 import { eventually } from '../fixtures/eventually.js';
 import { startHollowNodes, type HollowNodes } from '../fixtures/hollow-nodes.js';
 import { startSkiff } from '../fixtures/process.js';
+import { RolloutWatcher } from '../fixtures/rollout-watcher.js';
 
 const ns = 'default';
 const IMAGE_1 = 'registry.invalid/web:1';
@@ -28,69 +27,13 @@ const IMAGE_2 = 'registry.invalid/web:2';
 /** Pods of this image never become Ready on the hollow nodes: a rollout to it cannot progress. */
 const BROKEN = 'registry.invalid/does-not-exist:1';
 
-/** What the suite's watches saw of one Deployment's ReplicaSets and pods, bounds kept as extremes. */
-class Watcher {
-  readonly rs: Informer<ReplicaSet>;
-  readonly pods: Informer<Pod>;
-  maxSpecSum = 0;
-  maxPods = 0;
-  minAvailable = Infinity;
-  /** Pods of two images (any, terminating ones too) seen at one moment. */
-  mixed = false;
-  readonly created = new Set<string>();
-  readonly went = new Set<string>();
-  #app = '';
-
-  constructor(client: RestClient) {
-    this.rs = new Informer(listWatch(client.resourceByName<ReplicaSet>('replicasets', 'apps'), { namespace: ns }));
-    this.pods = new Informer(listWatch(client.pods, { namespace: ns }));
-    const look = () => this.#look();
-    for (const inf of [this.rs, this.pods] as Informer<ReplicaSet | Pod>[]) for (const e of ['add', 'update', 'delete'] as const) inf.on(e, look);
-    const mine = (p: Pod) => this.#app !== '' && p.metadata.labels?.app === this.#app;
-    this.pods.on('add', (p) => void (mine(p) && this.created.add(p.metadata.name ?? '')));
-    this.pods.on('update', (p) => void (mine(p) && p.metadata.deletionTimestamp && this.went.add(p.metadata.name ?? '')));
-    this.pods.on('delete', (p) => void (mine(p) && this.went.add(p.metadata.name ?? '')));
-  }
-
-  /** Starts recording the bounds of `app` from now. */
-  follow(app: string): void {
-    this.#app = app;
-    this.maxSpecSum = 0;
-    this.maxPods = 0;
-    this.minAvailable = Infinity;
-    this.mixed = false;
-    this.created.clear();
-    this.went.clear();
-    this.#look();
-  }
-
-  replicaSetsOf(app: string): ReplicaSet[] {
-    return this.rs.list(ns).filter((rs) => rs.metadata.labels?.app === app);
-  }
-
-  /** Pods of `app` without a deletionTimestamp, as Kubernetes counts a Deployment's pods. */
-  podsOf(app: string): Pod[] {
-    return this.pods.list(ns).filter((p) => p.metadata.labels?.app === app && isPodActive(p));
-  }
-
-  #look(): void {
-    if (!this.#app) return;
-    this.maxSpecSum = Math.max(this.maxSpecSum, this.replicaSetsOf(this.#app).reduce((n, rs) => n + (rs.spec.replicas ?? 0), 0));
-    const pods = this.podsOf(this.#app);
-    this.maxPods = Math.max(this.maxPods, pods.length);
-    this.minAvailable = Math.min(this.minAvailable, pods.filter((p) => isPodReady(p)).length);
-    const images = new Set(this.pods.list(ns).filter((p) => p.metadata.labels?.app === this.#app).map((p) => p.spec.containers[0]?.image));
-    if (images.size > 1) this.mixed = true;
-  }
-}
-
 describe('Deployment controller with kubectl 1.33', () => {
   let cluster: KubectlCluster;
   let manager: RestClient;
   let schedulerClient: RestClient;
   let deployments: ResourceClient<Deployment>;
   let nodes: HollowNodes;
-  let watcher: Watcher;
+  let watcher: RolloutWatcher;
   let rsController: ReplicaSetController;
   let controller: DeploymentController;
   /** The controllers run in this process (until the last test hands over to `skiff controller-manager`). */
@@ -162,7 +105,7 @@ describe('Deployment controller with kubectl 1.33', () => {
       ready: (pod) => pod.spec.containers.every((c) => c.image !== BROKEN),
     });
     schedulerDone = new Scheduler({ client: schedulerClient, identity: 'deployment-test' }).run(schedulerStop.signal);
-    watcher = new Watcher(cluster.admin);
+    watcher = new RolloutWatcher(cluster.admin, ns);
     await Promise.all([watcher.rs.start(), watcher.pods.start()]);
     rsController = new ReplicaSetController({ client: manager, workers: 5 });
     controller = new DeploymentController({ client: manager, workers: 5 });
