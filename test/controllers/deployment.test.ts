@@ -41,16 +41,15 @@ describe('Deployment controller with kubectl 1.33', () => {
   const schedulerStop = new AbortController();
   let schedulerDone: Promise<void> | undefined;
 
-  const kubectl = async (...args: string[]) => {
-    const r = await cluster.kubectl(args, { version: '1.33' });
-    return r;
-  };
-  const ok = async (...args: string[]) => {
-    const r = await kubectl(...args);
-    expect(r.stderr, `kubectl ${args.join(' ')}`).toBe('');
-    expect(r.code, `kubectl ${args.join(' ')}`).toBe(0);
+  const kubectl = (...args: string[]) => cluster.kubectl(args, { version: '1.33' });
+  /** kubectl (1.33 unless `version` says) that must succeed without a word on stderr; its stdout. */
+  const okWith = async (version: string, ...args: string[]) => {
+    const r = await cluster.kubectl(args, { version });
+    expect(r.stderr, `kubectl ${version} ${args.join(' ')}`).toBe('');
+    expect(r.code, `kubectl ${version} ${args.join(' ')}`).toBe(0);
     return r.stdout;
   };
+  const ok = (...args: string[]) => okWith('1.33', ...args);
   /**
    * `kubectl create deployment NAME --image --replicas`; with `edit`, kubectl's own manifest
    * for it (--dry-run=client) changed and then created.
@@ -318,6 +317,20 @@ describe('Deployment controller with kubectl 1.33', () => {
     expect(watcher.minAvailable).toBeGreaterThanOrEqual(5);
     expect(sizes('again')).toEqual({ [IMAGE_1]: 0, [IMAGE_2]: 6 });
   });
+  it.each(['1.30', '1.27'])('kubectl %s: create, set image, rollout status, history and undo', async (version) => {
+    const name = `v${version.replace('.', '')}`;
+    expect(await okWith(version, 'create', 'deployment', name, `--image=${IMAGE_1}`, '--replicas=2')).toBe(`deployment.apps/${name} created\n`);
+    await okWith(version, 'rollout', 'status', `deployment/${name}`, '--timeout=90s');
+    await okWith(version, 'set', 'image', `deployment/${name}`, `web=${IMAGE_2}`);
+    await okWith(version, 'rollout', 'status', `deployment/${name}`, '--timeout=90s');
+    expect(await okWith(version, 'rollout', 'history', `deployment/${name}`)).toMatch(/REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>/);
+    await okWith(version, 'rollout', 'undo', `deployment/${name}`);
+    await okWith(version, 'rollout', 'status', `deployment/${name}`, '--timeout=90s');
+    const d = await complete(name, 2);
+    expect(d.spec.template.spec?.containers[0]?.image).toBe(IMAGE_1);
+    expect(d.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('3');
+  });
+
   it('runs in `skiff controller-manager`; one killed -9 mid-rollout is followed by one that finishes it within the bounds', async () => {
     // The in-process controllers step aside: one of each per cluster.
     await controller.stop();
