@@ -143,6 +143,14 @@ describe('Deployment controller with kubectl 1.33', () => {
     for (const pod of watcher.podsOf('web')) expect(pod.metadata.labels?.['pod-template-hash']).toBe(hash);
     const table = await ok('get', 'deployment', 'web');
     expect(table).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\nweb\s+6\/6\s+6\s+6\s+/);
+    // kubectl describe finds the new ReplicaSet by the selector and shows the controller's event.
+    const described = await eventually(async () => {
+      const out = await ok('describe', 'deployment', 'web');
+      return out.includes(`Scaled up replica set web-${hash} to 6`) && out;
+    }, 'the ScalingReplicaSet event in kubectl describe');
+    expect(described).toMatch(new RegExp(`NewReplicaSet:\\s+web-${hash} \\(6/6 replicas created\\)`));
+    expect(described).toMatch(/Available\s+True\s+MinimumReplicasAvailable/);
+    expect(described).toMatch(/Normal\s+ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled up replica set/);
   });
 
   it('set image: a second ReplicaSet, at most (and once exactly) 8 pods, never fewer than 5 ready, then 2 revisions in history', async () => {
