@@ -47,7 +47,7 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
 
 export function controllerManagerCommand(): Command {
   return new Command('controller-manager')
-    .description('run the cluster controllers (node lifecycle, service accounts)')
+    .description('run the cluster controllers (node lifecycle, service accounts, replica sets)')
     .requiredOption('--kubeconfig <file>', 'kubeconfig to reach the API server')
     .option('--leader-elect', 'elect one active replica through a Lease in kube-system', false)
     .option('--node-monitor-grace-period <d>', 'how long a node may be silent before it is Unknown', '40s')

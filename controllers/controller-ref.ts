@@ -60,22 +60,22 @@ export async function claimObjects<T extends KubeObject>(objects: readonly T[], 
   const ownerUid = o.owner.metadata.uid;
   const ownerDeleting = o.owner.metadata.deletionTimestamp !== undefined;
   let adoptable: Promise<void> | undefined;
-  const claimed: T[] = [];
   const errors: unknown[] = [];
-  await Promise.all(
+  // Most objects need no request (claimOne answers at once); only orphans and strays are patched.
+  const settled = await Promise.all(
     objects.map(async (obj) => {
       try {
-        if (await claimOne(obj)) claimed.push(obj);
+        return await claimOne(obj);
       } catch (err) {
         errors.push(err);
+        return false;
       }
     }),
   );
   // Answered in the candidates' order, whatever order the patches ended in.
-  claimed.sort((a, b) => objects.indexOf(a) - objects.indexOf(b));
-  return { claimed, errors };
+  return { claimed: objects.filter((_, i) => settled[i]), errors };
 
-  async function claimOne(obj: T): Promise<boolean> {
+  function claimOne(obj: T): boolean | Promise<boolean> {
     const ref = controllerRefOf(obj);
     const matches = o.selector.matches(obj.metadata.labels ?? {});
     if (ref) {
@@ -84,12 +84,15 @@ export async function claimObjects<T extends KubeObject>(objects: readonly T[], 
       // Ours but no longer selected: let it go, unless we are going away ourselves (the
       // garbage collector then deals with it as our dependent).
       if (ownerDeleting) return false;
-      await release(obj);
-      return false;
+      return release(obj).then(() => false);
     }
     // An orphan: adopt it when it matches, we are not going away and neither is it.
     if (!matches || ownerDeleting || obj.metadata.deletionTimestamp) return false;
     if (obj.metadata.namespace !== o.owner.metadata.namespace) return false;
+    return adopt(obj);
+  }
+
+  async function adopt(obj: T): Promise<boolean> {
     adoptable ??= o.canAdopt();
     await adoptable;
     try {
