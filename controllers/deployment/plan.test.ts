@@ -241,3 +241,23 @@ describe('conditions and the progress deadline', () => {
     expect(planDeploymentSync({ deployment: plan.statusUpdate, replicaSets: [rs], now: later(5) }).statusUpdate).toBeUndefined();
   });
 });
+
+describe('a Deployment being deleted, or selecting everything', () => {
+  it('being deleted: only its status, no ReplicaSet written', () => {
+    const d = deployment({ replicas: 3, image: 'web:2' });
+    d.metadata.deletionTimestamp = NOW;
+    const plan = planDeploymentSync({ deployment: d, replicaSets: [replicaSet(d, 'web:1', 3)], now: NOW });
+    expect(plan.actions).toEqual([]);
+    expect(plan.statusUpdate?.status).toMatchObject({ replicas: 3, availableReplicas: 3, observedGeneration: 1 });
+    expect(plan.statusUpdate?.status?.updatedReplicas).toBeUndefined(); // its template has no ReplicaSet yet, and none is made
+  });
+
+  it('an empty selector: a SelectingAll warning and observedGeneration only', () => {
+    const d = deployment({ replicas: 3, generation: 2 });
+    d.spec.selector = {};
+    const plan = planDeploymentSync({ deployment: d, replicaSets: [], now: NOW });
+    expect(plan.actions).toEqual([]);
+    expect(plan.events).toEqual([{ type: 'Warning', reason: 'SelectingAll', message: 'This deployment is selecting all pods. A non-empty selector is required.' }]);
+    expect(plan.statusUpdate?.status).toEqual({ observedGeneration: 2 });
+  });
+});
