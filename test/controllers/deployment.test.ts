@@ -91,6 +91,16 @@ describe('Deployment controller with kubectl 1.33', () => {
   const imageOf = (rs: ReplicaSet) => rs.spec.template?.spec?.containers[0]?.image;
   const sizes = (app: string) => Object.fromEntries(watcher.replicaSetsOf(app).map((rs) => [imageOf(rs), rs.spec.replicas]));
 
+  /** Waits for `name`'s rollout of 6 from IMAGE_1 to IMAGE_2 to finish, and checks it kept within 25%/25%: at most 8 pods, at least 5 ready. */
+  const rolledOutWithinBounds = async (name: string) => {
+    await ok('rollout', 'status', `deployment/${name}`, '--timeout=90s');
+    await complete(name, 6);
+    expect(watcher.maxSpecSum).toBeLessThanOrEqual(8);
+    expect(watcher.maxPods).toBeLessThanOrEqual(8);
+    expect(watcher.minAvailable).toBeGreaterThanOrEqual(5);
+    expect(sizes(name)).toEqual({ [IMAGE_1]: 0, [IMAGE_2]: 6 });
+  };
+
   beforeAll(async () => {
     cluster = await startKubectlCluster();
     manager = new RestClient({ server: cluster.api.url, token: cluster.api.controllerManagerToken, namespace: ns });
@@ -156,14 +166,11 @@ describe('Deployment controller with kubectl 1.33', () => {
   it('set image: a second ReplicaSet, at most (and once exactly) 8 pods, never fewer than 5 ready, then 2 revisions in history', async () => {
     watcher.follow('web');
     await ok('set', 'image', 'deployment/web', `web=${IMAGE_2}`);
-    await ok('rollout', 'status', 'deployment/web', '--timeout=90s');
-    await complete('web', 6);
+    await rolledOutWithinBounds('web');
     // The surge is used: the new ReplicaSet is made at 2 while the old one still has 6, and
     // new 3 / old 5 all exist before the old ones may shrink again.
     expect(watcher.maxSpecSum).toBe(8);
     expect(watcher.maxPods).toBe(8);
-    expect(watcher.minAvailable).toBeGreaterThanOrEqual(5);
-    expect(sizes('web')).toEqual({ [IMAGE_1]: 0, [IMAGE_2]: 6 });
     const history = await ok('rollout', 'history', 'deployment/web');
     expect(history).toMatch(/REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>/);
     const rev2 = await ok('rollout', 'history', 'deployment/web', '--revision=2');
@@ -247,6 +254,7 @@ describe('Deployment controller with kubectl 1.33', () => {
     await complete('stuck', 12);
     expect(sizes('stuck')).toEqual({ [IMAGE_1]: 12, [BROKEN]: 0 });
   });
+
   it('kubectl scale 6 → 20 → 2: exactly 14 pods created and 18 deleted', async () => {
     watcher.follow('web');
     await ok('scale', 'deployment', 'web', '--replicas=20');
@@ -309,6 +317,7 @@ describe('Deployment controller with kubectl 1.33', () => {
     expect(others).toEqual([]);
     expect(rs?.metadata.name).toBe(`clash-${podTemplateHash(stored.spec.template, 1)}`);
   });
+
   it('a controller stopped mid-rollout and started again finishes it within the bounds', async () => {
     await createDeployment('again', IMAGE_1, 6);
     await complete('again', 6);
@@ -318,12 +327,7 @@ describe('Deployment controller with kubectl 1.33', () => {
     await controller.stop();
     controller = new DeploymentController({ client: manager, workers: 5 });
     await controller.start();
-    await ok('rollout', 'status', 'deployment/again', '--timeout=90s');
-    await complete('again', 6);
-    expect(watcher.maxSpecSum).toBeLessThanOrEqual(8);
-    expect(watcher.maxPods).toBeLessThanOrEqual(8);
-    expect(watcher.minAvailable).toBeGreaterThanOrEqual(5);
-    expect(sizes('again')).toEqual({ [IMAGE_1]: 0, [IMAGE_2]: 6 });
+    await rolledOutWithinBounds('again');
   });
   it.each(['1.30', '1.27'])('kubectl %s: create, set image, rollout status, history and undo', async (version) => {
     const name = `v${version.replace('.', '')}`;
@@ -356,14 +360,9 @@ describe('Deployment controller with kubectl 1.33', () => {
       await eventually(() => (sizes('process')[IMAGE_2] ?? 0) > 0, 'the rollout to start', 30_000, { intervalMs: 5 });
       await proc.kill9();
       proc = start();
-      await ok('rollout', 'status', 'deployment/process', '--timeout=90s');
-      await complete('process', 6);
-      expect(watcher.maxSpecSum).toBeLessThanOrEqual(8);
-      expect(watcher.maxPods).toBeLessThanOrEqual(8);
-      expect(watcher.minAvailable).toBeGreaterThanOrEqual(5);
+      await rolledOutWithinBounds('process');
       // Every pod made is one of the 6 new ones: no extra pods across the restart.
       expect(watcher.created.size).toBe(6);
-      expect(sizes('process')).toEqual({ [IMAGE_1]: 0, [IMAGE_2]: 6 });
     } finally {
       await proc.stop(5000);
     }
