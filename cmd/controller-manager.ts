@@ -11,6 +11,7 @@ import { RestClient } from '../client/rest.js';
 import { NodeLifecycleController } from '../controllers/node-lifecycle/controller.js';
 import { ServiceAccountController } from '../controllers/service-account/controller.js';
 import { ReplicaSetController } from '../controllers/replicaset/controller.js';
+import { DeploymentController } from '../controllers/deployment/controller.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
 import { GarbageCollector } from '../controllers/garbage-collector/controller.js';
 import { parseGoDuration } from '../api/duration.js';
@@ -20,6 +21,7 @@ export interface ControllerManagerFlags {
   nodeMonitorGracePeriod: string;
   nodeMonitorPeriod: string;
   concurrentReplicasetSyncs: number;
+  concurrentDeploymentSyncs: number;
 }
 
 /**
@@ -27,20 +29,25 @@ export interface ControllerManagerFlags {
  * them, for `skiff controller-manager` and `skiff server`.
  */
 export async function runControllersUntil(client: RestClient, o: ControllerManagerFlags, log: Logger, signal: AbortSignal): Promise<void> {
-  const nodes = new NodeLifecycleController({
-    client,
-    gracePeriodMs: parseGoDuration(o.nodeMonitorGracePeriod),
-    monitorPeriodMs: parseGoDuration(o.nodeMonitorPeriod),
-    logger: log,
-  });
-  const serviceAccounts = new ServiceAccountController({ client, logger: log });
   const informers = new SharedInformers();
-  const replicaSets = new ReplicaSetController({ client, informers, workers: o.concurrentReplicasetSyncs, logger: log });
-  const garbageCollector = new GarbageCollector({ client, informers, logger: log });
-  await Promise.all([nodes.start(signal), serviceAccounts.start(signal), replicaSets.start(signal), garbageCollector.start(signal)]);
-  log.info({ controllers: ['node-lifecycle', 'serviceaccount', 'replicaset', 'garbage-collector'] }, 'controllers started');
+  // Every controller is built before any starts, so each has its handlers on the shared
+  // informers before their first list.
+  const controllers: Record<string, { start(signal: AbortSignal): Promise<void>; stop(): Promise<void> }> = {
+    'node-lifecycle': new NodeLifecycleController({
+      client,
+      gracePeriodMs: parseGoDuration(o.nodeMonitorGracePeriod),
+      monitorPeriodMs: parseGoDuration(o.nodeMonitorPeriod),
+      logger: log,
+    }),
+    serviceaccount: new ServiceAccountController({ client, logger: log }),
+    replicaset: new ReplicaSetController({ client, informers, workers: o.concurrentReplicasetSyncs, logger: log }),
+    deployment: new DeploymentController({ client, informers, workers: o.concurrentDeploymentSyncs, logger: log }),
+    'garbage-collector': new GarbageCollector({ client, informers, logger: log }),
+  };
+  await Promise.all(Object.values(controllers).map((c) => c.start(signal)));
+  log.info({ controllers: Object.keys(controllers) }, 'controllers started');
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-  await Promise.all([nodes.stop(), serviceAccounts.stop(), replicaSets.stop(), garbageCollector.stop()]);
+  await Promise.all(Object.values(controllers).map((c) => c.stop()));
   await informers.stop();
 }
 
@@ -52,6 +59,7 @@ export function controllerManagerCommand(): Command {
     .option('--node-monitor-grace-period <d>', 'how long a node may be silent before it is Unknown', '40s')
     .option('--node-monitor-period <d>', 'how often nodes are checked', '5s')
     .option('--concurrent-replicaset-syncs <n>', 'ReplicaSets synced at once', (v) => Number.parseInt(v, 10), 5)
+    .option('--concurrent-deployment-syncs <n>', 'Deployments synced at once', (v) => Number.parseInt(v, 10), 5)
     .action(async (o: ControllerManagerFlags & { kubeconfig: string; leaderElect: boolean }) => {
       const log = createLogger('controller-manager');
       const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig }), { userAgent: 'skiff-controller-manager' });
