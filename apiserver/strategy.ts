@@ -4,6 +4,7 @@
 // may change, and when generation moves (on spec changes only). What is particular to a kind
 // (its fresh status, its grace period) is in its declaration (api/kinds/).
 import { randomUUID } from 'node:crypto';
+import { kindDefinition } from '../api/kinds/index.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { KubeObject, ObjectMeta } from '../api/types/meta.js';
 
@@ -85,6 +86,7 @@ export function prepareForUpdate(r: ResourceInfo, subresource: string | undefine
     if (o.status === undefined) delete n.status;
     else n.status = o.status;
   }
+  kindDefinition(r.kind)?.strategy?.prepareForUpdate?.(n, o, subresource);
   if ('spec' in n || 'spec' in o) {
     if (!sameJson(n.spec, o.spec)) meta.generation = (o.metadata.generation ?? 1) + 1;
   }
@@ -97,8 +99,16 @@ function setOrDelete<K extends keyof ObjectMeta>(meta: ObjectMeta, k: K, v: Obje
   else meta[k] = v;
 }
 
-/** An object whose deletion was asked for and that nothing holds any more goes for good. */
+/**
+ * An object whose deletion was asked for and that nothing holds any more goes for good
+ * (ShouldDeleteDuringUpdate: no grace period left, no finalizer, none of its kind's own).
+ */
 export function readyToDelete(obj: KubeObject): boolean {
   const m = obj.metadata;
-  return m.deletionTimestamp !== undefined && m.deletionGracePeriodSeconds === 0 && !(m.finalizers && m.finalizers.length > 0);
+  return (
+    m.deletionTimestamp !== undefined &&
+    (m.deletionGracePeriodSeconds ?? 0) === 0 &&
+    !(m.finalizers && m.finalizers.length > 0) &&
+    !kindDefinition(obj.kind)?.strategy?.holdsDeletion?.(obj)
+  );
 }

@@ -10,11 +10,11 @@ import { ApiError, errors, isApiError } from '../../api/errors.js';
 import { strategicMergePatch } from '../../api/strategic-merge-patch.js';
 import type { KubeObject, ManagedFieldsEntry, StatusCause } from '../../api/types/meta.js';
 import { admit, defaultForCreate } from '../admission.js';
+import { requireNamespace } from '../namespace-lifecycle.js';
 import { admitCreate, afterCreate } from '../service-accounts.js';
 import type { ApiContext, RequestContext } from '../context.js';
 import { prepareForCreate, timestamp } from '../strategy.js';
 import { admitNodeWrite, checkBound, checkObjectBody, dropNulls, fieldValidation, isDryRun, keyOf, refOf, send } from './common.js';
-import { requireNamespace } from './create.js';
 import { FieldSet, fieldSetOf, formatPath, fromFieldsV1, removeAt, toFieldsV1, valueAt, type FieldPath } from './managed-fields.js';
 import { queryBool } from '../../api/query.js';
 
@@ -142,7 +142,7 @@ async function createFromApply(ctx: ApiContext, rc: RequestContext, config: Kube
   rc.decision = decision;
   checkBound(rc, obj);
   admitNodeWrite(rc, obj);
-  if (r.namespaced && rc.info.namespace) await requireNamespace(ctx, rc.info.namespace);
+  if (r.namespaced && rc.info.namespace) await requireNamespace(ctx, rc.info.namespace, { resource: r.plural, group: r.group || undefined, name });
   defaultForCreate(obj);
   await admitCreate(ctx, obj, rc.info.namespace);
   rc.warnings.push(...admit(r, obj, { operation: 'create' }, fieldValidation(rc)));

@@ -16,7 +16,7 @@ import { serverSideApply } from './server-side-apply.js';
 
 function checkSubresource(rc: RequestContext): void {
   const sub = rc.info.subresource;
-  if (sub !== undefined && !(sub === 'status' && rc.resource.subresources.includes('status'))) {
+  if (sub !== undefined && !((sub === 'status' || sub === 'finalize') && rc.resource.subresources.includes(sub))) {
     throw errors.notFound(`${rc.resource.plural}/${sub}`, rc.info.name ?? '');
   }
 }
