@@ -74,6 +74,7 @@ async function runScheduler(o: SchedulerFlags, signal: AbortSignal): Promise<voi
 async function runControllerManager(o: ControllerManagerFlags, signal: AbortSignal): Promise<void> {
   const { NodeLifecycleController } = await import('../controllers/node-lifecycle/controller.js');
   const { ServiceAccountController } = await import('../controllers/service-account/controller.js');
+  const { NamespaceController } = await import('../controllers/namespace/controller.js');
   const { parseGoDuration } = await import('../api/duration.js');
   const { connectionFromKubeconfig, RestClient } = await clients();
   const log = createLogger('controller-manager');
@@ -84,8 +85,11 @@ async function runControllerManager(o: ControllerManagerFlags, signal: AbortSign
       const serviceAccounts = new ServiceAccountController({ client, logger: log });
       await Promise.all([nodes.start(s), serviceAccounts.start(s)]);
       log.info('node lifecycle and service account controllers started');
+      const namespaces = new NamespaceController({ client, logger: log });
+      await namespaces.start(s);
       await new Promise<void>((resolve) => (s.aborted ? resolve() : s.addEventListener('abort', () => resolve(), { once: true })));
       await Promise.all([nodes.stop(), serviceAccounts.stop()]);
+      await namespaces.stop();
     });
   } finally {
     client.close();

@@ -10,6 +10,7 @@
 // of a ConfigMap or Secret (or a list or watch pinned by metadata.name to one) it says
 // `referencedByNode`: the handler must find a pod bound to that node that names the object
 // (Kubernetes' Node authorizer graph, decided on the pods).
+import { RESOURCES } from '../../api/resources.js';
 import { parseFieldSelector } from '../../api/selectors/fields.js';
 import { MASTERS_GROUP, nodeNameOf, type UserInfo } from './user.js';
 
@@ -55,8 +56,22 @@ export const COMPONENT_USERS = {
 // The bootstrap ClusterRoles system:kube-scheduler and system:kube-controller-manager
 // (plugin/pkg/auth/authorizer/rbac/bootstrappolicy), cut down to the kinds skiff serves.
 // skiff's controller-manager is one user doing the work of the controllers it runs, so it
-// also holds their roles (today system:controller:node-controller's and
-// system:controller:service-account-controller's).
+// also holds their roles (today system:controller:node-controller's,
+// system:controller:service-account-controller's and system:controller:namespace-controller's).
+/**
+ * system:controller:namespace-controller, cut down to what skiff's controller does: empty a
+ * namespace kind by kind (deletecollection where the kind serves it, else delete; list is
+ * the controller-manager's already), then write the namespace's status and finalize it.
+ */
+const NAMESPACE_CONTROLLER_RULES: Rule[] = [
+  ...RESOURCES.filter((r) => r.namespaced).map((r) => ({
+    verbs: [r.verbs.includes('deletecollection') ? 'deletecollection' : 'delete'],
+    apiGroups: [r.group],
+    resources: [r.plural],
+  })),
+  { verbs: ['update'], apiGroups: [CORE], resources: ['namespaces/finalize', 'namespaces/status'] },
+];
+
 const COMPONENT_RULES: Record<string, Rule[]> = {
   [COMPONENT_USERS.scheduler]: [
     { verbs: ['create', 'patch', 'update'], apiGroups: [CORE], resources: ['events'] },
@@ -81,6 +96,7 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
     { verbs: ['list', 'get', 'delete'], apiGroups: [CORE], resources: ['pods'] },
     // system:controller:service-account-controller (its list and watch are the rule above)
     { verbs: ['create'], apiGroups: [CORE], resources: ['serviceaccounts'] },
+    ...NAMESPACE_CONTROLLER_RULES,
   ],
 };
 
