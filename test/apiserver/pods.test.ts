@@ -218,7 +218,7 @@ describe('deletion', () => {
       expect((await admin.post(`/apis/coordination.k8s.io/v1/namespaces/${other}/leases`, { metadata: { name: 'l' }, spec: {} })).status).toBe(201);
       const d = await admin.del(`/api/v1/namespaces/${other}`);
       expect(d.status, d.text).toBe(200);
-      expect(d.body.status.phase).toBe('Terminating');
+      expect((d.body as unknown as { status: { phase: string } }).status.phase).toBe('Terminating');
       await eventually(async () => (await admin.get(`/api/v1/namespaces/${other}`)).status === 404, `namespace ${other} gone`);
       const left = await admin.get<{ items: KubeObject[] }>(`/api/v1/namespaces/${other}/pods`);
       expect(left.body.items).toEqual([]);

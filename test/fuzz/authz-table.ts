@@ -2,11 +2,11 @@
 // on by default since 1.32) with the NodeRestriction admission plugin, and the bootstrap
 // ClusterRoles system:kube-scheduler and system:kube-controller-manager, cut down to the kinds
 // skiff serves. skiff's controller-manager is one user doing the work of the controllers it
-// runs, so it also gets the role of each of them (today: system:controller:node-controller and
-// system:controller:service-account-controller).
+// runs, so it also gets the role of each of them (today: system:controller:node-controller,
+// system:controller:service-account-controller and system:controller:namespace-controller).
 // Anything the table does not name is admin only (group system:masters). Where skiff's
 // authorizer (apiserver/auth/authorize.ts) differs, this table is right and skiff is reported.
-import type { ResourceInfo } from '../../api/resources.js';
+import { RESOURCES, type ResourceInfo } from '../../api/resources.js';
 import type { Identity } from './runner.js';
 
 export const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] as const;
@@ -73,6 +73,10 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     // system:controller:service-account-controller: creates `default` in each namespace
     // (listing and watching namespaces and serviceaccounts is the rule for every resource above)
     { verbs: ['create'], resources: ['serviceaccounts'] },
+    // system:controller:namespace-controller, as skiff's needs it: empties a namespace kind by
+    // kind (deletecollection), then writes its status and finalizes it
+    ...RESOURCES.filter((r) => r.namespaced).map((r): Rule => ({ verbs: ['deletecollection'], resources: [r.plural], group: r.group })),
+    { verbs: ['update'], resources: ['namespaces/finalize', 'namespaces/status'] },
   ],
 };
 
