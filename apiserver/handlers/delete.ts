@@ -106,7 +106,7 @@ export function planDeletion(rc: RequestContext, current: KubeObject, opts: Dele
 
 export async function deleteObject(ctx: ApiContext, rc: RequestContext, req: Request, res: Response): Promise<void> {
   if (rc.info.subresource !== undefined) throw errors.methodNotAllowed(`DELETE is not supported on ${rc.resource.plural}/${rc.info.subresource}`);
-  admitNamespaceDelete(rc);
+  admitNamespaceDelete(ctx, rc);
   const opts = await deleteOptions(rc, req);
   if (dryRun(opts)) {
     send(res, 200, await wouldDelete(ctx, rc, keyOf(ctx, rc), opts), rc);

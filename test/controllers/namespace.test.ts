@@ -157,6 +157,9 @@ describe.skipIf(!haveKubectl)('namespace lifecycle', () => {
 
     const first = (await c.admin.namespaces.delete(ns)) as Namespace;
     expect([first.status?.phase, typeof first.metadata.deletionTimestamp]).toEqual(['Terminating', 'string']);
+    // At once, whatever the watch cache has seen yet.
+    const racing = await c.admin.resourceByName('configmaps', '').create({ metadata: { generateName: 'racing-', namespace: ns } } as KubeObject, { namespace: ns }).catch((e: unknown) => e);
+    expect(racing).toMatchObject({ code: 403, message: `configmaps "racing-" is forbidden: unable to create new content in namespace ${ns} because it is being terminated` });
     // The controller finalizes its part; example.com/mine still holds the namespace.
     const waiting = await eventually(async () => {
       const n = await getNs(ns);
