@@ -30,9 +30,13 @@ const OBJECT_META: Message = {
     7: ['generation', 'int'], 8: ['creationTimestamp', 'time'], 11: ['labels', 'map-string'], 12: ['annotations', 'map-string'], 14: ['finalizers', 'strings'],
   },
 };
+const NAMESPACE_CONDITION: Message = {
+  name: 'NamespaceCondition',
+  fields: { 1: ['type', 'string'], 2: ['status', 'string'], 4: ['lastTransitionTime', 'time'], 5: ['reason', 'string'], 6: ['message', 'string'] },
+};
 /** The kinds decoded, by apiVersion/kind. */
 const KINDS: Record<string, Message> = {
-  'v1/Namespace': { name: 'Namespace', fields: { 1: ['metadata', OBJECT_META], 2: ['spec', { name: 'NamespaceSpec', fields: { 1: ['finalizers', 'strings'] } }], 3: ['status', { name: 'NamespaceStatus', fields: { 1: ['phase', 'string'] } }] } },
+  'v1/Namespace': { name: 'Namespace', fields: { 1: ['metadata', OBJECT_META], 2: ['spec', { name: 'NamespaceSpec', fields: { 1: ['finalizers', 'strings'] } }], 3: ['status', { name: 'NamespaceStatus', fields: { 1: ['phase', 'string'], 2: ['conditions', { list: NAMESPACE_CONDITION }] } }] } },
   'v1/ConfigMap': { name: 'ConfigMap', fields: { 1: ['metadata', OBJECT_META], 2: ['data', 'map-string'], 3: ['binaryData', 'map-bytes'], 4: ['immutable', 'bool'] } },
   'v1/Secret': { name: 'Secret', fields: { 1: ['metadata', OBJECT_META], 2: ['data', 'map-bytes'], 3: ['type', 'string'], 4: ['stringData', 'map-string'], 5: ['immutable', 'bool'] } },
   'v1/ServiceAccount': {
