@@ -86,7 +86,8 @@ export class NamespaceController {
       ns = await this.#retryOnConflict(ns, (cur) => this.#client.namespaces.updateStatus({ ...cur, status: { ...cur.status, phase: 'Terminating' } }));
       if (!ns) return;
     }
-    if ((ns.spec?.finalizers?.length ?? 0) === 0) return;
+    // Finalized by us already; other finalizers are their owners' to remove.
+    if (!ns.spec?.finalizers?.includes(FINALIZER_KUBERNETES)) return;
 
     const deletedAt = Date.parse(ns.metadata.deletionTimestamp ?? '');
     const pass = await deleteNamespaceContent(this.#client, name, deletedAt, () => this.#now().getTime());
