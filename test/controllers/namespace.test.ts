@@ -141,7 +141,7 @@ describe.skipIf(!haveKubectl)('namespace lifecycle', () => {
     expect(podEvents.filter((e) => e.name === 'unscheduled').map((e) => e.type)).toEqual(['ADDED', 'DELETED']);
   }, 120_000);
 
-  it('DELETE keeps its own rules: preconditions, dryRun, a second DELETE changing nothing, and finalize as the only way to change spec.finalizers', async () => {
+  it('DELETE keeps its own rules: preconditions, dryRun, a second DELETE changing nothing, no binding, and finalize as the only way to change spec.finalizers', async () => {
     const ns = `rules-${process.pid}`;
     const created = await c.admin.namespaces.create({ metadata: { name: ns }, spec: { finalizers: ['example.com/mine'] } });
     expect(created.spec?.finalizers).toEqual(['example.com/mine', 'kubernetes']);
@@ -155,11 +155,16 @@ describe.skipIf(!haveKubectl)('namespace lifecycle', () => {
     expect(dry, dry.stderr).toMatchObject({ code: 0 });
     expect((await getNs(ns))?.metadata.deletionTimestamp).toBeUndefined();
 
+    await c.admin.pods.create({ metadata: { name: 'unbound', namespace: ns, finalizers: ['example.com/keep'] }, spec: { containers: [{ name: 'app', image: 'busybox' }] } });
     const first = (await c.admin.namespaces.delete(ns)) as Namespace;
     expect([first.status?.phase, typeof first.metadata.deletionTimestamp]).toEqual(['Terminating', 'string']);
     // At once, whatever the watch cache has seen yet.
     const racing = await c.admin.resourceByName('configmaps', '').create({ metadata: { generateName: 'racing-', namespace: ns } } as KubeObject, { namespace: ns }).catch((e: unknown) => e);
     expect(racing).toMatchObject({ code: 403, message: `configmaps "racing-" is forbidden: unable to create new content in namespace ${ns} because it is being terminated` });
+    // A binding is a create too: the scheduler cannot place a pod there any more.
+    const binding = await c.admin.bindPod(ns, 'unbound', nodes.names[0]).catch((e: unknown) => e);
+    expect(binding).toMatchObject({ code: 403, message: `pods "unbound" is forbidden: unable to create new content in namespace ${ns} because it is being terminated` });
+    await c.admin.pods.patch('unbound', { metadata: { finalizers: null } }, { namespace: ns });
     // The controller finalizes its part; example.com/mine still holds the namespace.
     const waiting = await eventually(async () => {
       const n = await getNs(ns);
