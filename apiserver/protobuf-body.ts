@@ -7,12 +7,18 @@
 // refused (400) rather than dropped. A few tables and a wire reader instead of a protobuf
 // library and generated modules, as openapi-v2-proto.ts does for the other direction.
 import { errors } from '../api/errors.js';
+import { workloadMessages } from './protobuf-workloads.js';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
-type FieldType = 'string' | 'bytes' | 'bool' | 'int' | 'time' | 'strings' | 'map-string' | 'map-bytes' | Message | Repeated;
-interface Message {
+/**
+ * How a field decodes. Go's generated code writes a non-pointer field even at its zero value,
+ * which means unset ('int', 'flag', 'string'); a pointer field is written only when set, so
+ * its zero is a value ('int?', 'bool'). 'int-or-string' is intstr.IntOrString.
+ */
+export type FieldType = 'string' | 'bytes' | 'bool' | 'flag' | 'int' | 'int?' | 'int-or-string' | 'time' | 'strings' | 'map-string' | 'map-bytes' | Message | Repeated;
+export interface Message {
   name: string;
   fields: Record<number, [string, FieldType]>;
 }
@@ -36,6 +42,7 @@ const NAMESPACE_CONDITION: Message = {
 };
 /** The kinds decoded, by apiVersion/kind. */
 const KINDS: Record<string, Message> = {
+  ...workloadMessages(OBJECT_META),
   'v1/Namespace': { name: 'Namespace', fields: { 1: ['metadata', OBJECT_META], 2: ['spec', { name: 'NamespaceSpec', fields: { 1: ['finalizers', 'strings'] } }], 3: ['status', { name: 'NamespaceStatus', fields: { 1: ['phase', 'string'], 2: ['conditions', { list: NAMESPACE_CONDITION }] } }] } },
   'v1/ConfigMap': { name: 'ConfigMap', fields: { 1: ['metadata', OBJECT_META], 2: ['data', 'map-string'], 3: ['binaryData', 'map-bytes'], 4: ['immutable', 'bool'] } },
   'v1/Secret': { name: 'Secret', fields: { 1: ['metadata', OBJECT_META], 2: ['data', 'map-bytes'], 3: ['type', 'string'], 4: ['stringData', 'map-string'], 5: ['immutable', 'bool'] } },
@@ -49,6 +56,7 @@ const KINDS: Record<string, Message> = {
     },
   },
 };
+const INT_OR_STRING: Message = { name: 'IntOrString', fields: { 1: ['type', 'int'], 2: ['intVal', 'int'], 3: ['strVal', 'string'] } };
 const ENTRY = (value: FieldType): Message => ({ name: 'entry', fields: { 1: ['key', 'string'], 2: ['value', value] } });
 
 function bad(message: string): never {
@@ -87,7 +95,7 @@ function decodeMessage(b: Buffer, m: Message): Record<string, unknown> {
     const spec = m.fields[f.field];
     if (!spec) bad(`unknown field ${f.field} in ${m.name}`);
     const [name, type] = spec;
-    if (typeof type === 'object' || type !== 'bool' && type !== 'int') {
+    if (typeof type === 'object' || !['bool', 'flag', 'int', 'int?'].includes(type)) {
       if (!f.bytes) bad(`field ${name} of ${m.name} is not length-delimited`);
     } else if (f.varint === undefined) bad(`field ${name} of ${m.name} is not a varint`);
     const bytes = f.bytes ?? Buffer.alloc(0);
@@ -100,10 +108,16 @@ function decodeMessage(b: Buffer, m: Message): Record<string, unknown> {
       if (Object.keys(sub).length > 0) out[name] = sub;
     } else if (type === 'string') {
       if (bytes.length > 0) out[name] = bytes.toString('utf8');
-    } else if (type === 'int') {
-      if (f.varint) out[name] = Number(BigInt.asIntN(64, f.varint));
+    } else if (type === 'int' || type === 'int?') {
+      if (f.varint || type === 'int?') out[name] = Number(BigInt.asIntN(64, f.varint ?? 0n));
+    } else if (type === 'int-or-string') {
+      const v = decodeMessage(bytes, INT_OR_STRING);
+      out[name] = v.type === 1 ? (v.strVal ?? '') : (v.intVal ?? 0);
     } else if (type === 'bytes') out[name] = bytes.toString('base64');
     else if (type === 'bool') out[name] = f.varint !== 0n;
+    else if (type === 'flag') {
+      if (f.varint) out[name] = true;
+    }
     else if (type === 'strings') ((out[name] ??= []) as string[]).push(bytes.toString('utf8'));
     else if (type === 'time') {
       const t = decodeMessage(bytes, { name: 'Time', fields: { 1: ['seconds', 'int'], 2: ['nanos', 'int'] } });

@@ -12,6 +12,7 @@ import { deleteCollection, deleteObject } from './handlers/delete.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './handlers/discovery.js';
 import { openApiDocument, openApiIndex, openApiV2 } from './handlers/openapi.js';
 import { getObject, listObjects } from './handlers/read.js';
+import { serveScale } from './handlers/scale.js';
 import { patchObject, updateObject } from './handlers/update.js';
 import { watchHttp } from './handlers/watch.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
@@ -68,7 +69,7 @@ function serveNonResource(ctx: ApiContext, info: RequestInfo, req: Request, res:
 /** The verbs of the resource API (kube's RequestInfo verbs); any other method is 405. */
 const REST_VERBS = new Set(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']);
 /** Subresources this handler serves, for the kinds whose registry entry lists them. */
-const SERVED_SUBRESOURCES = new Set(['status', 'binding', 'finalize']);
+const SERVED_SUBRESOURCES = new Set(['status', 'binding', 'scale', 'finalize']);
 
 export function restHandler(ctx: ApiContext) {
   return async ({ req, res, path, query, user }: ApiRequest): Promise<void> => {
@@ -122,6 +123,7 @@ export function restHandler(ctx: ApiContext) {
       return createBinding(ctx, rc, req, res);
     }
     await checkReferenced(ctx, rc);
+    if (sub === 'scale') return serveScale(ctx, rc, req, res);
     switch (info.verb) {
       case 'get':
         return getObject(ctx, rc, res);

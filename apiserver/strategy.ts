@@ -87,9 +87,9 @@ export function prepareForUpdate(r: ResourceInfo, subresource: string | undefine
     else n.status = o.status;
   }
   kindDefinition(r.kind)?.strategy?.prepareForUpdate?.(n, o, subresource);
-  if ('spec' in n || 'spec' in o) {
-    if (!sameJson(n.spec, o.spec)) meta.generation = (o.metadata.generation ?? 1) + 1;
-  }
+  const moved = kindDefinition(r.kind)?.strategy?.generationChanged?.({ ...n, metadata: meta }, o) ?? false;
+  if (('spec' in n || 'spec' in o) && !sameJson(n.spec, o.spec)) meta.generation = (o.metadata.generation ?? 1) + 1;
+  else if (moved) meta.generation = (o.metadata.generation ?? 1) + 1;
   n.metadata = meta;
   return n;
 }

@@ -18,6 +18,7 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import type { RestClient } from '../client/rest.js';
 import { apiServerOptions, apiserverCommand, type ApiFlags } from './apiserver.js';
+import type { ControllerManagerFlags as ControllerFlags } from './controller-manager.js';
 import { createLogger } from './log.js';
 
 // Only the API server's code loads before it serves: the clients' code (scheduler,
@@ -50,7 +51,7 @@ async function elected(client: RestClient, elect: boolean, lease: string, log: L
 }
 
 type SchedulerFlags = { kubeconfig?: string; context?: string; config?: string; leaderElect: boolean; identity?: string };
-type ControllerManagerFlags = { kubeconfig: string; leaderElect: boolean; nodeMonitorGracePeriod: string; nodeMonitorPeriod: string };
+type ControllerManagerFlags = ControllerFlags & { kubeconfig: string; leaderElect: boolean };
 
 async function runScheduler(o: SchedulerFlags, signal: AbortSignal): Promise<void> {
   const { Scheduler } = await import('../scheduler/scheduler.js');
@@ -72,25 +73,12 @@ async function runScheduler(o: SchedulerFlags, signal: AbortSignal): Promise<voi
 }
 
 async function runControllerManager(o: ControllerManagerFlags, signal: AbortSignal): Promise<void> {
-  const { NodeLifecycleController } = await import('../controllers/node-lifecycle/controller.js');
-  const { ServiceAccountController } = await import('../controllers/service-account/controller.js');
-  const { NamespaceController } = await import('../controllers/namespace/controller.js');
-  const { parseGoDuration } = await import('../api/duration.js');
+  const { runControllersUntil } = await import('./controller-manager.js');
   const { connectionFromKubeconfig, RestClient } = await clients();
   const log = createLogger('controller-manager');
   const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig }), { userAgent: 'skiff-controller-manager' });
   try {
-    await elected(client, o.leaderElect, 'kube-controller-manager', log, signal, async (s) => {
-      const nodes = new NodeLifecycleController({ client, gracePeriodMs: parseGoDuration(o.nodeMonitorGracePeriod), monitorPeriodMs: parseGoDuration(o.nodeMonitorPeriod), logger: log });
-      const serviceAccounts = new ServiceAccountController({ client, logger: log });
-      await Promise.all([nodes.start(s), serviceAccounts.start(s)]);
-      log.info('node lifecycle and service account controllers started');
-      const namespaces = new NamespaceController({ client, logger: log });
-      await namespaces.start(s);
-      await new Promise<void>((resolve) => (s.aborted ? resolve() : s.addEventListener('abort', () => resolve(), { once: true })));
-      await Promise.all([nodes.stop(), serviceAccounts.stop()]);
-      await namespaces.stop();
-    });
+    await elected(client, o.leaderElect, 'kube-controller-manager', log, signal, (s) => runControllersUntil(client, o, log, s));
   } finally {
     client.close();
   }

@@ -53,6 +53,20 @@ export interface KindStrategy<T> {
   prepareForDelete?(obj: T, opts: DeleteOptions, now: string): T | undefined;
   /** Whether the kind's own finalizers still hold an object whose deletion was asked for (ShouldDeleteDuringUpdate). */
   holdsDeletion?(obj: T): boolean;
+  /** What moves metadata.generation on update besides a change of the spec (a Deployment's annotations). */
+  generationChanged?(obj: T, old: T): boolean;
+}
+
+/**
+ * How the kind's /scale subresource (an autoscaling/v1 Scale) reads and writes the object:
+ * Scale.spec.replicas is the object's desired count, Scale.status its observed count and
+ * its pods' selector as a label-selector string (what `kubectl scale` and autoscalers use).
+ */
+export interface ScaleMapping<T> {
+  specReplicas(obj: T): number;
+  setSpecReplicas(obj: T, replicas: number): void;
+  statusReplicas(obj: T): number;
+  selector(obj: T): string;
 }
 
 export interface KindDefinition<T extends KubeObject = KubeObject> {
@@ -81,6 +95,8 @@ export interface KindDefinition<T extends KubeObject = KubeObject> {
   selectableFields?(obj: T): Record<string, string>;
   /** The Table columns, Name first as kube-apiserver prints them. */
   columns: PrinterColumn<T>[];
+  /** The /scale subresource, for a kind whose `resource.subresources` has "scale". */
+  scale?: ScaleMapping<T>;
 }
 
 export const ALL_VERBS: readonly string[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

@@ -58,6 +58,11 @@ export const COMPONENT_USERS = {
 // skiff's controller-manager is one user doing the work of the controllers it runs, so it
 // also holds their roles (today system:controller:node-controller's,
 // system:controller:service-account-controller's and system:controller:namespace-controller's).
+/** The workload kinds, by group, that the controller-manager's controllers run. */
+const WORKLOADS = {
+  apps: ['deployments', 'replicasets', 'daemonsets', 'controllerrevisions'],
+  batch: ['jobs', 'cronjobs'],
+};
 /**
  * system:controller:namespace-controller, cut down to what skiff's controller does: empty a
  * namespace kind by kind (deletecollection where the kind serves it, else delete; list is
@@ -96,6 +101,14 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
     { verbs: ['list', 'get', 'delete'], apiGroups: [CORE], resources: ['pods'] },
     // system:controller:service-account-controller (its list and watch are the rule above)
     { verbs: ['create'], apiGroups: [CORE], resources: ['serviceaccounts'] },
+    // The workload controllers (system:controller:replicaset-, deployment-, daemon-set-,
+    // job- and cronjob-controller): their kinds, with /status and /scale, and the pods they make.
+    { verbs: [...READ, 'create', 'update', 'patch', 'delete'], apiGroups: ['apps'], resources: WORKLOADS.apps },
+    { verbs: [...READ, 'create', 'update', 'patch', 'delete'], apiGroups: ['batch'], resources: WORKLOADS.batch },
+    { verbs: ['update', 'patch'], apiGroups: ['apps'], resources: WORKLOADS.apps.map((r) => `${r}/status`) },
+    { verbs: ['update', 'patch'], apiGroups: ['batch'], resources: WORKLOADS.batch.map((r) => `${r}/status`) },
+    { verbs: ['get', 'update', 'patch'], apiGroups: ['apps'], resources: ['deployments/scale', 'replicasets/scale'] },
+    { verbs: ['create', 'update', 'patch'], apiGroups: [CORE], resources: ['pods'] },
     ...NAMESPACE_CONTROLLER_RULES,
   ],
 };

@@ -15,6 +15,13 @@ export const VERSION_INFO = {
   platform: `${process.platform}/${process.arch}`,
 };
 
+/**
+ * The group/version of the kind a /scale subresource speaks (autoscaling/v1 Scale). The
+ * group itself is not listed: skiff serves none of its resources (autoscalers), and kubectl
+ * refuses a group version whose resource list is empty.
+ */
+const SCALE_GROUP = { group: 'autoscaling', version: 'v1' };
+
 function groups(): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const r of RESOURCES) {
@@ -70,6 +77,7 @@ function resourceEntries(r: ResourceInfo): unknown[] {
   const subs = r.subresources.map((s) => {
     if (s === 'finalize') return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['update'] };
     const verbs = s === 'status' ? ['get', 'patch', 'update'] : s === 'binding' ? ['create'] : s === 'proxy' ? ['create', 'delete', 'get', 'patch', 'update'] : STREAMS[s] ? ['create', 'get'] : ['get'];
+    if (s === 'scale') return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, ...SCALE_GROUP, kind: 'Scale', verbs: ['get', 'patch', 'update'] };
     const kind = s === 'binding' ? 'Binding' : (STREAMS[s] ?? r.kind);
     return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind, verbs };
   });

@@ -210,7 +210,7 @@ describe('deletion', () => {
 
   it('deleting a namespace removes what is in it; creating in it afterwards is 404', async () => {
     const rest = new RestClient({ server: api.url, token: api.adminToken, namespace: 'default' });
-    const nodes = await startHollowNodes({ client: rest, count: 1, confirmDeletions: true });
+    const nodes = await startHollowNodes({ client: rest, count: 1, finishDeletion: true });
     try {
       const other = unique('doomed');
       expect((await admin.post('/api/v1/namespaces', { metadata: { name: other } })).status).toBe(201);

@@ -30,7 +30,7 @@ describe.skipIf(!haveKubectl)('namespace lifecycle', () => {
   beforeAll(async () => {
     c = await startKubectlCluster();
     manager = new RestClient({ server: c.api.url, token: c.api.controllerManagerToken, namespace: 'default' });
-    nodes = await startHollowNodes({ client: c.admin, count: 1, confirmDeletions: true });
+    nodes = await startHollowNodes({ client: c.admin, count: 1, finishDeletion: true });
     namespaces = await startNamespaceController(c.api);
     serviceAccounts = new ServiceAccountController({ client: manager });
     await serviceAccounts.start();

@@ -1,0 +1,290 @@
+// The ReplicaSet controller, as kube-controller-manager's replica_set.go: on shared informers of
+// ReplicaSets and Pods, every ReplicaSet has `replicas` active pods it controls. A sync claims
+// the pods (controller-ref.ts), creates what is missing from the template in slow-start batches
+// or deletes the surplus (plan.ts's choice), and writes the status through /status
+// (status.ts). Expectations keep it from counting pods again until the watch has shown the
+// creates and deletes of its last sync, so a lagging watch never makes it over-create or
+// over-delete. Keys are namespace/name on a work queue with `workers` workers.
+import type { Logger } from 'pino';
+import { isApiError } from '../../api/errors.js';
+import { labelSelectorFromObject, type LabelSelectorMatcher } from '../../api/selectors/labels.js';
+import type { ReplicaSet } from '../../api/types/apps.js';
+import type { Pod } from '../../api/types/core.js';
+import { EventRecorder } from '../../client/event-recorder.js';
+import { objectKey, type Informer } from '../../client/informer.js';
+import type { ResourceClient, RestClient } from '../../client/rest.js';
+import { filterActivePods } from '../active-pods.js';
+import { claimObjects, controllerRefOf, newControllerRef, recheckOwner, type OwnerKind } from '../controller-ref.js';
+import { ControllerExpectations } from '../expectations.js';
+import { SharedInformers } from '../shared-informers.js';
+import { slowStartBatch } from '../slow-start.js';
+import { WorkQueue } from '../work-queue.js';
+import { BURST_REPLICAS, planReplicas } from './plan.js';
+import { replicaSetStatus, statusChanged } from './status.js';
+
+export const REPLICA_SET_KIND: OwnerKind = { apiVersion: 'apps/v1', kind: 'ReplicaSet' };
+
+export interface ReplicaSetControllerOptions {
+  client: RestClient;
+  /** The controller-manager's informers; by default the controller keeps its own. */
+  informers?: SharedInformers;
+  /** --concurrent-replicaset-syncs (5). */
+  workers?: number;
+  burstReplicas?: number;
+  now?: () => number;
+  logger?: Logger;
+}
+
+/** The pod a ReplicaSet's template describes, controlled by it (GetPodFromTemplate). */
+export function podFromTemplate(rs: ReplicaSet): Pod {
+  const t = rs.spec.template ?? {};
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: `${rs.metadata.name ?? ''}-`,
+      namespace: rs.metadata.namespace,
+      labels: { ...t.metadata?.labels },
+      ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
+      ...(t.metadata?.finalizers ? { finalizers: [...t.metadata.finalizers] } : {}),
+      ownerReferences: [newControllerRef(rs, REPLICA_SET_KIND)],
+    },
+    spec: structuredClone(t.spec ?? { containers: [] }),
+  };
+}
+
+function selectorOf(rs: ReplicaSet): LabelSelectorMatcher | undefined {
+  try {
+    return labelSelectorFromObject(rs.spec.selector);
+  } catch {
+    return undefined; // validation refuses these; an old stored one selects nothing
+  }
+}
+
+export class ReplicaSetController {
+  readonly #client: RestClient;
+  readonly #rsClient: ResourceClient<ReplicaSet>;
+  readonly #informers: SharedInformers;
+  readonly #ownInformers: boolean;
+  readonly #burst: number;
+  readonly #now: () => number;
+  readonly #log?: Logger;
+  readonly #events: EventRecorder;
+  readonly #queue: WorkQueue;
+  /** Aborted by stop(): no further slow-start batch begins. */
+  readonly #stopping = new AbortController();
+  readonly replicaSets: Informer<ReplicaSet>;
+  readonly pods: Informer<Pod>;
+  readonly expectations = new ControllerExpectations();
+
+  constructor(o: ReplicaSetControllerOptions) {
+    this.#client = o.client;
+    this.#rsClient = o.client.resourceByName<ReplicaSet>('replicasets', 'apps');
+    this.#ownInformers = !o.informers;
+    this.#informers = o.informers ?? new SharedInformers();
+    this.#burst = o.burstReplicas ?? BURST_REPLICAS;
+    this.#now = o.now ?? Date.now;
+    this.#log = o.logger;
+    this.#events = new EventRecorder({ client: o.client, source: { component: 'replicaset-controller' }, logger: o.logger });
+    this.#queue = new WorkQueue({
+      workers: o.workers ?? 5,
+      sync: (key) => this.syncReplicaSet(key),
+      onError: (key, err) => this.#log?.warn({ err, replicaSet: key }, 'replica set sync failed; retrying'),
+    });
+    this.replicaSets = this.#informers.informer(this.#rsClient);
+    this.pods = this.#informers.informer(o.client.pods);
+    this.replicaSets.on('add', (rs) => this.#enqueue(rs));
+    this.replicaSets.on('update', (rs) => this.#enqueue(rs));
+    this.replicaSets.on('delete', (rs) => {
+      this.expectations.delete(objectKey(rs));
+      this.#enqueue(rs);
+    });
+    this.pods.on('add', (pod) => this.#podAdded(pod));
+    this.pods.on('update', (pod, old) => this.#podUpdated(pod, old));
+    this.pods.on('delete', (pod) => this.#podDeleted(pod));
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    for (const inf of [this.replicaSets, this.pods]) inf.on('error', (err) => this.#log?.warn({ err }, 'replica set controller informer error'));
+    signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    await this.#informers.start(signal);
+    // Syncs before both caches were filled did nothing: every ReplicaSet gets one now.
+    for (const rs of this.replicaSets.list()) this.#enqueue(rs);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    await this.#queue.stop();
+    if (this.#ownInformers) await this.#informers.stop();
+    await this.#events.flush();
+  }
+
+  /** Resolves once every queued ReplicaSet has been synced. For tests. */
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  #enqueue(rs: ReplicaSet): void {
+    this.#queue.add(objectKey(rs));
+  }
+
+  /** The ReplicaSet a controllerRef points at, if it is still that one. */
+  #resolve(pod: Pod): ReplicaSet | undefined {
+    const ref = controllerRefOf(pod);
+    if (!ref || ref.kind !== REPLICA_SET_KIND.kind || ref.apiVersion.split('/')[0] !== 'apps') return undefined;
+    const rs = this.replicaSets.get(ref.name, pod.metadata.namespace);
+    return rs?.metadata.uid === ref.uid ? rs : undefined;
+  }
+
+  /** The ReplicaSets whose selector matches an orphan, which may want to adopt it. */
+  #matching(pod: Pod): ReplicaSet[] {
+    return this.replicaSets.list(pod.metadata.namespace).filter((rs) => {
+      const sel = selectorOf(rs);
+      return sel !== undefined && !sel.isEmpty() && sel.matches(pod.metadata.labels ?? {});
+    });
+  }
+
+  #podAdded(pod: Pod): void {
+    // A restarted controller may first see a pod already on its way out.
+    if (pod.metadata.deletionTimestamp) return this.#podDeleted(pod);
+    if (controllerRefOf(pod)) {
+      const rs = this.#resolve(pod);
+      if (!rs) return;
+      this.expectations.creationObserved(objectKey(rs));
+      return this.#enqueue(rs);
+    }
+    for (const rs of this.#matching(pod)) this.#enqueue(rs);
+  }
+
+  #podUpdated(pod: Pod, old: Pod): void {
+    if (pod.metadata.resourceVersion === old.metadata.resourceVersion) return;
+    const labelsChanged = JSON.stringify(pod.metadata.labels ?? {}) !== JSON.stringify(old.metadata.labels ?? {});
+    if (pod.metadata.deletionTimestamp) {
+      // Graceful deletion: for the ReplicaSet the pod is gone now, and a replacement may start.
+      this.#podDeleted(pod);
+      if (labelsChanged) this.#podDeleted(old);
+      return;
+    }
+    const ref = controllerRefOf(pod);
+    const oldRef = controllerRefOf(old);
+    const refChanged = ref?.uid !== oldRef?.uid;
+    if (refChanged && oldRef) {
+      const was = this.#resolve(old);
+      if (was) this.#enqueue(was);
+    }
+    if (ref) {
+      const rs = this.#resolve(pod);
+      if (rs) this.#enqueue(rs);
+      return;
+    }
+    if (labelsChanged || refChanged) for (const rs of this.#matching(pod)) this.#enqueue(rs);
+  }
+
+  #podDeleted(pod: Pod): void {
+    const rs = this.#resolve(pod);
+    if (!rs) return;
+    const key = objectKey(rs);
+    this.expectations.deletionObserved(key, objectKey(pod));
+    this.#enqueue(rs);
+  }
+
+  /** One ReplicaSet: claim its pods, create or delete what the plan says, write its status. */
+  async syncReplicaSet(key: string): Promise<void> {
+    if (!this.replicaSets.hasSynced || !this.pods.hasSynced) return;
+    const [namespace = '', name = ''] = key.split('/');
+    const needsSync = this.expectations.satisfied(key);
+    const rs = this.replicaSets.get(name, namespace);
+    if (!rs) {
+      this.expectations.delete(key);
+      return;
+    }
+    const selector = selectorOf(rs);
+    if (!selector) return;
+    const { claimed, errors } = await claimObjects(filterActivePods(this.pods.list(namespace)), {
+      owner: rs,
+      ownerKind: REPLICA_SET_KIND,
+      selector,
+      resource: this.#client.pods,
+      canAdopt: () => recheckOwner(rs, REPLICA_SET_KIND, () => this.#rsClient.get(name, { namespace })),
+    });
+    if (errors.length > 0) throw errors[0];
+
+    let manageError: unknown;
+    if (needsSync && !rs.metadata.deletionTimestamp) manageError = await this.#manageReplicas(key, rs, claimed);
+    const { status, nextAvailableInMs } = replicaSetStatus(rs, claimed, manageError, this.#now());
+    await this.#writeStatus(rs, status);
+    // A ready pod becomes available after minReadySeconds with no event to say so: look again then.
+    if (manageError === undefined && nextAvailableInMs !== undefined) this.#queue.addAfter(key, nextAvailableInMs + 1);
+    if (manageError !== undefined) throw manageError;
+  }
+
+  /**
+   * getIndirectlyRelatedPods: for a ReplicaSet that a Deployment controls, the active pods of
+   * all that Deployment's ReplicaSets, so that scaling down thins the nodes where its pods crowd
+   * whichever ReplicaSet they belong to. Undefined (its own pods) otherwise.
+   */
+  #relatedPods(rs: ReplicaSet): Pod[] | undefined {
+    const owner = controllerRefOf(rs);
+    if (!owner) return undefined;
+    const siblings = new Set(this.replicaSets.list(rs.metadata.namespace).filter((r) => controllerRefOf(r)?.uid === owner.uid).map((r) => r.metadata.uid));
+    return filterActivePods(this.pods.list(rs.metadata.namespace)).filter((p) => siblings.has(controllerRefOf(p)?.uid));
+  }
+
+  /** Creates or deletes pods; answers the first error (the expectations already account for it). */
+  async #manageReplicas(key: string, rs: ReplicaSet, pods: Pod[]): Promise<unknown> {
+    const plan = planReplicas(rs.spec.replicas ?? 1, pods, this.#relatedPods(rs), this.#burst);
+    const namespace = rs.metadata.namespace ?? '';
+    const ref = { apiVersion: REPLICA_SET_KIND.apiVersion, kind: REPLICA_SET_KIND.kind, name: rs.metadata.name, namespace, uid: rs.metadata.uid, resourceVersion: rs.metadata.resourceVersion };
+    if (plan.create > 0) {
+      this.expectations.expectCreations(key, plan.create);
+      const { successes, error } = await slowStartBatch(plan.create, 1, async () => {
+        if (this.#stopping.signal.aborted) throw new Error('the controller is stopping');
+        try {
+          const pod = await this.#client.pods.create(podFromTemplate(rs), { namespace });
+          this.#events.event(ref, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
+        } catch (err) {
+          // The namespace is going away: nothing will ever be created there again.
+          if (isApiError(err, 'Forbidden') && /being terminated/.test(err.message)) return;
+          this.#events.event(ref, 'Warning', 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
+          throw err;
+        }
+      });
+      // The creates not made will never show on the watch.
+      for (let i = successes; i < plan.create; i++) this.expectations.creationObserved(key);
+      return error;
+    }
+    if (plan.delete.length > 0) {
+      this.expectations.expectDeletions(key, plan.delete.map(objectKey));
+      const results = await Promise.allSettled(
+        plan.delete.map(async (pod) => {
+          const podName = pod.metadata.name ?? '';
+          try {
+            await this.#client.pods.delete(podName, { namespace });
+            this.#events.event(ref, 'Normal', 'SuccessfulDelete', `Deleted pod: ${podName}`);
+          } catch (err) {
+            this.expectations.deletionObserved(key, objectKey(pod));
+            if (isApiError(err, 'NotFound')) return;
+            this.#events.event(ref, 'Warning', 'FailedDelete', `Error deleting: ${err instanceof Error ? err.message : String(err)}`);
+            throw err;
+          }
+        }),
+      );
+      return results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+    }
+    return undefined;
+  }
+
+  /** PUT /status when it changed; on a conflict once more on a fresh read, as updateReplicaSetStatus. */
+  async #writeStatus(rs: ReplicaSet, status: ReplicaSet['status']): Promise<void> {
+    if (!status || !statusChanged(rs, status)) return;
+    try {
+      await this.#rsClient.updateStatus({ ...rs, status });
+    } catch (err) {
+      if (isApiError(err, 'NotFound')) return;
+      if (!isApiError(err, 'Conflict')) throw err;
+      const fresh = await this.#rsClient.get(rs.metadata.name ?? '', { namespace: rs.metadata.namespace });
+      if (fresh.metadata.uid !== rs.metadata.uid) return;
+      await this.#rsClient.updateStatus({ ...fresh, status });
+    }
+  }
+}
