@@ -1,7 +1,7 @@
 // Namespace lifecycle against real parts: a real API server on a real etcd, the namespace and
 // ServiceAccount controllers with the controller-manager's own token, a hollow node that
 // confirms graceful pod deletions as a kubelet does, and kubectl 1.33. A namespace with pods
-// (bound and unscheduled), ConfigMaps, Secrets, ServiceAccounts and Leases is emptied and
+// (bound and unscheduled), ConfigMaps, Secrets, ServiceAccounts, Leases and a ReplicaSet is emptied and
 // removed; while a finalizer holds one ConfigMap it stays Terminating with Kubernetes'
 // conditions, refuses new content with Kubernetes' 403, and a restarted controller finishes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,9 @@ describe.skipIf(!haveKubectl)('namespace lifecycle', () => {
     await make('secrets', { metadata: { name: 's', namespace: ns }, stringData: { k: 'v' } } as KubeObject);
     await make('serviceaccounts', { metadata: { name: 'builder', namespace: ns } } as KubeObject);
     await make('leases', { metadata: { name: 'l', namespace: ns }, spec: {} } as KubeObject, 'coordination.k8s.io');
+    // A workload kind too: every namespaced kind of the resource table is emptied, none named here.
+    const template = { metadata: { labels: { app: 'w' } }, spec: { containers: [{ name: 'app', image: 'busybox' }] } };
+    await make('replicasets', { metadata: { name: 'w', namespace: ns }, spec: { replicas: 0, selector: { matchLabels: { app: 'w' } }, template } } as KubeObject, 'apps');
     await eventually(async () => (await list('serviceaccounts', ns)).length === 2, 'default and builder');
 
     // Every pod event of the namespace, to see the bound ones go gracefully.
@@ -95,7 +98,7 @@ describe.skipIf(!haveKubectl)('namespace lifecycle', () => {
       NamespaceContentRemaining: ['True', 'SomeResourcesRemain', 'Some resources are remaining: configmaps. has 1 resource instances'],
       NamespaceFinalizersRemaining: ['True', 'SomeFinalizersRemain', `Some content in the namespace has finalizers remaining: ${HOLD} in 1 resource instances`],
     });
-    for (const [plural, group] of [['pods', ''], ['secrets', ''], ['serviceaccounts', ''], ['leases', 'coordination.k8s.io']]) {
+    for (const [plural, group] of [['pods', ''], ['secrets', ''], ['serviceaccounts', ''], ['leases', 'coordination.k8s.io'], ['replicasets', 'apps']]) {
       expect(await list(plural, ns, group), plural).toEqual([]);
     }
     expect((await list('configmaps', ns)).map((o) => o.metadata.name)).toEqual(['held']);
