@@ -183,4 +183,21 @@ describe.skipIf(!haveKubectl)('namespace lifecycle', () => {
     await c.admin.namespaces.update({ ...waiting, spec: { finalizers: [] } }, { subresource: 'finalize' });
     expect(await getNs(ns)).toBeUndefined();
   }, 60_000);
+
+  it("DELETE's propagation policy puts the garbage collector's finalizer on the namespace, as kube's namespace storage does", async () => {
+    const del = (name: string, body: object) => c.admin.request<Namespace>({ method: 'DELETE', path: c.admin.namespaces.path({ name }), body: { kind: 'DeleteOptions', apiVersion: 'v1', ...body } });
+    for (const [policy, finalizers] of [[{ propagationPolicy: 'Orphan' }, ['orphan']], [{ propagationPolicy: 'Foreground' }, ['foregroundDeletion']], [{ orphanDependents: true }, ['orphan']], [{ propagationPolicy: 'Background' }, undefined]] as const) {
+      const ns = `policy-${process.pid}-${Object.values(policy)[0]}`.toLowerCase();
+      await c.admin.namespaces.create({ metadata: { name: ns } });
+      const marked = await del(ns, policy);
+      expect([marked.status?.phase, marked.metadata.finalizers], JSON.stringify(policy)).toEqual(['Terminating', finalizers]);
+      // The namespace controller finalizes its part; the garbage collector's finalizer (no GC runs here) still holds it.
+      if (finalizers) {
+        await eventually(async () => (await getNs(ns))?.spec?.finalizers?.length === 0, `${ns} finalized`);
+        expect(await getNs(ns)).toBeDefined();
+        await c.admin.namespaces.patch(ns, { metadata: { finalizers: null } });
+      }
+      await eventually(async () => (await getNs(ns)) === undefined, `${ns} gone`);
+    }
+  }, 60_000);
 });
