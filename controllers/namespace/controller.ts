@@ -21,6 +21,8 @@ export interface NamespaceControllerOptions {
   initialBackoffMs?: number;
   /** The longest such wait (Kubernetes waits at most half its estimate plus a second: 8 s for finalizers). */
   maxBackoffMs?: number;
+  /** Namespaces emptied at once (kube-controller-manager's --concurrent-namespace-syncs, 10). */
+  workers?: number;
   now?: () => Date;
 }
 
@@ -51,6 +53,7 @@ export class NamespaceController {
         if (err instanceof ContentRemaining) this.#log?.debug({ namespace: name, estimateSeconds: err.estimateSeconds }, 'content remaining in namespace');
         else this.#log?.warn({ err, namespace: name }, 'deletion of namespace failed; retrying');
       },
+      workers: o.workers ?? 10,
       initialBackoffMs: o.initialBackoffMs ?? 250,
       maxBackoffMs: o.maxBackoffMs ?? 8_000,
     });
