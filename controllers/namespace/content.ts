@@ -56,7 +56,7 @@ async function discover(client: RestClient): Promise<{ verbs: Map<ResourceInfo, 
 }
 
 /** The longest grace period of the pods still running, or 0 once the namespace has been ending for that long (estimateGracefulTermination). */
-function podEstimateSeconds(pods: Pod[], deletedAtMs: number, nowMs: number): number {
+export function podEstimateSeconds(pods: Pod[], deletedAtMs: number, nowMs: number): number {
   let estimate = 0;
   for (const p of pods) {
     if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
