@@ -222,6 +222,12 @@ function resourcePaths(r: ResourceInfo, dialect: Dialect, kindName: string): Rec
       patch: op('partially update status of', 'patch', operationId('patch', r, ns, 'Status'), kindName, [QUERY.pretty, ...WRITE_PARAMS], `${META}.Patch`),
     };
   }
+  if (r.subresources.includes('finalize')) {
+    paths[`${item}/finalize`] = {
+      parameters: pathLevel([nameParam, ...nsParam]),
+      put: op('replace finalize of', 'put', operationId('replace', r, ns, 'Finalize'), kindName, [QUERY.pretty, ...WRITE_PARAMS], kindName),
+    };
+  }
   if (r.subresources.includes('binding')) {
     const binding = definitionName(schemaFor('Binding') as JsonSchema);
     paths[`${item}/binding`] = {

@@ -52,6 +52,24 @@ describe('protobuf request bodies', () => {
     });
   });
 
+  it("decodes a Namespace's status conditions (what the namespace controller writes) as a list", () => {
+    const meta = field(1, field(1, 'ns1'));
+    // A Time: seconds as field 1, a varint.
+    const when = field(4, Buffer.concat([varint(1 << 3), varint(1_700_000_000)]));
+    const condition = Buffer.concat([field(1, 'NamespaceContentRemaining'), field(2, 'True'), when, field(5, 'SomeResourcesRemain'), field(6, 'Some resources are remaining')]);
+    const raw = envelope('Namespace', Buffer.concat([meta, field(2, field(1, 'kubernetes')), field(3, Buffer.concat([field(1, 'Terminating'), field(2, condition)]))]));
+    expect(decodeProtobufObject(raw)).toEqual({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'ns1' },
+      spec: { finalizers: ['kubernetes'] },
+      status: {
+        phase: 'Terminating',
+        conditions: [{ type: 'NamespaceContentRemaining', status: 'True', lastTransitionTime: '2023-11-14T22:13:20Z', reason: 'SomeResourcesRemain', message: 'Some resources are remaining' }],
+      },
+    });
+  });
+
   it('a map key "__proto__" is a key, not the prototype', () => {
     const s = decode(KUBECTL_1_33.secret) as { data: Record<string, string> };
     expect(Object.getPrototypeOf(s.data)).toBe(Object.prototype);

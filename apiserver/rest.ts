@@ -69,7 +69,7 @@ function serveNonResource(ctx: ApiContext, info: RequestInfo, req: Request, res:
 /** The verbs of the resource API (kube's RequestInfo verbs); any other method is 405. */
 const REST_VERBS = new Set(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']);
 /** Subresources this handler serves, for the kinds whose registry entry lists them. */
-const SERVED_SUBRESOURCES = new Set(['status', 'binding', 'scale']);
+const SERVED_SUBRESOURCES = new Set(['status', 'binding', 'scale', 'finalize']);
 
 export function restHandler(ctx: ApiContext) {
   return async ({ req, res, path, query, user }: ApiRequest): Promise<void> => {
@@ -104,6 +104,8 @@ export function restHandler(ctx: ApiContext) {
       notFoundPath(path);
     }
     if (info.rest !== undefined) notFoundPath(path);
+    // namespaces/<n>/finalize takes a PUT and nothing else (kube's FinalizeREST is an Updater only).
+    if (sub === 'finalize' && info.verb !== 'update') throw errors.methodNotAllowed(`${method} is not supported on ${resource.plural}/${sub}`);
     // A path that exists, with a method it does not take.
     if (!REST_VERBS.has(info.verb)) throw errors.methodNotAllowed(`${method} is not supported on ${path}`);
     if (sub === undefined && !resource.verbs.includes(info.verb)) {

@@ -87,6 +87,7 @@ export function prepareForUpdate(r: ResourceInfo, subresource: string | undefine
     if (o.status === undefined) delete n.status;
     else n.status = o.status;
   }
+  kindDefinition(r.kind)?.strategy?.prepareForUpdate?.(n, o, subresource);
   const moved = kindDefinition(r.kind)?.strategy?.generationChanged?.({ ...n, metadata: meta }, o) ?? false;
   if (('spec' in n || 'spec' in o) && !sameJson(n.spec, o.spec)) meta.generation = (o.metadata.generation ?? 1) + 1;
   else if (moved) meta.generation = (o.metadata.generation ?? 1) + 1;
@@ -99,8 +100,16 @@ function setOrDelete<K extends keyof ObjectMeta>(meta: ObjectMeta, k: K, v: Obje
   else meta[k] = v;
 }
 
-/** An object whose deletion was asked for and that nothing holds any more goes for good. */
+/**
+ * An object whose deletion was asked for and that nothing holds any more goes for good
+ * (ShouldDeleteDuringUpdate: no grace period left, no finalizer, none of its kind's own).
+ */
 export function readyToDelete(obj: KubeObject): boolean {
   const m = obj.metadata;
-  return m.deletionTimestamp !== undefined && m.deletionGracePeriodSeconds === 0 && !(m.finalizers && m.finalizers.length > 0);
+  return (
+    m.deletionTimestamp !== undefined &&
+    (m.deletionGracePeriodSeconds ?? 0) === 0 &&
+    !(m.finalizers && m.finalizers.length > 0) &&
+    !kindDefinition(obj.kind)?.strategy?.holdsDeletion?.(obj)
+  );
 }

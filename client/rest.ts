@@ -398,6 +398,19 @@ export class ResourceClient<T extends KubeObject> {
     return this.#rest.request<T | Status>({ method: 'DELETE', path: this.path({ namespace: opts.namespace, name }), body, signal: opts.signal });
   }
 
+  /** DELETE of a collection in one namespace (deletecollection), each object as a single DELETE would go; the answer is not decoded. */
+  async deleteCollection(opts: { namespace?: string; labelSelector?: string; propagationPolicy?: DeleteOptions['propagationPolicy']; signal?: AbortSignal } = {}): Promise<void> {
+    const body: DeleteOptions | undefined = opts.propagationPolicy ? { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: opts.propagationPolicy } : undefined;
+    await this.#rest.request<void>({
+      method: 'DELETE',
+      path: this.path({ namespace: opts.namespace }),
+      query: { labelSelector: opts.labelSelector },
+      body,
+      signal: opts.signal,
+      discardAnswer: true,
+    });
+  }
+
   /** POST to a subresource (binding, eviction): the answer is usually a Status. */
   createSubresource<R = Status>(name: string, subresource: string, body: unknown, opts: { namespace?: string; signal?: AbortSignal } = {}): Promise<R> {
     return this.#rest.request<R>({ method: 'POST', path: this.path({ namespace: opts.namespace, name, subresource }), body, signal: opts.signal });

@@ -1,6 +1,7 @@
 // `skiff controller-manager --kubeconfig F [--leader-elect] [--node-monitor-grace-period 40s]`:
-// the cluster's controllers (the node lifecycle, ServiceAccount and ReplicaSet controllers, the garbage collector), one
-// active replica at a time when leader election is on. Controllers share one informer per resource.
+// the cluster's controllers (the node lifecycle, ServiceAccount, ReplicaSet, Deployment and namespace
+// controllers, the garbage collector), one active replica at a time when leader election is on.
+// Controllers share one informer per resource.
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import os from 'node:os';
@@ -8,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { LeaderElector } from '../client/leader-election.js';
 import { RestClient } from '../client/rest.js';
+import { NamespaceController } from '../controllers/namespace/controller.js';
 import { NodeLifecycleController } from '../controllers/node-lifecycle/controller.js';
 import { ServiceAccountController } from '../controllers/service-account/controller.js';
 import { ReplicaSetController } from '../controllers/replicaset/controller.js';
@@ -42,6 +44,7 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
     serviceaccount: new ServiceAccountController({ client, logger: log }),
     replicaset: new ReplicaSetController({ client, informers, workers: o.concurrentReplicasetSyncs, logger: log }),
     deployment: new DeploymentController({ client, informers, workers: o.concurrentDeploymentSyncs, logger: log }),
+    namespace: new NamespaceController({ client, logger: log }),
     'garbage-collector': new GarbageCollector({ client, informers, logger: log }),
   };
   await Promise.all(Object.values(controllers).map((c) => c.start(signal)));
@@ -53,7 +56,7 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
 
 export function controllerManagerCommand(): Command {
   return new Command('controller-manager')
-    .description('run the cluster controllers (node lifecycle, service accounts, replica sets, garbage collector)')
+    .description('run the cluster controllers (node lifecycle, service accounts, replica sets, deployments, namespaces, garbage collector)')
     .requiredOption('--kubeconfig <file>', 'kubeconfig to reach the API server')
     .option('--leader-elect', 'elect one active replica through a Lease in kube-system', false)
     .option('--node-monitor-grace-period <d>', 'how long a node may be silent before it is Unknown', '40s')

@@ -8,7 +8,7 @@
 import { ageOf } from '../human-duration.js';
 import type { ResourceInfo } from '../resources.js';
 import type { JsonSchema } from '../schemas/json-schema.js';
-import type { KubeObject, StatusCause } from '../types/meta.js';
+import type { DeleteOptions, KubeObject, StatusCause } from '../types/meta.js';
 import type { NameRule } from '../validation/meta.js';
 
 /**
@@ -44,6 +44,20 @@ export interface KindStrategy<T> {
    * validation checks it), and the server keeps that uid; otherwise the server makes one.
    */
   assignsUid?: boolean;
+  /**
+   * PrepareForUpdate beyond the generic rules: what a write through the main resource or a
+   * subresource other than /status keeps from the stored object (a namespace's
+   * spec.finalizers, which only /finalize changes). Runs before defaults.
+   */
+  prepareForUpdate?(obj: T, old: T, subresource: string | undefined): void;
+  /**
+   * A kind's own DELETE (kube-apiserver's per-kind REST Delete, as the namespace storage's):
+   * the object to store instead of the generic deletion (a namespace marked Terminating, held
+   * by its spec.finalizers), or undefined to let the generic rules run. `now` is RFC 3339.
+   */
+  prepareForDelete?(obj: T, opts: DeleteOptions, now: string): T | undefined;
+  /** Whether the kind's own finalizers still hold an object whose deletion was asked for (ShouldDeleteDuringUpdate). */
+  holdsDeletion?(obj: T): boolean;
   /** What moves metadata.generation on update besides a change of the spec (a Deployment's annotations). */
   generationChanged?(obj: T, old: T): boolean;
 }

@@ -63,7 +63,17 @@ export const namespaceSchema: JsonSchema = envelope(
   'Namespace provides a scope for Names.',
   {
     spec: obj(`${CORE}.NamespaceSpec`, { finalizers: arr(str(), 'Must be empty before the namespace is removed.') }),
-    status: obj(`${CORE}.NamespaceStatus`, { phase: enumOf(['Active', 'Terminating']) }),
+    status: obj(`${CORE}.NamespaceStatus`, {
+      phase: enumOf(['Active', 'Terminating']),
+      conditions: keyedArr(
+        obj(
+          `${CORE}.NamespaceCondition`,
+          { type: str(), status: enumOf(CONDITION_STATUSES), lastTransitionTime: time(), reason: str(), message: str() },
+          { required: ['type', 'status'] },
+        ),
+        'type',
+      ),
+    }),
   },
 );
 

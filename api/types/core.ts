@@ -465,7 +465,16 @@ export interface Namespace extends KubeObject {
   kind?: 'Namespace';
   metadata: ObjectMeta;
   spec?: { finalizers?: string[] };
-  status?: { phase?: 'Active' | 'Terminating' };
+  status?: { phase?: 'Active' | 'Terminating'; conditions?: NamespaceCondition[] };
+}
+
+/** What the namespace controller reports while it empties a terminating namespace. */
+export interface NamespaceCondition {
+  type: string;
+  status: ConditionStatus;
+  lastTransitionTime?: string;
+  reason?: string;
+  message?: string;
 }
 
 

@@ -5,6 +5,7 @@ import { ANONYMOUS, type UserInfo } from './user.js';
 const admin: UserInfo = { name: 'admin', groups: ['system:masters', 'system:authenticated'] };
 const n1: UserInfo = { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
 const scheduler: UserInfo = { name: 'system:kube-scheduler', groups: ['system:authenticated'] };
+const controllerManager: UserInfo = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
 const someone: UserInfo = { name: 'alice', groups: ['system:authenticated'] };
 
 const pod = (verb: string, extra: Partial<RequestAttributes> = {}): RequestAttributes => ({
@@ -96,6 +97,27 @@ describe('authorize', () => {
     expect(can('update', 'apps', 'replicasets', { subresource: 'finalizers' })).toBe(true);
     expect(can('update', 'batch', 'jobs', { subresource: 'finalizers' })).toBe(true);
     expect(can('update', '', 'configmaps', { subresource: 'finalizers' })).toBe(false);
+  });
+
+  it.each([
+    // system:controller:namespace-controller: empty a namespace kind by kind, then finalize it
+    ['deletecollection pods', pod('deletecollection'), true],
+    ['deletecollection configmaps', { verb: 'deletecollection', apiGroup: '', resource: 'configmaps', namespace: 'x' }, true],
+    ['deletecollection secrets', { verb: 'deletecollection', apiGroup: '', resource: 'secrets', namespace: 'x' }, true],
+    ['deletecollection serviceaccounts', { verb: 'deletecollection', apiGroup: '', resource: 'serviceaccounts', namespace: 'x' }, true],
+    ['deletecollection events', { verb: 'deletecollection', apiGroup: '', resource: 'events', namespace: 'x' }, true],
+    ['deletecollection leases', { verb: 'deletecollection', apiGroup: 'coordination.k8s.io', resource: 'leases', namespace: 'x' }, true],
+    ['deletecollection leases in the core group', { verb: 'deletecollection', apiGroup: '', resource: 'leases', namespace: 'x' }, false],
+    ['deletecollection nodes', { verb: 'deletecollection', apiGroup: '', resource: 'nodes' }, false],
+    ['finalize a namespace', { verb: 'update', apiGroup: '', resource: 'namespaces', subresource: 'finalize', name: 'x' }, true],
+    ['update a namespace status', { verb: 'update', apiGroup: '', resource: 'namespaces', subresource: 'status', name: 'x' }, true],
+    ['patch a namespace status', { verb: 'patch', apiGroup: '', resource: 'namespaces', subresource: 'status', name: 'x' }, false],
+    ['update a namespace', { verb: 'update', apiGroup: '', resource: 'namespaces', name: 'x' }, false],
+    ['delete a namespace', { verb: 'delete', apiGroup: '', resource: 'namespaces', name: 'x' }, false],
+    ['delete one secret', { verb: 'delete', apiGroup: '', resource: 'secrets', namespace: 'x', name: 's' }, false],
+    ['delete one serviceaccount', { verb: 'delete', apiGroup: '', resource: 'serviceaccounts', namespace: 'x', name: 'default' }, false],
+  ] as const)('controller-manager: %s -> %s', (_what, attrs, allowed) => {
+    expect(authorize(controllerManager, attrs as RequestAttributes).allowed).toBe(allowed);
   });
 
   it("gives the controller-manager the workload controllers' rights and a node none of them", () => {

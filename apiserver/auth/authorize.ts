@@ -56,13 +56,26 @@ export const COMPONENT_USERS = {
 // The bootstrap ClusterRoles system:kube-scheduler and system:kube-controller-manager
 // (plugin/pkg/auth/authorizer/rbac/bootstrappolicy), cut down to the kinds skiff serves.
 // skiff's controller-manager is one user doing the work of the controllers it runs, so it
-// also holds their roles (today system:controller:node-controller's and
-// system:controller:service-account-controller's).
+// also holds their roles (today system:controller:node-controller's,
+// system:controller:service-account-controller's and system:controller:namespace-controller's).
 /** The workload kinds, by group, that the controller-manager's controllers run. */
 const WORKLOADS = {
   apps: ['deployments', 'replicasets', 'daemonsets', 'controllerrevisions'],
   batch: ['jobs', 'cronjobs'],
 };
+/**
+ * system:controller:namespace-controller, cut down to what skiff's controller does: empty a
+ * namespace kind by kind (deletecollection where the kind serves it, else delete; list is
+ * the controller-manager's already), then write the namespace's status and finalize it.
+ */
+const NAMESPACE_CONTROLLER_RULES: Rule[] = [
+  ...RESOURCES.filter((r) => r.namespaced).map((r) => ({
+    verbs: [r.verbs.includes('deletecollection') ? 'deletecollection' : 'delete'],
+    apiGroups: [r.group],
+    resources: [r.plural],
+  })),
+  { verbs: ['update'], apiGroups: [CORE], resources: ['namespaces/finalize', 'namespaces/status'] },
+];
 
 const COMPONENT_RULES: Record<string, Rule[]> = {
   [COMPONENT_USERS.scheduler]: [
@@ -102,6 +115,7 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
     { verbs: ['update', 'patch'], apiGroups: ['batch'], resources: WORKLOADS.batch.map((r) => `${r}/status`) },
     { verbs: ['get', 'update', 'patch'], apiGroups: ['apps'], resources: ['deployments/scale', 'replicasets/scale'] },
     { verbs: ['create', 'update', 'patch'], apiGroups: [CORE], resources: ['pods'] },
+    ...NAMESPACE_CONTROLLER_RULES,
   ],
 };
 

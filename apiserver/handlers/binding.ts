@@ -1,10 +1,12 @@
 // POST pods/<name>/binding: the scheduler's one write. It sets spec.nodeName once (409 if
 // the pod is already bound or being deleted), the PodScheduled=True condition and the
-// Binding's annotations, and answers a Success Status as kube-apiserver does.
+// Binding's annotations, and answers a Success Status as kube-apiserver does. Not in a
+// namespace being terminated (403, as any create there).
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { errors } from '../../api/errors.js';
 import type { Binding, Pod, PodCondition } from '../../api/types/core.js';
 import type { ApiContext, RequestContext } from '../context.js';
+import { requireNamespace } from '../namespace-lifecycle.js';
 import { validateObject } from '../../api/validation/index.js';
 import { timestamp } from '../strategy.js';
 import { cachedObject, checkObjectBody, keyOf, readDecoded, refOf, send } from './common.js';
@@ -22,6 +24,8 @@ export async function createBinding(ctx: ApiContext, rc: RequestContext, req: Re
   // The shape and target; "already bound" is checked below, as a 409, against the stored pod.
   const causes = validateObject(binding, { operation: 'create', subresource: 'binding', shapeChecked: true });
   if (causes.length) throw errors.invalid('Binding', name, causes);
+  // A binding is a create (of pods/binding): NamespaceLifecycle refuses it in an ending namespace.
+  await requireNamespace(ctx, rc.info.namespace ?? '', { resource: 'pods', name });
   const target = binding.target;
   const now = timestamp();
   const key = keyOf(ctx, rc);

@@ -2,33 +2,18 @@
 // (a node may create only its own Node and Lease), default, validate, set the server's
 // fields, and write with a create-only txn. The namespace must exist and not be ending.
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
-import { ApiError, errors, isApiError } from '../../api/errors.js';
+import { errors, isApiError } from '../../api/errors.js';
 import { generateName } from '../../api/names.js';
-import { findResource } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import { admit, defaultForCreate } from '../admission.js';
-import { cacheFor, type ApiContext, type RequestContext } from '../context.js';
+import type { ApiContext, RequestContext } from '../context.js';
+import { requireNamespace } from '../namespace-lifecycle.js';
 import { admitCreate, afterCreate } from '../service-accounts.js';
 import { prepareForCreate } from '../strategy.js';
 import { admitNodeWrite, checkBound, checkObjectBody, fieldValidation, isDryRun, readDecoded, refOf, send } from './common.js';
 import { admitOwnerReferences } from '../owner-references.js';
 
 const GENERATE_NAME_ATTEMPTS = 5;
-
-export async function requireNamespace(ctx: ApiContext, namespace: string): Promise<void> {
-  const nsResource = findResource('namespaces', '');
-  if (!nsResource) return;
-  const key = ctx.keys.objectKey(nsResource, undefined, namespace);
-  // The cache answers nearly always; a namespace created a moment ago may not be in it yet.
-  const ns = cacheFor(ctx, nsResource).get(key) ?? (await ctx.store.get(key));
-  if (!ns) throw errors.notFound('namespaces', namespace);
-  if (ns.metadata.deletionTimestamp || (ns as { status?: { phase?: string } }).status?.phase === 'Terminating') {
-    throw new ApiError(403, 'Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`, {
-      name: namespace,
-      kind: 'namespaces',
-    });
-  }
-}
 
 export async function createObject(ctx: ApiContext, rc: RequestContext, req: Request, res: Response): Promise<void> {
   const r = rc.resource;
@@ -46,7 +31,8 @@ export async function createObject(ctx: ApiContext, rc: RequestContext, req: Req
   admitOwnerReferences(ctx, rc, obj);
   if (r.namespaced) {
     if (!rc.info.namespace) throw errors.badRequest(`${r.plural} must be created in a namespace`);
-    await requireNamespace(ctx, rc.info.namespace);
+    // Named as kube's admission names it: before generateName draws, by the prefix.
+    await requireNamespace(ctx, rc.info.namespace, { resource: r.plural, group: r.group || undefined, name: generated ? (meta.generateName as string) : meta.name });
   }
   defaultForCreate(obj);
   await admitCreate(ctx, obj, rc.info.namespace);

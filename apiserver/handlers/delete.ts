@@ -2,11 +2,12 @@
 // deletionGracePeriodSeconds are set and the kubelet, once its containers are stopped,
 // deletes again with gracePeriodSeconds=0. Unbound or finished pods, and everything else,
 // go at once — unless finalizers hold them, in which case they wait, marked, until an
-// update removes the last one. Deleting a namespace removes everything in it.
+// update removes the last one. A kind may have a DELETE of its own (a namespace turns
+// Terminating and the namespace controller empties it).
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { errors, isApiError } from '../../api/errors.js';
 import { kindDefinition } from '../../api/kinds/index.js';
-import { apiVersionOf, RESOURCES } from '../../api/resources.js';
+import { apiVersionOf } from '../../api/resources.js';
 import type { DeleteOptions, KubeObject } from '../../api/types/meta.js';
 import { validateDeleteOptions } from '../../api/validation/options.js';
 import { bodyFormat, decodeBody, readBody } from '../body.js';
@@ -16,9 +17,8 @@ import { DELETE, type UpdateResult } from '../storage/etcd-store.js';
 import { secondsAfter, timestamp } from '../strategy.js';
 import { checkBound, intParam, keyOf, refOf, send } from './common.js';
 import { queryBool } from '../../api/query.js';
-import { deletionFinalizers } from '../../api/garbage-collection.js';
+import { admitNamespaceDelete } from '../namespace-lifecycle.js';import { deletionFinalizers } from '../../api/garbage-collection.js';
 
-const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
 /** The DeleteOptions of the query (gracePeriodSeconds, propagationPolicy, orphanDependents, dryRun). */
 function queryDeleteOptions(rc: RequestContext): Record<string, unknown> {
@@ -86,6 +86,8 @@ function checkPreconditions(rc: RequestContext, obj: KubeObject, opts: DeleteOpt
 export function planDeletion(rc: RequestContext, current: KubeObject, opts: DeleteOptions, now = new Date()): UpdateResult {
   checkBound(rc, current);
   checkPreconditions(rc, current, opts);
+  const own = kindDefinition(rc.resource.kind)?.strategy?.prepareForDelete?.(current, opts, timestamp(now));
+  if (own) return own;
   const grace = gracePeriod(rc, current, opts);
   const meta = current.metadata;
   // A second graceful delete may shorten the wait, never lengthen it, nor change the propagation.
@@ -109,8 +111,8 @@ export function planDeletion(rc: RequestContext, current: KubeObject, opts: Dele
 
 export async function deleteObject(ctx: ApiContext, rc: RequestContext, req: Request, res: Response): Promise<void> {
   if (rc.info.subresource !== undefined) throw errors.methodNotAllowed(`DELETE is not supported on ${rc.resource.plural}/${rc.info.subresource}`);
+  admitNamespaceDelete(ctx, rc);
   const opts = await deleteOptions(rc, req);
-  if (rc.resource.plural === 'namespaces') return deleteNamespace(ctx, rc, res, opts);
   if (dryRun(opts)) {
     send(res, 200, await wouldDelete(ctx, rc, keyOf(ctx, rc), opts), rc);
     return;
@@ -121,40 +123,11 @@ export async function deleteObject(ctx: ApiContext, rc: RequestContext, req: Req
 }
 
 /** A dry run: every check a deletion makes, on the stored object, and the object as the deletion would leave it; nothing written. */
-async function wouldDelete(ctx: ApiContext, rc: RequestContext, key: string, opts: DeleteOptions, plan = planDeletion): Promise<KubeObject> {
+async function wouldDelete(ctx: ApiContext, rc: RequestContext, key: string, opts: DeleteOptions): Promise<KubeObject> {
   const current = await ctx.store.get(key);
   if (!current) throw errors.notFound(rc.resource.plural, rc.info.name ?? '', rc.resource.group || undefined);
-  const next = plan(rc, structuredClone(current), opts);
+  const next = planDeletion(rc, structuredClone(current), opts);
   return next === DELETE ? current : next;
-}
-
-/**
- * Kubernetes marks the namespace Terminating and a controller empties it; skiff does both in
- * the request: mark, remove every namespaced object in it, then remove the namespace.
- */
-async function deleteNamespace(ctx: ApiContext, rc: RequestContext, res: Response, opts: DeleteOptions): Promise<void> {
-  const name = rc.info.name ?? '';
-  if (PROTECTED_NAMESPACES.has(name)) {
-    throw errors.forbidden(rc.user.name, 'delete', 'namespaces', name, undefined, `this namespace may not be deleted`);
-  }
-  const key = keyOf(ctx, rc);
-  const markTerminating = (r: RequestContext, cur: KubeObject, o: DeleteOptions): KubeObject => {
-    checkPreconditions(r, cur, o);
-    cur.metadata.deletionTimestamp ??= timestamp();
-    cur.metadata.deletionGracePeriodSeconds = 0;
-    (cur as { status?: { phase?: string } }).status = { phase: 'Terminating' };
-    return cur;
-  };
-  if (dryRun(opts)) {
-    send(res, 200, await wouldDelete(ctx, rc, key, opts, markTerminating), rc);
-    return;
-  }
-  const { object } = await ctx.store.guaranteedUpdate(key, refOf(rc), (cur) => markTerminating(rc, cur, opts));
-  for (const r of RESOURCES) {
-    if (r.namespaced) await ctx.store.deletePrefix(ctx.keys.collectionPrefix(r, name));
-  }
-  const gone = await ctx.store.guaranteedUpdate(key, refOf(rc), (cur) => (cur.metadata.finalizers?.length ? cur : DELETE), { current: object });
-  send(res, 200, gone.object, rc);
 }
 
 /** DELETE of a collection (with selectors): each matching object as a single DELETE would. */

@@ -75,6 +75,7 @@ function resourceEntries(r: ResourceInfo): unknown[] {
   if (r.shortNames.length) main.shortNames = r.shortNames;
   if (r.categories) main.categories = r.categories;
   const subs = r.subresources.map((s) => {
+    if (s === 'finalize') return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['update'] };
     const verbs = s === 'status' ? ['get', 'patch', 'update'] : s === 'binding' ? ['create'] : s === 'proxy' ? ['create', 'delete', 'get', 'patch', 'update'] : STREAMS[s] ? ['create', 'get'] : ['get'];
     if (s === 'scale') return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, ...SCALE_GROUP, kind: 'Scale', verbs: ['get', 'patch', 'update'] };
     const kind = s === 'binding' ? 'Binding' : (STREAMS[s] ?? r.kind);

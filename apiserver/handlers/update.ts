@@ -17,7 +17,7 @@ import { admitOwnerReferences } from '../owner-references.js';
 
 function checkSubresource(rc: RequestContext): void {
   const sub = rc.info.subresource;
-  if (sub !== undefined && !(sub === 'status' && rc.resource.subresources.includes('status'))) {
+  if (sub !== undefined && !((sub === 'status' || sub === 'finalize') && rc.resource.subresources.includes(sub))) {
     throw errors.notFound(`${rc.resource.plural}/${sub}`, rc.info.name ?? '');
   }
 }

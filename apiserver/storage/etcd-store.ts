@@ -368,14 +368,6 @@ export class EtcdStore {
     return kv ? this.#versionOfKv(kv) : null;
   }
 
-  /** Removes every key under `prefix` (a namespace's contents); answers how many went. */
-  async deletePrefix(prefix: string): Promise<number> {
-    const res = await this.client.delete().prefix(prefix).exec().catch((e: unknown) => {
-      throw storageError(e);
-    });
-    return Number(res.deleted);
-  }
-
   /**
    * One page of a list at one store revision. The continue token carries that revision and
    * the next key, so every page of one list reads the same snapshot (410 once compacted).

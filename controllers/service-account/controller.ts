@@ -70,7 +70,7 @@ export class ServiceAccountController {
         // Made by someone else meanwhile (the API server makes it with its namespace), or the
         // namespace began to end or went: nothing left to do here.
         if (isApiError(err, 'AlreadyExists') || isApiError(err, 'NotFound')) continue;
-        if (isApiError(err, 'Forbidden') && /being terminated/.test(err.message)) continue;
+        if (isApiError(err, 'Forbidden') && err.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) continue;
         throw err;
       }
     }

@@ -1,25 +1,31 @@
 // Create/get/list/update/patch/delete/watch round trips for every resource skiff serves,
-// against a real etcd and the real server over HTTP; plus the two-writers conflict.
+// against a real etcd and the real server over HTTP (with the namespace controller, which
+// empties and finalizes a deleted namespace); plus the two-writers conflict.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../api/types/meta.js';
 import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import { eventually } from '../fixtures/eventually.js';
+import { startNamespaceController, type NamespaceControllerFixture } from '../fixtures/namespace-controller.js';
 import { client, openWatch, type Client } from './http.js';
 
 let etcd: EtcdFixture;
 let api: ApiServerFixture;
 let admin: Client;
+let namespaces: NamespaceControllerFixture;
 const ns = `crud-${process.pid}`;
 
 beforeAll(async () => {
   etcd = await startEtcd();
   api = await startApiServer({ etcd, inProcess: true });
+  namespaces = await startNamespaceController(api);
   admin = client(api.url, api.adminToken);
   const r = await admin.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   expect(r.status).toBe(201);
 });
 
 afterAll(async () => {
+  await namespaces?.stop();
   await api?.stop();
   await etcd?.stop();
 });
@@ -116,14 +122,20 @@ describe.each(CASES)('$plural round trip', (c) => {
 
       const del = await admin.del(path);
       expect(del.status, del.text).toBe(200);
+      // A namespace first turns Terminating (one more MODIFIED); the namespace controller
+      // writes its conditions (MODIFIED again) and finalizes it, and then it goes.
+      const terminating = c.plural === 'namespaces';
+      if (terminating) await eventually(async () => (await admin.get(path)).status === 404, `namespace ${name} gone`);
       expect((await admin.get(path)).status).toBe(404);
 
-      // A namespace first turns Terminating (one more MODIFIED), then goes.
-      const terminating = c.plural === 'namespaces';
-      const events = await watch.until(terminating ? 6 : 5);
-      const want = ['ADDED', 'MODIFIED', 'MODIFIED', 'MODIFIED', ...(terminating ? ['MODIFIED'] : []), 'DELETED'];
+      const gone = await eventually(() => watch.events.find((e) => e.type === 'DELETED'), `the DELETED event of ${name}`);
+      const events = watch.events.slice(0, watch.events.indexOf(gone) + 1);
+      const want = ['ADDED', 'MODIFIED', 'MODIFIED', 'MODIFIED', ...(terminating ? ['MODIFIED', 'MODIFIED'] : []), 'DELETED'];
       expect(events.map((e) => e.type)).toEqual(want);
-      if (terminating) expect(events[4].object.status).toEqual({ phase: 'Terminating' });
+      if (terminating) {
+        expect(events[4].object.status).toEqual({ phase: 'Terminating' });
+        expect(events[5].object.status).toMatchObject({ phase: 'Terminating', conditions: expect.arrayContaining([expect.objectContaining({ type: 'NamespaceContentRemaining', status: 'False', reason: 'ContentRemoved' })]) });
+      }
       const rvs = events.map((e) => Number(e.object.metadata.resourceVersion));
       for (let i = 1; i < rvs.length; i++) expect(rvs[i]).toBeGreaterThan(rvs[i - 1]);
       expect(rvs[0]).toBe(Number(meta.resourceVersion));

@@ -13,6 +13,8 @@ import type { KubeObject } from '../../api/types/meta.js';
 import { KeyLayout } from '../../apiserver/storage/keys.js';
 import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import { eventually } from '../fixtures/eventually.js';
+import { startNamespaceController, type NamespaceControllerFixture } from '../fixtures/namespace-controller.js';
 import { baseObject } from '../fuzz/schema-gen.js';
 import { client, openWatch, type Client, type Reply } from './http.js';
 
@@ -20,6 +22,7 @@ let etcd: EtcdFixture;
 let api: ApiServerFixture;
 let admin: Client;
 let kv: Etcd3;
+let namespaces: NamespaceControllerFixture;
 const keys = new KeyLayout('/registry');
 const ns = `kinds-${process.pid}`;
 let serial = 0;
@@ -28,6 +31,7 @@ const fresh = (what: string) => `${what}-${++serial}`;
 beforeAll(async () => {
   etcd = await startEtcd();
   api = await startApiServer({ etcd, inProcess: true });
+  namespaces = await startNamespaceController(api);
   admin = client(api.url, api.adminToken);
   kv = new Etcd3({ hosts: etcd.endpoint });
   expect((await admin.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).status).toBe(201);
@@ -35,6 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   kv?.close();
+  await namespaces?.stop();
   await api?.stop();
   await etcd?.stop();
 });
@@ -161,10 +166,12 @@ describe('every kind is one declaration', () => {
         expect([list.body.kind, list.body.items.map((o) => o.metadata.name)], r(k).kind).toEqual([r(k).listKind, [name]]);
         expect((await admin.patch(item(k, name), { metadata: { labels: { seen: 'yes' } } })).status, r(k).kind).toBe(200);
         expect((await admin.del(item(k, name))).status, r(k).kind).toBe(200);
-        // A namespace is marked Terminating (MODIFIED) before it goes.
-        let events = await watch.until(3);
-        if (events.at(-1)?.type !== 'DELETED') events = await watch.until(4);
+        // A namespace is marked Terminating and the namespace controller writes its conditions
+        // (MODIFIED both) before it goes.
+        const gone = await eventually(() => watch.events.find((e) => e.type === 'DELETED'), `${r(k).kind} ${name} DELETED`);
+        const events = watch.events.slice(0, watch.events.indexOf(gone) + 1);
         expect([...events.slice(0, 2), events.at(-1)].map((e) => e?.type), r(k).kind).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
+        expect(events.slice(2, -1).every((e) => e.type === 'MODIFIED' && e.object.metadata.deletionTimestamp), r(k).kind).toBe(true);
       } finally {
         watch.close();
       }

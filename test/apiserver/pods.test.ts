@@ -1,15 +1,21 @@
 // The pod lifecycle as the server owns it: server-set fields and defaults, /status and
 // /binding, graceful deletion and finalizers, namespaces (missing -> 404, deleting one
-// empties it), lists with selectors and pages.
+// empties it through the namespace controller, its bound pods confirmed by hollow nodes as
+// kubelets confirm them), lists with selectors and pages.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/core.js';
 import type { KubeObject } from '../../api/types/meta.js';
+import { RestClient } from '../../client/rest.js';
 import { startApiCluster, type ApiCluster, type ApiServerFixture } from '../fixtures/apiserver.js';
+import { eventually } from '../fixtures/eventually.js';
+import { startHollowNodes } from '../fixtures/hollow-nodes.js';
+import { startNamespaceController, type NamespaceControllerFixture } from '../fixtures/namespace-controller.js';
 import { client, type Client } from './http.js';
 
 let cluster: ApiCluster;
 let api: ApiServerFixture;
 let admin: Client;
+let namespaces: NamespaceControllerFixture;
 const ns = `pods-${process.pid}`;
 const pods = `/api/v1/namespaces/${ns}/pods`;
 let seq = 0;
@@ -29,9 +35,11 @@ beforeAll(async () => {
   cluster = await startApiCluster({ namespace: ns });
   api = cluster.api;
   admin = client(api.url, api.adminToken);
+  namespaces = await startNamespaceController(api);
 });
 
 afterAll(async () => {
+  await namespaces?.stop();
   await cluster?.stop();
 });
 
@@ -201,22 +209,33 @@ describe('deletion', () => {
   });
 
   it('deleting a namespace removes what is in it; creating in it afterwards is 404', async () => {
-    const other = unique('doomed');
-    expect((await admin.post('/api/v1/namespaces', { metadata: { name: other } })).status).toBe(201);
-    for (let i = 0; i < 3; i++) expect((await admin.post(`/api/v1/namespaces/${other}/pods`, pod(`p${i}`, { nodeName: 'node-1' }))).status).toBe(201);
-    expect((await admin.post(`/apis/coordination.k8s.io/v1/namespaces/${other}/leases`, { metadata: { name: 'l' }, spec: {} })).status).toBe(201);
-    const d = await admin.del(`/api/v1/namespaces/${other}`);
-    expect(d.status, d.text).toBe(200);
-    expect((await admin.get(`/api/v1/namespaces/${other}`)).status).toBe(404);
-    const left = await admin.get<{ items: KubeObject[] }>(`/api/v1/namespaces/${other}/pods`);
-    expect(left.body.items).toEqual([]);
-    expect((await admin.get<{ items: KubeObject[] }>(`/apis/coordination.k8s.io/v1/namespaces/${other}/leases`)).body.items).toEqual([]);
-    expect((await admin.post(`/api/v1/namespaces/${other}/pods`, pod('late'))).status).toBe(404);
+    const rest = new RestClient({ server: api.url, token: api.adminToken, namespace: 'default' });
+    const nodes = await startHollowNodes({ client: rest, count: 1, finishDeletion: true });
+    try {
+      const other = unique('doomed');
+      expect((await admin.post('/api/v1/namespaces', { metadata: { name: other } })).status).toBe(201);
+      for (let i = 0; i < 3; i++) expect((await admin.post(`/api/v1/namespaces/${other}/pods`, pod(`p${i}`, { nodeName: nodes.names[0] }))).status).toBe(201);
+      expect((await admin.post(`/apis/coordination.k8s.io/v1/namespaces/${other}/leases`, { metadata: { name: 'l' }, spec: {} })).status).toBe(201);
+      const d = await admin.del(`/api/v1/namespaces/${other}`);
+      expect(d.status, d.text).toBe(200);
+      expect((d.body as unknown as { status: { phase: string } }).status.phase).toBe('Terminating');
+      await eventually(async () => (await admin.get(`/api/v1/namespaces/${other}`)).status === 404, `namespace ${other} gone`);
+      const left = await admin.get<{ items: KubeObject[] }>(`/api/v1/namespaces/${other}/pods`);
+      expect(left.body.items).toEqual([]);
+      expect((await admin.get<{ items: KubeObject[] }>(`/apis/coordination.k8s.io/v1/namespaces/${other}/leases`)).body.items).toEqual([]);
+      const late = await admin.post(`/api/v1/namespaces/${other}/pods`, pod('late'));
+      expect([late.status, late.body.message]).toEqual([404, `namespaces "${other}" not found`]);
+    } finally {
+      await nodes.stop({ deleteNodes: true });
+      rest.close();
+    }
   });
 
   it('the built-in namespaces cannot be deleted', async () => {
-    const r = await admin.del('/api/v1/namespaces/default');
-    expect(r.status).toBe(403);
+    for (const name of ['default', 'kube-system', 'kube-public']) {
+      const r = await admin.del(`/api/v1/namespaces/${name}`);
+      expect([r.status, r.body.reason, r.body.message]).toEqual([403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`]);
+    }
     for (const name of ['default', 'kube-system', 'kube-node-lease']) expect((await admin.get(`/api/v1/namespaces/${name}`)).status).toBe(200);
   });
 });

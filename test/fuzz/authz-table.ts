@@ -3,7 +3,8 @@
 // ClusterRoles system:kube-scheduler and system:kube-controller-manager, cut down to the kinds
 // skiff serves. skiff's controller-manager is one user doing the work of the controllers it
 // runs, so it also gets the role of each of them (today: system:controller:node-controller,
-// system:controller:service-account-controller and system:controller:generic-garbage-collector).
+// system:controller:service-account-controller, system:controller:namespace-controller and
+// system:controller:generic-garbage-collector).
 // Anything the table does not name is admin only (group system:masters). Where skiff's
 // authorizer (apiserver/auth/authorize.ts) differs, this table is right and skiff is reported.
 import { RESOURCES, type ResourceInfo } from '../../api/resources.js';
@@ -83,6 +84,10 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     { verbs: ['update', 'patch'], resources: ['jobs/status', 'cronjobs/status'], group: 'batch' },
     { verbs: ['get', 'update', 'patch'], resources: ['deployments/scale', 'replicasets/scale'], group: 'apps' },
     { verbs: ['create', 'update', 'patch'], resources: ['pods'] },
+    // system:controller:namespace-controller, as skiff's needs it: empties a namespace kind by
+    // kind (deletecollection), then writes its status and finalizes it
+    ...RESOURCES.filter((r) => r.namespaced).map((r): Rule => ({ verbs: ['deletecollection'], resources: [r.plural], group: r.group })),
+    { verbs: ['update'], resources: ['namespaces/finalize', 'namespaces/status'] },
   ],
 };
 

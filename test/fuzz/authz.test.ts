@@ -44,7 +44,7 @@ function cells(): Cell[] {
   for (const identity of IDENTITIES) {
     for (const resource of KINDS) {
       // Below /namespaces/{name}/ any other segment names a collection in that namespace.
-      for (const sub of resource.plural === 'namespaces' ? ['', 'status'] : SUBRESOURCES) {
+      for (const sub of resource.plural === 'namespaces' ? ['', 'status', 'finalize'] : SUBRESOURCES) {
         for (const verb of VERBS) {
           const collection = verb === 'list' || verb === 'watch' || verb === 'deletecollection';
           if (collection && sub) continue;

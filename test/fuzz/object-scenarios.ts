@@ -257,7 +257,34 @@ const dataValues = scenario<{ kind: 'ConfigMap' | 'Secret'; type: string; key: s
   },
 });
 
+/**
+ * PUT namespaces/<n>/finalize takes a whole Namespace: any body drawn from its schema is
+ * refused with a 4xx (changing nothing) or accepted, and an accepted one changes the
+ * namespace's spec.finalizers at most: its status (phase Active) stays the server's.
+ */
+const finalize = scenario<{ body: unknown }>({
+  name: 'namespaces/finalize: random Namespace bodies never break the server and change only spec.finalizers',
+  arbitrary: valueFor(schemaOf(findKind('Namespace')), fc.oneof(oddString, fc.constantFrom('kubernetes', 'example.com/x', 'Terminating', 'Active'))).map((body) => ({ body })),
+  examples: [{ body: { spec: { finalizers: [] } } }, { body: { spec: { finalizers: ['not a name!'] } } }, { body: { status: { phase: 'Terminating' } } }],
+  async run(env, c) {
+    const r = findKind('Namespace');
+    const ns = await freshObject(env, r);
+    const name = (ns.metadata as { name: string }).name;
+    const given = c.body as Record<string, unknown>;
+    const body = { ...given, metadata: { ...((given.metadata as object | undefined) ?? {}), name } };
+    const req = adminReq(env, 'PUT', objectPath(env, r, name, 'finalize'), body);
+    const reply = await exchangeUnchangedOnError(env.client, env.admin, req, { kind: 'any' });
+    if (reply.status < 300) {
+      const after = await env.client.send(adminReq(env, 'GET', objectPath(env, r, name)));
+      const phase = (after.json as { status?: { phase?: string } } | undefined)?.status?.phase;
+      if (after.status !== 200 || phase !== 'Active') throw new FuzzFailure(`a finalize changed more than spec.finalizers (GET answers ${after.status}, phase ${phase})`, req, reply);
+    }
+    await followUp(env, r, { ...reply, status: 201, json: ns }, req);
+  },
+});
+
 export const OBJECT_SCENARIOS: RunnableScenario[] = [
+  finalize,
   ...WRITE_OPS.map(wrongTypeScenario),
   ...(['create', 'merge-patch', 'json-patch'] as const).map(oddValueScenario),
   randomObjects,
