@@ -1,5 +1,5 @@
 // `skiff controller-manager --kubeconfig F [--leader-elect] [--node-monitor-grace-period 40s]`:
-// the cluster's controllers (the node lifecycle and ServiceAccount controllers), one active replica at a
+// the cluster's controllers (the node lifecycle, ServiceAccount and disruption controllers), one active replica at a
 // time when leader election is on.
 import { Command } from 'commander';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { LeaderElector } from '../client/leader-election.js';
 import { RestClient } from '../client/rest.js';
+import { DisruptionController } from '../controllers/disruption/controller.js';
 import { NodeLifecycleController } from '../controllers/node-lifecycle/controller.js';
 import { ServiceAccountController } from '../controllers/service-account/controller.js';
 import { parseGoDuration } from '../api/duration.js';
@@ -14,7 +15,7 @@ import { createLogger } from './log.js';
 
 export function controllerManagerCommand(): Command {
   return new Command('controller-manager')
-    .description('run the cluster controllers (node lifecycle, service accounts)')
+    .description('run the cluster controllers (node lifecycle, service accounts, disruption budgets)')
     .requiredOption('--kubeconfig <file>', 'kubeconfig to reach the API server')
     .option('--leader-elect', 'elect one active replica through a Lease in kube-system', false)
     .option('--node-monitor-grace-period <d>', 'how long a node may be silent before it is Unknown', '40s')
@@ -31,10 +32,11 @@ export function controllerManagerCommand(): Command {
           logger: log,
         });
         const serviceAccounts = new ServiceAccountController({ client, logger: log });
-        await Promise.all([nodes.start(signal), serviceAccounts.start(signal)]);
-        log.info('node lifecycle and service account controllers started');
+        const disruption = new DisruptionController({ client, logger: log });
+        await Promise.all([nodes.start(signal), serviceAccounts.start(signal), disruption.start(signal)]);
+        log.info('node lifecycle, service account and disruption controllers started');
         await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-        await Promise.all([nodes.stop(), serviceAccounts.stop()]);
+        await Promise.all([nodes.stop(), serviceAccounts.stop(), disruption.stop()]);
       };
       for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
       if (o.leaderElect) {

@@ -10,6 +10,7 @@ import { leaseKind } from './lease.js';
 import { namespaceKind } from './namespace.js';
 import { nodeKind } from './node.js';
 import { podKind } from './pod.js';
+import { podDisruptionBudgetKind } from './poddisruptionbudget.js';
 import { secretKind } from './secret.js';
 import { serviceAccountKind } from './serviceaccount.js';
 
@@ -17,7 +18,7 @@ export type { KindDefinition, KindStrategy, PrinterColumn } from './kind.js';
 export { DEFAULT_COLUMNS } from './kind.js';
 
 /** In discovery's order. */
-export const KINDS: readonly KindDefinition[] = [namespaceKind, nodeKind, podKind, eventKind, configMapKind, secretKind, serviceAccountKind, leaseKind];
+export const KINDS: readonly KindDefinition[] = [namespaceKind, nodeKind, podKind, eventKind, configMapKind, secretKind, serviceAccountKind, leaseKind, podDisruptionBudgetKind];
 
 const BY_KIND = new Map(KINDS.map((k) => [k.resource.kind, k]));
 

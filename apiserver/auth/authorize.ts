@@ -55,8 +55,8 @@ export const COMPONENT_USERS = {
 // The bootstrap ClusterRoles system:kube-scheduler and system:kube-controller-manager
 // (plugin/pkg/auth/authorizer/rbac/bootstrappolicy), cut down to the kinds skiff serves.
 // skiff's controller-manager is one user doing the work of the controllers it runs, so it
-// also holds their roles (today system:controller:node-controller's and
-// system:controller:service-account-controller's).
+// also holds their roles (today system:controller:node-controller's,
+// system:controller:service-account-controller's and system:controller:disruption-controller's).
 const COMPONENT_RULES: Record<string, Rule[]> = {
   [COMPONENT_USERS.scheduler]: [
     { verbs: ['create', 'patch', 'update'], apiGroups: [CORE], resources: ['events'] },
@@ -81,6 +81,9 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
     { verbs: ['list', 'get', 'delete'], apiGroups: [CORE], resources: ['pods'] },
     // system:controller:service-account-controller (its list and watch are the rule above)
     { verbs: ['create'], apiGroups: [CORE], resources: ['serviceaccounts'] },
+    // system:controller:disruption-controller (pods and budgets read through the rule above)
+    { verbs: ['update'], apiGroups: ['policy'], resources: ['poddisruptionbudgets/status'] },
+    { verbs: ['get'], apiGroups: ['*'], resources: ['*/scale'] },
   ],
 };
 
@@ -95,7 +98,7 @@ function ruleAllows(rule: Rule, a: RequestAttributes): boolean {
   return (
     (rule.verbs.includes('*') || rule.verbs.includes(a.verb)) &&
     (rule.apiGroups.includes('*') || rule.apiGroups.includes(a.apiGroup)) &&
-    (rule.resources.includes('*') || (res !== undefined && rule.resources.includes(res))) &&
+    (rule.resources.includes('*') || (res !== undefined && rule.resources.includes(res)) || (a.subresource !== undefined && rule.resources.includes(`*/${a.subresource}`))) &&
     (!rule.names || (!UNNAMED_VERBS.has(a.verb) && a.name !== undefined && rule.names.includes(a.name))) &&
     (!rule.namespaces || (a.namespace !== undefined && rule.namespaces.includes(a.namespace)))
   );

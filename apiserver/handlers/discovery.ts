@@ -70,6 +70,8 @@ function resourceEntries(r: ResourceInfo): unknown[] {
   const subs = r.subresources.map((s) => {
     const verbs = s === 'status' ? ['get', 'patch', 'update'] : s === 'binding' ? ['create'] : s === 'proxy' ? ['create', 'delete', 'get', 'patch', 'update'] : STREAMS[s] ? ['create', 'get'] : ['get'];
     const kind = s === 'binding' ? 'Binding' : (STREAMS[s] ?? r.kind);
+    // pods/eviction takes a policy/v1 Eviction; kubectl drain finds it by these group and version.
+    if (s === 'eviction') return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
     return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind, verbs };
   });
   return [main, ...subs];
