@@ -1,6 +1,7 @@
 // Request bodies in Kubernetes' protobuf encoding (application/vnd.kubernetes.protobuf), for
 // the kinds kubectl's generators send that way: kubectl 1.33's `create namespace`,
-// `create configmap` and `create secret` post their object as protobuf, with no fallback to
+// `create configmap`, `create secret` and `create pdb` post their object as protobuf (and
+// `drain` its Evictions), with no fallback to
 // JSON on 415. The envelope is "k8s\0" then a runtime.Unknown (typeMeta, raw), raw being the
 // object's message from k8s.io/api's generated.proto. Decoded here to the JSON form the rest
 // of the pipeline takes; every other kind stays 415, and a field these tables do not know is
@@ -11,7 +12,8 @@ import { errors } from '../api/errors.js';
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
-type FieldType = 'string' | 'bytes' | 'bool' | 'int' | 'time' | 'strings' | 'map-string' | 'map-bytes' | Message | Repeated;
+/** `int?` is a pointer int (*int64): a zero sent is a zero meant. `int-or-string` is intstr.IntOrString. */
+type FieldType = 'string' | 'bytes' | 'bool' | 'int' | 'int?' | 'int-or-string' | 'time' | 'strings' | 'map-string' | 'map-bytes' | Message | Repeated;
 interface Message {
   name: string;
   fields: Record<number, [string, FieldType]>;
@@ -30,6 +32,33 @@ const OBJECT_META: Message = {
     7: ['generation', 'int'], 8: ['creationTimestamp', 'time'], 11: ['labels', 'map-string'], 12: ['annotations', 'map-string'], 14: ['finalizers', 'strings'],
   },
 };
+const INT_OR_STRING: Message = { name: 'IntOrString', fields: { 1: ['type', 'int'], 2: ['intVal', 'int'], 3: ['strVal', 'string'] } };
+const LABEL_SELECTOR: Message = {
+  name: 'LabelSelector',
+  fields: {
+    1: ['matchLabels', 'map-string'],
+    2: ['matchExpressions', { list: { name: 'LabelSelectorRequirement', fields: { 1: ['key', 'string'], 2: ['operator', 'string'], 3: ['values', 'strings'] } } }],
+  },
+};
+const PDB: Message = {
+  name: 'PodDisruptionBudget',
+  fields: {
+    1: ['metadata', OBJECT_META],
+    2: ['spec', { name: 'PodDisruptionBudgetSpec', fields: { 1: ['minAvailable', 'int-or-string'], 2: ['selector', LABEL_SELECTOR], 3: ['maxUnavailable', 'int-or-string'], 4: ['unhealthyPodEvictionPolicy', 'string'] } }],
+    3: ['status', { name: 'PodDisruptionBudgetStatus', fields: { 1: ['observedGeneration', 'int'], 3: ['disruptionsAllowed', 'int'], 4: ['currentHealthy', 'int'], 5: ['desiredHealthy', 'int'], 6: ['expectedPods', 'int'] } }],
+  },
+};
+const DELETE_OPTIONS: Message = {
+  name: 'DeleteOptions',
+  fields: {
+    1: ['gracePeriodSeconds', 'int?'],
+    2: ['preconditions', { name: 'Preconditions', fields: { 1: ['uid', 'string'], 2: ['resourceVersion', 'string'] } }],
+    3: ['orphanDependents', 'bool'],
+    4: ['propagationPolicy', 'string'],
+    5: ['dryRun', 'strings'],
+  },
+};
+const EVICTION: Message = { name: 'Eviction', fields: { 1: ['metadata', OBJECT_META], 2: ['deleteOptions', DELETE_OPTIONS] } };
 /** The kinds decoded, by apiVersion/kind. */
 const KINDS: Record<string, Message> = {
   'v1/Namespace': { name: 'Namespace', fields: { 1: ['metadata', OBJECT_META], 2: ['spec', { name: 'NamespaceSpec', fields: { 1: ['finalizers', 'strings'] } }], 3: ['status', { name: 'NamespaceStatus', fields: { 1: ['phase', 'string'] } }] } },
@@ -44,6 +73,9 @@ const KINDS: Record<string, Message> = {
       4: ['automountServiceAccountToken', 'bool'],
     },
   },
+  'policy/v1/PodDisruptionBudget': PDB,
+  'policy/v1/Eviction': EVICTION,
+  'policy/v1beta1/Eviction': EVICTION,
 };
 const ENTRY = (value: FieldType): Message => ({ name: 'entry', fields: { 1: ['key', 'string'], 2: ['value', value] } });
 
@@ -83,7 +115,7 @@ function decodeMessage(b: Buffer, m: Message): Record<string, unknown> {
     const spec = m.fields[f.field];
     if (!spec) bad(`unknown field ${f.field} in ${m.name}`);
     const [name, type] = spec;
-    if (typeof type === 'object' || type !== 'bool' && type !== 'int') {
+    if (typeof type === 'object' || (type !== 'bool' && type !== 'int' && type !== 'int?')) {
       if (!f.bytes) bad(`field ${name} of ${m.name} is not length-delimited`);
     } else if (f.varint === undefined) bad(`field ${name} of ${m.name} is not a varint`);
     const bytes = f.bytes ?? Buffer.alloc(0);
@@ -98,6 +130,12 @@ function decodeMessage(b: Buffer, m: Message): Record<string, unknown> {
       if (bytes.length > 0) out[name] = bytes.toString('utf8');
     } else if (type === 'int') {
       if (f.varint) out[name] = Number(BigInt.asIntN(64, f.varint));
+    } else if (type === 'int?') {
+      out[name] = Number(BigInt.asIntN(64, f.varint ?? 0n));
+    } else if (type === 'int-or-string') {
+      // type 0 is an int (its intVal, zero included), 1 a string.
+      const v = decodeMessage(bytes, INT_OR_STRING);
+      out[name] = v.type === 1 ? String(v.strVal ?? '') : Number(v.intVal ?? 0);
     } else if (type === 'bytes') out[name] = bytes.toString('base64');
     else if (type === 'bool') out[name] = f.varint !== 0n;
     else if (type === 'strings') ((out[name] ??= []) as string[]).push(bytes.toString('utf8'));

@@ -7,6 +7,7 @@ import { EVICTION_REFUSED_MESSAGE } from '../../api/disruption.js';
 import { ApiError } from '../../api/errors.js';
 import type { Pod } from '../../api/types/core.js';
 import type { PodDisruptionBudget } from '../../api/types/policy.js';
+import { Informer, listWatch } from '../../client/informer.js';
 import type { ResourceClient } from '../../client/rest.js';
 import { DisruptionController } from '../../controllers/disruption/controller.js';
 import { eventually } from '../fixtures/eventually.js';
@@ -126,4 +127,44 @@ describe.skipIf(!haveKubectl)('kubectl, PodDisruptionBudgets and eviction', () =
     const misnamed = (await cluster.admin.pods.createSubresource('twice-0', 'eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'other' } }, { namespace: 'default' }).catch((e: unknown) => e)) as ApiError;
     expect([misnamed.code, misnamed.message]).toEqual([400, 'name in URL does not match name in Eviction object']);
   });
+
+  it('kubectl drain evicts every pod of the node, waiting on the budget until replacements are healthy', async () => {
+    const [drained, other] = nodes.names as [string, string];
+    const labels = { app: 'web' };
+    await runningPods(labels, ['web-0', 'web-1', 'web-2'], drained);
+    await pdbs.create({ metadata: { name: 'web', namespace: 'default' }, spec: { minAvailable: 2, selector: { matchLabels: labels } } }, { namespace: 'default' });
+    await eventually(async () => (await budget('web')).status?.disruptionsAllowed === 1, 'one disruption allowed');
+
+    // What a ReplicaSet controller would do: keep 3 pods, the new ones on the other node.
+    // Meanwhile count the healthy ones on every change: the budget says never fewer than 2.
+    const watched = new Informer(listWatch(cluster.admin.pods, { labelSelector: 'app=web' }));
+    const healthy = () => watched.list('default').filter((p) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    let fewest = 3;
+    let made = 0;
+    const replace = async () => {
+      const live = watched.list('default').filter((p) => !p.metadata.deletionTimestamp).length;
+      for (let i = live; i < 3; i++) await cluster.admin.pods.create(bare(`web-r${made++}`, other, labels)).catch(() => undefined);
+    };
+    const onChange = () => {
+      fewest = Math.min(fewest, healthy());
+      void replace();
+    };
+    watched.on('update', onChange);
+    watched.on('delete', onChange);
+    await watched.start();
+    try {
+      const r = await cluster.kubectl(['drain', drained, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=100s'], { version: '1.33', timeoutMs: 120_000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`node/${drained} cordoned`);
+      for (const p of ['web-0', 'web-1', 'web-2']) expect(r.stdout).toContain(`pod/${p} evicted`);
+      expect(r.stdout).toContain(`node/${drained} drained`);
+      // The budget held the drain back at least once, with the server's reason.
+      expect(r.stderr).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
+      expect(fewest).toBeGreaterThanOrEqual(2);
+      expect((await cluster.admin.pods.list({ fieldSelector: `spec.nodeName=${drained}` })).items).toEqual([]);
+      expect((await cluster.admin.nodes.get(drained)).spec?.unschedulable).toBe(true);
+    } finally {
+      await watched.stop();
+    }
+  }, 150_000);
 });
