@@ -74,6 +74,8 @@ async function runScheduler(o: SchedulerFlags, signal: AbortSignal): Promise<voi
 async function runControllerManager(o: ControllerManagerFlags, signal: AbortSignal): Promise<void> {
   const { NodeLifecycleController } = await import('../controllers/node-lifecycle/controller.js');
   const { ServiceAccountController } = await import('../controllers/service-account/controller.js');
+  const { DisruptionController } = await import('../controllers/disruption/controller.js');
+  const { TaintEvictionController } = await import('../controllers/taint-eviction/controller.js');
   const { parseGoDuration } = await import('../api/duration.js');
   const { connectionFromKubeconfig, RestClient } = await clients();
   const log = createLogger('controller-manager');
@@ -82,10 +84,12 @@ async function runControllerManager(o: ControllerManagerFlags, signal: AbortSign
     await elected(client, o.leaderElect, 'kube-controller-manager', log, signal, async (s) => {
       const nodes = new NodeLifecycleController({ client, gracePeriodMs: parseGoDuration(o.nodeMonitorGracePeriod), monitorPeriodMs: parseGoDuration(o.nodeMonitorPeriod), logger: log });
       const serviceAccounts = new ServiceAccountController({ client, logger: log });
-      await Promise.all([nodes.start(s), serviceAccounts.start(s)]);
-      log.info('node lifecycle and service account controllers started');
+      const disruption = new DisruptionController({ client, logger: log });
+      const taintEviction = new TaintEvictionController({ client, logger: log });
+      await Promise.all([nodes.start(s), serviceAccounts.start(s), disruption.start(s), taintEviction.start(s)]);
+      log.info('node lifecycle, service account, disruption and taint eviction controllers started');
       await new Promise<void>((resolve) => (s.aborted ? resolve() : s.addEventListener('abort', () => resolve(), { once: true })));
-      await Promise.all([nodes.stop(), serviceAccounts.stop()]);
+      await Promise.all([nodes.stop(), serviceAccounts.stop(), disruption.stop(), taintEviction.stop()]);
     });
   } finally {
     client.close();

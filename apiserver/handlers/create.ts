@@ -46,7 +46,7 @@ export async function createObject(ctx: ApiContext, rc: RequestContext, req: Req
     if (!rc.info.namespace) throw errors.badRequest(`${r.plural} must be created in a namespace`);
     await requireNamespace(ctx, rc.info.namespace);
   }
-  defaultForCreate(obj);
+  defaultForCreate(obj, ctx.defaultTolerationSeconds);
   await admitCreate(ctx, obj, rc.info.namespace);
   rc.warnings.push(...admit(r, obj, { operation: 'create' }, fieldValidation(rc)));
   const prepared = prepareForCreate(r, obj);

@@ -143,7 +143,7 @@ async function createFromApply(ctx: ApiContext, rc: RequestContext, config: Kube
   checkBound(rc, obj);
   admitNodeWrite(rc, obj);
   if (r.namespaced && rc.info.namespace) await requireNamespace(ctx, rc.info.namespace);
-  defaultForCreate(obj);
+  defaultForCreate(obj, ctx.defaultTolerationSeconds);
   await admitCreate(ctx, obj, rc.info.namespace);
   rc.warnings.push(...admit(r, obj, { operation: 'create' }, fieldValidation(rc)));
   const prepared = prepareForCreate(r, obj);
