@@ -2,8 +2,8 @@
 // on by default since 1.32) with the NodeRestriction admission plugin, and the bootstrap
 // ClusterRoles system:kube-scheduler and system:kube-controller-manager, cut down to the kinds
 // skiff serves. skiff's controller-manager is one user doing the work of the controllers it
-// runs, so it also gets the role of each of them (today: system:controller:node-controller and
-// system:controller:service-account-controller).
+// runs, so it also gets the role of each of them (today: system:controller:node-controller,
+// system:controller:service-account-controller and system:controller:disruption-controller).
 // Anything the table does not name is admin only (group system:masters). Where skiff's
 // authorizer (apiserver/auth/authorize.ts) differs, this table is right and skiff is reported.
 import type { ResourceInfo } from '../../api/resources.js';
@@ -73,6 +73,10 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     // system:controller:service-account-controller: creates `default` in each namespace
     // (listing and watching namespaces and serviceaccounts is the rule for every resource above)
     { verbs: ['create'], resources: ['serviceaccounts'] },
+    // system:controller:disruption-controller: writes the budgets' status (reads them through
+    // the rule for every resource above) and reads the scale of the pods' controllers
+    { verbs: ['update'], resources: ['poddisruptionbudgets/status'], group: 'policy' },
+    { verbs: ['get'], resources: ['*/scale'], group: '*' },
   ],
 };
 
@@ -98,7 +102,7 @@ function ruleAllows(rule: Rule, c: Cell): boolean {
   return (
     rule.verbs.includes(c.verb) &&
     (group === '*' || group === c.resource.group) &&
-    (rule.resources.includes('*') || rule.resources.includes(res)) &&
+    (rule.resources.includes('*') || rule.resources.includes(res) || (c.sub !== '' && rule.resources.includes(`*/${c.sub}`))) &&
     (!rule.names || (named && c.name !== undefined && rule.names.includes(c.name))) &&
     (!rule.namespaces || (c.namespace !== undefined && rule.namespaces.includes(c.namespace))) &&
     (!rule.own || c.own)
