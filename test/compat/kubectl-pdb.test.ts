@@ -76,6 +76,12 @@ describe.skipIf(!haveKubectl)('kubectl, PodDisruptionBudgets and eviction', () =
     expect(table[0]).toMatch(/^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE\s*$/);
     expect(table.find((l) => l.startsWith('shown '))).toMatch(/^shown\s+2\s+N\/A\s+1\s+\d+s\s*$/);
     expect(table.find((l) => l.startsWith('shown-max '))).toMatch(/^shown-max\s+N\/A\s+34%\s+2\s+\d+s\s*$/);
+    const described = await ok('describe', 'pdb', 'shown');
+    expect(described).toMatch(/^Name:\s+shown$/m);
+    expect(described).toMatch(/^Min available:\s+2$/m);
+    expect(described).toMatch(/^Selector:\s+app=shown$/m);
+    expect(described).toMatch(/^Status:\n\s+Allowed disruptions:\s+1\n\s+Current:\s+3\n\s+Desired:\s+2\n\s+Total:\s+3$/m);
+    expect(await ok('explain', 'pdb.spec.minAvailable')).toContain('minAvailable');
     await ok('delete', 'pdb', 'shown', 'shown-max');
   });
 
