@@ -5,7 +5,7 @@
 // defaulting is called through its declaration (api/kinds/).
 import { Quantity } from './quantity.js';
 import { effectiveRequests, qosClass } from './pod-resources.js';
-import type { Container, ContainerPort, Pod, Probe, Toleration, Volume } from './types/core.js';
+import type { Container, ContainerPort, Pod, PodSpec, Probe, Toleration, Volume } from './types/core.js';
 
 export const DEFAULT_TOLERATION_SECONDS = 300;
 export const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
@@ -58,24 +58,29 @@ function defaultProbe(p: Probe | undefined): void {
   }
 }
 
-function defaultContainer(c: Container, hostNetwork: boolean): void {
+/** A container's defaults in any PodSpec (a pod's or a pod template's). */
+function defaultContainer(c: Container): void {
   c.imagePullPolicy ??= defaultPullPolicy(c.image);
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
-  for (const port of objects<ContainerPort>(c.ports)) {
-    port.protocol ??= 'TCP';
-    // A host-network pod's ports are host ports (defaultHostNetworkPorts).
-    if (hostNetwork && port.hostPort === undefined) port.hostPort = port.containerPort;
-  }
+  for (const port of objects<ContainerPort>(c.ports)) port.protocol ??= 'TCP';
   for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) defaultProbe(probe);
   const res = isObj(c.resources) ? c.resources : undefined;
-  // SetDefaults_Pod: a limit without a request requests the limit (memory+swap excepted).
+  canonicalize(res?.limits);
+  canonicalize(res?.requests);
+}
+
+/** What SetDefaults_Pod adds to a pod's containers only (a template keeps them as written). */
+function defaultPodContainer(c: Container, hostNetwork: boolean): void {
+  // A host-network pod's ports are host ports (defaultHostNetworkPorts).
+  if (hostNetwork) for (const port of objects<ContainerPort>(c.ports)) if (port.hostPort === undefined) port.hostPort = port.containerPort;
+  const res = isObj(c.resources) ? c.resources : undefined;
+  // A limit without a request requests the limit (memory+swap excepted).
   if (res && isObj(res.limits)) {
     if (res.requests != null && !isObj(res.requests)) return;
     res.requests = effectiveRequests(c);
+    canonicalize(res.requests);
   }
-  canonicalize(res?.limits);
-  canonicalize(res?.requests);
 }
 
 /** How long pods tolerate not-ready and unreachable nodes by default (kube-apiserver's --default-*-toleration-seconds). */
@@ -102,20 +107,18 @@ export function defaultTolerations(pod: Pod, seconds: DefaultTolerationSeconds =
   if (added.length) pod.spec.tolerations = [...tolerations, ...added];
 }
 
-/** SetDefaults_Pod and its containers, volumes and tolerations: the Pod kind's defaulting (api/kinds/pod.ts). */
-export function defaultPod(pod: Pod): void {
-  const spec = pod.spec;
+/**
+ * SetDefaults_PodSpec and the defaults of what a spec holds (containers, probes, volumes):
+ * a pod's, and a workload's pod template's (api/kinds/ of Deployment, Job, ...).
+ */
+export function defaultPodSpec(spec: PodSpec): void {
   if (!isObj(spec)) return;
   spec.restartPolicy ??= 'Always';
   spec.terminationGracePeriodSeconds ??= 30;
   spec.dnsPolicy ??= 'ClusterFirst';
   spec.schedulerName ??= 'default-scheduler';
   spec.securityContext ??= {};
-  spec.enableServiceLinks ??= true;
-  // The Priority admission plugin: no priority class (skiff has none) means priority 0.
-  if (!spec.priorityClassName) spec.priority ??= 0;
-  const hostNetwork = spec.hostNetwork === true;
-  for (const c of [...objects<Container>(spec.containers), ...objects<Container>(spec.initContainers)]) defaultContainer(c, hostNetwork);
+  for (const c of [...objects<Container>(spec.containers), ...objects<Container>(spec.initContainers)]) defaultContainer(c);
   for (const v of objects<Volume>(spec.volumes)) {
     if (!v.emptyDir && !v.hostPath && !v.configMap && !v.secret && !v.downwardAPI && !v.projected) v.emptyDir = {};
     // SetDefaults_{ConfigMap,Secret,DownwardAPI,Projected}VolumeSource: files are 0644 (420).
@@ -126,6 +129,18 @@ export function defaultPod(pod: Pod): void {
       v.emptyDir.sizeLimit = list.sizeLimit;
     }
   }
+}
+
+/** SetDefaults_Pod: the spec's defaults, then what only a pod gets (admission's priority and tolerations, its status). */
+export function defaultPod(pod: Pod): void {
+  const spec = pod.spec;
+  if (!isObj(spec)) return;
+  defaultPodSpec(spec);
+  spec.enableServiceLinks ??= true;
+  // The Priority admission plugin: no priority class (skiff has none) means priority 0.
+  if (!spec.priorityClassName) spec.priority ??= 0;
+  const hostNetwork = spec.hostNetwork === true;
+  for (const c of [...objects<Container>(spec.containers), ...objects<Container>(spec.initContainers)]) defaultPodContainer(c, hostNetwork);
   defaultTolerations(pod);
   pod.status ??= {};
   if (!isObj(pod.status)) return;

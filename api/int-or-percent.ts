@@ -1,25 +1,25 @@
-// An IntOrString that counts pods: an int, or a percent of a total ("25%"), as Kubernetes'
-// intstr.GetScaledValueFromIntOrPercent reads it and apps/validation checks it.
-import type { IntOrString } from './types/core.js';
-import type { StatusCause } from './types/meta.js';
-import { invalid, type FieldPath } from './validation/field.js';
+// intstr.IntOrString as the workload kinds use it (maxSurge, maxUnavailable, a PDB's
+// minAvailable): a count, or a percentage of a total that the controller scales
+// (GetScaledValueFromIntOrPercent), rounding up or down as each field's documentation says.
+import type { IntOrString } from './types/apps.js';
 
-const PERCENT = /^[0-9]+%$/;
-
-/** The value for a total: an int as it is, a percent of `total` rounded up or down. */
-export function scaledValue(v: IntOrString, total: number, roundUp: boolean): number {
+/**
+ * The count `v` stands for out of `total`: an int as is, "25%" of total rounded up or down.
+ * Throws on a string that is not a percentage (validation refuses those before they are stored).
+ */
+export function scaledValue(v: IntOrString | undefined, total: number, roundUp: boolean): number {
+  if (v === undefined) return 0;
   if (typeof v === 'number') return v;
-  if (!PERCENT.test(v)) throw new Error(`invalid value for IntOrString: invalid value "${v}": must be an int or a percent`);
-  const scaled = (Number(v.slice(0, -1)) * total) / 100;
+  const m = /^(\d+)%$/.exec(v);
+  if (!m) throw new Error(`invalid value for IntOrString: invalid value "${v}": must be an int or a percentage ("25%")`);
+  const scaled = (Number(m[1]) * total) / 100;
   return roundUp ? Math.ceil(scaled) : Math.floor(scaled);
 }
 
-/** ValidatePositiveIntOrPercent and IsNotMoreThan100Percent. */
-export function validateIntOrPercent(v: IntOrString | undefined, path: FieldPath): StatusCause[] {
-  if (v === undefined) return [];
-  if (typeof v === 'number') return v < 0 ? [invalid(path, v, 'must be greater than or equal to 0')] : [];
-  if (!PERCENT.test(v)) {
-    return [invalid(path, v, "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")];
-  }
-  return Number(v.slice(0, -1)) > 100 ? [invalid(path, v, 'must not be greater than 100%')] : [];
+/** getIntOrPercentValue: the number in "25%" or 25; a string that is neither a percentage nor an integer counts 0. */
+export function intOrPercentValue(v: IntOrString | undefined): number {
+  if (v === undefined) return 0;
+  if (typeof v === 'number') return v;
+  const m = /^(\d+)%$/.exec(v) ?? /^([+-]?\d+)$/.exec(v);
+  return m ? Number(m[1]) : 0;
 }

@@ -192,3 +192,12 @@ export function generateName(base: string, random: (n: number) => number = rando
   for (let i = 0; i < RANDOM_LENGTH; i++) suffix += GENERATED_ALPHABET[random(GENERATED_ALPHABET.length)];
   return prefix + suffix;
 }
+
+const PERCENT_FMT = '[0-9]+%';
+const PERCENT_RE = anchored(PERCENT_FMT);
+const PERCENT_ERROR = regexError("a valid percent string must be a numeric string followed by an ending '%'", PERCENT_FMT, '1%', '93%');
+
+/** IsValidPercent: "25%" (a maxSurge, a maxUnavailable). */
+export function percentErrors(value: string): string[] {
+  return PERCENT_RE.test(value) ? [] : [PERCENT_ERROR];
+}

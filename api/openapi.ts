@@ -15,6 +15,7 @@ type Json = Record<string, unknown>;
 
 const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
 const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
+const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 
 const refTo = (dialect: Dialect, name: string): Json => ({ $ref: dialect === 'v2' ? `#/definitions/${name}` : `#/components/schemas/${name}` });
 
@@ -41,8 +42,16 @@ function convert(s: JsonSchema, dialect: Dialect, defs: Map<string, Json>, top =
       out.type = 'string';
       out.format = 'int-or-string';
     } else {
-      out['x-kubernetes-int-or-string'] = true;
-      out.anyOf = [{ type: 'integer' }, { type: 'string' }];
+      // As kube-openapi publishes it: a reference to intstr.IntOrString, which explain names.
+      if (!defs.has(INT_OR_STRING)) {
+        defs.set(INT_OR_STRING, {
+          description: 'IntOrString is a type that can hold an int32 or a string. When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.',
+          type: 'string',
+          format: 'int-or-string',
+          'x-kubernetes-int-or-string': true,
+        });
+      }
+      out.allOf = [refTo(dialect, INT_OR_STRING)];
     }
   } else if (nonNull.length === 1) {
     out.type = nonNull[0];

@@ -8,13 +8,19 @@
 // refused (400) rather than dropped. A few tables and a wire reader instead of a protobuf
 // library and generated modules, as openapi-v2-proto.ts does for the other direction.
 import { errors } from '../api/errors.js';
+import { policyMessages } from './protobuf-policy.js';
+import { workloadMessages } from './protobuf-workloads.js';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
-/** `int?` is a pointer int (*int64): a zero sent is a zero meant. `int-or-string` is intstr.IntOrString. */
-type FieldType = 'string' | 'bytes' | 'bool' | 'int' | 'int?' | 'int-or-string' | 'time' | 'strings' | 'map-string' | 'map-bytes' | Message | Repeated;
-interface Message {
+/**
+ * How a field decodes. Go's generated code writes a non-pointer field even at its zero value,
+ * which means unset ('int', 'flag', 'string'); a pointer field is written only when set, so
+ * its zero is a value ('int?', 'bool'). 'int-or-string' is intstr.IntOrString.
+ */
+export type FieldType = 'string' | 'bytes' | 'bool' | 'flag' | 'int' | 'int?' | 'int-or-string' | 'time' | 'strings' | 'map-string' | 'map-bytes' | Message | Repeated;
+export interface Message {
   name: string;
   fields: Record<number, [string, FieldType]>;
 }
@@ -30,37 +36,13 @@ const OBJECT_META: Message = {
   fields: {
     1: ['name', 'string'], 2: ['generateName', 'string'], 3: ['namespace', 'string'], 4: ['selfLink', 'string'], 5: ['uid', 'string'], 6: ['resourceVersion', 'string'],
     7: ['generation', 'int'], 8: ['creationTimestamp', 'time'], 11: ['labels', 'map-string'], 12: ['annotations', 'map-string'], 14: ['finalizers', 'strings'],
+    // kubectl create job --from=cronjob/x names the CronJob as its owner.
+    13: ['ownerReferences', { list: { name: 'OwnerReference', fields: { 1: ['kind', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'], 5: ['apiVersion', 'string'], 6: ['controller', 'bool'], 7: ['blockOwnerDeletion', 'bool'] } } }],
   },
 };
-const INT_OR_STRING: Message = { name: 'IntOrString', fields: { 1: ['type', 'int'], 2: ['intVal', 'int'], 3: ['strVal', 'string'] } };
-const LABEL_SELECTOR: Message = {
-  name: 'LabelSelector',
-  fields: {
-    1: ['matchLabels', 'map-string'],
-    2: ['matchExpressions', { list: { name: 'LabelSelectorRequirement', fields: { 1: ['key', 'string'], 2: ['operator', 'string'], 3: ['values', 'strings'] } } }],
-  },
-};
-const PDB: Message = {
-  name: 'PodDisruptionBudget',
-  fields: {
-    1: ['metadata', OBJECT_META],
-    2: ['spec', { name: 'PodDisruptionBudgetSpec', fields: { 1: ['minAvailable', 'int-or-string'], 2: ['selector', LABEL_SELECTOR], 3: ['maxUnavailable', 'int-or-string'], 4: ['unhealthyPodEvictionPolicy', 'string'] } }],
-    3: ['status', { name: 'PodDisruptionBudgetStatus', fields: { 1: ['observedGeneration', 'int'], 3: ['disruptionsAllowed', 'int'], 4: ['currentHealthy', 'int'], 5: ['desiredHealthy', 'int'], 6: ['expectedPods', 'int'] } }],
-  },
-};
-const DELETE_OPTIONS: Message = {
-  name: 'DeleteOptions',
-  fields: {
-    1: ['gracePeriodSeconds', 'int?'],
-    2: ['preconditions', { name: 'Preconditions', fields: { 1: ['uid', 'string'], 2: ['resourceVersion', 'string'] } }],
-    3: ['orphanDependents', 'bool'],
-    4: ['propagationPolicy', 'string'],
-    5: ['dryRun', 'strings'],
-  },
-};
-const EVICTION: Message = { name: 'Eviction', fields: { 1: ['metadata', OBJECT_META], 2: ['deleteOptions', DELETE_OPTIONS] } };
 /** The kinds decoded, by apiVersion/kind. */
 const KINDS: Record<string, Message> = {
+  ...workloadMessages(OBJECT_META),
   'v1/Namespace': { name: 'Namespace', fields: { 1: ['metadata', OBJECT_META], 2: ['spec', { name: 'NamespaceSpec', fields: { 1: ['finalizers', 'strings'] } }], 3: ['status', { name: 'NamespaceStatus', fields: { 1: ['phase', 'string'] } }] } },
   'v1/ConfigMap': { name: 'ConfigMap', fields: { 1: ['metadata', OBJECT_META], 2: ['data', 'map-string'], 3: ['binaryData', 'map-bytes'], 4: ['immutable', 'bool'] } },
   'v1/Secret': { name: 'Secret', fields: { 1: ['metadata', OBJECT_META], 2: ['data', 'map-bytes'], 3: ['type', 'string'], 4: ['stringData', 'map-string'], 5: ['immutable', 'bool'] } },
@@ -73,10 +55,9 @@ const KINDS: Record<string, Message> = {
       4: ['automountServiceAccountToken', 'bool'],
     },
   },
-  'policy/v1/PodDisruptionBudget': PDB,
-  'policy/v1/Eviction': EVICTION,
-  'policy/v1beta1/Eviction': EVICTION,
+  ...policyMessages(OBJECT_META),
 };
+const INT_OR_STRING: Message = { name: 'IntOrString', fields: { 1: ['type', 'int'], 2: ['intVal', 'int'], 3: ['strVal', 'string'] } };
 const ENTRY = (value: FieldType): Message => ({ name: 'entry', fields: { 1: ['key', 'string'], 2: ['value', value] } });
 
 function bad(message: string): never {
@@ -115,7 +96,7 @@ function decodeMessage(b: Buffer, m: Message): Record<string, unknown> {
     const spec = m.fields[f.field];
     if (!spec) bad(`unknown field ${f.field} in ${m.name}`);
     const [name, type] = spec;
-    if (typeof type === 'object' || (type !== 'bool' && type !== 'int' && type !== 'int?')) {
+    if (typeof type === 'object' || !['bool', 'flag', 'int', 'int?'].includes(type)) {
       if (!f.bytes) bad(`field ${name} of ${m.name} is not length-delimited`);
     } else if (f.varint === undefined) bad(`field ${name} of ${m.name} is not a varint`);
     const bytes = f.bytes ?? Buffer.alloc(0);
@@ -128,16 +109,16 @@ function decodeMessage(b: Buffer, m: Message): Record<string, unknown> {
       if (Object.keys(sub).length > 0) out[name] = sub;
     } else if (type === 'string') {
       if (bytes.length > 0) out[name] = bytes.toString('utf8');
-    } else if (type === 'int') {
-      if (f.varint) out[name] = Number(BigInt.asIntN(64, f.varint));
-    } else if (type === 'int?') {
-      out[name] = Number(BigInt.asIntN(64, f.varint ?? 0n));
+    } else if (type === 'int' || type === 'int?') {
+      if (f.varint || type === 'int?') out[name] = Number(BigInt.asIntN(64, f.varint ?? 0n));
     } else if (type === 'int-or-string') {
-      // type 0 is an int (its intVal, zero included), 1 a string.
       const v = decodeMessage(bytes, INT_OR_STRING);
-      out[name] = v.type === 1 ? String(v.strVal ?? '') : Number(v.intVal ?? 0);
+      out[name] = v.type === 1 ? (v.strVal ?? '') : (v.intVal ?? 0);
     } else if (type === 'bytes') out[name] = bytes.toString('base64');
     else if (type === 'bool') out[name] = f.varint !== 0n;
+    else if (type === 'flag') {
+      if (f.varint) out[name] = true;
+    }
     else if (type === 'strings') ((out[name] ??= []) as string[]).push(bytes.toString('utf8'));
     else if (type === 'time') {
       const t = decodeMessage(bytes, { name: 'Time', fields: { 1: ['seconds', 'int'], 2: ['nanos', 'int'] } });

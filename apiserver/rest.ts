@@ -13,6 +13,7 @@ import { createEviction } from './handlers/eviction.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './handlers/discovery.js';
 import { openApiDocument, openApiIndex, openApiV2 } from './handlers/openapi.js';
 import { getObject, listObjects } from './handlers/read.js';
+import { serveScale } from './handlers/scale.js';
 import { patchObject, updateObject } from './handlers/update.js';
 import { watchHttp } from './handlers/watch.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
@@ -69,7 +70,7 @@ function serveNonResource(ctx: ApiContext, info: RequestInfo, req: Request, res:
 /** The verbs of the resource API (kube's RequestInfo verbs); any other method is 405. */
 const REST_VERBS = new Set(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']);
 /** Subresources this handler serves, for the kinds whose registry entry lists them. */
-const SERVED_SUBRESOURCES = new Set(['status', 'binding', 'eviction']);
+const SERVED_SUBRESOURCES = new Set(['status', 'binding', 'scale', 'eviction']);
 
 export function restHandler(ctx: ApiContext) {
   return async ({ req, res, path, query, user }: ApiRequest): Promise<void> => {
@@ -125,6 +126,7 @@ export function restHandler(ctx: ApiContext) {
       return createEviction(ctx, rc, req, res);
     }
     await checkReferenced(ctx, rc);
+    if (sub === 'scale') return serveScale(ctx, rc, req, res);
     switch (info.verb) {
       case 'get':
         return getObject(ctx, rc, res);

@@ -4,6 +4,7 @@
 // may change, and when generation moves (on spec changes only). What is particular to a kind
 // (its fresh status, its grace period) is in its declaration (api/kinds/).
 import { randomUUID } from 'node:crypto';
+import { kindDefinition } from '../api/kinds/index.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { KubeObject, ObjectMeta } from '../api/types/meta.js';
 
@@ -38,7 +39,8 @@ export function prepareForCreate(r: ResourceInfo, obj: KubeObject, now?: Date): 
   const o = obj as AnyObject;
   // Destructuring rather than `delete`, which would turn the copy into a slow dictionary.
   const { resourceVersion: _rv, deletionTimestamp: _dt, deletionGracePeriodSeconds: _dg, ...meta } = o.metadata as ObjectMeta;
-  meta.uid = randomUUID();
+  // A kind that set the uid in its own create preparation (a Job) keeps it; any other uid a client sent is replaced.
+  if (!(kindDefinition(r.kind)?.strategy?.assignsUid && meta.uid)) meta.uid = randomUUID();
   meta.creationTimestamp = timestamp(now);
   meta.generation = 1;
   if (!r.namespaced) delete meta.namespace;
@@ -85,9 +87,9 @@ export function prepareForUpdate(r: ResourceInfo, subresource: string | undefine
     if (o.status === undefined) delete n.status;
     else n.status = o.status;
   }
-  if ('spec' in n || 'spec' in o) {
-    if (!sameJson(n.spec, o.spec)) meta.generation = (o.metadata.generation ?? 1) + 1;
-  }
+  const moved = kindDefinition(r.kind)?.strategy?.generationChanged?.({ ...n, metadata: meta }, o) ?? false;
+  if (('spec' in n || 'spec' in o) && !sameJson(n.spec, o.spec)) meta.generation = (o.metadata.generation ?? 1) + 1;
+  else if (moved) meta.generation = (o.metadata.generation ?? 1) + 1;
   n.metadata = meta;
   return n;
 }

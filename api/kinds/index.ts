@@ -4,13 +4,19 @@
 import type { JsonSchema } from '../schemas/json-schema.js';
 import type { KubeObject } from '../types/meta.js';
 import { configMapKind } from './configmap.js';
+import { controllerRevisionKind } from './controllerrevision.js';
+import { cronJobKind } from './cronjob.js';
+import { daemonSetKind } from './daemonset.js';
+import { deploymentKind } from './deployment.js';
 import { eventKind } from './event.js';
+import { jobKind } from './job.js';
 import type { KindDefinition } from './kind.js';
 import { leaseKind } from './lease.js';
 import { namespaceKind } from './namespace.js';
 import { nodeKind } from './node.js';
 import { podKind } from './pod.js';
 import { podDisruptionBudgetKind } from './poddisruptionbudget.js';
+import { replicaSetKind } from './replicaset.js';
 import { secretKind } from './secret.js';
 import { serviceAccountKind } from './serviceaccount.js';
 
@@ -18,7 +24,8 @@ export type { KindDefinition, KindStrategy, PrinterColumn } from './kind.js';
 export { DEFAULT_COLUMNS } from './kind.js';
 
 /** In discovery's order. */
-export const KINDS: readonly KindDefinition[] = [namespaceKind, nodeKind, podKind, eventKind, configMapKind, secretKind, serviceAccountKind, leaseKind, podDisruptionBudgetKind];
+export const KINDS: readonly KindDefinition[] = [namespaceKind, nodeKind, podKind, eventKind, configMapKind, secretKind, serviceAccountKind,
+  controllerRevisionKind, daemonSetKind, deploymentKind, replicaSetKind, cronJobKind, jobKind, leaseKind, podDisruptionBudgetKind];
 
 const BY_KIND = new Map(KINDS.map((k) => [k.resource.kind, k]));
 

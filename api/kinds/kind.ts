@@ -39,6 +39,25 @@ export interface KindStrategy<T> {
    * the DeleteOptions'. Without this hook an object goes at once (or waits on its finalizers).
    */
   gracePeriodSeconds?(obj: T, requested: number | undefined): number;
+  /**
+   * prepareForCreate sets metadata.uid itself (a Job's generated selector names it, and
+   * validation checks it), and the server keeps that uid; otherwise the server makes one.
+   */
+  assignsUid?: boolean;
+  /** What moves metadata.generation on update besides a change of the spec (a Deployment's annotations). */
+  generationChanged?(obj: T, old: T): boolean;
+}
+
+/**
+ * How the kind's /scale subresource (an autoscaling/v1 Scale) reads and writes the object:
+ * Scale.spec.replicas is the object's desired count, Scale.status its observed count and
+ * its pods' selector as a label-selector string (what `kubectl scale` and autoscalers use).
+ */
+export interface ScaleMapping<T> {
+  specReplicas(obj: T): number;
+  setSpecReplicas(obj: T, replicas: number): void;
+  statusReplicas(obj: T): number;
+  selector(obj: T): string;
 }
 
 export interface KindDefinition<T extends KubeObject = KubeObject> {
@@ -67,6 +86,8 @@ export interface KindDefinition<T extends KubeObject = KubeObject> {
   selectableFields?(obj: T): Record<string, string>;
   /** The Table columns, Name first as kube-apiserver prints them. */
   columns: PrinterColumn<T>[];
+  /** The /scale subresource, for a kind whose `resource.subresources` has "scale". */
+  scale?: ScaleMapping<T>;
 }
 
 export const ALL_VERBS: readonly string[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

@@ -1,14 +1,15 @@
 // policy/v1 PodDisruptionBudget: how many pods of a selection must stay up (minAvailable) or
 // may be down (maxUnavailable) through voluntary disruptions. The disruption controller
 // writes its status; pods/eviction reads and spends it.
-import { validateIntOrPercent } from '../int-or-percent.js';
 import type { JsonSchema } from '../schemas/json-schema.js';
 import { arr, enumOf, int, int32, intOrString, obj, str } from '../schemas/json-schema.js';
-import { conditionSchema, envelope, labelSelectorSchema } from '../schemas/meta.js';
+import { envelope } from '../schemas/meta.js';
+import { conditionSchema, labelSelectorSchema } from '../schemas/workload.js';
 import type { PodDisruptionBudget } from '../types/policy.js';
 import type { StatusCause } from '../types/meta.js';
+import { validateConditions } from '../validation/conditions.js';
 import { FieldPath, invalid, notSupported } from '../validation/field.js';
-import { validateConditions, validateLabelSelector } from '../validation/label-selector.js';
+import { notMoreThan100Percent, validateIntOrPercent, validateLabelSelector } from '../validation/workload.js';
 import { ageColumn, defineKind, nameColumn, resourceRow } from './kind.js';
 
 const POLICY = 'io.k8s.api.policy.v1';
@@ -31,7 +32,11 @@ const pdbSchema: JsonSchema = envelope(
       currentHealthy: int32('current number of healthy pods'),
       desiredHealthy: int32('minimum desired number of healthy pods'),
       expectedPods: int32('total number of pods counted by this disruption budget'),
-      conditions: { ...arr(conditionSchema, 'Conditions contain conditions for PDB: DisruptionAllowed.'), 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-patch-merge-key': 'type' },
+      conditions: {
+        ...arr(conditionSchema('io.k8s.apimachinery.pkg.apis.meta.v1.Condition', { observedGeneration: int('The .metadata.generation the condition was set upon.') }), 'Conditions contain conditions for PDB: DisruptionAllowed.'),
+        'x-kubernetes-patch-strategy': 'merge',
+        'x-kubernetes-patch-merge-key': 'type',
+      },
     }),
   },
 );
@@ -59,9 +64,10 @@ function validatePdb(pdb: PodDisruptionBudget): StatusCause[] {
   const path = FieldPath.root('spec');
   const causes: StatusCause[] = [];
   if (spec.minAvailable !== undefined && spec.maxUnavailable !== undefined) causes.push(invalid(path, undefined, 'minAvailable and maxUnavailable cannot be both set'));
-  causes.push(...validateIntOrPercent(spec.minAvailable, path.child('minAvailable')));
-  causes.push(...validateIntOrPercent(spec.maxUnavailable, path.child('maxUnavailable')));
-  causes.push(...validateLabelSelector(spec.selector, path.child('selector')));
+  for (const f of ['minAvailable', 'maxUnavailable'] as const) {
+    causes.push(...validateIntOrPercent(spec[f], path.child(f)), ...notMoreThan100Percent(spec[f], path.child(f)));
+  }
+  if (spec.selector) causes.push(...validateLabelSelector(spec.selector, path.child('selector')));
   const policy = spec.unhealthyPodEvictionPolicy;
   if (policy !== undefined && !UNHEALTHY_POD_EVICTION_POLICIES.includes(policy)) causes.push(notSupported(path.child('unhealthyPodEvictionPolicy'), policy, UNHEALTHY_POD_EVICTION_POLICIES));
   return causes;

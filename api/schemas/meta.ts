@@ -68,38 +68,3 @@ export function envelope(gvk: GroupVersionKind, description: string, properties:
     'x-kubernetes-group-version-kind': [gvk],
   };
 }
-
-/** meta/v1 LabelSelector: matchLabels ANDed with matchExpressions. */
-export const labelSelectorSchema = obj(
-  `${META}.LabelSelector`,
-  {
-    matchLabels: strMap('A map of {key,value} pairs, each equivalent to an element of matchExpressions with operator "In" and that one value.'),
-    matchExpressions: arr(
-      obj(
-        `${META}.LabelSelectorRequirement`,
-        {
-          key: str('The label key that the selector applies to.'),
-          operator: str("A key's relationship to a set of values: In, NotIn, Exists and DoesNotExist."),
-          values: arr(str(), 'Must be non-empty for In and NotIn, empty for Exists and DoesNotExist.'),
-        },
-        { required: ['key', 'operator'] },
-      ),
-      'A list of label selector requirements, ANDed.',
-    ),
-  },
-  { description: 'A label query over a set of resources. An empty label selector matches all objects; a null one matches none.' },
-);
-
-/** meta/v1 Condition: the condition shape of the newer kinds (policy/v1's PodDisruptionBudget). */
-export const conditionSchema = obj(
-  `${META}.Condition`,
-  {
-    type: str('Type of condition in CamelCase.'),
-    status: str('Status of the condition: True, False or Unknown.'),
-    observedGeneration: int('The .metadata.generation the condition was set upon.'),
-    lastTransitionTime: time('The last time the condition moved from one status to another.'),
-    reason: str("A programmatic identifier for the condition's last transition, in CamelCase."),
-    message: str('A human readable message about the transition.'),
-  },
-  { required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'] },
-);

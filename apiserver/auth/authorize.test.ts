@@ -76,6 +76,27 @@ describe('authorize', () => {
     expect(authorize(scheduler, lease('list')).allowed).toBe(false);
   });
 
+  it("gives the controller-manager the workload controllers' rights and a node none of them", () => {
+    const cm: UserInfo = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
+    const at = (apiGroup: string, resource: string, verb: string, subresource?: string): RequestAttributes => ({ verb, apiGroup, resource, namespace: 'default', name: 'w', subresource });
+    for (const verb of ['get', 'create', 'update', 'patch', 'delete']) {
+      for (const r of ['deployments', 'replicasets', 'daemonsets', 'controllerrevisions']) expect(authorize(cm, at('apps', r, verb)).allowed, `${verb} ${r}`).toBe(true);
+      for (const r of ['jobs', 'cronjobs']) expect(authorize(cm, at('batch', r, verb)).allowed, `${verb} ${r}`).toBe(true);
+    }
+    expect(authorize(cm, at('apps', 'deployments', 'update', 'status')).allowed).toBe(true);
+    expect(authorize(cm, at('batch', 'jobs', 'patch', 'status')).allowed).toBe(true);
+    expect(authorize(cm, at('apps', 'replicasets', 'update', 'scale')).allowed).toBe(true);
+    expect(authorize(cm, at('apps', 'deployments', 'get', 'scale')).allowed).toBe(true);
+    expect(authorize(cm, at('', 'pods', 'create')).allowed).toBe(true);
+    expect(authorize(cm, at('', 'pods', 'patch')).allowed).toBe(true);
+    // Not the workloads of a group it does not run, nor a node's rights.
+    expect(authorize(cm, at('batch', 'deployments', 'create')).allowed).toBe(false);
+    expect(authorize(cm, at('', 'nodes', 'create')).allowed).toBe(false);
+    for (const verb of ['get', 'create', 'update', 'delete']) expect(authorize(n1, at('apps', 'deployments', verb)).allowed, verb).toBe(false);
+    expect(authorize(n1, at('apps', 'deployments', 'update', 'scale')).allowed).toBe(false);
+    expect(authorize(scheduler, at('batch', 'jobs', 'create')).allowed).toBe(false);
+  });
+
   it('allows discovery to authenticated users and only public info to anonymous ones', () => {
     expect(authorize(someone, { verb: 'get', apiGroup: '', path: '/api/v1' }).allowed).toBe(true);
     expect(authorize(someone, pod('list')).allowed).toBe(false);

@@ -57,6 +57,12 @@ export const COMPONENT_USERS = {
 // skiff's controller-manager is one user doing the work of the controllers it runs, so it
 // also holds their roles (today system:controller:node-controller's,
 // system:controller:service-account-controller's and system:controller:disruption-controller's).
+/** The workload kinds, by group, that the controller-manager's controllers run. */
+const WORKLOADS = {
+  apps: ['deployments', 'replicasets', 'daemonsets', 'controllerrevisions'],
+  batch: ['jobs', 'cronjobs'],
+};
+
 const COMPONENT_RULES: Record<string, Rule[]> = {
   [COMPONENT_USERS.scheduler]: [
     { verbs: ['create', 'patch', 'update'], apiGroups: [CORE], resources: ['events'] },
@@ -84,6 +90,14 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
     // system:controller:disruption-controller (pods and budgets read through the rule above)
     { verbs: ['update'], apiGroups: ['policy'], resources: ['poddisruptionbudgets/status'] },
     { verbs: ['get'], apiGroups: ['*'], resources: ['*/scale'] },
+    // The workload controllers (system:controller:replicaset-, deployment-, daemon-set-,
+    // job- and cronjob-controller): their kinds, with /status and /scale, and the pods they make.
+    { verbs: [...READ, 'create', 'update', 'patch', 'delete'], apiGroups: ['apps'], resources: WORKLOADS.apps },
+    { verbs: [...READ, 'create', 'update', 'patch', 'delete'], apiGroups: ['batch'], resources: WORKLOADS.batch },
+    { verbs: ['update', 'patch'], apiGroups: ['apps'], resources: WORKLOADS.apps.map((r) => `${r}/status`) },
+    { verbs: ['update', 'patch'], apiGroups: ['batch'], resources: WORKLOADS.batch.map((r) => `${r}/status`) },
+    { verbs: ['get', 'update', 'patch'], apiGroups: ['apps'], resources: ['deployments/scale', 'replicasets/scale'] },
+    { verbs: ['create', 'update', 'patch'], apiGroups: [CORE], resources: ['pods'] },
   ],
 };
 

@@ -15,6 +15,13 @@ export const VERSION_INFO = {
   platform: `${process.platform}/${process.arch}`,
 };
 
+/**
+ * The group/version of the kind a /scale subresource speaks (autoscaling/v1 Scale). The
+ * group itself is not listed: skiff serves none of its resources (autoscalers), and kubectl
+ * refuses a group version whose resource list is empty.
+ */
+const SCALE_GROUP = { group: 'autoscaling', version: 'v1' };
+
 function groups(): Map<string, string[]> {
   const m = new Map<string, string[]>();
   for (const r of RESOURCES) {
@@ -69,6 +76,7 @@ function resourceEntries(r: ResourceInfo): unknown[] {
   if (r.categories) main.categories = r.categories;
   const subs = r.subresources.map((s) => {
     const verbs = s === 'status' ? ['get', 'patch', 'update'] : s === 'binding' ? ['create'] : s === 'proxy' ? ['create', 'delete', 'get', 'patch', 'update'] : STREAMS[s] ? ['create', 'get'] : ['get'];
+    if (s === 'scale') return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, ...SCALE_GROUP, kind: 'Scale', verbs: ['get', 'patch', 'update'] };
     const kind = s === 'binding' ? 'Binding' : (STREAMS[s] ?? r.kind);
     // pods/eviction takes a policy/v1 Eviction; kubectl drain finds it by these group and version.
     if (s === 'eviction') return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };

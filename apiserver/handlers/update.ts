@@ -21,12 +21,17 @@ function checkSubresource(rc: RequestContext): void {
   }
 }
 
-async function writeUpdate(
+/**
+ * The read-modify-write of an update: `mutate` makes the wanted object from the stored one,
+ * `view` what the answer shows of the result (a /scale write answers a Scale).
+ */
+export async function writeUpdate(
   ctx: ApiContext,
   rc: RequestContext,
   res: Response,
   mutate: (current: KubeObject) => KubeObject,
   expectedRV?: string,
+  view?: (stored: KubeObject) => unknown,
 ): Promise<void> {
   const r = rc.resource;
   const fv = fieldValidation(rc);
@@ -52,7 +57,8 @@ async function writeUpdate(
     if (expectedRV !== undefined && expectedRV !== current.metadata.resourceVersion) {
       throw errors.conflict(r.plural, rc.info.name ?? '', 'the object has been modified; please apply your changes to the latest version and try again', r.group || undefined);
     }
-    send(res, 200, compute(structuredClone(current)), rc);
+    const next = compute(structuredClone(current));
+    send(res, 200, view ? view(next) : next, rc);
     return;
   }
   const key = keyOf(ctx, rc);
@@ -66,7 +72,7 @@ async function writeUpdate(
     { expectedRV, suggestion: cachedObject(ctx, rc, key) },
   );
   ctx.log.debug({ resource: r.plural, name: rc.info.name, deleted }, 'updated');
-  send(res, 200, object, rc);
+  send(res, 200, view ? view(object) : object, rc);
 }
 
 export async function updateObject(ctx: ApiContext, rc: RequestContext, req: Request, res: Response): Promise<void> {

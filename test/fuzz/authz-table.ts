@@ -13,7 +13,7 @@ export const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'dele
 export type Verb = (typeof VERBS)[number];
 
 /** Every subresource Kubernetes has for the kinds here, and one that exists nowhere. */
-export const SUBRESOURCES = ['', 'status', 'binding', 'log', 'exec', 'attach', 'portforward', 'proxy', 'eviction', 'ephemeralcontainers', 'frobnicate'] as const;
+export const SUBRESOURCES = ['', 'status', 'scale', 'binding', 'log', 'exec', 'attach', 'portforward', 'proxy', 'eviction', 'ephemeralcontainers', 'frobnicate'] as const;
 
 const READ: Verb[] = ['get', 'list', 'watch'];
 const COORD = 'coordination.k8s.io';
@@ -73,6 +73,13 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     // system:controller:service-account-controller: creates `default` in each namespace
     // (listing and watching namespaces and serviceaccounts is the rule for every resource above)
     { verbs: ['create'], resources: ['serviceaccounts'] },
+    // system:controller:replicaset-, deployment-, daemon-set-, job- and cronjob-controller
+    { verbs: [...READ, 'create', 'update', 'patch', 'delete'], resources: ['deployments', 'replicasets', 'daemonsets', 'controllerrevisions'], group: 'apps' },
+    { verbs: [...READ, 'create', 'update', 'patch', 'delete'], resources: ['jobs', 'cronjobs'], group: 'batch' },
+    { verbs: ['update', 'patch'], resources: ['deployments/status', 'replicasets/status', 'daemonsets/status', 'controllerrevisions/status'], group: 'apps' },
+    { verbs: ['update', 'patch'], resources: ['jobs/status', 'cronjobs/status'], group: 'batch' },
+    { verbs: ['get', 'update', 'patch'], resources: ['deployments/scale', 'replicasets/scale'], group: 'apps' },
+    { verbs: ['create', 'update', 'patch'], resources: ['pods'] },
     // system:controller:disruption-controller: writes the budgets' status (reads them through
     // the rule for every resource above) and reads the scale of the pods' controllers
     { verbs: ['update'], resources: ['poddisruptionbudgets/status'], group: 'policy' },

@@ -96,6 +96,19 @@ function minimalOf(s: JsonSchema, name?: string): unknown {
   }
 }
 
+const podTemplate = (restartPolicy: string) => ({ metadata: { labels: { app: 'fuzz' } }, spec: { restartPolicy, containers: [{ name: 'fuzz', image: 'busybox' }] } });
+const selected = (restartPolicy: string) => ({ selector: { matchLabels: { app: 'fuzz' } }, template: podTemplate(restartPolicy) });
+
+/** What validation needs beyond the schema, by kind: a workload's selector matching its template's labels, a revision's data. */
+const KIND_FIELDS: Record<string, Record<string, unknown>> = {
+  ReplicaSet: { spec: selected('Always') },
+  Deployment: { spec: selected('Always') },
+  DaemonSet: { spec: selected('Always') },
+  ControllerRevision: { data: { spec: {} } },
+  Job: { spec: { template: podTemplate('Never') } },
+  CronJob: { spec: { schedule: '*/1 * * * *', jobTemplate: { spec: { template: podTemplate('OnFailure') } } } },
+};
+
 /** The smallest object of the kind the schema and validation accept (checked by the suite's first test). */
 export function baseObject(r: ResourceInfo, name: string, namespace: string): Record<string, unknown> {
   const o = minimalOf(schemaOf(r)) as Record<string, unknown>;
@@ -103,6 +116,7 @@ export function baseObject(r: ResourceInfo, name: string, namespace: string): Re
   o.kind = r.kind;
   o.metadata = r.namespaced ? { name, namespace } : { name };
   if (r.kind === 'Event') o.involvedObject = { kind: 'Pod', name: 'fuzz', namespace };
+  Object.assign(o, structuredClone(KIND_FIELDS[r.kind] ?? {}));
   return o;
 }
 

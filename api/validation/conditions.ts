@@ -1,39 +1,10 @@
-// metav1 validation of a LabelSelector and of Conditions (apimachinery's
-// pkg/apis/meta/v1/validation), for the kinds that carry them.
-import { labelValueErrors, qualifiedNameErrors } from '../names.js';
+// metav1 validation of Conditions (apimachinery's pkg/apis/meta/v1/validation
+// ValidateConditions), for the kinds whose status carries metav1.Condition (policy/v1's
+// PodDisruptionBudget).
+import { qualifiedNameErrors } from '../names.js';
+import type { StatusCause } from '../types/meta.js';
 import type { Condition } from '../types/policy.js';
-import type { LabelSelector, StatusCause } from '../types/meta.js';
-import type { FieldPath} from './field.js';
-import { forbidden, invalid, notSupported, required } from './field.js';
-import { validateLabels } from './meta.js';
-
-/** ValidateLabelSelector: each requirement's key, operator and values, and matchLabels as labels. */
-export function validateLabelSelector(sel: LabelSelector | undefined, path: FieldPath): StatusCause[] {
-  if (!sel) return [];
-  const causes: StatusCause[] = [];
-  (sel.matchExpressions ?? []).forEach((r, i) => {
-    const p = path.child('matchExpressions').index(i);
-    const values = r.values ?? [];
-    switch (r.operator) {
-      case 'In':
-      case 'NotIn':
-        if (values.length === 0) causes.push(required(p.child('values'), "must be specified when `operator` is 'In' or 'NotIn'"));
-        break;
-      case 'Exists':
-      case 'DoesNotExist':
-        if (values.length > 0) causes.push(forbidden(p.child('values'), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-        break;
-      default:
-        causes.push(invalid(p.child('operator'), r.operator, 'not a valid selector operator'));
-    }
-    for (const msg of qualifiedNameErrors(r.key)) causes.push(invalid(p.child('key'), r.key, msg));
-    values.forEach((v, j) => {
-      for (const msg of labelValueErrors(v)) causes.push(invalid(p.child('values').index(j), v, msg));
-    });
-  });
-  causes.push(...validateLabels(sel.matchLabels, path.child('matchLabels')));
-  return causes;
-}
+import { invalid, notSupported, required, type FieldPath } from './field.js';
 
 const CONDITION_STATUSES = ['True', 'False', 'Unknown'];
 const REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
