@@ -8,8 +8,9 @@
 import type { Logger } from 'pino';
 import { budgetCovers } from '../../api/disruption.js';
 import { isApiError } from '../../api/errors.js';
-import { findResource, resourceForKind, resourcePath } from '../../api/resources.js';
+import { resourceForKind, resourcePath } from '../../api/resources.js';
 import type { Pod } from '../../api/types/core.js';
+import type { KubeObject, OwnerReference } from '../../api/types/meta.js';
 import type { PodDisruptionBudget } from '../../api/types/policy.js';
 import { Informer, listWatch, objectKey } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
@@ -23,7 +24,6 @@ export interface DisruptionControllerOptions {
 }
 
 interface Scale {
-  metadata: { uid?: string };
   spec?: { replicas?: number };
 }
 
@@ -116,31 +116,46 @@ export class DisruptionController {
 
   /**
    * getExpectedScale: the replicas of each distinct controller of the pods, read from its
-   * /scale, plus one for each pod without a controller. A controller whose kind has no /scale
-   * here, or that is gone, is an Error: the budget then allows nothing (SyncFailed).
+   * /scale (a ReplicaSet's Deployment's, when a Deployment controls it, as Kubernetes'
+   * finders do), plus one for each pod without a controller. A controller whose kind has no
+   * /scale here, or that is gone, is an Error: the budget then allows nothing (SyncFailed).
    */
   async #expectedScale(pods: Pod[]): Promise<number | Error> {
     const seen = new Set<string>();
     let total = 0;
     for (const pod of pods) {
-      const ref = pod.metadata.ownerReferences?.find((r) => r.controller);
+      const ref = controllerOf(pod);
       if (!ref) {
         total++;
         continue;
       }
-      if (seen.has(ref.uid)) continue;
-      seen.add(ref.uid);
-      const r = resourceForKind(ref.apiVersion, ref.kind) ?? findResource(ref.kind);
-      if (!r || !r.subresources.includes('scale')) return new Error(`found no controllers for pod "${pod.metadata.name ?? ''}"`);
-      try {
-        const scale = await this.#client.request<Scale>({ path: resourcePath(r, { namespace: pod.metadata.namespace, name: ref.name, subresource: 'scale' }) });
-        if (scale.metadata.uid !== undefined && scale.metadata.uid !== ref.uid) return new Error(`found no controllers for pod "${pod.metadata.name ?? ''}"`);
-        total += scale.spec?.replicas ?? 0;
-      } catch (err) {
-        if (isApiError(err, 'NotFound')) return new Error(`found no controllers for pod "${pod.metadata.name ?? ''}"`);
-        throw err;
-      }
+      const namespace = pod.metadata.namespace ?? '';
+      const noController = new Error(`found no controllers for pod "${pod.metadata.name ?? ''}"`);
+      const owner = await this.#scaled(ref, namespace);
+      if (!owner) return noController;
+      // A ReplicaSet of a Deployment counts as the Deployment does, whatever its own size mid-rollout.
+      const top = (owner.controller && (await this.#scaled(owner.controller, namespace))) || owner;
+      if (seen.has(top.uid)) continue;
+      seen.add(top.uid);
+      total += top.replicas;
     }
     return total;
   }
+
+  /** The uid, replicas (from /scale) and controller of a pod's owner; undefined when it is gone or has no /scale. */
+  async #scaled(ref: OwnerReference, namespace: string): Promise<{ uid: string; replicas: number; controller?: OwnerReference } | undefined> {
+    const r = resourceForKind(ref.apiVersion, ref.kind);
+    if (!r || !r.subresources.includes('scale')) return undefined;
+    try {
+      const obj = await this.#client.request<KubeObject>({ path: resourcePath(r, { namespace, name: ref.name }) });
+      if (obj.metadata.uid !== ref.uid) return undefined;
+      const scale = await this.#client.request<Scale>({ path: resourcePath(r, { namespace, name: ref.name, subresource: 'scale' }) });
+      return { uid: ref.uid, replicas: scale.spec?.replicas ?? 0, controller: controllerOf(obj) };
+    } catch (err) {
+      if (isApiError(err, 'NotFound')) return undefined;
+      throw err;
+    }
+  }
 }
+
+const controllerOf = (o: KubeObject): OwnerReference | undefined => o.metadata.ownerReferences?.find((r) => r.controller);

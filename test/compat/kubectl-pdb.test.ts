@@ -134,6 +134,35 @@ describe.skipIf(!haveKubectl)('kubectl, PodDisruptionBudgets and eviction', () =
     expect([misnamed.code, misnamed.message]).toEqual([400, 'name in URL does not match name in Eviction object']);
   });
 
+  it("a maxUnavailable budget expects the scale of the pods' controller: a ReplicaSet's, or its Deployment's", async () => {
+    const labels = { app: 'scaled' };
+    const template = { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+    const deployments = cluster.admin.resourceByName('deployments', 'apps');
+    const replicaSets = cluster.admin.resourceByName('replicasets', 'apps');
+    const deploy = await deployments.create({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'scaled', namespace: 'default' }, spec: { replicas: 5, selector: { matchLabels: labels }, template } } as never, { namespace: 'default' });
+    const owned = (kind: string, o: { metadata: { name?: string; uid?: string } }) => [{ apiVersion: 'apps/v1', kind, name: o.metadata.name ?? '', uid: o.metadata.uid ?? '', controller: true }];
+    const rs = await replicaSets.create({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'scaled-1', namespace: 'default', ownerReferences: owned('Deployment', deploy) }, spec: { replicas: 3, selector: { matchLabels: labels }, template } } as never, { namespace: 'default' });
+    const alone = await replicaSets.create({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'alone', namespace: 'default' }, spec: { replicas: 4, selector: { matchLabels: { app: 'alone' } }, template: { ...template, metadata: { labels: { app: 'alone' } } } } } as never, { namespace: 'default' });
+    const node = nodes.names[1] as string;
+    for (const [name, owner, l] of [['scaled-a', rs, labels], ['scaled-b', rs, labels], ['alone-a', alone, { app: 'alone' }]] as const) {
+      await cluster.admin.pods.create({ ...bare(name, node, l), metadata: { name, namespace: 'default', labels: l, ownerReferences: owned('ReplicaSet', owner) } });
+    }
+    await pdbs.create({ metadata: { name: 'scaled', namespace: 'default' }, spec: { maxUnavailable: 1, selector: { matchLabels: labels } } }, { namespace: 'default' });
+    await pdbs.create({ metadata: { name: 'alone', namespace: 'default' }, spec: { maxUnavailable: '50%', selector: { matchLabels: { app: 'alone' } } } }, { namespace: 'default' });
+    // The Deployment's 5, not the ReplicaSet's 3: 4 must be healthy, 2 are.
+    const scaled = await eventually(async () => ((await budget('scaled')).status?.expectedPods === 5 ? (await budget('scaled')).status : undefined), 'the Deployment counted');
+    expect(scaled).toMatchObject({ expectedPods: 5, desiredHealthy: 4, currentHealthy: 2, disruptionsAllowed: 0 });
+    // 50% of the ReplicaSet's 4 may be down: 2 must be healthy, 1 is.
+    const lone = await eventually(async () => ((await budget('alone')).status?.expectedPods === 4 ? (await budget('alone')).status : undefined), 'the ReplicaSet counted');
+    expect(lone).toMatchObject({ expectedPods: 4, desiredHealthy: 2, currentHealthy: 1, disruptionsAllowed: 0 });
+    // A pod whose controller has no /scale here: nothing allowed, SyncFailed.
+    const stranger = [{ apiVersion: 'example.com/v1', kind: 'Frobnicator', name: 'f', uid: 'f-uid', controller: true }];
+    await cluster.admin.pods.create({ ...bare('alone-b', node, { app: 'alone' }), metadata: { name: 'alone-b', namespace: 'default', labels: { app: 'alone' }, ownerReferences: stranger } });
+    const failed = await eventually(async () => (await budget('alone')).status?.conditions?.find((c) => c.reason === 'SyncFailed'), 'the budget failing safe');
+    expect(failed).toMatchObject({ type: 'DisruptionAllowed', status: 'False', message: 'found no controllers for pod "alone-b"' });
+    expect((await budget('alone')).status?.disruptionsAllowed).toBe(0);
+  });
+
   it('kubectl drain evicts every pod of the node, waiting on the budget until replacements are healthy', async () => {
     const [drained, other] = nodes.names as [string, string];
     const labels = { app: 'web' };
