@@ -4,7 +4,8 @@
 // DisruptionAllowed condition) as plan.ts computes it. Keys are budgets (namespace/name) on
 // the work queue; a pod's change queues the budgets covering it, before and after.
 // The expected count of a maxUnavailable or percent budget is the scale of the pods'
-// controllers, read from their /scale; pods without a controller count for themselves.
+// controllers, read from their /scale (a ReplicaSet's Deployment's when it has one); pods
+// without a controller count for themselves.
 import type { Logger } from 'pino';
 import { budgetCovers } from '../../api/disruption.js';
 import { isApiError } from '../../api/errors.js';
