@@ -2,7 +2,7 @@
 // controller apply: which budgets cover a pod, when a pod counts as healthy, and the
 // DisruptionAllowed condition (Kubernetes' pkg/apis/policy and util/pdb helpers).
 import { labelSelectorFromObject } from './selectors/labels.js';
-import type { Pod } from './types/core.js';
+import type { Pod, PodCondition } from './types/core.js';
 import type { Condition, PodDisruptionBudget, PodDisruptionBudgetStatus } from './types/policy.js';
 
 export const DISRUPTION_ALLOWED = 'DisruptionAllowed';
@@ -38,4 +38,19 @@ export function withDisruptionAllowedCondition(status: PodDisruptionBudgetStatus
   const old = status.conditions?.find((c) => c.type === DISRUPTION_ALLOWED);
   if (old && old.status === next.status) next.lastTransitionTime = old.lastTransitionTime;
   return [...(status.conditions ?? []).filter((c) => c.type !== DISRUPTION_ALLOWED), next];
+}
+
+/**
+ * The pod condition that says why it is going (DisruptionTarget, PodDisruptionConditions):
+ * reason EvictionByEvictionAPI for pods/eviction, DeletionByTaintManager for a NoExecute taint.
+ */
+export function disruptionTarget(reason: string, message: string, at: Date): PodCondition {
+  return { type: 'DisruptionTarget', status: 'True', reason, message, lastTransitionTime: at.toISOString().replace(/\.\d+Z$/, 'Z') };
+}
+
+/** The pod with its DisruptionTarget condition set (UpdatePodCondition: the others kept). */
+export function withDisruptionTarget(pod: Pod, condition: PodCondition): Pod {
+  const others = (pod.status?.conditions ?? []).filter((c) => c.type !== condition.type);
+  pod.status = { ...pod.status, conditions: [...others, condition] };
+  return pod;
 }

@@ -3,9 +3,10 @@
 // already going is deleted at once. Otherwise its one budget must allow a disruption: then
 // disruptionsAllowed is spent and the pod recorded in disruptedPods (a compare-and-swap on
 // the budget, retried on a newer version), and the pod is deleted with the Eviction's
-// DeleteOptions. A spent budget is 429 TooManyRequests; two budgets are a 500, as in Kubernetes.
+// DeleteOptions, its DisruptionTarget condition set. A spent budget is 429 TooManyRequests;
+// two budgets are a 500, as in Kubernetes.
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
-import { budgetCovers, DISRUPTION_BUDGET_CAUSE, EVICTION_REFUSED_MESSAGE, isPodReady, withDisruptionAllowedCondition } from '../../api/disruption.js';
+import { budgetCovers, disruptionTarget, DISRUPTION_BUDGET_CAUSE, EVICTION_REFUSED_MESSAGE, isPodReady, withDisruptionAllowedCondition, withDisruptionTarget } from '../../api/disruption.js';
 import { ApiError, errors } from '../../api/errors.js';
 import { resourceForKind } from '../../api/resources.js';
 import type { Pod } from '../../api/types/core.js';
@@ -79,9 +80,11 @@ export async function createEviction(ctx: ApiContext, rc: RequestContext, req: R
   if (!canIgnoreBudget(pod)) await spendBudget(ctx, pod, dryRun);
   // The pod the budget was spent on, and no other of the same name.
   opts.preconditions ??= { uid: pod.metadata.uid };
-  // A dry run checks what the deletion would check, and writes nothing.
+  // A dry run checks what the deletion would check, and writes nothing. Otherwise the pod says
+  // why it goes (DisruptionTarget) in the same write that starts its deletion.
+  const why = disruptionTarget('EvictionByEvictionAPI', 'Eviction API: evicting', new Date());
   if (dryRun) planDeletion(rc, structuredClone(pod), opts);
-  else await ctx.store.guaranteedUpdate(podKey, refOf(rc), (cur) => planDeletion(rc, cur, opts));
+  else await ctx.store.guaranteedUpdate(podKey, refOf(rc), (cur) => planDeletion(rc, withDisruptionTarget(cur as Pod, why), opts));
   send(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, rc);
 }
 

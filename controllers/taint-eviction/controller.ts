@@ -5,6 +5,7 @@
 // from when this controller first saw it due, and the timer is cancelled when the taint
 // goes. What each pod is due is plan.ts's; deletions go through the work queue (retried).
 import type { Logger } from 'pino';
+import { disruptionTarget } from '../../api/disruption.js';
 import { isApiError } from '../../api/errors.js';
 import type { Node, Pod } from '../../api/types/core.js';
 import { EventRecorder } from '../../client/event-recorder.js';
@@ -141,8 +142,7 @@ export class TaintEvictionController {
       return;
     }
     try {
-      const at = new Date(this.#now()).toISOString().replace(/\.\d+Z$/, 'Z');
-      const condition = { type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint', lastTransitionTime: at };
+      const condition = disruptionTarget('DeletionByTaintManager', 'Taint manager: deleting due to NoExecute taint', new Date(this.#now()));
       await this.#client.pods.patchStatus(name, { status: { conditions: [condition] } }, { namespace, type: 'strategic' });
       await this.#client.pods.delete(name, { namespace, preconditions: { uid } });
       this.#log?.info({ pod: key, node: pod.spec.nodeName }, 'evicted the pod for a NoExecute taint');

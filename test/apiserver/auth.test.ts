@@ -161,6 +161,10 @@ describe('eviction and disruption budgets', () => {
     expect((await sched.post(`${pods}/evict-b/eviction`, eviction('evict-b'))).status).toBe(403);
     const own = await a.post<Status>(`${pods}/evict-a/eviction`, eviction('evict-a'));
     expect(own.status, own.text).toBe(201);
+    // Bound to a node: it goes gracefully, saying why.
+    const evicted = await admin.get<Pod>(`${pods}/evict-a`);
+    expect(evicted.body.metadata.deletionTimestamp).toBeDefined();
+    expect(evicted.body.status?.conditions).toContainEqual(expect.objectContaining({ type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' }));
     expect((await admin.get(`${pods}/evict-b`)).status).toBe(200);
 
     const pdbs = `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`;
