@@ -88,6 +88,8 @@ export const jobKind = defineKind<Job>({
     },
     assignsUid: true,
   },
+  // JobToSelectableFields.
+  selectableFields: (job) => ({ 'status.successful': String(job.status?.succeeded ?? 0) }),
   columns: [
     nameColumn,
     { name: 'Status', type: 'string', priority: 0, description: 'Status of the job.', cell: jobStatus },

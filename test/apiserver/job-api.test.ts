@@ -2,33 +2,17 @@
 // the uid (and a manual one), what a Job update may not change (a suspended job's
 // scheduling directives excepted), Indexed jobs' rules, and a CronJob's schedule, time zone,
 // job template and name length, each refused with Kubernetes' field path.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
-import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
-import { client, type Client } from './http.js';
+import { describe, expect, it } from 'vitest';
+import { namespacedApi } from './namespaced-api.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- bodies and replies are read freely here
 type Json = any;
 
-let etcd: EtcdFixture;
-let api: ApiServerFixture;
-let admin: Client;
-const ns = `job-${process.pid}`;
+const cluster = namespacedApi('job');
+const ns = cluster.ns;
 const jobs = `/apis/batch/v1/namespaces/${ns}/jobs`;
 const cronjobs = `/apis/batch/v1/namespaces/${ns}/cronjobs`;
 let serial = 0;
-
-beforeAll(async () => {
-  etcd = await startEtcd();
-  api = await startApiServer({ etcd, inProcess: true });
-  admin = client(api.url, api.adminToken);
-  expect((await admin.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).status).toBe(201);
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  await etcd?.stop();
-});
 
 const podTemplate = (restartPolicy = 'Never'): Json => ({ spec: { restartPolicy, containers: [{ name: 'w', image: 'busybox' }] } });
 function job(patch: (spec: Json) => void = () => {}, name = `j-${++serial}`): Json {
@@ -42,21 +26,21 @@ function cronJob(patch: (spec: Json) => void = () => {}, name = `cj-${++serial}`
   return { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name }, spec };
 }
 async function refused(path: string, body: Json, field: string, message: string): Promise<void> {
-  const r = await admin.post<Json>(path, body);
+  const r = await cluster.admin.post<Json>(path, body);
   expect(r.status, r.text).toBe(422);
   expect(r.body.details.causes).toContainEqual(expect.objectContaining({ field, message: expect.stringContaining(message) }));
 }
 
 describe('Job and CronJob API', () => {
   it('generates the selector and labels from the uid, and takes a manual selector that matches', async () => {
-    const made = (await admin.post<Json>(jobs, job(() => {}, 'gen'))).body;
+    const made = (await cluster.admin.post<Json>(jobs, job(() => {}, 'gen'))).body;
     const uid = made.metadata.uid;
     expect(made.spec.selector).toEqual({ matchLabels: { 'batch.kubernetes.io/controller-uid': uid } });
     expect(made.spec.template.metadata.labels).toEqual({ 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': 'gen', 'controller-uid': uid, 'job-name': 'gen' });
     expect(made.metadata.labels).toEqual(made.spec.template.metadata.labels);
     expect(made.spec).toMatchObject({ completions: 1, parallelism: 1, backoffLimit: 6, completionMode: 'NonIndexed', suspend: false, manualSelector: false });
     expect(made.status).toEqual({});
-    const manual = await admin.post<Json>(jobs, job((s) => Object.assign(s, { manualSelector: true, selector: { matchLabels: { app: 'q' } }, template: { ...podTemplate(), metadata: { labels: { app: 'q' } } } })));
+    const manual = await cluster.admin.post<Json>(jobs, job((s) => Object.assign(s, { manualSelector: true, selector: { matchLabels: { app: 'q' } }, template: { ...podTemplate(), metadata: { labels: { app: 'q' } } } })));
     expect(manual.status, manual.text).toBe(201);
     expect(manual.body.spec.selector).toEqual({ matchLabels: { app: 'q' } });
     await refused(jobs, job((s) => Object.assign(s, { manualSelector: true, selector: { matchLabels: { app: 'q' } } })), 'spec.template.metadata.labels', '`selector` does not match template `labels`');
@@ -75,20 +59,20 @@ describe('Job and CronJob API', () => {
 
   it('keeps selector, completions and template of a started job; a suspended job that never ran may move its pods', async () => {
     const path = `${jobs}/gen`;
-    const moved = await admin.patch<Json>(path, { spec: { template: { spec: { containers: [{ name: 'w', image: 'busybox:2' }] } } } }, 'application/strategic-merge-patch+json');
+    const moved = await cluster.admin.patch<Json>(path, { spec: { template: { spec: { containers: [{ name: 'w', image: 'busybox:2' }] } } } }, 'application/strategic-merge-patch+json');
     expect(moved.status).toBe(422);
     expect(moved.body.details.causes).toContainEqual(expect.objectContaining({ field: 'spec.template', message: expect.stringContaining('field is immutable') }));
-    const more = await admin.patch<Json>(path, { spec: { completions: 3 } });
+    const more = await cluster.admin.patch<Json>(path, { spec: { completions: 3 } });
     expect(more.body.details.causes).toContainEqual(expect.objectContaining({ field: 'spec.completions', message: expect.stringContaining('field is immutable') }));
-    expect((await admin.patch<Json>(path, { spec: { parallelism: 4, activeDeadlineSeconds: 60 } })).status).toBe(200);
-    await admin.post(jobs, job((s) => (s.suspend = true), 'parked'));
-    const placed = await admin.patch<Json>(`${jobs}/parked`, { spec: { template: { spec: { nodeSelector: { zone: 'a' } } } } }, 'application/strategic-merge-patch+json');
+    expect((await cluster.admin.patch<Json>(path, { spec: { parallelism: 4, activeDeadlineSeconds: 60 } })).status).toBe(200);
+    await cluster.admin.post(jobs, job((s) => (s.suspend = true), 'parked'));
+    const placed = await cluster.admin.patch<Json>(`${jobs}/parked`, { spec: { template: { spec: { nodeSelector: { zone: 'a' } } } } }, 'application/strategic-merge-patch+json');
     expect(placed.status, placed.text).toBe(200);
     expect(placed.body.spec.template.spec.nodeSelector).toEqual({ zone: 'a' });
   });
 
   it("stores a CronJob with Kubernetes' defaults and refuses bad schedules, zones, templates and long names", async () => {
-    const made = await admin.post<Json>(cronjobs, cronJob((s) => (s.timeZone = 'Asia/Tokyo')));
+    const made = await cluster.admin.post<Json>(cronjobs, cronJob((s) => (s.timeZone = 'Asia/Tokyo')));
     expect(made.status, made.text).toBe(201);
     expect(made.body.spec).toMatchObject({ concurrencyPolicy: 'Allow', suspend: false, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1 });
     expect(made.body.spec.jobTemplate.spec.template.spec.dnsPolicy).toBe('ClusterFirst');
@@ -100,6 +84,6 @@ describe('Job and CronJob API', () => {
     await refused(cronjobs, cronJob((s) => (s.jobTemplate.spec.selector = { matchLabels: { a: 'b' } })), 'spec.jobTemplate.spec.selector', '`selector` will be auto-generated');
     await refused(cronjobs, cronJob((s) => (s.jobTemplate.spec.template.spec.restartPolicy = 'Always')), 'spec.jobTemplate.spec.template.spec.restartPolicy', 'Required value');
     await refused(cronjobs, cronJob(() => {}, 'c'.repeat(53)), 'metadata.name', 'must be no more than 52 characters');
-    expect((await admin.post<Json>(cronjobs, cronJob((s) => (s.schedule = '@hourly')))).status).toBe(201);
+    expect((await cluster.admin.post<Json>(cronjobs, cronJob((s) => (s.schedule = '@hourly')))).status).toBe(201);
   });
 });

@@ -2,20 +2,12 @@
 // (no controller runs: these are the API's answers): create job and create cronjob
 // (protobuf bodies), create job --from=cronjob, the columns of get, apply of manifests, and
 // bad schedules, time zones and restart policies refused with the field path.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveKubectl, KUBECTL, startKubectlCluster, type KubectlCluster } from './kubectl-harness.js';
+import { describe, expect, it } from 'vitest';
+import { kubectl133Suite } from './kubectl-133.js';
+import { haveKubectl, KUBECTL } from './kubectl-harness.js';
 
 if (!haveKubectl) console.warn(`kubectl not found at ${KUBECTL}: skipping the kubectl Job and CronJob suite (test/compat/kubectl-batch.test.ts)`);
 
-let cluster: KubectlCluster;
-
-const run = (args: string[], stdin?: string) => cluster.kubectl(args, { version: '1.33', stdin });
-async function ok(...args: string[]): Promise<string> {
-  const r = await run(args);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-const jsonpath = (what: string, path: string) => ok('get', what, '-o', `jsonpath=${path}`);
 
 const jobManifest = (name: string, restartPolicy = 'Never') => `apiVersion: batch/v1
 kind: Job
@@ -51,13 +43,7 @@ spec:
 `;
 
 describe.skipIf(!haveKubectl)('kubectl 1.33 and Jobs and CronJobs', () => {
-  beforeAll(async () => {
-    cluster = await startKubectlCluster();
-  }, 60_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const { run, ok, jsonpath } = kubectl133Suite();
 
   it('create job: a generated selector, the defaults, and NAME STATUS COMPLETIONS DURATION AGE', async () => {
     expect(await ok('create', 'job', 'once', '--image=busybox', '--', 'echo', 'hi')).toBe('job.batch/once created\n');
