@@ -37,7 +37,8 @@ async function readEviction(rc: RequestContext, req: Request): Promise<Eviction>
   // policy/v1beta1's Eviction is the same object; kubectl before 1.22 sends it.
   if (typeof body === 'object' && body !== null && (body as { apiVersion?: unknown }).apiVersion === 'policy/v1beta1') (body as { apiVersion: string }).apiVersion = 'policy/v1';
   const eviction = checkObjectBody(rc, body, { kind: 'Eviction', apiVersion: 'policy/v1' }) as Eviction;
-  if (eviction.metadata.name !== undefined && eviction.metadata.name !== rc.info.name) throw errors.badRequest('name in URL does not match name in Eviction object');
+  // As Kubernetes: the body names the pod (an Eviction without a name does not match either).
+  if (eviction.metadata.name !== rc.info.name) throw errors.badRequest('name in URL does not match name in Eviction object');
   if (eviction.metadata.namespace && eviction.metadata.namespace !== rc.info.namespace) {
     throw errors.badRequest(`the namespace of the provided object (${eviction.metadata.namespace}) does not match the namespace sent on the request (${rc.info.namespace ?? ''})`);
   }

@@ -132,6 +132,8 @@ describe.skipIf(!haveKubectl)('kubectl, PodDisruptionBudgets and eviction', () =
     expect([missing.code, missing.message]).toEqual([404, 'pods "nobody" not found']);
     const misnamed = (await cluster.admin.pods.createSubresource('twice-0', 'eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'other' } }, { namespace: 'default' }).catch((e: unknown) => e)) as ApiError;
     expect([misnamed.code, misnamed.message]).toEqual([400, 'name in URL does not match name in Eviction object']);
+    const unnamed = (await cluster.admin.pods.createSubresource('twice-0', 'eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: {} }, { namespace: 'default' }).catch((e: unknown) => e)) as ApiError;
+    expect(unnamed.code).toBe(400);
   });
 
   it("a maxUnavailable budget expects the scale of the pods' controller: a ReplicaSet's, or its Deployment's", async () => {
