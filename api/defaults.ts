@@ -83,15 +83,26 @@ function defaultPodContainer(c: Container, hostNetwork: boolean): void {
   }
 }
 
-/** The DefaultTolerationSeconds admission plugin: tolerate not-ready/unreachable nodes for 5 minutes. */
-function defaultTolerations(pod: Pod): void {
+/** How long pods tolerate not-ready and unreachable nodes by default (kube-apiserver's --default-*-toleration-seconds). */
+export interface DefaultTolerationSeconds {
+  notReady: number;
+  unreachable: number;
+}
+
+/**
+ * The DefaultTolerationSeconds admission plugin: tolerate not-ready/unreachable nodes for 5
+ * minutes, or what the API server's flags say (it runs this first with them, and the Pod
+ * kind's defaults then find nothing to add).
+ */
+export function defaultTolerations(pod: Pod, seconds: DefaultTolerationSeconds = { notReady: DEFAULT_TOLERATION_SECONDS, unreachable: DEFAULT_TOLERATION_SECONDS }): void {
+  if (!isObj(pod.spec)) return;
   if (pod.spec.tolerations !== undefined && !Array.isArray(pod.spec.tolerations)) return;
   const tolerations = pod.spec.tolerations ?? [];
   const tolerates = (key: string): boolean =>
     tolerations.some((t) => isObj(t) && (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
   const added: Toleration[] = [];
-  for (const key of [NOT_READY_TAINT, UNREACHABLE_TAINT]) {
-    if (!tolerates(key)) added.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
+  for (const [key, tolerationSeconds] of [[NOT_READY_TAINT, seconds.notReady], [UNREACHABLE_TAINT, seconds.unreachable]] as const) {
+    if (!tolerates(key)) added.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds });
   }
   if (added.length) pod.spec.tolerations = [...tolerations, ...added];
 }

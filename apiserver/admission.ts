@@ -1,7 +1,9 @@
 // Admission: defaults, then validation, before anything reaches etcd. The rules themselves
 // live in api/ (one source of truth for server and clients); this file only decides when
 // they run and turns their causes into a 422 Invalid Status.
+import { defaultTolerations, type DefaultTolerationSeconds } from '../api/defaults.js';
 import * as kinds from '../api/kinds/index.js';
+import type { Pod } from '../api/types/core.js';
 import { errors } from '../api/errors.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { KubeObject } from '../api/types/meta.js';
@@ -19,15 +21,19 @@ export interface AdmitOptions {
 // checked it against its kind's schema as it was decoded; defaults and strategies since only
 // added well-typed fields, so admission goes straight to the semantic rules.
 
-/** Fills in the defaults Kubernetes applies (pod restartPolicy, pull policy, qosClass, ...): the kind's own. */
-export function applyDefaults(obj: KubeObject): void {
+/**
+ * Fills in the defaults Kubernetes applies (pod restartPolicy, pull policy, qosClass, ...): the
+ * kind's own, after the DefaultTolerationSeconds plugin with the server's seconds for a pod.
+ */
+export function applyDefaults(obj: KubeObject, tolerationSeconds?: DefaultTolerationSeconds): void {
+  if (tolerationSeconds && obj?.kind === 'Pod') defaultTolerations(obj as Pod, tolerationSeconds);
   kinds.applyDefaults(obj);
 }
 
 /** A create starts as its kind's strategy says (a fresh status, a namespace's finalizer), then defaults. */
-export function defaultForCreate(obj: KubeObject): void {
+export function defaultForCreate(obj: KubeObject, tolerationSeconds?: DefaultTolerationSeconds): void {
   kinds.prepareForCreate(obj);
-  kinds.applyDefaults(obj);
+  applyDefaults(obj, tolerationSeconds);
 }
 
 /** Runs validation; throws 422 Invalid (400 for unknown fields under Strict); answers the warnings to send back (fieldValidation=Warn). */

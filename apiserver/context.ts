@@ -1,6 +1,7 @@
 // What every handler works with: the server-wide parts (store, key layout, watch caches,
 // logger) and the per-request record (what is asked, by whom, and what authz said).
 import type { Logger } from 'pino';
+import type { DefaultTolerationSeconds } from '../api/defaults.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { Decision } from './auth/authorize.js';
 import type { UserInfo } from './auth/user.js';
@@ -16,6 +17,8 @@ export interface ApiContext {
   log: Logger;
   /** How often a watch that allows bookmarks gets one. */
   bookmarkIntervalMs: number;
+  /** The DefaultTolerationSeconds admission plugin's seconds (kube's --default-not-ready/unreachable-toleration-seconds). */
+  defaultTolerationSeconds?: DefaultTolerationSeconds;
   authorize(user: UserInfo, info: RequestInfo, fieldSelector?: string, nameOverride?: string): Decision;
 }
 

@@ -10,6 +10,10 @@ const KUBECTL_1_33 = {
   // kubectl create namespace ns1
   namespace: 'azhzAAoPCgJ2MRIJTmFtZXNwYWNlEhsKEwoDbnMxEgAaACIAKgAyADgAQgASABoCCgAaACIA',
   // kubectl create secret docker-registry rc --docker-server=h:1 --docker-username=u --docker-password=p
+  // kubectl create pdb shown --selector=app=shown --min-available=2
+  pdbMin: 'azhzAAogCglwb2xpY3kvdjESE1BvZERpc3J1cHRpb25CdWRnZXQSPQoVCgVzaG93bhIAGgAiACoAMgA4AEIAEhgKBggAEAIaABIOCgwKA2FwcBIFc2hvd24aCggAGAAgACgAMAAaACIA',
+  // kubectl create pdb shown-max --selector=app=shown --max-unavailable=34%
+  pdbMax: 'azhzAAogCglwb2xpY3kvdjESE1BvZERpc3J1cHRpb25CdWRnZXQSRAoZCglzaG93bi1tYXgSABoAIgAqADIAOABCABIbEg4KDAoDYXBwEgVzaG93bhoJCAEQABoDMzQlGgoIABgAIAAoADAAGgAiAA==',
   dockerRegistry: 'azhzAAoMCgJ2MRIGU2VjcmV0EpEBChkKAnJjEgAaB2RlZmF1bHQiACoAMgA4AEIAElQKES5kb2NrZXJjb25maWdqc29uEj97ImF1dGhzIjp7Img6MSI6eyJ1c2VybmFtZSI6InUiLCJwYXNzd29yZCI6InAiLCJhdXRoIjoiZFRwdyJ9fX0aHmt1YmVybmV0ZXMuaW8vZG9ja2VyY29uZmlnanNvbhoAIgA=',
 };
 const decode = (b64: string) => decodeProtobufObject(Buffer.from(b64, 'base64'));
@@ -86,5 +90,15 @@ describe('protobuf request bodies', () => {
     expect(() => decodeProtobufObject(unknownField)).toThrow(expect.objectContaining({ code: 400, message: expect.stringContaining('unknown field 9 in ConfigMap') }));
     const pod = Buffer.concat([Buffer.from('k8s\0'), Buffer.from([0x0a, 0x09, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x03, 0x50, 0x6f, 0x64])]);
     expect(() => decodeProtobufObject(pod)).toThrow(expect.objectContaining({ code: 415, message: expect.stringContaining('not v1/Pod: send it as application/json') }));
+  });
+
+  it("decodes kubectl 1.33's PodDisruptionBudgets (an IntOrString int or percent) and an Eviction's DeleteOptions, a zero grace period kept", () => {
+    expect(decode(KUBECTL_1_33.pdbMin)).toEqual({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'shown' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'shown' } } } });
+    expect(decode(KUBECTL_1_33.pdbMax)).toMatchObject({ metadata: { name: 'shown-max' }, spec: { maxUnavailable: '34%', selector: { matchLabels: { app: 'shown' } } } });
+    const typeMeta = Buffer.concat([field(1, 'policy/v1'), field(2, 'Eviction')]);
+    const graceZero = Buffer.concat([varint(1 << 3), varint(0)]);
+    const raw = Buffer.concat([field(1, field(1, 'p1')), field(2, Buffer.concat([graceZero, field(2, field(1, 'uid-1'))]))]);
+    const body = Buffer.concat([Buffer.from('k8s\0', 'latin1'), field(1, typeMeta), field(2, raw)]);
+    expect(decodeProtobufObject(body)).toEqual({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'p1' }, deleteOptions: { gracePeriodSeconds: 0, preconditions: { uid: 'uid-1' } } });
   });
 });

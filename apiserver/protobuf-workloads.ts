@@ -8,7 +8,7 @@ import type { FieldType, Message } from './protobuf-body.js';
 
 const msg = (name: string, fields: Record<number, [string, FieldType]>): Message => ({ name, fields });
 
-const LABEL_SELECTOR = msg('LabelSelector', {
+export const LABEL_SELECTOR = msg('LabelSelector', {
   1: ['matchLabels', 'map-string'],
   2: ['matchExpressions', { list: msg('LabelSelectorRequirement', { 1: ['key', 'string'], 2: ['operator', 'string'], 3: ['values', 'strings'] }) }],
 });

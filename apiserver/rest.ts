@@ -9,6 +9,7 @@ import { createBinding } from './handlers/binding.js';
 import { checkBound, checkListOptions, checkReferenced, send } from './handlers/common.js';
 import { createObject } from './handlers/create.js';
 import { deleteCollection, deleteObject } from './handlers/delete.js';
+import { createEviction } from './handlers/eviction.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './handlers/discovery.js';
 import { openApiDocument, openApiIndex, openApiV2 } from './handlers/openapi.js';
 import { getObject, listObjects } from './handlers/read.js';
@@ -69,7 +70,7 @@ function serveNonResource(ctx: ApiContext, info: RequestInfo, req: Request, res:
 /** The verbs of the resource API (kube's RequestInfo verbs); any other method is 405. */
 const REST_VERBS = new Set(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']);
 /** Subresources this handler serves, for the kinds whose registry entry lists them. */
-const SERVED_SUBRESOURCES = new Set(['status', 'binding', 'scale', 'finalize']);
+const SERVED_SUBRESOURCES = new Set(['status', 'binding', 'scale', 'finalize', 'eviction']);
 
 export function restHandler(ctx: ApiContext) {
   return async ({ req, res, path, query, user }: ApiRequest): Promise<void> => {
@@ -121,6 +122,10 @@ export function restHandler(ctx: ApiContext) {
     if (sub === 'binding') {
       if (info.verb !== 'create' || resource.plural !== 'pods') throw errors.methodNotAllowed(`${method} is not supported on pods/binding`);
       return createBinding(ctx, rc, req, res);
+    }
+    if (sub === 'eviction') {
+      if (info.verb !== 'create') throw errors.methodNotAllowed(`${method} is not supported on pods/eviction`);
+      return createEviction(ctx, rc, req, res);
     }
     await checkReferenced(ctx, rc);
     if (sub === 'scale') return serveScale(ctx, rc, req, res);

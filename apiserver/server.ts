@@ -2,6 +2,7 @@
 // HTTP and/or HTTPS, with bearer-token authentication, authorization, request logs, and every
 // error answered as a `kind: Status` object from one place (`handle`).
 import express from 'express';
+import type { DefaultTolerationSeconds } from '../api/defaults.js';
 import { Etcd3 } from 'etcd3';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -65,6 +66,8 @@ export interface ApiServerOptions {
   eventTTLSeconds?: number;
   /** How values are stored, per resource (kube's --encryption-provider-config); none: as they are. */
   encryption?: EncryptionConfig;
+  /** Seconds pods tolerate not-ready and unreachable nodes unless they say (kube's --default-*-toleration-seconds; default 300 each). */
+  defaultTolerationSeconds?: DefaultTolerationSeconds;
 }
 
 export interface RunningApiServer {
@@ -206,6 +209,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     caches,
     log,
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+    defaultTolerationSeconds: opts.defaultTolerationSeconds,
     authorize(user: UserInfo, info: RequestInfo, fieldSelector?: string, nameOverride?: string) {
       return authorize(user, {
         verb: info.verb,

@@ -1,7 +1,8 @@
 // `skiff apiserver`: kube-apiserver's flags (--etcd-servers with --etcd-cafile, --etcd-certfile
 // and --etcd-keyfile for etcd's TLS, --bind-address, --port for plain
 // HTTP, --secure-port with --tls-cert-file/--tls-private-key-file, --token-auth-file,
-// --anonymous-auth, --etcd-prefix, --encryption-provider-config), then the server until
+// --anonymous-auth, --etcd-prefix, --encryption-provider-config,
+// --default-not-ready-toleration-seconds, --default-unreachable-toleration-seconds), then the server until
 // SIGTERM/SIGINT.
 import { Command, Option } from 'commander';
 import { parseDuration } from '../api/duration.js';
@@ -20,6 +21,13 @@ function port(v: string): number {
 /** "5m", "30s", "1h", "250ms" or a bare number of seconds -> milliseconds (the CLI's one grammar for durations). */
 export function duration(v: string): number {
   return Math.round(parseDuration(v));
+}
+
+/** A whole number of seconds, 0 or more (kube's toleration seconds flags). */
+function seconds(flag: string, v: string | number): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${flag}: invalid value "${v}": a whole number of seconds, 0 or more`);
+  return n;
 }
 
 function bool(v: string | undefined): boolean {
@@ -49,6 +57,8 @@ export interface ApiFlags {
   kubeletSocketDir?: string;
   groupCommit: boolean | string;
   encryptionProviderConfig?: string;
+  defaultNotReadyTolerationSeconds: string;
+  defaultUnreachableTolerationSeconds: string;
 }
 
 /** API server options from the flags (reads the token, CA and certificate files they name). */
@@ -69,6 +79,10 @@ export async function apiServerOptions(o: ApiFlags, log: Logger): Promise<ApiSer
     eventTTLSeconds: Math.ceil(duration(o.eventTtl) / 1000),
     groupCommit: typeof o.groupCommit === 'boolean' ? o.groupCommit : bool(o.groupCommit),
     encryption,
+    defaultTolerationSeconds: {
+      notReady: seconds('--default-not-ready-toleration-seconds', o.defaultNotReadyTolerationSeconds),
+      unreachable: seconds('--default-unreachable-toleration-seconds', o.defaultUnreachableTolerationSeconds),
+    },
     kubeletClient: {
       cert: o.kubeletClientCertificate ? await readFile(o.kubeletClientCertificate) : undefined,
       key: o.kubeletClientKey ? await readFile(o.kubeletClientKey) : undefined,
@@ -108,6 +122,8 @@ export function apiserverCommand(): Command {
     .option('--kubelet-socket-dir <dir>', 'unix sockets <node>.sock leading to kubelets with no route from here (lab nodes)')
     .option('--group-commit [bool]', 'send concurrent writes to etcd as one transaction (they then share a resourceVersion)', true)
     .option('--encryption-provider-config <file>', 'EncryptionConfiguration (apiserver.config.k8s.io/v1): how the listed resources are encrypted in etcd')
+    .option('--default-not-ready-toleration-seconds <n>', 'tolerationSeconds of the not-ready:NoExecute toleration added to every pod that has none', '300')
+    .option('--default-unreachable-toleration-seconds <n>', 'tolerationSeconds of the unreachable:NoExecute toleration added to every pod that has none', '300')
     .action(async (o: ApiFlags) => {
       // Loaded here, not at the top: every other skiff command would pay for etcd's gRPC
       // client and the compiled schemas at start-up.

@@ -1,7 +1,7 @@
 // `skiff controller-manager --kubeconfig F [--leader-elect] [--node-monitor-grace-period 40s]`:
-// the cluster's controllers (the node lifecycle, ServiceAccount, ReplicaSet, Deployment and namespace
-// controllers, the garbage collector), one active replica at a time when leader election is on.
-// Controllers share one informer per resource.
+// the cluster's controllers (the node lifecycle, ServiceAccount, ReplicaSet, Deployment, namespace,
+// disruption and NoExecute taint eviction controllers, the garbage collector), one active replica
+// at a time when leader election is on. Controllers share one informer per resource.
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import os from 'node:os';
@@ -14,6 +14,8 @@ import { NodeLifecycleController } from '../controllers/node-lifecycle/controlle
 import { ServiceAccountController } from '../controllers/service-account/controller.js';
 import { ReplicaSetController } from '../controllers/replicaset/controller.js';
 import { DeploymentController } from '../controllers/deployment/controller.js';
+import { DisruptionController } from '../controllers/disruption/controller.js';
+import { TaintEvictionController } from '../controllers/taint-eviction/controller.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
 import { GarbageCollector } from '../controllers/garbage-collector/controller.js';
 import { parseGoDuration } from '../api/duration.js';
@@ -45,6 +47,8 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
     replicaset: new ReplicaSetController({ client, informers, workers: o.concurrentReplicasetSyncs, logger: log }),
     deployment: new DeploymentController({ client, informers, workers: o.concurrentDeploymentSyncs, logger: log }),
     namespace: new NamespaceController({ client, logger: log }),
+    disruption: new DisruptionController({ client, logger: log }),
+    'taint-eviction': new TaintEvictionController({ client, logger: log }),
     'garbage-collector': new GarbageCollector({ client, informers, logger: log }),
   };
   await Promise.all(Object.values(controllers).map((c) => c.start(signal)));
@@ -56,7 +60,7 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
 
 export function controllerManagerCommand(): Command {
   return new Command('controller-manager')
-    .description('run the cluster controllers (node lifecycle, service accounts, replica sets, deployments, namespaces, garbage collector)')
+    .description('run the cluster controllers (node lifecycle, service accounts, replica sets, deployments, namespaces, disruption budgets, taint eviction, garbage collector)')
     .requiredOption('--kubeconfig <file>', 'kubeconfig to reach the API server')
     .option('--leader-elect', 'elect one active replica through a Lease in kube-system', false)
     .option('--node-monitor-grace-period <d>', 'how long a node may be silent before it is Unknown', '40s')

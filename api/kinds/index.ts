@@ -15,6 +15,7 @@ import { leaseKind } from './lease.js';
 import { namespaceKind } from './namespace.js';
 import { nodeKind } from './node.js';
 import { podKind } from './pod.js';
+import { podDisruptionBudgetKind } from './poddisruptionbudget.js';
 import { replicaSetKind } from './replicaset.js';
 import { secretKind } from './secret.js';
 import { serviceAccountKind } from './serviceaccount.js';
@@ -24,7 +25,7 @@ export { DEFAULT_COLUMNS } from './kind.js';
 
 /** In discovery's order. */
 export const KINDS: readonly KindDefinition[] = [namespaceKind, nodeKind, podKind, eventKind, configMapKind, secretKind, serviceAccountKind,
-  controllerRevisionKind, daemonSetKind, deploymentKind, replicaSetKind, cronJobKind, jobKind, leaseKind];
+  controllerRevisionKind, daemonSetKind, deploymentKind, replicaSetKind, cronJobKind, jobKind, leaseKind, podDisruptionBudgetKind];
 
 const BY_KIND = new Map(KINDS.map((k) => [k.resource.kind, k]));
 

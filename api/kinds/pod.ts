@@ -28,7 +28,7 @@ export const podKind = defineKind<Pod>({
     plural: 'pods',
     namespaced: true,
     shortNames: ['po'],
-    subresources: ['status', 'binding', 'log', 'exec', 'attach', 'portforward'],
+    subresources: ['status', 'binding', 'log', 'exec', 'attach', 'portforward', 'eviction'],
     categories: ['all'],
   }),
   schema: podSchema,

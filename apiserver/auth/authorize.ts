@@ -57,7 +57,8 @@ export const COMPONENT_USERS = {
 // (plugin/pkg/auth/authorizer/rbac/bootstrappolicy), cut down to the kinds skiff serves.
 // skiff's controller-manager is one user doing the work of the controllers it runs, so it
 // also holds their roles (today system:controller:node-controller's,
-// system:controller:service-account-controller's and system:controller:namespace-controller's).
+// system:controller:service-account-controller's, system:controller:namespace-controller's,
+// system:controller:disruption-controller's and system:controller:generic-garbage-collector's).
 /** The workload kinds, by group, that the controller-manager's controllers run. */
 const WORKLOADS = {
   apps: ['deployments', 'replicasets', 'daemonsets', 'controllerrevisions'],
@@ -107,6 +108,9 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
     // The workload controllers' roles let each set blockOwnerDeletion on what it makes
     // (OwnerReferencesPermissionEnforcement asks for update of the owner's finalizers).
     { verbs: ['update'], apiGroups: ['apps', 'batch'], resources: ['replicasets/finalizers', 'deployments/finalizers', 'daemonsets/finalizers', 'jobs/finalizers', 'cronjobs/finalizers'] },
+    // system:controller:disruption-controller (pods and budgets read through the rule above)
+    { verbs: ['update'], apiGroups: ['policy'], resources: ['poddisruptionbudgets/status'] },
+    { verbs: ['get'], apiGroups: ['*'], resources: ['*/scale'] },
     // The workload controllers (system:controller:replicaset-, deployment-, daemon-set-,
     // job- and cronjob-controller): their kinds, with /status and /scale, and the pods they make.
     { verbs: [...READ, 'create', 'update', 'patch', 'delete'], apiGroups: ['apps'], resources: WORKLOADS.apps },
@@ -130,7 +134,7 @@ function ruleAllows(rule: Rule, a: RequestAttributes): boolean {
   return (
     (rule.verbs.includes('*') || rule.verbs.includes(a.verb)) &&
     (rule.apiGroups.includes('*') || rule.apiGroups.includes(a.apiGroup)) &&
-    (rule.resources.includes('*') || (res !== undefined && rule.resources.includes(res))) &&
+    (rule.resources.includes('*') || (res !== undefined && rule.resources.includes(res)) || (a.subresource !== undefined && rule.resources.includes(`*/${a.subresource}`))) &&
     (!rule.names || (!UNNAMED_VERBS.has(a.verb) && a.name !== undefined && rule.names.includes(a.name))) &&
     (!rule.namespaces || (a.namespace !== undefined && rule.namespaces.includes(a.namespace)))
   );

@@ -34,7 +34,7 @@ export async function createObject(ctx: ApiContext, rc: RequestContext, req: Req
     // Named as kube's admission names it: before generateName draws, by the prefix.
     await requireNamespace(ctx, rc.info.namespace, { resource: r.plural, group: r.group || undefined, name: generated ? (meta.generateName as string) : meta.name });
   }
-  defaultForCreate(obj);
+  defaultForCreate(obj, ctx.defaultTolerationSeconds);
   await admitCreate(ctx, obj, rc.info.namespace);
   rc.warnings.push(...admit(r, obj, { operation: 'create' }, fieldValidation(rc)));
   const prepared = prepareForCreate(r, obj);

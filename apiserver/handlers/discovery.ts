@@ -79,6 +79,8 @@ function resourceEntries(r: ResourceInfo): unknown[] {
     const verbs = s === 'status' ? ['get', 'patch', 'update'] : s === 'binding' ? ['create'] : s === 'proxy' ? ['create', 'delete', 'get', 'patch', 'update'] : STREAMS[s] ? ['create', 'get'] : ['get'];
     if (s === 'scale') return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, ...SCALE_GROUP, kind: 'Scale', verbs: ['get', 'patch', 'update'] };
     const kind = s === 'binding' ? 'Binding' : (STREAMS[s] ?? r.kind);
+    // pods/eviction takes a policy/v1 Eviction; kubectl drain finds it by these group and version.
+    if (s === 'eviction') return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
     return { name: `${r.plural}/${s}`, singularName: '', namespaced: r.namespaced, kind, verbs };
   });
   return [main, ...subs];

@@ -145,7 +145,7 @@ async function createFromApply(ctx: ApiContext, rc: RequestContext, config: Kube
   admitNodeWrite(rc, obj);
   admitOwnerReferences(ctx, rc, obj);
   if (r.namespaced && rc.info.namespace) await requireNamespace(ctx, rc.info.namespace, { resource: r.plural, group: r.group || undefined, name });
-  defaultForCreate(obj);
+  defaultForCreate(obj, ctx.defaultTolerationSeconds);
   await admitCreate(ctx, obj, rc.info.namespace);
   rc.warnings.push(...admit(r, obj, { operation: 'create' }, fieldValidation(rc)));
   const prepared = prepareForCreate(r, obj);

@@ -46,7 +46,7 @@ export async function writeUpdate(
       throw errors.conflict(r.plural, rc.info.name ?? '', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid ?? ''}`, r.group || undefined);
     }
     const next = prepareForUpdate(r, rc.info.subresource, wanted, current);
-    if (rc.info.subresource !== 'status') applyDefaults(next);
+    if (rc.info.subresource !== 'status') applyDefaults(next, ctx.defaultTolerationSeconds);
     rc.warnings = [...decoded, ...admit(r, next, { operation: 'update', old: current, subresource: rc.info.subresource === 'status' ? 'status' : undefined }, fv)];
     checkBound(rc, next);
     admitNodeWrite(rc, next, current);

@@ -144,6 +144,41 @@ describe('node authorization', () => {
   });
 });
 
+describe('eviction and disruption budgets', () => {
+  it("a node evicts only pods bound to it; the controller-manager writes budgets' status and evicts nothing; the scheduler neither", async () => {
+    const a = client(api.url, api.nodeToken('node-a'));
+    const cm = client(api.url, api.controllerManagerToken);
+    const sched = client(api.url, api.schedulerToken);
+    const pods = `/api/v1/namespaces/${ns}/pods`;
+    for (const [name, nodeName] of [['evict-a', 'node-a'], ['evict-b', 'node-b']]) {
+      expect((await admin.post(pods, { metadata: { name }, spec: { nodeName, containers: [{ name: 'c', image: 'busybox' }] } })).status).toBe(201);
+    }
+    const eviction = (name: string) => ({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: ns } });
+    const other = await a.post<Status>(`${pods}/evict-b/eviction`, eviction('evict-b'));
+    expect(other.status).toBe(403);
+    expect(other.body.message).toContain('node "node-a" can only access pods bound to it');
+    expect((await cm.post(`${pods}/evict-b/eviction`, eviction('evict-b'))).status).toBe(403);
+    expect((await sched.post(`${pods}/evict-b/eviction`, eviction('evict-b'))).status).toBe(403);
+    const own = await a.post<Status>(`${pods}/evict-a/eviction`, eviction('evict-a'));
+    expect(own.status, own.text).toBe(201);
+    // Bound to a node: it goes gracefully, saying why.
+    const evicted = await admin.get<Pod>(`${pods}/evict-a`);
+    expect(evicted.body.metadata.deletionTimestamp).toBeDefined();
+    expect(evicted.body.status?.conditions).toContainEqual(expect.objectContaining({ type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', message: 'Eviction API: evicting' }));
+    expect((await admin.get(`${pods}/evict-b`)).status).toBe(200);
+
+    const pdbs = `/apis/policy/v1/namespaces/${ns}/poddisruptionbudgets`;
+    expect((await admin.post(pdbs, { metadata: { name: 'b' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'x' } } } })).status).toBe(201);
+    const stored = await admin.get<{ metadata: Record<string, unknown> }>(`${pdbs}/b`);
+    const status = { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 1, expectedPods: 0, observedGeneration: 1 };
+    const written = await cm.put(`${pdbs}/b/status`, { ...stored.body, status });
+    expect(written.status, written.text).toBe(200);
+    expect((await cm.put(`${pdbs}/b`, { ...stored.body, spec: { minAvailable: 2 } })).status).toBe(403);
+    expect((await sched.put(`${pdbs}/b/status`, { ...stored.body, status })).status).toBe(403);
+    expect((await a.get(`${pdbs}/b`)).status).toBe(403);
+  });
+});
+
 describe('TLS', () => {
   it('serves HTTPS with the given certificate', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-tls-'));

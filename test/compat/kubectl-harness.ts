@@ -29,8 +29,8 @@ export interface KubectlCluster {
   dir: string;
   /** kubectl's environment: PATH, a private HOME and cache, KUBECONFIG. */
   env: NodeJS.ProcessEnv;
-  /** `env` adds to kubectl's environment (KUBE_EDITOR, KUBECTL_EXTERNAL_DIFF). */
-  kubectl(args: string[], opts?: { stdin?: string; version?: string; env?: NodeJS.ProcessEnv }): Promise<KubectlResult>;
+  /** `env` adds to kubectl's environment (KUBE_EDITOR, KUBECTL_EXTERNAL_DIFF); `timeoutMs` (default 30 s) for a long verb (drain). */
+  kubectl(args: string[], opts?: { stdin?: string; version?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<KubectlResult>;
   stop(): Promise<void>;
 }
 
@@ -61,7 +61,7 @@ export async function startKubectlCluster(opts: { nodes?: string[]; process?: { 
     env,
     kubectl(args, opts = {}) {
       return new Promise((resolve) => {
-        const child = execFile(kubectlBinary(opts.version), args, { env: { ...env, ...opts.env }, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
+        const child = execFile(kubectlBinary(opts.version), args, { env: { ...env, ...opts.env }, encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000 }, (err, stdout, stderr) => {
           const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
           resolve({ code, stdout, stderr });
         });

@@ -7,6 +7,7 @@ import { exchange, peak } from './invariants.js';
 import { OBJECT_SCENARIOS } from './object-scenarios.js';
 import { REQUEST_SCENARIOS } from './request-scenarios.js';
 import { STATE_SCENARIOS } from './delete-scenarios.js';
+import { EVICTION_SCENARIOS } from './eviction-scenarios.js';
 import { RUNS, SEED, startFuzzTarget, type FuzzTarget } from './runner.js';
 import { adminReq, collectionPath, type FuzzEnv } from './scenario.js';
 import { baseObject, KINDS } from './schema-gen.js';
@@ -38,7 +39,7 @@ describe('API fuzz', () => {
   });
 
   // A longer run (npm run fuzz) gets time in proportion.
-  it.each([...OBJECT_SCENARIOS, ...REQUEST_SCENARIOS, ...STATE_SCENARIOS].map((s) => [s.name, s] as const))('%s', async (_name, s) => {
+  it.each([...OBJECT_SCENARIOS, ...REQUEST_SCENARIOS, ...STATE_SCENARIOS, ...EVICTION_SCENARIOS].map((s) => [s.name, s] as const))('%s', async (_name, s) => {
     await s.check(env);
   }, Math.max(60_000, RUNS * 1_500));
 });

@@ -3,8 +3,8 @@
 // ClusterRoles system:kube-scheduler and system:kube-controller-manager, cut down to the kinds
 // skiff serves. skiff's controller-manager is one user doing the work of the controllers it
 // runs, so it also gets the role of each of them (today: system:controller:node-controller,
-// system:controller:service-account-controller, system:controller:namespace-controller and
-// system:controller:generic-garbage-collector).
+// system:controller:service-account-controller, system:controller:namespace-controller,
+// system:controller:disruption-controller and system:controller:generic-garbage-collector).
 // Anything the table does not name is admin only (group system:masters). Where skiff's
 // authorizer (apiserver/auth/authorize.ts) differs, this table is right and skiff is reported.
 import { RESOURCES, type ResourceInfo } from '../../api/resources.js';
@@ -88,6 +88,10 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     // kind (deletecollection), then writes its status and finalizes it
     ...RESOURCES.filter((r) => r.namespaced).map((r): Rule => ({ verbs: ['deletecollection'], resources: [r.plural], group: r.group })),
     { verbs: ['update'], resources: ['namespaces/finalize', 'namespaces/status'] },
+    // system:controller:disruption-controller: writes the budgets' status (reads them through
+    // the rule for every resource above) and reads the scale of the pods' controllers
+    { verbs: ['update'], resources: ['poddisruptionbudgets/status'], group: 'policy' },
+    { verbs: ['get'], resources: ['*/scale'], group: '*' },
   ],
 };
 
@@ -113,7 +117,7 @@ function ruleAllows(rule: Rule, c: Cell): boolean {
   return (
     rule.verbs.includes(c.verb) &&
     (group === '*' || group === c.resource.group) &&
-    (rule.resources.includes('*') || rule.resources.includes(res)) &&
+    (rule.resources.includes('*') || rule.resources.includes(res) || (c.sub !== '' && rule.resources.includes(`*/${c.sub}`))) &&
     (!rule.names || (named && c.name !== undefined && rule.names.includes(c.name))) &&
     (!rule.namespaces || (c.namespace !== undefined && rule.namespaces.includes(c.namespace))) &&
     (!rule.own || c.own)
