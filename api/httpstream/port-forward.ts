@@ -216,6 +216,16 @@ export class WebSocketStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#send(chunk, callback);
+  }
+
+  // What waited in the buffer (a SPDY session's frames of one round of I/O) leaves as one
+  // message: one WebSocket header and one TLS write for all of them, not one per frame.
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    this.#send(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), callback);
+  }
+
+  #send(chunk: Buffer, callback: (error?: Error | null) => void): void {
     if (this.#ws.readyState !== OPEN) return callback(new Error('WebSocket is not open'));
     this.#ws.send(chunk, { binary: true }, (err) => callback(err ?? null));
   }

@@ -161,6 +161,14 @@ export async function proxyPodStream(ctx: ApiContext, kubelets: KubeletClient, u
   splice(socket, up);
 }
 
+/**
+ * How far one side may run ahead of the other before its reads stop: a few TLS records'
+ * worth, so that all a socket read brings (up to 64 KiB of records) leaves in one write. pipe()
+ * stops at the socket's 16 KiB high-water mark, which is one record: every record then took a
+ * turn of the event loop and a write of its own.
+ */
+const RELAY_AHEAD = 256 * 1024;
+
 /** Pipes two connections into each other; either one ending or failing ends both. */
 function splice(a: Duplex, b: Duplex): void {
   // Streams carry small interactive frames (keystrokes, a request per connection): no Nagle delay.
@@ -173,11 +181,29 @@ function splice(a: Duplex, b: Duplex): void {
     s.on('error', end);
     s.on('close', end);
   }
-  // Before the pipes' own 'data' listeners: what one read of the socket brings leaves as one write.
-  a.on('data', coalesceTickWrites(b));
-  b.on('data', coalesceTickWrites(a));
-  a.pipe(b);
-  b.pipe(a);
+  relay(a, b);
+  relay(b, a);
+}
+
+/** Copies `from` into `to` as it comes, writes of one round of I/O as one, ending `to` at `from`'s end. */
+function relay(from: Duplex, to: Duplex): void {
+  const beforeWrite = coalesceTickWrites(to);
+  let waiting = false;
+  const resume = () => {
+    waiting = false;
+    from.resume();
+  };
+  from.on('data', (chunk: Buffer) => {
+    beforeWrite();
+    to.write(chunk);
+    if (!waiting && to.writableLength >= RELAY_AHEAD) {
+      // Past the high-water mark, so write() said false and 'drain' follows once all is out.
+      waiting = true;
+      from.pause();
+      to.once('drain', resume);
+    }
+  });
+  from.on('end', () => to.end());
 }
 
 /** A stream request that is no upgrade: Kubernetes answers 400 "Upgrade request required". */
