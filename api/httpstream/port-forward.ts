@@ -18,6 +18,14 @@ import type { SpdyStream } from './spdy-stream.js';
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 export const PORT_FORWARD_WEBSOCKET_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
 
+/**
+ * The windows a port-forward client announces: the kubelet keeps them (spdy-session.ts), and
+ * SPDY's 64 KiB would hold each connection to one pod socket read per round trip through the
+ * API server and cost a WINDOW_UPDATE every 16 KiB. A reader that falls behind still holds
+ * no more than a window per connection.
+ */
+export const PORT_FORWARD_CLIENT_WINDOWS = { streamWindow: 1 << 20, sessionWindow: 16 << 20 } as const;
+
 /** Header names as they travel (spdystream lowercases them). */
 export const PortForwardHeader = { StreamType: 'streamtype', Port: 'port', RequestId: 'requestid' } as const;
 export type PortForwardStreamType = 'data' | 'error';

@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApiError } from '../../api/errors.js';
 import { errors } from '../../api/errors.js';
-import { coalesceTickWrites } from '../../api/httpstream/tick-writes.js';
+import { relayBoth } from '../../api/httpstream/relay.js';
 import { queryBool } from '../../api/query.js';
 import { findResource } from '../../api/resources.js';
 import type { Node, Pod } from '../../api/types/core.js';
@@ -161,14 +161,6 @@ export async function proxyPodStream(ctx: ApiContext, kubelets: KubeletClient, u
   splice(socket, up);
 }
 
-/**
- * How far one side may run ahead of the other before its reads stop: a few TLS records'
- * worth, so that all a socket read brings (up to 64 KiB of records) leaves in one write. pipe()
- * stops at the socket's 16 KiB high-water mark, which is one record: every record then took a
- * turn of the event loop and a write of its own.
- */
-const RELAY_AHEAD = 256 * 1024;
-
 /** Pipes two connections into each other; either one ending or failing ends both. */
 function splice(a: Duplex, b: Duplex): void {
   // Streams carry small interactive frames (keystrokes, a request per connection): no Nagle delay.
@@ -181,29 +173,7 @@ function splice(a: Duplex, b: Duplex): void {
     s.on('error', end);
     s.on('close', end);
   }
-  relay(a, b);
-  relay(b, a);
-}
-
-/** Copies `from` into `to` as it comes, writes of one round of I/O as one, ending `to` at `from`'s end. */
-function relay(from: Duplex, to: Duplex): void {
-  const beforeWrite = coalesceTickWrites(to);
-  let waiting = false;
-  const resume = () => {
-    waiting = false;
-    from.resume();
-  };
-  from.on('data', (chunk: Buffer) => {
-    beforeWrite();
-    to.write(chunk);
-    if (!waiting && to.writableLength >= RELAY_AHEAD) {
-      // Past the high-water mark, so write() said false and 'drain' follows once all is out.
-      waiting = true;
-      from.pause();
-      to.once('drain', resume);
-    }
-  });
-  from.on('end', () => to.end());
+  relayBoth(a, b);
 }
 
 /** A stream request that is no upgrade: Kubernetes answers 400 "Upgrade request required". */
