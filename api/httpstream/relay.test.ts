@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import net from 'node:net';
-import { afterThisTest, readAll } from './loopback.test-support.js';
+import { readAll, socketPair } from './loopback.test-support.js';
 import { RELAY_AHEAD, relay, relayBoth } from './relay.js';
 
 /** A writer that takes its time (each write completes a turn of the loop later) and records how it was called. */
@@ -25,22 +24,6 @@ function slowSink(): { sink: Writable; received: Buffer[]; calls: number[]; most
     return ok;
   }) as typeof sink.write;
   return { sink, received, calls, mostBuffered: () => most };
-}
-
-/** A loopback TCP pair whose ends may half-close (as the API server's upgraded connections). */
-async function halfOpenPair(): Promise<[net.Socket, net.Socket]> {
-  const server = net.createServer({ allowHalfOpen: true });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-  const client = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
-  const [serverSide] = await accepted;
-  server.close();
-  afterThisTest(() => {
-    client.destroy();
-    serverSide.destroy();
-  });
-  return [client, serverSide];
 }
 
 describe('relay', () => {
@@ -72,8 +55,8 @@ describe('relay', () => {
   });
 
   it('passes a half-close each way over real sockets', async () => {
-    const [a, a2] = await halfOpenPair();
-    const [b, b2] = await halfOpenPair();
+    const [a, a2] = await socketPair({ allowHalfOpen: true });
+    const [b, b2] = await socketPair({ allowHalfOpen: true });
     // a2 <-> b: the relay between two connections, as the API server sits between client and kubelet.
     relayBoth(a2, b);
     const fromB = readAll(b2);
