@@ -15,12 +15,13 @@ export function afterThisTest(cleanup: () => void): void {
   cleanups.push(cleanup);
 }
 
-export async function socketPair(): Promise<[client: net.Socket, server: net.Socket]> {
-  const server = net.createServer();
+/** A connected pair; `allowHalfOpen` keeps a side writable after the other ended (as upgraded HTTP connections). */
+export async function socketPair(opts: { allowHalfOpen?: boolean } = {}): Promise<[client: net.Socket, server: net.Socket]> {
+  const server = net.createServer({ allowHalfOpen: opts.allowHalfOpen });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  const client = net.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: opts.allowHalfOpen });
   await once(client, 'connect');
   const [serverSide] = await accepted;
   server.close();

@@ -18,6 +18,14 @@ import type { SpdyStream } from './spdy-stream.js';
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 export const PORT_FORWARD_WEBSOCKET_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
 
+/**
+ * The windows a port-forward client announces: the kubelet keeps them (spdy-session.ts), and
+ * SPDY's 64 KiB would hold each connection to one pod socket read per round trip through the
+ * API server and cost a WINDOW_UPDATE every 16 KiB. A reader that falls behind still holds
+ * no more than a window per connection.
+ */
+export const PORT_FORWARD_CLIENT_WINDOWS = { streamWindow: 1 << 20, sessionWindow: 16 << 20 } as const;
+
 /** Header names as they travel (spdystream lowercases them). */
 export const PortForwardHeader = { StreamType: 'streamtype', Port: 'port', RequestId: 'requestid' } as const;
 export type PortForwardStreamType = 'data' | 'error';
@@ -216,6 +224,16 @@ export class WebSocketStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#send(chunk, callback);
+  }
+
+  // What waited in the buffer (a SPDY session's frames of one round of I/O) leaves as one
+  // message: one WebSocket header and one TLS write for all of them, not one per frame.
+  override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
+    this.#send(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), callback);
+  }
+
+  #send(chunk: Buffer, callback: (error?: Error | null) => void): void {
     if (this.#ws.readyState !== OPEN) return callback(new Error('WebSocket is not open'));
     this.#ws.send(chunk, { binary: true }, (err) => callback(err ?? null));
   }

@@ -41,8 +41,9 @@ class SyncFlushContext {
     this.#outputBytes = 0;
     return new Promise((resolve, reject) => {
       this.#pending = { resolve, reject };
-      this.#stream.write(input);
-      this.#stream.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+      // The context's every write is cut with Z_SYNC_FLUSH (`flush` below): one job on zlib's
+      // thread pool per block, where a write and then a flush() took two.
+      this.#stream.write(input, () => {
         const pending = this.#pending;
         this.#pending = undefined;
         pending?.resolve(Buffer.concat(this.#chunks));
@@ -76,7 +77,7 @@ export class HeaderBlockTooLargeError extends Error {
 /** The sending side's deflate context. Level 9 as spdystream uses (zlib.BestCompression). */
 export class HeaderCompressor {
   readonly #context = new SyncFlushContext(
-    zlib.createDeflate({ level: 9, dictionary: SPDY3_HEADER_DICTIONARY }),
+    zlib.createDeflate({ level: 9, dictionary: SPDY3_HEADER_DICTIONARY, flush: zlib.constants.Z_SYNC_FLUSH }),
     Number.MAX_SAFE_INTEGER,
   );
 
@@ -98,7 +99,7 @@ export class HeaderDecompressor {
   readonly #context: SyncFlushContext;
 
   constructor(maxBlockBytes: number) {
-    this.#context = new SyncFlushContext(zlib.createInflate({ dictionary: SPDY3_HEADER_DICTIONARY }), maxBlockBytes);
+    this.#context = new SyncFlushContext(zlib.createInflate({ dictionary: SPDY3_HEADER_DICTIONARY, flush: zlib.constants.Z_SYNC_FLUSH }), maxBlockBytes);
   }
 
   decompress(block: Buffer): Promise<Buffer> {

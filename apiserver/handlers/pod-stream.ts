@@ -11,7 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApiError } from '../../api/errors.js';
 import { errors } from '../../api/errors.js';
-import { coalesceTickWrites } from '../../api/httpstream/tick-writes.js';
+import { relayBoth } from '../../api/httpstream/relay.js';
 import { queryBool } from '../../api/query.js';
 import { findResource } from '../../api/resources.js';
 import type { Node, Pod } from '../../api/types/core.js';
@@ -173,11 +173,7 @@ function splice(a: Duplex, b: Duplex): void {
     s.on('error', end);
     s.on('close', end);
   }
-  // Before the pipes' own 'data' listeners: what one read of the socket brings leaves as one write.
-  a.on('data', coalesceTickWrites(b));
-  b.on('data', coalesceTickWrites(a));
-  a.pipe(b);
-  b.pipe(a);
+  relayBoth(a, b);
 }
 
 /** A stream request that is no upgrade: Kubernetes answers 400 "Upgrade request required". */

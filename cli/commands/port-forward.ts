@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import type { Duplex } from 'node:stream';
 import { isApiError } from '../../api/errors.js';
-import { PORT_FORWARD_PROTOCOL, PORT_FORWARD_WEBSOCKET_TOKEN, WebSocketStream } from '../../api/httpstream/port-forward.js';
+import { PORT_FORWARD_CLIENT_WINDOWS, PORT_FORWARD_PROTOCOL, PORT_FORWARD_WEBSOCKET_TOKEN, WebSocketStream } from '../../api/httpstream/port-forward.js';
 import { SpdySession } from '../../api/httpstream/spdy-session.js';
 import type { Pod } from '../../api/types/core.js';
 import { openWebSocket, upgradeToSpdy } from '../../client/upgrade.js';
@@ -131,7 +131,7 @@ export async function portForwardAction(arg: string, specs: string[], flags: Por
   const query = new URLSearchParams();
   for (const m of mappings) query.append('ports', String(m.remote));
   const path = ctx.rest.pods.path({ namespace: ctx.namespace, name, subresource: 'portforward' });
-  const session = new SpdySession(await connect(ctx, path, query), { role: 'client' });
+  const session = new SpdySession(await connect(ctx, path, query), { role: 'client', ...PORT_FORWARD_CLIENT_WINDOWS });
   const forwarder = new PortForwarder(session, io);
   let stopped = false;
   const ended = new Promise<void>((resolve, reject) => {

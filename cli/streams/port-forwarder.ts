@@ -6,6 +6,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { openPortForwardStreams, parsePortForwardError } from '../../api/httpstream/port-forward.js';
+import { relayBoth } from '../../api/httpstream/relay.js';
 import type { SpdySession } from '../../api/httpstream/spdy-session.js';
 import { CliError } from '../errors.js';
 
@@ -78,8 +79,7 @@ export class PortForwarder {
           socket.destroy();
         });
         data.on('error', () => socket.destroy());
-        socket.pipe(data);
-        data.pipe(socket);
+        relayBoth(socket, data);
         // A FIN rather than a reset: the kubelet then closes its side and both streams end.
         socket.once('close', () => {
           if (!data.writableEnded && !data.destroyed) data.end();

@@ -31,6 +31,7 @@ import {
   type RemoteCommandOptions,
   type RemoteCommandStatus,
 } from '../../api/httpstream/remote-command.js';
+import { relayBoth } from '../../api/httpstream/relay.js';
 import { SpdySession } from '../../api/httpstream/spdy-session.js';
 import { isSpdyUpgrade, spdyHandshake } from '../../api/httpstream/spdy-upgrade.js';
 import type { Pod, PodStatus } from '../../api/types/core.js';
@@ -313,7 +314,7 @@ export class StreamServer {
         (conn) => {
           conn.on('data', idle.touch);
           data.on('data', idle.touch);
-          // Half-close passes both ways (pipe ends the other side's writing once all is
+          // Half-close passes both ways (the relay ends the other side's writing once all is
           // written); a failure on either side ends both.
           if ('setNoDelay' in conn && typeof conn.setNoDelay === 'function') conn.setNoDelay(true);
           conn.on('error', () => data.destroy());
@@ -321,8 +322,7 @@ export class StreamServer {
           data.on('close', () => {
             if (!data.writableFinished) conn.destroy();
           });
-          data.pipe(conn);
-          conn.pipe(data);
+          relayBoth(data, conn);
           error.end();
         },
         (err: unknown) => {
