@@ -12,6 +12,7 @@ import { NodeLifecycleController } from '../controllers/node-lifecycle/controlle
 import { ServiceAccountController } from '../controllers/service-account/controller.js';
 import { ReplicaSetController } from '../controllers/replicaset/controller.js';
 import { DeploymentController } from '../controllers/deployment/controller.js';
+import { DaemonSetController } from '../controllers/daemonset/controller.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
 import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
@@ -21,6 +22,7 @@ export interface ControllerManagerFlags {
   nodeMonitorPeriod: string;
   concurrentReplicasetSyncs: number;
   concurrentDeploymentSyncs: number;
+  concurrentDaemonsetSyncs?: number;
 }
 
 /**
@@ -38,10 +40,13 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
   const informers = new SharedInformers();
   const replicaSets = new ReplicaSetController({ client, informers, workers: o.concurrentReplicasetSyncs, logger: log });
   const deployments = new DeploymentController({ client, informers, workers: o.concurrentDeploymentSyncs, logger: log });
+  const daemonSets = new DaemonSetController({ client, informers, workers: o.concurrentDaemonsetSyncs ?? 2, logger: log });
   await Promise.all([nodes.start(signal), serviceAccounts.start(signal), replicaSets.start(signal), deployments.start(signal)]);
+  await daemonSets.start(signal);
   log.info('node lifecycle, service account, replica set and deployment controllers started');
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
   await Promise.all([nodes.stop(), serviceAccounts.stop(), replicaSets.stop(), deployments.stop()]);
+  await daemonSets.stop();
   await informers.stop();
 }
 
@@ -54,6 +59,7 @@ export function controllerManagerCommand(): Command {
     .option('--node-monitor-period <d>', 'how often nodes are checked', '5s')
     .option('--concurrent-replicaset-syncs <n>', 'ReplicaSets synced at once', (v) => Number.parseInt(v, 10), 5)
     .option('--concurrent-deployment-syncs <n>', 'Deployments synced at once', (v) => Number.parseInt(v, 10), 5)
+    .option('--concurrent-daemonset-syncs <n>', 'DaemonSets synced at once', (v) => Number.parseInt(v, 10), 2)
     .action(async (o: ControllerManagerFlags & { kubeconfig: string; leaderElect: boolean }) => {
       const log = createLogger('controller-manager');
       const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig }), { userAgent: 'skiff-controller-manager' });

@@ -48,7 +48,8 @@ export function termMatches(term: NodeSelectorTerm, node: Node): boolean {
   return true;
 }
 
-export function podMatchesNode(pod: PodInfo, node: Node): boolean {
+/** Also the DaemonSet controller's test of which nodes should run a daemon pod (it passes `{ pod }`). */
+export function podMatchesNode(pod: Pick<PodInfo, 'pod'>, node: Node): boolean {
   if (!pod.pod.spec.nodeSelector && !pod.pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution) return true;
   const labels = node.metadata.labels ?? {};
   for (const [k, v] of Object.entries(pod.pod.spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
