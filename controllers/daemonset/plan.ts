@@ -5,8 +5,8 @@
 import type { DaemonSet } from '../../api/types/apps.js';
 import type { Node, Pod, Taint } from '../../api/types/core.js';
 import { scaledValue } from '../../api/int-or-percent.js';
-import { podMatchesNode } from '../../scheduler/plugins/node-affinity/node-affinity.js';
-import { tolerates } from '../../scheduler/plugins/taint-toleration/tolerations.js';
+import { podMatchesNode } from '../../api/node-affinity.js';
+import { tolerates } from '../../api/tolerations.js';
 import { isPodAvailable, isPodReady } from '../active-pods.js';
 import { compareOldestFirst, isPodUpdated, targetNodeName, templateGeneration, withDaemonTolerations } from './util.js';
 
@@ -31,7 +31,7 @@ export function nodeShouldRunDaemonPod(node: Node, ds: DaemonSet): NodeVerdict {
   const template = ds.spec.template.spec ?? { containers: [] };
   const pod: Pod = { metadata: { labels: ds.spec.template.metadata?.labels }, spec: { ...template, tolerations: withDaemonTolerations(template) } };
   const nodeName = node.metadata.name ?? '';
-  if ((template.nodeName && template.nodeName !== nodeName) || !podMatchesNode({ pod }, node)) return { shouldRun: false, shouldContinueRunning: false };
+  if ((template.nodeName && template.nodeName !== nodeName) || !podMatchesNode(pod, node)) return { shouldRun: false, shouldContinueRunning: false };
   const taints = node.spec?.taints ?? [];
   if (untolerated(taints, pod, ['NoSchedule', 'NoExecute'])) return { shouldRun: false, shouldContinueRunning: !untolerated(taints, pod, ['NoExecute']) };
   return { shouldRun: true, shouldContinueRunning: true };

@@ -6,9 +6,8 @@
 // template (IsPodUpdated: its controller-revision-hash, or its pod-template-generation).
 import type { DaemonSet } from '../../api/types/apps.js';
 import type { Affinity, Pod, PodSpec, Toleration } from '../../api/types/core.js';
-import { TAINT_NODE_UNSCHEDULABLE } from '../../scheduler/plugins/node-unschedulable/node-unschedulable.js';
-import { TAINT_NOT_READY, TAINT_UNREACHABLE } from '../../scheduler/plugins/taint-toleration/tolerations.js';
 import { newControllerRef, type OwnerKind } from '../controller-ref.js';
+import { TAINT_NOT_READY, TAINT_UNREACHABLE } from '../node-lifecycle/health.js';
 
 export const DAEMON_SET_KIND: OwnerKind = { apiVersion: 'apps/v1', kind: 'DaemonSet' };
 /** apps.ControllerRevisionHashLabelKey: on pods and on the ControllerRevisions. */
@@ -18,6 +17,7 @@ export const POD_TEMPLATE_GENERATION = 'pod-template-generation';
 /** The annotation apps/v1 keeps the DaemonSet's templateGeneration in. */
 export const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation';
 
+const TAINT_NODE_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
 const TAINT_DISK_PRESSURE = 'node.kubernetes.io/disk-pressure';
 const TAINT_MEMORY_PRESSURE = 'node.kubernetes.io/memory-pressure';
 const TAINT_PID_PRESSURE = 'node.kubernetes.io/pid-pressure';

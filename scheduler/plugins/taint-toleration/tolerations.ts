@@ -2,25 +2,13 @@
 // has. Kubernetes' node lifecycle controller turns a NotReady / unreachable node into
 // not-ready / unreachable NoSchedule taints; the scheduler derives the same taints from the
 // Ready condition itself, so a NotReady node is skipped even before a controller reacts.
-import type { Node, Taint, Toleration } from '../../../api/types/core.js';
+import type { Node, Taint } from '../../../api/types/core.js';
 
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
 
-export function tolerates(t: Toleration, taint: Pick<Taint, 'key' | 'value' | 'effect'>): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  // An empty key with operator Exists tolerates everything.
-  if (!t.key && t.operator !== 'Exists') return false;
-  switch (t.operator ?? 'Equal') {
-    case 'Exists':
-      return true;
-    case 'Equal':
-      return (t.value ?? '') === (taint.value ?? '');
-    default:
-      return false;
-  }
-}
+// The matching rule itself is api/'s, shared with the taint eviction controller.
+export { tolerates } from '../../../api/tolerations.js';
 
 // Node objects are replaced, never mutated, when they change, so the taints derived from one
 // can be kept for as long as the object lives (filtering asks for them per node per pod).
