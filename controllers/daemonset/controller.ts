@@ -9,13 +9,14 @@
 import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import { labelSelectorFromObject, type LabelSelectorMatcher } from '../../api/selectors/labels.js';
-import type { ControllerRevision, DaemonSet } from '../../api/types/apps.js';
+import type { ControllerRevision, DaemonSet, DaemonSetStatus } from '../../api/types/apps.js';
 import type { Node, Pod } from '../../api/types/core.js';
 import { EventRecorder } from '../../client/event-recorder.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { claimObjects, controllerRefOf, recheckOwner } from '../controller-ref.js';
 import { ControllerExpectations } from '../expectations.js';
+import { deleteOwnedPods, watchOwnedPods, writeStatusOnce } from '../owned-pods.js';
 import { BURST_REPLICAS } from '../replicaset/plan.js';
 import { SharedInformers } from '../shared-informers.js';
 import { slowStartBatch } from '../slow-start.js';
@@ -89,9 +90,7 @@ export class DaemonSetController {
       this.expectations.delete(objectKey(ds));
       this.#enqueue(ds);
     });
-    this.pods.on('add', (pod) => this.#podAdded(pod));
-    this.pods.on('update', (pod, old) => this.#podUpdated(pod, old));
-    this.pods.on('delete', (pod) => this.#podDeleted(pod));
+    watchOwnedPods(this.pods, { kind: DAEMON_SET_KIND, owners: this.daemonSets, selectorOf, expectations: this.expectations, enqueue: (ds) => this.#enqueue(ds) });
     this.nodes.on('add', () => this.#enqueueAll());
     this.nodes.on('update', (node, old) => {
       // shouldIgnoreNodeUpdate: only what decides where daemon pods run.
@@ -126,55 +125,6 @@ export class DaemonSetController {
 
   #enqueueAll(): void {
     for (const ds of this.daemonSets.list()) this.#enqueue(ds);
-  }
-
-  #resolve(pod: Pod): DaemonSet | undefined {
-    const ref = controllerRefOf(pod);
-    if (!ref || ref.kind !== DAEMON_SET_KIND.kind || ref.apiVersion.split('/')[0] !== 'apps') return undefined;
-    const ds = this.daemonSets.get(ref.name, pod.metadata.namespace);
-    return ds?.metadata.uid === ref.uid ? ds : undefined;
-  }
-
-  #matching(pod: Pod): DaemonSet[] {
-    return this.daemonSets.list(pod.metadata.namespace).filter((ds) => {
-      const sel = selectorOf(ds);
-      return sel !== undefined && !sel.isEmpty() && sel.matches(pod.metadata.labels ?? {});
-    });
-  }
-
-  #podAdded(pod: Pod): void {
-    if (pod.metadata.deletionTimestamp) return this.#podDeleted(pod);
-    if (controllerRefOf(pod)) {
-      const ds = this.#resolve(pod);
-      if (!ds) return;
-      this.expectations.creationObserved(objectKey(ds));
-      return this.#enqueue(ds);
-    }
-    for (const ds of this.#matching(pod)) this.#enqueue(ds);
-  }
-
-  #podUpdated(pod: Pod, old: Pod): void {
-    if (pod.metadata.resourceVersion === old.metadata.resourceVersion) return;
-    if (pod.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) return this.#podDeleted(pod);
-    const ref = controllerRefOf(pod);
-    const oldRef = controllerRefOf(old);
-    if (ref?.uid !== oldRef?.uid && oldRef) {
-      const was = this.#resolve(old);
-      if (was) this.#enqueue(was);
-    }
-    if (ref) {
-      const ds = this.#resolve(pod);
-      if (ds) this.#enqueue(ds);
-      return;
-    }
-    for (const ds of this.#matching(pod)) this.#enqueue(ds);
-  }
-
-  #podDeleted(pod: Pod): void {
-    const ds = this.#resolve(pod);
-    if (!ds) return;
-    this.expectations.deletionObserved(objectKey(ds), objectKey(pod));
-    this.#enqueue(ds);
   }
 
   /** One DaemonSet: its revisions, its pods node by node, one rolling-update step, its status. */
@@ -266,20 +216,7 @@ export class DaemonSetController {
     const ref = { apiVersion: DAEMON_SET_KIND.apiVersion, kind: DAEMON_SET_KIND.kind, name: ds.metadata.name, namespace, uid: ds.metadata.uid, resourceVersion: ds.metadata.resourceVersion };
     this.expectations.expect(key, create.length, gone.map(objectKey));
 
-    const deletes = Promise.allSettled(
-      gone.map(async (pod) => {
-        const podName = pod.metadata.name ?? '';
-        try {
-          await this.#client.pods.delete(podName, { namespace });
-          this.#events.event(ref, 'Normal', 'SuccessfulDelete', `Deleted pod: ${podName}`);
-        } catch (err) {
-          this.expectations.deletionObserved(key, objectKey(pod));
-          if (isApiError(err, 'NotFound')) return;
-          this.#events.event(ref, 'Warning', 'FailedDelete', `Error deleting: ${errorText(err)}`);
-          throw err;
-        }
-      }),
-    );
+    const deletes = deleteOwnedPods(gone, { pods: this.#client.pods, key, expectations: this.expectations, events: this.#events, ref });
     const { successes, error } = await slowStartBatch(create.length, 1, async (i) => {
       if (this.#stopping.signal.aborted) throw new Error('the controller is stopping');
       try {
@@ -293,21 +230,13 @@ export class DaemonSetController {
     });
     // The creates not made will never show on the watch.
     for (let i = successes; i < create.length; i++) this.expectations.creationObserved(key);
-    const failedDelete = (await deletes).find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+    const failedDelete = await deletes;
     return error ?? failedDelete;
   }
 
-  /** PUT /status when it changed; on a conflict once more on a fresh read. */
-  async #writeStatus(ds: DaemonSet, status: DaemonSet['status']): Promise<void> {
-    if (!status || !statusChanged(ds, status)) return;
-    try {
-      await this.#dsClient.updateStatus({ ...ds, status });
-    } catch (err) {
-      if (isApiError(err, 'NotFound')) return;
-      if (!isApiError(err, 'Conflict')) throw err;
-      const fresh = await this.#dsClient.get(ds.metadata.name ?? '', { namespace: ds.metadata.namespace });
-      if (fresh.metadata.uid !== ds.metadata.uid) return;
-      await this.#dsClient.updateStatus({ ...fresh, status: { ...status, collisionCount: fresh.status?.collisionCount } });
-    }
+  /** PUT /status when it changed; the collisionCount a fresh read holds is kept. */
+  async #writeStatus(ds: DaemonSet, status: DaemonSetStatus): Promise<void> {
+    if (!statusChanged(ds, status)) return;
+    await writeStatusOnce(this.#dsClient, ds, status, (fresh, s) => ({ ...s, collisionCount: fresh.status?.collisionCount }));
   }
 }
