@@ -6,7 +6,8 @@
 // template (IsPodUpdated: its controller-revision-hash, or its pod-template-generation).
 import type { DaemonSet } from '../../api/types/apps.js';
 import type { Affinity, Pod, PodSpec, Toleration } from '../../api/types/core.js';
-import { newControllerRef, type OwnerKind } from '../controller-ref.js';
+import type { OwnerKind } from '../controller-ref.js';
+import { podFromTemplate } from '../replicaset/controller.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE } from '../node-lifecycle/health.js';
 
 export const DAEMON_SET_KIND: OwnerKind = { apiVersion: 'apps/v1', kind: 'DaemonSet' };
@@ -85,28 +86,13 @@ export function isPodUpdated(pod: Pod, hash: string, generation: number | undefi
  * labels, pinned to `nodeName`, controlled by the DaemonSet.
  */
 export function daemonPod(ds: DaemonSet, nodeName: string, hash: string): Pod {
-  const t = ds.spec.template;
-  const spec = structuredClone(t.spec ?? { containers: [] });
-  spec.tolerations = withDaemonTolerations(spec);
-  spec.affinity = pinnedToNode(spec.affinity, nodeName);
+  const pod = podFromTemplate(ds, DAEMON_SET_KIND);
+  pod.spec.tolerations = withDaemonTolerations(pod.spec);
+  pod.spec.affinity = pinnedToNode(pod.spec.affinity, nodeName);
   const generation = templateGeneration(ds);
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      generateName: `${ds.metadata.name ?? ''}-`,
-      namespace: ds.metadata.namespace,
-      labels: {
-        ...t.metadata?.labels,
-        ...(generation !== undefined ? { [POD_TEMPLATE_GENERATION]: String(generation) } : {}),
-        ...(hash ? { [CONTROLLER_REVISION_HASH]: hash } : {}),
-      },
-      ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
-      ...(t.metadata?.finalizers ? { finalizers: [...t.metadata.finalizers] } : {}),
-      ownerReferences: [newControllerRef(ds, DAEMON_SET_KIND)],
-    },
-    spec,
-  };
+  if (generation !== undefined) pod.metadata.labels = { ...pod.metadata.labels, [POD_TEMPLATE_GENERATION]: String(generation) };
+  if (hash) pod.metadata.labels = { ...pod.metadata.labels, [CONTROLLER_REVISION_HASH]: hash };
+  return pod;
 }
 
 /** podByCreationTimestampAndPhase: bound pods first, then the oldest, then by name. */

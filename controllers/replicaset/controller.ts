@@ -8,7 +8,8 @@
 import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import { labelSelectorFromObject, type LabelSelectorMatcher } from '../../api/selectors/labels.js';
-import type { ReplicaSet } from '../../api/types/apps.js';
+import type { PodTemplateSpec, ReplicaSet } from '../../api/types/apps.js';
+import type { KubeObject } from '../../api/types/meta.js';
 import type { Pod } from '../../api/types/core.js';
 import { EventRecorder } from '../../client/event-recorder.js';
 import { objectKey, type Informer } from '../../client/informer.js';
@@ -36,8 +37,8 @@ export interface ReplicaSetControllerOptions {
   logger?: Logger;
 }
 
-/** The pod a ReplicaSet's template describes, controlled by it (GetPodFromTemplate). */
-export function podFromTemplate(rs: ReplicaSet): Pod {
+/** The pod a ReplicaSet's (or a DaemonSet's) template describes, controlled by it (GetPodFromTemplate). */
+export function podFromTemplate(rs: KubeObject & { spec: { template?: PodTemplateSpec } }, kind: OwnerKind = REPLICA_SET_KIND): Pod {
   const t = rs.spec.template ?? {};
   return {
     apiVersion: 'v1',
@@ -48,7 +49,7 @@ export function podFromTemplate(rs: ReplicaSet): Pod {
       labels: { ...t.metadata?.labels },
       ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
       ...(t.metadata?.finalizers ? { finalizers: [...t.metadata.finalizers] } : {}),
-      ownerReferences: [newControllerRef(rs, REPLICA_SET_KIND)],
+      ownerReferences: [newControllerRef(rs, kind)],
     },
     spec: structuredClone(t.spec ?? { containers: [] }),
   };
