@@ -3,10 +3,12 @@
 // scheduler placing the daemon pods by their metadata.name node affinity, the controller with
 // the controller-manager's own token, and the real kubectl 1.33 for set image and rollout
 // status, history and undo. The suite's own pods watch follows every pod continuously.
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControllerRevision, DaemonSet } from '../../api/types/apps.js';
 import type { Pod } from '../../api/types/core.js';
 import { Informer, listWatch } from '../../client/informer.js';
+import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient, type ResourceClient } from '../../client/rest.js';
 import { isPodActive, isPodReady } from '../../controllers/active-pods.js';
 import { DaemonSetController } from '../../controllers/daemonset/controller.js';
@@ -15,6 +17,7 @@ import { Scheduler } from '../../scheduler/scheduler.js';
 import { startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { eventually } from '../fixtures/eventually.js';
 import { startHollowNodes, type HollowNodes } from '../fixtures/hollow-nodes.js';
+import { startSkiff } from '../fixtures/process.js';
 
 const ns = 'default';
 
@@ -173,5 +176,20 @@ describe('DaemonSet controller', () => {
     const revs = (await revisions.list({ namespace: ns })).items.filter((r) => r.metadata.name?.startsWith('agent-'));
     const current = revs.find((r) => r.revision === 3);
     for (const [, [pod]] of podsOn('agent')) expect(pod?.metadata.labels?.[CONTROLLER_REVISION_HASH]).toBe(current?.metadata.labels?.[CONTROLLER_REVISION_HASH]);
+  });
+
+  it('runs in `skiff controller-manager --concurrent-daemonset-syncs=2`', async () => {
+    // The in-process controller steps aside: one controller per cluster.
+    await controller.stop();
+    const kubeconfig = path.join(cluster.dir, 'controller-manager.kubeconfig');
+    await writeKubeconfig(kubeconfig, buildKubeconfig({ server: cluster.api.url, token: cluster.api.controllerManagerToken, name: 'controller-manager' }));
+    const proc = startSkiff(['controller-manager', `--kubeconfig=${kubeconfig}`, '--concurrent-daemonset-syncs=2']);
+    try {
+      await daemonSets.create(daemonSet('process'));
+      const ds = await onEach('process', workers, 'registry.local/agent:1');
+      expect(ds.status).toMatchObject({ desiredNumberScheduled: 3, numberAvailable: 3, numberMisscheduled: 0 });
+    } finally {
+      await proc.stop(5000);
+    }
   });
 });
