@@ -11,6 +11,7 @@ import { isApiError } from '../../api/errors.js';
 import { labelSelectorFromObject, type LabelSelectorMatcher } from '../../api/selectors/labels.js';
 import type { ControllerRevision, DaemonSet, DaemonSetStatus } from '../../api/types/apps.js';
 import type { Node, Pod } from '../../api/types/core.js';
+import { exponentialBackoffMs } from '../../client/backoff.js';
 import { EventRecorder } from '../../client/event-recorder.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
@@ -24,7 +25,7 @@ import { WorkQueue } from '../work-queue.js';
 import { newRevision, planHistory, revisionsToDelete } from './history.js';
 import { planNodes, planRollingUpdate, podsByNode } from './plan.js';
 import { daemonSetStatus, statusChanged } from './status.js';
-import { CONTROLLER_REVISION_HASH, DAEMON_SET_KIND, daemonPod } from './util.js';
+import { CONTROLLER_REVISION_HASH, DAEMON_SET_KIND, daemonPod, targetNodeName } from './util.js';
 
 export interface DaemonSetControllerOptions {
   client: RestClient;
@@ -45,6 +46,10 @@ function selectorOf(ds: DaemonSet): LabelSelectorMatcher | undefined {
   }
 }
 
+/** kube-controller-manager's failedPodsBackoff: 1 s doubling to 15 min. */
+const FAILED_BACKOFF_INITIAL_MS = 1000;
+const FAILED_BACKOFF_MAX_MS = 15 * 60 * 1000;
+
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export class DaemonSetController {
@@ -64,6 +69,8 @@ export class DaemonSetController {
   readonly nodes: Informer<Node>;
   readonly revisions: Informer<ControllerRevision>;
   readonly expectations = new ControllerExpectations();
+  /** Per DaemonSet key and node: failed pods deleted in a row, and when the last one was. */
+  readonly #failedBackoff = new Map<string, { failures: number; at: number }>();
 
   constructor(o: DaemonSetControllerOptions) {
     this.#client = o.client;
@@ -88,6 +95,7 @@ export class DaemonSetController {
     this.daemonSets.on('update', (ds) => this.#enqueue(ds));
     this.daemonSets.on('delete', (ds) => {
       this.expectations.delete(objectKey(ds));
+      for (const k of this.#failedBackoff.keys()) if (k.startsWith(`${objectKey(ds)}/`)) this.#failedBackoff.delete(k);
       this.#enqueue(ds);
     });
     watchOwnedPods(this.pods, { kind: DAEMON_SET_KIND, owners: this.daemonSets, selectorOf, expectations: this.expectations, enqueue: (ds) => this.#enqueue(ds) });
@@ -157,7 +165,9 @@ export class DaemonSetController {
 
     let manageError: unknown;
     if (this.expectations.satisfied(key)) {
-      const plan = planNodes(ds, nodes, byNode, hash, now);
+      const plan = planNodes(ds, nodes, byNode, hash, now, (node) => this.#failedBackoffMs(key, node, now));
+      this.#failedPodsSeen(key, ds, plan.failed ?? [], now);
+      if (plan.retryAfterMs !== undefined) this.#queue.addAfter(key, plan.retryAfterMs);
       manageError = await this.#syncNodes(key, ds, plan.create, plan.delete, hash);
       // A rolling step only on what the watch already shows.
       if (manageError === undefined && this.expectations.satisfied(key) && (ds.spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
@@ -173,6 +183,25 @@ export class DaemonSetController {
     const minReady = ds.spec.minReadySeconds ?? 0;
     if (minReady > 0 && status.numberReady !== status.numberAvailable) this.#queue.addAfter(key, minReady * 1000);
     if (manageError !== undefined) throw manageError;
+  }
+
+  /** failedPodsBackoff: what the node's last failed pod deletion still asks to wait. */
+  #failedBackoffMs(key: string, node: string, now: number): number {
+    const e = this.#failedBackoff.get(`${key}/${node}`);
+    if (!e) return 0;
+    return Math.max(0, e.at + exponentialBackoffMs(e.failures, FAILED_BACKOFF_INITIAL_MS, FAILED_BACKOFF_MAX_MS) - now);
+  }
+
+  #failedPodsSeen(key: string, ds: DaemonSet, failed: readonly Pod[], now: number): void {
+    const ref = { apiVersion: DAEMON_SET_KIND.apiVersion, kind: DAEMON_SET_KIND.kind, name: ds.metadata.name, namespace: ds.metadata.namespace, uid: ds.metadata.uid };
+    for (const pod of failed) {
+      const node = targetNodeName(pod) ?? '';
+      const e = this.#failedBackoff.get(`${key}/${node}`);
+      // An entry quiet for twice the longest wait starts over (flowcontrol.Backoff's hasExpired).
+      const fresh = !e || now - e.at > 2 * FAILED_BACKOFF_MAX_MS;
+      this.#failedBackoff.set(`${key}/${node}`, { failures: fresh ? 1 : e.failures + 1, at: now });
+      this.#events.event(ref, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} on node ${node}, will try to kill it`);
+    }
   }
 
   /** The revision of the current template: found (renumbered when older revisions outrank it) or snapshot. */

@@ -116,6 +116,17 @@ describe('planNodes (manage)', () => {
     expect(names(plan.delete)).toEqual(names([dupNew, onTainted, failed, orphanedUnbound, orphanedBound]));
   });
 
+  it("deletes a node's failed pod only outside that node's backoff, and says when to look again", () => {
+    const nodes = [node('a'), node('b')];
+    const failedA = pod('a', 'h1', { phase: 'Failed' });
+    const failedB = pod('b', 'h1', { phase: 'Failed' });
+    const plan = planNodes(ds(), nodes, podsByNode([failedA, failedB]), 'h1', NOW, (n) => (n === 'b' ? 4000 : 0));
+    expect(names(plan.delete)).toEqual(names([failedA]));
+    expect(names(plan.failed ?? [])).toEqual(names([failedA]));
+    expect(plan.retryAfterMs).toBe(4000);
+    expect(plan.create).toEqual([]);
+  });
+
   it('with maxSurge keeps an old ready pod beside a new one until the new one is available', () => {
     const d = ds({}, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
     const nodes = [node('a'), node('b')];

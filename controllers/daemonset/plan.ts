@@ -57,7 +57,14 @@ export interface NodesPlan {
   create: string[];
   /** Pods to delete. */
   delete: Pod[];
+  /** Of those, the failed pods (each one a FailedDaemonPod event and a longer backoff for its node). */
+  failed?: Pod[];
+  /** A failed pod was left for its node's backoff: look again then. */
+  retryAfterMs?: number;
 }
+
+/** ms a node's failed daemon pods must still wait before the next is deleted (failedPodsBackoff); 0 when none. */
+export type FailedBackoff = (nodeName: string) => number;
 
 export function allowsSurge(ds: DaemonSet): boolean {
   const ru = ds.spec.updateStrategy;
@@ -65,7 +72,7 @@ export function allowsSurge(ds: DaemonSet): boolean {
 }
 
 /** podsShouldBeOnNode for one node, with `hash` the current revision's. */
-function planNode(node: Node, ds: DaemonSet, pods: readonly Pod[] | undefined, hash: string, now: number, plan: NodesPlan): void {
+function planNode(node: Node, ds: DaemonSet, pods: readonly Pod[] | undefined, hash: string, now: number, plan: NodesPlan, backoff: FailedBackoff): void {
   const { shouldRun, shouldContinueRunning } = nodeShouldRunDaemonPod(node, ds);
   const nodeName = node.metadata.name ?? '';
   if (shouldRun && !pods) {
@@ -80,8 +87,17 @@ function planNode(node: Node, ds: DaemonSet, pods: readonly Pod[] | undefined, h
   const running: Pod[] = [];
   for (const p of pods) {
     if (p.metadata.deletionTimestamp) continue;
-    // A failed (or finished) daemon pod is deleted; its replacement comes once it is gone.
-    if (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') plan.delete.push(p);
+    // A failed (or finished) daemon pod is deleted; its replacement comes once it is gone. A
+    // kubelet that keeps refusing the pod would make that a hot loop: the node's failed pods
+    // wait out a backoff (1 s doubling to 15 min) between deletions.
+    if (p.status?.phase === 'Failed') {
+      const wait = backoff(nodeName);
+      if (wait > 0) plan.retryAfterMs = Math.min(plan.retryAfterMs ?? wait, wait);
+      else {
+        plan.delete.push(p);
+        (plan.failed ??= []).push(p);
+      }
+    } else if (p.status?.phase === 'Succeeded') plan.delete.push(p);
     else running.push(p);
   }
   running.sort(compareOldestFirst);
@@ -119,12 +135,12 @@ function planNode(node: Node, ds: DaemonSet, pods: readonly Pod[] | undefined, h
  * no longer exist. skiff has no pod garbage collector (podgc) yet, so the daemon pods bound to
  * a node that is gone are deleted here too, or they would stay for ever.
  */
-export function planNodes(ds: DaemonSet, nodes: readonly Node[], byNode: ReadonlyMap<string, Pod[]>, hash: string, now: number): NodesPlan {
+export function planNodes(ds: DaemonSet, nodes: readonly Node[], byNode: ReadonlyMap<string, Pod[]>, hash: string, now: number, backoff: FailedBackoff = () => 0): NodesPlan {
   const plan: NodesPlan = { create: [], delete: [] };
   const known = new Set<string>();
   for (const node of nodes) {
     known.add(node.metadata.name ?? '');
-    planNode(node, ds, byNode.get(node.metadata.name ?? ''), hash, now, plan);
+    planNode(node, ds, byNode.get(node.metadata.name ?? ''), hash, now, plan, backoff);
   }
   for (const [name, pods] of byNode) {
     if (known.has(name)) continue;
