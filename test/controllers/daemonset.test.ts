@@ -178,6 +178,30 @@ describe('DaemonSet controller', () => {
     for (const [, [pod]] of podsOn('agent')) expect(pod?.metadata.labels?.[CONTROLLER_REVISION_HASH]).toBe(current?.metadata.labels?.[CONTROLLER_REVISION_HASH]);
   });
 
+  it('with maxSurge 1 and maxUnavailable 0 starts each new pod beside the old one: no node is ever without a ready pod', async () => {
+    const surge = daemonSet('surge');
+    surge.spec.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
+    await daemonSets.create(surge);
+    await onEach('surge', workers, 'registry.local/agent:1');
+    let unavailable = 0;
+    let doubled = 0;
+    const look = () => {
+      const by = podsOn('surge');
+      unavailable = Math.max(unavailable, workers.filter((n) => !(by.get(n) ?? []).some((p) => isPodReady(p))).length);
+      doubled = Math.max(doubled, ...workers.map((n) => by.get(n)?.length ?? 0));
+    };
+    for (const e of ['add', 'update', 'delete'] as const) pods.on(e, look);
+    try {
+      const set = await cluster.kubectl(['set', 'image', 'ds/surge', 'agent=registry.local/agent:2', '-n', ns], { version: '1.33' });
+      expect(set.code, set.stderr).toBe(0);
+      await onEach('surge', workers, 'registry.local/agent:2');
+    } finally {
+      for (const e of ['add', 'update', 'delete'] as const) pods.off(e, look);
+    }
+    expect(unavailable).toBe(0);
+    expect(doubled).toBe(2);
+  });
+
   it('runs in `skiff controller-manager --concurrent-daemonset-syncs=2`', async () => {
     // The in-process controller steps aside: one controller per cluster.
     await controller.stop();
