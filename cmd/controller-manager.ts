@@ -1,5 +1,5 @@
 // `skiff controller-manager --kubeconfig F [--leader-elect] [--node-monitor-grace-period 40s]`:
-// the cluster's controllers (the node lifecycle, ServiceAccount and ReplicaSet controllers), one
+// the cluster's controllers (the node lifecycle, ServiceAccount and ReplicaSet controllers, the garbage collector), one
 // active replica at a time when leader election is on. Controllers share one informer per resource.
 import { Command } from 'commander';
 import type { Logger } from 'pino';
@@ -14,6 +14,7 @@ import { ReplicaSetController } from '../controllers/replicaset/controller.js';
 import { DeploymentController } from '../controllers/deployment/controller.js';
 import { DaemonSetController } from '../controllers/daemonset/controller.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
+import { GarbageCollector } from '../controllers/garbage-collector/controller.js';
 import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
 
@@ -40,19 +41,20 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
   const informers = new SharedInformers();
   const replicaSets = new ReplicaSetController({ client, informers, workers: o.concurrentReplicasetSyncs, logger: log });
   const deployments = new DeploymentController({ client, informers, workers: o.concurrentDeploymentSyncs, logger: log });
+  const garbageCollector = new GarbageCollector({ client, informers, logger: log });
   const daemonSets = new DaemonSetController({ client, informers, workers: o.concurrentDaemonsetSyncs ?? 2, logger: log });
-  await Promise.all([nodes.start(signal), serviceAccounts.start(signal), replicaSets.start(signal), deployments.start(signal)]);
+  await Promise.all([nodes.start(signal), serviceAccounts.start(signal), replicaSets.start(signal), deployments.start(signal), garbageCollector.start(signal)]);
   await daemonSets.start(signal);
-  log.info('node lifecycle, service account, replica set and deployment controllers started');
+  log.info({ controllers: ['node-lifecycle', 'serviceaccount', 'replicaset', 'deployment', 'garbage-collector', 'daemonset'] }, 'controllers started');
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-  await Promise.all([nodes.stop(), serviceAccounts.stop(), replicaSets.stop(), deployments.stop()]);
+  await Promise.all([nodes.stop(), serviceAccounts.stop(), replicaSets.stop(), deployments.stop(), garbageCollector.stop()]);
   await daemonSets.stop();
   await informers.stop();
 }
 
 export function controllerManagerCommand(): Command {
   return new Command('controller-manager')
-    .description('run the cluster controllers (node lifecycle, service accounts, replica sets)')
+    .description('run the cluster controllers (node lifecycle, service accounts, replica sets, garbage collector)')
     .requiredOption('--kubeconfig <file>', 'kubeconfig to reach the API server')
     .option('--leader-elect', 'elect one active replica through a Lease in kube-system', false)
     .option('--node-monitor-grace-period <d>', 'how long a node may be silent before it is Unknown', '40s')

@@ -150,6 +150,8 @@ export interface DeleteOptions extends TypeMeta {
   gracePeriodSeconds?: number;
   preconditions?: { uid?: string; resourceVersion?: string };
   propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  /** Deprecated (propagationPolicy replaces it): true is Orphan, false Background. */
+  orphanDependents?: boolean;
   dryRun?: string[];
 }
 

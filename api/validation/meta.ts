@@ -7,6 +7,7 @@ import {
   qualifiedNameErrors,
 } from '../names.js';
 import type { ObjectMeta, StatusCause } from '../types/meta.js';
+import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../garbage-collection.js';
 import { FieldPath, asArray, asString, duplicate, forbidden, invalid, isObject, required, tooLong } from './field.js';
 
 export type NameRule = 'subdomain' | 'label';
@@ -85,6 +86,10 @@ export function validateObjectMeta(meta: ObjectMeta | undefined, rules: MetaRule
     if (seenFinalizers.has(f)) causes.push(duplicate(p, f));
     seenFinalizers.add(f);
   });
+  // apimachinery's ValidateFinalizers: a deletion orphans its dependents or deletes them first, not both.
+  if (seenFinalizers.has(ORPHAN_FINALIZER) && seenFinalizers.has(FOREGROUND_FINALIZER)) {
+    causes.push(invalid(path.child('finalizers'), m.finalizers, `finalizer ${ORPHAN_FINALIZER} and ${FOREGROUND_FINALIZER} cannot be both set`));
+  }
   asArray<Record<string, unknown>>(m.ownerReferences).forEach((ref, i) => {
     const p = path.child('ownerReferences').index(i);
     if (!isObject(ref)) return;

@@ -76,6 +76,28 @@ describe('authorize', () => {
     expect(authorize(scheduler, lease('list')).allowed).toBe(false);
   });
 
+  it("gives the controller-manager the garbage collector's role: every kind's objects, no subresource", () => {
+    const cm: UserInfo = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
+    const can = (verb: string, apiGroup: string, resource: string, extra: Partial<RequestAttributes> = {}) => authorize(cm, { verb, apiGroup, resource, namespace: 'default', name: 'x', ...extra }).allowed;
+    for (const resource of ['configmaps', 'secrets', 'pods', 'serviceaccounts']) {
+      for (const verb of ['get', 'patch', 'update', 'delete']) expect(can(verb, '', resource), `${verb} ${resource}`).toBe(true);
+    }
+    expect(can('delete', 'coordination.k8s.io', 'leases')).toBe(true);
+    expect(can('list', '', 'configmaps', { name: undefined })).toBe(true);
+    expect(can('watch', '', 'secrets', { name: undefined, namespace: undefined })).toBe(true);
+    // Not a subresource, not deletecollection, not a create beyond its controllers' own.
+    expect(can('get', '', 'nodes', { subresource: 'proxy', namespace: undefined })).toBe(false);
+    expect(can('get', '', 'pods', { subresource: 'log' })).toBe(false);
+    expect(can('create', '', 'pods', { subresource: 'exec' })).toBe(false);
+    expect(can('update', '', 'namespaces', { subresource: 'finalize', namespace: undefined })).toBe(false);
+    expect(can('deletecollection', '', 'configmaps', { name: undefined })).toBe(false);
+    expect(can('create', '', 'secrets', { name: undefined })).toBe(false);
+    // The finalizers of what the workload controllers own, for their blockOwnerDeletion references; no other kind's.
+    expect(can('update', 'apps', 'replicasets', { subresource: 'finalizers' })).toBe(true);
+    expect(can('update', 'batch', 'jobs', { subresource: 'finalizers' })).toBe(true);
+    expect(can('update', '', 'configmaps', { subresource: 'finalizers' })).toBe(false);
+  });
+
   it("gives the controller-manager the workload controllers' rights and a node none of them", () => {
     const cm: UserInfo = { name: 'system:kube-controller-manager', groups: ['system:authenticated'] };
     const at = (apiGroup: string, resource: string, verb: string, subresource?: string): RequestAttributes => ({ verb, apiGroup, resource, namespace: 'default', name: 'w', subresource });

@@ -10,6 +10,7 @@
 // of a ConfigMap or Secret (or a list or watch pinned by metadata.name to one) it says
 // `referencedByNode`: the handler must find a pod bound to that node that names the object
 // (Kubernetes' Node authorizer graph, decided on the pods).
+import { RESOURCES } from '../../api/resources.js';
 import { parseFieldSelector } from '../../api/selectors/fields.js';
 import { MASTERS_GROUP, nodeNameOf, type UserInfo } from './user.js';
 
@@ -87,6 +88,12 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
     { verbs: ['list', 'get', 'delete'], apiGroups: [CORE], resources: ['pods'] },
     // system:controller:service-account-controller (its list and watch are the rule above)
     { verbs: ['create'], apiGroups: [CORE], resources: ['serviceaccounts'] },
+    // system:controller:generic-garbage-collector, whose resource `*` skiff cuts down to the
+    // objects themselves: no subresource (nodes/proxy, pods/log, .../status) is the collector's.
+    { verbs: ['get', 'patch', 'update', 'delete'], apiGroups: ['*'], resources: RESOURCES.map((r) => r.plural) },
+    // The workload controllers' roles let each set blockOwnerDeletion on what it makes
+    // (OwnerReferencesPermissionEnforcement asks for update of the owner's finalizers).
+    { verbs: ['update'], apiGroups: ['apps', 'batch'], resources: ['replicasets/finalizers', 'deployments/finalizers', 'daemonsets/finalizers', 'jobs/finalizers', 'cronjobs/finalizers'] },
     // The workload controllers (system:controller:replicaset-, deployment-, daemon-set-,
     // job- and cronjob-controller): their kinds, with /status and /scale, and the pods they make.
     { verbs: [...READ, 'create', 'update', 'patch', 'delete'], apiGroups: ['apps'], resources: WORKLOADS.apps },

@@ -11,6 +11,7 @@ import { cacheFor, type ApiContext, type RequestContext } from '../context.js';
 import { admitCreate, afterCreate } from '../service-accounts.js';
 import { prepareForCreate } from '../strategy.js';
 import { admitNodeWrite, checkBound, checkObjectBody, fieldValidation, isDryRun, readDecoded, refOf, send } from './common.js';
+import { admitOwnerReferences } from '../owner-references.js';
 
 const GENERATE_NAME_ATTEMPTS = 5;
 
@@ -42,6 +43,7 @@ export async function createObject(ctx: ApiContext, rc: RequestContext, req: Req
   rc.decision = decision;
   checkBound(rc, obj);
   admitNodeWrite(rc, obj);
+  admitOwnerReferences(ctx, rc, obj);
   if (r.namespaced) {
     if (!rc.info.namespace) throw errors.badRequest(`${r.plural} must be created in a namespace`);
     await requireNamespace(ctx, rc.info.namespace);

@@ -16,6 +16,7 @@ import { DELETE, type UpdateResult } from '../storage/etcd-store.js';
 import { secondsAfter, timestamp } from '../strategy.js';
 import { checkBound, intParam, keyOf, refOf, send } from './common.js';
 import { queryBool } from '../../api/query.js';
+import { deletionFinalizers } from '../../api/garbage-collection.js';
 
 const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
@@ -87,9 +88,13 @@ export function planDeletion(rc: RequestContext, current: KubeObject, opts: Dele
   checkPreconditions(rc, current, opts);
   const grace = gracePeriod(rc, current, opts);
   const meta = current.metadata;
+  // A second graceful delete may shorten the wait, never lengthen it, nor change the propagation.
+  if (grace > 0 && meta.deletionTimestamp && (meta.deletionGracePeriodSeconds ?? 0) <= grace) return current;
+  // propagationPolicy: the finalizers through which the garbage collector orphans or deletes dependents first.
+  const finalizers = deletionFinalizers(meta.finalizers, opts);
+  if (finalizers?.length) meta.finalizers = finalizers;
+  else if (finalizers) delete meta.finalizers;
   if (grace > 0) {
-    // A second graceful delete may shorten the wait, never lengthen it.
-    if (meta.deletionTimestamp && (meta.deletionGracePeriodSeconds ?? 0) <= grace) return current;
     meta.deletionTimestamp = timestamp(secondsAfter(now, grace));
     meta.deletionGracePeriodSeconds = grace;
     return current;
@@ -110,8 +115,9 @@ export async function deleteObject(ctx: ApiContext, rc: RequestContext, req: Req
     send(res, 200, await wouldDelete(ctx, rc, keyOf(ctx, rc), opts), rc);
     return;
   }
-  const { object } = await ctx.store.guaranteedUpdate(keyOf(ctx, rc), refOf(rc), (cur) => planDeletion(rc, cur, opts));
-  send(res, 200, object, rc);
+  const { object, deleted } = await ctx.store.guaranteedUpdate(keyOf(ctx, rc), refOf(rc), (cur) => planDeletion(rc, cur, opts));
+  // Kubernetes answers 202 to the old orphanDependents=false when the object has to wait.
+  send(res, !deleted && opts.orphanDependents === false ? 202 : 200, object, rc);
 }
 
 /** A dry run: every check a deletion makes, on the stored object, and the object as the deletion would leave it; nothing written. */

@@ -17,6 +17,7 @@ import { admitNodeWrite, checkBound, checkObjectBody, dropNulls, fieldValidation
 import { requireNamespace } from './create.js';
 import { FieldSet, fieldSetOf, formatPath, fromFieldsV1, removeAt, toFieldsV1, valueAt, type FieldPath } from './managed-fields.js';
 import { queryBool } from '../../api/query.js';
+import { admitOwnerReferences } from '../owner-references.js';
 
 type Obj = Record<string, unknown>;
 
@@ -142,6 +143,7 @@ async function createFromApply(ctx: ApiContext, rc: RequestContext, config: Kube
   rc.decision = decision;
   checkBound(rc, obj);
   admitNodeWrite(rc, obj);
+  admitOwnerReferences(ctx, rc, obj);
   if (r.namespaced && rc.info.namespace) await requireNamespace(ctx, rc.info.namespace);
   defaultForCreate(obj);
   await admitCreate(ctx, obj, rc.info.namespace);

@@ -13,6 +13,7 @@ import { prepareForUpdate, readyToDelete } from '../strategy.js';
 import { admitNodeWrite, cachedObject, checkBound, checkObjectBody, fieldValidation, isDryRun, keyOf, readDecoded, refOf, send } from './common.js';
 import { applyPatchBody } from './patch-apply.js';
 import { serverSideApply } from './server-side-apply.js';
+import { admitOwnerReferences } from '../owner-references.js';
 
 function checkSubresource(rc: RequestContext): void {
   const sub = rc.info.subresource;
@@ -49,6 +50,7 @@ export async function writeUpdate(
     rc.warnings = [...decoded, ...admit(r, next, { operation: 'update', old: current, subresource: rc.info.subresource === 'status' ? 'status' : undefined }, fv)];
     checkBound(rc, next);
     admitNodeWrite(rc, next, current);
+    admitOwnerReferences(ctx, rc, next, current);
     return next;
   };
   if (isDryRun(rc)) {

@@ -1,4 +1,5 @@
-// skiff delete: by names, TYPE/NAME, -f, -l or --all; --grace-period, --now, --force; and,
+// skiff delete: by names, TYPE/NAME, -f, -l or --all; --grace-period, --now, --force;
+// --cascade=background|foreground|orphan (the DELETE's propagationPolicy); and,
 // as kubectl does, it waits until each object is really gone (a running pod stays until
 // its kubelet has stopped the containers) unless --wait=false.
 import { Command } from 'commander';
@@ -22,6 +23,7 @@ interface DeleteFlags extends FilenameFlags {
   wait?: boolean | string;
   timeout?: string;
   ignoreNotFound?: boolean;
+  cascade?: string;
 }
 
 interface Victim {
@@ -36,6 +38,15 @@ function gracePeriod(flags: DeleteFlags): number | undefined {
   const g = Number(flags.gracePeriod ?? '-1');
   if (!Number.isInteger(g)) throw new CliError(`invalid --grace-period "${flags.gracePeriod}": a whole number of seconds`);
   return g >= 0 ? g : undefined;
+}
+
+/** kubectl's --cascade: the propagationPolicy of every DELETE (the old true/false too). */
+function propagationPolicy(flags: DeleteFlags): 'Background' | 'Foreground' | 'Orphan' {
+  const c = flags.cascade ?? 'background';
+  if (c === 'background' || c === 'true') return 'Background';
+  if (c === 'foreground') return 'Foreground';
+  if (c === 'orphan' || c === 'false') return 'Orphan';
+  throw new CliError(`invalid cascade value (${c}). Must be "background", "foreground", or "orphan".`);
 }
 
 async function victimsOf(args: string[], flags: DeleteFlags, ctx: CliContext): Promise<Victim[]> {
@@ -80,6 +91,7 @@ async function waitGone(rest: RestClient, v: Victim, uid: string | undefined, de
 
 export async function deleteAction(args: string[], flags: DeleteFlags, ctx: CliContext, io: Io): Promise<void> {
   const grace = gracePeriod(flags);
+  const policy = propagationPolicy(flags);
   if (flags.force) io.stderr.write('Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n');
   const victims = await victimsOf(args, flags, ctx);
   if (victims.length === 0) {
@@ -91,7 +103,7 @@ export async function deleteAction(args: string[], flags: DeleteFlags, ctx: CliC
   const pending: Promise<void>[] = [];
   for (const v of victims) {
     try {
-      const res = await ctx.rest.resource(v.info).delete(v.name, { namespace: v.namespace, gracePeriodSeconds: grace });
+      const res = await ctx.rest.resource(v.info).delete(v.name, { namespace: v.namespace, gracePeriodSeconds: grace, propagationPolicy: policy });
       io.stdout.write(`${v.info.singular} "${v.name}" ${flags.force ? 'force deleted' : 'deleted'}\n`);
       const uid = (res as KubeObject).metadata?.uid ?? (res as { details?: { uid?: string } }).details?.uid;
       if (flags.wait !== false && flags.wait !== 'false') pending.push(waitGone(ctx.rest, v, uid, deadline).catch((err: unknown) => reportError(err, io)));
@@ -116,7 +128,8 @@ export function deleteCommand(): Command {
     .option('--force', 'remove the object at once, without waiting for the containers to stop')
     .option('--wait [bool]', 'wait for the objects to be gone (--wait=false returns once the deletion is accepted)', true)
     .option('--timeout <duration>', 'how long to wait (0: no limit)', '0')
-    .option('--ignore-not-found', 'treat "not found" as success');
+    .option('--ignore-not-found', 'treat "not found" as success')
+    .option('--cascade <strategy>', 'what becomes of the dependents: background (deleted after), foreground (deleted first) or orphan (kept)', 'background');
   withConnectionFlags(cmd);
   return cmd.action(async (args: string[], flags: DeleteFlags) => runVerb(flags, (ctx, io) => deleteAction(args, flags, ctx, io)));
 }

@@ -125,9 +125,9 @@ describe('skiff apply', () => {
     });
 
     it('an unknown kind', async () => {
-      const file = await writeManifest(c, 'kind.yaml', `${pod('kind-ok')}---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n`);
+      const file = await writeManifest(c, 'kind.yaml', `${pod('kind-ok')}---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\n`);
       const r = await c.skiff(['apply', '-f', file]);
-      expect(r).toMatchObject({ code: 1, stdout: '', stderr: `error: ${file}:12:1: no matches for kind "Deployment" in version "apps/v1"\n` });
+      expect(r).toMatchObject({ code: 1, stdout: '', stderr: `error: ${file}:12:1: no matches for kind "StatefulSet" in version "apps/v1"\n` });
       expect(await exists('kind-ok')).toBe(false);
     });
 

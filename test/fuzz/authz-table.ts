@@ -2,11 +2,11 @@
 // on by default since 1.32) with the NodeRestriction admission plugin, and the bootstrap
 // ClusterRoles system:kube-scheduler and system:kube-controller-manager, cut down to the kinds
 // skiff serves. skiff's controller-manager is one user doing the work of the controllers it
-// runs, so it also gets the role of each of them (today: system:controller:node-controller and
-// system:controller:service-account-controller).
+// runs, so it also gets the role of each of them (today: system:controller:node-controller,
+// system:controller:service-account-controller and system:controller:generic-garbage-collector).
 // Anything the table does not name is admin only (group system:masters). Where skiff's
 // authorizer (apiserver/auth/authorize.ts) differs, this table is right and skiff is reported.
-import type { ResourceInfo } from '../../api/resources.js';
+import { RESOURCES, type ResourceInfo } from '../../api/resources.js';
 import type { Identity } from './runner.js';
 
 export const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] as const;
@@ -73,6 +73,9 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     // system:controller:service-account-controller: creates `default` in each namespace
     // (listing and watching namespaces and serviceaccounts is the rule for every resource above)
     { verbs: ['create'], resources: ['serviceaccounts'] },
+    // system:controller:generic-garbage-collector: get, patch, update and delete of every kind's
+    // objects (Kubernetes grants `*`; skiff leaves the subresources out), list and watch above
+    { verbs: ['get', 'update', 'patch', 'delete'], resources: RESOURCES.map((r) => r.plural), group: '*' },
     // system:controller:replicaset-, deployment-, daemon-set-, job- and cronjob-controller
     { verbs: [...READ, 'create', 'update', 'patch', 'delete'], resources: ['deployments', 'replicasets', 'daemonsets', 'controllerrevisions'], group: 'apps' },
     { verbs: [...READ, 'create', 'update', 'patch', 'delete'], resources: ['jobs', 'cronjobs'], group: 'batch' },

@@ -66,6 +66,7 @@ const POLICIES = ['Orphan', 'Background', 'Foreground'];
 const deleteBody = fc.constantFrom<unknown>(
   undefined, {}, { dryRun: ['All'] }, { dryRun: 'All' }, { dryRun: ['garbage'] }, { dryRun: [7] }, { gracePeriodSeconds: 'x' }, { gracePeriodSeconds: new Raw('1e300') },
   { gracePeriodSeconds: -1 }, { gracePeriodSeconds: new Raw('9223372036854775808') }, { propagationPolicy: 7 }, { propagationPolicy: 'garbage' }, { propagationPolicy: 'Background' },
+  { propagationPolicy: 'Foreground' }, { propagationPolicy: 'Orphan' }, { orphanDependents: true }, { propagationPolicy: 'Orphan', orphanDependents: false },
   { preconditions: 'x' }, { preconditions: { uid: 7 } }, { preconditions: { uid: 'not-the-uid' } }, { orphanDependents: 'yes' }, [1], 'not json', { kind: 'DeleteOptions', apiVersion: 'v1' },
 );
 
