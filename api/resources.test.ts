@@ -7,7 +7,9 @@ describe('resource table', () => {
     expect(findResource('Pod')?.plural).toBe('pods');
     expect(findResource('nodes')?.kind).toBe('Node');
     expect(findResource('lease')?.group).toBe('coordination.k8s.io');
-    expect(findResource('deployments')).toBeUndefined();
+    expect(findResource('deploy')?.group).toBe('apps');
+    expect(findResource('cj')?.kind).toBe('CronJob');
+    expect(findResource('statefulsets')).toBeUndefined();
   });
 
   it('builds Kubernetes REST paths', () => {

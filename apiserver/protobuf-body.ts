@@ -34,6 +34,8 @@ const OBJECT_META: Message = {
   fields: {
     1: ['name', 'string'], 2: ['generateName', 'string'], 3: ['namespace', 'string'], 4: ['selfLink', 'string'], 5: ['uid', 'string'], 6: ['resourceVersion', 'string'],
     7: ['generation', 'int'], 8: ['creationTimestamp', 'time'], 11: ['labels', 'map-string'], 12: ['annotations', 'map-string'], 14: ['finalizers', 'strings'],
+    // kubectl create job --from=cronjob/x names the CronJob as its owner.
+    13: ['ownerReferences', { list: { name: 'OwnerReference', fields: { 1: ['kind', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'], 5: ['apiVersion', 'string'], 6: ['controller', 'bool'], 7: ['blockOwnerDeletion', 'bool'] } } }],
   },
 };
 /** The kinds decoded, by apiVersion/kind. */

@@ -47,6 +47,8 @@ const POD_SPEC = msg('PodSpec', {
   11: ['hostNetwork', 'flag'],
   12: ['hostPID', 'flag'],
   13: ['hostIPC', 'flag'],
+  // A template copied from a stored object (create job --from=cronjob/x) carries the defaulted, empty securityContext.
+  14: ['securityContext', msg('PodSecurityContext', {})],
   16: ['hostname', 'string'],
   17: ['subdomain', 'string'],
   19: ['schedulerName', 'string'],
@@ -72,7 +74,18 @@ export function workloadMessages(objectMeta: Message): Record<string, Message> {
     9: ['completionMode', 'string'],
     10: ['suspend', 'bool'],
   });
-  const jobStatus = msg('JobStatus', { 1: ['conditions', { list: msg('JobCondition', CONDITION_FIELDS) }], 4: ['active', 'int'], 5: ['succeeded', 'int'], 6: ['failed', 'int'] });
+  const jobStatus = msg('JobStatus', {
+    1: ['conditions', { list: msg('JobCondition', CONDITION_FIELDS) }],
+    2: ['startTime', 'time'],
+    3: ['completionTime', 'time'],
+    4: ['active', 'int'],
+    5: ['succeeded', 'int'],
+    6: ['failed', 'int'],
+    7: ['completedIndexes', 'string'],
+    9: ['ready', 'int?'],
+    10: ['failedIndexes', 'string'],
+    11: ['terminating', 'int?'],
+  });
   return {
     'apps/v1/Deployment': msg('Deployment', {
       1: ['metadata', objectMeta],

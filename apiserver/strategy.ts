@@ -39,7 +39,8 @@ export function prepareForCreate(r: ResourceInfo, obj: KubeObject, now?: Date): 
   const o = obj as AnyObject;
   // Destructuring rather than `delete`, which would turn the copy into a slow dictionary.
   const { resourceVersion: _rv, deletionTimestamp: _dt, deletionGracePeriodSeconds: _dg, ...meta } = o.metadata as ObjectMeta;
-  meta.uid = randomUUID();
+  // A kind that set the uid in its own create preparation (a Job) keeps it; any other uid a client sent is replaced.
+  if (!(kindDefinition(r.kind)?.strategy?.assignsUid && meta.uid)) meta.uid = randomUUID();
   meta.creationTimestamp = timestamp(now);
   meta.generation = 1;
   if (!r.namespaced) delete meta.namespace;

@@ -17,7 +17,7 @@ describe('parseResourceArgs', () => {
     expect(simple(args)).toEqual(want);
   });
 
-  it.each([[[]], [['deployments']], [['pods,nodes', 'x']], [['pods', 'pod/x']]])('refuses %j', (args) => {
+  it.each([[[]], [['statefulsets']], [['pods,nodes', 'x']], [['pods', 'pod/x']]])('refuses %j', (args) => {
     expect(() => parseResourceArgs(args)).toThrow(CliError);
   });
 

@@ -5,9 +5,11 @@ import type { JsonSchema } from '../schemas/json-schema.js';
 import type { KubeObject } from '../types/meta.js';
 import { configMapKind } from './configmap.js';
 import { controllerRevisionKind } from './controllerrevision.js';
+import { cronJobKind } from './cronjob.js';
 import { daemonSetKind } from './daemonset.js';
 import { deploymentKind } from './deployment.js';
 import { eventKind } from './event.js';
+import { jobKind } from './job.js';
 import type { KindDefinition } from './kind.js';
 import { leaseKind } from './lease.js';
 import { namespaceKind } from './namespace.js';
@@ -22,7 +24,7 @@ export { DEFAULT_COLUMNS } from './kind.js';
 
 /** In discovery's order. */
 export const KINDS: readonly KindDefinition[] = [namespaceKind, nodeKind, podKind, eventKind, configMapKind, secretKind, serviceAccountKind,
-  controllerRevisionKind, daemonSetKind, deploymentKind, replicaSetKind, leaseKind];
+  controllerRevisionKind, daemonSetKind, deploymentKind, replicaSetKind, cronJobKind, jobKind, leaseKind];
 
 const BY_KIND = new Map(KINDS.map((k) => [k.resource.kind, k]));
 

@@ -39,6 +39,11 @@ export interface KindStrategy<T> {
    * the DeleteOptions'. Without this hook an object goes at once (or waits on its finalizers).
    */
   gracePeriodSeconds?(obj: T, requested: number | undefined): number;
+  /**
+   * prepareForCreate sets metadata.uid itself (a Job's generated selector names it, and
+   * validation checks it), and the server keeps that uid; otherwise the server makes one.
+   */
+  assignsUid?: boolean;
   /** What moves metadata.generation on update besides a change of the spec (a Deployment's annotations). */
   generationChanged?(obj: T, old: T): boolean;
 }

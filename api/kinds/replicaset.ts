@@ -40,6 +40,8 @@ export const replicaSetKind = defineKind<ReplicaSet>({
       rs.status = { replicas: 0 };
     },
   },
+  // ReplicaSetToSelectableFields.
+  selectableFields: (rs) => ({ 'status.replicas': String(rs.status?.replicas ?? 0) }),
   scale: {
     specReplicas: (rs) => rs.spec.replicas ?? 1,
     setSpecReplicas: (rs, n) => {

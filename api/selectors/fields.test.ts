@@ -44,7 +44,7 @@ describe('parseFieldSelector errors', () => {
     ['nodeName', 'pods', "invalid selector: 'nodeName'; can't understand 'nodeName'"],
     ['=x', undefined, "invalid selector: '=x'; can't understand '=x'"],
     ['a=b\\c', undefined, "invalid field selector: 'a=b\\c'; invalid escape sequence"],
-    ['metadata.name=x', 'deployments', 'field selectors are not supported for deployments'],
+    ['metadata.name=x', 'statefulsets', 'field selectors are not supported for statefulsets'],
   ];
   it.each(bad)('%j on %s', (sel, kind, message) => {
     let caught: unknown;
@@ -83,6 +83,9 @@ describe('field selector details', () => {
     expect(supportedFields('Lease')).toEqual(['metadata.name', 'metadata.namespace']);
     expect(supportedFields('po')).toContain('status.nominatedNodeName');
     expect(supportedFields('events')).toContain('involvedObject.uid');
+    expect(supportedFields('rs')).toEqual(['metadata.name', 'metadata.namespace', 'status.replicas']);
+    expect(supportedFields('jobs')).toEqual(['metadata.name', 'metadata.namespace', 'status.successful']);
+    expect(supportedFields('deployments')).toEqual(['metadata.name', 'metadata.namespace']);
   });
 
   it('reads event fields', () => {

@@ -52,7 +52,7 @@ const cases: [string, unknown, [string, string][]][] = [
   ['lease negative transitions', lease({ leaseTransitions: -1 }), [['spec.leaseTransitions', 'FieldValueInvalid']]],
   ['lease bad renewTime', lease({ renewTime: 'now' }), [['spec.renewTime', 'FieldValueInvalid']]],
   ['lease holder of wrong type', lease({ holderIdentity: 5 }), [['spec.holderIdentity', 'FieldValueTypeInvalid']]],
-  ['unknown kind', { kind: 'Deployment', metadata: { name: 'x' } }, [['kind', 'FieldValueNotSupported']]],
+  ['unknown kind', { kind: 'StatefulSet', metadata: { name: 'x' } }, [['kind', 'FieldValueNotSupported']]],
 ];
 
 describe('validateObject for nodes, namespaces, events, leases', () => {

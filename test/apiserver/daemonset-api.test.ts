@@ -3,33 +3,17 @@
 // validation with field paths (exactly one of maxUnavailable and maxSurge non-zero, the
 // template's restart policy and deadline), a revision's data immutable, and the Tables
 // kubectl prints (NODE SELECTOR; CONTROLLER as kind.group/name).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
-import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
-import { client, type Client } from './http.js';
+import { describe, expect, it } from 'vitest';
+import { namespacedApi } from './namespaced-api.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- bodies and replies are read freely here
 type Json = any;
 
-let etcd: EtcdFixture;
-let api: ApiServerFixture;
-let admin: Client;
-const ns = `ds-${process.pid}`;
+const cluster = namespacedApi('ds');
+const ns = cluster.ns;
 const daemonsets = `/apis/apps/v1/namespaces/${ns}/daemonsets`;
 const revisions = `/apis/apps/v1/namespaces/${ns}/controllerrevisions`;
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
-
-beforeAll(async () => {
-  etcd = await startEtcd();
-  api = await startApiServer({ etcd, inProcess: true });
-  admin = client(api.url, api.adminToken);
-  expect((await admin.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).status).toBe(201);
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  await etcd?.stop();
-});
 
 function daemonSet(name: string, patch: (spec: Json) => void = () => {}): Json {
   const spec: Json = {
@@ -42,12 +26,12 @@ function daemonSet(name: string, patch: (spec: Json) => void = () => {}): Json {
 
 describe('DaemonSet and ControllerRevision API', () => {
   it("stores a DaemonSet with Kubernetes' defaults and prints DESIRED ... NODE SELECTOR AGE", async () => {
-    const r = await admin.post<Json>(daemonsets, daemonSet('agent'));
+    const r = await cluster.admin.post<Json>(daemonsets, daemonSet('agent'));
     expect(r.status, r.text).toBe(201);
     expect(r.body.spec).toMatchObject({ updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } }, revisionHistoryLimit: 10 });
     expect(r.body.spec.template.spec.restartPolicy).toBe('Always');
     expect(r.body.status).toEqual({ currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 });
-    const table = (await admin.get<Json>(`${daemonsets}/agent`, { accept: TABLE })).body;
+    const table = (await cluster.admin.get<Json>(`${daemonsets}/agent`, { accept: TABLE })).body;
     expect(table.columnDefinitions.map((c: Json) => c.name)).toEqual(['Name', 'Desired', 'Current', 'Ready', 'Up-to-date', 'Available', 'Node Selector', 'Age', 'Containers', 'Images', 'Selector']);
     expect(table.rows[0].cells.slice(0, 7)).toEqual(['agent', 0, 0, 0, 0, 0, 'disk=ssd,role=edge']);
     expect(table.rows[0].cells.slice(8)).toEqual(['agent', 'busybox', 'app=agent']);
@@ -61,23 +45,23 @@ describe('DaemonSet and ControllerRevision API', () => {
     ['an empty selector', (s: Json) => (s.selector = {}), 'spec.selector', 'empty selector is invalid for daemonset'],
     ['a selector expression without values', (s: Json) => (s.selector.matchExpressions = [{ key: 'app', operator: 'In' }]), 'spec.selector.matchExpressions[0].values', "must be specified when `operator` is 'In' or 'NotIn'"],
   ])('refuses %s with 422 and the field path', async (_what, mutate, field, message) => {
-    const r = await admin.post<Json>(daemonsets, daemonSet(`bad-${Math.random().toString(36).slice(2, 8)}`, mutate));
+    const r = await cluster.admin.post<Json>(daemonsets, daemonSet(`bad-${Math.random().toString(36).slice(2, 8)}`, mutate));
     expect(r.status, r.text).toBe(422);
     expect(r.body.details.causes).toContainEqual(expect.objectContaining({ field, message: expect.stringContaining(message) }));
   });
 
   it('keeps a revision immutable in its data and names its controller', async () => {
-    const ds = (await admin.get<Json>(`${daemonsets}/agent`)).body;
+    const ds = (await cluster.admin.get<Json>(`${daemonsets}/agent`)).body;
     const owner = { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: ds.metadata.uid, controller: true };
-    const made = await admin.post<Json>(revisions, { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: 'agent-1', ownerReferences: [owner] }, data: { spec: { template: {} } }, revision: 1 });
+    const made = await cluster.admin.post<Json>(revisions, { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: 'agent-1', ownerReferences: [owner] }, data: { spec: { template: {} } }, revision: 1 });
     expect(made.status, made.text).toBe(201);
-    const table = (await admin.get<Json>(`${revisions}/agent-1`, { accept: TABLE })).body;
+    const table = (await cluster.admin.get<Json>(`${revisions}/agent-1`, { accept: TABLE })).body;
     expect(table.rows[0].cells.slice(0, 3)).toEqual(['agent-1', 'daemonset.apps/agent', 1]);
-    const changed = await admin.patch<Json>(`${revisions}/agent-1`, { data: { spec: { template: { x: 1 } } } });
+    const changed = await cluster.admin.patch<Json>(`${revisions}/agent-1`, { data: { spec: { template: { x: 1 } } } });
     expect(changed.status).toBe(422);
     expect(changed.body.details.causes).toContainEqual(expect.objectContaining({ field: 'data', message: expect.stringContaining('field is immutable') }));
-    expect((await admin.patch<Json>(`${revisions}/agent-1`, { revision: 2 })).status).toBe(200);
-    const noData = await admin.post<Json>(revisions, { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: 'empty' }, revision: 1 });
+    expect((await cluster.admin.patch<Json>(`${revisions}/agent-1`, { revision: 2 })).status).toBe(200);
+    const noData = await cluster.admin.post<Json>(revisions, { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: 'empty' }, revision: 1 });
     expect(noData.status).toBe(422);
     expect(noData.body.details.causes).toContainEqual(expect.objectContaining({ field: 'data', message: 'Required value: data is mandatory' }));
   });

@@ -3,32 +3,16 @@
 // validation with field paths, status written only through /status, generation moving on
 // spec and annotation changes, and /scale (an autoscaling/v1 Scale) read and written with
 // GET, PUT and PATCH, a resourceVersion in it a precondition.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
-import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
-import { client, type Client } from './http.js';
+import { describe, expect, it } from 'vitest';
+import { namespacedApi } from './namespaced-api.js';
 
-let etcd: EtcdFixture;
-let api: ApiServerFixture;
-let admin: Client;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- bodies and replies are read freely here
 type Json = any;
 
-const ns = `workload-${process.pid}`;
+const cluster = namespacedApi('workload');
+const ns = cluster.ns;
 const deployments = `/apis/apps/v1/namespaces/${ns}/deployments`;
 const replicasets = `/apis/apps/v1/namespaces/${ns}/replicasets`;
-
-beforeAll(async () => {
-  etcd = await startEtcd();
-  api = await startApiServer({ etcd, inProcess: true });
-  admin = client(api.url, api.adminToken);
-  expect((await admin.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })).status).toBe(201);
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  await etcd?.stop();
-});
 
 function deployment(name: string, patch: (spec: Record<string, Json>) => void = () => {}): Record<string, unknown> {
   const spec: Record<string, Json> = {
@@ -42,7 +26,7 @@ function deployment(name: string, patch: (spec: Record<string, Json>) => void = 
 describe('Deployment and ReplicaSet API', () => {
   it("stores a Deployment with Kubernetes' defaults and an empty status, whatever status was sent", async () => {
     const body = { ...deployment('defaults'), status: { replicas: 7 } };
-    const r = await admin.post<Json>(deployments, body);
+    const r = await cluster.admin.post<Json>(deployments, body);
     expect(r.status, r.text).toBe(201);
     expect(r.body.spec).toMatchObject({
       replicas: 1,
@@ -58,7 +42,7 @@ describe('Deployment and ReplicaSet API', () => {
     expect(pod.priority).toBeUndefined();
     expect(r.body.status).toEqual({});
     expect(r.body.metadata.generation).toBe(1);
-    const rs = await admin.post<Json>(replicasets, { ...deployment('rs-defaults'), kind: 'ReplicaSet' });
+    const rs = await cluster.admin.post<Json>(replicasets, { ...deployment('rs-defaults'), kind: 'ReplicaSet' });
     expect(rs.status, rs.text).toBe(201);
     expect(rs.body.spec.replicas).toBe(1);
     expect(rs.body.status).toEqual({ replicas: 0 });
@@ -77,63 +61,63 @@ describe('Deployment and ReplicaSet API', () => {
     ['rollingUpdate with Recreate', (s: Json) => (s.strategy = { type: 'Recreate', rollingUpdate: {} }), 'spec.strategy.rollingUpdate', "may not be specified when strategy `type` is 'Recreate'"],
     ['a progress deadline not above minReadySeconds', (s: Json) => Object.assign(s, { minReadySeconds: 10, progressDeadlineSeconds: 10 }), 'spec.progressDeadlineSeconds', 'must be greater than minReadySeconds'],
   ])('refuses %s with 422 and the field path', async (_what, mutate, field, message) => {
-    const r = await admin.post<Json>(deployments, deployment(`bad-${Math.random().toString(36).slice(2, 8)}`, mutate));
+    const r = await cluster.admin.post<Json>(deployments, deployment(`bad-${Math.random().toString(36).slice(2, 8)}`, mutate));
     expect(r.status, r.text).toBe(422);
     expect(r.body.details.causes).toContainEqual(expect.objectContaining({ field, message: expect.stringContaining(message) }));
   });
 
   it('keeps the selector immutable, status writable only through /status, and moves generation on spec and annotation changes', async () => {
-    const d = (await admin.post<Json>(deployments, deployment('lifecycle'))).body;
+    const d = (await cluster.admin.post<Json>(deployments, deployment('lifecycle'))).body;
     const path = `${deployments}/lifecycle`;
-    const moved = await admin.put<Json>(path, { ...d, spec: { ...d.spec, selector: { matchLabels: { app: 'lifecycle', tier: 'x' } } } });
+    const moved = await cluster.admin.put<Json>(path, { ...d, spec: { ...d.spec, selector: { matchLabels: { app: 'lifecycle', tier: 'x' } } } });
     expect(moved.status).toBe(422);
     expect(moved.body.details.causes).toContainEqual(expect.objectContaining({ field: 'spec.selector', message: expect.stringContaining('field is immutable') }));
-    const viaMain = await admin.patch<Json>(path, { status: { replicas: 3 }, metadata: { annotations: { note: 'a' } } });
+    const viaMain = await cluster.admin.patch<Json>(path, { status: { replicas: 3 }, metadata: { annotations: { note: 'a' } } });
     expect(viaMain.body.status).toEqual({});
     expect(viaMain.body.metadata.generation).toBe(2);
-    const viaStatus = await admin.patch<Json>(`${path}/status`, { status: { replicas: 3, updatedReplicas: 3, readyReplicas: 2, availableReplicas: 2, observedGeneration: 2 } });
+    const viaStatus = await cluster.admin.patch<Json>(`${path}/status`, { status: { replicas: 3, updatedReplicas: 3, readyReplicas: 2, availableReplicas: 2, observedGeneration: 2 } });
     expect(viaStatus.status, viaStatus.text).toBe(200);
     expect(viaStatus.body.status.readyReplicas).toBe(2);
     expect(viaStatus.body.metadata.generation).toBe(2);
-    const badStatus = await admin.patch<Json>(`${path}/status`, { status: { availableReplicas: 5 } });
+    const badStatus = await cluster.admin.patch<Json>(`${path}/status`, { status: { availableReplicas: 5 } });
     expect(badStatus.status).toBe(422);
     expect(badStatus.body.details.causes).toContainEqual(expect.objectContaining({ field: 'status.availableReplicas', message: expect.stringContaining('cannot be greater than status.replicas') }));
-    const paused = await admin.patch<Json>(path, { spec: { paused: true } });
+    const paused = await cluster.admin.patch<Json>(path, { spec: { paused: true } });
     expect(paused.body.metadata.generation).toBe(3);
   });
 
   it('serves /scale as an autoscaling/v1 Scale: GET, PUT and PATCH write spec.replicas, a stale resourceVersion is 409', async () => {
-    await admin.post(deployments, deployment('scaled', (s) => (s.replicas = 3)));
+    await cluster.admin.post(deployments, deployment('scaled', (s) => (s.replicas = 3)));
     const path = `${deployments}/scaled/scale`;
-    const got = await admin.get<Json>(path);
+    const got = await cluster.admin.get<Json>(path);
     expect(got.status, got.text).toBe(200);
     expect(got.body).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', metadata: { name: 'scaled', namespace: ns }, spec: { replicas: 3 }, status: { replicas: 0, selector: 'app=scaled' } });
-    const patched = await admin.patch<Json>(path, { spec: { replicas: 5 } });
+    const patched = await cluster.admin.patch<Json>(path, { spec: { replicas: 5 } });
     expect(patched.status, patched.text).toBe(200);
     expect(patched.body.spec.replicas).toBe(5);
-    const d = (await admin.get<Json>(`${deployments}/scaled`)).body;
+    const d = (await cluster.admin.get<Json>(`${deployments}/scaled`)).body;
     expect(d.spec.replicas).toBe(5);
     expect(d.metadata.generation).toBe(2);
-    const put = await admin.put<Json>(path, { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'scaled', resourceVersion: d.metadata.resourceVersion }, spec: { replicas: 2 } });
+    const put = await cluster.admin.put<Json>(path, { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'scaled', resourceVersion: d.metadata.resourceVersion }, spec: { replicas: 2 } });
     expect(put.status, put.text).toBe(200);
     expect(put.body.spec.replicas).toBe(2);
-    const stale = await admin.put<Json>(path, { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'scaled', resourceVersion: d.metadata.resourceVersion }, spec: { replicas: 9 } });
+    const stale = await cluster.admin.put<Json>(path, { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'scaled', resourceVersion: d.metadata.resourceVersion }, spec: { replicas: 9 } });
     expect(stale.status).toBe(409);
-    const negative = await admin.patch<Json>(path, { spec: { replicas: -1 } });
+    const negative = await cluster.admin.patch<Json>(path, { spec: { replicas: -1 } });
     expect(negative.status).toBe(422);
     expect(negative.body.details.causes).toContainEqual(expect.objectContaining({ field: 'spec.replicas' }));
-    expect((await admin.get<Json>(`${deployments}/scaled`)).body.spec.replicas).toBe(2);
-    expect((await admin.get<Json>(`${deployments}/missing/scale`)).status).toBe(404);
-    expect((await admin.post<Json>(path, {})).status).toBe(405);
+    expect((await cluster.admin.get<Json>(`${deployments}/scaled`)).body.spec.replicas).toBe(2);
+    expect((await cluster.admin.get<Json>(`${deployments}/missing/scale`)).status).toBe(404);
+    expect((await cluster.admin.post<Json>(path, {})).status).toBe(405);
   });
 
   it('lists scale and status in discovery with the Scale group, and the ReplicaSet /scale too', async () => {
-    const list = await admin.get<Json>('/apis/apps/v1');
+    const list = await cluster.admin.get<Json>('/apis/apps/v1');
     expect(list.body.resources).toContainEqual({ name: 'deployments/scale', singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
     expect(list.body.resources).toContainEqual(expect.objectContaining({ name: 'replicasets/status', kind: 'ReplicaSet' }));
-    await admin.post(replicasets, { ...deployment('rs-scaled'), kind: 'ReplicaSet' });
-    const scaled = await admin.patch<Json>(`${replicasets}/rs-scaled/scale`, { spec: { replicas: 4 } });
+    await cluster.admin.post(replicasets, { ...deployment('rs-scaled'), kind: 'ReplicaSet' });
+    const scaled = await cluster.admin.patch<Json>(`${replicasets}/rs-scaled/scale`, { spec: { replicas: 4 } });
     expect(scaled.status, scaled.text).toBe(200);
-    expect((await admin.get<Json>(`${replicasets}/rs-scaled`)).body.spec.replicas).toBe(4);
+    expect((await cluster.admin.get<Json>(`${replicasets}/rs-scaled`)).body.spec.replicas).toBe(4);
   });
 });

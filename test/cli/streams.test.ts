@@ -232,11 +232,12 @@ describe('skiff port-forward', () => {
     }
   }, 60_000);
 
-  it('svc/NAME and deploy/NAME say the kind is not served yet', async () => {
+  it('svc/NAME says the kind is not served yet; deploy/NAME looks the Deployment up', async () => {
     const svc = await outputsOf(startSkiff(['port-forward', '-n', c.ns, 'svc/web', '8080'], { env }));
     expect(svc.code).toBe(1);
     expect(svc.err).toContain('services are not served by this API server yet');
     const deploy = await outputsOf(startSkiff(['port-forward', '-n', c.ns, 'deploy/web', '8080'], { env }));
-    expect(deploy.err).toContain('deployments are not served by this API server yet');
+    expect(deploy.code).toBe(1);
+    expect(deploy.err).toContain('"web" not found');
   });
 });

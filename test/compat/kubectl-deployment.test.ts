@@ -2,20 +2,12 @@
 // controller runs: these are the API's answers): create deployment (a protobuf body), get
 // deploy's columns, scale through /scale, set image, rollout pause/resume, apply of a
 // manifest, explain, and bad manifests refused with the field path.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveKubectl, KUBECTL, startKubectlCluster, type KubectlCluster } from './kubectl-harness.js';
+import { describe, expect, it } from 'vitest';
+import { kubectl133Suite } from './kubectl-133.js';
+import { haveKubectl, KUBECTL } from './kubectl-harness.js';
 
 if (!haveKubectl) console.warn(`kubectl not found at ${KUBECTL}: skipping the kubectl Deployment suite (test/compat/kubectl-deployment.test.ts)`);
 
-let cluster: KubectlCluster;
-
-const run = (args: string[], stdin?: string) => cluster.kubectl(args, { version: '1.33', stdin });
-async function ok(...args: string[]): Promise<string> {
-  const r = await run(args);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-const jsonpath = (what: string, path: string) => ok('get', what, '-o', `jsonpath=${path}`);
 
 function manifest(name: string, opts: { labels?: string; restartPolicy?: string; image?: string } = {}): string {
   return `apiVersion: apps/v1
@@ -40,13 +32,7 @@ spec:
 }
 
 describe.skipIf(!haveKubectl)('kubectl 1.33 and Deployments', () => {
-  beforeAll(async () => {
-    cluster = await startKubectlCluster();
-  }, 60_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const { run, ok, jsonpath } = kubectl133Suite();
 
   it('create deployment, get deploy (NAME READY UP-TO-DATE AVAILABLE AGE, wide adds CONTAINERS IMAGES SELECTOR)', async () => {
     expect(await ok('create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=3')).toBe('deployment.apps/web created\n');
@@ -57,6 +43,14 @@ describe.skipIf(!haveKubectl)('kubectl 1.33 and Deployments', () => {
     expect(wide[0]).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR\s*$/);
     expect(wide[1]).toMatch(/\s+nginx\s+nginx:1\.27\s+app=web\s*$/);
     expect(await jsonpath('deploy/web', '{.spec.strategy.rollingUpdate.maxSurge} {.spec.revisionHistoryLimit} {.spec.progressDeadlineSeconds}')).toBe('25% 10 600');
+  });
+
+  it('get all lists the Deployment (category all); describe prints its strategy', async () => {
+    expect(await ok('get', 'all')).toMatch(/^deployment\.apps\/web\s+0\/3\s+0\s+0\s+\d+s\s*$/m);
+    const described = await ok('describe', 'deployment', 'web');
+    expect(described).toMatch(/^Selector:\s+app=web$/m);
+    expect(described).toMatch(/^StrategyType:\s+RollingUpdate$/m);
+    expect(described).toMatch(/^RollingUpdateStrategy:\s+25% max unavailable, 25% max surge$/m);
   });
 
   it('scale deployment writes spec.replicas through /scale; set image changes the template; rollout pause and resume patch spec.paused', async () => {

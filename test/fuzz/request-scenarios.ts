@@ -3,11 +3,11 @@
 import http from 'node:http';
 import fc from 'fast-check';
 import type { ResourceInfo } from '../../api/resources.js';
-import { badInteger, fieldSelectorFor, ODD_CONTENT_TYPES, ODD_INTS, ODD_SEGMENTS, ODD_WORDS, objectContentType, oddString } from './hostile.js';
+import { badInteger, fieldSelectorFor, ODD_CONTENT_TYPES, ODD_INTS, ODD_NUMBERS, ODD_SEGMENTS, ODD_WORDS, objectContentType, oddString } from './hostile.js';
 import { checkReply, exchange, exchangeUnchangedOnError, FuzzFailure, type Expectation } from './invariants.js';
 import type { FuzzRequest } from './runner.js';
 import { adminReq, collectionPath, freshObject, objectPath, scenario, type FuzzEnv, type RunnableScenario } from './scenario.js';
-import { baseObject, KINDS, toJsonText } from './schema-gen.js';
+import { baseObject, KINDS, Raw, toJsonText } from './schema-gen.js';
 import { PATCH_TYPES } from './write-ops.js';
 
 const kindName = fc.constantFrom(...KINDS.map((k) => k.kind));
@@ -246,4 +246,37 @@ const contentTypes = scenario<ContentTypeCase>({
   },
 });
 
-export const REQUEST_SCENARIOS: RunnableScenario[] = [patches, listParams, continueTokens, paths, subresources, methods, contentTypes];
+type ScaleCase = { kind: string; method: 'PUT' | 'PATCH'; replicas: unknown };
+const SCALED_KINDS = KINDS.filter((k) => k.subresources.includes('scale')).map((k) => k.kind);
+
+const scale = scenario<ScaleCase>({
+  name: '/scale: a Scale body sets spec.replicas or is refused (422 for a negative count), never a server error',
+  arbitrary: fc.record({
+    kind: fc.constantFrom(...SCALED_KINDS),
+    method: fc.constantFrom('PUT' as const, 'PATCH' as const),
+    replicas: fc.oneof(fc.integer({ min: -3, max: 50 }), fc.constantFrom<unknown>(...ODD_NUMBERS, 'five', null, [3], { n: 1 })),
+  }),
+  examples: [{ kind: 'Deployment', method: 'PATCH', replicas: -1 }, { kind: 'ReplicaSet', method: 'PUT', replicas: new Raw('2147483648') }],
+  async run(env, c) {
+    const r = kindOf(c.kind);
+    const obj = await freshObject(env, r);
+    const path = objectPath(env, r, nameOf(obj), 'scale');
+    const spec = { replicas: c.replicas };
+    const req = c.method === 'PUT'
+      ? adminReq(env, 'PUT', path, { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: nameOf(obj) }, spec })
+      : adminReq(env, 'PATCH', path, { spec }, PATCH_TYPES['merge-patch']);
+    let exp: Expectation = { kind: 'any' };
+    if (typeof c.replicas === 'number' && c.replicas < 0) exp = { kind: 'code', code: 422, why: 'a negative replica count' };
+    else if (c.replicas instanceof Raw && badInteger(c.replicas.text)) exp = { kind: 'reject', why: 'replicas is no integer' };
+    else if (typeof c.replicas === 'string' || Array.isArray(c.replicas) || (typeof c.replicas === 'object' && c.replicas !== null && !(c.replicas instanceof Raw))) exp = { kind: 'reject', why: 'replicas is no integer' };
+    const reply = await exchangeUnchangedOnError(env.client, env.admin, req, exp);
+    if (reply.status !== 200) return;
+    // What the Scale answers is what the object now holds.
+    const answered = (reply.json as { spec?: { replicas?: number } }).spec?.replicas;
+    const stored = await env.client.send(adminReq(env, 'GET', objectPath(env, r, nameOf(obj))));
+    const held = (stored.json as { spec?: { replicas?: number } }).spec?.replicas;
+    if (held !== answered) throw new FuzzFailure(`the Scale answered replicas ${String(answered)} but the ${r.kind} holds ${String(held)}`, req, reply);
+  },
+});
+
+export const REQUEST_SCENARIOS: RunnableScenario[] = [patches, listParams, continueTokens, paths, subresources, methods, contentTypes, scale];
