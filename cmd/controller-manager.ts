@@ -11,6 +11,7 @@ import { RestClient } from '../client/rest.js';
 import { NodeLifecycleController } from '../controllers/node-lifecycle/controller.js';
 import { ServiceAccountController } from '../controllers/service-account/controller.js';
 import { ReplicaSetController } from '../controllers/replicaset/controller.js';
+import { JobController } from '../controllers/job/controller.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
 import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
@@ -19,6 +20,7 @@ export interface ControllerManagerFlags {
   nodeMonitorGracePeriod: string;
   nodeMonitorPeriod: string;
   concurrentReplicasetSyncs: number;
+  concurrentJobSyncs?: number;
 }
 
 /**
@@ -35,10 +37,11 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
   const serviceAccounts = new ServiceAccountController({ client, logger: log });
   const informers = new SharedInformers();
   const replicaSets = new ReplicaSetController({ client, informers, workers: o.concurrentReplicasetSyncs, logger: log });
-  await Promise.all([nodes.start(signal), serviceAccounts.start(signal), replicaSets.start(signal)]);
-  log.info('node lifecycle, service account and replica set controllers started');
+  const jobs = new JobController({ client, informers, workers: o.concurrentJobSyncs ?? 5, logger: log });
+  await Promise.all([nodes.start(signal), serviceAccounts.start(signal), replicaSets.start(signal), jobs.start(signal)]);
+  log.info('node lifecycle, service account, replica set and job controllers started');
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-  await Promise.all([nodes.stop(), serviceAccounts.stop(), replicaSets.stop()]);
+  await Promise.all([nodes.stop(), serviceAccounts.stop(), replicaSets.stop(), jobs.stop()]);
   await informers.stop();
 }
 
@@ -50,6 +53,7 @@ export function controllerManagerCommand(): Command {
     .option('--node-monitor-grace-period <d>', 'how long a node may be silent before it is Unknown', '40s')
     .option('--node-monitor-period <d>', 'how often nodes are checked', '5s')
     .option('--concurrent-replicaset-syncs <n>', 'ReplicaSets synced at once', (v) => Number.parseInt(v, 10), 5)
+    .option('--concurrent-job-syncs <n>', 'Jobs synced at once', (v) => Number.parseInt(v, 10), 5)
     .action(async (o: ControllerManagerFlags & { kubeconfig: string; leaderElect: boolean }) => {
       const log = createLogger('controller-manager');
       const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig }), { userAgent: 'skiff-controller-manager' });

@@ -55,7 +55,7 @@ export function podFromJobTemplate(job: Job, index?: number): Pod {
     pod.metadata.annotations = { ...pod.metadata.annotations, [COMPLETION_INDEX]: String(index) };
     pod.metadata.labels = { ...pod.metadata.labels, [COMPLETION_INDEX]: String(index) };
     pod.spec.hostname ??= `${name}-${index}`;
-    const env = { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX}']` } } };
+    const env = { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: `metadata.annotations['${COMPLETION_INDEX}']` } } };
     for (const c of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
       if (!(c.env ?? []).some((e) => e.name === env.name)) c.env = [...(c.env ?? []), structuredClone(env)];
     }

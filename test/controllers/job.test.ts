@@ -1,0 +1,148 @@
+// The Job controller for real: a real etcd and API server, hollow nodes (pods bound to them
+// finish Succeeded or Failed as their hollow-exit annotation says), the real scheduler in this
+// process, the controller with the controller-manager's own token, and the real kubectl 1.33.
+// The suite's own pod watch follows every pod of a Job, so "never more than parallelism
+// active" is checked on what the API server held, event by event.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Job, JobSpec } from '../../api/types/batch.js';
+import type { Pod } from '../../api/types/core.js';
+import { Informer, listWatch } from '../../client/informer.js';
+import { RestClient, type ResourceClient } from '../../client/rest.js';
+import { isPodActive } from '../../controllers/active-pods.js';
+import { JobController } from '../../controllers/job/controller.js';
+import { COMPLETION_INDEX } from '../../controllers/job/plan.js';
+import { Scheduler } from '../../scheduler/scheduler.js';
+import { startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
+import { eventually } from '../fixtures/eventually.js';
+import { HOLLOW_EXIT, startHollowNodes, type HollowNodes } from '../fixtures/hollow-nodes.js';
+
+const ns = 'default';
+
+function job(name: string, spec: Partial<JobSpec>, exit: 'Succeeded' | 'Failed'): Job {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: ns },
+    spec: {
+      ...spec,
+      template: {
+        metadata: { annotations: { [HOLLOW_EXIT]: exit } },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox' }] },
+      },
+    },
+  };
+}
+
+describe('Job controller', () => {
+  let cluster: KubectlCluster;
+  let manager: RestClient;
+  let scheduler: RestClient;
+  let jobs: ResourceClient<Job>;
+  let nodes: HollowNodes;
+  let controller: JobController;
+  let pods: Informer<Pod>;
+  /** Per job-name label: the most pods seen active at once, and every pod name seen. */
+  const maxActive = new Map<string, number>();
+  const seen = new Map<string, Set<string>>();
+  const schedulerStop = new AbortController();
+  let schedulerDone: Promise<void> | undefined;
+
+  const jobNamed = (name: string) => jobs.get(name, { namespace: ns });
+  const finished = (name: string, type: 'Complete' | 'Failed') =>
+    eventually(async () => {
+      const j = await jobNamed(name);
+      return j.status?.conditions?.some((c) => c.type === type && c.status === 'True') && j;
+    }, `Job ${name} ${type}`);
+
+  beforeAll(async () => {
+    cluster = await startKubectlCluster();
+    manager = new RestClient({ server: cluster.api.url, token: cluster.api.controllerManagerToken, namespace: ns });
+    scheduler = new RestClient({ server: cluster.api.url, token: cluster.api.schedulerToken, namespace: ns });
+    jobs = cluster.admin.resourceByName<Job>('jobs', 'batch');
+    nodes = await startHollowNodes({ client: cluster.admin, count: 2, leaseRenewMs: 60_000, finishDeletion: true });
+    const s = new Scheduler({ client: scheduler, identity: 'job-test' });
+    schedulerDone = s.run(schedulerStop.signal);
+    pods = new Informer(listWatch(cluster.admin.pods, { namespace: ns }));
+    const note = () => {
+      const byJob = new Map<string, number>();
+      for (const p of pods.list(ns)) {
+        const j = p.metadata.labels?.['batch.kubernetes.io/job-name'];
+        if (!j) continue;
+        if (!seen.has(j)) seen.set(j, new Set());
+        seen.get(j)?.add(p.metadata.name ?? '');
+        if (isPodActive(p)) byJob.set(j, (byJob.get(j) ?? 0) + 1);
+      }
+      for (const [j, count] of byJob) maxActive.set(j, Math.max(maxActive.get(j) ?? 0, count));
+    };
+    for (const ev of ['add', 'update', 'delete'] as const) pods.on(ev, note);
+    await pods.start();
+    controller = new JobController({ client: manager, workers: 5, backoffBaseMs: 200 });
+    await controller.start();
+  });
+  afterAll(async () => {
+    await controller?.stop();
+    schedulerStop.abort();
+    await schedulerDone;
+    await pods?.stop();
+    await nodes?.stop();
+    manager?.close();
+    scheduler?.close();
+    await cluster?.stop();
+  });
+
+  it('completes 5 completions with parallelism 2, never more than 2 active; kubectl get jobs shows Complete 5/5', async () => {
+    const created = await jobs.create(job('five', { completions: 5, parallelism: 2 }, 'Succeeded'));
+    const done = await finished('five', 'Complete');
+    expect(done.status).toMatchObject({ succeeded: 5, failed: 0, active: 0 });
+    expect(done.status?.startTime).toBeDefined();
+    expect(done.status?.completionTime).toBeDefined();
+    expect(done.status?.conditions?.map((c) => [c.type, c.reason])).toEqual([
+      ['SuccessCriteriaMet', 'CompletionsReached'],
+      ['Complete', 'CompletionsReached'],
+    ]);
+    await controller.idle();
+    expect(maxActive.get('five')).toBeGreaterThan(0);
+    expect(maxActive.get('five')).toBeLessThanOrEqual(2);
+    expect(seen.get('five')?.size).toBe(5);
+    const mine = pods.list(ns).filter((p) => p.metadata.labels?.['job-name'] === 'five');
+    for (const p of mine) {
+      expect(p.metadata.name).toMatch(/^five-[a-z0-9]{5}$/);
+      expect(p.metadata.labels).toMatchObject({ 'batch.kubernetes.io/controller-uid': created.metadata.uid, 'controller-uid': created.metadata.uid, 'batch.kubernetes.io/job-name': 'five' });
+      expect(p.metadata.ownerReferences).toEqual([{ apiVersion: 'batch/v1', kind: 'Job', name: 'five', uid: created.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+    }
+
+    const get = await cluster.kubectl(['get', 'jobs', 'five', '-n', ns], { version: '1.33' });
+    expect(get.stderr).toBe('');
+    const [header, row] = get.stdout.trim().split('\n');
+    expect(header?.split(/\s+/)).toEqual(['NAME', 'STATUS', 'COMPLETIONS', 'DURATION', 'AGE']);
+    expect(row?.split(/\s+/).slice(0, 3)).toEqual(['five', 'Complete', '5/5']);
+  });
+
+  it('a Job whose pods fail, backoffLimit 1, is Failed with BackoffLimitExceeded after 2 pods', async () => {
+    await jobs.create(job('failing', { completions: 1, backoffLimit: 1 }, 'Failed'));
+    const failed = await finished('failing', 'Failed');
+    const cond = failed.status?.conditions?.find((c) => c.type === 'Failed');
+    expect(cond).toMatchObject({ status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' });
+    expect(failed.status).toMatchObject({ failed: 2, succeeded: 0, active: 0 });
+    expect(failed.status?.completionTime).toBeUndefined();
+    await controller.idle();
+    expect(seen.get('failing')?.size).toBe(2);
+    const get = await cluster.kubectl(['get', 'jobs', 'failing', '-n', ns], { version: '1.33' });
+    expect(get.stdout).toMatch(/failing\s+Failed\s+0\/1/);
+  });
+
+  it('Indexed: one pod per index with its annotation, label, env and hostname; completedIndexes "0-3"', async () => {
+    await jobs.create(job('idx', { completions: 4, parallelism: 2, completionMode: 'Indexed' }, 'Succeeded'));
+    const done = await finished('idx', 'Complete');
+    expect(done.status).toMatchObject({ succeeded: 4, completedIndexes: '0-3' });
+    const mine = pods.list(ns).filter((p) => p.metadata.labels?.['job-name'] === 'idx');
+    expect(mine.map((p) => p.metadata.annotations?.[COMPLETION_INDEX]).sort()).toEqual(['0', '1', '2', '3']);
+    for (const p of mine) {
+      const i = p.metadata.annotations?.[COMPLETION_INDEX] ?? '';
+      expect(p.metadata.name).toMatch(new RegExp(`^idx-${i}-[a-z0-9]{5}$`));
+      expect(p.metadata.labels?.[COMPLETION_INDEX]).toBe(i);
+      expect(p.spec.hostname).toBe(`idx-${i}`);
+      expect(p.spec.containers[0]?.env).toContainEqual({ name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: `metadata.annotations['${COMPLETION_INDEX}']` } } });
+    }
+  });
+});
