@@ -12,6 +12,7 @@ import { NodeLifecycleController } from '../controllers/node-lifecycle/controlle
 import { ServiceAccountController } from '../controllers/service-account/controller.js';
 import { ReplicaSetController } from '../controllers/replicaset/controller.js';
 import { JobController } from '../controllers/job/controller.js';
+import { CronJobController } from '../controllers/cronjob/controller.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
 import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
@@ -21,6 +22,7 @@ export interface ControllerManagerFlags {
   nodeMonitorPeriod: string;
   concurrentReplicasetSyncs: number;
   concurrentJobSyncs?: number;
+  concurrentCronJobSyncs?: number;
 }
 
 /**
@@ -38,10 +40,11 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
   const informers = new SharedInformers();
   const replicaSets = new ReplicaSetController({ client, informers, workers: o.concurrentReplicasetSyncs, logger: log });
   const jobs = new JobController({ client, informers, workers: o.concurrentJobSyncs ?? 5, logger: log });
-  await Promise.all([nodes.start(signal), serviceAccounts.start(signal), replicaSets.start(signal), jobs.start(signal)]);
-  log.info('node lifecycle, service account, replica set and job controllers started');
+  const cronJobs = new CronJobController({ client, informers, workers: o.concurrentCronJobSyncs ?? 5, logger: log });
+  await Promise.all([nodes.start(signal), serviceAccounts.start(signal), replicaSets.start(signal), jobs.start(signal), cronJobs.start(signal)]);
+  log.info('node lifecycle, service account, replica set, job and cron job controllers started');
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-  await Promise.all([nodes.stop(), serviceAccounts.stop(), replicaSets.stop(), jobs.stop()]);
+  await Promise.all([nodes.stop(), serviceAccounts.stop(), replicaSets.stop(), jobs.stop(), cronJobs.stop()]);
   await informers.stop();
 }
 
@@ -54,6 +57,7 @@ export function controllerManagerCommand(): Command {
     .option('--node-monitor-period <d>', 'how often nodes are checked', '5s')
     .option('--concurrent-replicaset-syncs <n>', 'ReplicaSets synced at once', (v) => Number.parseInt(v, 10), 5)
     .option('--concurrent-job-syncs <n>', 'Jobs synced at once', (v) => Number.parseInt(v, 10), 5)
+    .option('--concurrent-cron-job-syncs <n>', 'CronJobs synced at once', (v) => Number.parseInt(v, 10), 5)
     .action(async (o: ControllerManagerFlags & { kubeconfig: string; leaderElect: boolean }) => {
       const log = createLogger('controller-manager');
       const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig }), { userAgent: 'skiff-controller-manager' });

@@ -4,11 +4,13 @@
 // The suite's own pod watch follows every pod of a Job, so "never more than parallelism
 // active" is checked on what the API server held, event by event.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Job, JobSpec } from '../../api/types/batch.js';
+import type { CronJob, Job, JobSpec } from '../../api/types/batch.js';
 import type { Pod } from '../../api/types/core.js';
 import { Informer, listWatch } from '../../client/informer.js';
 import { RestClient, type ResourceClient } from '../../client/rest.js';
 import { isPodActive } from '../../controllers/active-pods.js';
+import { CronJobController } from '../../controllers/cronjob/controller.js';
+import { SCHEDULED_TIMESTAMP } from '../../controllers/cronjob/plan.js';
 import { JobController } from '../../controllers/job/controller.js';
 import { COMPLETION_INDEX } from '../../controllers/job/plan.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
@@ -129,6 +131,34 @@ describe('Job controller', () => {
     expect(seen.get('failing')?.size).toBe(2);
     const get = await cluster.kubectl(['get', 'jobs', 'failing', '-n', ns], { version: '1.33' });
     expect(get.stdout).toMatch(/failing\s+Failed\s+0\/1/);
+  });
+
+  it('a */1 CronJob on a clock past the next minute starts a Job that completes; lastSuccessfulTime follows', async () => {
+    // The CronJob controller's clock runs ahead to just past the next minute: one real tick, no wait for it.
+    const wall = Date.now();
+    const tick = Math.ceil((wall + 1) / 60_000) * 60_000;
+    const ahead = tick + 1_000 - wall;
+    const cron = new CronJobController({ client: manager, now: () => Date.now() + ahead });
+    await cron.start();
+    try {
+      const cronJobs = cluster.admin.resourceByName<CronJob>('cronjobs', 'batch');
+      const template = job('x', { completions: 1 }, 'Succeeded');
+      await cronJobs.create({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'tick', namespace: ns }, spec: { schedule: '*/1 * * * *', jobTemplate: { spec: template.spec } } });
+      const jobName = `tick-${tick / 60_000}`;
+      const done = await finished(jobName, 'Complete');
+      expect(done.metadata.annotations?.[SCHEDULED_TIMESTAMP]).toBe(new Date(tick).toISOString().replace('.000Z', 'Z'));
+      expect(done.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'CronJob', name: 'tick', controller: true });
+      const status = await eventually(async () => {
+        const s = (await cronJobs.get('tick', { namespace: ns })).status;
+        return s?.lastSuccessfulTime ? s : undefined;
+      }, 'lastSuccessfulTime');
+      expect(status.active).toBeUndefined();
+      expect(status.lastScheduleTime).toBe(new Date(tick).toISOString().replace('.000Z', 'Z'));
+      const get = await cluster.kubectl(['get', 'cronjobs', 'tick', '-n', ns], { version: '1.33' });
+      expect(get.stdout).toMatch(/tick\s+\*\/1 \* \* \* \*/);
+    } finally {
+      await cron.stop();
+    }
   });
 
   it('Indexed: one pod per index with its annotation, label, env and hostname; completedIndexes "0-3"', async () => {
