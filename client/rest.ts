@@ -387,10 +387,13 @@ export class ResourceClient<T extends KubeObject> {
   }
 
   /** DELETE; answers the object (graceful deletion in progress) or a Status. */
-  delete(name: string, opts: { namespace?: string; gracePeriodSeconds?: number; preconditions?: DeleteOptions['preconditions']; signal?: AbortSignal } = {}): Promise<T | Status> {
+  delete(
+    name: string,
+    opts: { namespace?: string; gracePeriodSeconds?: number; preconditions?: DeleteOptions['preconditions']; propagationPolicy?: DeleteOptions['propagationPolicy']; signal?: AbortSignal } = {},
+  ): Promise<T | Status> {
     const body: DeleteOptions | undefined =
-      opts.gracePeriodSeconds !== undefined || opts.preconditions
-        ? { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: opts.gracePeriodSeconds, preconditions: opts.preconditions }
+      opts.gracePeriodSeconds !== undefined || opts.preconditions || opts.propagationPolicy
+        ? { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: opts.gracePeriodSeconds, preconditions: opts.preconditions, propagationPolicy: opts.propagationPolicy }
         : undefined;
     return this.#rest.request<T | Status>({ method: 'DELETE', path: this.path({ namespace: opts.namespace, name }), body, signal: opts.signal });
   }

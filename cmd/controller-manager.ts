@@ -13,6 +13,7 @@ import { ServiceAccountController } from '../controllers/service-account/control
 import { ReplicaSetController } from '../controllers/replicaset/controller.js';
 import { JobController } from '../controllers/job/controller.js';
 import { CronJobController } from '../controllers/cronjob/controller.js';
+import { TtlAfterFinishedController } from '../controllers/ttl-after-finished/controller.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
 import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
@@ -41,10 +42,11 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
   const replicaSets = new ReplicaSetController({ client, informers, workers: o.concurrentReplicasetSyncs, logger: log });
   const jobs = new JobController({ client, informers, workers: o.concurrentJobSyncs ?? 5, logger: log });
   const cronJobs = new CronJobController({ client, informers, workers: o.concurrentCronJobSyncs ?? 5, logger: log });
-  await Promise.all([nodes.start(signal), serviceAccounts.start(signal), replicaSets.start(signal), jobs.start(signal), cronJobs.start(signal)]);
-  log.info('node lifecycle, service account, replica set, job and cron job controllers started');
+  const ttl = new TtlAfterFinishedController({ client, informers, logger: log });
+  await Promise.all([nodes.start(signal), serviceAccounts.start(signal), replicaSets.start(signal), jobs.start(signal), cronJobs.start(signal), ttl.start(signal)]);
+  log.info('node lifecycle, service account, replica set, job, cron job and ttl-after-finished controllers started');
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-  await Promise.all([nodes.stop(), serviceAccounts.stop(), replicaSets.stop(), jobs.stop(), cronJobs.stop()]);
+  await Promise.all([nodes.stop(), serviceAccounts.stop(), replicaSets.stop(), jobs.stop(), cronJobs.stop(), ttl.stop()]);
   await informers.stop();
 }
 

@@ -115,7 +115,7 @@ export class CronJobController {
 
   async #deleteJob(ref: ObjectReference, jobName: string, namespace: string, reason: string): Promise<void> {
     try {
-      await this.#jobClient.delete(jobName, { namespace });
+      await this.#jobClient.delete(jobName, { namespace, propagationPolicy: 'Background' });
       this.#events.event(ref, 'Normal', reason, `Deleted job ${jobName}`);
     } catch (err) {
       if (!isApiError(err, 'NotFound')) throw err;

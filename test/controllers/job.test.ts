@@ -6,12 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CronJob, Job, JobSpec } from '../../api/types/batch.js';
 import type { Pod } from '../../api/types/core.js';
+import { isApiError } from '../../api/errors.js';
 import { Informer, listWatch } from '../../client/informer.js';
 import { RestClient, type ResourceClient } from '../../client/rest.js';
 import { isPodActive } from '../../controllers/active-pods.js';
 import { CronJobController } from '../../controllers/cronjob/controller.js';
 import { SCHEDULED_TIMESTAMP } from '../../controllers/cronjob/plan.js';
 import { JobController } from '../../controllers/job/controller.js';
+import { TtlAfterFinishedController } from '../../controllers/ttl-after-finished/controller.js';
 import { COMPLETION_INDEX } from '../../controllers/job/plan.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
 import { startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
@@ -159,6 +161,38 @@ describe('Job controller', () => {
     } finally {
       await cron.stop();
     }
+  });
+
+  it('ttlSecondsAfterFinished: the finished Job is deleted once its TTL passed', async () => {
+    const ttl = new TtlAfterFinishedController({ client: manager });
+    await ttl.start();
+    try {
+      await jobs.create(job('short', { completions: 1, ttlSecondsAfterFinished: 1 }, 'Succeeded'));
+      const done = await finished('short', 'Complete');
+      const finishedAt = Date.parse(done.status?.completionTime ?? '');
+      await eventually(async () => {
+        try {
+          await jobNamed('short');
+          return false;
+        } catch (err) {
+          return isApiError(err, 'NotFound');
+        }
+      }, 'the Job deleted');
+      expect(Date.now()).toBeGreaterThanOrEqual(finishedAt + 1000);
+    } finally {
+      await ttl.stop();
+    }
+  });
+
+  it('kubectl create job --from=cronjob/X makes a Job from the template, which completes', async () => {
+    const cronJobs = cluster.admin.resourceByName<CronJob>('cronjobs', 'batch');
+    const template = job('x', { completions: 1 }, 'Succeeded');
+    await cronJobs.create({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'manual', namespace: ns }, spec: { schedule: '0 0 1 1 *', jobTemplate: { spec: template.spec } } });
+    const out = await cluster.kubectl(['create', 'job', 'manual-run', '--from=cronjob/manual', '-n', ns], { version: '1.33' });
+    expect(out.stderr).toBe('');
+    expect(out.stdout.trim()).toBe('job.batch/manual-run created');
+    const done = await finished('manual-run', 'Complete');
+    expect(done.metadata.annotations?.['cronjob.kubernetes.io/instantiate']).toBe('manual');
   });
 
   it('Indexed: one pod per index with its annotation, label, env and hostname; completedIndexes "0-3"', async () => {
