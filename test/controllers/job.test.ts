@@ -3,11 +3,13 @@
 // process, the controller with the controller-manager's own token, and the real kubectl 1.33.
 // The suite's own pod watch follows every pod of a Job, so "never more than parallelism
 // active" is checked on what the API server held, event by event.
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CronJob, Job, JobSpec } from '../../api/types/batch.js';
 import type { Pod } from '../../api/types/core.js';
 import { isApiError } from '../../api/errors.js';
 import { Informer, listWatch } from '../../client/informer.js';
+import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient, type ResourceClient } from '../../client/rest.js';
 import { isPodActive } from '../../controllers/active-pods.js';
 import { CronJobController } from '../../controllers/cronjob/controller.js';
@@ -19,6 +21,7 @@ import { Scheduler } from '../../scheduler/scheduler.js';
 import { startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { eventually } from '../fixtures/eventually.js';
 import { HOLLOW_EXIT, startHollowNodes, type HollowNodes } from '../fixtures/hollow-nodes.js';
+import { startSkiff } from '../fixtures/process.js';
 
 const ns = 'default';
 
@@ -207,6 +210,22 @@ describe('Job controller', () => {
       expect(p.metadata.labels?.[COMPLETION_INDEX]).toBe(i);
       expect(p.spec.hostname).toBe(`idx-${i}`);
       expect(p.spec.containers[0]?.env).toContainEqual({ name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: `metadata.annotations['${COMPLETION_INDEX}']` } } });
+    }
+  });
+
+  it('runs in `skiff controller-manager --concurrent-job-syncs 2`: an Indexed Job there completes', async () => {
+    // The in-process controller steps aside: one Job controller per cluster.
+    await controller.stop();
+    const kubeconfig = path.join(cluster.dir, 'controller-manager.kubeconfig');
+    await writeKubeconfig(kubeconfig, buildKubeconfig({ server: cluster.api.url, token: cluster.api.controllerManagerToken, name: 'controller-manager' }));
+    const proc = startSkiff(['controller-manager', `--kubeconfig=${kubeconfig}`, '--concurrent-job-syncs=2']);
+    try {
+      await jobs.create(job('in-process', { completions: 3, parallelism: 3, completionMode: 'Indexed' }, 'Succeeded'));
+      const done = await finished('in-process', 'Complete');
+      expect(done.status).toMatchObject({ succeeded: 3, completedIndexes: '0-2' });
+      expect(seen.get('in-process')?.size).toBe(3);
+    } finally {
+      await proc.stop(5000);
     }
   });
 });
