@@ -13,7 +13,8 @@ import type { Pod } from '../../api/types/core.js';
 import { EventRecorder } from '../../client/event-recorder.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { claimObjects, controllerRefOf, newControllerRef, recheckOwner, type OwnerKind } from '../controller-ref.js';
+import { claimObjects, recheckOwner, type OwnerKind } from '../controller-ref.js';
+import { podFromOwnerTemplate, resolveControllerRef, writeStatus } from '../owned-objects.js';
 import { ControllerExpectations } from '../expectations.js';
 import { SharedInformers } from '../shared-informers.js';
 import { slowStartBatch } from '../slow-start.js';
@@ -36,21 +37,8 @@ export interface JobControllerOptions {
 
 /** The pod a Job's template describes (Indexed: for one completion index), controlled by the Job. */
 export function podFromJobTemplate(job: Job, index?: number): Pod {
-  const t = job.spec.template;
   const name = job.metadata.name ?? '';
-  const pod: Pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      generateName: index === undefined ? `${name}-` : `${name}-${index}-`,
-      namespace: job.metadata.namespace,
-      labels: { ...t.metadata?.labels },
-      ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
-      ...(t.metadata?.finalizers ? { finalizers: [...t.metadata.finalizers] } : {}),
-      ownerReferences: [newControllerRef(job, JOB_KIND)],
-    },
-    spec: structuredClone(t.spec ?? { containers: [] }),
-  };
+  const pod = podFromOwnerTemplate(job, JOB_KIND, job.spec.template, index === undefined ? `${name}-` : `${name}-${index}-`);
   if (index !== undefined) {
     pod.metadata.annotations = { ...pod.metadata.annotations, [COMPLETION_INDEX]: String(index) };
     pod.metadata.labels = { ...pod.metadata.labels, [COMPLETION_INDEX]: String(index) };
@@ -150,10 +138,7 @@ export class JobController {
   }
 
   #resolve(pod: Pod): Job | undefined {
-    const ref = controllerRefOf(pod);
-    if (!ref || ref.kind !== JOB_KIND.kind || ref.apiVersion.split('/')[0] !== 'batch') return undefined;
-    const job = this.jobs.get(ref.name, pod.metadata.namespace);
-    return job?.metadata.uid === ref.uid ? job : undefined;
+    return resolveControllerRef(pod, JOB_KIND, this.jobs);
   }
 
   async syncJob(key: string): Promise<void> {
@@ -224,15 +209,6 @@ export class JobController {
   }
 
   async #writeStatus(job: Job, status: Job['status']): Promise<void> {
-    if (JSON.stringify(status) === JSON.stringify(job.status)) return;
-    try {
-      await this.#jobClient.updateStatus({ ...job, status });
-    } catch (err) {
-      if (isApiError(err, 'NotFound')) return;
-      if (!isApiError(err, 'Conflict')) throw err;
-      const fresh = await this.#jobClient.get(job.metadata.name ?? '', { namespace: job.metadata.namespace });
-      if (fresh.metadata.uid !== job.metadata.uid) return;
-      await this.#jobClient.updateStatus({ ...fresh, status });
-    }
+    if (JSON.stringify(status) !== JSON.stringify(job.status)) await writeStatus(this.#jobClient, job, status);
   }
 }
