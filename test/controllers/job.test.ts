@@ -25,7 +25,7 @@ import { startSkiff } from '../fixtures/process.js';
 
 const ns = 'default';
 
-function job(name: string, spec: Partial<JobSpec>, exit: 'Succeeded' | 'Failed'): Job {
+function job(name: string, spec: Partial<JobSpec>, exit?: 'Succeeded' | 'Failed'): Job {
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -33,7 +33,7 @@ function job(name: string, spec: Partial<JobSpec>, exit: 'Succeeded' | 'Failed')
     spec: {
       ...spec,
       template: {
-        metadata: { annotations: { [HOLLOW_EXIT]: exit } },
+        metadata: exit ? { annotations: { [HOLLOW_EXIT]: exit } } : {},
         spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox' }] },
       },
     },
@@ -136,6 +136,16 @@ describe('Job controller', () => {
     expect(seen.get('failing')?.size).toBe(2);
     const get = await cluster.kubectl(['get', 'jobs', 'failing', '-n', ns], { version: '1.33' });
     expect(get.stdout).toMatch(/failing\s+Failed\s+0\/1/);
+  });
+
+  it('past activeDeadlineSeconds a running Job is Failed with DeadlineExceeded and its pods are deleted', async () => {
+    await jobs.create(job('deadline', { completions: 2, parallelism: 2, activeDeadlineSeconds: 2 }));
+    await eventually(() => pods.list(ns).filter((p) => p.metadata.labels?.['job-name'] === 'deadline' && p.status?.phase === 'Running').length === 2, 'two running pods');
+    const failed = await finished('deadline', 'Failed');
+    expect(failed.status?.conditions?.find((c) => c.type === 'Failed')).toMatchObject({ reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' });
+    expect(failed.status).toMatchObject({ active: 0, succeeded: 0 });
+    expect(Date.parse(failed.status?.conditions?.find((c) => c.type === 'FailureTarget')?.lastTransitionTime ?? '')).toBeGreaterThanOrEqual(Date.parse(failed.status?.startTime ?? '') + 2000);
+    await eventually(() => pods.list(ns).filter((p) => p.metadata.labels?.['job-name'] === 'deadline').length === 0, 'the pods gone');
   });
 
   it('a */1 CronJob on a clock past the next minute starts a Job that completes; lastSuccessfulTime follows', async () => {
