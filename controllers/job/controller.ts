@@ -3,8 +3,8 @@
 // creates pods from the template in slow-start batches (Indexed: one per completion index,
 // with its annotation, label, JOB_COMPLETION_INDEX and hostname) or deletes what the plan
 // says, and writes the status through /status. Expectations keep a lagging watch from making
-// it create twice. Succeeded and failed pods are counted from the pods themselves (the
-// legacy tracking: no job-tracking finalizer), and never counted down.
+// it create twice. Succeeded and failed pods are counted from the pods themselves, never
+// counted down; each pod holds the job-tracking finalizer until a status counting it is written.
 import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import { labelSelectorFromObject, type LabelSelectorMatcher } from '../../api/selectors/labels.js';
@@ -13,13 +13,16 @@ import type { Pod } from '../../api/types/core.js';
 import { EventRecorder } from '../../client/event-recorder.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { claimObjects, recheckOwner, type OwnerKind } from '../controller-ref.js';
+import { claimObjects, controllerRefOf, recheckOwner, type OwnerKind } from '../controller-ref.js';
 import { podFromOwnerTemplate, resolveControllerRef, writeStatus } from '../owned-objects.js';
 import { ControllerExpectations } from '../expectations.js';
 import { SharedInformers } from '../shared-informers.js';
 import { slowStartBatch } from '../slow-start.js';
 import { WorkQueue } from '../work-queue.js';
 import { COMPLETION_INDEX, planJob } from './plan.js';
+
+/** Keeps a Job's pod until the controller has counted it in the Job's status. */
+export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 
 export const JOB_KIND: OwnerKind = { apiVersion: 'batch/v1', kind: 'Job' };
 
@@ -39,6 +42,7 @@ export interface JobControllerOptions {
 export function podFromJobTemplate(job: Job, index?: number): Pod {
   const name = job.metadata.name ?? '';
   const pod = podFromOwnerTemplate(job, JOB_KIND, job.spec.template, index === undefined ? `${name}-` : `${name}-${index}-`);
+  pod.metadata.finalizers = [...(pod.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER), JOB_TRACKING_FINALIZER];
   if (index !== undefined) {
     pod.metadata.annotations = { ...pod.metadata.annotations, [COMPLETION_INDEX]: String(index) };
     pod.metadata.labels = { ...pod.metadata.labels, [COMPLETION_INDEX]: String(index) };
@@ -92,6 +96,10 @@ export class JobController {
     this.jobs.on('update', (j) => this.#enqueue(j));
     this.jobs.on('delete', (j) => {
       this.expectations.delete(objectKey(j));
+      // Nothing will count its pods any more: let them go.
+      void this.#releasePods(this.pods.list(j.metadata.namespace).filter((p) => controllerRefOf(p)?.uid === j.metadata.uid)).catch((err: unknown) =>
+        o.logger?.warn({ err, job: objectKey(j) }, 'could not remove the job-tracking finalizer'),
+      );
       this.#enqueue(j);
     });
     this.pods.on('add', (pod) => {
@@ -149,7 +157,11 @@ export class JobController {
       this.expectations.delete(key);
       return;
     }
-    if (!this.expectations.satisfied(key) || job.metadata.deletionTimestamp) return;
+    if (job.metadata.deletionTimestamp) {
+      await this.#releasePods(this.pods.list(namespace).filter((p) => controllerRefOf(p)?.uid === job.metadata.uid));
+      return;
+    }
+    if (!this.expectations.satisfied(key)) return;
     const selector = selectorOf(job);
     if (!selector) return;
     const { claimed, errors } = await claimObjects(this.pods.list(namespace), {
@@ -184,6 +196,8 @@ export class JobController {
       error ??= createError;
     }
     await this.#writeStatus(job, plan.status);
+    // Counted in the status just written: finished pods, and pods on their way out, may go now.
+    await this.#releasePods(claimed.filter((p) => p.metadata.deletionTimestamp || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed'));
     const finished = (plan.status.conditions ?? []).find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
     if (finished && !wasFinished) {
       if (finished.type === 'Complete') this.#events.event(ref, 'Normal', 'Completed', 'Job completed');
@@ -191,6 +205,23 @@ export class JobController {
     }
     if (error !== undefined) throw error;
     if (plan.requeueAfterMs !== undefined) this.#queue.addAfter(key, Math.max(1, plan.requeueAfterMs + 1));
+  }
+
+  /** Removes the job-tracking finalizer from these pods (those that have it); a conflict waits for the next sync. */
+  async #releasePods(pods: Pod[]): Promise<void> {
+    const holding = pods.filter((p) => p.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER));
+    const results = await Promise.allSettled(
+      holding.map(async (pod) => {
+        const rest = (pod.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER);
+        try {
+          await this.#client.pods.patch(pod.metadata.name ?? '', { metadata: { finalizers: rest.length > 0 ? rest : null, resourceVersion: pod.metadata.resourceVersion } }, { type: 'merge', namespace: pod.metadata.namespace });
+        } catch (err) {
+          if (!isApiError(err, 'NotFound')) throw err;
+        }
+      }),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   async #deletePods(key: string, pods: Pod[]): Promise<unknown> {

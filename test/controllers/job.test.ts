@@ -14,7 +14,7 @@ import { RestClient, type ResourceClient } from '../../client/rest.js';
 import { isPodActive } from '../../controllers/active-pods.js';
 import { CronJobController } from '../../controllers/cronjob/controller.js';
 import { SCHEDULED_TIMESTAMP } from '../../controllers/cronjob/plan.js';
-import { JobController } from '../../controllers/job/controller.js';
+import { JOB_TRACKING_FINALIZER, JobController } from '../../controllers/job/controller.js';
 import { TtlAfterFinishedController } from '../../controllers/ttl-after-finished/controller.js';
 import { COMPLETION_INDEX } from '../../controllers/job/plan.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
@@ -51,6 +51,8 @@ describe('Job controller', () => {
   /** Per job-name label: the most pods seen active at once, and every pod name seen. */
   const maxActive = new Map<string, number>();
   const seen = new Map<string, Set<string>>();
+  /** Pods seen holding the job-tracking finalizer. */
+  const tracked = new Set<string>();
   const schedulerStop = new AbortController();
   let schedulerDone: Promise<void> | undefined;
 
@@ -77,6 +79,7 @@ describe('Job controller', () => {
         if (!j) continue;
         if (!seen.has(j)) seen.set(j, new Set());
         seen.get(j)?.add(p.metadata.name ?? '');
+        if (p.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER)) tracked.add(p.metadata.name ?? '');
         if (isPodActive(p)) byJob.set(j, (byJob.get(j) ?? 0) + 1);
       }
       for (const [j, count] of byJob) maxActive.set(j, Math.max(maxActive.get(j) ?? 0, count));
@@ -117,6 +120,10 @@ describe('Job controller', () => {
       expect(p.metadata.labels).toMatchObject({ 'batch.kubernetes.io/controller-uid': created.metadata.uid, 'controller-uid': created.metadata.uid, 'batch.kubernetes.io/job-name': 'five' });
       expect(p.metadata.ownerReferences).toEqual([{ apiVersion: 'batch/v1', kind: 'Job', name: 'five', uid: created.metadata.uid, controller: true, blockOwnerDeletion: true }]);
     }
+
+    // Every pod held the job-tracking finalizer until it was counted, and none holds it now.
+    expect([...(seen.get('five') ?? [])].every((name) => tracked.has(name))).toBe(true);
+    await eventually(() => pods.list(ns).filter((p) => p.metadata.labels?.['job-name'] === 'five').every((p) => !p.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER)), 'the finalizers removed');
 
     const get = await cluster.kubectl(['get', 'jobs', 'five', '-n', ns], { version: '1.33' });
     expect(get.stderr).toBe('');
