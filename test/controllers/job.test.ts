@@ -155,6 +155,15 @@ describe('Job controller', () => {
     await eventually(() => pods.list(ns).filter((p) => p.metadata.labels?.['job-name'] === 'deadline').length === 0, 'the pods gone');
   });
 
+  it('a deleted Job lets go of its pods: none keeps the job-tracking finalizer', async () => {
+    await jobs.create(job('dropped', { completions: 2, parallelism: 2 }));
+    const mine = () => pods.list(ns).filter((p) => p.metadata.labels?.['job-name'] === 'dropped');
+    await eventually(() => mine().filter((p) => p.status?.phase === 'Running').length === 2, 'two running pods');
+    expect(mine().every((p) => p.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER))).toBe(true);
+    await jobs.delete('dropped', { namespace: ns });
+    await eventually(() => mine().every((p) => !p.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER)), 'the finalizers removed');
+  });
+
   it('a */1 CronJob on a clock past the next minute starts a Job that completes; lastSuccessfulTime follows', async () => {
     // The CronJob controller's clock runs ahead to just past the next minute: one real tick, no wait for it.
     const wall = Date.now();
