@@ -1,7 +1,7 @@
 // Exec (CRI's streaming Exec): a command in a running container with its streams open, for
-// the kubelet's streaming server. Without a TTY, `<runtime> exec` with its stdio as sockets
-// from the spawn companion (pipes when there is none): the runtime carries them to the
-// process's stdio, so stdout and stderr stay apart and ending stdin is the process's EOF. With a TTY, `<runtime> exec --tty` in a pseudo-terminal of our own (node-pty):
+// the kubelet's streaming server. Without a TTY, `<runtime> exec` with pipes: the runtime hands
+// them to the process as its stdio, so stdout and stderr stay apart and ending stdin is the
+// process's EOF. With a TTY, `<runtime> exec --tty` in a pseudo-terminal of our own (node-pty):
 // in the foreground the runtime makes the container's pty, puts ours in raw mode and relays
 // between them, and follows our size on SIGWINCH, which a resize of ours delivers. So Ctrl-C
 // written to stdin reaches the container's terminal, and `stty size` sees each resize.
@@ -16,7 +16,6 @@ import { PassThrough, Writable } from 'node:stream';
 import type { IPty } from 'node-pty';
 import { RuntimeError, type ExecOptions, type StreamSession, type TerminalSize } from '../cri.js';
 import type { ContainerRecord, RuntimeContext } from '../runtime-context.js';
-import { execViaCompanion } from '../oci/spawner.js';
 import { execPid, execPidFile, exitCodeOf, killExecProcess, runningContainer } from './exec-process.js';
 
 const DEFAULT_SIZE: TerminalSize = { width: 80, height: 24 };
@@ -33,43 +32,9 @@ function settle(pidFile: string, exit: Promise<number>): Promise<number> {
   return exit.finally(() => fs.rm(pidFile, { force: true }));
 }
 
-/**
- * Without a TTY, started by the spawn companion when there is one (spawner.ts): a fork of this
- * whole process costs its only thread a few ms per exec, where the companion's posix_spawn
- * costs nothing here. Its streams come back as sockets: output streams as it comes, and
- * ending stdin (a shutdown of the socket) is the runtime's EOF, as a pipe's close is.
- */
-async function pipeExec(ctx: RuntimeContext, rec: ContainerRecord, options: ExecOptions): Promise<StreamSession> {
+function pipeExec(ctx: RuntimeContext, rec: ContainerRecord, options: ExecOptions): StreamSession {
   const pidFile = execPidFile(rec);
-  const args = ctx.oci.execArgs(rec.id, options.cmd, pidFile);
-  const viaCompanion = execViaCompanion({ cmd: ctx.oci.path, args, env: process.env, stdin: options.stdin === true });
-  if (!viaCompanion) return spawnedExec(ctx, pidFile, args, options);
-  const h = await viaCompanion.catch((e: unknown) => {
-    throw new RuntimeError('Unavailable', `cannot run ${ctx.oci.name} exec: ${(e as Error).message}`, { cause: e });
-  });
-  let done = false;
-  const exited = settle(
-    pidFile,
-    h.exited.finally(() => {
-      done = true;
-    }),
-  );
-  // A process that stops reading its stdin must not crash this one with EPIPE.
-  h.stdin?.on('error', () => undefined);
-  for (const s of [h.stdout, h.stderr]) s.on('error', () => undefined);
-  return {
-    stdin: h.stdin,
-    stdout: h.stdout,
-    stderr: h.stderr,
-    resize: () => undefined,
-    exited,
-    kill: () => void killExecProcess(pidFile, () => done, h.kill),
-  };
-}
-
-/** The same, with the runtime forked from this process (no companion built, or switched off). */
-function spawnedExec(ctx: RuntimeContext, pidFile: string, args: string[], options: ExecOptions): StreamSession {
-  const child = spawn(ctx.oci.path, args, { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const child = spawn(ctx.oci.path, ctx.oci.execArgs(rec.id, options.cmd, pidFile), { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   let done = false;
   // A process that stops reading its stdin must not crash this one with EPIPE.
   child.stdin?.on('error', () => undefined);

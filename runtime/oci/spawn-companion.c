@@ -19,7 +19,6 @@
  *   mount <id> <type> <source> <target> <data>         umount <id> <target> <detach 0|1>
  *   connect <id> <netns path, "-" for its own> <port>
  *   attach <id> <dir holding conmon's attach socket>
- *   exec <id> <stdin 0|1> <cmd> <nargs> <args...> <nenv> <K=V...>
  * Lines out:
  *   done <id> <code|-> <signal|-> <stdout> <stderr>   error <id> <message>
  *   fd3 <id> <data>   fd3end <id>   exit <id> <code|->
@@ -660,19 +659,10 @@ static int conn_start(struct conn *c) {
   return errno;
 }
 
-static int hand_over_as(const char *what, long id, int stream, int fd);
-
 /* Hands a descriptor to Node as the answer to request id (Node's handle message, SCM_RIGHTS); 0, or an errno. */
 static int hand_over(long id, int fd) {
-  return hand_over_as("connect", id, -1, fd);
-}
-
-/* The same, the message naming the request as {"<what>":id} and, for exec, which of its streams fd is ({"fd":n}). */
-static int hand_over_as(const char *what, long id, int stream, int fd) {
-  char line[160];
-  char extra[32] = "";
-  if (stream >= 0) snprintf(extra, sizeof extra, ",\"fd\":%d", stream);
-  int n = snprintf(line, sizeof line, "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"%s\":%ld%s}}\n", what, id, extra);
+  char line[128];
+  int n = snprintf(line, sizeof line, "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"connect\":%ld}}\n", id);
   struct iovec iov = {.iov_base = line, .iov_len = (size_t)n};
   union {
     char space[CMSG_SPACE(sizeof(int))];
@@ -887,64 +877,6 @@ static void do_op(long id, const char *op, char **w, int nw, int at) {
   say_op(id, why);
 }
 
-/*
- * exec: a command (the OCI runtime's `exec`) whose stdin (when asked), stdout and stderr are
- * stream sockets handed to Node, so that its output streams as it comes and Node's half-close
- * of stdin is the command's EOF. Handed over in the order stdout (fd 1), stderr (fd 2), stdin
- * (fd 0); the exit is a `done` line with empty outputs, and `kill` kills the command.
- */
-static void do_exec(long id, char **w, int nw, int at) {
-  struct command c = {0};
-  if (at >= nw) return say_error(id, "malformed exec");
-  int with_stdin = strcmp(w[at++], "1") == 0;
-  if (take_command(w, nw, &at, &c) < 0) {
-    free_command(&c);
-    return say_error(id, "malformed exec");
-  }
-  int sp[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}}; /* per stream: Node's end, the command's end */
-  int err = 0;
-  for (int i = 0; i < 3 && !err; i++) {
-    if (i == 0 && !with_stdin) continue;
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp[i]) < 0) err = errno;
-    else sp[i][1] = high(sp[i][1]);
-  }
-  pid_t pid = 0;
-  if (!err) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    if (with_stdin) posix_spawn_file_actions_adddup2(&fa, sp[0][1], 0);
-    else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, sp[1][1], 1);
-    posix_spawn_file_actions_adddup2(&fa, sp[2][1], 2);
-    err = spawn_child(&pid, c.cmd, c.argv, c.envp, &fa, 0);
-    posix_spawn_file_actions_destroy(&fa);
-  }
-  for (int i = 0; i < 3; i++)
-    if (sp[i][1] >= 0) close(sp[i][1]);
-  if (err) {
-    for (int i = 0; i < 3; i++)
-      if (sp[i][0] >= 0) close(sp[i][0]);
-    say_error(id, "exec %s: %s", c.cmd, errname(err));
-    free_command(&c);
-    return;
-  }
-  struct job *j = job_new(id, RUN); /* no pipes of its own: settles with `done` once reaped */
-  j->pid = pid;
-  static const int order[3] = {1, 2, 0};
-  for (int k = 0; k < 3; k++) {
-    int i = order[k];
-    if (sp[i][0] < 0) continue;
-    int e = err ? 0 : hand_over_as("exec", id, i, sp[i][0]);
-    close(sp[i][0]);
-    if (e && !err) {
-      err = e;
-      kill(pid, SIGKILL);
-      say_error(id, "exec: hand over: %s", strerror(e));
-    }
-  }
-  free_command(&c);
-}
-
 /* ------------------------------------------------------------------ the loop */
 
 static void message(char *line) {
@@ -958,7 +890,6 @@ static void message(char *line) {
   if (strcmp(t, "monitor") == 0) return do_monitor(id, w, nw, 2);
   if (strcmp(t, "connect") == 0) return do_connect(id, w, nw, 2);
   if (strcmp(t, "attach") == 0) return do_attach(id, w, nw, 2);
-  if (strcmp(t, "exec") == 0) return do_exec(id, w, nw, 2);
   if (strcmp(t, "netns-add") == 0 || strcmp(t, "netns-del") == 0 || strcmp(t, "mount") == 0 || strcmp(t, "umount") == 0) return do_op(id, t, w, nw, 2);
   struct job *j = job_find(id);
   if (!j) return;

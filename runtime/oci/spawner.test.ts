@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isRuntimeError } from '../cri.js';
 import { isAlive } from '../process-alive.js';
 import { runCommand } from './command.js';
-import { connectViaCompanion, execViaCompanion, type ExecHandles } from './spawner.js';
+import { connectViaCompanion } from './spawner.js';
 
 describe('commands through the spawn companion', () => {
   it('starts commands from the companion, not from this process, with their output and exit code', async () => {
@@ -73,32 +73,6 @@ describe('commands through the spawn companion', () => {
     expect((refused as Error).message).toMatch(/connect to localhost:\d+ .*Connection refused/);
     const noNs = await connectViaCompanion('/nonexistent/netns', port)?.catch((e: unknown) => e);
     expect((noNs as Error).message).toMatch(/open \/nonexistent\/netns/);
-  });
-
-  it('starts a command with its streams as sockets: output as it comes, stdin ended by a half-close, the exit code', async () => {
-    const started = execViaCompanion({ cmd: 'sh', args: ['-c', 'echo out; echo err >&2; cat; echo "after $PPID"; exit 7'], env: process.env, stdin: true });
-    const h = await (started as Promise<ExecHandles>);
-    const text = (s: net.Socket) => new Promise<string>((r) => {
-      let t = '';
-      s.on('data', (d: Buffer) => (t += d.toString()));
-      s.on('end', () => r(t));
-    });
-    const [out, err] = [text(h.stdout), text(h.stderr)];
-    // stdout streams before stdin ends: the command is still waiting in cat.
-    await new Promise<void>((r) => h.stdout.once('data', () => r()));
-    h.stdin?.end('piped\n');
-    expect(await h.exited).toBe(7);
-    const lines = (await out).split('\n');
-    expect(lines.slice(0, 2)).toEqual(['out', 'piped']);
-    expect(Number(lines[2]?.replace('after ', ''))).not.toBe(process.pid);
-    expect(await err).toBe('err\n');
-    // Without stdin, the command reads nothing; a kill is 128 + 9.
-    const quiet = await (execViaCompanion({ cmd: 'sh', args: ['-c', 'cat; exec sleep 30'], env: process.env, stdin: false }) as Promise<ExecHandles>);
-    expect(quiet.stdin).toBeUndefined();
-    quiet.kill();
-    expect(await quiet.exited).toBe(137);
-    const missing = await execViaCompanion({ cmd: '/nonexistent/skiff-binary', args: [], env: process.env, stdin: false })?.catch((e: unknown) => e);
-    expect((missing as Error).message).toMatch(/exec \/nonexistent\/skiff-binary: ENOENT/);
   });
 
   it('starts commands directly when switched off', async () => {

@@ -99,29 +99,10 @@ function commandWords(cmd: string, args: string[], env: NodeJS.ProcessEnv): (str
   return [hex(cmd), args.length, ...args.map(hex), vars.length, ...vars];
 }
 
-/** A command started with its streams as sockets of this process (the OCI runtime's exec). */
-export interface ExecRequest {
-  cmd: string;
-  args: string[];
-  env: NodeJS.ProcessEnv;
-  /** A stdin to write to (else the command reads /dev/null). */
-  stdin: boolean;
-}
-
-export interface ExecHandles {
-  /** end() is the command's EOF. */
-  stdin?: net.Socket;
-  stdout: net.Socket;
-  stderr: net.Socket;
-  /** The command's exit: its code, or 128 + the signal that ended it; rejects when the companion fails. */
-  exited: Promise<number>;
-  kill(): void;
-}
-
 interface Waiter {
   resolve?(r: CommandResult): void;
-  /** A descriptor handed over on the IPC channel (connect; exec's with the stream it is). */
-  onSocket?(s: net.Socket, stream?: number): void;
+  /** A descriptor handed over on the IPC channel (connect). */
+  onSocket?(s: net.Socket): void;
   reject(e: Error): void;
   onMessage?(m: FromHelper): void;
 }
@@ -172,17 +153,15 @@ class Companion {
   }
 
   #onHandle(m: unknown, handle: unknown): void {
-    const msg = m as { connect?: unknown; exec?: unknown; fd?: unknown } | null;
-    const id = msg?.connect ?? msg?.exec;
+    const id = (m as { connect?: unknown } | null)?.connect;
     const socket = handle as net.Socket | undefined;
     const p = typeof id === 'number' ? this.#pending.get(id) : undefined;
     if (!p?.onSocket || !socket) {
       socket?.destroy();
       return;
     }
-    // An exec's waiter stays for its other streams and its exit.
-    if (msg?.exec === undefined) this.#forget(id as number);
-    p.onSocket(socket, typeof msg?.fd === 'number' ? msg.fd : undefined);
+    this.#forget(id as number);
+    p.onSocket(socket);
   }
 
   #forget(id: number): void {
@@ -275,50 +254,6 @@ class Companion {
     return socket;
   }
 
-  /** Resolves once every stream's socket has come; `exited` settles once the command is reaped. */
-  exec(req: ExecRequest): Promise<ExecHandles> {
-    const id = this.#next++;
-    const streams = new Map<number, net.Socket>();
-    const wanted = req.stdin ? 3 : 2;
-    let exit: { resolve(code: number): void; reject(e: Error): void } | undefined;
-    const exited = new Promise<number>((resolve, reject) => (exit = { resolve, reject }));
-    exited.catch(() => undefined);
-    let reaped = false;
-    const kill = () => {
-      if (!reaped && !this.dead) this.#send(['kill', id]);
-    };
-    const settleIfDone = () => {
-      if (reaped && streams.size === wanted) this.#forget(id);
-    };
-    return new Promise<ExecHandles>((resolve, reject) => {
-      const fail = (e: Error) => {
-        for (const s of streams.values()) s.destroy();
-        exit?.reject(e);
-        reject(e);
-      };
-      this.#add(id, {
-        reject: fail,
-        onSocket: (socket, stream) => {
-          if (stream === undefined || streams.has(stream)) return void socket.destroy();
-          streams.set(stream, socket);
-          if (streams.size === wanted) resolve({ stdin: streams.get(0), stdout: streams.get(1) as net.Socket, stderr: streams.get(2) as net.Socket, exited, kill });
-          settleIfDone();
-        },
-        onMessage: (m) => {
-          if (m.t === 'done') {
-            reaped = true;
-            exit?.resolve(m.code ?? 128 + (m.signal ?? 9));
-            settleIfDone();
-          } else if (m.t === 'error') {
-            this.#forget(id);
-            fail(new Error(m.message));
-          }
-        },
-      });
-      this.#send(['exec', id, req.stdin ? 1 : 0, ...commandWords(req.cmd, req.args, req.env)]);
-    });
-  }
-
   monitor(req: MonitorRequest): MonitorHandle {
     const id = this.#next++;
     const fd3 = new PassThrough();
@@ -390,11 +325,6 @@ function companionInUse(): Companion | undefined {
 /** Starts a command through the companion (started, or restarted, on first use); undefined when it is switched off. */
 export function spawnViaCompanion(req: SpawnRequest): SpawnedCommand | undefined {
   return companionInUse()?.run(req);
-}
-
-/** Starts a command with its streams as sockets (the OCI runtime's exec) through the companion; undefined when it is switched off. */
-export function execViaCompanion(req: ExecRequest): Promise<ExecHandles> | undefined {
-  return companionInUse()?.exec(req);
 }
 
 /** Starts a monitor process (conmon) through the companion; undefined when it is switched off. */
