@@ -12,9 +12,7 @@
 // the cluster module passes sockets with, stable since Node 0.x): the socket is then this
 // process's own, with no relay process and no extra copy per connection. For attach it
 // connects to conmon's attach socket (SOCK_SEQPACKET, which Node cannot open) and relays it to
-// a stream socketpair whose other end it hands back the same way. For a streaming exec it
-// starts the OCI runtime's exec with socketpairs as its stdin, stdout and stderr, handing their
-// other ends back the same way (the kubelet then forks nothing per exec).
+// a stream socketpair whose other end it hands back the same way.
 // The companion exits when its stdin closes (this process went away, or left it idle) and its
 // attach relays have ended; commands already started finish on their own.
 // SKIFF_SPAWN_HELPER=0, or a build without the companion (no C compiler), starts every
