@@ -1,4 +1,5 @@
-// What every controller of pods does alike (the ReplicaSet and DaemonSet controllers): the pod
+// What every controller of pods does alike (the ReplicaSet, DaemonSet and Job controllers): the pod
+// made from the owner's template;
 // informer's events turned into owner keys, as replica_set.go's and daemon_controller.go's
 // addPod/updatePod/deletePod (a pod with a controllerRef wakes that owner and counts toward its
 // expectations; an orphan wakes every owner whose selector matches it, which may adopt it; a
@@ -6,12 +7,14 @@
 // with their events and expectations; and the status write retried once on a conflict.
 import { isApiError } from '../api/errors.js';
 import type { LabelSelectorMatcher } from '../api/selectors/labels.js';
+import type { PodTemplateSpec } from '../api/types/apps.js';
 import type { ObjectReference, Pod } from '../api/types/core.js';
 import type { KubeObject } from '../api/types/meta.js';
 import type { EventRecorder } from '../client/event-recorder.js';
 import { objectKey, type Informer } from '../client/informer.js';
 import type { ResourceClient } from '../client/rest.js';
-import { controllerRefOf, type OwnerKind } from './controller-ref.js';
+import { controllerRefOf, newControllerRef, type OwnerKind } from './controller-ref.js';
+import { resolveControllerRef } from './owners.js';
 import type { ControllerExpectations } from './expectations.js';
 
 export interface OwnedPodsOptions<O extends KubeObject> {
@@ -22,17 +25,27 @@ export interface OwnedPodsOptions<O extends KubeObject> {
   enqueue(owner: O): void;
 }
 
-/** The owner a pod's controllerRef points at, if it is still that one (same uid). */
-export function resolveOwner<O extends KubeObject>(pod: KubeObject, kind: OwnerKind, owners: Informer<O>): O | undefined {
-  const ref = controllerRefOf(pod);
-  if (!ref || ref.kind !== kind.kind || ref.apiVersion.split('/')[0] !== kind.apiVersion.split('/')[0]) return undefined;
-  const owner = owners.get(ref.name, pod.metadata.namespace);
-  return owner?.metadata.uid === ref.uid ? owner : undefined;
+/** The pod an owner's `template` describes, named `<generateName><5 chars>`, controlled by the owner (GetPodFromTemplate). */
+export function podFromTemplate(owner: KubeObject, kind: OwnerKind, template: PodTemplateSpec | undefined, generateName = `${owner.metadata.name ?? ''}-`): Pod {
+  const t = template ?? {};
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName,
+      namespace: owner.metadata.namespace,
+      labels: { ...t.metadata?.labels },
+      ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
+      ...(t.metadata?.finalizers ? { finalizers: [...t.metadata.finalizers] } : {}),
+      ownerReferences: [newControllerRef(owner, kind)],
+    },
+    spec: structuredClone(t.spec ?? { containers: [] }),
+  };
 }
 
 /** Adds the pod handlers to `pods`. */
 export function watchOwnedPods<O extends KubeObject>(pods: Informer<Pod>, o: OwnedPodsOptions<O>): void {
-  const resolve = (pod: Pod) => resolveOwner(pod, o.kind, o.owners);
+  const resolve = (pod: Pod) => resolveControllerRef(pod, o.kind, o.owners);
   const matching = (pod: Pod) =>
     o.owners.list(pod.metadata.namespace).filter((owner) => {
       const sel = o.selectorOf(owner);

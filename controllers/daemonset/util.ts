@@ -7,7 +7,7 @@
 import type { DaemonSet } from '../../api/types/apps.js';
 import type { Affinity, Pod, PodSpec, Toleration } from '../../api/types/core.js';
 import type { OwnerKind } from '../controller-ref.js';
-import { podFromTemplate } from '../replicaset/controller.js';
+import { podFromTemplate } from '../owned-pods.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE } from '../node-lifecycle/health.js';
 
 export const DAEMON_SET_KIND: OwnerKind = { apiVersion: 'apps/v1', kind: 'DaemonSet' };
@@ -86,7 +86,7 @@ export function isPodUpdated(pod: Pod, hash: string, generation: number | undefi
  * labels, pinned to `nodeName`, controlled by the DaemonSet.
  */
 export function daemonPod(ds: DaemonSet, nodeName: string, hash: string): Pod {
-  const pod = podFromTemplate(ds, DAEMON_SET_KIND);
+  const pod = podFromTemplate(ds, DAEMON_SET_KIND, ds.spec.template);
   pod.spec.tolerations = withDaemonTolerations(pod.spec);
   pod.spec.affinity = pinnedToNode(pod.spec.affinity, nodeName);
   const generation = templateGeneration(ds);

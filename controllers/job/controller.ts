@@ -14,7 +14,8 @@ import { EventRecorder } from '../../client/event-recorder.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { claimObjects, controllerRefOf, recheckOwner, type OwnerKind } from '../controller-ref.js';
-import { podFromOwnerTemplate, resolveControllerRef, writeStatus } from '../owned-objects.js';
+import { podFromTemplate, writeStatusOnce } from '../owned-pods.js';
+import { resolveControllerRef } from '../owners.js';
 import { ControllerExpectations } from '../expectations.js';
 import { SharedInformers } from '../shared-informers.js';
 import { slowStartBatch } from '../slow-start.js';
@@ -41,7 +42,7 @@ export interface JobControllerOptions {
 /** The pod a Job's template describes (Indexed: for one completion index), controlled by the Job. */
 export function podFromJobTemplate(job: Job, index?: number): Pod {
   const name = job.metadata.name ?? '';
-  const pod = podFromOwnerTemplate(job, JOB_KIND, job.spec.template, index === undefined ? `${name}-` : `${name}-${index}-`);
+  const pod = podFromTemplate(job, JOB_KIND, job.spec.template, index === undefined ? `${name}-` : `${name}-${index}-`);
   pod.metadata.finalizers = [...(pod.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER), JOB_TRACKING_FINALIZER];
   if (index !== undefined) {
     pod.metadata.annotations = { ...pod.metadata.annotations, [COMPLETION_INDEX]: String(index) };
@@ -240,6 +241,6 @@ export class JobController {
   }
 
   async #writeStatus(job: Job, status: Job['status']): Promise<void> {
-    if (JSON.stringify(status) !== JSON.stringify(job.status)) await writeStatus(this.#jobClient, job, status);
+    if (JSON.stringify(status) !== JSON.stringify(job.status)) await writeStatusOnce(this.#jobClient, job, status);
   }
 }

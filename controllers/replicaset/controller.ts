@@ -8,16 +8,15 @@
 import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import { labelSelectorFromObject, type LabelSelectorMatcher } from '../../api/selectors/labels.js';
-import type { PodTemplateSpec, ReplicaSet } from '../../api/types/apps.js';
-import type { KubeObject } from '../../api/types/meta.js';
+import type { ReplicaSet } from '../../api/types/apps.js';
 import type { Pod } from '../../api/types/core.js';
 import { EventRecorder } from '../../client/event-recorder.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { filterActivePods } from '../active-pods.js';
-import { claimObjects, controllerRefOf, newControllerRef, recheckOwner, type OwnerKind } from '../controller-ref.js';
+import { claimObjects, controllerRefOf, recheckOwner, type OwnerKind } from '../controller-ref.js';
 import { ControllerExpectations } from '../expectations.js';
-import { deleteOwnedPods, watchOwnedPods, writeStatusOnce } from '../owned-pods.js';
+import { deleteOwnedPods, podFromTemplate, watchOwnedPods, writeStatusOnce } from '../owned-pods.js';
 import { SharedInformers } from '../shared-informers.js';
 import { slowStartBatch } from '../slow-start.js';
 import { WorkQueue } from '../work-queue.js';
@@ -35,24 +34,6 @@ export interface ReplicaSetControllerOptions {
   burstReplicas?: number;
   now?: () => number;
   logger?: Logger;
-}
-
-/** The pod a ReplicaSet's (or a DaemonSet's) template describes, controlled by it (GetPodFromTemplate). */
-export function podFromTemplate(rs: KubeObject & { spec: { template?: PodTemplateSpec } }, kind: OwnerKind = REPLICA_SET_KIND): Pod {
-  const t = rs.spec.template ?? {};
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      generateName: `${rs.metadata.name ?? ''}-`,
-      namespace: rs.metadata.namespace,
-      labels: { ...t.metadata?.labels },
-      ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
-      ...(t.metadata?.finalizers ? { finalizers: [...t.metadata.finalizers] } : {}),
-      ownerReferences: [newControllerRef(rs, kind)],
-    },
-    spec: structuredClone(t.spec ?? { containers: [] }),
-  };
 }
 
 function selectorOf(rs: ReplicaSet): LabelSelectorMatcher | undefined {
@@ -180,7 +161,7 @@ export class ReplicaSetController {
       const { successes, error } = await slowStartBatch(plan.create, 1, async () => {
         if (this.#stopping.signal.aborted) throw new Error('the controller is stopping');
         try {
-          const pod = await this.#client.pods.create(podFromTemplate(rs), { namespace });
+          const pod = await this.#client.pods.create(podFromTemplate(rs, REPLICA_SET_KIND, rs.spec.template), { namespace });
           this.#events.event(ref, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
         } catch (err) {
           // The namespace is going away: nothing will ever be created there again.
