@@ -387,7 +387,7 @@ describe('skiff up / down', () => {
   // On the same cluster (the test above leaves it up again with the kuard Deployment; run alone, this
   // brings it up with the demo): issue 19's must-show through skiff up's own API server,
   // kubelet and CNI, with the real kubectl.
-  it.runIf(haveTool(KUBECTL))('kubectl exec, exec -i, exec -it, cp, port-forward, 401 and 403 on the kuard pod: all with 1.33, an exec and a port-forward with 1.30 and 1.27', async () => {
+  it.runIf(haveTool(KUBECTL))('kubectl exec, exec -i, exec -it, cp, port-forward, 401 and 403 on a pod of the kuard Deployment: all with 1.33, an exec and a port-forward with 1.30 and 1.27', async () => {
     const kubeconfig = path.join(stateDir, 'kubeconfig');
     await skiff(['up', ...flags, ...(existsSync(kubeconfig) ? [] : ['--demo'])]);
     const client = new RestClient(connectionFromKubeconfig({ kubeconfig }));
