@@ -1,13 +1,14 @@
 // `skiff up --demo` (what `npm start` runs): build the kuard-style demo image, push it to
 // the local registry under the path that mirrors gcr.io/kuar-demo/kuard-amd64:blue, apply
-// the classic kuard pod manifest and a variant published on the node's port 8080, wait for
-// them to run, and print the curl commands that reach them. No internet needed.
+// kuard as a Deployment of 2 replicas and a kuard pod published on the node's port 8080, wait
+// for them to run, and print the curl commands that reach them. No internet needed.
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { isApiError } from '../api/errors.js';
+import type { Deployment } from '../api/types/apps.js';
 import type { Pod } from '../api/types/core.js';
 import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
@@ -21,7 +22,6 @@ import { writeDemoImage } from './demo-image.js';
 import { statePaths } from './state.js';
 
 export const DEMO_IMAGE_PATH = 'kuar-demo/kuard-amd64:blue';
-export const DEMO_MANIFESTS = ['kuard-pod.yaml', 'kuard-pod-hostport.yaml'];
 
 /** The repository's manifests/ folder, from sources or from dist/. */
 export function manifestsDir(): string {
@@ -55,19 +55,46 @@ export async function publishDemoImage(registryAddr: string, auth: RegistryAuth 
   }
 }
 
-async function waitRunning(client: RestClient, name: string, timeoutMs: number): Promise<Pod> {
-  const deadline = Date.now() + timeoutMs;
-  let pod: Pod | undefined;
-  while (Date.now() < deadline) {
-    pod = await client.pods.get(name, { namespace: 'default' });
-    if (pod.status?.phase === 'Running' && pod.status.podIP) return pod;
-    if (pod.status?.phase === 'Failed') break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  const waiting = pod?.status?.containerStatuses?.map((c) => c.state?.waiting?.reason ?? c.state?.terminated?.reason).filter(Boolean);
-  throw new Error(`pod ${name} is ${pod?.status?.phase ?? 'missing'}${waiting?.length ? ` (${waiting.join(', ')})` : ''}; try: skiff describe pod ${name}`);
+/** The demo's objects: the kuard Deployment (2 replicas) and the pod published on the node's port 8080. */
+const DEMO_DEPLOYMENT = 'kuard-deployment.yaml';
+const PUBLISHED_POD = 'kuard-pod-hostport.yaml';
+
+const running = (p: Pod) => p.status?.phase === 'Running' && !!p.status.podIP && !p.metadata.deletionTimestamp;
+const stuck = (pods: Pod[]) =>
+  pods.flatMap((p) => p.status?.containerStatuses?.map((c) => c.state?.waiting?.reason ?? c.state?.terminated?.reason) ?? []).filter(Boolean);
+
+/** The running pods of the demo's Deployment: those its ReplicaSets made (a pod-template-hash label). */
+export async function demoDeploymentPods(client: RestClient): Promise<Pod[]> {
+  const pods = (await client.pods.list({ namespace: 'default', labelSelector: 'app=kuard,pod-template-hash' })).items;
+  return pods.filter(running).sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
 }
 
+async function waitFor(what: string, timeoutMs: number, look: () => Promise<{ done: boolean; pods: Pod[] }>): Promise<Pod[]> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Pod[] = [];
+  while (Date.now() < deadline) {
+    const { done, pods } = await look();
+    if (done) return pods;
+    last = pods;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const waiting = stuck(last);
+  throw new Error(`${what} not running${waiting.length ? ` (${waiting.join(', ')})` : ''}; try: skiff describe pods`);
+}
+
+async function createOrKeep<T extends { metadata: { name?: string } }>(create: () => Promise<T>, label: string, out: NodeJS.WritableStream): Promise<void> {
+  try {
+    await create();
+    out.write(`${label} created\n`);
+  } catch (e) {
+    if (!isApiError(e, 'AlreadyExists')) throw e;
+    out.write(`${label} unchanged\n`);
+  }
+}
+
+const readManifest = async <T>(file: string): Promise<T> => parseAllDocuments(await readFile(path.join(manifestsDir(), file), 'utf8'))[0]?.toJS() as T;
+
+/** Pushes the demo image, applies the kuard Deployment (2 replicas) and the published pod, waits for them to run. */
 export async function runDemo(opts: { stateDir: string; registryAddr: string; out: NodeJS.WritableStream; timeoutMs?: number }): Promise<Pod[]> {
   const paths = statePaths(opts.stateDir);
   // A cluster already running without the mirror would pull the real gcr.io (no internet).
@@ -80,33 +107,28 @@ export async function runDemo(opts: { stateDir: string; registryAddr: string; ou
   opts.out.write(`demo image pushed: ${pushed.ref} (${pushed.digest}), served as gcr.io/${DEMO_IMAGE_PATH}\n`);
   const client = new RestClient(connectionFromKubeconfig({ kubeconfig: paths.kubeconfig }));
   try {
-    const pods: Pod[] = [];
-    for (const file of DEMO_MANIFESTS) {
-      const text = await readFile(path.join(manifestsDir(), file), 'utf8');
-      for (const doc of parseAllDocuments(text)) {
-        const pod = doc.toJS() as Pod;
-        try {
-          await client.pods.create(pod, { namespace: 'default' });
-          opts.out.write(`pod/${pod.metadata.name} created\n`);
-        } catch (e) {
-          if (!isApiError(e, 'AlreadyExists')) throw e;
-          opts.out.write(`pod/${pod.metadata.name} unchanged\n`);
-        }
-        pods.push(pod);
-      }
-    }
-    const running = [];
-    for (const pod of pods) running.push(await waitRunning(client, pod.metadata.name ?? '', opts.timeoutMs ?? 120_000));
+    const deployments = client.resourceByName<Deployment>('deployments', 'apps');
+    const deployment = await readManifest<Deployment>(DEMO_DEPLOYMENT);
+    const published = await readManifest<Pod>(PUBLISHED_POD);
+    await createOrKeep(() => deployments.create(deployment, { namespace: 'default' }), `deployment.apps/${deployment.metadata.name}`, opts.out);
+    await createOrKeep(() => client.pods.create(published, { namespace: 'default' }), `pod/${published.metadata.name}`, opts.out);
+    const timeoutMs = opts.timeoutMs ?? 120_000;
+    const replicas = deployment.spec?.replicas ?? 1;
+    const kuards = await waitFor(`the ${replicas} pods of deployment ${deployment.metadata.name}`, timeoutMs, async () => {
+      const d = await deployments.get(deployment.metadata.name ?? '', { namespace: 'default' });
+      const pods = await demoDeploymentPods(client);
+      return { done: (d.status?.readyReplicas ?? 0) >= replicas && (d.status?.updatedReplicas ?? 0) >= replicas && pods.length >= replicas, pods };
+    });
+    const [pub] = await waitFor(`pod ${published.metadata.name}`, timeoutMs, async () => {
+      const p = await client.pods.get(published.metadata.name ?? '', { namespace: 'default' });
+      return { done: running(p), pods: [p] };
+    });
     const lines = ['', 'The demo is running:'];
-    for (const p of running) {
-      lines.push(`  curl http://${p.status?.podIP}:8080/        # pod ${p.metadata.name} on its pod IP`);
-      if (p.spec.containers.some((c) => c.ports?.some((port) => port.hostPort === 8080))) {
-        lines.push(`  curl http://127.0.0.1:8080/              # pod ${p.metadata.name}, published on the node's port 8080`);
-      }
-    }
-    lines.push(`  KUBECONFIG=${paths.kubeconfig} kubectl get pods -o wide`, '');
+    for (const p of kuards) lines.push(`  curl http://${p.status?.podIP}:8080/        # pod ${p.metadata.name} of deployment ${deployment.metadata.name}, on its pod IP`);
+    lines.push(`  curl http://127.0.0.1:8080/              # pod ${pub?.metadata.name}, published on the node's port 8080`);
+    lines.push(`  KUBECONFIG=${paths.kubeconfig} kubectl get deployments,pods -o wide`, '');
     opts.out.write(lines.join('\n'));
-    return running;
+    return [...kuards, ...(pub ? [pub] : [])];
   } finally {
     client.close();
   }

@@ -35,6 +35,9 @@ export interface LabOptions {
   schedulerConfig?: string;
   /** The controller-manager's --node-monitor-grace-period (Kubernetes: 40s); shorter for experiments. */
   nodeMonitorGracePeriod?: string;
+  /** The API server's --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds (Kubernetes: 300). */
+  defaultNotReadyTolerationSeconds?: string;
+  defaultUnreachableTolerationSeconds?: string;
   /** Each kubelet's --sync-frequency (Kubernetes: 1m); shorter for experiments with ConfigMap updates. */
   syncFrequency?: string;
   tee?: NodeJS.WritableStream;
@@ -159,6 +162,8 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
         ...apiserverKubeletClientFlags(kubeletClient),
         `--kubelet-certificate-authority=${creds.caFile}`,
         `--kubelet-socket-dir=${kubeletSockets}`,
+        ...(o.defaultNotReadyTolerationSeconds ? [`--default-not-ready-toleration-seconds=${o.defaultNotReadyTolerationSeconds}`] : []),
+        ...(o.defaultUnreachableTolerationSeconds ? [`--default-unreachable-toleration-seconds=${o.defaultUnreachableTolerationSeconds}`] : []),
       ]),
     );
     // Host side of the node proxies: the unix sockets lead to the host's loopback ports.

@@ -21,6 +21,8 @@ interface LabUpFlags {
   nodeCapacity?: string;
   schedulerConfig?: string;
   nodeMonitorGracePeriod?: string;
+  defaultNotReadyTolerationSeconds?: string;
+  defaultUnreachableTolerationSeconds?: string;
   syncFrequency?: string;
   foreground: boolean;
   stateDir: string;
@@ -85,6 +87,8 @@ export function labCommand(): Command {
     .option('--node-capacity <list>', 'capacity of each node, e.g. cpu=2,memory=4Gi')
     .option('--scheduler-config <file>', "KubeSchedulerConfiguration for the lab's scheduler (e.g. NodeResourcesFit MostAllocated)")
     .option('--node-monitor-grace-period <d>', 'how long a silent node stays Ready before it is Unknown (e.g. 20s; default 40s)')
+    .option('--default-not-ready-toleration-seconds <n>', "the lab API server's tolerationSeconds for the not-ready:NoExecute toleration every pod gets (default 300)")
+    .option('--default-unreachable-toleration-seconds <n>', "the lab API server's tolerationSeconds for the unreachable:NoExecute toleration every pod gets (default 300)")
     .option('--sync-frequency <d>', "each kubelet's --sync-frequency: ConfigMap and Secret updates reach pods within it (default 1m)")
     .option('--foreground', 'supervise in this process', false)
     .option('--timeout <seconds>', 'how long to wait for the nodes', '180')
@@ -94,6 +98,9 @@ export function labCommand(): Command {
       if (members !== 1 && members !== 3) throw new Error('--etcd-members must be 1 or 3');
       if (f.nodeMonitorGracePeriod) parseGoDuration(f.nodeMonitorGracePeriod); // a bad value fails here, not in the lab's controller-manager
       if (f.syncFrequency) parseGoDuration(f.syncFrequency); // and here, not in every kubelet
+      for (const [flag, v] of [['--default-not-ready-toleration-seconds', f.defaultNotReadyTolerationSeconds], ['--default-unreachable-toleration-seconds', f.defaultUnreachableTolerationSeconds]] as const) {
+        if (v !== undefined && !/^\d+$/.test(v)) throw new Error(`${flag} must be a whole number of seconds, not ${JSON.stringify(v)}`); // and here, not in the lab's API server
+      }
       const opts = {
         name: f.name,
         nodes: Number(f.nodes),
@@ -102,6 +109,8 @@ export function labCommand(): Command {
         nodeCapacity: f.nodeCapacity,
         schedulerConfig: f.schedulerConfig,
         nodeMonitorGracePeriod: f.nodeMonitorGracePeriod,
+        defaultNotReadyTolerationSeconds: f.defaultNotReadyTolerationSeconds,
+        defaultUnreachableTolerationSeconds: f.defaultUnreachableTolerationSeconds,
         syncFrequency: f.syncFrequency,
       };
       if (f.foreground) {
@@ -125,6 +134,8 @@ export function labCommand(): Command {
       if (f.nodeCapacity) args.push('--node-capacity', f.nodeCapacity);
       if (f.schedulerConfig) args.push('--scheduler-config', path.resolve(f.schedulerConfig));
       if (f.nodeMonitorGracePeriod) args.push('--node-monitor-grace-period', f.nodeMonitorGracePeriod);
+      if (f.defaultNotReadyTolerationSeconds) args.push('--default-not-ready-toleration-seconds', f.defaultNotReadyTolerationSeconds);
+      if (f.defaultUnreachableTolerationSeconds) args.push('--default-unreachable-toleration-seconds', f.defaultUnreachableTolerationSeconds);
       if (f.syncFrequency) args.push('--sync-frequency', f.syncFrequency);
       const child = spawn(self.command, [...self.args, ...args], { detached: true, stdio: ['ignore', out, out], env: { ...process.env, SKIFF_LOG_JSON: '1' } });
       child.unref();

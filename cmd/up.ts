@@ -119,7 +119,7 @@ export function upCommand(): Command {
     )
     .option('--node-name <name>', 'name of this machine as a node (default: hostname)')
     .option('--foreground', 'supervise the components in this process, their output on the terminal', false)
-    .option('--demo', 'build and run the kuard demo pod (turns on --mirror-public-registries)', false)
+    .option('--demo', 'build and run the kuard demo, a Deployment of 2 (turns on --mirror-public-registries)', false)
     .option('--timeout <seconds>', 'how long to wait for the node to be Ready', '120')
     .option('--api-port <n>', 'HTTPS port of the API server on 127.0.0.1', String(DEFAULTS.apiPort))
     .option('--etcd-port <n>', 'client port of the managed etcd (the peer port is the next one)', String(DEFAULTS.etcdPort))

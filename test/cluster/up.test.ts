@@ -1,11 +1,11 @@
 // skiff up end to end, as a user runs it: one command brings up etcd, registry and one server
 // process hosting the API server, scheduler, controller-manager and kubelet; --demo builds the kuard-style image, pushes it
-// as the gcr.io mirror, runs the classic kuard pod and a published variant; they answer HTTP
+// as the gcr.io mirror, runs kuard as a Deployment of 2 replicas and a published kuard pod; they answer HTTP
 // on the pod IP and on the node's port; down leaves nothing of the pods behind, and the
 // next up brings the objects back. The managed etcd takes only the API server's client
 // certificate (etcdctl as nobody, or as root without it, gets nothing), and no file of the state
 // dir but certificates is readable by another user. On the same cluster, kubectl's streaming
-// verbs (exec, exec -i, exec -it, cp, port-forward) into the kuard pod, with 1.33, 1.30 and
+// verbs (exec, exec -i, exec -it, cp, port-forward) into a kuard pod, with 1.33, 1.30 and
 // 1.27. Real processes, real containers, as root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
@@ -18,6 +18,8 @@ import { parse } from 'yaml';
 import type { Pod } from '../../api/types/core.js';
 import { connectionFromKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
+import type { Deployment } from '../../api/types/apps.js';
+import { demoDeploymentPods } from '../../cluster/demo.js';
 import { etcdComponent, planEtcdCluster } from '../../cluster/etcd.js';
 import { ensureEtcdCredentials, etcdPkiPaths } from '../../cluster/etcd-credentials.js';
 import { Supervisor } from '../../cluster/supervisor.js';
@@ -170,7 +172,8 @@ describe('skiff up / down', () => {
     // --demo on a running cluster builds and runs the demo.
     const up = await skiff(['up', ...flags, '--demo']);
     expect(up.stdout).toContain('already running');
-    expect(up.stdout).toContain('pod/kuard created');
+    expect(up.stdout).toContain('deployment.apps/kuard created');
+    expect(up.stdout).toContain('pod/kuard-published created');
     expect(up.stdout).toMatch(/curl http:\/\/[\d.]+:8080\//);
 
     // The local registry takes only the cluster's credentials (a password made for this cluster,
@@ -205,15 +208,21 @@ describe('skiff up / down', () => {
     let webContainer: string | undefined;
     const client = new RestClient(connectionFromKubeconfig({ kubeconfig: path.join(stateDir, 'kubeconfig') }));
     try {
-      const kuard = (await client.pods.get('kuard', { namespace: 'default' })) as Pod;
-      expect(kuard.status?.phase).toBe('Running');
-      // Every namespace has its default ServiceAccount, and the demo's pod runs as it.
+      // The demo's Deployment: 2 ready replicas, each answering on its pod IP.
+      const demo = await client.resourceByName<Deployment>('deployments', 'apps').get('kuard', { namespace: 'default' });
+      expect(demo.status?.readyReplicas).toBe(2);
+      const kuards = await demoDeploymentPods(client);
+      expect(kuards).toHaveLength(2);
+      // Every namespace has its default ServiceAccount, and the demo's pods run as it.
       expect((await client.serviceAccounts.get('default', { namespace: 'default' })).metadata.name).toBe('default');
-      expect(kuard.spec.serviceAccountName).toBe('default');
-      const page = await get(`http://${kuard.status?.podIP}:8080/`);
-      expect(page.code).toBe(200);
-      expect(page.body).toContain('Hello from kuard');
-      expect((await get(`http://${kuard.status?.podIP}:8080/healthy`)).code).toBe(200);
+      for (const kuard of kuards) {
+        expect(kuard.status?.phase).toBe('Running');
+        expect(kuard.spec.serviceAccountName).toBe('default');
+        const page = await get(`http://${kuard.status?.podIP}:8080/`);
+        expect(page.code).toBe(200);
+        expect(page.body).toContain(`Hello from ${kuard.metadata.name}`);
+        expect((await get(`http://${kuard.status?.podIP}:8080/healthy`)).code).toBe(200);
+      }
       const published = await get('http://127.0.0.1:8080/');
       expect(published.body).toContain('Hello from kuard-published');
 
@@ -255,8 +264,8 @@ describe('skiff up / down', () => {
         { intervalMs: 500 },
       );
       expect(restarted.restarts).toBe(1);
-      const served = await eventually(() => client.pods.get('kuard', { namespace: 'default' }), 'the restarted API server to serve the kuard pod', 60_000, { intervalMs: 250 });
-      expect(served.metadata.name).toBe('kuard');
+      const served = await eventually(() => client.resourceByName<Deployment>('deployments', 'apps').get('kuard', { namespace: 'default' }), 'the restarted API server to serve the kuard Deployment', 60_000, { intervalMs: 250 });
+      expect(served.spec?.replicas).toBe(2);
 
       await client.pods.delete('kuard-published', { namespace: 'default' });
 
@@ -346,7 +355,7 @@ describe('skiff up / down', () => {
     // (A tmpfs skiff mounted; where /run is a tmpfs already, only the directory.)
     expect(down.stdout).toMatch(new RegExp(`(unmounted and removed the runtime state tmpfs|removed the runtime state dir) ${state}`));
 
-    // The state stays: the next up brings back the kuard pod (the deleted one stays gone), from
+    // The state stays: the next up brings back the kuard Deployment's 2 pods (the deleted pod stays gone), from
     // the image the node has: without --demo (or --mirror-public-registries) nothing is mirrored.
     await skiff(['up', ...flags]);
     expect((parse(await readFile(path.join(stateDir, 'registries.yaml'), 'utf8')) as { mirrors: object }).mirrors).toEqual({});
@@ -354,42 +363,43 @@ describe('skiff up / down', () => {
     try {
       // The stored status still shows the old run until the kubelet has recreated the
       // pod's sandbox and container, so wait for the new pod IP to answer.
-      const { pod, page } = await eventually(
+      const pods = await eventually(
         async () => {
-          const p = await client2.pods.get('kuard', { namespace: 'default' });
-          if (p.status?.phase !== 'Running' || !p.status.podIP) return undefined;
-          const body = (await get(`http://${p.status.podIP}:8080/`).catch(() => ({ body: '' }))).body;
-          return body.includes('Hello from kuard') ? { pod: p, page: body } : undefined;
+          const ps = await demoDeploymentPods(client2);
+          if (ps.length !== 2) return undefined;
+          for (const p of ps) {
+            const body = (await get(`http://${p.status?.podIP}:8080/`).catch(() => ({ body: '' }))).body;
+            if (!body.includes(`Hello from ${p.metadata.name}`)) return undefined;
+          }
+          return ps;
         },
-        'the kuard pod to answer on its new pod IP',
+        "the kuard Deployment's 2 pods to answer on their new pod IPs",
         120_000,
         { intervalMs: 500 },
       );
-      expect(page).toContain('Hello from kuard');
-      expect(pod.status?.phase).toBe('Running');
-      const names = (await client2.pods.list({ namespace: 'default' })).items.map((p) => p.metadata.name);
-      expect(names).toEqual(['kuard']);
+      const names = (await client2.pods.list({ namespace: 'default' })).items.map((p) => p.metadata.name).sort();
+      expect(names).toEqual(pods.map((p) => p.metadata.name));
     } finally {
       client2.close();
     }
   }, 600_000);
 
-  // On the same cluster (the test above leaves it up again with the kuard pod; run alone, this
+  // On the same cluster (the test above leaves it up again with the kuard Deployment; run alone, this
   // brings it up with the demo): issue 19's must-show through skiff up's own API server,
   // kubelet and CNI, with the real kubectl.
-  it.runIf(haveTool(KUBECTL))('kubectl exec, exec -i, exec -it, cp, port-forward, 401 and 403 on the kuard pod: all with 1.33, an exec and a port-forward with 1.30 and 1.27', async () => {
+  it.runIf(haveTool(KUBECTL))('kubectl exec, exec -i, exec -it, cp, port-forward, 401 and 403 on a pod of the kuard Deployment: all with 1.33, an exec and a port-forward with 1.30 and 1.27', async () => {
     const kubeconfig = path.join(stateDir, 'kubeconfig');
     await skiff(['up', ...flags, ...(existsSync(kubeconfig) ? [] : ['--demo'])]);
     const client = new RestClient(connectionFromKubeconfig({ kubeconfig }));
     const dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-up-streams-'));
     try {
-      await eventually(async () => (await client.pods.get('kuard', { namespace: 'default' })).status?.containerStatuses?.[0]?.state?.running, 'the kuard pod running', 120_000, { intervalMs: 500 });
+      const kuard = await eventually(async () => (await demoDeploymentPods(client)).find((p) => p.status?.containerStatuses?.[0]?.state?.running)?.metadata.name, 'a kuard pod running', 120_000, { intervalMs: 500 });
       const k: KubectlOn = { kubeconfig, namespace: 'default', version: '1.33' };
       const forbidden = ['scheduler', `kubelet-${node}`].map((id) => path.join(stateDir, 'kubeconfigs', `${id}.kubeconfig`));
-      await expectAllStreamVerbs(k, 'kuard', { port: 8080, page: 'Hello from kuard', dir, forbidden });
+      await expectAllStreamVerbs(k, kuard, { port: 8080, page: `Hello from ${kuard}`, dir, forbidden });
       for (const version of ['1.30', '1.27']) {
-        await expectExecOutErrExit({ ...k, version }, 'kuard');
-        await expectPortForward({ ...k, version }, 'kuard', 8080, 'Hello from kuard');
+        await expectExecOutErrExit({ ...k, version }, kuard);
+        await expectPortForward({ ...k, version }, kuard, 8080, `Hello from ${kuard}`);
       }
     } finally {
       client.close();

@@ -1,0 +1,227 @@
+// Issue 21's must-show on one 3-node lab with real containers and the real kubectl 1.33: a
+// Deployment of 6 spread over the nodes; `set image` within its 25 %/25 % bounds while a watcher
+// follows every pod; `rollout history` and `undo`; `scale` 6 → 20 → 2 with exactly the creates
+// and deletes it needs; `delete deployment` leaves nothing; a namespace deleted whole while
+// `get ns` shows Terminating; the controller-manager killed -9 mid-rollout finishes it after its
+// restart without extra pods; `drain` within a PodDisruptionBudget; a stopped node's replicas
+// come back on the other nodes after the lab's shortened eviction timeout.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Deployment } from '../../api/types/apps.js';
+import type { Pod } from '../../api/types/core.js';
+import { isApiError } from '../../api/errors.js';
+import type { RestClient } from '../../client/rest.js';
+import { isAlive } from '../../cluster/state.js';
+import { isPodActive, isPodReady } from '../../controllers/active-pods.js';
+import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
+import { kubectlBinary } from '../fixtures/kubectl-stream-checks.js';
+import { RolloutWatcher } from '../fixtures/rollout-watcher.js';
+import { statePaths } from '../../cluster/state.js';
+import { readDockerAuths } from '../../runtime/images/docker-config.js';
+import { eventuallyInLab, skiff, startLab, type Lab } from './lab-fixture.js';
+
+const exec = promisify(execFile);
+const NODES = 3;
+/** The eviction timeout: Unknown after the grace period (20 s: twice the kubelets' 10 s lease renewal, or a busy machine flaps), evicted after the toleration seconds. */
+const LAB_FLAGS = ['--nodes', String(NODES), '--node-capacity', 'cpu=4,memory=8Gi', '--node-monitor-grace-period', '20s', '--default-not-ready-toleration-seconds', '5', '--default-unreachable-toleration-seconds', '5'];
+
+describe('workloads on a 3-node lab with kubectl 1.33', () => {
+  const name = `lw${process.pid % 100000}`;
+  let L: Lab;
+  let client: RestClient;
+  let kubeconfig = '';
+  /** Two images of the same sleeper (busybox whose sh leaves on SIGTERM), different digests. */
+  let v1 = '';
+  let v2 = '';
+  const watchers: RolloutWatcher[] = [];
+
+  const kubectl = async (args: string[], input?: string): Promise<string> => {
+    const child = exec(kubectlBinary('1.33'), ['--kubeconfig', kubeconfig, ...args], { timeout: 240_000 });
+    if (input !== undefined) child.child.stdin?.end(input);
+    return (await child).stdout;
+  };
+
+  const deployment = (ns: string, app: string, replicas: number, image: string, minReadySeconds = 0): Deployment => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: app, namespace: ns },
+    spec: {
+      replicas,
+      minReadySeconds,
+      selector: { matchLabels: { app } },
+      template: {
+        metadata: { labels: { app } },
+        // Requests make the scheduler spread them; a 1 s grace keeps terminations short.
+        spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image, resources: { requests: { cpu: '50m', memory: '16Mi' } } }] },
+      },
+    },
+  });
+  const apply = (obj: object) => kubectl(['apply', '-f', '-'], JSON.stringify(obj));
+
+  const watch = async (ns: string): Promise<RolloutWatcher> => {
+    const w = new RolloutWatcher(client, ns);
+    watchers.push(w);
+    await Promise.all([w.rs.start(), w.pods.start()]);
+    return w;
+  };
+  const podsOf = async (ns: string, app: string): Promise<Pod[]> => (await client.pods.list({ namespace: ns, labelSelector: `app=${app}` })).items;
+  /** All `n` pods of `app` active, Ready and of `image`, and no other pod of it left. */
+  const settled = (ns: string, app: string, n: number, image?: string) =>
+    eventuallyInLab(`${n} ready pods of ${ns}/${app}`, async () => {
+      const pods = await podsOf(ns, app);
+      const ok = pods.length === n && pods.every((p) => isPodActive(p) && isPodReady(p) && (!image || p.spec.containers[0]?.image === image));
+      return ok ? pods : undefined;
+    }, 180_000);
+  const nodeIndex = (node: string) => Number(node.slice(name.length + 1));
+  const componentPid = (component: string) =>
+    (JSON.parse(readFileSync(path.join(L.dir, 'status.json'), 'utf8')) as { components: { name: string; pid?: number; running?: boolean }[] }).components.find((c) => c.name === component && c.running)?.pid;
+
+  beforeAll(async () => {
+    L = await startLab(name, LAB_FLAGS);
+    client = L.client;
+    kubeconfig = path.join(L.dir, 'kubeconfig');
+    const host = `127.0.0.1:${L.state.ports.registry}`;
+    const auth = (await readDockerAuths([statePaths(L.dir).dockerConfig]))[host];
+    const storeDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-lab-sleeper-'));
+    try {
+      const store = await openStore(storeDir);
+      for (const tag of ['v1', 'v2']) {
+        const img = await buildBusyboxImage(store, { config: { Cmd: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'], Env: ['PATH=/bin', `SLEEPER=${tag}`] } });
+        await pushImage(host, `skiff/sleeper:${tag}`, store, img, auth);
+      }
+    } finally {
+      await rm(storeDir, { recursive: true, force: true });
+    }
+    [v1, v2] = ['v1', 'v2'].map((t) => `${host}/skiff/sleeper:${t}`);
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const w of watchers) await Promise.all([w.rs.stop(), w.pods.stop()]);
+    await L?.down();
+  }, 300_000);
+
+  it('rolls out within 25 %/25 %, keeps 2 revisions, undoes, scales 6 → 20 → 2 exactly, and deletes without leftovers', async () => {
+    const ns = 'web';
+    await kubectl(['create', 'namespace', ns]);
+    const w = await watch(ns);
+    await apply(deployment(ns, 'web', 6, v1));
+    const first = await settled(ns, 'web', 6, v1);
+    // Spread: every node runs some of the 6.
+    expect(new Set(first.map((p) => p.spec.nodeName)).size).toBe(NODES);
+    const d = await client.resourceByName<Deployment>('deployments', 'apps').get('web', { namespace: ns });
+    expect(d.spec?.strategy?.rollingUpdate).toEqual({ maxSurge: '25%', maxUnavailable: '25%' });
+
+    w.follow('web');
+    await kubectl(['-n', ns, 'set', 'image', 'deployment/web', `c=${v2}`]);
+    await kubectl(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=180s']);
+    await settled(ns, 'web', 6, v2);
+    // 6 + maxSurge 2 (25 % rounded up), 6 - maxUnavailable 1 (25 % rounded down).
+    expect(w.maxPods).toBe(8);
+    expect(w.minAvailable).toBeGreaterThanOrEqual(5);
+
+    const history = await kubectl(['-n', ns, 'rollout', 'history', 'deployment/web']);
+    expect(history.trim().split('\n').slice(2).map((l) => l.trim().split(/\s+/)[0])).toEqual(['1', '2']);
+    await kubectl(['-n', ns, 'rollout', 'undo', 'deployment/web']);
+    await kubectl(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=180s']);
+    await settled(ns, 'web', 6, v1);
+    expect((await client.resourceByName<Deployment>('deployments', 'apps').get('web', { namespace: ns })).spec?.template.spec?.containers[0]?.image).toBe(v1);
+
+    // 20 sleepers on 3 lab nodes fit (each is a sh and a sleep under its conmon).
+    w.follow('web');
+    await kubectl(['-n', ns, 'scale', 'deployment/web', '--replicas=20']);
+    await settled(ns, 'web', 20, v1);
+    await kubectl(['-n', ns, 'scale', 'deployment/web', '--replicas=2']);
+    await settled(ns, 'web', 2, v1);
+    expect(w.created.size).toBe(14);
+    expect(w.went.size).toBe(18);
+
+    await kubectl(['-n', ns, 'delete', 'deployment', 'web', '--wait=true']);
+    await eventuallyInLab('no ReplicaSet or pod of web left', async () => {
+      const rs = await client.resourceByName('replicasets', 'apps').list({ namespace: ns });
+      return rs.items.length === 0 && (await client.pods.list({ namespace: ns })).items.length === 0;
+    });
+  }, 600_000);
+
+  it('deletes a namespace with a Deployment and ConfigMaps completely, Terminating meanwhile', async () => {
+    const ns = 'doomed';
+    await kubectl(['create', 'namespace', ns]);
+    await apply(deployment(ns, 'app', 3, v1));
+    for (const cm of ['one', 'two', 'three']) await kubectl(['-n', ns, 'create', 'configmap', cm, `--from-literal=k=${cm}`]);
+    await settled(ns, 'app', 3, v1);
+    await kubectl(['delete', 'namespace', ns, '--wait=false']);
+    const line = await kubectl(['get', 'ns', ns, '--no-headers']);
+    expect(line).toMatch(new RegExp(`^${ns}\\s+Terminating`));
+    await eventuallyInLab(`namespace ${ns} gone`, async () => {
+      try {
+        await client.namespaces.get(ns);
+        return false;
+      } catch (e) {
+        if (isApiError(e, 'NotFound')) return true;
+        throw e;
+      }
+    }, 180_000);
+    expect((await client.pods.list({ namespace: ns })).items).toEqual([]);
+    expect((await client.resourceByName('configmaps', '').list({ namespace: ns })).items).toEqual([]);
+  }, 300_000);
+
+  it('finishes a rollout after its controller-manager is killed -9 in the middle, without extra pods', async () => {
+    const ns = 'restart';
+    await kubectl(['create', 'namespace', ns]);
+    const w = await watch(ns);
+    // minReadySeconds 2: each step of the rollout waits, so the kill lands in its middle.
+    await apply(deployment(ns, 'web', 6, v1, 2));
+    await settled(ns, 'web', 6, v1);
+    w.follow('web');
+    await kubectl(['-n', ns, 'set', 'image', 'deployment/web', `c=${v2}`]);
+    // Mid-rollout: some new pods made, old ones still there.
+    await eventuallyInLab('the rollout under way', async () => w.podsOf('web').some((p) => p.spec.containers[0]?.image === v2) && w.podsOf('web').some((p) => p.spec.containers[0]?.image === v1), 60_000);
+    const pid = componentPid('controller-manager');
+    expect(pid && isAlive(pid)).toBe(true);
+    process.kill(pid as number, 'SIGKILL');
+    // Killed mid-rollout: the old template still has active pods and the Deployment is not complete.
+    const atKill = await podsOf(ns, 'web');
+    expect(atKill.filter((p) => isPodActive(p) && p.spec.containers[0]?.image === v1).length).toBeGreaterThan(0);
+    await eventuallyInLab('the supervisor to restart the controller-manager', async () => {
+      const again = componentPid('controller-manager');
+      return again !== undefined && again !== pid;
+    }, 60_000);
+    await kubectl(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=180s']);
+    await settled(ns, 'web', 6, v2);
+    // Each new pod made once, each old one removed once: nothing over the bounds, nothing extra.
+    expect(w.maxPods).toBeLessThanOrEqual(8);
+    expect(w.minAvailable).toBeGreaterThanOrEqual(5);
+    expect(w.created.size).toBe(6);
+    expect(w.went.size).toBe(6);
+  }, 300_000);
+
+  it('drains a node within a PodDisruptionBudget (minAvailable), then moves a stopped node\'s replicas after the eviction timeout', async () => {
+    const ns = 'restart'; // the Deployment of 6 the test above rolled out
+    expect(await kubectl(['-n', ns, 'create', 'pdb', 'web', '--selector=app=web', '--min-available=5'])).toContain('poddisruptionbudget.policy/web created');
+    const pods = await settled(ns, 'web', 6, v2);
+    const drained = pods[0]?.spec.nodeName ?? '';
+    const onIt = pods.filter((p) => p.spec.nodeName === drained).length;
+    expect(onIt).toBeGreaterThan(0);
+    const out = await kubectl(['drain', drained, '--ignore-daemonsets', '--timeout=180s']);
+    expect(out).toContain(`node/${drained} drained`);
+    const after = await settled(ns, 'web', 6, v2);
+    expect(after.filter((p) => p.spec.nodeName === drained)).toEqual([]);
+    await kubectl(['uncordon', drained]);
+
+    // Stop a node that runs some of the 6: after Unknown (20 s) and the toleration (5 s) they run elsewhere.
+    const victim = after[0]?.spec.nodeName ?? '';
+    const stranded = after.filter((p) => p.spec.nodeName === victim).map((p) => p.metadata.name);
+    await skiff(['lab', 'stop-node', name, String(nodeIndex(victim)), '--state-dir', L.base]);
+    const moved = await eventuallyInLab('6 ready replicas off the stopped node', async () => {
+      const now = (await podsOf(ns, 'web')).filter((p) => isPodActive(p));
+      return now.length === 6 && now.every((p) => isPodReady(p) && p.spec.nodeName !== victim) ? now : undefined;
+    }, 180_000);
+    expect(moved.map((p) => p.metadata.name)).not.toEqual(expect.arrayContaining(stranded.slice(0, 1)));
+    // The stranded pods were evicted (their deletion waits for a kubelet that is gone, as in Kubernetes).
+    for (const p of await podsOf(ns, 'web')) if (stranded.includes(p.metadata.name)) expect(p.metadata.deletionTimestamp).toBeTruthy();
+  }, 600_000);
+});
