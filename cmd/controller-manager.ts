@@ -47,8 +47,8 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
     replicaset: new ReplicaSetController({ client, informers, workers: o.concurrentReplicasetSyncs, logger: log }),
     deployment: new DeploymentController({ client, informers, workers: o.concurrentDeploymentSyncs, logger: log }),
     namespace: new NamespaceController({ client, logger: log }),
-    disruption: new DisruptionController({ client, logger: log }),
-    'taint-eviction': new TaintEvictionController({ client, logger: log }),
+    disruption: new DisruptionController({ client, informers, logger: log }),
+    'taint-eviction': new TaintEvictionController({ client, informers, logger: log }),
     'garbage-collector': new GarbageCollector({ client, informers, logger: log }),
   };
   await Promise.all(Object.values(controllers).map((c) => c.start(signal)));

@@ -7,7 +7,6 @@
 // over-delete. Keys are namespace/name on a work queue with `workers` workers.
 import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
-import { labelSelectorFromObject, type LabelSelectorMatcher } from '../../api/selectors/labels.js';
 import type { ReplicaSet } from '../../api/types/apps.js';
 import type { Pod } from '../../api/types/core.js';
 import { EventRecorder } from '../../client/event-recorder.js';
@@ -16,6 +15,7 @@ import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { filterActivePods } from '../active-pods.js';
 import { claimObjects, controllerRefOf, newControllerRef, recheckOwner, type OwnerKind } from '../controller-ref.js';
 import { ControllerExpectations } from '../expectations.js';
+import { ownersSelecting, resolveControllerRef, selectorOf } from '../owners.js';
 import { SharedInformers } from '../shared-informers.js';
 import { slowStartBatch } from '../slow-start.js';
 import { WorkQueue } from '../work-queue.js';
@@ -51,14 +51,6 @@ export function podFromTemplate(rs: ReplicaSet): Pod {
     },
     spec: structuredClone(t.spec ?? { containers: [] }),
   };
-}
-
-function selectorOf(rs: ReplicaSet): LabelSelectorMatcher | undefined {
-  try {
-    return labelSelectorFromObject(rs.spec.selector);
-  } catch {
-    return undefined; // validation refuses these; an old stored one selects nothing
-  }
 }
 
 export class ReplicaSetController {
@@ -130,18 +122,12 @@ export class ReplicaSetController {
 
   /** The ReplicaSet a controllerRef points at, if it is still that one. */
   #resolve(pod: Pod): ReplicaSet | undefined {
-    const ref = controllerRefOf(pod);
-    if (!ref || ref.kind !== REPLICA_SET_KIND.kind || ref.apiVersion.split('/')[0] !== 'apps') return undefined;
-    const rs = this.replicaSets.get(ref.name, pod.metadata.namespace);
-    return rs?.metadata.uid === ref.uid ? rs : undefined;
+    return resolveControllerRef(pod, REPLICA_SET_KIND, this.replicaSets);
   }
 
   /** The ReplicaSets whose selector matches an orphan, which may want to adopt it. */
   #matching(pod: Pod): ReplicaSet[] {
-    return this.replicaSets.list(pod.metadata.namespace).filter((rs) => {
-      const sel = selectorOf(rs);
-      return sel !== undefined && !sel.isEmpty() && sel.matches(pod.metadata.labels ?? {});
-    });
+    return ownersSelecting(pod, this.replicaSets, (rs) => rs.spec.selector);
   }
 
   #podAdded(pod: Pod): void {
@@ -198,7 +184,7 @@ export class ReplicaSetController {
       this.expectations.delete(key);
       return;
     }
-    const selector = selectorOf(rs);
+    const selector = selectorOf(rs.spec.selector);
     if (!selector) return;
     const { claimed, errors } = await claimObjects(filterActivePods(this.pods.list(namespace)), {
       owner: rs,
