@@ -2,6 +2,7 @@
 // handlers do (kube-controller-manager's resolveControllerRef and get<Owner>sFor<Object>): the
 // owner its controllerRef names, if the cached object of that name is still that one (same
 // uid), and, for an orphan, the owners whose selector matches it and so may adopt it.
+import { isDeepStrictEqual } from 'node:util';
 import { labelSelectorFromObject, type LabelSelectorMatcher } from '../api/selectors/labels.js';
 import type { KubeObject, LabelSelector } from '../api/types/meta.js';
 import { controllerRefOf, type OwnerKind } from './controller-ref.js';
@@ -35,4 +36,9 @@ export function ownersSelecting<O extends KubeObject>(obj: KubeObject, owners: O
     const sel = selectorOf(selector(owner));
     return sel !== undefined && !sel.isEmpty() && sel.matches(obj.metadata.labels ?? {});
   });
+}
+
+/** Whether an update changed the labels, and so which selectors may match it (reflect.DeepEqual, key order aside). */
+export function labelsChanged(obj: KubeObject, old: KubeObject): boolean {
+  return !isDeepStrictEqual(obj.metadata.labels ?? {}, old.metadata.labels ?? {});
 }

@@ -22,7 +22,7 @@ import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { controllerRefOf } from '../controller-ref.js';
 import { DEPLOYMENT_KIND } from '../deployment/new-replica-set.js';
-import { resolveControllerRef } from '../owners.js';
+import { labelsChanged, resolveControllerRef } from '../owners.js';
 import { REPLICA_SET_KIND } from '../replicaset/controller.js';
 import { SharedInformers } from '../shared-informers.js';
 import { WorkQueue } from '../work-queue.js';
@@ -78,7 +78,7 @@ export class DisruptionController {
     this.pods.on('add', (pod) => this.#queuePod(pod));
     this.pods.on('update', (pod, old) => {
       this.#queuePod(pod);
-      if (JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(pod.metadata.labels ?? {})) this.#queuePod(old);
+      if (labelsChanged(pod, old)) this.#queuePod(old);
     });
     this.pods.on('delete', (pod) => this.#queuePod(pod));
     const scaled = (o: ReplicaSet | Deployment, old: ReplicaSet | Deployment) => {

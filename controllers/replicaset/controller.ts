@@ -15,7 +15,7 @@ import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { filterActivePods } from '../active-pods.js';
 import { claimObjects, controllerRefOf, newControllerRef, recheckOwner, type OwnerKind } from '../controller-ref.js';
 import { ControllerExpectations } from '../expectations.js';
-import { ownersSelecting, resolveControllerRef, selectorOf } from '../owners.js';
+import { labelsChanged, ownersSelecting, resolveControllerRef, selectorOf } from '../owners.js';
 import { SharedInformers } from '../shared-informers.js';
 import { slowStartBatch } from '../slow-start.js';
 import { WorkQueue } from '../work-queue.js';
@@ -144,11 +144,11 @@ export class ReplicaSetController {
 
   #podUpdated(pod: Pod, old: Pod): void {
     if (pod.metadata.resourceVersion === old.metadata.resourceVersion) return;
-    const labelsChanged = JSON.stringify(pod.metadata.labels ?? {}) !== JSON.stringify(old.metadata.labels ?? {});
+    const relabelled = labelsChanged(pod, old);
     if (pod.metadata.deletionTimestamp) {
       // Graceful deletion: for the ReplicaSet the pod is gone now, and a replacement may start.
       this.#podDeleted(pod);
-      if (labelsChanged) this.#podDeleted(old);
+      if (relabelled) this.#podDeleted(old);
       return;
     }
     const ref = controllerRefOf(pod);
@@ -163,7 +163,7 @@ export class ReplicaSetController {
       if (rs) this.#enqueue(rs);
       return;
     }
-    if (labelsChanged || refChanged) for (const rs of this.#matching(pod)) this.#enqueue(rs);
+    if (relabelled || refChanged) for (const rs of this.#matching(pod)) this.#enqueue(rs);
   }
 
   #podDeleted(pod: Pod): void {
