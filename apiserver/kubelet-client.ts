@@ -8,10 +8,17 @@
 // a credential: the client key never leaves this side). Give the CA in production.
 // Kubelets the server has no route to (lab nodes, each in a network namespace of its own) are
 // reached through unix sockets named <node>.sock in --kubelet-socket-dir, with the same TLS.
+// Streams (exec, attach, port-forward) take a connection of their own each, so their TLS is
+// made cheap: one secure context (the client key and CAs parsed once), and the kubelet's last
+// session ticket per address resumed (no certificate sent, signed or checked again; the
+// kubelet still knows the API server's certificate from the ticket, which only it can open).
+// The connection can be started before the request is ready (connect()), while the pod and
+// its node are still being read.
 import { existsSync } from 'node:fs';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import { ApiError, errors } from '../api/errors.js';
@@ -37,27 +44,62 @@ export function kubeletAddress(node: Node): { host: string; port: number } {
   return { host: ip.address, port: node.status?.daemonEndpoints?.kubeletEndpoint?.Port || DEFAULT_KUBELET_PORT };
 }
 
+/** Session tickets kept, one per kubelet address; the oldest goes first beyond this. */
+const MAX_SESSIONS = 4096;
+
+/** A TLS connection to a kubelet, started ahead of the request that will use it. */
+export interface KubeletConnection {
+  /** Where it goes (address, or unix socket, and the name checked): a request elsewhere cannot take it. */
+  readonly key: string;
+  /** Resolves once the TLS handshake is done. */
+  readonly ready: Promise<tls.TLSSocket>;
+  /** Closes it, when no request takes it. */
+  discard(): void;
+}
+
+interface Target {
+  options: https.RequestOptions;
+  name: string;
+  where: string;
+  /** What a stream's connection is made with. */
+  tls: tls.ConnectionOptions;
+  key: string;
+}
+
 export class KubeletClient {
   readonly #agent: https.Agent;
-  /** The agent's TLS options, for connections that bypass it (upgrades). */
-  readonly #tls: https.AgentOptions;
   readonly #socketDir: string | undefined;
+  /** The client certificate, its key and the CAs, parsed once for every stream's connection. */
+  readonly #context: tls.SecureContext;
+  readonly #verify: boolean;
+  readonly #sessions = new Map<string, Buffer>();
 
   constructor(opts: KubeletClientOptions = {}) {
     if (!opts.cert !== !opts.key) throw new Error('the kubelet client certificate and key go together');
     this.#socketDir = opts.socketDir;
-    this.#tls = { ca: opts.ca, rejectUnauthorized: opts.ca !== undefined, cert: opts.cert, key: opts.key };
-    this.#agent = new https.Agent(this.#tls);
+    this.#verify = opts.ca !== undefined;
+    const secure = { ca: opts.ca, cert: opts.cert, key: opts.key };
+    this.#context = tls.createSecureContext(secure);
+    this.#agent = new https.Agent({ ...secure, rejectUnauthorized: this.#verify });
   }
 
   /** Where and how a kubelet is reached: its address, or the unix socket leading to it. */
-  #target(node: Node): { options: https.RequestOptions; name: string; where: string } {
+  #target(node: Node): Target {
     const { host, port } = kubeletAddress(node);
     const name = node.metadata.name ?? '';
     const socket = this.#socketDir ? path.join(this.#socketDir, `${path.basename(name)}.sock`) : undefined;
-    // The certificate is still checked against the node's address (servername), socket or not.
-    const via = socket && existsSync(socket) ? { socketPath: socket, servername: isIP(host) ? undefined : host } : {};
-    return { options: { agent: this.#agent, host, port, ...via }, name, where: `${host}:${port}` };
+    const viaSocket = socket !== undefined && existsSync(socket);
+    // The certificate is checked against the node's address (servername), socket or not.
+    const servername = isIP(host) ? undefined : host;
+    const via = viaSocket ? { socketPath: socket, servername } : {};
+    const where = `${host}:${port}`;
+    return {
+      options: { agent: this.#agent, host, port, ...via },
+      name,
+      where,
+      tls: { ...(viaSocket ? { path: socket } : { host, port }), host, servername, secureContext: this.#context, rejectUnauthorized: this.#verify },
+      key: `${where}|${viaSocket ? socket : ''}`,
+    };
   }
 
   #unreachable(t: { name: string; where: string }, err: Error): ApiError {
@@ -76,20 +118,51 @@ export class KubeletClient {
     });
   }
 
+  /** Starts a stream's own TLS connection to a node's kubelet, resuming the last session with that address. */
+  connect(node: Node): KubeletConnection {
+    return this.#connect(this.#target(node));
+  }
+
+  #connect(t: Target): KubeletConnection {
+    const socket = tls.connect({ ...t.tls, session: this.#sessions.get(t.key) });
+    socket.on('session', (ticket: Buffer) => {
+      this.#sessions.delete(t.key);
+      this.#sessions.set(t.key, ticket);
+      if (this.#sessions.size > MAX_SESSIONS) this.#sessions.delete(this.#sessions.keys().next().value as string);
+    });
+    const ready = new Promise<tls.TLSSocket>((resolve, reject) => {
+      socket.once('secureConnect', () => resolve(socket));
+      socket.once('error', (err) => {
+        this.#sessions.delete(t.key);
+        reject(this.#unreachable(t, err));
+      });
+    });
+    // Nobody may be waiting yet (or ever, for a connection discarded): no unhandled rejection.
+    ready.catch(() => undefined);
+    return { key: t.key, ready, discard: () => socket.destroy() };
+  }
+
   /**
-   * Sends an upgrade request (WebSocket, SPDY) to a kubelet. Resolves with the switched
-   * connection and the kubelet's 101 answer, or, when the kubelet refuses to switch, with
-   * its answer (body unread). The connection to the kubelet is its own, never pooled.
+   * Sends an upgrade request (WebSocket, SPDY) to a kubelet, on `early` when it was started for
+   * this same kubelet (else it is discarded). Resolves with the switched connection and the
+   * kubelet's 101 answer, or, when the kubelet refuses to switch, with its answer (body
+   * unread). The connection to the kubelet is its own, never pooled.
    */
-  upgrade(node: Node, method: string, pathAndQuery: string, rawHeaders: string[]): Promise<{ switched: { res: IncomingMessage; socket: Duplex; head: Buffer } } | { refused: IncomingMessage }> {
+  async upgrade(node: Node, method: string, pathAndQuery: string, rawHeaders: string[], early?: KubeletConnection): Promise<{ switched: { res: IncomingMessage; socket: Duplex; head: Buffer } } | { refused: IncomingMessage }> {
     const t = this.#target(node);
+    let conn = early;
+    if (conn?.key !== t.key) {
+      conn?.discard();
+      conn = this.#connect(t);
+    }
+    const socket = await conn.ready;
     return new Promise((resolve, reject) => {
       // rawHeaders keep repeated headers apart (SPDY clients offer X-Stream-Protocol-Version several times).
       // No body: a POST without a length would go out chunked, and its closing chunk would
       // reach the kubelet as the first bytes of the upgraded connection.
       const headers = [...rawHeaders, 'Content-Length', '0'];
-      const req = https.request({ ...t.options, agent: false, ...this.#tls, method, path: pathAndQuery, headers: headers as unknown as https.RequestOptions['headers'] });
-      req.on('upgrade', (res, socket, head) => resolve({ switched: { res, socket, head } }));
+      const req = https.request({ host: t.options.host, port: t.options.port, createConnection: () => socket, method, path: pathAndQuery, headers: headers as unknown as https.RequestOptions['headers'] });
+      req.on('upgrade', (res, up, head) => resolve({ switched: { res, socket: up, head } }));
       req.on('response', (res) => resolve({ refused: res }));
       req.on('error', (err) => reject(this.#unreachable(t, err)));
       req.end();

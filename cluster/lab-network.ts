@@ -40,11 +40,14 @@ export function planLabNetwork(lab: string, nodes: number): LabNetworkPlan {
     switchNs: `skiff-${lab}-net`,
     bridge: 'br0',
     prefixLength: 24,
-    nodes: Array.from({ length: nodes }, (_, i) => {
-      const k = i + 1;
-      return { index: k, name: `${lab}-${k}`, netns: `skiff-${lab}-${k}`, ip: `10.213.0.${10 + k}`, podCidr: `10.214.${k}.0/24`, port: `n${k}` };
-    }),
+    nodes: Array.from({ length: nodes }, (_, i) => labNode(lab, i + 1)),
   };
+}
+
+/** Node k of a lab: its name, namespace, address, pod CIDR and bridge port. */
+export function labNode(lab: string, k: number): LabNode {
+  if (!Number.isInteger(k) || k < 1 || k > 200) throw new Error(`a lab has nodes 1..200, not ${k}`);
+  return { index: k, name: `${lab}-${k}`, netns: `skiff-${lab}-${k}`, ip: `10.213.0.${10 + k}`, podCidr: `10.214.${k}.0/24`, port: `n${k}` };
 }
 
 async function ip(...args: string[]): Promise<void> {
@@ -89,6 +92,18 @@ async function addNode(plan: LabNetworkPlan, n: LabNode): Promise<void> {
   await run('ip', ['netns', 'exec', n.netns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
   for (const other of plan.nodes) {
     if (other.index !== n.index) await ip('-n', n.netns, 'route', 'add', other.podCidr, 'via', other.ip);
+  }
+}
+
+/**
+ * `skiff lab add-node`: node `n` (already in `plan.nodes`) joins a running lab's network: its
+ * namespace and link as createLabNetwork makes them, and a route to its pod CIDR on every other node.
+ */
+export async function joinLabNetwork(plan: LabNetworkPlan, n: LabNode): Promise<void> {
+  if ((await listNetns()).includes(n.netns)) throw new Error(`network namespace ${n.netns} already exists`);
+  await addNode(plan, n);
+  for (const other of plan.nodes) {
+    if (other.index !== n.index) await ip('-n', other.netns, 'route', 'add', n.podCidr, 'via', n.ip);
   }
 }
 

@@ -17,8 +17,8 @@ import path from 'node:path';
 import { ADMIN, CONTROLLER_MANAGER, ensureCredentials, nodeIdentity, SCHEDULER } from './credentials.js';
 import { etcdComponent, planEtcdCluster } from './etcd.js';
 import { apiserverEtcdFlags, ensureEtcdCredentials } from './etcd-credentials.js';
-import { apiserverKubeletClientFlags, ensureApiserverKubeletClient, ensureKubeletServing, kubeletServingFlags, type KubeletServingCredentials } from './kubelet-credentials.js';
-import { createLabNetwork, deleteLabNetwork, planLabNetwork, setNodeLink, type LabNetworkPlan } from './lab-network.js';
+import { apiserverKubeletClientFlags, ensureApiserverKubeletClient, ensureKubeletServing, kubeletServingFlags } from './kubelet-credentials.js';
+import { createLabNetwork, deleteLabNetwork, joinLabNetwork, labNode, planLabNetwork, setNodeLink, type LabNetworkPlan, type LabNode } from './lab-network.js';
 import { startProxy, type RunningProxy } from './lab-proxy.js';
 import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } from './registry.js';
 import { makePrivateDir, makeStateDir, runningPid, statePaths, writePrivateFile } from './state.js';
@@ -91,6 +91,9 @@ export function labControl(stateDir: string) {
     stopFile: (k: number) => path.join(dir, `stop-node-${k}`),
     stopEtcdFile: (i: number) => path.join(dir, `stop-etcd-${i}`),
     partitionFile: (k: number) => path.join(dir, `partition-node-${k}`),
+    /** `skiff lab add-node` asks for node k here; a join that fails leaves its reason in addNodeError. */
+    addNodeFile: (k: number) => path.join(dir, `add-node-${k}`),
+    addNodeError: (k: number) => path.join(dir, `add-node-${k}.error`),
     socket: (what: 'api' | 'registry') => path.join(stateDir, 'sock', `${what}.sock`),
     planFile: path.join(stateDir, 'lab.json'),
   };
@@ -122,19 +125,20 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
   try {
     await writePrivateFile(ctl.planFile, JSON.stringify({ plan, ports, etcd: etcdPlan }, null, 2));
     await createLabNetwork(plan);
-    const creds = await ensureCredentials({
-      stateDir: paths.root,
-      server,
-      hosts: [],
-      clusterName: `skiff-lab-${o.name}`,
-      identities: [ADMIN, SCHEDULER, CONTROLLER_MANAGER, ...plan.nodes.map((n) => nodeIdentity(n.name))],
-    });
+    // Made again with every node that joins: a token and a kubeconfig for its kubelet.
+    const credentials = () =>
+      ensureCredentials({
+        stateDir: paths.root,
+        server,
+        hosts: [],
+        clusterName: `skiff-lab-${o.name}`,
+        identities: [ADMIN, SCHEDULER, CONTROLLER_MANAGER, ...plan.nodes.map((n) => nodeIdentity(n.name))],
+      });
+    let creds = await credentials();
     // Kubelets live in namespaces the host has no route to: the API server reaches each through
     // a unix socket (kubelets/<node>.sock) that a proxy inside the node carries to its kubelet.
     const kubeletSockets = path.join(paths.root, 'sock', 'kubelets');
     await mkdir(kubeletSockets, { recursive: true });
-    const kubeletServing = new Map<string, KubeletServingCredentials>();
-    for (const n of plan.nodes) kubeletServing.set(n.name, await ensureKubeletServing(paths.root, n.name, [n.ip]));
     const kubeletClient = await ensureApiserverKubeletClient(paths.root);
     const etcdPki = await ensureEtcdCredentials(paths.root);
     makePrivateDir(paths.etcdDir);
@@ -184,7 +188,8 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
         gate.file,
       ),
     );
-    for (const n of plan.nodes) {
+    /** A node's proxies (API server, registry, and its kubelet's socket) and its kubelet, in its namespace. */
+    const startNode = async (n: LabNode) => {
       // nsenter switches only the network namespace. `ip netns exec` would also give the
       // kubelet a private mount namespace, and the pod namespaces its runtime pins under
       // /run/netns would then be mounted there alone, not on the host where conmon, runc
@@ -213,7 +218,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
         ]),
         prefix: inNode,
       });
-      const serving = kubeletServing.get(n.name);
+      const serving = await ensureKubeletServing(paths.root, n.name, [n.ip]);
       makePrivateDir(path.join(paths.root, 'nodes', String(n.index)));
       await sup.start({
         ...skiffComponent(
@@ -228,19 +233,50 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
             `--node-labels=skiff.dev/lab=${o.name},skiff.dev/lab-node=${n.index}`,
             ...(o.nodeCapacity ? [`--capacity=${o.nodeCapacity}`] : []),
             ...(o.syncFrequency ? [`--sync-frequency=${o.syncFrequency}`] : []),
-            ...(serving ? kubeletServingFlags(serving) : []),
+            ...kubeletServingFlags(serving),
           ],
           15_000,
           gate.file,
         ),
         prefix: inNode,
       });
-    }
+    };
+    for (const n of plan.nodes) await startNode(n);
     await waitForHttps(`${server}/readyz`, creds.caPem, creds.tokens.get('admin'), 60_000, signal);
     await gate.open();
     await writeStatus(paths, sup, meta);
     const etcdNames = etcdPlan.members.map((m) => m.name);
-    watcher = setInterval(() => void applyControl(sup, plan, etcdNames, ctl), 300);
+    // skiff lab add-node: the node's network, its credentials (the API server reads its token
+    // file once, at start, as kube-apiserver does: it is restarted), then its kubelet.
+    const joining = new Set<number>();
+    const join = async (k: number) => {
+      const n = labNode(o.name, k);
+      plan.nodes.push(n);
+      await writePrivateFile(ctl.planFile, JSON.stringify({ plan, ports, etcd: etcdPlan }, null, 2));
+      await joinLabNetwork(plan, n);
+      creds = await credentials();
+      await sup.hold('apiserver');
+      sup.release('apiserver');
+      await waitForHttps(`${server}/readyz`, creds.caPem, creds.tokens.get('admin'), 60_000, signal);
+      await startNode(n);
+    };
+    const joinRequested = async () => {
+      for (const f of await readdir(ctl.dir)) {
+        const k = Number(/^add-node-(\d+)$/.exec(f)?.[1]);
+        if (!k || joining.has(k)) continue;
+        joining.add(k);
+        try {
+          if (!plan.nodes.some((n) => n.index === k)) await join(k);
+        } catch (e) {
+          await writePrivateFile(ctl.addNodeError(k), `${(e as Error).message}\n`);
+        }
+        await rm(path.join(ctl.dir, f), { force: true });
+      }
+    };
+    watcher = setInterval(() => {
+      void applyControl(sup, plan, etcdNames, ctl);
+      void joinRequested();
+    }, 300);
     onReady?.({ kubeconfig: paths.kubeconfig, ports, plan });
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
   } finally {

@@ -1,7 +1,8 @@
 // `skiff controller-manager --kubeconfig F [--leader-elect] [--node-monitor-grace-period 40s]`:
-// the cluster's controllers (the node lifecycle, ServiceAccount, ReplicaSet, Deployment, namespace,
-// disruption and NoExecute taint eviction controllers, the garbage collector), one active replica
-// at a time when leader election is on. Controllers share one informer per resource.
+// the cluster's controllers (node lifecycle, ServiceAccount, ReplicaSet, Deployment, DaemonSet, Job,
+// CronJob, TTL-after-finished, namespace, disruption and NoExecute taint eviction controllers, the
+// garbage collector), one active replica at a time when leader election is on. Controllers share
+// one informer per resource.
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import os from 'node:os';
@@ -16,6 +17,10 @@ import { ReplicaSetController } from '../controllers/replicaset/controller.js';
 import { DeploymentController } from '../controllers/deployment/controller.js';
 import { DisruptionController } from '../controllers/disruption/controller.js';
 import { TaintEvictionController } from '../controllers/taint-eviction/controller.js';
+import { DaemonSetController } from '../controllers/daemonset/controller.js';
+import { JobController } from '../controllers/job/controller.js';
+import { CronJobController } from '../controllers/cronjob/controller.js';
+import { TtlAfterFinishedController } from '../controllers/ttl-after-finished/controller.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
 import { GarbageCollector } from '../controllers/garbage-collector/controller.js';
 import { parseGoDuration } from '../api/duration.js';
@@ -26,6 +31,9 @@ export interface ControllerManagerFlags {
   nodeMonitorPeriod: string;
   concurrentReplicasetSyncs: number;
   concurrentDeploymentSyncs: number;
+  concurrentDaemonsetSyncs?: number;
+  concurrentJobSyncs?: number;
+  concurrentCronJobSyncs?: number;
 }
 
 /**
@@ -49,6 +57,10 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
     namespace: new NamespaceController({ client, logger: log }),
     disruption: new DisruptionController({ client, informers, logger: log }),
     'taint-eviction': new TaintEvictionController({ client, informers, logger: log }),
+    daemonset: new DaemonSetController({ client, informers, workers: o.concurrentDaemonsetSyncs ?? 2, logger: log }),
+    job: new JobController({ client, informers, workers: o.concurrentJobSyncs ?? 5, logger: log }),
+    cronjob: new CronJobController({ client, informers, workers: o.concurrentCronJobSyncs ?? 5, logger: log }),
+    'ttl-after-finished': new TtlAfterFinishedController({ client, informers, logger: log }),
     'garbage-collector': new GarbageCollector({ client, informers, logger: log }),
   };
   await Promise.all(Object.values(controllers).map((c) => c.start(signal)));
@@ -60,13 +72,16 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
 
 export function controllerManagerCommand(): Command {
   return new Command('controller-manager')
-    .description('run the cluster controllers (node lifecycle, service accounts, replica sets, deployments, namespaces, disruption budgets, taint eviction, garbage collector)')
+    .description('run the cluster controllers (node lifecycle, service accounts, replica sets, deployments, daemon sets, jobs, cron jobs, namespaces, disruption budgets, taint eviction, garbage collector)')
     .requiredOption('--kubeconfig <file>', 'kubeconfig to reach the API server')
     .option('--leader-elect', 'elect one active replica through a Lease in kube-system', false)
     .option('--node-monitor-grace-period <d>', 'how long a node may be silent before it is Unknown', '40s')
     .option('--node-monitor-period <d>', 'how often nodes are checked', '5s')
     .option('--concurrent-replicaset-syncs <n>', 'ReplicaSets synced at once', (v) => Number.parseInt(v, 10), 5)
     .option('--concurrent-deployment-syncs <n>', 'Deployments synced at once', (v) => Number.parseInt(v, 10), 5)
+    .option('--concurrent-daemonset-syncs <n>', 'DaemonSets synced at once', (v) => Number.parseInt(v, 10), 2)
+    .option('--concurrent-job-syncs <n>', 'Jobs synced at once', (v) => Number.parseInt(v, 10), 5)
+    .option('--concurrent-cron-job-syncs <n>', 'CronJobs synced at once', (v) => Number.parseInt(v, 10), 5)
     .action(async (o: ControllerManagerFlags & { kubeconfig: string; leaderElect: boolean }) => {
       const log = createLogger('controller-manager');
       const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig }), { userAgent: 'skiff-controller-manager' });

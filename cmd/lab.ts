@@ -8,7 +8,7 @@ import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { removeAllPods } from '../cluster/down.js';
 import { labControl, labStateDir, runLab, setPartition } from '../cluster/lab.js';
-import type { LabNetworkPlan } from '../cluster/lab-network.js';
+import { labNode, type LabNetworkPlan } from '../cluster/lab-network.js';
 import { componentCommand, DEFAULT_STATE_DIR, isAlive, makeStateDir, PRIVATE_FILE_MODE, runningPid, statePaths } from '../cluster/state.js';
 import { parseGoDuration } from '../api/duration.js';
 import { labProxyCommand } from './lab-proxy.js';
@@ -45,12 +45,15 @@ function nodeIndex(plan: LabNetworkPlan, k: string): number {
   return i;
 }
 
-async function waitNodesReady(kubeconfig: string, names: string[], timeoutMs: number): Promise<void> {
+/** `failed` answers why the nodes will never come (a join that failed), to stop waiting at once. */
+async function waitNodesReady(kubeconfig: string, names: string[], timeoutMs: number, failed?: () => string | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let client: RestClient | undefined;
   let missing = names;
   try {
     while (Date.now() < deadline) {
+      const why = failed?.();
+      if (why) throw new Error(why);
       if (!client && existsSync(kubeconfig)) client = new RestClient(connectionFromKubeconfig({ kubeconfig }), { timeoutMs: 3000 });
       if (client) {
         try {
@@ -179,6 +182,23 @@ export function labCommand(): Command {
         process.stdout.write(`lab ${name}: ${verb} ${i} done\n`);
       });
   }
+
+  stateOpt(lab.command('add-node <name>'))
+    .description('a new node joins the running lab: its own network namespace, credentials and kubelet')
+    .option('--timeout <seconds>', 'how long to wait for the node to be Ready', '180')
+    .action(async (name: string, f: { stateDir: string; timeout: string }) => {
+      const dir = labStateDir(f.stateDir, name);
+      const paths = statePaths(dir);
+      const plan = labPlan(dir, name);
+      if (runningPid(paths) === undefined) throw new Error(`lab ${name} is not running`);
+      const node = labNode(name, Math.max(...plan.nodes.map((n) => n.index)) + 1);
+      const ctl = labControl(dir);
+      await rm(ctl.addNodeError(node.index), { force: true });
+      await writeFile(ctl.addNodeFile(node.index), new Date().toISOString());
+      const error = () => (existsSync(ctl.addNodeError(node.index)) ? `lab ${name}: node ${node.name} could not join: ${readFileSync(ctl.addNodeError(node.index), 'utf8').trim()}` : undefined);
+      await waitNodesReady(paths.kubeconfig, [node.name], Number(f.timeout) * 1000, error);
+      process.stdout.write(`lab ${name}: node ${node.name} joined (${node.ip}, pods ${node.podCidr})\n`);
+    });
 
   for (const [verb, what] of [
     ['stop-etcd', 'stop etcd member I (0-based, as in its name lab-NAME-etcd-I) and keep it stopped'],

@@ -5,6 +5,9 @@
 import { compareActivePods, isPodReady, podReadySince } from '../api/active-pods.js';
 import type { Pod } from '../api/types/core.js';
 
+// The controllers' one import for readiness too.
+export { isPodReady } from '../api/active-pods.js';
+
 /** The annotation that lets a user say which pods go first (lower cost first). */
 export const POD_DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
 

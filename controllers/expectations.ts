@@ -52,6 +52,11 @@ export class ControllerExpectations {
     this.#records.set(key, { add: 0, del: podKeys.length, deleting: new Set(podKeys), setAt: this.#now() });
   }
 
+  /** SetExpectations: creates and deletions of one sync at once (the DaemonSet controller does both). */
+  expect(key: string, creations: number, podKeys: readonly string[]): void {
+    this.#records.set(key, { add: creations, del: podKeys.length, deleting: new Set(podKeys), setAt: this.#now() });
+  }
+
   /** The watch showed a pod of this key created (or a create failed and will never show). */
   creationObserved(key: string): void {
     const e = this.#records.get(key);

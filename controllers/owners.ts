@@ -32,8 +32,13 @@ export function resolveControllerRef<O extends KubeObject>(obj: KubeObject, kind
 
 /** The owners in `obj`'s namespace whose non-empty selector matches its labels: who may adopt it. */
 export function ownersSelecting<O extends KubeObject>(obj: KubeObject, owners: OwnerCache<O>, selector: (owner: O) => LabelSelector | undefined): O[] {
+  return ownersMatching(obj, owners, (owner) => selectorOf(selector(owner)));
+}
+
+/** ownersSelecting for owners whose selector is already a matcher (or none). */
+export function ownersMatching<O extends KubeObject>(obj: KubeObject, owners: OwnerCache<O>, matcher: (owner: O) => LabelSelectorMatcher | undefined): O[] {
   return owners.list(obj.metadata.namespace).filter((owner) => {
-    const sel = selectorOf(selector(owner));
+    const sel = matcher(owner);
     return sel !== undefined && !sel.isEmpty() && sel.matches(obj.metadata.labels ?? {});
   });
 }

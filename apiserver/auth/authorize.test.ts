@@ -86,12 +86,12 @@ describe('authorize', () => {
     expect(can('delete', 'coordination.k8s.io', 'leases')).toBe(true);
     expect(can('list', '', 'configmaps', { name: undefined })).toBe(true);
     expect(can('watch', '', 'secrets', { name: undefined, namespace: undefined })).toBe(true);
-    // Not a subresource, not deletecollection, not a create beyond its controllers' own.
+    // Not a subresource beyond its controllers' own (namespaces/finalize and deletecollection are
+    // the namespace controller's, below), not a create beyond its controllers' own.
     expect(can('get', '', 'nodes', { subresource: 'proxy', namespace: undefined })).toBe(false);
     expect(can('get', '', 'pods', { subresource: 'log' })).toBe(false);
     expect(can('create', '', 'pods', { subresource: 'exec' })).toBe(false);
-    expect(can('update', '', 'namespaces', { subresource: 'finalize', namespace: undefined })).toBe(false);
-    expect(can('deletecollection', '', 'configmaps', { name: undefined })).toBe(false);
+    expect(can('update', '', 'configmaps', { subresource: 'status' })).toBe(false);
     expect(can('create', '', 'secrets', { name: undefined })).toBe(false);
     // The finalizers of what the workload controllers own, for their blockOwnerDeletion references; no other kind's.
     expect(can('update', 'apps', 'replicasets', { subresource: 'finalizers' })).toBe(true);
@@ -112,10 +112,11 @@ describe('authorize', () => {
     ['finalize a namespace', { verb: 'update', apiGroup: '', resource: 'namespaces', subresource: 'finalize', name: 'x' }, true],
     ['update a namespace status', { verb: 'update', apiGroup: '', resource: 'namespaces', subresource: 'status', name: 'x' }, true],
     ['patch a namespace status', { verb: 'patch', apiGroup: '', resource: 'namespaces', subresource: 'status', name: 'x' }, false],
-    ['update a namespace', { verb: 'update', apiGroup: '', resource: 'namespaces', name: 'x' }, false],
-    ['delete a namespace', { verb: 'delete', apiGroup: '', resource: 'namespaces', name: 'x' }, false],
-    ['delete one secret', { verb: 'delete', apiGroup: '', resource: 'secrets', namespace: 'x', name: 's' }, false],
-    ['delete one serviceaccount', { verb: 'delete', apiGroup: '', resource: 'serviceaccounts', namespace: 'x', name: 'default' }, false],
+    // One object at a time: the garbage collector's role (get, patch, update, delete of every kind's objects).
+    ['update a namespace', { verb: 'update', apiGroup: '', resource: 'namespaces', name: 'x' }, true],
+    ['delete a namespace', { verb: 'delete', apiGroup: '', resource: 'namespaces', name: 'x' }, true],
+    ['delete one secret', { verb: 'delete', apiGroup: '', resource: 'secrets', namespace: 'x', name: 's' }, true],
+    ['delete one serviceaccount', { verb: 'delete', apiGroup: '', resource: 'serviceaccounts', namespace: 'x', name: 'default' }, true],
   ] as const)('controller-manager: %s -> %s', (_what, attrs, allowed) => {
     expect(authorize(controllerManager, attrs as RequestAttributes).allowed).toBe(allowed);
   });

@@ -13,11 +13,11 @@ import type { ApiError } from '../../api/errors.js';
 import { errors } from '../../api/errors.js';
 import { relayBoth } from '../../api/httpstream/relay.js';
 import { queryBool } from '../../api/query.js';
-import { findResource } from '../../api/resources.js';
+import { findResource, type ResourceInfo } from '../../api/resources.js';
 import type { Node, Pod } from '../../api/types/core.js';
 import type { UserInfo } from '../auth/user.js';
 import type { ApiContext } from '../context.js';
-import type { KubeletClient } from '../kubelet-client.js';
+import type { KubeletClient, KubeletConnection } from '../kubelet-client.js';
 import { kubeletError, readText } from '../kubelet-client.js';
 import type { RequestInfo } from '../request-info.js';
 import { logContainer } from './pod-log.js';
@@ -99,22 +99,53 @@ export function forwardedHeaders(raw: string[]): string[] {
   return out;
 }
 
-/** The pod a stream goes to, and its node, checked as kube-apiserver's *Location functions do. */
-async function streamTarget(ctx: ApiContext, kind: StreamKind, info: RequestInfo): Promise<{ pod: Pod; node: Node }> {
+/**
+ * The pod a stream goes to, and its node, checked as kube-apiserver's *Location functions do:
+ * read from etcd, never from the watch cache, which may lag (a pod deleted and made again on
+ * another node, a node with a new address). `nodeHint`, the node the cache names, is read
+ * beside the pod; another node is read after it.
+ */
+async function streamTarget(ctx: ApiContext, kind: StreamKind, info: RequestInfo, nodeHint: string | undefined): Promise<{ pod: Pod; node: Node }> {
   const ns = info.namespace ?? '';
   const name = info.name ?? '';
-  const podsR = findResource('pods', '');
-  const nodesR = findResource('nodes', '');
-  if (!podsR || !nodesR) throw errors.internal('pods or nodes are not served');
-  const pod = (await ctx.store.get(ctx.keys.objectKey(podsR, ns, name))) as Pod | null;
+  const { pods, nodes } = streamResources();
+  const nodeOf = (nodeName: string) => ctx.store.get(ctx.keys.objectKey(nodes, undefined, nodeName)) as Promise<Node | null>;
+  const hinted = nodeHint ? nodeOf(nodeHint) : undefined;
+  hinted?.catch(() => undefined);
+  const pod = (await ctx.store.get(ctx.keys.objectKey(pods, ns, name))) as Pod | null;
   if (!pod) throw errors.notFound('pods', name);
   const phase = pod.status?.phase;
   if (phase === 'Succeeded' || phase === 'Failed') throw errors.badRequest(`cannot ${VERB_TEXT[kind]} a container in a completed pod; current phase is ${phase}`);
   const nodeName = pod.spec.nodeName;
   if (!nodeName) throw errors.badRequest(`pod ${name} does not have a host assigned`);
-  const node = (await ctx.store.get(ctx.keys.objectKey(nodesR, undefined, nodeName))) as Node | null;
+  const node = await (nodeName === nodeHint && hinted ? hinted : nodeOf(nodeName));
   if (!node) throw errors.badRequest(`node "${nodeName}" of pod ${name} not found`);
   return { pod, node };
+}
+
+function streamResources(): { pods: ResourceInfo; nodes: ResourceInfo } {
+  const pods = findResource('pods', '');
+  const nodes = findResource('nodes', '');
+  if (!pods || !nodes) throw errors.internal('pods or nodes are not served');
+  return { pods, nodes };
+}
+
+/**
+ * The connection to the kubelet the watch cache expects the stream to go to, started while
+ * etcd is read: used only if etcd names the same kubelet address, else closed unused.
+ */
+function earlyConnection(ctx: ApiContext, kubelets: KubeletClient, info: RequestInfo): { nodeName?: string; conn?: KubeletConnection } {
+  try {
+    const { pods, nodes } = streamResources();
+    const pod = ctx.caches.get(pods.plural)?.get(ctx.keys.objectKey(pods, info.namespace ?? '', info.name ?? '')) as Pod | undefined;
+    const nodeName = pod?.spec.nodeName;
+    if (!nodeName) return {};
+    const node = ctx.caches.get(nodes.plural)?.get(ctx.keys.objectKey(nodes, undefined, nodeName)) as Node | undefined;
+    return { nodeName, conn: node ? kubelets.connect(node) : undefined };
+  } catch {
+    // Nothing usable in the cache (an object it cannot read, a node without an address): etcd tells.
+    return {};
+  }
 }
 
 /** Authorizes a stream request: `create` on pods/<kind>, for GET (WebSocket) and POST (SPDY) alike. */
@@ -145,9 +176,17 @@ export async function proxyPodStream(ctx: ApiContext, kubelets: KubeletClient, u
   }
   authorizeStream(ctx, user, kind, info);
   const url = new URL(req.url ?? '/', 'http://apiserver');
-  const { pod, node } = await streamTarget(ctx, kind, info);
-  const path = kubeletStreamPath(kind, pod, url);
-  const answer = await kubelets.upgrade(node, method, path, forwardedHeaders(req.rawHeaders));
+  const early = earlyConnection(ctx, kubelets, info);
+  let answer: Awaited<ReturnType<KubeletClient['upgrade']>>;
+  let pod: Pod;
+  try {
+    const target = await streamTarget(ctx, kind, info, early.nodeName);
+    pod = target.pod;
+    answer = await kubelets.upgrade(target.node, method, kubeletStreamPath(kind, pod, url), forwardedHeaders(req.rawHeaders), early.conn);
+  } catch (e) {
+    early.conn?.discard();
+    throw e;
+  }
   if ('refused' in answer) {
     const res = answer.refused;
     throw kubeletError(pod.spec.nodeName ?? '', res.statusCode ?? 502, await readText(res));

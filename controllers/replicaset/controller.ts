@@ -7,7 +7,8 @@
 // over-delete. Keys are namespace/name on a work queue with `workers` workers.
 import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
-import type { ReplicaSet } from '../../api/types/apps.js';
+import type { PodTemplateSpec, ReplicaSet } from '../../api/types/apps.js';
+import type { KubeObject } from '../../api/types/meta.js';
 import type { Pod } from '../../api/types/core.js';
 import { EventRecorder } from '../../client/event-recorder.js';
 import { objectKey, type Informer } from '../../client/informer.js';
@@ -15,7 +16,8 @@ import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { filterActivePods } from '../active-pods.js';
 import { claimObjects, controllerRefOf, newControllerRef, recheckOwner, type OwnerKind } from '../controller-ref.js';
 import { ControllerExpectations } from '../expectations.js';
-import { labelsChanged, ownersSelecting, resolveControllerRef, selectorOf } from '../owners.js';
+import { deleteOwnedPods, watchOwnedPods, writeStatusOnce } from '../owned-pods.js';
+import { selectorOf } from '../owners.js';
 import { SharedInformers } from '../shared-informers.js';
 import { slowStartBatch } from '../slow-start.js';
 import { WorkQueue } from '../work-queue.js';
@@ -35,8 +37,8 @@ export interface ReplicaSetControllerOptions {
   logger?: Logger;
 }
 
-/** The pod a ReplicaSet's template describes, controlled by it (GetPodFromTemplate). */
-export function podFromTemplate(rs: ReplicaSet): Pod {
+/** The pod a ReplicaSet's (or a DaemonSet's) template describes, controlled by it (GetPodFromTemplate). */
+export function podFromTemplate(rs: KubeObject & { spec: { template?: PodTemplateSpec } }, kind: OwnerKind = REPLICA_SET_KIND): Pod {
   const t = rs.spec.template ?? {};
   return {
     apiVersion: 'v1',
@@ -47,7 +49,7 @@ export function podFromTemplate(rs: ReplicaSet): Pod {
       labels: { ...t.metadata?.labels },
       ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
       ...(t.metadata?.finalizers ? { finalizers: [...t.metadata.finalizers] } : {}),
-      ownerReferences: [newControllerRef(rs, REPLICA_SET_KIND)],
+      ownerReferences: [newControllerRef(rs, kind)],
     },
     spec: structuredClone(t.spec ?? { containers: [] }),
   };
@@ -91,9 +93,7 @@ export class ReplicaSetController {
       this.expectations.delete(objectKey(rs));
       this.#enqueue(rs);
     });
-    this.pods.on('add', (pod) => this.#podAdded(pod));
-    this.pods.on('update', (pod, old) => this.#podUpdated(pod, old));
-    this.pods.on('delete', (pod) => this.#podDeleted(pod));
+    watchOwnedPods(this.pods, { kind: REPLICA_SET_KIND, owners: this.replicaSets, selectorOf: (rs) => selectorOf(rs.spec.selector), expectations: this.expectations, enqueue: (rs) => this.#enqueue(rs) });
   }
 
   async start(signal?: AbortSignal): Promise<void> {
@@ -118,60 +118,6 @@ export class ReplicaSetController {
 
   #enqueue(rs: ReplicaSet): void {
     this.#queue.add(objectKey(rs));
-  }
-
-  /** The ReplicaSet a controllerRef points at, if it is still that one. */
-  #resolve(pod: Pod): ReplicaSet | undefined {
-    return resolveControllerRef(pod, REPLICA_SET_KIND, this.replicaSets);
-  }
-
-  /** The ReplicaSets whose selector matches an orphan, which may want to adopt it. */
-  #matching(pod: Pod): ReplicaSet[] {
-    return ownersSelecting(pod, this.replicaSets, (rs) => rs.spec.selector);
-  }
-
-  #podAdded(pod: Pod): void {
-    // A restarted controller may first see a pod already on its way out.
-    if (pod.metadata.deletionTimestamp) return this.#podDeleted(pod);
-    if (controllerRefOf(pod)) {
-      const rs = this.#resolve(pod);
-      if (!rs) return;
-      this.expectations.creationObserved(objectKey(rs));
-      return this.#enqueue(rs);
-    }
-    for (const rs of this.#matching(pod)) this.#enqueue(rs);
-  }
-
-  #podUpdated(pod: Pod, old: Pod): void {
-    if (pod.metadata.resourceVersion === old.metadata.resourceVersion) return;
-    const relabelled = labelsChanged(pod, old);
-    if (pod.metadata.deletionTimestamp) {
-      // Graceful deletion: for the ReplicaSet the pod is gone now, and a replacement may start.
-      this.#podDeleted(pod);
-      if (relabelled) this.#podDeleted(old);
-      return;
-    }
-    const ref = controllerRefOf(pod);
-    const oldRef = controllerRefOf(old);
-    const refChanged = ref?.uid !== oldRef?.uid;
-    if (refChanged && oldRef) {
-      const was = this.#resolve(old);
-      if (was) this.#enqueue(was);
-    }
-    if (ref) {
-      const rs = this.#resolve(pod);
-      if (rs) this.#enqueue(rs);
-      return;
-    }
-    if (relabelled || refChanged) for (const rs of this.#matching(pod)) this.#enqueue(rs);
-  }
-
-  #podDeleted(pod: Pod): void {
-    const rs = this.#resolve(pod);
-    if (!rs) return;
-    const key = objectKey(rs);
-    this.expectations.deletionObserved(key, objectKey(pod));
-    this.#enqueue(rs);
   }
 
   /** One ReplicaSet: claim its pods, create or delete what the plan says, write its status. */
@@ -241,21 +187,7 @@ export class ReplicaSetController {
     }
     if (plan.delete.length > 0) {
       this.expectations.expectDeletions(key, plan.delete.map(objectKey));
-      const results = await Promise.allSettled(
-        plan.delete.map(async (pod) => {
-          const podName = pod.metadata.name ?? '';
-          try {
-            await this.#client.pods.delete(podName, { namespace });
-            this.#events.event(ref, 'Normal', 'SuccessfulDelete', `Deleted pod: ${podName}`);
-          } catch (err) {
-            this.expectations.deletionObserved(key, objectKey(pod));
-            if (isApiError(err, 'NotFound')) return;
-            this.#events.event(ref, 'Warning', 'FailedDelete', `Error deleting: ${err instanceof Error ? err.message : String(err)}`);
-            throw err;
-          }
-        }),
-      );
-      return results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+      return deleteOwnedPods(plan.delete, { pods: this.#client.pods, key, expectations: this.expectations, events: this.#events, ref });
     }
     return undefined;
   }
@@ -263,14 +195,6 @@ export class ReplicaSetController {
   /** PUT /status when it changed; on a conflict once more on a fresh read, as updateReplicaSetStatus. */
   async #writeStatus(rs: ReplicaSet, status: ReplicaSet['status']): Promise<void> {
     if (!status || !statusChanged(rs, status)) return;
-    try {
-      await this.#rsClient.updateStatus({ ...rs, status });
-    } catch (err) {
-      if (isApiError(err, 'NotFound')) return;
-      if (!isApiError(err, 'Conflict')) throw err;
-      const fresh = await this.#rsClient.get(rs.metadata.name ?? '', { namespace: rs.metadata.namespace });
-      if (fresh.metadata.uid !== rs.metadata.uid) return;
-      await this.#rsClient.updateStatus({ ...fresh, status });
-    }
+    await writeStatusOnce(this.#rsClient, rs, status);
   }
 }

@@ -13,6 +13,7 @@ import type tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Node, Pod } from '../../api/types/core.js';
+import { KubeletClient } from '../../apiserver/kubelet-client.js';
 import { KubeletAuthenticator } from '../../kubelet/server/authn.js';
 import { startApiCluster, type ApiCluster } from '../fixtures/apiserver.js';
 import { kubeletPki, type KubeletPki } from '../fixtures/kubelet-pki.js';
@@ -24,23 +25,25 @@ let cluster: ApiCluster;
 let admin: Client;
 let pki: KubeletPki;
 let kubelet: https.Server;
-/** What reached the stand-in kubelet, newest last. */
-const seen: { method: string; url: string; headers: IncomingMessage['headers']; rawHeaders: string[]; user: string }[] = [];
+/** A second stand-in, for a node's new address. */
+let other: https.Server;
+/** What reached the stand-in kubelets, newest last. */
+const seen: { kubelet: string; method: string; url: string; headers: IncomingMessage['headers']; rawHeaders: string[]; user: string; resumed: boolean }[] = [];
 
-beforeAll(async () => {
-  pki = await kubeletPki(NODE);
+/** A stand-in kubelet named `label`: the real kubelet's authentication, then an echo of whatever is upgraded. */
+function standInKubelet(label: string): https.Server {
   const authn = new KubeletAuthenticator({ clientCA: pki.ca });
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => [...offered][0] ?? false });
-  kubelet = https.createServer({ ...pki.serving, ...authn.tlsOptions }, (req, res) => {
+  const server = https.createServer({ ...pki.serving, ...authn.tlsOptions }, (req, res) => {
     res.writeHead(400).end('the stand-in kubelet takes upgrades only');
   });
-  kubelet.on('upgrade', (req: IncomingMessage, socket: tls.TLSSocket, head: Buffer) => {
+  server.on('upgrade', (req: IncomingMessage, socket: tls.TLSSocket, head: Buffer) => {
     const verdict = authn.judge(req, { verb: 'create', subresource: 'proxy' });
     if (!verdict.allowed) {
       socket.end(`HTTP/1.1 ${verdict.status} No\r\nContent-Length: ${verdict.message.length}\r\nConnection: close\r\n\r\n${verdict.message}`);
       return;
     }
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, user: verdict.user });
+    seen.push({ kubelet: label, method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, user: verdict.user, resumed: socket.isSessionReused() });
     if (req.url?.includes('/missing-container')) {
       const body = 'container not found ("missing-container")';
       socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
@@ -54,8 +57,20 @@ beforeAll(async () => {
     socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n');
     socket.pipe(socket);
   });
-  await new Promise<void>((r) => kubelet.listen(0, '127.0.0.1', r));
-  const port = (kubelet.address() as AddressInfo).port;
+  return server;
+}
+
+const listen = async (server: https.Server) => {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as AddressInfo).port;
+};
+
+beforeAll(async () => {
+  pki = await kubeletPki(NODE);
+  kubelet = standInKubelet('first');
+  other = standInKubelet('other');
+  await listen(other);
+  const port = await listen(kubelet);
   cluster = await startApiCluster({ namespace: ns, kubeletClient: { ...pki.apiClient, ca: pki.ca } });
   admin = client(cluster.api.url, cluster.api.adminToken);
   const node: Node = { apiVersion: 'v1', kind: 'Node', metadata: { name: NODE }, spec: {} };
@@ -77,8 +92,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.stop();
-  kubelet?.close();
-  kubelet?.closeAllConnections();
+  for (const k of [kubelet, other]) {
+    k?.close();
+    k?.closeAllConnections();
+  }
 });
 
 /** A WebSocket to the API server; resolves when open, or with the refusal's status and body. */
@@ -219,6 +236,48 @@ describe('pods/exec, attach and portforward through the API server', () => {
     expect(await status(`/api/v1/namespaces/${ns}/pods/web/exec?stdout=true`)).toMatchObject({ code: 422, reason: 'Invalid' });
     expect(await status(`/api/v1/namespaces/${ns}/pods/web/exec?command=true`)).toMatchObject({ code: 422, message: expect.stringMatching(/at least 1 of stdin, stdout, stderr/) });
     expect(await status(`/api/v1/namespaces/${ns}/pods/web/portforward?ports=0`)).toMatchObject({ code: 422 });
+  });
+
+  it('resumes its TLS session with a kubelet, which still knows it by its client certificate', async () => {
+    const before = seen.length;
+    for (let i = 0; i < 2; i++) {
+      const o = await openWs(`/api/v1/namespaces/${ns}/pods/web/exec?command=true&stdout=true`, { token: cluster.api.adminToken });
+      o.ws?.close();
+    }
+    const second = seen[before + 1];
+    expect(second).toMatchObject({ kubelet: 'first', resumed: true, user: 'kube-apiserver-kubelet-client' });
+  });
+
+  it('sends a stream where etcd says the pod and its node are, whatever the watch cache still holds', async () => {
+    const nodeStatus = async (port: number) => {
+      const status = { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } } };
+      expect((await admin.patch(`/api/v1/nodes/${NODE}/status`, status, 'application/merge-patch+json')).status).toBe(200);
+    };
+    const exec = async () => {
+      const o = await openWs(`/api/v1/namespaces/${ns}/pods/web/exec?command=true&stdout=true`, { token: cluster.api.adminToken });
+      o.ws?.close();
+      return seen.at(-1)?.kubelet;
+    };
+    // The node's new address is used at once, by the very next stream.
+    await nodeStatus((other.address() as AddressInfo).port);
+    try {
+      expect(await exec()).toBe('other');
+    } finally {
+      await nodeStatus((kubelet.address() as AddressInfo).port);
+    }
+    expect(await exec()).toBe('first');
+    // A connection started for the node the cache named is never used for another one.
+    const kubelets = new KubeletClient({ ...pki.apiClient, ca: pki.ca });
+    const at = (port: number): Node => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE }, spec: {}, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } } });
+    const stale = kubelets.connect(at((kubelet.address() as AddressInfo).port));
+    const early = await stale.ready;
+    const before = seen.length;
+    const r = await kubelets.upgrade(at((other.address() as AddressInfo).port), 'POST', `/exec/${ns}/web/app?command=true&output=1`, ['Connection', 'Upgrade', 'Upgrade', 'SPDY/3.1'], stale);
+    expect('switched' in r).toBe(true);
+    if ('switched' in r) r.switched.socket.destroy();
+    expect(seen.slice(before).map((x) => x.kubelet)).toEqual(['other']);
+    expect(early.destroyed).toBe(true);
+    kubelets.close();
   });
 
   it('passes the kubelet’s own refusal on, and lists the stream subresources in discovery', async () => {

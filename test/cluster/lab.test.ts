@@ -1,8 +1,9 @@
 // A three-node lab end to end: each node a network namespace with its own kubelet; pods
 // with requests spread across the nodes; a pod on node 1 reaches a pod on node 3 by pod IP;
 // kubectl exec (-i, -it), cp and port-forward (1.33, 1.30, 1.27) reach a pod on node 3 from
-// the API server on the host, through the node's kubelet socket; a stopped kubelet makes its
-// node NotReady and new pods avoid it; lab down leaves nothing.
+// the API server on the host, through the node's kubelet socket; a DaemonSet has a pod on
+// each node, and on a fourth after `skiff lab add-node`; a stopped kubelet makes its node
+// NotReady and new pods avoid it; lab down leaves nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { DaemonSet } from '../../api/types/apps.js';
 import type { Node, Pod } from '../../api/types/core.js';
 import type { RestClient } from '../../client/rest.js';
 import { KUBECTL, expectAllStreamVerbs, expectExecOutErrExit, expectPortForward, startKubectl, type KubectlOn } from '../fixtures/kubectl-stream-checks.js';
@@ -137,6 +139,29 @@ describe('skiff lab', () => {
 
     if (haveTool(KUBECTL)) await streamsOnNode3();
 
+    // A DaemonSet runs a pod on each node; a node that joins the running lab gets one too.
+    const daemonSets = client.resourceByName<DaemonSet>('daemonsets', 'apps');
+    await daemonSets.create(
+      {
+        metadata: { name: 'agent', namespace: 'default' },
+        spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'c', image, command: ['sleep', '3600'] }] } } },
+      },
+      { namespace: 'default' },
+    );
+    const agentsOn = (nodes: number) =>
+      eventuallyInLab(`a running agent pod on each of ${nodes} nodes`, async () => {
+        const pods = (await client.pods.list({ namespace: 'default', labelSelector: 'app=agent' })).items.filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
+        const ds = await daemonSets.get('agent', { namespace: 'default' });
+        const on = pods.map((p) => p.spec.nodeName).sort();
+        return ds.status?.numberAvailable === nodes && on.length === nodes && on.join() === Array.from({ length: nodes }, (_, i) => `${lab}-${i + 1}`).sort().join() && on;
+      }, 180_000);
+    await agentsOn(3);
+    const added = await skiff(['lab', 'add-node', lab, '--state-dir', base]);
+    expect(added.stdout).toContain(`lab ${lab}: node ${lab}-4 joined`);
+    const joined: Node = await client.nodes.get(`${lab}-4`);
+    expect(joined.metadata.labels).toMatchObject({ 'skiff.dev/lab': lab, 'skiff.dev/lab-node': '4' });
+    await agentsOn(4);
+
     // Node 2's kubelet stops: the node goes NotReady and a new pod lands elsewhere.
     await skiff(['lab', 'stop-node', lab, '2', '--state-dir', base]);
     await eventuallyInLab(`node ${lab}-2 NotReady`, async () => {
@@ -152,9 +177,9 @@ describe('skiff lab', () => {
 
     // Down removes every namespace, bridge, process and mount of the lab.
     const netnsBefore = readdirSync('/run/netns').filter((n) => n.startsWith(`skiff-${lab}-`));
-    expect(netnsBefore.sort()).toEqual([`skiff-${lab}-1`, `skiff-${lab}-2`, `skiff-${lab}-3`, `skiff-${lab}-net`]);
+    expect(netnsBefore.sort()).toEqual([`skiff-${lab}-1`, `skiff-${lab}-2`, `skiff-${lab}-3`, `skiff-${lab}-4`, `skiff-${lab}-net`]);
     // The nodes' runtime state dirs (their records, pods' env) are tmpfs mounts outside the lab's dir.
-    const nodeStates = [1, 2, 3].map((i) => defaultStateDir(path.join(dir, 'nodes', String(i), 'runtime')));
+    const nodeStates = [1, 2, 3, 4].map((i) => defaultStateDir(path.join(dir, 'nodes', String(i), 'runtime')));
     const down = await skiff(['lab', 'down', '--name', lab, '--state-dir', base]);
     expect(down.stdout).toContain(`lab ${lab} removed`);
     for (const st of nodeStates) expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(st);

@@ -1,7 +1,8 @@
 // Filter: the pod's nodeSelector (every label must match) and its required node affinity
 // (any one term, all of its expressions). Score: the summed weights of the preferred terms
 // a node matches, normalized to [0, 100].
-import type { Node, NodeSelectorRequirement, NodeSelectorTerm } from '../../../api/types/core.js';
+import { podMatchesNode as podSpecMatchesNode, termMatches } from '../../../api/node-affinity.js';
+import type { Node } from '../../../api/types/core.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import { defaultNormalizeScore, defaultNormalizeValues, MAX_NODE_SCORE, type FilterPlugin, type NodeScore, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../../framework/interfaces.js';
 import type { NodeInfo, PodInfo } from '../../framework/node-info.js';
@@ -10,51 +11,11 @@ import { skip, success, unresolvable, type Status } from '../../framework/status
 export const NAME = 'NodeAffinity';
 export const ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector";
 
-function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      // Both sides must be integers, as in Kubernetes; anything else does not match.
-      if (value === undefined || values.length !== 1 || !/^-?\d+$/.test(value) || !/^-?\d+$/.test(values[0] ?? '')) return false;
-      const have = Number(value);
-      const want = Number(values[0]);
-      return r.operator === 'Gt' ? have > want : have < want;
-    }
-    default:
-      return false;
-  }
-}
-
-/** A term with no requirements matches nothing (Kubernetes' rule for node selector terms). */
-export function termMatches(term: NodeSelectorTerm, node: Node): boolean {
-  const exprs = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (exprs.length === 0 && fields.length === 0) return false;
-  const labels = node.metadata.labels ?? {};
-  for (const e of exprs) if (!requirementMatches(e, labels[e.key])) return false;
-  for (const f of fields) {
-    // metadata.name is the only field Kubernetes supports in matchFields.
-    if (f.key !== 'metadata.name' || !requirementMatches(f, node.metadata.name)) return false;
-  }
-  return true;
-}
+// The matching rules are api/'s (component-helpers' nodeaffinity), shared with the DaemonSet controller.
+export { termMatches } from '../../../api/node-affinity.js';
 
 export function podMatchesNode(pod: PodInfo, node: Node): boolean {
-  if (!pod.pod.spec.nodeSelector && !pod.pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution) return true;
-  const labels = node.metadata.labels ?? {};
-  for (const [k, v] of Object.entries(pod.pod.spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const required = pod.pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (required) return required.nodeSelectorTerms.some((t) => termMatches(t, node));
-  return true;
+  return podSpecMatchesNode(pod.pod, node);
 }
 
 export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
