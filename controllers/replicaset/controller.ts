@@ -14,8 +14,9 @@ import { EventRecorder } from '../../client/event-recorder.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { filterActivePods } from '../active-pods.js';
-import { claimObjects, controllerRefOf, newControllerRef, recheckOwner, type OwnerKind } from '../controller-ref.js';
+import { claimObjects, controllerRefOf, recheckOwner, type OwnerKind } from '../controller-ref.js';
 import { ControllerExpectations } from '../expectations.js';
+import { podFromOwnerTemplate } from '../owned-objects.js';
 import { deleteOwnedPods, watchOwnedPods, writeStatusOnce } from '../owned-pods.js';
 import { selectorOf } from '../owners.js';
 import { SharedInformers } from '../shared-informers.js';
@@ -39,20 +40,7 @@ export interface ReplicaSetControllerOptions {
 
 /** The pod a ReplicaSet's (or a DaemonSet's) template describes, controlled by it (GetPodFromTemplate). */
 export function podFromTemplate(rs: KubeObject & { spec: { template?: PodTemplateSpec } }, kind: OwnerKind = REPLICA_SET_KIND): Pod {
-  const t = rs.spec.template ?? {};
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      generateName: `${rs.metadata.name ?? ''}-`,
-      namespace: rs.metadata.namespace,
-      labels: { ...t.metadata?.labels },
-      ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
-      ...(t.metadata?.finalizers ? { finalizers: [...t.metadata.finalizers] } : {}),
-      ownerReferences: [newControllerRef(rs, kind)],
-    },
-    spec: structuredClone(t.spec ?? { containers: [] }),
-  };
+  return podFromOwnerTemplate(rs, kind, rs.spec.template);
 }
 
 export class ReplicaSetController {
