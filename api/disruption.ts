@@ -1,5 +1,5 @@
 // The rules of disruption budgets that both pods/eviction (API server) and the disruption
-// controller apply: which budgets cover a pod, when a pod counts as healthy, and the
+// controller apply: which budgets cover a pod, and the
 // DisruptionAllowed condition (Kubernetes' pkg/apis/policy and util/pdb helpers).
 import { labelSelectorFromObject } from './selectors/labels.js';
 import type { Pod, PodCondition } from './types/core.js';
@@ -17,11 +17,6 @@ export const EVICTION_REFUSED_MESSAGE = "Cannot evict pod as it would violate th
 export function budgetCovers(pdb: PodDisruptionBudget, pod: Pod): boolean {
   if (pdb.metadata.namespace !== pod.metadata.namespace) return false;
   return labelSelectorFromObject(pdb.spec?.selector).matches(pod.metadata.labels ?? {});
-}
-
-/** podutil.IsPodReady: the health a budget counts. */
-export function isPodReady(pod: Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
 /**

@@ -1,7 +1,12 @@
 // Which pods a workload controller counts, and which it deletes first, as kube-controller-
 // manager's controller_utils.go: FilterActivePods, IsPodReady/IsPodAvailable and the
-// ActivePodsWithRanks order (the pods to delete are the first ones in it).
+// ActivePodsWithRanks order (the pods to delete are the first ones in it), on api/active-pods.ts's
+// IsPodReady and ActivePods order.
+import { compareActivePods, isPodReady, podReadySince } from '../api/active-pods.js';
 import type { Pod } from '../api/types/core.js';
+
+// The controllers' one import for readiness too.
+export { isPodReady } from '../api/active-pods.js';
 
 /** The annotation that lets a user say which pods go first (lower cost first). */
 export const POD_DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
@@ -14,22 +19,6 @@ export function isPodActive(pod: Pod): boolean {
 
 export function filterActivePods(pods: readonly Pod[]): Pod[] {
   return pods.filter(isPodActive);
-}
-
-function readyCondition(pod: Pod) {
-  return pod.status?.conditions?.find((c) => c.type === 'Ready');
-}
-
-export function isPodReady(pod: Pod): boolean {
-  return readyCondition(pod)?.status === 'True';
-}
-
-/** When the pod became ready (its Ready condition's last transition), in ms; undefined when not ready or unknown. */
-export function podReadySince(pod: Pod): number | undefined {
-  const c = readyCondition(pod);
-  if (c?.status !== 'True' || !c.lastTransitionTime) return undefined;
-  const t = Date.parse(c.lastTransitionTime);
-  return Number.isNaN(t) ? undefined : t;
 }
 
 /**
@@ -50,29 +39,9 @@ export function msUntilAvailable(pod: Pod, minReadySeconds: number, now: number)
   return (podReadySince(pod) ?? now) + minReadySeconds * 1000 - now;
 }
 
-const PHASE_ORDINAL: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
-
-function maxRestarts(pod: Pod): number {
-  const all = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
-  return Math.max(0, ...all.map((c) => c.restartCount ?? 0));
-}
-
 function deletionCost(pod: Pod): number {
   const v = Number(pod.metadata.annotations?.[POD_DELETION_COST]);
   return Number.isInteger(v) ? v : 0;
-}
-
-function timeOf(iso: string | undefined): number | undefined {
-  const t = iso === undefined ? NaN : Date.parse(iso);
-  return Number.isNaN(t) ? undefined : t;
-}
-
-/** afterOrZero: an unknown time first, then the later one. Negative when `a` goes first. */
-function laterFirst(a: number | undefined, b: number | undefined): number {
-  if (a === b) return 0;
-  if (a === undefined) return -1;
-  if (b === undefined) return 1;
-  return b - a;
 }
 
 /**
@@ -82,24 +51,7 @@ function laterFirst(a: number | undefined, b: number | undefined): number {
  * for less time first; more container restarts first; newer first. `rank` defaults to none.
  */
 export function compareForDeletion(a: Pod, b: Pod, rank: (p: Pod) => number = () => 0): number {
-  const aNode = a.spec.nodeName ?? '';
-  const bNode = b.spec.nodeName ?? '';
-  if (aNode !== bNode && (aNode === '' || bNode === '')) return aNode === '' ? -1 : 1;
-  const phase = (PHASE_ORDINAL[a.status?.phase ?? ''] ?? -1) - (PHASE_ORDINAL[b.status?.phase ?? ''] ?? -1);
-  if (phase !== 0) return phase;
-  const aReady = isPodReady(a);
-  if (aReady !== isPodReady(b)) return aReady ? 1 : -1;
-  const cost = deletionCost(a) - deletionCost(b);
-  if (cost !== 0) return cost;
-  const ranks = rank(b) - rank(a);
-  if (ranks !== 0) return ranks;
-  if (aReady) {
-    const ready = laterFirst(podReadySince(a), podReadySince(b));
-    if (ready !== 0) return ready;
-  }
-  const restarts = maxRestarts(b) - maxRestarts(a);
-  if (restarts !== 0) return restarts;
-  return laterFirst(timeOf(a.metadata.creationTimestamp), timeOf(b.metadata.creationTimestamp));
+  return compareActivePods(a, b, (x, y) => deletionCost(x) - deletionCost(y) || rank(y) - rank(x));
 }
 
 /**

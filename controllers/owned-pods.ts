@@ -14,8 +14,8 @@ import type { EventRecorder } from '../client/event-recorder.js';
 import { objectKey, type Informer } from '../client/informer.js';
 import type { ResourceClient } from '../client/rest.js';
 import { controllerRefOf, newControllerRef, type OwnerKind } from './controller-ref.js';
-import { resolveControllerRef } from './owners.js';
 import type { ControllerExpectations } from './expectations.js';
+import { labelsChanged, ownersMatching, resolveControllerRef } from './owners.js';
 
 export interface OwnedPodsOptions<O extends KubeObject> {
   kind: OwnerKind;
@@ -46,11 +46,7 @@ export function podFromTemplate(owner: KubeObject, kind: OwnerKind, template: Po
 /** Adds the pod handlers to `pods`. */
 export function watchOwnedPods<O extends KubeObject>(pods: Informer<Pod>, o: OwnedPodsOptions<O>): void {
   const resolve = (pod: Pod) => resolveControllerRef(pod, o.kind, o.owners);
-  const matching = (pod: Pod) =>
-    o.owners.list(pod.metadata.namespace).filter((owner) => {
-      const sel = o.selectorOf(owner);
-      return sel !== undefined && !sel.isEmpty() && sel.matches(pod.metadata.labels ?? {});
-    });
+  const matching = (pod: Pod) => ownersMatching(pod, o.owners, o.selectorOf);
   const deleted = (pod: Pod) => {
     const owner = resolve(pod);
     if (!owner) return;
@@ -70,11 +66,11 @@ export function watchOwnedPods<O extends KubeObject>(pods: Informer<Pod>, o: Own
   });
   pods.on('update', (pod, old) => {
     if (pod.metadata.resourceVersion === old.metadata.resourceVersion) return;
-    const labelsChanged = JSON.stringify(pod.metadata.labels ?? {}) !== JSON.stringify(old.metadata.labels ?? {});
+    const relabelled = labelsChanged(pod, old);
     if (pod.metadata.deletionTimestamp) {
       // Graceful deletion: for the owner the pod is gone now, and a replacement may start.
       deleted(pod);
-      if (labelsChanged) deleted(old);
+      if (relabelled) deleted(old);
       return;
     }
     const ref = controllerRefOf(pod);
@@ -89,7 +85,7 @@ export function watchOwnedPods<O extends KubeObject>(pods: Informer<Pod>, o: Own
       if (owner) o.enqueue(owner);
       return;
     }
-    if (labelsChanged || refChanged) for (const owner of matching(pod)) o.enqueue(owner);
+    if (relabelled || refChanged) for (const owner of matching(pod)) o.enqueue(owner);
   });
   pods.on('delete', deleted);
 }

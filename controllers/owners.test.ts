@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../api/types/meta.js';
-import { ownersSelecting, resolveControllerRef, type OwnerCache } from './owners.js';
+import { labelsChanged, ownersSelecting, resolveControllerRef, type OwnerCache } from './owners.js';
 
 type Owner = KubeObject & { selector?: { matchLabels?: Record<string, string> } };
 const owner = (name: string, uid: string, selector?: Owner['selector']): Owner => ({ metadata: { name, namespace: 'ns', uid }, selector });
@@ -29,5 +29,16 @@ describe('ownersSelecting', () => {
   it('answers the owners whose non-empty, valid selector matches', () => {
     const owners = cache(owner('a', '1', { matchLabels: { app: 'web' } }), owner('all', '2', {}), owner('b', '3', { matchLabels: { app: 'db' } }), owner('bad', '4', { matchLabels: { '!!': 'x' } }));
     expect(ownersSelecting(obj([], { app: 'web' }), owners, (o) => o.selector).map((o) => o.metadata.name)).toEqual(['a']);
+  });
+});
+
+describe('labelsChanged', () => {
+  it.each<[string, Record<string, string> | undefined, Record<string, string> | undefined, boolean]>([
+    ['the same labels in another key order', { a: '1', b: '2' }, { b: '2', a: '1' }, false],
+    ['none and empty', undefined, {}, false],
+    ['a value changed', { a: '1' }, { a: '2' }, true],
+    ['a label added', { a: '1' }, { a: '1', b: '2' }, true],
+  ])('%s', (_what, now, before, want) => {
+    expect(labelsChanged({ metadata: { labels: now } }, { metadata: { labels: before } })).toBe(want);
   });
 });

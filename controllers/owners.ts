@@ -2,6 +2,7 @@
 // handlers do (kube-controller-manager's resolveControllerRef and get<Owner>sFor<Object>): the
 // owner its controllerRef names, if the cached object of that name is still that one (same
 // uid), and, for an orphan, the owners whose selector matches it and so may adopt it.
+import { isDeepStrictEqual } from 'node:util';
 import { labelSelectorFromObject, type LabelSelectorMatcher } from '../api/selectors/labels.js';
 import type { KubeObject, LabelSelector } from '../api/types/meta.js';
 import { controllerRefOf, type OwnerKind } from './controller-ref.js';
@@ -31,8 +32,18 @@ export function resolveControllerRef<O extends KubeObject>(obj: KubeObject, kind
 
 /** The owners in `obj`'s namespace whose non-empty selector matches its labels: who may adopt it. */
 export function ownersSelecting<O extends KubeObject>(obj: KubeObject, owners: OwnerCache<O>, selector: (owner: O) => LabelSelector | undefined): O[] {
+  return ownersMatching(obj, owners, (owner) => selectorOf(selector(owner)));
+}
+
+/** ownersSelecting for owners whose selector is already a matcher (or none). */
+export function ownersMatching<O extends KubeObject>(obj: KubeObject, owners: OwnerCache<O>, matcher: (owner: O) => LabelSelectorMatcher | undefined): O[] {
   return owners.list(obj.metadata.namespace).filter((owner) => {
-    const sel = selectorOf(selector(owner));
+    const sel = matcher(owner);
     return sel !== undefined && !sel.isEmpty() && sel.matches(obj.metadata.labels ?? {});
   });
+}
+
+/** Whether an update changed the labels, and so which selectors may match it (reflect.DeepEqual, key order aside). */
+export function labelsChanged(obj: KubeObject, old: KubeObject): boolean {
+  return !isDeepStrictEqual(obj.metadata.labels ?? {}, old.metadata.labels ?? {});
 }

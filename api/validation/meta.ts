@@ -114,3 +114,20 @@ export function validateObjectMetaUpdate(meta: ObjectMeta | undefined, old: Obje
   }
   return causes;
 }
+
+/**
+ * The values rule of the set operators that label and node selectors share: In and NotIn need
+ * values, Exists and DoesNotExist take none. Undefined for any other operator (the caller's).
+ */
+export function setOperatorValueCauses(operator: string, values: readonly string[], path: FieldPath): StatusCause[] | undefined {
+  switch (operator) {
+    case 'In':
+    case 'NotIn':
+      return values.length === 0 ? [required(path, "must be specified when `operator` is 'In' or 'NotIn'")] : [];
+    case 'Exists':
+    case 'DoesNotExist':
+      return values.length > 0 ? [forbidden(path, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'")] : [];
+    default:
+      return undefined;
+  }
+}

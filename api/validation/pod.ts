@@ -7,7 +7,7 @@ import type { NodeSelectorRequirement, NodeSelectorTerm, Pod, PodSpec, PodStatus
 import type { StatusCause } from '../types/meta.js';
 import { validateContainer, validateIds } from './container.js';
 import { FieldPath, duplicate, forbidden, invalid, notSupported, required } from './field.js';
-import { validateLabels } from './meta.js';
+import { setOperatorValueCauses, validateLabels } from './meta.js';
 import { validateDataVolume } from './volume-sources.js';
 
 const MAX_INT32 = 2147483647;
@@ -78,15 +78,9 @@ function validateRequirement(r: NodeSelectorRequirement, path: FieldPath, field:
     return causes;
   }
   for (const msg of qualifiedNameErrors(r.key)) causes.push(invalid(path.child('key'), r.key, msg));
+  const setCauses = setOperatorValueCauses(r.operator, values, path.child('values'));
+  if (setCauses) return [...causes, ...setCauses];
   switch (r.operator) {
-    case 'In':
-    case 'NotIn':
-      if (values.length === 0) causes.push(required(path.child('values'), "must be specified when `operator` is 'In' or 'NotIn'"));
-      break;
-    case 'Exists':
-    case 'DoesNotExist':
-      if (values.length > 0) causes.push(forbidden(path.child('values'), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-      break;
     case 'Gt':
     case 'Lt':
       if (values.length !== 1) causes.push(required(path.child('values'), "must be specified single value when `operator` is 'Lt' or 'Gt'"));

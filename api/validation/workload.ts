@@ -11,7 +11,7 @@ import type { IntOrString, PodTemplateSpec } from '../types/apps.js';
 import type { RestartPolicy } from '../types/core.js';
 import type { LabelSelector, StatusCause } from '../types/meta.js';
 import { FieldPath, forbidden, invalid, notSupported, required } from './field.js';
-import { validateAnnotations, validateLabels } from './meta.js';
+import { setOperatorValueCauses, validateAnnotations, validateLabels } from './meta.js';
 import { validatePodSpec } from './pod.js';
 
 /** ValidateNonnegativeField. */
@@ -29,19 +29,7 @@ export function validateLabelSelector(sel: LabelSelector, path: FieldPath): Stat
   const causes = validateLabels(sel.matchLabels, path.child('matchLabels'));
   (sel.matchExpressions ?? []).forEach((r, i) => {
     const p = path.child('matchExpressions').index(i);
-    const values = r.values ?? [];
-    switch (r.operator) {
-      case 'In':
-      case 'NotIn':
-        if (values.length === 0) causes.push(required(p.child('values'), "must be specified when `operator` is 'In' or 'NotIn'"));
-        break;
-      case 'Exists':
-      case 'DoesNotExist':
-        if (values.length > 0) causes.push(forbidden(p.child('values'), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-        break;
-      default:
-        causes.push(invalid(p.child('operator'), r.operator, 'not a valid selector operator'));
-    }
+    causes.push(...(setOperatorValueCauses(r.operator, r.values ?? [], p.child('values')) ?? [invalid(p.child('operator'), r.operator, 'not a valid selector operator')]));
     for (const msg of qualifiedNameErrors(r.key ?? '')) causes.push(invalid(p.child('key'), r.key, msg));
   });
   return causes;

@@ -6,7 +6,8 @@
 // DeleteOptions, its DisruptionTarget condition set. A spent budget is 429 TooManyRequests;
 // two budgets are a 500, as in Kubernetes.
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
-import { budgetCovers, disruptionTarget, DISRUPTION_BUDGET_CAUSE, EVICTION_REFUSED_MESSAGE, isPodReady, withDisruptionAllowedCondition, withDisruptionTarget } from '../../api/disruption.js';
+import { isPodReady } from '../../api/active-pods.js';
+import { budgetCovers, disruptionTarget, DISRUPTION_BUDGET_CAUSE, EVICTION_REFUSED_MESSAGE, withDisruptionAllowedCondition, withDisruptionTarget } from '../../api/disruption.js';
 import { ApiError, errors } from '../../api/errors.js';
 import { resourceForKind } from '../../api/resources.js';
 import type { Pod } from '../../api/types/core.js';

@@ -14,11 +14,12 @@ describe('parsePortMapping', () => {
 });
 
 describe('parseTarget', () => {
-  it('takes a bare pod name and TYPE/NAME for pods, services and deployments', () => {
+  it('takes a bare pod name and TYPE/NAME for pods, services, deployments and replica sets', () => {
     expect(parseTarget('web')).toEqual({ kind: 'pod', name: 'web' });
     expect(parseTarget('po/web')).toEqual({ kind: 'pod', name: 'web' });
     expect(parseTarget('svc/web')).toEqual({ kind: 'service', name: 'web' });
     expect(parseTarget('deployment/web')).toEqual({ kind: 'deployment', name: 'web' });
+    expect(parseTarget('rs/web')).toEqual({ kind: 'replicaset', name: 'web' });
   });
   it('refuses other kinds and an empty name', () => {
     expect(() => parseTarget('node/n1')).toThrow('cannot port-forward to "node/n1"');

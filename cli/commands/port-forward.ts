@@ -1,15 +1,18 @@
 // skiff port-forward TYPE/NAME|POD [LOCAL:]REMOTE... [--address ADDR,...]: kubectl's verb. One
 // SPDY/3.1 connection to pods/POD/portforward through the API server (tunnelled in a WebSocket
 // when the server takes it, as kubectl 1.31+ does) carries every local connection
-// (streams/port-forwarder.ts). pod/NAME and a bare NAME name a pod; svc/NAME and
-// deploy/NAME pick a Running and Ready pod of theirs, once the API server serves those kinds
-// (discovery says so); until then they fail saying that they are not served.
+// (streams/port-forwarder.ts). pod/NAME and a bare NAME name a pod; svc/NAME, deploy/NAME and
+// rs/NAME pick the first of their selector's pods in kubectl's order (the reverse of ActivePods:
+// scheduled, Running, Ready, ready longest, fewest restarts, oldest), once the API server
+// serves those kinds (discovery says so); until then they fail saying that they are not served.
 import { Command } from 'commander';
 import type { Duplex } from 'node:stream';
 import { isApiError } from '../../api/errors.js';
 import { PORT_FORWARD_CLIENT_WINDOWS, PORT_FORWARD_PROTOCOL, PORT_FORWARD_WEBSOCKET_TOKEN, WebSocketStream } from '../../api/httpstream/port-forward.js';
 import { SpdySession } from '../../api/httpstream/spdy-session.js';
-import type { Pod } from '../../api/types/core.js';
+import { compareActivePods } from '../../api/active-pods.js';
+import { labelSelectorFromObject, labelSelectorFromSet } from '../../api/selectors/labels.js';
+import type { LabelSelector } from '../../api/types/meta.js';
 import { openWebSocket, upgradeToSpdy } from '../../client/upgrade.js';
 import { withConnectionFlags, type CliContext, type ConnectionFlags } from '../context.js';
 import { CliError } from '../errors.js';
@@ -21,17 +24,18 @@ interface PortForwardFlags extends ConnectionFlags {
 }
 
 /** The kinds port-forward understands, by every name kubectl accepts, with where discovery lists them. */
-const KINDS: Record<string, { kind: 'pod' | 'service' | 'deployment'; resource: string; groupVersion: string }> = {};
+const KINDS: Record<string, { kind: PortForwardTarget['kind']; resource: string; groupVersion: string }> = {};
 for (const [names, kind, resource, groupVersion] of [
   [['pod', 'pods', 'po'], 'pod', 'pods', 'v1'],
   [['service', 'services', 'svc'], 'service', 'services', 'v1'],
   [['deployment', 'deployments', 'deploy'], 'deployment', 'deployments', 'apps/v1'],
+  [['replicaset', 'replicasets', 'rs'], 'replicaset', 'replicasets', 'apps/v1'],
 ] as const) {
   for (const name of names) KINDS[name] = { kind, resource, groupVersion };
 }
 
 export interface PortForwardTarget {
-  kind: 'pod' | 'service' | 'deployment';
+  kind: 'pod' | 'service' | 'deployment' | 'replicaset';
   name: string;
 }
 
@@ -40,7 +44,7 @@ export function parseTarget(arg: string): PortForwardTarget {
   if (slash < 0) return { kind: 'pod', name: arg };
   const info = KINDS[arg.slice(0, slash).toLowerCase()];
   const name = arg.slice(slash + 1);
-  if (!info || name === '') throw new CliError(`cannot port-forward to "${arg}": use POD, pod/NAME, svc/NAME or deploy/NAME`);
+  if (!info || name === '') throw new CliError(`cannot port-forward to "${arg}": use POD, pod/NAME, svc/NAME, deploy/NAME or rs/NAME`);
   return { kind: info.kind, name };
 }
 
@@ -54,21 +58,18 @@ async function served(ctx: CliContext, groupVersion: string, resource: string): 
   }
 }
 
-function ready(pod: Pod): boolean {
-  return pod.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-}
-
-function selectorText(selector: Record<string, string> | undefined, what: string): string {
-  const entries = Object.entries(selector ?? {});
-  if (entries.length === 0) throw new CliError(`${what} has no selector: no pod to forward to`);
-  return entries.map(([k, v]) => `${k}=${v}`).join(',');
+/** A service's selector map or a workload's label selector as a query; an empty one selects no pod to forward to. */
+function selectorText(object: ServiceShape & WorkloadShape, kind: PortForwardTarget['kind'], what: string): string {
+  const selector = kind === 'service' ? labelSelectorFromSet(object.spec?.selector as Record<string, string> | undefined) : labelSelectorFromObject(object.spec?.selector as LabelSelector | undefined);
+  if (selector.isEmpty()) throw new CliError(`${what} has no selector: no pod to forward to`);
+  return selector.toString();
 }
 
 interface ServiceShape {
   spec?: { selector?: Record<string, string>; ports?: { port: number; targetPort?: number | string }[] };
 }
-interface DeploymentShape {
-  spec?: { selector?: { matchLabels?: Record<string, string> } };
+interface WorkloadShape {
+  spec?: { selector?: LabelSelector };
 }
 
 /** The pod to forward to, and each mapping's remote port in that pod (a service maps its ports to targetPorts). */
@@ -76,14 +77,13 @@ export async function resolvePod(ctx: CliContext, target: PortForwardTarget, map
   if (target.kind === 'pod') return { pod: target.name, mappings };
   const info = Object.values(KINDS).find((k) => k.kind === target.kind)!;
   if (!(await served(ctx, info.groupVersion, info.resource))) throw new CliError(`${info.resource} are not served by this API server yet`);
-  const object = await ctx.rest.resourceByName(info.resource).get(target.name, { namespace: ctx.namespace });
-  const selector =
-    target.kind === 'service' ? (object as unknown as ServiceShape).spec?.selector : (object as unknown as DeploymentShape).spec?.selector?.matchLabels;
-  const pods = await ctx.rest.pods.list({ namespace: ctx.namespace, labelSelector: selectorText(selector, `${target.kind} ${target.name}`) });
-  const pod = pods.items.find(ready);
-  if (!pod?.metadata.name) throw new CliError(`no Running and Ready pod for ${target.kind} ${target.name}`);
+  const object = (await ctx.rest.resourceByName(info.resource).get(target.name, { namespace: ctx.namespace })) as unknown as ServiceShape & WorkloadShape;
+  const pods = await ctx.rest.pods.list({ namespace: ctx.namespace, labelSelector: selectorText(object, target.kind, `${target.kind} ${target.name}`) });
+  // kubectl's GetFirstPod: the most active pod first (its caller then refuses one not Running).
+  const pod = pods.items.sort((a, b) => compareActivePods(b, a))[0];
+  if (!pod?.metadata.name) throw new CliError(`no pod for ${target.kind} ${target.name}`);
   if (target.kind !== 'service') return { pod: pod.metadata.name, mappings };
-  const servicePorts = (object as unknown as ServiceShape).spec?.ports ?? [];
+  const servicePorts = object.spec?.ports ?? [];
   const containerPorts = pod.spec.containers.flatMap((c) => c.ports ?? []);
   return {
     pod: pod.metadata.name,
@@ -157,7 +157,7 @@ export function portForwardCommand(): Command {
   const cmd = new Command('port-forward')
     .description('Forward one or more local ports to a pod')
     .usage('TYPE/NAME [LOCAL_PORT:]REMOTE_PORT [...[LOCAL_PORT_N:]REMOTE_PORT_N]')
-    .argument('<target>', 'POD, pod/NAME, svc/NAME or deploy/NAME')
+    .argument('<target>', 'POD, pod/NAME, svc/NAME, deploy/NAME or rs/NAME')
     .argument('[ports...]', '[LOCAL:]REMOTE, or :REMOTE for any free local port')
     .option('--address <addresses>', 'addresses to listen on, comma separated', '127.0.0.1');
   withConnectionFlags(cmd);

@@ -1,25 +1,37 @@
-// The disruption controller (kube-controller-manager's disruption controller): on informers
-// of PodDisruptionBudgets and Pods, keeps each budget's status (currentHealthy,
+// The disruption controller (kube-controller-manager's disruption controller): on shared
+// informers of PodDisruptionBudgets, Pods, ReplicaSets and Deployments, keeps each budget's status (currentHealthy,
 // desiredHealthy, expectedPods, disruptionsAllowed, disruptedPods, observedGeneration and the
 // DisruptionAllowed condition) as plan.ts computes it. Keys are budgets (namespace/name) on
-// the work queue; a pod's change queues the budgets covering it, before and after.
+// the work queue (one worker, as Kubernetes' has; it has no flag); a pod's change queues the
+// budgets covering it, before and after, and so does a change of the replicas of the
+// ReplicaSet or Deployment controlling it, so a scale shows in the budget before any pod
+// comes or goes (Kubernetes only lists those kinds and sees the scale at the next pod event).
 // The expected count of a maxUnavailable or percent budget is the scale of the pods'
-// controllers, read from their /scale (a ReplicaSet's Deployment's when it has one); pods
-// without a controller count for themselves.
+// controllers: a ReplicaSet's or Deployment's replicas from the caches (a ReplicaSet's
+// Deployment's when it has one), any other kind's from its /scale; pods without a controller
+// count for themselves.
 import type { Logger } from 'pino';
 import { budgetCovers } from '../../api/disruption.js';
 import { isApiError } from '../../api/errors.js';
 import { resourceForKind, resourcePath } from '../../api/resources.js';
 import type { Pod } from '../../api/types/core.js';
+import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import type { KubeObject, OwnerReference } from '../../api/types/meta.js';
 import type { PodDisruptionBudget } from '../../api/types/policy.js';
-import { Informer, listWatch, objectKey } from '../../client/informer.js';
+import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
+import { controllerRefOf } from '../controller-ref.js';
+import { DEPLOYMENT_KIND } from '../deployment/new-replica-set.js';
+import { labelsChanged, resolveControllerRef } from '../owners.js';
+import { REPLICA_SET_KIND } from '../replicaset/controller.js';
+import { SharedInformers } from '../shared-informers.js';
 import { WorkQueue } from '../work-queue.js';
 import { needsScale, planStatus, statusChanged } from './plan.js';
 
 export interface DisruptionControllerOptions {
   client: RestClient;
+  /** The controller-manager's informers; by default the controller keeps its own. */
+  informers?: SharedInformers;
   logger?: Logger;
   now?: () => number;
 }
@@ -33,51 +45,77 @@ export class DisruptionController {
   readonly #log?: Logger;
   readonly #now: () => number;
   readonly #budgets: ResourceClient<PodDisruptionBudget>;
+  readonly #informers: SharedInformers;
+  readonly #ownInformers: boolean;
   readonly pdbs: Informer<PodDisruptionBudget>;
   readonly pods: Informer<Pod>;
+  readonly replicaSets: Informer<ReplicaSet>;
+  readonly deployments: Informer<Deployment>;
   readonly #queue: WorkQueue;
   readonly #rechecks = new Map<string, NodeJS.Timeout>();
+  /** Set by stop(): the shared informers may go on calling the handlers, which then start no timer. */
+  #stopped = false;
 
   constructor(o: DisruptionControllerOptions) {
     this.#client = o.client;
     this.#log = o.logger;
     this.#now = o.now ?? Date.now;
     this.#budgets = o.client.resourceByName<PodDisruptionBudget>('poddisruptionbudgets', 'policy');
-    this.pdbs = new Informer(listWatch(this.#budgets));
-    this.pods = new Informer(listWatch(o.client.pods));
+    this.#ownInformers = !o.informers;
+    this.#informers = o.informers ?? new SharedInformers();
+    this.pdbs = this.#informers.informer(this.#budgets);
+    this.pods = this.#informers.informer(o.client.pods);
+    this.replicaSets = this.#informers.informer(o.client.resourceByName<ReplicaSet>('replicasets', 'apps'));
+    this.deployments = this.#informers.informer(o.client.resourceByName<Deployment>('deployments', 'apps'));
     this.#queue = new WorkQueue({
       sync: (key) => this.syncBudget(key),
       onError: (key, err) => this.#log?.warn({ err, pdb: key }, 'could not sync the disruption budget; retrying'),
     });
-  }
-
-  async start(signal?: AbortSignal): Promise<void> {
-    for (const inf of [this.pdbs, this.pods]) inf.on('error', (err) => this.#log?.warn({ err }, 'disruption informer error'));
+    // Handlers before any informer starts; syncBudget waits for all four caches.
     const queueBudget = (pdb: PodDisruptionBudget) => this.#queue.add(objectKey(pdb));
     this.pdbs.on('add', queueBudget);
     this.pdbs.on('update', queueBudget);
     this.pods.on('add', (pod) => this.#queuePod(pod));
     this.pods.on('update', (pod, old) => {
       this.#queuePod(pod);
-      if (JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(pod.metadata.labels ?? {})) this.#queuePod(old);
+      if (labelsChanged(pod, old)) this.#queuePod(old);
     });
     this.pods.on('delete', (pod) => this.#queuePod(pod));
+    const scaled = (o: ReplicaSet | Deployment, old: ReplicaSet | Deployment) => {
+      if (o.spec.replicas !== old.spec.replicas) this.#queueControlledBy(o);
+    };
+    this.replicaSets.on('update', scaled);
+    this.deployments.on('update', scaled);
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    for (const inf of [this.pdbs, this.pods, this.replicaSets, this.deployments]) inf.on('error', (err) => this.#log?.warn({ err }, 'disruption informer error'));
     signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    // Both caches filled before the first sync, so no budget is written from half the pods.
-    await Promise.all([this.pods.start(signal), this.pdbs.start(signal)]);
-    for (const pdb of this.pdbs.list()) queueBudget(pdb);
+    // Every cache filled before the first sync, so no budget is written from half the pods.
+    await this.#informers.start(signal);
+    for (const pdb of this.pdbs.list()) this.#queue.add(objectKey(pdb));
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     for (const t of this.#rechecks.values()) clearTimeout(t);
     this.#rechecks.clear();
     await this.#queue.stop();
-    await Promise.all([this.pdbs.stop(), this.pods.stop()]);
+    if (this.#ownInformers) await this.#informers.stop();
   }
 
   /** Resolves once every queued budget has been synced. For tests. */
   idle(): Promise<void> {
     return this.#queue.idle();
+  }
+
+  /** The budgets covering the pods `owner` controls, itself or through a ReplicaSet it controls. */
+  #queueControlledBy(owner: KubeObject): void {
+    const uid = owner.metadata.uid;
+    for (const pod of this.pods.list(owner.metadata.namespace)) {
+      const rs = resolveControllerRef(pod, REPLICA_SET_KIND, this.replicaSets);
+      if (controllerRefOf(pod)?.uid === uid || (rs && controllerRefOf(rs)?.uid === uid)) this.#queuePod(pod);
+    }
   }
 
   #queuePod(pod: Pod): void {
@@ -86,7 +124,7 @@ export class DisruptionController {
 
   /** One budget: its status from the cached pods, written when it changed. */
   async syncBudget(key: string): Promise<void> {
-    if (!this.pdbs.hasSynced || !this.pods.hasSynced) return;
+    if (![this.pdbs, this.pods, this.replicaSets, this.deployments].every((inf) => inf.hasSynced)) return;
     const [namespace, name] = key.split('/') as [string, string];
     const pdb = this.pdbs.get(name, namespace);
     if (!pdb) return;
@@ -107,12 +145,24 @@ export class DisruptionController {
 
   /** A sync again when the earliest disruptedPods entry expires. */
   #recheck(key: string, at: number): void {
+    if (this.#stopped) return;
     clearTimeout(this.#rechecks.get(key));
     const t = setTimeout(() => {
       this.#rechecks.delete(key);
       this.#queue.add(key);
     }, Math.max(0, at - this.#now()) + 1);
     this.#rechecks.set(key, t);
+  }
+
+  /**
+   * A ReplicaSet or Deployment `ref` names, from the caches as Kubernetes' finders read them
+   * (null when the cached one is gone or another of that name); undefined for any other kind.
+   */
+  #cachedOwner(ref: OwnerReference, namespace: string): ReplicaSet | Deployment | null | undefined {
+    const cache = ref.apiVersion.split('/')[0] !== 'apps' ? undefined : ref.kind === REPLICA_SET_KIND.kind ? this.replicaSets : ref.kind === DEPLOYMENT_KIND.kind ? this.deployments : undefined;
+    if (!cache) return undefined;
+    const owner = (cache as Informer<ReplicaSet | Deployment>).get(ref.name, namespace);
+    return owner?.metadata.uid === ref.uid ? owner : null;
   }
 
   /**
@@ -125,7 +175,7 @@ export class DisruptionController {
     const seen = new Set<string>();
     let total = 0;
     for (const pod of pods) {
-      const ref = controllerOf(pod);
+      const ref = controllerRefOf(pod);
       if (!ref) {
         total++;
         continue;
@@ -143,15 +193,20 @@ export class DisruptionController {
     return total;
   }
 
-  /** The uid, replicas (from /scale) and controller of a pod's owner; undefined when it is gone or has no /scale. */
+  /** The uid, replicas and controller of a pod's owner; undefined when it is gone or has no /scale. */
   async #scaled(ref: OwnerReference, namespace: string): Promise<{ uid: string; replicas: number; controller?: OwnerReference } | undefined> {
+    const cached = this.#cachedOwner(ref, namespace);
+    if (cached !== undefined) {
+      if (cached === null) return undefined;
+      return { uid: ref.uid, replicas: cached.spec.replicas ?? 1, controller: controllerRefOf(cached) };
+    }
     const r = resourceForKind(ref.apiVersion, ref.kind);
     if (!r || !r.subresources.includes('scale')) return undefined;
     try {
       const obj = await this.#client.request<KubeObject>({ path: resourcePath(r, { namespace, name: ref.name }) });
       if (obj.metadata.uid !== ref.uid) return undefined;
       const scale = await this.#client.request<Scale>({ path: resourcePath(r, { namespace, name: ref.name, subresource: 'scale' }) });
-      return { uid: ref.uid, replicas: scale.spec?.replicas ?? 0, controller: controllerOf(obj) };
+      return { uid: ref.uid, replicas: scale.spec?.replicas ?? 0, controller: controllerRefOf(obj) };
     } catch (err) {
       if (isApiError(err, 'NotFound')) return undefined;
       throw err;
@@ -159,4 +214,3 @@ export class DisruptionController {
   }
 }
 
-const controllerOf = (o: KubeObject): OwnerReference | undefined => o.metadata.ownerReferences?.find((r) => r.controller);

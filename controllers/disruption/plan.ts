@@ -2,7 +2,8 @@
 // it covers and the time (pkg/controller/disruption's getExpectedPodCount, buildDisruptedPodMap,
 // countHealthyPods and updatePdbStatus). The controller feeds it from its informers and
 // writes the answer through /status.
-import { isPodReady, SYNC_FAILED, DISRUPTION_ALLOWED, withDisruptionAllowedCondition } from '../../api/disruption.js';
+import { isPodReady } from '../../api/active-pods.js';
+import { SYNC_FAILED, DISRUPTION_ALLOWED, withDisruptionAllowedCondition } from '../../api/disruption.js';
 import { scaledValue } from '../../api/int-or-percent.js';
 import type { Pod } from '../../api/types/core.js';
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from '../../api/types/policy.js';

@@ -7,7 +7,6 @@
 // over-delete. Keys are namespace/name on a work queue with `workers` workers.
 import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
-import { labelSelectorFromObject, type LabelSelectorMatcher } from '../../api/selectors/labels.js';
 import type { ReplicaSet } from '../../api/types/apps.js';
 import type { Pod } from '../../api/types/core.js';
 import { EventRecorder } from '../../client/event-recorder.js';
@@ -17,6 +16,7 @@ import { filterActivePods } from '../active-pods.js';
 import { claimObjects, controllerRefOf, recheckOwner, type OwnerKind } from '../controller-ref.js';
 import { ControllerExpectations } from '../expectations.js';
 import { deleteOwnedPods, podFromTemplate, watchOwnedPods, writeStatusOnce } from '../owned-pods.js';
+import { selectorOf } from '../owners.js';
 import { SharedInformers } from '../shared-informers.js';
 import { slowStartBatch } from '../slow-start.js';
 import { WorkQueue } from '../work-queue.js';
@@ -34,14 +34,6 @@ export interface ReplicaSetControllerOptions {
   burstReplicas?: number;
   now?: () => number;
   logger?: Logger;
-}
-
-function selectorOf(rs: ReplicaSet): LabelSelectorMatcher | undefined {
-  try {
-    return labelSelectorFromObject(rs.spec.selector);
-  } catch {
-    return undefined; // validation refuses these; an old stored one selects nothing
-  }
 }
 
 export class ReplicaSetController {
@@ -82,7 +74,7 @@ export class ReplicaSetController {
       this.expectations.delete(objectKey(rs));
       this.#enqueue(rs);
     });
-    watchOwnedPods(this.pods, { kind: REPLICA_SET_KIND, owners: this.replicaSets, selectorOf, expectations: this.expectations, enqueue: (rs) => this.#enqueue(rs) });
+    watchOwnedPods(this.pods, { kind: REPLICA_SET_KIND, owners: this.replicaSets, selectorOf: (rs) => selectorOf(rs.spec.selector), expectations: this.expectations, enqueue: (rs) => this.#enqueue(rs) });
   }
 
   async start(signal?: AbortSignal): Promise<void> {
@@ -119,7 +111,7 @@ export class ReplicaSetController {
       this.expectations.delete(key);
       return;
     }
-    const selector = selectorOf(rs);
+    const selector = selectorOf(rs.spec.selector);
     if (!selector) return;
     const { claimed, errors } = await claimObjects(filterActivePods(this.pods.list(namespace)), {
       owner: rs,

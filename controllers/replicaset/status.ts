@@ -6,7 +6,8 @@
 import { labelSelectorFromSet } from '../../api/selectors/labels.js';
 import type { Pod } from '../../api/types/core.js';
 import type { ReplicaSet, ReplicaSetStatus, WorkloadCondition } from '../../api/types/apps.js';
-import { isPodAvailable, isPodReady, msUntilAvailable } from '../active-pods.js';
+import { isPodReady } from '../../api/active-pods.js';
+import { isPodAvailable, msUntilAvailable } from '../active-pods.js';
 
 export const REPLICA_FAILURE = 'ReplicaFailure';
 

@@ -3,19 +3,25 @@
 // bound to a node with a NoExecute taint it does not tolerate is deleted at once; one that
 // tolerates it for tolerationSeconds is deleted when the shortest of them runs out, counted
 // from when this controller first saw it due, and the timer is cancelled when the taint
-// goes. What each pod is due is plan.ts's; deletions go through the work queue (retried).
+// goes. What each pod is due is plan.ts's; deletions go through the work queue (retried)
+// with 8 workers, as Kubernetes' taint eviction controller's UpdateWorkerSize (it has no flag).
 import type { Logger } from 'pino';
 import { disruptionTarget } from '../../api/disruption.js';
 import { isApiError } from '../../api/errors.js';
 import type { Node, Pod } from '../../api/types/core.js';
 import { EventRecorder } from '../../client/event-recorder.js';
-import { Informer, listWatch, objectKey } from '../../client/informer.js';
+import { objectKey, type Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
+import { SharedInformers } from '../shared-informers.js';
 import { WorkQueue } from '../work-queue.js';
 import { planPodOnNode } from './plan.js';
 
 export interface TaintEvictionOptions {
   client: RestClient;
+  /** The controller-manager's informers; by default the controller keeps its own. */
+  informers?: SharedInformers;
+  /** Deletions at once (default 8, Kubernetes' UpdateWorkerSize). */
+  workers?: number;
   logger?: Logger;
   now?: () => number;
 }
@@ -33,6 +39,8 @@ export class TaintEvictionController {
   readonly #log?: Logger;
   readonly #now: () => number;
   readonly #events: EventRecorder;
+  readonly #informers: SharedInformers;
+  readonly #ownInformers: boolean;
   readonly nodes: Informer<Node>;
   readonly pods: Informer<Pod>;
   readonly #queue: WorkQueue;
@@ -40,22 +48,25 @@ export class TaintEvictionController {
   readonly #scheduled = new Map<string, Scheduled>();
   /** Pods due now, with the uid that was due (a pod of the same name made later is not). */
   readonly #due = new Map<string, string | undefined>();
+  /** Set by stop(): the shared informers may go on calling the handlers, which then start no timer. */
+  #stopped = false;
 
   constructor(o: TaintEvictionOptions) {
     this.#client = o.client;
     this.#log = o.logger;
     this.#now = o.now ?? Date.now;
     this.#events = new EventRecorder({ client: o.client, source: { component: 'taint-eviction-controller' } });
-    this.nodes = new Informer(listWatch(o.client.nodes));
-    this.pods = new Informer(listWatch(o.client.pods));
+    this.#ownInformers = !o.informers;
+    this.#informers = o.informers ?? new SharedInformers();
+    this.nodes = this.#informers.informer(o.client.nodes);
+    this.pods = this.#informers.informer(o.client.pods);
     this.#queue = new WorkQueue({
+      workers: o.workers ?? 8,
       sync: (key) => this.#evict(key),
       onError: (key, err) => this.#log?.warn({ err, pod: key }, 'could not evict the pod; retrying'),
     });
-  }
-
-  async start(signal?: AbortSignal): Promise<void> {
-    for (const inf of [this.nodes, this.pods]) inf.on('error', (err) => this.#log?.warn({ err }, 'taint eviction informer error'));
+    // Handlers before any informer starts. A pod seen before its node is judged untainted
+    // (kept); the node's add then judges every pod on it.
     this.pods.on('add', (pod) => this.#processPod(pod));
     this.pods.on('update', (pod) => this.#processPod(pod));
     this.pods.on('delete', (pod) => this.#cancel(objectKey(pod), false));
@@ -66,18 +77,22 @@ export class TaintEvictionController {
     this.nodes.on('update', (node, old) => {
       if (JSON.stringify(noExecute(node)) !== JSON.stringify(noExecute(old))) processNode(node);
     });
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    for (const inf of [this.nodes, this.pods]) inf.on('error', (err) => this.#log?.warn({ err }, 'taint eviction informer error'));
     signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    // Nodes first: a pod is only judged against its node's taints once they are known.
-    await this.nodes.start(signal);
-    await this.pods.start(signal);
+    await this.#informers.start(signal);
+    // Both caches full: every pod judged against its node's taints once more.
     for (const pod of this.pods.list()) this.#processPod(pod);
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     for (const s of this.#scheduled.values()) clearTimeout(s.timer);
     this.#scheduled.clear();
     await this.#queue.stop();
-    await Promise.all([this.nodes.stop(), this.pods.stop()]);
+    if (this.#ownInformers) await this.#informers.stop();
     await this.#events.flush();
   }
 
@@ -87,6 +102,7 @@ export class TaintEvictionController {
   }
 
   #processPod(pod: Pod): void {
+    if (this.#stopped) return;
     const key = objectKey(pod);
     if (!pod.spec.nodeName || pod.metadata.deletionTimestamp) {
       this.#cancel(key, false);

@@ -5,6 +5,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Pod } from '../../api/types/core.js';
+import { startKubectl } from '../fixtures/kubectl-stream-checks.js';
 import { freePort } from '../fixtures/ports.js';
 import { outputsOf, skiffEntry, startSkiff, type Proc } from '../fixtures/process.js';
 import { runInPty } from '../fixtures/terminal.js';
@@ -232,12 +234,47 @@ describe('skiff port-forward', () => {
     }
   }, 60_000);
 
-  it('svc/NAME says the kind is not served yet; deploy/NAME looks the Deployment up', async () => {
+  it('svc/NAME says the kind is not served yet', async () => {
     const svc = await outputsOf(startSkiff(['port-forward', '-n', c.ns, 'svc/web', '8080'], { env }));
     expect(svc.code).toBe(1);
     expect(svc.err).toContain('services are not served by this API server yet');
-    const deploy = await outputsOf(startSkiff(['port-forward', '-n', c.ns, 'deploy/web', '8080'], { env }));
-    expect(deploy.code).toBe(1);
-    expect(deploy.err).toContain('"web" not found');
+    const missing = await outputsOf(startSkiff(['port-forward', '-n', c.ns, 'deploy/nope', '8080'], { env }));
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain('"nope" not found');
   });
+
+  it("deploy/NAME and rs/NAME forward to their selector's most active pod, as kubectl's do", async () => {
+    // No controllers run here: a Deployment and a ReplicaSet whose selector takes the Running
+    // pod web, and an unscheduled (Pending) pod of the same labels that the order puts last.
+    const labels = { forward: 'to-web' };
+    await c.admin.pods.patch('web', { metadata: { labels } }, { namespace: c.ns, type: 'merge' });
+    await c.admin.pods.create({ metadata: { name: 'web-pending', namespace: c.ns, labels }, spec: { containers: [{ name: 'app', image: c.image }] } } as Pod, { namespace: c.ns });
+    const template = { metadata: { labels }, spec: { containers: [{ name: 'app', image: c.image }] } };
+    const workload = (kind: string) => ({ apiVersion: 'apps/v1', kind, metadata: { name: 'web', namespace: c.ns }, spec: { replicas: 0, selector: { matchExpressions: [{ key: 'forward', operator: 'In', values: ['to-web'] }] }, template } });
+    await c.admin.resourceByName('deployments', 'apps').create(workload('Deployment') as never, { namespace: c.ns });
+    await c.admin.resourceByName('replicasets', 'apps').create(workload('ReplicaSet') as never, { namespace: c.ns });
+    try {
+      for (const target of ['deploy/web', 'rs/web']) {
+        const local = await freePort();
+        const { p, log } = await forward([target, `${local}:8080`]);
+        try {
+          expect(log()).toContain(`Forwarding from 127.0.0.1:${local} -> 8080`);
+          expect(await (await fetch(`http://127.0.0.1:${local}/`)).text()).toBe('hello from web\n');
+        } finally {
+          await p.stop();
+        }
+      }
+      // kubectl resolves deploy/NAME itself, from the same selector and order.
+      const local = await freePort();
+      const pf = startKubectl({ kubeconfig: cluster!.kubeconfig, namespace: c.ns, version: '1.33' }, ['port-forward', 'deploy/web', `${local}:8080`]);
+      try {
+        await eventually(() => pf.output().includes('Forwarding from'), `kubectl port-forward ready (${pf.output()})`, 30_000);
+        expect(await (await fetch(`http://127.0.0.1:${local}/`)).text()).toBe('hello from web\n');
+      } finally {
+        await pf.stop();
+      }
+    } finally {
+      await c.admin.pods.delete('web-pending', { namespace: c.ns });
+    }
+  }, 90_000);
 });

@@ -154,6 +154,10 @@ describe.skipIf(!haveKubectl)('kubectl, PodDisruptionBudgets and eviction', () =
     // The Deployment's 5, not the ReplicaSet's 3: 4 must be healthy, 2 are.
     const scaled = await eventually(async () => ((await budget('scaled')).status?.expectedPods === 5 ? (await budget('scaled')).status : undefined), 'the Deployment counted');
     expect(scaled).toMatchObject({ expectedPods: 5, desiredHealthy: 4, currentHealthy: 2, disruptionsAllowed: 0 });
+    // A scale of the Deployment alone, no pod coming or going, shows in the budget.
+    await deployments.patch('scaled', { spec: { replicas: 7 } }, { namespace: 'default', type: 'merge' });
+    await eventually(async () => (await budget('scaled')).status?.expectedPods === 7, 'the new scale counted');
+    expect((await budget('scaled')).status).toMatchObject({ expectedPods: 7, desiredHealthy: 6, currentHealthy: 2 });
     // 50% of the ReplicaSet's 4 may be down: 2 must be healthy, 1 is.
     const lone = await eventually(async () => ((await budget('alone')).status?.expectedPods === 4 ? (await budget('alone')).status : undefined), 'the ReplicaSet counted');
     expect(lone).toMatchObject({ expectedPods: 4, desiredHealthy: 2, currentHealthy: 1, disruptionsAllowed: 0 });

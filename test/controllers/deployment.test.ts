@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient, type ResourceClient } from '../../client/rest.js';
-import { isPodReady } from '../../controllers/active-pods.js';
+import { isPodReady } from '../../api/active-pods.js';
 import { controllerRefOf } from '../../controllers/controller-ref.js';
 import { DeploymentController } from '../../controllers/deployment/controller.js';
 import { podTemplateHash } from '../../controllers/deployment/hash.js';
