@@ -18,6 +18,7 @@
 // Deployment (or the direct pods) is deleted and the round waits until its pods are gone. CPU ms
 // per pod of each process (API server, etcd, controller-manager, this process: scheduler,
 // hollow nodes, clients) show where the time goes.
+// SKIFF_BENCH_PROFILE_DIR=DIR makes the controller-manager write a V8 CPU profile into DIR.
 // Defaults are sized for a shared 2-core machine (a full run takes a few minutes); the issue's
 // 1,000 nodes and 10,000 replicas are `--nodes 1000 --replicas 10000`.
 // Anchor for context, not measured: kube-controller-manager creates pods at its client's QPS
@@ -28,6 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Deployment } from '../api/types/apps.js';
 import type { Pod, PodSpec } from '../api/types/core.js';
+import { isApiError } from '../api/errors.js';
 import { buildKubeconfig, writeKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { createLogger } from '../cmd/log.js';
@@ -120,7 +122,10 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
     // The controller-manager as `skiff controller-manager` runs: its own process, token and kubeconfig.
     const kubeconfig = path.join(path.dirname(api.caFile as string), '..', 'controller-manager.kubeconfig');
     await writeKubeconfig(kubeconfig, buildKubeconfig({ server: api.url, token: api.controllerManagerToken, ca, name: 'controller-manager' }));
-    const cm = startSkiff(['controller-manager', `--kubeconfig=${kubeconfig}`], { env: { ...process.env, SKIFF_LOG_LEVEL: process.env.SKIFF_BENCH_LOG_LEVEL ?? 'warn' } });
+    // SKIFF_BENCH_PROFILE_DIR=DIR: the controller-manager writes a V8 CPU profile there when it stops.
+    const profileDir = process.env.SKIFF_BENCH_PROFILE_DIR;
+    const nodeOptions = [process.env.NODE_OPTIONS, profileDir ? `--cpu-prof --cpu-prof-dir=${profileDir}` : undefined].filter(Boolean).join(' ');
+    const cm = startSkiff(['controller-manager', `--kubeconfig=${kubeconfig}`], { env: { ...process.env, NODE_OPTIONS: nodeOptions, SKIFF_LOG_LEVEL: process.env.SKIFF_BENCH_LOG_LEVEL ?? 'warn' } });
     stops.push(() => cm.stop());
 
     const log = createLogger('scheduler', process.env.SKIFF_BENCH_LOG_LEVEL ?? 'warn');
@@ -157,7 +162,7 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
       };
       return wait;
     };
-    const podsGone = (ns: string) => until(`the pods of ${ns} to be gone`, async () => (await admin.pods.list({ namespace: ns, limit: 1 })).items.length === 0, 300_000, 500);
+    const podsGone = (ns: string) => until(`the pods of ${ns} to be gone`, async () => (await admin.pods.list({ namespace: ns, limit: 1 })).items.length === 0, Math.max(300_000, replicas * 100), 500);
     const cpuNow = () => ({ api: cpuMs(api.proc?.pid), etcd: cpuMs(etcd.proc.pid), cm: cpuMs(cm.pid), self: selfCpuMs() });
     const cpuPerPod = (before: ReturnType<typeof cpuNow>, pods: number): CpuPerPod => {
       const now = cpuNow();
@@ -206,8 +211,20 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
       const last = await wait();
       return (last - started) / 1000;
     };
-    const deleteDirect = async () => {
-      await admin.pods.deleteCollection({ namespace: NS_DIRECT });
+    // One DELETE per pod, 48 at once, as they were made: a deleteCollection of 10,000 pods
+    // outlasts the client's 30 s request timeout on a loaded machine.
+    const deleteDirect = async (count: number) => {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CREATORS }, async () => {
+          while (next < count) {
+            const name = `direct-${next++}`;
+            await admin.pods.delete(name, { namespace: NS_DIRECT }).catch((err: unknown) => {
+              if (!isApiError(err, 'NotFound')) throw err;
+            });
+          }
+        }),
+      );
       await podsGone(NS_DIRECT);
     };
 
@@ -216,7 +233,7 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
     await scaleUp(warm);
     await deleteDeployment();
     await direct(warm);
-    await deleteDirect();
+    await deleteDirect(warm);
     say({ phase: 'warmed up', pods: warm });
 
     const rollouts: { seconds: number; ratioToScaleUp: number }[] = [];
@@ -251,8 +268,8 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
           const before = cpuNow();
           const seconds = await direct(replicas);
           cpu.direct.push(cpuPerPod(before, replicas));
-          await deleteDirect();
           say({ phase: 'anchor round', seconds: +seconds.toFixed(2), cpuMsPerPod: cpu.direct.at(-1) });
+          await deleteDirect(replicas);
           return replicas / seconds;
         },
       },
