@@ -38,7 +38,7 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { startApiServer } from '../test/fixtures/apiserver.js';
 import { startEtcd } from '../test/fixtures/etcd.js';
 import { startHollowNodes } from '../test/fixtures/hollow-nodes.js';
-import { startSkiff } from '../test/fixtures/process.js';
+import { repoRoot, skiffEntry, startProcess } from '../test/fixtures/process.js';
 import { cpuMs, median, selfCpuMs } from './measure.js';
 import { compare, spreadOf, stopIfInterrupted, summary } from './rounds.js';
 
@@ -124,8 +124,10 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
     await writeKubeconfig(kubeconfig, buildKubeconfig({ server: api.url, token: api.controllerManagerToken, ca, name: 'controller-manager' }));
     // SKIFF_BENCH_PROFILE_DIR=DIR: the controller-manager writes a V8 CPU profile there when it stops.
     const profileDir = process.env.SKIFF_BENCH_PROFILE_DIR;
-    const nodeOptions = [process.env.NODE_OPTIONS, profileDir ? `--cpu-prof --cpu-prof-dir=${profileDir}` : undefined].filter(Boolean).join(' ');
-    const cm = startSkiff(['controller-manager', `--kubeconfig=${kubeconfig}`], { env: { ...process.env, NODE_OPTIONS: nodeOptions, SKIFF_LOG_LEVEL: process.env.SKIFF_BENCH_LOG_LEVEL ?? 'warn' } });
+    const cm = startProcess(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), skiffEntry, 'controller-manager', `--kubeconfig=${kubeconfig}`], {
+      cwd: repoRoot,
+      env: { ...process.env, SKIFF_LOG_JSON: '1', SKIFF_LOG_LEVEL: process.env.SKIFF_BENCH_LOG_LEVEL ?? 'warn' },
+    });
     stops.push(() => cm.stop());
 
     const log = createLogger('scheduler', process.env.SKIFF_BENCH_LOG_LEVEL ?? 'warn');
@@ -174,6 +176,7 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
     const scaleUp = async (count: number) => {
       const made = await deployments.create(deployment(), { namespace: NS_DEPLOY });
       await until('the Deployment controller to observe the Deployment', async () => {
+        if (cm.child.exitCode !== null) throw new Error(`the controller-manager exited: ${cm.output()}`);
         const d = await deployments.get(APP, { namespace: NS_DEPLOY });
         return (d.status?.observedGeneration ?? 0) >= (d.metadata.generation ?? 1);
       }, 60_000);
