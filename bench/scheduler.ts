@@ -46,7 +46,7 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { startApiServer } from '../test/fixtures/apiserver.js';
 import { startEtcd } from '../test/fixtures/etcd.js';
 import { startHollowNodes } from '../test/fixtures/hollow-nodes.js';
-import { cpuLine, cpuMs, median, percentile, selfCpuMs } from './measure.js';
+import { cpuLine, cpuMs, intArg, median, percentile, selfCpuMs, stopAll } from './measure.js';
 import { compare, summary, type Comparison } from './rounds.js';
 
 const CPUS = ['100m', '250m', '500m', '1'];
@@ -295,21 +295,8 @@ async function phase(nodeCount: number, podCount: number, rounds: number): Promi
     return { nodes: nodeCount, podsPerRound: podCount, comparison, rounds: figures, boundPodBytes, nodeRegistrationSeconds, leaseRenewalFailures, unbound, overcommittedNodes };
   } finally {
     ac.abort();
-    // Everything started here stops, in reverse order, even when one part fails to.
-    for (const stop of stops.reverse()) {
-      await Promise.resolve()
-        .then(stop)
-        .catch((err: unknown) => process.stderr.write(`stopping: ${err instanceof Error ? err.message : String(err)}\n`));
-    }
+    await stopAll(stops);
   }
-}
-
-function arg(args: string[], name: string, def: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = Number(args[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} needs a positive integer`);
-  return v;
 }
 
 /** A phase's figures for the summary: the comparison and the medians of the per-round figures. */
@@ -333,10 +320,10 @@ function phaseSummary(p: PhaseResult): Record<string, unknown> {
 }
 
 export async function run(args: string[] = []): Promise<Record<string, unknown>> {
-  const nodes = arg(args, 'nodes', 1000);
-  const pods = arg(args, 'pods', 10_000);
-  const rounds = arg(args, 'rounds', 3);
-  const largeNodes = arg(args, 'large-nodes', 5000);
+  const nodes = intArg(args, 'nodes', 1000);
+  const pods = intArg(args, 'pods', 10_000);
+  const rounds = intArg(args, 'rounds', 3);
+  const largeNodes = intArg(args, 'large-nodes', 5000);
   const large = args.includes('--large');
   const algorithmPodsPerSecond = algorithmOnly(nodes, pods);
   say({ phase: 'scheduling cycles alone (no API, measured once, no anchor)', nodes, pods, podsPerSecond: algorithmPodsPerSecond });

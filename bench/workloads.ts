@@ -39,7 +39,7 @@ import { startApiServer } from '../test/fixtures/apiserver.js';
 import { startEtcd } from '../test/fixtures/etcd.js';
 import { startHollowNodes } from '../test/fixtures/hollow-nodes.js';
 import { repoRoot, skiffEntry, startProcess } from '../test/fixtures/process.js';
-import { cpuMs, median, selfCpuMs } from './measure.js';
+import { cpuMs, intArg, median, selfCpuMs, stopAll } from './measure.js';
 import { compare, spreadOf, stopIfInterrupted, summary } from './rounds.js';
 
 const NODE = { cpu: '32', memory: '64Gi', pods: 110 };
@@ -79,14 +79,6 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
   }
 }
 
-function arg(args: string[], name: string, def: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = Number(args[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} needs a positive integer`);
-  return v;
-}
-
 interface CpuPerPod {
   apiserver: number;
   etcd: number;
@@ -95,9 +87,9 @@ interface CpuPerPod {
 }
 
 export async function run(args: string[] = []): Promise<Record<string, unknown>> {
-  const nodeCount = arg(args, 'nodes', 100);
-  const replicas = arg(args, 'replicas', 1000);
-  const rounds = arg(args, 'rounds', 3);
+  const nodeCount = intArg(args, 'nodes', 100);
+  const replicas = intArg(args, 'replicas', 1000);
+  const rounds = intArg(args, 'rounds', 3);
   if (nodeCount * NODE.pods < Math.ceil(replicas * 1.25)) throw new Error(`${nodeCount} nodes of ${NODE.pods} pods cannot hold ${replicas} replicas and a 25 % surge`);
   say({ phase: 'machine', cpus: os.cpus().length, loadAverage: os.loadavg()[0], nodes: nodeCount, replicas, rounds });
 
@@ -303,10 +295,6 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
     return result;
   } finally {
     ac.abort();
-    for (const stop of stops.reverse()) {
-      await Promise.resolve()
-        .then(stop)
-        .catch((err: unknown) => process.stderr.write(`stopping: ${err instanceof Error ? err.message : String(err)}\n`));
-    }
+    await stopAll(stops);
   }
 }
