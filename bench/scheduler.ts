@@ -26,12 +26,10 @@
 // Literature, not measured here: kube-scheduler's scheduler_perf floor for SchedulingBasic is
 // 680-810 pods/s at 5,000 nodes; HashiCorp's C1M placed 3,750 containers/s.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { Etcd3 } from 'etcd3';
 import { Quantity } from '../api/quantity.js';
 import type { Pod } from '../api/types/core.js';
-import { RestClient } from '../client/rest.js';
 import { etcdClientCredentials, type EtcdClientTls } from '../cluster/etcd-credentials.js';
 import { createLogger } from '../cmd/log.js';
 import { SchedulerCache } from '../scheduler/cache/cache.js';
@@ -43,8 +41,7 @@ import { Framework } from '../scheduler/framework/runner.js';
 import { inTreeRegistry } from '../scheduler/plugins/registry.js';
 import { ScheduleAlgorithm } from '../scheduler/schedule-pod.js';
 import { Scheduler } from '../scheduler/scheduler.js';
-import { startApiServer } from '../test/fixtures/apiserver.js';
-import { startEtcd } from '../test/fixtures/etcd.js';
+import { startControlPlane } from './_control-plane.js';
 import { startHollowNodes } from '../test/fixtures/hollow-nodes.js';
 import { cpuLine, cpuMs, intArg, median, percentile, selfCpuMs, stopAll } from './measure.js';
 import { compare, summary, type Comparison } from './rounds.js';
@@ -155,18 +152,10 @@ interface PhaseResult {
 
 /** One cluster of `nodeCount` hollow nodes; `rounds` alternating rounds of scheduling and the etcd anchor. */
 async function phase(nodeCount: number, podCount: number, rounds: number): Promise<PhaseResult> {
-  const etcd = await startEtcd({ tls: true });
-  const stops: (() => Promise<void> | void)[] = [() => etcd.stop()];
+  const stops: (() => Promise<void> | void)[] = [];
   const ac = new AbortController();
   try {
-    const api = await startApiServer({ etcd, tls: 'only', logLevel: 'warn' });
-    stops.push(() => api.stop());
-    const ca = await readFile(api.caFile as string);
-    const admin = new RestClient({ server: api.url, token: api.adminToken, ca, namespace: 'default' }, { maxSockets: 128 });
-    stops.push(() => admin.close());
-    // The scheduler's own client, token and options, as cmd/server.ts makes them.
-    const schedulerClient = new RestClient({ server: api.url, token: api.schedulerToken, ca, namespace: 'default' }, { userAgent: 'skiff-scheduler' });
-    stops.push(() => schedulerClient.close());
+    const { etcd, api, admin, schedulerClient } = await startControlPlane(stops);
     const raw = new Etcd3({ hosts: etcd.endpoint, credentials: await etcdClientCredentials(etcd.tls as EtcdClientTls) });
     stops.push(() => raw.close());
 

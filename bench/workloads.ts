@@ -24,19 +24,16 @@
 // Anchor for context, not measured: kube-controller-manager creates pods at its client's QPS
 // (--kube-api-qps 20, burst 30, by default; often raised to 100-200).
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Deployment } from '../api/types/apps.js';
 import type { Pod, PodSpec } from '../api/types/core.js';
 import { isApiError } from '../api/errors.js';
 import { buildKubeconfig, writeKubeconfig } from '../client/kubeconfig.js';
-import { RestClient } from '../client/rest.js';
 import { createLogger } from '../cmd/log.js';
 import { defaultConfig } from '../scheduler/framework/profile.js';
 import { Scheduler } from '../scheduler/scheduler.js';
-import { startApiServer } from '../test/fixtures/apiserver.js';
-import { startEtcd } from '../test/fixtures/etcd.js';
+import { startControlPlane } from './_control-plane.js';
 import { startHollowNodes } from '../test/fixtures/hollow-nodes.js';
 import { repoRoot, skiffEntry, startProcess } from '../test/fixtures/process.js';
 import { cpuMs, intArg, median, selfCpuMs, stopAll } from './measure.js';
@@ -93,17 +90,10 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
   if (nodeCount * NODE.pods < Math.ceil(replicas * 1.25)) throw new Error(`${nodeCount} nodes of ${NODE.pods} pods cannot hold ${replicas} replicas and a 25 % surge`);
   say({ phase: 'machine', cpus: os.cpus().length, loadAverage: os.loadavg()[0], nodes: nodeCount, replicas, rounds });
 
-  const etcd = await startEtcd({ tls: true });
-  const stops: (() => Promise<void> | void)[] = [() => etcd.stop()];
+  const stops: (() => Promise<void> | void)[] = [];
   const ac = new AbortController();
   try {
-    const api = await startApiServer({ etcd, tls: 'only', logLevel: 'warn' });
-    stops.push(() => api.stop());
-    const ca = await readFile(api.caFile as string);
-    const admin = new RestClient({ server: api.url, token: api.adminToken, ca, namespace: 'default' }, { maxSockets: 128 });
-    stops.push(() => admin.close());
-    const schedulerClient = new RestClient({ server: api.url, token: api.schedulerToken, ca, namespace: 'default' }, { userAgent: 'skiff-scheduler' });
-    stops.push(() => schedulerClient.close());
+    const { etcd, api, ca, admin, schedulerClient } = await startControlPlane(stops);
     const deployments = admin.resourceByName<Deployment>('deployments', 'apps');
 
     const regStart = performance.now();
