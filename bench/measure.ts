@@ -246,3 +246,21 @@ export class BareContainers {
 }
 
 const rootfsKey = (id: string) => `bench-bare-${id}`;
+
+/** `--NAME N` from a benchmark's arguments: a positive integer, or `def` when absent. */
+export function intArg(args: string[], name: string, def: number): number {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = Number(args[i + 1]);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} needs a positive integer`);
+  return v;
+}
+
+/** Stops everything a benchmark started, last started first, each even when another fails to. */
+export async function stopAll(stops: (() => Promise<void> | void)[]): Promise<void> {
+  for (const stop of [...stops].reverse()) {
+    await Promise.resolve()
+      .then(stop)
+      .catch((err: unknown) => process.stderr.write(`stopping: ${err instanceof Error ? err.message : String(err)}\n`));
+  }
+}

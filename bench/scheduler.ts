@@ -26,12 +26,10 @@
 // Literature, not measured here: kube-scheduler's scheduler_perf floor for SchedulingBasic is
 // 680-810 pods/s at 5,000 nodes; HashiCorp's C1M placed 3,750 containers/s.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { Etcd3 } from 'etcd3';
 import { Quantity } from '../api/quantity.js';
 import type { Pod } from '../api/types/core.js';
-import { RestClient } from '../client/rest.js';
 import { etcdClientCredentials, type EtcdClientTls } from '../cluster/etcd-credentials.js';
 import { createLogger } from '../cmd/log.js';
 import { SchedulerCache } from '../scheduler/cache/cache.js';
@@ -43,10 +41,9 @@ import { Framework } from '../scheduler/framework/runner.js';
 import { inTreeRegistry } from '../scheduler/plugins/registry.js';
 import { ScheduleAlgorithm } from '../scheduler/schedule-pod.js';
 import { Scheduler } from '../scheduler/scheduler.js';
-import { startApiServer } from '../test/fixtures/apiserver.js';
-import { startEtcd } from '../test/fixtures/etcd.js';
+import { startControlPlane } from './_control-plane.js';
 import { startHollowNodes } from '../test/fixtures/hollow-nodes.js';
-import { cpuLine, cpuMs, median, percentile, selfCpuMs } from './measure.js';
+import { cpuLine, cpuMs, intArg, median, percentile, selfCpuMs, stopAll } from './measure.js';
 import { compare, summary, type Comparison } from './rounds.js';
 
 const CPUS = ['100m', '250m', '500m', '1'];
@@ -155,18 +152,10 @@ interface PhaseResult {
 
 /** One cluster of `nodeCount` hollow nodes; `rounds` alternating rounds of scheduling and the etcd anchor. */
 async function phase(nodeCount: number, podCount: number, rounds: number): Promise<PhaseResult> {
-  const etcd = await startEtcd({ tls: true });
-  const stops: (() => Promise<void> | void)[] = [() => etcd.stop()];
+  const stops: (() => Promise<void> | void)[] = [];
   const ac = new AbortController();
   try {
-    const api = await startApiServer({ etcd, tls: 'only', logLevel: 'warn' });
-    stops.push(() => api.stop());
-    const ca = await readFile(api.caFile as string);
-    const admin = new RestClient({ server: api.url, token: api.adminToken, ca, namespace: 'default' }, { maxSockets: 128 });
-    stops.push(() => admin.close());
-    // The scheduler's own client, token and options, as cmd/server.ts makes them.
-    const schedulerClient = new RestClient({ server: api.url, token: api.schedulerToken, ca, namespace: 'default' }, { userAgent: 'skiff-scheduler' });
-    stops.push(() => schedulerClient.close());
+    const { etcd, api, admin, schedulerClient } = await startControlPlane(stops);
     const raw = new Etcd3({ hosts: etcd.endpoint, credentials: await etcdClientCredentials(etcd.tls as EtcdClientTls) });
     stops.push(() => raw.close());
 
@@ -295,21 +284,8 @@ async function phase(nodeCount: number, podCount: number, rounds: number): Promi
     return { nodes: nodeCount, podsPerRound: podCount, comparison, rounds: figures, boundPodBytes, nodeRegistrationSeconds, leaseRenewalFailures, unbound, overcommittedNodes };
   } finally {
     ac.abort();
-    // Everything started here stops, in reverse order, even when one part fails to.
-    for (const stop of stops.reverse()) {
-      await Promise.resolve()
-        .then(stop)
-        .catch((err: unknown) => process.stderr.write(`stopping: ${err instanceof Error ? err.message : String(err)}\n`));
-    }
+    await stopAll(stops);
   }
-}
-
-function arg(args: string[], name: string, def: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = Number(args[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} needs a positive integer`);
-  return v;
 }
 
 /** A phase's figures for the summary: the comparison and the medians of the per-round figures. */
@@ -333,10 +309,10 @@ function phaseSummary(p: PhaseResult): Record<string, unknown> {
 }
 
 export async function run(args: string[] = []): Promise<Record<string, unknown>> {
-  const nodes = arg(args, 'nodes', 1000);
-  const pods = arg(args, 'pods', 10_000);
-  const rounds = arg(args, 'rounds', 3);
-  const largeNodes = arg(args, 'large-nodes', 5000);
+  const nodes = intArg(args, 'nodes', 1000);
+  const pods = intArg(args, 'pods', 10_000);
+  const rounds = intArg(args, 'rounds', 3);
+  const largeNodes = intArg(args, 'large-nodes', 5000);
   const large = args.includes('--large');
   const algorithmPodsPerSecond = algorithmOnly(nodes, pods);
   say({ phase: 'scheduling cycles alone (no API, measured once, no anchor)', nodes, pods, podsPerSecond: algorithmPodsPerSecond });
