@@ -6,7 +6,7 @@
 // follows) stay on node:http with keep-alive agents, where callers get an IncomingMessage.
 import http from 'node:http';
 import https from 'node:https';
-import type tls from 'node:tls';
+import tls from 'node:tls';
 import { errors as undiciErrors, Pool, type Dispatcher } from 'undici';
 import { ApiError } from '../api/errors.js';
 import { findResource, resourcePath, type ResourceInfo } from '../api/resources.js';
@@ -111,15 +111,15 @@ export class RestClient {
     this.#base = new URL(connection.server);
     this.#hostname = this.#base.hostname.replace(/^\[|\]$/g, '');
     this.#pathPrefix = this.#base.pathname.replace(/\/$/, '');
-    const tls = this.#base.protocol === 'https:';
-    this.#mod = tls ? https : http;
+    const secure = this.#base.protocol === 'https:';
+    this.#mod = secure ? https : http;
     const maxSockets = options.maxSockets ?? 64;
-    // The same TLS settings for the streaming agent and the request pool.
-    const tlsOptions = tls
+    // The same TLS settings for the streaming agent and the request pool, with the CA, certificate
+    // and key parsed once into one secure context: without it every new connection parses them
+    // again (a fifth of a busy controller-manager's CPU, connections churning under deletes).
+    const tlsOptions = secure
       ? {
-          ca: connection.ca,
-          cert: connection.cert,
-          key: connection.key,
+          secureContext: tls.createSecureContext({ ca: connection.ca, cert: connection.cert, key: connection.key }),
           rejectUnauthorized: !connection.insecureSkipTLSVerify,
           ...(connection.tlsServerName ? { servername: connection.tlsServerName } : {}),
         }
