@@ -206,6 +206,11 @@ describe('workloads on a 3-node lab with kubectl 1.33', () => {
     expect(fails.status?.conditions?.find((c) => c.type === 'Failed')).toMatchObject({ status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' });
     const failedPods = (await client.pods.list({ namespace: ns, labelSelector: 'job-name=fails' })).items;
     expect(failedPods.map((p) => [p.status?.phase, p.status?.containerStatuses?.[0]?.state?.terminated?.exitCode])).toEqual([['Failed', 3], ['Failed', 3]]);
+    // The retry waited out the pod-failure backoff: made 10 s after the first failure at the
+    // earliest (creationTimestamp is to the second; the kubelet's finishedAt has milliseconds).
+    const [first, second] = [...failedPods].sort((a, b) => Date.parse(a.metadata.creationTimestamp ?? '') - Date.parse(b.metadata.creationTimestamp ?? ''));
+    const firstFailed = Date.parse(first?.status?.containerStatuses?.[0]?.state?.terminated?.finishedAt ?? '');
+    expect(Date.parse(second?.metadata.creationTimestamp ?? '')).toBeGreaterThanOrEqual(Math.floor((firstFailed + 10_000) / 1000) * 1000);
     expect(await kubectl(['-n', ns, 'get', 'job', 'fails', '--no-headers'])).toMatch(/^fails\s+Failed\s+0\/1\s/);
   }, 300_000);
 
@@ -376,6 +381,7 @@ describe('workloads on a 3-node lab with kubectl 1.33', () => {
     expect(scheduled).toBeGreaterThan(made);
     expect(job.metadata.name).toBe(`tick-${scheduled / 60_000}`);
     expect(job.status?.succeeded).toBe(1);
+    expect(await kubectl(['-n', ns, 'get', 'job', job.metadata.name ?? '', '--no-headers'])).toMatch(new RegExp(`^${job.metadata.name ?? ''}\\s+Complete\\s+1/1\\s`));
     const seen = await eventuallyInLab('the CronJob\'s last successful time', async () => {
       const c = await client.resourceByName<CronJob>('cronjobs', 'batch').get('tick', { namespace: ns });
       return c.status?.lastSuccessfulTime ? c : undefined;
