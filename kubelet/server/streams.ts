@@ -151,10 +151,12 @@ export class StreamServer {
   /** The https server's 'upgrade' listener: the caller proves itself with its client certificate. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.#adopt(socket);
-    const method = req.method ?? 'GET';
-    const verdict = this.#o.authn.judge(req, { verb: method === 'POST' ? 'create' : 'get', subresource: 'proxy' });
-    const served = verdict.allowed ? this.#serve(req, socket, head) : Promise.reject(new HttpError(verdict.status, verdict.message));
-    served.catch((err: unknown) => refuse(socket, this.#failure(err, req.url).status, err instanceof Error ? err.message : String(err)));
+    const served = async () => {
+      const verdict = this.#o.authn.judge(req, { verb: req.method === 'POST' ? 'create' : 'get', subresource: 'proxy' });
+      if (!verdict.allowed) throw new HttpError(verdict.status, verdict.message);
+      return this.#serve(req, socket, head);
+    };
+    served().catch((err: unknown) => refuse(socket, this.#failure(err, req.url).status, err instanceof Error ? err.message : String(err)));
   }
 
   /**
