@@ -16,7 +16,9 @@ export function conntrackFlushes(before: ServicePortInfo[], after: ServicePortIn
   const seen = new Set<string>();
   const add = (args: string[]): void => {
     const k = args.join(' ');
-    if (!seen.has(k)) seen.add(k), out.push(args);
+    if (seen.has(k)) return;
+    seen.add(k);
+    out.push(args);
   };
   for (const sp of after.filter((s) => s.protocol === 'UDP')) {
     const prev = old.get(key(sp));
