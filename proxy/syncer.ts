@@ -55,6 +55,7 @@ export class ProxySyncer {
   #fullTimer: NodeJS.Timeout | undefined;
   #last: SyncResult | undefined;
   #syncs = 0;
+  #listed = false;
 
   constructor(o: ProxySyncerOptions) {
     this.#o = o;
@@ -63,7 +64,9 @@ export class ProxySyncer {
     this.#slices = new Informer<EndpointSlice>(listWatch(o.client.resourceByName<EndpointSlice>('endpointslices', 'discovery.k8s.io')));
     this.#runner = new BoundedRunner(() => this.#sync(), { minIntervalMs: o.minSyncPeriodMs ?? DEFAULT_MIN_SYNC_PERIOD_MS });
     for (const inf of [this.#services, this.#slices] as Informer<Service | EndpointSlice>[]) {
-      for (const ev of ['add', 'update', 'delete', 'synced'] as const) inf.on(ev, () => this.#runner.run());
+      // Nothing is written before both caches hold a full list: a Service seen before its
+      // slices would be rejected for a moment.
+      for (const ev of ['add', 'update', 'delete', 'synced'] as const) inf.on(ev, () => this.#listed && this.#runner.run());
       inf.on('error', (err) => o.logger.warn({ err: String(err) }, 'proxy: list or watch failed; retrying'));
     }
   }
@@ -82,6 +85,7 @@ export class ProxySyncer {
   async start(): Promise<void> {
     for (const w of await prepareKernel(this.#o.commandPrefix)) this.#o.logger.warn({}, `proxy: ${w}`);
     await Promise.all([this.#services.start(), this.#slices.start()]);
+    this.#listed = true;
     this.#runner.run();
     await this.#runner.idle();
     const period = this.#o.fullSyncPeriodMs ?? DEFAULT_FULL_SYNC_PERIOD_MS;
