@@ -93,3 +93,11 @@ export function chainNames(tag: string): ChainNames {
     owns: (chain) => fixed.has(chain) || perService.test(chain),
   };
 }
+
+/**
+ * The chain tag of one cluster: `SKIFF` and four base32 characters of a hash of what names the
+ * cluster (its state dir, a lab's name), so two clusters on one machine differ.
+ */
+export function clusterTag(seed: string): string {
+  return `SKIFF${portProtoHash(seed).slice(0, 4)}`;
+}

@@ -56,6 +56,7 @@ export class ProxySyncer {
   #last: SyncResult | undefined;
   #syncs = 0;
   #listed = false;
+  #stopped = false;
 
   constructor(o: ProxySyncerOptions) {
     this.#o = o;
@@ -85,6 +86,7 @@ export class ProxySyncer {
   async start(): Promise<void> {
     for (const w of await prepareKernel(this.#o.commandPrefix)) this.#o.logger.warn({}, `proxy: ${w}`);
     await Promise.all([this.#services.start(), this.#slices.start()]);
+    if (this.#stopped) return;
     this.#listed = true;
     this.#runner.run();
     await this.#runner.idle();
@@ -98,6 +100,7 @@ export class ProxySyncer {
 
   /** Stops watching; the rules stay (a restart takes them over), as kube-proxy's do. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     if (this.#fullTimer) clearInterval(this.#fullTimer);
     this.#runner.stop();
     await this.#runner.idle();
