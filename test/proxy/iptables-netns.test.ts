@@ -2,13 +2,9 @@
 // serving TCP in theirs, and connections made from the node and from a client outside it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Endpoint, EndpointSlice, Service } from '../../api/types/service.js';
-import { chainsOfTag } from '../../proxy/cleanup.js';
 import { iptables, removeProxyChains } from '../../proxy/iptables.js';
 import { prepareKernel } from '../../proxy/kernel.js';
-import { buildRules, builtinJumps } from '../../proxy/rules.js';
-import { restorePayload } from '../../proxy/restore-payload.js';
-import { servicePorts } from '../../proxy/service-ports.js';
-import { makeNetnsNode, type NetnsNode } from './netns-node.js';
+import { applyFullSync, makeNetnsNode, type NetnsNode } from './netns-node.js';
 
 const TAG = 'SKPA';
 const OTHER = 'SKPB';
@@ -22,13 +18,8 @@ function slice(name: string, endpoints: Endpoint[]): EndpointSlice {
 }
 const ep = (ip: string, ready = true): Endpoint => ({ addresses: [ip], conditions: { ready, serving: ready, terminating: false } });
 
-/** A full sync of these objects under `tag`, as the syncer's first one. */
-async function apply(tag: string, services: Service[], slices: EndpointSlice[]): Promise<void> {
-  const ipt = iptables(net.prefix);
-  const rules = buildRules(servicePorts(services, slices, 'node'), { tag, clusterCIDR: '10.244.0.0/16' });
-  const save = await ipt.save();
-  const payload = restorePayload({ next: rules, present: chainsOfTag(save, tag), missingJumps: builtinJumps(tag).filter((j) => !save.includes(`-A ${j.chain} ${j.rule}`)) });
-  await ipt.restore(payload.text);
+function apply(tag: string, services: Service[], slices: EndpointSlice[]): Promise<void> {
+  return applyFullSync(net.prefix, tag, services, slices);
 }
 
 const answers = (rs: { data?: string; error?: string }[]): Set<string> => new Set(rs.map((r) => r.data ?? r.error ?? '?'));

@@ -4,6 +4,12 @@
 // PREROUTING and FORWARD). Names are unique per process; remove() deletes all of it.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { EndpointSlice, Service } from '../../api/types/service.js';
+import { chainsOfTag } from '../../proxy/cleanup.js';
+import { iptables } from '../../proxy/iptables.js';
+import { buildRules, builtinJumps } from '../../proxy/rules.js';
+import { restorePayload } from '../../proxy/restore-payload.js';
+import { servicePorts } from '../../proxy/service-ports.js';
 import { startProcess, type Proc } from '../fixtures/process.js';
 
 const run = promisify(execFile);
@@ -23,6 +29,8 @@ export interface NetnsNode {
   nodeIP: string;
   /** Endpoint i (0-based) is at `endpointIP(i)`:8080 and answers `ep<i>`. */
   endpointIP(i: number): string;
+  /** Pod i on the node's bridge (namespace, address 10.244.0.<i+2>, answering `pod<i>` on 8080). */
+  pods: { ns: string; ip: string }[];
   /** `count` TCP connections from namespace `ns`, each answer or error code. */
   connect(ns: string, host: string, port: number, count?: number): Promise<ConnectResult[]>;
   /** `ip netns exec <node>` as a command prefix. */
@@ -61,11 +69,16 @@ const SERVER = `
 const name = process.argv[1];
 require('node:net').createServer((s) => s.end(name + '\\n')).listen(8080, '0.0.0.0', () => process.stdout.write('ready\\n'));`;
 
-export async function makeNetnsNode(endpoints: number): Promise<NetnsNode> {
+/**
+ * `endpoints` namespaces on links of their own, and `bridgePods` on a bridge in the node
+ * (10.244.0.1/24, hairpin on every port, as the CNI bridge plugin sets it up for pods).
+ */
+export async function makeNetnsNode(endpoints: number, bridgePods = 0): Promise<NetnsNode> {
   const id = `${process.pid % 100000}${counter++}`;
   const node = `skpn${id}`;
   const client = `skpc${id}`;
   const eps = Array.from({ length: endpoints }, (_, i) => `skpe${id}x${i}`);
+  const pods = Array.from({ length: bridgePods }, (_, i) => ({ ns: `skpp${id}x${i}`, ip: `10.244.0.${i + 2}` }));
   const servers: Proc[] = [];
   const made: string[] = [];
   const remove = async (): Promise<void> => {
@@ -73,7 +86,7 @@ export async function makeNetnsNode(endpoints: number): Promise<NetnsNode> {
     for (const ns of made) await ip('netns', 'del', ns).catch(() => undefined);
   };
   try {
-    for (const ns of [node, client, ...eps]) {
+    for (const ns of [node, client, ...eps, ...pods.map((p) => p.ns)]) {
       await ip('netns', 'add', ns);
       made.push(ns);
       await inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
@@ -97,15 +110,31 @@ export async function makeNetnsNode(endpoints: number): Promise<NetnsNode> {
     await inNs(node, 'ip', 'link', 'add', 'uplink0', 'type', 'veth', 'peer', 'name', 'uplink1');
     await inNs(node, 'ip', 'link', 'set', 'uplink0', 'up');
     await inNs(node, 'ip', 'route', 'add', 'default', 'dev', 'uplink0');
-    for (const [i, ns] of eps.entries()) {
-      const p = startProcess('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER, `ep${i}`]);
+    if (pods.length) {
+      await inNs(node, 'ip', 'link', 'add', 'br0', 'type', 'bridge');
+      await inNs(node, 'ip', 'addr', 'add', '10.244.0.1/24', 'dev', 'br0');
+      await inNs(node, 'ip', 'link', 'set', 'br0', 'up');
+    }
+    for (const [i, pod] of pods.entries()) {
+      const a = `skpv${id}p${i}`;
+      await ip('link', 'add', a, 'netns', node, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod.ns);
+      await inNs(node, 'ip', 'link', 'set', a, 'master', 'br0');
+      await inNs(node, 'ip', 'link', 'set', a, 'type', 'bridge_slave', 'hairpin', 'on');
+      await inNs(node, 'ip', 'link', 'set', a, 'up');
+      await inNs(pod.ns, 'ip', 'addr', 'add', `${pod.ip}/24`, 'dev', 'eth0');
+      await inNs(pod.ns, 'ip', 'link', 'set', 'eth0', 'up');
+      await inNs(pod.ns, 'ip', 'route', 'add', 'default', 'via', '10.244.0.1');
+    }
+    const serve = [...eps.map((ns, i) => [ns, `ep${i}`]), ...pods.map((p, i) => [p.ns, `pod${i}`])];
+    for (const [ns, name] of serve) {
+      const p = startProcess('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER, name]);
       servers.push(p);
       await new Promise<void>((resolve, reject) => {
         const check = (): void => {
           if (p.output().includes('ready')) resolve();
         };
         p.child.stdout?.on('data', check);
-        void p.exited.then(() => reject(new Error(`endpoint server ${i} exited: ${p.output()}`)));
+        void p.exited.then(() => reject(new Error(`server ${name} exited: ${p.output()}`)));
         check();
       });
     }
@@ -118,8 +147,18 @@ export async function makeNetnsNode(endpoints: number): Promise<NetnsNode> {
     client,
     nodeIP: '10.201.101.1',
     endpointIP: (i) => `10.201.${i + 1}.2`,
+    pods,
     prefix: ['ip', 'netns', 'exec', node],
     connect: async (ns, host, port, count = 1) => JSON.parse(await inNs(ns, process.execPath, '-e', CLIENT, host, String(port), String(count))) as ConnectResult[],
     remove,
   };
+}
+
+/** A full sync of these objects under `tag` in the namespace `prefix` runs in, as the syncer's first one. */
+export async function applyFullSync(prefix: string[], tag: string, services: Service[], slices: EndpointSlice[], clusterCIDR = '10.244.0.0/16'): Promise<void> {
+  const ipt = iptables(prefix);
+  const rules = buildRules(servicePorts(services, slices, 'node'), { tag, clusterCIDR });
+  const save = await ipt.save();
+  const payload = restorePayload({ next: rules, present: chainsOfTag(save, tag), missingJumps: builtinJumps(tag).filter((j) => !save.includes(`-A ${j.chain} ${j.rule}`)) });
+  await ipt.restore(payload.text);
 }
