@@ -33,6 +33,8 @@ export interface NetnsNode {
   pods: { ns: string; ip: string }[];
   /** `count` TCP connections from namespace `ns`, each answer or error code. */
   connect(ns: string, host: string, port: number, count?: number): Promise<ConnectResult[]>;
+  /** One TCP connection from `ns` to host:8081-style `port`, held open until close(). */
+  hold(ns: string, host: string, port: number): HeldConnection;
   /** `ip netns exec <node>` as a command prefix. */
   prefix: string[];
   remove(): Promise<void>;
@@ -65,9 +67,28 @@ const [host, port, count] = process.argv.slice(1);
   process.stdout.write(JSON.stringify(out));
 })();`;
 
+// Port 8080 answers its name and closes; port 8081 answers its name to every write and stays open.
 const SERVER = `
+const net = require('node:net');
 const name = process.argv[1];
-require('node:net').createServer((s) => s.end(name + '\\n')).listen(8080, '0.0.0.0', () => process.stdout.write('ready\\n'));`;
+net.createServer((s) => s.on('data', () => s.write(name + '\\n'))).listen(8081, '0.0.0.0');
+net.createServer((s) => s.end(name + '\\n')).listen(8080, '0.0.0.0', () => process.stdout.write('ready\\n'));`;
+
+// A connection held open: every line on stdin is written to it, every answer printed.
+const HOLDER = `
+const [host, port] = process.argv.slice(1);
+const s = require('node:net').connect({ host, port: Number(port) });
+s.on('data', (b) => process.stdout.write(b));
+s.on('error', (e) => process.stdout.write('error ' + e.code + '\\n'));
+s.on('close', () => { process.stdout.write('closed\\n'); process.exit(0); });
+process.stdin.on('data', () => s.write('?'));
+process.stdin.on('end', () => s.end());`;
+
+export interface HeldConnection {
+  /** Writes once and resolves with the next answer line ('closed' or 'error CODE' when gone). */
+  ask(): Promise<string>;
+  close(): Promise<void>;
+}
 
 /**
  * `endpoints` namespaces on links of their own, and `bridgePods` on a bridge in the node
@@ -80,9 +101,10 @@ export async function makeNetnsNode(endpoints: number, bridgePods = 0): Promise<
   const eps = Array.from({ length: endpoints }, (_, i) => `skpe${id}x${i}`);
   const pods = Array.from({ length: bridgePods }, (_, i) => ({ ns: `skpp${id}x${i}`, ip: `10.244.0.${i + 2}` }));
   const servers: Proc[] = [];
+  const holders: Proc[] = [];
   const made: string[] = [];
   const remove = async (): Promise<void> => {
-    await Promise.all(servers.map((s) => s.stop(2000)));
+    await Promise.all([...holders, ...servers].map((s) => s.stop(2000)));
     for (const ns of made) await ip('netns', 'del', ns).catch(() => undefined);
   };
   try {
@@ -149,6 +171,34 @@ export async function makeNetnsNode(endpoints: number, bridgePods = 0): Promise<
     endpointIP: (i) => `10.201.${i + 1}.2`,
     pods,
     prefix: ['ip', 'netns', 'exec', node],
+    hold: (ns, host, port) => {
+      const p = startProcess('ip', ['netns', 'exec', ns, process.execPath, '-e', HOLDER, host, String(port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      holders.push(p);
+      const lines: string[] = [];
+      const waiters: ((l: string) => void)[] = [];
+      let buf = '';
+      p.child.stdout?.on('data', (b: Buffer) => {
+        buf += b.toString();
+        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          const w = waiters.shift();
+          if (w) w(line);
+          else lines.push(line);
+        }
+      });
+      return {
+        ask: () => {
+          const answer = lines.length ? Promise.resolve(lines.shift()!) : new Promise<string>((r) => waiters.push(r));
+          p.child.stdin?.write('\n');
+          return answer;
+        },
+        close: async () => {
+          p.child.stdin?.end();
+          await p.stop(2000);
+        },
+      };
+    },
     connect: async (ns, host, port, count = 1) => JSON.parse(await inNs(ns, process.execPath, '-e', CLIENT, host, String(port), String(count))) as ConnectResult[],
     remove,
   };

@@ -19,13 +19,13 @@ let nodeClient: RestClient;
 const syncers: ProxySyncer[] = [];
 
 const ep = (ip: string, ready = true, nodeName = 'n1'): Endpoint => ({ addresses: [ip], nodeName, conditions: { ready, serving: ready, terminating: false } });
-function sliceOf(service: string, endpoints: Endpoint[]): EndpointSlice {
+function sliceOf(service: string, endpoints: Endpoint[], port = 8080): EndpointSlice {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: { name: `${service}-abc`, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
     addressType: 'IPv4',
-    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    ports: [{ name: 'http', port, protocol: 'TCP' }],
     endpoints,
   };
 }
@@ -92,13 +92,19 @@ describe('node proxy syncer', () => {
     await eventually(async () => (await answersFrom('10.96.9.10', 80, 1)).join() === 'ECONNREFUSED', 'a refusal once the Service has no endpoints', 20_000);
   });
 
-  it('takes over its rules after a restart, dropping what changed while it was down', async () => {
+  it('takes over its rules after a restart without dropping a connection, and drops what changed while it was down', async () => {
     await slices().create(sliceOf('web', [ep(net.endpointIP(0))]));
+    // A Service whose endpoint keeps connections open (port 8081 of the endpoint).
+    await services().create({ ...serviceOf('keep', '10.96.9.12', 30087), spec: { type: 'ClusterIP', clusterIP: '10.96.9.12', ports: [{ name: 'http', port: 81, targetPort: 8081 }] } });
+    await slices().create(sliceOf('keep', [ep(net.endpointIP(0))], 8081));
     await services().create(serviceOf('gone', '10.96.9.11', 30086));
     await slices().create(sliceOf('gone', [ep(net.endpointIP(1))]));
     const first = syncers[0];
     await eventually(async () => (await answersFrom('10.96.9.11', 80, 1)).join() === 'ep1', 'the second Service served', 20_000);
     expect(await answersFrom('10.96.9.10', 80, 2)).toEqual(['ep0']);
+    await eventually(async () => (await chainLines()).some((l) => l.includes('default/keep:http cluster IP')), 'the held Service programmed', 20_000);
+    const held = net.hold(net.client, '10.96.9.12', 81);
+    expect(await held.ask()).toBe('ep0');
     await first.stop();
     // While no proxy runs, the rules stay (traffic keeps flowing) and a Service goes away.
     expect(await answersFrom('10.96.9.10', 80, 2)).toEqual(['ep0']);
@@ -115,6 +121,9 @@ describe('node proxy syncer', () => {
     // The built-in jumps are there once, not once per start.
     expect(lines.filter((l) => l.startsWith('-A PREROUTING '))).toHaveLength(1);
     expect(await answersFrom('10.96.9.10', 80, 2)).toEqual(['ep0']);
+    // The connection made before the restart carries on.
+    expect(await held.ask()).toBe('ep0');
+    await held.close();
 
     await second.stop();
     expect(await removeProxyChains(TAG, net.prefix)).toMatch(/removed/);
