@@ -35,6 +35,8 @@ export interface NetnsNode {
   connect(ns: string, host: string, port: number, count?: number): Promise<ConnectResult[]>;
   /** One TCP connection from `ns` to host:8081-style `port`, held open until close(). */
   hold(ns: string, host: string, port: number): HeldConnection;
+  /** One UDP datagram from `ns`, source port `srcPort`: the answer, or 'timeout'. */
+  udp(ns: string, host: string, port: number, srcPort: number): Promise<string>;
   /** `ip netns exec <node>` as a command prefix. */
   prefix: string[];
   remove(): Promise<void>;
@@ -67,11 +69,15 @@ const [host, port, count] = process.argv.slice(1);
   process.stdout.write(JSON.stringify(out));
 })();`;
 
-// Port 8080 answers its name and closes; port 8081 answers its name to every write and stays open.
+// Port 8080 answers its name and closes; port 8081 answers its name to every write and stays
+// open; UDP port 8082 answers every datagram with its name.
 const SERVER = `
 const net = require('node:net');
 const name = process.argv[1];
 net.createServer((s) => s.on('data', () => s.write(name + '\\n'))).listen(8081, '0.0.0.0');
+const udp = require('node:dgram').createSocket('udp4');
+udp.on('message', (m, r) => udp.send(name, r.port, r.address));
+udp.bind(8082, '0.0.0.0');
 net.createServer((s) => s.end(name + '\\n')).listen(8080, '0.0.0.0', () => process.stdout.write('ready\\n'));`;
 
 // A connection held open: every line on stdin is written to it, every answer printed.
@@ -83,6 +89,14 @@ s.on('error', (e) => process.stdout.write('error ' + e.code + '\\n'));
 s.on('close', () => { process.stdout.write('closed\\n'); process.exit(0); });
 process.stdin.on('data', () => s.write('?'));
 process.stdin.on('end', () => s.end());`;
+
+// One UDP query from a fixed source port (so that every query is the same conntrack flow).
+const UDP_CLIENT = `
+const [host, port, src] = process.argv.slice(1);
+const s = require('node:dgram').createSocket('udp4');
+const t = setTimeout(() => { process.stdout.write('timeout'); process.exit(0); }, 3000);
+s.on('message', (m) => { clearTimeout(t); process.stdout.write(String(m)); s.close(); });
+s.bind(Number(src), () => s.send('?', Number(port), host));`;
 
 export interface HeldConnection {
   /** Writes once and resolves with the next answer line ('closed' or 'error CODE' when gone). */
@@ -199,6 +213,7 @@ export async function makeNetnsNode(endpoints: number, bridgePods = 0): Promise<
         },
       };
     },
+    udp: (ns, host, port, srcPort) => inNs(ns, process.execPath, '-e', UDP_CLIENT, host, String(port), String(srcPort)),
     connect: async (ns, host, port, count = 1) => JSON.parse(await inNs(ns, process.execPath, '-e', CLIENT, host, String(port), String(count))) as ConnectResult[],
     remove,
   };

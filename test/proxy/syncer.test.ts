@@ -19,13 +19,13 @@ let nodeClient: RestClient;
 const syncers: ProxySyncer[] = [];
 
 const ep = (ip: string, ready = true, nodeName = 'n1'): Endpoint => ({ addresses: [ip], nodeName, conditions: { ready, serving: ready, terminating: false } });
-function sliceOf(service: string, endpoints: Endpoint[], port = 8080): EndpointSlice {
+function sliceOf(service: string, endpoints: Endpoint[], port = 8080, protocol: 'TCP' | 'UDP' = 'TCP'): EndpointSlice {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: { name: `${service}-abc`, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
     addressType: 'IPv4',
-    ports: [{ name: 'http', port, protocol: 'TCP' }],
+    ports: [{ name: 'http', port, protocol }],
     endpoints,
   };
 }
@@ -90,6 +90,19 @@ describe('node proxy syncer', () => {
 
     await slices().delete('web-abc', { namespace: 'default' });
     await eventually(async () => (await answersFrom('10.96.9.10', 80, 1)).join() === 'ECONNREFUSED', 'a refusal once the Service has no endpoints', 20_000);
+  });
+
+  it('flushes the conntrack flows of a removed UDP endpoint, so the next datagram of that flow reaches another', async () => {
+    await services().create({ ...serviceOf('dns', '10.96.9.13', 30088), spec: { type: 'ClusterIP', clusterIP: '10.96.9.13', ports: [{ name: 'http', port: 53, protocol: 'UDP', targetPort: 8082 }] } });
+    await slices().create(sliceOf('dns', [ep(net.endpointIP(0))], 8082, 'UDP'));
+    await eventually(async () => (await net.udp(net.client, '10.96.9.13', 53, 40053)) === 'ep0', 'UDP answered by ep0', 20_000);
+    const s = await slices().get('dns-abc', { namespace: 'default' });
+    await slices().update({ ...s, endpoints: [ep(net.endpointIP(1))] });
+    await eventually(async () => (await chainLines()).some((l) => l.includes(`${net.endpointIP(1)}:8082`)), 'the new UDP endpoint programmed', 20_000);
+    // ep0 still runs and answers: only the flushed flow sends this datagram elsewhere.
+    expect(await net.udp(net.client, '10.96.9.13', 53, 40053)).toBe('ep1');
+    await services().delete('dns', { namespace: 'default' });
+    await slices().delete('dns-abc', { namespace: 'default' });
   });
 
   it('takes over its rules after a restart without dropping a connection, and drops what changed while it was down', async () => {
