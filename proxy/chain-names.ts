@@ -37,9 +37,21 @@ function base32(bytes: Uint8Array): string {
   return out;
 }
 
+// Every sync names every chain again: the hashes of the names seen are kept (bounded: cleared
+// when it grows past what 10,000 services' endpoints need).
+const hashes = new Map<string, string>();
+const MAX_CACHED = 500_000;
+
 /** kube-proxy's portProtoHash: base32(sha256(servicePortName + protocol [+ endpoint])). */
 export function portProtoHash(...parts: string[]): string {
-  return base32(createHash('sha256').update(parts.join('')).digest());
+  const input = parts.join('');
+  let h = hashes.get(input);
+  if (h === undefined) {
+    if (hashes.size >= MAX_CACHED) hashes.clear();
+    h = base32(createHash('sha256').update(input).digest());
+    hashes.set(input, h);
+  }
+  return h;
 }
 
 export interface ChainNames {
