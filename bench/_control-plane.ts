@@ -13,8 +13,8 @@ export async function startControlPlane(stops: (() => Promise<void> | void)[]) {
   stops.push(() => etcd.stop());
   // SKIFF_BENCH_PROFILE_DIR=DIR: the API server writes a V8 CPU profile there when it stops.
   const profileDir = process.env.SKIFF_BENCH_PROFILE_DIR;
-  const env = profileDir ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim() } : undefined;
-  const api = await startApiServer({ etcd, tls: 'only', logLevel: 'warn', env });
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined;
+  const api = await startApiServer({ etcd, tls: 'only', logLevel: 'warn', nodeArgs });
   stops.push(() => api.stop());
   const ca = await readFile(api.caFile as string);
   const admin = new RestClient({ server: api.url, token: api.adminToken, ca, namespace: 'default' }, { maxSockets: 128 });
