@@ -186,6 +186,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
         [
           'controller-manager',
           `--kubeconfig=${kc('controller-manager')}`,
+          `--root-ca-file=${creds.caFile}`,
           // A short grace wants a check to match, or NotReady lags by up to the 5 s default period.
           ...(o.nodeMonitorGracePeriod ? [`--node-monitor-grace-period=${o.nodeMonitorGracePeriod}`, '--node-monitor-period=1s'] : []),
         ],

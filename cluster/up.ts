@@ -217,6 +217,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
         ...apiArgs.map((a) => `--kube-apiserver-arg=${a}`),
         `--kube-scheduler-arg=--kubeconfig=${kc('scheduler')}`,
         `--kube-controller-manager-arg=--kubeconfig=${kc('controller-manager')}`,
+        `--kube-controller-manager-arg=--root-ca-file=${creds.caFile}`,
         ...kubeletArgs.map((a) => `--kubelet-arg=${a}`),
       ],
       // The kubelet leaves containers running when it stops; it only needs to let go.

@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { LeaderElector } from '../client/leader-election.js';
@@ -21,6 +22,7 @@ import { DaemonSetController } from '../controllers/daemonset/controller.js';
 import { JobController } from '../controllers/job/controller.js';
 import { CronJobController } from '../controllers/cronjob/controller.js';
 import { TtlAfterFinishedController } from '../controllers/ttl-after-finished/controller.js';
+import { RootCAPublisher } from '../controllers/root-ca/controller.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
 import { GarbageCollector } from '../controllers/garbage-collector/controller.js';
 import { parseGoDuration } from '../api/duration.js';
@@ -34,6 +36,8 @@ export interface ControllerManagerFlags {
   concurrentDaemonsetSyncs?: number;
   concurrentJobSyncs?: number;
   concurrentCronJobSyncs?: number;
+  /** --root-ca-file: the CA published in every namespace as kube-root-ca.crt (none: not published). */
+  rootCaFile?: string;
 }
 
 /**
@@ -62,6 +66,7 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
     cronjob: new CronJobController({ client, informers, workers: o.concurrentCronJobSyncs ?? 5, logger: log }),
     'ttl-after-finished': new TtlAfterFinishedController({ client, informers, logger: log }),
     'garbage-collector': new GarbageCollector({ client, informers, logger: log }),
+    ...(o.rootCaFile ? { 'root-ca-cert-publisher': new RootCAPublisher({ client, informers, rootCA: readFileSync(o.rootCaFile, 'utf8'), logger: log }) } : {}),
   };
   await Promise.all(Object.values(controllers).map((c) => c.start(signal)));
   log.info({ controllers: Object.keys(controllers) }, 'controllers started');
@@ -82,6 +87,7 @@ export function controllerManagerCommand(): Command {
     .option('--concurrent-daemonset-syncs <n>', 'DaemonSets synced at once', (v) => Number.parseInt(v, 10), 2)
     .option('--concurrent-job-syncs <n>', 'Jobs synced at once', (v) => Number.parseInt(v, 10), 5)
     .option('--concurrent-cron-job-syncs <n>', 'CronJobs synced at once', (v) => Number.parseInt(v, 10), 5)
+    .option('--root-ca-file <file>', 'the cluster CA, published in every namespace as the ConfigMap kube-root-ca.crt')
     .action(async (o: ControllerManagerFlags & { kubeconfig: string; leaderElect: boolean }) => {
       const log = createLogger('controller-manager');
       const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig }), { userAgent: 'skiff-controller-manager' });

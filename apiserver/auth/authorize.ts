@@ -119,6 +119,12 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
     { verbs: ['update', 'patch'], apiGroups: ['batch'], resources: WORKLOADS.batch.map((r) => `${r}/status`) },
     { verbs: ['get', 'update', 'patch'], apiGroups: ['apps'], resources: ['deployments/scale', 'replicasets/scale'] },
     { verbs: ['create', 'update', 'patch'], apiGroups: [CORE], resources: ['pods'] },
+    // system:controller:endpoint-controller, endpointslice-controller (slices owned by their
+    // Service with blockOwnerDeletion) and root-ca-cert-publisher; reads, updates and deletes
+    // are the rules above.
+    { verbs: ['create'], apiGroups: [CORE], resources: ['endpoints', 'configmaps'] },
+    { verbs: ['create'], apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'] },
+    { verbs: ['update'], apiGroups: [CORE], resources: ['services/finalizers'] },
     ...NAMESPACE_CONTROLLER_RULES,
   ],
 };
@@ -206,6 +212,8 @@ function nodeDecision(node: string, a: RequestAttributes): Decision {
     if ((a.verb === 'list' || a.verb === 'watch') && a.namespace && name !== undefined) return { allowed: true, referencedByNode: node, referencedName: name };
     return deny(`node "${node}" can only get, or list and watch with fieldSelector metadata.name=NAME, the ${a.resource} its pods name`);
   }
+  // The Services of every namespace, for the service-link variables of its pods.
+  if (group === CORE && a.resource === 'services' && !sub && READ.includes(a.verb)) return { allowed: true };
   if (group === CORE && a.resource === 'events' && !sub && ['create', 'update', 'patch'].includes(a.verb)) {
     return { allowed: true };
   }
