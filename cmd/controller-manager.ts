@@ -1,7 +1,7 @@
 // `skiff controller-manager --kubeconfig F [--leader-elect] [--node-monitor-grace-period 40s]`:
 // the cluster's controllers (node lifecycle, ServiceAccount, ReplicaSet, Deployment, DaemonSet, Job,
 // CronJob, TTL-after-finished, namespace, disruption and NoExecute taint eviction controllers, the
-// garbage collector), one active replica at a time when leader election is on. Controllers share
+// garbage collector, the EndpointSlice and Endpoints controllers, the root CA publisher), one active replica at a time when leader election is on. Controllers share
 // one informer per resource.
 import { Command } from 'commander';
 import type { Logger } from 'pino';
@@ -23,6 +23,8 @@ import { JobController } from '../controllers/job/controller.js';
 import { CronJobController } from '../controllers/cronjob/controller.js';
 import { TtlAfterFinishedController } from '../controllers/ttl-after-finished/controller.js';
 import { RootCAPublisher } from '../controllers/root-ca/controller.js';
+import { EndpointSliceController } from '../controllers/endpointslice/controller.js';
+import { EndpointsController } from '../controllers/endpoints/controller.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
 import { GarbageCollector } from '../controllers/garbage-collector/controller.js';
 import { parseGoDuration } from '../api/duration.js';
@@ -66,6 +68,8 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
     cronjob: new CronJobController({ client, informers, workers: o.concurrentCronJobSyncs ?? 5, logger: log }),
     'ttl-after-finished': new TtlAfterFinishedController({ client, informers, logger: log }),
     'garbage-collector': new GarbageCollector({ client, informers, logger: log }),
+    endpointslice: new EndpointSliceController({ client, informers, logger: log }),
+    endpoints: new EndpointsController({ client, informers, logger: log }),
     ...(o.rootCaFile ? { 'root-ca-cert-publisher': new RootCAPublisher({ client, informers, rootCA: readFileSync(o.rootCaFile, 'utf8'), logger: log }) } : {}),
   };
   await Promise.all(Object.values(controllers).map((c) => c.start(signal)));

@@ -1,0 +1,117 @@
+// The Endpoints controller, as kube-controller-manager's endpoints_controller.go: on shared
+// informers of Services, Pods and Endpoints, every Service with a selector has the core/v1
+// Endpoints of its name listing its pods (plan.ts), for `kubectl describe svc` and older clients.
+// A Service deleted takes its Endpoints with it; at start, Endpoints without a Service are looked
+// at once (checkLeftoverEndpoints). Selectorless and ExternalName Services' Endpoints are left to
+// whoever writes them.
+import type { Logger } from 'pino';
+import { isApiError } from '../../api/errors.js';
+import type { Pod } from '../../api/types/core.js';
+import type { Endpoints, Service } from '../../api/types/service.js';
+import { objectKey, type Informer } from '../../client/informer.js';
+import type { ResourceClient, RestClient } from '../../client/rest.js';
+import { OwnWrites } from '../own-writes.js';
+import { selectedPods, servicesForPodEvent } from '../service-pods.js';
+import { SharedInformers } from '../shared-informers.js';
+import { WorkQueue } from '../work-queue.js';
+import { endpointsToWrite } from './plan.js';
+
+export interface EndpointsControllerOptions {
+  client: RestClient;
+  informers?: SharedInformers;
+  /** --concurrent-endpoint-syncs (5). */
+  workers?: number;
+  logger?: Logger;
+}
+
+export class EndpointsController {
+  readonly #endpointsClient: ResourceClient<Endpoints>;
+  readonly #informers: SharedInformers;
+  readonly #ownInformers: boolean;
+  readonly #log?: Logger;
+  readonly #queue: WorkQueue;
+  readonly #writes = new OwnWrites();
+  readonly services: Informer<Service>;
+  readonly pods: Informer<Pod>;
+  readonly endpoints: Informer<Endpoints>;
+
+  constructor(o: EndpointsControllerOptions) {
+    this.#endpointsClient = o.client.resourceByName<Endpoints>('endpoints', '');
+    this.#ownInformers = !o.informers;
+    this.#informers = o.informers ?? new SharedInformers();
+    this.#log = o.logger;
+    this.#queue = new WorkQueue({
+      workers: o.workers ?? 5,
+      sync: (key) => this.syncService(key),
+      onError: (key, err) => this.#log?.warn({ err, service: key }, 'endpoints sync failed; retrying'),
+    });
+    this.services = this.#informers.informer(o.client.resourceByName<Service>('services', ''));
+    this.pods = this.#informers.informer(o.client.pods);
+    this.endpoints = this.#informers.informer(this.#endpointsClient);
+
+    const add = (key: string) => this.#queue.add(key);
+    this.services.on('add', (s) => add(objectKey(s)));
+    this.services.on('update', (s) => add(objectKey(s)));
+    this.services.on('delete', (s) => add(objectKey(s)));
+    const servicesIn = (ns: string) => this.services.list(ns);
+    this.pods.on('add', (p) => servicesForPodEvent(servicesIn, undefined, p).forEach(add));
+    this.pods.on('update', (p, old) => servicesForPodEvent(servicesIn, old, p).forEach(add));
+    this.pods.on('delete', (p) => servicesForPodEvent(servicesIn, p, undefined).forEach(add));
+    // Our own write seen (a sync that waited on it goes on), or one deleted by someone: look again.
+    const ofService = (ep: Endpoints) => this.services.get(ep.metadata.name ?? '', ep.metadata.namespace)?.spec.selector !== undefined;
+    this.endpoints.on('add', (ep) => ofService(ep) && add(objectKey(ep)));
+    this.endpoints.on('update', (ep) => ofService(ep) && add(objectKey(ep)));
+    this.endpoints.on('delete', (ep) => {
+      this.#writes.observedDelete(objectKey(ep), ep.metadata.name ?? '');
+      if (ofService(ep)) add(objectKey(ep));
+    });
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    for (const inf of [this.services, this.pods, this.endpoints]) inf.on('error', (err) => this.#log?.warn({ err }, 'endpoints controller informer error'));
+    signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    await this.#informers.start(signal);
+    for (const s of this.services.list()) this.#queue.add(objectKey(s));
+    // checkLeftoverEndpoints: those whose Service went while no controller ran.
+    for (const ep of this.endpoints.list()) if (!this.services.get(ep.metadata.name ?? '', ep.metadata.namespace)) this.#queue.add(objectKey(ep));
+  }
+
+  async stop(): Promise<void> {
+    await this.#queue.stop();
+    if (this.#ownInformers) await this.#informers.stop();
+  }
+
+  /** Resolves once every queued Service has been synced. For tests. */
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  async syncService(key: string): Promise<void> {
+    if (![this.services, this.pods, this.endpoints].every((i) => i.hasSynced)) return;
+    const [namespace = '', name = ''] = key.split('/');
+    const svc = this.services.get(name, namespace);
+    if (!svc) {
+      // The Service is gone: so are its Endpoints.
+      this.#writes.forget(key);
+      if (!this.endpoints.get(name, namespace)) return;
+      try {
+        await this.#endpointsClient.delete(name, { namespace });
+      } catch (err) {
+        if (!isApiError(err, 'NotFound')) throw err;
+      }
+      return;
+    }
+    if (svc.spec.type === 'ExternalName' || !svc.spec.selector) return;
+    const current = this.endpoints.get(name, namespace);
+    if (this.#writes.stale(key, current ? [current] : [])) return;
+    const next = endpointsToWrite(svc, current, selectedPods(svc, this.pods.list(namespace)));
+    if (!next) return;
+    try {
+      const written = current ? await this.#endpointsClient.update(next, { namespace }) : await this.#endpointsClient.create(next, { namespace });
+      this.#writes.wrote(key, written);
+    } catch (err) {
+      if (!current && isApiError(err, 'Forbidden') && err.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) return;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,147 @@
+// The EndpointSlice controller, as kube-controller-manager's endpointslice_controller.go: on
+// shared informers of Services, Pods, Nodes and EndpointSlices, every Service with a selector has
+// slices of its pods (plan.ts decides which writes), labelled kubernetes.io/service-name and
+// managed-by endpointslice-controller.k8s.io. A pod event queues its Services at once (no
+// batching: a readiness change reaches the slices within one sync). Slices managed by anyone
+// else, as those of Services without a selector, are never touched. The slices' deletion with
+// their Service is the garbage collector's (they are owned by it). A sync whose cache lags this
+// controller's own last writes waits for the watch (own-writes.ts).
+import type { Logger } from 'pino';
+import { isApiError } from '../../api/errors.js';
+import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../../api/service-endpoints.js';
+import type { Node, Pod } from '../../api/types/core.js';
+import type { EndpointSlice, Service } from '../../api/types/service.js';
+import { objectKey, type Informer } from '../../client/informer.js';
+import type { ResourceClient, RestClient } from '../../client/rest.js';
+import { OwnWrites } from '../own-writes.js';
+import { selectedPods, servicesForPodEvent } from '../service-pods.js';
+import { SharedInformers } from '../shared-informers.js';
+import { WorkQueue } from '../work-queue.js';
+import { LABEL_TOPOLOGY_ZONE } from './endpoints.js';
+import { CONTROLLER_NAME, MAX_ENDPOINTS_PER_SLICE, planEndpointSlices } from './plan.js';
+
+export interface EndpointSliceControllerOptions {
+  client: RestClient;
+  informers?: SharedInformers;
+  /** --concurrent-service-endpoint-syncs (5). */
+  workers?: number;
+  /** --max-endpoints-per-slice (100). */
+  maxEndpointsPerSlice?: number;
+  logger?: Logger;
+}
+
+const managed = (s: EndpointSlice) => s.metadata.labels?.[LABEL_MANAGED_BY] === CONTROLLER_NAME;
+const serviceKeyOf = (s: EndpointSlice) => `${s.metadata.namespace ?? ''}/${s.metadata.labels?.[LABEL_SERVICE_NAME] ?? ''}`;
+
+export class EndpointSliceController {
+  readonly #slicesClient: ResourceClient<EndpointSlice>;
+  readonly #informers: SharedInformers;
+  readonly #ownInformers: boolean;
+  readonly #max: number;
+  readonly #log?: Logger;
+  readonly #queue: WorkQueue;
+  readonly #writes = new OwnWrites();
+  readonly services: Informer<Service>;
+  readonly pods: Informer<Pod>;
+  readonly nodes: Informer<Node>;
+  readonly slices: Informer<EndpointSlice>;
+
+  constructor(o: EndpointSliceControllerOptions) {
+    this.#slicesClient = o.client.resourceByName<EndpointSlice>('endpointslices', 'discovery.k8s.io');
+    this.#ownInformers = !o.informers;
+    this.#informers = o.informers ?? new SharedInformers();
+    this.#max = o.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE;
+    this.#log = o.logger;
+    this.#queue = new WorkQueue({
+      workers: o.workers ?? 5,
+      sync: (key) => this.syncService(key),
+      onError: (key, err) => this.#log?.warn({ err, service: key }, 'endpoint slice sync failed; retrying'),
+    });
+    this.services = this.#informers.informer(o.client.resourceByName<Service>('services', ''));
+    this.pods = this.#informers.informer(o.client.pods);
+    this.nodes = this.#informers.informer(o.client.nodes);
+    this.slices = this.#informers.informer(this.#slicesClient);
+
+    const add = (key: string) => this.#queue.add(key);
+    this.services.on('add', (s) => add(objectKey(s)));
+    this.services.on('update', (s) => add(objectKey(s)));
+    this.services.on('delete', (s) => add(objectKey(s)));
+    const servicesIn = (ns: string) => this.services.list(ns);
+    this.pods.on('add', (p) => servicesForPodEvent(servicesIn, undefined, p).forEach(add));
+    this.pods.on('update', (p, old) => servicesForPodEvent(servicesIn, old, p).forEach(add));
+    this.pods.on('delete', (p) => servicesForPodEvent(servicesIn, p, undefined).forEach(add));
+    // Our slices changed by anyone (or just seen after our own write): the Service looks again.
+    this.slices.on('add', (s) => managed(s) && add(serviceKeyOf(s)));
+    this.slices.on('update', (s, old) => {
+      if (managed(s) || managed(old)) add(serviceKeyOf(managed(s) ? s : old));
+    });
+    this.slices.on('delete', (s) => {
+      if (!managed(s)) return;
+      this.#writes.observedDelete(serviceKeyOf(s), s.metadata.name ?? '');
+      add(serviceKeyOf(s));
+    });
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    for (const inf of [this.services, this.pods, this.nodes, this.slices]) inf.on('error', (err) => this.#log?.warn({ err }, 'endpoint slice controller informer error'));
+    signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    await this.#informers.start(signal);
+    for (const s of this.services.list()) this.#queue.add(objectKey(s));
+  }
+
+  async stop(): Promise<void> {
+    await this.#queue.stop();
+    if (this.#ownInformers) await this.#informers.stop();
+  }
+
+  /** Resolves once every queued Service has been synced. For tests. */
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  #nodeZone = (name: string): string | undefined | null => {
+    const node = this.nodes.get(name);
+    return node ? node.metadata.labels?.[LABEL_TOPOLOGY_ZONE] : null;
+  };
+
+  async syncService(key: string): Promise<void> {
+    if (![this.services, this.pods, this.nodes, this.slices].every((i) => i.hasSynced)) return;
+    const [namespace = '', name = ''] = key.split('/');
+    const svc = this.services.get(name, namespace);
+    if (!svc) {
+      this.#writes.forget(key);
+      return;
+    }
+    // ExternalName and selectorless Services get no slices from this controller.
+    if (svc.spec.type === 'ExternalName' || !svc.spec.selector) return;
+    const ours = this.slices.list(namespace).filter((s) => managed(s) && s.metadata.labels?.[LABEL_SERVICE_NAME] === name);
+    if (this.#writes.stale(key, ours)) return;
+    const plan = planEndpointSlices({
+      service: svc,
+      pods: selectedPods(svc, this.pods.list(namespace)),
+      slices: ours.filter((s) => !s.metadata.deletionTimestamp),
+      nodeZone: this.#nodeZone,
+      maxEndpointsPerSlice: this.#max,
+    });
+    for (const slice of plan.create) {
+      try {
+        this.#writes.wrote(key, await this.#slicesClient.create(slice, { namespace }));
+      } catch (err) {
+        // A namespace being deleted refuses creates for good: drop the Service.
+        if (isApiError(err, 'Forbidden') && err.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) return;
+        throw err;
+      }
+    }
+    for (const slice of plan.update) this.#writes.wrote(key, await this.#slicesClient.update(slice, { namespace }));
+    for (const slice of plan.delete) {
+      const sliceName = slice.metadata.name ?? '';
+      try {
+        await this.#slicesClient.delete(sliceName, { namespace });
+      } catch (err) {
+        if (!isApiError(err, 'NotFound')) throw err;
+      }
+      this.#writes.deleted(key, sliceName);
+    }
+    if (plan.missingNodes.length > 0) throw new Error(`pods of Service ${key} are on nodes that do not exist: ${plan.missingNodes.join(', ')}`);
+  }
+}
