@@ -1,8 +1,9 @@
-// `skiff controller-manager --kubeconfig F [--leader-elect] [--node-monitor-grace-period 40s]`:
-// the cluster's controllers (node lifecycle, ServiceAccount, ReplicaSet, Deployment, DaemonSet, Job,
-// CronJob, TTL-after-finished, namespace, disruption and NoExecute taint eviction controllers, the
-// garbage collector, the EndpointSlice and Endpoints controllers, the root CA publisher), one active replica at a time when leader election is on. Controllers share
-// one informer per resource.
+// `skiff controller-manager --kubeconfig F [--leader-elect] [--node-monitor-grace-period 40s]
+// [--root-ca-file F]`: the cluster's controllers (node lifecycle, ServiceAccount, ReplicaSet,
+// Deployment, DaemonSet, Job, CronJob, TTL-after-finished, namespace, disruption and NoExecute
+// taint eviction controllers, the garbage collector, the EndpointSlice and Endpoints controllers,
+// the root CA publisher), one active replica at a time when leader election is on. Controllers
+// share one informer per resource.
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import os from 'node:os';

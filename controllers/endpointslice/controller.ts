@@ -17,7 +17,7 @@ import { OwnWrites } from '../own-writes.js';
 import { selectedPods, servicesForPodEvent } from '../service-pods.js';
 import { SharedInformers } from '../shared-informers.js';
 import { WorkQueue } from '../work-queue.js';
-import { LABEL_TOPOLOGY_ZONE } from './endpoints.js';
+import { LABEL_TOPOLOGY_ZONE } from './desired-endpoints.js';
 import { CONTROLLER_NAME, MAX_ENDPOINTS_PER_SLICE, planEndpointSlices } from './plan.js';
 
 export interface EndpointSliceControllerOptions {

@@ -9,7 +9,7 @@
 import { addressTypesOf, isServiceIPSet, LABEL_HEADLESS, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, type AddressType } from '../../api/service-endpoints.js';
 import type { Pod } from '../../api/types/core.js';
 import type { Endpoint, EndpointSlice, EndpointSlicePort, Service } from '../../api/types/service.js';
-import { desiredEndpoints, endpointKey, endpointsEqualBeyondKey, portsKey, type NodeZoneLookup } from './endpoints.js';
+import { desiredEndpoints, endpointKey, endpointsEqualBeyondKey, portsKey, type NodeZoneLookup } from './desired-endpoints.js';
 
 /** kube-controller-manager's --max-endpoints-per-slice default. */
 export const MAX_ENDPOINTS_PER_SLICE = 100;
