@@ -12,8 +12,8 @@ import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { OwnWrites } from '../own-writes.js';
 import { selectedPods, servicesForPodEvent } from '../service-pods.js';
-import { SharedInformers } from '../shared-informers.js';
-import { WorkQueue } from '../work-queue.js';
+import { ControllerLoop } from '../controller-loop.js';
+import type { SharedInformers } from '../shared-informers.js';
 import { endpointsToWrite } from './plan.js';
 
 export interface EndpointsControllerOptions {
@@ -26,10 +26,7 @@ export interface EndpointsControllerOptions {
 
 export class EndpointsController {
   readonly #endpointsClient: ResourceClient<Endpoints>;
-  readonly #informers: SharedInformers;
-  readonly #ownInformers: boolean;
-  readonly #log?: Logger;
-  readonly #queue: WorkQueue;
+  readonly #loop: ControllerLoop;
   readonly #writes = new OwnWrites();
   readonly services: Informer<Service>;
   readonly pods: Informer<Pod>;
@@ -37,19 +34,23 @@ export class EndpointsController {
 
   constructor(o: EndpointsControllerOptions) {
     this.#endpointsClient = o.client.resourceByName<Endpoints>('endpoints', '');
-    this.#ownInformers = !o.informers;
-    this.#informers = o.informers ?? new SharedInformers();
-    this.#log = o.logger;
-    this.#queue = new WorkQueue({
+    this.#loop = new ControllerLoop({
+      ...o,
       workers: o.workers ?? 5,
+      name: 'endpoints',
+      keyField: 'service',
       sync: (key) => this.syncService(key),
-      onError: (key, err) => this.#log?.warn({ err, service: key }, 'endpoints sync failed; retrying'),
+      synced: () => {
+        this.#loop.enqueueAll(this.services);
+        // checkLeftoverEndpoints: those whose Service went while no controller ran.
+        for (const ep of this.endpoints.list()) if (!this.services.get(ep.metadata.name ?? '', ep.metadata.namespace)) this.#loop.enqueue(ep);
+      },
     });
-    this.services = this.#informers.informer(o.client.resourceByName<Service>('services', ''));
-    this.pods = this.#informers.informer(o.client.pods);
-    this.endpoints = this.#informers.informer(this.#endpointsClient);
+    this.services = this.#loop.informer(o.client.resourceByName<Service>('services', ''));
+    this.pods = this.#loop.informer(o.client.pods);
+    this.endpoints = this.#loop.informer(this.#endpointsClient);
 
-    const add = (key: string) => this.#queue.add(key);
+    const add = (key: string) => this.#loop.queue.add(key);
     this.services.on('add', (s) => add(objectKey(s)));
     this.services.on('update', (s) => add(objectKey(s)));
     this.services.on('delete', (s) => add(objectKey(s)));
@@ -67,27 +68,20 @@ export class EndpointsController {
     });
   }
 
-  async start(signal?: AbortSignal): Promise<void> {
-    for (const inf of [this.services, this.pods, this.endpoints]) inf.on('error', (err) => this.#log?.warn({ err }, 'endpoints controller informer error'));
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    await this.#informers.start(signal);
-    for (const s of this.services.list()) this.#queue.add(objectKey(s));
-    // checkLeftoverEndpoints: those whose Service went while no controller ran.
-    for (const ep of this.endpoints.list()) if (!this.services.get(ep.metadata.name ?? '', ep.metadata.namespace)) this.#queue.add(objectKey(ep));
+  start(signal?: AbortSignal): Promise<void> {
+    return this.#loop.start(signal);
   }
 
-  async stop(): Promise<void> {
-    await this.#queue.stop();
-    if (this.#ownInformers) await this.#informers.stop();
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Resolves once every queued Service has been synced. For tests. */
   idle(): Promise<void> {
-    return this.#queue.idle();
+    return this.#loop.idle();
   }
 
   async syncService(key: string): Promise<void> {
-    if (![this.services, this.pods, this.endpoints].every((i) => i.hasSynced)) return;
     const [namespace = '', name = ''] = key.split('/');
     const svc = this.services.get(name, namespace);
     if (!svc) {

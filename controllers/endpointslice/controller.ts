@@ -15,8 +15,8 @@ import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { OwnWrites } from '../own-writes.js';
 import { selectedPods, servicesForPodEvent } from '../service-pods.js';
-import { SharedInformers } from '../shared-informers.js';
-import { WorkQueue } from '../work-queue.js';
+import { ControllerLoop } from '../controller-loop.js';
+import type { SharedInformers } from '../shared-informers.js';
 import { LABEL_TOPOLOGY_ZONE } from './desired-endpoints.js';
 import { CONTROLLER_NAME, MAX_ENDPOINTS_PER_SLICE, planEndpointSlices } from './plan.js';
 
@@ -35,11 +35,8 @@ const serviceKeyOf = (s: EndpointSlice) => `${s.metadata.namespace ?? ''}/${s.me
 
 export class EndpointSliceController {
   readonly #slicesClient: ResourceClient<EndpointSlice>;
-  readonly #informers: SharedInformers;
-  readonly #ownInformers: boolean;
   readonly #max: number;
-  readonly #log?: Logger;
-  readonly #queue: WorkQueue;
+  readonly #loop: ControllerLoop;
   readonly #writes = new OwnWrites();
   readonly services: Informer<Service>;
   readonly pods: Informer<Pod>;
@@ -48,21 +45,21 @@ export class EndpointSliceController {
 
   constructor(o: EndpointSliceControllerOptions) {
     this.#slicesClient = o.client.resourceByName<EndpointSlice>('endpointslices', 'discovery.k8s.io');
-    this.#ownInformers = !o.informers;
-    this.#informers = o.informers ?? new SharedInformers();
     this.#max = o.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE;
-    this.#log = o.logger;
-    this.#queue = new WorkQueue({
+    this.#loop = new ControllerLoop({
+      ...o,
       workers: o.workers ?? 5,
+      name: 'endpoint slice',
+      keyField: 'service',
       sync: (key) => this.syncService(key),
-      onError: (key, err) => this.#log?.warn({ err, service: key }, 'endpoint slice sync failed; retrying'),
+      synced: () => this.#loop.enqueueAll(this.services),
     });
-    this.services = this.#informers.informer(o.client.resourceByName<Service>('services', ''));
-    this.pods = this.#informers.informer(o.client.pods);
-    this.nodes = this.#informers.informer(o.client.nodes);
-    this.slices = this.#informers.informer(this.#slicesClient);
+    this.services = this.#loop.informer(o.client.resourceByName<Service>('services', ''));
+    this.pods = this.#loop.informer(o.client.pods);
+    this.nodes = this.#loop.informer(o.client.nodes);
+    this.slices = this.#loop.informer(this.#slicesClient);
 
-    const add = (key: string) => this.#queue.add(key);
+    const add = (key: string) => this.#loop.queue.add(key);
     this.services.on('add', (s) => add(objectKey(s)));
     this.services.on('update', (s) => add(objectKey(s)));
     this.services.on('delete', (s) => add(objectKey(s)));
@@ -82,21 +79,17 @@ export class EndpointSliceController {
     });
   }
 
-  async start(signal?: AbortSignal): Promise<void> {
-    for (const inf of [this.services, this.pods, this.nodes, this.slices]) inf.on('error', (err) => this.#log?.warn({ err }, 'endpoint slice controller informer error'));
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    await this.#informers.start(signal);
-    for (const s of this.services.list()) this.#queue.add(objectKey(s));
+  start(signal?: AbortSignal): Promise<void> {
+    return this.#loop.start(signal);
   }
 
-  async stop(): Promise<void> {
-    await this.#queue.stop();
-    if (this.#ownInformers) await this.#informers.stop();
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Resolves once every queued Service has been synced. For tests. */
   idle(): Promise<void> {
-    return this.#queue.idle();
+    return this.#loop.idle();
   }
 
   #nodeZone = (name: string): string | undefined | null => {
@@ -105,7 +98,6 @@ export class EndpointSliceController {
   };
 
   async syncService(key: string): Promise<void> {
-    if (![this.services, this.pods, this.nodes, this.slices].every((i) => i.hasSynced)) return;
     const [namespace = '', name = ''] = key.split('/');
     const svc = this.services.get(name, namespace);
     if (!svc) {

@@ -6,10 +6,10 @@
 import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import type { ConfigMap, Namespace } from '../../api/types/core.js';
-import { Informer, listWatch } from '../../client/informer.js';
+import type { Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { SharedInformers } from '../shared-informers.js';
-import { WorkQueue } from '../work-queue.js';
+import { ControllerLoop } from '../controller-loop.js';
+import type { SharedInformers } from '../shared-informers.js';
 import { ROOT_CA_CONFIGMAP, rootCAAction } from './plan.js';
 
 export interface RootCAPublisherOptions {
@@ -22,59 +22,53 @@ export interface RootCAPublisherOptions {
 
 export class RootCAPublisher {
   readonly #rootCA: string;
-  readonly #log?: Logger;
   readonly #configMaps: ResourceClient<ConfigMap>;
-  readonly #informers: SharedInformers;
-  readonly #ownInformers: boolean;
-  readonly #queue: WorkQueue;
+  readonly #loop: ControllerLoop;
   readonly namespaces: Informer<Namespace>;
-  readonly rootCAConfigMaps: Informer<ConfigMap>;
+  /** Every ConfigMap (the garbage collector watches them all anyway); only kube-root-ca.crt matters here. */
+  readonly configMaps: Informer<ConfigMap>;
 
   constructor(o: RootCAPublisherOptions) {
     this.#rootCA = o.rootCA;
-    this.#log = o.logger;
     this.#configMaps = o.client.resourceByName<ConfigMap>('configmaps', '');
-    this.#ownInformers = !o.informers;
-    this.#informers = o.informers ?? new SharedInformers();
-    this.namespaces = this.#informers.informer(o.client.namespaces);
-    this.rootCAConfigMaps = new Informer(listWatch(this.#configMaps, { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}` }));
-    this.#queue = new WorkQueue({
+    const queueNs = (ns: Namespace) => this.#loop.queue.add(ns.metadata.name ?? '');
+    // Both caches filled before the first sync, so an existing ConfigMap is never created again.
+    this.#loop = new ControllerLoop({
+      ...o,
+      name: 'root CA publisher',
+      keyField: 'namespace',
       sync: (ns) => this.syncNamespace(ns),
-      onError: (ns, err) => this.#log?.warn({ err, namespace: ns }, 'could not publish kube-root-ca.crt; retrying'),
+      synced: () => this.namespaces.list().forEach(queueNs),
     });
-    const queueNs = (ns: Namespace) => this.#queue.add(ns.metadata.name ?? '');
+    this.namespaces = this.#loop.informer(o.client.namespaces);
+    this.configMaps = this.#loop.informer(this.#configMaps);
     this.namespaces.on('add', queueNs);
     this.namespaces.on('update', (ns) => {
       if ((ns.status?.phase ?? 'Active') === 'Active') queueNs(ns);
     });
-    const queueCm = (cm: ConfigMap) => this.#queue.add(cm.metadata.namespace ?? '');
-    this.rootCAConfigMaps.on('add', queueCm);
-    this.rootCAConfigMaps.on('update', queueCm);
-    this.rootCAConfigMaps.on('delete', queueCm);
+    const queueCm = (cm: ConfigMap) => {
+      if (cm.metadata.name === ROOT_CA_CONFIGMAP) this.#loop.queue.add(cm.metadata.namespace ?? '');
+    };
+    this.configMaps.on('add', queueCm);
+    this.configMaps.on('update', queueCm);
+    this.configMaps.on('delete', queueCm);
   }
 
-  async start(signal?: AbortSignal): Promise<void> {
-    for (const inf of [this.namespaces, this.rootCAConfigMaps]) inf.on('error', (err) => this.#log?.warn({ err }, 'root CA publisher informer error'));
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    // Both caches filled before the first sync, so an existing ConfigMap is never created again.
-    await Promise.all([this.rootCAConfigMaps.start(signal), this.#informers.start(signal)]);
-    for (const ns of this.namespaces.list()) this.#queue.add(ns.metadata.name ?? '');
+  start(signal?: AbortSignal): Promise<void> {
+    return this.#loop.start(signal);
   }
 
-  async stop(): Promise<void> {
-    await this.#queue.stop();
-    await this.rootCAConfigMaps.stop();
-    if (this.#ownInformers) await this.#informers.stop();
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Resolves once every queued namespace has been synced. For tests. */
   idle(): Promise<void> {
-    return this.#queue.idle();
+    return this.#loop.idle();
   }
 
   async syncNamespace(namespace: string): Promise<void> {
-    if (!this.namespaces.hasSynced || !this.rootCAConfigMaps.hasSynced) return;
-    const action = rootCAAction(this.namespaces.get(namespace), this.rootCAConfigMaps.get(ROOT_CA_CONFIGMAP, namespace), this.#rootCA);
+    const action = rootCAAction(this.namespaces.get(namespace), this.configMaps.get(ROOT_CA_CONFIGMAP, namespace), this.#rootCA);
     if (!action) return;
     try {
       if ('create' in action) await this.#configMaps.create(action.create, { namespace });
