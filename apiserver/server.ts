@@ -35,7 +35,8 @@ import { KeyLayout } from './storage/keys.js';
 import { WatchCache } from './storage/watch-cache.js';
 import { prepareForCreate } from './strategy.js';
 import { ServiceAllocator } from './service-allocator.js';
-import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, parsePortRange, parseServiceCIDR } from './service-ranges.js';
+import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, kubernetesServiceIP, parsePortRange, parseServiceCIDR } from './service-ranges.js';
+import { KubernetesServiceReconciler } from './kubernetes-service.js';
 
 /** kube-apiserver's --event-ttl default. */
 export const DEFAULT_EVENT_TTL_SECONDS = 3600;
@@ -74,6 +75,11 @@ export interface ApiServerOptions {
   serviceClusterIPRange?: string;
   /** Where NodePorts come from (kube's --service-node-port-range; default 30000-32767). */
   serviceNodePortRange?: string;
+  /**
+   * The port every node agent relays to its API server on the node's InternalIP (`skiff kubelet
+   * --apiserver-relay-port`): the `kubernetes` Service's targetPort and endpoints. 0: no endpoints.
+   */
+  kubernetesServiceTargetPort?: number;
 }
 
 export interface RunningApiServer {
@@ -188,10 +194,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     // Key names and providers only: what an operator checks during a rotation, never a secret.
     log.info({ resource: r.group ? `${r.plural}.${r.group}` : r.plural, providers: transformer.providers.map((p) => p.description) }, 'encryption at rest');
   }
+  const serviceRange = parseServiceCIDR(opts.serviceClusterIPRange ?? DEFAULT_SERVICE_CIDR);
   const services = new ServiceAllocator({
     client,
     root: keys.root,
-    range: parseServiceCIDR(opts.serviceClusterIPRange ?? DEFAULT_SERVICE_CIDR),
+    range: serviceRange,
     nodePorts: parsePortRange(opts.serviceNodePortRange ?? DEFAULT_NODE_PORT_RANGE),
   });
   const store = new EtcdStore(client, {
@@ -238,10 +245,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     },
   };
 
+  const kubernetesService = new KubernetesServiceReconciler(ctx, { clusterIP: kubernetesServiceIP(serviceRange), targetPort: opts.kubernetesServiceTargetPort ?? 0 });
   try {
     await Promise.all([...caches.values()].map((c) => c.start()));
     await ensureNamespaces(ctx);
+    await kubernetesService.start();
   } catch (e) {
+    kubernetesService.stop();
     await Promise.all([...caches.values()].map((c) => c.stop()));
     client.close();
     throw e;
@@ -377,6 +387,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       ready = false;
       clearImmediate(warm);
       compactor?.stop();
+      kubernetesService.stop();
       for (const s of servers) s.close();
       kubelets.close();
       for (const s of servers) s.closeAllConnections();

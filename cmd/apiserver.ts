@@ -61,6 +61,7 @@ export interface ApiFlags {
   defaultUnreachableTolerationSeconds: string;
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
+  kubernetesServiceTargetPort: number;
 }
 
 /** API server options from the flags (reads the token, CA and certificate files they name). */
@@ -87,6 +88,7 @@ export async function apiServerOptions(o: ApiFlags, log: Logger): Promise<ApiSer
     },
     serviceClusterIPRange: o.serviceClusterIpRange,
     serviceNodePortRange: o.serviceNodePortRange,
+    kubernetesServiceTargetPort: o.kubernetesServiceTargetPort,
     kubeletClient: {
       cert: o.kubeletClientCertificate ? await readFile(o.kubeletClientCertificate) : undefined,
       key: o.kubeletClientKey ? await readFile(o.kubeletClientKey) : undefined,
@@ -130,6 +132,11 @@ export function apiserverCommand(): Command {
     .option('--default-unreachable-toleration-seconds <n>', 'tolerationSeconds of the unreachable:NoExecute toleration added to every pod that has none', '300')
     .option('--service-cluster-ip-range <cidr>', "Services' cluster IPs come from this IPv4 CIDR; its first address is the kubernetes Service's", '10.96.0.0/16')
     .option('--service-node-port-range <first-last>', "Services' node ports come from this range", '30000-32767')
+    .addOption(
+      new Option('--kubernetes-service-target-port <n>', "the port every node agent relays to the API server on its InternalIP (skiff kubelet --apiserver-relay-port): the kubernetes Service's targetPort and endpoints (0: none)")
+        .default(0)
+        .argParser(port),
+    )
     .action(async (o: ApiFlags) => {
       // Loaded here, not at the top: every other skiff command would pay for etcd's gRPC
       // client and the compiled schemas at start-up.
