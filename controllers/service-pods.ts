@@ -7,7 +7,7 @@ import { isPodReady } from '../api/active-pods.js';
 import { labelSelectorFromSet, type LabelSelectorMatcher } from '../api/selectors/labels.js';
 import type { Pod } from '../api/types/core.js';
 import type { Service } from '../api/types/service.js';
-import { objectKey } from '../client/informer.js';
+import { objectKey, type Informer } from '../client/informer.js';
 
 const matchers = new WeakMap<Service, LabelSelectorMatcher>();
 
@@ -56,4 +56,16 @@ export function servicesForPodEvent(servicesIn: (namespace: string) => Service[]
   // Only the labels changed: the Services it joined or left. Both changed: every one of them.
   if (podChanged) return [...new Set([...now, ...before])];
   return [...now].filter((k) => !before.has(k)).concat([...before].filter((k) => !now.has(k)));
+}
+
+/** Both endpoint controllers' handlers: a Service's own events queue it, a pod's events the Services they concern. */
+export function watchServicesAndPods(services: Informer<Service>, pods: Informer<Pod>, add: (serviceKey: string) => void): void {
+  const queue = (s: Service) => add(objectKey(s));
+  services.on('add', queue);
+  services.on('update', queue);
+  services.on('delete', queue);
+  const servicesIn = (ns: string) => services.list(ns);
+  pods.on('add', (p) => servicesForPodEvent(servicesIn, undefined, p).forEach(add));
+  pods.on('update', (p, old) => servicesForPodEvent(servicesIn, old, p).forEach(add));
+  pods.on('delete', (p) => servicesForPodEvent(servicesIn, p, undefined).forEach(add));
 }

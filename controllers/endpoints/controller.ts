@@ -11,7 +11,7 @@ import type { Endpoints, Service } from '../../api/types/service.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { OwnWrites } from '../own-writes.js';
-import { selectedPods, servicesForPodEvent } from '../service-pods.js';
+import { selectedPods, watchServicesAndPods } from '../service-pods.js';
 import { ControllerLoop } from '../controller-loop.js';
 import type { SharedInformers } from '../shared-informers.js';
 import { endpointsToWrite } from './plan.js';
@@ -51,13 +51,7 @@ export class EndpointsController {
     this.endpoints = this.#loop.informer(this.#endpointsClient);
 
     const add = (key: string) => this.#loop.queue.add(key);
-    this.services.on('add', (s) => add(objectKey(s)));
-    this.services.on('update', (s) => add(objectKey(s)));
-    this.services.on('delete', (s) => add(objectKey(s)));
-    const servicesIn = (ns: string) => this.services.list(ns);
-    this.pods.on('add', (p) => servicesForPodEvent(servicesIn, undefined, p).forEach(add));
-    this.pods.on('update', (p, old) => servicesForPodEvent(servicesIn, old, p).forEach(add));
-    this.pods.on('delete', (p) => servicesForPodEvent(servicesIn, p, undefined).forEach(add));
+    watchServicesAndPods(this.services, this.pods, add);
     // Our own write seen (a sync that waited on it goes on), or one deleted by someone: look again.
     const ofService = (ep: Endpoints) => this.services.get(ep.metadata.name ?? '', ep.metadata.namespace)?.spec.selector !== undefined;
     this.endpoints.on('add', (ep) => ofService(ep) && add(objectKey(ep)));

@@ -11,10 +11,10 @@ import { isApiError } from '../../api/errors.js';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../../api/service-endpoints.js';
 import type { Node, Pod } from '../../api/types/core.js';
 import type { EndpointSlice, Service } from '../../api/types/service.js';
-import { objectKey, type Informer } from '../../client/informer.js';
+import type { Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { OwnWrites } from '../own-writes.js';
-import { selectedPods, servicesForPodEvent } from '../service-pods.js';
+import { selectedPods, watchServicesAndPods } from '../service-pods.js';
 import { ControllerLoop } from '../controller-loop.js';
 import type { SharedInformers } from '../shared-informers.js';
 import { LABEL_TOPOLOGY_ZONE } from './desired-endpoints.js';
@@ -60,13 +60,7 @@ export class EndpointSliceController {
     this.slices = this.#loop.informer(this.#slicesClient);
 
     const add = (key: string) => this.#loop.queue.add(key);
-    this.services.on('add', (s) => add(objectKey(s)));
-    this.services.on('update', (s) => add(objectKey(s)));
-    this.services.on('delete', (s) => add(objectKey(s)));
-    const servicesIn = (ns: string) => this.services.list(ns);
-    this.pods.on('add', (p) => servicesForPodEvent(servicesIn, undefined, p).forEach(add));
-    this.pods.on('update', (p, old) => servicesForPodEvent(servicesIn, old, p).forEach(add));
-    this.pods.on('delete', (p) => servicesForPodEvent(servicesIn, p, undefined).forEach(add));
+    watchServicesAndPods(this.services, this.pods, add);
     // Our slices changed by anyone (or just seen after our own write): the Service looks again.
     this.slices.on('add', (s) => managed(s) && add(serviceKeyOf(s)));
     this.slices.on('update', (s, old) => {
