@@ -5,7 +5,7 @@
 // at once (checkLeftoverEndpoints). Selectorless and ExternalName Services' Endpoints are left to
 // whoever writes them.
 import type { Logger } from 'pino';
-import { isApiError } from '../../api/errors.js';
+import { isApiError, isNamespaceTerminating } from '../../api/errors.js';
 import type { Pod } from '../../api/types/core.js';
 import type { Endpoints, Service } from '../../api/types/service.js';
 import { objectKey, type Informer } from '../../client/informer.js';
@@ -98,7 +98,7 @@ export class EndpointsController {
       const written = current ? await this.#endpointsClient.update(next, { namespace }) : await this.#endpointsClient.create(next, { namespace });
       this.#writes.wrote(key, written);
     } catch (err) {
-      if (!current && isApiError(err, 'Forbidden') && err.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) return;
+      if (!current && isNamespaceTerminating(err)) return;
       throw err;
     }
   }

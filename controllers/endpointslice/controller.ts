@@ -7,7 +7,7 @@
 // their Service is the garbage collector's (they are owned by it). A sync whose cache lags this
 // controller's own last writes waits for the watch (own-writes.ts).
 import type { Logger } from 'pino';
-import { isApiError } from '../../api/errors.js';
+import { isApiError, isNamespaceTerminating } from '../../api/errors.js';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../../api/service-endpoints.js';
 import type { Node, Pod } from '../../api/types/core.js';
 import type { EndpointSlice, Service } from '../../api/types/service.js';
@@ -114,7 +114,7 @@ export class EndpointSliceController {
         this.#writes.wrote(key, await this.#slicesClient.create(slice, { namespace }));
       } catch (err) {
         // A namespace being deleted refuses creates for good: drop the Service.
-        if (isApiError(err, 'Forbidden') && err.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) return;
+        if (isNamespaceTerminating(err)) return;
         throw err;
       }
     }

@@ -4,7 +4,7 @@
 // kubernetes.default.svc. One deleted or changed is put back. Keys are namespace names on the
 // work queue; what to write is plan.ts's.
 import type { Logger } from 'pino';
-import { isApiError } from '../../api/errors.js';
+import { isApiError, isNamespaceTerminating } from '../../api/errors.js';
 import type { ConfigMap, Namespace } from '../../api/types/core.js';
 import type { Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
@@ -77,7 +77,7 @@ export class RootCAPublisher {
       // The namespace went or is ending: nothing to publish there. A conflict or a create that
       // raced another: the watch brings the current one and queues the namespace again.
       if (isApiError(err, 'NotFound') || isApiError(err, 'AlreadyExists') || isApiError(err, 'Conflict')) return;
-      if (isApiError(err, 'Forbidden') && err.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) return;
+      if (isNamespaceTerminating(err)) return;
       throw err;
     }
   }
