@@ -1,31 +1,31 @@
 // One controller's scaffolding, as client-go's controllers are built from a shared informer
-// factory and a workqueue: its informers (the controller-manager's shared ones, or its own when
-// it is run alone), a work queue of keys, an EventRecorder, and their lifecycle. A controller
-// composes one loop: it asks the loop for its informers, turns their events into keys
-// (enqueue), and supplies its sync; the loop logs the informers' errors, holds back the
-// keys that come before every one of its caches has its first list (a sync on half a cache
-// would act on what it does not see), starts the informers, then queues those keys and calls
-// the controller's `synced` (which queues what the caches hold), and stops in order: the `stopping`
-// signal, the queue (syncs in flight end), its own informers, the recorder's writes.
+// factory and a workqueue: its informers (the controller-manager's shared ones, or its own
+// when it runs alone), a work queue of keys, an EventRecorder, and their lifecycle. A
+// controller composes one loop: it asks the loop for its informers with its handlers, which
+// turn events into keys, and supplies its sync. The loop logs the informers' errors; holds
+// back the keys that come before every one of its caches has its first list (a sync on half
+// a cache would act on what it does not see) and queues them once they have, then calls the
+// controller's `synced` (which queues what the caches hold); and stops in order: the
+// `stopping` signal, the queue (syncs in flight end), its own informers, the recorder.
 import type { Logger } from 'pino';
 import type { KubeObject } from '../api/types/meta.js';
 import { EventRecorder } from '../client/event-recorder.js';
-import { objectKey, type Informer } from '../client/informer.js';
+import { objectKey, type Informer, type InformerHandlers } from '../client/informer.js';
 import type { ResourceClient, RestClient } from '../client/rest.js';
 import { SharedInformers } from './shared-informers.js';
 import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
 
-export interface ControllerLoopOptions extends Pick<WorkQueueOptions, 'workers' | 'initialBackoffMs' | 'maxBackoffMs'> {
+/** What every controller is built with; each controller's options add its own. */
+export interface ControllerOptions {
   client: RestClient;
-  /** The controller-manager's informers; by default the loop keeps its own (started and stopped with it). */
+  /** The controller-manager's informers; by default the controller keeps its own (started and stopped with it). */
   informers?: SharedInformers;
   logger?: Logger;
-  /** What the logs call the controller: "<name> sync failed; retrying", "<name> controller informer error". */
+}
+
+export interface ControllerLoopOptions extends ControllerOptions, Pick<WorkQueueOptions, 'workers' | 'initialBackoffMs' | 'maxBackoffMs'> {
+  /** The controller's name, as kube-controller-manager's (replicaset-controller): its logs' `controller` and its events' source component. */
   name: string;
-  /** The log field that holds a failed key (replicaSet, job, pod, ...). */
-  keyField: string;
-  /** The events' source component; a loop without one has no recorder. */
-  component?: string;
   /** Handles one key (a throw requeues it rate-limited); not called before every cache is full. */
   sync?(key: string): Promise<void>;
   /** Replaces the "sync failed" warning (say, for an error that is only a wait). */
@@ -41,7 +41,7 @@ export class ControllerLoop {
   /** The informers this loop handed out: its caches. */
   readonly #mine: Informer<KubeObject>[] = [];
   readonly #stopping = new AbortController();
-  readonly #events?: EventRecorder;
+  #events?: EventRecorder;
   /** Keys that came before every cache was full: queued again once they are. */
   readonly #early = new Set<string>();
   readonly queue: WorkQueue;
@@ -50,7 +50,6 @@ export class ControllerLoop {
     this.#o = o;
     this.#ownInformers = !o.informers;
     this.#informers = o.informers ?? new SharedInformers();
-    if (o.component) this.#events = new EventRecorder({ client: o.client, source: { component: o.component }, logger: o.logger });
     this.queue = new WorkQueue({
       workers: o.workers,
       initialBackoffMs: o.initialBackoffMs,
@@ -59,14 +58,21 @@ export class ControllerLoop {
         if (this.hasSynced) await o.sync?.(key);
         else this.#early.add(key);
       },
-      onError: o.onError ?? ((key, err) => o.logger?.warn({ err, [o.keyField]: key }, `${o.name} sync failed; retrying`)),
+      onError: o.onError ?? ((key, err) => o.logger?.warn({ err, controller: o.name, key }, 'sync failed; retrying')),
     });
   }
 
-  /** The informer of `resource` (shared when the loop has the controller-manager's). Ask before start(). */
-  informer<T extends KubeObject>(resource: ResourceClient<T>): Informer<T> {
+  /**
+   * The informer of `resource` (shared when the loop has the controller-manager's), with
+   * `handlers` on it (as client-go's AddEventHandler). Ask before start(), so that the
+   * handlers see the first list.
+   */
+  informer<T extends KubeObject>(resource: ResourceClient<T>, handlers: Partial<InformerHandlers<T>> = {}): Informer<T> {
     const inf = this.#informers.informer(resource);
-    inf.on('error', (err) => this.#o.logger?.warn({ err }, `${this.#o.name} controller informer error`));
+    if (handlers.add) inf.on('add', handlers.add);
+    if (handlers.update) inf.on('update', handlers.update);
+    if (handlers.delete) inf.on('delete', handlers.delete);
+    inf.on('error', (err) => this.#o.logger?.warn({ err, controller: this.#o.name }, 'informer error'));
     this.#mine.push(inf as unknown as Informer<KubeObject>);
     return inf;
   }
@@ -81,9 +87,9 @@ export class ControllerLoop {
     return this.#stopping.signal;
   }
 
-  /** The controller's EventRecorder (the loop must have a component). */
+  /** The controller's EventRecorder, made on first use. */
   get events(): EventRecorder {
-    if (!this.#events) throw new Error(`the ${this.#o.name} controller records no events`);
+    this.#events ??= new EventRecorder({ client: this.#o.client, source: { component: this.#o.name }, logger: this.#o.logger });
     return this.#events;
   }
 

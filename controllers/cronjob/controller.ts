@@ -3,24 +3,19 @@
 // to do at `now` (an injectable clock), deletes what it says (Replace's running Jobs, Jobs
 // beyond the history limits), creates the Job of the most recent schedule time, writes the
 // status through /status and queues the CronJob again for its next schedule time.
-import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import type { CronJob, Job } from '../../api/types/batch.js';
 import type { ObjectReference } from '../../api/types/core.js';
 import type { Informer } from '../../client/informer.js';
-import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { ControllerLoop } from '../controller-loop.js';
+import type { ResourceClient } from '../../client/rest.js';
+import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
 import { controllerRefOf } from '../controller-ref.js';
-import type { SharedInformers } from '../shared-informers.js';
 import { planCronJob } from './plan.js';
 
-export interface CronJobControllerOptions {
-  client: RestClient;
-  informers?: SharedInformers;
+export interface CronJobControllerOptions extends ControllerOptions {
   /** --concurrent-cron-job-syncs (5). */
   workers?: number;
   now?: () => number;
-  logger?: Logger;
 }
 
 export class CronJobController {
@@ -38,37 +33,24 @@ export class CronJobController {
     this.#loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 5,
-      name: 'cron job',
-      keyField: 'cronJob',
-      component: 'cronjob-controller',
+      name: 'cronjob-controller',
       sync: (key) => this.syncCronJob(key),
       synced: () => this.#loop.enqueueAll(this.cronJobs),
     });
-    this.cronJobs = this.#loop.informer(this.#cronClient);
-    this.jobs = this.#loop.informer(this.#jobClient);
-    this.cronJobs.on('add', (c) => this.#loop.enqueue(c));
-    this.cronJobs.on('update', (c) => this.#loop.enqueue(c));
+    const enqueue = (c: CronJob) => this.#loop.enqueue(c);
+    this.cronJobs = this.#loop.informer(this.#cronClient, { add: enqueue, update: enqueue });
     const jobChanged = (job: Job) => {
       const ref = controllerRefOf(job);
       if (ref?.kind === 'CronJob' && ref.apiVersion.split('/')[0] === 'batch') this.#loop.queue.add(`${job.metadata.namespace ?? ''}/${ref.name}`);
     };
-    this.jobs.on('add', jobChanged);
-    this.jobs.on('update', jobChanged);
-    this.jobs.on('delete', jobChanged);
+    this.jobs = this.#loop.informer(this.#jobClient, { add: jobChanged, update: jobChanged, delete: jobChanged });
   }
 
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#loop.start(signal);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
+  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
+  stop(): Promise<void> { return this.#loop.stop(); }
 
   /** Resolves once every queued CronJob has been synced. For tests. */
-  idle(): Promise<void> {
-    return this.#loop.idle();
-  }
+  idle(): Promise<void> { return this.#loop.idle(); }
 
   async syncCronJob(key: string): Promise<void> {
     const [namespace = '', name = ''] = key.split('/');

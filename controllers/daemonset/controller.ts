@@ -6,7 +6,6 @@
 // slow-start batches and deletes the surplus, then takes one RollingUpdate step once the
 // watch has shown its earlier writes (expectations), trims old revisions, and writes the status
 // (status.ts). Keys are namespace/name on a work queue with `workers` workers.
-import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import { labelSelectorFromObject, type LabelSelectorMatcher } from '../../api/selectors/labels.js';
 import type { ControllerRevision, DaemonSet, DaemonSetStatus } from '../../api/types/apps.js';
@@ -14,27 +13,22 @@ import type { Node, Pod } from '../../api/types/core.js';
 import { exponentialBackoffMs } from '../../client/backoff.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { ControllerLoop } from '../controller-loop.js';
+import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
 import { claimObjects, controllerRefOf, recheckOwner } from '../controller-ref.js';
 import { ControllerExpectations } from '../expectations.js';
 import { deleteOwnedPods, watchOwnedPods, writeStatusOnce } from '../owned-pods.js';
 import { BURST_REPLICAS } from '../replicaset/plan.js';
-import type { SharedInformers } from '../shared-informers.js';
 import { slowStartBatch } from '../slow-start.js';
 import { newRevision, planHistory, revisionsToDelete } from './history.js';
 import { planNodes, planRollingUpdate, podsByNode } from './plan.js';
 import { daemonSetStatus, statusChanged } from './status.js';
 import { CONTROLLER_REVISION_HASH, DAEMON_SET_KIND, daemonPod, targetNodeName } from './util.js';
 
-export interface DaemonSetControllerOptions {
-  client: RestClient;
-  /** The controller-manager's informers; by default the controller keeps its own. */
-  informers?: SharedInformers;
+export interface DaemonSetControllerOptions extends ControllerOptions {
   /** --concurrent-daemonset-syncs (2). */
   workers?: number;
   burstReplicas?: number;
   now?: () => number;
-  logger?: Logger;
 }
 
 function selectorOf(ds: DaemonSet): LabelSelectorMatcher | undefined {
@@ -75,46 +69,34 @@ export class DaemonSetController {
     this.#loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 2,
-      name: 'daemon set',
-      keyField: 'daemonSet',
-      component: 'daemonset-controller',
+      name: 'daemonset-controller',
       sync: (key) => this.syncDaemonSet(key),
       synced: () => this.#enqueueAll(),
     });
-    this.daemonSets = this.#loop.informer(this.#dsClient);
-    this.pods = this.#loop.informer(o.client.pods);
-    this.nodes = this.#loop.informer(o.client.nodes);
-    this.revisions = this.#loop.informer(this.#revClient);
     const enqueue = (ds: DaemonSet) => this.#loop.enqueue(ds);
-    this.daemonSets.on('add', enqueue);
-    this.daemonSets.on('update', enqueue);
-    this.daemonSets.on('delete', (ds) => {
+    const deleted = (ds: DaemonSet) => {
       this.expectations.delete(objectKey(ds));
       for (const k of this.#failedBackoff.keys()) if (k.startsWith(`${objectKey(ds)}/`)) this.#failedBackoff.delete(k);
       enqueue(ds);
-    });
+    };
+    this.daemonSets = this.#loop.informer(this.#dsClient, { add: enqueue, update: enqueue, delete: deleted });
+    this.pods = this.#loop.informer(o.client.pods);
     watchOwnedPods(this.pods, { kind: DAEMON_SET_KIND, owners: this.daemonSets, selectorOf, expectations: this.expectations, enqueue });
-    this.nodes.on('add', () => this.#enqueueAll());
-    this.nodes.on('update', (node, old) => {
-      // shouldIgnoreNodeUpdate: only what decides where daemon pods run.
-      const decides = (n: Node) => JSON.stringify([n.metadata.labels, n.spec?.taints, n.spec?.unschedulable]);
-      if (decides(node) !== decides(old)) this.#enqueueAll();
-    });
-    this.nodes.on('delete', () => this.#enqueueAll());
+    // shouldIgnoreNodeUpdate: only what decides where daemon pods run.
+    const decides = (n: Node) => JSON.stringify([n.metadata.labels, n.spec?.taints, n.spec?.unschedulable]);
+    const all = () => this.#enqueueAll();
+    const nodeUpdated = (node: Node, old: Node) => {
+      if (decides(node) !== decides(old)) all();
+    };
+    this.nodes = this.#loop.informer(o.client.nodes, { add: all, update: nodeUpdated, delete: all });
+    this.revisions = this.#loop.informer(this.#revClient);
   }
 
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#loop.start(signal);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
+  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
+  stop(): Promise<void> { return this.#loop.stop(); }
 
   /** Resolves once every queued DaemonSet has been synced. For tests. */
-  idle(): Promise<void> {
-    return this.#loop.idle();
-  }
+  idle(): Promise<void> { return this.#loop.idle(); }
 
   #enqueueAll(): void {
     this.#loop.enqueueAll(this.daemonSets);

@@ -11,27 +11,22 @@ import { isApiError } from '../../api/errors.js';
 import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import type { Pod } from '../../api/types/core.js';
 import { objectKey, type Informer } from '../../client/informer.js';
-import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { ControllerLoop } from '../controller-loop.js';
+import type { ResourceClient } from '../../client/rest.js';
+import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
 import { claimObjects, controllerRefOf, recheckOwner } from '../controller-ref.js';
 import { ownersSelecting, resolveControllerRef, selectorOf } from '../owners.js';
 import { REPLICA_SET_KIND } from '../replicaset/controller.js';
-import type { SharedInformers } from '../shared-informers.js';
 import { newCondition, PROGRESSING, REASON, setCondition } from './conditions.js';
 import { DEPLOYMENT_KIND, hasProgressDeadline } from './new-replica-set.js';
 import { planDeploymentSync, type DeploymentSyncPlan } from './plan.js';
 import { equalIgnoreHash } from './replica-sets.js';
 import type { DeploymentAction, PlannedEvent } from './working-set.js';
 
-export interface DeploymentControllerOptions {
-  client: RestClient;
-  /** The controller-manager's informers; by default the controller keeps its own. */
-  informers?: SharedInformers;
+export interface DeploymentControllerOptions extends ControllerOptions {
   /** --concurrent-deployment-syncs (5). */
   workers?: number;
   /** ms since the epoch (tests move it). */
   now?: () => number;
-  logger?: Logger;
 }
 
 /** RFC 3339 to the second, as metav1.Time. */
@@ -55,39 +50,24 @@ export class DeploymentController {
     this.#loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 5,
-      name: 'deployment',
-      keyField: 'deployment',
-      component: 'deployment-controller',
+      name: 'deployment-controller',
       sync: (key) => this.syncDeployment(key),
-      // Syncs before the caches were filled did nothing: every Deployment gets one now.
+      // Every cache full: every Deployment gets a sync.
       synced: () => this.#loop.enqueueAll(this.deployments),
     });
-    this.deployments = this.#loop.informer(this.#deployClient);
-    this.replicaSets = this.#loop.informer(this.#rsClient);
-    this.pods = this.#loop.informer(o.client.pods);
     const enqueue = (d: Deployment) => this.#loop.enqueue(d);
-    this.deployments.on('add', enqueue);
-    this.deployments.on('update', enqueue);
-    this.deployments.on('delete', enqueue);
-    this.replicaSets.on('add', (rs) => this.#replicaSetChanged(rs));
-    this.replicaSets.on('update', (rs, old) => this.#replicaSetUpdated(rs, old));
-    this.replicaSets.on('delete', (rs) => this.#replicaSetChanged(rs));
-    this.pods.on('update', (pod) => this.#podChanged(pod));
-    this.pods.on('delete', (pod) => this.#podChanged(pod));
+    this.deployments = this.#loop.informer(this.#deployClient, { add: enqueue, update: enqueue, delete: enqueue });
+    const rsChanged = (rs: ReplicaSet) => this.#replicaSetChanged(rs);
+    this.replicaSets = this.#loop.informer(this.#rsClient, { add: rsChanged, update: (rs, old) => this.#replicaSetUpdated(rs, old), delete: rsChanged });
+    const podChanged = (pod: Pod) => this.#podChanged(pod);
+    this.pods = this.#loop.informer(o.client.pods, { update: podChanged, delete: podChanged });
   }
 
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#loop.start(signal);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
+  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
+  stop(): Promise<void> { return this.#loop.stop(); }
 
   /** Resolves once every queued Deployment has been synced. For tests. */
-  idle(): Promise<void> {
-    return this.#loop.idle();
-  }
+  idle(): Promise<void> { return this.#loop.idle(); }
 
   #owner(rs: ReplicaSet): Deployment | undefined {
     return resolveControllerRef(rs, DEPLOYMENT_KIND, this.deployments);

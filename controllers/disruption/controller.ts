@@ -10,7 +10,6 @@
 // controllers: a ReplicaSet's or Deployment's replicas from the caches (a ReplicaSet's
 // Deployment's when it has one), any other kind's from its /scale; pods without a controller
 // count for themselves.
-import type { Logger } from 'pino';
 import { budgetCovers } from '../../api/disruption.js';
 import { isApiError } from '../../api/errors.js';
 import { resourceForKind, resourcePath } from '../../api/resources.js';
@@ -20,19 +19,14 @@ import type { KubeObject, OwnerReference } from '../../api/types/meta.js';
 import type { PodDisruptionBudget } from '../../api/types/policy.js';
 import type { Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { ControllerLoop } from '../controller-loop.js';
+import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
 import { controllerRefOf } from '../controller-ref.js';
 import { DEPLOYMENT_KIND } from '../deployment/new-replica-set.js';
 import { labelsChanged, resolveControllerRef } from '../owners.js';
 import { REPLICA_SET_KIND } from '../replicaset/controller.js';
-import type { SharedInformers } from '../shared-informers.js';
 import { needsScale, planStatus, statusChanged } from './plan.js';
 
-export interface DisruptionControllerOptions {
-  client: RestClient;
-  /** The controller-manager's informers; by default the controller keeps its own. */
-  informers?: SharedInformers;
-  logger?: Logger;
+export interface DisruptionControllerOptions extends ControllerOptions {
   now?: () => number;
 }
 
@@ -59,8 +53,7 @@ export class DisruptionController {
     // is written from half the pods.
     this.#loop = new ControllerLoop({
       ...o,
-      name: 'disruption',
-      keyField: 'pdb',
+      name: 'disruption-controller',
       sync: (key) => this.syncBudget(key),
       synced: () => this.#loop.enqueueAll(this.pdbs),
     });
@@ -69,39 +62,26 @@ export class DisruptionController {
       for (const t of this.#rechecks.values()) clearTimeout(t);
       this.#rechecks.clear();
     });
-    this.pdbs = this.#loop.informer(this.#budgets);
-    this.pods = this.#loop.informer(o.client.pods);
-    this.replicaSets = this.#loop.informer(o.client.resourceByName<ReplicaSet>('replicasets', 'apps'));
-    this.deployments = this.#loop.informer(o.client.resourceByName<Deployment>('deployments', 'apps'));
-    // Handlers before any informer starts.
     const queueBudget = (pdb: PodDisruptionBudget) => this.#loop.enqueue(pdb);
-    this.pdbs.on('add', queueBudget);
-    this.pdbs.on('update', queueBudget);
-    this.pods.on('add', (pod) => this.#queuePod(pod));
-    this.pods.on('update', (pod, old) => {
-      this.#queuePod(pod);
-      if (labelsChanged(pod, old)) this.#queuePod(old);
-    });
-    this.pods.on('delete', (pod) => this.#queuePod(pod));
+    this.pdbs = this.#loop.informer(this.#budgets, { add: queueBudget, update: queueBudget });
+    const queuePod = (pod: Pod) => this.#queuePod(pod);
+    const relabelled = (pod: Pod, old: Pod) => {
+      queuePod(pod);
+      if (labelsChanged(pod, old)) queuePod(old);
+    };
+    this.pods = this.#loop.informer(o.client.pods, { add: queuePod, update: relabelled, delete: queuePod });
     const scaled = (o: ReplicaSet | Deployment, old: ReplicaSet | Deployment) => {
       if (o.spec.replicas !== old.spec.replicas) this.#queueControlledBy(o);
     };
-    this.replicaSets.on('update', scaled);
-    this.deployments.on('update', scaled);
+    this.replicaSets = this.#loop.informer(o.client.resourceByName<ReplicaSet>('replicasets', 'apps'), { update: scaled });
+    this.deployments = this.#loop.informer(o.client.resourceByName<Deployment>('deployments', 'apps'), { update: scaled });
   }
 
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#loop.start(signal);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
+  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
+  stop(): Promise<void> { return this.#loop.stop(); }
 
   /** Resolves once every queued budget has been synced. For tests. */
-  idle(): Promise<void> {
-    return this.#loop.idle();
-  }
+  idle(): Promise<void> { return this.#loop.idle(); }
 
   /** The budgets covering the pods `owner` controls, itself or through a ReplicaSet it controls. */
   #queueControlledBy(owner: KubeObject): void {

@@ -37,8 +37,7 @@ export class EndpointsController {
     this.#loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 5,
-      name: 'endpoints',
-      keyField: 'service',
+      name: 'endpoint-controller',
       sync: (key) => this.syncService(key),
       synced: () => {
         this.#loop.enqueueAll(this.services);

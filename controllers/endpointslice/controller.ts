@@ -49,8 +49,7 @@ export class EndpointSliceController {
     this.#loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 5,
-      name: 'endpoint slice',
-      keyField: 'service',
+      name: 'endpointslice-controller',
       sync: (key) => this.syncService(key),
       synced: () => this.#loop.enqueueAll(this.services),
     });

@@ -5,19 +5,17 @@
 // says, and writes the status through /status. Expectations keep a lagging watch from making
 // it create twice. Succeeded and failed pods are counted from the pods themselves, never
 // counted down; each pod holds the job-tracking finalizer until a status counting it is written.
-import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import { labelSelectorFromObject, type LabelSelectorMatcher } from '../../api/selectors/labels.js';
 import type { Job } from '../../api/types/batch.js';
 import type { Pod } from '../../api/types/core.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { ControllerLoop } from '../controller-loop.js';
+import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
 import { claimObjects, controllerRefOf, recheckOwner, type OwnerKind } from '../controller-ref.js';
 import { podFromTemplate, writeStatusOnce } from '../owned-pods.js';
 import { resolveControllerRef } from '../owners.js';
 import { ControllerExpectations } from '../expectations.js';
-import type { SharedInformers } from '../shared-informers.js';
 import { slowStartBatch } from '../slow-start.js';
 import { COMPLETION_INDEX, planJob } from './plan.js';
 
@@ -26,16 +24,13 @@ export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 
 export const JOB_KIND: OwnerKind = { apiVersion: 'batch/v1', kind: 'Job' };
 
-export interface JobControllerOptions {
-  client: RestClient;
-  informers?: SharedInformers;
+export interface JobControllerOptions extends ControllerOptions {
   /** --concurrent-job-syncs (5). */
   workers?: number;
   now?: () => number;
   /** The pod-failure backoff's base (10 s) and cap (6 min); tests shorten them. */
   backoffBaseMs?: number;
   backoffCapMs?: number;
-  logger?: Logger;
 }
 
 /** The pod a Job's template describes (Indexed: for one completion index), controlled by the Job. */
@@ -81,58 +76,51 @@ export class JobController {
     this.#loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 5,
-      name: 'job',
-      keyField: 'job',
-      component: 'job-controller',
+      name: 'job-controller',
       sync: (key) => this.syncJob(key),
       synced: () => this.#loop.enqueueAll(this.jobs),
     });
-    this.jobs = this.#loop.informer(this.#jobClient);
-    this.pods = this.#loop.informer(o.client.pods);
     const enqueue = (j: Job) => this.#loop.enqueue(j);
-    this.jobs.on('add', enqueue);
-    this.jobs.on('update', enqueue);
-    this.jobs.on('delete', (j) => {
-      this.expectations.delete(objectKey(j));
-      // Nothing will count its pods any more: let them go.
-      void this.#releasePods(this.pods.list(j.metadata.namespace).filter((p) => controllerRefOf(p)?.uid === j.metadata.uid)).catch((err: unknown) =>
-        o.logger?.warn({ err, job: objectKey(j) }, 'could not remove the job-tracking finalizer'),
-      );
-      enqueue(j);
+    this.jobs = this.#loop.informer(this.#jobClient, {
+      add: enqueue,
+      update: enqueue,
+      delete: (j) => {
+        this.expectations.delete(objectKey(j));
+        // Nothing will count its pods any more: let them go.
+        void this.#releasePods(this.pods.list(j.metadata.namespace).filter((p) => controllerRefOf(p)?.uid === j.metadata.uid)).catch((err: unknown) =>
+          o.logger?.warn({ err, job: objectKey(j) }, 'could not remove the job-tracking finalizer'),
+        );
+        enqueue(j);
+      },
     });
-    this.pods.on('add', (pod) => {
-      const job = this.#resolve(pod);
-      if (!job) return;
-      if (!pod.metadata.deletionTimestamp) this.expectations.creationObserved(objectKey(job));
-      else this.expectations.deletionObserved(objectKey(job), objectKey(pod));
-      enqueue(job);
-    });
-    this.pods.on('update', (pod, old) => {
-      const job = this.#resolve(pod) ?? this.#resolve(old);
-      if (!job) return;
-      if (pod.metadata.deletionTimestamp) this.expectations.deletionObserved(objectKey(job), objectKey(pod));
-      enqueue(job);
-    });
-    this.pods.on('delete', (pod) => {
-      const job = this.#resolve(pod);
-      if (!job) return;
-      this.expectations.deletionObserved(objectKey(job), objectKey(pod));
-      enqueue(job);
+    this.pods = this.#loop.informer(o.client.pods, {
+      add: (pod) => {
+        const job = this.#resolve(pod);
+        if (!job) return;
+        if (!pod.metadata.deletionTimestamp) this.expectations.creationObserved(objectKey(job));
+        else this.expectations.deletionObserved(objectKey(job), objectKey(pod));
+        enqueue(job);
+      },
+      update: (pod, old) => {
+        const job = this.#resolve(pod) ?? this.#resolve(old);
+        if (!job) return;
+        if (pod.metadata.deletionTimestamp) this.expectations.deletionObserved(objectKey(job), objectKey(pod));
+        enqueue(job);
+      },
+      delete: (pod) => {
+        const job = this.#resolve(pod);
+        if (!job) return;
+        this.expectations.deletionObserved(objectKey(job), objectKey(pod));
+        enqueue(job);
+      },
     });
   }
 
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#loop.start(signal);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
+  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
+  stop(): Promise<void> { return this.#loop.stop(); }
 
   /** Resolves once every queued Job has been synced. For tests. */
-  idle(): Promise<void> {
-    return this.#loop.idle();
-  }
+  idle(): Promise<void> { return this.#loop.idle(); }
 
   #resolve(pod: Pod): Job | undefined {
     return resolveControllerRef(pod, JOB_KIND, this.jobs);

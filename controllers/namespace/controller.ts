@@ -10,16 +10,11 @@ import { FINALIZER_KUBERNETES } from '../../api/kinds/namespace.js';
 import type { Namespace } from '../../api/types/core.js';
 import type { Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
-import { ControllerLoop } from '../controller-loop.js';
-import type { SharedInformers } from '../shared-informers.js';
+import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
 import { updatedConditions } from './conditions.js';
 import { deleteNamespaceContent } from './content.js';
 
-export interface NamespaceControllerOptions {
-  client: RestClient;
-  /** The controller-manager's informers; by default the controller keeps its own. */
-  informers?: SharedInformers;
-  logger?: Logger;
+export interface NamespaceControllerOptions extends ControllerOptions {
   /** First wait before a namespace with content left is looked at again; doubled each time. */
   initialBackoffMs?: number;
   /** The longest such wait (Kubernetes waits at most half its estimate plus a second: 8 s for finalizers). */
@@ -54,34 +49,24 @@ export class NamespaceController {
       workers: o.workers ?? 10,
       initialBackoffMs: o.initialBackoffMs ?? 250,
       maxBackoffMs: o.maxBackoffMs ?? 8_000,
-      name: 'namespace',
-      keyField: 'namespace',
+      name: 'namespace-controller',
       sync: (name) => this.syncNamespace(name),
       onError: (name, err) => {
         if (err instanceof ContentRemaining) this.#log?.debug({ namespace: name, estimateSeconds: err.estimateSeconds }, 'content remaining in namespace');
         else this.#log?.warn({ err, namespace: name }, 'deletion of namespace failed; retrying');
       },
     });
-    this.namespaces = this.#loop.informer(o.client.namespaces);
     const consider = (ns: Namespace) => {
       if (ns.metadata.deletionTimestamp) this.#loop.queue.add(ns.metadata.name ?? '');
     };
-    this.namespaces.on('add', consider);
-    this.namespaces.on('update', consider);
+    this.namespaces = this.#loop.informer(o.client.namespaces, { add: consider, update: consider });
   }
 
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#loop.start(signal);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
+  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
+  stop(): Promise<void> { return this.#loop.stop(); }
 
   /** Resolves once every queued namespace has been synced (retries waiting on their backoff aside). For tests. */
-  idle(): Promise<void> {
-    return this.#loop.idle();
-  }
+  idle(): Promise<void> { return this.#loop.idle(); }
 
   /** One pass over one namespace (NamespacedResourcesDeleter.Delete). Throws to come back later. */
   async syncNamespace(name: string): Promise<void> {

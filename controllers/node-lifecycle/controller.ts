@@ -9,20 +9,15 @@ import type { Node, Pod, PodCondition } from '../../api/types/core.js';
 import type { Lease } from '../../api/types/coordination.js';
 import type { Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
-import { ControllerLoop } from '../controller-loop.js';
-import type { SharedInformers } from '../shared-informers.js';
+import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
 import { desiredTaints, sameTaints, staleConditions } from './health.js';
 
-export interface NodeLifecycleOptions {
-  client: RestClient;
-  /** The controller-manager's informers; by default the controller keeps its own. */
-  informers?: SharedInformers;
+export interface NodeLifecycleOptions extends ControllerOptions {
   /** How long a node may stay silent before it is Unknown (Kubernetes: 40 s). */
   gracePeriodMs?: number;
   /** How often nodes are checked (Kubernetes: 5 s). */
   monitorPeriodMs?: number;
   now?: () => number;
-  logger?: Logger;
 }
 
 export class NodeLifecycleController {
@@ -46,7 +41,7 @@ export class NodeLifecycleController {
     this.#period = o.monitorPeriodMs ?? 5_000;
     this.#now = o.now ?? Date.now;
     this.#log = o.logger;
-    this.#loop = new ControllerLoop({ ...o, name: 'node lifecycle', keyField: 'node' });
+    this.#loop = new ControllerLoop({ ...o, name: 'node-controller' });
     this.#loop.stopping.addEventListener('abort', () => clearInterval(this.#timer));
     this.nodes = this.#loop.informer(o.client.nodes);
     this.leases = this.#loop.informer(o.client.leases);
@@ -72,9 +67,7 @@ export class NodeLifecycleController {
     await tick();
   }
 
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
+  stop(): Promise<void> { return this.#loop.stop(); }
 
   /** One pass over every node. Exposed for tests. */
   async monitorOnce(): Promise<void> {

@@ -5,34 +5,28 @@
 // (status.ts). Expectations keep it from counting pods again until the watch has shown the
 // creates and deletes of its last sync, so a lagging watch never makes it over-create or
 // over-delete. Keys are namespace/name on a work queue with `workers` workers.
-import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import type { ReplicaSet } from '../../api/types/apps.js';
 import type { Pod } from '../../api/types/core.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { filterActivePods } from '../active-pods.js';
-import { ControllerLoop } from '../controller-loop.js';
+import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
 import { claimObjects, controllerRefOf, recheckOwner, type OwnerKind } from '../controller-ref.js';
 import { ControllerExpectations } from '../expectations.js';
 import { deleteOwnedPods, podFromTemplate, watchOwnedPods, writeStatusOnce } from '../owned-pods.js';
 import { selectorOf } from '../owners.js';
-import type { SharedInformers } from '../shared-informers.js';
 import { slowStartBatch } from '../slow-start.js';
 import { BURST_REPLICAS, planReplicas } from './plan.js';
 import { replicaSetStatus, statusChanged } from './status.js';
 
 export const REPLICA_SET_KIND: OwnerKind = { apiVersion: 'apps/v1', kind: 'ReplicaSet' };
 
-export interface ReplicaSetControllerOptions {
-  client: RestClient;
-  /** The controller-manager's informers; by default the controller keeps its own. */
-  informers?: SharedInformers;
+export interface ReplicaSetControllerOptions extends ControllerOptions {
   /** --concurrent-replicaset-syncs (5). */
   workers?: number;
   burstReplicas?: number;
   now?: () => number;
-  logger?: Logger;
 }
 
 export class ReplicaSetController {
@@ -53,37 +47,26 @@ export class ReplicaSetController {
     this.#loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 5,
-      name: 'replica set',
-      keyField: 'replicaSet',
-      component: 'replicaset-controller',
+      name: 'replicaset-controller',
       sync: (key) => this.syncReplicaSet(key),
-      // Syncs before both caches were filled did nothing: every ReplicaSet gets one now.
+      // Both caches full: every ReplicaSet gets a sync.
       synced: () => this.#loop.enqueueAll(this.replicaSets),
     });
-    this.replicaSets = this.#loop.informer(this.#rsClient);
-    this.pods = this.#loop.informer(o.client.pods);
     const enqueue = (rs: ReplicaSet) => this.#loop.enqueue(rs);
-    this.replicaSets.on('add', enqueue);
-    this.replicaSets.on('update', enqueue);
-    this.replicaSets.on('delete', (rs) => {
+    const deleted = (rs: ReplicaSet) => {
       this.expectations.delete(objectKey(rs));
       enqueue(rs);
-    });
+    };
+    this.replicaSets = this.#loop.informer(this.#rsClient, { add: enqueue, update: enqueue, delete: deleted });
+    this.pods = this.#loop.informer(o.client.pods);
     watchOwnedPods(this.pods, { kind: REPLICA_SET_KIND, owners: this.replicaSets, selectorOf: (rs) => selectorOf(rs.spec.selector), expectations: this.expectations, enqueue });
   }
 
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#loop.start(signal);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
+  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
+  stop(): Promise<void> { return this.#loop.stop(); }
 
   /** Resolves once every queued ReplicaSet has been synced. For tests. */
-  idle(): Promise<void> {
-    return this.#loop.idle();
-  }
+  idle(): Promise<void> { return this.#loop.idle(); }
 
   /** One ReplicaSet: claim its pods, create or delete what the plan says, write its status. */
   async syncReplicaSet(key: string): Promise<void> {

@@ -35,8 +35,7 @@ export class RootCAPublisher {
     // Both caches filled before the first sync, so an existing ConfigMap is never created again.
     this.#loop = new ControllerLoop({
       ...o,
-      name: 'root CA publisher',
-      keyField: 'namespace',
+      name: 'root-ca-cert-publisher',
       sync: (ns) => this.syncNamespace(ns),
       synced: () => this.namespaces.list().forEach(queueNs),
     });

@@ -7,16 +7,10 @@ import { isApiError } from '../../api/errors.js';
 import type { Namespace, ServiceAccount } from '../../api/types/core.js';
 import type { Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
-import { ControllerLoop } from '../controller-loop.js';
-import type { SharedInformers } from '../shared-informers.js';
+import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
 import { ENSURED_SERVICE_ACCOUNTS, serviceAccountsToCreate } from './plan.js';
 
-export interface ServiceAccountControllerOptions {
-  client: RestClient;
-  /** The controller-manager's informers; by default the controller keeps its own. */
-  informers?: SharedInformers;
-  logger?: Logger;
-}
+export type ServiceAccountControllerOptions = ControllerOptions;
 
 export class ServiceAccountController {
   readonly #client: RestClient;
@@ -32,32 +26,22 @@ export class ServiceAccountController {
     // Both caches filled before the first sync, so an existing ServiceAccount is never created again.
     this.#loop = new ControllerLoop({
       ...o,
-      name: 'service account',
-      keyField: 'namespace',
+      name: 'serviceaccount-controller',
       sync: (ns) => this.syncNamespace(ns),
       synced: () => this.namespaces.list().forEach(queueNs),
     });
-    this.namespaces = this.#loop.informer(o.client.namespaces);
-    this.serviceAccounts = this.#loop.informer(o.client.serviceAccounts);
-    this.namespaces.on('add', queueNs);
-    this.namespaces.on('update', queueNs);
-    this.serviceAccounts.on('delete', (sa) => {
+    this.namespaces = this.#loop.informer(o.client.namespaces, { add: queueNs, update: queueNs });
+    const deleted = (sa: ServiceAccount) => {
       if (ENSURED_SERVICE_ACCOUNTS.includes(sa.metadata.name ?? '')) this.#loop.queue.add(sa.metadata.namespace ?? '');
-    });
+    };
+    this.serviceAccounts = this.#loop.informer(o.client.serviceAccounts, { delete: deleted });
   }
 
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#loop.start(signal);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
+  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
+  stop(): Promise<void> { return this.#loop.stop(); }
 
   /** Resolves once every queued namespace has been synced. For tests. */
-  idle(): Promise<void> {
-    return this.#loop.idle();
-  }
+  idle(): Promise<void> { return this.#loop.idle(); }
 
   /** One namespace: create what plan.ts says is missing. */
   async syncNamespace(namespace: string): Promise<void> {

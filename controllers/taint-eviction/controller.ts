@@ -11,17 +11,12 @@ import { isApiError } from '../../api/errors.js';
 import type { Node, Pod } from '../../api/types/core.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
-import type { SharedInformers } from '../shared-informers.js';
-import { ControllerLoop } from '../controller-loop.js';
+import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
 import { planPodOnNode } from './plan.js';
 
-export interface TaintEvictionOptions {
-  client: RestClient;
-  /** The controller-manager's informers; by default the controller keeps its own. */
-  informers?: SharedInformers;
+export interface TaintEvictionOptions extends ControllerOptions {
   /** Deletions at once (default 8, Kubernetes' UpdateWorkerSize). */
   workers?: number;
-  logger?: Logger;
   now?: () => number;
 }
 
@@ -52,9 +47,7 @@ export class TaintEvictionController {
     this.#loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 8,
-      name: 'taint eviction',
-      keyField: 'pod',
-      component: 'taint-eviction-controller',
+      name: 'taint-eviction-controller',
       sync: (key) => this.#evict(key),
       // Both caches full: every pod judged against its node's taints once more.
       synced: () => this.pods.list().forEach((pod) => this.#processPod(pod)),
@@ -64,34 +57,23 @@ export class TaintEvictionController {
       for (const s of this.#scheduled.values()) clearTimeout(s.timer);
       this.#scheduled.clear();
     });
-    this.nodes = this.#loop.informer(o.client.nodes);
-    this.pods = this.#loop.informer(o.client.pods);
-    // Handlers before any informer starts. A pod seen before its node is judged untainted
-    // (kept); the node's add then judges every pod on it.
-    this.pods.on('add', (pod) => this.#processPod(pod));
-    this.pods.on('update', (pod) => this.#processPod(pod));
-    this.pods.on('delete', (pod) => this.#cancel(objectKey(pod), false));
+    // A pod seen before its node is judged untainted (kept); the node's add then judges every pod on it.
+    const processPod = (pod: Pod) => this.#processPod(pod);
+    this.pods = this.#loop.informer(o.client.pods, { add: processPod, update: processPod, delete: (pod) => this.#cancel(objectKey(pod), false) });
     const processNode = (node: Node) => {
       for (const pod of this.pods.list()) if (pod.spec.nodeName === node.metadata.name) this.#processPod(pod);
     };
-    this.nodes.on('add', processNode);
-    this.nodes.on('update', (node, old) => {
+    const nodeUpdated = (node: Node, old: Node) => {
       if (JSON.stringify(noExecute(node)) !== JSON.stringify(noExecute(old))) processNode(node);
-    });
+    };
+    this.nodes = this.#loop.informer(o.client.nodes, { add: processNode, update: nodeUpdated });
   }
 
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#loop.start(signal);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
+  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
+  stop(): Promise<void> { return this.#loop.stop(); }
 
   /** Resolves once every pod due now has been deleted (timers aside). For tests. */
-  idle(): Promise<void> {
-    return this.#loop.idle();
-  }
+  idle(): Promise<void> { return this.#loop.idle(); }
 
   #processPod(pod: Pod): void {
     if (this.#loop.stopping.aborted) return;

@@ -3,13 +3,11 @@
 // propagation so its pods go too, that many seconds after it finished; until then it is queued
 // again for the moment it expires. Before deleting, a fresh read checks the Job still expired
 // (its TTL may have been changed), and the delete is guarded by its uid.
-import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import type { Job } from '../../api/types/batch.js';
 import type { Informer } from '../../client/informer.js';
-import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { ControllerLoop } from '../controller-loop.js';
-import type { SharedInformers } from '../shared-informers.js';
+import type { ResourceClient } from '../../client/rest.js';
+import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
 
 /** When a Job finished (its Complete or Failed condition's transition, else completionTime), in ms; undefined while it runs. */
 export function jobFinishedAt(job: Job): number | undefined {
@@ -27,13 +25,10 @@ export function msUntilExpiry(job: Job, now: number): number | undefined {
   return Math.max(0, finished + ttl * 1000 - now);
 }
 
-export interface TtlAfterFinishedControllerOptions {
-  client: RestClient;
-  informers?: SharedInformers;
+export interface TtlAfterFinishedControllerOptions extends ControllerOptions {
   /** --concurrent-ttl-after-finished-syncs (5). */
   workers?: number;
   now?: () => number;
-  logger?: Logger;
 }
 
 export class TtlAfterFinishedController {
@@ -51,23 +46,15 @@ export class TtlAfterFinishedController {
     this.#loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 5,
-      name: 'ttl-after-finished',
-      keyField: 'job',
+      name: 'ttl-after-finished-controller',
       sync: (key) => this.sync(key),
       synced: () => this.jobs.list().forEach(consider),
     });
-    this.jobs = this.#loop.informer(this.#jobClient);
-    this.jobs.on('add', consider);
-    this.jobs.on('update', consider);
+    this.jobs = this.#loop.informer(this.#jobClient, { add: consider, update: consider });
   }
 
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#loop.start(signal);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
+  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
+  stop(): Promise<void> { return this.#loop.stop(); }
 
   async sync(key: string): Promise<void> {
     const [namespace = '', name = ''] = key.split('/');
