@@ -38,6 +38,11 @@ export function isApiError(e: unknown, reason?: StatusReason): e is ApiError {
   return e instanceof ApiError && (reason === undefined || e.reason === reason);
 }
 
+/** errors.HasStatusCause(err, NamespaceTerminatingCause): a create refused because its namespace is being deleted. */
+export function isNamespaceTerminating(e: unknown): boolean {
+  return isApiError(e, 'Forbidden') && (e.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating');
+}
+
 /** "pods" + group "" -> "pods"; "leases" + "coordination.k8s.io" -> "leases.coordination.k8s.io" (kube's qualified resource). */
 function qualified(resource: string, group?: string): string {
   return group ? `${resource}.${group}` : resource;

@@ -25,6 +25,8 @@ import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } fro
 import { makePrivateDir, makeStateDir, runningPid, statePaths, writePrivateFile } from './state.js';
 import { Supervisor } from './supervisor.js';
 import { apiStartGate, skiffComponent, waitForHttps, writeDefaultRegistries, writeStatus } from './up.js';
+import { kubernetesServiceIP, parseServiceCIDR } from '../apiserver/service-ranges.js';
+import { DEFAULTS } from './detach.js';
 
 export interface LabOptions {
   name: string;
@@ -103,6 +105,9 @@ export function labControl(stateDir: string) {
   };
 }
 
+/** Where each lab node's agent relays to the API server on its own address (a node's namespace is its own). */
+export const LAB_API_RELAY_PORT = 6443;
+
 /** Runs a lab in this process until `signal` aborts; then stops it and removes its network. */
 export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info: { kubeconfig: string; ports: LabPorts; plan: LabNetworkPlan }) => void): Promise<void> {
   const paths = statePaths(o.stateDir);
@@ -134,7 +139,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
       ensureCredentials({
         stateDir: paths.root,
         server,
-        hosts: [],
+        hosts: [kubernetesServiceIP(parseServiceCIDR(DEFAULTS.serviceCidr))],
         clusterName: `skiff-lab-${o.name}`,
         identities: [ADMIN, SCHEDULER, CONTROLLER_MANAGER, ...plan.nodes.map((n) => nodeIdentity(n.name))],
       });
@@ -163,6 +168,9 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
         ...apiserverKubeletClientFlags(kubeletClient),
         `--kubelet-certificate-authority=${creds.caFile}`,
         `--kubelet-socket-dir=${kubeletSockets}`,
+        `--service-cluster-ip-range=${DEFAULTS.serviceCidr}`,
+        `--service-node-port-range=${DEFAULTS.nodePortRange}`,
+        `--kubernetes-service-target-port=${LAB_API_RELAY_PORT}`,
         ...(o.defaultNotReadyTolerationSeconds ? [`--default-not-ready-toleration-seconds=${o.defaultNotReadyTolerationSeconds}`] : []),
         ...(o.defaultUnreachableTolerationSeconds ? [`--default-unreachable-toleration-seconds=${o.defaultUnreachableTolerationSeconds}`] : []),
       ]),
@@ -187,6 +195,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
         [
           'controller-manager',
           `--kubeconfig=${kc('controller-manager')}`,
+          `--root-ca-file=${creds.caFile}`,
           // A short grace wants a check to match, or NotReady lags by up to the 5 s default period.
           ...(o.nodeMonitorGracePeriod ? [`--node-monitor-grace-period=${o.nodeMonitorGracePeriod}`, '--node-monitor-period=1s'] : []),
         ],
@@ -237,6 +246,9 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
             `--pod-cidr=${n.podCidr}`,
             `--registry-config=${paths.registriesYaml}`,
             `--node-labels=skiff.dev/lab=${o.name},skiff.dev/lab-node=${n.index}`,
+            // Pods reach the API server through the kubernetes Service: this relay on the node's own address.
+            `--node-ip=${n.ip}`,
+            `--apiserver-relay-port=${LAB_API_RELAY_PORT}`,
             ...(o.nodeCapacity ? [`--capacity=${o.nodeCapacity}`] : []),
             ...(o.syncFrequency ? [`--sync-frequency=${o.syncFrequency}`] : []),
             ...kubeletServingFlags(serving),

@@ -22,6 +22,7 @@ import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } fro
 import { daemonNodeOptions, DEFAULTS } from './detach.js';
 import { componentCommand, makePrivateDir, makeStateDir, runningPid, statePaths, writePrivateFile, type StatePaths } from './state.js';
 import { Supervisor, type ComponentSpec } from './supervisor.js';
+import { kubernetesServiceIP, parseServiceCIDR } from '../apiserver/service-ranges.js';
 
 export { DEFAULTS } from './detach.js';
 
@@ -44,6 +45,11 @@ export interface UpOptions {
   bridge?: string;
   /** The kubelet's --sync-frequency (a Go duration; its default 1m when unset). */
   syncFrequency?: string;
+  /** Services' cluster IPs (--service-cluster-ip-range) and node ports (--service-node-port-range). */
+  serviceCidr?: string;
+  nodePortRange?: string;
+  /** The node agent's relay to the API server on the host's address, the kubernetes Service's endpoint (default: apiPort + 1). */
+  apiRelayPort?: number;
   /** Also copy component output here (skiff up --foreground). */
   tee?: NodeJS.WritableStream;
 }
@@ -153,10 +159,12 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
   sup.on('start', () => void writeStatus(paths, sup, meta));
   sup.on('exit', () => void writeStatus(paths, sup, meta));
   try {
+    const serviceCidr = opts.serviceCidr ?? DEFAULTS.serviceCidr;
+    const relayPort = opts.apiRelayPort ?? apiPort + 1;
     const creds = await ensureCredentials({
       stateDir: paths.root,
       server,
-      hosts: [os.hostname()],
+      hosts: [os.hostname(), kubernetesServiceIP(parseServiceCIDR(serviceCidr))],
       identities: [ADMIN, SCHEDULER, CONTROLLER_MANAGER, nodeIdentity(node)],
     });
 
@@ -198,6 +206,8 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       // Any free port (advertised in the Node): a real kubelet or a second cluster may hold 10250.
       '--kubelet-port=0',
       `--address=${defaultHostIP()}`,
+      // Pods reach the API server at the kubernetes Service, whose endpoint is this relay on the host's address.
+      `--apiserver-relay-port=${relayPort}`,
       ...(opts.syncFrequency ? [`--sync-frequency=${opts.syncFrequency}`] : []),
       // The node proxy, its chains tagged for this state dir (`skiff down` removes exactly those).
       '--proxy-mode=iptables',
@@ -215,6 +225,9 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       ...apiserverKubeletClientFlags(kubeletClient),
       `--kubelet-certificate-authority=${creds.caFile}`,
       `--encryption-provider-config=${encryptionConfig}`,
+      `--service-cluster-ip-range=${serviceCidr}`,
+      `--service-node-port-range=${opts.nodePortRange ?? DEFAULTS.nodePortRange}`,
+      `--kubernetes-service-target-port=${relayPort}`,
     ];
     await sup.start({
       ...skiffComponent('server', [
@@ -222,6 +235,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
         ...apiArgs.map((a) => `--kube-apiserver-arg=${a}`),
         `--kube-scheduler-arg=--kubeconfig=${kc('scheduler')}`,
         `--kube-controller-manager-arg=--kubeconfig=${kc('controller-manager')}`,
+        `--kube-controller-manager-arg=--root-ca-file=${creds.caFile}`,
         ...kubeletArgs.map((a) => `--kubelet-arg=${a}`),
       ],
       // The kubelet leaves containers running when it stops; it only needs to let go.

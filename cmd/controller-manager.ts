@@ -1,11 +1,13 @@
-// `skiff controller-manager --kubeconfig F [--leader-elect] [--node-monitor-grace-period 40s]`:
-// the cluster's controllers (node lifecycle, ServiceAccount, ReplicaSet, Deployment, DaemonSet, Job,
-// CronJob, TTL-after-finished, namespace, disruption and NoExecute taint eviction controllers, the
-// garbage collector), one active replica at a time when leader election is on. Controllers share
-// one informer per resource.
+// `skiff controller-manager --kubeconfig F [--leader-elect] [--node-monitor-grace-period 40s]
+// [--root-ca-file F]`: the cluster's controllers (node lifecycle, ServiceAccount, ReplicaSet,
+// Deployment, DaemonSet, Job, CronJob, TTL-after-finished, namespace, disruption and NoExecute
+// taint eviction controllers, the garbage collector, the EndpointSlice and Endpoints controllers,
+// the root CA publisher), one active replica at a time when leader election is on. Controllers
+// share one informer per resource.
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { LeaderElector } from '../client/leader-election.js';
@@ -21,6 +23,9 @@ import { DaemonSetController } from '../controllers/daemonset/controller.js';
 import { JobController } from '../controllers/job/controller.js';
 import { CronJobController } from '../controllers/cronjob/controller.js';
 import { TtlAfterFinishedController } from '../controllers/ttl-after-finished/controller.js';
+import { RootCAPublisher } from '../controllers/root-ca/controller.js';
+import { EndpointSliceController } from '../controllers/endpointslice/controller.js';
+import { EndpointsController } from '../controllers/endpoints/controller.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
 import { GarbageCollector } from '../controllers/garbage-collector/controller.js';
 import { parseGoDuration } from '../api/duration.js';
@@ -34,6 +39,8 @@ export interface ControllerManagerFlags {
   concurrentDaemonsetSyncs?: number;
   concurrentJobSyncs?: number;
   concurrentCronJobSyncs?: number;
+  /** --root-ca-file: the CA published in every namespace as kube-root-ca.crt (none: not published). */
+  rootCaFile?: string;
 }
 
 /**
@@ -63,6 +70,9 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
     cronjob: new CronJobController({ client, informers, workers: o.concurrentCronJobSyncs ?? 5, logger: log }),
     'ttl-after-finished': new TtlAfterFinishedController({ client, informers, logger: log }),
     'garbage-collector': new GarbageCollector({ client, informers, logger: log }),
+    endpointslice: new EndpointSliceController({ client, informers, logger: log }),
+    endpoints: new EndpointsController({ client, informers, logger: log }),
+    ...(o.rootCaFile ? { 'root-ca-cert-publisher': new RootCAPublisher({ client, informers, rootCA: readFileSync(o.rootCaFile, 'utf8'), logger: log }) } : {}),
   };
   await Promise.all(Object.values(controllers).map((c) => c.start(signal)));
   log.info({ controllers: Object.keys(controllers) }, 'controllers started');
@@ -83,6 +93,7 @@ export function controllerManagerCommand(): Command {
     .option('--concurrent-daemonset-syncs <n>', 'DaemonSets synced at once', (v) => Number.parseInt(v, 10), 2)
     .option('--concurrent-job-syncs <n>', 'Jobs synced at once', (v) => Number.parseInt(v, 10), 5)
     .option('--concurrent-cron-job-syncs <n>', 'CronJobs synced at once', (v) => Number.parseInt(v, 10), 5)
+    .option('--root-ca-file <file>', 'the cluster CA, published in every namespace as the ConfigMap kube-root-ca.crt')
     .action(async (o: ControllerManagerFlags & { kubeconfig: string; leaderElect: boolean }) => {
       const log = createLogger('controller-manager');
       const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig }), { userAgent: 'skiff-controller-manager' });

@@ -18,6 +18,8 @@ export interface EnvContext {
   nodeAllocatable?: { milliCPU: number; memory: number };
   /** The ConfigMaps and Secrets the pod names, as read for this sync (none found when unset). */
   config?: ConfigLookup;
+  /** The pod's service-link variables (service-env.ts): $(VAR) may name them; set last, unless the container sets them. */
+  serviceEnv?: ReadonlyMap<string, string>;
   /** A Warning event on the pod (envFrom keys skipped as invalid names). */
   warn?: (reason: string, message: string) => void;
 }
@@ -145,7 +147,7 @@ function addEnvFrom(pod: Pod, c: Container, lookup: ConfigLookup, vars: Map<stri
 function envValue(pod: Pod, c: Container, e: EnvVar, lookup: ConfigLookup, vars: Map<string, string>, ctx: EnvContext): string | undefined {
   const ns = pod.metadata.namespace ?? 'default';
   const from = e.valueFrom;
-  if (e.value || !from) return expand(e.value ?? '', (n) => vars.get(n));
+  if (e.value || !from) return expand(e.value ?? '', (n) => vars.get(n) ?? ctx.serviceEnv?.get(n));
   if (from.fieldRef) return fieldValue(pod, from.fieldRef.fieldPath, ctx);
   if (from.resourceFieldRef) return resourceValue(pod, c, from.resourceFieldRef, ctx);
   if (from.configMapKeyRef) {
@@ -180,6 +182,7 @@ export function makeEnvironment(pod: Pod, c: Container, ctx: EnvContext): { key:
     // Re-setting a name moves nothing: Kubernetes keeps first-seen order with the last value.
     vars.set(e.name, value);
   }
+  for (const [k, v] of ctx.serviceEnv ?? []) if (!vars.has(k)) vars.set(k, v);
   return [...vars].map(([key, value]) => ({ key, value }));
 }
 

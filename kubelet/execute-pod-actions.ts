@@ -4,6 +4,7 @@
 // each through CrashLoopBackOff, the image puller and create/start, recording events and the
 // reason a container could not start (for its waiting state).
 import type { Container, Pod } from '../api/types/core.js';
+import type { Service } from '../api/types/service.js';
 import type { ImageService, PodSandboxConfig, RuntimeService } from '../runtime/cri.js';
 import { isRuntimeError } from '../runtime/cri.js';
 import type { Backoff } from './backoff.js';
@@ -11,6 +12,7 @@ import { systemClock, type Clock } from './clock.js';
 import { staticLookup, type ConfigLookup } from './config-lookup.js';
 import { ConfigError, containerConfig, sandboxConfig } from './container-config.js';
 import { EnvError } from './env.js';
+import { serviceEnvVars } from './service-env.js';
 import { containerFieldPath, type EventRecorder } from './events.js';
 import type { ImagePuller } from './image-puller.js';
 import { killContainer, killPod, type Killer } from './kill.js';
@@ -43,6 +45,8 @@ export interface PodActionsExecutorOptions {
   config?: { lookup(pod: Pod): Promise<ConfigLookup> };
   /** Mounts the tmpfs of volumes holding Secrets. */
   mounter?: Mounter;
+  /** Every Service (the kubelet's informer), for the pods' service-link variables; none without it. */
+  services?: { readonly hasSynced: boolean; list(): Service[] };
 }
 
 export interface ExecuteResult {
@@ -132,6 +136,14 @@ export class PodActionsExecutor {
     return result;
   }
 
+  /** getServiceEnvVarMap: the pod's service links; an error until the Services have been read once. */
+  #serviceEnv(pod: Pod): Map<string, string> | undefined {
+    const services = this.#o.services;
+    if (!services) return undefined;
+    if (!services.hasSynced) throw new EnvError('services have not yet been read at least once, cannot construct envvars');
+    return serviceEnvVars(services.list(), pod.metadata.namespace ?? 'default', pod.spec.enableServiceLinks ?? true);
+  }
+
   #fail(ctx: StartContext, c: Container, init: boolean, reason: string, message: string): void {
     ctx.result.errors.push({ container: c.name, reason, message });
     this.#o.reasons.set(ctx.uid, c.name, { reason, message });
@@ -183,6 +195,7 @@ export class PodActionsExecutor {
     const restartCount = last ? last.restartCount + 1 : 0;
     let config;
     try {
+      const serviceEnv = this.#serviceEnv(pod);
       config = containerConfig(pod, c, {
         image: pulled.imageRef,
         restartCount,
@@ -194,6 +207,7 @@ export class PodActionsExecutor {
           hostIP: this.#o.hostIP,
           nodeAllocatable: this.#o.nodeAllocatable,
           config: ctx.lookup,
+          serviceEnv,
           warn: (reason, message) => recorder.event(pod, 'Warning', reason, message),
         },
         memoryCapacity: this.#o.memoryCapacity,

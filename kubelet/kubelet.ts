@@ -4,6 +4,7 @@
 // stopped and removed from the runtime. Containers outlive the kubelet: stop() leaves them.
 import { isApiError } from '../api/errors.js';
 import type { Node, Pod, ResourceList, Secret } from '../api/types/core.js';
+import type { Service } from '../api/types/service.js';
 import { Informer, listWatch } from '../client/informer.js';
 import type { RestClient } from '../client/rest.js';
 import type { ImageService, RuntimeService } from '../runtime/cri.js';
@@ -110,6 +111,8 @@ export class Kubelet {
   readonly #pleg: Pleg;
   readonly #lease: NodeLease;
   readonly #informer: Informer<Pod>;
+  /** Every Service, for the pods' service-link variables. */
+  readonly #services: Informer<Service>;
   readonly #nodeConfig: NodeConfig;
   readonly #alloc: NodeAllocatable;
   /** Every pod bound here, and through it all per-pod state: one forget(uid). */
@@ -183,7 +186,9 @@ export class Kubelet {
       logger: this.#log,
     });
     const mounter = opts.mounter ?? new TmpfsMounter();
+    this.#services = new Informer<Service>(listWatch(client.resourceByName<Service>('services', '')));
     const executor = new PodActionsExecutor({
+      services: this.#services,
       runtime,
       images,
       puller: new ImagePuller({ images, recorder: this.#recorder, backoff: pull, clock: this.#clock, getSecret }),
@@ -241,7 +246,9 @@ export class Kubelet {
     this.#informer.on('update', (p) => this.#onPod(p));
     this.#informer.on('delete', (p) => this.#onPodRemoved(p));
     this.#informer.on('error', (err) => this.#log.warn({ err }, 'pod watch failed; retrying'));
-    await this.#informer.start();
+    this.#services.on('error', (err) => this.#log.warn({ err }, 'service watch failed; retrying'));
+    // Both before any pod is admitted: a container made before the Services were read would lack its service links.
+    await Promise.all([this.#informer.start(), this.#services.start()]);
     this.#synced = true;
     // Admit what was already bound here in creation order, as Kubernetes does after a restart.
     for (const p of this.#states.all().sort(byCreation)) this.#onPod(p);
@@ -282,6 +289,7 @@ export class Kubelet {
     this.#pleg.stop();
     this.#lease.stop();
     this.#informer.stop();
+    void this.#services.stop();
     this.prober.stop();
     this.workers.stop();
     await this.workers.idle();

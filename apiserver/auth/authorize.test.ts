@@ -46,6 +46,10 @@ describe('authorize', () => {
     ['update service status', { verb: 'update', apiGroup: '', resource: 'services', subresource: 'status', namespace: 'default', name: 'web' }, false],
     ['delete an endpointslice', { verb: 'delete', apiGroup: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'default', name: 'web-abc' }, false],
     ['endpointslices in the core group', { verb: 'list', apiGroup: '', resource: 'endpointslices' }, false],
+    // Services for the pods' service-link variables too: read only.
+    ['list services', { verb: 'list', apiGroup: '', resource: 'services' }, true],
+    ['get a service', { verb: 'get', apiGroup: '', resource: 'services', namespace: 'default', name: 'web' }, true],
+    ['update a service', { verb: 'update', apiGroup: '', resource: 'services', namespace: 'default', name: 'web' }, false],
   ] as const)('node n1: %s -> %s', (_what, attrs, allowed) => {
     expect(authorize(n1, attrs as RequestAttributes).allowed).toBe(allowed);
   });
@@ -124,6 +128,16 @@ describe('authorize', () => {
     ['delete a namespace', { verb: 'delete', apiGroup: '', resource: 'namespaces', name: 'x' }, true],
     ['delete one secret', { verb: 'delete', apiGroup: '', resource: 'secrets', namespace: 'x', name: 's' }, true],
     ['delete one serviceaccount', { verb: 'delete', apiGroup: '', resource: 'serviceaccounts', namespace: 'x', name: 'default' }, true],
+    // The endpoints, EndpointSlice and root CA publisher controllers.
+    ['create endpoints', { verb: 'create', apiGroup: '', resource: 'endpoints', namespace: 'x' }, true],
+    ['create endpointslices', { verb: 'create', apiGroup: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'x' }, true],
+    ['create endpointslices in the core group', { verb: 'create', apiGroup: '', resource: 'endpointslices', namespace: 'x' }, false],
+    ['create configmaps', { verb: 'create', apiGroup: '', resource: 'configmaps', namespace: 'x' }, true],
+    ['update a configmap', { verb: 'update', apiGroup: '', resource: 'configmaps', namespace: 'x', name: 'kube-root-ca.crt' }, true],
+    ['update service finalizers', { verb: 'update', apiGroup: '', resource: 'services', subresource: 'finalizers', namespace: 'x', name: 'web' }, true],
+    ['create services', { verb: 'create', apiGroup: '', resource: 'services', namespace: 'x' }, false],
+    ['create secrets', { verb: 'create', apiGroup: '', resource: 'secrets', namespace: 'x' }, false],
+    ['watch services', { verb: 'watch', apiGroup: '', resource: 'services' }, true],
   ] as const)('controller-manager: %s -> %s', (_what, attrs, allowed) => {
     expect(authorize(controllerManager, attrs as RequestAttributes).allowed).toBe(allowed);
   });

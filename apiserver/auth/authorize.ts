@@ -119,6 +119,12 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
     { verbs: ['update', 'patch'], apiGroups: ['batch'], resources: WORKLOADS.batch.map((r) => `${r}/status`) },
     { verbs: ['get', 'update', 'patch'], apiGroups: ['apps'], resources: ['deployments/scale', 'replicasets/scale'] },
     { verbs: ['create', 'update', 'patch'], apiGroups: [CORE], resources: ['pods'] },
+    // system:controller:endpoint-controller, endpointslice-controller (slices owned by their
+    // Service with blockOwnerDeletion) and root-ca-cert-publisher; reads, updates and deletes
+    // are the rules above.
+    { verbs: ['create'], apiGroups: [CORE], resources: ['endpoints', 'configmaps'] },
+    { verbs: ['create'], apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'] },
+    { verbs: ['update'], apiGroups: [CORE], resources: ['services/finalizers'] },
     ...NAMESPACE_CONTROLLER_RULES,
   ],
 };
@@ -207,7 +213,7 @@ function nodeDecision(node: string, a: RequestAttributes): Decision {
     return deny(`node "${node}" can only get, or list and watch with fieldSelector metadata.name=NAME, the ${a.resource} its pods name`);
   }
   // system:node-proxier's reads (kube-proxy runs with the node's credentials here): the
-  // Services and their endpoints, cluster-wide.
+  // Services and their endpoints, cluster-wide; the Services also for its pods' service-link variables.
   if (!sub && READ.includes(a.verb) && ((group === CORE && (a.resource === 'services' || a.resource === 'endpoints')) || (group === 'discovery.k8s.io' && a.resource === 'endpointslices'))) {
     return { allowed: true };
   }
