@@ -15,6 +15,7 @@ PACKAGES=(
   busybox-static                      # test and demo images are built from it
   iproute2 iptables kmod util-linux   # netns, veth, routes, NAT, mount tools
   skopeo umoci                        # benchmark anchors for image pulls
+  dnsutils dnsperf                    # dig: the cluster DNS suites' client; dnsperf: its benchmark
   buildah                             # oracle and benchmark anchor for skiff build
   procps openssl                      # ps and test certificates in the suites
   curl                                # the port-forward checks' clients (kubectl-stream-checks.ts)
