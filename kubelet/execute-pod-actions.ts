@@ -20,6 +20,7 @@ import { containerInstances, findContainerStatus, type RuntimePodStatus } from '
 import type { ReasonCache } from './status/reason-cache.js';
 import { terminationMessageMount } from './termination-message.js';
 import type { Mounter } from './tmpfs.js';
+import { podDnsConfig, type ClusterDnsSettings } from './dns-config.js';
 import { containerMounts, isApiDataVolume, preparePodVolumes, VolumeError } from './volumes.js';
 
 export interface PodActionsExecutorOptions {
@@ -43,6 +44,8 @@ export interface PodActionsExecutorOptions {
   config?: { lookup(pod: Pod): Promise<ConfigLookup> };
   /** Mounts the tmpfs of volumes holding Secrets. */
   mounter?: Mounter;
+  /** --cluster-dns, --cluster-domain and the node's resolv.conf: pods' resolv.conf by dnsPolicy. */
+  dns?: ClusterDnsSettings;
 }
 
 export interface ExecuteResult {
@@ -104,7 +107,7 @@ export class PodActionsExecutor {
 
     let sandboxId = actions.sandboxId;
     let podIPs: string[] = rs.ips;
-    const sbConfig = sandboxConfig(pod, { attempt: actions.attempt, logDirectory: this.#o.logDirectory?.(pod) });
+    const sbConfig = sandboxConfig(pod, { attempt: actions.attempt, logDirectory: this.#o.logDirectory?.(pod), dnsConfig: this.#o.dns && podDnsConfig(pod, this.#o.dns) });
     if (actions.createSandbox) {
       try {
         sandboxId = await runtime.runPodSandbox(sbConfig);
