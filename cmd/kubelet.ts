@@ -23,6 +23,9 @@ import { ImageService } from '../runtime/image-service.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
 import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
+import { parseResolvConf } from '../api/resolv-conf.js';
+import { ClusterDns } from '../dns/cluster-dns.js';
+import { upstreamsFrom } from '../dns/upstreams.js';
 
 /** The serving certificate given by flag, or else one the kubelet signs for itself. */
 async function servingCertificate(o: KubeletFlags): Promise<{ cert: string | Buffer; key: string | Buffer }> {
@@ -61,6 +64,11 @@ interface KubeletFlags {
   eventQps: number;
   eventBurst: number;
   syncFrequency: number;
+  clusterDns?: string;
+  clusterDomain: string;
+  resolvConf: string;
+  clusterDnsPort: number;
+  clusterDnsServer: boolean;
 }
 
 /** A parser of integer flags in [min, max]; anything else fails with `message: <value>`. */
@@ -84,6 +92,30 @@ function positiveDuration(v: string): number {
   const ms = parseGoDuration(v);
   if (!(ms > 0)) throw new Error(`not a positive duration: ${v}`);
   return ms;
+}
+
+/** The node's cluster DNS on its InternalIP; a failure to start is logged, never fatal to the kubelet. */
+async function startClusterDns(o: KubeletFlags, client: RestClient, clusterDNS: string[], log: ReturnType<typeof createLogger>): Promise<ClusterDns | undefined> {
+  const host = o.nodeIp ?? defaultHostIP();
+  const dns = new ClusterDns({
+    client,
+    host,
+    port: o.clusterDnsPort,
+    domain: o.clusterDomain,
+    clusterDNS,
+    upstreams: upstreamsFrom(o.resolvConf),
+    nodeName: o.nodeName,
+    onError: (err) => log.warn({ err }, 'cluster DNS'),
+  });
+  try {
+    const at = await dns.start();
+    log.info({ ...at, domain: o.clusterDomain }, 'cluster DNS serving');
+    return dns;
+  } catch (err) {
+    log.error({ err, host, port: o.clusterDnsPort }, 'cluster DNS could not start');
+    await dns.stop().catch(() => undefined);
+    return undefined;
+  }
 }
 
 export function kubeletCommand(): Command {
@@ -123,6 +155,11 @@ export function kubeletCommand(): Command {
         .default(DEFAULT_SYNC_FREQUENCY_MS, '1m')
         .argParser(positiveDuration),
     )
+    .option('--cluster-dns <ips>', "the cluster DNS's address(es), comma-separated (the kube-dns ClusterIP): pods' nameserver under dnsPolicy ClusterFirst, and where this node's DNS server answers")
+    .option('--cluster-domain <domain>', 'the cluster domain: pods search <ns>.svc.<domain>, and the DNS server answers for it', 'cluster.local')
+    .option('--resolv-conf <file>', "the node's resolv.conf: dnsPolicy Default pods get it, the DNS server forwards to its nameservers", '/etc/resolv.conf')
+    .addOption(new Option('--cluster-dns-port <n>', "port of this node's DNS server on its InternalIP (0: any free one; its kube-dns EndpointSlice says which)").default(53).argParser(port))
+    .option('--no-cluster-dns-server', "run no DNS server here even with --cluster-dns (another one serves the kube-dns Service)")
     .action(async (o: KubeletFlags) => {
       const log = createLogger('kubelet');
       const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig, context: o.context }), { userAgent: `skiff-kubelet/${o.nodeName}` });
@@ -160,6 +197,8 @@ export function kubeletCommand(): Command {
         logger: log,
         streamIdleTimeoutMs: o.streamingConnectionIdleTimeout,
       });
+      const clusterDNS = (o.clusterDns ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const hostResolv = parseResolvConf(await readFile(o.resolvConf, 'utf8').catch(() => ''));
       const kubelet = new Kubelet({
         client,
         runtime,
@@ -178,9 +217,11 @@ export function kubeletCommand(): Command {
         eventQPS: o.eventQps,
         eventBurst: o.eventBurst,
         syncFrequencyMs: o.syncFrequency,
+        dns: { clusterDNS, clusterDomain: o.clusterDomain, host: hostResolv },
       });
       ref.kubelet = kubelet;
       await kubelet.start();
+      const dns = clusterDNS.length && o.clusterDnsServer ? await startClusterDns(o, client, clusterDNS, log) : undefined;
       log.info({ node: o.nodeName, root: o.root, runtimeState: runtime.stateDir, podCIDR: o.podCidr }, 'kubelet running');
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
@@ -188,6 +229,7 @@ export function kubeletCommand(): Command {
       });
       log.info({}, 'kubelet stopping (containers keep running)');
       await server?.close();
+      await dns?.stop();
       await kubelet.stop();
       client.close();
     });

@@ -86,7 +86,7 @@ function overUdp(up: Upstream, query: Buffer, timeoutMs: number): Promise<Buffer
 function overTcp(up: Upstream, query: Buffer, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host: up.host, port: up.port });
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     let finished = false;
     const done = (err: Error | undefined, msg?: Buffer) => {
       if (finished) return;

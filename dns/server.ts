@@ -50,7 +50,8 @@ export class DnsHandler {
       return query.length >= 12 ? headerOnly(query, RCODE.FORMERR) : undefined;
     }
     if (q.type !== 'query') return undefined;
-    if (q.opcode !== 'QUERY') return headerOnly(query, RCODE.NOTIMP);
+    // Only standard queries (opcode 0): no NOTIFY, no UPDATE.
+    if (((query.readUInt16BE(2) >> 11) & 0xf) !== 0) return headerOnly(query, RCODE.NOTIMP);
     const question = q.questions?.[0];
     if (!question || q.questions?.length !== 1) return headerOnly(query, RCODE.FORMERR);
     const opt = q.additionals?.find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
@@ -146,7 +147,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     sock.setTimeout(TCP_IDLE_MS, () => sock.destroy());
     sock.on('close', () => connections.delete(sock));
     sock.on('error', () => sock.destroy());
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     sock.on('data', (chunk: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
       while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {

@@ -35,8 +35,9 @@ const SOA = 'SOA ns.dns.cluster.local hostmaster.cluster.local 1700000000 7200 1
 function lines(z: ClusterZone, name: string, type: QuestionType): { rcode: string; answers: string[]; authorities: string[]; additionals: string[]; chase?: string } | undefined {
   const a = z.answer(name, type);
   if (!a) return undefined;
-  const show = (r: (typeof a.answers)[number]): string => {
-    const d = r.data as unknown;
+  const show = (answer: (typeof a.answers)[number]): string => {
+    const r = answer as { type: string; name: string; ttl?: number; data: unknown };
+    const d = r.data;
     if (r.type === 'SOA') {
       const s = d as { mname: string; rname: string; serial: number; refresh: number; retry: number; expire: number; minimum: number };
       return `SOA ${s.mname} ${s.rname} ${s.serial} ${s.refresh} ${s.retry} ${s.expire} ${s.minimum}`;
@@ -135,7 +136,7 @@ describe('ClusterZone', () => {
     const z = new ClusterZone({ domain: 'cluster.local', now: () => now });
     now = 200;
     z.setService(svc('default', 'a', { clusterIP: '10.96.0.1' }));
-    expect((z.soa().data as { serial: number }).serial).toBe(200);
+    expect(((z.soa() as { data: unknown }).data as { serial: number }).serial).toBe(200);
   });
 
   it('names IPv6 addresses under ip6.arpa', () => {
