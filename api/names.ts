@@ -59,6 +59,20 @@ export function dns1123SubdomainErrors(value: string): string[] {
   return cappedFormatErrors(value, DNS1123_SUBDOMAIN_MAX_LENGTH, DNS1123_SUBDOMAIN_RE, DNS1123_SUBDOMAIN_ERROR);
 }
 
+const DNS1035_LABEL_FMT = '[a-z]([-a-z0-9]*[a-z0-9])?';
+const DNS1035_LABEL_RE = anchored(DNS1035_LABEL_FMT);
+const DNS1035_LABEL_ERROR = regexError(
+  "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
+  DNS1035_LABEL_FMT,
+  'my-name',
+  'abc-123',
+);
+
+/** A DNS-1035 label: a DNS-1123 label that starts with a letter (Service names). */
+export function dns1035LabelErrors(value: string): string[] {
+  return cappedFormatErrors(value, DNS1123_LABEL_MAX_LENGTH, DNS1035_LABEL_RE, DNS1035_LABEL_ERROR);
+}
+
 export const isDNS1123Label = (value: string): boolean => dns1123LabelErrors(value).length === 0;
 export const isDNS1123Subdomain = (value: string): boolean => dns1123SubdomainErrors(value).length === 0;
 

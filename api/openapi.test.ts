@@ -93,7 +93,7 @@ describe('OpenAPI v2', () => {
 
 describe('OpenAPI v3', () => {
   it('serves one document per group version', () => {
-    expect(openAPIV3GroupVersions()).toEqual(['api/v1', 'apis/apps/v1', 'apis/batch/v1', 'apis/coordination.k8s.io/v1', 'apis/policy/v1']);
+    expect(openAPIV3GroupVersions()).toEqual(['api/v1', 'apis/apps/v1', 'apis/batch/v1', 'apis/coordination.k8s.io/v1', 'apis/policy/v1', 'apis/discovery.k8s.io/v1']);
     expect(buildOpenAPIV3('apis/extensions/v1beta1')).toBeUndefined();
   });
 
@@ -118,7 +118,7 @@ describe('OpenAPI v3', () => {
   it('indexes the documents with a stable content hash', () => {
     const a = buildOpenAPIV3Index();
     const b = buildOpenAPIV3Index();
-    expect(Object.keys(a.paths)).toEqual(['api/v1', 'apis/apps/v1', 'apis/batch/v1', 'apis/coordination.k8s.io/v1', 'apis/policy/v1']);
+    expect(Object.keys(a.paths)).toEqual(['api/v1', 'apis/apps/v1', 'apis/batch/v1', 'apis/coordination.k8s.io/v1', 'apis/policy/v1', 'apis/discovery.k8s.io/v1']);
     expect(a.paths['api/v1'].serverRelativeURL).toMatch(/^\/openapi\/v3\/api\/v1\?hash=[0-9A-F]{128}$/);
     expect(a).toEqual(b);
     expect(buildOpenAPIV3Index({ version: 'other' }).paths['api/v1']).not.toEqual(a.paths['api/v1']);

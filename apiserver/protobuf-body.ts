@@ -1,6 +1,6 @@
 // Request bodies in Kubernetes' protobuf encoding (application/vnd.kubernetes.protobuf), for
 // the kinds kubectl's generators send that way: kubectl 1.33's `create namespace`,
-// `create configmap`, `create secret` and `create pdb` post their object as protobuf (and
+// `create configmap`, `create secret`, `create pdb` and `create service` post their object as protobuf (and
 // `drain` its Evictions), with no fallback to
 // JSON on 415. The envelope is "k8s\0" then a runtime.Unknown (typeMeta, raw), raw being the
 // object's message from k8s.io/api's generated.proto. Decoded here to the JSON form the rest
@@ -9,6 +9,7 @@
 // library and generated modules, as openapi-v2-proto.ts does for the other direction.
 import { errors } from '../api/errors.js';
 import { policyMessages } from './protobuf-policy.js';
+import { serviceMessages } from './protobuf-service.js';
 import { workloadMessages } from './protobuf-workloads.js';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
@@ -60,6 +61,7 @@ const KINDS: Record<string, Message> = {
     },
   },
   ...policyMessages(OBJECT_META),
+  ...serviceMessages(OBJECT_META),
 };
 const INT_OR_STRING: Message = { name: 'IntOrString', fields: { 1: ['type', 'int'], 2: ['intVal', 'int'], 3: ['strVal', 'string'] } };
 const ENTRY = (value: FieldType): Message => ({ name: 'entry', fields: { 1: ['key', 'string'], 2: ['value', value] } });

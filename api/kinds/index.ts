@@ -8,6 +8,8 @@ import { controllerRevisionKind } from './controllerrevision.js';
 import { cronJobKind } from './cronjob.js';
 import { daemonSetKind } from './daemonset.js';
 import { deploymentKind } from './deployment.js';
+import { endpointsKind } from './endpoints.js';
+import { endpointSliceKind } from './endpointslice.js';
 import { eventKind } from './event.js';
 import { jobKind } from './job.js';
 import type { KindDefinition } from './kind.js';
@@ -18,6 +20,7 @@ import { podKind } from './pod.js';
 import { podDisruptionBudgetKind } from './poddisruptionbudget.js';
 import { replicaSetKind } from './replicaset.js';
 import { secretKind } from './secret.js';
+import { serviceKind } from './service.js';
 import { serviceAccountKind } from './serviceaccount.js';
 
 export type { KindDefinition, KindStrategy, PrinterColumn } from './kind.js';
@@ -25,7 +28,8 @@ export { DEFAULT_COLUMNS } from './kind.js';
 
 /** In discovery's order. */
 export const KINDS: readonly KindDefinition[] = [namespaceKind, nodeKind, podKind, eventKind, configMapKind, secretKind, serviceAccountKind,
-  controllerRevisionKind, daemonSetKind, deploymentKind, replicaSetKind, cronJobKind, jobKind, leaseKind, podDisruptionBudgetKind];
+  serviceKind, endpointsKind, controllerRevisionKind, daemonSetKind, deploymentKind, replicaSetKind, cronJobKind, jobKind, leaseKind, podDisruptionBudgetKind,
+  endpointSliceKind];
 
 const BY_KIND = new Map(KINDS.map((k) => [k.resource.kind, k]));
 

@@ -87,6 +87,7 @@ export type CauseType =
   | 'FieldValueNotSupported'
   | 'FieldValueForbidden'
   | 'FieldValueTooLong'
+  | 'FieldValueTooMany'
   | 'FieldValueTypeInvalid'
   | 'UnexpectedServerResponse'
   | 'FieldManagerConflict';

@@ -29,7 +29,7 @@ export function validatePortNumber(port: number, path: FieldPath): StatusCause[]
   return port >= 1 && port <= 65535 && Number.isInteger(port) ? [] : [invalid(path, port, 'must be between 1 and 65535, inclusive')];
 }
 
-function validatePortNumOrName(port: IntOrString, path: FieldPath): StatusCause[] {
+export function validatePortNumOrName(port: IntOrString, path: FieldPath): StatusCause[] {
   if (typeof port === 'number') return validatePortNumber(port, path);
   if (port === '') return [required(path)];
   return portNameErrors(port).map((msg) => invalid(path, port, msg));

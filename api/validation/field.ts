@@ -70,6 +70,7 @@ export function notSupported(path: FieldPath, value: unknown, supported: readonl
 export const duplicate = (path: FieldPath, value: unknown): StatusCause => cause('FieldValueDuplicate', path, `Duplicate value: ${show(value) ?? 'object'}`);
 export const notFound = (path: FieldPath, value: unknown): StatusCause => cause('FieldValueNotFound', path, `Not found: ${show(value) ?? 'object'}`);
 export const forbidden = (path: FieldPath, detail: string): StatusCause => cause('FieldValueForbidden', path, withDetail('Forbidden', detail));
+export const tooMany = (path: FieldPath, actual: number, max: number): StatusCause => cause('FieldValueTooMany', path, `Too many: ${actual}: must have at most ${max} items`);
 export const tooLong = (path: FieldPath, max: number): StatusCause => cause('FieldValueTooLong', path, `Too long: must have at most ${max} bytes`);
 
 /** Shorthands used by every validator: the value when it has the expected type, else undefined. */

@@ -1,6 +1,7 @@
 // ObjectMeta rules (apimachinery ValidateObjectMeta / ValidateObjectMetaUpdate): names,
 // namespaces, labels, annotations, finalizers, owner references; immutability on update.
 import {
+  dns1035LabelErrors,
   dns1123LabelErrors,
   dns1123SubdomainErrors,
   labelValueErrors,
@@ -10,13 +11,14 @@ import type { ObjectMeta, StatusCause } from '../types/meta.js';
 import { FOREGROUND_FINALIZER, ORPHAN_FINALIZER } from '../garbage-collection.js';
 import { FieldPath, asArray, asString, duplicate, forbidden, invalid, isObject, required, tooLong } from './field.js';
 
-export type NameRule = 'subdomain' | 'label';
+export type NameRule = 'subdomain' | 'label' | 'dns1035';
 
 /** Kubernetes' TotalAnnotationSizeLimitB: all keys and values together. */
 export const ANNOTATIONS_SIZE_LIMIT = 256 * 1024;
 
 // Both DNS rules already exclude what would break a URL path segment ('/', '%', '.', '..').
-const nameErrors = (rule: NameRule, name: string): string[] => (rule === 'label' ? dns1123LabelErrors(name) : dns1123SubdomainErrors(name));
+const nameErrors = (rule: NameRule, name: string): string[] =>
+  rule === 'label' ? dns1123LabelErrors(name) : rule === 'dns1035' ? dns1035LabelErrors(name) : dns1123SubdomainErrors(name);
 
 export function validateLabels(labels: unknown, path: FieldPath): StatusCause[] {
   if (!isObject(labels)) return [];

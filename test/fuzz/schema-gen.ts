@@ -107,6 +107,8 @@ const KIND_FIELDS: Record<string, Record<string, unknown>> = {
   ControllerRevision: { data: { spec: {} } },
   Job: { spec: { template: podTemplate('Never') } },
   CronJob: { spec: { schedule: '*/1 * * * *', jobTemplate: { spec: { template: podTemplate('OnFailure') } } } },
+  Service: { spec: { selector: { app: 'fuzz' }, ports: [{ port: 80 }] } },
+  EndpointSlice: { addressType: 'IPv4' },
 };
 
 /** The smallest object of the kind the schema and validation accept (checked by the suite's first test). */
