@@ -43,15 +43,15 @@ export class DnsHandler {
 
   /** The answer to one query packet, or undefined when it cannot be answered at all (no header). */
   async handle(query: Buffer, tcp: boolean): Promise<Buffer | undefined> {
+    if (query.length < 12 || (query.readUInt16BE(2) & 0x8000) !== 0) return undefined;
+    // Only standard queries (opcode 0): no NOTIFY, no UPDATE.
+    if (((query.readUInt16BE(2) >> 11) & 0xf) !== 0) return headerOnly(query, RCODE.NOTIMP);
     let q: DecodedPacket;
     try {
       q = dnsPacket.decode(query);
     } catch {
-      return query.length >= 12 ? headerOnly(query, RCODE.FORMERR) : undefined;
+      return headerOnly(query, RCODE.FORMERR);
     }
-    if (q.type !== 'query') return undefined;
-    // Only standard queries (opcode 0): no NOTIFY, no UPDATE.
-    if (((query.readUInt16BE(2) >> 11) & 0xf) !== 0) return headerOnly(query, RCODE.NOTIMP);
     const question = q.questions?.[0];
     if (!question || q.questions?.length !== 1) return headerOnly(query, RCODE.FORMERR);
     const opt = q.additionals?.find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
