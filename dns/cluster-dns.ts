@@ -21,8 +21,10 @@ export interface ClusterDnsOptions {
   clusterDNS?: string[];
   upstreams: Upstream[];
   forwardTimeoutMs?: number;
-  /** Keeps `kube-system/kube-dns-<node>` pointing here; off without a node (tests). */
+  /** Keeps `kube-system/kube-dns-<node>` pointing here; off without a node. */
   nodeName?: string;
+  /** The address that slice names, if not `host` (a slice may not name a loopback address). */
+  advertiseAddress?: string;
   /** How long start() waits for the first lists before serving anyway (CoreDNS waits 5 s). */
   syncTimeoutMs?: number;
   onError?: (err: unknown) => void;
@@ -67,7 +69,7 @@ export class ClusterDns {
     const forwarder = new Forwarder({ upstreams: this.#o.upstreams, timeoutMs: this.#o.forwardTimeoutMs });
     this.#server = await startDnsServer({ host: this.#o.host, port: this.#o.port, zone: this.zone, forwarder, onError: this.#o.onError });
     if (this.#o.nodeName) {
-      this.#keeper = new KubeDnsSliceKeeper({ client: this.#o.client, nodeName: this.#o.nodeName, ip: this.#o.host, port: this.#server.port, onError: this.#o.onError });
+      this.#keeper = new KubeDnsSliceKeeper({ client: this.#o.client, nodeName: this.#o.nodeName, ip: this.#o.advertiseAddress ?? this.#o.host, port: this.#server.port, onError: this.#o.onError });
       this.#keeper.start();
     }
     return { host: this.#server.host, port: this.#server.port };

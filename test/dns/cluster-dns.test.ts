@@ -24,6 +24,7 @@ let nodeClient: RestClient;
 let upstream: FakeUpstream;
 let dns: ClusterDns;
 let port: number;
+const errors: unknown[] = [];
 
 const services = () => admin.resourceByName<Service>('services', '');
 const slices = () => admin.resourceByName<EndpointSlice>('endpointslices', 'discovery.k8s.io');
@@ -66,6 +67,9 @@ describe('cluster DNS with dig', () => {
       clusterDNS: ['10.96.0.10'],
       upstreams: [{ host: '127.0.0.1', port: upstream.port }],
       nodeName: NODE,
+      // Served on loopback; the slice names an address (a slice may not name loopback).
+      advertiseAddress: '192.0.2.53',
+      onError: (e) => errors.push(e),
     });
     port = (await dns.start()).port;
   }, 90_000);
@@ -156,11 +160,13 @@ describe('cluster DNS with dig', () => {
 
   it("keeps the node's own kube-dns EndpointSlice, owned by its Node, and the node may write no other", async () => {
     const kubeDns = admin.resourceByName<EndpointSlice>('endpointslices', 'discovery.k8s.io');
-    const mine = await eventually(() => kubeDns.get(`kube-dns-${NODE}`, { namespace: 'kube-system' }), 'the kube-dns slice of the node');
+    const mine = await eventually(() => kubeDns.get(`kube-dns-${NODE}`, { namespace: 'kube-system' }), 'the kube-dns slice of the node').catch((e: unknown) => {
+      throw new Error(`${String(e)}; the DNS reported: ${errors.map(String).join('; ')}`);
+    });
     const node = await admin.nodes.get(NODE);
     expect(mine.metadata.labels).toMatchObject({ 'kubernetes.io/service-name': 'kube-dns' });
     expect(mine.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Node', name: NODE, uid: node.metadata.uid }]);
-    expect(mine.endpoints).toEqual([{ addresses: ['127.0.0.1'], conditions: { ready: true, serving: true, terminating: false }, nodeName: NODE }]);
+    expect(mine.endpoints).toEqual([{ addresses: ['192.0.2.53'], conditions: { ready: true, serving: true, terminating: false }, nodeName: NODE }]);
     expect(mine.ports).toEqual([{ name: 'dns', protocol: 'UDP', port }, { name: 'dns-tcp', protocol: 'TCP', port }]);
     const nodeSlices = nodeClient.resourceByName<EndpointSlice>('endpointslices', 'discovery.k8s.io');
     const other = { ...mine, metadata: { name: 'kube-dns-other-node', namespace: 'kube-system', labels: mine.metadata.labels } };
@@ -179,7 +185,7 @@ describe('cluster DNS without a working upstream', () => {
 
   beforeAll(async () => {
     api = await startApiCluster({});
-    client = new RestClient({ server: api.api.url, token: api.api.adminToken });
+    client = new RestClient({ server: api.api.url, token: api.api.adminToken, namespace: 'default' });
   }, 60_000);
 
   afterAll(async () => {
