@@ -24,6 +24,8 @@ import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } fro
 import { makePrivateDir, makeStateDir, runningPid, statePaths, writePrivateFile } from './state.js';
 import { Supervisor } from './supervisor.js';
 import { apiStartGate, skiffComponent, waitForHttps, writeDefaultRegistries, writeStatus } from './up.js';
+import { installKubeDns } from './kube-dns.js';
+import { DEFAULT_SERVICE_CIDR, kubeDnsServiceIP } from '../dns/kube-dns-service.js';
 
 export interface LabOptions {
   name: string;
@@ -238,6 +240,8 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
             `--node-labels=skiff.dev/lab=${o.name},skiff.dev/lab-node=${n.index}`,
             ...(o.nodeCapacity ? [`--capacity=${o.nodeCapacity}`] : []),
             ...(o.syncFrequency ? [`--sync-frequency=${o.syncFrequency}`] : []),
+            // The node's cluster DNS on its own address, port 53 of its namespace.
+            `--cluster-dns=${kubeDnsServiceIP(DEFAULT_SERVICE_CIDR)}`,
             ...kubeletServingFlags(serving),
           ],
           15_000,
@@ -248,6 +252,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
     };
     for (const n of plan.nodes) await startNode(n);
     await waitForHttps(`${server}/readyz`, creds.caPem, creds.tokens.get('admin'), 60_000, signal);
+    await installKubeDns(server, creds, kubeDnsServiceIP(DEFAULT_SERVICE_CIDR));
     await gate.open();
     await writeStatus(paths, sup, meta);
     const etcdNames = etcdPlan.members.map((m) => m.name);

@@ -9,6 +9,7 @@ import type { Node } from '../../api/types/core.js';
 import type { EndpointSlice, Service } from '../../api/types/service.js';
 import { RestClient } from '../../client/rest.js';
 import { ClusterDns } from '../../dns/cluster-dns.js';
+import { ensureKubeDnsService } from '../../dns/kube-dns-service.js';
 import { startApiCluster, type ApiCluster } from '../fixtures/apiserver.js';
 import { eventually } from '../fixtures/eventually.js';
 import { dig } from './dig.js';
@@ -156,6 +157,17 @@ describe('cluster DNS with dig', () => {
     await eventually(async () => (await dig(port, `pg-3.pg.${NS}.svc.cluster.local`)).answer.length === 1, 'the new endpoint in DNS');
     await services().delete('web', { namespace: NS });
     await eventually(async () => (await dig(port, `web.${NS}.svc.cluster.local`)).status === 'NXDOMAIN', 'the deleted Service gone from DNS');
+  });
+
+  it('makes the kube-dns Service as kubeadm does, once', async () => {
+    await ensureKubeDnsService(admin, '10.96.0.10');
+    await ensureKubeDnsService(admin, '10.96.0.10');
+    const svc = await services().get('kube-dns', { namespace: 'kube-system' });
+    expect(svc.spec).toMatchObject({ clusterIP: '10.96.0.10', internalTrafficPolicy: 'Local' });
+    expect(svc.spec.selector).toBeUndefined();
+    expect(svc.spec.ports?.map((p) => [p.name, p.protocol, p.port])).toEqual([['dns', 'UDP', 53], ['dns-tcp', 'TCP', 53]]);
+    // The node's own slice makes the Service answer in DNS too.
+    await eventually(async () => (await dig(port, 'kube-dns.kube-system.svc.cluster.local')).answer[0] === 'kube-dns.kube-system.svc.cluster.local. 5 A 10.96.0.10', 'kube-dns in DNS');
   });
 
   it("keeps the node's own kube-dns EndpointSlice, owned by its Node, and the node may write no other", async () => {
