@@ -6,6 +6,7 @@
 // `timeoutMs` in all the caller gets nothing and answers SERVFAIL: an answer, never a hang.
 import dgram from 'node:dgram';
 import net, { isIP } from 'node:net';
+import { frame, FrameReader } from './tcp-frames.js';
 import type { Upstream } from './upstreams.js';
 
 export interface ForwarderOptions {
@@ -59,54 +60,56 @@ export class Forwarder {
   }
 }
 
-function overUdp(up: Upstream, query: Buffer, timeoutMs: number): Promise<Buffer> {
+type Settle = (err: Error | undefined, msg?: Buffer) => void;
+
+/**
+ * One question to one upstream: `open` wires a socket and calls `settle`; the first of the
+ * answer, an error or the timeout settles it, and the socket is closed then.
+ */
+function exchange(up: Upstream, timeoutMs: number, open: (settle: Settle) => { close(): void }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket(isIP(up.host) === 6 ? 'udp6' : 'udp4');
-    const id = query.readUInt16BE(0);
     let finished = false;
-    const done = (err: Error | undefined, msg?: Buffer) => {
+    const opened: { sock?: { close(): void } } = {};
+    const settle: Settle = (err, msg) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      sock.close();
+      opened.sock?.close();
       if (err) reject(err);
       else resolve(msg as Buffer);
     };
-    const timer = setTimeout(() => done(new Error(`no answer from ${up.host}:${up.port}`)), timeoutMs);
-    sock.on('error', (err) => done(err));
+    const timer = setTimeout(() => settle(new Error(`no answer from ${up.host}:${up.port}`)), timeoutMs);
+    opened.sock = open(settle);
+    if (finished) opened.sock.close();
+  });
+}
+
+function overUdp(up: Upstream, query: Buffer, timeoutMs: number): Promise<Buffer> {
+  return exchange(up, timeoutMs, (settle) => {
+    const sock = dgram.createSocket(isIP(up.host) === 6 ? 'udp6' : 'udp4');
+    const id = query.readUInt16BE(0);
+    sock.on('error', (err) => settle(err));
     sock.on('message', (msg) => {
       // Connected: only the upstream's packets arrive; a stray id is ignored.
-      if (msg.length >= 12 && msg.readUInt16BE(0) === id) done(undefined, msg);
+      if (msg.length >= 12 && msg.readUInt16BE(0) === id) settle(undefined, msg);
     });
     // Connected, so an ICMP port unreachable comes back as ECONNREFUSED at once.
     sock.connect(up.port, up.host, () => sock.send(query));
+    return { close: () => sock.close() };
   });
 }
 
 function overTcp(up: Upstream, query: Buffer, timeoutMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+  return exchange(up, timeoutMs, (settle) => {
     const sock = net.connect({ host: up.host, port: up.port });
-    let buf: Buffer = Buffer.alloc(0);
-    let finished = false;
-    const done = (err: Error | undefined, msg?: Buffer) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(msg as Buffer);
-    };
-    const timer = setTimeout(() => done(new Error(`no answer from ${up.host}:${up.port}`)), timeoutMs);
-    sock.on('error', (err) => done(err));
-    sock.on('close', () => done(new Error(`${up.host}:${up.port} closed the connection`)));
-    sock.on('connect', () => {
-      const len = Buffer.alloc(2);
-      len.writeUInt16BE(query.length);
-      sock.write(Buffer.concat([len, query]));
-    });
+    const reader = new FrameReader();
+    sock.on('error', (err) => settle(err));
+    sock.on('close', () => settle(new Error(`${up.host}:${up.port} closed the connection`)));
+    sock.on('connect', () => sock.write(frame(query)));
     sock.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) done(undefined, buf.subarray(2, 2 + buf.readUInt16BE(0)));
+      const [msg] = reader.push(chunk);
+      if (msg) settle(undefined, msg);
     });
+    return { close: () => sock.destroy() };
   });
 }

@@ -10,6 +10,7 @@ import net, { isIP } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import type { Answer, DecodedPacket, Packet } from 'dns-packet';
 import type { Forwarder } from './forwarder.js';
+import { frame, FrameReader } from './tcp-frames.js';
 import type { ClusterZone, QuestionType } from './zone.js';
 
 const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4 } as const;
@@ -147,17 +148,11 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     sock.setTimeout(TCP_IDLE_MS, () => sock.destroy());
     sock.on('close', () => connections.delete(sock));
     sock.on('error', () => sock.destroy());
-    let buf: Buffer = Buffer.alloc(0);
+    const reader = new FrameReader();
     sock.on('data', (chunk: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
-        buf = buf.subarray(2 + msg.length);
+      for (const msg of reader.push(chunk)) {
         handler.handle(msg, true).then((reply) => {
-          if (!reply || sock.destroyed) return;
-          const len = Buffer.alloc(2);
-          len.writeUInt16BE(reply.length);
-          sock.write(Buffer.concat([len, reply]));
+          if (reply && !sock.destroyed) sock.write(frame(reply));
         }, onError);
       }
     });

@@ -3,6 +3,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import * as dnsPacket from 'dns-packet';
+import { frame, FrameReader } from '../../dns/tcp-frames.js';
 
 export interface FakeUpstream {
   port: number;
@@ -32,19 +33,12 @@ export async function startFakeUpstream(records: Record<string, string>, opts: {
     if (q) asked.push(`${q.name} ${q.type} ${transport}`);
   };
   const tcp = net.createServer((sock) => {
-    let buf: Buffer = Buffer.alloc(0);
+    const reader = new FrameReader();
     sock.on('error', () => sock.destroy());
     sock.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
-        buf = buf.subarray(2 + msg.length);
+      for (const msg of reader.push(chunk)) {
         note(msg, 'tcp');
-        if (opts.silent) continue;
-        const out = reply(msg, records);
-        const len = Buffer.alloc(2);
-        len.writeUInt16BE(out.length);
-        sock.write(Buffer.concat([len, out]));
+        if (!opts.silent) sock.write(frame(reply(msg, records)));
       }
     });
   });
