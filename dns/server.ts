@@ -6,6 +6,7 @@
 // the client's buffer (512 bytes, or its EDNS size) is cut to fit and marked TC, and the
 // client asks again over TCP, as CoreDNS does.
 import dgram from 'node:dgram';
+import type { EventEmitter } from 'node:events';
 import net, { isIP } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import type { Answer, DecodedPacket, Packet } from 'dns-packet';
@@ -115,27 +116,26 @@ function headerOnly(query: Buffer, rcode: number): Buffer {
   return out;
 }
 
-async function listenTcp(host: string, port: number, onConnection: (s: net.Socket) => void): Promise<net.Server> {
-  const srv = net.createServer(onConnection);
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(port, host, () => {
-      srv.off('error', reject);
+/** Resolves when `start` calls back; rejects on an 'error' (a port taken) before that. */
+function started(emitter: EventEmitter, start: (listening: () => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    emitter.once('error', reject);
+    start(() => {
+      emitter.off('error', reject);
       resolve();
     });
   });
+}
+
+async function listenTcp(host: string, port: number, onConnection: (s: net.Socket) => void): Promise<net.Server> {
+  const srv = net.createServer(onConnection);
+  await started(srv, (cb) => srv.listen(port, host, cb));
   return srv;
 }
 
 async function bindUdp(host: string, port: number): Promise<dgram.Socket> {
   const sock = dgram.createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
-  await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind(port, host, () => {
-      sock.off('error', reject);
-      resolve();
-    });
-  });
+  await started(sock, (cb) => sock.bind(port, host, cb));
   return sock;
 }
 
