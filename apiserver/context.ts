@@ -6,6 +6,7 @@ import type { ResourceInfo } from '../api/resources.js';
 import type { Decision } from './auth/authorize.js';
 import type { UserInfo } from './auth/user.js';
 import type { RequestInfo } from './request-info.js';
+import type { ServiceAllocator } from './service-allocator.js';
 import type { EtcdStore } from './storage/etcd-store.js';
 import type { KeyLayout } from './storage/keys.js';
 import type { WatchCache } from './storage/watch-cache.js';
@@ -20,6 +21,8 @@ export interface ApiContext {
   /** The DefaultTolerationSeconds admission plugin's seconds (kube's --default-not-ready/unreachable-toleration-seconds). */
   defaultTolerationSeconds?: DefaultTolerationSeconds;
   authorize(user: UserInfo, info: RequestInfo, fieldSelector?: string, nameOverride?: string): Decision;
+  /** Cluster IPs and node ports for Services (service-allocator.ts). */
+  services?: ServiceAllocator;
 }
 
 export interface RequestContext {

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { ApiError, errors, isApiError } from '../api/errors.js';
-import { findResource, RESOURCES } from '../api/resources.js';
+import { findResource, RESOURCES, type ResourceInfo } from '../api/resources.js';
 import type { KubeObject } from '../api/types/meta.js';
 import { defaultForCreate } from './admission.js';
 import { ensureDefaultServiceAccount } from './service-accounts.js';
@@ -34,6 +34,9 @@ import { startCompactor } from './storage/compactor.js';
 import { KeyLayout } from './storage/keys.js';
 import { WatchCache } from './storage/watch-cache.js';
 import { prepareForCreate } from './strategy.js';
+import { ServiceAllocator } from './service-allocator.js';
+import { DEFAULT_NODE_PORT_RANGE, DEFAULT_SERVICE_CIDR, kubernetesServiceIP, parsePortRange, parseServiceCIDR } from './service-ranges.js';
+import { KubernetesServiceReconciler } from './kubernetes-service.js';
 
 /** kube-apiserver's --event-ttl default. */
 export const DEFAULT_EVENT_TTL_SECONDS = 3600;
@@ -68,6 +71,15 @@ export interface ApiServerOptions {
   encryption?: EncryptionConfig;
   /** Seconds pods tolerate not-ready and unreachable nodes unless they say (kube's --default-*-toleration-seconds; default 300 each). */
   defaultTolerationSeconds?: DefaultTolerationSeconds;
+  /** Where Services' cluster IPs come from (kube's --service-cluster-ip-range; default 10.96.0.0/16). */
+  serviceClusterIPRange?: string;
+  /** Where NodePorts come from (kube's --service-node-port-range; default 30000-32767). */
+  serviceNodePortRange?: string;
+  /**
+   * The port every node agent relays to its API server on the node's InternalIP (`skiff kubelet
+   * --apiserver-relay-port`): the `kubernetes` Service's targetPort and endpoints. 0: no endpoints.
+   */
+  kubernetesServiceTargetPort?: number;
 }
 
 export interface RunningApiServer {
@@ -182,8 +194,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     // Key names and providers only: what an operator checks during a rotation, never a secret.
     log.info({ resource: r.group ? `${r.plural}.${r.group}` : r.plural, providers: transformer.providers.map((p) => p.description) }, 'encryption at rest');
   }
+  const serviceRange = parseServiceCIDR(opts.serviceClusterIPRange ?? DEFAULT_SERVICE_CIDR);
+  const services = new ServiceAllocator({
+    client,
+    root: keys.root,
+    range: serviceRange,
+    nodePorts: parsePortRange(opts.serviceNodePortRange ?? DEFAULT_NODE_PORT_RANGE),
+  });
   const store = new EtcdStore(client, {
     transformed,
+    companions: [services.companionRule(keys.typePrefix(findResource('services', '') as ResourceInfo))],
     groupCommit: opts.groupCommit === false ? false : undefined,
     expiring: events ? [{ prefix: keys.typePrefix(events), ttlSeconds: opts.eventTTLSeconds ?? DEFAULT_EVENT_TTL_SECONDS }] : [],
   });
@@ -210,6 +230,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     log,
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     defaultTolerationSeconds: opts.defaultTolerationSeconds,
+    services,
     authorize(user: UserInfo, info: RequestInfo, fieldSelector?: string, nameOverride?: string) {
       return authorize(user, {
         verb: info.verb,
@@ -224,10 +245,13 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
     },
   };
 
+  const kubernetesService = new KubernetesServiceReconciler(ctx, { clusterIP: kubernetesServiceIP(serviceRange), targetPort: opts.kubernetesServiceTargetPort ?? 0 });
   try {
     await Promise.all([...caches.values()].map((c) => c.start()));
     await ensureNamespaces(ctx);
+    await kubernetesService.start();
   } catch (e) {
+    kubernetesService.stop();
     await Promise.all([...caches.values()].map((c) => c.stop()));
     client.close();
     throw e;
@@ -363,6 +387,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       ready = false;
       clearImmediate(warm);
       compactor?.stop();
+      kubernetesService.stop();
       for (const s of servers) s.close();
       kubelets.close();
       for (const s of servers) s.closeAllConnections();

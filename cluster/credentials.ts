@@ -46,6 +46,9 @@ async function readTokens(file: string): Promise<Map<string, string>> {
   return byUser;
 }
 
+/** The names of the kubernetes Service that the API server's certificate carries, as kube-apiserver's. */
+export const KUBERNETES_SERVICE_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+
 export async function ensureCredentials(opts: {
   stateDir: string;
   server: string;
@@ -58,7 +61,8 @@ export async function ensureCredentials(opts: {
   const caFile = path.join(pkiDir, 'ca.crt');
   const apiserverCertFile = path.join(pkiDir, 'apiserver.crt');
   const apiserverKeyFile = path.join(pkiDir, 'apiserver.key');
-  const wanted = [...new Set(['127.0.0.1', 'localhost', '::1', 'kubernetes', 'kubernetes.default', ...opts.hosts])];
+  // The names pods use for the API server (the kubernetes Service's) are in it too; the caller adds its ClusterIP.
+  const wanted = [...new Set(['127.0.0.1', 'localhost', '::1', ...KUBERNETES_SERVICE_NAMES, ...opts.hosts])];
   const hostsFile = path.join(pkiDir, 'apiserver.hosts');
   const haveHosts = existsSync(hostsFile) ? (await readFile(hostsFile, 'utf8')).trim() : '';
   let caPem: string;

@@ -11,6 +11,8 @@ export const DEFAULTS = {
   registryAddr: '127.0.0.1:5000',
   podCidr: '10.88.0.0/24',
   bridge: 'skiff0',
+  serviceCidr: '10.96.0.0/16',
+  nodePortRange: '30000-32767',
 };
 
 /**

@@ -24,8 +24,9 @@ import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } fro
 import { makePrivateDir, makeStateDir, runningPid, statePaths, writePrivateFile } from './state.js';
 import { Supervisor } from './supervisor.js';
 import { apiStartGate, skiffComponent, waitForHttps, writeDefaultRegistries, writeStatus } from './up.js';
-import { installKubeDns } from './kube-dns.js';
-import { DEFAULT_SERVICE_CIDR, kubeDnsServiceIP } from '../dns/kube-dns-service.js';
+import { installKubeDns, kubeDnsServiceIP } from './kube-dns.js';
+import { kubernetesServiceIP, parseServiceCIDR } from '../apiserver/service-ranges.js';
+import { DEFAULTS } from './detach.js';
 
 export interface LabOptions {
   name: string;
@@ -104,6 +105,9 @@ export function labControl(stateDir: string) {
   };
 }
 
+/** Where each lab node's agent relays to the API server on its own address (a node's namespace is its own). */
+export const LAB_API_RELAY_PORT = 6443;
+
 /** Runs a lab in this process until `signal` aborts; then stops it and removes its network. */
 export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info: { kubeconfig: string; ports: LabPorts; plan: LabNetworkPlan }) => void): Promise<void> {
   const paths = statePaths(o.stateDir);
@@ -135,7 +139,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
       ensureCredentials({
         stateDir: paths.root,
         server,
-        hosts: [],
+        hosts: [kubernetesServiceIP(parseServiceCIDR(DEFAULTS.serviceCidr))],
         clusterName: `skiff-lab-${o.name}`,
         identities: [ADMIN, SCHEDULER, CONTROLLER_MANAGER, ...plan.nodes.map((n) => nodeIdentity(n.name))],
       });
@@ -164,6 +168,9 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
         ...apiserverKubeletClientFlags(kubeletClient),
         `--kubelet-certificate-authority=${creds.caFile}`,
         `--kubelet-socket-dir=${kubeletSockets}`,
+        `--service-cluster-ip-range=${DEFAULTS.serviceCidr}`,
+        `--service-node-port-range=${DEFAULTS.nodePortRange}`,
+        `--kubernetes-service-target-port=${LAB_API_RELAY_PORT}`,
         ...(o.defaultNotReadyTolerationSeconds ? [`--default-not-ready-toleration-seconds=${o.defaultNotReadyTolerationSeconds}`] : []),
         ...(o.defaultUnreachableTolerationSeconds ? [`--default-unreachable-toleration-seconds=${o.defaultUnreachableTolerationSeconds}`] : []),
       ]),
@@ -238,10 +245,13 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
             `--pod-cidr=${n.podCidr}`,
             `--registry-config=${paths.registriesYaml}`,
             `--node-labels=skiff.dev/lab=${o.name},skiff.dev/lab-node=${n.index}`,
+            // Pods reach the API server through the kubernetes Service: this relay on the node's own address.
+            `--node-ip=${n.ip}`,
+            `--apiserver-relay-port=${LAB_API_RELAY_PORT}`,
             ...(o.nodeCapacity ? [`--capacity=${o.nodeCapacity}`] : []),
             ...(o.syncFrequency ? [`--sync-frequency=${o.syncFrequency}`] : []),
             // The node's cluster DNS on its own address, port 53 of its namespace.
-            `--cluster-dns=${kubeDnsServiceIP(DEFAULT_SERVICE_CIDR)}`,
+            `--cluster-dns=${kubeDnsServiceIP(DEFAULTS.serviceCidr)}`,
             ...kubeletServingFlags(serving),
           ],
           15_000,
@@ -252,7 +262,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
     };
     for (const n of plan.nodes) await startNode(n);
     await waitForHttps(`${server}/readyz`, creds.caPem, creds.tokens.get('admin'), 60_000, signal);
-    await installKubeDns(server, creds, kubeDnsServiceIP(DEFAULT_SERVICE_CIDR));
+    await installKubeDns(server, creds, kubeDnsServiceIP(DEFAULTS.serviceCidr));
     await gate.open();
     await writeStatus(paths, sup, meta);
     const etcdNames = etcdPlan.members.map((m) => m.name);

@@ -21,8 +21,8 @@ import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } fro
 import { daemonNodeOptions, DEFAULTS } from './detach.js';
 import { componentCommand, makePrivateDir, makeStateDir, runningPid, statePaths, writePrivateFile, type StatePaths } from './state.js';
 import { Supervisor, type ComponentSpec } from './supervisor.js';
-import { installKubeDns } from './kube-dns.js';
-import { DEFAULT_SERVICE_CIDR, kubeDnsServiceIP } from '../dns/kube-dns-service.js';
+import { installKubeDns, kubeDnsServiceIP } from './kube-dns.js';
+import { kubernetesServiceIP, parseServiceCIDR } from '../apiserver/service-ranges.js';
 
 export { DEFAULTS } from './detach.js';
 
@@ -45,6 +45,11 @@ export interface UpOptions {
   bridge?: string;
   /** The kubelet's --sync-frequency (a Go duration; its default 1m when unset). */
   syncFrequency?: string;
+  /** Services' cluster IPs (--service-cluster-ip-range) and node ports (--service-node-port-range). */
+  serviceCidr?: string;
+  nodePortRange?: string;
+  /** The node agent's relay to the API server on the host's address, the kubernetes Service's endpoint (default: apiPort + 1). */
+  apiRelayPort?: number;
   /** Also copy component output here (skiff up --foreground). */
   tee?: NodeJS.WritableStream;
 }
@@ -154,10 +159,12 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
   sup.on('start', () => void writeStatus(paths, sup, meta));
   sup.on('exit', () => void writeStatus(paths, sup, meta));
   try {
+    const serviceCidr = opts.serviceCidr ?? DEFAULTS.serviceCidr;
+    const relayPort = opts.apiRelayPort ?? apiPort + 1;
     const creds = await ensureCredentials({
       stateDir: paths.root,
       server,
-      hosts: [os.hostname()],
+      hosts: [os.hostname(), kubernetesServiceIP(parseServiceCIDR(serviceCidr))],
       identities: [ADMIN, SCHEDULER, CONTROLLER_MANAGER, nodeIdentity(node)],
     });
 
@@ -187,7 +194,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
     // The control plane and this machine's kubelet in one process, as k3s runs them (see
     // cmd/server.ts); each keeps its own credentials. The supervisor stays a process of its
     // own: it is what restarts the server when that dies.
-    const clusterDnsIP = kubeDnsServiceIP(DEFAULT_SERVICE_CIDR);
+    const clusterDnsIP = kubeDnsServiceIP(serviceCidr);
     const kubeletArgs = [
       `--kubeconfig=${kc(`kubelet-${node}`)}`,
       `--node-name=${node}`,
@@ -200,6 +207,8 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       // Any free port (advertised in the Node): a real kubelet or a second cluster may hold 10250.
       '--kubelet-port=0',
       `--address=${defaultHostIP()}`,
+      // Pods reach the API server at the kubernetes Service, whose endpoint is this relay on the host's address.
+      `--apiserver-relay-port=${relayPort}`,
       ...(opts.syncFrequency ? [`--sync-frequency=${opts.syncFrequency}`] : []),
       // The cluster DNS on the host's address, on a free port (a second cluster, or the host's
       // own resolver, may hold 53): the node's kube-dns EndpointSlice says which.
@@ -217,6 +226,9 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       ...apiserverKubeletClientFlags(kubeletClient),
       `--kubelet-certificate-authority=${creds.caFile}`,
       `--encryption-provider-config=${encryptionConfig}`,
+      `--service-cluster-ip-range=${serviceCidr}`,
+      `--service-node-port-range=${opts.nodePortRange ?? DEFAULTS.nodePortRange}`,
+      `--kubernetes-service-target-port=${relayPort}`,
     ];
     await sup.start({
       ...skiffComponent('server', [

@@ -59,6 +59,9 @@ export interface ApiFlags {
   encryptionProviderConfig?: string;
   defaultNotReadyTolerationSeconds: string;
   defaultUnreachableTolerationSeconds: string;
+  serviceClusterIpRange: string;
+  serviceNodePortRange: string;
+  kubernetesServiceTargetPort: number;
 }
 
 /** API server options from the flags (reads the token, CA and certificate files they name). */
@@ -83,6 +86,9 @@ export async function apiServerOptions(o: ApiFlags, log: Logger): Promise<ApiSer
       notReady: seconds('--default-not-ready-toleration-seconds', o.defaultNotReadyTolerationSeconds),
       unreachable: seconds('--default-unreachable-toleration-seconds', o.defaultUnreachableTolerationSeconds),
     },
+    serviceClusterIPRange: o.serviceClusterIpRange,
+    serviceNodePortRange: o.serviceNodePortRange,
+    kubernetesServiceTargetPort: o.kubernetesServiceTargetPort,
     kubeletClient: {
       cert: o.kubeletClientCertificate ? await readFile(o.kubeletClientCertificate) : undefined,
       key: o.kubeletClientKey ? await readFile(o.kubeletClientKey) : undefined,
@@ -124,6 +130,13 @@ export function apiserverCommand(): Command {
     .option('--encryption-provider-config <file>', 'EncryptionConfiguration (apiserver.config.k8s.io/v1): how the listed resources are encrypted in etcd')
     .option('--default-not-ready-toleration-seconds <n>', 'tolerationSeconds of the not-ready:NoExecute toleration added to every pod that has none', '300')
     .option('--default-unreachable-toleration-seconds <n>', 'tolerationSeconds of the unreachable:NoExecute toleration added to every pod that has none', '300')
+    .option('--service-cluster-ip-range <cidr>', "Services' cluster IPs come from this IPv4 CIDR; its first address is the kubernetes Service's", '10.96.0.0/16')
+    .option('--service-node-port-range <first-last>', "Services' node ports come from this range", '30000-32767')
+    .addOption(
+      new Option('--kubernetes-service-target-port <n>', "the port every node agent relays to the API server on its InternalIP (skiff kubelet --apiserver-relay-port): the kubernetes Service's targetPort and endpoints (0: none)")
+        .default(0)
+        .argParser(port),
+    )
     .action(async (o: ApiFlags) => {
       // Loaded here, not at the top: every other skiff command would pay for etcd's gRPC
       // client and the compiled schemas at start-up.

@@ -16,6 +16,7 @@ import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { DEFAULT_SYNC_FREQUENCY_MS, Kubelet } from '../kubelet/kubelet.js';
 import { defaultHostIP, parseLabels, parseResourceList } from '../kubelet/node-status.js';
+import { startApiRelay } from '../kubelet/api-relay.js';
 import { KubeletAuthenticator } from '../kubelet/server/authn.js';
 import { startKubeletServer } from '../kubelet/server/server.js';
 import { DEFAULT_STREAM_IDLE_TIMEOUT_MS } from '../kubelet/server/streams.js';
@@ -51,6 +52,7 @@ interface KubeletFlags {
   bridge?: string;
   cgroupParent?: string;
   kubeletPort: number;
+  apiserverRelayPort: number;
   address?: string;
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
@@ -138,6 +140,11 @@ export function kubeletCommand(): Command {
     .option('--cgroup-parent <path>', 'cgroup under which pod cgroups are made (default: /skiff)')
     .addOption(new Option('--kubelet-port <n>', 'port of the kubelet HTTPS server (logs, images, stats; 0: any free one, advertised in the Node)').default(10250).argParser(port))
     .option('--address <ip>', 'address the kubelet server listens on (default: all)', '0.0.0.0')
+    .addOption(
+      new Option('--apiserver-relay-port <n>', "relay TCP on the node's InternalIP at this port to the API server (what the kubernetes Service's endpoints name; 0: off)")
+        .default(0)
+        .argParser(port),
+    )
     .option('--tls-cert-file <file>', 'PEM serving certificate of the kubelet server (default: self-signed, made at start)')
     .option('--tls-private-key-file <file>', 'PEM key of --tls-cert-file')
     .option('--client-ca-file <file>', "PEM CA of the API server's client certificate, the only caller the HTTPS server serves; without it the server is off")
@@ -162,7 +169,8 @@ export function kubeletCommand(): Command {
     .option('--no-cluster-dns-server', "run no DNS server here even with --cluster-dns (another one serves the kube-dns Service)")
     .action(async (o: KubeletFlags) => {
       const log = createLogger('kubelet');
-      const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig, context: o.context }), { userAgent: `skiff-kubelet/${o.nodeName}` });
+      const connection = connectionFromKubeconfig({ kubeconfig: o.kubeconfig, context: o.context });
+      const client = new RestClient(connection, { userAgent: `skiff-kubelet/${o.nodeName}` });
       const runtimeRoot = path.join(o.root, 'runtime');
       const holder: { runtime?: SkiffRuntimeService } = {};
       // The image service asks the runtime which images containers use (prune keeps them).
@@ -222,12 +230,14 @@ export function kubeletCommand(): Command {
       ref.kubelet = kubelet;
       await kubelet.start();
       const dns = clusterDNS.length && o.clusterDnsServer ? await startClusterDns(o, client, clusterDNS, log) : undefined;
+      const relay = o.apiserverRelayPort ? await startApiRelay({ host: o.nodeIp ?? defaultHostIP(), port: o.apiserverRelayPort, server: connection.server, logger: log }) : undefined;
       log.info({ node: o.nodeName, root: o.root, runtimeState: runtime.stateDir, podCIDR: o.podCidr }, 'kubelet running');
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
         process.once('SIGINT', resolve);
       });
       log.info({}, 'kubelet stopping (containers keep running)');
+      await relay?.close();
       await server?.close();
       await dns?.stop();
       await kubelet.stop();

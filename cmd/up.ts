@@ -8,6 +8,7 @@ import { DEFAULTS, startDetached } from '../cluster/detach.js';
 import type { UpOptions } from '../cluster/up.js';
 import { DEFAULT_STATE_DIR, isAlive, runningPid, statePaths } from '../cluster/state.js';
 import { parseGoDuration } from '../api/duration.js';
+import { parsePortRange, parseServiceCIDR } from '../apiserver/service-ranges.js';
 
 interface UpFlags {
   stateDir: string;
@@ -27,6 +28,9 @@ interface UpFlags {
   podCidr: string;
   bridge: string;
   syncFrequency?: string;
+  serviceCidr: string;
+  serviceNodePortRange: string;
+  apiRelayPort?: string;
 }
 
 /**
@@ -65,6 +69,8 @@ export async function waitForNodeReady(kubeconfig: string, node: string, timeout
 
 function upOptions(f: UpFlags): UpOptions {
   if (f.syncFrequency) parseGoDuration(f.syncFrequency); // a bad value fails here, not in the kubelet
+  parseServiceCIDR(f.serviceCidr); // and bad ranges here, not in the API server
+  parsePortRange(f.serviceNodePortRange);
   if ((f.etcdCafile || f.etcdCertfile || f.etcdKeyfile) && !f.etcdServers) throw new Error('--etcd-cafile, --etcd-certfile and --etcd-keyfile are for an existing etcd (--etcd-servers); the managed one has its own');
   return {
     stateDir: f.stateDir,
@@ -81,6 +87,9 @@ function upOptions(f: UpFlags): UpOptions {
     podCidr: f.podCidr,
     bridge: f.bridge,
     syncFrequency: f.syncFrequency,
+    serviceCidr: f.serviceCidr,
+    nodePortRange: f.serviceNodePortRange,
+    apiRelayPort: f.apiRelayPort ? Number(f.apiRelayPort) : undefined,
   };
 }
 
@@ -100,6 +109,9 @@ function forwardedFlags(f: UpFlags): string[] {
     '--pod-cidr', f.podCidr,
     '--bridge', f.bridge,
     ...(f.syncFrequency ? ['--sync-frequency', f.syncFrequency] : []),
+    '--service-cidr', f.serviceCidr,
+    '--service-node-port-range', f.serviceNodePortRange,
+    ...(f.apiRelayPort ? ['--api-relay-port', f.apiRelayPort] : []),
   ];
 }
 
@@ -127,6 +139,9 @@ export function upCommand(): Command {
     .option('--pod-cidr <cidr>', "this node's pod CIDR", DEFAULTS.podCidr)
     .option('--bridge <name>', "this node's pod network bridge", DEFAULTS.bridge)
     .option('--sync-frequency <duration>', "the kubelet's --sync-frequency: ConfigMap and Secret updates reach pods within it (default 1m)")
+    .option('--service-cidr <cidr>', "Services' cluster IPs (the first is the kubernetes Service's)", DEFAULTS.serviceCidr)
+    .option('--service-node-port-range <first-last>', "Services' node ports", DEFAULTS.nodePortRange)
+    .option('--api-relay-port <n>', "port on this machine's address where pods reach the API server (the kubernetes Service's endpoint; default: --api-port + 1)")
     .action(async (f: UpFlags) => {
       const paths = statePaths(f.stateDir);
       const opts = upOptions(f);

@@ -7,21 +7,6 @@ import type { Service } from '../api/types/service.js';
 import type { RestClient } from '../client/rest.js';
 import { KUBE_DNS_NAMESPACE, KUBE_DNS_SERVICE } from './kube-dns-slice.js';
 
-/** The API server's default --service-cluster-ip-range. */
-export const DEFAULT_SERVICE_CIDR = '10.96.0.0/16';
-
-/** The `.10` of an IPv4 service range: the network address plus 10 (10.96.0.0/16 → 10.96.0.10). */
-export function kubeDnsServiceIP(cidr: string): string {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr.trim());
-  if (!m) throw new Error(`not an IPv4 CIDR: ${cidr}`);
-  const bits = Number(m[5]);
-  if (bits > 28) throw new Error(`service range ${cidr} is too small for the kube-dns address (.10)`);
-  const base = m.slice(1, 5).reduce((a, o) => a * 256 + Number(o), 0);
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  const ip = (((base & mask) >>> 0) + 10) >>> 0;
-  return [24, 16, 8, 0].map((s) => (ip >>> s) & 255).join('.');
-}
-
 export function kubeDnsService(clusterIP: string): Service {
   return {
     apiVersion: 'v1',

@@ -12,6 +12,8 @@ import { admitCreate, afterCreate } from '../service-accounts.js';
 import { prepareForCreate } from '../strategy.js';
 import { admitNodeWrite, checkBound, checkObjectBody, fieldValidation, isDryRun, readDecoded, refOf, send } from './common.js';
 import { admitOwnerReferences } from '../owner-references.js';
+import { allocatorFor, createAllocating } from '../service-allocator.js';
+import type { Service } from '../../api/types/service.js';
 
 const GENERATE_NAME_ATTEMPTS = 5;
 
@@ -39,6 +41,7 @@ export async function createObject(ctx: ApiContext, rc: RequestContext, req: Req
   rc.warnings.push(...admit(r, obj, { operation: 'create' }, fieldValidation(rc)));
   const prepared = prepareForCreate(r, obj);
   if (isDryRun(rc)) {
+    await allocatorFor(ctx, r)?.assign(prepared as Service);
     // Answer what would be stored; an existing name is still a conflict, as in Kubernetes.
     const name = prepared.metadata.name as string;
     if (await ctx.store.get(ctx.keys.objectKey(r, rc.info.namespace, name))) throw errors.alreadyExists(r.plural, name, r.group || undefined);
@@ -50,7 +53,7 @@ export async function createObject(ctx: ApiContext, rc: RequestContext, req: Req
   for (let attempt = 1; ; attempt++) {
     const name = prepared.metadata.name as string;
     try {
-      created = await ctx.store.create(ctx.keys.objectKey(r, rc.info.namespace, name), prepared, refOf(rc, name));
+      created = await createAllocating(ctx, r, prepared, () => ctx.store.create(ctx.keys.objectKey(r, rc.info.namespace, name), prepared, refOf(rc, name)));
       break;
     } catch (e) {
       // A generated name that collides gets another draw, as kube-apiserver does.

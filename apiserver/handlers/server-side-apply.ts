@@ -18,6 +18,8 @@ import { admitNodeWrite, checkBound, checkObjectBody, dropNulls, fieldValidation
 import { FieldSet, fieldSetOf, formatPath, fromFieldsV1, removeAt, toFieldsV1, valueAt, type FieldPath } from './managed-fields.js';
 import { queryBool } from '../../api/query.js';
 import { admitOwnerReferences } from '../owner-references.js';
+import { allocatorFor, createAllocating } from '../service-allocator.js';
+import type { Service } from '../../api/types/service.js';
 
 type Obj = Record<string, unknown>;
 
@@ -150,11 +152,12 @@ async function createFromApply(ctx: ApiContext, rc: RequestContext, config: Kube
   rc.warnings.push(...admit(r, obj, { operation: 'create' }, fieldValidation(rc)));
   const prepared = prepareForCreate(r, obj);
   if (isDryRun(rc)) {
+    await allocatorFor(ctx, r)?.assign(prepared as Service);
     delete prepared.metadata.resourceVersion;
     send(res, 201, prepared, rc);
     return;
   }
-  const created = await ctx.store.create(keyOf(ctx, rc), prepared, refOf(rc));
+  const created = await createAllocating(ctx, r, prepared, () => ctx.store.create(keyOf(ctx, rc), prepared, refOf(rc)));
   await afterCreate(ctx, created);
   send(res, 201, created, rc);
 }

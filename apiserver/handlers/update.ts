@@ -14,6 +14,8 @@ import { admitNodeWrite, cachedObject, checkBound, checkObjectBody, fieldValidat
 import { applyPatchBody } from './patch-apply.js';
 import { serverSideApply } from './server-side-apply.js';
 import { admitOwnerReferences } from '../owner-references.js';
+import { allocatorFor } from '../service-allocator.js';
+import type { Service } from '../../api/types/service.js';
 
 function checkSubresource(rc: RequestContext): void {
   const sub = rc.info.subresource;
@@ -53,6 +55,9 @@ export async function writeUpdate(
     admitOwnerReferences(ctx, rc, next, current);
     return next;
   };
+  // A Service's allocations: what a write through the main resource needs and lacks is picked (status keeps the spec).
+  const allocator = rc.info.subresource === undefined ? allocatorFor(ctx, r) : undefined;
+  let attempted: KubeObject | undefined;
   if (isDryRun(rc)) {
     const current = await ctx.store.get(keyOf(ctx, rc));
     if (!current) throw errors.notFound(r.plural, rc.info.name ?? '', r.group || undefined);
@@ -60,19 +65,25 @@ export async function writeUpdate(
       throw errors.conflict(r.plural, rc.info.name ?? '', 'the object has been modified; please apply your changes to the latest version and try again', r.group || undefined);
     }
     const next = compute(structuredClone(current));
+    await allocator?.assign(next as Service, current as Service);
     send(res, 200, view ? view(next) : next, rc);
     return;
   }
   const key = keyOf(ctx, rc);
-  const { object, deleted } = await ctx.store.guaranteedUpdate(
-    key,
-    refOf(rc),
-    (current): UpdateResult => {
-      const next = compute(current);
-      return readyToDelete(next) ? DELETE : next;
-    },
-    { expectedRV, suggestion: cachedObject(ctx, rc, key) },
-  );
+  const write = () =>
+    ctx.store.guaranteedUpdate(
+      key,
+      refOf(rc),
+      (current): UpdateResult | Promise<UpdateResult> => {
+        const next = compute(current);
+        if (readyToDelete(next)) return DELETE;
+        if (!allocator) return next;
+        attempted = next;
+        return allocator.assign(next as Service, current as Service).then(() => next);
+      },
+      { expectedRV, suggestion: cachedObject(ctx, rc, key) },
+    );
+  const { object, deleted } = allocator ? await allocator.write(() => attempted as Service | undefined, write) : await write();
   ctx.log.debug({ resource: r.plural, name: rc.info.name, deleted }, 'updated');
   send(res, 200, view ? view(object) : object, rc);
 }

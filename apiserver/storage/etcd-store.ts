@@ -9,6 +9,7 @@ import type { Etcd3, IKeyValue, IRangeResponse, ITxnResponse } from 'etcd3';
 import { ApiError, errors } from '../../api/errors.js';
 import type { ResourceInfo } from '../../api/resources.js';
 import type { KubeObject } from '../../api/types/meta.js';
+import { companionChange, writeWithCompanions, type CompanionChange, type CompanionRule } from './companion-keys.js';
 import type { ValueTransformer } from './encryption/transformer.js';
 import { GroupCommitter, type GroupCommitOptions } from './group-commit.js';
 import { prefixEnd } from './keys.js';
@@ -168,15 +169,25 @@ export class EtcdStore {
   readonly #expiring: readonly ExpiringPrefix[];
   readonly #leases: LeaseManager;
   readonly #transformed: readonly TransformedPrefix[];
+  /** Keys objects hold beside themselves, written in their Txn (companion-keys.ts). */
+  readonly #companions: readonly CompanionRule[];
   /** The JSON of the last encrypted value written under each key, until the watch cache takes it. */
   readonly #written = new Map<string, { value: Buffer; stored: string }>();
 
   constructor(
     client: Etcd3,
-    opts: { maxObjectBytes?: number; groupCommit?: GroupCommitOptions | false; expiring?: ExpiringPrefix[]; leases?: LeaseManagerOptions; transformed?: TransformedPrefix[] } = {},
+    opts: {
+      maxObjectBytes?: number;
+      groupCommit?: GroupCommitOptions | false;
+      expiring?: ExpiringPrefix[];
+      leases?: LeaseManagerOptions;
+      transformed?: TransformedPrefix[];
+      companions?: CompanionRule[];
+    } = {},
   ) {
     this.client = client;
     this.#transformed = opts.transformed ?? [];
+    this.#companions = opts.companions ?? [];
     this.#maxObjectBytes = opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
     this.groupCommit = opts.groupCommit === false ? undefined : new GroupCommitter(client, opts.groupCommit);
     this.#expiring = (opts.expiring ?? []).filter((e) => e.ttlSeconds > 0);
@@ -222,8 +233,9 @@ export class EtcdStore {
     return undefined;
   }
 
-  /** A conditional put or delete of one key, batched with concurrent ones when group commit is on. */
-  #write(key: string, compare: 'Create' | 'Mod', rev: string | undefined, value: string | Buffer | undefined, readBack: boolean): Promise<WriteOutcome> {
+  /** A conditional put or delete of one key, batched with concurrent ones when group commit is on; alone with its companion keys. */
+  #write(key: string, compare: 'Create' | 'Mod', rev: string | undefined, value: string | Buffer | undefined, readBack: boolean, change?: CompanionChange): Promise<WriteOutcome> {
+    if (change) return writeWithCompanions(this.client, key, compare, rev, value, change);
     const lease = value === undefined ? undefined : this.#leaseOf(key);
     if (lease instanceof Promise) return lease.then((id) => this.#writeWith(key, compare, rev, value, readBack, id));
     return this.#writeWith(key, compare, rev, value, readBack, lease);
@@ -266,7 +278,8 @@ export class EtcdStore {
     const bytes = encode(obj);
     const value = this.#toStorage(key, bytes);
     this.#checkSize(key, value);
-    const res = await this.#write(key, 'Create', undefined, value, false).catch((e: unknown) => {
+    const change = companionChange(this.#companions, key, undefined, obj);
+    const res = await this.#write(key, 'Create', undefined, value, false, change).catch((e: unknown) => {
       throw storageError(e);
     });
     if (!res.succeeded) throw errors.alreadyExists(ref.resource.plural, ref.name, ref.resource.group || undefined);
@@ -334,9 +347,10 @@ export class EtcdStore {
       let res: WriteOutcome;
       let bytes = '';
       const storedNow = stored ?? encode(current.object as KubeObject);
+      const before = (): KubeObject => (stored !== undefined ? decode(stored, rv) : (current as Version).object as KubeObject);
       try {
         if (next === DELETE) {
-          res = await this.#write(key, 'Mod', rv, undefined, true);
+          res = await this.#write(key, 'Mod', rv, undefined, true, this.#companions.length ? companionChange(this.#companions, key, before(), undefined) : undefined);
         } else {
           bytes = encode(next);
           if (bytes === storedNow && !current.stale) {
@@ -346,7 +360,7 @@ export class EtcdStore {
           }
           const value = this.#toStorage(key, bytes);
           this.#checkSize(key, value);
-          res = await this.#write(key, 'Mod', rv, value, true);
+          res = await this.#write(key, 'Mod', rv, value, true, this.#companions.length ? companionChange(this.#companions, key, before(), next) : undefined);
         }
       } catch (e) {
         throw storageError(e);

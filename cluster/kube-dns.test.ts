@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kubeDnsServiceIP } from './kube-dns-service.js';
+import { kubeDnsServiceIP } from './kube-dns.js';
 
 describe('kubeDnsServiceIP', () => {
   it.each([
@@ -14,6 +14,6 @@ describe('kubeDnsServiceIP', () => {
 
   it('refuses a range without a .10', () => {
     expect(() => kubeDnsServiceIP('10.96.0.0/29')).toThrow(/too small/);
-    expect(() => kubeDnsServiceIP('fd00::/112')).toThrow(/not an IPv4 CIDR/);
+    expect(() => kubeDnsServiceIP('fd00::/112')).toThrow(/want an IPv4 CIDR/);
   });
 });
