@@ -25,6 +25,7 @@ import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } fro
 import { makePrivateDir, makeStateDir, runningPid, statePaths, writePrivateFile } from './state.js';
 import { Supervisor } from './supervisor.js';
 import { apiStartGate, skiffComponent, waitForHttps, writeDefaultRegistries, writeStatus } from './up.js';
+import { installKubeDns, kubeDnsServiceIP } from './kube-dns.js';
 import { kubernetesServiceIP, parseServiceCIDR } from '../apiserver/service-ranges.js';
 import { DEFAULTS } from './detach.js';
 
@@ -251,6 +252,8 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
             `--apiserver-relay-port=${LAB_API_RELAY_PORT}`,
             ...(o.nodeCapacity ? [`--capacity=${o.nodeCapacity}`] : []),
             ...(o.syncFrequency ? [`--sync-frequency=${o.syncFrequency}`] : []),
+            // The node's cluster DNS on its own address, port 53 of its namespace.
+            `--cluster-dns=${kubeDnsServiceIP(DEFAULTS.serviceCidr)}`,
             ...kubeletServingFlags(serving),
             // Each node's proxy programs its own namespace's iptables.
             '--proxy-mode=iptables',
@@ -265,6 +268,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
     };
     for (const n of plan.nodes) await startNode(n);
     await waitForHttps(`${server}/readyz`, creds.caPem, creds.tokens.get('admin'), 60_000, signal);
+    await installKubeDns(server, creds, kubeDnsServiceIP(DEFAULTS.serviceCidr));
     await gate.open();
     await writeStatus(paths, sup, meta);
     const etcdNames = etcdPlan.members.map((m) => m.name);

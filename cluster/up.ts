@@ -22,6 +22,7 @@ import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } fro
 import { daemonNodeOptions, DEFAULTS } from './detach.js';
 import { componentCommand, makePrivateDir, makeStateDir, runningPid, statePaths, writePrivateFile, type StatePaths } from './state.js';
 import { Supervisor, type ComponentSpec } from './supervisor.js';
+import { installKubeDns, kubeDnsServiceIP } from './kube-dns.js';
 import { kubernetesServiceIP, parseServiceCIDR } from '../apiserver/service-ranges.js';
 
 export { DEFAULTS } from './detach.js';
@@ -194,6 +195,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
     // The control plane and this machine's kubelet in one process, as k3s runs them (see
     // cmd/server.ts); each keeps its own credentials. The supervisor stays a process of its
     // own: it is what restarts the server when that dies.
+    const clusterDnsIP = kubeDnsServiceIP(serviceCidr);
     const kubeletArgs = [
       `--kubeconfig=${kc(`kubelet-${node}`)}`,
       `--node-name=${node}`,
@@ -213,6 +215,10 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       '--proxy-mode=iptables',
       `--cluster-cidr=${opts.podCidr ?? DEFAULTS.podCidr}`,
       `--proxy-chain-tag=${clusterTag(paths.root)}`,
+      // The cluster DNS on the host's address, on a free port (a second cluster, or the host's
+      // own resolver, may hold 53): the node's kube-dns EndpointSlice says which.
+      `--cluster-dns=${clusterDnsIP}`,
+      '--cluster-dns-port=0',
     ];
     const apiArgs = [
       `--etcd-servers=${etcdServers}`,
@@ -245,6 +251,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
     mark('server started');
     await waitForHttps(`${server}/readyz`, creds.caPem, creds.tokens.get('admin'), 60_000, signal);
     mark('API server ready');
+    await installKubeDns(server, creds, clusterDnsIP);
     await writeStatus(paths, sup, meta);
     onReady?.(creds);
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));

@@ -28,6 +28,9 @@ import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
 import { validateTag } from '../proxy/chain-names.js';
 import { DEFAULT_MIN_SYNC_PERIOD_MS, ProxySyncer } from '../proxy/syncer.js';
+import { parseResolvConf } from '../api/resolv-conf.js';
+import { ClusterDns } from '../dns/cluster-dns.js';
+import { upstreamsFrom } from '../dns/upstreams.js';
 
 /** The serving certificate given by flag, or else one the kubelet signs for itself. */
 async function servingCertificate(o: KubeletFlags): Promise<{ cert: string | Buffer; key: string | Buffer }> {
@@ -72,6 +75,11 @@ interface KubeletFlags {
   proxyChainTag: string;
   proxyMinSyncPeriod: number;
   nodeportAddresses?: string;
+  clusterDns?: string;
+  clusterDomain: string;
+  resolvConf: string;
+  clusterDnsPort: number;
+  clusterDnsServer: boolean;
 }
 
 function chainTag(v: string): string {
@@ -100,6 +108,30 @@ function positiveDuration(v: string): number {
   const ms = parseGoDuration(v);
   if (!(ms > 0)) throw new Error(`not a positive duration: ${v}`);
   return ms;
+}
+
+/** The node's cluster DNS on its InternalIP; a failure to start is logged, never fatal to the kubelet. */
+async function startClusterDns(o: KubeletFlags, client: RestClient, clusterDNS: string[], log: ReturnType<typeof createLogger>): Promise<ClusterDns | undefined> {
+  const host = o.nodeIp ?? defaultHostIP();
+  const dns = new ClusterDns({
+    client,
+    host,
+    port: o.clusterDnsPort,
+    domain: o.clusterDomain,
+    clusterDNS,
+    upstreams: upstreamsFrom(o.resolvConf),
+    nodeName: o.nodeName,
+    onError: (err) => log.warn({ err }, 'cluster DNS'),
+  });
+  try {
+    const at = await dns.start();
+    log.info({ ...at, domain: o.clusterDomain }, 'cluster DNS serving');
+    return dns;
+  } catch (err) {
+    log.error({ err, host, port: o.clusterDnsPort }, 'cluster DNS could not start');
+    await dns.stop().catch(() => undefined);
+    return undefined;
+  }
 }
 
 export function kubeletCommand(): Command {
@@ -149,6 +181,11 @@ export function kubeletCommand(): Command {
     .addOption(new Option('--proxy-chain-tag <tag>', "prefix of the proxy's iptables chains, one per cluster on a machine (kube-proxy's is KUBE)").default('SKIFF').argParser(chainTag))
     .addOption(new Option('--proxy-min-sync-period <duration>', 'changes within this long of the last rules sync wait and are applied together').default(DEFAULT_MIN_SYNC_PERIOD_MS, '1s').argParser(duration))
     .option('--nodeport-addresses <list>', 'addresses NodePorts answer on, comma-separated (default: every local address, 127.0.0.1 included)')
+    .option('--cluster-dns <ips>', "the cluster DNS's address(es), comma-separated (the kube-dns ClusterIP): pods' nameserver under dnsPolicy ClusterFirst, and where this node's DNS server answers")
+    .option('--cluster-domain <domain>', 'the cluster domain: pods search <ns>.svc.<domain>, and the DNS server answers for it', 'cluster.local')
+    .option('--resolv-conf <file>', "the node's resolv.conf: dnsPolicy Default pods get it, the DNS server forwards to its nameservers", '/etc/resolv.conf')
+    .addOption(new Option('--cluster-dns-port <n>', "port of this node's DNS server on its InternalIP (0: any free one; its kube-dns EndpointSlice says which)").default(53).argParser(port))
+    .option('--no-cluster-dns-server', "run no DNS server here even with --cluster-dns (another one serves the kube-dns Service)")
     .action(async (o: KubeletFlags) => {
       const log = createLogger('kubelet');
       const connection = connectionFromKubeconfig({ kubeconfig: o.kubeconfig, context: o.context });
@@ -187,6 +224,8 @@ export function kubeletCommand(): Command {
         logger: log,
         streamIdleTimeoutMs: o.streamingConnectionIdleTimeout,
       });
+      const clusterDNS = (o.clusterDns ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const hostResolv = parseResolvConf(await readFile(o.resolvConf, 'utf8').catch(() => ''));
       const kubelet = new Kubelet({
         client,
         runtime,
@@ -205,9 +244,11 @@ export function kubeletCommand(): Command {
         eventQPS: o.eventQps,
         eventBurst: o.eventBurst,
         syncFrequencyMs: o.syncFrequency,
+        dns: { clusterDNS, clusterDomain: o.clusterDomain, host: hostResolv },
       });
       ref.kubelet = kubelet;
       await kubelet.start();
+      const dns = clusterDNS.length && o.clusterDnsServer ? await startClusterDns(o, client, clusterDNS, log) : undefined;
       const relay = o.apiserverRelayPort ? await startApiRelay({ host: o.nodeIp ?? defaultHostIP(), port: o.apiserverRelayPort, server: connection.server, logger: log }) : undefined;
       log.info({ node: o.nodeName, root: o.root, runtimeState: runtime.stateDir, podCIDR: o.podCidr }, 'kubelet running');
       const proxy = o.proxyMode !== 'iptables' ? undefined : new ProxySyncer({
@@ -231,6 +272,7 @@ export function kubeletCommand(): Command {
       // The proxy's rules stay: a restart takes them over, `skiff down` removes them.
       await proxy?.stop();
       await server?.close();
+      await dns?.stop();
       await kubelet.stop();
       client.close();
     });

@@ -24,6 +24,8 @@ export interface SandboxConfigOptions {
   attempt: number;
   /** Where container logs go (the runtime picks one when unset). */
   logDirectory?: string;
+  /** The pod's resolv.conf (kubelet/dns-config.ts); the node's when unset. */
+  dnsConfig?: PodSandboxConfig['dnsConfig'];
 }
 
 export function portMappings(pod: Pod): PortMapping[] {
@@ -44,6 +46,7 @@ export function sandboxConfig(pod: Pod, opts: SandboxConfigOptions): PodSandboxC
     // A DNS label: at most 63 characters, no trailing dot or dash.
     hostname: (pod.spec.hostname ?? name).slice(0, 63).replace(/[-.]+$/, ''),
     ...(opts.logDirectory ? { logDirectory: opts.logDirectory } : {}),
+    ...(opts.dnsConfig ? { dnsConfig: opts.dnsConfig } : {}),
     portMappings: portMappings(pod),
     labels: podLabels(pod),
     annotations: { ...(pod.metadata.annotations ?? {}), [ANNOTATION_HOST_NETWORK]: String(pod.spec.hostNetwork === true) },

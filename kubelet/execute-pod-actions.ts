@@ -22,6 +22,7 @@ import { containerInstances, findContainerStatus, type RuntimePodStatus } from '
 import type { ReasonCache } from './status/reason-cache.js';
 import { terminationMessageMount } from './termination-message.js';
 import type { Mounter } from './tmpfs.js';
+import { podDnsConfig, type ClusterDnsSettings } from './dns-config.js';
 import { containerMounts, isApiDataVolume, preparePodVolumes, VolumeError } from './volumes.js';
 
 export interface PodActionsExecutorOptions {
@@ -47,6 +48,8 @@ export interface PodActionsExecutorOptions {
   mounter?: Mounter;
   /** Every Service (the kubelet's informer), for the pods' service-link variables; none without it. */
   services?: { readonly hasSynced: boolean; list(): Service[] };
+  /** --cluster-dns, --cluster-domain and the node's resolv.conf: pods' resolv.conf by dnsPolicy. */
+  dns?: ClusterDnsSettings;
 }
 
 export interface ExecuteResult {
@@ -108,7 +111,7 @@ export class PodActionsExecutor {
 
     let sandboxId = actions.sandboxId;
     let podIPs: string[] = rs.ips;
-    const sbConfig = sandboxConfig(pod, { attempt: actions.attempt, logDirectory: this.#o.logDirectory?.(pod) });
+    const sbConfig = sandboxConfig(pod, { attempt: actions.attempt, logDirectory: this.#o.logDirectory?.(pod), dnsConfig: this.#o.dns && podDnsConfig(pod, this.#o.dns) });
     if (actions.createSandbox) {
       try {
         sandboxId = await runtime.runPodSandbox(sbConfig);

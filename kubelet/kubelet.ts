@@ -30,6 +30,7 @@ import { ReasonCache } from './status/reason-cache.js';
 import { StatusManager } from './status/status-manager.js';
 import { PodActionsExecutor } from './execute-pod-actions.js';
 import { TmpfsMounter, type Mounter } from './tmpfs.js';
+import type { ClusterDnsSettings } from './dns-config.js';
 
 export interface KubeletOptions {
   client: RestClient;
@@ -79,6 +80,8 @@ export interface KubeletOptions {
    * reported missing and the pull goes on with the node's credentials).
    */
   getSecret?: GetSecret;
+  /** --cluster-dns, --cluster-domain and the node's resolv.conf, for pods' resolv.conf (the node's without it). */
+  dns?: ClusterDnsSettings;
 }
 
 /** Kubernetes' default --sync-frequency. */
@@ -203,6 +206,7 @@ export class Kubelet {
       onImageUsed: (ref) => this.imageGC.recordUsed(ref),
       config: this.config,
       mounter,
+      ...(opts.dns ? { dns: opts.dns } : {}),
     });
     this.lifecycle = new PodLifecycle({
       runtime,

@@ -16,6 +16,7 @@ PACKAGES=(
   iproute2 iptables kmod util-linux   # netns, veth, routes, NAT, mount tools
   conntrack                           # the node proxy flushes UDP flows of removed endpoints
   skopeo umoci                        # benchmark anchors for image pulls
+  dnsutils dnsperf                    # dig: the cluster DNS suites' client; dnsperf: its benchmark
   buildah                             # oracle and benchmark anchor for skiff build
   procps openssl                      # ps and test certificates in the suites
   curl                                # the port-forward checks' clients (kubectl-stream-checks.ts)

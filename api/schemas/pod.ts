@@ -267,6 +267,11 @@ export const podSpecSchema = obj(
       'Secrets whose registry credentials the kubelet uses to pull this pod\'s images, tried in order before the node\'s own.',
     ),
     dnsPolicy: enumOf(DNS_POLICIES, 'Defaults to ClusterFirst.'),
+    dnsConfig: obj(`${CORE}.PodDNSConfig`, {
+      nameservers: arr(str()),
+      searches: arr(str()),
+      options: arr(obj(`${CORE}.PodDNSConfigOption`, { name: str(), value: str() })),
+    }),
     enableServiceLinks: bool(),
   },
   { description: 'The desired behavior of the pod.', required: ['containers'] },

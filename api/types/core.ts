@@ -292,7 +292,15 @@ export interface PodSpec {
   /** Secrets (kubernetes.io/dockerconfigjson) whose credentials pull this pod's images, in order. */
   imagePullSecrets?: LocalObjectReference[];
   dnsPolicy?: 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
+  /** Merged into the resolv.conf that dnsPolicy makes (its whole content for None). */
+  dnsConfig?: PodDNSConfig;
   enableServiceLinks?: boolean;
+}
+
+export interface PodDNSConfig {
+  nameservers?: string[];
+  searches?: string[];
+  options?: Array<{ name?: string; value?: string }>;
 }
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';

@@ -8,6 +8,7 @@ import type { StatusCause } from '../types/meta.js';
 import { validateContainer, validateIds } from './container.js';
 import { FieldPath, duplicate, forbidden, invalid, notSupported, required } from './field.js';
 import { setOperatorValueCauses, validateLabels } from './meta.js';
+import { validatePodDns } from './pod-dns.js';
 import { validateDataVolume } from './volume-sources.js';
 
 const MAX_INT32 = 2147483647;
@@ -174,6 +175,7 @@ export function validatePodSpec(spec: PodSpec | undefined, path = FieldPath.root
   causes.push(...validateAffinity(spec, path.child('affinity')));
   causes.push(...validateTolerations(spec.tolerations ?? [], path.child('tolerations')));
   causes.push(...validateIds(spec.securityContext, path.child('securityContext')));
+  causes.push(...validatePodDns(spec, path));
   if (spec.securityContext?.fsGroup !== undefined && (spec.securityContext.fsGroup < 0 || spec.securityContext.fsGroup > MAX_INT32)) {
     causes.push(invalid(path.child('securityContext', 'fsGroup'), spec.securityContext.fsGroup, `must be between 0 and ${MAX_INT32}, inclusive`));
   }

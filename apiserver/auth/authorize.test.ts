@@ -50,6 +50,20 @@ describe('authorize', () => {
     ['list services', { verb: 'list', apiGroup: '', resource: 'services' }, true],
     ['get a service', { verb: 'get', apiGroup: '', resource: 'services', namespace: 'default', name: 'web' }, true],
     ['update a service', { verb: 'update', apiGroup: '', resource: 'services', namespace: 'default', name: 'web' }, false],
+    ['list services', { verb: 'list', apiGroup: '', resource: 'services' }, true],
+    ['watch endpointslices', { verb: 'watch', apiGroup: 'discovery.k8s.io', resource: 'endpointslices' }, true],
+    ['get an endpointslice', { verb: 'get', apiGroup: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'default', name: 'web-x' }, true],
+    ['create a service', { verb: 'create', apiGroup: '', resource: 'services', namespace: 'default', name: 's' }, false],
+    ['delete a service', { verb: 'delete', apiGroup: '', resource: 'services', namespace: 'default', name: 's' }, false],
+    ['update service status', { verb: 'update', apiGroup: '', resource: 'services', subresource: 'status', namespace: 'default', name: 's' }, false],
+    ['create its kube-dns slice', { verb: 'create', apiGroup: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'kube-system', name: 'kube-dns-n1' }, true],
+    ['update its kube-dns slice', { verb: 'update', apiGroup: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'kube-system', name: 'kube-dns-n1' }, true],
+    ['delete its kube-dns slice', { verb: 'delete', apiGroup: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'kube-system', name: 'kube-dns-n1' }, true],
+    ["update another node's kube-dns slice", { verb: 'update', apiGroup: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'kube-system', name: 'kube-dns-n2' }, false],
+    ['create its kube-dns slice elsewhere', { verb: 'create', apiGroup: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'default', name: 'kube-dns-n1' }, false],
+    ['update any other slice', { verb: 'patch', apiGroup: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'default', name: 'web-x' }, false],
+    ['delete slices by collection', { verb: 'deletecollection', apiGroup: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'kube-system' }, false],
+    ['read endpointslices of another group', { verb: 'list', apiGroup: 'example.com', resource: 'endpointslices' }, false],
   ] as const)('node n1: %s -> %s', (_what, attrs, allowed) => {
     expect(authorize(n1, attrs as RequestAttributes).allowed).toBe(allowed);
   });

@@ -47,6 +47,7 @@ interface Rule {
 const READ = ['get', 'list', 'watch'];
 const CORE = '';
 const COORD = 'coordination.k8s.io';
+const DISCOVERY_GROUP = 'discovery.k8s.io';
 
 export const COMPONENT_USERS = {
   scheduler: 'system:kube-scheduler',
@@ -212,10 +213,16 @@ function nodeDecision(node: string, a: RequestAttributes): Decision {
     if ((a.verb === 'list' || a.verb === 'watch') && a.namespace && name !== undefined) return { allowed: true, referencedByNode: node, referencedName: name };
     return deny(`node "${node}" can only get, or list and watch with fieldSelector metadata.name=NAME, the ${a.resource} its pods name`);
   }
-  // system:node-proxier's reads (kube-proxy runs with the node's credentials here): the
-  // Services and their endpoints, cluster-wide; the Services also for its pods' service-link variables.
-  if (!sub && READ.includes(a.verb) && ((group === CORE && (a.resource === 'services' || a.resource === 'endpoints')) || (group === 'discovery.k8s.io' && a.resource === 'endpointslices'))) {
+  // system:node-proxier's reads (the node proxy and the cluster DNS run with the node's
+  // credentials here): the Services and their endpoints, cluster-wide; the Services also for
+  // its pods' service-link variables.
+  if (!sub && READ.includes(a.verb) && ((group === CORE && (a.resource === 'services' || a.resource === 'endpoints')) || (group === DISCOVERY_GROUP && a.resource === 'endpointslices'))) {
     return { allowed: true };
+  }
+  // The node's own endpoint of the kube-dns Service (dns/kube-dns-slice.ts), and no other slice.
+  if (group === DISCOVERY_GROUP && a.resource === 'endpointslices' && !sub && ['create', 'update', 'patch', 'delete'].includes(a.verb)) {
+    if (a.namespace === 'kube-system' && a.name === `kube-dns-${node}`) return { allowed: true };
+    return deny(`node "${node}" can only write its own EndpointSlice kube-system/kube-dns-${node}`);
   }
   if (group === CORE && a.resource === 'events' && !sub && ['create', 'update', 'patch'].includes(a.verb)) {
     return { allowed: true };

@@ -2,6 +2,7 @@
 // the pod's own IP under its hostname) and resolv.conf (the pod's DNS config, else the node's).
 import fs from 'node:fs';
 import path from 'node:path';
+import { formatResolvConf } from '../../api/resolv-conf.js';
 import type { PodSandboxConfig } from '../cri.js';
 
 export interface EtcPaths {
@@ -24,10 +25,7 @@ export function hostsFile(hostname: string, ip: string | undefined): string {
 
 export async function resolvConf(dns: PodSandboxConfig['dnsConfig']): Promise<string> {
   if (dns && (dns.servers?.length || dns.searches?.length || dns.options?.length)) {
-    const lines = [...(dns.servers ?? []).map((s) => `nameserver ${s}`)];
-    if (dns.searches?.length) lines.push(`search ${dns.searches.join(' ')}`);
-    if (dns.options?.length) lines.push(`options ${dns.options.join(' ')}`);
-    return `${lines.join('\n')}\n`;
+    return formatResolvConf({ nameservers: dns.servers ?? [], searches: dns.searches ?? [], options: dns.options ?? [] });
   }
   try {
     return fs.readFileSync('/etc/resolv.conf', 'utf8');

@@ -36,7 +36,8 @@ export function fixtures(): Fixture[] {
     else if (r.kind === 'Lease') {
       out.push(fixture(r, 'node-a', 'kube-node-lease'), fixture(r, 'node-b', 'kube-node-lease'));
       out.push(fixture(r, 'kube-scheduler', 'kube-system'), fixture(r, 'kube-controller-manager', 'kube-system'));
-    } else out.push(fixture(r, 'authz-obj', r.namespaced ? NS : undefined));
+    } else if (r.kind === 'EndpointSlice') out.push(fixture(r, 'kube-dns-node-a', 'kube-system'), fixture(r, 'kube-dns-node-b', 'kube-system'));
+    else out.push(fixture(r, 'authz-obj', r.namespaced ? NS : undefined));
   }
   return out;
 }
@@ -60,6 +61,8 @@ export function targetOf(identity: Identity, r: ResourceInfo, own: boolean): { n
     if (component) return { namespace: 'kube-system', name: own ? component : component === 'kube-scheduler' ? 'kube-controller-manager' : 'kube-scheduler' };
     return { namespace: 'kube-node-lease', name: own ? 'node-a' : 'node-b' };
   }
+  // A node writes one EndpointSlice: its own endpoint of kube-dns.
+  if (r.kind === 'EndpointSlice') return { namespace: 'kube-system', name: own ? 'kube-dns-node-a' : 'kube-dns-node-b' };
   return { namespace: r.namespaced ? NS : undefined, name: 'authz-obj' };
 }
 

@@ -18,6 +18,7 @@ export const SUBRESOURCES = ['', 'status', 'scale', 'binding', 'log', 'exec', 'a
 
 const READ: Verb[] = ['get', 'list', 'watch'];
 const COORD = 'coordination.k8s.io';
+const DISCOVERY = 'discovery.k8s.io';
 
 interface Rule {
   verbs: Verb[];
@@ -49,6 +50,12 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     // list or watch pinned by fieldSelector metadata.name=X is a read of X too; the grid's
     // carry no selector (test/apiserver/auth.test.ts has the pinned ones).
     { verbs: ['get'], resources: ['configmaps', 'secrets'], own: true },
+    // NodeRules' system:node-proxier reads (the node proxy and the cluster DNS in the node
+    // agent), and its own endpoint of the kube-dns Service (kube-system/kube-dns-<node>).
+    { verbs: READ, resources: ['services'] },
+    { verbs: READ, resources: ['endpointslices'], group: DISCOVERY },
+    // (The grid's creates carry names of their own, so none is this slice: test/dns creates it.)
+    { verbs: ['create', 'update', 'patch', 'delete'], resources: ['endpointslices'], group: DISCOVERY, namespaces: ['kube-system'], names: ['kube-dns-node-a'] },
   ],
   // ClusterRole system:kube-scheduler
   scheduler: [

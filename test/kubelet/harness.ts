@@ -45,6 +45,7 @@ import { writeDefaultRegistries } from '../../cluster/up.js';
 import { eventually } from '../fixtures/eventually.js';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parseRegistriesConfig } from '../../runtime/images/registries-config.js';
+import type { ClusterDnsSettings } from '../../kubelet/dns-config.js';
 
 export interface NodeCluster {
   node: string;
@@ -235,6 +236,8 @@ export interface NodeClusterOptions {
    * trusts its CA (registries.yaml tls.ca_file) but holds no credentials for it.
    */
   privateRegistry?: boolean;
+  /** --cluster-dns, --cluster-domain and the node's resolv.conf, for pods' resolv.conf. */
+  dns?: ClusterDnsSettings;
 }
 
 export interface PrivateRegistry {
@@ -324,6 +327,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
       ...(opts.imageGCPeriodMs ? { imageGCPeriodMs: opts.imageGCPeriodMs } : {}),
       ...(opts.configGetter ? { configGetter: opts.configGetter } : {}),
       ...(opts.syncFrequencyMs ? { syncFrequencyMs: opts.syncFrequencyMs } : {}),
+      ...(opts.dns ? { dns: opts.dns } : {}),
     });
     kl.k = kubelet;
     await kubelet.start();

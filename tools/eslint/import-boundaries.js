@@ -5,7 +5,7 @@
 // its own allow-list, and its parent may not import it (cli/ stays off the runtime).
 import path from 'node:path';
 
-const ALL = ['api', 'client', 'apiserver', 'scheduler', 'controllers', 'kubelet', 'runtime', 'imagebuild', 'cli', 'cluster', 'cmd', 'proxy'];
+const ALL = ['api', 'client', 'apiserver', 'scheduler', 'controllers', 'kubelet', 'runtime', 'imagebuild', 'dns', 'cli', 'cluster', 'cmd', 'proxy'];
 
 /** folder -> folders it may import (its own folder is always allowed) */
 export const ALLOWED = {
@@ -18,6 +18,7 @@ export const ALLOWED = {
   proxy: ['api', 'client'],
   runtime: ['api'],
   imagebuild: ['api', 'runtime'],
+  dns: ['api', 'client'],
   cli: ['api', 'client'],
   'cli/node': ['api', 'cli', 'runtime', 'imagebuild'],
   cluster: ALL,
