@@ -41,7 +41,12 @@ export function kubeletAddress(node: Node): { host: string; port: number } {
   const addrs = node.status?.addresses ?? [];
   const ip = addrs.find((a) => a.type === 'InternalIP') ?? addrs.find((a) => a.type === 'ExternalIP') ?? addrs.find((a) => a.type === 'Hostname');
   if (!ip) throw errors.badRequest(`node "${node.metadata.name ?? ''}" has no address to reach its kubelet`);
-  return { host: ip.address, port: node.status?.daemonEndpoints?.kubeletEndpoint?.Port || DEFAULT_KUBELET_PORT };
+  return { host: ip.address, port: kubeletPort(node) };
+}
+
+/** The port a node's kubelet advertises (daemonEndpoints), 10250 when none. */
+export function kubeletPort(node: Node): number {
+  return node.status?.daemonEndpoints?.kubeletEndpoint?.Port || DEFAULT_KUBELET_PORT;
 }
 
 /** Session tickets kept, one per kubelet address; the oldest goes first beyond this. */

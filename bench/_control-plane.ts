@@ -11,7 +11,10 @@ import { startEtcd } from '../test/fixtures/etcd.js';
 export async function startControlPlane(stops: (() => Promise<void> | void)[]) {
   const etcd = await startEtcd({ tls: true });
   stops.push(() => etcd.stop());
-  const api = await startApiServer({ etcd, tls: 'only', logLevel: 'warn' });
+  // SKIFF_BENCH_PROFILE_DIR=DIR: the API server writes a V8 CPU profile there when it stops.
+  const profileDir = process.env.SKIFF_BENCH_PROFILE_DIR;
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined;
+  const api = await startApiServer({ etcd, tls: 'only', logLevel: 'warn', nodeArgs });
   stops.push(() => api.stop());
   const ca = await readFile(api.caFile as string);
   const admin = new RestClient({ server: api.url, token: api.adminToken, ca, namespace: 'default' }, { maxSockets: 128 });

@@ -18,8 +18,10 @@
 //     port-forward` against the pod IP directly (MiB/s); target >= 0.5.
 //  3. The same through `skiff port-forward` (its own process, as a user runs it); target >= 0.8.
 // Both forwarded paths and the direct one are CPU-bound on a small machine: every byte crosses
-// the pod's veth, a TLS hop from the kubelet to the API server, one to the client and a
-// loopback connection to wrk, where the direct path crosses the veth alone. So each run also
+// the pod's veth, the TLS connection to the client and a loopback connection to wrk, where the
+// direct path crosses the veth alone. (The kubelet runs in the API server's process here, as
+// under `skiff server`, so the API server hands it the client's connection: no TLS hop between
+// them; SKIFF_KUBELET_STREAMS_IN_PROCESS=0 measures the hop every other node takes.) So each run also
 // records the machine's busy CPU per MiB moved (/proc/stat), and the share of it used by the
 // API server + kubelet (this process, as `skiff server` runs them under `skiff up`) and by the
 // client (kubectl or skiff). The ceiling printed beside each ratio is what the ratio would be

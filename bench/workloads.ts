@@ -18,7 +18,10 @@
 // Deployment (or the direct pods) is deleted and the round waits until its pods are gone. CPU ms
 // per pod of each process (API server, etcd, controller-manager, this process: scheduler,
 // hollow nodes, clients) show where the time goes.
-// SKIFF_BENCH_PROFILE_DIR=DIR makes the controller-manager write a V8 CPU profile into DIR.
+// SKIFF_BENCH_PROFILE_DIR=DIR makes the controller-manager and the API server write V8 CPU
+// profiles into DIR; each round then prints its scale-up's and rollout's windows on the
+// monotonic clock the profiles' timestamps use (µs), to cut a profile down to one of them.
+// SKIFF_BENCH_TIMELINE=1 prints, after each measurement, its pods created and bound per 250 ms.
 // Defaults are sized for a shared 2-core machine (a full run takes a few minutes); the issue's
 // 1,000 nodes and 10,000 replicas are `--nodes 1000 --replicas 10000`.
 // Anchor for context, not measured: kube-controller-manager creates pods at its client's QPS
@@ -45,6 +48,9 @@ const APP = 'web-bench';
 const NS_DEPLOY = 'workloads';
 const NS_DIRECT = 'direct';
 const KCM_QPS = 20;
+
+/** `performance.now()` milliseconds as µs of the monotonic clock (CPU profiles' timestamps). */
+const monotonicUs = (ms: number) => Math.round(Number(process.hrtime.bigint() / 1000n) - (performance.now() - ms) * 1000);
 
 function say(o: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -128,7 +134,22 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
       c.lastBound = performance.now();
       if (++c.bound === c.count) c.all();
     });
+    // SKIFF_BENCH_TIMELINE=1: pods of the measured namespace seen created and bound per 250 ms,
+    // printed after each measurement (where a path stalls).
+    const timeline = process.env.SKIFF_BENCH_TIMELINE ? { ns: '', t0: 0, created: [] as number[], bound: [] as number[] } : undefined;
+    const bucket = (xs: number[]) => {
+      if (!timeline) return;
+      const i = Math.floor((performance.now() - timeline.t0) / 250);
+      xs[i] = (xs[i] ?? 0) + 1;
+    };
+    scheduler.pods.on('add', (p) => {
+      if (timeline && p.metadata.namespace === timeline.ns) bucket(timeline.created);
+    });
+    scheduler.onBound((e) => {
+      if (timeline && e.pod.metadata.namespace === timeline.ns) bucket(timeline.bound);
+    });
     const counting = (ns: string, count: number) => {
+      if (timeline) Object.assign(timeline, { ns, t0: performance.now(), created: [], bound: [] });
       let all: () => void = () => {};
       const done = new Promise<void>((r) => (all = r));
       const c = { ns, count, bound: 0, lastBound: 0, all };
@@ -141,6 +162,11 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
         clearTimeout(timer);
         clearInterval(ticker);
         current = undefined;
+        if (timeline) {
+          const dense = (xs: number[]) => Array.from(xs, (x) => x ?? 0).join(' ');
+          say({ phase: 'timeline per 250 ms', namespace: ns, created: dense(timeline.created), bound: dense(timeline.bound) });
+          timeline.ns = '';
+        }
         if (c.bound < count) throw new Error(`${count - c.bound} of ${count} pods in ${ns} left unbound`);
         return c.lastBound;
       };
@@ -166,7 +192,7 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
       const started = performance.now();
       await deployments.patch(APP, { spec: { replicas: count } }, { namespace: NS_DEPLOY });
       const last = await wait();
-      return { seconds: (last - started) / 1000, uid: made.metadata.uid };
+      return { seconds: (last - started) / 1000, uid: made.metadata.uid, window: [monotonicUs(started), monotonicUs(last)] };
     };
     /** A template change rolled out over all `count` replicas: seconds until the rollout is complete. */
     const rollout = async (count: number, round: number) => {
@@ -177,7 +203,8 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
         const s = (await deployments.get(APP, { namespace: NS_DEPLOY })).status;
         return (s?.observedGeneration ?? 0) >= generation && s?.updatedReplicas === count && s?.replicas === count && s?.availableReplicas === count;
       }, Math.max(300_000, count * 200));
-      return (performance.now() - started) / 1000;
+      const ended = performance.now();
+      return { seconds: (ended - started) / 1000, window: [monotonicUs(started), monotonicUs(ended)] };
     };
     const deleteDeployment = async () => {
       await deployments.delete(APP, { namespace: NS_DEPLOY, propagationPolicy: 'Background' });
@@ -194,7 +221,7 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
         }),
       );
       const last = await wait();
-      return (last - started) / 1000;
+      return { seconds: (last - started) / 1000, window: [monotonicUs(started), monotonicUs(last)] };
     };
     // One DELETE per pod, 48 at once, as they were made: a deleteCollection of 10,000 pods
     // outlasts the client's 30 s request timeout on a loaded machine.
@@ -239,10 +266,11 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
           scaleSeconds.push(up.seconds);
           stopIfInterrupted('workloads');
           before = cpuNow();
-          const seconds = await rollout(replicas, r);
+          const { seconds, window } = await rollout(replicas, r);
           cpu.rollout.push(cpuPerPod(before, replicas));
           rollouts.push({ seconds, ratioToScaleUp: seconds / up.seconds });
-          say({ phase: 'skiff round', round: r + 1, scaleUpSeconds: +up.seconds.toFixed(2), rolloutSeconds: +seconds.toFixed(2), cpuMsPerPod: { scaleUp: cpu.deployment.at(-1), rollout: cpu.rollout.at(-1) } });
+          const windows = process.env.SKIFF_BENCH_PROFILE_DIR ? { profileWindowsUs: { scaleUp: up.window, rollout: window } } : {};
+          say({ phase: 'skiff round', round: r + 1, scaleUpSeconds: +up.seconds.toFixed(2), rolloutSeconds: +seconds.toFixed(2), cpuMsPerPod: { scaleUp: cpu.deployment.at(-1), rollout: cpu.rollout.at(-1) }, ...windows });
           await deleteDeployment();
           return replicas / up.seconds;
         },
@@ -251,9 +279,10 @@ export async function run(args: string[] = []): Promise<Record<string, unknown>>
         label: 'pods created directly, bound',
         measure: async () => {
           const before = cpuNow();
-          const seconds = await direct(replicas);
+          const { seconds, window } = await direct(replicas);
           cpu.direct.push(cpuPerPod(before, replicas));
-          say({ phase: 'anchor round', seconds: +seconds.toFixed(2), cpuMsPerPod: cpu.direct.at(-1) });
+          const windows = process.env.SKIFF_BENCH_PROFILE_DIR ? { profileWindowUs: window } : {};
+          say({ phase: 'anchor round', seconds: +seconds.toFixed(2), cpuMsPerPod: cpu.direct.at(-1), ...windows });
           await deleteDirect(replicas);
           return replicas / seconds;
         },

@@ -201,6 +201,11 @@ export class RestClient {
         path,
         headers,
         body: payload,
+        // undici closes the connection after a body on a method that does not expect one
+        // (RFC 7230's caution about servers that leave it unread); the API server reads a
+        // DELETE's DeleteOptions, so the connection stays. Without this every DELETE with
+        // options (the garbage collector's, the kubelet's final one) paid a new TLS connection.
+        ...(payload !== undefined ? { reset: false } : {}),
         signal: opts.signal,
         // 0 turns undici's timeouts off, as no timeout does for node:http.
         headersTimeout: timeoutMs > 0 ? timeoutMs : 0,

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { rm } from 'node:fs/promises';
 import { removeHostportChains } from './hostport-chains.js';
+import { clusterTag } from '../proxy/chain-names.js';
+import { removeProxyChains } from '../proxy/iptables.js';
 import { ImageService } from '../runtime/image-service.js';
 import { liveBridgeOwner } from '../runtime/network/bridge-owner.js';
 import { removeCgroupIfEmpty } from '../runtime/oci/cgroups.js';
@@ -100,6 +102,9 @@ export async function tearDown(opts: { stateDir: string; purge: boolean }): Prom
     // Portmap's shared chains outlive the last published port; they go when no one uses them.
     report.push(await removeHostportChains());
   }
+  // The node proxy's chains (its supervisor is gone, so nothing writes them again); another
+  // cluster's, tagged for its own state dir, stay.
+  report.push(await removeProxyChains(clusterTag(paths.root)).catch((e: Error) => `could not remove the node proxy's chains: ${e.message}`));
   if (opts.purge) {
     await rm(paths.root, { recursive: true, force: true });
     report.push(`purged ${paths.root}`);

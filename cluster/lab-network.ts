@@ -44,7 +44,11 @@ export function planLabNetwork(lab: string, nodes: number): LabNetworkPlan {
   };
 }
 
+/** The pods' range of every lab: node k has 10.214.k.0/24 (the node proxy's --cluster-cidr). */
+export const LAB_CLUSTER_CIDR = '10.214.0.0/16';
+
 /** Node k of a lab: its name, namespace, address, pod CIDR and bridge port. */
+
 export function labNode(lab: string, k: number): LabNode {
   if (!Number.isInteger(k) || k < 1 || k > 200) throw new Error(`a lab has nodes 1..200, not ${k}`);
   return { index: k, name: `${lab}-${k}`, netns: `skiff-${lab}-${k}`, ip: `10.213.0.${10 + k}`, podCidr: `10.214.${k}.0/24`, port: `n${k}` };

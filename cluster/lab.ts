@@ -18,7 +18,8 @@ import { ADMIN, CONTROLLER_MANAGER, ensureCredentials, nodeIdentity, SCHEDULER }
 import { etcdComponent, planEtcdCluster } from './etcd.js';
 import { apiserverEtcdFlags, ensureEtcdCredentials } from './etcd-credentials.js';
 import { apiserverKubeletClientFlags, ensureApiserverKubeletClient, ensureKubeletServing, kubeletServingFlags } from './kubelet-credentials.js';
-import { createLabNetwork, deleteLabNetwork, joinLabNetwork, labNode, planLabNetwork, setNodeLink, type LabNetworkPlan, type LabNode } from './lab-network.js';
+import { createLabNetwork, deleteLabNetwork, joinLabNetwork, LAB_CLUSTER_CIDR, labNode, planLabNetwork, setNodeLink, type LabNetworkPlan, type LabNode } from './lab-network.js';
+import { clusterTag } from '../proxy/chain-names.js';
 import { startProxy, type RunningProxy } from './lab-proxy.js';
 import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } from './registry.js';
 import { makePrivateDir, makeStateDir, runningPid, statePaths, writePrivateFile } from './state.js';
@@ -250,6 +251,10 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
             ...(o.nodeCapacity ? [`--capacity=${o.nodeCapacity}`] : []),
             ...(o.syncFrequency ? [`--sync-frequency=${o.syncFrequency}`] : []),
             ...kubeletServingFlags(serving),
+            // Each node's proxy programs its own namespace's iptables.
+            '--proxy-mode=iptables',
+            `--cluster-cidr=${LAB_CLUSTER_CIDR}`,
+            `--proxy-chain-tag=${clusterTag(paths.root)}`,
           ],
           15_000,
           gate.file,
@@ -306,7 +311,7 @@ export async function runLab(o: LabOptions, signal: AbortSignal, onReady?: (info
       plan.nodes.map(async (n) => {
         const root = path.join(paths.root, 'nodes', String(n.index), 'runtime');
         if (!existsSync(root)) return;
-        const self = skiffComponent('clean', ['lab', 'clean-node', `--root=${root}`, `--pod-cidr=${n.podCidr}`]);
+        const self = skiffComponent('clean', ['lab', 'clean-node', `--root=${root}`, `--pod-cidr=${n.podCidr}`, `--proxy-chain-tag=${clusterTag(paths.root)}`]);
         try {
           const [cmd, ...args] = [...nodeExec(n.netns), self.command, ...self.args];
           await promisify(execFile)(cmd, args, { env: self.env });

@@ -15,6 +15,7 @@ import { etcdComponent, planEtcdCluster } from './etcd.js';
 import { apiserverEtcdFlags, ensureEtcdCredentials, type EtcdClientTls } from './etcd-credentials.js';
 import { apiserverKubeletClientFlags, ensureApiserverKubeletClient, ensureKubeletServing, kubeletServingFlags } from './kubelet-credentials.js';
 import { defaultHostIP } from '../kubelet/node-status.js';
+import { clusterTag } from '../proxy/chain-names.js';
 import { writeDockerAuth } from '../runtime/images/docker-config.js';
 import { loadRegistriesConfig } from '../runtime/images/registries-config.js';
 import { ensureRegistryCredentials, registryComponent, writeRegistryConfig } from './registry.js';
@@ -208,6 +209,10 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       // Pods reach the API server at the kubernetes Service, whose endpoint is this relay on the host's address.
       `--apiserver-relay-port=${relayPort}`,
       ...(opts.syncFrequency ? [`--sync-frequency=${opts.syncFrequency}`] : []),
+      // The node proxy, its chains tagged for this state dir (`skiff down` removes exactly those).
+      '--proxy-mode=iptables',
+      `--cluster-cidr=${opts.podCidr ?? DEFAULTS.podCidr}`,
+      `--proxy-chain-tag=${clusterTag(paths.root)}`,
     ];
     const apiArgs = [
       `--etcd-servers=${etcdServers}`,

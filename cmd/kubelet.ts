@@ -1,13 +1,15 @@
 // `skiff kubelet --kubeconfig F --node-name N --root DIR [--runtime-state DIR] --pod-cidr CIDR [--capacity cpu=2,memory=4Gi]
 // [--node-labels k=v,...] [--max-pods 110] [--registry-config F] [--runtime crun|runc]
 // [--image-gc-high-threshold 85] [--image-gc-low-threshold 80] [--image-minimum-gc-age 2m] [--event-qps 50] [--event-burst 100]
-// [--sync-frequency 1m]`: builds skiff's own CRI runtime on <root>/runtime (its records and
+// [--sync-frequency 1m] [--proxy-mode iptables|none] [--cluster-cidr CIDR] [--proxy-chain-tag TAG]`: builds skiff's own CRI runtime on <root>/runtime (its records and
 // bundles, which hold pods' env, on the tmpfs of --runtime-state) and runs the kubelet until
 // SIGTERM/SIGINT. The
 // pods' containers keep running when the kubelet stops; the next start re-adopts them.
 // Its HTTPS server (--kubelet-port, --address, --tls-cert-file/--tls-private-key-file or a
 // self-signed certificate) answers the API server alone, which proves itself with a client
 // certificate issued by --client-ca-file.
+// With --proxy-mode iptables it also runs the node proxy (proxy/: kube-proxy's iptables mode),
+// its chains named by --proxy-chain-tag so that two clusters on one machine never share one.
 import { Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -24,6 +26,8 @@ import { ImageService } from '../runtime/image-service.js';
 import { SkiffRuntimeService } from '../runtime/runtime-service.js';
 import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
+import { validateTag } from '../proxy/chain-names.js';
+import { DEFAULT_MIN_SYNC_PERIOD_MS, ProxySyncer } from '../proxy/syncer.js';
 
 /** The serving certificate given by flag, or else one the kubelet signs for itself. */
 async function servingCertificate(o: KubeletFlags): Promise<{ cert: string | Buffer; key: string | Buffer }> {
@@ -63,6 +67,16 @@ interface KubeletFlags {
   eventQps: number;
   eventBurst: number;
   syncFrequency: number;
+  proxyMode: 'iptables' | 'none';
+  clusterCidr?: string;
+  proxyChainTag: string;
+  proxyMinSyncPeriod: number;
+  nodeportAddresses?: string;
+}
+
+function chainTag(v: string): string {
+  validateTag(v);
+  return v;
 }
 
 /** A parser of integer flags in [min, max]; anything else fails with `message: <value>`. */
@@ -130,6 +144,11 @@ export function kubeletCommand(): Command {
         .default(DEFAULT_SYNC_FREQUENCY_MS, '1m')
         .argParser(positiveDuration),
     )
+    .addOption(new Option('--proxy-mode <mode>', "the node proxy: iptables (kube-proxy's iptables mode) or none").choices(['iptables', 'none']).default('none'))
+    .option('--cluster-cidr <cidr>', "the cluster's pod range: traffic from outside it to a ClusterIP is masqueraded")
+    .addOption(new Option('--proxy-chain-tag <tag>', "prefix of the proxy's iptables chains, one per cluster on a machine (kube-proxy's is KUBE)").default('SKIFF').argParser(chainTag))
+    .addOption(new Option('--proxy-min-sync-period <duration>', 'changes within this long of the last rules sync wait and are applied together').default(DEFAULT_MIN_SYNC_PERIOD_MS, '1s').argParser(duration))
+    .option('--nodeport-addresses <list>', 'addresses NodePorts answer on, comma-separated (default: every local address, 127.0.0.1 included)')
     .action(async (o: KubeletFlags) => {
       const log = createLogger('kubelet');
       const connection = connectionFromKubeconfig({ kubeconfig: o.kubeconfig, context: o.context });
@@ -191,12 +210,26 @@ export function kubeletCommand(): Command {
       await kubelet.start();
       const relay = o.apiserverRelayPort ? await startApiRelay({ host: o.nodeIp ?? defaultHostIP(), port: o.apiserverRelayPort, server: connection.server, logger: log }) : undefined;
       log.info({ node: o.nodeName, root: o.root, runtimeState: runtime.stateDir, podCIDR: o.podCidr }, 'kubelet running');
+      const proxy = o.proxyMode !== 'iptables' ? undefined : new ProxySyncer({
+        client,
+        nodeName: o.nodeName,
+        rules: { tag: o.proxyChainTag, clusterCIDR: o.clusterCidr, nodePortAddresses: o.nodeportAddresses?.split(',').filter(Boolean) },
+        logger: log,
+        minSyncPeriodMs: o.proxyMinSyncPeriod,
+      });
+      // In the background: the pods need not wait for the first Services list.
+      proxy?.start().then(
+        () => log.info({ tag: o.proxyChainTag, clusterCIDR: o.clusterCidr }, 'node proxy running (iptables)'),
+        (err: Error) => log.error({ err: err.message }, 'node proxy failed to start'),
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
         process.once('SIGINT', resolve);
       });
       log.info({}, 'kubelet stopping (containers keep running)');
       await relay?.close();
+      // The proxy's rules stay: a restart takes them over, `skiff down` removes them.
+      await proxy?.stop();
       await server?.close();
       await kubelet.stop();
       client.close();

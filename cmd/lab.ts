@@ -12,6 +12,7 @@ import { labNode, type LabNetworkPlan } from '../cluster/lab-network.js';
 import { componentCommand, DEFAULT_STATE_DIR, isAlive, makeStateDir, PRIVATE_FILE_MODE, runningPid, statePaths } from '../cluster/state.js';
 import { parseGoDuration } from '../api/duration.js';
 import { labProxyCommand } from './lab-proxy.js';
+import { removeProxyChains } from '../proxy/iptables.js';
 
 
 interface LabUpFlags {
@@ -236,10 +237,12 @@ export function labCommand(): Command {
     .description("remove every pod of a lab node's runtime (run inside the node's namespace)")
     .requiredOption('--root <dir>', 'the node runtime root')
     .requiredOption('--pod-cidr <cidr>', "the node's pod CIDR")
-    .action(async (f: { root: string; podCidr: string }) => {
+    .option('--proxy-chain-tag <tag>', "the node proxy's chain tag: its chains are removed too")
+    .action(async (f: { root: string; podCidr: string; proxyChainTag?: string }) => {
       // A lab going down is its machines losing power: the pods are killed, not asked to stop.
       const r = await removeAllPods(f.root, f.podCidr, undefined, 0);
       process.stdout.write(`removed ${r.containers} container(s) and ${r.sandboxes} sandbox(es); ${r.stateDir}\n`);
+      if (f.proxyChainTag) process.stdout.write(`${await removeProxyChains(f.proxyChainTag)}\n`);
     });
   return lab;
 }

@@ -14,6 +14,7 @@ PACKAGES=(
   apache2-utils                       # htpasswd -B: the local registry's bcrypt password file
   busybox-static                      # test and demo images are built from it
   iproute2 iptables kmod util-linux   # netns, veth, routes, NAT, mount tools
+  conntrack                           # the node proxy flushes UDP flows of removed endpoints
   skopeo umoci                        # benchmark anchors for image pulls
   buildah                             # oracle and benchmark anchor for skiff build
   procps openssl                      # ps and test certificates in the suites

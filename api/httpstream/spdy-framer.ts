@@ -151,17 +151,25 @@ function checkId(id: number, what: string, allowZero = false): void {
   if (!Number.isInteger(id) || id < (allowZero ? 0 : 1) || id > MAX_ID) throw new Error(`invalid SPDY ${what} ${id}`);
 }
 
+/**
+ * A frame with no header block as the buffers to write in order: a DATA frame's 8-byte head and
+ * its payload apart, so that the payload is written as it is rather than copied behind the head.
+ */
+export function encodeFrameParts(frame: Exclude<SpdyFrame, HeaderFrame>): Buffer[] {
+  if (frame.type !== 'data') return [encodeFrame(frame)];
+  checkId(frame.streamId, 'stream id');
+  if (frame.data.length > MAX_FRAME_LENGTH) throw new Error('SPDY data frame too long');
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(frame.streamId, 0);
+  head.writeUInt32BE(((frame.fin ? FLAG_FIN : 0) << 24 | frame.data.length) >>> 0, 4);
+  return frame.data.length ? [head, frame.data] : [head];
+}
+
 /** Encodes a frame that has no header block; header frames need a connection's compressor. */
 export function encodeFrame(frame: Exclude<SpdyFrame, HeaderFrame>): Buffer {
   switch (frame.type) {
-    case 'data': {
-      checkId(frame.streamId, 'stream id');
-      if (frame.data.length > MAX_FRAME_LENGTH) throw new Error('SPDY data frame too long');
-      const head = Buffer.alloc(8);
-      head.writeUInt32BE(frame.streamId, 0);
-      head.writeUInt32BE(((frame.fin ? FLAG_FIN : 0) << 24 | frame.data.length) >>> 0, 4);
-      return Buffer.concat([head, frame.data]);
-    }
+    case 'data':
+      return Buffer.concat(encodeFrameParts(frame));
     case 'rst_stream':
       checkId(frame.streamId, 'stream id');
       return Buffer.concat([controlHeader(FrameType.RstStream, 0, 8), u32(frame.streamId), u32(frame.status)]);

@@ -25,6 +25,7 @@ import {
   SpdyFrameEncoder,
   SpdyProtocolError,
   encodeFrame,
+  encodeFrameParts,
   isHeaderFrame,
   type SpdyFrame,
   type SpdyHeaders,
@@ -220,7 +221,8 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   #send(frame: SpdyFrame): Promise<void> {
     if (!isHeaderFrame(frame) && this.#chained === 0) {
       try {
-        this.#raw(encodeFrame(frame));
+        // The parts leave as one write: the socket is corked for this round of I/O (#beforeWrite).
+        for (const part of encodeFrameParts(frame)) this.#raw(part);
         return Promise.resolve();
       } catch (err) {
         return Promise.reject(err as Error);

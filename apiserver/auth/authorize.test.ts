@@ -39,6 +39,13 @@ describe('authorize', () => {
     ['update a pod spec', pod('update', { name: 'p' }), false],
     ['create events', { verb: 'create', apiGroup: '', resource: 'events', namespace: 'default' }, true],
     ['delete a namespace', { verb: 'delete', apiGroup: '', resource: 'namespaces', name: 'default' }, false],
+    ['watch all services (node proxier)', { verb: 'watch', apiGroup: '', resource: 'services' }, true],
+    ['list all endpointslices (node proxier)', { verb: 'list', apiGroup: 'discovery.k8s.io', resource: 'endpointslices' }, true],
+    ['get endpoints', { verb: 'get', apiGroup: '', resource: 'endpoints', namespace: 'default', name: 'web' }, true],
+    ['create a service', { verb: 'create', apiGroup: '', resource: 'services', namespace: 'default' }, false],
+    ['update service status', { verb: 'update', apiGroup: '', resource: 'services', subresource: 'status', namespace: 'default', name: 'web' }, false],
+    ['delete an endpointslice', { verb: 'delete', apiGroup: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'default', name: 'web-abc' }, false],
+    ['endpointslices in the core group', { verb: 'list', apiGroup: '', resource: 'endpointslices' }, false],
   ] as const)('node n1: %s -> %s', (_what, attrs, allowed) => {
     expect(authorize(n1, attrs as RequestAttributes).allowed).toBe(allowed);
   });

@@ -206,6 +206,11 @@ function nodeDecision(node: string, a: RequestAttributes): Decision {
     if ((a.verb === 'list' || a.verb === 'watch') && a.namespace && name !== undefined) return { allowed: true, referencedByNode: node, referencedName: name };
     return deny(`node "${node}" can only get, or list and watch with fieldSelector metadata.name=NAME, the ${a.resource} its pods name`);
   }
+  // system:node-proxier's reads (kube-proxy runs with the node's credentials here): the
+  // Services and their endpoints, cluster-wide.
+  if (!sub && READ.includes(a.verb) && ((group === CORE && (a.resource === 'services' || a.resource === 'endpoints')) || (group === 'discovery.k8s.io' && a.resource === 'endpointslices'))) {
+    return { allowed: true };
+  }
   if (group === CORE && a.resource === 'events' && !sub && ['create', 'update', 'patch'].includes(a.verb)) {
     return { allowed: true };
   }

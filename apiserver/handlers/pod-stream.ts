@@ -7,10 +7,14 @@
 // pod's kubelet, which speaks the protocols (/exec, /attach, /portForward). The API server
 // proves itself to the kubelet with its client certificate; the client's own credential
 // (Authorization, or a bearer token in the WebSocket subprotocols) never leaves here.
-import type { IncomingMessage } from 'node:http';
+// When the pod's kubelet runs in this same process (`skiff server`), the client's connection
+// goes to its stream handler directly (api/httpstream/in-process-kubelet.ts): no TLS hop, no
+// relay, the same checks before it and the same Status for a refusal.
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApiError } from '../../api/errors.js';
 import { errors } from '../../api/errors.js';
+import { inProcessKubelet, type InProcessStreamHandler } from '../../api/httpstream/in-process-kubelet.js';
 import { relayBoth } from '../../api/httpstream/relay.js';
 import { queryBool } from '../../api/query.js';
 import { findResource, type ResourceInfo } from '../../api/resources.js';
@@ -18,7 +22,7 @@ import type { Node, Pod } from '../../api/types/core.js';
 import type { UserInfo } from '../auth/user.js';
 import type { ApiContext } from '../context.js';
 import type { KubeletClient, KubeletConnection } from '../kubelet-client.js';
-import { kubeletError, readText } from '../kubelet-client.js';
+import { kubeletError, kubeletPort, readText } from '../kubelet-client.js';
 import type { RequestInfo } from '../request-info.js';
 import { logContainer } from './pod-log.js';
 
@@ -78,25 +82,47 @@ export function kubeletStreamPath(kind: StreamKind, pod: Pod, url: URL): string 
   return `/${kind}/${[ns, name, container].map(encodeURIComponent).join('/')}?${q.toString()}`;
 }
 
+/** A client header's value as the kubelet gets it: undefined for what stays here (credentials, connection framing). */
+function forwardedValue(lowerName: string, value: string): string | undefined {
+  if (DROPPED.has(lowerName)) return undefined;
+  if (lowerName !== 'sec-websocket-protocol') return value;
+  const kept = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p && !BEARER_PROTOCOL.test(p))
+    .join(', ');
+  return kept || undefined;
+}
+
 /** The client's headers for the kubelet, repeated ones kept apart, its credentials left out. */
 export function forwardedHeaders(raw: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const k = raw[i] ?? '';
-    let v = raw[i + 1] ?? '';
-    const lower = k.toLowerCase();
-    if (DROPPED.has(lower)) continue;
-    if (lower === 'sec-websocket-protocol') {
-      v = v
-        .split(',')
-        .map((p) => p.trim())
-        .filter((p) => p && !BEARER_PROTOCOL.test(p))
-        .join(', ');
-      if (!v) continue;
-    }
-    out.push(k, v);
+    const v = forwardedValue(k.toLowerCase(), raw[i + 1] ?? '');
+    if (v !== undefined) out.push(k, v);
   }
   return out;
+}
+
+/** The same, for an in-process kubelet: Node's parsed headers (names lower-case, repeats joined). */
+function forwardedHeaderObject(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) {
+      if (!DROPPED.has(k)) out[k] = v;
+      continue;
+    }
+    const kept = forwardedValue(k, v);
+    if (kept !== undefined) out[k] = kept;
+  }
+  return out;
+}
+
+/** The stream handler of the node's kubelet when it runs in this process. */
+function inProcess(node: Node): InProcessStreamHandler | undefined {
+  return inProcessKubelet(node.metadata.name ?? '', kubeletPort(node));
 }
 
 /**
@@ -141,7 +167,7 @@ function earlyConnection(ctx: ApiContext, kubelets: KubeletClient, info: Request
     const nodeName = pod?.spec.nodeName;
     if (!nodeName) return {};
     const node = ctx.caches.get(nodes.plural)?.get(ctx.keys.objectKey(nodes, undefined, nodeName)) as Node | undefined;
-    return { nodeName, conn: node ? kubelets.connect(node) : undefined };
+    return { nodeName, conn: node && !inProcess(node) ? kubelets.connect(node) : undefined };
   } catch {
     // Nothing usable in the cache (an object it cannot read, a node without an address): etcd tells.
     return {};
@@ -182,7 +208,13 @@ export async function proxyPodStream(ctx: ApiContext, kubelets: KubeletClient, u
   try {
     const target = await streamTarget(ctx, kind, info, early.nodeName);
     pod = target.pod;
-    answer = await kubelets.upgrade(target.node, method, kubeletStreamPath(kind, pod, url), forwardedHeaders(req.rawHeaders), early.conn);
+    const path = kubeletStreamPath(kind, pod, url);
+    const local = inProcess(target.node);
+    if (local) {
+      early.conn?.discard();
+      return await serveInProcess(local, pod, { method, url: path, headers: forwardedHeaderObject(req.headers) }, socket, head);
+    }
+    answer = await kubelets.upgrade(target.node, method, path, forwardedHeaders(req.rawHeaders), early.conn);
   } catch (e) {
     early.conn?.discard();
     throw e;
@@ -198,6 +230,16 @@ export async function proxyPodStream(ctx: ApiContext, kubelets: KubeletClient, u
   if (upHead.length) socket.write(upHead);
   if (head.length) up.write(head);
   splice(socket, up);
+}
+
+/** A stream handed to the kubelet in this process; its refusal becomes the Status the TLS path would give. */
+async function serveInProcess(serve: InProcessStreamHandler, pod: Pod, req: Parameters<InProcessStreamHandler>[0], socket: Duplex, head: Buffer): Promise<void> {
+  try {
+    await serve(req, socket, head);
+  } catch (e) {
+    const status = (e as { status?: unknown }).status;
+    throw kubeletError(pod.spec.nodeName ?? '', typeof status === 'number' ? status : 500, (e as Error).message.trim());
+  }
 }
 
 /** Pipes two connections into each other; either one ending or failing ends both. */

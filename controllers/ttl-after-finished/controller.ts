@@ -3,13 +3,11 @@
 // propagation so its pods go too, that many seconds after it finished; until then it is queued
 // again for the moment it expires. Before deleting, a fresh read checks the Job still expired
 // (its TTL may have been changed), and the delete is guarded by its uid.
-import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import type { Job } from '../../api/types/batch.js';
-import { objectKey, type Informer } from '../../client/informer.js';
-import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { SharedInformers } from '../shared-informers.js';
-import { WorkQueue } from '../work-queue.js';
+import type { Informer } from '../../client/informer.js';
+import type { ResourceClient } from '../../client/rest.js';
+import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
 
 /** When a Job finished (its Complete or Failed condition's transition, else completionTime), in ms; undefined while it runs. */
 export function jobFinishedAt(job: Job): number | undefined {
@@ -27,52 +25,36 @@ export function msUntilExpiry(job: Job, now: number): number | undefined {
   return Math.max(0, finished + ttl * 1000 - now);
 }
 
-export interface TtlAfterFinishedControllerOptions {
-  client: RestClient;
-  informers?: SharedInformers;
+export interface TtlAfterFinishedControllerOptions extends ControllerOptions {
   /** --concurrent-ttl-after-finished-syncs (5). */
   workers?: number;
   now?: () => number;
-  logger?: Logger;
 }
 
 export class TtlAfterFinishedController {
   readonly #jobClient: ResourceClient<Job>;
-  readonly #informers: SharedInformers;
-  readonly #ownInformers: boolean;
   readonly #now: () => number;
-  readonly #queue: WorkQueue;
+  readonly #loop: ControllerLoop;
   readonly jobs: Informer<Job>;
 
   constructor(o: TtlAfterFinishedControllerOptions) {
     this.#jobClient = o.client.resourceByName<Job>('jobs', 'batch');
-    this.#ownInformers = !o.informers;
-    this.#informers = o.informers ?? new SharedInformers();
     this.#now = o.now ?? Date.now;
-    this.#queue = new WorkQueue({
-      workers: o.workers ?? 5,
-      sync: (key) => this.sync(key),
-      onError: (key, err) => o.logger?.warn({ err, job: key }, 'ttl-after-finished sync failed; retrying'),
-    });
-    this.jobs = this.#informers.informer(this.#jobClient);
     const consider = (job: Job) => {
-      if (msUntilExpiry(job, this.#now()) !== undefined) this.#queue.add(objectKey(job));
+      if (msUntilExpiry(job, this.#now()) !== undefined) this.#loop.enqueue(job);
     };
-    this.jobs.on('add', consider);
-    this.jobs.on('update', consider);
-    this.jobs.on('error', (err) => o.logger?.warn({ err }, 'ttl-after-finished informer error'));
+    this.#loop = new ControllerLoop({
+      ...o,
+      workers: o.workers ?? 5,
+      name: 'ttl-after-finished-controller',
+      sync: (key) => this.sync(key),
+      synced: () => this.jobs.list().forEach(consider),
+    });
+    this.jobs = this.#loop.informer(this.#jobClient, { add: consider, update: consider });
   }
 
-  async start(signal?: AbortSignal): Promise<void> {
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    await this.#informers.start(signal);
-    for (const job of this.jobs.list()) if (msUntilExpiry(job, this.#now()) !== undefined) this.#queue.add(objectKey(job));
-  }
-
-  async stop(): Promise<void> {
-    await this.#queue.stop();
-    if (this.#ownInformers) await this.#informers.stop();
-  }
+  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
+  stop(): Promise<void> { return this.#loop.stop(); }
 
   async sync(key: string): Promise<void> {
     const [namespace = '', name = ''] = key.split('/');
@@ -80,13 +62,13 @@ export class TtlAfterFinishedController {
     if (!cached) return;
     const wait = msUntilExpiry(cached, this.#now());
     if (wait === undefined) return;
-    if (wait > 0) return this.#queue.addAfter(key, wait + 1);
+    if (wait > 0) return this.#loop.queue.addAfter(key, wait + 1);
     try {
       // The cache may be stale: the TTL may have changed since.
       const fresh = await this.#jobClient.get(name, { namespace });
       const left = msUntilExpiry(fresh, this.#now());
       if (left === undefined) return;
-      if (left > 0) return this.#queue.addAfter(key, left + 1);
+      if (left > 0) return this.#loop.queue.addAfter(key, left + 1);
       await this.#jobClient.delete(name, { namespace, propagationPolicy: 'Background', preconditions: { uid: fresh.metadata.uid, resourceVersion: fresh.metadata.resourceVersion } });
     } catch (err) {
       if (!isApiError(err, 'NotFound')) throw err;

@@ -1,11 +1,13 @@
 // The kubelet's HTTPS server (Kubernetes' kubelet server on :10250): container logs, the
 // pods it runs, stats, the node's images, health. Every path but /healthz is for the API
 // server alone, proven by its client certificate (see authn.ts); the API server reaches it
-// through pods/log and nodes/proxy.
+// through pods/log and nodes/proxy. Its stream handler is also registered for an API server in
+// this same process (api/httpstream/in-process-kubelet.ts), unless `inProcessStreams` is false.
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { registerInProcessKubelet } from '../../api/httpstream/in-process-kubelet.js';
 import type { Pod, PodStatus } from '../../api/types/core.js';
 import type { ImageService, RuntimeService } from '../../runtime/cri.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -38,6 +40,8 @@ export interface KubeletServerOptions {
   logger?: Logger;
   /** --streaming-connection-idle-timeout: a stream with no traffic this long is closed (4 h by default). */
   streamIdleTimeoutMs?: number;
+  /** Whether an API server in this process may hand its streams for this node over directly (default true). */
+  inProcessStreams?: boolean;
 }
 
 export interface RunningKubeletServer {
@@ -121,10 +125,12 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Runni
   }
   const port = (server.address() as AddressInfo).port;
   log.info({ host: o.host, port }, 'kubelet server listening');
+  const unregister = o.inProcessStreams === false ? undefined : registerInProcessKubelet(o.nodeName, port, (req, socket, head) => streams.serveInProcess(req, socket, head));
   return {
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        unregister?.();
         server.close(() => resolve());
         server.closeAllConnections();
         streams.close();

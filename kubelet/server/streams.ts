@@ -12,8 +12,11 @@
 // Exec, Attach and PortForward). A stream with no bytes either way for the idle timeout
 // (--streaming-connection-idle-timeout, 4 h as the kubelet) is closed; a client that goes away
 // kills its exec'd process and nothing else in the container, or detaches from the container
-// it attached to.
+// it attached to. An API server in this same process hands its client's connection over
+// directly (serveInProcess, api/httpstream/in-process-kubelet.ts): the same endpoints and
+// envelopes, without the TLS hop.
 import type { IncomingMessage } from 'node:http';
+import type { InProcessStreamRequest } from '../../api/httpstream/in-process-kubelet.js';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { selectWebSocketProtocol } from '../../api/httpstream/channel-protocol.js';
@@ -68,6 +71,9 @@ interface RemoteCommandEnds {
 
 const ignore = (): void => undefined;
 
+/** A request for `ws`'s handleUpgrade, which reads only its method and headers (the in-process one is no IncomingMessage). */
+const asUpgrade = (req: InProcessStreamRequest): IncomingMessage => req as IncomingMessage;
+
 /** A whole HTTP/1.1 refusal on a socket no ServerResponse owns. */
 function refuse(socket: Duplex, status: number, message: string): void {
   const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[status] ?? 'Error';
@@ -79,7 +85,7 @@ function refuse(socket: Duplex, status: number, message: string): void {
  * Answers a SPDY/3.1 upgrade with the protocol picked from `supported` and starts the server's
  * session on the socket; undefined when there is none in common (the 403 is already written).
  */
-function acceptSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, supported: readonly string[]): { session: SpdySession; protocol: string } | undefined {
+function acceptSpdy(req: InProcessStreamRequest, socket: Duplex, head: Buffer, supported: readonly string[]): { session: SpdySession; protocol: string } | undefined {
   const hs = spdyHandshake(req.headers, supported);
   if (!hs.ok) {
     socket.end(hs.response);
@@ -142,25 +148,49 @@ export class StreamServer {
     return /^\/(exec|attach|portForward)\//.test(pathname);
   }
 
-  /** The https server's 'upgrade' listener. */
+  /** The https server's 'upgrade' listener: the caller proves itself with its client certificate. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.#adopt(socket);
+    const served = async () => {
+      const verdict = this.#o.authn.judge(req, { verb: req.method === 'POST' ? 'create' : 'get', subresource: 'proxy' });
+      if (!verdict.allowed) throw new HttpError(verdict.status, verdict.message);
+      return this.#serve(req, socket, head);
+    };
+    served().catch((err: unknown) => refuse(socket, this.#failure(err, req.url).status, err instanceof Error ? err.message : String(err)));
+  }
+
+  /**
+   * The in-process API server's entry (InProcessStreamHandler): a stream it has authorized, on
+   * its client's connection. A refusal before switching protocols rejects with an HttpError
+   * (its status, the message the port would have answered) and writes nothing.
+   */
+  serveInProcess(req: InProcessStreamRequest, socket: Duplex, head: Buffer): Promise<void> {
+    this.#adopt(socket);
+    return this.#serve(req, socket, head).catch((err: unknown) => {
+      const { status } = this.#failure(err, req.url);
+      throw err instanceof HttpError ? err : new HttpError(status, err instanceof Error ? err.message : String(err));
+    });
+  }
+
+  /** A connection now carrying a stream: no Nagle delay, and ended by close(). */
+  #adopt(socket: Duplex): void {
     socket.on('error', () => socket.destroy());
     // Small interactive frames (keystrokes, a request per forwarded connection): no Nagle delay.
     (socket as Duplex & { setNoDelay?(on: boolean): void }).setNoDelay?.(true);
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
-    this.#serve(req, socket, head).catch((err: unknown) => {
-      const status = err instanceof HttpError ? err.status : 500;
-      if (status === 500) this.#o.log.warn({ err, path: req.url }, 'kubelet stream failed');
-      refuse(socket, status, err instanceof Error ? err.message : String(err));
-    });
   }
 
-  async #serve(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  /** A failed stream's status; an unexpected failure (500) is logged. */
+  #failure(err: unknown, path: string | undefined): { status: number } {
+    const status = err instanceof HttpError ? err.status : 500;
+    if (status === 500) this.#o.log.warn({ err, path }, 'kubelet stream failed');
+    return { status };
+  }
+
+  async #serve(req: InProcessStreamRequest, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://kubelet');
     const method = req.method ?? 'GET';
-    const verdict = this.#o.authn.judge(req, { verb: method === 'POST' ? 'create' : 'get', subresource: 'proxy' });
-    if (!verdict.allowed) throw new HttpError(verdict.status, verdict.message);
     const target = parseStreamPath(pathSegments(url.pathname));
     if (!target) throw new HttpError(404, `404 page not found: ${method} ${url.pathname}`);
     if (target.kind === 'portForward') return this.#portForward(target, req, socket, head);
@@ -178,7 +208,7 @@ export class StreamServer {
 
   /** The client's streams over the envelope it asked for (WebSocket channels or SPDY streams). */
   /** undefined when the client's SPDY upgrade offers no protocol in common (refused already). */
-  async #remoteCommandEnds(options: RemoteCommandOptions, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<RemoteCommandEnds | undefined> {
+  async #remoteCommandEnds(options: RemoteCommandOptions, req: InProcessStreamRequest, socket: Duplex, head: Buffer): Promise<RemoteCommandEnds | undefined> {
     const gone = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     if (isSpdyUpgrade(req.headers)) {
       const spdy = acceptSpdy(req, socket, head, SPDY_REMOTE_COMMAND_PROTOCOLS);
@@ -206,7 +236,7 @@ export class StreamServer {
       };
     }
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') throw new HttpError(400, 'Upgrade request required');
-    const ws = await new Promise<WebSocket>((resolve) => this.#wss.handleUpgrade(req, socket, head, resolve));
+    const ws = await new Promise<WebSocket>((resolve) => this.#wss.handleUpgrade(asUpgrade(req), socket, head, resolve));
     ws.on('error', () => ws.terminate());
     const session = new ChannelServerSession(ws, { ...options, protocol: ws.protocol || RemoteCommandProtocol.V1 });
     return {
@@ -280,7 +310,7 @@ export class StreamServer {
     await ends.finish(code === 0 ? successStatus() : exitCodeStatus(code)).catch(() => ends.abort());
   }
 
-  async #portForward(target: Extract<StreamRequest, { kind: 'portForward' }>, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  async #portForward(target: Extract<StreamRequest, { kind: 'portForward' }>, req: InProcessStreamRequest, socket: Duplex, head: Buffer): Promise<void> {
     const sandboxId = await readySandbox(this.#o, target.namespace, target.pod);
     const pod = this.#o.pods().find((p) => p.metadata.namespace === target.namespace && p.metadata.name === target.pod);
     let session: SpdySession;
@@ -290,7 +320,7 @@ export class StreamServer {
       session = spdy.session;
     } else if ((req.headers.upgrade ?? '').toLowerCase() === 'websocket') {
       prepareTunnelUpgrade(req);
-      const ws = await new Promise<WebSocket>((resolve) => this.#tunnel.handleUpgrade(req, socket, head, resolve));
+      const ws = await new Promise<WebSocket>((resolve) => this.#tunnel.handleUpgrade(asUpgrade(req), socket, head, resolve));
       ws.on('error', () => ws.terminate());
       if (!ws.protocol) {
         ws.close(1002, 'port-forward takes the SPDY/3.1+portforward.k8s.io subprotocol');

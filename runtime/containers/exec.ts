@@ -27,9 +27,13 @@ export async function exec(ctx: RuntimeContext, idOrPrefix: string, options: Exe
   return options.tty ? ttyExec(ctx, rec, options) : pipeExec(ctx, rec, options);
 }
 
-/** What both kinds of session do once the runtime's exec ends: the pid file goes. */
+/**
+ * What both kinds of session do once the runtime's exec ends: the pid file goes, behind the
+ * exit code rather than before it (the client's answer need not wait for a file's removal; a
+ * kill after the end reads no file, see killExecProcess).
+ */
 function settle(pidFile: string, exit: Promise<number>): Promise<number> {
-  return exit.finally(() => fs.rm(pidFile, { force: true }));
+  return exit.finally(() => void fs.rm(pidFile, { force: true }).catch(() => undefined));
 }
 
 function pipeExec(ctx: RuntimeContext, rec: ContainerRecord, options: ExecOptions): StreamSession {

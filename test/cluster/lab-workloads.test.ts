@@ -3,8 +3,13 @@
 // follows every pod; `rollout history` and `undo`; `scale` 6 → 20 → 2 with exactly the creates
 // and deletes it needs; `delete deployment` leaves nothing; a namespace deleted whole while
 // `get ns` shows Terminating; the controller-manager killed -9 mid-rollout finishes it after its
-// restart without extra pods; `drain` within a PodDisruptionBudget; a stopped node's replicas
-// come back on the other nodes after the lab's shortened eviction timeout.
+// restart without extra pods; `drain` within a PodDisruptionBudget, refused (429) while it is
+// spent; a stopped node's replicas come back on the other nodes after the lab's shortened
+// eviction timeout. Meanwhile, run side by side: a Job of 5 completions 2 at a time completes and
+// one past `backoffLimit: 1` fails; a rollout to a missing image stalls at maxUnavailable, times
+// out (ProgressDeadlineExceeded) and `rollout undo` recovers; `delete --cascade=orphan` keeps the
+// pods and a new Deployment of the same selector adopts them; and a `*/1 * * * *` CronJob made at
+// the start has ticked on the controller-manager's real clock by the end, its Job complete.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,12 +17,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Deployment } from '../../api/types/apps.js';
+import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
+import type { CronJob, Job } from '../../api/types/batch.js';
 import type { Pod } from '../../api/types/core.js';
+import type { PodDisruptionBudget } from '../../api/types/policy.js';
 import { isApiError } from '../../api/errors.js';
 import type { RestClient } from '../../client/rest.js';
 import { isAlive } from '../../cluster/state.js';
 import { isPodActive, isPodReady } from '../../controllers/active-pods.js';
+import { controllerRefOf } from '../../controllers/controller-ref.js';
+import { SCHEDULED_TIMESTAMP } from '../../controllers/cronjob/plan.js';
 import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
 import { kubectlBinary } from '../fixtures/kubectl-stream-checks.js';
 import { RolloutWatcher } from '../fixtures/rollout-watcher.js';
@@ -40,10 +49,21 @@ describe('workloads on a 3-node lab with kubectl 1.33', () => {
   let v2 = '';
   const watchers: RolloutWatcher[] = [];
 
-  const kubectl = async (args: string[], input?: string): Promise<string> => {
+  /** kubectl 1.33's stdout and stderr; rejects (with both on the error) when it exits non-zero. */
+  const kubectlOut = async (args: string[], input?: string): Promise<{ stdout: string; stderr: string }> => {
     const child = exec(kubectlBinary('1.33'), ['--kubeconfig', kubeconfig, ...args], { timeout: 240_000 });
     if (input !== undefined) child.child.stdin?.end(input);
-    return (await child).stdout;
+    return child;
+  };
+  const kubectl = async (args: string[], input?: string): Promise<string> => (await kubectlOut(args, input)).stdout;
+  /** The stderr of a kubectl run that must fail. */
+  const kubectlFails = async (args: string[]): Promise<string> => {
+    try {
+      await kubectlOut(args);
+    } catch (e) {
+      return (e as { stderr?: string }).stderr ?? String(e);
+    }
+    throw new Error(`kubectl ${args.join(' ')} succeeded`);
   };
 
   const deployment = (ns: string, app: string, replicas: number, image: string, minReadySeconds = 0): Deployment => ({
@@ -98,6 +118,9 @@ describe('workloads on a 3-node lab with kubectl 1.33', () => {
       await rm(storeDir, { recursive: true, force: true });
     }
     [v1, v2] = ['v1', 'v2'].map((t) => `${host}/skiff/sleeper:${t}`);
+    // Made first, checked last: by then the controller-manager's own clock has passed a minute.
+    await kubectl(['create', 'namespace', 'cron']);
+    await kubectl(['-n', 'cron', 'create', 'cronjob', 'tick', `--image=${L.image}`, '--schedule=*/1 * * * *', '--', 'sh', '-c', 'true']);
   }, 300_000);
 
   afterAll(async () => {
@@ -146,6 +169,119 @@ describe('workloads on a 3-node lab with kubectl 1.33', () => {
       return rs.items.length === 0 && (await client.pods.list({ namespace: ns })).items.length === 0;
     });
   }, 600_000);
+
+  // The next three run side by side, each in its own namespace.
+  it.concurrent('runs a Job of 5 completions 2 at a time to Complete, and fails one whose pods fail past backoffLimit 1', async ({ expect }) => {
+    const ns = 'batch';
+    await kubectl(['create', 'namespace', ns]);
+    const w = await watch(ns);
+    let mostActive = 0;
+    const look = () => void (mostActive = Math.max(mostActive, w.pods.list(ns).filter((p) => p.metadata.labels?.['job-name'] === 'five' && isPodActive(p)).length));
+    for (const e of ['add', 'update', 'delete'] as const) w.pods.on(e, look);
+    const job = (jobName: string, completions: number, parallelism: number, backoffLimit: number, script: string): Job => ({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: jobName, namespace: ns },
+      spec: { completions, parallelism, backoffLimit, template: { spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: L.image, command: ['sh', '-c', script] }] } } },
+    });
+    await apply(job('five', 5, 2, 6, 'sleep 2'));
+    await apply(job('fails', 1, 1, 1, 'exit 3'));
+    await Promise.all([
+      kubectl(['-n', ns, 'wait', '--for=condition=complete', 'job/five', '--timeout=180s']),
+      kubectl(['-n', ns, 'wait', '--for=condition=failed', 'job/fails', '--timeout=180s']),
+    ]);
+    const jobs = client.resourceByName<Job>('jobs', 'batch');
+    const five = await jobs.get('five', { namespace: ns });
+    expect(five.status).toMatchObject({ succeeded: 5 });
+    expect(five.status?.failed ?? 0).toBe(0);
+    // Two at a time: never more, and the second slot used.
+    expect(mostActive).toBe(2);
+    const fivePods = w.pods.list(ns).filter((p) => p.metadata.labels?.['job-name'] === 'five');
+    expect(fivePods.map((p) => p.status?.phase)).toEqual(Array(5).fill('Succeeded'));
+    expect(await kubectl(['-n', ns, 'get', 'job', 'five', '--no-headers'])).toMatch(/^five\s+Complete\s+5\/5\s/);
+
+    // backoffLimit 1: the first failure is retried (after the pod-failure backoff), the second fails the Job.
+    const fails = await jobs.get('fails', { namespace: ns });
+    expect(fails.status?.failed).toBe(2);
+    expect(fails.status?.conditions?.find((c) => c.type === 'Failed')).toMatchObject({ status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' });
+    const failedPods = (await client.pods.list({ namespace: ns, labelSelector: 'job-name=fails' })).items;
+    expect(failedPods.map((p) => [p.status?.phase, p.status?.containerStatuses?.[0]?.state?.terminated?.exitCode])).toEqual([['Failed', 3], ['Failed', 3]]);
+    // The retry waited out the pod-failure backoff: made 10 s after the first failure at the
+    // earliest (creationTimestamp is to the second; the kubelet's finishedAt has milliseconds).
+    const [first, second] = [...failedPods].sort((a, b) => Date.parse(a.metadata.creationTimestamp ?? '') - Date.parse(b.metadata.creationTimestamp ?? ''));
+    const firstFailed = Date.parse(first?.status?.containerStatuses?.[0]?.state?.terminated?.finishedAt ?? '');
+    expect(Date.parse(second?.metadata.creationTimestamp ?? '')).toBeGreaterThanOrEqual(Math.floor((firstFailed + 10_000) / 1000) * 1000);
+    expect(await kubectl(['-n', ns, 'get', 'job', 'fails', '--no-headers'])).toMatch(/^fails\s+Failed\s+0\/1\s/);
+  }, 300_000);
+
+  it.concurrent('stalls a rollout to a missing image at maxUnavailable, reports ProgressDeadlineExceeded, and `rollout undo` recovers', async ({ expect }) => {
+    const ns = 'rollback';
+    await kubectl(['create', 'namespace', ns]);
+    const w = await watch(ns);
+    await apply(deployment(ns, 'web', 6, v1));
+    await settled(ns, 'web', 6, v1);
+    // A short deadline, set after the first rollout so a slow machine cannot time that one out.
+    await kubectl(['-n', ns, 'patch', 'deployment/web', '-p', '{"spec":{"progressDeadlineSeconds":10}}']);
+    w.follow('web');
+    const missing = `127.0.0.1:${L.state.ports.registry}/skiff/missing:nope`;
+    await kubectl(['-n', ns, 'set', 'image', 'deployment/web', `c=${missing}`]);
+    expect(await kubectlFails(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=180s'])).toContain('error: deployment "web" exceeded its progress deadline');
+    const d = await client.resourceByName<Deployment>('deployments', 'apps').get('web', { namespace: ns });
+    const stalled = w.replicaSetsOf('web').find((rs) => rs.spec.template?.spec?.containers[0]?.image === missing);
+    expect(d.status?.conditions?.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${stalled?.metadata.name ?? ''}" has timed out progressing.` });
+    // Stalled at maxUnavailable: the old ReplicaSet down to 6 − 1 = 5, the new one up to 8 − 5 = 3, none of it ever Ready.
+    expect(w.replicaSetsOf('web').map((rs) => [rs.spec.template?.spec?.containers[0]?.image, rs.spec.replicas]).sort()).toEqual([[v1, 5], [missing, 3]].sort());
+    expect(d.status).toMatchObject({ replicas: 8, updatedReplicas: 3, availableReplicas: 5, unavailableReplicas: 3 });
+    expect(w.podsOf('web').filter((p) => p.spec.containers[0]?.image === missing)).toHaveLength(3);
+    // Each of the 3 told why by its kubelet (a slow one may not have tried the pull yet at the deadline).
+    await eventuallyInLab('the new pods failing to pull', async () =>
+      w.podsOf('web').filter((p) => p.spec.containers[0]?.image === missing && /^(ErrImagePull|ImagePullBackOff)$/.test(p.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? '')).length === 3,
+    );
+    expect(w.maxPods).toBeLessThanOrEqual(8);
+    expect(w.minAvailable).toBeGreaterThanOrEqual(5);
+
+    await kubectl(['-n', ns, 'rollout', 'undo', 'deployment/web']);
+    await kubectl(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=180s']);
+    await settled(ns, 'web', 6, v1);
+    const back = await client.resourceByName<Deployment>('deployments', 'apps').get('web', { namespace: ns });
+    expect(back.status?.conditions?.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'True', reason: 'NewReplicaSetAvailable' });
+    expect(w.minAvailable).toBeGreaterThanOrEqual(5);
+  }, 300_000);
+
+  it.concurrent('keeps the pods on `delete --cascade=orphan`, and a new Deployment of the same selector adopts them without a new pod', async ({ expect }) => {
+    const ns = 'orphan';
+    await kubectl(['create', 'namespace', ns]);
+    const w = await watch(ns);
+    const rsClient = client.resourceByName<ReplicaSet>('replicasets', 'apps');
+    await apply(deployment(ns, 'keep', 3, v1));
+    const pods = await settled(ns, 'keep', 3, v1);
+    const [rs, ...more] = (await rsClient.list({ namespace: ns })).items;
+    expect(more).toEqual([]);
+    const uids = pods.map((p) => p.metadata.uid).sort();
+    await kubectl(['-n', ns, 'delete', 'deployment', 'keep', '--cascade=orphan']);
+    // The garbage collector took the Deployment out of the ReplicaSet's owners; the ReplicaSet still controls its pods.
+    await eventuallyInLab('the ReplicaSet orphaned', async () => ((await rsClient.get(rs?.metadata.name ?? '', { namespace: ns })).metadata.ownerReferences ?? []).length === 0);
+    const kept = await podsOf(ns, 'keep');
+    expect(kept.map((p) => p.metadata.uid).sort()).toEqual(uids);
+    for (const p of kept) expect(controllerRefOf(p)?.uid).toBe(rs?.metadata.uid);
+
+    w.follow('keep');
+    await apply(deployment(ns, 'keep', 3, v1));
+    await kubectl(['-n', ns, 'rollout', 'status', 'deployment/keep', '--timeout=180s']);
+    const d = await client.resourceByName<Deployment>('deployments', 'apps').get('keep', { namespace: ns });
+    // Same template, same pod-template-hash: the orphan is the new Deployment's new ReplicaSet.
+    const adopted = await eventuallyInLab('the ReplicaSet adopted', async () => {
+      const now = await rsClient.get(rs?.metadata.name ?? '', { namespace: ns });
+      return controllerRefOf(now)?.uid === d.metadata.uid ? now : undefined;
+    });
+    expect(adopted.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'keep', uid: d.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+    expect((await rsClient.list({ namespace: ns })).items.map((x) => x.metadata.name)).toEqual([rs?.metadata.name]);
+    const after = await settled(ns, 'keep', 3, v1);
+    expect(after.map((p) => p.metadata.uid).sort()).toEqual(uids);
+    for (const p of after) expect(p.metadata.labels?.['pod-template-hash']).toBe(adopted.metadata.labels?.['pod-template-hash']);
+    expect(w.created.size).toBe(0);
+    expect(w.went.size).toBe(0);
+  }, 300_000);
 
   it('deletes a namespace with a Deployment and ConfigMaps completely, Terminating meanwhile', async () => {
     const ns = 'doomed';
@@ -203,11 +339,19 @@ describe('workloads on a 3-node lab with kubectl 1.33', () => {
     const ns = 'restart'; // the Deployment of 6 the test above rolled out
     expect(await kubectl(['-n', ns, 'create', 'pdb', 'web', '--selector=app=web', '--min-available=5'])).toContain('poddisruptionbudget.policy/web created');
     const pods = await settled(ns, 'web', 6, v2);
-    const drained = pods[0]?.spec.nodeName ?? '';
-    const onIt = pods.filter((p) => p.spec.nodeName === drained).length;
-    expect(onIt).toBeGreaterThan(0);
-    const out = await kubectl(['drain', drained, '--ignore-daemonsets', '--timeout=180s']);
-    expect(out).toContain(`node/${drained} drained`);
+    // The node with the most of the 6 runs at least 2: kubectl evicts them at once, the budget allows one.
+    const count = (node: string) => pods.filter((p) => p.spec.nodeName === node).length;
+    const drained = pods.map((p) => p.spec.nodeName ?? '').sort((a, b) => count(b) - count(a))[0] ?? '';
+    expect(count(drained)).toBeGreaterThanOrEqual(2);
+    // The budget counted by the disruption controller (else the 429 would be "still being processed").
+    await eventuallyInLab('the budget to allow 1 disruption', async () => {
+      const pdb = await client.resourceByName<PodDisruptionBudget>('poddisruptionbudgets', 'policy').get('web', { namespace: ns });
+      return pdb.status?.observedGeneration === pdb.metadata.generation && pdb.status?.disruptionsAllowed === 1 && pdb.status.currentHealthy === 6;
+    });
+    const { stdout, stderr } = await kubectlOut(['drain', drained, '--ignore-daemonsets', '--timeout=180s']);
+    expect(stdout).toContain(`node/${drained} drained`);
+    // kubectl's report of a 429 from pods/eviction, retried until the replacement made the budget whole.
+    expect(stderr).toMatch(new RegExp(`error when evicting pods/"web-[^"]+" -n "${ns}" \\(will retry after 5s\\): Cannot evict pod as it would violate the pod's disruption budget\\.`));
     const after = await settled(ns, 'web', 6, v2);
     expect(after.filter((p) => p.spec.nodeName === drained)).toEqual([]);
     await kubectl(['uncordon', drained]);
@@ -224,4 +368,26 @@ describe('workloads on a 3-node lab with kubectl 1.33', () => {
     // The stranded pods were evicted (their deletion waits for a kubelet that is gone, as in Kubernetes).
     for (const p of await podsOf(ns, 'web')) if (stranded.includes(p.metadata.name)) expect(p.metadata.deletionTimestamp).toBeTruthy();
   }, 600_000);
+
+  it('has run a `*/1 * * * *` CronJob on the controller-manager\'s real clock: one tick made a Job that completed', async () => {
+    const ns = 'cron';
+    const cronJob = await client.resourceByName<CronJob>('cronjobs', 'batch').get('tick', { namespace: ns });
+    const made = Date.parse(cronJob.metadata.creationTimestamp ?? '');
+    const job = await eventuallyInLab('a complete Job of the CronJob', async () => {
+      const jobs = (await client.resourceByName<Job>('jobs', 'batch').list({ namespace: ns })).items;
+      return jobs.find((j) => controllerRefOf(j)?.uid === cronJob.metadata.uid && j.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True'));
+    }, 150_000);
+    // Named for, and annotated with, a minute boundary after the CronJob was made.
+    const scheduled = Date.parse(job.metadata.annotations?.[SCHEDULED_TIMESTAMP] ?? '');
+    expect(scheduled % 60_000).toBe(0);
+    expect(scheduled).toBeGreaterThan(made);
+    expect(job.metadata.name).toBe(`tick-${scheduled / 60_000}`);
+    expect(job.status?.succeeded).toBe(1);
+    expect(await kubectl(['-n', ns, 'get', 'job', job.metadata.name ?? '', '--no-headers'])).toMatch(new RegExp(`^${job.metadata.name ?? ''}\\s+Complete\\s+1/1\\s`));
+    const seen = await eventuallyInLab('the CronJob\'s last successful time', async () => {
+      const c = await client.resourceByName<CronJob>('cronjobs', 'batch').get('tick', { namespace: ns });
+      return c.status?.lastSuccessfulTime ? c : undefined;
+    });
+    expect(Date.parse(seen.status?.lastScheduleTime ?? '')).toBeGreaterThanOrEqual(scheduled);
+  }, 300_000);
 });

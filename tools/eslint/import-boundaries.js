@@ -5,7 +5,7 @@
 // its own allow-list, and its parent may not import it (cli/ stays off the runtime).
 import path from 'node:path';
 
-const ALL = ['api', 'client', 'apiserver', 'scheduler', 'controllers', 'kubelet', 'runtime', 'imagebuild', 'cli', 'cluster', 'cmd'];
+const ALL = ['api', 'client', 'apiserver', 'scheduler', 'controllers', 'kubelet', 'runtime', 'imagebuild', 'cli', 'cluster', 'cmd', 'proxy'];
 
 /** folder -> folders it may import (its own folder is always allowed) */
 export const ALLOWED = {
@@ -15,6 +15,7 @@ export const ALLOWED = {
   scheduler: ['api', 'client'],
   controllers: ['api', 'client'],
   kubelet: ['api', 'client', 'runtime'],
+  proxy: ['api', 'client'],
   runtime: ['api'],
   imagebuild: ['api', 'runtime'],
   cli: ['api', 'client'],
