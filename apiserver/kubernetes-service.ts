@@ -20,6 +20,8 @@ export const KUBERNETES_SERVICE = 'kubernetes';
 const NAMESPACE = 'default';
 /** The endpoint reconciler's interval in Kubernetes. */
 const RESYNC_MS = 10_000;
+/** How long node events wait to be taken together. */
+const COALESCE_MS = 100;
 
 /** The InternalIPs of the Ready nodes, sorted: the `kubernetes` Service's endpoints. */
 export function readyNodeAddresses(nodes: Iterable<Node>): string[] {
@@ -45,7 +47,11 @@ export class KubernetesServiceReconciler {
   #timer?: NodeJS.Timeout;
   #watch?: { stop(): void };
   #running?: Promise<void>;
+  #soon?: NodeJS.Timeout;
+  #full = false;
   #again = false;
+  /** The addresses last written, to skip passes that would change nothing. */
+  #lastIPs?: string;
   #stopped = false;
 
   /** `targetPort`: the node agents' relay port; 0 writes the Service alone, with no endpoints. */
@@ -56,40 +62,59 @@ export class KubernetesServiceReconciler {
   }
 
   async start(): Promise<void> {
-    await this.reconcile();
+    await this.reconcile(true);
     const nodes = this.#ctx.caches.get('nodes');
     if (nodes) {
-      this.#watch = await nodes.watch({ fromRev: nodes.revision, sink: { send: () => (this.#kick(), true), close: () => undefined } });
+      this.#watch = await nodes.watch({ fromRev: nodes.revision, sink: { send: () => (this.#kick(false), true), close: () => undefined } });
     }
-    this.#timer = setInterval(() => this.#kick(), RESYNC_MS);
+    this.#timer = setInterval(() => this.#kick(true), RESYNC_MS);
     this.#timer.unref();
   }
 
   stop(): void {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#soon);
     this.#watch?.stop();
   }
 
-  /** One pass at a time; a change during a pass asks for one more. */
-  #kick(): void {
+  /**
+   * A pass soon, node events of a burst (heartbeats of many nodes) coalesced into one, and one
+   * pass at a time. A pass for a node event goes to etcd only when the addresses changed; the
+   * periodic one (`full`) always reads the three objects back.
+   */
+  #kick(full: boolean): void {
     if (this.#stopped) return;
+    this.#full ||= full;
     if (this.#running) {
       this.#again = true;
       return;
     }
-    this.#running = this.reconcile()
-      .catch((err: unknown) => this.#ctx.log.warn({ err }, 'kubernetes service reconcile failed'))
-      .finally(() => {
-        this.#running = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.#kick();
-        }
-      });
+    if (this.#soon) return;
+    this.#soon = setTimeout(() => {
+      this.#soon = undefined;
+      const force = this.#full;
+      this.#full = false;
+      this.#running = this.reconcile(force)
+        .catch((err: unknown) => {
+          this.#lastIPs = undefined;
+          this.#ctx.log.warn({ err }, 'kubernetes service reconcile failed');
+        })
+        .finally(() => {
+          this.#running = undefined;
+          if (this.#again) {
+            this.#again = false;
+            this.#kick(false);
+          }
+        });
+    }, COALESCE_MS);
+    this.#soon.unref();
   }
 
-  async reconcile(): Promise<void> {
+  async reconcile(full = true): Promise<void> {
+    const ips = this.#targetPort ? readyNodeAddresses([...(this.#ctx.caches.get('nodes')?.objects() ?? [])] as Node[]) : [];
+    const key = ips.join(',');
+    if (!full && key === this.#lastIPs) return;
     const ports: ServicePort[] = [{ name: 'https', protocol: 'TCP', port: 443, targetPort: this.#targetPort || 443 }];
     await this.#ensure<Service>(
       resource('services'),
@@ -102,7 +127,6 @@ export class KubernetesServiceReconciler {
       (cur) => isDeepStrictEqual(cur.spec.ports, ports),
       (cur) => ({ ...cur, spec: { ...cur.spec, ports } }),
     );
-    const ips = this.#targetPort ? readyNodeAddresses([...(this.#ctx.caches.get('nodes')?.objects() ?? [])] as Node[]) : [];
     const port = { name: 'https', port: this.#targetPort, protocol: 'TCP' as const };
     const subsets = ips.length ? [{ addresses: ips.map((ip) => ({ ip })), ports: [port] }] : [];
     await this.#ensure<Endpoints>(
@@ -126,6 +150,7 @@ export class KubernetesServiceReconciler {
       (cur) => isDeepStrictEqual(cur.endpoints ?? [], endpoints) && isDeepStrictEqual(cur.ports ?? [], slicePorts),
       (cur) => ({ ...cur, endpoints, ports: slicePorts }),
     );
+    this.#lastIPs = key;
   }
 
   /** Creates `want` when missing, or rewrites the stored object with `update` when `same` says it differs. */

@@ -2,9 +2,8 @@
 // kubectl 1.33's `create service clusterip|nodeport|loadbalancer|externalname` posts as
 // protobuf. Go writes every non-pointer field, zero values too; anything else is refused as
 // unknown, as in protobuf-body.ts.
-import type { FieldType, Message } from './protobuf-body.js';
-
-const msg = (name: string, fields: Record<number, [string, FieldType]>): Message => ({ name, fields });
+import type { Message } from './protobuf-body.js';
+import { msg } from './protobuf-workloads.js';
 
 const SERVICE_PORT = msg('ServicePort', { 1: ['name', 'string'], 2: ['protocol', 'string'], 3: ['port', 'int'], 4: ['targetPort', 'int-or-string'], 5: ['nodePort', 'int'], 6: ['appProtocol', 'string'] });
 

@@ -6,7 +6,8 @@
 // protobuf-body.ts.
 import type { FieldType, Message } from './protobuf-body.js';
 
-const msg = (name: string, fields: Record<number, [string, FieldType]>): Message => ({ name, fields });
+/** A message table by name and fields. */
+export const msg = (name: string, fields: Record<number, [string, FieldType]>): Message => ({ name, fields });
 
 export const LABEL_SELECTOR = msg('LabelSelector', {
   1: ['matchLabels', 'map-string'],

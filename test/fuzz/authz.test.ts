@@ -114,7 +114,7 @@ describe('authorization', () => {
       // A write that got through may have changed a fixture (a dry run that is not one, too).
       if (reply.status < 300 && !['get', 'list', 'watch'].includes(c.verb)) await repairFixtures(target.client, target.api.adminToken);
     }
-  }, 120_000);
+  }, 240_000);
 
   it('no cell answers a server error, every refusal is a Status (403: reason Forbidden), and the server is still well', async () => {
     expect(errors, errors.slice(0, 10).join('\n\n')).toEqual([]);
