@@ -9,6 +9,7 @@
 import type { Job, JobCondition, JobStatus } from '../../api/types/batch.js';
 import type { Pod } from '../../api/types/core.js';
 import { isPodActive, isPodReady, podsToDelete } from '../active-pods.js';
+import { metaTime } from '../../api/time.js';
 
 export const COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
 /** DefaultJobPodFailureBackOff and MaxJobPodFailureBackOff. */
@@ -80,7 +81,7 @@ function setCondition(conditions: JobCondition[], type: string, status: JobCondi
 }
 
 export function planJob(job: Job, pods: readonly Pod[], o: JobPlanOptions): JobPlan {
-  const nowIso = new Date(o.now).toISOString();
+  const nowIso = metaTime(o.now);
   const spec = job.spec;
   const indexed = spec.completionMode === 'Indexed';
   const parallelism = Math.max(0, spec.parallelism ?? 1);

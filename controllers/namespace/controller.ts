@@ -13,6 +13,7 @@ import type { RestClient } from '../../client/rest.js';
 import { WorkQueue } from '../work-queue.js';
 import { updatedConditions } from './conditions.js';
 import { deleteNamespaceContent } from './content.js';
+import { metaTime } from '../../api/time.js';
 
 export interface NamespaceControllerOptions {
   client: RestClient;
@@ -33,7 +34,6 @@ export class ContentRemaining extends Error {
   }
 }
 
-const RFC3339 = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
 
 export class NamespaceController {
   readonly #client: RestClient;
@@ -95,7 +95,7 @@ export class NamespaceController {
     const deletedAt = Date.parse(ns.metadata.deletionTimestamp ?? '');
     const pass = await deleteNamespaceContent(this.#client, name, deletedAt, () => this.#now().getTime());
     // Written whenever they change, so a condition that was failing says when it stops.
-    const { conditions, changed } = updatedConditions(ns.status?.conditions, pass.report, RFC3339(this.#now()));
+    const { conditions, changed } = updatedConditions(ns.status?.conditions, pass.report, metaTime(this.#now()));
     if (changed) {
       try {
         ns = await this.#client.namespaces.updateStatus({ ...ns, status: { ...ns.status, conditions } });
