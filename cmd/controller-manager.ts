@@ -47,14 +47,15 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
   const controllers: Record<string, { start(signal: AbortSignal): Promise<void>; stop(): Promise<void> }> = {
     'node-lifecycle': new NodeLifecycleController({
       client,
+      informers,
       gracePeriodMs: parseGoDuration(o.nodeMonitorGracePeriod),
       monitorPeriodMs: parseGoDuration(o.nodeMonitorPeriod),
       logger: log,
     }),
-    serviceaccount: new ServiceAccountController({ client, logger: log }),
+    serviceaccount: new ServiceAccountController({ client, informers, logger: log }),
     replicaset: new ReplicaSetController({ client, informers, workers: o.concurrentReplicasetSyncs, logger: log }),
     deployment: new DeploymentController({ client, informers, workers: o.concurrentDeploymentSyncs, logger: log }),
-    namespace: new NamespaceController({ client, logger: log }),
+    namespace: new NamespaceController({ client, informers, logger: log }),
     disruption: new DisruptionController({ client, informers, logger: log }),
     'taint-eviction': new TaintEvictionController({ client, informers, logger: log }),
     daemonset: new DaemonSetController({ client, informers, workers: o.concurrentDaemonsetSyncs ?? 2, logger: log }),

@@ -12,16 +12,15 @@ import { labelSelectorFromObject, type LabelSelectorMatcher } from '../../api/se
 import type { ControllerRevision, DaemonSet, DaemonSetStatus } from '../../api/types/apps.js';
 import type { Node, Pod } from '../../api/types/core.js';
 import { exponentialBackoffMs } from '../../client/backoff.js';
-import { EventRecorder } from '../../client/event-recorder.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
+import { ControllerLoop } from '../controller-loop.js';
 import { claimObjects, controllerRefOf, recheckOwner } from '../controller-ref.js';
 import { ControllerExpectations } from '../expectations.js';
 import { deleteOwnedPods, watchOwnedPods, writeStatusOnce } from '../owned-pods.js';
 import { BURST_REPLICAS } from '../replicaset/plan.js';
-import { SharedInformers } from '../shared-informers.js';
+import type { SharedInformers } from '../shared-informers.js';
 import { slowStartBatch } from '../slow-start.js';
-import { WorkQueue } from '../work-queue.js';
 import { newRevision, planHistory, revisionsToDelete } from './history.js';
 import { planNodes, planRollingUpdate, podsByNode } from './plan.js';
 import { daemonSetStatus, statusChanged } from './status.js';
@@ -56,14 +55,9 @@ export class DaemonSetController {
   readonly #client: RestClient;
   readonly #dsClient: ResourceClient<DaemonSet>;
   readonly #revClient: ResourceClient<ControllerRevision>;
-  readonly #informers: SharedInformers;
-  readonly #ownInformers: boolean;
   readonly #burst: number;
   readonly #now: () => number;
-  readonly #log?: Logger;
-  readonly #events: EventRecorder;
-  readonly #queue: WorkQueue;
-  readonly #stopping = new AbortController();
+  readonly #loop: ControllerLoop;
   readonly daemonSets: Informer<DaemonSet>;
   readonly pods: Informer<Pod>;
   readonly nodes: Informer<Node>;
@@ -76,29 +70,30 @@ export class DaemonSetController {
     this.#client = o.client;
     this.#dsClient = o.client.resourceByName<DaemonSet>('daemonsets', 'apps');
     this.#revClient = o.client.resourceByName<ControllerRevision>('controllerrevisions', 'apps');
-    this.#ownInformers = !o.informers;
-    this.#informers = o.informers ?? new SharedInformers();
     this.#burst = o.burstReplicas ?? BURST_REPLICAS;
     this.#now = o.now ?? Date.now;
-    this.#log = o.logger;
-    this.#events = new EventRecorder({ client: o.client, source: { component: 'daemonset-controller' }, logger: o.logger });
-    this.#queue = new WorkQueue({
+    this.#loop = new ControllerLoop({
+      ...o,
       workers: o.workers ?? 2,
+      name: 'daemon set',
+      keyField: 'daemonSet',
+      component: 'daemonset-controller',
       sync: (key) => this.syncDaemonSet(key),
-      onError: (key, err) => this.#log?.warn({ err, daemonSet: key }, 'daemon set sync failed; retrying'),
+      synced: () => this.#enqueueAll(),
     });
-    this.daemonSets = this.#informers.informer(this.#dsClient);
-    this.pods = this.#informers.informer(o.client.pods);
-    this.nodes = this.#informers.informer(o.client.nodes);
-    this.revisions = this.#informers.informer(this.#revClient);
-    this.daemonSets.on('add', (ds) => this.#enqueue(ds));
-    this.daemonSets.on('update', (ds) => this.#enqueue(ds));
+    this.daemonSets = this.#loop.informer(this.#dsClient);
+    this.pods = this.#loop.informer(o.client.pods);
+    this.nodes = this.#loop.informer(o.client.nodes);
+    this.revisions = this.#loop.informer(this.#revClient);
+    const enqueue = (ds: DaemonSet) => this.#loop.enqueue(ds);
+    this.daemonSets.on('add', enqueue);
+    this.daemonSets.on('update', enqueue);
     this.daemonSets.on('delete', (ds) => {
       this.expectations.delete(objectKey(ds));
       for (const k of this.#failedBackoff.keys()) if (k.startsWith(`${objectKey(ds)}/`)) this.#failedBackoff.delete(k);
-      this.#enqueue(ds);
+      enqueue(ds);
     });
-    watchOwnedPods(this.pods, { kind: DAEMON_SET_KIND, owners: this.daemonSets, selectorOf, expectations: this.expectations, enqueue: (ds) => this.#enqueue(ds) });
+    watchOwnedPods(this.pods, { kind: DAEMON_SET_KIND, owners: this.daemonSets, selectorOf, expectations: this.expectations, enqueue });
     this.nodes.on('add', () => this.#enqueueAll());
     this.nodes.on('update', (node, old) => {
       // shouldIgnoreNodeUpdate: only what decides where daemon pods run.
@@ -108,36 +103,25 @@ export class DaemonSetController {
     this.nodes.on('delete', () => this.#enqueueAll());
   }
 
-  async start(signal?: AbortSignal): Promise<void> {
-    for (const inf of [this.daemonSets, this.pods, this.nodes, this.revisions]) inf.on('error', (err) => this.#log?.warn({ err }, 'daemon set controller informer error'));
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    await this.#informers.start(signal);
-    this.#enqueueAll();
+  start(signal?: AbortSignal): Promise<void> {
+    return this.#loop.start(signal);
   }
 
-  async stop(): Promise<void> {
-    this.#stopping.abort();
-    await this.#queue.stop();
-    if (this.#ownInformers) await this.#informers.stop();
-    await this.#events.flush();
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Resolves once every queued DaemonSet has been synced. For tests. */
   idle(): Promise<void> {
-    return this.#queue.idle();
-  }
-
-  #enqueue(ds: DaemonSet): void {
-    this.#queue.add(objectKey(ds));
+    return this.#loop.idle();
   }
 
   #enqueueAll(): void {
-    for (const ds of this.daemonSets.list()) this.#enqueue(ds);
+    this.#loop.enqueueAll(this.daemonSets);
   }
 
   /** One DaemonSet: its revisions, its pods node by node, one rolling-update step, its status. */
   async syncDaemonSet(key: string): Promise<void> {
-    if (![this.daemonSets, this.pods, this.nodes, this.revisions].every((i) => i.hasSynced)) return;
     const [namespace = '', name = ''] = key.split('/');
     const ds = this.daemonSets.get(name, namespace);
     if (!ds) {
@@ -167,7 +151,7 @@ export class DaemonSetController {
     if (this.expectations.satisfied(key)) {
       const plan = planNodes(ds, nodes, byNode, hash, now, (node) => this.#failedBackoffMs(key, node, now));
       this.#failedPodsSeen(key, ds, plan.failed ?? [], now);
-      if (plan.retryAfterMs !== undefined) this.#queue.addAfter(key, plan.retryAfterMs);
+      if (plan.retryAfterMs !== undefined) this.#loop.queue.addAfter(key, plan.retryAfterMs);
       manageError = await this.#syncNodes(key, ds, plan.create, plan.delete, hash);
       // A rolling step only on what the watch already shows.
       if (manageError === undefined && this.expectations.satisfied(key) && (ds.spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
@@ -181,7 +165,7 @@ export class DaemonSetController {
     await this.#writeStatus(ds, status);
     // A ready pod becomes available after minReadySeconds with no event to say so.
     const minReady = ds.spec.minReadySeconds ?? 0;
-    if (minReady > 0 && status.numberReady !== status.numberAvailable) this.#queue.addAfter(key, minReady * 1000);
+    if (minReady > 0 && status.numberReady !== status.numberAvailable) this.#loop.queue.addAfter(key, minReady * 1000);
     if (manageError !== undefined) throw manageError;
   }
 
@@ -200,7 +184,7 @@ export class DaemonSetController {
       // An entry quiet for twice the longest wait starts over (flowcontrol.Backoff's hasExpired).
       const fresh = !e || now - e.at > 2 * FAILED_BACKOFF_MAX_MS;
       this.#failedBackoff.set(`${key}/${node}`, { failures: fresh ? 1 : e.failures + 1, at: now });
-      this.#events.event(ref, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} on node ${node}, will try to kill it`);
+      this.#loop.events.event(ref, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} on node ${node}, will try to kill it`);
     }
   }
 
@@ -245,15 +229,15 @@ export class DaemonSetController {
     const ref = { apiVersion: DAEMON_SET_KIND.apiVersion, kind: DAEMON_SET_KIND.kind, name: ds.metadata.name, namespace, uid: ds.metadata.uid, resourceVersion: ds.metadata.resourceVersion };
     this.expectations.expect(key, create.length, gone.map(objectKey));
 
-    const deletes = deleteOwnedPods(gone, { pods: this.#client.pods, key, expectations: this.expectations, events: this.#events, ref });
+    const deletes = deleteOwnedPods(gone, { pods: this.#client.pods, key, expectations: this.expectations, events: this.#loop.events, ref });
     const { successes, error } = await slowStartBatch(create.length, 1, async (i) => {
-      if (this.#stopping.signal.aborted) throw new Error('the controller is stopping');
+      if (this.#loop.stopping.aborted) throw new Error('the controller is stopping');
       try {
         const pod = await this.#client.pods.create(daemonPod(ds, create[i] ?? '', hash), { namespace });
-        this.#events.event(ref, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
+        this.#loop.events.event(ref, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
       } catch (err) {
         if (isApiError(err, 'Forbidden') && /being terminated/.test(err.message)) return;
-        this.#events.event(ref, 'Warning', 'FailedCreate', `Error creating: ${errorText(err)}`);
+        this.#loop.events.event(ref, 'Warning', 'FailedCreate', `Error creating: ${errorText(err)}`);
         throw err;
       }
     });

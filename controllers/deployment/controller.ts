@@ -10,14 +10,13 @@ import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import type { Pod } from '../../api/types/core.js';
-import { EventRecorder } from '../../client/event-recorder.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
+import { ControllerLoop } from '../controller-loop.js';
 import { claimObjects, controllerRefOf, recheckOwner } from '../controller-ref.js';
 import { ownersSelecting, resolveControllerRef, selectorOf } from '../owners.js';
 import { REPLICA_SET_KIND } from '../replicaset/controller.js';
-import { SharedInformers } from '../shared-informers.js';
-import { WorkQueue } from '../work-queue.js';
+import type { SharedInformers } from '../shared-informers.js';
 import { newCondition, PROGRESSING, REASON, setCondition } from './conditions.js';
 import { DEPLOYMENT_KIND, hasProgressDeadline } from './new-replica-set.js';
 import { planDeploymentSync, type DeploymentSyncPlan } from './plan.js';
@@ -41,12 +40,9 @@ const rfc3339 = (ms: number): string => `${new Date(ms).toISOString().slice(0, 1
 export class DeploymentController {
   readonly #rsClient: ResourceClient<ReplicaSet>;
   readonly #deployClient: ResourceClient<Deployment>;
-  readonly #informers: SharedInformers;
-  readonly #ownInformers: boolean;
   readonly #now: () => number;
   readonly #log?: Logger;
-  readonly #events: EventRecorder;
-  readonly #queue: WorkQueue;
+  readonly #loop: ControllerLoop;
   readonly deployments: Informer<Deployment>;
   readonly replicaSets: Informer<ReplicaSet>;
   readonly pods: Informer<Pod>;
@@ -54,22 +50,25 @@ export class DeploymentController {
   constructor(o: DeploymentControllerOptions) {
     this.#rsClient = o.client.resourceByName<ReplicaSet>('replicasets', 'apps');
     this.#deployClient = o.client.resourceByName<Deployment>('deployments', 'apps');
-    this.#ownInformers = !o.informers;
-    this.#informers = o.informers ?? new SharedInformers();
     this.#now = o.now ?? Date.now;
     this.#log = o.logger;
-    this.#events = new EventRecorder({ client: o.client, source: { component: 'deployment-controller' }, logger: o.logger });
-    this.#queue = new WorkQueue({
+    this.#loop = new ControllerLoop({
+      ...o,
       workers: o.workers ?? 5,
+      name: 'deployment',
+      keyField: 'deployment',
+      component: 'deployment-controller',
       sync: (key) => this.syncDeployment(key),
-      onError: (key, err) => this.#log?.warn({ err, deployment: key }, 'deployment sync failed; retrying'),
+      // Syncs before the caches were filled did nothing: every Deployment gets one now.
+      synced: () => this.#loop.enqueueAll(this.deployments),
     });
-    this.deployments = this.#informers.informer(this.#deployClient);
-    this.replicaSets = this.#informers.informer(this.#rsClient);
-    this.pods = this.#informers.informer(o.client.pods);
-    this.deployments.on('add', (d) => this.#enqueue(d));
-    this.deployments.on('update', (d) => this.#enqueue(d));
-    this.deployments.on('delete', (d) => this.#enqueue(d));
+    this.deployments = this.#loop.informer(this.#deployClient);
+    this.replicaSets = this.#loop.informer(this.#rsClient);
+    this.pods = this.#loop.informer(o.client.pods);
+    const enqueue = (d: Deployment) => this.#loop.enqueue(d);
+    this.deployments.on('add', enqueue);
+    this.deployments.on('update', enqueue);
+    this.deployments.on('delete', enqueue);
     this.replicaSets.on('add', (rs) => this.#replicaSetChanged(rs));
     this.replicaSets.on('update', (rs, old) => this.#replicaSetUpdated(rs, old));
     this.replicaSets.on('delete', (rs) => this.#replicaSetChanged(rs));
@@ -77,27 +76,17 @@ export class DeploymentController {
     this.pods.on('delete', (pod) => this.#podChanged(pod));
   }
 
-  async start(signal?: AbortSignal): Promise<void> {
-    for (const inf of [this.deployments, this.replicaSets, this.pods]) inf.on('error', (err) => this.#log?.warn({ err }, 'deployment controller informer error'));
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    await this.#informers.start(signal);
-    // Syncs before the caches were filled did nothing: every Deployment gets one now.
-    for (const d of this.deployments.list()) this.#enqueue(d);
+  start(signal?: AbortSignal): Promise<void> {
+    return this.#loop.start(signal);
   }
 
-  async stop(): Promise<void> {
-    await this.#queue.stop();
-    if (this.#ownInformers) await this.#informers.stop();
-    await this.#events.flush();
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Resolves once every queued Deployment has been synced. For tests. */
   idle(): Promise<void> {
-    return this.#queue.idle();
-  }
-
-  #enqueue(d: Deployment): void {
-    this.#queue.add(objectKey(d));
+    return this.#loop.idle();
   }
 
   #owner(rs: ReplicaSet): Deployment | undefined {
@@ -112,17 +101,17 @@ export class DeploymentController {
   #replicaSetChanged(rs: ReplicaSet): void {
     if (controllerRefOf(rs)) {
       const d = this.#owner(rs);
-      if (d) this.#enqueue(d);
+      if (d) this.#loop.enqueue(d);
       return;
     }
-    for (const d of this.#matching(rs)) this.#enqueue(d);
+    for (const d of this.#matching(rs)) this.#loop.enqueue(d);
   }
 
   #replicaSetUpdated(rs: ReplicaSet, old: ReplicaSet): void {
     if (rs.metadata.resourceVersion === old.metadata.resourceVersion) return;
     if (controllerRefOf(old)?.uid !== controllerRefOf(rs)?.uid) {
       const was = this.#owner(old);
-      if (was) this.#enqueue(was);
+      if (was) this.#loop.enqueue(was);
     }
     this.#replicaSetChanged(rs);
   }
@@ -131,12 +120,11 @@ export class DeploymentController {
   #podChanged(pod: Pod): void {
     const rs = resolveControllerRef(pod, REPLICA_SET_KIND, this.replicaSets);
     const d = rs && this.#owner(rs);
-    if (d && d.spec.strategy?.type === 'Recreate') this.#enqueue(d);
+    if (d && d.spec.strategy?.type === 'Recreate') this.#loop.enqueue(d);
   }
 
   /** One Deployment: claim its ReplicaSets, plan one step, carry it out. */
   async syncDeployment(key: string): Promise<void> {
-    if (!this.deployments.hasSynced || !this.replicaSets.hasSynced || !this.pods.hasSynced) return;
     const [namespace = '', name = ''] = key.split('/');
     const d = this.deployments.get(name, namespace);
     if (!d) return;
@@ -166,7 +154,7 @@ export class DeploymentController {
         if (!isApiError(err, 'NotFound')) throw err;
       }
     }
-    if (plan.requeueAfterMs !== undefined) this.#queue.addAfter(objectKey(d), plan.requeueAfterMs);
+    if (plan.requeueAfterMs !== undefined) this.#loop.queue.addAfter(objectKey(d), plan.requeueAfterMs);
   }
 
   async #write(d: Deployment, a: DeploymentAction): Promise<void> {
@@ -218,6 +206,6 @@ export class DeploymentController {
 
   #record(d: Deployment, e: PlannedEvent): void {
     const ref = { apiVersion: DEPLOYMENT_KIND.apiVersion, kind: DEPLOYMENT_KIND.kind, name: d.metadata.name, namespace: d.metadata.namespace, uid: d.metadata.uid, resourceVersion: d.metadata.resourceVersion };
-    this.#events.event(ref, e.type, e.reason, e.message);
+    this.#loop.events.event(ref, e.type, e.reason, e.message);
   }
 }

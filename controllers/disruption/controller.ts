@@ -18,14 +18,14 @@ import type { Pod } from '../../api/types/core.js';
 import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import type { KubeObject, OwnerReference } from '../../api/types/meta.js';
 import type { PodDisruptionBudget } from '../../api/types/policy.js';
-import { objectKey, type Informer } from '../../client/informer.js';
+import type { Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
+import { ControllerLoop } from '../controller-loop.js';
 import { controllerRefOf } from '../controller-ref.js';
 import { DEPLOYMENT_KIND } from '../deployment/new-replica-set.js';
 import { labelsChanged, resolveControllerRef } from '../owners.js';
 import { REPLICA_SET_KIND } from '../replicaset/controller.js';
-import { SharedInformers } from '../shared-informers.js';
-import { WorkQueue } from '../work-queue.js';
+import type { SharedInformers } from '../shared-informers.js';
 import { needsScale, planStatus, statusChanged } from './plan.js';
 
 export interface DisruptionControllerOptions {
@@ -42,37 +42,39 @@ interface Scale {
 
 export class DisruptionController {
   readonly #client: RestClient;
-  readonly #log?: Logger;
   readonly #now: () => number;
   readonly #budgets: ResourceClient<PodDisruptionBudget>;
-  readonly #informers: SharedInformers;
-  readonly #ownInformers: boolean;
+  readonly #loop: ControllerLoop;
   readonly pdbs: Informer<PodDisruptionBudget>;
   readonly pods: Informer<Pod>;
   readonly replicaSets: Informer<ReplicaSet>;
   readonly deployments: Informer<Deployment>;
-  readonly #queue: WorkQueue;
   readonly #rechecks = new Map<string, NodeJS.Timeout>();
-  /** Set by stop(): the shared informers may go on calling the handlers, which then start no timer. */
-  #stopped = false;
 
   constructor(o: DisruptionControllerOptions) {
     this.#client = o.client;
-    this.#log = o.logger;
     this.#now = o.now ?? Date.now;
     this.#budgets = o.client.resourceByName<PodDisruptionBudget>('poddisruptionbudgets', 'policy');
-    this.#ownInformers = !o.informers;
-    this.#informers = o.informers ?? new SharedInformers();
-    this.pdbs = this.#informers.informer(this.#budgets);
-    this.pods = this.#informers.informer(o.client.pods);
-    this.replicaSets = this.#informers.informer(o.client.resourceByName<ReplicaSet>('replicasets', 'apps'));
-    this.deployments = this.#informers.informer(o.client.resourceByName<Deployment>('deployments', 'apps'));
-    this.#queue = new WorkQueue({
+    // One worker, as Kubernetes' has. Every cache filled before the first sync, so no budget
+    // is written from half the pods.
+    this.#loop = new ControllerLoop({
+      ...o,
+      name: 'disruption',
+      keyField: 'pdb',
       sync: (key) => this.syncBudget(key),
-      onError: (key, err) => this.#log?.warn({ err, pdb: key }, 'could not sync the disruption budget; retrying'),
+      synced: () => this.#loop.enqueueAll(this.pdbs),
     });
-    // Handlers before any informer starts; syncBudget waits for all four caches.
-    const queueBudget = (pdb: PodDisruptionBudget) => this.#queue.add(objectKey(pdb));
+    // The shared informers may go on calling the handlers after stop(), which then start no timer.
+    this.#loop.stopping.addEventListener('abort', () => {
+      for (const t of this.#rechecks.values()) clearTimeout(t);
+      this.#rechecks.clear();
+    });
+    this.pdbs = this.#loop.informer(this.#budgets);
+    this.pods = this.#loop.informer(o.client.pods);
+    this.replicaSets = this.#loop.informer(o.client.resourceByName<ReplicaSet>('replicasets', 'apps'));
+    this.deployments = this.#loop.informer(o.client.resourceByName<Deployment>('deployments', 'apps'));
+    // Handlers before any informer starts.
+    const queueBudget = (pdb: PodDisruptionBudget) => this.#loop.enqueue(pdb);
     this.pdbs.on('add', queueBudget);
     this.pdbs.on('update', queueBudget);
     this.pods.on('add', (pod) => this.#queuePod(pod));
@@ -88,25 +90,17 @@ export class DisruptionController {
     this.deployments.on('update', scaled);
   }
 
-  async start(signal?: AbortSignal): Promise<void> {
-    for (const inf of [this.pdbs, this.pods, this.replicaSets, this.deployments]) inf.on('error', (err) => this.#log?.warn({ err }, 'disruption informer error'));
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    // Every cache filled before the first sync, so no budget is written from half the pods.
-    await this.#informers.start(signal);
-    for (const pdb of this.pdbs.list()) this.#queue.add(objectKey(pdb));
+  start(signal?: AbortSignal): Promise<void> {
+    return this.#loop.start(signal);
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    for (const t of this.#rechecks.values()) clearTimeout(t);
-    this.#rechecks.clear();
-    await this.#queue.stop();
-    if (this.#ownInformers) await this.#informers.stop();
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Resolves once every queued budget has been synced. For tests. */
   idle(): Promise<void> {
-    return this.#queue.idle();
+    return this.#loop.idle();
   }
 
   /** The budgets covering the pods `owner` controls, itself or through a ReplicaSet it controls. */
@@ -119,12 +113,11 @@ export class DisruptionController {
   }
 
   #queuePod(pod: Pod): void {
-    for (const pdb of this.pdbs.list(pod.metadata.namespace)) if (budgetCovers(pdb, pod)) this.#queue.add(objectKey(pdb));
+    for (const pdb of this.pdbs.list(pod.metadata.namespace)) if (budgetCovers(pdb, pod)) this.#loop.enqueue(pdb);
   }
 
   /** One budget: its status from the cached pods, written when it changed. */
   async syncBudget(key: string): Promise<void> {
-    if (![this.pdbs, this.pods, this.replicaSets, this.deployments].every((inf) => inf.hasSynced)) return;
     const [namespace, name] = key.split('/') as [string, string];
     const pdb = this.pdbs.get(name, namespace);
     if (!pdb) return;
@@ -145,11 +138,11 @@ export class DisruptionController {
 
   /** A sync again when the earliest disruptedPods entry expires. */
   #recheck(key: string, at: number): void {
-    if (this.#stopped) return;
+    if (this.#loop.stopping.aborted) return;
     clearTimeout(this.#rechecks.get(key));
     const t = setTimeout(() => {
       this.#rechecks.delete(key);
-      this.#queue.add(key);
+      this.#loop.queue.add(key);
     }, Math.max(0, at - this.#now()) + 1);
     this.#rechecks.set(key, t);
   }

@@ -10,16 +10,15 @@ import { isApiError } from '../../api/errors.js';
 import { labelSelectorFromObject, type LabelSelectorMatcher } from '../../api/selectors/labels.js';
 import type { Job } from '../../api/types/batch.js';
 import type { Pod } from '../../api/types/core.js';
-import { EventRecorder } from '../../client/event-recorder.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
+import { ControllerLoop } from '../controller-loop.js';
 import { claimObjects, controllerRefOf, recheckOwner, type OwnerKind } from '../controller-ref.js';
 import { podFromTemplate, writeStatusOnce } from '../owned-pods.js';
 import { resolveControllerRef } from '../owners.js';
 import { ControllerExpectations } from '../expectations.js';
-import { SharedInformers } from '../shared-informers.js';
+import type { SharedInformers } from '../shared-informers.js';
 import { slowStartBatch } from '../slow-start.js';
-import { WorkQueue } from '../work-queue.js';
 import { COMPLETION_INDEX, planJob } from './plan.js';
 
 /** Keeps a Job's pod until the controller has counted it in the Job's status. */
@@ -67,13 +66,9 @@ function selectorOf(job: Job): LabelSelectorMatcher | undefined {
 export class JobController {
   readonly #client: RestClient;
   readonly #jobClient: ResourceClient<Job>;
-  readonly #informers: SharedInformers;
-  readonly #ownInformers: boolean;
   readonly #o: JobControllerOptions;
   readonly #now: () => number;
-  readonly #events: EventRecorder;
-  readonly #queue: WorkQueue;
-  readonly #stopping = new AbortController();
+  readonly #loop: ControllerLoop;
   readonly jobs: Informer<Job>;
   readonly pods: Informer<Pod>;
   readonly expectations = new ControllerExpectations();
@@ -82,68 +77,61 @@ export class JobController {
     this.#o = o;
     this.#client = o.client;
     this.#jobClient = o.client.resourceByName<Job>('jobs', 'batch');
-    this.#ownInformers = !o.informers;
-    this.#informers = o.informers ?? new SharedInformers();
     this.#now = o.now ?? Date.now;
-    this.#events = new EventRecorder({ client: o.client, source: { component: 'job-controller' }, logger: o.logger });
-    this.#queue = new WorkQueue({
+    this.#loop = new ControllerLoop({
+      ...o,
       workers: o.workers ?? 5,
+      name: 'job',
+      keyField: 'job',
+      component: 'job-controller',
       sync: (key) => this.syncJob(key),
-      onError: (key, err) => o.logger?.warn({ err, job: key }, 'job sync failed; retrying'),
+      synced: () => this.#loop.enqueueAll(this.jobs),
     });
-    this.jobs = this.#informers.informer(this.#jobClient);
-    this.pods = this.#informers.informer(o.client.pods);
-    this.jobs.on('add', (j) => this.#enqueue(j));
-    this.jobs.on('update', (j) => this.#enqueue(j));
+    this.jobs = this.#loop.informer(this.#jobClient);
+    this.pods = this.#loop.informer(o.client.pods);
+    const enqueue = (j: Job) => this.#loop.enqueue(j);
+    this.jobs.on('add', enqueue);
+    this.jobs.on('update', enqueue);
     this.jobs.on('delete', (j) => {
       this.expectations.delete(objectKey(j));
       // Nothing will count its pods any more: let them go.
       void this.#releasePods(this.pods.list(j.metadata.namespace).filter((p) => controllerRefOf(p)?.uid === j.metadata.uid)).catch((err: unknown) =>
         o.logger?.warn({ err, job: objectKey(j) }, 'could not remove the job-tracking finalizer'),
       );
-      this.#enqueue(j);
+      enqueue(j);
     });
     this.pods.on('add', (pod) => {
       const job = this.#resolve(pod);
       if (!job) return;
       if (!pod.metadata.deletionTimestamp) this.expectations.creationObserved(objectKey(job));
       else this.expectations.deletionObserved(objectKey(job), objectKey(pod));
-      this.#enqueue(job);
+      enqueue(job);
     });
     this.pods.on('update', (pod, old) => {
       const job = this.#resolve(pod) ?? this.#resolve(old);
       if (!job) return;
       if (pod.metadata.deletionTimestamp) this.expectations.deletionObserved(objectKey(job), objectKey(pod));
-      this.#enqueue(job);
+      enqueue(job);
     });
     this.pods.on('delete', (pod) => {
       const job = this.#resolve(pod);
       if (!job) return;
       this.expectations.deletionObserved(objectKey(job), objectKey(pod));
-      this.#enqueue(job);
+      enqueue(job);
     });
   }
 
-  async start(signal?: AbortSignal): Promise<void> {
-    for (const inf of [this.jobs, this.pods]) inf.on('error', (err) => this.#o.logger?.warn({ err }, 'job controller informer error'));
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    await this.#informers.start(signal);
-    for (const job of this.jobs.list()) this.#enqueue(job);
+  start(signal?: AbortSignal): Promise<void> {
+    return this.#loop.start(signal);
   }
 
-  async stop(): Promise<void> {
-    this.#stopping.abort();
-    await this.#queue.stop();
-    if (this.#ownInformers) await this.#informers.stop();
-    await this.#events.flush();
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
+  /** Resolves once every queued Job has been synced. For tests. */
   idle(): Promise<void> {
-    return this.#queue.idle();
-  }
-
-  #enqueue(job: Job): void {
-    this.#queue.add(objectKey(job));
+    return this.#loop.idle();
   }
 
   #resolve(pod: Pod): Job | undefined {
@@ -151,7 +139,6 @@ export class JobController {
   }
 
   async syncJob(key: string): Promise<void> {
-    if (!this.jobs.hasSynced || !this.pods.hasSynced) return;
     const [namespace = '', name = ''] = key.split('/');
     const job = this.jobs.get(name, namespace);
     if (!job) {
@@ -183,12 +170,12 @@ export class JobController {
     if (creates.length > 0) {
       this.expectations.expectCreations(key, creates.length);
       const { successes, error: createError } = await slowStartBatch(creates.length, 1, async (i) => {
-        if (this.#stopping.signal.aborted) throw new Error('the controller is stopping');
+        if (this.#loop.stopping.aborted) throw new Error('the controller is stopping');
         try {
           const pod = await this.#client.pods.create(podFromJobTemplate(job, creates[i]), { namespace });
-          this.#events.event(ref, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
+          this.#loop.events.event(ref, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
         } catch (err) {
-          this.#events.event(ref, 'Warning', 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
+          this.#loop.events.event(ref, 'Warning', 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
           throw err;
         }
       });
@@ -201,11 +188,11 @@ export class JobController {
     await this.#releasePods(claimed.filter((p) => p.metadata.deletionTimestamp || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed'));
     const finished = (plan.status.conditions ?? []).find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
     if (finished && !wasFinished) {
-      if (finished.type === 'Complete') this.#events.event(ref, 'Normal', 'Completed', 'Job completed');
-      else this.#events.event(ref, 'Warning', finished.reason ?? 'Failed', finished.message ?? '');
+      if (finished.type === 'Complete') this.#loop.events.event(ref, 'Normal', 'Completed', 'Job completed');
+      else this.#loop.events.event(ref, 'Warning', finished.reason ?? 'Failed', finished.message ?? '');
     }
     if (error !== undefined) throw error;
-    if (plan.requeueAfterMs !== undefined) this.#queue.addAfter(key, Math.max(1, plan.requeueAfterMs + 1));
+    if (plan.requeueAfterMs !== undefined) this.#loop.queue.addAfter(key, Math.max(1, plan.requeueAfterMs + 1));
   }
 
   /** Removes the job-tracking finalizer from these pods (those that have it); a conflict waits for the next sync. */

@@ -8,15 +8,18 @@ import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import { FINALIZER_KUBERNETES } from '../../api/kinds/namespace.js';
 import type { Namespace } from '../../api/types/core.js';
-import { Informer, listWatch } from '../../client/informer.js';
+import type { Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
-import { WorkQueue } from '../work-queue.js';
+import { ControllerLoop } from '../controller-loop.js';
+import type { SharedInformers } from '../shared-informers.js';
 import { updatedConditions } from './conditions.js';
 import { deleteNamespaceContent } from './content.js';
 import { metaTime } from '../../api/time.js';
 
 export interface NamespaceControllerOptions {
   client: RestClient;
+  /** The controller-manager's informers; by default the controller keeps its own. */
+  informers?: SharedInformers;
   logger?: Logger;
   /** First wait before a namespace with content left is looked at again; doubled each time. */
   initialBackoffMs?: number;
@@ -39,45 +42,45 @@ export class NamespaceController {
   readonly #client: RestClient;
   readonly #log?: Logger;
   readonly #now: () => Date;
+  readonly #loop: ControllerLoop;
   readonly namespaces: Informer<Namespace>;
-  readonly #queue: WorkQueue;
 
   constructor(o: NamespaceControllerOptions) {
     this.#client = o.client;
     this.#log = o.logger;
     this.#now = o.now ?? (() => new Date());
-    this.namespaces = new Informer(listWatch(o.client.namespaces));
-    this.#queue = new WorkQueue({
+    this.#loop = new ControllerLoop({
+      ...o,
+      workers: o.workers ?? 10,
+      initialBackoffMs: o.initialBackoffMs ?? 250,
+      maxBackoffMs: o.maxBackoffMs ?? 8_000,
+      name: 'namespace',
+      keyField: 'namespace',
       sync: (name) => this.syncNamespace(name),
       onError: (name, err) => {
         if (err instanceof ContentRemaining) this.#log?.debug({ namespace: name, estimateSeconds: err.estimateSeconds }, 'content remaining in namespace');
         else this.#log?.warn({ err, namespace: name }, 'deletion of namespace failed; retrying');
       },
-      workers: o.workers ?? 10,
-      initialBackoffMs: o.initialBackoffMs ?? 250,
-      maxBackoffMs: o.maxBackoffMs ?? 8_000,
     });
-  }
-
-  async start(signal?: AbortSignal): Promise<void> {
-    this.namespaces.on('error', (err) => this.#log?.warn({ err }, 'namespace informer error'));
+    this.namespaces = this.#loop.informer(o.client.namespaces);
     const consider = (ns: Namespace) => {
-      if (ns.metadata.deletionTimestamp) this.#queue.add(ns.metadata.name ?? '');
+      if (ns.metadata.deletionTimestamp) this.#loop.queue.add(ns.metadata.name ?? '');
     };
     this.namespaces.on('add', consider);
     this.namespaces.on('update', consider);
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    await this.namespaces.start(signal);
   }
 
-  async stop(): Promise<void> {
-    await this.#queue.stop();
-    await this.namespaces.stop();
+  start(signal?: AbortSignal): Promise<void> {
+    return this.#loop.start(signal);
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Resolves once every queued namespace has been synced (retries waiting on their backoff aside). For tests. */
   idle(): Promise<void> {
-    return this.#queue.idle();
+    return this.#loop.idle();
   }
 
   /** One pass over one namespace (NamespacedResourcesDeleter.Delete). Throws to come back later. */

@@ -7,12 +7,16 @@ import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import type { Node, Pod, PodCondition } from '../../api/types/core.js';
 import type { Lease } from '../../api/types/coordination.js';
-import { Informer, listWatch } from '../../client/informer.js';
+import type { Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
+import { ControllerLoop } from '../controller-loop.js';
+import type { SharedInformers } from '../shared-informers.js';
 import { desiredTaints, sameTaints, staleConditions } from './health.js';
 
 export interface NodeLifecycleOptions {
   client: RestClient;
+  /** The controller-manager's informers; by default the controller keeps its own. */
+  informers?: SharedInformers;
   /** How long a node may stay silent before it is Unknown (Kubernetes: 40 s). */
   gracePeriodMs?: number;
   /** How often nodes are checked (Kubernetes: 5 s). */
@@ -27,7 +31,10 @@ export class NodeLifecycleController {
   readonly #period: number;
   readonly #now: () => number;
   readonly #log?: Logger;
+  /** Its informers and lifecycle; no work queue: every node is checked each monitor period. */
+  readonly #loop: ControllerLoop;
   readonly nodes: Informer<Node>;
+  /** Every namespace's, as kube-controller-manager's shared lease informer; node leases are in kube-node-lease. */
   readonly leases: Informer<Lease>;
   readonly pods: Informer<Pod>;
   #timer?: NodeJS.Timeout;
@@ -39,17 +46,17 @@ export class NodeLifecycleController {
     this.#period = o.monitorPeriodMs ?? 5_000;
     this.#now = o.now ?? Date.now;
     this.#log = o.logger;
-    this.nodes = new Informer(listWatch(o.client.nodes));
-    this.leases = new Informer(listWatch(o.client.leases, { namespace: 'kube-node-lease' }));
-    this.pods = new Informer(listWatch(o.client.pods));
+    this.#loop = new ControllerLoop({ ...o, name: 'node lifecycle', keyField: 'node' });
+    this.#loop.stopping.addEventListener('abort', () => clearInterval(this.#timer));
+    this.nodes = this.#loop.informer(o.client.nodes);
+    this.leases = this.#loop.informer(o.client.leases);
+    this.pods = this.#loop.informer(o.client.pods);
   }
 
+  /** Resolves after the first pass over the nodes, once every cache holds its first list. */
   async start(signal?: AbortSignal): Promise<void> {
-    for (const inf of [this.nodes, this.leases, this.pods]) {
-      inf.on('error', (err) => this.#log?.warn({ err }, 'node lifecycle informer error'));
-    }
-    // start() resolves once the first list is in each cache.
-    await Promise.all([this.nodes.start(signal), this.leases.start(signal), this.pods.start(signal)]);
+    await this.#loop.start(signal);
+    if (this.#loop.stopping.aborted) return;
     const tick = async () => {
       if (this.#running) return;
       this.#running = true;
@@ -62,14 +69,11 @@ export class NodeLifecycleController {
       }
     };
     this.#timer = setInterval(() => void tick(), this.#period);
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
     await tick();
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
-    await Promise.all([this.nodes.stop(), this.leases.stop(), this.pods.stop()]);
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** One pass over every node. Exposed for tests. */

@@ -9,17 +9,16 @@ import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import type { ReplicaSet } from '../../api/types/apps.js';
 import type { Pod } from '../../api/types/core.js';
-import { EventRecorder } from '../../client/event-recorder.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { filterActivePods } from '../active-pods.js';
+import { ControllerLoop } from '../controller-loop.js';
 import { claimObjects, controllerRefOf, recheckOwner, type OwnerKind } from '../controller-ref.js';
 import { ControllerExpectations } from '../expectations.js';
 import { deleteOwnedPods, podFromTemplate, watchOwnedPods, writeStatusOnce } from '../owned-pods.js';
 import { selectorOf } from '../owners.js';
-import { SharedInformers } from '../shared-informers.js';
+import type { SharedInformers } from '../shared-informers.js';
 import { slowStartBatch } from '../slow-start.js';
-import { WorkQueue } from '../work-queue.js';
 import { BURST_REPLICAS, planReplicas } from './plan.js';
 import { replicaSetStatus, statusChanged } from './status.js';
 
@@ -39,15 +38,9 @@ export interface ReplicaSetControllerOptions {
 export class ReplicaSetController {
   readonly #client: RestClient;
   readonly #rsClient: ResourceClient<ReplicaSet>;
-  readonly #informers: SharedInformers;
-  readonly #ownInformers: boolean;
   readonly #burst: number;
   readonly #now: () => number;
-  readonly #log?: Logger;
-  readonly #events: EventRecorder;
-  readonly #queue: WorkQueue;
-  /** Aborted by stop(): no further slow-start batch begins. */
-  readonly #stopping = new AbortController();
+  readonly #loop: ControllerLoop;
   readonly replicaSets: Informer<ReplicaSet>;
   readonly pods: Informer<Pod>;
   readonly expectations = new ControllerExpectations();
@@ -55,55 +48,45 @@ export class ReplicaSetController {
   constructor(o: ReplicaSetControllerOptions) {
     this.#client = o.client;
     this.#rsClient = o.client.resourceByName<ReplicaSet>('replicasets', 'apps');
-    this.#ownInformers = !o.informers;
-    this.#informers = o.informers ?? new SharedInformers();
     this.#burst = o.burstReplicas ?? BURST_REPLICAS;
     this.#now = o.now ?? Date.now;
-    this.#log = o.logger;
-    this.#events = new EventRecorder({ client: o.client, source: { component: 'replicaset-controller' }, logger: o.logger });
-    this.#queue = new WorkQueue({
+    this.#loop = new ControllerLoop({
+      ...o,
       workers: o.workers ?? 5,
+      name: 'replica set',
+      keyField: 'replicaSet',
+      component: 'replicaset-controller',
       sync: (key) => this.syncReplicaSet(key),
-      onError: (key, err) => this.#log?.warn({ err, replicaSet: key }, 'replica set sync failed; retrying'),
+      // Syncs before both caches were filled did nothing: every ReplicaSet gets one now.
+      synced: () => this.#loop.enqueueAll(this.replicaSets),
     });
-    this.replicaSets = this.#informers.informer(this.#rsClient);
-    this.pods = this.#informers.informer(o.client.pods);
-    this.replicaSets.on('add', (rs) => this.#enqueue(rs));
-    this.replicaSets.on('update', (rs) => this.#enqueue(rs));
+    this.replicaSets = this.#loop.informer(this.#rsClient);
+    this.pods = this.#loop.informer(o.client.pods);
+    const enqueue = (rs: ReplicaSet) => this.#loop.enqueue(rs);
+    this.replicaSets.on('add', enqueue);
+    this.replicaSets.on('update', enqueue);
     this.replicaSets.on('delete', (rs) => {
       this.expectations.delete(objectKey(rs));
-      this.#enqueue(rs);
+      enqueue(rs);
     });
-    watchOwnedPods(this.pods, { kind: REPLICA_SET_KIND, owners: this.replicaSets, selectorOf: (rs) => selectorOf(rs.spec.selector), expectations: this.expectations, enqueue: (rs) => this.#enqueue(rs) });
+    watchOwnedPods(this.pods, { kind: REPLICA_SET_KIND, owners: this.replicaSets, selectorOf: (rs) => selectorOf(rs.spec.selector), expectations: this.expectations, enqueue });
   }
 
-  async start(signal?: AbortSignal): Promise<void> {
-    for (const inf of [this.replicaSets, this.pods]) inf.on('error', (err) => this.#log?.warn({ err }, 'replica set controller informer error'));
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    await this.#informers.start(signal);
-    // Syncs before both caches were filled did nothing: every ReplicaSet gets one now.
-    for (const rs of this.replicaSets.list()) this.#enqueue(rs);
+  start(signal?: AbortSignal): Promise<void> {
+    return this.#loop.start(signal);
   }
 
-  async stop(): Promise<void> {
-    this.#stopping.abort();
-    await this.#queue.stop();
-    if (this.#ownInformers) await this.#informers.stop();
-    await this.#events.flush();
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Resolves once every queued ReplicaSet has been synced. For tests. */
   idle(): Promise<void> {
-    return this.#queue.idle();
-  }
-
-  #enqueue(rs: ReplicaSet): void {
-    this.#queue.add(objectKey(rs));
+    return this.#loop.idle();
   }
 
   /** One ReplicaSet: claim its pods, create or delete what the plan says, write its status. */
   async syncReplicaSet(key: string): Promise<void> {
-    if (!this.replicaSets.hasSynced || !this.pods.hasSynced) return;
     const [namespace = '', name = ''] = key.split('/');
     const needsSync = this.expectations.satisfied(key);
     const rs = this.replicaSets.get(name, namespace);
@@ -127,7 +110,7 @@ export class ReplicaSetController {
     const { status, nextAvailableInMs } = replicaSetStatus(rs, claimed, manageError, this.#now());
     await this.#writeStatus(rs, status);
     // A ready pod becomes available after minReadySeconds with no event to say so: look again then.
-    if (manageError === undefined && nextAvailableInMs !== undefined) this.#queue.addAfter(key, nextAvailableInMs + 1);
+    if (manageError === undefined && nextAvailableInMs !== undefined) this.#loop.queue.addAfter(key, nextAvailableInMs + 1);
     if (manageError !== undefined) throw manageError;
   }
 
@@ -151,14 +134,14 @@ export class ReplicaSetController {
     if (plan.create > 0) {
       this.expectations.expectCreations(key, plan.create);
       const { successes, error } = await slowStartBatch(plan.create, 1, async () => {
-        if (this.#stopping.signal.aborted) throw new Error('the controller is stopping');
+        if (this.#loop.stopping.aborted) throw new Error('the controller is stopping');
         try {
           const pod = await this.#client.pods.create(podFromTemplate(rs, REPLICA_SET_KIND, rs.spec.template), { namespace });
-          this.#events.event(ref, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
+          this.#loop.events.event(ref, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
         } catch (err) {
           // The namespace is going away: nothing will ever be created there again.
           if (isApiError(err, 'Forbidden') && /being terminated/.test(err.message)) return;
-          this.#events.event(ref, 'Warning', 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
+          this.#loop.events.event(ref, 'Warning', 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
           throw err;
         }
       });
@@ -168,7 +151,7 @@ export class ReplicaSetController {
     }
     if (plan.delete.length > 0) {
       this.expectations.expectDeletions(key, plan.delete.map(objectKey));
-      return deleteOwnedPods(plan.delete, { pods: this.#client.pods, key, expectations: this.expectations, events: this.#events, ref });
+      return deleteOwnedPods(plan.delete, { pods: this.#client.pods, key, expectations: this.expectations, events: this.#loop.events, ref });
     }
     return undefined;
   }

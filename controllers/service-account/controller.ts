@@ -5,62 +5,62 @@
 import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import type { Namespace, ServiceAccount } from '../../api/types/core.js';
-import { Informer, listWatch } from '../../client/informer.js';
+import type { Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
-import { WorkQueue } from '../work-queue.js';
+import { ControllerLoop } from '../controller-loop.js';
+import type { SharedInformers } from '../shared-informers.js';
 import { ENSURED_SERVICE_ACCOUNTS, serviceAccountsToCreate } from './plan.js';
 
 export interface ServiceAccountControllerOptions {
   client: RestClient;
+  /** The controller-manager's informers; by default the controller keeps its own. */
+  informers?: SharedInformers;
   logger?: Logger;
 }
 
 export class ServiceAccountController {
   readonly #client: RestClient;
   readonly #log?: Logger;
+  readonly #loop: ControllerLoop;
   readonly namespaces: Informer<Namespace>;
   readonly serviceAccounts: Informer<ServiceAccount>;
-  readonly #queue: WorkQueue;
 
   constructor(o: ServiceAccountControllerOptions) {
     this.#client = o.client;
     this.#log = o.logger;
-    this.namespaces = new Informer(listWatch(o.client.namespaces));
-    this.serviceAccounts = new Informer(listWatch(o.client.serviceAccounts));
-    this.#queue = new WorkQueue({
+    const queueNs = (ns: Namespace) => this.#loop.queue.add(ns.metadata.name ?? '');
+    // Both caches filled before the first sync, so an existing ServiceAccount is never created again.
+    this.#loop = new ControllerLoop({
+      ...o,
+      name: 'service account',
+      keyField: 'namespace',
       sync: (ns) => this.syncNamespace(ns),
-      onError: (ns, err) => this.#log?.warn({ err, namespace: ns }, 'could not ensure the default service account; retrying'),
+      synced: () => this.namespaces.list().forEach(queueNs),
     });
-  }
-
-  async start(signal?: AbortSignal): Promise<void> {
-    for (const inf of [this.namespaces, this.serviceAccounts]) inf.on('error', (err) => this.#log?.warn({ err }, 'service account informer error'));
-    const queueNs = (ns: Namespace) => this.#queue.add(ns.metadata.name ?? '');
+    this.namespaces = this.#loop.informer(o.client.namespaces);
+    this.serviceAccounts = this.#loop.informer(o.client.serviceAccounts);
     this.namespaces.on('add', queueNs);
     this.namespaces.on('update', queueNs);
     this.serviceAccounts.on('delete', (sa) => {
-      if (ENSURED_SERVICE_ACCOUNTS.includes(sa.metadata.name ?? '')) this.#queue.add(sa.metadata.namespace ?? '');
+      if (ENSURED_SERVICE_ACCOUNTS.includes(sa.metadata.name ?? '')) this.#loop.queue.add(sa.metadata.namespace ?? '');
     });
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    // Both caches filled before the first sync, so an existing ServiceAccount is never created again.
-    await Promise.all([this.serviceAccounts.start(signal), this.namespaces.start(signal)]);
-    for (const ns of this.namespaces.list()) queueNs(ns);
   }
 
-  async stop(): Promise<void> {
-    await this.#queue.stop();
-    await Promise.all([this.namespaces.stop(), this.serviceAccounts.stop()]);
+  start(signal?: AbortSignal): Promise<void> {
+    return this.#loop.start(signal);
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Resolves once every queued namespace has been synced. For tests. */
   idle(): Promise<void> {
-    return this.#queue.idle();
+    return this.#loop.idle();
   }
 
   /** One namespace: create what plan.ts says is missing. */
   async syncNamespace(namespace: string): Promise<void> {
-    // Before both caches are filled, nothing is known to be missing.
-    if (!this.namespaces.hasSynced || !this.serviceAccounts.hasSynced) return;
     const missing = serviceAccountsToCreate(this.namespaces.get(namespace), (name) => this.serviceAccounts.get(name, namespace) !== undefined);
     for (const name of missing) {
       try {

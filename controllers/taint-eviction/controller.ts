@@ -9,11 +9,10 @@ import type { Logger } from 'pino';
 import { disruptionTarget } from '../../api/disruption.js';
 import { isApiError } from '../../api/errors.js';
 import type { Node, Pod } from '../../api/types/core.js';
-import { EventRecorder } from '../../client/event-recorder.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
-import { SharedInformers } from '../shared-informers.js';
-import { WorkQueue } from '../work-queue.js';
+import type { SharedInformers } from '../shared-informers.js';
+import { ControllerLoop } from '../controller-loop.js';
 import { planPodOnNode } from './plan.js';
 
 export interface TaintEvictionOptions {
@@ -38,33 +37,35 @@ export class TaintEvictionController {
   readonly #client: RestClient;
   readonly #log?: Logger;
   readonly #now: () => number;
-  readonly #events: EventRecorder;
-  readonly #informers: SharedInformers;
-  readonly #ownInformers: boolean;
+  readonly #loop: ControllerLoop;
   readonly nodes: Informer<Node>;
   readonly pods: Informer<Pod>;
-  readonly #queue: WorkQueue;
   /** Pods (namespace/name) whose eviction waits on a timer. */
   readonly #scheduled = new Map<string, Scheduled>();
   /** Pods due now, with the uid that was due (a pod of the same name made later is not). */
   readonly #due = new Map<string, string | undefined>();
-  /** Set by stop(): the shared informers may go on calling the handlers, which then start no timer. */
-  #stopped = false;
 
   constructor(o: TaintEvictionOptions) {
     this.#client = o.client;
     this.#log = o.logger;
     this.#now = o.now ?? Date.now;
-    this.#events = new EventRecorder({ client: o.client, source: { component: 'taint-eviction-controller' } });
-    this.#ownInformers = !o.informers;
-    this.#informers = o.informers ?? new SharedInformers();
-    this.nodes = this.#informers.informer(o.client.nodes);
-    this.pods = this.#informers.informer(o.client.pods);
-    this.#queue = new WorkQueue({
+    this.#loop = new ControllerLoop({
+      ...o,
       workers: o.workers ?? 8,
+      name: 'taint eviction',
+      keyField: 'pod',
+      component: 'taint-eviction-controller',
       sync: (key) => this.#evict(key),
-      onError: (key, err) => this.#log?.warn({ err, pod: key }, 'could not evict the pod; retrying'),
+      // Both caches full: every pod judged against its node's taints once more.
+      synced: () => this.pods.list().forEach((pod) => this.#processPod(pod)),
     });
+    // The shared informers may go on calling the handlers after stop(), which then start no timer.
+    this.#loop.stopping.addEventListener('abort', () => {
+      for (const s of this.#scheduled.values()) clearTimeout(s.timer);
+      this.#scheduled.clear();
+    });
+    this.nodes = this.#loop.informer(o.client.nodes);
+    this.pods = this.#loop.informer(o.client.pods);
     // Handlers before any informer starts. A pod seen before its node is judged untainted
     // (kept); the node's add then judges every pod on it.
     this.pods.on('add', (pod) => this.#processPod(pod));
@@ -79,30 +80,21 @@ export class TaintEvictionController {
     });
   }
 
-  async start(signal?: AbortSignal): Promise<void> {
-    for (const inf of [this.nodes, this.pods]) inf.on('error', (err) => this.#log?.warn({ err }, 'taint eviction informer error'));
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    await this.#informers.start(signal);
-    // Both caches full: every pod judged against its node's taints once more.
-    for (const pod of this.pods.list()) this.#processPod(pod);
+  start(signal?: AbortSignal): Promise<void> {
+    return this.#loop.start(signal);
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    for (const s of this.#scheduled.values()) clearTimeout(s.timer);
-    this.#scheduled.clear();
-    await this.#queue.stop();
-    if (this.#ownInformers) await this.#informers.stop();
-    await this.#events.flush();
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Resolves once every pod due now has been deleted (timers aside). For tests. */
   idle(): Promise<void> {
-    return this.#queue.idle();
+    return this.#loop.idle();
   }
 
   #processPod(pod: Pod): void {
-    if (this.#stopped) return;
+    if (this.#loop.stopping.aborted) return;
     const key = objectKey(pod);
     if (!pod.spec.nodeName || pod.metadata.deletionTimestamp) {
       this.#cancel(key, false);
@@ -135,7 +127,7 @@ export class TaintEvictionController {
   #markDue(key: string, pod: Pod): void {
     if (!this.#due.has(key)) this.#event(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${key}`);
     this.#due.set(key, pod.metadata.uid);
-    this.#queue.add(key);
+    this.#loop.queue.add(key);
   }
 
   #cancel(key: string, announce: boolean, pod?: Pod): void {
@@ -169,7 +161,7 @@ export class TaintEvictionController {
   }
 
   #event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.#events.event({ kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid }, type, reason, message);
+    this.#loop.events.event({ kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid }, type, reason, message);
   }
 }
 

@@ -6,10 +6,10 @@
 import type { Logger } from 'pino';
 import { isApiError } from '../../api/errors.js';
 import type { Job } from '../../api/types/batch.js';
-import { objectKey, type Informer } from '../../client/informer.js';
+import type { Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { SharedInformers } from '../shared-informers.js';
-import { WorkQueue } from '../work-queue.js';
+import { ControllerLoop } from '../controller-loop.js';
+import type { SharedInformers } from '../shared-informers.js';
 
 /** When a Job finished (its Complete or Failed condition's transition, else completionTime), in ms; undefined while it runs. */
 export function jobFinishedAt(job: Job): number | undefined {
@@ -38,40 +38,35 @@ export interface TtlAfterFinishedControllerOptions {
 
 export class TtlAfterFinishedController {
   readonly #jobClient: ResourceClient<Job>;
-  readonly #informers: SharedInformers;
-  readonly #ownInformers: boolean;
   readonly #now: () => number;
-  readonly #queue: WorkQueue;
+  readonly #loop: ControllerLoop;
   readonly jobs: Informer<Job>;
 
   constructor(o: TtlAfterFinishedControllerOptions) {
     this.#jobClient = o.client.resourceByName<Job>('jobs', 'batch');
-    this.#ownInformers = !o.informers;
-    this.#informers = o.informers ?? new SharedInformers();
     this.#now = o.now ?? Date.now;
-    this.#queue = new WorkQueue({
-      workers: o.workers ?? 5,
-      sync: (key) => this.sync(key),
-      onError: (key, err) => o.logger?.warn({ err, job: key }, 'ttl-after-finished sync failed; retrying'),
-    });
-    this.jobs = this.#informers.informer(this.#jobClient);
     const consider = (job: Job) => {
-      if (msUntilExpiry(job, this.#now()) !== undefined) this.#queue.add(objectKey(job));
+      if (msUntilExpiry(job, this.#now()) !== undefined) this.#loop.enqueue(job);
     };
+    this.#loop = new ControllerLoop({
+      ...o,
+      workers: o.workers ?? 5,
+      name: 'ttl-after-finished',
+      keyField: 'job',
+      sync: (key) => this.sync(key),
+      synced: () => this.jobs.list().forEach(consider),
+    });
+    this.jobs = this.#loop.informer(this.#jobClient);
     this.jobs.on('add', consider);
     this.jobs.on('update', consider);
-    this.jobs.on('error', (err) => o.logger?.warn({ err }, 'ttl-after-finished informer error'));
   }
 
-  async start(signal?: AbortSignal): Promise<void> {
-    signal?.addEventListener('abort', () => void this.stop(), { once: true });
-    await this.#informers.start(signal);
-    for (const job of this.jobs.list()) if (msUntilExpiry(job, this.#now()) !== undefined) this.#queue.add(objectKey(job));
+  start(signal?: AbortSignal): Promise<void> {
+    return this.#loop.start(signal);
   }
 
-  async stop(): Promise<void> {
-    await this.#queue.stop();
-    if (this.#ownInformers) await this.#informers.stop();
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   async sync(key: string): Promise<void> {
@@ -80,13 +75,13 @@ export class TtlAfterFinishedController {
     if (!cached) return;
     const wait = msUntilExpiry(cached, this.#now());
     if (wait === undefined) return;
-    if (wait > 0) return this.#queue.addAfter(key, wait + 1);
+    if (wait > 0) return this.#loop.queue.addAfter(key, wait + 1);
     try {
       // The cache may be stale: the TTL may have changed since.
       const fresh = await this.#jobClient.get(name, { namespace });
       const left = msUntilExpiry(fresh, this.#now());
       if (left === undefined) return;
-      if (left > 0) return this.#queue.addAfter(key, left + 1);
+      if (left > 0) return this.#loop.queue.addAfter(key, left + 1);
       await this.#jobClient.delete(name, { namespace, propagationPolicy: 'Background', preconditions: { uid: fresh.metadata.uid, resourceVersion: fresh.metadata.resourceVersion } });
     } catch (err) {
       if (!isApiError(err, 'NotFound')) throw err;
