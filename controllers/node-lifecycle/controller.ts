@@ -12,6 +12,7 @@ import type { RestClient } from '../../client/rest.js';
 import { ControllerLoop } from '../controller-loop.js';
 import type { SharedInformers } from '../shared-informers.js';
 import { desiredTaints, sameTaints, staleConditions } from './health.js';
+import { metaTime } from '../../api/time.js';
 
 export interface NodeLifecycleOptions {
   client: RestClient;
@@ -107,7 +108,7 @@ export class NodeLifecycleController {
   }
 
   async #markPodsNotReady(nodeName: string, now: number): Promise<void> {
-    const at = new Date(now).toISOString();
+    const at = metaTime(now);
     for (const pod of this.pods.list()) {
       if (pod.spec.nodeName !== nodeName) continue;
       if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
@@ -125,7 +126,7 @@ export class NodeLifecycleController {
   }
 
   async #event(node: Node, reason: string, message: string): Promise<void> {
-    const at = new Date(this.#now()).toISOString();
+    const at = metaTime(this.#now());
     try {
       await this.#client.events.create(
         {
