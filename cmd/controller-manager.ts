@@ -1,7 +1,7 @@
 // `skiff controller-manager --kubeconfig F [--leader-elect] [--node-monitor-grace-period 40s]`:
 // the cluster's controllers (node lifecycle, ServiceAccount, ReplicaSet, Deployment, DaemonSet, Job,
 // CronJob, TTL-after-finished, namespace, disruption and NoExecute taint eviction controllers, the
-// garbage collector), one active replica at a time when leader election is on. Controllers share
+// garbage collector, the pod garbage collector), one active replica at a time when leader election is on. Controllers share
 // one informer per resource.
 import { Command } from 'commander';
 import type { Logger } from 'pino';
@@ -23,6 +23,7 @@ import { CronJobController } from '../controllers/cronjob/controller.js';
 import { TtlAfterFinishedController } from '../controllers/ttl-after-finished/controller.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
 import { GarbageCollector } from '../controllers/garbage-collector/controller.js';
+import { PodGcController } from '../controllers/pod-gc/controller.js';
 import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
 
@@ -34,6 +35,7 @@ export interface ControllerManagerFlags {
   concurrentDaemonsetSyncs?: number;
   concurrentJobSyncs?: number;
   concurrentCronJobSyncs?: number;
+  terminatedPodGcThreshold?: number;
 }
 
 /**
@@ -63,6 +65,7 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
     cronjob: new CronJobController({ client, informers, workers: o.concurrentCronJobSyncs ?? 5, logger: log }),
     'ttl-after-finished': new TtlAfterFinishedController({ client, informers, logger: log }),
     'garbage-collector': new GarbageCollector({ client, informers, logger: log }),
+    podgc: new PodGcController({ client, informers, terminatedPodThreshold: o.terminatedPodGcThreshold, logger: log }),
   };
   await Promise.all(Object.values(controllers).map((c) => c.start(signal)));
   log.info({ controllers: Object.keys(controllers) }, 'controllers started');
@@ -83,6 +86,7 @@ export function controllerManagerCommand(): Command {
     .option('--concurrent-daemonset-syncs <n>', 'DaemonSets synced at once', (v) => Number.parseInt(v, 10), 2)
     .option('--concurrent-job-syncs <n>', 'Jobs synced at once', (v) => Number.parseInt(v, 10), 5)
     .option('--concurrent-cron-job-syncs <n>', 'CronJobs synced at once', (v) => Number.parseInt(v, 10), 5)
+    .option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the pod garbage collector deletes the oldest (0: never)', (v) => Number.parseInt(v, 10), 12500)
     .action(async (o: ControllerManagerFlags & { kubeconfig: string; leaderElect: boolean }) => {
       const log = createLogger('controller-manager');
       const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig }), { userAgent: 'skiff-controller-manager' });
