@@ -88,11 +88,12 @@ export function prepareForUpdate(r: ResourceInfo, subresource: string | undefine
     if (o.status === undefined) delete n.status;
     else n.status = o.status;
   }
+  // The kind's hook sees the metadata as it will be stored (and may set its annotations).
+  n.metadata = meta;
   kindDefinition(r.kind)?.strategy?.prepareForUpdate?.(n, o, subresource);
-  const moved = kindDefinition(r.kind)?.strategy?.generationChanged?.({ ...n, metadata: meta }, o) ?? false;
+  const moved = kindDefinition(r.kind)?.strategy?.generationChanged?.(n, o) ?? false;
   if (('spec' in n || 'spec' in o) && !sameJson(n.spec, o.spec)) meta.generation = (o.metadata.generation ?? 1) + 1;
   else if (moved) meta.generation = (o.metadata.generation ?? 1) + 1;
-  n.metadata = meta;
   return n;
 }
 
