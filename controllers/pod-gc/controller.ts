@@ -66,11 +66,6 @@ export class PodGcController {
     return this.#loop.stop();
   }
 
-  /** Resolves once no pass is queued or running (the next period's timer aside). For tests. */
-  idle(): Promise<void> {
-    return this.#loop.idle();
-  }
-
   /** Passes finished so far. For tests: "after N more passes nothing happened". */
   get passes(): number {
     return this.#passes;
