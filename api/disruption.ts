@@ -4,6 +4,7 @@
 import { labelSelectorFromObject } from './selectors/labels.js';
 import type { Pod, PodCondition } from './types/core.js';
 import type { Condition, PodDisruptionBudget, PodDisruptionBudgetStatus } from './types/policy.js';
+import { metaTime } from './time.js';
 
 export const DISRUPTION_ALLOWED = 'DisruptionAllowed';
 export const SUFFICIENT_PODS = 'SufficientPods';
@@ -27,8 +28,8 @@ export function budgetCovers(pdb: PodDisruptionBudget, pod: Pod): boolean {
 export function withDisruptionAllowedCondition(status: PodDisruptionBudgetStatus, generation: number | undefined, now: Date): Condition[] {
   const allowed = status.disruptionsAllowed > 0;
   const next: Condition = allowed
-    ? { type: DISRUPTION_ALLOWED, status: 'True', reason: SUFFICIENT_PODS, message: '', lastTransitionTime: now.toISOString().replace(/\.\d+Z$/, 'Z') }
-    : { type: DISRUPTION_ALLOWED, status: 'False', reason: INSUFFICIENT_PODS, message: '', lastTransitionTime: now.toISOString().replace(/\.\d+Z$/, 'Z') };
+    ? { type: DISRUPTION_ALLOWED, status: 'True', reason: SUFFICIENT_PODS, message: '', lastTransitionTime: metaTime(now) }
+    : { type: DISRUPTION_ALLOWED, status: 'False', reason: INSUFFICIENT_PODS, message: '', lastTransitionTime: metaTime(now) };
   if (generation !== undefined) next.observedGeneration = generation;
   const old = status.conditions?.find((c) => c.type === DISRUPTION_ALLOWED);
   if (old && old.status === next.status) next.lastTransitionTime = old.lastTransitionTime;
@@ -40,7 +41,7 @@ export function withDisruptionAllowedCondition(status: PodDisruptionBudgetStatus
  * reason EvictionByEvictionAPI for pods/eviction, DeletionByTaintManager for a NoExecute taint.
  */
 export function disruptionTarget(reason: string, message: string, at: Date): PodCondition {
-  return { type: 'DisruptionTarget', status: 'True', reason, message, lastTransitionTime: at.toISOString().replace(/\.\d+Z$/, 'Z') };
+  return { type: 'DisruptionTarget', status: 'True', reason, message, lastTransitionTime: metaTime(at) };
 }
 
 /** The pod with its DisruptionTarget condition set (UpdatePodCondition: the others kept). */

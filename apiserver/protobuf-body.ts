@@ -11,6 +11,7 @@ import { errors } from '../api/errors.js';
 import { policyMessages } from './protobuf-policy.js';
 import { serviceMessages } from './protobuf-service.js';
 import { workloadMessages } from './protobuf-workloads.js';
+import { metaTime } from '../api/time.js';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
@@ -129,7 +130,7 @@ function decodeMessage(b: Buffer, m: Message): Record<string, unknown> {
     else if (type === 'time') {
       const t = decodeMessage(bytes, { name: 'Time', fields: { 1: ['seconds', 'int'], 2: ['nanos', 'int'] } });
       // The zero Time (kubectl's unset creationTimestamp) is sent as an empty message: unset.
-      if (t.seconds) out[name] = new Date(Number(t.seconds) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+      if (t.seconds) out[name] = metaTime(Number(t.seconds) * 1000);
     } else {
       const e = decodeMessage(bytes, ENTRY(type === 'map-string' ? 'string' : 'bytes'));
       // defineProperty: a key "__proto__" is a key like any other, not the object's prototype.

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { kindDefinition } from '../api/kinds/index.js';
 import type { ResourceInfo } from '../api/resources.js';
 import type { KubeObject, ObjectMeta } from '../api/types/meta.js';
+import { metaTime } from '../api/time.js';
 
 type AnyObject = KubeObject & { spec?: unknown; status?: unknown };
 
@@ -15,12 +16,12 @@ let lastStamp = '';
 
 /** RFC 3339 to the second, as Kubernetes writes metav1.Time. */
 export function timestamp(d?: Date): string {
-  if (d) return `${d.toISOString().slice(0, 19)}Z`;
+  if (d) return metaTime(d);
   // "Now" is asked on every create and binding: format each second once.
   const ms = Date.now();
   const second = Math.floor(ms / 1000);
   if (second !== lastSecond) {
-    lastStamp = `${new Date(second * 1000).toISOString().slice(0, 19)}Z`;
+    lastStamp = metaTime(second * 1000);
     lastSecond = second;
   }
   return lastStamp;
@@ -87,11 +88,12 @@ export function prepareForUpdate(r: ResourceInfo, subresource: string | undefine
     if (o.status === undefined) delete n.status;
     else n.status = o.status;
   }
+  // The kind's hook sees the metadata as it will be stored (and may set its annotations).
+  n.metadata = meta;
   kindDefinition(r.kind)?.strategy?.prepareForUpdate?.(n, o, subresource);
-  const moved = kindDefinition(r.kind)?.strategy?.generationChanged?.({ ...n, metadata: meta }, o) ?? false;
+  const moved = kindDefinition(r.kind)?.strategy?.generationChanged?.(n, o) ?? false;
   if (('spec' in n || 'spec' in o) && !sameJson(n.spec, o.spec)) meta.generation = (o.metadata.generation ?? 1) + 1;
   else if (moved) meta.generation = (o.metadata.generation ?? 1) + 1;
-  n.metadata = meta;
   return n;
 }
 

@@ -11,6 +11,7 @@
 import { isApiError } from '../api/errors.js';
 import type { Event, EventSource, ObjectReference } from '../api/types/core.js';
 import type { RestClient } from './rest.js';
+import { metaTime } from '../api/time.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -79,7 +80,7 @@ const iso = (ms: number): string => {
   const second = Math.floor(ms / 1000);
   if (second !== isoSecond) {
     isoSecond = second;
-    isoText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    isoText = metaTime(second * 1000);
   }
   return isoText;
 };

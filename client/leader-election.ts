@@ -8,6 +8,7 @@ import { isApiError } from '../api/errors.js';
 import type { Lease } from '../api/types/coordination.js';
 import { abortableDelay } from './delay.js';
 import type { RestClient } from './rest.js';
+import { microTime } from '../api/time.js';
 
 export interface LeaderElectionOptions {
   client: RestClient;
@@ -25,11 +26,6 @@ export interface LeaderElectionOptions {
   onStoppedLeading?: () => void;
   onNewLeader?: (identity: string) => void;
   onError?: (err: unknown) => void;
-}
-
-/** Kubernetes' MicroTime format (RFC 3339 with microseconds). */
-function microTime(d = new Date()): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 export class LeaderElector {
@@ -100,7 +96,7 @@ export class LeaderElector {
 
   async #tryAcquireOrRenew(): Promise<boolean> {
     const { client, namespace, name, identity, leaseDurationSeconds } = this.#o;
-    const now = microTime();
+    const now = microTime(Date.now());
     let lease: Lease;
     try {
       lease = await client.leases.get(name, { namespace });
@@ -171,7 +167,7 @@ export class LeaderElector {
     try {
       const lease = await client.leases.get(name, { namespace });
       if (lease.spec?.holderIdentity !== identity) return;
-      await client.leases.update({ ...lease, spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime() } }, { namespace });
+      await client.leases.update({ ...lease, spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime(Date.now()) } }, { namespace });
     } catch (err) {
       this.#o.onError?.(err);
     }

@@ -1,9 +1,9 @@
 // `skiff controller-manager --kubeconfig F [--leader-elect] [--node-monitor-grace-period 40s]
 // [--root-ca-file F]`: the cluster's controllers (node lifecycle, ServiceAccount, ReplicaSet,
 // Deployment, DaemonSet, Job, CronJob, TTL-after-finished, namespace, disruption and NoExecute
-// taint eviction controllers, the garbage collector, the EndpointSlice and Endpoints controllers,
-// the root CA publisher), one active replica at a time when leader election is on. Controllers
-// share one informer per resource.
+// taint eviction controllers, the garbage collector, the pod garbage collector, the EndpointSlice
+// and Endpoints controllers, the root CA publisher), one active replica at a time when leader
+// election is on. Controllers share one informer per resource.
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import os from 'node:os';
@@ -28,6 +28,7 @@ import { EndpointSliceController } from '../controllers/endpointslice/controller
 import { EndpointsController } from '../controllers/endpoints/controller.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
 import { GarbageCollector } from '../controllers/garbage-collector/controller.js';
+import { PodGcController } from '../controllers/pod-gc/controller.js';
 import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
 
@@ -41,6 +42,7 @@ export interface ControllerManagerFlags {
   concurrentCronJobSyncs?: number;
   /** --root-ca-file: the CA published in every namespace as kube-root-ca.crt (none: not published). */
   rootCaFile?: string;
+  terminatedPodGcThreshold?: number;
 }
 
 /**
@@ -73,6 +75,7 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
     endpointslice: new EndpointSliceController({ client, informers, logger: log }),
     endpoints: new EndpointsController({ client, informers, logger: log }),
     ...(o.rootCaFile ? { 'root-ca-cert-publisher': new RootCAPublisher({ client, informers, rootCA: readFileSync(o.rootCaFile, 'utf8'), logger: log }) } : {}),
+    podgc: new PodGcController({ client, informers, terminatedPodThreshold: o.terminatedPodGcThreshold, logger: log }),
   };
   await Promise.all(Object.values(controllers).map((c) => c.start(signal)));
   log.info({ controllers: Object.keys(controllers) }, 'controllers started');
@@ -94,6 +97,7 @@ export function controllerManagerCommand(): Command {
     .option('--concurrent-job-syncs <n>', 'Jobs synced at once', (v) => Number.parseInt(v, 10), 5)
     .option('--concurrent-cron-job-syncs <n>', 'CronJobs synced at once', (v) => Number.parseInt(v, 10), 5)
     .option('--root-ca-file <file>', 'the cluster CA, published in every namespace as the ConfigMap kube-root-ca.crt')
+    .option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the pod garbage collector deletes the oldest (0: never)', (v) => Number.parseInt(v, 10), 12500)
     .action(async (o: ControllerManagerFlags & { kubeconfig: string; leaderElect: boolean }) => {
       const log = createLogger('controller-manager');
       const client = new RestClient(connectionFromKubeconfig({ kubeconfig: o.kubeconfig }), { userAgent: 'skiff-controller-manager' });

@@ -31,6 +31,7 @@ import { StatusManager } from './status/status-manager.js';
 import { PodActionsExecutor } from './execute-pod-actions.js';
 import { TmpfsMounter, type Mounter } from './tmpfs.js';
 import type { ClusterDnsSettings } from './dns-config.js';
+import { metaTime } from '../api/time.js';
 
 export interface KubeletOptions {
   client: RestClient;
@@ -304,7 +305,7 @@ export class Kubelet {
   async #register(): Promise<Node> {
     const { client } = this.#o;
     const images = await this.#o.images.listImages();
-    const now = new Date(this.#clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = metaTime(this.#clock.now());
     const want = buildNode(this.#nodeConfig, images, now);
     try {
       const created = await client.nodes.create(want);
@@ -320,7 +321,7 @@ export class Kubelet {
   }
 
   async #updateNodeStatus(current?: Node, force = false): Promise<void> {
-    const now = new Date(this.#clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = metaTime(this.#clock.now());
     const status = nodeStatus(this.#nodeConfig, await this.#o.images.listImages(), now);
     const prev = current?.status ?? this.#lastNodeStatus?.status;
     status.conditions = mergeNodeConditions(prev?.conditions, status.conditions ?? []);

@@ -5,13 +5,9 @@ import { isApiError } from '../api/errors.js';
 import type { Lease } from '../api/types/coordination.js';
 import type { RestClient } from '../client/rest.js';
 import { systemClock, type Clock } from './clock.js';
+import { microTime } from '../api/time.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
-
-/** metav1.MicroTime: RFC 3339 with microseconds. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
 
 export interface NodeLeaseOptions {
   client: RestClient;

@@ -21,6 +21,7 @@ import type { Status } from './framework/status.js';
 import { inTreeRegistry } from './plugins/registry.js';
 import { SchedulingQueue, type QueuedPodInfo } from './queue/scheduling-queue.js';
 import { ScheduleAlgorithm, type ScheduleResult } from './schedule-pod.js';
+import { metaTime } from '../api/time.js';
 
 export interface SchedulerOptions {
   client: RestClient;
@@ -318,7 +319,7 @@ export class Scheduler {
         reason,
         message,
         lastProbeTime: null,
-        lastTransitionTime: existing?.status === 'False' ? existing.lastTransitionTime : new Date().toISOString(),
+        lastTransitionTime: existing?.status === 'False' ? existing.lastTransitionTime : metaTime(Date.now()),
       };
       patch.status = { conditions: [...(current.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled'), condition] };
     }

@@ -1,5 +1,6 @@
 // apps/v1 DaemonSet: one pod from its template on every eligible node (the controller is
 // controllers/; this is the API kind).
+import { isDeepStrictEqual } from 'node:util';
 import { defaultPodSpec } from '../defaults.js';
 import { daemonSetSchema } from '../schemas/apps.js';
 import type { DaemonSet } from '../types/apps.js';
@@ -20,6 +21,23 @@ function defaultDaemonSet(ds: DaemonSet): void {
   }
   spec.revisionHistoryLimit ??= 10;
   if (spec.template?.spec) defaultPodSpec(spec.template.spec);
+}
+
+/**
+ * The annotation apps/v1 carries the DaemonSet's templateGeneration in (the internal
+ * spec.templateGeneration): 1 on create unless the client gave a larger one, one more each
+ * time an update changes the template, never set by an update otherwise. The controller
+ * labels its pods `pod-template-generation` with it.
+ */
+export const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation';
+
+function templateGenerationOf(ds: DaemonSet): number {
+  const n = Number(ds.metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION]);
+  return Number.isSafeInteger(n) && n >= 1 ? n : 1;
+}
+
+function setTemplateGeneration(ds: DaemonSet, generation: number): void {
+  ds.metadata.annotations = { ...ds.metadata.annotations, [TEMPLATE_GENERATION_ANNOTATION]: String(generation) };
 }
 
 const count = (description: string, of: (s: NonNullable<DaemonSet['status']>) => number | undefined) => ({
@@ -50,6 +68,11 @@ export const daemonSetKind = defineKind<DaemonSet>({
     // The four counts DaemonSetStatus always writes, 0 on a new object.
     prepareForCreate: (ds) => {
       ds.status = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 };
+      setTemplateGeneration(ds, templateGenerationOf(ds));
+    },
+    prepareForUpdate: (ds, old) => {
+      const generation = templateGenerationOf(old);
+      setTemplateGeneration(ds, isDeepStrictEqual(ds.spec?.template, old.spec?.template) ? generation : generation + 1);
     },
   },
   columns: [

@@ -24,6 +24,39 @@ export const jobSpecSchema = obj(
     completionMode: enumOf(['NonIndexed', 'Indexed'], 'completionMode specifies how Pod completions are tracked. It can be `NonIndexed` (default) or `Indexed`.'),
     suspend: bool('suspend specifies whether the Job controller should create Pods or not. Defaults to false.'),
     podReplacementPolicy: enumOf(['TerminatingOrFailed', 'Failed'], 'podReplacementPolicy specifies when to create replacement Pods.'),
+    podFailurePolicy: obj(
+      `${BATCH}.PodFailurePolicy`,
+      {
+        rules: arr(
+          obj(
+            `${BATCH}.PodFailurePolicyRule`,
+            {
+              action: enumOf(['FailJob', 'FailIndex', 'Ignore', 'Count'], 'Specifies the action taken on a pod failure when the requirements are satisfied.'),
+              onExitCodes: obj(
+                `${BATCH}.PodFailurePolicyOnExitCodesRequirement`,
+                {
+                  containerName: str('Restricts the check for exit codes to the container with the specified name.'),
+                  operator: enumOf(['In', 'NotIn'], 'Represents the relationship between the container exit code(s) and the specified values.'),
+                  values: arr(int32('An exit code.'), 'Specifies the set of values. Each returned container exit code (might be multiple in case of multiple containers) is checked against this set of values with respect to the operator.'),
+                },
+                { required: ['operator', 'values'], description: 'Represents the requirement on the container exit codes.' },
+              ),
+              onPodConditions: arr(
+                obj(
+                  `${BATCH}.PodFailurePolicyOnPodConditionsPattern`,
+                  { type: str('Specifies the required Pod condition type.'), status: str('Specifies the required Pod condition status. Defaults to True.') },
+                  { required: ['type'], description: 'Represents the requirement on the pod conditions.' },
+                ),
+                'Represents the requirement on the pod conditions.',
+              ),
+            },
+            { required: ['action'], description: 'PodFailurePolicyRule describes how a pod failure is handled when the requirements are met.' },
+          ),
+          'A list of pod failure policy rules. The rules are evaluated in order.',
+        ),
+      },
+      { required: ['rules'], description: 'Specifies the policy of handling failed pods.' },
+    ),
   },
   { required: ['template'], description: 'Specification of the desired behavior of a job.' },
 );

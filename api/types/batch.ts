@@ -19,6 +19,20 @@ export interface JobSpec {
   completionMode?: CompletionMode;
   suspend?: boolean;
   podReplacementPolicy?: 'TerminatingOrFailed' | 'Failed';
+  podFailurePolicy?: PodFailurePolicy;
+}
+
+export type PodFailurePolicyAction = 'FailJob' | 'FailIndex' | 'Ignore' | 'Count';
+
+/** batch/v1 PodFailurePolicy: the first rule that matches a failed pod decides what its failure does. */
+export interface PodFailurePolicy {
+  rules: PodFailurePolicyRule[];
+}
+
+export interface PodFailurePolicyRule {
+  action: PodFailurePolicyAction;
+  onExitCodes?: { containerName?: string; operator: 'In' | 'NotIn'; values: number[] };
+  onPodConditions?: { type: string; status?: 'True' | 'False' | 'Unknown' }[];
 }
 
 /** Complete, Failed, Suspended, FailureTarget, SuccessCriteriaMet. */

@@ -6,6 +6,7 @@ import { scheduleErrors, timeZoneErrors } from '../cron.js';
 import type { CronJob, Job, JobSpec, JobTemplateSpec } from '../types/batch.js';
 import type { StatusCause } from '../types/meta.js';
 import { FieldPath, forbidden, invalid, notSupported, required } from './field.js';
+import { validatePodFailurePolicy } from './pod-failure-policy.js';
 import { immutable, nonNegative, nonNegativeCounts, selectorOf, validateLabelSelector, validatePodTemplate } from './workload.js';
 
 /** Labels a generated selector puts on the template (batch.LegacyJobNameLabel, JobNameLabel, and the controller-uid pair). */
@@ -38,6 +39,7 @@ function validateJobSpecCommon(spec: JobSpec, path: FieldPath): StatusCause[] {
   }
   const template = path.child('template');
   causes.push(...validatePodTemplate(spec.template, template, { restartPolicies: ['Always', ...RESTART] }));
+  causes.push(...validatePodFailurePolicy(spec, path));
   const policy = spec.template?.spec?.restartPolicy;
   // The template's default is Always, so an unset policy is reported as missing, as Kubernetes does.
   if (spec.template?.spec && (policy === 'Always' || !policy)) {

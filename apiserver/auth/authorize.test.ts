@@ -152,6 +152,12 @@ describe('authorize', () => {
     ['create services', { verb: 'create', apiGroup: '', resource: 'services', namespace: 'x' }, false],
     ['create secrets', { verb: 'create', apiGroup: '', resource: 'secrets', namespace: 'x' }, false],
     ['watch services', { verb: 'watch', apiGroup: '', resource: 'services' }, true],
+    // system:controller:pod-garbage-collector: mark a pod Failed, force-delete it, read a missing node live.
+    ['pod-gc: patch a pod status', { verb: 'patch', apiGroup: '', resource: 'pods', subresource: 'status', namespace: 'x', name: 'p' }, true],
+    ['pod-gc: delete a pod', { verb: 'delete', apiGroup: '', resource: 'pods', namespace: 'x', name: 'p' }, true],
+    ['pod-gc: get a node', { verb: 'get', apiGroup: '', resource: 'nodes', name: 'n' }, true],
+    ['pod-gc: list pods everywhere', { verb: 'list', apiGroup: '', resource: 'pods' }, true],
+    ['pod-gc: not a pod binding', { verb: 'create', apiGroup: '', resource: 'pods', subresource: 'binding', namespace: 'x', name: 'p' }, false],
   ] as const)('controller-manager: %s -> %s', (_what, attrs, allowed) => {
     expect(authorize(controllerManager, attrs as RequestAttributes).allowed).toBe(allowed);
   });

@@ -59,7 +59,8 @@ export const COMPONENT_USERS = {
 // skiff's controller-manager is one user doing the work of the controllers it runs, so it
 // also holds their roles (today system:controller:node-controller's,
 // system:controller:service-account-controller's, system:controller:namespace-controller's,
-// system:controller:disruption-controller's and system:controller:generic-garbage-collector's).
+// system:controller:disruption-controller's, system:controller:generic-garbage-collector's and
+// system:controller:pod-garbage-collector's: pods list/watch/delete, pods/status patch, nodes get/list).
 /** The workload kinds, by group, that the controller-manager's controllers run. */
 const WORKLOADS = {
   apps: ['deployments', 'replicasets', 'daemonsets', 'controllerrevisions'],

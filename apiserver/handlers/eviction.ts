@@ -17,6 +17,7 @@ import { validateDeleteOptions } from '../../api/validation/options.js';
 import type { ApiContext, RequestContext } from '../context.js';
 import { checkBound, checkObjectBody, isDryRun, keyOf, readDecoded, refOf, send } from './common.js';
 import { planDeletion } from './delete.js';
+import { metaTime } from '../../api/time.js';
 
 /** Kubernetes' MaxDisruptedPodSize: evictions the controller has not confirmed yet, per budget. */
 const MAX_DISRUPTED_PODS = 2000;
@@ -65,7 +66,7 @@ function spend(pdb: PodDisruptionBudget, podName: string, now: Date): PodDisrupt
   }
   status.disruptionsAllowed--;
   if (status.disruptionsAllowed === 0) status.conditions = withDisruptionAllowedCondition(status, status.observedGeneration, now);
-  status.disruptedPods = { ...status.disruptedPods, [podName]: now.toISOString().replace(/\.\d+Z$/, 'Z') };
+  status.disruptedPods = { ...status.disruptedPods, [podName]: metaTime(now) };
   pdb.status = status;
   return pdb;
 }

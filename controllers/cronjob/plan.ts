@@ -9,6 +9,7 @@
 import { parseSchedule } from '../../api/cron.js';
 import type { CronJob, CronJobStatus, Job } from '../../api/types/batch.js';
 import type { ObjectReference } from '../../api/types/core.js';
+import { metaTime } from '../../api/time.js';
 
 export const SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 const TOO_MANY_MISSED = 100;
@@ -72,14 +73,13 @@ function jobFor(cronJob: CronJob, scheduled: number): Job {
       name: jobNameFor(cronJob, scheduled),
       namespace: cronJob.metadata.namespace,
       labels: { ...t.metadata?.labels },
-      annotations: { ...t.metadata?.annotations, [SCHEDULED_TIMESTAMP]: new Date(scheduled).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      annotations: { ...t.metadata?.annotations, [SCHEDULED_TIMESTAMP]: metaTime(scheduled) },
       ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cronJob.metadata.name ?? '', uid: cronJob.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
     },
     spec: structuredClone(t.spec),
   };
 }
 
-const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const refOf = (job: Job): ObjectReference => ({ apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name, namespace: job.metadata.namespace, uid: job.metadata.uid, resourceVersion: job.metadata.resourceVersion });
 
 /** The finished Jobs beyond `limit`, oldest start first (nil start last, then by name), as removeOldestJobs. */
@@ -135,7 +135,7 @@ export function planCronJob(cronJob: CronJob, jobs: readonly Job[], now: number)
   if (scheduled === undefined) return plan;
   const sds = cronJob.spec.startingDeadlineSeconds;
   if (sds !== undefined && scheduled + sds * 1000 < now) {
-    plan.events.push({ type: 'Warning', reason: 'MissSchedule', message: `Missed scheduled time to start a job: ${rfc3339(scheduled)}` });
+    plan.events.push({ type: 'Warning', reason: 'MissSchedule', message: `Missed scheduled time to start a job: ${metaTime(scheduled)}` });
     return plan;
   }
   const name = jobNameFor(cronJob, scheduled);
@@ -151,6 +151,6 @@ export function planCronJob(cronJob: CronJob, jobs: readonly Job[], now: number)
   }
   plan.create = jobFor(cronJob, scheduled);
   status.active = active.length > 0 ? active : undefined;
-  status.lastScheduleTime = rfc3339(scheduled);
+  status.lastScheduleTime = metaTime(scheduled);
   return plan;
 }

@@ -4,6 +4,7 @@
 // it (ReplaceDaemonSetPodNodeNameNodeAffinity, since Kubernetes 1.12), the node a pod is meant
 // for whether or not it is bound yet (GetTargetNodeName), and whether a pod is of the current
 // template (IsPodUpdated: its controller-revision-hash, or its pod-template-generation).
+import { TEMPLATE_GENERATION_ANNOTATION } from '../../api/kinds/daemonset.js';
 import type { DaemonSet } from '../../api/types/apps.js';
 import type { Affinity, Pod, PodSpec, Toleration } from '../../api/types/core.js';
 import type { OwnerKind } from '../controller-ref.js';
@@ -15,8 +16,6 @@ export const DAEMON_SET_KIND: OwnerKind = { apiVersion: 'apps/v1', kind: 'Daemon
 export const CONTROLLER_REVISION_HASH = 'controller-revision-hash';
 /** extensions.DaemonSetTemplateGenerationKey: the deprecated label of the template generation. */
 export const POD_TEMPLATE_GENERATION = 'pod-template-generation';
-/** The annotation apps/v1 keeps the DaemonSet's templateGeneration in. */
-export const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation';
 
 const TAINT_NODE_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
 const TAINT_DISK_PRESSURE = 'node.kubernetes.io/disk-pressure';

@@ -21,6 +21,7 @@ import { DEPLOYMENT_KIND, hasProgressDeadline } from './new-replica-set.js';
 import { planDeploymentSync, type DeploymentSyncPlan } from './plan.js';
 import { equalIgnoreHash } from './replica-sets.js';
 import type { DeploymentAction, PlannedEvent } from './working-set.js';
+import { metaTime } from '../../api/time.js';
 
 export interface DeploymentControllerOptions extends ControllerOptions {
   /** --concurrent-deployment-syncs (5). */
@@ -30,7 +31,6 @@ export interface DeploymentControllerOptions extends ControllerOptions {
 }
 
 /** RFC 3339 to the second, as metav1.Time. */
-const rfc3339 = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 
 export class DeploymentController {
   readonly #rsClient: ResourceClient<ReplicaSet>;
@@ -120,7 +120,7 @@ export class DeploymentController {
     if (errors.length > 0) throw errors[0];
     const uids = new Set(claimed.map((rs) => rs.metadata.uid));
     const pods = d.spec.strategy?.type === 'Recreate' ? this.pods.list(namespace).filter((p) => uids.has(controllerRefOf(p)?.uid)) : [];
-    const plan = planDeploymentSync({ deployment: d, replicaSets: claimed, pods, now: rfc3339(this.#now()) });
+    const plan = planDeploymentSync({ deployment: d, replicaSets: claimed, pods, now: metaTime(this.#now()) });
     await this.#carryOut(d, plan);
   }
 
@@ -160,7 +160,7 @@ export class DeploymentController {
       if (hasProgressDeadline(d)) {
         const next = structuredClone(d);
         next.status ??= {};
-        setCondition(next.status, newCondition(PROGRESSING, 'False', REASON.failedReplicaSetCreate, msg, rfc3339(this.#now())));
+        setCondition(next.status, newCondition(PROGRESSING, 'False', REASON.failedReplicaSetCreate, msg, metaTime(this.#now())));
         await this.#deployClient.updateStatus(next).catch(() => undefined); // the create's error is the one to report
       }
       this.#record(d, { type: 'Warning', reason: REASON.failedReplicaSetCreate, message: msg });

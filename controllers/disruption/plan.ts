@@ -7,6 +7,7 @@ import { SYNC_FAILED, DISRUPTION_ALLOWED, withDisruptionAllowedCondition } from 
 import { scaledValue } from '../../api/int-or-percent.js';
 import type { Pod } from '../../api/types/core.js';
 import type { PodDisruptionBudget, PodDisruptionBudgetStatus } from '../../api/types/policy.js';
+import { metaTime } from '../../api/time.js';
 
 /** How long an admitted eviction may take before the pod counts again (Kubernetes' DeletionTimeout). */
 export const DELETION_TIMEOUT_MS = 2 * 60 * 1000;
@@ -37,7 +38,7 @@ export function planStatus(pdb: PodDisruptionBudget, pods: Pod[], now: number, s
       disruptionsAllowed: 0,
       observedGeneration: pdb.metadata.generation,
     };
-    const stamp = at.toISOString().replace(/\.\d+Z$/, 'Z');
+    const stamp = metaTime(at);
     const prev = old?.conditions?.find((c) => c.type === DISRUPTION_ALLOWED);
     const cond = { type: DISRUPTION_ALLOWED, status: 'False' as const, reason: SYNC_FAILED, message: scale.message, observedGeneration: pdb.metadata.generation, lastTransitionTime: prev?.status === 'False' ? prev.lastTransitionTime : stamp };
     failed.conditions = [...(old?.conditions ?? []).filter((c) => c.type !== DISRUPTION_ALLOWED), cond];

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { metaTime } from '../../api/time.js';
 import type { Job, JobSpec } from '../../api/types/batch.js';
 import type { Pod } from '../../api/types/core.js';
 import { COMPLETION_INDEX, failureBackoffMs, formatIndexes, planJob } from './plan.js';
 
 const NOW = Date.parse('2026-01-01T00:10:00Z');
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = metaTime;
 
 function job(spec: Partial<JobSpec>, status: Job['status'] = {}): Job {
   return { metadata: { name: 'j', namespace: 'ns', uid: 'u' }, spec: { parallelism: 1, backoffLimit: 6, template: { spec: { containers: [] } }, ...spec }, status };

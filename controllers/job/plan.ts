@@ -9,6 +9,8 @@
 import type { Job, JobCondition, JobStatus } from '../../api/types/batch.js';
 import type { Pod } from '../../api/types/core.js';
 import { isPodActive, isPodReady, podsToDelete } from '../active-pods.js';
+import { metaTime } from '../../api/time.js';
+import { matchPodFailurePolicy, POD_FAILURE_POLICY_REASON } from './pod-failure-policy.js';
 
 export const COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
 /** DefaultJobPodFailureBackOff and MaxJobPodFailureBackOff. */
@@ -80,7 +82,7 @@ function setCondition(conditions: JobCondition[], type: string, status: JobCondi
 }
 
 export function planJob(job: Job, pods: readonly Pod[], o: JobPlanOptions): JobPlan {
-  const nowIso = new Date(o.now).toISOString();
+  const nowIso = metaTime(o.now);
   const spec = job.spec;
   const indexed = spec.completionMode === 'Indexed';
   const parallelism = Math.max(0, spec.parallelism ?? 1);
@@ -88,7 +90,14 @@ export function planJob(job: Job, pods: readonly Pod[], o: JobPlanOptions): JobP
   const active = pods.filter(isPodActive);
   const terminating = pods.filter((p) => p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
   const succeededPods = pods.filter((p) => p.status?.phase === 'Succeeded');
-  const failedPods = pods.filter((p) => p.status?.phase === 'Failed');
+  // podFailurePolicy: an ignored failure does not count; the first FailJob match fails the Job.
+  let failJobMessage: string | undefined;
+  const failedPods = pods.filter((p) => {
+    if (p.status?.phase !== 'Failed') return false;
+    const verdict = matchPodFailurePolicy(spec.podFailurePolicy, p);
+    failJobMessage ??= verdict.failJobMessage;
+    return verdict.counts;
+  });
   const doneIndexes = new Set<number>();
   if (indexed) for (const p of succeededPods) {
     const i = completionIndexOf(p);
@@ -119,7 +128,9 @@ export function planJob(job: Job, pods: readonly Pod[], o: JobPlanOptions): JobP
   if (!target) {
     const start = status.startTime ? Date.parse(status.startTime) : undefined;
     const deadline = spec.activeDeadlineSeconds !== undefined && start !== undefined && !suspended ? start + spec.activeDeadlineSeconds * 1000 : undefined;
-    if (failed > (spec.backoffLimit ?? 6)) {
+    if (failJobMessage !== undefined) {
+      conditions = setCondition(conditions, 'FailureTarget', 'True', POD_FAILURE_POLICY_REASON, failJobMessage, nowIso);
+    } else if (failed > (spec.backoffLimit ?? 6)) {
       conditions = setCondition(conditions, 'FailureTarget', 'True', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', nowIso);
     } else if (deadline !== undefined && o.now >= deadline) {
       conditions = setCondition(conditions, 'FailureTarget', 'True', 'DeadlineExceeded', 'Job was active longer than specified deadline', nowIso);

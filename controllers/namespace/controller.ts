@@ -13,6 +13,7 @@ import type { RestClient } from '../../client/rest.js';
 import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
 import { updatedConditions } from './conditions.js';
 import { deleteNamespaceContent } from './content.js';
+import { metaTime } from '../../api/time.js';
 
 export interface NamespaceControllerOptions extends ControllerOptions {
   /** First wait before a namespace with content left is looked at again; doubled each time. */
@@ -31,7 +32,6 @@ export class ContentRemaining extends Error {
   }
 }
 
-const RFC3339 = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
 
 export class NamespaceController {
   readonly #client: RestClient;
@@ -83,7 +83,7 @@ export class NamespaceController {
     const deletedAt = Date.parse(ns.metadata.deletionTimestamp ?? '');
     const pass = await deleteNamespaceContent(this.#client, name, deletedAt, () => this.#now().getTime());
     // Written whenever they change, so a condition that was failing says when it stops.
-    const { conditions, changed } = updatedConditions(ns.status?.conditions, pass.report, RFC3339(this.#now()));
+    const { conditions, changed } = updatedConditions(ns.status?.conditions, pass.report, metaTime(this.#now()));
     if (changed) {
       try {
         ns = await this.#client.namespaces.updateStatus({ ...ns, status: { ...ns.status, conditions } });

@@ -11,6 +11,7 @@ import type { Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
 import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
 import { desiredTaints, sameTaints, staleConditions } from './health.js';
+import { metaTime } from '../../api/time.js';
 
 export interface NodeLifecycleOptions extends ControllerOptions {
   /** How long a node may stay silent before it is Unknown (Kubernetes: 40 s). */
@@ -100,7 +101,7 @@ export class NodeLifecycleController {
   }
 
   async #markPodsNotReady(nodeName: string, now: number): Promise<void> {
-    const at = new Date(now).toISOString();
+    const at = metaTime(now);
     for (const pod of this.pods.list()) {
       if (pod.spec.nodeName !== nodeName) continue;
       if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
@@ -118,7 +119,7 @@ export class NodeLifecycleController {
   }
 
   async #event(node: Node, reason: string, message: string): Promise<void> {
-    const at = new Date(this.#now()).toISOString();
+    const at = metaTime(this.#now());
     try {
       await this.#client.events.create(
         {

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { metaTime } from '../../api/time.js';
 import type { Node, Taint } from '../../api/types/core.js';
 import type { Lease } from '../../api/types/coordination.js';
 import { desiredTaints, lastHeartbeat, sameTaints, staleConditions, TAINT_NOT_READY, TAINT_UNREACHABLE } from './health.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = metaTime;
 const GRACE = 40_000;
 
 function node(ready?: 'True' | 'False' | 'Unknown', heartbeat = T0, taints?: Taint[]): Node {

@@ -6,6 +6,7 @@
 //    NoSchedule and NoExecute; Ready=True carries neither.
 import type { Node, NodeCondition, Taint } from '../../api/types/core.js';
 import type { Lease } from '../../api/types/coordination.js';
+import { metaTime } from '../../api/time.js';
 
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
@@ -26,12 +27,12 @@ export function lastHeartbeat(node: Node, lease: Lease | undefined): number | un
  * (heard from in time, or already Unknown). A node never heard from counts from its creation.
  */
 export function staleConditions(node: Node, lease: Lease | undefined, now: number, gracePeriodMs: number): NodeCondition[] | undefined {
-  const heard = lastHeartbeat(node, lease) ?? Date.parse(node.metadata.creationTimestamp ?? new Date(now).toISOString());
+  const heard = lastHeartbeat(node, lease) ?? Date.parse(node.metadata.creationTimestamp ?? metaTime(now));
   if (now - heard <= gracePeriodMs) return undefined;
   const conditions = node.status?.conditions ?? [];
   const ready = conditions.find((c) => c.type === 'Ready');
   if (ready?.status === 'Unknown') return undefined;
-  const at = new Date(now).toISOString();
+  const at = metaTime(now);
   const byType = new Map(conditions.map((c) => [c.type, c]));
   for (const type of CONDITIONS_SET_UNKNOWN) {
     const old = byType.get(type);
@@ -54,7 +55,7 @@ export function desiredTaints(node: Node, now: number): Taint[] {
   const key = ready?.status === 'Unknown' ? TAINT_UNREACHABLE : ready?.status === 'False' ? TAINT_NOT_READY : undefined;
   if (!key) return kept;
   const existing = (node.spec?.taints ?? []).filter((t) => t.key === key);
-  const timeAdded = new Date(now).toISOString();
+  const timeAdded = metaTime(now);
   const taint = (effect: 'NoSchedule' | 'NoExecute'): Taint =>
     existing.find((t) => t.effect === effect) ?? { key, effect, ...(effect === 'NoExecute' ? { timeAdded } : {}) };
   return [...kept, taint('NoSchedule'), taint('NoExecute')];

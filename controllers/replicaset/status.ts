@@ -8,6 +8,7 @@ import type { Pod } from '../../api/types/core.js';
 import type { ReplicaSet, ReplicaSetStatus, WorkloadCondition } from '../../api/types/apps.js';
 import { isPodReady } from '../../api/active-pods.js';
 import { isPodAvailable, msUntilAvailable } from '../active-pods.js';
+import { metaTime } from '../../api/time.js';
 
 export const REPLICA_FAILURE = 'ReplicaFailure';
 
@@ -43,7 +44,7 @@ export function replicaSetStatus(rs: ReplicaSet, pods: readonly Pod[], manageErr
     const condition: WorkloadCondition = {
       type: REPLICA_FAILURE,
       status: 'True',
-      lastTransitionTime: new Date(now).toISOString(),
+      lastTransitionTime: metaTime(now),
       reason: diff < 0 ? 'FailedCreate' : diff > 0 ? 'FailedDelete' : '',
       message: errorMessage(manageError),
     };

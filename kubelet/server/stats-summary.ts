@@ -9,6 +9,7 @@ import type { Pod } from '../../api/types/core.js';
 import type { ContainerSummary, CpuStats, MemoryStats, PodSummary, Summary } from '../../api/wire/stats-summary.js';
 import type { ContainerStats, ImageService, RuntimeService } from '../../runtime/cri.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from '../labels.js';
+import { metaTime } from '../../api/time.js';
 
 export type { CpuStats, MemoryStats, ContainerSummary, PodSummary, Summary };
 
@@ -62,7 +63,7 @@ export class SummaryProvider {
     this.#last.set(key, { at, used });
     const since = prev ?? (startedAt !== undefined ? { at: startedAt, used: 0 } : undefined);
     const dt = since ? at - since.at : 0;
-    const out: CpuStats = { time: new Date(at / 1e6).toISOString(), usageCoreNanoSeconds: used };
+    const out: CpuStats = { time: metaTime(at / 1e6), usageCoreNanoSeconds: used };
     if (since && dt > 0) out.usageNanoCores = Math.max(0, Math.round(((used - since.used) / dt) * 1e9));
     return out;
   }
@@ -70,7 +71,7 @@ export class SummaryProvider {
   async summary(): Promise<Summary> {
     const { runtime, images } = this.#d;
     const nowNs = Date.now() * 1e6;
-    const time = new Date(nowNs / 1e6).toISOString();
+    const time = metaTime(nowNs / 1e6);
     const [stats, containers, fsInfo, cpuNs, memory] = await Promise.all([
       runtime.listContainerStats({ state: 'CONTAINER_RUNNING' }),
       runtime.listContainers({ state: 'CONTAINER_RUNNING' }),
@@ -105,7 +106,7 @@ export class SummaryProvider {
     return {
       node: {
         nodeName: this.#d.nodeName,
-        startTime: new Date(this.#bootMs).toISOString(),
+        startTime: metaTime(this.#bootMs),
         ...(cpuNs !== undefined ? { cpu: this.#cpu('node', nowNs, cpuNs, undefined) } : {}),
         ...(memory ? { memory } : {}),
         ...(fs0 ? { runtime: { imageFs: { time, usedBytes: fs0.usedBytes, inodesUsed: fs0.inodesUsed } } } : {}),
@@ -116,7 +117,7 @@ export class SummaryProvider {
 
   #container(s: ContainerStats, createdNs: number | undefined, time: string): ContainerSummary {
     const name = s.attributes.labels[LABEL_CONTAINER_NAME] ?? s.attributes.metadata.name;
-    const c: ContainerSummary = { name, ...(createdNs ? { startTime: new Date(createdNs / 1e6).toISOString() } : {}) };
+    const c: ContainerSummary = { name, ...(createdNs ? { startTime: metaTime(createdNs / 1e6) } : {}) };
     if (s.cpu) c.cpu = this.#cpu(s.attributes.id, s.cpu.timestamp, s.cpu.usageCoreNanoSeconds, createdNs);
     if (s.memory) c.memory = { time, workingSetBytes: s.memory.workingSetBytes, usageBytes: s.memory.usageBytes, rssBytes: s.memory.rssBytes };
     return c;

@@ -34,7 +34,7 @@ describe('convertContainerStatuses', () => {
     const pod = makePod({ containers: [app] });
     const c = ctr(app, { startedAt: Date.UTC(2026, 0, 1, 10), restartCount: 2 });
     const [s] = convertContainerStatuses(pod, podStatus(pod, [sandbox()], [c]), false, opts);
-    expect(s.state).toEqual({ running: { startedAt: '2026-01-01T10:00:00.000Z' } });
+    expect(s.state).toEqual({ running: { startedAt: '2026-01-01T10:00:00Z' } });
     expect(s.containerID).toBe(`skiff://${c.id}`);
     expect(s.imageID).toBe(c.imageRef);
     expect(s.restartCount).toBe(2);

@@ -6,6 +6,7 @@ import type { Container, ContainerState, ContainerStatus, Pod } from '../../api/
 import { shouldContainerBeRestarted } from '../pod-actions.js';
 import { containerInstances, type RuntimeContainerStatus, type RuntimePodStatus } from '../runtime-pod.js';
 import type { ReasonCache } from './reason-cache.js';
+import { metaTime } from '../../api/time.js';
 
 export const REASON_CONTAINER_CREATING = 'ContainerCreating';
 export const REASON_POD_INITIALIZING = 'PodInitializing';
@@ -30,7 +31,7 @@ export interface ConvertOptions {
 }
 
 function iso(ms: number): string | undefined {
-  return ms > 0 ? new Date(ms).toISOString() : undefined;
+  return ms > 0 ? metaTime(ms) : undefined;
 }
 
 function terminatedOf(st: RuntimeContainerStatus, runtimeName: string): ContainerState {

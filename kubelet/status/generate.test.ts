@@ -17,7 +17,7 @@ describe('generatePodStatus', () => {
     expect(s.podIPs).toEqual([{ ip: '10.88.0.7' }]);
     expect(s.hostIP).toBe('192.168.1.2');
     expect(s.qosClass).toBe('Guaranteed');
-    expect(s.startTime).toBe(new Date(T0).toISOString());
+    expect(s.startTime).toBe('2026-01-01T12:00:00Z');
     for (const t of ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready']) expect(cond(s, t)?.status).toBe('True');
   });
 

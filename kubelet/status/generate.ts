@@ -7,6 +7,7 @@ import { generateConditions, mergeConditions } from './conditions.js';
 import { convertContainerStatuses, type ContainerProbeState } from './container-statuses.js';
 import { getPhase } from './phase.js';
 import type { ReasonCache } from './reason-cache.js';
+import { metaTime } from '../../api/time.js';
 
 export interface GenerateOptions {
   runtimeName: string;
@@ -20,7 +21,7 @@ export interface GenerateOptions {
 const TERMINAL = new Set(['Succeeded', 'Failed']);
 
 export function generatePodStatus(pod: Pod, rs: RuntimePodStatus, opts: GenerateOptions): PodStatus {
-  const now = new Date(opts.now).toISOString();
+  const now = metaTime(opts.now);
   const conv = { runtimeName: opts.runtimeName, reasons: opts.reasons, probes: opts.probes };
   const initStatuses = convertContainerStatuses(pod, rs, true, conv);
   const appStatuses = convertContainerStatuses(pod, rs, false, conv);

@@ -71,6 +71,20 @@ describe('Job and CronJob API', () => {
     expect(placed.body.spec.template.spec.nodeSelector).toEqual({ zone: 'a' });
   });
 
+  it('stores a podFailurePolicy and refuses a bad one with its field path', async () => {
+    const policy = { rules: [{ action: 'FailJob', onExitCodes: { containerName: 'w', operator: 'In', values: [1, 42] } }, { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }] };
+    const ok = await cluster.admin.post<Json>(jobs, job((s) => (s.podFailurePolicy = policy)));
+    expect(ok.status, ok.text).toBe(201);
+    expect(ok.body.spec.podFailurePolicy).toEqual(policy);
+    const rule = (r: Json) => job((s) => (s.podFailurePolicy = { rules: [r] }));
+    await refused(jobs, job((s) => ((s.podFailurePolicy = policy), (s.template = podTemplate('OnFailure')))), 'spec.template.spec.restartPolicy', 'only "Never" is supported when podFailurePolicy is specified');
+    await refused(jobs, rule({ action: 'Count' }), 'spec.podFailurePolicy.rules[0]', 'specifying one of OnExitCodes and OnPodConditions is required');
+    await refused(jobs, rule({ action: 'Count', onExitCodes: { operator: 'In', values: [0] } }), 'spec.podFailurePolicy.rules[0].onExitCodes.values[0]', 'must not be 0 for the In operator');
+    await refused(jobs, rule({ action: 'Count', onExitCodes: { operator: 'NotIn', values: [3, 2] } }), 'spec.podFailurePolicy.rules[0].onExitCodes.values[1]', 'must be ordered');
+    await refused(jobs, rule({ action: 'FailIndex', onPodConditions: [{ type: 'DisruptionTarget' }] }), 'spec.podFailurePolicy.rules[0].action', 'requires the backoffLimitPerIndex to be set');
+    await refused(jobs, rule({ action: 'Count', onExitCodes: { containerName: 'nope', operator: 'NotIn', values: [1] } }), 'spec.podFailurePolicy.rules[0].onExitCodes.containerName', 'must be one of the container');
+  });
+
   it("stores a CronJob with Kubernetes' defaults and refuses bad schedules, zones, templates and long names", async () => {
     const made = await cluster.admin.post<Json>(cronjobs, cronJob((s) => (s.timeZone = 'Asia/Tokyo')));
     expect(made.status, made.text).toBe(201);

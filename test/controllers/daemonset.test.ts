@@ -12,7 +12,8 @@ import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient, type ResourceClient } from '../../client/rest.js';
 import { isPodActive, isPodReady } from '../../controllers/active-pods.js';
 import { DaemonSetController } from '../../controllers/daemonset/controller.js';
-import { CONTROLLER_REVISION_HASH } from '../../controllers/daemonset/util.js';
+import { TEMPLATE_GENERATION_ANNOTATION } from '../../api/kinds/daemonset.js';
+import { CONTROLLER_REVISION_HASH, POD_TEMPLATE_GENERATION } from '../../controllers/daemonset/util.js';
 import { Scheduler } from '../../scheduler/scheduler.js';
 import { startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { eventually } from '../fixtures/eventually.js';
@@ -109,6 +110,8 @@ describe('DaemonSet controller', () => {
 
   it('runs one pod on each eligible node: none on a node whose taint it does not tolerate or whose labels do not match', async () => {
     const created = await daemonSets.create(daemonSet('agent'));
+    // The API server's templateGeneration, 1 on create (apps/v1 keeps it in an annotation).
+    expect(created.metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION]).toBe('1');
     const ds = await onEach('agent', workers, 'registry.local/agent:1');
     expect(ds.status).toMatchObject({ desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 3, numberAvailable: 3, numberMisscheduled: 0, updatedNumberScheduled: 3 });
     expect(ds.status?.numberUnavailable ?? 0).toBe(0);
@@ -117,7 +120,7 @@ describe('DaemonSet controller', () => {
     const hash = revs[0]?.metadata.labels?.[CONTROLLER_REVISION_HASH];
     expect(revs[0]?.metadata.name).toBe(`agent-${hash}`);
     for (const [node, [pod]] of podsOn('agent')) {
-      expect(pod?.metadata.labels).toEqual({ app: 'agent', [CONTROLLER_REVISION_HASH]: hash });
+      expect(pod?.metadata.labels).toEqual({ app: 'agent', [CONTROLLER_REVISION_HASH]: hash, [POD_TEMPLATE_GENERATION]: '1' });
       expect(pod?.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: created.metadata.uid, controller: true, blockOwnerDeletion: true }]);
       // Placed by the scheduler through the node affinity, not by the controller.
       expect(pod?.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution).toEqual({ nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] });
@@ -154,6 +157,9 @@ describe('DaemonSet controller', () => {
     expect(status.stdout.trim().split('\n').at(-1)).toBe('daemon set "agent" successfully rolled out');
     await onEach('agent', workers, 'registry.local/agent:2');
     expect(worst).toBe(1);
+    // The template changed: templateGeneration 2, on every new pod.
+    expect((await daemonSets.get('agent', { namespace: ns })).metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION]).toBe('2');
+    for (const [, [pod]] of podsOn('agent')) expect(pod?.metadata.labels?.[POD_TEMPLATE_GENERATION]).toBe('2');
     // Every node's pod was replaced.
     for (const n of workers) expect(podsOn('agent').get(n)?.[0]?.metadata.name).not.toBe(before.get(n)?.[0]?.metadata.name);
 
@@ -175,7 +181,14 @@ describe('DaemonSet controller', () => {
     expect(after.stdout.trim().split('\n').slice(2).map((l) => l.trim().split(/\s+/)[0])).toEqual(['2', '3']);
     const revs = (await revisions.list({ namespace: ns })).items.filter((r) => r.metadata.name?.startsWith('agent-'));
     const current = revs.find((r) => r.revision === 3);
-    for (const [, [pod]] of podsOn('agent')) expect(pod?.metadata.labels?.[CONTROLLER_REVISION_HASH]).toBe(current?.metadata.labels?.[CONTROLLER_REVISION_HASH]);
+    for (const [, [pod]] of podsOn('agent')) {
+      expect(pod?.metadata.labels?.[CONTROLLER_REVISION_HASH]).toBe(current?.metadata.labels?.[CONTROLLER_REVISION_HASH]);
+      expect(pod?.metadata.labels?.[POD_TEMPLATE_GENERATION]).toBe('3');
+    }
+    // An update may not set templateGeneration; one that leaves the template alone keeps it.
+    const annotate = await cluster.kubectl(['annotate', 'ds/agent', `${TEMPLATE_GENERATION_ANNOTATION}=9`, '--overwrite', '-n', ns], { version: '1.33' });
+    expect(annotate.code, annotate.stderr).toBe(0);
+    expect((await daemonSets.get('agent', { namespace: ns })).metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION]).toBe('3');
   });
 
   it('with maxSurge 1 and maxUnavailable 0 starts each new pod beside the old one: no node is ever without a ready pod', async () => {

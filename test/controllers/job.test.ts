@@ -145,6 +145,18 @@ describe('Job controller', () => {
     expect(get.stdout).toMatch(/failing\s+Failed\s+0\/1/);
   });
 
+  it('podFailurePolicy FailJob on the exit code: Failed with PodFailurePolicy after the first pod, whatever the backoffLimit', async () => {
+    await jobs.create(job('policy', { completions: 1, backoffLimit: 6, podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { containerName: 'work', operator: 'In', values: [1] } }] } }, 'Failed'));
+    const failed = await finished('policy', 'Failed');
+    expect(failed.spec.podFailurePolicy?.rules[0]?.action).toBe('FailJob');
+    const cond = failed.status?.conditions?.find((c) => c.type === 'Failed');
+    expect(cond?.reason).toBe('PodFailurePolicy');
+    expect(cond?.message).toMatch(/^Container work for pod [^ ]+\/policy-[a-z0-9]+ failed with exit code 1 matching FailJob rule at index 0$/);
+    expect(failed.status).toMatchObject({ failed: 1, active: 0 });
+    await controller.idle();
+    expect(seen.get('policy')?.size).toBe(1);
+  });
+
   it('past activeDeadlineSeconds a running Job is Failed with DeadlineExceeded and its pods are deleted', async () => {
     await jobs.create(job('deadline', { completions: 2, parallelism: 2, activeDeadlineSeconds: 2 }));
     await eventually(() => pods.list(ns).filter((p) => p.metadata.labels?.['job-name'] === 'deadline' && p.status?.phase === 'Running').length === 2, 'two running pods');
