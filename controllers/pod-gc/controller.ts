@@ -49,8 +49,7 @@ export class PodGcController {
       informers: o.informers,
       logger: o.logger,
       workers: 1,
-      name: 'pod-gc',
-      keyField: 'pass',
+      name: 'pod-garbage-collector',
       sync: () => this.#pass(),
       synced: () => this.#loop.queue.add(PASS),
     });
