@@ -4,7 +4,9 @@
 // skiff serves. skiff's controller-manager is one user doing the work of the controllers it
 // runs, so it also gets the role of each of them (today: system:controller:node-controller,
 // system:controller:service-account-controller, system:controller:namespace-controller,
-// system:controller:disruption-controller and system:controller:generic-garbage-collector).
+// system:controller:disruption-controller, system:controller:generic-garbage-collector, the
+// endpoint, endpointslice and root-ca-cert-publisher controllers' roles and the workload
+// controllers').
 // Anything the table does not name is admin only (group system:masters). Where skiff's
 // authorizer (apiserver/auth/authorize.ts) differs, this table is right and skiff is reported.
 import { RESOURCES, type ResourceInfo } from '../../api/resources.js';
@@ -52,7 +54,7 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     { verbs: ['get'], resources: ['configmaps', 'secrets'], own: true },
     // NodeRules' system:node-proxier reads (the node proxy and the cluster DNS in the node
     // agent), and its own endpoint of the kube-dns Service (kube-system/kube-dns-<node>).
-    { verbs: READ, resources: ['services'] },
+    { verbs: READ, resources: ['services', 'endpoints'] },
     { verbs: READ, resources: ['endpointslices'], group: DISCOVERY },
     // (The grid's creates carry names of their own, so none is this slice: test/dns creates it.)
     { verbs: ['create', 'update', 'patch', 'delete'], resources: ['endpointslices'], group: DISCOVERY, namespaces: ['kube-system'], names: ['kube-dns-node-a'] },
@@ -99,6 +101,13 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     // the rule for every resource above) and reads the scale of the pods' controllers
     { verbs: ['update'], resources: ['poddisruptionbudgets/status'], group: 'policy' },
     { verbs: ['get'], resources: ['*/scale'], group: '*' },
+    // system:controller:endpoint-controller and endpointslice-controller: make the Endpoints and
+    // EndpointSlices of Services (update and delete through the rule for every kind above) and
+    // set finalizers on the Services they own; system:controller:root-ca-cert-publisher: makes
+    // kube-root-ca.crt in every namespace
+    { verbs: ['create'], resources: ['endpoints', 'configmaps'] },
+    { verbs: ['create'], resources: ['endpointslices'], group: DISCOVERY },
+    { verbs: ['update'], resources: ['services/finalizers'] },
   ],
 };
 
