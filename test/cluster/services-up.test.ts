@@ -147,7 +147,7 @@ describe.runIf(haveTool(kubectlBinary('1.33')))('Services on skiff up', () => {
     const podYaml = JSON.stringify({
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'tls' },
       spec: {
-        restartPolicy: 'Never',
+        restartPolicy: 'Never', automountServiceAccountToken: false,
         containers: [{ name: 'c', image: curlImage, command: ['curl', '-sS', '--max-time', '10', '--cacert', '/ca/ca.crt', '-o', '/dev/null', '-w', 'status %{http_code} verify %{ssl_verify_result}\n', 'https://kubernetes.default.svc/version'], volumeMounts: [{ name: 'ca', mountPath: '/ca' }] }],
         volumes: [{ name: 'ca', configMap: { name: 'kube-root-ca.crt' } }],
       },
