@@ -54,6 +54,7 @@ const POD_SPEC = msg('PodSpec', {
   17: ['subdomain', 'string'],
   19: ['schedulerName', 'string'],
   20: ['initContainers', { list: CONTAINER }],
+  21: ['automountServiceAccountToken', 'bool'],
   24: ['priorityClassName', 'string'],
 });
 

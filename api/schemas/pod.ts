@@ -261,6 +261,7 @@ export const podSpecSchema = obj(
       supplementalGroups: arr(int()),
     }),
     serviceAccountName: str(),
+    automountServiceAccountToken: bool("Whether a service account token should be mounted (stored; the kubelet mounts none yet)."),
     imagePullSecrets: keyedArr(
       localObjectReferenceSchema,
       'name',

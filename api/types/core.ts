@@ -289,6 +289,7 @@ export interface PodSpec {
   priorityClassName?: string;
   securityContext?: PodSecurityContext;
   serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
   /** Secrets (kubernetes.io/dockerconfigjson) whose credentials pull this pod's images, in order. */
   imagePullSecrets?: LocalObjectReference[];
   dnsPolicy?: 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
