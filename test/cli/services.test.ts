@@ -77,3 +77,38 @@ describe.skipIf(!haveKubectl)('skiff expose and describe svc', () => {
     expect(taken.err).toContain('services "web" already exists');
   });
 });
+
+describe.skipIf(!haveKubectl)('skiff describe svc', () => {
+  beforeAll(async () => {
+    cluster = await startKubectlCluster();
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  const slice = (name: string, service: string, ports: { name: string; port: number }[], endpoints: [string, boolean][]) => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name, labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4',
+    ports: ports.map((p) => ({ ...p, protocol: 'TCP' })),
+    endpoints: endpoints.map(([ip, ready]) => ({ addresses: [ip], conditions: { ready } })),
+  });
+
+  it.each([
+    ['a ClusterIP Service with one port and its ready endpoints', { metadata: { name: 'one', labels: { app: 'one', tier: 'x' }, annotations: { note: 'hi' } }, spec: { selector: { app: 'one' }, ports: [{ port: 80, targetPort: 8080 }] } },
+      [slice('one-a', 'one', [{ name: '', port: 8080 }], [['10.244.0.5', true], ['10.244.0.6', false], ['10.244.1.7', true]]), slice('one-b', 'one', [{ name: '', port: 8080 }], [['10.244.2.1', true], ['10.244.2.2', true], ['10.244.2.3', true]])]],
+    ['a NodePort Service with two named ports, one by name', { metadata: { name: 'two' }, spec: { type: 'NodePort', selector: { app: 'two' }, sessionAffinity: 'ClientIP', ports: [{ name: 'http', port: 80, targetPort: 'web' }, { name: 'dns', port: 53, protocol: 'UDP' }] } },
+      [slice('two-a', 'two', [{ name: 'http', port: 8080 }, { name: 'dns', port: 5353 }], [['10.244.0.9', true]])]],
+    ['a headless Service without endpoints', { metadata: { name: 'none' }, spec: { clusterIP: 'None', selector: { app: 'none' }, ports: [{ name: 'x', port: 9 }] } }, []],
+    ['an ExternalName Service', { metadata: { name: 'ext' }, spec: { type: 'ExternalName', externalName: 'example.com' } }, []],
+  ])('%s: the page kubectl 1.33 prints', async (_what, service, slices) => {
+    await cluster.admin.resourceByName('services').create({ apiVersion: 'v1', kind: 'Service', ...service } as never, { namespace: ns });
+    for (const s of slices) await cluster.admin.resourceByName('endpointslices', 'discovery.k8s.io').create(s as never, { namespace: ns });
+    const name = service.metadata.name;
+    const mine = await skiff('describe', 'svc', name);
+    expect(mine.code, mine.err).toBe(0);
+    expect(mine.out).toBe(await kubectl('describe', 'svc', name));
+  });
+});
