@@ -3,6 +3,7 @@
 // `kubectl describe svc` prints.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../../api/types/service.js';
+import { DEMO_SERVICE, readManifest } from '../../cluster/demo.js';
 import { haveKubectl, startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { outputsOf, startSkiff } from '../fixtures/process.js';
 
@@ -60,6 +61,14 @@ describe.skipIf(!haveKubectl)('skiff expose and describe svc', () => {
     expect(await skiff('expose', 'deployment', 'web', '--port', '80')).toMatchObject({ code: 0, out: 'service/web exposed\n' });
     const web = await services().get('web', { namespace: ns });
     expect(decided(web)).toEqual({ labels: { tier: 'front' }, selector: { app: 'web' }, type: 'ClusterIP', ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] });
+  });
+
+  it("the demo's Service (manifests/kuard-service.yaml) is accepted and gets a node port", async () => {
+    const demo = await readManifest<Service>(DEMO_SERVICE);
+    const created = await services().create({ ...demo, metadata: { ...demo.metadata, name: 'kuard-demo' } }, { namespace: ns });
+    expect(created.spec.type).toBe('NodePort');
+    expect(created.spec.ports?.[0]?.nodePort).toBeGreaterThanOrEqual(30000);
+    expect(created.spec.ports?.[0]?.nodePort).toBeLessThanOrEqual(32767);
   });
 
   it('refuses what kubectl refuses', async () => {
