@@ -2,6 +2,7 @@
 // then per port its target, node port and endpoints, which come from the Service's
 // EndpointSlices (label kubernetes.io/service-name) as kubectl 1.33 reads them: the ready
 // endpoints' addresses on the slice port of the same name.
+import { listWithMore } from '../../api/kinds/endpointslice.js';
 import type { Event } from '../../api/types/core.js';
 import type { EndpointSlice, Service, ServicePort } from '../../api/types/service.js';
 import type { Clock } from '../printers/age.js';
@@ -23,8 +24,7 @@ export function endpointsForPort(slices: EndpointSlice[], sp: ServicePort): stri
       }
     }
   }
-  if (list.length === 0) return '<none>';
-  return list.length > 3 ? `${list.slice(0, 3).join(',')} + ${list.length - 3} more...` : list.join(',');
+  return list.length ? listWithMore(list) : '<none>';
 }
 
 export function describeService(svc: Service, slices: EndpointSlice[], events: Event[] | undefined, clock?: Clock): string {
