@@ -14,6 +14,7 @@ import { imagesCommand } from './commands/images.js';
 import { logsCommand } from './commands/logs.js';
 import { attachCommand, execCommand } from './commands/exec.js';
 import { cpCommand } from './commands/cp.js';
+import { exposeCommand } from './commands/expose.js';
 import { portForwardCommand } from './commands/port-forward.js';
 import { pruneCommand } from './commands/prune.js';
 import { pullCommand, type RegistryAuthFor } from './commands/pull.js';
@@ -39,6 +40,7 @@ export function registerCli(program: Command, env: CliEnv = {}): Command {
     attachCommand(),
     cpCommand(),
     portForwardCommand(),
+    exposeCommand(),
     runCommand(),
     imagesCommand(),
     pullCommand(env.registryAuthFor),

@@ -1,7 +1,8 @@
 // `skiff up --demo` (what `npm start` runs): build the kuard-style demo image, push it to
 // the local registry under the path that mirrors gcr.io/kuar-demo/kuard-amd64:blue, apply
-// kuard as a Deployment of 2 replicas and a kuard pod published on the node's port 8080, wait
-// for them to run, and print the curl commands that reach them. No internet needed.
+// kuard as a Deployment of 2 replicas behind a NodePort Service and a kuard pod published on
+// the node's port 8080, wait for them to run, and print the curl commands that reach them.
+// No internet needed.
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import { isApiError } from '../api/errors.js';
 import type { Deployment } from '../api/types/apps.js';
 import type { Pod } from '../api/types/core.js';
+import type { Service } from '../api/types/service.js';
 import { connectionFromKubeconfig } from '../client/kubeconfig.js';
 import { RestClient } from '../client/rest.js';
 import { ContentStore } from '../runtime/images/content-store.js';
@@ -55,8 +57,9 @@ export async function publishDemoImage(registryAddr: string, auth: RegistryAuth 
   }
 }
 
-/** The demo's objects: the kuard Deployment (2 replicas) and the pod published on the node's port 8080. */
-const DEMO_DEPLOYMENT = 'kuard-deployment.yaml';
+/** The demo's objects: the kuard Deployment (2 replicas), its NodePort Service and the pod published on the node's port 8080. */
+export const DEMO_DEPLOYMENT = 'kuard-deployment.yaml';
+export const DEMO_SERVICE = 'kuard-service.yaml';
 const PUBLISHED_POD = 'kuard-pod-hostport.yaml';
 
 const running = (p: Pod) => p.status?.phase === 'Running' && !!p.status.podIP && !p.metadata.deletionTimestamp;
@@ -92,7 +95,18 @@ async function createOrKeep<T extends { metadata: { name?: string } }>(create: (
   }
 }
 
-const readManifest = async <T>(file: string): Promise<T> => parseAllDocuments(await readFile(path.join(manifestsDir(), file), 'utf8'))[0]?.toJS() as T;
+export const readManifest = async <T>(file: string): Promise<T> => parseAllDocuments(await readFile(path.join(manifestsDir(), file), 'utf8'))[0]?.toJS() as T;
+
+/** What `skiff up --demo` prints once the demo runs: curl through the Service's node port, and to the published pod. */
+export function demoCurlLines(opts: { service: Service; deployment: string; pods: Pod[]; published: string; kubeconfig: string }): string {
+  const nodePort = opts.service.spec?.ports?.[0]?.nodePort;
+  const lines = ['', 'The demo is running:'];
+  const replicas = opts.pods.map((p) => p.metadata.name).join(', ');
+  if (nodePort) lines.push(`  curl http://127.0.0.1:${nodePort}/             # service ${opts.service.metadata.name} (NodePort ${nodePort}), balanced over the pods of deployment ${opts.deployment}: ${replicas}`);
+  lines.push(`  curl http://127.0.0.1:8080/              # pod ${opts.published}, published on the node's port 8080`);
+  lines.push(`  KUBECONFIG=${opts.kubeconfig} kubectl get deployments,services,pods -o wide`, '');
+  return lines.join('\n');
+}
 
 /** Pushes the demo image, applies the kuard Deployment (2 replicas) and the published pod, waits for them to run. */
 export async function runDemo(opts: { stateDir: string; registryAddr: string; out: NodeJS.WritableStream; timeoutMs?: number }): Promise<Pod[]> {
@@ -110,7 +124,10 @@ export async function runDemo(opts: { stateDir: string; registryAddr: string; ou
     const deployments = client.resourceByName<Deployment>('deployments', 'apps');
     const deployment = await readManifest<Deployment>(DEMO_DEPLOYMENT);
     const published = await readManifest<Pod>(PUBLISHED_POD);
+    const services = client.resourceByName<Service>('services');
+    const service = await readManifest<Service>(DEMO_SERVICE);
     await createOrKeep(() => deployments.create(deployment, { namespace: 'default' }), `deployment.apps/${deployment.metadata.name}`, opts.out);
+    await createOrKeep(() => services.create(service, { namespace: 'default' }), `service/${service.metadata.name}`, opts.out);
     await createOrKeep(() => client.pods.create(published, { namespace: 'default' }), `pod/${published.metadata.name}`, opts.out);
     const timeoutMs = opts.timeoutMs ?? 120_000;
     const replicas = deployment.spec?.replicas ?? 1;
@@ -123,11 +140,8 @@ export async function runDemo(opts: { stateDir: string; registryAddr: string; ou
       const p = await client.pods.get(published.metadata.name ?? '', { namespace: 'default' });
       return { done: running(p), pods: [p] };
     });
-    const lines = ['', 'The demo is running:'];
-    for (const p of kuards) lines.push(`  curl http://${p.status?.podIP}:8080/        # pod ${p.metadata.name} of deployment ${deployment.metadata.name}, on its pod IP`);
-    lines.push(`  curl http://127.0.0.1:8080/              # pod ${pub?.metadata.name}, published on the node's port 8080`);
-    lines.push(`  KUBECONFIG=${paths.kubeconfig} kubectl get deployments,pods -o wide`, '');
-    opts.out.write(lines.join('\n'));
+    const served = await services.get(service.metadata.name ?? '', { namespace: 'default' });
+    opts.out.write(demoCurlLines({ service: served, deployment: deployment.metadata.name ?? '', pods: kuards, published: pub?.metadata.name ?? '', kubeconfig: paths.kubeconfig }));
     return [...kuards, ...(pub ? [pub] : [])];
   } finally {
     client.close();

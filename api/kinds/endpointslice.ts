@@ -15,7 +15,7 @@ function defaultEndpointSlice(slice: EndpointSlice): void {
 }
 
 /** kubectl's listWithMoreString: the first three, "+ N more...", or <unset>. */
-function listWithMore(items: string[]): string {
+export function listWithMore(items: string[]): string {
   const max = 3;
   if (items.length > max) return `${items.slice(0, max).join(',')} + ${items.length - max} more...`;
   return items.length ? items.join(',') : '<unset>';

@@ -1,4 +1,4 @@
-// skiff describe pod|node|configmap|secret NAME (or TYPE/NAME, or a name prefix, or every object of the
+// skiff describe pod|node|configmap|secret|service NAME (or TYPE/NAME, or a name prefix, or every object of the
 // type): the object plus what kubectl gathers around it — its events; for a node its
 // pods and its lease; a Secret shows sizes, never values. Field selectors the server may not know fall back to filtering here.
 import { Command } from 'commander';
@@ -7,11 +7,13 @@ import { findResource, type ResourceInfo } from '../../api/resources.js';
 import type { ConfigMap, Event, Node, Pod, Secret } from '../../api/types/core.js';
 import type { Lease } from '../../api/types/coordination.js';
 import type { KubeObject } from '../../api/types/meta.js';
+import type { EndpointSlice, Service } from '../../api/types/service.js';
 import { withConnectionFlags, type CliContext, type ConnectionFlags } from '../context.js';
 import { annotationLines, describeEvents, labelLines, multiline } from '../describe/common.js';
 import { describeConfigMap, describeSecret } from '../describe/configmap.js';
 import { describeNode } from '../describe/node.js';
 import { describePod } from '../describe/pod.js';
+import { describeService } from '../describe/service.js';
 import { DescribeWriter } from '../describe/tabwriter.js';
 import { CliError } from '../errors.js';
 import { kubeYaml } from '../printers/output.js';
@@ -78,6 +80,11 @@ async function describeOne(ctx: CliContext, r: ResourceInfo, obj: KubeObject, wi
   if (r.kind === 'ConfigMap') return describeConfigMap(obj as ConfigMap, events, ctx.clock);
   // Sizes only: a Secret's values never reach the terminal.
   if (r.kind === 'Secret') return describeSecret(obj as Secret, events, ctx.clock);
+  if (r.kind === 'Service') {
+    const { name = '', namespace = '' } = obj.metadata;
+    const slices = await ctx.rest.resource<EndpointSlice>(info('EndpointSlice')).listAll({ namespace, labelSelector: `kubernetes.io/service-name=${name}` });
+    return describeService(obj as Service, slices.items, events, ctx.clock);
+  }
   if (r.kind === 'Node') {
     const name = obj.metadata.name ?? '';
     const pods = await listFiltered<Pod>(ctx, 'Pod', '', `spec.nodeName=${name},status.phase!=Succeeded,status.phase!=Failed`, (p) =>

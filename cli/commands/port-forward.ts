@@ -13,11 +13,13 @@ import { SpdySession } from '../../api/httpstream/spdy-session.js';
 import { compareActivePods } from '../../api/active-pods.js';
 import { labelSelectorFromObject, labelSelectorFromSet } from '../../api/selectors/labels.js';
 import type { LabelSelector } from '../../api/types/meta.js';
+import type { Service } from '../../api/types/service.js';
 import { openWebSocket, upgradeToSpdy } from '../../client/upgrade.js';
 import { withConnectionFlags, type CliContext, type ConnectionFlags } from '../context.js';
 import { CliError } from '../errors.js';
-import { PortForwarder, parsePortMapping, type PortMapping } from '../streams/port-forwarder.js';
+import { PortForwarder, parsePortMapping } from '../streams/port-forwarder.js';
 import { runVerb, type Io } from '../verb.js';
+import { translateServicePorts } from './port-forward-service.js';
 
 interface PortForwardFlags extends ConnectionFlags {
   address: string;
@@ -66,15 +68,15 @@ function selectorText(object: ServiceShape & WorkloadShape, kind: PortForwardTar
 }
 
 interface ServiceShape {
-  spec?: { selector?: Record<string, string>; ports?: { port: number; targetPort?: number | string }[] };
+  spec?: { selector?: Record<string, string> };
 }
 interface WorkloadShape {
   spec?: { selector?: LabelSelector };
 }
 
-/** The pod to forward to, and each mapping's remote port in that pod (a service maps its ports to targetPorts). */
-export async function resolvePod(ctx: CliContext, target: PortForwardTarget, mappings: PortMapping[]): Promise<{ pod: string; mappings: PortMapping[] }> {
-  if (target.kind === 'pod') return { pod: target.name, mappings };
+/** The pod to forward to, and the port specs to forward to it (a service maps its ports to the pod's targetPorts). */
+export async function resolvePod(ctx: CliContext, target: PortForwardTarget, specs: string[]): Promise<{ pod: string; specs: string[] }> {
+  if (target.kind === 'pod') return { pod: target.name, specs };
   const info = Object.values(KINDS).find((k) => k.kind === target.kind)!;
   if (!(await served(ctx, info.groupVersion, info.resource))) throw new CliError(`${info.resource} are not served by this API server yet`);
   const object = (await ctx.rest.resourceByName(info.resource).get(target.name, { namespace: ctx.namespace })) as unknown as ServiceShape & WorkloadShape;
@@ -82,20 +84,8 @@ export async function resolvePod(ctx: CliContext, target: PortForwardTarget, map
   // kubectl's GetFirstPod: the most active pod first (its caller then refuses one not Running).
   const pod = pods.items.sort((a, b) => compareActivePods(b, a))[0];
   if (!pod?.metadata.name) throw new CliError(`no pod for ${target.kind} ${target.name}`);
-  if (target.kind !== 'service') return { pod: pod.metadata.name, mappings };
-  const servicePorts = object.spec?.ports ?? [];
-  const containerPorts = pod.spec.containers.flatMap((c) => c.ports ?? []);
-  return {
-    pod: pod.metadata.name,
-    mappings: mappings.map((m) => {
-      const sp = servicePorts.find((p) => p.port === m.remote);
-      if (!sp) throw new CliError(`service ${target.name} does not have a service port ${m.remote}`);
-      const tp = sp.targetPort ?? sp.port;
-      const remote = typeof tp === 'number' ? tp : containerPorts.find((p) => p.name === tp)?.containerPort;
-      if (remote === undefined) throw new CliError(`pod ${pod.metadata.name} has no container port named ${tp}`);
-      return { local: m.local, remote };
-    }),
-  };
+  if (target.kind !== 'service') return { pod: pod.metadata.name, specs };
+  return { pod: pod.metadata.name, specs: translateServicePorts(specs, object as unknown as Service, pod) };
 }
 
 /**
@@ -123,9 +113,9 @@ async function connect(ctx: CliContext, path: string, query: URLSearchParams): P
 
 export async function portForwardAction(arg: string, specs: string[], flags: PortForwardFlags, ctx: CliContext, io: Io): Promise<void> {
   if (specs.length === 0) throw new CliError('at least 1 PORT is required for port-forward');
-  const asked = specs.map(parsePortMapping);
   const addresses = flags.address.split(',').map((a) => a.trim()).filter(Boolean);
-  const { pod: name, mappings } = await resolvePod(ctx, parseTarget(arg), asked);
+  const { pod: name, specs: translated } = await resolvePod(ctx, parseTarget(arg), specs);
+  const mappings = translated.map(parsePortMapping);
   const pod = await ctx.rest.pods.get(name, { namespace: ctx.namespace });
   if (pod.status?.phase !== 'Running') throw new CliError(`unable to forward port because pod is not running. Current status=${pod.status?.phase ?? 'Unknown'}`);
   const query = new URLSearchParams();

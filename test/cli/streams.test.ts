@@ -234,14 +234,40 @@ describe('skiff port-forward', () => {
     }
   }, 60_000);
 
-  it('svc/NAME says the kind is not served yet', async () => {
-    const svc = await outputsOf(startSkiff(['port-forward', '-n', c.ns, 'svc/web', '8080'], { env }));
-    expect(svc.code).toBe(1);
-    expect(svc.err).toContain('services are not served by this API server yet');
+  it("svc/NAME forwards a Service port to its targetPort on the selector's pod, as kubectl's does", async () => {
+    await c.admin.pods.patch('web', { metadata: { labels: { service: 'web' } } }, { namespace: c.ns, type: 'merge' });
+    const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: c.ns }, spec: { selector: { service: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } };
+    await c.admin.resourceByName('services').create(service as never, { namespace: c.ns });
+    try {
+      for (const spec of ['80', 'http']) {
+        const local = await freePort();
+        const { p, log } = await forward(['svc/web', `${local}:${spec}`]);
+        try {
+          expect(log()).toContain(`Forwarding from 127.0.0.1:${local} -> 8080`);
+          expect(await (await fetch(`http://127.0.0.1:${local}/`)).text()).toBe('hello from web\n');
+        } finally {
+          await p.stop();
+        }
+      }
+      const unknown = await outputsOf(startSkiff(['port-forward', '-n', c.ns, 'svc/web', '8080'], { env }));
+      expect(unknown.code).toBe(1);
+      expect(unknown.err).toContain('error: Service web does not have a service port 8080');
+      const local = await freePort();
+      const pf = startKubectl({ kubeconfig: cluster!.kubeconfig, namespace: c.ns, version: '1.33' }, ['port-forward', 'svc/web', `${local}:80`]);
+      try {
+        await eventually(() => pf.output().includes('Forwarding from'), `kubectl port-forward ready (${pf.output()})`, 30_000);
+        expect(pf.output()).toContain(`Forwarding from 127.0.0.1:${local} -> 8080`);
+        expect(await (await fetch(`http://127.0.0.1:${local}/`)).text()).toBe('hello from web\n');
+      } finally {
+        await pf.stop();
+      }
+    } finally {
+      await c.admin.resourceByName('services').delete('web', { namespace: c.ns });
+    }
     const missing = await outputsOf(startSkiff(['port-forward', '-n', c.ns, 'deploy/nope', '8080'], { env }));
     expect(missing.code).toBe(1);
     expect(missing.err).toContain('"nope" not found');
-  });
+  }, 90_000);
 
   it("deploy/NAME and rs/NAME forward to their selector's most active pod, as kubectl's do", async () => {
     // No controllers run here: a Deployment and a ReplicaSet whose selector takes the Running
