@@ -10,6 +10,7 @@ import { RestClient } from '../../client/rest.js';
 import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
 import { KUBECTL, kubectlBinary } from '../fixtures/kubectl-stream-checks.js';
+import { parseGoDuration } from '../../api/duration.js';
 import { haveTool } from '../fixtures/tools.js';
 
 // Where kubectl and its versioned binaries are: known in one place, the stream checks' fixture.
@@ -39,6 +40,17 @@ export interface KubectlCluster {
  * `process`: the API server as a `skiff apiserver` process at this log level, so a suite can
  * read its log (api.proc.output()); in-process otherwise.
  */
+/** 30 s, or kubectl's own `--timeout=D` (rollout status, wait, drain) and 10 s more: kubectl's limit decides, not ours. */
+function killAfterMs(args: string[]): number {
+  const flag = args.find((a) => a.startsWith('--timeout='));
+  if (!flag) return 30_000;
+  try {
+    return parseGoDuration(flag.slice('--timeout='.length)) + 10_000;
+  } catch {
+    return 30_000;
+  }
+}
+
 export async function startKubectlCluster(opts: { nodes?: string[]; process?: { logLevel: string } } = {}): Promise<KubectlCluster> {
   const etcd: EtcdFixture = await startEtcd();
   let api: ApiServerFixture;
@@ -61,9 +73,10 @@ export async function startKubectlCluster(opts: { nodes?: string[]; process?: { 
     env,
     kubectl(args, opts = {}) {
       return new Promise((resolve) => {
-        const child = execFile(kubectlBinary(opts.version), args, { env: { ...env, ...opts.env }, encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000 }, (err, stdout, stderr) => {
+        const child = execFile(kubectlBinary(opts.version), args, { env: { ...env, ...opts.env }, encoding: 'utf8', timeout: opts.timeoutMs ?? killAfterMs(args) }, (err, stdout, stderr) => {
           const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-          resolve({ code, stdout, stderr });
+          // Killed by our own limit: say so, rather than leave an exit code 1 with nothing on stderr.
+          resolve({ code, stdout, stderr: err?.killed ? `${stderr}[killed by the harness after ${opts.timeoutMs ?? killAfterMs(args)} ms]\n` : stderr });
         });
         if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
         else child.stdin?.end();

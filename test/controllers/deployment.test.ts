@@ -366,5 +366,6 @@ describe('Deployment controller with kubectl 1.33', () => {
     } finally {
       await proc.stop(5000);
     }
-  });
+    // A process's start, a kill and a restart: slow on a loaded machine; rollout status's own 90 s decides.
+  }, 180_000);
 });
