@@ -8,6 +8,16 @@ import type { Pod } from '../api/types/core.js';
 // The controllers' one import for readiness too.
 export { isPodReady } from '../api/active-pods.js';
 
+/** Kubernetes' ByCreationTimestamp on pods: the oldest first, ties by name. */
+export function compareOldestByName(a: Pod, b: Pod): number {
+  const ta = Date.parse(a.metadata.creationTimestamp ?? '') || 0;
+  const tb = Date.parse(b.metadata.creationTimestamp ?? '') || 0;
+  if (ta !== tb) return ta - tb;
+  const na = a.metadata.name ?? '';
+  const nb = b.metadata.name ?? '';
+  return na < nb ? -1 : na > nb ? 1 : 0;
+}
+
 /** The annotation that lets a user say which pods go first (lower cost first). */
 export const POD_DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
 

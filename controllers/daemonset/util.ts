@@ -7,6 +7,7 @@
 import { TEMPLATE_GENERATION_ANNOTATION } from '../../api/kinds/daemonset.js';
 import type { DaemonSet } from '../../api/types/apps.js';
 import type { Affinity, Pod, PodSpec, Toleration } from '../../api/types/core.js';
+import { compareOldestByName } from '../active-pods.js';
 import type { OwnerKind } from '../controller-ref.js';
 import { podFromTemplate } from '../owned-pods.js';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE } from '../node-lifecycle/health.js';
@@ -98,10 +99,5 @@ export function daemonPod(ds: DaemonSet, nodeName: string, hash: string): Pod {
 export function compareOldestFirst(a: Pod, b: Pod): number {
   const aBound = !!a.spec.nodeName;
   if (aBound !== !!b.spec.nodeName) return aBound ? -1 : 1;
-  const ta = Date.parse(a.metadata.creationTimestamp ?? '') || 0;
-  const tb = Date.parse(b.metadata.creationTimestamp ?? '') || 0;
-  if (ta !== tb) return ta - tb;
-  const na = a.metadata.name ?? '';
-  const nb = b.metadata.name ?? '';
-  return na < nb ? -1 : na > nb ? 1 : 0;
+  return compareOldestByName(a, b);
 }

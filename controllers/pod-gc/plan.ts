@@ -11,6 +11,7 @@
 // Each deletion marks a pod that is not yet terminal Failed (a pod without a kubelet would
 // stay Running forever) and then deletes it with a grace period of 0.
 import type { Node, Pod } from '../../api/types/core.js';
+import { compareOldestByName } from '../active-pods.js';
 
 export const TAINT_OUT_OF_SERVICE = 'node.kubernetes.io/out-of-service';
 /** kube-controller-manager's --terminated-pod-gc-threshold default. */
@@ -63,12 +64,7 @@ function isEvicted(pod: Pod): boolean {
 export function compareForGc(a: Pod, b: Pod): number {
   const ev = Number(isEvicted(b)) - Number(isEvicted(a));
   if (ev !== 0) return ev;
-  const at = Date.parse(a.metadata.creationTimestamp ?? '') || 0;
-  const bt = Date.parse(b.metadata.creationTimestamp ?? '') || 0;
-  if (at !== bt) return at - bt;
-  const an = a.metadata.name ?? '';
-  const bn = b.metadata.name ?? '';
-  return an < bn ? -1 : an > bn ? 1 : 0;
+  return compareOldestByName(a, b);
 }
 
 function nodeReady(node: Node): boolean {
