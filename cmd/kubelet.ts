@@ -33,11 +33,11 @@ import { ClusterDns } from '../dns/cluster-dns.js';
 import { upstreamsFrom } from '../dns/upstreams.js';
 
 /** The serving certificate given by flag, or else one the kubelet signs for itself. */
-async function servingCertificate(o: KubeletFlags): Promise<{ cert: string | Buffer; key: string | Buffer }> {
+async function servingCertificate(o: KubeletFlags, hostIP: string): Promise<{ cert: string | Buffer; key: string | Buffer }> {
   if (o.tlsCertFile && o.tlsPrivateKeyFile) return { cert: await readFile(o.tlsCertFile), key: await readFile(o.tlsPrivateKeyFile) };
   // Loading @peculiar/x509 costs seconds of CPU and tens of MB: only when a certificate must be made.
   const { selfSignedServingCert } = await import('../kubelet/server/self-signed.js');
-  return selfSignedServingCert(o.nodeName, [o.nodeIp ?? defaultHostIP(), o.address].filter((h): h is string => !!h && h !== '0.0.0.0'));
+  return selfSignedServingCert(o.nodeName, [hostIP, o.address].filter((h): h is string => !!h && h !== '0.0.0.0'));
 }
 
 interface KubeletFlags {
@@ -111,8 +111,7 @@ function positiveDuration(v: string): number {
 }
 
 /** The node's cluster DNS on its InternalIP; a failure to start is logged, never fatal to the kubelet. */
-async function startClusterDns(o: KubeletFlags, client: RestClient, clusterDNS: string[], log: ReturnType<typeof createLogger>): Promise<ClusterDns | undefined> {
-  const host = o.nodeIp ?? defaultHostIP();
+async function startClusterDns(o: KubeletFlags, host: string, client: RestClient, clusterDNS: string[], log: ReturnType<typeof createLogger>): Promise<ClusterDns | undefined> {
   const dns = new ClusterDns({
     client,
     host,
@@ -207,6 +206,8 @@ export function kubeletCommand(): Command {
       holder.runtime = runtime;
       if (!o.tlsCertFile !== !o.tlsPrivateKeyFile) throw new Error('--tls-cert-file and --tls-private-key-file go together');
       // The server starts first so the Node advertises the port it really got (--kubelet-port 0).
+      // The node's InternalIP, decided once: its Node, its serving certificate, its DNS and its API relay.
+      const hostIP = o.nodeIp ?? defaultHostIP();
       const ref: { kubelet?: Kubelet } = {};
       if (o.kubeletApiTokenFile) throw new Error("--kubelet-api-token-file is no longer supported: the kubelet serves only the API server's client certificate (give --client-ca-file, and the API server --kubelet-client-certificate/--kubelet-client-key)");
       // Without a client CA nothing could call the server: it is not started (and holds no port).
@@ -218,7 +219,7 @@ export function kubeletCommand(): Command {
         pods: () => ref.kubelet?.pods() ?? [],
         statusOf: (uid) => ref.kubelet?.statusManager.get(uid),
         authn: KubeletAuthenticator.fromFile(o.clientCaFile),
-        tls: await servingCertificate(o),
+        tls: await servingCertificate(o, hostIP),
         host: o.address ?? '0.0.0.0',
         port: o.kubeletPort,
         logger: log,
@@ -233,7 +234,7 @@ export function kubeletCommand(): Command {
         nodeName: o.nodeName,
         root: o.root,
         podCIDR: o.podCidr,
-        hostIP: o.nodeIp,
+        hostIP,
         capacity: o.capacity ? parseResourceList(o.capacity) : undefined,
         labels: o.nodeLabels ? parseLabels(o.nodeLabels) : undefined,
         maxPods: o.maxPods,
@@ -248,8 +249,8 @@ export function kubeletCommand(): Command {
       });
       ref.kubelet = kubelet;
       await kubelet.start();
-      const dns = clusterDNS.length && o.clusterDnsServer ? await startClusterDns(o, client, clusterDNS, log) : undefined;
-      const relay = o.apiserverRelayPort ? await startApiRelay({ host: o.nodeIp ?? defaultHostIP(), port: o.apiserverRelayPort, server: connection.server, logger: log }) : undefined;
+      const dns = clusterDNS.length && o.clusterDnsServer ? await startClusterDns(o, hostIP, client, clusterDNS, log) : undefined;
+      const relay = o.apiserverRelayPort ? await startApiRelay({ host: hostIP, port: o.apiserverRelayPort, server: connection.server, logger: log }) : undefined;
       log.info({ node: o.nodeName, root: o.root, runtimeState: runtime.stateDir, podCIDR: o.podCidr }, 'kubelet running');
       const proxy = o.proxyMode !== 'iptables' ? undefined : new ProxySyncer({
         client,
