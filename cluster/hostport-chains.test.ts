@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planHostportCleanup, splitRule } from './hostport-chains.js';
+import { planHostportCleanup } from './hostport-chains.js';
 
 const LEFT_BEHIND = `*nat
 :PREROUTING ACCEPT [0:0]
@@ -19,18 +19,24 @@ COMMIT
 `;
 
 describe('portmap shared chains cleanup', () => {
-  it('splits quoted comments as one argument', () => {
-    expect(splitRule('-A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ')).toEqual([
-      '-A', 'POSTROUTING', '-m', 'comment', '--comment', 'CNI portfwd requiring masquerade', '-j', 'CNI-HOSTPORT-MASQ',
-    ]);
-  });
-
   it('removes the jumps, the static rules and the chains when no pod publishes a port, and nothing else', () => {
     const plan = planHostportCleanup(LEFT_BEHIND);
     expect(plan.inUse).toBeUndefined();
     expect(plan.deleteChains.sort()).toEqual(['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-MASQ', 'CNI-HOSTPORT-SETMARK']);
-    expect(plan.deleteRules.map((r) => r[0])).toEqual(['PREROUTING', 'OUTPUT', 'POSTROUTING', 'CNI-HOSTPORT-MASQ', 'CNI-HOSTPORT-SETMARK']);
-    expect(plan.deleteRules.flat()).not.toContain('DOCKER');
+    // One transaction: the jumps, the static rules, then the chains.
+    expect(plan.restore.split('\n')).toEqual([
+      '*nat',
+      '-D PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT',
+      '-D OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT',
+      '-D POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ',
+      '-D CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE',
+      '-D CNI-HOSTPORT-SETMARK -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark 0x2000/0x2000',
+      '-X CNI-HOSTPORT-DNAT',
+      '-X CNI-HOSTPORT-MASQ',
+      '-X CNI-HOSTPORT-SETMARK',
+      'COMMIT',
+      '',
+    ]);
   });
 
   it('keeps everything while a published port (a CNI-DN-* chain) remains', () => {
@@ -40,7 +46,7 @@ describe('portmap shared chains cleanup', () => {
     );
     const plan = planHostportCleanup(inUse);
     expect(plan.inUse).toMatch(/CNI-DN/);
-    expect(plan.deleteRules).toEqual([]);
+    expect(plan.restore).toBe('');
     expect(plan.deleteChains).toEqual([]);
   });
 
@@ -50,6 +56,6 @@ describe('portmap shared chains cleanup', () => {
   });
 
   it('has nothing to do on a clean table', () => {
-    expect(planHostportCleanup('*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n')).toEqual({ deleteRules: [], deleteChains: [] });
+    expect(planHostportCleanup('*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n')).toEqual({ restore: '', deleteChains: [] });
   });
 });

@@ -4,30 +4,22 @@
 // CNI-DN-* chain. `skiff down` removes them once nothing uses them any more — no CNI-DN-*
 // chain left and nothing in CNI-HOSTPORT-DNAT — because another cluster or suite on the
 // machine still publishing a port needs them, and portmap would make them again anyway.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { parseSave, type SavedRule } from '../proxy/iptables-save.js';
+import { runCommand } from '../runtime/oci/command.js';
 
 const SHARED = /^CNI-HOSTPORT-[A-Z]+$/;
 
-/** Splits one iptables-save rule line into arguments (double quotes group, as the tool writes them). */
-export function splitRule(line: string): string[] {
-  const out: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(line)) !== null) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]);
-  return out;
-}
-
 export interface HostportCleanupPlan {
   /**
-   * Rules to delete, as `iptables -t nat -D ...` arguments: the jumps from built-in chains,
-   * then the shared chains' own static rules. One by one rather than a flush, so a rule a
-   * racing portmap ADD has just added keeps its chain (`-X` refuses a non-empty chain).
+   * The removal as one `iptables-restore --noflush` transaction: the jumps from built-in
+   * chains deleted, then the shared chains' own static rules, then the chains. One
+   * transaction, because a portmap ADD racing with us (another cluster or suite publishing a
+   * port between our read and our write) adds a rule to CNI-HOSTPORT-DNAT: then deleting that
+   * chain fails and the kernel rejects the whole transaction, the jumps included. Deleted one
+   * command at a time, the jumps went first and that pod's published port stopped answering.
    */
-  deleteRules: string[][];
-  /** Shared chains to flush and delete afterwards. */
+  restore: string;
+  /** Shared chains the transaction deletes. */
   deleteChains: string[];
   /** Why nothing is removed, when the chains are still in use. */
   inUse?: string;
@@ -35,28 +27,22 @@ export interface HostportCleanupPlan {
 
 /** Reads `iptables-save -t nat` output and plans the removal of portmap's shared chains. */
 export function planHostportCleanup(natSave: string): HostportCleanupPlan {
-  const chains = new Set<string>();
-  const rules: string[][] = [];
-  for (const line of natSave.split('\n')) {
-    if (line.startsWith(':')) chains.add(line.slice(1).split(' ')[0]);
-    else if (line.startsWith('-A ')) rules.push(splitRule(line));
-  }
-  const shared = [...chains].filter((c) => SHARED.test(c));
-  const perContainer = [...chains].filter((c) => c.startsWith('CNI-DN-') || c.startsWith('CNI-SN-'));
-  if (perContainer.length) return { deleteRules: [], deleteChains: [], inUse: `${perContainer.length} published pod port chain(s) (CNI-DN-*) still exist` };
-  const dnatRules = rules.filter((r) => r[1] === 'CNI-HOSTPORT-DNAT');
-  if (dnatRules.length) return { deleteRules: [], deleteChains: [], inUse: `CNI-HOSTPORT-DNAT still has ${dnatRules.length} rule(s)` };
-  const jumps = rules.filter((r) => !SHARED.test(r[1]) && SHARED.test(r[r.indexOf('-j') + 1] ?? ''));
+  const { chains, rules } = parseSave(natSave).nat;
+  const none = (inUse?: string): HostportCleanupPlan => ({ restore: '', deleteChains: [], inUse });
+  const shared = chains.filter((c) => SHARED.test(c));
+  const perContainer = chains.filter((c) => c.startsWith('CNI-DN-') || c.startsWith('CNI-SN-'));
+  if (perContainer.length) return none(`${perContainer.length} published pod port chain(s) (CNI-DN-*) still exist`);
+  const dnatRules = rules.filter((r) => r.chain === 'CNI-HOSTPORT-DNAT');
+  if (dnatRules.length) return none(`CNI-HOSTPORT-DNAT still has ${dnatRules.length} rule(s)`);
+  const jumps = rules.filter((r) => !SHARED.test(r.chain) && SHARED.test(r.target ?? ''));
   // A jump to a shared chain from a chain that is neither built-in nor shared is someone
   // else's wiring: leave everything alone.
-  const foreign = jumps.find((r) => !['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'].includes(r[1]));
-  if (foreign) return { deleteRules: [], deleteChains: [], inUse: `chain ${foreign[1]} jumps to ${foreign[foreign.indexOf('-j') + 1]}` };
-  const own = rules.filter((r) => SHARED.test(r[1]));
-  return { deleteRules: [...jumps, ...own].map((r) => r.slice(1)), deleteChains: shared };
-}
-
-async function iptables(cmd: string, args: string[]): Promise<void> {
-  await run(cmd, ['-w', '5', '-t', 'nat', ...args]);
+  const foreign = jumps.find((r) => !['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'].includes(r.chain));
+  if (foreign) return none(`chain ${foreign.chain} jumps to ${foreign.target}`);
+  if (!shared.length && !jumps.length) return none();
+  const own = rules.filter((r) => SHARED.test(r.chain));
+  const del = (r: SavedRule) => `-D ${r.chain} ${r.spec}`;
+  return { restore: ['*nat', ...[...jumps, ...own].map(del), ...shared.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n'), deleteChains: shared };
 }
 
 /** Removes portmap's shared chains (IPv4 and IPv6) if nothing uses them; returns a line for the report. */
@@ -66,26 +52,18 @@ export async function removeHostportChains(): Promise<string> {
     ['iptables-save', 'iptables'],
     ['ip6tables-save', 'ip6tables'],
   ] as const) {
-    let text: string;
-    try {
-      text = (await run(save, ['-t', 'nat'])).stdout;
-    } catch {
-      continue; // no such family/tool here
-    }
-    const plan = planHostportCleanup(text);
+    const saved = await runCommand(save, ['-t', 'nat']).catch(() => undefined);
+    if (saved?.code !== 0) continue; // no such family/tool here
+    const plan = planHostportCleanup(saved.stdout);
     if (plan.inUse) {
       done.push(`kept ${cmd} CNI-HOSTPORT-* chains: ${plan.inUse}`);
       continue;
     }
-    if (!plan.deleteChains.length && !plan.deleteRules.length) continue;
-    try {
-      for (const r of plan.deleteRules) await iptables(cmd, ['-D', ...r]);
-      for (const c of plan.deleteChains) await iptables(cmd, ['-X', c]);
-      done.push(`removed ${cmd} chains ${plan.deleteChains.join(', ')}`);
-    } catch (e) {
-      // A portmap ADD racing with us re-creates or references them: that user needs them.
-      done.push(`left ${cmd} CNI-HOSTPORT-* chains: ${((e as { stderr?: string }).stderr ?? (e as Error).message).trim()}`);
-    }
+    if (!plan.restore) continue;
+    const r = await runCommand(`${cmd}-restore`, ['-w', '5', '--noflush'], { input: plan.restore });
+    // Refused: a portmap ADD racing with us used them, that user needs them, and the rejected
+    // transaction left every rule where it was.
+    done.push(r.code === 0 ? `removed ${cmd} chains ${plan.deleteChains.join(', ')}` : `left ${cmd} CNI-HOSTPORT-* chains: ${r.stderr.trim()}`);
   }
   return done.length ? done.join('; ') : 'no CNI-HOSTPORT-* chains to remove';
 }

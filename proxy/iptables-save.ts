@@ -1,6 +1,6 @@
 // Reading `iptables-save` output: which chains a table has and which rules jump where. The
 // proxy reads it at a full sync (stale chains of its tag, missing built-in jumps) and for
-// cleanup; nothing else parses it.
+// cleanup; `skiff down` reads it to remove the CNI portmap plugin's shared chains.
 import type { TableName } from './rules.js';
 
 export interface SavedRule {

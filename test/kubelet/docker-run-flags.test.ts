@@ -115,7 +115,13 @@ async function expectRunsAsDockerWould(name: string, port: number): Promise<void
   const p = await c.waitPod(name, (x) => x.status?.phase === 'Running', 'Running', 60_000);
   expect(p.spec.nodeName).toBe(c.node);
   expect(p.spec.containers[0]?.resources).toEqual({ requests: { cpu: '1', memory: '200Mi' }, limits: { memory: '200Mi', 'skiff.dev/memory-swap': '1Gi' } });
-  expect(await eventually(async () => ((await httpStatus(`http://127.0.0.1:${port}/hostname`)) === 200 ? true : undefined), `${name} answers on the published port`, 30_000)).toBe(true);
+  const answers = await eventually(async () => ((await httpStatus(`http://127.0.0.1:${port}/hostname`)) === 200 ? true : undefined), `${name} answers on the published port`, 30_000).catch(async (e: Error) => {
+    // What the host's nat table holds for it, for whoever reads the failure.
+    const nat = (await exec('iptables-save', ['-t', 'nat']).catch((x: Error) => ({ stdout: x.message }))).stdout;
+    const relevant = nat.split('\n').filter((l) => l.includes(String(port)) || /HOSTPORT|^-A (PREROUTING|OUTPUT|POSTROUTING)/.test(l));
+    throw new Error(`${e.message}; pod IP ${p.status?.podIP}; nat rules:\n${relevant.join('\n')}`);
+  });
+  expect(answers).toBe(true);
 
   const id = (p.status?.containerStatuses?.[0]?.containerID ?? '').replace(/^[a-z]+:\/\//, '');
   const cgroup = c.runtime.containerCgroup(id);
