@@ -28,7 +28,7 @@ import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
 import { validateTag } from '../proxy/chain-names.js';
 import { DEFAULT_MIN_SYNC_PERIOD_MS, ProxySyncer } from '../proxy/syncer.js';
-import { parseResolvConf } from '../api/resolv-conf.js';
+import { parseResolvConf, type ResolvConf } from '../api/resolv-conf.js';
 import { ClusterDns } from '../dns/cluster-dns.js';
 import { upstreamsFrom } from '../dns/upstreams.js';
 
@@ -111,14 +111,14 @@ function positiveDuration(v: string): number {
 }
 
 /** The node's cluster DNS on its InternalIP; a failure to start is logged, never fatal to the kubelet. */
-async function startClusterDns(o: KubeletFlags, host: string, client: RestClient, clusterDNS: string[], log: ReturnType<typeof createLogger>): Promise<ClusterDns | undefined> {
+async function startClusterDns(o: KubeletFlags, host: string, client: RestClient, clusterDNS: string[], hostResolv: ResolvConf, log: ReturnType<typeof createLogger>): Promise<ClusterDns | undefined> {
   const dns = new ClusterDns({
     client,
     host,
     port: o.clusterDnsPort,
     domain: o.clusterDomain,
     clusterDNS,
-    upstreams: upstreamsFrom(o.resolvConf),
+    upstreams: upstreamsFrom(hostResolv),
     nodeName: o.nodeName,
     onError: (err) => log.warn({ err }, 'cluster DNS'),
   });
@@ -226,6 +226,7 @@ export function kubeletCommand(): Command {
         streamIdleTimeoutMs: o.streamingConnectionIdleTimeout,
       });
       const clusterDNS = (o.clusterDns ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      // The node's resolv.conf, read once: pods under dnsPolicy Default get it, the DNS server forwards to it.
       const hostResolv = parseResolvConf(await readFile(o.resolvConf, 'utf8').catch(() => ''));
       const kubelet = new Kubelet({
         client,
@@ -249,7 +250,7 @@ export function kubeletCommand(): Command {
       });
       ref.kubelet = kubelet;
       await kubelet.start();
-      const dns = clusterDNS.length && o.clusterDnsServer ? await startClusterDns(o, hostIP, client, clusterDNS, log) : undefined;
+      const dns = clusterDNS.length && o.clusterDnsServer ? await startClusterDns(o, hostIP, client, clusterDNS, hostResolv, log) : undefined;
       const relay = o.apiserverRelayPort ? await startApiRelay({ host: hostIP, port: o.apiserverRelayPort, server: connection.server, logger: log }) : undefined;
       log.info({ node: o.nodeName, root: o.root, runtimeState: runtime.stateDir, podCIDR: o.podCidr }, 'kubelet running');
       const proxy = o.proxyMode !== 'iptables' ? undefined : new ProxySyncer({

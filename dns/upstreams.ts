@@ -5,7 +5,7 @@
 // forwarder passes over a stub that refuses (a lab node's namespace has nothing there).
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { parseResolvConf } from '../api/resolv-conf.js';
+import { parseResolvConf, type ResolvConf } from '../api/resolv-conf.js';
 
 export interface Upstream {
   host: string;
@@ -25,9 +25,12 @@ function readNameservers(file: string): string[] {
   }
 }
 
-/** The upstreams of `file`, each once, followed by systemd-resolved's own when `file` names a stub. */
-export function upstreamsFrom(file: string, resolvedFile = RESOLVED_UPSTREAMS): Upstream[] {
-  const servers = readNameservers(file);
+/**
+ * The upstreams of the node's resolv.conf (read once by the kubelet, which also gives it to pods),
+ * each once, followed by systemd-resolved's own when it names a stub.
+ */
+export function upstreamsFrom(conf: ResolvConf, resolvedFile = RESOLVED_UPSTREAMS): Upstream[] {
+  const servers = conf.nameservers.filter((s) => isIP(s) !== 0);
   if (servers.some(isLoopback)) servers.push(...readNameservers(resolvedFile).filter((s) => !isLoopback(s)));
   return [...new Set(servers)].map((host) => ({ host, port: 53 }));
 }
