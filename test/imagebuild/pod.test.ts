@@ -4,20 +4,16 @@
 // WORKDIR and USER.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/core.js';
 import { buildImage } from '../../imagebuild/builder.js';
-import { startNodeCluster, type NodeCluster } from '../kubelet/harness.js';
+import { nodeClusterPerFile, type NodeCluster } from '../kubelet/harness.js';
 
 let c: NodeCluster;
 
-beforeAll(async () => {
-  c = await startNodeCluster();
-}, 120_000);
-
-afterAll(async () => {
-  await c?.teardown();
-}, 180_000);
+nodeClusterPerFile({}, (started) => {
+  c = started;
+});
 
 describe('a built image in a pod', { timeout: 120_000 }, () => {
   it('the kubelet runs an image skiff build just wrote, without pulling it', async () => {

@@ -3,21 +3,15 @@
 // names, the Node authorizer lets the kubelet get exactly the ConfigMaps its pods name, and
 // an update reaches the running container's volume. Needs the ConfigMap kind and the Pod
 // schema's ConfigMap fields (issue 20's other parts); Secrets the same way once that kind is served.
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConfigMap, Pod } from '../../api/types/core.js';
-import { TmpfsMounter } from '../../kubelet/tmpfs.js';
 import { eventually } from '../fixtures/eventually.js';
-import { startNodeCluster, type NodeCluster } from './harness.js';
+import { nodeClusterPerFile, type NodeCluster } from './harness.js';
 
 let c: NodeCluster;
-beforeAll(async () => {
-  c = await startNodeCluster({ syncFrequencyMs: 1000 });
-}, 120_000);
-afterAll(async () => {
-  if (c) await new TmpfsMounter().unmountUnder(path.join(c.controlPlane.root, 'kubelet'));
-  await c?.teardown();
-}, 180_000);
+nodeClusterPerFile({ syncFrequencyMs: 1000 }, (started) => {
+  c = started;
+});
 
 describe('ConfigMaps through the API server', () => {
   it('env waits for its ConfigMap, the node reads only what its pods name, an update reaches the volume', async () => {

@@ -7,25 +7,19 @@
 // kinds belongs with them.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/core.js';
 import { FakeConfigGetter } from '../../kubelet/testing/fake-config-getter.js';
-import { parseMountInfo, TmpfsMounter } from '../../kubelet/tmpfs.js';
+import { parseMountInfo } from '../../kubelet/tmpfs.js';
 import { eventually } from '../fixtures/eventually.js';
-import { startNodeCluster, type NodeCluster } from './harness.js';
+import { nodeClusterPerFile, type NodeCluster } from './harness.js';
 
 let c: NodeCluster;
 const api = new FakeConfigGetter();
 
-beforeAll(async () => {
-  c = await startNodeCluster({ configGetter: api, syncFrequencyMs: 1000 });
-}, 120_000);
-
-afterAll(async () => {
-  // A failed test may leave a pod's tmpfs behind: it must not outlive the suite's root.
-  if (c) await new TmpfsMounter().unmountUnder(path.join(c.controlPlane.root, 'kubelet'));
-  await c?.teardown();
-}, 180_000);
+nodeClusterPerFile({ configGetter: api, syncFrequencyMs: 1000 }, (started) => {
+  c = started;
+});
 
 async function tmpfsUnderKubelet(): Promise<string[]> {
   const root = path.join(c.controlPlane.root, 'kubelet');

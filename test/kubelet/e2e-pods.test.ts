@@ -1,24 +1,20 @@
 // End to end on the real parts: etcd, API server, local registry, the kubelet and skiff's
 // runtime (conmon + crun/runc, overlayfs, cgroups, CNI). Pods are bound by setting
 // spec.nodeName (the scheduler has its own suites).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Container, Pod } from '../../api/types/core.js';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isRuntimeError } from '../../runtime/cri.js';
 import { ImageService } from '../../runtime/image-service.js';
 import { buildBusyboxImage, pushImage } from '../fixtures/images.js';
-import { eventually, startNodeCluster, type NodeCluster } from './harness.js';
+import { eventually, nodeClusterPerFile, type NodeCluster } from './harness.js';
 
 let c: NodeCluster;
 
-beforeAll(async () => {
-  c = await startNodeCluster();
-}, 120_000);
-
-afterAll(async () => {
-  await c?.teardown();
-}, 180_000);
+nodeClusterPerFile({}, (started) => {
+  c = started;
+});
 
 function pod(name: string, containers: Container[], extra: Partial<Pod['spec']> = {}): Pod {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: c.node, terminationGracePeriodSeconds: 2, containers, ...extra } };

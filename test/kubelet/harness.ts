@@ -27,6 +27,7 @@ import { RestClient } from '../../client/rest.js';
 import type { ConfigGetter } from '../../kubelet/config-source.js';
 import type { ImageGCPolicy } from '../../kubelet/image-gc/manager.js';
 import { Kubelet } from '../../kubelet/kubelet.js';
+import { TmpfsMounter } from '../../kubelet/tmpfs.js';
 import { KubeletAuthenticator } from '../../kubelet/server/authn.js';
 import { kubeletPki } from '../fixtures/kubelet-pki.js';
 import { startKubeletServer, type RunningKubeletServer } from '../../kubelet/server/server.js';
@@ -43,6 +44,7 @@ import { randomHtpasswdAuth, startRegistry, type RegistryFixture } from '../fixt
 import { statePaths } from '../../cluster/state.js';
 import { writeDefaultRegistries } from '../../cluster/up.js';
 import { eventually } from '../fixtures/eventually.js';
+import { perFile, type PerFileTimeouts } from '../fixtures/per-file.js';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parseRegistriesConfig } from '../../runtime/images/registries-config.js';
 import type { ClusterDnsSettings } from '../../kubelet/dns-config.js';
@@ -270,6 +272,8 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
   const teardown = async () => {
     await server?.close();
     await kubelet?.stop();
+    // A pod's Secret or ConfigMap tmpfs that a failed test left: none may outlive the suite's root.
+    await new TmpfsMounter().unmountUnder(path.join(root, 'kubelet'));
     await cleanRuntime(runtime, net);
     if (mounted) await unmountTmpfs(rtRoot);
     await priv?.reg.stop();
@@ -370,6 +374,11 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     await teardown();
     throw e;
   }
+}
+
+/** The file's node cluster (fixtures/per-file.ts): started before its tests, torn down after them even when its start outlasted beforeAll. */
+export function nodeClusterPerFile(opts: NodeClusterOptions, ready: (c: NodeCluster) => void | Promise<void>, timeouts?: PerFileTimeouts): void {
+  perFile(() => startNodeCluster(opts), (c) => c.teardown(), ready, timeouts);
 }
 
 /**

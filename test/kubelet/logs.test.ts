@@ -12,17 +12,13 @@ import type { Container, Pod } from '../../api/types/core.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { startProcess, startSkiff, type Proc } from '../fixtures/process.js';
 import { haveTool } from '../fixtures/tools.js';
-import { eventually, startNodeCluster, type NodeCluster } from './harness.js';
+import { eventually, nodeClusterPerFile, type NodeCluster } from './harness.js';
 
 let c: NodeCluster;
 
-beforeAll(async () => {
-  c = await startNodeCluster({ kubeletServer: true });
-}, 120_000);
-
-afterAll(async () => {
-  await c?.teardown();
-}, 180_000);
+nodeClusterPerFile({ kubeletServer: true }, (started) => {
+  c = started;
+});
 
 function pod(name: string, containers: Container[], extra: Partial<Pod['spec']> = {}): Pod {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: c.node, terminationGracePeriodSeconds: 1, containers, ...extra } };

@@ -1,21 +1,20 @@
 // Pods' /etc/resolv.conf by dnsPolicy, with real containers: the kubelet (with --cluster-dns,
 // --cluster-domain and a node resolv.conf of its own) forms it, the runtime writes it, and the
 // container reads it back into its termination message.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/core.js';
-import { startNodeCluster, type NodeCluster } from './harness.js';
+import { nodeClusterPerFile, type NodeCluster } from './harness.js';
 
 let c: NodeCluster;
 
-beforeAll(async () => {
-  c = await startNodeCluster({
+nodeClusterPerFile(
+  {
     dns: { clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local', host: { nameservers: ['192.0.2.1'], searches: ['corp.example'], options: ['timeout:2'] } },
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await c?.teardown();
-}, 180_000);
+  },
+  (started) => {
+    c = started;
+  },
+);
 
 function pod(name: string, extra: Partial<Pod['spec']> = {}): Pod {
   return {

@@ -1,20 +1,21 @@
 // `skiff kubelet` as a process on the real runtime: kill -9 of the kubelet leaves the pods'
 // containers running; the restarted kubelet re-adopts them (same container IDs, restart
 // counts unchanged, status still Running) and removes the pods deleted while it was down.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/core.js';
+import { perFile } from '../fixtures/per-file.js';
 import { eventually, startProcessNode, type ProcessNode } from './harness.js';
 
 const PODS = 20;
 let n: ProcessNode;
 
-beforeAll(async () => {
-  n = await startProcessNode({ prefix: 'kr', cidrSecondOctet: 90 });
-}, 120_000);
-
-afterAll(async () => {
-  await n?.teardown();
-}, 180_000);
+perFile(
+  () => startProcessNode({ prefix: 'kr', cidrSecondOctet: 90 }),
+  (node) => node.teardown(),
+  (node) => {
+    n = node;
+  },
+);
 
 const pod = (name: string): Pod => ({
   apiVersion: 'v1',

@@ -1,22 +1,16 @@
 // Service links end to end (etcd, API server, the kubelet with its node token reading Services,
 // conmon + runc/crun): a container has the variables of its namespace's Services and of the
 // `kubernetes` Service, none of headless ones; with enableServiceLinks false only kubernetes'.
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isApiError } from '../../api/errors.js';
 import type { Pod } from '../../api/types/core.js';
 import type { Service } from '../../api/types/service.js';
-import { TmpfsMounter } from '../../kubelet/tmpfs.js';
-import { startNodeCluster, type NodeCluster } from './harness.js';
+import { nodeClusterPerFile, type NodeCluster } from './harness.js';
 
 let c: NodeCluster;
-beforeAll(async () => {
-  c = await startNodeCluster({ syncFrequencyMs: 1000 });
-}, 120_000);
-afterAll(async () => {
-  if (c) await new TmpfsMounter().unmountUnder(path.join(c.controlPlane.root, 'kubelet'));
-  await c?.teardown();
-}, 180_000);
+nodeClusterPerFile({ syncFrequencyMs: 1000 }, (started) => {
+  c = started;
+});
 
 describe('service links', () => {
   it('gives containers the variables of the Services of their namespace and of kubernetes', async () => {

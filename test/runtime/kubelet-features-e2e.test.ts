@@ -2,19 +2,15 @@
 // parts (etcd, API server, local registry, kubelet, conmon + runc/crun, overlayfs, CNI): init
 // containers in order before the app, an emptyDir two containers share, the Never pull policy,
 // runAsNonRoot, and exec/tcp/startup probes that pass.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Container, Pod } from '../../api/types/core.js';
-import { startNodeCluster, type NodeCluster } from '../kubelet/harness.js';
+import { nodeClusterPerFile, type NodeCluster } from '../kubelet/harness.js';
 
 let c: NodeCluster;
 
-beforeAll(async () => {
-  c = await startNodeCluster();
-}, 120_000);
-
-afterAll(async () => {
-  await c?.teardown();
-}, 180_000);
+nodeClusterPerFile({}, (started) => {
+  c = started;
+});
 
 const sh = (name: string, script: string, extra: Partial<Container> = {}): Container => ({ name, image: c.image, command: ['sh', '-c', script], ...extra });
 
