@@ -1,4 +1,5 @@
-// The installed kubectl against a real skiff API server on a real etcd, over HTTPS with the
+// The installed kubectl against a real skiff API server on a real etcd (fixtures/apiserver.ts's
+// startApiCluster, with its clients, hollow nodes and scheduler), over HTTPS with the
 // admin token and a private HOME and cache: what the compat suites share. `kubectl()` never
 // throws on a non-zero exit; `version` picks one of the installed kubectl 1.27-1.33.
 import { execFile } from 'node:child_process';
@@ -6,9 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
-import { RestClient } from '../../client/rest.js';
-import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
-import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import { startApiCluster, type ApiCluster } from '../fixtures/apiserver.js';
 import { KUBECTL, kubectlBinary } from '../fixtures/kubectl-stream-checks.js';
 import { parseGoDuration } from '../../api/duration.js';
 import { haveTool } from '../fixtures/tools.js';
@@ -24,15 +23,12 @@ export interface KubectlResult {
   stderr: string;
 }
 
-export interface KubectlCluster {
-  api: ApiServerFixture;
-  admin: RestClient;
+export interface KubectlCluster extends ApiCluster {
   dir: string;
   /** kubectl's environment: PATH, a private HOME and cache, KUBECONFIG. */
   env: NodeJS.ProcessEnv;
   /** `env` adds to kubectl's environment (KUBE_EDITOR, KUBECTL_EXTERNAL_DIFF); `timeoutMs` (default 30 s) for a long verb (drain). */
   kubectl(args: string[], opts?: { stdin?: string; version?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<KubectlResult>;
-  stop(): Promise<void>;
 }
 
 /**
@@ -52,41 +48,38 @@ function killAfterMs(args: string[]): number {
 }
 
 export async function startKubectlCluster(opts: { nodes?: string[]; process?: { logLevel: string } } = {}): Promise<KubectlCluster> {
-  const etcd: EtcdFixture = await startEtcd();
-  let api: ApiServerFixture;
+  const cluster = await startApiCluster({ inProcess: !opts.process, tls: true, ...(opts.nodes ? { nodes: opts.nodes } : {}), ...(opts.process ? { logLevel: opts.process.logLevel } : {}) });
+  const { api } = cluster;
+  let dir: string | undefined;
+  const stop = async () => {
+    await cluster.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  };
   try {
-    api = await startApiServer({ etcd, inProcess: !opts.process, tls: true, ...(opts.nodes ? { nodes: opts.nodes } : {}), ...(opts.process ? { logLevel: opts.process.logLevel } : {}) });
+    dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-compat-'));
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    await writeKubeconfig(kubeconfig, buildKubeconfig({ server: api.httpsUrl as string, ca: await readFile(api.caFile as string), token: api.adminToken, name: 'compat' }));
+    // HOME and the cache dir private to this run: no ~/.kube of the machine's user is read or written.
+    const env = { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig, KUBECACHEDIR: path.join(dir, 'cache') };
+    return {
+      ...cluster,
+      dir,
+      env,
+      kubectl(args, opts = {}) {
+        return new Promise((resolve) => {
+          const child = execFile(kubectlBinary(opts.version), args, { env: { ...env, ...opts.env }, encoding: 'utf8', timeout: opts.timeoutMs ?? killAfterMs(args) }, (err, stdout, stderr) => {
+            const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+            // Killed by our own limit: say so, rather than leave an exit code 1 with nothing on stderr.
+            resolve({ code, stdout, stderr: err?.killed ? `${stderr}[killed by the harness after ${opts.timeoutMs ?? killAfterMs(args)} ms]\n` : stderr });
+          });
+          if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
+          else child.stdin?.end();
+        });
+      },
+      stop,
+    };
   } catch (e) {
-    await etcd.stop();
+    await stop();
     throw e;
   }
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-compat-'));
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  await writeKubeconfig(kubeconfig, buildKubeconfig({ server: api.httpsUrl as string, ca: await readFile(api.caFile as string), token: api.adminToken, name: 'compat' }));
-  // HOME and the cache dir private to this run: no ~/.kube of the machine's user is read or written.
-  const env = { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig, KUBECACHEDIR: path.join(dir, 'cache') };
-  const admin = new RestClient({ server: api.url, token: api.adminToken, namespace: 'default' });
-  return {
-    api,
-    admin,
-    dir,
-    env,
-    kubectl(args, opts = {}) {
-      return new Promise((resolve) => {
-        const child = execFile(kubectlBinary(opts.version), args, { env: { ...env, ...opts.env }, encoding: 'utf8', timeout: opts.timeoutMs ?? killAfterMs(args) }, (err, stdout, stderr) => {
-          const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-          // Killed by our own limit: say so, rather than leave an exit code 1 with nothing on stderr.
-          resolve({ code, stdout, stderr: err?.killed ? `${stderr}[killed by the harness after ${opts.timeoutMs ?? killAfterMs(args)} ms]\n` : stderr });
-        });
-        if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
-        else child.stdin?.end();
-      });
-    },
-    async stop() {
-      admin.close();
-      await api.stop();
-      await etcd.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
 }

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigMap, Secret } from '../../api/types/core.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import { listWatch, type ListWatch } from '../../client/informer.js';
-import { RestClient, type ResourceClient } from '../../client/rest.js';
+import type { RestClient} from '../../client/rest.js';
+import { type ResourceClient } from '../../client/rest.js';
 import { ControllerLoop } from '../../controllers/controller-loop.js';
 import { SharedInformers } from '../../controllers/shared-informers.js';
 import { startApiCluster, type ApiCluster } from '../fixtures/apiserver.js';
@@ -23,12 +24,11 @@ describe('controller loop against an API server', () => {
 
   beforeAll(async () => {
     cluster = await startApiCluster({ namespace: ns });
-    admin = new RestClient({ server: cluster.api.url, token: cluster.api.adminToken, namespace: ns });
+    admin = cluster.client(cluster.api.adminToken, { namespace: ns });
     configMaps = admin.resourceByName<ConfigMap>('configmaps');
     secrets = admin.resourceByName<Secret>('secrets');
   });
   afterAll(async () => {
-    admin?.close();
     await cluster?.stop();
   });
 

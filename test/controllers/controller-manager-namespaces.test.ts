@@ -32,7 +32,7 @@ describe('skiff controller-manager and namespaces', () => {
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    admin = new RestClient({ server: cluster.api.url, token: cluster.api.adminToken, namespace: 'default' });
+    admin = cluster.admin;
     dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-cm-ns-'));
     kubeconfig = path.join(dir, 'controller-manager.kubeconfig');
     await writeKubeconfig(kubeconfig, buildKubeconfig({ server: cluster.api.url, token: cluster.api.controllerManagerToken, name: 'cm' }));
@@ -40,7 +40,6 @@ describe('skiff controller-manager and namespaces', () => {
 
   afterAll(async () => {
     await proc?.stop();
-    admin?.close();
     await cluster?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelSelectorFromSet } from '../../api/selectors/labels.js';
 import type { ConfigMap, Pod } from '../../api/types/core.js';
 import type { KubeObject } from '../../api/types/meta.js';
-import { RestClient } from '../../client/rest.js';
+import type { RestClient } from '../../client/rest.js';
 import { claimObjects, controllerRefOf, recheckOwner, type OwnerKind } from '../../controllers/controller-ref.js';
 import { SharedInformers } from '../../controllers/shared-informers.js';
 import { startApiCluster, type ApiCluster } from '../fixtures/apiserver.js';
@@ -21,10 +21,9 @@ describe('controller runtime against an API server', () => {
 
   beforeAll(async () => {
     cluster = await startApiCluster({ namespace: ns });
-    admin = new RestClient({ server: cluster.api.url, token: cluster.api.adminToken, namespace: ns });
+    admin = cluster.client(cluster.api.adminToken, { namespace: ns });
   });
   afterAll(async () => {
-    admin?.close();
     await cluster?.stop();
   });
 

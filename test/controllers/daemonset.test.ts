@@ -9,15 +9,14 @@ import type { ControllerRevision, DaemonSet } from '../../api/types/apps.js';
 import type { Pod } from '../../api/types/core.js';
 import { Informer, listWatch } from '../../client/informer.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
-import { RestClient, type ResourceClient } from '../../client/rest.js';
+import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { isPodActive, isPodReady } from '../../controllers/active-pods.js';
 import { DaemonSetController } from '../../controllers/daemonset/controller.js';
 import { TEMPLATE_GENERATION_ANNOTATION } from '../../api/kinds/daemonset.js';
 import { CONTROLLER_REVISION_HASH, POD_TEMPLATE_GENERATION } from '../../controllers/daemonset/util.js';
-import { Scheduler } from '../../scheduler/scheduler.js';
 import { startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { eventually } from '../fixtures/eventually.js';
-import { startHollowNodes, type HollowNodes } from '../fixtures/hollow-nodes.js';
+import type { HollowNodes } from '../fixtures/hollow-nodes.js';
 import { startSkiff } from '../fixtures/process.js';
 
 const ns = 'default';
@@ -42,14 +41,11 @@ describe('DaemonSet controller', () => {
   let cluster: KubectlCluster;
   let admin: RestClient;
   let manager: RestClient;
-  let scheduler: RestClient;
   let daemonSets: ResourceClient<DaemonSet>;
   let revisions: ResourceClient<ControllerRevision>;
   let nodes: HollowNodes;
   let pods: Informer<Pod>;
   let controller: DaemonSetController;
-  const schedulerStop = new AbortController();
-  let schedulerDone: Promise<void> | undefined;
   const workers = ['w-0', 'w-1', 'w-2'].map((n) => `ds-${process.pid}-${n}`);
   const tainted = `ds-${process.pid}-tainted`;
   const other = `ds-${process.pid}-db`;
@@ -83,15 +79,14 @@ describe('DaemonSet controller', () => {
   beforeAll(async () => {
     cluster = await startKubectlCluster();
     admin = cluster.admin;
-    manager = new RestClient({ server: cluster.api.url, token: cluster.api.controllerManagerToken, namespace: ns });
-    scheduler = new RestClient({ server: cluster.api.url, token: cluster.api.schedulerToken, namespace: ns });
+    manager = cluster.client(cluster.api.controllerManagerToken);
     daemonSets = admin.resourceByName<DaemonSet>('daemonsets', 'apps');
     revisions = admin.resourceByName<ControllerRevision>('controllerrevisions', 'apps');
-    nodes = await startHollowNodes({ client: admin, count: 0, leaseRenewMs: 60_000, finishDeletion: true });
+    nodes = await cluster.hollowNodes({ count: 0, finishDeletion: true });
     for (const n of workers) await nodes.add(n, { labels: { role: 'worker' } });
     await nodes.add(tainted, { labels: { role: 'worker' }, taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] });
     await nodes.add(other, { labels: { role: 'db' } });
-    schedulerDone = new Scheduler({ client: scheduler, identity: 'daemonset-test' }).run(schedulerStop.signal);
+    await cluster.startScheduler({ identity: 'daemonset-test' });
     pods = new Informer(listWatch(admin.pods, { namespace: ns }));
     await pods.start();
     controller = new DaemonSetController({ client: manager, workers: 2 });
@@ -99,12 +94,7 @@ describe('DaemonSet controller', () => {
   });
   afterAll(async () => {
     await controller?.stop();
-    schedulerStop.abort();
-    await schedulerDone;
     await pods?.stop();
-    await nodes?.stop();
-    manager?.close();
-    scheduler?.close();
     await cluster?.stop();
   });
 

@@ -8,16 +8,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
-import { RestClient, type ResourceClient } from '../../client/rest.js';
+import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { isPodReady } from '../../api/active-pods.js';
 import { controllerRefOf } from '../../controllers/controller-ref.js';
 import { DeploymentController } from '../../controllers/deployment/controller.js';
 import { podTemplateHash } from '../../controllers/deployment/hash.js';
 import { ReplicaSetController } from '../../controllers/replicaset/controller.js';
-import { Scheduler } from '../../scheduler/scheduler.js';
 import { startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { eventually } from '../fixtures/eventually.js';
-import { startHollowNodes, type HollowNodes } from '../fixtures/hollow-nodes.js';
 import { startSkiff } from '../fixtures/process.js';
 import { RolloutWatcher } from '../fixtures/rollout-watcher.js';
 
@@ -30,16 +28,12 @@ const BROKEN = 'registry.invalid/does-not-exist:1';
 describe('Deployment controller with kubectl 1.33', () => {
   let cluster: KubectlCluster;
   let manager: RestClient;
-  let schedulerClient: RestClient;
   let deployments: ResourceClient<Deployment>;
-  let nodes: HollowNodes;
   let watcher: RolloutWatcher;
   let rsController: ReplicaSetController;
   let controller: DeploymentController;
   /** The controllers run in this process (until the last test hands over to `skiff controller-manager`). */
   let inProcess = true;
-  const schedulerStop = new AbortController();
-  let schedulerDone: Promise<void> | undefined;
 
   const kubectl = (...args: string[]) => cluster.kubectl(args, { version: '1.33' });
   /** kubectl (1.33 unless `version` says) that must succeed without a word on stderr; its stdout. */
@@ -103,17 +97,14 @@ describe('Deployment controller with kubectl 1.33', () => {
 
   beforeAll(async () => {
     cluster = await startKubectlCluster();
-    manager = new RestClient({ server: cluster.api.url, token: cluster.api.controllerManagerToken, namespace: ns });
-    schedulerClient = new RestClient({ server: cluster.api.url, token: cluster.api.schedulerToken, namespace: ns });
+    manager = cluster.client(cluster.api.controllerManagerToken, { namespace: ns });
     deployments = cluster.admin.resourceByName<Deployment>('deployments', 'apps');
-    nodes = await startHollowNodes({
-      client: cluster.admin,
+    await cluster.hollowNodes({
       count: 3,
-      leaseRenewMs: 60_000,
       finishDeletion: true,
       ready: (pod) => pod.spec.containers.every((c) => c.image !== BROKEN),
     });
-    schedulerDone = new Scheduler({ client: schedulerClient, identity: 'deployment-test' }).run(schedulerStop.signal);
+    await cluster.startScheduler({ identity: 'deployment-test' });
     watcher = new RolloutWatcher(cluster.admin, ns);
     await Promise.all([watcher.rs.start(), watcher.pods.start()]);
     rsController = new ReplicaSetController({ client: manager, workers: 5 });
@@ -125,13 +116,8 @@ describe('Deployment controller with kubectl 1.33', () => {
       await controller?.stop();
       await rsController?.stop();
     }
-    schedulerStop.abort();
-    await schedulerDone;
     await watcher?.rs.stop();
     await watcher?.pods.stop();
-    await nodes?.stop();
-    manager?.close();
-    schedulerClient?.close();
     await cluster?.stop();
   });
 

@@ -7,7 +7,8 @@ import { isApiError } from '../../api/errors.js';
 import type { Event } from '../../api/types/core.js';
 import type { KubeObject, OwnerReference, Status } from '../../api/types/meta.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
-import { RestClient, type ResourceClient } from '../../client/rest.js';
+import type { RestClient} from '../../client/rest.js';
+import { type ResourceClient } from '../../client/rest.js';
 import { GarbageCollector } from '../../controllers/garbage-collector/controller.js';
 import { haveKubectl, startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { eventually } from '../fixtures/eventually.js';
@@ -39,7 +40,7 @@ describe.skipIf(!haveKubectl)('garbage collector', () => {
   beforeAll(async () => {
     cluster = await startKubectlCluster();
     admin = cluster.admin;
-    manager = new RestClient({ server: cluster.api.url, token: cluster.api.controllerManagerToken, namespace: 'default' });
+    manager = cluster.client(cluster.api.controllerManagerToken);
     for (const name of [NS, `${NS}-other`]) await admin.namespaces.create({ metadata: { name } });
     configMaps = admin.resourceByName('configmaps');
     pods = admin.resourceByName('pods');
@@ -48,7 +49,6 @@ describe.skipIf(!haveKubectl)('garbage collector', () => {
   });
   afterAll(async () => {
     await gc?.stop();
-    manager?.close();
     await cluster?.stop();
   });
 

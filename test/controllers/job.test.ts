@@ -10,17 +10,16 @@ import type { Pod } from '../../api/types/core.js';
 import { isApiError } from '../../api/errors.js';
 import { Informer, listWatch } from '../../client/informer.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
-import { RestClient, type ResourceClient } from '../../client/rest.js';
+import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { isPodActive } from '../../controllers/active-pods.js';
 import { CronJobController } from '../../controllers/cronjob/controller.js';
 import { SCHEDULED_TIMESTAMP } from '../../controllers/cronjob/plan.js';
 import { JOB_TRACKING_FINALIZER, JobController } from '../../controllers/job/controller.js';
 import { TtlAfterFinishedController } from '../../controllers/ttl-after-finished/controller.js';
 import { COMPLETION_INDEX } from '../../controllers/job/plan.js';
-import { Scheduler } from '../../scheduler/scheduler.js';
 import { startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { eventually } from '../fixtures/eventually.js';
-import { HOLLOW_EXIT, startHollowNodes, type HollowNodes } from '../fixtures/hollow-nodes.js';
+import { HOLLOW_EXIT } from '../fixtures/hollow-nodes.js';
 import { startSkiff } from '../fixtures/process.js';
 
 const ns = 'default';
@@ -43,9 +42,7 @@ function job(name: string, spec: Partial<JobSpec>, exit?: 'Succeeded' | 'Failed'
 describe('Job controller', () => {
   let cluster: KubectlCluster;
   let manager: RestClient;
-  let scheduler: RestClient;
   let jobs: ResourceClient<Job>;
-  let nodes: HollowNodes;
   let controller: JobController;
   let pods: Informer<Pod>;
   /** Per job-name label: the most pods seen active at once, and every pod name seen. */
@@ -53,8 +50,6 @@ describe('Job controller', () => {
   const seen = new Map<string, Set<string>>();
   /** Pods seen holding the job-tracking finalizer. */
   const tracked = new Set<string>();
-  const schedulerStop = new AbortController();
-  let schedulerDone: Promise<void> | undefined;
 
   const jobNamed = (name: string) => jobs.get(name, { namespace: ns });
   const finished = (name: string, type: 'Complete' | 'Failed') =>
@@ -65,12 +60,10 @@ describe('Job controller', () => {
 
   beforeAll(async () => {
     cluster = await startKubectlCluster();
-    manager = new RestClient({ server: cluster.api.url, token: cluster.api.controllerManagerToken, namespace: ns });
-    scheduler = new RestClient({ server: cluster.api.url, token: cluster.api.schedulerToken, namespace: ns });
+    manager = cluster.client(cluster.api.controllerManagerToken);
     jobs = cluster.admin.resourceByName<Job>('jobs', 'batch');
-    nodes = await startHollowNodes({ client: cluster.admin, count: 2, leaseRenewMs: 60_000, finishDeletion: true });
-    const s = new Scheduler({ client: scheduler, identity: 'job-test' });
-    schedulerDone = s.run(schedulerStop.signal);
+    await cluster.hollowNodes({ count: 2, finishDeletion: true });
+    await cluster.startScheduler({ identity: 'job-test' });
     pods = new Informer(listWatch(cluster.admin.pods, { namespace: ns }));
     const note = () => {
       const byJob = new Map<string, number>();
@@ -91,12 +84,7 @@ describe('Job controller', () => {
   });
   afterAll(async () => {
     await controller?.stop();
-    schedulerStop.abort();
-    await schedulerDone;
     await pods?.stop();
-    await nodes?.stop();
-    manager?.close();
-    scheduler?.close();
     await cluster?.stop();
   });
 

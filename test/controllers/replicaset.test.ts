@@ -12,15 +12,13 @@ import type { Pod } from '../../api/types/core.js';
 import type { KubeObject } from '../../api/types/meta.js';
 import { Informer, listWatch, type ListWatch } from '../../client/informer.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
-import { RestClient, type ResourceClient } from '../../client/rest.js';
+import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { isPodActive } from '../../controllers/active-pods.js';
 import { controllerRefOf } from '../../controllers/controller-ref.js';
 import { ReplicaSetController } from '../../controllers/replicaset/controller.js';
 import { SharedInformers } from '../../controllers/shared-informers.js';
-import { Scheduler } from '../../scheduler/scheduler.js';
 import { startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { eventually } from '../fixtures/eventually.js';
-import { startHollowNodes, type HollowNodes } from '../fixtures/hollow-nodes.js';
 import { startSkiff } from '../fixtures/process.js';
 
 const ns = 'default';
@@ -129,14 +127,10 @@ describe('ReplicaSet controller', () => {
   let cluster: KubectlCluster;
   let admin: RestClient;
   let manager: RestClient;
-  let scheduler: RestClient;
   let replicaSets: ResourceClient<ReplicaSet>;
-  let nodes: HollowNodes;
   let ledger: PodLedger;
   let controller: ReplicaSetController;
   let informers: SharedInformers;
-  const schedulerStop = new AbortController();
-  let schedulerDone: Promise<void> | undefined;
 
   const startController = async () => {
     // What a new controller-manager process would have: informers of its own, listing afresh.
@@ -172,24 +166,17 @@ describe('ReplicaSet controller', () => {
   beforeAll(async () => {
     cluster = await startKubectlCluster();
     admin = cluster.admin;
-    manager = new RestClient({ server: cluster.api.url, token: cluster.api.controllerManagerToken, namespace: ns });
-    scheduler = new RestClient({ server: cluster.api.url, token: cluster.api.schedulerToken, namespace: ns });
+    manager = cluster.client(cluster.api.controllerManagerToken, { namespace: ns });
     replicaSets = admin.resourceByName<ReplicaSet>('replicasets', 'apps');
-    nodes = await startHollowNodes({ client: admin, count: 3, leaseRenewMs: 60_000, finishDeletion: true });
-    const s = new Scheduler({ client: scheduler, identity: 'replicaset-test' });
-    schedulerDone = s.run(schedulerStop.signal);
+    await cluster.hollowNodes({ count: 3, finishDeletion: true });
+    await cluster.startScheduler({ identity: 'replicaset-test' });
     ledger = new PodLedger(admin);
     await ledger.informer.start();
     controller = await startController();
   });
   afterAll(async () => {
     if (controller) await stopController();
-    schedulerStop.abort();
-    await schedulerDone;
     await ledger?.informer.stop();
-    await nodes?.stop();
-    manager?.close();
-    scheduler?.close();
     await cluster?.stop();
   });
 

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isApiError } from '../../api/errors.js';
 import type { ConfigMap } from '../../api/types/core.js';
-import { RestClient } from '../../client/rest.js';
+import type { RestClient } from '../../client/rest.js';
 import { RootCAPublisher } from '../../controllers/root-ca/controller.js';
 import { DESCRIPTION, DESCRIPTION_ANNOTATION } from '../../controllers/root-ca/plan.js';
 import { startApiCluster, type ApiCluster } from '../fixtures/apiserver.js';
@@ -27,13 +27,11 @@ describe('root CA publisher', () => {
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    admin = new RestClient({ server: cluster.api.url, token: cluster.api.adminToken, namespace: 'default' });
-    manager = new RestClient({ server: cluster.api.url, token: cluster.api.controllerManagerToken, namespace: 'default' });
+    admin = cluster.admin;
+    manager = cluster.client(cluster.api.controllerManagerToken);
   });
   afterAll(async () => {
     await publisher?.stop();
-    admin?.close();
-    manager?.close();
     await cluster?.stop();
   });
 

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isApiError } from '../../api/errors.js';
 import type { ServiceAccount } from '../../api/types/core.js';
-import { RestClient } from '../../client/rest.js';
+import type { RestClient } from '../../client/rest.js';
 import { ServiceAccountController } from '../../controllers/service-account/controller.js';
 import { startApiCluster, type ApiCluster } from '../fixtures/apiserver.js';
 import { eventually } from '../fixtures/eventually.js';
@@ -19,13 +19,11 @@ describe('ServiceAccount controller', () => {
 
   beforeAll(async () => {
     cluster = await startApiCluster();
-    admin = new RestClient({ server: cluster.api.url, token: cluster.api.adminToken, namespace: 'default' });
-    manager = new RestClient({ server: cluster.api.url, token: cluster.api.controllerManagerToken, namespace: 'default' });
+    admin = cluster.admin;
+    manager = cluster.client(cluster.api.controllerManagerToken);
   });
   afterAll(async () => {
     await ctrl?.stop();
-    admin?.close();
-    manager?.close();
     await cluster?.stop();
   });
 

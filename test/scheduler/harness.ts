@@ -4,14 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import { isApiError } from '../../api/errors.js';
 import type { Event, Pod } from '../../api/types/core.js';
-import { RestClient } from '../../client/rest.js';
+import type { RestClient } from '../../client/rest.js';
 import type { SchedulerConfig } from '../../scheduler/framework/profile.js';
-import { Scheduler } from '../../scheduler/scheduler.js';
-import type { ApiServerFixture } from '../fixtures/apiserver.js';
+import type { Scheduler } from '../../scheduler/scheduler.js';
+import { startApiCluster, type ApiServerFixture } from '../fixtures/apiserver.js';
 import { eventually as sharedEventually } from '../fixtures/eventually.js';
-import { startApiServer } from '../fixtures/apiserver.js';
 import type { EtcdFixture } from '../fixtures/etcd.js';
-import { startHollowNodes, type HollowNodes, type HollowNodesOptions } from '../fixtures/hollow-nodes.js';
+import type { HollowNodes, HollowNodesOptions } from '../fixtures/hollow-nodes.js';
 
 export interface TestCluster {
   api: ApiServerFixture;
@@ -24,42 +23,16 @@ export interface TestCluster {
 
 export async function startTestCluster(etcd: EtcdFixture): Promise<TestCluster> {
   const id = randomBytes(4).toString('hex');
-  const api = await startApiServer({ etcd, inProcess: true, etcdPrefix: `/skiff-sched-${id}` });
-  const client = new RestClient({ server: api.url, token: api.adminToken, namespace: `sched-${id}` }, { maxSockets: 32 });
   const namespace = `sched-${id}`;
-  await client.namespaces.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  const hollow: HollowNodes[] = [];
-  const clients: RestClient[] = [];
-  const schedulers: { s: Scheduler; ac: AbortController; done: Promise<void> }[] = [];
+  // etcd is the file's: stop() leaves it running.
+  const cluster = await startApiCluster({ etcd, etcdPrefix: `/skiff-sched-${id}`, namespace });
   return {
-    api,
-    client,
+    api: cluster.api,
+    client: cluster.client(cluster.api.adminToken, { namespace, maxSockets: 32 }),
     namespace,
-    async nodes(o) {
-      const h = await startHollowNodes({ client, leaseRenewMs: 60_000, ...o });
-      hollow.push(h);
-      return h;
-    },
-    async startScheduler(o = {}) {
-      // The scheduler runs as system:kube-scheduler, so the API server's authorization applies.
-      const schedClient = new RestClient({ server: api.url, token: api.schedulerToken, namespace: 'default' });
-      clients.push(schedClient);
-      const s = new Scheduler({ client: schedClient, config: o.config, identity: `test-${id}` });
-      const ac = new AbortController();
-      const done = s.run(ac.signal);
-      schedulers.push({ s, ac, done });
-      // Wait for the informers to have listed, so tests start from a known state.
-      await sharedEventually(() => s.pods.hasSynced && s.nodes.hasSynced, "the scheduler's informers to list", 30_000, { intervalMs: 10 });
-      return s;
-    },
-    async stop() {
-      for (const { ac } of schedulers) ac.abort();
-      await Promise.allSettled(schedulers.map((x) => x.done));
-      await Promise.allSettled(hollow.map((h) => h.stop()));
-      client.close();
-      for (const c of clients) c.close();
-      await api.stop();
-    },
+    nodes: (o) => cluster.hollowNodes(o),
+    startScheduler: (o = {}) => cluster.startScheduler({ ...o, identity: `test-${id}` }),
+    stop: () => cluster.stop(),
   };
 }
 
