@@ -15,6 +15,7 @@
 // Every teardown() removes what its layer made: sandboxes, the bridge, the cgroup parent,
 // mounts, processes and the roots.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -184,13 +185,21 @@ function nodeNetwork(suffix: string, tag: string, cidrSecondOctet: number) {
 /**
  * Removes every sandbox of a runtime root, then its state dir (the tmpfs the runtime mounted
  * under /run/skiff, derived from the suite's unique root), the node's bridge and cgroup parent.
+ * Answers why the state dir stayed, when it did (checked by `expectStateDirReleased` once the
+ * rest is stopped too).
  */
-async function cleanRuntime(runtime: SkiffRuntimeService | undefined, net: { bridge: string; cgroupParent: string }): Promise<void> {
+async function cleanRuntime(runtime: SkiffRuntimeService | undefined, net: { bridge: string; cgroupParent: string }): Promise<string | undefined> {
   if (runtime) for (const s of await runtime.listPodSandbox().catch(() => [])) await runtime.removePodSandbox(s.id).catch(() => undefined);
-  if (runtime) await releaseStateDir(runtime.stateDir);
+  const said = runtime ? await releaseStateDir(runtime.stateDir) : undefined;
   await deleteBridge(net.bridge).catch(() => undefined);
   await removeCgroupTree(net.cgroupParent).catch(() => undefined);
   await removeUnifiedCgroup(net.cgroupParent);
+  return runtime && existsSync(runtime.stateDir) ? said : undefined;
+}
+
+/** A teardown fails, last, when the runtime's state dir outlived it: a tmpfs under /run/skiff no one else removes. */
+function expectStateDirReleased(kept: string | undefined): void {
+  if (kept) throw new Error(`teardown left the runtime state dir behind: ${kept}`);
 }
 
 const run = promisify(execFile);
@@ -274,10 +283,11 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     await kubelet?.stop();
     // A pod's Secret or ConfigMap tmpfs that a failed test left: none may outlive the suite's root.
     await new TmpfsMounter().unmountUnder(path.join(root, 'kubelet'));
-    await cleanRuntime(runtime, net);
+    const kept = await cleanRuntime(runtime, net);
     if (mounted) await unmountTmpfs(rtRoot);
     await priv?.reg.stop();
     await cp.teardown();
+    expectStateDirReleased(kept);
   };
 
   try {
@@ -454,8 +464,9 @@ export async function startProcessNode(opts: ProcessNodeOptions): Promise<Proces
   const teardown = async () => {
     await out?.kubelet.stop(10_000);
     // The containers outlive the kubelet by design: remove them through the runtime, by ID.
-    await cleanRuntime(readRuntime(), net);
+    const kept = await cleanRuntime(readRuntime(), net);
     await cp.teardown();
+    expectStateDirReleased(kept);
   };
   try {
     const kubeconfig = path.join(cp.root, 'kubelet.kubeconfig');

@@ -4,6 +4,7 @@
 // state dir's tmpfs, root). The state dir is inside the suite's temp dir, so what names the
 // root (mounts, conmon's arguments) names the harness.
 import crypto from 'node:crypto';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -64,7 +65,9 @@ export async function startHarness(opts: Partial<RuntimeServiceOptions> = {}, pa
       for (const s of await all.listPodSandbox()) await all.removePodSandbox(s.id);
       await deleteBridge(bridge);
       await removeCgroupTree(cgroupParent);
-      await releaseStateDir(stateDir);
+      const said = await releaseStateDir(stateDir);
+      // A state tmpfs still mounted would stop the root's removal: say why it stayed.
+      if (existsSync(stateDir)) throw new Error(`teardown left the runtime state dir behind: ${said}`);
       await fs.rm(root, { recursive: true, force: true });
     },
   };
