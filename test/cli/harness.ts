@@ -1,13 +1,12 @@
-// A cluster for CLI suites: a real etcd and a real API server, a kubeconfig pointing at it
-// (admin token), and `skiff(...)` running the CLI as its own process with stdout, stderr
-// and exit code kept apart. Everything started here is stopped by stop(), by PID.
+// A cluster for CLI suites: a real etcd and a real API server (fixtures/apiserver.ts's
+// startApiCluster), a kubeconfig pointing at it (admin token), and `skiff(...)` running the CLI
+// as its own process with stdout, stderr and exit code kept apart. Everything started here is stopped by stop(), by PID.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
-import { RestClient } from '../../client/rest.js';
-import { startApiServer, type ApiServerFixture } from '../fixtures/apiserver.js';
-import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
+import type { RestClient } from '../../client/rest.js';
+import { startApiCluster, type ApiCluster } from '../fixtures/apiserver.js';
 import { startSkiff } from '../fixtures/process.js';
 
 export interface CliResult {
@@ -23,59 +22,53 @@ export async function writeManifest(c: CliCluster, name: string, text: string): 
   return file;
 }
 
-export interface CliCluster {
-  api: ApiServerFixture;
-  /** An admin client, for setting up and checking what the CLI did. */
+export interface CliCluster extends ApiCluster {
+  /** An admin client, for setting up and checking what the CLI did (the cluster's `admin`). */
   rest: RestClient;
-  etcd: EtcdFixture;
   dir: string;
   kubeconfig: string;
   skiff(args: string[], opts?: { stdin?: string; env?: NodeJS.ProcessEnv }): Promise<CliResult>;
   /** Starts a long-running skiff (get -w, logs -f); the caller stops it by its PID. */
   spawn(args: string[]): ReturnType<typeof startSkiff>;
-  stop(): Promise<void>;
 }
 
 export async function startCliCluster(): Promise<CliCluster> {
-  const etcd = await startEtcd();
-  let api: ApiServerFixture;
-  try {
-    api = await startApiServer({ etcd, inProcess: true });
-  } catch (err) {
-    await etcd.stop();
-    throw err;
-  }
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-cli-'));
-  const kubeconfig = path.join(dir, 'kubeconfig');
-  await writeKubeconfig(kubeconfig, buildKubeconfig({ server: api.url, token: api.adminToken, name: 'test' }));
-  const env = { KUBECONFIG: kubeconfig, HOME: dir };
-  const rest = new RestClient({ server: api.url, token: api.adminToken, namespace: 'default' });
-  return {
-    api,
-    rest,
-    etcd,
-    dir,
-    kubeconfig,
-    spawn(args) {
-      return startSkiff(args, { env: { ...process.env, ...env } });
-    },
-    async skiff(args, opts = {}) {
-      const proc = startSkiff(args, { env: { ...process.env, ...env, ...(opts.env ?? {}) }, stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      proc.child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
-      proc.child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-      if (opts.stdin !== undefined) proc.child.stdin?.end(opts.stdin);
-      const timer = setTimeout(() => void proc.stop(1000), 30_000);
-      const { code } = await proc.exited;
-      clearTimeout(timer);
-      return { code, stdout, stderr };
-    },
-    async stop() {
-      rest.close();
-      await api.stop();
-      await etcd.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
+  const cluster = await startApiCluster();
+  const { api } = cluster;
+  let dir: string | undefined;
+  const stop = async () => {
+    await cluster.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
   };
+  try {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-cli-'));
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    await writeKubeconfig(kubeconfig, buildKubeconfig({ server: api.url, token: api.adminToken, name: 'test' }));
+    const env = { KUBECONFIG: kubeconfig, HOME: dir };
+    return {
+      ...cluster,
+      rest: cluster.admin,
+      dir,
+      kubeconfig,
+      spawn(args) {
+        return startSkiff(args, { env: { ...process.env, ...env } });
+      },
+      async skiff(args, opts = {}) {
+        const proc = startSkiff(args, { env: { ...process.env, ...env, ...(opts.env ?? {}) }, stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        proc.child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
+        proc.child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+        if (opts.stdin !== undefined) proc.child.stdin?.end(opts.stdin);
+        const timer = setTimeout(() => void proc.stop(1000), 30_000);
+        const { code } = await proc.exited;
+        clearTimeout(timer);
+        return { code, stdout, stderr };
+      },
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 }
