@@ -1,8 +1,7 @@
 // A cluster for CLI suites: a real etcd and a real API server (fixtures/apiserver.ts's
 // startApiCluster), a kubeconfig pointing at it (admin token), and `skiff(...)` running the CLI
 // as its own process with stdout, stderr and exit code kept apart. Everything started here is stopped by stop(), by PID.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import type { RestClient } from '../../client/rest.js';
@@ -35,13 +34,8 @@ export interface CliCluster extends ApiCluster {
 export async function startCliCluster(): Promise<CliCluster> {
   const cluster = await startApiCluster();
   const { api } = cluster;
-  let dir: string | undefined;
-  const stop = async () => {
-    await cluster.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  };
   try {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-cli-'));
+    const dir = await cluster.tempDir('skiff-cli-');
     const kubeconfig = path.join(dir, 'kubeconfig');
     await writeKubeconfig(kubeconfig, buildKubeconfig({ server: api.url, token: api.adminToken, name: 'test' }));
     const env = { KUBECONFIG: kubeconfig, HOME: dir };
@@ -65,10 +59,9 @@ export async function startCliCluster(): Promise<CliCluster> {
         clearTimeout(timer);
         return { code, stdout, stderr };
       },
-      stop,
     };
   } catch (e) {
-    await stop();
+    await cluster.stop();
     throw e;
   }
 }

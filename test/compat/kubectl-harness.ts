@@ -3,8 +3,7 @@
 // admin token and a private HOME and cache: what the compat suites share. `kubectl()` never
 // throws on a non-zero exit; `version` picks one of the installed kubectl 1.27-1.33.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { startApiCluster, type ApiCluster } from '../fixtures/apiserver.js';
@@ -50,13 +49,8 @@ function killAfterMs(args: string[]): number {
 export async function startKubectlCluster(opts: { nodes?: string[]; process?: { logLevel: string } } = {}): Promise<KubectlCluster> {
   const cluster = await startApiCluster({ inProcess: !opts.process, tls: true, ...(opts.nodes ? { nodes: opts.nodes } : {}), ...(opts.process ? { logLevel: opts.process.logLevel } : {}) });
   const { api } = cluster;
-  let dir: string | undefined;
-  const stop = async () => {
-    await cluster.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  };
   try {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'skiff-compat-'));
+    const dir = await cluster.tempDir('skiff-compat-');
     const kubeconfig = path.join(dir, 'kubeconfig');
     await writeKubeconfig(kubeconfig, buildKubeconfig({ server: api.httpsUrl as string, ca: await readFile(api.caFile as string), token: api.adminToken, name: 'compat' }));
     // HOME and the cache dir private to this run: no ~/.kube of the machine's user is read or written.
@@ -76,10 +70,9 @@ export async function startKubectlCluster(opts: { nodes?: string[]; process?: { 
           else child.stdin?.end();
         });
       },
-      stop,
     };
   } catch (e) {
-    await stop();
+    await cluster.stop();
     throw e;
   }
 }
