@@ -1,20 +1,17 @@
 // skiff apply against a real API server on a real etcd: created / unchanged / configured,
 // dry runs, and bad input that must fail with one line naming the place and apply nothing.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isApiError } from '../../api/errors.js';
 import type { Pod } from '../../api/types/core.js';
-import { startCliCluster, writeManifest, type CliCluster } from './harness.js';
+import { cliClusterPerFile, writeManifest, type CliCluster } from './harness.js';
 
 // Every skiff run is a fresh node process loading the TypeScript sources: seconds each on a
 // busy machine, so the tests get room well beyond the default.
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 120_000 });
 
 let c: CliCluster;
-beforeAll(async () => {
-  c = await startCliCluster();
-});
-afterAll(async () => {
-  await c?.stop();
+cliClusterPerFile((started) => {
+  c = started;
 });
 
 const pod = (name: string, opts: { image?: string; label?: string; extra?: string } = {}) => `apiVersion: v1

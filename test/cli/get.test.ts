@@ -1,11 +1,11 @@
 // skiff get / describe (pods, nodes, ConfigMaps, Secrets) / delete / run / logs errors against a real API server on a real
 // etcd. Objects a kubelet would update (pod status, nodes, events) are written here
 // through the admin client, so the CLI is seen printing real server answers.
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { isApiError } from '../../api/errors.js';
 import type { Node, Pod } from '../../api/types/core.js';
-import { startCliCluster, writeManifest, type CliCluster } from './harness.js';
+import { cliClusterPerFile, writeManifest, type CliCluster } from './harness.js';
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 120_000 });
 
@@ -26,8 +26,8 @@ const node: Node = {
   },
 };
 
-beforeAll(async () => {
-  c = await startCliCluster();
+cliClusterPerFile(async (started) => {
+  c = started;
   await c.rest.nodes.create(node);
   for (const [name, app] of [['web-1', 'web'], ['web-2', 'web'], ['db-1', 'db']] as const) {
     await c.rest.pods.create({
@@ -45,9 +45,6 @@ beforeAll(async () => {
       containerStatuses: [{ name: 'main', ready: true, restartCount: 0, image: 'busybox', imageID: 'sha256:1', state: { running: { startedAt: new Date().toISOString() } } }],
     },
   });
-});
-afterAll(async () => {
-  await c?.stop();
 });
 
 describe('skiff get', () => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import type { RestClient } from '../../client/rest.js';
 import { startApiCluster, type ApiCluster } from '../fixtures/apiserver.js';
+import { perFile } from '../fixtures/per-file.js';
 import { startSkiff } from '../fixtures/process.js';
 
 export interface CliResult {
@@ -29,6 +30,11 @@ export interface CliCluster extends ApiCluster {
   skiff(args: string[], opts?: { stdin?: string; env?: NodeJS.ProcessEnv }): Promise<CliResult>;
   /** Starts a long-running skiff (get -w, logs -f); the caller stops it by its PID. */
   spawn(args: string[]): ReturnType<typeof startSkiff>;
+}
+
+/** The file's CLI cluster (fixtures/per-file.ts): `ready` gets it in beforeAll, afterAll stops it. */
+export function cliClusterPerFile(ready: (c: CliCluster) => void | Promise<void>): void {
+  perFile(startCliCluster, (c) => c.stop(), ready);
 }
 
 export async function startCliCluster(): Promise<CliCluster> {

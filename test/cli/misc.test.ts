@@ -2,20 +2,17 @@
 // contexts in a kubeconfig kubectl could use too), logs errors, and what an unreachable
 // server looks like.
 import { readFile, writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import type { Kubeconfig } from '../../client/kubeconfig.js';
 import { freePort } from '../fixtures/ports.js';
-import { startCliCluster, type CliCluster } from './harness.js';
+import { cliClusterPerFile, type CliCluster } from './harness.js';
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 120_000 });
 
 let c: CliCluster;
-beforeAll(async () => {
-  c = await startCliCluster();
-});
-afterAll(async () => {
-  await c?.stop();
+cliClusterPerFile((started) => {
+  c = started;
 });
 
 describe('cluster verbs', () => {
