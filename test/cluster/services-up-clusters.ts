@@ -29,10 +29,9 @@ export const leaks = async (pattern: string) => (await exec(LEAKS, [pattern]).ca
 /** The leaks tool's lines for one state dir (its mounts and processes); its other lines count the whole machine, where other clusters come and go. */
 export const scopedLeaks = (report: string) => report.split('\n').filter((l) => /^(overlay mounts|processes)\b/.test(l));
 
-/** iptables-save of the nat and filter tables, rule and chain lines only (no counters, no timestamps). */
+/** iptables-save of every table, its rules and user chains (no built-in chains' counters, no timestamps). */
 export async function iptablesLines(): Promise<string[]> {
-  const out = (await exec('iptables-save', ['-t', 'nat'])).stdout + (await exec('iptables-save', ['-t', 'filter'])).stdout;
-  return out.split('\n').filter((l) => l.startsWith('-A ') || l.startsWith(':'));
+  return (await exec('iptables-save')).stdout.split('\n').filter((l) => l.startsWith('-A ') || (l.startsWith(':') && l.includes(' - ')));
 }
 
 /** One GET on a new connection (no keep-alive: every request goes through the rules afresh). */
