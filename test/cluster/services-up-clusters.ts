@@ -181,11 +181,11 @@ export async function deploy(c: UpCluster): Promise<void> {
   c.hostIP = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '';
 }
 
-/** `skiff down` (purged unless told otherwise) once; the state dir goes with a purge. */
-export async function downCluster(c: UpCluster, { purge = true } = {}): Promise<void> {
+/** `skiff down` (purged unless told otherwise; `stateDir`: another spelling of it) once; the state dir goes with a purge. */
+export async function downCluster(c: UpCluster, { purge = true, stateDir = c.stateDir } = {}): Promise<void> {
   if (!c.down) {
     c.client?.close();
-    await skiff(['down', '--state-dir', c.stateDir, ...(purge ? ['--purge'] : [])]);
+    await skiff(['down', '--state-dir', stateDir, ...(purge ? ['--purge'] : [])]);
     c.down = true;
   }
   if (purge) await rm(c.stateDir, { recursive: true, force: true });

@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, symlink } from 'node:fs/promises';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { statePaths } from '../../cluster/state.js';
@@ -187,6 +187,12 @@ describe.runIf(haveTool(kubectlBinary('1.33')))('Services on two skiff up cluste
       expect(await echo.roundTrip('after')).toEqual({ echoed: true, ended: [] });
       const r = await httpGet(a.hostUrls()[0]);
       expect(r.body).toMatch(/Hello from web-/);
+      // The restarted agent's DNS listens on a new port; its kube-dns slice and the proxy follow.
+      const byName = await eventually(async () => {
+        const r = await a.inClient('wget -qO- http://web/');
+        return r.code === 0 ? r.out : undefined;
+      }, 'http://web/ by name from the client pod after the restart', 60_000, { intervalMs: 500 });
+      expect(byName).toMatch(/Hello from web-/);
     } finally {
       echo.close();
     }
@@ -248,8 +254,15 @@ describe.runIf(haveTool(kubectlBinary('1.33')))('Services on two skiff up cluste
     expect(scopedLeaks(await leaks(a.stateDir))).toEqual(scopedLeaks(a.leaksBefore));
   }, 180_000);
 
-  it('down of B leaves nothing of B', async () => {
-    await downCluster(b, { purge: false });
+  it('down of B, given its state dir through a symlink, leaves nothing of B', async () => {
+    // The chain tag and the bridge's owner were recorded under the spelling `up` was given.
+    const link = `${b.stateDir}-link`;
+    await symlink(b.stateDir, link);
+    try {
+      await downCluster(b, { purge: false, stateDir: link });
+    } finally {
+      await rm(link, { force: true });
+    }
     const after = await iptablesLines();
     expect(after.filter(b.mine)).toEqual([]);
     expect(after.filter(a.mine)).toEqual([]);
