@@ -146,6 +146,10 @@ export function upCommand(): Command {
       const paths = statePaths(f.stateDir);
       const opts = upOptions(f);
       const node = (f.nodeName ?? os.hostname()).toLowerCase();
+      if (runningPid(paths) === undefined) {
+        const { neighbourWarnings } = await import('../cluster/neighbour-services.js');
+        for (const w of await neighbourWarnings(paths.root, f.serviceCidr, f.serviceNodePortRange)) process.stderr.write(`skiff up: warning: ${w}\n`);
+      }
       if (f.foreground) {
         const stop = new AbortController();
         for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());

@@ -62,6 +62,10 @@ async function curlLayer(dir: string): Promise<void> {
 export interface UpCluster {
   letter: string;
   stateDir: string;
+  serviceCidr: string;
+  nodePortRange: string;
+  /** What `skiff up` wrote on stderr. */
+  upStderr: string;
   node: string;
   bridge: string;
   tag: string;
@@ -97,12 +101,14 @@ export async function startUpCluster(o: { letter: string; octets: string; slot: 
   const pod = `${o.octets}.${o.slot}.`;
   const svc = `${o.octets}.${o.slot + 128}.`;
   const registry = `127.0.0.1:${await freePort()}`;
+  const serviceCidr = `${svc}0/24`;
+  const nodePortRange = `${o.nodePorts}-${o.nodePorts + 9}`;
   const up = skiff([
     'up', '--state-dir', stateDir, '--node-name', node,
     '--api-port', String(await freePort()), '--api-relay-port', String(await freePort()),
     '--etcd-port', String(await freePortRun(2)), '--registry-addr', registry,
     '--pod-cidr', `${pod}0/24`, '--bridge', bridge,
-    '--service-cidr', `${svc}0/24`, '--service-node-port-range', `${o.nodePorts}-${o.nodePorts + 9}`,
+    '--service-cidr', serviceCidr, '--service-node-port-range', nodePortRange,
   ]);
   // Whatever happens next, the caller can take it down.
   const kubeconfig = statePaths(stateDir).kubeconfig;
@@ -113,7 +119,7 @@ export async function startUpCluster(o: { letter: string; octets: string; slot: 
     return r.stdout.toString();
   };
   const c: UpCluster = {
-    letter: o.letter, stateDir, node, bridge, tag: clusterTag(stateDir), registry, k, leaksBefore, down: false,
+    letter: o.letter, stateDir, serviceCidr, nodePortRange, upStderr: '', node, bridge, tag: clusterTag(stateDir), registry, k, leaksBefore, down: false,
     client: undefined as unknown as RestClient, // set once up answers
     ca: '', adminToken: '', webImage: '', curlImage: '', hostIP: '', webIP: '', echoIP: '', webNodePort: 0, replicas: [],
     kubectl,
@@ -126,7 +132,7 @@ export async function startUpCluster(o: { letter: string; octets: string; slot: 
     mine: (l) => l.includes(c.tag) || l.includes(bridge) || l.includes(pod) || l.includes(svc),
   };
   try {
-    await up;
+    c.upStderr = (await up).stderr;
   } catch (e) {
     await downCluster(c);
     throw e;

@@ -18,6 +18,7 @@ import net from 'node:net';
 import { promisify } from 'node:util';
 import { statePaths } from '../../cluster/state.js';
 import { builtinJumps } from '../../proxy/rules.js';
+import { neighbourClashes } from '../../cluster/neighbour-services.js';
 import { waitForHttps } from '../../cluster/up.js';
 import { eventually } from '../fixtures/eventually.js';
 import { kubectlBinary, runKubectl } from '../fixtures/kubectl-stream-checks.js';
@@ -113,6 +114,15 @@ describe.runIf(haveTool(kubectlBinary('1.33')))('Services on two skiff up cluste
     // Each cluster's ClusterIPs come from its own range: the two are two clusters, not one.
     expect(a.webIP.startsWith('10.72.')).toBe(true);
     expect(b.webIP.startsWith('10.73.')).toBe(true);
+    // Neither up warned of the other; a third cluster on A's ranges would be told (up's check,
+    // on the rules A's proxy wrote).
+    expect(a.upStderr).not.toContain(`chains ${b.tag}-*`);
+    expect(b.upStderr).not.toContain(`chains ${a.tag}-*`);
+    const save = (await exec('iptables-save')).stdout;
+    expect(neighbourClashes(save, { tag: 'SKIFFTHIRD', serviceCidr: a.serviceCidr, nodePortRange: a.nodePortRange }).filter((w) => w.includes(`chains ${a.tag}-*`))).toEqual([
+      expect.stringContaining(`(chains ${a.tag}-*) serves ClusterIPs in --service-cidr ${a.serviceCidr}`),
+      expect.stringContaining(`(chains ${a.tag}-*) serves node ports in --service-node-port-range ${a.nodePortRange} (${a.webNodePort})`),
+    ]);
   }, 240_000);
 
   it("a pod reaches the API server through the kubernetes Service, verified with kube-root-ca.crt's CA", async () => {
