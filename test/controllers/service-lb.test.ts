@@ -12,6 +12,7 @@ import { ENABLE_LB_LABEL } from '../../controllers/service-lb/plan.js';
 import { ServiceLBController } from '../../controllers/service-lb/controller.js';
 import { haveKubectl, startKubectlCluster, type KubectlCluster } from '../compat/kubectl-harness.js';
 import { eventually } from '../fixtures/eventually.js';
+import { outputsOf, startSkiff } from '../fixtures/process.js';
 import { startHollowNodes, type HollowNodes } from '../fixtures/hollow-nodes.js';
 
 const NS = 'default';
@@ -69,6 +70,13 @@ describe.skipIf(!haveKubectl)('ServiceLB controller', () => {
     expect(updated).toMatchObject({ type: 'Normal', message: 'Updated LoadBalancer with new IPs: [] -> [10.77.9.1 10.77.9.2 10.77.9.3]' });
     // kubectl 1.33 prints the server's Table: the whole list (Kubernetes' TableConvertor prints wide), -o wide too.
     for (const args of [[], ['-o', 'wide']]) expect(await kubectlSvc('web', ...args)).toMatch(/^web\s+LoadBalancer\s+\S+\s+10\.77\.9\.1,10\.77\.9\.2,10\.77\.9\.3\s+80:\d+\/TCP\s/m);
+    // describe svc: skiff's page is kubectl's, its LoadBalancer Ingress line included.
+    const described = await c.kubectl(['describe', 'svc', 'web', '-n', NS], { version: '1.33' });
+    expect(described.stdout).toMatch(/^LoadBalancer Ingress:\s+10\.77\.9\.1/m);
+    const mine = await outputsOf(startSkiff(['describe', 'svc', 'web', '-n', NS], { env: { ...process.env, ...c.env } }));
+    // The same page; the events' ages (read a moment apart) aside.
+    const page = (t: string) => [t.split('Events:')[0], t.split('Events:')[1]?.replace(/\s+\d+s\s+/g, ' AGE ').replace(/\s+/g, ' ')];
+    expect(page(mine.out)).toEqual(page(described.stdout));
 
     const [n0, n1, n2] = nodes.names as [string, string, string];
     await nodes.setReady(n1, 'False');
@@ -116,5 +124,13 @@ describe.skipIf(!haveKubectl)('ServiceLB controller', () => {
     await waitIPs('marker', ['10.77.9.1', '10.77.9.2', '10.77.9.3']);
     await ctl.idle();
     expect(await ingressOf('classy')).toEqual([]);
+    // What that implementation writes stays.
+    const classy = await services.get('classy', { namespace: NS });
+    await services.updateStatus({ ...classy, status: { loadBalancer: { ingress: [{ ip: '192.0.2.10' }] } } }, { namespace: NS });
+    expect(await ingressOf('classy')).toEqual([{ ip: '192.0.2.10' }]);
+    await services.patch('marker', { metadata: { labels: { touched: 'yes' } } }, { namespace: NS });
+    await eventually(async () => (await services.get('marker', { namespace: NS })).metadata.labels?.touched === 'yes', 'the marker touched');
+    await ctl.idle();
+    expect(await ingressOf('classy')).toEqual([{ ip: '192.0.2.10' }]);
   });
 });
