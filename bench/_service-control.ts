@@ -20,7 +20,7 @@
 // "In place" is observed from outside the proxy, never from its log:
 //  - fullSync: a client in the node's namespace connects to the probe Service's ClusterIP
 //    every few ms (each try gives up after 100 ms) until one of its endpoints answers (they
-//    serve on a dummy interface of the node); one restore carries the whole sync, so the last
+//    are addresses of the node's own); one restore carries the whole sync, so the last
 //    Service answering means its sync is in the kernel. Then (not timed) iptables-save must
 //    hold every Service's SVC chain and every endpoint's SEP chain.
 //  - endpointChange: `xtables-monitor` in the node's namespace (the kernel's netlink
@@ -30,6 +30,7 @@
 // Every namespace and process the benchmark makes is removed when it ends, also on Ctrl-C.
 import path from 'node:path';
 import type { EndpointSlice, Service } from '../api/types/service.js';
+import { isApiError } from '../api/errors.js';
 import { runCommand } from '../proxy/iptables.js';
 import { buildRules, buildServiceRules, builtinJumps } from '../proxy/rules.js';
 import { restorePayload } from '../proxy/restore-payload.js';
@@ -43,7 +44,7 @@ const TAG = 'SKPCTL';
 const NODE = 'node-1';
 const PORT = 8080;
 // P's addresses (10.74.0.0/16): ClusterIPs from the lower half, fake endpoints above, the
-// probe's real endpoints and the addresses it moves to on the node's dummy interface.
+// probe's real endpoints and the addresses it moves to as the node's own.
 const SERVICE_RANGE = '10.74.0.0/17';
 const CLUSTER_CIDR = '10.74.192.0/20';
 const now = (): number => performance.timeOrigin + performance.now();
@@ -54,14 +55,14 @@ interface Scale {
   endpoints: number;
 }
 
-/** Round r's objects: Service i gets ClusterIP r·S+i+1 (never reused, so no wait for a release). */
+/** Round r's objects: Service i gets ClusterIP r·S+i+2 (.1 is the kubernetes Service's; never reused, so no wait for a release). */
 function objects(s: Scale, round: number, probeIPs: string[]): { services: Service[]; slices: EndpointSlice[] } {
   const services: Service[] = [];
   const slices: EndpointSlice[] = [];
   for (let i = 0; i < s.services; i++) {
     const name = `ctl-${i}`;
     const probe = i === s.services - 1;
-    services.push({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { type: 'ClusterIP', clusterIP: ipAt(0, round * s.services + i + 1), ports: [{ name: 'http', port: 80, targetPort: PORT, protocol: 'TCP' }] } });
+    services.push({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default' }, spec: { type: 'ClusterIP', clusterIP: ipAt(0, round * s.services + i + 2), ports: [{ name: 'http', port: 80, targetPort: PORT, protocol: 'TCP' }] } });
     const ips = probe ? probeIPs : Array.from({ length: s.endpoints }, (_, j) => ipAt(128, i * s.endpoints + j + 1));
     slices.push(sliceOf(name, ips));
   }
@@ -148,14 +149,16 @@ class Lab {
     this.#procs.splice(this.#procs.indexOf(p), 1);
   }
 
-  /** A fresh namespace; with `addresses`, a dummy interface holding them (the default route) and a server on them. */
+  /** A fresh namespace; with `addresses`, the node's own (a server answers on them). */
   async namespace(addresses: string[] = []): Promise<string> {
     const ns = `skpc${process.pid % 100000}n${this.#n++}`;
     await runCommand(['ip', 'netns', 'add', ns]);
     this.#namespaces.add(ns);
     const batch = ['link set lo up'];
     if (addresses.length) {
-      batch.push('link add dummy0 type dummy', 'link set dummy0 up', ...addresses.map((a) => `addr add ${a}/32 dev dummy0`), 'route add default dev dummy0');
+      // The endpoints' addresses are the node's own; a ClusterIP is routed out of a veth (as a
+      // real node's uplink) until DNAT sends it to one of them.
+      batch.push(...addresses.map((a) => `addr add ${a}/32 dev lo`), 'link add up0 type veth peer name up1', 'link set up0 up', 'link set up1 up', 'route add default dev up0');
     }
     await runCommand(['ip', '-n', ns, '-batch', '-'], `${batch.join('\n')}\n`);
     if (addresses.length) await waitOutput(this.start('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER]), /ready/, 'endpoint server');
@@ -220,7 +223,12 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
     };
     const prober = (ns: string, ip: string): Proc => lab.start('ip', ['netns', 'exec', ns, process.execPath, '-e', PROBER, ip]);
     const clean = (items: { metadata: { name?: string } }[], kind: 'services' | 'slices') =>
-      pool(items, 32, (o) => (kind === 'services' ? svcApi : sliceApi).delete(o.metadata.name!, { namespace: 'default' }));
+      pool(items, 32, (o) =>
+        (kind === 'services' ? svcApi : sliceApi).delete(o.metadata.name!, { namespace: 'default' }).catch((e: unknown) => {
+          // A round that failed half way wrote only some.
+          if (!isApiError(e, 'NotFound')) throw e;
+        }),
+      );
     const fullPayload = (round: number): string => {
       const o = objects(scale, round, probeIPs);
       return restorePayload({ next: buildRules(servicePorts(o.services, o.slices, NODE), { tag: TAG, clusterCIDR: CLUSTER_CIDR }), present: { nat: [], filter: [] }, missingJumps: builtinJumps(TAG) }).text;
@@ -294,7 +302,8 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
     }
     let current = [...probeIPs];
     let slice = await sliceApi.get(`${probeName}-1`, { namespace: 'default' });
-    let lastChange = 0;
+    // The first change too comes a min sync period after the proxy's last sync (its first).
+    let lastChange = Date.now();
     const endpointChange = await compare({
       name: 'endpointChange',
       unit: 'ms',
