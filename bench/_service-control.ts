@@ -37,7 +37,7 @@ import { restorePayload } from '../proxy/restore-payload.js';
 import { servicePorts } from '../proxy/service-ports.js';
 import { startProcess, type Proc } from '../test/fixtures/process.js';
 import { startControlPlane } from './_control-plane.js';
-import { intArg, percentile, stopAll } from './measure.js';
+import { intArg, median, percentile, stopAll } from './measure.js';
 import { compare, stopIfInterrupted, summary } from './rounds.js';
 
 const TAG = 'SKPCTL';
@@ -235,6 +235,9 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
     };
     say(`control path: ${scale.services} Services × ${scale.endpoints} endpoints (${(fullPayload(0).match(/\n-A /g) ?? []).length} rules)`);
 
+    // The proxy syncs while the writes go on: what is left after the last one is the figure
+    // the goal is about; the whole, from the first write, is printed beside it.
+    const whole: { writes: number; total: number }[] = [];
     const fullSync = await compare({
       name: 'fullSync',
       unit: 'ms',
@@ -260,6 +263,7 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
           const ns = await lab.namespace(probeIPs);
           const proxy = await startProxy(ns);
           try {
+            const first = now();
             await pool(o.services, 32, (s) => svcApi.create(s));
             const probe = prober(ns, o.services.at(-1)!.spec.clusterIP!);
             await pool(o.slices.slice(0, -1), 32, (s) => sliceApi.create(s));
@@ -268,6 +272,7 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
             await sliceApi.create(o.slices.at(-1)!);
             const [, at] = await waitOutput(probe, /^([\d.]+) /m, 'prober');
             const dt = Number(at) - t0;
+            whole.push({ writes: t0 - first, total: Number(at) - first });
             const save = await runCommand(['ip', 'netns', 'exec', ns, 'iptables-save', '-t', 'nat']);
             const count = (kind: string): number => save.split('\n').filter((l) => l.startsWith(`:${TAG}-${kind}-`)).length;
             if (count('SVC') !== scale.services || count('SEP') !== scale.services * scale.endpoints) throw new Error(`fullSync: ${count('SVC')} SVC and ${count('SEP')} SEP chains in place, not ${scale.services} and ${scale.services * scale.endpoints}`);
@@ -281,6 +286,9 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
         },
       },
     });
+
+    const wholeMs = { writes: Math.round(median(whole.map((w) => w.writes))), total: Math.round(median(whole.map((w) => w.total))) };
+    say(`fullSync: from the first of ${2 * scale.services} API writes to rules in place, median ${wholeMs.total} ms (the writes themselves ${wholeMs.writes} ms)`);
 
     // Endpoint changes at full size: objects first, then the proxy's first (full) sync.
     stopIfInterrupted('endpointChange');
@@ -343,7 +351,7 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
     const p50 = percentile(sorted, 50);
     const p99 = percentile(sorted, 99);
     say(`endpointChange: API write to rule in place p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms over ${sorted.length} changes; goal ≤ 100 ms: ${p99 <= 100 ? 'met' : p50 <= 100 ? 'met at p50, NOT at p99' : 'NOT met'}; 60 connections answered by the current endpoints (${new Set(answers).size} of ${scale.endpoints})`);
-    return { ...scale, fullSync: summary(fullSync), endpointChange: { ...summary(endpointChange), p50: Math.round(p50 * 10) / 10, p99: Math.round(p99 * 10) / 10, goalMs: 100 } };
+    return { ...scale, fullSync: { ...summary(fullSync), fromFirstWriteMs: wholeMs },  endpointChange: { ...summary(endpointChange), p50: Math.round(p50 * 10) / 10, p99: Math.round(p99 * 10) / 10, goalMs: 100 } };
   } finally {
     await stopAll(stops);
   }
