@@ -35,7 +35,8 @@ export interface Payload {
 
 const TABLES: TableName[] = ['filter', 'nat'];
 
-function same(a: string[] | undefined, b: string[]): boolean {
+/** Whether a chain's rules are the same (a chain that was not there never is). */
+export function sameRules(a: string[] | undefined, b: string[]): boolean {
   return !!a && a.length === b.length && a.every((l, i) => l === b[i]);
 }
 
@@ -45,7 +46,7 @@ export function diffRules(input: PayloadInput): RuleChange {
   for (const t of TABLES) {
     const next = input.next[t];
     const written = input.written?.[t];
-    for (const [c, lines] of next) if (!same(written?.get(c), lines)) change.write[t].set(c, lines);
+    for (const [c, lines] of next) if (!sameRules(written?.get(c), lines)) change.write[t].set(c, lines);
     for (const c of [...(input.present?.[t] ?? []), ...(written?.keys() ?? [])]) if (!next.has(c)) change.remove[t].add(c);
   }
   return change;

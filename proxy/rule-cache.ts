@@ -5,7 +5,7 @@
 // NODEPORTS, EXTERNAL-SERVICES) is written again, from every Service's lines, only when this
 // Service's lines in it changed. A full sync (`rebuild`) builds everything again.
 import { assembleRules, buildServiceRules, sharedChain, sharedChains, type ProxyRulesConfig, type RuleSet, type TableName } from './rules.js';
-import type { RuleChange } from './restore-payload.js';
+import { sameRules, type RuleChange } from './restore-payload.js';
 import type { ServicePortInfo } from './service-ports.js';
 
 const TABLES: TableName[] = ['filter', 'nat'];
@@ -20,10 +20,6 @@ export interface ServiceUpdate {
   /** The changed Services' ports before and after (for the conntrack flushes). */
   before: ServicePortInfo[];
   after: ServicePortInfo[];
-}
-
-function same(a: string[] | undefined, b: string[] | undefined): boolean {
-  return !!a && !!b && a.length === b.length && a.every((l, i) => l === b[i]);
 }
 
 export class ServiceRuleCache {
@@ -68,7 +64,7 @@ export class ServiceRuleCache {
       for (const t of TABLES) {
         const shared = this.#shared[t];
         for (const [c, lines] of rules[t]) {
-          if (same(old?.rules[t].get(c), lines)) continue;
+          if (sameRules(old?.rules[t].get(c), lines)) continue;
           if (shared.includes(c)) sharedDirty[t].add(c);
           else change.write[t].set(c, lines);
         }
