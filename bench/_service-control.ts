@@ -36,6 +36,7 @@ import { buildRules, buildServiceRules, builtinJumps } from '../proxy/rules.js';
 import { restorePayload } from '../proxy/restore-payload.js';
 import { servicePorts } from '../proxy/service-ports.js';
 import { startProcess, type Proc } from '../test/fixtures/process.js';
+import { pool } from './api.js';
 import { startControlPlane } from './_control-plane.js';
 import { intArg, median, percentile, stopAll } from './measure.js';
 import { compare, stopIfInterrupted, summary } from './rounds.js';
@@ -80,11 +81,9 @@ function sliceOf(service: string, ips: string[]): EndpointSlice {
   };
 }
 
-async function pool<T>(items: T[], width: number, f: (t: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await f(items[next++]!);
-  }));
+/** `f` over `items`, `width` at a time (bench/api.ts's pool). */
+async function each<T>(items: T[], width: number, f: (t: T) => Promise<unknown>): Promise<void> {
+  await pool(items.length, width, async (i) => void (await f(items[i]!)));
 }
 
 // Answers every connection with the address it was reached at (which endpoint took it).
@@ -223,7 +222,7 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
     };
     const prober = (ns: string, ip: string): Proc => lab.start('ip', ['netns', 'exec', ns, process.execPath, '-e', PROBER, ip]);
     const clean = (items: { metadata: { name?: string } }[], kind: 'services' | 'slices') =>
-      pool(items, 32, (o) =>
+      each(items, 32, (o) =>
         (kind === 'services' ? svcApi : sliceApi).delete(o.metadata.name!, { namespace: 'default' }).catch((e: unknown) => {
           // A round that failed half way wrote only some.
           if (!isApiError(e, 'NotFound')) throw e;
@@ -264,9 +263,9 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
           const proxy = await startProxy(ns);
           try {
             const first = now();
-            await pool(o.services, 32, (s) => svcApi.create(s));
+            await each(o.services, 32, (s) => svcApi.create(s));
             const probe = prober(ns, o.services.at(-1)!.spec.clusterIP!);
-            await pool(o.slices.slice(0, -1), 32, (s) => sliceApi.create(s));
+            await each(o.slices.slice(0, -1), 32, (s) => sliceApi.create(s));
             stopIfInterrupted('fullSync');
             const t0 = now();
             await sliceApi.create(o.slices.at(-1)!);
@@ -294,8 +293,8 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
     stopIfInterrupted('endpointChange');
     const o = objects(scale, rounds, probeIPs);
     const ns = await lab.namespace([...probeIPs, ...movedTo]);
-    await pool(o.services, 32, (s) => svcApi.create(s));
-    await pool(o.slices, 32, (s) => sliceApi.create(s));
+    await each(o.services, 32, (s) => svcApi.create(s));
+    await each(o.slices, 32, (s) => sliceApi.create(s));
     const probeSvc = o.services.at(-1)!;
     const probeName = probeSvc.metadata.name!;
     await startProxy(ns);
