@@ -9,7 +9,9 @@
 //     every Service, then every slice, the probe Service's slice last; skiff = from that last
 //     write's request to the rules being in place. Anchor: iptables-restore of the same rule
 //     set (the same function builds it) loaded directly into a fresh namespace (spawn to exit).
-//     Goal: ratio ≤ 1.5.
+//     Goal: ratio ≤ 1.5. The proxy syncs while the writes go on, as a node's would, so what is
+//     left after the last write is less than the whole: the time from the first write to the
+//     rules in place is printed beside it.
 //  2. endpointChange (≥ 20 rounds): at full size, one endpoint of the probe Service moves to a
 //     new address; skiff = from the slice update's request to the rule being in place, p50 and
 //     p99 (goal ≤ 100 ms). Anchor: iptables-restore into the same namespace of a payload of the
