@@ -8,13 +8,13 @@ import { startApiServer } from '../test/fixtures/apiserver.js';
 import { startEtcd } from '../test/fixtures/etcd.js';
 
 /** Starts them; each one's stop goes onto `stops` as soon as it runs (bench/measure.ts's stopAll). */
-export async function startControlPlane(stops: (() => Promise<void> | void)[]) {
+export async function startControlPlane(stops: (() => Promise<void> | void)[], opts: { serviceClusterIPRange?: string } = {}) {
   const etcd = await startEtcd({ tls: true });
   stops.push(() => etcd.stop());
   // SKIFF_BENCH_PROFILE_DIR=DIR: the API server writes a V8 CPU profile there when it stops.
   const profileDir = process.env.SKIFF_BENCH_PROFILE_DIR;
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined;
-  const api = await startApiServer({ etcd, tls: 'only', logLevel: 'warn', nodeArgs });
+  const api = await startApiServer({ etcd, tls: 'only', logLevel: 'warn', nodeArgs, serviceClusterIPRange: opts.serviceClusterIPRange });
   stops.push(() => api.stop());
   const ca = await readFile(api.caFile as string);
   const admin = new RestClient({ server: api.url, token: api.adminToken, ca, namespace: 'default' }, { maxSockets: 128 });

@@ -23,6 +23,8 @@ export interface ProxyEndpoint {
 }
 
 export interface ServicePortInfo {
+  /** The Service's `ns/name` (serviceKey). */
+  service: string;
   /** kube-proxy's ServicePortName string: `ns/name:port` (`ns/name` for an unnamed port). */
   name: string;
   protocol: Protocol;
@@ -60,6 +62,18 @@ export function endpointString(e: { ip: string; port: number }): string {
   return `${e.ip}:${e.port}`;
 }
 
+/** A Service's `ns/name`, as its ports' names begin. */
+export function serviceKey(namespace: string | undefined, name: string | undefined): string {
+  return `${namespace ?? ''}/${name ?? ''}`;
+}
+
+/** The Service an EndpointSlice belongs to (`ns/name`), if this proxy programs it. */
+export function sliceServiceKey(slice: EndpointSlice): string | undefined {
+  const svc = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+  if (!svc || slice.metadata.labels?.[SERVICE_PROXY_NAME_LABEL]) return undefined;
+  return serviceKey(slice.metadata.namespace, svc);
+}
+
 /** The endpoints of one named port of one Service, from its slices, deduplicated by ip:port. */
 function endpointsFor(slices: EndpointSlice[], portName: string, protocol: Protocol, nodeName: string): ProxyEndpoint[] {
   const byKey = new Map<string, ProxyEndpoint>();
@@ -87,9 +101,8 @@ function endpointsFor(slices: EndpointSlice[], portName: string, protocol: Proto
 export function servicePorts(services: Service[], slices: EndpointSlice[], nodeName: string): ServicePortInfo[] {
   const slicesOf = new Map<string, EndpointSlice[]>();
   for (const s of slices) {
-    const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
-    if (!svc || s.metadata.labels?.[SERVICE_PROXY_NAME_LABEL]) continue;
-    const key = `${s.metadata.namespace ?? ''}/${svc}`;
+    const key = sliceServiceKey(s);
+    if (!key) continue;
     (slicesOf.get(key) ?? slicesOf.set(key, []).get(key)!).push(s);
   }
   const out: ServicePortInfo[] = [];
@@ -98,11 +111,12 @@ export function servicePorts(services: Service[], slices: EndpointSlice[], nodeN
     if (spec.type === 'ExternalName' || svc.metadata.labels?.[SERVICE_PROXY_NAME_LABEL]) continue;
     const clusterIP = spec.clusterIPs?.find(isIPv4) ?? spec.clusterIP;
     if (!isIPv4(clusterIP)) continue; // headless (None) or not yet allocated
-    const key = `${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`;
+    const key = serviceKey(svc.metadata.namespace, svc.metadata.name);
     const external = hasExternalAccess(svc);
     for (const p of spec.ports ?? []) {
       const protocol = p.protocol ?? 'TCP';
       out.push({
+        service: key,
         name: p.name ? `${key}:${p.name}` : key,
         protocol,
         proto: protocol.toLowerCase(),
