@@ -28,8 +28,10 @@
 //     percentiles, so p99 is the nearest-rank 99th percentile of the per-query latencies its
 //     -v lines report (a query lost counts as the 1 s timeout); goal: the cluster DNS's median
 //     p99 <= 5 ms (the ratio to dnsmasq's p99 is printed for context, without a target).
-// Beside them, each side's CPU per 1,000 answered queries (this process's own for the cluster
-// DNS, /proc of dnsmasq's).
+// Beside them, each side's CPU per 1,000 answered queries in (1) (this process's own for the
+// cluster DNS, /proc of dnsmasq's), the queries either lost, and how busy the machine was
+// over the rounds (busy and steal shares of its cores, load average before and after): p99
+// on a shared machine is mostly how long a process waits for a core.
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -43,7 +45,7 @@ import { freePort, waitForPort } from '../test/fixtures/ports.js';
 import { startProcess } from '../test/fixtures/process.js';
 import { startControlPlane } from './_control-plane.js';
 import { dnsmasqFiles, dnsperfData, planQueries, planServices, serviceObject, sliceObject, type PlannedService, type Query } from './_service-dns-records.js';
-import { cpuMs, intArg, median, percentile, stopAll } from './measure.js';
+import { cpuMs, intArg, machineCpuMs, machineStealMs, median, percentile, stopAll } from './measure.js';
 import { compare, summary } from './rounds.js';
 
 const DOMAIN = 'cluster.local';
@@ -61,6 +63,7 @@ interface PerfResult {
   qps: number;
   sent: number;
   completed: number;
+  lost: number;
   /** Per-query latencies in ms, ascending, lost queries as the timeout (with `verbose`). */
   latenciesMs: number[];
 }
@@ -95,7 +98,7 @@ async function dnsperf(dir: string, port: number, o: { seconds: number; clients:
     for (let i = latenciesMs.length; i < sent; i++) latenciesMs.push(TIMEOUT_S * 1000);
     latenciesMs.sort((a, b) => a - b);
   }
-  return { qps: num(/Queries per second:\s+([\d.]+)/), sent, completed, latenciesMs };
+  return { qps: num(/Queries per second:\s+([\d.]+)/), sent, completed, lost: sent - completed, latenciesMs };
 }
 
 /** Writes the Services and slices through the API, `concurrency` at a time. */
@@ -178,15 +181,19 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
     say(`dns: ${services.length} Services (${services.filter((s) => !s.clusterIP).length} headless) written in ${writeSeconds} s, all in the cluster DNS after ${loadSeconds} s; ${checked} sample questions answered alike by both`);
 
     const cpu = { skiff: [] as number[], anchor: [] as number[] };
+    const lost = { skiff: 0, anchor: 0 };
+    const machineBefore = { busy: machineCpuMs(), steal: machineStealMs(), at: performance.now(), load: os.loadavg()[0] as number };
     const skiffCpu = () => {
       const u = process.cpuUsage();
       return (u.user + u.system) / 1000;
     };
+    const dnsmasqCpu = () => cpuMs(dnsmasq.pid);
     /** One dnsperf run against one side, with the side's CPU per 1,000 answers. */
-    const measure = async (port: number, cpuOf: () => number, into: number[], o: { qps?: number; verbose?: boolean }) => {
+    const measure = async (side: 'skiff' | 'anchor', port: number, cpuOf: () => number, o: { qps?: number; verbose?: boolean }) => {
       const before = cpuOf();
       const res = await dnsperf(dir, port, { seconds, clients, outstanding, ...o });
-      into.push(((cpuOf() - before) / res.completed) * 1000);
+      if (!o.qps) cpu[side].push(((cpuOf() - before) / res.completed) * 1000);
+      lost[side] += res.lost;
       return res;
     };
     const throughput = await compare({
@@ -195,8 +202,8 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
       rounds,
       higherIsBetter: true,
       target: 0.5,
-      skiff: { label: 'cluster DNS', measure: async () => (await measure(skiffPort, skiffCpu, cpu.skiff, {})).qps },
-      anchor: { label: 'dnsmasq', measure: async () => (await measure(dnsmasqPort, () => cpuMs(dnsmasq.pid), cpu.anchor, {})).qps },
+      skiff: { label: 'cluster DNS', measure: async () => (await measure('skiff', skiffPort, skiffCpu, {})).qps },
+      anchor: { label: 'dnsmasq', measure: async () => (await measure('anchor', dnsmasqPort, dnsmasqCpu, {})).qps },
     });
     const load = throughput.anchor.median * 0.5;
     say(`dns: p99 at ${Math.round(load)} queries/s (half of dnsmasq's median), dnsperf -Q ${Math.round(load)} -c ${clients} -q ${outstanding} -l ${seconds} -v`);
@@ -205,13 +212,22 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
       name: 'dns p99',
       unit: 'ms',
       rounds,
-      skiff: { label: 'cluster DNS', measure: async () => p99(await dnsperf(dir, skiffPort, { seconds, clients, outstanding, qps: load, verbose: true })) },
-      anchor: { label: 'dnsmasq', measure: async () => p99(await dnsperf(dir, dnsmasqPort, { seconds, clients, outstanding, qps: load, verbose: true })) },
+      skiff: { label: 'cluster DNS', measure: async () => p99(await measure('skiff', skiffPort, skiffCpu, { qps: load, verbose: true })) },
+      anchor: { label: 'dnsmasq', measure: async () => p99(await measure('anchor', dnsmasqPort, dnsmasqCpu, { qps: load, verbose: true })) },
     });
     const p99Ok = latency.skiff.median <= P99_GOAL_MS;
     const cpuPer1000 = { skiff: r2(median(cpu.skiff)), dnsmasq: r2(median(cpu.anchor)) };
     say(`dns p99: cluster DNS median ${r2(latency.skiff.median)} ms at ${Math.round(load)} queries/s; goal <= ${P99_GOAL_MS} ms: ${p99Ok ? 'met' : 'NOT met'}`);
     say(`dns CPU per 1,000 answers (saturation rounds, median): cluster DNS ${cpuPer1000.skiff} ms, dnsmasq ${cpuPer1000.dnsmasq} ms`);
+    const wallMs = performance.now() - machineBefore.at;
+    const cores = os.availableParallelism();
+    const machine = {
+      loadAverage: [r2(machineBefore.load), r2(os.loadavg()[0] as number)],
+      busyPercent: Math.round(((machineCpuMs() - machineBefore.busy) / (wallMs * cores)) * 100),
+      stealPercent: Math.round(((machineStealMs() - machineBefore.steal) / (wallMs * cores)) * 100),
+      cores,
+    };
+    say(`dns: queries lost (all rounds): cluster DNS ${lost.skiff}, dnsmasq ${lost.anchor}; the machine over the rounds: ${cores} cores ${machine.busyPercent}% busy (steal ${machine.stealPercent}%), load average ${machine.loadAverage.join(' -> ')}`);
     if (dnsErrors.length) say(`dns: the cluster DNS reported ${dnsErrors.length} error(s), the first: ${String(dnsErrors[0])}`);
     return {
       services: services.length,
@@ -220,6 +236,8 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
       queries: summary(throughput),
       p99: { ...summary(latency), atQps: Math.round(load), goalMs: P99_GOAL_MS, ok: p99Ok },
       cpuMsPer1000Answers: cpuPer1000,
+      lost: { skiff: lost.skiff, dnsmasq: lost.anchor },
+      machine,
       writeSeconds,
       loadSeconds,
     };
