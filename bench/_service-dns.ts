@@ -30,9 +30,11 @@
 //     p99 <= 5 ms (the ratio to dnsmasq's p99 is printed for context, without a target).
 // Beside them, each side's CPU per 1,000 answered queries in (1) (this process's own for the
 // cluster DNS, /proc of dnsmasq's), the queries either lost, and how busy the machine was
-// over the rounds (busy and steal shares of its cores, load average before and after): p99
-// on a shared machine is mostly how long a process waits for a core.
+// over the rounds (busy and steal shares of its cores, load average before and after), and in
+// (2) how long each server's thread waited on a run queue for a core per second of load
+// (/proc/PID/schedstat): p99 on a shared machine is mostly that wait.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,6 +101,11 @@ async function dnsperf(dir: string, port: number, o: { seconds: number; clients:
     latenciesMs.sort((a, b) => a - b);
   }
   return { qps: num(/Queries per second:\s+([\d.]+)/), sent, completed, lost: sent - completed, latenciesMs };
+}
+
+/** ms a process's main thread has waited on a run queue for a core so far (/proc/PID/schedstat's second field, ns). */
+function runQueueWaitMs(pid: number | 'self'): number {
+  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
 }
 
 /** Writes the Services and slices through the API, `concurrency` at a time. */
@@ -189,10 +196,14 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
     };
     const dnsmasqCpu = () => cpuMs(dnsmasq.pid);
     /** One dnsperf run against one side, with the side's CPU per 1,000 answers. */
+    const waited = { skiff: [] as number[], anchor: [] as number[] };
+    const pidOf = { skiff: 'self' as const, anchor: dnsmasq.pid };
     const measure = async (side: 'skiff' | 'anchor', port: number, cpuOf: () => number, o: { qps?: number; verbose?: boolean }) => {
       const before = cpuOf();
+      const waitBefore = runQueueWaitMs(pidOf[side]);
       const res = await dnsperf(dir, port, { seconds, clients, outstanding, ...o });
       if (!o.qps) cpu[side].push(((cpuOf() - before) / res.completed) * 1000);
+      else waited[side].push((runQueueWaitMs(pidOf[side]) - waitBefore) / seconds);
       lost[side] += res.lost;
       return res;
     };
@@ -218,6 +229,8 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
     const p99Ok = latency.skiff.median <= P99_GOAL_MS;
     const cpuPer1000 = { skiff: r2(median(cpu.skiff)), dnsmasq: r2(median(cpu.anchor)) };
     say(`dns p99: cluster DNS median ${r2(latency.skiff.median)} ms at ${Math.round(load)} queries/s; goal <= ${P99_GOAL_MS} ms: ${p99Ok ? 'met' : 'NOT met'}`);
+    const waitedMsPerS = { skiff: r2(median(waited.skiff)), dnsmasq: r2(median(waited.anchor)) };
+    say(`dns p99 rounds: each server's thread waited for a core a median ${waitedMsPerS.skiff} ms (cluster DNS) and ${waitedMsPerS.dnsmasq} ms (dnsmasq) per second of load`);
     say(`dns CPU per 1,000 answers (saturation rounds, median): cluster DNS ${cpuPer1000.skiff} ms, dnsmasq ${cpuPer1000.dnsmasq} ms`);
     const wallMs = performance.now() - machineBefore.at;
     const cores = os.availableParallelism();
@@ -234,7 +247,7 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
       headless: services.filter((s) => !s.clusterIP).length,
       load: { clients, outstanding, seconds },
       queries: summary(throughput),
-      p99: { ...summary(latency), atQps: Math.round(load), goalMs: P99_GOAL_MS, ok: p99Ok },
+      p99: { ...summary(latency), atQps: Math.round(load), goalMs: P99_GOAL_MS, ok: p99Ok, runQueueWaitMsPerS: waitedMsPerS },
       cpuMsPer1000Answers: cpuPer1000,
       lost: { skiff: lost.skiff, dnsmasq: lost.anchor },
       machine,
