@@ -230,7 +230,8 @@ export async function runSection(args: string[]): Promise<Record<string, unknown
     const cpuPer1000 = { skiff: r2(median(cpu.skiff)), dnsmasq: r2(median(cpu.anchor)) };
     say(`dns p99: cluster DNS median ${r2(latency.skiff.median)} ms at ${Math.round(load)} queries/s; goal <= ${P99_GOAL_MS} ms: ${p99Ok ? 'met' : 'NOT met'}`);
     const waitedMsPerS = { skiff: r2(median(waited.skiff)), dnsmasq: r2(median(waited.anchor)) };
-    say(`dns p99 rounds: each server's thread waited for a core a median ${waitedMsPerS.skiff} ms (cluster DNS) and ${waitedMsPerS.dnsmasq} ms (dnsmasq) per second of load`);
+    const perRound = (xs: number[]) => xs.map((x) => Math.round(x)).join(', ');
+    say(`dns p99 rounds: each server's thread waited for a core a median ${waitedMsPerS.skiff} ms (cluster DNS; by round ${perRound(waited.skiff)}) and ${waitedMsPerS.dnsmasq} ms (dnsmasq; ${perRound(waited.anchor)}) per second of load`);
     say(`dns CPU per 1,000 answers (saturation rounds, median): cluster DNS ${cpuPer1000.skiff} ms, dnsmasq ${cpuPer1000.dnsmasq} ms`);
     const wallMs = performance.now() - machineBefore.at;
     const cores = os.availableParallelism();
