@@ -4,7 +4,7 @@
 import { isIP } from 'node:net';
 import { configMapKeyErrors, dns1123LabelErrors, envVarNameErrors, portNameErrors } from '../names.js';
 import { Quantity } from '../quantity.js';
-import type { Container, ContainerPort, EnvFromSource, EnvVar, IntOrString, Probe, SecurityContext } from '../types/core.js';
+import type { Container, ContainerPort, EnvFromSource, EnvVar, IntOrString, LifecycleHandler, Probe, SecurityContext } from '../types/core.js';
 import type { StatusCause } from '../types/meta.js';
 import { duplicate, forbidden, invalid, notFound, notSupported, required } from './field.js';
 import type { FieldPath } from './field.js';
@@ -154,6 +154,21 @@ function validateProbe(probe: Probe, kind: ProbeKind, path: FieldPath): StatusCa
   return causes;
 }
 
+/** A lifecycle hook (Kubernetes' validateHandler for preStop): one handler; a sleep within the pod's grace period. */
+function validateLifecycleHandler(h: LifecycleHandler, gracePeriod: number | undefined, path: FieldPath): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const handlers = (['exec', 'httpGet', 'sleep'] as const).filter((k) => h[k]);
+  if (handlers.length === 0) causes.push(required(path, 'must specify a handler type'));
+  for (const extra of handlers.slice(1)) causes.push(forbidden(path.child(extra), 'may not specify more than 1 handler type'));
+  if (h.exec && !h.exec.command?.length) causes.push(required(path.child('exec', 'command')));
+  if (h.httpGet) causes.push(...validatePortNumOrName(h.httpGet.port, path.child('httpGet', 'port')));
+  const sleep = h.sleep?.seconds;
+  if (sleep !== undefined && gracePeriod !== undefined && (sleep < 0 || sleep > gracePeriod)) {
+    causes.push(invalid(path.child('sleep'), sleep, `must be non-negative and less than terminationGracePeriodSeconds (${gracePeriod})`));
+  }
+  return causes;
+}
+
 export function validateIds(sc: { runAsUser?: number; runAsGroup?: number } | undefined, path: FieldPath): StatusCause[] {
   const causes: StatusCause[] = [];
   for (const f of ['runAsUser', 'runAsGroup'] as const) {
@@ -174,6 +189,8 @@ function validateSecurityContext(sc: SecurityContext | undefined, path: FieldPat
 export interface ContainerContext {
   volumes: ReadonlySet<string>;
   init: boolean;
+  /** The pod's terminationGracePeriodSeconds (defaulted): a preStop sleep stays within it. */
+  gracePeriod?: number;
 }
 
 export function validateContainer(c: Container, path: FieldPath, ctx: ContainerContext): StatusCause[] {
@@ -193,6 +210,8 @@ export function validateContainer(c: Container, path: FieldPath, ctx: ContainerC
     if (ctx.init) causes.push(forbidden(path.child(kind), 'may not be set for init containers'));
     else causes.push(...validateProbe(probe, kind, path.child(kind)));
   }
+  if (c.lifecycle && ctx.init) causes.push(forbidden(path.child('lifecycle'), 'may not be set for init containers without restartPolicy=Always'));
+  else if (c.lifecycle?.preStop) causes.push(...validateLifecycleHandler(c.lifecycle.preStop, ctx.gracePeriod, path.child('lifecycle', 'preStop')));
   causes.push(...validateResourceRequirements(c.resources, path.child('resources')));
   causes.push(...validateSecurityContext(c.securityContext, path.child('securityContext')));
   return causes;
