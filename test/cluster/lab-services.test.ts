@@ -206,4 +206,119 @@ describe('Services on a 3-node lab with kubectl 1.33', () => {
     const loop = await inClient('for i in $(seq 30); do wget -qO- http://web || echo FAILED; done');
     expect([...new Set(loop.out.split('\n').filter(Boolean))]).toEqual([by]);
   }, 300_000);
+
+  it('loses no request of a steady loop through a rolling update (readiness probes, a preStop sleep)', async () => {
+    await kubectl(['scale', 'deployment/web', '--replicas=3']);
+    await readyWebPods(3);
+    await kubectl(['delete', 'pod', 'unready', '--wait=false']);
+    const old = new Set((await webPods()).map((p) => p.metadata.name));
+    // One line per request in /tmp/loop (to watch it run), the totals at the end (/tmp/stop ends it).
+    const loop = inClient('rm -f /tmp/stop /tmp/loop; ok=0; fail=0; while [ ! -f /tmp/stop ]; do if wget -qO- http://web >/dev/null; then ok=$((ok+1)); echo ok >> /tmp/loop; else fail=$((fail+1)); echo FAILED >> /tmp/loop; fi; done; echo "ok=$ok fail=$fail"', 240_000);
+    const requests = async () => Number((await inClient('cat /tmp/loop 2>/dev/null | wc -l')).out.trim());
+    await eventuallyInLab('the request loop to run', async () => (await requests()) >= 5);
+    await apply(webDeployment('2'));
+    await kubectl(['rollout', 'status', 'deployment/web', '--timeout=180s'], undefined, 190_000);
+    // Until every old pod is gone (its preStop sleep and stop included), and a few requests after.
+    await eventuallyInLab('the old pods gone', async () => (await webPods()).every((p) => !old.has(p.metadata.name)), 120_000);
+    const after = await requests();
+    await eventuallyInLab('requests after the rollout', async () => (await requests()) >= after + 5);
+    await inClient('touch /tmp/stop');
+    const totals = /ok=(\d+) fail=(\d+)/.exec((await loop).out);
+    console.log(`rolling update under load: ${totals?.[0]}`);
+    expect(Number(totals?.[2])).toBe(0);
+    expect(Number(totals?.[1])).toBeGreaterThan(10);
+  }, 300_000);
+
+  it('gives each ready pod of a headless Service an A record, and SRV records for its named port', async () => {
+    await apply(service('web-headless', { clusterIP: 'None', selector: { tier: 'web' }, ports: [{ name: 'http', port: 8080, targetPort: 'http' }] }));
+    const pods = await readyWebPods(3);
+    const ips = pods.map((p) => p.status?.podIP ?? '').sort();
+    const fqdn = 'web-headless.default.svc.cluster.local';
+    const addresses = await eventuallyInLab('the headless A records', async () => {
+      const r = await inClient(`nslookup ${fqdn}`);
+      const found = [...r.out.matchAll(/^Address: ([\d.]+)$/gm)].map((m) => m[1]).sort();
+      return JSON.stringify(found) === JSON.stringify(ips) ? found : undefined;
+    }, 60_000);
+    expect(addresses).toEqual(ips);
+    const srv = await inClient(`nslookup -type=SRV _http._tcp.${fqdn}`);
+    // "service = priority weight port target", one per pod; the target is the dashed address under the Service.
+    const records = [...srv.out.matchAll(/service = \d+ \d+ (\d+) (\S+)/g)].map((m) => `${m[1]} ${m[2]}`).sort();
+    expect(records).toEqual(ips.map((ip) => `8080 ${ip.replaceAll('.', '-')}.${fqdn}`).sort());
+  }, 120_000);
+
+  it('chains a frontend to a backend Service by name across nodes', async () => {
+    // A CGI page on node 1 that calls the `web` Service (nodes 2 and 3) by name and shows its answer.
+    const cgi = '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\necho "frontend $(hostname) got $(wget -qO- http://web)"\n';
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'frontend', labels: { app: 'frontend' } },
+      spec: {
+        nodeName: node(1),
+        terminationGracePeriodSeconds: 1,
+        containers: [{
+          name: 'c',
+          image: L.image,
+          env: [{ name: 'CGI', value: cgi }],
+          command: ['sh', '-c', 'mkdir -p /www/cgi-bin && printf "%s" "$CGI" > /www/cgi-bin/index.cgi && chmod +x /www/cgi-bin/index.cgi && exec httpd -f -p 8080 -h /www'],
+          ports: [{ name: 'http', containerPort: 8080 }],
+          readinessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 1 },
+        }],
+      },
+    });
+    await apply(service('frontend', { selector: { app: 'frontend' }, ports: [{ port: 80, targetPort: 'http' }] }));
+    const backends = (await readyWebPods(3)).map((p) => p.metadata.name);
+    const r = await eventuallyInLab('the frontend through its Service', async () => {
+      const r = await inClient('wget -qO- http://frontend/cgi-bin/index.cgi');
+      return r.code === 0 && /got \S/.test(r.out) ? r : undefined;
+    }, 60_000);
+    const [, backend] = /^frontend frontend got (\S+)$/m.exec(r.out) ?? [];
+    expect(backends).toContain(backend);
+  }, 120_000);
+
+  it('reaches https://kubernetes.default.svc from a lab node, verified with the kube-root-ca.crt CA', async () => {
+    // curl verifies; the node relay's own address is not a name of the certificate, so the same CA
+    // refuses it there. (No token: pods get no service account token yet, so the answer is a 401.)
+    const script = [
+      'curl -sS --max-time 10 --cacert /ca/ca.crt -o /dev/null -w "svc %{http_code} verify %{ssl_verify_result}\\n" https://kubernetes.default.svc/version',
+      'curl -sS --max-time 10 --cacert /ca/ca.crt -o /dev/null https://$NODE_IP:6443/version; echo "by node address: exit $?"',
+    ].join('; ');
+    await apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'tls' },
+      spec: {
+        nodeName: node(3),
+        restartPolicy: 'Never',
+        containers: [{
+          name: 'c',
+          image: curlImage,
+          command: ['sh', '-c', script],
+          env: [{ name: 'NODE_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }],
+          volumeMounts: [{ name: 'ca', mountPath: '/ca' }],
+        }],
+        volumes: [{ name: 'ca', configMap: { name: 'kube-root-ca.crt' } }],
+      },
+    });
+    const phase = await eventuallyInLab('the tls pod to finish', async () => {
+      const p = await L.client.pods.get('tls', { namespace: 'default' });
+      return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p.status.phase : undefined;
+    });
+    const log = await kubectl(['logs', 'tls']);
+    expect({ phase, log }).toEqual({ phase: 'Succeeded', log: expect.stringMatching(/^svc (200|401|403) verify 0$/m) });
+    expect(log).toMatch(/^by node address: exit 60$/m);
+  }, 120_000);
+
+  it('leaves nothing of the lab in the host\'s iptables after lab down', async () => {
+    const clusterIPs = await Promise.all(['web', 'web-np', 'frontend'].map(async (s) => (await L.client.resourceByName<Service>('services', '').get(s, { namespace: 'default' })).spec?.clusterIP ?? ''));
+    expect(clusterIPs.every((ip) => ip.startsWith('10.96.'))).toBe(true);
+    // The rules were there, in the nodes' own namespaces.
+    const tag = clusterTag(L.dir);
+    const [cmd, ...args] = [...nodeExec(`skiff-${name}-2`), 'iptables-save'];
+    expect((await exec(cmd!, args)).stdout).toContain(`:${tag}-SERVICES`);
+    await L.down();
+    const rules = (await exec('iptables-save')).stdout.split('\n').filter((l) => l.includes(tag) || l.includes('10.213.0.') || l.includes('10.214.') || clusterIPs.some((ip) => l.includes(`${ip}/32`)));
+    expect(rules).toEqual([]);
+    expect((await exec('ip', ['netns', 'list'])).stdout).not.toContain(`skiff-${name}-`);
+  }, 300_000);
 });
