@@ -128,14 +128,20 @@ function validateVolumeMounts(c: Container, volumes: ReadonlySet<string>, path: 
 
 type ProbeKind = 'livenessProbe' | 'readinessProbe' | 'startupProbe';
 
-function validateProbe(probe: Probe, kind: ProbeKind, path: FieldPath): StatusCause[] {
+/** A probe's or a hook's handler (Kubernetes' validateHandler): exactly one of `kinds`, each well formed. */
+function validateHandler(h: Probe & LifecycleHandler, kinds: readonly ('exec' | 'httpGet' | 'tcpSocket' | 'sleep')[], path: FieldPath): StatusCause[] {
   const causes: StatusCause[] = [];
-  const handlers = (['exec', 'httpGet', 'tcpSocket'] as const).filter((h) => probe[h]);
+  const handlers = kinds.filter((k) => h[k]);
   if (handlers.length === 0) causes.push(required(path, 'must specify a handler type'));
   for (const extra of handlers.slice(1)) causes.push(forbidden(path.child(extra), 'may not specify more than 1 handler type'));
-  if (probe.exec && !probe.exec.command?.length) causes.push(required(path.child('exec', 'command')));
-  if (probe.httpGet) causes.push(...validatePortNumOrName(probe.httpGet.port, path.child('httpGet', 'port')));
-  if (probe.tcpSocket) causes.push(...validatePortNumOrName(probe.tcpSocket.port, path.child('tcpSocket', 'port')));
+  if (h.exec && !h.exec.command?.length) causes.push(required(path.child('exec', 'command')));
+  if (h.httpGet) causes.push(...validatePortNumOrName(h.httpGet.port, path.child('httpGet', 'port')));
+  if (h.tcpSocket) causes.push(...validatePortNumOrName(h.tcpSocket.port, path.child('tcpSocket', 'port')));
+  return causes;
+}
+
+function validateProbe(probe: Probe, kind: ProbeKind, path: FieldPath): StatusCause[] {
+  const causes = validateHandler(probe, ['exec', 'httpGet', 'tcpSocket'], path);
   if (probe.initialDelaySeconds !== undefined && probe.initialDelaySeconds < 0) {
     causes.push(invalid(path.child('initialDelaySeconds'), probe.initialDelaySeconds, 'must be greater than or equal to 0'));
   }
@@ -156,12 +162,7 @@ function validateProbe(probe: Probe, kind: ProbeKind, path: FieldPath): StatusCa
 
 /** A lifecycle hook (Kubernetes' validateHandler for preStop): one handler; a sleep within the pod's grace period. */
 function validateLifecycleHandler(h: LifecycleHandler, gracePeriod: number | undefined, path: FieldPath): StatusCause[] {
-  const causes: StatusCause[] = [];
-  const handlers = (['exec', 'httpGet', 'sleep'] as const).filter((k) => h[k]);
-  if (handlers.length === 0) causes.push(required(path, 'must specify a handler type'));
-  for (const extra of handlers.slice(1)) causes.push(forbidden(path.child(extra), 'may not specify more than 1 handler type'));
-  if (h.exec && !h.exec.command?.length) causes.push(required(path.child('exec', 'command')));
-  if (h.httpGet) causes.push(...validatePortNumOrName(h.httpGet.port, path.child('httpGet', 'port')));
+  const causes = validateHandler(h, ['exec', 'httpGet', 'sleep'], path);
   const sleep = h.sleep?.seconds;
   if (sleep !== undefined && gracePeriod !== undefined && (sleep < 0 || sleep > gracePeriod)) {
     causes.push(invalid(path.child('sleep'), sleep, `must be non-negative and less than terminationGracePeriodSeconds (${gracePeriod})`));
