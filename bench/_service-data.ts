@@ -28,8 +28,8 @@
 //  3. the lab's node-to-node path: node 1's client vs node 3's client, both to the pod IP
 //     on node 3 (lab-network.ts: routes via the other node's address over the lab bridge).
 // The p99 figures are those of the same wrk runs as the throughput figures (one run gives
-// both), compared round by round the same way. Sizes: SKIFF_BENCH_WRK_SECONDS (5),
-// SKIFF_BENCH_WRK_CONNECTIONS (16), SKIFF_BENCH_WRK_THREADS (1), SKIFF_BENCH_ROUNDS (5, at
+// both), compared round by round the same way. Sizes: SKIFF_BENCH_WRK_SECONDS (3),
+// SKIFF_BENCH_WRK_CONNECTIONS (16), SKIFF_BENCH_WRK_THREADS (1), SKIFF_BENCH_ROUNDS (9, at
 // least 3). Every figure is measured in this run.
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -51,10 +51,10 @@ import { compare, stopIfInterrupted, summary, type Comparison } from './rounds.j
 
 const exec = promisify(execFile);
 
-const WRK_SECONDS = Number(process.env.SKIFF_BENCH_WRK_SECONDS ?? 5);
+const WRK_SECONDS = Number(process.env.SKIFF_BENCH_WRK_SECONDS ?? 3);
 const WRK_CONNECTIONS = Number(process.env.SKIFF_BENCH_WRK_CONNECTIONS ?? 16);
 const WRK_THREADS = Number(process.env.SKIFF_BENCH_WRK_THREADS ?? 1);
-const ROUNDS = Number(process.env.SKIFF_BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.SKIFF_BENCH_ROUNDS ?? 9);
 const SERVER_PORT = 8080;
 const APP = 'data-server';
 
@@ -124,6 +124,19 @@ export function parseWrk(out: string): WrkResult {
   return { requestsPerSecond: Number(rps[1]), p99Ms: Number(p99[1]) * TIME_UNIT_MS[p99[2]!]!, requests: Number(total[1]), socketErrors: read + write };
 }
 
+/**
+ * How many packets walked the nat rules to `clusterIP` on a node (iptables-save -c: the
+ * counter of the SERVICES rule matching it). Only a connection's first packet is looked up in
+ * the nat table; conntrack rewrites the rest without a rule, so this counts connections.
+ */
+async function natWalks(nodeNetns: string, clusterIP: string): Promise<number> {
+  const { stdout } = await exec('nsenter', [`--net=/run/netns/${nodeNetns}`, '--', 'iptables-save', '-c', '-t', 'nat']);
+  const line = stdout.split('\n').find((l) => l.includes(` -d ${clusterIP}/32 `) && /-SERVICES /.test(l));
+  const m = line && /^\[(\d+):\d+\]/.exec(line);
+  if (!m) throw new Error(`no counted SERVICES rule for ${clusterIP} in ${nodeNetns}'s nat table`);
+  return Number(m[1]);
+}
+
 /** The pinned network namespace of a pod's ready sandbox, from node k's runtime records. */
 async function podNetns(lab: Lab, nodeIndex: number, uid: string): Promise<string> {
   const dir = stateDirs(defaultStateDir(path.join(lab.dir, 'nodes', String(nodeIndex), 'runtime'))).sandboxes;
@@ -188,14 +201,18 @@ const service = (name: string, selector: Record<string, string>): Service => ({
   spec: { selector, ports: [{ name: 'http', port: 80, targetPort: SERVER_PORT }] },
 });
 
+/** Lab-paced polling that stops at once on Ctrl-C (bench/rounds.ts interrupt) instead of waiting it out. */
+const labPoll = { intervalMs: 500, retryOn: (e: unknown) => !(e instanceof Error && e.message.endsWith(': interrupted')) };
+
 const ready = (p: Pod | undefined) => !!p?.status?.podIP && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
 /** Two measures of one wrk run each round: the rate goes to `compare`, the p99 is kept for the second comparison. */
-function recorded(measure: () => Promise<WrkResult>, p99s: number[], errors: number[]) {
+function recorded(measure: () => Promise<WrkResult>, p99s: number[], errors: number[], requests: number[]) {
   return async () => {
     const r = await measure();
     p99s.push(r.p99Ms);
     errors.push(r.socketErrors);
+    requests.push(r.requests);
     return r.requestsPerSecond;
   };
 }
@@ -208,17 +225,25 @@ interface Pair {
   p99Target?: number;
 }
 
-async function comparePair(p: Pair): Promise<{ rate: Comparison; p99: Comparison; socketErrors: { skiff: number; anchor: number } }> {
+interface PairResult {
+  rate: Comparison;
+  p99: Comparison;
+  socketErrors: { skiff: number; anchor: number };
+  requests: { skiff: number; anchor: number };
+}
+
+async function comparePair(p: Pair): Promise<PairResult> {
   const p99 = { skiff: [] as number[], anchor: [] as number[] };
   const errs = { skiff: [] as number[], anchor: [] as number[] };
+  const reqs = { skiff: [] as number[], anchor: [] as number[] };
   const rate = await compare({
     name: `${p.name} throughput`,
     unit: 'req/s',
     rounds: ROUNDS,
     higherIsBetter: true,
     target: p.rateTarget,
-    skiff: { label: p.skiff.label, measure: recorded(p.skiff.run, p99.skiff, errs.skiff) },
-    anchor: { label: p.anchor.label, measure: recorded(p.anchor.run, p99.anchor, errs.anchor) },
+    skiff: { label: p.skiff.label, measure: recorded(p.skiff.run, p99.skiff, errs.skiff, reqs.skiff) },
+    anchor: { label: p.anchor.label, measure: recorded(p.anchor.run, p99.anchor, errs.anchor, reqs.anchor) },
   });
   // The same runs' p99, read back round by round (order no longer matters: nothing is run).
   const latency = await compare({
@@ -230,7 +255,80 @@ async function comparePair(p: Pair): Promise<{ rate: Comparison; p99: Comparison
     anchor: { label: p.anchor.label, measure: (r) => Promise.resolve(p99.anchor[r]!) },
   });
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  return { rate, p99: latency, socketErrors: { skiff: sum(errs.skiff), anchor: sum(errs.anchor) } };
+  return { rate, p99: latency, socketErrors: { skiff: sum(errs.skiff), anchor: sum(errs.anchor) }, requests: { skiff: sum(reqs.skiff), anchor: sum(reqs.anchor) } };
+}
+
+export interface DataPath {
+  node: (k: number) => string;
+  clusterIP: string;
+  podIP: string;
+  clientIPs: { 1: string; 3: string };
+  /** The client pods' network namespaces, on node 1 and node 3. */
+  netns1: string;
+  netns3: string;
+  viaService: string;
+  direct: string;
+}
+
+/** The server Deployment, the client pods and data-one on `lab`, once node 1's proxy serves it. */
+export async function prepareDataPath(lab: Lab): Promise<DataPath> {
+  const node = (k: number) => `${lab.name}-${k}`;
+  const image = await pushServerImage(lab);
+  stopIfInterrupted('data path');
+  const pods = lab.client.pods;
+  await pods.create(sleeper('client-1', node(1), lab.image), { namespace: 'default' });
+  await pods.create(sleeper('client-3', node(3), lab.image), { namespace: 'default' });
+  await lab.client.resourceByName<Deployment>('deployments', 'apps').create(serverDeployment(image, [node(2), node(3)]), { namespace: 'default' });
+  const servers = await eventually(
+    async () => {
+      stopIfInterrupted('data path');
+      const list = (await pods.list({ namespace: 'default', labelSelector: `app=${APP}` })).items.filter(ready);
+      const on = (k: number) => list.find((p) => p.spec?.nodeName === node(k));
+      const two = on(2);
+      const three = on(3);
+      return two && three ? { two, three } : undefined;
+    },
+    'a Ready server replica on node 2 and on node 3',
+    300_000,
+    labPoll,
+  );
+  const clients = await eventually(
+    async () => {
+      stopIfInterrupted('data path');
+      const [c1, c3] = await Promise.all([pods.get('client-1', { namespace: 'default' }), pods.get('client-3', { namespace: 'default' })]);
+      return ready(c1) && ready(c3) ? { c1, c3 } : undefined;
+    },
+    'both client pods Ready',
+    300_000,
+    labPoll,
+  );
+  // The one endpoint of data-one: the replica on node 3.
+  await pods.patch(servers.three.metadata.name!, { metadata: { labels: { 'bench-endpoint': 'one' } } }, { namespace: 'default' });
+  const one = await lab.client.resourceByName<Service>('services', '').create(service('data-one', { app: APP, 'bench-endpoint': 'one' }), { namespace: 'default' });
+  const clusterIP = one.spec.clusterIP!;
+  const podIP = servers.three.status!.podIP!;
+  const d: DataPath = {
+    node,
+    clusterIP,
+    podIP,
+    clientIPs: { 1: clients.c1.status!.podIP!, 3: clients.c3.status!.podIP! },
+    netns1: await podNetns(lab, 1, clients.c1.metadata.uid!),
+    netns3: await podNetns(lab, 3, clients.c3.metadata.uid!),
+    viaService: `http://${clusterIP}:80/`,
+    direct: `http://${podIP}:${SERVER_PORT}/`,
+  };
+  // Ready once node 1's proxy has the endpoint (a ClusterIP with none is REJECTed).
+  await eventually(
+    () => {
+      stopIfInterrupted('data path');
+      return wrk(d.netns1, d.viaService, { seconds: 1 });
+    },
+    `${d.viaService} answering from node 1`,
+    60_000,
+    labPoll,
+  );
+  await wrk(d.netns1, d.direct, { seconds: 1 });
+  return d;
 }
 
 export async function runSection(): Promise<Record<string, unknown>> {
@@ -238,74 +336,45 @@ export async function runSection(): Promise<Record<string, unknown>> {
   process.stdout.write(`data path bench: lab ${name} (3 nodes), wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS} -d${WRK_SECONDS}s --latency from a client pod's network namespace, ${ROUNDS} rounds\n`);
   const lab = await startLab(name, ['--nodes', '3', '--node-capacity', 'cpu=2,memory=8Gi']);
   try {
-    const node = (k: number) => `${name}-${k}`;
-    const image = await pushServerImage(lab);
-    stopIfInterrupted('data path');
-    const pods = lab.client.pods;
-    await pods.create(sleeper('client-1', node(1), lab.image), { namespace: 'default' });
-    await pods.create(sleeper('client-3', node(3), lab.image), { namespace: 'default' });
-    await lab.client.resourceByName<Deployment>('deployments', 'apps').create(serverDeployment(image, [node(2), node(3)]), { namespace: 'default' });
-    const servers = await eventually(
-      async () => {
-        const list = (await pods.list({ namespace: 'default', labelSelector: `app=${APP}` })).items.filter(ready);
-        const on = (k: number) => list.find((p) => p.spec?.nodeName === node(k));
-        const two = on(2);
-        const three = on(3);
-        return two && three ? { two, three } : undefined;
-      },
-      'a Ready server replica on node 2 and on node 3',
-      300_000,
-      { intervalMs: 500 },
-    );
-    const clients = await eventually(
-      async () => {
-        const [c1, c3] = await Promise.all([pods.get('client-1', { namespace: 'default' }), pods.get('client-3', { namespace: 'default' })]);
-        return ready(c1) && ready(c3) ? { c1, c3 } : undefined;
-      },
-      'both client pods Ready',
-      300_000,
-      { intervalMs: 500 },
-    );
-    // The one endpoint of data-one: the replica on node 3.
-    await pods.patch(servers.three.metadata.name!, { metadata: { labels: { 'bench-endpoint': 'one' } } }, { namespace: 'default' });
-    const one = await lab.client.resourceByName<Service>('services', '').create(service('data-one', { app: APP, 'bench-endpoint': 'one' }), { namespace: 'default' });
-    const clusterIP = one.spec.clusterIP!;
-    const podIP = servers.three.status!.podIP!;
-    const netns1 = await podNetns(lab, 1, clients.c1.metadata.uid!);
-    const netns3 = await podNetns(lab, 3, clients.c3.metadata.uid!);
-    const viaService = `http://${clusterIP}:80/`;
-    const direct = `http://${podIP}:${SERVER_PORT}/`;
-    // Ready once node 1's proxy has the endpoint (a ClusterIP with none is REJECTed).
-    await eventually(() => wrk(netns1, viaService, { seconds: 1 }), `${viaService} answering from node 1`, 60_000, { intervalMs: 500 });
-    await wrk(netns1, direct, { seconds: 1 });
-    const { stdout: peer } = await exec('nsenter', [`--net=${netns1}`, '--', 'curl', '-sS', '--max-time', '10', `${viaService}peer`]);
-    const natRules = (await exec('nsenter', [`--net=/run/netns/skiff-${name}-1`, '--', 'iptables-save', '-t', 'nat'])).stdout.split('\n').filter((l) => l.startsWith('-A ')).length;
+    const d = await prepareDataPath(lab);
+    const { node, netns1, netns3, viaService, direct } = d;
+    // Where the server sees the Service's connections come from (node's dual-stack socket writes IPv4 as ::ffff:a.b.c.d).
+    const { stdout } = await exec('nsenter', [`--net=${netns1}`, '--', 'curl', '-sS', '--max-time', '10', `${viaService}peer`]);
+    const peer = stdout.trim().replace(/^::ffff:/, '');
+    const node1 = `skiff-${lab.name}-1`;
+    const natRules = (await exec('nsenter', [`--net=/run/netns/${node1}`, '--', 'iptables-save', '-t', 'nat'])).stdout.split('\n').filter((l) => l.startsWith('-A ')).length;
     process.stdout.write(
-      `data-one ${clusterIP}:80 -> ${podIP}:${SERVER_PORT} on ${node(3)}; client pods ${clients.c1.status!.podIP} on ${node(1)}, ${clients.c3.status!.podIP} on ${node(3)}; ` +
-        `the server sees the Service's connections from ${peer.trim()} (${peer.trim() === clients.c1.status!.podIP ? 'no SNAT' : 'SNAT'}); ${natRules} nat rules on ${node(1)}\n`,
+      `data-one ${d.clusterIP}:80 -> ${d.podIP}:${SERVER_PORT} on ${node(3)}; client pods ${d.clientIPs[1]} on ${node(1)}, ${d.clientIPs[3]} on ${node(3)}; ` +
+        `the server sees the Service's connections from ${peer} (${peer === d.clientIPs[1] ? 'the client pod: no SNAT' : 'SNAT'}); ${natRules} nat rules on ${node(1)}\n`,
     );
-
-    const keepAlive = await comparePair({
+    const walks = async (c: Promise<PairResult>) => {
+      const before = await natWalks(node1, d.clusterIP);
+      const r = await c;
+      const n = (await natWalks(node1, d.clusterIP)) - before;
+      process.stdout.write(`  nat rules walked ${n} times for ${r.requests.skiff} requests to the ClusterIP (${(n / r.requests.skiff).toFixed(4)} per request)\n`);
+      return { ...r, natWalks: n };
+    };
+    const keepAlive = await walks(comparePair({
       name: 'keep-alive',
       skiff: { label: `Service ClusterIP from ${node(1)}`, run: () => wrk(netns1, viaService) },
       anchor: { label: `pod IP from ${node(1)}`, run: () => wrk(netns1, direct) },
       rateTarget: 0.95,
       p99Target: 1.1,
-    });
-    const perConnection = await comparePair({
+    }));
+    const perConnection = await walks(comparePair({
       name: 'connection per request',
       skiff: { label: `Service ClusterIP, Connection: close`, run: () => wrk(netns1, viaService, { close: true }) },
       anchor: { label: `pod IP, Connection: close`, run: () => wrk(netns1, direct, { close: true }) },
-    });
+    }));
     const labPath = await comparePair({
       name: 'lab node-to-node',
       skiff: { label: `pod IP from ${node(1)}`, run: () => wrk(netns1, direct) },
       anchor: { label: `pod IP from ${node(3)} (same node)`, run: () => wrk(netns3, direct) },
     });
-    const sum = (c: Awaited<ReturnType<typeof comparePair>>) => ({ throughput: summary(c.rate), p99: summary(c.p99), socketErrors: c.socketErrors });
+    const sum = (c: PairResult & { natWalks?: number }) => ({ throughput: summary(c.rate), p99: summary(c.p99), socketErrors: c.socketErrors, requests: c.requests, natWalks: c.natWalks });
     return {
       wrk: { threads: WRK_THREADS, connections: WRK_CONNECTIONS, seconds: WRK_SECONDS },
-      serviceSnat: peer.trim() !== clients.c1.status!.podIP,
+      serviceSnat: peer !== d.clientIPs[1],
       natRulesOnClientNode: natRules,
       keepAlive: sum(keepAlive),
       connectionPerRequest: sum(perConnection),
