@@ -191,7 +191,7 @@ function serverDeployment(image: string, nodes: string[]): Deployment {
         },
       },
     },
-  } as Deployment;
+  };
 }
 
 const service = (name: string, selector: Record<string, string>): Service => ({
