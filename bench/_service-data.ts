@@ -6,8 +6,8 @@
 // wrk (Debian's, installed by scripts/setup.sh) runs on the host inside a client pod's
 // network namespace, entered with `nsenter --net` at the path the node's runtime records for
 // the sandbox: its packets leave through the pod's eth0 and veth, cross the node's CNI bridge
-// and iptables, exactly as a process inside the pod would send them (only the CPU it runs on
-// is the host's, which under containers is the same CPU anyway).
+// and iptables, exactly as a process inside the pod would send them (what differs is only
+// whose cgroup wrk's CPU time is charged to: the host's, not the pod's).
 //
 // The server keeps connections alive and is quick: node's own http module (/usr/bin/node and
 // the libraries ldd names, on the busybox layer, built with skiff's image writer and pushed
@@ -30,7 +30,9 @@
 // The p99 figures are those of the same wrk runs as the throughput figures (one run gives
 // both), compared round by round the same way. Sizes: SKIFF_BENCH_WRK_SECONDS (3),
 // SKIFF_BENCH_WRK_CONNECTIONS (16), SKIFF_BENCH_WRK_THREADS (1), SKIFF_BENCH_ROUNDS (9, at
-// least 3). Every figure is measured in this run.
+// least 3). Printed beside them: whether the server sees the client pod's own address through
+// the Service (no SNAT), and how many times node 1's nat rules were walked per request.
+// Every figure is measured in this run.
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -41,8 +43,7 @@ import type { Pod } from '../api/types/core.js';
 import type { Service } from '../api/types/service.js';
 import { statePaths } from '../cluster/state.js';
 import { readDockerAuths } from '../runtime/images/docker-config.js';
-import { readRecord } from '../runtime/runtime-context.js';
-import type { SandboxRecord } from '../runtime/runtime-context.js';
+import { readRecord, type SandboxRecord } from '../runtime/runtime-context.js';
 import { defaultStateDir, stateDirs } from '../runtime/state-dir.js';
 import { startLab, type Lab } from '../test/cluster/lab-fixture.js';
 import { eventually } from '../test/fixtures/eventually.js';
