@@ -41,6 +41,8 @@ import { promisify } from 'node:util';
 import type { Deployment } from '../api/types/apps.js';
 import type { Pod } from '../api/types/core.js';
 import type { Service } from '../api/types/service.js';
+import { nodeExec } from '../cluster/lab.js';
+import { labNode } from '../cluster/lab-network.js';
 import { statePaths } from '../cluster/state.js';
 import { readDockerAuths } from '../runtime/images/docker-config.js';
 import { readRecord, type SandboxRecord } from '../runtime/runtime-context.js';
@@ -131,7 +133,8 @@ export function parseWrk(out: string): WrkResult {
  * the nat table; conntrack rewrites the rest without a rule, so this counts connections.
  */
 async function natWalks(nodeNetns: string, clusterIP: string): Promise<number> {
-  const { stdout } = await exec('nsenter', [`--net=/run/netns/${nodeNetns}`, '--', 'iptables-save', '-c', '-t', 'nat']);
+  const [cmd, ...args] = [...nodeExec(nodeNetns), 'iptables-save', '-c', '-t', 'nat'];
+  const { stdout } = await exec(cmd!, args);
   const line = stdout.split('\n').find((l) => l.includes(` -d ${clusterIP}/32 `) && /-SERVICES /.test(l));
   const m = line && /^\[(\d+):\d+\]/.exec(line);
   if (!m) throw new Error(`no counted SERVICES rule for ${clusterIP} in ${nodeNetns}'s nat table`);
@@ -273,7 +276,7 @@ export interface DataPath {
 
 /** The server Deployment, the client pods and data-one on `lab`, once node 1's proxy serves it. */
 export async function prepareDataPath(lab: Lab): Promise<DataPath> {
-  const node = (k: number) => `${lab.name}-${k}`;
+  const node = (k: number) => labNode(lab.name, k).name;
   const image = await pushServerImage(lab);
   stopIfInterrupted('data path');
   const pods = lab.client.pods;
@@ -342,8 +345,9 @@ export async function runSection(): Promise<Record<string, unknown>> {
     // Where the server sees the Service's connections come from (node's dual-stack socket writes IPv4 as ::ffff:a.b.c.d).
     const { stdout } = await exec('nsenter', [`--net=${netns1}`, '--', 'curl', '-sS', '--max-time', '10', `${viaService}peer`]);
     const peer = stdout.trim().replace(/^::ffff:/, '');
-    const node1 = `skiff-${lab.name}-1`;
-    const natRules = (await exec('nsenter', [`--net=/run/netns/${node1}`, '--', 'iptables-save', '-t', 'nat'])).stdout.split('\n').filter((l) => l.startsWith('-A ')).length;
+    const node1 = labNode(lab.name, 1).netns;
+    const [cmd, ...args] = [...nodeExec(node1), 'iptables-save', '-t', 'nat'];
+    const natRules = (await exec(cmd!, args)).stdout.split('\n').filter((l) => l.startsWith('-A ')).length;
     process.stdout.write(
       `data-one ${d.clusterIP}:80 -> ${d.podIP}:${SERVER_PORT} on ${node(3)}; client pods ${d.clientIPs[1]} on ${node(1)}, ${d.clientIPs[3]} on ${node(3)}; ` +
         `the server sees the Service's connections from ${peer} (${peer === d.clientIPs[1] ? 'the client pod: no SNAT' : 'SNAT'}); ${natRules} nat rules on ${node(1)}\n`,
