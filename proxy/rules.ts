@@ -12,6 +12,7 @@
 //          NodePorts answer on 127.0.0.1)
 import { chainNames, type ChainNames } from './chain-names.js';
 import { categorize, endpointString, type ProxyEndpoint, type ServicePortInfo } from './service-ports.js';
+import { loadBalancerRules } from './load-balancer.js';
 
 export interface ProxyRulesConfig {
   /** Per-cluster chain tag (chain-names.ts). */
@@ -142,6 +143,7 @@ function writeServicePort(b: Builder, n: ChainNames, cfg: ProxyRulesConfig, sp: 
     if (hasExternal) b.add(b.nat, n.services, `-d ${ip}/32 ${comment(`${sp.name} external IP`)} ${dport} -j ${ext}`);
     else b.add(b.filter, n.externalServices, `-d ${ip}/32 ${comment(externalFilter[1])} ${dport} -j ${externalFilter[0]}`);
   }
+  for (const r of loadBalancerRules(sp, { n, hasExternal, dport, filter: [externalFilter[0]!, externalFilter[1]!] })) b.add(b[r.table], r.chain, r.rule);
   if (sp.nodePort !== undefined) {
     const np = `${protoMatch(sp)} --dport ${sp.nodePort}`;
     if (hasExternal) b.add(b.nat, n.nodePorts, `${comment(sp.name)} ${np} -j ${ext}`);

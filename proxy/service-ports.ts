@@ -4,6 +4,7 @@
 // ready, so a Service scaled down finishes its connections; the node's own endpoints for a
 // Local traffic policy).
 import type { Protocol, Service, EndpointSlice } from '../api/types/service.js';
+import { loadBalancerVIPs } from './load-balancer.js';
 
 /** The label naming an EndpointSlice's Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -31,6 +32,8 @@ export interface ServicePortInfo {
   port: number;
   nodePort?: number;
   externalIPs: string[];
+  /** Load-balancer ingress IPs (proxy/load-balancer.ts). */
+  loadBalancerIPs?: string[];
   /** ClientIP affinity timeout in seconds; undefined for sessionAffinity None. */
   affinitySeconds?: number;
   internalLocal: boolean;
@@ -107,6 +110,7 @@ export function servicePorts(services: Service[], slices: EndpointSlice[], nodeN
         port: p.port,
         nodePort: (spec.type === 'NodePort' || spec.type === 'LoadBalancer') && p.nodePort ? p.nodePort : undefined,
         externalIPs: (spec.externalIPs ?? []).filter(isIPv4),
+        loadBalancerIPs: loadBalancerVIPs(svc),
         affinitySeconds: spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS) : undefined,
         internalLocal: spec.internalTrafficPolicy === 'Local',
         external,

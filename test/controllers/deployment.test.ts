@@ -360,7 +360,10 @@ describe('Deployment controller with kubectl 1.33', () => {
       await eventually(() => (sizes('process')[IMAGE_2] ?? 0) > 0, 'the rollout to start', 30_000, { intervalMs: 5 });
       await proc.kill9();
       proc = start();
-      await rolledOutWithinBounds('process');
+      await rolledOutWithinBounds('process').catch((e: Error) => {
+        // The restarted controller-manager's own account, for whoever reads the failure.
+        throw new Error(`${e.message}\nrestarted controller-manager's output (tail):\n${proc.output().slice(-4000)}`);
+      });
       // Every pod made is one of the 6 new ones: no extra pods across the restart.
       expect(watcher.created.size).toBe(6);
     } finally {
