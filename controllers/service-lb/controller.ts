@@ -17,6 +17,7 @@ import { ControllerLoop } from '../controller-loop.js';
 import { OwnWrites } from '../own-writes.js';
 import type { SharedInformers } from '../shared-informers.js';
 import { ENABLE_LB_LABEL, LB_POOL_LABEL, ingressEqual, ingressList, planLoadBalancers, servedByServiceLB, serviceKey, type PortConflict } from './plan.js';
+import { nodeReadyCondition } from '../../api/node-conditions.js';
 
 export interface ServiceLBControllerOptions {
   client: RestClient;
@@ -27,7 +28,7 @@ export interface ServiceLBControllerOptions {
 /** What of a node changes the plan: its labels that select it, readiness and addresses. */
 function nodeProjection(n: Node): string {
   const l = n.metadata.labels ?? {};
-  const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  const ready = nodeReadyCondition(n)?.status;
   return JSON.stringify([l[ENABLE_LB_LABEL], l[LB_POOL_LABEL], ready, n.status?.addresses ?? []]);
 }
 

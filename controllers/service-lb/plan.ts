@@ -14,6 +14,7 @@
 import type { Node } from '../../api/types/core.js';
 import type { EndpointSlice, LoadBalancerIngress, Service } from '../../api/types/service.js';
 import { isIPv4, isIPv6 } from 'node:net';
+import { isNodeReady } from '../../api/node-conditions.js';
 
 export const ENABLE_LB_LABEL = 'svccontroller.k3s.cattle.io/enablelb';
 export const LB_POOL_LABEL = 'svccontroller.k3s.cattle.io/lbpool';
@@ -56,10 +57,6 @@ function compareClaimOrder(a: Service, b: Service): number {
   const ka = serviceKey(a);
   const kb = serviceKey(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
-
-function nodeReady(node: Node): boolean {
-  return node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 }
 
 /** The nodes the Service's svclb DaemonSet would select. */
@@ -124,7 +121,7 @@ export function planLoadBalancers(services: Service[], nodes: Node[], slices: En
       serving.push(node);
     }
     const local = svc.spec.externalTrafficPolicy === 'Local' ? nodesWithReadyEndpoints(svc, slices) : undefined;
-    const listed = serving.filter((n) => nodeReady(n) && (!local || local.has(n.metadata.name ?? '')));
+    const listed = serving.filter((n) => isNodeReady(n) && (!local || local.has(n.metadata.name ?? '')));
     const ingress = nodeAddresses(svc, listed).map((ip): LoadBalancerIngress => ({ ip, ipMode: 'VIP' }));
     out.set(key, serving.length === 0 && conflict ? { ingress, conflict } : { ingress });
   }
