@@ -34,7 +34,7 @@
 // the Service (no SNAT), and how many times node 1's nat rules were walked per request.
 // Every figure is measured in this run.
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -49,7 +49,8 @@ import { readRecord, type SandboxRecord } from '../runtime/runtime-context.js';
 import { defaultStateDir, stateDirs } from '../runtime/state-dir.js';
 import { startLab, type Lab } from '../test/cluster/lab-fixture.js';
 import { eventually } from '../test/fixtures/eventually.js';
-import { buildBusyboxImage, openStore, pushImage } from '../test/fixtures/images.js';
+import { buildHostBinaryImage } from '../test/fixtures/host-binary-image.js';
+import { openStore, pushImage } from '../test/fixtures/images.js';
 import { compare, stopIfInterrupted, summary, type Comparison } from './rounds.js';
 
 const exec = promisify(execFile);
@@ -75,33 +76,17 @@ const SERVER_JS = [
   "process.on('SIGTERM', () => process.exit(0));",
 ].join('\n');
 
-/** A layer holding `binary` and the shared libraries ldd names for it, at their own paths. */
-async function binaryLayer(dir: string, binary: string): Promise<void> {
-  const { stdout } = await exec('ldd', [binary]);
-  const libs = stdout.split('\n').flatMap((l) => /(\/\S+)/.exec(l.includes('=>') ? (l.split('=>')[1] ?? '') : l)?.[1] ?? []);
-  for (const f of [binary, ...libs]) {
-    await mkdir(path.join(dir, path.dirname(f)), { recursive: true });
-    await copyFile(f, path.join(dir, f)); // follows symlinks: the soname's target's bytes
-  }
-}
-
 async function pushServerImage(lab: Lab): Promise<string> {
   const host = `127.0.0.1:${lab.state.ports.registry}`;
   const auth = (await readDockerAuths([statePaths(lab.dir).dockerConfig]))[host];
   const storeDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-bench-data-img-'));
-  const layer = await mkdtemp(path.join(os.tmpdir(), 'skiff-bench-data-node-'));
   try {
-    await binaryLayer(layer, process.execPath);
     const store = await openStore(storeDir);
-    const img = await buildBusyboxImage(store, {
-      extraLayers: [{ dir: layer, createdBy: `COPY ${process.execPath} and its libraries` }],
-      config: { Cmd: [process.execPath, '-e', SERVER_JS] },
-    });
+    const img = await buildHostBinaryImage(store, process.execPath, { Cmd: [process.execPath, '-e', SERVER_JS] });
     await pushImage(host, 'skiff/data-server:1', store, img, auth);
     return `${host}/skiff/data-server:1`;
   } finally {
     await rm(storeDir, { recursive: true, force: true });
-    await rm(layer, { recursive: true, force: true });
   }
 }
 

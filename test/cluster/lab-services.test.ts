@@ -21,7 +21,7 @@ import { statePaths } from '../../cluster/state.js';
 import { isPodReady } from '../../controllers/active-pods.js';
 import { clusterTag } from '../../proxy/chain-names.js';
 import { readDockerAuths } from '../../runtime/images/docker-config.js';
-import { buildCurlImage } from '../fixtures/curl-image.js';
+import { buildCurlImage } from '../fixtures/host-binary-image.js';
 import { openStore, pushImage } from '../fixtures/images.js';
 import { runKubectl, type KubectlOn } from '../fixtures/kubectl-stream-checks.js';
 import { eventuallyInLab, startLab, type Lab } from './lab-fixture.js';

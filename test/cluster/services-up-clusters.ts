@@ -4,7 +4,7 @@
 // ClusterIP Service and a NodePort one, a client pod, an echo pod behind Service `echo` on port
 // 9000). `mine` tells the iptables lines of the cluster (its chain tag, CIDRs, bridge).
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,8 @@ import { publishDemoImage } from '../../cluster/demo.js';
 import { statePaths } from '../../cluster/state.js';
 import { clusterTag } from '../../proxy/chain-names.js';
 import { readDockerAuths } from '../../runtime/images/docker-config.js';
-import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
+import { buildCurlImage } from '../fixtures/host-binary-image.js';
+import { openStore, pushImage } from '../fixtures/images.js';
 import { runKubectl, type KubectlOn } from '../fixtures/kubectl-stream-checks.js';
 import { freePort, freePortRun } from '../fixtures/ports.js';
 import { repoRoot, skiffEntry } from '../fixtures/process.js';
@@ -47,16 +48,6 @@ export function httpGet(url: string, timeoutMs = 5000): Promise<{ status: number
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
   });
-}
-
-/** The host's curl and the libraries it links, as a layer: a real TLS client that verifies. */
-async function curlLayer(dir: string): Promise<void> {
-  const { stdout } = await exec('ldd', ['/usr/bin/curl']);
-  const files = ['/usr/bin/curl', ...stdout.split('\n').flatMap((l) => /(\/\S+)/.exec(l.includes('=>') ? l.split('=>')[1] : l)?.[1] ?? [])];
-  for (const f of files) {
-    await mkdir(path.join(dir, path.dirname(f)), { recursive: true });
-    await copyFile(f, path.join(dir, f)); // follows symlinks: the soname's target's bytes
-  }
 }
 
 export interface UpCluster {
@@ -145,15 +136,12 @@ export async function startUpCluster(o: { letter: string; octets: string; slot: 
   c.webImage = (await publishDemoImage(registry, auth)).ref;
   if (o.withCurl) {
     const storeDir = await mkdtemp(path.join(os.tmpdir(), 'skiff-svc-img-'));
-    const layer = await mkdtemp(path.join(os.tmpdir(), 'skiff-svc-curl-'));
     try {
-      await curlLayer(layer);
       const store = await openStore(storeDir);
-      await pushImage(registry, 'skiff/curl:1', store, await buildBusyboxImage(store, { extraLayers: [{ dir: layer, createdBy: 'COPY curl /' }] }), auth);
+      await pushImage(registry, 'skiff/curl:1', store, await buildCurlImage(store), auth);
       c.curlImage = `${registry}/skiff/curl:1`;
     } finally {
       await rm(storeDir, { recursive: true, force: true });
-      await rm(layer, { recursive: true, force: true });
     }
   }
   return c;
