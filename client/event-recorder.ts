@@ -10,6 +10,7 @@
 // in order per Event object, and a repeat still waiting to be sent replaces the older write.
 import { isApiError } from '../api/errors.js';
 import type { Event, EventSource, ObjectReference } from '../api/types/core.js';
+import { Lru } from './lru.js';
 import type { RestClient } from './rest.js';
 import { metaTime } from '../api/time.js';
 
@@ -56,18 +57,6 @@ export interface EventRecorderOptions extends CorrelatorOptions {
 
 /** The outcome of correlating one event: skip it, create it, or patch an Event already written. */
 export type Correlated = { skip: true } | { skip: false; event: Event; patch?: { count: number; lastTimestamp: string; message: string } };
-
-/** A small LRU map: re-setting a key moves it to the back; the front goes when full. */
-class Lru<V> extends Map<string, V> {
-  constructor(readonly max: number) {
-    super();
-  }
-  touch(k: string, v: V): void {
-    this.delete(k);
-    this.set(k, v);
-    if (this.size > this.max) this.delete(this.keys().next().value as string);
-  }
-}
 
 function objectKey(o: ObjectReference): string {
   return [o.kind, o.namespace, o.name, o.uid, o.apiVersion].join('\u0000');

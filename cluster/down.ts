@@ -4,7 +4,7 @@
 // runtime's state tmpfs. Without --purge the state (etcd data, images, credentials) stays for
 // the next `up`.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { rm } from 'node:fs/promises';
@@ -56,13 +56,22 @@ export async function removeAllPods(root: string, podCidr = DEFAULTS.podCidr, br
   return { containers: containers.length, sandboxes: sandboxes.length, stateDir: await releaseStateDir(runtime.stateDir) };
 }
 
+/** One directory, however spelled (the bridge names the root as `up` spelled it; `down` may go through a symlink). */
+function sameDir(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return path.resolve(a) === path.resolve(b);
+  }
+}
+
 /**
  * Deletes the node's pod bridge (CNI's bridge plugin makes it and never removes it), unless
  * another runtime root that still exists has made it its own (network/bridge-owner.ts).
  */
 export async function removeBridge(name: string, runtimeRoot?: string): Promise<string> {
   const owner = await liveBridgeOwner(name).catch(() => undefined);
-  if (owner && runtimeRoot && owner.root !== path.resolve(runtimeRoot)) return `kept the pod bridge ${name}: the skiff runtime at ${owner.root} uses it`;
+  if (owner && runtimeRoot && !sameDir(owner.root, runtimeRoot)) return `kept the pod bridge ${name}: the skiff runtime at ${owner.root} uses it`;
   try {
     await promisify(execFile)('ip', ['link', 'del', name, 'type', 'bridge']);
     return `removed the pod bridge ${name}`;
@@ -86,14 +95,15 @@ export async function tearDown(opts: { stateDir: string; purge: boolean }): Prom
   } else {
     report.push(`skiff was not running for ${paths.root}`);
   }
+  // The network the cluster ran with, so CNI teardown sees the same configuration, and its
+  // proxy's chain tag.
+  let net: { podCidr?: string; bridge?: string; proxyChainTag?: string } = {};
+  try {
+    net = JSON.parse(readFileSync(paths.statusFile, 'utf8')) as typeof net;
+  } catch {
+    // no status: the defaults
+  }
   if (existsSync(paths.runtimeRoot)) {
-    // The network the cluster ran with, so CNI teardown sees the same configuration.
-    let net: { podCidr?: string; bridge?: string } = {};
-    try {
-      net = JSON.parse(readFileSync(paths.statusFile, 'utf8')) as typeof net;
-    } catch {
-      // no status: the defaults
-    }
     const bridge = net.bridge ?? DEFAULTS.bridge;
     const removed = await removeAllPods(paths.runtimeRoot, net.podCidr ?? DEFAULTS.podCidr, bridge, undefined, paths.runtimeStateDir);
     report.push(`removed ${removed.containers} container(s) and ${removed.sandboxes} pod sandbox(es)`);
@@ -104,7 +114,8 @@ export async function tearDown(opts: { stateDir: string; purge: boolean }): Prom
   }
   // The node proxy's chains (its supervisor is gone, so nothing writes them again); another
   // cluster's, tagged for its own state dir, stay.
-  report.push(await removeProxyChains(clusterTag(paths.root)).catch((e: Error) => `could not remove the node proxy's chains: ${e.message}`));
+  // (A status from before the tag was recorded: the tag up derives from the state dir.)
+  report.push(await removeProxyChains(net.proxyChainTag ?? clusterTag(paths.root)).catch((e: Error) => `could not remove the node proxy's chains: ${e.message}`));
   if (opts.purge) {
     await rm(paths.root, { recursive: true, force: true });
     report.push(`purged ${paths.root}`);

@@ -2,13 +2,15 @@
 //
 //   skiff-<lab>-net        a "switch" namespace holding the lab bridge br0 (no address)
 //   skiff-<lab>-<k>        node k: eth0 (veth to br0) with 10.213.0.<10+k>/24, forwarding on,
-//                          routes to every other node's pod CIDR via that node's address
+//                          routes to every other node's pod CIDR via that node's address,
+//                          and the service CIDR on eth0 (a node's default route would carry it)
 //   pods of node k         in 10.214.<k>.0/24, on node k's own CNI bridge (made by its runtime)
 //
 // The host gets no address at all: kubelets reach the control plane (on the host's
 // loopback) through per-node proxies over unix sockets (lab-proxy.ts).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { DEFAULTS } from './detach.js';
 
 const run = promisify(execFile);
 
@@ -24,6 +26,8 @@ export interface LabNode {
 
 export interface LabNetworkPlan {
   lab: string;
+  /** The Services' range: routed out of every node, so that a ClusterIP's packets reach the proxy's filter rules (REJECT) before routing fails. */
+  serviceCidr: string;
   switchNs: string;
   bridge: string;
   prefixLength: number;
@@ -32,11 +36,12 @@ export interface LabNetworkPlan {
 
 const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$/;
 
-export function planLabNetwork(lab: string, nodes: number): LabNetworkPlan {
+export function planLabNetwork(lab: string, nodes: number, serviceCidr = DEFAULTS.serviceCidr): LabNetworkPlan {
   if (!NAME_RE.test(lab)) throw new Error(`lab name "${lab}" must be 1-20 lower-case letters, digits or '-'`);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 200) throw new Error(`--nodes must be 1..200, not ${nodes}`);
   return {
     lab,
+    serviceCidr,
     switchNs: `skiff-${lab}-net`,
     bridge: 'br0',
     prefixLength: 24,
@@ -97,6 +102,9 @@ async function addNode(plan: LabNetworkPlan, n: LabNode): Promise<void> {
   for (const other of plan.nodes) {
     if (other.index !== n.index) await ip('-n', n.netns, 'route', 'add', other.podCidr, 'via', other.ip);
   }
+  // Without a route, a ClusterIP with no endpoints (no DNAT) fails routing with "network
+  // unreachable" before the proxy's REJECT in the filter table can refuse it.
+  await ip('-n', n.netns, 'route', 'add', plan.serviceCidr, 'dev', 'eth0');
 }
 
 /**

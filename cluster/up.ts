@@ -156,7 +156,10 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
   const registryAddr = opts.registryAddr ?? DEFAULTS.registryAddr;
   const server = `https://127.0.0.1:${apiPort}`;
   const sup = new Supervisor({ logDir: paths.logDir, tee: opts.tee });
-  const meta = { stateDir: paths.root, server, node, registry: registryAddr, podCidr: opts.podCidr ?? DEFAULTS.podCidr, bridge: opts.bridge ?? DEFAULTS.bridge };
+  // The node proxy's chain tag is recorded with the network so `down` removes the chains this
+  // cluster made, however its state dir is spelled then.
+  const proxyChainTag = clusterTag(paths.root);
+  const meta = { stateDir: paths.root, server, node, registry: registryAddr, podCidr: opts.podCidr ?? DEFAULTS.podCidr, bridge: opts.bridge ?? DEFAULTS.bridge, proxyChainTag };
   sup.on('start', () => void writeStatus(paths, sup, meta));
   sup.on('exit', () => void writeStatus(paths, sup, meta));
   try {
@@ -214,7 +217,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
       // The node proxy, its chains tagged for this state dir (`skiff down` removes exactly those).
       '--proxy-mode=iptables',
       `--cluster-cidr=${opts.podCidr ?? DEFAULTS.podCidr}`,
-      `--proxy-chain-tag=${clusterTag(paths.root)}`,
+      `--proxy-chain-tag=${proxyChainTag}`,
       // The cluster DNS on the host's address, on a free port (a second cluster, or the host's
       // own resolver, may hold 53): the node's kube-dns EndpointSlice says which.
       `--cluster-dns=${clusterDnsIP}`,

@@ -2,9 +2,9 @@
 // [--root-ca-file F]`: the cluster's controllers (node lifecycle, ServiceAccount, ReplicaSet,
 // Deployment, DaemonSet, Job, CronJob, TTL-after-finished, namespace, disruption and NoExecute
 // taint eviction controllers, the garbage collector, the pod garbage collector, the EndpointSlice
-// and Endpoints controllers, the root CA publisher), one active replica at a time when leader
+// and Endpoints controllers, the root CA publisher, k3s's ServiceLB unless `--disable servicelb`), one active replica at a time when leader
 // election is on. Controllers share one informer per resource.
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -29,6 +29,7 @@ import { EndpointsController } from '../controllers/endpoints/controller.js';
 import { SharedInformers } from '../controllers/shared-informers.js';
 import { GarbageCollector } from '../controllers/garbage-collector/controller.js';
 import { PodGcController } from '../controllers/pod-gc/controller.js';
+import { ServiceLBController } from '../controllers/service-lb/controller.js';
 import { parseGoDuration } from '../api/duration.js';
 import { createLogger } from './log.js';
 
@@ -43,6 +44,17 @@ export interface ControllerManagerFlags {
   /** --root-ca-file: the CA published in every namespace as kube-root-ca.crt (none: not published). */
   rootCaFile?: string;
   terminatedPodGcThreshold?: number;
+  /** --disable: controllers not to run, as k3s's --disable (only `servicelb` is known). */
+  disable?: string[];
+}
+
+/** The controllers `--disable` can turn off. */
+const DISABLEABLE = ['servicelb'];
+
+function parseDisable(v: string, prev: string[] = []): string[] {
+  const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!DISABLEABLE.includes(n)) throw new InvalidArgumentError(`unknown controller "${n}" (known: ${DISABLEABLE.join(', ')})`);
+  return [...prev, ...names];
 }
 
 /**
@@ -76,6 +88,7 @@ export async function runControllersUntil(client: RestClient, o: ControllerManag
     endpoints: new EndpointsController({ client, informers, logger: log }),
     ...(o.rootCaFile ? { 'root-ca-cert-publisher': new RootCAPublisher({ client, informers, rootCA: readFileSync(o.rootCaFile, 'utf8'), logger: log }) } : {}),
     podgc: new PodGcController({ client, informers, terminatedPodThreshold: o.terminatedPodGcThreshold, logger: log }),
+    ...(o.disable?.includes('servicelb') ? {} : { servicelb: new ServiceLBController({ client, informers, logger: log }) }),
   };
   await Promise.all(Object.values(controllers).map((c) => c.start(signal)));
   log.info({ controllers: Object.keys(controllers) }, 'controllers started');
@@ -97,6 +110,7 @@ export function controllerManagerCommand(): Command {
     .option('--concurrent-job-syncs <n>', 'Jobs synced at once', (v) => Number.parseInt(v, 10), 5)
     .option('--concurrent-cron-job-syncs <n>', 'CronJobs synced at once', (v) => Number.parseInt(v, 10), 5)
     .option('--root-ca-file <file>', 'the cluster CA, published in every namespace as the ConfigMap kube-root-ca.crt')
+    .option('--disable <names>', 'controllers not to run, comma-separated, as k3s\'s --disable (servicelb: LoadBalancer Services stay pending)', parseDisable)
     .option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the pod garbage collector deletes the oldest (0: never)', (v) => Number.parseInt(v, 10), 12500)
     .action(async (o: ControllerManagerFlags & { kubeconfig: string; leaderElect: boolean }) => {
       const log = createLogger('controller-manager');

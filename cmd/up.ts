@@ -146,7 +146,13 @@ export function upCommand(): Command {
       const paths = statePaths(f.stateDir);
       const opts = upOptions(f);
       const node = (f.nodeName ?? os.hostname()).toLowerCase();
+      // Another cluster's proxy serving inside our ranges: read while the supervisor starts, told before the wait.
+      const clashes = runningPid(paths) === undefined ? import('../cluster/neighbour-services.js').then((m) => m.neighbourWarnings(paths.root, f.serviceCidr, f.serviceNodePortRange)) : Promise.resolve([]);
+      const warn = async () => {
+        for (const w of await clashes) process.stderr.write(`skiff up: warning: ${w}\n`);
+      };
       if (f.foreground) {
+        await warn();
         const stop = new AbortController();
         for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
         const { runCluster } = await import('../cluster/up.js');
@@ -161,6 +167,7 @@ export function upCommand(): Command {
       } else {
         const started = Date.now();
         const child = await startDetached(opts, forwardedFlags(f));
+        await warn();
         try {
           await waitForNodeReady(paths.kubeconfig, node, Number(f.timeout) * 1000, started);
         } catch (e) {

@@ -6,6 +6,7 @@
 // if someone changed or deleted it.
 import { isApiError } from '../api/errors.js';
 import type { EndpointSlice } from '../api/types/service.js';
+import { Periodic } from '../client/periodic.js';
 import type { RestClient } from '../client/rest.js';
 import { SERVICE_NAME_LABEL } from './service-records.js';
 
@@ -47,10 +48,11 @@ export interface KubeDnsSliceOptions {
 
 export class KubeDnsSliceKeeper {
   readonly #o: KubeDnsSliceOptions;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #resync: Periodic;
 
   constructor(o: KubeDnsSliceOptions) {
     this.#o = o;
+    this.#resync = new Periodic(() => this.sync(), o.resyncMs ?? 60_000, o.onError);
   }
 
   /** Makes the slice what it should be: created, updated, or left as it is. */
@@ -72,16 +74,12 @@ export class KubeDnsSliceKeeper {
     return same(next) === same(cur) ? cur : slices.update(next, { namespace: KUBE_DNS_NAMESPACE });
   }
 
+  /** Syncs now and every resyncMs (client/periodic.ts, as the node's Lease is renewed). */
   start(): void {
-    if (this.#timer) return;
-    const tick = () => this.sync().catch((e: unknown) => this.#o.onError?.(e));
-    void tick();
-    this.#timer = setInterval(tick, this.#o.resyncMs ?? 60_000);
-    this.#timer.unref();
+    this.#resync.start();
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#resync.stop();
   }
 }

@@ -4,12 +4,14 @@
 // cluster zone is answered from it (authoritative); anything else is forwarded upstream
 // byte for byte, SERVFAIL when no upstream answers in time. Over UDP an answer larger than
 // the client's buffer (512 bytes, or its EDNS size) is cut to fit and marked TC, and the
-// client asks again over TCP, as CoreDNS does.
+// client asks again over TCP, as CoreDNS does. The zone's answers are kept per question until
+// the zone changes (answer-cache.ts).
 import dgram from 'node:dgram';
 import type { EventEmitter } from 'node:events';
 import net, { isIP } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import type { Answer, DecodedPacket, Packet } from 'dns-packet';
+import { AnswerCache, questionKey } from './answer-cache.js';
 import type { Forwarder } from './forwarder.js';
 import { frame, FrameReader } from './tcp-frames.js';
 import type { ClusterZone, QuestionType } from './zone.js';
@@ -37,14 +39,23 @@ export interface DnsServer {
 export class DnsHandler {
   readonly #zone: ClusterZone;
   readonly #forwarder: Forwarder;
+  readonly #cache = new AnswerCache();
 
   constructor(zone: ClusterZone, forwarder: Forwarder) {
     this.#zone = zone;
     this.#forwarder = forwarder;
   }
 
+  /** The zone's answer to a question asked before (the zone unchanged since), at once; else undefined. */
+  cached(query: Buffer, tcp: boolean): Buffer | undefined {
+    const key = questionKey(query, tcp);
+    return key === undefined ? undefined : this.#cache.get(key, this.#zone.version, query.readUInt16BE(0));
+  }
+
   /** The answer to one query packet, or undefined when it cannot be answered at all (no header). */
   async handle(query: Buffer, tcp: boolean): Promise<Buffer | undefined> {
+    const hit = this.cached(query, tcp);
+    if (hit) return hit;
     if (query.length < 12 || (query.readUInt16BE(2) & 0x8000) !== 0) return undefined;
     // Only standard queries (opcode 0): no NOTIFY, no UPDATE.
     if (((query.readUInt16BE(2) >> 11) & 0xf) !== 0) return headerOnly(query, RCODE.NOTIMP);
@@ -57,14 +68,20 @@ export class DnsHandler {
     const question = q.questions?.[0];
     if (!question || q.questions?.length !== 1) return headerOnly(query, RCODE.FORMERR);
     const opt = q.additionals?.find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
+    const version = this.#zone.version;
     const answer = this.#zone.answer(question.name, question.type as QuestionType);
     if (!answer) {
       const upstream = await this.#forwarder.forward(query, tcp);
       return upstream ?? this.#encode(q, RCODE.SERVFAIL, { answers: [], authorities: [], additionals: [] }, false, tcp, opt);
     }
-    let answers = answer.answers;
-    if (answer.chase) answers = [...answers, ...(await this.#chase(q, answer.chase, question.type as QuestionType))];
-    return this.#encode(q, RCODE[answer.rcode], { ...answer, answers }, true, tcp, opt);
+    if (answer.chase) {
+      const answers = [...answer.answers, ...(await this.#chase(q, answer.chase, question.type as QuestionType))];
+      return this.#encode(q, RCODE[answer.rcode], { ...answer, answers }, true, tcp, opt);
+    }
+    const reply = this.#encode(q, RCODE[answer.rcode], answer, true, tcp, opt);
+    const key = questionKey(query, tcp);
+    if (key !== undefined) this.#cache.set(key, version, reply);
+    return reply;
   }
 
   /** An ExternalName's target, resolved upstream (CoreDNS's kubernetes plugin does the same). */
@@ -151,6 +168,11 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     const reader = new FrameReader();
     sock.on('data', (chunk: Buffer) => {
       for (const msg of reader.push(chunk)) {
+        const hit = handler.cached(msg, true);
+        if (hit) {
+          sock.write(frame(hit));
+          continue;
+        }
         handler.handle(msg, true).then((reply) => {
           if (reply && !sock.destroyed) sock.write(frame(reply));
         }, onError);
@@ -171,6 +193,12 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
       continue;
     }
     udp.on('message', (msg, rinfo) => {
+      // A question asked before is answered here and now, without a promise.
+      const hit = handler.cached(msg, false);
+      if (hit) {
+        udp.send(hit, rinfo.port, rinfo.address);
+        return;
+      }
       handler.handle(msg, false).then((reply) => {
         if (reply) udp.send(reply, rinfo.port, rinfo.address);
       }, onError);

@@ -49,6 +49,7 @@ export class ClusterZone {
   /** namespace → how many Services it holds (a namespace "exists" while it has one). */
   readonly #namespaces = new Map<string, number>();
   #serial: number;
+  #version = 0;
 
   constructor(o: ZoneOptions) {
     this.domain = o.domain.replace(/\.$/, '').toLowerCase();
@@ -108,7 +109,13 @@ export class ClusterZone {
     this.#rebuild(svcKey);
   }
 
+  /** Counts the zone's changes: an answer given at one version holds until the next. */
+  get version(): number {
+    return this.#version;
+  }
+
   #rebuild(key: string): void {
+    this.#version++;
     this.#serial = this.#now();
     const old = this.#records.get(key);
     if (old) {

@@ -1,12 +1,13 @@
 // Stopping containers and pods (Kubernetes' killContainer / killPodWithSyncResult): the
 // grace period comes from the deletion, the pod spec, a probe's own
-// terminationGracePeriodSeconds, or an explicit override; the runtime sends the stop signal
-// and SIGKILL at the deadline.
+// terminationGracePeriodSeconds, or an explicit override; a preStop hook runs first and
+// spends some of it (pre-stop.ts); the runtime sends the stop signal and SIGKILL at the deadline.
 import type { Container, Pod } from '../api/types/core.js';
 import type { RuntimeService } from '../runtime/cri.js';
 import { isRuntimeError } from '../runtime/cri.js';
 import { containerFieldPath, type EventRecorder } from './events.js';
 import type { ContainerToKill } from './pod-actions.js';
+import { runPreStopHook } from './pre-stop.js';
 import type { RuntimePodStatus } from './runtime-pod.js';
 
 const DEFAULT_GRACE = 30;
@@ -29,10 +30,15 @@ export interface Killer {
 }
 
 export async function killContainer(k: Killer, pod: Pod, id: string, what: ContainerToKill, override?: number): Promise<void> {
-  const grace = gracePeriodFor(pod, what, override);
+  let grace = gracePeriodFor(pod, what, override);
   const init = what.container !== undefined && (pod.spec.initContainers ?? []).includes(what.container);
   const message = what.reason === 'Terminating' || !what.message ? `Stopping container ${what.name}` : what.message;
   k.recorder.event(pod, 'Normal', 'Killing', message, containerFieldPath(what.name, init));
+  if (what.container?.lifecycle?.preStop && !init && grace > 0) {
+    grace -= await runPreStopHook(k, pod, what.container, id, grace);
+    // As Kubernetes: the hook never leaves the container less than the minimum, unless told to (override).
+    if (override === undefined && grace < MIN_GRACE) grace = MIN_GRACE;
+  }
   try {
     await k.runtime.stopContainer(id, grace);
   } catch (e) {

@@ -3,6 +3,7 @@
 // its grace period makes the node NotReady.
 import { isApiError } from '../api/errors.js';
 import type { Lease } from '../api/types/coordination.js';
+import { Periodic } from '../client/periodic.js';
 import type { RestClient } from '../client/rest.js';
 import { systemClock, type Clock } from './clock.js';
 import { microTime } from '../api/time.js';
@@ -23,11 +24,12 @@ export interface NodeLeaseOptions {
 export class NodeLease {
   readonly #o: NodeLeaseOptions;
   readonly #clock: Clock;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #renewing: Periodic;
 
   constructor(opts: NodeLeaseOptions) {
     this.#o = opts;
     this.#clock = opts.clock ?? systemClock;
+    this.#renewing = new Periodic(() => this.renew(), opts.renewIntervalMs ?? 10_000, opts.onError);
   }
 
   async renew(): Promise<Lease> {
@@ -61,16 +63,12 @@ export class NodeLease {
     }
   }
 
+  /** Renews now and every renewIntervalMs (client/periodic.ts). */
   start(): void {
-    if (this.#timer) return;
-    const tick = () => this.renew().catch((e: unknown) => this.#o.onError?.(e));
-    void tick();
-    this.#timer = setInterval(tick, this.#o.renewIntervalMs ?? 10_000);
-    this.#timer.unref();
+    this.#renewing.start();
   }
 
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#renewing.stop();
   }
 }

@@ -83,7 +83,19 @@ export interface ChainNames {
 const FIXED = ['SERVICES', 'EXTERNAL-SERVICES', 'NODEPORTS', 'POSTROUTING', 'MARK-MASQ', 'FORWARD', 'FIREWALL'];
 const PER_SERVICE = ['SVC', 'SVL', 'EXT', 'SEP'];
 
+// Every Service's rules are built with the names of its cluster's tag: made once per tag.
+const byTag = new Map<string, ChainNames>();
+
 export function chainNames(tag: string): ChainNames {
+  let names = byTag.get(tag);
+  if (!names) {
+    names = makeChainNames(tag);
+    byTag.set(tag, names);
+  }
+  return names;
+}
+
+function makeChainNames(tag: string): ChainNames {
   validateTag(tag);
   const hashLen = Math.min(16, MAX_CHAIN_NAME - tag.length - '-SVC-'.length);
   const per = (kind: string, ...parts: string[]): string => `${tag}-${kind}-${portProtoHash(...parts).slice(0, hashLen)}`;

@@ -12,6 +12,7 @@
 //          NodePorts answer on 127.0.0.1)
 import { chainNames, type ChainNames } from './chain-names.js';
 import { categorize, endpointString, type ProxyEndpoint, type ServicePortInfo } from './service-ports.js';
+import { loadBalancerRules } from './load-balancer.js';
 
 export interface ProxyRulesConfig {
   /** Per-cluster chain tag (chain-names.ts). */
@@ -142,6 +143,7 @@ function writeServicePort(b: Builder, n: ChainNames, cfg: ProxyRulesConfig, sp: 
     if (hasExternal) b.add(b.nat, n.services, `-d ${ip}/32 ${comment(`${sp.name} external IP`)} ${dport} -j ${ext}`);
     else b.add(b.filter, n.externalServices, `-d ${ip}/32 ${comment(externalFilter[1])} ${dport} -j ${externalFilter[0]}`);
   }
+  for (const r of loadBalancerRules(sp, { n, hasExternal, dport, filter: [externalFilter[0]!, externalFilter[1]!] })) b.add(b[r.table], r.chain, r.rule);
   if (sp.nodePort !== undefined) {
     const np = `${protoMatch(sp)} --dport ${sp.nodePort}`;
     if (hasExternal) b.add(b.nat, n.nodePorts, `${comment(sp.name)} ${np} -j ${ext}`);
@@ -175,8 +177,26 @@ function writeServicePort(b: Builder, n: ChainNames, cfg: ProxyRulesConfig, sp: 
   for (const ep of reachable.values()) writeEndpointChain(b, n, sp, ep);
 }
 
-/** The whole rule set for these service ports. */
-export function buildRules(ports: ServicePortInfo[], cfg: ProxyRulesConfig): RuleSet {
+/** The chains every Service adds lines to (the rest of a Service's chains are its own). */
+export function sharedChains(tag: string): Record<TableName, string[]> {
+  const n = chainNames(tag);
+  return { nat: [n.services, n.nodePorts], filter: [n.services, n.externalServices] };
+}
+
+/**
+ * One Service's share of the rule set: its own chains (SVC, SVL, EXT, SEP), and its lines in
+ * the shared chains under those chains' names. The syncer keeps one per Service and builds it
+ * again only when the Service or its slices change (kube-proxy's partial sync).
+ */
+export function buildServiceRules(ports: ServicePortInfo[], cfg: ProxyRulesConfig): RuleSet {
+  const n = chainNames(cfg.tag);
+  const b = new Builder();
+  for (const sp of ports) writeServicePort(b, n, cfg, sp);
+  return { nat: b.nat, filter: b.filter };
+}
+
+/** The chains that depend on the configuration only, and the shared ones, still empty. */
+function baseRules(cfg: ProxyRulesConfig): Builder {
   const n = chainNames(cfg.tag);
   const mark = markOf(cfg);
   const b = new Builder();
@@ -191,12 +211,45 @@ export function buildRules(ports: ServicePortInfo[], cfg: ProxyRulesConfig): Rul
   b.add(b.filter, n.forward, `${comment('kubernetes forwarding rules')} -m mark --mark ${mark}/${mark} -j ACCEPT`);
   b.add(b.filter, n.forward, `${comment('kubernetes forwarding conntrack rule')} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
   b.add(b.filter, n.firewall, `! -s 127.0.0.0/8 -d 127.0.0.0/8 ${comment('block incoming localnet connections')} -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`);
+  return b;
+}
 
-  for (const sp of ports) writeServicePort(b, n, cfg, sp);
+/** One shared chain's rules: every Service's lines in the order given, then what closes the chain. */
+export function sharedChain(table: TableName, chain: string, services: Iterable<RuleSet>, cfg: ProxyRulesConfig): string[] {
+  const out: string[] = [];
+  for (const s of services) {
+    const lines = s[table].get(chain);
+    if (lines) for (const l of lines) out.push(l);
+  }
+  const n = chainNames(cfg.tag);
+  if (table === 'nat' && chain === n.services) {
+    // NodePorts last: a ClusterIP rule must win over the local-destination catch-all.
+    const last = comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain');
+    if (cfg.nodePortAddresses?.length) for (const ip of cfg.nodePortAddresses) out.push(`-A ${n.services} -d ${ip}/32 ${last} -j ${n.nodePorts}`);
+    else out.push(`-A ${n.services} ${last} -m addrtype --dst-type LOCAL -j ${n.nodePorts}`);
+  }
+  return out;
+}
 
-  // NodePorts last: a ClusterIP rule must win over the local-destination catch-all.
-  const last = comment('kubernetes service nodeports; NOTE: this must be the last rule in this chain');
-  if (cfg.nodePortAddresses?.length) for (const ip of cfg.nodePortAddresses) b.add(b.nat, n.services, `-d ${ip}/32 ${last} -j ${n.nodePorts}`);
-  else b.add(b.nat, n.services, `${last} -m addrtype --dst-type LOCAL -j ${n.nodePorts}`);
+/** The whole rule set from each Service's share (in the order given). */
+export function assembleRules(services: RuleSet[], cfg: ProxyRulesConfig): RuleSet {
+  const b = baseRules(cfg);
+  const shared = sharedChains(cfg.tag);
+  for (const table of ['nat', 'filter'] as const) {
+    for (const c of shared[table]) b[table].set(c, sharedChain(table, c, services, cfg));
+    for (const s of services) for (const [c, lines] of s[table]) if (!shared[table].includes(c)) b[table].set(c, lines);
+  }
   return { nat: b.nat, filter: b.filter };
+}
+
+/** The ports of each Service (ServicePortInfo.service), in their order. */
+export function portsByService(ports: ServicePortInfo[]): Map<string, ServicePortInfo[]> {
+  const out = new Map<string, ServicePortInfo[]>();
+  for (const sp of ports) (out.get(sp.service) ?? out.set(sp.service, []).get(sp.service)!).push(sp);
+  return out;
+}
+
+/** The whole rule set for these service ports. */
+export function buildRules(ports: ServicePortInfo[], cfg: ProxyRulesConfig): RuleSet {
+  return assembleRules([...portsByService(ports).values()].map((p) => buildServiceRules(p, cfg)), cfg);
 }

@@ -4,6 +4,7 @@
 // ready, so a Service scaled down finishes its connections; the node's own endpoints for a
 // Local traffic policy).
 import type { Protocol, Service, EndpointSlice } from '../api/types/service.js';
+import { loadBalancerVIPs } from './load-balancer.js';
 
 /** The label naming an EndpointSlice's Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -22,6 +23,8 @@ export interface ProxyEndpoint {
 }
 
 export interface ServicePortInfo {
+  /** The Service's `ns/name` (serviceKey). */
+  service: string;
   /** kube-proxy's ServicePortName string: `ns/name:port` (`ns/name` for an unnamed port). */
   name: string;
   protocol: Protocol;
@@ -31,6 +34,8 @@ export interface ServicePortInfo {
   port: number;
   nodePort?: number;
   externalIPs: string[];
+  /** Load-balancer ingress IPs (proxy/load-balancer.ts). */
+  loadBalancerIPs?: string[];
   /** ClientIP affinity timeout in seconds; undefined for sessionAffinity None. */
   affinitySeconds?: number;
   internalLocal: boolean;
@@ -55,6 +60,18 @@ function hasExternalAccess(s: Service): boolean {
 /** `ip:port` as kube-proxy writes an endpoint (the SEP hash and the DNAT target). */
 export function endpointString(e: { ip: string; port: number }): string {
   return `${e.ip}:${e.port}`;
+}
+
+/** A Service's `ns/name`, as its ports' names begin. */
+export function serviceKey(namespace: string | undefined, name: string | undefined): string {
+  return `${namespace ?? ''}/${name ?? ''}`;
+}
+
+/** The Service an EndpointSlice belongs to (`ns/name`), if this proxy programs it. */
+export function sliceServiceKey(slice: EndpointSlice): string | undefined {
+  const svc = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+  if (!svc || slice.metadata.labels?.[SERVICE_PROXY_NAME_LABEL]) return undefined;
+  return serviceKey(slice.metadata.namespace, svc);
 }
 
 /** The endpoints of one named port of one Service, from its slices, deduplicated by ip:port. */
@@ -84,9 +101,8 @@ function endpointsFor(slices: EndpointSlice[], portName: string, protocol: Proto
 export function servicePorts(services: Service[], slices: EndpointSlice[], nodeName: string): ServicePortInfo[] {
   const slicesOf = new Map<string, EndpointSlice[]>();
   for (const s of slices) {
-    const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
-    if (!svc || s.metadata.labels?.[SERVICE_PROXY_NAME_LABEL]) continue;
-    const key = `${s.metadata.namespace ?? ''}/${svc}`;
+    const key = sliceServiceKey(s);
+    if (!key) continue;
     (slicesOf.get(key) ?? slicesOf.set(key, []).get(key)!).push(s);
   }
   const out: ServicePortInfo[] = [];
@@ -95,11 +111,12 @@ export function servicePorts(services: Service[], slices: EndpointSlice[], nodeN
     if (spec.type === 'ExternalName' || svc.metadata.labels?.[SERVICE_PROXY_NAME_LABEL]) continue;
     const clusterIP = spec.clusterIPs?.find(isIPv4) ?? spec.clusterIP;
     if (!isIPv4(clusterIP)) continue; // headless (None) or not yet allocated
-    const key = `${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`;
+    const key = serviceKey(svc.metadata.namespace, svc.metadata.name);
     const external = hasExternalAccess(svc);
     for (const p of spec.ports ?? []) {
       const protocol = p.protocol ?? 'TCP';
       out.push({
+        service: key,
         name: p.name ? `${key}:${p.name}` : key,
         protocol,
         proto: protocol.toLowerCase(),
@@ -107,6 +124,7 @@ export function servicePorts(services: Service[], slices: EndpointSlice[], nodeN
         port: p.port,
         nodePort: (spec.type === 'NodePort' || spec.type === 'LoadBalancer') && p.nodePort ? p.nodePort : undefined,
         externalIPs: (spec.externalIPs ?? []).filter(isIPv4),
+        loadBalancerIPs: loadBalancerVIPs(svc),
         affinitySeconds: spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS) : undefined,
         internalLocal: spec.internalTrafficPolicy === 'Local',
         external,

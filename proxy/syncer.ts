@@ -1,7 +1,10 @@
 // The node proxy: informers on Services and EndpointSlices (with the node's credentials), and
 // on every change a sync, coalesced by a bounded-frequency runner, that writes the rule set
-// with one iptables-restore --noflush: only the chains that changed since the last sync. A full
-// sync (at start, after a failure, and every fullSyncPeriod) reads iptables-save first, so
+// with one iptables-restore --noflush. A partial sync builds again only the Services that
+// changed since the last sync (an event on the Service or on one of its slices) and writes only
+// their chains that differ (rule-cache.ts): one endpoint's change costs what one Service costs,
+// whatever the number of Services. A full sync (at start, after a failure, and every
+// fullSyncPeriod) builds every Service again and reads iptables-save first, so
 // this tag's chains left by an earlier run that are no longer wanted are deleted and missing
 // jumps from the built-in chains are put back. A restart therefore replaces the rules in one
 // atomic write, without a moment of no rules, and established connections keep their
@@ -16,9 +19,10 @@ import { conntrackFlushes } from './conntrack.js';
 import { iptables as realIptables, runCommand, type Iptables } from './iptables.js';
 import { prepareKernel } from './kernel.js';
 import { parseSave } from './iptables-save.js';
-import { buildRules, builtinJumps, type ProxyRulesConfig, type RuleSet } from './rules.js';
-import { servicePorts, type ServicePortInfo } from './service-ports.js';
-import { restorePayload } from './restore-payload.js';
+import { builtinJumps, type ProxyRulesConfig } from './rules.js';
+import { ServiceRuleCache } from './rule-cache.js';
+import { serviceKey, servicePorts, sliceServiceKey, type ServicePortInfo } from './service-ports.js';
+import { changePayload, diffRules } from './restore-payload.js';
 
 export const DEFAULT_MIN_SYNC_PERIOD_MS = 1000;
 export const DEFAULT_FULL_SYNC_PERIOD_MS = 3_600_000;
@@ -40,6 +44,8 @@ export interface SyncResult {
   chainsWritten: number;
   chainsDeleted: number;
   conntrackFlushes: number;
+  /** Services whose rules were built (all of them on a full sync). */
+  servicesBuilt: number;
   durationMs: number;
 }
 
@@ -49,8 +55,13 @@ export class ProxySyncer {
   readonly #services: Informer<Service>;
   readonly #slices: Informer<EndpointSlice>;
   readonly #runner: BoundedRunner;
-  #written: RuleSet | undefined;
-  #ports: ServicePortInfo[] = [];
+  readonly #cache: ServiceRuleCache;
+  /** `ns/name` of the Services changed since the last sync. */
+  #dirty = new Set<string>();
+  /** Each Service's slices (`ns/name` → slice key → slice), kept from the slice events. */
+  readonly #slicesOf = new Map<string, Map<string, EndpointSlice>>();
+  /** Each Service's ports as the last successful restore programmed them (for the conntrack flushes). */
+  #programmed = new Map<string, ServicePortInfo[]>();
   #needFull = true;
   #fullTimer: NodeJS.Timeout | undefined;
   #last: SyncResult | undefined;
@@ -63,13 +74,50 @@ export class ProxySyncer {
     this.#ipt = o.iptables ?? realIptables(o.commandPrefix);
     this.#services = new Informer<Service>(listWatch(o.client.resourceByName<Service>('services', '')));
     this.#slices = new Informer<EndpointSlice>(listWatch(o.client.resourceByName<EndpointSlice>('endpointslices', 'discovery.k8s.io')));
+    this.#cache = new ServiceRuleCache(o.rules);
     this.#runner = new BoundedRunner(() => this.#sync(), { minIntervalMs: o.minSyncPeriodMs ?? DEFAULT_MIN_SYNC_PERIOD_MS });
-    for (const inf of [this.#services, this.#slices] as Informer<Service | EndpointSlice>[]) {
+    const changed = (key: string | undefined): void => {
+      if (key === undefined) return;
+      this.#dirty.add(key);
       // Nothing is written before both caches hold a full list: a Service seen before its
       // slices would be rejected for a moment.
-      for (const ev of ['add', 'update', 'delete', 'synced'] as const) inf.on(ev, () => this.#listed && this.#runner.run());
+      if (this.#listed) this.#runner.run();
+    };
+    const service = (s: Service): void => changed(serviceKey(s.metadata.namespace, s.metadata.name));
+    this.#services.on('add', service);
+    this.#services.on('update', service);
+    this.#services.on('delete', service);
+    this.#slices.on('add', (s) => changed(this.#indexSlice(s, true)));
+    this.#slices.on('update', (s, old) => {
+      changed(this.#indexSlice(old, false));
+      changed(this.#indexSlice(s, true));
+    });
+    this.#slices.on('delete', (s) => changed(this.#indexSlice(s, false)));
+    for (const inf of [this.#services, this.#slices] as Informer<Service | EndpointSlice>[]) {
       inf.on('error', (err) => o.logger.warn({ err: String(err) }, 'proxy: list or watch failed; retrying'));
     }
+  }
+
+  /** Adds a slice to (or drops it from) its Service's; returns that Service's key. */
+  #indexSlice(slice: EndpointSlice, present: boolean): string | undefined {
+    const key = sliceServiceKey(slice);
+    if (key === undefined) return undefined;
+    const name = slice.metadata.name ?? '';
+    let of = this.#slicesOf.get(key);
+    if (present) {
+      if (!of) this.#slicesOf.set(key, (of = new Map()));
+      of.set(name, slice);
+    } else if (of?.delete(name) && !of.size) {
+      this.#slicesOf.delete(key);
+    }
+    return key;
+  }
+
+  /** The ports of the Service `key` (none when it is gone or not proxied). */
+  #portsOf(key: string): ServicePortInfo[] {
+    const [ns, name] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+    const svc = this.#services.get(name, ns);
+    return svc ? servicePorts([svc], [...(this.#slicesOf.get(key)?.values() ?? [])], this.#o.nodeName) : [];
   }
 
   /** The last sync's figures (tests, logs). */
@@ -116,31 +164,38 @@ export class ProxySyncer {
     const started = Date.now();
     const full = this.#needFull;
     const tag = this.#o.rules.tag;
+    const dirty = this.#dirty;
+    this.#dirty = new Set();
     try {
-      const ports = servicePorts(this.#services.list(), this.#slices.list(), this.#o.nodeName);
-      const next = buildRules(ports, this.#o.rules);
-      let present;
-      let missingJumps;
+      let payload;
+      let ports: Map<string, ServicePortInfo[]>;
       if (full) {
+        ports = new Map(this.#services.list().map((s) => serviceKey(s.metadata.namespace, s.metadata.name)).map((k) => [k, this.#portsOf(k)]));
+        const next = this.#cache.rebuild(ports);
         const save = await this.#ipt.save();
-        present = chainsOfTag(save, tag);
         const saved = parseSave(save);
-        missingJumps = builtinJumps(tag).filter((j) => !saved[j.table].rules.some((r) => r.chain === j.chain && r.target === j.target));
+        const missingJumps = builtinJumps(tag).filter((j) => !saved[j.table].rules.some((r) => r.chain === j.chain && r.target === j.target));
+        payload = changePayload(diffRules({ next, present: chainsOfTag(save, tag), missingJumps }));
+      } else {
+        ports = new Map([...dirty].map((k) => [k, this.#portsOf(k)]));
+        payload = changePayload(this.#cache.update(ports).change);
       }
-      const payload = restorePayload({ next, written: full ? undefined : this.#written, present, missingJumps });
       if (payload.text) await this.#ipt.restore(payload.text);
-      this.#written = next;
       this.#needFull = false;
-      const flushes = conntrackFlushes(this.#ports, ports);
-      this.#ports = ports;
+      const before = full ? [...this.#programmed.values()].flat() : [...ports.keys()].flatMap((k) => this.#programmed.get(k) ?? []);
+      const flushes = conntrackFlushes(before, [...ports.values()].flat());
+      if (full) this.#programmed = new Map();
+      for (const [k, p] of ports) {
+        if (p.length) this.#programmed.set(k, p);
+        else this.#programmed.delete(k);
+      }
       for (const args of flushes) await this.#conntrack(args);
       this.#syncs++;
-      this.#last = { full, chainsWritten: payload.written, chainsDeleted: payload.deleted, conntrackFlushes: flushes.length, durationMs: Date.now() - started };
-      this.#o.logger.debug({ ...this.#last, servicePorts: ports.length }, 'proxy: rules synced');
+      this.#last = { full, chainsWritten: payload.written, chainsDeleted: payload.deleted, conntrackFlushes: flushes.length, servicesBuilt: ports.size, durationMs: Date.now() - started };
+      this.#o.logger.debug({ ...this.#last, services: this.#cache.size }, 'proxy: rules synced');
     } catch (err) {
       // What the kernel holds is unknown now: the next sync reads it and writes everything.
       this.#needFull = true;
-      this.#written = undefined;
       this.#o.logger.error({ err: (err as Error).message }, 'proxy: sync failed; retrying with a full sync');
       throw err;
     }

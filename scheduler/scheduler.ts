@@ -22,6 +22,7 @@ import { inTreeRegistry } from './plugins/registry.js';
 import { SchedulingQueue, type QueuedPodInfo } from './queue/scheduling-queue.js';
 import { ScheduleAlgorithm, type ScheduleResult } from './schedule-pod.js';
 import { metaTime } from '../api/time.js';
+import { nodeReadyCondition } from '../api/node-conditions.js';
 
 export interface SchedulerOptions {
   client: RestClient;
@@ -71,7 +72,7 @@ function podChangedForScheduling(a: Pod, b: Pod): boolean {
 
 /** Did anything that could make an unschedulable pod fit change on this node? */
 function nodeChangedForScheduling(a: Node, b: Node): boolean {
-  const ready = (n: Node) => n.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  const ready = (n: Node) => nodeReadyCondition(n)?.status;
   const pick = (n: Node) =>
     JSON.stringify([n.status?.allocatable, n.metadata.labels, n.spec?.taints, n.spec?.unschedulable, ready(n), n.status?.images?.length]);
   return pick(a) !== pick(b);

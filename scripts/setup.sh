@@ -17,6 +17,7 @@ PACKAGES=(
   conntrack                           # the node proxy flushes UDP flows of removed endpoints
   skopeo umoci                        # benchmark anchors for image pulls
   dnsutils dnsperf                    # dig: the cluster DNS suites' client; dnsperf: its benchmark
+  dnsmasq                             # the DNS benchmark's anchor, run as a process of its own (no daemon)
   buildah                             # oracle and benchmark anchor for skiff build
   procps openssl                      # ps and test certificates in the suites
   curl                                # the port-forward checks' clients (kubectl-stream-checks.ts)
@@ -43,9 +44,9 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian's packages start their own etcd and registry services where an init system runs;
-  # skiff starts its own on its own ports, so stop those to keep the default ports free.
-  for svc in etcd docker-registry; do
+  # Debian's packages start their own etcd, registry and dnsmasq services where an init system
+  # runs; skiff starts its own on its own ports, so stop those to keep the default ports free.
+  for svc in etcd docker-registry dnsmasq; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
       systemctl disable --now "$svc" >/dev/null 2>&1 || true
     fi

@@ -67,6 +67,30 @@ describe('ChannelServerSession ↔ ChannelClientSession over a real WebSocket', 
     expect(result.status).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } });
   });
 
+  it('sends v4 clients the empty "streams ready" message first, v5 clients nothing before output', async () => {
+    const server = http.createServer();
+    const wss = new WebSocketServer({ server, handleProtocols: (offered) => selectWebSocketProtocol(offered) });
+    wss.on('connection', (ws) => {
+      const session = new ChannelServerSession(ws, { stdin: false, stdout: true, stderr: true, tty: false, protocol: ws.protocol });
+      setTimeout(() => void session.finish(successStatus()), 50);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    afterThisTest(() => {
+      wss.close();
+      server.close();
+    });
+    const first = async (protocol: string) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/exec`, [protocol]);
+      afterThisTest(() => ws.terminate());
+      const [data] = (await once(ws, 'message')) as [Buffer];
+      return data.toString('hex');
+    };
+    expect(await first(RemoteCommandProtocol.V4)).toBe('01');
+    // v5: the first message is the status on the error channel (3), nothing before it.
+    expect((await first(RemoteCommandProtocol.V5)).slice(0, 2)).toBe('03');
+  });
+
   it('half-closes stdin with v5’s close signal and carries 10 MiB through it (sha256)', async () => {
     const connect = await serveExec(async (s) => {
       const hash = createHash('sha256');

@@ -140,9 +140,14 @@ export class ChannelServerSession extends EventEmitter<ChannelSessionEvents> {
       if (size) this.emit('resize', size);
     });
     // As the kubelet does: an empty message on the lowest channel we write tells the client
-    // the streams are ready.
-    const first = this.stdout ? Channel.Stdout : this.stderr ? Channel.Stderr : Channel.Error;
-    this.#mux.send(encodeChannelMessage(first, Buffer.alloc(0)), () => undefined);
+    // the streams are ready. Not to a v5 client: client-go's v5 client (kubectl 1.30+) starts
+    // reading before it has registered its streams and needs no such signal, so a message
+    // that comes at once can beat its stdout stream and be logged as "Unknown stream id 1"
+    // on the user's terminal (seen on a loaded machine).
+    if (options.protocol !== RemoteCommandProtocol.V5) {
+      const first = this.stdout ? Channel.Stdout : this.stderr ? Channel.Stderr : Channel.Error;
+      this.#mux.send(encodeChannelMessage(first, Buffer.alloc(0)), () => undefined);
+    }
   }
 
   /** Flushes stdout and stderr, writes `status` on the error channel, and closes the WebSocket. */

@@ -91,7 +91,11 @@ function dropTypeDependent(s: ServiceSpec, o: ServiceSpec): void {
   if (!externallyAccessible({ spec: s } as Service) && externallyAccessible({ spec: o } as Service) && s.externalTrafficPolicy === o.externalTrafficPolicy) delete s.externalTrafficPolicy;
 }
 
-/** kubectl's getServiceExternalIP: the external IPs, the load balancer's ingress, or what the type means. */
+/**
+ * kubectl's getServiceExternalIP: the external IPs, the load balancer's ingress, or what the type means.
+ * The API server's Table prints it wide, as Kubernetes' TableConvertor does (`Wide: true`): the
+ * 16-character cut is client-side printing's only.
+ */
 function externalIP(svc: Service, wide: boolean): string {
   const external = svc.spec?.externalIPs ?? [];
   switch (svc.spec?.type) {
@@ -138,7 +142,7 @@ export const serviceKind = defineKind<Service>({
     nameColumn,
     { name: 'Type', type: 'string', priority: 0, description: 'type determines how the Service is exposed. Defaults to ClusterIP.', cell: (s) => s.spec?.type ?? '' },
     { name: 'Cluster-IP', type: 'string', priority: 0, description: 'clusterIP is the IP address of the service and is usually assigned randomly.', cell: (s) => s.spec?.clusterIPs?.[0] || '<none>' },
-    { name: 'External-IP', type: 'string', priority: 0, description: 'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.', cell: (s) => externalIP(s, false) },
+    { name: 'External-IP', type: 'string', priority: 0, description: 'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.', cell: (s) => externalIP(s, true) },
     { name: 'Port(s)', type: 'string', priority: 0, description: 'The list of ports that are exposed by this service.', cell: portString },
     ageColumn,
     { name: 'Selector', type: 'string', priority: 1, description: 'Route service traffic to pods with label keys and values matching this selector.', cell: (s) => formatLabels(s.spec?.selector) },

@@ -133,19 +133,22 @@ const volumeMount = obj(
   { description: 'A mounting of a volume within a container.', required: ['name', 'mountPath'] },
 );
 
+const execAction = obj(`${CORE}.ExecAction`, { command: arr(str()) });
+const httpGetAction = obj(
+  `${CORE}.HTTPGetAction`,
+  {
+    path: str(),
+    port: intOrString('Number or IANA_SVC_NAME of the port.'),
+    host: str(),
+    scheme: enumOf(['HTTP', 'HTTPS'], 'Defaults to HTTP.'),
+    httpHeaders: arr(obj(`${CORE}.HTTPHeader`, { name: str(), value: str() }, { required: ['name'] })),
+  },
+  { required: ['port'] },
+);
+
 const probe = obj(`${CORE}.Probe`, {
-  exec: obj(`${CORE}.ExecAction`, { command: arr(str()) }),
-  httpGet: obj(
-    `${CORE}.HTTPGetAction`,
-    {
-      path: str(),
-      port: intOrString('Number or IANA_SVC_NAME of the port.'),
-      host: str(),
-      scheme: enumOf(['HTTP', 'HTTPS'], 'Defaults to HTTP.'),
-      httpHeaders: arr(obj(`${CORE}.HTTPHeader`, { name: str(), value: str() }, { required: ['name'] })),
-    },
-    { required: ['port'] },
-  ),
+  exec: execAction,
+  httpGet: httpGetAction,
   tcpSocket: obj(`${CORE}.TCPSocketAction`, { port: intOrString(), host: str() }, { required: ['port'] }),
   initialDelaySeconds: int32(),
   timeoutSeconds: int32('Defaults to 1.'),
@@ -154,6 +157,14 @@ const probe = obj(`${CORE}.Probe`, {
   failureThreshold: int32('Defaults to 3.'),
   terminationGracePeriodSeconds: int(),
 }, { description: 'A health check performed against a container to tell whether it is alive or ready to receive traffic.' });
+
+const lifecycle = obj(`${CORE}.Lifecycle`, {
+  preStop: obj(`${CORE}.LifecycleHandler`, {
+    exec: execAction,
+    httpGet: httpGetAction,
+    sleep: obj(`${CORE}.SleepAction`, { seconds: int('Seconds to sleep.') }, { required: ['seconds'] }),
+  }, { description: 'Called immediately before a container is terminated; the grace period counts down while it runs.' }),
+}, { description: 'Actions the management system takes in response to container lifecycle events.' });
 
 const securityContext = obj(`${CORE}.SecurityContext`, {
   runAsUser: int(),
@@ -181,6 +192,7 @@ export const containerSchema = obj(
     livenessProbe: probe,
     readinessProbe: probe,
     startupProbe: probe,
+    lifecycle,
     imagePullPolicy: enumOf(PULL_POLICIES, 'Always if :latest or no tag, IfNotPresent otherwise.'),
     securityContext,
     terminationMessagePath: str(),

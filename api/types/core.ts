@@ -93,6 +93,23 @@ export interface ExecAction {
   command?: string[];
 }
 
+/** A lifecycle hook that waits (Kubernetes' PodLifecycleSleepAction). */
+export interface SleepAction {
+  seconds: number;
+}
+
+/** What a lifecycle hook runs: exactly one of these. */
+export interface LifecycleHandler {
+  exec?: ExecAction;
+  httpGet?: HTTPGetAction;
+  sleep?: SleepAction;
+}
+
+/** Container lifecycle hooks: preStop runs before the stop signal, within the grace period. */
+export interface Lifecycle {
+  preStop?: LifecycleHandler;
+}
+
 export interface Probe {
   exec?: ExecAction;
   httpGet?: HTTPGetAction;
@@ -144,6 +161,7 @@ export interface Container {
   livenessProbe?: Probe;
   readinessProbe?: Probe;
   startupProbe?: Probe;
+  lifecycle?: Lifecycle;
   imagePullPolicy?: PullPolicy;
   securityContext?: SecurityContext;
   terminationMessagePath?: string;

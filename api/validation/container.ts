@@ -4,7 +4,7 @@
 import { isIP } from 'node:net';
 import { configMapKeyErrors, dns1123LabelErrors, envVarNameErrors, portNameErrors } from '../names.js';
 import { Quantity } from '../quantity.js';
-import type { Container, ContainerPort, EnvFromSource, EnvVar, IntOrString, Probe, SecurityContext } from '../types/core.js';
+import type { Container, ContainerPort, EnvFromSource, EnvVar, IntOrString, LifecycleHandler, Probe, SecurityContext } from '../types/core.js';
 import type { StatusCause } from '../types/meta.js';
 import { duplicate, forbidden, invalid, notFound, notSupported, required } from './field.js';
 import type { FieldPath } from './field.js';
@@ -128,14 +128,20 @@ function validateVolumeMounts(c: Container, volumes: ReadonlySet<string>, path: 
 
 type ProbeKind = 'livenessProbe' | 'readinessProbe' | 'startupProbe';
 
-function validateProbe(probe: Probe, kind: ProbeKind, path: FieldPath): StatusCause[] {
+/** A probe's or a hook's handler (Kubernetes' validateHandler): exactly one of `kinds`, each well formed. */
+function validateHandler(h: Probe & LifecycleHandler, kinds: readonly ('exec' | 'httpGet' | 'tcpSocket' | 'sleep')[], path: FieldPath): StatusCause[] {
   const causes: StatusCause[] = [];
-  const handlers = (['exec', 'httpGet', 'tcpSocket'] as const).filter((h) => probe[h]);
+  const handlers = kinds.filter((k) => h[k]);
   if (handlers.length === 0) causes.push(required(path, 'must specify a handler type'));
   for (const extra of handlers.slice(1)) causes.push(forbidden(path.child(extra), 'may not specify more than 1 handler type'));
-  if (probe.exec && !probe.exec.command?.length) causes.push(required(path.child('exec', 'command')));
-  if (probe.httpGet) causes.push(...validatePortNumOrName(probe.httpGet.port, path.child('httpGet', 'port')));
-  if (probe.tcpSocket) causes.push(...validatePortNumOrName(probe.tcpSocket.port, path.child('tcpSocket', 'port')));
+  if (h.exec && !h.exec.command?.length) causes.push(required(path.child('exec', 'command')));
+  if (h.httpGet) causes.push(...validatePortNumOrName(h.httpGet.port, path.child('httpGet', 'port')));
+  if (h.tcpSocket) causes.push(...validatePortNumOrName(h.tcpSocket.port, path.child('tcpSocket', 'port')));
+  return causes;
+}
+
+function validateProbe(probe: Probe, kind: ProbeKind, path: FieldPath): StatusCause[] {
+  const causes = validateHandler(probe, ['exec', 'httpGet', 'tcpSocket'], path);
   if (probe.initialDelaySeconds !== undefined && probe.initialDelaySeconds < 0) {
     causes.push(invalid(path.child('initialDelaySeconds'), probe.initialDelaySeconds, 'must be greater than or equal to 0'));
   }
@@ -150,6 +156,16 @@ function validateProbe(probe: Probe, kind: ProbeKind, path: FieldPath): StatusCa
   if (probe.terminationGracePeriodSeconds !== undefined) {
     if (kind === 'readinessProbe') causes.push(invalid(path.child('terminationGracePeriodSeconds'), probe.terminationGracePeriodSeconds, 'must not be set for readinessProbes'));
     else if (probe.terminationGracePeriodSeconds <= 0) causes.push(invalid(path.child('terminationGracePeriodSeconds'), probe.terminationGracePeriodSeconds, 'must be greater than 0'));
+  }
+  return causes;
+}
+
+/** A lifecycle hook (Kubernetes' validateHandler for preStop): one handler; a sleep within the pod's grace period. */
+function validateLifecycleHandler(h: LifecycleHandler, gracePeriod: number | undefined, path: FieldPath): StatusCause[] {
+  const causes = validateHandler(h, ['exec', 'httpGet', 'sleep'], path);
+  const sleep = h.sleep?.seconds;
+  if (sleep !== undefined && gracePeriod !== undefined && (sleep < 0 || sleep > gracePeriod)) {
+    causes.push(invalid(path.child('sleep'), sleep, `must be non-negative and less than terminationGracePeriodSeconds (${gracePeriod})`));
   }
   return causes;
 }
@@ -174,6 +190,8 @@ function validateSecurityContext(sc: SecurityContext | undefined, path: FieldPat
 export interface ContainerContext {
   volumes: ReadonlySet<string>;
   init: boolean;
+  /** The pod's terminationGracePeriodSeconds (defaulted): a preStop sleep stays within it. */
+  gracePeriod?: number;
 }
 
 export function validateContainer(c: Container, path: FieldPath, ctx: ContainerContext): StatusCause[] {
@@ -193,6 +211,8 @@ export function validateContainer(c: Container, path: FieldPath, ctx: ContainerC
     if (ctx.init) causes.push(forbidden(path.child(kind), 'may not be set for init containers'));
     else causes.push(...validateProbe(probe, kind, path.child(kind)));
   }
+  if (c.lifecycle && ctx.init) causes.push(forbidden(path.child('lifecycle'), 'may not be set for init containers without restartPolicy=Always'));
+  else if (c.lifecycle?.preStop) causes.push(...validateLifecycleHandler(c.lifecycle.preStop, ctx.gracePeriod, path.child('lifecycle', 'preStop')));
   causes.push(...validateResourceRequirements(c.resources, path.child('resources')));
   causes.push(...validateSecurityContext(c.securityContext, path.child('securityContext')));
   return causes;

@@ -140,7 +140,7 @@ export function validatePodSpec(spec: PodSpec | undefined, path = FieldPath.root
   for (const [field, containers] of lists) {
     containers.forEach((c, i) => {
       const p = path.child(field).index(i);
-      causes.push(...validateContainer(c, p, { volumes, init: field === 'initContainers' }));
+      causes.push(...validateContainer(c, p, { volumes, init: field === 'initContainers', gracePeriod: spec.terminationGracePeriodSeconds }));
       if (c.name) {
         if (names.has(c.name)) causes.push(duplicate(p.child('name'), c.name));
         names.add(c.name);

@@ -152,6 +152,12 @@ describe('authorize', () => {
     ['create services', { verb: 'create', apiGroup: '', resource: 'services', namespace: 'x' }, false],
     ['create secrets', { verb: 'create', apiGroup: '', resource: 'secrets', namespace: 'x' }, false],
     ['watch services', { verb: 'watch', apiGroup: '', resource: 'services' }, true],
+    // The ServiceLB controller (system:controller:service-controller): a Service's status, nothing more of it.
+    ['servicelb: update service status', { verb: 'update', apiGroup: '', resource: 'services', subresource: 'status', namespace: 'x', name: 'web' }, true],
+    ['servicelb: patch service status', { verb: 'patch', apiGroup: '', resource: 'services', subresource: 'status', namespace: 'x', name: 'web' }, true],
+    ['servicelb: not delete a service status', { verb: 'delete', apiGroup: '', resource: 'services', subresource: 'status', namespace: 'x', name: 'web' }, false],
+    ['servicelb: not services/status of another group', { verb: 'update', apiGroup: 'apps', resource: 'services', subresource: 'status', namespace: 'x', name: 'web' }, false],
+    ['servicelb: list nodes', { verb: 'list', apiGroup: '', resource: 'nodes' }, true],
     // system:controller:pod-garbage-collector: mark a pod Failed, force-delete it, read a missing node live.
     ['pod-gc: patch a pod status', { verb: 'patch', apiGroup: '', resource: 'pods', subresource: 'status', namespace: 'x', name: 'p' }, true],
     ['pod-gc: delete a pod', { verb: 'delete', apiGroup: '', resource: 'pods', namespace: 'x', name: 'p' }, true],

@@ -127,6 +127,8 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
     { verbs: ['create'], apiGroups: [CORE], resources: ['endpoints', 'configmaps'] },
     { verbs: ['create'], apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'] },
     { verbs: ['update'], apiGroups: [CORE], resources: ['services/finalizers'] },
+    // system:controller:service-controller (k3s's ServiceLB): the load balancer's ingress.
+    { verbs: ['patch', 'update'], apiGroups: [CORE], resources: ['services/status'] },
     ...NAMESPACE_CONTROLLER_RULES,
   ],
 };

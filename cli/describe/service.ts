@@ -43,7 +43,8 @@ export function describeService(svc: Service, slices: EndpointSlice[], events: E
   if (spec.externalIPs?.length) w.line(0, `External IPs:\t${spec.externalIPs.join(',')}`);
   if (spec.loadBalancerIP) w.line(0, `Desired LoadBalancer IP:\t${spec.loadBalancerIP}`);
   const ingress = svc.status?.loadBalancer?.ingress ?? [];
-  if (ingress.length) w.line(0, `LoadBalancer Ingress:\t${ingress.map((i) => i.ip || i.hostname || '').join(', ')}`);
+  // kubectl's buildIngressString: an IP with its ipMode, else the hostname.
+  if (ingress.length) w.line(0, `LoadBalancer Ingress:\t${ingress.map((i) => (i.ip ? `${i.ip}${i.ipMode ? ` (${i.ipMode})` : ''}` : (i.hostname ?? ''))).join(', ')}`);
   if (spec.type === 'ExternalName') w.line(0, `External Name:\t${spec.externalName ?? ''}`);
   for (const sp of spec.ports ?? []) {
     const name = sp.name || '<unset>';

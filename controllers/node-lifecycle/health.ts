@@ -7,6 +7,7 @@
 import type { Node, NodeCondition, Taint } from '../../api/types/core.js';
 import type { Lease } from '../../api/types/coordination.js';
 import { metaTime } from '../../api/time.js';
+import { nodeReadyCondition } from '../../api/node-conditions.js';
 
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
@@ -51,7 +52,7 @@ export function staleConditions(node: Node, lease: Lease | undefined, now: numbe
 /** The taints the node should carry for its Ready condition; other taints are kept as they are. */
 export function desiredTaints(node: Node, now: number): Taint[] {
   const kept = (node.spec?.taints ?? []).filter((t) => !MANAGED_KEYS.has(t.key));
-  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  const ready = nodeReadyCondition(node);
   const key = ready?.status === 'Unknown' ? TAINT_UNREACHABLE : ready?.status === 'False' ? TAINT_NOT_READY : undefined;
   if (!key) return kept;
   const existing = (node.spec?.taints ?? []).filter((t) => t.key === key);

@@ -12,6 +12,7 @@
 // stay Running forever) and then deletes it with a grace period of 0.
 import type { Node, Pod } from '../../api/types/core.js';
 import { compareOldestByName } from '../active-pods.js';
+import { isNodeReady } from '../../api/node-conditions.js';
 
 export const TAINT_OUT_OF_SERVICE = 'node.kubernetes.io/out-of-service';
 /** kube-controller-manager's --terminated-pod-gc-threshold default. */
@@ -67,12 +68,8 @@ export function compareForGc(a: Pod, b: Pod): number {
   return compareOldestByName(a, b);
 }
 
-function nodeReady(node: Node): boolean {
-  return node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-}
-
 function outOfService(node: Node): boolean {
-  return !nodeReady(node) && (node.spec?.taints ?? []).some((t) => t.key === TAINT_OUT_OF_SERVICE);
+  return !isNodeReady(node) && (node.spec?.taints ?? []).some((t) => t.key === TAINT_OUT_OF_SERVICE);
 }
 
 export function planPodGc(input: PodGcInput): PodGcPlan {

@@ -3,6 +3,7 @@
 // The cache mutates its own NodeInfos; plugins only ever see clones in a snapshot.
 import type { Node, Pod, Taint } from '../../api/types/core.js';
 import { podNonZeroRequests, podRequests, resourceListToResources, type Resources } from '../../api/pod-resources.js';
+import { nodeReadyCondition } from '../../api/node-conditions.js';
 
 export interface HostPort {
   ip: string;
@@ -154,7 +155,7 @@ export class NodeInfo {
     this.name = node.metadata.name ?? '';
     this.unschedulable = node.spec?.unschedulable === true;
     this.taints = node.spec?.taints ?? [];
-    this.ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    this.ready = nodeReadyCondition(node)?.status;
     this.taintFree = this.taints.length === 0 && this.ready === 'True';
     const alloc = node.status?.allocatable ?? node.status?.capacity ?? {};
     const r = resourceListToResources(alloc);

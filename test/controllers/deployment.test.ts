@@ -346,7 +346,12 @@ describe('Deployment controller with kubectl 1.33', () => {
       await eventually(() => (sizes('process')[IMAGE_2] ?? 0) > 0, 'the rollout to start', 30_000, { intervalMs: 5 });
       await proc.kill9();
       proc = start();
-      await rolledOutWithinBounds('process');
+      await rolledOutWithinBounds('process').catch((e: Error) => {
+        // The restarted controller-manager's own account, for whoever reads the failure.
+        const lines = proc.output().split('\n').filter((l) => !l.includes('"code":409'));
+        const state = JSON.stringify({ replicaSets: sizes('process'), pods: watcher.podsOf('process').map((p) => [p.spec.nodeName, p.status?.phase, isPodReady(p)]) });
+        throw new Error(`${e.message}\n${state}\nrestarted controller-manager's output but conflicts (tail):\n${lines.slice(-30).join('\n')}`);
+      });
       // Every pod made is one of the 6 new ones: no extra pods across the restart.
       expect(watcher.created.size).toBe(6);
     } finally {

@@ -108,6 +108,8 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
     { verbs: ['create'], resources: ['endpoints', 'configmaps'] },
     { verbs: ['create'], resources: ['endpointslices'], group: DISCOVERY },
     { verbs: ['update'], resources: ['services/finalizers'] },
+    // system:controller:service-controller (k3s's ServiceLB): a LoadBalancer Service's ingress
+    { verbs: ['patch', 'update'], resources: ['services/status'] },
   ],
 };
 

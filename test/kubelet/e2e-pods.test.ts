@@ -3,7 +3,8 @@
 // spec.nodeName (the scheduler has its own suites).
 import { describe, expect, it } from 'vitest';
 import type { Container, Pod } from '../../api/types/core.js';
-import { stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { isRuntimeError } from '../../runtime/cri.js';
 import { ImageService } from '../../runtime/image-service.js';
@@ -167,5 +168,29 @@ describe('kubelet end to end', () => {
     await c.waitGone('bye', 30_000);
     const left = (await c.runtime.listPodSandbox()).filter((s) => s.metadata.uid === p.metadata.uid);
     expect(left).toEqual([]);
+  });
+
+  it('preStop hooks run before the stop signal: an exec hook first, a sleep hook holding SIGTERM back for its seconds', async () => {
+    const out = await mkdtemp(path.join(os.tmpdir(), 'skiff-prestop-'));
+    try {
+      // Each container's TERM trap notes whether its exec hook's file was there, and when it came.
+      const trap = (n: string) => `trap 'if [ -f /out/${n}-hook ]; then echo after > /out/${n}-term; else echo before > /out/${n}-term; fi; cut -d" " -f1 /proc/uptime >> /out/${n}-term; exit 0' TERM; while true; do sleep 0.2; done`;
+      const mount = [{ name: 'out', mountPath: '/out' }];
+      await c.createPod(
+        pod('prestop', [
+          sh('exec', trap('exec'), { volumeMounts: mount, lifecycle: { preStop: { exec: { command: ['sh', '-c', 'touch /out/exec-hook'] } } } }),
+          sh('sleep', trap('sleep'), { volumeMounts: mount, lifecycle: { preStop: { sleep: { seconds: 3 } } } }),
+        ], { terminationGracePeriodSeconds: 10, volumes: [{ name: 'out', hostPath: { path: out } }] }),
+      );
+      await c.waitPod('prestop', (x) => (x.status?.containerStatuses ?? []).filter((s) => s.state?.running).length === 2, 'both running', 60_000);
+      const deletedAt = Number((await readFile('/proc/uptime', 'utf8')).split(' ')[0]);
+      await c.admin.pods.delete('prestop', { namespace: c.ns });
+      await c.waitGone('prestop', 30_000);
+      const [execTerm, sleepTerm] = await Promise.all(['exec', 'sleep'].map((n) => readFile(path.join(out, `${n}-term`), 'utf8')));
+      expect(execTerm.split('\n')[0]).toBe('after');
+      expect(Number(sleepTerm.split('\n')[1]) - deletedAt).toBeGreaterThanOrEqual(3);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });

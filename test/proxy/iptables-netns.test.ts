@@ -49,6 +49,18 @@ describe('proxy rules in a network namespace', () => {
     expect(answers(await net.connect(net.node, '10.96.7.10', 80, 40))).toEqual(new Set(['ep0', 'ep1']));
   });
 
+  it('keeps a client on one endpoint with sessionAffinity ClientIP, and balances again without it', async () => {
+    const sticky: Service = { ...service('sticky', '10.96.7.12'), spec: { ...service('sticky', '10.96.7.12').spec, sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } } } };
+    await apply(TAG, [sticky], [slice('sticky', [ep(net.endpointIP(0)), ep(net.endpointIP(1))])]);
+    // 30 connections from one client: with affinity every one reaches the endpoint the first did
+    // (without it, one endpoint alone for 30 at 1/2 each is 1 in 2^29).
+    const fromClient = answers(await net.connect(net.client, '10.96.7.12', 80, 30));
+    expect(fromClient.size).toBe(1);
+    expect(['ep0', 'ep1']).toContain([...fromClient][0]);
+    await apply(TAG, [service('sticky', '10.96.7.12')], [slice('sticky', [ep(net.endpointIP(0)), ep(net.endpointIP(1))])]);
+    expect(answers(await net.connect(net.client, '10.96.7.12', 80, 40))).toEqual(new Set(['ep0', 'ep1']));
+  });
+
   it('refuses connections to a Service without endpoints (REJECT, not a hang), ClusterIP and NodePort', async () => {
     await apply(TAG, [service('web', '10.96.7.10', 30080), service('none', '10.96.7.11', 30081)], [slice('web', [ep(net.endpointIP(0))])]);
     expect(await net.connect(net.node, '10.96.7.11', 80)).toEqual([{ error: 'ECONNREFUSED' }]);

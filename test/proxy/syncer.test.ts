@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import type { Endpoint, EndpointSlice, Service } from '../../api/types/service.js';
 import { RestClient } from '../../client/rest.js';
-import { iptables, removeProxyChains } from '../../proxy/iptables.js';
+import { iptables, removeProxyChains, type Iptables } from '../../proxy/iptables.js';
 import { ProxySyncer } from '../../proxy/syncer.js';
 import { startApiCluster, type ApiCluster } from '../fixtures/apiserver.js';
 import { eventually } from '../fixtures/eventually.js';
@@ -36,8 +36,9 @@ function serviceOf(name: string, clusterIP: string, nodePort: number): Service {
 const services = () => admin.resourceByName<Service>('services', '');
 const slices = () => admin.resourceByName<EndpointSlice>('endpointslices', 'discovery.k8s.io');
 
-function startProxy(): ProxySyncer {
+function startProxy(ipt?: Iptables): ProxySyncer {
   const s = new ProxySyncer({
+    iptables: ipt,
     client: nodeClient,
     nodeName: 'n1',
     rules: { tag: TAG, clusterCIDR: '10.244.0.0/16' },
@@ -141,5 +142,60 @@ describe('node proxy syncer', () => {
     await second.stop();
     expect(await removeProxyChains(TAG, net.prefix)).toMatch(/removed/);
     expect(await chainLines()).toEqual([]);
+  });
+
+  it('builds only the changed Service on a partial sync, deletes a deleted one\'s chains, and falls back to a full sync when a restore fails', async () => {
+    const real = iptables(net.prefix);
+    let failNext = false;
+    let failures = 0;
+    const flaky: Iptables = {
+      save: () => real.save(),
+      restore: async (payload) => {
+        if (failNext) {
+          failNext = false;
+          failures++;
+          throw new Error('iptables-restore: injected failure');
+        }
+        await real.restore(payload);
+      },
+    };
+    await services().create({ ...serviceOf('f1', '10.96.9.21', 30091), spec: { type: 'ClusterIP', clusterIP: '10.96.9.21', ports: [{ name: 'http', port: 80 }] } });
+    await slices().create(sliceOf('f1', [ep(net.endpointIP(0))]));
+    await services().create({ ...serviceOf('f2', '10.96.9.22', 30092), spec: { type: 'ClusterIP', clusterIP: '10.96.9.22', ports: [{ name: 'http', port: 80 }] } });
+    await slices().create(sliceOf('f2', [ep(net.endpointIP(0))]));
+    const proxy = startProxy(flaky);
+    await proxy.start();
+    expect(proxy.lastSync).toMatchObject({ full: true });
+    expect(proxy.lastSync!.servicesBuilt).toBeGreaterThanOrEqual(2);
+    expect(await answersFrom('10.96.9.21', 80, 2)).toEqual(['ep0']);
+
+    // One endpoint of f1 changes: f1 alone is built again, its chains alone are written.
+    const s1 = await slices().get('f1-abc', { namespace: 'default' });
+    await slices().update({ ...s1, endpoints: [ep(net.endpointIP(1))] });
+    await eventually(async () => (await answersFrom('10.96.9.21', 80, 2)).join() === 'ep1', 'f1 served by its new endpoint', 20_000);
+    expect(proxy.lastSync).toMatchObject({ full: false, servicesBuilt: 1, chainsWritten: 2, chainsDeleted: 1 });
+
+    // f1 goes: its chains are deleted, its ClusterIP line leaves the entry chain.
+    await services().delete('f1', { namespace: 'default' });
+    await eventually(async () => !(await chainLines()).some((l) => l.includes('default/f1')), "f1's rules gone", 20_000);
+    // Its SVC and SEP chains; f2's stay.
+    expect(proxy.lastSync).toMatchObject({ full: false, servicesBuilt: 1, chainsDeleted: 2 });
+    expect((await chainLines()).some((l) => l.includes('default/f2:http ->'))).toBe(true);
+    await slices().delete('f1-abc', { namespace: 'default' });
+
+    // The next restore fails: the retry is a full sync, which reads the kernel and writes everything.
+    failNext = true;
+    const s2 = await slices().get('f2-abc', { namespace: 'default' });
+    await slices().update({ ...s2, endpoints: [ep(net.endpointIP(1))] });
+    await eventually(async () => (await answersFrom('10.96.9.22', 80, 2)).join() === 'ep1', 'f2 served by its new endpoint after the retry', 20_000);
+    expect(failures).toBe(1);
+    expect(proxy.lastSync).toMatchObject({ full: true });
+    expect(proxy.lastSync!.servicesBuilt).toBeGreaterThanOrEqual(1);
+    expect((await chainLines()).filter((l) => l.startsWith('-A PREROUTING '))).toHaveLength(1);
+
+    await proxy.stop();
+    await services().delete('f2', { namespace: 'default' });
+    await slices().delete('f2-abc', { namespace: 'default' });
+    await removeProxyChains(TAG, net.prefix);
   });
 });

@@ -3,6 +3,7 @@
 // not-ready / unreachable NoSchedule taints; the scheduler derives the same taints from the
 // Ready condition itself, so a NotReady node is skipped even before a controller reacts.
 import type { Node, Taint } from '../../../api/types/core.js';
+import { nodeReadyCondition } from '../../../api/node-conditions.js';
 
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
@@ -23,7 +24,7 @@ export function effectiveTaints(node: Node | undefined): readonly Taint[] {
 
 function computeTaints(node: Node | undefined): Taint[] {
   const taints = [...(node?.spec?.taints ?? [])];
-  const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
+  const ready = nodeReadyCondition(node);
   const derived = !ready || ready.status === 'False' ? TAINT_NOT_READY : ready.status === 'Unknown' ? TAINT_UNREACHABLE : undefined;
   if (derived && !taints.some((t) => t.key === derived && t.effect === 'NoSchedule')) taints.push({ key: derived, effect: 'NoSchedule' });
   return taints;
