@@ -208,7 +208,7 @@ export class SpdyFrameEncoder {
   encodeSync(frame: SpdyFrame): Buffer {
     if (!isHeaderFrame(frame)) return encodeFrame(frame);
     checkId(frame.streamId, 'stream id');
-    const block = this.#compressor.compressSync(encodeHeaderBlock(frame.headers));
+    const block = this.#compressor.compress(encodeHeaderBlock(frame.headers));
     const flags = (frame.fin ? FLAG_FIN : 0) | (frame.type === 'syn_stream' && frame.unidirectional ? FLAG_UNIDIRECTIONAL : 0);
     if (frame.type === 'syn_stream') {
       checkId(frame.associatedStreamId, 'associated stream id', true);

@@ -102,15 +102,8 @@ export class HeaderCompressor {
   #started = false;
   #closed = false;
 
-  compress(block: Buffer): Promise<Buffer> {
-    try {
-      return Promise.resolve(this.compressSync(block));
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-  }
-
-  compressSync(block: Buffer): Buffer {
+  /** The next piece of the stream: `block` whole, readable by the peer as soon as it arrives. */
+  compress(block: Buffer): Buffer {
     if (this.#closed) throw new Error('SPDY header compression context closed');
     const pieces = Math.max(1, Math.ceil(block.length / STORED_MAX));
     const head = this.#started ? 0 : ZLIB_HEADER.length;
