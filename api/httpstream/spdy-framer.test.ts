@@ -189,6 +189,38 @@ describe('hostile input', () => {
     await rejects(syn, { maxHeaderBlockBytes: 64 << 10 });
   });
 
+  it('reads stored blocks itself and a compressed block after them through zlib, which may refer back into them', async () => {
+    const decoder = new SpdyFrameDecoder();
+    const first = { streamtype: 'data', port: '8080', requestid: 'a-long-request-id-0001' };
+    const second = { streamtype: 'error', port: '8080', requestid: 'a-long-request-id-0002' };
+    const headersFrame = (block: Buffer) => Buffer.concat([hex(`8003 0008 ${(4 + block.length).toString(16).padStart(8, '0')} 00000001`), block]);
+    // Ours: the stream's header and a stored block. Then a peer's deflater that has seen the same
+    // history compresses the next block against it (its own output for the first is dropped).
+    const stored = new SpdyFrameEncoder();
+    const one = (await stored.encode({ type: 'headers', streamId: 1, fin: false, headers: first })).subarray(12);
+    stored.close();
+    const deflate = zlib.createDeflate({ level: 9, dictionary: SPDY3_HEADER_DICTIONARY });
+    const flushed = (input: Buffer) =>
+      new Promise<Buffer>((resolve) => {
+        const out: Buffer[] = [];
+        const take = (c: Buffer) => out.push(c);
+        deflate.on('data', take);
+        deflate.write(input);
+        deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+          deflate.off('data', take);
+          resolve(Buffer.concat(out));
+        });
+      });
+    await flushed(encodeHeaderBlock(first));
+    const two = await flushed(encodeHeaderBlock(second));
+    deflate.close();
+    expect(two[0]! & 0x06).not.toBe(0); // a compressed block, not a stored one
+    expect(two.length).toBeLessThan(encodeHeaderBlock(second).length);
+    const frames = await decoder.push(Buffer.concat([headersFrame(one), headersFrame(two)]));
+    expect(frames.map((f) => (f.type === 'headers' ? f.headers : undefined))).toEqual([first, second]);
+    decoder.close();
+  });
+
   it('writes its own header blocks as stored zlib blocks, split at 64 KiB, that any inflater reads back', async () => {
     const encoder = new SpdyFrameEncoder();
     const decoder = new SpdyFrameDecoder({ maxHeaderBlockBytes: 1 << 20, maxFrameLength: 1 << 20 });

@@ -129,23 +129,78 @@ export class HeaderCompressor {
   }
 }
 
+/** How far back a deflate block may reach: what zlib needs of the history to read on. */
+const WINDOW = 32 * 1024;
+
 /**
- * The receiving side's inflate context. A hostile peer can send a few bytes that inflate to
- * gigabytes, so output past `maxBlockBytes` fails the block, and with it the context for good:
- * the stream cannot be resynchronised, so the connection must end.
+ * The receiving side's context. A hostile peer can send a few bytes that inflate to gigabytes,
+ * so output past `maxBlockBytes` fails the block, and with it the context for good: the stream
+ * cannot be resynchronised, so the connection must end.
+ *
+ * A stream of stored blocks (our own peers', HeaderCompressor) is read here synchronously, no
+ * zlib job per block; the first block that is anything else (kubectl's and the kubelet's
+ * compressed ones) moves the stream to zlib's inflate, primed with the last 32 KiB the stored
+ * blocks carried (all a deflate block can refer back to), for good.
  */
 export class HeaderDecompressor {
-  readonly #context: SyncFlushContext;
+  readonly #maxBlockBytes: number;
+  #inflate: SyncFlushContext | undefined;
+  #started = false;
+  #history = Buffer.alloc(0);
+  #failed: Error | undefined;
 
   constructor(maxBlockBytes: number) {
-    this.#context = new SyncFlushContext(zlib.createInflate({ dictionary: SPDY3_HEADER_DICTIONARY, flush: zlib.constants.Z_SYNC_FLUSH }), maxBlockBytes);
+    this.#maxBlockBytes = maxBlockBytes;
   }
 
   decompress(block: Buffer): Promise<Buffer> {
-    return this.#context.run(block);
+    if (this.#inflate) return this.#inflate.run(block);
+    if (this.#failed) return Promise.reject(this.#failed);
+    const stored = this.#readStored(block);
+    if (!stored) return this.#toInflate().run(block);
+    if (stored.length > this.#maxBlockBytes) {
+      this.#failed = new HeaderBlockTooLargeError(this.#maxBlockBytes);
+      return Promise.reject(this.#failed);
+    }
+    this.#history = this.#history.length + stored.length <= WINDOW ? Buffer.concat([this.#history, stored]) : Buffer.concat([this.#history, stored]).subarray(-WINDOW);
+    return Promise.resolve(stored);
+  }
+
+  /** The bytes of a block made of stored blocks alone (after the stream's header, the first time); undefined for anything else. */
+  #readStored(block: Buffer): Buffer | undefined {
+    let at = 0;
+    if (!this.#started) {
+      if (block.length < ZLIB_HEADER.length || !block.subarray(0, ZLIB_HEADER.length).equals(ZLIB_HEADER)) return undefined;
+      at = ZLIB_HEADER.length;
+    }
+    const pieces: Buffer[] = [];
+    while (at < block.length) {
+      // BFINAL 0, BTYPE 00 and zero padding: one byte of 0; then LEN and its complement.
+      if (block.length - at < 5 || block[at] !== 0) return undefined;
+      const length = block.readUInt16LE(at + 1);
+      if ((length ^ 0xffff) !== block.readUInt16LE(at + 3) || block.length - at - 5 < length) return undefined;
+      pieces.push(block.subarray(at + 5, at + 5 + length));
+      at += 5 + length;
+    }
+    this.#started = true;
+    return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
+  }
+
+  // zlib from here on: when stored blocks came first, it reads them again (as the start of a
+  // stream of its own: the header, the history's last window, a sync flush) and its output is
+  // dropped, so that what follows may refer back into them.
+  #toInflate(): SyncFlushContext {
+    const inflate = new SyncFlushContext(zlib.createInflate({ dictionary: SPDY3_HEADER_DICTIONARY, flush: zlib.constants.Z_SYNC_FLUSH }), this.#maxBlockBytes);
+    // (Under a limit below 32 KiB only what the limit lets one block hold is read again.)
+    const history = this.#history.subarray(Math.max(0, this.#history.length - this.#maxBlockBytes));
+    if (this.#started) inflate.run(new HeaderCompressor().compress(history)).catch(() => undefined);
+    this.#inflate = inflate;
+    this.#history = Buffer.alloc(0);
+    return inflate;
   }
 
   close(): void {
-    this.#context.close();
+    this.#inflate?.close();
+    this.#failed ??= new Error('SPDY header compression context closed');
   }
 }
