@@ -9,6 +9,7 @@
 // `WebSocketStream` turns such a WebSocket into the byte Duplex a SpdySession runs on. If that
 // upgrade fails, kubectl falls back to the SPDY upgrade, as 1.27–1.30 always do.
 import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { SpdyHeaders } from './spdy-framer.js';
@@ -194,14 +195,18 @@ const OPEN = 1; // WebSocket.OPEN
  * received binary messages are read as one byte sequence. Ending it closes the WebSocket
  * (1000), since a WebSocket cannot half-close. Backpressure both ways: a write completes when
  * `ws` has handed the message to the socket, and the socket is paused while the reader is behind.
+ * `socket` is the connection under a server's WebSocket (a client's is taken from its upgrade).
  */
 export class WebSocketStream extends Duplex {
   readonly #ws: WebSocket;
+  #socket: Duplex | undefined;
   #paused = false;
 
-  constructor(ws: WebSocket) {
+  constructor(ws: WebSocket, socket?: Duplex) {
     super({ allowHalfOpen: false });
     this.#ws = ws;
+    this.#socket = socket;
+    ws.once('upgrade', (res: IncomingMessage) => (this.#socket = res.socket));
     ws.binaryType = 'nodebuffer';
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary || this.readableEnded || this.destroyed) return;
@@ -224,18 +229,26 @@ export class WebSocketStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.#send(chunk, callback);
+    if (this.#ws.readyState !== OPEN) return callback(new Error('WebSocket is not open'));
+    this.#ws.send(chunk, { binary: true }, (err) => callback(err ?? null));
   }
 
   // What waited in the buffer (a SPDY session's frames of one round of I/O) leaves as one
-  // message: one WebSocket header and one TLS write for all of them, not one per frame.
+  // message of several fragments, one per chunk, with the socket corked around them: one TLS
+  // write for all, and no copy of the chunks into one buffer (Buffer.concat here was 4% of the
+  // API server's busy time forwarding, and a second allocation of every byte forwarded).
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
-    this.#send(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), callback);
-  }
-
-  #send(chunk: Buffer, callback: (error?: Error | null) => void): void {
     if (this.#ws.readyState !== OPEN) return callback(new Error('WebSocket is not open'));
-    this.#ws.send(chunk, { binary: true }, (err) => callback(err ?? null));
+    const socket = this.#socket;
+    socket?.cork();
+    try {
+      for (let i = 0; i < chunks.length; i++) {
+        const last = i === chunks.length - 1;
+        this.#ws.send(chunks[i]!.chunk, { binary: true, fin: last }, last ? (err) => callback(err ?? null) : undefined);
+      }
+    } finally {
+      socket?.uncork();
+    }
   }
 
   override _final(callback: (error?: Error | null) => void): void {

@@ -25,9 +25,9 @@ function adler32(buf: Buffer): number {
   return ((b << 16) | a) >>> 0;
 }
 
-// A zlib stream written the way no deflater of ours writes it: the FDICT header Go's
-// compress/zlib emits at BestCompression (78 f9 + the dictionary's Adler-32), then stored
-// blocks, each ending byte-aligned as a sync flush does. Our decoder must read any valid stream.
+// A zlib stream of stored blocks, as our own encoder writes it and as any conforming zlib may:
+// the FDICT header Go's compress/zlib emits at BestCompression (78 f9 + the dictionary's
+// Adler-32), then stored blocks, each ending byte-aligned as a sync flush does.
 function storedBlock(data: Buffer): Buffer {
   const head = Buffer.alloc(5);
   head[0] = 0;
@@ -182,11 +182,63 @@ describe('hostile input', () => {
   });
 
   it('refuses a header block that inflates past the limit (a zlib bomb)', async () => {
-    const encoder = new SpdyFrameEncoder();
-    const syn = await encoder.encode({ type: 'syn_stream', streamId: 1, associatedStreamId: 0, priority: 0, fin: false, unidirectional: false, headers: { big: 'x'.repeat(1 << 20) } });
+    // Compressed as a peer's deflater would (ours writes stored blocks): a few KiB that inflate to 1 MiB.
+    const block = zlib.deflateSync(encodeHeaderBlock({ big: 'x'.repeat(1 << 20) }), { level: 9, dictionary: SPDY3_HEADER_DICTIONARY, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const syn = Buffer.concat([hex(`8003 0001 ${(10 + block.length).toString(16).padStart(8, '0')} 00000001 00000000 0000`), block]);
     expect(syn.length).toBeLessThan(8 << 10);
     await rejects(syn, { maxHeaderBlockBytes: 64 << 10 });
+  });
+
+  it('reads stored blocks itself and a compressed block after them through zlib, which may refer back into them', async () => {
+    const decoder = new SpdyFrameDecoder();
+    const first = { streamtype: 'data', port: '8080', requestid: 'a-long-request-id-0001' };
+    const second = { streamtype: 'error', port: '8080', requestid: 'a-long-request-id-0002' };
+    const headersFrame = (block: Buffer) => Buffer.concat([hex(`8003 0008 ${(4 + block.length).toString(16).padStart(8, '0')} 00000001`), block]);
+    // Ours: the stream's header and a stored block. Then a peer's deflater that has seen the same
+    // history compresses the next block against it (its own output for the first is dropped).
+    const stored = new SpdyFrameEncoder();
+    const one = (await stored.encode({ type: 'headers', streamId: 1, fin: false, headers: first })).subarray(12);
+    stored.close();
+    const deflate = zlib.createDeflate({ level: 9, dictionary: SPDY3_HEADER_DICTIONARY });
+    const flushed = (input: Buffer) =>
+      new Promise<Buffer>((resolve) => {
+        const out: Buffer[] = [];
+        const take = (c: Buffer) => out.push(c);
+        deflate.on('data', take);
+        deflate.write(input);
+        deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+          deflate.off('data', take);
+          resolve(Buffer.concat(out));
+        });
+      });
+    await flushed(encodeHeaderBlock(first));
+    const two = await flushed(encodeHeaderBlock(second));
+    deflate.close();
+    expect(two[0]! & 0x06).not.toBe(0); // a compressed block, not a stored one
+    expect(two.length).toBeLessThan(encodeHeaderBlock(second).length);
+    const frames = await decoder.push(Buffer.concat([headersFrame(one), headersFrame(two)]));
+    expect(frames.map((f) => (f.type === 'headers' ? f.headers : undefined))).toEqual([first, second]);
+    decoder.close();
+  });
+
+  it('writes its own header blocks as stored zlib blocks, split at 64 KiB, that any inflater reads back', async () => {
+    const encoder = new SpdyFrameEncoder();
+    const decoder = new SpdyFrameDecoder({ maxHeaderBlockBytes: 1 << 20, maxFrameLength: 1 << 20 });
+    const big = { type: 'headers', streamId: 3, fin: false, headers: { big: 'y'.repeat(70_000) } } as const;
+    const small = { type: 'syn_reply', streamId: 3, fin: true, headers: { a: 'b' } } as const;
+    const wire = [await encoder.encode(big), await encoder.encode(small)];
+    // Header (78 f9 + dictionary id), then BFINAL 0 / BTYPE 00, LEN and its complement, the
+    // bytes, and the empty stored block of a sync flush (without it Go's reader holds the bytes back).
+    const plain = encodeHeaderBlock(big.headers);
+    expect(wire[0]!.subarray(12, 23).toString('hex')).toBe('78f9e3c6a7c200ffff0000');
+    expect(wire[0]!.length).toBe(12 + 6 + 2 * 5 + plain.length + 5);
+    expect(wire[0]!.subarray(-5).toString('hex')).toBe('000000ffff');
+    expect(wire[1]!.subarray(12, 13).toString('hex')).toBe('00');
+    expect(await decoder.push(Buffer.concat(wire))).toEqual([big, small]);
+    const inflated = zlib.inflateSync(Buffer.concat([wire[0]!.subarray(12), wire[1]!.subarray(12)]), { dictionary: SPDY3_HEADER_DICTIONARY, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    expect(inflated.equals(Buffer.concat([plain, encodeHeaderBlock(small.headers)]))).toBe(true);
     encoder.close();
+    decoder.close();
   });
 
   it('refuses too many headers, uppercase or duplicate names, and garbage compressed bytes', async () => {

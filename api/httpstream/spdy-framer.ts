@@ -159,7 +159,8 @@ export function encodeFrameParts(frame: Exclude<SpdyFrame, HeaderFrame>): Buffer
   if (frame.type !== 'data') return [encodeFrame(frame)];
   checkId(frame.streamId, 'stream id');
   if (frame.data.length > MAX_FRAME_LENGTH) throw new Error('SPDY data frame too long');
-  const head = Buffer.alloc(8);
+  // From the shared pool: one ArrayBuffer per 8 KiB of heads, not one per frame.
+  const head = Buffer.allocUnsafe(8);
   head.writeUInt32BE(frame.streamId, 0);
   head.writeUInt32BE(((frame.fin ? FLAG_FIN : 0) << 24 | frame.data.length) >>> 0, 4);
   return frame.data.length ? [head, frame.data] : [head];
@@ -195,10 +196,19 @@ export class SpdyFrameEncoder {
   readonly #compressor = new HeaderCompressor();
 
   /** Header frames must be encoded in the order they are sent: each continues the zlib stream. */
-  async encode(frame: SpdyFrame): Promise<Buffer> {
+  encode(frame: SpdyFrame): Promise<Buffer> {
+    try {
+      return Promise.resolve(this.encodeSync(frame));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  /** encode(), at once: the header blocks' stored zlib blocks need no thread pool (spdy-header-compression.ts). */
+  encodeSync(frame: SpdyFrame): Buffer {
     if (!isHeaderFrame(frame)) return encodeFrame(frame);
     checkId(frame.streamId, 'stream id');
-    const block = await this.#compressor.compress(encodeHeaderBlock(frame.headers));
+    const block = this.#compressor.compress(encodeHeaderBlock(frame.headers));
     const flags = (frame.fin ? FLAG_FIN : 0) | (frame.type === 'syn_stream' && frame.unidirectional ? FLAG_UNIDIRECTIONAL : 0);
     if (frame.type === 'syn_stream') {
       checkId(frame.associatedStreamId, 'associated stream id', true);

@@ -84,8 +84,6 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   #lastPeerStreamId = 0;
   #pings = new Map<number, { sent: number; resolve: (rtt: number) => void; reject: (e: Error) => void }>();
   #windowWaiters: Array<() => void> = [];
-  #writeChain: Promise<unknown> = Promise.resolve();
-  #chained = 0;
   #goingAway = false;
   #peerWentAway = false;
   #closed = false;
@@ -179,7 +177,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     if (options.graceMs !== undefined) {
       const timer = setTimeout(() => {
         this.#sendGoAway(status);
-        void this.#writeChain.then(() => this.destroy());
+        queueMicrotask(() => this.destroy());
       }, options.graceMs);
       timer.unref();
       this.once('close', () => clearTimeout(timer));
@@ -216,25 +214,17 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
 
   // ---- sending ----
 
-  // Header frames go through the connection's one deflate context, asynchronously; once one
-  // is queued, everything after it queues behind it so the peer sees frames in send order.
+  // Every frame is encoded and written at once, in send order (header blocks continue one zlib
+  // stream, written synchronously: spdy-header-compression.ts). The parts leave as one write:
+  // the socket is corked for this round of I/O (#beforeWrite).
   #send(frame: SpdyFrame): Promise<void> {
-    if (!isHeaderFrame(frame) && this.#chained === 0) {
-      try {
-        // The parts leave as one write: the socket is corked for this round of I/O (#beforeWrite).
-        for (const part of encodeFrameParts(frame)) this.#raw(part);
-        return Promise.resolve();
-      } catch (err) {
-        return Promise.reject(err as Error);
-      }
+    try {
+      if (isHeaderFrame(frame)) this.#raw(this.#encoder.encodeSync(frame));
+      else for (const part of encodeFrameParts(frame)) this.#raw(part);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err as Error);
     }
-    this.#chained++;
-    const done = this.#writeChain
-      .then(() => this.#encoder.encode(frame))
-      .then((bytes) => this.#raw(bytes))
-      .finally(() => this.#chained--);
-    this.#writeChain = done.catch(() => undefined);
-    return done;
   }
 
   #raw(bytes: Buffer): void {
@@ -407,7 +397,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
 
   #endIfIdle(): void {
     if ((this.#goAwaySent || this.#peerWentAway) && this.#streams.size === 0 && !this.#closed) {
-      void this.#writeChain.then(() => this.#socket.end());
+      queueMicrotask(() => this.#socket.end());
     }
   }
 

@@ -138,6 +138,8 @@ export async function portForwardAction(arg: string, specs: string[], flags: Por
     await forwarder.listen(addresses, mappings);
     await ended;
   } finally {
+    // Ending it ourselves (a listener that failed, say) is no lost connection: `ended` may never be awaited.
+    stopped = true;
     forwarder.close();
     session.destroy();
   }

@@ -108,14 +108,19 @@ export function remoteCommandQuery(kind: 'exec' | 'attach', q: URLSearchParams):
 
 /** Closes a stream that moved no byte either way for `ms`; `touch` marks traffic. */
 function idleTimer(ms: number, onIdle: () => void): { touch(): void; stop(): void } {
-  let timer: NodeJS.Timeout | undefined;
-  const touch = () => {
-    clearTimeout(timer);
-    timer = setTimeout(onIdle, ms);
-    timer.unref();
+  // One timer, re-armed in place on each chunk: a new one per chunk was garbage per chunk forwarded.
+  const timer = setTimeout(onIdle, ms);
+  timer.unref();
+  let stopped = false;
+  return {
+    touch: () => {
+      if (!stopped) timer.refresh();
+    },
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
-  touch();
-  return { touch, stop: () => clearTimeout(timer) };
 }
 
 /** A Writable's end, whether it finished or was torn down. */
@@ -326,7 +331,7 @@ export class StreamServer {
         ws.close(1002, 'port-forward takes the SPDY/3.1+portforward.k8s.io subprotocol');
         return;
       }
-      session = new SpdySession(new WebSocketStream(ws), { role: 'server' });
+      session = new SpdySession(new WebSocketStream(ws, socket), { role: 'server' });
     } else {
       throw new HttpError(400, 'Upgrade request required');
     }
