@@ -124,3 +124,25 @@ export class ControllerLoop {
     return this.queue.idle();
   }
 }
+
+/**
+ * A controller composed of one loop: its lifecycle is the loop's (start resolves once its
+ * caches are full, stop ends it in order, idle waits for its queue). The subclass makes
+ * `loop` in its constructor, asking it for its informers.
+ */
+export abstract class LoopController {
+  protected loop!: ControllerLoop;
+
+  start(signal?: AbortSignal): Promise<void> {
+    return this.loop.start(signal);
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  /** Resolves once every queued key has been synced. For tests. */
+  idle(): Promise<void> {
+    return this.loop.idle();
+  }
+}

@@ -8,7 +8,7 @@ import type { CronJob, Job } from '../../api/types/batch.js';
 import type { ObjectReference } from '../../api/types/core.js';
 import type { Informer } from '../../client/informer.js';
 import type { ResourceClient } from '../../client/rest.js';
-import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
+import { ControllerLoop, LoopController, type ControllerOptions } from '../controller-loop.js';
 import { controllerRefOf } from '../controller-ref.js';
 import { planCronJob } from './plan.js';
 
@@ -18,39 +18,33 @@ export interface CronJobControllerOptions extends ControllerOptions {
   now?: () => number;
 }
 
-export class CronJobController {
+export class CronJobController extends LoopController {
   readonly #cronClient: ResourceClient<CronJob>;
   readonly #jobClient: ResourceClient<Job>;
   readonly #now: () => number;
-  readonly #loop: ControllerLoop;
   readonly cronJobs: Informer<CronJob>;
   readonly jobs: Informer<Job>;
 
   constructor(o: CronJobControllerOptions) {
+    super();
     this.#cronClient = o.client.resourceByName<CronJob>('cronjobs', 'batch');
     this.#jobClient = o.client.resourceByName<Job>('jobs', 'batch');
     this.#now = o.now ?? Date.now;
-    this.#loop = new ControllerLoop({
+    this.loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 5,
       name: 'cronjob-controller',
       sync: (key) => this.syncCronJob(key),
-      synced: () => this.#loop.enqueueAll(this.cronJobs),
+      synced: () => this.loop.enqueueAll(this.cronJobs),
     });
-    const enqueue = (c: CronJob) => this.#loop.enqueue(c);
-    this.cronJobs = this.#loop.informer(this.#cronClient, { add: enqueue, update: enqueue });
+    const enqueue = (c: CronJob) => this.loop.enqueue(c);
+    this.cronJobs = this.loop.informer(this.#cronClient, { add: enqueue, update: enqueue });
     const jobChanged = (job: Job) => {
       const ref = controllerRefOf(job);
-      if (ref?.kind === 'CronJob' && ref.apiVersion.split('/')[0] === 'batch') this.#loop.queue.add(`${job.metadata.namespace ?? ''}/${ref.name}`);
+      if (ref?.kind === 'CronJob' && ref.apiVersion.split('/')[0] === 'batch') this.loop.queue.add(`${job.metadata.namespace ?? ''}/${ref.name}`);
     };
-    this.jobs = this.#loop.informer(this.#jobClient, { add: jobChanged, update: jobChanged, delete: jobChanged });
+    this.jobs = this.loop.informer(this.#jobClient, { add: jobChanged, update: jobChanged, delete: jobChanged });
   }
-
-  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
-  stop(): Promise<void> { return this.#loop.stop(); }
-
-  /** Resolves once every queued CronJob has been synced. For tests. */
-  idle(): Promise<void> { return this.#loop.idle(); }
 
   async syncCronJob(key: string): Promise<void> {
     const [namespace = '', name = ''] = key.split('/');
@@ -59,18 +53,18 @@ export class CronJobController {
     const owned = this.jobs.list(namespace).filter((j) => controllerRefOf(j)?.uid === cronJob.metadata.uid);
     const plan = planCronJob(cronJob, owned, this.#now());
     const ref: ObjectReference = { apiVersion: 'batch/v1', kind: 'CronJob', name, namespace, uid: cronJob.metadata.uid, resourceVersion: cronJob.metadata.resourceVersion };
-    for (const e of plan.events) this.#loop.events.event(ref, e.type, e.reason, e.message);
+    for (const e of plan.events) this.loop.events.event(ref, e.type, e.reason, e.message);
     for (const r of plan.deleteActive) await this.#deleteJob(ref, r.name ?? '', namespace, 'SuccessfulDelete');
     for (const j of plan.deleteFinished) await this.#deleteJob(ref, j.metadata.name ?? '', namespace, 'SuccessfulDelete');
     if (plan.create) {
       try {
         const job = await this.#jobClient.create(plan.create, { namespace });
-        this.#loop.events.event(ref, 'Normal', 'SuccessfulCreate', `Created job ${job.metadata.name ?? ''}`);
+        this.loop.events.event(ref, 'Normal', 'SuccessfulCreate', `Created job ${job.metadata.name ?? ''}`);
         plan.status.active = [...(plan.status.active ?? []), { apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name, namespace, uid: job.metadata.uid, resourceVersion: job.metadata.resourceVersion }];
       } catch (err) {
         // Made by an earlier sync whose status write was lost: the informer will show it.
         if (!isApiError(err, 'AlreadyExists')) {
-          this.#loop.events.event(ref, 'Warning', 'FailedCreate', `Error creating job: ${err instanceof Error ? err.message : String(err)}`);
+          this.loop.events.event(ref, 'Warning', 'FailedCreate', `Error creating job: ${err instanceof Error ? err.message : String(err)}`);
           throw err;
         }
       }
@@ -82,13 +76,13 @@ export class CronJobController {
         if (!isApiError(err, 'NotFound')) throw err;
       }
     }
-    if (plan.requeueAfterMs !== undefined) this.#loop.queue.addAfter(key, Math.max(1, plan.requeueAfterMs + 100));
+    if (plan.requeueAfterMs !== undefined) this.loop.queue.addAfter(key, Math.max(1, plan.requeueAfterMs + 100));
   }
 
   async #deleteJob(ref: ObjectReference, jobName: string, namespace: string, reason: string): Promise<void> {
     try {
       await this.#jobClient.delete(jobName, { namespace, propagationPolicy: 'Background' });
-      this.#loop.events.event(ref, 'Normal', reason, `Deleted job ${jobName}`);
+      this.loop.events.event(ref, 'Normal', reason, `Deleted job ${jobName}`);
     } catch (err) {
       if (!isApiError(err, 'NotFound')) throw err;
     }

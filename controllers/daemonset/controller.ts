@@ -13,7 +13,7 @@ import type { Node, Pod } from '../../api/types/core.js';
 import { exponentialBackoffMs } from '../../client/backoff.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
+import { ControllerLoop, LoopController, type ControllerOptions } from '../controller-loop.js';
 import { claimObjects, controllerRefOf, recheckOwner } from '../controller-ref.js';
 import { ControllerExpectations } from '../expectations.js';
 import { deleteOwnedPods, watchOwnedPods, writeStatusOnce } from '../owned-pods.js';
@@ -45,13 +45,12 @@ const FAILED_BACKOFF_MAX_MS = 15 * 60 * 1000;
 
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-export class DaemonSetController {
+export class DaemonSetController extends LoopController {
   readonly #client: RestClient;
   readonly #dsClient: ResourceClient<DaemonSet>;
   readonly #revClient: ResourceClient<ControllerRevision>;
   readonly #burst: number;
   readonly #now: () => number;
-  readonly #loop: ControllerLoop;
   readonly daemonSets: Informer<DaemonSet>;
   readonly pods: Informer<Pod>;
   readonly nodes: Informer<Node>;
@@ -61,26 +60,27 @@ export class DaemonSetController {
   readonly #failedBackoff = new Map<string, { failures: number; at: number }>();
 
   constructor(o: DaemonSetControllerOptions) {
+    super();
     this.#client = o.client;
     this.#dsClient = o.client.resourceByName<DaemonSet>('daemonsets', 'apps');
     this.#revClient = o.client.resourceByName<ControllerRevision>('controllerrevisions', 'apps');
     this.#burst = o.burstReplicas ?? BURST_REPLICAS;
     this.#now = o.now ?? Date.now;
-    this.#loop = new ControllerLoop({
+    this.loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 2,
       name: 'daemonset-controller',
       sync: (key) => this.syncDaemonSet(key),
       synced: () => this.#enqueueAll(),
     });
-    const enqueue = (ds: DaemonSet) => this.#loop.enqueue(ds);
+    const enqueue = (ds: DaemonSet) => this.loop.enqueue(ds);
     const deleted = (ds: DaemonSet) => {
       this.expectations.delete(objectKey(ds));
       for (const k of this.#failedBackoff.keys()) if (k.startsWith(`${objectKey(ds)}/`)) this.#failedBackoff.delete(k);
       enqueue(ds);
     };
-    this.daemonSets = this.#loop.informer(this.#dsClient, { add: enqueue, update: enqueue, delete: deleted });
-    this.pods = this.#loop.informer(o.client.pods);
+    this.daemonSets = this.loop.informer(this.#dsClient, { add: enqueue, update: enqueue, delete: deleted });
+    this.pods = this.loop.informer(o.client.pods);
     watchOwnedPods(this.pods, { kind: DAEMON_SET_KIND, owners: this.daemonSets, selectorOf, expectations: this.expectations, enqueue });
     // shouldIgnoreNodeUpdate: only what decides where daemon pods run.
     const decides = (n: Node) => JSON.stringify([n.metadata.labels, n.spec?.taints, n.spec?.unschedulable]);
@@ -88,18 +88,12 @@ export class DaemonSetController {
     const nodeUpdated = (node: Node, old: Node) => {
       if (decides(node) !== decides(old)) all();
     };
-    this.nodes = this.#loop.informer(o.client.nodes, { add: all, update: nodeUpdated, delete: all });
-    this.revisions = this.#loop.informer(this.#revClient);
+    this.nodes = this.loop.informer(o.client.nodes, { add: all, update: nodeUpdated, delete: all });
+    this.revisions = this.loop.informer(this.#revClient);
   }
 
-  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
-  stop(): Promise<void> { return this.#loop.stop(); }
-
-  /** Resolves once every queued DaemonSet has been synced. For tests. */
-  idle(): Promise<void> { return this.#loop.idle(); }
-
   #enqueueAll(): void {
-    this.#loop.enqueueAll(this.daemonSets);
+    this.loop.enqueueAll(this.daemonSets);
   }
 
   /** One DaemonSet: its revisions, its pods node by node, one rolling-update step, its status. */
@@ -133,7 +127,7 @@ export class DaemonSetController {
     if (this.expectations.satisfied(key)) {
       const plan = planNodes(ds, nodes, byNode, hash, now, (node) => this.#failedBackoffMs(key, node, now));
       this.#failedPodsSeen(key, ds, plan.failed ?? [], now);
-      if (plan.retryAfterMs !== undefined) this.#loop.queue.addAfter(key, plan.retryAfterMs);
+      if (plan.retryAfterMs !== undefined) this.loop.queue.addAfter(key, plan.retryAfterMs);
       manageError = await this.#syncNodes(key, ds, plan.create, plan.delete, hash);
       // A rolling step only on what the watch already shows.
       if (manageError === undefined && this.expectations.satisfied(key) && (ds.spec.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
@@ -147,7 +141,7 @@ export class DaemonSetController {
     await this.#writeStatus(ds, status);
     // A ready pod becomes available after minReadySeconds with no event to say so.
     const minReady = ds.spec.minReadySeconds ?? 0;
-    if (minReady > 0 && status.numberReady !== status.numberAvailable) this.#loop.queue.addAfter(key, minReady * 1000);
+    if (minReady > 0 && status.numberReady !== status.numberAvailable) this.loop.queue.addAfter(key, minReady * 1000);
     if (manageError !== undefined) throw manageError;
   }
 
@@ -166,7 +160,7 @@ export class DaemonSetController {
       // An entry quiet for twice the longest wait starts over (flowcontrol.Backoff's hasExpired).
       const fresh = !e || now - e.at > 2 * FAILED_BACKOFF_MAX_MS;
       this.#failedBackoff.set(`${key}/${node}`, { failures: fresh ? 1 : e.failures + 1, at: now });
-      this.#loop.events.event(ref, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} on node ${node}, will try to kill it`);
+      this.loop.events.event(ref, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} on node ${node}, will try to kill it`);
     }
   }
 
@@ -211,15 +205,15 @@ export class DaemonSetController {
     const ref = { apiVersion: DAEMON_SET_KIND.apiVersion, kind: DAEMON_SET_KIND.kind, name: ds.metadata.name, namespace, uid: ds.metadata.uid, resourceVersion: ds.metadata.resourceVersion };
     this.expectations.expect(key, create.length, gone.map(objectKey));
 
-    const deletes = deleteOwnedPods(gone, { pods: this.#client.pods, key, expectations: this.expectations, events: this.#loop.events, ref });
+    const deletes = deleteOwnedPods(gone, { pods: this.#client.pods, key, expectations: this.expectations, events: this.loop.events, ref });
     const { successes, error } = await slowStartBatch(create.length, 1, async (i) => {
-      if (this.#loop.stopping.aborted) throw new Error('the controller is stopping');
+      if (this.loop.stopping.aborted) throw new Error('the controller is stopping');
       try {
         const pod = await this.#client.pods.create(daemonPod(ds, create[i] ?? '', hash), { namespace });
-        this.#loop.events.event(ref, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
+        this.loop.events.event(ref, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
       } catch (err) {
         if (isApiError(err, 'Forbidden') && /being terminated/.test(err.message)) return;
-        this.#loop.events.event(ref, 'Warning', 'FailedCreate', `Error creating: ${errorText(err)}`);
+        this.loop.events.event(ref, 'Warning', 'FailedCreate', `Error creating: ${errorText(err)}`);
         throw err;
       }
     });

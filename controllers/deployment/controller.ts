@@ -12,7 +12,7 @@ import type { Deployment, ReplicaSet } from '../../api/types/apps.js';
 import type { Pod } from '../../api/types/core.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient } from '../../client/rest.js';
-import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
+import { ControllerLoop, LoopController, type ControllerOptions } from '../controller-loop.js';
 import { claimObjects, controllerRefOf, recheckOwner } from '../controller-ref.js';
 import { ownersSelecting, resolveControllerRef, selectorOf } from '../owners.js';
 import { REPLICA_SET_KIND } from '../replicaset/controller.js';
@@ -32,42 +32,36 @@ export interface DeploymentControllerOptions extends ControllerOptions {
 
 /** RFC 3339 to the second, as metav1.Time. */
 
-export class DeploymentController {
+export class DeploymentController extends LoopController {
   readonly #rsClient: ResourceClient<ReplicaSet>;
   readonly #deployClient: ResourceClient<Deployment>;
   readonly #now: () => number;
   readonly #log?: Logger;
-  readonly #loop: ControllerLoop;
   readonly deployments: Informer<Deployment>;
   readonly replicaSets: Informer<ReplicaSet>;
   readonly pods: Informer<Pod>;
 
   constructor(o: DeploymentControllerOptions) {
+    super();
     this.#rsClient = o.client.resourceByName<ReplicaSet>('replicasets', 'apps');
     this.#deployClient = o.client.resourceByName<Deployment>('deployments', 'apps');
     this.#now = o.now ?? Date.now;
     this.#log = o.logger;
-    this.#loop = new ControllerLoop({
+    this.loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 5,
       name: 'deployment-controller',
       sync: (key) => this.syncDeployment(key),
       // Every cache full: every Deployment gets a sync.
-      synced: () => this.#loop.enqueueAll(this.deployments),
+      synced: () => this.loop.enqueueAll(this.deployments),
     });
-    const enqueue = (d: Deployment) => this.#loop.enqueue(d);
-    this.deployments = this.#loop.informer(this.#deployClient, { add: enqueue, update: enqueue, delete: enqueue });
+    const enqueue = (d: Deployment) => this.loop.enqueue(d);
+    this.deployments = this.loop.informer(this.#deployClient, { add: enqueue, update: enqueue, delete: enqueue });
     const rsChanged = (rs: ReplicaSet) => this.#replicaSetChanged(rs);
-    this.replicaSets = this.#loop.informer(this.#rsClient, { add: rsChanged, update: (rs, old) => this.#replicaSetUpdated(rs, old), delete: rsChanged });
+    this.replicaSets = this.loop.informer(this.#rsClient, { add: rsChanged, update: (rs, old) => this.#replicaSetUpdated(rs, old), delete: rsChanged });
     const podChanged = (pod: Pod) => this.#podChanged(pod);
-    this.pods = this.#loop.informer(o.client.pods, { update: podChanged, delete: podChanged });
+    this.pods = this.loop.informer(o.client.pods, { update: podChanged, delete: podChanged });
   }
-
-  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
-  stop(): Promise<void> { return this.#loop.stop(); }
-
-  /** Resolves once every queued Deployment has been synced. For tests. */
-  idle(): Promise<void> { return this.#loop.idle(); }
 
   #owner(rs: ReplicaSet): Deployment | undefined {
     return resolveControllerRef(rs, DEPLOYMENT_KIND, this.deployments);
@@ -81,17 +75,17 @@ export class DeploymentController {
   #replicaSetChanged(rs: ReplicaSet): void {
     if (controllerRefOf(rs)) {
       const d = this.#owner(rs);
-      if (d) this.#loop.enqueue(d);
+      if (d) this.loop.enqueue(d);
       return;
     }
-    for (const d of this.#matching(rs)) this.#loop.enqueue(d);
+    for (const d of this.#matching(rs)) this.loop.enqueue(d);
   }
 
   #replicaSetUpdated(rs: ReplicaSet, old: ReplicaSet): void {
     if (rs.metadata.resourceVersion === old.metadata.resourceVersion) return;
     if (controllerRefOf(old)?.uid !== controllerRefOf(rs)?.uid) {
       const was = this.#owner(old);
-      if (was) this.#loop.enqueue(was);
+      if (was) this.loop.enqueue(was);
     }
     this.#replicaSetChanged(rs);
   }
@@ -100,7 +94,7 @@ export class DeploymentController {
   #podChanged(pod: Pod): void {
     const rs = resolveControllerRef(pod, REPLICA_SET_KIND, this.replicaSets);
     const d = rs && this.#owner(rs);
-    if (d && d.spec.strategy?.type === 'Recreate') this.#loop.enqueue(d);
+    if (d && d.spec.strategy?.type === 'Recreate') this.loop.enqueue(d);
   }
 
   /** One Deployment: claim its ReplicaSets, plan one step, carry it out. */
@@ -134,7 +128,7 @@ export class DeploymentController {
         if (!isApiError(err, 'NotFound')) throw err;
       }
     }
-    if (plan.requeueAfterMs !== undefined) this.#loop.queue.addAfter(objectKey(d), plan.requeueAfterMs);
+    if (plan.requeueAfterMs !== undefined) this.loop.queue.addAfter(objectKey(d), plan.requeueAfterMs);
   }
 
   async #write(d: Deployment, a: DeploymentAction): Promise<void> {
@@ -186,6 +180,6 @@ export class DeploymentController {
 
   #record(d: Deployment, e: PlannedEvent): void {
     const ref = { apiVersion: DEPLOYMENT_KIND.apiVersion, kind: DEPLOYMENT_KIND.kind, name: d.metadata.name, namespace: d.metadata.namespace, uid: d.metadata.uid, resourceVersion: d.metadata.resourceVersion };
-    this.#loop.events.event(ref, e.type, e.reason, e.message);
+    this.loop.events.event(ref, e.type, e.reason, e.message);
   }
 }

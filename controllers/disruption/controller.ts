@@ -19,7 +19,7 @@ import type { KubeObject, OwnerReference } from '../../api/types/meta.js';
 import type { PodDisruptionBudget } from '../../api/types/policy.js';
 import type { Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
+import { ControllerLoop, LoopController, type ControllerOptions } from '../controller-loop.js';
 import { controllerRefOf } from '../controller-ref.js';
 import { DEPLOYMENT_KIND } from '../deployment/new-replica-set.js';
 import { labelsChanged, resolveControllerRef } from '../owners.js';
@@ -34,11 +34,10 @@ interface Scale {
   spec?: { replicas?: number };
 }
 
-export class DisruptionController {
+export class DisruptionController extends LoopController {
   readonly #client: RestClient;
   readonly #now: () => number;
   readonly #budgets: ResourceClient<PodDisruptionBudget>;
-  readonly #loop: ControllerLoop;
   readonly pdbs: Informer<PodDisruptionBudget>;
   readonly pods: Informer<Pod>;
   readonly replicaSets: Informer<ReplicaSet>;
@@ -46,42 +45,37 @@ export class DisruptionController {
   readonly #rechecks = new Map<string, NodeJS.Timeout>();
 
   constructor(o: DisruptionControllerOptions) {
+    super();
     this.#client = o.client;
     this.#now = o.now ?? Date.now;
     this.#budgets = o.client.resourceByName<PodDisruptionBudget>('poddisruptionbudgets', 'policy');
     // One worker, as Kubernetes' has. Every cache filled before the first sync, so no budget
     // is written from half the pods.
-    this.#loop = new ControllerLoop({
+    this.loop = new ControllerLoop({
       ...o,
       name: 'disruption-controller',
       sync: (key) => this.syncBudget(key),
-      synced: () => this.#loop.enqueueAll(this.pdbs),
+      synced: () => this.loop.enqueueAll(this.pdbs),
     });
     // The shared informers may go on calling the handlers after stop(), which then start no timer.
-    this.#loop.stopping.addEventListener('abort', () => {
+    this.loop.stopping.addEventListener('abort', () => {
       for (const t of this.#rechecks.values()) clearTimeout(t);
       this.#rechecks.clear();
     });
-    const queueBudget = (pdb: PodDisruptionBudget) => this.#loop.enqueue(pdb);
-    this.pdbs = this.#loop.informer(this.#budgets, { add: queueBudget, update: queueBudget });
+    const queueBudget = (pdb: PodDisruptionBudget) => this.loop.enqueue(pdb);
+    this.pdbs = this.loop.informer(this.#budgets, { add: queueBudget, update: queueBudget });
     const queuePod = (pod: Pod) => this.#queuePod(pod);
     const relabelled = (pod: Pod, old: Pod) => {
       queuePod(pod);
       if (labelsChanged(pod, old)) queuePod(old);
     };
-    this.pods = this.#loop.informer(o.client.pods, { add: queuePod, update: relabelled, delete: queuePod });
+    this.pods = this.loop.informer(o.client.pods, { add: queuePod, update: relabelled, delete: queuePod });
     const scaled = (o: ReplicaSet | Deployment, old: ReplicaSet | Deployment) => {
       if (o.spec.replicas !== old.spec.replicas) this.#queueControlledBy(o);
     };
-    this.replicaSets = this.#loop.informer(o.client.resourceByName<ReplicaSet>('replicasets', 'apps'), { update: scaled });
-    this.deployments = this.#loop.informer(o.client.resourceByName<Deployment>('deployments', 'apps'), { update: scaled });
+    this.replicaSets = this.loop.informer(o.client.resourceByName<ReplicaSet>('replicasets', 'apps'), { update: scaled });
+    this.deployments = this.loop.informer(o.client.resourceByName<Deployment>('deployments', 'apps'), { update: scaled });
   }
-
-  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
-  stop(): Promise<void> { return this.#loop.stop(); }
-
-  /** Resolves once every queued budget has been synced. For tests. */
-  idle(): Promise<void> { return this.#loop.idle(); }
 
   /** The budgets covering the pods `owner` controls, itself or through a ReplicaSet it controls. */
   #queueControlledBy(owner: KubeObject): void {
@@ -93,7 +87,7 @@ export class DisruptionController {
   }
 
   #queuePod(pod: Pod): void {
-    for (const pdb of this.pdbs.list(pod.metadata.namespace)) if (budgetCovers(pdb, pod)) this.#loop.enqueue(pdb);
+    for (const pdb of this.pdbs.list(pod.metadata.namespace)) if (budgetCovers(pdb, pod)) this.loop.enqueue(pdb);
   }
 
   /** One budget: its status from the cached pods, written when it changed. */
@@ -118,11 +112,11 @@ export class DisruptionController {
 
   /** A sync again when the earliest disruptedPods entry expires. */
   #recheck(key: string, at: number): void {
-    if (this.#loop.stopping.aborted) return;
+    if (this.loop.stopping.aborted) return;
     clearTimeout(this.#rechecks.get(key));
     const t = setTimeout(() => {
       this.#rechecks.delete(key);
-      this.#loop.queue.add(key);
+      this.loop.queue.add(key);
     }, Math.max(0, at - this.#now()) + 1);
     this.#rechecks.set(key, t);
   }

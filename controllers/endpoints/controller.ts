@@ -12,7 +12,7 @@ import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { OwnWrites } from '../own-writes.js';
 import { selectedPods, watchServicesAndPods } from '../service-pods.js';
-import { ControllerLoop } from '../controller-loop.js';
+import { ControllerLoop, LoopController } from '../controller-loop.js';
 import type { SharedInformers } from '../shared-informers.js';
 import { endpointsToWrite } from './plan.js';
 
@@ -24,32 +24,32 @@ export interface EndpointsControllerOptions {
   logger?: Logger;
 }
 
-export class EndpointsController {
+export class EndpointsController extends LoopController {
   readonly #endpointsClient: ResourceClient<Endpoints>;
-  readonly #loop: ControllerLoop;
   readonly #writes = new OwnWrites();
   readonly services: Informer<Service>;
   readonly pods: Informer<Pod>;
   readonly endpoints: Informer<Endpoints>;
 
   constructor(o: EndpointsControllerOptions) {
+    super();
     this.#endpointsClient = o.client.resourceByName<Endpoints>('endpoints', '');
-    this.#loop = new ControllerLoop({
+    this.loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 5,
       name: 'endpoint-controller',
       sync: (key) => this.syncService(key),
       synced: () => {
-        this.#loop.enqueueAll(this.services);
+        this.loop.enqueueAll(this.services);
         // checkLeftoverEndpoints: those whose Service went while no controller ran.
-        for (const ep of this.endpoints.list()) if (!this.services.get(ep.metadata.name ?? '', ep.metadata.namespace)) this.#loop.enqueue(ep);
+        for (const ep of this.endpoints.list()) if (!this.services.get(ep.metadata.name ?? '', ep.metadata.namespace)) this.loop.enqueue(ep);
       },
     });
-    this.services = this.#loop.informer(o.client.resourceByName<Service>('services', ''));
-    this.pods = this.#loop.informer(o.client.pods);
-    this.endpoints = this.#loop.informer(this.#endpointsClient);
+    this.services = this.loop.informer(o.client.resourceByName<Service>('services', ''));
+    this.pods = this.loop.informer(o.client.pods);
+    this.endpoints = this.loop.informer(this.#endpointsClient);
 
-    const add = (key: string) => this.#loop.queue.add(key);
+    const add = (key: string) => this.loop.queue.add(key);
     watchServicesAndPods(this.services, this.pods, add);
     // Our own write seen (a sync that waited on it goes on), or one deleted by someone: look again.
     const ofService = (ep: Endpoints) => this.services.get(ep.metadata.name ?? '', ep.metadata.namespace)?.spec.selector !== undefined;
@@ -59,19 +59,6 @@ export class EndpointsController {
       this.#writes.observedDelete(objectKey(ep), ep.metadata.name ?? '');
       if (ofService(ep)) add(objectKey(ep));
     });
-  }
-
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#loop.start(signal);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
-
-  /** Resolves once every queued Service has been synced. For tests. */
-  idle(): Promise<void> {
-    return this.#loop.idle();
   }
 
   async syncService(key: string): Promise<void> {

@@ -15,7 +15,7 @@ import type { Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { OwnWrites } from '../own-writes.js';
 import { selectedPods, watchServicesAndPods } from '../service-pods.js';
-import { ControllerLoop } from '../controller-loop.js';
+import { ControllerLoop, LoopController } from '../controller-loop.js';
 import type { SharedInformers } from '../shared-informers.js';
 import { LABEL_TOPOLOGY_ZONE } from './desired-endpoints.js';
 import { CONTROLLER_NAME, MAX_ENDPOINTS_PER_SLICE, planEndpointSlices } from './plan.js';
@@ -33,10 +33,9 @@ export interface EndpointSliceControllerOptions {
 const managed = (s: EndpointSlice) => s.metadata.labels?.[LABEL_MANAGED_BY] === CONTROLLER_NAME;
 const serviceKeyOf = (s: EndpointSlice) => `${s.metadata.namespace ?? ''}/${s.metadata.labels?.[LABEL_SERVICE_NAME] ?? ''}`;
 
-export class EndpointSliceController {
+export class EndpointSliceController extends LoopController {
   readonly #slicesClient: ResourceClient<EndpointSlice>;
   readonly #max: number;
-  readonly #loop: ControllerLoop;
   readonly #writes = new OwnWrites();
   readonly services: Informer<Service>;
   readonly pods: Informer<Pod>;
@@ -44,21 +43,22 @@ export class EndpointSliceController {
   readonly slices: Informer<EndpointSlice>;
 
   constructor(o: EndpointSliceControllerOptions) {
+    super();
     this.#slicesClient = o.client.resourceByName<EndpointSlice>('endpointslices', 'discovery.k8s.io');
     this.#max = o.maxEndpointsPerSlice ?? MAX_ENDPOINTS_PER_SLICE;
-    this.#loop = new ControllerLoop({
+    this.loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 5,
       name: 'endpointslice-controller',
       sync: (key) => this.syncService(key),
-      synced: () => this.#loop.enqueueAll(this.services),
+      synced: () => this.loop.enqueueAll(this.services),
     });
-    this.services = this.#loop.informer(o.client.resourceByName<Service>('services', ''));
-    this.pods = this.#loop.informer(o.client.pods);
-    this.nodes = this.#loop.informer(o.client.nodes);
-    this.slices = this.#loop.informer(this.#slicesClient);
+    this.services = this.loop.informer(o.client.resourceByName<Service>('services', ''));
+    this.pods = this.loop.informer(o.client.pods);
+    this.nodes = this.loop.informer(o.client.nodes);
+    this.slices = this.loop.informer(this.#slicesClient);
 
-    const add = (key: string) => this.#loop.queue.add(key);
+    const add = (key: string) => this.loop.queue.add(key);
     watchServicesAndPods(this.services, this.pods, add);
     // Our slices changed by anyone (or just seen after our own write): the Service looks again.
     this.slices.on('add', (s) => managed(s) && add(serviceKeyOf(s)));
@@ -70,19 +70,6 @@ export class EndpointSliceController {
       this.#writes.observedDelete(serviceKeyOf(s), s.metadata.name ?? '');
       add(serviceKeyOf(s));
     });
-  }
-
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#loop.start(signal);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
-
-  /** Resolves once every queued Service has been synced. For tests. */
-  idle(): Promise<void> {
-    return this.#loop.idle();
   }
 
   #nodeZone = (name: string): string | undefined | null => {

@@ -11,7 +11,7 @@ import type { Job } from '../../api/types/batch.js';
 import type { Pod } from '../../api/types/core.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
+import { ControllerLoop, LoopController, type ControllerOptions } from '../controller-loop.js';
 import { claimObjects, controllerRefOf, recheckOwner, type OwnerKind } from '../controller-ref.js';
 import { podFromTemplate, writeStatusOnce } from '../owned-pods.js';
 import { resolveControllerRef } from '../owners.js';
@@ -58,30 +58,30 @@ function selectorOf(job: Job): LabelSelectorMatcher | undefined {
   }
 }
 
-export class JobController {
+export class JobController extends LoopController {
   readonly #client: RestClient;
   readonly #jobClient: ResourceClient<Job>;
   readonly #o: JobControllerOptions;
   readonly #now: () => number;
-  readonly #loop: ControllerLoop;
   readonly jobs: Informer<Job>;
   readonly pods: Informer<Pod>;
   readonly expectations = new ControllerExpectations();
 
   constructor(o: JobControllerOptions) {
+    super();
     this.#o = o;
     this.#client = o.client;
     this.#jobClient = o.client.resourceByName<Job>('jobs', 'batch');
     this.#now = o.now ?? Date.now;
-    this.#loop = new ControllerLoop({
+    this.loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 5,
       name: 'job-controller',
       sync: (key) => this.syncJob(key),
-      synced: () => this.#loop.enqueueAll(this.jobs),
+      synced: () => this.loop.enqueueAll(this.jobs),
     });
-    const enqueue = (j: Job) => this.#loop.enqueue(j);
-    this.jobs = this.#loop.informer(this.#jobClient, {
+    const enqueue = (j: Job) => this.loop.enqueue(j);
+    this.jobs = this.loop.informer(this.#jobClient, {
       add: enqueue,
       update: enqueue,
       delete: (j) => {
@@ -93,7 +93,7 @@ export class JobController {
         enqueue(j);
       },
     });
-    this.pods = this.#loop.informer(o.client.pods, {
+    this.pods = this.loop.informer(o.client.pods, {
       add: (pod) => {
         const job = this.#resolve(pod);
         if (!job) return;
@@ -115,12 +115,6 @@ export class JobController {
       },
     });
   }
-
-  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
-  stop(): Promise<void> { return this.#loop.stop(); }
-
-  /** Resolves once every queued Job has been synced. For tests. */
-  idle(): Promise<void> { return this.#loop.idle(); }
 
   #resolve(pod: Pod): Job | undefined {
     return resolveControllerRef(pod, JOB_KIND, this.jobs);
@@ -158,12 +152,12 @@ export class JobController {
     if (creates.length > 0) {
       this.expectations.expectCreations(key, creates.length);
       const { successes, error: createError } = await slowStartBatch(creates.length, 1, async (i) => {
-        if (this.#loop.stopping.aborted) throw new Error('the controller is stopping');
+        if (this.loop.stopping.aborted) throw new Error('the controller is stopping');
         try {
           const pod = await this.#client.pods.create(podFromJobTemplate(job, creates[i]), { namespace });
-          this.#loop.events.event(ref, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
+          this.loop.events.event(ref, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
         } catch (err) {
-          this.#loop.events.event(ref, 'Warning', 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
+          this.loop.events.event(ref, 'Warning', 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
           throw err;
         }
       });
@@ -176,11 +170,11 @@ export class JobController {
     await this.#releasePods(claimed.filter((p) => p.metadata.deletionTimestamp || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed'));
     const finished = (plan.status.conditions ?? []).find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
     if (finished && !wasFinished) {
-      if (finished.type === 'Complete') this.#loop.events.event(ref, 'Normal', 'Completed', 'Job completed');
-      else this.#loop.events.event(ref, 'Warning', finished.reason ?? 'Failed', finished.message ?? '');
+      if (finished.type === 'Complete') this.loop.events.event(ref, 'Normal', 'Completed', 'Job completed');
+      else this.loop.events.event(ref, 'Warning', finished.reason ?? 'Failed', finished.message ?? '');
     }
     if (error !== undefined) throw error;
-    if (plan.requeueAfterMs !== undefined) this.#loop.queue.addAfter(key, Math.max(1, plan.requeueAfterMs + 1));
+    if (plan.requeueAfterMs !== undefined) this.loop.queue.addAfter(key, Math.max(1, plan.requeueAfterMs + 1));
   }
 
   /** Removes the job-tracking finalizer from these pods (those that have it); a conflict waits for the next sync. */

@@ -10,7 +10,7 @@ import { FINALIZER_KUBERNETES } from '../../api/kinds/namespace.js';
 import type { Namespace } from '../../api/types/core.js';
 import type { Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
-import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
+import { ControllerLoop, LoopController, type ControllerOptions } from '../controller-loop.js';
 import { updatedConditions } from './conditions.js';
 import { deleteNamespaceContent } from './content.js';
 import { metaTime } from '../../api/time.js';
@@ -32,19 +32,18 @@ export class ContentRemaining extends Error {
   }
 }
 
-
-export class NamespaceController {
+export class NamespaceController extends LoopController {
   readonly #client: RestClient;
   readonly #log?: Logger;
   readonly #now: () => Date;
-  readonly #loop: ControllerLoop;
   readonly namespaces: Informer<Namespace>;
 
   constructor(o: NamespaceControllerOptions) {
+    super();
     this.#client = o.client;
     this.#log = o.logger;
     this.#now = o.now ?? (() => new Date());
-    this.#loop = new ControllerLoop({
+    this.loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 10,
       initialBackoffMs: o.initialBackoffMs ?? 250,
@@ -57,16 +56,10 @@ export class NamespaceController {
       },
     });
     const consider = (ns: Namespace) => {
-      if (ns.metadata.deletionTimestamp) this.#loop.queue.add(ns.metadata.name ?? '');
+      if (ns.metadata.deletionTimestamp) this.loop.queue.add(ns.metadata.name ?? '');
     };
-    this.namespaces = this.#loop.informer(o.client.namespaces, { add: consider, update: consider });
+    this.namespaces = this.loop.informer(o.client.namespaces, { add: consider, update: consider });
   }
-
-  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
-  stop(): Promise<void> { return this.#loop.stop(); }
-
-  /** Resolves once every queued namespace has been synced (retries waiting on their backoff aside). For tests. */
-  idle(): Promise<void> { return this.#loop.idle(); }
 
   /** One pass over one namespace (NamespacedResourcesDeleter.Delete). Throws to come back later. */
   async syncNamespace(name: string): Promise<void> {

@@ -11,7 +11,7 @@ import type { Pod } from '../../api/types/core.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
 import { filterActivePods } from '../active-pods.js';
-import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
+import { ControllerLoop, LoopController, type ControllerOptions } from '../controller-loop.js';
 import { claimObjects, controllerRefOf, recheckOwner, type OwnerKind } from '../controller-ref.js';
 import { ControllerExpectations } from '../expectations.js';
 import { deleteOwnedPods, podFromTemplate, watchOwnedPods, writeStatusOnce } from '../owned-pods.js';
@@ -29,44 +29,38 @@ export interface ReplicaSetControllerOptions extends ControllerOptions {
   now?: () => number;
 }
 
-export class ReplicaSetController {
+export class ReplicaSetController extends LoopController {
   readonly #client: RestClient;
   readonly #rsClient: ResourceClient<ReplicaSet>;
   readonly #burst: number;
   readonly #now: () => number;
-  readonly #loop: ControllerLoop;
   readonly replicaSets: Informer<ReplicaSet>;
   readonly pods: Informer<Pod>;
   readonly expectations = new ControllerExpectations();
 
   constructor(o: ReplicaSetControllerOptions) {
+    super();
     this.#client = o.client;
     this.#rsClient = o.client.resourceByName<ReplicaSet>('replicasets', 'apps');
     this.#burst = o.burstReplicas ?? BURST_REPLICAS;
     this.#now = o.now ?? Date.now;
-    this.#loop = new ControllerLoop({
+    this.loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 5,
       name: 'replicaset-controller',
       sync: (key) => this.syncReplicaSet(key),
       // Both caches full: every ReplicaSet gets a sync.
-      synced: () => this.#loop.enqueueAll(this.replicaSets),
+      synced: () => this.loop.enqueueAll(this.replicaSets),
     });
-    const enqueue = (rs: ReplicaSet) => this.#loop.enqueue(rs);
+    const enqueue = (rs: ReplicaSet) => this.loop.enqueue(rs);
     const deleted = (rs: ReplicaSet) => {
       this.expectations.delete(objectKey(rs));
       enqueue(rs);
     };
-    this.replicaSets = this.#loop.informer(this.#rsClient, { add: enqueue, update: enqueue, delete: deleted });
-    this.pods = this.#loop.informer(o.client.pods);
+    this.replicaSets = this.loop.informer(this.#rsClient, { add: enqueue, update: enqueue, delete: deleted });
+    this.pods = this.loop.informer(o.client.pods);
     watchOwnedPods(this.pods, { kind: REPLICA_SET_KIND, owners: this.replicaSets, selectorOf: (rs) => selectorOf(rs.spec.selector), expectations: this.expectations, enqueue });
   }
-
-  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
-  stop(): Promise<void> { return this.#loop.stop(); }
-
-  /** Resolves once every queued ReplicaSet has been synced. For tests. */
-  idle(): Promise<void> { return this.#loop.idle(); }
 
   /** One ReplicaSet: claim its pods, create or delete what the plan says, write its status. */
   async syncReplicaSet(key: string): Promise<void> {
@@ -93,7 +87,7 @@ export class ReplicaSetController {
     const { status, nextAvailableInMs } = replicaSetStatus(rs, claimed, manageError, this.#now());
     await this.#writeStatus(rs, status);
     // A ready pod becomes available after minReadySeconds with no event to say so: look again then.
-    if (manageError === undefined && nextAvailableInMs !== undefined) this.#loop.queue.addAfter(key, nextAvailableInMs + 1);
+    if (manageError === undefined && nextAvailableInMs !== undefined) this.loop.queue.addAfter(key, nextAvailableInMs + 1);
     if (manageError !== undefined) throw manageError;
   }
 
@@ -117,14 +111,14 @@ export class ReplicaSetController {
     if (plan.create > 0) {
       this.expectations.expectCreations(key, plan.create);
       const { successes, error } = await slowStartBatch(plan.create, 1, async () => {
-        if (this.#loop.stopping.aborted) throw new Error('the controller is stopping');
+        if (this.loop.stopping.aborted) throw new Error('the controller is stopping');
         try {
           const pod = await this.#client.pods.create(podFromTemplate(rs, REPLICA_SET_KIND, rs.spec.template), { namespace });
-          this.#loop.events.event(ref, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
+          this.loop.events.event(ref, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`);
         } catch (err) {
           // The namespace is going away: nothing will ever be created there again.
           if (isApiError(err, 'Forbidden') && /being terminated/.test(err.message)) return;
-          this.#loop.events.event(ref, 'Warning', 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
+          this.loop.events.event(ref, 'Warning', 'FailedCreate', `Error creating: ${err instanceof Error ? err.message : String(err)}`);
           throw err;
         }
       });
@@ -134,7 +128,7 @@ export class ReplicaSetController {
     }
     if (plan.delete.length > 0) {
       this.expectations.expectDeletions(key, plan.delete.map(objectKey));
-      return deleteOwnedPods(plan.delete, { pods: this.#client.pods, key, expectations: this.expectations, events: this.#loop.events, ref });
+      return deleteOwnedPods(plan.delete, { pods: this.#client.pods, key, expectations: this.expectations, events: this.loop.events, ref });
     }
     return undefined;
   }

@@ -8,7 +8,7 @@ import { isApiError, isNamespaceTerminating } from '../../api/errors.js';
 import type { ConfigMap, Namespace } from '../../api/types/core.js';
 import type { Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { ControllerLoop } from '../controller-loop.js';
+import { ControllerLoop, LoopController } from '../controller-loop.js';
 import type { SharedInformers } from '../shared-informers.js';
 import { ROOT_CA_CONFIGMAP, rootCAAction } from './plan.js';
 
@@ -20,50 +20,37 @@ export interface RootCAPublisherOptions {
   logger?: Logger;
 }
 
-export class RootCAPublisher {
+export class RootCAPublisher extends LoopController {
   readonly #rootCA: string;
   readonly #configMaps: ResourceClient<ConfigMap>;
-  readonly #loop: ControllerLoop;
   readonly namespaces: Informer<Namespace>;
   /** Every ConfigMap (the garbage collector watches them all anyway); only kube-root-ca.crt matters here. */
   readonly configMaps: Informer<ConfigMap>;
 
   constructor(o: RootCAPublisherOptions) {
+    super();
     this.#rootCA = o.rootCA;
     this.#configMaps = o.client.resourceByName<ConfigMap>('configmaps', '');
-    const queueNs = (ns: Namespace) => this.#loop.queue.add(ns.metadata.name ?? '');
+    const queueNs = (ns: Namespace) => this.loop.queue.add(ns.metadata.name ?? '');
     // Both caches filled before the first sync, so an existing ConfigMap is never created again.
-    this.#loop = new ControllerLoop({
+    this.loop = new ControllerLoop({
       ...o,
       name: 'root-ca-cert-publisher',
       sync: (ns) => this.syncNamespace(ns),
       synced: () => this.namespaces.list().forEach(queueNs),
     });
-    this.namespaces = this.#loop.informer(o.client.namespaces);
-    this.configMaps = this.#loop.informer(this.#configMaps);
+    this.namespaces = this.loop.informer(o.client.namespaces);
+    this.configMaps = this.loop.informer(this.#configMaps);
     this.namespaces.on('add', queueNs);
     this.namespaces.on('update', (ns) => {
       if ((ns.status?.phase ?? 'Active') === 'Active') queueNs(ns);
     });
     const queueCm = (cm: ConfigMap) => {
-      if (cm.metadata.name === ROOT_CA_CONFIGMAP) this.#loop.queue.add(cm.metadata.namespace ?? '');
+      if (cm.metadata.name === ROOT_CA_CONFIGMAP) this.loop.queue.add(cm.metadata.namespace ?? '');
     };
     this.configMaps.on('add', queueCm);
     this.configMaps.on('update', queueCm);
     this.configMaps.on('delete', queueCm);
-  }
-
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#loop.start(signal);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
-
-  /** Resolves once every queued namespace has been synced. For tests. */
-  idle(): Promise<void> {
-    return this.#loop.idle();
   }
 
   async syncNamespace(namespace: string): Promise<void> {

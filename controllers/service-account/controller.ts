@@ -7,41 +7,35 @@ import { isApiError } from '../../api/errors.js';
 import type { Namespace, ServiceAccount } from '../../api/types/core.js';
 import type { Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
-import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
+import { ControllerLoop, LoopController, type ControllerOptions } from '../controller-loop.js';
 import { ENSURED_SERVICE_ACCOUNTS, serviceAccountsToCreate } from './plan.js';
 
 export type ServiceAccountControllerOptions = ControllerOptions;
 
-export class ServiceAccountController {
+export class ServiceAccountController extends LoopController {
   readonly #client: RestClient;
   readonly #log?: Logger;
-  readonly #loop: ControllerLoop;
   readonly namespaces: Informer<Namespace>;
   readonly serviceAccounts: Informer<ServiceAccount>;
 
   constructor(o: ServiceAccountControllerOptions) {
+    super();
     this.#client = o.client;
     this.#log = o.logger;
-    const queueNs = (ns: Namespace) => this.#loop.queue.add(ns.metadata.name ?? '');
+    const queueNs = (ns: Namespace) => this.loop.queue.add(ns.metadata.name ?? '');
     // Both caches filled before the first sync, so an existing ServiceAccount is never created again.
-    this.#loop = new ControllerLoop({
+    this.loop = new ControllerLoop({
       ...o,
       name: 'serviceaccount-controller',
       sync: (ns) => this.syncNamespace(ns),
       synced: () => this.namespaces.list().forEach(queueNs),
     });
-    this.namespaces = this.#loop.informer(o.client.namespaces, { add: queueNs, update: queueNs });
+    this.namespaces = this.loop.informer(o.client.namespaces, { add: queueNs, update: queueNs });
     const deleted = (sa: ServiceAccount) => {
-      if (ENSURED_SERVICE_ACCOUNTS.includes(sa.metadata.name ?? '')) this.#loop.queue.add(sa.metadata.namespace ?? '');
+      if (ENSURED_SERVICE_ACCOUNTS.includes(sa.metadata.name ?? '')) this.loop.queue.add(sa.metadata.namespace ?? '');
     };
-    this.serviceAccounts = this.#loop.informer(o.client.serviceAccounts, { delete: deleted });
+    this.serviceAccounts = this.loop.informer(o.client.serviceAccounts, { delete: deleted });
   }
-
-  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
-  stop(): Promise<void> { return this.#loop.stop(); }
-
-  /** Resolves once every queued namespace has been synced. For tests. */
-  idle(): Promise<void> { return this.#loop.idle(); }
 
   /** One namespace: create what plan.ts says is missing. */
   async syncNamespace(namespace: string): Promise<void> {

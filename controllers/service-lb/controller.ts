@@ -13,7 +13,7 @@ import type { Node } from '../../api/types/core.js';
 import type { EndpointSlice, LoadBalancerIngress, Service } from '../../api/types/service.js';
 import type { Informer } from '../../client/informer.js';
 import type { ResourceClient, RestClient } from '../../client/rest.js';
-import { ControllerLoop } from '../controller-loop.js';
+import { ControllerLoop, LoopController } from '../controller-loop.js';
 import { OwnWrites } from '../own-writes.js';
 import type { SharedInformers } from '../shared-informers.js';
 import { ENABLE_LB_LABEL, LB_POOL_LABEL, ingressEqual, ingressList, planLoadBalancers, servedByServiceLB, serviceKey, type PortConflict } from './plan.js';
@@ -36,9 +36,8 @@ function hasIngress(svc: Service): boolean {
   return (svc.status?.loadBalancer?.ingress?.length ?? 0) > 0;
 }
 
-export class ServiceLBController {
+export class ServiceLBController extends LoopController {
   readonly #services: ResourceClient<Service>;
-  readonly #loop: ControllerLoop;
   readonly #writes = new OwnWrites();
   /** The conflict last reported per Service, so a Warning is sent once per cause. */
   readonly #reported = new Map<string, string>();
@@ -47,8 +46,9 @@ export class ServiceLBController {
   readonly slices: Informer<EndpointSlice>;
 
   constructor(o: ServiceLBControllerOptions) {
+    super();
     this.#services = o.client.resourceByName<Service>('services', '');
-    this.#loop = new ControllerLoop({
+    this.loop = new ControllerLoop({
       ...o,
       // k3s registers it under the cloud service controller's client name.
       name: 'service-controller',
@@ -58,9 +58,9 @@ export class ServiceLBController {
       },
       synced: () => this.#enqueueAll(),
     });
-    this.services = this.#loop.informer(this.#services);
-    this.nodes = this.#loop.informer(o.client.nodes);
-    this.slices = this.#loop.informer(o.client.resourceByName<EndpointSlice>('endpointslices', 'discovery.k8s.io'));
+    this.services = this.loop.informer(this.#services);
+    this.nodes = this.loop.informer(o.client.nodes);
+    this.slices = this.loop.informer(o.client.resourceByName<EndpointSlice>('endpointslices', 'discovery.k8s.io'));
 
     // A Service taking or freeing a port changes what the others get: every change looks at all.
     const onService = (svc: Service) => (servedByServiceLB(svc) || hasIngress(svc) ? this.#enqueueAll() : undefined);
@@ -81,7 +81,7 @@ export class ServiceLBController {
     const onSlice = (s: EndpointSlice) => {
       const name = s.metadata.labels?.['kubernetes.io/service-name'];
       const svc = name ? this.services.get(name, s.metadata.namespace) : undefined;
-      if (svc && servedByServiceLB(svc) && svc.spec.externalTrafficPolicy === 'Local') this.#loop.enqueue(svc);
+      if (svc && servedByServiceLB(svc) && svc.spec.externalTrafficPolicy === 'Local') this.loop.enqueue(svc);
     };
     this.slices.on('add', onSlice);
     this.slices.on('update', onSlice);
@@ -89,20 +89,7 @@ export class ServiceLBController {
   }
 
   #enqueueAll(): void {
-    for (const svc of this.services.list()) if (servedByServiceLB(svc) || hasIngress(svc)) this.#loop.enqueue(svc);
-  }
-
-  start(signal?: AbortSignal): Promise<void> {
-    return this.#loop.start(signal);
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
-
-  /** Resolves once every queued Service has been synced. For tests. */
-  idle(): Promise<void> {
-    return this.#loop.idle();
+    for (const svc of this.services.list()) if (servedByServiceLB(svc) || hasIngress(svc)) this.loop.enqueue(svc);
   }
 
   async syncService(key: string): Promise<void> {
@@ -156,6 +143,6 @@ export class ServiceLBController {
 
   #event(svc: Service, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const { name, namespace, uid, resourceVersion } = svc.metadata;
-    this.#loop.events.event({ apiVersion: 'v1', kind: 'Service', name, namespace, uid, resourceVersion }, type, reason, message);
+    this.loop.events.event({ apiVersion: 'v1', kind: 'Service', name, namespace, uid, resourceVersion }, type, reason, message);
   }
 }

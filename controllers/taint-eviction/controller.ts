@@ -11,7 +11,7 @@ import { isApiError } from '../../api/errors.js';
 import type { Node, Pod } from '../../api/types/core.js';
 import { objectKey, type Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
-import { ControllerLoop, type ControllerOptions } from '../controller-loop.js';
+import { ControllerLoop, LoopController, type ControllerOptions } from '../controller-loop.js';
 import { planPodOnNode } from './plan.js';
 
 export interface TaintEvictionOptions extends ControllerOptions {
@@ -28,11 +28,10 @@ interface Scheduled {
   timer: NodeJS.Timeout;
 }
 
-export class TaintEvictionController {
+export class TaintEvictionController extends LoopController {
   readonly #client: RestClient;
   readonly #log?: Logger;
   readonly #now: () => number;
-  readonly #loop: ControllerLoop;
   readonly nodes: Informer<Node>;
   readonly pods: Informer<Pod>;
   /** Pods (namespace/name) whose eviction waits on a timer. */
@@ -41,10 +40,11 @@ export class TaintEvictionController {
   readonly #due = new Map<string, string | undefined>();
 
   constructor(o: TaintEvictionOptions) {
+    super();
     this.#client = o.client;
     this.#log = o.logger;
     this.#now = o.now ?? Date.now;
-    this.#loop = new ControllerLoop({
+    this.loop = new ControllerLoop({
       ...o,
       workers: o.workers ?? 8,
       name: 'taint-eviction-controller',
@@ -53,30 +53,24 @@ export class TaintEvictionController {
       synced: () => this.pods.list().forEach((pod) => this.#processPod(pod)),
     });
     // The shared informers may go on calling the handlers after stop(), which then start no timer.
-    this.#loop.stopping.addEventListener('abort', () => {
+    this.loop.stopping.addEventListener('abort', () => {
       for (const s of this.#scheduled.values()) clearTimeout(s.timer);
       this.#scheduled.clear();
     });
     // A pod seen before its node is judged untainted (kept); the node's add then judges every pod on it.
     const processPod = (pod: Pod) => this.#processPod(pod);
-    this.pods = this.#loop.informer(o.client.pods, { add: processPod, update: processPod, delete: (pod) => this.#cancel(objectKey(pod), false) });
+    this.pods = this.loop.informer(o.client.pods, { add: processPod, update: processPod, delete: (pod) => this.#cancel(objectKey(pod), false) });
     const processNode = (node: Node) => {
       for (const pod of this.pods.list()) if (pod.spec.nodeName === node.metadata.name) this.#processPod(pod);
     };
     const nodeUpdated = (node: Node, old: Node) => {
       if (JSON.stringify(noExecute(node)) !== JSON.stringify(noExecute(old))) processNode(node);
     };
-    this.nodes = this.#loop.informer(o.client.nodes, { add: processNode, update: nodeUpdated });
+    this.nodes = this.loop.informer(o.client.nodes, { add: processNode, update: nodeUpdated });
   }
 
-  start(signal?: AbortSignal): Promise<void> { return this.#loop.start(signal); }
-  stop(): Promise<void> { return this.#loop.stop(); }
-
-  /** Resolves once every pod due now has been deleted (timers aside). For tests. */
-  idle(): Promise<void> { return this.#loop.idle(); }
-
   #processPod(pod: Pod): void {
-    if (this.#loop.stopping.aborted) return;
+    if (this.loop.stopping.aborted) return;
     const key = objectKey(pod);
     if (!pod.spec.nodeName || pod.metadata.deletionTimestamp) {
       this.#cancel(key, false);
@@ -109,7 +103,7 @@ export class TaintEvictionController {
   #markDue(key: string, pod: Pod): void {
     if (!this.#due.has(key)) this.#event(pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${key}`);
     this.#due.set(key, pod.metadata.uid);
-    this.#loop.queue.add(key);
+    this.loop.queue.add(key);
   }
 
   #cancel(key: string, announce: boolean, pod?: Pod): void {
@@ -143,7 +137,7 @@ export class TaintEvictionController {
   }
 
   #event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.#loop.events.event({ kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid }, type, reason, message);
+    this.loop.events.event({ kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid }, type, reason, message);
   }
 }
 
