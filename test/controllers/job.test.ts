@@ -196,7 +196,9 @@ describe('Job controller', () => {
     const ttl = new TtlAfterFinishedController({ client: manager });
     await ttl.start();
     try {
-      await jobs.create(job('short', { completions: 1, ttlSecondsAfterFinished: 1 }, 'Succeeded'));
+      // 3 s: long enough for the poll below to see it Complete before it goes (at 1 s, CI once
+      // found it already deleted).
+      await jobs.create(job('short', { completions: 1, ttlSecondsAfterFinished: 3 }, 'Succeeded'));
       const done = await finished('short', 'Complete');
       const finishedAt = Date.parse(done.status?.completionTime ?? '');
       await eventually(async () => {
@@ -207,7 +209,7 @@ describe('Job controller', () => {
           return isApiError(err, 'NotFound');
         }
       }, 'the Job deleted');
-      expect(Date.now()).toBeGreaterThanOrEqual(finishedAt + 1000);
+      expect(Date.now()).toBeGreaterThanOrEqual(finishedAt + 3000);
     } finally {
       await ttl.stop();
     }
