@@ -6,7 +6,7 @@ import type { Container, Pod } from '../api/types/core.js';
 import { containerFieldPath } from './events.js';
 import type { Killer } from './kill.js';
 import { httpProbe } from './prober/http-probe.js';
-import { resolvePort } from './prober/run-probe.js';
+import { httpGetTarget } from './prober/run-probe.js';
 
 /** Runs `c`'s preStop hook in container `id`, waiting at most `graceSeconds`; returns the whole seconds it took. */
 export async function runPreStopHook(k: Killer, pod: Pod, c: Container, id: string, graceSeconds: number): Promise<number> {
@@ -24,12 +24,11 @@ export async function runPreStopHook(k: Killer, pod: Pod, c: Container, id: stri
       return `Exec lifecycle hook (${JSON.stringify(command)}) for Container "${c.name}" in Pod "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})" failed - error: command '${command.join(' ')}' exited with ${res.exitCode}: ${out}, message: "${out}"`;
     }
     if (hook.httpGet) {
-      const port = resolvePort(hook.httpGet.port, c);
-      const host = hook.httpGet.host || pod.status?.podIP;
-      if (port === undefined || !host) return `HTTP lifecycle hook (${hook.httpGet.path ?? ''}) for Container "${c.name}" in Pod "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})" failed - error: no port or host to reach`;
-      const headers = Object.fromEntries((hook.httpGet.httpHeaders ?? []).map((h) => [h.name, h.value]));
-      const r = await httpProbe({ scheme: hook.httpGet.scheme ?? 'HTTP', host, port, path: hook.httpGet.path ?? '/', headers }, graceSeconds * 1000);
-      return r.result === 'Success' ? undefined : `HTTP lifecycle hook (${hook.httpGet.path ?? ''}) for Container "${c.name}" in Pod "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})" failed - error: ${r.output}`;
+      const failed = (error: string) => `HTTP lifecycle hook (${hook.httpGet?.path ?? ''}) for Container "${c.name}" in Pod "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})" failed - error: ${error}`;
+      const target = httpGetTarget(hook.httpGet, c, pod.status?.podIP);
+      if ('error' in target) return failed(target.error);
+      const r = await httpProbe(target, graceSeconds * 1000);
+      return r.result === 'Success' ? undefined : failed(r.output);
     }
     if (hook.sleep) await new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, hook.sleep?.seconds ?? 0) * 1000).unref());
     return undefined;
