@@ -4,7 +4,7 @@
 // ClusterIP Service and a NodePort one, a client pod, an echo pod behind Service `echo` on port
 // 9000). `mine` tells the iptables lines of the cluster (its chain tag, CIDRs, bridge).
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,11 +24,16 @@ import { repoRoot, skiffEntry } from '../fixtures/process.js';
 
 const exec = promisify(execFile);
 const skiff = (args: string[]) => exec(process.execPath, [skiffEntry, ...args], { cwd: repoRoot, timeout: 240_000, env: { ...process.env, SKIFF_LOG_JSON: '1' } });
-const LEAKS = '/work/shared/tools/leaks';
-
-export const leaks = async (pattern: string) => (await exec(LEAKS, [pattern]).catch((e: { stdout: string }) => e)).stdout;
-/** The leaks tool's lines for one state dir (its mounts and processes); its other lines count the whole machine, where other clusters come and go. */
-export const scopedLeaks = (report: string) => report.split('\n').filter((l) => /^(overlay mounts|processes)\b/.test(l));
+/**
+ * What of one cluster is left on the machine: processes naming its state dir, and mounts at or
+ * under its state dir or its runtime's state tmpfs (kept outside it). Empty once `down` is done.
+ */
+export async function leftovers(stateDir: string): Promise<string[]> {
+  const dirs = [stateDir, statePaths(stateDir).runtimeStateDir];
+  const processes = (await exec('ps', ['-eo', 'pid,args'])).stdout.split('\n').filter((l) => l.includes(stateDir));
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => dirs.some((d) => l.split(' ')[4]?.startsWith(d)));
+  return [...processes.map((l) => `process ${l.trim()}`), ...mounts.map((l) => `mount ${l.split(' ')[4]}`)];
+}
 
 /** iptables-save of every table, its rules and user chains (no built-in chains' counters, no timestamps). */
 export async function iptablesLines(): Promise<string[]> {
@@ -67,7 +72,6 @@ export interface UpCluster {
   adminToken: string;
   webImage: string;
   curlImage: string;
-  leaksBefore: string;
   hostIP: string;
   webIP: string;
   echoIP: string;
@@ -86,7 +90,6 @@ export interface UpCluster {
 /** `skiff up` with ports, state dir, pod CIDR `<octets>.<slot>.0/24`, service CIDR `<octets>.<slot+128>.0/24` and bridge of its own. */
 export async function startUpCluster(o: { letter: string; octets: string; slot: number; nodePorts: number; withCurl?: boolean }): Promise<UpCluster> {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), `skiff-svc-up-${o.letter}-`));
-  const leaksBefore = await leaks(stateDir);
   const node = `svc-up-${o.letter}-${process.pid}`;
   const bridge = `skT${o.letter}${process.pid % 100000}`;
   const pod = `${o.octets}.${o.slot}.`;
@@ -110,7 +113,7 @@ export async function startUpCluster(o: { letter: string; octets: string; slot: 
     return r.stdout.toString();
   };
   const c: UpCluster = {
-    letter: o.letter, stateDir, serviceCidr, nodePortRange, upStderr: '', node, bridge, tag: clusterTag(stateDir), registry, k, leaksBefore, down: false,
+    letter: o.letter, stateDir, serviceCidr, nodePortRange, upStderr: '', node, bridge, tag: clusterTag(stateDir), registry, k, down: false,
     client: undefined as unknown as RestClient, // set once up answers
     ca: '', adminToken: '', webImage: '', curlImage: '', hostIP: '', webIP: '', echoIP: '', webNodePort: 0, replicas: [],
     kubectl,
