@@ -3,7 +3,7 @@
 // to --proxy-mode none). Chains of other tags and everyone else's rules stay as they are.
 import { chainNames } from './chain-names.js';
 import { parseSave } from './iptables-save.js';
-import type { TableName } from './rules.js';
+import { builtinJumps, type BuiltinJump, type TableName } from './rules.js';
 
 const TABLES: TableName[] = ['filter', 'nat'];
 
@@ -27,7 +27,18 @@ export function cleanupPayload(saveText: string, tag: string): string {
 
 /** The chains of `tag` in each table of this iptables-save output. */
 export function chainsOfTag(saveText: string, tag: string): Record<TableName, string[]> {
+  return savedTagState(saveText, tag).present;
+}
+
+/**
+ * What a full sync reads from iptables-save output before it writes: the chains of `tag` there
+ * (to delete those no longer wanted) and the jumps from built-in chains to them that are missing.
+ */
+export function savedTagState(saveText: string, tag: string): { present: Record<TableName, string[]>; missingJumps: BuiltinJump[] } {
   const n = chainNames(tag);
   const saved = parseSave(saveText);
-  return { nat: saved.nat.chains.filter((c) => n.owns(c)), filter: saved.filter.chains.filter((c) => n.owns(c)) };
+  return {
+    present: { nat: saved.nat.chains.filter((c) => n.owns(c)), filter: saved.filter.chains.filter((c) => n.owns(c)) },
+    missingJumps: builtinJumps(tag).filter((j) => !saved[j.table].rules.some((r) => r.chain === j.chain && r.target === j.target)),
+  };
 }

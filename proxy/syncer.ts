@@ -14,15 +14,14 @@ import type { EndpointSlice, Service } from '../api/types/service.js';
 import { Informer, listWatch } from '../client/informer.js';
 import type { RestClient } from '../client/rest.js';
 import { BoundedRunner } from './bounded-runner.js';
-import { chainsOfTag } from './cleanup.js';
+import { savedTagState } from './cleanup.js';
 import { conntrackFlushes } from './conntrack.js';
 import { iptables as realIptables, runCommand, type Iptables } from './iptables.js';
 import { prepareKernel } from './kernel.js';
-import { parseSave } from './iptables-save.js';
-import { builtinJumps, type ProxyRulesConfig } from './rules.js';
+import type { ProxyRulesConfig } from './rules.js';
 import { ServiceRuleCache } from './rule-cache.js';
 import { serviceKey, servicePorts, sliceServiceKey, type ServicePortInfo } from './service-ports.js';
-import { changePayload, diffRules } from './restore-payload.js';
+import { changePayload, restorePayload } from './restore-payload.js';
 
 export const DEFAULT_MIN_SYNC_PERIOD_MS = 1000;
 export const DEFAULT_FULL_SYNC_PERIOD_MS = 3_600_000;
@@ -172,10 +171,7 @@ export class ProxySyncer {
       if (full) {
         ports = new Map(this.#services.list().map((s) => serviceKey(s.metadata.namespace, s.metadata.name)).map((k) => [k, this.#portsOf(k)]));
         const next = this.#cache.rebuild(ports);
-        const save = await this.#ipt.save();
-        const saved = parseSave(save);
-        const missingJumps = builtinJumps(tag).filter((j) => !saved[j.table].rules.some((r) => r.chain === j.chain && r.target === j.target));
-        payload = changePayload(diffRules({ next, present: chainsOfTag(save, tag), missingJumps }));
+        payload = restorePayload({ next, ...savedTagState(await this.#ipt.save(), tag) });
       } else {
         ports = new Map([...dirty].map((k) => [k, this.#portsOf(k)]));
         payload = changePayload(this.#cache.update(ports).change);

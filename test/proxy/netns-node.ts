@@ -5,9 +5,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { EndpointSlice, Service } from '../../api/types/service.js';
-import { chainsOfTag } from '../../proxy/cleanup.js';
+import { savedTagState } from '../../proxy/cleanup.js';
 import { iptables } from '../../proxy/iptables.js';
-import { buildRules, builtinJumps } from '../../proxy/rules.js';
+import { buildRules } from '../../proxy/rules.js';
 import { restorePayload } from '../../proxy/restore-payload.js';
 import { servicePorts } from '../../proxy/service-ports.js';
 import { startProcess, type Proc } from '../fixtures/process.js';
@@ -223,7 +223,6 @@ export async function makeNetnsNode(endpoints: number, bridgePods = 0): Promise<
 export async function applyFullSync(prefix: string[], tag: string, services: Service[], slices: EndpointSlice[], clusterCIDR = '10.244.0.0/16'): Promise<void> {
   const ipt = iptables(prefix);
   const rules = buildRules(servicePorts(services, slices, 'node'), { tag, clusterCIDR });
-  const save = await ipt.save();
-  const payload = restorePayload({ next: rules, present: chainsOfTag(save, tag), missingJumps: builtinJumps(tag).filter((j) => !save.includes(`-A ${j.chain} ${j.rule}`)) });
+  const payload = restorePayload({ next: rules, ...savedTagState(await ipt.save(), tag) });
   await ipt.restore(payload.text);
 }
