@@ -1,15 +1,20 @@
 // `skiff cri` image verbs end to end on a runtime root: pull from a real registry, images,
 // inspect, mount/unmount, rmi by prefix, prune, and clear errors for bad input. The verbs run
 // in-process (the same commander program the binary builds) with stdout captured; the crash
-// suite runs `skiff cri pull` as a real process.
+// suite runs `skiff cri pull` as a real process. The verbs open the root's runtime (rmi and
+// prune ask it which images are in use), which mounts the root's state tmpfs under /run/skiff:
+// the root's removal releases it.
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerCri } from '../../cmd/cri.js';
+import { isTmpfs, stateDirFor } from '../../runtime/state-dir.js';
 import { buildBusyboxImage, openStore, pushImage, type WrittenImage } from '../fixtures/images.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
+import { mountsAt, removeRuntimeRoot } from '../fixtures/runtime-state.js';
 
 async function skiff(...args: string[]): Promise<{ out: string; err: string; code: number }> {
   const program = new Command('skiff').enablePositionalOptions().exitOverride();
@@ -57,7 +62,7 @@ describe('skiff cri image verbs', () => {
 
   afterAll(async () => {
     await reg?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
+    if (work) await removeRuntimeRoot(root).finally(() => rm(work, { recursive: true, force: true }));
   });
 
   it('pull, images, inspect, mount, rmi, prune', async () => {
@@ -111,5 +116,17 @@ describe('skiff cri image verbs', () => {
     expect(notFound.err).toMatch(/manifest tools\/missing:1 not found/);
     const unmount = await skiff('cri', '--root', root, 'unmount', path.join(work, 'not-mounted'));
     expect(unmount.err).toMatch(/not mounted|umount/);
+  });
+
+  it("the root's removal releases the state tmpfs the verbs' runtime mounted, as the mount table shows", async () => {
+    expect((await skiff('cri', '--root', root, 'images', '-q')).code).toBe(0);
+    const stateDir = stateDirFor(root);
+    expect(existsSync(stateDir)).toBe(true);
+    // Its own tmpfs, unless its parent is one already (a systemd /run).
+    expect(await mountsAt(stateDir)).toEqual(isTmpfs(path.dirname(stateDir)) ? [] : [stateDir]);
+    await removeRuntimeRoot(root);
+    expect(await mountsAt(stateDir)).toEqual([]);
+    expect(existsSync(stateDir)).toBe(false);
+    expect(existsSync(root)).toBe(false);
   });
 });

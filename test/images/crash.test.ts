@@ -1,8 +1,10 @@
 // Crash safety: `skiff cri pull` killed with SIGKILL in the middle of a blob leaves a store
 // that the next pull completes (resuming the partial download with a Range request), and a
 // half-written blob is never trusted: a corrupt partial is caught by the digest check and
-// fetched again.
+// fetched again. The killed pull had opened the root's runtime, which mounted the root's state
+// tmpfs under /run/skiff: the root's removal releases it.
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,13 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageService } from '../../runtime/image-service.js';
 import { writeImage, type WrittenImage } from '../../runtime/images/image-writer.js';
 import { unmount } from '../../runtime/images/mount.js';
+import { isTmpfs, stateDirFor } from '../../runtime/state-dir.js';
 import { openStore, pushImage } from '../fixtures/images.js';
 import { startSkiff } from '../fixtures/process.js';
 import { startRegistry, type RegistryFixture } from '../fixtures/registry.js';
+import { mountsAt, removeRuntimeRoot } from '../fixtures/runtime-state.js';
 
 describe('crash safety', () => {
   let reg: RegistryFixture;
   let work: string;
+  let root: string;
   let image: WrittenImage;
   const payload = randomBytes(2_000_000);
   const small = randomBytes(50_000);
@@ -25,6 +30,7 @@ describe('crash safety', () => {
   beforeAll(async () => {
     reg = await startRegistry({ stallBlobsAfter: stallAt });
     work = await mkdtemp(path.join(os.tmpdir(), 'skiff-crash-test-'));
+    root = path.join(work, 'runtime');
     const store = await openStore(path.join(work, 'build'));
     image = await writeImage(store, {
       layers: [
@@ -37,11 +43,10 @@ describe('crash safety', () => {
 
   afterAll(async () => {
     await reg?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
+    if (work) await removeRuntimeRoot(root).finally(() => rm(work, { recursive: true, force: true }));
   });
 
   it('kill -9 mid-pull, then the next pull completes from what was left', async () => {
-    const root = path.join(work, 'runtime');
     const [big, smallLayer] = image.manifest.layers;
     // A half-written, corrupt partial of the small layer, as a crash could leave after a disk error.
     await mkdir(path.join(root, 'content', 'ingest'), { recursive: true });
@@ -88,5 +93,12 @@ describe('crash safety', () => {
     await svc.prune();
     expect(await readdir(path.join(root, 'content', 'ingest'))).toEqual([]);
     expect((await readdir(path.join(root, 'l'))).filter((n) => n.startsWith('tmp-'))).toEqual([]);
+
+    // The state tmpfs the killed pull's runtime mounted goes with the root: nothing of it stays in the mount table.
+    const stateDir = stateDirFor(root);
+    expect(await mountsAt(stateDir)).toEqual(isTmpfs(path.dirname(stateDir)) ? [] : [stateDir]);
+    await removeRuntimeRoot(root);
+    expect(await mountsAt(stateDir)).toEqual([]);
+    expect(existsSync(stateDir)).toBe(false);
   });
 });

@@ -6,18 +6,12 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseMountInfo, TmpfsMounter } from '../../kubelet/tmpfs.js';
+import { TmpfsMounter } from '../../kubelet/tmpfs.js';
 import { eventually } from '../fixtures/eventually.js';
 import { Lifetime } from '../fixtures/per-file.js';
+import { mountsAt } from '../fixtures/runtime-state.js';
 import { startHarness } from '../runtime/harness.js';
 import { startNodeCluster, startProcessNode, type NodeCluster } from './harness.js';
-
-/** Mount points at or below `dir`. */
-async function mountsAt(dir: string): Promise<string[]> {
-  return parseMountInfo(await fs.readFile('/proc/self/mountinfo', 'utf8'))
-    .map((m) => m.mountPoint)
-    .filter((p) => p === dir || p.startsWith(`${dir}/`));
-}
 
 /** What must be gone after a teardown: the state dir's tmpfs and directory, any mount in the suite's root. */
 async function expectNothingLeft(stateDir: string, root: string): Promise<void> {

@@ -15,7 +15,6 @@
 // Every teardown() removes what its layer made: sandboxes, the bridge, the cgroup parent,
 // mounts, processes and the roots.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -36,8 +35,8 @@ import { ImageService } from '../../runtime/image-service.js';
 import { deleteBridge } from '../../runtime/network/cni.js';
 import { removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
-import { releaseStateDir } from '../../runtime/state-dir.js';
 import { startApiServer, type ApiServerFixture, type ApiServerFixtureOptions } from '../fixtures/apiserver.js';
+import { expectStateDirReleased, releaseSuiteStateDir } from '../fixtures/runtime-state.js';
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
 import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
 import { startSkiff, type Proc } from '../fixtures/process.js';
@@ -190,16 +189,11 @@ function nodeNetwork(suffix: string, tag: string, cidrSecondOctet: number) {
  */
 async function cleanRuntime(runtime: SkiffRuntimeService | undefined, net: { bridge: string; cgroupParent: string }): Promise<string | undefined> {
   if (runtime) for (const s of await runtime.listPodSandbox().catch(() => [])) await runtime.removePodSandbox(s.id).catch(() => undefined);
-  const said = runtime ? await releaseStateDir(runtime.stateDir) : undefined;
+  const kept = runtime ? await releaseSuiteStateDir(runtime.stateDir) : undefined;
   await deleteBridge(net.bridge).catch(() => undefined);
   await removeCgroupTree(net.cgroupParent).catch(() => undefined);
   await removeUnifiedCgroup(net.cgroupParent);
-  return runtime && existsSync(runtime.stateDir) ? said : undefined;
-}
-
-/** A teardown fails, last, when the runtime's state dir outlived it: a tmpfs under /run/skiff no one else removes. */
-function expectStateDirReleased(kept: string | undefined): void {
-  if (kept) throw new Error(`teardown left the runtime state dir behind: ${kept}`);
+  return kept;
 }
 
 const run = promisify(execFile);

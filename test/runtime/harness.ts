@@ -4,7 +4,6 @@
 // state dir's tmpfs, root). The state dir is inside the suite's temp dir, so what names the
 // root (mounts, conmon's arguments) names the harness.
 import crypto from 'node:crypto';
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,8 +12,8 @@ import { deleteBridge } from '../../runtime/network/cni.js';
 import { existingCgroupDirs, removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { runCommand } from '../../runtime/oci/command.js';
 import { SkiffRuntimeService, type RuntimeServiceOptions } from '../../runtime/runtime-service.js';
-import { releaseStateDir } from '../../runtime/state-dir.js';
 import { eventually } from '../fixtures/eventually.js';
+import { expectStateDirReleased, releaseSuiteStateDir } from '../fixtures/runtime-state.js';
 import { DirImageProvider } from './dir-image-provider.js';
 
 export interface Harness {
@@ -65,9 +64,8 @@ export async function startHarness(opts: Partial<RuntimeServiceOptions> = {}, pa
       for (const s of await all.listPodSandbox()) await all.removePodSandbox(s.id);
       await deleteBridge(bridge);
       await removeCgroupTree(cgroupParent);
-      const said = await releaseStateDir(stateDir);
       // A state tmpfs still mounted would stop the root's removal: say why it stayed.
-      if (existsSync(stateDir)) throw new Error(`teardown left the runtime state dir behind: ${said}`);
+      expectStateDirReleased(await releaseSuiteStateDir(stateDir));
       await fs.rm(root, { recursive: true, force: true });
     },
   };
