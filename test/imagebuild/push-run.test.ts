@@ -15,10 +15,10 @@ import { ImageService } from '../../runtime/image-service.js';
 import { deleteBridge } from '../../runtime/network/cni.js';
 import { removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
-import { releaseStateDir } from '../../runtime/state-dir.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
 import { outputsOf, startSkiff } from '../fixtures/process.js';
 import { randomHtpasswdAuth, startRegistry, type RegistryFixture } from '../fixtures/registry.js';
+import { expectStateDirReleased, releaseSuiteStateDir } from '../fixtures/runtime-state.js';
 
 let tmp: string;
 let reg: RegistryFixture;
@@ -73,17 +73,19 @@ CMD ["cat", "/msg.txt"]
 });
 
 afterAll(async () => {
+  const kept: (string | undefined)[] = [];
   for (const n of nodes) {
     const rt = new SkiffRuntimeService({ root: n.root, images: new ImageService({ root: n.root }) });
     for (const c of await rt.listContainers()) await rt.removeContainer(c.id);
     for (const s of await rt.listPodSandbox()) await rt.removePodSandbox(s.id);
-    await releaseStateDir(rt.stateDir);
+    kept.push(await releaseSuiteStateDir(rt.stateDir));
     await deleteBridge(n.bridge);
     await removeCgroupTree(n.cgroupParent);
     await new ImageService({ root: n.root }).destroy().catch(() => undefined);
   }
   await reg?.stop();
   if (tmp) await rm(tmp, { recursive: true, force: true });
+  expectStateDirReleased(...kept);
 });
 
 /** `skiff login` with the password on stdin. */

@@ -15,14 +15,13 @@ import { deleteBridge } from '../../runtime/network/cni.js';
 import { removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { runCommand } from '../../runtime/oci/command.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
-import { releaseStateDir } from '../../runtime/state-dir.js';
+import { removeRuntimeRoot } from '../fixtures/runtime-state.js';
 import { leftovers, startHarness, type Harness } from './harness.js';
 
 let a: Harness;
 let b: Harness;
 const extraBridges: string[] = [];
 const extraRoots: string[] = [];
-const extraStateDirs: string[] = [];
 const suffix = crypto.randomBytes(3).toString('hex');
 const cgroupParent = `/skiff-test-${process.pid}-bo${suffix}`;
 
@@ -35,8 +34,7 @@ afterAll(async () => {
   await a?.teardown();
   await b?.teardown();
   for (const br of extraBridges) await deleteBridge(br);
-  for (const d of extraStateDirs) await releaseStateDir(d);
-  for (const r of extraRoots) await fs.rm(r, { recursive: true, force: true });
+  for (const r of extraRoots) await removeRuntimeRoot(r);
   await removeCgroupTree(cgroupParent);
 });
 
@@ -44,9 +42,7 @@ afterAll(async () => {
 async function otherRoot(bridge: string, podCidr: string): Promise<SkiffRuntimeService> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'skiff-rt-other-'));
   extraRoots.push(root);
-  const rt = new SkiffRuntimeService({ root, images: a.images, bridgeName: bridge, podCidr, cgroupParent });
-  extraStateDirs.push(rt.stateDir);
-  return rt;
+  return new SkiffRuntimeService({ root, images: a.images, bridgeName: bridge, podCidr, cgroupParent });
 }
 
 async function ipAddr(bridge: string): Promise<string> {

@@ -14,12 +14,13 @@ import { deleteBridge } from '../../runtime/network/cni.js';
 import { readCgroupFile, removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { runCommand } from '../../runtime/oci/command.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
-import { defaultStateDir, releaseStateDir } from '../../runtime/state-dir.js';
+import { defaultStateDir } from '../../runtime/state-dir.js';
 import { cgroupHierarchy, v1SwapAccounting } from '../fixtures/cgroups.js';
 import { eventually } from '../fixtures/eventually.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
 import { freePort } from '../fixtures/ports.js';
 import { outputsOf, repoRoot, startProcess } from '../fixtures/process.js';
+import { removeRuntimeRoot } from '../fixtures/runtime-state.js';
 import { runInPty } from '../fixtures/terminal.js';
 
 let root: string;
@@ -69,9 +70,8 @@ afterAll(async () => {
   });
   await deleteBridge(bridge);
   await removeCgroupTree(cgroupParent);
-  await releaseStateDir(state);
   await new ImageService({ root }).destroy().catch(() => undefined);
-  await fs.rm(root, { recursive: true, force: true });
+  await removeRuntimeRoot(root);
 });
 
 /** `cri exec -i` with stdin through cat, and `cri exec -it` under a real terminal: size, resize, exit code. */

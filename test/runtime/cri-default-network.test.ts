@@ -16,9 +16,9 @@ import { ImageService } from '../../runtime/image-service.js';
 import { removeCgroupTree } from '../../runtime/oci/cgroups.js';
 import { runCommand } from '../../runtime/oci/command.js';
 import { SkiffRuntimeService } from '../../runtime/runtime-service.js';
-import { releaseStateDir } from '../../runtime/state-dir.js';
 import { buildBusyboxImage, importImage, openStore } from '../fixtures/images.js';
 import { outputsOf, repoRoot, startProcess } from '../fixtures/process.js';
+import { expectStateDirReleased, releaseSuiteStateDir } from '../fixtures/runtime-state.js';
 
 const suffix = crypto.randomBytes(3).toString('hex');
 const netns = `skiff-t-crinet-${suffix}`;
@@ -57,6 +57,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  const kept: (string | undefined)[] = [];
   for (const root of Object.values(roots).filter(Boolean)) {
     // In the suite's namespace first (so portmap's DEL finds its rules), then in-process for anything left.
     const ids = (await skiff(root, 'ps', '-a', '-q')).out.split('\n').filter(Boolean);
@@ -64,12 +65,13 @@ afterAll(async () => {
     const rt = new SkiffRuntimeService({ root, images: new ImageService({ root }) });
     for (const c of await rt.listContainers()) await rt.removeContainer(c.id);
     for (const s of await rt.listPodSandbox()) await rt.removePodSandbox(s.id);
-    await releaseStateDir(rt.stateDir);
+    kept.push(await releaseSuiteStateDir(rt.stateDir));
     await new ImageService({ root }).destroy().catch(() => undefined);
   }
   await runCommand('ip', ['netns', 'delete', netns]); // its bridges and rules with it
   await removeCgroupTree(cgroupParent);
   if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  expectStateDirReleased(...kept);
 });
 
 describe('the docker-style and skiff up networks on one machine', { timeout: 120_000 }, () => {
