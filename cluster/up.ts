@@ -51,6 +51,8 @@ export interface UpOptions {
   nodePortRange?: string;
   /** The node agent's relay to the API server on the host's address, the kubernetes Service's endpoint (default: apiPort + 1). */
   apiRelayPort?: number;
+  /** Packaged components not to run (k3s's --disable; `servicelb`), handed on to the server. */
+  disable?: string[];
   /** Also copy component output here (skiff up --foreground). */
   tee?: NodeJS.WritableStream;
 }
@@ -245,6 +247,7 @@ export async function runCluster(opts: UpOptions, signal: AbortSignal, onReady?:
         `--kube-scheduler-arg=--kubeconfig=${kc('scheduler')}`,
         `--kube-controller-manager-arg=--kubeconfig=${kc('controller-manager')}`,
         `--kube-controller-manager-arg=--root-ca-file=${creds.caFile}`,
+        ...(opts.disable?.length ? [`--disable=${opts.disable.join(',')}`] : []),
         ...kubeletArgs.map((a) => `--kubelet-arg=${a}`),
       ],
       // The kubelet leaves containers running when it stops; it only needs to let go.

@@ -4,7 +4,7 @@
 // taint eviction controllers, the garbage collector, the pod garbage collector, the EndpointSlice
 // and Endpoints controllers, the root CA publisher, k3s's ServiceLB unless `--disable servicelb`), one active replica at a time when leader
 // election is on. Controllers share one informer per resource.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import type { Logger } from 'pino';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -31,6 +31,7 @@ import { GarbageCollector } from '../controllers/garbage-collector/controller.js
 import { PodGcController } from '../controllers/pod-gc/controller.js';
 import { ServiceLBController } from '../controllers/service-lb/controller.js';
 import { parseGoDuration } from '../api/duration.js';
+import { DISABLE_HELP, parseDisable } from './disable-flag.js';
 import { createLogger } from './log.js';
 
 export interface ControllerManagerFlags {
@@ -46,15 +47,6 @@ export interface ControllerManagerFlags {
   terminatedPodGcThreshold?: number;
   /** --disable: controllers not to run, as k3s's --disable (only `servicelb` is known). */
   disable?: string[];
-}
-
-/** The controllers `--disable` can turn off. */
-const DISABLEABLE = ['servicelb'];
-
-function parseDisable(v: string, prev: string[] = []): string[] {
-  const names = v.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const n of names) if (!DISABLEABLE.includes(n)) throw new InvalidArgumentError(`unknown controller "${n}" (known: ${DISABLEABLE.join(', ')})`);
-  return [...prev, ...names];
 }
 
 /**
@@ -110,7 +102,7 @@ export function controllerManagerCommand(): Command {
     .option('--concurrent-job-syncs <n>', 'Jobs synced at once', (v) => Number.parseInt(v, 10), 5)
     .option('--concurrent-cron-job-syncs <n>', 'CronJobs synced at once', (v) => Number.parseInt(v, 10), 5)
     .option('--root-ca-file <file>', 'the cluster CA, published in every namespace as the ConfigMap kube-root-ca.crt')
-    .option('--disable <names>', 'controllers not to run, comma-separated, as k3s\'s --disable (servicelb: LoadBalancer Services stay pending)', parseDisable)
+    .option('--disable <names>', DISABLE_HELP, parseDisable)
     .option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the pod garbage collector deletes the oldest (0: never)', (v) => Number.parseInt(v, 10), 12500)
     .action(async (o: ControllerManagerFlags & { kubeconfig: string; leaderElect: boolean }) => {
       const log = createLogger('controller-manager');

@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import type { RestClient } from '../client/rest.js';
 import { apiServerOptions, apiserverCommand, type ApiFlags } from './apiserver.js';
 import type { ControllerManagerFlags as ControllerFlags } from './controller-manager.js';
+import { DISABLE_HELP, parseDisable } from './disable-flag.js';
 import { createLogger } from './log.js';
 
 // Only the API server's code loads before it serves: the clients' code (scheduler,
@@ -89,6 +90,7 @@ interface ServerFlags {
   kubeSchedulerArg: string[];
   kubeControllerManagerArg: string[];
   kubeletArg: string[];
+  disable?: string[];
 }
 
 export function serverCommand(): Command {
@@ -98,6 +100,7 @@ export function serverCommand(): Command {
     .option('--kube-scheduler-arg <flag>', 'a flag for the scheduler, e.g. --kubeconfig=F (repeatable)', collect, [])
     .option('--kube-controller-manager-arg <flag>', 'a flag for the controller-manager (repeatable)', collect, [])
     .option('--kubelet-arg <flag>', 'a flag for the embedded kubelet (repeatable; none: no kubelet here)', collect, [])
+    .option('--disable <names>', DISABLE_HELP, parseDisable)
     .action(async (f: ServerFlags) => {
       const log = createLogger('server');
       const apiFlags = await parseFlags<ApiFlags>(apiserverCommand(), f.kubeApiserverArg);
@@ -139,7 +142,7 @@ export function serverCommand(): Command {
       );
       const controllers = watch(
         'controller-manager',
-        import('./controller-manager.js').then(async (m) => runControllerManager(await parseFlags<ControllerManagerFlags>(m.controllerManagerCommand(), f.kubeControllerManagerArg), stop.signal)),
+        import('./controller-manager.js').then(async (m) => runControllerManager(await parseFlags<ControllerManagerFlags>(m.controllerManagerCommand(), [...f.kubeControllerManagerArg, ...(f.disable?.length ? [`--disable=${f.disable.join(',')}`] : [])]), stop.signal)),
       );
 
       const shutdown = async (signal: string) => {

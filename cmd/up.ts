@@ -9,6 +9,7 @@ import type { UpOptions } from '../cluster/up.js';
 import { DEFAULT_STATE_DIR, isAlive, runningPid, statePaths } from '../cluster/state.js';
 import { parseGoDuration } from '../api/duration.js';
 import { parsePortRange, parseServiceCIDR } from '../apiserver/service-ranges.js';
+import { DISABLE_HELP, parseDisable } from './disable-flag.js';
 
 interface UpFlags {
   stateDir: string;
@@ -31,6 +32,7 @@ interface UpFlags {
   serviceCidr: string;
   serviceNodePortRange: string;
   apiRelayPort?: string;
+  disable?: string[];
 }
 
 /**
@@ -90,6 +92,7 @@ function upOptions(f: UpFlags): UpOptions {
     serviceCidr: f.serviceCidr,
     nodePortRange: f.serviceNodePortRange,
     apiRelayPort: f.apiRelayPort ? Number(f.apiRelayPort) : undefined,
+    disable: f.disable,
   };
 }
 
@@ -112,6 +115,7 @@ function forwardedFlags(f: UpFlags): string[] {
     '--service-cidr', f.serviceCidr,
     '--service-node-port-range', f.serviceNodePortRange,
     ...(f.apiRelayPort ? ['--api-relay-port', f.apiRelayPort] : []),
+    ...(f.disable?.length ? ['--disable', f.disable.join(',')] : []),
   ];
 }
 
@@ -142,6 +146,7 @@ export function upCommand(): Command {
     .option('--service-cidr <cidr>', "Services' cluster IPs (the first is the kubernetes Service's)", DEFAULTS.serviceCidr)
     .option('--service-node-port-range <first-last>', "Services' node ports", DEFAULTS.nodePortRange)
     .option('--api-relay-port <n>', "port on this machine's address where pods reach the API server (the kubernetes Service's endpoint; default: --api-port + 1)")
+    .option('--disable <names>', DISABLE_HELP, parseDisable)
     .action(async (f: UpFlags) => {
       const paths = statePaths(f.stateDir);
       const opts = upOptions(f);

@@ -88,7 +88,7 @@ export interface UpCluster {
 }
 
 /** `skiff up` with ports, state dir, pod CIDR `<octets>.<slot>.0/24`, service CIDR `<octets>.<slot+128>.0/24` and bridge of its own. */
-export async function startUpCluster(o: { letter: string; octets: string; slot: number; nodePorts: number; withCurl?: boolean }): Promise<UpCluster> {
+export async function startUpCluster(o: { letter: string; octets: string; slot: number; nodePorts: number; withCurl?: boolean; upArgs?: string[] }): Promise<UpCluster> {
   const stateDir = await mkdtemp(path.join(os.tmpdir(), `skiff-svc-up-${o.letter}-`));
   const node = `svc-up-${o.letter}-${process.pid}`;
   const bridge = `skT${o.letter}${process.pid % 100000}`;
@@ -103,6 +103,7 @@ export async function startUpCluster(o: { letter: string; octets: string; slot: 
     '--etcd-port', String(await freePortRun(2)), '--registry-addr', registry,
     '--pod-cidr', `${pod}0/24`, '--bridge', bridge,
     '--service-cidr', serviceCidr, '--service-node-port-range', nodePortRange,
+    ...(o.upArgs ?? []),
   ]);
   // Whatever happens next, the caller can take it down.
   const kubeconfig = statePaths(stateDir).kubeconfig;

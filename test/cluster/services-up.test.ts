@@ -78,7 +78,8 @@ describe.runIf(haveTool(kubectlBinary('1.33')))('Services on two skiff up cluste
     // One after another would double the wait: both start at once.
     const started = await Promise.allSettled([
       startUpCluster({ letter: 'a', octets: '10.72', slot, nodePorts, withCurl: true }),
-      startUpCluster({ letter: 'b', octets: '10.73', slot, nodePorts: nodePorts + 10 }),
+      // B goes without ServiceLB, as k3s --disable servicelb.
+      startUpCluster({ letter: 'b', octets: '10.73', slot, nodePorts: nodePorts + 10, upArgs: ['--disable', 'servicelb'] }),
     ]);
     for (const s of started) if (s.status === 'fulfilled') clusters.push(s.value);
     for (const s of started) if (s.status === 'rejected') throw s.reason;
@@ -124,6 +125,23 @@ describe.runIf(haveTool(kubectlBinary('1.33')))('Services on two skiff up cluste
       expect.stringContaining(`(chains ${a.tag}-*) serves node ports in --service-node-port-range ${a.nodePortRange} (${a.webNodePort})`),
     ]);
   }, 240_000);
+
+  it('a LoadBalancer Service gets the node address from ServiceLB on A and stays pending on B (skiff up --disable servicelb)', async () => {
+    const port = await freePort();
+    await Promise.all([a, b].map((c) => c.kubectl(['create', 'service', 'loadbalancer', 'lb', `--tcp=${port}:8080`])));
+    try {
+      const ingress = (c: UpCluster) => c.kubectl(['get', 'svc', 'lb', '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}']);
+      expect(await eventually(async () => (await ingress(a)) || undefined, "A's ServiceLB to publish lb", 30_000, { intervalMs: 250 })).toBe(a.hostIP);
+      // B's controller-manager has handled the Service (its Endpoints exist) and left it pending.
+      await eventually(async () => (await b.kubectl(['get', 'endpoints', 'lb', '-o', 'name']).catch(() => '')).trim() === 'endpoints/lb', "B's Endpoints of lb", 30_000, { intervalMs: 250 });
+      expect(await ingress(b)).toBe('');
+      expect(await b.kubectl(['get', 'svc', 'lb'])).toMatch(new RegExp(`^lb\\s+LoadBalancer\\s+\\S+\\s+<pending>\\s+${port}:\\d+/TCP\\s`, 'm'));
+      const server = (await exec('ps', ['-eo', 'args'])).stdout.split('\n').find((l) => l.includes(b.stateDir) && l.includes(' server '));
+      expect(server).toContain('--disable=servicelb');
+    } finally {
+      await Promise.all([a, b].map((c) => c.kubectl(['delete', 'service', 'lb', '--wait=false'])));
+    }
+  }, 120_000);
 
   it("a pod reaches the API server through the kubernetes Service, verified with kube-root-ca.crt's CA", async () => {
     const podYaml = JSON.stringify({
