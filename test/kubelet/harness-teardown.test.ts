@@ -11,7 +11,8 @@ import { eventually } from '../fixtures/eventually.js';
 import { Lifetime } from '../fixtures/per-file.js';
 import { mountsAt } from '../fixtures/runtime-state.js';
 import { startHarness } from '../runtime/harness.js';
-import { startNodeCluster, startProcessNode, type NodeCluster } from './harness.js';
+import { startNodeCluster, type NodeCluster } from './harness.js';
+import { startProcessNode } from './process-node.js';
 
 /** What must be gone after a teardown: the state dir's tmpfs and directory, any mount in the suite's root. */
 async function expectNothingLeft(stateDir: string, root: string): Promise<void> {

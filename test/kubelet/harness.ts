@@ -10,8 +10,7 @@
 //    true` a second registry too, on TLS with htpasswd, whose CA the node trusts and whose
 //    credentials it lacks (image pull secrets bring them, read by the kubelet through the API
 //    server with its node token);
-//  - startProcessNode: the control plane and `skiff kubelet` as a process (kubeconfig written,
-//    runtime cleaned up through a runtime instance on its root, since containers outlive it).
+//  - startProcessNode (process-node.ts): the control plane and `skiff kubelet` as a process.
 // Every teardown() removes what its layer made: sandboxes, the bridge, the cgroup parent,
 // mounts, processes and the roots.
 import { execFile } from 'node:child_process';
@@ -22,7 +21,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { isApiError } from '../../api/errors.js';
 import type { Pod } from '../../api/types/core.js';
-import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { RestClient } from '../../client/rest.js';
 import type { ConfigGetter } from '../../kubelet/config-source.js';
 import type { ImageGCPolicy } from '../../kubelet/image-gc/manager.js';
@@ -39,7 +37,6 @@ import { startApiServer, type ApiServerFixture, type ApiServerFixtureOptions } f
 import { expectStateDirReleased, releaseSuiteStateDir } from '../fixtures/runtime-state.js';
 import { startEtcd, type EtcdFixture } from '../fixtures/etcd.js';
 import { buildBusyboxImage, openStore, pushImage } from '../fixtures/images.js';
-import { startSkiff, type Proc } from '../fixtures/process.js';
 import { randomHtpasswdAuth, startRegistry, type RegistryFixture } from '../fixtures/registry.js';
 import { statePaths } from '../../cluster/state.js';
 import { writeDefaultRegistries } from '../../cluster/up.js';
@@ -173,7 +170,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 }
 
 /** The node-level things a real runtime makes for one kubelet: its own bridge, pod CIDR and cgroup parent. */
-function nodeNetwork(suffix: string, tag: string, cidrSecondOctet: number) {
+export function nodeNetwork(suffix: string, tag: string, cidrSecondOctet: number) {
   return {
     bridge: `sk${tag}${suffix}`,
     podCidr: `10.${cidrSecondOctet}.${16 + (crypto.randomBytes(1)[0] % 200)}.0/24`,
@@ -187,7 +184,7 @@ function nodeNetwork(suffix: string, tag: string, cidrSecondOctet: number) {
  * Answers why the state dir stayed, when it did (checked by `expectStateDirReleased` once the
  * rest is stopped too).
  */
-async function cleanRuntime(runtime: SkiffRuntimeService | undefined, net: { bridge: string; cgroupParent: string }): Promise<string | undefined> {
+export async function cleanRuntime(runtime: SkiffRuntimeService | undefined, net: { bridge: string; cgroupParent: string }): Promise<string | undefined> {
   if (runtime) for (const s of await runtime.listPodSandbox().catch(() => [])) await runtime.removePodSandbox(s.id).catch(() => undefined);
   const kept = runtime ? await releaseSuiteStateDir(runtime.stateDir) : undefined;
   await deleteBridge(net.bridge).catch(() => undefined);
@@ -402,99 +399,4 @@ export async function startWebPod(c: NodeCluster, setup: string, name = 'web'): 
     },
   });
   return c.waitPod(name, (p) => p.status?.phase === 'Running' && !!p.status.podIP, 'Running with an IP', 90_000);
-}
-
-export interface ProcessNodeOptions {
-  /** Names the node, namespace, bridge and cgroup parent ("kr" -> node kr-<hex>). */
-  prefix: string;
-  /** Second octet of the pod CIDR (10.X.Y.0/24), apart from other suites'. */
-  cidrSecondOctet: number;
-  /** Also serve the kubelet's HTTPS API: --address 127.0.0.1, --kubelet-port 0, a token file the API server knows. */
-  kubeletServer?: boolean;
-  /** API server in the test process (default) or as `skiff apiserver`. */
-  apiInProcess?: boolean;
-}
-
-export interface ProcessNode {
-  cp: ControlPlane;
-  node: string;
-  ns: string;
-  admin: RestClient;
-  image: string;
-  /** The kubelet's --root; its runtime lives under <root>/runtime. */
-  kubeletRoot: string;
-  /** The running `skiff kubelet` (replaced by startKubelet()). */
-  kubelet: Proc;
-  /** Starts another `skiff kubelet` with the same flags (after a kill). */
-  startKubelet(): Proc;
-  /** A fresh runtime instance on the kubelet's root (it reads the records once: make one per look). */
-  readRuntime(): SkiffRuntimeService;
-  teardown(): Promise<void>;
-}
-
-export async function startProcessNode(opts: ProcessNodeOptions): Promise<ProcessNode> {
-  const pki = opts.kubeletServer ? await kubeletPki(opts.prefix) : undefined;
-  const cp = await startControlPlane({
-    prefix: opts.prefix,
-    registry: true,
-    api: { inProcess: opts.apiInProcess ?? true, ...(pki ? { kubeletClient: { ...pki.apiClient, ca: pki.ca } } : {}) },
-  });
-  const net = nodeNetwork(cp.suffix, opts.prefix.slice(-1), opts.cidrSecondOctet);
-  const kubeletRoot = path.join(cp.root, 'kubelet');
-  const rtRoot = path.join(kubeletRoot, 'runtime');
-  const readRuntime = () => new SkiffRuntimeService({ root: rtRoot, images: new ImageService({ root: rtRoot }), bridgeName: net.bridge, podCidr: net.podCidr, cgroupParent: net.cgroupParent });
-  const args = [
-    'kubelet',
-    `--node-name=${cp.node}`,
-    `--root=${kubeletRoot}`,
-    `--pod-cidr=${net.podCidr}`,
-    '--node-ip=127.0.0.1',
-    '--capacity=cpu=4,memory=8Gi',
-    `--bridge=${net.bridge}`,
-    `--cgroup-parent=${net.cgroupParent}`,
-    `--registry-config=${cp.registriesYaml}`,
-  ];
-  let out: ProcessNode | undefined;
-  const teardown = async () => {
-    await out?.kubelet.stop(10_000);
-    // The containers outlive the kubelet by design: remove them through the runtime, by ID.
-    const kept = await cleanRuntime(readRuntime(), net);
-    await cp.teardown();
-    expectStateDirReleased(kept);
-  };
-  try {
-    const kubeconfig = path.join(cp.root, 'kubelet.kubeconfig');
-    await writeKubeconfig(kubeconfig, buildKubeconfig({ server: cp.api.url, token: cp.api.nodeToken(cp.node), name: cp.node }));
-    args.push(`--kubeconfig=${kubeconfig}`);
-    if (pki) {
-      const file = async (name: string, text: string) => (await fs.writeFile(path.join(cp.root, name), text, { mode: 0o600 }), path.join(cp.root, name));
-      args.push(
-        '--address=127.0.0.1',
-        '--kubelet-port=0',
-        `--client-ca-file=${await file('kubelet-client-ca.crt', pki.ca)}`,
-        `--tls-cert-file=${await file('kubelet.crt', pki.serving.cert)}`,
-        `--tls-private-key-file=${await file('kubelet.key', pki.serving.key)}`,
-      );
-    }
-    out = {
-      cp,
-      node: cp.node,
-      ns: cp.ns,
-      admin: cp.admin,
-      image: cp.image,
-      kubeletRoot,
-      kubelet: startSkiff(args),
-      startKubelet() {
-        const p = startSkiff(args);
-        if (out) out.kubelet = p;
-        return p;
-      },
-      readRuntime,
-      teardown,
-    };
-    return out;
-  } catch (e) {
-    await teardown();
-    throw e;
-  }
 }

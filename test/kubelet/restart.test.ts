@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/core.js';
 import { perFile } from '../fixtures/per-file.js';
-import { eventually, startProcessNode, type ProcessNode } from './harness.js';
+import { eventually } from './harness.js';
+import { startProcessNode, type ProcessNode } from './process-node.js';
 
 const PODS = 20;
 let n: ProcessNode;

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pod } from '../../api/types/core.js';
 import { buildBusyboxImage, pushImage } from '../fixtures/images.js';
-import { eventually, startProcessNode, type ProcessNode } from './harness.js';
+import { eventually } from './harness.js';
+import { startProcessNode, type ProcessNode } from './process-node.js';
 
 let n: ProcessNode;
 let spare = '';
