@@ -66,6 +66,9 @@ export async function writeUpdate(
     }
     const next = compute(structuredClone(current));
     await allocator?.assign(next as Service, current as Service);
+    // Nothing was written, so the object is still at the version it was read at, as Kubernetes'
+    // dry-run storage answers (else `kubectl diff` shows resourceVersion going away).
+    next.metadata.resourceVersion = current.metadata.resourceVersion;
     send(res, 200, view ? view(next) : next, rc);
     return;
   }

@@ -151,9 +151,12 @@ describe('dry run', () => {
     const patched = await admin.patch<Pod>(`${pods}/${name}?dryRun=All`, { metadata: { labels: { v: '2' } } });
     expect(patched.status, patched.text).toBe(200);
     expect(patched.body.metadata.labels).toEqual({ v: '2' });
+    // Nothing written: the answer carries the stored version, as Kubernetes' does.
+    expect(patched.body.metadata.resourceVersion).toBe(real.body.metadata.resourceVersion);
     const put = await admin.put<Pod>(`${pods}/${name}?dryRun=All`, { ...real.body, metadata: { ...real.body.metadata, labels: { v: '3' } } });
     expect(put.status, put.text).toBe(200);
     expect(put.body.metadata.labels).toEqual({ v: '3' });
+    expect(put.body.metadata.resourceVersion).toBe(real.body.metadata.resourceVersion);
     const stored = (await admin.get<Pod>(`${pods}/${name}`)).body;
     expect(stored.metadata.labels).toEqual({ v: '1' });
     expect(stored.metadata.resourceVersion).toBe(real.body.metadata.resourceVersion);
