@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Container, Node, Pod } from '../../api/types/core.js';
 import { buildKubeconfig, writeKubeconfig } from '../../client/kubeconfig.js';
 import { kubectlBinary, runKubectl, type KubectlOn } from '../fixtures/kubectl-stream-checks.js';
