@@ -7,7 +7,8 @@
 // conversion of a kind that registers none); anything else, or a bad selector, is 400.
 import type { ServerResponse as Response } from 'node:http';
 import { errors } from '../../api/errors.js';
-import { METRICS_API_VERSION, METRICS_GROUP, nodeMetrics, podMetrics, type MetricsList } from '../../api/metrics/types.js';
+import { METRICS_COLUMNS } from '../../api/metrics/columns.js';
+import { METRICS_API_VERSION, METRICS_GROUP, nodeMetrics, podMetrics, type MetricsList, type NodeMetrics, type PodMetrics } from '../../api/metrics/types.js';
 import { nodeUsage, podUsages, type PodUsage } from '../../api/metrics/usage.js';
 import { findResource, type ResourceInfo } from '../../api/resources.js';
 import { parseFieldSelector } from '../../api/selectors/fields.js';
@@ -17,6 +18,7 @@ import type { KubeObject } from '../../api/types/meta.js';
 import type { ApiContext, RequestContext } from '../context.js';
 import type { ResourceMetrics } from '../resource-metrics.js';
 import { selectionPredicate } from '../selectors.js';
+import { toTable, wantsTable } from '../table.js';
 import { send } from './common.js';
 
 const META_FIELDS = ['metadata.name', 'metadata.namespace'];
@@ -39,6 +41,14 @@ function selection(rc: RequestContext, kind: 'Node' | 'Pod'): (o: KubeObject) =>
 
 function list<T>(kind: 'NodeMetricsList' | 'PodMetricsList', items: T[]): MetricsList<T> {
   return { kind, apiVersion: METRICS_API_VERSION, metadata: {}, items };
+}
+
+/** The answer: the object or list, or the Table `kubectl get` asks for (metrics-server's columns). */
+function answer(rc: RequestContext, res: Response, body: NodeMetrics | PodMetrics | MetricsList<NodeMetrics | PodMetrics>): void {
+  const table = wantsTable(rc.accept);
+  if (!table) return send(res, 200, body, rc);
+  const items = 'items' in body ? body.items : [body];
+  send(res, 200, toTable(rc.resource, table, items as unknown as KubeObject[], {}, Date.now(), METRICS_COLUMNS), rc);
 }
 
 async function nodeMetricsOf(metrics: ResourceMetrics, nodes: Node[], now: string) {
@@ -70,13 +80,13 @@ export async function serveMetrics(ctx: ApiContext, metrics: ResourceMetrics, rc
       if (!node) throw errors.notFound('node', name);
       const [m] = await nodeMetricsOf(metrics, [node], now);
       if (!m) throw errors.notFound('nodemetrics', name, METRICS_GROUP);
-      return send(res, 200, { kind: 'NodeMetrics', apiVersion: METRICS_API_VERSION, ...m }, rc);
+      return answer(rc, res, { kind: 'NodeMetrics', apiVersion: METRICS_API_VERSION, ...m });
     }
     const pick = selection(rc, 'Node');
     const all = (await ctx.store.list(ctx.keys.collectionPrefix(stored('nodes')))).items as Node[];
     metrics.retain(new Set(all.map((n) => n.metadata.name ?? '')));
     const nodes = all.filter(pick).sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
-    return send(res, 200, list('NodeMetricsList', await nodeMetricsOf(metrics, nodes, now)), rc);
+    return answer(rc, res, list('NodeMetricsList', await nodeMetricsOf(metrics, nodes, now)));
   }
   if (name !== undefined) {
     const pod = (await ctx.store.get(ctx.keys.objectKey(stored('pods'), info.namespace, name))) as Pod | null;
@@ -84,7 +94,7 @@ export async function serveMetrics(ctx: ApiContext, metrics: ResourceMetrics, rc
     if (!pod || !running(pod)) throw errors.notFound('pods', name);
     const u = (await podUsagesOf(ctx, metrics, [pod])).get(pod.metadata.uid ?? '');
     if (!u) throw errors.notFound('podmetrics', `${info.namespace ?? ''}/${name}`, METRICS_GROUP);
-    return send(res, 200, { kind: 'PodMetrics', apiVersion: METRICS_API_VERSION, ...podMetrics(pod.metadata, u, now) }, rc);
+    return answer(rc, res, { kind: 'PodMetrics', apiVersion: METRICS_API_VERSION, ...podMetrics(pod.metadata, u, now) });
   }
   const pick = selection(rc, 'Pod');
   const key = (p: Pod) => [p.metadata.namespace ?? '', p.metadata.name ?? ''];
@@ -97,5 +107,5 @@ export async function serveMetrics(ctx: ApiContext, metrics: ResourceMetrics, rc
     const u = usages.get(p.metadata.uid ?? '');
     return u ? [podMetrics(p.metadata, u, now)] : [];
   });
-  send(res, 200, list('PodMetricsList', items), rc);
+  answer(rc, res, list('PodMetricsList', items));
 }

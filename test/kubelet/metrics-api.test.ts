@@ -233,6 +233,22 @@ describe.runIf(haveTool(kubectlBinary('1.33')))('kubectl top', () => {
     expect(rows(t.out).slice(1).map((r) => r[0])).toEqual(['burner', 'holder']);
   }, 60_000);
 
+  it("get podmetrics and nodes.metrics.k8s.io: metrics-server's table (NAME CPU MEMORY WINDOW)", async () => {
+    const pods = await kubectl(as('admin'), ['get', 'podmetrics']);
+    expect(pods.code).toBe(0);
+    const [head, ...lines] = rows(pods.out);
+    expect(head).toEqual(['NAME', 'CPU', 'MEMORY', 'WINDOW']);
+    expect(lines.map((l) => l[0])).toEqual(['burner', 'holder']);
+    for (const l of lines) {
+      expect(l[1]).toMatch(/^\d+[num]?$/);
+      expect(l[2]).toMatch(/^\d+(Ki|Mi|Gi)?$/);
+      expect(l[3]).toMatch(/s$/);
+    }
+    const nodes = await kubectl(as('admin'), ['get', 'nodes.metrics.k8s.io', c.node]);
+    expect(nodes.code).toBe(0);
+    expect(rows(nodes.out)[1][0]).toBe(c.node);
+  }, 60_000);
+
   it('an unknown token: 401; a node token: 403', async () => {
     const bad = await kubectl(as('bad'), ['top', 'pod']);
     expect(bad.code).toBe(1);
