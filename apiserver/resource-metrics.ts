@@ -53,14 +53,12 @@ export class ResourceMetrics {
     return p;
   }
 
-  /** Forgets the nodes not in `names` (deleted ones), so the cache holds only live nodes. */
-  retain(names: Set<string>): void {
-    for (const n of this.#readings.keys()) if (!names.has(n)) this.#readings.delete(n);
-  }
-
   async #read(node: Node, kept: Reading | undefined): Promise<NodeSample | undefined> {
     const name = node.metadata.name ?? '';
-    const fresh = kept?.sample && this.#now() - kept.at < PREVIOUS_MAX_AGE_MS ? kept.sample.now : undefined;
+    const now = this.#now();
+    // A reading too old to be an earlier sample serves nothing more: forgotten (a deleted node's too).
+    for (const [n, r] of this.#readings) if (now - r.at >= PREVIOUS_MAX_AGE_MS) this.#readings.delete(n);
+    const fresh = kept?.sample && now - kept.at < PREVIOUS_MAX_AGE_MS ? kept.sample.now : undefined;
     const { samples, failed } = await sampleSummaries([name], () => this.#fetch(node), { previous: () => fresh });
     for (const [n, err] of failed) this.#log?.warn({ node: n, err: (err as Error).message }, 'no metrics from the kubelet');
     const sample = samples[0];

@@ -83,9 +83,7 @@ export async function serveMetrics(ctx: ApiContext, metrics: ResourceMetrics, rc
       return answer(rc, res, { kind: 'NodeMetrics', apiVersion: METRICS_API_VERSION, ...m });
     }
     const pick = selection(rc, 'Node');
-    const all = (await ctx.store.list(ctx.keys.collectionPrefix(stored('nodes')))).items as Node[];
-    metrics.retain(new Set(all.map((n) => n.metadata.name ?? '')));
-    const nodes = all.filter(pick).sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
+    const nodes = ((await ctx.store.list(ctx.keys.collectionPrefix(stored('nodes')), { filter: pick })).items as Node[]).sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
     return answer(rc, res, list('NodeMetricsList', await nodeMetricsOf(metrics, nodes, now)));
   }
   if (name !== undefined) {
