@@ -228,10 +228,14 @@ describe.runIf(haveTool(kubectlBinary('1.33')))('kubectl top', () => {
     expect(mebi(lines[0][3])).toBeGreaterThanOrEqual(15);
   }, 60_000);
 
-  it('top pod -l: only the pods the selector picks', async () => {
+  it('top pod -l (and -A): only the pods the selector picks', async () => {
     const t = await kubectl(as('admin'), ['top', 'pod', '-l', 'app=burner']);
     expect(t.code).toBe(0);
     expect(rows(t.out).slice(1).map((r) => r[0])).toEqual(['burner']);
+    const all = await kubectl(as('admin'), ['top', 'pod', '-A', '-l', 'app=burner']);
+    expect(all.code).toBe(0);
+    expect(rows(all.out)[0].slice(0, 2)).toEqual(['NAMESPACE', 'NAME']);
+    expect(rows(all.out).slice(1).map((r) => r.slice(0, 2))).toEqual([[c.ns, 'burner']]);
   }, 60_000);
 
   it("top pod of a missing pod: the server's NotFound", async () => {
