@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration as parseDurationCli, parseGoDuration as parseDuration } from './duration.js';
+import { formatGoDuration, parseDuration as parseDurationCli, parseGoDuration as parseDuration } from './duration.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -22,4 +22,15 @@ describe('parseDuration with bare seconds (the CLI)', () => {
   ])('%s = %d ms', (s, ms) => expect(parseDurationCli(s)).toBe(ms));
 
   it('takes "0" without a unit in Go mode too, as Go does', () => expect(parseDuration('0')).toBe(0));
+});
+
+describe('formatGoDuration (metav1.Duration on the wire)', () => {
+  it('prints as Go does', () => {
+    expect(formatGoDuration(0)).toBe('0s');
+    expect(formatGoDuration(500)).toBe('500ms');
+    expect(formatGoDuration(15_002)).toBe('15.002s');
+    expect(formatGoDuration(1_500)).toBe('1.5s');
+    expect(formatGoDuration(61_500)).toBe('1m1.5s');
+    expect(formatGoDuration(7_200_000)).toBe('2h0m0s');
+  });
 });

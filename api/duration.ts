@@ -28,3 +28,19 @@ export function parseDuration(text: string, { bareSeconds = true }: DurationOpti
 export function parseGoDuration(text: string): number {
   return parseDuration(text, { bareSeconds: false });
 }
+
+/** Milliseconds as Go's Duration.String() prints them: "0s", "500ms", "15.002s", "1m1.5s", "2h0m0s". */
+export function formatGoDuration(ms: number): string {
+  const total = Math.round(ms);
+  if (total === 0) return '0s';
+  const sign = total < 0 ? '-' : '';
+  const abs = Math.abs(total);
+  if (abs < 1000) return `${sign}${abs}ms`;
+  const h = Math.floor(abs / 3_600_000);
+  const m = Math.floor((abs % 3_600_000) / 60_000);
+  const msLeft = abs % 60_000;
+  const secs = `${Math.floor(msLeft / 1000)}${msLeft % 1000 ? `.${String(msLeft % 1000).padStart(3, '0').replace(/0+$/, '')}` : ''}s`;
+  if (h > 0) return `${sign}${h}h${m}m${secs}`;
+  if (m > 0) return `${sign}${m}m${secs}`;
+  return `${sign}${secs}`;
+}

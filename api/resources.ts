@@ -2,6 +2,7 @@
 // Discovery, REST routing, the client and the CLI all read this one table; each row is
 // declared with the rest of its kind in api/kinds/.
 import { KINDS } from './kinds/index.js';
+import { METRICS_RESOURCES } from './metrics/types.js';
 
 export interface ResourceInfo {
   /** "" for the core group */
@@ -21,6 +22,14 @@ export interface ResourceInfo {
 
 /** Every kind's resource row, from its declaration in api/kinds/. */
 export const RESOURCES: readonly ResourceInfo[] = KINDS.map((k) => k.resource);
+
+/**
+ * Everything the API server serves: the kinds above, stored in etcd, and the resources it
+ * computes on each request and never stores (metrics.k8s.io from the kubelets). Discovery and
+ * request routing read this; what iterates stored kinds (watch caches, OpenAPI, the garbage
+ * collector, the namespace controller) reads RESOURCES.
+ */
+export const SERVED_RESOURCES: readonly ResourceInfo[] = [...RESOURCES, ...METRICS_RESOURCES];
 
 /** "v1" or "coordination.k8s.io/v1" */
 export function apiVersionOf(r: ResourceInfo): string {

@@ -6,6 +6,7 @@ import type { ResourceInfo } from '../api/resources.js';
 import type { Decision } from './auth/authorize.js';
 import type { UserInfo } from './auth/user.js';
 import type { RequestInfo } from './request-info.js';
+import type { ResourceMetrics } from './resource-metrics.js';
 import type { ServiceAllocator } from './service-allocator.js';
 import type { EtcdStore } from './storage/etcd-store.js';
 import type { KeyLayout } from './storage/keys.js';
@@ -23,6 +24,8 @@ export interface ApiContext {
   authorize(user: UserInfo, info: RequestInfo, fieldSelector?: string, nameOverride?: string): Decision;
   /** Cluster IPs and node ports for Services (service-allocator.ts). */
   services?: ServiceAllocator;
+  /** metrics.k8s.io's readings of the kubelets (resource-metrics.ts); without it the group answers 503. */
+  metrics?: ResourceMetrics;
 }
 
 export interface RequestContext {

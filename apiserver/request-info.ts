@@ -3,7 +3,7 @@
 // API group and version, namespace, resource, name and subresource. Authorization and
 // dispatch both work from this one record.
 import { errors } from '../api/errors.js';
-import { RESOURCES, type ResourceInfo } from '../api/resources.js';
+import { SERVED_RESOURCES, type ResourceInfo } from '../api/resources.js';
 import { queryBool } from '../api/query.js';
 
 export interface RequestInfo {
@@ -25,7 +25,7 @@ export interface RequestInfo {
 
 
 /** group/version/plural -> resource, so every request finds its resource without a scan. */
-const BY_PATH = new Map(RESOURCES.map((r) => [`${r.group}/${r.version}/${r.plural}`, r]));
+const BY_PATH = new Map(SERVED_RESOURCES.map((r) => [`${r.group}/${r.version}/${r.plural}`, r]));
 
 function decodeSegment(p: string): string {
   try {

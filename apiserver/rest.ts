@@ -10,6 +10,7 @@ import { checkBound, checkListOptions, checkReferenced, send } from './handlers/
 import { createObject } from './handlers/create.js';
 import { deleteCollection, deleteObject } from './handlers/delete.js';
 import { createEviction } from './handlers/eviction.js';
+import { serveMetrics } from './handlers/metrics.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './handlers/discovery.js';
 import { openApiDocument, openApiIndex, openApiV2 } from './handlers/openapi.js';
 import { getObject, listObjects } from './handlers/read.js';
@@ -17,6 +18,7 @@ import { serveScale } from './handlers/scale.js';
 import { patchObject, updateObject } from './handlers/update.js';
 import { watchHttp } from './handlers/watch.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
+import { METRICS_GROUP } from '../api/metrics/types.js';
 
 /** The query string (with or without its "?") as a record, the first value of a repeated parameter winning. */
 export function queryOf(search: string): Record<string, string | undefined> {
@@ -126,6 +128,11 @@ export function restHandler(ctx: ApiContext) {
     if (sub === 'eviction') {
       if (info.verb !== 'create') throw errors.methodNotAllowed(`${method} is not supported on pods/eviction`);
       return createEviction(ctx, rc, req, res);
+    }
+    // metrics.k8s.io is computed from the kubelets, never stored (handlers/metrics.ts).
+    if (resource.group === METRICS_GROUP) {
+      if (!ctx.metrics) throw new ApiError(503, 'ServiceUnavailable', 'the metrics API reaches no kubelet from this server');
+      return serveMetrics(ctx, ctx.metrics, rc, res);
     }
     await checkReferenced(ctx, rc);
     if (sub === 'scale') return serveScale(ctx, rc, req, res);

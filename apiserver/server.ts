@@ -24,6 +24,7 @@ import { watchWebSocket } from './handlers/watch.js';
 import { kubeletRoutes } from './handlers/kubelet-routes.js';
 import { checkListOptions } from './handlers/common.js';
 import { KubeletClient, type KubeletClientOptions } from './kubelet-client.js';
+import { ResourceMetrics } from './resource-metrics.js';
 import { proxyPodStream, streamKindOf } from './handlers/pod-stream.js';
 import { precompileValidators } from '../api/validation/index.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
@@ -287,6 +288,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
   // a chain of express middlewares (log, auth, kubelet routes, REST, errors) cost about a tenth
   // of the server's CPU on the write path (kube-apiserver, too, is a handler chain of its own).
   const kubelets = new KubeletClient(opts.kubeletClient);
+  ctx.metrics = new ResourceMetrics(kubelets, { log });
   const kubelet = kubeletRoutes(ctx, kubelets);
   const rest = restHandler(ctx);
   const serve = async (req: http.IncomingMessage, res: http.ServerResponse, path: string, search: string, setUser: (u: UserInfo) => void) => {
@@ -351,7 +353,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<RunningApi
       }
       const info = parseRequestInfo('GET', url.pathname, { ...query, watch: 'true' });
       const resource = info.resourceInfo;
-      if (!resource || info.verb !== 'watch') return fail(new ApiError(404, 'NotFound', 'only watches are served over WebSocket', {}));
+      if (!resource || info.verb !== 'watch' || !resource.verbs.includes('watch')) return fail(new ApiError(404, 'NotFound', 'only watches are served over WebSocket', {}));
       const decision = ctx.authorize(auth.user, info, query.fieldSelector);
       if (!decision.allowed) return fail(errors.forbidden(auth.user.name, 'watch', resource.plural, undefined, resource.group || undefined, decision.reason));
       checkListOptions(info, query);

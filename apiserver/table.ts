@@ -32,9 +32,15 @@ export function humanAge(from: string | undefined, now = Date.now()): string {
   return ageOf(from, now);
 }
 
-/** The Table of `items`, with the columns their kind declares (api/kinds/), or NAME and AGE. */
-export function toTable(r: ResourceInfo, version: string, items: KubeObject[], listMeta: Record<string, unknown>, now = Date.now()): unknown {
-  const columns: readonly PrinterColumn<KubeObject>[] = kindDefinition(r.kind)?.columns ?? DEFAULT_COLUMNS;
+/** The Table of `items`, with the columns their kind declares (api/kinds/), or those given (a resource not stored), or NAME and AGE. */
+export function toTable(
+  r: ResourceInfo,
+  version: string,
+  items: KubeObject[],
+  listMeta: Record<string, unknown>,
+  now = Date.now(),
+  columns: readonly PrinterColumn<KubeObject>[] = kindDefinition(r.kind)?.columns ?? DEFAULT_COLUMNS,
+): unknown {
   const columnDefinitions: TableColumnDefinition[] = columns.map((c) => ({
     name: c.name,
     type: c.type,

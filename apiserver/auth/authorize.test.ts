@@ -189,6 +189,33 @@ describe('authorize', () => {
     expect(authorize(scheduler, at('batch', 'jobs', 'create')).allowed).toBe(false);
   });
 
+  it('gives metrics.k8s.io to the admin, and to the controller-manager through its roles on every resource; no node or scheduler', () => {
+    // system:aggregated-metrics-reader goes to admin, edit and view; skiff's admin is system:masters.
+    const metrics = (resource: 'nodes' | 'pods', verb: string, extra: Partial<RequestAttributes> = {}): RequestAttributes => ({
+      verb,
+      apiGroup: 'metrics.k8s.io',
+      resource,
+      ...(resource === 'pods' ? { namespace: 'default' } : {}),
+      ...extra,
+    });
+    for (const resource of ['nodes', 'pods'] as const) {
+      for (const verb of ['get', 'list']) {
+        const named = verb === 'get' ? { name: resource === 'nodes' ? 'n1' : 'p' } : {};
+        expect(authorize(admin, metrics(resource, verb, named)).allowed, `admin ${verb} ${resource}`).toBe(true);
+        // Not even its own node's or its pods' numbers: Kubernetes' Node authorizer gives none.
+        expect(authorize(n1, metrics(resource, verb, named)).allowed, `node ${verb} ${resource}`).toBe(false);
+        expect(authorize(scheduler, metrics(resource, verb, named)).allowed, `scheduler ${verb} ${resource}`).toBe(false);
+        expect(authorize(someone, metrics(resource, verb, named)).allowed, `someone ${verb} ${resource}`).toBe(false);
+      }
+      // system:kube-controller-manager lists and watches every resource of every group (its
+      // shared informers), and system:controller:generic-garbage-collector gets every object of
+      // every group: metrics.k8s.io is in both, as in Kubernetes. Nothing that writes is served.
+      expect(authorize(controllerManager, metrics(resource, 'list')).allowed).toBe(true);
+      expect(authorize(controllerManager, metrics(resource, 'get', { name: 'x' })).allowed).toBe(true);
+      expect(authorize(controllerManager, metrics(resource, 'create')).allowed).toBe(false);
+    }
+  });
+
   it('allows discovery to authenticated users and only public info to anonymous ones', () => {
     expect(authorize(someone, { verb: 'get', apiGroup: '', path: '/api/v1' }).allowed).toBe(true);
     expect(authorize(someone, pod('list')).allowed).toBe(false);

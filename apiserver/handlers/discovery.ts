@@ -1,7 +1,7 @@
-// Discovery documents, built from api/resources.ts (the one table of what skiff serves):
+// Discovery documents, built from api/resources.ts (the one table of what skiff serves, stored or computed):
 // /version, /api (APIVersions), /api/v1 and /apis/<group>/<version> (APIResourceList),
 // /apis (APIGroupList) and /apis/<group> (APIGroup).
-import { RESOURCES, type ResourceInfo } from '../../api/resources.js';
+import { SERVED_RESOURCES, type ResourceInfo } from '../../api/resources.js';
 
 export const VERSION_INFO = {
   major: '1',
@@ -24,7 +24,7 @@ const SCALE_GROUP = { group: 'autoscaling', version: 'v1' };
 
 function groups(): Map<string, string[]> {
   const m = new Map<string, string[]>();
-  for (const r of RESOURCES) {
+  for (const r of SERVED_RESOURCES) {
     if (!r.group) continue;
     const versions = m.get(r.group) ?? [];
     if (!versions.includes(r.version)) versions.push(r.version);
@@ -87,7 +87,7 @@ function resourceEntries(r: ResourceInfo): unknown[] {
 }
 
 export function apiResourceList(group: string, version: string): unknown | undefined {
-  const rs = RESOURCES.filter((r) => r.group === group && r.version === version);
+  const rs = SERVED_RESOURCES.filter((r) => r.group === group && r.version === version);
   if (rs.length === 0) return undefined;
   return {
     kind: 'APIResourceList',

@@ -8,7 +8,8 @@ import { withConnectionFlags, type CliContext, type ConnectionFlags } from '../c
 import { CliError } from '../errors.js';
 import { renderTable } from '../printers/table.js';
 import { formatCpu, formatMemory, percent } from '../top/format.js';
-import { nodeUsage, podUsages, sampleNodes, type PodUsage, type Usage } from '../top/summary.js';
+import { nodeUsage, podUsages, type PodUsage, type Usage } from '../../api/metrics/usage.js';
+import { sampleNodes } from '../top/summary.js';
 import { runVerb, type Io } from '../verb.js';
 
 interface TopFlags extends ConnectionFlags {
@@ -49,7 +50,7 @@ export async function topNodesAction(name: string | undefined, flags: TopFlags, 
     const nodeName = node.metadata.name ?? '';
     const u = nodeUsage(samples[i]);
     if (!u) {
-      rows.push({ u: { nanoCores: -1, workingSetBytes: -1 }, row: [nodeName, '<unknown>', '<unknown>', '<unknown>', '<unknown>'] });
+      rows.push({ u: { nanoCores: -1, workingSetBytes: -1, timestamp: '', windowMs: 0 }, row: [nodeName, '<unknown>', '<unknown>', '<unknown>', '<unknown>'] });
       continue;
     }
     rows.push({
