@@ -19,9 +19,11 @@
  *   mount <id> <type> <source> <target> <data>         umount <id> <target> <detach 0|1>
  *   connect <id> <netns path, "-" for its own> <port>
  *   attach <id> <dir holding conmon's attach socket>
+ *   stream <id> <stdin 0|1> <cmd> <nargs> <args...> <nenv> <K=V...>
  * Lines out:
  *   done <id> <code|-> <signal|-> <stdout> <stderr>   error <id> <message>
- *   fd3 <id> <data>   fd3end <id>   exit <id> <code|->
+ *   fd3 <id> <data>   fd3end <id>   exit <id> <code|-> <signal|->
+ * A line in is at most MAX_LINE bytes (a longer one is refused with `error` and dropped).
  * The operations answer with `done` too: code 0, or 1 with the reason as stderr.
  * A `run` child gets pipes on 0-2; a monitor (conmon) starts in a session of its own with
  * /dev/null on 0-2, a pipe to read on fd 3 and one to write on fd 4. The companion exits when
@@ -49,6 +51,14 @@
  * conmon closes (the container exited; Node reads to the end, then EOF) or when Node closes
  * its end entirely (a detach: conmon keeps the container running). The companion outlives
  * its stdin while relays are open.
+ *
+ * `stream` starts a command (the OCI runtime's exec without a TTY) with pipes on 0-2 (or
+ * /dev/null on 0 when Node has no input for it) and hands Node its ends, non-blocking, with
+ * the same handle message, one per stream: {"connect":<id>,"stream":<0|1|2>}. Pipes are what
+ * runc and containerd give a process, and Node adopts a pipe's descriptor as a net.Socket
+ * (libuv takes a FIFO for a pipe handle); Node ends stdin by closing its end. Nothing of the
+ * streams passes through here: the process is watched, `exit` reported when it is reaped
+ * (before or after the handles reach Node: two channels), and killed by `kill`.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -12,11 +12,14 @@
 // the cluster module passes sockets with, stable since Node 0.x): the socket is then this
 // process's own, with no relay process and no extra copy per connection. For attach it
 // connects to conmon's attach socket (SOCK_SEQPACKET, which Node cannot open) and relays it to
-// a stream socketpair whose other end it hands back the same way.
+// a stream socketpair whose other end it hands back the same way. And it starts the runtime's
+// exec without a TTY (CRI Exec and ExecSync, stream-command.ts) with pipes for its stdio, whose
+// other ends it hands back the same way, one message per stream: an exec no longer forks this
+// process, whose event loop stood still for the fork (5-6 ms in a kubelet beside an API server).
 // The companion exits when its stdin closes (this process went away, or left it idle) and its
 // attach relays have ended; commands already started finish on their own.
 // SKIFF_SPAWN_HELPER=0, or a build without the companion (no C compiler), starts every
-// command directly and makes the operations commands again.
+// command (exec too) directly and makes the operations commands again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import type net from 'node:net';
