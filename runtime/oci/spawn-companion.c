@@ -252,22 +252,28 @@ static int open_readers(struct job *j) {
   return n;
 }
 
+/* How a reaped job ended, as two words: <code|-> <signal|->. */
+static void out_status(const struct job *j) {
+  if (WIFSIGNALED(j->status)) {
+    out_word("-");
+    out_int(WTERMSIG(j->status));
+  } else {
+    out_int(WEXITSTATUS(j->status));
+    out_word("-");
+  }
+}
+
 /*
  * A command is finished when its pipes are closed and it is reaped: then its result goes
- * out. A monitor reports its exit when reaped (its fd 3 may stay open much longer).
+ * out. A monitor or a stream reports its exit when reaped (a monitor's fd 3 may stay open
+ * much longer; a stream's pipes are Node's).
  */
 static void settle(struct job *j) {
   if (!j->reaped) return;
   if (j->kind == RUN) {
     if (open_readers(j) > 0) return;
     out_begin("done", j->id);
-    if (WIFSIGNALED(j->status)) {
-      out_word("-");
-      out_int(WTERMSIG(j->status));
-    } else {
-      out_int(WEXITSTATUS(j->status));
-      out_word("-");
-    }
+    out_status(j);
     out_hex(j->got[0].p, j->got[0].len);
     out_hex(j->got[1].p, j->got[1].len);
     out_end();
@@ -276,13 +282,7 @@ static void settle(struct job *j) {
   }
   if (!j->reported && !j->released) {
     out_begin("exit", j->id);
-    if (WIFSIGNALED(j->status)) {
-      out_word("-");
-      out_int(WTERMSIG(j->status));
-    } else {
-      out_int(WEXITSTATUS(j->status));
-      out_word("-");
-    }
+    out_status(j);
     out_end();
   }
   j->reported = 1;
