@@ -421,13 +421,13 @@ static int take_command(char **w, int nw, int *at, struct command *c) {
   if (*at + 2 > nw) return -1;
   c->cmd = unhex(w[(*at)++], NULL);
   long nargs = strtol(w[(*at)++], NULL, 10);
-  if (nargs < 0 || *at + nargs + 1 > nw) return -1;
+  if (nargs < 0 || nargs > nw - *at - 1) return -1; /* compared so that no sum can overflow */
   c->argv = calloc((size_t)nargs + 2, sizeof(char *));
   if (!c->argv) _exit(70);
   c->argv[0] = c->cmd;
   for (long i = 0; i < nargs; i++) c->argv[i + 1] = unhex(w[(*at)++], NULL);
   long nenv = strtol(w[(*at)++], NULL, 10);
-  if (nenv < 0 || *at + nenv > nw) return -1;
+  if (nenv < 0 || nenv > nw - *at) return -1;
   c->envp = calloc((size_t)nenv + 1, sizeof(char *));
   if (!c->envp) _exit(70);
   for (long i = 0; i < nenv; i++) c->envp[i] = unhex(w[(*at)++], NULL);
@@ -829,7 +829,6 @@ static int relay_step(struct relay *r, short pkt_ev, short str_ev) {
   if (r->pkt_eof && r->olen == 0) return relay_drop(r), 0;
   return 1;
 }
-
 
 static void do_attach(long id, char **w, int nw, int at) {
   if (nw - at < 1) return say_error(id, "malformed attach");

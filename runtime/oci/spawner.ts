@@ -15,7 +15,7 @@
 // a stream socketpair whose other end it hands back the same way. And it starts the runtime's
 // exec without a TTY (CRI Exec and ExecSync, stream-command.ts) with pipes for its stdio, whose
 // other ends it hands back the same way, one message per stream: an exec no longer forks this
-// process, whose event loop stood still for the fork (5-6 ms in a kubelet beside an API server).
+// process, whose event loop stood still for the fork (4-6 ms in a kubelet beside an API server).
 // The companion exits when its stdin closes (this process went away, or left it idle) and its
 // attach relays have ended; commands already started finish on their own.
 // SKIFF_SPAWN_HELPER=0, or a build without the companion (no C compiler), starts every

@@ -1,7 +1,10 @@
 // A streaming command started both ways, with the same cases: by the spawn companion (the pipes'
 // ends handed over) and by Node's spawn (SKIFF_SPAWN_HELPER=0). Plain commands here; the real
 // runtime's exec through it is in test/runtime/streams.test.ts and the CRI contract.
+import { spawn } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
+import type net from 'node:net';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStreamCommand } from '../../runtime/oci/stream-command.js';
@@ -127,6 +130,44 @@ describe.each([
     if (companion) {
       expect(await companionPid()).toBe(companion);
       expect(fds(companion)).toBe(before.companion);
+    }
+  });
+});
+
+describe("the companion's stream request, read as hostile input", () => {
+  it('answers each malformed request with an error, and serves the next one', async () => {
+    const program = path.resolve(import.meta.dirname, '../../dist/bin/skiff-spawn');
+    const companion = spawn(program, [], { stdio: ['pipe', 'pipe', 'inherit', 'ipc'] });
+    try {
+      const lines: string[] = [];
+      companion.stdout?.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)));
+      const handed: unknown[] = [];
+      companion.on('message', (m: unknown, handle: net.Socket | undefined) => {
+        handed.push(m);
+        handle?.destroy();
+      });
+      const hex = (s: string) => Buffer.from(s).toString('hex');
+      for (const bad of [
+        'stream 1',
+        'stream 2 1',
+        `stream 3 1 ${hex('true')} 99999999999999999999999 x`,
+        `stream 4 1 ${hex('true')} -5 0`,
+        `stream 5 0 ${hex('true')} 1 ${hex('a')} 9223372036854775807`,
+        `stream 6 0 ${hex('true')} 9223372036854775807 0`,
+        `stream 7 0 zz 0 0`,
+      ])
+        companion.stdin?.write(`${bad}\n`);
+      companion.stdin?.write(`stream 8 0 ${hex('true')} 0 0\n`);
+      await eventually(() => lines.some((l) => l.startsWith('exit 8 ')), 'the valid request served', 10_000);
+      const errors = lines.filter((l) => l.startsWith('error ')).map((l) => Number(l.split(' ')[1]));
+      expect(errors).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(lines).toContain('exit 8 0 -');
+      expect(handed).toEqual([
+        { connect: 8, stream: 1 },
+        { connect: 8, stream: 2 },
+      ]);
+    } finally {
+      companion.kill('SIGKILL');
     }
   });
 });
