@@ -24,9 +24,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type { CommandResult } from './command-result.js';
 import { commandWords, hex, parseLine, type FromHelper } from './companion-lines.js';
+import type { CommandExit, StreamRequest, StreamedCommand } from './stream-command.js';
 
 export interface SpawnRequest {
   cmd: string;
@@ -62,31 +63,6 @@ export interface MonitorHandle {
   kill(): void;
   /** Forgets the process (it goes on by itself): pipes closed, nothing keeps this process alive for it. */
   release(): void;
-}
-
-/** A command whose stdin, stdout and stderr are pipes of this process (the OCI runtime's exec without a TTY). */
-export interface StreamRequest {
-  cmd: string;
-  args: string[];
-  env: NodeJS.ProcessEnv;
-  /** Whether this process writes its stdin; without, the command reads /dev/null. */
-  stdin: boolean;
-}
-
-/** How a command ended: its exit code, or the signal that ended it. */
-export interface CommandExit {
-  code: number | null;
-  signal: NodeJS.Signals | number | null;
-}
-
-export interface StreamedCommand {
-  /** end() is the command's EOF. */
-  stdin?: Writable;
-  stdout: Readable;
-  stderr: Readable;
-  exited: Promise<CommandExit>;
-  /** SIGKILL to the command (not to what it started). */
-  kill(): void;
 }
 
 interface Waiter {
@@ -259,7 +235,9 @@ class Companion {
     const exited = new Promise<CommandExit>((resolve, reject) => ([ended, failed] = [resolve, reject]));
     exited.catch(() => undefined); // a failure before the answer is the answer's
     let exitSeen = false;
-    const settle = () => exitSeen && pipes.size === want && this.#forget(id);
+    const settle = () => {
+      if (exitSeen && pipes.size === want) this.#forget(id);
+    };
     return new Promise<StreamedCommand>((resolve, reject) => {
       let answered = false;
       const fail = (e: Error) => {

@@ -5,9 +5,32 @@
 // stdin's end() is the command's EOF, no stdin is /dev/null, the answer comes once the command
 // has started (a command that cannot start is a rejection), and `exited` is its code or signal.
 import { spawn } from 'node:child_process';
-import { streamViaCompanion, type CommandExit, type StreamRequest, type StreamedCommand } from './spawner.js';
+import type { Readable, Writable } from 'node:stream';
+import { streamViaCompanion } from './spawner.js';
 
-export type { CommandExit, StreamedCommand };
+export interface StreamRequest {
+  cmd: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  /** Whether this process writes its stdin; without, the command reads /dev/null. */
+  stdin: boolean;
+}
+
+/** How a command ended: its exit code, or the signal that ended it. */
+export interface CommandExit {
+  code: number | null;
+  signal: NodeJS.Signals | number | null;
+}
+
+export interface StreamedCommand {
+  /** end() is the command's EOF. */
+  stdin?: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  exited: Promise<CommandExit>;
+  /** SIGKILL to the command (not to what it started). */
+  kill(): void;
+}
 
 export function startStreamCommand(req: StreamRequest): Promise<StreamedCommand> {
   return streamViaCompanion(req) ?? spawnDirectly(req);
