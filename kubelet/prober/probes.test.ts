@@ -108,5 +108,8 @@ describe('exec probe', () => {
       [id, ['cat', '/tmp/healthy'], 3],
       [id, ['cat', '/tmp/healthy'], 3],
     ]);
+    // The output kept is its first 10 KiB, stdout before stderr, as the kubelet's exec prober keeps.
+    rt.execHandler = async () => ({ stdout: Buffer.alloc(8 * 1024, 'o'), stderr: Buffer.alloc(8 * 1024, 'e'), exitCode: 1 });
+    expect((await runProbe(probe, t)).output).toBe('o'.repeat(8 * 1024) + 'e'.repeat(2 * 1024));
   });
 });

@@ -1,7 +1,8 @@
 // Exec (CRI's streaming Exec): a command in a running container with its streams open, for
 // the kubelet's streaming server. Without a TTY, `<runtime> exec` with pipes: the runtime hands
 // them to the process as its stdio, so stdout and stderr stay apart and ending stdin is the
-// process's EOF. With a TTY, `<runtime> exec --tty` in a pseudo-terminal of our own (node-pty):
+// process's EOF. The spawn companion starts it and hands the pipes over (stream-command.ts):
+// no fork of this process, whose loop would stand still meanwhile. With a TTY, `<runtime> exec --tty` in a pseudo-terminal of our own (node-pty):
 // in the foreground the runtime makes the container's pty, puts ours in raw mode and relays
 // between them, and follows our size on SIGWINCH, which a resize of ours delivers. So Ctrl-C
 // written to stdin reaches the container's terminal, and `stty size` sees each resize.
@@ -10,11 +11,11 @@
 // for the runtime itself. The runtime sizes the container's terminal just after the process
 // starts, as containerd does, so a process asking at once may still see 0x0; SIGWINCH follows.
 // kill() (a client that went away) kills the exec'd process by its host PID and nothing else.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { PassThrough, Writable } from 'node:stream';
 import type { IPty } from 'node-pty';
 import { RuntimeError, type ExecOptions, type StreamSession, type TerminalSize } from '../cri.js';
+import { startStreamCommand } from '../oci/stream-command.js';
 import type { ContainerRecord, RuntimeContext } from '../runtime-context.js';
 import { execPid, execPidFile, exitCodeOf, killExecProcess, runningContainer } from './exec-process.js';
 
@@ -36,31 +37,37 @@ function settle(pidFile: string, exit: Promise<number>): Promise<number> {
   return exit.finally(() => void fs.rm(pidFile, { force: true }).catch(() => undefined));
 }
 
-function pipeExec(ctx: RuntimeContext, rec: ContainerRecord, options: ExecOptions): StreamSession {
+async function pipeExec(ctx: RuntimeContext, rec: ContainerRecord, options: ExecOptions): Promise<StreamSession> {
   const pidFile = execPidFile(rec);
-  const child = spawn(ctx.oci.path, ctx.oci.execArgs(rec.id, options.cmd, pidFile), { stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  const child = await startStreamCommand({ cmd: ctx.oci.path, args: ctx.oci.execArgs(rec.id, options.cmd, pidFile), env: process.env, stdin: options.stdin === true }).catch(
+    (e: Error) => {
+      throw new RuntimeError('Unavailable', `cannot run ${ctx.oci.name} exec: ${e.message}`, { cause: e });
+    },
+  );
   let done = false;
   // A process that stops reading its stdin must not crash this one with EPIPE.
   child.stdin?.on('error', () => undefined);
   const exited = settle(
     pidFile,
-    new Promise<number>((resolve, reject) => {
-      child.once('error', (e) => reject(new RuntimeError('Unavailable', `cannot run ${ctx.oci.name} exec: ${e.message}`, { cause: e })));
-      child.once('exit', (code, signal) => resolve(exitCodeOf(code, signal)));
-    }).finally(() => {
-      done = true;
-      child.stdin?.destroy();
-    }),
+    child.exited
+      .then(
+        ({ code, signal }) => exitCodeOf(code, signal),
+        (e: Error) => {
+          throw new RuntimeError('Unavailable', `${ctx.oci.name} exec: ${e.message}`, { cause: e });
+        },
+      )
+      .finally(() => {
+        done = true;
+        child.stdin?.destroy();
+      }),
   );
-  const { stdout, stderr } = child;
-  if (!stdout || !stderr) throw new RuntimeError('Internal', 'exec: no pipes from the runtime');
   return {
-    stdin: child.stdin ?? undefined,
-    stdout,
-    stderr,
+    stdin: child.stdin,
+    stdout: child.stdout,
+    stderr: child.stderr,
     resize: () => undefined,
     exited,
-    kill: () => void killExecProcess(pidFile, () => done, () => child.kill('SIGKILL')),
+    kill: () => void killExecProcess(pidFile, () => done, child.kill),
   };
 }
 

@@ -19,9 +19,11 @@
  *   mount <id> <type> <source> <target> <data>         umount <id> <target> <detach 0|1>
  *   connect <id> <netns path, "-" for its own> <port>
  *   attach <id> <dir holding conmon's attach socket>
+ *   stream <id> <stdin 0|1> <cmd> <nargs> <args...> <nenv> <K=V...>
  * Lines out:
  *   done <id> <code|-> <signal|-> <stdout> <stderr>   error <id> <message>
- *   fd3 <id> <data>   fd3end <id>   exit <id> <code|->
+ *   fd3 <id> <data>   fd3end <id>   exit <id> <code|-> <signal|->
+ * A line in is at most MAX_LINE bytes (a longer one is refused with `error` and dropped).
  * The operations answer with `done` too: code 0, or 1 with the reason as stderr.
  * A `run` child gets pipes on 0-2; a monitor (conmon) starts in a session of its own with
  * /dev/null on 0-2, a pipe to read on fd 3 and one to write on fd 4. The companion exits when
@@ -49,6 +51,14 @@
  * conmon closes (the container exited; Node reads to the end, then EOF) or when Node closes
  * its end entirely (a detach: conmon keeps the container running). The companion outlives
  * its stdin while relays are open.
+ *
+ * `stream` starts a command (the OCI runtime's exec without a TTY) with pipes on 0-2 (or
+ * /dev/null on 0 when Node has no input for it) and hands Node its ends, non-blocking, with
+ * the same handle message, one per stream: {"connect":<id>,"stream":<0|1|2>}. Pipes are what
+ * runc and containerd give a process, and Node adopts a pipe's descriptor as a net.Socket
+ * (libuv takes a FIFO for a pipe handle); Node ends stdin by closing its end. Nothing of the
+ * streams passes through here: the process is watched, `exit` reported when it is reaped
+ * (before or after the handles reach Node: two channels), and killed by `kill`.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -192,7 +202,7 @@ static char *unhex(char *w, size_t *len) {
 
 /* ------------------------------------------------------------------ jobs */
 
-enum { RUN, MONITOR };
+enum { RUN, MONITOR, STREAM };
 
 struct job {
   long id;
@@ -242,22 +252,28 @@ static int open_readers(struct job *j) {
   return n;
 }
 
+/* How a reaped job ended, as two words: <code|-> <signal|->. */
+static void out_status(const struct job *j) {
+  if (WIFSIGNALED(j->status)) {
+    out_word("-");
+    out_int(WTERMSIG(j->status));
+  } else {
+    out_int(WEXITSTATUS(j->status));
+    out_word("-");
+  }
+}
+
 /*
  * A command is finished when its pipes are closed and it is reaped: then its result goes
- * out. A monitor reports its exit when reaped (its fd 3 may stay open much longer).
+ * out. A monitor or a stream reports its exit when reaped (a monitor's fd 3 may stay open
+ * much longer; a stream's pipes are Node's).
  */
 static void settle(struct job *j) {
   if (!j->reaped) return;
   if (j->kind == RUN) {
     if (open_readers(j) > 0) return;
     out_begin("done", j->id);
-    if (WIFSIGNALED(j->status)) {
-      out_word("-");
-      out_int(WTERMSIG(j->status));
-    } else {
-      out_int(WEXITSTATUS(j->status));
-      out_word("-");
-    }
+    out_status(j);
     out_hex(j->got[0].p, j->got[0].len);
     out_hex(j->got[1].p, j->got[1].len);
     out_end();
@@ -266,8 +282,7 @@ static void settle(struct job *j) {
   }
   if (!j->reported && !j->released) {
     out_begin("exit", j->id);
-    if (WIFSIGNALED(j->status)) out_word("-");
-    else out_int(WEXITSTATUS(j->status));
+    out_status(j);
     out_end();
   }
   j->reported = 1;
@@ -406,13 +421,13 @@ static int take_command(char **w, int nw, int *at, struct command *c) {
   if (*at + 2 > nw) return -1;
   c->cmd = unhex(w[(*at)++], NULL);
   long nargs = strtol(w[(*at)++], NULL, 10);
-  if (nargs < 0 || *at + nargs + 1 > nw) return -1;
+  if (nargs < 0 || nargs > nw - *at - 1) return -1; /* compared so that no sum can overflow */
   c->argv = calloc((size_t)nargs + 2, sizeof(char *));
   if (!c->argv) _exit(70);
   c->argv[0] = c->cmd;
   for (long i = 0; i < nargs; i++) c->argv[i + 1] = unhex(w[(*at)++], NULL);
   long nenv = strtol(w[(*at)++], NULL, 10);
-  if (nenv < 0 || *at + nenv > nw) return -1;
+  if (nenv < 0 || nenv > nw - *at) return -1;
   c->envp = calloc((size_t)nenv + 1, sizeof(char *));
   if (!c->envp) _exit(70);
   for (long i = 0; i < nenv; i++) c->envp[i] = unhex(w[(*at)++], NULL);
@@ -659,10 +674,14 @@ static int conn_start(struct conn *c) {
   return errno;
 }
 
-/* Hands a descriptor to Node as the answer to request id (Node's handle message, SCM_RIGHTS); 0, or an errno. */
-static int hand_over(long id, int fd) {
+/*
+ * Hands a descriptor to Node as the answer to request id (Node's handle message, SCM_RIGHTS),
+ * with the stream it is (0-2) for `stream`, none (-1) otherwise; 0, or an errno.
+ */
+static int hand_over(long id, int stream, int fd) {
   char line[128];
-  int n = snprintf(line, sizeof line, "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"connect\":%ld}}\n", id);
+  int n = stream < 0 ? snprintf(line, sizeof line, "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"connect\":%ld}}\n", id)
+                     : snprintf(line, sizeof line, "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"connect\":%ld,\"stream\":%d}}\n", id, stream);
   struct iovec iov = {.iov_base = line, .iov_len = (size_t)n};
   union {
     char space[CMSG_SPACE(sizeof(int))];
@@ -683,7 +702,7 @@ static int hand_over(long id, int fd) {
 
 /* Hands the connected descriptor to Node, then closes this process's copy. */
 static void conn_send(struct conn *c) {
-  int err = hand_over(c->id, c->fd);
+  int err = hand_over(c->id, -1, c->fd);
   if (err) say_op(c->id, fail("hand over", "connection", err));
   conn_drop(c);
 }
@@ -811,9 +830,6 @@ static int relay_step(struct relay *r, short pkt_ev, short str_ev) {
   return 1;
 }
 
-/* Hands a descriptor to Node as the answer to request id; 0, or an errno. */
-static int hand_over(long id, int fd);
-
 static void do_attach(long id, char **w, int nw, int at) {
   if (nw - at < 1) return say_error(id, "malformed attach");
   char *dir = unhex(w[at], NULL);
@@ -830,7 +846,9 @@ static void do_attach(long id, char **w, int nw, int at) {
   close(dfd);
   int sp[2] = {-1, -1};
   if (!err && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) err = errno;
-  if (!err) err = hand_over(id, sp[1]);
+  /* Node's end non-blocking (the flag belongs to the open file, which Node shares): a write there must never stall Node's loop. */
+  if (!err) nonblock(sp[1]);
+  if (!err) err = hand_over(id, -1, sp[1]);
   if (sp[1] >= 0) close(sp[1]);
   if (err) {
     if (pkt >= 0) close(pkt);
@@ -847,6 +865,70 @@ static void do_attach(long id, char **w, int nw, int at) {
   nonblock(r->str);
   r->next = relays;
   relays = r;
+}
+
+/* ------------------------------------------------------------------ streaming commands */
+
+/*
+ * `stream`: a command (the OCI runtime's exec) whose stdio is pipes whose other ends go to
+ * Node, non-blocking: stdin's write end (or /dev/null for the command when Node has nothing to
+ * send), stdout's and stderr's read ends. Nothing of the streams passes through here; what is
+ * left here is the process, reported as `exit` when reaped and killed by `kill`.
+ */
+static void do_stream(long id, char **w, int nw, int at) {
+  struct command c = {0};
+  if (at >= nw) return say_error(id, "malformed stream");
+  int with_stdin = strcmp(w[at++], "1") == 0;
+  if (take_command(w, nw, &at, &c) < 0) {
+    free_command(&c);
+    return say_error(id, "malformed stream");
+  }
+  if (channel < 0) {
+    free_command(&c);
+    return say_error(id, "stream needs the Node IPC channel (NODE_CHANNEL_FD)");
+  }
+  int p[6]; /* stdin, stdout, stderr: read end, write end each; stdin's only when asked for */
+  p[0] = p[1] = -1;
+  if (open_pipes(p + 2, 2) < 0 || (with_stdin && open_pipes(p, 1) < 0)) {
+    int err = errno;
+    for (int i = 0; i < 6; i++)
+      if (p[i] >= 0) close(p[i]);
+    free_command(&c);
+    return say_error(id, "pipe: %s", strerror(err));
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (with_stdin) posix_spawn_file_actions_adddup2(&fa, p[0], 0);
+  else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, p[3], 1);
+  posix_spawn_file_actions_adddup2(&fa, p[5], 2);
+  pid_t pid;
+  int rc = spawn_child(&pid, c.cmd, c.argv, c.envp, &fa, 0);
+  posix_spawn_file_actions_destroy(&fa);
+  /* The command's ends are its own now; Node's go to Node, each as its stream's index (0-2). */
+  const int theirs[3] = {p[0], p[3], p[5]}, nodes[3] = {p[1], p[2], p[4]};
+  int err = 0;
+  for (int s = 0; s < 3; s++) {
+    if (theirs[s] >= 0) close(theirs[s]);
+    if (nodes[s] < 0) continue;
+    if (rc == 0 && !err) {
+      nonblock(nodes[s]);
+      err = hand_over(id, s, nodes[s]);
+    }
+    close(nodes[s]);
+  }
+  if (rc != 0) say_error(id, "spawn %s %s", c.cmd, errname(rc));
+  else {
+    struct job *j = job_new(id, STREAM);
+    j->pid = pid;
+    if (err) {
+      /* Node cannot have its streams: the command goes, unreported (Node has its answer). */
+      kill(pid, SIGKILL);
+      j->released = 1;
+      say_error(id, "hand over the command's pipes: %s", strerror(err));
+    }
+  }
+  free_command(&c);
 }
 
 /* Node's acknowledgements of handed-over descriptors: nothing to do with them. */
@@ -879,10 +961,37 @@ static void do_op(long id, const char *op, char **w, int nw, int at) {
 
 /* ------------------------------------------------------------------ the loop */
 
+/*
+ * The longest line Node sends: a command line and environment at the kernel's limit (ARG_MAX,
+ * in hex) or a command's input, with room. A longer one is refused and dropped as it comes.
+ */
+#define MAX_LINE (32 << 20)
+
+static void dispatch(char **w, int nw);
+
 static void message(char *line) {
-  char *w[4096];
+  size_t most = 1; /* words: at most one more than the spaces */
+  for (const char *s = line; *s; s++) most += *s == ' ';
+  char **w = malloc(most * sizeof *w);
+  if (!w) _exit(70);
   int nw = 0;
-  for (char *s = strtok(line, " "); s && nw < (int)(sizeof w / sizeof w[0]); s = strtok(NULL, " ")) w[nw++] = s;
+  for (char *s = strtok(line, " "); s; s = strtok(NULL, " ")) w[nw++] = s;
+  dispatch(w, nw);
+  free(w);
+}
+
+/* A line past MAX_LINE: its request (the id after the first word) is answered with an error. */
+static void refuse_line(struct buf *in) {
+  char head[64];
+  size_t n = in->len < sizeof head - 1 ? in->len : sizeof head - 1;
+  memcpy(head, in->p, n);
+  head[n] = 0;
+  char *sp = strchr(head, ' ');
+  buf_free(in);
+  say_error(sp ? strtol(sp + 1, NULL, 10) : 0, "a request longer than %d bytes", MAX_LINE);
+}
+
+static void dispatch(char **w, int nw) {
   if (nw < 2) return;
   long id = strtol(w[1], NULL, 10);
   const char *t = w[0];
@@ -890,6 +999,7 @@ static void message(char *line) {
   if (strcmp(t, "monitor") == 0) return do_monitor(id, w, nw, 2);
   if (strcmp(t, "connect") == 0) return do_connect(id, w, nw, 2);
   if (strcmp(t, "attach") == 0) return do_attach(id, w, nw, 2);
+  if (strcmp(t, "stream") == 0) return do_stream(id, w, nw, 2);
   if (strcmp(t, "netns-add") == 0 || strcmp(t, "netns-del") == 0 || strcmp(t, "mount") == 0 || strcmp(t, "umount") == 0) return do_op(id, t, w, nw, 2);
   struct job *j = job_find(id);
   if (!j) return;
@@ -945,6 +1055,8 @@ int main(void) {
   struct relay **relay_owner = NULL;
   size_t cap = 0;
   int stdin_closed = 0; /* Node went away or left this idle: exit once no relay is open */
+  int skipping = 0;     /* the rest of a refused line is being dropped */
+  size_t scanned = 0;   /* how much of `in` holds no newline */
   for (;;) {
     if (stdin_closed && !relays) _exit(0);
     size_t n = 0, want = 3;
@@ -1062,17 +1174,33 @@ int main(void) {
         continue;
       }
       if (got > 0) {
-        buf_add(&in, data, (size_t)got);
+        char *d = data;
+        size_t len = (size_t)got;
+        if (skipping) {
+          char *nl = memchr(d, '\n', len);
+          if (!nl) continue;
+          len -= (size_t)(nl + 1 - d);
+          d = nl + 1;
+          skipping = 0;
+        }
+        buf_add(&in, d, len);
         char *start = in.p;
         char *nl;
-        while ((nl = memchr(start, '\n', in.len - (size_t)(start - in.p)))) {
+        while ((nl = memchr(start + scanned, '\n', in.len - (size_t)(start - in.p) - scanned))) {
           *nl = 0;
           message(start);
           start = nl + 1;
+          scanned = 0;
         }
         size_t rest = in.len - (size_t)(start - in.p);
         memmove(in.p, start, rest);
         in.len = rest;
+        scanned = rest;
+        if (in.len > MAX_LINE) {
+          refuse_line(&in);
+          skipping = 1;
+          scanned = 0;
+        }
       }
     }
   }

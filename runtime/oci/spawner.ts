@@ -12,17 +12,22 @@
 // the cluster module passes sockets with, stable since Node 0.x): the socket is then this
 // process's own, with no relay process and no extra copy per connection. For attach it
 // connects to conmon's attach socket (SOCK_SEQPACKET, which Node cannot open) and relays it to
-// a stream socketpair whose other end it hands back the same way.
+// a stream socketpair whose other end it hands back the same way. And it starts the runtime's
+// exec without a TTY (CRI Exec and ExecSync, stream-command.ts) with pipes for its stdio, whose
+// other ends it hands back the same way, one message per stream: an exec no longer forks this
+// process, whose event loop stood still for the fork (4-6 ms in a kubelet beside an API server).
 // The companion exits when its stdin closes (this process went away, or left it idle) and its
 // attach relays have ended; commands already started finish on their own.
 // SKIFF_SPAWN_HELPER=0, or a build without the companion (no C compiler), starts every
-// command directly and makes the operations commands again.
+// command (exec too) directly and makes the operations commands again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { CommandResult } from './command-result.js';
+import { commandWords, hex, parseLine, type FromHelper } from './companion-lines.js';
+import type { CommandExit, StreamRequest, StreamedCommand } from './stream-command.js';
 
 export interface SpawnRequest {
   cmd: string;
@@ -60,47 +65,10 @@ export interface MonitorHandle {
   release(): void;
 }
 
-type FromHelper =
-  | { t: 'done'; id: number; code: number | null; signal: number | null; stdout: string; stderr: string }
-  | { t: 'error'; id: number; message: string }
-  | { t: 'fd3'; id: number; data: string }
-  | { t: 'fd3end'; id: number }
-  | { t: 'exit'; id: number; code: number | null };
-
-/** A string as the companion's lines carry it: hex, "-" when empty. */
-const hex = (s: string) => (s ? Buffer.from(s).toString('hex') : '-');
-const unhex = (h: string | undefined) => (!h || h === '-' ? '' : Buffer.from(h, 'hex').toString());
-const num = (w: string | undefined) => (w === undefined || w === '-' ? null : Number(w));
-
-function parseLine(line: string): FromHelper {
-  const [t, idWord, a, b, c, d] = line.split(' ');
-  const id = Number(idWord);
-  switch (t) {
-    case 'done':
-      return { t, id, code: num(a), signal: num(b), stdout: unhex(c), stderr: unhex(d) };
-    case 'fd3':
-      return { t, id, data: unhex(a) };
-    case 'fd3end':
-      return { t, id };
-    case 'exit':
-      return { t, id, code: num(a) };
-    default:
-      return { t: 'error', id, message: t === 'error' ? unhex(a) : `unreadable line from the spawn companion: ${line.slice(0, 200)}` };
-  }
-}
-
-/** The words of a command line and its environment (variables without a value are left out, as spawn does). */
-function commandWords(cmd: string, args: string[], env: NodeJS.ProcessEnv): (string | number)[] {
-  const vars = Object.entries(env)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => hex(`${k}=${v}`));
-  return [hex(cmd), args.length, ...args.map(hex), vars.length, ...vars];
-}
-
 interface Waiter {
   resolve?(r: CommandResult): void;
-  /** A descriptor handed over on the IPC channel (connect). */
-  onSocket?(s: net.Socket): void;
+  /** A descriptor handed over on the IPC channel (connect, attach; stream gives its index). */
+  onSocket?(s: net.Socket, stream: number | undefined): void;
   reject(e: Error): void;
   onMessage?(m: FromHelper): void;
 }
@@ -151,15 +119,14 @@ class Companion {
   }
 
   #onHandle(m: unknown, handle: unknown): void {
-    const id = (m as { connect?: unknown } | null)?.connect;
+    const { connect: id, stream } = (m ?? {}) as { connect?: unknown; stream?: unknown };
     const socket = handle as net.Socket | undefined;
     const p = typeof id === 'number' ? this.#pending.get(id) : undefined;
     if (!p?.onSocket || !socket) {
       socket?.destroy();
       return;
     }
-    this.#forget(id as number);
-    p.onSocket(socket);
+    p.onSocket(socket, typeof stream === 'number' ? stream : undefined);
   }
 
   #forget(id: number): void {
@@ -239,7 +206,10 @@ class Companion {
     const socket = new Promise<net.Socket>((resolve, reject) => {
       const failed = (why: string) => reject(new Error(why));
       this.#add(id, {
-        onSocket: resolve,
+        onSocket: (s) => {
+          this.#forget(id);
+          resolve(s);
+        },
         reject,
         // Without a socket the answer is a failure: `done` with code 1 and the reason, or `error`.
         onMessage: (m) => {
@@ -250,6 +220,60 @@ class Companion {
     });
     this.#send([op, id, ...args.map(hex)]);
     return socket;
+  }
+
+  /**
+   * A command with pipes for its streams, their ends handed to this process as sockets (Node's
+   * handle message, one per stream with its index); answered when all have come.
+   */
+  stream(req: StreamRequest): Promise<StreamedCommand> {
+    const id = this.#next++;
+    const want = req.stdin ? 3 : 2;
+    const pipes = new Map<number, net.Socket>();
+    let ended: ((e: CommandExit) => void) | undefined;
+    let failed: ((e: Error) => void) | undefined;
+    const exited = new Promise<CommandExit>((resolve, reject) => ([ended, failed] = [resolve, reject]));
+    exited.catch(() => undefined); // a failure before the answer is the answer's
+    let exitSeen = false;
+    const settle = () => {
+      if (exitSeen && pipes.size === want) this.#forget(id);
+    };
+    return new Promise<StreamedCommand>((resolve, reject) => {
+      let answered = false;
+      const fail = (e: Error) => {
+        this.#forget(id);
+        // Before the answer, pipes that came are no one's; after it, they are the caller's.
+        if (!answered) for (const p of pipes.values()) p.destroy();
+        reject(e);
+        failed?.(e);
+      };
+      this.#add(id, {
+        reject: fail,
+        onSocket: (s, stream) => {
+          if (stream === undefined || stream < 3 - want || stream > 2 || pipes.has(stream)) return void s.destroy();
+          pipes.set(stream, s);
+          // As Node's ChildProcess does: once the command has exited, its stdin goes.
+          if (stream === 0 && exitSeen) s.destroy();
+          settle();
+          if (pipes.size < want) return;
+          const stdin = pipes.get(0);
+          // Only written: reading it would fail (EBADF) once the command closes its end. And a
+          // pipe cannot be shut down like a socket: its end is closing it, once all is written.
+          if (stdin) stopReading(stdin);
+          stdin?.once('finish', () => stdin.destroy());
+          answered = true;
+          resolve({ stdin, stdout: pipes.get(1) as net.Socket, stderr: pipes.get(2) as net.Socket, exited, kill: () => this.#send(['kill', id]) });
+        },
+        onMessage: (m) => {
+          if (m.t !== 'exit') return fail(new Error(m.t === 'error' ? m.message : `unexpected answer to stream: ${m.t}`));
+          exitSeen = true;
+          pipes.get(0)?.destroy();
+          ended?.({ code: m.code, signal: m.signal });
+          settle();
+        },
+      });
+      this.#send(['stream', id, req.stdin ? 1 : 0, ...commandWords(req.cmd, req.args, req.env)]);
+    });
   }
 
   monitor(req: MonitorRequest): MonitorHandle {
@@ -283,6 +307,16 @@ class Companion {
       },
     };
   }
+}
+
+/**
+ * Stops the reading Node started on a handed-over socket (it makes every one readable). Node's
+ * own child stdin is a socket it never reads; a pipe's write end read fails (EBADF) once the
+ * command closes its end, which would be an error on a stream that is only written.
+ */
+function stopReading(s: net.Socket): void {
+  // _handle is Node's internal (a Pipe here); readStop() is what pause() calls on it.
+  (s as unknown as { _handle?: { readStop?(): number } })._handle?.readStop?.();
 }
 
 let shared: Companion | undefined;
@@ -323,6 +357,11 @@ function companionInUse(): Companion | undefined {
 /** Starts a command through the companion (started, or restarted, on first use); undefined when it is switched off. */
 export function spawnViaCompanion(req: SpawnRequest): SpawnedCommand | undefined {
   return companionInUse()?.run(req);
+}
+
+/** Starts a command with its streams as pipes of this process through the companion; undefined when it is switched off. */
+export function streamViaCompanion(req: StreamRequest): Promise<StreamedCommand> | undefined {
+  return companionInUse()?.stream(req);
 }
 
 /** Starts a monitor process (conmon) through the companion; undefined when it is switched off. */

@@ -38,9 +38,9 @@ function watch(s: StreamSession) {
   };
 }
 
-/** The OCI runtime's exec processes still running for this harness's root. */
-function runtimeExecs(): string[] {
-  const found: string[] = [];
+/** The OCI runtime's exec processes still running for this harness's root: their PIDs and command lines. */
+function runtimeExecProcesses(): { pid: number; cmd: string }[] {
+  const found: { pid: number; cmd: string }[] = [];
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     let cmd: string;
@@ -49,10 +49,20 @@ function runtimeExecs(): string[] {
     } catch {
       continue;
     }
-    if (cmd.includes(h.root) && cmd.split('\0').includes('exec')) found.push(cmd.replace(/\0/g, ' '));
+    if (cmd.includes(h.root) && cmd.split('\0').includes('exec')) found.push({ pid: Number(pid), cmd: cmd.replace(/\0/g, ' ') });
   }
   return found;
 }
+const runtimeExecs = () => runtimeExecProcesses().map((p) => p.cmd);
+
+/** A process's parent, from /proc. */
+function parentOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+/** The pipe (or socket) a process has on a descriptor, as /proc names it. */
+const fdTarget = (pid: number | 'self', fd: number | string) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
 
 /** The container's processes (what `ps` in it lists, less ps itself). */
 async function containerProcesses(): Promise<string[]> {
@@ -148,6 +158,70 @@ describe('exec with a TTY', () => {
     await textOf(s.stdout);
     expect(runtimeExecs()).toEqual([]);
     expect(bundlePidFiles()).toEqual([]);
+  });
+});
+
+describe('exec without a TTY', () => {
+  /**
+   * One exec of `cat` checked while it runs: who started the runtime's exec, and with the
+   * companion, that its stdio are pipes whose other ends this process holds (Node's spawn
+   * gives socketpairs, whose ends /proc names apart); then stdout and stderr apart, stdin's
+   * end as the process's EOF, the exit code, and nothing left behind. The runtime's parent.
+   */
+  async function checkedExec(pipes: boolean): Promise<number> {
+    const s = await h.rt.exec(ctr, { cmd: ['sh', '-c', 'cat; echo to-err >&2; exit 4'], stdin: true });
+    const [out, err] = [textOf(s.stdout), textOf(s.stderr as NonNullable<typeof s.stderr>)];
+    // `cat` waits for its input, so the runtime's exec (no -d) is running.
+    const runtime = await eventually(() => runtimeExecProcesses()[0], "the runtime's exec running");
+    const here = new Set(
+      fs.readdirSync('/proc/self/fd').map((fd) => {
+        try {
+          return fdTarget('self', fd);
+        } catch {
+          return ''; // the directory's own descriptor, closed by now
+        }
+      }),
+    );
+    for (const fd of [0, 1, 2]) expect([fdTarget(runtime.pid, fd), here.has(fdTarget(runtime.pid, fd))]).toEqual([expect.stringMatching(pipes ? /^pipe:/ : /^socket:/), pipes]);
+    const parent = parentOf(runtime.pid);
+    s.stdin?.write('in\n');
+    s.stdin?.end();
+    expect(await out).toBe('in\n');
+    expect(await err).toBe('to-err\n');
+    expect(await s.exited).toBe(4);
+    await eventually(() => runtimeExecs().length === 0 && bundlePidFiles().length === 0, 'no runtime exec or pid file left');
+    return parent;
+  }
+
+  it('is started by the spawn companion, its streams pipes handed to this process', async () => {
+    const parent = await checkedExec(true);
+    expect(fs.readlinkSync(`/proc/${parent}/exe`)).toMatch(/\/dist\/bin\/skiff-spawn$/);
+    expect(parentOf(parent)).toBe(process.pid);
+  });
+
+  it('is started by this process with SKIFF_SPAWN_HELPER=0, and behaves the same', async () => {
+    const saved = process.env.SKIFF_SPAWN_HELPER;
+    process.env.SKIFF_SPAWN_HELPER = '0';
+    try {
+      expect(await checkedExec(false)).toBe(process.pid);
+      const probe = await h.rt.execSync(ctr, ['sh', '-c', 'echo out; echo err >&2; exit 2'], 10);
+      expect({ out: probe.stdout.toString(), err: probe.stderr.toString(), code: probe.exitCode }).toEqual({ out: 'out\n', err: 'err\n', code: 2 });
+    } finally {
+      if (saved === undefined) delete process.env.SKIFF_SPAWN_HELPER;
+      else process.env.SKIFF_SPAWN_HELPER = saved;
+    }
+  });
+
+  it('ExecSync keeps 16 MiB of each stream, reads the rest, and times out by killing the process', async () => {
+    const big = await h.rt.execSync(ctr, ['sh', '-c', 'head -c 20000000 /dev/zero; echo err >&2'], 30);
+    expect(big.stdout.length).toBeGreaterThanOrEqual(16 * 1024 * 1024);
+    expect(big.stdout.length).toBeLessThan(20_000_000);
+    expect(big.stderr.toString()).toBe('err\n');
+    expect(big.exitCode).toBe(0);
+    const slow = await h.rt.execSync(ctr, ['sleep', '1000'], 1).catch((e: unknown) => e);
+    expect(isRuntimeError(slow, 'Unavailable') && slow.message).toMatch(/timed out after 1s/);
+    await eventually(() => runtimeExecs().length === 0, 'no runtime exec left');
+    expect((await containerProcesses()).filter((p) => /sleep 1000$/.test(p))).toEqual([]);
   });
 });
 
