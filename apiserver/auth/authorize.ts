@@ -164,8 +164,8 @@ export const BASIC_USER_RULES: Rule[] = [
   { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
 ];
 
-/** The resource rules of a user that is no node (system:masters' `*` aside): its component role, and system:basic-user. */
-export function componentRulesOf(user: UserInfo): Rule[] {
+/** The RBAC-style rules of a user (system:masters aside): system:basic-user, and its component role if it is one (a node has none: nodeRules). */
+export function roleRulesOf(user: UserInfo): Rule[] {
   return [...(user.groups.includes(AUTHENTICATED_GROUP) ? BASIC_USER_RULES : []), ...(COMPONENT_RULES[user.name] ?? [])];
 }
 
@@ -302,6 +302,6 @@ export function authorize(user: UserInfo, a: RequestAttributes): Decision {
   if (basic) return { allowed: true };
   const node = nodeNameOf(user);
   if (node !== undefined) return nodeDecision(node, a);
-  if (componentRulesOf(user).some((r) => ruleAllows(r, a))) return { allowed: true };
+  if (roleRulesOf(user).some((r) => ruleAllows(r, a))) return { allowed: true };
   return { allowed: false, reason: 'no rule allows it' };
 }
