@@ -280,8 +280,13 @@ function nodeGrant(node: string, rule: NodeRule, a: RequestAttributes): Decision
   }
 }
 
+/** Each node's rules, made once: a kubelet's every request is decided by them. */
+const rulesByNode = new Map<string, NodeRule[]>();
+
 function nodeDecision(node: string, a: RequestAttributes): Decision {
-  const about = nodeRules(node).filter((r) => ruleMatches(r, a));
+  let rules = rulesByNode.get(node);
+  if (!rules) rulesByNode.set(node, (rules = nodeRules(node)));
+  const about = rules.filter((r) => ruleMatches(r, a));
   for (const rule of about) {
     const granted = nodeGrant(node, rule, a);
     if (granted) return granted;
