@@ -2,6 +2,7 @@
 // Discovery, REST routing, the client and the CLI all read this one table; each row is
 // declared with the rest of its kind in api/kinds/.
 import { KINDS } from './kinds/index.js';
+import { REVIEW_RESOURCES } from './authorization/types.js';
 import { METRICS_RESOURCES } from './metrics/types.js';
 
 export interface ResourceInfo {
@@ -25,11 +26,12 @@ export const RESOURCES: readonly ResourceInfo[] = KINDS.map((k) => k.resource);
 
 /**
  * Everything the API server serves: the kinds above, stored in etcd, and the resources it
- * computes on each request and never stores (metrics.k8s.io from the kubelets). Discovery and
+ * computes on each request and never stores (metrics.k8s.io from the kubelets, the access and
+ * identity reviews of authorization.k8s.io and authentication.k8s.io). Discovery and
  * request routing read this; what iterates stored kinds (watch caches, OpenAPI, the garbage
  * collector, the namespace controller) reads RESOURCES.
  */
-export const SERVED_RESOURCES: readonly ResourceInfo[] = [...RESOURCES, ...METRICS_RESOURCES];
+export const SERVED_RESOURCES: readonly ResourceInfo[] = [...RESOURCES, ...METRICS_RESOURCES, ...REVIEW_RESOURCES];
 
 /** "v1" or "coordination.k8s.io/v1" */
 export function apiVersionOf(r: ResourceInfo): string {

@@ -8,6 +8,7 @@
 // refused (400) rather than dropped. A few tables and a wire reader instead of a protobuf
 // library and generated modules, as openapi-v2-proto.ts does for the other direction.
 import { errors } from '../api/errors.js';
+import { authorizationMessages } from './protobuf-authorization.js';
 import { policyMessages } from './protobuf-policy.js';
 import { serviceMessages } from './protobuf-service.js';
 import { workloadMessages } from './protobuf-workloads.js';
@@ -63,6 +64,7 @@ const KINDS: Record<string, Message> = {
   },
   ...policyMessages(OBJECT_META),
   ...serviceMessages(OBJECT_META),
+  ...authorizationMessages(OBJECT_META),
 };
 const INT_OR_STRING: Message = { name: 'IntOrString', fields: { 1: ['type', 'int'], 2: ['intVal', 'int'], 3: ['strVal', 'string'] } };
 const ENTRY = (value: FieldType): Message => ({ name: 'entry', fields: { 1: ['key', 'string'], 2: ['value', value] } });

@@ -11,6 +11,7 @@ import { createObject } from './handlers/create.js';
 import { deleteCollection, deleteObject } from './handlers/delete.js';
 import { createEviction } from './handlers/eviction.js';
 import { serveMetrics } from './handlers/metrics.js';
+import { serveReview } from './handlers/reviews.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, VERSION_INFO } from './handlers/discovery.js';
 import { openApiDocument, openApiIndex, openApiV2 } from './handlers/openapi.js';
 import { getObject, listObjects } from './handlers/read.js';
@@ -19,6 +20,7 @@ import { patchObject, updateObject } from './handlers/update.js';
 import { watchHttp } from './handlers/watch.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { METRICS_GROUP } from '../api/metrics/types.js';
+import { REVIEW_RESOURCES } from '../api/authorization/types.js';
 
 /** The query string (with or without its "?") as a record, the first value of a repeated parameter winning. */
 export function queryOf(search: string): Record<string, string | undefined> {
@@ -134,6 +136,8 @@ export function restHandler(ctx: ApiContext) {
       if (!ctx.metrics) throw new ApiError(503, 'ServiceUnavailable', 'the metrics API reaches no kubelet from this server');
       return serveMetrics(ctx, ctx.metrics, rc, res);
     }
+    // The access and identity reviews are answered, never stored (handlers/reviews.ts).
+    if (REVIEW_RESOURCES.includes(resource)) return serveReview(ctx, rc, req, res);
     await checkReferenced(ctx, rc);
     if (sub === 'scale') return serveScale(ctx, rc, req, res);
     switch (info.verb) {

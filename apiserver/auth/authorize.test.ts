@@ -223,6 +223,18 @@ describe('authorize', () => {
     expect(authorize(ANONYMOUS, { verb: 'get', apiGroup: '', path: '/api/v1' }).allowed).toBe(false);
   });
 
+  it('lets every authenticated user create the self reviews (system:basic-user); SubjectAccessReview only the admin; anonymous neither', () => {
+    const review = (apiGroup: string, resource: string, verb = 'create'): RequestAttributes => ({ verb, apiGroup, resource });
+    const self = [review('authorization.k8s.io', 'selfsubjectaccessreviews'), review('authorization.k8s.io', 'selfsubjectrulesreviews'), review('authentication.k8s.io', 'selfsubjectreviews')];
+    for (const user of [admin, n1, scheduler, controllerManager, someone]) {
+      for (const a of self) expect(authorize(user, a).allowed, `${user.name} ${a.resource}`).toBe(true);
+      expect(authorize(user, review('authorization.k8s.io', 'selfsubjectaccessreviews', 'get')).allowed).toBe(user === admin);
+    }
+    for (const a of self) expect(authorize(ANONYMOUS, a).allowed).toBe(false);
+    for (const user of [n1, scheduler, controllerManager, someone, ANONYMOUS]) expect(authorize(user, review('authorization.k8s.io', 'subjectaccessreviews')).allowed).toBe(false);
+    expect(authorize(admin, review('authorization.k8s.io', 'subjectaccessreviews')).allowed).toBe(true);
+  });
+
   it('reads a node pin out of field selectors', () => {
     expect(selectsNode('spec.nodeName=n1', 'n1')).toBe(true);
     expect(selectsNode('status.phase!=Succeeded, spec.nodeName==n1', 'n1')).toBe(true);

@@ -1,5 +1,6 @@
-// Authorization. Three sources of permission, checked in order:
+// Authorization. Four sources of permission, checked in order:
 //  - group system:masters may do everything (as in Kubernetes);
+//  - every authenticated user has system:basic-user (the self reviews) and system:discovery;
 //  - node users (system:node:<name> in system:nodes) get what Kubernetes' Node authorizer
 //    and NodeRestriction admission give a kubelet: their own Node and Lease, the pods bound
 //    to them (read, status, delete), and events;
@@ -35,7 +36,7 @@ export interface Decision {
   referencedName?: string;
 }
 
-interface Rule {
+export interface Rule {
   verbs: string[];
   apiGroups: string[];
   /** "pods", "pods/status", or "*" */
@@ -133,18 +134,58 @@ const COMPONENT_RULES: Record<string, Rule[]> = {
   ],
 };
 
-const DISCOVERY = [/^\/api(\/|$)/, /^\/apis(\/|$)/, /^\/version\/?$/, /^\/openapi(\/|$)/, /^\/healthz/, /^\/readyz/, /^\/livez/];
-const PUBLIC_INFO = [/^\/version\/?$/, /^\/healthz/, /^\/readyz/, /^\/livez/];
+/** A non-resource rule: RBAC's nonResourceURLs, where a final `*` matches any rest of the path. */
+export interface NonResourceRule {
+  verbs: string[];
+  nonResourceURLs: string[];
+}
+
+// The bootstrap ClusterRoles system:public-info-viewer (everyone) and system:discovery (every
+// authenticated user); the health paths with anything after them (/healthz/etcd, ?verbose).
+const PUBLIC_INFO: NonResourceRule = { verbs: ['get'], nonResourceURLs: ['/version', '/version/', '/healthz*', '/readyz*', '/livez*'] };
+const DISCOVERY: NonResourceRule = { verbs: ['get'], nonResourceURLs: [...PUBLIC_INFO.nonResourceURLs, '/api', '/api/*', '/apis', '/apis/*', '/openapi', '/openapi/*'] };
+export const AUTHENTICATED_GROUP = 'system:authenticated';
+
+/** The non-resource rules of this user (system:masters' `*` aside). */
+export function nonResourceRulesOf(user: UserInfo): NonResourceRule[] {
+  return [user.groups.includes(AUTHENTICATED_GROUP) ? DISCOVERY : PUBLIC_INFO];
+}
+
+function urlMatches(pattern: string, path: string): boolean {
+  return pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : path === pattern;
+}
+
+/**
+ * system:basic-user: every authenticated user may ask what it may do and who it is (the
+ * reviews in apiserver/handlers/reviews.ts).
+ */
+export const BASIC_USER_RULES: Rule[] = [
+  { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] },
+  { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
+];
+
+/** The RBAC-style rules of a user (system:masters aside): system:basic-user, and its component role if it is one (a node has none: nodeRules). */
+export function roleRulesOf(user: UserInfo): Rule[] {
+  return [...(user.groups.includes(AUTHENTICATED_GROUP) ? BASIC_USER_RULES : []), ...(COMPONENT_RULES[user.name] ?? [])];
+}
 
 /** Verbs that name no object: RBAC's resourceNames never match them (a create's name is in its body). */
 const UNNAMED_VERBS = new Set(['create', 'list', 'watch', 'deletecollection']);
 
-function ruleAllows(rule: Rule, a: RequestAttributes): boolean {
+/** The rule is about this request's verb, API group and resource (names and namespaces aside). */
+function ruleMatches(rule: Rule, a: RequestAttributes): boolean {
   const res = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
   return (
     (rule.verbs.includes('*') || rule.verbs.includes(a.verb)) &&
     (rule.apiGroups.includes('*') || rule.apiGroups.includes(a.apiGroup)) &&
-    (rule.resources.includes('*') || (res !== undefined && rule.resources.includes(res)) || (a.subresource !== undefined && rule.resources.includes(`*/${a.subresource}`))) &&
+    (rule.resources.includes('*') || (res !== undefined && rule.resources.includes(res)) || (a.subresource !== undefined && rule.resources.includes(`*/${a.subresource}`)))
+  );
+}
+
+/** RBAC's match: resourceNames never match a request that names no object. */
+function ruleAllows(rule: Rule, a: RequestAttributes): boolean {
+  return (
+    ruleMatches(rule, a) &&
     (!rule.names || (!UNNAMED_VERBS.has(a.verb) && a.name !== undefined && rule.names.includes(a.name))) &&
     (!rule.namespaces || (a.namespace !== undefined && rule.namespaces.includes(a.namespace)))
   );
@@ -179,72 +220,93 @@ export function selectsNode(fieldSelector: string | undefined, node: string): bo
 
 // Kubernetes' Node authorizer (with AuthorizeNodeWithSelectors, the default since 1.32) and the
 // node rules of its bootstrap policy, cut down to the kinds skiff serves; NodeRestriction's
-// checks on objects are in node-restriction.ts and the handlers (boundToNode).
-function nodeDecision(node: string, a: RequestAttributes): Decision {
-  const deny = (why: string): Decision => ({ allowed: false, reason: why });
-  const group = a.apiGroup;
-  const sub = a.subresource;
-  if (group === CORE && a.resource === 'nodes') {
-    if (!sub && (a.verb === 'list' || a.verb === 'watch')) {
-      return pinned(a.fieldSelector, 'Node', 'metadata.name', node) ? { allowed: true } : deny(`node "${node}" can only list and watch its own Node, with fieldSelector metadata.name=${node}`);
-    }
-    const own = (!sub && ['get', 'create', 'update', 'patch'].includes(a.verb)) || (sub === 'status' && ['update', 'patch'].includes(a.verb));
-    if (!own) return deny(`node "${node}" cannot ${a.verb} nodes${sub ? `/${sub}` : ''}`);
-    return a.name === node ? { allowed: true } : deny(`node "${node}" can only access its own Node object`);
-  }
-  if (group === COORD && a.resource === 'leases') {
-    if (!sub && a.namespace === 'kube-node-lease' && ['get', 'create', 'update', 'patch', 'delete'].includes(a.verb) && a.name === node) return { allowed: true };
-    return deny(`node "${node}" can only access its own lease in kube-node-lease`);
-  }
-  if (group === CORE && a.resource === 'pods') {
-    if (!sub && (a.verb === 'list' || a.verb === 'watch')) {
-      return selectsNode(a.fieldSelector, node) ? { allowed: true } : deny(`node "${node}" can only list and watch pods with fieldSelector spec.nodeName=${node}`);
-    }
-    const podVerb =
-      (!sub && (a.verb === 'get' || a.verb === 'delete')) ||
-      (sub === 'status' && ['update', 'patch'].includes(a.verb)) ||
-      (sub === 'eviction' && a.verb === 'create');
-    if (podVerb) return { allowed: true, boundToNode: node };
-    return deny(`node "${node}" cannot ${a.verb} pods${sub ? `/${sub}` : ''}`);
-  }
-  if (group === CORE && (a.resource === 'configmaps' || a.resource === 'secrets') && !sub) {
-    if (a.verb === 'get' && a.name) return { allowed: true, referencedByNode: node };
+// checks on objects are in node-restriction.ts and the handlers (boundToNode). Declared once as
+// rules: the authorizer decides by them and the rules review (rules.ts) lists them.
+export interface NodeRule extends Rule {
+  /**
+   * What the grant further depends on, beyond verb, group, resource, namespace and names (a
+   * node's names bind creates too: NodeRestriction reads the body's name). A selector pinned to
+   * the node, a pod bound to it, or an object its pods name: decided on the object, so a rules
+   * review cannot list it (incomplete, as Kubernetes' Node authorizer reports).
+   */
+  requires?: 'ownNodeSelector' | 'podSelector' | 'boundPod' | 'referenced';
+  /** Why a request this rule is about (verb, group, resource) is refused. */
+  denial?: string;
+}
+
+export function nodeRules(node: string): NodeRule[] {
+  return [
+    { verbs: ['list', 'watch'], apiGroups: [CORE], resources: ['nodes'], requires: 'ownNodeSelector', denial: `node "${node}" can only list and watch its own Node, with fieldSelector metadata.name=${node}` },
+    { verbs: ['get', 'create', 'update', 'patch'], apiGroups: [CORE], resources: ['nodes'], names: [node], denial: `node "${node}" can only access its own Node object` },
+    { verbs: ['update', 'patch'], apiGroups: [CORE], resources: ['nodes/status'], names: [node], denial: `node "${node}" can only access its own Node object` },
+    { verbs: ['get', 'create', 'update', 'patch', 'delete'], apiGroups: [COORD], resources: ['leases'], namespaces: ['kube-node-lease'], names: [node], denial: `node "${node}" can only access its own lease in kube-node-lease` },
+    { verbs: ['list', 'watch'], apiGroups: [CORE], resources: ['pods'], requires: 'podSelector', denial: `node "${node}" can only list and watch pods with fieldSelector spec.nodeName=${node}` },
+    { verbs: ['get', 'delete'], apiGroups: [CORE], resources: ['pods'], requires: 'boundPod' },
+    { verbs: ['update', 'patch'], apiGroups: [CORE], resources: ['pods/status'], requires: 'boundPod' },
+    { verbs: ['create'], apiGroups: [CORE], resources: ['pods/eviction'], requires: 'boundPod' },
     // AuthorizeNodeWithSelectors: a list or watch pinned to one name in one namespace is a read
-    // of that object (what client-go's single-object informers send). Requirements are ANDed,
-    // so any pinned name bounds the answer to that object.
-    const [name] = pinnedValues(a.fieldSelector, a.resource === 'secrets' ? 'Secret' : 'ConfigMap', 'metadata.name');
-    if ((a.verb === 'list' || a.verb === 'watch') && a.namespace && name !== undefined) return { allowed: true, referencedByNode: node, referencedName: name };
-    return deny(`node "${node}" can only get, or list and watch with fieldSelector metadata.name=NAME, the ${a.resource} its pods name`);
+    // of that object (what client-go's single-object informers send).
+    { verbs: READ, apiGroups: [CORE], resources: ['configmaps', 'secrets'], requires: 'referenced', denial: `node "${node}" can only get, or list and watch with fieldSelector metadata.name=NAME, the objects its pods name` },
+    // system:node-proxier's reads (the node proxy and the cluster DNS run with the node's
+    // credentials here): the Services and their endpoints, cluster-wide; the Services also for
+    // its pods' service-link variables.
+    { verbs: READ, apiGroups: [CORE], resources: ['services', 'endpoints'] },
+    { verbs: READ, apiGroups: [DISCOVERY_GROUP], resources: ['endpointslices'] },
+    // The node's own endpoint of the kube-dns Service (dns/kube-dns-slice.ts), and no other slice.
+    { verbs: ['create', 'update', 'patch', 'delete'], apiGroups: [DISCOVERY_GROUP], resources: ['endpointslices'], namespaces: ['kube-system'], names: [`kube-dns-${node}`], denial: `node "${node}" can only write its own EndpointSlice kube-system/kube-dns-${node}` },
+    { verbs: ['create', 'update', 'patch'], apiGroups: [CORE], resources: ['events'] },
+  ];
+}
+
+/** What a node rule that matches the request's verb, group and resource grants it, if anything. */
+function nodeGrant(node: string, rule: NodeRule, a: RequestAttributes): Decision | undefined {
+  if (rule.namespaces && (a.namespace === undefined || !rule.namespaces.includes(a.namespace))) return undefined;
+  if (rule.names && (a.name === undefined || !rule.names.includes(a.name))) return undefined;
+  switch (rule.requires) {
+    case undefined:
+      return { allowed: true };
+    case 'ownNodeSelector':
+      return pinned(a.fieldSelector, 'Node', 'metadata.name', node) ? { allowed: true } : undefined;
+    case 'podSelector':
+      return selectsNode(a.fieldSelector, node) ? { allowed: true } : undefined;
+    case 'boundPod':
+      return { allowed: true, boundToNode: node };
+    case 'referenced': {
+      if (a.verb === 'get') return a.name ? { allowed: true, referencedByNode: node } : undefined;
+      // Requirements are ANDed, so any pinned name bounds the answer to that object.
+      const [name] = pinnedValues(a.fieldSelector, a.resource === 'secrets' ? 'Secret' : 'ConfigMap', 'metadata.name');
+      return a.namespace && name !== undefined ? { allowed: true, referencedByNode: node, referencedName: name } : undefined;
+    }
   }
-  // system:node-proxier's reads (the node proxy and the cluster DNS run with the node's
-  // credentials here): the Services and their endpoints, cluster-wide; the Services also for
-  // its pods' service-link variables.
-  if (!sub && READ.includes(a.verb) && ((group === CORE && (a.resource === 'services' || a.resource === 'endpoints')) || (group === DISCOVERY_GROUP && a.resource === 'endpointslices'))) {
-    return { allowed: true };
+}
+
+/** Each node's rules, made once: a kubelet's every request is decided by them. */
+const rulesByNode = new Map<string, NodeRule[]>();
+
+function nodeDecision(node: string, a: RequestAttributes): Decision {
+  let rules = rulesByNode.get(node);
+  if (!rules) rulesByNode.set(node, (rules = nodeRules(node)));
+  const about = rules.filter((r) => ruleMatches(r, a));
+  for (const rule of about) {
+    const granted = nodeGrant(node, rule, a);
+    if (granted) return granted;
   }
-  // The node's own endpoint of the kube-dns Service (dns/kube-dns-slice.ts), and no other slice.
-  if (group === DISCOVERY_GROUP && a.resource === 'endpointslices' && !sub && ['create', 'update', 'patch', 'delete'].includes(a.verb)) {
-    if (a.namespace === 'kube-system' && a.name === `kube-dns-${node}`) return { allowed: true };
-    return deny(`node "${node}" can only write its own EndpointSlice kube-system/kube-dns-${node}`);
-  }
-  if (group === CORE && a.resource === 'events' && !sub && ['create', 'update', 'patch'].includes(a.verb)) {
-    return { allowed: true };
-  }
-  return deny(`node "${node}" cannot ${a.verb} ${a.resource ?? a.path ?? ''}${sub ? `/${sub}` : ''}`);
+  const sub = a.subresource ? `/${a.subresource}` : '';
+  return { allowed: false, reason: about.find((r) => r.denial)?.denial ?? `node "${node}" cannot ${a.verb} ${a.resource ?? a.path ?? ''}${sub}` };
 }
 
 export function authorize(user: UserInfo, a: RequestAttributes): Decision {
   if (user.groups.includes(MASTERS_GROUP)) return { allowed: true };
   if (a.resource === undefined) {
     const path = a.path ?? '';
-    const patterns = user.groups.includes('system:authenticated') ? DISCOVERY : PUBLIC_INFO;
-    return a.verb === 'get' && patterns.some((p) => p.test(path))
+    return nonResourceRulesOf(user).some((r) => (r.verbs.includes('*') || r.verbs.includes(a.verb)) && r.nonResourceURLs.some((u) => urlMatches(u, path)))
       ? { allowed: true }
       : { allowed: false, reason: `User "${user.name}" cannot ${a.verb} path "${path}"` };
   }
+  const basic = user.groups.includes(AUTHENTICATED_GROUP) && BASIC_USER_RULES.some((r) => ruleAllows(r, a));
+  if (basic) return { allowed: true };
   const node = nodeNameOf(user);
   if (node !== undefined) return nodeDecision(node, a);
-  const rules = COMPONENT_RULES[user.name];
-  if (rules?.some((r) => ruleAllows(r, a))) return { allowed: true };
+  if (roleRulesOf(user).some((r) => ruleAllows(r, a))) return { allowed: true };
   return { allowed: false, reason: 'no rule allows it' };
 }

@@ -35,11 +35,17 @@ interface Rule {
 }
 
 const events: Rule = { verbs: ['create', 'update', 'patch'], resources: ['events'] };
+// system:basic-user, every authenticated user's: ask what it may do, and who it is.
+const basicUser: Rule[] = [
+  { verbs: ['create'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], group: 'authorization.k8s.io' },
+  { verbs: ['create'], resources: ['selfsubjectreviews'], group: 'authentication.k8s.io' },
+];
 
 export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token'>, Rule[]> = {
   // plugin/pkg/auth/authorizer/node/node_authorizer.go (authorizeNode, authorizePod,
   // authorizeLease), NodeRules() in bootstrappolicy, plugin/pkg/admission/noderestriction.
   'node-a': [
+    ...basicUser,
     { verbs: ['get', 'create', 'update', 'patch'], resources: ['nodes'], own: true },
     { verbs: ['update', 'patch'], resources: ['nodes/status'], own: true },
     // create: NodeRestriction admits mirror pods only, and these suites create none
@@ -61,6 +67,7 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
   ],
   // ClusterRole system:kube-scheduler
   scheduler: [
+    ...basicUser,
     events,
     { verbs: ['create'], resources: ['leases'], group: COORD },
     { verbs: ['get', 'update'], resources: ['leases'], group: COORD, names: ['kube-scheduler'] },
@@ -72,6 +79,7 @@ export const TABLE: Record<Exclude<Identity, 'admin' | 'no-token' | 'wrong-token
   // ClusterRole system:kube-controller-manager, plus system:controller:node-controller and
   // system:controller:service-account-controller
   'controller-manager': [
+    ...basicUser,
     events,
     { verbs: ['create'], resources: ['leases'], group: COORD },
     { verbs: ['get', 'update'], resources: ['leases'], group: COORD, names: ['kube-controller-manager'] },

@@ -5,6 +5,7 @@
 // refused or holds only its own pods; a kubelet may not set NodeRestriction's labels.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REVIEW_RESOURCES } from '../../api/authorization/types.js';
 import { resourcePath } from '../../api/resources.js';
 import { cellRequest, NS, repairFixtures, targetOf } from './authz-fixtures.js';
 import { expectedOutcome, nodeLabelForbidden, SUBRESOURCES, VERBS, type Cell, type Outcome } from './authz-table.js';
@@ -129,6 +130,32 @@ describe('authorization', () => {
   it('what the table forbids is 403 even where skiff serves no such path or verb (Kubernetes authorizes before routing)', () => {
     const routed = mismatches.filter((m) => /forbidden by the table, answered 40[45]/.test(m.key));
     expect(routed.length, `skiff answered 404/405 before authorizing:\n\n${report(routed)}`).toBe(0);
+  });
+
+  it('the reviews (answered, never stored): every verb x review x identity is allowed, forbidden or unauthenticated as the table says', async () => {
+    const bodies: Record<string, unknown> = {
+      SelfSubjectAccessReview: { spec: { resourceAttributes: { verb: 'get', resource: 'pods', namespace: NS } } },
+      SelfSubjectRulesReview: { spec: { namespace: NS } },
+      SubjectAccessReview: { spec: { user: 'someone', resourceAttributes: { verb: 'get', resource: 'pods' } } },
+      SelfSubjectReview: {},
+    };
+    const wrong: string[] = [];
+    for (const identity of IDENTITIES) {
+      for (const resource of REVIEW_RESOURCES) {
+        for (const verb of VERBS) {
+          const named = !['create', 'list', 'watch', 'deletecollection'].includes(verb);
+          const cell: Cell = { identity, verb, resource, sub: '', name: named ? 'x' : undefined, own: false };
+          // The grid's requests, but bodies of these kinds (they have no schema to build one from).
+          const body = verb === 'create' ? bodies[resource.kind] : verb === 'update' ? { ...(bodies[resource.kind] as object), metadata: { name: 'x' } } : undefined;
+          const { req, watch } = body === undefined ? cellRequest(cell, target.tokens[identity], 'x') : { req: { method: verb === 'create' ? 'POST' : 'PUT', path: resourcePath(resource, { name: cell.name }), token: target.tokens[identity], as: identity, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, watch: false };
+          const reply = await target.client.send(req, { headersOnly: watch });
+          checkReply(req, reply);
+          const want = expectedOutcome(cell);
+          if (outcomeOf(reply) !== want || (verb === 'create' && want === 'allowed' && reply.status !== 201)) wrong.push(`${identity} ${verb} ${resource.group}/${resource.version} ${resource.plural}: ${want} by the table, answered ${reply.status}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 
   it("a kubelet's pod list or watch, with any field selector, is refused or holds only its own pods", async () => {

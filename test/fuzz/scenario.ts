@@ -14,6 +14,8 @@ export interface FuzzEnv {
   pid: number;
   /** a name no earlier run used */
   fresh(prefix?: string): string;
+  /** a node's token, for scenarios that ask as a node */
+  nodeToken?(node: string): string;
 }
 
 export function collectionPath(env: FuzzEnv, r: ResourceInfo, ns = env.ns): string {
