@@ -304,10 +304,6 @@ export async function run(): Promise<Record<string, unknown>> {
     const kubectlStart = median(kubectlStarts);
     const bestRatio = (kubectlStart + execLatency.anchor.median) / execLatency.anchor.median;
     process.stdout.write(`kubectl's bare start (version --client): p50 median ${round(kubectlStart, 1)} ms; best reachable execP50 ratio (its start + one ${oci.name} exec): ${round(bestRatio, 2)}\n`);
-    // kubectl exec GETs the pod before it opens the stream (a TLS connection and a request of
-    // its own); `kubectl get pod` stands in for that part (it also reads its discovery cache).
-    const bestWithGet = (kubectlGet + execLatency.anchor.median) / execLatency.anchor.median;
-    process.stdout.write(`with kubectl's GET of the pod (kubectl get pod + one ${oci.name} exec, a server streaming for free): ${round(bestWithGet, 2)}\n`);
 
     const target: StreamTarget = { server: https.url, ca, token: c.adminToken, namespace: c.ns, pod: 'web' };
     const clientExec = await compare({
@@ -338,7 +334,6 @@ export async function run(): Promise<Record<string, unknown>> {
       kubectlGetP50: round(kubectlGet, 1),
       kubectlStartP50: round(kubectlStart, 1),
       bestReachableExecRatio: round(bestRatio, 2),
-      bestReachableWithGetRatio: round(bestWithGet, 2),
       execs: EXECS,
       wrk: { connections: WRK_CONNECTIONS, seconds: WRK_SECONDS, file: '1 MiB' },
       execP50: summary(execLatency),
