@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { registerCriContainers } from '../cli/node/cri-containers.js';
 import { registerCriImages } from '../cli/node/cri-images.js';
 import type { CriEnv } from '../cli/node/cri-options.js';
-import { openCriRuntime, pruneExitedContainers, withRuns } from '../cli/node/cri-runs.js';
+import { openCriImages, pruneExitedContainers, withRuns } from '../cli/node/cri-runs.js';
 import { cliDockerConfigs } from './docker-configs.js';
 import { createLogger } from './log.js';
 
@@ -36,7 +36,7 @@ export function registerCri(program: Command, selfCommand: () => string[] = this
   // The image verbs ask the container runtime which images are in use (rmi refuses them,
   // prune keeps them) and let it remove exited containers before an image prune.
   registerCriImages(cri, env, {
-    openImages: (o) => openCriRuntime(o, env).images,
+    openImages: (o) => openCriImages(o, env),
     pruneContainers: (o) => withRuns(o, env, ({ runtime }) => pruneExitedContainers(runtime)),
   });
   return cri;

@@ -16,6 +16,7 @@ import { withFileLock } from '../../runtime/images/lock.js';
 import { SkiffRuntimeService, type MonitorOptions } from '../../runtime/runtime-service.js';
 import { stateDirFor } from '../../runtime/state-dir.js';
 import type { CriEnv, CriGlobalOptions } from './cri-options.js';
+import type { Logger } from 'pino';
 
 export const RUN_LABEL = 'skiff.dev/cri-run';
 /** On a run sandbox: remove the container and the sandbox once the container exits (`--rm`). */
@@ -38,15 +39,41 @@ export interface CriRuntime {
 }
 
 export function openCriRuntime(opts: CriGlobalOptions, env: CriEnv, network?: { bridge: string; podCidr: string }): CriRuntime {
+  const rt = runtimeFlag(opts);
   const logger = env.logger();
-  const rt = opts.runtime === 'crun' || opts.runtime === 'runc' ? opts.runtime : undefined;
-  if (opts.runtime && !rt) throw new Error(`--runtime must be crun or runc, not ${opts.runtime}`);
   // Each needs the other: the image service asks which images containers use before rmi/prune.
   const holder: { runtime?: SkiffRuntimeService } = {};
-  const images = new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: env.dockerConfigs(), logger, inUse: async () => holder.runtime?.imagesInUse() ?? new Set() });
-  const runtime = new SkiffRuntimeService({ root: opts.root, stateDir: opts.state, images, runtime: rt, logger, defaultNetwork: CRI_RUN_NETWORK, ...(network ? { bridgeName: network.bridge, podCidr: network.podCidr } : {}) });
-  holder.runtime = runtime;
-  return { images, runtime };
+  const images = criImageService(opts, env, logger, () => holder.runtime);
+  holder.runtime = new SkiffRuntimeService(runtimeOptions(opts, rt, images, logger, network));
+  return { images, runtime: holder.runtime };
+}
+
+/**
+ * The image service alone, for the image verbs: the runtime (which reads its records and
+ * mounts its state tmpfs) opens only when rmi or prune asks which images containers use, so
+ * pull, images and inspect on a fresh root leave nothing under /run/skiff.
+ */
+export function openCriImages(opts: CriGlobalOptions, env: CriEnv): ImageService {
+  const rt = runtimeFlag(opts);
+  const logger = env.logger();
+  let runtime: SkiffRuntimeService | undefined;
+  const images: ImageService = criImageService(opts, env, logger, () => (runtime ??= new SkiffRuntimeService(runtimeOptions(opts, rt, images, logger))));
+  return images;
+}
+
+/** --runtime, checked before anything opens. */
+function runtimeFlag(opts: CriGlobalOptions): 'crun' | 'runc' | undefined {
+  const rt = opts.runtime === 'crun' || opts.runtime === 'runc' ? opts.runtime : undefined;
+  if (opts.runtime && !rt) throw new Error(`--runtime must be crun or runc, not ${opts.runtime}`);
+  return rt;
+}
+
+function criImageService(opts: CriGlobalOptions, env: CriEnv, logger: Logger, runtimeOf: () => SkiffRuntimeService | undefined): ImageService {
+  return new ImageService({ root: opts.root, registryConfig: opts.registryConfig, dockerConfigs: env.dockerConfigs(), logger, inUse: async () => runtimeOf()?.imagesInUse() ?? new Set() });
+}
+
+function runtimeOptions(opts: CriGlobalOptions, runtime: 'crun' | 'runc' | undefined, images: ImageService, logger: Logger, network?: { bridge: string; podCidr: string }): ConstructorParameters<typeof SkiffRuntimeService>[0] {
+  return { root: opts.root, stateDir: opts.state, images, runtime, logger, defaultNetwork: CRI_RUN_NETWORK, ...(network ? { bridgeName: network.bridge, podCidr: network.podCidr } : {}) };
 }
 
 /**

@@ -1,9 +1,9 @@
 // `skiff cri` image verbs end to end on a runtime root: pull from a real registry, images,
 // inspect, mount/unmount, rmi by prefix, prune, and clear errors for bad input. The verbs run
 // in-process (the same commander program the binary builds) with stdout captured; the crash
-// suite runs `skiff cri pull` as a real process. The verbs open the root's runtime (rmi and
-// prune ask it which images are in use), which mounts the root's state tmpfs under /run/skiff:
-// the root's removal releases it.
+// suite runs `skiff cri pull` as a real process. rmi and prune open the root's runtime (they
+// ask it which images are in use), which mounts the root's state tmpfs under /run/skiff, and the
+// root's removal releases it; pull, images and inspect open none.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -118,15 +118,23 @@ describe('skiff cri image verbs', () => {
     expect(unmount.err).toMatch(/not mounted|umount/);
   });
 
-  it("the root's removal releases the state tmpfs the verbs' runtime mounted, as the mount table shows", async () => {
-    expect((await skiff('cri', '--root', root, 'images', '-q')).code).toBe(0);
-    const stateDir = stateDirFor(root);
-    expect(existsSync(stateDir)).toBe(true);
-    // Its own tmpfs, unless its parent is one already (a systemd /run).
-    expect(await mountsAt(stateDir)).toEqual(isTmpfs(path.dirname(stateDir)) ? [] : [stateDir]);
-    await removeRuntimeRoot(root);
+  it("pull, images and inspect open no runtime; prune does, and the root's removal releases its state tmpfs, as the mount table shows", async () => {
+    const fresh = path.join(work, 'fresh');
+    const stateDir = stateDirFor(fresh);
+    try {
+      expect((await skiff('cri', '--root', fresh, 'pull', '-q', `${reg.host}/tools/other:1`)).code).toBe(0);
+      expect((await skiff('cri', '--root', fresh, 'images', '-q')).out).toBe(`${other.configDigest.slice(7, 19)}\n`);
+      expect((await skiff('cri', '--root', fresh, 'inspect', `${reg.host}/tools/other:1`)).code).toBe(0);
+      expect(existsSync(stateDir)).toBe(false);
+      expect((await skiff('cri', '--root', fresh, 'prune')).code).toBe(0);
+      expect(existsSync(stateDir)).toBe(true);
+      // Its own tmpfs, unless its parent is one already (a systemd /run).
+      expect(await mountsAt(stateDir)).toEqual(isTmpfs(path.dirname(stateDir)) ? [] : [stateDir]);
+    } finally {
+      await removeRuntimeRoot(fresh);
+    }
     expect(await mountsAt(stateDir)).toEqual([]);
     expect(existsSync(stateDir)).toBe(false);
-    expect(existsSync(root)).toBe(false);
+    expect(existsSync(fresh)).toBe(false);
   });
 });
