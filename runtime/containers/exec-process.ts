@@ -1,5 +1,6 @@
 // What ExecSync and Exec share: the running container an exec goes into, the pid file the OCI
-// runtime writes for the exec'd process, and killing that process by its host PID. Killing the
+// runtime writes for the exec'd process, starting the runtime's exec without a TTY, and killing
+// that process by its host PID. Killing the
 // runtime's `exec` instead would leave the process running in the container (SIGKILL cannot be
 // forwarded); killing the process ends the runtime's exec, which then reports 128+9.
 import crypto from 'node:crypto';
@@ -8,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RuntimeError } from '../cri.js';
+import { startStreamCommand, type StreamedCommand } from '../oci/stream-command.js';
 import type { ContainerRecord, RuntimeContext } from '../runtime-context.js';
 import { getContainer, refreshContainer } from './container-state.js';
 
@@ -21,6 +23,16 @@ export async function runningContainer(ctx: RuntimeContext, idOrPrefix: string, 
 
 /** A fresh pid file for one exec, in the container's bundle. */
 export const execPidFile = (rec: ContainerRecord) => path.join(rec.bundle, `exec-${crypto.randomBytes(6).toString('hex')}.pid`);
+
+/**
+ * `<runtime> exec` of cmd in the container without a TTY, its stdio pipes of this process
+ * (stream-command.ts: started by the spawn companion); a runtime that cannot start is Unavailable.
+ */
+export function startRuntimeExec(ctx: RuntimeContext, rec: ContainerRecord, cmd: string[], pidFile: string, stdin: boolean): Promise<StreamedCommand> {
+  return startStreamCommand({ cmd: ctx.oci.path, args: ctx.oci.execArgs(rec.id, cmd, pidFile), env: process.env, stdin }).catch((e: Error) => {
+    throw new RuntimeError('Unavailable', `cannot run ${ctx.oci.name} exec: ${e.message}`, { cause: e });
+  });
+}
 
 /** How long a kill waits for the runtime to write the pid file of a process it is still starting. */
 const PID_FILE_WAIT_MS = 5_000;

@@ -7,9 +7,8 @@
 import fs from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { RuntimeError, type ExecSyncResponse } from '../cri.js';
-import { startStreamCommand } from '../oci/stream-command.js';
 import type { RuntimeContext } from '../runtime-context.js';
-import { execPidFile, exitCodeOf, killExecProcess, runningContainer } from './exec-process.js';
+import { execPidFile, exitCodeOf, killExecProcess, runningContainer, startRuntimeExec } from './exec-process.js';
 
 const MAX_OUTPUT = 16 * 1024 * 1024; // as CRI-O caps exec sync output
 
@@ -23,7 +22,7 @@ export async function execSync(ctx: RuntimeContext, idOrPrefix: string, cmd: str
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   try {
-    const child = await startStreamCommand({ cmd: ctx.oci.path, args: ctx.oci.execArgs(rec.id, cmd, pidFile), env: process.env, stdin: false }).catch(unavailable);
+    const child = await startRuntimeExec(ctx, rec, cmd, pidFile, false);
     const output = Promise.all([collect(child.stdout), collect(child.stderr)]);
     if (timeout > 0) {
       timer = setTimeout(() => {

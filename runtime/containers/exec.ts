@@ -15,9 +15,8 @@ import fs from 'node:fs/promises';
 import { PassThrough, Writable } from 'node:stream';
 import type { IPty } from 'node-pty';
 import { RuntimeError, type ExecOptions, type StreamSession, type TerminalSize } from '../cri.js';
-import { startStreamCommand } from '../oci/stream-command.js';
 import type { ContainerRecord, RuntimeContext } from '../runtime-context.js';
-import { execPid, execPidFile, exitCodeOf, killExecProcess, runningContainer } from './exec-process.js';
+import { execPid, execPidFile, exitCodeOf, killExecProcess, runningContainer, startRuntimeExec } from './exec-process.js';
 
 const DEFAULT_SIZE: TerminalSize = { width: 80, height: 24 };
 /** What a terminal sends for end of input (VEOF, ^D): a TTY's stdin half-close. */
@@ -39,11 +38,7 @@ function settle(pidFile: string, exit: Promise<number>): Promise<number> {
 
 async function pipeExec(ctx: RuntimeContext, rec: ContainerRecord, options: ExecOptions): Promise<StreamSession> {
   const pidFile = execPidFile(rec);
-  const child = await startStreamCommand({ cmd: ctx.oci.path, args: ctx.oci.execArgs(rec.id, options.cmd, pidFile), env: process.env, stdin: options.stdin === true }).catch(
-    (e: Error) => {
-      throw new RuntimeError('Unavailable', `cannot run ${ctx.oci.name} exec: ${e.message}`, { cause: e });
-    },
-  );
+  const child = await startRuntimeExec(ctx, rec, options.cmd, pidFile, options.stdin === true);
   let done = false;
   // A process that stops reading its stdin must not crash this one with EPIPE.
   child.stdin?.on('error', () => undefined);
