@@ -133,10 +133,13 @@ export function checkObjectBody(rc: RequestContext, body: unknown, opts: { kind?
 export function checkBound(rc: RequestContext, obj: KubeObject | undefined | null): void {
   const node = rc.decision.boundToNode;
   if (node === undefined || !obj) return;
-  const bound = (obj as { spec?: { nodeName?: string } }).spec?.nodeName;
-  if (bound !== node) {
-    throw errors.forbidden(rc.user.name, rc.info.verb, rc.resource.plural, obj.metadata?.name, rc.resource.group || undefined, `node "${node}" can only access pods bound to it`);
-  }
+  const why = notBoundReason(node, (obj as { spec?: { nodeName?: string } }).spec?.nodeName);
+  if (why) throw errors.forbidden(rc.user.name, rc.info.verb, rc.resource.plural, obj.metadata?.name, rc.resource.group || undefined, why);
+}
+
+/** Why node may not touch a pod bound to `boundTo` (undefined: unbound or gone), or undefined when it is its own. */
+export function notBoundReason(node: string, boundTo: string | undefined): string | undefined {
+  return boundTo === node ? undefined : `node "${node}" can only access pods bound to it`;
 }
 
 /**
@@ -148,14 +151,19 @@ export function checkBound(rc: RequestContext, obj: KubeObject | undefined | nul
 export async function checkReferenced(ctx: ApiContext, rc: RequestContext): Promise<void> {
   const node = rc.decision.referencedByNode;
   if (node === undefined) return;
-  const plural = rc.resource.plural;
-  const pods = resourceForKind('v1', 'Pod');
   const name = rc.decision.referencedName ?? rc.info.name ?? '';
+  const why = await notReferencedReason(ctx, node, rc.resource.plural, rc.info.namespace, name);
+  if (why) throw errors.forbidden(rc.user.name, rc.info.verb, rc.resource.plural, name, rc.resource.group || undefined, why);
+}
+
+/** Why node may not read the ConfigMap or Secret `name` of `namespace` (no pod bound to it there names it), or undefined. */
+export async function notReferencedReason(ctx: ApiContext, node: string, plural: string, namespace: string | undefined, name: string): Promise<string | undefined> {
+  const pods = resourceForKind('v1', 'Pod');
   if (pods && (plural === 'configmaps' || plural === 'secrets')) {
-    const { items } = await ctx.store.list(ctx.keys.collectionPrefix(pods, rc.info.namespace));
-    if (podsReference(items as Pod[], node, plural, name)) return;
+    const { items } = await ctx.store.list(ctx.keys.collectionPrefix(pods, namespace));
+    if (podsReference(items as Pod[], node, plural, name)) return undefined;
   }
-  throw errors.forbidden(rc.user.name, rc.info.verb, plural, name, rc.resource.group || undefined, noRelationship(node));
+  return noRelationship(node);
 }
 
 /** NodeRestriction: a kubelet writing its own Node may not touch restricted labels or taints. */

@@ -12,11 +12,10 @@ import type { Pod } from '../../api/types/core.js';
 import type { StatusCause } from '../../api/types/meta.js';
 import { FieldPath, invalid, typeInvalid } from '../../api/validation/field.js';
 import { authorize, type Decision, type RequestAttributes } from '../auth/authorize.js';
-import { noRelationship, podsReference } from '../auth/node-references.js';
 import { rulesFor } from '../auth/rules.js';
 import type { UserInfo } from '../auth/user.js';
 import type { ApiContext, RequestContext } from '../context.js';
-import { checkObjectBody, readDecoded, send } from './common.js';
+import { checkObjectBody, notBoundReason, notReferencedReason, readDecoded, send } from './common.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -106,12 +105,14 @@ async function decide(ctx: ApiContext, user: UserInfo, a: RequestAttributes): Pr
   if (!d.allowed) return { allowed: false, ...(d.reason ? { reason: d.reason } : {}) };
   const pods = resourceForKind('v1', 'Pod');
   if (d.boundToNode !== undefined && pods) {
+    // A pod that is not there is bound to no node: refused, as the request would be once read.
     const pod = a.name === undefined ? null : ((await ctx.store.get(ctx.keys.objectKey(pods, a.namespace, a.name))) as Pod | null);
-    if (pod?.spec?.nodeName !== d.boundToNode) return { allowed: false, reason: `node "${d.boundToNode}" can only access pods bound to it` };
+    const why = notBoundReason(d.boundToNode, pod?.spec?.nodeName);
+    if (why) return { allowed: false, reason: why };
   }
-  if (d.referencedByNode !== undefined && pods) {
-    const { items } = await ctx.store.list(ctx.keys.collectionPrefix(pods, a.namespace));
-    if (!podsReference(items as Pod[], d.referencedByNode, a.resource as 'configmaps' | 'secrets', a.name ?? '')) return { allowed: false, reason: noRelationship(d.referencedByNode) };
+  if (d.referencedByNode !== undefined) {
+    const why = await notReferencedReason(ctx, d.referencedByNode, a.resource ?? '', a.namespace, a.name ?? '');
+    if (why) return { allowed: false, reason: why };
   }
   return { allowed: true };
 }
